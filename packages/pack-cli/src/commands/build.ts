@@ -1,0 +1,62 @@
+import { buildPack } from '@packyard/pack-core';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { formatLintReport, lintJson } from '../output/lint-report.js';
+import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
+import { requirePackDir } from './lint.js';
+
+export interface BuildOptions {
+  output: string;
+  format: OutputFormat;
+  strict?: boolean;
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/**
+ * `packctl build DIR -o OUTDIR`: lint first (errors stop the build), then write
+ * `<name>-<version>.zip` reproducibly and print where it went and its digest.
+ */
+export async function buildCommand(dir: string, options: BuildOptions): Promise<ExitCode> {
+  await requirePackDir(dir);
+  const { lint, archive } = await buildPack(dir, { outDir: options.output, failOnWarnings: options.strict ?? false });
+  if (archive === null) {
+    if (options.format === 'json') printJson({ built: false, lint: lintJson(lint) });
+    else process.stderr.write(formatLintReport(lint, dir, colorsFor(process.stderr)));
+    return EXIT.failure;
+  }
+  const result = {
+    name: archive.name,
+    version: archive.version,
+    path: archive.path,
+    size: archive.size,
+    digest: archive.digest,
+    files: archive.files,
+    warnings: lint.warnings,
+  };
+  if (options.format === 'json') {
+    printJson(result);
+    return EXIT.ok;
+  }
+  if (lint.warnings > 0) process.stderr.write(formatLintReport(lint, dir, colorsFor(process.stderr)));
+  const c = colorsFor(process.stdout);
+  process.stdout.write(
+    [
+      `${c.green('✔')} built ${c.bold(`${archive.name}@${archive.version}`)}`,
+      `  path    ${archive.path}`,
+      `  size    ${formatSize(archive.size)} (${archive.size} bytes, ${archive.files} files)`,
+      `  digest  ${archive.digest}`,
+      '',
+    ].join('\n'),
+  );
+  return EXIT.ok;
+}

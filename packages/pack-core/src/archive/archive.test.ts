@@ -1,0 +1,212 @@
+import { chmod, mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listPackFiles } from '../pack-dir.js';
+import { craftZip, type CraftEntry } from '../test-support/craft-zip.js';
+import { tempDir, writeValidPack } from '../test-support/valid-pack.js';
+import { extractPackArchive, openPackArchive, unsafeEntryName } from './read-archive.js';
+import { archiveTimestamp, writePackArchive, ZIP_EPOCH } from './write-archive.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+let pack: string;
+
+beforeEach(async () => {
+  ({ dir, cleanup } = await tempDir());
+  pack = path.join(dir, 'pack');
+  await writeValidPack(pack);
+});
+afterEach(() => cleanup());
+
+async function build(out: string, options: { mtime?: Date } = {}) {
+  const { files } = await listPackFiles(pack);
+  return writePackArchive(files, path.join(dir, out), options);
+}
+
+async function filesOf(root: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(path.join(root, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...(await filesOf(root, rel)));
+    else out.push(rel);
+  }
+  return out.sort();
+}
+
+describe('writePackArchive', () => {
+  it('writes the same bytes whatever the files’ times and permission bits', async () => {
+    const first = await build('a.zip');
+    await utimes(path.join(pack, 'values.yaml'), new Date('2031-05-05'), new Date('2031-05-05'));
+    await chmod(path.join(pack, 'README.md'), 0o600);
+    const second = await build('b.zip');
+    expect(second.digest).toBe(first.digest);
+    expect(await readFile(path.join(dir, 'b.zip'))).toEqual(await readFile(path.join(dir, 'a.zip')));
+    expect(first.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(first.size).toBe((await readFile(path.join(dir, 'a.zip'))).length);
+  });
+
+  it('records sorted entries, one timestamp, normalised modes and no directories', async () => {
+    await chmod(path.join(pack, 'README.md'), 0o700);
+    await build('a.zip');
+    const archive = await openPackArchive(path.join(dir, 'a.zip'));
+    expect(archive.entries.map((e) => e.path)).toEqual([
+      'README.md',
+      'charts/demo-1.4.2.tgz',
+      'logo.png',
+      'manifests/demo-config.yaml',
+      'pack.json',
+      'presets.yaml',
+      'schema.yaml',
+      'values.yaml',
+    ]);
+    expect(archive.get('README.md')?.mode).toBe(0o755);
+    expect(archive.get('pack.json')?.mode).toBe(0o644);
+    // Already-compressed files are stored, text is deflated.
+    expect(archive.get('logo.png')?.compressedSize).toBe(archive.get('logo.png')?.size);
+    expect(archive.get('values.yaml')?.compressedSize).toBeLessThan(archive.get('values.yaml')?.size ?? 0);
+  });
+
+  it('takes entry times from SOURCE_DATE_EPOCH, else 1980-01-01, clamped to the zip range', () => {
+    expect(archiveTimestamp(undefined)).toEqual(ZIP_EPOCH);
+    expect(archiveTimestamp('1700000000').toISOString()).toBe('2023-11-14T22:13:20.000Z');
+    expect(archiveTimestamp('0')).toEqual(ZIP_EPOCH);
+    expect(archiveTimestamp('soon')).toEqual(ZIP_EPOCH);
+  });
+
+  it('changes bytes only when the timestamp or content changes', async () => {
+    const base = await build('a.zip');
+    const later = await build('b.zip', { mtime: archiveTimestamp('1700000000') });
+    expect(later.digest).not.toBe(base.digest);
+    await writeFile(path.join(pack, 'README.md'), '# changed\n');
+    expect((await build('c.zip')).digest).not.toBe(base.digest);
+  });
+
+  it('round-trips: extracting gives back exactly the source files', async () => {
+    await build('a.zip');
+    const out = path.join(dir, 'out');
+    await extractPackArchive(path.join(dir, 'a.zip'), out);
+    const names = await filesOf(pack);
+    expect(await filesOf(out)).toEqual(names);
+    for (const name of names) {
+      expect(await readFile(path.join(out, name)), name).toEqual(await readFile(path.join(pack, name)));
+    }
+  });
+
+  it('leaves .packignore matches and default excludes out', async () => {
+    await mkdir(path.join(pack, '.git'), { recursive: true });
+    await writeFile(path.join(pack, '.git/HEAD'), 'ref: refs/heads/main\n');
+    await mkdir(path.join(pack, 'node_modules/x'), { recursive: true });
+    await writeFile(path.join(pack, 'node_modules/x/index.js'), '');
+    await writeFile(path.join(pack, '.DS_Store'), '');
+    await writeFile(path.join(pack, 'notes.tmp'), '');
+    await mkdir(path.join(pack, 'scratch'));
+    await writeFile(path.join(pack, 'scratch/a.txt'), '');
+    await writeFile(path.join(pack, '.packignore'), '# scratch files\n*.tmp\nscratch/\n');
+    const { files } = await listPackFiles(pack);
+    const names = files.map((f) => f.path);
+    for (const excluded of [
+      '.git/HEAD',
+      'node_modules/x/index.js',
+      '.DS_Store',
+      'notes.tmp',
+      'scratch/a.txt',
+      '.packignore',
+    ]) {
+      expect(names).not.toContain(excluded);
+    }
+    expect(names).toContain('pack.json');
+  });
+
+  it('leaves no partial file behind when a source disappears mid-build', async () => {
+    const { files } = await listPackFiles(pack);
+    const broken = [...files, { path: 'zz-gone.txt', source: path.join(dir, 'missing'), size: 1, mode: 0o644 }];
+    await expect(writePackArchive(broken, path.join(dir, 'x.zip'))).rejects.toThrow();
+    expect((await readdir(dir)).filter((n) => n.includes('x.zip'))).toEqual([]);
+  });
+});
+
+describe('openPackArchive refuses hostile archives', () => {
+  async function open(entries: CraftEntry[] | Buffer, limits = {}) {
+    const file = path.join(dir, 'hostile.zip');
+    await writeFile(file, Buffer.isBuffer(entries) ? entries : craftZip(entries));
+    return openPackArchive(file, limits);
+  }
+  const ok = { name: 'pack.json', data: '{}' };
+
+  it.each([
+    ['zip-slip', [{ name: '../../etc/cron.d/x', data: 'x' }], 'ARCHIVE_UNSAFE_PATH'],
+    ['absolute path', [{ name: '/etc/passwd', data: 'x' }], 'ARCHIVE_UNSAFE_PATH'],
+    ['backslash', [{ name: '..\\..\\x', data: 'x' }], 'ARCHIVE_UNSAFE_PATH'],
+    ['drive letter', [{ name: 'C:/Windows/x', data: 'x' }], 'ARCHIVE_UNSAFE_PATH'],
+    ['NUL byte', [{ name: 'a\0b', data: 'x' }], 'ARCHIVE_UNSAFE_PATH'],
+    ['invalid UTF-8 name', [{ name: Buffer.from([0x61, 0xff, 0xfe]), data: 'x' }], 'ARCHIVE_UNSAFE_PATH'],
+    ['symlink', [ok, { name: 'README.md', data: '/etc/passwd', unixMode: 0o120777 }], 'ARCHIVE_SPECIAL_ENTRY'],
+    ['FIFO', [ok, { name: 'fifo', unixMode: 0o010644 }], 'ARCHIVE_SPECIAL_ENTRY'],
+    ['duplicate', [ok, { name: 'pack.json', data: '{"a":1}' }], 'ARCHIVE_DUPLICATE_ENTRY'],
+    ['case-folded duplicate', [ok, { name: 'PACK.json', data: '{}' }], 'ARCHIVE_DUPLICATE_ENTRY'],
+    ['encrypted', [{ ...ok, flags: 0x801 }], 'ARCHIVE_ENCRYPTED'],
+  ] as Array<[string, CraftEntry[], string]>)('%s', async (_label, entries, code) => {
+    await expect(open(entries)).rejects.toMatchObject({ code, status: 422 });
+  });
+
+  it('refuses too many entries', async () => {
+    const entries = Array.from({ length: 11 }, (_, i) => ({ name: `f${i}`, data: 'x' }));
+    await expect(open(entries, { maxEntries: 10 })).rejects.toMatchObject({ code: 'ARCHIVE_TOO_MANY_ENTRIES' });
+  });
+
+  it('refuses a small zip that inflates to a gigabyte', async () => {
+    // 8 MiB of zeros declared; the ratio check trips before anything is inflated.
+    const zeros = Buffer.alloc(8 * 1024 * 1024);
+    await expect(open([{ name: 'bomb.bin', data: zeros }])).rejects.toMatchObject({ code: 'ARCHIVE_RATIO' });
+    await expect(
+      open([{ name: 'big.bin', data: 'x', declaredSize: 2 ** 31 }], { maxEntrySize: 2 ** 30 }),
+    ).rejects.toMatchObject({
+      code: 'ARCHIVE_ENTRY_TOO_LARGE',
+    });
+    const many = Array.from({ length: 3 }, (_, i) => ({
+      name: `f${i}`,
+      data: 'x',
+      declaredSize: 2 ** 30,
+      method: 0 as const,
+    }));
+    await expect(open(many, { maxTotalSize: 2 ** 31, maxCompressionRatio: 2 ** 40 })).rejects.toMatchObject({
+      code: 'ARCHIVE_TOO_LARGE',
+    });
+  });
+
+  it('stops reading an entry that inflates past its declared size', async () => {
+    const archive = await open([{ name: 'liar.txt', data: 'x'.repeat(5000), declaredSize: 10 }]);
+    await expect(archive.read('liar.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+  });
+
+  it('detects a CRC mismatch', async () => {
+    const archive = await open([{ name: 'a.txt', data: 'hello', declaredCrc: 1234 }]);
+    await expect(archive.read('a.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+  });
+
+  it.each([
+    ['a non-zip body', Buffer.from('GET / HTTP/1.1\r\n\r\nnot a zip at all')],
+    ['an empty body', Buffer.alloc(0)],
+    ['a truncated zip', craftZip([ok, { name: 'values.yaml', data: 'a: 1\n' }]).subarray(0, 60)],
+  ])('refuses %s', async (_label, body) => {
+    await expect(open(body)).rejects.toMatchObject({ code: 'ARCHIVE_INVALID' });
+  });
+
+  it('extracts only into a new or empty directory', async () => {
+    await writeFile(path.join(dir, 'a.zip'), craftZip([ok]));
+    await mkdir(path.join(dir, 'full'));
+    await writeFile(path.join(dir, 'full/existing'), '');
+    await expect(extractPackArchive(path.join(dir, 'a.zip'), path.join(dir, 'full'))).rejects.toMatchObject({
+      code: 'EXTRACT_TARGET_NOT_EMPTY',
+    });
+  });
+});
+
+describe('unsafeEntryName', () => {
+  it.each(['pack.json', 'charts/a-1.0.0.tgz', 'dir/'])('accepts %j', (name) => {
+    expect(unsafeEntryName(name)).toBeNull();
+  });
+  it.each(['', '..', 'a/../b', './a', 'a//b', '/a', 'C:x', 'a\\b'])('refuses %j', (name) => {
+    expect(unsafeEntryName(name)).not.toBeNull();
+  });
+});

@@ -1,0 +1,267 @@
+/**
+ * Reading pack archives that may be hostile. Opening an archive reads only its central
+ * directory and refuses, before any byte is inflated: too many entries, oversized or too highly
+ * compressed entries, unsafe names (absolute, `..`, backslashes, NUL, drive letters, not UTF-8),
+ * duplicates, symlinks and other special entries, and encryption. Reading an entry then checks its
+ * CRC-32 and stops the moment it inflates past its declared size (a lying zip bomb).
+ */
+import { mkdir, open, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
+import unzipper from 'unzipper';
+import { PackError } from '../errors.js';
+import { fileTooLarge, type PackFiles } from '../lint/pack-files.js';
+
+export interface ArchiveLimits {
+  maxEntries: number;
+  /** Largest uncompressed size of one entry, in bytes. */
+  maxEntrySize: number;
+  /** Largest uncompressed size of all entries together, in bytes. */
+  maxTotalSize: number;
+  /** Largest uncompressed/compressed ratio of one entry (entries under 1 MiB are exempt). */
+  maxCompressionRatio: number;
+}
+
+export const DEFAULT_ARCHIVE_LIMITS: Readonly<ArchiveLimits> = {
+  maxEntries: 10_000,
+  maxEntrySize: 1024 * 1024 * 1024,
+  maxTotalSize: 4 * 1024 * 1024 * 1024,
+  maxCompressionRatio: 200,
+};
+
+export interface ArchiveEntry {
+  /** Path inside the pack, forward slashes. */
+  path: string;
+  size: number;
+  compressedSize: number;
+  crc32: number;
+  /** Permissions recorded for the entry (0o644 when the zip records none). */
+  mode: number;
+}
+
+export interface PackArchive {
+  entries: ArchiveEntry[];
+  get(path: string): ArchiveEntry | undefined;
+  /** Streams an entry's bytes, verifying size and CRC-32 as they pass. */
+  stream(path: string): Readable;
+  read(path: string, maxBytes?: number): Promise<Buffer>;
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const PLATFORM_UNIX = 3;
+const RATIO_EXEMPT_BYTES = 1024 * 1024;
+
+function unsafe(code: string, message: string): PackError {
+  return new PackError(code, message, {
+    status: 422,
+    hint: 'build the pack with `packctl build`, which writes safe archives',
+  });
+}
+
+/**
+ * Why an entry name is unsafe to extract, or null when it is fine.
+ *
+ * @example
+ * unsafeEntryName('../etc/passwd'); // 'contains a ".." segment'
+ */
+export function unsafeEntryName(name: string): string | null {
+  if (name === '') return 'is empty';
+  if (name.includes('\0')) return 'contains a NUL byte';
+  if (name.includes('\\')) return 'contains a backslash';
+  if (name.startsWith('/')) return 'is an absolute path';
+  if (/^[A-Za-z]:/.test(name)) return 'starts with a drive letter';
+  const segments = name.replace(/\/$/, '').split('/');
+  if (segments.includes('..')) return 'contains a ".." segment';
+  if (segments.some((s) => s === '' || s === '.')) return 'contains an empty or "." segment';
+  return null;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function entryKind(file: unzipper.File): 'file' | 'directory' | 'special' {
+  const platform = file.versionMadeBy >> 8;
+  const unixMode = file.externalFileAttributes >>> 16;
+  if (platform === PLATFORM_UNIX && unixMode !== 0) {
+    const type = unixMode & S_IFMT;
+    if (type === S_IFDIR) return 'directory';
+    if (type !== S_IFREG && type !== 0) return 'special';
+  }
+  return file.path.endsWith('/') ? 'directory' : 'file';
+}
+
+function verifyEntry(entry: ArchiveEntry): Transform {
+  let seen = 0;
+  let crc = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > entry.size) {
+        callback(unsafe('ARCHIVE_CORRUPT', `${entry.path} inflates past its declared size of ${entry.size} bytes`));
+        return;
+      }
+      crc = crc32(chunk, crc);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      if (seen !== entry.size || crc !== entry.crc32) {
+        callback(unsafe('ARCHIVE_CORRUPT', `${entry.path} is corrupt (size or CRC-32 does not match the directory)`));
+        return;
+      }
+      callback();
+    },
+  });
+}
+
+/**
+ * Opens a zip and checks its central directory against `limits` and the name rules.
+ * Throws PackError with an `ARCHIVE_*` code on the first violation.
+ *
+ * @example
+ * const archive = await openPackArchive('cni-calico-3.27.2.zip');
+ * const manifest = JSON.parse((await archive.read('pack.json')).toString('utf8'));
+ */
+export async function openPackArchive(file: string, limits: Partial<ArchiveLimits> = {}): Promise<PackArchive> {
+  const max = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
+  let directory: unzipper.CentralDirectory;
+  try {
+    directory = await unzipper.Open.file(file);
+  } catch (err) {
+    throw new PackError('ARCHIVE_INVALID', `not a readable zip archive (${(err as Error).message})`, {
+      status: 422,
+      hint: 'upload the .zip written by `packctl build`',
+      cause: err,
+    });
+  }
+  if (directory.files.length > max.maxEntries) {
+    throw unsafe(
+      'ARCHIVE_TOO_MANY_ENTRIES',
+      `the archive has ${directory.files.length} entries; the limit is ${max.maxEntries}`,
+    );
+  }
+  const entries = new Map<string, ArchiveEntry>();
+  const sources = new Map<string, unzipper.File>();
+  const seen = new Set<string>();
+  let total = 0;
+  for (const file of directory.files) {
+    let name: string;
+    try {
+      name = utf8.decode(file.pathBuffer);
+    } catch {
+      throw unsafe('ARCHIVE_UNSAFE_PATH', `an entry name is not valid UTF-8`);
+    }
+    const problem = unsafeEntryName(name);
+    if (problem) throw unsafe('ARCHIVE_UNSAFE_PATH', `entry "${name}" ${problem}`);
+    // Case-folded so that extraction on a case-insensitive disk cannot overwrite one with another.
+    const key = name.replace(/\/$/, '').toLowerCase();
+    if (seen.has(key)) throw unsafe('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" appears more than once`);
+    seen.add(key);
+    const kind = entryKind(file);
+    if (kind === 'special') throw unsafe('ARCHIVE_SPECIAL_ENTRY', `entry "${name}" is a symlink or special file`);
+    if (file.flags & 0x1) throw unsafe('ARCHIVE_ENCRYPTED', `entry "${name}" is encrypted`);
+    if (kind === 'directory') continue;
+    if (file.compressionMethod !== 0 && file.compressionMethod !== 8) {
+      throw unsafe(
+        'ARCHIVE_UNSUPPORTED',
+        `entry "${name}" uses compression method ${file.compressionMethod}; only store and deflate are read`,
+      );
+    }
+    const size = file.uncompressedSize;
+    if (size > max.maxEntrySize) {
+      throw unsafe(
+        'ARCHIVE_ENTRY_TOO_LARGE',
+        `entry "${name}" inflates to ${size} bytes; the limit is ${max.maxEntrySize}`,
+      );
+    }
+    total += size;
+    if (total > max.maxTotalSize) {
+      throw unsafe('ARCHIVE_TOO_LARGE', `the archive inflates to more than ${max.maxTotalSize} bytes`);
+    }
+    if (size > RATIO_EXEMPT_BYTES && size / Math.max(file.compressedSize, 1) > max.maxCompressionRatio) {
+      throw unsafe(
+        'ARCHIVE_RATIO',
+        `entry "${name}" is compressed more than ${max.maxCompressionRatio}:1 (a zip bomb?)`,
+      );
+    }
+    const unixMode = file.externalFileAttributes >>> 16;
+    const mode = file.versionMadeBy >> 8 === PLATFORM_UNIX && unixMode & 0o111 ? 0o755 : 0o644;
+    entries.set(name, { path: name, size, compressedSize: file.compressedSize, crc32: file.crc32, mode });
+    sources.set(name, file);
+  }
+
+  function source(name: string): unzipper.File {
+    const file = sources.get(name);
+    if (!file) throw new PackError('ARCHIVE_ENTRY_MISSING', `${name} is not in the archive`, { status: 404 });
+    return file;
+  }
+
+  const archive: PackArchive = {
+    entries: [...entries.values()],
+    get: (name) => entries.get(name),
+    stream(name) {
+      const file = source(name);
+      const entry = entries.get(name) as ArchiveEntry;
+      const raw = file.stream();
+      const checked = verifyEntry(entry);
+      raw.on('error', (err: Error) => checked.destroy(err));
+      return raw.pipe(checked);
+    },
+    async read(name, maxBytes = Number.MAX_SAFE_INTEGER) {
+      const entry = entries.get(name);
+      if (entry && entry.size > maxBytes) throw fileTooLarge(name, maxBytes);
+      const chunks: Buffer[] = [];
+      for await (const chunk of archive.stream(name)) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks);
+    },
+  };
+  return archive;
+}
+
+/** {@link PackFiles} over an opened archive, so lint can run on an upload without extracting it. */
+export function archivePackFiles(archive: PackArchive): PackFiles {
+  return {
+    check(name) {
+      const problem = unsafeEntryName(name);
+      if (problem)
+        return Promise.resolve(name.startsWith('/') ? 'absolute' : problem.includes('..') ? 'escapes' : 'invalid');
+      return Promise.resolve(archive.get(name) ? 'ok' : 'missing');
+    },
+    read: (name, maxBytes) => archive.read(name, maxBytes),
+    stream: (name) => Promise.resolve(archive.stream(name)),
+  };
+}
+
+/**
+ * Extracts an archive into `dest`, which must not exist yet or be empty: every file is created
+ * fresh (O_EXCL, never through a symlink), so nothing outside `dest` can be touched.
+ */
+export async function extractPackArchive(
+  file: string,
+  dest: string,
+  limits: Partial<ArchiveLimits> = {},
+): Promise<ArchiveEntry[]> {
+  const archive = await openPackArchive(file, limits);
+  await mkdir(dest, { recursive: true });
+  if ((await readdir(dest)).length > 0) {
+    throw new PackError('EXTRACT_TARGET_NOT_EMPTY', `${dest} is not empty`, {
+      hint: 'extract into a new or empty directory',
+    });
+  }
+  const root = path.resolve(dest);
+  for (const entry of archive.entries) {
+    const target = path.resolve(root, entry.path);
+    // Names were checked when the archive was opened; this guards the guarantee once more.
+    if (!target.startsWith(root + path.sep))
+      throw unsafe('ARCHIVE_UNSAFE_PATH', `entry "${entry.path}" leaves ${dest}`);
+    await mkdir(path.dirname(target), { recursive: true });
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+    const handle = await open(target, flags, entry.mode);
+    // The write stream owns the handle from here and closes it when done or failed.
+    await pipeline(archive.stream(entry.path), handle.createWriteStream());
+  }
+  return archive.entries;
+}

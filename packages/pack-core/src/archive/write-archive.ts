@@ -1,0 +1,135 @@
+/**
+ * Writing pack archives, reproducibly: the same files give the same bytes on every run and
+ * machine. Entries are sorted by path, carry one fixed timestamp (SOURCE_DATE_EPOCH or
+ * 1980-01-01, stored as UTC), normalised permissions (0644, or 0755 when executable), no
+ * directory entries and no extra fields. Archives are streamed file by file, so memory stays flat
+ * whatever the pack's size, and written to a temporary file renamed into place at the end, so a
+ * failed build never leaves a partial zip behind.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ZipArchive } from 'archiver';
+import type { ZipEntryData } from 'archiver';
+import type { PackFile } from '../pack-dir.js';
+
+/** The earliest time a zip (MS-DOS) timestamp can hold. */
+export const ZIP_EPOCH = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
+const ZIP_LAST = new Date(Date.UTC(2107, 11, 31, 23, 59, 58));
+
+/** Already-compressed formats are stored as they are: deflating them again only costs time. */
+const STORED_EXTENSIONS = new Set([
+  '.tgz',
+  '.gz',
+  '.zip',
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.gif',
+  '.webp',
+  '.xz',
+  '.bz2',
+  '.zst',
+  '.7z',
+]);
+
+/**
+ * The timestamp for every entry: SOURCE_DATE_EPOCH (seconds, https://reproducible-builds.org/specs/source-date-epoch/)
+ * when set and valid, else 1980-01-01; clamped to what a zip timestamp can hold.
+ */
+export function archiveTimestamp(sourceDateEpoch: string | undefined = process.env['SOURCE_DATE_EPOCH']): Date {
+  const seconds = sourceDateEpoch !== undefined && /^\d+$/.test(sourceDateEpoch.trim()) ? Number(sourceDateEpoch) : NaN;
+  if (!Number.isFinite(seconds)) return ZIP_EPOCH;
+  const time = Math.min(Math.max(seconds * 1000, ZIP_EPOCH.getTime()), ZIP_LAST.getTime());
+  return new Date(time);
+}
+
+/**
+ * A stream that opens its file only when first read. archiver consumes entries one at a time, so
+ * a pack of thousands of files never holds thousands of descriptors. (archiver's own `file()`
+ * stats files concurrently and queues them in completion order, which would make the entry order
+ * depend on the disk's timing.)
+ */
+function lazyRead(file: string, onError: (err: Error) => void): Readable {
+  const stream = Readable.from(
+    (async function* () {
+      yield* createReadStream(file);
+    })(),
+    { objectMode: false },
+  );
+  // zip-stream does not pass a source's error on (the archive would wait forever), so the build
+  // hears of it directly.
+  stream.on('error', onError);
+  return stream;
+}
+
+export interface WrittenArchive {
+  path: string;
+  size: number;
+  /** "sha256:<hex>" of the archive bytes. */
+  digest: string;
+}
+
+/**
+ * Writes the files into a zip at `outFile`, entries at the zip root.
+ *
+ * @example
+ * const { files } = await listPackFiles('sample-packs/cni-calico');
+ * const zip = await writePackArchive(files, 'dist/cni-calico-3.27.2.zip');
+ * zip.digest; // 'sha256:…', the same on every run
+ */
+export async function writePackArchive(
+  files: readonly PackFile[],
+  outFile: string,
+  options: { mtime?: Date } = {},
+): Promise<WrittenArchive> {
+  const date = options.mtime ?? archiveTimestamp();
+  const temporary = path.join(
+    path.dirname(outFile),
+    `.${path.basename(outFile)}.${randomBytes(6).toString('hex')}.partial`,
+  );
+  const hash = createHash('sha256');
+  let size = 0;
+  const measure = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  // Any failure ends the build: a file that cannot be read, or archiver's "warning" (how it
+  // reports skipping an entry), since an archive silently lacking a file is worse than none.
+  let fail: (err: Error) => void = () => undefined;
+  const failed = new Promise<never>((_resolve, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => undefined);
+
+  // Level 6 is zlib's (and Info-ZIP's) default: most of level 9's ratio at a fraction of its time.
+  const archive = new ZipArchive({ zlib: { level: 6 } });
+  archive.on('warning', fail);
+  const done = pipeline(archive, measure, createWriteStream(temporary, { flags: 'wx' }));
+  const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
+  for (const file of sorted) {
+    const entry: ZipEntryData = {
+      name: file.path,
+      date,
+      mode: file.mode,
+      store: STORED_EXTENSIONS.has(path.extname(file.path).toLowerCase()),
+    };
+    archive.append(lazyRead(file.source, fail), entry);
+  }
+  try {
+    await Promise.race([Promise.all([archive.finalize(), done]), failed]);
+    await rename(temporary, outFile);
+  } catch (err) {
+    archive.abort();
+    await done.catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw err;
+  }
+  return { path: outFile, size, digest: `sha256:${hash.digest('hex')}` };
+}

@@ -1,0 +1,28 @@
+/**
+ * The one error type of Packyard: a stable string code, a message, an optional hint telling the
+ * user how to fix it, and the HTTP status the registry answers with. The CLI maps codes to exit
+ * codes; the server writes `{ error: { code, message, hint } }`.
+ *
+ * @example
+ * throw new PackError('ARCHIVE_UNSAFE_PATH', `entry "${name}" leaves the archive root`, {
+ *   hint: 'rebuild the pack with packctl build',
+ *   status: 422,
+ * });
+ */
+export class PackError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  readonly status: number;
+
+  constructor(code: string, message: string, options: { hint?: string; status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PackError';
+    this.code = code;
+    this.hint = options.hint;
+    this.status = options.status ?? 400;
+  }
+}
+
+export function isPackError(value: unknown): value is PackError {
+  return value instanceof PackError;
+}

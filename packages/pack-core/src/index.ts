@@ -1,0 +1,18 @@
+/**
+ * @packyard/pack-core: the Packyard pack format as a library. Pure code over files and streams;
+ * no HTTP and no process.exit, so the registry server and packctl share exactly one definition of
+ * what a valid pack is.
+ */
+export { PackError, isPackError } from './errors.js';
+export * from './manifest.js';
+export * from './versions.js';
+export { parseYaml, neutraliseTemplates, hasTemplates, type ParsedYaml, type YamlProblem } from './yaml.js';
+export * from './pack-dir.js';
+export * from './chart-archive.js';
+export * from './archive/write-archive.js';
+export * from './archive/read-archive.js';
+export * from './lint/rules.js';
+export * from './lint/lint-pack.js';
+export { directoryPackFiles, type PackFiles, type PathStatus } from './lint/pack-files.js';
+export * from './build.js';
+export * from './scaffold.js';

@@ -1,0 +1,138 @@
+/**
+ * A pack directory on disk: which files belong to the pack (.packignore plus default excludes),
+ * and resolution of pack-relative paths that refuses anything leaving the directory, through
+ * `..` or through a symlink.
+ */
+import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+
+/** Always left out of a built pack, whatever .packignore says. */
+export const DEFAULT_EXCLUDES: readonly string[] = ['.git/', '.DS_Store', 'node_modules/', '.packignore'];
+
+export interface PackFile {
+  /** Path inside the pack, with forward slashes ("charts/calico-3.27.2.tgz"). */
+  path: string;
+  /** Where the bytes are read from (the symlink target for a symlink inside the pack). */
+  source: string;
+  size: number;
+  /** Normalised permissions: 0o755 when any execute bit is set, else 0o644. */
+  mode: number;
+}
+
+export interface PackTreeProblem {
+  kind: 'symlink-escapes' | 'special-file';
+  path: string;
+  /** For a symlink: where it points. */
+  target?: string;
+}
+
+export interface PackTree {
+  /** Files sorted by path (byte order), so every walk of the same tree lists them alike. */
+  files: PackFile[];
+  problems: PackTreeProblem[];
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+async function loadIgnore(root: string, extra: readonly string[]): Promise<Ignore> {
+  const matcher = ignore().add([...DEFAULT_EXCLUDES, ...extra]);
+  const packignore = await readFile(path.join(root, '.packignore'), 'utf8').catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  });
+  return matcher.add(packignore);
+}
+
+function byteOrder(a: PackFile, b: PackFile): number {
+  return Buffer.compare(Buffer.from(a.path), Buffer.from(b.path));
+}
+
+/**
+ * Lists the files of a pack directory, honouring `.packignore` (gitignore syntax) and
+ * {@link DEFAULT_EXCLUDES}. Symlinks that stay inside the pack are followed (their target's bytes
+ * are packed); symlinks that leave it, and sockets, FIFOs or devices, are reported as problems.
+ *
+ * @example
+ * const { files } = await listPackFiles('sample-packs/cni-calico');
+ * files.map((f) => f.path); // ['README.md', 'charts/tigera-operator-v3.27.2.tgz', ...]
+ */
+export async function listPackFiles(dir: string, options: { exclude?: readonly string[] } = {}): Promise<PackTree> {
+  const root = await realpath(dir);
+  const matcher = await loadIgnore(root, options.exclude ?? []);
+  const files: PackFile[] = [];
+  const problems: PackTreeProblem[] = [];
+  const visited = new Set<string>([root]);
+
+  async function walk(absDir: string, relDir: string): Promise<void> {
+    const entries = await readdir(absDir, { withFileTypes: true });
+    for (const entry of entries) {
+      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
+      const abs = path.join(absDir, entry.name);
+      let info = await lstat(abs);
+      let source = abs;
+      if (info.isSymbolicLink()) {
+        const target = await realpath(abs).catch(() => null);
+        if (target === null || !isInside(root, target)) {
+          if (!matcher.ignores(rel)) problems.push({ kind: 'symlink-escapes', path: rel, target: target ?? abs });
+          continue;
+        }
+        info = await stat(target);
+        source = target;
+      }
+      if (info.isDirectory()) {
+        if (matcher.ignores(`${rel}/`)) continue;
+        // A symlinked directory seen before (a loop, or two links to one place) is walked once.
+        const real = await realpath(source);
+        if (visited.has(real)) continue;
+        visited.add(real);
+        await walk(source, rel);
+      } else if (matcher.ignores(rel)) {
+        continue;
+      } else if (info.isFile()) {
+        files.push({ path: rel, source, size: info.size, mode: info.mode & 0o111 ? 0o755 : 0o644 });
+      } else {
+        problems.push({ kind: 'special-file', path: rel });
+      }
+    }
+  }
+
+  await walk(root, '');
+  files.sort(byteOrder);
+  return { files, problems };
+}
+
+export type ResolvedPath =
+  { ok: true; absolute: string } | { ok: false; reason: 'absolute' | 'escapes' | 'invalid' | 'missing' };
+
+/**
+ * Resolves a path written in pack.json ("charts/x.tgz") against the pack directory, refusing
+ * absolute paths, backslashes, NUL bytes, and anything that leaves the directory lexically or
+ * through a symlink.
+ */
+export async function resolveInsidePack(root: string, relative: string): Promise<ResolvedPath> {
+  if (relative.includes('\0') || relative.includes('\\')) return { ok: false, reason: 'invalid' };
+  if (path.posix.isAbsolute(relative) || /^[A-Za-z]:/.test(relative)) return { ok: false, reason: 'absolute' };
+  const realRoot = await realpath(root);
+  const lexical = path.resolve(realRoot, relative);
+  if (!isInside(realRoot, lexical)) return { ok: false, reason: 'escapes' };
+  const real = await realpath(lexical).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw err;
+  });
+  if (real === null) {
+    // A dangling symlink that points outside still counts as leaving the pack.
+    const link = await lstat(lexical).catch(() => null);
+    if (link?.isSymbolicLink()) {
+      const target = path.resolve(path.dirname(lexical), await readlink(lexical));
+      if (!isInside(realRoot, target)) return { ok: false, reason: 'escapes' };
+    }
+    return { ok: false, reason: 'missing' };
+  }
+  if (!isInside(realRoot, real)) return { ok: false, reason: 'escapes' };
+  return { ok: true, absolute: real };
+}

@@ -1,0 +1,79 @@
+/**
+ * A deliberately naive zip writer for tests: it writes whatever it is told (lying sizes, bad CRCs,
+ * symlink modes, hostile names), which no well-behaved zip library would.
+ */
+import { crc32, deflateRawSync } from 'node:zlib';
+
+export interface CraftEntry {
+  name: string | Buffer;
+  data?: Buffer | string;
+  /** 0 store, 8 deflate (default). */
+  method?: 0 | 8;
+  /** Unix mode for the external attributes, e.g. 0o120777 for a symlink. */
+  unixMode?: number;
+  /** Overrides of what the headers declare. */
+  declaredSize?: number;
+  declaredCrc?: number;
+  flags?: number;
+  /** A different name in the local header than in the central directory. */
+  localName?: string;
+}
+
+function u16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(n);
+  return b;
+}
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n >>> 0);
+  return b;
+}
+
+export function craftZip(entries: CraftEntry[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of entries) {
+    const name = Buffer.isBuffer(entry.name) ? entry.name : Buffer.from(entry.name);
+    const localName = entry.localName === undefined ? name : Buffer.from(entry.localName);
+    const data = Buffer.isBuffer(entry.data) ? entry.data : Buffer.from(entry.data ?? '');
+    const method = entry.method ?? 8;
+    const body = method === 8 ? deflateRawSync(data) : data;
+    const crc = entry.declaredCrc ?? crc32(data);
+    const size = entry.declaredSize ?? data.length;
+    const flags = entry.flags ?? 0x800;
+    const common = [u16(20), u16(flags), u16(method), u16(0), u16(0x21), u32(crc), u32(body.length), u32(size)];
+    const local = Buffer.concat([u32(0x04034b50), ...common, u16(localName.length), u16(0), localName, body]);
+    const external = entry.unixMode === undefined ? 0o100644 << 16 : entry.unixMode << 16;
+    centrals.push(
+      Buffer.concat([
+        u32(0x02014b50),
+        u16((3 << 8) | 20),
+        ...common,
+        u16(name.length),
+        u16(0),
+        u16(0),
+        u16(0),
+        u16(0),
+        u32(external),
+        u32(offset),
+        name,
+      ]),
+    );
+    locals.push(local);
+    offset += local.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.concat([
+    u32(0x06054b50),
+    u16(0),
+    u16(0),
+    u16(entries.length),
+    u16(entries.length),
+    u32(directory.length),
+    u32(offset),
+    u16(0),
+  ]);
+  return Buffer.concat([...locals, directory, end]);
+}

@@ -1,0 +1,193 @@
+import { describe, expect, it } from 'vitest';
+import {
+  boundsOrdered,
+  compareVersions,
+  isStrictSemver,
+  lineTags,
+  parseRange,
+  parseVersion,
+  resolveVersion,
+  selectorKind,
+  sortVersions,
+  withinBounds,
+} from './versions.js';
+
+describe('parseVersion', () => {
+  it.each([
+    ['1.9.0', [1, 9, 0], []],
+    ['22.04', [22, 4], []],
+    ['26.04.4', [26, 4, 4], []],
+    ['1.5', [1, 5], []],
+    ['v1.8.7', [1, 8, 7], []],
+    ['0.30.0-5.5.2026', [0, 30, 0], [5, 5, 2026]],
+    ['1.2.3-rc.1+build.7', [1, 2, 3], ['rc', 1]],
+    ['1.2.3.4', [1, 2, 3, 4], []],
+  ])('reads %s', (raw, segments, prerelease) => {
+    expect(parseVersion(raw)).toMatchObject({ raw, segments, prerelease });
+  });
+
+  it.each(['latest', 'abc', '', 'v', '.1', '1..2', '1.2.', 'x1.2', ' 1.2', '1.2 ', '1.2.3-', '1.2.3+'])(
+    'rejects %j',
+    (raw) => {
+      expect(parseVersion(raw)).toBeNull();
+    },
+  );
+});
+
+describe('isStrictSemver', () => {
+  it.each([
+    ['1.9.0', true],
+    ['0.30.0-5.5.2026', true],
+    ['1.2.3+build', true],
+    ['22.04', false],
+    ['1.5', false],
+    ['v1.8.7', false],
+    ['01.2.3', false],
+    ['1.2.3.4', false],
+  ])('%s -> %s', (raw, strict) => {
+    expect(isStrictSemver(raw)).toBe(strict);
+  });
+});
+
+describe('compareVersions', () => {
+  it.each([
+    ['1.10.0', '1.9.0', 1],
+    ['1.9.0', '1.10.0', -1],
+    ['22.04', '22.4.0', -1], // equal precedence: the text breaks the tie, deterministically
+    ['22.04.1', '22.04', 1],
+    ['26.04.4', '22.04.5', 1],
+    ['1.5', '1.5.1', -1],
+    ['v1.8.7', '1.8.6', 1],
+    ['1.0.0-rc.1', '1.0.0', -1],
+    ['1.0.0-alpha', '1.0.0-alpha.1', -1],
+    ['1.0.0-alpha.1', '1.0.0-alpha.beta', -1],
+    ['1.0.0-beta.2', '1.0.0-beta.11', -1],
+    ['1.0.0-rc.1', '1.0.0-beta.11', 1],
+    ['1.2.3.4', '1.2.3', 1],
+    ['1.2.3', '1.2.3', 0],
+    ['latest', '0.0.1', -1],
+  ])('%s vs %s -> %d', (a, b, expected) => {
+    expect(Math.sign(compareVersions(a, b))).toBe(expected);
+    expect(Math.sign(compareVersions(b, a))).toBe(-expected || 0);
+  });
+
+  it('sorts a mixed list into one total order', () => {
+    expect(sortVersions(['1.10.0', 'v1.8.7', '22.04', '1.9.0', '1.9.0-rc.1', '1.5', '0.30.0-5.5.2026'])).toEqual([
+      '0.30.0-5.5.2026',
+      '1.5',
+      'v1.8.7',
+      '1.9.0-rc.1',
+      '1.9.0',
+      '1.10.0',
+      '22.04',
+    ]);
+  });
+});
+
+describe('ranges', () => {
+  it.each([
+    ['>=1.29 <1.30', '1.29.4', true],
+    ['>=1.29 <1.30', '1.30.0', false],
+    ['>=1.29 <1.30', '1.28.9', false],
+    ['>= 1.29 < 1.30', '1.29.0', true],
+    ['<=1.29', '1.29.9', true],
+    ['<1.29', '1.29.0', false],
+    ['>1.29', '1.29.9', false],
+    ['>1.29', '1.30.0', true],
+    ['^45.0.0', '45.25.0', true],
+    ['^45.0.0', '46.0.0', false],
+    ['^0.2.3', '0.2.9', true],
+    ['^0.2.3', '0.3.0', false],
+    ['^0.0.3', '0.0.4', false],
+    ['~1.2.3', '1.2.9', true],
+    ['~1.2.3', '1.3.0', false],
+    ['~22.04', '22.04.3', true],
+    ['~22.04', '22.10', false],
+    ['1.26 - 1.29', '1.29.7', true],
+    ['1.26 - 1.29', '1.30.0', false],
+    ['1.27', '1.27.3', true],
+    ['22.04.x', '22.4.1', true],
+    ['1.x', '1.99.0', true],
+    ['1.x || 3.x', '3.1.0', true],
+    ['1.x || 3.x', '2.1.0', false],
+    ['*', '5.0.0', true],
+    ['>=1.0.0', '2.0.0-rc.1', false], // pre-releases only when the range names one
+    ['>=2.0.0-rc.0', '2.0.0-rc.1', true],
+    ['>=2.0.0-rc.0', '2.0.1-rc.1', false],
+    ['=1.2.3', '1.2.3', true],
+    ['>=1.2.3.4', '1.2.3.5', true],
+  ])('%s admits %s: %s', (range, version, expected) => {
+    expect(parseRange(range)?.test(version)).toBe(expected);
+  });
+
+  it('admits pre-releases with includePrerelease', () => {
+    expect(parseRange('>=1.0.0')?.test('2.0.0-rc.1', { includePrerelease: true })).toBe(true);
+  });
+
+  it.each(['>=abc', '1.x.3', '^', '>=1.2 <', 'foo bar'])('rejects %j', (range) => {
+    expect(parseRange(range)).toBeNull();
+  });
+});
+
+describe('resolveVersion', () => {
+  const available = ['1.27.1', '1.27.4', '1.28.0', '1.29.2', '1.30.0-rc.1', '22.04', '22.04.4', 'v2.0.0'];
+  it.each([
+    ['1.27.x', '1.27.4'],
+    ['1.x', '1.29.2'],
+    ['22.04.x', '22.04.4'],
+    ['22.04', '22.04'], // exact identity wins over the line
+    ['1.27', '1.27.4'], // a short version that is not published means its line
+    ['1.28.0', '1.28.0'],
+    ['2.0.0', 'v2.0.0'], // equal precedence finds the spelling that exists
+    ['>=1.27 <1.29', '1.28.0'],
+    ['^1.27.0', '1.29.2'],
+    ['1.30.0-rc.1', '1.30.0-rc.1'],
+    ['>=1.30.0-rc.0 <1.31', '1.30.0-rc.1'],
+    ['3.x', null],
+    ['nonsense!', null],
+  ])('%s -> %s', (selector, expected) => {
+    expect(resolveVersion(available, selector)).toBe(expected);
+  });
+
+  it('classifies selectors', () => {
+    expect(selectorKind('1.27.x')).toBe('tag');
+    expect(selectorKind('1.27.4')).toBe('exact');
+    expect(selectorKind('^1.0.0')).toBe('range');
+    expect(selectorKind('what?')).toBeNull();
+  });
+});
+
+describe('lineTags', () => {
+  it('maps each line to its highest release, spelled like it', () => {
+    expect(lineTags(['1.27.1', '1.27.4', '1.29.2', '1.30.0-rc.1', '22.04.4', '22.04.1'])).toEqual({
+      '1.x': '1.29.2',
+      '1.27.x': '1.27.4',
+      '1.29.x': '1.29.2',
+      '22.x': '22.04.4',
+      '22.04.x': '22.04.4',
+    });
+  });
+});
+
+describe('constraint bounds', () => {
+  it.each([
+    ['1.27.9', '1.26', '1.27', true],
+    ['1.28.0', '1.26', '1.27', false],
+    ['1.25.9', '1.26', '1.27', false],
+    ['1.26.0', '1.26', '', true],
+    ['1.99.0', null, null, true],
+    ['1.29.4', '1.26.0', '1.30', true],
+  ])('%s within [%s, %s]: %s', (version, min, max, expected) => {
+    expect(withinBounds(version, min, max)).toBe(expected);
+  });
+
+  it.each([
+    ['1.26', '1.30', true],
+    ['1.27.4', '1.27', true],
+    ['1.30', '1.27', false],
+    ['1.28.0', '1.27', false],
+    ['', '1.27', true],
+  ])('[%s, %s] ordered: %s', (min, max, expected) => {
+    expect(boundsOrdered(min, max)).toBe(expected);
+  });
+});

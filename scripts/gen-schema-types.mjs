@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Generates packages/pack-core/src/generated/*.ts from the JSON Schemas in schemas/, so that the
+// TypeScript types and the embedded schema are always derived from one source (schema first).
+// `node scripts/gen-schema-types.mjs --check` fails when a generated file is out of date (CI).
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { compile } from 'json-schema-to-typescript';
+
+const root = new URL('../', import.meta.url);
+const outDir = new URL('packages/pack-core/src/generated/', root);
+
+const targets = [{ schema: 'pack.schema.json', out: 'pack-manifest.ts', constName: 'packManifestSchema' }];
+
+async function render({ schema, constName }) {
+  const json = JSON.parse(await readFile(new URL(`schemas/${schema}`, root), 'utf8'));
+  const types = await compile(json, json.title, {
+    bannerComment: '',
+    additionalProperties: true,
+    strictIndexSignatures: true,
+    format: true,
+    style: { singleQuote: true, printWidth: 110 },
+  });
+  return [
+    `// Generated from schemas/${schema} by scripts/gen-schema-types.mjs. Do not edit by hand.`,
+    '',
+    types.trim(),
+    '',
+    `export const ${constName} = ${JSON.stringify(json, null, 2)} as const;`,
+    '',
+  ].join('\n');
+}
+
+const check = process.argv.includes('--check');
+let stale = 0;
+await mkdir(outDir, { recursive: true });
+for (const target of targets) {
+  const text = await render(target);
+  const file = new URL(target.out, outDir);
+  if (check) {
+    const current = await readFile(file, 'utf8').catch(() => '');
+    if (current !== text) {
+      console.error(`${target.out} is out of date: run node scripts/gen-schema-types.mjs`);
+      stale++;
+    }
+  } else {
+    await writeFile(file, text);
+    console.log(`wrote packages/pack-core/src/generated/${target.out}`);
+  }
+}
+process.exitCode = stale ? 1 : 0;
