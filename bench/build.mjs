@@ -17,7 +17,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { generatePackTree } from './_pack-tree.mjs';
 
 export const description = 'Time `packctl build` against `zip -r` on a generated ~2,000 file / 200 MB pack';

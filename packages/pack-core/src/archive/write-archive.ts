@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipArchive } from 'archiver';
 import type { ZipEntryData } from 'archiver';
@@ -45,25 +45,6 @@ export function archiveTimestamp(sourceDateEpoch: string | undefined = process.e
   if (!Number.isFinite(seconds)) return ZIP_EPOCH;
   const time = Math.min(Math.max(seconds * 1000, ZIP_EPOCH.getTime()), ZIP_LAST.getTime());
   return new Date(time);
-}
-
-/**
- * A stream that opens its file only when first read. archiver consumes entries one at a time, so
- * a pack of thousands of files never holds thousands of descriptors. (archiver's own `file()`
- * stats files concurrently and queues them in completion order, which would make the entry order
- * depend on the disk's timing.)
- */
-function lazyRead(file: string, onError: (err: Error) => void): Readable {
-  const stream = Readable.from(
-    (async function* () {
-      yield* createReadStream(file);
-    })(),
-    { objectMode: false },
-  );
-  // zip-stream does not pass a source's error on (the archive would wait forever), so the build
-  // hears of it directly.
-  stream.on('error', onError);
-  return stream;
 }
 
 export interface WrittenArchive {
@@ -113,20 +94,38 @@ export async function writePackArchive(
   archive.on('warning', fail);
   const done = pipeline(archive, measure, createWriteStream(temporary, { flags: 'wx' }));
   const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
-  for (const file of sorted) {
-    const entry: ZipEntryData = {
-      name: file.path,
-      date,
-      mode: file.mode,
-      store: STORED_EXTENSIONS.has(path.extname(file.path).toLowerCase()),
+  // One entry in flight at a time: the next file is opened only when archiver has written the
+  // previous one. Appending every file up front would start all their streams at once (each
+  // buffering a chunk or two: hundreds of MB for a large pack) and hold a descriptor per file.
+  const written = new Promise<void>((resolve, reject) => {
+    let index = 0;
+    const appendNext = (): void => {
+      const file = sorted[index++];
+      if (file === undefined) {
+        archive.finalize().then(resolve, reject);
+        return;
+      }
+      const source = createReadStream(file.source);
+      // zip-stream does not pass a source's error on (the archive would wait forever).
+      source.on('error', fail);
+      const entry: ZipEntryData = {
+        name: file.path,
+        date,
+        mode: file.mode,
+        store: STORED_EXTENSIONS.has(path.extname(file.path).toLowerCase()),
+      };
+      archive.append(source, entry);
     };
-    archive.append(lazyRead(file.source, fail), entry);
-  }
+    archive.on('entry', appendNext);
+    appendNext();
+  });
   try {
-    await Promise.race([Promise.all([archive.finalize(), done]), failed]);
+    await Promise.race([Promise.all([written, done]), failed]);
     await rename(temporary, outFile);
   } catch (err) {
+    // abort() alone stops archiver without ending its stream; destroy() settles the pipeline too.
     archive.abort();
+    archive.destroy(err instanceof Error ? err : undefined);
     await done.catch(() => undefined);
     await rm(temporary, { force: true });
     throw err;

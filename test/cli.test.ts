@@ -1,0 +1,215 @@
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  chmodSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LINT_RULE_IDS, LINT_RULES } from '@packyard/pack-core';
+import { BROKEN_FIXTURES } from '../packages/pack-core/src/test-support/broken-fixtures.js';
+import { writeValidPack } from '../packages/pack-core/src/test-support/valid-pack.js';
+import { packctl, packctlJson, sha256File } from './helpers.js';
+
+const work = mkdtempSync(path.join(tmpdir(), 'packyard-cli-'));
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+let counter = 0;
+function fresh(): string {
+  return path.join(work, `t${++counter}`);
+}
+
+interface BuildJson {
+  name: string;
+  version: string;
+  path: string;
+  size: number;
+  digest: string;
+  files: number;
+}
+
+describe('packctl init', () => {
+  it.each([
+    ['os', []],
+    ['k8s', []],
+    ['cni', ['--chart']],
+    ['csi', ['--manifest']],
+    ['addon', ['--chart']],
+    ['addon', ['--manifest']],
+    ['addon', []],
+    ['kernel', []],
+  ])('scaffolds a %s pack %j that lints clean and builds', (layer, flags) => {
+    const dir = fresh();
+    const init = packctl(['init', `my-${layer}`, '--layer', layer, ...flags, '-d', dir]);
+    expect(init.status, init.stderr).toBe(0);
+    expect(init.stdout).toContain('packctl lint');
+    const lint = packctlJson<{ errors: number; warnings: number }>(['lint', dir, '--strict']);
+    expect(lint).toMatchObject({ status: 0, errors: 0, warnings: 0 });
+    const build = packctlJson<BuildJson>(['build', dir, '-o', path.join(dir, '..', `${path.basename(dir)}-out`)]);
+    expect(build.status).toBe(0);
+    expect(build.name).toBe(`my-${layer}`);
+  });
+
+  it('refuses an invalid name and an unknown layer as usage errors (exit 2)', () => {
+    const bad = packctl(['init', 'My_Pack', '--layer', 'addon', '-d', fresh()]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('not a valid pack name');
+    expect(bad.stderr).toContain('hint:');
+    expect(packctl(['init', 'x', '--layer', 'database']).status).toBe(2);
+    expect(packctl(['init', 'x']).status).toBe(2);
+    expect(packctl(['init', 'x', '--layer', 'addon', '--chart', '--manifest']).status).toBe(2);
+  });
+
+  it('never overwrites an existing directory', () => {
+    const dir = fresh();
+    expect(packctl(['init', 'one', '--layer', 'addon', '-d', dir]).status).toBe(0);
+    const again = packctl(['init', 'two', '--layer', 'addon', '-d', dir]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('already exists');
+    expect(JSON.parse(readFileSync(path.join(dir, 'pack.json'), 'utf8'))).toMatchObject({ name: 'one' });
+  });
+});
+
+describe('packctl lint', () => {
+  it.each(LINT_RULE_IDS)('reports %s on its broken fixture with the right exit code', async (rule) => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    await BROKEN_FIXTURES[rule](dir);
+    const result = packctlJson<{ findings: Array<{ rule: string }>; errors: number }>(['lint', dir]);
+    expect(result.findings.map((f) => f.rule)).toContain(rule);
+    const isError = LINT_RULES[rule].severity === 'error';
+    expect(result.status).toBe(isError ? 1 : 0);
+    if (!isError) expect(packctl(['lint', dir, '--strict']).status).toBe(1);
+  });
+
+  it('prints a grouped human report without colour when not on a TTY', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    await BROKEN_FIXTURES['schema-violation'](dir);
+    await BROKEN_FIXTURES['readme-missing'](dir);
+    const result = packctl(['lint', dir]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).not.toContain('\u001b[');
+    expect(result.stdout).toMatch(
+      /pack\.json\n {2}error {3}\/layer {2}\/layer must be one of: .* {2}schema-violation\n {10}hint: /,
+    );
+    expect(result.stdout).toContain('README.md\n  warning');
+    expect(result.stdout).toContain('1 error, 1 warning');
+  });
+
+  it('colours only when forced, and never with NO_COLOR', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    await BROKEN_FIXTURES['readme-missing'](dir);
+    expect(packctl(['lint', dir], { env: { FORCE_COLOR: '1' } }).stdout).toContain('\u001b[');
+    expect(packctl(['lint', dir], { env: { NO_COLOR: '1' } }).stdout).not.toContain('\u001b[');
+  });
+
+  it('exits 1 with a hint for a missing directory, and 2 for usage errors', () => {
+    const missing = packctl(['lint', path.join(work, 'nope')]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/no such directory\nhint: /);
+    expect(packctl(['lint']).status).toBe(2);
+    expect(packctl(['lint', '.', '--format', 'xml']).status).toBe(2);
+    expect(packctl(['frobnicate']).status).toBe(2);
+    expect(packctl(['--help']).status).toBe(0);
+  });
+});
+
+describe('packctl build', () => {
+  it('prints name, version, path, size and digest, matching the file written', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    const out = fresh();
+    const result = packctlJson<BuildJson>(['build', dir, '-o', out]);
+    expect(result.status).toBe(0);
+    expect(result.path).toBe(path.join(out, 'demo-addon-1.4.2.zip'));
+    expect(result.size).toBe(statSync(result.path).size);
+    expect(result.digest).toBe(sha256File(result.path));
+    const human = packctl(['build', dir, '-o', fresh()]);
+    expect(human.stdout).toContain('built demo-addon@1.4.2');
+    expect(human.stdout).toContain(result.digest);
+  });
+
+  it('is reproducible: same bytes across runs, time zones, umasks and file times', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    const first = packctlJson<BuildJson>(['build', dir, '-o', fresh()]);
+    utimesSync(path.join(dir, 'values.yaml'), new Date('2030-01-01'), new Date('2030-01-01'));
+    chmodSync(path.join(dir, 'README.md'), 0o600);
+    const second = packctlJson<BuildJson>(['build', dir, '-o', fresh()], { env: { TZ: 'Pacific/Kiritimati' } });
+    const third = packctlJson<BuildJson>(['build', dir, '-o', fresh()], {
+      env: { TZ: 'America/Los_Angeles', LANG: 'de_DE.UTF-8' },
+    });
+    expect(second.digest).toBe(first.digest);
+    expect(third.digest).toBe(first.digest);
+    expect(readFileSync(second.path)).toEqual(readFileSync(first.path));
+    const epoch = packctlJson<BuildJson>(['build', dir, '-o', fresh()], { env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    expect(epoch.digest).not.toBe(first.digest);
+  });
+
+  it('writes a zip other tools read: entries and bytes equal the source (Python zipfile)', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    const { path: zip } = packctlJson<BuildJson>(['build', dir, '-o', fresh()]);
+    const extracted = fresh();
+    execFileSync('python3', [
+      '-c',
+      'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2])',
+      zip,
+      extracted,
+    ]);
+    const names = (root: string): string[] =>
+      readdirSync(root, { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+        .sort();
+    expect(names(extracted)).toEqual(names(dir));
+    for (const name of names(dir))
+      expect(readFileSync(path.join(extracted, name)), name).toEqual(readFileSync(path.join(dir, name)));
+  });
+
+  it('stops on lint errors and writes nothing', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    await BROKEN_FIXTURES['chart-not-tgz'](dir);
+    const out = fresh();
+    const result = packctl(['build', dir, '-o', out]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('chart-not-tgz');
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
+  it('with --strict, refuses to build a pack with warnings', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    await BROKEN_FIXTURES['readme-missing'](dir);
+    const out = fresh();
+    expect(packctl(['build', dir, '-o', out, '--strict']).status).toBe(1);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    expect(packctl(['build', dir, '-o', out]).status).toBe(0);
+  });
+
+  it('building into the pack directory does not pack earlier builds', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    const first = packctlJson<BuildJson>(['build', dir, '-o', dir]);
+    const second = packctlJson<BuildJson>(['build', dir, '-o', dir]);
+    expect(second.digest).toBe(first.digest);
+    const nested = packctlJson<BuildJson>(['build', dir, '-o', path.join(dir, 'dist')]);
+    const again = packctlJson<BuildJson>(['build', dir, '-o', path.join(dir, 'dist')]);
+    expect(again.digest).toBe(nested.digest);
+    rmSync(path.join(dir, 'dist'), { recursive: true });
+    rmSync(first.path);
+    writeFileSync(path.join(dir, 'extra.txt'), 'x');
+    expect(packctlJson<BuildJson>(['build', dir, '-o', fresh()]).files).toBe(first.files + 1);
+  });
+});
