@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// Generates packages/pack-core/src/generated/*.ts from the JSON Schemas in schemas/, so that the
+// Generates packages/*/src/generated/*.ts from the JSON Schemas in schemas/, so that the
 // TypeScript types and the embedded schema are always derived from one source (schema first).
 // `node scripts/gen-schema-types.mjs --check` fails when a generated file is out of date (CI).
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { compile } from 'json-schema-to-typescript';
 
 const root = new URL('../', import.meta.url);
-const outDir = new URL('packages/pack-core/src/generated/', root);
-
-const targets = [{ schema: 'pack.schema.json', out: 'pack-manifest.ts', constName: 'packManifestSchema' }];
+const targets = [
+  { schema: 'pack.schema.json', out: 'pack-core/src/generated/pack-manifest.ts', constName: 'packManifestSchema' },
+  {
+    schema: 'registry-config.schema.json',
+    out: 'registry-server/src/generated/registry-config.ts',
+    constName: 'registryConfigSchema',
+  },
+];
 
 async function render({ schema, constName }) {
   const json = JSON.parse(await readFile(new URL(`schemas/${schema}`, root), 'utf8'));
@@ -31,10 +36,10 @@ async function render({ schema, constName }) {
 
 const check = process.argv.includes('--check');
 let stale = 0;
-await mkdir(outDir, { recursive: true });
 for (const target of targets) {
   const text = await render(target);
-  const file = new URL(target.out, outDir);
+  const file = new URL(`packages/${target.out}`, root);
+  await mkdir(new URL('./', file), { recursive: true });
   if (check) {
     const current = await readFile(file, 'utf8').catch(() => '');
     if (current !== text) {
@@ -43,7 +48,7 @@ for (const target of targets) {
     }
   } else {
     await writeFile(file, text);
-    console.log(`wrote packages/pack-core/src/generated/${target.out}`);
+    console.log(`wrote packages/${target.out}`);
   }
 }
 process.exitCode = stale ? 1 : 0;

@@ -13,13 +13,20 @@ export class PackError extends Error {
   readonly code: string;
   readonly hint: string | undefined;
   readonly status: number;
+  /** Structured detail for machines (the lint findings that stopped a publish, say). */
+  readonly details: unknown;
 
-  constructor(code: string, message: string, options: { hint?: string; status?: number; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { hint?: string; status?: number; cause?: unknown; details?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PackError';
     this.code = code;
     this.hint = options.hint;
     this.status = options.status ?? 400;
+    this.details = options.details;
   }
 }
 

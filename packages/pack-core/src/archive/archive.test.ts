@@ -174,6 +174,27 @@ describe('openPackArchive refuses hostile archives', () => {
     });
   });
 
+  it.each([
+    ['another name in the local header', [ok, { name: 'values.yaml', data: 'a: 1\n', localName: 'evil.sh' }]],
+    ['another size in the local header', [ok, { name: 'values.yaml', data: 'a: 1\n', localDeclaredSize: 99 }]],
+    ['a directory offset with no local header', [ok, { name: 'values.yaml', data: 'a: 1\n', centralOffset: 3 }]],
+  ] as Array<[string, CraftEntry[]]>)('refuses %s', async (_label, entries) => {
+    await expect(open(entries)).rejects.toMatchObject({ code: 'ARCHIVE_HEADER_MISMATCH', status: 422 });
+  });
+
+  it('refuses entries that overlap (one local header hidden inside another entry)', async () => {
+    // A stored entry whose data is a complete local record of a second entry; the directory then
+    // lists both, the second pointing inside the first: the classic overlapping-entry zip bomb.
+    const inner: CraftEntry = { name: 'values.yaml', data: 'a: 1\n', method: 0 };
+    const innerLocal = craftZip([inner]).subarray(0, 30 + 'values.yaml'.length + 5);
+    const outerHeader = 30 + 'pack.json'.length;
+    const entries: CraftEntry[] = [
+      { name: 'pack.json', data: innerLocal, method: 0 },
+      { ...inner, centralOffset: outerHeader },
+    ];
+    await expect(open(entries)).rejects.toMatchObject({ code: 'ARCHIVE_HEADER_MISMATCH' });
+  });
+
   it('stops reading an entry that inflates past its declared size', async () => {
     const archive = await open([{ name: 'liar.txt', data: 'x'.repeat(5000), declaredSize: 10 }]);
     await expect(archive.read('liar.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });

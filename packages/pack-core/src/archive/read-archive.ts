@@ -2,8 +2,9 @@
  * Reading pack archives that may be hostile. Opening an archive reads only its central
  * directory and refuses, before any byte is inflated: too many entries, oversized or too highly
  * compressed entries, unsafe names (absolute, `..`, backslashes, NUL, drive letters, not UTF-8),
- * duplicates, symlinks and other special entries, and encryption. Reading an entry then checks its
- * CRC-32 and stops the moment it inflates past its declared size (a lying zip bomb).
+ * duplicates, symlinks and other special entries, encryption, and local headers that disagree with
+ * the directory or overlap. Reading an entry then checks its CRC-32 and stops the moment it
+ * inflates past its declared size (a lying zip bomb).
  */
 import { mkdir, open, readdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
@@ -117,6 +118,78 @@ function verifyEntry(entry: ArchiveEntry): Transform {
   });
 }
 
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const DESCRIPTOR_SIGNATURE = 0x08074b50;
+const ZIP64_MARKER = 0xffffffff;
+
+/**
+ * Checks every local header against the central directory: same name, compression method, CRC
+ * and sizes (in the header, or in the data descriptor that follows the data), and entries that do
+ * not overlap one another nor the directory. Readers that trust local headers (most streaming
+ * extractors) would otherwise see other files than the ones validated here.
+ */
+async function checkLocalHeaders(file: string, directory: unzipper.CentralDirectory): Promise<void> {
+  const mismatch = (name: string, what: string): PackError =>
+    unsafe('ARCHIVE_HEADER_MISMATCH', `entry "${name}": ${what} differs between its local header and the directory`);
+  const handle = await open(file, 'r');
+  try {
+    const ordered = [...directory.files].sort((a, b) => a.offsetToLocalFileHeader - b.offsetToLocalFileHeader);
+    let previousEnd = 0;
+    const header = Buffer.alloc(30);
+    for (const entry of ordered) {
+      const name = entry.path;
+      const offset = entry.offsetToLocalFileHeader;
+      if (offset < previousEnd) throw unsafe('ARCHIVE_HEADER_MISMATCH', `entry "${name}" overlaps another entry`);
+      const { bytesRead } = await handle.read(header, 0, 30, offset);
+      if (bytesRead < 30 || header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
+        throw unsafe('ARCHIVE_HEADER_MISMATCH', `entry "${name}" has no local header where the directory points`);
+      }
+      const flags = header.readUInt16LE(6);
+      const nameLength = header.readUInt16LE(26);
+      const extraLength = header.readUInt16LE(28);
+      const localName = Buffer.alloc(nameLength);
+      await handle.read(localName, 0, nameLength, offset + 30);
+      if (!localName.equals(entry.pathBuffer)) throw mismatch(name, 'the name');
+      if (header.readUInt16LE(8) !== entry.compressionMethod) throw mismatch(name, 'the compression method');
+      const dataEnd = offset + 30 + nameLength + extraLength + entry.compressedSize;
+      let end = dataEnd;
+      const declared = {
+        crc: header.readUInt32LE(14),
+        compressed: header.readUInt32LE(18),
+        size: header.readUInt32LE(22),
+      };
+      const zip64 = declared.compressed === ZIP64_MARKER || declared.size === ZIP64_MARKER;
+      if (flags & 0x8) {
+        // Sizes follow the data in a descriptor (streaming writers such as archiver).
+        const descriptor = Buffer.alloc(16);
+        const read = await handle.read(descriptor, 0, 16, dataEnd);
+        const signed = read.bytesRead >= 4 && descriptor.readUInt32LE(0) === DESCRIPTOR_SIGNATURE;
+        const at = signed ? 4 : 0;
+        if (!zip64 && read.bytesRead >= at + 12) {
+          declared.crc = descriptor.readUInt32LE(at);
+          declared.compressed = descriptor.readUInt32LE(at + 4);
+          declared.size = descriptor.readUInt32LE(at + 8);
+          end = dataEnd + at + 12;
+        } else {
+          end = dataEnd + at + (zip64 ? 20 : 12);
+        }
+      }
+      if (!zip64) {
+        if (declared.crc !== entry.crc32) throw mismatch(name, 'the CRC-32');
+        if (declared.compressed !== entry.compressedSize || declared.size !== entry.uncompressedSize) {
+          throw mismatch(name, 'the size');
+        }
+      }
+      previousEnd = end;
+    }
+    if (previousEnd > directory.offsetToStartOfCentralDirectory) {
+      throw unsafe('ARCHIVE_HEADER_MISMATCH', 'entry data overlaps the central directory');
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Opens a zip and checks its central directory against `limits` and the name rules.
  * Throws PackError with an `ARCHIVE_*` code on the first violation.
@@ -126,10 +199,35 @@ function verifyEntry(entry: ArchiveEntry): Transform {
  * const manifest = JSON.parse((await archive.read('pack.json')).toString('utf8'));
  */
 export async function openPackArchive(file: string, limits: Partial<ArchiveLimits> = {}): Promise<PackArchive> {
-  const max = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
-  let directory: unzipper.CentralDirectory;
+  const directory = await readDirectory(() => unzipper.Open.file(file));
+  const archive = checkDirectory(directory, limits);
+  await checkLocalHeaders(file, directory);
+  return archive;
+}
+
+/** Random access to an archive's bytes that is not a local file (an object in S3, say). */
+export interface ArchiveSource {
+  size(): Promise<number>;
+  /** `length` bytes from `offset`, or to the end when `length` is undefined. */
+  stream(offset: number, length?: number): Readable;
+}
+
+/**
+ * Opens an archive that was already checked by {@link openPackArchive} when it was stored (a
+ * published pack): the directory is checked again, which costs nothing, but local headers are
+ * not, since that would read the whole archive. Entries are still size- and CRC-checked as read.
+ */
+export async function openStoredPackArchive(
+  source: ArchiveSource,
+  limits: Partial<ArchiveLimits> = {},
+): Promise<PackArchive> {
+  const directory = await readDirectory(() => unzipper.Open.custom(source));
+  return checkDirectory(directory, limits);
+}
+
+async function readDirectory(open: () => Promise<unzipper.CentralDirectory>): Promise<unzipper.CentralDirectory> {
   try {
-    directory = await unzipper.Open.file(file);
+    return await open();
   } catch (err) {
     throw new PackError('ARCHIVE_INVALID', `not a readable zip archive (${(err as Error).message})`, {
       status: 422,
@@ -137,6 +235,10 @@ export async function openPackArchive(file: string, limits: Partial<ArchiveLimit
       cause: err,
     });
   }
+}
+
+function checkDirectory(directory: unzipper.CentralDirectory, limits: Partial<ArchiveLimits>): PackArchive {
+  const max = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
   if (directory.files.length > max.maxEntries) {
     throw unsafe(
       'ARCHIVE_TOO_MANY_ENTRIES',

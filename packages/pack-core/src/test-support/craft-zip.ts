@@ -17,6 +17,12 @@ export interface CraftEntry {
   flags?: number;
   /** A different name in the local header than in the central directory. */
   localName?: string;
+  /** A different uncompressed size in the local header than in the central directory. */
+  localDeclaredSize?: number;
+  /** Where the central directory says the local header is (default: where it was written). */
+  centralOffset?: number;
+  /** Bytes to store as the entry's data as they are (already deflated, say); needs declared sizes. */
+  raw?: Buffer;
 }
 
 function u16(n: number): Buffer {
@@ -39,12 +45,13 @@ export function craftZip(entries: CraftEntry[]): Buffer {
     const localName = entry.localName === undefined ? name : Buffer.from(entry.localName);
     const data = Buffer.isBuffer(entry.data) ? entry.data : Buffer.from(entry.data ?? '');
     const method = entry.method ?? 8;
-    const body = method === 8 ? deflateRawSync(data) : data;
+    const body = entry.raw ?? (method === 8 ? deflateRawSync(data) : data);
     const crc = entry.declaredCrc ?? crc32(data);
     const size = entry.declaredSize ?? data.length;
     const flags = entry.flags ?? 0x800;
     const common = [u16(20), u16(flags), u16(method), u16(0), u16(0x21), u32(crc), u32(body.length), u32(size)];
-    const local = Buffer.concat([u32(0x04034b50), ...common, u16(localName.length), u16(0), localName, body]);
+    const localCommon = [...common.slice(0, -1), u32(entry.localDeclaredSize ?? size)];
+    const local = Buffer.concat([u32(0x04034b50), ...localCommon, u16(localName.length), u16(0), localName, body]);
     const external = entry.unixMode === undefined ? 0o100644 << 16 : entry.unixMode << 16;
     centrals.push(
       Buffer.concat([
@@ -57,7 +64,7 @@ export function craftZip(entries: CraftEntry[]): Buffer {
         u16(0),
         u16(0),
         u32(external),
-        u32(offset),
+        u32(entry.centralOffset ?? offset),
         name,
       ]),
     );

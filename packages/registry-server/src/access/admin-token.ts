@@ -1,0 +1,71 @@
+/**
+ * The bootstrap admin token. Taken from the configuration (PACKYARD_ADMIN_TOKEN) when set;
+ * otherwise generated at first start, written once to `<dataDir>/admin-token` (mode 0600) for the
+ * operator to read, and only its sha256 kept in storage, so every replica sharing the storage
+ * accepts it and no plaintext secret is stored there.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { KEYS } from '../catalog/records.js';
+import { createJson, readJson } from '../storage/json-documents.js';
+import type { ObjectStore } from '../storage/object-store.js';
+
+interface StoredTokenHash {
+  sha256: string;
+  createdAt: string;
+}
+
+export interface AdminTokenCheck {
+  /** True when `token` is the admin token (constant-time). */
+  matches(token: string): boolean;
+  /** Where a generated token was written, if it was generated on this host. */
+  file: string | null;
+}
+
+function hashOf(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+function checker(expected: Buffer, file: string | null): AdminTokenCheck {
+  return { matches: (token) => timingSafeEqual(hashOf(token), expected), file };
+}
+
+export async function setupAdminToken(options: {
+  configured: string | undefined;
+  dataDir: string;
+  store: ObjectStore;
+  logger: Logger;
+}): Promise<AdminTokenCheck> {
+  const { configured, dataDir, store, logger } = options;
+  if (configured !== undefined) return checker(hashOf(configured), null);
+
+  const stored = await readJson<StoredTokenHash>(store, KEYS.adminToken);
+  if (stored) return checker(Buffer.from(stored.value.sha256, 'hex'), null);
+
+  const file = path.join(dataDir, 'admin-token');
+  await mkdir(dataDir, { recursive: true });
+  // A token file left by an earlier start whose storage was since emptied is reused.
+  let token = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (token === '') {
+    token = `pky_${randomBytes(32).toString('base64url')}`;
+    await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'w' });
+  }
+  const created = await createJson(store, KEYS.adminToken, {
+    sha256: hashOf(token).toString('hex'),
+    createdAt: new Date().toISOString(),
+  } satisfies StoredTokenHash);
+  if (created === null) {
+    // Another replica generated one first: ours would never work, so do not leave it lying around.
+    await rm(file, { force: true });
+    const winner = await readJson<StoredTokenHash>(store, KEYS.adminToken);
+    if (!winner) throw new Error('the admin token record vanished while starting');
+    return checker(Buffer.from(winner.value.sha256, 'hex'), null);
+  }
+  logger.warn(
+    { file },
+    `generated the bootstrap admin token and wrote it to ${file} (mode 0600); set PACKYARD_ADMIN_TOKEN to choose your own`,
+  );
+  return checker(hashOf(token), file);
+}

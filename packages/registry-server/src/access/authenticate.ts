@@ -1,0 +1,45 @@
+/**
+ * Who is calling: `Authorization: Bearer <token>` names a principal, no header is anonymous, and
+ * a token that matches nobody is a 401 (never a silent downgrade to anonymous).
+ */
+import type { Request, RequestHandler } from 'express';
+import { PackError } from '@packyard/pack-core';
+import type { AdminTokenCheck } from './admin-token.js';
+import { ANONYMOUS, type Principal } from './authorize.js';
+
+const principals = new WeakMap<Request, Principal>();
+
+/** The principal `authenticate` found for this request. */
+export function principalOf(req: Request): Principal {
+  return principals.get(req) ?? ANONYMOUS;
+}
+
+function invalidCredentials(): PackError {
+  return new PackError('AUTH_INVALID', 'the credentials sent are not valid', {
+    status: 401,
+    hint: 'log in again (packctl login <server>) or check the token',
+  });
+}
+
+export function authenticate(adminToken: AdminTokenCheck): RequestHandler {
+  return (req, res, next) => {
+    const header = req.headers.authorization;
+    if (header === undefined || header === '') {
+      next();
+      return;
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match?.[1]) {
+      res.set('WWW-Authenticate', 'Bearer realm="packyard"');
+      next(invalidCredentials());
+      return;
+    }
+    if (adminToken.matches(match[1])) {
+      principals.set(req, { kind: 'admin', name: 'admin' });
+      next();
+      return;
+    }
+    res.set('WWW-Authenticate', 'Bearer realm="packyard", error="invalid_token"');
+    next(invalidCredentials());
+  };
+}

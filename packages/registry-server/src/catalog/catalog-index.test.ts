@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { CatalogIndex } from './catalog-index.js';
+import type { RegistryRecord, VersionSummary } from './records.js';
+
+function registry(name: string, fields: Partial<RegistryRecord> = {}): RegistryRecord {
+  return {
+    name,
+    scope: 'system',
+    tenant: null,
+    project: null,
+    description: '',
+    public: true,
+    allowOverwrite: false,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    createdBy: 'admin',
+    revision: 1,
+    ...fields,
+  };
+}
+
+let clock = 0;
+function version(name: string, v: string, fields: Partial<VersionSummary> = {}): VersionSummary {
+  clock++;
+  return {
+    registry: 'public',
+    name,
+    version: v,
+    layer: 'addon',
+    displayName: name,
+    addonType: null,
+    cloudTypes: ['all'],
+    annotations: {},
+    digest: `sha256:${'0'.repeat(63)}${clock % 10}`,
+    size: 100,
+    publishedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, clock)).toISOString(),
+    publisher: 'admin',
+    deprecated: null,
+    deleted: false,
+    revision: 1,
+    ...fields,
+  };
+}
+
+function world(): CatalogIndex {
+  const index = new CatalogIndex();
+  index.applyRegistry(registry('public'));
+  index.applyRegistry(registry('acme', { public: false, scope: 'tenant', tenant: 'acme' }));
+  for (const v of ['1.27.1', '1.27.4', '1.28.0', '1.29.2']) {
+    index.applyVersion(version('kubernetes', v, { layer: 'k8s', displayName: 'Kubernetes' }));
+  }
+  index.applyVersion(version('ubuntu-aws', '22.04', { layer: 'os', cloudTypes: ['aws'] }));
+  index.applyVersion(version('ubuntu-aws', '24.04', { layer: 'os', cloudTypes: ['aws'] }));
+  index.applyVersion(
+    version('prometheus-operator', '45.1.0', {
+      addonType: 'monitoring',
+      displayName: 'Prometheus Operator',
+      annotations: { source: 'community', docsURL: 'https://prometheus.io' },
+    }),
+  );
+  index.applyVersion(version('cni-calico', '3.26.1', { layer: 'cni' }));
+  index.applyVersion(version('cni-calico', '3.27.2', { layer: 'cni', deprecated: 'broken on 1.29' }));
+  index.applyVersion(version('csi-private', '1.0.0', { registry: 'acme', layer: 'csi', cloudTypes: ['vsphere'] }));
+  return index;
+}
+
+const everyone = () => true;
+const names = (page: { items: Array<{ name: string }> }) => page.items.map((row) => row.name);
+
+describe('CatalogIndex', () => {
+  it('lists packs by name with their latest version and versions in ascending order', () => {
+    const page = world().query({}, everyone);
+    expect(page.total).toBe(5);
+    expect(names(page)).toEqual(['cni-calico', 'csi-private', 'kubernetes', 'prometheus-operator', 'ubuntu-aws']);
+    const k8s = page.items.find((row) => row.name === 'kubernetes');
+    expect(k8s).toMatchObject({ latest: '1.29.2', versions: ['1.27.1', '1.27.4', '1.28.0', '1.29.2'], layer: 'k8s' });
+  });
+
+  it('picks the highest non-deprecated version as latest', () => {
+    const calico = world().query({ name: 'cni-calico' }, everyone).items.at(0);
+    expect(calico).toMatchObject({ latest: '3.26.1', versions: ['3.26.1', '3.27.2'], deprecated: false });
+  });
+
+  it.each([
+    [{ layer: 'os' }, ['ubuntu-aws']],
+    [{ cloudType: 'aws' }, ['cni-calico', 'kubernetes', 'prometheus-operator', 'ubuntu-aws']],
+    [{ cloudType: 'vsphere' }, ['cni-calico', 'csi-private', 'kubernetes', 'prometheus-operator']],
+    [{ addonType: 'MONITORING' }, ['prometheus-operator']],
+    [{ q: 'prometheus community' }, ['prometheus-operator']],
+    [{ q: 'prometheus.io' }, ['prometheus-operator']],
+    [{ q: 'nothing-like-this' }, []],
+    [{ registry: 'acme' }, ['csi-private']],
+    [{ version: '1.27.x' }, ['kubernetes']],
+    [{ version: '>=22 <23' }, ['ubuntu-aws']],
+  ])('filters %j', (query, expected) => {
+    expect(names(world().query(query, everyone))).toEqual(expected);
+  });
+
+  it('narrows the versions a row shows with version and deprecated filters', () => {
+    const index = world();
+    expect(index.query({ name: 'kubernetes', version: '1.27.x' }, everyone).items[0]).toMatchObject({
+      latest: '1.27.4',
+      versions: ['1.27.1', '1.27.4'],
+    });
+    expect(index.query({ name: 'cni-calico', deprecated: true }, everyone).items[0]).toMatchObject({
+      versions: ['3.27.2'],
+      deprecated: true,
+    });
+    expect(index.query({ name: 'cni-calico', deprecated: false }, everyone).items[0]?.versions).toEqual(['3.26.1']);
+  });
+
+  it('shows only registries the caller may read', () => {
+    expect(names(world().query({}, (name) => name === 'public'))).not.toContain('csi-private');
+  });
+
+  it('pages with a cursor, in every sort order, without repeats or gaps', () => {
+    const index = world();
+    for (const sort of ['name', '-name', 'published', '-published'] as const) {
+      const all = names(index.query({ sort, limit: 500 }, everyone));
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = index.query({ sort, limit: 2, ...(cursor ? { cursor } : {}) }, everyone);
+        expect(page.total).toBe(5);
+        seen.push(...names(page));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toEqual(all);
+    }
+    expect(names(index.query({ sort: '-published', limit: 1 }, everyone))).toEqual(['csi-private']);
+  });
+
+  it('rejects a foreign cursor and an invalid version selector', () => {
+    const index = world();
+    expect(() => index.query({ cursor: 'garbage' }, everyone)).toThrow(RangeError);
+    const cursor = index.query({ limit: 1 }, everyone).nextCursor ?? '';
+    expect(() => index.query({ cursor, sort: 'published' }, everyone)).toThrow(RangeError);
+    expect(() => index.query({ version: 'not a version!' }, everyone)).toThrow(RangeError);
+  });
+
+  it('keeps the highest revision of a version whatever order changes arrive in', () => {
+    const index = world();
+    const newer = version('kubernetes', '1.29.2', { layer: 'k8s', deprecated: 'CVE', revision: 3 });
+    const older = version('kubernetes', '1.29.2', { layer: 'k8s', revision: 2 });
+    expect(index.applyVersion(newer)).toBe(true);
+    expect(index.applyVersion(older)).toBe(false);
+    expect(index.version('public', 'kubernetes', '1.29.2')?.deprecated).toBe('CVE');
+  });
+
+  it('hides deleted versions and resolves tags and ranges to live, non-deprecated ones', () => {
+    const index = world();
+    index.applyVersion(version('kubernetes', '1.29.2', { layer: 'k8s', deleted: true, revision: 2 }));
+    expect(index.pack('public', 'kubernetes')).toMatchObject({
+      latest: '1.28.0',
+      tags: { '1.x': '1.28.0', '1.27.x': '1.27.4', '1.28.x': '1.28.0' },
+    });
+    expect(index.resolve('public', 'kubernetes', '1.27.x')?.version).toBe('1.27.4');
+    expect(index.resolve('public', 'kubernetes', '>=1.28')?.version).toBe('1.28.0');
+    expect(index.resolve('public', 'cni-calico', '3.x')?.version).toBe('3.26.1');
+    // An exact version is found even when deprecated.
+    expect(index.resolve('public', 'cni-calico', '3.27.2')?.version).toBe('3.27.2');
+    expect(index.stats()).toEqual({ registries: 2, packs: 5, versions: 10 });
+  });
+});

@@ -1,0 +1,140 @@
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/config.js';
+import { createJson } from '../storage/json-documents.js';
+import { createStore } from '../storage/create-store.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { DRIVERS, storageFile, tempDir } from '../test-support/test-registry.js';
+import { CatalogSync } from './catalog-sync.js';
+import { KEYS, type RegistryRecord, type VersionSummary } from './records.js';
+
+const logger = pino({ level: 'silent' });
+
+function summary(name: string, version: string, revision = 1): VersionSummary {
+  return {
+    registry: 'public',
+    name,
+    version,
+    layer: 'addon',
+    displayName: name,
+    addonType: null,
+    cloudTypes: ['all'],
+    annotations: {},
+    digest: `sha256:${'a'.repeat(64)}`,
+    size: 1,
+    publishedAt: new Date().toISOString(),
+    publisher: 'admin',
+    deprecated: null,
+    deleted: false,
+    revision,
+  };
+}
+
+const registry: RegistryRecord = {
+  name: 'public',
+  scope: 'system',
+  tenant: null,
+  project: null,
+  description: '',
+  public: true,
+  allowOverwrite: false,
+  createdAt: new Date().toISOString(),
+  createdBy: 'system',
+  revision: 1,
+};
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return Date.now() - start;
+}
+
+describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
+  let store: ObjectStore;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  const syncs: CatalogSync[] = [];
+  const replica = async (options: { snapshotEveryChanges?: number } = {}) => {
+    const sync = new CatalogSync(store, {
+      logger,
+      pollIntervalMs: 200,
+      snapshotEveryChanges: options.snapshotEveryChanges ?? 1000,
+    });
+    await sync.start();
+    syncs.push(sync);
+    return sync;
+  };
+
+  beforeAll(async () => {
+    work = await tempDir();
+    const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, work.dir) });
+    store = await createStore(config.storage, { logger });
+  });
+  afterAll(async () => {
+    for (const sync of syncs) await sync.stop();
+    await store.close();
+    await work.cleanup();
+  });
+
+  it('shows a change made through one replica in another within 2 seconds', async () => {
+    const a = await replica();
+    const b = await replica();
+    await a.record({ kind: 'registry', registry });
+    await a.record({ kind: 'version', summary: summary('calico', '3.27.2') });
+    // One poll fetches changes concurrently and applies each as it arrives: wait for both.
+    const waited = await until(
+      () => b.index.version('public', 'calico', '3.27.2') !== undefined && b.index.registry('public') !== undefined,
+      2000,
+    );
+    expect(waited).toBeLessThan(2000);
+    await b.record({ kind: 'version', summary: { ...summary('calico', '3.27.2', 2), deprecated: 'old' } });
+    await until(() => a.index.version('public', 'calico', '3.27.2')?.deprecated === 'old', 2000);
+  });
+
+  it('starts cold from a snapshot plus the changes after it, and prunes what the snapshot covers', async () => {
+    const writer = await replica({ snapshotEveryChanges: 5 });
+    for (let i = 0; i < 12; i++) await writer.record({ kind: 'version', summary: summary('many', `1.0.${i}`) });
+    await writer.poll();
+    await writer.writeSnapshot();
+    await writer.record({ kind: 'version', summary: summary('many', '2.0.0') });
+    const snapshots: string[] = [];
+    for await (const object of store.list(KEYS.snapshotsPrefix)) snapshots.push(object.key);
+    expect(snapshots.length).toBeGreaterThanOrEqual(1);
+    expect(snapshots.length).toBeLessThanOrEqual(2);
+
+    const cold = await replica();
+    expect(cold.index.pack('public', 'many')?.versions.map((v) => v.version)).toContain('2.0.0');
+    expect(cold.index.pack('public', 'many')?.versions).toHaveLength(13);
+    expect(cold.index.version('public', 'calico', '3.27.2')?.deprecated).toBe('old');
+  });
+
+  it('falls back to reading every record when a store has no snapshot, then writes one', async () => {
+    const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, `${work.dir}/other`) });
+    const fresh = await createStore(config.storage, { logger });
+    try {
+      await createJson(fresh, KEYS.registry('public'), registry);
+      const record = {
+        ...summary('legacy', '1.0.0'),
+        manifest: { name: 'legacy', displayName: 'Legacy', version: '1.0.0', layer: 'addon' },
+        integrity: 'sha512-x',
+        message: null,
+        files: [],
+        deleted: null,
+        deprecated: null,
+        history: [],
+      };
+      await createJson(fresh, KEYS.version('public', 'legacy', '1.0.0'), record);
+      const sync = new CatalogSync(fresh, { logger, pollIntervalMs: 200, snapshotEveryChanges: 1000 });
+      await sync.start();
+      expect(sync.index.version('public', 'legacy', '1.0.0')).toMatchObject({ displayName: 'Legacy' });
+      await sync.stop();
+      const snapshots: string[] = [];
+      for await (const object of fresh.list(KEYS.snapshotsPrefix)) snapshots.push(object.key);
+      expect(snapshots).toHaveLength(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+});

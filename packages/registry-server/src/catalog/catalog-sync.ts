@@ -1,0 +1,296 @@
+/**
+ * Keeps the in-memory {@link CatalogIndex} of every server process current without re-reading
+ * records:
+ *
+ * - every write appends a small change object `changes/<ms>-<id>.json` carrying the new summary;
+ * - every process polls `ListObjectsV2 StartAfter=changes/<last seen ms - window>` and applies the
+ *   changes it has not seen (the window absorbs clock skew and slow writers between replicas);
+ *   applying is idempotent and order-free, because each summary carries its record's revision;
+ * - after `snapshotEveryChanges` changes a process writes a compacted, gzipped snapshot of the
+ *   whole index, `snapshots/<ms covered>-<id>.json.gz`, and prunes older snapshots and changes;
+ * - a cold start loads the newest snapshot and the changes after it; with no snapshot at all (a
+ *   new or migrated bucket) it reads every record once and writes the first snapshot.
+ */
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import type { Logger } from 'pino';
+import { readJson } from '../storage/json-documents.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { CatalogIndex } from './catalog-index.js';
+import {
+  KEYS,
+  summarise,
+  timeKey,
+  timeOfKey,
+  type RegistryRecord,
+  type VersionRecord,
+  type VersionSummary,
+} from './records.js';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+export type Change = { kind: 'version'; summary: VersionSummary } | { kind: 'registry'; registry: RegistryRecord };
+
+interface Snapshot {
+  format: 1;
+  createdAt: string;
+  /** Every change up to this time (ms) is in the snapshot. */
+  changesThrough: number;
+  registries: RegistryRecord[];
+  versions: VersionSummary[];
+}
+
+export interface CatalogSyncOptions {
+  logger: Logger;
+  pollIntervalMs: number;
+  snapshotEveryChanges: number;
+  /** How far before the last change seen each poll looks again (clock skew between writers). */
+  windowMs?: number;
+  /** Changes are kept at least this long after a snapshot covers them. */
+  changeRetentionMs?: number;
+  /** A replica that could not poll for this long reloads from the newest snapshot. */
+  reloadAfterMs?: number;
+}
+
+const FETCH_CONCURRENCY = 16;
+const SNAPSHOTS_KEPT = 2;
+
+/** Runs `work` over `items` with at most `limit` in flight. */
+async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+function newId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export class CatalogSync {
+  readonly index = new CatalogIndex();
+  private readonly windowMs: number;
+  private readonly retentionMs: number;
+  private readonly reloadAfterMs: number;
+  /** Time (ms) of the newest change applied. */
+  private cursor = 0;
+  /** Change keys applied within the window, so a poll does not fetch them again. */
+  private readonly seen = new Map<string, number>();
+  private changesSinceSnapshot = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private snapshotting: Promise<void> | null = null;
+  private lastPoll = 0;
+  private pending: Change[] = [];
+  private started = false;
+  /** The last poll's failure, or null when it succeeded. */
+  lastError: Error | null = null;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly options: CatalogSyncOptions,
+  ) {
+    this.windowMs = options.windowMs ?? 10_000;
+    this.retentionMs = options.changeRetentionMs ?? 60 * 60 * 1000;
+    this.reloadAfterMs = options.reloadAfterMs ?? 30 * 60 * 1000;
+  }
+
+  get ready(): boolean {
+    return this.started;
+  }
+
+  /** Loads the catalog (snapshot + changes, or a full scan) and starts polling. */
+  async start(): Promise<void> {
+    const began = Date.now();
+    await this.load(this.index);
+    this.started = true;
+    const { registries, packs, versions } = this.index.stats();
+    this.options.logger.info(
+      { registries, packs, versions, ms: Date.now() - began },
+      `catalog loaded: ${versions} versions of ${packs} packs in ${Date.now() - began} ms`,
+    );
+    this.schedule();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.started = false;
+    await this.polling;
+    await this.snapshotting;
+  }
+
+  /** Applies a change made by this process and appends it to the shared change log. */
+  async record(change: Change): Promise<void> {
+    this.apply(this.index, change);
+    try {
+      await this.append(change);
+    } catch (err) {
+      // The record itself is written: only other replicas' view lags. The poll loop retries.
+      this.options.logger.warn({ err }, 'could not append to the change log; will retry');
+      this.pending.push(change);
+    }
+  }
+
+  /** Reads the change log once; resolves when done. Concurrent calls share one poll. */
+  poll(): Promise<void> {
+    this.polling ??= this.pollOnce().finally(() => {
+      this.polling = null;
+    });
+    return this.polling;
+  }
+
+  private schedule(): void {
+    if (!this.started) return;
+    this.timer = setTimeout(() => {
+      void this.poll().finally(() => {
+        this.schedule();
+      });
+    }, this.options.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  private async pollOnce(): Promise<void> {
+    try {
+      if (this.lastPoll !== 0 && Date.now() - this.lastPoll > this.reloadAfterMs) {
+        // Changes this replica missed may have been pruned: start again from a snapshot.
+        const fresh = new CatalogIndex();
+        await this.load(fresh);
+        this.index.adopt(fresh);
+      } else {
+        await this.flushPending();
+        await this.readChanges(this.index);
+      }
+      this.lastPoll = Date.now();
+      this.lastError = null;
+      if (this.changesSinceSnapshot >= this.options.snapshotEveryChanges && !this.snapshotting) {
+        this.snapshotting = this.writeSnapshot()
+          .then(() => undefined)
+          .catch((err: unknown) => {
+            this.options.logger.warn({ err }, 'could not write a catalog snapshot');
+          })
+          .finally(() => {
+            this.snapshotting = null;
+          });
+      }
+    } catch (err) {
+      this.lastError = err instanceof Error ? err : new Error(String(err));
+      this.options.logger.warn({ err }, 'catalog poll failed');
+    }
+  }
+
+  private async flushPending(): Promise<void> {
+    while (this.pending.length > 0) {
+      await this.append(this.pending[0] as Change);
+      this.pending.shift();
+    }
+  }
+
+  private async append(change: Change): Promise<void> {
+    const key = KEYS.change(Date.now(), newId());
+    await this.store.put(key, JSON.stringify(change), { contentType: 'application/json' });
+  }
+
+  private apply(index: CatalogIndex, change: Change): boolean {
+    return change.kind === 'version' ? index.applyVersion(change.summary) : index.applyRegistry(change.registry);
+  }
+
+  private async readChanges(index: CatalogIndex): Promise<void> {
+    const from = KEYS.change(Math.max(0, this.cursor - this.windowMs), '');
+    const fresh: string[] = [];
+    for await (const object of this.store.list(KEYS.changesPrefix, { startAfter: from })) {
+      if (!this.seen.has(object.key)) fresh.push(object.key);
+    }
+    await forEachLimited(fresh, FETCH_CONCURRENCY, async (key) => {
+      const found = await this.store.getBuffer(key);
+      const time = timeOfKey(key);
+      this.seen.set(key, time);
+      if (found) {
+        if (this.apply(index, JSON.parse(found.body.toString('utf8')) as Change)) this.changesSinceSnapshot++;
+      }
+      if (time > this.cursor) this.cursor = time;
+    });
+    for (const [key, time] of this.seen) if (time < this.cursor - 2 * this.windowMs) this.seen.delete(key);
+  }
+
+  private async load(index: CatalogIndex): Promise<void> {
+    this.seen.clear();
+    this.cursor = 0;
+    const snapshotKeys: string[] = [];
+    for await (const object of this.store.list(KEYS.snapshotsPrefix)) snapshotKeys.push(object.key);
+    const newest = snapshotKeys.at(-1);
+    if (newest) {
+      const found = await this.store.getBuffer(newest);
+      if (found) {
+        const snapshot = JSON.parse((await gunzipAsync(found.body)).toString('utf8')) as Snapshot;
+        for (const registry of snapshot.registries) index.applyRegistry(registry);
+        for (const summary of snapshot.versions) index.applyVersion(summary);
+        this.cursor = snapshot.changesThrough;
+        await this.readChanges(index);
+        return;
+      }
+    }
+    const scanStart = Date.now();
+    await this.scanRecords(index);
+    this.cursor = scanStart;
+    await this.readChanges(index);
+    // The next cold start should not scan again.
+    if (index.stats().versions > 0 || index.stats().registries > 0) await this.writeSnapshot(index);
+  }
+
+  /** Reads every registry and version record: only for a store that has no snapshot yet. */
+  private async scanRecords(index: CatalogIndex): Promise<void> {
+    const keys: string[] = [];
+    for await (const object of this.store.list(KEYS.registriesPrefix)) keys.push(object.key);
+    await forEachLimited(keys, FETCH_CONCURRENCY, async (key) => {
+      const found = await readJson<RegistryRecord>(this.store, key);
+      if (found) index.applyRegistry(found.value);
+    });
+    keys.length = 0;
+    for await (const object of this.store.list(KEYS.versionsPrefix)) keys.push(object.key);
+    await forEachLimited(keys, FETCH_CONCURRENCY * 2, async (key) => {
+      const found = await readJson<VersionRecord>(this.store, key);
+      if (found) index.applyVersion(summarise(found.value));
+    });
+  }
+
+  /** Writes a snapshot of the index and prunes what it makes redundant; returns its key. */
+  async writeSnapshot(index: CatalogIndex = this.index): Promise<string> {
+    const covered = this.cursor;
+    this.changesSinceSnapshot = 0;
+    const snapshot: Snapshot = {
+      format: 1,
+      createdAt: new Date().toISOString(),
+      changesThrough: covered,
+      ...index.contents(),
+    };
+    const key = KEYS.snapshot(covered, newId());
+    await this.store.put(key, await gzipAsync(JSON.stringify(snapshot)), { contentType: 'application/gzip' });
+    this.options.logger.info({ key, versions: snapshot.versions.length }, 'wrote a catalog snapshot');
+    await this.prune();
+    return key;
+  }
+
+  private async prune(): Promise<void> {
+    const snapshots: string[] = [];
+    for await (const object of this.store.list(KEYS.snapshotsPrefix)) snapshots.push(object.key);
+    const kept = snapshots.slice(-SNAPSHOTS_KEPT);
+    for (const key of snapshots.slice(0, -SNAPSHOTS_KEPT)) await this.store.delete(key);
+    const oldestKept = kept[0];
+    if (kept.length < SNAPSHOTS_KEPT || oldestKept === undefined) return;
+    // Changes the older kept snapshot covers, and older than the retention, are redundant.
+    const before = Math.min(timeOfKey(oldestKept) - this.windowMs, Date.now() - this.retentionMs);
+    const stale: string[] = [];
+    for await (const object of this.store.list(KEYS.changesPrefix)) {
+      if (object.key >= `${KEYS.changesPrefix}${timeKey(before)}`) break;
+      stale.push(object.key);
+    }
+    await forEachLimited(stale, FETCH_CONCURRENCY, (key) => this.store.delete(key));
+  }
+}

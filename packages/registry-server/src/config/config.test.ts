@@ -1,0 +1,79 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../test-support/test-registry.js';
+import { DEFAULT_PORT, loadConfig } from './config.js';
+
+let work: Awaited<ReturnType<typeof tempDir>>;
+beforeAll(async () => {
+  work = await tempDir();
+});
+afterAll(() => work.cleanup());
+
+describe('loadConfig', () => {
+  it('defaults to the embedded filesystem store under ./data on 127.0.0.1:5080', async () => {
+    const config = await loadConfig({}, {}, work.dir);
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: DEFAULT_PORT });
+    expect(config.dataDir).toBe(path.join(work.dir, 'data'));
+    expect(config.storage).toMatchObject({ driver: 'fs', fs: { root: path.join(work.dir, 'data', 'store') } });
+    expect(config.auth).toEqual({ adminToken: undefined, anonymousRead: true });
+  });
+
+  it('layers the file, then PACKYARD_* variables, then flags', async () => {
+    const file = path.join(work.dir, 'registry.yaml');
+    await writeFile(
+      file,
+      [
+        'server: { port: 6000, host: 0.0.0.0 }',
+        'dataDir: ./state',
+        'storage:',
+        '  driver: s3',
+        '  s3: { bucket: from-file, endpoint: "http://127.0.0.1:9000" }',
+        'limits: { maxUploadBytes: 1048576 }',
+      ].join('\n'),
+    );
+    const config = await loadConfig(
+      { config: file, port: '7000' },
+      { PACKYARD_S3_BUCKET: 'from-env', PACKYARD_S3_PREFIX: 'packs/prod', AWS_REGION: 'eu-west-1' },
+      '/',
+    );
+    expect(config.server).toMatchObject({ port: 7000, host: '0.0.0.0' });
+    expect(config.dataDir).toBe(path.join(work.dir, 'state'));
+    expect(config.storage.s3).toMatchObject({
+      bucket: 'from-env',
+      prefix: 'packs/prod',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      region: 'eu-west-1',
+    });
+    expect(config.limits.maxUploadBytes).toBe(1048576);
+  });
+
+  it('reports every problem at once, naming the setting', async () => {
+    const file = path.join(work.dir, 'bad.yaml');
+    await writeFile(file, 'server: { port: 99999, colour: blue }\nstorage: { driver: ftp }\n');
+    const error = await loadConfig({ config: file }, {}, '/').catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+    const message = (error as Error).message;
+    expect(message).toContain('/server/port must be <= 65535');
+    expect(message).toContain('unknown setting "colour"');
+    expect(message).toContain('/storage/driver must be one of: fs, s3');
+  });
+
+  it.each([
+    [{ PACKYARD_PORT: 'eighty' }, 'PACKYARD_PORT=eighty is not a whole number'],
+    [{ PACKYARD_S3_FORCE_PATH_STYLE: 'maybe' }, 'is not a boolean'],
+    [{ PACKYARD_STORAGE: 's3' }, 'no bucket is configured'],
+  ])('refuses bad environment values: %j', async (env, expected) => {
+    await expect(loadConfig({}, env, work.dir)).rejects.toThrow(expected);
+  });
+
+  it('points at the line of a YAML syntax error and at a missing file', async () => {
+    const file = path.join(work.dir, 'syntax.yaml');
+    await writeFile(file, 'server:\n  port: [1, 2\n');
+    await expect(loadConfig({ config: file }, {}, '/')).rejects.toThrow(/syntax\.yaml:\d+:\d+/);
+    await expect(loadConfig({ config: 'missing.yaml' }, {}, work.dir)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+    });
+  });
+});

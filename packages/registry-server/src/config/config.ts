@@ -1,0 +1,234 @@
+/**
+ * The registry's configuration: defaults, then the YAML/JSON file (validated against
+ * schemas/registry-config.schema.json), then PACKYARD_* environment variables, then flags. Every
+ * problem is reported at once, naming where the bad value came from, before anything starts.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { DEFAULT_ARCHIVE_LIMITS, PackError, type ArchiveLimits } from '@packyard/pack-core';
+import { parseDocument } from 'yaml';
+import { registryConfigSchema, type RegistryConfigFile } from '../generated/registry-config.js';
+import type { StorageConfig } from '../storage/create-store.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface RegistryConfig {
+  server: { host: string; port: number; trustProxy: boolean; shutdownTimeoutSeconds: number };
+  /** Absolute. */
+  dataDir: string;
+  storage: StorageConfig;
+  auth: { adminToken: string | undefined; anonymousRead: boolean };
+  limits: { maxUploadBytes: number; archive: ArchiveLimits };
+  catalog: { pollIntervalMs: number; snapshotEveryChanges: number };
+  logging: { level: LogLevel };
+}
+
+/** Command-line flags that override the file and the environment. */
+export interface ConfigFlags {
+  config?: string;
+  port?: string;
+  host?: string;
+  dataDir?: string;
+}
+
+export const DEFAULT_PORT = 5080;
+const GIB = 1024 * 1024 * 1024;
+
+function configError(message: string, hint: string): PackError {
+  return new PackError('CONFIG_INVALID', message, { hint });
+}
+
+type Env = Record<string, string | undefined>;
+
+function envInteger(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw.trim())) throw configError(`${name}=${raw} is not a whole number`, `set ${name} to a number`);
+  return Number(raw);
+}
+
+function envBoolean(env: Env, name: string): boolean | undefined {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return undefined;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw configError(`${name}=${env[name] ?? ''} is not a boolean`, `set ${name} to true or false`);
+}
+
+function envString(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+/** Sets `value` at `keys` inside `target` when it is defined, creating objects on the way. */
+function assign(target: Record<string, unknown>, keys: string[], value: unknown): void {
+  if (value === undefined) return;
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object') node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys.at(-1) as string] = value;
+}
+
+function describe(error: ErrorObject): string {
+  const where = error.instancePath === '' ? 'the configuration' : error.instancePath;
+  if (error.keyword === 'additionalProperties') {
+    return `${where} has an unknown setting "${String(error.params['additionalProperty'])}"`;
+  }
+  if (error.keyword === 'enum') {
+    return `${where} must be one of: ${(error.params['allowedValues'] as unknown[]).join(', ')}`;
+  }
+  return `${where} ${error.message ?? 'is invalid'}`;
+}
+
+let validator: ReturnType<Ajv2020['compile']> | undefined;
+
+/** Validates a configuration object; every problem in one error. */
+export function validateConfigFile(value: unknown, source: string): RegistryConfigFile {
+  validator ??= new Ajv2020({ allErrors: true, strict: true }).compile(registryConfigSchema);
+  if (!validator(value)) {
+    const problems = (validator.errors ?? []).map(describe);
+    throw configError(
+      `invalid configuration (${source}):\n  - ${problems.join('\n  - ')}`,
+      'see schemas/registry-config.schema.json for every setting',
+    );
+  }
+  return value as RegistryConfigFile;
+}
+
+async function readConfigFile(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw configError(
+      `cannot read the configuration file ${file} (${(err as Error).message})`,
+      'check the path given to --config or PACKYARD_CONFIG',
+    );
+  }
+  const parsed = parseDocument(text, { prettyErrors: true });
+  const problem = parsed.errors[0];
+  if (problem) {
+    const at = problem.linePos?.[0];
+    const where = at ? `${file}:${at.line}:${at.col}` : file;
+    throw configError(`${where}: ${problem.message.split('\n')[0] ?? ''}`, 'fix the YAML syntax');
+  }
+  const document: unknown = parsed.toJS({ maxAliasCount: 100 }) ?? {};
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    throw configError(`${file} must hold a mapping of settings`, 'see schemas/registry-config.schema.json');
+  }
+  return document as Record<string, unknown>;
+}
+
+function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
+  assign(file, ['server', 'port'], envInteger(env, 'PACKYARD_PORT'));
+  assign(file, ['server', 'host'], envString(env, 'PACKYARD_HOST'));
+  assign(file, ['dataDir'], envString(env, 'PACKYARD_DATA_DIR'));
+  assign(file, ['auth', 'adminToken'], envString(env, 'PACKYARD_ADMIN_TOKEN'));
+  assign(file, ['auth', 'anonymousRead'], envBoolean(env, 'PACKYARD_ANONYMOUS_READ'));
+  assign(file, ['storage', 'driver'], envString(env, 'PACKYARD_STORAGE'));
+  assign(file, ['storage', 's3', 'endpoint'], envString(env, 'PACKYARD_S3_ENDPOINT'));
+  assign(file, ['storage', 's3', 'bucket'], envString(env, 'PACKYARD_S3_BUCKET'));
+  assign(file, ['storage', 's3', 'prefix'], envString(env, 'PACKYARD_S3_PREFIX'));
+  assign(file, ['storage', 's3', 'region'], envString(env, 'PACKYARD_S3_REGION'));
+  assign(file, ['storage', 's3', 'forcePathStyle'], envBoolean(env, 'PACKYARD_S3_FORCE_PATH_STYLE'));
+  assign(file, ['storage', 's3', 'createBucket'], envBoolean(env, 'PACKYARD_S3_CREATE_BUCKET'));
+  assign(file, ['limits', 'maxUploadBytes'], envInteger(env, 'PACKYARD_MAX_UPLOAD_BYTES'));
+  assign(file, ['logging', 'level'], envString(env, 'PACKYARD_LOG_LEVEL'));
+}
+
+function overlayFlags(file: Record<string, unknown>, flags: ConfigFlags): void {
+  if (flags.port !== undefined) {
+    if (!/^\d+$/.test(flags.port)) throw configError(`--port ${flags.port} is not a number`, 'pass --port 5080');
+    assign(file, ['server', 'port'], Number(flags.port));
+  }
+  assign(file, ['server', 'host'], flags.host);
+  assign(file, ['dataDir'], flags.dataDir);
+}
+
+/**
+ * Loads the configuration from `flags.config` (or PACKYARD_CONFIG), the environment and flags.
+ *
+ * @example
+ * const config = await loadConfig({ port: '0' }, { PACKYARD_DATA_DIR: '/var/lib/packyard' });
+ */
+export async function loadConfig(
+  flags: ConfigFlags = {},
+  env: Env = process.env,
+  cwd: string = process.cwd(),
+): Promise<RegistryConfig> {
+  const configFile = flags.config ?? envString(env, 'PACKYARD_CONFIG');
+  const raw = configFile ? await readConfigFile(path.resolve(cwd, configFile)) : {};
+  overlayEnvironment(raw, env);
+  overlayFlags(raw, flags);
+  const file = validateConfigFile(raw, configFile ? `${configFile}, environment and flags` : 'environment and flags');
+  return resolveConfig(file, { env, cwd, baseDir: configFile ? path.dirname(path.resolve(cwd, configFile)) : cwd });
+}
+
+/** Fills in every default; relative paths are resolved against the config file's directory. */
+export function resolveConfig(
+  file: RegistryConfigFile,
+  options: { env?: Env; cwd?: string; baseDir?: string } = {},
+): RegistryConfig {
+  const env = options.env ?? {};
+  const baseDir = options.baseDir ?? options.cwd ?? process.cwd();
+  const dataDir = path.resolve(baseDir, file.dataDir ?? 'data');
+  const s3 = file.storage?.s3 ?? {};
+  const driver = file.storage?.driver ?? 'fs';
+  if (driver === 's3' && !s3.bucket) {
+    throw configError(
+      'storage.driver is s3 but no bucket is configured',
+      'set PACKYARD_S3_BUCKET (or storage.s3.bucket in the configuration file)',
+    );
+  }
+  if ((s3.accessKeyId === undefined) !== (s3.secretAccessKey === undefined)) {
+    throw configError(
+      'storage.s3 needs both accessKeyId and secretAccessKey, or neither',
+      'or leave both out and use the AWS credential chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)',
+    );
+  }
+  const storage: StorageConfig = {
+    driver,
+    fs: { root: path.resolve(baseDir, file.storage?.fs?.root ?? path.join(dataDir, 'store')) },
+    s3: {
+      region: s3.region ?? envString(env, 'AWS_REGION') ?? envString(env, 'AWS_DEFAULT_REGION') ?? 'us-east-1',
+      bucket: s3.bucket ?? '',
+      prefix: s3.prefix ?? '',
+      forcePathStyle: s3.forcePathStyle ?? s3.endpoint !== undefined,
+      createBucket: s3.createBucket ?? false,
+      ...(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }),
+      ...(s3.accessKeyId === undefined ? {} : { accessKeyId: s3.accessKeyId }),
+      ...(s3.secretAccessKey === undefined ? {} : { secretAccessKey: s3.secretAccessKey }),
+      ...(s3.partSizeMiB === undefined ? {} : { partSizeBytes: s3.partSizeMiB * 1024 * 1024 }),
+    },
+  };
+  const limits = file.limits ?? {};
+  return {
+    server: {
+      host: file.server?.host ?? '127.0.0.1',
+      port: file.server?.port ?? DEFAULT_PORT,
+      trustProxy: file.server?.trustProxy ?? false,
+      shutdownTimeoutSeconds: file.server?.shutdownTimeoutSeconds ?? 30,
+    },
+    dataDir,
+    storage,
+    auth: { adminToken: file.auth?.adminToken, anonymousRead: file.auth?.anonymousRead ?? true },
+    limits: {
+      maxUploadBytes: limits.maxUploadBytes ?? 2 * GIB,
+      archive: {
+        maxEntries: limits.maxEntries ?? DEFAULT_ARCHIVE_LIMITS.maxEntries,
+        maxEntrySize: limits.maxEntryBytes ?? DEFAULT_ARCHIVE_LIMITS.maxEntrySize,
+        maxTotalSize: limits.maxTotalBytes ?? DEFAULT_ARCHIVE_LIMITS.maxTotalSize,
+        maxCompressionRatio: limits.maxCompressionRatio ?? DEFAULT_ARCHIVE_LIMITS.maxCompressionRatio,
+      },
+    },
+    catalog: {
+      pollIntervalMs: file.catalog?.pollIntervalMs ?? 500,
+      snapshotEveryChanges: file.catalog?.snapshotEveryChanges ?? 500,
+    },
+    logging: { level: file.logging?.level ?? 'info' },
+  };
+}

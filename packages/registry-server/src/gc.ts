@@ -1,0 +1,58 @@
+/**
+ * Garbage collection: removes archive blobs that no live version record points at (left by
+ * deleted versions, forced overwrites, or publishes that failed after storing the blob). Blobs
+ * younger than the grace period are kept, so a publish in flight never loses its blob.
+ */
+import type { Logger } from 'pino';
+import { listBlobs } from './blobs/blob-store.js';
+import { KEYS, type VersionRecord } from './catalog/records.js';
+import { readJson } from './storage/json-documents.js';
+import type { ObjectStore } from './storage/object-store.js';
+
+export interface GcReport {
+  records: number;
+  blobs: number;
+  referenced: number;
+  removed: number;
+  removedBytes: number;
+  /** Unreferenced, but younger than the grace period. */
+  young: number;
+  dryRun: boolean;
+}
+
+export async function collectGarbage(
+  store: ObjectStore,
+  options: { dryRun: boolean; graceMs: number; logger: Logger },
+): Promise<GcReport> {
+  const referenced = new Set<string>();
+  let records = 0;
+  for await (const object of store.list(KEYS.versionsPrefix)) {
+    const found = await readJson<VersionRecord>(store, object.key);
+    if (!found) continue;
+    records++;
+    if (!found.value.deleted) referenced.add(found.value.digest);
+  }
+  const report: GcReport = {
+    records,
+    blobs: 0,
+    referenced: referenced.size,
+    removed: 0,
+    removedBytes: 0,
+    young: 0,
+    dryRun: options.dryRun,
+  };
+  const cutoff = Date.now() - options.graceMs;
+  for await (const blob of listBlobs(store)) {
+    report.blobs++;
+    if (referenced.has(blob.digest)) continue;
+    if (blob.lastModified.getTime() > cutoff) {
+      report.young++;
+      continue;
+    }
+    if (!options.dryRun) await store.delete(blob.key);
+    options.logger.info({ digest: blob.digest, size: blob.size, dryRun: options.dryRun }, 'unreferenced blob removed');
+    report.removed++;
+    report.removedBytes += blob.size;
+  }
+  return report;
+}

@@ -1,0 +1,304 @@
+// Generated from schemas/registry-config.schema.json by scripts/gen-schema-types.mjs. Do not edit by hand.
+
+/**
+ * The pack-registry configuration file (YAML or JSON). Every field is optional: defaults, then this file, then PACKYARD_* environment variables, then command-line flags.
+ */
+export interface RegistryConfigFile {
+  $schema?: string;
+  server?: {
+    /**
+     * Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface).
+     */
+    host?: string;
+    /**
+     * TCP port (default 5080; 0 picks a free one).
+     */
+    port?: number;
+    /**
+     * Trust X-Forwarded-* headers from a reverse proxy (default false).
+     */
+    trustProxy?: boolean;
+    /**
+     * How long a graceful shutdown waits for in-flight requests (default 30).
+     */
+    shutdownTimeoutSeconds?: number;
+    /**
+     * The URL clients reach the registry at, for links in responses.
+     */
+    publicUrl?: string;
+  };
+  /**
+   * Local directory for the filesystem store, temporary uploads and the generated admin token (default ./data).
+   */
+  dataDir?: string;
+  storage?: {
+    /**
+     * fs: files under dataDir (the embedded default). s3: any S3-compatible store.
+     */
+    driver?: 'fs' | 's3';
+    fs?: {
+      /**
+       * Default <dataDir>/store.
+       */
+      root?: string;
+    };
+    s3?: {
+      /**
+       * e.g. http://minio:9000; leave out for AWS S3.
+       */
+      endpoint?: string;
+      region?: string;
+      bucket?: string;
+      /**
+       * Key prefix inside the bucket, without leading or trailing slash.
+       */
+      prefix?: string;
+      /**
+       * Path-style addressing (MinIO, Ceph RGW and most on-prem stores need it).
+       */
+      forcePathStyle?: boolean;
+      /**
+       * Prefer the standard AWS credential chain (AWS_ACCESS_KEY_ID, profiles, instance roles).
+       */
+      accessKeyId?: string;
+      secretAccessKey?: string;
+      /**
+       * Create the bucket when it is missing (development).
+       */
+      createBucket?: boolean;
+      /**
+       * Multipart upload part size (default 8).
+       */
+      partSizeMiB?: number;
+    };
+  };
+  auth?: {
+    /**
+     * The bootstrap admin token; prefer PACKYARD_ADMIN_TOKEN. When unset, one is generated at first start and written to <dataDir>/admin-token (mode 0600).
+     */
+    adminToken?: string;
+    /**
+     * Let anonymous callers read registries marked public (default true).
+     */
+    anonymousRead?: boolean;
+  };
+  limits?: {
+    /**
+     * Largest pack archive accepted (default 2 GiB).
+     */
+    maxUploadBytes?: number;
+    maxEntries?: number;
+    maxEntryBytes?: number;
+    maxTotalBytes?: number;
+    maxCompressionRatio?: number;
+  };
+  catalog?: {
+    /**
+     * How often a replica reads the change log (default 500).
+     */
+    pollIntervalMs?: number;
+    /**
+     * Write a compacted index snapshot after this many changes (default 500).
+     */
+    snapshotEveryChanges?: number;
+  };
+  logging?: {
+    level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  };
+}
+
+export const registryConfigSchema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://packyard.dev/schemas/registry-config.schema.json",
+  "title": "RegistryConfigFile",
+  "description": "The pack-registry configuration file (YAML or JSON). Every field is optional: defaults, then this file, then PACKYARD_* environment variables, then command-line flags.",
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "$schema": {
+      "type": "string"
+    },
+    "server": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "host": {
+          "type": "string",
+          "minLength": 1,
+          "description": "Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)."
+        },
+        "port": {
+          "type": "integer",
+          "minimum": 0,
+          "maximum": 65535,
+          "description": "TCP port (default 5080; 0 picks a free one)."
+        },
+        "trustProxy": {
+          "type": "boolean",
+          "description": "Trust X-Forwarded-* headers from a reverse proxy (default false)."
+        },
+        "shutdownTimeoutSeconds": {
+          "type": "number",
+          "minimum": 0,
+          "description": "How long a graceful shutdown waits for in-flight requests (default 30)."
+        },
+        "publicUrl": {
+          "type": "string",
+          "description": "The URL clients reach the registry at, for links in responses."
+        }
+      }
+    },
+    "dataDir": {
+      "type": "string",
+      "minLength": 1,
+      "description": "Local directory for the filesystem store, temporary uploads and the generated admin token (default ./data)."
+    },
+    "storage": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "driver": {
+          "enum": [
+            "fs",
+            "s3"
+          ],
+          "description": "fs: files under dataDir (the embedded default). s3: any S3-compatible store."
+        },
+        "fs": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "root": {
+              "type": "string",
+              "minLength": 1,
+              "description": "Default <dataDir>/store."
+            }
+          }
+        },
+        "s3": {
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "endpoint": {
+              "type": "string",
+              "minLength": 1,
+              "description": "e.g. http://minio:9000; leave out for AWS S3."
+            },
+            "region": {
+              "type": "string",
+              "minLength": 1
+            },
+            "bucket": {
+              "type": "string",
+              "minLength": 3,
+              "maxLength": 63
+            },
+            "prefix": {
+              "type": "string",
+              "pattern": "^([A-Za-z0-9._~@+=-]+(/[A-Za-z0-9._~@+=-]+)*)?$",
+              "description": "Key prefix inside the bucket, without leading or trailing slash."
+            },
+            "forcePathStyle": {
+              "type": "boolean",
+              "description": "Path-style addressing (MinIO, Ceph RGW and most on-prem stores need it)."
+            },
+            "accessKeyId": {
+              "type": "string",
+              "minLength": 1,
+              "description": "Prefer the standard AWS credential chain (AWS_ACCESS_KEY_ID, profiles, instance roles)."
+            },
+            "secretAccessKey": {
+              "type": "string",
+              "minLength": 1
+            },
+            "createBucket": {
+              "type": "boolean",
+              "description": "Create the bucket when it is missing (development)."
+            },
+            "partSizeMiB": {
+              "type": "integer",
+              "minimum": 5,
+              "maximum": 5120,
+              "description": "Multipart upload part size (default 8)."
+            }
+          }
+        }
+      }
+    },
+    "auth": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "adminToken": {
+          "type": "string",
+          "minLength": 24,
+          "description": "The bootstrap admin token; prefer PACKYARD_ADMIN_TOKEN. When unset, one is generated at first start and written to <dataDir>/admin-token (mode 0600)."
+        },
+        "anonymousRead": {
+          "type": "boolean",
+          "description": "Let anonymous callers read registries marked public (default true)."
+        }
+      }
+    },
+    "limits": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "maxUploadBytes": {
+          "type": "integer",
+          "minimum": 1024,
+          "description": "Largest pack archive accepted (default 2 GiB)."
+        },
+        "maxEntries": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "maxEntryBytes": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "maxTotalBytes": {
+          "type": "integer",
+          "minimum": 1
+        },
+        "maxCompressionRatio": {
+          "type": "number",
+          "minimum": 1
+        }
+      }
+    },
+    "catalog": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "pollIntervalMs": {
+          "type": "integer",
+          "minimum": 50,
+          "description": "How often a replica reads the change log (default 500)."
+        },
+        "snapshotEveryChanges": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Write a compacted index snapshot after this many changes (default 500)."
+        }
+      }
+    },
+    "logging": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "level": {
+          "enum": [
+            "fatal",
+            "error",
+            "warn",
+            "info",
+            "debug",
+            "trace",
+            "silent"
+          ]
+        }
+      }
+    }
+  }
+} as const;

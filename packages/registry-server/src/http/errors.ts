@@ -1,0 +1,71 @@
+/**
+ * One error envelope for every failure: `{ "error": { "code", "message", "hint"?, "details"? } }`
+ * with the PackError's status. Only 5xx are logged as errors; the codes are listed in
+ * docs/error-codes.md (a test checks it).
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isPackError, PackError } from '@packyard/pack-core';
+
+/** What a framework error (body parsing, URL decoding) means for the client. */
+function fromFramework(err: unknown): PackError | null {
+  if (err === null || typeof err !== 'object') return null;
+  const { type, status } = err as { type?: unknown; status?: unknown };
+  if (type === 'entity.parse.failed') {
+    return new PackError('INVALID_JSON', 'the request body is not valid JSON', {
+      hint: 'send a JSON object with Content-Type: application/json',
+    });
+  }
+  if (type === 'entity.too.large') {
+    return new PackError('BODY_TOO_LARGE', 'the request body is too large', { status: 413 });
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new PackError('BAD_REQUEST', (err as Error).message || 'bad request', { status });
+  }
+  return null;
+}
+
+export function toPackError(err: unknown): PackError {
+  if (isPackError(err)) return err;
+  return (
+    fromFramework(err) ??
+    new PackError('INTERNAL_ERROR', 'the registry failed to handle the request', {
+      status: 500,
+      hint: 'the server log has the details under this request id',
+      cause: err,
+    })
+  );
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(
+    new PackError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`, {
+      status: 404,
+      hint: 'GET /openapi.json describes every route',
+    }),
+  );
+};
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const error = toPackError(err);
+  if (error.status >= 500) req.log.error({ err }, error.message);
+  else req.log.info({ code: error.code, status: error.status }, error.message);
+  if (res.headersSent) {
+    // Mid-stream: the status is gone; cut the connection so the client sees a failure.
+    res.destroy();
+    return;
+  }
+  // A route may have described a success (an archive download) before it failed.
+  for (const header of ['Content-Disposition', 'ETag', 'Content-Digest', 'Repr-Digest', 'Digest', 'X-Pack-Version']) {
+    res.removeHeader(header);
+  }
+  if (error.status !== 416) res.removeHeader('Content-Range');
+  if (error.code === 'STORAGE_UNAVAILABLE') res.set('Retry-After', '5');
+  if (error.code === 'UPLOAD_TOO_LARGE' || error.code === 'UPLOAD_ABORTED') {
+    // The rest of the body is not read: the connection cannot be reused.
+    res.set('Connection', 'close');
+  }
+  const body: Record<string, unknown> = { code: error.code, message: error.message };
+  if (error.hint !== undefined) body['hint'] = error.hint;
+  if (error.details !== undefined) body['details'] = error.details;
+  res.status(error.status).json({ error: body });
+};

@@ -1,0 +1,79 @@
+/**
+ * Reading request parameters strictly: a malformed value is a 400 with the parameter's name,
+ * never a silent default.
+ */
+import type { Request } from 'express';
+import { Ajv2020, type ErrorObject, type JSONSchemaType } from 'ajv/dist/2020.js';
+import { PackError } from '@packyard/pack-core';
+
+function badParameter(name: string, problem: string, hint?: string): PackError {
+  return new PackError('INVALID_PARAMETER', `query parameter "${name}" ${problem}`, hint ? { hint } : {});
+}
+
+/** A single-valued query parameter, or undefined when absent. */
+export function queryString(req: Request, name: string): string | undefined {
+  const value = (req.query as Record<string, unknown>)[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw badParameter(name, 'must be given once, as plain text');
+  return value;
+}
+
+export function queryBoolean(req: Request, name: string): boolean | undefined {
+  const value = queryString(req, name);
+  if (value === undefined) return undefined;
+  if (value === 'true' || value === '1' || value === '') return true;
+  if (value === 'false' || value === '0') return false;
+  throw badParameter(name, 'must be true or false');
+}
+
+export function queryInteger(req: Request, name: string, min: number, max: number): number | undefined {
+  const value = queryString(req, name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw badParameter(name, `must be a whole number from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+export function queryChoice<T extends string>(req: Request, name: string, choices: readonly T[]): T | undefined {
+  const value = queryString(req, name);
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) throw badParameter(name, `must be one of ${choices.join(', ')}`);
+  return value as T;
+}
+
+/** A route parameter (always present when the route matched). */
+export function pathParam(req: Request, name: string): string {
+  const value = (req.params as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(value) ? value.join('/') : (value ?? '');
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+
+function describe(error: ErrorObject): string {
+  const where = error.instancePath === '' ? 'the body' : error.instancePath.slice(1);
+  if (error.keyword === 'additionalProperties') {
+    return `${where} has an unknown field "${String(error.params['additionalProperty'])}"`;
+  }
+  if (error.keyword === 'required') return `${where} needs "${String(error.params['missingProperty'])}"`;
+  return `${where} ${error.message ?? 'is invalid'}`;
+}
+
+/**
+ * A validator for a JSON request body, from the same JSON Schema the OpenAPI document shows.
+ *
+ * @example
+ * const readPatch = bodyValidator(patchSchema);
+ * const patch = readPatch(req.body); // throws 400 INVALID_BODY listing every problem
+ */
+export function bodyValidator<T>(schema: JSONSchemaType<T>): (body: unknown) => T {
+  const validate = ajv.compile(schema);
+  return (body) => {
+    if (validate(body)) return body;
+    const problems = (validate.errors ?? []).map(describe);
+    throw new PackError('INVALID_BODY', `invalid request body: ${problems.join('; ')}`, {
+      hint: 'GET /openapi.json shows the expected body',
+      details: { problems },
+    });
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Reading one version, and the changes that follow a publish: deprecation (with a message,
+ * reversible) and deletion (a tombstone: name@version can only come back with the same bytes).
+ */
+import { PackError } from '@packyard/pack-core';
+import type { CatalogSync } from '../catalog/catalog-sync.js';
+import { KEYS, summarise, type VersionRecord } from '../catalog/records.js';
+import { readJson, updateJson } from '../storage/json-documents.js';
+import type { ObjectStore } from '../storage/object-store.js';
+
+export function packNotFound(registry: string, name: string): PackError {
+  return new PackError('PACK_NOT_FOUND', `pack "${name}" is not in registry ${registry}`, {
+    status: 404,
+    hint: `search with GET /v1/packs?q=${encodeURIComponent(name)}`,
+  });
+}
+
+function versionNotFound(registry: string, name: string, selector: string): PackError {
+  return new PackError('PACK_VERSION_NOT_FOUND', `${name}@${selector} is not in registry ${registry}`, {
+    status: 404,
+    hint: `GET /v1/registries/${registry}/packs/${name} lists its versions and tags`,
+  });
+}
+
+function versionGone(record: VersionRecord): PackError {
+  return new PackError('PACK_VERSION_DELETED', `${record.name}@${record.version} was deleted`, {
+    status: 410,
+    hint: `GET /v1/registries/${record.registry}/packs/${record.name} lists the versions still published`,
+  });
+}
+
+export class VersionService {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly catalog: CatalogSync,
+  ) {}
+
+  private missing(registry: string, name: string, selector: string): PackError {
+    return this.catalog.index.pack(registry, name)
+      ? versionNotFound(registry, name, selector)
+      : packNotFound(registry, name);
+  }
+
+  /**
+   * The full record a selector (exact version, `.x` tag or range) means, read from storage (the
+   * source of truth). Tags and ranges resolve through the catalog index; an exact version is
+   * looked up in storage even when this replica has not heard of it yet.
+   */
+  async get(registry: string, name: string, selector: string): Promise<VersionRecord> {
+    const version = this.catalog.index.resolve(registry, name, selector)?.version ?? selector;
+    const found = await readJson<VersionRecord>(this.store, KEYS.version(registry, name, version));
+    if (!found) throw this.missing(registry, name, selector);
+    if (found.value.deleted) throw versionGone(found.value);
+    return found.value;
+  }
+
+  /** Sets (message given) or clears (null) a version's deprecation. */
+  async deprecate(
+    registry: string,
+    name: string,
+    version: string,
+    change: { message: string | null; by: string },
+  ): Promise<VersionRecord> {
+    return this.change(registry, name, version, (current) => {
+      if (change.message === null) {
+        if (current.deprecated === null) return undefined;
+        return { ...current, deprecated: null, revision: current.revision + 1 };
+      }
+      if (current.deprecated?.message === change.message) return undefined;
+      const deprecated = { message: change.message, at: new Date().toISOString(), by: change.by };
+      return { ...current, deprecated, revision: current.revision + 1 };
+    });
+  }
+
+  /** Deletes a version, leaving a tombstone. */
+  async remove(
+    registry: string,
+    name: string,
+    version: string,
+    change: { message: string | null; by: string },
+  ): Promise<VersionRecord> {
+    return this.change(registry, name, version, (current) => ({
+      ...current,
+      deleted: { at: new Date().toISOString(), by: change.by, message: change.message },
+      revision: current.revision + 1,
+    }));
+  }
+
+  private async change(
+    registry: string,
+    name: string,
+    version: string,
+    update: (current: VersionRecord) => VersionRecord | undefined,
+  ): Promise<VersionRecord> {
+    const updated = await updateJson<VersionRecord>(this.store, KEYS.version(registry, name, version), (current) => {
+      if (current.deleted) throw versionGone(current);
+      return update(current);
+    });
+    if (!updated) throw this.missing(registry, name, version);
+    if (updated.changed) await this.catalog.record({ kind: 'version', summary: summarise(updated.value) });
+    return updated.value;
+  }
+}

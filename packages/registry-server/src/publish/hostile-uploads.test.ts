@@ -1,0 +1,210 @@
+/**
+ * The hostile-upload corpus, generated here: every archive or body an attacker (or a broken tool)
+ * might send gets a 4xx with its own code, the server keeps serving, and nothing is stored.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { createDeflateRaw, crc32 } from 'node:zlib';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { craftZip, type CraftEntry } from '../../../pack-core/src/test-support/craft-zip.js';
+import {
+  AUTH,
+  buildTestPack,
+  DRIVERS,
+  startTestRegistry,
+  tempDir,
+  type TestRegistry,
+} from '../test-support/test-registry.js';
+
+const GIB = 1024 * 1024 * 1024;
+
+/** A real deflate stream of 1 GiB of zeros (about 1 MiB), with its CRC-32, made without holding 1 GiB. */
+async function gigabyteOfZeros(): Promise<{ raw: Buffer; crc: number }> {
+  const chunk = Buffer.alloc(8 * 1024 * 1024);
+  let crc = 0;
+  for (let i = 0; i < GIB / chunk.length; i++) crc = crc32(chunk, crc);
+  const deflate = createDeflateRaw({ level: 9 });
+  const out: Buffer[] = [];
+  deflate.on('data', (data: Buffer) => out.push(data));
+  const done = new Promise((resolve) => deflate.on('end', resolve));
+  for (let i = 0; i < GIB / chunk.length; i++) {
+    if (!deflate.write(chunk)) await new Promise((resolve) => deflate.once('drain', resolve));
+  }
+  deflate.end();
+  await done;
+  return { raw: Buffer.concat(out), crc };
+}
+
+const manifest = (fields: Record<string, unknown> = {}) =>
+  JSON.stringify({ name: 'evil', displayName: 'Evil', version: '1.0.0', layer: 'os', ...fields });
+const values = { name: 'values.yaml', data: 'pack:\n  content:\n    images: []\n' };
+const packJson = (data: string | Buffer = manifest()): CraftEntry => ({ name: 'pack.json', data });
+
+interface Case {
+  label: string;
+  body: () => Promise<Buffer> | Buffer;
+  status: number;
+  code: string;
+}
+
+describe.each(DRIVERS)('hostile uploads (%s)', (driver) => {
+  let registry: TestRegistry;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let bomb: { raw: Buffer; crc: number };
+
+  beforeAll(async () => {
+    registry = await startTestRegistry(driver, { config: { limits: { maxEntries: 100 } } });
+    work = await tempDir();
+    bomb = await gigabyteOfZeros();
+  });
+  afterAll(async () => {
+    await registry.close();
+    await work.cleanup();
+  });
+
+  const cases: Case[] = [
+    {
+      label: 'a non-zip body',
+      body: () => Buffer.from('<html>not a zip</html>'),
+      status: 422,
+      code: 'ARCHIVE_INVALID',
+    },
+    { label: 'an empty body', body: () => Buffer.alloc(0), status: 400, code: 'UPLOAD_EMPTY' },
+    {
+      label: 'a truncated zip',
+      body: () => craftZip([packJson(), values]).subarray(0, 90),
+      status: 422,
+      code: 'ARCHIVE_INVALID',
+    },
+    {
+      label: 'a zip-slip name',
+      body: () => craftZip([packJson(), { name: '../../etc/cron.d/evil', data: '* * * * * root sh' }]),
+      status: 422,
+      code: 'ARCHIVE_UNSAFE_PATH',
+    },
+    {
+      label: 'an absolute name',
+      body: () => craftZip([packJson(), { name: '/etc/passwd', data: 'x' }]),
+      status: 422,
+      code: 'ARCHIVE_UNSAFE_PATH',
+    },
+    {
+      label: 'a backslash name',
+      body: () => craftZip([packJson(), { name: '..\\..\\evil.exe', data: 'x' }]),
+      status: 422,
+      code: 'ARCHIVE_UNSAFE_PATH',
+    },
+    {
+      label: 'a symlink',
+      body: () => craftZip([packJson(), { name: 'values.yaml', data: '/etc/shadow', unixMode: 0o120777 }]),
+      status: 422,
+      code: 'ARCHIVE_SPECIAL_ENTRY',
+    },
+    {
+      label: 'duplicate entries',
+      body: () => craftZip([packJson(), values, { ...values, data: 'other: 1\n' }]),
+      status: 422,
+      code: 'ARCHIVE_DUPLICATE_ENTRY',
+    },
+    {
+      label: 'a 1 MiB zip that inflates to 1 GiB',
+      body: () =>
+        craftZip([packJson(), values, { name: 'bomb.bin', raw: bomb.raw, declaredSize: GIB, declaredCrc: bomb.crc }]),
+      status: 422,
+      code: 'ARCHIVE_RATIO',
+    },
+    {
+      label: 'a zip bomb that lies about its size',
+      body: () =>
+        craftZip([packJson(), values, { name: 'bomb.bin', raw: bomb.raw, declaredSize: 1000, declaredCrc: bomb.crc }]),
+      status: 422,
+      code: 'ARCHIVE_CORRUPT',
+    },
+    {
+      label: 'too many entries',
+      body: () => craftZip([packJson(), ...Array.from({ length: 120 }, (_, i) => ({ name: `f/${i}.txt`, data: 'x' }))]),
+      status: 422,
+      code: 'ARCHIVE_TOO_MANY_ENTRIES',
+    },
+    {
+      label: 'a local header that disagrees with the directory',
+      body: () => craftZip([packJson(), { ...values, localName: 'evil.sh' }]),
+      status: 422,
+      code: 'ARCHIVE_HEADER_MISMATCH',
+    },
+    {
+      label: 'a 10 MB pack.json',
+      body: () =>
+        craftZip([packJson(manifest({ padding: randomBytes(7.5 * 1024 * 1024).toString('base64') })), values]),
+      status: 422,
+      code: 'PACK_INVALID',
+    },
+    {
+      label: 'an entry name that is not UTF-8',
+      body: () => craftZip([packJson(), { name: Buffer.from([0x76, 0xff, 0xfe, 0x2e, 0x79]), data: 'x' }]),
+      status: 422,
+      code: 'ARCHIVE_UNSAFE_PATH',
+    },
+    {
+      label: 'a pack.json that is not UTF-8',
+      body: () => craftZip([packJson(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), values]),
+      status: 422,
+      code: 'PACK_INVALID',
+    },
+    {
+      label: 'a pack.json that is not JSON',
+      body: () => craftZip([packJson('{"name": "evil",'), values]),
+      status: 422,
+      code: 'PACK_INVALID',
+    },
+    {
+      label: 'a pack.json with schema errors',
+      body: () => craftZip([packJson(manifest({ layer: 'database', name: 'Evil Pack' })), values]),
+      status: 422,
+      code: 'PACK_INVALID',
+    },
+    { label: 'no pack.json', body: () => craftZip([values]), status: 422, code: 'PACK_INVALID' },
+    {
+      label: 'a chart listed but missing',
+      body: () => craftZip([packJson(manifest({ layer: 'addon', charts: ['charts/x-1.0.0.tgz'] })), values]),
+      status: 422,
+      code: 'PACK_INVALID',
+    },
+  ];
+
+  it.each(cases)('refuses $label with $status $code', async ({ body, status, code }) => {
+    const res = await request(registry.app)
+      .post('/v1/registries/public/packs')
+      .set(AUTH)
+      .set('Content-Type', 'application/zip')
+      .send(await body());
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ error: { code } });
+    expect(typeof (res.body as { error: { hint?: unknown } }).error.hint).toBe('string');
+  });
+
+  it('lists every lint error of a rejected pack, with rule ids', async () => {
+    const res = await request(registry.app)
+      .post('/v1/registries/public/packs')
+      .set(AUTH)
+      .send(craftZip([packJson(manifest({ layer: 'database', name: 'Evil Pack' })), values]));
+    const rules = (
+      res.body as { error: { details: { findings: Array<{ rule: string }> } } }
+    ).error.details.findings.map((f) => f.rule);
+    expect(rules).toEqual(expect.arrayContaining(['schema-violation', 'name-invalid']));
+  });
+
+  it('kept serving and stored nothing: no blob, no record, no temporary file', async () => {
+    expect((await request(registry.app).get('/livez')).status).toBe(200);
+    const stored: string[] = [];
+    for await (const object of registry.services.store.list('blobs/')) stored.push(object.key);
+    for await (const object of registry.services.store.list('packs/')) stored.push(object.key);
+    expect(stored).toEqual([]);
+    expect(await readdir(registry.services.uploadDir)).toEqual([]);
+    // And a good pack still goes through.
+    const pack = await buildTestPack(work.dir);
+    const res = await request(registry.app).post('/v1/registries/public/packs').set(AUTH).send(pack.bytes);
+    expect(res.status).toBe(201);
+  });
+});

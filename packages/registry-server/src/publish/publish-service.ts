@@ -1,0 +1,172 @@
+/**
+ * The publish pipeline: an uploaded archive (already streamed to a temporary file and hashed) is
+ * inspected, its blob stored content-addressed, then its version record created once. The rules:
+ *
+ * - a new name@version: 201;
+ * - the same bytes again: 200, nothing written (idempotent re-push);
+ * - other bytes: 409 PACK_VERSION_EXISTS, unless `force` with a `message` in a registry that
+ *   allows overwrite: the record then points at the new archive and keeps the old one in history;
+ * - a deleted version: only its original bytes may come back (npm's rule), 409 otherwise.
+ *
+ * Concurrent publishes of one name@version race on the create-once write of the record: exactly
+ * one wins, the others re-read and answer as above.
+ */
+import { PackError, type Finding } from '@packyard/pack-core';
+import { putBlob } from '../blobs/blob-store.js';
+import type { CatalogSync } from '../catalog/catalog-sync.js';
+import { KEYS, summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
+import { createJson, readJson, updateJson } from '../storage/json-documents.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { ArchiveLimits } from '@packyard/pack-core';
+import { inspectPack } from './inspect-pack.js';
+import type { ReceivedUpload } from './receive-upload.js';
+
+export interface PublishRequest {
+  registry: RegistryRecord;
+  upload: ReceivedUpload;
+  publisher: string;
+  force: boolean;
+  message: string | null;
+}
+
+export type PublishOutcome = 'created' | 'unchanged' | 'overwritten' | 'restored';
+
+export interface PublishResult {
+  outcome: PublishOutcome;
+  record: VersionRecord;
+  warnings: Finding[];
+}
+
+function versionExists(record: VersionRecord): PackError {
+  return new PackError(
+    'PACK_VERSION_EXISTS',
+    `${record.name}@${record.version} is already published in ${record.registry} with other content (${record.digest})`,
+    {
+      status: 409,
+      hint: 'bump the version in pack.json and push again; to replace the bytes, push with --force and a message (the registry must allow overwrite)',
+    },
+  );
+}
+
+function versionDeleted(record: VersionRecord): PackError {
+  return new PackError(
+    'PACK_VERSION_DELETED',
+    `${record.name}@${record.version} was deleted from ${record.registry}; a deleted version can only be restored with its original content`,
+    { status: 409, hint: 'publish under a new version number' },
+  );
+}
+
+export class PublishService {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly catalog: CatalogSync,
+    private readonly limits: ArchiveLimits,
+  ) {}
+
+  async publish(request: PublishRequest): Promise<PublishResult> {
+    const { registry, upload } = request;
+    const inspected = await inspectPack(upload.file, this.limits);
+    const { manifest } = inspected;
+    const now = new Date().toISOString();
+    const archive = {
+      digest: upload.digest,
+      integrity: upload.integrity,
+      size: upload.size,
+      publishedAt: now,
+      publisher: request.publisher,
+      message: request.message,
+    };
+    const key = KEYS.version(registry.name, manifest.name, manifest.version);
+    const decide = (current: VersionRecord): { outcome: PublishOutcome; next: VersionRecord | undefined } => {
+      if (current.deleted) {
+        if (current.digest !== upload.digest) throw versionDeleted(current);
+        return {
+          outcome: 'restored',
+          next: { ...current, deleted: null, revision: current.revision + 1 },
+        };
+      }
+      if (current.digest === upload.digest) return { outcome: 'unchanged', next: undefined };
+      if (!request.force) throw versionExists(current);
+      if (!registry.allowOverwrite) {
+        throw new PackError('OVERWRITE_NOT_ALLOWED', `registry ${registry.name} does not allow overwriting versions`, {
+          status: 409,
+          hint: 'publish a new version instead, or ask an administrator to enable allowOverwrite on the registry',
+        });
+      }
+      if (!request.message) {
+        throw new PackError('MESSAGE_REQUIRED', 'a forced overwrite needs a message saying why', {
+          hint: 'pass ?message=... (packctl push --force -m "...")',
+        });
+      }
+      const { digest, integrity, size, publishedAt, publisher, message } = current;
+      return {
+        outcome: 'overwritten',
+        next: {
+          ...current,
+          ...archive,
+          layer: manifest.layer,
+          manifest,
+          files: inspected.files,
+          history: [
+            ...current.history,
+            {
+              digest,
+              integrity,
+              size,
+              publishedAt,
+              publisher,
+              message,
+              replacedAt: now,
+              replacedBy: request.publisher,
+            },
+          ],
+          revision: current.revision + 1,
+        },
+      };
+    };
+
+    // Fail fast, before storing a blob, when the answer is already known.
+    const existing = await readJson<VersionRecord>(this.store, key);
+    if (existing) {
+      const { outcome } = decide(existing.value);
+      if (outcome === 'unchanged') return this.done('unchanged', existing.value, inspected.warnings);
+    }
+
+    await putBlob(this.store, upload.digest, upload.file, upload.size);
+
+    if (!existing) {
+      const record: VersionRecord = {
+        registry: registry.name,
+        name: manifest.name,
+        version: manifest.version,
+        layer: manifest.layer,
+        ...archive,
+        manifest,
+        files: inspected.files,
+        deprecated: null,
+        deleted: null,
+        history: [],
+        revision: 1,
+      };
+      if ((await createJson(this.store, key, record)) !== null) {
+        await this.catalog.record({ kind: 'version', summary: summarise(record) });
+        return this.done('created', record, inspected.warnings);
+      }
+      // Another publisher created it in the meantime: answer as for an existing version.
+    }
+
+    let outcome: PublishOutcome = 'unchanged';
+    const updated = await updateJson<VersionRecord>(this.store, key, (current) => {
+      const decision = decide(current);
+      outcome = decision.outcome;
+      return decision.next;
+    });
+    if (!updated) throw new Error(`version record ${key} disappeared during publish`);
+    if (updated.changed) await this.catalog.record({ kind: 'version', summary: summarise(updated.value) });
+    return this.done(outcome, updated.value, inspected.warnings);
+  }
+
+  private done(outcome: PublishOutcome, record: VersionRecord, warnings: Finding[]): PublishResult {
+    return { outcome, record, warnings };
+  }
+}

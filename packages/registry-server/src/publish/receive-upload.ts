@@ -1,0 +1,162 @@
+/**
+ * Receiving a pack upload: the request body (a raw zip, or the first file of a
+ * multipart/form-data body) is streamed to a temporary file while its sha256 and sha512 are
+ * computed and its size is held under the limit. Nothing is buffered whole; on any failure the
+ * temporary file is removed.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import busboy from 'busboy';
+import { PackError } from '@packyard/pack-core';
+import { tempName } from '../storage/temp-files.js';
+
+export interface ReceivedUpload {
+  file: string;
+  size: number;
+  /** "sha256:<hex>". */
+  digest: string;
+  /** "sha512-<base64>" (Subresource Integrity). */
+  integrity: string;
+  /** Text fields of a multipart body (`message`, say). */
+  fields: Record<string, string>;
+  /** Removes the temporary file; safe to call twice. */
+  discard(): Promise<void>;
+}
+
+export interface ReceiveOptions {
+  /** Directory for temporary files (created when missing). */
+  dir: string;
+  maxBytes: number;
+}
+
+function tooLarge(maxBytes: number): PackError {
+  return new PackError('UPLOAD_TOO_LARGE', `the upload is larger than the limit of ${maxBytes} bytes`, {
+    status: 413,
+    hint: 'ask the registry operator to raise limits.maxUploadBytes, or make the pack smaller',
+  });
+}
+
+function aborted(): PackError {
+  return new PackError('UPLOAD_ABORTED', 'the client closed the connection before the upload ended', {
+    status: 400,
+    hint: 'retry the upload',
+  });
+}
+
+/** Hashes and counts the bytes passing through, failing past `maxBytes`. */
+function meter(maxBytes: number) {
+  const sha256 = createHash('sha256');
+  const sha512 = createHash('sha512');
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        callback(tooLarge(maxBytes));
+        return;
+      }
+      sha256.update(chunk);
+      sha512.update(chunk);
+      callback(null, chunk);
+    },
+  });
+  return {
+    stream,
+    result: () => ({
+      size,
+      digest: `sha256:${sha256.digest('hex')}`,
+      integrity: `sha512-${sha512.digest('base64')}`,
+    }),
+  };
+}
+
+/** The file part of a multipart/form-data request, and the text fields before it. */
+function multipartFile(request: IncomingMessage, fields: Record<string, string>, maxBytes: number): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: request.headers,
+        limits: { files: 1, fields: 20, fieldSize: 64 * 1024, fileSize: maxBytes + 1 },
+      });
+    } catch (err) {
+      reject(
+        new PackError('UPLOAD_INVALID', `malformed multipart request (${(err as Error).message})`, {
+          hint: 'send the zip as the body with Content-Type: application/zip, or as a multipart file field',
+        }),
+      );
+      return;
+    }
+    let found = false;
+    parser.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    parser.on('file', (_name, file) => {
+      found = true;
+      resolve(file);
+    });
+    parser.on('error', (err: Error) => {
+      reject(new PackError('UPLOAD_INVALID', `malformed multipart request (${err.message})`, { cause: err }));
+    });
+    parser.on('close', () => {
+      if (!found) {
+        reject(
+          new PackError('UPLOAD_EMPTY', 'the multipart request holds no file', {
+            hint: 'attach the pack zip as a file field (curl -F file=@my-pack-1.0.0.zip)',
+          }),
+        );
+      }
+    });
+    request.on('aborted', () => {
+      reject(aborted());
+    });
+    request.pipe(parser);
+  });
+}
+
+/**
+ * Streams a pack upload to a temporary file in `options.dir`.
+ *
+ * @example
+ * const upload = await receiveUpload(req, { dir: '/var/lib/packyard/tmp', maxBytes: 2 ** 31 });
+ * try { ... } finally { await upload.discard(); }
+ */
+export async function receiveUpload(request: IncomingMessage, options: ReceiveOptions): Promise<ReceivedUpload> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > options.maxBytes) throw tooLarge(options.maxBytes);
+  await mkdir(options.dir, { recursive: true });
+  const file = path.join(options.dir, tempName('.zip'));
+  const discard = () => rm(file, { force: true });
+  const fields: Record<string, string> = {};
+  const type = (request.headers['content-type'] ?? '').toLowerCase();
+  try {
+    const source = type.startsWith('multipart/form-data')
+      ? await multipartFile(request, fields, options.maxBytes)
+      : request;
+    const measured = meter(options.maxBytes);
+    let closedEarly = false;
+    request.once('aborted', () => {
+      closedEarly = true;
+    });
+    await pipeline(source, measured.stream, createWriteStream(file, { flags: 'wx', mode: 0o600 })).catch(
+      (err: unknown) => {
+        throw closedEarly || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? aborted() : err;
+      },
+    );
+    const { size, digest, integrity } = measured.result();
+    if (size === 0) {
+      throw new PackError('UPLOAD_EMPTY', 'the request body is empty', {
+        hint: 'send the pack zip written by `packctl build` as the request body',
+      });
+    }
+    return { file, size, digest, integrity, fields, discard };
+  } catch (err) {
+    await discard();
+    throw err;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Registries: named collections of packs with a scope. The `public` system registry exists from
+ * the first start; others are created by administrators.
+ */
+import { PackError } from '@packyard/pack-core';
+import type { CatalogSync } from '../catalog/catalog-sync.js';
+import { KEYS, type RegistryRecord, type RegistryScope } from '../catalog/records.js';
+import { createJson, readJson, updateJson } from '../storage/json-documents.js';
+import type { ObjectStore } from '../storage/object-store.js';
+
+export const PUBLIC_REGISTRY = 'public';
+export const REGISTRY_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
+
+export interface NewRegistry {
+  name: string;
+  scope: RegistryScope;
+  tenant?: string | null;
+  project?: string | null;
+  description?: string;
+  public?: boolean;
+  allowOverwrite?: boolean;
+}
+
+export interface RegistryChanges {
+  description?: string;
+  public?: boolean;
+  allowOverwrite?: boolean;
+}
+
+export function registryNotFound(name: string): PackError {
+  return new PackError('REGISTRY_NOT_FOUND', `registry "${name}" does not exist`, {
+    status: 404,
+    hint: 'GET /v1/registries lists the registries you can read',
+  });
+}
+
+export class RegistryService {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly catalog: CatalogSync,
+  ) {}
+
+  /** The registry from the catalog index, or a 404. */
+  get(name: string): RegistryRecord {
+    const record = this.catalog.index.registry(name);
+    if (!record) throw registryNotFound(name);
+    return record;
+  }
+
+  list(): RegistryRecord[] {
+    return this.catalog.index.listRegistries();
+  }
+
+  /** Creates the `public` system registry unless it exists (idempotent, safe across replicas). */
+  async ensurePublic(): Promise<void> {
+    if (this.catalog.index.registry(PUBLIC_REGISTRY)) return;
+    const existing = await readJson<RegistryRecord>(this.store, KEYS.registry(PUBLIC_REGISTRY));
+    if (existing) {
+      this.catalog.index.applyRegistry(existing.value);
+      return;
+    }
+    await this.create(
+      {
+        name: PUBLIC_REGISTRY,
+        scope: 'system',
+        description: 'The public system registry: packs every user can read.',
+        public: true,
+      },
+      'system',
+    ).catch((err: unknown) => {
+      if (!(err instanceof PackError && err.code === 'REGISTRY_EXISTS')) throw err;
+    });
+  }
+
+  async create(input: NewRegistry, by: string): Promise<RegistryRecord> {
+    if (input.scope !== 'system' && !input.tenant) {
+      throw new PackError('REGISTRY_INVALID', `a ${input.scope} registry needs a tenant`, {
+        hint: 'pass "tenant" (and "project" for a project registry)',
+      });
+    }
+    if (input.scope === 'project' && !input.project) {
+      throw new PackError('REGISTRY_INVALID', 'a project registry needs a project', { hint: 'pass "project"' });
+    }
+    const record: RegistryRecord = {
+      name: input.name,
+      scope: input.scope,
+      tenant: input.scope === 'system' ? null : (input.tenant ?? null),
+      project: input.scope === 'project' ? (input.project ?? null) : null,
+      description: input.description ?? '',
+      public: input.public ?? false,
+      allowOverwrite: input.allowOverwrite ?? false,
+      createdAt: new Date().toISOString(),
+      createdBy: by,
+      revision: 1,
+    };
+    const etag = await createJson(this.store, KEYS.registry(record.name), record);
+    if (etag === null) {
+      throw new PackError('REGISTRY_EXISTS', `registry "${record.name}" already exists`, {
+        status: 409,
+        hint: 'choose another name, or PATCH the existing registry',
+      });
+    }
+    await this.catalog.record({ kind: 'registry', registry: record });
+    return record;
+  }
+
+  async update(name: string, changes: RegistryChanges): Promise<RegistryRecord> {
+    // Absent and null fields leave the setting as it is.
+    const set = Object.fromEntries(
+      Object.entries(changes).filter(([, value]) => value !== undefined && value !== null),
+    );
+    const updated = await updateJson<RegistryRecord>(this.store, KEYS.registry(name), (current) => ({
+      ...current,
+      ...set,
+      revision: current.revision + 1,
+    }));
+    if (!updated) throw registryNotFound(name);
+    await this.catalog.record({ kind: 'registry', registry: updated.value });
+    return updated.value;
+  }
+}

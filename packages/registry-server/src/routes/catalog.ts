@@ -1,0 +1,71 @@
+/** The catalog: search across registries, one registry's packs, and one pack's versions and tags. */
+import type { Request, Router } from 'express';
+import { PackError } from '@packyard/pack-core';
+import { can } from '../access/authorize.js';
+import { principalOf } from '../access/authenticate.js';
+import { MAX_LIMIT, type CatalogQuery, type CatalogSort } from '../catalog/catalog-index.js';
+import { pathParam, queryBoolean, queryChoice, queryInteger, queryString } from '../http/params.js';
+import { packNotFound } from '../packs/version-service.js';
+import type { RegistryServices } from '../services.js';
+import { registryFor } from './route-helpers.js';
+
+const SORTS: readonly CatalogSort[] = ['name', '-name', 'published', '-published'];
+
+function catalogQuery(req: Request): CatalogQuery {
+  const query: CatalogQuery = {};
+  for (const key of ['name', 'q', 'layer', 'addonType', 'cloudType', 'version', 'registry', 'cursor'] as const) {
+    const value = queryString(req, key);
+    if (value !== undefined) query[key] = value;
+  }
+  const deprecated = queryBoolean(req, 'deprecated');
+  if (deprecated !== undefined) query.deprecated = deprecated;
+  const sort = queryChoice(req, 'sort', SORTS);
+  if (sort !== undefined) query.sort = sort;
+  const limit = queryInteger(req, 'limit', 1, MAX_LIMIT);
+  if (limit !== undefined) query.limit = limit;
+  return query;
+}
+
+function runQuery(services: RegistryServices, req: Request, query: CatalogQuery) {
+  const principal = principalOf(req);
+  const index = services.catalog.index;
+  try {
+    return index.query(query, (name) => {
+      const registry = index.registry(name);
+      return registry !== undefined && can(services.policy, principal, 'pack.list', { type: 'registry', registry });
+    });
+  } catch (err) {
+    if (err instanceof RangeError) throw new PackError('INVALID_PARAMETER', err.message);
+    throw err;
+  }
+}
+
+export function registerCatalogRoutes(router: Router, services: RegistryServices): void {
+  router.get('/v1/packs', (req, res) => {
+    res.json(runQuery(services, req, catalogQuery(req)));
+  });
+
+  router.get('/v1/registries/:registry/packs', (req, res) => {
+    const registry = registryFor(services, req, 'pack.list');
+    res.json(runQuery(services, req, { ...catalogQuery(req), registry: registry.name }));
+  });
+
+  router.get('/v1/registries/:registry/packs/:name', (req, res) => {
+    const registry = registryFor(services, req, 'pack.get');
+    const name = pathParam(req, 'name');
+    const detail = services.catalog.index.pack(registry.name, name);
+    if (!detail) throw packNotFound(registry.name, name);
+    res.json({
+      ...detail,
+      versions: detail.versions.map((v) => ({
+        version: v.version,
+        digest: v.digest,
+        size: v.size,
+        publishedAt: v.publishedAt,
+        publisher: v.publisher,
+        deprecated: v.deprecated,
+        cloudTypes: v.cloudTypes,
+      })),
+    });
+  });
+}

@@ -1,0 +1,165 @@
+/**
+ * Downloads: a version's archive (ETag = digest, Repr-Digest/Digest, Range, If-None-Match) and
+ * single files out of it (values.yaml, README.md, logo.png) read with ranged requests, without
+ * fetching the whole archive.
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Request, Response, Router } from 'express';
+import { openStoredPackArchive, PackError, unsafeEntryName, type ArchiveSource } from '@packyard/pack-core';
+import { readBlob } from '../blobs/blob-store.js';
+import type { VersionRecord } from '../catalog/records.js';
+import { pathParam } from '../http/params.js';
+import type { RegistryServices } from '../services.js';
+import { registryFor } from './route-helpers.js';
+
+const BASE = '/v1/registries/:registry/packs/:name/:version';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.json': 'application/json',
+  '.yaml': 'application/yaml',
+  '.yml': 'application/yaml',
+  '.md': 'text/markdown; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.tgz': 'application/gzip',
+  '.gz': 'application/gzip',
+};
+
+function contentTypeOf(file: string): string {
+  const dot = file.lastIndexOf('.');
+  return (dot >= 0 ? CONTENT_TYPES[file.slice(dot).toLowerCase()] : undefined) ?? 'application/octet-stream';
+}
+
+function sha256Base64(digest: string): string {
+  return Buffer.from(digest.slice('sha256:'.length), 'hex').toString('base64');
+}
+
+/** The single byte range asked for, null for the whole archive; throws 416 when unsatisfiable. */
+function requestedRange(req: Request, size: number, etag: string): { start: number; end: number } | null {
+  if (req.headers.range === undefined) return null;
+  const ifRange = req.headers['if-range'];
+  // A stale If-Range means "send everything" (RFC 9110 13.1.5).
+  if (ifRange !== undefined && ifRange !== etag) return null;
+  const ranges = req.range(size, { combine: true });
+  if (ranges === undefined || ranges === -2) return null;
+  const first = ranges === -1 ? undefined : ranges[0];
+  if (ranges === -1 || ranges.type !== 'bytes' || ranges.length !== 1 || !first) {
+    throw new PackError('RANGE_NOT_SATISFIABLE', `the range ${req.headers.range} cannot be served`, {
+      status: 416,
+      hint: `ask for one byte range within 0-${size - 1}`,
+    });
+  }
+  return first;
+}
+
+async function sendArchive(services: RegistryServices, req: Request, res: Response, record: VersionRecord) {
+  const etag = `"${record.digest}"`;
+  const b64 = sha256Base64(record.digest);
+  res.set({
+    ETag: etag,
+    'Repr-Digest': `sha-256=:${b64}:`,
+    Digest: `SHA-256=${b64}`,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': 'no-cache',
+    'Content-Type': 'application/zip',
+    'Content-Disposition': `attachment; filename="${record.name}-${record.version}.zip"`,
+    'X-Pack-Version': record.version,
+  });
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
+  let range: { start: number; end: number } | null;
+  try {
+    range = requestedRange(req, record.size, etag);
+  } catch (err) {
+    res.set('Content-Range', `bytes */${record.size}`);
+    throw err;
+  }
+  if (range) {
+    res.status(206).set('Content-Range', `bytes ${range.start}-${range.end}/${record.size}`);
+    res.set('Content-Length', String(range.end - range.start + 1));
+  } else {
+    res.status(200).set({ 'Content-Length': String(record.size), 'Content-Digest': `sha-256=:${b64}:` });
+  }
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const blob = await readBlob(services.store, record.digest, range ?? undefined);
+  services.metrics.downloads.inc({ registry: record.registry });
+  let sent = 0;
+  blob.body.on('data', (chunk: Buffer) => {
+    sent += chunk.length;
+  });
+  try {
+    await pipeline(blob.body, res);
+  } finally {
+    services.metrics.downloadBytes.inc(sent);
+  }
+}
+
+/** Ranged reads of a stored archive, for reading one entry without downloading the rest. */
+function blobSource(services: RegistryServices, record: VersionRecord): ArchiveSource {
+  return {
+    size: () => Promise.resolve(record.size),
+    stream(offset, length) {
+      const out = new PassThrough();
+      const end = length === undefined ? record.size - 1 : Math.min(offset + length, record.size) - 1;
+      readBlob(services.store, record.digest, { start: offset, end })
+        .then((blob) => blob.body.on('error', (err: Error) => out.destroy(err)).pipe(out))
+        .catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
+      return out;
+    },
+  };
+}
+
+export function registerDownloadRoutes(router: Router, services: RegistryServices): void {
+  router.get(`${BASE}/archive`, async (req, res) => {
+    const registry = registryFor(services, req, 'pack.get');
+    const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
+    await sendArchive(services, req, res, record);
+  });
+
+  router.get(`${BASE}/files/*path`, async (req, res) => {
+    const registry = registryFor(services, req, 'pack.get');
+    const file = pathParam(req, 'path');
+    const problem = unsafeEntryName(file);
+    if (problem) {
+      throw new PackError('INVALID_PATH', `the file path "${file}" ${problem}`, {
+        hint: 'ask for a path inside the pack, such as values.yaml or charts/x-1.0.0.tgz',
+      });
+    }
+    const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
+    const entry = record.files.find((f) => f.path === file);
+    if (!entry) {
+      throw new PackError('FILE_NOT_FOUND', `${record.name}@${record.version} has no file ${file}`, {
+        status: 404,
+        hint: `the version record (GET .../packs/${record.name}/${record.version}) lists its files`,
+      });
+    }
+    const etag = `"${record.digest}:${file}"`;
+    res.set({
+      ETag: etag,
+      'Content-Type': contentTypeOf(file),
+      'Content-Length': String(entry.size),
+      'Cache-Control': 'no-cache',
+      // Files are the publisher's content: never let a browser run them in the registry's origin.
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+    });
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const archive = await openStoredPackArchive(blobSource(services, record));
+    const stream: Readable = archive.stream(file);
+    await pipeline(stream, res);
+  });
+}

@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AUTH,
+  buildTestPack,
+  DRIVERS,
+  getBytes,
+  startTestRegistry,
+  tempDir,
+  type TestPack,
+  type TestRegistry,
+} from '../test-support/test-registry.js';
+
+interface ErrorBody {
+  error: { code: string; message: string; hint?: string };
+}
+
+function publish(registry: TestRegistry, pack: TestPack, query = '', target = 'public') {
+  return request(registry.app)
+    .post(`/v1/registries/${target}/packs${query}`)
+    .set(AUTH)
+    .set('Content-Type', 'application/zip')
+    .send(pack.bytes);
+}
+
+describe.each(DRIVERS)('publish (%s)', (driver) => {
+  let registry: TestRegistry;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+
+  beforeAll(async () => {
+    registry = await startTestRegistry(driver);
+    work = await tempDir();
+  });
+  afterAll(async () => {
+    await registry.close();
+    await work.cleanup();
+  });
+
+  it('publishes a pack: 201 with the version record, then serves it', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'first', version: '1.2.3' });
+    const res = await publish(registry, pack);
+    expect(res.status).toBe(201);
+    expect(res.headers['location']).toBe('/v1/registries/public/packs/first/1.2.3');
+    expect(res.body).toMatchObject({
+      registry: 'public',
+      name: 'first',
+      version: '1.2.3',
+      layer: 'addon',
+      digest: pack.digest,
+      size: pack.bytes.length,
+      publisher: 'admin',
+      message: null,
+      outcome: 'created',
+      manifest: { name: 'first', version: '1.2.3' },
+    });
+    expect(res.body.integrity).toMatch(/^sha512-/);
+    expect(Date.parse(res.body.publishedAt as string)).toBeGreaterThan(Date.now() - 60_000);
+
+    const record = await request(registry.app).get('/v1/registries/public/packs/first/1.2.3');
+    expect(record.status).toBe(200);
+    expect(record.body.digest).toBe(pack.digest);
+  });
+
+  it('answers 200 and writes nothing when the same bytes are pushed again', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'again', version: '1.0.0' });
+    const first = await publish(registry, pack);
+    expect(first.status).toBe(201);
+    const second = await publish(registry, pack);
+    expect(second.status).toBe(200);
+    expect(second.body.outcome).toBe('unchanged');
+    expect(second.body.publishedAt).toBe(first.body.publishedAt);
+    expect(second.body.revision).toBe(1);
+  });
+
+  it('refuses other bytes for a published version with 409 PACK_VERSION_EXISTS', async () => {
+    const a = await buildTestPack(work.dir, { name: 'conflict', version: '2.0.0', readme: '# A\n' });
+    const b = await buildTestPack(work.dir, { name: 'conflict', version: '2.0.0', readme: '# B\n' });
+    expect((await publish(registry, a)).status).toBe(201);
+    const res = await publish(registry, b);
+    expect(res.status).toBe(409);
+    expect((res.body as ErrorBody).error.code).toBe('PACK_VERSION_EXISTS');
+    expect((res.body as ErrorBody).error.hint).toContain('bump the version');
+    const forced = await publish(registry, b, '?force=true&message=fix');
+    expect(forced.status).toBe(409);
+    expect((forced.body as ErrorBody).error.code).toBe('OVERWRITE_NOT_ALLOWED');
+    const record = await request(registry.app).get('/v1/registries/public/packs/conflict/2.0.0');
+    expect(record.body.digest).toBe(a.digest);
+  });
+
+  it('overwrites with force and a message where the registry allows it, keeping history', async () => {
+    const created = await request(registry.app)
+      .post('/v1/registries')
+      .set(AUTH)
+      .send({ name: 'scratch', scope: 'system', allowOverwrite: true });
+    expect(created.status).toBe(201);
+    const a = await buildTestPack(work.dir, { name: 'mutable', version: '0.1.0', readme: '# one\n' });
+    const b = await buildTestPack(work.dir, { name: 'mutable', version: '0.1.0', readme: '# two\n' });
+    expect((await publish(registry, a, '', 'scratch')).status).toBe(201);
+    const noMessage = await publish(registry, b, '?force=true', 'scratch');
+    expect(noMessage.status).toBe(400);
+    expect((noMessage.body as ErrorBody).error.code).toBe('MESSAGE_REQUIRED');
+    const res = await publish(registry, b, '?force=true&message=rebuilt%20with%20the%20right%20chart', 'scratch');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      outcome: 'overwritten',
+      digest: b.digest,
+      message: 'rebuilt with the right chart',
+    });
+    expect(res.body.history).toEqual([expect.objectContaining({ digest: a.digest, replacedBy: 'admin' })]);
+    const archive = await getBytes(registry.app, '/v1/registries/scratch/packs/mutable/0.1.0/archive', AUTH);
+    expect(archive.status).toBe(200);
+    expect(archive.bytes.length).toBe(b.bytes.length);
+    expect(archive.bytes.equals(b.bytes)).toBe(true);
+  });
+
+  it('accepts multipart/form-data with a message field', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'multipart', version: '1.0.0' });
+    const res = await request(registry.app)
+      .post('/v1/registries/public/packs')
+      .set(AUTH)
+      .field('message', 'first release')
+      .attach('file', pack.bytes, 'multipart-1.0.0.zip');
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ digest: pack.digest, message: 'first release' });
+  });
+
+  it('deletes a version as a tombstone: 410, never republished with other bytes, restorable as it was', async () => {
+    const a = await buildTestPack(work.dir, { name: 'tomb', version: '1.0.0', readme: '# a\n' });
+    const b = await buildTestPack(work.dir, { name: 'tomb', version: '1.0.0', readme: '# b\n' });
+    expect((await publish(registry, a)).status).toBe(201);
+    const deleted = await request(registry.app).delete('/v1/registries/public/packs/tomb/1.0.0?message=oops').set(AUTH);
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.deleted).toMatchObject({ by: 'admin', message: 'oops' });
+    const gone = await request(registry.app).get('/v1/registries/public/packs/tomb/1.0.0');
+    expect(gone.status).toBe(410);
+    expect((gone.body as ErrorBody).error.code).toBe('PACK_VERSION_DELETED');
+    const other = await publish(registry, b);
+    expect(other.status).toBe(409);
+    expect((other.body as ErrorBody).error.code).toBe('PACK_VERSION_DELETED');
+    const restored = await publish(registry, a);
+    expect(restored.status).toBe(201);
+    expect(restored.body.outcome).toBe('restored');
+  });
+
+  it('deprecates and un-deprecates a version', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'old', version: '1.0.0' });
+    expect((await publish(registry, pack)).status).toBe(201);
+    const noMessage = await request(registry.app)
+      .patch('/v1/registries/public/packs/old/1.0.0')
+      .set(AUTH)
+      .send({ deprecated: true });
+    expect(noMessage.status).toBe(400);
+    const res = await request(registry.app)
+      .patch('/v1/registries/public/packs/old/1.0.0')
+      .set(AUTH)
+      .send({ deprecated: true, message: 'use 2.x' });
+    expect(res.status).toBe(200);
+    expect(res.body.deprecated).toMatchObject({ message: 'use 2.x', by: 'admin' });
+    const cleared = await request(registry.app)
+      .patch('/v1/registries/public/packs/old/1.0.0')
+      .set(AUTH)
+      .send({ deprecated: false });
+    expect(cleared.body.deprecated).toBeNull();
+  });
+
+  it('gives exactly one 201 to 32 concurrent publishes of one name@version', async () => {
+    const packs = await Promise.all(
+      Array.from({ length: 32 }, (_, i) =>
+        buildTestPack(work.dir, { name: 'race', version: '1.0.0', readme: `# contender ${i}\n` }),
+      ),
+    );
+    const responses = await Promise.all(packs.map((pack) => publish(registry, pack)));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(31);
+    const winner = responses.find((r) => r.status === 201);
+    const stored = await request(registry.app).get('/v1/registries/public/packs/race/1.0.0');
+    expect(stored.body.digest).toBe(winner?.body.digest);
+  });
+
+  it('needs authentication to publish, and refuses a wrong token', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'anon', version: '1.0.0' });
+    const anonymous = await request(registry.app)
+      .post('/v1/registries/public/packs')
+      .set('Content-Type', 'application/zip')
+      .send(pack.bytes);
+    expect(anonymous.status).toBe(401);
+    expect((anonymous.body as ErrorBody).error.code).toBe('AUTH_REQUIRED');
+    const wrong = await request(registry.app)
+      .post('/v1/registries/public/packs')
+      .set('Authorization', 'Bearer nope')
+      .send(pack.bytes);
+    expect(wrong.status).toBe(401);
+    expect((wrong.body as ErrorBody).error.code).toBe('AUTH_INVALID');
+    const missing = await request(registry.app).get('/v1/registries/public/packs/anon/1.0.0');
+    expect(missing.status).toBe(404);
+  });
+
+  it('refuses an upload over the size limit with 413 and stores nothing', async () => {
+    const small = await startTestRegistry(driver, { config: { limits: { maxUploadBytes: 4096 } } });
+    try {
+      const pack = await buildTestPack(work.dir, {
+        name: 'big',
+        version: '1.0.0',
+        files: { 'data/blob.bin': randomBytes(64 * 1024) },
+      });
+      const res = await publish(small, pack);
+      expect(res.status).toBe(413);
+      expect((res.body as ErrorBody).error.code).toBe('UPLOAD_TOO_LARGE');
+      const keys: string[] = [];
+      for await (const object of small.services.store.list('blobs/')) keys.push(object.key);
+      expect(keys).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+});

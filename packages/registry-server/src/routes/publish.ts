@@ -1,0 +1,42 @@
+/** Publishing: POST a pack zip (raw body or multipart) into a registry. */
+import type { Router } from 'express';
+import { isPackError } from '@packyard/pack-core';
+import { queryBoolean, queryString } from '../http/params.js';
+import { receiveUpload } from '../publish/receive-upload.js';
+import type { RegistryServices } from '../services.js';
+import { callerName, registryFor, versionView } from './route-helpers.js';
+
+export function registerPublishRoutes(router: Router, services: RegistryServices): void {
+  router.post('/v1/registries/:registry/packs', async (req, res) => {
+    const registry = registryFor(services, req, 'pack.publish');
+    const force = queryBoolean(req, 'force') ?? false;
+    if (force) registryFor(services, req, 'pack.overwrite');
+    const upload = await receiveUpload(req, {
+      dir: services.uploadDir,
+      maxBytes: services.config.limits.maxUploadBytes,
+    });
+    services.metrics.uploadBytes.inc(upload.size);
+    try {
+      const message = queryString(req, 'message') ?? upload.fields['message'] ?? null;
+      const result = await services.publisher.publish({
+        registry,
+        upload,
+        publisher: callerName(req),
+        force,
+        message,
+      });
+      services.metrics.publishes.inc({ outcome: result.outcome });
+      const { record } = result;
+      const created = result.outcome === 'created' || result.outcome === 'restored';
+      res
+        .status(created ? 201 : 200)
+        .location(`/v1/registries/${record.registry}/packs/${record.name}/${encodeURIComponent(record.version)}`)
+        .json({ ...versionView(record), outcome: result.outcome, warnings: result.warnings });
+    } catch (err) {
+      if (isPackError(err) && err.status < 500) services.metrics.publishes.inc({ outcome: 'rejected' });
+      throw err;
+    } finally {
+      await upload.discard();
+    }
+  });
+}

@@ -1,0 +1,46 @@
+/**
+ * What every route module shares: finding the registry a request names and authorizing the
+ * action on it, and the JSON views of records.
+ */
+import express, { type Request } from 'express';
+import { authenticatedName, authorize, type Action } from '../access/authorize.js';
+import { principalOf } from '../access/authenticate.js';
+import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
+import { pathParam } from '../http/params.js';
+import type { RegistryServices } from '../services.js';
+
+/** JSON bodies for the management routes; uploads never go through it. */
+export const jsonBody = express.json({ limit: '64kb' });
+
+/** The registry named by the `:registry` parameter, once `action` on it is authorized. */
+export function registryFor(services: RegistryServices, req: Request, action: Action): RegistryRecord {
+  const registry = services.registries.get(pathParam(req, 'registry'));
+  authorize(services.policy, principalOf(req), action, { type: 'registry', registry });
+  return registry;
+}
+
+/** The caller's name for records (publisher, deprecated by...). */
+export function callerName(req: Request): string {
+  return authenticatedName(principalOf(req));
+}
+
+/** A version record as the API shows it. */
+export function versionView(record: VersionRecord): Record<string, unknown> {
+  return {
+    registry: record.registry,
+    name: record.name,
+    version: record.version,
+    layer: record.layer,
+    digest: record.digest,
+    integrity: record.integrity,
+    size: record.size,
+    publishedAt: record.publishedAt,
+    publisher: record.publisher,
+    message: record.message,
+    deprecated: record.deprecated,
+    manifest: record.manifest,
+    files: record.files,
+    history: record.history,
+    revision: record.revision,
+  };
+}

@@ -1,0 +1,43 @@
+/** One version: read its record, deprecate or un-deprecate it, delete it (a tombstone). */
+import type { Router } from 'express';
+import { PackError } from '@packyard/pack-core';
+import { versionChangesSchema } from '../http/api-schemas.js';
+import { bodyValidator, pathParam, queryString } from '../http/params.js';
+import type { RegistryServices } from '../services.js';
+import { callerName, jsonBody, registryFor, versionView } from './route-helpers.js';
+
+const readVersionChanges = bodyValidator(versionChangesSchema);
+
+const VERSION_ROUTE = '/v1/registries/:registry/packs/:name/:version';
+
+export function registerVersionRoutes(router: Router, services: RegistryServices): void {
+  router.get(VERSION_ROUTE, async (req, res) => {
+    const registry = registryFor(services, req, 'pack.get');
+    const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
+    res.json(versionView(record));
+  });
+
+  router.patch(VERSION_ROUTE, jsonBody, async (req, res) => {
+    const registry = registryFor(services, req, 'pack.deprecate');
+    const changes = readVersionChanges(req.body);
+    if (changes.deprecated && !changes.message) {
+      throw new PackError('MESSAGE_REQUIRED', 'deprecating a version needs a message for its users', {
+        hint: 'send {"deprecated": true, "message": "use 1.2.4: fixes CVE-..."}',
+      });
+    }
+    const record = await services.versions.deprecate(registry.name, pathParam(req, 'name'), pathParam(req, 'version'), {
+      message: changes.deprecated ? (changes.message ?? null) : null,
+      by: callerName(req),
+    });
+    res.json(versionView(record));
+  });
+
+  router.delete(VERSION_ROUTE, async (req, res) => {
+    const registry = registryFor(services, req, 'pack.delete');
+    const record = await services.versions.remove(registry.name, pathParam(req, 'name'), pathParam(req, 'version'), {
+      message: queryString(req, 'message') ?? null,
+      by: callerName(req),
+    });
+    res.json({ registry: record.registry, name: record.name, version: record.version, deleted: record.deleted });
+  });
+}

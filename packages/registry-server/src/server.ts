@@ -1,0 +1,76 @@
+/**
+ * Running the registry: storage, services and app wired from the configuration, an HTTP server
+ * listening, and a graceful shutdown that stops accepting connections, lets in-flight requests
+ * (uploads included) finish within `shutdownTimeoutSeconds`, then releases storage.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import type { RegistryConfig } from './config/config.js';
+import { createLogger } from './logger.js';
+import { closeServices, createServices, type RegistryServices } from './services.js';
+import { createStore } from './storage/create-store.js';
+
+export interface RunningRegistry {
+  url: string;
+  port: number;
+  server: Server;
+  services: RegistryServices;
+  /** Graceful shutdown; resolves when everything is released. */
+  close(): Promise<void>;
+}
+
+export async function startRegistry(
+  config: RegistryConfig,
+  options: { logger?: Logger } = {},
+): Promise<RunningRegistry> {
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const store = await createStore(config.storage, { logger });
+  let services: RegistryServices;
+  try {
+    services = await createServices({ config, store, logger });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const server = createServer(createApp(services));
+  // Large uploads on slow links take long: no overall request deadline, but headers must come quickly.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+  const url = `http://${host}:${port}`;
+  logger.info({ url, storage: store.description }, `pack-registry listening on ${url}`);
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('shutting down: finishing in-flight requests');
+      const closed = new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
+      server.closeIdleConnections();
+      const deadline = setTimeout(() => {
+        logger.warn('shutdown timeout: closing the remaining connections');
+        server.closeAllConnections();
+      }, config.server.shutdownTimeoutSeconds * 1000);
+      await closed;
+      clearTimeout(deadline);
+      await closeServices(services);
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+  return { url, port, server, services, close };
+}

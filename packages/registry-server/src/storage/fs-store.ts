@@ -1,0 +1,445 @@
+/**
+ * The embedded driver: objects are files under `<root>/objects`, written through `<root>/tmp` and
+ * renamed into place, so a reader sees either the old or the new bytes. Conditional writes hold
+ * across processes sharing the directory (several registry processes on one host, or on NFS):
+ * create-once is an atomic `link`, compare-and-swap runs under a per-key lock file.
+ */
+import { createHash } from 'node:crypto';
+import type { BigIntStats, Dirent } from 'node:fs';
+import {
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  rmdir,
+  stat,
+  unlink,
+  utimes,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  PreconditionFailedError,
+  assertValidKey,
+  assertValidPrefix,
+  storageUnavailable,
+  type ListOptions,
+  type ObjectRead,
+  type ObjectStore,
+  type PutOptions,
+  type StoredObject,
+} from './object-store.js';
+import { removeOrphanedTempFiles, tempName } from './temp-files.js';
+
+export interface FsStoreOptions {
+  /** The store's directory; created when missing. */
+  root: string;
+}
+
+/** A lock older than this was left by a crashed process: no holder keeps one for more than a rename. */
+const LOCK_STALE_MS = 30_000;
+/** Waiting longer than this for a lock means something is wrong with the directory. */
+const LOCK_WAIT_MS = 60_000;
+
+function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+function isMissing(err: unknown): boolean {
+  const code = errorCode(err);
+  // ENOTDIR: a parent of the key is an object, so the key itself cannot exist.
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * Opaque ETag from the inode, the nanosecond mtime and the size. The inode alone is not enough:
+ * ext4 hands a freed inode number to the next new file, so a replace could come back to an ETag
+ * seen before (ABA) if the mtime did not move, which {@link stampMtime} makes sure of.
+ */
+function etagOf(info: BigIntStats): string {
+  return `${info.ino.toString(16)}-${info.mtimeNs.toString(16)}-${info.size.toString(16)}`;
+}
+
+function storedObject(key: string, info: BigIntStats): StoredObject {
+  return { key, size: Number(info.size), etag: etagOf(info), lastModified: new Date(Number(info.mtimeMs)) };
+}
+
+// Kernel file times tick only every few milliseconds; a nanosecond wall clock keeps the ETags of
+// two quick writes apart.
+const CLOCK_OFFSET_NS = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+function nowNs(): bigint {
+  return CLOCK_OFFSET_NS + process.hrtime.bigint();
+}
+
+/** Sets a file's mtime (and atime) to `ns` nanoseconds since the epoch. */
+async function stampMtime(file: string, ns: bigint): Promise<void> {
+  const seconds = Number(ns) / 1e9;
+  await utimes(file, seconds, seconds);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function byteOrder(a: string, b: string): number {
+  // Keys are ASCII, so UTF-16 order is byte order; localeCompare would not be.
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectStore> {
+  const rootDir = path.resolve(root);
+  const objectsDir = path.join(rootDir, 'objects');
+  const tmpDir = path.join(rootDir, 'tmp');
+  const locksDir = path.join(rootDir, 'locks');
+  const description = `fs ${rootDir}`;
+
+  for (const dir of [objectsDir, tmpDir, locksDir]) await mkdir(dir, { recursive: true });
+  await removeOrphanedTempFiles(tmpDir);
+
+  function fileOf(key: string): string {
+    assertValidKey(key);
+    const file = path.resolve(objectsDir, key);
+    // assertValidKey already rules out "..": this is the second lock on the door.
+    if (!file.startsWith(objectsDir + path.sep)) throw new Error(`invalid storage key ${JSON.stringify(key)}`);
+    return file;
+  }
+
+  function conflict(key: string, cause: unknown): Error {
+    return new Error(
+      `cannot store ${key}: a parent of the key is an object, or the key has objects below it, which a directory tree cannot hold`,
+      { cause },
+    );
+  }
+
+  /** Creates `dir` and makes the new directory entries durable. */
+  async function ensureDir(key: string, dir: string): Promise<void> {
+    let first: string | undefined;
+    try {
+      first = await mkdir(dir, { recursive: true });
+    } catch (err) {
+      if (errorCode(err) === 'ENOTDIR' || errorCode(err) === 'EEXIST') throw conflict(key, err);
+      throw err;
+    }
+    if (first === undefined) return;
+    const top = path.dirname(first);
+    for (let parent = dir; parent !== top;) {
+      parent = path.dirname(parent);
+      await syncDir(parent);
+    }
+  }
+
+  /** Writes `fill`'s bytes to a fresh, fsynced temporary file and returns its path. */
+  async function writeTemp(fill: (temp: string) => Promise<void>): Promise<string> {
+    const temp = path.join(tmpDir, tempName());
+    try {
+      await fill(temp);
+      await stampMtime(temp, nowNs());
+      const handle = await open(temp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return temp;
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `fn` holding the lock file of `key`. The lock is an `O_EXCL` file, which every process
+   * sharing the directory respects; in-process callers queue on it too, so two store instances on
+   * one root behave like two processes.
+   */
+  async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const lockFile = path.join(locksDir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.lock`);
+    const token = tempName();
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await writeFile(lockFile, token, { flag: 'wx' });
+        break;
+      } catch (err) {
+        if (errorCode(err) !== 'EEXIST') throw err;
+      }
+      await breakStaleLock(lockFile);
+      if (Date.now() - started > LOCK_WAIT_MS) {
+        throw storageUnavailable(description, new Error(`timed out waiting for the lock ${lockFile} of ${key}`));
+      }
+      // Jittered, growing waits so that many waiters do not retry in step.
+      await sleep(1 + Math.random() * Math.min(50, 2 ** attempt));
+    }
+    try {
+      return await fn();
+    } finally {
+      // Only our own lock: if we had held it past LOCK_STALE_MS, a neighbour may have taken it over.
+      const holder = await readFile(lockFile, 'utf8').catch(() => null);
+      if (holder === token) await rm(lockFile, { force: true });
+    }
+  }
+
+  /**
+   * Removes a lock left by a crashed process. It is moved away first and checked to be the same
+   * file that was seen stale, so that a waiter that lost the race does not remove the fresh lock
+   * the winner has just taken (it puts that one back).
+   */
+  async function breakStaleLock(lockFile: string): Promise<void> {
+    const seen = await stat(lockFile).catch(() => null);
+    if (!seen || Date.now() - seen.mtimeMs < LOCK_STALE_MS) return;
+    const moved = path.join(tmpDir, tempName('.lock'));
+    try {
+      await rename(lockFile, moved);
+    } catch {
+      return; // another waiter broke it first
+    }
+    const taken = await stat(moved);
+    if (taken.ino !== seen.ino) await link(moved, lockFile).catch(() => undefined);
+    await rm(moved, { force: true });
+  }
+
+  /** Moves `temp` to `key`'s file, unless `ifMatch` no longer holds; always consumes `temp`. */
+  async function replace(key: string, temp: string, ifMatch?: string): Promise<{ etag: string }> {
+    const file = fileOf(key);
+    try {
+      return await withLock(key, async () => {
+        const current = await stat(file, { bigint: true }).catch((err: unknown) => {
+          if (isMissing(err)) return null;
+          throw err;
+        });
+        if (current?.isDirectory()) throw conflict(key, null);
+        if (ifMatch !== undefined && (!current || etagOf(current) !== ifMatch)) throw new PreconditionFailedError(key);
+        if (current) {
+          // The new ETag must differ from every earlier one even if the inode number comes back.
+          const written = await stat(temp, { bigint: true });
+          if (written.mtimeNs <= current.mtimeNs) await stampMtime(temp, current.mtimeNs + 1000n);
+        }
+        await placeFile(key, file, () => rename(temp, file));
+        return { etag: etagOf(await stat(file, { bigint: true })) };
+      });
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  /** Creates `key`'s file from `temp` only if it does not exist yet: `link` fails on an existing name. */
+  async function create(key: string, temp: string): Promise<{ etag: string }> {
+    const file = fileOf(key);
+    try {
+      await placeFile(key, file, async () => {
+        try {
+          await link(temp, file);
+        } catch (err) {
+          if (errorCode(err) !== 'EEXIST') throw err;
+          const existing = await lstat(file);
+          throw existing.isDirectory() ? conflict(key, err) : new PreconditionFailedError(key);
+        }
+      });
+      // The temporary name is a second link to the new file: its ETag cannot be one of a
+      // replace that came after.
+      return { etag: etagOf(await stat(temp, { bigint: true })) };
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  /**
+   * Puts a file in place with `move` and fsyncs its directory. A concurrent delete may remove the
+   * freshly made, still empty parent directory in between: then the directory is made again.
+   */
+  async function placeFile(key: string, file: string, move: () => Promise<void>): Promise<void> {
+    const dir = path.dirname(file);
+    for (let attempt = 1; ; attempt++) {
+      await ensureDir(key, dir);
+      try {
+        await move();
+        break;
+      } catch (err) {
+        if (errorCode(err) === 'EISDIR') throw conflict(key, err);
+        if (errorCode(err) !== 'ENOENT' || attempt === 3) throw err;
+      }
+    }
+    await syncDir(dir);
+  }
+
+  async function put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<{ etag: string }> {
+    fileOf(key);
+    // Both at once can never hold: the key would have to be missing and have a given ETag.
+    if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) throw new PreconditionFailedError(key);
+    const temp = await writeTemp((file) => writeFile(file, body, { flag: 'wx' }));
+    return options.ifNoneMatch === '*' ? create(key, temp) : replace(key, temp, options.ifMatch);
+  }
+
+  async function putFile(key: string, source: string): Promise<{ etag: string }> {
+    fileOf(key);
+    const temp = await writeTemp((file) => copyFile(source, file));
+    return replace(key, temp);
+  }
+
+  /**
+   * Opens `key`'s file and stats it through the descriptor, so that the bytes read later are
+   * those of this version even if the key is replaced meanwhile; null when there is no object.
+   */
+  async function openObject(key: string): Promise<{ handle: FileHandle; info: BigIntStats } | null> {
+    const handle = await open(fileOf(key), 'r').catch((err: unknown) => {
+      if (isMissing(err)) return null;
+      throw err;
+    });
+    if (!handle) return null;
+    try {
+      const info = await handle.stat({ bigint: true });
+      if (info.isFile()) return { handle, info };
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+    await handle.close();
+    return null;
+  }
+
+  async function get(
+    key: string,
+    options: { range?: { start: number; end?: number } } = {},
+  ): Promise<ObjectRead | null> {
+    const opened = await openObject(key);
+    if (!opened) return null;
+    const { handle, info } = opened;
+    const object = storedObject(key, info);
+    const { range } = options;
+    if (!range) return { ...object, body: handle.createReadStream() };
+    const end = Math.min(range.end ?? object.size - 1, object.size - 1);
+    if (range.start < 0 || range.start > end) {
+      await handle.close();
+      throw new Error(
+        `range ${range.start}-${range.end ?? ''} is outside ${key} (${object.size} bytes): check the size first`,
+      );
+    }
+    return {
+      ...object,
+      body: handle.createReadStream({ start: range.start, end }),
+      range: { start: range.start, end },
+    };
+  }
+
+  async function getBuffer(key: string): Promise<{ body: Buffer; etag: string } | null> {
+    const opened = await openObject(key);
+    if (!opened) return null;
+    try {
+      return { body: await opened.handle.readFile(), etag: etagOf(opened.info) };
+    } finally {
+      await opened.handle.close();
+    }
+  }
+
+  async function head(key: string): Promise<StoredObject | null> {
+    const file = fileOf(key);
+    try {
+      const info = await stat(file, { bigint: true });
+      return info.isFile() ? storedObject(key, info) : null;
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  async function remove(key: string): Promise<void> {
+    const file = fileOf(key);
+    await withLock(key, async () => {
+      try {
+        await unlink(file);
+      } catch (err) {
+        // EISDIR: the key only has objects below it, so there is nothing to delete.
+        if (isMissing(err) || errorCode(err) === 'EISDIR') return;
+        throw err;
+      }
+      await syncDir(path.dirname(file));
+    });
+    // Best effort: a directory that a concurrent put has just filled is not empty, and stays.
+    for (let dir = path.dirname(file); dir !== objectsDir; dir = path.dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** Keys under `dir` (whose keys start with `rel`) in byte order, skipping those up to `startAfter`. */
+  async function* walk(dir: string, rel: string, namePrefix: string, startAfter?: string): AsyncGenerator<string> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw err;
+    }
+    // A directory sorts as its name plus "/": the keys below "a" all start with "a/", and "a-b"
+    // comes before them because "-" < "/".
+    const items = entries
+      .filter((entry) => entry.name.startsWith(namePrefix) && (entry.isFile() || entry.isDirectory()))
+      .map((entry) => ({
+        name: entry.name,
+        isDir: entry.isDirectory(),
+        sortKey: rel + entry.name + (entry.isDirectory() ? '/' : ''),
+      }))
+      .sort((a, b) => byteOrder(a.sortKey, b.sortKey));
+    for (const item of items) {
+      if (startAfter !== undefined && item.sortKey <= startAfter) {
+        // A directory whose prefix the bound starts with still holds keys after it.
+        if (!item.isDir || !startAfter.startsWith(item.sortKey)) continue;
+      }
+      if (item.isDir) yield* walk(path.join(dir, item.name), item.sortKey, '', startAfter);
+      else yield item.sortKey;
+    }
+  }
+
+  async function* list(prefix: string, options: ListOptions = {}): AsyncGenerator<StoredObject> {
+    assertValidPrefix(prefix);
+    const slash = prefix.lastIndexOf('/');
+    const rel = prefix.slice(0, slash + 1);
+    let remaining = options.limit ?? Infinity;
+    if (remaining <= 0) return;
+    for await (const key of walk(path.join(objectsDir, rel), rel, prefix.slice(slash + 1), options.startAfter)) {
+      const info = await stat(path.join(objectsDir, key), { bigint: true }).catch(() => null);
+      if (!info?.isFile()) continue; // deleted since the directory was read
+      yield storedObject(key, info);
+      if (--remaining === 0) return;
+    }
+  }
+
+  async function ping(): Promise<void> {
+    const probe = path.join(tmpDir, tempName('.ping'));
+    try {
+      await writeFile(probe, '', { flag: 'wx' });
+      await rm(probe);
+    } catch (err) {
+      throw storageUnavailable(description, err);
+    }
+  }
+
+  return {
+    description,
+    conditionalWrites: true,
+    put,
+    putFile,
+    get,
+    getBuffer,
+    head,
+    delete: remove,
+    list,
+    ping,
+    close: () => Promise.resolve(),
+  };
+}

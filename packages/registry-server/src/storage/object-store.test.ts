@@ -1,0 +1,298 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { pino } from 'pino';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { createStore, type StorageConfig } from './create-store.js';
+import { createFsStore } from './fs-store.js';
+import { PreconditionFailedError, type ObjectStore } from './object-store.js';
+import { createS3Store, type S3StoreOptions } from './s3-store.js';
+import { tempName } from './temp-files.js';
+import { describeObjectStore, listKeys, mapLimit } from './test-support/conformance.js';
+
+const S3RVER_KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const CEPH_ENDPOINT = process.env['S3_TEST_ENDPOINT'];
+const CEPH_KEYS = {
+  accessKeyId: process.env['S3_TEST_ACCESS_KEY'] ?? 'AKTEST',
+  secretAccessKey: process.env['S3_TEST_SECRET_KEY'] ?? 'SKTEST',
+};
+
+const tempDirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'packyard-store-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+function randomBucket(): string {
+  return `packyard-test-${randomBytes(6).toString('hex')}`;
+}
+
+/** A logger whose lines the test can read. */
+function capturingLogger(): { logger: pino.Logger; lines: () => { level: number; msg: string }[]; text: () => string } {
+  const output: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => output.push(line) });
+  return {
+    logger,
+    lines: () => output.map((line) => JSON.parse(line) as { level: number; msg: string }),
+    text: () => output.join(''),
+  };
+}
+
+/** Empties and removes a test bucket. */
+async function removeBucket(options: S3StoreOptions): Promise<void> {
+  const store = await createS3Store({ ...options, prefix: '', conditionalWrites: { enforced: false } });
+  const keys = await listKeys(store, '');
+  await mapLimit(keys, 32, (key) => store.delete(key));
+  await store.close();
+  const client = new S3Client({
+    endpoint: options.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: options.accessKeyId ?? '', secretAccessKey: options.secretAccessKey ?? '' },
+  });
+  await client.send(new DeleteBucketCommand({ Bucket: options.bucket }));
+  client.destroy();
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+let fsRoot = '';
+describeObjectStore('fs store', {
+  conditionalWrites: true,
+  open: async () => {
+    fsRoot = await tempDir();
+    return createFsStore({ root: fsRoot });
+  },
+  openSibling: () => createFsStore({ root: fsRoot }),
+});
+
+function s3rverConfig(bucket: string): StorageConfig {
+  return {
+    driver: 's3',
+    fs: { root: '' },
+    s3: {
+      endpoint: inject('s3rverEndpoint'),
+      region: 'us-east-1',
+      bucket,
+      prefix: '',
+      forcePathStyle: true,
+      ...S3RVER_KEYS,
+      createBucket: true,
+      partSizeBytes: 5 * 1024 * 1024,
+    },
+  };
+}
+
+// s3rver ignores If-None-Match / If-Match, so it is used through the serialised wrapper.
+describeObjectStore('s3rver store (serialised)', {
+  conditionalWrites: false,
+  quirks: { listOrderAcrossDirectories: true, rangeEndZero: true },
+  open: () => createStore(s3rverConfig(randomBucket()), { logger: pino({ enabled: false }) }),
+});
+
+const cephOptions: S3StoreOptions = {
+  endpoint: CEPH_ENDPOINT,
+  bucket: randomBucket(),
+  prefix: 'conformance/run',
+  forcePathStyle: true,
+  ...CEPH_KEYS,
+  createBucket: true,
+  partSizeBytes: 5 * 1024 * 1024,
+};
+if (CEPH_ENDPOINT) {
+  describeObjectStore(`Ceph RGW store at ${CEPH_ENDPOINT}`, {
+    conditionalWrites: true,
+    open: () => createS3Store(cephOptions),
+    cleanup: () => removeBucket(cephOptions),
+  });
+} else {
+  describe.skip('Ceph RGW store (set S3_TEST_ENDPOINT)', () => {
+    it('runs the conformance cases', () => undefined);
+  });
+}
+
+describe('fs store specifics', () => {
+  it('removes the temporary files of dead processes when it opens', async () => {
+    const root = await tempDir();
+    await mkdir(path.join(root, 'tmp'), { recursive: true });
+    const [host] = tempName().split('.');
+    const orphan = path.join(root, 'tmp', `${host}.99999999.0123456789abcdef`);
+    await writeFile(orphan, 'half-written');
+    await createFsStore({ root });
+    await expect(stat(orphan)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('breaks a lock left by a crashed process', async () => {
+    const root = await tempDir();
+    const store = await createFsStore({ root });
+    const key = 'records/locked';
+    const { etag } = await store.put(key, 'v1');
+    // The lock file name is fs-store's own: the first 40 hex digits of the key's sha256.
+    const lock = path.join(root, 'locks', `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.lock`);
+    await writeFile(lock, 'crashed.1.0000000000000000');
+    const longAgo = (Date.now() - 60_000) / 1000;
+    await utimes(lock, longAgo, longAgo);
+    const started = Date.now();
+    await store.put(key, 'v2', { ifMatch: etag });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await readdir(path.join(root, 'locks'))).toEqual([]);
+  });
+
+  it('leaves no temporary or lock files behind, even when writes fail', async () => {
+    const root = await tempDir();
+    const store = await createFsStore({ root });
+    await store.put('a/b', '1', { ifNoneMatch: '*' });
+    await expect(store.put('a/b', '2', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(store.put('a/b', '2', { ifMatch: 'stale' })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(store.putFile('a/c', path.join(root, 'missing'))).rejects.toThrow(/ENOENT/);
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+    expect(await readdir(path.join(root, 'locks'))).toEqual([]);
+  });
+
+  it('changes the ETag on every replace, even with the same bytes in quick succession', async () => {
+    const store = await createFsStore({ root: await tempDir() });
+    const etags = new Set<string>();
+    for (let i = 0; i < 20; i++) etags.add((await store.put('same', 'x')).etag);
+    expect(etags.size).toBe(20);
+  });
+
+  it('removes directories that a delete leaves empty', async () => {
+    const root = await tempDir();
+    const store = await createFsStore({ root });
+    await store.put('d1/d2/x', 'x');
+    await store.put('d1/y', 'y');
+    await store.delete('d1/d2/x');
+    expect(await readdir(path.join(root, 'objects', 'd1'))).toEqual(['y']);
+    await store.delete('d1/y');
+    expect(await readdir(path.join(root, 'objects'))).toEqual([]);
+  });
+
+  it('refuses a key below an object with a clear error', async () => {
+    const store = await createFsStore({ root: await tempDir() });
+    await store.put('p', 'file');
+    await expect(store.put('p/q', 'x')).rejects.toThrow(/cannot store p\/q/);
+    expect(await store.head('p/q')).toBeNull();
+  });
+});
+
+describe('s3 store specifics', () => {
+  it('finds that s3rver does not enforce conditional writes', async () => {
+    const store = await createS3Store({
+      ...s3rverConfig(randomBucket()).s3,
+      prefix: 'probe/here',
+    });
+    expect(store.conditionalWrites).toBe(false);
+    // The probe cleans up after itself.
+    expect(await listKeys(store, '')).toEqual([]);
+    await store.close();
+  });
+
+  it.runIf(CEPH_ENDPOINT)('finds that Ceph RGW enforces conditional writes', async () => {
+    const options = { ...cephOptions, bucket: randomBucket(), prefix: 'probe' };
+    const store = await createS3Store(options);
+    try {
+      expect(store.conditionalWrites).toBe(true);
+      // Ceph takes If-Match only unquoted: a CAS write shows that the probe found out.
+      const { etag } = await store.put('k', 'v1', { ifNoneMatch: '*' });
+      await store.put('k', 'v2', { ifMatch: etag });
+      expect(await listKeys(store, '')).toEqual(['k']);
+    } finally {
+      await store.close();
+      await removeBucket(options);
+    }
+  });
+
+  it('fails fast with STORAGE_UNAVAILABLE when the backend is unreachable', async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const store = await createS3Store({
+      endpoint,
+      bucket: 'nowhere',
+      forcePathStyle: true,
+      ...S3RVER_KEYS,
+      conditionalWrites: { enforced: false },
+    });
+    const started = Date.now();
+    await expect(store.ping()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', status: 503 });
+    await expect(store.put('a', 'b')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE', status: 503 });
+    await expect(store.getBuffer('a')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    await expect(listKeys(store, '')).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    // Key validation comes before any request.
+    await expect(store.put('../a', 'b')).rejects.toThrow(/invalid storage key/);
+    await store.close();
+
+    await expect(createS3Store({ endpoint, bucket: 'nowhere', forcePathStyle: true, ...S3RVER_KEYS })).rejects.toThrow(
+      `cannot reach S3 bucket "nowhere" at ${endpoint}`,
+    );
+  });
+});
+
+describe('createStore', () => {
+  it('wraps a backend without conditional writes and warns once', async () => {
+    const log = capturingLogger();
+    const store = await createStore(s3rverConfig(randomBucket()), { logger: log.logger });
+    expect(store.conditionalWrites).toBe(false);
+    const warnings = log.lines().filter((line) => line.level === 40);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.msg).toMatch(
+      /does not enforce conditional writes \(If-None-Match\/If-Match\); writes are serialised inside this process, so run only ONE registry process against it/,
+    );
+    expect(log.text()).not.toContain(S3RVER_KEYS.secretAccessKey);
+    await store.close();
+  });
+
+  it('opens the fs driver as is', async () => {
+    const log = capturingLogger();
+    const store: ObjectStore = await createStore(
+      { ...s3rverConfig('unused'), driver: 'fs', fs: { root: await tempDir() } },
+      { logger: log.logger },
+    );
+    expect(store.conditionalWrites).toBe(true);
+    expect(log.lines().filter((line) => line.level >= 40)).toEqual([]);
+  });
+
+  it('names the bucket and the fix when the bucket is missing', async () => {
+    const config = s3rverConfig(randomBucket());
+    config.s3.createBucket = false;
+    await expect(createStore(config, { logger: pino({ enabled: false }) })).rejects.toThrow(
+      new RegExp(
+        `S3 bucket "${config.s3.bucket}" at http://127\\.0\\.0\\.1:\\d+ does not exist: create it, or set createBucket`,
+      ),
+    );
+  });
+
+  it('names the endpoint and the fix when the credentials are refused', async () => {
+    const config = s3rverConfig(randomBucket());
+    config.s3.accessKeyId = 'WRONG';
+    config.s3.secretAccessKey = 'ALSO-WRONG';
+    const error = await createStore(config, { logger: pino({ enabled: false }) }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toMatch(/refused the credentials .*check accessKeyId\/secretAccessKey/);
+    expect((error as Error).message).toContain(config.s3.endpoint);
+    expect((error as Error).message).not.toContain('ALSO-WRONG');
+  });
+
+  it('names the directory when the fs root cannot be used', async () => {
+    const root = await tempDir();
+    await writeFile(path.join(root, 'file'), 'not a directory');
+    const config: StorageConfig = { ...s3rverConfig('unused'), driver: 'fs', fs: { root: path.join(root, 'file') } };
+    await expect(createStore(config, { logger: pino({ enabled: false }) })).rejects.toThrow(
+      /cannot use the storage directory .*file/,
+    );
+  });
+});

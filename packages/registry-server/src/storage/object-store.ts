@@ -1,0 +1,131 @@
+/**
+ * The storage seam: a small object store with conditional writes. Everything the registry keeps
+ * (pack blobs, version records, the change log, index snapshots, registry records) is an object
+ * under a key; the two drivers (./fs-store.ts, ./s3-store.ts) are wired explicitly by
+ * ./create-store.ts from the configuration.
+ *
+ * Keys are relative, `/`-separated and ASCII: see {@link assertValidKey}. A key is never also the
+ * folder of other keys (`a` and `a/b`): S3 allows it, the fs driver cannot, so the layout avoids it.
+ * ETags are opaque, unquoted strings; a driver translates them to whatever its backend wants.
+ */
+import type { Readable } from 'node:stream';
+import { PackError } from '@packyard/pack-core';
+
+export interface StoredObject {
+  key: string;
+  size: number;
+  /** Opaque, unquoted; changes whenever the object is replaced. */
+  etag: string;
+  lastModified: Date;
+}
+
+export interface ObjectRead extends StoredObject {
+  body: Readable;
+  /** The byte range served, inclusive, when a range was asked for. */
+  range?: { start: number; end: number };
+}
+
+export interface PutOptions {
+  /** Create-once: fail with {@link PreconditionFailedError} when the key already exists. */
+  ifNoneMatch?: '*';
+  /** Compare-and-swap: fail with {@link PreconditionFailedError} unless the stored ETag is this one. */
+  ifMatch?: string;
+  contentType?: string;
+}
+
+export interface ListOptions {
+  /** List keys strictly after this one (S3 ListObjectsV2 `StartAfter`). */
+  startAfter?: string;
+  /** Stop after this many keys. */
+  limit?: number;
+}
+
+export interface ObjectStore {
+  /** "fs /var/lib/packyard" or "s3 http://127.0.0.1:7480 bucket/prefix", for logs. */
+  readonly description: string;
+  /**
+   * Whether the backend itself enforces `ifNoneMatch` / `ifMatch` across processes. When false,
+   * the store has been wrapped to serialise conditional writes inside this process, and only one
+   * server process may use the backend.
+   */
+  readonly conditionalWrites: boolean;
+
+  /** Writes a small object (records, change entries). */
+  put(key: string, body: Buffer | string, options?: PutOptions): Promise<{ etag: string }>;
+  /**
+   * Uploads a local file (pack archives), streaming; multipart on S3 for large files. No
+   * conditions: it is meant for content-addressed keys, where a second write stores the same bytes.
+   */
+  putFile(key: string, file: string, options?: { contentType?: string }): Promise<{ etag: string }>;
+  /** Streams an object, or a byte range of it; null when the key does not exist. */
+  get(key: string, options?: { range?: { start: number; end?: number } }): Promise<ObjectRead | null>;
+  /** Reads a whole object into memory; null when the key does not exist. */
+  getBuffer(key: string): Promise<{ body: Buffer; etag: string } | null>;
+  head(key: string): Promise<StoredObject | null>;
+  /** Deletes a key; deleting a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Keys under `prefix`, in ascending byte order, page by page as the caller iterates. */
+  list(prefix: string, options?: ListOptions): AsyncIterable<StoredObject>;
+  /** Cheap round trip to the backend for readiness checks; throws when it is unreachable. */
+  ping(): Promise<void>;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** A conditional write lost: the key exists (`ifNoneMatch`) or changed (`ifMatch`). */
+export class PreconditionFailedError extends Error {
+  readonly key: string;
+  constructor(key: string) {
+    super(`precondition failed for ${key}`);
+    this.name = 'PreconditionFailedError';
+    this.key = key;
+  }
+}
+
+export function isPreconditionFailed(error: unknown): error is PreconditionFailedError {
+  return error instanceof PreconditionFailedError;
+}
+
+/** The backend cannot be reached (connection refused, timeout, 5xx): the request may be retried. */
+export function storageUnavailable(description: string, cause: unknown): PackError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new PackError('STORAGE_UNAVAILABLE', `storage is unavailable (${reason})`, {
+    status: 503,
+    hint: `the registry cannot reach ${description}; retry shortly`,
+    cause,
+  });
+}
+
+const KEY_SEGMENT = /^[A-Za-z0-9._~@+=%-]+$/;
+
+/**
+ * Keys are at most 900 bytes of `[A-Za-z0-9._~@+=%-]` segments joined by `/`, with no empty,
+ * "." or ".." segment, so that no key can name a file outside the fs driver's root and every
+ * backend orders them the same way (plain byte order).
+ */
+export function assertValidKey(key: string): void {
+  const segments = key.split('/');
+  const valid =
+    key.length > 0 &&
+    key.length <= 900 &&
+    segments.every((segment) => KEY_SEGMENT.test(segment) && segment !== '.' && segment !== '..');
+  if (!valid) throw new Error(`invalid storage key ${JSON.stringify(key)}`);
+}
+
+/**
+ * A list prefix may end mid-segment ("changes/17"); with a letter after it, it must still make a
+ * valid key, so that no prefix can reach outside the store either.
+ */
+export function assertValidPrefix(prefix: string): void {
+  try {
+    assertValidKey(`${prefix}x`);
+  } catch {
+    throw new Error(`invalid storage key prefix ${JSON.stringify(prefix)}`);
+  }
+}
+
+/** A key segment for arbitrary text (a pack version, say): percent-encoded, so always valid. */
+export function keySegment(text: string): string {
+  // encodeURIComponent leaves !'()* alone; they are not in the key alphabet.
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}

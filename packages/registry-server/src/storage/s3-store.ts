@@ -1,0 +1,519 @@
+/**
+ * The S3-compatible driver (AWS S3, MinIO, Ceph RGW, ...). Conditional writes use the backend's
+ * own `If-None-Match` / `If-Match` on PutObject; whether the backend enforces them, and how it
+ * wants `If-Match` spelt, is probed once at start-up, because S3 look-alikes differ.
+ */
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type BucketLocationConstraint,
+  type GetObjectCommandOutput,
+  type PutObjectCommandInput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  PreconditionFailedError,
+  assertValidKey,
+  assertValidPrefix,
+  storageUnavailable,
+  type ListOptions,
+  type ObjectRead,
+  type ObjectStore,
+  type PutOptions,
+  type StoredObject,
+} from './object-store.js';
+import { tempName } from './temp-files.js';
+
+/**
+ * How a backend handles conditional PutObject. `ifMatch: 'unquoted'`: the ETag must be sent
+ * without its quotes (Ceph RGW compares the header with its stored, unquoted ETag verbatim);
+ * AWS and MinIO take the quoted form that HTTP specifies.
+ */
+export type ConditionalWriteSupport = { enforced: false } | { enforced: true; ifMatch: 'quoted' | 'unquoted' };
+
+export interface S3StoreOptions {
+  /** For S3-compatible services, e.g. "http://127.0.0.1:7480"; left out for AWS. */
+  endpoint?: string;
+  /** Default "us-east-1". */
+  region?: string;
+  bucket: string;
+  /** Key prefix inside the bucket, without a trailing slash; "" for the whole bucket. */
+  prefix?: string;
+  /** Path-style URLs (`endpoint/bucket/key`), which most S3-compatible services need. */
+  forcePathStyle?: boolean;
+  /** Both or neither; when left out, the standard AWS chain applies (AWS_* environment, profiles, roles). */
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** Create the bucket when it is missing (development and tests). */
+  createBucket?: boolean;
+  /** Multipart part size for putFile; default 8 MiB, at least 5 MiB. */
+  partSizeBytes?: number;
+  /**
+   * What the backend is known to do with conditional writes. When given, creation does no I/O
+   * (no bucket check, no probe); when left out, both are done.
+   */
+  conditionalWrites?: ConditionalWriteSupport;
+}
+
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const PING_TIMEOUT_MS = 5_000;
+/** Where the probe writes, below the store's prefix; "_" is outside the key alphabet, so no key can clash. */
+const PROBE_DIR = '_probe/';
+
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+]);
+
+function httpStatus(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+function errorName(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { name, code } = err as { name?: unknown; code?: unknown };
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return code;
+  return typeof name === 'string' ? name : undefined;
+}
+
+function describeError(err: unknown): string {
+  const status = httpStatus(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const name = errorName(err);
+  // HEAD errors have no body, so the SDK's message is often just "UnknownError".
+  return [name && !message.includes(name) ? `${name}:` : '', message, status ? `(HTTP ${status})` : '']
+    .filter(Boolean)
+    .join(' ');
+}
+
+/** Errors worth a retry later: the backend cannot be reached, timed out or failed (5xx, throttling). */
+function isUnavailable(err: unknown): boolean {
+  const status = httpStatus(err);
+  if (status !== undefined) return status >= 500 || status === 429;
+  const name = errorName(err);
+  return (
+    name !== undefined &&
+    (NETWORK_ERROR_CODES.has(name) || ['TimeoutError', 'AbortError', 'RequestTimeout', 'SlowDown'].includes(name))
+  );
+}
+
+function isNotFound(err: unknown): boolean {
+  const name = errorName(err);
+  // A missing bucket is a broken deployment, not a missing object.
+  return name !== 'NoSuchBucket' && (httpStatus(err) === 404 || name === 'NoSuchKey' || name === 'NotFound');
+}
+
+function isConditionFailure(err: unknown): boolean {
+  const name = errorName(err);
+  // 409 ConditionalRequestConflict: AWS lost a race between two conditional writes of one key.
+  return httpStatus(err) === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict';
+}
+
+function isNotImplemented(err: unknown): boolean {
+  return httpStatus(err) === 501 || errorName(err) === 'NotImplemented';
+}
+
+function unquote(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"(.*)"$/, '$1');
+}
+
+/** Endpoint for messages and logs: credentials in a URL's user-info part are dropped. */
+function endpointText(endpoint: string | undefined, region: string): string {
+  if (endpoint === undefined) return `AWS S3 (${region})`;
+  try {
+    const url = new URL(endpoint);
+    url.username = '';
+    url.password = '';
+    return url.toString().replace(/\/$/, '');
+  } catch {
+    return endpoint;
+  }
+}
+
+function startupError(err: unknown, where: string): Error {
+  const status = httpStatus(err);
+  const name = errorName(err);
+  const reason = describeError(err);
+  let message: string;
+  if (isUnavailable(err)) {
+    message = `cannot reach ${where} (${reason}): check the endpoint setting and that the service is running`;
+  } else if (name === 'CredentialsProviderError') {
+    message = `no S3 credentials for ${where} (${reason}): set accessKeyId and secretAccessKey, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or an AWS profile`;
+  } else if (status === 403 || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
+    message = `${where} refused the credentials (${reason}): check accessKeyId/secretAccessKey (or the AWS_* environment and profile) and that they may read and write the bucket`;
+  } else if (status === 301 || name === 'PermanentRedirect' || name === 'AuthorizationHeaderMalformed') {
+    message = `${where} lives in another region (${reason}): set the region setting to the bucket's region`;
+  } else {
+    message = `cannot use ${where}: ${reason}`;
+  }
+  return new Error(message, { cause: err });
+}
+
+export async function createS3Store(options: S3StoreOptions): Promise<ObjectStore> {
+  const region = options.region ?? 'us-east-1';
+  const { bucket } = options;
+  const prefix = options.prefix ?? '';
+  if (prefix !== '') {
+    try {
+      assertValidKey(prefix);
+    } catch {
+      throw new Error(
+        `invalid S3 key prefix ${JSON.stringify(prefix)}: use "" or segments like "packyard/prod", without a trailing slash`,
+      );
+    }
+  }
+  if ((options.accessKeyId === undefined) !== (options.secretAccessKey === undefined)) {
+    throw new Error('set both accessKeyId and secretAccessKey for S3, or neither to use the AWS credential chain');
+  }
+  const partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
+  if (partSize < 5 * 1024 * 1024)
+    throw new Error(`partSizeBytes must be at least 5 MiB (S3's minimum), not ${partSize}`);
+
+  const keyBase = prefix === '' ? '' : `${prefix}/`;
+  const endpoint = endpointText(options.endpoint, region);
+  const description = `s3 ${endpoint} ${bucket}${prefix === '' ? '' : `/${prefix}`}`;
+  const where = `S3 bucket "${bucket}" at ${endpoint}`;
+
+  const client = new S3Client({
+    region,
+    endpoint: options.endpoint,
+    forcePathStyle: options.forcePathStyle ?? false,
+    credentials:
+      options.accessKeyId !== undefined && options.secretAccessKey !== undefined
+        ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
+        : undefined,
+    // An unreachable backend must fail a request in seconds, not hang it: a short connection
+    // timeout and few retries. The request timeout runs until the response headers arrive
+    // (including the upload of a multipart part), never while a download streams.
+    maxAttempts: 3,
+    requestHandler: {
+      connectionTimeout: 2_000,
+      requestTimeout: 30_000,
+      throwOnRequestTimeout: true,
+      httpAgent: { keepAlive: true, maxSockets: 64 },
+      httpsAgent: { keepAlive: true, maxSockets: 64 },
+    },
+    // The SDK's default CRC checksums (aws-chunked trailers) are not understood by many
+    // S3-compatible services; send them only where S3 requires them.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+
+  /** Fails fast, with the fix in the message, when the bucket cannot be used. */
+  async function checkBackend(): Promise<ConditionalWriteSupport> {
+    let exists: boolean;
+    try {
+      exists = await ensureBucket(client, bucket, { create: options.createBucket ?? false, region });
+    } catch (err) {
+      throw startupError(err, where);
+    }
+    if (!exists) {
+      throw new Error(
+        `${where} does not exist: create it, or set createBucket to create it at start-up (meant for development)`,
+      );
+    }
+    try {
+      return await probeConditionalWrites(client, bucket, `${keyBase}${PROBE_DIR}${tempName()}`);
+    } catch (err) {
+      throw startupError(err, where);
+    }
+  }
+
+  let support: ConditionalWriteSupport;
+  try {
+    support = options.conditionalWrites ?? (await checkBackend());
+  } catch (err) {
+    client.destroy();
+    throw err;
+  }
+
+  function fullKey(key: string): string {
+    assertValidKey(key);
+    return keyBase + key;
+  }
+
+  /** Runs an S3 call, turning "cannot reach the backend" into STORAGE_UNAVAILABLE. */
+  async function guard<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (err) {
+      throw isUnavailable(err) ? storageUnavailable(description, err) : err;
+    }
+  }
+
+  async function orNull<T>(call: Promise<T>): Promise<T | null> {
+    try {
+      return await guard(call);
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  function ifMatchHeader(etag: string): string {
+    return support.enforced && support.ifMatch === 'unquoted' ? etag : `"${etag}"`;
+  }
+
+  async function put(key: string, body: Buffer | string, putOptions: PutOptions = {}): Promise<{ etag: string }> {
+    const input: PutObjectCommandInput = {
+      Bucket: bucket,
+      Key: fullKey(key),
+      Body: body,
+      ContentType: putOptions.contentType,
+      IfNoneMatch: putOptions.ifNoneMatch,
+      IfMatch: putOptions.ifMatch === undefined ? undefined : ifMatchHeader(putOptions.ifMatch),
+    };
+    try {
+      const output = await guard(client.send(new PutObjectCommand(input)));
+      return { etag: output.ETag ? unquote(output.ETag) : await etagAfterWrite(key) };
+    } catch (err) {
+      // A missing key under If-Match answers 404 on some backends, 412 on others. (Ceph RGW
+      // answers some losers of a concurrent If-Match race 500; the SDK's retry then gets the 412.)
+      if (isConditionFailure(err) || (putOptions.ifMatch !== undefined && isNotFound(err))) {
+        throw new PreconditionFailedError(key);
+      }
+      throw err;
+    }
+  }
+
+  /** For the rare backend that answers a write without an ETag header. */
+  async function etagAfterWrite(key: string): Promise<string> {
+    const object = await head(key);
+    if (!object) throw new Error(`${description} did not return ${key} right after writing it`);
+    return object.etag;
+  }
+
+  async function putFile(
+    key: string,
+    file: string,
+    fileOptions: { contentType?: string } = {},
+  ): Promise<{ etag: string }> {
+    const Key = fullKey(key);
+    // Opened first so that a missing file fails here, not as a stream error inside the upload.
+    const handle = await open(file, 'r');
+    const upload = new Upload({
+      client,
+      params: { Bucket: bucket, Key, Body: handle.createReadStream(), ContentType: fileOptions.contentType },
+      partSize,
+      queueSize: 4,
+      // A failed multipart upload is aborted, so its parts do not linger (and cost) in the bucket.
+      leavePartsOnError: false,
+    });
+    try {
+      const output = await guard(upload.done());
+      return { etag: output.ETag ? unquote(output.ETag) : await etagAfterWrite(key) };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function get(
+    key: string,
+    getOptions: { range?: { start: number; end?: number } } = {},
+  ): Promise<ObjectRead | null> {
+    const { range } = getOptions;
+    // S3 would ignore a malformed range and answer the whole object.
+    if (range && (range.start < 0 || (range.end !== undefined && range.end < range.start))) {
+      throw new Error(`range ${range.start}-${range.end} of ${key} is malformed`);
+    }
+    const input = {
+      Bucket: bucket,
+      Key: fullKey(key),
+      Range: range ? `bytes=${range.start}-${range.end ?? ''}` : undefined,
+    };
+    let output: GetObjectCommandOutput | null;
+    try {
+      output = await orNull(client.send(new GetObjectCommand(input)));
+    } catch (err) {
+      if (httpStatus(err) === 416 || errorName(err) === 'InvalidRange') {
+        throw new Error(`range ${range?.start}-${range?.end ?? ''} is outside ${key}: check the size first`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+    if (!output) return null;
+    if (!(output.Body instanceof Readable)) throw new Error(`${description} returned no body stream for ${key}`);
+    const common = {
+      key,
+      etag: unquote(output.ETag),
+      lastModified: output.LastModified ?? new Date(0),
+      body: output.Body,
+    };
+    const served = range ? /^bytes (\d+)-(\d+)\/(\d+)$/.exec(output.ContentRange ?? '') : null;
+    if (!served) return { ...common, size: output.ContentLength ?? 0 };
+    const [, start, end, size] = served;
+    return { ...common, size: Number(size), range: { start: Number(start), end: Number(end) } };
+  }
+
+  async function getBuffer(key: string): Promise<{ body: Buffer; etag: string } | null> {
+    // One guard around request and body: a connection lost mid-body is as unavailable as a refused one.
+    return orNull(readWhole(fullKey(key)));
+  }
+
+  async function readWhole(Key: string): Promise<{ body: Buffer; etag: string }> {
+    for (let attempt = 1; ; attempt++) {
+      const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      if (!output.Body) throw new Error(`${description} returned no body for ${Key}`);
+      try {
+        const bytes = await output.Body.transformToByteArray();
+        return { body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), etag: unquote(output.ETag) };
+      } catch (err) {
+        // The SDK retries requests, not the reading of their bodies: a connection lost mid-body
+        // gets one more try here. (s3rver, which rewrites files in place, cuts off a read that
+        // races a write of the same key this way.)
+        if (attempt === 2 || !isUnavailable(err)) throw err;
+      }
+    }
+  }
+
+  async function head(key: string): Promise<StoredObject | null> {
+    const output = await orNull(client.send(new HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) })));
+    if (!output) return null;
+    return {
+      key,
+      size: output.ContentLength ?? 0,
+      etag: unquote(output.ETag),
+      lastModified: output.LastModified ?? new Date(0),
+    };
+  }
+
+  async function remove(key: string): Promise<void> {
+    await orNull(client.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) })));
+  }
+
+  async function* list(listPrefix: string, listOptions: ListOptions = {}): AsyncGenerator<StoredObject> {
+    assertValidPrefix(listPrefix);
+    let remaining = listOptions.limit ?? Infinity;
+    let continuationToken: string | undefined;
+    while (remaining > 0) {
+      const page = await guard(
+        client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: keyBase + listPrefix,
+            StartAfter: listOptions.startAfter === undefined ? undefined : keyBase + listOptions.startAfter,
+            ContinuationToken: continuationToken,
+            MaxKeys: Math.min(1000, remaining),
+          }),
+        ),
+      );
+      for (const entry of page.Contents ?? []) {
+        if (entry.Key === undefined) continue;
+        const key = entry.Key.slice(keyBase.length);
+        if (key.startsWith(PROBE_DIR)) continue; // left by a probe that crashed
+        yield {
+          key,
+          size: entry.Size ?? 0,
+          etag: unquote(entry.ETag),
+          lastModified: entry.LastModified ?? new Date(0),
+        };
+        if (--remaining === 0) return;
+      }
+      continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+      if (continuationToken === undefined) return;
+    }
+  }
+
+  async function ping(): Promise<void> {
+    try {
+      await client.send(new HeadBucketCommand({ Bucket: bucket }), {
+        abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS),
+      });
+    } catch (err) {
+      // Whatever the reason (unreachable, bucket gone, credentials revoked), the store is not ready.
+      throw storageUnavailable(description, err);
+    }
+  }
+
+  return {
+    description,
+    conditionalWrites: support.enforced,
+    put,
+    putFile,
+    get,
+    getBuffer,
+    head,
+    delete: remove,
+    list,
+    ping,
+    close: () => {
+      client.destroy();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Whether the bucket exists, after creating it if `create` is set. */
+async function ensureBucket(
+  client: S3Client,
+  bucket: string,
+  { create, region }: { create: boolean; region: string },
+): Promise<boolean> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return true;
+  } catch (err) {
+    if (httpStatus(err) !== 404) throw err;
+  }
+  if (!create) return false;
+  try {
+    await client.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        // us-east-1 is the one region that refuses to be named as a location constraint.
+        CreateBucketConfiguration:
+          region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
+      }),
+    );
+  } catch (err) {
+    if (errorName(err) !== 'BucketAlreadyOwnedByYou') throw err;
+  }
+  return true;
+}
+
+/**
+ * Finds out whether the backend enforces conditional writes, by trying them on a scratch key:
+ * a second create-once of one key must fail, an `If-Match` with a wrong ETag must fail, and one
+ * with the right ETag must succeed, quoted or (Ceph RGW) unquoted. s3rver and some appliances
+ * ignore the headers and let everything through.
+ */
+async function probeConditionalWrites(client: S3Client, bucket: string, key: string): Promise<ConditionalWriteSupport> {
+  const write = async (conditions: { IfNoneMatch?: string; IfMatch?: string }): Promise<'written' | 'refused'> => {
+    try {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'probe', ...conditions }));
+      return 'written';
+    } catch (err) {
+      if (isConditionFailure(err) || isNotImplemented(err)) return 'refused';
+      throw err;
+    }
+  };
+  try {
+    if ((await write({ IfNoneMatch: '*' })) === 'refused') return { enforced: false };
+    if ((await write({ IfNoneMatch: '*' })) === 'written') return { enforced: false };
+    const { ETag } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const etag = unquote(ETag);
+    if ((await write({ IfMatch: '"00000000000000000000000000000000"' })) === 'written') return { enforced: false };
+    if ((await write({ IfMatch: `"${etag}"` })) === 'written') return { enforced: true, ifMatch: 'quoted' };
+    if ((await write({ IfMatch: etag })) === 'written') return { enforced: true, ifMatch: 'unquoted' };
+    return { enforced: false };
+  } finally {
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+  }
+}

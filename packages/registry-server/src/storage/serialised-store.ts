@@ -1,0 +1,55 @@
+/**
+ * For backends that ignore `If-None-Match` / `If-Match` (s3rver, some appliances): conditional
+ * writes are checked and done under an in-process mutex per key. That is only correct while a
+ * single process writes to the backend, which is why `conditionalWrites` stays false and
+ * ./create-store.ts warns about it.
+ */
+import { PreconditionFailedError, type ObjectStore, type PutOptions } from './object-store.js';
+
+export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
+  /** The last operation queued per key; an entry is removed when its queue runs empty. */
+  const tails = new Map<string, Promise<void>>();
+
+  async function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = tails.get(key) ?? Promise.resolve();
+    let release = (): void => undefined;
+    const done = new Promise<void>((resolve) => (release = resolve));
+    const tail = previous.then(() => done);
+    tails.set(key, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (tails.get(key) === tail) tails.delete(key);
+    }
+  }
+
+  async function put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<{ etag: string }> {
+    const { ifNoneMatch, ifMatch, ...rest } = options;
+    // Unconditional puts queue too: one landing between a check and its write would be lost.
+    return exclusive(key, async () => {
+      if (ifNoneMatch !== undefined || ifMatch !== undefined) {
+        const current = await store.head(key);
+        if (ifNoneMatch === '*' && current) throw new PreconditionFailedError(key);
+        if (ifMatch !== undefined && current?.etag !== ifMatch) throw new PreconditionFailedError(key);
+      }
+      // The conditions are not passed on: the backend would ignore them, or refuse them (501).
+      return store.put(key, body, rest);
+    });
+  }
+
+  return {
+    description: store.description,
+    conditionalWrites: false,
+    put,
+    putFile: (key, file, options) => store.putFile(key, file, options),
+    get: (key, options) => store.get(key, options),
+    getBuffer: (key) => store.getBuffer(key),
+    head: (key) => store.head(key),
+    delete: (key) => exclusive(key, () => store.delete(key)),
+    list: (prefix, options) => store.list(prefix, options),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}
