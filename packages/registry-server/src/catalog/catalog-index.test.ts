@@ -37,6 +37,7 @@ function version(name: string, v: string, fields: Partial<VersionSummary> = {}):
     deprecated: null,
     deleted: false,
     revision: 1,
+    etag: null,
     ...fields,
   };
 }

@@ -27,6 +27,7 @@ function summary(name: string, version: string, revision = 1): VersionSummary {
     deprecated: null,
     deleted: false,
     revision,
+    etag: null,
   };
 }
 
@@ -108,6 +109,27 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     expect(cold.index.pack('public', 'many')?.versions.map((v) => v.version)).toContain('2.0.0');
     expect(cold.index.pack('public', 'many')?.versions).toHaveLength(13);
     expect(cold.index.version('public', 'calico', '3.27.2')?.deprecated).toBe('old');
+  });
+
+  it('repairs, by reconciling with storage, a version whose change was never appended', async () => {
+    const a = await replica();
+    // What a process killed between writing a record and appending its change leaves behind.
+    const record = {
+      ...summary('orphan', '1.0.0'),
+      manifest: { name: 'orphan', displayName: 'Orphan', version: '1.0.0', layer: 'addon' },
+      integrity: 'sha512-x',
+      message: null,
+      files: [],
+      deleted: null,
+      deprecated: null,
+      history: [],
+    };
+    await createJson(store, KEYS.version('public', 'orphan', '1.0.0'), record);
+    expect(a.index.version('public', 'orphan', '1.0.0')).toBeUndefined();
+    expect(await a.reconcile()).toBeGreaterThanOrEqual(1);
+    expect(a.index.version('public', 'orphan', '1.0.0')).toMatchObject({ displayName: 'Orphan' });
+    // Everything now carries the ETag storage lists: a second pass reads nothing.
+    expect(await a.reconcile()).toBe(0);
   });
 
   it('falls back to reading every record when a store has no snapshot, then writes one', async () => {

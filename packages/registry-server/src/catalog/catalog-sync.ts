@@ -20,6 +20,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { CatalogIndex } from './catalog-index.js';
 import {
   KEYS,
+  parseVersionKey,
   summarise,
   timeKey,
   timeOfKey,
@@ -52,6 +53,8 @@ export interface CatalogSyncOptions {
   changeRetentionMs?: number;
   /** A replica that could not poll for this long reloads from the newest snapshot. */
   reloadAfterMs?: number;
+  /** How often storage is compared with the index to repair missed changes (default 10 min). */
+  reconcileIntervalMs?: number;
 }
 
 const FETCH_CONCURRENCY = 16;
@@ -78,6 +81,9 @@ export class CatalogSync {
   private readonly windowMs: number;
   private readonly retentionMs: number;
   private readonly reloadAfterMs: number;
+  private readonly reconcileIntervalMs: number;
+  private reconciling: Promise<void> | null = null;
+  private lastReconcile = 0;
   /** Time (ms) of the newest change applied. */
   private cursor = 0;
   /** Change keys applied within the window, so a poll does not fetch them again. */
@@ -99,6 +105,7 @@ export class CatalogSync {
     this.windowMs = options.windowMs ?? 10_000;
     this.retentionMs = options.changeRetentionMs ?? 60 * 60 * 1000;
     this.reloadAfterMs = options.reloadAfterMs ?? 30 * 60 * 1000;
+    this.reconcileIntervalMs = options.reconcileIntervalMs ?? 10 * 60 * 1000;
   }
 
   get ready(): boolean {
@@ -110,6 +117,8 @@ export class CatalogSync {
     const began = Date.now();
     await this.load(this.index);
     this.started = true;
+    // A snapshot start trusts the change log; check it against storage in the background.
+    if (this.lastReconcile === 0) this.startReconcile();
     const { registries, packs, versions } = this.index.stats();
     this.options.logger.info(
       { registries, packs, versions, ms: Date.now() - began },
@@ -124,6 +133,25 @@ export class CatalogSync {
     this.started = false;
     await this.polling;
     await this.snapshotting;
+    await this.reconciling;
+  }
+
+  private startReconcile(): void {
+    if (this.reconciling) return;
+    const began = Date.now();
+    this.reconciling = this.reconcile()
+      .then((repaired) => {
+        this.lastReconcile = began;
+        if (repaired > 0) {
+          this.options.logger.info({ repaired, ms: Date.now() - began }, 'reconciled the catalog with storage');
+        }
+      })
+      .catch((err: unknown) => {
+        this.options.logger.warn({ err }, 'could not reconcile the catalog with storage');
+      })
+      .finally(() => {
+        this.reconciling = null;
+      });
   }
 
   /** Applies a change made by this process and appends it to the shared change log. */
@@ -169,6 +197,7 @@ export class CatalogSync {
       }
       this.lastPoll = Date.now();
       this.lastError = null;
+      if (this.started && Date.now() - this.lastReconcile > this.reconcileIntervalMs) this.startReconcile();
       if (this.changesSinceSnapshot >= this.options.snapshotEveryChanges && !this.snapshotting) {
         this.snapshotting = this.writeSnapshot()
           .then(() => undefined)
@@ -237,27 +266,45 @@ export class CatalogSync {
       }
     }
     const scanStart = Date.now();
-    await this.scanRecords(index);
+    await this.reconcile(index);
+    this.lastReconcile = scanStart;
     this.cursor = scanStart;
     await this.readChanges(index);
     // The next cold start should not scan again.
     if (index.stats().versions > 0 || index.stats().registries > 0) await this.writeSnapshot(index);
   }
 
-  /** Reads every registry and version record: only for a store that has no snapshot yet. */
-  private async scanRecords(index: CatalogIndex): Promise<void> {
-    const keys: string[] = [];
-    for await (const object of this.store.list(KEYS.registriesPrefix)) keys.push(object.key);
-    await forEachLimited(keys, FETCH_CONCURRENCY, async (key) => {
+  /**
+   * Compares the records in storage with the index and reads the ones it lacks or holds an older
+   * ETag of: every registry (there are few), and every version whose listed ETag differs. On an
+   * empty index this is the full scan of a store without snapshots; on a loaded one it repairs
+   * what the change log missed (a process killed between writing a record and its change).
+   * Returns how many versions were read.
+   */
+  async reconcile(index: CatalogIndex = this.index): Promise<number> {
+    const registryKeys: string[] = [];
+    for await (const object of this.store.list(KEYS.registriesPrefix)) registryKeys.push(object.key);
+    await forEachLimited(registryKeys, FETCH_CONCURRENCY, async (key) => {
       const found = await readJson<RegistryRecord>(this.store, key);
       if (found) index.applyRegistry(found.value);
     });
-    keys.length = 0;
-    for await (const object of this.store.list(KEYS.versionsPrefix)) keys.push(object.key);
-    await forEachLimited(keys, FETCH_CONCURRENCY * 2, async (key) => {
+    const stale: string[] = [];
+    for await (const object of this.store.list(KEYS.versionsPrefix)) {
+      const id = parseVersionKey(object.key);
+      if (!id) continue;
+      const known = index.version(id.registry, id.name, id.version);
+      if (known?.etag !== object.etag) stale.push(object.key);
+    }
+    await forEachLimited(stale, FETCH_CONCURRENCY * 2, async (key) => {
       const found = await readJson<VersionRecord>(this.store, key);
-      if (found) index.applyVersion(summarise(found.value));
+      if (!found) return;
+      const summary = summarise(found.value, found.etag);
+      const known = index.version(summary.registry, summary.name, summary.version);
+      // Same revision, same content: only the ETag was not known (a snapshot from before it was kept).
+      if (known && known.revision === summary.revision) known.etag = found.etag;
+      else index.applyVersion(summary);
     });
+    return stale.length;
   }
 
   /** Writes a snapshot of the index and prunes what it makes redundant; returns its key. */

@@ -95,9 +95,11 @@ export interface VersionSummary {
   deprecated: string | null;
   deleted: boolean;
   revision: number;
+  /** The ETag of the stored record this summary was made from (null when not known). */
+  etag: string | null;
 }
 
-export function summarise(record: VersionRecord): VersionSummary {
+export function summarise(record: VersionRecord, etag: string | null): VersionSummary {
   const { manifest } = record;
   const clouds = manifest.cloudTypes ?? (manifest.cloudType === undefined ? [] : [manifest.cloudType]);
   return {
@@ -118,7 +120,19 @@ export function summarise(record: VersionRecord): VersionSummary {
     deprecated: record.deprecated?.message ?? null,
     deleted: record.deleted !== null,
     revision: record.revision,
+    etag,
   };
+}
+
+/** The registry, name and version a version record key names, or null for another key. */
+export function parseVersionKey(key: string): { registry: string; name: string; version: string } | null {
+  const match = /^packs\/([^/]+)\/([^/]+)\/([^/]+)\.json$/.exec(key);
+  if (!match) return null;
+  try {
+    return { registry: match[1] ?? '', name: match[2] ?? '', version: decodeURIComponent(match[3] ?? '') };
+  } catch {
+    return null;
+  }
 }
 
 export const KEYS = {

@@ -97,7 +97,9 @@ export class VersionService {
       return update(current);
     });
     if (!updated) throw this.missing(registry, name, version);
-    if (updated.changed) await this.catalog.record({ kind: 'version', summary: summarise(updated.value) });
+    if (updated.changed) {
+      await this.catalog.record({ kind: 'version', summary: summarise(updated.value, updated.etag) });
+    }
     return updated.value;
   }
 }

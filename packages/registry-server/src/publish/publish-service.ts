@@ -148,8 +148,9 @@ export class PublishService {
         history: [],
         revision: 1,
       };
-      if ((await createJson(this.store, key, record)) !== null) {
-        await this.catalog.record({ kind: 'version', summary: summarise(record) });
+      const etag = await createJson(this.store, key, record);
+      if (etag !== null) {
+        await this.catalog.record({ kind: 'version', summary: summarise(record, etag) });
         return this.done('created', record, inspected.warnings);
       }
       // Another publisher created it in the meantime: answer as for an existing version.
@@ -162,7 +163,9 @@ export class PublishService {
       return decision.next;
     });
     if (!updated) throw new Error(`version record ${key} disappeared during publish`);
-    if (updated.changed) await this.catalog.record({ kind: 'version', summary: summarise(updated.value) });
+    if (updated.changed) {
+      await this.catalog.record({ kind: 'version', summary: summarise(updated.value, updated.etag) });
+    }
     return this.done(outcome, updated.value, inspected.warnings);
   }
 

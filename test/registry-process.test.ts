@@ -1,0 +1,281 @@
+/**
+ * The `pack-registry` binary run as an operator runs it: several processes sharing one store,
+ * crashes in the middle of uploads, storage going away and coming back, graceful shutdown, gc.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildTestPack, tempDir, type TestPack } from '../packages/registry-server/src/test-support/test-registry.js';
+import {
+  ADMIN_TOKEN,
+  AUTH,
+  BACKENDS,
+  PACK_REGISTRY,
+  eventually,
+  startRegistryProcess,
+  storageEnv,
+  storageProxy,
+  type RegistryProcess,
+} from './registry-process.js';
+
+let work: Awaited<ReturnType<typeof tempDir>>;
+beforeAll(async () => {
+  work = await tempDir('packyard-e2e-');
+});
+afterAll(() => work.cleanup());
+
+async function publish(registry: RegistryProcess, pack: TestPack) {
+  const res = await fetch(`${registry.url}/v1/registries/public/packs`, {
+    method: 'POST',
+    headers: { ...AUTH, 'Content-Type': 'application/zip' },
+    body: pack.bytes,
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { headers: AUTH });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Sends the first `bytes` of an upload and leaves the request open. */
+function partialUpload(registry: RegistryProcess, pack: TestPack, bytes: number): Promise<void> {
+  return new Promise((resolve) => {
+    const req = httpRequest(`${registry.url}/v1/registries/public/packs`, {
+      method: 'POST',
+      headers: { ...AUTH, 'Content-Type': 'application/zip', 'Content-Length': String(pack.bytes.length) },
+    });
+    req.on('error', () => undefined);
+    req.write(pack.bytes.subarray(0, bytes), () => {
+      setTimeout(resolve, 300);
+    });
+  });
+}
+
+const dataDir = (label: string) => path.join(work.dir, `${label}-${randomBytes(3).toString('hex')}`);
+
+describe.each(BACKENDS.filter((b) => b !== 's3rver'))('two pack-registry processes on one store (%s)', (backend) => {
+  let a: RegistryProcess;
+  let b: RegistryProcess;
+
+  beforeAll(async () => {
+    const shared = storageEnv(backend, dataDir('shared'));
+    a = await startRegistryProcess({ dataDir: shared['PACKYARD_DATA_DIR'] ?? dataDir('a'), env: shared });
+    b = await startRegistryProcess({ dataDir: shared['PACKYARD_DATA_DIR'] ?? dataDir('b'), env: shared });
+  });
+  afterAll(async () => {
+    await a.stop();
+    await b.stop();
+  });
+
+  it('gives exactly one 201 and 31 conflicts to 32 concurrent publishes of one name@version', async () => {
+    const packs = await Promise.all(
+      Array.from({ length: 32 }, (_, i) =>
+        buildTestPack(work.dir, { name: 'contended', version: '1.0.0', readme: `# contender ${i}\n` }),
+      ),
+    );
+    const results = await Promise.all(packs.map((pack, i) => publish(i % 2 === 0 ? a : b, pack)));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(31);
+    const winner = results.find((r) => r.status === 201)?.body['digest'];
+    for (const registry of [a, b]) {
+      const stored = await getJson(`${registry.url}/v1/registries/public/packs/contended/1.0.0`);
+      expect(stored.body['digest']).toBe(winner);
+    }
+  });
+
+  it('shows a version published through one process in the catalog of the other within 2 seconds', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'fresh', version: '3.1.4' });
+    expect((await publish(a, pack)).status).toBe(201);
+    const waited = await eventually(async () => {
+      const page = await getJson(`${b.url}/v1/packs?name=fresh`);
+      return page.body['total'] === 1;
+    }, 2000);
+    expect(waited).toBeLessThan(2000);
+  });
+});
+
+describe('pack-registry on a backend that ignores conditional writes (s3rver)', () => {
+  it('says at start-up that it serialises writes and supports one process only', async () => {
+    const registry = await startRegistryProcess({ dataDir: dataDir('s3rver'), env: storageEnv('s3rver', '') });
+    try {
+      expect(registry.output()).toContain('does not enforce conditional writes');
+      expect(registry.output()).toContain('run only ONE registry process');
+    } finally {
+      await registry.stop();
+    }
+  });
+});
+
+describe.each(BACKENDS)('pack-registry killed in the middle of uploads (%s)', (backend) => {
+  it('shows no partial version after a restart, and leaves no temporary files', async () => {
+    const own = dataDir('crash');
+    const env = storageEnv(backend, own);
+    const pack = await buildTestPack(work.dir, {
+      name: 'crashy',
+      version: '1.0.0',
+      files: { 'data/payload.bin': randomBytes(8 * 1024 * 1024) },
+    });
+    for (const offset of [1024, Math.floor(pack.bytes.length / 2), pack.bytes.length - 1]) {
+      const registry = await startRegistryProcess({ dataDir: own, env });
+      await partialUpload(registry, pack, offset);
+      await registry.kill();
+    }
+    // One more, killed right after the whole body went out: it either landed whole or not at all.
+    const last = await startRegistryProcess({ dataDir: own, env });
+    void publish(last, pack).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await last.kill();
+
+    const restarted = await startRegistryProcess({ dataDir: own, env });
+    try {
+      expect(await readdir(path.join(own, 'tmp', 'uploads'))).toEqual([]);
+      if (backend === 'fs') expect(await readdir(path.join(own, 'store', 'tmp'))).toEqual([]);
+      const record = await getJson(`${restarted.url}/v1/registries/public/packs/crashy/1.0.0`);
+      if (record.status === 200) {
+        const archive = await fetch(`${restarted.url}/v1/registries/public/packs/crashy/1.0.0/archive`, {
+          headers: AUTH,
+        });
+        expect(Buffer.from(await archive.arrayBuffer()).equals(pack.bytes)).toBe(true);
+      } else {
+        expect(record.status).toBe(404);
+      }
+      // And the registry takes the upload once it is sent whole.
+      expect([200, 201]).toContain((await publish(restarted, pack)).status);
+    } finally {
+      await restarted.stop();
+    }
+  });
+});
+
+describe('pack-registry when storage becomes unreachable', () => {
+  it('answers 503 STORAGE_UNAVAILABLE with Retry-After, fails /readyz, and recovers on its own', async () => {
+    const proxy = await storageProxy(inject('s3rverEndpoint'));
+    const registry = await startRegistryProcess({
+      dataDir: dataDir('outage'),
+      env: storageEnv('s3rver', '', proxy.endpoint),
+    });
+    try {
+      const before = await buildTestPack(work.dir, { name: 'outage', version: '1.0.0' });
+      expect((await publish(registry, before)).status).toBe(201);
+
+      await proxy.cut();
+      const during = await buildTestPack(work.dir, { name: 'outage', version: '1.0.1' });
+      const refused = await publish(registry, during);
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ error: { code: 'STORAGE_UNAVAILABLE' } });
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect((await fetch(`${registry.url}/readyz`)).status).toBe(503);
+      expect((await fetch(`${registry.url}/livez`)).status).toBe(200);
+
+      await proxy.restore();
+      await eventually(async () => (await fetch(`${registry.url}/readyz`)).status === 200, 15_000);
+      expect((await publish(registry, during)).status).toBe(201);
+      const page = await getJson(`${registry.url}/v1/packs?name=outage`);
+      expect(page.body['items']).toEqual([expect.objectContaining({ versions: ['1.0.0', '1.0.1'] })]);
+    } finally {
+      await registry.stop();
+      await proxy.close();
+    }
+  });
+});
+
+describe('pack-registry shutdown, gc and logs (fs)', () => {
+  it('finishes an upload in flight when asked to stop, then exits 0', async () => {
+    const registry = await startRegistryProcess({ dataDir: dataDir('graceful'), env: {} });
+    const pack = await buildTestPack(work.dir, {
+      name: 'graceful',
+      version: '1.0.0',
+      files: { 'data/payload.bin': randomBytes(2 * 1024 * 1024) },
+    });
+    let stopped: Promise<number | null> | undefined;
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = httpRequest(`${registry.url}/v1/registries/public/packs`, {
+        method: 'POST',
+        headers: { ...AUTH, 'Content-Type': 'application/zip', 'Content-Length': String(pack.bytes.length) },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      });
+      req.on('error', reject);
+      req.write(pack.bytes.subarray(0, 1024 * 1024), () => {
+        // SIGTERM with half the body sent; the rest follows half a second later.
+        stopped = registry.stop();
+        setTimeout(() => req.end(pack.bytes.subarray(1024 * 1024)), 500);
+      });
+    });
+    const result = await response;
+    expect(result.status).toBe(201);
+    expect(await stopped).toBe(0);
+    expect(registry.output()).toContain('shutting down');
+  });
+
+  it('gc removes the archives no live version points at, and keeps the others', async () => {
+    const own = dataDir('gc');
+    const registry = await startRegistryProcess({ dataDir: own, env: {} });
+    const kept = await buildTestPack(work.dir, { name: 'keep', version: '1.0.0' });
+    const dropped = await buildTestPack(work.dir, { name: 'drop', version: '1.0.0' });
+    expect((await publish(registry, kept)).status).toBe(201);
+    expect((await publish(registry, dropped)).status).toBe(201);
+    const removed = await fetch(`${registry.url}/v1/registries/public/packs/drop/1.0.0`, {
+      method: 'DELETE',
+      headers: AUTH,
+    });
+    expect(removed.status).toBe(200);
+    const gc = (args: string[]) =>
+      spawnSync(process.execPath, [PACK_REGISTRY, 'gc', ...args], {
+        env: { PATH: process.env['PATH'], PACKYARD_DATA_DIR: own, PACKYARD_ADMIN_TOKEN: ADMIN_TOKEN },
+        encoding: 'utf8',
+      });
+    const young = gc([]);
+    expect(young.status).toBe(0);
+    expect(JSON.parse(young.stdout)).toMatchObject({ removed: 0, young: 1, referenced: 1 });
+    const report = gc(['--grace-minutes', '0']);
+    expect(report.status, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout)).toMatchObject({ blobs: 2, referenced: 1, removed: 1, dryRun: false });
+    const archive = await fetch(`${registry.url}/v1/registries/public/packs/keep/1.0.0/archive`);
+    expect(Buffer.from(await archive.arrayBuffer()).equals(kept.bytes)).toBe(true);
+    await registry.stop();
+  });
+
+  it('logs JSON lines with request ids and never a credential; counts requests in /metrics', async () => {
+    const registry = await startRegistryProcess({ dataDir: dataDir('logs'), env: {} });
+    const res = await fetch(`${registry.url}/v1/packs`, { headers: { ...AUTH, 'X-Request-Id': 'trace-me-123' } });
+    expect(res.headers.get('x-request-id')).toBe('trace-me-123');
+    await fetch(`${registry.url}/v1/packs`, { headers: { Authorization: 'Bearer not-the-token-but-secret' } });
+    expect((await publish(registry, await buildTestPack(work.dir, { name: 'metered' }))).status).toBe(201);
+    const metrics = await (await fetch(`${registry.url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /packyard_http_request_duration_seconds_count\{method="GET",route="\/v1\/packs",status="200"\} 1/,
+    );
+    expect(metrics).toContain('packyard_publishes_total{outcome="created"} 1');
+    expect(metrics).toMatch(/packyard_upload_bytes_total \d+/);
+    await registry.stop();
+    const output = registry.output();
+    expect(output).not.toContain(ADMIN_TOKEN);
+    expect(output).not.toContain('not-the-token-but-secret');
+    const lines = registry.logs();
+    expect(lines.some((line) => (line['req'] as { id?: string } | undefined)?.id === 'trace-me-123')).toBe(true);
+  });
+
+  it('refuses to start with a clear message when the configuration is wrong', () => {
+    const result = spawnSync(process.execPath, [PACK_REGISTRY, '--port', 'eighty'], { encoding: 'utf8' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('--port eighty is not a number');
+    expect(result.stderr).toContain('hint:');
+    const s3 = spawnSync(process.execPath, [PACK_REGISTRY], {
+      encoding: 'utf8',
+      env: { PATH: process.env['PATH'], PACKYARD_STORAGE: 's3' },
+    });
+    expect(s3.status).toBe(1);
+    expect(s3.stderr).toContain('no bucket is configured');
+  });
+});
