@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Request, Response, Router } from 'express';
 import { openStoredPackArchive, PackError, unsafeEntryName, type ArchiveSource } from '@packyard/pack-core';
 import { readBlob } from '../blobs/blob-store.js';
-import type { VersionRecord } from '../catalog/records.js';
+import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { registryFor } from './route-helpers.js';
@@ -54,7 +54,18 @@ function requestedRange(req: Request, size: number, etag: string): { start: numb
   return first;
 }
 
-async function sendArchive(services: RegistryServices, req: Request, res: Response, record: VersionRecord) {
+/** Revalidated on every use (a forced overwrite changes the bytes); shared caches only for public registries. */
+function cacheControl(registry: RegistryRecord): string {
+  return registry.public ? 'public, no-cache' : 'private, no-cache';
+}
+
+async function sendArchive(
+  services: RegistryServices,
+  req: Request,
+  res: Response,
+  source: { registry: RegistryRecord; record: VersionRecord },
+) {
+  const { record } = source;
   const etag = `"${record.digest}"`;
   const b64 = sha256Base64(record.digest);
   res.set({
@@ -62,7 +73,7 @@ async function sendArchive(services: RegistryServices, req: Request, res: Respon
     'Repr-Digest': `sha-256=:${b64}:`,
     Digest: `SHA-256=${b64}`,
     'Accept-Ranges': 'bytes',
-    'Cache-Control': 'no-cache',
+    'Cache-Control': cacheControl(source.registry),
     'Content-Type': 'application/zip',
     'Content-Disposition': `attachment; filename="${record.name}-${record.version}.zip"`,
     'X-Pack-Version': record.version,
@@ -120,7 +131,7 @@ export function registerDownloadRoutes(router: Router, services: RegistryService
   router.get(`${BASE}/archive`, async (req, res) => {
     const registry = registryFor(services, req, 'pack.get');
     const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
-    await sendArchive(services, req, res, record);
+    await sendArchive(services, req, res, { registry, record });
   });
 
   router.get(`${BASE}/files/*path`, async (req, res) => {
@@ -145,7 +156,7 @@ export function registerDownloadRoutes(router: Router, services: RegistryService
       ETag: etag,
       'Content-Type': contentTypeOf(file),
       'Content-Length': String(entry.size),
-      'Cache-Control': 'no-cache',
+      'Cache-Control': cacheControl(registry),
       // Files are the publisher's content: never let a browser run them in the registry's origin.
       'X-Content-Type-Options': 'nosniff',
       'Content-Security-Policy': "default-src 'none'; sandbox",

@@ -137,6 +137,9 @@ describe.each(DRIVERS)('read side (%s)', (driver) => {
     expect(full.headers['repr-digest']).toBe(`sha-256=:${b64}:`);
     expect(full.headers['content-type']).toBe('application/zip');
     expect(full.headers['content-disposition']).toBe('attachment; filename="monitoring-stack-45.1.0.zip"');
+    expect(full.headers['cache-control']).toBe('public, no-cache');
+    const secret = await getBytes(registry.app, '/v1/registries/acme-private/packs/acme-secret/1.0.0/archive', AUTH);
+    expect(secret.headers['cache-control']).toBe('private, no-cache');
 
     const cached = await getBytes(registry.app, url, { 'If-None-Match': `"${pack.digest}"` });
     expect(cached.status).toBe(304);
