@@ -154,6 +154,15 @@ function prefixOf(v: ParsedVersion, length: number): number[] {
   return Array.from({ length }, (_, i) => v.segments[i] ?? 0);
 }
 
+/** compareSegments(prefixOf(v, given.length), given), without building the prefix (hot in ranges). */
+function comparePrefix(v: ParsedVersion, given: readonly number[]): number {
+  for (let i = 0; i < given.length; i++) {
+    const diff = (v.segments[i] ?? 0) - (given[i] ?? 0);
+    if (diff !== 0) return diff < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
 function lowerBound(p: Partial, inclusive: boolean): Comparator {
   if (p.version) {
     const bound = p.version;
@@ -164,7 +173,7 @@ function lowerBound(p: Partial, inclusive: boolean): Comparator {
   return {
     bound: null,
     test: (v) => {
-      const c = compareSegments(prefixOf(v, given.length), given);
+      const c = comparePrefix(v, given);
       return inclusive ? c >= 0 : c > 0;
     },
   };
@@ -180,7 +189,7 @@ function upperBound(p: Partial, inclusive: boolean): Comparator {
   return {
     bound: null,
     test: (v) => {
-      const c = compareSegments(prefixOf(v, given.length), given);
+      const c = comparePrefix(v, given);
       return inclusive ? c <= 0 : c < 0;
     },
   };
@@ -189,7 +198,7 @@ function upperBound(p: Partial, inclusive: boolean): Comparator {
 /** Versions whose first `length` segments equal those of `segments`. */
 function sameLine(segments: number[], length: number): Comparator {
   const line = segments.slice(0, length);
-  return { bound: null, test: (v) => compareSegments(prefixOf(v, length), line) === 0 };
+  return { bound: null, test: (v) => comparePrefix(v, line) === 0 };
 }
 
 function comparatorsFor(op: string, p: Partial): Comparator[] {
@@ -258,6 +267,8 @@ export interface VersionRange {
   /** The selector as written. */
   raw: string;
   test(version: string, options?: { includePrerelease?: boolean }): boolean;
+  /** {@link VersionRange.test} for a version parsed already (catalogs test many against one range). */
+  testParsed(version: ParsedVersion, options?: { includePrerelease?: boolean }): boolean;
 }
 
 /**
@@ -276,11 +287,13 @@ export function parseRange(raw: string): VersionRange | null {
     if (!set) return null;
     sets.push(set);
   }
-  return {
+  const range: VersionRange = {
     raw,
     test(version, options = {}) {
       const v = parseVersion(version);
-      if (!v) return false;
+      return v !== null && range.testParsed(v, options);
+    },
+    testParsed(v, options = {}) {
       return sets.some((set) => {
         if (!set.every((c) => c.test(v))) return false;
         if (v.prerelease.length === 0 || options.includePrerelease) return true;
@@ -291,6 +304,7 @@ export function parseRange(raw: string): VersionRange | null {
       });
     },
   };
+  return range;
 }
 
 /** True when `selector` is a line tag such as "1.27.x" or "22.04.x". */

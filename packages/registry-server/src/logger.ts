@@ -24,5 +24,7 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     base: { service: 'pack-registry' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Asynchronous stdout: lines are batched while a write is in flight instead of a write(2) per
+  // request line on the request's own time. pino flushes it when the process exits.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

@@ -46,6 +46,7 @@ export async function createServices(options: {
     logger: logger.child({ component: 'catalog' }),
     pollIntervalMs: config.catalog.pollIntervalMs,
     snapshotEveryChanges: config.catalog.snapshotEveryChanges,
+    queryCacheSize: config.catalog.queryCacheSize,
   });
   await catalog.start();
   const registries = new RegistryService(store, catalog);

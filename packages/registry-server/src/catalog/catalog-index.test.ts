@@ -161,4 +161,58 @@ describe('CatalogIndex', () => {
     expect(index.resolve('public', 'cni-calico', '3.27.2')?.version).toBe('3.27.2');
     expect(index.stats()).toEqual({ registries: 2, packs: 5, versions: 10 });
   });
+
+  it('answers queryJson exactly as query, from a cache that every change invalidates', () => {
+    const index = world();
+    for (const query of [{}, { layer: 'k8s', version: '1.27.x' }, { sort: '-published' as const, limit: 2 }]) {
+      expect(JSON.parse(index.queryJson(query, everyone))).toEqual(index.query(query, everyone));
+    }
+    const before = index.queryJson({ layer: 'cni' }, everyone);
+    expect(index.queryJson({ layer: 'cni' }, everyone)).toBe(before);
+    // The cache key includes what the caller may read.
+    expect(JSON.parse(index.queryJson({ layer: 'cni' }, () => false)).total).toBe(0);
+    index.applyVersion(version('cni-cilium', '1.15.0', { layer: 'cni' }));
+    expect(JSON.parse(index.queryJson({ layer: 'cni' }, everyone)).total).toBe(2);
+    index.applyVersion(version('cni-cilium', '1.15.0', { layer: 'cni', deprecated: 'x', revision: 2 }));
+    const row = JSON.parse(index.queryJson({ layer: 'cni', name: 'cni-cilium' }, everyone)).items[0];
+    expect(row.deprecated).toBe(true);
+  });
+
+  it('finds every word of every pack by full-text search (the trigram prefilter drops no match)', () => {
+    const index = new CatalogIndex(0);
+    index.applyRegistry(registry('public'));
+    const words: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const word = `w${(i * 7919).toString(36)}x${(i * 104729).toString(36)}`;
+      words.push(word);
+      index.applyVersion(
+        version(`pack-${i}`, '1.0.0', { annotations: { note: `Text with ${word.toUpperCase()} inside` } }),
+      );
+    }
+    for (const [i, word] of words.entries()) {
+      const found = names(index.query({ q: word.slice(1, -1) }, everyone));
+      expect(found, word).toContain(`pack-${i}`);
+    }
+    expect(index.query({ q: 'zzzqqq' }, everyone).total).toBe(0);
+  });
+
+  it('answers the same without its query cache', () => {
+    const cached = world();
+    const uncached = new CatalogIndex(0);
+    const { registries, versions } = cached.contents();
+    for (const r of registries) uncached.applyRegistry(r);
+    uncached.applyVersions(versions);
+    const query = { layer: 'k8s', version: '1.27.x' };
+    expect(uncached.queryJson(query, everyone)).toBe(cached.queryJson(query, everyone));
+  });
+
+  it('bulk-applies a snapshot with the same result as one version at a time', () => {
+    const one = world();
+    const bulk = new CatalogIndex();
+    const { registries, versions } = one.contents();
+    for (const r of registries) bulk.applyRegistry(r);
+    bulk.applyVersions(versions);
+    expect(bulk.query({ limit: 500 }, everyone)).toEqual(one.query({ limit: 500 }, everyone));
+    expect(bulk.stats()).toEqual(one.stats());
+  });
 });

@@ -55,6 +55,8 @@ export interface CatalogSyncOptions {
   reloadAfterMs?: number;
   /** How often storage is compared with the index to repair missed changes (default 10 min). */
   reconcileIntervalMs?: number;
+  /** Catalog answers cached for repeated queries (default 256). */
+  queryCacheSize?: number;
 }
 
 const FETCH_CONCURRENCY = 16;
@@ -77,7 +79,7 @@ function newId(): string {
 }
 
 export class CatalogSync {
-  readonly index = new CatalogIndex();
+  readonly index: CatalogIndex;
   private readonly windowMs: number;
   private readonly retentionMs: number;
   private readonly reloadAfterMs: number;
@@ -102,6 +104,7 @@ export class CatalogSync {
     private readonly store: ObjectStore,
     private readonly options: CatalogSyncOptions,
   ) {
+    this.index = new CatalogIndex(options.queryCacheSize);
     this.windowMs = options.windowMs ?? 10_000;
     this.retentionMs = options.changeRetentionMs ?? 60 * 60 * 1000;
     this.reloadAfterMs = options.reloadAfterMs ?? 30 * 60 * 1000;
@@ -188,7 +191,7 @@ export class CatalogSync {
     try {
       if (this.lastPoll !== 0 && Date.now() - this.lastPoll > this.reloadAfterMs) {
         // Changes this replica missed may have been pruned: start again from a snapshot.
-        const fresh = new CatalogIndex();
+        const fresh = new CatalogIndex(this.options.queryCacheSize);
         await this.load(fresh);
         this.index.adopt(fresh);
       } else {
@@ -259,7 +262,7 @@ export class CatalogSync {
       if (found) {
         const snapshot = JSON.parse((await gunzipAsync(found.body)).toString('utf8')) as Snapshot;
         for (const registry of snapshot.registries) index.applyRegistry(registry);
-        for (const summary of snapshot.versions) index.applyVersion(summary);
+        index.applyVersions(snapshot.versions);
         this.cursor = snapshot.changesThrough;
         await this.readChanges(index);
         return;

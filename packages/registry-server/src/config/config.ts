@@ -20,7 +20,7 @@ export interface RegistryConfig {
   storage: StorageConfig;
   auth: { adminToken: string | undefined; anonymousRead: boolean };
   limits: { maxUploadBytes: number; archive: ArchiveLimits };
-  catalog: { pollIntervalMs: number; snapshotEveryChanges: number };
+  catalog: { pollIntervalMs: number; snapshotEveryChanges: number; queryCacheSize: number };
   logging: { level: LogLevel };
 }
 
@@ -137,6 +137,7 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['storage', 's3', 'forcePathStyle'], envBoolean(env, 'PACKYARD_S3_FORCE_PATH_STYLE'));
   assign(file, ['storage', 's3', 'createBucket'], envBoolean(env, 'PACKYARD_S3_CREATE_BUCKET'));
   assign(file, ['limits', 'maxUploadBytes'], envInteger(env, 'PACKYARD_MAX_UPLOAD_BYTES'));
+  assign(file, ['catalog', 'queryCacheSize'], envInteger(env, 'PACKYARD_QUERY_CACHE_SIZE'));
   assign(file, ['logging', 'level'], envString(env, 'PACKYARD_LOG_LEVEL'));
 }
 
@@ -228,6 +229,7 @@ export function resolveConfig(
     catalog: {
       pollIntervalMs: file.catalog?.pollIntervalMs ?? 500,
       snapshotEveryChanges: file.catalog?.snapshotEveryChanges ?? 500,
+      queryCacheSize: file.catalog?.queryCacheSize ?? 256,
     },
     logging: { level: file.logging?.level ?? 'info' },
   };

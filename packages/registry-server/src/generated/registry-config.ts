@@ -101,6 +101,10 @@ export interface RegistryConfigFile {
      * Write a compacted index snapshot after this many changes (default 500).
      */
     snapshotEveryChanges?: number;
+    /**
+     * Catalog answers kept for repeated queries until the catalog changes (default 256; 0 turns the cache off).
+     */
+    queryCacheSize?: number;
   };
   logging?: {
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -280,6 +284,11 @@ export const registryConfigSchema = {
           "type": "integer",
           "minimum": 1,
           "description": "Write a compacted index snapshot after this many changes (default 500)."
+        },
+        "queryCacheSize": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Catalog answers kept for repeated queries until the catalog changes (default 256; 0 turns the cache off)."
         }
       }
     },

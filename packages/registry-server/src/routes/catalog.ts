@@ -30,7 +30,7 @@ function runQuery(services: RegistryServices, req: Request, query: CatalogQuery)
   const principal = principalOf(req);
   const index = services.catalog.index;
   try {
-    return index.query(query, (name) => {
+    return index.queryJson(query, (name) => {
       const registry = index.registry(name);
       return registry !== undefined && can(services.policy, principal, 'pack.list', { type: 'registry', registry });
     });
@@ -42,12 +42,12 @@ function runQuery(services: RegistryServices, req: Request, query: CatalogQuery)
 
 export function registerCatalogRoutes(router: Router, services: RegistryServices): void {
   router.get('/v1/packs', (req, res) => {
-    res.json(runQuery(services, req, catalogQuery(req)));
+    res.type('json').send(runQuery(services, req, catalogQuery(req)));
   });
 
   router.get('/v1/registries/:registry/packs', (req, res) => {
     const registry = registryFor(services, req, 'pack.list');
-    res.json(runQuery(services, req, { ...catalogQuery(req), registry: registry.name }));
+    res.type('json').send(runQuery(services, req, { ...catalogQuery(req), registry: registry.name }));
   });
 
   router.get('/v1/registries/:registry/packs/:name', (req, res) => {
