@@ -316,11 +316,14 @@ export function getJson(url) {
  * Publishes a zip: POST with the file streamed as the body; resolves when the response has ended.
  * `sentSeconds` is when the last byte of the body was handed to the socket: the rest of `seconds`
  * is the registry working on the upload it has received (checking it, storing it).
+ * With `digest` ("sha256:<hex>", known from the build), it is announced in Content-Digest as
+ * `packctl push` does, and the registry streams the archive to storage as it arrives.
  * @param {string} url the registry's base URL
  * @param {string} file
+ * @param {{ digest?: string }} [options]
  * @returns {Promise<{ status: number, body: any, seconds: number, sentSeconds: number }>}
  */
-export async function publishFile(url, file) {
+export async function publishFile(url, file, options = {}) {
   const { size } = await stat(file);
   const start = performance.now();
   return new Promise((resolve, reject) => {
@@ -330,6 +333,9 @@ export async function publishFile(url, file) {
         Authorization: `Bearer ${ADMIN_TOKEN}`,
         'Content-Type': 'application/zip',
         'Content-Length': String(size),
+        ...(options.digest
+          ? { 'Content-Digest': `sha-256=:${Buffer.from(options.digest.slice(7), 'hex').toString('base64')}:` }
+          : {}),
       },
     });
     let sentSeconds = 0;
@@ -362,15 +368,24 @@ export async function publishFile(url, file) {
 export function downloadCounting(url) {
   const start = performance.now();
   return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let bytes = 0;
-        res.on('data', (/** @type {Buffer} */ chunk) => (bytes += chunk.length));
-        res.once('error', reject);
-        res.once('end', () =>
-          resolve({ status: res.statusCode ?? 0, bytes, seconds: (performance.now() - start) / 1000 }),
-        );
-      })
-      .once('error', reject);
+    /** @param {string} target @param {number} hops */
+    const get = (target, hops) =>
+      http
+        .get(target, { agent: false }, (res) => {
+          // A registry with redirectDownloads answers 307 to the bucket: follow it, as clients do.
+          if (res.statusCode === 307 && res.headers.location && hops > 0) {
+            res.resume();
+            get(res.headers.location, hops - 1);
+            return;
+          }
+          let bytes = 0;
+          res.on('data', (/** @type {Buffer} */ chunk) => (bytes += chunk.length));
+          res.once('error', reject);
+          res.once('end', () =>
+            resolve({ status: res.statusCode ?? 0, bytes, seconds: (performance.now() - start) / 1000 }),
+          );
+        })
+        .once('error', reject);
+    get(url, 1);
   });
 }

@@ -67,6 +67,10 @@ Options:
   --runs N             timed runs of each side, after one untimed warm-up of each (default 3)
   --big-mb N           size of the pack for the peak-RSS publish, in MB (default 1024)
   --no-big             skip the big publish
+  --redirect-downloads run the registry with PACKYARD_S3_REDIRECT_DOWNLOADS=true: downloads are
+                       redirected to presigned bucket URLs instead of passing through the registry
+  --no-digest          publish without announcing the archive's digest (as plain curl does);
+                       by default the client sends Content-Digest, as packctl push does
 ${SERVER_USAGE}
 ${S3_USAGE}
   -h, --help           show this help`;
@@ -77,6 +81,8 @@ const SPECS = {
   runs: { kind: 'integer', default: 3 },
   'big-mb': { kind: 'number', default: 1024 },
   'no-big': { kind: 'flag' },
+  'no-digest': { kind: 'flag' },
+  'redirect-downloads': { kind: 'flag' },
   ...SERVER_OPTIONS,
   ...S3_OPTIONS,
 };
@@ -173,7 +179,7 @@ async function rawDownload(s3, bucket, key) {
  * @returns {Promise<Timing>}
  */
 async function registryPublish(registry, file, expected) {
-  const res = await publishFile(registry.url, file);
+  const res = await publishFile(registry.url, file, announce ? { digest: expected.digest } : {});
   if (res.status !== 201) {
     throw new Error(`publish answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}\n${registry.logTail()}`);
   }
@@ -245,6 +251,9 @@ async function alternate(runs, a, b, report) {
 
 const mbps = (/** @type {Timing} */ t) => t.bytes / MB / t.seconds;
 
+/** Whether publishes announce their digest (set from --no-digest). */
+let announce = true;
+
 /**
  * @param {string[]} args
  * @returns {Promise<number>} exit code
@@ -252,10 +261,12 @@ const mbps = (/** @type {Timing} */ t) => t.bytes / MB / t.seconds;
 export async function main(args) {
   const parsed = optionsOrExit('publish', args, SPECS, USAGE);
   if ('code' in parsed) return parsed.code;
-  const options = /** @type {{ mb: number, runs: number, 'big-mb': number, 'no-big': boolean, server: string,
+  const options =
+    /** @type {{ mb: number, runs: number, 'big-mb': number, 'no-big': boolean, 'no-digest': boolean, 'redirect-downloads': boolean, server: string,
     'server-cpu-prof'?: string, 's3-endpoint'?: string, 's3-access-key': string, 's3-secret-key': string }} */ (
-    /** @type {unknown} */ (parsed.options)
-  );
+      /** @type {unknown} */ (parsed.options)
+    );
+  announce = !options['no-digest'];
   const server = serverFromOptions('publish', options);
   if (!server) return 1;
   const bytes = Math.round(options.mb * MB);
@@ -273,7 +284,10 @@ export async function main(args) {
           bin: server.bin,
           dataDir: path.join(work, 'registry'),
           logFile: path.join(work, `registry-${label}.log`),
-          env: s3Env(s3, bucket),
+          env: {
+            ...s3Env(s3, bucket),
+            ...(options['redirect-downloads'] ? { PACKYARD_S3_REDIRECT_DOWNLOADS: 'true' } : {}),
+          },
           reportRss: true,
           nodeArgs: server.nodeArgs,
         },
@@ -375,7 +389,9 @@ export async function main(args) {
 
     console.log(
       `\nregistry publish/download vs raw S3 (${s3.kind === 's3rver' ? 's3rver' : s3.endpoint}): ` +
-        `${archiveMB.toFixed(1)} MB archive, ${options.runs} runs, medians\n`,
+        `${archiveMB.toFixed(1)} MB archive, ${options.runs} runs, medians; ` +
+        `${announce ? 'digest announced (Content-Digest, as packctl push)' : 'no digest announced'}, ` +
+        `downloads ${options['redirect-downloads'] ? 'redirected to the bucket' : 'through the registry'}\n`,
     );
     console.log(
       table([

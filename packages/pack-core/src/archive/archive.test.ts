@@ -200,6 +200,11 @@ describe('openPackArchive refuses hostile archives', () => {
     await expect(archive.read('liar.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
   });
 
+  it('reports deflate data that does not decode as a corrupt entry', async () => {
+    const archive = await open([{ name: 'a.txt', raw: Buffer.from([0xff, 0xff, 0xff, 0x00]), declaredSize: 10 }]);
+    await expect(archive.read('a.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT', status: 422 });
+  });
+
   it('detects a CRC mismatch', async () => {
     const archive = await open([{ name: 'a.txt', data: 'hello', declaredCrc: 1234 }]);
     await expect(archive.read('a.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });

@@ -2,22 +2,42 @@
  * Pack archives, stored once per content: the key is the sha256 of the bytes, so two versions
  * with the same archive share one blob, and a blob is never rewritten with other bytes.
  */
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { PackError } from '@packyard/pack-core';
 import { digestHex, KEYS } from '../catalog/records.js';
-import type { ObjectRead, ObjectStore } from '../storage/object-store.js';
+import type { ObjectRead, ObjectStore, StagedObject } from '../storage/object-store.js';
 
-function keyOf(digest: string): string {
+/** The storage key of the blob of `digest` ("sha256:<hex>"). */
+export function blobKey(digest: string): string {
   const hex = digestHex(digest);
   if (hex === null) throw new Error(`not a sha256 digest: ${digest}`);
   return KEYS.blob(hex);
 }
 
-/** Stores `file` as the blob for `digest` unless a blob of that size is already there. */
-export async function putBlob(store: ObjectStore, digest: string, file: string, size: number): Promise<void> {
-  const key = keyOf(digest);
+/**
+ * Starts writing the blob for `digest`, invisible until committed; null when storage holds it
+ * already (of `size`, when the size is known).
+ */
+export async function stageBlob(store: ObjectStore, digest: string, size?: number): Promise<StagedObject | null> {
+  const key = blobKey(digest);
   const existing = await store.head(key);
-  if (existing?.size === size) return;
-  await store.putFile(key, file, { contentType: 'application/zip' });
+  if (existing && (size === undefined || existing.size === size)) return null;
+  return store.stage(key, { contentType: 'application/zip' });
+}
+
+/** {@link stageBlob} fed from a local file in the background; a failure shows in `commit`. */
+export async function stageBlobFromFile(
+  store: ObjectStore,
+  digest: string,
+  file: string,
+  size: number,
+): Promise<StagedObject | null> {
+  const staged = await stageBlob(store, digest, size);
+  // Reads of one S3 part (8 MiB) each go up without being copied into parts.
+  if (staged)
+    pipeline(createReadStream(file, { highWaterMark: 8 * 1024 * 1024 }), staged.stream).catch(() => undefined);
+  return staged;
 }
 
 /** Streams a blob (or a byte range of it); a missing blob is a storage fault, not a client error. */
@@ -26,7 +46,7 @@ export async function readBlob(
   digest: string,
   range?: { start: number; end?: number },
 ): Promise<ObjectRead> {
-  const found = await store.get(keyOf(digest), range ? { range } : {});
+  const found = await store.get(blobKey(digest), range ? { range } : {});
   if (!found) {
     throw new PackError('BLOB_MISSING', `the archive ${digest} is missing from storage`, {
       status: 500,

@@ -136,6 +136,7 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['storage', 's3', 'region'], envString(env, 'PACKYARD_S3_REGION'));
   assign(file, ['storage', 's3', 'forcePathStyle'], envBoolean(env, 'PACKYARD_S3_FORCE_PATH_STYLE'));
   assign(file, ['storage', 's3', 'createBucket'], envBoolean(env, 'PACKYARD_S3_CREATE_BUCKET'));
+  assign(file, ['storage', 's3', 'redirectDownloads'], envBoolean(env, 'PACKYARD_S3_REDIRECT_DOWNLOADS'));
   assign(file, ['limits', 'maxUploadBytes'], envInteger(env, 'PACKYARD_MAX_UPLOAD_BYTES'));
   assign(file, ['catalog', 'queryCacheSize'], envInteger(env, 'PACKYARD_QUERY_CACHE_SIZE'));
   assign(file, ['logging', 'level'], envString(env, 'PACKYARD_LOG_LEVEL'));
@@ -200,6 +201,7 @@ export function resolveConfig(
       prefix: s3.prefix ?? '',
       forcePathStyle: s3.forcePathStyle ?? s3.endpoint !== undefined,
       createBucket: s3.createBucket ?? false,
+      presignDownloads: s3.redirectDownloads ?? false,
       ...(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }),
       ...(s3.accessKeyId === undefined ? {} : { accessKeyId: s3.accessKeyId }),
       ...(s3.secretAccessKey === undefined ? {} : { secretAccessKey: s3.secretAccessKey }),

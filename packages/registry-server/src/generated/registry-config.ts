@@ -70,6 +70,10 @@ export interface RegistryConfigFile {
        * Multipart upload part size (default 8).
        */
       partSizeMiB?: number;
+      /**
+       * Answer archive downloads with a redirect (307) to a short-lived presigned URL of the bucket, so the bytes do not pass through the registry. Clients must be able to reach the S3 endpoint (default false).
+       */
+      redirectDownloads?: boolean;
     };
   };
   auth?: {
@@ -224,6 +228,10 @@ export const registryConfigSchema = {
               "minimum": 5,
               "maximum": 5120,
               "description": "Multipart upload part size (default 8)."
+            },
+            "redirectDownloads": {
+              "type": "boolean",
+              "description": "Answer archive downloads with a redirect (307) to a short-lived presigned URL of the bucket, so the bytes do not pass through the registry. Clients must be able to reach the S3 endpoint (default false)."
             }
           }
         }

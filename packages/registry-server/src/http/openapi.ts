@@ -221,6 +221,17 @@ export const openApiDocument = {
             type: 'boolean',
           }),
           queryParam('message', 'Why (required with force).'),
+          queryParam(
+            'digest',
+            'sha256:<hex> of the body (or the Content-Digest header): the archive then streams to storage as it arrives, and a body with another digest is refused.',
+          ),
+          {
+            name: 'Content-Digest',
+            in: 'header',
+            required: false,
+            description: 'RFC 9530 digest of the body, `sha-256=:<base64>:`.',
+            schema: { type: 'string' },
+          },
         ],
         requestBody: {
           required: true,

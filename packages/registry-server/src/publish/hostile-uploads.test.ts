@@ -122,6 +122,17 @@ describe.each(DRIVERS)('hostile uploads (%s)', (driver) => {
       code: 'ARCHIVE_CORRUPT',
     },
     {
+      label: 'deflate data that does not decode',
+      body: () =>
+        craftZip([
+          packJson(),
+          values,
+          { name: 'data.bin', raw: Buffer.from([0xff, 0xfe, 0xfd, 0x00]), declaredSize: 64 },
+        ]),
+      status: 422,
+      code: 'ARCHIVE_CORRUPT',
+    },
+    {
       label: 'too many entries',
       body: () => craftZip([packJson(), ...Array.from({ length: 120 }, (_, i) => ({ name: `f/${i}.txt`, data: 'x' }))]),
       status: 422,

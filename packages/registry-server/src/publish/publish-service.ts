@@ -12,7 +12,7 @@
  * one wins, the others re-read and answer as above.
  */
 import { PackError, type Finding } from '@packyard/pack-core';
-import { putBlob } from '../blobs/blob-store.js';
+import { stageBlobFromFile } from '../blobs/blob-store.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
@@ -64,6 +64,23 @@ export class PublishService {
   ) {}
 
   async publish(request: PublishRequest): Promise<PublishResult> {
+    const { upload } = request;
+    // The blob goes up to storage while the archive is checked; it becomes visible only when
+    // committed, after every check has passed (or it was streamed up with the body already).
+    let staged = upload.staged ?? (await stageBlobFromFile(this.store, upload.digest, upload.file, upload.size));
+    try {
+      return await this.publishStaged(request, async () => {
+        // A failed commit cleans up after itself: nothing is left to abort then.
+        const committing = staged;
+        staged = null;
+        await committing?.commit();
+      });
+    } finally {
+      await staged?.abort();
+    }
+  }
+
+  private async publishStaged(request: PublishRequest, storeBlob: () => Promise<void>): Promise<PublishResult> {
     const { registry, upload } = request;
     const inspected = await inspectPack(upload.file, this.limits);
     const { manifest } = inspected;
@@ -132,7 +149,7 @@ export class PublishService {
       if (outcome === 'unchanged') return this.done('unchanged', existing.value, inspected.warnings);
     }
 
-    await putBlob(this.store, upload.digest, upload.file, upload.size);
+    await storeBlob();
 
     if (!existing) {
       const record: VersionRecord = {

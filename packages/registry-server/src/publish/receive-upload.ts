@@ -5,7 +5,6 @@
  * temporary file is removed.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
@@ -13,7 +12,9 @@ import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { PackError } from '@packyard/pack-core';
+import type { StagedObject } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
+import { followInto, GrowingFile } from './growing-file.js';
 
 export interface ReceivedUpload {
   file: string;
@@ -24,6 +25,11 @@ export interface ReceivedUpload {
   integrity: string;
   /** Text fields of a multipart body (`message`, say). */
   fields: Record<string, string>;
+  /**
+   * The archive's blob, already streamed to storage while the body arrived (when the client
+   * announced the digest); uncommitted: the caller commits or aborts it.
+   */
+  staged: StagedObject | null;
   /** Removes the temporary file; safe to call twice. */
   discard(): Promise<void>;
 }
@@ -32,6 +38,36 @@ export interface ReceiveOptions {
   /** Directory for temporary files (created when missing). */
   dir: string;
   maxBytes: number;
+  /** The `digest` query parameter, if any. */
+  query?: string;
+  /**
+   * Where to stream the body at the same time, given the digest the client announced: a staged
+   * blob, or null when none is needed (the blob exists already).
+   */
+  stageFor?: (digest: string) => Promise<StagedObject | null>;
+}
+
+/**
+ * The sha256 the client announces for the body, as "sha256:<hex>": RFC 9530's
+ * `Content-Digest: sha-256=:<base64>:`, or `?digest=sha256:<hex>`. Null when none is given.
+ */
+export function announcedDigest(request: IncomingMessage, query: string | undefined): string | null {
+  if (query !== undefined) {
+    if (!/^sha256:[0-9a-f]{64}$/.test(query)) throw invalidDigest(`digest=${query}`);
+    return query;
+  }
+  const raw = request.headers['content-digest'];
+  if (raw === undefined) return null;
+  const header = Array.isArray(raw) ? raw.join(',') : raw;
+  const match = /(?:^|,)\s*sha-256=:([A-Za-z0-9+/]{43}=):/.exec(header);
+  if (!match?.[1]) throw invalidDigest(`Content-Digest: ${header}`);
+  return `sha256:${Buffer.from(match[1], 'base64').toString('hex')}`;
+}
+
+function invalidDigest(given: string): PackError {
+  return new PackError('INVALID_DIGEST', `${given} is not a sha256 digest`, {
+    hint: 'send Content-Digest: sha-256=:<base64 of the sha256>: or ?digest=sha256:<hex>, or neither',
+  });
 }
 
 function tooLarge(maxBytes: number): PackError {
@@ -134,6 +170,7 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
   const discard = () => rm(file, { force: true });
   const fields: Record<string, string> = {};
   const type = (request.headers['content-type'] ?? '').toLowerCase();
+  let staged: StagedObject | null = null;
   try {
     const source = type.startsWith('multipart/form-data')
       ? await multipartFile(request, fields, options.maxBytes)
@@ -143,19 +180,31 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
     request.once('aborted', () => {
       closedEarly = true;
     });
-    await pipeline(source, measured.stream, createWriteStream(file, { flags: 'wx', mode: 0o600 })).catch(
-      (err: unknown) => {
-        throw closedEarly || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? aborted() : err;
-      },
-    );
+    const announced = announcedDigest(request, options.query);
+    staged = announced && options.stageFor ? await options.stageFor(announced) : null;
+    const sink = new GrowingFile(file);
+    if (staged) {
+      // The blob follows the file to storage as it grows; its tail overlaps the checks.
+      const target = staged.stream;
+      followInto(sink, target).catch((err: unknown) => target.destroy(err as Error));
+    }
+    await pipeline(source, measured.stream, sink).catch((err: unknown) => {
+      throw closedEarly || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? aborted() : err;
+    });
     const { size, digest, integrity } = measured.result();
     if (size === 0) {
       throw new PackError('UPLOAD_EMPTY', 'the request body is empty', {
         hint: 'send the pack zip written by `packctl build` as the request body',
       });
     }
-    return { file, size, digest, integrity, fields, discard };
+    if (announced !== null && announced !== digest) {
+      throw new PackError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`, {
+        hint: 'the upload was damaged on the way, or the digest was computed over other bytes: push again',
+      });
+    }
+    return { file, size, digest, integrity, fields, staged, discard };
   } catch (err) {
+    await staged?.abort();
     await discard();
     throw err;
   }

@@ -7,13 +7,15 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response, Router } from 'express';
 import { openStoredPackArchive, PackError, unsafeEntryName, type ArchiveSource } from '@packyard/pack-core';
-import { readBlob } from '../blobs/blob-store.js';
+import { blobKey, readBlob } from '../blobs/blob-store.js';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { registryFor } from './route-helpers.js';
 
 const BASE = '/v1/registries/:registry/packs/:name/:version';
+/** How long a redirect to a presigned download URL stays usable. */
+const DOWNLOAD_URL_SECONDS = 300;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
@@ -97,6 +99,20 @@ async function sendArchive(
   }
   if (req.method === 'HEAD') {
     res.end();
+    return;
+  }
+  if (services.store.downloadUrl) {
+    // Authorized here; the bytes come straight from the bucket through a URL valid for minutes.
+    const url = await services.store.downloadUrl(blobKey(record.digest), {
+      expiresSeconds: DOWNLOAD_URL_SECONDS,
+      filename: `${record.name}-${record.version}.zip`,
+      contentType: 'application/zip',
+    });
+    services.metrics.downloads.inc({ registry: record.registry });
+    res.removeHeader('Content-Length');
+    res.removeHeader('Content-Range');
+    res.removeHeader('Content-Digest');
+    res.status(307).set({ Location: url, 'Cache-Control': 'no-store' }).end();
     return;
   }
   const blob = await readBlob(services.store, record.digest, range ?? undefined);

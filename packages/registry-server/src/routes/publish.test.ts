@@ -114,6 +114,41 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
     expect(archive.bytes.equals(b.bytes)).toBe(true);
   });
 
+  it('streams the archive to storage during the upload when the client announces its digest', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'announced', version: '1.0.0' });
+    const b64 = Buffer.from(pack.digest.slice('sha256:'.length), 'hex').toString('base64');
+    const res = await request(registry.app)
+      .post('/v1/registries/public/packs')
+      .set(AUTH)
+      .set('Content-Digest', `sha-256=:${b64}:`)
+      .send(pack.bytes);
+    expect(res.status).toBe(201);
+    expect(res.body.digest).toBe(pack.digest);
+    const archive = await getBytes(registry.app, '/v1/registries/public/packs/announced/1.0.0/archive');
+    expect(archive.bytes.equals(pack.bytes)).toBe(true);
+
+    const other = await buildTestPack(work.dir, { name: 'announced', version: '1.0.1' });
+    const byQuery = await publish(registry, other, `?digest=${other.digest}`);
+    expect(byQuery.status).toBe(201);
+  });
+
+  it('refuses a body whose digest is not the one announced, and stores nothing of it', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'liar', version: '1.0.0' });
+    const claimed = `sha256:${'ab'.repeat(32)}`;
+    const res = await publish(registry, pack, `?digest=${claimed}`);
+    expect(res.status).toBe(400);
+    expect((res.body as ErrorBody).error.code).toBe('DIGEST_MISMATCH');
+    expect(await registry.services.store.head(`blobs/sha256/ab/${'ab'.repeat(32)}`)).toBeNull();
+    const malformed = await request(registry.app)
+      .post('/v1/registries/public/packs')
+      .set(AUTH)
+      .set('Content-Digest', 'md5=:abc:')
+      .send(pack.bytes);
+    expect(malformed.status).toBe(400);
+    expect((malformed.body as ErrorBody).error.code).toBe('INVALID_DIGEST');
+    expect((await request(registry.app).get('/v1/registries/public/packs/liar/1.0.0')).status).toBe(404);
+  });
+
   it('accepts multipart/form-data with a message field', async () => {
     const pack = await buildTestPack(work.dir, { name: 'multipart', version: '1.0.0' });
     const res = await request(registry.app)

@@ -1,6 +1,7 @@
 /** Publishing: POST a pack zip (raw body or multipart) into a registry. */
 import type { Router } from 'express';
 import { isPackError } from '@packyard/pack-core';
+import { stageBlob } from '../blobs/blob-store.js';
 import { queryBoolean, queryString } from '../http/params.js';
 import { receiveUpload } from '../publish/receive-upload.js';
 import type { RegistryServices } from '../services.js';
@@ -11,9 +12,13 @@ export function registerPublishRoutes(router: Router, services: RegistryServices
     const registry = registryFor(services, req, 'pack.publish');
     const force = queryBoolean(req, 'force') ?? false;
     if (force) registryFor(services, req, 'pack.overwrite');
+    const digest = queryString(req, 'digest');
     const upload = await receiveUpload(req, {
       dir: services.uploadDir,
       maxBytes: services.config.limits.maxUploadBytes,
+      ...(digest === undefined ? {} : { query: digest }),
+      // With the digest announced, the blob streams to storage while the body arrives.
+      stageFor: (announced) => stageBlob(services.store, announced),
     });
     services.metrics.uploadBytes.inc(upload.size);
     try {

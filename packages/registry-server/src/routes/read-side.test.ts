@@ -11,6 +11,7 @@ import {
   DRIVERS,
   getBytes,
   startTestRegistry,
+  storageFile,
   tempDir,
   type TestPack,
   type TestRegistry,
@@ -178,5 +179,37 @@ describe.each(DRIVERS)('read side (%s)', (driver) => {
     expect(missing.body.error.code).toBe('FILE_NOT_FOUND');
     const escape = await request(registry.app).get(`${base}/..%2F..%2Fetc%2Fpasswd`);
     expect([400, 404]).toContain(escape.status);
+  });
+});
+
+describe.each(DRIVERS.filter((d) => d !== 'fs'))('downloads redirected to the bucket (%s)', (driver) => {
+  it('answers 307 to a presigned URL that serves the exact archive, after authorizing', async () => {
+    const { dir, cleanup } = await tempDir();
+    const storage = storageFile(driver, dir);
+    const registry = await startTestRegistry(driver, {
+      config: { storage: { ...storage, s3: { ...storage.s3, redirectDownloads: true } } },
+    });
+    try {
+      const pack = await buildTestPack(dir, { name: 'redirected', version: '1.0.0' });
+      expect((await request(registry.app).post('/v1/registries/public/packs').set(AUTH).send(pack.bytes)).status).toBe(
+        201,
+      );
+      const res = await request(registry.app).get('/v1/registries/public/packs/redirected/1.0.0/archive').redirects(0);
+      expect(res.status).toBe(307);
+      expect(res.headers['etag']).toBe(`"${pack.digest}"`);
+      expect(res.headers['cache-control']).toBe('no-store');
+      const location = res.headers['location'] as string;
+      expect(new URL(location).hostname).toBe('127.0.0.1');
+      const direct = await fetch(location);
+      expect(direct.status).toBe(200);
+      expect(Buffer.from(await direct.arrayBuffer()).equals(pack.bytes)).toBe(true);
+      // Not authorized: no URL is handed out.
+      await request(registry.app).post('/v1/registries').set(AUTH).send({ name: 'hidden', scope: 'system' });
+      const hidden = await request(registry.app).get('/v1/registries/hidden/packs/redirected/1.0.0/archive');
+      expect(hidden.status).toBe(401);
+    } finally {
+      await registry.close();
+      await cleanup();
+    }
   });
 });

@@ -21,6 +21,7 @@ export interface StorageConfig {
     secretAccessKey?: string;
     createBucket: boolean;
     partSizeBytes?: number;
+    presignDownloads?: boolean;
   };
 }
 

@@ -5,7 +5,7 @@
  * create-once is an atomic `link`, compare-and-swap runs under a per-key lock file.
  */
 import { createHash } from 'node:crypto';
-import type { BigIntStats, Dirent } from 'node:fs';
+import { createWriteStream, type BigIntStats, type Dirent } from 'node:fs';
 import {
   copyFile,
   link,
@@ -24,6 +24,7 @@ import {
   type FileHandle,
 } from 'node:fs/promises';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   PreconditionFailedError,
@@ -34,6 +35,7 @@ import {
   type ObjectRead,
   type ObjectStore,
   type PutOptions,
+  type StagedObject,
   type StoredObject,
 } from './object-store.js';
 import { removeOrphanedTempFiles, tempName } from './temp-files.js';
@@ -288,6 +290,39 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
     return replace(key, temp);
   }
 
+  function stage(key: string): StagedObject {
+    fileOf(key);
+    const temp = path.join(tmpDir, tempName());
+    const stream = createWriteStream(temp, { flags: 'wx' });
+    const written = finished(stream);
+    // Failures surface in commit; until then nobody may be left with an unhandled rejection.
+    written.catch(() => undefined);
+    return {
+      stream,
+      async commit() {
+        try {
+          await written;
+          await stampMtime(temp, nowNs());
+          const handle = await open(temp, 'r+');
+          try {
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+        } catch (err) {
+          await rm(temp, { force: true });
+          throw err;
+        }
+        return replace(key, temp);
+      },
+      async abort() {
+        stream.destroy();
+        await written.catch(() => undefined);
+        await rm(temp, { force: true });
+      },
+    };
+  }
+
   /**
    * Opens `key`'s file and stats it through the descriptor, so that the bytes read later are
    * those of this version even if the key is replaced meanwhile; null when there is no object.
@@ -434,6 +469,7 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
     conditionalWrites: true,
     put,
     putFile,
+    stage,
     get,
     getBuffer,
     head,

@@ -8,7 +8,7 @@
  * folder of other keys (`a` and `a/b`): S3 allows it, the fs driver cannot, so the layout avoids it.
  * ETags are opaque, unquoted strings; a driver translates them to whatever its backend wants.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { PackError } from '@packyard/pack-core';
 
 export interface StoredObject {
@@ -31,6 +31,20 @@ export interface PutOptions {
   /** Compare-and-swap: fail with {@link PreconditionFailedError} unless the stored ETag is this one. */
   ifMatch?: string;
   contentType?: string;
+}
+
+/**
+ * An object being written that nobody can see until {@link StagedObject.commit}: an S3 multipart
+ * upload (completed on commit, aborted otherwise) or an fs temporary file (moved into place on
+ * commit). It lets a publish store an archive while the archive is still being checked.
+ */
+export interface StagedObject {
+  /** Write the bytes here, then end it. */
+  readonly stream: Writable;
+  /** Once every byte is stored, makes the object visible under its key; rejects if writing failed. */
+  commit(): Promise<{ etag: string }>;
+  /** Discards what was written: nothing becomes visible. Safe after a failure, and more than once. */
+  abort(): Promise<void>;
 }
 
 export interface ListOptions {
@@ -57,6 +71,8 @@ export interface ObjectStore {
    * conditions: it is meant for content-addressed keys, where a second write stores the same bytes.
    */
   putFile(key: string, file: string, options?: { contentType?: string }): Promise<{ etag: string }>;
+  /** Starts writing an object that becomes visible only when committed (no conditions). */
+  stage(key: string, options?: { contentType?: string }): StagedObject;
   /** Streams an object, or a byte range of it; null when the key does not exist. */
   get(key: string, options?: { range?: { start: number; end?: number } }): Promise<ObjectRead | null>;
   /** Reads a whole object into memory; null when the key does not exist. */
@@ -66,6 +82,14 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Keys under `prefix`, in ascending byte order, page by page as the caller iterates. */
   list(prefix: string, options?: ListOptions): AsyncIterable<StoredObject>;
+  /**
+   * A short-lived URL from which a client may GET the object directly, without credentials; only
+   * on backends configured to offer it (S3 with presigned downloads).
+   */
+  downloadUrl?(
+    key: string,
+    options: { expiresSeconds: number; filename?: string; contentType?: string },
+  ): Promise<string>;
   /** Cheap round trip to the backend for readiness checks; throws when it is unreachable. */
   ping(): Promise<void>;
   /** Releases connections and timers. */

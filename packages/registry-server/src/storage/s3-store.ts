@@ -4,8 +4,12 @@
  * wants `If-Match` spelt, is probed once at start-up, because S3 look-alikes differ.
  */
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -19,6 +23,7 @@ import {
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   PreconditionFailedError,
   assertValidKey,
@@ -28,6 +33,7 @@ import {
   type ObjectRead,
   type ObjectStore,
   type PutOptions,
+  type StagedObject,
   type StoredObject,
 } from './object-store.js';
 import { tempName } from './temp-files.js';
@@ -56,6 +62,8 @@ export interface S3StoreOptions {
   createBucket?: boolean;
   /** Multipart part size for putFile; default 8 MiB, at least 5 MiB. */
   partSizeBytes?: number;
+  /** Offer presigned download URLs (clients then download straight from the bucket). */
+  presignDownloads?: boolean;
   /**
    * What the backend is known to do with conditional writes. When given, creation does no I/O
    * (no bucket check, no probe); when left out, both are done.
@@ -64,6 +72,8 @@ export interface S3StoreOptions {
 }
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/** Parts of a staged upload in flight at once. */
+const STAGE_QUEUE = 4;
 const PING_TIMEOUT_MS = 5_000;
 /** Where the probe writes, below the store's prefix; "_" is outside the key alphabet, so no key can clash. */
 const PROBE_DIR = '_probe/';
@@ -323,6 +333,123 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     }
   }
 
+  /**
+   * A multipart upload fed by a stream: parts of `partSize` go up as the bytes arrive, at most
+   * STAGE_QUEUE at a time (memory stays at about (STAGE_QUEUE + 1) parts), and the upload is only
+   * completed on commit. An object smaller than one part is kept in memory and put on commit.
+   */
+  function stage(key: string, stageOptions: { contentType?: string } = {}): StagedObject {
+    const Key = fullKey(key);
+    let uploadId: Promise<string> | null = null;
+    const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
+    const inflight = new Set<Promise<void>>();
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let partNumber = 0;
+    let failure: Error | null = null;
+    let small: Buffer | null = null;
+
+    const createUpload = (): Promise<string> => {
+      uploadId ??= guard(
+        client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key, ContentType: stageOptions.contentType })),
+      ).then((output) => {
+        if (!output.UploadId) throw new Error(`${description} started a multipart upload without an id`);
+        return output.UploadId;
+      });
+      return uploadId;
+    };
+    const sendPart = (body: Buffer): void => {
+      const PartNumber = ++partNumber;
+      const sent = (async () => {
+        const UploadId = await createUpload();
+        const output = await guard(
+          client.send(new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber, Body: body })),
+        );
+        parts.push({ PartNumber, ETag: output.ETag });
+      })().catch((err: unknown) => {
+        failure ??= err instanceof Error ? err : new Error(`part ${PartNumber} failed`);
+      });
+      inflight.add(sent);
+      void sent.finally(() => inflight.delete(sent));
+    };
+    const takePending = (): Buffer => {
+      // A part written in one piece (the upload follower reads whole parts) is not copied.
+      const body = pending.length === 1 && pending[0] ? pending[0] : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      return body;
+    };
+
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (failure) {
+          callback(failure);
+          return;
+        }
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= partSize) sendPart(takePending());
+        if (inflight.size < STAGE_QUEUE) {
+          callback();
+          return;
+        }
+        // Backpressure: wait for a part to finish before taking more bytes.
+        void Promise.race(inflight).then(() => {
+          callback(failure);
+        });
+      },
+      final(callback) {
+        if (partNumber === 0) small = takePending();
+        else if (pendingBytes > 0) sendPart(takePending());
+        void Promise.all(inflight).then(() => {
+          callback(failure);
+        });
+      },
+    });
+    const written = new Promise<void>((resolve, reject) => {
+      stream.once('finish', resolve);
+      stream.once('error', reject);
+      stream.once('close', () => {
+        if (!stream.writableFinished) reject(new Error('the staged upload was closed before it finished'));
+      });
+    });
+    written.catch(() => undefined);
+
+    const abort = async (): Promise<void> => {
+      if (!stream.destroyed) stream.destroy();
+      await Promise.allSettled([...inflight]);
+      const id = uploadId ? await uploadId.catch(() => null) : null;
+      uploadId = null;
+      // Best effort: an upload left behind is invisible, and a bucket lifecycle rule cleans it.
+      if (id)
+        await client
+          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId: id }))
+          .catch(() => undefined);
+    };
+
+    return {
+      stream,
+      async commit() {
+        try {
+          await written;
+          if (small) return await put(key, small, stageOptions);
+          const UploadId = await createUpload();
+          parts.sort((a, b) => a.PartNumber - b.PartNumber);
+          const output = await guard(
+            client.send(
+              new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+            ),
+          );
+          return { etag: output.ETag ? unquote(output.ETag) : await etagAfterWrite(key) };
+        } catch (err) {
+          await abort();
+          throw err;
+        }
+      },
+      abort,
+    };
+  }
+
   async function get(
     key: string,
     getOptions: { range?: { start: number; end?: number } } = {},
@@ -431,6 +558,20 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     }
   }
 
+  async function downloadUrl(
+    key: string,
+    urlOptions: { expiresSeconds: number; filename?: string; contentType?: string },
+  ): Promise<string> {
+    const command = new GetObjectCommand({
+      Bucket: bucket,
+      Key: fullKey(key),
+      ResponseContentType: urlOptions.contentType,
+      ResponseContentDisposition:
+        urlOptions.filename === undefined ? undefined : `attachment; filename="${urlOptions.filename}"`,
+    });
+    return getSignedUrl(client, command, { expiresIn: urlOptions.expiresSeconds });
+  }
+
   async function ping(): Promise<void> {
     try {
       await client.send(new HeadBucketCommand({ Bucket: bucket }), {
@@ -447,12 +588,14 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     conditionalWrites: support.enforced,
     put,
     putFile,
+    stage,
     get,
     getBuffer,
     head,
     delete: remove,
     list,
     ping,
+    ...(options.presignDownloads === true ? { downloadUrl } : {}),
     close: () => {
       client.destroy();
       return Promise.resolve();

@@ -4,7 +4,7 @@
  * single process writes to the backend, which is why `conditionalWrites` stays false and
  * ./create-store.ts warns about it.
  */
-import { PreconditionFailedError, type ObjectStore, type PutOptions } from './object-store.js';
+import { PreconditionFailedError, type ObjectStore, type PutOptions, type StagedObject } from './object-store.js';
 
 export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
   /** The last operation queued per key; an entry is removed when its queue runs empty. */
@@ -39,17 +39,30 @@ export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
     });
   }
 
+  function stage(key: string, options?: { contentType?: string }): StagedObject {
+    const staged = store.stage(key, options);
+    // The bytes go up in parallel; only making the object visible waits its turn on the key.
+    return { stream: staged.stream, commit: () => exclusive(key, () => staged.commit()), abort: () => staged.abort() };
+  }
+
   return {
     description: store.description,
     conditionalWrites: false,
     put,
     putFile: (key, file, options) => store.putFile(key, file, options),
+    stage,
     get: (key, options) => store.get(key, options),
     getBuffer: (key) => store.getBuffer(key),
     head: (key) => store.head(key),
     delete: (key) => exclusive(key, () => store.delete(key)),
     list: (prefix, options) => store.list(prefix, options),
     ping: () => store.ping(),
+    ...(store.downloadUrl
+      ? {
+          downloadUrl: (key, options) =>
+            store.downloadUrl?.(key, options) ?? Promise.reject(new Error('no download URLs')),
+        }
+      : {}),
     close: () => store.close(),
   };
 }

@@ -319,6 +319,39 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       await expect(store.putFile(`${prefix()}none`, path.join(scratch, 'no-such-file'))).rejects.toThrow(/ENOENT/);
     });
 
+    it('stages an object that only becomes visible on commit, in parts, byte for byte', async () => {
+      const key = `${prefix()}staged.bin`;
+      const bytes = randomBytes(13 * 1024 * 1024 + 17);
+      const staged = store.stage(key, { contentType: 'application/zip' });
+      for (let at = 0; at < bytes.length; at += 1024 * 1024) {
+        const chunk = bytes.subarray(at, at + 1024 * 1024);
+        if (!staged.stream.write(chunk)) await new Promise((resolve) => staged.stream.once('drain', resolve));
+      }
+      staged.stream.end();
+      await new Promise((resolve) => staged.stream.once('finish', resolve));
+      expect(await store.head(key)).toBeNull();
+      const { etag } = await staged.commit();
+      expect(await store.head(key)).toMatchObject({ size: bytes.length, etag });
+      const read = await store.getBuffer(key);
+      expect(read?.body.equals(bytes)).toBe(true);
+    });
+
+    it('stages a small object, and discards an aborted one without a trace', async () => {
+      const small = `${prefix()}staged-small`;
+      const staged = store.stage(small);
+      staged.stream.end('tiny');
+      expect((await staged.commit()).etag).toBe((await store.head(small))?.etag);
+      expect((await store.getBuffer(small))?.body.toString()).toBe('tiny');
+
+      const dropped = `${prefix()}staged-dropped`;
+      const aborted = store.stage(dropped);
+      aborted.stream.write(randomBytes(6 * 1024 * 1024));
+      await aborted.abort();
+      await aborted.abort();
+      expect(await store.head(dropped)).toBeNull();
+      expect(await listKeys(store, dropped)).toEqual([]);
+    });
+
     it('answers a ping', async () => {
       await store.ping();
     });
