@@ -97,6 +97,8 @@ export class CatalogSync {
   private lastPoll = 0;
   private pending: Change[] = [];
   private started = false;
+  /** Set by stop(): a reconcile in progress gives up between requests. */
+  private stopping = false;
   /** The last poll's failure, or null when it succeeded. */
   lastError: Error | null = null;
 
@@ -131,6 +133,7 @@ export class CatalogSync {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.started = false;
@@ -293,12 +296,14 @@ export class CatalogSync {
     });
     const stale: string[] = [];
     for await (const object of this.store.list(KEYS.versionsPrefix)) {
+      if (this.stopping) return 0;
       const id = parseVersionKey(object.key);
       if (!id) continue;
       const known = index.version(id.registry, id.name, id.version);
       if (known?.etag !== object.etag) stale.push(object.key);
     }
     await forEachLimited(stale, FETCH_CONCURRENCY * 2, async (key) => {
+      if (this.stopping) return;
       const found = await readJson<VersionRecord>(this.store, key);
       if (!found) return;
       const summary = summarise(found.value, found.etag);
