@@ -31,6 +31,20 @@ function summary(name: string, version: string, revision = 1): VersionSummary {
   };
 }
 
+/** A version record as the publish pipeline writes it. */
+function record(name: string, displayName: string) {
+  return {
+    ...summary(name, '1.0.0'),
+    manifest: { name, displayName, version: '1.0.0', layer: 'addon' },
+    integrity: 'sha512-x',
+    message: null,
+    files: [],
+    deleted: null,
+    deprecated: null,
+    history: [],
+  };
+}
+
 const registry: RegistryRecord = {
   name: 'public',
   scope: 'system',
@@ -114,17 +128,7 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
   it('repairs, by reconciling with storage, a version whose change was never appended', async () => {
     const a = await replica();
     // What a process killed between writing a record and appending its change leaves behind.
-    const record = {
-      ...summary('orphan', '1.0.0'),
-      manifest: { name: 'orphan', displayName: 'Orphan', version: '1.0.0', layer: 'addon' },
-      integrity: 'sha512-x',
-      message: null,
-      files: [],
-      deleted: null,
-      deprecated: null,
-      history: [],
-    };
-    await createJson(store, KEYS.version('public', 'orphan', '1.0.0'), record);
+    await createJson(store, KEYS.version('public', 'orphan', '1.0.0'), record('orphan', 'Orphan'));
     expect(a.index.version('public', 'orphan', '1.0.0')).toBeUndefined();
     expect(await a.reconcile()).toBeGreaterThanOrEqual(1);
     expect(a.index.version('public', 'orphan', '1.0.0')).toMatchObject({ displayName: 'Orphan' });
@@ -137,17 +141,7 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     const fresh = await createStore(config.storage, { logger });
     try {
       await createJson(fresh, KEYS.registry('public'), registry);
-      const record = {
-        ...summary('legacy', '1.0.0'),
-        manifest: { name: 'legacy', displayName: 'Legacy', version: '1.0.0', layer: 'addon' },
-        integrity: 'sha512-x',
-        message: null,
-        files: [],
-        deleted: null,
-        deprecated: null,
-        history: [],
-      };
-      await createJson(fresh, KEYS.version('public', 'legacy', '1.0.0'), record);
+      await createJson(fresh, KEYS.version('public', 'legacy', '1.0.0'), record('legacy', 'Legacy'));
       const sync = new CatalogSync(fresh, { logger, pollIntervalMs: 200, snapshotEveryChanges: 1000 });
       await sync.start();
       expect(sync.index.version('public', 'legacy', '1.0.0')).toMatchObject({ displayName: 'Legacy' });

@@ -142,9 +142,11 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
     }
   }
 
-  /** Writes `fill`'s bytes to a fresh, fsynced temporary file and returns its path. */
-  async function writeTemp(fill: (temp: string) => Promise<void>): Promise<string> {
-    const temp = path.join(tmpDir, tempName());
+  /** Writes `fill`'s bytes to a fresh (or the given), fsynced temporary file and returns its path. */
+  async function writeTemp(
+    fill: (temp: string) => Promise<void>,
+    temp = path.join(tmpDir, tempName()),
+  ): Promise<string> {
     try {
       await fill(temp);
       await stampMtime(temp, nowNs());
@@ -300,20 +302,7 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
     return {
       stream,
       async commit() {
-        try {
-          await written;
-          await stampMtime(temp, nowNs());
-          const handle = await open(temp, 'r+');
-          try {
-            await handle.sync();
-          } finally {
-            await handle.close();
-          }
-        } catch (err) {
-          await rm(temp, { force: true });
-          throw err;
-        }
-        return replace(key, temp);
+        return replace(key, await writeTemp(() => written, temp));
       },
       async abort() {
         stream.destroy();
