@@ -11,13 +11,12 @@
  * Concurrent publishes of one name@version race on the create-once write of the record: exactly
  * one wins, the others re-read and answer as above.
  */
-import { PackError, type Finding } from '@packyard/pack-core';
+import { PackError, type ArchiveLimits, type Finding } from '@packyard/pack-core';
 import { stageBlobFromFile } from '../blobs/blob-store.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { ArchiveLimits } from '@packyard/pack-core';
 import { inspectPack } from './inspect-pack.js';
 import type { ReceivedUpload } from './receive-upload.js';
 
@@ -146,7 +145,8 @@ export class PublishService {
     const existing = await readJson<VersionRecord>(this.store, key);
     if (existing) {
       const { outcome } = decide(existing.value);
-      if (outcome === 'unchanged') return this.done('unchanged', existing.value, inspected.warnings);
+      if (outcome === 'unchanged')
+        return { outcome: 'unchanged', record: existing.value, warnings: inspected.warnings };
     }
 
     await storeBlob();
@@ -168,7 +168,7 @@ export class PublishService {
       const etag = await createJson(this.store, key, record);
       if (etag !== null) {
         await this.catalog.record({ kind: 'version', summary: summarise(record, etag) });
-        return this.done('created', record, inspected.warnings);
+        return { outcome: 'created', record, warnings: inspected.warnings };
       }
       // Another publisher created it in the meantime: answer as for an existing version.
     }
@@ -183,10 +183,6 @@ export class PublishService {
     if (updated.changed) {
       await this.catalog.record({ kind: 'version', summary: summarise(updated.value, updated.etag) });
     }
-    return this.done(outcome, updated.value, inspected.warnings);
-  }
-
-  private done(outcome: PublishOutcome, record: VersionRecord, warnings: Finding[]): PublishResult {
-    return { outcome, record, warnings };
+    return { outcome, record: updated.value, warnings: inspected.warnings };
   }
 }
