@@ -1,4 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -147,6 +152,49 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
     expect(malformed.status).toBe(400);
     expect((malformed.body as ErrorBody).error.code).toBe('INVALID_DIGEST');
     expect((await request(registry.app).get('/v1/registries/public/packs/liar/1.0.0')).status).toBe(404);
+  });
+
+  it('leaves nothing behind when the client goes away in the middle of an announced upload', async () => {
+    const pack = await buildTestPack(work.dir, {
+      name: 'gone',
+      version: '1.0.0',
+      files: { 'data/payload.bin': randomBytes(12 * 1024 * 1024) },
+    });
+    const server = registry.app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as AddressInfo;
+      const b64 = Buffer.from(pack.digest.slice('sha256:'.length), 'hex').toString('base64');
+      const req = httpRequest(`http://127.0.0.1:${port}/v1/registries/public/packs`, {
+        method: 'POST',
+        headers: {
+          ...AUTH,
+          'Content-Type': 'application/zip',
+          'Content-Length': String(pack.bytes.length),
+          'Content-Digest': `sha-256=:${b64}:`,
+        },
+      });
+      req.on('error', () => undefined);
+      await new Promise<void>((resolve) => {
+        req.write(pack.bytes.subarray(0, 10 * 1024 * 1024), () => {
+          resolve();
+        });
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      req.destroy();
+      const hex = pack.digest.slice('sha256:'.length);
+      const empty = async () => {
+        const { storage } = registry.config;
+        const staging = storage.driver === 'fs' ? await readdir(path.join(storage.fs.root, 'tmp')) : [];
+        const blob = await registry.services.store.head(`blobs/sha256/${hex.slice(0, 2)}/${hex}`);
+        return blob === null && staging.length === 0 && (await readdir(registry.services.uploadDir)).length === 0;
+      };
+      for (let i = 0; i < 50 && !(await empty()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await empty()).toBe(true);
+      expect((await request(registry.app).get('/v1/registries/public/packs/gone/1.0.0')).status).toBe(404);
+    } finally {
+      server.close();
+    }
   });
 
   it('accepts multipart/form-data with a message field', async () => {
