@@ -100,15 +100,24 @@ export function comparePrecedence(a: ParsedVersion, b: ParsedVersion): number {
  * ['1.10.0', '1.9.0', '22.04'].sort(compareVersions); // ['1.9.0', '1.10.0', '22.04']
  */
 export function compareVersions(a: string, b: string): number {
-  const pa = parseVersion(a);
-  const pb = parseVersion(b);
-  if (pa && pb) {
-    const byPrecedence = comparePrecedence(pa, pb);
+  return compareParsedVersions({ raw: a, parsed: parseVersion(a) }, { raw: b, parsed: parseVersion(b) });
+}
+
+/**
+ * {@link compareVersions} for versions parsed once already (`parsed` null: not a version), for
+ * callers that sort the same versions again and again.
+ */
+export function compareParsedVersions(
+  a: { raw: string; parsed: ParsedVersion | null },
+  b: { raw: string; parsed: ParsedVersion | null },
+): number {
+  if (a.parsed && b.parsed) {
+    const byPrecedence = comparePrecedence(a.parsed, b.parsed);
     if (byPrecedence !== 0) return byPrecedence;
-  } else if (pa || pb) {
-    return pa ? 1 : -1;
+  } else if (a.parsed || b.parsed) {
+    return a.parsed ? 1 : -1;
   }
-  return a === b ? 0 : a < b ? -1 : 1;
+  return a.raw === b.raw ? 0 : a.raw < b.raw ? -1 : 1;
 }
 
 /** Sorts versions ascending with {@link compareVersions}, returning a new array. */

@@ -6,7 +6,7 @@
  */
 import {
   CLOUD_TYPES,
-  comparePrecedence,
+  compareParsedVersions,
   LAYERS,
   lineTags,
   parseRange,
@@ -121,27 +121,11 @@ function rowOf(entry: PackEntry, shown: readonly VersionSummary[]): PackRow | nu
   };
 }
 
-function compareParsed(
-  a: { summary: VersionSummary; parsed: ParsedVersion | null },
-  b: { summary: VersionSummary; parsed: ParsedVersion | null },
-): number {
-  // compareVersions, with each version parsed once rather than at every comparison.
-  if (a.parsed && b.parsed) {
-    const byPrecedence = comparePrecedence(a.parsed, b.parsed);
-    if (byPrecedence !== 0) return byPrecedence;
-  } else if (a.parsed || b.parsed) {
-    return a.parsed ? 1 : -1;
-  }
-  const x = a.summary.version;
-  const y = b.summary.version;
-  return x === y ? 0 : x < y ? -1 : 1;
-}
-
 function refresh(entry: PackEntry): void {
   const live = [...entry.versions.values()]
     .filter((v) => !v.deleted)
-    .map((summary) => ({ summary, parsed: parseVersion(summary.version) }))
-    .sort(compareParsed);
+    .map((summary) => ({ summary, raw: summary.version, parsed: parseVersion(summary.version) }))
+    .sort(compareParsedVersions);
   entry.live = live.map((v) => v.summary);
   entry.liveParsed = live.map((v) => v.parsed);
   entry.latest = latestOf(entry.live);
