@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, type BigIntStats, type Dirent } from 'node:fs';
 import {
-  copyFile,
   link,
   lstat,
   mkdir,
@@ -286,12 +285,6 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
     return options.ifNoneMatch === '*' ? create(key, temp) : replace(key, temp, options.ifMatch);
   }
 
-  async function putFile(key: string, source: string): Promise<{ etag: string }> {
-    fileOf(key);
-    const temp = await writeTemp((file) => copyFile(source, file));
-    return replace(key, temp);
-  }
-
   function stage(key: string): StagedObject {
     fileOf(key);
     const temp = path.join(tmpDir, tempName());
@@ -457,7 +450,6 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
     description,
     conditionalWrites: true,
     put,
-    putFile,
     stage,
     get,
     getBuffer,

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -159,7 +161,9 @@ describe('fs store specifics', () => {
     await store.put('a/b', '1', { ifNoneMatch: '*' });
     await expect(store.put('a/b', '2', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
     await expect(store.put('a/b', '2', { ifMatch: 'stale' })).rejects.toBeInstanceOf(PreconditionFailedError);
-    await expect(store.putFile('a/c', path.join(root, 'missing'))).rejects.toThrow(/ENOENT/);
+    const staged = store.stage('a/c');
+    await expect(pipeline(createReadStream(path.join(root, 'missing')), staged.stream)).rejects.toThrow(/ENOENT/);
+    await staged.abort();
     expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
     expect(await readdir(path.join(root, 'locks'))).toEqual([]);
   });

@@ -66,11 +66,6 @@ export interface ObjectStore {
 
   /** Writes a small object (records, change entries). */
   put(key: string, body: Buffer | string, options?: PutOptions): Promise<{ etag: string }>;
-  /**
-   * Uploads a local file (pack archives), streaming; multipart on S3 for large files. No
-   * conditions: it is meant for content-addressed keys, where a second write stores the same bytes.
-   */
-  putFile(key: string, file: string, options?: { contentType?: string }): Promise<{ etag: string }>;
   /** Starts writing an object that becomes visible only when committed (no conditions). */
   stage(key: string, options?: { contentType?: string }): StagedObject;
   /** Streams an object, or a byte range of it; null when the key does not exist. */

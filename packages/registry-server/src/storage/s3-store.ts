@@ -3,7 +3,6 @@
  * own `If-None-Match` / `If-Match` on PutObject; whether the backend enforces them, and how it
  * wants `If-Match` spelt, is probed once at start-up, because S3 look-alikes differ.
  */
-import { open } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -22,7 +21,6 @@ import {
   type GetObjectCommandOutput,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import {
   PreconditionFailedError,
@@ -60,7 +58,7 @@ export interface S3StoreOptions {
   secretAccessKey?: string;
   /** Create the bucket when it is missing (development and tests). */
   createBucket?: boolean;
-  /** Multipart part size for putFile; default 8 MiB, at least 5 MiB. */
+  /** Part size of staged (multipart) uploads; default 8 MiB, at least 5 MiB. */
   partSizeBytes?: number;
   /** Offer presigned download URLs (clients then download straight from the bucket). */
   presignDownloads?: boolean;
@@ -307,30 +305,6 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     const object = await head(key);
     if (!object) throw new Error(`${description} did not return ${key} right after writing it`);
     return object.etag;
-  }
-
-  async function putFile(
-    key: string,
-    file: string,
-    fileOptions: { contentType?: string } = {},
-  ): Promise<{ etag: string }> {
-    const Key = fullKey(key);
-    // Opened first so that a missing file fails here, not as a stream error inside the upload.
-    const handle = await open(file, 'r');
-    const upload = new Upload({
-      client,
-      params: { Bucket: bucket, Key, Body: handle.createReadStream(), ContentType: fileOptions.contentType },
-      partSize,
-      queueSize: 4,
-      // A failed multipart upload is aborted, so its parts do not linger (and cost) in the bucket.
-      leavePartsOnError: false,
-    });
-    try {
-      const output = await guard(upload.done());
-      return { etag: output.ETag ? unquote(output.ETag) : await etagAfterWrite(key) };
-    } finally {
-      await handle.close();
-    }
   }
 
   /**
@@ -587,7 +561,6 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     description,
     conditionalWrites: support.enforced,
     put,
-    putFile,
     stage,
     get,
     getBuffer,

@@ -49,7 +49,6 @@ export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
     description: store.description,
     conditionalWrites: false,
     put,
-    putFile: (key, file, options) => store.putFile(key, file, options),
     stage,
     get: (key, options) => store.get(key, options),
     getBuffer: (key) => store.getBuffer(key),

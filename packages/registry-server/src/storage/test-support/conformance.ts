@@ -6,7 +6,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createReadStream } from 'node:fs';
 import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PreconditionFailedError, isPreconditionFailed, type ListOptions, type ObjectStore } from '../object-store.js';
 
@@ -144,7 +146,7 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
         await expect(store.put(key, 'x'), key).rejects.toThrow(/invalid storage key/);
         await expect(store.put(key, 'x', { ifNoneMatch: '*' }), key).rejects.toThrow(/invalid storage key/);
         await expect(store.put(key, 'x', { ifMatch: 'abc' }), key).rejects.toThrow(/invalid storage key/);
-        await expect(store.putFile(key, file), key).rejects.toThrow(/invalid storage key/);
+        expect(() => store.stage(key), key).toThrow(/invalid storage key/);
         await expect(store.get(key), key).rejects.toThrow(/invalid storage key/);
         await expect(store.getBuffer(key), key).rejects.toThrow(/invalid storage key/);
         await expect(store.head(key), key).rejects.toThrow(/invalid storage key/);
@@ -306,17 +308,24 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       await expect(store.get(key, { range: { start: 100 } })).rejects.toThrow();
     });
 
-    it('uploads a 20 MiB file in parts and reads it back byte for byte', async () => {
+    it('stages a 20 MiB file in parts and reads it back byte for byte', async () => {
       const key = `${prefix()}big.bin`;
       const file = path.join(scratch, 'big.bin');
       const bytes = randomBytes(20 * 1024 * 1024 + 123);
       await writeFile(file, bytes);
-      const { etag } = await store.putFile(key, file, { contentType: 'application/gzip' });
+      const staged = store.stage(key, { contentType: 'application/gzip' });
+      await pipeline(createReadStream(file), staged.stream);
+      const { etag } = await staged.commit();
       expect(await store.head(key)).toMatchObject({ size: bytes.length, etag });
       const read = await store.get(key);
       const digest = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
       expect(read && digest(await buffer(read.body))).toBe(digest(bytes));
-      await expect(store.putFile(`${prefix()}none`, path.join(scratch, 'no-such-file'))).rejects.toThrow(/ENOENT/);
+      const missing = store.stage(`${prefix()}none`);
+      await expect(pipeline(createReadStream(path.join(scratch, 'no-such-file')), missing.stream)).rejects.toThrow(
+        /ENOENT/,
+      );
+      await expect(missing.commit()).rejects.toThrow();
+      expect(await store.head(`${prefix()}none`)).toBeNull();
     });
 
     it('stages an object that only becomes visible on commit, in parts, byte for byte', async () => {
