@@ -414,7 +414,8 @@ export class CatalogIndex {
    * malformed cursor or version selector (the route answers 400).
    */
   query(query: CatalogQuery, readable: (registry: string) => boolean): CatalogPage {
-    const { total, entries, rows, nextCursor } = this.run(query, readable);
+    const columns = this.columnsNow();
+    const { total, entries, rows, nextCursor } = this.run(query, columns, columns.readableMask(readable));
     return { total, items: rows ?? entries.map((entry) => entry.row as PackRow), nextCursor };
   }
 
@@ -433,7 +434,7 @@ export class CatalogIndex {
       this.queryCache.set(key, cached);
       return cached.json;
     }
-    const { total, entries, rows, nextCursor } = this.run(query, (registry) => readable(registry));
+    const { total, entries, rows, nextCursor } = this.run(query, columns, mask);
     const items = rows ? rows.map((row) => JSON.stringify(row)) : entries.map(rowJsonOf);
     const json = `{"total":${total},"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
     if (this.queryCacheSize === 0) return json;
@@ -457,7 +458,8 @@ export class CatalogIndex {
    */
   private run(
     query: CatalogQuery,
-    readable: (registry: string) => boolean,
+    columns: Columns,
+    readable: Uint8Array,
   ): { total: number; entries: PackEntry[]; rows: PackRow[] | null; nextCursor: string | null } {
     const sort = query.sort ?? 'name';
     const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
@@ -466,8 +468,7 @@ export class CatalogIndex {
       throw new RangeError('the cursor is not valid for this query');
     }
     const narrow = this.narrower(query);
-    const columns = this.columnsNow();
-    const matches = this.scan(columns, query, columns.readableMask(readable));
+    const matches = this.scan(columns, query, readable);
 
     // Rows a version or deprecated filter leaves with no version do not match at all.
     const rowOfEntry = new Map<PackEntry, PackRow>();
