@@ -136,7 +136,15 @@ function blobSource(services: RegistryServices, record: VersionRecord): ArchiveS
       const out = new PassThrough();
       const end = length === undefined ? record.size - 1 : Math.min(offset + length, record.size) - 1;
       readBlob(services.store, record.digest, { start: offset, end })
-        .then((blob) => blob.body.on('error', (err: Error) => out.destroy(err)).pipe(out))
+        .then((blob) => {
+          if (out.destroyed) {
+            blob.body.destroy();
+            return;
+          }
+          // A reader that stops early must not leave the file or the S3 connection open.
+          out.once('close', () => blob.body.destroy());
+          blob.body.on('error', (err: Error) => out.destroy(err)).pipe(out);
+        })
         .catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
       return out;
     },
