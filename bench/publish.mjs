@@ -206,6 +206,29 @@ async function registryDownload(registry, name, version, size) {
   return { seconds: res.seconds, bytes: res.bytes };
 }
 
+/**
+ * The registry's own account of each timed publish (its "published" log lines, warm-up excluded):
+ * median milliseconds receiving the body, checking the archive, storing the blob (waiting for the
+ * staged parts and completing the upload), and writing the record and change entry.
+ * @param {string} logFile
+ */
+function serverPhases(logFile) {
+  /** @type {Array<Record<string, number>>} */
+  const phases = [];
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.includes('"published ')) continue;
+    const entry = JSON.parse(line);
+    if (entry.ms) phases.push(entry.ms);
+  }
+  const timed = phases.slice(1);
+  /** @type {Record<string, number>} */
+  const medians = {};
+  for (const phase of ['receive', 'inspectMs', 'blobMs', 'recordMs']) {
+    medians[phase] = timed.length === 0 ? NaN : median(timed.map((p) => p[phase] ?? NaN));
+  }
+  return medians;
+}
+
 /** Peak RSS so far of a live process (Linux), in kB; undefined elsewhere. */
 function vmHwmKB(/** @type {number} */ pid) {
   try {
@@ -349,6 +372,7 @@ export async function main(args) {
         ),
     );
     const runsRss = await registry.stop();
+    const phases = serverPhases(registry.logFile);
 
     // --- 2. one big publish to a fresh registry, for its peak RSS --------------------------------
     /** @type {{ seconds: number, bytes: number, hwmKB: number | undefined, maxRssKB: number | undefined, idleRssKB: number | undefined } | null} */
@@ -412,6 +436,10 @@ export async function main(args) {
         ['download throughput (MB/s)', downloadMBps.toFixed(1), rawDownloadMBps.toFixed(1), downloadRatio.toFixed(2)],
         ['  publish: sending the body (s)', sentSeconds.toFixed(3), '', ''],
         ['  publish: after the body (s)', (publishSeconds - sentSeconds).toFixed(3), '', ''],
+        ['  server: receiving the body (s)', (phases.receive / 1000).toFixed(3), '', ''],
+        ['  server: checking the archive (s)', (phases.inspectMs / 1000).toFixed(3), '', ''],
+        ['  server: storing the blob (s)', (phases.blobMs / 1000).toFixed(3), '', ''],
+        ['  server: record and change log (s)', (phases.recordMs / 1000).toFixed(3), '', ''],
         ['registry peak RSS, these runs (MB)', ((runsRss.maxRssKB ?? 0) / 1024).toFixed(1), '', ''],
       ]),
     );

@@ -34,7 +34,17 @@ export interface PublishResult {
   outcome: PublishOutcome;
   record: VersionRecord;
   warnings: Finding[];
+  /** Milliseconds spent checking the archive, storing its blob, and writing the record. */
+  timings: PublishTimings;
 }
+
+export interface PublishTimings {
+  inspectMs: number;
+  blobMs: number;
+  recordMs: number;
+}
+
+const since = (start: number): number => Math.round(performance.now() - start);
 
 function versionExists(record: VersionRecord): PackError {
   return new PackError(
@@ -81,7 +91,10 @@ export class PublishService {
 
   private async publishStaged(request: PublishRequest, storeBlob: () => Promise<void>): Promise<PublishResult> {
     const { registry, upload } = request;
+    const timings: PublishTimings = { inspectMs: 0, blobMs: 0, recordMs: 0 };
+    let start = performance.now();
     const inspected = await inspectPack(upload.file, this.limits);
+    timings.inspectMs = since(start);
     const { manifest } = inspected;
     const now = new Date().toISOString();
     const archive = {
@@ -146,10 +159,13 @@ export class PublishService {
     if (existing) {
       const { outcome } = decide(existing.value);
       if (outcome === 'unchanged')
-        return { outcome: 'unchanged', record: existing.value, warnings: inspected.warnings };
+        return { outcome: 'unchanged', record: existing.value, warnings: inspected.warnings, timings };
     }
 
+    start = performance.now();
     await storeBlob();
+    timings.blobMs = since(start);
+    start = performance.now();
 
     if (!existing) {
       const record: VersionRecord = {
@@ -168,7 +184,8 @@ export class PublishService {
       const etag = await createJson(this.store, key, record);
       if (etag !== null) {
         await this.catalog.record({ kind: 'version', summary: summarise(record, etag) });
-        return { outcome: 'created', record, warnings: inspected.warnings };
+        timings.recordMs = since(start);
+        return { outcome: 'created', record, warnings: inspected.warnings, timings };
       }
       // Another publisher created it in the meantime: answer as for an existing version.
     }
@@ -183,6 +200,7 @@ export class PublishService {
     if (updated.changed) {
       await this.catalog.record({ kind: 'version', summary: summarise(updated.value, updated.etag) });
     }
-    return { outcome, record: updated.value, warnings: inspected.warnings };
+    timings.recordMs = since(start);
+    return { outcome, record: updated.value, warnings: inspected.warnings, timings };
   }
 }

@@ -13,6 +13,7 @@ export function registerPublishRoutes(router: Router, services: RegistryServices
     const force = queryBoolean(req, 'force') ?? false;
     if (force) registryFor(services, req, 'pack.overwrite');
     const digest = queryString(req, 'digest');
+    const received = performance.now();
     const upload = await receiveUpload(req, {
       dir: services.uploadDir,
       maxBytes: services.config.limits.maxUploadBytes,
@@ -21,6 +22,7 @@ export function registerPublishRoutes(router: Router, services: RegistryServices
       stageFor: (announced) => stageBlob(services.store, announced),
     });
     services.metrics.uploadBytes.inc(upload.size);
+    const receiveMs = Math.round(performance.now() - received);
     try {
       const message = queryString(req, 'message') ?? upload.fields['message'] ?? null;
       const result = await services.publisher.publish({
@@ -32,6 +34,19 @@ export function registerPublishRoutes(router: Router, services: RegistryServices
       });
       services.metrics.publishes.inc({ outcome: result.outcome });
       const { record } = result;
+      req.log.info(
+        {
+          registry: record.registry,
+          pack: record.name,
+          version: record.version,
+          digest: record.digest,
+          size: record.size,
+          outcome: result.outcome,
+          streamed: upload.staged !== null,
+          ms: { receive: receiveMs, ...result.timings },
+        },
+        `published ${record.name}@${record.version}`,
+      );
       const created = result.outcome === 'created' || result.outcome === 'restored';
       res
         .status(created ? 201 : 200)
