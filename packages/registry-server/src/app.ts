@@ -7,11 +7,16 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { authenticate } from './access/authenticate.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
+import { registerAuthRoutes } from './routes/auth.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerDownloadRoutes } from './routes/downloads.js';
 import { registerOperationsRoutes } from './routes/operations.js';
 import { registerPublishRoutes } from './routes/publish.js';
 import { registerRegistryRoutes } from './routes/registries.js';
+import { registerRoleRoutes } from './routes/roles.js';
+import { registerTeamRoutes } from './routes/teams.js';
+import { registerTenantRoutes } from './routes/tenants.js';
+import { registerUserRoutes } from './routes/users.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import type { RegistryServices } from './services.js';
 
@@ -21,6 +26,11 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export function createRouter(services: RegistryServices): express.Router {
   const router = express.Router();
   registerOperationsRoutes(router, services);
+  registerAuthRoutes(router, services);
+  registerTenantRoutes(router, services);
+  registerUserRoutes(router, services);
+  registerTeamRoutes(router, services);
+  registerRoleRoutes(router, services);
   registerRegistryRoutes(router, services);
   registerCatalogRoutes(router, services);
   registerPublishRoutes(router, services);
@@ -58,7 +68,7 @@ export function createApp(services: RegistryServices): Express {
     }),
   );
   app.use(services.metrics.middleware);
-  app.use(authenticate(services.adminToken));
+  app.use(authenticate(services.adminToken, services.sessions));
   app.use(createRouter(services));
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -12,6 +12,8 @@ export const REDACTED_PATHS = [
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
   '*.secretAccessKey',
+  '*.passwordHash',
+  '*.secretSha256',
   '*.accessKeyId',
   '*.adminToken',
   '*.password',

@@ -5,11 +5,15 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { AccessPolicy } from './access/authorize.js';
+import { AccessControl } from './access/authorize.js';
 import { setupAdminToken, type AdminTokenCheck } from './access/admin-token.js';
 import { CatalogSync } from './catalog/catalog-sync.js';
 import type { RegistryConfig } from './config/config.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { ensureSuperAdmin } from './identity/bootstrap.js';
+import { IdentityDirectory } from './identity/directory.js';
+import { IdentityService } from './identity/identity-service.js';
+import { Sessions } from './identity/sessions.js';
 import { VersionService } from './packs/version-service.js';
 import { PublishService } from './publish/publish-service.js';
 import { RegistryService } from './registries/registry-service.js';
@@ -24,7 +28,10 @@ export interface RegistryServices {
   registries: RegistryService;
   publisher: PublishService;
   versions: VersionService;
-  policy: AccessPolicy;
+  access: AccessControl;
+  directory: IdentityDirectory;
+  identity: IdentityService;
+  sessions: Sessions;
   adminToken: AdminTokenCheck;
   metrics: Metrics;
   /** Where uploads are streamed before they are checked (local disk, whatever the store). */
@@ -51,6 +58,20 @@ export async function createServices(options: {
   await catalog.start();
   const registries = new RegistryService(store, catalog);
   await registries.ensurePublic();
+  const directory = new IdentityDirectory(store, {
+    logger: logger.child({ component: 'identity' }),
+    pollIntervalMs: config.catalog.pollIntervalMs,
+  });
+  await directory.start();
+  const { auth } = config;
+  const identity = new IdentityService(store, directory, { passwordHashCost: auth.passwordHashCost });
+  await ensureSuperAdmin({ identity, directory, superAdmin: auth.superAdmin, dataDir: config.dataDir, logger });
+  const sessions = await Sessions.open(store, directory, {
+    tokenTtlSeconds: auth.tokenTtlSeconds,
+    passwordHashCost: auth.passwordHashCost,
+    maxFailedLogins: auth.maxFailedLogins,
+    loginWindowMs: auth.loginWindowMs,
+  });
   const adminToken = await setupAdminToken({
     configured: config.auth.adminToken,
     dataDir: config.dataDir,
@@ -65,7 +86,10 @@ export async function createServices(options: {
     registries,
     publisher: new PublishService(store, catalog, config.limits.archive),
     versions: new VersionService(store, catalog),
-    policy: { anonymousRead: config.auth.anonymousRead },
+    access: new AccessControl(directory, { anonymousRead: auth.anonymousRead }),
+    directory,
+    identity,
+    sessions,
     adminToken,
     metrics: options.metrics ?? createMetrics(),
     uploadDir,
@@ -75,5 +99,6 @@ export async function createServices(options: {
 /** Stops background work and releases storage connections. */
 export async function closeServices(services: RegistryServices): Promise<void> {
   await services.catalog.stop();
+  await services.directory.stop();
   await services.store.close();
 }

@@ -1,9 +1,12 @@
 /**
- * Who is calling: `Authorization: Bearer <token>` names a principal, no header is anonymous, and
- * a token that matches nobody is a 401 (never a silent downgrade to anonymous).
+ * Who is calling: `Authorization: Bearer <credential>` names a principal (the bootstrap admin
+ * token, a signed access token from POST /v1/auth/login, or an API key), no header is anonymous,
+ * and a credential that names nobody (expired, revoked, unknown) is a 401, never a silent
+ * downgrade to anonymous.
  */
 import type { Request, RequestHandler } from 'express';
 import { PackError } from '@packyard/pack-core';
+import type { Sessions } from '../identity/sessions.js';
 import type { AdminTokenCheck } from './admin-token.js';
 import { ANONYMOUS, type Principal } from './authorize.js';
 
@@ -21,7 +24,7 @@ function invalidCredentials(): PackError {
   });
 }
 
-export function authenticate(adminToken: AdminTokenCheck): RequestHandler {
+export function authenticate(adminToken: AdminTokenCheck, sessions: Sessions): RequestHandler {
   return (req, res, next) => {
     const header = req.headers.authorization;
     if (header === undefined || header === '') {
@@ -35,7 +38,13 @@ export function authenticate(adminToken: AdminTokenCheck): RequestHandler {
       return;
     }
     if (adminToken.matches(match[1])) {
-      principals.set(req, { kind: 'admin', name: 'admin' });
+      principals.set(req, { kind: 'operator', name: 'admin' });
+      next();
+      return;
+    }
+    const principal = sessions.principalFor(match[1]);
+    if (principal) {
+      principals.set(req, principal);
       next();
       return;
     }

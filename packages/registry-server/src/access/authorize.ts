@@ -1,64 +1,195 @@
 /**
- * The one place access is decided. Every route names the action it performs and the resource it
- * performs it on; `authorize` answers by throwing a PackError (401 to authenticate, 403 when the
- * caller is known but not allowed) or returning.
+ * The one place access is decided. Every route names the permission it needs and the scope of its
+ * target (loaded first: object-level), and `AccessControl.authorize` answers by returning or
+ * throwing a PackError:
  *
- * Until identity lands (tenants, users, roles), there are two principals: the bootstrap admin,
- * who may do everything, and anonymous callers, who may read registries marked public when the
- * server allows anonymous reads. Registries already carry their scope (system, tenant, project)
- * so that the identity model can be enforced here without touching the routes.
+ * - 401 AUTH_REQUIRED for an anonymous caller;
+ * - 404 for a target in another tenant (its existence is not revealed), with the route's own code;
+ * - 403 FORBIDDEN when the caller is in the right tenant but lacks the permission.
+ *
+ * Who holds what: the system operator (the bootstrap admin token, or a SuperAdmin user) holds every
+ * permission everywhere. A user's permissions in their tenant are the union of the tenant roles
+ * bound to them or to any of their teams; in a project, those plus the project roles bound there.
+ * A user is associated with a project when they or one of their teams has a binding in it.
  */
 import { PackError } from '@packyard/pack-core';
 import type { RegistryRecord } from '../catalog/records.js';
+import type { IdentityDirectory } from '../identity/directory.js';
+import { registryNotFound } from '../registries/registry-service.js';
+import type { TenantDirectory } from '../identity/records.js';
+import { findRole } from './roles.js';
 
-export type Principal = { kind: 'anonymous' } | { kind: 'admin'; name: string };
+export type Principal =
+  { kind: 'anonymous' } | { kind: 'operator'; name: string } | { kind: 'user'; tenant: string; username: string };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
-export type Action =
-  | 'registry.list'
+/** Where a resource lives. */
+export type Target =
+  { scope: 'system' } | { scope: 'tenant'; tenant: string } | { scope: 'project'; tenant: string; project: string };
+
+export const SYSTEM: Target = { scope: 'system' };
+
+/** What can be done with a registry and its packs. */
+export type RegistryAction =
   | 'registry.get'
-  | 'registry.create'
   | 'registry.update'
   | 'pack.list'
   | 'pack.get'
   | 'pack.publish'
   | 'pack.overwrite'
   | 'pack.deprecate'
-  | 'pack.delete'
-  | 'system.manage';
-
-export type Resource = { type: 'registry'; registry: RegistryRecord } | { type: 'system' };
+  | 'pack.delete';
 
 export interface AccessPolicy {
-  /** Anonymous callers may read registries marked public. */
+  /** Anonymous callers may read system registries marked public. */
   anonymousRead: boolean;
 }
 
-const READ_ACTIONS: ReadonlySet<Action> = new Set(['registry.list', 'registry.get', 'pack.list', 'pack.get']);
+const REGISTRY_READS: ReadonlySet<RegistryAction> = new Set(['registry.get', 'pack.list', 'pack.get']);
 
-/** The name recorded as publisher, deprecator... */
-export function authenticatedName(principal: Principal): string {
-  return principal.kind === 'admin' ? principal.name : 'anonymous';
+/** A user's permissions, computed once per version of their tenant's directory. */
+export interface UserAccess {
+  tenantPermissions: ReadonlySet<string>;
+  /** Permissions granted by bindings in each project (tenant-wide ones not repeated). */
+  projectPermissions: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Projects where the user or one of their teams has a binding. */
+  associatedProjects: ReadonlySet<string>;
 }
 
-/** Whether `principal` may perform `action` on `resource`, without throwing. */
-export function can(policy: AccessPolicy, principal: Principal, action: Action, resource: Resource): boolean {
-  if (principal.kind === 'admin') return true;
-  return policy.anonymousRead && READ_ACTIONS.has(action) && resource.type === 'registry' && resource.registry.public;
-}
+const accessCache = new WeakMap<TenantDirectory, Map<string, UserAccess>>();
 
-/** Throws unless `principal` may perform `action` on `resource`. */
-export function authorize(policy: AccessPolicy, principal: Principal, action: Action, resource: Resource): void {
-  if (can(policy, principal, action, resource)) return;
-  if (principal.kind === 'anonymous') {
-    throw new PackError('AUTH_REQUIRED', `${action} needs an authenticated caller`, {
-      status: 401,
-      hint: 'send Authorization: Bearer <token> (packctl login <server>)',
-    });
+export function userAccess(directory: TenantDirectory, username: string): UserAccess {
+  let perUser = accessCache.get(directory);
+  if (!perUser) {
+    perUser = new Map();
+    accessCache.set(directory, perUser);
   }
-  throw new PackError('FORBIDDEN', `not allowed to ${action}`, {
-    status: 403,
-    hint: 'ask an administrator for access',
+  const cached = perUser.get(username);
+  if (cached) return cached;
+  const teams = new Set(directory.teams.filter((t) => t.members.includes(username)).map((t) => t.name));
+  const tenantPermissions = new Set<string>();
+  const projectPermissions = new Map<string, Set<string>>();
+  const associatedProjects = new Set<string>();
+  for (const binding of directory.bindings) {
+    const { subject } = binding;
+    const applies = subject.kind === 'user' ? subject.name === username : teams.has(subject.name);
+    if (!applies) continue;
+    const role = findRole(directory, binding.role);
+    if (!role) continue;
+    let into: Set<string> = tenantPermissions;
+    if (binding.project !== null) {
+      associatedProjects.add(binding.project);
+      into = projectPermissions.get(binding.project) ?? new Set();
+      projectPermissions.set(binding.project, into);
+    }
+    for (const permission of role.permissions) into.add(permission);
+  }
+  const access = { tenantPermissions, projectPermissions, associatedProjects };
+  perUser.set(username, access);
+  return access;
+}
+
+/** The target a registry's packs live in. */
+export function registryTarget(registry: RegistryRecord): Target {
+  if (registry.scope === 'system' || registry.tenant === null) return SYSTEM;
+  if (registry.scope === 'project' && registry.project !== null) {
+    return { scope: 'project', tenant: registry.tenant, project: registry.project };
+  }
+  return { scope: 'tenant', tenant: registry.tenant };
+}
+
+function describeTarget(target: Target): string {
+  if (target.scope === 'system') return 'the system scope';
+  if (target.scope === 'tenant') return `tenant ${target.tenant}`;
+  return `project ${target.project} of tenant ${target.tenant}`;
+}
+
+export function authRequired(what: string): PackError {
+  return new PackError('AUTH_REQUIRED', `${what} needs an authenticated caller`, {
+    status: 401,
+    hint: 'send Authorization: Bearer <token or API key> (packctl login <server>)',
   });
+}
+
+export function forbidden(permission: string, target: Target): PackError {
+  return new PackError('FORBIDDEN', `this needs the permission ${permission} in ${describeTarget(target)}`, {
+    status: 403,
+    hint: 'ask an administrator of that scope for a role that holds it',
+  });
+}
+
+export class AccessControl {
+  constructor(
+    private readonly directory: IdentityDirectory,
+    readonly policy: AccessPolicy,
+  ) {}
+
+  /** The user's access in their tenant, or null for a user who no longer exists. */
+  accessOf(principal: Principal & { kind: 'user' }): UserAccess | null {
+    const directory = this.directory.tenant(principal.tenant);
+    if (!directory?.users.some((u) => u.username === principal.username && !u.disabled)) return null;
+    return userAccess(directory, principal.username);
+  }
+
+  /** Whether the target is hidden from the principal: it belongs to another tenant. */
+  hidden(principal: Principal, target: Target): boolean {
+    return principal.kind === 'user' && target.scope !== 'system' && target.tenant !== principal.tenant;
+  }
+
+  can(principal: Principal, permission: string, target: Target): boolean {
+    if (principal.kind === 'operator') return true;
+    if (principal.kind === 'anonymous' || target.scope === 'system' || this.hidden(principal, target)) return false;
+    const access = this.accessOf(principal);
+    if (!access) return false;
+    if (access.tenantPermissions.has(permission)) return true;
+    return target.scope === 'project' && (access.projectPermissions.get(target.project)?.has(permission) ?? false);
+  }
+
+  /**
+   * Throws unless the principal holds `permission` in `target`; `notFound` is the error for a
+   * target of another tenant (the route's own 404).
+   */
+  authorize(principal: Principal, permission: string, target: Target, notFound: () => PackError): void {
+    if (this.can(principal, permission, target)) return;
+    if (principal.kind === 'anonymous') throw authRequired(permission);
+    if (this.hidden(principal, target)) throw notFound();
+    throw forbidden(permission, target);
+  }
+
+  /** Whether the principal is associated with a project (bound there, or holding project.get tenant-wide). */
+  associated(principal: Principal, tenant: string, project: string): boolean {
+    if (principal.kind === 'operator') return true;
+    if (principal.kind !== 'user' || principal.tenant !== tenant) return false;
+    const access = this.accessOf(principal);
+    return access !== null && (access.associatedProjects.has(project) || access.tenantPermissions.has('project.get'));
+  }
+
+  canOnRegistry(principal: Principal, action: RegistryAction, registry: RegistryRecord): boolean {
+    const target = registryTarget(registry);
+    if (REGISTRY_READS.has(action)) {
+      if (target.scope === 'system') {
+        // The public (system) registry: every authenticated caller, anonymous ones when allowed.
+        return principal.kind !== 'anonymous' || (this.policy.anonymousRead && registry.public);
+      }
+      return this.can(principal, action === 'registry.get' ? 'packRegistry.get' : 'packRegistry.list', target);
+    }
+    return this.can(principal, 'packRegistry.update', target);
+  }
+
+  authorizeRegistry(principal: Principal, action: RegistryAction, registry: RegistryRecord): void {
+    if (this.canOnRegistry(principal, action, registry)) return;
+    const target = registryTarget(registry);
+    if (principal.kind === 'anonymous') throw authRequired(action);
+    if (this.hidden(principal, target)) throw registryNotFound(registry.name);
+    const permission = REGISTRY_READS.has(action) ? 'packRegistry.get' : 'packRegistry.update';
+    throw forbidden(permission, target);
+  }
+}
+
+/** The name recorded as publisher, deprecator, creator... */
+export function authenticatedName(principal: Principal): string {
+  if (principal.kind === 'operator') return principal.name;
+  if (principal.kind === 'user') return `${principal.tenant}/${principal.username}`;
+  return 'anonymous';
 }

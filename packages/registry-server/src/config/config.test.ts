@@ -16,7 +16,15 @@ describe('loadConfig', () => {
     expect(config.server).toMatchObject({ host: '127.0.0.1', port: DEFAULT_PORT });
     expect(config.dataDir).toBe(path.join(work.dir, 'data'));
     expect(config.storage).toMatchObject({ driver: 'fs', fs: { root: path.join(work.dir, 'data', 'store') } });
-    expect(config.auth).toEqual({ adminToken: undefined, anonymousRead: true });
+    expect(config.auth).toEqual({
+      adminToken: undefined,
+      anonymousRead: true,
+      superAdmin: { username: 'admin', password: undefined },
+      tokenTtlSeconds: 900,
+      passwordHashCost: 17,
+      maxFailedLogins: 10,
+      loginWindowMs: 300_000,
+    });
   });
 
   it('layers the file, then PACKYARD_* variables, then flags', async () => {

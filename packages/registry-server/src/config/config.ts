@@ -18,7 +18,15 @@ export interface RegistryConfig {
   /** Absolute. */
   dataDir: string;
   storage: StorageConfig;
-  auth: { adminToken: string | undefined; anonymousRead: boolean };
+  auth: {
+    adminToken: string | undefined;
+    anonymousRead: boolean;
+    superAdmin: { username: string; password: string | undefined };
+    tokenTtlSeconds: number;
+    passwordHashCost: number;
+    maxFailedLogins: number;
+    loginWindowMs: number;
+  };
   limits: { maxUploadBytes: number; archive: ArchiveLimits };
   catalog: { pollIntervalMs: number; snapshotEveryChanges: number; queryCacheSize: number };
   logging: { level: LogLevel };
@@ -129,6 +137,9 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['dataDir'], envString(env, 'PACKYARD_DATA_DIR'));
   assign(file, ['auth', 'adminToken'], envString(env, 'PACKYARD_ADMIN_TOKEN'));
   assign(file, ['auth', 'anonymousRead'], envBoolean(env, 'PACKYARD_ANONYMOUS_READ'));
+  assign(file, ['auth', 'superAdmin', 'username'], envString(env, 'PACKYARD_SUPERADMIN_USERNAME'));
+  assign(file, ['auth', 'superAdmin', 'password'], envString(env, 'PACKYARD_SUPERADMIN_PASSWORD'));
+  assign(file, ['auth', 'passwordHashCost'], envInteger(env, 'PACKYARD_PASSWORD_HASH_COST'));
   assign(file, ['storage', 'driver'], envString(env, 'PACKYARD_STORAGE'));
   assign(file, ['storage', 's3', 'endpoint'], envString(env, 'PACKYARD_S3_ENDPOINT'));
   assign(file, ['storage', 's3', 'bucket'], envString(env, 'PACKYARD_S3_BUCKET'));
@@ -218,7 +229,18 @@ export function resolveConfig(
     },
     dataDir,
     storage,
-    auth: { adminToken: file.auth?.adminToken, anonymousRead: file.auth?.anonymousRead ?? true },
+    auth: {
+      adminToken: file.auth?.adminToken,
+      anonymousRead: file.auth?.anonymousRead ?? true,
+      superAdmin: {
+        username: file.auth?.superAdmin?.username ?? 'admin',
+        password: file.auth?.superAdmin?.password,
+      },
+      tokenTtlSeconds: file.auth?.tokenTtlSeconds ?? 900,
+      passwordHashCost: file.auth?.passwordHashCost ?? 17,
+      maxFailedLogins: file.auth?.maxFailedLogins ?? 10,
+      loginWindowMs: (file.auth?.loginWindowSeconds ?? 300) * 1000,
+    },
     limits: {
       maxUploadBytes: limits.maxUploadBytes ?? 2 * GIB,
       archive: {

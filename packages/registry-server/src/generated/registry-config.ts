@@ -82,9 +82,32 @@ export interface RegistryConfigFile {
      */
     adminToken?: string;
     /**
-     * Let anonymous callers read registries marked public (default true).
+     * Let anonymous callers read system registries marked public (default true).
      */
     anonymousRead?: boolean;
+    /**
+     * The first SuperAdmin, created at first start when no operator exists. Prefer PACKYARD_SUPERADMIN_USERNAME and PACKYARD_SUPERADMIN_PASSWORD; without a password one is generated, written to <dataDir>/superadmin-password (mode 0600) and printed once.
+     */
+    superAdmin?: {
+      username?: string;
+      password?: string;
+    };
+    /**
+     * Lifetime of the access tokens POST /v1/auth/login issues (default 900).
+     */
+    tokenTtlSeconds?: number;
+    /**
+     * scrypt cost as log2(N) for new password hashes (default 17; below 15 only for tests).
+     */
+    passwordHashCost?: number;
+    /**
+     * Failed logins allowed per username and per client address within loginWindowSeconds (default 10).
+     */
+    maxFailedLogins?: number;
+    /**
+     * The window failed logins are counted in (default 300).
+     */
+    loginWindowSeconds?: number;
   };
   limits?: {
     /**
@@ -248,7 +271,44 @@ export const registryConfigSchema = {
         },
         "anonymousRead": {
           "type": "boolean",
-          "description": "Let anonymous callers read registries marked public (default true)."
+          "description": "Let anonymous callers read system registries marked public (default true)."
+        },
+        "superAdmin": {
+          "type": "object",
+          "additionalProperties": false,
+          "description": "The first SuperAdmin, created at first start when no operator exists. Prefer PACKYARD_SUPERADMIN_USERNAME and PACKYARD_SUPERADMIN_PASSWORD; without a password one is generated, written to <dataDir>/superadmin-password (mode 0600) and printed once.",
+          "properties": {
+            "username": {
+              "type": "string",
+              "pattern": "^[a-z0-9][a-z0-9._@+-]{0,127}$"
+            },
+            "password": {
+              "type": "string",
+              "minLength": 12
+            }
+          }
+        },
+        "tokenTtlSeconds": {
+          "type": "integer",
+          "minimum": 60,
+          "maximum": 86400,
+          "description": "Lifetime of the access tokens POST /v1/auth/login issues (default 900)."
+        },
+        "passwordHashCost": {
+          "type": "integer",
+          "minimum": 10,
+          "maximum": 20,
+          "description": "scrypt cost as log2(N) for new password hashes (default 17; below 15 only for tests)."
+        },
+        "maxFailedLogins": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Failed logins allowed per username and per client address within loginWindowSeconds (default 10)."
+        },
+        "loginWindowSeconds": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "The window failed logins are counted in (default 300)."
         }
       }
     },

@@ -3,36 +3,8 @@
  * router and fails when a route is missing here or a path here has no route.
  */
 import { newRegistrySchema, registryChangesSchema, versionChangesSchema } from './api-schemas.js';
-
-/** JSON Schema as ajv's typed schemas write it (`nullable: true`) to OpenAPI 3.1's (`type: [t, 'null']`). */
-function openApi31(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(openApi31);
-  if (schema === null || typeof schema !== 'object') return schema;
-  const out: Record<string, unknown> = {};
-  const { nullable, ...rest } = schema as Record<string, unknown>;
-  for (const [key, value] of Object.entries(rest)) out[key] = openApi31(value);
-  if (nullable === true && typeof out['type'] === 'string') out['type'] = [out['type'], 'null'];
-  return out;
-}
-
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: unknown) => ({ 'application/json': { schema } });
-const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
-
-const pathParam = (name: string, description: string) => ({
-  name,
-  in: 'path',
-  required: true,
-  description,
-  schema: { type: 'string' },
-});
-const queryParam = (name: string, description: string, schema: unknown = { type: 'string' }) => ({
-  name,
-  in: 'query',
-  required: false,
-  description,
-  schema,
-});
+import { common, errorResponse, json, openApi31, pathParam, queryParam, ref } from './openapi-helpers.js';
+import { identityPaths, identitySchemas } from './openapi-identity.js';
 
 const registryParam = pathParam('registry', 'Registry name, e.g. `public`.');
 const nameParam = pathParam('name', 'Pack name.');
@@ -50,14 +22,6 @@ const catalogFilters = [
   queryParam('limit', 'Rows per page (1-500, default 50).', { type: 'integer', minimum: 1, maximum: 500 }),
   queryParam('cursor', 'The nextCursor of the previous page.'),
 ];
-
-const common = {
-  '400': errorResponse('Invalid request (INVALID_PARAMETER, INVALID_BODY, ...).'),
-  '401': errorResponse('Authentication required or invalid (AUTH_REQUIRED, AUTH_INVALID).'),
-  '403': errorResponse('Not allowed (FORBIDDEN).'),
-  '404': errorResponse('Not found (REGISTRY_NOT_FOUND, PACK_NOT_FOUND, PACK_VERSION_NOT_FOUND).'),
-  '503': errorResponse('Storage unavailable (STORAGE_UNAVAILABLE); retry after Retry-After seconds.'),
-};
 
 export const openApiDocument = {
   openapi: '3.1.0',
@@ -104,6 +68,7 @@ export const openApiDocument = {
       NewRegistry: openApi31(newRegistrySchema),
       RegistryChanges: openApi31(registryChangesSchema),
       VersionChanges: openApi31(versionChangesSchema),
+      ...identitySchemas,
       PackRow: {
         type: 'object',
         properties: {
@@ -164,6 +129,7 @@ export const openApiDocument = {
   },
   security: [{}, { bearer: [] }],
   paths: {
+    ...identityPaths,
     '/livez': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is up.' } } } },
     '/readyz': {
       get: {

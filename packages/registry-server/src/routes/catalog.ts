@@ -1,7 +1,6 @@
 /** The catalog: search across registries, one registry's packs, and one pack's versions and tags. */
 import type { Request, Router } from 'express';
 import { PackError } from '@packyard/pack-core';
-import { can } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { MAX_LIMIT, type CatalogQuery, type CatalogSort } from '../catalog/catalog-index.js';
 import { pathParam, queryBoolean, queryChoice, queryInteger, queryString } from '../http/params.js';
@@ -32,7 +31,7 @@ function runQuery(services: RegistryServices, req: Request, query: CatalogQuery)
   try {
     return index.queryJson(query, (name) => {
       const registry = index.registry(name);
-      return registry !== undefined && can(services.policy, principal, 'pack.list', { type: 'registry', registry });
+      return registry !== undefined && services.access.canOnRegistry(principal, 'pack.list', registry);
     });
   } catch (err) {
     if (err instanceof RangeError) throw new PackError('INVALID_PARAMETER', err.message);

@@ -42,6 +42,7 @@ describe.each(DRIVERS)('read side (%s)', (driver) => {
         files: { 'data/big.bin': randomBytes(300 * 1024) },
       }),
     );
+    expect((await request(registry.app).post('/v1/tenants').set(AUTH).send({ name: 'acme' })).status).toBe(201);
     const created = await request(registry.app)
       .post('/v1/registries')
       .set(AUTH)

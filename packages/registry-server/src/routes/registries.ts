@@ -1,27 +1,56 @@
 /** Registries: list, read, create and change them. */
 import type { Router } from 'express';
-import { authorize, can } from '../access/authorize.js';
+import { SYSTEM, type Target } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { newRegistrySchema, registryChangesSchema } from '../http/api-schemas.js';
 import { bodyValidator } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
+import { tenantNotFound } from '../identity/identity-service.js';
+import { PackError } from '@packyard/pack-core';
+import type { NewRegistry } from '../registries/registry-service.js';
 import { callerName, jsonBody, registryFor } from './route-helpers.js';
 
 const readNewRegistry = bodyValidator(newRegistrySchema);
 const readRegistryChanges = bodyValidator(registryChangesSchema);
+
+/** The scope a new registry goes into, from its body (a missing tenant or project is REGISTRY_INVALID). */
+function registryCreationTarget(input: NewRegistry): Target {
+  if (input.scope === 'system') return SYSTEM;
+  if (!input.tenant) {
+    throw new PackError('REGISTRY_INVALID', `a ${input.scope} registry needs a tenant`, {
+      hint: 'pass "tenant" (and "project" for a project registry)',
+    });
+  }
+  if (input.scope === 'tenant') return { scope: 'tenant', tenant: input.tenant };
+  if (!input.project) {
+    throw new PackError('REGISTRY_INVALID', 'a project registry needs a project', { hint: 'pass "project"' });
+  }
+  return { scope: 'project', tenant: input.tenant, project: input.project };
+}
 
 export function registerRegistryRoutes(router: Router, services: RegistryServices): void {
   router.get('/v1/registries', (req, res) => {
     const principal = principalOf(req);
     const items = services.registries
       .list()
-      .filter((registry) => can(services.policy, principal, 'registry.get', { type: 'registry', registry }));
+      .filter((registry) => services.access.canOnRegistry(principal, 'registry.get', registry));
     res.json({ items });
   });
 
   router.post('/v1/registries', jsonBody, async (req, res) => {
-    authorize(services.policy, principalOf(req), 'registry.create', { type: 'system' });
     const input = readNewRegistry(req.body);
+    const target = registryCreationTarget(input);
+    services.access.authorize(principalOf(req), 'packRegistry.create', target, () =>
+      tenantNotFound(input.tenant ?? ''),
+    );
+    if (input.public && input.scope !== 'system') {
+      throw new PackError('REGISTRY_INVALID', 'only system registries can be public', {
+        hint: 'leave "public" out: a tenant or project registry is readable only inside its tenant',
+      });
+    }
+    // The tenant and project must exist (checked after authorization: no probing other tenants).
+    if (target.scope !== 'system') services.identity.tenant(target.tenant);
+    if (target.scope === 'project') services.identity.project(target.tenant, target.project);
     const record = await services.registries.create(input, callerName(req));
     res.status(201).location(`/v1/registries/${record.name}`).json(record);
   });
@@ -33,6 +62,11 @@ export function registerRegistryRoutes(router: Router, services: RegistryService
   router.patch('/v1/registries/:registry', jsonBody, async (req, res) => {
     const registry = registryFor(services, req, 'registry.update');
     const changes = readRegistryChanges(req.body);
+    if (changes.public && registry.scope !== 'system') {
+      throw new PackError('REGISTRY_INVALID', 'only system registries can be public', {
+        hint: 'a tenant or project registry is readable only inside its tenant',
+      });
+    }
     res.json(await services.registries.update(registry.name, changes));
   });
 }

@@ -3,7 +3,7 @@
  * action on it, and the JSON views of records.
  */
 import express, { type Request } from 'express';
-import { authenticatedName, authorize, type Action } from '../access/authorize.js';
+import { authenticatedName, type RegistryAction } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
@@ -13,9 +13,9 @@ import type { RegistryServices } from '../services.js';
 export const jsonBody = express.json({ limit: '64kb' });
 
 /** The registry named by the `:registry` parameter, once `action` on it is authorized. */
-export function registryFor(services: RegistryServices, req: Request, action: Action): RegistryRecord {
+export function registryFor(services: RegistryServices, req: Request, action: RegistryAction): RegistryRecord {
   const registry = services.registries.get(pathParam(req, 'registry'));
-  authorize(services.policy, principalOf(req), action, { type: 'registry', registry });
+  services.access.authorizeRegistry(principalOf(req), action, registry);
   return registry;
 }
 

@@ -40,21 +40,25 @@ const MAX_ATTEMPTS = 20;
 /**
  * Reads `key`, applies `update` and writes the result if the document did not change in
  * between; retries with a fresh read when it did. Returns the document as stored at the end (the
- * unchanged one when `update` returned undefined), or null when the key does not exist.
+ * unchanged one when `update` returned undefined), or null when the key does not exist and no
+ * `initial` value is given; with `initial`, a missing document is created from it (create-once).
  * `update` may throw to abort (a PackError for a conflict, say); it may run more than once.
  */
 export async function updateJson<T>(
   store: ObjectStore,
   key: string,
   update: Updater<T>,
+  initial?: () => T,
 ): Promise<(JsonDocument<T> & { changed: boolean }) | null> {
   for (let attempt = 1; ; attempt++) {
     const current = await readJson<T>(store, key);
-    if (!current) return null;
-    const next = update(current.value);
-    if (next === undefined) return { ...current, changed: false };
+    if (!current && !initial) return null;
+    const base = current ? current.value : (initial as () => T)();
+    const next = update(base);
+    if (next === undefined) return current ? { ...current, changed: false } : null;
     try {
-      const { etag } = await store.put(key, encode(next), { ifMatch: current.etag, contentType: 'application/json' });
+      const condition = current ? { ifMatch: current.etag } : { ifNoneMatch: '*' as const };
+      const { etag } = await store.put(key, encode(next), { ...condition, contentType: 'application/json' });
       return { value: next, etag, changed: true };
     } catch (err) {
       if (!isPreconditionFailed(err) || attempt >= MAX_ATTEMPTS) throw err;

@@ -51,8 +51,10 @@ export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
     put,
     stage,
     get: (key, options) => store.get(key, options),
-    getBuffer: (key) => store.getBuffer(key),
-    head: (key) => store.head(key),
+    // Reads of a key wait for its queued writes: s3rver rewrites files in place, and a read racing
+    // a write can see a truncated document.
+    getBuffer: (key) => exclusive(key, () => store.getBuffer(key)),
+    head: (key) => exclusive(key, () => store.head(key)),
     delete: (key) => exclusive(key, () => store.delete(key)),
     list: (prefix, options) => store.list(prefix, options),
     ping: () => store.ping(),

@@ -24,6 +24,10 @@ export const DRIVERS: Driver[] = process.env['S3_TEST_ENDPOINT'] ? ['fs', 's3rve
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const AUTH = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+/** The SuperAdmin every test registry starts with. */
+export const SUPER_ADMIN = { username: 'root', password: 'test-superadmin-password' };
+/** A cheap scrypt cost: tests create many users; production defaults to 17. */
+export const TEST_PASSWORD_HASH_COST = 10;
 
 export async function tempDir(prefix = 'packyard-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
@@ -69,11 +73,16 @@ export async function startTestRegistry(
   const storage = options.share ? undefined : storageFile(driver, dir);
   const config = resolveConfig({
     dataDir: dir,
-    auth: { adminToken: ADMIN_TOKEN },
     logging: { level: 'silent' },
     catalog: { pollIntervalMs: 100 },
     ...(storage ? { storage } : {}),
     ...options.config,
+    auth: {
+      adminToken: ADMIN_TOKEN,
+      superAdmin: SUPER_ADMIN,
+      passwordHashCost: TEST_PASSWORD_HASH_COST,
+      ...options.config?.auth,
+    },
   });
   if (options.share) config.storage = options.share.config.storage;
   const logger = pino({ level: 'silent' });

@@ -1,0 +1,192 @@
+/** The identity part of the OpenAPI document: sign-in, tenants, projects, users, teams, roles, bindings, API keys. */
+import {
+  loginSchema,
+  newApiKeySchema,
+  newBindingSchema,
+  newProjectSchema,
+  newRoleSchema,
+  newTeamSchema,
+  newTenantSchema,
+  newUserSchema,
+  projectChangesSchema,
+  roleChangesSchema,
+  teamChangesSchema,
+  userChangesSchema,
+} from './identity-schemas.js';
+import { common, errorResponse, json, openApi31, pathParam, queryParam, ref } from './openapi-helpers.js';
+
+const tenantParam = pathParam('tenant', 'Tenant name.');
+const object = { type: 'object' };
+const list = { type: 'object', properties: { items: { type: 'array', items: object } } };
+
+const ok = (description: string, schema: unknown = object) => ({ description, content: json(schema) });
+const body = (name: string) => ({ required: true, content: json(ref(name)) });
+const conflict = (codes: string) => ({ '409': errorResponse(codes) });
+
+/** GET (list) and POST (create) on a collection, GET/PATCH/DELETE on its items. */
+function collection(options: { what: string; create: string; createCodes: string; changes?: string }): {
+  list: Record<string, unknown>;
+  item: Record<string, unknown>;
+} {
+  const { what } = options;
+  return {
+    list: {
+      get: { summary: `List the ${what}s`, responses: { '200': ok(`The ${what}s.`, list), ...common } },
+      post: {
+        summary: `Create a ${what}`,
+        requestBody: body(options.create),
+        responses: { '201': ok(`Created.`), ...conflict(options.createCodes), ...common },
+      },
+    },
+    item: {
+      get: { summary: `One ${what}`, responses: { '200': ok(`The ${what}.`), ...common } },
+      ...(options.changes
+        ? {
+            patch: {
+              summary: `Change a ${what}`,
+              requestBody: body(options.changes),
+              responses: { '200': ok('Changed.'), ...common },
+            },
+          }
+        : {}),
+      delete: { summary: `Delete a ${what}`, responses: { '204': { description: 'Deleted.' }, ...common } },
+    },
+  };
+}
+
+const projects = collection({
+  what: 'project',
+  create: 'NewProject',
+  createCodes: 'PROJECT_EXISTS.',
+  changes: 'ProjectChanges',
+});
+const users = collection({ what: 'user', create: 'NewUser', createCodes: 'USER_EXISTS.', changes: 'UserChanges' });
+const teams = collection({ what: 'team', create: 'NewTeam', createCodes: 'TEAM_EXISTS.', changes: 'TeamChanges' });
+const roles = collection({
+  what: 'custom role',
+  create: 'NewRole',
+  createCodes: 'ROLE_EXISTS.',
+  changes: 'RoleChanges',
+});
+
+export const identitySchemas = {
+  Login: openApi31(loginSchema),
+  NewTenant: openApi31(newTenantSchema),
+  NewProject: openApi31(newProjectSchema),
+  ProjectChanges: openApi31(projectChangesSchema),
+  NewUser: openApi31(newUserSchema),
+  UserChanges: openApi31(userChangesSchema),
+  NewTeam: openApi31(newTeamSchema),
+  TeamChanges: openApi31(teamChangesSchema),
+  NewRole: openApi31(newRoleSchema),
+  RoleChanges: openApi31(roleChangesSchema),
+  NewBinding: openApi31(newBindingSchema),
+  NewApiKey: openApi31(newApiKeySchema),
+  Token: {
+    type: 'object',
+    required: ['token', 'tokenType', 'expiresAt', 'expiresIn'],
+    properties: {
+      token: { type: 'string', description: 'Send as `Authorization: Bearer <token>`.' },
+      tokenType: { const: 'Bearer' },
+      expiresAt: { type: 'string', format: 'date-time' },
+      expiresIn: { type: 'integer', description: 'Seconds.' },
+    },
+  },
+};
+
+export const identityPaths = {
+  '/v1/auth/login': {
+    post: {
+      summary: 'Sign in with a username and password for a short-lived access token',
+      security: [],
+      requestBody: body('Login'),
+      responses: {
+        '200': ok('The token.', ref('Token')),
+        '401': errorResponse('LOGIN_FAILED.'),
+        '429': errorResponse('LOGIN_RATE_LIMITED.'),
+        '400': common['400'],
+      },
+    },
+  },
+  '/v1/auth/refresh': {
+    post: {
+      summary: 'A fresh token for the caller of a valid one',
+      responses: { '200': ok('The token.', ref('Token')), ...common },
+    },
+  },
+  '/v1/auth/me': {
+    get: {
+      summary: 'The caller: tenant, teams, bindings, permissions, projects',
+      responses: { '200': ok('The caller.'), ...common },
+    },
+  },
+  '/v1/permissions': {
+    get: {
+      summary: 'The permission catalogue (component, operations, displayName, scopes)',
+      responses: { '200': ok('The catalogue.', list), ...common },
+    },
+  },
+  '/v1/roles': {
+    get: {
+      summary: "Built-in roles and the caller's tenant's custom roles",
+      parameters: [queryParam('tenant', "For the system operator: include this tenant's custom roles.")],
+      responses: { '200': ok('The roles.', list), ...common },
+    },
+  },
+  '/v1/tenants': {
+    get: { summary: 'List the tenants (system operator)', responses: { '200': ok('The tenants.', list), ...common } },
+    post: {
+      summary: 'Create a tenant (system operator)',
+      requestBody: body('NewTenant'),
+      responses: { '201': ok('Created.'), ...conflict('TENANT_EXISTS.'), ...common },
+    },
+  },
+  '/v1/tenants/{tenant}': {
+    parameters: [tenantParam],
+    get: { summary: 'One tenant', responses: { '200': ok('The tenant.'), ...common } },
+    delete: {
+      summary: 'Delete a tenant that owns no registries',
+      responses: { '204': { description: 'Deleted.' }, ...conflict('TENANT_NOT_EMPTY.'), ...common },
+    },
+  },
+  '/v1/tenants/{tenant}/projects': { parameters: [tenantParam], ...projects.list },
+  '/v1/tenants/{tenant}/projects/{project}': {
+    parameters: [tenantParam, pathParam('project', 'Project name.')],
+    ...projects.item,
+  },
+  '/v1/tenants/{tenant}/users': { parameters: [tenantParam], ...users.list },
+  '/v1/tenants/{tenant}/users/{user}': { parameters: [tenantParam, pathParam('user', 'Username.')], ...users.item },
+  '/v1/tenants/{tenant}/users/{user}/api-keys': {
+    parameters: [tenantParam, pathParam('user', 'Username.')],
+    get: { summary: "A user's API keys (never their secrets)", responses: { '200': ok('The keys.', list), ...common } },
+    post: {
+      summary: 'Create an API key: the response is the only time the key is shown',
+      requestBody: body('NewApiKey'),
+      responses: { '201': ok('The key, with `key`.'), ...common },
+    },
+  },
+  '/v1/tenants/{tenant}/users/{user}/api-keys/{key}': {
+    parameters: [tenantParam, pathParam('user', 'Username.'), pathParam('key', 'API key id.')],
+    delete: { summary: 'Revoke an API key', responses: { '200': ok('The revoked key.'), ...common } },
+  },
+  '/v1/tenants/{tenant}/teams': { parameters: [tenantParam], ...teams.list },
+  '/v1/tenants/{tenant}/teams/{team}': { parameters: [tenantParam, pathParam('team', 'Team name.')], ...teams.item },
+  '/v1/tenants/{tenant}/roles': { parameters: [tenantParam], ...roles.list },
+  '/v1/tenants/{tenant}/roles/{role}': {
+    parameters: [tenantParam, pathParam('role', 'Role name (any case).')],
+    ...roles.item,
+  },
+  '/v1/tenants/{tenant}/bindings': {
+    parameters: [tenantParam],
+    get: { summary: 'List the role bindings', responses: { '200': ok('The bindings.', list), ...common } },
+    post: {
+      summary: 'Bind a role to a user or team, tenant-wide or in one project',
+      requestBody: body('NewBinding'),
+      responses: { '201': ok('Bound.'), '200': ok('The same binding existed.'), ...common },
+    },
+  },
+  '/v1/tenants/{tenant}/bindings/{binding}': {
+    parameters: [tenantParam, pathParam('binding', 'Binding id.')],
+    delete: { summary: 'Remove a role binding', responses: { '204': { description: 'Removed.' }, ...common } },
+  },
+};

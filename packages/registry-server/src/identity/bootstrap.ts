@@ -1,0 +1,44 @@
+/**
+ * The first SuperAdmin. At a start with no operator in storage, the operator named in the
+ * configuration (`auth.superAdmin`, PACKYARD_SUPERADMIN_USERNAME / _PASSWORD) is created; without
+ * a configured password one is generated, written once to `<dataDir>/superadmin-password` (mode
+ * 0600) and printed once on stderr, never into the JSON log.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { IdentityDirectory } from './directory.js';
+import type { IdentityService } from './identity-service.js';
+
+export async function ensureSuperAdmin(options: {
+  identity: IdentityService;
+  directory: IdentityDirectory;
+  superAdmin: { username: string; password: string | undefined };
+  dataDir: string;
+  logger: Logger;
+}): Promise<void> {
+  const { identity, directory, superAdmin, dataDir, logger } = options;
+  const { operators } = directory.systemDirectory();
+  if (operators.length > 0 && superAdmin.password === undefined) return;
+  if (operators.some((o) => o.username === superAdmin.username)) return;
+  const generated = superAdmin.password === undefined;
+  const password = superAdmin.password ?? randomBytes(18).toString('base64url');
+  const created = await identity.ensureOperator(superAdmin.username, password);
+  if (!created) return;
+  if (!generated) {
+    logger.info({ username: superAdmin.username }, 'created the SuperAdmin from the configuration');
+    return;
+  }
+  const file = path.join(dataDir, 'superadmin-password');
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${password}\n`, { mode: 0o600 });
+  process.stderr.write(
+    `\nCreated the SuperAdmin "${superAdmin.username}" with the generated password:\n\n    ${password}\n\n` +
+      `It is also in ${file} (mode 0600). Sign in with POST /v1/auth/login and change it.\n\n`,
+  );
+  logger.warn(
+    { username: superAdmin.username, file },
+    `created the SuperAdmin with a generated password, written to ${file}`,
+  );
+}

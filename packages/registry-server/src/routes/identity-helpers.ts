@@ -1,0 +1,59 @@
+/**
+ * What the identity routes share: the tenant (and project) a request names, authorized with one
+ * call, so that a tenant that does not exist and a tenant of someone else look the same (404).
+ */
+import type { Request } from 'express';
+import { authRequired, type Principal, type Target } from '../access/authorize.js';
+import { principalOf } from '../access/authenticate.js';
+import { tenantNotFound } from '../identity/identity-service.js';
+import type { TenantDirectory } from '../identity/records.js';
+import { pathParam } from '../http/params.js';
+import type { RegistryServices } from '../services.js';
+
+/** The `:tenant` of the request, once `permission` in it (or in `project`) is authorized. */
+export function tenantFor(
+  services: RegistryServices,
+  req: Request,
+  permission: string,
+  options: { project?: string; allow?: (principal: Principal) => boolean } = {},
+): TenantDirectory {
+  const name = pathParam(req, 'tenant');
+  const principal = principalOf(req);
+  if (principal.kind === 'anonymous') throw authRequired(permission);
+  // Another tenant's name answers exactly like a name that does not exist.
+  if (principal.kind === 'user' && principal.tenant !== name) throw tenantNotFound(name);
+  const directory = services.identity.tenant(name);
+  if (options.allow?.(principal)) return directory;
+  const target: Target =
+    options.project === undefined
+      ? { scope: 'tenant', tenant: name }
+      : { scope: 'project', tenant: name, project: options.project };
+  services.access.authorize(principal, permission, target, () => tenantNotFound(name));
+  return directory;
+}
+
+/** True when the caller is the user named by `:user` of the request's tenant. */
+export function isSelf(req: Request): boolean {
+  const principal = principalOf(req);
+  return (
+    principal.kind === 'user' &&
+    principal.tenant === pathParam(req, 'tenant') &&
+    principal.username === pathParam(req, 'user').toLowerCase()
+  );
+}
+
+export function userView(user: TenantDirectory['users'][number]) {
+  const { passwordHash, ...rest } = user;
+  return { ...rest, hasPassword: passwordHash !== null };
+}
+
+export function apiKeyView(key: TenantDirectory['apiKeys'][number]) {
+  return {
+    id: key.id,
+    username: key.username,
+    name: key.name,
+    createdAt: key.createdAt,
+    expiresAt: key.expiresAt,
+    revokedAt: key.revokedAt,
+  };
+}

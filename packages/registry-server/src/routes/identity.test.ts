@@ -1,0 +1,319 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AUTH,
+  buildTestPack,
+  DRIVERS,
+  startTestRegistry,
+  SUPER_ADMIN,
+  tempDir,
+  type TestRegistry,
+} from '../test-support/test-registry.js';
+
+const PASSWORD = 'correct horse battery staple';
+
+function bearer(token: string) {
+  return { Authorization: `Bearer ${token}` };
+}
+
+async function login(registry: TestRegistry, username: string, password = PASSWORD): Promise<string> {
+  const res = await request(registry.app).post('/v1/auth/login').send({ username, password });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body.token as string;
+}
+
+/** A tenant with one user per listed tenant role, each signed in; returns their tokens. */
+async function seedTenant(registry: TestRegistry, tenant: string, users: Record<string, string | null>) {
+  const app = registry.app;
+  expect((await request(app).post('/v1/tenants').set(AUTH).send({ name: tenant })).status).toBe(201);
+  const tokens: Record<string, string> = {};
+  for (const [username, role] of Object.entries(users)) {
+    const created = await request(app)
+      .post(`/v1/tenants/${tenant}/users`)
+      .set(AUTH)
+      .send({ username, password: PASSWORD });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    if (role) {
+      const bound = await request(app)
+        .post(`/v1/tenants/${tenant}/bindings`)
+        .set(AUTH)
+        .send({ role, subject: { kind: 'user', name: username } });
+      expect(bound.status, JSON.stringify(bound.body)).toBe(201);
+    }
+    tokens[username] = await login(registry, username);
+  }
+  return tokens;
+}
+
+describe.each(DRIVERS)('identity and access (%s)', (driver) => {
+  let registry: TestRegistry;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let acme: Record<string, string>;
+  let beta: Record<string, string>;
+
+  beforeAll(async () => {
+    registry = await startTestRegistry(driver, { config: { auth: { maxFailedLogins: 3 } } });
+    work = await tempDir();
+    acme = await seedTenant(registry, 'acme', {
+      alice: 'Tenant Admin',
+      bob: null,
+      vera: 'Tenant Viewer',
+      uma: 'Tenant User Admin',
+    });
+    beta = await seedTenant(registry, 'beta', { carol: 'Tenant Admin' });
+  });
+  afterAll(async () => {
+    await registry.close();
+    await work.cleanup();
+  });
+
+  it('signs the SuperAdmin in, and refuses wrong passwords with LOGIN_FAILED', async () => {
+    const token = await login(registry, SUPER_ADMIN.username, SUPER_ADMIN.password);
+    const me = await request(registry.app).get('/v1/auth/me').set(bearer(token));
+    expect(me.body).toMatchObject({ kind: 'operator', username: SUPER_ADMIN.username });
+    const wrong = await request(registry.app).post('/v1/auth/login').send({ username: 'alice', password: 'nope' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.error.code).toBe('LOGIN_FAILED');
+    const unknown = await request(registry.app).post('/v1/auth/login').send({ username: 'nobody', password: 'x' });
+    expect(unknown.body.error.code).toBe('LOGIN_FAILED');
+  });
+
+  it('rate-limits failed logins per username', async () => {
+    const attempt = () => request(registry.app).post('/v1/auth/login').send({ username: 'vera', password: 'wrong' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await attempt()).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    const limited = await attempt();
+    expect(limited.body.error.code).toBe('LOGIN_RATE_LIMITED');
+  });
+
+  it('lets a Tenant Admin create a tenant registry that the rest of the tenant reads by role', async () => {
+    const app = registry.app;
+    const created = await request(app)
+      .post('/v1/registries')
+      .set(bearer(acme['alice'] ?? ''))
+      .send({ name: 'acme-packs', scope: 'tenant', tenant: 'acme' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+
+    const pack = await buildTestPack(work.dir, { name: 'acme-addon', version: '1.0.0' });
+    const publish = (token: string) =>
+      request(app)
+        .post('/v1/registries/acme-packs/packs')
+        .set(bearer(token))
+        .set('Content-Type', 'application/zip')
+        .send(pack.bytes);
+    // A Tenant Viewer reads but cannot publish; a user without roles cannot even read.
+    expect((await publish(acme['vera'] ?? '')).status).toBe(403);
+    expect((await publish(acme['alice'] ?? '')).status).toBe(201);
+    expect(
+      (
+        await request(app)
+          .get('/v1/registries/acme-packs/packs')
+          .set(bearer(acme['vera'] ?? ''))
+      ).status,
+    ).toBe(200);
+    const bob = await request(app)
+      .get('/v1/registries/acme-packs/packs')
+      .set(bearer(acme['bob'] ?? ''));
+    expect(bob.status).toBe(403);
+    expect(bob.body.error.code).toBe('FORBIDDEN');
+    // Another tenant's Tenant Admin does not learn that it exists.
+    const carol = await request(app)
+      .get('/v1/registries/acme-packs')
+      .set(bearer(beta['carol'] ?? ''));
+    expect(carol.status).toBe(404);
+    expect(carol.body.error.code).toBe('REGISTRY_NOT_FOUND');
+    const search = await request(app)
+      .get('/v1/packs?q=acme')
+      .set(bearer(beta['carol'] ?? ''));
+    expect(search.body.items).toEqual([]);
+    // Every signed-in user reads the public registry; only the operator writes to it.
+    expect(
+      (
+        await request(app)
+          .get('/v1/registries/public')
+          .set(bearer(acme['bob'] ?? ''))
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await request(app)
+          .post('/v1/registries/public/packs')
+          .set(bearer(acme['alice'] ?? ''))
+          .set('Content-Type', 'application/zip')
+          .send(pack.bytes)
+      ).status,
+    ).toBe(403);
+  });
+
+  it('answers 404 for every resource of another tenant, whatever the route', async () => {
+    const token = bearer(beta['carol'] ?? '');
+    for (const path of [
+      '/v1/tenants/acme/users',
+      '/v1/tenants/acme/users/alice',
+      '/v1/tenants/acme/projects',
+      '/v1/tenants/acme/teams',
+      '/v1/tenants/acme/roles',
+      '/v1/tenants/acme/bindings',
+      '/v1/tenants/acme/users/alice/api-keys',
+      '/v1/tenants/guessed-name/users',
+    ]) {
+      const res = await request(registry.app).get(path).set(token);
+      expect(res.status, path).toBe(404);
+      expect(res.body.error.code, path).toBe('TENANT_NOT_FOUND');
+    }
+  });
+
+  it('lists the built-in roles as the seeds name them, and refuses to change them', async () => {
+    const res = await request(registry.app)
+      .get('/v1/roles')
+      .set(bearer(acme['bob'] ?? ''));
+    const names = (res.body.items as Array<{ name: string; builtIn: boolean }>).map((r) => r.name);
+    expect(names).toEqual(expect.arrayContaining(['Tenant Admin', 'Tenant Viewer', 'ProjectViewer', 'SuperAdmin']));
+    const viewer = (res.body.items as Array<{ name: string; scope: string; permissions: string[] }>).find(
+      (r) => r.name === 'ProjectViewer',
+    );
+    expect(viewer).toMatchObject({ scope: 'project', builtIn: true });
+    expect(viewer?.permissions).toContain('clusterProfile.get');
+    const patch = await request(registry.app)
+      .patch('/v1/tenants/acme/roles/Tenant%20Viewer')
+      .set(bearer(acme['alice'] ?? ''))
+      .send({ permissions: ['user.get'] });
+    expect(patch.status).toBe(409);
+    expect(patch.body.error.code).toBe('ROLE_BUILT_IN');
+    const permissions = await request(registry.app)
+      .get('/v1/permissions')
+      .set(bearer(acme['bob'] ?? ''));
+    expect(permissions.body.items).toContainEqual(
+      expect.objectContaining({ component: 'packRegistry', scopes: ['system', 'tenant', 'project'] }),
+    );
+  });
+
+  it('creates custom roles with unique case-insensitive names and permissions of their scope only', async () => {
+    const app = registry.app;
+    const token = bearer(acme['alice'] ?? '');
+    const role = { name: 'Pack_Publisher', scope: 'tenant', permissions: ['packRegistry.get', 'packRegistry.update'] };
+    expect((await request(app).post('/v1/tenants/acme/roles').set(token).send(role)).status).toBe(201);
+    const again = await request(app)
+      .post('/v1/tenants/acme/roles')
+      .set(token)
+      .send({ ...role, name: 'PACK_PUBLISHER' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('ROLE_EXISTS');
+    const builtInName = await request(app)
+      .post('/v1/tenants/acme/roles')
+      .set(token)
+      .send({ ...role, name: 'tenant admin' });
+    expect(builtInName.body.error.code).toBe('ROLE_EXISTS');
+    const misplaced = await request(app)
+      .post('/v1/tenants/acme/roles')
+      .set(token)
+      .send({ name: 'project-users', scope: 'project', permissions: ['user.create'] });
+    expect(misplaced.status).toBe(400);
+    expect(misplaced.body.error.code).toBe('ROLE_INVALID');
+    const unknown = await request(app)
+      .post('/v1/tenants/acme/roles')
+      .set(token)
+      .send({ name: 'odd', scope: 'tenant', permissions: ['pack.fly'] });
+    expect(unknown.body.error.code).toBe('ROLE_INVALID');
+  });
+
+  it('does not let a Tenant User Admin grant a role holding more than they hold', async () => {
+    const res = await request(registry.app)
+      .post('/v1/tenants/acme/bindings')
+      .set(bearer(acme['uma'] ?? ''))
+      .send({ role: 'Tenant Admin', subject: { kind: 'user', name: 'bob' } });
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe('ROLE_ESCALATION');
+  });
+
+  it('issues API keys shown once and stored hashed; revoked and expired keys are refused', async () => {
+    const app = registry.app;
+    const token = bearer(acme['bob'] ?? '');
+    const created = await request(app).post('/v1/tenants/acme/users/bob/api-keys').set(token).send({ name: 'ci' });
+    expect(created.status).toBe(201);
+    const key = created.body.key as string;
+    expect(key).toMatch(/^pyk_/);
+    expect((await request(app).get('/v1/auth/me').set(bearer(key))).body).toMatchObject({
+      username: 'bob',
+      tenant: 'acme',
+    });
+    const listed = await request(app).get('/v1/tenants/acme/users/bob/api-keys').set(token);
+    expect(JSON.stringify(listed.body)).not.toContain(key.slice(-20));
+    expect(JSON.stringify(listed.body)).not.toContain('secret');
+    const stored = await registry.services.store.getBuffer('identity/tenants/acme.json');
+    expect(stored?.body.toString()).not.toContain(key.slice(-20));
+    expect(stored?.body.toString()).not.toContain(PASSWORD);
+
+    const revoked = await request(app).delete(`/v1/tenants/acme/users/bob/api-keys/${created.body.id}`).set(token);
+    expect(revoked.status).toBe(200);
+    const refused = await request(app).get('/v1/auth/me').set(bearer(key));
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe('AUTH_INVALID');
+
+    const past = await request(app)
+      .post('/v1/tenants/acme/users/bob/api-keys')
+      .set(token)
+      .send({ name: 'old', expiresAt: '2001-01-01T00:00:00Z' });
+    expect(past.body.error.code).toBe('API_KEY_INVALID');
+    const soon = await request(app)
+      .post('/v1/tenants/acme/users/bob/api-keys')
+      .set(token)
+      .send({ name: 'short', expiresAt: new Date(Date.now() + 1500).toISOString() });
+    expect(
+      (
+        await request(app)
+          .get('/v1/auth/me')
+          .set(bearer(soon.body.key as string))
+      ).status,
+    ).toBe(200);
+    await sleep(1600);
+    expect(
+      (
+        await request(app)
+          .get('/v1/auth/me')
+          .set(bearer(soon.body.key as string))
+      ).status,
+    ).toBe(401);
+    // Another user's keys are not self-service.
+    const other = await request(app).post('/v1/tenants/acme/users/alice/api-keys').set(token).send({ name: 'x' });
+    expect(other.status).toBe(403);
+  });
+
+  it('never returns password hashes', async () => {
+    const res = await request(registry.app)
+      .get('/v1/tenants/acme/users')
+      .set(bearer(acme['alice'] ?? ''));
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.body)).not.toContain('scrypt');
+    expect(res.body.items[0]).toHaveProperty('hasPassword', true);
+  });
+
+  it('applies a role change made through one process in another within 2 seconds', async () => {
+    const replica = await startTestRegistry(driver, { share: registry });
+    try {
+      const bobToken = bearer(acme['bob'] ?? '');
+      expect((await request(replica.app).get('/v1/registries/acme-packs').set(bobToken)).status).toBe(403);
+      const bound = await request(registry.app)
+        .post('/v1/tenants/acme/bindings')
+        .set(bearer(acme['alice'] ?? ''))
+        .send({ role: 'Tenant Viewer', subject: { kind: 'user', name: 'bob' } });
+      expect(bound.status).toBe(201);
+      const start = Date.now();
+      let status = 0;
+      while (Date.now() - start < 2000) {
+        status = (await request(replica.app).get('/v1/registries/acme-packs').set(bobToken)).status;
+        if (status === 200) break;
+        await sleep(25);
+      }
+      expect(status).toBe(200);
+      await request(registry.app)
+        .delete(`/v1/tenants/acme/bindings/${bound.body.id}`)
+        .set(bearer(acme['alice'] ?? ''))
+        .expect(204);
+    } finally {
+      await replica.close();
+    }
+  });
+});

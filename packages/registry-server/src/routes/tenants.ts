@@ -1,0 +1,98 @@
+/** Tenants (the system operator's) and their projects. */
+import type { Request, Router } from 'express';
+import { authRequired, SYSTEM } from '../access/authorize.js';
+import { principalOf } from '../access/authenticate.js';
+import { projectNotFound, tenantNotFound } from '../identity/identity-service.js';
+import { newProjectSchema, newTenantSchema, projectChangesSchema } from '../http/identity-schemas.js';
+import { bodyValidator, pathParam } from '../http/params.js';
+import type { RegistryServices } from '../services.js';
+import { tenantFor } from './identity-helpers.js';
+import { callerName, jsonBody } from './route-helpers.js';
+
+const readNewTenant = bodyValidator(newTenantSchema);
+const readNewProject = bodyValidator(newProjectSchema);
+const readProjectChanges = bodyValidator(projectChangesSchema);
+
+const TENANT = '/v1/tenants/:tenant';
+const PROJECT = `${TENANT}/projects/:project`;
+
+export function registerTenantRoutes(router: Router, services: RegistryServices): void {
+  const system = (req: Request, permission: string) => {
+    services.access.authorize(principalOf(req), permission, SYSTEM, () => tenantNotFound(pathParam(req, 'tenant')));
+  };
+
+  router.get('/v1/tenants', (req, res) => {
+    system(req, 'tenant.list');
+    res.json({ items: services.identity.listTenants() });
+  });
+
+  router.post('/v1/tenants', jsonBody, async (req, res) => {
+    system(req, 'tenant.create');
+    const tenant = await services.identity.createTenant(readNewTenant(req.body));
+    res.status(201).location(`/v1/tenants/${tenant.name}`).json(tenant);
+  });
+
+  router.get(TENANT, (req, res) => {
+    system(req, 'tenant.get');
+    res.json(services.identity.tenant(pathParam(req, 'tenant')).tenant);
+  });
+
+  router.delete(TENANT, async (req, res) => {
+    system(req, 'tenant.delete');
+    const name = pathParam(req, 'tenant');
+    const owned = services.registries.list().some((r) => r.tenant === name);
+    await services.identity.deleteTenant(name, owned);
+    res.status(204).end();
+  });
+
+  router.get(`${TENANT}/projects`, (req, res) => {
+    // Everyone of the tenant may ask: the answer holds the projects they are associated with,
+    // or all of them with project.list tenant-wide.
+    const directory = tenantFor(services, req, 'project.list', { allow: () => true });
+    const principal = principalOf(req);
+    const items = directory.projects.filter(
+      (p) =>
+        services.access.associated(principal, directory.tenant.name, p.name) ||
+        services.access.can(principal, 'project.list', { scope: 'tenant', tenant: directory.tenant.name }),
+    );
+    res.json({ items });
+  });
+
+  router.post(`${TENANT}/projects`, jsonBody, async (req, res) => {
+    const directory = tenantFor(services, req, 'project.create');
+    const project = await services.identity.createProject(
+      directory.tenant.name,
+      readNewProject(req.body),
+      callerName(req),
+    );
+    res.status(201).location(`/v1/tenants/${directory.tenant.name}/projects/${project.name}`).json(project);
+  });
+
+  router.get(PROJECT, (req, res) => {
+    const project = pathParam(req, 'project');
+    const principal = principalOf(req);
+    if (principal.kind === 'anonymous') throw authRequired('project.get');
+    const directory = tenantFor(services, req, 'project.get', {
+      project,
+      allow: (p) => services.access.associated(p, pathParam(req, 'tenant'), project),
+    });
+    res.json(services.identity.project(directory.tenant.name, project));
+  });
+
+  router.patch(PROJECT, jsonBody, async (req, res) => {
+    const project = pathParam(req, 'project');
+    const directory = tenantFor(services, req, 'project.update', { project });
+    const changes = readProjectChanges(req.body);
+    res.json(await services.identity.updateProject(directory.tenant.name, project, changes));
+  });
+
+  router.delete(PROJECT, async (req, res) => {
+    const project = pathParam(req, 'project');
+    const directory = tenantFor(services, req, 'project.delete', { project });
+    const tenant = directory.tenant.name;
+    if (!directory.projects.some((p) => p.name === project)) throw projectNotFound(project);
+    const owned = services.registries.list().some((r) => r.tenant === tenant && r.project === project);
+    await services.identity.deleteProject(tenant, project, owned);
+    res.status(204).end();
+  });
+}

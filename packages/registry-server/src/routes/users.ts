@@ -1,0 +1,82 @@
+/** A tenant's users and their API keys. Users may read and change themselves and manage their own keys. */
+import type { Router } from 'express';
+import { newApiKeySchema, newUserSchema, userChangesSchema } from '../http/identity-schemas.js';
+import { bodyValidator, pathParam } from '../http/params.js';
+import type { RegistryServices } from '../services.js';
+import { apiKeyView, isSelf, tenantFor, userView } from './identity-helpers.js';
+import { callerName, jsonBody } from './route-helpers.js';
+
+const readNewUser = bodyValidator(newUserSchema);
+const readUserChanges = bodyValidator(userChangesSchema);
+const readNewApiKey = bodyValidator(newApiKeySchema);
+
+const USERS = '/v1/tenants/:tenant/users';
+const USER = `${USERS}/:user`;
+const KEYS = `${USER}/api-keys`;
+
+export function registerUserRoutes(router: Router, services: RegistryServices): void {
+  router.get(USERS, (req, res) => {
+    const directory = tenantFor(services, req, 'user.list');
+    res.json({ items: directory.users.map(userView) });
+  });
+
+  router.post(USERS, jsonBody, async (req, res) => {
+    const directory = tenantFor(services, req, 'user.create');
+    const user = await services.identity.createUser(directory.tenant.name, readNewUser(req.body), callerName(req));
+    res.status(201).location(`/v1/tenants/${directory.tenant.name}/users/${user.username}`).json(userView(user));
+  });
+
+  router.get(USER, (req, res) => {
+    const directory = tenantFor(services, req, 'user.get', { allow: () => isSelf(req) });
+    res.json(userView(services.identity.user(directory.tenant.name, pathParam(req, 'user').toLowerCase())));
+  });
+
+  router.patch(USER, jsonBody, async (req, res) => {
+    const changes = readUserChanges(req.body);
+    // Users may change their own name and password, not enable or disable themselves.
+    const ownChange = isSelf(req) && (changes.disabled === undefined || changes.disabled === null);
+    const directory = tenantFor(services, req, 'user.update', { allow: () => ownChange });
+    const user = await services.identity.updateUser(
+      directory.tenant.name,
+      pathParam(req, 'user').toLowerCase(),
+      changes,
+    );
+    res.json(userView(user));
+  });
+
+  router.delete(USER, async (req, res) => {
+    const directory = tenantFor(services, req, 'user.delete');
+    await services.identity.deleteUser(directory.tenant.name, pathParam(req, 'user').toLowerCase());
+    res.status(204).end();
+  });
+
+  router.get(KEYS, (req, res) => {
+    const directory = tenantFor(services, req, 'apiKey.list', { allow: () => isSelf(req) });
+    const username = services.identity.user(directory.tenant.name, pathParam(req, 'user').toLowerCase()).username;
+    res.json({ items: directory.apiKeys.filter((k) => k.username === username).map(apiKeyView) });
+  });
+
+  router.post(KEYS, jsonBody, async (req, res) => {
+    const directory = tenantFor(services, req, 'apiKey.create', { allow: () => isSelf(req) });
+    const { record, key } = await services.identity.createApiKey(
+      directory.tenant.name,
+      pathParam(req, 'user').toLowerCase(),
+      readNewApiKey(req.body),
+    );
+    // The only time the key is ever shown.
+    res
+      .status(201)
+      .set('Cache-Control', 'no-store')
+      .json({ ...apiKeyView(record), key });
+  });
+
+  router.delete(`${KEYS}/:key`, async (req, res) => {
+    const directory = tenantFor(services, req, 'apiKey.delete', { allow: () => isSelf(req) });
+    const record = await services.identity.revokeApiKey(
+      directory.tenant.name,
+      pathParam(req, 'user').toLowerCase(),
+      pathParam(req, 'key'),
+    );
+    res.json(apiKeyView(record));
+  });
+}
