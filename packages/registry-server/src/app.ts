@@ -9,6 +9,7 @@ import { authenticate } from './access/authenticate.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
+import { registerClusterProfileRoutes } from './routes/cluster-profiles.js';
 import { registerDownloadRoutes } from './routes/downloads.js';
 import { registerOperationsRoutes } from './routes/operations.js';
 import { registerPublishRoutes } from './routes/publish.js';
@@ -31,6 +32,7 @@ export function createRouter(services: RegistryServices): express.Router {
   registerUserRoutes(router, services);
   registerTeamRoutes(router, services);
   registerRoleRoutes(router, services);
+  registerClusterProfileRoutes(router, services);
   registerRegistryRoutes(router, services);
   registerCatalogRoutes(router, services);
   registerPublishRoutes(router, services);

@@ -15,6 +15,7 @@ import { IdentityDirectory } from './identity/directory.js';
 import { IdentityService } from './identity/identity-service.js';
 import { Sessions } from './identity/sessions.js';
 import { VersionService } from './packs/version-service.js';
+import { ProfileService } from './profiles/profile-service.js';
 import { PublishService } from './publish/publish-service.js';
 import { RegistryService } from './registries/registry-service.js';
 import type { ObjectStore } from './storage/object-store.js';
@@ -32,6 +33,7 @@ export interface RegistryServices {
   directory: IdentityDirectory;
   identity: IdentityService;
   sessions: Sessions;
+  profiles: ProfileService;
   adminToken: AdminTokenCheck;
   metrics: Metrics;
   /** Where uploads are streamed before they are checked (local disk, whatever the store). */
@@ -90,6 +92,7 @@ export async function createServices(options: {
     directory,
     identity,
     sessions,
+    profiles: new ProfileService(store),
     adminToken,
     metrics: options.metrics ?? createMetrics(),
     uploadDir,

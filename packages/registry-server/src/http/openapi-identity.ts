@@ -13,6 +13,7 @@ import {
   teamChangesSchema,
   userChangesSchema,
 } from './identity-schemas.js';
+import { clusterProfileSchema } from '@packyard/pack-core';
 import { common, errorResponse, json, openApi31, pathParam, queryParam, ref } from './openapi-helpers.js';
 
 const tenantParam = pathParam('tenant', 'Tenant name.');
@@ -70,6 +71,7 @@ const roles = collection({
 });
 
 export const identitySchemas = {
+  ClusterProfile: { ...clusterProfileSchema, $schema: undefined, $id: undefined },
   Login: openApi31(loginSchema),
   NewTenant: openApi31(newTenantSchema),
   NewProject: openApi31(newProjectSchema),
@@ -189,4 +191,53 @@ export const identityPaths = {
     parameters: [tenantParam, pathParam('binding', 'Binding id.')],
     delete: { summary: 'Remove a role binding', responses: { '204': { description: 'Removed.' }, ...common } },
   },
+};
+
+/** One scope's cluster-profile routes. */
+function profileRoutes(base: string, scopeParams: unknown[], scope: string) {
+  const profileParam = pathParam('profile', 'Cluster profile name.');
+  return {
+    [base]: {
+      ...(scopeParams.length > 0 ? { parameters: scopeParams } : {}),
+      get: {
+        summary: `List the ${scope} cluster profiles (with those inherited from the scopes above, read-only)`,
+        responses: { '200': ok('The profiles.', list), ...common },
+      },
+      post: {
+        summary: `Create a ${scope} cluster profile`,
+        requestBody: body('ClusterProfile'),
+        responses: { '201': ok('Created.'), ...conflict('PROFILE_EXISTS.'), ...common },
+      },
+    },
+    [`${base}/{profile}`]: {
+      parameters: [...scopeParams, profileParam],
+      get: { summary: 'One cluster profile (own or inherited)', responses: { '200': ok('The profile.'), ...common } },
+      put: {
+        summary: 'Replace a cluster profile of this scope',
+        requestBody: body('ClusterProfile'),
+        responses: { '200': ok('Replaced.'), ...common },
+      },
+      delete: {
+        summary: 'Delete a cluster profile of this scope',
+        responses: { '204': { description: 'Deleted.' }, ...common },
+      },
+    },
+    [`${base}/{profile}/publish`]: {
+      parameters: [...scopeParams, profileParam],
+      post: {
+        summary: 'Publish the current version of a cluster profile',
+        responses: { '200': ok('Published.'), ...common },
+      },
+    },
+  };
+}
+
+export const profilePaths = {
+  ...profileRoutes('/v1/cluster-profiles', [], 'system'),
+  ...profileRoutes('/v1/tenants/{tenant}/cluster-profiles', [tenantParam], 'tenant'),
+  ...profileRoutes(
+    '/v1/tenants/{tenant}/projects/{project}/cluster-profiles',
+    [tenantParam, pathParam('project', 'Project name.')],
+    'project',
+  ),
 };

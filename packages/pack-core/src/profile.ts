@@ -1,0 +1,51 @@
+/**
+ * Cluster profiles: the packs of a cluster's layers by name and version selector
+ * (schemas/profile.schema.json). This module validates the document; resolving it against
+ * registries into exact versions is a separate step.
+ */
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { clusterProfileSchema, type ClusterProfile, type ProfilePack } from './generated/cluster-profile.js';
+
+export type { ClusterProfile, ProfilePack };
+export { clusterProfileSchema };
+
+let compiled: ValidateFunction<ClusterProfile> | undefined;
+
+function validator(): ValidateFunction<ClusterProfile> {
+  compiled ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile<ClusterProfile>(
+    clusterProfileSchema,
+  );
+  return compiled;
+}
+
+function describe(error: ErrorObject): string {
+  const where = error.instancePath === '' ? 'the profile' : error.instancePath;
+  if (error.keyword === 'required') return `${where} is missing "${String(error.params['missingProperty'])}"`;
+  if (error.keyword === 'additionalProperties') {
+    return `${where} has an unknown field "${String(error.params['additionalProperty'])}"`;
+  }
+  if (error.keyword === 'enum') {
+    return `${where} must be one of: ${(error.params['allowedValues'] as unknown[]).join(', ')}`;
+  }
+  return `${where} ${error.message ?? 'is invalid'}`;
+}
+
+/**
+ * Validates a parsed cluster profile against schemas/profile.schema.json, and that no pack is
+ * listed twice.
+ *
+ * @example
+ * const { profile, errors } = validateProfile({ name: 'prod-aws', version: '1.0.0', packs: [] });
+ * errors; // []
+ */
+export function validateProfile(value: unknown): { profile: ClusterProfile | null; errors: string[] } {
+  const validate = validator();
+  if (!validate(value)) return { profile: null, errors: (validate.errors ?? []).map(describe) };
+  const seen = new Set<string>();
+  const errors: string[] = [];
+  value.packs.forEach((pack, index) => {
+    if (seen.has(pack.name)) errors.push(`/packs/${index} lists ${pack.name} a second time`);
+    seen.add(pack.name);
+  });
+  return errors.length > 0 ? { profile: null, errors } : { profile: value, errors };
+}

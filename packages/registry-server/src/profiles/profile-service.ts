@@ -1,0 +1,120 @@
+/**
+ * Cluster profiles stored by the registry, at system, tenant or project scope:
+ *
+ *   profiles/system/<name>.json
+ *   profiles/tenant/<tenant>/<name>.json
+ *   profiles/project/<tenant>/<project>/<name>.json
+ *
+ * A project sees its own profiles plus, read-only, those of its tenant and of the system; a tenant
+ * sees its own plus the system's. Each record is created once and then changed by compare-and-swap.
+ */
+import { PackError, validateProfile, type ClusterProfile } from '@packyard/pack-core';
+import type { Target } from '../access/authorize.js';
+import { createJson, readJson, updateJson } from '../storage/json-documents.js';
+import type { ObjectStore } from '../storage/object-store.js';
+
+export interface ProfileRecord {
+  scope: Target['scope'];
+  tenant: string | null;
+  project: string | null;
+  profile: ClusterProfile;
+  published: { at: string; by: string; version: string } | null;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  revision: number;
+}
+
+function prefixOf(target: Target): string {
+  if (target.scope === 'system') return 'profiles/system/';
+  if (target.scope === 'tenant') return `profiles/tenant/${target.tenant}/`;
+  return `profiles/project/${target.tenant}/${target.project}/`;
+}
+
+/** The scopes whose profiles are visible in `target`, own scope first. */
+export function visibleScopes(target: Target): Target[] {
+  if (target.scope === 'system') return [target];
+  if (target.scope === 'tenant') return [target, { scope: 'system' }];
+  return [target, { scope: 'tenant', tenant: target.tenant }, { scope: 'system' }];
+}
+
+export function profileNotFound(name: string): PackError {
+  return new PackError('PROFILE_NOT_FOUND', `no cluster profile named ${name} here`, {
+    status: 404,
+    hint: 'list the cluster profiles of this scope to see the names',
+  });
+}
+
+/** Checks a profile document; throws PROFILE_INVALID with every problem. */
+export function checkProfile(value: unknown, name?: string): ClusterProfile {
+  const { profile, errors } = validateProfile(value);
+  if (!profile) {
+    throw new PackError('PROFILE_INVALID', `the cluster profile is invalid: ${errors.slice(0, 5).join('; ')}`, {
+      hint: 'check it against schemas/profile.schema.json (packctl profile resolve reports the same problems)',
+      details: { problems: errors },
+    });
+  }
+  if (name !== undefined && profile.name !== name) {
+    throw new PackError('PROFILE_INVALID', `the profile is named ${profile.name}, not ${name} as in the URL`, {
+      hint: 'PUT a profile to the URL of its own name',
+    });
+  }
+  return profile;
+}
+
+export class ProfileService {
+  constructor(private readonly store: ObjectStore) {}
+
+  async list(target: Target): Promise<ProfileRecord[]> {
+    const records: ProfileRecord[] = [];
+    for await (const object of this.store.list(prefixOf(target))) {
+      if (!object.key.endsWith('.json')) continue;
+      const read = await readJson<ProfileRecord>(this.store, object.key);
+      if (read) records.push(read.value);
+    }
+    return records.sort((a, b) => a.profile.name.localeCompare(b.profile.name));
+  }
+
+  /** The profile `name` of exactly this scope, or null. */
+  async find(target: Target, name: string): Promise<ProfileRecord | null> {
+    return (await readJson<ProfileRecord>(this.store, `${prefixOf(target)}${name}.json`))?.value ?? null;
+  }
+
+  async create(target: Target, profile: ClusterProfile, by: string): Promise<ProfileRecord> {
+    const now = new Date().toISOString();
+    const record: ProfileRecord = {
+      scope: target.scope,
+      tenant: target.scope === 'system' ? null : target.tenant,
+      project: target.scope === 'project' ? target.project : null,
+      profile,
+      published: null,
+      createdAt: now,
+      createdBy: by,
+      updatedAt: now,
+      updatedBy: by,
+      revision: 1,
+    };
+    if ((await createJson(this.store, `${prefixOf(target)}${profile.name}.json`, record)) === null) {
+      throw new PackError('PROFILE_EXISTS', `a cluster profile named ${profile.name} already exists here`, {
+        status: 409,
+        hint: 'PUT to its URL to change it, or choose another name',
+      });
+    }
+    return record;
+  }
+
+  async update(target: Target, name: string, change: (record: ProfileRecord) => ProfileRecord): Promise<ProfileRecord> {
+    const updated = await updateJson<ProfileRecord>(this.store, `${prefixOf(target)}${name}.json`, (current) => ({
+      ...change(current),
+      revision: current.revision + 1,
+    }));
+    if (!updated) throw profileNotFound(name);
+    return updated.value;
+  }
+
+  async remove(target: Target, name: string): Promise<void> {
+    if (!(await this.find(target, name))) throw profileNotFound(name);
+    await this.store.delete(`${prefixOf(target)}${name}.json`);
+  }
+}

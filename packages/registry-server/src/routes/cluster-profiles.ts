@@ -1,0 +1,166 @@
+/**
+ * Cluster profiles at the three scopes, under one set of handlers:
+ *
+ *   /v1/cluster-profiles                                          system (the operator writes)
+ *   /v1/tenants/:tenant/cluster-profiles                          tenant
+ *   /v1/tenants/:tenant/projects/:project/cluster-profiles        project
+ *
+ * Reading needs clusterProfile.get/list in the scope (system profiles: any signed-in caller);
+ * writing clusterProfile.create/update/delete/publish there. A scope lists its own profiles and,
+ * read-only, those inherited from the scopes above it (project <- tenant <- system).
+ */
+import type { Request, Router } from 'express';
+import { PackError } from '@packyard/pack-core';
+import { authRequired, forbidden, SYSTEM, type Target } from '../access/authorize.js';
+import { principalOf } from '../access/authenticate.js';
+import { pathParam } from '../http/params.js';
+import { checkProfile, profileNotFound, visibleScopes, type ProfileRecord } from '../profiles/profile-service.js';
+import type { RegistryServices } from '../services.js';
+import { tenantFor } from './identity-helpers.js';
+import { callerName } from './route-helpers.js';
+import express from 'express';
+
+type ScopeKind = Target['scope'];
+
+const BASES: Record<ScopeKind, string> = {
+  system: '/v1/cluster-profiles',
+  tenant: '/v1/tenants/:tenant/cluster-profiles',
+  project: '/v1/tenants/:tenant/projects/:project/cluster-profiles',
+};
+
+/** Profiles may carry values files: a larger body limit than the other management routes. */
+const profileBody = express.json({ limit: '2mb' });
+
+const READS = new Set(['clusterProfile.get', 'clusterProfile.list']);
+
+/** The scope a request names, once `permission` there is authorized (404 for other tenants). */
+function authorizedTarget(services: RegistryServices, req: Request, kind: ScopeKind, permission: string): Target {
+  const principal = principalOf(req);
+  if (principal.kind === 'anonymous') throw authRequired(permission);
+  if (kind === 'system') {
+    // The system's profiles are the platform's catalogue: every signed-in caller reads them.
+    if (!READS.has(permission) && !services.access.can(principal, permission, SYSTEM)) {
+      throw forbidden(permission, SYSTEM);
+    }
+    return SYSTEM;
+  }
+  const tenant = pathParam(req, 'tenant');
+  if (kind === 'tenant') {
+    tenantFor(services, req, permission);
+    return { scope: 'tenant', tenant };
+  }
+  const project = pathParam(req, 'project');
+  tenantFor(services, req, permission, { project });
+  services.identity.project(tenant, project);
+  return { scope: 'project', tenant, project };
+}
+
+function view(record: ProfileRecord, inherited: boolean) {
+  return {
+    name: record.profile.name,
+    version: record.profile.version,
+    scope: record.scope,
+    tenant: record.tenant,
+    project: record.project,
+    inherited,
+    published: record.published,
+    profile: record.profile,
+    createdAt: record.createdAt,
+    createdBy: record.createdBy,
+    updatedAt: record.updatedAt,
+    updatedBy: record.updatedBy,
+    revision: record.revision,
+  };
+}
+
+function inheritedProfile(name: string, from: Target): PackError {
+  return new PackError('PROFILE_INHERITED', `${name} belongs to the ${from.scope} scope: it is read-only here`, {
+    status: 403,
+    hint: `change it in its own scope (${from.scope}), with clusterProfile permissions there`,
+  });
+}
+
+export function registerClusterProfileRoutes(router: Router, services: RegistryServices): void {
+  const profiles = services.profiles;
+
+  /** The record `name` of the target's own scope; a name only inherited here is PROFILE_INHERITED. */
+  async function own(target: Target, name: string): Promise<ProfileRecord> {
+    const found = await profiles.find(target, name);
+    if (found) return found;
+    for (const scope of visibleScopes(target).slice(1)) {
+      if (await profiles.find(scope, name)) throw inheritedProfile(name, scope);
+    }
+    throw profileNotFound(name);
+  }
+
+  for (const kind of ['system', 'tenant', 'project'] as const) {
+    const base = BASES[kind];
+    const item = `${base}/:profile`;
+
+    router.get(base, async (req, res) => {
+      const target = authorizedTarget(services, req, kind, 'clusterProfile.list');
+      const items = [];
+      for (const [index, scope] of visibleScopes(target).entries()) {
+        for (const record of await profiles.list(scope)) items.push(view(record, index > 0));
+      }
+      res.json({ items });
+    });
+
+    router.post(base, profileBody, async (req, res) => {
+      const target = authorizedTarget(services, req, kind, 'clusterProfile.create');
+      const record = await profiles.create(target, checkProfile(req.body), callerName(req));
+      res
+        .status(201)
+        .location(`${req.originalUrl.replace(/\?.*$/, '')}/${record.profile.name}`)
+        .json(view(record, false));
+    });
+
+    router.get(item, async (req, res) => {
+      const target = authorizedTarget(services, req, kind, 'clusterProfile.get');
+      const name = pathParam(req, 'profile');
+      for (const [index, scope] of visibleScopes(target).entries()) {
+        const found = await profiles.find(scope, name);
+        if (found) {
+          res.json(view(found, index > 0));
+          return;
+        }
+      }
+      throw profileNotFound(name);
+    });
+
+    router.put(item, profileBody, async (req, res) => {
+      const target = authorizedTarget(services, req, kind, 'clusterProfile.update');
+      const name = pathParam(req, 'profile');
+      const profile = checkProfile(req.body, name);
+      await own(target, name);
+      const by = callerName(req);
+      const record = await profiles.update(target, name, (current) => ({
+        ...current,
+        profile,
+        updatedAt: new Date().toISOString(),
+        updatedBy: by,
+      }));
+      res.json(view(record, false));
+    });
+
+    router.delete(item, async (req, res) => {
+      const target = authorizedTarget(services, req, kind, 'clusterProfile.delete');
+      const name = pathParam(req, 'profile');
+      await own(target, name);
+      await profiles.remove(target, name);
+      res.status(204).end();
+    });
+
+    router.post(`${item}/publish`, async (req, res) => {
+      const target = authorizedTarget(services, req, kind, 'clusterProfile.publish');
+      const name = pathParam(req, 'profile');
+      await own(target, name);
+      const by = callerName(req);
+      const record = await profiles.update(target, name, (current) => ({
+        ...current,
+        published: { at: new Date().toISOString(), by, version: current.profile.version },
+      }));
+      res.json(view(record, false));
+    });
+  }
+}
