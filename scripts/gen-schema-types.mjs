@@ -8,7 +8,11 @@ import { compile } from 'json-schema-to-typescript';
 const root = new URL('../', import.meta.url);
 const targets = [
   { schema: 'pack.schema.json', out: 'pack-core/src/generated/pack-manifest.ts', constName: 'packManifestSchema' },
-  { schema: 'profile.schema.json', out: 'pack-core/src/generated/cluster-profile.ts', constName: 'clusterProfileSchema' },
+  {
+    schema: 'profile.schema.json',
+    out: 'pack-core/src/generated/cluster-profile.ts',
+    constName: 'clusterProfileSchema',
+  },
   {
     schema: 'registry-config.schema.json',
     out: 'registry-server/src/generated/registry-config.ts',

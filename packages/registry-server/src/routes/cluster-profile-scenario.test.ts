@@ -68,7 +68,11 @@ describe('seed 003: ClusterProfile access control', () => {
       { role: 'ClusterProfileAdmin', project: 'p1' },
       { role: 'ClusterProfileEditor', project: 'p2' },
     ]);
-    await request(app()).post('/v1/tenants/t1/teams').set(AUTH).send({ name: 't1', members: ['u1'] }).expect(201);
+    await request(app())
+      .post('/v1/tenants/t1/teams')
+      .set(AUTH)
+      .send({ name: 't1', members: ['u1'] })
+      .expect(201);
     await request(app())
       .post('/v1/tenants/t1/bindings')
       .set(AUTH)
@@ -87,7 +91,7 @@ describe('seed 003: ClusterProfile access control', () => {
   it('Viewable: under P1 CP1, CP2, CP4; under P2 CP1, CP2, CP5; under P3 none', async () => {
     const listed = async (project: string) => {
       const res = await request(app()).get(inProject(project)).set(u1);
-      return res.status === 200 ? res.body.items.map((p: { name: string }) => p.name).sort() : [];
+      return res.status === 200 ? (res.body.items as Array<{ name: string }>).map((p) => p.name).sort() : [];
     };
     expect(await listed('p1')).toEqual(['cp1', 'cp2', 'cp4']);
     expect(await listed('p2')).toEqual(['cp1', 'cp2', 'cp5']);
@@ -95,7 +99,14 @@ describe('seed 003: ClusterProfile access control', () => {
     const viewable = async (project: string) => {
       const names = [];
       for (const name of ['cp1', 'cp2', 'cp3', 'cp4', 'cp5', 'cp6']) {
-        if ((await request(app()).get(`${inProject(project)}/${name}`).set(u1)).status === 200) names.push(name);
+        if (
+          (
+            await request(app())
+              .get(`${inProject(project)}/${name}`)
+              .set(u1)
+          ).status === 200
+        )
+          names.push(name);
       }
       return names;
     };
@@ -103,7 +114,10 @@ describe('seed 003: ClusterProfile access control', () => {
     expect(await viewable('p2')).toEqual(['cp1', 'cp2', 'cp5']);
     expect(await viewable('p3')).toEqual([]);
     // CP1 and CP2 are inherited, read-only.
-    const cp2 = await request(app()).get(`${inProject('p1')}/cp2`).set(u1).expect(200);
+    const cp2 = await request(app())
+      .get(`${inProject('p1')}/cp2`)
+      .set(u1)
+      .expect(200);
     expect(cp2.body).toMatchObject({ scope: 'tenant', inherited: true });
   });
 
@@ -123,7 +137,10 @@ describe('seed 003: ClusterProfile access control', () => {
     // CP1 and CP2 cannot be edited in their own scopes either.
     await request(app()).put('/v1/cluster-profiles/cp1').set(u1).send(profile('cp1')).expect(403);
     await request(app()).put('/v1/tenants/t1/cluster-profiles/cp2').set(u1).send(profile('cp2')).expect(403);
-    const inherited = await request(app()).put(`${inProject('p1')}/cp2`).set(u1).send(profile('cp2'));
+    const inherited = await request(app())
+      .put(`${inProject('p1')}/cp2`)
+      .set(u1)
+      .send(profile('cp2'));
     expect(inherited.body.error.code).toBe('PROFILE_INHERITED');
   });
 
@@ -135,16 +152,31 @@ describe('seed 003: ClusterProfile access control', () => {
       ['p2', 'cp1'],
       ['p3', 'cp6'],
     ]) {
-      expect((await request(app()).delete(`${inProject(project ?? '')}/${name}`).set(u1)).status).toBe(403);
+      expect(
+        (
+          await request(app())
+            .delete(`${inProject(project ?? '')}/${name}`)
+            .set(u1)
+        ).status,
+      ).toBe(403);
     }
-    await request(app()).delete(`${inProject('p1')}/cp4`).set(u1).expect(204);
+    await request(app())
+      .delete(`${inProject('p1')}/cp4`)
+      .set(u1)
+      .expect(204);
   });
 
   it('Not visible to U1: CP3 (another tenant) and CP6 (a project U1 is not associated with)', async () => {
     const cp3 = await request(app()).get('/v1/tenants/t2/cluster-profiles/cp3').set(u1);
     expect(cp3.status).toBe(404);
     expect(cp3.body.error.code).toBe('TENANT_NOT_FOUND');
-    expect((await request(app()).get(`${inProject('p3')}/cp6`).set(u1)).status).toBe(403);
+    expect(
+      (
+        await request(app())
+          .get(`${inProject('p3')}/cp6`)
+          .set(u1)
+      ).status,
+    ).toBe(403);
     const everything = [];
     for (const url of [inProject('p1'), inProject('p2'), '/v1/cluster-profiles']) {
       const res = await request(app()).get(url).set(u1).expect(200);
