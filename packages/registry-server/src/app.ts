@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { authenticate } from './access/authenticate.js';
+import { auditRequests } from './audit/audit-requests.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
@@ -33,6 +35,7 @@ export function createRouter(services: RegistryServices): express.Router {
   registerTeamRoutes(router, services);
   registerRoleRoutes(router, services);
   registerClusterProfileRoutes(router, services);
+  registerAuditRoutes(router, services);
   registerRegistryRoutes(router, services);
   registerCatalogRoutes(router, services);
   registerPublishRoutes(router, services);
@@ -71,6 +74,14 @@ export function createApp(services: RegistryServices): Express {
   );
   app.use(services.metrics.middleware);
   app.use(authenticate(services.adminToken, services.sessions));
+  app.use(
+    auditRequests({
+      audit: services.audit,
+      directory: services.directory,
+      registry: (name) => services.catalog.index.registry(name),
+      logger: services.logger,
+    }),
+  );
   app.use(createRouter(services));
   app.use(notFoundHandler);
   app.use(errorHandler);

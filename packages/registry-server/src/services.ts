@@ -16,6 +16,7 @@ import { IdentityService } from './identity/identity-service.js';
 import { Sessions } from './identity/sessions.js';
 import { VersionService } from './packs/version-service.js';
 import { ProfileService } from './profiles/profile-service.js';
+import { AuditLog } from './audit/audit-log.js';
 import { PublishService } from './publish/publish-service.js';
 import { RegistryService } from './registries/registry-service.js';
 import type { ObjectStore } from './storage/object-store.js';
@@ -34,6 +35,7 @@ export interface RegistryServices {
   identity: IdentityService;
   sessions: Sessions;
   profiles: ProfileService;
+  audit: AuditLog;
   adminToken: AdminTokenCheck;
   metrics: Metrics;
   /** Where uploads are streamed before they are checked (local disk, whatever the store). */
@@ -93,6 +95,7 @@ export async function createServices(options: {
     identity,
     sessions,
     profiles: new ProfileService(store),
+    audit: new AuditLog(store),
     adminToken,
     metrics: options.metrics ?? createMetrics(),
     uploadDir,

@@ -241,3 +241,22 @@ export const profilePaths = {
     'project',
   ),
 };
+
+const auditPage = [
+  queryParam('limit', 'Entries per page (1-500, default 100).', { type: 'integer', minimum: 1, maximum: 500 }),
+  queryParam('cursor', 'The nextCursor of the previous page.'),
+];
+const auditGet = (scope: string) => ({
+  summary: `The ${scope} audit log, newest first (audit.list)`,
+  parameters: auditPage,
+  responses: { '200': ok('A page of entries, with nextCursor.', list), ...common },
+});
+
+export const auditPaths = {
+  '/v1/audit': { get: auditGet('system') },
+  '/v1/tenants/{tenant}/audit': { parameters: [tenantParam], get: auditGet("tenant's (its projects included)") },
+  '/v1/tenants/{tenant}/projects/{project}/audit': {
+    parameters: [tenantParam, pathParam('project', 'Project name.')],
+    get: auditGet('project'),
+  },
+};

@@ -4,7 +4,7 @@
  */
 import { newRegistrySchema, registryChangesSchema, versionChangesSchema } from './api-schemas.js';
 import { common, errorResponse, json, openApi31, pathParam, queryParam, ref } from './openapi-helpers.js';
-import { identityPaths, identitySchemas, profilePaths } from './openapi-identity.js';
+import { auditPaths, identityPaths, identitySchemas, profilePaths } from './openapi-identity.js';
 
 const registryParam = pathParam('registry', 'Registry name, e.g. `public`.');
 const nameParam = pathParam('name', 'Pack name.');
@@ -131,6 +131,7 @@ export const openApiDocument = {
   paths: {
     ...identityPaths,
     ...profilePaths,
+    ...auditPaths,
     '/livez': { get: { summary: 'Liveness', responses: { '200': { description: 'The process is up.' } } } },
     '/readyz': {
       get: {

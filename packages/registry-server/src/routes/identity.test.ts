@@ -316,4 +316,84 @@ describe.each(DRIVERS)('identity and access (%s)', (driver) => {
       await replica.close();
     }
   });
+
+  it('records every mutating request in the audit log of its scope, readable with audit.list there', async () => {
+    const app = registry.app;
+    interface Entry {
+      method: string;
+      path: string;
+      status: number;
+      outcome: string;
+      actor: { name: string };
+      username?: string;
+    }
+    let entries: Entry[] = [];
+    // Entries are written once each response has gone out.
+    for (let tries = 0; tries < 50; tries++) {
+      const res = await request(app)
+        .get('/v1/tenants/acme/audit?limit=500')
+        .set(bearer(acme['vera'] ?? ''));
+      expect(res.status).toBe(200);
+      entries = res.body.items as Entry[];
+      if (entries.some((e) => e.path === '/v1/registries/acme-packs/packs' && e.outcome === 'denied')) break;
+      await sleep(20);
+    }
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        method: 'POST',
+        path: '/v1/registries/acme-packs/packs',
+        status: 201,
+        outcome: 'success',
+        actor: expect.objectContaining({ name: 'alice' }),
+      }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({
+        path: '/v1/registries/acme-packs/packs',
+        status: 403,
+        outcome: 'denied',
+        actor: expect.objectContaining({ name: 'vera' }),
+      }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({ path: '/v1/auth/login', status: 401, outcome: 'denied', username: 'vera' }),
+    );
+    expect(JSON.stringify(entries)).not.toContain(PASSWORD);
+    // Newest first, and paged.
+    const first = await request(app)
+      .get('/v1/tenants/acme/audit?limit=2')
+      .set(bearer(acme['vera'] ?? ''));
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.items[0].at >= first.body.items[1].at).toBe(true);
+    const next = await request(app)
+      .get(`/v1/tenants/acme/audit?limit=2&cursor=${first.body.nextCursor as string}`)
+      .set(bearer(acme['vera'] ?? ''));
+    expect(next.body.items[0].id).not.toBe(first.body.items[1].id);
+
+    expect(
+      (
+        await request(app)
+          .get('/v1/tenants/acme/audit')
+          .set(bearer(acme['bob'] ?? ''))
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await request(app)
+          .get('/v1/tenants/acme/audit')
+          .set(bearer(beta['carol'] ?? ''))
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await request(app)
+          .get('/v1/audit')
+          .set(bearer(acme['alice'] ?? ''))
+      ).status,
+    ).toBe(403);
+    const system = await request(app).get('/v1/audit?limit=500').set(AUTH);
+    expect(system.body.items).toContainEqual(
+      expect.objectContaining({ method: 'POST', path: '/v1/tenants', status: 201 }),
+    );
+  });
 });
