@@ -1,0 +1,515 @@
+/**
+ * The authorization matrix: every route below, called by a holder of every built-in role, against
+ * targets in each relation to the caller (their own project, another project of their tenant,
+ * another tenant, the system). The expected answer is computed from the role's permissions as
+ * generated from the seeds, never written per role:
+ *
+ * - another tenant: 404, always;
+ * - a system-scope route: 403 (every built-in tenant and project role is below the system), except
+ *   the reads every signed-in caller has (the public registry, system cluster profiles);
+ * - a tenant-scope route: 2xx when the role is a tenant role holding the permission, else 403;
+ * - a project-scope route: 2xx when the role holds the permission and applies to the project (a
+ *   tenant role applies to every project, a project role only where it is bound), else 403.
+ */
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_IN_ROLES, type Role } from '../access/roles.js';
+import {
+  AUTH,
+  buildTestPack,
+  startTestRegistry,
+  tempDir,
+  type TestPack,
+  type TestRegistry,
+} from '../test-support/test-registry.js';
+
+type Relation = 'own project' | 'other project' | 'other tenant' | 'system';
+type Scope = 'system' | 'tenant' | 'project';
+
+interface Context {
+  tenant: string;
+  project: string;
+  n: number;
+}
+
+interface RouteCase {
+  name: string;
+  scope: Scope;
+  permission: string;
+  /** Allowed for every signed-in caller whatever their roles (within the rules above). */
+  everyone?: boolean;
+  /** Allowed where the caller is associated with the project (a binding there). */
+  associated?: boolean;
+  /** Permissions the caller must hold in addition (a binding's role, say). */
+  alsoNeeds?: readonly string[];
+  call(ctx: Context, token: string): Promise<request.Response>;
+  /** Creates what the call acts on, as the operator. */
+  prepare?(ctx: Context): Promise<void>;
+}
+
+const PASSWORD = 'authorization matrix password';
+const TENANT_A = 'tenant-a';
+const TENANT_B = 'tenant-b';
+const OWN = 'own';
+const OTHER = 'other';
+
+const profile = (name: string) => ({ name, version: '1.0.0', packs: [{ name: 'kubernetes', version: '1.29.x' }] });
+
+describe('the authorization matrix (every route x every built-in role x every relation)', () => {
+  let registry: TestRegistry;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let pack: TestPack;
+  const tokens = new Map<string, string>();
+  const app = () => registry.app;
+  const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const viewerPermissions = BUILT_IN_ROLES.find((r) => r.name === 'Tenant Viewer')?.permissions ?? [];
+
+  const registryOf = (ctx: Context, scope: 'tenant' | 'project') =>
+    scope === 'tenant' ? `${ctx.tenant}-packs` : `${ctx.tenant}-${ctx.project}-packs`;
+
+  const routes: RouteCase[] = [
+    // --- system scope
+    {
+      name: 'GET /v1/tenants',
+      scope: 'system',
+      permission: 'tenant.list',
+      call: (_c, t) => request(app()).get('/v1/tenants').set(as(t)),
+    },
+    {
+      name: 'POST /v1/tenants',
+      scope: 'system',
+      permission: 'tenant.create',
+      call: (c, t) =>
+        request(app())
+          .post('/v1/tenants')
+          .set(as(t))
+          .send({ name: `made-${c.n}` }),
+    },
+    {
+      name: 'GET /v1/audit',
+      scope: 'system',
+      permission: 'audit.list',
+      call: (_c, t) => request(app()).get('/v1/audit').set(as(t)),
+    },
+    {
+      name: 'GET /v1/cluster-profiles',
+      scope: 'system',
+      permission: 'clusterProfile.list',
+      everyone: true,
+      call: (_c, t) => request(app()).get('/v1/cluster-profiles').set(as(t)),
+    },
+    {
+      name: 'POST /v1/cluster-profiles',
+      scope: 'system',
+      permission: 'clusterProfile.create',
+      call: (c, t) =>
+        request(app())
+          .post('/v1/cluster-profiles')
+          .set(as(t))
+          .send(profile(`sys-${c.n}`)),
+    },
+    {
+      name: 'GET /v1/registries/public/packs',
+      scope: 'system',
+      permission: 'packRegistry.list',
+      everyone: true,
+      call: (_c, t) => request(app()).get('/v1/registries/public/packs').set(as(t)),
+    },
+    {
+      name: 'POST /v1/registries/public/packs',
+      scope: 'system',
+      permission: 'packRegistry.update',
+      call: (_c, t) =>
+        request(app())
+          .post('/v1/registries/public/packs')
+          .set(as(t))
+          .set('Content-Type', 'application/zip')
+          .send(pack.bytes),
+    },
+    {
+      name: 'POST /v1/registries (system)',
+      scope: 'system',
+      permission: 'packRegistry.create',
+      call: (c, t) =>
+        request(app())
+          .post('/v1/registries')
+          .set(as(t))
+          .send({ name: `sys-${c.n}`, scope: 'system' }),
+    },
+    // --- tenant scope
+    ...(['users', 'teams', 'roles', 'bindings'] as const).map((collection): RouteCase => ({
+      name: `GET /v1/tenants/{tenant}/${collection}`,
+      scope: 'tenant',
+      permission: { users: 'user.list', teams: 'team.list', roles: 'role.list', bindings: 'role.list' }[collection],
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/${collection}`).set(as(t)),
+    })),
+    {
+      name: 'POST /v1/tenants/{tenant}/users',
+      scope: 'tenant',
+      permission: 'user.create',
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/users`)
+          .set(as(t))
+          .send({ username: `new-${c.n}@${c.tenant}` }),
+    },
+    {
+      name: 'GET /v1/tenants/{tenant}/users/{user}',
+      scope: 'tenant',
+      permission: 'user.get',
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/users/target@${c.tenant}`).set(as(t)),
+    },
+    {
+      name: 'PATCH /v1/tenants/{tenant}/users/{user}',
+      scope: 'tenant',
+      permission: 'user.update',
+      call: (c, t) =>
+        request(app())
+          .patch(`/v1/tenants/${c.tenant}/users/target@${c.tenant}`)
+          .set(as(t))
+          .send({ displayName: `renamed ${c.n}` }),
+    },
+    {
+      name: 'DELETE /v1/tenants/{tenant}/users/{user}',
+      scope: 'tenant',
+      permission: 'user.delete',
+      prepare: async (c) => {
+        await request(app())
+          .post(`/v1/tenants/${c.tenant}/users`)
+          .set(AUTH)
+          .send({ username: `doomed-${c.n}@${c.tenant}` })
+          .expect(201);
+      },
+      call: (c, t) => request(app()).delete(`/v1/tenants/${c.tenant}/users/doomed-${c.n}@${c.tenant}`).set(as(t)),
+    },
+    {
+      name: 'GET /v1/tenants/{tenant}/users/{user}/api-keys',
+      scope: 'tenant',
+      permission: 'apiKey.list',
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/users/target@${c.tenant}/api-keys`).set(as(t)),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/users/{user}/api-keys',
+      scope: 'tenant',
+      permission: 'apiKey.create',
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/users/target@${c.tenant}/api-keys`)
+          .set(as(t))
+          .send({ name: `key-${c.n}` }),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/teams',
+      scope: 'tenant',
+      permission: 'team.create',
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/teams`)
+          .set(as(t))
+          .send({ name: `team-${c.n}` }),
+    },
+    {
+      name: 'DELETE /v1/tenants/{tenant}/teams/{team}',
+      scope: 'tenant',
+      permission: 'team.delete',
+      prepare: async (c) => {
+        await request(app())
+          .post(`/v1/tenants/${c.tenant}/teams`)
+          .set(AUTH)
+          .send({ name: `doomed-${c.n}` })
+          .expect(201);
+      },
+      call: (c, t) => request(app()).delete(`/v1/tenants/${c.tenant}/teams/doomed-${c.n}`).set(as(t)),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/roles',
+      scope: 'tenant',
+      permission: 'role.create',
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/roles`)
+          .set(as(t))
+          .send({ name: `role-${c.n}`, scope: 'tenant', permissions: ['packRegistry.get'] }),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/bindings (Tenant Viewer to a user)',
+      scope: 'tenant',
+      permission: 'user.update',
+      alsoNeeds: viewerPermissions,
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/bindings`)
+          .set(as(t))
+          .send({ role: 'Tenant Viewer', subject: { kind: 'user', name: `target@${c.tenant}` } }),
+    },
+    {
+      name: 'GET /v1/tenants/{tenant}/projects',
+      scope: 'tenant',
+      permission: 'project.list',
+      everyone: true,
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/projects`).set(as(t)),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/projects',
+      scope: 'tenant',
+      permission: 'project.create',
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/projects`)
+          .set(as(t))
+          .send({ name: `p-${c.n}` }),
+    },
+    {
+      name: 'GET /v1/tenants/{tenant}/audit',
+      scope: 'tenant',
+      permission: 'audit.list',
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/audit`).set(as(t)),
+    },
+    {
+      name: 'GET /v1/tenants/{tenant}/cluster-profiles',
+      scope: 'tenant',
+      permission: 'clusterProfile.list',
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/cluster-profiles`).set(as(t)),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/cluster-profiles',
+      scope: 'tenant',
+      permission: 'clusterProfile.create',
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/cluster-profiles`)
+          .set(as(t))
+          .send(profile(`t-${c.n}`)),
+    },
+    {
+      name: 'POST /v1/registries (tenant)',
+      scope: 'tenant',
+      permission: 'packRegistry.create',
+      call: (c, t) =>
+        request(app())
+          .post('/v1/registries')
+          .set(as(t))
+          .send({ name: `reg-${c.n}`, scope: 'tenant', tenant: c.tenant }),
+    },
+    {
+      name: 'GET /v1/registries/{tenant registry}/packs',
+      scope: 'tenant',
+      permission: 'packRegistry.list',
+      call: (c, t) =>
+        request(app())
+          .get(`/v1/registries/${registryOf(c, 'tenant')}/packs`)
+          .set(as(t)),
+    },
+    {
+      name: 'POST /v1/registries/{tenant registry}/packs',
+      scope: 'tenant',
+      permission: 'packRegistry.update',
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/registries/${registryOf(c, 'tenant')}/packs`)
+          .set(as(t))
+          .set('Content-Type', 'application/zip')
+          .send(pack.bytes),
+    },
+    // --- project scope
+    {
+      name: 'GET /v1/tenants/{tenant}/projects/{project}',
+      scope: 'project',
+      permission: 'project.get',
+      associated: true,
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/projects/${c.project}`).set(as(t)),
+    },
+    {
+      name: 'PATCH /v1/tenants/{tenant}/projects/{project}',
+      scope: 'project',
+      permission: 'project.update',
+      call: (c, t) =>
+        request(app())
+          .patch(`/v1/tenants/${c.tenant}/projects/${c.project}`)
+          .set(as(t))
+          .send({ description: `changed ${c.n}` }),
+    },
+    {
+      name: 'GET /v1/tenants/{tenant}/projects/{project}/cluster-profiles',
+      scope: 'project',
+      permission: 'clusterProfile.list',
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/projects/${c.project}/cluster-profiles`).set(as(t)),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/projects/{project}/cluster-profiles',
+      scope: 'project',
+      permission: 'clusterProfile.create',
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/projects/${c.project}/cluster-profiles`)
+          .set(as(t))
+          .send(profile(`p-${c.n}`)),
+    },
+    ...(
+      [
+        ['PUT', 'clusterProfile.update'],
+        ['DELETE', 'clusterProfile.delete'],
+        ['POST publish', 'clusterProfile.publish'],
+      ] as const
+    ).map(([verb, permission]): RouteCase => ({
+      name: `${verb} /v1/tenants/{tenant}/projects/{project}/cluster-profiles/{profile}`,
+      scope: 'project',
+      permission,
+      prepare: async (c) => {
+        await request(app())
+          .post(`/v1/tenants/${c.tenant}/projects/${c.project}/cluster-profiles`)
+          .set(AUTH)
+          .send(profile(`target-${c.n}`))
+          .expect(201);
+      },
+      call: (c, t) => {
+        const url = `/v1/tenants/${c.tenant}/projects/${c.project}/cluster-profiles/target-${c.n}`;
+        if (verb === 'PUT')
+          return request(app())
+            .put(url)
+            .set(as(t))
+            .send(profile(`target-${c.n}`));
+        if (verb === 'DELETE') return request(app()).delete(url).set(as(t));
+        return request(app()).post(`${url}/publish`).set(as(t));
+      },
+    })),
+    {
+      name: 'GET /v1/tenants/{tenant}/projects/{project}/audit',
+      scope: 'project',
+      permission: 'audit.list',
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/projects/${c.project}/audit`).set(as(t)),
+    },
+    {
+      name: 'POST /v1/registries (project)',
+      scope: 'project',
+      permission: 'packRegistry.create',
+      call: (c, t) =>
+        request(app())
+          .post('/v1/registries')
+          .set(as(t))
+          .send({ name: `preg-${c.n}`, scope: 'project', tenant: c.tenant, project: c.project }),
+    },
+    {
+      name: 'GET /v1/registries/{project registry}/packs',
+      scope: 'project',
+      permission: 'packRegistry.list',
+      call: (c, t) =>
+        request(app())
+          .get(`/v1/registries/${registryOf(c, 'project')}/packs`)
+          .set(as(t)),
+    },
+    {
+      name: 'POST /v1/registries/{project registry}/packs',
+      scope: 'project',
+      permission: 'packRegistry.update',
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/registries/${registryOf(c, 'project')}/packs`)
+          .set(as(t))
+          .set('Content-Type', 'application/zip')
+          .send(pack.bytes),
+    },
+  ];
+
+  const roles = BUILT_IN_ROLES.filter((r) => r.scope !== 'system');
+  const userOf = (role: Role) => `${role.name.toLowerCase().replace(/ /g, '-')}@${TENANT_A}`;
+
+  /** The answer a holder of `role` (bound in tenant A, or in its project "own") must get. */
+  function expected(route: RouteCase, role: Role, relation: Relation): 200 | 403 | 404 {
+    if (relation === 'other tenant') return 404;
+    if (route.scope === 'system') return route.everyone ? 200 : 403;
+    const holds = (permission: string) => role.permissions.includes(permission);
+    const applies = role.scope === 'tenant' || (route.scope === 'project' && relation === 'own project');
+    if (route.everyone) return 200;
+    if (route.associated && role.scope === 'project' && relation === 'own project') return 200;
+    const all = [route.permission, ...(route.alsoNeeds ?? [])];
+    return applies && all.every(holds) ? 200 : 403;
+  }
+
+  function relationsOf(route: RouteCase): Relation[] {
+    if (route.scope === 'system') return ['system'];
+    if (route.scope === 'tenant') return ['own project', 'other tenant'];
+    return ['own project', 'other project', 'other tenant'];
+  }
+
+  beforeAll(async () => {
+    registry = await startTestRegistry('fs');
+    work = await tempDir();
+    pack = await buildTestPack(work.dir, { name: 'matrix-addon', version: '1.0.0' });
+    for (const tenant of [TENANT_A, TENANT_B]) {
+      await request(app()).post('/v1/tenants').set(AUTH).send({ name: tenant }).expect(201);
+      for (const project of [OWN, OTHER]) {
+        await request(app()).post(`/v1/tenants/${tenant}/projects`).set(AUTH).send({ name: project }).expect(201);
+        await request(app())
+          .post('/v1/registries')
+          .set(AUTH)
+          .send({ name: `${tenant}-${project}-packs`, scope: 'project', tenant, project })
+          .expect(201);
+      }
+      await request(app())
+        .post('/v1/registries')
+        .set(AUTH)
+        .send({ name: `${tenant}-packs`, scope: 'tenant', tenant })
+        .expect(201);
+      await request(app())
+        .post(`/v1/tenants/${tenant}/users`)
+        .set(AUTH)
+        .send({ username: `target@${tenant}` })
+        .expect(201);
+    }
+    for (const role of roles) {
+      const username = userOf(role);
+      await request(app())
+        .post(`/v1/tenants/${TENANT_A}/users`)
+        .set(AUTH)
+        .send({ username, password: PASSWORD })
+        .expect(201);
+      await request(app())
+        .post(`/v1/tenants/${TENANT_A}/bindings`)
+        .set(AUTH)
+        .send({
+          role: role.name,
+          subject: { kind: 'user', name: username },
+          project: role.scope === 'project' ? OWN : null,
+        })
+        .expect(201);
+      const login = await request(app()).post('/v1/auth/login').send({ username, password: PASSWORD }).expect(200);
+      tokens.set(role.name, login.body.token as string);
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await registry.close();
+    await work.cleanup();
+  });
+
+  it('answers every route for every built-in role and relation as the role tables say', async () => {
+    const mismatches: string[] = [];
+    let n = 0;
+    let checked = 0;
+    for (const route of routes) {
+      for (const role of roles) {
+        for (const relation of relationsOf(route)) {
+          n++;
+          const ctx: Context = {
+            tenant: relation === 'other tenant' ? TENANT_B : TENANT_A,
+            project: relation === 'other project' ? OTHER : OWN,
+            n,
+          };
+          await route.prepare?.(ctx);
+          const res = await route.call(ctx, tokens.get(role.name) ?? '');
+          const want = expected(route, role, relation);
+          const got = res.status >= 200 && res.status < 300 ? 200 : res.status;
+          checked++;
+          if (got !== want) {
+            mismatches.push(
+              `${route.name} | ${role.name} | ${relation}: expected ${want}, got ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`,
+            );
+          }
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // 43 routes x 19 roles, over 1 to 3 relations each.
+    expect(checked).toBeGreaterThan(1500);
+  }, 240_000);
+});
