@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -36,9 +36,28 @@ async function publish(registry: RegistryProcess, pack: TestPack) {
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, { headers: AUTH });
+async function getJson(
+  url: string,
+  headers: Record<string, string> = AUTH,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { headers });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function send(
+  registry: RegistryProcess,
+  method: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = AUTH,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${registry.url}${path}`, {
+    method,
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
 }
 
 /** Sends the first `bytes` of an upload and leaves the request open. */
@@ -96,6 +115,45 @@ describe.each(BACKENDS.filter((b) => b !== 's3rver'))('two pack-registry process
       return page.body['total'] === 1;
     }, 2000);
     expect(waited).toBeLessThan(2000);
+  });
+
+  it('applies a role change made through one process in the other within 2 seconds', async () => {
+    expect((await send(a, 'POST', '/v1/tenants', { name: 'shared-co' })).status).toBe(201);
+    const user = { username: 'dev@shared.co', password: 'two processes, one bucket' };
+    expect((await send(a, 'POST', '/v1/tenants/shared-co/users', user)).status).toBe(201);
+    expect(
+      (await send(a, 'POST', '/v1/registries', { name: 'shared-co-packs', scope: 'tenant', tenant: 'shared-co' }))
+        .status,
+    ).toBe(201);
+    // Signed in through b, with a token that a signed: the key is in the shared storage.
+    let login = await send(b, 'POST', '/v1/auth/login', user, {});
+    for (let tries = 0; login.status === 401 && tries < 40; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      login = await send(b, 'POST', '/v1/auth/login', user, {});
+    }
+    expect(login.status).toBe(200);
+    const dev = { Authorization: `Bearer ${String(login.body['token'])}` };
+    expect((await getJson(`${b.url}/v1/registries/shared-co-packs`, dev)).status).toBe(403);
+
+    const bound = await send(a, 'POST', '/v1/tenants/shared-co/bindings', {
+      role: 'Tenant Viewer',
+      subject: { kind: 'user', name: user.username },
+    });
+    expect(bound.status).toBe(201);
+    const granted = await eventually(
+      async () => (await getJson(`${b.url}/v1/registries/shared-co-packs`, dev)).status === 200,
+      2000,
+    );
+    expect(granted).toBeLessThan(2000);
+
+    expect((await send(a, 'DELETE', `/v1/tenants/shared-co/bindings/${String(bound.body['id'])}`, {})).status).toBe(
+      204,
+    );
+    const revoked = await eventually(
+      async () => (await getJson(`${b.url}/v1/registries/shared-co-packs`, dev)).status === 403,
+      2000,
+    );
+    expect(revoked).toBeLessThan(2000);
   });
 });
 
@@ -258,10 +316,61 @@ describe('pack-registry shutdown, gc and logs (fs)', () => {
     );
     expect(metrics).toContain('packyard_publishes_total{outcome="created"} 1');
     expect(metrics).toMatch(/packyard_upload_bytes_total \d+/);
+    // The generated SuperAdmin password: printed once on stderr, in a 0600 file, never in the log.
+    const file = path.join(registry.dataDir, 'superadmin-password');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const superPassword = (await readFile(file, 'utf8')).trim();
+    const superLogin = await send(
+      registry,
+      'POST',
+      '/v1/auth/login',
+      { username: 'admin', password: superPassword },
+      {},
+    );
+    expect(superLogin.status).toBe(200);
+    const superToken = String(superLogin.body['token']);
+    expect(
+      (await send(registry, 'POST', '/v1/tenants', { name: 'logged' }, { Authorization: `Bearer ${superToken}` }))
+        .status,
+    ).toBe(201);
+    const userPassword = 'a password that must never be logged';
+    expect(
+      (await send(registry, 'POST', '/v1/tenants/logged/users', { username: 'quiet', password: userPassword })).status,
+    ).toBe(201);
+    const userLogin = await send(registry, 'POST', '/v1/auth/login', { username: 'quiet', password: userPassword }, {});
+    const userToken = String(userLogin.body['token']);
+    const key = await send(
+      registry,
+      'POST',
+      '/v1/tenants/logged/users/quiet/api-keys',
+      { name: 'ci' },
+      {
+        Authorization: `Bearer ${userToken}`,
+      },
+    );
+    const apiKey = String(key.body['key']);
+    expect((await getJson(`${registry.url}/v1/auth/me`, { Authorization: `Bearer ${apiKey}` })).status).toBe(200);
     await registry.stop();
     const output = registry.output();
-    expect(output).not.toContain(ADMIN_TOKEN);
-    expect(output).not.toContain('not-the-token-but-secret');
+    expect(output.split(superPassword)).toHaveLength(2);
+    const logText = registry
+      .logs()
+      .map((line) => JSON.stringify(line))
+      .join('\n');
+    for (const secret of [
+      ADMIN_TOKEN,
+      'not-the-token-but-secret',
+      superPassword,
+      userPassword,
+      superToken,
+      userToken,
+      apiKey,
+    ]) {
+      expect(logText).not.toContain(secret);
+    }
+    for (const secret of [ADMIN_TOKEN, 'not-the-token-but-secret', userPassword, userToken, apiKey]) {
+      expect(output).not.toContain(secret);
+    }
     const lines = registry.logs();
     expect(lines.some((line) => (line['req'] as { id?: string } | undefined)?.id === 'trace-me-123')).toBe(true);
   });

@@ -33,6 +33,7 @@ export function storageEnv(backend: Backend, dir: string, endpoint?: string): Re
 
 export interface RegistryProcess {
   url: string;
+  dataDir: string;
   child: ChildProcess;
   /** Every line the process wrote to stdout and stderr so far. */
   output(): string;
@@ -57,6 +58,8 @@ export async function startRegistryProcess(options: {
       HOME: process.env['HOME'],
       PACKYARD_DATA_DIR: options.dataDir,
       PACKYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+      // Cheap password hashes: the tests sign users in by the dozen (production uses 17).
+      PACKYARD_PASSWORD_HASH_COST: '12',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       ...options.env,
     },
@@ -94,6 +97,7 @@ export async function startRegistryProcess(options: {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
     url,
+    dataDir: options.dataDir,
     child,
     output: () => output,
     logs,
