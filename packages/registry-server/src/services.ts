@@ -106,5 +106,6 @@ export async function createServices(options: {
 export async function closeServices(services: RegistryServices): Promise<void> {
   await services.catalog.stop();
   await services.directory.stop();
+  await services.audit.drain();
   await services.store.close();
 }

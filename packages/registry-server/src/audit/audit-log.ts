@@ -49,15 +49,26 @@ export function outcomeOf(status: number): AuditOutcome {
 }
 
 export class AuditLog {
+  private readonly writing = new Set<Promise<unknown>>();
+
   constructor(private readonly store: ObjectStore) {}
 
-  async record(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry> {
+  record(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry> {
     const ms = Date.parse(entry.at);
     const id = randomBytes(6).toString('hex');
     const name = `${String(LATEST - ms).padStart(13, '0')}-${id}.json`;
     const full: AuditEntry = { id, ...entry };
-    await Promise.all(streamsOf(entry.scope).map((prefix) => createJson(this.store, `${prefix}${name}`, full)));
-    return full;
+    const written = Promise.all(
+      streamsOf(entry.scope).map((prefix) => createJson(this.store, `${prefix}${name}`, full)),
+    ).then(() => full);
+    this.writing.add(written);
+    void written.catch(() => undefined).finally(() => this.writing.delete(written));
+    return written;
+  }
+
+  /** Waits for the entries being written (at shutdown, before storage closes). */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.writing]);
   }
 
   /** The newest entries of a scope's stream, `limit` at most, after the `cursor` of a previous page. */
