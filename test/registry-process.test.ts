@@ -133,6 +133,8 @@ describe.each(BACKENDS.filter((b) => b !== 's3rver'))('two pack-registry process
     }
     expect(login.status).toBe(200);
     const dev = { Authorization: `Bearer ${String(login.body['token'])}` };
+    // b learns of the new registry through the catalog's change log (404 until then), then refuses.
+    await eventually(async () => (await getJson(`${b.url}/v1/registries/shared-co-packs`, dev)).status === 403, 2000);
     expect((await getJson(`${b.url}/v1/registries/shared-co-packs`, dev)).status).toBe(403);
 
     const bound = await send(a, 'POST', '/v1/tenants/shared-co/bindings', {
