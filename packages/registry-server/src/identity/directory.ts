@@ -71,17 +71,21 @@ export class IdentityDirectory {
       seen.set(name, object.etag);
     }
     const systemHead = await this.store.head(IDENTITY_KEYS.system);
-    if (!systemHead) this.system = null;
-    else if (systemHead.etag !== this.system?.etag) {
+    if (systemHead && systemHead.etag !== this.system?.etag) {
       const read = await readJson<SystemDirectory>(this.store, IDENTITY_KEYS.system);
-      this.system = read;
+      // A read that started before this process's own write must not undo it: revisions only grow.
+      if (read && read.value.revision >= (this.system?.value.revision ?? -1)) this.system = read;
     }
     for (const [name, etag] of seen) {
-      if (this.tenants.get(name)?.etag === etag) continue;
+      const cached = this.tenants.get(name);
+      if (cached?.etag === etag) continue;
       const read = await readJson<TenantDirectory>(this.store, IDENTITY_KEYS.tenant(name));
-      if (read) this.tenants.set(name, read);
+      if (read && read.value.revision >= (this.tenants.get(name)?.value.revision ?? -1)) this.tenants.set(name, read);
     }
-    for (const name of [...this.tenants.keys()]) if (!seen.has(name)) this.tenants.delete(name);
+    // A tenant document written after the listing above is kept; one deleted is dropped.
+    for (const name of [...this.tenants.keys()]) {
+      if (!seen.has(name) && !this.tenantRef(name)) this.tenants.delete(name);
+    }
   }
 
   systemDirectory(): SystemDirectory {
@@ -102,7 +106,9 @@ export class IdentityDirectory {
   async updateSystem(update: Updater<SystemDirectory>): Promise<SystemDirectory> {
     const result = await updateJson(this.store, IDENTITY_KEYS.system, update, () => structuredClone(EMPTY_SYSTEM));
     if (!result) return this.systemDirectory();
-    this.system = { value: result.value, etag: result.etag };
+    if (result.value.revision >= (this.system?.value.revision ?? -1)) {
+      this.system = { value: result.value, etag: result.etag };
+    }
     return result.value;
   }
 
@@ -112,7 +118,9 @@ export class IdentityDirectory {
       emptyTenantDirectory(ref),
     );
     if (!result) return this.tenant(ref.name) ?? emptyTenantDirectory(ref);
-    this.tenants.set(ref.name, { value: result.value, etag: result.etag });
+    if (result.value.revision >= (this.tenants.get(ref.name)?.value.revision ?? -1)) {
+      this.tenants.set(ref.name, { value: result.value, etag: result.etag });
+    }
     return result.value;
   }
 
