@@ -35,6 +35,9 @@ export interface AuditEntry {
 
 const LATEST = 9_999_999_999_999;
 
+/** An entry id: inverted time and a random part. */
+export const AUDIT_ID = /^\d{13}-[0-9a-f]{12}$/;
+
 function streamsOf(scope: Target): string[] {
   if (scope.scope === 'system') return ['audit/system/'];
   const tenant = `audit/tenants/${scope.tenant}/`;
@@ -55,8 +58,9 @@ export class AuditLog {
 
   record(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry> {
     const ms = Date.parse(entry.at);
-    const id = randomBytes(6).toString('hex');
-    const name = `${String(LATEST - ms).padStart(13, '0')}-${id}.json`;
+    // The id is the entry's object name: entries are found by id, and pages start after one.
+    const id = `${String(LATEST - ms).padStart(13, '0')}-${randomBytes(6).toString('hex')}`;
+    const name = `${id}.json`;
     const full: AuditEntry = { id, ...entry };
     const written = Promise.all(
       streamsOf(entry.scope).map((prefix) => createJson(this.store, `${prefix}${name}`, full)),
@@ -71,6 +75,13 @@ export class AuditLog {
     await Promise.allSettled([...this.writing]);
   }
 
+  /** One entry of a scope's stream by id, or null. */
+  async get(scope: Target, id: string): Promise<AuditEntry | null> {
+    if (!AUDIT_ID.test(id)) return null;
+    const [prefix] = streamsOf(scope).slice(-1);
+    return (await readJson<AuditEntry>(this.store, `${prefix ?? 'audit/system/'}${id}.json`))?.value ?? null;
+  }
+
   /** The newest entries of a scope's stream, `limit` at most, after the `cursor` of a previous page. */
   async list(
     scope: Target,
@@ -79,7 +90,7 @@ export class AuditLog {
     const [prefix] = streamsOf(scope).slice(-1);
     const items: AuditEntry[] = [];
     let last: string | null = null;
-    const startAfter = options.cursor === undefined ? undefined : `${prefix}${options.cursor}`;
+    const startAfter = options.cursor === undefined ? undefined : `${prefix}${options.cursor}.json`;
     for await (const object of this.store.list(prefix ?? 'audit/system/', {
       limit: options.limit,
       ...(startAfter ? { startAfter } : {}),
@@ -89,7 +100,8 @@ export class AuditLog {
       last = object.key;
       if (items.length >= options.limit) break;
     }
-    const nextCursor = items.length >= options.limit && last !== null ? last.slice((prefix ?? '').length) : null;
+    const nextCursor =
+      items.length >= options.limit && last !== null ? last.slice((prefix ?? '').length).replace(/\.json$/, '') : null;
     return { items, nextCursor };
   }
 }

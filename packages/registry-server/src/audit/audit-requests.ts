@@ -26,13 +26,6 @@ function stringField(body: unknown, field: string): string | undefined {
   return typeof value === 'string' && value.length <= 128 ? value : undefined;
 }
 
-function tenantOfUsername(directory: IdentityDirectory, username: string): string | null {
-  for (const ref of directory.systemDirectory().tenants) {
-    if (directory.tenant(ref.name)?.users.some((u) => u.username === username)) return ref.name;
-  }
-  return null;
-}
-
 /** The scope a request acts in, read from its path (and, for a new registry, its body). */
 function scopeOf(req: Request, sources: AuditSources): Target {
   const segments = req.path.split('/').map((s) => {
@@ -59,7 +52,7 @@ function scopeOf(req: Request, sources: AuditSources): Target {
   }
   if (req.path === '/v1/auth/login') {
     const username = stringField(req.body, 'username')?.toLowerCase();
-    const tenant = username ? tenantOfUsername(sources.directory, username) : null;
+    const tenant = username ? sources.directory.tenantOfUser(username) : undefined;
     if (tenant) return { scope: 'tenant', tenant };
   }
   return SYSTEM;

@@ -252,11 +252,24 @@ const auditGet = (scope: string) => ({
   responses: { '200': ok('A page of entries, with nextCursor.', list), ...common },
 });
 
+const entryParam = pathParam('entry', 'Audit entry id.');
+const entryGet = {
+  summary: 'One audit entry (audit.get)',
+  responses: { '200': ok('The entry.'), ...common },
+};
+const projectParam = pathParam('project', 'Project name.');
+
 export const auditPaths = {
   '/v1/audit': { get: auditGet('system') },
+  '/v1/audit/{entry}': { parameters: [entryParam], get: entryGet },
   '/v1/tenants/{tenant}/audit': { parameters: [tenantParam], get: auditGet("tenant's (its projects included)") },
+  '/v1/tenants/{tenant}/audit/{entry}': { parameters: [tenantParam, entryParam], get: entryGet },
   '/v1/tenants/{tenant}/projects/{project}/audit': {
-    parameters: [tenantParam, pathParam('project', 'Project name.')],
+    parameters: [tenantParam, projectParam],
     get: auditGet('project'),
+  },
+  '/v1/tenants/{tenant}/projects/{project}/audit/{entry}': {
+    parameters: [tenantParam, projectParam, entryParam],
+    get: entryGet,
   },
 };

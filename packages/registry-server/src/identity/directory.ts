@@ -29,6 +29,8 @@ export class IdentityDirectory {
   private system: Cached<SystemDirectory> | null = null;
   private readonly tenants = new Map<string, Cached<TenantDirectory>>();
   private timer: NodeJS.Timeout | null = null;
+  /** Which tenant holds each username and API key id; rebuilt after any tenant changes. */
+  private index: { users: Map<string, string>; apiKeys: Map<string, string> } | null = null;
   private polling: Promise<void> | null = null;
   private stopped = false;
 
@@ -74,17 +76,26 @@ export class IdentityDirectory {
     if (systemHead && systemHead.etag !== this.system?.etag) {
       const read = await readJson<SystemDirectory>(this.store, IDENTITY_KEYS.system);
       // A read that started before this process's own write must not undo it: revisions only grow.
-      if (read && read.value.revision >= (this.system?.value.revision ?? -1)) this.system = read;
+      if (read && read.value.revision >= (this.system?.value.revision ?? -1)) {
+        this.system = read;
+        this.index = null;
+      }
     }
     for (const [name, etag] of seen) {
       const cached = this.tenants.get(name);
       if (cached?.etag === etag) continue;
       const read = await readJson<TenantDirectory>(this.store, IDENTITY_KEYS.tenant(name));
-      if (read && read.value.revision >= (this.tenants.get(name)?.value.revision ?? -1)) this.tenants.set(name, read);
+      if (read && read.value.revision >= (this.tenants.get(name)?.value.revision ?? -1)) {
+        this.tenants.set(name, read);
+        this.index = null;
+      }
     }
     // A tenant document written after the listing above is kept; one deleted is dropped.
     for (const name of [...this.tenants.keys()]) {
-      if (!seen.has(name) && !this.tenantRef(name)) this.tenants.delete(name);
+      if (!seen.has(name) && !this.tenantRef(name)) {
+        this.tenants.delete(name);
+        this.index = null;
+      }
     }
   }
 
@@ -103,11 +114,35 @@ export class IdentityDirectory {
     return this.tenants.get(name)?.value ?? emptyTenantDirectory(ref);
   }
 
+  private lookup(): { users: Map<string, string>; apiKeys: Map<string, string> } {
+    if (this.index) return this.index;
+    const users = new Map<string, string>();
+    const apiKeys = new Map<string, string>();
+    for (const ref of this.systemDirectory().tenants) {
+      const directory = this.tenants.get(ref.name)?.value;
+      for (const user of directory?.users ?? []) users.set(user.username, ref.name);
+      for (const key of directory?.apiKeys ?? []) apiKeys.set(key.id, ref.name);
+    }
+    this.index = { users, apiKeys };
+    return this.index;
+  }
+
+  /** The tenant of a username, if any tenant has it. */
+  tenantOfUser(username: string): string | undefined {
+    return this.lookup().users.get(username);
+  }
+
+  /** The tenant holding the API key `id`, if any. */
+  tenantOfApiKey(id: string): string | undefined {
+    return this.lookup().apiKeys.get(id);
+  }
+
   async updateSystem(update: Updater<SystemDirectory>): Promise<SystemDirectory> {
     const result = await updateJson(this.store, IDENTITY_KEYS.system, update, () => structuredClone(EMPTY_SYSTEM));
     if (!result) return this.systemDirectory();
     if (result.value.revision >= (this.system?.value.revision ?? -1)) {
       this.system = { value: result.value, etag: result.etag };
+      this.index = null;
     }
     return result.value;
   }
@@ -120,6 +155,7 @@ export class IdentityDirectory {
     if (!result) return this.tenant(ref.name) ?? emptyTenantDirectory(ref);
     if (result.value.revision >= (this.tenants.get(ref.name)?.value.revision ?? -1)) {
       this.tenants.set(ref.name, { value: result.value, etag: result.etag });
+      this.index = null;
     }
     return result.value;
   }
@@ -127,5 +163,6 @@ export class IdentityDirectory {
   async deleteTenant(name: string): Promise<void> {
     await this.store.delete(IDENTITY_KEYS.tenant(name));
     this.tenants.delete(name);
+    this.index = null;
   }
 }

@@ -123,11 +123,11 @@ export class Sessions {
   private passwordOf(username: string): { tenant: string | null; hash: string | null } | null {
     const operator = this.directory.systemDirectory().operators.find((o) => o.username === username);
     if (operator) return { tenant: null, hash: operator.passwordHash };
-    for (const ref of this.directory.systemDirectory().tenants) {
-      const user = this.directory.tenant(ref.name)?.users.find((u) => u.username === username && !u.disabled);
-      if (user) return { tenant: ref.name, hash: user.passwordHash };
-    }
-    return null;
+    const tenant = this.directory.tenantOfUser(username);
+    const user =
+      tenant === undefined ? undefined : this.directory.tenant(tenant)?.users.find((u) => u.username === username);
+    if (!tenant || !user || user.disabled) return null;
+    return { tenant, hash: user.passwordHash };
   }
 
   async login(username: string, password: string, client: string): Promise<IssuedToken> {
@@ -181,15 +181,14 @@ export class Sessions {
     const parsed = parseApiKey(credential);
     if (!parsed) return null;
     const secretSha256 = sha256Hex(parsed.secret);
-    for (const ref of this.directory.systemDirectory().tenants) {
-      const key = this.directory.tenant(ref.name)?.apiKeys.find((k) => k.id === parsed.id);
-      if (!key) continue;
-      if (!sameDigest(key.secretSha256, secretSha256)) return null;
-      if (key.revokedAt !== null) return null;
-      if (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now()) return null;
-      return this.activeUser(ref.name, key.username);
-    }
-    return null;
+    const tenant = this.directory.tenantOfApiKey(parsed.id);
+    const key =
+      tenant === undefined ? undefined : this.directory.tenant(tenant)?.apiKeys.find((k) => k.id === parsed.id);
+    if (!tenant || !key) return null;
+    if (!sameDigest(key.secretSha256, secretSha256)) return null;
+    if (key.revokedAt !== null) return null;
+    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now()) return null;
+    return this.activeUser(tenant, key.username);
   }
 
   private activeUser(tenant: string, username: string): Principal | null {

@@ -6,14 +6,13 @@ import { principalOf } from '../access/authenticate.js';
 import { tenantNotFound } from '../identity/identity-service.js';
 import { pathParam, queryInteger, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
+import { AUDIT_ID } from '../audit/audit-log.js';
 import { tenantFor } from './identity-helpers.js';
-
-const CURSOR = /^\d{13}-[0-9a-f]{12}\.json$/;
 
 function page(req: Request): { limit: number; cursor?: string } {
   const limit = queryInteger(req, 'limit', 1, 500) ?? 100;
   const cursor = queryString(req, 'cursor');
-  if (cursor !== undefined && !CURSOR.test(cursor)) {
+  if (cursor !== undefined && !AUDIT_ID.test(cursor)) {
     throw new PackError('INVALID_PARAMETER', `cursor=${cursor} is not a cursor this server gave out`, {
       hint: 'pass the nextCursor of the previous page, unchanged',
     });
@@ -21,24 +20,41 @@ function page(req: Request): { limit: number; cursor?: string } {
   return cursor === undefined ? { limit } : { limit, cursor };
 }
 
-export function registerAuditRoutes(router: Router, services: RegistryServices): void {
-  router.get('/v1/audit', async (req, res) => {
+function entryNotFound(id: string): PackError {
+  return new PackError('AUDIT_ENTRY_NOT_FOUND', `no audit entry ${id} in this scope`, {
+    status: 404,
+    hint: 'entry ids come from the audit list of the same scope',
+  });
+}
+
+/** The audit scope of a request's path, once `permission` there is authorized. */
+function auditScope(services: RegistryServices, req: Request, permission: string): Target {
+  if (req.params['tenant'] === undefined) {
     const principal = principalOf(req);
-    if (principal.kind === 'anonymous') throw authRequired('audit.list');
-    services.access.authorize(principal, 'audit.list', SYSTEM, () => tenantNotFound(''));
-    res.json(await services.audit.list(SYSTEM, page(req)));
-  });
+    if (principal.kind === 'anonymous') throw authRequired(permission);
+    services.access.authorize(principal, permission, SYSTEM, () => tenantNotFound(''));
+    return SYSTEM;
+  }
+  if (req.params['project'] === undefined) {
+    return { scope: 'tenant', tenant: tenantFor(services, req, permission).tenant.name };
+  }
+  const project = pathParam(req, 'project');
+  const tenant = tenantFor(services, req, permission, { project }).tenant.name;
+  services.identity.project(tenant, project);
+  return { scope: 'project', tenant, project };
+}
 
-  router.get('/v1/tenants/:tenant/audit', async (req, res) => {
-    const tenant = tenantFor(services, req, 'audit.list').tenant.name;
-    res.json(await services.audit.list({ scope: 'tenant', tenant }, page(req)));
-  });
+const AUDIT_PATHS = ['/v1/audit', '/v1/tenants/:tenant/audit', '/v1/tenants/:tenant/projects/:project/audit'];
 
-  router.get('/v1/tenants/:tenant/projects/:project/audit', async (req, res) => {
-    const project = pathParam(req, 'project');
-    const tenant = tenantFor(services, req, 'audit.list', { project }).tenant.name;
-    services.identity.project(tenant, project);
-    const target: Target = { scope: 'project', tenant, project };
-    res.json(await services.audit.list(target, page(req)));
-  });
+export function registerAuditRoutes(router: Router, services: RegistryServices): void {
+  for (const path of AUDIT_PATHS) {
+    router.get(path, async (req, res) => {
+      res.json(await services.audit.list(auditScope(services, req, 'audit.list'), page(req)));
+    });
+    router.get(`${path}/:entry`, async (req, res) => {
+      const entry = await services.audit.get(auditScope(services, req, 'audit.get'), pathParam(req, 'entry'));
+      if (!entry) throw entryNotFound(pathParam(req, 'entry'));
+      res.json(entry);
+    });
+  }
 }

@@ -659,6 +659,24 @@ describe('the authorization matrix (every route x every built-in role x every re
       },
       call: (c, t) => request(app()).delete(`/v1/tenants/${c.tenant}/projects/doomed-${c.n}`).set(as(t)),
     },
+    // --- single audit entries, in each scope (the id read by the operator first)
+    ...(
+      [
+        ['system', '/v1/audit'],
+        ['tenant', '/v1/tenants/{tenant}/audit'],
+        ['project', '/v1/tenants/{tenant}/projects/{project}/audit'],
+      ] as const
+    ).map(([scope, template]): RouteCase => ({
+      name: `GET ${template}/{entry}`,
+      scope,
+      permission: 'audit.get',
+      call: async (c, t) => {
+        const url = template.replace('{tenant}', c.tenant).replace('{project}', c.project);
+        const list = await request(app()).get(url).set(AUTH).expect(200);
+        const id = (list.body.items as Array<{ id: string }>)[0]?.id ?? 'none';
+        return request(app()).get(`${url}/${id}`).set(as(t));
+      },
+    })),
   ];
 
   const roles = BUILT_IN_ROLES.filter((r) => r.scope !== 'system');
