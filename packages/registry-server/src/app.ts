@@ -2,12 +2,11 @@
  * The HTTP application: middleware (request ids and logs, metrics, authentication), the route
  * modules, and the one error envelope. No business logic here: routes delegate to services.
  */
-import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
 import { authenticate } from './access/authenticate.js';
 import { auditRequests } from './audit/audit-requests.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { accessLog } from './http/access-log.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
@@ -23,12 +22,16 @@ import { registerUserRoutes } from './routes/users.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import type { RegistryServices } from './services.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
 /** The route modules, in the order they are mounted. */
 export function createRouter(services: RegistryServices): express.Router {
   const router = express.Router();
+  // The routes every request is matched against in this order: the hot read paths first.
   registerOperationsRoutes(router, services);
+  registerCatalogRoutes(router, services);
+  registerDownloadRoutes(router, services);
+  registerVersionRoutes(router, services);
+  registerPublishRoutes(router, services);
+  registerRegistryRoutes(router, services);
   registerAuthRoutes(router, services);
   registerTenantRoutes(router, services);
   registerUserRoutes(router, services);
@@ -36,11 +39,6 @@ export function createRouter(services: RegistryServices): express.Router {
   registerRoleRoutes(router, services);
   registerClusterProfileRoutes(router, services);
   registerAuditRoutes(router, services);
-  registerRegistryRoutes(router, services);
-  registerCatalogRoutes(router, services);
-  registerPublishRoutes(router, services);
-  registerVersionRoutes(router, services);
-  registerDownloadRoutes(router, services);
   return router;
 }
 
@@ -50,28 +48,7 @@ export function createApp(services: RegistryServices): Express {
   // Archive responses carry their digest as ETag; hashing every JSON body for a weak one is waste.
   app.set('etag', false);
   app.set('trust proxy', services.config.server.trustProxy);
-  app.use(
-    pinoHttp({
-      logger: services.logger,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      // Only what an operator needs; headers (credentials) are never logged.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, err) => (err !== undefined || res.statusCode >= 500 ? 'error' : 'info'),
-    }),
-  );
+  app.use(accessLog(services.logger));
   app.use(services.metrics.middleware);
   app.use(authenticate(services.adminToken, services.sessions));
   app.use(
