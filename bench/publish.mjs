@@ -69,6 +69,8 @@ Options:
   --no-big             skip the big publish
   --redirect-downloads run the registry with PACKYARD_S3_REDIRECT_DOWNLOADS=true: downloads are
                        redirected to presigned bucket URLs instead of passing through the registry
+  --no-blob-cache      run the registry without its local blob cache: every download is relayed
+                       from the bucket (by default the publish keeps a copy, and downloads read it)
   --no-digest          publish without announcing the archive's digest (as plain curl does);
                        by default the client sends Content-Digest, as packctl push does
 ${SERVER_USAGE}
@@ -82,6 +84,7 @@ const SPECS = {
   'big-mb': { kind: 'number', default: 1024 },
   'no-big': { kind: 'flag' },
   'no-digest': { kind: 'flag' },
+  'no-blob-cache': { kind: 'flag' },
   'redirect-downloads': { kind: 'flag' },
   ...SERVER_OPTIONS,
   ...S3_OPTIONS,
@@ -310,6 +313,7 @@ export async function main(args) {
           env: {
             ...s3Env(s3, bucket),
             ...(options['redirect-downloads'] ? { PACKYARD_S3_REDIRECT_DOWNLOADS: 'true' } : {}),
+            ...(options['no-blob-cache'] ? { PACKYARD_BLOB_CACHE_MAX_BYTES: '0' } : {}),
           },
           reportRss: true,
           nodeArgs: server.nodeArgs,
@@ -415,7 +419,13 @@ export async function main(args) {
       `\nregistry publish/download vs raw S3 (${s3.kind === 's3rver' ? 's3rver' : s3.endpoint}): ` +
         `${archiveMB.toFixed(1)} MB archive, ${options.runs} runs, medians; ` +
         `${announce ? 'digest announced (Content-Digest, as packctl push)' : 'no digest announced'}, ` +
-        `downloads ${options['redirect-downloads'] ? 'redirected to the bucket' : 'through the registry'}\n`,
+        `downloads ${
+          options['redirect-downloads']
+            ? 'redirected to the bucket'
+            : options['no-blob-cache']
+              ? 'relayed from the bucket (no blob cache)'
+              : 'through the registry (from its blob cache)'
+        }\n`,
     );
     console.log(
       table([

@@ -17,6 +17,7 @@ import { Sessions } from './identity/sessions.js';
 import { VersionService } from './packs/version-service.js';
 import { ProfileService } from './profiles/profile-service.js';
 import { AuditLog } from './audit/audit-log.js';
+import { BlobCache } from './blobs/blob-cache.js';
 import { PublishService } from './publish/publish-service.js';
 import { RegistryService } from './registries/registry-service.js';
 import type { ObjectStore } from './storage/object-store.js';
@@ -36,6 +37,8 @@ export interface RegistryServices {
   sessions: Sessions;
   profiles: ProfileService;
   audit: AuditLog;
+  /** Local copies of archives (S3 driver); null when off. */
+  blobCache: BlobCache | null;
   adminToken: AdminTokenCheck;
   metrics: Metrics;
   /** Where uploads are streamed before they are checked (local disk, whatever the store). */
@@ -76,6 +79,9 @@ export async function createServices(options: {
     maxFailedLogins: auth.maxFailedLogins,
     loginWindowMs: auth.loginWindowMs,
   });
+  const blobCache = config.blobCache
+    ? await BlobCache.open(config.blobCache.dir, config.blobCache.maxBytes, logger.child({ component: 'blob-cache' }))
+    : null;
   const adminToken = await setupAdminToken({
     configured: config.auth.adminToken,
     dataDir: config.dataDir,
@@ -96,6 +102,7 @@ export async function createServices(options: {
     sessions,
     profiles: new ProfileService(store),
     audit: new AuditLog(store),
+    blobCache,
     adminToken,
     metrics: options.metrics ?? createMetrics(),
     uploadDir,

@@ -29,6 +29,8 @@ export interface RegistryConfig {
   };
   limits: { maxUploadBytes: number; archive: ArchiveLimits };
   catalog: { pollIntervalMs: number; snapshotEveryChanges: number; queryCacheSize: number };
+  /** Null when off (the fs driver, or maxBytes 0). */
+  blobCache: { dir: string; maxBytes: number } | null;
   logging: { level: LogLevel };
 }
 
@@ -150,6 +152,7 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['storage', 's3', 'redirectDownloads'], envBoolean(env, 'PACKYARD_S3_REDIRECT_DOWNLOADS'));
   assign(file, ['limits', 'maxUploadBytes'], envInteger(env, 'PACKYARD_MAX_UPLOAD_BYTES'));
   assign(file, ['catalog', 'queryCacheSize'], envInteger(env, 'PACKYARD_QUERY_CACHE_SIZE'));
+  assign(file, ['blobCache', 'maxBytes'], envInteger(env, 'PACKYARD_BLOB_CACHE_MAX_BYTES'));
   assign(file, ['logging', 'level'], envString(env, 'PACKYARD_LOG_LEVEL'));
 }
 
@@ -160,6 +163,16 @@ function overlayFlags(file: Record<string, unknown>, flags: ConfigFlags): void {
   }
   assign(file, ['server', 'host'], flags.host);
   assign(file, ['dataDir'], flags.dataDir);
+}
+
+/** The blob cache's settings; null (off) for the fs driver, whose blobs are local already, or maxBytes 0. */
+export function blobCacheConfig(
+  settings: { maxBytes?: number; dir?: string } | undefined,
+  driver: StorageConfig['driver'],
+  dataDir: string,
+): RegistryConfig['blobCache'] {
+  if (driver === 'fs' || settings?.maxBytes === 0) return null;
+  return { dir: path.resolve(dataDir, settings?.dir ?? 'blob-cache'), maxBytes: settings?.maxBytes ?? 10 * GIB };
 }
 
 /**
@@ -255,6 +268,7 @@ export function resolveConfig(
       snapshotEveryChanges: file.catalog?.snapshotEveryChanges ?? 500,
       queryCacheSize: file.catalog?.queryCacheSize ?? 256,
     },
+    blobCache: blobCacheConfig(file.blobCache, storage.driver, dataDir),
     logging: { level: file.logging?.level ?? 'info' },
   };
 }

@@ -119,6 +119,19 @@ export interface RegistryConfigFile {
     maxTotalBytes?: number;
     maxCompressionRatio?: number;
   };
+  /**
+   * A local disk cache of pack archives for the S3 driver: archives are immutable and content-addressed, so a copy kept at publish or after the first download serves later downloads without a round trip to the bucket. Least recently used archives are evicted past maxBytes.
+   */
+  blobCache?: {
+    /**
+     * Disk space for cached archives (default 10 GiB; 0 turns the cache off).
+     */
+    maxBytes?: number;
+    /**
+     * Where (default <dataDir>/blob-cache).
+     */
+    dir?: string;
+  };
   catalog?: {
     /**
      * How often a replica reads the change log (default 500).
@@ -336,6 +349,23 @@ export const registryConfigSchema = {
         "maxCompressionRatio": {
           "type": "number",
           "minimum": 1
+        }
+      }
+    },
+    "blobCache": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "A local disk cache of pack archives for the S3 driver: archives are immutable and content-addressed, so a copy kept at publish or after the first download serves later downloads without a round trip to the bucket. Least recently used archives are evicted past maxBytes.",
+      "properties": {
+        "maxBytes": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Disk space for cached archives (default 10 GiB; 0 turns the cache off)."
+        },
+        "dir": {
+          "type": "string",
+          "minLength": 1,
+          "description": "Where (default <dataDir>/blob-cache)."
         }
       }
     },

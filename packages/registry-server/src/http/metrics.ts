@@ -11,6 +11,7 @@ export interface Metrics {
   downloads: Counter<'registry'>;
   uploadBytes: Counter;
   downloadBytes: Counter;
+  blobCache: Counter<'result'>;
   /** Times every request, labelled with its route pattern rather than its URL. */
   middleware: RequestHandler;
 }
@@ -47,6 +48,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     downloadBytes: new Counter({
       name: 'packyard_download_bytes_total',
       help: 'Bytes of pack archives sent',
+      registers: [registry],
+    }),
+    blobCache: new Counter({
+      name: 'packyard_blob_cache_reads_total',
+      help: 'Archive reads from the local blob cache (hit) or from storage (miss)',
+      labelNames: ['result'] as const,
       registers: [registry],
     }),
     middleware: (req, res, next) => {

@@ -3,7 +3,8 @@
  * single files out of it (values.yaml, README.md, logo.png) read with ranged requests, without
  * fetching the whole archive.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response, Router } from 'express';
 import { openStoredPackArchive, PackError, unsafeEntryName, type ArchiveSource } from '@packyard/pack-core';
@@ -115,21 +116,76 @@ async function sendArchive(
     res.status(307).set({ Location: url, 'Cache-Control': 'no-store' }).end();
     return;
   }
-  const blob = await readBlob(services.store, record.digest, range ?? undefined);
   services.metrics.downloads.inc({ registry: record.registry });
+  const streams = await archiveStreams(services, record, range);
   let sent = 0;
-  blob.body.on('data', (chunk: Buffer) => {
-    sent += chunk.length;
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      sent += chunk.length;
+      callback(null, chunk);
+    },
   });
   try {
-    await pipeline(blob.body, res);
+    await pipeline([...streams, counted, res]);
   } finally {
     services.metrics.downloadBytes.inc(sent);
   }
 }
 
+/**
+ * The archive's bytes (or a range of them) as a chain of streams: from the local blob cache when
+ * it has them, else from storage, keeping a copy in the cache as a whole archive streams past.
+ */
+async function archiveStreams(
+  services: RegistryServices,
+  record: VersionRecord,
+  range: { start: number; end: number } | null,
+): Promise<[Readable, ...Transform[]]> {
+  const cache = services.blobCache;
+  const cached = await cache?.get(record.digest);
+  if (cached) {
+    services.metrics.blobCache.inc({ result: 'hit' });
+    return [createReadStream(cached.file, { highWaterMark: READ_CHUNK, ...(range ?? {}) })];
+  }
+  if (cache) services.metrics.blobCache.inc({ result: 'miss' });
+  const blob = await readBlob(services.store, record.digest, range ?? undefined);
+  const fill = range ? null : cache?.fill(record.digest, record.size);
+  if (!fill) return [blob.body];
+  let keeping = true;
+  const tee = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      keeping &&= fill.write(chunk);
+      callback(null, chunk);
+    },
+    flush(callback) {
+      void fill.end();
+      callback();
+    },
+  });
+  // A download that stops early leaves nothing in the cache.
+  tee.once('close', () => {
+    if (!tee.writableFinished) fill.abort();
+  });
+  return [blob.body, tee];
+}
+
+/** Reads of a cached archive: 1 MiB at a time, not node's default 64 KiB. */
+const READ_CHUNK = 1024 * 1024;
+
 /** Ranged reads of a stored archive, for reading one entry without downloading the rest. */
-function blobSource(services: RegistryServices, record: VersionRecord): ArchiveSource {
+async function blobSource(services: RegistryServices, record: VersionRecord): Promise<ArchiveSource> {
+  const cached = await services.blobCache?.get(record.digest);
+  if (cached) {
+    services.metrics.blobCache.inc({ result: 'hit' });
+    return {
+      size: () => Promise.resolve(cached.size),
+      stream: (offset, length) =>
+        createReadStream(cached.file, {
+          start: offset,
+          ...(length === undefined ? {} : { end: Math.min(offset + length, cached.size) - 1 }),
+        }),
+    };
+  }
   return {
     size: () => Promise.resolve(record.size),
     stream(offset, length) {
@@ -193,7 +249,7 @@ export function registerDownloadRoutes(router: Router, services: RegistryService
       res.end();
       return;
     }
-    const archive = await openStoredPackArchive(blobSource(services, record));
+    const archive = await openStoredPackArchive(await blobSource(services, record));
     const stream: Readable = archive.stream(file);
     await pipeline(stream, res);
   });

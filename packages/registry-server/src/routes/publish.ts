@@ -48,6 +48,12 @@ export function registerPublishRoutes(router: Router, services: RegistryServices
         `published ${record.name}@${record.version}`,
       );
       const created = result.outcome === 'created' || result.outcome === 'restored';
+      if (services.blobCache) {
+        // The upload hashed to the digest on the way in: keep it for the downloads to come.
+        await services.blobCache.adopt(upload.digest, upload.file, upload.size).catch((err: unknown) => {
+          req.log.warn({ err }, 'could not keep the upload in the blob cache');
+        });
+      }
       res
         .status(created ? 201 : 200)
         .location(`/v1/registries/${record.registry}/packs/${record.name}/${encodeURIComponent(record.version)}`)

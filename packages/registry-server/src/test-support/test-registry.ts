@@ -12,7 +12,7 @@ import request from 'supertest';
 import { inject } from 'vitest';
 import { buildPack, scaffoldPack, type PackLayer } from '@packyard/pack-core';
 import { createApp } from '../app.js';
-import { resolveConfig, type RegistryConfig } from '../config/config.js';
+import { blobCacheConfig, resolveConfig, type RegistryConfig } from '../config/config.js';
 import type { RegistryConfigFile } from '../generated/registry-config.js';
 import { closeServices, createServices, type RegistryServices } from '../services.js';
 import { createStore } from '../storage/create-store.js';
@@ -84,7 +84,10 @@ export async function startTestRegistry(
       ...options.config?.auth,
     },
   });
-  if (options.share) config.storage = options.share.config.storage;
+  if (options.share) {
+    config.storage = options.share.config.storage;
+    config.blobCache = blobCacheConfig(options.config?.blobCache, config.storage.driver, dir);
+  }
   const logger = pino({ level: 'silent' });
   const store = await createStore(config.storage, { logger });
   const services = await createServices({ config, store, logger });

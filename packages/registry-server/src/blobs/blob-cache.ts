@@ -1,0 +1,180 @@
+/**
+ * A local disk cache of pack archives, for registries on S3. Archives are immutable and named by
+ * their sha256, so a copy is never stale: the upload of a publish is kept (it was hashed on the
+ * way in), and an archive fetched from the bucket is kept once its bytes hash to its name. Later
+ * downloads and single-file reads come from local disk instead of a round trip to the bucket.
+ *
+ * Layout: `<dir>/<ab>/<hex>` per archive, `<dir>/tmp/` for fills in progress. Each process has its
+ * own cache (under its data directory); the least recently used archives are removed past
+ * `maxBytes`. An archive removed while a download still reads it stays readable (POSIX unlink).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { tempName } from '../storage/temp-files.js';
+
+interface Entry {
+  size: number;
+  used: number;
+}
+
+/** Writes an archive fetched from storage into the cache as it streams past. */
+export interface CacheFill {
+  /** Takes the next bytes; false when the fill gave up (it never holds the stream back). */
+  write(chunk: Buffer): boolean;
+  /** Keeps the archive if every byte arrived and they hash to its digest; drops it otherwise. */
+  end(): Promise<boolean>;
+  abort(): void;
+}
+
+/** Bytes a fill may buffer ahead of the disk before it gives up rather than hold up a download. */
+const MAX_FILL_BACKLOG = 16 * 1024 * 1024;
+
+export class BlobCache {
+  private readonly entries = new Map<string, Entry>();
+  private total = 0;
+  private clock = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens (creating) the cache in `dir`: indexes what is there, removes fills left unfinished. */
+  static async open(dir: string, maxBytes: number, logger: Logger): Promise<BlobCache> {
+    const cache = new BlobCache(dir, maxBytes, logger);
+    await rm(path.join(dir, 'tmp'), { recursive: true, force: true });
+    await mkdir(path.join(dir, 'tmp'), { recursive: true });
+    for (const shard of await readdir(dir)) {
+      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
+      for (const name of await readdir(path.join(dir, shard))) {
+        if (!/^[0-9a-f]{64}$/.test(name) || !name.startsWith(shard)) continue;
+        const info = await stat(path.join(dir, shard, name));
+        cache.entries.set(name, { size: info.size, used: info.atimeMs });
+        cache.total += info.size;
+      }
+    }
+    cache.clock = Date.now();
+    await cache.evict();
+    return cache;
+  }
+
+  private fileOf(hex: string): string {
+    return path.join(this.dir, hex.slice(0, 2), hex);
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  /** The cached archive of `digest` ("sha256:<hex>"), or null. */
+  async get(digest: string): Promise<{ file: string; size: number } | null> {
+    const hex = digest.slice('sha256:'.length);
+    const entry = this.entries.get(hex);
+    if (!entry) return null;
+    const file = this.fileOf(hex);
+    try {
+      const info = await stat(file);
+      if (info.size !== entry.size) throw new Error('size changed');
+    } catch {
+      // Removed or damaged behind the cache's back: forget it.
+      this.forget(hex);
+      return null;
+    }
+    entry.used = ++this.clock;
+    return { file, size: entry.size };
+  }
+
+  private forget(hex: string): void {
+    const entry = this.entries.get(hex);
+    if (!entry) return;
+    this.entries.delete(hex);
+    this.total -= entry.size;
+  }
+
+  /** Moves a file whose sha256 is known to be `digest` (a verified upload) into the cache. */
+  async adopt(digest: string, file: string, size: number): Promise<void> {
+    if (size > this.maxBytes) return;
+    const hex = digest.slice('sha256:'.length);
+    if (this.entries.has(hex)) return;
+    const target = this.fileOf(hex);
+    await mkdir(path.dirname(target), { recursive: true });
+    await rename(file, target);
+    this.add(hex, size);
+    await this.evict();
+  }
+
+  private add(hex: string, size: number): void {
+    this.forget(hex);
+    this.entries.set(hex, { size, used: ++this.clock });
+    this.total += size;
+  }
+
+  /** Starts keeping a copy of the archive `digest` of `size` bytes that is being read from storage. */
+  fill(digest: string, size: number): CacheFill | null {
+    const hex = digest.slice('sha256:'.length);
+    if (size > this.maxBytes || this.entries.has(hex)) return null;
+    const temp = path.join(this.dir, 'tmp', tempName());
+    const out: WriteStream = createWriteStream(temp, { flags: 'wx' });
+    const hash: Hash = createHash('sha256');
+    let received = 0;
+    let failed = false;
+    out.on('error', (err) => {
+      failed = true;
+      this.logger.warn({ err }, 'could not write to the blob cache');
+    });
+    const drop = async () => {
+      out.destroy();
+      await rm(temp, { force: true });
+    };
+    return {
+      write: (chunk) => {
+        if (failed) return false;
+        if (out.writableLength > MAX_FILL_BACKLOG) {
+          failed = true;
+          void drop();
+          return false;
+        }
+        received += chunk.length;
+        hash.update(chunk);
+        out.write(chunk);
+        return true;
+      },
+      end: async () => {
+        if (failed) {
+          await drop();
+          return false;
+        }
+        await new Promise<void>((resolve) => out.end(resolve));
+        if (failed || received !== size || hash.digest('hex') !== hex) {
+          await drop();
+          return false;
+        }
+        const target = this.fileOf(hex);
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(temp, target);
+        this.add(hex, size);
+        await this.evict();
+        return true;
+      },
+      abort: () => {
+        failed = true;
+        void drop();
+      },
+    };
+  }
+
+  /** Removes least recently used archives until the cache fits in `maxBytes`. */
+  private async evict(): Promise<void> {
+    if (this.total <= this.maxBytes) return;
+    const oldest = [...this.entries.entries()].sort((a, b) => a[1].used - b[1].used);
+    for (const [hex] of oldest) {
+      if (this.total <= this.maxBytes) break;
+      this.forget(hex);
+      await rm(this.fileOf(hex), { force: true });
+    }
+  }
+}
