@@ -121,9 +121,10 @@ export class BlobCache {
     const out: WriteStream = createWriteStream(temp, { flags: 'wx' });
     const hash: Hash = createHash('sha256');
     let received = 0;
-    let failed = false;
+    // An object, not a local: the write stream's error handler changes it between awaits.
+    const state = { failed: false };
     out.on('error', (err) => {
-      failed = true;
+      state.failed = true;
       this.logger.warn({ err }, 'could not write to the blob cache');
     });
     const drop = async () => {
@@ -132,9 +133,9 @@ export class BlobCache {
     };
     return {
       write: (chunk) => {
-        if (failed) return false;
+        if (state.failed) return false;
         if (out.writableLength > MAX_FILL_BACKLOG) {
-          failed = true;
+          state.failed = true;
           void drop();
           return false;
         }
@@ -144,12 +145,12 @@ export class BlobCache {
         return true;
       },
       end: async () => {
-        if (failed) {
+        if (state.failed) {
           await drop();
           return false;
         }
         await new Promise<void>((resolve) => out.end(resolve));
-        if (failed || received !== size || hash.digest('hex') !== hex) {
+        if (state.failed || received !== size || hash.digest('hex') !== hex) {
           await drop();
           return false;
         }
@@ -161,7 +162,7 @@ export class BlobCache {
         return true;
       },
       abort: () => {
-        failed = true;
+        state.failed = true;
         void drop();
       },
     };

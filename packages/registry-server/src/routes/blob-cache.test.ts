@@ -64,7 +64,7 @@ describe.each(DRIVERS.filter((d) => d !== 'fs'))('the blob cache of a registry o
     const first = await getBytes(b.app, `${url}/archive`, AUTH);
     expect(first.bytes.equals(pack.bytes)).toBe(true);
     expect(await cacheReads(b)).toEqual({ hit: 0, miss: 1 });
-    await expect.poll(async () => b.services.blobCache?.bytes).toBe(pack.bytes.length);
+    await expect.poll(() => b.services.blobCache?.bytes).toBe(pack.bytes.length);
 
     const second = await getBytes(b.app, `${url}/archive`, AUTH);
     expect(createHash('sha256').update(second.bytes).digest('hex')).toBe(pack.digest.slice('sha256:'.length));
