@@ -123,6 +123,7 @@ export class BlobCache {
     let received = 0;
     // An object, not a local: the write stream's error handler changes it between awaits.
     const state = { failed: false };
+    const gaveUp = (): boolean => state.failed;
     out.on('error', (err) => {
       state.failed = true;
       this.logger.warn({ err }, 'could not write to the blob cache');
@@ -150,7 +151,7 @@ export class BlobCache {
           return false;
         }
         await new Promise<void>((resolve) => out.end(resolve));
-        if (state.failed || received !== size || hash.digest('hex') !== hex) {
+        if (gaveUp() || received !== size || hash.digest('hex') !== hex) {
           await drop();
           return false;
         }
