@@ -43,7 +43,9 @@ interface StoredSigningKey {
   createdAt: string;
 }
 
-/** Counts failures in a sliding window; memory per key is bounded by the limit. */
+const MAX_TRACKED = 100_000;
+
+/** Counts failures in a sliding window; memory per key is bounded by the limit, keys by MAX_TRACKED. */
 class FailureCounter {
   private readonly failures = new Map<string, number[]>();
 
@@ -69,7 +71,13 @@ class FailureCounter {
   fail(key: string, now: number): void {
     const recent = this.recent(key, now);
     recent.push(now);
+    this.failures.delete(key);
     this.failures.set(key, recent.slice(-this.limit));
+    // Bounded memory under a spray of usernames or addresses: the keys failed longest ago go first.
+    for (const oldest of this.failures.keys()) {
+      if (this.failures.size <= MAX_TRACKED) break;
+      this.failures.delete(oldest);
+    }
   }
 
   clear(key: string): void {

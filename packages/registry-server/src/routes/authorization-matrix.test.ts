@@ -230,6 +230,8 @@ describe('the authorization matrix (every route x every built-in role x every re
       name: 'POST /v1/tenants/{tenant}/roles',
       scope: 'tenant',
       permission: 'role.create',
+      // No escalation: the creator must hold what the role grants.
+      alsoNeeds: ['packRegistry.get'],
       call: (c, t) =>
         request(app())
           .post(`/v1/tenants/${c.tenant}/roles`)

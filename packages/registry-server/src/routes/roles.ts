@@ -9,7 +9,7 @@ import type { Request, Router } from 'express';
 import { PackError } from '@packyard/pack-core';
 import { authRequired, type Principal, type Target } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
-import { PERMISSION_COMPONENTS } from '../access/permissions.js';
+import { isPermission, PERMISSION_COMPONENTS } from '../access/permissions.js';
 import { BUILT_IN_ROLES, customRole, findRole, type Role } from '../access/roles.js';
 import { roleNotFound } from '../identity/identity-service.js';
 import { newBindingSchema, newRoleSchema, roleChangesSchema } from '../http/identity-schemas.js';
@@ -42,6 +42,20 @@ function authenticated(req: Request, what: string): Principal {
 }
 
 export function registerRoleRoutes(router: Router, services: RegistryServices): void {
+  /** Nobody but the operator puts into a role a permission they do not hold tenant-wide. */
+  function refuseEscalation(principal: Principal, permissions: readonly string[], tenant: string, what: string): void {
+    // Unknown permissions are the service's to refuse (ROLE_INVALID), with a better message.
+    const missing = permissions.filter(
+      (p) => isPermission(p) && !services.access.can(principal, p, { scope: 'tenant', tenant }),
+    );
+    if (missing.length === 0) return;
+    throw new PackError(
+      'ROLE_ESCALATION',
+      `${what} would hand out permissions you do not hold: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`,
+      { status: 403, hint: 'only someone who holds a permission tenant-wide can put it into a role' },
+    );
+  }
+
   router.get('/v1/permissions', (req, res) => {
     authenticated(req, 'GET /v1/permissions');
     res.json({
@@ -66,7 +80,9 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
 
   router.post(ROLES, jsonBody, async (req, res) => {
     const tenant = tenantFor(services, req, 'role.create').tenant.name;
-    const record = await services.identity.createRole(tenant, readNewRole(req.body), callerName(req));
+    const input = readNewRole(req.body);
+    refuseEscalation(principalOf(req), input.permissions, tenant, `creating ${input.name}`);
+    const record = await services.identity.createRole(tenant, input, callerName(req));
     res
       .status(201)
       .location(`/v1/tenants/${tenant}/roles/${encodeURIComponent(record.name)}`)
@@ -82,7 +98,9 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
 
   router.patch(`${ROLES}/:role`, jsonBody, async (req, res) => {
     const tenant = tenantFor(services, req, 'role.update').tenant.name;
-    const record = await services.identity.updateRole(tenant, pathParam(req, 'role'), readRoleChanges(req.body));
+    const changes = readRoleChanges(req.body);
+    refuseEscalation(principalOf(req), changes.permissions ?? [], tenant, `changing ${pathParam(req, 'role')}`);
+    const record = await services.identity.updateRole(tenant, pathParam(req, 'role'), changes);
     res.json(roleView(customRole(record)));
   });
 
