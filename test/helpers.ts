@@ -18,9 +18,18 @@ export interface RunResult {
 }
 
 /** Runs `packctl ARGS` through the bin file's own shebang, with a clean, colourless environment. */
-export function packctl(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
+export function packctl(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+): RunResult {
   const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env };
-  const result = spawnSync(PACKCTL, args, { cwd: options.cwd ?? REPO, env, encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(PACKCTL, args, {
+    cwd: options.cwd ?? REPO,
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -9,6 +9,16 @@ import { isPackError, LAYERS } from '@packyard/pack-core';
 import { buildCommand } from './commands/build.js';
 import { initCommand } from './commands/init.js';
 import { lintCommand } from './commands/lint.js';
+import {
+  loginCommand,
+  logoutCommand,
+  registryListCommand,
+  registryUseCommand,
+  whoamiCommand,
+} from './commands/login.js';
+import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
+import { searchCommand, showCommand } from './commands/search.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { colorsFor } from './output/terminal.js';
 
@@ -22,7 +32,7 @@ function formatOption(): Option {
 
 function createProgram(setExitCode: (code: number) => void): Command {
   const program = new Command('packctl')
-    .description('Scaffold, lint and build Packyard packs (Kubernetes cluster profile layers).')
+    .description('Scaffold, lint, build, push and pull Packyard packs (Kubernetes cluster profile layers).')
     .version(version, '-V, --version')
     .enablePositionalOptions()
     .showHelpAfterError('(run packctl help for usage)')
@@ -90,6 +100,161 @@ Examples:
     )
     .action(async (name: string, options: Parameters<typeof initCommand>[1]) => {
       setExitCode(await initCommand(name, options));
+    });
+
+  const AUTH_EXITS = `
+Exit codes: 0 ok, 1 failure, 2 usage, 3 not logged in or not allowed, 4 not found, 5 conflict.`;
+  const connection = (command: Command) =>
+    command
+      .option('--server <url>', 'the registry server (default: PACKCTL_SERVER, or the one packctl login made default)')
+      .option('--config <file>', 'credentials file (default: PACKCTL_CONFIG or ~/.packctl/config.json)')
+      .addOption(formatOption());
+
+  program
+    .command('login')
+    .description('sign in to a registry server and keep the credentials in ~/.packctl/config.json (mode 0600)')
+    .argument('[server]', 'e.g. https://packs.example.com (default: PACKCTL_SERVER or the default registry)')
+    .option('-u, --username <name>', 'username (prompted on a terminal)')
+    .option('--password-stdin', 'read the password from stdin (CI)')
+    .option('--api-key <key>', 'sign in with an API key instead of a password (CI)')
+    .option('--insecure', 'allow plain HTTP to a remote host, or TLS without verifying the certificate')
+    .option('--ca-file <file>', 'verify the server with this CA bundle (PEM)')
+    .option('--default', 'make this the default registry server')
+    .option('--config <file>', 'credentials file (default: PACKCTL_CONFIG or ~/.packctl/config.json)')
+    .addOption(formatOption())
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}
+
+Examples:
+  packctl login https://packs.example.com -u alice
+  echo "$PACKYARD_PASSWORD" | packctl login https://packs.example.com -u ci --password-stdin
+  packctl login https://packs.example.com --api-key "$PACKYARD_API_KEY" --default`,
+    )
+    .action(async (server: string | undefined, options: Parameters<typeof loginCommand>[1]) => {
+      setExitCode(await loginCommand(server, options));
+    });
+
+  program
+    .command('logout')
+    .description("forget a server's credentials")
+    .argument('[server]', 'default: the default registry server')
+    .option('--config <file>', 'credentials file')
+    .addOption(formatOption())
+    .action(async (server: string | undefined, options: Parameters<typeof logoutCommand>[1]) => {
+      setExitCode(await logoutCommand(server, options));
+    });
+
+  connection(program.command('whoami').description('who the registry server sees you as'))
+    .addHelpText('after', AUTH_EXITS)
+    .action(async (options: Parameters<typeof whoamiCommand>[0]) => {
+      setExitCode(await whoamiCommand(options));
+    });
+
+  const registry = program.command('registry').description('the registry servers you are logged in to');
+  registry
+    .command('ls')
+    .description('list them, the default marked with *')
+    .option('--config <file>', 'credentials file')
+    .addOption(formatOption())
+    .action(async (options: Parameters<typeof registryListCommand>[0]) => {
+      setExitCode(await registryListCommand(options));
+    });
+  registry
+    .command('use')
+    .description('make one the default')
+    .argument('<server>', 'a server you are logged in to')
+    .option('--config <file>', 'credentials file')
+    .addOption(formatOption())
+    .action(async (server: string, options: Parameters<typeof registryUseCommand>[1]) => {
+      setExitCode(await registryUseCommand(server, options));
+    });
+
+  connection(
+    program
+      .command('push')
+      .description('build a pack directory (or take a built zip) and publish it to a registry')
+      .argument('<target>', 'a pack directory or a zip from packctl build')
+      .option('-r, --registry <name>', 'the registry on the server', 'public')
+      .option('--force', 'replace the bytes of a published version (the registry must allow it)')
+      .option('-m, --message <text>', 'why (required with --force)')
+      .option('-q, --quiet', 'print nothing on success'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}
+
+Examples:
+  packctl push sample-packs/cni-calico
+  packctl push dist/cni-calico-3.27.2.zip --registry acme-private
+  packctl push . --force -m "rebuilt with the fixed values.yaml"`,
+    )
+    .action(async (target: string, options: Parameters<typeof pushCommand>[1]) => {
+      setExitCode(await pushCommand(target, options));
+    });
+
+  connection(
+    program
+      .command('pull')
+      .description('download a pack, verify its digest, and optionally extract it')
+      .argument('<pack>', 'NAME, NAME@VERSION, NAME@RANGE or NAME@TAG (1.29.x)')
+      .option('-r, --registry <name>', 'the registry on the server', 'public')
+      .option('-o, --output <dir>', 'where to write it', '.')
+      .option('--extract', 'also extract it into <output>/<name>-<version>'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}
+
+Examples:
+  packctl pull cni-calico
+  packctl pull kubernetes@1.29.x -o vendor --extract
+  packctl pull prometheus-operator@'^45.0.0' --registry acme-private`,
+    )
+    .action(async (ref: string, options: Parameters<typeof pullCommand>[1]) => {
+      setExitCode(await pullCommand(ref, options));
+    });
+
+  connection(
+    program
+      .command('search')
+      .description('search the packs of every registry you can read')
+      .argument('[text]', 'words to find in names, display names, add-on types and annotations')
+      .option('--layer <layer>', 'os, k8s, cni, csi, addon')
+      .option('--cloud <cloud>', 'packs for this cloud (or for all clouds)')
+      .option('--addon-type <type>', 'e.g. monitoring')
+      .option('-r, --registry <name>', 'only this registry')
+      .option('--limit <n>', 'rows (1-500)', '50'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}
+
+Examples:
+  packctl search calico
+  packctl search --layer cni --cloud aws`,
+    )
+    .action(async (text: string | undefined, options: Parameters<typeof searchCommand>[1]) => {
+      setExitCode(await searchCommand(text, options));
+    });
+
+  connection(
+    program
+      .command('show')
+      .description("a pack's versions, line tags, layer and clouds; or one version's record")
+      .argument('<pack>', 'NAME or NAME@VERSION')
+      .option('-r, --registry <name>', 'the registry on the server', 'public'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}
+
+Examples:
+  packctl show cni-calico
+  packctl show cni-calico@3.27.x --format json`,
+    )
+    .action(async (ref: string, options: Parameters<typeof showCommand>[1]) => {
+      setExitCode(await showCommand(ref, options));
     });
 
   return program;

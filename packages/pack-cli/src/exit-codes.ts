@@ -5,6 +5,12 @@ export const EXIT = {
   failure: 1,
   /** The command line was wrong: unknown option, missing argument, bad value. */
   usage: 2,
+  /** Not signed in, the credentials were refused, or the caller lacks the permission. */
+  auth: 3,
+  /** The server, registry, pack or version does not exist. */
+  notFound: 4,
+  /** The version exists with other content, or the change conflicts with the server's state. */
+  conflict: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

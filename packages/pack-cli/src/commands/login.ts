@@ -1,0 +1,178 @@
+/**
+ * Signing in to registries: `login`, `logout`, `whoami`, `registry ls`, `registry use`.
+ * Credentials are kept in the credentials file (./../registry/credentials.ts), one entry per server.
+ */
+import { CliError, EXIT, usageError, type ExitCode } from '../exit-codes.js';
+import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
+import { RegistryClient } from '../registry/client.js';
+import {
+  credentialsPath,
+  normaliseServer,
+  readCredentials,
+  writeCredentials,
+  type ServerAuth,
+} from '../registry/credentials.js';
+import { promptHidden, promptLine, readAllStdin } from '../output/prompt.js';
+
+export interface ConnectionOptions {
+  server?: string;
+  config?: string;
+  format: OutputFormat;
+}
+
+export interface LoginOptions {
+  config?: string;
+  username?: string;
+  passwordStdin?: boolean;
+  apiKey?: string;
+  insecure?: boolean;
+  caFile?: string;
+  default?: boolean;
+  format: OutputFormat;
+}
+
+interface Me {
+  kind: string;
+  username: string;
+  tenant: string | null;
+}
+
+/** `packctl login [SERVER]`: a password (prompted, or --password-stdin) or an API key. */
+export async function loginCommand(serverArg: string | undefined, options: LoginOptions): Promise<ExitCode> {
+  const file = credentialsPath(options.config);
+  const credentials = await readCredentials(file);
+  const named = serverArg ?? process.env['PACKCTL_SERVER'] ?? credentials.defaultRegistry;
+  if (!named) throw usageError('which server?', 'packctl login https://packs.example.com');
+  const server = normaliseServer(named);
+  const tls = { insecure: options.insecure ?? false, ...(options.caFile ? { caFile: options.caFile } : {}) };
+  const entry: ServerAuth = {
+    ...(tls.insecure ? { insecure: true } : {}),
+    ...(tls.caFile ? { caFile: tls.caFile } : {}),
+  };
+
+  let me: Me;
+  if (options.apiKey !== undefined) {
+    const client = await RegistryClient.open({ server, config: file, ...tls, env: { PACKCTL_TOKEN: options.apiKey } });
+    me = await client.json<Me>('GET', '/v1/auth/me', `logging in to ${server}`);
+    entry.apiKey = options.apiKey;
+  } else {
+    const username = options.username ?? (process.stdin.isTTY ? await promptLine('Username: ') : undefined);
+    if (!username) throw usageError('no username', 'pass --username, or run packctl login on a terminal');
+    let password: string;
+    if (options.passwordStdin) password = (await readAllStdin()).replace(/\r?\n$/, '');
+    else if (process.stdin.isTTY) password = await promptHidden('Password: ');
+    else {
+      throw usageError(
+        'no terminal to ask for the password on',
+        'pipe it in with --password-stdin, or log in with --api-key (CI)',
+      );
+    }
+    const client = await RegistryClient.open({ server, config: file, ...tls, env: { PACKCTL_TOKEN: '' } });
+    const issued = await client.json<{ token: string; expiresAt: string }>(
+      'POST',
+      '/v1/auth/login',
+      `logging in to ${server}`,
+      { username, password },
+    );
+    entry.token = issued.token;
+    entry.expiresAt = issued.expiresAt;
+    const signedIn = await RegistryClient.open({ server, config: file, ...tls, env: { PACKCTL_TOKEN: issued.token } });
+    me = await signedIn.json<Me>('GET', '/v1/auth/me', `logging in to ${server}`);
+  }
+  entry.username = me.username;
+  credentials.auths[server] = entry;
+  const makeDefault = options.default === true || credentials.defaultRegistry === undefined;
+  if (makeDefault) credentials.defaultRegistry = server;
+  await writeCredentials(file, credentials);
+  const result = { server, username: me.username, tenant: me.tenant, default: credentials.defaultRegistry === server };
+  if (options.format === 'json') printJson(result);
+  else {
+    const who = me.tenant ? `${me.username} (tenant ${me.tenant})` : me.username;
+    process.stdout.write(`Logged in to ${server} as ${who}${result.default ? ', the default registry' : ''}.\n`);
+  }
+  return EXIT.ok;
+}
+
+/** `packctl logout [SERVER]`: forgets the server's credentials. */
+export async function logoutCommand(
+  serverArg: string | undefined,
+  options: { config?: string; format: OutputFormat },
+): Promise<ExitCode> {
+  const file = credentialsPath(options.config);
+  const credentials = await readCredentials(file);
+  const named = serverArg ?? credentials.defaultRegistry;
+  if (!named) throw usageError('which server?', 'packctl registry ls lists the servers you are logged in to');
+  const server = normaliseServer(named);
+  if (!credentials.auths[server]) {
+    throw new CliError(`not logged in to ${server}`, {
+      exitCode: EXIT.notFound,
+      hint: 'packctl registry ls lists the servers you are logged in to',
+    });
+  }
+  credentials.auths = Object.fromEntries(Object.entries(credentials.auths).filter(([key]) => key !== server));
+  if (credentials.defaultRegistry === server) delete credentials.defaultRegistry;
+  await writeCredentials(file, credentials);
+  if (options.format === 'json') printJson({ server, loggedOut: true });
+  else process.stdout.write(`Logged out of ${server}.\n`);
+  return EXIT.ok;
+}
+
+/** `packctl whoami`: the identity the server sees. */
+export async function whoamiCommand(options: ConnectionOptions): Promise<ExitCode> {
+  const client = await RegistryClient.open(options);
+  if (!client.authenticated) {
+    throw new CliError(`not logged in to ${client.server}`, {
+      exitCode: EXIT.auth,
+      hint: `run packctl login ${client.server}`,
+    });
+  }
+  const me = await client.json<Me & { projects?: string[] }>('GET', '/v1/auth/me', `asking ${client.server}`);
+  if (options.format === 'json') printJson({ server: client.server, ...me });
+  else {
+    const tenant = me.tenant ? ` in tenant ${me.tenant}` : ' (system operator)';
+    process.stdout.write(`${me.username}${tenant} at ${client.server}\n`);
+  }
+  return EXIT.ok;
+}
+
+/** `packctl registry ls`: the servers in the credentials file, the default marked. */
+export async function registryListCommand(options: { config?: string; format: OutputFormat }): Promise<ExitCode> {
+  const credentials = await readCredentials(credentialsPath(options.config));
+  const servers = Object.entries(credentials.auths).map(([server, auth]) => ({
+    server,
+    username: auth.username ?? null,
+    credential: auth.apiKey ? 'api-key' : auth.token ? 'token' : 'none',
+    default: credentials.defaultRegistry === server,
+  }));
+  if (options.format === 'json') {
+    printJson({ servers });
+    return EXIT.ok;
+  }
+  if (servers.length === 0) {
+    process.stdout.write('No registries: run packctl login <server>.\n');
+    return EXIT.ok;
+  }
+  const c = colorsFor(process.stdout);
+  for (const s of servers) {
+    process.stdout.write(`${s.default ? c.green('*') : ' '} ${s.server}  ${s.username ?? ''} (${s.credential})\n`);
+  }
+  return EXIT.ok;
+}
+
+/** `packctl registry use SERVER`: makes a server you are logged in to the default. */
+export async function registryUseCommand(
+  serverArg: string,
+  options: { config?: string; format: OutputFormat },
+): Promise<ExitCode> {
+  const file = credentialsPath(options.config);
+  const credentials = await readCredentials(file);
+  const server = normaliseServer(serverArg);
+  if (!credentials.auths[server]) {
+    throw new CliError(`not logged in to ${server}`, { exitCode: EXIT.notFound, hint: `run packctl login ${server}` });
+  }
+  credentials.defaultRegistry = server;
+  await writeCredentials(file, credentials);
+  if (options.format === 'json') printJson({ defaultRegistry: server });
+  else process.stdout.write(`${server} is now the default registry.\n`);
+  return EXIT.ok;
+}

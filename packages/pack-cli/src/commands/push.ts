@@ -1,0 +1,121 @@
+/**
+ * `packctl push DIR|ZIP`: a directory is built first (lint errors stop it); the archive is streamed
+ * with its sha256 announced (Content-Digest), so the registry checks the bytes it received and
+ * stores them as they arrive.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { buildPack } from '@packyard/pack-core';
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { formatLintReport } from '../output/lint-report.js';
+import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
+import { RegistryClient } from '../registry/client.js';
+
+export interface PushOptions {
+  registry: string;
+  force?: boolean;
+  message?: string;
+  quiet?: boolean;
+  server?: string;
+  config?: string;
+  format: OutputFormat;
+}
+
+interface Published {
+  name: string;
+  version: string;
+  digest: string;
+  size: number;
+  outcome: 'created' | 'unchanged' | 'overwritten' | 'restored';
+  warnings: Array<{ file: string; message: string }>;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** The archive to push: the zip given, or one built from the directory given into `scratch`. */
+async function archiveFor(target: string, scratch: () => Promise<string>): Promise<string> {
+  const info = await stat(target).catch(() => null);
+  if (!info) throw new CliError(`${target}: no such file or directory`, { hint: 'pass a pack directory or a zip' });
+  if (!info.isDirectory()) return target;
+  const { lint, archive } = await buildPack(target, { outDir: await scratch() });
+  if (!archive) {
+    process.stderr.write(formatLintReport(lint, target, colorsFor(process.stderr)));
+    throw new CliError(`${target} has lint errors: nothing was pushed`, { hint: `packctl lint ${target}` });
+  }
+  return archive.path;
+}
+
+export async function pushCommand(target: string, options: PushOptions): Promise<ExitCode> {
+  if (options.force && !options.message) {
+    throw new CliError('--force needs -m MESSAGE saying why the published bytes change', { exitCode: EXIT.usage });
+  }
+  const client = await RegistryClient.open(options);
+  const scratch: string[] = [];
+  try {
+    const file = await archiveFor(target, async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'packctl-push-'));
+      scratch.push(dir);
+      return dir;
+    });
+    const { size } = await stat(file);
+    const hex = await sha256Of(file);
+    const query = new URLSearchParams();
+    if (options.force) query.set('force', 'true');
+    if (options.message) query.set('message', options.message);
+    const progress = process.stderr.isTTY && !options.quiet && options.format === 'text';
+    let sent = 0;
+    let shown = -1;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        sent += chunk.length;
+        const percent = Math.floor((sent / size) * 100);
+        if (progress && percent !== shown) {
+          shown = percent;
+          process.stderr.write(`\rpushing ${path.basename(file)}  ${percent}% of ${mib(size)}`);
+        }
+        callback(null, chunk);
+      },
+    });
+    if (!progress && !options.quiet && options.format === 'text') {
+      process.stderr.write(`pushing ${path.basename(file)} (${mib(size)}) to ${client.server} ...\n`);
+    }
+    const url = `/v1/registries/${encodeURIComponent(options.registry)}/packs${query.size > 0 ? `?${query.toString()}` : ''}`;
+    const res = await client.send('POST', url, {
+      body: createReadStream(file).pipe(counter),
+      headers: {
+        'Content-Type': 'application/zip',
+        'Content-Length': String(size),
+        'Content-Digest': `sha-256=:${Buffer.from(hex, 'hex').toString('base64')}:`,
+      },
+    });
+    if (progress) process.stderr.write('\n');
+    await client.check(res, `pushing ${path.basename(file)} to ${options.registry} at ${client.server}`);
+    const published = (await res.json()) as Published;
+    if (options.format === 'json') printJson({ server: client.server, registry: options.registry, ...published });
+    else if (!options.quiet) {
+      const what = {
+        created: 'pushed',
+        unchanged: 'already there with the same bytes:',
+        overwritten: 'overwritten',
+        restored: 'restored',
+      }[published.outcome];
+      for (const warning of published.warnings) process.stderr.write(`warning: ${warning.file}: ${warning.message}\n`);
+      process.stdout.write(`${what} ${published.name}@${published.version} ${published.digest}\n`);
+    }
+    return EXIT.ok;
+  } finally {
+    for (const dir of scratch) await rm(dir, { recursive: true, force: true });
+  }
+}

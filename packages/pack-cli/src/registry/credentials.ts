@@ -1,0 +1,81 @@
+/**
+ * packctl's credentials file, shaped like Docker's config.json:
+ *
+ *   { "auths": { "https://packs.example.com": { "token": "...", "expiresAt": "...", "username": "..." } },
+ *     "defaultRegistry": "https://packs.example.com" }
+ *
+ * It lives at `~/.packctl/config.json` (or `--config`, or PACKCTL_CONFIG), is written whole through
+ * a temporary file and a rename, and is readable by its owner only (mode 0600): it holds tokens and
+ * API keys.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { CliError, EXIT } from '../exit-codes.js';
+
+export interface ServerAuth {
+  /** An access token from POST /v1/auth/login, with its expiry. */
+  token?: string;
+  expiresAt?: string;
+  username?: string;
+  /** An API key (CI), used instead of a token. */
+  apiKey?: string;
+  /** Plain HTTP to a non-loopback host, or TLS without verifying the certificate. */
+  insecure?: boolean;
+  /** A CA bundle (PEM) to verify the server's certificate with. */
+  caFile?: string;
+}
+
+export interface CredentialsFile {
+  auths: Record<string, ServerAuth>;
+  defaultRegistry?: string;
+}
+
+export function credentialsPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(flag ?? env['PACKCTL_CONFIG'] ?? path.join(homedir(), '.packctl', 'config.json'));
+}
+
+/** A server URL as the credentials file keys it: scheme, host and port, no trailing slash. */
+export function normaliseServer(server: string): string {
+  const withScheme = /^[a-z]+:\/\//i.test(server) ? server : `https://${server}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new CliError(`${server} is not a server address`, {
+      exitCode: EXIT.usage,
+      hint: 'give it as https://host[:port] (or host:port)',
+    });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(`${server}: only http and https servers are supported`, { exitCode: EXIT.usage });
+  }
+  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+}
+
+export async function readCredentials(file: string): Promise<CredentialsFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { auths: {} };
+    throw err;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<CredentialsFile>;
+    return { ...parsed, auths: parsed.auths ?? {} };
+  } catch {
+    throw new CliError(`${file} is not valid JSON`, {
+      hint: 'fix or remove it, then run packctl login again',
+    });
+  }
+}
+
+export async function writeCredentials(file: string, credentials: CredentialsFile): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await chmod(temp, 0o600);
+  await rename(temp, file);
+}

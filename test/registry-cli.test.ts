@@ -1,0 +1,232 @@
+/**
+ * packctl against a real pack-registry process on S3 (the s3rver of globalSetup), run as a user
+ * runs them: login -> push -> search -> show -> pull -> verify, conflicts, auth failures, API keys,
+ * and a hostile server whose archives lie about their digest or try to escape on extraction.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cp, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { craftZip } from '../packages/pack-core/src/test-support/craft-zip.js';
+import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
+import { PACKCTL, packctl, SAMPLE_PACKS, sha256File } from './helpers.js';
+import { AUTH, startRegistryProcess, storageEnv, type RegistryProcess } from './registry-process.js';
+
+const PASSWORD = 'ci password for packctl tests';
+
+let work: Awaited<ReturnType<typeof tempDir>>;
+let registry: RegistryProcess;
+let env: NodeJS.ProcessEnv;
+
+async function api(method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${registry.url}${url}`, {
+    method,
+    headers: { ...AUTH, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+beforeAll(async () => {
+  work = await tempDir('packyard-cli-e2e-');
+  registry = await startRegistryProcess({
+    dataDir: path.join(work.dir, 'registry'),
+    env: storageEnv('s3rver', path.join(work.dir, 'registry')),
+  });
+  await api('POST', '/v1/tenants', { name: 'acme' });
+  await api('POST', '/v1/tenants/acme/users', { username: 'ci', password: PASSWORD });
+  await api('POST', '/v1/tenants/acme/bindings', { role: 'Tenant Admin', subject: { kind: 'user', name: 'ci' } });
+  await api('POST', '/v1/registries', { name: 'acme-packs', scope: 'tenant', tenant: 'acme' });
+  env = { PACKCTL_CONFIG: path.join(work.dir, 'packctl', 'config.json') };
+}, 60_000);
+afterAll(async () => {
+  await registry.stop();
+  await work.cleanup();
+});
+
+describe('packctl with a registry', () => {
+  it('logs in with a password from stdin and keeps the token in a 0600 file', async () => {
+    const login = packctl(['login', registry.url, '-u', 'ci', '--password-stdin'], { env, input: `${PASSWORD}\n` });
+    expect(login.stderr).toBe('');
+    expect(login.status).toBe(0);
+    expect(login.stdout).toContain(`Logged in to ${registry.url} as ci (tenant acme)`);
+    const file = env['PACKCTL_CONFIG'] ?? '';
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as {
+      auths: Record<string, { token?: string }>;
+      defaultRegistry: string;
+    };
+    expect(saved.defaultRegistry).toBe(registry.url);
+    expect(saved.auths[registry.url]?.token).toMatch(/^pya_/);
+    const me = packctl(['whoami', '--format', 'json'], { env });
+    expect(JSON.parse(me.stdout)).toMatchObject({ username: 'ci', tenant: 'acme' });
+  });
+
+  it('refuses a wrong password with exit code 3 and a hint', () => {
+    const wrong = packctl(
+      ['login', registry.url, '-u', 'ci', '--password-stdin', '--config', path.join(work.dir, 'other.json')],
+      {
+        input: 'not it\n',
+      },
+    );
+    expect(wrong.status).toBe(3);
+    expect(wrong.stderr).toContain('LOGIN_FAILED');
+  });
+
+  it('pushes a pack directory, treats the same bytes again as a no-op, and explains a conflict', async () => {
+    const pushed = packctl(['push', path.join(SAMPLE_PACKS, 'cni-calico'), '--registry', 'acme-packs'], { env });
+    expect(pushed.status, pushed.stderr).toBe(0);
+    expect(pushed.stdout).toMatch(/^pushed cni-calico@3\.27\.2 sha256:[0-9a-f]{64}$/m);
+    const again = packctl(['push', path.join(SAMPLE_PACKS, 'cni-calico'), '--registry', 'acme-packs'], { env });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('already there with the same bytes: cni-calico@3.27.2');
+
+    const changed = path.join(work.dir, 'calico-changed');
+    await cp(path.join(SAMPLE_PACKS, 'cni-calico'), changed, { recursive: true });
+    await writeFile(path.join(changed, 'README.md'), '# Calico\n\nChanged without bumping the version.\n');
+    const conflict = packctl(['push', changed, '--registry', 'acme-packs'], { env });
+    expect(conflict.status).toBe(5);
+    expect(conflict.stderr).toContain('PACK_VERSION_EXISTS');
+    expect(conflict.stderr).toContain('hint: bump the version');
+    const forceWithoutMessage = packctl(['push', changed, '--registry', 'acme-packs', '--force'], { env });
+    expect(forceWithoutMessage.status).toBe(2);
+  });
+
+  it('finds the pack with search and show', () => {
+    const found = JSON.parse(packctl(['search', 'calico', '--format', 'json'], { env }).stdout) as {
+      items: Array<{ name: string; registry: string }>;
+    };
+    expect(found.items).toContainEqual(expect.objectContaining({ name: 'cni-calico', registry: 'acme-packs' }));
+    const table = packctl(['search', '--layer', 'cni', '--registry', 'acme-packs'], { env });
+    expect(table.stdout).toMatch(/cni-calico\s+3\.27\.2\s+cni\s+acme-packs/);
+    const shown = packctl(['show', 'cni-calico', '--registry', 'acme-packs'], { env });
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain('latest 3.27.2');
+  });
+
+  it('pulls by line tag, verifies the digest and extracts', async () => {
+    const out = path.join(work.dir, 'pulled');
+    const pulled = packctl(
+      ['pull', 'cni-calico@3.27.x', '--registry', 'acme-packs', '-o', out, '--extract', '--format', 'json'],
+      { env },
+    );
+    expect(pulled.status, pulled.stderr).toBe(0);
+    const result = JSON.parse(pulled.stdout) as { file: string; digest: string; extracted: string };
+    expect(sha256File(result.file)).toBe(result.digest);
+    expect(JSON.parse(await readFile(path.join(result.extracted, 'pack.json'), 'utf8'))).toMatchObject({
+      name: 'cni-calico',
+    });
+    const missing = packctl(['pull', 'no-such-pack', '--registry', 'acme-packs', '-o', out], { env });
+    expect(missing.status).toBe(4);
+  });
+
+  it('signs in with an API key, and answers exit 3 once logged out', async () => {
+    const { token } = JSON.parse(
+      await (
+        await fetch(`${registry.url}/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ username: 'ci', password: PASSWORD }),
+        })
+      ).text(),
+    ) as { token: string };
+    const created = (await (
+      await fetch(`${registry.url}/v1/tenants/acme/users/ci/api-keys`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name: 'packctl e2e' }),
+      })
+    ).json()) as { key: string };
+    const keyEnv = { PACKCTL_CONFIG: path.join(work.dir, 'key-config.json') };
+    expect(packctl(['login', registry.url, '--api-key', created.key], { env: keyEnv }).status).toBe(0);
+    expect(JSON.parse(packctl(['whoami', '--format', 'json'], { env: keyEnv }).stdout)).toMatchObject({
+      username: 'ci',
+    });
+    expect(packctl(['registry', 'ls'], { env: keyEnv }).stdout).toContain(`* ${registry.url}  ci (api-key)`);
+    expect(packctl(['logout'], { env: keyEnv }).status).toBe(0);
+    const after = packctl(['whoami', '--server', registry.url], { env: keyEnv });
+    expect(after.status).toBe(3);
+    expect(after.stderr).toContain(`packctl login ${registry.url}`);
+  });
+});
+
+describe('packctl pull from a hostile server', () => {
+  let server: Server;
+  let url: string;
+  const honest = craftZip([
+    { name: 'pack.json', data: '{"name":"evil","displayName":"Evil","version":"1.0.0","layer":"addon"}' },
+  ]);
+  const escaping = craftZip([
+    { name: 'pack.json', data: '{"name":"evil","displayName":"Evil","version":"1.0.0","layer":"addon"}' },
+    { name: '../escaped.txt', data: 'outside' },
+  ]);
+  const digestOf = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const lying = req.url?.includes('/liar/');
+      const served = lying ? honest : escaping;
+      const claimed = lying ? digestOf(Buffer.from('other bytes')) : digestOf(escaping);
+      if (req.url?.endsWith('/archive')) {
+        res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Length': served.length }).end(served);
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+        JSON.stringify({
+          name: 'evil',
+          version: '1.0.0',
+          digest: claimed,
+          size: served.length,
+          deprecated: null,
+          latest: '1.0.0',
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(
+    () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
+  );
+
+  /** packctl, without blocking this process's event loop (the hostile server runs in it). */
+  function run(args: string[]): Promise<{ status: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(PACKCTL, args, {
+        env: { PATH: process.env['PATH'], HOME: work.dir, PACKCTL_CONFIG: path.join(work.dir, 'hostile.json') },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (status) => {
+        resolve({ status, stderr });
+      });
+    });
+  }
+
+  it('refuses an archive whose bytes are not the digest of its record, and keeps nothing', async () => {
+    const out = path.join(work.dir, 'hostile-liar');
+    const result = await run(['pull', 'evil@1.0.0', '--server', url, '--registry', 'liar', '-o', out]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('refused');
+    await expect(stat(path.join(out, 'evil-1.0.0.zip'))).rejects.toThrow();
+  });
+
+  it('refuses to extract an entry that leaves the target directory', async () => {
+    const out = path.join(work.dir, 'hostile-escape');
+    const result = await run(['pull', 'evil@1.0.0', '--server', url, '--registry', 'escape', '-o', out, '--extract']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('entry "../escaped.txt"');
+    await expect(stat(path.join(out, 'escaped.txt'))).rejects.toThrow();
+    await expect(stat(path.join(work.dir, 'escaped.txt'))).rejects.toThrow();
+  });
+});
