@@ -155,6 +155,71 @@ describe('packctl with a registry', () => {
   });
 });
 
+describe('packctl profile resolve against the registry', () => {
+  it('resolves a profile into ordered layers, writes the lock, and checks it with --frozen', async () => {
+    for (const pack of ['ubuntu-aws', 'kubernetes', 'csi-aws-ebs', 'prometheus-operator', 'cert-manager']) {
+      const pushed = packctl(['push', path.join(SAMPLE_PACKS, pack), '--registry', 'acme-packs', '--quiet'], { env });
+      expect(pushed.status, pushed.stderr).toBe(0);
+    }
+    const file = path.join(work.dir, 'prod-aws.yaml');
+    await writeFile(
+      file,
+      [
+        'name: prod-aws',
+        'version: 1.0.0',
+        'cloudType: aws',
+        'registries: [acme-packs]',
+        'packs:',
+        '  - { name: prometheus-operator, version: ^45.0.0, values: "charts: { kube-prometheus-stack: { grafana: { enabled: false } } }" }',
+        '  - { name: cert-manager, version: 1.14.x }',
+        '  - { name: cni-calico, version: 3.27.x }',
+        '  - { name: kubernetes, version: ">=1.29 <1.30" }',
+        '  - { name: csi-aws-ebs, version: "1.x" }',
+        '  - { name: ubuntu-aws, version: "22.4" }',
+        '',
+      ].join('\n'),
+    );
+    const resolved = packctl(['profile', 'resolve', file, '--format', 'json'], { env });
+    expect(resolved.status, resolved.stderr).toBe(0);
+    const result = JSON.parse(resolved.stdout) as {
+      layers: Array<{ name: string; version: string; layer: string; values: string }>;
+      problems: unknown[];
+    };
+    expect(result.problems).toEqual([]);
+    expect(result.layers.map((l) => `${l.layer}:${l.name}@${l.version}`)).toEqual([
+      'os:ubuntu-aws@22.4.5',
+      'k8s:kubernetes@1.29.4',
+      'cni:cni-calico@3.27.2',
+      'csi:csi-aws-ebs@1.28.0',
+      'addon:prometheus-operator@45.25.0',
+      'addon:cert-manager@1.14.4',
+    ]);
+    expect(result.layers.find((l) => l.name === 'prometheus-operator')?.values).toMatch(/grafana:\s+enabled: false/);
+    const lock = JSON.parse(await readFile(`${file}.lock`, 'utf8')) as { layers: Array<{ digest: string }> };
+    expect(lock.layers).toHaveLength(6);
+    expect(packctl(['profile', 'resolve', file, '--frozen'], { env }).status).toBe(0);
+
+    await writeFile(`${file}.lock`, JSON.stringify({ ...lock, layers: lock.layers.slice(1) }));
+    const stale = packctl(['profile', 'resolve', file, '--frozen'], { env });
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toContain('no longer matches');
+  });
+
+  it('lists every problem with the pack that caused it, and exits 1', async () => {
+    const file = path.join(work.dir, 'broken.yaml');
+    await writeFile(
+      file,
+      'name: broken\nversion: 1.0.0\ncloudType: azure\nregistries: [acme-packs]\npacks:\n  - { name: kubernetes, version: 1.31.x }\n  - { name: ubuntu-aws, version: 22.4.x }\n  - { name: missing-pack, version: 1.x }\n',
+    );
+    const result = packctl(['profile', 'resolve', file], { env });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('problem (kubernetes): no version of kubernetes in acme-packs satisfies 1.31.x');
+    expect(result.stderr).toContain('problem (ubuntu-aws): ubuntu-aws@22.4.5 supports aws, not azure');
+    expect(result.stderr).toContain('problem (missing-pack): missing-pack is in none of the registries acme-packs');
+    expect(result.stderr).toContain('a cluster profile needs one cni pack');
+  });
+});
+
 describe('packctl pull from a hostile server', () => {
   let server: Server;
   let url: string;

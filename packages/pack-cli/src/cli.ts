@@ -16,6 +16,7 @@ import {
   registryUseCommand,
   whoamiCommand,
 } from './commands/login.js';
+import { profileResolveCommand } from './commands/profile.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { searchCommand, showCommand } from './commands/search.js';
@@ -255,6 +256,30 @@ Examples:
     )
     .action(async (ref: string, options: Parameters<typeof showCommand>[1]) => {
       setExitCode(await showCommand(ref, options));
+    });
+
+  const profile = program
+    .command('profile')
+    .description('cluster profiles: packs by layer, resolved against a registry');
+  connection(
+    profile
+      .command('resolve')
+      .description('resolve a profile file into exact layers, check its constraints, and write FILE.lock')
+      .argument('<file>', 'the profile (YAML or JSON, schemas/profile.schema.json)')
+      .option('--no-lock', 'do not write FILE.lock')
+      .option('--frozen', 'fail when FILE.lock no longer matches, instead of rewriting it'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS} A profile with problems exits 1, listing every one.
+
+Examples:
+  packctl profile resolve prod-aws.yaml
+  packctl profile resolve prod-aws.yaml --frozen          # in CI: the lock must be current
+  packctl profile resolve prod-aws.yaml --format json | jq '.layers[] | .name + "@" + .version'`,
+    )
+    .action(async (file: string, options: Parameters<typeof profileResolveCommand>[1]) => {
+      setExitCode(await profileResolveCommand(file, options));
     });
 
   return program;

@@ -6,6 +6,7 @@
 export { PackError, isPackError } from './errors.js';
 export * from './manifest.js';
 export * from './profile.js';
+export * from './resolve-profile.js';
 export * from './versions.js';
 export { parseYaml, neutraliseTemplates, hasTemplates, type ParsedYaml, type YamlProblem } from './yaml.js';
 export * from './pack-dir.js';

@@ -1,0 +1,132 @@
+/**
+ * `packctl profile resolve FILE`: a cluster profile (YAML or JSON, schemas/profile.schema.json)
+ * resolved against the registry server into exact layers, with every problem listed, and a lock
+ * file (`FILE.lock`: exact versions, registries, digests) written unless --no-lock; --frozen fails
+ * when the lock no longer matches instead of rewriting it.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import {
+  lockOf,
+  parseYaml,
+  resolveProfile,
+  validateProfile,
+  type PackDependency,
+  type PackLayer,
+  type PackSource,
+  type ProfileLock,
+  type ProfileResolution,
+} from '@packyard/pack-core';
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
+import { RegistryClient } from '../registry/client.js';
+
+export interface ProfileResolveOptions {
+  lock?: boolean;
+  frozen?: boolean;
+  server?: string;
+  config?: string;
+  format: OutputFormat;
+}
+
+interface VersionRecord {
+  digest: string;
+  layer: PackLayer;
+  manifest: { cloudTypes?: string[]; constraints?: { dependencies?: PackDependency[] } };
+}
+
+/** The registry server as the resolver's source of versions and pack details. */
+export function registrySource(client: RegistryClient): PackSource {
+  const pack = (registry: string, name: string) =>
+    `/v1/registries/${encodeURIComponent(registry)}/packs/${encodeURIComponent(name)}`;
+  return {
+    async versions(registry, name) {
+      const res = await client.send('GET', pack(registry, name));
+      if (res.status === 404) return null;
+      await client.check(res, `looking up ${name} in ${registry}`);
+      const detail = (await res.json()) as { versions: Array<{ version: string; deprecated: unknown }> };
+      return detail.versions.map((v) => ({ version: v.version, deprecated: v.deprecated !== null }));
+    },
+    async details(registry, name, version) {
+      const base = `${pack(registry, name)}/${encodeURIComponent(version)}`;
+      const record = await client.json<VersionRecord>('GET', base, `looking up ${name}@${version} in ${registry}`);
+      const values = await client.send('GET', `${base}/files/values.yaml`);
+      if (values.status !== 404) await client.check(values, `reading values.yaml of ${name}@${version}`);
+      return {
+        digest: record.digest,
+        layer: record.layer,
+        cloudTypes: record.manifest.cloudTypes ?? [],
+        dependencies: record.manifest.constraints?.dependencies ?? [],
+        values: values.status === 404 ? null : await values.text(),
+      };
+    },
+  };
+}
+
+export async function readProfileFile(file: string) {
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new CliError(`${file}: cannot read the profile`, { hint: 'pass the path of a profile YAML or JSON file' });
+  });
+  const parsed = parseYaml(text);
+  if (parsed.problem) {
+    throw new CliError(`${file} is not valid YAML: ${parsed.problem.message}`, { hint: 'fix the line it names' });
+  }
+  const { profile, errors } = validateProfile(parsed.documents[0]);
+  if (!profile) {
+    throw new CliError(`${file} is not a valid cluster profile: ${errors.join('; ')}`, {
+      hint: 'see schemas/profile.schema.json (add "$schema" to the file for editor help)',
+    });
+  }
+  return profile;
+}
+
+function sameLock(a: ProfileLock, b: ProfileLock): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function printResolution(resolution: ProfileResolution): void {
+  const c = colorsFor(process.stdout);
+  const rows = [['LAYER', 'PACK', 'VERSION', 'REGISTRY', 'DIGEST']];
+  for (const l of resolution.layers) rows.push([l.layer, l.name, l.version, l.registry, l.digest.slice(0, 19)]);
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  for (const [index, row] of rows.entries()) {
+    const line = row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+    process.stdout.write(`${index === 0 ? c.bold(line) : line}\n`);
+  }
+}
+
+export async function profileResolveCommand(file: string, options: ProfileResolveOptions): Promise<ExitCode> {
+  const profile = await readProfileFile(file);
+  const client = await RegistryClient.open(options);
+  const resolution = await resolveProfile(profile, registrySource(client));
+  const lockFile = `${file}.lock`;
+  const lock = lockOf(resolution);
+  let lockState: 'written' | 'unchanged' | 'skipped' | 'stale' = 'skipped';
+  if (resolution.problems.length === 0 && options.frozen) {
+    const current = await readFile(lockFile, 'utf8').then(
+      (text) => JSON.parse(text) as ProfileLock,
+      () => null,
+    );
+    lockState = current && sameLock(current, lock) ? 'unchanged' : 'stale';
+  } else if (resolution.problems.length === 0 && options.lock !== false) {
+    await writeFile(lockFile, `${JSON.stringify(lock, null, 2)}\n`);
+    lockState = 'written';
+  }
+  if (options.format === 'json') printJson({ ...resolution, lock: { file: lockFile, state: lockState } });
+  else {
+    printResolution(resolution);
+    for (const problem of resolution.problems) {
+      process.stderr.write(`problem${problem.pack ? ` (${problem.pack})` : ''}: ${problem.message}\n`);
+    }
+    if (lockState === 'written') process.stderr.write(`wrote ${lockFile}\n`);
+  }
+  if (resolution.problems.length > 0) return EXIT.failure;
+  if (lockState === 'stale') {
+    throw new CliError(`${lockFile} no longer matches what ${file} resolves to`, {
+      hint: `run packctl profile resolve ${file} without --frozen to update it, and review the change`,
+    });
+  }
+  return EXIT.ok;
+}
