@@ -220,6 +220,81 @@ describe('packctl profile resolve against the registry', () => {
   });
 });
 
+describe('packctl: versions, profiles on the server, air-gap pulls, token refresh', () => {
+  it('deprecates (the resolver then skips the version), undeprecates and removes versions', async () => {
+    const deprecated = packctl(['deprecate', 'cert-manager@1.14.4', '-m', 'use 1.15', '--registry', 'acme-packs'], {
+      env,
+    });
+    expect(deprecated.status, deprecated.stderr).toBe(0);
+    const file = path.join(work.dir, 'cm.yaml');
+    await writeFile(
+      file,
+      'name: cm\nversion: 1.0.0\ntype: add-on\nregistries: [acme-packs]\npacks:\n  - { name: cert-manager, version: 1.14.x }\n',
+    );
+    const skipped = packctl(['profile', 'resolve', file, '--no-lock'], { env });
+    expect(skipped.status).toBe(1);
+    expect(skipped.stderr).toContain('no version of cert-manager in acme-packs satisfies 1.14.x');
+    expect(packctl(['deprecate', 'cert-manager@1.14.4', '--undo', '--registry', 'acme-packs'], { env }).status).toBe(0);
+    // Now 1.14.4 is chosen again; the add-on profile still lacks the kubernetes it requires.
+    const chosen = packctl(['profile', 'resolve', file, '--no-lock'], { env });
+    expect(chosen.stderr).not.toContain('no version of cert-manager');
+    expect(chosen.stderr).toContain('cert-manager@1.14.4 requires kubernetes 1.26.0 to 1.30');
+
+    expect(packctl(['rm', 'cert-manager@1.14.4', '--registry', 'acme-packs', '-m', 'test'], { env }).status).toBe(0);
+    expect(
+      packctl(['pull', 'cert-manager@1.14.4', '--registry', 'acme-packs', '-o', path.join(work.dir, 'x')], { env })
+        .status,
+    ).toBe(4);
+  });
+
+  it('pulls every pack of a profile with the lock, for an air-gapped site', async () => {
+    const file = path.join(work.dir, 'prod-aws.yaml');
+    const out = path.join(work.dir, 'airgap');
+    const pulled = packctl(['profile', 'pull', file, '-o', out, '--format', 'json'], { env });
+    // cert-manager was removed above: the profile no longer resolves, and says why.
+    expect(pulled.status).toBe(1);
+    await writeFile(file, (await readFile(file, 'utf8')).replace('  - { name: cert-manager, version: 1.14.x }\n', ''));
+    const again = packctl(['profile', 'pull', file, '-o', out, '--format', 'json'], { env });
+    expect(again.status, again.stderr).toBe(0);
+    const result = JSON.parse(again.stdout) as { files: string[]; lock: string };
+    const lock = JSON.parse(await readFile(result.lock, 'utf8')) as { layers: Array<{ name: string; digest: string }> };
+    expect(result.files).toHaveLength(5);
+    for (const [index, layer] of lock.layers.entries())
+      expect(sha256File(result.files[index] ?? '')).toBe(layer.digest);
+  });
+
+  it('pushes a profile to its tenant, creating it and then replacing it', async () => {
+    const file = path.join(work.dir, 'prod-aws.yaml');
+    const first = packctl(['profile', 'push', file, '--tenant', 'acme'], { env });
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('created prod-aws@1.0.0 (tenant scope, revision 1)');
+    const second = packctl(['profile', 'push', file, '--tenant', 'acme'], { env });
+    expect(second.stdout).toContain('replaced prod-aws@1.0.0 (tenant scope, revision 2)');
+    const stored = await api('GET', '/v1/tenants/acme/cluster-profiles/prod-aws');
+    expect(stored).toMatchObject({ scope: 'tenant', name: 'prod-aws' });
+    // The system scope is the operator's.
+    expect(packctl(['profile', 'push', file], { env }).status).toBe(3);
+  });
+
+  it('refreshes a stored token shortly before it expires', async () => {
+    const file = env['PACKCTL_CONFIG'] ?? '';
+    const saved = JSON.parse(await readFile(file, 'utf8')) as {
+      auths: Record<string, { token: string; expiresAt: string }>;
+    };
+    const entry = saved.auths[registry.url];
+    if (!entry) throw new Error('not logged in');
+    const before = entry.token;
+    entry.expiresAt = new Date(Date.now() + 30_000).toISOString();
+    await writeFile(file, JSON.stringify(saved));
+    expect(packctl(['whoami'], { env }).status).toBe(0);
+    const after = JSON.parse(await readFile(file, 'utf8')) as typeof saved;
+    expect(after.auths[registry.url]?.token).not.toBe(before);
+    expect(Date.parse(after.auths[registry.url]?.expiresAt ?? '')).toBeGreaterThan(Date.now() + 60_000);
+    // PACKCTL_TOKEN wins over the file (CI), and a bad one is refused with exit 3.
+    expect(packctl(['whoami'], { env: { ...env, PACKCTL_TOKEN: 'pyk_0000000000000000_bad' } }).status).toBe(3);
+  });
+});
+
 describe('packctl pull from a hostile server', () => {
   let server: Server;
   let url: string;

@@ -16,7 +16,8 @@ import {
   registryUseCommand,
   whoamiCommand,
 } from './commands/login.js';
-import { profileResolveCommand } from './commands/profile.js';
+import { profilePullCommand, profilePushCommand, profileResolveCommand } from './commands/profile.js';
+import { deprecateCommand, removeCommand } from './commands/versions.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { searchCommand, showCommand } from './commands/search.js';
@@ -280,6 +281,67 @@ Examples:
     )
     .action(async (file: string, options: Parameters<typeof profileResolveCommand>[1]) => {
       setExitCode(await profileResolveCommand(file, options));
+    });
+
+  connection(
+    profile
+      .command('pull')
+      .description('download every pack of a resolved profile, verified, with the lock: for an air-gapped site')
+      .argument('<file>', 'the profile')
+      .option('-o, --output <dir>', 'where to put the packs, the lock and the profile', '.'),
+  )
+    .addHelpText('after', `${AUTH_EXITS}\n\nExample:\n  packctl profile pull prod-aws.yaml -o airgap/prod-aws`)
+    .action(async (file: string, options: Parameters<typeof profilePullCommand>[1]) => {
+      setExitCode(await profilePullCommand(file, options));
+    });
+
+  connection(
+    profile
+      .command('push')
+      .description('store a profile on the server (system scope, or a tenant, or a project of it)')
+      .argument('<file>', 'the profile')
+      .option('--tenant <name>', 'store it in this tenant')
+      .option('--project <name>', 'store it in this project of the tenant'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}\n\nExamples:\n  packctl profile push prod-aws.yaml --tenant acme\n  packctl profile push edge.yaml --tenant acme --project edge`,
+    )
+    .action(async (file: string, options: Parameters<typeof profilePushCommand>[1]) => {
+      setExitCode(await profilePushCommand(file, options));
+    });
+
+  connection(
+    program
+      .command('deprecate')
+      .description('mark a version deprecated (resolvers skip it unless pinned), or --undo')
+      .argument('<pack>', 'NAME@VERSION')
+      .option('-m, --message <text>', 'why, and what to use instead')
+      .option('--undo', 'clear the deprecation')
+      .option('-r, --registry <name>', 'the registry on the server', 'public'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}\n\nExample:\n  packctl deprecate cni-calico@3.26.4 -m "use 3.27.x: CVE-2024-1234"`,
+    )
+    .action(async (ref: string, options: Parameters<typeof deprecateCommand>[1]) => {
+      setExitCode(await deprecateCommand(ref, options));
+    });
+
+  connection(
+    program
+      .command('rm')
+      .description('delete a version, leaving a tombstone: only the same bytes can ever be published again')
+      .argument('<pack>', 'NAME@VERSION')
+      .option('-m, --message <text>', 'why')
+      .option('-r, --registry <name>', 'the registry on the server', 'public'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}\n\nExample:\n  packctl rm my-addon@0.0.1-test --registry acme-private -m "pushed by mistake"`,
+    )
+    .action(async (ref: string, options: Parameters<typeof removeCommand>[1]) => {
+      setExitCode(await removeCommand(ref, options));
     });
 
   return program;

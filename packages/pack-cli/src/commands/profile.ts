@@ -5,6 +5,7 @@
  * when the lock no longer matches instead of rewriting it.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   lockOf,
   parseYaml,
@@ -19,6 +20,7 @@ import {
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
+import { downloadVerified } from './pull.js';
 
 export interface ProfileResolveOptions {
   lock?: boolean;
@@ -128,5 +130,75 @@ export async function profileResolveCommand(file: string, options: ProfileResolv
       hint: `run packctl profile resolve ${file} without --frozen to update it, and review the change`,
     });
   }
+  return EXIT.ok;
+}
+
+export interface ProfilePullOptions extends ProfileResolveOptions {
+  output: string;
+}
+
+/** `packctl profile pull FILE -o DIR`: every resolved pack, verified, plus the lock and the profile. */
+export async function profilePullCommand(file: string, options: ProfilePullOptions): Promise<ExitCode> {
+  const profile = await readProfileFile(file);
+  const client = await RegistryClient.open(options);
+  const resolution = await resolveProfile(profile, registrySource(client));
+  if (resolution.problems.length > 0) {
+    for (const problem of resolution.problems) {
+      process.stderr.write(`problem${problem.pack ? ` (${problem.pack})` : ''}: ${problem.message}\n`);
+    }
+    return EXIT.failure;
+  }
+  const files: string[] = [];
+  for (const layer of resolution.layers) {
+    const size = await archiveSize(client, layer.registry, layer.name, layer.version);
+    files.push(await downloadVerified(client, layer.registry, { ...layer, size }, options.output));
+    if (options.format === 'text') process.stderr.write(`pulled ${layer.name}@${layer.version}\n`);
+  }
+  const lockFile = path.join(options.output, `${profile.name}.lock`);
+  await writeFile(lockFile, `${JSON.stringify(lockOf(resolution), null, 2)}\n`);
+  await writeFile(path.join(options.output, path.basename(file)), await readFile(file));
+  if (options.format === 'json') printJson({ profile: resolution.profile, files, lock: lockFile });
+  else process.stdout.write(`${files.length} packs and ${lockFile} in ${options.output}\n`);
+  return EXIT.ok;
+}
+
+async function archiveSize(client: RegistryClient, registry: string, name: string, version: string): Promise<number> {
+  const url = `/v1/registries/${encodeURIComponent(registry)}/packs/${encodeURIComponent(name)}/${encodeURIComponent(version)}`;
+  return (await client.json<{ size: number }>('GET', url, `looking up ${name}@${version}`)).size;
+}
+
+export interface ProfilePushOptions {
+  tenant?: string;
+  project?: string;
+  server?: string;
+  config?: string;
+  format: OutputFormat;
+}
+
+/** `packctl profile push FILE [--tenant T [--project P]]`: stores it on the server, created or replaced. */
+export async function profilePushCommand(file: string, options: ProfilePushOptions): Promise<ExitCode> {
+  const profile = await readProfileFile(file);
+  if (options.project && !options.tenant) {
+    throw new CliError('--project needs --tenant', { exitCode: EXIT.usage });
+  }
+  const client = await RegistryClient.open(options);
+  const base = options.tenant
+    ? `/v1/tenants/${encodeURIComponent(options.tenant)}${options.project ? `/projects/${encodeURIComponent(options.project)}` : ''}/cluster-profiles`
+    : '/v1/cluster-profiles';
+  const body = JSON.stringify(profile);
+  const headers = { 'Content-Type': 'application/json' };
+  let res = await client.send('POST', base, { body, headers });
+  let outcome = 'created';
+  if (res.status === 409) {
+    res = await client.send('PUT', `${base}/${encodeURIComponent(profile.name)}`, { body, headers });
+    outcome = 'replaced';
+  }
+  await client.check(res, `pushing the profile ${profile.name}`);
+  const stored = (await res.json()) as { scope: string; revision: number };
+  if (options.format === 'json') printJson({ outcome, ...stored });
+  else
+    process.stdout.write(
+      `${outcome} ${profile.name}@${profile.version} (${stored.scope} scope, revision ${stored.revision})\n`,
+    );
   return EXIT.ok;
 }

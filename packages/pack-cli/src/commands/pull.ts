@@ -10,6 +10,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { extractPackArchive } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { printJson, type OutputFormat } from '../output/terminal.js';
@@ -40,6 +41,48 @@ export function parsePackRef(ref: string): { name: string; selector: string | nu
   return at < 0 ? { name: ref, selector: null } : { name: ref.slice(0, at), selector: ref.slice(at + 1) };
 }
 
+/**
+ * Downloads `record`'s archive into `dir` as `<name>-<version>.zip`, keeping it only if its bytes
+ * hash to the record's digest; returns the file.
+ */
+export async function downloadVerified(
+  client: RegistryClient,
+  registry: string,
+  record: { name: string; version: string; digest: string; size: number },
+  dir: string,
+): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const target = path.join(dir, `${record.name}-${record.version}.zip`);
+  const partial = `${target}.partial`;
+  const base = `/v1/registries/${encodeURIComponent(registry)}/packs/${encodeURIComponent(record.name)}`;
+  const res = await client.send('GET', `${base}/${encodeURIComponent(record.version)}/archive`);
+  await client.check(res, `downloading ${record.name}@${record.version}`);
+  if (!res.body) throw new CliError(`${client.server} sent no body for ${record.name}@${record.version}`);
+  const hash = createHash('sha256');
+  let received = 0;
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      received += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), hashing, createWriteStream(partial));
+    const digest = `sha256:${hash.digest('hex')}`;
+    if (digest !== record.digest || received !== record.size) {
+      throw new CliError(
+        `${client.server} sent ${received} bytes hashing to ${digest} for ${record.name}@${record.version}, whose record says ${record.digest} (${record.size} bytes): refused`,
+        { hint: 'pull again; if it persists, the registry or something between you and it is damaging archives' },
+      );
+    }
+    await rename(partial, target);
+  } finally {
+    await rm(partial, { force: true });
+  }
+  return target;
+}
+
 export async function pullCommand(ref: string, options: PullOptions): Promise<ExitCode> {
   const { name, selector } = parsePackRef(ref);
   const client = await RegistryClient.open(options);
@@ -56,34 +99,7 @@ export async function pullCommand(ref: string, options: PullOptions): Promise<Ex
     `${base}/${encodeURIComponent(version)}`,
     `looking up ${name}@${version} in ${options.registry}`,
   );
-  await mkdir(options.output, { recursive: true });
-  const target = path.join(options.output, `${record.name}-${record.version}.zip`);
-  const partial = `${target}.partial`;
-  const res = await client.send('GET', `${base}/${encodeURIComponent(record.version)}/archive`);
-  await client.check(res, `downloading ${record.name}@${record.version}`);
-  if (!res.body) throw new CliError(`${client.server} sent no body for ${record.name}@${record.version}`);
-  const hash = createHash('sha256');
-  let received = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      received += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  try {
-    await pipeline(Readable.fromWeb(res.body), hashing, createWriteStream(partial));
-    const digest = `sha256:${hash.digest('hex')}`;
-    if (digest !== record.digest || received !== record.size) {
-      throw new CliError(
-        `${client.server} sent ${received} bytes hashing to ${digest} for ${record.name}@${record.version}, whose record says ${record.digest} (${record.size} bytes): refused`,
-        { hint: 'pull again; if it persists, the registry or something between you and it is damaging archives' },
-      );
-    }
-    await rename(partial, target);
-  } finally {
-    await rm(partial, { force: true });
-  }
+  const target = await downloadVerified(client, options.registry, record, options.output);
   let extracted: string | null = null;
   if (options.extract) {
     extracted = path.join(options.output, `${record.name}-${record.version}`);

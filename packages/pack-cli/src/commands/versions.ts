@@ -1,0 +1,50 @@
+/** `packctl deprecate` and `packctl rm`: changing one published version. */
+import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { printJson, type OutputFormat } from '../output/terminal.js';
+import { RegistryClient } from '../registry/client.js';
+import { parsePackRef } from './pull.js';
+
+export interface VersionChangeOptions {
+  registry: string;
+  message?: string;
+  undo?: boolean;
+  server?: string;
+  config?: string;
+  format: OutputFormat;
+}
+
+function exactRef(ref: string): { name: string; version: string } {
+  const { name, selector } = parsePackRef(ref);
+  if (selector === null) {
+    throw new CliError(`${ref}: name the version`, { exitCode: EXIT.usage, hint: `e.g. ${name}@1.2.3` });
+  }
+  return { name, version: selector };
+}
+
+/** `packctl deprecate NAME@VERSION -m MESSAGE` (or --undo). */
+export async function deprecateCommand(ref: string, options: VersionChangeOptions): Promise<ExitCode> {
+  const { name, version } = exactRef(ref);
+  if (!options.undo && !options.message) {
+    throw new CliError('say why with -m MESSAGE: its users will read it', { exitCode: EXIT.usage });
+  }
+  const client = await RegistryClient.open(options);
+  const url = `/v1/registries/${encodeURIComponent(options.registry)}/packs/${encodeURIComponent(name)}/${encodeURIComponent(version)}`;
+  const body = options.undo ? { deprecated: false } : { deprecated: true, message: options.message };
+  const record = await client.json<{ name: string; version: string }>('PATCH', url, `deprecating ${ref}`, body);
+  if (options.format === 'json') printJson(record);
+  else process.stdout.write(`${options.undo ? 'undeprecated' : 'deprecated'} ${record.name}@${record.version}\n`);
+  return EXIT.ok;
+}
+
+/** `packctl rm NAME@VERSION`: leaves a tombstone; only the same bytes can ever come back. */
+export async function removeCommand(ref: string, options: VersionChangeOptions): Promise<ExitCode> {
+  const { name, version } = exactRef(ref);
+  const client = await RegistryClient.open(options);
+  const query = options.message ? `?message=${encodeURIComponent(options.message)}` : '';
+  const url = `/v1/registries/${encodeURIComponent(options.registry)}/packs/${encodeURIComponent(name)}/${encodeURIComponent(version)}${query}`;
+  const res = await client.send('DELETE', url);
+  await client.check(res, `removing ${ref} from ${options.registry}`);
+  if (options.format === 'json') printJson(await res.json());
+  else process.stdout.write(`removed ${name}@${version} from ${options.registry}\n`);
+  return EXIT.ok;
+}
