@@ -68,7 +68,7 @@ export async function downloadVerified(
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream), hashing, createWriteStream(partial));
+    await pipeline(Readable.fromWeb(res.body), hashing, createWriteStream(partial));
     const digest = `sha256:${hash.digest('hex')}`;
     if (digest !== record.digest || received !== record.size) {
       throw new CliError(
