@@ -10,7 +10,6 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { extractPackArchive } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { printJson, type OutputFormat } from '../output/terminal.js';
