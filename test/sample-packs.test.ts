@@ -70,3 +70,30 @@ describe('generated code', () => {
     ).not.toThrow();
   });
 });
+
+describe('the sample profile', () => {
+  it('is a valid profile that resolves against the sample packs without a problem', async () => {
+    const { parseYaml, resolveProfile, validateProfile } = await import('@packyard/pack-core');
+    const text = readFileSync(path.join(REPO, 'sample-profiles', 'prod-aws.yaml'), 'utf8');
+    const { profile, errors } = validateProfile(parseYaml(text).documents[0]);
+    expect(errors).toEqual([]);
+    if (!profile) return;
+    const manifest = (name: string) => manifests.get(name) as Record<string, unknown> & { version: string };
+    const result = await resolveProfile(profile, {
+      versions: (_registry, name) =>
+        Promise.resolve(manifests.has(name) ? [{ version: manifest(name).version, deprecated: false }] : null),
+      details: (_registry, name) => {
+        const m = manifest(name) as { layer: never; cloudTypes?: string[]; constraints?: { dependencies?: never[] } };
+        return Promise.resolve({
+          digest: `sha256:${name}`,
+          layer: m.layer,
+          cloudTypes: m.cloudTypes ?? [],
+          dependencies: m.constraints?.dependencies ?? [],
+          values: readFileSync(path.join(SAMPLE_PACKS, name, 'values.yaml'), 'utf8'),
+        });
+      },
+    });
+    expect(result.problems).toEqual([]);
+    expect(result.layers.map((l) => l.layer)).toEqual(['os', 'k8s', 'cni', 'csi', 'addon', 'addon']);
+  });
+});
