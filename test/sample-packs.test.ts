@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { PackManifest } from '@packyard/pack-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO, SAMPLE_PACKS, packctlJson } from './helpers.js';
 
@@ -78,12 +79,12 @@ describe('the sample profile', () => {
     const { profile, errors } = validateProfile(parseYaml(text).documents[0]);
     expect(errors).toEqual([]);
     if (!profile) return;
-    const manifest = (name: string) => manifests.get(name) as Record<string, unknown> & { version: string };
+    const manifest = (name: string) => manifests.get(name) as unknown as PackManifest;
     const result = await resolveProfile(profile, {
       versions: (_registry, name) =>
         Promise.resolve(manifests.has(name) ? [{ version: manifest(name).version, deprecated: false }] : null),
       details: (_registry, name) => {
-        const m = manifest(name) as { layer: never; cloudTypes?: string[]; constraints?: { dependencies?: never[] } };
+        const m = manifest(name);
         return Promise.resolve({
           digest: `sha256:${name}`,
           layer: m.layer,
