@@ -3,10 +3,11 @@
  * runs them: login -> push -> search -> show -> pull -> verify, conflicts, auth failures, API keys,
  * and a hostile server whose archives lie about their digest or try to escape on extraction.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -368,5 +369,88 @@ describe('packctl pull from a hostile server', () => {
     expect(result.stderr).toContain('entry "../escaped.txt"');
     await expect(stat(path.join(out, 'escaped.txt'))).rejects.toThrow();
     await expect(stat(path.join(work.dir, 'escaped.txt'))).rejects.toThrow();
+  });
+});
+
+describe('packctl over TLS with a self-signed certificate', () => {
+  let server: HttpsServer;
+  let url: string;
+  let caFile: string;
+
+  beforeAll(async () => {
+    const dir = path.join(work.dir, 'tls');
+    await mkdir(dir, { recursive: true });
+    caFile = path.join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        caFile,
+      ],
+      { stdio: 'ignore' },
+    );
+    server = createHttpsServer(
+      { key: await readFile(path.join(dir, 'key.pem')), cert: await readFile(caFile) },
+      (req, res) => {
+        const ok = req.headers.authorization === 'Bearer pyk_0123456789abcdef_key';
+        res
+          .writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' })
+          .end(
+            JSON.stringify(
+              ok
+                ? { kind: 'user', username: 'tls-user', tenant: 'acme' }
+                : { error: { code: 'AUTH_REQUIRED', message: 'no' } },
+            ),
+          );
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  function run(args: string[], config: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(PACKCTL, args, {
+        env: { PATH: process.env['PATH'], HOME: work.dir, PACKCTL_CONFIG: config },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
+  it('refuses an unverified certificate, and accepts it with --ca-file or --insecure (remembered per server)', async () => {
+    const key = 'pyk_0123456789abcdef_key';
+    const plain = await run(['login', url, '--api-key', key], path.join(work.dir, 'tls-plain.json'));
+    expect(plain.status).toBe(1);
+    expect(plain.stderr).toContain(`cannot reach ${url}`);
+    const withCa = path.join(work.dir, 'tls-ca.json');
+    expect((await run(['login', url, '--api-key', key, '--ca-file', caFile], withCa)).status).toBe(0);
+    expect((await run(['whoami'], withCa)).stdout).toContain('tls-user in tenant acme');
+    const insecure = path.join(work.dir, 'tls-insecure.json');
+    expect((await run(['login', url, '--api-key', key, '--insecure'], insecure)).status).toBe(0);
+    expect((await run(['whoami'], insecure)).status).toBe(0);
+  });
+
+  it('refuses plain HTTP to a remote host unless --insecure', () => {
+    const result = packctl(['whoami', '--server', 'http://packs.example.com'], { env });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('plain HTTP');
   });
 });
