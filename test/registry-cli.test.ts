@@ -420,7 +420,14 @@ describe('packctl over TLS with a self-signed certificate', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
+  );
 
   function run(args: string[], config: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
@@ -431,7 +438,9 @@ describe('packctl over TLS with a self-signed certificate', () => {
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
+      child.on('close', (status) => {
+        resolve({ status, stdout, stderr });
+      });
     });
   }
 
