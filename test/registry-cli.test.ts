@@ -10,16 +10,17 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { craftZip } from '../packages/pack-core/src/test-support/craft-zip.js';
 import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
 import { PACKCTL, packctl, SAMPLE_PACKS, sha256File } from './helpers.js';
-import { AUTH, startRegistryProcess, storageEnv, type RegistryProcess } from './registry-process.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const PASSWORD = 'ci password for packctl tests';
 
 let work: Awaited<ReturnType<typeof tempDir>>;
-let registry: RegistryProcess;
+/** The pack-registry on S3 that globalSetup started for the whole run. */
+const registry = { url: inject('registryUrl') };
+const AUTH = { Authorization: `Bearer ${inject('registryAdminToken')}` };
 let env: NodeJS.ProcessEnv;
 
 async function api(method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -35,10 +36,6 @@ async function api(method: string, url: string, body?: unknown): Promise<Record<
 
 beforeAll(async () => {
   work = await tempDir('packyard-cli-e2e-');
-  registry = await startRegistryProcess({
-    dataDir: path.join(work.dir, 'registry'),
-    env: storageEnv('s3rver', path.join(work.dir, 'registry')),
-  });
   await api('POST', '/v1/tenants', { name: 'acme' });
   await api('POST', '/v1/tenants/acme/users', { username: 'ci', password: PASSWORD });
   await api('POST', '/v1/tenants/acme/bindings', { role: 'Tenant Admin', subject: { kind: 'user', name: 'ci' } });
@@ -46,7 +43,6 @@ beforeAll(async () => {
   env = { PACKCTL_CONFIG: path.join(work.dir, 'packctl', 'config.json') };
 }, 60_000);
 afterAll(async () => {
-  await registry.stop();
   await work.cleanup();
 });
 
