@@ -92,6 +92,10 @@ describe('packctl with a registry', () => {
     expect(conflict.stderr).toContain('hint: bump the version');
     const forceWithoutMessage = packctl(['push', changed, '--registry', 'acme-packs', '--force'], { env });
     expect(forceWithoutMessage.status).toBe(2);
+    // acme-packs was created without allowOverwrite: a forced push is a conflict that says so.
+    const forced = packctl(['push', changed, '--registry', 'acme-packs', '--force', '-m', 'fix the README'], { env });
+    expect(forced.status).toBe(5);
+    expect(forced.stderr).toContain('OVERWRITE_NOT_ALLOWED');
   });
 
   it('finds the pack with search and show', () => {
@@ -104,6 +108,8 @@ describe('packctl with a registry', () => {
     const shown = packctl(['show', 'cni-calico', '--registry', 'acme-packs'], { env });
     expect(shown.status).toBe(0);
     expect(shown.stdout).toContain('latest 3.27.2');
+    expect(shown.stdout).toContain('required kubernetes (k8s) >= 1.27.0 <= 1.29');
+    expect(shown.stdout).toContain('tags: 3.x -> 3.27.2');
   });
 
   it('pulls by line tag, verifies the digest and extracts', async () => {

@@ -81,6 +81,14 @@ export async function searchCommand(text: string | undefined, options: SearchOpt
   return EXIT.ok;
 }
 
+interface Dependency {
+  packName: string;
+  layer: string;
+  type: string;
+  minVersion?: string | null;
+  maxVersion?: string | null;
+}
+
 interface Detail {
   registry: string;
   name: string;
@@ -118,8 +126,18 @@ export async function showCommand(ref: string, options: SearchOptions & { regist
     return EXIT.ok;
   }
   const detail = await client.json<Detail>('GET', base, `looking up ${name}`);
+  // The latest version's dependencies (its constraints), which the pack detail does not carry.
+  const latest =
+    detail.latest === null
+      ? null
+      : await client.json<{ manifest: { constraints?: { dependencies?: Dependency[] } } }>(
+          'GET',
+          `${base}/${encodeURIComponent(detail.latest)}`,
+          `looking up ${name}@${detail.latest}`,
+        );
+  const dependencies = latest?.manifest.constraints?.dependencies ?? [];
   if (options.format === 'json') {
-    printJson(detail);
+    printJson({ ...detail, dependencies });
     return EXIT.ok;
   }
   process.stdout.write(`${detail.name} (${detail.displayName}) in ${detail.registry}\n`);
@@ -129,6 +147,15 @@ export async function showCommand(ref: string, options: SearchOptions & { regist
   process.stdout.write(`latest ${detail.latest ?? '(none)'}\n`);
   const tags = Object.entries(detail.tags).map(([tag, version]) => `${tag} -> ${version}`);
   if (tags.length > 0) process.stdout.write(`tags: ${tags.join(', ')}\n`);
+  if (dependencies.length > 0) {
+    process.stdout.write('dependencies (of the latest version):\n');
+    for (const d of dependencies) {
+      const bounds = [d.minVersion ? `>= ${d.minVersion}` : '', d.maxVersion ? `<= ${d.maxVersion}` : '']
+        .filter(Boolean)
+        .join(' ');
+      process.stdout.write(`  ${d.type} ${d.packName} (${d.layer})${bounds ? ` ${bounds}` : ''}\n`);
+    }
+  }
   process.stdout.write('versions:\n');
   for (const v of detail.versions) {
     process.stdout.write(
