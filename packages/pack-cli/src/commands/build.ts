@@ -1,25 +1,13 @@
 import { buildPack } from '@packyard/pack-core';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatLintReport, lintJson } from '../output/lint-report.js';
-import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
+import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
 import { requirePackDir } from './lint.js';
 
 export interface BuildOptions {
   output: string;
   format: OutputFormat;
   strict?: boolean;
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 /**

@@ -12,7 +12,7 @@ import { Transform } from 'node:stream';
 import { buildPack } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { formatLintReport } from '../output/lint-report.js';
-import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
+import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface PushOptions {
@@ -38,10 +38,6 @@ async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /** The archive to push: the zip given, or one built from the directory given into `scratch`. */
@@ -83,13 +79,13 @@ export async function pushCommand(target: string, options: PushOptions): Promise
         const percent = Math.floor((sent / size) * 100);
         if (progress && percent !== shown) {
           shown = percent;
-          process.stderr.write(`\rpushing ${path.basename(file)}  ${percent}% of ${mib(size)}`);
+          process.stderr.write(`\rpushing ${path.basename(file)}  ${percent}% of ${formatSize(size)}`);
         }
         callback(null, chunk);
       },
     });
     if (!progress && !options.quiet && options.format === 'text') {
-      process.stderr.write(`pushing ${path.basename(file)} (${mib(size)}) to ${client.server} ...\n`);
+      process.stderr.write(`pushing ${path.basename(file)} (${formatSize(size)}) to ${client.server} ...\n`);
     }
     const url = `/v1/registries/${encodeURIComponent(options.registry)}/packs${query.size > 0 ? `?${query.toString()}` : ''}`;
     const res = await client.send('POST', url, {
