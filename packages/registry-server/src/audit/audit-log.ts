@@ -45,6 +45,12 @@ function streamsOf(scope: Target): string[] {
   return [tenant, `audit/projects/${scope.tenant}/${scope.project}/`];
 }
 
+/** The stream a scope's entries are read from: its own (the last it is written to). */
+function streamOf(scope: Target): string {
+  const streams = streamsOf(scope);
+  return streams[streams.length - 1] ?? 'audit/system/';
+}
+
 export function outcomeOf(status: number): AuditOutcome {
   if (status < 400) return 'success';
   if (status === 401 || status === 403 || status === 404) return 'denied';
@@ -78,8 +84,7 @@ export class AuditLog {
   /** One entry of a scope's stream by id, or null. */
   async get(scope: Target, id: string): Promise<AuditEntry | null> {
     if (!AUDIT_ID.test(id)) return null;
-    const [prefix] = streamsOf(scope).slice(-1);
-    return (await readJson<AuditEntry>(this.store, `${prefix ?? 'audit/system/'}${id}.json`))?.value ?? null;
+    return (await readJson<AuditEntry>(this.store, `${streamOf(scope)}${id}.json`))?.value ?? null;
   }
 
   /** The newest entries of a scope's stream, `limit` at most, after the `cursor` of a previous page. */
@@ -87,11 +92,11 @@ export class AuditLog {
     scope: Target,
     options: { limit: number; cursor?: string },
   ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
-    const [prefix] = streamsOf(scope).slice(-1);
+    const prefix = streamOf(scope);
     const items: AuditEntry[] = [];
     let last: string | null = null;
     const startAfter = options.cursor === undefined ? undefined : `${prefix}${options.cursor}.json`;
-    for await (const object of this.store.list(prefix ?? 'audit/system/', {
+    for await (const object of this.store.list(prefix, {
       limit: options.limit,
       ...(startAfter ? { startAfter } : {}),
     })) {
@@ -101,7 +106,7 @@ export class AuditLog {
       if (items.length >= options.limit) break;
     }
     const nextCursor =
-      items.length >= options.limit && last !== null ? last.slice((prefix ?? '').length).replace(/\.json$/, '') : null;
+      items.length >= options.limit && last !== null ? last.slice(prefix.length).replace(/\.json$/, '') : null;
     return { items, nextCursor };
   }
 }

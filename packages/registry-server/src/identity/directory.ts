@@ -75,27 +75,16 @@ export class IdentityDirectory {
     const systemHead = await this.store.head(IDENTITY_KEYS.system);
     if (systemHead && systemHead.etag !== this.system?.etag) {
       const read = await readJson<SystemDirectory>(this.store, IDENTITY_KEYS.system);
-      // A read that started before this process's own write must not undo it: revisions only grow.
-      if (read && read.value.revision >= (this.system?.value.revision ?? -1)) {
-        this.system = read;
-        this.index = null;
-      }
+      if (read) this.keepSystem(read);
     }
     for (const [name, etag] of seen) {
-      const cached = this.tenants.get(name);
-      if (cached?.etag === etag) continue;
+      if (this.tenants.get(name)?.etag === etag) continue;
       const read = await readJson<TenantDirectory>(this.store, IDENTITY_KEYS.tenant(name));
-      if (read && read.value.revision >= (this.tenants.get(name)?.value.revision ?? -1)) {
-        this.tenants.set(name, read);
-        this.index = null;
-      }
+      if (read) this.keepTenant(name, read);
     }
     // A tenant document written after the listing above is kept; one deleted is dropped.
     for (const name of [...this.tenants.keys()]) {
-      if (!seen.has(name) && !this.tenantRef(name)) {
-        this.tenants.delete(name);
-        this.index = null;
-      }
+      if (!seen.has(name) && !this.tenantRef(name)) this.dropTenant(name);
     }
   }
 
@@ -140,10 +129,7 @@ export class IdentityDirectory {
   async updateSystem(update: Updater<SystemDirectory>): Promise<SystemDirectory> {
     const result = await updateJson(this.store, IDENTITY_KEYS.system, update, () => structuredClone(EMPTY_SYSTEM));
     if (!result) return this.systemDirectory();
-    if (result.value.revision >= (this.system?.value.revision ?? -1)) {
-      this.system = { value: result.value, etag: result.etag };
-      this.index = null;
-    }
+    this.keepSystem(result);
     return result.value;
   }
 
@@ -153,15 +139,31 @@ export class IdentityDirectory {
       emptyTenantDirectory(ref),
     );
     if (!result) return this.tenant(ref.name) ?? emptyTenantDirectory(ref);
-    if (result.value.revision >= (this.tenants.get(ref.name)?.value.revision ?? -1)) {
-      this.tenants.set(ref.name, { value: result.value, etag: result.etag });
-      this.index = null;
-    }
+    this.keepTenant(ref.name, result);
     return result.value;
   }
 
   async deleteTenant(name: string): Promise<void> {
     await this.store.delete(IDENTITY_KEYS.tenant(name));
+    this.dropTenant(name);
+  }
+
+  // Every change to the cached documents goes through these three, which also drop the lookup
+  // index. A document read before this process's own write must not undo that write: revisions
+  // only grow, so an older one is ignored.
+  private keepSystem(read: Cached<SystemDirectory>): void {
+    if (read.value.revision < (this.system?.value.revision ?? -1)) return;
+    this.system = { value: read.value, etag: read.etag };
+    this.index = null;
+  }
+
+  private keepTenant(name: string, read: Cached<TenantDirectory>): void {
+    if (read.value.revision < (this.tenants.get(name)?.value.revision ?? -1)) return;
+    this.tenants.set(name, { value: read.value, etag: read.etag });
+    this.index = null;
+  }
+
+  private dropTenant(name: string): void {
     this.tenants.delete(name);
     this.index = null;
   }

@@ -327,14 +327,6 @@ export class IdentityService {
 
   // --- custom roles -------------------------------------------------------------------------------
 
-  customRole(tenant: string, name: string): CustomRoleRecord {
-    if (builtInRole(name)) throw builtIn(name);
-    const lower = name.toLowerCase();
-    const found = this.tenant(tenant).roles.find((r) => r.name.toLowerCase() === lower);
-    if (!found) throw roleNotFound(name);
-    return found;
-  }
-
   createRole(tenant: string, input: NewRole, by: string) {
     checkRolePermissions(input.permissions, input.scope);
     return this.mutate(tenant, (draft) => {
@@ -357,8 +349,7 @@ export class IdentityService {
   updateRole(tenant: string, name: string, changes: { description?: string | null; permissions?: string[] | null }) {
     if (builtInRole(name)) throw builtIn(name);
     return this.mutate(tenant, (draft) => {
-      const record = draft.roles.find((r) => r.name.toLowerCase() === name.toLowerCase());
-      if (!record) throw roleNotFound(name);
+      const record = customRoleIn(draft, name);
       if (changes.permissions) {
         checkRolePermissions(changes.permissions, record.scope);
         record.permissions = [...new Set(changes.permissions)].sort();
@@ -371,8 +362,7 @@ export class IdentityService {
   deleteRole(tenant: string, name: string) {
     if (builtInRole(name)) throw builtIn(name);
     return this.mutate(tenant, (draft) => {
-      const record = draft.roles.find((r) => r.name.toLowerCase() === name.toLowerCase());
-      if (!record) throw roleNotFound(name);
+      const record = customRoleIn(draft, name);
       const bound = draft.bindings.filter((b) => b.role.toLowerCase() === record.name.toLowerCase());
       if (bound.length > 0) {
         throw new PackError('ROLE_IN_USE', `role ${record.name} is bound ${bound.length} time(s)`, {
@@ -428,17 +418,13 @@ export class IdentityService {
 
   binding(tenant: string, id: string): RoleBinding {
     const found = this.tenant(tenant).bindings.find((b) => b.id === id);
-    if (!found) {
-      throw notFound('binding', id, 'GET /v1/tenants/<tenant>/bindings lists the role bindings');
-    }
+    if (!found) throw bindingNotFound(id);
     return found;
   }
 
   deleteBinding(tenant: string, id: string) {
     return this.mutate(tenant, (draft) => {
-      if (!draft.bindings.some((b) => b.id === id)) {
-        throw notFound('binding', id, 'GET /v1/tenants/<tenant>/bindings lists the role bindings');
-      }
+      if (!draft.bindings.some((b) => b.id === id)) throw bindingNotFound(id);
       draft.bindings = draft.bindings.filter((b) => b.id !== id);
     });
   }
@@ -490,6 +476,17 @@ function now(): string {
 
 function loginKey(username: string): string {
   return IDENTITY_KEYS.login(sha256Hex(username));
+}
+
+const bindingNotFound = (id: string) =>
+  notFound('binding', id, 'GET /v1/tenants/<tenant>/bindings lists the role bindings');
+
+/** The custom role `name` (any case) of a tenant's directory. */
+function customRoleIn(draft: TenantDirectory, name: string): CustomRoleRecord {
+  const lower = name.toLowerCase();
+  const record = draft.roles.find((r) => r.name.toLowerCase() === lower);
+  if (!record) throw roleNotFound(name);
+  return record;
 }
 
 function builtIn(name: string): PackError {

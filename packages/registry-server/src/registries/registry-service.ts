@@ -3,6 +3,7 @@
  * the first start; others are created by administrators.
  */
 import { PackError } from '@packyard/pack-core';
+import type { Target } from '../access/authorize.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, type RegistryRecord, type RegistryScope } from '../catalog/records.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
@@ -25,6 +26,21 @@ export interface RegistryChanges {
   description?: string;
   public?: boolean;
   allowOverwrite?: boolean;
+}
+
+/** The scope a new registry goes into; REGISTRY_INVALID when its tenant or project is missing. */
+export function newRegistryTarget(input: NewRegistry): Target {
+  if (input.scope === 'system') return { scope: 'system' };
+  if (!input.tenant) {
+    throw new PackError('REGISTRY_INVALID', `a ${input.scope} registry needs a tenant`, {
+      hint: 'pass "tenant" (and "project" for a project registry)',
+    });
+  }
+  if (input.scope === 'tenant') return { scope: 'tenant', tenant: input.tenant };
+  if (!input.project) {
+    throw new PackError('REGISTRY_INVALID', 'a project registry needs a project', { hint: 'pass "project"' });
+  }
+  return { scope: 'project', tenant: input.tenant, project: input.project };
 }
 
 export function registryNotFound(name: string): PackError {
@@ -73,19 +89,12 @@ export class RegistryService {
   }
 
   async create(input: NewRegistry, by: string): Promise<RegistryRecord> {
-    if (input.scope !== 'system' && !input.tenant) {
-      throw new PackError('REGISTRY_INVALID', `a ${input.scope} registry needs a tenant`, {
-        hint: 'pass "tenant" (and "project" for a project registry)',
-      });
-    }
-    if (input.scope === 'project' && !input.project) {
-      throw new PackError('REGISTRY_INVALID', 'a project registry needs a project', { hint: 'pass "project"' });
-    }
+    const target = newRegistryTarget(input);
     const record: RegistryRecord = {
       name: input.name,
       scope: input.scope,
-      tenant: input.scope === 'system' ? null : (input.tenant ?? null),
-      project: input.scope === 'project' ? (input.project ?? null) : null,
+      tenant: target.scope === 'system' ? null : target.tenant,
+      project: target.scope === 'project' ? target.project : null,
       description: input.description ?? '',
       public: input.public ?? false,
       allowOverwrite: input.allowOverwrite ?? false,

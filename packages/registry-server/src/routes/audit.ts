@@ -1,13 +1,11 @@
 /** Reading the audit log of a scope: audit.list there (the system's: the operator). */
 import type { Request, Router } from 'express';
 import { PackError } from '@packyard/pack-core';
-import { authRequired, SYSTEM, type Target } from '../access/authorize.js';
-import { principalOf } from '../access/authenticate.js';
-import { tenantNotFound } from '../identity/identity-service.js';
+import { SYSTEM, type Target } from '../access/authorize.js';
 import { pathParam, queryInteger, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { AUDIT_ID } from '../audit/audit-log.js';
-import { tenantFor } from './identity-helpers.js';
+import { authorizeSystem, tenantFor } from './identity-helpers.js';
 
 function page(req: Request): { limit: number; cursor?: string } {
   const limit = queryInteger(req, 'limit', 1, 500) ?? 100;
@@ -30,9 +28,7 @@ function entryNotFound(id: string): PackError {
 /** The audit scope of a request's path, once `permission` there is authorized. */
 function auditScope(services: RegistryServices, req: Request, permission: string): Target {
   if (req.params['tenant'] === undefined) {
-    const principal = principalOf(req);
-    if (principal.kind === 'anonymous') throw authRequired(permission);
-    services.access.authorize(principal, permission, SYSTEM, () => tenantNotFound(''));
+    authorizeSystem(services, req, permission);
     return SYSTEM;
   }
   if (req.params['project'] === undefined) {
@@ -40,7 +36,6 @@ function auditScope(services: RegistryServices, req: Request, permission: string
   }
   const project = pathParam(req, 'project');
   const tenant = tenantFor(services, req, permission, { project }).tenant.name;
-  services.identity.project(tenant, project);
   return { scope: 'project', tenant, project };
 }
 

@@ -51,7 +51,6 @@ function authorizedTarget(services: RegistryServices, req: Request, kind: ScopeK
   }
   const project = pathParam(req, 'project');
   tenantFor(services, req, permission, { project });
-  services.identity.project(tenant, project);
   return { scope: 'project', tenant, project };
 }
 

@@ -3,14 +3,17 @@
  * call, so that a tenant that does not exist and a tenant of someone else look the same (404).
  */
 import type { Request } from 'express';
-import { authRequired, type Principal, type Target } from '../access/authorize.js';
+import { authRequired, SYSTEM, type Principal, type Target } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { tenantNotFound } from '../identity/identity-service.js';
 import type { TenantDirectory } from '../identity/records.js';
 import { pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 
-/** The `:tenant` of the request, once `permission` in it (or in `project`) is authorized. */
+/**
+ * The `:tenant` of the request, once `permission` in it (or in `project`) is authorized; with a
+ * project, that project must exist too (PROJECT_NOT_FOUND, told only to callers who may know).
+ */
 export function tenantFor(
   services: RegistryServices,
   req: Request,
@@ -23,13 +26,22 @@ export function tenantFor(
   // Another tenant's name answers exactly like a name that does not exist.
   if (principal.kind === 'user' && principal.tenant !== name) throw tenantNotFound(name);
   const directory = services.identity.tenant(name);
-  if (options.allow?.(principal)) return directory;
-  const target: Target =
-    options.project === undefined
-      ? { scope: 'tenant', tenant: name }
-      : { scope: 'project', tenant: name, project: options.project };
-  services.access.authorize(principal, permission, target, () => tenantNotFound(name));
+  if (!options.allow?.(principal)) {
+    const target: Target =
+      options.project === undefined
+        ? { scope: 'tenant', tenant: name }
+        : { scope: 'project', tenant: name, project: options.project };
+    services.access.authorize(principal, permission, target, () => tenantNotFound(name));
+  }
+  if (options.project !== undefined) services.identity.project(name, options.project);
   return directory;
+}
+
+/** Authorizes `permission` at system scope (the operator's); 401 for anonymous callers. */
+export function authorizeSystem(services: RegistryServices, req: Request, permission: string): void {
+  const principal = principalOf(req);
+  if (principal.kind === 'anonymous') throw authRequired(permission);
+  services.access.authorize(principal, permission, SYSTEM, () => tenantNotFound(pathParam(req, 'tenant')));
 }
 
 /** True when the caller is the user named by `:user` of the request's tenant. */

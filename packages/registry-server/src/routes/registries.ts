@@ -1,32 +1,16 @@
 /** Registries: list, read, create and change them. */
 import type { Router } from 'express';
-import { SYSTEM, type Target } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { newRegistrySchema, registryChangesSchema } from '../http/api-schemas.js';
 import { bodyValidator } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantNotFound } from '../identity/identity-service.js';
 import { PackError } from '@packyard/pack-core';
-import type { NewRegistry } from '../registries/registry-service.js';
+import { newRegistryTarget } from '../registries/registry-service.js';
 import { callerName, jsonBody, registryFor } from './route-helpers.js';
 
 const readNewRegistry = bodyValidator(newRegistrySchema);
 const readRegistryChanges = bodyValidator(registryChangesSchema);
-
-/** The scope a new registry goes into, from its body (a missing tenant or project is REGISTRY_INVALID). */
-function registryCreationTarget(input: NewRegistry): Target {
-  if (input.scope === 'system') return SYSTEM;
-  if (!input.tenant) {
-    throw new PackError('REGISTRY_INVALID', `a ${input.scope} registry needs a tenant`, {
-      hint: 'pass "tenant" (and "project" for a project registry)',
-    });
-  }
-  if (input.scope === 'tenant') return { scope: 'tenant', tenant: input.tenant };
-  if (!input.project) {
-    throw new PackError('REGISTRY_INVALID', 'a project registry needs a project', { hint: 'pass "project"' });
-  }
-  return { scope: 'project', tenant: input.tenant, project: input.project };
-}
 
 export function registerRegistryRoutes(router: Router, services: RegistryServices): void {
   router.get('/v1/registries', (req, res) => {
@@ -39,7 +23,7 @@ export function registerRegistryRoutes(router: Router, services: RegistryService
 
   router.post('/v1/registries', jsonBody, async (req, res) => {
     const input = readNewRegistry(req.body);
-    const target = registryCreationTarget(input);
+    const target = newRegistryTarget(input);
     services.access.authorize(principalOf(req), 'packRegistry.create', target, () =>
       tenantNotFound(input.tenant ?? ''),
     );

@@ -10,7 +10,7 @@ import { PackError } from '@packyard/pack-core';
 import { authRequired, type Principal, type Target } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { isPermission, PERMISSION_COMPONENTS } from '../access/permissions.js';
-import { BUILT_IN_ROLES, customRole, findRole, type Role } from '../access/roles.js';
+import { BUILT_IN_ROLES, customRole, findRole } from '../access/roles.js';
 import { roleNotFound } from '../identity/identity-service.js';
 import { newBindingSchema, newRoleSchema, roleChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam, queryString } from '../http/params.js';
@@ -25,16 +25,6 @@ const readNewBinding = bodyValidator(newBindingSchema);
 const ROLES = '/v1/tenants/:tenant/roles';
 const BINDINGS = '/v1/tenants/:tenant/bindings';
 
-function roleView(role: Role) {
-  return {
-    name: role.name,
-    scope: role.scope,
-    builtIn: role.builtIn,
-    description: role.description,
-    permissions: role.permissions,
-  };
-}
-
 function authenticated(req: Request, what: string): Principal {
   const principal = principalOf(req);
   if (principal.kind === 'anonymous') throw authRequired(what);
@@ -42,17 +32,18 @@ function authenticated(req: Request, what: string): Principal {
 }
 
 export function registerRoleRoutes(router: Router, services: RegistryServices): void {
-  /** Nobody but the operator puts into a role a permission they do not hold tenant-wide. */
-  function refuseEscalation(principal: Principal, permissions: readonly string[], tenant: string, what: string): void {
+  /**
+   * No escalation: nobody but the operator hands out, through a role they create or change or a
+   * binding they make, a permission they do not hold themselves in `target`.
+   */
+  function refuseEscalation(principal: Principal, permissions: readonly string[], target: Target, what: string): void {
     // Unknown permissions are the service's to refuse (ROLE_INVALID), with a better message.
-    const missing = permissions.filter(
-      (p) => isPermission(p) && !services.access.can(principal, p, { scope: 'tenant', tenant }),
-    );
+    const missing = permissions.filter((p) => isPermission(p) && !services.access.can(principal, p, target));
     if (missing.length === 0) return;
     throw new PackError(
       'ROLE_ESCALATION',
       `${what} would hand out permissions you do not hold: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`,
-      { status: 403, hint: 'only someone who holds a permission tenant-wide can put it into a role' },
+      { status: 403, hint: 'only someone who holds a permission in a scope can hand it out there' },
     );
   }
 
@@ -71,37 +62,42 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
     // A user sees the built-in roles and their tenant's own; the operator names a tenant with ?tenant=.
     const tenant = principal.kind === 'user' ? principal.tenant : queryString(req, 'tenant');
     const custom = tenant === undefined ? [] : services.identity.tenant(tenant).roles.map(customRole);
-    res.json({ items: [...BUILT_IN_ROLES, ...custom].map(roleView) });
+    res.json({ items: [...BUILT_IN_ROLES, ...custom] });
   });
 
   router.get(ROLES, (req, res) => {
-    res.json({ items: tenantFor(services, req, 'role.list').roles.map((r) => roleView(customRole(r))) });
+    res.json({ items: tenantFor(services, req, 'role.list').roles.map((r) => customRole(r)) });
   });
 
   router.post(ROLES, jsonBody, async (req, res) => {
     const tenant = tenantFor(services, req, 'role.create').tenant.name;
     const input = readNewRole(req.body);
-    refuseEscalation(principalOf(req), input.permissions, tenant, `creating ${input.name}`);
+    refuseEscalation(principalOf(req), input.permissions, { scope: 'tenant', tenant }, `creating ${input.name}`);
     const record = await services.identity.createRole(tenant, input, callerName(req));
     res
       .status(201)
       .location(`/v1/tenants/${tenant}/roles/${encodeURIComponent(record.name)}`)
-      .json(roleView(customRole(record)));
+      .json(customRole(record));
   });
 
   router.get(`${ROLES}/:role`, (req, res) => {
     const directory = tenantFor(services, req, 'role.get');
     const role = findRole(directory, pathParam(req, 'role'));
     if (!role) throw roleNotFound(pathParam(req, 'role'));
-    res.json(roleView(role));
+    res.json(role);
   });
 
   router.patch(`${ROLES}/:role`, jsonBody, async (req, res) => {
     const tenant = tenantFor(services, req, 'role.update').tenant.name;
     const changes = readRoleChanges(req.body);
-    refuseEscalation(principalOf(req), changes.permissions ?? [], tenant, `changing ${pathParam(req, 'role')}`);
+    refuseEscalation(
+      principalOf(req),
+      changes.permissions ?? [],
+      { scope: 'tenant', tenant },
+      `changing ${pathParam(req, 'role')}`,
+    );
     const record = await services.identity.updateRole(tenant, pathParam(req, 'role'), changes);
-    res.json(roleView(customRole(record)));
+    res.json(customRole(record));
   });
 
   router.delete(`${ROLES}/:role`, async (req, res) => {
@@ -124,18 +120,7 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
       input.project === undefined || input.project === null
         ? { scope: 'tenant', tenant }
         : { scope: 'project', tenant, project: input.project };
-    const principal = principalOf(req);
-    const missing = role.permissions.filter((p) => !services.access.can(principal, p, target));
-    if (missing.length > 0) {
-      throw new PackError(
-        'ROLE_ESCALATION',
-        `granting ${role.name} would give permissions you do not hold: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`,
-        {
-          status: 403,
-          hint: 'only someone who holds every permission of a role in that scope can grant it',
-        },
-      );
-    }
+    refuseEscalation(principalOf(req), role.permissions, target, `granting ${role.name}`);
     const { binding, created } = await services.identity.createBinding(tenant, input, callerName(req));
     res.status(created ? 201 : 200).json(binding);
   });

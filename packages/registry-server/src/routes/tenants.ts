@@ -1,12 +1,10 @@
 /** Tenants (the system operator's) and their projects. */
-import type { Request, Router } from 'express';
-import { authRequired, SYSTEM } from '../access/authorize.js';
+import type { Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
-import { projectNotFound, tenantNotFound } from '../identity/identity-service.js';
 import { newProjectSchema, newTenantSchema, projectChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
-import { tenantFor } from './identity-helpers.js';
+import { authorizeSystem, tenantFor } from './identity-helpers.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
 const readNewTenant = bodyValidator(newTenantSchema);
@@ -17,28 +15,24 @@ const TENANT = '/v1/tenants/:tenant';
 const PROJECT = `${TENANT}/projects/:project`;
 
 export function registerTenantRoutes(router: Router, services: RegistryServices): void {
-  const system = (req: Request, permission: string) => {
-    services.access.authorize(principalOf(req), permission, SYSTEM, () => tenantNotFound(pathParam(req, 'tenant')));
-  };
-
   router.get('/v1/tenants', (req, res) => {
-    system(req, 'tenant.list');
+    authorizeSystem(services, req, 'tenant.list');
     res.json({ items: services.identity.listTenants() });
   });
 
   router.post('/v1/tenants', jsonBody, async (req, res) => {
-    system(req, 'tenant.create');
+    authorizeSystem(services, req, 'tenant.create');
     const tenant = await services.identity.createTenant(readNewTenant(req.body));
     res.status(201).location(`/v1/tenants/${tenant.name}`).json(tenant);
   });
 
   router.get(TENANT, (req, res) => {
-    system(req, 'tenant.get');
+    authorizeSystem(services, req, 'tenant.get');
     res.json(services.identity.tenant(pathParam(req, 'tenant')).tenant);
   });
 
   router.delete(TENANT, async (req, res) => {
-    system(req, 'tenant.delete');
+    authorizeSystem(services, req, 'tenant.delete');
     const name = pathParam(req, 'tenant');
     const owned = services.registries.list().some((r) => r.tenant === name);
     await services.identity.deleteTenant(name, owned);
@@ -70,8 +64,6 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
 
   router.get(PROJECT, (req, res) => {
     const project = pathParam(req, 'project');
-    const principal = principalOf(req);
-    if (principal.kind === 'anonymous') throw authRequired('project.get');
     const directory = tenantFor(services, req, 'project.get', {
       project,
       allow: (p) => services.access.associated(p, pathParam(req, 'tenant'), project),
@@ -90,7 +82,6 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
     const project = pathParam(req, 'project');
     const directory = tenantFor(services, req, 'project.delete', { project });
     const tenant = directory.tenant.name;
-    if (!directory.projects.some((p) => p.name === project)) throw projectNotFound(project);
     const owned = services.registries.list().some((r) => r.tenant === tenant && r.project === project);
     await services.identity.deleteProject(tenant, project, owned);
     res.status(204).end();
