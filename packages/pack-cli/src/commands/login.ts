@@ -52,7 +52,7 @@ export async function loginCommand(serverArg: string | undefined, options: Login
 
   let me: Me;
   if (options.apiKey !== undefined) {
-    const client = await RegistryClient.open({ server, config: file, ...tls, env: { PACKCTL_TOKEN: options.apiKey } });
+    const client = RegistryClient.connect(server, tls, options.apiKey);
     me = await client.json<Me>('GET', '/v1/auth/me', `logging in to ${server}`);
     entry.apiKey = options.apiKey;
   } else {
@@ -67,7 +67,7 @@ export async function loginCommand(serverArg: string | undefined, options: Login
         'pipe it in with --password-stdin, or log in with --api-key (CI)',
       );
     }
-    const client = await RegistryClient.open({ server, config: file, ...tls, env: { PACKCTL_TOKEN: '' } });
+    const client = RegistryClient.connect(server, tls);
     const issued = await client.json<{ token: string; expiresAt: string }>(
       'POST',
       '/v1/auth/login',
@@ -76,7 +76,7 @@ export async function loginCommand(serverArg: string | undefined, options: Login
     );
     entry.token = issued.token;
     entry.expiresAt = issued.expiresAt;
-    const signedIn = await RegistryClient.open({ server, config: file, ...tls, env: { PACKCTL_TOKEN: issued.token } });
+    const signedIn = RegistryClient.connect(server, tls, issued.token);
     me = await signedIn.json<Me>('GET', '/v1/auth/me', `logging in to ${server}`);
   }
   entry.username = me.username;

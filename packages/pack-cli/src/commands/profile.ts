@@ -18,7 +18,7 @@ import {
   type ProfileResolution,
 } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
-import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
+import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
 import { downloadVerified } from './pull.js';
 
@@ -32,12 +32,20 @@ export interface ProfileResolveOptions {
 
 interface VersionRecord {
   digest: string;
+  size: number;
   layer: PackLayer;
   manifest: { cloudTypes?: string[]; constraints?: { dependencies?: PackDependency[] } };
 }
 
-/** The registry server as the resolver's source of versions and pack details. */
-export function registrySource(client: RegistryClient): PackSource {
+/**
+ * The registry server as the resolver's source of versions and pack details; `sizeOf` gives the
+ * archive size of a version it has looked up (for downloads), without asking the server again.
+ */
+export function registrySource(client: RegistryClient): PackSource & {
+  sizeOf(registry: string, name: string, version: string): number | undefined;
+} {
+  const sizes = new Map<string, number>();
+  const sizeKey = (registry: string, name: string, version: string) => `${registry}\u0000${name}\u0000${version}`;
   const pack = (registry: string, name: string) =>
     `/v1/registries/${encodeURIComponent(registry)}/packs/${encodeURIComponent(name)}`;
   return {
@@ -51,6 +59,7 @@ export function registrySource(client: RegistryClient): PackSource {
     async details(registry, name, version) {
       const base = `${pack(registry, name)}/${encodeURIComponent(version)}`;
       const record = await client.json<VersionRecord>('GET', base, `looking up ${name}@${version} in ${registry}`);
+      sizes.set(sizeKey(registry, name, version), record.size);
       const values = await client.send('GET', `${base}/files/values.yaml`);
       if (values.status !== 404) await client.check(values, `reading values.yaml of ${name}@${version}`);
       return {
@@ -61,6 +70,7 @@ export function registrySource(client: RegistryClient): PackSource {
         values: values.status === 404 ? null : await values.text(),
       };
     },
+    sizeOf: (registry, name, version) => sizes.get(sizeKey(registry, name, version)),
   };
 }
 
@@ -89,14 +99,7 @@ function printResolution(resolution: ProfileResolution): void {
   const c = colorsFor(process.stdout);
   const rows = [['LAYER', 'PACK', 'VERSION', 'REGISTRY', 'DIGEST']];
   for (const l of resolution.layers) rows.push([l.layer, l.name, l.version, l.registry, l.digest.slice(0, 19)]);
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  for (const [index, row] of rows.entries()) {
-    const line = row
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-    process.stdout.write(`${index === 0 ? c.bold(line) : line}\n`);
-  }
+  process.stdout.write(formatTable(rows, c));
 }
 
 export async function profileResolveCommand(file: string, options: ProfileResolveOptions): Promise<ExitCode> {
@@ -141,7 +144,8 @@ export interface ProfilePullOptions extends ProfileResolveOptions {
 export async function profilePullCommand(file: string, options: ProfilePullOptions): Promise<ExitCode> {
   const profile = await readProfileFile(file);
   const client = await RegistryClient.open(options);
-  const resolution = await resolveProfile(profile, registrySource(client));
+  const source = registrySource(client);
+  const resolution = await resolveProfile(profile, source);
   if (resolution.problems.length > 0) {
     for (const problem of resolution.problems) {
       process.stderr.write(`problem${problem.pack ? ` (${problem.pack})` : ''}: ${problem.message}\n`);
@@ -150,7 +154,8 @@ export async function profilePullCommand(file: string, options: ProfilePullOptio
   }
   const files: string[] = [];
   for (const layer of resolution.layers) {
-    const size = await archiveSize(client, layer.registry, layer.name, layer.version);
+    // Every resolved layer was looked up by the resolver, size included.
+    const size = source.sizeOf(layer.registry, layer.name, layer.version) ?? 0;
     files.push(await downloadVerified(client, layer.registry, { ...layer, size }, options.output));
     if (options.format === 'text') process.stderr.write(`pulled ${layer.name}@${layer.version}\n`);
   }
@@ -160,11 +165,6 @@ export async function profilePullCommand(file: string, options: ProfilePullOptio
   if (options.format === 'json') printJson({ profile: resolution.profile, files, lock: lockFile });
   else process.stdout.write(`${files.length} packs and ${lockFile} in ${options.output}\n`);
   return EXIT.ok;
-}
-
-async function archiveSize(client: RegistryClient, registry: string, name: string, version: string): Promise<number> {
-  const url = `/v1/registries/${encodeURIComponent(registry)}/packs/${encodeURIComponent(name)}/${encodeURIComponent(version)}`;
-  return (await client.json<{ size: number }>('GET', url, `looking up ${name}@${version}`)).size;
 }
 
 export interface ProfilePushOptions {

@@ -1,6 +1,6 @@
 /** `packctl search` over the catalog of every registry the caller can read, and `packctl show`. */
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
+import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
 import { parsePackRef } from './pull.js';
 
@@ -23,20 +23,6 @@ interface Row {
   latest: string;
   cloudTypes: string[];
   deprecated: boolean;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return (
-    rows
-      .map((r) =>
-        r
-          .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
 }
 
 export async function searchCommand(text: string | undefined, options: SearchOptions): Promise<ExitCode> {
@@ -72,7 +58,7 @@ export async function searchCommand(text: string | undefined, options: SearchOpt
       row.displayName,
     ]);
   }
-  process.stdout.write(table(rows));
+  process.stdout.write(formatTable(rows));
   if (page.total > page.items.length) {
     process.stdout.write(
       colorsFor(process.stdout).dim(`${page.items.length} of ${page.total}: narrow the search or raise --limit\n`),

@@ -30,3 +30,17 @@ export function formatSize(bytes: number): string {
   }
   return `${value.toFixed(1)} ${units[unit]}`;
 }
+
+/** Rows as aligned columns, two spaces apart, one line each; the first row (the header) in bold when colours are on. */
+export function formatTable(rows: readonly (readonly string[])[], colors?: Colors): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((row, index) => {
+      const line = row
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
+      return `${index === 0 && colors ? colors.bold(line) : line}\n`;
+    })
+    .join('');
+}

@@ -79,6 +79,11 @@ export class RegistryClient {
     return client;
   }
 
+  /** A client for `server` with exactly `credential` (none: anonymous), the credentials file left aside (login). */
+  static connect(server: string, tls: { insecure: boolean; caFile?: string | undefined }, credential?: string) {
+    return new RegistryClient(server, credential, RegistryClient.dispatcherFor(server, tls), null);
+  }
+
   /** TLS and plain-HTTP rules: plain HTTP only to loopback unless insecure. */
   static dispatcherFor(
     server: string,
