@@ -44,11 +44,9 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
     // or all of them with project.list tenant-wide.
     const directory = tenantFor(services, req, 'project.list', { allow: () => true });
     const principal = principalOf(req);
-    const items = directory.projects.filter(
-      (p) =>
-        services.access.associated(principal, directory.tenant.name, p.name) ||
-        services.access.can(principal, 'project.list', { scope: 'tenant', tenant: directory.tenant.name }),
-    );
+    const tenant = directory.tenant.name;
+    const all = services.access.can(principal, 'project.list', { scope: 'tenant', tenant });
+    const items = directory.projects.filter((p) => all || services.access.associated(principal, tenant, p.name));
     res.json({ items });
   });
 
