@@ -19,6 +19,7 @@ import { ProfileService } from './profiles/profile-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { BlobCache } from './blobs/blob-cache.js';
 import { PublishService } from './publish/publish-service.js';
+import { UploadHasher } from './publish/upload-hasher.js';
 import { RegistryService } from './registries/registry-service.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { removeOrphanedTempFiles } from './storage/temp-files.js';
@@ -43,6 +44,8 @@ export interface RegistryServices {
   metrics: Metrics;
   /** Where uploads are streamed before they are checked (local disk, whatever the store). */
   uploadDir: string;
+  /** Hashes uploads as they arrive, on a worker thread. */
+  hasher: UploadHasher;
 }
 
 export async function createServices(options: {
@@ -106,6 +109,7 @@ export async function createServices(options: {
     adminToken,
     metrics: options.metrics ?? createMetrics(),
     uploadDir,
+    hasher: new UploadHasher(),
   };
 }
 
@@ -114,5 +118,6 @@ export async function closeServices(services: RegistryServices): Promise<void> {
   await services.catalog.stop();
   await services.directory.stop();
   await services.audit.drain();
+  await services.hasher.close();
   await services.store.close();
 }

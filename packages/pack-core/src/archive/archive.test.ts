@@ -1,5 +1,7 @@
 import { chmod, mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listPackFiles } from '../pack-dir.js';
 import { craftZip, type CraftEntry } from '../test-support/craft-zip.js';
@@ -208,6 +210,29 @@ describe('openPackArchive refuses hostile archives', () => {
   it('detects a CRC mismatch', async () => {
     const archive = await open([{ name: 'a.txt', data: 'hello', declaredCrc: 1234 }]);
     await expect(archive.read('a.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+  });
+
+  // verify() reads stored entries in place (its own path) and deflated ones through the stream.
+  const big = randomBytes(3 * 1024 * 1024 + 17);
+  it.each<[string, CraftEntry[]]>([
+    ['a stored entry with another CRC', [{ name: 'b.tgz', data: big, method: 0, declaredCrc: 1234 }]],
+    [
+      'a stored entry whose data differs from its size',
+      [{ name: 'b.tgz', method: 0, raw: big.subarray(1), declaredSize: big.length, declaredCrc: crc32(big) }],
+    ],
+    ['a deflated entry with another CRC', [{ name: 'b.txt', data: big, declaredCrc: 1234 }]],
+  ])('verify() finds %s, after entries that are fine', async (_label, bad) => {
+    const archive = await open([{ name: 'a.tgz', data: big, method: 0 }, { name: 'a.txt', data: 'fine' }, ...bad]);
+    await expect(archive.verify()).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT', message: /^b\.t/ });
+  });
+
+  it('verify() passes an archive whose every entry is intact', async () => {
+    const archive = await open([
+      { name: 'a.tgz', data: big, method: 0 },
+      { name: 'empty.tgz', data: '', method: 0 },
+      { name: 'a.txt', data: big },
+    ]);
+    await expect(archive.verify()).resolves.toBeUndefined();
   });
 
   it.each([

@@ -34,9 +34,7 @@ export async function stageBlobFromFile(
   size: number,
 ): Promise<StagedObject | null> {
   const staged = await stageBlob(store, digest, size);
-  // Reads of one S3 part (8 MiB) each go up without being copied into parts.
-  if (staged)
-    pipeline(createReadStream(file, { highWaterMark: 8 * 1024 * 1024 }), staged.stream).catch(() => undefined);
+  if (staged) pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), staged.stream).catch(() => undefined);
   return staged;
 }
 

@@ -4,11 +4,10 @@
  * Coupling the two directly (a tee) would stall the client every time storage is busy; this way
  * neither waits for the other, and memory stays at one read buffer.
  */
-import { once, type EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 
-/** What the follower reads at a time: one S3 part, so the staged upload takes it without copying. */
+/** What the follower reads at a time: one S3 part (fewer, larger reads cost the main thread less). */
 const READ_BYTES = 8 * 1024 * 1024;
 
 /** Writes to a file and tells how many bytes have reached it so far. */
@@ -18,6 +17,7 @@ export class GrowingFile extends Writable {
   /** The file exists (readers may open it), even once this writer has closed it. */
   opened = false;
   private handle: FileHandle | null = null;
+  private waiters: Array<{ bytes: number; resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(
     readonly path: string,
@@ -25,6 +25,37 @@ export class GrowingFile extends Writable {
   ) {
     // Up to 1 MiB queues while a write is in flight, like fs.WriteStream's batching.
     super({ highWaterMark: 1024 * 1024 });
+    this.on('progress', () => {
+      this.wake();
+    });
+    // 'finish' comes a tick after the last 'progress'.
+    this.once('finish', () => {
+      this.wake();
+    });
+  }
+
+  /**
+   * Resolves once the file is open and holds at least `bytes` bytes, or is complete; rejects if
+   * it is abandoned first. (A waiter per reader, instead of a wake-up at every write.)
+   */
+  whenHolds(bytes: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ bytes, resolve, reject });
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const complete = this.writableFinished;
+    const abandoned = this.destroyed && !complete;
+    const waiting: typeof this.waiters = [];
+    for (const waiter of this.waiters) {
+      if (abandoned) waiter.reject(new Error('the file being followed was abandoned'));
+      else if (this.opened && (complete || this.written >= waiter.bytes)) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.waiters = waiting;
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -100,47 +131,30 @@ export class GrowingFile extends Writable {
   }
 }
 
-/** Resolves at the first of `events` on `emitter`. */
-async function first(emitter: EventEmitter, events: string[]): Promise<void> {
-  const controller = new AbortController();
-  try {
-    await Promise.race(events.map((event) => once(emitter, event, { signal: controller.signal })));
-  } finally {
-    controller.abort();
-  }
-}
-
 /**
- * Copies `source`'s bytes into `target` as they reach the file, then ends `target`; stops (and
- * rejects) when either side fails or is destroyed.
+ * Copies `source`'s bytes into `target` as they reach the file, a whole read at a time, then ends
+ * `target`; stops (and rejects) when either side fails or is destroyed. One buffer serves every
+ * read: the next read waits until `target` has taken the previous one.
  */
 export async function followInto(source: GrowingFile, target: Writable): Promise<void> {
-  while (!source.opened) {
-    if (source.destroyed) throw new Error('the file being followed was abandoned');
-    await first(source, ['progress', 'close', 'error']).catch(() => undefined);
-  }
+  await source.whenHolds(0);
   const reader = await open(source.path, 'r');
+  const buffer = Buffer.allocUnsafe(READ_BYTES);
   try {
     let offset = 0;
     for (;;) {
+      await source.whenHolds(offset + READ_BYTES);
       if (target.destroyed) throw new Error('the copy stopped');
-      const available = source.written - offset;
-      const complete = source.writableFinished;
-      // Whole reads while the file grows; the rest once it is complete.
-      if (available === 0 || (available < READ_BYTES && !complete)) {
-        if (available === 0 && complete) break;
-        if (source.destroyed) throw new Error('the file being followed was abandoned');
-        // 'finish' comes a tick after the last 'progress': wait for it too.
-        await first(source, ['progress', 'finish', 'close', 'error']).catch(() => undefined);
-        continue;
-      }
-      const length = Math.min(available, READ_BYTES);
-      const buffer = Buffer.allocUnsafe(length);
+      const length = Math.min(source.written - offset, READ_BYTES);
+      if (length === 0) break;
       const { bytesRead } = await reader.read(buffer, 0, length, offset);
       offset += bytesRead;
-      if (!target.write(bytesRead === length ? buffer : buffer.subarray(0, bytesRead))) {
-        await first(target, ['drain', 'close', 'error']);
-      }
+      await new Promise<void>((resolve, reject) => {
+        target.write(buffer.subarray(0, bytesRead), (err) => {
+          if (err) reject(err);
+          else resolve();
+        });
+      });
     }
     target.end();
   } finally {

@@ -4,8 +4,6 @@
  * lint rule that can run inside a zip, exactly as `packctl lint` runs them, then every entry's
  * size and CRC-32, so that a stored pack always extracts.
  */
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   archivePackFiles,
   lintPackFiles,
@@ -49,17 +47,7 @@ export async function inspectPack(file: string, limits: ArchiveLimits): Promise<
   const parsed = parseManifestText(text);
   const { manifest } = validateManifest(parsed.value);
   if (!manifest) throw invalid(lint.findings);
-  for (const entry of archive.entries) {
-    // archive.stream checks the size and CRC-32 as the bytes pass; the bytes themselves are dropped.
-    await pipeline(
-      archive.stream(entry.path),
-      new Writable({
-        write: (_chunk, _encoding, done) => {
-          done();
-        },
-      }),
-    );
-  }
+  await archive.verify();
   return {
     manifest,
     files: archive.entries.map((entry) => ({ path: entry.path, size: entry.size })),

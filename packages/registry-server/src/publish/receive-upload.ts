@@ -1,10 +1,9 @@
 /**
  * Receiving a pack upload: the request body (a raw zip, or the first file of a
- * multipart/form-data body) is streamed to a temporary file while its sha256 and sha512 are
- * computed and its size is held under the limit. Nothing is buffered whole; on any failure the
- * temporary file is removed.
+ * multipart/form-data body) is streamed to a temporary file while its size is held under the
+ * limit, and its sha256 and sha512 are computed off the main thread (upload-hasher.ts). Nothing is
+ * buffered whole; on any failure the temporary file is removed.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { PackError } from '@packyard/pack-core';
 import type { StagedObject } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { followInto, GrowingFile } from './growing-file.js';
+import type { UploadHasher } from './upload-hasher.js';
 
 export interface ReceivedUpload {
   file: string;
@@ -38,6 +38,7 @@ export interface ReceiveOptions {
   /** Directory for temporary files (created when missing). */
   dir: string;
   maxBytes: number;
+  hasher: UploadHasher;
   /** The `digest` query parameter, if any. */
   query?: string;
   /**
@@ -84,31 +85,15 @@ function aborted(): PackError {
   });
 }
 
-/** Hashes and counts the bytes passing through, failing past `maxBytes`. */
-function meter(maxBytes: number) {
-  const sha256 = createHash('sha256');
-  const sha512 = createHash('sha512');
+/** Counts the bytes passing through, failing past `maxBytes`. */
+function sizeLimit(maxBytes: number): Transform {
   let size = 0;
-  const stream = new Transform({
+  return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
-      if (size > maxBytes) {
-        callback(tooLarge(maxBytes));
-        return;
-      }
-      sha256.update(chunk);
-      sha512.update(chunk);
-      callback(null, chunk);
+      callback(size > maxBytes ? tooLarge(maxBytes) : null, chunk);
     },
   });
-  return {
-    stream,
-    result: () => ({
-      size,
-      digest: `sha256:${sha256.digest('hex')}`,
-      integrity: `sha512-${sha512.digest('base64')}`,
-    }),
-  };
 }
 
 /** The file part of a multipart/form-data request, and the text fields before it. */
@@ -175,7 +160,6 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
     const source = type.startsWith('multipart/form-data')
       ? await multipartFile(request, fields, options.maxBytes)
       : request;
-    const measured = meter(options.maxBytes);
     let closedEarly = false;
     request.once('aborted', () => {
       closedEarly = true;
@@ -183,20 +167,23 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
     const announced = announcedDigest(request, options.query);
     staged = announced && options.stageFor ? await options.stageFor(announced) : null;
     const sink = new GrowingFile(file);
+    const hashed = options.hasher.follow(sink);
+    hashed.catch(() => undefined);
     if (staged) {
       // The blob follows the file to storage as it grows; its tail overlaps the checks.
       const target = staged.stream;
       followInto(sink, target).catch((err: unknown) => target.destroy(err as Error));
     }
-    await pipeline(source, measured.stream, sink).catch((err: unknown) => {
+    await pipeline(source, sizeLimit(options.maxBytes), sink).catch((err: unknown) => {
       throw closedEarly || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? aborted() : err;
     });
-    const { size, digest, integrity } = measured.result();
+    const size = sink.written;
     if (size === 0) {
       throw new PackError('UPLOAD_EMPTY', 'the request body is empty', {
         hint: 'send the pack zip written by `packctl build` as the request body',
       });
     }
+    const { digest, integrity } = await hashed;
     if (announced !== null && announced !== digest) {
       throw new PackError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`, {
         hint: 'the upload was damaged on the way, or the digest was computed over other bytes: push again',

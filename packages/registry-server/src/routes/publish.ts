@@ -17,6 +17,7 @@ export function registerPublishRoutes(router: Router, services: RegistryServices
     const upload = await receiveUpload(req, {
       dir: services.uploadDir,
       maxBytes: services.config.limits.maxUploadBytes,
+      hasher: services.hasher,
       ...(digest === undefined ? {} : { query: digest }),
       // With the digest announced, the blob streams to storage while the body arrives.
       stageFor: (announced) => stageBlob(services.store, announced),

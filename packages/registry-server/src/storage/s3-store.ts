@@ -70,6 +70,28 @@ export interface S3StoreOptions {
 }
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+
+/**
+ * Part buffers kept for the next staged upload. A fresh 8 MiB buffer per part costs more than the
+ * copy into a reused one: the allocator maps new pages for each, the kernel faults every one of
+ * them in, and the garbage collector is pushed by the external memory.
+ */
+class BufferPool {
+  private readonly idle: Buffer[] = [];
+
+  constructor(
+    private readonly size: number,
+    private readonly keep: number,
+  ) {}
+
+  take(): Buffer {
+    return this.idle.pop() ?? Buffer.allocUnsafe(this.size);
+  }
+
+  give(buffer: Buffer): void {
+    if (this.idle.length < this.keep) this.idle.push(buffer);
+  }
+}
 /** Parts of a staged upload in flight at once. */
 const STAGE_QUEUE = 4;
 const PING_TIMEOUT_MS = 5_000;
@@ -192,6 +214,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   const partSize = options.partSizeBytes ?? DEFAULT_PART_SIZE;
   if (partSize < 5 * 1024 * 1024)
     throw new Error(`partSizeBytes must be at least 5 MiB (S3's minimum), not ${partSize}`);
+  const partBuffers = new BufferPool(partSize, STAGE_QUEUE + 1);
 
   const keyBase = prefix === '' ? '' : `${prefix}/`;
   const endpoint = endpointText(options.endpoint, region);
@@ -311,14 +334,15 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
    * A multipart upload fed by a stream: parts of `partSize` go up as the bytes arrive, at most
    * STAGE_QUEUE at a time (memory stays at about (STAGE_QUEUE + 1) parts), and the upload is only
    * completed on commit. An object smaller than one part is kept in memory and put on commit.
+   * The bytes are copied into part buffers that are reused from upload to upload (partBuffers).
    */
   function stage(key: string, stageOptions: { contentType?: string } = {}): StagedObject {
     const Key = fullKey(key);
     let uploadId: Promise<string> | null = null;
     const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
     const inflight = new Set<Promise<void>>();
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
+    let current: Buffer | null = null;
+    let filled = 0;
     let partNumber = 0;
     let failure: Error | null = null;
     let small: Buffer | null = null;
@@ -332,26 +356,38 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
       });
       return uploadId;
     };
-    const sendPart = (body: Buffer): void => {
+    const sendPart = (buffer: Buffer, length: number): void => {
       const PartNumber = ++partNumber;
       const sent = (async () => {
         const UploadId = await createUpload();
+        const Body = buffer.subarray(0, length);
         const output = await guard(
-          client.send(new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber, Body: body })),
+          client.send(new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber, Body })),
         );
         parts.push({ PartNumber, ETag: output.ETag });
-      })().catch((err: unknown) => {
-        failure ??= err instanceof Error ? err : new Error(`part ${PartNumber} failed`);
-      });
+      })()
+        .catch((err: unknown) => {
+          failure ??= err instanceof Error ? err : new Error(`part ${PartNumber} failed`);
+        })
+        .finally(() => {
+          partBuffers.give(buffer);
+        });
       inflight.add(sent);
       void sent.finally(() => inflight.delete(sent));
     };
-    const takePending = (): Buffer => {
-      // A part written in one piece (the upload follower reads whole parts) is not copied.
-      const body = pending.length === 1 && pending[0] ? pending[0] : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      return body;
+    /** Copies `chunk` into part buffers, sending each one that fills up. */
+    const take = (chunk: Buffer): void => {
+      for (let at = 0; at < chunk.length;) {
+        current ??= partBuffers.take();
+        const copied = chunk.copy(current, filled, at);
+        filled += copied;
+        at += copied;
+        if (filled === partSize) {
+          sendPart(current, filled);
+          current = null;
+          filled = 0;
+        }
+      }
     };
 
     const stream = new Writable({
@@ -360,9 +396,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
           callback(failure);
           return;
         }
-        pending.push(chunk);
-        pendingBytes += chunk.length;
-        if (pendingBytes >= partSize) sendPart(takePending());
+        take(chunk);
         if (inflight.size < STAGE_QUEUE) {
           callback();
           return;
@@ -373,11 +407,22 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
         });
       },
       final(callback) {
-        if (partNumber === 0) small = takePending();
-        else if (pendingBytes > 0) sendPart(takePending());
+        if (partNumber === 0) {
+          // Smaller than one part: a single put on commit, from a copy (the part buffer is reused).
+          small = Buffer.from(current ? current.subarray(0, filled) : []);
+          if (current) partBuffers.give(current);
+        } else if (current) {
+          sendPart(current, filled);
+        }
+        current = null;
         void Promise.all(inflight).then(() => {
           callback(failure);
         });
+      },
+      destroy(err, callback) {
+        if (current) partBuffers.give(current);
+        current = null;
+        callback(err);
       },
     });
     const written = new Promise<void>((resolve, reject) => {

@@ -1,0 +1,62 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrowingFile } from './growing-file.js';
+import { UploadHasher } from './upload-hasher.js';
+
+let dir: string;
+const hasher = new UploadHasher();
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'packyard-hasher-'));
+});
+afterAll(async () => {
+  await hasher.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function expected(bytes: Buffer) {
+  return {
+    digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+  };
+}
+
+/** Writes `bytes` into a new GrowingFile in chunks of `chunk`, hashing it as it grows. */
+async function hashWhileWriting(bytes: Buffer, chunk: number) {
+  const file = new GrowingFile(path.join(dir, `${randomBytes(6).toString('hex')}.zip`));
+  const digests = hasher.follow(file);
+  const chunks = [];
+  for (let at = 0; at < bytes.length; at += chunk) chunks.push(bytes.subarray(at, at + chunk));
+  await pipeline(Readable.from(chunks), file);
+  return digests;
+}
+
+describe('UploadHasher', () => {
+  it('gives the sha256 and sha512 of files as they grow, several at once', async () => {
+    const files = [randomBytes(5 * 1024 * 1024 + 3), randomBytes(64 * 1024), randomBytes(1), Buffer.alloc(0)];
+    const results = await Promise.all(files.map((bytes, i) => hashWhileWriting(bytes, [65_536, 1000, 1, 1][i] ?? 1)));
+    expect(results).toEqual(files.map(expected));
+  });
+
+  it('rejects when the file is abandoned before it is complete, and keeps serving', async () => {
+    const file = new GrowingFile(path.join(dir, 'abandoned.zip'));
+    const digests = hasher.follow(file);
+    file.on('error', () => undefined);
+    file.write(randomBytes(2 * 1024 * 1024));
+    file.destroy(new Error('client went away'));
+    await expect(digests).rejects.toThrow(/ended before it was complete/);
+    const bytes = randomBytes(100_000);
+    await expect(hashWhileWriting(bytes, 4096)).resolves.toEqual(expected(bytes));
+  });
+
+  it('refuses new work once closed', async () => {
+    const closed = new UploadHasher();
+    await closed.close();
+    await expect(closed.follow(new GrowingFile(path.join(dir, 'late.zip')))).rejects.toThrow(/closed/);
+  });
+});
