@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listPackFiles } from '../pack-dir.js';
 import { craftZip, type CraftEntry } from '../test-support/craft-zip.js';
 import { tempDir, writeValidPack } from '../test-support/valid-pack.js';
+import { BlockChecksummer } from './crc32-blocks.js';
 import { extractPackArchive, openPackArchive, unsafeEntryName } from './read-archive.js';
 import { archiveTimestamp, writePackArchive, ZIP_EPOCH } from './write-archive.js';
 
@@ -212,8 +213,15 @@ describe('openPackArchive refuses hostile archives', () => {
     await expect(archive.read('a.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
   });
 
-  // verify() reads stored entries in place (its own path) and deflated ones through the stream.
+  // verify() reads stored entries in place (its own path), or combines the file's block checksums
+  // when it has them, and streams deflated ones.
   const big = randomBytes(3 * 1024 * 1024 + 17);
+  async function blocksOf(file: string) {
+    const summer = new BlockChecksummer(64 * 1024);
+    summer.update(await readFile(file));
+    return summer.result();
+  }
+  const withBlocks = [false, true];
   it.each<[string, CraftEntry[]]>([
     ['a stored entry with another CRC', [{ name: 'b.tgz', data: big, method: 0, declaredCrc: 1234 }]],
     [
@@ -223,16 +231,25 @@ describe('openPackArchive refuses hostile archives', () => {
     ['a deflated entry with another CRC', [{ name: 'b.txt', data: big, declaredCrc: 1234 }]],
   ])('verify() finds %s, after entries that are fine', async (_label, bad) => {
     const archive = await open([{ name: 'a.tgz', data: big, method: 0 }, { name: 'a.txt', data: 'fine' }, ...bad]);
-    await expect(archive.verify()).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT', message: /^b\.t/ });
+    const blocks = await blocksOf(path.join(dir, 'hostile.zip'));
+    for (const useBlocks of withBlocks) {
+      await expect(archive.verify(useBlocks ? { blocks } : {})).rejects.toMatchObject({
+        code: 'ARCHIVE_CORRUPT',
+        message: /^b\.t/,
+      });
+    }
   });
 
   it('verify() passes an archive whose every entry is intact', async () => {
     const archive = await open([
       { name: 'a.tgz', data: big, method: 0 },
       { name: 'empty.tgz', data: '', method: 0 },
+      { name: 'small.tgz', data: 'x', method: 0 },
       { name: 'a.txt', data: big },
     ]);
-    await expect(archive.verify()).resolves.toBeUndefined();
+    const blocks = await blocksOf(path.join(dir, 'hostile.zip'));
+    for (const useBlocks of withBlocks)
+      await expect(archive.verify(useBlocks ? { blocks } : {})).resolves.toBeUndefined();
   });
 
   it.each([

@@ -6,7 +6,7 @@
  * the directory or overlap. Reading an entry then checks its CRC-32 and stops the moment it
  * inflates past its declared size (a lying zip bomb).
  */
-import { mkdir, open, readdir } from 'node:fs/promises';
+import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
 import { constants, createReadStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline as pipelineCallback, Readable, Transform } from 'node:stream';
@@ -15,6 +15,7 @@ import { crc32, createInflateRaw } from 'node:zlib';
 import unzipper from 'unzipper';
 import { PackError } from '../errors.js';
 import { fileTooLarge, type PackFiles } from '../lint/pack-files.js';
+import { crc32OfRange, type BlockChecksums } from './crc32-blocks.js';
 
 export interface ArchiveLimits {
   maxEntries: number;
@@ -51,9 +52,11 @@ export interface PackArchive {
   read(path: string, maxBytes?: number): Promise<Buffer>;
   /**
    * Checks every entry's size and CRC-32 (what an extraction would find) without keeping any
-   * bytes; throws ARCHIVE_CORRUPT for the first entry that does not match the directory.
+   * bytes; throws ARCHIVE_CORRUPT for the first entry that does not match the directory. With the
+   * archive file's block checksums, stored entries are checked from those and only the partial
+   * blocks at their ends are read.
    */
-  verify(): Promise<void>;
+  verify(options?: { blocks?: BlockChecksums }): Promise<void>;
 }
 
 const S_IFMT = 0o170000;
@@ -109,6 +112,21 @@ function corruptEntry(entry: ArchiveEntry, cause: Error): PackError {
     hint: 'build the pack with `packctl build`, which writes safe archives',
     cause,
   });
+}
+
+/**
+ * The CRC-32 of `length` bytes of a file from `offset`, read into `buffer` (reused) piece by
+ * piece; null when the file ends first.
+ */
+async function crc32OfFile(handle: FileHandle, buffer: Buffer, offset: number, length: number): Promise<number | null> {
+  let crc = 0;
+  for (let done = 0; done < length;) {
+    const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - done), offset + done);
+    if (bytesRead === 0) return null;
+    crc = crc32(buffer.subarray(0, bytesRead), crc);
+    done += bytesRead;
+  }
+  return crc;
 }
 
 function entryMismatch(entry: ArchiveEntry): PackError {
@@ -373,24 +391,24 @@ function checkDirectory(
       for await (const chunk of archive.stream(name)) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     },
-    async verify() {
+    async verify(options = {}) {
       // Stored entries (most of a large pack: chart archives, images) are checked in place, one
       // reused buffer at a time; a stream per entry would allocate a fresh buffer per read.
       const handle = local ? await open(local.file, 'r') : null;
       const buffer = handle ? Buffer.allocUnsafe(VERIFY_READ_BYTES) : Buffer.alloc(0);
+      const readRange = async (start: number, end: number): Promise<Buffer> => {
+        const bytes = Buffer.allocUnsafe(end - start);
+        const { bytesRead } = await (handle as FileHandle).read(bytes, 0, bytes.length, start);
+        return bytes.subarray(0, bytesRead);
+      };
       try {
         for (const entry of entries.values()) {
           const offset = local?.dataOffsets.get(source(entry.path));
           if (handle && offset !== undefined && source(entry.path).compressionMethod === 0) {
             if (entry.compressedSize !== entry.size) throw entryMismatch(entry);
-            let crc = 0;
-            for (let done = 0; done < entry.size;) {
-              const length = Math.min(buffer.length, entry.size - done);
-              const { bytesRead } = await handle.read(buffer, 0, length, offset + done);
-              if (bytesRead === 0) throw entryMismatch(entry);
-              crc = crc32(buffer.subarray(0, bytesRead), crc);
-              done += bytesRead;
-            }
+            const crc = options.blocks
+              ? await crc32OfRange(options.blocks, offset, offset + entry.size, readRange)
+              : await crc32OfFile(handle, buffer, offset, entry.size);
             if (crc !== entry.crc32) throw entryMismatch(entry);
             continue;
           }

@@ -1,22 +1,29 @@
 /**
  * The worker thread of {@link UploadHasher}: it hashes upload files (sha256 and sha512) as they
- * grow on disk, so that the main thread, which receives the upload and streams it to storage, never
- * spends its time in a hash function. Files are read back from the page cache, one reused buffer at
- * a time; several uploads share the worker, a chunk each in turn.
+ * grow on disk, and records the CRC-32 of each block (for the archive check, which then need not
+ * read the stored entries again), so that the main thread, which receives the upload and streams
+ * it to storage, never spends its time in a hash function. Files are read back from the page
+ * cache, one reused buffer at a time; several uploads share the worker, a chunk each in turn.
  *
  * Messages in: `start` {id, file}, `grow` {id, bytes} (the file holds at least that many bytes),
- * `end` {id, bytes} (its final size), `cancel` {id}. Out: {id, sha256, sha512} or {id, error}.
+ * `end` {id, bytes} (its final size), `cancel` {id}. Out: {id, sha256, sha512, blockSize, crcs}
+ * or {id, error}.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { BlockChecksummer } from '@packyard/pack-core/crc32-blocks';
 
 export type HashRequest =
   | { type: 'start'; id: number; file: string }
   | { type: 'grow' | 'end'; id: number; bytes: number }
   | { type: 'cancel'; id: number };
 
-export type HashReply = { id: number; sha256: string; sha512: string } | { id: number; error: string };
+export type HashReply =
+  { id: number; sha256: string; sha512: string; blockSize: number; crcs: Uint32Array } | { id: number; error: string };
+
+/** Block size of the CRC-32s: the archive check reads at most two partial blocks per entry. */
+const CRC_BLOCK_BYTES = 64 * 1024;
 
 interface Job {
   file: string;
@@ -26,6 +33,7 @@ interface Job {
   ended: boolean;
   sha256: Hash;
   sha512: Hash;
+  crcs: BlockChecksummer;
 }
 
 /** Hashed per turn: large enough that a turn costs little, small enough that uploads interleave. */
@@ -53,15 +61,20 @@ function step(id: number, job: Job): boolean {
     const chunk = buffer.subarray(0, read);
     job.sha256.update(chunk);
     job.sha512.update(chunk);
+    job.crcs.update(chunk);
     job.hashed += read;
   }
   if (job.ended && job.hashed === job.available) {
     close(id, job);
-    port?.postMessage({
+    const { blockSize, crcs } = job.crcs.result();
+    const reply: HashReply = {
       id,
       sha256: job.sha256.digest('hex'),
       sha512: job.sha512.digest('base64'),
-    } satisfies HashReply);
+      blockSize,
+      crcs,
+    };
+    port?.postMessage(reply, [crcs.buffer as ArrayBuffer]);
     return false;
   }
   return job.hashed < job.available;
@@ -98,6 +111,7 @@ port.on('message', (message: HashRequest) => {
       ended: false,
       sha256: createHash('sha256'),
       sha512: createHash('sha512'),
+      crcs: new BlockChecksummer(CRC_BLOCK_BYTES),
     });
     return;
   }

@@ -122,6 +122,18 @@ describe.each(DRIVERS)('hostile uploads (%s)', (driver) => {
       code: 'ARCHIVE_CORRUPT',
     },
     {
+      // Stored entries are checked from the block CRC-32s taken while the upload was received.
+      label: 'a stored entry, several blocks long, whose bytes do not match its CRC-32',
+      body: () => {
+        const data = randomBytes(300 * 1024 + 11);
+        const damaged = Buffer.from(data);
+        damaged[150 * 1024] = (damaged[150 * 1024] ?? 0) ^ 0x20;
+        return craftZip([packJson(), values, { name: 'charts/a-1.0.0.tgz', method: 0, data, raw: damaged }]);
+      },
+      status: 422,
+      code: 'ARCHIVE_CORRUPT',
+    },
+    {
       label: 'deflate data that does not decode',
       body: () =>
         craftZip([

@@ -13,6 +13,7 @@ import {
   parseManifestText,
   validateManifest,
   type ArchiveLimits,
+  type BlockChecksums,
   type Finding,
   type PackManifest,
 } from '@packyard/pack-core';
@@ -37,8 +38,15 @@ function invalid(findings: Finding[]): PackError {
   });
 }
 
-/** Opens and validates an uploaded pack archive; throws PackError (4xx) for any problem. */
-export async function inspectPack(file: string, limits: ArchiveLimits): Promise<InspectedPack> {
+/**
+ * Opens and validates an uploaded pack archive; throws PackError (4xx) for any problem. `blocks`,
+ * the file's block checksums taken while it was received, spare a second read of stored entries.
+ */
+export async function inspectPack(
+  file: string,
+  limits: ArchiveLimits,
+  blocks?: BlockChecksums,
+): Promise<InspectedPack> {
   const archive = await openPackArchive(file, limits);
   const lint = await lintPackFiles(archivePackFiles(archive));
   if (lint.errors > 0) throw invalid(lint.findings);
@@ -47,7 +55,7 @@ export async function inspectPack(file: string, limits: ArchiveLimits): Promise<
   const parsed = parseManifestText(text);
   const { manifest } = validateManifest(parsed.value);
   if (!manifest) throw invalid(lint.findings);
-  await archive.verify();
+  await archive.verify(blocks ? { blocks } : {});
   return {
     manifest,
     files: archive.entries.map((entry) => ({ path: entry.path, size: entry.size })),

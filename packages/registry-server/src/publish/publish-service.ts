@@ -93,7 +93,7 @@ export class PublishService {
     const { registry, upload } = request;
     const timings: PublishTimings = { inspectMs: 0, blobMs: 0, recordMs: 0 };
     let start = performance.now();
-    const inspected = await inspectPack(upload.file, this.limits);
+    const inspected = await inspectPack(upload.file, this.limits, upload.blocks);
     timings.inspectMs = since(start);
     const { manifest } = inspected;
     const now = new Date().toISOString();

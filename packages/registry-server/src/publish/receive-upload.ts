@@ -10,7 +10,7 @@ import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import { PackError } from '@packyard/pack-core';
+import { PackError, type BlockChecksums } from '@packyard/pack-core';
 import type { StagedObject } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { followInto, GrowingFile } from './growing-file.js';
@@ -23,6 +23,8 @@ export interface ReceivedUpload {
   digest: string;
   /** "sha512-<base64>" (Subresource Integrity). */
   integrity: string;
+  /** CRC-32s of the file's blocks (see UploadDigests). */
+  blocks: BlockChecksums;
   /** Text fields of a multipart body (`message`, say). */
   fields: Record<string, string>;
   /**
@@ -183,13 +185,13 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
         hint: 'send the pack zip written by `packctl build` as the request body',
       });
     }
-    const { digest, integrity } = await hashed;
+    const { digest, integrity, blocks } = await hashed;
     if (announced !== null && announced !== digest) {
       throw new PackError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`, {
         hint: 'the upload was damaged on the way, or the digest was computed over other bytes: push again',
       });
     }
-    return { file, size, digest, integrity, fields, staged, discard };
+    return { file, size, digest, integrity, blocks, fields, staged, discard };
   } catch (err) {
     await staged?.abort();
     await discard();

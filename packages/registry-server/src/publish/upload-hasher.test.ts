@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { BlockChecksummer } from '@packyard/pack-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrowingFile } from './growing-file.js';
 import { UploadHasher } from './upload-hasher.js';
@@ -20,9 +21,12 @@ afterAll(async () => {
 });
 
 function expected(bytes: Buffer) {
+  const blocks = new BlockChecksummer(64 * 1024);
+  blocks.update(bytes);
   return {
     digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
     integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+    blocks: blocks.result(),
   };
 }
 
@@ -37,7 +41,7 @@ async function hashWhileWriting(bytes: Buffer, chunk: number) {
 }
 
 describe('UploadHasher', () => {
-  it('gives the sha256 and sha512 of files as they grow, several at once', async () => {
+  it('gives the sha256, sha512 and block CRC-32s of files as they grow, several at once', async () => {
     const files = [randomBytes(5 * 1024 * 1024 + 3), randomBytes(64 * 1024), randomBytes(1), Buffer.alloc(0)];
     const results = await Promise.all(files.map((bytes, i) => hashWhileWriting(bytes, [65_536, 1000, 1, 1][i] ?? 1)));
     expect(results).toEqual(files.map(expected));

@@ -2,12 +2,14 @@
  * Hashing uploads off the main thread. sha256 and sha512 of a 100 MB upload cost about a quarter
  * of a second of CPU: done inline, that time is taken from receiving the body and from streaming
  * it to storage, which share the main thread. A worker thread (hash-worker.ts) reads each upload
- * file as it grows instead, and answers with both digests once the file is complete.
+ * file as it grows instead, and answers with both digests, and the CRC-32 of every 64 KiB block,
+ * once the file is complete.
  *
  * One worker serves the process (about 400 MB/s of uploads per core); it starts with the first
  * upload, does not keep the process alive, and a new one replaces it if it ever dies.
  */
 import { Worker } from 'node:worker_threads';
+import type { BlockChecksums } from '@packyard/pack-core';
 import type { HashReply, HashRequest } from './hash-worker.js';
 import type { GrowingFile } from './growing-file.js';
 
@@ -16,6 +18,8 @@ export interface UploadDigests {
   digest: string;
   /** "sha512-<base64>" (Subresource Integrity). */
   integrity: string;
+  /** CRC-32s of the file's blocks, for checking the archive's stored entries without reading them. */
+  blocks: BlockChecksums;
 }
 
 /**
@@ -91,7 +95,12 @@ export class UploadHasher {
     worker.unref();
     worker.on('message', (reply: HashReply) => {
       if ('error' in reply) this.settle(reply.id, new Error(`hashing the upload failed: ${reply.error}`));
-      else this.settle(reply.id, { digest: `sha256:${reply.sha256}`, integrity: `sha512-${reply.sha512}` });
+      else
+        this.settle(reply.id, {
+          digest: `sha256:${reply.sha256}`,
+          integrity: `sha512-${reply.sha512}`,
+          blocks: { blockSize: reply.blockSize, crcs: reply.crcs },
+        });
     });
     const lost = (err: Error): void => {
       if (this.worker !== worker) return;
