@@ -11,6 +11,7 @@ import { openStoredPackArchive, PackError, unsafeEntryName, type ArchiveSource }
 import { blobKey, readBlob } from '../blobs/blob-store.js';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
+import { sendFile } from '../http/send-file.js';
 import type { RegistryServices } from '../services.js';
 import { registryFor } from './route-helpers.js';
 
@@ -117,6 +118,14 @@ async function sendArchive(
     return;
   }
   services.metrics.downloads.inc({ registry: record.registry });
+  const cached = await services.blobCache?.get(record.digest);
+  if (cached) {
+    services.metrics.blobCache.inc({ result: 'hit' });
+    const sent = await sendFile(cached.file, res, range ?? { start: 0, end: record.size - 1 });
+    services.metrics.downloadBytes.inc(sent);
+    res.end();
+    return;
+  }
   const streams = await archiveStreams(services, record, range);
   let sent = 0;
   const counted = new Transform({
@@ -133,8 +142,8 @@ async function sendArchive(
 }
 
 /**
- * The archive's bytes (or a range of them) as a chain of streams: from the local blob cache when
- * it has them, else from storage, keeping a copy in the cache as a whole archive streams past.
+ * The archive's bytes (or a range of them), not in the local blob cache, as a chain of streams
+ * from storage, keeping a copy in the cache as a whole archive streams past.
  */
 async function archiveStreams(
   services: RegistryServices,
@@ -142,11 +151,6 @@ async function archiveStreams(
   range: { start: number; end: number } | null,
 ): Promise<[Readable, ...Transform[]]> {
   const cache = services.blobCache;
-  const cached = await cache?.get(record.digest);
-  if (cached) {
-    services.metrics.blobCache.inc({ result: 'hit' });
-    return [createReadStream(cached.file, { highWaterMark: READ_CHUNK, ...(range ?? {}) })];
-  }
   if (cache) services.metrics.blobCache.inc({ result: 'miss' });
   const blob = await readBlob(services.store, record.digest, range ?? undefined);
   const fill = range ? null : cache?.fill(record.digest, record.size);
@@ -168,9 +172,6 @@ async function archiveStreams(
   });
   return [blob.body, tee];
 }
-
-/** Reads of a cached archive: 1 MiB at a time, not node's default 64 KiB. */
-const READ_CHUNK = 1024 * 1024;
 
 /** Ranged reads of a stored archive, for reading one entry without downloading the rest. */
 async function blobSource(services: RegistryServices, record: VersionRecord): Promise<ArchiveSource> {
