@@ -38,7 +38,7 @@ export function authenticate(adminToken: AdminTokenCheck, sessions: Sessions): R
       return;
     }
     if (adminToken.matches(match[1])) {
-      principals.set(req, { kind: 'operator', name: 'admin' });
+      principals.set(req, { kind: 'operator', name: 'admin', adminToken: true });
       next();
       return;
     }

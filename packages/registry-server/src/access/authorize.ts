@@ -20,7 +20,10 @@ import type { TenantDirectory } from '../identity/records.js';
 import { findRole } from './roles.js';
 
 export type Principal =
-  { kind: 'anonymous' } | { kind: 'operator'; name: string } | { kind: 'user'; tenant: string; username: string };
+  | { kind: 'anonymous' }
+  /** `adminToken`: the bootstrap admin token (no password, nothing to refresh), not a signed-in operator. */
+  | { kind: 'operator'; name: string; adminToken?: boolean }
+  | { kind: 'user'; tenant: string; username: string };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 

@@ -28,6 +28,21 @@ export const loginSchema: JSONSchemaType<Login> = {
   },
 };
 
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export const passwordChangeSchema: JSONSchemaType<PasswordChange> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['currentPassword', 'newPassword'],
+  properties: {
+    currentPassword: { type: 'string', minLength: 1, maxLength: 1024 },
+    newPassword: { type: 'string', minLength: 12, maxLength: 1024 },
+  },
+};
+
 export interface NewTenant {
   name: string;
   displayName?: string | null;

@@ -1,6 +1,7 @@
 /** The identity part of the OpenAPI document: sign-in, tenants, projects, users, teams, roles, bindings, API keys. */
 import {
   loginSchema,
+  passwordChangeSchema,
   newApiKeySchema,
   newBindingSchema,
   newProjectSchema,
@@ -73,6 +74,7 @@ const roles = collection({
 export const identitySchemas = {
   ClusterProfile: { ...clusterProfileSchema, $schema: undefined, $id: undefined },
   Login: openApi31(loginSchema),
+  PasswordChange: openApi31(passwordChangeSchema),
   NewTenant: openApi31(newTenantSchema),
   NewProject: openApi31(newProjectSchema),
   ProjectChanges: openApi31(projectChangesSchema),
@@ -114,6 +116,18 @@ export const identityPaths = {
     post: {
       summary: 'A fresh token for the caller of a valid one',
       responses: { '200': ok('The token.', ref('Token')), ...common },
+    },
+  },
+  '/v1/auth/password': {
+    post: {
+      summary: "Change the caller's own password (a user's or an operator's), given the current one",
+      requestBody: body('PasswordChange'),
+      responses: {
+        '204': { description: 'Changed; tokens already issued stay valid until they expire.' },
+        ...common,
+        '403': errorResponse('CURRENT_PASSWORD_INCORRECT: the current password is wrong.'),
+        '429': errorResponse('LOGIN_RATE_LIMITED: too many wrong passwords.'),
+      },
     },
   },
   '/v1/auth/me': {

@@ -35,7 +35,7 @@ export async function ensureSuperAdmin(options: {
   await writeFile(file, `${password}\n`, { mode: 0o600 });
   process.stderr.write(
     `\nCreated the SuperAdmin "${superAdmin.username}" with the generated password:\n\n    ${password}\n\n` +
-      `It is also in ${file} (mode 0600). Sign in with POST /v1/auth/login and change it.\n\n`,
+      `It is also in ${file} (mode 0600). Sign in (packctl login) and change it (packctl passwd, or POST /v1/auth/password).\n\n`,
   );
   logger.warn(
     { username: superAdmin.username, file },

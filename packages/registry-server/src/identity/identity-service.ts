@@ -279,6 +279,21 @@ export class IdentityService {
     return created;
   }
 
+  /** Sets an operator's password (the operator changing their own). */
+  async setOperatorPassword(username: string, password: string): Promise<void> {
+    const passwordHash = await hashPassword(password, this.options.passwordHashCost);
+    await this.directory.updateSystem((system) => {
+      if (!system.operators.some((o) => o.username === username)) {
+        throw new PackError('USER_NOT_FOUND', `there is no operator ${username}`, { status: 404 });
+      }
+      return {
+        ...system,
+        operators: system.operators.map((o) => (o.username === username ? { ...o, passwordHash } : o)),
+        revision: system.revision + 1,
+      };
+    });
+  }
+
   // --- teams --------------------------------------------------------------------------------------
 
   team(tenant: string, name: string): TeamRecord {

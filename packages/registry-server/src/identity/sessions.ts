@@ -139,6 +139,29 @@ export class Sessions {
   }
 
   async login(username: string, password: string, client: string): Promise<IssuedToken> {
+    const found = await this.checkPassword(username, password, client);
+    if (!found) throw invalidLogin();
+    return this.issue(username, found.tenant);
+  }
+
+  /**
+   * Checks the password of the caller before it is changed; throws 403 CURRENT_PASSWORD_INCORRECT
+   * when it is wrong. Failures count against the same limits as logins.
+   */
+  async confirmPassword(username: string, password: string, client: string): Promise<void> {
+    if (await this.checkPassword(username, password, client)) return;
+    throw new PackError('CURRENT_PASSWORD_INCORRECT', 'the current password is wrong', {
+      status: 403,
+      hint: 'send the password you sign in with as currentPassword; a user admin can reset a forgotten one',
+    });
+  }
+
+  /** Where `username` signs in, when `password` is theirs; null (a failure counted) otherwise. */
+  private async checkPassword(
+    username: string,
+    password: string,
+    client: string,
+  ): Promise<{ tenant: string | null } | null> {
     const now = Date.now();
     const wait = Math.max(
       this.userFailures.retryAfterMs(username, now),
@@ -159,16 +182,16 @@ export class Sessions {
     if (!found || found.hash === null || !ok) {
       this.userFailures.fail(username, now);
       this.addressFailures.fail(client, now);
-      throw invalidLogin();
+      return null;
     }
     this.userFailures.clear(username);
-    return this.issue(username, found.tenant);
+    return { tenant: found.tenant };
   }
 
   /** A new token for the caller of a still valid one. */
   refresh(principal: Principal): IssuedToken {
     if (principal.kind === 'user') return this.issue(principal.username, principal.tenant);
-    if (principal.kind === 'operator' && principal.name !== 'admin') return this.issue(principal.name, null);
+    if (principal.kind === 'operator' && !principal.adminToken) return this.issue(principal.name, null);
     throw new PackError('TOKEN_NOT_REFRESHABLE', 'only a signed-in user or operator can refresh a token', {
       status: 400,
       hint: 'use POST /v1/auth/login with a username and password',

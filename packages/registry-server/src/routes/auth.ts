@@ -1,13 +1,18 @@
-/** Signing in: password login for a short-lived access token, refresh, and who the caller is. */
+/**
+ * Signing in: password login for a short-lived access token, refresh, who the caller is, and
+ * changing one's own password.
+ */
 import type { Router } from 'express';
+import { PackError } from '@packyard/pack-core';
 import { authRequired } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
-import { loginSchema } from '../http/identity-schemas.js';
+import { loginSchema, passwordChangeSchema } from '../http/identity-schemas.js';
 import { bodyValidator } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { jsonBody } from './route-helpers.js';
 
 const readLogin = bodyValidator(loginSchema);
+const readPasswordChange = bodyValidator(passwordChangeSchema);
 
 export function registerAuthRoutes(router: Router, services: RegistryServices): void {
   router.post('/v1/auth/login', jsonBody, async (req, res) => {
@@ -20,6 +25,27 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     const principal = principalOf(req);
     if (principal.kind === 'anonymous') throw authRequired('refreshing a token');
     res.set('Cache-Control', 'no-store').json(services.sessions.refresh(principal));
+  });
+
+  // The current password is asked for even with a valid token: a stolen token must not become a
+  // stolen account.
+  router.post('/v1/auth/password', jsonBody, async (req, res) => {
+    const principal = principalOf(req);
+    if (principal.kind === 'anonymous') throw authRequired('changing a password');
+    if (principal.kind === 'operator' && principal.adminToken) {
+      throw new PackError('PASSWORD_NOT_APPLICABLE', 'the bootstrap admin token has no password to change', {
+        hint: 'sign in as the SuperAdmin (POST /v1/auth/login) to change its password, or rotate PACKYARD_ADMIN_TOKEN',
+      });
+    }
+    const { currentPassword, newPassword } = readPasswordChange(req.body);
+    const username = principal.kind === 'user' ? principal.username : principal.name;
+    await services.sessions.confirmPassword(username, currentPassword, req.ip ?? 'unknown');
+    if (principal.kind === 'user') {
+      await services.identity.updateUser(principal.tenant, username, { password: newPassword });
+    } else {
+      await services.identity.setOperatorPassword(username, newPassword);
+    }
+    res.status(204).end();
   });
 
   router.get('/v1/auth/me', (req, res) => {

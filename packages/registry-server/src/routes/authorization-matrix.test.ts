@@ -773,6 +773,7 @@ describe('the authorization matrix (every route x every built-in role x every re
   /** Routes outside the matrix, and why. */
   const EXEMPT: Record<string, string> = {
     'POST /v1/auth/login': 'anonymous by nature: it is how a caller gets a token',
+    'POST /v1/auth/password': "the caller's own password, checked by the current one (identity.test.ts)",
     'GET /livez': 'liveness probe, no data',
     'GET /readyz': 'readiness probe, no data',
     'GET /metrics': 'Prometheus scrape endpoint: protect it at the network level',

@@ -88,6 +88,69 @@ describe.each(DRIVERS)('identity and access (%s)', (driver) => {
     expect(limited.body.error.code).toBe('LOGIN_RATE_LIMITED');
   });
 
+  it('lets users and operators change their own password only with the current one', async () => {
+    const app = registry.app;
+    expect(
+      (await request(app).post('/v1/tenants/acme/users').set(AUTH).send({ username: 'pat', password: PASSWORD }))
+        .status,
+    ).toBe(201);
+    const pat = await login(registry, 'pat');
+    const change = (token: string, currentPassword: string, newPassword: string) =>
+      request(app).post('/v1/auth/password').set(bearer(token)).send({ currentPassword, newPassword });
+
+    const wrong = await change(pat, 'not my password', 'a brand new passphrase');
+    expect(wrong.status).toBe(403);
+    expect(wrong.body.error.code).toBe('CURRENT_PASSWORD_INCORRECT');
+    // A token alone cannot set a password through PATCH either.
+    const patched = await request(app)
+      .patch('/v1/tenants/acme/users/pat')
+      .set(bearer(pat))
+      .send({ password: 'x'.repeat(20) });
+    expect(patched.status).toBe(400);
+    expect(patched.body.error).toMatchObject({
+      code: 'CURRENT_PASSWORD_REQUIRED',
+      hint: expect.stringMatching(/auth\/password/),
+    });
+    expect(
+      (await request(app).patch('/v1/tenants/acme/users/pat').set(bearer(pat)).send({ displayName: 'Pat' })).status,
+    ).toBe(200);
+
+    expect((await change(pat, PASSWORD, 'a brand new passphrase')).status).toBe(204);
+    expect((await request(app).post('/v1/auth/login').send({ username: 'pat', password: PASSWORD })).status).toBe(401);
+    await login(registry, 'pat', 'a brand new passphrase');
+    // A user admin still resets another user's password without knowing it.
+    expect(
+      (
+        await request(app)
+          .patch('/v1/tenants/acme/users/pat')
+          .set(bearer(acme['uma'] ?? ''))
+          .send({ password: PASSWORD })
+      ).status,
+    ).toBe(200);
+    await login(registry, 'pat');
+
+    // The SuperAdmin (an operator) refreshes its token and changes its password the same way.
+    const root = await login(registry, SUPER_ADMIN.username, SUPER_ADMIN.password);
+    const refreshed = await request(app).post('/v1/auth/refresh').set(bearer(root));
+    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+    expect((await change(root, SUPER_ADMIN.password, 'another long passphrase')).status).toBe(204);
+    await login(registry, SUPER_ADMIN.username, 'another long passphrase');
+    expect((await change(root, 'another long passphrase', SUPER_ADMIN.password)).status).toBe(204);
+
+    const token = await request(app)
+      .post('/v1/auth/password')
+      .set(AUTH)
+      .send({ currentPassword: 'x', newPassword: 'y'.repeat(12) });
+    expect(token.body.error.code).toBe('PASSWORD_NOT_APPLICABLE');
+    expect(
+      (
+        await request(app)
+          .post('/v1/auth/password')
+          .send({ currentPassword: 'x', newPassword: 'y'.repeat(12) })
+      ).status,
+    ).toBe(401);
+  });
+
   it('lets a Tenant Admin create a tenant registry that the rest of the tenant reads by role', async () => {
     const app = registry.app;
     const created = await request(app)
@@ -395,5 +458,22 @@ describe.each(DRIVERS)('identity and access (%s)', (driver) => {
     expect(system.body.items).toContainEqual(
       expect.objectContaining({ method: 'POST', path: '/v1/tenants', status: 201 }),
     );
+  });
+});
+
+describe('a SuperAdmin named "admin" (the default name)', () => {
+  it('refreshes its token, which the bootstrap admin token cannot', async () => {
+    const registry = await startTestRegistry('fs', {
+      config: { auth: { superAdmin: { username: 'admin', password: PASSWORD } } },
+    });
+    try {
+      const token = await login(registry, 'admin');
+      const refreshed = await request(registry.app).post('/v1/auth/refresh').set(bearer(token));
+      expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
+      const bootstrap = await request(registry.app).post('/v1/auth/refresh').set(AUTH);
+      expect(bootstrap.body.error.code).toBe('TOKEN_NOT_REFRESHABLE');
+    } finally {
+      await registry.close();
+    }
   });
 });

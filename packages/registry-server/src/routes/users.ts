@@ -1,5 +1,6 @@
 /** A tenant's users and their API keys. Users may read and change themselves and manage their own keys. */
 import type { Router } from 'express';
+import { PackError } from '@packyard/pack-core';
 import { newApiKeySchema, newUserSchema, userChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -33,7 +34,13 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
 
   router.patch(USER, jsonBody, async (req, res) => {
     const changes = readUserChanges(req.body);
-    // Users may change their own name and password, not enable or disable themselves.
+    // A password is reset here by a user admin; one's own is changed with the current one.
+    if (isSelf(req) && changes.password) {
+      throw new PackError('CURRENT_PASSWORD_REQUIRED', 'changing your own password needs your current password', {
+        hint: 'POST /v1/auth/password with {"currentPassword": "...", "newPassword": "..."}',
+      });
+    }
+    // Users may change their own name, not enable or disable themselves.
     const ownChange = isSelf(req) && (changes.disabled === undefined || changes.disabled === null);
     const directory = tenantFor(services, req, 'user.update', { allow: () => ownChange });
     const user = await services.identity.updateUser(
