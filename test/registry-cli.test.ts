@@ -75,6 +75,30 @@ describe('packctl with a registry', () => {
     expect(wrong.stderr).toContain('LOGIN_FAILED');
   });
 
+  it('changes your password with passwd, given the current one', async () => {
+    await api('POST', '/v1/tenants/acme/users', { username: 'pw-user', password: PASSWORD });
+    const config = { PACKCTL_CONFIG: path.join(work.dir, 'passwd.json') };
+    expect(
+      packctl(['login', registry.url, '-u', 'pw-user', '--password-stdin'], { env: config, input: `${PASSWORD}\n` })
+        .status,
+    ).toBe(0);
+    const wrong = packctl(['passwd', '--password-stdin'], { env: config, input: 'not it\na new long password\n' });
+    expect(wrong.status).toBe(3);
+    expect(wrong.stderr).toContain('CURRENT_PASSWORD_INCORRECT');
+    const oneLine = packctl(['passwd', '--password-stdin'], { env: config, input: `${PASSWORD}\n` });
+    expect(oneLine.status).toBe(2);
+    const changed = packctl(['passwd', '--password-stdin'], {
+      env: config,
+      input: `${PASSWORD}\na new long password\n`,
+    });
+    expect(changed.status, changed.stderr).toBe(0);
+    expect(changed.stdout).toContain('Password changed');
+    const relogin = (password: string) =>
+      packctl(['login', registry.url, '-u', 'pw-user', '--password-stdin'], { env: config, input: `${password}\n` });
+    expect(relogin(PASSWORD).status).toBe(3);
+    expect(relogin('a new long password').status).toBe(0);
+  });
+
   it('pushes a pack directory, treats the same bytes again as a no-op, and explains a conflict', async () => {
     const pushed = packctl(['push', path.join(SAMPLE_PACKS, 'cni-calico'), '--registry', 'acme-packs'], { env });
     expect(pushed.status, pushed.stderr).toBe(0);

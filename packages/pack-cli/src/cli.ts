@@ -11,6 +11,7 @@ import { initCommand } from './commands/init.js';
 import { lintCommand } from './commands/lint.js';
 import {
   loginCommand,
+  passwdCommand,
   logoutCommand,
   registryListCommand,
   registryUseCommand,
@@ -151,6 +152,24 @@ Examples:
     .addHelpText('after', AUTH_EXITS)
     .action(async (options: Parameters<typeof whoamiCommand>[0]) => {
       setExitCode(await whoamiCommand(options));
+    });
+
+  connection(
+    program
+      .command('passwd')
+      .description('change your password at a registry server (the current one is asked for)')
+      .option('--password-stdin', 'read the current and the new password from stdin, one per line'),
+  )
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}
+
+Examples:
+  packctl passwd
+  printf '%s\\n%s\\n' "$OLD_PASSWORD" "$NEW_PASSWORD" | packctl passwd --password-stdin`,
+    )
+    .action(async (options: Parameters<typeof passwdCommand>[0]) => {
+      setExitCode(await passwdCommand(options));
     });
 
   const registry = program.command('registry').description('the registry servers you are logged in to');

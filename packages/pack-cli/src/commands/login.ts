@@ -1,5 +1,5 @@
 /**
- * Signing in to registries: `login`, `logout`, `whoami`, `registry ls`, `registry use`.
+ * Signing in to registries: `login`, `logout`, `whoami`, `passwd`, `registry ls`, `registry use`.
  * Credentials are kept in the credentials file (./../registry/credentials.ts), one entry per server.
  */
 import { CliError, EXIT, usageError, type ExitCode } from '../exit-codes.js';
@@ -174,5 +174,46 @@ export async function registryUseCommand(
   await writeCredentials(file, credentials);
   if (options.format === 'json') printJson({ defaultRegistry: server });
   else process.stdout.write(`${server} is now the default registry.\n`);
+  return EXIT.ok;
+}
+
+/**
+ * `packctl passwd`: changes your password at the server. The current password is always needed:
+ * prompted on a terminal (the new one twice), or two lines on stdin with --password-stdin.
+ */
+export async function passwdCommand(options: ConnectionOptions & { passwordStdin?: boolean }): Promise<ExitCode> {
+  const client = await RegistryClient.open(options);
+  if (!client.authenticated) {
+    throw new CliError(`not logged in to ${client.server}`, {
+      exitCode: EXIT.auth,
+      hint: `run packctl login ${client.server}`,
+    });
+  }
+  let currentPassword: string | undefined;
+  let newPassword: string | undefined;
+  if (options.passwordStdin) {
+    [currentPassword, newPassword] = (await readAllStdin()).split(/\r?\n/);
+    if (!currentPassword || !newPassword) {
+      throw usageError(
+        '--password-stdin reads two lines: the current password, then the new one',
+        'printf "%s\\n%s\\n" "$OLD" "$NEW" | packctl passwd --password-stdin',
+      );
+    }
+  } else if (process.stdin.isTTY) {
+    currentPassword = await promptHidden('Current password: ');
+    newPassword = await promptHidden('New password (12 characters or more): ');
+    if ((await promptHidden('New password again: ')) !== newPassword) {
+      throw usageError('the two new passwords differ', 'run packctl passwd again');
+    }
+  } else {
+    throw usageError('no terminal to ask for the passwords on', 'pipe them in, one per line, with --password-stdin');
+  }
+  const res = await client.send('POST', '/v1/auth/password', {
+    body: JSON.stringify({ currentPassword, newPassword }),
+    headers: { 'Content-Type': 'application/json' },
+  });
+  await client.check(res, `changing your password at ${client.server}`);
+  if (options.format === 'json') printJson({ server: client.server, changed: true });
+  else process.stdout.write(`Password changed at ${client.server}.\n`);
   return EXIT.ok;
 }
