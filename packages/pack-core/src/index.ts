@@ -14,6 +14,7 @@ export * from './chart-archive.js';
 export * from './archive/write-archive.js';
 export * from './archive/read-archive.js';
 export * from './archive/crc32-blocks.js';
+export * from './archive/digest.js';
 export * from './lint/rules.js';
 export * from './lint/lint-pack.js';
 export { directoryPackFiles, type PackFiles, type PathStatus } from './lint/pack-files.js';

@@ -4,13 +4,12 @@
  * other bytes is refused); `--extract` unpacks it with pack-core's checks, which refuse paths
  * leaving the directory, symlinks and other special entries even from a hostile server.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extractPackArchive } from '@packyard/pack-core';
+import { digestingStream, extractPackArchive } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { printJson, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
@@ -57,18 +56,10 @@ export async function downloadVerified(
   const res = await client.send('GET', `${base}/${encodeURIComponent(record.version)}/archive`);
   await client.check(res, `downloading ${record.name}@${record.version}`);
   if (!res.body) throw new CliError(`${client.server} sent no body for ${record.name}@${record.version}`);
-  const hash = createHash('sha256');
-  let received = 0;
-  const hashing = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      received += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const hashing = digestingStream();
   try {
-    await pipeline(Readable.fromWeb(res.body), hashing, createWriteStream(partial));
-    const digest = `sha256:${hash.digest('hex')}`;
+    await pipeline(Readable.fromWeb(res.body), hashing.stream, createWriteStream(partial));
+    const { digest, size: received } = hashing.result();
     if (digest !== record.digest || received !== record.size) {
       throw new CliError(
         `${client.server} sent ${received} bytes hashing to ${digest} for ${record.name}@${record.version}, whose record says ${record.digest} (${record.size} bytes): refused`,

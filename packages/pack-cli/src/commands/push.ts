@@ -3,13 +3,12 @@
  * with its sha256 announced (Content-Digest), so the registry checks the bytes it received and
  * stores them as they arrive.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
-import { buildPack } from '@packyard/pack-core';
+import { buildPack, fileDigest } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { formatLintReport } from '../output/lint-report.js';
 import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
@@ -32,12 +31,6 @@ interface Published {
   size: number;
   outcome: 'created' | 'unchanged' | 'overwritten' | 'restored';
   warnings: Array<{ file: string; message: string }>;
-}
-
-async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** The archive to push: the zip given, or one built from the directory given into `scratch`. */
@@ -66,7 +59,7 @@ export async function pushCommand(target: string, options: PushOptions): Promise
       return dir;
     });
     const { size } = await stat(file);
-    const hex = await sha256Of(file);
+    const hex = (await fileDigest(file)).slice('sha256:'.length);
     const query = new URLSearchParams();
     if (options.force) query.set('force', 'true');
     if (options.message) query.set('message', options.message);

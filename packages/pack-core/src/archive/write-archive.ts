@@ -6,15 +6,15 @@
  * whatever the pack's size, and written to a temporary file renamed into place at the end, so a
  * failed build never leaves a partial zip behind.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipArchive } from 'archiver';
 import type { ZipEntryData } from 'archiver';
 import type { PackFile } from '../pack-dir.js';
+import { digestingStream } from './digest.js';
 
 /** The earliest time a zip (MS-DOS) timestamp can hold. */
 export const ZIP_EPOCH = new Date(Date.UTC(1980, 0, 1, 0, 0, 0));
@@ -72,15 +72,7 @@ export async function writePackArchive(
     path.dirname(outFile),
     `.${path.basename(outFile)}.${randomBytes(6).toString('hex')}.partial`,
   );
-  const hash = createHash('sha256');
-  let size = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const measure = digestingStream();
   // Any failure ends the build: a file that cannot be read, or archiver's "warning" (how it
   // reports skipping an entry), since an archive silently lacking a file is worse than none.
   let fail: (err: Error) => void = () => undefined;
@@ -92,7 +84,7 @@ export async function writePackArchive(
   // Level 6 is zlib's (and Info-ZIP's) default: most of level 9's ratio at a fraction of its time.
   const archive = new ZipArchive({ zlib: { level: 6 } });
   archive.on('warning', fail);
-  const done = pipeline(archive, measure, createWriteStream(temporary, { flags: 'wx' }));
+  const done = pipeline(archive, measure.stream, createWriteStream(temporary, { flags: 'wx' }));
   const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
   // One entry in flight at a time: the next file is opened only when archiver has written the
   // previous one. Appending every file up front would start all their streams at once (each
@@ -130,5 +122,5 @@ export async function writePackArchive(
     await rm(temporary, { force: true });
     throw err;
   }
-  return { path: outFile, size, digest: `sha256:${hash.digest('hex')}` };
+  return { path: outFile, ...measure.result() };
 }
