@@ -403,8 +403,9 @@ function checkDirectory(
       };
       try {
         for (const entry of entries.values()) {
-          const offset = local?.dataOffsets.get(source(entry.path));
-          if (handle && offset !== undefined && source(entry.path).compressionMethod === 0) {
+          const file = source(entry.path);
+          const offset = local?.dataOffsets.get(file);
+          if (handle && offset !== undefined && file.compressionMethod === 0) {
             if (entry.compressedSize !== entry.size) throw entryMismatch(entry);
             const crc = options.blocks
               ? await crc32OfRange(options.blocks, offset, offset + entry.size, readRange)

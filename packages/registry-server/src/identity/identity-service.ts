@@ -284,7 +284,7 @@ export class IdentityService {
     const passwordHash = await hashPassword(password, this.options.passwordHashCost);
     await this.directory.updateSystem((system) => {
       if (!system.operators.some((o) => o.username === username)) {
-        throw new PackError('USER_NOT_FOUND', `there is no operator ${username}`, { status: 404 });
+        throw notFound('user', username, 'the operator was removed: sign in as another one');
       }
       return {
         ...system,

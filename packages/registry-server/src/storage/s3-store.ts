@@ -70,6 +70,11 @@ export interface S3StoreOptions {
 }
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+/** Parts of a staged upload in flight at once. */
+const STAGE_QUEUE = 4;
+const PING_TIMEOUT_MS = 5_000;
+/** Where the probe writes, below the store's prefix; "_" is outside the key alphabet, so no key can clash. */
+const PROBE_DIR = '_probe/';
 
 /**
  * Part buffers kept for the next staged upload. A fresh 8 MiB buffer per part costs more than the
@@ -92,11 +97,6 @@ class BufferPool {
     if (this.idle.length < this.keep) this.idle.push(buffer);
   }
 }
-/** Parts of a staged upload in flight at once. */
-const STAGE_QUEUE = 4;
-const PING_TIMEOUT_MS = 5_000;
-/** Where the probe writes, below the store's prefix; "_" is outside the key alphabet, so no key can clash. */
-const PROBE_DIR = '_probe/';
 
 const NETWORK_ERROR_CODES = new Set([
   'ECONNREFUSED',
