@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import nodePlugin from 'eslint-plugin-n';
+import regexpPlugin from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -12,8 +13,11 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { project: ['./tsconfig.spec.json'], tsconfigRootDir: import.meta.dirname },
     },
-    plugins: { n: nodePlugin },
+    plugins: { n: nodePlugin, regexp: regexpPlugin },
     rules: {
+      // Every regular expression may see hostile input: none may backtrack or move super-linearly.
+      'regexp/no-super-linear-backtracking': 'error',
+      'regexp/no-super-linear-move': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       'n/prefer-node-protocol': 'error',

@@ -110,7 +110,7 @@ export function registerClusterProfileRoutes(router: Router, services: RegistryS
       const record = await profiles.create(target, checkProfile(req.body), callerName(req));
       res
         .status(201)
-        .location(`${req.originalUrl.replace(/\?.*$/, '')}/${record.profile.name}`)
+        .location(`${req.originalUrl.split('?', 1)[0] ?? ''}/${record.profile.name}`)
         .json(view(record, false));
     });
 
