@@ -8,6 +8,7 @@ export * from './manifest.js';
 export * from './profile.js';
 export * from './resolve-profile.js';
 export * from './versions.js';
+export * from './names.js';
 export { parseYaml, neutraliseTemplates, hasTemplates, type ParsedYaml, type YamlProblem } from './yaml.js';
 export * from './pack-dir.js';
 export * from './chart-archive.js';
