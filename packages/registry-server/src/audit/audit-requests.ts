@@ -64,6 +64,9 @@ export function auditRequests(sources: AuditSources): RequestHandler {
       next();
       return;
     }
+    // Read now: once the connection is torn down (a body cut off, a client gone), Node drops
+    // req.socket, and req.ip would throw inside the handler below.
+    const client = req.ip ?? '';
     res.once('finish', () => {
       const principal = principalOf(req);
       const entry: Omit<AuditEntry, 'id'> = {
@@ -73,7 +76,7 @@ export function auditRequests(sources: AuditSources): RequestHandler {
           name: principal.kind === 'operator' ? principal.name : principal.kind === 'user' ? principal.username : '',
           tenant: principal.kind === 'user' ? principal.tenant : null,
         },
-        client: req.ip ?? '',
+        client,
         method: req.method,
         path: req.path,
         scope: scopeOf(req, sources),

@@ -25,6 +25,8 @@ export function accessLog(logger: Logger): RequestHandler {
     const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     res.setHeader('X-Request-Id', id);
     const start = performance.now();
+    // Read now: a torn-down request has no socket by the time it closes.
+    const remoteAddress = req.socket.remoteAddress;
     let child: Logger | undefined;
     Object.defineProperty(req, 'log', {
       configurable: true,
@@ -33,7 +35,7 @@ export function accessLog(logger: Logger): RequestHandler {
     });
     res.once('close', () => {
       const line = {
-        req: { id, method: req.method, url: req.originalUrl, remoteAddress: req.socket.remoteAddress },
+        req: { id, method: req.method, url: req.originalUrl, remoteAddress },
         res: { statusCode: res.statusCode },
         responseTime: Math.round(performance.now() - start),
       };
