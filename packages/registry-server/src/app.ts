@@ -8,6 +8,7 @@ import { auditRequests } from './audit/audit-requests.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { accessLog } from './http/access-log.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
+import { checkPathParameters } from './http/path-params.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerClusterProfileRoutes } from './routes/cluster-profiles.js';
@@ -24,7 +25,10 @@ import type { RegistryServices } from './services.js';
 
 /** The route modules, in the order they are mounted. */
 export function createRouter(services: RegistryServices): express.Router {
-  const router = express.Router();
+  // Case-sensitive: /V1/TENANTS/acme must not reach a route that /v1/tenants/acme reaches under
+  // another spelling (what a request names is decided once, by its exact path).
+  const router = express.Router({ caseSensitive: true });
+  checkPathParameters(router);
   // The routes every request is matched against in this order: the hot read paths first.
   registerOperationsRoutes(router, services);
   registerCatalogRoutes(router, services);
@@ -45,6 +49,7 @@ export function createRouter(services: RegistryServices): express.Router {
 export function createApp(services: RegistryServices): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('case sensitive routing', true);
   // Archive responses carry their digest as ETag; hashing every JSON body for a weak one is waste.
   app.set('etag', false);
   app.set('trust proxy', services.config.server.trustProxy);

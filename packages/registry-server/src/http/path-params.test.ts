@@ -1,0 +1,106 @@
+/**
+ * Every path parameter of every route the API describes is checked before anything else: hostile
+ * values answer 400 INVALID_NAME (never a lookup, a storage key or a 500), for anonymous callers
+ * and the operator alike; and routes match their exact spelling only.
+ */
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTH, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
+import { openApiDocument } from './openapi.js';
+
+/** A valid value for each parameter, used for the parameters not under attack. */
+const VALID: Record<string, string> = {
+  registry: 'public',
+  name: 'demo',
+  version: '1.0.0',
+  path: 'values.yaml',
+  tenant: 'acme',
+  project: 'web',
+  user: 'alice',
+  team: 'ops',
+  role: 'Tenant Admin',
+  binding: '0123456789ab',
+  key: '0123456789abcdef',
+  profile: 'prod',
+  entry: '8230000000000-0123456789ab',
+};
+
+/** Percent-encoded as they would arrive; each decodes to something no resource can be named. */
+const HOSTILE = [
+  '..%2F..%2Fetc',
+  '%2E%2E',
+  '%E2%80%AE',
+  'a%00b',
+  'a%3Ab',
+  'a%0Ab',
+  `1.${'1'.repeat(1000)}`,
+  'x'.repeat(300),
+];
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+
+function operations(): Array<{ method: (typeof METHODS)[number]; path: string; params: string[] }> {
+  const found = [];
+  for (const [path, item] of Object.entries(openApiDocument.paths)) {
+    const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '');
+    for (const method of METHODS) if (method in item) found.push({ method, path, params });
+  }
+  return found;
+}
+
+function fill(path: string, values: Record<string, string>): string {
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? VALID[name] ?? 'x');
+}
+
+describe('path parameters', () => {
+  let registry: TestRegistry;
+  beforeAll(async () => {
+    registry = await startTestRegistry('fs');
+  });
+  afterAll(async () => {
+    await registry.close();
+  });
+
+  it('answer 400 INVALID_NAME for every hostile value of every named parameter of every route', async () => {
+    const unexpected: string[] = [];
+    let sent = 0;
+    for (const { method, path, params } of operations()) {
+      for (const param of params.filter((p) => p !== 'path')) {
+        for (const value of HOSTILE) {
+          for (const auth of [AUTH, {}]) {
+            const url = fill(path, { [param]: value });
+            const res = await request(registry.app)[method](url).set(auth).send({});
+            sent++;
+            if (res.status !== 400 || res.body.error?.code !== 'INVALID_NAME') {
+              unexpected.push(
+                `${method.toUpperCase()} ${url.slice(0, 100)}: ${res.status} ${JSON.stringify(res.body).slice(0, 100)}`,
+              );
+            }
+          }
+        }
+      }
+    }
+    expect(unexpected.slice(0, 20)).toEqual([]);
+    expect(sent).toBeGreaterThan(500);
+  });
+
+  it('echo no control characters and at most a short excerpt of the value', async () => {
+    const res = await request(registry.app).get(`/v1/registries/public/packs/a%1B%5B31m${'b'.repeat(500)}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).not.toContain('\u001b');
+    expect(res.body.error.message.length).toBeLessThan(200);
+    expect(res.body.error.hint).toContain('lowercase letters');
+  });
+
+  it('match routes by their exact spelling only', async () => {
+    expect((await request(registry.app).post('/v1/tenants').set(AUTH).send({ name: 'acme' })).status).toBe(201);
+    expect((await request(registry.app).get('/v1/tenants/acme/teams').set(AUTH)).status).toBe(200);
+    for (const url of ['/V1/TENANTS/acme/teams', '/v1/Tenants/acme/teams', '/V1/tenants/acme/teams']) {
+      const res = await request(registry.app).get(url).set(AUTH);
+      expect(res.status, url).toBe(404);
+      expect(res.body.error.code).toBe('ROUTE_NOT_FOUND');
+    }
+    const post = await request(registry.app).post('/V1/TENANTS/acme/teams').set(AUTH).send({ name: 'x' });
+    expect(post.status).toBe(404);
+  });
+});
