@@ -297,7 +297,8 @@ function requestStatus(url) {
 export function getJson(url) {
   return new Promise((resolve, reject) => {
     http
-      .get(url, (res) => {
+      // As the operator: /readyz shows the catalog counts only to operators.
+      .get(url, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } }, (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (/** @type {string} */ chunk) => (text += chunk));
         res.once('end', () => {

@@ -312,7 +312,8 @@ describe('pack-registry shutdown, gc and logs (fs)', () => {
     expect(res.headers.get('x-request-id')).toBe('trace-me-123');
     await fetch(`${registry.url}/v1/packs`, { headers: { Authorization: 'Bearer not-the-token-but-secret' } });
     expect((await publish(registry, await buildTestPack(work.dir, { name: 'metered' }))).status).toBe(201);
-    const metrics = await (await fetch(`${registry.url}/metrics`)).text();
+    expect((await fetch(`${registry.url}/metrics`)).status).toBe(401);
+    const metrics = await (await fetch(`${registry.url}/metrics`, { headers: AUTH })).text();
     expect(metrics).toMatch(
       /packyard_http_request_duration_seconds_count\{method="GET",route="\/v1\/packs",status="200"\} 1/,
     );

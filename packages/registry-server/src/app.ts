@@ -13,7 +13,7 @@ import { registerAuthRoutes } from './routes/auth.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerClusterProfileRoutes } from './routes/cluster-profiles.js';
 import { registerDownloadRoutes } from './routes/downloads.js';
-import { registerOperationsRoutes } from './routes/operations.js';
+import { metricsRoute, registerOperationsRoutes } from './routes/operations.js';
 import { registerPublishRoutes } from './routes/publish.js';
 import { registerRegistryRoutes } from './routes/registries.js';
 import { registerRoleRoutes } from './routes/roles.js';
@@ -55,6 +55,8 @@ export function createApp(services: RegistryServices): Express {
   app.set('trust proxy', services.config.server.trustProxy);
   app.use(accessLog(services.logger));
   app.use(services.metrics.middleware);
+  // Before authentication: the scraper's token is not a user credential (see operations.ts).
+  app.get('/metrics', metricsRoute(services));
   app.use(authenticate(services.adminToken, services.sessions));
   app.use(
     auditRequests({

@@ -29,6 +29,13 @@ export interface RegistryConfig {
   };
   limits: { maxUploadBytes: number; archive: ArchiveLimits };
   catalog: { pollIntervalMs: number; snapshotEveryChanges: number; queryCacheSize: number };
+  audit: {
+    unauthenticatedPerMinute: number;
+    unauthenticatedPerAddressPerMinute: number;
+    unauthenticatedRetentionDays: number;
+  };
+  /** `token`: what a scraper sends to GET /metrics; without one, only operators read it. */
+  metrics: { token: string | undefined };
   /** Null when off (the fs driver, or maxBytes 0). */
   blobCache: { dir: string; maxBytes: number } | null;
   logging: { level: LogLevel };
@@ -154,6 +161,7 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['catalog', 'queryCacheSize'], envInteger(env, 'PACKYARD_QUERY_CACHE_SIZE'));
   assign(file, ['blobCache', 'maxBytes'], envInteger(env, 'PACKYARD_BLOB_CACHE_MAX_BYTES'));
   assign(file, ['logging', 'level'], envString(env, 'PACKYARD_LOG_LEVEL'));
+  assign(file, ['metrics', 'token'], envString(env, 'PACKYARD_METRICS_TOKEN'));
 }
 
 function overlayFlags(file: Record<string, unknown>, flags: ConfigFlags): void {
@@ -268,6 +276,12 @@ export function resolveConfig(
       snapshotEveryChanges: file.catalog?.snapshotEveryChanges ?? 500,
       queryCacheSize: file.catalog?.queryCacheSize ?? 256,
     },
+    audit: {
+      unauthenticatedPerMinute: file.audit?.unauthenticatedPerMinute ?? 60,
+      unauthenticatedPerAddressPerMinute: file.audit?.unauthenticatedPerAddressPerMinute ?? 10,
+      unauthenticatedRetentionDays: file.audit?.unauthenticatedRetentionDays ?? 30,
+    },
+    metrics: { token: file.metrics?.token },
     blobCache: blobCacheConfig(file.blobCache, storage.driver, dataDir),
     logging: { level: file.logging?.level ?? 'info' },
   };

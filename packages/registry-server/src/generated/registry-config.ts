@@ -146,6 +146,26 @@ export interface RegistryConfigFile {
      */
     queryCacheSize?: number;
   };
+  audit?: {
+    /**
+     * Audit entries recorded per minute for failed requests by unauthenticated callers, all addresses together (default 60); the rest are counted, not written.
+     */
+    unauthenticatedPerMinute?: number;
+    /**
+     * The same, per client address (default 10).
+     */
+    unauthenticatedPerAddressPerMinute?: number;
+    /**
+     * Days the entries of unauthenticated callers are kept (default 30); entries of signed-in callers are kept for good.
+     */
+    unauthenticatedRetentionDays?: number;
+  };
+  metrics?: {
+    /**
+     * Bearer token a Prometheus scraper sends to GET /metrics (PACKYARD_METRICS_TOKEN). Without it, only operators (the admin token or a SuperAdmin) may read /metrics.
+     */
+    token?: string;
+  };
   logging?: {
     level?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   };
@@ -387,6 +407,38 @@ export const registryConfigSchema = {
           "type": "integer",
           "minimum": 0,
           "description": "Catalog answers kept for repeated queries until the catalog changes (default 256; 0 turns the cache off)."
+        }
+      }
+    },
+    "audit": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "unauthenticatedPerMinute": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Audit entries recorded per minute for failed requests by unauthenticated callers, all addresses together (default 60); the rest are counted, not written."
+        },
+        "unauthenticatedPerAddressPerMinute": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "The same, per client address (default 10)."
+        },
+        "unauthenticatedRetentionDays": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Days the entries of unauthenticated callers are kept (default 30); entries of signed-in callers are kept for good."
+        }
+      }
+    },
+    "metrics": {
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "token": {
+          "type": "string",
+          "minLength": 16,
+          "description": "Bearer token a Prometheus scraper sends to GET /metrics (PACKYARD_METRICS_TOKEN). Without it, only operators (the admin token or a SuperAdmin) may read /metrics."
         }
       }
     },

@@ -1,6 +1,8 @@
 /**
  * Prometheus metrics (prom-client), one registry per app so that tests can run several apps in
- * one process: request durations by route, publishes by outcome, downloads and bytes moved.
+ * one process: request durations by route, publishes by outcome, downloads and bytes moved. No
+ * label carries tenant data (a registry, tenant or pack name): routes are labelled by their
+ * pattern, downloads by the scope of their registry.
  */
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -8,7 +10,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export interface Metrics {
   registry: Registry;
   publishes: Counter<'outcome'>;
-  downloads: Counter<'registry'>;
+  downloads: Counter<'scope'>;
   uploadBytes: Counter;
   downloadBytes: Counter;
   blobCache: Counter<'result'>;
@@ -36,8 +38,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     downloads: new Counter({
       name: 'packyard_downloads_total',
-      help: 'Archive downloads by registry',
-      labelNames: ['registry'] as const,
+      help: 'Archive downloads by the scope of their registry (system, tenant, project)',
+      labelNames: ['scope'] as const,
       registers: [registry],
     }),
     uploadBytes: new Counter({

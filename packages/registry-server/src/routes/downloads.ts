@@ -110,14 +110,14 @@ async function sendArchive(
       filename: `${record.name}-${record.version}.zip`,
       contentType: 'application/zip',
     });
-    services.metrics.downloads.inc({ registry: record.registry });
+    services.metrics.downloads.inc({ scope: source.registry.scope });
     res.removeHeader('Content-Length');
     res.removeHeader('Content-Range');
     res.removeHeader('Content-Digest');
     res.status(307).set({ Location: url, 'Cache-Control': 'no-store' }).end();
     return;
   }
-  services.metrics.downloads.inc({ registry: record.registry });
+  services.metrics.downloads.inc({ scope: source.registry.scope });
   const cached = await services.blobCache?.get(record.digest);
   if (cached) {
     services.metrics.blobCache.inc({ result: 'hit' });

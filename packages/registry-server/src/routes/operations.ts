@@ -1,5 +1,14 @@
-/** Operations: liveness, readiness (storage reachable, catalog loaded), metrics, the OpenAPI document. */
-import type { Router } from 'express';
+/**
+ * Operations: liveness, readiness (storage reachable, catalog loaded), metrics, the OpenAPI document.
+ *
+ * The probes tell anyone only "ready" or not; operators also get the checks and catalog counts.
+ * /metrics is for the scraper holding `metrics.token`, and for operators: it is mounted ahead of
+ * authentication (app.ts), because a scraper's token is no user credential.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler, Router } from 'express';
+import { PackError } from '@packyard/pack-core';
+import { principalOf } from '../access/authenticate.js';
 import type { RegistryServices } from '../services.js';
 import { openApiDocument } from '../http/openapi.js';
 
@@ -22,26 +31,57 @@ export function registerOperationsRoutes(router: Router, services: RegistryServi
     res.json({ status: 'ok' });
   });
 
-  router.get('/readyz', async (_req, res) => {
+  router.get('/readyz', async (req, res) => {
     const checks: Record<string, string> = {};
     try {
       await withTimeout(services.store.ping(), READY_TIMEOUT_MS);
       checks['storage'] = 'ok';
     } catch (err) {
-      checks['storage'] = `unavailable: ${(err as Error).message}`;
+      req.log.warn({ err }, 'readiness: storage unavailable');
+      checks['storage'] = 'unavailable';
     }
     checks['catalog'] = services.catalog.ready ? 'ok' : 'loading';
     const ok = Object.values(checks).every((value) => value === 'ok');
-    res
-      .status(ok ? 200 : 503)
-      .json({ status: ok ? 'ready' : 'unavailable', checks, catalog: services.catalog.index.stats() });
-  });
-
-  router.get('/metrics', async (_req, res) => {
-    res.type(services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
+    const status = ok ? 'ready' : 'unavailable';
+    res.status(ok ? 200 : 503).set('Cache-Control', 'no-store');
+    if (principalOf(req).kind === 'operator') res.json({ status, checks, catalog: services.catalog.index.stats() });
+    else res.json({ status });
   });
 
   router.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** GET /metrics: the configured scraper token, or an operator's credential. */
+export function metricsRoute(services: RegistryServices): RequestHandler {
+  const scraper = services.config.metrics.token === undefined ? null : sha256(services.config.metrics.token);
+  return (req, res, next) => {
+    const credential = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const allowed =
+      credential !== undefined &&
+      ((scraper !== null && timingSafeEqual(sha256(credential), scraper)) ||
+        services.adminToken.matches(credential) ||
+        services.sessions.principalFor(credential)?.kind === 'operator');
+    if (!allowed) {
+      res.set('WWW-Authenticate', 'Bearer realm="packyard-metrics"');
+      next(
+        new PackError('AUTH_REQUIRED', 'GET /metrics needs the metrics token or an operator credential', {
+          status: 401,
+          hint: 'configure metrics.token (PACKYARD_METRICS_TOKEN) and give it to the scraper as a bearer token',
+        }),
+      );
+      return;
+    }
+    services.metrics.registry.metrics().then(
+      (text) => res.type(services.metrics.registry.contentType).send(text),
+      (err: unknown) => {
+        next(err);
+      },
+    );
+  };
 }
