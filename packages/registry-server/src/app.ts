@@ -64,6 +64,8 @@ export function createApp(services: RegistryServices): Express {
       directory: services.directory,
       registry: (name) => services.catalog.index.registry(name),
       logger: services.logger,
+      anonymousPerMinute: services.config.audit.unauthenticatedPerMinute,
+      anonymousPerAddressPerMinute: services.config.audit.unauthenticatedPerAddressPerMinute,
     }),
   );
   app.use(createRouter(services));

@@ -91,6 +91,13 @@ export async function createServices(options: {
     store,
     logger,
   });
+  const audit = new AuditLog(store);
+  // Settles the pending records of a process that died, and prunes old anonymous entries.
+  audit.startMaintenance({
+    retentionMs: config.audit.unauthenticatedRetentionDays * 24 * 60 * 60 * 1000,
+    everyMs: 10 * 60 * 1000,
+    logger: logger.child({ component: 'audit' }),
+  });
   return {
     config,
     logger,
@@ -104,7 +111,7 @@ export async function createServices(options: {
     identity,
     sessions,
     profiles: new ProfileService(store),
-    audit: new AuditLog(store),
+    audit,
     blobCache,
     adminToken,
     metrics: options.metrics ?? createMetrics(),

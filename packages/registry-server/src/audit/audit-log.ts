@@ -5,16 +5,27 @@
  *   audit/system/<inverted ms>-<id>.json                       system-scope requests
  *   audit/tenants/<tenant>/<inverted ms>-<id>.json             everything in a tenant, projects included
  *   audit/projects/<tenant>/<project>/<inverted ms>-<id>.json  a project's requests (written twice)
+ *   audit/anonymous/<inverted ms>-<id>.json                    failed requests of unauthenticated
+ *                                                             callers, read as part of the system log,
+ *                                                             rate-limited and pruned after a while
+ *   audit/pending/<owner>.<id>.json                            a change in progress (see below)
  *
  * Keys start with 9999999999999 minus the time in ms, so that a listing, which S3 returns in key
  * order, comes newest first. Request bodies are never recorded: they may hold passwords.
+ *
+ * No acknowledged change may be missing from the log, even if the process dies right after
+ * answering: a change is first recorded as pending (before it is made), and its entry is written to
+ * its streams before the answer goes out; the pending record is then removed. A pending record
+ * whose process died (a crash mid-change) is settled by {@link AuditLog.sweep} as `interrupted`.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
 import type { Target } from '../access/authorize.js';
 import { createJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
-export type AuditOutcome = 'success' | 'denied' | 'failed';
+export type AuditOutcome = 'success' | 'denied' | 'failed' | 'interrupted';
 
 export interface AuditEntry {
   id: string;
@@ -24,32 +35,37 @@ export interface AuditEntry {
   client: string;
   method: string;
   path: string;
-  /** What was acted on, from the path (tenant, project, registry, user...). */
+  /** What was acted on (tenant, project, or the system). */
   scope: Target;
+  /** The status answered; 0 when the process stopped before answering (`interrupted`). */
   status: number;
   outcome: AuditOutcome;
   requestId: string;
   /** For a login attempt: the username tried. */
   username?: string;
+  /** Unauthenticated failures from this address left unrecorded (rate limit) since the last entry. */
+  suppressed?: number;
 }
 
+/** What is known of a request before it runs. */
+export type PendingEntry = Omit<AuditEntry, 'status' | 'outcome'>;
+
+/** Where a scope's entries go: the streams of its tenant and project, by their storage ids. */
+export type StreamResolver = (scope: Target) => { tenant: string; project?: string } | null;
+
 const LATEST = 9_999_999_999_999;
+const PENDING = 'audit/pending/';
+const ANONYMOUS = 'audit/anonymous/';
+const SYSTEM_STREAM = 'audit/system/';
+/** Pending records of another host are settled once this old (its process state is unknown here). */
+const FOREIGN_PENDING_MS = 24 * 60 * 60 * 1000;
+/** The most old anonymous entries one prune removes; the next prune goes on. */
+const PRUNE_BATCH = 10_000;
+
+const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '_');
 
 /** An entry id: inverted time and a random part. */
 export const AUDIT_ID = /^\d{13}-[0-9a-f]{12}$/;
-
-function streamsOf(scope: Target): string[] {
-  if (scope.scope === 'system') return ['audit/system/'];
-  const tenant = `audit/tenants/${scope.tenant}/`;
-  if (scope.scope === 'tenant') return [tenant];
-  return [tenant, `audit/projects/${scope.tenant}/${scope.project}/`];
-}
-
-/** The stream a scope's entries are read from: its own (the last it is written to). */
-function streamOf(scope: Target): string {
-  const streams = streamsOf(scope);
-  return streams[streams.length - 1] ?? 'audit/system/';
-}
 
 export function outcomeOf(status: number): AuditOutcome {
   if (status < 400) return 'success';
@@ -57,56 +73,200 @@ export function outcomeOf(status: number): AuditOutcome {
   return 'failed';
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export class AuditLog {
   private readonly writing = new Set<Promise<unknown>>();
+  private maintenance: NodeJS.Timeout | null = null;
+  private maintaining: Promise<void> | null = null;
 
-  constructor(private readonly store: ObjectStore) {}
+  /** `resolve` maps a scope to the ids its streams are keyed by; null: no such tenant (any more). */
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly resolve: StreamResolver = (scope) =>
+      scope.scope === 'system'
+        ? null
+        : { tenant: scope.tenant, ...(scope.scope === 'project' ? { project: scope.project } : {}) },
+  ) {}
 
-  record(entry: Omit<AuditEntry, 'id'>): Promise<AuditEntry> {
-    const ms = Date.parse(entry.at);
-    // The id is the entry's object name: entries are found by id, and pages start after one.
-    const id = `${String(LATEST - ms).padStart(13, '0')}-${randomBytes(6).toString('hex')}`;
-    const name = `${id}.json`;
-    const full: AuditEntry = { id, ...entry };
-    const written = Promise.all(
-      streamsOf(entry.scope).map((prefix) => createJson(this.store, `${prefix}${name}`, full)),
-    ).then(() => full);
-    this.writing.add(written);
-    void written.catch(() => undefined).finally(() => this.writing.delete(written));
-    return written;
+  /** A new entry id for a request made at `at`. */
+  static newId(at: string): string {
+    return `${String(LATEST - Date.parse(at)).padStart(13, '0')}-${randomBytes(6).toString('hex')}`;
   }
 
-  /** Waits for the entries being written (at shutdown, before storage closes). */
+  /** The streams an entry of `scope` is written to; the last is the scope's own. */
+  private streamsOf(scope: Target): string[] {
+    const ids = scope.scope === 'system' ? null : this.resolve(scope);
+    if (!ids) return [SYSTEM_STREAM];
+    const tenant = `audit/tenants/${ids.tenant}/`;
+    return ids.project === undefined ? [tenant] : [tenant, `audit/projects/${ids.tenant}/${ids.project}/`];
+  }
+
+  /** The streams a scope is read from, merged by key (the system's includes the anonymous one). */
+  private readStreams(scope: Target): string[] {
+    const streams = this.streamsOf(scope);
+    if (scope.scope === 'system') return [SYSTEM_STREAM, ANONYMOUS];
+    // A tenant or project that does not resolve has no entries of its own.
+    if (streams[0] === SYSTEM_STREAM) return [];
+    return [streams[streams.length - 1] ?? SYSTEM_STREAM];
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.writing.add(work);
+    void work.catch(() => undefined).finally(() => this.writing.delete(work));
+    return work;
+  }
+
+  /**
+   * Records a change about to be made; resolves once that record is durable. The returned
+   * `settle` writes the final entry to the scope's streams (await it before answering), then
+   * removes the pending record.
+   */
+  async begin(entry: PendingEntry): Promise<{ settle: (final: AuditEntry) => Promise<void> }> {
+    const key = `${PENDING}${HOST}.${process.pid}.${entry.id}.json`;
+    await createJson(this.store, key, entry);
+    return {
+      settle: (final) =>
+        this.track(
+          (async () => {
+            await this.write(final);
+            await this.store.delete(key).catch(() => undefined);
+          })(),
+        ),
+    };
+  }
+
+  /** Writes a final entry to the streams of its scope. */
+  record(entry: AuditEntry): Promise<AuditEntry> {
+    return this.track(this.write(entry).then(() => entry));
+  }
+
+  /** Writes an unauthenticated caller's failure to the anonymous stream. */
+  recordAnonymous(entry: AuditEntry): Promise<AuditEntry> {
+    return this.track(createJson(this.store, `${ANONYMOUS}${entry.id}.json`, entry).then(() => entry));
+  }
+
+  private async write(entry: AuditEntry): Promise<void> {
+    await Promise.all(
+      this.streamsOf(entry.scope).map((prefix) => createJson(this.store, `${prefix}${entry.id}.json`, entry)),
+    );
+  }
+
+  /**
+   * Settles the pending records of processes that stopped (this host: the pid is gone; another
+   * host: after a day) as `interrupted` entries; returns how many.
+   */
+  async sweep(): Promise<number> {
+    let settled = 0;
+    for await (const object of this.store.list(PENDING)) {
+      const name = object.key.slice(PENDING.length);
+      const match = /^([\w-]+)\.(\d+)\./.exec(name);
+      const [, host, pid] = match ?? [];
+      const orphan =
+        host === HOST
+          ? Number(pid) !== process.pid && !processAlive(Number(pid))
+          : Date.now() - object.lastModified.getTime() > FOREIGN_PENDING_MS;
+      if (!orphan) continue;
+      const pending = await readJson<PendingEntry>(this.store, object.key);
+      if (pending) await this.write({ ...pending.value, status: 0, outcome: 'interrupted' });
+      await this.store.delete(object.key);
+      settled++;
+    }
+    return settled;
+  }
+
+  /** Removes anonymous entries older than `retentionMs`; returns how many. */
+  async prune(retentionMs: number): Promise<number> {
+    const startAfter = `${ANONYMOUS}${String(LATEST - (Date.now() - retentionMs)).padStart(13, '0')}`;
+    let removed = 0;
+    for await (const object of this.store.list(ANONYMOUS, { startAfter, limit: PRUNE_BATCH })) {
+      await this.store.delete(object.key);
+      removed++;
+    }
+    return removed;
+  }
+
+  /**
+   * Sweeps orphaned pending records and prunes old anonymous entries, in the background now and
+   * then every `everyMs` (every replica does; the work is idempotent).
+   */
+  startMaintenance(options: { retentionMs: number; everyMs: number; logger: Logger }): void {
+    const run = () => {
+      this.maintaining ??= (async () => {
+        const settled = await this.sweep();
+        const pruned = await this.prune(options.retentionMs);
+        if (settled > 0 || pruned > 0) options.logger.info({ settled, pruned }, 'audit log maintenance');
+      })()
+        .catch((err: unknown) => {
+          options.logger.warn({ err }, 'audit log maintenance failed; it runs again later');
+        })
+        .finally(() => {
+          this.maintaining = null;
+        });
+    };
+    run();
+    this.maintenance = setInterval(run, options.everyMs);
+    this.maintenance.unref();
+  }
+
+  /** Stops the maintenance and waits for the entries being written (before storage closes). */
   async drain(): Promise<void> {
+    if (this.maintenance) clearInterval(this.maintenance);
+    this.maintenance = null;
+    await this.maintaining;
     await Promise.allSettled([...this.writing]);
   }
 
-  /** One entry of a scope's stream by id, or null. */
+  /** One entry of a scope's log by id, or null. */
   async get(scope: Target, id: string): Promise<AuditEntry | null> {
     if (!AUDIT_ID.test(id)) return null;
-    return (await readJson<AuditEntry>(this.store, `${streamOf(scope)}${id}.json`))?.value ?? null;
+    for (const prefix of this.readStreams(scope)) {
+      const found = await readJson<AuditEntry>(this.store, `${prefix}${id}.json`);
+      if (found) return found.value;
+    }
+    return null;
   }
 
-  /** The newest entries of a scope's stream, `limit` at most, after the `cursor` of a previous page. */
+  /** The newest entries of a scope's log, `limit` at most, after the `cursor` of a previous page. */
   async list(
     scope: Target,
     options: { limit: number; cursor?: string },
   ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
-    const prefix = streamOf(scope);
+    const streams = this.readStreams(scope).map((prefix) => {
+      const startAfter = options.cursor === undefined ? undefined : `${prefix}${options.cursor}.json`;
+      const listing = this.store.list(prefix, { limit: options.limit, ...(startAfter ? { startAfter } : {}) });
+      return { prefix, iterator: listing[Symbol.asyncIterator](), head: null as string | null, done: false };
+    });
+    const advance = async (stream: (typeof streams)[number]) => {
+      const next = await stream.iterator.next();
+      stream.done = next.done === true;
+      stream.head = next.done === true ? null : next.value.key;
+    };
+    await Promise.all(streams.map(advance));
     const items: AuditEntry[] = [];
     let last: string | null = null;
-    const startAfter = options.cursor === undefined ? undefined : `${prefix}${options.cursor}.json`;
-    for await (const object of this.store.list(prefix, {
-      limit: options.limit,
-      ...(startAfter ? { startAfter } : {}),
-    })) {
-      const read = await readJson<AuditEntry>(this.store, object.key);
+    // Ids sort newest first in every stream: merge by id.
+    while (items.length < options.limit) {
+      let pick: (typeof streams)[number] | undefined;
+      for (const stream of streams) {
+        if (stream.head === null) continue;
+        const id = stream.head.slice(stream.prefix.length);
+        if (!pick || id < (pick.head ?? '').slice(pick.prefix.length)) pick = stream;
+      }
+      if (!pick?.head) break;
+      const read = await readJson<AuditEntry>(this.store, pick.head);
       if (read) items.push(read.value);
-      last = object.key;
-      if (items.length >= options.limit) break;
+      last = pick.head.slice(pick.prefix.length).replace(/\.json$/, '');
+      await advance(pick);
     }
-    const nextCursor =
-      items.length >= options.limit && last !== null ? last.slice(prefix.length).replace(/\.json$/, '') : null;
-    return { items, nextCursor };
+    const more = items.length >= options.limit && streams.some((s) => s.head !== null);
+    return { items, nextCursor: more ? last : null };
   }
 }

@@ -1,23 +1,36 @@
 /**
- * Records every mutating request (POST, PUT, PATCH, DELETE) in the audit log once its response has
- * gone out, with the outcome the caller saw. The scope comes from the path: a tenant, a project, a
- * registry's own scope, or the system. A failed audit write is logged; it does not undo the request.
+ * Records every mutating request (POST, PUT, PATCH, DELETE) in the audit log.
+ *
+ * - A signed-in caller's request is recorded as pending before it runs (a request whose pending
+ *   record cannot be written is refused: 503, nothing changed), and its entry is written to its
+ *   scope's streams before the answer goes out, so that no acknowledged change is ever missing.
+ * - The scope is what the request acted on (a tenant, a project, a registry's own scope, or the
+ *   system), but only within the caller's reach: a user's request is recorded in their own tenant
+ *   whatever tenant its path names (another tenant's log never shows them), and a tenant or project
+ *   that does not exist has no log to write into.
+ * - Unauthenticated callers change nothing; their failures go to the system log only, rate-limited
+ *   per address and overall (see {@link AnonymousLimiter}), and are pruned after a retention
+ *   period. A successful login is recorded in the tenant of the user who signed in.
  */
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { registryTarget, SYSTEM, type Target } from '../access/authorize.js';
+import { registryTarget, SYSTEM, type Principal, type Target } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { IdentityDirectory } from '../identity/directory.js';
-import { outcomeOf, type AuditEntry, type AuditLog } from './audit-log.js';
+import { AuditLog, outcomeOf, type AuditEntry, type PendingEntry } from './audit-log.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const LOGIN = '/v1/auth/login';
 
 export interface AuditSources {
   audit: AuditLog;
   directory: IdentityDirectory;
   registry: (name: string) => RegistryRecord | undefined;
   logger: Logger;
+  /** Unauthenticated failures recorded per minute, overall and per client address. */
+  anonymousPerMinute: number;
+  anonymousPerAddressPerMinute: number;
 }
 
 function stringField(body: unknown, field: string): string | undefined {
@@ -26,8 +39,8 @@ function stringField(body: unknown, field: string): string | undefined {
   return typeof value === 'string' && value.length <= 128 ? value : undefined;
 }
 
-/** The scope a request acts in, read from its path (and, for a new registry, its body). */
-function scopeOf(req: Request, sources: AuditSources): Target {
+/** The scope a request names, from its (case-sensitively routed) path and, for a new registry, its body. */
+function namedScope(req: Request, sources: AuditSources): Target {
   const segments = req.path.split('/').map((s) => {
     try {
       return decodeURIComponent(s);
@@ -36,6 +49,7 @@ function scopeOf(req: Request, sources: AuditSources): Target {
     }
   });
   // ['', 'v1', 'tenants', t, 'projects', p, ...]
+  if (segments[1] !== 'v1') return SYSTEM;
   if (segments[2] === 'tenants' && segments[3]) {
     const tenant = segments[3];
     if (segments[4] === 'projects' && segments[5]) return { scope: 'project', tenant, project: segments[5] };
@@ -50,48 +64,173 @@ function scopeOf(req: Request, sources: AuditSources): Target {
     if (scope === 'project' && tenant && project) return { scope: 'project', tenant, project };
     if (scope === 'tenant' && tenant) return { scope: 'tenant', tenant };
   }
-  if (req.path === '/v1/auth/login') {
-    const username = stringField(req.body, 'username')?.toLowerCase();
-    const tenant = username ? sources.directory.tenantOfUser(username) : undefined;
-    if (tenant) return { scope: 'tenant', tenant };
-  }
   return SYSTEM;
 }
 
+/**
+ * The scope an entry is recorded in: what the request named, kept within the caller's reach (a
+ * user's own tenant), and only scopes that exist.
+ */
+function recordedScope(named: Target, principal: Principal, directory: IdentityDirectory): Target {
+  let scope = named;
+  if (principal.kind === 'user' && (scope.scope === 'system' || scope.tenant !== principal.tenant)) {
+    scope = { scope: 'tenant', tenant: principal.tenant };
+  }
+  if (scope.scope === 'system') return scope;
+  const tenant = directory.tenant(scope.tenant);
+  if (!tenant) return SYSTEM;
+  if (scope.scope === 'project' && !tenant.projects.some((p) => p.name === scope.project)) {
+    return { scope: 'tenant', tenant: scope.tenant };
+  }
+  return scope;
+}
+
+function actorOf(principal: Principal): AuditEntry['actor'] {
+  return {
+    kind: principal.kind,
+    name: principal.kind === 'operator' ? principal.name : principal.kind === 'user' ? principal.username : '',
+    tenant: principal.kind === 'user' ? principal.tenant : null,
+  };
+}
+
+/**
+ * Counts unauthenticated failures per minute, overall and per address; what passes the limits is
+ * recorded, the rest only counted (and reported with the address's next recorded entry).
+ */
+export class AnonymousLimiter {
+  private minute = 0;
+  private total = 0;
+  private readonly perAddress = new Map<string, number>();
+  private readonly suppressed = new Map<string, number>();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly perAddressPerMinute: number,
+    /** Bounds the memory of a spray of addresses. */
+    private readonly maxAddresses = 10_000,
+  ) {}
+
+  /** Null when the entry is not to be written; else how many were suppressed before it. */
+  admit(client: string, now = Date.now()): number | null {
+    const minute = Math.floor(now / 60_000);
+    if (minute !== this.minute) {
+      this.minute = minute;
+      this.total = 0;
+      this.perAddress.clear();
+    }
+    const mine = this.perAddress.get(client) ?? 0;
+    if (this.total >= this.perMinute || mine >= this.perAddressPerMinute) {
+      if (this.suppressed.size < this.maxAddresses || this.suppressed.has(client)) {
+        this.suppressed.set(client, (this.suppressed.get(client) ?? 0) + 1);
+      }
+      return null;
+    }
+    this.total++;
+    if (this.perAddress.size < this.maxAddresses) this.perAddress.set(client, mine + 1);
+    const before = this.suppressed.get(client) ?? 0;
+    this.suppressed.delete(client);
+    return before;
+  }
+}
+
+/**
+ * Runs `work` when the response is about to be sent, and sends it once `work` is done (whatever
+ * its outcome): the answer of a change never leaves before its audit entry is stored.
+ */
+function beforeAnswer(res: Response, work: () => Promise<void>): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => Response;
+  let started = false;
+  res.end = ((...args: unknown[]) => {
+    if (started) return end(...args);
+    started = true;
+    void work().finally(() => {
+      end(...args);
+    });
+    return res;
+  }) as Response['end'];
+}
+
 export function auditRequests(sources: AuditSources): RequestHandler {
+  const limiter = new AnonymousLimiter(sources.anonymousPerMinute, sources.anonymousPerAddressPerMinute);
+  const failed = (err: unknown, entry: { method: string; path: string }) => {
+    sources.logger.error({ err, method: entry.method, path: entry.path }, 'could not write an audit entry');
+  };
+
   return (req, res, next) => {
     if (!MUTATING.has(req.method)) {
       next();
       return;
     }
-    // Read now: once the connection is torn down (a body cut off, a client gone), Node drops
-    // req.socket, and req.ip would throw inside the handler below.
+    // Read now: once a connection is torn down (a body cut off, a client gone), Node drops
+    // req.socket, and req.ip would throw later.
     const client = req.ip ?? '';
-    res.once('finish', () => {
-      const principal = principalOf(req);
-      const entry: Omit<AuditEntry, 'id'> = {
-        at: new Date().toISOString(),
-        actor: {
-          kind: principal.kind,
-          name: principal.kind === 'operator' ? principal.name : principal.kind === 'user' ? principal.username : '',
-          tenant: principal.kind === 'user' ? principal.tenant : null,
-        },
-        client,
-        method: req.method,
-        path: req.path,
-        scope: scopeOf(req, sources),
-        status: res.statusCode,
-        outcome: outcomeOf(res.statusCode),
-        requestId: String(res.getHeader('x-request-id') ?? ''),
+    const principal = principalOf(req);
+    const at = new Date().toISOString();
+    const base: PendingEntry = {
+      id: AuditLog.newId(at),
+      at,
+      actor: actorOf(principal),
+      client,
+      method: req.method,
+      path: req.path,
+      scope: SYSTEM,
+      requestId: String(res.getHeader('x-request-id') ?? ''),
+    };
+    const final = (): AuditEntry => {
+      const status = res.statusCode;
+      const entry: AuditEntry = {
+        ...base,
+        scope: recordedScope(namedScope(req, sources), principal, sources.directory),
+        status,
+        outcome: outcomeOf(status),
       };
-      if (req.path === '/v1/auth/login') {
-        const username = stringField(req.body, 'username');
-        if (username) entry.username = username.toLowerCase();
+      if (req.path === LOGIN) {
+        const username = stringField(req.body, 'username')?.toLowerCase();
+        if (username) entry.username = username;
       }
-      sources.audit.record(entry).catch((err: unknown) => {
-        sources.logger.error({ err, method: entry.method, path: entry.path }, 'could not write an audit entry');
+      return entry;
+    };
+
+    if (principal.kind === 'anonymous') {
+      // Nothing changes without a credential: recorded after the answer, and failures sparingly.
+      res.once('finish', () => {
+        const entry = final();
+        if (entry.outcome === 'success') {
+          const tenant =
+            req.path === LOGIN && entry.username ? sources.directory.tenantOfUser(entry.username) : undefined;
+          const scope = tenant ? recordedScope({ scope: 'tenant', tenant }, principal, sources.directory) : SYSTEM;
+          sources.audit.record({ ...entry, scope }).catch((err: unknown) => {
+            failed(err, entry);
+          });
+          return;
+        }
+        const suppressed = limiter.admit(client);
+        if (suppressed === null) return;
+        const recorded: AuditEntry = { ...entry, scope: SYSTEM, ...(suppressed > 0 ? { suppressed } : {}) };
+        sources.audit.recordAnonymous(recorded).catch((err: unknown) => {
+          failed(err, recorded);
+        });
       });
-    });
-    next();
+      next();
+      return;
+    }
+
+    base.scope = recordedScope(namedScope(req, sources), principal, sources.directory);
+    sources.audit.begin(base).then(
+      ({ settle }) => {
+        beforeAnswer(res, async () => {
+          const entry = final();
+          // A failed write leaves the pending record, which the sweep settles as interrupted.
+          await settle(entry).catch((err: unknown) => {
+            failed(err, entry);
+          });
+        });
+        next();
+      },
+      (err: unknown) => {
+        failed(err, base);
+        next(err);
+      },
+    );
   };
 }

@@ -1,0 +1,225 @@
+/**
+ * What the audit log records, where, and what it refuses to record: changes are pending before
+ * they run and in their scope's log before the answer; a crash leaves an entry settled as
+ * interrupted; unauthenticated callers write only to the system log, sparingly, and only for a
+ * while; a user's request never lands in another tenant's log; no change without its record.
+ */
+import { spawnSync } from 'node:child_process';
+import { pino } from 'pino';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../app.js';
+import { resolveConfig } from '../config/config.js';
+import { closeServices, createServices } from '../services.js';
+import { createStore } from '../storage/create-store.js';
+import { createJson } from '../storage/json-documents.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import {
+  ADMIN_TOKEN,
+  AUTH,
+  startTestRegistry,
+  SUPER_ADMIN,
+  TEST_PASSWORD_HASH_COST,
+  tempDir,
+  type TestRegistry,
+} from '../test-support/test-registry.js';
+import { AuditLog, type AuditEntry } from './audit-log.js';
+import { AnonymousLimiter } from './audit-requests.js';
+
+const PASSWORD = 'a-long-enough-password';
+
+async function objects(store: ObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of store.list(prefix)) keys.push(object.key);
+  return keys;
+}
+
+describe('audit log', () => {
+  let registry: TestRegistry;
+  const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+  const tokens: Record<string, string> = {};
+
+  beforeAll(async () => {
+    registry = await startTestRegistry('fs', {
+      config: { audit: { unauthenticatedPerMinute: 1000, unauthenticatedPerAddressPerMinute: 5 } },
+    });
+    const app = registry.app;
+    for (const tenant of ['acme', 'beta']) {
+      await request(app).post('/v1/tenants').set(AUTH).send({ name: tenant }).expect(201);
+      const user = `${tenant}-admin`;
+      await request(app)
+        .post(`/v1/tenants/${tenant}/users`)
+        .set(AUTH)
+        .send({ username: user, password: PASSWORD })
+        .expect(201);
+      await request(app)
+        .post(`/v1/tenants/${tenant}/bindings`)
+        .set(AUTH)
+        .send({ role: 'Tenant Admin', subject: { kind: 'user', name: user } })
+        .expect(201);
+      const login = await request(app).post('/v1/auth/login').send({ username: user, password: PASSWORD }).expect(200);
+      tokens[tenant] = login.body.token as string;
+    }
+  });
+  afterAll(async () => {
+    await registry.close();
+  });
+
+  it('has the entry of a change in its log the moment the answer arrives, and no pending record after', async () => {
+    const created = await request(registry.app)
+      .post('/v1/tenants/acme/teams')
+      .set(bearer(tokens['acme'] ?? ''))
+      .send({ name: 'ops' });
+    expect(created.status).toBe(201);
+    const log = await request(registry.app)
+      .get('/v1/tenants/acme/audit?limit=5')
+      .set(bearer(tokens['acme'] ?? ''));
+    expect(log.body.items[0]).toMatchObject({
+      method: 'POST',
+      path: '/v1/tenants/acme/teams',
+      status: 201,
+      outcome: 'success',
+    });
+    await registry.services.audit.drain();
+    expect(await objects(registry.services.store, 'audit/pending/')).toEqual([]);
+  });
+
+  it("records a user's request in their own tenant's log, never in the tenant its path names", async () => {
+    const probe = await request(registry.app)
+      .post('/v1/tenants/acme/teams')
+      .set(bearer(tokens['beta'] ?? ''))
+      .send({ name: 'intruders' });
+    expect(probe.status).toBe(404);
+    const acme = await request(registry.app).get('/v1/tenants/acme/audit?limit=500').set(AUTH);
+    expect(JSON.stringify(acme.body.items)).not.toContain('beta-admin');
+    const beta = await request(registry.app).get('/v1/tenants/beta/audit?limit=500').set(AUTH);
+    expect(beta.body.items).toContainEqual(
+      expect.objectContaining({
+        path: '/v1/tenants/acme/teams',
+        status: 404,
+        actor: expect.objectContaining({ name: 'beta-admin' }),
+      }),
+    );
+  });
+
+  it('writes unauthenticated failures to the system log only, a few per address, and no tenant log at all', async () => {
+    const store = registry.services.store;
+    const before = await objects(store, 'audit/tenants/');
+    const statuses = new Set<number>();
+    for (let i = 0; i < 30; i++) {
+      // A tenant that does not exist, one that does, and a login: none may reach a tenant's log.
+      const target = ['/v1/tenants/ghost/teams', '/v1/tenants/acme/teams', '/v1/auth/login'][i % 3] ?? '';
+      const res = await request(registry.app)
+        .post(target)
+        .send(target === '/v1/auth/login' ? { username: 'acme-admin', password: 'wrong' } : { name: 'x' });
+      statuses.add(res.status);
+    }
+    expect([...statuses].every((s) => s === 401)).toBe(true);
+    await registry.services.audit.drain();
+    expect(await objects(store, 'audit/tenants/')).toEqual(before);
+    expect(await objects(store, 'audit/tenants/ghost/')).toEqual([]);
+    const anonymous = await objects(store, 'audit/anonymous/');
+    expect(anonymous).toHaveLength(5);
+    const system = await request(registry.app).get('/v1/audit?limit=500').set(AUTH);
+    const failures = (system.body.items as AuditEntry[]).filter((e) => e.actor.kind === 'anonymous');
+    expect(failures).toHaveLength(5);
+    expect(failures.every((e) => e.scope.scope === 'system')).toBe(true);
+    expect(failures.some((e) => e.username === 'acme-admin')).toBe(true);
+  });
+
+  it('records a successful login in the tenant of the user who signed in', async () => {
+    await request(registry.app).post('/v1/auth/login').send({ username: 'beta-admin', password: PASSWORD }).expect(200);
+    await registry.services.audit.drain();
+    const beta = await request(registry.app).get('/v1/tenants/beta/audit?limit=5').set(AUTH);
+    expect(beta.body.items).toContainEqual(
+      expect.objectContaining({ path: '/v1/auth/login', status: 200, username: 'beta-admin' }),
+    );
+  });
+
+  it('settles the pending record of a process that died as an interrupted entry', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const audit = registry.services.audit;
+    const at = new Date().toISOString();
+    const id = AuditLog.newId(at);
+    const host = (await import('node:os')).hostname().replace(/[^A-Za-z0-9-]/g, '_');
+    await createJson(registry.services.store, `audit/pending/${host}.${dead}.${id}.json`, {
+      id,
+      at,
+      actor: { kind: 'operator', name: 'admin', tenant: null },
+      client: '127.0.0.1',
+      method: 'DELETE',
+      path: '/v1/tenants/acme/teams/ops',
+      scope: { scope: 'tenant', tenant: 'acme' },
+      requestId: 'r-1',
+    });
+    expect(await audit.sweep()).toBe(1);
+    const entry = await request(registry.app).get(`/v1/tenants/acme/audit/${id}`).set(AUTH);
+    expect(entry.body).toMatchObject({ id, status: 0, outcome: 'interrupted', path: '/v1/tenants/acme/teams/ops' });
+    expect(await audit.sweep()).toBe(0);
+  });
+
+  it('prunes unauthenticated entries past their retention, and only those', async () => {
+    const audit = registry.services.audit;
+    const old = new Date(Date.now() - 40 * 24 * 60 * 60 * 1000).toISOString();
+    const entry = (at: string): AuditEntry => ({
+      id: AuditLog.newId(at),
+      at,
+      actor: { kind: 'anonymous', name: '', tenant: null },
+      client: '192.0.2.1',
+      method: 'POST',
+      path: '/v1/auth/login',
+      scope: { scope: 'system' },
+      status: 401,
+      outcome: 'denied',
+      requestId: '',
+    });
+    const stale = await audit.recordAnonymous(entry(old));
+    const fresh = await audit.recordAnonymous(entry(new Date().toISOString()));
+    expect(await audit.prune(30 * 24 * 60 * 60 * 1000)).toBe(1);
+    expect(await audit.get({ scope: 'system' }, stale.id)).toBeNull();
+    expect(await audit.get({ scope: 'system' }, fresh.id)).not.toBeNull();
+  });
+});
+
+describe('a change whose pending record cannot be written', () => {
+  it('is refused, and nothing changes', async () => {
+    const { dir, cleanup } = await tempDir();
+    const config = resolveConfig({
+      dataDir: dir,
+      logging: { level: 'silent' },
+      storage: { driver: 'fs', fs: { root: `${dir}/store` } },
+      auth: { adminToken: ADMIN_TOKEN, superAdmin: SUPER_ADMIN, passwordHashCost: TEST_PASSWORD_HASH_COST },
+    });
+    const logger = pino({ level: 'silent' });
+    const real = await createStore(config.storage, { logger });
+    const failing: ObjectStore = {
+      ...real,
+      put: (key, body, options) =>
+        key.startsWith('audit/pending/') ? Promise.reject(new Error('disk on fire')) : real.put(key, body, options),
+    };
+    const services = await createServices({ config, store: failing, logger });
+    try {
+      const app = createApp(services);
+      const res = await request(app).post('/v1/tenants').set(AUTH).send({ name: 'never' });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      expect(services.identity.listTenants().map((t) => t.name)).not.toContain('never');
+    } finally {
+      await closeServices(services);
+      await cleanup();
+    }
+  });
+});
+
+describe('the unauthenticated-failure limiter', () => {
+  it('admits a few per address and overall per minute, and counts the rest', () => {
+    const limiter = new AnonymousLimiter(3, 2);
+    const t = 1_000_000_000;
+    expect(limiter.admit('a', t)).toBe(0);
+    expect(limiter.admit('a', t)).toBe(0);
+    expect(limiter.admit('a', t)).toBeNull();
+    expect(limiter.admit('b', t)).toBe(0);
+    expect(limiter.admit('c', t)).toBeNull();
+    // The next minute: the address's next entry says how many were left out.
+    expect(limiter.admit('a', t + 60_000)).toBe(1);
+  });
+});
