@@ -59,8 +59,8 @@ export const PATH_GRAMMARS: Readonly<Record<string, Grammar>> = {
 
 /** The value as it may appear in a message: short, and without control or format characters. */
 function shown(value: string): string {
-  const visible = value.replace(/[\p{Cc}\p{Cf}]/gu, '\uFFFD');
-  return JSON.stringify(visible.length > 64 ? `${visible.slice(0, 64)}...` : visible);
+  const visible = value.slice(0, 64).replace(/[\p{Cc}\p{Cf}]/gu, '\uFFFD');
+  return JSON.stringify(value.length > 64 ? `${visible}...` : visible);
 }
 
 export function invalidName(grammar: Grammar, value: string): PackError {
