@@ -41,7 +41,7 @@ export async function deprecateCommand(ref: string, options: VersionChangeOption
 export async function removeCommand(ref: string, options: VersionChangeOptions): Promise<ExitCode> {
   const { name, version } = exactRef(ref);
   const client = await RegistryClient.open(options);
-  const query = options.message ? `?message=${encodeURIComponent(options.message)}` : '';
+  const query = options.message ? `?${new URLSearchParams({ message: options.message }).toString()}` : '';
   const url = `${packPath(options.registry, name, version)}${query}`;
   const removed = await client.json('DELETE', url, `removing ${ref} from ${options.registry}`);
   if (options.format === 'json') printJson(removed);

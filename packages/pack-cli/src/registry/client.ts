@@ -5,7 +5,7 @@
  * error envelope into a message, a hint naming the fix, and packctl's exit code.
  *
  * Credentials go to the server they belong to and nowhere else: redirects are never followed
- * blindly (fetch's `redirect: 'follow'` would resend the Authorization header and a password body
+ * blindly (fetch's default redirect mode would resend the Authorization header and a password body
  * to whatever origin a Location names). {@link RegistryClient.send} follows a redirect itself
  * within the server's origin; an archive download may also be redirected to another origin (a
  * presigned S3 URL), which is followed without credentials; any other cross-origin redirect is
