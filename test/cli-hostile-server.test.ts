@@ -49,28 +49,46 @@ const reachedElsewhere: Array<{ method: string; url: string; authorization: stri
 /** Bytes the hostile server handed to the socket per scenario before packctl went away. */
 const sent = new Map<string, number>();
 
-function json(res: ServerResponse, status: number, value: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(value));
-}
+/** What the hostile server answers: JSON, bytes, a redirect, or a counted stream of "a"s. */
+type Answer =
+  | { json: unknown; status?: number }
+  | { bytes: Buffer }
+  | { redirect: string; status: 302 | 307 }
+  | { stream: number; prefix?: string; status?: number; headers?: Record<string, string> };
 
-/** Streams `prefix` then up to `total` bytes in 64 KiB chunks, honouring backpressure, counting into `sent`. */
-function stream(res: ServerResponse, scenario: string, total: number, prefix = ''): void {
-  const chunk = Buffer.alloc(64 * 1024, 0x61);
-  let closed = false;
-  res.on('close', () => (closed = true));
-  sent.set(scenario, 0);
-  res.write(prefix);
-  const pump = () => {
-    while (!closed && (sent.get(scenario) ?? 0) < total) {
-      sent.set(scenario, (sent.get(scenario) ?? 0) + chunk.length);
-      if (!res.write(chunk)) {
-        res.once('drain', pump);
-        return;
+const NOT_FOUND: Answer = { status: 404, json: { error: { code: 'NOT_FOUND', message: 'none' } } };
+
+/**
+ * Writes `answer`; a stream goes out in 64 KiB chunks, honouring backpressure, and what was handed
+ * to the socket before packctl went away is counted in `sent` under `scenario`.
+ */
+function reply(res: ServerResponse, scenario: string, answer: Answer): void {
+  if ('json' in answer) {
+    res.writeHead(answer.status ?? 200, { 'Content-Type': 'application/json' }).end(JSON.stringify(answer.json));
+  } else if ('bytes' in answer) {
+    res.writeHead(200, { 'Content-Type': 'application/zip' }).end(answer.bytes);
+  } else if ('redirect' in answer) {
+    res.writeHead(answer.status, { Location: answer.redirect }).end();
+  } else {
+    const { stream: total } = answer;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    let closed = false;
+    res.on('close', () => (closed = true));
+    sent.set(scenario, 0);
+    res.writeHead(answer.status ?? 200, { 'Content-Type': 'application/json', ...answer.headers });
+    res.write(answer.prefix ?? '');
+    const pump = () => {
+      while (!closed && (sent.get(scenario) ?? 0) < total) {
+        sent.set(scenario, (sent.get(scenario) ?? 0) + chunk.length);
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
       }
-    }
-    if (!closed) res.end();
-  };
-  pump();
+      if (!closed) res.end();
+    };
+    pump();
+  }
 }
 
 function record(changes: Record<string, unknown> = {}, bytes: Buffer = PACK): Record<string, unknown> {
@@ -87,97 +105,88 @@ function record(changes: Record<string, unknown> = {}, bytes: Buffer = PACK): Re
 }
 
 /** The hostile registry: `scenario` is the first path segment, `rest` the API path after it. */
-function hostileRegistry(scenario: string, rest: string, req: IncomingMessage, res: ServerResponse): void {
+function hostileRegistry(scenario: string, rest: string, method: string): Answer {
   const archive = rest.endsWith('/archive');
-  const packDetail = /^\/v1\/registries\/[^/]+\/packs\/[^/]+$/.test(rest.split('?')[0] ?? '');
+  const packDetail = /^\/v1\/registries\/[^/]+\/packs\/[^/?]+$/.test(rest);
+  const pack = (answer: Answer): Answer => (archive ? { bytes: PACK } : answer);
   switch (scenario) {
     case 'escape-name':
-      return archive ? void res.end(PACK) : json(res, 200, record({ name: '../../escape-name' }));
+      return pack({ json: record({ name: '../../escape-name' }) });
     case 'escape-version':
-      return archive ? void res.end(PACK) : json(res, 200, record({ version: '1.0.0/../../../escape-ver' }));
-    case 'escape-latest':
-      if (archive) return void res.end(PACK);
-      return json(
-        res,
-        200,
-        packDetail ? { latest: '../../../escape-latest' } : record({ version: '../../../escape-latest' }),
-      );
+      return pack({ json: record({ version: '1.0.0/../../../escape-ver' }) });
+    case 'escape-latest': {
+      const version = '../../../escape-latest';
+      return pack({ json: packDetail ? { latest: version } : record({ version }) });
+    }
     case 'other-pack':
-      return archive ? void res.end(PACK) : json(res, 200, record({ name: 'other' }));
+      return pack({ json: record({ name: 'other' }) });
     case 'other-version':
-      return archive ? void res.end(PACK) : json(res, 200, record({ version: '2.0.0' }));
+      return pack({ json: record({ version: '2.0.0' }) });
     case 'profile-escape': {
       const version = '1.0.0/../../../escape-prof';
-      if (archive) return void res.end(PACK);
-      if (rest.endsWith('/values.yaml')) return json(res, 404, { error: { code: 'NOT_FOUND', message: 'none' } });
-      return json(res, 200, packDetail ? { versions: [{ version, deprecated: null }] } : record({ version }));
+      if (rest.endsWith('/values.yaml')) return NOT_FOUND;
+      return pack({ json: packDetail ? { versions: [{ version, deprecated: null }] } : record({ version }) });
     }
+    case 'profile-endless':
+      if (archive) return { stream: 255 * MIB };
+      if (rest.endsWith('/values.yaml')) return NOT_FOUND;
+      return { json: packDetail ? { versions: [{ version: '1.0.0', deprecated: null }] } : record({ size: 711 }) };
     case 'endless':
       // The record says 711 bytes; the body is 255 MiB (no Content-Length).
-      return archive ? stream(res, scenario, 255 * MIB) : json(res, 200, record({ size: 711 }));
+      return archive ? { stream: 255 * MIB } : { json: record({ size: 711 }) };
     case 'declared-huge':
-      if (!archive) return json(res, 200, record({ size: 711 }));
-      res.writeHead(200, { 'Content-Length': String(255 * MIB) });
-      return stream(res, scenario, 255 * MIB);
+      return archive
+        ? { stream: 255 * MIB, headers: { 'Content-Length': String(255 * MIB) } }
+        : { json: record({ size: 711 }) };
     case 'huge-json':
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      return stream(res, scenario, 300 * MIB, '{"name":"');
+      return { stream: 300 * MIB, prefix: '{"name":"' };
     case 'huge-declared-json':
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(300 * MIB + 9) });
-      return stream(res, scenario, 300 * MIB, '{"name":"');
+      return { stream: 300 * MIB, prefix: '{"name":"', headers: { 'Content-Length': String(300 * MIB + 9) } };
     case 'huge-error':
-      res.writeHead(500, { 'Content-Type': 'application/json' });
-      return stream(res, scenario, 300 * MIB, '{"error":{"message":"');
+      return { status: 500, stream: 300 * MIB, prefix: '{"error":{"message":"' };
     case 'escaping-entry':
-      return archive ? void res.end(ESCAPING_ENTRY) : json(res, 200, record({}, ESCAPING_ENTRY));
+      return archive ? { bytes: ESCAPING_ENTRY } : { json: record({}, ESCAPING_ENTRY) };
     case 'presigned':
-      if (archive) return void res.writeHead(307, { Location: `${elsewhere.url}/bucket/evil.zip?X-Amz-Signature=s` }).end();
-      return json(res, 200, record());
+      return archive
+        ? { status: 307, redirect: `${elsewhere.url}/bucket/evil.zip?X-Amz-Signature=s` }
+        : { json: record() };
     case 'login-away':
     case 'passwd-away':
     case 'me-away':
       // Every API call is sent on to another origin, the way a hijacked proxy would.
-      return void res.writeHead(rest === '/v1/auth/me' ? 302 : 307, { Location: `${elsewhere.url}${rest}` }).end();
+      return { status: rest === '/v1/auth/me' ? 302 : 307, redirect: `${elsewhere.url}${rest}` };
     case 'evil-text':
-      return evilText(rest, req, res);
+      return evilText(rest, method);
     default:
-      return json(res, 404, { error: { code: 'NO_SCENARIO', message: scenario } });
+      return { status: 404, json: { error: { code: 'NO_SCENARIO', message: scenario } } };
   }
 }
 
 /** Answers whose every text field carries terminal control sequences. */
-function evilText(rest: string, req: IncomingMessage, res: ServerResponse): void {
+function evilText(rest: string, method: string): Answer {
   const evil = (text: string) => `${text}${EVIL}`;
-  if (rest.startsWith('/v1/packs') || rest.startsWith('/v1/registries/public/packs?')) {
-    return json(res, 200, {
-      total: 2,
-      items: [
-        {
-          registry: evil('public'),
-          name: evil('evil'),
-          displayName: evil('Evil'),
-          layer: evil('addon'),
-          latest: evil('1.0.0'),
-          cloudTypes: [evil('aws')],
-          deprecated: false,
-        },
-      ],
-    });
+  if (rest.startsWith('/v1/packs?')) {
+    const item = {
+      registry: evil('public'),
+      name: evil('evil'),
+      displayName: evil('Evil'),
+      layer: evil('addon'),
+      latest: evil('1.0.0'),
+      cloudTypes: [evil('aws')],
+      deprecated: false,
+    };
+    return { json: { total: 2, items: [item] } };
   }
-  if (rest === '/v1/registries/public/packs' && req.method === 'POST') {
-    return json(res, 201, {
-      name: evil('cni-calico'),
-      version: evil('3.27.2'),
-      digest: evil('sha256:x'),
-      outcome: evil('created'),
-      warnings: [{ file: evil('values.yaml'), message: evil('hmm') }, evil('not an object')],
-    });
+  if (rest === '/v1/registries/public/packs' && method === 'POST') {
+    const warnings = [{ file: evil('values.yaml'), message: evil('hmm') }, evil('not an object')];
+    const published = { name: evil('cni-calico'), version: evil('3.27.2'), outcome: evil('created'), warnings };
+    return { status: 201, json: published };
   }
-  if (rest === '/v1/auth/me') return json(res, 200, { kind: 'user', username: evil('alice'), tenant: evil('acme') });
-  if (rest.endsWith('/archive')) return void res.end(PACK);
-  if (rest.endsWith('/values.yaml')) return void res.end('a: 1\n');
+  if (rest === '/v1/auth/me') return { json: { kind: 'user', username: evil('alice'), tenant: evil('acme') } };
+  if (rest.endsWith('/archive')) return { bytes: PACK };
+  if (rest.endsWith('/values.yaml')) return { bytes: Buffer.from('a: 1\n') };
   if (rest === '/v1/registries/public/packs/evil') {
-    return json(res, 200, {
+    const detail = {
       registry: 'public',
       name: 'evil',
       displayName: evil('Evil'),
@@ -190,23 +199,20 @@ function evilText(rest: string, req: IncomingMessage, res: ServerResponse): void
         { version: '0.9.0', publishedAt: evil('2023'), deprecated: { message: evil('use 1') } },
         { version: '1.0.0', publishedAt: evil('2024'), deprecated: null },
       ],
-    });
+    };
+    return { json: detail };
   }
   if (rest === '/v1/registries/public/packs/evil/1.0.0') {
-    return json(
-      res,
-      200,
-      record({
-        description: evil('a pack'),
-        deprecated: { message: evil('use 2') },
-        manifest: {
-          cloudTypes: [evil('gcp')],
-          constraints: { dependencies: [{ packName: evil('k8s'), layer: evil('k8s'), type: 'required' }] },
-        },
-      }),
-    );
+    const manifest = {
+      cloudTypes: [evil('gcp')],
+      constraints: { dependencies: [{ packName: evil('k8s'), layer: evil('k8s'), type: 'required' }] },
+    };
+    return { json: record({ description: evil('a pack'), deprecated: { message: evil('use 2') }, manifest }) };
   }
-  return json(res, 404, { error: { code: evil('NOT_FOUND'), message: evil('no such pack'), hint: evil('try') } });
+  return {
+    status: 404,
+    json: { error: { code: evil('NOT_FOUND'), message: evil('no such pack'), hint: evil('try') } },
+  };
 }
 
 async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void) {
@@ -221,9 +227,18 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      reachedElsewhere.push({ method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body });
-      if (req.url?.startsWith('/bucket/')) res.end(PACK);
-      else json(res, 200, { token: 'pya_from_elsewhere', expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+      reachedElsewhere.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        body,
+      });
+      const expiresAt = new Date(Date.now() + 3600_000).toISOString();
+      reply(
+        res,
+        'elsewhere',
+        req.url?.startsWith('/bucket/') ? { bytes: PACK } : { json: { token: 'pya_x', expiresAt } },
+      );
     });
   });
   hostile = await listen((req, res) => {
@@ -231,7 +246,7 @@ beforeAll(async () => {
     const url = req.url ?? '/';
     const slash = url.indexOf('/', 1);
     const scenario = url.slice(1, slash < 0 ? undefined : slash);
-    hostileRegistry(scenario, slash < 0 ? '/' : url.slice(slash), req, res);
+    reply(res, scenario, hostileRegistry(scenario, slash < 0 ? '/' : url.slice(slash), req.method ?? 'GET'));
   });
 });
 afterAll(async () => {
@@ -243,11 +258,19 @@ afterAll(async () => {
 });
 
 /** packctl, without blocking this process's event loop (the hostile servers run in it). */
-function run(args: string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): Promise<RunResult> {
+function run(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(PACKCTL, args, {
       cwd: options.cwd ?? work.dir,
-      env: { PATH: process.env['PATH'], HOME: work.dir, PACKCTL_CONFIG: path.join(work.dir, 'none.json'), ...options.env },
+      env: {
+        PATH: process.env['PATH'],
+        HOME: work.dir,
+        PACKCTL_CONFIG: path.join(work.dir, 'none.json'),
+        ...options.env,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -296,7 +319,12 @@ const server = (scenario: string) => ['--server', `${hostile.url}/${scenario}`];
 
 describe('packctl builds no path outside its directory from server data', () => {
   it('refuses a record whose name climbs out of -o (pull --extract)', async () => {
-    const { result } = await pullInSandbox('escape-name', ['pull', 'evil@1.0.0', ...server('escape-name'), '--extract']);
+    const { result } = await pullInSandbox('escape-name', [
+      'pull',
+      'evil@1.0.0',
+      ...server('escape-name'),
+      '--extract',
+    ]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('is for the pack "../../escape-name", not evil: refused');
     expect(result.stderr).toContain('hint: check that --server names a Packyard registry you trust');
@@ -332,7 +360,10 @@ describe('packctl builds no path outside its directory from server data', () => 
     const sandbox = path.join(work.dir, 'profile-escape');
     await mkdir(path.join(sandbox, 'deep', 'er'), { recursive: true });
     const profile = path.join(sandbox, 'edge.yaml');
-    await writeFile(profile, 'name: edge\nversion: 1.0.0\ntype: add-on\nregistries: [public]\npacks:\n  - { name: evil, version: 1.x }\n');
+    await writeFile(
+      profile,
+      'name: edge\nversion: 1.0.0\ntype: add-on\nregistries: [public]\npacks:\n  - { name: evil, version: 1.x }\n',
+    );
     const before = await tree(sandbox);
     const out = path.join(sandbox, 'deep', 'er', 'out');
     const result = await run(['profile', 'pull', profile, ...server('profile-escape'), '-o', out]);
@@ -365,6 +396,22 @@ describe('packctl reads bounded answers from a server', () => {
     expect(await tree(out)).toEqual([]);
     // Socket buffers hold a few MiB at most; the old client took all 255 MiB.
     expect(sent.get('endless')).toBeLessThan(32 * MIB);
+  });
+
+  it('stops a download of profile pull at the size of its record too', async () => {
+    const sandbox = path.join(work.dir, 'profile-endless');
+    const out = path.join(sandbox, 'out');
+    await mkdir(out, { recursive: true });
+    const profile = path.join(sandbox, 'edge.yaml');
+    await writeFile(
+      profile,
+      'name: edge\nversion: 1.0.0\ntype: add-on\nregistries: [public]\npacks:\n  - { name: evil, version: 1.x }\n',
+    );
+    const result = await run(['profile', 'pull', profile, ...server('profile-endless'), '-o', out]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('sent more than the 711 bytes');
+    expect(await tree(out)).toEqual([]);
+    expect(sent.get('profile-endless')).toBeLessThan(32 * MIB);
   });
 
   it('refuses a download whose Content-Length exceeds its record before reading it', async () => {
@@ -400,7 +447,10 @@ describe('packctl prints no control character a server sent', () => {
     const auths = { [serverUrl]: { token: TOKEN, expiresAt: new Date(Date.now() + 86400_000).toISOString() } };
     await writeFile(config, JSON.stringify({ auths, defaultRegistry: serverUrl }));
     const profile = path.join(work.dir, 'evil-profile.yaml');
-    await writeFile(profile, 'name: p\nversion: 1.0.0\ntype: add-on\ncloudType: aws\nregistries: [public]\npacks:\n  - { name: evil, version: 1.x }\n');
+    await writeFile(
+      profile,
+      'name: p\nversion: 1.0.0\ntype: add-on\ncloudType: aws\nregistries: [public]\npacks:\n  - { name: evil, version: 1.x }\n',
+    );
     const env = { PACKCTL_CONFIG: config };
     const out = path.join(work.dir, 'evil-text-out');
     const runs = {
@@ -425,7 +475,9 @@ describe('packctl prints no control character a server sent', () => {
     expect(runs.push.stderr).toContain('warning: values.yaml\\x1b[2J');
     expect(runs.profile.stderr).toContain('problem (evil): evil@1.0.0 supports gcp\\x1b[2J');
     expect(runs.error.status).toBe(4);
-    expect(runs.error.stderr).toMatch(/^error: looking up missing@1\.0\.0 in public: no such pack\\x1b\[2J.*\(NOT_FOUND\\x1b/m);
+    expect(runs.error.stderr).toMatch(
+      /^error: looking up missing@1\.0\.0 in public: no such pack\\x1b\[2J.*\(NOT_FOUND\\x1b/m,
+    );
     expect(runs.error.stderr).toMatch(/^hint: try\\x1b\[2J/m);
   });
 
@@ -443,11 +495,16 @@ describe('packctl sends credentials only to the server they belong to', () => {
     const config = path.join(work.dir, `${scenario}.json`);
     const serverUrl = `${hostile.url}/${scenario}`;
     const expiresAt = new Date(Date.now() + 86400_000).toISOString();
-    await writeFile(config, JSON.stringify({ auths: { [serverUrl]: { token: TOKEN, expiresAt } }, defaultRegistry: serverUrl }));
+    await writeFile(
+      config,
+      JSON.stringify({ auths: { [serverUrl]: { token: TOKEN, expiresAt } }, defaultRegistry: serverUrl }),
+    );
     return { PACKCTL_CONFIG: config };
   };
-  const leaked = () =>
-    reachedElsewhere.filter((r) => r.authorization !== undefined || r.body.includes(PASSWORD) || r.body.includes(TOKEN));
+  const leakedSince = (before: number) =>
+    reachedElsewhere
+      .slice(before)
+      .filter((r) => r.authorization !== undefined || r.body.includes(PASSWORD) || r.body.includes(TOKEN));
 
   it('login does not follow a redirect of its password to another origin', async () => {
     const before = reachedElsewhere.length;
@@ -475,9 +532,10 @@ describe('packctl sends credentials only to the server they belong to', () => {
     expect(whoami.status).toBe(1);
     expect(whoami.stderr).toContain('redirected GET /v1/auth/me');
     expect(reachedElsewhere.slice(before)).toEqual([]);
-    expect(leaked()).toEqual([]);
   });
 
+  // Not a failure of the old client (undici drops Authorization on a cross-origin redirect): this
+  // keeps presigned downloads working now that packctl follows redirects itself.
   it('follows a download to a presigned URL on another origin, without the Authorization header', async () => {
     const before = reachedElsewhere.length;
     const out = path.join(work.dir, 'presigned');
@@ -488,6 +546,6 @@ describe('packctl sends credentials only to the server they belong to', () => {
     expect(reachedElsewhere.slice(before)).toEqual([
       { method: 'GET', url: '/bucket/evil.zip?X-Amz-Signature=s', authorization: undefined, body: '' },
     ]);
-    expect(leaked()).toEqual([]);
+    expect(leakedSince(before)).toEqual([]);
   });
 });

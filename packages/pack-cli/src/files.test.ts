@@ -9,7 +9,17 @@ describe('fileInside', () => {
   });
 
   it('refuses anything that is not one file name directly inside the directory', () => {
-    for (const name of ['../x.zip', '../../escape-name-1.0.0.zip', 'a/b.zip', '/etc/passwd', '..', '.', '', 'a/..', 'x/../../y']) {
+    for (const name of [
+      '../x.zip',
+      '../../escape-name-1.0.0.zip',
+      'a/b.zip',
+      '/etc/passwd',
+      '..',
+      '.',
+      '',
+      'a/..',
+      'x/../../y',
+    ]) {
       expect(() => fileInside('vendor', name), name).toThrow('is not a file name inside vendor');
     }
   });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkArchiveRecord, checkIssuedToken, checkResolverDetails, checkVersion, MAX_ARCHIVE_BYTES } from './answers.js';
+import {
+  checkArchiveRecord,
+  checkIssuedToken,
+  checkResolverDetails,
+  checkVersion,
+  MAX_ARCHIVE_BYTES,
+} from './answers.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const record = (changes: Record<string, unknown> = {}) => ({
@@ -80,9 +86,12 @@ describe('checkVersion, checkIssuedToken, checkResolverDetails', () => {
 
   it('refuses dependencies the resolver cannot read', () => {
     const details = (constraints: unknown) => checkResolverDetails({ manifest: { constraints } }, 'x');
-    expect(details({ dependencies: [{ packName: 'k8s', layer: 'k8s', type: 'required', minVersion: '1.27' }] })).toEqual(
-      { cloudTypes: [], dependencies: [{ packName: 'k8s', layer: 'k8s', type: 'required', minVersion: '1.27' }] },
-    );
+    expect(
+      details({ dependencies: [{ packName: 'k8s', layer: 'k8s', type: 'required', minVersion: '1.27' }] }),
+    ).toEqual({
+      cloudTypes: [],
+      dependencies: [{ packName: 'k8s', layer: 'k8s', type: 'required', minVersion: '1.27' }],
+    });
     expect(() => details({ dependencies: [{ packName: 5, layer: 'k8s', type: 'required' }] })).toThrow('dependency');
     expect(() => details({ dependencies: 'all' })).toThrow('not a list');
     expect(() => checkResolverDetails({ manifest: { cloudTypes: [1] } }, 'x')).toThrow('cloudTypes');

@@ -30,7 +30,7 @@ describe('readBounded', () => {
     const { seen, body } = endless();
     const res = new Response(body);
     await expect(readBounded(res, { what: 'searching', maxBytes: 1024 * 1024 })).rejects.toThrow(
-      'searching: the server\'s answer is larger than 1.0 MiB: refused',
+      "searching: the server's answer is larger than 1.0 MiB: refused",
     );
     // Pulled ahead by at most a few chunks of the stream's queue, never the whole (endless) body.
     expect(seen.bytes).toBeLessThanOrEqual(1024 * 1024 + 4 * CHUNK);

@@ -31,14 +31,19 @@ let elsewhere: Awaited<ReturnType<typeof recordingServer>>;
 
 beforeAll(async () => {
   elsewhere = await recordingServer((_req, res) => res.writeHead(200).end('bytes from elsewhere'));
+  const redirects = new Map([
+    ['/away', `${elsewhere.url}/took`],
+    ['/here', '/v1/auth/me'],
+    ['/loop', '/loop'],
+    ['/plain-remote', 'http://packs.example.invalid/archive'],
+  ]);
   registry = await recordingServer((req, res) => {
-    const to = (location: string, status = 307) => res.writeHead(status, { Location: location }).end();
-    if (req.url === '/away') return to(`${elsewhere.url}/took`);
-    if (req.url === '/here') return to('/v1/auth/me');
-    if (req.url === '/loop') return to('/loop');
-    if (req.url === '/plain-remote') return to('http://packs.example.invalid/archive');
-    if (req.url?.endsWith('/archive')) return to(`${elsewhere.url}/bucket/object?X-Amz-Signature=abc`);
-    res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+    const url = req.url ?? '';
+    const location = url.endsWith('/archive')
+      ? `${elsewhere.url}/bucket/object?X-Amz-Signature=abc`
+      : redirects.get(url);
+    if (location !== undefined) res.writeHead(307, { Location: location }).end();
+    else res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
   });
 });
 beforeEach(() => {
@@ -86,7 +91,9 @@ describe('RegistryClient redirects', () => {
 
   it('follows a download to another origin without the Authorization header', async () => {
     const client = RegistryClient.connect(registry.url, tls, 'pya_secret');
-    const res = await client.send('GET', `${packPath('public', 'cni-calico', '3.27.2')}/archive`, { otherOrigins: true });
+    const res = await client.send('GET', `${packPath('public', 'cni-calico', '3.27.2')}/archive`, {
+      otherOrigins: true,
+    });
     expect(await readText(res, { what: 'downloading' })).toBe('bytes from elsewhere');
     expect(registry.seen[0]?.authorization).toBe('Bearer pya_secret');
     expect(elsewhere.seen).toEqual([
