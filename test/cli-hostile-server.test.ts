@@ -16,7 +16,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -144,6 +144,8 @@ function hostileRegistry(scenario: string, rest: string, method: string): Answer
       return { stream: 300 * MIB, prefix: '{"name":"', headers: { 'Content-Length': String(300 * MIB + 9) } };
     case 'huge-error':
       return { status: 500, stream: 300 * MIB, prefix: '{"error":{"message":"' };
+    case 'honest':
+      return pack({ json: record() });
     case 'escaping-entry':
       return archive ? { bytes: ESCAPING_ENTRY } : { json: record({}, ESCAPING_ENTRY) };
     case 'presigned':
@@ -385,6 +387,19 @@ describe('packctl builds no path outside its directory from server data', () => 
     expect(result.stderr).toContain('\\x1b]0;owned\\x07');
     expectNoControl(result);
     expect(await tree(out)).toEqual([]);
+  });
+
+  it('does not extract through a link standing where the extraction directory goes', async () => {
+    const sandbox = path.join(work.dir, 'linked-target');
+    const out = path.join(sandbox, 'out');
+    await mkdir(path.join(sandbox, 'outside'), { recursive: true });
+    await mkdir(out);
+    await symlink(path.join(sandbox, 'outside'), path.join(out, 'evil-1.0.0'));
+    const result = await run(['pull', 'evil@1.0.0', ...server('honest'), '-o', out, '--extract']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('evil-1.0.0 exists and is not a directory: nothing was extracted');
+    expect(await tree(path.join(sandbox, 'outside'))).toEqual([]);
+    expect(await tree(out)).toEqual(['evil-1.0.0']);
   });
 });
 

@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   lockOf,
+  MAX_YAML_BYTES,
   parseYaml,
   resolveProfile,
   validateProfile,
@@ -19,7 +20,7 @@ import {
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { fileInside } from '../files.js';
 import { safe } from '../output/sanitise.js';
-import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
+import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import {
   answerArray,
   answerObject,
@@ -41,6 +42,12 @@ export interface ProfileResolveOptions {
 }
 
 /**
+ * The most values.yaml text one resolution holds from a server. Each file is bounded by pack-core's
+ * limit for a YAML file (16 MiB); this bounds their sum (a profile has up to 100 packs).
+ */
+const MAX_PROFILE_VALUES_BYTES = 64 * 1024 * 1024;
+
+/**
  * The registry server as the resolver's source of versions and pack details; `sizeOf` gives the
  * archive size of a version it has looked up (for downloads), without asking the server again.
  * Every version listed and every record is checked (./../registry/answers.ts) before the resolver
@@ -50,6 +57,7 @@ export function registrySource(client: RegistryClient): PackSource & {
   sizeOf(registry: string, name: string, version: string): number | undefined;
 } {
   const sizes = new Map<string, number>();
+  let valuesBytes = 0;
   const sizeKey = (registry: string, name: string, version: string) => `${registry}\u0000${name}\u0000${version}`;
   return {
     async versions(registry, name) {
@@ -77,16 +85,23 @@ export function registrySource(client: RegistryClient): PackSource & {
       const { cloudTypes, dependencies } = checkResolverDetails(record, what);
       sizes.set(sizeKey(registry, name, version), size);
       const reading = `reading values.yaml of ${name}@${version}`;
-      const values = await client.send('GET', `${base}/files/values.yaml`);
-      if (values.status === 404) await discard(values);
-      else await client.check(values, reading);
-      return {
-        digest,
-        layer: checkLayer(record['layer'], what),
-        cloudTypes,
-        dependencies,
-        values: values.status === 404 ? null : await readText(values, { what: reading }),
-      };
+      const res = await client.send('GET', `${base}/files/values.yaml`);
+      let values: string | null = null;
+      if (res.status === 404) await discard(res);
+      else {
+        await client.check(res, reading);
+        values = await readText(res, { what: reading, maxBytes: MAX_YAML_BYTES });
+        valuesBytes += Buffer.byteLength(values);
+        if (valuesBytes > MAX_PROFILE_VALUES_BYTES) {
+          throw new CliError(
+            `${reading}: the packs' values.yaml files exceed ${formatSize(MAX_PROFILE_VALUES_BYTES)} together`,
+            {
+              hint: 'a profile this large is not what a Packyard registry serves: check the server (--server)',
+            },
+          );
+        }
+      }
+      return { digest, layer: checkLayer(record['layer'], what), cloudTypes, dependencies, values };
     },
     sizeOf: (registry, name, version) => sizes.get(sizeKey(registry, name, version)),
   };

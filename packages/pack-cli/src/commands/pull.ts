@@ -9,7 +9,7 @@
  * digest and size. The download stops at the first byte past that size.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestingStream, extractPackArchive, isPackError, isPackName, isVersionSelector } from '@packyard/pack-core';
@@ -131,10 +131,15 @@ export async function downloadVerified(
  * refuse it, nothing of the pull is kept: the directory (if packctl created it) and the archive go.
  */
 async function extractPulled(archive: string, dir: string): Promise<void> {
-  const existed = await stat(dir).then(
-    () => true,
-    () => false,
-  );
+  const existing = await lstat(dir).catch(() => null);
+  if (existing && !existing.isDirectory()) {
+    // A link there would carry the extraction wherever it points.
+    await rm(archive, { force: true });
+    throw new CliError(`${dir} exists and is not a directory: nothing was extracted`, {
+      hint: 'remove it, or pull into another directory with -o',
+    });
+  }
+  const existed = existing !== null;
   try {
     await extractPackArchive(archive, dir);
   } catch (err) {
