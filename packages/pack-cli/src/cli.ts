@@ -1,7 +1,8 @@
 /**
  * packctl's command line: commander wiring only. Each command is an async function in
  * ./commands that returns an exit code or throws; `run` maps every failure to an exit code and
- * one readable message (never a stack trace).
+ * one readable message (never a stack trace). Messages and hints often quote a server or a pack:
+ * they are printed terminal-safe (./output/sanitise.ts).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
@@ -23,6 +24,7 @@ import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { searchCommand, showCommand } from './commands/search.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { terminalSafe } from './output/sanitise.js';
 import { colorsFor } from './output/terminal.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -368,8 +370,8 @@ Examples:
 
 function report(message: string, hint: string | undefined): void {
   const c = colorsFor(process.stderr);
-  process.stderr.write(`${c.red('error:')} ${message}\n`);
-  if (hint) process.stderr.write(`${c.dim(`hint: ${hint}`)}\n`);
+  process.stderr.write(`${c.red('error:')} ${terminalSafe(message, { multiline: true })}\n`);
+  if (hint) process.stderr.write(`${c.dim(`hint: ${terminalSafe(hint, { multiline: true })}`)}\n`);
 }
 
 /** Runs packctl with the given arguments (without "node packctl") and returns the exit code. */
@@ -399,6 +401,12 @@ export async function run(argv: readonly string[]): Promise<number> {
       report(errno.message, errno.code === 'EACCES' ? 'check the permissions of the path' : undefined);
       return EXIT.failure;
     }
-    throw err;
+    // Anything else is a bug, or an answer of a shape packctl did not expect: one line, made safe,
+    // instead of Node's report of an uncaught error (which would print the message raw).
+    report(
+      `packctl failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`,
+      'if a registry server was involved, check that it is a Packyard registry; otherwise please report this',
+    );
+    return EXIT.failure;
   }
 }

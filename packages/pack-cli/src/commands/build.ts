@@ -1,6 +1,7 @@
 import { buildPack } from '@packyard/pack-core';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { formatLintReport, lintJson } from '../output/lint-report.js';
+import { safe } from '../output/sanitise.js';
 import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
 import { requirePackDir } from './lint.js';
 
@@ -39,8 +40,8 @@ export async function buildCommand(dir: string, options: BuildOptions): Promise<
   const c = colorsFor(process.stdout);
   process.stdout.write(
     [
-      `${c.green('✔')} built ${c.bold(`${archive.name}@${archive.version}`)}`,
-      `  path    ${archive.path}`,
+      `${c.green('✔')} built ${c.bold(safe`${archive.name}@${archive.version}`)}`,
+      safe`  path    ${archive.path}`,
       `  size    ${formatSize(archive.size)} (${archive.size} bytes, ${archive.files} files)`,
       `  digest  ${archive.digest}`,
       '',

@@ -3,7 +3,10 @@
  * Credentials are kept in the credentials file (./../registry/credentials.ts), one entry per server.
  */
 import { CliError, EXIT, usageError, type ExitCode } from '../exit-codes.js';
+import { safe } from '../output/sanitise.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
+import { answerObject, checkIdentity, checkIssuedToken } from '../registry/answers.js';
+import { discard } from '../registry/bounded-body.js';
 import { RegistryClient } from '../registry/client.js';
 import {
   credentialsPath,
@@ -31,10 +34,11 @@ export interface LoginOptions {
   format: OutputFormat;
 }
 
-interface Me {
-  kind: string;
-  username: string;
-  tenant: string | null;
+type Me = ReturnType<typeof checkIdentity>;
+
+/** GET /v1/auth/me through `client`, checked. */
+async function whoIs(client: RegistryClient, what: string): Promise<Me> {
+  return checkIdentity(await client.json('GET', '/v1/auth/me', what), what);
 }
 
 /** `packctl login [SERVER]`: a password (prompted, or --password-stdin) or an API key. */
@@ -52,8 +56,7 @@ export async function loginCommand(serverArg: string | undefined, options: Login
 
   let me: Me;
   if (options.apiKey !== undefined) {
-    const client = RegistryClient.connect(server, tls, options.apiKey);
-    me = await client.json<Me>('GET', '/v1/auth/me', `logging in to ${server}`);
+    me = await whoIs(RegistryClient.connect(server, tls, options.apiKey), `logging in to ${server}`);
     entry.apiKey = options.apiKey;
   } else {
     const username = options.username ?? (process.stdin.isTTY ? await promptLine('Username: ') : undefined);
@@ -67,17 +70,12 @@ export async function loginCommand(serverArg: string | undefined, options: Login
         'pipe it in with --password-stdin, or log in with --api-key (CI)',
       );
     }
+    const what = `logging in to ${server}`;
     const client = RegistryClient.connect(server, tls);
-    const issued = await client.json<{ token: string; expiresAt: string }>(
-      'POST',
-      '/v1/auth/login',
-      `logging in to ${server}`,
-      { username, password },
-    );
+    const issued = checkIssuedToken(await client.json('POST', '/v1/auth/login', what, { username, password }), what);
     entry.token = issued.token;
     entry.expiresAt = issued.expiresAt;
-    const signedIn = RegistryClient.connect(server, tls, issued.token);
-    me = await signedIn.json<Me>('GET', '/v1/auth/me', `logging in to ${server}`);
+    me = await whoIs(RegistryClient.connect(server, tls, issued.token), what);
   }
   entry.username = me.username;
   credentials.auths[server] = entry;
@@ -88,7 +86,7 @@ export async function loginCommand(serverArg: string | undefined, options: Login
   if (options.format === 'json') printJson(result);
   else {
     const who = me.tenant ? `${me.username} (tenant ${me.tenant})` : me.username;
-    process.stdout.write(`Logged in to ${server} as ${who}${result.default ? ', the default registry' : ''}.\n`);
+    process.stdout.write(safe`Logged in to ${server} as ${who}${result.default ? ', the default registry' : ''}.\n`);
   }
   return EXIT.ok;
 }
@@ -113,7 +111,7 @@ export async function logoutCommand(
   if (credentials.defaultRegistry === server) delete credentials.defaultRegistry;
   await writeCredentials(file, credentials);
   if (options.format === 'json') printJson({ server, loggedOut: true });
-  else process.stdout.write(`Logged out of ${server}.\n`);
+  else process.stdout.write(safe`Logged out of ${server}.\n`);
   return EXIT.ok;
 }
 
@@ -126,11 +124,13 @@ export async function whoamiCommand(options: ConnectionOptions): Promise<ExitCod
       hint: `run packctl login ${client.server}`,
     });
   }
-  const me = await client.json<Me & { projects?: string[] }>('GET', '/v1/auth/me', `asking ${client.server}`);
-  if (options.format === 'json') printJson({ server: client.server, ...me });
+  const what = `asking ${client.server}`;
+  const answer = answerObject(await client.json('GET', '/v1/auth/me', what), what);
+  const me = checkIdentity(answer, what);
+  if (options.format === 'json') printJson({ server: client.server, ...answer });
   else {
     const tenant = me.tenant ? ` in tenant ${me.tenant}` : ' (system operator)';
-    process.stdout.write(`${me.username}${tenant} at ${client.server}\n`);
+    process.stdout.write(safe`${me.username}${tenant} at ${client.server}\n`);
   }
   return EXIT.ok;
 }
@@ -154,7 +154,9 @@ export async function registryListCommand(options: { config?: string; format: Ou
   }
   const c = colorsFor(process.stdout);
   for (const s of servers) {
-    process.stdout.write(`${s.default ? c.green('*') : ' '} ${s.server}  ${s.username ?? ''} (${s.credential})\n`);
+    process.stdout.write(
+      `${s.default ? c.green('*') : ' '} ${safe`${s.server}  ${s.username ?? ''} (${s.credential})`}\n`,
+    );
   }
   return EXIT.ok;
 }
@@ -173,7 +175,7 @@ export async function registryUseCommand(
   credentials.defaultRegistry = server;
   await writeCredentials(file, credentials);
   if (options.format === 'json') printJson({ defaultRegistry: server });
-  else process.stdout.write(`${server} is now the default registry.\n`);
+  else process.stdout.write(safe`${server} is now the default registry.\n`);
   return EXIT.ok;
 }
 
@@ -213,7 +215,8 @@ export async function passwdCommand(options: ConnectionOptions & { passwordStdin
     headers: { 'Content-Type': 'application/json' },
   });
   await client.check(res, `changing your password at ${client.server}`);
+  await discard(res);
   if (options.format === 'json') printJson({ server: client.server, changed: true });
-  else process.stdout.write(`Password changed at ${client.server}.\n`);
+  else process.stdout.write(safe`Password changed at ${client.server}.\n`);
   return EXIT.ok;
 }

@@ -8,18 +8,29 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   lockOf,
+  MAX_YAML_BYTES,
   parseYaml,
   resolveProfile,
   validateProfile,
-  type PackDependency,
-  type PackLayer,
   type PackSource,
   type ProfileLock,
+  type ProfileProblem,
   type ProfileResolution,
 } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
-import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
-import { RegistryClient } from '../registry/client.js';
+import { fileInside } from '../files.js';
+import { safe } from '../output/sanitise.js';
+import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
+import {
+  answerArray,
+  answerObject,
+  checkArchiveRecord,
+  checkLayer,
+  checkResolverDetails,
+  checkVersion,
+} from '../registry/answers.js';
+import { discard, readText } from '../registry/bounded-body.js';
+import { packPath, pathSegment, RegistryClient } from '../registry/client.js';
 import { downloadVerified } from './pull.js';
 
 export interface ProfileResolveOptions {
@@ -30,48 +41,78 @@ export interface ProfileResolveOptions {
   format: OutputFormat;
 }
 
-interface VersionRecord {
-  digest: string;
-  size: number;
-  layer: PackLayer;
-  manifest: { cloudTypes?: string[]; constraints?: { dependencies?: PackDependency[] } };
-}
+/**
+ * The most values.yaml text one resolution holds from a server. Each file is bounded by pack-core's
+ * limit for a YAML file (16 MiB); this bounds their sum (a profile has up to 100 packs).
+ */
+const MAX_PROFILE_VALUES_BYTES = 64 * 1024 * 1024;
 
 /**
  * The registry server as the resolver's source of versions and pack details; `sizeOf` gives the
  * archive size of a version it has looked up (for downloads), without asking the server again.
+ * Every version listed and every record is checked (./../registry/answers.ts) before the resolver
+ * sees it: the versions it picks become file names in profile pull.
  */
 export function registrySource(client: RegistryClient): PackSource & {
   sizeOf(registry: string, name: string, version: string): number | undefined;
 } {
   const sizes = new Map<string, number>();
+  let valuesBytes = 0;
   const sizeKey = (registry: string, name: string, version: string) => `${registry}\u0000${name}\u0000${version}`;
-  const pack = (registry: string, name: string) =>
-    `/v1/registries/${encodeURIComponent(registry)}/packs/${encodeURIComponent(name)}`;
   return {
     async versions(registry, name) {
-      const res = await client.send('GET', pack(registry, name));
-      if (res.status === 404) return null;
-      await client.check(res, `looking up ${name} in ${registry}`);
-      const detail = (await res.json()) as { versions: Array<{ version: string; deprecated: unknown }> };
-      return detail.versions.map((v) => ({ version: v.version, deprecated: v.deprecated !== null }));
+      const what = `looking up ${name} in ${registry}`;
+      const res = await client.send('GET', packPath(registry, name));
+      if (res.status === 404) {
+        await discard(res);
+        return null;
+      }
+      const detail = answerObject(await client.answer(res, what), what);
+      return answerArray(detail, 'versions', what).map((v) => {
+        const entry = answerObject(v, what);
+        const deprecated = entry['deprecated'];
+        return {
+          version: checkVersion(entry['version'], what),
+          deprecated: deprecated !== null && deprecated !== undefined,
+        };
+      });
     },
     async details(registry, name, version) {
-      const base = `${pack(registry, name)}/${encodeURIComponent(version)}`;
-      const record = await client.json<VersionRecord>('GET', base, `looking up ${name}@${version} in ${registry}`);
-      sizes.set(sizeKey(registry, name, version), record.size);
-      const values = await client.send('GET', `${base}/files/values.yaml`);
-      if (values.status !== 404) await client.check(values, `reading values.yaml of ${name}@${version}`);
-      return {
-        digest: record.digest,
-        layer: record.layer,
-        cloudTypes: record.manifest.cloudTypes ?? [],
-        dependencies: record.manifest.constraints?.dependencies ?? [],
-        values: values.status === 404 ? null : await values.text(),
-      };
+      const what = `looking up ${name}@${version} in ${registry}`;
+      const base = packPath(registry, name, version);
+      const record = answerObject(await client.json('GET', base, what), what);
+      const { digest, size } = checkArchiveRecord(record, name, { exactly: version }, what);
+      const { cloudTypes, dependencies } = checkResolverDetails(record, what);
+      sizes.set(sizeKey(registry, name, version), size);
+      const reading = `reading values.yaml of ${name}@${version}`;
+      const res = await client.send('GET', `${base}/files/values.yaml`);
+      let values: string | null = null;
+      if (res.status === 404) await discard(res);
+      else {
+        await client.check(res, reading);
+        values = await readText(res, { what: reading, maxBytes: MAX_YAML_BYTES });
+        valuesBytes += Buffer.byteLength(values);
+        if (valuesBytes > MAX_PROFILE_VALUES_BYTES) {
+          throw new CliError(
+            `${reading}: the packs' values.yaml files exceed ${formatSize(MAX_PROFILE_VALUES_BYTES)} together`,
+            {
+              hint: 'a profile this large is not what a Packyard registry serves: check the server (--server)',
+            },
+          );
+        }
+      }
+      return { digest, layer: checkLayer(record['layer'], what), cloudTypes, dependencies, values };
     },
     sizeOf: (registry, name, version) => sizes.get(sizeKey(registry, name, version)),
   };
+}
+
+function printProblems(problems: readonly ProfileProblem[]): void {
+  for (const problem of problems) {
+    process.stderr.write(
+      problem.pack ? safe`problem (${problem.pack}): ${problem.message}\n` : safe`problem: ${problem.message}\n`,
+    );
+  }
 }
 
 export async function readProfileFile(file: string) {
@@ -111,7 +152,13 @@ export async function profileResolveCommand(file: string, options: ProfileResolv
   let lockState: 'written' | 'unchanged' | 'skipped' | 'stale' = 'skipped';
   if (resolution.problems.length === 0 && options.frozen) {
     const current = await readFile(lockFile, 'utf8').then(
-      (text) => JSON.parse(text) as ProfileLock,
+      (text) => {
+        try {
+          return JSON.parse(text) as ProfileLock;
+        } catch {
+          return null;
+        }
+      },
       () => null,
     );
     lockState = current && sameLock(current, lock) ? 'unchanged' : 'stale';
@@ -122,10 +169,8 @@ export async function profileResolveCommand(file: string, options: ProfileResolv
   if (options.format === 'json') printJson({ ...resolution, lock: { file: lockFile, state: lockState } });
   else {
     printResolution(resolution);
-    for (const problem of resolution.problems) {
-      process.stderr.write(`problem${problem.pack ? ` (${problem.pack})` : ''}: ${problem.message}\n`);
-    }
-    if (lockState === 'written') process.stderr.write(`wrote ${lockFile}\n`);
+    printProblems(resolution.problems);
+    if (lockState === 'written') process.stderr.write(safe`wrote ${lockFile}\n`);
   }
   if (resolution.problems.length > 0) return EXIT.failure;
   if (lockState === 'stale') {
@@ -147,23 +192,24 @@ export async function profilePullCommand(file: string, options: ProfilePullOptio
   const source = registrySource(client);
   const resolution = await resolveProfile(profile, source);
   if (resolution.problems.length > 0) {
-    for (const problem of resolution.problems) {
-      process.stderr.write(`problem${problem.pack ? ` (${problem.pack})` : ''}: ${problem.message}\n`);
-    }
+    printProblems(resolution.problems);
     return EXIT.failure;
   }
+  // Both names are checked before the first download: a bad one fails the pull before it starts.
+  const lockFile = fileInside(options.output, `${profile.name}.lock`);
+  const profileCopy = fileInside(options.output, path.basename(file));
   const files: string[] = [];
   for (const layer of resolution.layers) {
-    // Every resolved layer was looked up by the resolver, size included.
+    // Every resolved layer was looked up by the resolver, size included (none: a download of 0 bytes).
     const size = source.sizeOf(layer.registry, layer.name, layer.version) ?? 0;
-    files.push(await downloadVerified(client, layer.registry, { ...layer, size }, options.output));
-    if (options.format === 'text') process.stderr.write(`pulled ${layer.name}@${layer.version}\n`);
+    const record = { name: layer.name, version: layer.version, digest: layer.digest, size };
+    files.push(await downloadVerified(client, layer.registry, record, options.output));
+    if (options.format === 'text') process.stderr.write(safe`pulled ${layer.name}@${layer.version}\n`);
   }
-  const lockFile = path.join(options.output, `${profile.name}.lock`);
   await writeFile(lockFile, `${JSON.stringify(lockOf(resolution), null, 2)}\n`);
-  await writeFile(path.join(options.output, path.basename(file)), await readFile(file));
+  await writeFile(profileCopy, await readFile(file));
   if (options.format === 'json') printJson({ profile: resolution.profile, files, lock: lockFile });
-  else process.stdout.write(`${files.length} packs and ${lockFile} in ${options.output}\n`);
+  else process.stdout.write(safe`${files.length} packs and ${lockFile} in ${options.output}\n`);
   return EXIT.ok;
 }
 
@@ -183,22 +229,23 @@ export async function profilePushCommand(file: string, options: ProfilePushOptio
   }
   const client = await RegistryClient.open(options);
   const base = options.tenant
-    ? `/v1/tenants/${encodeURIComponent(options.tenant)}${options.project ? `/projects/${encodeURIComponent(options.project)}` : ''}/cluster-profiles`
+    ? `/v1/tenants/${pathSegment(options.tenant, 'tenant name')}${options.project ? `/projects/${pathSegment(options.project, 'project name')}` : ''}/cluster-profiles`
     : '/v1/cluster-profiles';
   const body = JSON.stringify(profile);
   const headers = { 'Content-Type': 'application/json' };
   let res = await client.send('POST', base, { body, headers });
   let outcome = 'created';
   if (res.status === 409) {
-    res = await client.send('PUT', `${base}/${encodeURIComponent(profile.name)}`, { body, headers });
+    await discard(res);
+    res = await client.send('PUT', `${base}/${pathSegment(profile.name, 'profile name')}`, { body, headers });
     outcome = 'replaced';
   }
-  await client.check(res, `pushing the profile ${profile.name}`);
-  const stored = (await res.json()) as { scope: string; revision: number };
+  const what = `pushing the profile ${profile.name}`;
+  const stored = answerObject(await client.answer(res, what), what);
   if (options.format === 'json') printJson({ outcome, ...stored });
   else
     process.stdout.write(
-      `${outcome} ${profile.name}@${profile.version} (${stored.scope} scope, revision ${stored.revision})\n`,
+      safe`${outcome} ${profile.name}@${profile.version} (${String(stored['scope'])} scope, revision ${String(stored['revision'])})\n`,
     );
   return EXIT.ok;
 }

@@ -2,17 +2,29 @@
  * `packctl pull NAME[@VERSION|@RANGE|@TAG]`: resolves the selector on the server, downloads the
  * archive, and keeps it only if its sha256 is the digest of the version record (a server that sends
  * other bytes is refused); `--extract` unpacks it with pack-core's checks, which refuse paths
- * leaving the directory, symlinks and other special entries even from a hostile server.
+ * leaving the directory, symlinks, zip bombs and other special entries even from a hostile server.
+ *
+ * The server's record is checked before a path is built from it (./../registry/answers.ts): the
+ * pack asked for, a version of the pack-core grammar that satisfies the selector, a well-formed
+ * digest and size. The download stops at the first byte past that size.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
-import { Readable } from 'node:stream';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { digestingStream, extractPackArchive } from '@packyard/pack-core';
+import { digestingStream, extractPackArchive, isPackError, isPackName, isVersionSelector } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
-import { printJson, type OutputFormat } from '../output/terminal.js';
-import { RegistryClient } from '../registry/client.js';
+import { fileInside } from '../files.js';
+import { safe } from '../output/sanitise.js';
+import { formatSize, printJson, type OutputFormat } from '../output/terminal.js';
+import {
+  answerObject,
+  checkArchiveRecord,
+  checkVersion,
+  type ArchiveRecord,
+  type Wanted,
+} from '../registry/answers.js';
+import { packPath, RegistryClient } from '../registry/client.js';
 
 export interface PullOptions {
   registry: string;
@@ -23,84 +35,161 @@ export interface PullOptions {
   format: OutputFormat;
 }
 
-interface VersionRecord {
-  name: string;
-  version: string;
-  digest: string;
-  size: number;
-  deprecated: { message: string } | null;
-}
-
+/** NAME or NAME@SELECTOR, each checked against pack-core's grammar (a usage error otherwise). */
 export function parsePackRef(ref: string): { name: string; selector: string | null } {
   const at = ref.indexOf('@');
   if (at === 0 || at === ref.length - 1) {
     throw new CliError(`${ref} is not NAME or NAME@VERSION`, { exitCode: EXIT.usage, hint: 'e.g. cni-calico@3.27.x' });
   }
-  return at < 0 ? { name: ref, selector: null } : { name: ref.slice(0, at), selector: ref.slice(at + 1) };
+  const name = at < 0 ? ref : ref.slice(0, at);
+  const selector = at < 0 ? null : ref.slice(at + 1);
+  if (!isPackName(name)) {
+    throw new CliError(`"${name}" is not a pack name`, {
+      exitCode: EXIT.usage,
+      hint: 'pack names are lowercase letters, digits and inner hyphens, e.g. cni-calico',
+    });
+  }
+  if (selector !== null && !isVersionSelector(selector)) {
+    throw new CliError(`"${selector}" is not a version, a line tag or a range`, {
+      exitCode: EXIT.usage,
+      hint: 'e.g. cni-calico@3.27.2, cni-calico@3.27.x or cni-calico@">=3.26 <3.28"',
+    });
+  }
+  return { name, selector };
+}
+
+/** Passes at most `max` bytes; the first byte past them fails the stream with `tooMany()`. */
+function atMost(max: number, tooMany: () => Error): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > max) callback(tooMany());
+      else callback(null, chunk);
+    },
+  });
 }
 
 /**
  * Downloads `record`'s archive into `dir` as `<name>-<version>.zip`, keeping it only if its bytes
- * hash to the record's digest; returns the file.
+ * are the record's size and hash to its digest; returns the file. Nothing past the record's size
+ * is read or written: the request is aborted and the partial file deleted.
  */
 export async function downloadVerified(
   client: RegistryClient,
   registry: string,
-  record: { name: string; version: string; digest: string; size: number },
+  record: ArchiveRecord,
   dir: string,
 ): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const target = path.join(dir, `${record.name}-${record.version}.zip`);
+  const label = `${record.name}@${record.version}`;
+  const target = fileInside(dir, `${record.name}-${record.version}.zip`);
   const partial = `${target}.partial`;
-  const base = `/v1/registries/${encodeURIComponent(registry)}/packs/${encodeURIComponent(record.name)}`;
-  const res = await client.send('GET', `${base}/${encodeURIComponent(record.version)}/archive`);
-  await client.check(res, `downloading ${record.name}@${record.version}`);
-  if (!res.body) throw new CliError(`${client.server} sent no body for ${record.name}@${record.version}`);
-  const hashing = digestingStream();
+  const tooMany = () =>
+    new CliError(
+      `${client.server} sent more than the ${record.size} bytes (${formatSize(record.size)}) the record of ${label} says: stopped and refused`,
+      { hint: 'pull again; if it persists, the registry or something between you and it is damaging archives' },
+    );
+  await mkdir(dir, { recursive: true });
+  const aborting = new AbortController();
+  const res = await client.send('GET', `${packPath(registry, record.name, record.version)}/archive`, {
+    otherOrigins: true,
+    signal: aborting.signal,
+  });
   try {
-    await pipeline(Readable.fromWeb(res.body), hashing.stream, createWriteStream(partial));
+    await client.check(res, `downloading ${label}`);
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (res.headers.get('content-encoding') === null && declared > record.size) throw tooMany();
+    if (!res.body) throw new CliError(`${client.server} sent no body for ${label}`);
+    const hashing = digestingStream();
+    // A file of that name left by an earlier run is replaced, never written through (it may be a link).
+    await rm(partial, { force: true });
+    await pipeline(
+      Readable.fromWeb(res.body),
+      atMost(record.size, tooMany),
+      hashing.stream,
+      createWriteStream(partial, { flags: 'wx' }),
+    );
     const { digest, size: received } = hashing.result();
     if (digest !== record.digest || received !== record.size) {
       throw new CliError(
-        `${client.server} sent ${received} bytes hashing to ${digest} for ${record.name}@${record.version}, whose record says ${record.digest} (${record.size} bytes): refused`,
+        `${client.server} sent ${received} bytes hashing to ${digest} for ${label}, whose record says ${record.digest} (${record.size} bytes): refused`,
         { hint: 'pull again; if it persists, the registry or something between you and it is damaging archives' },
       );
     }
     await rename(partial, target);
+  } catch (err) {
+    aborting.abort();
+    throw err;
   } finally {
     await rm(partial, { force: true });
   }
   return target;
 }
 
+/**
+ * Extracts a pulled archive with pack-core's checks (unsafe names, links, zip bombs). When they
+ * refuse it, nothing of the pull is kept: the directory (if packctl created it) and the archive go.
+ */
+async function extractPulled(archive: string, dir: string): Promise<void> {
+  const existing = await lstat(dir).catch(() => null);
+  if (existing && !existing.isDirectory()) {
+    // A link there would carry the extraction wherever it points.
+    await rm(archive, { force: true });
+    throw new CliError(`${dir} exists and is not a directory: nothing was extracted`, {
+      hint: 'remove it, or pull into another directory with -o',
+    });
+  }
+  const existed = existing !== null;
+  try {
+    await extractPackArchive(archive, dir);
+  } catch (err) {
+    if (!isPackError(err)) throw err;
+    if (!existed) await rm(dir, { recursive: true, force: true });
+    await rm(archive, { force: true });
+    throw new CliError(`${archive} was refused on extraction and removed: ${err.message} (${err.code})`, {
+      hint: err.hint ?? 'the pack is not a safe archive: ask its publisher to rebuild it with packctl build',
+    });
+  }
+}
+
+function deprecationOf(record: Record<string, unknown>): string | null {
+  const deprecated = record['deprecated'];
+  if (deprecated === null || deprecated === undefined || deprecated === false) return null;
+  const message = (deprecated as { message?: unknown }).message;
+  return typeof message === 'string' ? message : '';
+}
+
 export async function pullCommand(ref: string, options: PullOptions): Promise<ExitCode> {
   const { name, selector } = parsePackRef(ref);
   const client = await RegistryClient.open(options);
-  const base = `/v1/registries/${encodeURIComponent(options.registry)}/packs/${encodeURIComponent(name)}`;
-  let version = selector;
-  if (version === null) {
-    const pack = await client.json<{ latest: string | null }>('GET', base, `looking up ${name} in ${options.registry}`);
-    if (!pack.latest)
+  let wanted: Wanted;
+  if (selector === null) {
+    const what = `looking up ${name} in ${options.registry}`;
+    const pack = answerObject(await client.json('GET', packPath(options.registry, name), what), what);
+    if (pack['latest'] === null || pack['latest'] === undefined) {
       throw new CliError(`${name} has no live version in ${options.registry}`, { exitCode: EXIT.notFound });
-    version = pack.latest;
+    }
+    wanted = { exactly: checkVersion(pack['latest'], what) };
+  } else {
+    wanted = { selector };
   }
-  const record = await client.json<VersionRecord>(
-    'GET',
-    `${base}/${encodeURIComponent(version)}`,
-    `looking up ${name}@${version} in ${options.registry}`,
-  );
+  const version = 'exactly' in wanted ? wanted.exactly : wanted.selector;
+  const what = `looking up ${name}@${version} in ${options.registry}`;
+  const answer = answerObject(await client.json('GET', packPath(options.registry, name, version), what), what);
+  const record = checkArchiveRecord(answer, name, wanted, what);
   const target = await downloadVerified(client, options.registry, record, options.output);
   let extracted: string | null = null;
   if (options.extract) {
-    extracted = path.join(options.output, `${record.name}-${record.version}`);
-    await extractPackArchive(target, extracted);
+    extracted = fileInside(options.output, `${record.name}-${record.version}`);
+    await extractPulled(target, extracted);
   }
   const result = { name: record.name, version: record.version, digest: record.digest, file: target, extracted };
   if (options.format === 'json') printJson(result);
   else {
-    if (record.deprecated)
-      process.stderr.write(`warning: ${record.name}@${record.version} is deprecated: ${record.deprecated.message}\n`);
-    process.stdout.write(`pulled ${record.name}@${record.version} ${record.digest} -> ${extracted ?? target}\n`);
+    const deprecated = deprecationOf(answer);
+    if (deprecated !== null)
+      process.stderr.write(safe`warning: ${record.name}@${record.version} is deprecated: ${deprecated}\n`);
+    process.stdout.write(safe`pulled ${record.name}@${record.version} ${record.digest} -> ${extracted ?? target}\n`);
   }
   return EXIT.ok;
 }

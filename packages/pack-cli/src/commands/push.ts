@@ -11,8 +11,10 @@ import { Transform } from 'node:stream';
 import { buildPack, fileDigest } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
 import { formatLintReport } from '../output/lint-report.js';
+import { safe } from '../output/sanitise.js';
 import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
-import { RegistryClient } from '../registry/client.js';
+import { answerObject } from '../registry/answers.js';
+import { pathSegment, RegistryClient } from '../registry/client.js';
 
 export interface PushOptions {
   registry: string;
@@ -24,13 +26,22 @@ export interface PushOptions {
   format: OutputFormat;
 }
 
-interface Published {
-  name: string;
-  version: string;
-  digest: string;
-  size: number;
-  outcome: 'created' | 'unchanged' | 'overwritten' | 'restored';
-  warnings: Array<{ file: string; message: string }>;
+const OUTCOMES = new Map([
+  ['created', 'pushed'],
+  ['unchanged', 'already there with the same bytes:'],
+  ['overwritten', 'overwritten'],
+  ['restored', 'restored'],
+]);
+
+/** The server's warnings about a published pack, as lines (malformed entries shown as JSON). */
+function warningLines(warnings: unknown): string[] {
+  if (!Array.isArray(warnings)) return [];
+  return warnings.map((w: unknown) => {
+    const { file, message } = (typeof w === 'object' && w !== null ? w : {}) as { file?: unknown; message?: unknown };
+    return typeof file === 'string' && typeof message === 'string'
+      ? safe`warning: ${file}: ${message}\n`
+      : safe`warning: ${JSON.stringify(w)}\n`;
+  });
 }
 
 /** The archive to push: the zip given, or one built from the directory given into `scratch`. */
@@ -72,15 +83,15 @@ export async function pushCommand(target: string, options: PushOptions): Promise
         const percent = Math.floor((sent / size) * 100);
         if (progress && percent !== shown) {
           shown = percent;
-          process.stderr.write(`\rpushing ${path.basename(file)}  ${percent}% of ${formatSize(size)}`);
+          process.stderr.write(safe`\rpushing ${path.basename(file)}  ${percent}% of ${formatSize(size)}`);
         }
         callback(null, chunk);
       },
     });
     if (!progress && !options.quiet && options.format === 'text') {
-      process.stderr.write(`pushing ${path.basename(file)} (${formatSize(size)}) to ${client.server} ...\n`);
+      process.stderr.write(safe`pushing ${path.basename(file)} (${formatSize(size)}) to ${client.server} ...\n`);
     }
-    const url = `/v1/registries/${encodeURIComponent(options.registry)}/packs${query.size > 0 ? `?${query.toString()}` : ''}`;
+    const url = `/v1/registries/${pathSegment(options.registry, 'registry name')}/packs${query.size > 0 ? `?${query.toString()}` : ''}`;
     const res = await client.send('POST', url, {
       body: createReadStream(file).pipe(counter),
       headers: {
@@ -90,18 +101,14 @@ export async function pushCommand(target: string, options: PushOptions): Promise
       },
     });
     if (progress) process.stderr.write('\n');
-    await client.check(res, `pushing ${path.basename(file)} to ${options.registry} at ${client.server}`);
-    const published = (await res.json()) as Published;
+    const what = `pushing ${path.basename(file)} to ${options.registry} at ${client.server}`;
+    const published = answerObject(await client.answer(res, what), what);
     if (options.format === 'json') printJson({ server: client.server, registry: options.registry, ...published });
     else if (!options.quiet) {
-      const what = {
-        created: 'pushed',
-        unchanged: 'already there with the same bytes:',
-        overwritten: 'overwritten',
-        restored: 'restored',
-      }[published.outcome];
-      for (const warning of published.warnings) process.stderr.write(`warning: ${warning.file}: ${warning.message}\n`);
-      process.stdout.write(`${what} ${published.name}@${published.version} ${published.digest}\n`);
+      const field = (key: string) => (typeof published[key] === 'string' ? published[key] : '?');
+      const outcome = OUTCOMES.get(field('outcome')) ?? field('outcome');
+      for (const line of warningLines(published['warnings'])) process.stderr.write(line);
+      process.stdout.write(safe`${outcome} ${field('name')}@${field('version')} ${field('digest')}\n`);
     }
     return EXIT.ok;
   } finally {

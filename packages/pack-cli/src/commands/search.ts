@@ -1,7 +1,14 @@
-/** `packctl search` over the catalog of every registry the caller can read, and `packctl show`. */
+/**
+ * `packctl search` over the catalog of every registry the caller can read, and `packctl show`.
+ * Everything shown here is the server's text: tables and lines are made terminal-safe
+ * (./../output/sanitise.ts), and fields of an unexpected type are shown as what they are rather
+ * than crashing the printer.
+ */
 import { EXIT, type ExitCode } from '../exit-codes.js';
+import { printableJson, safe } from '../output/sanitise.js';
 import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
-import { RegistryClient } from '../registry/client.js';
+import { answerArray, answerObject, checkVersion } from '../registry/answers.js';
+import { packPath, pathSegment, RegistryClient } from '../registry/client.js';
 import { parsePackRef } from './pull.js';
 
 export interface SearchOptions {
@@ -15,138 +22,121 @@ export interface SearchOptions {
   format: OutputFormat;
 }
 
-interface Row {
-  registry: string;
-  name: string;
-  displayName: string;
-  layer: string;
-  latest: string;
-  cloudTypes: string[];
-  deprecated: boolean;
+/** A field of a server answer as text: strings as sent, anything else as its JSON, nothing as "". */
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  return JSON.stringify(value);
 }
 
-export async function searchCommand(text: string | undefined, options: SearchOptions): Promise<ExitCode> {
+/** A list field as text items (a missing or malformed list is empty). */
+function list(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(text) : [];
+}
+
+function asObject(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+export async function searchCommand(query: string | undefined, options: SearchOptions): Promise<ExitCode> {
   const client = await RegistryClient.open(options);
-  const query = new URLSearchParams();
-  if (text) query.set('q', text);
-  if (options.layer) query.set('layer', options.layer);
-  if (options.cloud) query.set('cloudType', options.cloud);
-  if (options.addonType) query.set('addonType', options.addonType);
-  query.set('limit', options.limit ?? '50');
-  const base = options.registry ? `/v1/registries/${encodeURIComponent(options.registry)}/packs` : '/v1/packs';
-  const page = await client.json<{ total: number; items: Row[] }>(
-    'GET',
-    `${base}?${query.toString()}`,
-    `searching ${client.server}`,
-  );
+  const params = new URLSearchParams();
+  if (query) params.set('q', query);
+  if (options.layer) params.set('layer', options.layer);
+  if (options.cloud) params.set('cloudType', options.cloud);
+  if (options.addonType) params.set('addonType', options.addonType);
+  params.set('limit', options.limit ?? '50');
+  const base = options.registry
+    ? `/v1/registries/${pathSegment(options.registry, 'registry name')}/packs`
+    : '/v1/packs';
+  const what = `searching ${client.server}`;
+  const page = answerObject(await client.json('GET', `${base}?${params.toString()}`, what), what);
+  const items = answerArray(page, 'items', what).map(asObject);
   if (options.format === 'json') {
     printJson(page);
     return EXIT.ok;
   }
-  if (page.items.length === 0) {
+  if (items.length === 0) {
     process.stdout.write('No packs found.\n');
     return EXIT.ok;
   }
   const rows = [['NAME', 'LATEST', 'LAYER', 'REGISTRY', 'CLOUDS', 'DISPLAY NAME']];
-  for (const row of page.items) {
+  for (const row of items) {
     rows.push([
-      row.name,
-      row.latest + (row.deprecated ? ' (deprecated)' : ''),
-      row.layer,
-      row.registry,
-      row.cloudTypes.join(','),
-      row.displayName,
+      text(row['name']),
+      text(row['latest']) + (row['deprecated'] === true ? ' (deprecated)' : ''),
+      text(row['layer']),
+      text(row['registry']),
+      list(row['cloudTypes']).join(','),
+      text(row['displayName']),
     ]);
   }
   process.stdout.write(formatTable(rows));
-  if (page.total > page.items.length) {
+  const total = page['total'];
+  if (typeof total === 'number' && total > items.length) {
     process.stdout.write(
-      colorsFor(process.stdout).dim(`${page.items.length} of ${page.total}: narrow the search or raise --limit\n`),
+      colorsFor(process.stdout).dim(`${items.length} of ${total}: narrow the search or raise --limit\n`),
     );
   }
   return EXIT.ok;
 }
 
-interface Dependency {
-  packName: string;
-  layer: string;
-  type: string;
-  minVersion?: string | null;
-  maxVersion?: string | null;
-}
-
-interface Detail {
-  registry: string;
-  name: string;
-  displayName: string;
-  layer: string;
-  addonType: string | null;
-  cloudTypes: string[];
-  latest: string | null;
-  versions: Array<{ version: string; deprecated: { message: string } | null; publishedAt: string }>;
-  tags: Record<string, string>;
+/** A dependency line of `show`: "required kubernetes (k8s) >= 1.27.0 <= 1.29". */
+function dependencyLine(dependency: Record<string, unknown>): string {
+  const min = text(dependency['minVersion']);
+  const max = text(dependency['maxVersion']);
+  const bounds = [min ? `>= ${min}` : '', max ? `<= ${max}` : ''].filter(Boolean).join(' ');
+  return safe`  ${text(dependency['type'])} ${text(dependency['packName'])} (${text(dependency['layer'])})${bounds ? ` ${bounds}` : ''}\n`;
 }
 
 export async function showCommand(ref: string, options: SearchOptions & { registry: string }): Promise<ExitCode> {
   const { name, selector } = parsePackRef(ref);
   const client = await RegistryClient.open(options);
-  const base = `/v1/registries/${encodeURIComponent(options.registry)}/packs/${encodeURIComponent(name)}`;
   if (selector !== null) {
-    const record = await client.json<Record<string, unknown>>(
-      'GET',
-      `${base}/${encodeURIComponent(selector)}`,
-      `looking up ${ref}`,
-    );
+    const what = `looking up ${ref}`;
+    const record = answerObject(await client.json('GET', packPath(options.registry, name, selector), what), what);
     if (options.format === 'json') printJson(record);
     else {
-      const { manifest, files, history, ...summary } = record as {
-        manifest: unknown;
-        files: unknown[];
-        history: unknown[];
-      };
-      process.stdout.write(
-        `${JSON.stringify({ ...summary, files: files.length, history: history.length }, null, 2)}\n`,
-      );
-      process.stdout.write(`manifest: ${JSON.stringify(manifest)}\n`);
+      const { manifest, files, history, ...summary } = record;
+      const count = (value: unknown) => (Array.isArray(value) ? value.length : 0);
+      const shown = { ...summary, files: count(files), history: count(history) };
+      process.stdout.write(`${printableJson(JSON.stringify(shown, null, 2))}\n`);
+      process.stdout.write(`manifest: ${printableJson(JSON.stringify(manifest ?? null))}\n`);
     }
     return EXIT.ok;
   }
-  const detail = await client.json<Detail>('GET', base, `looking up ${name}`);
+  const what = `looking up ${name}`;
+  const detail = answerObject(await client.json('GET', packPath(options.registry, name), what), what);
   // The latest version's dependencies (its constraints), which the pack detail does not carry.
   const latest =
-    detail.latest === null
-      ? null
-      : await client.json<{ manifest: { constraints?: { dependencies?: Dependency[] } } }>(
-          'GET',
-          `${base}/${encodeURIComponent(detail.latest)}`,
-          `looking up ${name}@${detail.latest}`,
-        );
-  const dependencies = latest?.manifest.constraints?.dependencies ?? [];
+    detail['latest'] === null || detail['latest'] === undefined ? null : checkVersion(detail['latest'], what);
+  const latestRecord =
+    latest === null
+      ? {}
+      : asObject(await client.json('GET', packPath(options.registry, name, latest), `looking up ${name}@${latest}`));
+  const constraints = asObject(asObject(latestRecord['manifest'])['constraints']);
+  const dependencies = Array.isArray(constraints['dependencies']) ? constraints['dependencies'].map(asObject) : [];
   if (options.format === 'json') {
     printJson({ ...detail, dependencies });
     return EXIT.ok;
   }
-  process.stdout.write(`${detail.name} (${detail.displayName}) in ${detail.registry}\n`);
-  process.stdout.write(
-    `layer ${detail.layer}${detail.addonType ? `, ${detail.addonType}` : ''}; clouds ${detail.cloudTypes.join(', ') || 'any'}\n`,
-  );
-  process.stdout.write(`latest ${detail.latest ?? '(none)'}\n`);
-  const tags = Object.entries(detail.tags).map(([tag, version]) => `${tag} -> ${version}`);
-  if (tags.length > 0) process.stdout.write(`tags: ${tags.join(', ')}\n`);
+  const out = (line: string) => process.stdout.write(line);
+  out(safe`${text(detail['name'])} (${text(detail['displayName'])}) in ${text(detail['registry'])}\n`);
+  const addonType = text(detail['addonType']);
+  const clouds = list(detail['cloudTypes']).join(', ') || 'any';
+  out(safe`layer ${text(detail['layer'])}${addonType ? `, ${addonType}` : ''}; clouds ${clouds}\n`);
+  out(safe`latest ${latest ?? '(none)'}\n`);
+  const tags = Object.entries(asObject(detail['tags'])).map(([tag, version]) => `${tag} -> ${text(version)}`);
+  if (tags.length > 0) out(safe`tags: ${tags.join(', ')}\n`);
   if (dependencies.length > 0) {
-    process.stdout.write('dependencies (of the latest version):\n');
-    for (const d of dependencies) {
-      const bounds = [d.minVersion ? `>= ${d.minVersion}` : '', d.maxVersion ? `<= ${d.maxVersion}` : '']
-        .filter(Boolean)
-        .join(' ');
-      process.stdout.write(`  ${d.type} ${d.packName} (${d.layer})${bounds ? ` ${bounds}` : ''}\n`);
-    }
+    out('dependencies (of the latest version):\n');
+    for (const d of dependencies) out(dependencyLine(d));
   }
-  process.stdout.write('versions:\n');
-  for (const v of detail.versions) {
-    process.stdout.write(
-      `  ${v.version}  ${v.publishedAt}${v.deprecated ? `  deprecated: ${v.deprecated.message}` : ''}\n`,
-    );
+  out('versions:\n');
+  for (const v of Array.isArray(detail['versions']) ? detail['versions'].map(asObject) : []) {
+    const deprecated = v['deprecated'] === null || v['deprecated'] === undefined ? null : asObject(v['deprecated']);
+    const note = deprecated ? `  deprecated: ${text(deprecated['message'])}` : '';
+    out(safe`  ${text(v['version'])}  ${text(v['publishedAt'])}${note}\n`);
   }
   return EXIT.ok;
 }

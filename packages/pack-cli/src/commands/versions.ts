@@ -1,7 +1,8 @@
 /** `packctl deprecate` and `packctl rm`: changing one published version. */
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { safe } from '../output/sanitise.js';
 import { printJson, type OutputFormat } from '../output/terminal.js';
-import { RegistryClient } from '../registry/client.js';
+import { packPath, RegistryClient } from '../registry/client.js';
 import { parsePackRef } from './pull.js';
 
 export interface VersionChangeOptions {
@@ -28,11 +29,11 @@ export async function deprecateCommand(ref: string, options: VersionChangeOption
     throw new CliError('say why with -m MESSAGE: its users will read it', { exitCode: EXIT.usage });
   }
   const client = await RegistryClient.open(options);
-  const url = `/v1/registries/${encodeURIComponent(options.registry)}/packs/${encodeURIComponent(name)}/${encodeURIComponent(version)}`;
+  const url = packPath(options.registry, name, version);
   const body = options.undo ? { deprecated: false } : { deprecated: true, message: options.message };
-  const record = await client.json<{ name: string; version: string }>('PATCH', url, `deprecating ${ref}`, body);
+  const record = await client.json('PATCH', url, `deprecating ${ref}`, body);
   if (options.format === 'json') printJson(record);
-  else process.stdout.write(`${options.undo ? 'undeprecated' : 'deprecated'} ${record.name}@${record.version}\n`);
+  else process.stdout.write(safe`${options.undo ? 'undeprecated' : 'deprecated'} ${name}@${version}\n`);
   return EXIT.ok;
 }
 
@@ -40,11 +41,10 @@ export async function deprecateCommand(ref: string, options: VersionChangeOption
 export async function removeCommand(ref: string, options: VersionChangeOptions): Promise<ExitCode> {
   const { name, version } = exactRef(ref);
   const client = await RegistryClient.open(options);
-  const query = options.message ? `?message=${encodeURIComponent(options.message)}` : '';
-  const url = `/v1/registries/${encodeURIComponent(options.registry)}/packs/${encodeURIComponent(name)}/${encodeURIComponent(version)}${query}`;
-  const res = await client.send('DELETE', url);
-  await client.check(res, `removing ${ref} from ${options.registry}`);
-  if (options.format === 'json') printJson(await res.json());
-  else process.stdout.write(`removed ${name}@${version} from ${options.registry}\n`);
+  const query = options.message ? `?${new URLSearchParams({ message: options.message }).toString()}` : '';
+  const url = `${packPath(options.registry, name, version)}${query}`;
+  const removed = await client.json('DELETE', url, `removing ${ref} from ${options.registry}`);
+  if (options.format === 'json') printJson(removed);
+  else process.stdout.write(safe`removed ${name}@${version} from ${options.registry}\n`);
   return EXIT.ok;
 }

@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { printableJson, terminalSafe } from './sanitise.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -14,8 +15,9 @@ export function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = p
 
 export type OutputFormat = 'text' | 'json';
 
+/** `--format json`: the value as indented JSON, with no raw control character (./sanitise.ts). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${printableJson(JSON.stringify(value, null, 2))}\n`);
 }
 
 /** Bytes for people: "812 B", "4.2 KiB", "101.3 MiB". */
@@ -31,8 +33,12 @@ export function formatSize(bytes: number): string {
   return `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Rows as aligned columns, two spaces apart, one line each; the first row (the header) in bold when colours are on. */
-export function formatTable(rows: readonly (readonly string[])[], colors?: Colors): string {
+/**
+ * Rows as aligned columns, two spaces apart, one line each; the first row (the header) in bold when
+ * colours are on. Cells usually come from a server: each is made terminal-safe on one line.
+ */
+export function formatTable(rawRows: readonly (readonly string[])[], colors?: Colors): string {
+  const rows = rawRows.map((row) => row.map((cell) => terminalSafe(cell)));
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows
     .map((row, index) => {

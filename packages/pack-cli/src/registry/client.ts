@@ -3,10 +3,20 @@
  * default from `packctl login`), which credential (PACKCTL_TOKEN, a stored API key or access
  * token, refreshed shortly before it expires), TLS settings, and one translation of the server's
  * error envelope into a message, a hint naming the fix, and packctl's exit code.
+ *
+ * Credentials go to the server they belong to and nowhere else: redirects are never followed
+ * blindly (fetch's default redirect mode would resend the Authorization header and a password body
+ * to whatever origin a Location names). {@link RegistryClient.send} follows a redirect itself
+ * within the server's origin; an archive download may also be redirected to another origin (a
+ * presigned S3 URL), which is followed without credentials; any other cross-origin redirect is
+ * refused. Answers are read through ./bounded-body.ts, never whole.
  */
 import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { checkIssuedToken } from './answers.js';
+import { discard, MAX_ERROR_BYTES, readJson } from './bounded-body.js';
 import {
   credentialsPath,
   normaliseServer,
@@ -29,9 +39,48 @@ interface ErrorEnvelope {
 }
 
 const REFRESH_BEFORE_MS = 60_000;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Redirects followed for one request at most (fetch allows 20; a registry needs one or two). */
+const MAX_REDIRECTS = 5;
+
+interface TlsSettings {
+  insecure: boolean;
+  caFile?: string | undefined;
+}
+
+export interface SendInit {
+  body?: RequestInit['body'];
+  headers?: Record<string, string>;
+  /**
+   * May the request be redirected to another origin? Only for archive downloads (a presigned
+   * URL of the bucket), and then without credentials.
+   */
+  otherOrigins?: boolean;
+  signal?: AbortSignal;
+}
 
 function isLoopback(url: URL): boolean {
   return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+/**
+ * One segment of a URL path. encodeURIComponent leaves "." and ".." as they are, and URL parsing
+ * then resolves them: `--registry ..` would reach another endpoint. They are refused.
+ */
+export function pathSegment(value: string, what: string): string {
+  if (value === '' || value === '.' || value === '..') {
+    throw new CliError(`"${value}" is not a valid ${what}`, {
+      exitCode: EXIT.usage,
+      hint: `name the ${what}: lowercase letters, digits and hyphens`,
+    });
+  }
+  return encodeURIComponent(value);
+}
+
+/** The API path of a pack in a registry, or of one of its versions. */
+export function packPath(registry: string, name: string, version?: string): string {
+  const pack = `/v1/registries/${pathSegment(registry, 'registry name')}/packs/${pathSegment(name, 'pack name')}`;
+  return version === undefined ? pack : `${pack}/${pathSegment(version, 'version')}`;
 }
 
 function exitCodeOf(status: number): ExitCode {
@@ -43,12 +92,19 @@ function exitCodeOf(status: number): ExitCode {
 }
 
 export class RegistryClient {
+  /** Scheme, host and port of the server: credentials go to this origin only. */
+  private readonly origin: string;
+  private readonly dispatcher: Dispatcher | undefined;
+
   private constructor(
     readonly server: string,
     private credential: string | undefined,
-    private readonly dispatcher: Dispatcher | undefined,
+    private readonly tls: TlsSettings,
     private readonly fromLogin: { file: string; credentials: CredentialsFile } | null,
-  ) {}
+  ) {
+    this.origin = new URL(server).origin;
+    this.dispatcher = RegistryClient.dispatcherFor(server, tls);
+  }
 
   /** The client for the server the options and environment name; refreshes a token about to expire. */
   static async open(options: ClientOptions = {}): Promise<RegistryClient> {
@@ -63,16 +119,12 @@ export class RegistryClient {
       });
     }
     const server = normaliseServer(named);
-    const auth: ServerAuth = credentials.auths[server] ?? {};
-    const dispatcher = RegistryClient.dispatcherFor(server, {
-      insecure: options.insecure ?? auth.insecure ?? false,
-      caFile: options.caFile ?? auth.caFile,
-    });
+    const auth: ServerAuth = Object.hasOwn(credentials.auths, server) ? (credentials.auths[server] ?? {}) : {};
     const token = env['PACKCTL_TOKEN'];
     const client = new RegistryClient(
       server,
       token ?? auth.apiKey ?? auth.token,
-      dispatcher,
+      { insecure: options.insecure ?? auth.insecure ?? false, caFile: options.caFile ?? auth.caFile },
       token === undefined && auth.token !== undefined && auth.apiKey === undefined ? { file, credentials } : null,
     );
     if (client.fromLogin) await client.refreshIfDue(auth);
@@ -80,15 +132,12 @@ export class RegistryClient {
   }
 
   /** A client for `server` with exactly `credential` (none: anonymous), the credentials file left aside (login). */
-  static connect(server: string, tls: { insecure: boolean; caFile?: string | undefined }, credential?: string) {
-    return new RegistryClient(server, credential, RegistryClient.dispatcherFor(server, tls), null);
+  static connect(server: string, tls: TlsSettings, credential?: string) {
+    return new RegistryClient(server, credential, tls, null);
   }
 
   /** TLS and plain-HTTP rules: plain HTTP only to loopback unless insecure. */
-  static dispatcherFor(
-    server: string,
-    tls: { insecure: boolean; caFile?: string | undefined },
-  ): Dispatcher | undefined {
+  static dispatcherFor(server: string, tls: TlsSettings): Dispatcher | undefined {
     const url = new URL(server);
     if (url.protocol === 'http:' && !isLoopback(url) && !tls.insecure) {
       throw new CliError(`${server} is plain HTTP: credentials and packs would cross the network unencrypted`, {
@@ -102,6 +151,22 @@ export class RegistryClient {
     return undefined;
   }
 
+  /**
+   * The dispatcher for another origin a download was redirected to: https verified against the
+   * system's CAs and the server's CA file (a bucket of a private site), or plain HTTP on loopback.
+   * The server's --insecure is not carried over: it was accepted for that server only.
+   */
+  private dispatcherElsewhere(url: URL, what: string): Dispatcher | undefined {
+    if (url.protocol === 'http:' && isLoopback(url)) return undefined;
+    if (url.protocol !== 'https:') {
+      throw new CliError(`${what}: ${this.server} redirected to ${url.origin}, which is not https: refused`, {
+        hint: 'ask the registry operator to serve downloads over https',
+      });
+    }
+    if (!this.tls.caFile) return undefined;
+    return new Agent({ connect: { ca: [...rootCertificates, readFileSync(this.tls.caFile, 'utf8')] } });
+  }
+
   private async refreshIfDue(auth: ServerAuth): Promise<void> {
     const expiresAt = auth.expiresAt ? Date.parse(auth.expiresAt) : NaN;
     if (!Number.isFinite(expiresAt)) return;
@@ -111,9 +176,13 @@ export class RegistryClient {
       return;
     }
     if (expiresAt - Date.now() > REFRESH_BEFORE_MS || !this.fromLogin) return;
+    const what = `refreshing your token at ${this.server}`;
     const res = await this.send('POST', '/v1/auth/refresh');
-    if (!res.ok) return;
-    const fresh = (await res.json()) as { token: string; expiresAt: string };
+    if (!res.ok) {
+      await discard(res);
+      return;
+    }
+    const fresh = checkIssuedToken(await readJson(res, { what }), what);
     this.credential = fresh.token;
     const { file, credentials } = this.fromLogin;
     credentials.auths[this.server] = { ...auth, token: fresh.token, expiresAt: fresh.expiresAt };
@@ -124,24 +193,90 @@ export class RegistryClient {
     return this.credential !== undefined;
   }
 
-  /** Sends a request; network failures become a CliError naming the server. */
-  async send(
-    method: string,
-    path: string,
-    init: { body?: RequestInit['body']; headers?: Record<string, string>; duplex?: 'half' } = {},
-  ): Promise<Response> {
-    const headers: Record<string, string> = { ...init.headers };
-    if (this.credential) headers['Authorization'] = `Bearer ${this.credential}`;
-    try {
-      return await fetch(`${this.server}${path}`, {
+  /**
+   * Sends a request; network failures become a CliError naming the server. Redirects are followed
+   * here, not by fetch: within the server's origin with the credential; to another origin only
+   * with `otherOrigins` (downloads), without it; a body is resent only for a 307 or 308 within the
+   * origin, and only a string body (a stream cannot be replayed).
+   */
+  async send(method: string, path: string, init: SendInit = {}): Promise<Response> {
+    let url = new URL(`${this.server}${path}`);
+    const body = init.body;
+    let elsewhere = false;
+    for (let redirects = 0; ; redirects++) {
+      elsewhere ||= url.origin !== this.origin;
+      const headers: Record<string, string> = { ...init.headers };
+      if (this.credential && !elsewhere) headers['Authorization'] = `Bearer ${this.credential}`;
+      const dispatcher = elsewhere ? this.dispatcherElsewhere(url, `${method} ${path}`) : this.dispatcher;
+      const res = await this.fetchOnce(url, {
         method,
         headers,
-        ...(init.body === undefined ? {} : { body: init.body, duplex: 'half' }),
-        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+        redirect: 'manual',
+        ...(body === undefined || body === null ? {} : { body, duplex: 'half' }),
+        ...(dispatcher ? { dispatcher } : {}),
+        ...(init.signal ? { signal: init.signal } : {}),
       });
+      if (!REDIRECT_STATUSES.has(res.status)) return res;
+      await discard(res);
+      const next = this.redirectTarget(res, url, { method, path, redirects });
+      if (next.origin !== this.origin && init.otherOrigins !== true) {
+        const carried =
+          body !== undefined || this.credential !== undefined ? ', with your credentials or password,' : '';
+        throw new CliError(
+          `${this.server} redirected ${method} ${path} to ${next.origin}, another server: packctl will not send that request${carried} there`,
+          {
+            hint: `if the registry has moved, log in at its new address (packctl login <new address>); otherwise check ${this.server}`,
+          },
+        );
+      }
+      if (body !== undefined && body !== null) {
+        if (typeof body !== 'string' || (res.status !== 307 && res.status !== 308) || next.origin !== this.origin) {
+          throw new CliError(`${this.server} answered ${method} ${path} with a ${res.status} redirect: not followed`, {
+            hint: `give the registry's own address (packctl registry ls), not one that redirects`,
+          });
+        }
+      } else if (res.status === 303 && method !== 'HEAD') {
+        method = 'GET';
+      }
+      url = next;
+    }
+  }
+
+  private redirectTarget(res: Response, from: URL, request: { method: string; path: string; redirects: number }): URL {
+    const location = res.headers.get('location');
+    if (request.redirects >= MAX_REDIRECTS) {
+      throw new CliError(
+        `${this.server} redirected ${request.method} ${request.path} more than ${MAX_REDIRECTS} times`,
+        {
+          hint: 'check the server address and the registry behind it',
+        },
+      );
+    }
+    let next: URL | null = null;
+    try {
+      next = location === null ? null : new URL(location, from);
+    } catch {
+      next = null;
+    }
+    if (next === null || (next.protocol !== 'https:' && next.protocol !== 'http:')) {
+      throw new CliError(
+        `${this.server} answered ${request.method} ${request.path} with a ${res.status} redirect to nowhere usable`,
+        {
+          hint: 'check the server address and the registry behind it',
+        },
+      );
+    }
+    return next;
+  }
+
+  private async fetchOnce(url: URL, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, init);
     } catch (err) {
+      if (init.signal?.aborted) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new CliError(`cannot reach ${this.server}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
+      const where = url.origin === this.origin ? this.server : url.origin;
+      throw new CliError(`cannot reach ${where}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
         hint: 'check the address and that the registry is running (packctl registry ls shows your servers)',
       });
     }
@@ -152,13 +287,16 @@ export class RegistryClient {
     if (res.ok) return res;
     let envelope: ErrorEnvelope = {};
     try {
-      envelope = (await res.json()) as ErrorEnvelope;
+      const parsed = await readJson(res, { what, maxBytes: MAX_ERROR_BYTES });
+      if (typeof parsed === 'object' && parsed !== null) envelope = parsed;
     } catch {
-      // Not our envelope: a proxy's page, say.
+      // Not our envelope (a proxy's page, say), or too large to be one: the status says enough.
+      await discard(res);
     }
-    const code = envelope.error?.code;
-    const message = envelope.error?.message ?? `${res.status} ${res.statusText}`;
-    let hint = envelope.error?.hint;
+    const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value.slice(0, 2000) : undefined);
+    const code = text(envelope.error?.code)?.slice(0, 100);
+    const message = text(envelope.error?.message) ?? `${res.status} ${res.statusText.slice(0, 200)}`;
+    let hint = text(envelope.error?.hint);
     if (res.status === 401) {
       hint = this.credential
         ? `your credentials for ${this.server} were refused or expired: run packctl login ${this.server}`
@@ -170,14 +308,19 @@ export class RegistryClient {
     });
   }
 
-  /** A JSON request whose answer must be 2xx. */
-  async json<T>(method: string, path: string, what: string, body?: unknown): Promise<T> {
+  /** The JSON answer of a 2xx response, read with the answer cap. */
+  async answer(res: Response, what: string): Promise<unknown> {
+    await this.check(res, what);
+    return readJson(res, { what });
+  }
+
+  /** A JSON request whose answer must be 2xx; its shape is the caller's to check (./answers.ts). */
+  async json(method: string, path: string, what: string, body?: unknown): Promise<unknown> {
     const res = await this.send(
       method,
       path,
       body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } },
     );
-    await this.check(res, what);
-    return (await res.json()) as T;
+    return this.answer(res, what);
   }
 }

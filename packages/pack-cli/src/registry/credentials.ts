@@ -36,7 +36,19 @@ export function credentialsPath(flag: string | undefined, env: NodeJS.ProcessEnv
   return path.resolve(flag ?? env['PACKCTL_CONFIG'] ?? path.join(homedir(), '.packctl', 'config.json'));
 }
 
-/** A server URL as the credentials file keys it: scheme, host and port, no trailing slash. */
+/** `text` without its trailing slashes, in one linear pass. */
+function withoutTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '/') end--;
+  return text.slice(0, end);
+}
+
+/**
+ * A server URL as the credentials file keys it: scheme, host and port, and a path prefix if any,
+ * no trailing slash. Credentials are looked up by exactly this key, so anything that would make
+ * two spellings of one server differ, or one spelling name two servers, is refused: user info
+ * ("user:pass@"), a query or a fragment.
+ */
 export function normaliseServer(server: string): string {
   const withScheme = /^[a-z]+:\/\//i.test(server) ? server : `https://${server}`;
   let url: URL;
@@ -51,7 +63,13 @@ export function normaliseServer(server: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new CliError(`${server}: only http and https servers are supported`, { exitCode: EXIT.usage });
   }
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new CliError(`${url.host}: give the server as scheme://host[:port][/path], without user, query or fragment`, {
+      exitCode: EXIT.usage,
+      hint: 'pass the username with packctl login -u; the password is asked for, never put in the address',
+    });
+  }
+  return `${url.protocol}//${url.host}${withoutTrailingSlashes(url.pathname)}`;
 }
 
 export async function readCredentials(file: string): Promise<CredentialsFile> {

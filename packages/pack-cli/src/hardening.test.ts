@@ -1,0 +1,46 @@
+/**
+ * Guards over packctl's own source for the classes of issue 11 ("Hardening"): a new command that
+ * reads a server's answer whole, talks to the network around the client, or builds a URL path
+ * without the "." / ".." check, fails here rather than in the next hostile review.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = fileURLToPath(new URL('.', import.meta.url));
+
+function sources(dir = SRC): Array<{ file: string; text: string }> {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sources(full);
+    if (!entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts')) return [];
+    return [{ file: path.relative(SRC, full), text: readFileSync(full, 'utf8') }];
+  });
+}
+
+function offenders(pattern: RegExp, allowed: readonly string[]): string[] {
+  return sources()
+    .filter(({ file, text }) => !allowed.includes(file) && pattern.test(text))
+    .map(({ file }) => file);
+}
+
+describe("packctl's source", () => {
+  it('reads answers only through the bounded reader', () => {
+    const reader = ['registry/bounded-body.ts'];
+    expect(offenders(/\.(?:json|text|arrayBuffer|blob|formData|bytes)\(\)/, reader)).toEqual([]);
+    expect(offenders(/getReader\(/, reader)).toEqual([]);
+  });
+
+  it('sends requests only through RegistryClient, which follows redirects itself', () => {
+    expect(offenders(/\bfetch\(/, ['registry/client.ts'])).toEqual([]);
+    expect(offenders(/from 'undici'/, ['registry/client.ts', 'registry/bounded-body.ts'])).toEqual([]);
+    const client = readFileSync(path.join(SRC, 'registry/client.ts'), 'utf8');
+    expect(client).toContain("redirect: 'manual'");
+    expect(client).not.toContain("redirect: 'follow'");
+  });
+
+  it('builds URL path segments only with pathSegment (which refuses "." and "..")', () => {
+    expect(offenders(/encodeURIComponent\(/, ['registry/client.ts'])).toEqual([]);
+  });
+});
