@@ -496,6 +496,7 @@ describe.each(DRIVERS)('no escalation through teams, bindings or stronger users 
       ada: 'Tenant Admin',
       tim: 'Tenant Team Admin',
       ulf: 'Tenant User Admin',
+      rho: 'Tenant Role Admin',
       wes: null,
     });
     const app = registry.app;
@@ -564,23 +565,52 @@ describe.each(DRIVERS)('no escalation through teams, bindings or stronger users 
       .expect(200);
   });
 
+  it('does not let a Tenant Role Admin take out of a role a permission they do not hold', async () => {
+    const app = registry.app;
+    await request(app)
+      .post('/v1/tenants/corp/roles')
+      .set(AUTH)
+      .send({ name: 'ops', scope: 'tenant', permissions: ['role.get', 'user.delete'] })
+      .expect(201);
+    await request(app).post('/v1/tenants/corp/users').set(AUTH).send({ username: 'opal' }).expect(201);
+    await request(app)
+      .post('/v1/tenants/corp/bindings')
+      .set(AUTH)
+      .send({ role: 'ops', subject: { kind: 'user', name: 'opal' } })
+      .expect(201);
+    const stripped = await request(app)
+      .patch('/v1/tenants/corp/roles/ops')
+      .set(as('rho'))
+      .send({ permissions: ['role.get'] });
+    expect(stripped.status).toBe(403);
+    expect(stripped.body.error.code).toBe('ROLE_ESCALATION');
+    await request(app).patch('/v1/tenants/corp/roles/ops').set(as('rho')).send({ description: 'on call' }).expect(200);
+    await request(app)
+      .patch('/v1/tenants/corp/roles/ops')
+      .set(as('ada'))
+      .send({ permissions: ['role.get'] })
+      .expect(200);
+  });
+
   it('does not let a user or team admin act on a Tenant Admin in any way', async () => {
     const app = registry.app;
     const attempts = [
-      request(app).patch('/v1/tenants/corp/users/ada').set(as('ulf')).send({ password: 'the attacker password' }),
-      request(app).post('/v1/tenants/corp/users/ada/api-keys').set(as('ulf')).send({ name: 'mine' }),
-      request(app).get('/v1/tenants/corp/users/ada/api-keys').set(as('ulf')),
-      request(app).patch('/v1/tenants/corp/users/ada').set(as('ulf')).send({ disabled: true }),
-      request(app).patch('/v1/tenants/corp/users/ada').set(as('ulf')).send({ displayName: 'Mallory' }),
-      request(app).delete('/v1/tenants/corp/users/ada').set(as('ulf')),
-      request(app)
-        .post('/v1/tenants/corp/bindings')
-        .set(as('ulf'))
-        .send({ role: 'Tenant Viewer', subject: { kind: 'user', name: 'ada' } }),
-      request(app).patch('/v1/tenants/corp/teams/plain').set(as('tim')).send({ members: [] }),
-      request(app).delete('/v1/tenants/corp/teams/plain').set(as('tim')),
+      () => request(app).patch('/v1/tenants/corp/users/ada').set(as('ulf')).send({ password: 'the attacker password' }),
+      () => request(app).post('/v1/tenants/corp/users/ada/api-keys').set(as('ulf')).send({ name: 'mine' }),
+      () => request(app).get('/v1/tenants/corp/users/ada/api-keys').set(as('ulf')),
+      () => request(app).patch('/v1/tenants/corp/users/ada').set(as('ulf')).send({ disabled: true }),
+      () => request(app).patch('/v1/tenants/corp/users/ada').set(as('ulf')).send({ displayName: 'Mallory' }),
+      () =>
+        request(app)
+          .post('/v1/tenants/corp/bindings')
+          .set(as('ulf'))
+          .send({ role: 'Tenant Viewer', subject: { kind: 'user', name: 'ada' } }),
+      () => request(app).patch('/v1/tenants/corp/teams/plain').set(as('tim')).send({ members: [] }),
+      () => request(app).delete('/v1/tenants/corp/teams/plain').set(as('tim')),
+      () => request(app).delete('/v1/tenants/corp/users/ada').set(as('ulf')),
     ];
-    for (const res of await Promise.all(attempts)) {
+    for (const attempt of attempts) {
+      const res = await attempt();
       expect(res.status, JSON.stringify(res.body)).toBe(403);
       expect(['USER_OUTRANKS_CALLER', 'ROLE_ESCALATION']).toContain(res.body.error.code);
     }
@@ -735,7 +765,7 @@ describe.each(DRIVERS)('a tenant or project deleted half-way (%s)', (driver) => 
     await request(app).post('/v1/tenants/gone/projects').set(AUTH).send({ name: 'p1' }).expect(201);
     await request(app).post('/v1/tenants/gone/cluster-profiles').set(AUTH).send(profile('tp')).expect(201);
     await request(app).post('/v1/tenants/gone/projects/p1/cluster-profiles').set(AUTH).send(profile('pp')).expect(201);
-    const oldId = registry.services.directory.tenantId('gone') ?? '';
+    const oldId = registry.services.directory.tenantRef('gone')?.id ?? '';
 
     // Storage fails every delete: the deletion stops after its first step.
     faults.plan = (operation) => operation === 'delete';
@@ -746,7 +776,6 @@ describe.each(DRIVERS)('a tenant or project deleted half-way (%s)', (driver) => 
 
     const created = await request(app).post('/v1/tenants').set(AUTH).send({ name: 'gone' });
     expect(created.status).toBe(201);
-    expect(created.body.id).not.toBe(oldId);
     expect((await request(app).get('/v1/tenants/gone/users').set(AUTH)).body.items).toEqual([]);
     expect(
       (
@@ -766,6 +795,7 @@ describe.each(DRIVERS)('a tenant or project deleted half-way (%s)', (driver) => 
     expect(await profileNames('/v1/tenants/gone/cluster-profiles')).toEqual([]);
     await request(app).post('/v1/tenants/gone/projects').set(AUTH).send({ name: 'p1' }).expect(201);
     expect(await profileNames('/v1/tenants/gone/projects/p1/cluster-profiles')).toEqual([]);
+    expect(created.body.id).not.toBe(oldId);
     // The old username is free again.
     await request(app)
       .post('/v1/tenants/gone/users')
@@ -797,19 +827,20 @@ describe.each(DRIVERS)('a tenant or project deleted half-way (%s)', (driver) => 
       .expect(201);
     const pam = bearer(await login(registry, 'pam'));
     await request(app).post('/v1/tenants/kept/projects/p2/cluster-profiles').set(pam).send(profile('pp2')).expect(201);
-    const oldProject = registry.services.directory.projectId('kept', 'p2') ?? '';
-    const tenantId = registry.services.directory.tenantId('kept') ?? '';
+    const projectOf = () => registry.services.directory.tenant('kept')?.projects.find((p) => p.name === 'p2');
+    const oldProject = projectOf()?.id ?? '';
+    const tenantId = registry.services.directory.tenantRef('kept')?.id ?? '';
 
     faults.plan = (operation, key) => operation === 'delete' && key.startsWith('profiles/');
     const deleted = await request(app).delete('/v1/tenants/kept/projects/p2').set(AUTH);
     faults.plan = () => false;
 
     await request(app).post('/v1/tenants/kept/projects').set(AUTH).send({ name: 'p2' }).expect(201);
-    expect(registry.services.directory.projectId('kept', 'p2')).not.toBe(oldProject);
     expect(await profileNames('/v1/tenants/kept/projects/p2/cluster-profiles')).toEqual([]);
     expect((await request(app).get('/v1/tenants/kept/projects/p2/cluster-profiles').set(pam)).status).toBe(403);
     expect((await request(app).get('/v1/auth/me').set(pam)).body.projects).toEqual([]);
     expect(deleted.status).toBeGreaterThanOrEqual(500);
+    expect(registry.services.directory.projectId('kept', 'p2')).not.toBe(oldProject);
     expect(await keysUnder(`profiles/project/${tenantId}/${oldProject}/`)).toHaveLength(1);
 
     await request(app).post('/v1/tenants/kept/projects').set(AUTH).send({ name: 'p3' }).expect(201);
