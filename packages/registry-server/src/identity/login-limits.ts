@@ -63,9 +63,8 @@ export class HashQueue {
   private readonly clients = new Map<string, ClientTurns>();
   /** Clients with queued tickets, in the order they get their next turn. */
   private readonly turns: string[] = [];
+  /** How long a hash takes, as a moving average: Retry-After is estimated from it. */
   private averageMs = 250;
-  /** Hashes started since the process started (for tests and metrics). */
-  started = 0;
 
   constructor(private readonly options: HashQueueOptions = HASH_QUEUE_DEFAULTS) {}
 
@@ -88,7 +87,6 @@ export class HashQueue {
         state = 'running';
         await this.turn(client, turns);
         const start = Date.now();
-        this.started += 1;
         try {
           return await hash();
         } finally {

@@ -95,7 +95,7 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export class Sessions {
   private readonly ledger: AttemptLedger;
-  readonly hashQueue: HashQueue;
+  private readonly hashQueue: HashQueue;
   private decoy: Promise<string> | null = null;
 
   private constructor(
