@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUTH, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
+import type * as Secrets from './secrets.js';
 
 const hashes = vi.hoisted(() => ({ passwords: [] as string[], delayMs: 0 }));
 
 vi.mock('./secrets.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('./secrets.js')>();
+  const actual = await importOriginal<typeof Secrets>();
   return {
     ...actual,
     verifyPassword: async (password: string, stored: string) => {
