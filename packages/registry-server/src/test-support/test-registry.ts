@@ -16,7 +16,7 @@ import { blobCacheConfig, resolveConfig, type RegistryConfig } from '../config/c
 import type { RegistryConfigFile } from '../generated/registry-config.js';
 import { closeServices, createServices, type RegistryServices } from '../services.js';
 import { createStore } from '../storage/create-store.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { storageUnavailable, type ObjectStore } from '../storage/object-store.js';
 
 export type Driver = 'fs' | 's3rver' | 'ceph';
 
@@ -120,7 +120,9 @@ export type FaultPlan = (operation: 'put' | 'delete' | 'list', key: string) => b
  */
 export function faultyStore(store: ObjectStore, faults: { plan: FaultPlan }): ObjectStore {
   const refuse = (operation: 'put' | 'delete' | 'list', key: string) => {
-    if (faults.plan(operation, key)) throw new Error(`injected fault: ${operation} ${key}`);
+    if (faults.plan(operation, key)) {
+      throw storageUnavailable(store.description, new Error(`injected fault: ${operation} ${key}`));
+    }
   };
   return {
     description: store.description,
