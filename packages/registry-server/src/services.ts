@@ -13,7 +13,8 @@ import { createMetrics, type Metrics } from './http/metrics.js';
 import { ensureSuperAdmin } from './identity/bootstrap.js';
 import { IdentityDirectory } from './identity/directory.js';
 import { IdentityService } from './identity/identity-service.js';
-import { Sessions } from './identity/sessions.js';
+import { HashQueue, type HashQueueOptions } from './identity/login-limits.js';
+import { Sessions, type SessionOptions } from './identity/sessions.js';
 import { VersionService } from './packs/version-service.js';
 import { ProfileService } from './profiles/profile-service.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -53,6 +54,8 @@ export async function createServices(options: {
   store: ObjectStore;
   logger: Logger;
   metrics?: Metrics;
+  /** Overrides of the configuration's identity settings, beyond what it allows (tests). */
+  identity?: { sessionMaxSeconds?: number; hashQueue?: Partial<HashQueueOptions> };
 }): Promise<RegistryServices> {
   const { config, store, logger } = options;
   const uploadDir = path.join(config.dataDir, 'tmp', 'uploads');
@@ -74,14 +77,26 @@ export async function createServices(options: {
   });
   await directory.start();
   const { auth } = config;
-  const identity = new IdentityService(store, directory, { passwordHashCost: auth.passwordHashCost });
+  // One bound on the password hashes of this process, for sign-ins and new passwords alike.
+  const hashQueue = new HashQueue({ ...auth.passwordHashes, ...options.identity?.hashQueue });
+  const profiles = new ProfileService(store, directory);
+  const identity = new IdentityService(store, directory, {
+    passwordHashCost: auth.passwordHashCost,
+    hashQueue,
+    owners: [profiles],
+    logger: logger.child({ component: 'identity' }),
+  });
+  await identity.sweep();
   await ensureSuperAdmin({ identity, directory, superAdmin: auth.superAdmin, dataDir: config.dataDir, logger });
-  const sessions = await Sessions.open(store, directory, {
+  const sessionOptions: SessionOptions = {
     tokenTtlSeconds: auth.tokenTtlSeconds,
     passwordHashCost: auth.passwordHashCost,
     maxFailedLogins: auth.maxFailedLogins,
     loginWindowMs: auth.loginWindowMs,
-  });
+    hashQueue,
+    sessionMaxSeconds: options.identity?.sessionMaxSeconds ?? auth.sessionMaxSeconds,
+  };
+  const sessions = await Sessions.open(store, directory, sessionOptions);
   const blobCache = config.blobCache
     ? await BlobCache.open(config.blobCache.dir, config.blobCache.maxBytes, logger.child({ component: 'blob-cache' }))
     : null;
@@ -91,7 +106,14 @@ export async function createServices(options: {
     store,
     logger,
   });
-  const audit = new AuditLog(store);
+  // Audit streams are keyed by ids: a tenant or project re-created under an old name starts empty.
+  const audit = new AuditLog(store, (scope) => {
+    const tenant = directory.tenantId(scope.tenant);
+    if (tenant === undefined) return null;
+    if (scope.scope === 'tenant') return { tenant };
+    const project = directory.projectId(scope.tenant, scope.project);
+    return project === undefined ? null : { tenant, project };
+  });
   // Settles the pending records of a process that died, and prunes old anonymous entries.
   audit.startMaintenance({
     retentionMs: config.audit.unauthenticatedRetentionDays * 24 * 60 * 60 * 1000,
@@ -110,7 +132,7 @@ export async function createServices(options: {
     directory,
     identity,
     sessions,
-    profiles: new ProfileService(store),
+    profiles,
     audit,
     blobCache,
     adminToken,

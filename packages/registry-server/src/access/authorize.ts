@@ -17,13 +17,31 @@ import type { RegistryRecord } from '../catalog/records.js';
 import type { IdentityDirectory } from '../identity/directory.js';
 import { registryNotFound } from '../registries/registry-service.js';
 import type { TenantDirectory } from '../identity/records.js';
+import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import { findRole } from './roles.js';
+
+/**
+ * How a signed-in principal proved who they are. Access tokens carry it, and end with it: the
+ * credential revoked, expired or replaced (a new password), or the user disabled or deleted.
+ */
+export interface Session {
+  /** The user's or operator's immutable id. */
+  userId: string;
+  /** The tenant's immutable id; null for an operator. */
+  tenantId: string | null;
+  /** The password generation signed in with, or the API key used. */
+  via: { password: number } | { apiKey: string };
+  /** When the credential was presented, in seconds since the epoch. */
+  since: number;
+  /** When the session ends whatever refreshes it (seconds); null for an API key that does not expire. */
+  until: number | null;
+}
 
 export type Principal =
   | { kind: 'anonymous' }
   /** `adminToken`: the bootstrap admin token (no password, nothing to refresh), not a signed-in operator. */
-  | { kind: 'operator'; name: string; adminToken?: boolean }
-  | { kind: 'user'; tenant: string; username: string };
+  | { kind: 'operator'; name: string; adminToken?: boolean; session?: Session }
+  | { kind: 'user'; tenant: string; username: string; session?: Session };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
@@ -70,14 +88,15 @@ export function userAccess(directory: TenantDirectory, username: string): UserAc
   }
   const cached = perUser.get(username);
   if (cached) return cached;
-  const teams = new Set(directory.teams.filter((t) => t.members.includes(username)).map((t) => t.name));
+  const index = tenantIndex(directory);
+  const subjects = [
+    subjectKey({ kind: 'user', name: username }),
+    ...(index.teamsOf.get(username) ?? []).map((team) => subjectKey({ kind: 'team', name: team })),
+  ];
   const tenantPermissions = new Set<string>();
   const projectPermissions = new Map<string, Set<string>>();
   const associatedProjects = new Set<string>();
-  for (const binding of directory.bindings) {
-    const { subject } = binding;
-    const applies = subject.kind === 'user' ? subject.name === username : teams.has(subject.name);
-    if (!applies) continue;
+  for (const binding of subjects.flatMap((subject) => index.bindingsOf.get(subject) ?? [])) {
     const role = findRole(directory, binding.role);
     if (!role) continue;
     let into: Set<string> = tenantPermissions;
@@ -131,7 +150,8 @@ export class AccessControl {
   /** The user's access in their tenant, or null for a user who no longer exists. */
   accessOf(principal: Principal & { kind: 'user' }): UserAccess | null {
     const directory = this.directory.tenant(principal.tenant);
-    if (!directory?.users.some((u) => u.username === principal.username && !u.disabled)) return null;
+    const user = directory && tenantIndex(directory).usersByName.get(principal.username);
+    if (!directory || !user || user.disabled) return null;
     return userAccess(directory, principal.username);
   }
 

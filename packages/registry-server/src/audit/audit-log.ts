@@ -3,8 +3,8 @@
  * with which outcome), written create-once so that nothing rewrites history:
  *
  *   audit/system/<inverted ms>-<id>.json                       system-scope requests
- *   audit/tenants/<tenant>/<inverted ms>-<id>.json             everything in a tenant, projects included
- *   audit/projects/<tenant>/<project>/<inverted ms>-<id>.json  a project's requests (written twice)
+ *   audit/tenants/<tenant id>/<inverted ms>-<id>.json          everything in a tenant, projects included
+ *   audit/projects/<tenant id>/<project id>/<inverted ms>-<id>.json   a project's requests (written twice)
  *   audit/anonymous/<inverted ms>-<id>.json                    failed requests of unauthenticated
  *                                                             callers, read as part of the system log,
  *                                                             rate-limited and pruned after a while
@@ -50,8 +50,10 @@ export interface AuditEntry {
 /** What is known of a request before it runs. */
 export type PendingEntry = Omit<AuditEntry, 'status' | 'outcome'>;
 
-/** Where a scope's entries go: the streams of its tenant and project, by their storage ids. */
-export type StreamResolver = (scope: Target) => { tenant: string; project?: string } | null;
+/** The storage ids of a tenant or project scope's tenant and project; null when it does not exist. */
+export type StreamResolver = (
+  scope: Exclude<Target, { scope: 'system' }>,
+) => { tenant: string; project?: string } | null;
 
 const LATEST = 9_999_999_999_999;
 const PENDING = 'audit/pending/';
@@ -87,13 +89,13 @@ export class AuditLog {
   private maintenance: NodeJS.Timeout | null = null;
   private maintaining: Promise<void> | null = null;
 
-  /** `resolve` maps a scope to the ids its streams are keyed by; null: no such tenant (any more). */
+  /**
+   * `resolve` maps a scope to the ids of its tenant and project (names are labels: a tenant
+   * re-created under an old name must not see the old one's log); null when it does not exist.
+   */
   constructor(
     private readonly store: ObjectStore,
-    private readonly resolve: StreamResolver = (scope) =>
-      scope.scope === 'system'
-        ? null
-        : { tenant: scope.tenant, ...(scope.scope === 'project' ? { project: scope.project } : {}) },
+    private readonly resolve: StreamResolver,
   ) {}
 
   /** A new entry id for a request made at `at`. */
@@ -101,7 +103,7 @@ export class AuditLog {
     return `${String(LATEST - Date.parse(at)).padStart(13, '0')}-${randomBytes(6).toString('hex')}`;
   }
 
-  /** The streams an entry of `scope` is written to; the last is the scope's own. */
+  /** The streams an entry of `scope` is written to (the system's when it does not resolve); the last is its own. */
   private streamsOf(scope: Target): string[] {
     const ids = scope.scope === 'system' ? null : this.resolve(scope);
     if (!ids) return [SYSTEM_STREAM];
@@ -111,10 +113,10 @@ export class AuditLog {
 
   /** The streams a scope is read from, merged by key (the system's includes the anonymous one). */
   private readStreams(scope: Target): string[] {
-    const streams = this.streamsOf(scope);
     if (scope.scope === 'system') return [SYSTEM_STREAM, ANONYMOUS];
-    // A tenant or project that does not resolve has no entries of its own.
-    if (streams[0] === SYSTEM_STREAM) return [];
+    // A tenant or project that does not resolve has no log.
+    if (!this.resolve(scope)) return [];
+    const streams = this.streamsOf(scope);
     return [streams[streams.length - 1] ?? SYSTEM_STREAM];
   }
 
@@ -241,7 +243,7 @@ export class AuditLog {
   ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
     const streams = this.readStreams(scope).map((prefix) => {
       const startAfter = options.cursor === undefined ? undefined : `${prefix}${options.cursor}.json`;
-      const listing = this.store.list(prefix, { limit: options.limit, ...(startAfter ? { startAfter } : {}) });
+      const listing = this.store.list(prefix, { limit: options.limit + 1, ...(startAfter ? { startAfter } : {}) });
       return { prefix, iterator: listing[Symbol.asyncIterator](), head: null as string | null, done: false };
     });
     const advance = async (stream: (typeof streams)[number]) => {

@@ -136,6 +136,21 @@ describe('audit log', () => {
     );
   });
 
+  it('starts a tenant re-created under an old name with an empty log', async () => {
+    const app = registry.app;
+    await request(app).post('/v1/tenants').set(AUTH).send({ name: 'gamma' }).expect(201);
+    await request(app).post('/v1/tenants/gamma/teams').set(AUTH).send({ name: 'old-team' }).expect(201);
+    const old = await request(app).get('/v1/tenants/gamma/audit').set(AUTH);
+    expect(old.body.items).toHaveLength(1);
+    await request(app).delete('/v1/tenants/gamma').set(AUTH).expect(204);
+    await request(app).post('/v1/tenants').set(AUTH).send({ name: 'gamma' }).expect(201);
+    const fresh = await request(app).get('/v1/tenants/gamma/audit').set(AUTH);
+    expect(fresh.status).toBe(200);
+    expect(fresh.body.items).toEqual([]);
+    const lost = await request(app).get(`/v1/tenants/gamma/audit/${old.body.items[0].id as string}`).set(AUTH);
+    expect(lost.status).toBe(404);
+  });
+
   it('settles the pending record of a process that died as an interrupted entry', async () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     const audit = registry.services.audit;

@@ -9,6 +9,7 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { DEFAULT_ARCHIVE_LIMITS, PackError, type ArchiveLimits } from '@packyard/pack-core';
 import { parseDocument } from 'yaml';
 import { registryConfigSchema, type RegistryConfigFile } from '../generated/registry-config.js';
+import { HASH_QUEUE_DEFAULTS } from '../identity/login-limits.js';
 import type { StorageConfig } from '../storage/create-store.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -26,6 +27,10 @@ export interface RegistryConfig {
     passwordHashCost: number;
     maxFailedLogins: number;
     loginWindowMs: number;
+    /** Longest life of a password sign-in, refreshes included. */
+    sessionMaxSeconds: number;
+    /** Bounds on this process's password hashes: at once, waiting, waiting per client address. */
+    passwordHashes: { concurrency: number; maxWaiting: number; maxPerClient: number };
   };
   limits: { maxUploadBytes: number; archive: ArchiveLimits };
   catalog: { pollIntervalMs: number; snapshotEveryChanges: number; queryCacheSize: number };
@@ -261,6 +266,12 @@ export function resolveConfig(
       passwordHashCost: file.auth?.passwordHashCost ?? 17,
       maxFailedLogins: file.auth?.maxFailedLogins ?? 10,
       loginWindowMs: (file.auth?.loginWindowSeconds ?? 300) * 1000,
+      sessionMaxSeconds: file.auth?.sessionMaxSeconds ?? 12 * 60 * 60,
+      passwordHashes: {
+        concurrency: file.auth?.passwordHashConcurrency ?? HASH_QUEUE_DEFAULTS.concurrency,
+        maxWaiting: file.auth?.passwordHashQueue ?? HASH_QUEUE_DEFAULTS.maxWaiting,
+        maxPerClient: file.auth?.passwordHashQueuePerClient ?? HASH_QUEUE_DEFAULTS.maxPerClient,
+      },
     },
     limits: {
       maxUploadBytes: limits.maxUploadBytes ?? 2 * GIB,

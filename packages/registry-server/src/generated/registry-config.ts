@@ -108,6 +108,22 @@ export interface RegistryConfigFile {
      * The window failed logins are counted in (default 300).
      */
     loginWindowSeconds?: number;
+    /**
+     * How long a password sign-in lasts at most, refreshes included (default 43200: 12 hours); an API key's session ends with the key.
+     */
+    sessionMaxSeconds?: number;
+    /**
+     * Password hashes (scrypt) one process runs at once (default: half of libuv's thread pool, so 2), leaving threads for file I/O.
+     */
+    passwordHashConcurrency?: number;
+    /**
+     * Sign-ins that may wait for a hash (default 32); past it, 429 LOGIN_BUSY with Retry-After.
+     */
+    passwordHashQueue?: number;
+    /**
+     * Places in that queue one client address may hold (default 4).
+     */
+    passwordHashQueuePerClient?: number;
   };
   limits?: {
     /**
@@ -342,6 +358,26 @@ export const registryConfigSchema = {
           "type": "integer",
           "minimum": 1,
           "description": "The window failed logins are counted in (default 300)."
+        },
+        "sessionMaxSeconds": {
+          "type": "integer",
+          "minimum": 60,
+          "description": "How long a password sign-in lasts at most, refreshes included (default 43200: 12 hours); an API key's session ends with the key."
+        },
+        "passwordHashConcurrency": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Password hashes (scrypt) one process runs at once (default: half of libuv's thread pool, so 2), leaving threads for file I/O."
+        },
+        "passwordHashQueue": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Sign-ins that may wait for a hash (default 32); past it, 429 LOGIN_BUSY with Retry-After."
+        },
+        "passwordHashQueuePerClient": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Places in that queue one client address may hold (default 4)."
         }
       }
     },

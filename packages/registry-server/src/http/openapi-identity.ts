@@ -24,20 +24,35 @@ const list = { type: 'object', properties: { items: { type: 'array', items: obje
 const ok = (description: string, schema: unknown = object) => ({ description, content: json(schema) });
 const body = (name: string) => ({ required: true, content: json(ref(name)) });
 const conflict = (codes: string) => ({ '409': errorResponse(codes) });
+/** The 403s of the routes that change who holds what (access/guards.ts). */
+const guarded = {
+  ...common,
+  '403': errorResponse(
+    'Not allowed: FORBIDDEN; ROLE_ESCALATION (a role given or taken away, directly or through a team, holds permissions you do not hold there); USER_OUTRANKS_CALLER (the user acted on holds permissions you do not).',
+  ),
+};
 
 /** GET (list) and POST (create) on a collection, GET/PATCH/DELETE on its items. */
-function collection(options: { what: string; create: string; createCodes: string; changes?: string }): {
+function collection(options: {
+  what: string;
+  create: string;
+  createCodes: string;
+  changes?: string;
+  /** Whether changes pass the no-escalation checks (users, teams, roles). */
+  guarded?: boolean;
+}): {
   list: Record<string, unknown>;
   item: Record<string, unknown>;
 } {
   const { what } = options;
+  const errors = options.guarded ? guarded : common;
   return {
     list: {
       get: { summary: `List the ${what}s`, responses: { '200': ok(`The ${what}s.`, list), ...common } },
       post: {
         summary: `Create a ${what}`,
         requestBody: body(options.create),
-        responses: { '201': ok(`Created.`), ...conflict(options.createCodes), ...common },
+        responses: { '201': ok(`Created.`), ...conflict(options.createCodes), ...errors },
       },
     },
     item: {
@@ -47,11 +62,11 @@ function collection(options: { what: string; create: string; createCodes: string
             patch: {
               summary: `Change a ${what}`,
               requestBody: body(options.changes),
-              responses: { '200': ok('Changed.'), ...common },
+              responses: { '200': ok('Changed.'), ...errors },
             },
           }
         : {}),
-      delete: { summary: `Delete a ${what}`, responses: { '204': { description: 'Deleted.' }, ...common } },
+      delete: { summary: `Delete a ${what}`, responses: { '204': { description: 'Deleted.' }, ...errors } },
     },
   };
 }
@@ -62,13 +77,26 @@ const projects = collection({
   createCodes: 'PROJECT_EXISTS.',
   changes: 'ProjectChanges',
 });
-const users = collection({ what: 'user', create: 'NewUser', createCodes: 'USER_EXISTS.', changes: 'UserChanges' });
-const teams = collection({ what: 'team', create: 'NewTeam', createCodes: 'TEAM_EXISTS.', changes: 'TeamChanges' });
+const users = collection({
+  what: 'user',
+  create: 'NewUser',
+  createCodes: 'USER_EXISTS.',
+  changes: 'UserChanges',
+  guarded: true,
+});
+const teams = collection({
+  what: 'team',
+  create: 'NewTeam',
+  createCodes: 'TEAM_EXISTS.',
+  changes: 'TeamChanges',
+  guarded: true,
+});
 const roles = collection({
   what: 'custom role',
   create: 'NewRole',
   createCodes: 'ROLE_EXISTS.',
   changes: 'RoleChanges',
+  guarded: true,
 });
 
 export const identitySchemas = {
@@ -107,14 +135,17 @@ export const identityPaths = {
       responses: {
         '200': ok('The token.', ref('Token')),
         '401': errorResponse('LOGIN_FAILED.'),
-        '429': errorResponse('LOGIN_RATE_LIMITED.'),
+        '429': errorResponse(
+          'LOGIN_RATE_LIMITED (too many attempts for the username or address) or LOGIN_BUSY (too many password checks waiting); Retry-After says when to retry.',
+        ),
         '400': common['400'],
       },
     },
   },
   '/v1/auth/refresh': {
     post: {
-      summary: 'A fresh token for the caller of a valid one',
+      summary:
+        'A fresh token for the caller of a valid one (or of an API key): same credential, never past its end (the key expiry, or auth.sessionMaxSeconds after a password sign-in)',
       responses: { '200': ok('The token.', ref('Token')), ...common },
     },
   },
@@ -123,10 +154,10 @@ export const identityPaths = {
       summary: "Change the caller's own password (a user's or an operator's), given the current one",
       requestBody: body('PasswordChange'),
       responses: {
-        '204': { description: 'Changed; tokens already issued stay valid until they expire.' },
+        '204': { description: "Changed; every token signed in with the old password ends, the caller's own included." },
         ...common,
         '403': errorResponse('CURRENT_PASSWORD_INCORRECT: the current password is wrong.'),
-        '429': errorResponse('LOGIN_RATE_LIMITED: too many wrong passwords.'),
+        '429': errorResponse('LOGIN_RATE_LIMITED (too many wrong passwords) or LOGIN_BUSY; see Retry-After.'),
       },
     },
   },
@@ -174,16 +205,19 @@ export const identityPaths = {
   '/v1/tenants/{tenant}/users/{user}': { parameters: [tenantParam, pathParam('user', 'Username.')], ...users.item },
   '/v1/tenants/{tenant}/users/{user}/api-keys': {
     parameters: [tenantParam, pathParam('user', 'Username.')],
-    get: { summary: "A user's API keys (never their secrets)", responses: { '200': ok('The keys.', list), ...common } },
+    get: {
+      summary: "A user's API keys (never their secrets)",
+      responses: { '200': ok('The keys.', list), ...guarded },
+    },
     post: {
       summary: 'Create an API key: the response is the only time the key is shown',
       requestBody: body('NewApiKey'),
-      responses: { '201': ok('The key, with `key`.'), ...common },
+      responses: { '201': ok('The key, with `key`.'), ...guarded },
     },
   },
   '/v1/tenants/{tenant}/users/{user}/api-keys/{key}': {
     parameters: [tenantParam, pathParam('user', 'Username.'), pathParam('key', 'API key id.')],
-    delete: { summary: 'Revoke an API key', responses: { '200': ok('The revoked key.'), ...common } },
+    delete: { summary: 'Revoke an API key', responses: { '200': ok('The revoked key.'), ...guarded } },
   },
   '/v1/tenants/{tenant}/teams': { parameters: [tenantParam], ...teams.list },
   '/v1/tenants/{tenant}/teams/{team}': { parameters: [tenantParam, pathParam('team', 'Team name.')], ...teams.item },
@@ -198,12 +232,12 @@ export const identityPaths = {
     post: {
       summary: 'Bind a role to a user or team, tenant-wide or in one project',
       requestBody: body('NewBinding'),
-      responses: { '201': ok('Bound.'), '200': ok('The same binding existed.'), ...common },
+      responses: { '201': ok('Bound.'), '200': ok('The same binding existed.'), ...guarded },
     },
   },
   '/v1/tenants/{tenant}/bindings/{binding}': {
     parameters: [tenantParam, pathParam('binding', 'Binding id.')],
-    delete: { summary: 'Remove a role binding', responses: { '204': { description: 'Removed.' }, ...common } },
+    delete: { summary: 'Remove a role binding', responses: { '204': { description: 'Removed.' }, ...guarded } },
   },
 };
 

@@ -4,8 +4,11 @@
  *
  * Writes go to storage first, by compare-and-swap, and the result replaces the local copy at once
  * (a process sees its own writes). Other processes pick a change up by polling: each poll lists
- * `identity/` (one LIST per thousand documents) and re-reads only the documents whose ETag moved,
- * so a role change made through one process applies in the others within one poll interval.
+ * `identity/tenants/` (one LIST per thousand documents) and re-reads only the documents whose ETag
+ * moved, so a role change made through one process applies in the others within one poll interval.
+ *
+ * Tenants are found by name only while they are live: one being deleted is reachable by its id
+ * alone (to finish the deletion), so a new tenant of the same name sees nothing of it.
  */
 import type { Logger } from 'pino';
 import { readJson, updateJson, type Updater } from '../storage/json-documents.js';
@@ -13,24 +16,40 @@ import type { ObjectStore } from '../storage/object-store.js';
 import {
   emptyTenantDirectory,
   IDENTITY_KEYS,
+  normaliseSystem,
+  normaliseTenant,
   type SystemDirectory,
+  type SystemUser,
   type TenantDirectory,
   type TenantRef,
 } from './records.js';
+import { tenantIndex } from './tenant-index.js';
 
 interface Cached<T> {
   value: T;
   etag: string;
 }
 
+/** Lookups across tenants, rebuilt after any identity document changes (never per request). */
+interface DirectoryIndex {
+  /** Live tenants. */
+  byName: Map<string, TenantRef>;
+  byId: Map<string, TenantRef>;
+  /** Username and API key id to the id of the live tenant holding it. */
+  users: Map<string, string>;
+  apiKeys: Map<string, string>;
+  operatorsById: Map<string, SystemUser>;
+  operatorsByName: Map<string, SystemUser>;
+}
+
 const EMPTY_SYSTEM: SystemDirectory = { tenants: [], operators: [], revision: 0 };
 
 export class IdentityDirectory {
   private system: Cached<SystemDirectory> | null = null;
+  /** Tenant documents by tenant id. */
   private readonly tenants = new Map<string, Cached<TenantDirectory>>();
   private timer: NodeJS.Timeout | null = null;
-  /** Which tenant holds each username and API key id; rebuilt after any tenant changes. */
-  private index: { users: Map<string, string>; apiKeys: Map<string, string> } | null = null;
+  private index: DirectoryIndex | null = null;
   private polling: Promise<void> | null = null;
   private stopped = false;
 
@@ -69,22 +88,24 @@ export class IdentityDirectory {
   async refresh(): Promise<void> {
     const seen = new Map<string, string>();
     for await (const object of this.store.list(IDENTITY_KEYS.tenantsPrefix)) {
-      const name = object.key.slice(IDENTITY_KEYS.tenantsPrefix.length).replace(/\.json$/, '');
-      seen.set(name, object.etag);
+      const id = object.key.slice(IDENTITY_KEYS.tenantsPrefix.length).replace(/\.json$/, '');
+      seen.set(id, object.etag);
     }
     const systemHead = await this.store.head(IDENTITY_KEYS.system);
     if (systemHead && systemHead.etag !== this.system?.etag) {
       const read = await readJson<SystemDirectory>(this.store, IDENTITY_KEYS.system);
       if (read) this.keepSystem(read);
     }
-    for (const [name, etag] of seen) {
-      if (this.tenants.get(name)?.etag === etag) continue;
-      const read = await readJson<TenantDirectory>(this.store, IDENTITY_KEYS.tenant(name));
-      if (read) this.keepTenant(name, read);
+    const live = this.lookup().byId;
+    for (const [id, etag] of seen) {
+      // Only documents of live tenants: a deleted tenant's leftovers are never loaded.
+      if (this.tenants.get(id)?.etag === etag || !live.has(id)) continue;
+      const read = await readJson<TenantDirectory>(this.store, IDENTITY_KEYS.tenant(id));
+      if (read) this.keepTenant(id, read);
     }
-    // A tenant document written after the listing above is kept; one deleted is dropped.
-    for (const name of [...this.tenants.keys()]) {
-      if (!seen.has(name) && !this.tenantRef(name)) this.dropTenant(name);
+    // A live tenant's document is kept even when the listing missed it (written after the listing).
+    for (const id of [...this.tenants.keys()]) {
+      if (!this.lookup().byId.has(id)) this.dropTenant(id);
     }
   }
 
@@ -92,60 +113,128 @@ export class IdentityDirectory {
     return this.system?.value ?? EMPTY_SYSTEM;
   }
 
+  /** A live tenant by name. */
   tenantRef(name: string): TenantRef | undefined {
-    return this.systemDirectory().tenants.find((t) => t.name === name);
+    return this.lookup().byName.get(name);
   }
 
-  /** A tenant's directory; a tenant listed whose document is not written yet is empty. */
+  /** A live tenant by id. */
+  tenantRefById(id: string): TenantRef | undefined {
+    return this.lookup().byId.get(id);
+  }
+
+  /** The id of the live tenant `name` (audit and storage keys are made of ids). */
+  tenantId(name: string): string | undefined {
+    return this.tenantRef(name)?.id;
+  }
+
+  /** The id of the live project `project` of the live tenant `tenant`. */
+  projectId(tenant: string, project: string): string | undefined {
+    const directory = this.tenant(tenant);
+    return directory ? tenantIndex(directory).projects.get(project)?.id : undefined;
+  }
+
+  /** A live tenant's directory by name; a tenant listed whose document is not written yet is empty. */
   tenant(name: string): TenantDirectory | undefined {
     const ref = this.tenantRef(name);
-    if (!ref) return undefined;
-    return this.tenants.get(name)?.value ?? emptyTenantDirectory(ref);
+    return ref ? this.documentOf(ref) : undefined;
   }
 
-  private lookup(): { users: Map<string, string>; apiKeys: Map<string, string> } {
+  /** A live tenant's directory by id. */
+  tenantById(id: string): TenantDirectory | undefined {
+    const ref = this.tenantRefById(id);
+    return ref ? this.documentOf(ref) : undefined;
+  }
+
+  private documentOf(ref: TenantRef): TenantDirectory {
+    return this.tenants.get(ref.id)?.value ?? emptyTenantDirectory(ref);
+  }
+
+  /** Tenants whose deletion started and has not finished. */
+  deletingTenants(): TenantRef[] {
+    return this.systemDirectory().tenants.filter((t) => t.deletingSince !== undefined);
+  }
+
+  private lookup(): DirectoryIndex {
     if (this.index) return this.index;
+    const system = this.systemDirectory();
+    const live = system.tenants.filter((t) => t.deletingSince === undefined);
     const users = new Map<string, string>();
     const apiKeys = new Map<string, string>();
-    for (const ref of this.systemDirectory().tenants) {
-      const directory = this.tenants.get(ref.name)?.value;
-      for (const user of directory?.users ?? []) users.set(user.username, ref.name);
-      for (const key of directory?.apiKeys ?? []) apiKeys.set(key.id, ref.name);
+    for (const ref of live) {
+      const directory = this.tenants.get(ref.id)?.value;
+      for (const user of directory?.users ?? []) users.set(user.username, ref.id);
+      for (const key of directory?.apiKeys ?? []) apiKeys.set(key.id, ref.id);
     }
-    this.index = { users, apiKeys };
+    this.index = {
+      byName: new Map(live.map((t) => [t.name, t])),
+      byId: new Map(live.map((t) => [t.id, t])),
+      users,
+      apiKeys,
+      operatorsById: new Map(system.operators.map((o) => [o.id, o])),
+      operatorsByName: new Map(system.operators.map((o) => [o.username, o])),
+    };
     return this.index;
   }
 
-  /** The tenant of a username, if any tenant has it. */
-  tenantOfUser(username: string): string | undefined {
+  /** The id of the live tenant holding a username. */
+  tenantIdOfUser(username: string): string | undefined {
     return this.lookup().users.get(username);
   }
 
-  /** The tenant holding the API key `id`, if any. */
+  /** The name of the live tenant holding a username. */
+  tenantOfUser(username: string): string | undefined {
+    const id = this.tenantIdOfUser(username);
+    return id === undefined ? undefined : this.tenantRefById(id)?.name;
+  }
+
+  /** The id of the live tenant holding the API key `id`. */
   tenantOfApiKey(id: string): string | undefined {
     return this.lookup().apiKeys.get(id);
   }
 
+  operatorById(id: string): SystemUser | undefined {
+    return this.lookup().operatorsById.get(id);
+  }
+
+  operatorNamed(username: string): SystemUser | undefined {
+    return this.lookup().operatorsByName.get(username);
+  }
+
   async updateSystem(update: Updater<SystemDirectory>): Promise<SystemDirectory> {
-    const result = await updateJson(this.store, IDENTITY_KEYS.system, update, () => structuredClone(EMPTY_SYSTEM));
+    const result = await updateJson<SystemDirectory>(
+      this.store,
+      IDENTITY_KEYS.system,
+      (current) => update(normaliseSystem(current)),
+      () => structuredClone(EMPTY_SYSTEM),
+    );
     if (!result) return this.systemDirectory();
     this.keepSystem(result);
-    return result.value;
+    return this.systemDirectory();
   }
 
-  /** Changes a listed tenant's directory by compare-and-swap; `update` gets a fresh copy to change. */
+  /** Changes a tenant's directory by compare-and-swap; `update` gets a fresh copy to change. */
   async updateTenant(ref: TenantRef, update: Updater<TenantDirectory>): Promise<TenantDirectory> {
-    const result = await updateJson(this.store, IDENTITY_KEYS.tenant(ref.name), update, () =>
-      emptyTenantDirectory(ref),
+    const result = await updateJson<TenantDirectory>(
+      this.store,
+      IDENTITY_KEYS.tenant(ref.id),
+      (current) => update(normaliseTenant(current)),
+      () => emptyTenantDirectory(ref),
     );
-    if (!result) return this.tenant(ref.name) ?? emptyTenantDirectory(ref);
-    this.keepTenant(ref.name, result);
-    return result.value;
+    if (!result) return this.documentOf(ref);
+    this.keepTenant(ref.id, result);
+    return this.documentOf(ref);
   }
 
-  async deleteTenant(name: string): Promise<void> {
-    await this.store.delete(IDENTITY_KEYS.tenant(name));
-    this.dropTenant(name);
+  /** Reads a tenant's document from storage, whether or not the tenant is live (deletions read it). */
+  async readTenant(id: string): Promise<TenantDirectory | null> {
+    const read = await readJson<TenantDirectory>(this.store, IDENTITY_KEYS.tenant(id));
+    return read ? normaliseTenant(read.value) : null;
+  }
+
+  async deleteTenantDocument(id: string): Promise<void> {
+    await this.store.delete(IDENTITY_KEYS.tenant(id));
+    this.dropTenant(id);
   }
 
   // Every change to the cached documents goes through these three, which also drop the lookup
@@ -153,18 +242,18 @@ export class IdentityDirectory {
   // only grow, so an older one is ignored.
   private keepSystem(read: Cached<SystemDirectory>): void {
     if (read.value.revision < (this.system?.value.revision ?? -1)) return;
-    this.system = { value: read.value, etag: read.etag };
+    this.system = { value: normaliseSystem(read.value), etag: read.etag };
     this.index = null;
   }
 
-  private keepTenant(name: string, read: Cached<TenantDirectory>): void {
-    if (read.value.revision < (this.tenants.get(name)?.value.revision ?? -1)) return;
-    this.tenants.set(name, { value: read.value, etag: read.etag });
+  private keepTenant(id: string, read: Cached<TenantDirectory>): void {
+    if (read.value.revision < (this.tenants.get(id)?.value.revision ?? -1)) return;
+    this.tenants.set(id, { value: normaliseTenant(read.value), etag: read.etag });
     this.index = null;
   }
 
-  private dropTenant(name: string): void {
-    this.tenants.delete(name);
+  private dropTenant(id: string): void {
+    this.tenants.delete(id);
     this.index = null;
   }
 }

@@ -3,30 +3,52 @@
  * one JSON document per tenant plus one for the system, each changed only by compare-and-swap so
  * that several server processes can share it:
  *
- *   identity/system.json                 the tenants (names) and the system operators
- *   identity/tenants/<tenant>.json        a tenant's projects, users, teams, custom roles,
- *                                         role bindings and API keys
- *   identity/logins/<sha256 of name>.json one per username: usernames are unique across tenants
- *   identity/signing-key.json             the key access tokens are signed with
- *   audit/<scope>/<ms>-<id>.json          the audit log (see audit/audit-log.ts)
+ *   identity/system.json                    the tenants (id, name) and the system operators
+ *   identity/tenants/<tenant id>.json        a tenant's projects, users, teams, custom roles,
+ *                                            role bindings and API keys
+ *   identity/logins/<sha256 of name>.json    one per username (usernames are unique across
+ *                                            tenants), naming the tenant id that holds it
+ *   identity/attempts/<kind>-<sha256>.json   recent password attempts per username and address
+ *   identity/signing-key.json                the key access tokens are signed with
+ *   audit/<scope>/<ms>-<id>.json             the audit log (see audit/audit-log.ts)
+ *
+ * Tenants, projects, users and operators have immutable random ids; names are labels. Whatever a
+ * tenant or project owns is keyed by its id, so that one deleted and another created under the
+ * same name share nothing, even while the old one's leftovers are still being removed. Documents
+ * written before ids existed are read with ids derived from what they hold (`normalise*` below):
+ * a tenant's or project's id is its name, a user's or operator's a hash of its name and creation
+ * time; the derived ids are written back with the document's next change.
  *
  * Secrets are never stored: passwords as scrypt hashes, API keys as sha256 of their random part.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import type { Scope } from '../access/permissions.js';
 
 export interface TenantRef {
+  /** Immutable: `tn_<hex>`, or the name for a tenant created before ids existed. */
+  id: string;
   name: string;
   displayName: string;
   createdAt: string;
+  /**
+   * Set when the tenant's deletion started: from then on no lookup finds it and its name is free,
+   * while what it owns is removed; the entry goes once everything is.
+   */
+  deletingSince?: string;
 }
 
 export interface SystemUser {
+  /** Immutable: `op_<hex>`. */
+  id: string;
   username: string;
   passwordHash: string;
+  /** Grows with every password change: sessions signed in with an older one end. */
+  passwordGeneration: number;
   createdAt: string;
 }
 
 export interface SystemDirectory {
+  /** Live tenants and those being deleted (`deletingSince`). */
   tenants: TenantRef[];
   /** SuperAdmins: every permission everywhere. */
   operators: SystemUser[];
@@ -34,17 +56,28 @@ export interface SystemDirectory {
 }
 
 export interface ProjectRecord {
+  /** Immutable: `pj_<hex>`, or the name for a project created before ids existed. */
+  id: string;
   name: string;
   description: string;
   createdAt: string;
   createdBy: string;
+  /** Set while the project's deletion removes what it owns; no lookup finds it meanwhile. */
+  deletingSince?: string;
 }
 
 export interface UserRecord {
+  /** Immutable and never reused: `us_<hex>`. */
+  id: string;
   username: string;
   displayName: string;
   /** Null for a user who signs in only with API keys. */
   passwordHash: string | null;
+  /**
+   * Grows whenever the password is set or reset and when the user is disabled: sessions signed in
+   * with a password carry the generation they started with and end when it moves.
+   */
+  passwordGeneration: number;
   disabled: boolean;
   createdAt: string;
   createdBy: string;
@@ -73,7 +106,7 @@ export interface Subject {
   name: string;
 }
 
-/** A role given to a user or team, tenant-wide (project null) or in one project. */
+/** A role given to a user or team, tenant-wide (project null) or in one project (by name). */
 export interface RoleBinding {
   id: string;
   role: string;
@@ -85,6 +118,8 @@ export interface RoleBinding {
 
 export interface ApiKeyRecord {
   id: string;
+  /** The id of the user it belongs to (`username` is its label). */
+  userId: string;
   username: string;
   name: string;
   /** sha256 (hex) of the key's secret part. */
@@ -96,6 +131,7 @@ export interface ApiKeyRecord {
 
 export interface TenantDirectory {
   tenant: TenantRef;
+  /** Live projects and those being deleted (`deletingSince`): see liveProjects(). */
   projects: ProjectRecord[];
   users: UserRecord[];
   teams: TeamRecord[];
@@ -107,7 +143,7 @@ export interface TenantDirectory {
 
 export interface LoginIndexEntry {
   username: string;
-  /** Null for a system operator. */
+  /** The id of the tenant holding the username; null for a system operator. */
   tenant: string | null;
 }
 
@@ -115,11 +151,78 @@ export const IDENTITY_KEYS = {
   prefix: 'identity/',
   system: 'identity/system.json',
   tenantsPrefix: 'identity/tenants/',
-  tenant: (name: string) => `identity/tenants/${name}.json`,
+  tenant: (id: string) => `identity/tenants/${id}.json`,
   login: (usernameSha256: string) => `identity/logins/${usernameSha256}.json`,
+  attempts: (kind: 'user' | 'address', sha256: string) => `identity/attempts/${kind}-${sha256}.json`,
   signingKey: 'identity/signing-key.json',
 };
 
+/**
+ * A new immutable id. The prefix holds `_`, which no tenant or project name may: a new id never
+ * equals the name-derived id of a record written before ids existed.
+ */
+export function newId(prefix: 'tn' | 'pj' | 'us' | 'op'): string {
+  return `${prefix}_${randomBytes(12).toString('hex')}`;
+}
+
+function derivedId(prefix: 'us' | 'op', ...parts: string[]): string {
+  return `${prefix}_${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 24)}`;
+}
+
 export function emptyTenantDirectory(tenant: TenantRef): TenantDirectory {
   return { tenant, projects: [], users: [], teams: [], roles: [], bindings: [], apiKeys: [], revision: 0 };
+}
+
+/** Projects not being deleted. */
+export function liveProjects(directory: TenantDirectory): ProjectRecord[] {
+  return directory.projects.filter((p) => p.deletingSince === undefined);
+}
+
+// Stored documents as they may have been written by an older version: ids and generations missing.
+type Legacy<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+function normaliseRef(ref: Legacy<TenantRef, 'id'>): TenantRef {
+  return ref.id === undefined ? { ...ref, id: ref.name } : (ref as TenantRef);
+}
+
+/** A system document with every id filled in (the same ids on every replica). */
+export function normaliseSystem(stored: SystemDirectory): SystemDirectory {
+  const raw = stored as Omit<SystemDirectory, 'tenants' | 'operators'> & {
+    tenants: Array<Legacy<TenantRef, 'id'>>;
+    operators: Array<Legacy<SystemUser, 'id' | 'passwordGeneration'>>;
+  };
+  return {
+    ...raw,
+    tenants: raw.tenants.map(normaliseRef),
+    operators: raw.operators.map((o) => ({
+      ...o,
+      id: o.id ?? derivedId('op', 'operator', o.username, o.createdAt),
+      passwordGeneration: o.passwordGeneration ?? 0,
+    })),
+  };
+}
+
+/** A tenant document with every id filled in (the same ids on every replica). */
+export function normaliseTenant(stored: TenantDirectory): TenantDirectory {
+  const raw = stored as Omit<TenantDirectory, 'tenant' | 'projects' | 'users' | 'apiKeys'> & {
+    tenant: Legacy<TenantRef, 'id'>;
+    projects: Array<Legacy<ProjectRecord, 'id'>>;
+    users: Array<Legacy<UserRecord, 'id' | 'passwordGeneration'>>;
+    apiKeys: Array<Legacy<ApiKeyRecord, 'userId'>>;
+  };
+  const tenant = normaliseRef(raw.tenant);
+  const users = raw.users.map((u) => ({
+    ...u,
+    id: u.id ?? derivedId('us', tenant.id, u.username, u.createdAt),
+    passwordGeneration: u.passwordGeneration ?? 0,
+  }));
+  const idOf = new Map(users.map((u) => [u.username, u.id]));
+  return {
+    ...raw,
+    tenant,
+    projects: raw.projects.map((p) => (p.id === undefined ? { ...p, id: p.name } : (p as ProjectRecord))),
+    users,
+    // A key whose user is gone names nobody: it is refused like a revoked one.
+    apiKeys: raw.apiKeys.map((k) => ({ ...k, userId: k.userId ?? idOf.get(k.username) ?? '' })),
+  };
 }

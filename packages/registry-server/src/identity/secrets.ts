@@ -3,8 +3,9 @@
  *
  * - passwords: scrypt with a per-user random salt, stored as `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>`
  *   so that the cost can be raised later without invalidating older hashes;
- * - access tokens: `pya_<payload>.<signature>`, an HMAC-SHA256 over a short JSON payload (subject,
- *   tenant, expiry) with a key kept in storage, so that every replica accepts every token;
+ * - access tokens: `pya_<payload>.<signature>`, an HMAC-SHA256 over a short JSON payload (user and
+ *   tenant ids, the credential signed in with, expiry) with a key kept in storage, so that every
+ *   replica accepts every token;
  * - API keys: `pyk_<id>_<secret>`, of which only the sha256 of the secret is stored.
  *
  * Every comparison of secret material is constant-time.
@@ -64,13 +65,39 @@ export function sameDigest(a: string, b: string): boolean {
 }
 
 export interface TokenClaims {
-  /** Username. */
+  /** Username: a label; the user is found by `uid`. */
   sub: string;
-  /** Tenant name, null for a system operator. */
-  ten: string | null;
+  /** The user's or operator's immutable id. */
+  uid: string;
+  /** The tenant's immutable id, null for a system operator. */
+  tid: string | null;
+  /** The credential signed in with: a password generation or an API key id. */
+  via: { password: number } | { apiKey: string };
+  /** When the credential was presented, and the latest any refresh may reach (null: none). */
+  auth: number;
+  end: number | null;
   /** Issued at and expiry, seconds since the epoch. */
   iat: number;
   exp: number;
+}
+
+function isClaims(value: unknown): value is TokenClaims {
+  if (value === null || typeof value !== 'object') return false;
+  const c = value as Record<string, unknown>;
+  const via = c['via'] as Record<string, unknown> | null | undefined;
+  const validVia =
+    typeof via === 'object' &&
+    via !== null &&
+    (typeof via['password'] === 'number' || typeof via['apiKey'] === 'string');
+  return (
+    typeof c['sub'] === 'string' &&
+    typeof c['uid'] === 'string' &&
+    (typeof c['tid'] === 'string' || c['tid'] === null) &&
+    validVia &&
+    typeof c['auth'] === 'number' &&
+    (typeof c['end'] === 'number' || c['end'] === null) &&
+    typeof c['exp'] === 'number'
+  );
 }
 
 export const ACCESS_TOKEN_PREFIX = 'pya_';
@@ -90,13 +117,14 @@ export function verifyToken(token: string, key: Buffer, nowSeconds: number): Tok
   const expected = createHmac('sha256', key).update(payload).digest();
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  let claims: TokenClaims;
+  let claims: unknown;
   try {
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as TokenClaims;
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
     return null;
   }
-  if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number' || claims.exp <= nowSeconds) return null;
+  // Tokens of older versions (no user id, no credential) are refused: they named users by name.
+  if (!isClaims(claims) || claims.exp <= nowSeconds) return null;
   return claims;
 }
 

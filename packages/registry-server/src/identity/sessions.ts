@@ -1,15 +1,24 @@
 /**
- * Signing in and recognising callers: password login (rate-limited per username and per client
- * address), short-lived access tokens signed with a key kept in storage (so every replica accepts
- * them), token refresh, and API keys. A token or key stops working as soon as its user is deleted
- * or disabled, or the key revoked or expired, because each request looks the user up again.
+ * Signing in and recognising callers: password login, short-lived access tokens signed with a
+ * key kept in storage (so every replica accepts them), token refresh, and API keys.
+ *
+ * A token carries the immutable ids of its user and tenant and the credential it came from (the
+ * password generation signed in with, or the API key used), and every request checks them again,
+ * with map lookups only: a token ends with its credential (the key revoked or expired, the
+ * password changed or reset) and with its user (disabled, deleted; a new user of the same name has
+ * another id). A refresh keeps the credential and never reaches past its end: an API key's expiry,
+ * or `sessionMaxSeconds` after a password sign-in.
+ *
+ * Password checks go through ./login-limits.ts: attempts are counted in storage before any hash
+ * starts, and hashes are bounded per process.
  */
 import { randomBytes } from 'node:crypto';
 import { PackError } from '@packyard/pack-core';
-import type { Principal } from '../access/authorize.js';
+import type { Principal, Session } from '../access/authorize.js';
 import { createJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { IdentityDirectory } from './directory.js';
+import { AttemptLedger, HashQueue, type HashTicket } from './login-limits.js';
 import { IDENTITY_KEYS } from './records.js';
 import {
   ACCESS_TOKEN_PREFIX,
@@ -22,6 +31,7 @@ import {
   verifyToken,
   type TokenClaims,
 } from './secrets.js';
+import { tenantIndex } from './tenant-index.js';
 
 export interface SessionOptions {
   tokenTtlSeconds: number;
@@ -29,7 +39,13 @@ export interface SessionOptions {
   /** Failed logins allowed per username in `loginWindowMs`; a client address gets five times as many. */
   maxFailedLogins: number;
   loginWindowMs: number;
+  /** How long a session signed in with a password lasts at most, refreshes included (12 h by default). */
+  sessionMaxSeconds?: number;
+  /** Bounds this process's password hashes; shared with IdentityService (one per process). */
+  hashQueue?: HashQueue;
 }
+
+export const SESSION_MAX_SECONDS_DEFAULT = 12 * 60 * 60;
 
 export interface IssuedToken {
   token: string;
@@ -43,46 +59,13 @@ interface StoredSigningKey {
   createdAt: string;
 }
 
-const MAX_TRACKED = 100_000;
-
-/** Counts failures in a sliding window; memory per key is bounded by the limit, keys by MAX_TRACKED. */
-class FailureCounter {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-  ) {}
-
-  private recent(key: string, now: number): number[] {
-    const kept = (this.failures.get(key) ?? []).filter((at) => now - at < this.windowMs);
-    if (kept.length === 0) this.failures.delete(key);
-    else this.failures.set(key, kept);
-    return kept;
-  }
-
-  /** Milliseconds until another attempt is allowed, 0 when one is allowed now. */
-  retryAfterMs(key: string, now: number): number {
-    const recent = this.recent(key, now);
-    if (recent.length < this.limit) return 0;
-    return (recent[0] ?? now) + this.windowMs - now;
-  }
-
-  fail(key: string, now: number): void {
-    const recent = this.recent(key, now);
-    recent.push(now);
-    this.failures.delete(key);
-    this.failures.set(key, recent.slice(-this.limit));
-    // Bounded memory under a spray of usernames or addresses: the keys failed longest ago go first.
-    for (const oldest of this.failures.keys()) {
-      if (this.failures.size <= MAX_TRACKED) break;
-      this.failures.delete(oldest);
-    }
-  }
-
-  clear(key: string): void {
-    this.failures.delete(key);
-  }
+/** Who a login name is, where they sign in, and their password as stored. */
+interface PasswordHolder {
+  id: string;
+  /** Null for an operator. */
+  tenantId: string | null;
+  hash: string | null;
+  generation: number;
 }
 
 function invalidLogin(): PackError {
@@ -92,19 +75,37 @@ function invalidLogin(): PackError {
   });
 }
 
+function rateLimited(waitMs: number): PackError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new PackError('LOGIN_RATE_LIMITED', 'too many failed logins: wait before trying again', {
+    status: 429,
+    hint: `try again in ${seconds} s`,
+    details: { retryAfterSeconds: seconds },
+  });
+}
+
+function notRefreshable(message: string): PackError {
+  return new PackError('TOKEN_NOT_REFRESHABLE', message, {
+    status: 400,
+    hint: 'use POST /v1/auth/login with a username and password',
+  });
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
 export class Sessions {
-  private readonly userFailures: FailureCounter;
-  private readonly addressFailures: FailureCounter;
+  private readonly ledger: AttemptLedger;
+  private readonly hashQueue: HashQueue;
   private decoy: Promise<string> | null = null;
 
   private constructor(
+    store: ObjectStore,
     private readonly directory: IdentityDirectory,
     private readonly signingKey: Buffer,
     private readonly options: SessionOptions,
   ) {
-    this.userFailures = new FailureCounter(options.maxFailedLogins, options.loginWindowMs);
-    // Many users may share one address (a NAT, a CI runner pool).
-    this.addressFailures = new FailureCounter(options.maxFailedLogins * 5, options.loginWindowMs);
+    this.ledger = new AttemptLedger(store, options.loginWindowMs);
+    this.hashQueue = options.hashQueue ?? new HashQueue();
   }
 
   /** Loads the token signing key from storage, creating it once for every replica to share. */
@@ -113,40 +114,60 @@ export class Sessions {
     await createJson(store, IDENTITY_KEYS.signingKey, fresh);
     const stored = await readJson<StoredSigningKey>(store, IDENTITY_KEYS.signingKey);
     if (!stored) throw new Error('the token signing key vanished while starting');
-    return new Sessions(directory, Buffer.from(stored.value.key, 'base64'), options);
+    return new Sessions(store, directory, Buffer.from(stored.value.key, 'base64'), options);
   }
 
-  private issue(sub: string, ten: string | null): IssuedToken {
-    const now = Math.floor(Date.now() / 1000);
-    const claims: TokenClaims = { sub, ten, iat: now, exp: now + this.options.tokenTtlSeconds };
+  private issue(username: string, session: Session): IssuedToken {
+    const now = nowSeconds();
+    const exp = Math.min(now + this.options.tokenTtlSeconds, session.until ?? Number.POSITIVE_INFINITY);
+    if (exp <= now) throw notRefreshable('the session has ended: sign in again');
+    const claims: TokenClaims = {
+      sub: username,
+      uid: session.userId,
+      tid: session.tenantId,
+      via: session.via,
+      auth: session.since,
+      end: session.until,
+      iat: now,
+      exp,
+    };
     return {
       token: signToken(claims, this.signingKey),
       tokenType: 'Bearer',
-      expiresAt: new Date(claims.exp * 1000).toISOString(),
-      expiresIn: this.options.tokenTtlSeconds,
+      expiresAt: new Date(exp * 1000).toISOString(),
+      expiresIn: exp - now,
     };
   }
 
-  /** The stored password hash of a login name, with its tenant (null for an operator). */
-  private passwordOf(username: string): { tenant: string | null; hash: string | null } | null {
-    const operator = this.directory.systemDirectory().operators.find((o) => o.username === username);
-    if (operator) return { tenant: null, hash: operator.passwordHash };
-    const tenant = this.directory.tenantOfUser(username);
-    const user =
-      tenant === undefined ? undefined : this.directory.tenant(tenant)?.users.find((u) => u.username === username);
-    if (!tenant || !user || user.disabled) return null;
-    return { tenant, hash: user.passwordHash };
+  /** The stored password of a login name; null for nobody, or a disabled user. */
+  private passwordOf(username: string): PasswordHolder | null {
+    const operator = this.directory.operatorNamed(username);
+    if (operator) {
+      return { id: operator.id, tenantId: null, hash: operator.passwordHash, generation: operator.passwordGeneration };
+    }
+    const tenantId = this.directory.tenantIdOfUser(username);
+    const directory = tenantId === undefined ? undefined : this.directory.tenantById(tenantId);
+    const user = directory && tenantIndex(directory).usersByName.get(username);
+    if (tenantId === undefined || !user || user.disabled) return null;
+    return { id: user.id, tenantId, hash: user.passwordHash, generation: user.passwordGeneration };
   }
 
   async login(username: string, password: string, client: string): Promise<IssuedToken> {
     const found = await this.checkPassword(username, password, client);
     if (!found) throw invalidLogin();
-    return this.issue(username, found.tenant);
+    const now = nowSeconds();
+    return this.issue(username, {
+      userId: found.id,
+      tenantId: found.tenantId,
+      via: { password: found.generation },
+      since: now,
+      until: now + (this.options.sessionMaxSeconds ?? SESSION_MAX_SECONDS_DEFAULT),
+    });
   }
 
   /**
    * Checks the password of the caller before it is changed; throws 403 CURRENT_PASSWORD_INCORRECT
-   * when it is wrong. Failures count against the same limits as logins.
+   * when it is wrong. It goes through the same limits as logins.
    */
   async confirmPassword(username: string, password: string, client: string): Promise<void> {
     if (await this.checkPassword(username, password, client)) return;
@@ -156,74 +177,112 @@ export class Sessions {
     });
   }
 
-  /** Where `username` signs in, when `password` is theirs; null (a failure counted) otherwise. */
-  private async checkPassword(
-    username: string,
-    password: string,
-    client: string,
-  ): Promise<{ tenant: string | null } | null> {
-    const now = Date.now();
-    const wait = Math.max(
-      this.userFailures.retryAfterMs(username, now),
-      this.addressFailures.retryAfterMs(client, now),
-    );
-    if (wait > 0) {
-      throw new PackError('LOGIN_RATE_LIMITED', 'too many failed logins: wait before trying again', {
-        status: 429,
-        hint: `try again in ${Math.ceil(wait / 1000)} s`,
-        details: { retryAfterSeconds: Math.ceil(wait / 1000) },
-      });
+  /**
+   * Who `username` is when `password` is theirs; null otherwise. In this order: a place in the
+   * hash queue (429 LOGIN_BUSY), an attempt counted for the username and for the address (429
+   * LOGIN_RATE_LIMITED), the hash (a decoy for unknown users, so that the answer takes as long
+   * either way). The attempt stays counted as a failure unless the password is right.
+   */
+  private async checkPassword(username: string, password: string, client: string): Promise<PasswordHolder | null> {
+    const ticket = this.hashQueue.admit(client);
+    try {
+      const keys = {
+        user: IDENTITY_KEYS.attempts('user', sha256Hex(username)),
+        address: IDENTITY_KEYS.attempts('address', sha256Hex(client)),
+      };
+      const address = await this.reserve(keys);
+      const ok = await this.verify(ticket, username, password);
+      if (!ok) return null;
+      await Promise.all([this.ledger.clear(keys.user), this.ledger.release(keys.address, address)]);
+      return ok;
+    } finally {
+      ticket.cancel();
     }
-    const found = this.passwordOf(username);
-    // Hash even for an unknown user, so that the answer takes as long either way.
-    this.decoy ??= decoyHash(this.options.passwordHashCost);
-    const hash = found?.hash ?? (await this.decoy);
-    const ok = await verifyPassword(password, hash);
-    if (!found || found.hash === null || !ok) {
-      this.userFailures.fail(username, now);
-      this.addressFailures.fail(client, now);
-      return null;
-    }
-    this.userFailures.clear(username);
-    return { tenant: found.tenant };
   }
 
-  /** A new token for the caller of a still valid one. */
+  /** Counts one attempt for the username and one for the address; the address reservation's id. */
+  private async reserve(keys: { user: string; address: string }): Promise<string> {
+    const [user, address] = await Promise.all([
+      this.ledger.reserve(keys.user, this.options.maxFailedLogins),
+      // Many users may share one address (a NAT, a CI runner pool).
+      this.ledger.reserve(keys.address, this.options.maxFailedLogins * 5),
+    ]);
+    if ('retryAfterMs' in user || 'retryAfterMs' in address) {
+      // An attempt refused is not an attempt made: give back the half that was counted.
+      if ('id' in user) await this.ledger.release(user.key, user.id);
+      if ('id' in address) await this.ledger.release(address.key, address.id);
+      const waits = [user, address].map((r) => ('retryAfterMs' in r ? r.retryAfterMs : 0));
+      throw rateLimited(Math.max(...waits));
+    }
+    return address.id;
+  }
+
+  private async verify(ticket: HashTicket, username: string, password: string): Promise<PasswordHolder | null> {
+    const found = this.passwordOf(username);
+    const hash = found?.hash ?? (await this.decoyHash());
+    const ok = await ticket.run(() => verifyPassword(password, hash));
+    return found && found.hash !== null && ok ? found : null;
+  }
+
+  private decoyHash(): Promise<string> {
+    this.decoy ??= this.hashQueue.run(() => decoyHash(this.options.passwordHashCost));
+    return this.decoy;
+  }
+
+  /** A new token for the caller of a still valid one, with the same credential and end. */
   refresh(principal: Principal): IssuedToken {
-    if (principal.kind === 'user') return this.issue(principal.username, principal.tenant);
-    if (principal.kind === 'operator' && !principal.adminToken) return this.issue(principal.name, null);
-    throw new PackError('TOKEN_NOT_REFRESHABLE', 'only a signed-in user or operator can refresh a token', {
-      status: 400,
-      hint: 'use POST /v1/auth/login with a username and password',
-    });
+    if (principal.kind === 'anonymous' || !principal.session) {
+      throw notRefreshable('only a signed-in user or operator can refresh a token');
+    }
+    return this.issue(principal.kind === 'user' ? principal.username : principal.name, principal.session);
   }
 
   /** The principal a bearer credential names, or null when it names nobody (expired, revoked, unknown). */
   principalFor(credential: string): Principal | null {
     if (credential.startsWith(ACCESS_TOKEN_PREFIX)) {
-      const claims = verifyToken(credential, this.signingKey, Math.floor(Date.now() / 1000));
+      const claims = verifyToken(credential, this.signingKey, nowSeconds());
       if (!claims) return null;
-      if (claims.ten === null) {
-        const operator = this.directory.systemDirectory().operators.some((o) => o.username === claims.sub);
-        return operator ? { kind: 'operator', name: claims.sub } : null;
-      }
-      return this.activeUser(claims.ten, claims.sub);
+      return this.principalOf({
+        userId: claims.uid,
+        tenantId: claims.tid,
+        via: claims.via,
+        since: claims.auth,
+        until: claims.end,
+      });
     }
     const parsed = parseApiKey(credential);
-    if (!parsed) return null;
-    const secretSha256 = sha256Hex(parsed.secret);
-    const tenant = this.directory.tenantOfApiKey(parsed.id);
-    const key =
-      tenant === undefined ? undefined : this.directory.tenant(tenant)?.apiKeys.find((k) => k.id === parsed.id);
-    if (!tenant || !key) return null;
-    if (!sameDigest(key.secretSha256, secretSha256)) return null;
-    if (key.revokedAt !== null) return null;
-    if (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now()) return null;
-    return this.activeUser(tenant, key.username);
+    const tenantId = parsed && this.directory.tenantOfApiKey(parsed.id);
+    const directory = tenantId ? this.directory.tenantById(tenantId) : undefined;
+    const key = parsed && directory ? tenantIndex(directory).apiKeys.get(parsed.id) : undefined;
+    if (!parsed || !tenantId || !key || !sameDigest(key.secretSha256, sha256Hex(parsed.secret))) return null;
+    return this.principalOf({
+      userId: key.userId,
+      tenantId,
+      via: { apiKey: key.id },
+      since: nowSeconds(),
+      until: key.expiresAt === null ? null : Math.floor(Date.parse(key.expiresAt) / 1000),
+    });
   }
 
-  private activeUser(tenant: string, username: string): Principal | null {
-    const user = this.directory.tenant(tenant)?.users.find((u) => u.username === username);
-    return user && !user.disabled ? { kind: 'user', tenant, username } : null;
+  /** The principal of a session whose user and credential are still valid, else null. */
+  private principalOf(session: Session): Principal | null {
+    if (session.tenantId === null) {
+      const operator = this.directory.operatorById(session.userId);
+      const valid = operator && 'password' in session.via && session.via.password === operator.passwordGeneration;
+      return valid ? { kind: 'operator', name: operator.username, session } : null;
+    }
+    const ref = this.directory.tenantRefById(session.tenantId);
+    const directory = ref && this.directory.tenantById(ref.id);
+    const index = directory && tenantIndex(directory);
+    const user = index?.usersById.get(session.userId);
+    if (!ref || !index || !user || user.disabled) return null;
+    if ('password' in session.via) {
+      if (user.passwordHash === null || session.via.password !== user.passwordGeneration) return null;
+    } else {
+      const key = index.apiKeys.get(session.via.apiKey);
+      if (!key || key.userId !== user.id || key.revokedAt !== null) return null;
+      if (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now()) return null;
+    }
+    return { kind: 'user', tenant: ref.name, username: user.username, session };
   }
 }

@@ -2,14 +2,21 @@
  * Cluster profiles stored by the registry, at system, tenant or project scope:
  *
  *   profiles/system/<name>.json
- *   profiles/tenant/<tenant>/<name>.json
- *   profiles/project/<tenant>/<project>/<name>.json
+ *   profiles/tenant/<tenant id>/<name>.json
+ *   profiles/project/<tenant id>/<project id>/<name>.json
+ *
+ * Keyed by the immutable ids of the tenant and project (see identity/records.ts; before ids
+ * existed these were their names, which remain their ids), so that a tenant or project deleted
+ * and created again under the same name does not find the old one's profiles; the old ones are
+ * removed with their tenant or project (OwnedData).
  *
  * A project sees its own profiles plus, read-only, those of its tenant and of the system; a tenant
  * sees its own plus the system's. Each record is created once and then changed by compare-and-swap.
  */
 import { PackError, validateProfile, type ClusterProfile } from '@packyard/pack-core';
 import type { Target } from '../access/authorize.js';
+import type { IdentityDirectory } from '../identity/directory.js';
+import { projectNotFound, tenantNotFound, type OwnedData } from '../identity/identity-service.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
@@ -26,11 +33,9 @@ export interface ProfileRecord {
   revision: number;
 }
 
-function prefixOf(target: Target): string {
-  if (target.scope === 'system') return 'profiles/system/';
-  if (target.scope === 'tenant') return `profiles/tenant/${target.tenant}/`;
-  return `profiles/project/${target.tenant}/${target.project}/`;
-}
+const tenantPrefix = (tenantId: string) => `profiles/tenant/${tenantId}/`;
+const projectsPrefix = (tenantId: string) => `profiles/project/${tenantId}/`;
+const projectPrefix = (tenantId: string, projectId: string) => `profiles/project/${tenantId}/${projectId}/`;
 
 /** The scopes whose profiles are visible in `target`, own scope first. */
 export function visibleScopes(target: Target): Target[] {
@@ -63,12 +68,41 @@ export function checkProfile(value: unknown, name?: string): ClusterProfile {
   return profile;
 }
 
-export class ProfileService {
-  constructor(private readonly store: ObjectStore) {}
+export class ProfileService implements OwnedData {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly directory: IdentityDirectory,
+  ) {}
+
+  /** Where a scope's profiles are stored: under the ids of its live tenant and project. */
+  private prefixOf(target: Target): string {
+    if (target.scope === 'system') return 'profiles/system/';
+    const tenantId = this.directory.tenantId(target.tenant);
+    if (tenantId === undefined) throw tenantNotFound(target.tenant);
+    if (target.scope === 'tenant') return tenantPrefix(tenantId);
+    const projectId = this.directory.projectId(target.tenant, target.project);
+    if (projectId === undefined) throw projectNotFound(target.project);
+    return projectPrefix(tenantId, projectId);
+  }
+
+  async removeTenant(tenantId: string): Promise<void> {
+    await this.removeAll(tenantPrefix(tenantId));
+    await this.removeAll(projectsPrefix(tenantId));
+  }
+
+  async removeProject(tenantId: string, projectId: string): Promise<void> {
+    await this.removeAll(projectPrefix(tenantId, projectId));
+  }
+
+  private async removeAll(prefix: string): Promise<void> {
+    const keys: string[] = [];
+    for await (const object of this.store.list(prefix)) keys.push(object.key);
+    for (const key of keys) await this.store.delete(key);
+  }
 
   async list(target: Target): Promise<ProfileRecord[]> {
     const records: ProfileRecord[] = [];
-    for await (const object of this.store.list(prefixOf(target))) {
+    for await (const object of this.store.list(this.prefixOf(target))) {
       if (!object.key.endsWith('.json')) continue;
       const read = await readJson<ProfileRecord>(this.store, object.key);
       if (read) records.push(read.value);
@@ -78,7 +112,7 @@ export class ProfileService {
 
   /** The profile `name` of exactly this scope, or null. */
   async find(target: Target, name: string): Promise<ProfileRecord | null> {
-    return (await readJson<ProfileRecord>(this.store, `${prefixOf(target)}${name}.json`))?.value ?? null;
+    return (await readJson<ProfileRecord>(this.store, `${this.prefixOf(target)}${name}.json`))?.value ?? null;
   }
 
   async create(target: Target, profile: ClusterProfile, by: string): Promise<ProfileRecord> {
@@ -95,7 +129,7 @@ export class ProfileService {
       updatedBy: by,
       revision: 1,
     };
-    if ((await createJson(this.store, `${prefixOf(target)}${profile.name}.json`, record)) === null) {
+    if ((await createJson(this.store, `${this.prefixOf(target)}${profile.name}.json`, record)) === null) {
       throw new PackError('PROFILE_EXISTS', `a cluster profile named ${profile.name} already exists here`, {
         status: 409,
         hint: 'PUT to its URL to change it, or choose another name',
@@ -105,7 +139,7 @@ export class ProfileService {
   }
 
   async update(target: Target, name: string, change: (record: ProfileRecord) => ProfileRecord): Promise<ProfileRecord> {
-    const updated = await updateJson<ProfileRecord>(this.store, `${prefixOf(target)}${name}.json`, (current) => ({
+    const updated = await updateJson<ProfileRecord>(this.store, `${this.prefixOf(target)}${name}.json`, (current) => ({
       ...change(current),
       revision: current.revision + 1,
     }));
@@ -115,6 +149,6 @@ export class ProfileService {
 
   async remove(target: Target, name: string): Promise<void> {
     if (!(await this.find(target, name))) throw profileNotFound(name);
-    await this.store.delete(`${prefixOf(target)}${name}.json`);
+    await this.store.delete(`${this.prefixOf(target)}${name}.json`);
   }
 }

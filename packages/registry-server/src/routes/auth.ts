@@ -2,22 +2,37 @@
  * Signing in: password login for a short-lived access token, refresh, who the caller is, and
  * changing one's own password.
  */
-import type { Router } from 'express';
-import { PackError } from '@packyard/pack-core';
+import type { Response, Router } from 'express';
+import { isPackError, PackError } from '@packyard/pack-core';
 import { authRequired } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { loginSchema, passwordChangeSchema } from '../http/identity-schemas.js';
 import { bodyValidator } from '../http/params.js';
+import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import type { RegistryServices } from '../services.js';
 import { jsonBody } from './route-helpers.js';
 
 const readLogin = bodyValidator(loginSchema);
 const readPasswordChange = bodyValidator(passwordChangeSchema);
 
+/** Password checks refused for now (429) say when to come back, in Retry-After too. */
+async function withRetryAfter<T>(res: Response, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    const details: unknown = isPackError(err) && err.status === 429 ? err.details : undefined;
+    const seconds = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (typeof seconds === 'number') res.set('Retry-After', String(seconds));
+    throw err;
+  }
+}
+
 export function registerAuthRoutes(router: Router, services: RegistryServices): void {
   router.post('/v1/auth/login', jsonBody, async (req, res) => {
     const { username, password } = readLogin(req.body);
-    const issued = await services.sessions.login(username.toLowerCase(), password, req.ip ?? 'unknown');
+    const issued = await withRetryAfter(res, () =>
+      services.sessions.login(username.toLowerCase(), password, req.ip ?? 'unknown'),
+    );
     res.set('Cache-Control', 'no-store').json(issued);
   });
 
@@ -28,7 +43,8 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
   });
 
   // The current password is asked for even with a valid token: a stolen token must not become a
-  // stolen account.
+  // stolen account, and the check goes through the login limits. The new password ends every
+  // session signed in with the old one, the caller's own included.
   router.post('/v1/auth/password', jsonBody, async (req, res) => {
     const principal = principalOf(req);
     if (principal.kind === 'anonymous') throw authRequired('changing a password');
@@ -39,7 +55,7 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     }
     const { currentPassword, newPassword } = readPasswordChange(req.body);
     const username = principal.kind === 'user' ? principal.username : principal.name;
-    await services.sessions.confirmPassword(username, currentPassword, req.ip ?? 'unknown');
+    await withRetryAfter(res, () => services.sessions.confirmPassword(username, currentPassword, req.ip ?? 'unknown'));
     if (principal.kind === 'user') {
       await services.identity.updateUser(principal.tenant, username, { password: newPassword });
     } else {
@@ -57,17 +73,18 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     }
     const access = services.access.accessOf(principal);
     const directory = services.identity.tenant(principal.tenant);
-    const teams = directory.teams.filter((t) => t.members.includes(principal.username)).map((t) => t.name);
+    const index = tenantIndex(directory);
+    const teams = [...(index.teamsOf.get(principal.username) ?? [])];
+    const subjects = [
+      { kind: 'user' as const, name: principal.username },
+      ...teams.map((name) => ({ kind: 'team' as const, name })),
+    ];
     res.json({
       kind: 'user',
       username: principal.username,
       tenant: principal.tenant,
       teams,
-      bindings: directory.bindings.filter(
-        (b) =>
-          (b.subject.kind === 'user' && b.subject.name === principal.username) ||
-          (b.subject.kind === 'team' && teams.includes(b.subject.name)),
-      ),
+      bindings: subjects.flatMap((subject) => index.bindingsOf.get(subjectKey(subject)) ?? []),
       tenantPermissions: [...(access?.tenantPermissions ?? [])].sort(),
       projects: [...(access?.associatedProjects ?? [])].sort(),
     });

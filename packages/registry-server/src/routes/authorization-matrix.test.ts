@@ -9,7 +9,10 @@
  *   the reads every signed-in caller has (the public registry, system cluster profiles);
  * - a tenant-scope route: 2xx when the role is a tenant role holding the permission, else 403;
  * - a project-scope route: 2xx when the role holds the permission and applies to the project (a
- *   tenant role applies to every project, a project role only where it is bound), else 403.
+ *   tenant role applies to every project, a project role only where it is bound), else 403;
+ * - no escalation (issue 11): a route that gives or takes away a role (a binding, a team's
+ *   members) also needs that role's permissions, and one acting on another user also needs every
+ *   permission that user holds; the cases against a Tenant Admin ("strong@") show it per route.
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,7 +70,28 @@ describe('the authorization matrix (every route x every built-in role x every re
   const keyIds = new Map<number, string>();
   const app = () => registry.app;
   const as = (token: string) => ({ Authorization: `Bearer ${token}` });
-  const viewerPermissions = BUILT_IN_ROLES.find((r) => r.name === 'Tenant Viewer')?.permissions ?? [];
+  const permissionsOf = (name: string) => BUILT_IN_ROLES.find((r) => r.name === name)?.permissions ?? [];
+  const viewerPermissions = permissionsOf('Tenant Viewer');
+  const adminPermissions = permissionsOf('Tenant Admin');
+  const asOperator = () => request(app());
+  /** A fresh user holding Tenant Admin, for the cases that disable or delete one. */
+  const tenantAdmin = async (c: Context, name: string) => {
+    await asOperator().post(`/v1/tenants/${c.tenant}/users`).set(AUTH).send({ username: name }).expect(201);
+    await asOperator()
+      .post(`/v1/tenants/${c.tenant}/bindings`)
+      .set(AUTH)
+      .send({ role: 'Tenant Admin', subject: { kind: 'user', name } })
+      .expect(201);
+  };
+  /** A fresh team holding Tenant Admin, with the given members. */
+  const adminTeam = async (c: Context, name: string, members: string[]) => {
+    await asOperator().post(`/v1/tenants/${c.tenant}/teams`).set(AUTH).send({ name, members }).expect(201);
+    await asOperator()
+      .post(`/v1/tenants/${c.tenant}/bindings`)
+      .set(AUTH)
+      .send({ role: 'Tenant Admin', subject: { kind: 'team', name } })
+      .expect(201);
+  };
 
   const registryOf = (ctx: Context, scope: 'tenant' | 'project') =>
     scope === 'tenant' ? `${ctx.tenant}-packs` : `${ctx.tenant}-${ctx.project}-packs`;
@@ -247,7 +271,7 @@ describe('the authorization matrix (every route x every built-in role x every re
         request(app())
           .post(`/v1/tenants/${c.tenant}/bindings`)
           .set(as(t))
-          .send({ role: 'Tenant Viewer', subject: { kind: 'user', name: `target@${c.tenant}` } }),
+          .send({ role: 'Tenant Viewer', subject: { kind: 'user', name: `bound@${c.tenant}` } }),
     },
     {
       name: 'GET /v1/tenants/{tenant}/projects',
@@ -518,15 +542,19 @@ describe('the authorization matrix (every route x every built-in role x every re
       },
     })),
     {
+      // Issue 11: taking a role away needs its permissions where it was given, as giving it does.
       name: 'DELETE /v1/tenants/{tenant}/bindings/{binding}',
       scope: 'tenant',
       permission: 'user.update',
+      alsoNeeds: permissionsOf('ProjectViewer'),
       prepare: async (c) => {
+        const username = `viewer-${c.n}@${c.tenant}`;
+        await request(app()).post(`/v1/tenants/${c.tenant}/users`).set(AUTH).send({ username }).expect(201);
         const bound = await request(app())
           .post(`/v1/tenants/${c.tenant}/bindings`)
           .set(AUTH)
-          .send({ role: 'ProjectViewer', subject: { kind: 'user', name: `target@${c.tenant}` }, project: OWN });
-        expect(bound.status).toBeOneOf([200, 201]);
+          .send({ role: 'ProjectViewer', subject: { kind: 'user', name: username }, project: OWN });
+        expect(bound.status).toBe(201);
         bindingIds.set(c.n, bound.body.id as string);
       },
       call: (c, t) =>
@@ -639,6 +667,149 @@ describe('the authorization matrix (every route x every built-in role x every re
           .delete(`/v1/registries/${registryOf(c, 'tenant')}/packs/matrix-doomed/1.0.${c.n}`)
           .set(as(t)),
     },
+    // --- acting on a stronger user, or through a team holding a stronger role (issue 11)
+    ...(
+      [
+        ['rename a Tenant Admin', { displayName: 'renamed' }],
+        ['reset the password of a Tenant Admin', { password: 'a password of the attacker' }],
+      ] as const
+    ).map(([what, body]): RouteCase => ({
+      name: `PATCH /v1/tenants/{tenant}/users/{user} (${what})`,
+      scope: 'tenant',
+      permission: 'user.update',
+      alsoNeeds: adminPermissions,
+      call: (c, t) => request(app()).patch(`/v1/tenants/${c.tenant}/users/strong@${c.tenant}`).set(as(t)).send(body),
+    })),
+    {
+      name: 'PATCH /v1/tenants/{tenant}/users/{user} (disable a Tenant Admin)',
+      scope: 'tenant',
+      permission: 'user.update',
+      alsoNeeds: adminPermissions,
+      prepare: (c) => tenantAdmin(c, `disabled-${c.n}@${c.tenant}`),
+      call: (c, t) =>
+        request(app())
+          .patch(`/v1/tenants/${c.tenant}/users/disabled-${c.n}@${c.tenant}`)
+          .set(as(t))
+          .send({ disabled: true }),
+    },
+    {
+      name: 'DELETE /v1/tenants/{tenant}/users/{user} (a Tenant Admin)',
+      scope: 'tenant',
+      permission: 'user.delete',
+      alsoNeeds: adminPermissions,
+      prepare: (c) => tenantAdmin(c, `deleted-${c.n}@${c.tenant}`),
+      call: (c, t) => request(app()).delete(`/v1/tenants/${c.tenant}/users/deleted-${c.n}@${c.tenant}`).set(as(t)),
+    },
+    {
+      name: 'GET /v1/tenants/{tenant}/users/{user}/api-keys (of a Tenant Admin)',
+      scope: 'tenant',
+      permission: 'apiKey.list',
+      alsoNeeds: adminPermissions,
+      call: (c, t) => request(app()).get(`/v1/tenants/${c.tenant}/users/strong@${c.tenant}/api-keys`).set(as(t)),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/users/{user}/api-keys (for a Tenant Admin)',
+      scope: 'tenant',
+      permission: 'apiKey.create',
+      alsoNeeds: adminPermissions,
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/users/strong@${c.tenant}/api-keys`)
+          .set(as(t))
+          .send({ name: `minted-${c.n}` }),
+    },
+    {
+      name: 'DELETE /v1/tenants/{tenant}/users/{user}/api-keys/{key} (of a Tenant Admin)',
+      scope: 'tenant',
+      permission: 'apiKey.delete',
+      alsoNeeds: adminPermissions,
+      prepare: async (c) => {
+        const key = await request(app())
+          .post(`/v1/tenants/${c.tenant}/users/strong@${c.tenant}/api-keys`)
+          .set(AUTH)
+          .send({ name: `doomed-${c.n}` })
+          .expect(201);
+        keyIds.set(c.n, key.body.id as string);
+      },
+      call: (c, t) =>
+        request(app())
+          .delete(`/v1/tenants/${c.tenant}/users/strong@${c.tenant}/api-keys/${keyIds.get(c.n) ?? ''}`)
+          .set(as(t)),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/bindings (Tenant Viewer to a Tenant Admin)',
+      scope: 'tenant',
+      permission: 'user.update',
+      alsoNeeds: adminPermissions,
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/bindings`)
+          .set(as(t))
+          .send({ role: 'Tenant Viewer', subject: { kind: 'user', name: `strong@${c.tenant}` } }),
+    },
+    {
+      name: 'DELETE /v1/tenants/{tenant}/bindings/{binding} (Tenant Admin of a user)',
+      scope: 'tenant',
+      permission: 'user.update',
+      alsoNeeds: adminPermissions,
+      prepare: async (c) => {
+        const username = `demoted-${c.n}@${c.tenant}`;
+        await tenantAdmin(c, username);
+        const bindings = await request(app()).get(`/v1/tenants/${c.tenant}/bindings`).set(AUTH).expect(200);
+        const found = (bindings.body.items as Array<{ id: string; subject: { name: string } }>).find(
+          (b) => b.subject.name === username,
+        );
+        bindingIds.set(c.n, found?.id ?? '');
+      },
+      call: (c, t) =>
+        request(app())
+          .delete(`/v1/tenants/${c.tenant}/bindings/${bindingIds.get(c.n) ?? ''}`)
+          .set(as(t)),
+    },
+    {
+      name: 'POST /v1/tenants/{tenant}/teams (with a Tenant Admin as member)',
+      scope: 'tenant',
+      permission: 'team.create',
+      alsoNeeds: adminPermissions,
+      call: (c, t) =>
+        request(app())
+          .post(`/v1/tenants/${c.tenant}/teams`)
+          .set(as(t))
+          .send({ name: `crew-${c.n}`, members: [`strong@${c.tenant}`] }),
+    },
+    {
+      name: 'PATCH /v1/tenants/{tenant}/teams/{team} (add a user to a team holding Tenant Admin)',
+      scope: 'tenant',
+      permission: 'team.update',
+      alsoNeeds: adminPermissions,
+      prepare: (c) => adminTeam(c, `admins-${c.n}`, []),
+      call: (c, t) =>
+        request(app())
+          .patch(`/v1/tenants/${c.tenant}/teams/admins-${c.n}`)
+          .set(as(t))
+          .send({ members: [`target@${c.tenant}`] }),
+    },
+    {
+      name: 'PATCH /v1/tenants/{tenant}/teams/{team} (remove a member of a team holding Tenant Admin)',
+      scope: 'tenant',
+      permission: 'team.update',
+      alsoNeeds: adminPermissions,
+      prepare: async (c) => {
+        const member = `member-${c.n}@${c.tenant}`;
+        await request(app()).post(`/v1/tenants/${c.tenant}/users`).set(AUTH).send({ username: member }).expect(201);
+        await adminTeam(c, `admins-${c.n}`, [member]);
+      },
+      call: (c, t) =>
+        request(app()).patch(`/v1/tenants/${c.tenant}/teams/admins-${c.n}`).set(as(t)).send({ members: [] }),
+    },
+    {
+      name: 'DELETE /v1/tenants/{tenant}/teams/{team} (a team holding Tenant Admin)',
+      scope: 'tenant',
+      permission: 'team.delete',
+      alsoNeeds: adminPermissions,
+      prepare: (c) => adminTeam(c, `admins-${c.n}`, []),
+      call: (c, t) => request(app()).delete(`/v1/tenants/${c.tenant}/teams/admins-${c.n}`).set(as(t)),
+    },
     // --- more project-scope routes
     {
       name: 'GET /v1/tenants/{tenant}/projects/{project}/cluster-profiles/{profile}',
@@ -727,6 +898,17 @@ describe('the authorization matrix (every route x every built-in role x every re
         .set(AUTH)
         .send({ username: `target@${tenant}` })
         .expect(201);
+      for (const [username, role] of [
+        [`bound@${tenant}`, 'Tenant Viewer'],
+        [`strong@${tenant}`, 'Tenant Admin'],
+      ] as const) {
+        await request(app()).post(`/v1/tenants/${tenant}/users`).set(AUTH).send({ username }).expect(201);
+        await request(app())
+          .post(`/v1/tenants/${tenant}/bindings`)
+          .set(AUTH)
+          .send({ role, subject: { kind: 'user', name: username } })
+          .expect(201);
+      }
       await request(app()).post(`/v1/tenants/${tenant}/teams`).set(AUTH).send({ name: 'kept' }).expect(201);
       for (const registryName of [`${tenant}-packs`, `${tenant}-${OWN}-packs`, `${tenant}-${OTHER}-packs`]) {
         await request(app())

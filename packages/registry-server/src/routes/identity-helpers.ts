@@ -5,6 +5,7 @@
 import type { Request } from 'express';
 import { authRequired, SYSTEM, type Principal, type Target } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
+import { refuseActingOn, type Guard } from '../access/guards.js';
 import { tenantNotFound } from '../identity/identity-service.js';
 import type { TenantDirectory } from '../identity/records.js';
 import { pathParam } from '../http/params.js';
@@ -54,9 +55,25 @@ export function isSelf(req: Request): boolean {
   );
 }
 
+/** The check that the caller does not act on a user who holds more than they do (a Guard). */
+export function actingOn(req: Request, username: string, what: string): Guard {
+  const principal = principalOf(req);
+  return (draft) => {
+    refuseActingOn(principal, draft, username, what);
+  };
+}
+
+/** A user as the API shows it: never the password hash or its generation. */
 export function userView(user: TenantDirectory['users'][number]) {
-  const { passwordHash, ...rest } = user;
-  return { ...rest, hasPassword: passwordHash !== null };
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.displayName,
+    disabled: user.disabled,
+    createdAt: user.createdAt,
+    createdBy: user.createdBy,
+    hasPassword: user.passwordHash !== null,
+  };
 }
 
 export function apiKeyView(key: TenantDirectory['apiKeys'][number]) {

@@ -1,17 +1,19 @@
 /**
  * The permission catalogue, roles (built-in and a tenant's custom ones) and role bindings.
  *
- * Binding a role to a user needs user.update tenant-wide, to a team team.update; and nobody but the
- * system operator can grant a role holding a permission they do not hold themselves in that scope
- * (no escalation through bindings).
+ * Binding a role to a user, or removing a binding of theirs, needs user.update tenant-wide, to or
+ * of a team team.update; and nobody but the system operator can give or take away, through a
+ * binding or a custom role, a permission they do not hold themselves in that scope, nor change the
+ * bindings of a user who holds more than they do (access/guards.ts).
  */
 import type { Request, Router } from 'express';
-import { PackError } from '@packyard/pack-core';
-import { authRequired, type Principal, type Target } from '../access/authorize.js';
+import { authRequired, type Principal } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
-import { isPermission, PERMISSION_COMPONENTS } from '../access/permissions.js';
+import { refuseActingOn, refuseBindingChange, refuseEscalation, type Guard } from '../access/guards.js';
+import { PERMISSION_COMPONENTS } from '../access/permissions.js';
 import { BUILT_IN_ROLES, customRole, findRole } from '../access/roles.js';
 import { roleNotFound } from '../identity/identity-service.js';
+import type { RoleBinding } from '../identity/records.js';
 import { newBindingSchema, newRoleSchema, roleChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -31,22 +33,19 @@ function authenticated(req: Request, what: string): Principal {
   return principal;
 }
 
-export function registerRoleRoutes(router: Router, services: RegistryServices): void {
-  /**
-   * No escalation: nobody but the operator hands out, through a role they create or change or a
-   * binding they make, a permission they do not hold themselves in `target`.
-   */
-  function refuseEscalation(principal: Principal, permissions: readonly string[], target: Target, what: string): void {
-    // Unknown permissions are the service's to refuse (ROLE_INVALID), with a better message.
-    const missing = permissions.filter((p) => isPermission(p) && !services.access.can(principal, p, target));
-    if (missing.length === 0) return;
-    throw new PackError(
-      'ROLE_ESCALATION',
-      `${what} would hand out permissions you do not hold: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`,
-      { status: 403, hint: 'only someone who holds a permission in a scope can hand it out there' },
-    );
-  }
+/** A binding given or taken away: the caller must hold its role there, and not be outranked by its user. */
+function bindingGuard(
+  principal: Principal,
+  binding: Pick<RoleBinding, 'role' | 'project' | 'subject'>,
+  what: string,
+): Guard {
+  return (draft) => {
+    refuseBindingChange(principal, draft, binding, what);
+    if (binding.subject.kind === 'user') refuseActingOn(principal, draft, binding.subject.name, what);
+  };
+}
 
+export function registerRoleRoutes(router: Router, services: RegistryServices): void {
   router.get('/v1/permissions', (req, res) => {
     authenticated(req, 'GET /v1/permissions');
     res.json({
@@ -72,8 +71,14 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
   router.post(ROLES, jsonBody, async (req, res) => {
     const tenant = tenantFor(services, req, 'role.create').tenant.name;
     const input = readNewRole(req.body);
-    refuseEscalation(principalOf(req), input.permissions, { scope: 'tenant', tenant }, `creating ${input.name}`);
-    const record = await services.identity.createRole(tenant, input, callerName(req));
+    const principal = principalOf(req);
+    const record = await services.identity.createRole(tenant, input, callerName(req), (draft) => {
+      refuseEscalation(principal, draft, {
+        permissions: input.permissions,
+        project: null,
+        what: `creating ${input.name}`,
+      });
+    });
     res
       .status(201)
       .location(`/v1/tenants/${tenant}/roles/${encodeURIComponent(record.name)}`)
@@ -90,13 +95,16 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
   router.patch(`${ROLES}/:role`, jsonBody, async (req, res) => {
     const tenant = tenantFor(services, req, 'role.update').tenant.name;
     const changes = readRoleChanges(req.body);
-    refuseEscalation(
-      principalOf(req),
-      changes.permissions ?? [],
-      { scope: 'tenant', tenant },
-      `changing ${pathParam(req, 'role')}`,
-    );
-    const record = await services.identity.updateRole(tenant, pathParam(req, 'role'), changes);
+    const name = pathParam(req, 'role');
+    const principal = principalOf(req);
+    // Permissions taken out of a role are taken from everyone bound to it: the caller must hold
+    // those too, as well as those put in.
+    const record = await services.identity.updateRole(tenant, name, changes, (draft) => {
+      if (!changes.permissions) return;
+      const current = draft.roles.find((r) => r.name.toLowerCase() === name.toLowerCase())?.permissions ?? [];
+      const permissions = [...new Set([...current, ...changes.permissions])];
+      refuseEscalation(principal, draft, { permissions, project: null, what: `changing ${name}` });
+    });
     res.json(customRole(record));
   });
 
@@ -116,12 +124,12 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
     const tenant = directory.tenant.name;
     const role = findRole(directory, input.role);
     if (!role) throw roleNotFound(input.role);
-    const target: Target =
-      input.project === undefined || input.project === null
-        ? { scope: 'tenant', tenant }
-        : { scope: 'project', tenant, project: input.project };
-    refuseEscalation(principalOf(req), role.permissions, target, `granting ${role.name}`);
-    const { binding, created } = await services.identity.createBinding(tenant, input, callerName(req));
+    const guard = bindingGuard(
+      principalOf(req),
+      { role: role.name, project: input.project ?? null, subject: input.subject },
+      `granting ${role.name}`,
+    );
+    const { binding, created } = await services.identity.createBinding(tenant, input, callerName(req), guard);
     res.status(created ? 201 : 200).json(binding);
   });
 
@@ -129,7 +137,11 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
     const directory = tenantFor(services, req, 'role.list', { allow: () => true });
     const binding = services.identity.binding(directory.tenant.name, pathParam(req, 'binding'));
     tenantFor(services, req, binding.subject.kind === 'user' ? 'user.update' : 'team.update');
-    await services.identity.deleteBinding(directory.tenant.name, binding.id);
+    const principal = principalOf(req);
+    await services.identity.deleteBinding(directory.tenant.name, binding.id, (draft) => {
+      const current = draft.bindings.find((b) => b.id === binding.id);
+      if (current) bindingGuard(principal, current, `removing ${current.role}`)(draft);
+    });
     res.status(204).end();
   });
 }

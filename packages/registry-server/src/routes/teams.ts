@@ -1,5 +1,11 @@
-/** A tenant's teams and their members. */
+/**
+ * A tenant's teams and their members. Team membership is a binding: changing members (at
+ * creation too) or deleting a team needs, besides team.*, to hold what the team's roles give, and
+ * not to be outranked by a member added or removed (access/guards.ts).
+ */
 import type { Router } from 'express';
+import { principalOf } from '../access/authenticate.js';
+import { refuseMembershipChange, refuseTeamDeletion } from '../access/guards.js';
 import { newTeamSchema, teamChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -19,7 +25,11 @@ export function registerTeamRoutes(router: Router, services: RegistryServices): 
 
   router.post(TEAMS, jsonBody, async (req, res) => {
     const tenant = tenantFor(services, req, 'team.create').tenant.name;
-    const team = await services.identity.createTeam(tenant, readNewTeam(req.body), callerName(req));
+    const input = readNewTeam(req.body);
+    const principal = principalOf(req);
+    const team = await services.identity.createTeam(tenant, input, callerName(req), (draft) => {
+      refuseMembershipChange(principal, draft, { team: input.name, before: [], after: input.members ?? [] });
+    });
     res.status(201).location(`/v1/tenants/${tenant}/teams/${team.name}`).json(team);
   });
 
@@ -30,12 +40,23 @@ export function registerTeamRoutes(router: Router, services: RegistryServices): 
 
   router.patch(TEAM, jsonBody, async (req, res) => {
     const tenant = tenantFor(services, req, 'team.update').tenant.name;
-    res.json(await services.identity.updateTeam(tenant, pathParam(req, 'team'), readTeamChanges(req.body)));
+    const name = pathParam(req, 'team');
+    const changes = readTeamChanges(req.body);
+    const principal = principalOf(req);
+    const team = await services.identity.updateTeam(tenant, name, changes, (draft) => {
+      const before = draft.teams.find((t) => t.name === name)?.members ?? [];
+      refuseMembershipChange(principal, draft, { team: name, before, after: changes.members ?? before });
+    });
+    res.json(team);
   });
 
   router.delete(TEAM, async (req, res) => {
     const tenant = tenantFor(services, req, 'team.delete').tenant.name;
-    await services.identity.deleteTeam(tenant, pathParam(req, 'team'));
+    const name = pathParam(req, 'team');
+    const principal = principalOf(req);
+    await services.identity.deleteTeam(tenant, name, (draft) => {
+      refuseTeamDeletion(principal, draft, name);
+    });
     res.status(204).end();
   });
 }

@@ -46,7 +46,9 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
     const principal = principalOf(req);
     const tenant = directory.tenant.name;
     const all = services.access.can(principal, 'project.list', { scope: 'tenant', tenant });
-    const items = directory.projects.filter((p) => all || services.access.associated(principal, tenant, p.name));
+    const items = services.identity
+      .projects(tenant)
+      .filter((p) => all || services.access.associated(principal, tenant, p.name));
     res.json({ items });
   });
 

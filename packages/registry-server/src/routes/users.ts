@@ -1,10 +1,17 @@
-/** A tenant's users and their API keys. Users may read and change themselves and manage their own keys. */
+/**
+ * A tenant's users and their API keys. Users may read and change themselves and manage their own
+ * keys. Acting on another user (their name, password, enabled state, deletion, API keys) needs,
+ * besides the route's permission, every permission that user holds (access/guards.ts): a user
+ * admin cannot take over a Tenant Admin by resetting their password or minting them a key.
+ */
 import type { Router } from 'express';
 import { PackError } from '@packyard/pack-core';
 import { newApiKeySchema, newUserSchema, userChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
-import { apiKeyView, isSelf, tenantFor, userView } from './identity-helpers.js';
+import { actingOn, apiKeyView, isSelf, tenantFor, userView } from './identity-helpers.js';
+import { refuseActingOn } from '../access/guards.js';
+import { principalOf } from '../access/authenticate.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
 const readNewUser = bodyValidator(newUserSchema);
@@ -43,32 +50,38 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
     // Users may change their own name, not enable or disable themselves.
     const ownChange = isSelf(req) && (changes.disabled === undefined || changes.disabled === null);
     const directory = tenantFor(services, req, 'user.update', { allow: () => ownChange });
+    const username = pathParam(req, 'user').toLowerCase();
     const user = await services.identity.updateUser(
       directory.tenant.name,
-      pathParam(req, 'user').toLowerCase(),
+      username,
       changes,
+      actingOn(req, username, `change ${username}`),
     );
     res.json(userView(user));
   });
 
   router.delete(USER, async (req, res) => {
     const directory = tenantFor(services, req, 'user.delete');
-    await services.identity.deleteUser(directory.tenant.name, pathParam(req, 'user').toLowerCase());
+    const username = pathParam(req, 'user').toLowerCase();
+    await services.identity.deleteUser(directory.tenant.name, username, actingOn(req, username, `delete ${username}`));
     res.status(204).end();
   });
 
   router.get(KEYS, (req, res) => {
     const directory = tenantFor(services, req, 'apiKey.list', { allow: () => isSelf(req) });
     const username = services.identity.user(directory.tenant.name, pathParam(req, 'user').toLowerCase()).username;
+    refuseActingOn(principalOf(req), directory, username, `list the API keys of ${username}`);
     res.json({ items: directory.apiKeys.filter((k) => k.username === username).map(apiKeyView) });
   });
 
   router.post(KEYS, jsonBody, async (req, res) => {
     const directory = tenantFor(services, req, 'apiKey.create', { allow: () => isSelf(req) });
+    const username = pathParam(req, 'user').toLowerCase();
     const { record, key } = await services.identity.createApiKey(
       directory.tenant.name,
-      pathParam(req, 'user').toLowerCase(),
+      username,
       readNewApiKey(req.body),
+      actingOn(req, username, `create an API key for ${username}`),
     );
     // The only time the key is ever shown.
     res
@@ -79,10 +92,12 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
 
   router.delete(`${KEYS}/:key`, async (req, res) => {
     const directory = tenantFor(services, req, 'apiKey.delete', { allow: () => isSelf(req) });
+    const username = pathParam(req, 'user').toLowerCase();
     const record = await services.identity.revokeApiKey(
       directory.tenant.name,
-      pathParam(req, 'user').toLowerCase(),
+      username,
       pathParam(req, 'key'),
+      actingOn(req, username, `revoke an API key of ${username}`),
     );
     res.json(apiKeyView(record));
   });

@@ -16,6 +16,7 @@ import { blobCacheConfig, resolveConfig, type RegistryConfig } from '../config/c
 import type { RegistryConfigFile } from '../generated/registry-config.js';
 import { closeServices, createServices, type RegistryServices } from '../services.js';
 import { createStore } from '../storage/create-store.js';
+import { storageUnavailable, type ObjectStore } from '../storage/object-store.js';
 
 export type Driver = 'fs' | 's3rver' | 'ceph';
 
@@ -63,11 +64,17 @@ export interface TestRegistry {
 
 /**
  * A registry over a fresh store. `share` reuses another test registry's storage (a second
- * replica); `config` overrides settings.
+ * replica); `config` overrides settings; `identity` the identity settings not in the configuration
+ * file; `wrapStore` wraps the store the services use (to inject faults, say).
  */
 export async function startTestRegistry(
   driver: Driver,
-  options: { config?: RegistryConfigFile; share?: TestRegistry } = {},
+  options: {
+    config?: RegistryConfigFile;
+    share?: TestRegistry;
+    identity?: Parameters<typeof createServices>[0]['identity'];
+    wrapStore?: (store: ObjectStore) => ObjectStore;
+  } = {},
 ): Promise<TestRegistry> {
   const { dir, cleanup } = await tempDir();
   const storage = options.share ? undefined : storageFile(driver, dir);
@@ -89,8 +96,9 @@ export async function startTestRegistry(
     config.blobCache = blobCacheConfig(options.config?.blobCache, config.storage.driver, dir);
   }
   const logger = pino({ level: 'silent' });
-  const store = await createStore(config.storage, { logger });
-  const services = await createServices({ config, store, logger });
+  const opened = await createStore(config.storage, { logger });
+  const store = options.wrapStore ? options.wrapStore(opened) : opened;
+  const services = await createServices({ config, store, logger, identity: options.identity });
   return {
     app: createApp(services),
     services,
@@ -100,6 +108,43 @@ export async function startTestRegistry(
       await closeServices(services);
       await cleanup();
     },
+  };
+}
+
+/** Which calls of a store fail: `fail(operation, key)` is asked before each put, delete or list. */
+export type FaultPlan = (operation: 'put' | 'delete' | 'list', key: string) => boolean;
+
+/**
+ * A store whose chosen calls fail (as a backend that is down would, with STORAGE_UNAVAILABLE):
+ * for tests of what a half-done change leaves behind. `plan` may be replaced at any time.
+ */
+export function faultyStore(store: ObjectStore, faults: { plan: FaultPlan }): ObjectStore {
+  const refuse = (operation: 'put' | 'delete' | 'list', key: string) => {
+    if (faults.plan(operation, key)) {
+      throw storageUnavailable(store.description, new Error(`injected fault: ${operation} ${key}`));
+    }
+  };
+  return {
+    description: store.description,
+    conditionalWrites: store.conditionalWrites,
+    put: async (key, body, putOptions) => {
+      refuse('put', key);
+      return store.put(key, body, putOptions);
+    },
+    stage: (key, stageOptions) => store.stage(key, stageOptions),
+    get: (key, getOptions) => store.get(key, getOptions),
+    getBuffer: (key) => store.getBuffer(key),
+    head: (key) => store.head(key),
+    delete: async (key) => {
+      refuse('delete', key);
+      return store.delete(key);
+    },
+    list: (prefix, listOptions) => {
+      refuse('list', prefix);
+      return store.list(prefix, listOptions);
+    },
+    ping: () => store.ping(),
+    close: () => store.close(),
   };
 }
 

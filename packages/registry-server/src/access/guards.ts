@@ -1,0 +1,145 @@
+/**
+ * No escalation, in one place. Besides holding the route's own permission, nobody but the system
+ * operator may:
+ *
+ * - hand out, through a binding or a custom role, a permission they do not hold in its scope;
+ * - change who holds such a permission in any other way: deleting a binding, adding a member to
+ *   a team or removing one, deleting a team (team membership is a binding, held through the
+ *   team's roles);
+ * - act on another user (their password, API keys, enabled state, name, deletion, bindings, team
+ *   memberships) unless they hold every permission that user holds, tenant-wide and in each
+ *   project where the user holds one; otherwise a user admin could become a Tenant Admin by
+ *   resetting the Tenant Admin's password.
+ *
+ * Each check reads the tenant document being changed, inside the compare-and-swap that changes
+ * it (a Guard), so a concurrent change cannot slip a stronger role in between check and write.
+ */
+import { PackError } from '@packyard/pack-core';
+import type { TenantDirectory } from '../identity/records.js';
+import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
+import { userAccess, type Principal, type UserAccess } from './authorize.js';
+import { isPermission } from './permissions.js';
+import { findRole } from './roles.js';
+
+/** A check run against the tenant document about to be changed; throws to refuse the change. */
+export type Guard = (draft: TenantDirectory) => void;
+
+const NOTHING: UserAccess = {
+  tenantPermissions: new Set(),
+  projectPermissions: new Map(),
+  associatedProjects: new Set(),
+};
+
+/** What a principal holds in the draft's tenant; null for the operator (everything). */
+function accessIn(principal: Principal, draft: TenantDirectory): UserAccess | null {
+  if (principal.kind === 'operator') return null;
+  if (principal.kind !== 'user' || principal.tenant !== draft.tenant.name) return NOTHING;
+  const user = tenantIndex(draft).usersByName.get(principal.username);
+  return user && !user.disabled ? userAccess(draft, principal.username) : NOTHING;
+}
+
+function holds(access: UserAccess | null, permission: string, project: string | null): boolean {
+  if (access === null || access.tenantPermissions.has(permission)) return true;
+  return project !== null && (access.projectPermissions.get(project)?.has(permission) ?? false);
+}
+
+function listed(permissions: readonly string[]): string {
+  return `${permissions.slice(0, 5).join(', ')}${permissions.length > 5 ? ', ...' : ''}`;
+}
+
+function where(project: string | null): string {
+  return project === null ? 'tenant-wide' : `in project ${project}`;
+}
+
+/**
+ * Refuses unless the principal holds every one of `permissions` in the scope (tenant-wide, or
+ * the project); `what` names the change ("granting Tenant Admin").
+ */
+export function refuseEscalation(
+  principal: Principal,
+  draft: TenantDirectory,
+  check: { permissions: readonly string[]; project: string | null; what: string },
+): void {
+  const access = accessIn(principal, draft);
+  // Unknown permissions are the service's to refuse (ROLE_INVALID), with a better message.
+  const missing = check.permissions.filter((p) => isPermission(p) && !holds(access, p, check.project));
+  if (missing.length === 0) return;
+  throw new PackError(
+    'ROLE_ESCALATION',
+    `${check.what} involves permissions you do not hold ${where(check.project)}: ${listed(missing)}`,
+    { status: 403, hint: 'only someone who holds a permission in a scope can give it, or take it away, there' },
+  );
+}
+
+/** Refuses unless the principal holds every permission of the role a binding gives, where it gives it. */
+export function refuseBindingChange(
+  principal: Principal,
+  draft: TenantDirectory,
+  binding: { role: string; project: string | null },
+  what: string,
+): void {
+  const role = findRole(draft, binding.role);
+  if (!role) return;
+  refuseEscalation(principal, draft, { permissions: role.permissions, project: binding.project, what });
+}
+
+/** Refuses unless the principal holds every permission `username` holds, wherever they hold it. */
+export function refuseActingOn(principal: Principal, draft: TenantDirectory, username: string, what: string): void {
+  if (principal.kind === 'user' && principal.tenant === draft.tenant.name && principal.username === username) return;
+  const access = accessIn(principal, draft);
+  if (access === null) return;
+  const target = userAccess(draft, username);
+  const missing: string[] = [];
+  for (const p of target.tenantPermissions) if (!holds(access, p, null)) missing.push(`${p} tenant-wide`);
+  for (const [project, permissions] of target.projectPermissions) {
+    for (const p of permissions) if (!holds(access, p, project)) missing.push(`${p} in project ${project}`);
+  }
+  if (missing.length === 0) return;
+  throw new PackError(
+    'USER_OUTRANKS_CALLER',
+    `${username} holds permissions you do not hold (${listed(missing)}): you cannot ${what}`,
+    {
+      status: 403,
+      hint: 'acting on another user needs every permission they hold, in every scope they hold it; ask a Tenant Admin',
+    },
+  );
+}
+
+/** Every binding of the team, as if each were created or deleted. */
+function refuseTeamBindings(principal: Principal, draft: TenantDirectory, team: string, what: string): void {
+  for (const binding of tenantIndex(draft).bindingsOf.get(subjectKey({ kind: 'team', name: team })) ?? []) {
+    refuseBindingChange(
+      principal,
+      draft,
+      binding,
+      `${what} (the team holds ${binding.role} ${where(binding.project)})`,
+    );
+  }
+}
+
+/**
+ * Adding members to a team or removing them: the team's roles must be the caller's to give and
+ * take away, and each member added or removed must not outrank the caller.
+ */
+export function refuseMembershipChange(
+  principal: Principal,
+  draft: TenantDirectory,
+  change: { team: string; before: readonly string[]; after: readonly string[] },
+): void {
+  const before = new Set(change.before);
+  const after = new Set(change.after);
+  const added = [...after].filter((m) => !before.has(m));
+  const removed = [...before].filter((m) => !after.has(m));
+  if (added.length === 0 && removed.length === 0) return;
+  refuseTeamBindings(principal, draft, change.team, `changing the members of team ${change.team}`);
+  for (const member of added) refuseActingOn(principal, draft, member, `add ${member} to team ${change.team}`);
+  for (const member of removed) refuseActingOn(principal, draft, member, `remove ${member} from team ${change.team}`);
+}
+
+/** Deleting a team deletes its bindings and every membership in it. */
+export function refuseTeamDeletion(principal: Principal, draft: TenantDirectory, team: string): void {
+  refuseTeamBindings(principal, draft, team, `deleting team ${team}`);
+  const members = draft.teams.find((t) => t.name === team)?.members ?? [];
+  for (const member of members)
+    refuseActingOn(principal, draft, member, `delete team ${team}, of which ${member} is a member`);
+}
