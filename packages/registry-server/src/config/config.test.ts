@@ -24,7 +24,15 @@ describe('loadConfig', () => {
       passwordHashCost: 17,
       maxFailedLogins: 10,
       loginWindowMs: 300_000,
+      sessionMaxSeconds: 43_200,
+      passwordHashes: { concurrency: 2, maxWaiting: 32, maxPerClient: 4 },
     });
+    expect(config.audit).toEqual({
+      unauthenticatedPerMinute: 60,
+      unauthenticatedPerAddressPerMinute: 10,
+      unauthenticatedRetentionDays: 30,
+    });
+    expect(config.metrics).toEqual({ token: undefined });
   });
 
   it('layers the file, then PACKYARD_* variables, then flags', async () => {

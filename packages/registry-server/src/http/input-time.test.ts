@@ -29,14 +29,19 @@ function adversarial(): string[] {
   return out;
 }
 
+/** The fastest of three runs: a busy machine slows a run down, never a super-linear one up. */
 function timed(fn: () => unknown): number {
-  const start = performance.now();
-  try {
-    fn();
-  } catch {
-    // A refusal is an answer too: only the time matters here.
+  let best = Infinity;
+  for (let run = 0; run < 3; run++) {
+    const start = performance.now();
+    try {
+      fn();
+    } catch {
+      // A refusal is an answer too: only the time matters here.
+    }
+    best = Math.min(best, performance.now() - start);
   }
-  return performance.now() - start;
+  return best;
 }
 
 describe('input handling time', () => {
@@ -74,9 +79,16 @@ describe('input handling time', () => {
       bodyValidator(newTeamSchema),
       bodyValidator(loginSchema),
     ];
+    const fields = ['username', 'name', 'password', 'permissions', 'members'];
     for (const input of inputs) {
-      const body = { username: input, name: input, password: input, permissions: [input], members: [input] };
-      for (const read of readers) expect(timed(() => read(body))).toBeLessThan(BUDGET_MS);
+      for (const field of fields) {
+        const body = { [field]: field === 'permissions' || field === 'members' ? [input] : input };
+        for (const read of readers)
+          expect(
+            timed(() => read(body)),
+            field,
+          ).toBeLessThan(BUDGET_MS);
+      }
     }
   });
 

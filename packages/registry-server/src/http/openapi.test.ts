@@ -17,6 +17,8 @@ function routesOf(): string[] {
     const path = layer.route.path.replace(/:(\w+)/g, '{$1}').replace(/\*(\w+)/g, '{$1}');
     for (const method of Object.keys(layer.route.methods)) routes.push(`${method.toUpperCase()} ${path}`);
   }
+  // Mounted by createApp itself, ahead of authentication (a scraper's token is no user credential).
+  routes.push('GET /metrics');
   return routes.sort();
 }
 
