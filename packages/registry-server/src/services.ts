@@ -18,6 +18,7 @@ import { VersionService } from './packs/version-service.js';
 import { ProfileService } from './profiles/profile-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { BlobCache } from './blobs/blob-cache.js';
+import { PackInspector, type PackInspectorOptions } from './publish/pack-inspector.js';
 import { PublishService } from './publish/publish-service.js';
 import { UploadHasher } from './publish/upload-hasher.js';
 import { RegistryService } from './registries/registry-service.js';
@@ -46,6 +47,8 @@ export interface RegistryServices {
   uploadDir: string;
   /** Hashes uploads as they arrive, on a worker thread. */
   hasher: UploadHasher;
+  /** Checks uploaded packs on worker threads, each within a time budget. */
+  inspector: PackInspector;
 }
 
 export async function createServices(options: {
@@ -53,6 +56,8 @@ export async function createServices(options: {
   store: ObjectStore;
   logger: Logger;
   metrics?: Metrics;
+  /** Worker threads, time budget and memory of the pack check (defaults: DEFAULT_INSPECTION). */
+  inspection?: PackInspectorOptions;
 }): Promise<RegistryServices> {
   const { config, store, logger } = options;
   const uploadDir = path.join(config.dataDir, 'tmp', 'uploads');
@@ -91,13 +96,14 @@ export async function createServices(options: {
     store,
     logger,
   });
+  const inspector = new PackInspector(options.inspection);
   return {
     config,
     logger,
     store,
     catalog,
     registries,
-    publisher: new PublishService(store, catalog, config.limits.archive),
+    publisher: new PublishService(store, catalog, { limits: config.limits.archive, inspector }),
     versions: new VersionService(store, catalog),
     access: new AccessControl(directory, { anonymousRead: auth.anonymousRead }),
     directory,
@@ -110,6 +116,7 @@ export async function createServices(options: {
     metrics: options.metrics ?? createMetrics(),
     uploadDir,
     hasher: new UploadHasher(),
+    inspector,
   };
 }
 
@@ -119,5 +126,6 @@ export async function closeServices(services: RegistryServices): Promise<void> {
   await services.directory.stop();
   await services.audit.drain();
   await services.hasher.close();
+  await services.inspector.close();
   await services.store.close();
 }
