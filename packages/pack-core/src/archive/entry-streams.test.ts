@@ -98,6 +98,21 @@ describe('entry streams of a stored archive', () => {
     expect(counting.open()).toBe(0);
   });
 
+  it.each<[string, number]>([
+    ['inside another entry', 0],
+    ['where its data would run into the central directory', 70],
+  ])('end an entry whose local header the directory puts %s as ARCHIVE_CORRUPT', async (_label, offset) => {
+    const zip = craftZip([
+      { name: 'a.txt', data: 'first', method: 0 },
+      { name: 'b.txt', data: 'second', method: 0, centralOffset: offset },
+    ]);
+    const counting = countingSource(zip);
+    const archive = await openStoredPackArchive(counting.source);
+    await expect(archive.read('b.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+    await settle();
+    expect(counting.open()).toBe(0);
+  });
+
   it('verify() checks every entry through the source and closes it all', async () => {
     const { counting, archive } = await opened();
     await expect(archive.verify()).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT', message: /^z-bad-crc/ });

@@ -374,8 +374,12 @@ export async function openStoredPackArchive(
       const offset = file.offsetToLocalFileHeader;
       // The local extra field may be longer than the directory's: read as far as it could reach,
       // never into the central directory, where no entry's data can be.
+      const room = directoryStart - offset;
+      if (room < LOCAL_HEADER_BYTES + file.pathBuffer.length + entry.compressedSize) {
+        throw unsafe('ARCHIVE_CORRUPT', `${entry.path} is corrupt (its data would overlap the central directory)`);
+      }
       const reach = LOCAL_HEADER_BYTES + file.pathBuffer.length + MAX_EXTRA_BYTES + entry.compressedSize;
-      return source.stream(offset, Math.max(0, Math.min(reach, directoryStart - offset)));
+      return source.stream(offset, Math.min(reach, room));
     },
     unwrap: (file, entry) => localRecordData(file, entry.compressedSize),
   });
@@ -517,6 +521,7 @@ function entryStream(reader: EntryReader, file: unzipper.File, entry: ArchiveEnt
   try {
     stream = reader.open(file, entry);
   } catch (err) {
+    // A range that cannot hold the entry (PackError), or a source that failed at once.
     return checked.destroy(err as Error);
   }
   stream.on('error', (err: Error) => fromSource.add(err));
