@@ -19,6 +19,7 @@ import { VersionService } from './packs/version-service.js';
 import { ProfileService } from './profiles/profile-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { BlobCache } from './blobs/blob-cache.js';
+import { PackInspector, type PackInspectorOptions } from './publish/pack-inspector.js';
 import { PublishService } from './publish/publish-service.js';
 import { UploadHasher } from './publish/upload-hasher.js';
 import { RegistryService } from './registries/registry-service.js';
@@ -47,6 +48,8 @@ export interface RegistryServices {
   uploadDir: string;
   /** Hashes uploads as they arrive, on a worker thread. */
   hasher: UploadHasher;
+  /** Checks uploaded packs on worker threads, each within a time budget. */
+  inspector: PackInspector;
 }
 
 export async function createServices(options: {
@@ -56,6 +59,8 @@ export async function createServices(options: {
   metrics?: Metrics;
   /** Overrides of the configuration's identity settings, beyond what it allows (tests). */
   identity?: { sessionMaxSeconds?: number; hashQueue?: Partial<HashQueueOptions> };
+  /** Overrides of the configuration's pack-check settings (tests). */
+  inspection?: Partial<PackInspectorOptions>;
 }): Promise<RegistryServices> {
   const { config, store, logger } = options;
   const uploadDir = path.join(config.dataDir, 'tmp', 'uploads');
@@ -120,13 +125,14 @@ export async function createServices(options: {
     everyMs: 10 * 60 * 1000,
     logger: logger.child({ component: 'audit' }),
   });
+  const inspector = new PackInspector({ ...config.limits.inspection, ...options.inspection });
   return {
     config,
     logger,
     store,
     catalog,
     registries,
-    publisher: new PublishService(store, catalog, config.limits.archive),
+    publisher: new PublishService(store, catalog, { limits: config.limits.archive, inspector }),
     versions: new VersionService(store, catalog),
     access: new AccessControl(directory, { anonymousRead: auth.anonymousRead }),
     directory,
@@ -139,6 +145,7 @@ export async function createServices(options: {
     metrics: options.metrics ?? createMetrics(),
     uploadDir,
     hasher: new UploadHasher(),
+    inspector,
   };
 }
 
@@ -148,5 +155,6 @@ export async function closeServices(services: RegistryServices): Promise<void> {
   await services.directory.stop();
   await services.audit.drain();
   await services.hasher.close();
+  await services.inspector.close();
   await services.store.close();
 }

@@ -1,38 +1,37 @@
 /**
  * Reading pack archives that may be hostile. Opening an archive reads only its central
  * directory and refuses, before any byte is inflated: too many entries, oversized or too highly
- * compressed entries, unsafe names (absolute, `..`, backslashes, NUL, drive letters, not UTF-8),
- * duplicates, symlinks and other special entries, encryption, and local headers that disagree with
- * the directory or overlap. Reading an entry then checks its CRC-32 and stops the moment it
- * inflates past its declared size (a lying zip bomb).
+ * compressed entries, an archive whose entries together inflate too far for its size (an
+ * aggregate zip bomb), sizes no deflate or stored entry can have, unsafe names (absolute, `..`,
+ * backslashes, NUL, drive letters, not UTF-8), duplicates and names that collide on disk,
+ * symlinks and other special entries, encryption, and local headers that disagree with the
+ * directory or overlap. Reading an entry then checks its CRC-32 and stops the moment it inflates
+ * past its declared size (a lying zip bomb).
+ *
+ * Every stream opened for a read is owned by the stream handed out: an error of any of them ends
+ * it as ARCHIVE_CORRUPT, and a consumer that destroys it (an aborted download) closes them all.
+ * An opened archive keeps no state between reads, so one can serve any number of them at once.
  */
-import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
 import { constants, createReadStream } from 'node:fs';
 import path from 'node:path';
-import { pipeline as pipelineCallback, Readable, Transform } from 'node:stream';
+import { Readable, Transform, type Duplex } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import unzipper from 'unzipper';
 import { PackError } from '../errors.js';
 import { fileTooLarge, type PackFiles } from '../lint/pack-files.js';
 import { crc32OfRange, type BlockChecksums } from './crc32-blocks.js';
+import {
+  archiveInflationCap,
+  DEFLATE_MAX_RATIO,
+  ENTRY_RATIO_EXEMPT_BYTES,
+  resolveLimits,
+  setEntryStreamContext,
+  type ArchiveLimits,
+} from './limits.js';
 
-export interface ArchiveLimits {
-  maxEntries: number;
-  /** Largest uncompressed size of one entry, in bytes. */
-  maxEntrySize: number;
-  /** Largest uncompressed size of all entries together, in bytes. */
-  maxTotalSize: number;
-  /** Largest uncompressed/compressed ratio of one entry (entries under 1 MiB are exempt). */
-  maxCompressionRatio: number;
-}
-
-export const DEFAULT_ARCHIVE_LIMITS: Readonly<ArchiveLimits> = {
-  maxEntries: 10_000,
-  maxEntrySize: 1024 * 1024 * 1024,
-  maxTotalSize: 4 * 1024 * 1024 * 1024,
-  maxCompressionRatio: 200,
-};
+export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './limits.js';
 
 export interface ArchiveEntry {
   /** Path inside the pack, forward slashes. */
@@ -46,8 +45,15 @@ export interface ArchiveEntry {
 
 export interface PackArchive {
   entries: ArchiveEntry[];
+  /** The archive's own size, in bytes. */
+  size: number;
+  /** The limits it was checked against, defaults filled in. */
+  limits: Readonly<Required<ArchiveLimits>>;
   get(path: string): ArchiveEntry | undefined;
-  /** Streams an entry's bytes, verifying size and CRC-32 as they pass. */
+  /**
+   * Streams an entry's bytes, verifying size and CRC-32 as they pass: bytes that do not decode or
+   * match end it with ARCHIVE_CORRUPT. Destroying it closes everything it reads from.
+   */
   stream(path: string): Readable;
   read(path: string, maxBytes?: number): Promise<Buffer>;
   /**
@@ -63,9 +69,14 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const PLATFORM_UNIX = 3;
-const RATIO_EXEMPT_BYTES = 1024 * 1024;
 /** Reads of {@link PackArchive.verify}: large enough that a read costs little per byte. */
 const VERIFY_READ_BYTES = 1024 * 1024;
+const LOCAL_HEADER_BYTES = 30;
+const LOCAL_HEADER_SIGNATURE = 0x04034b50;
+const DESCRIPTOR_SIGNATURE = 0x08074b50;
+const ZIP64_MARKER = 0xffffffff;
+/** The most a local header's extra field can hold (its length is 16 bits). */
+const MAX_EXTRA_BYTES = 0xffff;
 
 function unsafe(code: string, message: string): PackError {
   return new PackError(code, message, {
@@ -103,6 +114,14 @@ function entryKind(file: unzipper.File): 'file' | 'directory' | 'special' {
     if (type !== S_IFREG && type !== 0) return 'special';
   }
   return file.path.endsWith('/') ? 'directory' : 'file';
+}
+
+/**
+ * The name two entries would share on a case-insensitive or normalising disk (macOS, Windows):
+ * one could overwrite the other there.
+ */
+function diskKey(name: string): string {
+  return name.replace(/\/$/, '').normalize('NFC').toLowerCase();
 }
 
 function corruptEntry(entry: ArchiveEntry, cause: Error): PackError {
@@ -156,9 +175,68 @@ function verifyEntry(entry: ArchiveEntry): Transform {
   });
 }
 
-const LOCAL_HEADER_SIGNATURE = 0x04034b50;
-const DESCRIPTOR_SIGNATURE = 0x08074b50;
-const ZIP64_MARKER = 0xffffffff;
+/**
+ * Pipes `upstream` into `downstream` and ties their lives together: an error of `upstream`
+ * destroys `downstream` with it (through `mapError`), and `downstream` closing for any reason
+ * (ended, failed, destroyed by its consumer) destroys `upstream`, so that no file descriptor or
+ * connection outlives the stream handed out.
+ */
+function chain<T extends Duplex>(upstream: Readable, downstream: T, mapError = (err: Error): Error => err): T {
+  upstream.on('error', (err: Error) => downstream.destroy(mapError(err)));
+  downstream.once('close', () => upstream.destroy());
+  upstream.pipe(downstream);
+  return downstream;
+}
+
+/**
+ * The data of one entry out of a stream that starts at its local header: the header is checked
+ * (signature and name) and skipped, exactly `compressedSize` bytes pass, and whatever follows
+ * (the next entries, read because the local extra field's length was not known) is dropped.
+ */
+function localRecordData(file: unzipper.File, compressedSize: number): Transform {
+  let header: Buffer | null = Buffer.alloc(0);
+  let left = compressedSize;
+  const pass = (stream: Transform, chunk: Buffer): void => {
+    const take = Math.min(left, chunk.length);
+    left -= take;
+    if (take > 0) stream.push(chunk.subarray(0, take));
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (header === null) {
+        pass(this, chunk);
+        callback();
+        return;
+      }
+      header = Buffer.concat([header, chunk]);
+      if (header.length < LOCAL_HEADER_BYTES) {
+        callback();
+        return;
+      }
+      if (header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
+        callback(new Error('no local header where the directory points'));
+        return;
+      }
+      const nameEnd = LOCAL_HEADER_BYTES + header.readUInt16LE(26);
+      const dataStart = nameEnd + header.readUInt16LE(28);
+      if (header.length < dataStart) {
+        callback();
+        return;
+      }
+      if (!header.subarray(LOCAL_HEADER_BYTES, nameEnd).equals(file.pathBuffer)) {
+        callback(new Error('its local header names another entry'));
+        return;
+      }
+      const rest = header.subarray(dataStart);
+      header = null;
+      pass(this, rest);
+      callback();
+    },
+    flush(callback) {
+      callback(left > 0 ? new Error('the archive ends before the entry does') : null);
+    },
+  });
+}
 
 /**
  * Checks every local header against the central directory: same name, compression method, CRC
@@ -235,40 +313,76 @@ async function checkLocalHeaders(
 }
 
 /**
- * Opens a zip and checks its central directory against `limits` and the name rules.
- * Throws PackError with an `ARCHIVE_*` code on the first violation.
+ * Opens a zip and checks its central directory against `limits` and the name rules, then its
+ * local headers. Throws PackError with an `ARCHIVE_*` code on the first violation, before any
+ * entry is inflated.
  *
  * @example
  * const archive = await openPackArchive('cni-calico-3.27.2.zip');
  * const manifest = JSON.parse((await archive.read('pack.json')).toString('utf8'));
  */
 export async function openPackArchive(file: string, limits: Partial<ArchiveLimits> = {}): Promise<PackArchive> {
+  const max = resolveLimits(limits);
   const directory = await readDirectory(() => unzipper.Open.file(file));
-  checkDirectory(directory, limits);
+  const { size } = await stat(file);
+  const checked = checkDirectory(directory, max, size);
   const dataOffsets = await checkLocalHeaders(file, directory);
   // Entries are then read straight from the file at their checked offsets: faster than going
   // through unzipper's parser, which matters for the registry's CRC pass over every entry.
-  return checkDirectory(directory, limits, { file, dataOffsets });
+  return packArchive(checked, max, size, {
+    local: { file, dataOffsets },
+    open(record, entry) {
+      const offset = dataOffsets.get(record) ?? 0;
+      return createReadStream(file, {
+        start: offset,
+        end: offset + entry.compressedSize - 1,
+        // Large reads: an archive check streams every entry, and 64 KiB reads are latency-bound.
+        highWaterMark: 1024 * 1024,
+      });
+    },
+  });
 }
 
 /** Random access to an archive's bytes that is not a local file (an object in S3, say). */
 export interface ArchiveSource {
   size(): Promise<number>;
-  /** `length` bytes from `offset`, or to the end when `length` is undefined. */
+  /**
+   * `length` bytes from `offset`, or to the end when `length` is undefined. The stream is
+   * destroyed when its reader stops early, and must then release what it holds.
+   */
   stream(offset: number, length?: number): Readable;
 }
 
 /**
  * Opens an archive that was already checked by {@link openPackArchive} when it was stored (a
  * published pack): the directory is checked again, which costs nothing, but local headers are
- * not, since that would read the whole archive. Entries are still size- and CRC-checked as read.
+ * not, since that would read the whole archive. Entries are still size- and CRC-checked as read,
+ * each with one ranged read of `source` from its local header. The archive keeps no state
+ * between reads: one opened archive can serve many concurrent ones.
  */
 export async function openStoredPackArchive(
   source: ArchiveSource,
   limits: Partial<ArchiveLimits> = {},
 ): Promise<PackArchive> {
+  const max = resolveLimits(limits);
   const directory = await readDirectory(() => unzipper.Open.custom(source));
-  return checkDirectory(directory, limits);
+  const size = await source.size();
+  const checked = checkDirectory(directory, max, size);
+  const directoryStart = directory.offsetToStartOfCentralDirectory;
+  return packArchive(checked, max, size, {
+    open(file, entry) {
+      const offset = file.offsetToLocalFileHeader;
+      // The local extra field may be longer than the directory's: read as far as it could reach,
+      // never into the central directory, where no entry's data can be.
+      const room = directoryStart - offset;
+      if (room < LOCAL_HEADER_BYTES + file.pathBuffer.length + entry.compressedSize) {
+        throw unsafe('ARCHIVE_CORRUPT', `${entry.path} is corrupt (its data would overlap the central directory)`);
+      }
+      const reach = LOCAL_HEADER_BYTES + file.pathBuffer.length + MAX_EXTRA_BYTES + entry.compressedSize;
+      return source.stream(offset, Math.min(reach, room));
+    },
+    unwrap: (file, entry) => localRecordData(file, entry.compressedSize),
+  });
 }
 
 async function readDirectory(open: () => Promise<unzipper.CentralDirectory>): Promise<unzipper.CentralDirectory> {
@@ -283,20 +397,27 @@ async function readDirectory(open: () => Promise<unzipper.CentralDirectory>): Pr
   }
 }
 
+interface CheckedEntry {
+  entry: ArchiveEntry;
+  file: unzipper.File;
+}
+
+/**
+ * Checks the central directory entry by entry (names, kinds, sizes and ratios), then as a whole
+ * (total size, overall ratio, names that would collide on disk); returns the file entries.
+ */
 function checkDirectory(
   directory: unzipper.CentralDirectory,
-  limits: Partial<ArchiveLimits>,
-  local?: { file: string; dataOffsets: Map<unzipper.File, number> },
-): PackArchive {
-  const max = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
+  max: Required<ArchiveLimits>,
+  archiveBytes: number,
+): Map<string, CheckedEntry> {
   if (directory.files.length > max.maxEntries) {
     throw unsafe(
       'ARCHIVE_TOO_MANY_ENTRIES',
       `the archive has ${directory.files.length} entries; the limit is ${max.maxEntries}`,
     );
   }
-  const entries = new Map<string, ArchiveEntry>();
-  const sources = new Map<string, unzipper.File>();
+  const checked = new Map<string, CheckedEntry>();
   const seen = new Set<string>();
   let total = 0;
   for (const file of directory.files) {
@@ -308,81 +429,129 @@ function checkDirectory(
     }
     const problem = unsafeEntryName(name);
     if (problem) throw unsafe('ARCHIVE_UNSAFE_PATH', `entry "${name}" ${problem}`);
-    // Case-folded so that extraction on a case-insensitive disk cannot overwrite one with another.
-    const key = name.replace(/\/$/, '').toLowerCase();
+    // Folded so that extraction on a case-insensitive disk cannot overwrite one with another.
+    const key = diskKey(name);
     if (seen.has(key)) throw unsafe('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" appears more than once`);
     seen.add(key);
     const kind = entryKind(file);
     if (kind === 'special') throw unsafe('ARCHIVE_SPECIAL_ENTRY', `entry "${name}" is a symlink or special file`);
     if (file.flags & 0x1) throw unsafe('ARCHIVE_ENCRYPTED', `entry "${name}" is encrypted`);
     if (kind === 'directory') continue;
-    if (file.compressionMethod !== 0 && file.compressionMethod !== 8) {
-      throw unsafe(
-        'ARCHIVE_UNSUPPORTED',
-        `entry "${name}" uses compression method ${file.compressionMethod}; only store and deflate are read`,
-      );
-    }
-    const size = file.uncompressedSize;
-    if (size > max.maxEntrySize) {
-      throw unsafe(
-        'ARCHIVE_ENTRY_TOO_LARGE',
-        `entry "${name}" inflates to ${size} bytes; the limit is ${max.maxEntrySize}`,
-      );
-    }
-    total += size;
+    checkEntrySize(name, file, max);
+    total += file.uncompressedSize;
     if (total > max.maxTotalSize) {
       throw unsafe('ARCHIVE_TOO_LARGE', `the archive inflates to more than ${max.maxTotalSize} bytes`);
     }
-    if (size > RATIO_EXEMPT_BYTES && size / Math.max(file.compressedSize, 1) > max.maxCompressionRatio) {
-      throw unsafe(
-        'ARCHIVE_RATIO',
-        `entry "${name}" is compressed more than ${max.maxCompressionRatio}:1 (a zip bomb?)`,
-      );
-    }
     const unixMode = file.externalFileAttributes >>> 16;
     const mode = file.versionMadeBy >> 8 === PLATFORM_UNIX && unixMode & 0o111 ? 0o755 : 0o644;
-    entries.set(name, { path: name, size, compressedSize: file.compressedSize, crc32: file.crc32, mode });
-    sources.set(name, file);
+    const { uncompressedSize: size, compressedSize, crc32 } = file;
+    checked.set(name, { entry: { path: name, size, compressedSize, crc32, mode }, file });
   }
+  // Many entries, each small enough to be exempt from the ratio cap, can still add up to a bomb.
+  if (total > archiveInflationCap(archiveBytes, max)) {
+    throw unsafe(
+      'ARCHIVE_TOTAL_RATIO',
+      `the archive's ${archiveBytes} bytes inflate to ${total}, more than ${max.maxArchiveRatio} times its size (a zip bomb?)`,
+    );
+  }
+  checkPathConflicts([...checked.keys()]);
+  return checked;
+}
 
-  function source(name: string): unzipper.File {
-    const file = sources.get(name);
-    if (!file) throw new PackError('ARCHIVE_ENTRY_MISSING', `${name} is not in the archive`, { status: 404 });
-    return file;
+/** An entry's declared sizes: within the limits, and possible at all for its compression method. */
+function checkEntrySize(name: string, file: unzipper.File, max: Required<ArchiveLimits>): void {
+  const { compressionMethod: method, compressedSize: compressed, uncompressedSize: size } = file;
+  if (method !== 0 && method !== 8) {
+    throw unsafe(
+      'ARCHIVE_UNSUPPORTED',
+      `entry "${name}" uses compression method ${method}; only store and deflate are read`,
+    );
+  }
+  if (size > max.maxEntrySize) {
+    throw unsafe(
+      'ARCHIVE_ENTRY_TOO_LARGE',
+      `entry "${name}" inflates to ${size} bytes; the limit is ${max.maxEntrySize}`,
+    );
+  }
+  if (size >= ENTRY_RATIO_EXEMPT_BYTES && size / Math.max(compressed, 1) > max.maxCompressionRatio) {
+    throw unsafe('ARCHIVE_RATIO', `entry "${name}" is compressed more than ${max.maxCompressionRatio}:1 (a zip bomb?)`);
+  }
+  // Sizes no real entry can have: refused here, even for entries too small for the ratio cap.
+  if (method === 0 ? size !== compressed : size > compressed * DEFLATE_MAX_RATIO) {
+    throw unsafe(
+      'ARCHIVE_CORRUPT',
+      `entry "${name}" declares ${size} bytes from ${compressed} ${method === 0 ? 'stored' : 'deflated'} ones, which no zip can hold`,
+    );
+  }
+}
+
+/** Refuses a file that another file's path goes through ("a" and "a/b"): both cannot be extracted. */
+function checkPathConflicts(names: string[]): void {
+  const files = new Set(names.map(diskKey));
+  for (const name of names) {
+    const key = diskKey(name);
+    for (let slash = key.indexOf('/'); slash !== -1; slash = key.indexOf('/', slash + 1)) {
+      if (files.has(key.slice(0, slash))) {
+        throw unsafe('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" lies inside another entry, which is a file`);
+      }
+    }
+  }
+}
+
+interface EntryReader {
+  /** The compressed bytes of an entry, or a range of the archive that holds them (see `unwrap`). */
+  open(file: unzipper.File, entry: ArchiveEntry): Readable;
+  /** Finds the entry's compressed bytes in what `open` returns (from its local header on). */
+  unwrap?: (file: unzipper.File, entry: ArchiveEntry) => Transform;
+  /** The archive as a local file, with every entry's checked data offset: verify() reads it in place. */
+  local?: { file: string; dataOffsets: Map<unzipper.File, number> };
+}
+
+/**
+ * An entry's bytes, inflated and checked. Errors of decoding and checking end it as
+ * ARCHIVE_CORRUPT; errors of the source itself (a failed read, a dropped connection) are passed
+ * on as they are, since they say nothing about the archive.
+ */
+function entryStream(reader: EntryReader, file: unzipper.File, entry: ArchiveEntry): Readable {
+  const checked = verifyEntry(entry);
+  const fromSource = new WeakSet<Error>();
+  const toChecked = (err: Error): Error => (fromSource.has(err) ? err : corruptEntry(entry, err));
+  if (entry.compressedSize === 0) return chain(Readable.from([]), checked, toChecked);
+  let stream: Readable;
+  try {
+    stream = reader.open(file, entry);
+  } catch (err) {
+    // A range that cannot hold the entry (PackError), or a source that failed at once.
+    return checked.destroy(err as Error);
+  }
+  stream.on('error', (err: Error) => fromSource.add(err));
+  if (reader.unwrap) stream = chain(stream, reader.unwrap(file, entry));
+  if (file.compressionMethod === 8) stream = chain(stream, createInflateRaw());
+  return chain(stream, checked, toChecked);
+}
+
+function packArchive(
+  checked: Map<string, CheckedEntry>,
+  limits: Required<ArchiveLimits>,
+  size: number,
+  reader: EntryReader,
+): PackArchive {
+  const entries = new Map([...checked].map(([name, { entry }]) => [name, entry]));
+
+  function find(name: string): CheckedEntry {
+    const found = checked.get(name);
+    if (!found) throw new PackError('ARCHIVE_ENTRY_MISSING', `${name} is not in the archive`, { status: 404 });
+    return found;
   }
 
   const archive: PackArchive = {
     entries: [...entries.values()],
+    size,
+    limits,
     get: (name) => entries.get(name),
     stream(name) {
-      const file = source(name);
-      const entry = entries.get(name) as ArchiveEntry;
-      const checked = verifyEntry(entry);
-      const offset = local?.dataOffsets.get(file);
-      if (local === undefined || offset === undefined) {
-        const raw = file.stream();
-        raw.on('error', (err: Error) => checked.destroy(err));
-        return raw.pipe(checked);
-      }
-      const raw: Readable =
-        entry.compressedSize === 0
-          ? Readable.from([])
-          : createReadStream(local.file, {
-              start: offset,
-              end: offset + entry.compressedSize - 1,
-              // Large reads: an archive check streams every entry, and 64 KiB reads are latency-bound.
-              highWaterMark: 1024 * 1024,
-            });
-      // Errors of any stage (a deflate stream that does not decode) end the entry as corrupt.
-      const fail = (err: Error | null): void => {
-        if (err) checked.destroy(corruptEntry(entry, err));
-      };
-      const body =
-        file.compressionMethod === 8 ? pipelineCallback(raw, createInflateRaw(), fail) : raw.on('error', fail);
-      // A consumer that stops early must not leave the file open.
-      checked.once('close', () => raw.destroy());
-      body.pipe(checked);
-      return checked;
+      const { file, entry } = find(name);
+      return entryStream(reader, file, entry);
     },
     async read(name, maxBytes = Number.MAX_SAFE_INTEGER) {
       const entry = entries.get(name);
@@ -392,6 +561,7 @@ function checkDirectory(
       return Buffer.concat(chunks);
     },
     async verify(options = {}) {
+      const local = reader.local;
       // Stored entries (most of a large pack: chart archives, images) are checked in place, one
       // reused buffer at a time; a stream per entry would allocate a fresh buffer per read.
       const handle = local ? await open(local.file, 'r') : null;
@@ -402,11 +572,10 @@ function checkDirectory(
         return bytes.subarray(0, bytesRead);
       };
       try {
-        for (const entry of entries.values()) {
-          const file = source(entry.path);
+        for (const { file, entry } of checked.values()) {
           const offset = local?.dataOffsets.get(file);
           if (handle && offset !== undefined && file.compressionMethod === 0) {
-            if (entry.compressedSize !== entry.size) throw entryMismatch(entry);
+            // The directory check made sure that a stored entry's two sizes agree.
             const crc = options.blocks
               ? await crc32OfRange(options.blocks, offset, offset + entry.size, readRange)
               : await crc32OfFile(handle, buffer, offset, entry.size);
@@ -424,8 +593,13 @@ function checkDirectory(
   return archive;
 }
 
-/** {@link PackFiles} over an opened archive, so lint can run on an upload without extracting it. */
+/**
+ * {@link PackFiles} over an opened archive, so lint can run on an upload without extracting it.
+ * Streams it hands out carry the archive's limits and one inflation budget shared by all of them,
+ * which bound what reading a chart's .tgz may gunzip (see readChartMetadata).
+ */
 export function archivePackFiles(archive: PackArchive): PackFiles {
+  const budget = { remaining: archiveInflationCap(archive.size, archive.limits) };
   return {
     check(name) {
       const problem = unsafeEntryName(name);
@@ -434,13 +608,20 @@ export function archivePackFiles(archive: PackArchive): PackFiles {
       return Promise.resolve(archive.get(name) ? 'ok' : 'missing');
     },
     read: (name, maxBytes) => archive.read(name, maxBytes),
-    stream: (name) => Promise.resolve(archive.stream(name)),
+    stream(name) {
+      const stream = archive.stream(name);
+      const size = archive.get(name)?.size ?? 0;
+      setEntryStreamContext(stream, { size, limits: archive.limits, budget });
+      return Promise.resolve(stream);
+    },
   };
 }
 
 /**
  * Extracts an archive into `dest`, which must not exist yet or be empty: every file is created
- * fresh (O_EXCL, never through a symlink), so nothing outside `dest` can be touched.
+ * fresh (O_EXCL, never through a symlink), so nothing outside `dest` can be touched. The archive
+ * is checked as a whole before the first byte is written, and an entry found corrupt on the way
+ * removes what was extracted: `dest` is left as it was found, never half-written.
  */
 export async function extractPackArchive(
   file: string,
@@ -448,23 +629,43 @@ export async function extractPackArchive(
   limits: Partial<ArchiveLimits> = {},
 ): Promise<ArchiveEntry[]> {
   const archive = await openPackArchive(file, limits);
-  await mkdir(dest, { recursive: true });
+  const created = await mkdir(dest, { recursive: true });
   if ((await readdir(dest)).length > 0) {
     throw new PackError('EXTRACT_TARGET_NOT_EMPTY', `${dest} is not empty`, {
       hint: 'extract into a new or empty directory',
     });
   }
   const root = path.resolve(dest);
-  for (const entry of archive.entries) {
-    const target = path.resolve(root, entry.path);
-    // Names were checked when the archive was opened; this guards the guarantee once more.
-    if (!target.startsWith(root + path.sep))
-      throw unsafe('ARCHIVE_UNSAFE_PATH', `entry "${entry.path}" leaves ${dest}`);
-    await mkdir(path.dirname(target), { recursive: true });
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    const handle = await open(target, flags, entry.mode);
-    // The write stream owns the handle from here and closes it when done or failed.
-    await pipeline(archive.stream(entry.path), handle.createWriteStream());
+  const written = new Set<string>();
+  try {
+    for (const entry of archive.entries) {
+      written.add(path.join(root, entry.path.split('/')[0] ?? entry.path));
+      await extractEntry(archive, entry, root);
+    }
+  } catch (err) {
+    // Everything under `dest` was created here: it was empty (or missing) a moment ago.
+    const leftovers = created === undefined ? [...written] : [created];
+    await Promise.all(leftovers.map((left) => rm(left, { recursive: true, force: true })));
+    throw err;
   }
   return archive.entries;
+}
+
+async function extractEntry(archive: PackArchive, entry: ArchiveEntry, root: string): Promise<void> {
+  const target = path.resolve(root, entry.path);
+  // Names were checked when the archive was opened; this guards the guarantee once more.
+  if (!target.startsWith(root + path.sep)) throw unsafe('ARCHIVE_UNSAFE_PATH', `entry "${entry.path}" leaves ${root}`);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  let handle: FileHandle;
+  try {
+    await mkdir(path.dirname(target), { recursive: true });
+    handle = await open(target, flags, entry.mode);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'ELOOP') throw err;
+    // Names that differ in the archive but not on this disk (a file system folding other characters).
+    throw unsafe('ARCHIVE_DUPLICATE_ENTRY', `entry "${entry.path}" collides with another one on this file system`);
+  }
+  // The write stream owns the handle from here and closes it when done or failed.
+  await pipeline(archive.stream(entry.path), handle.createWriteStream());
 }

@@ -84,3 +84,25 @@ export function craftZip(entries: CraftEntry[]): Buffer {
   ]);
   return Buffer.concat([...locals, directory, end]);
 }
+
+const zeroStreams = new Map<number, { raw: Buffer; crc: number }>();
+
+/**
+ * `size` zero bytes deflated at level 9, with their CRC-32: the body of a zip bomb entry
+ * (`{ name, raw, declaredSize: size, declaredCrc: crc }`), made once per size.
+ */
+export function deflatedZeros(size: number): { raw: Buffer; crc: number } {
+  let found = zeroStreams.get(size);
+  if (!found) {
+    const zeros = Buffer.alloc(size);
+    found = { raw: deflateRawSync(zeros, { level: 9 }), crc: crc32(zeros) };
+    zeroStreams.set(size, found);
+  }
+  return found;
+}
+
+/** An entry of `size` zero bytes, deflated (about 1,000:1). */
+export function zerosEntry(name: string, size: number): CraftEntry {
+  const { raw, crc } = deflatedZeros(size);
+  return { name, raw, declaredSize: size, declaredCrc: crc };
+}

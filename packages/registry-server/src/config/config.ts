@@ -10,6 +10,7 @@ import { DEFAULT_ARCHIVE_LIMITS, PackError, type ArchiveLimits } from '@packyard
 import { parseDocument } from 'yaml';
 import { registryConfigSchema, type RegistryConfigFile } from '../generated/registry-config.js';
 import { HASH_QUEUE_DEFAULTS } from '../identity/login-limits.js';
+import { DEFAULT_INSPECTION } from '../publish/pack-inspector.js';
 import type { StorageConfig } from '../storage/create-store.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -32,7 +33,12 @@ export interface RegistryConfig {
     /** Bounds on this process's password hashes: at once, waiting, waiting per client address. */
     passwordHashes: { concurrency: number; maxWaiting: number; maxPerClient: number };
   };
-  limits: { maxUploadBytes: number; archive: ArchiveLimits };
+  limits: {
+    maxUploadBytes: number;
+    archive: ArchiveLimits;
+    /** The worker pool that checks uploads (publish/pack-inspector.ts). */
+    inspection: { threads: number; timeBudgetMs: number; maxMemoryMb: number };
+  };
   catalog: { pollIntervalMs: number; snapshotEveryChanges: number; queryCacheSize: number };
   audit: {
     unauthenticatedPerMinute: number;
@@ -280,6 +286,12 @@ export function resolveConfig(
         maxEntrySize: limits.maxEntryBytes ?? DEFAULT_ARCHIVE_LIMITS.maxEntrySize,
         maxTotalSize: limits.maxTotalBytes ?? DEFAULT_ARCHIVE_LIMITS.maxTotalSize,
         maxCompressionRatio: limits.maxCompressionRatio ?? DEFAULT_ARCHIVE_LIMITS.maxCompressionRatio,
+        maxArchiveRatio: limits.maxArchiveRatio ?? DEFAULT_ARCHIVE_LIMITS.maxArchiveRatio,
+      },
+      inspection: {
+        threads: limits.inspectionThreads ?? DEFAULT_INSPECTION.threads,
+        timeBudgetMs: (limits.inspectionTimeBudgetSeconds ?? DEFAULT_INSPECTION.timeBudgetMs / 1000) * 1000,
+        maxMemoryMb: limits.inspectionMaxMemoryMiB ?? DEFAULT_INSPECTION.maxMemoryMb,
       },
     },
     catalog: {

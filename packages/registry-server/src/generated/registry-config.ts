@@ -134,6 +134,22 @@ export interface RegistryConfigFile {
     maxEntryBytes?: number;
     maxTotalBytes?: number;
     maxCompressionRatio?: number;
+    /**
+     * Largest ratio of what all entries of an archive inflate to over the archive's size (default 50; archives inflating to under 8 MiB are exempt): an aggregate zip bomb.
+     */
+    maxArchiveRatio?: number;
+    /**
+     * Worker threads that check uploaded packs, hence packs checked at once (default 2, or 1 on one core).
+     */
+    inspectionThreads?: number;
+    /**
+     * How long the check of one pack may take before it is refused with 422 PACK_TOO_EXPENSIVE (default 60).
+     */
+    inspectionTimeBudgetSeconds?: number;
+    /**
+     * Heap of each checking worker (default 2048): a pack whose check needs more is refused with 422 PACK_TOO_EXPENSIVE.
+     */
+    inspectionMaxMemoryMiB?: number;
   };
   /**
    * A local disk cache of pack archives for the S3 driver: archives are immutable and content-addressed, so a copy kept at publish or after the first download serves later downloads without a round trip to the bucket. Least recently used archives are evicted past maxBytes.
@@ -405,6 +421,26 @@ export const registryConfigSchema = {
         "maxCompressionRatio": {
           "type": "number",
           "minimum": 1
+        },
+        "maxArchiveRatio": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Largest ratio of what all entries of an archive inflate to over the archive's size (default 50; archives inflating to under 8 MiB are exempt): an aggregate zip bomb."
+        },
+        "inspectionThreads": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Worker threads that check uploaded packs, hence packs checked at once (default 2, or 1 on one core)."
+        },
+        "inspectionTimeBudgetSeconds": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "How long the check of one pack may take before it is refused with 422 PACK_TOO_EXPENSIVE (default 60)."
+        },
+        "inspectionMaxMemoryMiB": {
+          "type": "integer",
+          "minimum": 64,
+          "description": "Heap of each checking worker (default 2048): a pack whose check needs more is refused with 422 PACK_TOO_EXPENSIVE."
         }
       }
     },

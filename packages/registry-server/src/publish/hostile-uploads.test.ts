@@ -4,16 +4,28 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { createDeflateRaw, crc32 } from 'node:zlib';
+import { createDeflateRaw, crc32, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { craftZip, type CraftEntry } from '../../../pack-core/src/test-support/craft-zip.js';
+import { chartYaml, craftTar, craftTgz, tarHeader } from '../../../pack-core/src/test-support/craft-tar.js';
+import { craftZip, zerosEntry, type CraftEntry } from '../../../pack-core/src/test-support/craft-zip.js';
+import { pino } from 'pino';
+import type { ArchiveLimits } from '@packyard/pack-core';
+import { createApp } from '../app.js';
+import { resolveConfig } from '../config/config.js';
+import { closeServices, createServices, type RegistryServices } from '../services.js';
+import { createStore } from '../storage/create-store.js';
+import type { PackInspectorOptions } from './pack-inspector.js';
 import {
+  ADMIN_TOKEN,
   AUTH,
   buildTestPack,
   DRIVERS,
   startTestRegistry,
+  storageFile,
+  SUPER_ADMIN,
   tempDir,
+  TEST_PASSWORD_HASH_COST,
   type TestRegistry,
 } from '../test-support/test-registry.js';
 
@@ -40,6 +52,14 @@ const manifest = (fields: Record<string, unknown> = {}) =>
   JSON.stringify({ name: 'evil', displayName: 'Evil', version: '1.0.0', layer: 'os', ...fields });
 const values = { name: 'values.yaml', data: 'pack:\n  content:\n    images: []\n' };
 const packJson = (data: string | Buffer = manifest()): CraftEntry => ({ name: 'pack.json', data });
+/** A pack whose one chart is `tgz`, stored as packctl stores charts. */
+const withChart = (tgz: Buffer): Buffer =>
+  craftZip([
+    packJson(manifest({ layer: 'addon', charts: ['charts/x-1.0.0.tgz'] })),
+    values,
+    { name: 'charts/x-1.0.0.tgz', data: tgz, method: 0 },
+  ]);
+const MIB = 1024 * 1024;
 
 interface Case {
   label: string;
@@ -113,6 +133,45 @@ describe.each(DRIVERS)('hostile uploads (%s)', (driver) => {
         craftZip([packJson(), values, { name: 'bomb.bin', raw: bomb.raw, declaredSize: GIB, declaredCrc: bomb.crc }]),
       status: 422,
       code: 'ARCHIVE_RATIO',
+    },
+    {
+      // Each entry is under the per-entry exemption: only their sum gives the bomb away.
+      label: 'a 70 KiB zip of 60 small entries that inflate to 60 MiB',
+      body: () =>
+        craftZip([packJson(), values, ...Array.from({ length: 60 }, (_, i) => zerosEntry(`d/${i}`, MIB - 1))]),
+      status: 422,
+      code: 'ARCHIVE_TOTAL_RATIO',
+    },
+    {
+      label: 'an entry of exactly 1 MiB compressed 1,000:1',
+      body: () => craftZip([packJson(), values, zerosEntry('d/1mib', MIB)]),
+      status: 422,
+      code: 'ARCHIVE_RATIO',
+    },
+    {
+      label: 'a chart whose .tgz is a gzip bomb',
+      body: () =>
+        withChart(
+          craftTgz([
+            { name: 'x/zeros', data: Buffer.alloc(64 * MIB) },
+            { name: 'x/Chart.yaml', data: chartYaml('x', '1.0.0') },
+          ]),
+        ),
+      status: 422,
+      code: 'PACK_INVALID',
+    },
+    {
+      label: 'a chart .tgz whose tar header declares a terabyte',
+      body: () => withChart(gzipSync(tarHeader('x/huge', 2 ** 40))),
+      status: 422,
+      code: 'PACK_INVALID',
+    },
+    {
+      label: 'a chart .tgz cut short inside a tar entry',
+      body: () =>
+        withChart(gzipSync(craftTar([{ name: 'x/values.yaml', data: 'a: 1\n', declaredSize: 4096 }], { end: false }))),
+      status: 422,
+      code: 'PACK_INVALID',
     },
     {
       label: 'a zip bomb that lies about its size',
@@ -229,5 +288,136 @@ describe.each(DRIVERS)('hostile uploads (%s)', (driver) => {
     const pack = await buildTestPack(work.dir);
     const res = await request(registry.app).post('/v1/registries/public/packs').set(AUTH).send(pack.bytes);
     expect(res.status).toBe(201);
+  });
+
+  it('takes a chart whose entries start with ./ (as Helm does)', async () => {
+    const tgz = craftTgz([
+      { name: './', type: '5' },
+      { name: './Chart.yaml', data: chartYaml('x', '1.0.0') },
+      { name: './templates/cm.yaml', data: 'kind: ConfigMap\n' },
+    ]);
+    const res = await request(registry.app)
+      .post('/v1/registries/public/packs')
+      .set(AUTH)
+      .send(
+        craftZip([
+          packJson(manifest({ name: 'dot-chart', layer: 'addon', charts: ['charts/x-1.0.0.tgz'] })),
+          values,
+          { name: 'charts/x-1.0.0.tgz', data: tgz, method: 0 },
+        ]),
+      );
+    expect(res.status).toBe(201);
+  });
+});
+
+/** A registry (fs storage) whose pack check runs with `inspection` and archive limits over the defaults. */
+async function registryWith(inspection: PackInspectorOptions, archive: Partial<ArchiveLimits> = {}) {
+  const { dir, cleanup } = await tempDir();
+  const config = resolveConfig({
+    dataDir: dir,
+    logging: { level: 'silent' },
+    storage: storageFile('fs', dir),
+    auth: { adminToken: ADMIN_TOKEN, superAdmin: SUPER_ADMIN, passwordHashCost: TEST_PASSWORD_HASH_COST },
+  });
+  Object.assign(config.limits.archive, archive);
+  const logger = pino({ level: 'silent' });
+  const services = await createServices({
+    config,
+    store: await createStore(config.storage, { logger }),
+    logger,
+    inspection,
+  });
+  return {
+    app: createApp(services),
+    services,
+    close: async () => {
+      await closeServices(services);
+      await cleanup();
+    },
+  };
+}
+
+async function storedKeys(services: RegistryServices): Promise<string[]> {
+  const stored: string[] = [];
+  for await (const object of services.store.list('blobs/')) stored.push(object.key);
+  for await (const object of services.store.list('packs/')) stored.push(object.key);
+  return stored;
+}
+
+describe('the pack check runs on worker threads, within a time budget', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  beforeAll(async () => {
+    work = await tempDir();
+  });
+  afterAll(() => work.cleanup());
+
+  it('keeps answering other requests while an expensive but valid pack is checked', async () => {
+    // About 700 KB of YAML: seconds of parsing, which the main thread would spend in one go.
+    const lines = ['pack:', '  content:', '    images: []', 'items:'];
+    for (let i = 0; lines.length < 4 * 9000; i++) {
+      lines.push(`  - name: item-${i}`, `    labels: {app: demo, tier: t${i % 7}}`, `    value: "${i}"`);
+    }
+    const body = craftZip([packJson(), { name: 'values.yaml', data: `${lines.join('\n')}\n` }]);
+    const registry = await registryWith({});
+    try {
+      const started = performance.now();
+      // Held in an object: TypeScript does not see assignments made inside the callback.
+      const publishing = { done: false };
+      const publish = request(registry.app)
+        .post('/v1/registries/public/packs')
+        .set(AUTH)
+        .send(body)
+        .then((res) => {
+          publishing.done = true;
+          return res;
+        });
+      // The time from one answer of /livez to the next, asked every 10 ms: this thread (the
+      // registry's main thread) stalls for the whole parse when the check runs on it.
+      const gaps: number[] = [];
+      for (let last = performance.now(); !publishing.done;) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        expect((await request(registry.app).get('/livez')).status).toBe(200);
+        gaps.push(performance.now() - last);
+        last = performance.now();
+      }
+      const res = await publish;
+      const publishMs = performance.now() - started;
+      expect(res.status).toBe(201);
+      expect(gaps.length).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...gaps)).toBeLessThan(Math.max(500, publishMs / 3));
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('refuses a pack whose check outlives the budget with 422 PACK_TOO_EXPENSIVE, and stores nothing', async () => {
+    // Ratios raised so that the directory check lets 3 GiB of zeros through: only the budget is left.
+    const registry = await registryWith({ timeBudgetMs: 1500 }, { maxCompressionRatio: 2000, maxArchiveRatio: 2000 });
+    try {
+      const bomb = await gigabyteOfZeros();
+      const entries = Array.from({ length: 3 }, (_, i) => ({
+        name: `data/${i}.bin`,
+        raw: bomb.raw,
+        declaredSize: GIB,
+        declaredCrc: bomb.crc,
+      }));
+      const started = performance.now();
+      const res = await request(registry.app)
+        .post('/v1/registries/public/packs')
+        .set(AUTH)
+        .send(craftZip([packJson(), values, ...entries]));
+      expect(res.status).toBe(422);
+      expect(res.body).toMatchObject({ error: { code: 'PACK_TOO_EXPENSIVE', hint: expect.any(String) as string } });
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(await storedKeys(registry.services)).toEqual([]);
+      expect(await readdir(registry.services.uploadDir)).toEqual([]);
+      // The terminated worker is replaced: the next pack goes through.
+      const pack = await buildTestPack(work.dir);
+      expect((await request(registry.app).post('/v1/registries/public/packs').set(AUTH).send(pack.bytes)).status).toBe(
+        201,
+      );
+    } finally {
+      await registry.close();
+    }
   });
 });

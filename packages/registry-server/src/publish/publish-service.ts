@@ -17,7 +17,7 @@ import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { inspectPack } from './inspect-pack.js';
+import type { PackInspector } from './pack-inspector.js';
 import type { ReceivedUpload } from './receive-upload.js';
 
 export interface PublishRequest {
@@ -66,11 +66,18 @@ function versionDeleted(record: VersionRecord): PackError {
 }
 
 export class PublishService {
+  private readonly limits: ArchiveLimits;
+  /** Runs the archive check on a worker thread, within a time budget. */
+  private readonly inspector: PackInspector;
+
   constructor(
     private readonly store: ObjectStore,
     private readonly catalog: CatalogSync,
-    private readonly limits: ArchiveLimits,
-  ) {}
+    options: { limits: ArchiveLimits; inspector: PackInspector },
+  ) {
+    this.limits = options.limits;
+    this.inspector = options.inspector;
+  }
 
   async publish(request: PublishRequest): Promise<PublishResult> {
     const { upload } = request;
@@ -93,7 +100,7 @@ export class PublishService {
     const { registry, upload } = request;
     const timings: PublishTimings = { inspectMs: 0, blobMs: 0, recordMs: 0 };
     let start = performance.now();
-    const inspected = await inspectPack(upload.file, this.limits, upload.blocks);
+    const inspected = await this.inspector.inspect(upload.file, this.limits, upload.blocks);
     timings.inspectMs = since(start);
     const { manifest } = inspected;
     const now = new Date().toISOString();

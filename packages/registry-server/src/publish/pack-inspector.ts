@@ -1,0 +1,117 @@
+/**
+ * Inspecting uploads off the main thread, each within a time budget. Archive limits bound what an
+ * upload may make the registry inflate, but a hostile pack within them can still cost seconds of
+ * CPU (YAML to parse, charts to gunzip, entries to CRC): on the main thread that time would be
+ * taken from every other request. A small pool of worker threads (piscina) runs inspect-pack.ts
+ * instead; an inspection that outlives its budget has its worker terminated (and replaced) and
+ * the publish fails with 422 PACK_TOO_EXPENSIVE. The budget counts from the moment a worker takes
+ * the task, so a publish queued behind others is not charged for the wait. A worker that runs out
+ * of memory is likewise the pack's fault, not the registry's.
+ *
+ * The pool starts with the first publish; one worker then stays (a worker costs a few hundred
+ * milliseconds to start, which a publish should not pay each time), others leave after a minute
+ * of idleness. Idle workers do not keep the process alive.
+ */
+import { availableParallelism } from 'node:os';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { PackError, type ArchiveLimits, type BlockChecksums } from '@packyard/pack-core';
+import type { InspectedPack } from './inspect-pack.js';
+import type { InspectReply, InspectTask } from './inspect-worker.js';
+
+export interface PackInspectorOptions {
+  /** Worker threads, hence inspections at once (default: 2, or 1 on a single core). */
+  threads?: number;
+  /** How long one inspection may run, in milliseconds (default 60 s). */
+  timeBudgetMs?: number;
+  /** Heap of each worker, in MiB (default 2048): a pack that needs more is refused. */
+  maxMemoryMb?: number;
+}
+
+export const DEFAULT_INSPECTION = {
+  threads: Math.min(2, availableParallelism()),
+  timeBudgetMs: 60_000,
+  maxMemoryMb: 2048,
+} as const;
+
+/**
+ * The compiled worker. Resolved through `dist/` from both `src/publish/` (tests run the sources)
+ * and `dist/publish/`, since a worker thread runs JavaScript only.
+ */
+const WORKER_URL = new URL('../../dist/publish/inspect-worker.js', import.meta.url);
+const IDLE_TIMEOUT_MS = 60_000;
+
+function tooExpensive(why: string): PackError {
+  return new PackError('PACK_TOO_EXPENSIVE', `the pack is too expensive to check: ${why}`, {
+    status: 422,
+    hint: 'a pack this costly to read is usually a decompression bomb or huge YAML; build it with `packctl build`, keep YAML files small, or ask the operator to raise the inspection budget',
+  });
+}
+
+export class PackInspector {
+  readonly options: Required<PackInspectorOptions>;
+  private pool: Piscina<InspectTask, InspectReply> | null = null;
+  private closed = false;
+
+  constructor(options: PackInspectorOptions = {}) {
+    this.options = {
+      threads: options.threads ?? DEFAULT_INSPECTION.threads,
+      timeBudgetMs: options.timeBudgetMs ?? DEFAULT_INSPECTION.timeBudgetMs,
+      maxMemoryMb: options.maxMemoryMb ?? DEFAULT_INSPECTION.maxMemoryMb,
+    };
+  }
+
+  private start(): Piscina<InspectTask, InspectReply> {
+    if (this.closed) throw new Error('the pack inspector is closed');
+    this.pool ??= new Piscina({
+      filename: WORKER_URL.href,
+      minThreads: 1,
+      maxThreads: this.options.threads,
+      idleTimeout: IDLE_TIMEOUT_MS,
+      // Inspections do asynchronous I/O; a worker that sleeps between tasks would stall it.
+      atomics: 'disabled',
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxMemoryMb },
+    });
+    return this.pool;
+  }
+
+  /**
+   * Inspects an uploaded archive on a worker thread; throws PackError (4xx) for any problem of the
+   * pack, PACK_TOO_EXPENSIVE when it takes longer than the budget or more memory than allowed.
+   */
+  async inspect(file: string, limits: ArchiveLimits, blocks?: BlockChecksums): Promise<InspectedPack> {
+    const { timeBudgetMs } = this.options;
+    const abort = new AbortController();
+    const { port1: started, port2 } = new MessageChannel();
+    // Held in an object: TypeScript does not see assignments made inside the callbacks.
+    const budget: { timer?: NodeJS.Timeout; overran: boolean } = { overran: false };
+    started.once('message', () => {
+      budget.timer = setTimeout(() => {
+        budget.overran = true;
+        abort.abort();
+      }, timeBudgetMs);
+    });
+    const task: InspectTask = { file, limits, started: port2, ...(blocks ? { blocks } : {}) };
+    try {
+      const reply = await this.start().run(task, { transferList: [port2], signal: abort.signal });
+      if ('inspected' in reply) return reply.inspected;
+      const { code, message, hint, status, details } = reply.refused;
+      throw new PackError(code, message, { status, details, ...(hint === undefined ? {} : { hint }) });
+    } catch (err) {
+      if (budget.overran) throw tooExpensive(`checking it took more than ${Math.round(timeBudgetMs / 1000)} s`);
+      if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw tooExpensive(`checking it needed more than ${this.options.maxMemoryMb} MiB of memory`);
+      }
+      throw err;
+    } finally {
+      clearTimeout(budget.timer);
+      started.close();
+    }
+  }
+
+  /** Stops the workers; inspections under way fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.pool?.destroy();
+  }
+}
