@@ -2,6 +2,11 @@
  * One error envelope for every failure: `{ "error": { "code", "message", "hint"?, "details"? } }`
  * with the PackError's status. Only 5xx are logged as errors; the codes are listed in
  * docs/error-codes.md (a test checks it).
+ *
+ * Answers never carry storage details (endpoint, bucket, paths, keys, a driver's error text):
+ * the storage errors say what happened in general terms, and the log line, under the request id,
+ * has the cause. A request torn by its client is answered with nothing: there is no one to
+ * answer, and the connection is gone.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { isPackError, PackError } from '@packyard/pack-core';
@@ -49,8 +54,9 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const error = toPackError(err);
   if (error.status >= 500) req.log.error({ err }, error.message);
   else req.log.info({ code: error.code, status: error.status }, error.message);
-  if (res.headersSent) {
-    // Mid-stream: the status is gone; cut the connection so the client sees a failure.
+  if (res.headersSent || res.destroyed || res.writableEnded) {
+    // Mid-stream: the status is gone; cut the connection so the client sees a failure. (Or the
+    // client went away already, and there is nothing left to write to.)
     res.destroy();
     return;
   }
@@ -60,7 +66,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   if (error.status !== 416) res.removeHeader('Content-Range');
   if (error.code === 'STORAGE_UNAVAILABLE') res.set('Retry-After', '5');
-  if (error.code === 'UPLOAD_TOO_LARGE' || error.code === 'UPLOAD_ABORTED') {
+  if (!req.complete || error.code === 'UPLOAD_TOO_LARGE' || error.code === 'UPLOAD_ABORTED') {
     // The rest of the body is not read: the connection cannot be reused.
     res.set('Connection', 'close');
   }
