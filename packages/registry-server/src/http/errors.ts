@@ -8,8 +8,33 @@
  * has the cause. A request torn by its client is answered with nothing: there is no one to
  * answer, and the connection is gone.
  */
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { isPackError, PackError } from '@packyard/pack-core';
+
+/**
+ * How long the unread rest of a refused request body (an upload over the limit, say) is read and
+ * dropped. Closing a connection with bytes still coming in resets it, and a client that is still
+ * sending would lose the answer with it; reading on for ever would let a client hold the
+ * connection with an endless body.
+ */
+const LINGER_MS = 5_000;
+
+/** Reads and drops the rest of `req`'s body for up to LINGER_MS, then closes the connection. */
+function drainRest(req: Request, res: Response): void {
+  const socket = res.socket;
+  if (req.complete || !socket) return;
+  req.unpipe();
+  req.resume();
+  const timer = setTimeout(() => {
+    socket.destroy();
+  }, LINGER_MS);
+  timer.unref();
+  const done = (): void => {
+    clearTimeout(timer);
+  };
+  req.once('end', done);
+  req.once('close', done);
+}
 
 /** What a framework error (body parsing, URL decoding) means for the client. */
 function fromFramework(err: unknown): PackError | null {
@@ -52,6 +77,14 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const error = toPackError(err);
+  if (res.destroyed && !res.writableFinished && !isPackError(err)) {
+    // The client closed the connection first (a download cut off): the stream failing is its doing.
+    req.log.info(
+      { code: error.code, clientClosed: true },
+      'the client closed the connection before the answer was complete',
+    );
+    return;
+  }
   if (error.status >= 500) req.log.error({ err }, error.message);
   else req.log.info({ code: error.code, status: error.status }, error.message);
   if (res.headersSent || res.destroyed || res.writableEnded) {
@@ -66,10 +99,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   if (error.status !== 416) res.removeHeader('Content-Range');
   if (error.code === 'STORAGE_UNAVAILABLE') res.set('Retry-After', '5');
-  if (!req.complete || error.code === 'UPLOAD_TOO_LARGE' || error.code === 'UPLOAD_ABORTED') {
-    // The rest of the body is not read: the connection cannot be reused.
-    res.set('Connection', 'close');
-  }
+  drainRest(req, res);
   const body: Record<string, unknown> = { code: error.code, message: error.message };
   if (error.hint !== undefined) body['hint'] = error.hint;
   if (error.details !== undefined) body['details'] = error.details;
