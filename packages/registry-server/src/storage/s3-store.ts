@@ -292,19 +292,23 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   const metadata: Bounded = (run) => withDeadline(deadlineMs, run);
 
   /**
-   * A transfer (an upload part, the completion of an upload): fails once no byte has moved for
-   * `idleMs`. `watch` installs the counting of moved bytes on the command (see watchTransfer).
+   * A transfer (an upload part, the completion of an upload) of the command whose middleware
+   * stack is `stack`: it fails once no byte has moved for `idleMs` while the body is sent, and
+   * when the answer does not come within `idleMs + deadlineMs` of the body's last byte (the
+   * connection may have taken megabytes that the backend still has to read before it answers).
    */
-  async function transfer<T>(
-    watch: (moved: () => void) => void,
-    run: (abortSignal: AbortSignal) => Promise<T>,
-  ): Promise<T> {
+  async function transfer<T>(stack: TransferStack, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
     const watchdog = new Watchdog();
-    const moved = (): void => {
-      watchdog.arm(idleMs, `storage moved no byte for ${idleMs} ms`);
+    const progress: TransferProgress = {
+      moved: () => {
+        watchdog.arm(idleMs, `storage moved no byte for ${idleMs} ms`);
+      },
+      sent: () => {
+        watchdog.arm(idleMs + deadlineMs, `storage gave no answer within ${idleMs + deadlineMs} ms of the last byte`);
+      },
     };
-    watch(moved);
-    moved();
+    watchTransfer(stack, progress);
+    progress.moved();
     try {
       return await run(watchdog.signal);
     } finally {
@@ -380,11 +384,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     // A staged blob smaller than one part is put whole: a transfer, whose time depends on the link.
     const send = (abortSignal: AbortSignal) => client.send(command, { abortSignal });
     const sent =
-      Buffer.byteLength(body) > TRANSFER_PUT_BYTES
-        ? transfer((moved) => {
-            watchTransfer(command.middlewareStack, moved);
-          }, send)
-        : metadata(send);
+      Buffer.byteLength(body) > TRANSFER_PUT_BYTES ? transfer(command.middlewareStack, send) : metadata(send);
     try {
       const output = await guard(sent);
       return { etag: output.ETag ? unquote(output.ETag) : await etagAfterWrite(key) };
@@ -445,12 +445,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
         const Body = buffer.subarray(0, length);
         const command = new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber, Body });
         const output = await guard(
-          transfer(
-            (moved) => {
-              watchTransfer(command.middlewareStack, moved);
-            },
-            (abortSignal) => client.send(command, { abortSignal }),
-          ),
+          transfer(command.middlewareStack, (abortSignal) => client.send(command, { abortSignal })),
         );
         parts.push({ PartNumber, ETag: output.ETag });
       })()
@@ -550,12 +545,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
           });
           // Completing a large upload takes AWS a while, during which it sends whitespace: a transfer.
           const output = await guard(
-            transfer(
-              (moved) => {
-                watchTransfer(command.middlewareStack, moved);
-              },
-              (abortSignal) => client.send(command, { abortSignal }),
-            ),
+            transfer(command.middlewareStack, (abortSignal) => client.send(command, { abortSignal })),
           );
           return { etag: output.ETag ? unquote(output.ETag) : await etagAfterWrite(key) };
         } catch (err) {
@@ -739,10 +729,22 @@ type Bounded = <T>(run: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>;
  * chunks of its body are progress too. Installed innermost, next to the HTTP handler, so that it
  * runs for every attempt the SDK makes.
  */
-function watchTransfer(stack: { add: UploadPartCommand['middlewareStack']['add'] }, moved: () => void): void {
+/** The middleware stack of an S3 command, as far as watchTransfer needs it. */
+interface TransferStack {
+  add: UploadPartCommand['middlewareStack']['add'];
+}
+
+/** What a transfer's watchdog is told: bytes moved, and the whole request body sent. */
+interface TransferProgress {
+  moved(): void;
+  sent(): void;
+}
+
+function watchTransfer(stack: TransferStack, progress: TransferProgress): void {
+  const { moved } = progress;
   stack.add(
     (next) => async (args) => {
-      const result = await next(withProgressBody(args, moved));
+      const result = await next(withProgressBody(args, progress));
       moved();
       const response = result.response as { body?: unknown };
       if (response.body instanceof Readable) {
@@ -763,12 +765,12 @@ function watchTransfer(stack: { add: UploadPartCommand['middlewareStack']['add']
 }
 
 /** `args` with a byte-array request body replaced by a stream that reports each slice taken. */
-function withProgressBody<A extends { request: unknown }>(args: A, moved: () => void): A {
+function withProgressBody<A extends { request: unknown }>(args: A, progress: TransferProgress): A {
   const request = args.request as { body?: unknown } | null;
   if (request === null || typeof request !== 'object' || !(request.body instanceof Uint8Array)) return args;
   // A copy per attempt: the SDK retries with the same request, whose body must stay the bytes.
   const copy = Object.assign(Object.create(Object.getPrototypeOf(request) as object) as object, request, {
-    body: progressStream(request.body, moved),
+    body: progressStream(request.body, progress.moved, progress.sent),
   });
   return { ...args, request: copy };
 }

@@ -64,17 +64,23 @@ export async function withDeadline<T>(ms: number, call: (signal: AbortSignal) =>
 
 /**
  * A byte array as a stream that tells `onProgress` each time the reader (an HTTP request being
- * sent) takes more: how an upload shows it is moving.
+ * sent) takes more, and `onEnd` once it has taken everything: how an upload shows it is moving.
  */
-export function progressStream(bytes: Uint8Array, onProgress: () => void, chunkBytes = 64 * 1024): Readable {
+export function progressStream(
+  bytes: Uint8Array,
+  onProgress: () => void,
+  onEnd: () => void,
+  chunkBytes = 64 * 1024,
+): Readable {
   let at = 0;
   return new Readable({
     read() {
-      onProgress();
       if (at >= bytes.length) {
+        onEnd();
         this.push(null);
         return;
       }
+      onProgress();
       const end = Math.min(at + chunkBytes, bytes.length);
       this.push(bytes.subarray(at, end));
       at = end;

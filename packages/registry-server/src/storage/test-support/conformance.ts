@@ -172,8 +172,11 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
         await expect(store.getBuffer(key), key).rejects.toMatchObject(INVALID_KEY_ERROR);
         await expect(store.head(key), key).rejects.toMatchObject(INVALID_KEY_ERROR);
         await expect(store.delete(key), key).rejects.toMatchObject(INVALID_KEY_ERROR);
-        const error = await store.head(key).catch((err: unknown) => err as PackError);
-        if (key.length > 2) expect(JSON.stringify({ message: error?.message, hint: error?.hint })).not.toContain(key);
+        const error = (await store.head(key).then(
+          () => null,
+          (err: unknown) => err,
+        )) as PackError;
+        if (key.length > 2) expect(JSON.stringify({ message: error.message, hint: error.hint })).not.toContain(key);
       }
       for (const bad of ['../', '/abs', 'a//', 'a b', 'a:', 'a\0']) {
         await expect(listKeys(store, bad), bad).rejects.toMatchObject({ code: 'INVALID_NAME', status: 400 });
