@@ -94,7 +94,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     return;
   }
   // A route may have described a success (an archive download) before it failed.
-  for (const header of ['Content-Disposition', 'ETag', 'Content-Digest', 'Repr-Digest', 'Digest', 'X-Pack-Version']) {
+  const described = ['Content-Disposition', 'ETag', 'Content-Digest', 'Repr-Digest', 'Digest', 'X-Pack-Version'];
+  for (const header of [...described, 'Content-Type', 'Content-Length', 'Cache-Control']) {
     res.removeHeader(header);
   }
   if (error.status !== 416) res.removeHeader('Content-Range');
