@@ -151,7 +151,7 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['storage', 's3', 'createBucket'], envBoolean(env, 'PACKYARD_S3_CREATE_BUCKET'));
   assign(file, ['storage', 's3', 'redirectDownloads'], envBoolean(env, 'PACKYARD_S3_REDIRECT_DOWNLOADS'));
   assign(file, ['storage', 's3', 'deadlineSeconds'], envInteger(env, 'PACKYARD_S3_DEADLINE_SECONDS'));
-  assign(file, ['storage', 's3', 'idleTimeoutSeconds'], envInteger(env, 'PACKYARD_S3_IDLE_TIMEOUT_SECONDS'));
+  assign(file, ['storage', 's3', 'idleSeconds'], envInteger(env, 'PACKYARD_S3_IDLE_SECONDS'));
   assign(file, ['limits', 'maxUploadBytes'], envInteger(env, 'PACKYARD_MAX_UPLOAD_BYTES'));
   assign(file, ['catalog', 'queryCacheSize'], envInteger(env, 'PACKYARD_QUERY_CACHE_SIZE'));
   assign(file, ['blobCache', 'maxBytes'], envInteger(env, 'PACKYARD_BLOB_CACHE_MAX_BYTES'));
@@ -230,7 +230,7 @@ export function resolveConfig(
       presignDownloads: s3.redirectDownloads ?? false,
       // A stalled bucket fails a request in seconds (503), not minutes: see s3-store.ts.
       deadlineMs: (s3.deadlineSeconds ?? 10) * 1000,
-      idleTimeoutMs: (s3.idleTimeoutSeconds ?? 15) * 1000,
+      idleTimeoutMs: (s3.idleSeconds ?? 15) * 1000,
       ...(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }),
       ...(s3.accessKeyId === undefined ? {} : { accessKeyId: s3.accessKeyId }),
       ...(s3.secretAccessKey === undefined ? {} : { secretAccessKey: s3.secretAccessKey }),

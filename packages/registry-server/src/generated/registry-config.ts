@@ -81,7 +81,7 @@ export interface RegistryConfigFile {
       /**
        * How long a transfer (an upload part, a download's body) may go without a byte moving before it fails with 503 STORAGE_UNAVAILABLE; the transfer as a whole is not bounded (default 15).
        */
-      idleTimeoutSeconds?: number;
+      idleSeconds?: number;
     };
   };
   auth?: {
@@ -283,7 +283,7 @@ export const registryConfigSchema = {
               "maximum": 300,
               "description": "How long a metadata call to the bucket (get, put, head, list or delete of a record) may take in all, retries included, and how long a download may wait for its headers; then the request fails with 503 STORAGE_UNAVAILABLE (default 10)."
             },
-            "idleTimeoutSeconds": {
+            "idleSeconds": {
               "type": "number",
               "exclusiveMinimum": 0,
               "maximum": 3600,

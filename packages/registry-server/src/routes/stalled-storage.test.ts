@@ -102,7 +102,7 @@ describe('a registry whose S3 backend stalls', () => {
             accessKeyId: 'S3RVER',
             secretAccessKey: 'S3RVER',
             deadlineSeconds: 1,
-            idleTimeoutSeconds: 1,
+            idleSeconds: 1,
           },
         },
         // Every read goes to the bucket.
