@@ -736,8 +736,8 @@ interface TransferStack {
 
 /** What a transfer's watchdog is told: bytes moved, and the whole request body sent. */
 interface TransferProgress {
-  moved(): void;
-  sent(): void;
+  moved: () => void;
+  sent: () => void;
 }
 
 function watchTransfer(stack: TransferStack, progress: TransferProgress): void {

@@ -98,7 +98,11 @@ const INVALID_KEYS = [
 ];
 
 /** A key no store accepts: a client error (400 INVALID_NAME), never a 5xx, and the key is not echoed. */
-const INVALID_KEY_ERROR = { code: 'INVALID_NAME', status: 400, message: expect.stringMatching(/invalid storage key/) };
+const INVALID_KEY_ERROR = {
+  code: 'INVALID_NAME',
+  status: 400,
+  message: expect.stringMatching(/invalid storage key/) as unknown,
+};
 
 export function describeObjectStore(name: string, target: ConformanceTarget): void {
   describe(name, () => {
