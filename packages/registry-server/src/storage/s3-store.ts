@@ -723,12 +723,6 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
 /** Runs a call under a time bound, given the abort signal that enforces it. */
 type Bounded = <T>(run: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>;
 
-/**
- * Counts the bytes of a transfer as they move, for its watchdog: the request body is handed to
- * the connection in slices (each slice taken is progress), and the response's arrival and the
- * chunks of its body are progress too. Installed innermost, next to the HTTP handler, so that it
- * runs for every attempt the SDK makes.
- */
 /** The middleware stack of an S3 command, as far as watchTransfer needs it. */
 interface TransferStack {
   add: UploadPartCommand['middlewareStack']['add'];
@@ -740,6 +734,12 @@ interface TransferProgress {
   sent: () => void;
 }
 
+/**
+ * Counts the bytes of a transfer as they move, for its watchdog: the request body is handed to
+ * the connection in slices (each slice taken is progress), and the response's arrival and the
+ * chunks of its body are progress too. Installed innermost, next to the HTTP handler, so that it
+ * runs for every attempt the SDK makes.
+ */
 function watchTransfer(stack: TransferStack, progress: TransferProgress): void {
   const { moved } = progress;
   stack.add(

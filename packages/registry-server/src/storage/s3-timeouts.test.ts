@@ -196,4 +196,32 @@ describe('an S3 backend that is slow but keeps moving', () => {
     expect(Date.now() - started).toBeGreaterThan(IDLE_MS);
     expect(partBytes).toBeGreaterThanOrEqual(5 * 1024 * 1024 + 10);
   });
+
+  it('sends a part again, whole, when its first attempt fails', async () => {
+    const received: number[] = [];
+    const fake = await fakeS3((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (req.method === 'POST' && url.searchParams.has('uploads')) {
+        res.end('<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>');
+        return;
+      }
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      req.on('end', () => {
+        if (req.method === 'PUT') {
+          received.push(bytes);
+          // The first attempt of the first part fails as a busy backend would.
+          if (received.length === 1) res.writeHead(503).end('<Error><Code>SlowDown</Code></Error>');
+          else res.writeHead(200, { ETag: '"part"' }).end();
+          return;
+        }
+        res.end('<CompleteMultipartUploadResult><ETag>"whole"</ETag></CompleteMultipartUploadResult>');
+      });
+    });
+    const store = await storeOver(fake);
+    const staged = store.stage('blobs/retried');
+    staged.stream.end(Buffer.alloc(5 * 1024 * 1024, 9));
+    await expect(staged.commit()).resolves.toEqual({ etag: 'whole' });
+    expect(received).toEqual([5 * 1024 * 1024, 5 * 1024 * 1024]);
+  });
 });
