@@ -11,7 +11,7 @@
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { finished, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { PackError, type BlockChecksums } from '@packyard/pack-core';
@@ -174,6 +174,8 @@ function multipartFile(
     });
     parser.on('file', (_name, stream) => {
       file = stream;
+      // Until receiveUpload reads it, a failure is kept on the stream (`errored`), not thrown.
+      stream.on('error', () => undefined);
       resolve({ file: stream, stop });
     });
     parser.on('error', (err: Error) => {
@@ -237,8 +239,13 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
     const limit = sizeLimit(options.maxBytes);
     // Piped, not put in the pipeline: a pipeline would destroy the request on failure, and
     // with it the connection the answer has to go out on. (The request itself gets no 'error'
-    // listener: a torn request is told by whenTorn, as UPLOAD_ABORTED.)
-    multipart?.file.once('error', (err: Error) => limit.destroy(err));
+    // listener: a torn request is told by whenTorn, as UPLOAD_ABORTED.) A multipart file part
+    // may have failed already, while the blob was being staged: `finished` tells that too.
+    if (multipart) {
+      finished(multipart.file, (err) => {
+        if (err) limit.destroy(err);
+      });
+    }
     unwatch = whenTorn(request, () => limit.destroy(aborted()));
     source.pipe(limit);
     const sink = new GrowingFile(file);
