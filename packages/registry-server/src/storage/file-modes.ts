@@ -9,7 +9,8 @@
  * At start-up, a registry directory found group- or world-accessible (written by an older
  * version, restored from a backup, created by hand) is fixed, everything below it included, and
  * the fix is logged as a warning: refusing to start would turn a hardening into an outage, and
- * the registry owns these directories.
+ * the registry owns these directories. An entry the registry's user does not own (a volume's
+ * root in a container, say) cannot be changed: it is named in the warning, and left as it is.
  */
 import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,9 +29,10 @@ function errorCode(err: unknown): string | undefined {
 export async function makePrivateDir(dir: string): Promise<void> {
   const first = await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   if (first === undefined) return;
-  // mkdir -p returns the first directory it made: every one from there down to `dir` is new.
+  // mkdir -p returns the first directory it made: every one from there down to `dir` is new,
+  // and ours (a neighbour process racing us to make it could own it instead: left as it is).
   for (let at = path.resolve(dir); ; at = path.dirname(at)) {
-    await chmod(at, PRIVATE_DIR_MODE);
+    await chmodIfOwner(at, PRIVATE_DIR_MODE);
     if (at === path.resolve(first) || at === path.dirname(at)) break;
   }
 }
@@ -40,32 +42,56 @@ export function isShared(mode: number): boolean {
   return (mode & SHARED_BITS) !== 0;
 }
 
+/** What {@link restrictTree} did: entries changed, and entries it was not allowed to change. */
+export interface Restricted {
+  changed: number;
+  refused: string[];
+}
+
+/** chmod that reports "not the owner" (EPERM) as false instead of failing. */
+async function chmodIfOwner(file: string, mode: number): Promise<boolean> {
+  try {
+    await chmod(file, mode);
+    return true;
+  } catch (err) {
+    if (errorCode(err) === 'EPERM') return false;
+    throw err;
+  }
+}
+
 /**
  * Removes the group and other bits of `root` and of everything below it (symlinks are neither
- * followed nor changed); returns how many entries were changed. A missing root has none.
+ * followed nor changed). A missing root has nothing to change.
  */
-export async function restrictTree(root: string): Promise<number> {
+export async function restrictTree(root: string, done: Restricted = { changed: 0, refused: [] }): Promise<Restricted> {
   let info;
   try {
     info = await lstat(root);
   } catch (err) {
-    if (errorCode(err) === 'ENOENT') return 0;
+    if (errorCode(err) === 'ENOENT') return done;
     throw err;
   }
-  if (info.isSymbolicLink()) return 0;
-  let changed = 0;
+  if (info.isSymbolicLink()) return done;
   if (isShared(info.mode)) {
-    await chmod(root, info.mode & 0o7700 & ~SHARED_BITS);
-    changed++;
+    if (await chmodIfOwner(root, info.mode & 0o7700 & ~SHARED_BITS)) done.changed++;
+    else done.refused.push(root);
   }
-  if (!info.isDirectory()) return changed;
+  if (!info.isDirectory()) return done;
   const names = await readdir(root).catch((err: unknown) => {
     // Removed meanwhile (a temporary directory of a neighbour process): nothing to fix.
     if (errorCode(err) === 'ENOENT') return [];
     throw err;
   });
-  for (const name of names) changed += await restrictTree(path.join(root, name));
-  return changed;
+  for (const name of names) await restrictTree(path.join(root, name), done);
+  return done;
+}
+
+function warnRefused(logger: Logger | undefined, refused: string[]): void {
+  if (refused.length === 0) return;
+  logger?.warn(
+    { refused: refused.slice(0, 20) },
+    `${refused.length} files or directories stay accessible to other local users: the registry's user does not own them; chmod go-rwx them`,
+  );
 }
 
 /**
@@ -80,11 +106,12 @@ export async function securePrivateTree(dir: string, what: string, logger?: Logg
   await makePrivateDir(dir);
   const info = await stat(dir);
   if (!isShared(info.mode)) return 0;
-  const changed = await restrictTree(dir);
+  const { changed, refused } = await restrictTree(dir);
   logger?.warn(
     { dir, changed },
     `${what} at ${dir} was accessible to other local users; made ${changed} files and directories owner-only (0600/0700)`,
   );
+  warnRefused(logger, refused);
   return changed;
 }
 
@@ -103,8 +130,9 @@ export async function secureDataDir(dataDir: string, logger: Logger): Promise<vo
   await makePrivateDir(dataDir);
   await securePrivateTree(path.join(dataDir, 'tmp'), 'the temporary upload directory', logger);
   for (const name of SECRET_FILES) {
-    const changed = await restrictTree(path.join(dataDir, name));
+    const { changed, refused } = await restrictTree(path.join(dataDir, name));
     if (changed > 0) logger.warn({ file: path.join(dataDir, name) }, `made ${name} owner-only (0600)`);
+    warnRefused(logger, refused);
   }
   const info = await stat(dataDir);
   if (!isShared(info.mode)) return;
@@ -116,6 +144,9 @@ export async function secureDataDir(dataDir: string, logger: Logger): Promise<vo
     );
     return;
   }
-  await chmod(dataDir, PRIVATE_DIR_MODE);
+  if (!(await chmodIfOwner(dataDir, PRIVATE_DIR_MODE))) {
+    warnRefused(logger, [dataDir]);
+    return;
+  }
   logger.warn({ dataDir }, `the data directory ${dataDir} was accessible to other local users; made it 0700`);
 }
