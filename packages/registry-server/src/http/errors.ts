@@ -10,6 +10,7 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { isPackError, PackError } from '@packyard/pack-core';
+import { isDiskFull, storageFull } from '../storage/object-store.js';
 
 /**
  * How long the unread rest of a refused request body (an upload over the limit, say) is read and
@@ -54,16 +55,32 @@ function fromFramework(err: unknown): PackError | null {
   return null;
 }
 
+/**
+ * Whether a system call failed somewhere in `err`'s causes (a Node error with `syscall`: open,
+ * read, connect...). Such a failure is the server's, whatever the code around it made of it (an
+ * unreadable archive, say), and its message names paths: it is never the client's answer.
+ */
+function causedBySystemCall(err: unknown): boolean {
+  for (let at: unknown = err, depth = 0; at instanceof Error && depth < 8; depth++) {
+    if (typeof (at as { syscall?: unknown }).syscall === 'string') return true;
+    at = at.cause;
+  }
+  return false;
+}
+
+function internalError(cause: unknown): PackError {
+  return new PackError('INTERNAL_ERROR', 'the registry failed to handle the request', {
+    status: 500,
+    hint: 'the server log has the details under this request id',
+    cause,
+  });
+}
+
 export function toPackError(err: unknown): PackError {
-  if (isPackError(err)) return err;
-  return (
-    fromFramework(err) ??
-    new PackError('INTERNAL_ERROR', 'the registry failed to handle the request', {
-      status: 500,
-      hint: 'the server log has the details under this request id',
-      cause: err,
-    })
-  );
+  // A full disk anywhere is 507, whichever layer saw it first.
+  if (isDiskFull(err)) return isPackError(err) && err.status === 507 ? err : storageFull(err);
+  if (isPackError(err)) return err.status < 500 && causedBySystemCall(err) ? internalError(err) : err;
+  return fromFramework(err) ?? internalError(err);
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {

@@ -24,6 +24,7 @@ import {
 } from '@packyard/pack-core';
 import { blobKey, readBlob } from '../blobs/blob-store.js';
 import { OpenedArchives } from '../blobs/opened-archives.js';
+import { storageUnavailable } from '../storage/object-store.js';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
 import { sendFile } from '../http/send-file.js';
@@ -211,6 +212,15 @@ async function openRange(
 }
 
 /**
+ * A failed read of an archive's bytes as the storage fault it is (503, or the PackError storage
+ * raised): the zip reader would otherwise report it as an unreadable archive.
+ */
+function readFailure(services: RegistryServices, err: unknown): PackError {
+  if (isPackError(err)) return err;
+  return storageUnavailable(services.store.description, err);
+}
+
+/**
  * Ranged reads of a stored archive, by digest, for reading one entry without downloading the
  * rest. Stateless, so that the opened archive can be kept and shared (OpenedArchives); each
  * stream it opens is added to the current request's set (requestStreams).
@@ -230,9 +240,9 @@ function archiveSource(services: RegistryServices, digest: string, size: number)
           }
           // A reader that stops early must not leave the file or the S3 connection open.
           out.once('close', () => body.destroy());
-          body.on('error', (err: Error) => out.destroy(err)).pipe(out);
+          body.on('error', (err: Error) => out.destroy(readFailure(services, err))).pipe(out);
         },
-        (err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => out.destroy(readFailure(services, err)),
       );
       return out;
     },
