@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isPackError } from '@packyard/pack-core';
 import { loadConfig, type ConfigFlags } from './config/config.js';
 import { collectGarbage } from './gc.js';
+import { EXIT_CODE, installLastResort } from './last-resort.js';
 import { createLogger } from './logger.js';
 import { startRegistry } from './server.js';
 import { createStore } from './storage/create-store.js';
@@ -26,6 +27,17 @@ function configOptions(command: Command): Command {
 async function serve(flags: ConfigFlags): Promise<void> {
   const config = await loadConfig(flags);
   const registry = await startRegistry(config);
+  const { logger } = registry.services;
+  // One request's unhandled error must not stop the others (last-resort.ts); repeated ones do.
+  installLastResort({
+    logger,
+    onRepeatedFailures: () => {
+      registry.close().then(
+        () => process.exit(EXIT_CODE),
+        () => process.exit(EXIT_CODE),
+      );
+    },
+  });
   let signals = 0;
   const stop = (signal: string) => {
     signals++;

@@ -11,6 +11,7 @@ import type { RegistryConfig } from './config/config.js';
 import { createLogger } from './logger.js';
 import { closeServices, createServices, type RegistryServices } from './services.js';
 import { createStore } from './storage/create-store.js';
+import { secureDataDir } from './storage/file-modes.js';
 
 export interface RunningRegistry {
   url: string;
@@ -26,6 +27,8 @@ export async function startRegistry(
   options: { logger?: Logger } = {},
 ): Promise<RunningRegistry> {
   const logger = options.logger ?? createLogger(config.logging.level);
+  // Owner-only before anything is written there: the store, uploads and secrets (file-modes.ts).
+  await secureDataDir(config.dataDir, logger);
   const store = await createStore(config.storage, { logger });
   let services: RegistryServices;
   try {

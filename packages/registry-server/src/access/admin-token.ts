@@ -5,7 +5,7 @@
  * accepts it and no plaintext secret is stored there.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { KEYS } from '../catalog/records.js';
@@ -45,12 +45,14 @@ export async function setupAdminToken(options: {
   if (stored) return checker(Buffer.from(stored.value.sha256, 'hex'), null);
 
   const file = path.join(dataDir, 'admin-token');
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   // A token file left by an earlier start whose storage was since emptied is reused.
   let token = (await readFile(file, 'utf8').catch(() => '')).trim();
   if (token === '') {
     token = `pky_${randomBytes(32).toString('base64url')}`;
     await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'w' });
+    // The mode above only applies to a new file: an existing (empty) one keeps its own.
+    await chmod(file, 0o600);
   }
   const created = await createJson(store, KEYS.adminToken, {
     sha256: hashOf(token).toString('hex'),

@@ -7,12 +7,17 @@
  * Layout: `<dir>/<ab>/<hex>` per archive, `<dir>/tmp/` for fills in progress. Each process has its
  * own cache (under its data directory); the least recently used archives are removed past
  * `maxBytes`. An archive removed while a download still reads it stays readable (POSIX unlink).
+ *
+ * The cache only ever helps: a fill that fails (a full disk, say) is dropped with a warning and
+ * the download it follows goes on; no failure of the cache fails a request or goes unhandled.
+ * Everything in it is owner-only (0600 files, 0700 directories; see storage/file-modes.ts).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { makePrivateDir, PRIVATE_FILE_MODE, securePrivateTree } from '../storage/file-modes.js';
 import { tempName } from '../storage/temp-files.js';
 
 interface Entry {
@@ -24,7 +29,10 @@ interface Entry {
 export interface CacheFill {
   /** Takes the next bytes; false when the fill gave up (it never holds the stream back). */
   write(chunk: Buffer): boolean;
-  /** Keeps the archive if every byte arrived and they hash to its digest; drops it otherwise. */
+  /**
+   * Keeps the archive if every byte arrived and they hash to its digest; drops it otherwise.
+   * Never rejects: a cache that cannot keep a copy (a full disk) logs it and resolves false.
+   */
   end(): Promise<boolean>;
   abort(): void;
 }
@@ -46,8 +54,9 @@ export class BlobCache {
   /** Opens (creating) the cache in `dir`: indexes what is there, removes fills left unfinished. */
   static async open(dir: string, maxBytes: number, logger: Logger): Promise<BlobCache> {
     const cache = new BlobCache(dir, maxBytes, logger);
+    await securePrivateTree(dir, 'the blob cache', logger);
     await rm(path.join(dir, 'tmp'), { recursive: true, force: true });
-    await mkdir(path.join(dir, 'tmp'), { recursive: true });
+    await makePrivateDir(path.join(dir, 'tmp'));
     for (const shard of await readdir(dir)) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
       for (const name of await readdir(path.join(dir, shard))) {
@@ -101,7 +110,7 @@ export class BlobCache {
     const hex = digest.slice('sha256:'.length);
     if (this.entries.has(hex)) return;
     const target = this.fileOf(hex);
-    await mkdir(path.dirname(target), { recursive: true });
+    await makePrivateDir(path.dirname(target));
     await rename(file, target);
     this.add(hex, size);
     await this.evict();
@@ -118,7 +127,7 @@ export class BlobCache {
     const hex = digest.slice('sha256:'.length);
     if (size > this.maxBytes || this.entries.has(hex)) return null;
     const temp = path.join(this.dir, 'tmp', tempName());
-    const out: WriteStream = createWriteStream(temp, { flags: 'wx' });
+    const out: WriteStream = createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
     const hash: Hash = createHash('sha256');
     let received = 0;
     // An object, not a local: the write stream's error handler changes it between awaits.
@@ -128,9 +137,24 @@ export class BlobCache {
       state.failed = true;
       this.logger.warn({ err }, 'could not write to the blob cache');
     });
-    const drop = async () => {
+    const drop = async (): Promise<void> => {
       out.destroy();
-      await rm(temp, { force: true });
+      await rm(temp, { force: true }).catch((err: unknown) => {
+        this.logger.warn({ err }, 'could not remove an unfinished blob cache file');
+      });
+    };
+    const keep = async (): Promise<boolean> => {
+      await new Promise<void>((resolve) => out.end(resolve));
+      if (gaveUp() || received !== size || hash.digest('hex') !== hex) {
+        await drop();
+        return false;
+      }
+      const target = this.fileOf(hex);
+      await makePrivateDir(path.dirname(target));
+      await rename(temp, target);
+      this.add(hex, size);
+      await this.evict();
+      return true;
     };
     return {
       write: (chunk) => {
@@ -150,17 +174,13 @@ export class BlobCache {
           await drop();
           return false;
         }
-        await new Promise<void>((resolve) => out.end(resolve));
-        if (gaveUp() || received !== size || hash.digest('hex') !== hex) {
+        try {
+          return await keep();
+        } catch (err) {
+          this.logger.warn({ err }, 'could not keep an archive in the blob cache');
           await drop();
           return false;
         }
-        const target = this.fileOf(hex);
-        await mkdir(path.dirname(target), { recursive: true });
-        await rename(temp, target);
-        this.add(hex, size);
-        await this.evict();
-        return true;
       },
       abort: () => {
         state.failed = true;

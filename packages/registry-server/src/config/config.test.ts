@@ -65,6 +65,17 @@ describe('loadConfig', () => {
     expect(config.limits.maxUploadBytes).toBe(1048576);
   });
 
+  it('bounds S3 calls by 10 s and 15 s by default, from the file or the environment otherwise', async () => {
+    const defaults = await loadConfig({}, { PACKYARD_STORAGE: 's3', PACKYARD_S3_BUCKET: 'packs' }, work.dir);
+    expect(defaults.storage.s3).toMatchObject({ deadlineMs: 10_000, idleTimeoutMs: 15_000 });
+    const file = path.join(work.dir, 'timeouts.yaml');
+    await writeFile(file, 'storage: { driver: s3, s3: { bucket: packs, deadlineSeconds: 2.5, idleSeconds: 30 } }\n');
+    const fromFile = await loadConfig({ config: file }, {}, '/');
+    expect(fromFile.storage.s3).toMatchObject({ deadlineMs: 2_500, idleTimeoutMs: 30_000 });
+    const fromEnv = await loadConfig({ config: file }, { PACKYARD_S3_DEADLINE_SECONDS: '4' }, '/');
+    expect(fromEnv.storage.s3).toMatchObject({ deadlineMs: 4_000, idleTimeoutMs: 30_000 });
+  });
+
   it('reports every problem at once, naming the setting', async () => {
     const file = path.join(work.dir, 'bad.yaml');
     await writeFile(file, 'server: { port: 99999, colour: blue }\nstorage: { driver: ftp }\n');

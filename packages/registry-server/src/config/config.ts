@@ -168,6 +168,8 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['storage', 's3', 'forcePathStyle'], envBoolean(env, 'PACKYARD_S3_FORCE_PATH_STYLE'));
   assign(file, ['storage', 's3', 'createBucket'], envBoolean(env, 'PACKYARD_S3_CREATE_BUCKET'));
   assign(file, ['storage', 's3', 'redirectDownloads'], envBoolean(env, 'PACKYARD_S3_REDIRECT_DOWNLOADS'));
+  assign(file, ['storage', 's3', 'deadlineSeconds'], envInteger(env, 'PACKYARD_S3_DEADLINE_SECONDS'));
+  assign(file, ['storage', 's3', 'idleSeconds'], envInteger(env, 'PACKYARD_S3_IDLE_SECONDS'));
   assign(file, ['limits', 'maxUploadBytes'], envInteger(env, 'PACKYARD_MAX_UPLOAD_BYTES'));
   assign(file, ['catalog', 'queryCacheSize'], envInteger(env, 'PACKYARD_QUERY_CACHE_SIZE'));
   assign(file, ['blobCache', 'maxBytes'], envInteger(env, 'PACKYARD_BLOB_CACHE_MAX_BYTES'));
@@ -245,6 +247,9 @@ export function resolveConfig(
       forcePathStyle: s3.forcePathStyle ?? s3.endpoint !== undefined,
       createBucket: s3.createBucket ?? false,
       presignDownloads: s3.redirectDownloads ?? false,
+      // A stalled bucket fails a request in seconds (503), not minutes: see s3-store.ts.
+      deadlineMs: (s3.deadlineSeconds ?? 10) * 1000,
+      idleTimeoutMs: (s3.idleSeconds ?? 15) * 1000,
       ...(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }),
       ...(s3.accessKeyId === undefined ? {} : { accessKeyId: s3.accessKeyId }),
       ...(s3.secretAccessKey === undefined ? {} : { secretAccessKey: s3.secretAccessKey }),

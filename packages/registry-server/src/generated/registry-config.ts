@@ -74,6 +74,14 @@ export interface RegistryConfigFile {
        * Answer archive downloads with a redirect (307) to a short-lived presigned URL of the bucket, so the bytes do not pass through the registry. Clients must be able to reach the S3 endpoint (default false).
        */
       redirectDownloads?: boolean;
+      /**
+       * How long a metadata call to the bucket (get, put, head, list or delete of a record) may take in all, retries included, and how long a download may wait for its headers; then the request fails with 503 STORAGE_UNAVAILABLE (default 10).
+       */
+      deadlineSeconds?: number;
+      /**
+       * How long a transfer (an upload part, a download's body) may go without a byte moving before it fails with 503 STORAGE_UNAVAILABLE; the transfer as a whole is not bounded (default 15).
+       */
+      idleSeconds?: number;
     };
   };
   auth?: {
@@ -320,6 +328,18 @@ export const registryConfigSchema = {
             "redirectDownloads": {
               "type": "boolean",
               "description": "Answer archive downloads with a redirect (307) to a short-lived presigned URL of the bucket, so the bytes do not pass through the registry. Clients must be able to reach the S3 endpoint (default false)."
+            },
+            "deadlineSeconds": {
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 300,
+              "description": "How long a metadata call to the bucket (get, put, head, list or delete of a record) may take in all, retries included, and how long a download may wait for its headers; then the request fails with 503 STORAGE_UNAVAILABLE (default 10)."
+            },
+            "idleSeconds": {
+              "type": "number",
+              "exclusiveMinimum": 0,
+              "maximum": 3600,
+              "description": "How long a transfer (an upload part, a download's body) may go without a byte moving before it fails with 503 STORAGE_UNAVAILABLE; the transfer as a whole is not bounded (default 15)."
             }
           }
         }

@@ -2,9 +2,40 @@
  * One error envelope for every failure: `{ "error": { "code", "message", "hint"?, "details"? } }`
  * with the PackError's status. Only 5xx are logged as errors; the codes are listed in
  * docs/error-codes.md (a test checks it).
+ *
+ * Answers never carry storage details (endpoint, bucket, paths, keys, a driver's error text):
+ * the storage errors say what happened in general terms, and the log line, under the request id,
+ * has the cause. A request torn by its client is answered with nothing: there is no one to
+ * answer, and the connection is gone.
  */
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { isPackError, PackError } from '@packyard/pack-core';
+import { isDiskFull, storageFull } from '../storage/object-store.js';
+
+/**
+ * How long the unread rest of a refused request body (an upload over the limit, say) is read and
+ * dropped. Closing a connection with bytes still coming in resets it, and a client that is still
+ * sending would lose the answer with it; reading on for ever would let a client hold the
+ * connection with an endless body.
+ */
+const LINGER_MS = 5_000;
+
+/** Reads and drops the rest of `req`'s body for up to LINGER_MS, then closes the connection. */
+function drainRest(req: Request, res: Response): void {
+  const socket = res.socket;
+  if (req.complete || !socket) return;
+  req.unpipe();
+  req.resume();
+  const timer = setTimeout(() => {
+    socket.destroy();
+  }, LINGER_MS);
+  timer.unref();
+  const done = (): void => {
+    clearTimeout(timer);
+  };
+  req.once('end', done);
+  req.once('close', done);
+}
 
 /** What a framework error (body parsing, URL decoding) means for the client. */
 function fromFramework(err: unknown): PackError | null {
@@ -24,16 +55,32 @@ function fromFramework(err: unknown): PackError | null {
   return null;
 }
 
+/**
+ * Whether a system call failed somewhere in `err`'s causes (a Node error with `syscall`: open,
+ * read, connect...). Such a failure is the server's, whatever the code around it made of it (an
+ * unreadable archive, say), and its message names paths: it is never the client's answer.
+ */
+function causedBySystemCall(err: unknown): boolean {
+  for (let at: unknown = err, depth = 0; at instanceof Error && depth < 8; depth++) {
+    if (typeof (at as { syscall?: unknown }).syscall === 'string') return true;
+    at = at.cause;
+  }
+  return false;
+}
+
+function internalError(cause: unknown): PackError {
+  return new PackError('INTERNAL_ERROR', 'the registry failed to handle the request', {
+    status: 500,
+    hint: 'the server log has the details under this request id',
+    cause,
+  });
+}
+
 export function toPackError(err: unknown): PackError {
-  if (isPackError(err)) return err;
-  return (
-    fromFramework(err) ??
-    new PackError('INTERNAL_ERROR', 'the registry failed to handle the request', {
-      status: 500,
-      hint: 'the server log has the details under this request id',
-      cause: err,
-    })
-  );
+  // A full disk anywhere is 507, whichever layer saw it first.
+  if (isDiskFull(err)) return isPackError(err) && err.status === 507 ? err : storageFull(err);
+  if (isPackError(err)) return err.status < 500 && causedBySystemCall(err) ? internalError(err) : err;
+  return fromFramework(err) ?? internalError(err);
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
@@ -47,23 +94,30 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const error = toPackError(err);
+  if (res.destroyed && !res.writableFinished && !isPackError(err)) {
+    // The client closed the connection first (a download cut off): the stream failing is its doing.
+    req.log.info(
+      { code: error.code, clientClosed: true },
+      'the client closed the connection before the answer was complete',
+    );
+    return;
+  }
   if (error.status >= 500) req.log.error({ err }, error.message);
   else req.log.info({ code: error.code, status: error.status }, error.message);
-  if (res.headersSent) {
-    // Mid-stream: the status is gone; cut the connection so the client sees a failure.
+  if (res.headersSent || res.destroyed || res.writableEnded) {
+    // Mid-stream: the status is gone; cut the connection so the client sees a failure. (Or the
+    // client went away already, and there is nothing left to write to.)
     res.destroy();
     return;
   }
   // A route may have described a success (an archive download) before it failed.
-  for (const header of ['Content-Disposition', 'ETag', 'Content-Digest', 'Repr-Digest', 'Digest', 'X-Pack-Version']) {
+  const described = ['Content-Disposition', 'ETag', 'Content-Digest', 'Repr-Digest', 'Digest', 'X-Pack-Version'];
+  for (const header of [...described, 'Content-Type', 'Content-Length', 'Cache-Control']) {
     res.removeHeader(header);
   }
   if (error.status !== 416) res.removeHeader('Content-Range');
   if (error.code === 'STORAGE_UNAVAILABLE') res.set('Retry-After', '5');
-  if (error.code === 'UPLOAD_TOO_LARGE' || error.code === 'UPLOAD_ABORTED') {
-    // The rest of the body is not read: the connection cannot be reused.
-    res.set('Connection', 'close');
-  }
+  drainRest(req, res);
   const body: Record<string, unknown> = { code: error.code, message: error.message };
   if (error.hint !== undefined) body['hint'] = error.hint;
   if (error.details !== undefined) body['details'] = error.details;

@@ -30,6 +30,8 @@ function write(out: Writable, chunk: Buffer, closed: Promise<never>): Promise<vo
  * res.end();
  */
 export async function sendFile(file: string, out: Writable, range: { start: number; end: number }): Promise<number> {
+  // A client that went away while the route looked the file up: nothing to open, nothing to send.
+  if (out.destroyed) throw new Error('the response closed before the file was sent');
   const handle = await open(file, 'r');
   // Listeners for the life of the response, which is used once: a failed write also emits
   // 'error', which would otherwise go unhandled and stop the process.

@@ -5,7 +5,7 @@
  * 0600) and printed once on stderr, never into the JSON log.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { IdentityDirectory } from './directory.js';
@@ -31,8 +31,10 @@ export async function ensureSuperAdmin(options: {
     return;
   }
   const file = path.join(dataDir, 'superadmin-password');
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   await writeFile(file, `${password}\n`, { mode: 0o600 });
+  // The mode above only applies to a new file: an existing one keeps its own.
+  await chmod(file, 0o600);
   process.stderr.write(
     `\nCreated the SuperAdmin "${superAdmin.username}" with the generated password:\n\n    ${password}\n\n` +
       `It is also in ${file} (mode 0600). Sign in (packctl login) and change it (packctl passwd, or POST /v1/auth/password).\n\n`,

@@ -3,15 +3,20 @@
  * multipart/form-data body) is streamed to a temporary file while its size is held under the
  * limit, and its sha256 and sha512 are computed off the main thread (upload-hasher.ts). Nothing is
  * buffered whole; on any failure the temporary file is removed.
+ *
+ * Every path settles: a client that goes away mid-body (a torn request: Node then drops
+ * `req.socket`) fails the upload with UPLOAD_ABORTED, whether the body is raw or multipart, and a
+ * full disk fails it with STORAGE_FULL (507).
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { type Readable, Transform } from 'node:stream';
+import { finished, type Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { PackError, type BlockChecksums } from '@packyard/pack-core';
-import type { StagedObject } from '../storage/object-store.js';
+import { makePrivateDir } from '../storage/file-modes.js';
+import { isDiskFull, storageFull, type StagedObject } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { followInto, GrowingFile } from './growing-file.js';
 import type { UploadHasher } from './upload-hasher.js';
@@ -98,8 +103,48 @@ function sizeLimit(maxBytes: number): Transform {
   });
 }
 
-/** The file part of a multipart/form-data request, and the text fields before it. */
-function multipartFile(request: IncomingMessage, fields: Record<string, string>, maxBytes: number): Promise<Readable> {
+/**
+ * Calls `onTorn` if the client goes away before the whole body has arrived, whether that happens
+ * later or already has; returns a function that stops watching. (A torn request emits 'close'
+ * with `complete` false; by the time it does, Node has dropped `req.socket`.)
+ */
+function whenTorn(request: IncomingMessage, onTorn: () => void): () => void {
+  const check = (): void => {
+    if (!request.complete) onTorn();
+  };
+  if (request.destroyed) {
+    check();
+    return () => undefined;
+  }
+  request.once('close', check);
+  return () => {
+    request.off('close', check);
+  };
+}
+
+function malformedMultipart(err: Error): PackError {
+  return new PackError('UPLOAD_INVALID', `malformed multipart request (${err.message})`, {
+    hint: 'send the zip as the body with Content-Type: application/zip, or as a multipart file field',
+    cause: err,
+  });
+}
+
+/** The file part of a multipart body being parsed, and how to stop the parser. */
+interface MultipartFile {
+  file: Readable;
+  /** Stops parsing (the rest of the body is left unread); safe to call twice. */
+  stop(): void;
+}
+
+/**
+ * The file part of a multipart/form-data request, and the text fields before it. Settles in
+ * every case: a malformed body, a body without a file and a client that goes away all reject.
+ */
+function multipartFile(
+  request: IncomingMessage,
+  fields: Record<string, string>,
+  maxBytes: number,
+): Promise<MultipartFile> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -108,26 +153,39 @@ function multipartFile(request: IncomingMessage, fields: Record<string, string>,
         limits: { files: 1, fields: 20, fieldSize: 64 * 1024, fileSize: maxBytes + 1 },
       });
     } catch (err) {
-      reject(
-        new PackError('UPLOAD_INVALID', `malformed multipart request (${(err as Error).message})`, {
-          hint: 'send the zip as the body with Content-Type: application/zip, or as a multipart file field',
-        }),
-      );
+      reject(malformedMultipart(err as Error));
       return;
     }
-    let found = false;
+    let file: Readable | null = null;
+    const stop = (): void => {
+      unwatch();
+      request.unpipe(parser);
+      parser.destroy();
+    };
+    // Until the file part is found, a torn request rejects; after, it fails the file stream
+    // (which receiveUpload is reading by then).
+    const unwatch = whenTorn(request, () => {
+      if (file) file.destroy(aborted());
+      else reject(aborted());
+      stop();
+    });
     parser.on('field', (name, value) => {
       fields[name] = value;
     });
-    parser.on('file', (_name, file) => {
-      found = true;
-      resolve(file);
+    parser.on('file', (_name, stream) => {
+      file = stream;
+      // Until receiveUpload reads it, a failure is kept on the stream (`errored`), not thrown.
+      stream.on('error', () => undefined);
+      resolve({ file: stream, stop });
     });
     parser.on('error', (err: Error) => {
-      reject(new PackError('UPLOAD_INVALID', `malformed multipart request (${err.message})`, { cause: err }));
+      const error = malformedMultipart(err);
+      if (file) file.destroy(error);
+      else reject(error);
+      stop();
     });
     parser.on('close', () => {
-      if (!found) {
+      if (!file) {
         reject(
           new PackError('UPLOAD_EMPTY', 'the multipart request holds no file', {
             hint: 'attach the pack zip as a file field (curl -F file=@my-pack-1.0.0.zip)',
@@ -135,15 +193,28 @@ function multipartFile(request: IncomingMessage, fields: Record<string, string>,
         );
       }
     });
-    request.on('aborted', () => {
-      reject(aborted());
-    });
     request.pipe(parser);
   });
 }
 
 /**
- * Streams a pack upload to a temporary file in `options.dir`.
+ * What a failure while receiving means for the client: a full disk is 507 STORAGE_FULL, a
+ * stream that closed early is the client going away; the PackErrors raised on the way (the size
+ * limit, a malformed body) stand as they are.
+ */
+function receiveError(err: unknown, request: IncomingMessage): unknown {
+  if (err instanceof PackError) return err;
+  if (isDiskFull(err)) return storageFull(err);
+  const torn = request.destroyed && !request.complete;
+  if (torn || (err as NodeJS.ErrnoException | null)?.code === 'ERR_STREAM_PREMATURE_CLOSE') return aborted();
+  return err;
+}
+
+/**
+ * Streams a pack upload to a temporary file in `options.dir`. Settles in every case, a client
+ * that goes away included; on any failure nothing is left behind (temporary file, staged blob).
+ * The request itself is never destroyed here: when the upload is refused (too large, say) the
+ * rest of the body is left unread, so that the answer can still reach the client.
  *
  * @example
  * const upload = await receiveUpload(req, { dir: '/var/lib/packyard/tmp', maxBytes: 2 ** 31 });
@@ -152,22 +223,31 @@ function multipartFile(request: IncomingMessage, fields: Record<string, string>,
 export async function receiveUpload(request: IncomingMessage, options: ReceiveOptions): Promise<ReceivedUpload> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxBytes) throw tooLarge(options.maxBytes);
-  await mkdir(options.dir, { recursive: true });
   const file = path.join(options.dir, tempName('.zip'));
   const discard = () => rm(file, { force: true });
   const fields: Record<string, string> = {};
   const type = (request.headers['content-type'] ?? '').toLowerCase();
   let staged: StagedObject | null = null;
+  let multipart: MultipartFile | null = null;
+  let unwatch = (): void => undefined;
   try {
-    const source = type.startsWith('multipart/form-data')
-      ? await multipartFile(request, fields, options.maxBytes)
-      : request;
-    let closedEarly = false;
-    request.once('aborted', () => {
-      closedEarly = true;
-    });
+    await makePrivateDir(options.dir);
+    multipart = type.startsWith('multipart/form-data') ? await multipartFile(request, fields, options.maxBytes) : null;
+    const source: Readable = multipart ? multipart.file : request;
     const announced = announcedDigest(request, options.query);
     staged = announced && options.stageFor ? await options.stageFor(announced) : null;
+    const limit = sizeLimit(options.maxBytes);
+    // Piped, not put in the pipeline: a pipeline would destroy the request on failure, and
+    // with it the connection the answer has to go out on. (The request itself gets no 'error'
+    // listener: a torn request is told by whenTorn, as UPLOAD_ABORTED.) A multipart file part
+    // may have failed already, while the blob was being staged: `finished` tells that too.
+    if (multipart) {
+      finished(multipart.file, (err) => {
+        if (err) limit.destroy(err);
+      });
+    }
+    unwatch = whenTorn(request, () => limit.destroy(aborted()));
+    source.pipe(limit);
     const sink = new GrowingFile(file);
     const hashed = options.hasher.follow(sink);
     hashed.catch(() => undefined);
@@ -176,9 +256,7 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
       const target = staged.stream;
       followInto(sink, target).catch((err: unknown) => target.destroy(err as Error));
     }
-    await pipeline(source, sizeLimit(options.maxBytes), sink).catch((err: unknown) => {
-      throw closedEarly || (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? aborted() : err;
-    });
+    await pipeline(limit, sink);
     const size = sink.written;
     if (size === 0) {
       throw new PackError('UPLOAD_EMPTY', 'the request body is empty', {
@@ -193,8 +271,12 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
     }
     return { file, size, digest, integrity, blocks, fields, staged, discard };
   } catch (err) {
+    if (!request.complete) request.unpipe();
+    multipart?.stop();
     await staged?.abort();
     await discard();
-    throw err;
+    throw receiveError(err, request);
+  } finally {
+    unwatch();
   }
 }

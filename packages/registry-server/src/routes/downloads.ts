@@ -2,13 +2,29 @@
  * Downloads: a version's archive (ETag = digest, Repr-Digest/Digest, Range, If-None-Match) and
  * single files out of it (values.yaml, README.md, logo.png) read with ranged requests, without
  * fetching the whole archive.
+ *
+ * Single files are read through an archive opened once per digest (OpenedArchives): its source
+ * holds no request state and reads the blob cache or storage by digest for each range. The
+ * ranges a request opens are its own, though: they are tracked (AsyncLocalStorage, since the zip
+ * reader opens them on its own) and destroyed when the response closes, so that a client that
+ * goes away mid-body leaves no file descriptor or storage connection behind.
  */
-import { createReadStream } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { open } from 'node:fs/promises';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response, Router } from 'express';
-import { openStoredPackArchive, PackError, unsafeEntryName, type ArchiveSource } from '@packyard/pack-core';
+import {
+  isPackError,
+  openStoredPackArchive,
+  PackError,
+  unsafeEntryName,
+  type ArchiveSource,
+  type PackArchive,
+} from '@packyard/pack-core';
 import { blobKey, readBlob } from '../blobs/blob-store.js';
+import { OpenedArchives } from '../blobs/opened-archives.js';
+import { storageUnavailable } from '../storage/object-store.js';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
 import { sendFile } from '../http/send-file.js';
@@ -18,6 +34,14 @@ import { registryFor } from './route-helpers.js';
 const BASE = '/v1/registries/:registry/packs/:name/:version';
 /** How long a redirect to a presigned download URL stays usable. */
 const DOWNLOAD_URL_SECONDS = 300;
+/**
+ * Opened archives kept: at most this many, holding at most this many directory entries in all (a
+ * parsed entry takes about 1.1 KB of heap: 50,000 entries, about 55 MB).
+ */
+const OPENED_ARCHIVES = { maxArchives: 256, maxEntries: 50_000 };
+
+/** The streams the current request's reads of an archive opened (see the module comment). */
+const requestStreams = new AsyncLocalStorage<Set<Readable>>();
 
 const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
@@ -173,42 +197,96 @@ async function archiveStreams(
   return [blob.body, tee];
 }
 
-/** Ranged reads of a stored archive, for reading one entry without downloading the rest. */
-async function blobSource(services: RegistryServices, record: VersionRecord): Promise<ArchiveSource> {
-  const cached = await services.blobCache?.get(record.digest);
+/**
+ * Bytes `start` to `end` (inclusive) of the archive `digest`: from the blob cache when it holds
+ * it, else from storage (also when the cached copy was evicted in between).
+ */
+async function openRange(
+  services: RegistryServices,
+  digest: string,
+  range: { start: number; end: number },
+): Promise<Readable> {
+  const cached = await services.blobCache?.get(digest);
   if (cached) {
-    services.metrics.blobCache.inc({ result: 'hit' });
-    return {
-      size: () => Promise.resolve(cached.size),
-      stream: (offset, length) =>
-        createReadStream(cached.file, {
-          start: offset,
-          ...(length === undefined ? {} : { end: Math.min(offset + length, cached.size) - 1 }),
-        }),
-    };
+    const handle = await open(cached.file, 'r').catch(() => null);
+    if (handle) return handle.createReadStream({ ...range, autoClose: true });
   }
+  return (await readBlob(services.store, digest, range)).body;
+}
+
+/**
+ * A failed read of an archive's bytes as the storage fault it is (503, or the PackError storage
+ * raised): the zip reader would otherwise report it as an unreadable archive.
+ */
+function readFailure(services: RegistryServices, err: unknown): PackError {
+  if (isPackError(err)) return err;
+  return storageUnavailable(services.store.description, err);
+}
+
+/**
+ * Ranged reads of a stored archive, by digest, for reading one entry without downloading the
+ * rest. Stateless, so that the opened archive can be kept and shared (OpenedArchives); each
+ * stream it opens is added to the current request's set (requestStreams).
+ */
+function archiveSource(services: RegistryServices, digest: string, size: number): ArchiveSource {
   return {
-    size: () => Promise.resolve(record.size),
+    size: () => Promise.resolve(size),
     stream(offset, length) {
       const out = new PassThrough();
-      const end = length === undefined ? record.size - 1 : Math.min(offset + length, record.size) - 1;
-      readBlob(services.store, record.digest, { start: offset, end })
-        .then((blob) => {
+      requestStreams.getStore()?.add(out);
+      const end = length === undefined ? size - 1 : Math.min(offset + length, size) - 1;
+      openRange(services, digest, { start: offset, end }).then(
+        (body) => {
           if (out.destroyed) {
-            blob.body.destroy();
+            body.destroy();
             return;
           }
           // A reader that stops early must not leave the file or the S3 connection open.
-          out.once('close', () => blob.body.destroy());
-          blob.body.on('error', (err: Error) => out.destroy(err)).pipe(out);
-        })
-        .catch((err: unknown) => out.destroy(err instanceof Error ? err : new Error(String(err))));
+          out.once('close', () => body.destroy());
+          body.on('error', (err: Error) => out.destroy(readFailure(services, err))).pipe(out);
+        },
+        (err: unknown) => out.destroy(readFailure(services, err)),
+      );
       return out;
     },
   };
 }
 
+/**
+ * The storage failure behind a failed read, if there was one: the zip reader reports a read that
+ * failed as an unreadable archive (422, with the cause's text in its message), which would both
+ * misstate the fault and show storage details to the client.
+ */
+function storageFault(err: unknown): PackError | null {
+  for (let at: unknown = err, depth = 0; at instanceof Error && depth < 8; depth++) {
+    if (isPackError(at) && at.status >= 500) return at;
+    at = at.cause;
+  }
+  return null;
+}
+
+/** Streams `file` out of `archive` into `res`; every range the read opened is closed when `res` closes. */
+async function sendEntry(archive: PackArchive, file: string, res: Response): Promise<void> {
+  const streams = new Set<Readable>();
+  const release = (): void => {
+    for (const stream of streams) stream.destroy();
+    streams.clear();
+  };
+  res.once('close', release);
+  try {
+    const stream = requestStreams.run(streams, () => archive.stream(file));
+    await pipeline(stream, res);
+  } catch (err) {
+    throw storageFault(err) ?? err;
+  } finally {
+    res.off('close', release);
+    release();
+  }
+}
+
 export function registerDownloadRoutes(router: Router, services: RegistryServices): void {
+  const archives = new OpenedArchives(OPENED_ARCHIVES);
+
   router.get(`${BASE}/archive`, async (req, res) => {
     const registry = registryFor(services, req, 'pack.get');
     const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
@@ -250,8 +328,15 @@ export function registerDownloadRoutes(router: Router, services: RegistryService
       res.end();
       return;
     }
-    const archive = await openStoredPackArchive(await blobSource(services, record));
-    const stream: Readable = archive.stream(file);
-    await pipeline(stream, res);
+    if (services.blobCache) {
+      const cached = await services.blobCache.get(record.digest);
+      services.metrics.blobCache.inc({ result: cached ? 'hit' : 'miss' });
+    }
+    const archive = await archives
+      .get(record.digest, () => openStoredPackArchive(archiveSource(services, record.digest, record.size)))
+      .catch((err: unknown) => {
+        throw storageFault(err) ?? err;
+      });
+    await sendEntry(archive, file, res);
   });
 }

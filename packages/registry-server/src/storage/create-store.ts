@@ -22,14 +22,18 @@ export interface StorageConfig {
     createBucket: boolean;
     partSizeBytes?: number;
     presignDownloads?: boolean;
+    /** Total time a metadata call may take, retries included (s3-store.ts). */
+    deadlineMs?: number;
+    /** Longest wait for the next bytes of a transfer (s3-store.ts). */
+    idleTimeoutMs?: number;
   };
 }
 
-async function openDriver(config: StorageConfig): Promise<ObjectStore> {
+async function openDriver(config: StorageConfig, logger: Logger): Promise<ObjectStore> {
   switch (config.driver) {
     case 'fs':
       try {
-        return await createFsStore({ root: config.fs.root });
+        return await createFsStore({ root: config.fs.root, logger });
       } catch (err) {
         const reason = err instanceof Error ? err.message : String(err);
         throw new Error(
@@ -49,7 +53,7 @@ async function openDriver(config: StorageConfig): Promise<ObjectStore> {
 
 /** Opens the configured store; a backend without conditional writes comes back serialised. */
 export async function createStore(config: StorageConfig, { logger }: { logger: Logger }): Promise<ObjectStore> {
-  const store = await openDriver(config);
+  const store = await openDriver(config, logger);
   // The description names the endpoint, bucket and prefix, never the credentials.
   if (store.conditionalWrites) {
     logger.info({ storage: store.description }, 'storage ready');

@@ -25,10 +25,13 @@ import {
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
 import {
   PreconditionFailedError,
   assertValidKey,
   assertValidPrefix,
+  diskFullAsStorageFull,
+  invalidKey,
   storageUnavailable,
   type ListOptions,
   type ObjectRead,
@@ -37,11 +40,14 @@ import {
   type StagedObject,
   type StoredObject,
 } from './object-store.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, makePrivateDir, securePrivateTree } from './file-modes.js';
 import { removeOrphanedTempFiles, tempName } from './temp-files.js';
 
 export interface FsStoreOptions {
   /** The store's directory; created when missing. */
   root: string;
+  /** Told when the directory had to be made owner-only at start-up. */
+  logger?: Logger;
 }
 
 /** A lock older than this was left by a crashed process: no holder keeps one for more than a rename. */
@@ -99,21 +105,24 @@ function byteOrder(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectStore> {
+export async function createFsStore({ root, logger }: FsStoreOptions): Promise<ObjectStore> {
   const rootDir = path.resolve(root);
   const objectsDir = path.join(rootDir, 'objects');
   const tmpDir = path.join(rootDir, 'tmp');
   const locksDir = path.join(rootDir, 'locks');
   const description = `fs ${rootDir}`;
 
-  for (const dir of [objectsDir, tmpDir, locksDir]) await mkdir(dir, { recursive: true });
+  // Every file is 0600 and every directory 0700 (file-modes.ts); a store left accessible to
+  // others (by an older version, or a restore) is fixed before anything is served from it.
+  await securePrivateTree(rootDir, 'the fs store', logger);
+  for (const dir of [objectsDir, tmpDir, locksDir]) await makePrivateDir(dir);
   await removeOrphanedTempFiles(tmpDir);
 
   function fileOf(key: string): string {
     assertValidKey(key);
     const file = path.resolve(objectsDir, key);
     // assertValidKey already rules out "..": this is the second lock on the door.
-    if (!file.startsWith(objectsDir + path.sep)) throw new Error(`invalid storage key ${JSON.stringify(key)}`);
+    if (!file.startsWith(objectsDir + path.sep)) throw invalidKey();
     return file;
   }
 
@@ -128,7 +137,7 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
   async function ensureDir(key: string, dir: string): Promise<void> {
     let first: string | undefined;
     try {
-      first = await mkdir(dir, { recursive: true });
+      first = await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     } catch (err) {
       if (errorCode(err) === 'ENOTDIR' || errorCode(err) === 'EEXIST') throw conflict(key, err);
       throw err;
@@ -173,7 +182,7 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
-        await writeFile(lockFile, token, { flag: 'wx' });
+        await writeFile(lockFile, token, { flag: 'wx', mode: PRIVATE_FILE_MODE });
         break;
       } catch (err) {
         if (errorCode(err) !== 'EEXIST') throw err;
@@ -277,25 +286,34 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
     await syncDir(dir);
   }
 
+  /** A full disk (ENOSPC, EDQUOT) is a 507 for the client, not a 500: nothing was stored. */
+  async function diskFullMapped<T>(operation: Promise<T>): Promise<T> {
+    try {
+      return await operation;
+    } catch (err) {
+      throw diskFullAsStorageFull(err);
+    }
+  }
+
   async function put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<{ etag: string }> {
     fileOf(key);
     // Both at once can never hold: the key would have to be missing and have a given ETag.
     if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) throw new PreconditionFailedError(key);
-    const temp = await writeTemp((file) => writeFile(file, body, { flag: 'wx' }));
+    const temp = await writeTemp((file) => writeFile(file, body, { flag: 'wx', mode: PRIVATE_FILE_MODE }));
     return options.ifNoneMatch === '*' ? create(key, temp) : replace(key, temp, options.ifMatch);
   }
 
   function stage(key: string): StagedObject {
     fileOf(key);
     const temp = path.join(tmpDir, tempName());
-    const stream = createWriteStream(temp, { flags: 'wx' });
+    const stream = createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
     const written = finished(stream);
     // Failures surface in commit; until then nobody may be left with an unhandled rejection.
     written.catch(() => undefined);
     return {
       stream,
       async commit() {
-        return replace(key, await writeTemp(() => written, temp));
+        return diskFullMapped(writeTemp(() => written, temp).then((file) => replace(key, file)));
       },
       async abort() {
         stream.destroy();
@@ -439,7 +457,7 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
   async function ping(): Promise<void> {
     const probe = path.join(tmpDir, tempName('.ping'));
     try {
-      await writeFile(probe, '', { flag: 'wx' });
+      await writeFile(probe, '', { flag: 'wx', mode: PRIVATE_FILE_MODE });
       await rm(probe);
     } catch (err) {
       throw storageUnavailable(description, err);
@@ -449,12 +467,12 @@ export async function createFsStore({ root }: FsStoreOptions): Promise<ObjectSto
   return {
     description,
     conditionalWrites: true,
-    put,
+    put: (key, body, options) => diskFullMapped(put(key, body, options)),
     stage,
     get,
     getBuffer,
     head,
-    delete: remove,
+    delete: (key) => diskFullMapped(remove(key)),
     list,
     ping,
     close: () => Promise.resolve(),

@@ -105,30 +105,74 @@ export function isPreconditionFailed(error: unknown): error is PreconditionFaile
   return error instanceof PreconditionFailedError;
 }
 
-/** The backend cannot be reached (connection refused, timeout, 5xx): the request may be retried. */
+/**
+ * The backend cannot be reached (connection refused, timeout, 5xx): the request may be retried.
+ * The answer names no endpoint, bucket, path or driver error: anonymous callers see it. The
+ * details go to the log instead, through the cause (pino's error serializer prints causes).
+ */
 export function storageUnavailable(description: string, cause: unknown): PackError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new PackError('STORAGE_UNAVAILABLE', `storage is unavailable (${reason})`, {
+  return new PackError('STORAGE_UNAVAILABLE', 'storage is unavailable', {
     status: 503,
-    hint: `the registry cannot reach ${description}; retry shortly`,
+    hint: 'the registry cannot reach its storage right now; retry shortly (the operator finds the cause in the server log)',
+    cause: new Error(`${description}: ${reason}`, { cause }),
+  });
+}
+
+/** ENOSPC or EDQUOT anywhere in `err`'s chain of causes: a disk or a quota is full. */
+export function isDiskFull(err: unknown): boolean {
+  for (let at: unknown = err, depth = 0; at !== null && typeof at === 'object' && depth < 8; depth++) {
+    const { code, cause } = at as { code?: unknown; cause?: unknown };
+    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+    at = cause;
+  }
+  return false;
+}
+
+/**
+ * The local disk (uploads, the fs store) has no space left: 507, nothing was stored. Like
+ * {@link storageUnavailable}, the answer names no path; the cause goes to the log.
+ */
+export function storageFull(cause: unknown): PackError {
+  return new PackError('STORAGE_FULL', 'the registry has no disk space left to store this', {
+    status: 507,
+    hint: 'the registry operator must free disk space (or raise the quota); retry afterwards',
     cause,
   });
 }
 
+/** `err` as {@link storageFull} when it says the disk is full, else unchanged. */
+export function diskFullAsStorageFull(err: unknown): unknown {
+  return isDiskFull(err) && !(err instanceof PackError) ? storageFull(err) : err;
+}
+
 const KEY_SEGMENT = /^[A-Za-z0-9._~@+=%-]+$/;
+const KEY_RULE =
+  'names, versions and other identifiers must form a storage key: at most 900 bytes in all, of letters, digits and . _ ~ @ + = % - in /-separated segments, none of them "." or ".."';
+
+/**
+ * A key no backend may store, as a client error: names and versions are validated where they
+ * enter, so this is the second lock on the door, and no input may turn it into a 5xx. The key
+ * itself is not repeated in the answer.
+ */
+export function invalidKey(what = 'key'): PackError {
+  return new PackError('INVALID_NAME', `invalid storage ${what}: a name or version in the request cannot be stored`, {
+    hint: KEY_RULE,
+  });
+}
 
 /**
  * Keys are at most 900 bytes of `[A-Za-z0-9._~@+=%-]` segments joined by `/`, with no empty,
  * "." or ".." segment, so that no key can name a file outside the fs driver's root and every
- * backend orders them the same way (plain byte order).
+ * backend orders them the same way (plain byte order). Throws INVALID_NAME (400) otherwise.
  */
 export function assertValidKey(key: string): void {
-  const segments = key.split('/');
-  const valid =
-    key.length > 0 &&
-    key.length <= 900 &&
-    segments.every((segment) => KEY_SEGMENT.test(segment) && segment !== '.' && segment !== '..');
-  if (!valid) throw new Error(`invalid storage key ${JSON.stringify(key)}`);
+  if (!isValidKey(key)) throw invalidKey();
+}
+
+function isValidKey(key: string): boolean {
+  if (key.length === 0 || key.length > 900) return false;
+  return key.split('/').every((segment) => KEY_SEGMENT.test(segment) && segment !== '.' && segment !== '..');
 }
 
 /**
@@ -136,11 +180,7 @@ export function assertValidKey(key: string): void {
  * valid key, so that no prefix can reach outside the store either.
  */
 export function assertValidPrefix(prefix: string): void {
-  try {
-    assertValidKey(`${prefix}x`);
-  } catch {
-    throw new Error(`invalid storage key prefix ${JSON.stringify(prefix)}`);
-  }
+  if (!isValidKey(`${prefix}x`)) throw invalidKey('key prefix');
 }
 
 /** A key segment for arbitrary text (a pack version, say): percent-encoded, so always valid. */

@@ -2,8 +2,13 @@
  * The S3-compatible driver (AWS S3, MinIO, Ceph RGW, ...). Conditional writes use the backend's
  * own `If-None-Match` / `If-Match` on PutObject; whether the backend enforces them, and how it
  * wants `If-Match` spelt, is probed once at start-up, because S3 look-alikes differ.
+ *
+ * Every call is bounded in time (watchdog.ts): a metadata call (records, heads, listings,
+ * deletes) by a deadline across all its retries; the parts of an upload by the time no byte has
+ * moved; a download by a deadline until its headers, then by the time its reader waits for bytes.
+ * A backend that stalls thus answers STORAGE_UNAVAILABLE (503) within seconds.
  */
-import { Readable, Writable } from 'node:stream';
+import { pipeline, Readable, Transform, Writable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -35,6 +40,7 @@ import {
   type StoredObject,
 } from './object-store.js';
 import { tempName } from './temp-files.js';
+import { Watchdog, idleBounded, progressStream, StorageTimeoutError, withDeadline } from './watchdog.js';
 
 /**
  * How a backend handles conditional PutObject. `ifMatch: 'unquoted'`: the ETag must be sent
@@ -67,9 +73,23 @@ export interface S3StoreOptions {
    * (no bucket check, no probe); when left out, both are done.
    */
   conditionalWrites?: ConditionalWriteSupport;
+  /**
+   * How long a metadata call (get, put, head, list or delete of a record) may take in all,
+   * retries included, and how long a download may wait for its headers; default 10 s.
+   */
+  deadlineMs?: number;
+  /**
+   * How long a transfer (an upload part, a download's body being read) may go without a byte
+   * moving; default 15 s. The transfer as a whole is not bounded: it may be large and the link slow.
+   */
+  idleTimeoutMs?: number;
 }
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_DEADLINE_MS = 10_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
+/** A put larger than this is a transfer (a staged blob smaller than one part), not a metadata call. */
+const TRANSFER_PUT_BYTES = 1024 * 1024;
 /** Parts of a staged upload in flight at once. */
 const STAGE_QUEUE = 4;
 const PING_TIMEOUT_MS = 5_000;
@@ -139,7 +159,28 @@ function isUnavailable(err: unknown): boolean {
   const name = errorName(err);
   return (
     name !== undefined &&
-    (NETWORK_ERROR_CODES.has(name) || ['TimeoutError', 'AbortError', 'RequestTimeout', 'SlowDown'].includes(name))
+    (NETWORK_ERROR_CODES.has(name) ||
+      ['TimeoutError', 'AbortError', 'RequestTimeout', 'SlowDown', 'StorageTimeoutError'].includes(name))
+  );
+}
+
+/**
+ * Errors of the deployment rather than of the request: the bucket is gone, the credentials are
+ * missing or were revoked. The client can only retry later, like for an unreachable backend.
+ */
+function isBackendFault(err: unknown): boolean {
+  const name = errorName(err);
+  return (
+    isUnavailable(err) ||
+    httpStatus(err) === 403 ||
+    (name !== undefined &&
+      [
+        'NoSuchBucket',
+        'AccessDenied',
+        'InvalidAccessKeyId',
+        'SignatureDoesNotMatch',
+        'CredentialsProviderError',
+      ].includes(name))
   );
 }
 
@@ -230,13 +271,11 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
         ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey }
         : undefined,
     // An unreachable backend must fail a request in seconds, not hang it: a short connection
-    // timeout and few retries. The request timeout runs until the response headers arrive
-    // (including the upload of a multipart part), never while a download streams.
+    // timeout and few retries; every call's time is bounded by its watchdog (see `metadata`,
+    // `transfer` and `get`), which the SDK honours across its retries.
     maxAttempts: 3,
     requestHandler: {
       connectionTimeout: 2_000,
-      requestTimeout: 30_000,
-      throwOnRequestTimeout: true,
       httpAgent: { keepAlive: true, maxSockets: 64 },
       httpsAgent: { keepAlive: true, maxSockets: 64 },
     },
@@ -246,11 +285,42 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
 
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+
+  /** A metadata call: over within `deadlineMs`, every retry included. */
+  const metadata: Bounded = (run) => withDeadline(deadlineMs, run);
+
+  /**
+   * A transfer (an upload part, the completion of an upload) of the command whose middleware
+   * stack is `stack`: it fails once no byte has moved for `idleMs` while the body is sent, and
+   * when the answer does not come within `idleMs + deadlineMs` of the body's last byte (the
+   * connection may have taken megabytes that the backend still has to read before it answers).
+   */
+  async function transfer<T>(stack: TransferStack, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const watchdog = new Watchdog();
+    const progress: TransferProgress = {
+      moved: () => {
+        watchdog.arm(idleMs, `storage moved no byte for ${idleMs} ms`);
+      },
+      sent: () => {
+        watchdog.arm(idleMs + deadlineMs, `storage gave no answer within ${idleMs + deadlineMs} ms of the last byte`);
+      },
+    };
+    watchTransfer(stack, progress);
+    progress.moved();
+    try {
+      return await run(watchdog.signal);
+    } finally {
+      watchdog.disarm();
+    }
+  }
+
   /** Fails fast, with the fix in the message, when the bucket cannot be used. */
   async function checkBackend(): Promise<ConditionalWriteSupport> {
     let exists: boolean;
     try {
-      exists = await ensureBucket(client, bucket, { create: options.createBucket ?? false, region });
+      exists = await ensureBucket(client, metadata, bucket, { create: options.createBucket ?? false, region });
     } catch (err) {
       throw startupError(err, where);
     }
@@ -260,7 +330,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
       );
     }
     try {
-      return await probeConditionalWrites(client, bucket, `${keyBase}${PROBE_DIR}${tempName()}`);
+      return await probeConditionalWrites(client, metadata, bucket, `${keyBase}${PROBE_DIR}${tempName()}`);
     } catch (err) {
       throw startupError(err, where);
     }
@@ -279,12 +349,12 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     return keyBase + key;
   }
 
-  /** Runs an S3 call, turning "cannot reach the backend" into STORAGE_UNAVAILABLE. */
+  /** Runs an S3 call, turning "cannot reach the backend" (or "cannot use it") into STORAGE_UNAVAILABLE. */
   async function guard<T>(call: Promise<T>): Promise<T> {
     try {
       return await call;
     } catch (err) {
-      throw isUnavailable(err) ? storageUnavailable(description, err) : err;
+      throw isBackendFault(err) ? storageUnavailable(description, err) : err;
     }
   }
 
@@ -310,8 +380,13 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
       IfNoneMatch: putOptions.ifNoneMatch,
       IfMatch: putOptions.ifMatch === undefined ? undefined : ifMatchHeader(putOptions.ifMatch),
     };
+    const command = new PutObjectCommand(input);
+    // A staged blob smaller than one part is put whole: a transfer, whose time depends on the link.
+    const send = (abortSignal: AbortSignal) => client.send(command, { abortSignal });
+    const sent =
+      Buffer.byteLength(body) > TRANSFER_PUT_BYTES ? transfer(command.middlewareStack, send) : metadata(send);
     try {
-      const output = await guard(client.send(new PutObjectCommand(input)));
+      const output = await guard(sent);
       return { etag: output.ETag ? unquote(output.ETag) : await etagAfterWrite(key) };
     } catch (err) {
       // A missing key under If-Match answers 404 on some backends, 412 on others. (Ceph RGW
@@ -349,7 +424,14 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
 
     const createUpload = (): Promise<string> => {
       uploadId ??= guard(
-        client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key, ContentType: stageOptions.contentType })),
+        metadata((abortSignal) =>
+          client.send(
+            new CreateMultipartUploadCommand({ Bucket: bucket, Key, ContentType: stageOptions.contentType }),
+            {
+              abortSignal,
+            },
+          ),
+        ),
       ).then((output) => {
         if (!output.UploadId) throw new Error(`${description} started a multipart upload without an id`);
         return output.UploadId;
@@ -361,8 +443,9 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
       const sent = (async () => {
         const UploadId = await createUpload();
         const Body = buffer.subarray(0, length);
+        const command = new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber, Body });
         const output = await guard(
-          client.send(new UploadPartCommand({ Bucket: bucket, Key, UploadId, PartNumber, Body })),
+          transfer(command.middlewareStack, (abortSignal) => client.send(command, { abortSignal })),
         );
         parts.push({ PartNumber, ETag: output.ETag });
       })()
@@ -441,9 +524,9 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
       uploadId = null;
       // Best effort: an upload left behind is invisible, and a bucket lifecycle rule cleans it.
       if (id)
-        await client
-          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId: id }))
-          .catch(() => undefined);
+        await metadata((abortSignal) =>
+          client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId: id }), { abortSignal }),
+        ).catch(() => undefined);
     };
 
     return {
@@ -454,10 +537,15 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
           if (small) return await put(key, small, stageOptions);
           const UploadId = await createUpload();
           parts.sort((a, b) => a.PartNumber - b.PartNumber);
+          const command = new CompleteMultipartUploadCommand({
+            Bucket: bucket,
+            Key,
+            UploadId,
+            MultipartUpload: { Parts: parts },
+          });
+          // Completing a large upload takes AWS a while, during which it sends whitespace: a transfer.
           const output = await guard(
-            client.send(
-              new CompleteMultipartUploadCommand({ Bucket: bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
-            ),
+            transfer(command.middlewareStack, (abortSignal) => client.send(command, { abortSignal })),
           );
           return { etag: output.ETag ? unquote(output.ETag) : await etagAfterWrite(key) };
         } catch (err) {
@@ -485,7 +573,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     };
     let output: GetObjectCommandOutput | null;
     try {
-      output = await orNull(client.send(new GetObjectCommand(input)));
+      // The deadline runs until the headers; the body is then bounded by its idle time instead.
+      output = await orNull(metadata((abortSignal) => client.send(new GetObjectCommand(input), { abortSignal })));
     } catch (err) {
       if (httpStatus(err) === 416 || errorName(err) === 'InvalidRange') {
         throw new Error(`range ${range?.start}-${range?.end ?? ''} is outside ${key}: check the size first`, {
@@ -496,11 +585,14 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     }
     if (!output) return null;
     if (!(output.Body instanceof Readable)) throw new Error(`${description} returned no body stream for ${key}`);
+    const body = idleBounded(output.Body, idleMs, () =>
+      storageUnavailable(description, new StorageTimeoutError(`the body of ${key} stalled for ${idleMs} ms`)),
+    );
     const common = {
       key,
       etag: unquote(output.ETag),
       lastModified: output.LastModified ?? new Date(0),
-      body: output.Body,
+      body,
     };
     const served = range ? /^bytes (\d+)-(\d+)\/(\d+)$/.exec(output.ContentRange ?? '') : null;
     if (!served) return { ...common, size: output.ContentLength ?? 0 };
@@ -509,13 +601,15 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   }
 
   async function getBuffer(key: string): Promise<{ body: Buffer; etag: string } | null> {
-    // One guard around request and body: a connection lost mid-body is as unavailable as a refused one.
-    return orNull(readWhole(fullKey(key)));
+    // One guard and one deadline around request and body: a connection lost or stalled mid-body
+    // is as unavailable as a refused one.
+    const Key = fullKey(key);
+    return orNull(metadata((abortSignal) => readWhole(Key, abortSignal)));
   }
 
-  async function readWhole(Key: string): Promise<{ body: Buffer; etag: string }> {
+  async function readWhole(Key: string, abortSignal: AbortSignal): Promise<{ body: Buffer; etag: string }> {
     for (let attempt = 1; ; attempt++) {
-      const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key }));
+      const output = await client.send(new GetObjectCommand({ Bucket: bucket, Key }), { abortSignal });
       if (!output.Body) throw new Error(`${description} returned no body for ${Key}`);
       try {
         const bytes = await output.Body.transformToByteArray();
@@ -530,7 +624,10 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   }
 
   async function head(key: string): Promise<StoredObject | null> {
-    const output = await orNull(client.send(new HeadObjectCommand({ Bucket: bucket, Key: fullKey(key) })));
+    const Key = fullKey(key);
+    const output = await orNull(
+      metadata((abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key }), { abortSignal })),
+    );
     if (!output) return null;
     return {
       key,
@@ -541,7 +638,10 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   }
 
   async function remove(key: string): Promise<void> {
-    await orNull(client.send(new DeleteObjectCommand({ Bucket: bucket, Key: fullKey(key) })));
+    const Key = fullKey(key);
+    await orNull(
+      metadata((abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal })),
+    );
   }
 
   async function* list(listPrefix: string, listOptions: ListOptions = {}): AsyncGenerator<StoredObject> {
@@ -549,16 +649,15 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     let remaining = listOptions.limit ?? Infinity;
     let continuationToken: string | undefined;
     while (remaining > 0) {
+      const input = {
+        Bucket: bucket,
+        Prefix: keyBase + listPrefix,
+        StartAfter: listOptions.startAfter === undefined ? undefined : keyBase + listOptions.startAfter,
+        ContinuationToken: continuationToken,
+        MaxKeys: Math.min(1000, remaining),
+      };
       const page = await guard(
-        client.send(
-          new ListObjectsV2Command({
-            Bucket: bucket,
-            Prefix: keyBase + listPrefix,
-            StartAfter: listOptions.startAfter === undefined ? undefined : keyBase + listOptions.startAfter,
-            ContinuationToken: continuationToken,
-            MaxKeys: Math.min(1000, remaining),
-          }),
-        ),
+        metadata((abortSignal) => client.send(new ListObjectsV2Command(input), { abortSignal })),
       );
       for (const entry of page.Contents ?? []) {
         if (entry.Key === undefined) continue;
@@ -593,9 +692,9 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
 
   async function ping(): Promise<void> {
     try {
-      await client.send(new HeadBucketCommand({ Bucket: bucket }), {
-        abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS),
-      });
+      await withDeadline(Math.min(PING_TIMEOUT_MS, deadlineMs), (abortSignal) =>
+        client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }),
+      );
     } catch (err) {
       // Whatever the reason (unreachable, bucket gone, credentials revoked), the store is not ready.
       throw storageUnavailable(description, err);
@@ -621,28 +720,83 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   };
 }
 
+/** Runs a call under a time bound, given the abort signal that enforces it. */
+type Bounded = <T>(run: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>;
+
+/** The middleware stack of an S3 command, as far as watchTransfer needs it. */
+interface TransferStack {
+  add: UploadPartCommand['middlewareStack']['add'];
+}
+
+/** What a transfer's watchdog is told: bytes moved, and the whole request body sent. */
+interface TransferProgress {
+  moved: () => void;
+  sent: () => void;
+}
+
+/**
+ * Counts the bytes of a transfer as they move, for its watchdog: the request body is handed to
+ * the connection in slices (each slice taken is progress), and the response's arrival and the
+ * chunks of its body are progress too. Installed innermost, next to the HTTP handler, so that it
+ * runs for every attempt the SDK makes.
+ */
+function watchTransfer(stack: TransferStack, progress: TransferProgress): void {
+  const { moved } = progress;
+  stack.add(
+    (next) => async (args) => {
+      const result = await next(withProgressBody(args, progress));
+      moved();
+      const response = result.response as { body?: unknown };
+      if (response.body instanceof Readable) {
+        const source = response.body;
+        const tapped = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            moved();
+            callback(null, chunk);
+          },
+        });
+        pipeline(source, tapped, () => undefined);
+        response.body = tapped;
+      }
+      return result;
+    },
+    { step: 'deserialize', priority: 'low', name: 'packyardTransferWatchdog' },
+  );
+}
+
+/** `args` with a byte-array request body replaced by a stream that reports each slice taken. */
+function withProgressBody<A extends { request: unknown }>(args: A, progress: TransferProgress): A {
+  const request = args.request as { body?: unknown } | null;
+  if (request === null || typeof request !== 'object' || !(request.body instanceof Uint8Array)) return args;
+  // A copy per attempt: the SDK retries with the same request, whose body must stay the bytes.
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(request) as object) as object, request, {
+    body: progressStream(request.body, progress.moved, progress.sent),
+  });
+  return { ...args, request: copy };
+}
+
 /** Whether the bucket exists, after creating it if `create` is set. */
 async function ensureBucket(
   client: S3Client,
+  bounded: Bounded,
   bucket: string,
   { create, region }: { create: boolean; region: string },
 ): Promise<boolean> {
   try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    await bounded((abortSignal) => client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal }));
     return true;
   } catch (err) {
     if (httpStatus(err) !== 404) throw err;
   }
   if (!create) return false;
+  const input = {
+    Bucket: bucket,
+    // us-east-1 is the one region that refuses to be named as a location constraint.
+    CreateBucketConfiguration:
+      region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
+  };
   try {
-    await client.send(
-      new CreateBucketCommand({
-        Bucket: bucket,
-        // us-east-1 is the one region that refuses to be named as a location constraint.
-        CreateBucketConfiguration:
-          region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
-      }),
-    );
+    await bounded((abortSignal) => client.send(new CreateBucketCommand(input), { abortSignal }));
   } catch (err) {
     if (errorName(err) !== 'BucketAlreadyOwnedByYou') throw err;
   }
@@ -655,10 +809,16 @@ async function ensureBucket(
  * with the right ETag must succeed, quoted or (Ceph RGW) unquoted. s3rver and some appliances
  * ignore the headers and let everything through.
  */
-async function probeConditionalWrites(client: S3Client, bucket: string, key: string): Promise<ConditionalWriteSupport> {
+async function probeConditionalWrites(
+  client: S3Client,
+  bounded: Bounded,
+  bucket: string,
+  key: string,
+): Promise<ConditionalWriteSupport> {
   const write = async (conditions: { IfNoneMatch?: string; IfMatch?: string }): Promise<'written' | 'refused'> => {
+    const input = { Bucket: bucket, Key: key, Body: 'probe', ...conditions };
     try {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'probe', ...conditions }));
+      await bounded((abortSignal) => client.send(new PutObjectCommand(input), { abortSignal }));
       return 'written';
     } catch (err) {
       if (isConditionFailure(err) || isNotImplemented(err)) return 'refused';
@@ -668,13 +828,17 @@ async function probeConditionalWrites(client: S3Client, bucket: string, key: str
   try {
     if ((await write({ IfNoneMatch: '*' })) === 'refused') return { enforced: false };
     if ((await write({ IfNoneMatch: '*' })) === 'written') return { enforced: false };
-    const { ETag } = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const { ETag } = await bounded((abortSignal) =>
+      client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+    );
     const etag = unquote(ETag);
     if ((await write({ IfMatch: '"00000000000000000000000000000000"' })) === 'written') return { enforced: false };
     if ((await write({ IfMatch: `"${etag}"` })) === 'written') return { enforced: true, ifMatch: 'quoted' };
     if ((await write({ IfMatch: etag })) === 'written') return { enforced: true, ifMatch: 'unquoted' };
     return { enforced: false };
   } finally {
-    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+    await bounded((abortSignal) =>
+      client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+    ).catch(() => undefined);
   }
 }
