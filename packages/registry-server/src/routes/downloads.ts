@@ -333,7 +333,9 @@ export function registerDownloadRoutes(router: Router, services: RegistryService
       services.metrics.blobCache.inc({ result: cached ? 'hit' : 'miss' });
     }
     const archive = await archives
-      .get(record.digest, () => openStoredPackArchive(archiveSource(services, record.digest, record.size)))
+      .get(record.digest, () =>
+        openStoredPackArchive(archiveSource(services, record.digest, record.size), services.config.limits.archive),
+      )
       .catch((err: unknown) => {
         throw storageFault(err) ?? err;
       });
