@@ -147,7 +147,9 @@ describe('audit log', () => {
     const fresh = await request(app).get('/v1/tenants/gamma/audit').set(AUTH);
     expect(fresh.status).toBe(200);
     expect(fresh.body.items).toEqual([]);
-    const lost = await request(app).get(`/v1/tenants/gamma/audit/${old.body.items[0].id as string}`).set(AUTH);
+    const lost = await request(app)
+      .get(`/v1/tenants/gamma/audit/${old.body.items[0].id as string}`)
+      .set(AUTH);
     expect(lost.status).toBe(404);
   });
 
