@@ -93,6 +93,10 @@ describe('packctl with a registry', () => {
     });
     expect(changed.status, changed.stderr).toBe(0);
     expect(changed.stdout).toContain('Password changed');
+    // The old password's sessions ended; the stored login was renewed with the new one.
+    const whoami = packctl(['whoami'], { env: config });
+    expect(whoami.status, whoami.stderr).toBe(0);
+    expect(whoami.stdout).toContain('pw-user');
     const relogin = (password: string) =>
       packctl(['login', registry.url, '-u', 'pw-user', '--password-stdin'], { env: config, input: `${password}\n` });
     expect(relogin(PASSWORD).status).toBe(3);

@@ -216,7 +216,34 @@ export async function passwdCommand(options: ConnectionOptions & { passwordStdin
   });
   await client.check(res, `changing your password at ${client.server}`);
   await discard(res);
-  if (options.format === 'json') printJson({ server: client.server, changed: true });
+  // The new password ends every session of the old one, this one's included: a stored login is
+  // renewed with the new password, so that the next command still works.
+  const renewed = await renewStoredLogin(client.server, options.config, newPassword);
+  if (options.format === 'json') printJson({ server: client.server, changed: true, signedInAgain: renewed });
   else process.stdout.write(safe`Password changed at ${client.server}.\n`);
+  if (!renewed && process.env['PACKCTL_TOKEN'] === undefined) {
+    process.stderr.write(safe`note: sessions of the old password have ended; run packctl login ${client.server}\n`);
+  }
   return EXIT.ok;
+}
+
+/** Signs in again with `password` where the credentials file holds a login (not an API key) for `server`. */
+async function renewStoredLogin(server: string, config: string | undefined, password: string): Promise<boolean> {
+  if (process.env['PACKCTL_TOKEN'] !== undefined) return false;
+  const file = credentialsPath(config);
+  const credentials = await readCredentials(file);
+  const entry = credentials.auths[server];
+  if (!entry?.token || entry.apiKey !== undefined || !entry.username) return false;
+  const tls = { insecure: entry.insecure ?? false, ...(entry.caFile ? { caFile: entry.caFile } : {}) };
+  const what = `signing in to ${server} with the new password`;
+  const issued = checkIssuedToken(
+    await RegistryClient.connect(server, tls).json('POST', '/v1/auth/login', what, {
+      username: entry.username,
+      password,
+    }),
+    what,
+  );
+  credentials.auths[server] = { ...entry, token: issued.token, expiresAt: issued.expiresAt };
+  await writeCredentials(file, credentials);
+  return true;
 }

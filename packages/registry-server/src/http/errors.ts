@@ -117,6 +117,9 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   if (error.status !== 416) res.removeHeader('Content-Range');
   if (error.code === 'STORAGE_UNAVAILABLE') res.set('Retry-After', '5');
+  // An answer that says when to come back (a 429) says it in Retry-After too.
+  const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (typeof retryAfter === 'number') res.set('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
   drainRest(req, res);
   const body: Record<string, unknown> = { code: error.code, message: error.message };
   if (error.hint !== undefined) body['hint'] = error.hint;

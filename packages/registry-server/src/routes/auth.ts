@@ -2,8 +2,8 @@
  * Signing in: password login for a short-lived access token, refresh, who the caller is, and
  * changing one's own password.
  */
-import type { Response, Router } from 'express';
-import { isPackError, PackError } from '@packyard/pack-core';
+import type { Router } from 'express';
+import { PackError } from '@packyard/pack-core';
 import { authRequired } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { loginSchema, passwordChangeSchema } from '../http/identity-schemas.js';
@@ -15,24 +15,10 @@ import { jsonBody } from './route-helpers.js';
 const readLogin = bodyValidator(loginSchema);
 const readPasswordChange = bodyValidator(passwordChangeSchema);
 
-/** Password checks refused for now (429) say when to come back, in Retry-After too. */
-async function withRetryAfter<T>(res: Response, check: () => Promise<T>): Promise<T> {
-  try {
-    return await check();
-  } catch (err) {
-    const details: unknown = isPackError(err) && err.status === 429 ? err.details : undefined;
-    const seconds = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-    if (typeof seconds === 'number') res.set('Retry-After', String(seconds));
-    throw err;
-  }
-}
-
 export function registerAuthRoutes(router: Router, services: RegistryServices): void {
   router.post('/v1/auth/login', jsonBody, async (req, res) => {
     const { username, password } = readLogin(req.body);
-    const issued = await withRetryAfter(res, () =>
-      services.sessions.login(username.toLowerCase(), password, req.ip ?? 'unknown'),
-    );
+    const issued = await services.sessions.login(username.toLowerCase(), password, req.ip ?? 'unknown');
     res.set('Cache-Control', 'no-store').json(issued);
   });
 
@@ -55,7 +41,7 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     }
     const { currentPassword, newPassword } = readPasswordChange(req.body);
     const username = principal.kind === 'user' ? principal.username : principal.name;
-    await withRetryAfter(res, () => services.sessions.confirmPassword(username, currentPassword, req.ip ?? 'unknown'));
+    await services.sessions.confirmPassword(username, currentPassword, req.ip ?? 'unknown');
     if (principal.kind === 'user') {
       await services.identity.updateUser(principal.tenant, username, { password: newPassword });
     } else {
