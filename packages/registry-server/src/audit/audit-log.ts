@@ -19,11 +19,11 @@
  * whose process died (a crash mid-change) is settled by {@link AuditLog.sweep} as `interrupted`.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Target } from '../access/authorize.js';
 import { createJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { HOST, ownerGone } from '../storage/temp-files.js';
 
 export type AuditOutcome = 'success' | 'denied' | 'failed' | 'interrupted';
 
@@ -59,12 +59,8 @@ const LATEST = 9_999_999_999_999;
 const PENDING = 'audit/pending/';
 const ANONYMOUS = 'audit/anonymous/';
 const SYSTEM_STREAM = 'audit/system/';
-/** Pending records of another host are settled once this old (its process state is unknown here). */
-const FOREIGN_PENDING_MS = 24 * 60 * 60 * 1000;
 /** The most old anonymous entries one prune removes; the next prune goes on. */
 const PRUNE_BATCH = 10_000;
-
-const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '_');
 
 /** An entry id: inverted time and a random part. */
 export const AUDIT_ID = /^\d{13}-[0-9a-f]{12}$/;
@@ -73,15 +69,6 @@ export function outcomeOf(status: number): AuditOutcome {
   if (status < 400) return 'success';
   if (status === 401 || status === 403 || status === 404) return 'denied';
   return 'failed';
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export class AuditLog {
@@ -169,12 +156,8 @@ export class AuditLog {
     let settled = 0;
     for await (const object of this.store.list(PENDING)) {
       const name = object.key.slice(PENDING.length);
-      const match = /^([\w-]+)\.(\d+)\./.exec(name);
-      const [, host, pid] = match ?? [];
-      const orphan =
-        host === HOST
-          ? Number(pid) !== process.pid && !processAlive(Number(pid))
-          : Date.now() - object.lastModified.getTime() > FOREIGN_PENDING_MS;
+      const [, host = '', pid = '0'] = /^([A-Za-z0-9-]+)\.(\d+)\./.exec(name) ?? [];
+      const orphan = ownerGone(host, Number(pid), Date.now() - object.lastModified.getTime());
       if (!orphan) continue;
       const pending = await readJson<PendingEntry>(this.store, object.key);
       if (pending) await this.write({ ...pending.value, status: 0, outcome: 'interrupted' });

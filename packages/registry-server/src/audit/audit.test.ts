@@ -14,6 +14,7 @@ import { closeServices, createServices } from '../services.js';
 import { createStore } from '../storage/create-store.js';
 import { createJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { HOST } from '../storage/temp-files.js';
 import {
   ADMIN_TOKEN,
   AUTH,
@@ -158,8 +159,7 @@ describe('audit log', () => {
     const audit = registry.services.audit;
     const at = new Date().toISOString();
     const id = AuditLog.newId(at);
-    const host = (await import('node:os')).hostname().replace(/[^A-Za-z0-9-]/g, '_');
-    await createJson(registry.services.store, `audit/pending/${host}.${dead}.${id}.json`, {
+    await createJson(registry.services.store, `audit/pending/${HOST}.${dead}.${id}.json`, {
       id,
       at,
       actor: { kind: 'operator', name: 'admin', tenant: null },

@@ -8,7 +8,8 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 
-const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '_');
+/** This host, as a file name and storage key segment may hold it. */
+export const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '-');
 /** Files of other hosts (a shared NFS directory) are only removed once this old. */
 const FOREIGN_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
@@ -27,13 +28,21 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether what process `pid` of `host` left, `ageMs` ago, is an orphan: on this host, the process
+ * is gone; on another (a shared directory or bucket), it is older than a day.
+ */
+export function ownerGone(host: string, pid: number, ageMs: number): boolean {
+  if (host !== HOST) return ageMs > FOREIGN_MAX_AGE_MS;
+  return pid !== process.pid && !processAlive(pid);
+}
+
 /** Whether a file of {@link tempName}'s form belongs to a process that no longer runs. */
 function orphaned(name: string, ageMs: number): boolean {
   const match = /^(.+)\.(\d+)\.[0-9a-f]{16}/.exec(name);
   if (!match) return ageMs > FOREIGN_MAX_AGE_MS;
-  const [, host, pid] = match;
-  if (host !== HOST) return ageMs > FOREIGN_MAX_AGE_MS;
-  return Number(pid) !== process.pid && !processAlive(Number(pid));
+  const [, host = '', pid] = match;
+  return ownerGone(host, Number(pid), ageMs);
 }
 
 /**
