@@ -375,12 +375,14 @@ function parseBounded(text: string, limits: YamlLimits): ParsedYaml {
     }
     walk.anchors = new Map();
     result.documents.push(toValue(walk, doc.contents, 0));
-    const firstLine = lines.linePos(doc.range[0]).line;
+    // The lines since the previous document belong to this one: a control line such as
+    // `{{ include "header" . }}` before the content is where the template writes it.
     const lastLine = lines.linePos(doc.range[2]).line;
-    while ((templatedLines[nextTemplated] ?? Infinity) < firstLine) nextTemplated++;
+    const templatedHere = (templatedLines[nextTemplated] ?? Infinity) <= lastLine;
+    while ((templatedLines[nextTemplated] ?? Infinity) <= lastLine) nextTemplated++;
     result.documentInfo.push({
       line: lines.linePos(rangeStart(doc.contents) ?? doc.range[0]).line,
-      templated: (templatedLines[nextTemplated] ?? Infinity) <= lastLine,
+      templated: templatedHere,
     });
   };
 
