@@ -51,9 +51,14 @@ function validator(): ValidateFunction<PackManifest> {
   return compiled;
 }
 
+/** Text from pack.json for a message, at most 80 characters: messages stay small whatever the keys. */
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
 function describe(error: ErrorObject): ManifestIssue {
   const pointer = error.instancePath;
-  const where = pointer === '' ? 'pack.json' : pointer;
+  const where = pointer === '' ? 'pack.json' : clip(pointer);
   let message: string;
   switch (error.keyword) {
     case 'required':
@@ -90,7 +95,7 @@ export function validateManifest(value: unknown): ManifestValidation {
         warnings.push({
           pointer: `/${escapePointer(key)}`,
           keyword: 'unknown-field',
-          message: `unknown field "${key}"`,
+          message: `unknown field "${clip(key)}"`,
         });
       }
     }

@@ -70,6 +70,11 @@ function quote(value: unknown, max = 80): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
+/** A pack path for a message (the finding's `file` carries it whole). */
+function shortPath(file: string): string {
+  return file.length > 120 ? `${file.slice(0, 120)}…` : file;
+}
+
 function asRecord(value: unknown): Record<string, unknown> | null {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)
@@ -82,7 +87,7 @@ function stringList(value: unknown): string[] {
 
 function reportPath(ctx: Context, status: PathStatus, file: string, missingRule: LintRuleId, pointer: string): boolean {
   if (status === 'ok') return true;
-  if (status === 'missing') ctx.report(missingRule, file, `${file} does not exist`, { pointer });
+  if (status === 'missing') ctx.report(missingRule, file, `${shortPath(file)} does not exist`, { pointer });
   else {
     const why = {
       escapes: 'leaves the pack directory',
@@ -107,13 +112,17 @@ async function readText(
   } catch (err) {
     if (isPackError(err)) ctx.report(err.code === 'FILE_TOO_LARGE' ? rules.tooLarge : rules.invalid, file, err.message);
     else
-      ctx.report(rules.invalid, file, `${file} cannot be read (${err instanceof Error ? err.message : String(err)})`);
+      ctx.report(
+        rules.invalid,
+        file,
+        `${shortPath(file)} cannot be read (${err instanceof Error ? err.message : String(err)})`,
+      );
     return null;
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    ctx.report(rules.invalid, file, `${file} is not UTF-8 text`);
+    ctx.report(rules.invalid, file, `${shortPath(file)} is not UTF-8 text`);
     return null;
   }
 }
@@ -150,10 +159,10 @@ async function readYaml(
         ctx.report(rules.invalid, file, problem.message, at);
       }
     } else if (problem.kind === 'too-large' && parsed.tokens > maxTokens && maxTokens < YAML_LIMITS.maxTokens) {
-      const message = `${file} takes the pack's YAML files past ${MAX_PACK_YAML_TOKENS} tokens together`;
+      const message = `${shortPath(file)} takes the pack's YAML files past ${MAX_PACK_YAML_TOKENS} tokens together`;
       ctx.report('yaml-too-large', file, message, at);
     } else {
-      ctx.report(LIMIT_RULES[problem.kind], file, `${file} ${problem.message}`, at);
+      ctx.report(LIMIT_RULES[problem.kind], file, `${shortPath(file)} ${problem.message}`, at);
     }
     return null;
   }
@@ -237,7 +246,7 @@ async function checkCharts(ctx: Context, manifest: Record<string, unknown>, char
       // Whatever the chart reader refuses is a finding about this chart, never a failed lint.
       if (!isPackError(err)) {
         const why = err instanceof Error ? err.message : String(err);
-        ctx.report('chart-not-tgz', file, `${file} cannot be read as a chart archive (${why})`);
+        ctx.report('chart-not-tgz', file, `${shortPath(file)} cannot be read as a chart archive (${why})`);
       } else {
         ctx.report(err.code.startsWith('CHART_YAML') ? 'chart-yaml-invalid' : 'chart-not-tgz', file, err.message);
       }
