@@ -9,8 +9,19 @@ export * from './profile.js';
 export * from './resolve-profile.js';
 export * from './versions.js';
 export * from './names.js';
-export { parseYaml, neutraliseTemplates, hasTemplates, type ParsedYaml, type YamlProblem } from './yaml.js';
+export {
+  parseYaml,
+  neutraliseTemplates,
+  hasTemplates,
+  YAML_LIMITS,
+  type ParsedYaml,
+  type YamlProblem,
+  type YamlProblemKind,
+  type YamlLimits,
+  type YamlDocumentInfo,
+} from './yaml.js';
 export * from './pack-dir.js';
+export { packIgnore, type PackIgnore } from './packignore.js';
 export * from './chart-archive.js';
 export * from './archive/write-archive.js';
 export * from './archive/read-archive.js';

@@ -51,9 +51,14 @@ function validator(): ValidateFunction<PackManifest> {
   return compiled;
 }
 
+/** Text from pack.json for a message, at most 80 characters: messages stay small whatever the keys. */
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
 function describe(error: ErrorObject): ManifestIssue {
   const pointer = error.instancePath;
-  const where = pointer === '' ? 'pack.json' : pointer;
+  const where = pointer === '' ? 'pack.json' : clip(pointer);
   let message: string;
   switch (error.keyword) {
     case 'required':
@@ -90,7 +95,7 @@ export function validateManifest(value: unknown): ManifestValidation {
         warnings.push({
           pointer: `/${escapePointer(key)}`,
           keyword: 'unknown-field',
-          message: `unknown field "${key}"`,
+          message: `unknown field "${clip(key)}"`,
         });
       }
     }
@@ -99,7 +104,7 @@ export function validateManifest(value: unknown): ManifestValidation {
 }
 
 function escapePointer(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 export interface JsonSyntaxError {
@@ -108,8 +113,56 @@ export interface JsonSyntaxError {
   column: number;
 }
 
+const POSITION = ' at position ';
+
+/** The end of the run of digits starting at `from`. */
+function digitsEnd(text: string, from: number): number {
+  let end = from;
+  while (end < text.length && text.charCodeAt(end) >= 48 && text.charCodeAt(end) <= 57) end++;
+  return end;
+}
+
 /**
- * Parses pack.json text (a UTF-8 BOM is allowed), reporting syntax errors with line and column.
+ * The offset V8 names at the end of a JSON.parse message ("... in JSON at position 25"), and the
+ * message without it; found by string scans, as the message quotes part of the untrusted input.
+ */
+function splitPosition(message: string): { offset: number | null; message: string } {
+  let clean = message;
+  // Newer V8 versions add " (line 3 column 1)" after the position.
+  const line = clean.lastIndexOf(' (line ');
+  if (line !== -1 && clean.endsWith(')')) clean = clean.slice(0, line);
+  const at = clean.lastIndexOf(POSITION);
+  const end = at === -1 ? -1 : digitsEnd(clean, at + POSITION.length);
+  if (at === -1 || end !== clean.length || end === at + POSITION.length) return { offset: null, message: clean };
+  const offset = Number(clean.slice(at + POSITION.length));
+  // "in JSON at position 25" says nothing the line and column do not; other wordings keep it.
+  const inJson = clean.slice(0, at).endsWith(' in JSON');
+  return { offset, message: inJson ? clean.slice(0, at - ' in JSON'.length) : clean };
+}
+
+/** Real pack.json files nest five levels (constraints.resources[].components[]). */
+export const MAX_MANIFEST_DEPTH = 64;
+
+/**
+ * How deep `value` nests, up to `limit + 1`, by an explicit stack: JSON.parse takes any depth, but
+ * JSON.stringify and every recursive walk overflow the call stack on a deeply nested pack.json.
+ */
+function nestingDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    if (item.value === null || typeof item.value !== 'object') continue;
+    const depth = item.depth + 1;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(item.value)) stack.push({ value: child, depth });
+  }
+  return deepest;
+}
+
+/**
+ * Parses pack.json text (a UTF-8 BOM is allowed), reporting syntax errors with line and column,
+ * and refusing JSON nested deeper than {@link MAX_MANIFEST_DEPTH}.
  *
  * @example
  * parseManifestText('{"name": }').error; // { message: 'Unexpected token ...', line: 1, column: 10 }
@@ -119,15 +172,18 @@ export function parseManifestText(
 ): { value: unknown; error: null } | { value: null; error: JsonSyntaxError } {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    return { value: JSON.parse(body) as unknown, error: null };
+    const value = JSON.parse(body) as unknown;
+    if (nestingDepth(value, MAX_MANIFEST_DEPTH) > MAX_MANIFEST_DEPTH) {
+      const message = `pack.json nests deeper than ${MAX_MANIFEST_DEPTH} levels`;
+      return { value: null, error: { message, line: 1, column: 1 } };
+    }
+    return { value, error: null };
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const position = /position (\d+)/.exec(message);
-    const offset = position ? Number(position[1]) : body.length;
-    const before = body.slice(0, offset).split('\n');
-    const line = before.length;
-    const column = (before.at(-1)?.length ?? 0) + 1;
-    const clean = message.replace(/\s*\(line \d+ column \d+\)/, '').replace(/\s*in JSON at position \d+/, '');
-    return { value: null, error: { message: clean, line, column } };
+    const { offset, message } = splitPosition(err instanceof Error ? err.message : String(err));
+    const before = body.slice(0, offset ?? body.length);
+    const lineStart = before.lastIndexOf('\n') + 1;
+    let line = 1;
+    for (let i = before.indexOf('\n'); i !== -1; i = before.indexOf('\n', i + 1)) line++;
+    return { value: null, error: { message, line, column: before.length - lineStart + 1 } };
   }
 }

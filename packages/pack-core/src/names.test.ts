@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { isPackName, isPackVersion, isVersionSelector } from './names.js';
+import { clusterProfileSchema } from './generated/cluster-profile.js';
+import { packManifestSchema } from './generated/pack-manifest.js';
+import {
+  isPackName,
+  isPackVersion,
+  isVersionSelector,
+  MAX_PACK_NAME_LENGTH,
+  MAX_SELECTOR_LENGTH,
+  MAX_VERSION_LENGTH,
+} from './names.js';
 
 describe('names', () => {
   it('accepts pack names as pack.json writes them, and nothing that leaves a directory', () => {
@@ -23,5 +32,27 @@ describe('names', () => {
       expect(isVersionSelector(good), good).toBe(true);
     expect(isVersionSelector('>=1 '.repeat(100))).toBe(false);
     expect(isVersionSelector('%E2%80%AE')).toBe(false);
+  });
+
+  it("is what the schemas say, so nothing publishable fails the registry's path checks", () => {
+    const { name, version } = packManifestSchema.properties;
+    expect(name.maxLength).toBe(MAX_PACK_NAME_LENGTH);
+    expect(version.maxLength).toBe(MAX_VERSION_LENGTH);
+    expect(clusterProfileSchema.properties.version.maxLength).toBe(MAX_VERSION_LENGTH);
+    expect(clusterProfileSchema.properties.packs.items.properties.version.maxLength).toBe(MAX_SELECTOR_LENGTH);
+    const pattern = new RegExp(version.pattern, 'u');
+    const samples = [
+      '1.29.4',
+      '22.04',
+      'v1.8.7',
+      '1.0.0-rc.1+build.5',
+      '0.30.0-5.5.2026',
+      'latest',
+      '1..2',
+      'v',
+      '1.0.0/x',
+      '1.2.3-',
+    ];
+    for (const sample of samples) expect(pattern.test(sample), sample).toBe(isPackVersion(sample));
   });
 });

@@ -4,13 +4,12 @@
  * path parameters with these before anything reaches storage, and packctl checks what a server
  * sends before it builds a path from it, so both read one definition.
  */
-import { parseVersion, selectorKind } from './versions.js';
+import { MAX_SELECTOR_LENGTH, MAX_VERSION_LENGTH, parseVersion, selectorKind } from './versions.js';
+
+// Defined with the version grammar, which caps its own input at these lengths.
+export { MAX_SELECTOR_LENGTH, MAX_VERSION_LENGTH } from './versions.js';
 
 export const MAX_PACK_NAME_LENGTH = 64;
-/** Real versions are a few dozen characters; the cap keeps keys and file names short. */
-export const MAX_VERSION_LENGTH = 128;
-/** Ranges may combine several comparators ("~22.04 || >=24.0 <24.10"). */
-export const MAX_SELECTOR_LENGTH = 256;
 
 const PACK_NAME = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 

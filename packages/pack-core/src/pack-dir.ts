@@ -5,7 +5,7 @@
  */
 import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import { packIgnore, type PackIgnore } from './packignore.js';
 
 /** Always left out of a built pack, whatever .packignore says. */
 export const DEFAULT_EXCLUDES: readonly string[] = ['.git/', '.DS_Store', 'node_modules/', '.packignore'];
@@ -38,8 +38,8 @@ function isInside(root: string, candidate: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-async function loadIgnore(root: string, extra: readonly string[]): Promise<Ignore> {
-  const matcher = ignore().add([...DEFAULT_EXCLUDES, ...extra]);
+async function loadIgnore(root: string, extra: readonly string[]): Promise<PackIgnore> {
+  const matcher = packIgnore().add([...DEFAULT_EXCLUDES, ...extra]);
   const packignore = await readFile(path.join(root, '.packignore'), 'utf8').catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw err;
@@ -84,7 +84,7 @@ export async function listPackFiles(dir: string, options: { exclude?: readonly s
         source = target;
       }
       if (info.isDirectory()) {
-        if (matcher.ignores(`${rel}/`)) continue;
+        if (matcher.ignores(rel, true)) continue;
         // A symlinked directory seen before (a loop, or two links to one place) is walked once.
         const real = await realpath(source);
         if (visited.has(real)) continue;

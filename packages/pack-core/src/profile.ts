@@ -5,6 +5,7 @@
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { clusterProfileSchema, type ClusterProfile, type ProfilePack } from './generated/cluster-profile.js';
+import { selectorKind } from './versions.js';
 
 export type { ClusterProfile, ProfilePack };
 export { clusterProfileSchema };
@@ -31,8 +32,8 @@ function describe(error: ErrorObject): string {
 }
 
 /**
- * Validates a parsed cluster profile against schemas/profile.schema.json, and that no pack is
- * listed twice.
+ * Validates a parsed cluster profile against schemas/profile.schema.json, that every pack's version
+ * is a selector (names.ts `isVersionSelector`), and that no pack is listed twice.
  *
  * @example
  * const { profile, errors } = validateProfile({ name: 'prod-aws', version: '1.0.0', packs: [] });
@@ -44,6 +45,11 @@ export function validateProfile(value: unknown): { profile: ClusterProfile | nul
   const seen = new Set<string>();
   const errors: string[] = [];
   value.packs.forEach((pack, index) => {
+    if (selectorKind(pack.version) === null) {
+      errors.push(
+        `/packs/${index}/version "${pack.version}" is not a version, a line tag (1.29.x) or a range (>=1.29 <1.30)`,
+      );
+    }
     if (seen.has(pack.name)) errors.push(`/packs/${index} lists ${pack.name} a second time`);
     seen.add(pack.name);
   });

@@ -300,6 +300,20 @@ describe('resolveProfile: values', () => {
     expect(values).not.toContain('- a');
   });
 
+  it('reports values past the YAML limits as problems of their pack, and keeps resolving', async () => {
+    const deep = `a: ${'['.repeat(200)}${']'.repeat(200)}\n`;
+    const world = { public: { ...CORE, mon: [{ version: '1.0.0', layer: 'addon' as const, values: deep }] } };
+    const result = await resolveProfile(
+      profile([...CORE_PACKS, { name: 'mon', version: '1.x', values: 'a: [1\n' }]),
+      source(world),
+    );
+    expect(messages(result)).toEqual([
+      'mon: values.yaml of mon@1.0.0 nests deeper than 128 levels',
+      "mon: the profile's values for mon is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]",
+    ]);
+    expect(result.layers.map((l) => l.name)).toContain('mon');
+  });
+
   it('mergeValues replaces scalars and lists, and keeps what the override leaves out', () => {
     expect(mergeValues({ a: 1, b: { c: [1, 2], d: 'x' } }, { b: { c: [3] }, e: true })).toEqual({
       a: 1,

@@ -86,8 +86,10 @@ export function mergeValues(base: Json, override: Json): Json {
 function firstDocument(text: string | null | undefined, what: string, problems: ProfileProblem[], pack: string): Json {
   if (!text) return {};
   const parsed = parseYaml(text);
-  if (parsed.problem) {
-    problems.push({ pack, message: `${what} is not valid YAML: ${parsed.problem.message}` });
+  const { problem } = parsed;
+  if (problem) {
+    const why = problem.kind === 'syntax' ? `is not valid YAML: ${problem.message}` : problem.message;
+    problems.push({ pack, message: `${what} ${why}` });
     return {};
   }
   return parsed.documents[0] ?? {};

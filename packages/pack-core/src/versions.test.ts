@@ -4,6 +4,9 @@ import {
   compareVersions,
   isStrictSemver,
   lineTags,
+  MAX_SELECTOR_LENGTH,
+  MAX_VERSION_LENGTH,
+  parseBound,
   parseRange,
   parseVersion,
   resolveVersion,
@@ -124,8 +127,29 @@ describe('ranges', () => {
     expect(parseRange('>=1.0.0')?.test('2.0.0-rc.1', { includePrerelease: true })).toBe(true);
   });
 
-  it.each(['>=abc', '1.x.3', '^', '>=1.2 <', 'foo bar'])('rejects %j', (range) => {
+  it.each(['>=abc', '1.x.3', '^', '>=1.2 <', 'foo bar', '1.2 - ', '- 1.2', '1 - 2 - 3'])('rejects %j', (range) => {
     expect(parseRange(range)).toBeNull();
+  });
+
+  it.each([
+    ['> = 1.2', '1.2.0', true],
+    ['~> 1.2.3', '1.2.9', true],
+    ['~> 1.2.3', '1.3.0', false],
+    ['>=1.2\t\t<1.4', '1.3.0', true],
+    ['  >=  1.2    <  1.4  ', '1.4.0', false],
+    ['1.2\t-\t1.4', '1.4.9', true],
+  ])('reads operators and versions apart: %j admits %s: %s', (range, version, expected) => {
+    expect(parseRange(range)?.test(version)).toBe(expected);
+  });
+
+  it('caps what it reads: versions at 128 characters, selectors at 256', () => {
+    const version = `1.0.0+${'a'.repeat(MAX_VERSION_LENGTH - 6)}`;
+    expect(parseVersion(version)).not.toBeNull();
+    expect(parseVersion(`${version}a`)).toBeNull();
+    const range = `>=1.0.0${' <2.0.0'.repeat(35)}`.padEnd(MAX_SELECTOR_LENGTH);
+    expect(parseRange(range)).not.toBeNull();
+    expect(parseRange(`${range} `)).toBeNull();
+    expect(selectorKind('>=1 '.repeat(100))).toBeNull();
   });
 });
 
@@ -189,5 +213,15 @@ describe('constraint bounds', () => {
     ['', '1.27', true],
   ])('[%s, %s] ordered: %s', (min, max, expected) => {
     expect(boundsOrdered(min, max)).toBe(expected);
+  });
+
+  it('reads a trailing wildcard as the line before it, and a bare one as no bound', () => {
+    expect(parseBound('1.27.x')).toMatchObject({ segments: [1, 27] });
+    expect(parseBound(' 1.x.* ')).toMatchObject({ segments: [1] });
+    expect(parseBound('x')).toBeNull();
+    expect(parseBound('')).toBeNull();
+    expect(parseBound('one.two')).toBe('invalid');
+    expect(withinBounds('1.27.9', '1.26.x', '1.27.x')).toBe(true);
+    expect(withinBounds('1.28.0', null, '1.27.x')).toBe(false);
   });
 });

@@ -11,8 +11,18 @@
  * version) or a semver-style range ("^45.0.0", ">=1.29 <1.30", "1.26 - 1.29", "~22.04 || 24.x").
  * Ranges are evaluated on segments rather than with node-semver, so calendar and short versions
  * take part exactly like strict ones.
+ *
+ * Everything here reads text from packs, profiles and requests, so it stays linear: one anchored
+ * regular expression with disjoint parts for a version, string scans for selectors, and length
+ * caps ({@link MAX_VERSION_LENGTH}, {@link MAX_SELECTOR_LENGTH}) before any work that grows with
+ * the number of comparators.
  */
 import semver from 'semver';
+
+/** Real versions are a few dozen characters; the cap keeps keys and file names short. */
+export const MAX_VERSION_LENGTH = 128;
+/** Ranges may combine several comparators ("~22.04 || >=24.0 <24.10"). */
+export const MAX_SELECTOR_LENGTH = 256;
 
 export interface ParsedVersion {
   /** The version exactly as written. */
@@ -31,13 +41,15 @@ const VERSION_RE =
   /^v?(\d+(?:\.\d+)*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
 
 /**
- * Parses a version in any accepted form; null when it has no leading number.
+ * Parses a version in any accepted form; null when it has no leading number, or is longer than
+ * {@link MAX_VERSION_LENGTH} characters.
  *
  * @example
  * parseVersion('22.04')?.segments; // [22, 4]
  * parseVersion('latest'); // null
  */
 export function parseVersion(raw: string): ParsedVersion | null {
+  if (raw.length > MAX_VERSION_LENGTH) return null;
   const match = VERSION_RE.exec(raw);
   if (!match) return null;
   const segmentText = (match[1] ?? '').split('.');
@@ -242,22 +254,50 @@ function comparatorsFor(op: string, p: Partial): Comparator[] {
   }
 }
 
-const COMPARATOR_RE = /^(<=|>=|<|>|=|~>|~|\^)?\s*(\S*)$/;
+const COMPARATOR_RE = /^(<=|>=|<|>|=|~>|~|\^)?(\S*)$/;
+const OPERATOR_CHARS = new Set(['<', '>', '=', '~', '^']);
+const WHITESPACE = new Set([' ', '\t', '\n', '\r', '\v', '\f']);
+
+/** The whitespace-separated words of `text`, by a scan (a regular-expression split would backtrack on long runs). */
+function words(text: string): string[] {
+  const out: string[] = [];
+  let start = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const blank = i === text.length || WHITESPACE.has(text.charAt(i));
+    if (blank && start !== -1) {
+      out.push(text.slice(start, i));
+      start = -1;
+    } else if (!blank && start === -1) {
+      start = i;
+    }
+  }
+  return out;
+}
+
+function isOperator(word: string): boolean {
+  for (let i = 0; i < word.length; i++) if (!OPERATOR_CHARS.has(word.charAt(i))) return false;
+  return true;
+}
 
 function parseComparatorSet(text: string): Comparator[] | null {
-  const hyphen = /^(\S+)\s+-\s+(\S+)$/.exec(text);
-  if (hyphen) {
-    const from = parsePartial(hyphen[1] ?? '');
-    const to = parsePartial(hyphen[2] ?? '');
+  const parts = words(text);
+  if (parts.length === 3 && parts[1] === '-') {
+    const from = parsePartial(parts[0] ?? '');
+    const to = parsePartial(parts[2] ?? '');
     if (!from || !to) return null;
     return [lowerBound(from, true), upperBound(to, true)];
   }
   // Let an operator be written apart from its version (">= 1.2").
-  const tokens = text
-    .replace(/(<=|>=|<|>|=|~>|~|\^)\s+/g, '$1')
-    .split(/\s+/)
-    .filter(Boolean);
-  if (tokens.length === 0) return [];
+  const tokens: string[] = [];
+  let pending = '';
+  for (const word of parts) {
+    if (isOperator(word)) pending += word;
+    else {
+      tokens.push(pending + word);
+      pending = '';
+    }
+  }
+  if (pending !== '') tokens.push(pending);
   const comparators: Comparator[] = [];
   for (const token of tokens) {
     const match = COMPARATOR_RE.exec(token);
@@ -282,14 +322,17 @@ export interface VersionRange {
 
 /**
  * Parses a range ("^1.2.0", ">=1.29 <1.30", "1.26 - 1.29", "22.04.x || 24.x"); null when the text
- * is not a range. Pre-release versions satisfy a range only when it names a pre-release of the
- * same segments, or with `includePrerelease` (the node-semver rule).
+ * is not a range or is longer than {@link MAX_SELECTOR_LENGTH}. Pre-release versions satisfy a
+ * range only when it names a pre-release of the same segments, or with `includePrerelease` (the
+ * node-semver rule).
  *
  * @example
  * parseRange('>=1.29 <1.30')?.test('1.29.4'); // true
  * parseRange('~22.04')?.test('22.04.3'); // true
  */
 export function parseRange(raw: string): VersionRange | null {
+  // Testing a version costs one step per comparator: the length cap bounds that work.
+  if (raw.length > MAX_SELECTOR_LENGTH) return null;
   const sets: Comparator[][] = [];
   for (const part of raw.trim().split('||')) {
     const set = parseComparatorSet(part.trim());
@@ -318,13 +361,14 @@ export function parseRange(raw: string): VersionRange | null {
 
 /** True when `selector` is a line tag such as "1.27.x" or "22.04.x". */
 export function isLineTag(selector: string): boolean {
-  return /^v?\d+(\.\d+)*\.[xX*]$/.test(selector);
+  return selector.length <= MAX_VERSION_LENGTH && /^v?\d+(?:\.\d+)*\.[xX*]$/.test(selector);
 }
 
 export type SelectorKind = 'exact' | 'tag' | 'range';
 
 /** Says how a selector will be read, or null when it is none of the accepted forms. */
 export function selectorKind(selector: string): SelectorKind | null {
+  if (selector.length > MAX_SELECTOR_LENGTH) return null;
   if (isLineTag(selector)) return 'tag';
   if (parseVersion(selector)) return 'exact';
   return parseRange(selector) ? 'range' : null;
@@ -392,9 +436,23 @@ export function lineTags(versions: Iterable<string>): Record<string, string> {
 // ---------------------------------------------------------------------------------------------
 // Constraint bounds (pack.json constraints.dependencies[].minVersion / maxVersion).
 
-function boundOf(text: string | null | undefined): ParsedVersion | null | 'invalid' {
-  if (text === undefined || text === null || text.trim() === '') return null;
-  return parseVersion(text.trim()) ?? 'invalid';
+/**
+ * Reads a constraint bound: null for no bound (empty, or a bare wildcard), the version otherwise,
+ * 'invalid' when it is neither. A trailing wildcard is the partial version before it: "1.27.x" is
+ * "1.27", as Palette writes line bounds.
+ *
+ * @example
+ * parseBound('1.27.x')?.segments; // [1, 27]
+ * parseBound(''); // null
+ */
+export function parseBound(text: string | null | undefined): ParsedVersion | null | 'invalid' {
+  if (text === undefined || text === null) return null;
+  let bound = text.trim();
+  while (bound.length >= 2 && bound.charAt(bound.length - 2) === '.' && WILDCARD.test(bound.charAt(bound.length - 1))) {
+    bound = bound.slice(0, -2);
+  }
+  if (bound === '' || WILDCARD.test(bound)) return null;
+  return parseVersion(bound) ?? 'invalid';
 }
 
 /**
@@ -407,8 +465,8 @@ function boundOf(text: string | null | undefined): ParsedVersion | null | 'inval
  */
 export function withinBounds(version: string, min?: string | null, max?: string | null): boolean {
   const v = parseVersion(version);
-  const lo = boundOf(min);
-  const hi = boundOf(max);
+  const lo = parseBound(min);
+  const hi = parseBound(max);
   if (!v || lo === 'invalid' || hi === 'invalid') return false;
   if (lo && compareSegments(v.segments, lo.segments) < 0) return false;
   if (lo && lo.prerelease.length > 0 && comparePrecedence(v, lo) < 0) return false;
@@ -421,8 +479,8 @@ export function withinBounds(version: string, min?: string | null, max?: string 
  * give false; check them with {@link parseVersion} first to report them separately.
  */
 export function boundsOrdered(min?: string | null, max?: string | null): boolean {
-  const lo = boundOf(min);
-  const hi = boundOf(max);
+  const lo = parseBound(min);
+  const hi = parseBound(max);
   if (lo === 'invalid' || hi === 'invalid') return false;
   if (!lo || !hi) return true;
   return compareSegments(prefixOf(lo, hi.segments.length), hi.segments) <= 0;

@@ -13,7 +13,7 @@ export interface ClusterProfile {
    */
   name: string;
   /**
-   * The profile's own version (semver).
+   * The profile's own version (semver), at most 128 characters.
    */
   version: string;
   description?: string;
@@ -37,7 +37,7 @@ export interface ClusterProfile {
 export interface ProfilePack {
   name: string;
   /**
-   * An exact version, a line tag (1.29.x) or a semver range (>=1.29 <1.30).
+   * An exact version, a line tag (1.29.x) or a semver range (>=1.29 <1.30), at most 256 characters.
    */
   version: string;
   /**
@@ -76,7 +76,8 @@ export const clusterProfileSchema = {
     },
     "version": {
       "type": "string",
-      "description": "The profile's own version (semver).",
+      "description": "The profile's own version (semver), at most 128 characters.",
+      "maxLength": 128,
       "pattern": "^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-[0-9A-Za-z.-]+)?(?:\\+[0-9A-Za-z.-]+)?$"
     },
     "description": {
@@ -126,8 +127,8 @@ export const clusterProfileSchema = {
           "version": {
             "type": "string",
             "minLength": 1,
-            "maxLength": 128,
-            "description": "An exact version, a line tag (1.29.x) or a semver range (>=1.29 <1.30)."
+            "maxLength": 256,
+            "description": "An exact version, a line tag (1.29.x) or a semver range (>=1.29 <1.30), at most 256 characters."
           },
           "registry": {
             "type": "string",

@@ -45,7 +45,7 @@ export interface PackManifest {
    */
   displayName: string;
   /**
-   * The pack version exactly as written: strict semver (1.9.0), or a calendar/short form (22.04, 1.5, v1.8.7).
+   * The pack version exactly as written, at most 128 characters: strict semver (1.9.0), or numeric dot segments with an optional leading v, pre-release and build (22.04, 1.5, v1.8.7).
    */
   version: string;
   layer: PackLayer;
@@ -95,7 +95,10 @@ export interface PackDependency {
   layer: string;
   minVersion?: BoundVersion;
   maxVersion?: BoundVersion;
-  type: 'required' | 'optional' | 'notSupported' | 'upgrade';
+  /**
+   * How the dependency binds; a dependency without a type (published packs have some) is not checked.
+   */
+  type?: 'required' | 'optional' | 'notSupported' | 'upgrade';
   [k: string]: unknown | undefined;
 }
 export interface PackResourceConstraint {
@@ -143,7 +146,9 @@ export const packManifestSchema = {
     "version": {
       "type": "string",
       "minLength": 1,
-      "description": "The pack version exactly as written: strict semver (1.9.0), or a calendar/short form (22.04, 1.5, v1.8.7)."
+      "maxLength": 128,
+      "pattern": "^v?\\d+(?:\\.\\d+)*(?:-[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?(?:\\+[0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*)?$",
+      "description": "The pack version exactly as written, at most 128 characters: strict semver (1.9.0), or numeric dot segments with an optional leading v, pre-release and build (22.04, 1.5, v1.8.7)."
     },
     "layer": {
       "$ref": "#/$defs/layer"
@@ -277,8 +282,7 @@ export const packManifestSchema = {
       "type": "object",
       "required": [
         "packName",
-        "layer",
-        "type"
+        "layer"
       ],
       "properties": {
         "packName": {
@@ -302,7 +306,8 @@ export const packManifestSchema = {
             "optional",
             "notSupported",
             "upgrade"
-          ]
+          ],
+          "description": "How the dependency binds; a dependency without a type (published packs have some) is not checked."
         }
       },
       "additionalProperties": true

@@ -1,9 +1,10 @@
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BROKEN_FIXTURES } from '../test-support/broken-fixtures.js';
-import { tempDir, writeValidPack } from '../test-support/valid-pack.js';
-import { lintPack } from './lint-pack.js';
+import { tempDir, VALID_MANIFEST, VALID_VALUES, writeValidPack } from '../test-support/valid-pack.js';
+import { lintPack, lintPackFiles, MAX_FINDINGS_PER_RULE, MAX_PACK_YAML_TOKENS } from './lint-pack.js';
+import { directoryPackFiles } from './pack-files.js';
 import { LINT_RULE_IDS, LINT_RULES } from './rules.js';
 
 let dir: string;
@@ -150,5 +151,200 @@ describe('lintPack', () => {
       }),
     );
     expect((await lintPack(dir)).findings).toEqual([]);
+  });
+});
+
+/** The findings of the pack as rule ids, file and line: what the tests below compare. */
+async function findings(): Promise<string[]> {
+  return (await lintPack(dir)).findings.map((f) => `${f.rule} ${f.file}${f.line === undefined ? '' : `:${f.line}`}`);
+}
+
+async function editManifest(edit: (manifest: Record<string, unknown>) => void): Promise<void> {
+  const manifest = JSON.parse(await readFile(path.join(dir, 'pack.json'), 'utf8')) as Record<string, unknown>;
+  edit(manifest);
+  await writeFile(path.join(dir, 'pack.json'), JSON.stringify(manifest));
+}
+
+const MANIFEST = 'manifests/demo-config.yaml';
+const CONFIG_MAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n';
+
+describe('lintPack accepts what Helm, kubectl and Palette accept', () => {
+  it.each([
+    ['two separators in a row', `${CONFIG_MAP}---\n---\n${CONFIG_MAP}`],
+    ['a trailing separator', `${CONFIG_MAP}---\n`],
+    ['a leading separator', `---\n${CONFIG_MAP}`],
+    ['a document of comments only', `${CONFIG_MAP}---\n# nothing here\n---\n${CONFIG_MAP}`],
+    ['a null document', `${CONFIG_MAP}---\n~\n`],
+    ['a List', 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n'],
+    [
+      'a document whose header a template writes',
+      `{{ include "demo.header" . }}\nmetadata:\n  name: x\n---\n${CONFIG_MAP}`,
+    ],
+    [
+      'templated keys set twice in two branches',
+      `${CONFIG_MAP}data:\n{{- if .x }}\n  a: "1"\n{{- else }}\n  a: "2"\n{{- end }}\n`,
+    ],
+  ])('manifests with %s (kubectl skips empty documents)', async (_, text) => {
+    await writeFile(path.join(dir, MANIFEST), text);
+    expect(await findings()).toEqual([]);
+  });
+
+  it('still refuses objects kubectl refuses: no kind, a kind that is not a string, a list, a key given twice', async () => {
+    await writeFile(
+      path.join(dir, MANIFEST),
+      `${CONFIG_MAP}---\nmetadata: {}\n---\napiVersion: 1\nkind: ConfigMap\n---\n- a\n`,
+    );
+    expect(await findings()).toEqual([
+      `manifest-kind-missing ${MANIFEST}:6`,
+      `manifest-kind-missing ${MANIFEST}:8`,
+      `manifest-kind-missing ${MANIFEST}:11`,
+    ]);
+    await writeFile(path.join(dir, MANIFEST), `${CONFIG_MAP}metadata:\n  name: y\n`);
+    expect(await findings()).toEqual([`manifest-invalid ${MANIFEST}:5`]);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['comments only', '# defaults live in the chart\n'],
+    ['a lone separator', '---\n'],
+    ['a null top level', '~\n'],
+  ])('a values.yaml that is %s (an empty mapping to Helm)', async (_, text) => {
+    await writeFile(path.join(dir, 'values.yaml'), text);
+    expect(await findings()).toEqual(['values-no-images values.yaml']);
+  });
+
+  it('refuses a values.yaml whose top level is a list, as Helm does', async () => {
+    await writeFile(path.join(dir, 'values.yaml'), '- a\n- b\n');
+    expect(await findings()).toEqual(['values-invalid values.yaml:1']);
+  });
+
+  it('warns, and no more, about a key given twice in values.yaml (Helm keeps the last)', async () => {
+    await writeFile(path.join(dir, 'values.yaml'), `${VALID_VALUES}charts:\n  demo: {}\n`);
+    const result = await lintPack(dir);
+    expect(result.errors).toBe(0);
+    expect(result.findings.map((f) => `${f.rule}:${f.line}`)).toEqual(['yaml-duplicate-key:9']);
+  });
+
+  it('resolves more than 100 aliases (the yaml library threw past 100)', async () => {
+    const aliases = Array.from({ length: 150 }, (_, i) => `  c${i}: *image`).join('\n');
+    await writeFile(
+      path.join(dir, 'values.yaml'),
+      `${VALID_VALUES}shared: &image registry.example.com/x:1\nmore:\n${aliases}\n`,
+    );
+    expect(await findings()).toEqual([]);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['comments only', '# no presets yet\n'],
+    ['a lone separator', '---\n'],
+  ])('an optional presets.yaml and schema.yaml that are %s', async (_, text) => {
+    await writeFile(path.join(dir, 'presets.yaml'), text);
+    await writeFile(path.join(dir, 'schema.yaml'), text);
+    expect(await findings()).toEqual([]);
+    await writeFile(path.join(dir, 'presets.yaml'), 'presets:\n');
+    expect(await findings()).toEqual([]);
+  });
+
+  it('only warns about presets or schemas of another shape', async () => {
+    await writeFile(path.join(dir, 'presets.yaml'), '- name: ha\n');
+    await writeFile(path.join(dir, 'schema.yaml'), '- charts.demo.replicaCount\n');
+    const result = await lintPack(dir);
+    expect(result.errors).toBe(0);
+    expect(result.findings.map((f) => f.rule)).toEqual(['presets-unrecognised', 'schema-yaml-unrecognised']);
+  });
+
+  it('accepts a dependency without a type (pack-central has one) and wildcard bounds', async () => {
+    await editManifest((m) => {
+      m['constraints'] = {
+        dependencies: [
+          { packName: 'kubernetes', layer: 'k8s', minVersion: '1.34', maxVersion: '' },
+          { packName: 'cilium', layer: 'cni', minVersion: '1.14.x', maxVersion: '1.x', type: 'optional' },
+        ],
+      };
+    });
+    expect(await findings()).toEqual([]);
+  });
+
+  it('only warns about bounds that are not versions or that exclude every version', async () => {
+    await editManifest((m) => {
+      m['constraints'] = {
+        dependencies: [
+          { packName: 'kubernetes', layer: 'k8s', minVersion: 'latest', type: 'required' },
+          { packName: 'cilium', layer: 'cni', minVersion: '1.30', maxVersion: '1.27', type: 'optional' },
+        ],
+      };
+    });
+    const result = await lintPack(dir);
+    expect(result.errors).toBe(0);
+    expect(result.findings.map((f) => f.rule)).toEqual(['constraint-version-invalid', 'constraint-range-inverted']);
+  });
+});
+
+describe('lintPack keeps pack.json within the grammar the registry checks paths with', () => {
+  it.each([
+    ['longer than 128 characters', `1.0.0+${'a'.repeat(123)}`],
+    ['with a numeric segment past the safe integers', '99999999999999999999.0.0'],
+    ['with a slash', '1.0.0/../x'],
+    ['empty', ''],
+  ])('reports one version-invalid for a version %s', async (_, version) => {
+    await editManifest((m) => {
+      m['version'] = version;
+    });
+    expect(await findings()).toEqual(['version-invalid pack.json']);
+  });
+
+  it('accepts a version of exactly 128 characters', async () => {
+    await editManifest((m) => {
+      m['version'] = `1.0.0+${'a'.repeat(122)}`;
+    });
+    expect(await findings()).toEqual([]);
+  });
+
+  it('refuses a pack.json nested deeper than 64 levels (JSON.stringify overflowed on 10,000)', async () => {
+    const text = JSON.stringify(VALID_MANIFEST);
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    await writeFile(path.join(dir, 'pack.json'), `${text.slice(0, -1)},"extra":${deep}}`);
+    expect(await findings()).toEqual(['pack-json-syntax pack.json:1']);
+  });
+
+  it(`lists at most ${MAX_FINDINGS_PER_RULE} findings of a rule in a file, then how many more`, async () => {
+    await editManifest((m) => {
+      for (let i = 0; i < 1000; i++) m[`field${i}`] = i;
+    });
+    const result = await lintPack(dir);
+    expect(result.findings).toHaveLength(MAX_FINDINGS_PER_RULE + 1);
+    expect(result.findings.at(-1)?.message).toBe(`and ${1000 - MAX_FINDINGS_PER_RULE} more like these`);
+  });
+});
+
+describe('lintPack bounds its work and never throws', () => {
+  it('reports a chart whose bytes cannot be read instead of throwing', async () => {
+    const files = directoryPackFiles(dir);
+    const failing = { ...files, stream: () => Promise.reject(new Error('EIO: i/o error')) };
+    const result = await lintPackFiles(failing);
+    expect(result.findings.map((f) => `${f.rule}: ${f.message}`)).toEqual([
+      'chart-not-tgz: charts/demo-1.4.2.tgz cannot be read as a chart archive (EIO: i/o error)',
+    ]);
+  });
+
+  it(`stops reading YAML once the pack's files together pass ${MAX_PACK_YAML_TOKENS} tokens`, async () => {
+    // Five manifests of 400,000 tokens each: every file is within its own limit, the pack is not.
+    const manifests = ['a', 'b', 'c', 'd', 'e'].map((n) => `manifests/${n}.yaml`);
+    const big = `${CONFIG_MAP}${'#\n'.repeat(200_000)}`;
+    for (const file of manifests) await writeFile(path.join(dir, file), big);
+    await editManifest((m) => {
+      m['kubeManifests'] = manifests;
+    });
+    expect(await findings()).toEqual([
+      expect.stringMatching(/^yaml-too-large manifests\/e\.yaml:\d+$/),
+      'yaml-too-large presets.yaml:1',
+      'yaml-too-large schema.yaml:1',
+      'yaml-too-large values.yaml:1',
+    ]);
+  }, 60_000);
+
+  it('uses the valid manifest fixture unchanged', () => {
+    expect(VALID_MANIFEST.kubeManifests).toEqual([MANIFEST]);
   });
 });

@@ -5,9 +5,10 @@
 import { readChartMetadata, type ChartMetadata } from '../chart-archive.js';
 import { isPackError } from '../errors.js';
 import { isLayer, parseManifestText, validateManifest } from '../manifest.js';
+import { isPackVersion } from '../names.js';
 import { listPackFiles } from '../pack-dir.js';
-import { boundsOrdered, isStrictSemver, parseVersion } from '../versions.js';
-import { parseYaml, type ParsedYaml } from '../yaml.js';
+import { boundsOrdered, isStrictSemver, MAX_VERSION_LENGTH, parseBound } from '../versions.js';
+import { parseYaml, YAML_LIMITS, type ParsedYaml, type YamlProblemKind } from '../yaml.js';
 import { directoryPackFiles, type PackFiles, type PathStatus } from './pack-files.js';
 import { LINT_RULES, type LintRuleId, type Severity } from './rules.js';
 
@@ -38,7 +39,15 @@ export interface LintResult {
 }
 
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
-export const MAX_YAML_BYTES = 16 * 1024 * 1024;
+/** YAML files past this are not read at all ({@link YAML_LIMITS}, the bound of every parse). */
+export const MAX_YAML_BYTES = YAML_LIMITS.maxBytes;
+/**
+ * The YAML tokens of all the files of one pack together: four files at the per-file limit, five
+ * times pack-central's largest pack (kubeflow-full, 370,000 tokens).
+ */
+export const MAX_PACK_YAML_TOKENS = 2_000_000;
+/** Findings of one rule in one file past this many are summed up in a last one. */
+export const MAX_FINDINGS_PER_RULE = 50;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 type Report = (
@@ -51,6 +60,19 @@ type Report = (
 interface Context {
   files: PackFiles;
   report: Report;
+  /** YAML tokens the pack's remaining files may still take ({@link MAX_PACK_YAML_TOKENS}). */
+  yamlTokensLeft: number;
+}
+
+/** A value from the pack, for a message: at most `max` characters, so findings stay small. */
+function quote(value: unknown, max = 80): string {
+  const text = typeof value === 'string' ? value : value === undefined ? 'undefined' : JSON.stringify(value);
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
+}
+
+/** A pack path for a message (the finding's `file` carries it whole). */
+function shortPath(file: string): string {
+  return file.length > 120 ? `${file.slice(0, 120)}…` : file;
 }
 
 function asRecord(value: unknown): Record<string, unknown> | null {
@@ -65,43 +87,100 @@ function stringList(value: unknown): string[] {
 
 function reportPath(ctx: Context, status: PathStatus, file: string, missingRule: LintRuleId, pointer: string): boolean {
   if (status === 'ok') return true;
-  if (status === 'missing') ctx.report(missingRule, file, `${file} does not exist`, { pointer });
+  if (status === 'missing') ctx.report(missingRule, file, `${shortPath(file)} does not exist`, { pointer });
   else {
     const why = {
       escapes: 'leaves the pack directory',
       absolute: 'is an absolute path',
       invalid: 'has a backslash or NUL',
     };
-    ctx.report('path-escapes', 'pack.json', `"${file}" ${why[status]}`, { pointer });
+    ctx.report('path-escapes', 'pack.json', `${quote(file)} ${why[status]}`, { pointer });
   }
   return false;
 }
 
-/** Reads a YAML file, reporting unreadable or oversized files under `invalidRule`. */
-async function readYaml(ctx: Context, file: string, invalidRule: LintRuleId): Promise<ParsedYaml | null> {
-  let text: string;
+/** Reads a text file; unreadable, oversized or non-UTF-8 files are reported and give null. */
+async function readText(
+  ctx: Context,
+  file: string,
+  maxBytes: number,
+  rules: { invalid: LintRuleId; tooLarge: LintRuleId },
+): Promise<string | null> {
+  let bytes: Buffer;
   try {
-    const bytes = await ctx.files.read(file, MAX_YAML_BYTES);
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    bytes = await ctx.files.read(file, maxBytes);
   } catch (err) {
-    const message = isPackError(err) ? err.message : `${file} is not UTF-8 text`;
-    ctx.report(invalidRule, file, message);
+    if (isPackError(err)) ctx.report(err.code === 'FILE_TOO_LARGE' ? rules.tooLarge : rules.invalid, file, err.message);
+    else
+      ctx.report(
+        rules.invalid,
+        file,
+        `${shortPath(file)} cannot be read (${err instanceof Error ? err.message : String(err)})`,
+      );
     return null;
   }
-  const parsed = parseYaml(text);
-  if (parsed.problem) {
-    const { message, line, column } = parsed.problem;
-    if (parsed.templated) {
-      ctx.report('template-unparseable', file, `does not parse with its template expressions neutralised: ${message}`, {
-        line,
-        column,
-      });
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    ctx.report(rules.invalid, file, `${shortPath(file)} is not UTF-8 text`);
+    return null;
+  }
+}
+
+const LIMIT_RULES: Record<Exclude<YamlProblemKind, 'syntax' | 'duplicate-key'>, LintRuleId> = {
+  'too-large': 'yaml-too-large',
+  'too-deep': 'yaml-too-deep',
+  aliases: 'yaml-alias-expansion',
+};
+
+/**
+ * Reads and parses a YAML file within {@link YAML_LIMITS} and the pack's token budget, reporting
+ * syntax problems under `rules.invalid`, exceeded limits under their own rules, and keys given
+ * twice under `rules.duplicate`.
+ */
+async function readYaml(
+  ctx: Context,
+  file: string,
+  rules: { invalid: LintRuleId; duplicate: LintRuleId },
+): Promise<ParsedYaml | null> {
+  const text = await readText(ctx, file, MAX_YAML_BYTES, { invalid: rules.invalid, tooLarge: 'yaml-too-large' });
+  if (text === null) return null;
+  const maxTokens = Math.min(YAML_LIMITS.maxTokens, ctx.yamlTokensLeft);
+  const parsed = parseYaml(text, { maxTokens });
+  ctx.yamlTokensLeft = Math.max(0, ctx.yamlTokensLeft - parsed.tokens);
+  const { problem } = parsed;
+  if (problem) {
+    const at = { line: problem.line, column: problem.column };
+    if (problem.kind === 'syntax' || problem.kind === 'duplicate-key') {
+      if (parsed.templated) {
+        const message = `does not parse with its template expressions neutralised: ${problem.message}`;
+        ctx.report('template-unparseable', file, message, at);
+      } else {
+        ctx.report(rules.invalid, file, problem.message, at);
+      }
+    } else if (problem.kind === 'too-large' && parsed.tokens > maxTokens && maxTokens < YAML_LIMITS.maxTokens) {
+      const message = `${shortPath(file)} takes the pack's YAML files past ${MAX_PACK_YAML_TOKENS} tokens together`;
+      ctx.report('yaml-too-large', file, message, at);
     } else {
-      ctx.report(invalidRule, file, message, { line, column });
+      ctx.report(LIMIT_RULES[problem.kind], file, `${shortPath(file)} ${problem.message}`, at);
     }
     return null;
   }
+  for (const duplicate of parsed.duplicateKeys) {
+    ctx.report(rules.duplicate, file, duplicate.message, { line: duplicate.line, column: duplicate.column });
+  }
   return parsed;
+}
+
+function versionProblem(version: string): string | null {
+  if (version === '') return 'version is empty';
+  if (version.length > MAX_VERSION_LENGTH) {
+    return `version is ${version.length} characters long, more than ${MAX_VERSION_LENGTH}`;
+  }
+  if (!isPackVersion(version)) {
+    return `version ${quote(version)} is not a version: it needs a leading number, then numeric dot segments, an optional -pre-release and +build`;
+  }
+  return null;
 }
 
 async function checkManifest(ctx: Context): Promise<Record<string, unknown> | null> {
@@ -112,14 +191,11 @@ async function checkManifest(ctx: Context): Promise<Record<string, unknown> | nu
     else ctx.report('path-escapes', file, 'pack.json is a link that leaves the pack directory');
     return null;
   }
-  let text: string;
-  try {
-    const bytes = await ctx.files.read(file, MAX_MANIFEST_BYTES);
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch (err) {
-    ctx.report('pack-json-syntax', file, isPackError(err) ? err.message : 'pack.json is not UTF-8 text');
-    return null;
-  }
+  const text = await readText(ctx, file, MAX_MANIFEST_BYTES, {
+    invalid: 'pack-json-syntax',
+    tooLarge: 'pack-json-syntax',
+  });
+  if (text === null) return null;
   const parsed = parseManifestText(text);
   if (parsed.error) {
     const { message, line, column } = parsed.error;
@@ -132,27 +208,28 @@ async function checkManifest(ctx: Context): Promise<Record<string, unknown> | nu
     return null;
   }
   const validation = validateManifest(record);
+  const version = record['version'];
   for (const issue of validation.errors) {
     const field = issue.pointer.split('/')[1];
     // Name and version get rules of their own: the most common mistakes deserve the clearest ids.
     if (field === 'name' && issue.keyword !== 'required') {
-      ctx.report('name-invalid', file, `name "${String(record['name'])}" is invalid: ${issue.message}`, {
+      ctx.report('name-invalid', file, `name ${quote(record['name'])} is invalid: ${issue.message}`, {
         pointer: issue.pointer,
       });
     } else if (field === 'version' && issue.keyword !== 'required') {
-      ctx.report('version-invalid', file, issue.message, { pointer: issue.pointer });
+      // A string version gets one finding below, from the grammar the registry checks paths with.
+      if (typeof version !== 'string') ctx.report('version-invalid', file, issue.message, { pointer: issue.pointer });
     } else {
       ctx.report('schema-violation', file, issue.message, { pointer: issue.pointer });
     }
   }
   for (const issue of validation.warnings) ctx.report('unknown-field', file, issue.message, { pointer: issue.pointer });
 
-  const version = record['version'];
-  if (typeof version === 'string' && version !== '') {
-    if (!parseVersion(version)) {
-      ctx.report('version-invalid', file, `version "${version}" does not start with a number`, { pointer: '/version' });
-    } else if (!isStrictSemver(version)) {
-      ctx.report('version-not-semver', file, `version "${version}" is not strict semver`, { pointer: '/version' });
+  if (typeof version === 'string') {
+    const problem = versionProblem(version);
+    if (problem) ctx.report('version-invalid', file, problem, { pointer: '/version' });
+    else if (!isStrictSemver(version)) {
+      ctx.report('version-not-semver', file, `version ${quote(version)} is not strict semver`, { pointer: '/version' });
     }
   }
   return record;
@@ -166,23 +243,43 @@ async function checkCharts(ctx: Context, manifest: Record<string, unknown>, char
       const chart = await readChartMetadata(await ctx.files.stream(file));
       charts.push({ file, ...chart });
     } catch (err) {
-      if (!isPackError(err)) throw err;
-      ctx.report(err.code === 'CHART_NOT_TGZ' ? 'chart-not-tgz' : 'chart-yaml-invalid', file, err.message);
+      // Whatever the chart reader refuses is a finding about this chart, never a failed lint.
+      if (!isPackError(err)) {
+        const why = err instanceof Error ? err.message : String(err);
+        ctx.report('chart-not-tgz', file, `${shortPath(file)} cannot be read as a chart archive (${why})`);
+      } else {
+        ctx.report(err.code.startsWith('CHART_YAML') ? 'chart-yaml-invalid' : 'chart-not-tgz', file, err.message);
+      }
     }
   }
+}
+
+/** Why a manifest document is not a Kubernetes object kubectl would take, or null. */
+function objectProblem(doc: unknown): string | null {
+  const record = asRecord(doc);
+  if (!record) return `is ${Array.isArray(doc) ? 'a list' : 'a scalar'}, not an object with apiVersion and kind`;
+  const missing = ['apiVersion', 'kind'].filter(
+    (key) => record[key] === undefined || record[key] === null || record[key] === '',
+  );
+  if (missing.length > 0) return `has no ${missing.join(' and ')}`;
+  const notText = ['apiVersion', 'kind'].filter((key) => typeof record[key] !== 'string');
+  return notText.length > 0 ? `has a ${notText.join(' and ')} that is not a string` : null;
 }
 
 async function checkKubeManifests(ctx: Context, manifest: Record<string, unknown>): Promise<void> {
   for (const [index, file] of stringList(manifest['kubeManifests']).entries()) {
     if (!reportPath(ctx, await ctx.files.check(file), file, 'manifest-missing', `/kubeManifests/${index}`)) continue;
-    const parsed = await readYaml(ctx, file, 'manifest-invalid');
+    // kubectl's default --validate=strict refuses an object that gives a field twice.
+    const parsed = await readYaml(ctx, file, { invalid: 'manifest-invalid', duplicate: 'manifest-invalid' });
     if (!parsed) continue;
     parsed.documents.forEach((doc, i) => {
-      const record = asRecord(doc);
-      const missing = ['apiVersion', 'kind'].filter((key) => typeof record?.[key] !== 'string' || record[key] === '');
-      if (missing.length > 0) {
-        ctx.report('manifest-kind-missing', file, `document ${i + 1} has no ${missing.join(' and ')}`);
-      }
+      // kubectl skips empty and null documents (`---` twice, a trailing `---`, only comments).
+      if (doc === null) return;
+      const info = parsed.documentInfo[i];
+      // A template may write apiVersion or kind itself; it renders at deploy time.
+      if (info?.templated) return;
+      const problem = objectProblem(doc);
+      if (problem) ctx.report('manifest-kind-missing', file, `document ${i + 1} ${problem}`, { line: info?.line });
     });
   }
 }
@@ -200,12 +297,14 @@ async function checkValues(ctx: Context, layer: string | null): Promise<void> {
     else ctx.report('path-escapes', file, 'values.yaml is a link that leaves the pack directory');
     return;
   }
-  const parsed = await readYaml(ctx, file, 'values-invalid');
+  const parsed = await readYaml(ctx, file, { invalid: 'values-invalid', duplicate: 'yaml-duplicate-key' });
   if (!parsed) return;
+  // Helm reads the first document; empty, comments only or null is an empty mapping to it.
   const first = parsed.documents[0] ?? null;
   const values = asRecord(first);
   if (first !== null && !values) {
-    ctx.report('values-invalid', file, 'values.yaml must be a mapping of keys to values');
+    const line = parsed.documentInfo[0]?.line;
+    ctx.report('values-invalid', file, 'values.yaml must be a mapping of keys to values', { line });
     return;
   }
   // os and k8s packs configure the node image and kubeadm; they ship no workload images.
@@ -224,20 +323,31 @@ async function checkAssets(ctx: Context): Promise<void> {
   if (!head.subarray(0, 8).equals(PNG_SIGNATURE)) ctx.report('logo-not-png', 'logo.png', 'logo.png is not a PNG image');
 }
 
+function isPresetList(presets: unknown): boolean {
+  // `presets:` with nothing after it is a pack without presets.
+  if (presets === null) return true;
+  return Array.isArray(presets) && presets.every((p) => typeof asRecord(p)?.['name'] === 'string');
+}
+
 async function checkOptionalYaml(ctx: Context): Promise<void> {
+  const duplicate = 'yaml-duplicate-key';
   if ((await ctx.files.check('presets.yaml')) === 'ok') {
-    const parsed = await readYaml(ctx, 'presets.yaml', 'presets-invalid');
-    if (parsed) {
-      const presets = asRecord(parsed.documents[0])?.['presets'];
-      const valid = Array.isArray(presets) && presets.every((p) => typeof asRecord(p)?.['name'] === 'string');
-      if (!valid)
-        ctx.report('presets-invalid', 'presets.yaml', 'expected `presets:` with a list of items that each have a name');
+    const parsed = await readYaml(ctx, 'presets.yaml', { invalid: 'presets-invalid', duplicate });
+    const doc = parsed?.documents[0] ?? null;
+    // An empty file (no bytes, only comments, only `---`) has no presets, which is fine.
+    if (doc !== null && !isPresetList(asRecord(doc)?.['presets'])) {
+      const line = parsed?.documentInfo[0]?.line;
+      const message = 'expected `presets:` with a list of items that each have a name';
+      ctx.report('presets-unrecognised', 'presets.yaml', message, { line });
     }
   }
   if ((await ctx.files.check('schema.yaml')) === 'ok') {
-    const parsed = await readYaml(ctx, 'schema.yaml', 'schema-yaml-invalid');
-    if (parsed && parsed.documents.length > 0 && !asRecord(parsed.documents[0])) {
-      ctx.report('schema-yaml-invalid', 'schema.yaml', 'schema.yaml must be a mapping of value paths to schemas');
+    const parsed = await readYaml(ctx, 'schema.yaml', { invalid: 'schema-yaml-invalid', duplicate });
+    const doc = parsed?.documents[0] ?? null;
+    if (doc !== null && !asRecord(doc)) {
+      const line = parsed?.documentInfo[0]?.line;
+      const message = 'schema.yaml must be a mapping of value paths to schemas';
+      ctx.report('schema-yaml-unrecognised', 'schema.yaml', message, { line });
     }
   }
 }
@@ -249,38 +359,25 @@ function checkConstraints(ctx: Context, manifest: Record<string, unknown>): void
     const dep = asRecord(entry);
     if (!dep) return; // the schema reports it
     const pointer = `/constraints/dependencies/${index}`;
-    const name = typeof dep['packName'] === 'string' ? dep['packName'] : `#${index}`;
+    const name = typeof dep['packName'] === 'string' ? quote(dep['packName']) : `#${index}`;
     if (typeof dep['layer'] === 'string' && !isLayer(dep['layer'])) {
-      ctx.report('constraint-layer-invalid', 'pack.json', `dependency ${name}: unknown layer "${dep['layer']}"`, {
-        pointer: `${pointer}/layer`,
-      });
+      const message = `dependency ${name}: unknown layer ${quote(dep['layer'])}`;
+      ctx.report('constraint-layer-invalid', 'pack.json', message, { pointer: `${pointer}/layer` });
     }
     let boundsValid = true;
     for (const key of ['minVersion', 'maxVersion'] as const) {
       const bound = dep[key];
-      if (typeof bound === 'string' && bound.trim() !== '' && !parseVersion(bound.trim())) {
+      if (typeof bound === 'string' && parseBound(bound) === 'invalid') {
         boundsValid = false;
-        ctx.report(
-          'constraint-version-invalid',
-          'pack.json',
-          `dependency ${name}: ${key} "${bound}" is not a version`,
-          {
-            pointer: `${pointer}/${key}`,
-          },
-        );
+        const message = `dependency ${name}: ${key} ${quote(bound)} is not a version`;
+        ctx.report('constraint-version-invalid', 'pack.json', message, { pointer: `${pointer}/${key}` });
       }
     }
     const min = typeof dep['minVersion'] === 'string' ? dep['minVersion'] : null;
     const max = typeof dep['maxVersion'] === 'string' ? dep['maxVersion'] : null;
     if (boundsValid && !boundsOrdered(min, max)) {
-      ctx.report(
-        'constraint-range-inverted',
-        'pack.json',
-        `dependency ${name}: minVersion ${min} is above maxVersion ${max}`,
-        {
-          pointer,
-        },
-      );
+      const message = `dependency ${name}: minVersion ${quote(min)} is above maxVersion ${quote(max)}`;
+      ctx.report('constraint-range-inverted', 'pack.json', message, { pointer });
     }
   });
 }
@@ -307,7 +404,13 @@ function compareFindings(a: Finding, b: Finding): number {
 export async function lintPackFiles(files: PackFiles, treeFindings: Finding[] = []): Promise<LintResult> {
   const findings: Finding[] = [...treeFindings];
   const charts: ChartReport[] = [];
+  // A pack.json with 100,000 unknown fields must not answer with 100,000 findings.
+  const reported = new Map<string, number>();
   const report: Report = (rule, file, message, at = {}) => {
+    const key = `${rule}\u0000${file}`;
+    const count = (reported.get(key) ?? 0) + 1;
+    reported.set(key, count);
+    if (count > MAX_FINDINGS_PER_RULE) return;
     const spec = LINT_RULES[rule];
     const finding: Finding = { rule, severity: spec.severity, file, message, hint: at.hint ?? spec.hint };
     if (at.line !== undefined) finding.line = at.line;
@@ -315,7 +418,7 @@ export async function lintPackFiles(files: PackFiles, treeFindings: Finding[] = 
     if (at.pointer !== undefined) finding.pointer = at.pointer;
     findings.push(finding);
   };
-  const ctx: Context = { files, report };
+  const ctx: Context = { files, report, yamlTokensLeft: MAX_PACK_YAML_TOKENS };
 
   const manifest = await checkManifest(ctx);
   const layer = typeof manifest?.['layer'] === 'string' ? manifest['layer'] : null;
@@ -329,6 +432,12 @@ export async function lintPackFiles(files: PackFiles, treeFindings: Finding[] = 
   await checkOptionalYaml(ctx);
   await checkAssets(ctx);
 
+  for (const [key, count] of reported) {
+    if (count <= MAX_FINDINGS_PER_RULE) continue;
+    const [rule, file] = key.split('\u0000') as [LintRuleId, string];
+    const { severity, hint } = LINT_RULES[rule];
+    findings.push({ rule, severity, file, message: `and ${count - MAX_FINDINGS_PER_RULE} more like these`, hint });
+  }
   findings.sort(compareFindings);
   const text = (key: string): string | null => (typeof manifest?.[key] === 'string' ? manifest[key] : null);
   return {

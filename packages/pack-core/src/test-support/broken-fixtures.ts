@@ -8,6 +8,8 @@ import { readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeTarGz } from '../chart-archive.js';
 import type { LintRuleId } from '../lint/rules.js';
+import { YAML_LIMITS } from '../yaml.js';
+import { VALID_VALUES } from './valid-pack.js';
 
 type Fixture = (dir: string) => Promise<void>;
 
@@ -74,8 +76,27 @@ export const BROKEN_FIXTURES: Record<LintRuleId, Fixture> = {
   'readme-missing': (dir) => rm(path.join(dir, 'README.md')),
   'logo-missing': (dir) => rm(path.join(dir, 'logo.png')),
   'logo-not-png': (dir) => writeFile(path.join(dir, 'logo.png'), '<svg xmlns="http://www.w3.org/2000/svg"/>'),
-  'presets-invalid': (dir) => writeFile(path.join(dir, 'presets.yaml'), 'presets: enable-everything\n'),
+  'presets-invalid': (dir) => writeFile(path.join(dir, 'presets.yaml'), 'presets:\n  - name: [unclosed\n'),
+  'presets-unrecognised': (dir) => writeFile(path.join(dir, 'presets.yaml'), 'presets: enable-everything\n'),
   'schema-yaml-invalid': (dir) => writeFile(path.join(dir, 'schema.yaml'), 'charts.demo.replicaCount: [\n'),
+  'schema-yaml-unrecognised': (dir) => writeFile(path.join(dir, 'schema.yaml'), '- charts.demo.replicaCount\n'),
+  'yaml-duplicate-key': (dir) =>
+    writeFile(path.join(dir, 'values.yaml'), `${VALID_VALUES}charts:\n  demo:\n    replicaCount: 3\n`),
+  'yaml-too-large': (dir) =>
+    writeFile(path.join(dir, 'values.yaml'), `${VALID_VALUES}#${' '.repeat(YAML_LIMITS.maxBytes)}\n`),
+  'yaml-too-deep': (dir) =>
+    writeFile(path.join(dir, 'values.yaml'), `${VALID_VALUES}deep: ${'['.repeat(200)}${']'.repeat(200)}\n`),
+  'yaml-alias-expansion': (dir) => {
+    // The billion laughs: ten levels of ten aliases each, 10^10 nodes once expanded.
+    const levels = Array.from({ length: 10 }, (_, i) =>
+      i === 0
+        ? 'l0: &l0 [a, a, a, a, a, a, a, a, a, a]'
+        : `l${i}: &l${i} [${Array(10)
+            .fill(`*l${i - 1}`)
+            .join(', ')}]`,
+    );
+    return writeFile(path.join(dir, 'values.yaml'), `${VALID_VALUES}${levels.join('\n')}\n`);
+  },
   'constraint-layer-invalid': (dir) => editManifest(dir, dependency({ layer: 'database' })),
   'constraint-version-invalid': (dir) => editManifest(dir, dependency({ minVersion: 'one.two' })),
   'constraint-range-inverted': (dir) => editManifest(dir, dependency({ minVersion: '1.30', maxVersion: '1.27' })),
