@@ -16,7 +16,6 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
-import { parse as parseYamlText } from 'yaml';
 import {
   entryStreamContext,
   inflationCap,
@@ -25,6 +24,7 @@ import {
   type InflationBudget,
 } from './archive/limits.js';
 import { PackError } from './errors.js';
+import { parseYaml } from './yaml.js';
 
 export interface ChartMetadata {
   name: string;
@@ -244,16 +244,15 @@ async function findChartYaml(
 
 function parseChartYaml(chartYaml: Buffer): ChartMetadata {
   const text = (chartYaml.subarray(0, 3).equals(UTF8_BOM) ? chartYaml.subarray(3) : chartYaml).toString('utf8');
-  let parsed: unknown;
-  try {
-    // Helm's YAML reader keeps the last of duplicate keys; checking them costs quadratic time.
-    parsed = parseYamlText(text, { uniqueKeys: false });
-  } catch (err) {
-    throw new PackError('CHART_YAML_INVALID', `Chart.yaml does not parse: ${(err as Error).message.split('\n')[0]}`, {
+  // The one bounded, linear parse of untrusted YAML (duplicate keys: the last wins, as in Helm).
+  const parsed = parseYaml(text);
+  if (parsed.problem) {
+    throw new PackError('CHART_YAML_INVALID', `Chart.yaml does not parse: ${parsed.problem.message}`, {
       hint: 'fix Chart.yaml and package the chart again',
     });
   }
-  const record = (parsed ?? {}) as Record<string, unknown>;
+  const first = parsed.documents[0];
+  const record = (first !== null && typeof first === 'object' ? first : {}) as Record<string, unknown>;
   const name = record['name'];
   const version = record['version'];
   if (typeof name !== 'string' || name === '' || (typeof version !== 'string' && typeof version !== 'number')) {

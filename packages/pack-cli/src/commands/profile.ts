@@ -121,7 +121,14 @@ export async function readProfileFile(file: string) {
   });
   const parsed = parseYaml(text);
   if (parsed.problem) {
-    throw new CliError(`${file} is not valid YAML: ${parsed.problem.message}`, { hint: 'fix the line it names' });
+    const { kind, message, line } = parsed.problem;
+    const where = line === undefined ? file : `${file}:${line}`;
+    throw new CliError(kind === 'syntax' ? `${where} is not valid YAML: ${message}` : `${where} ${message}`, {
+      hint:
+        kind === 'syntax'
+          ? 'fix the line it names'
+          : 'a cluster profile is a small file: check what made it this large',
+    });
   }
   const { profile, errors } = validateProfile(parsed.documents[0]);
   if (!profile) {
