@@ -18,6 +18,7 @@ import { Sessions, type SessionOptions } from './identity/sessions.js';
 import { VersionService } from './packs/version-service.js';
 import { ProfileService } from './profiles/profile-service.js';
 import { AuditLog } from './audit/audit-log.js';
+import { gatedStore } from './audit/change-gate.js';
 import { BlobCache } from './blobs/blob-cache.js';
 import { PackInspector, type PackInspectorOptions } from './publish/pack-inspector.js';
 import { PublishService } from './publish/publish-service.js';
@@ -62,7 +63,9 @@ export async function createServices(options: {
   /** Overrides of the configuration's pack-check settings (tests). */
   inspection?: Partial<PackInspectorOptions>;
 }): Promise<RegistryServices> {
-  const { config, store, logger } = options;
+  const { config, logger } = options;
+  // Every service stores through the gate: a request's changes wait for its audit record.
+  const store = gatedStore(options.store);
   const uploadDir = path.join(config.dataDir, 'tmp', 'uploads');
   const removed = await removeOrphanedTempFiles(uploadDir);
   if (removed > 0) logger.info({ removed }, 'removed temporary upload files left by a stopped process');
@@ -112,7 +115,7 @@ export async function createServices(options: {
     logger,
   });
   // Audit streams are keyed by ids: a tenant or project re-created under an old name starts empty.
-  const audit = new AuditLog(store, (scope) => {
+  const audit = new AuditLog(options.store, (scope) => {
     const tenant = directory.tenantId(scope.tenant);
     if (tenant === undefined) return null;
     if (scope.scope === 'tenant') return { tenant };

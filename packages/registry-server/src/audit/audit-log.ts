@@ -1,6 +1,6 @@
 /**
- * The audit log: one immutable object per mutating request (who, from where, what, in which scope,
- * with which outcome), written create-once so that nothing rewrites history:
+ * The audit log: one object per mutating request (who, from where, what, in which scope, with which
+ * outcome), written create-once so that nothing rewrites history:
  *
  *   audit/system/<inverted ms>-<id>.json                       system-scope requests
  *   audit/tenants/<tenant id>/<inverted ms>-<id>.json          everything in a tenant, projects included
@@ -8,24 +8,24 @@
  *   audit/anonymous/<inverted ms>-<id>.json                    failed requests of unauthenticated
  *                                                             callers, read as part of the system log,
  *                                                             rate-limited and pruned after a while
- *   audit/pending/<owner>.<id>.json                            a change in progress (see below)
  *
  * Keys start with 9999999999999 minus the time in ms, so that a listing, which S3 returns in key
  * order, comes newest first. Request bodies are never recorded: they may hold passwords.
  *
- * No acknowledged change may be missing from the log, even if the process dies right after
- * answering: a change is first recorded as pending (before it is made), and its entry is written to
- * its streams before the answer goes out; the pending record is then removed. A pending record
- * whose process died (a crash mid-change) is settled by {@link AuditLog.sweep} as `interrupted`.
+ * No change may be missing from the log, even if the process dies in the middle or right after
+ * answering: a change is first recorded as `pending` (before it is made: see ./change-gate.ts),
+ * and that entry is replaced, once, by the final one before the answer goes out (compare-and-swap
+ * on the pending entry's ETag, so a final entry is never replaced). A pending entry whose process
+ * has stopped reads as `interrupted`: the process died before it could say how the request ended.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Target } from '../access/authorize.js';
-import { createJson, readJson } from '../storage/json-documents.js';
+import { createJson, encodeJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { HOST, ownerGone } from '../storage/temp-files.js';
 
-export type AuditOutcome = 'success' | 'denied' | 'failed' | 'interrupted';
+export type AuditOutcome = 'success' | 'denied' | 'failed' | 'pending' | 'interrupted';
 
 export interface AuditEntry {
   id: string;
@@ -47,8 +47,21 @@ export interface AuditEntry {
   suppressed?: number;
 }
 
+/** An entry as stored: a pending one names the process that wrote it (never shown). */
+interface StoredEntry extends AuditEntry {
+  recorder?: { host: string; pid: number };
+}
+
 /** What is known of a request before it runs. */
 export type PendingEntry = Omit<AuditEntry, 'status' | 'outcome'>;
+
+/** How an entry reads: a pending entry of a stopped process is interrupted; the recorder is internal. */
+function view(stored: StoredEntry): AuditEntry {
+  const { recorder, ...entry } = stored;
+  if (entry.outcome !== 'pending' || !recorder) return entry;
+  const age = Date.now() - Date.parse(entry.at);
+  return ownerGone(recorder.host, recorder.pid, age) ? { ...entry, outcome: 'interrupted' } : entry;
+}
 
 /** The storage ids of a tenant or project scope's tenant and project; null when it does not exist. */
 export type StreamResolver = (
@@ -56,7 +69,6 @@ export type StreamResolver = (
 ) => { tenant: string; project?: string } | null;
 
 const LATEST = 9_999_999_999_999;
-const PENDING = 'audit/pending/';
 const ANONYMOUS = 'audit/anonymous/';
 const SYSTEM_STREAM = 'audit/system/';
 /** The most old anonymous entries one prune removes; the next prune goes on. */
@@ -114,19 +126,41 @@ export class AuditLog {
   }
 
   /**
-   * Records a change about to be made; resolves once that record is durable. The returned
-   * `settle` writes the final entry to the scope's streams (await it before answering), then
-   * removes the pending record.
+   * Records a change about to be made, as pending, in the streams of its scope; resolves once that
+   * is durable. The returned `settle` replaces it with the final entry (await it before answering),
+   * also writing the final entry to the streams of its final scope where that differs.
    */
   async begin(entry: PendingEntry): Promise<{ settle: (final: AuditEntry) => Promise<void> }> {
-    const key = `${PENDING}${HOST}.${process.pid}.${entry.id}.json`;
-    await createJson(this.store, key, entry);
+    const pending: StoredEntry = {
+      ...entry,
+      status: 0,
+      outcome: 'pending',
+      recorder: { host: HOST, pid: process.pid },
+    };
+    const written = await Promise.all(
+      this.streamsOf(entry.scope).map(async (prefix) => {
+        const key = `${prefix}${entry.id}.json`;
+        return { key, etag: await createJson(this.store, key, pending) };
+      }),
+    );
     return {
       settle: (final) =>
         this.track(
           (async () => {
-            await this.write(final);
-            await this.store.delete(key).catch(() => undefined);
+            const replaced = new Set<string>();
+            await Promise.all(
+              written.map(async ({ key, etag }) => {
+                if (etag === null) return;
+                replaced.add(key);
+                await this.store.put(key, encodeJson(final), { ifMatch: etag, contentType: 'application/json' });
+              }),
+            );
+            await Promise.all(
+              this.streamsOf(final.scope)
+                .map((prefix) => `${prefix}${final.id}.json`)
+                .filter((key) => !replaced.has(key))
+                .map((key) => createJson(this.store, key, final)),
+            );
           })(),
         ),
     };
@@ -148,25 +182,6 @@ export class AuditLog {
     );
   }
 
-  /**
-   * Settles the pending records of processes that stopped (this host: the pid is gone; another
-   * host: after a day) as `interrupted` entries; returns how many.
-   */
-  async sweep(): Promise<number> {
-    let settled = 0;
-    for await (const object of this.store.list(PENDING)) {
-      const name = object.key.slice(PENDING.length);
-      const [, host = '', pid = '0'] = /^([A-Za-z0-9-]+)\.(\d+)\./.exec(name) ?? [];
-      const orphan = ownerGone(host, Number(pid), Date.now() - object.lastModified.getTime());
-      if (!orphan) continue;
-      const pending = await readJson<PendingEntry>(this.store, object.key);
-      if (pending) await this.write({ ...pending.value, status: 0, outcome: 'interrupted' });
-      await this.store.delete(object.key);
-      settled++;
-    }
-    return settled;
-  }
-
   /** Removes anonymous entries older than `retentionMs`; returns how many. */
   async prune(retentionMs: number): Promise<number> {
     const startAfter = `${ANONYMOUS}${String(LATEST - (Date.now() - retentionMs)).padStart(13, '0')}`;
@@ -179,15 +194,14 @@ export class AuditLog {
   }
 
   /**
-   * Sweeps orphaned pending records and prunes old anonymous entries, in the background now and
-   * then every `everyMs` (every replica does; the work is idempotent).
+   * Prunes old anonymous entries, in the background now and then every `everyMs` (every replica
+   * does; the work is idempotent).
    */
   startMaintenance(options: { retentionMs: number; everyMs: number; logger: Logger }): void {
     const run = () => {
       this.maintaining ??= (async () => {
-        const settled = await this.sweep();
         const pruned = await this.prune(options.retentionMs);
-        if (settled > 0 || pruned > 0) options.logger.info({ settled, pruned }, 'audit log maintenance');
+        if (pruned > 0) options.logger.info({ pruned }, 'pruned old entries of unauthenticated callers');
       })()
         .catch((err: unknown) => {
           options.logger.warn({ err }, 'audit log maintenance failed; it runs again later');
@@ -213,8 +227,8 @@ export class AuditLog {
   async get(scope: Target, id: string): Promise<AuditEntry | null> {
     if (!AUDIT_ID.test(id)) return null;
     for (const prefix of this.readStreams(scope)) {
-      const found = await readJson<AuditEntry>(this.store, `${prefix}${id}.json`);
-      if (found) return found.value;
+      const found = await readJson<StoredEntry>(this.store, `${prefix}${id}.json`);
+      if (found) return view(found.value);
     }
     return null;
   }
@@ -246,8 +260,8 @@ export class AuditLog {
         if (!pick || id < (pick.head ?? '').slice(pick.prefix.length)) pick = stream;
       }
       if (!pick?.head) break;
-      const read = await readJson<AuditEntry>(this.store, pick.head);
-      if (read) items.push(read.value);
+      const read = await readJson<StoredEntry>(this.store, pick.head);
+      if (read) items.push(view(read.value));
       last = pick.head.slice(pick.prefix.length).replace(/\.json$/, '');
       await advance(pick);
     }

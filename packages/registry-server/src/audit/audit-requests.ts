@@ -1,9 +1,10 @@
 /**
  * Records every mutating request (POST, PUT, PATCH, DELETE) in the audit log.
  *
- * - A signed-in caller's request is recorded as pending before it runs (a request whose pending
- *   record cannot be written is refused: 503, nothing changed), and its entry is written to its
- *   scope's streams before the answer goes out, so that no acknowledged change is ever missing.
+ * - A signed-in caller's request is recorded as pending before any change it makes (the request's
+ *   changes to storage wait for that record, see ./change-gate.ts, and fail with its error if it
+ *   cannot be written), and its entry is written to its scope's streams before the answer goes
+ *   out, so that no change, acknowledged or not, is ever missing.
  * - The scope is what the request acted on (a tenant, a project, a registry's own scope, or the
  *   system), but only within the caller's reach: a user's request is recorded in their own tenant
  *   whatever tenant its path names (another tenant's log never shows them), and a tenant or project
@@ -19,6 +20,7 @@ import { principalOf } from '../access/authenticate.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { IdentityDirectory } from '../identity/directory.js';
 import { AuditLog, outcomeOf, type AuditEntry, type PendingEntry } from './audit-log.js';
+import { runGated } from './change-gate.js';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const LOGIN = '/v1/auth/login';
@@ -216,21 +218,22 @@ export function auditRequests(sources: AuditSources): RequestHandler {
     }
 
     base.scope = recordedScope(namedScope(req, sources), principal, sources.directory);
-    sources.audit.begin(base).then(
-      ({ settle }) => {
-        beforeAnswer(res, async () => {
-          const entry = final();
-          // A failed write leaves the pending record, which the sweep settles as interrupted.
-          await settle(entry).catch((err: unknown) => {
-            failed(err, entry);
-          });
-        });
-        next();
-      },
-      (err: unknown) => {
-        failed(err, base);
-        next(err);
-      },
-    );
+    // The request's work starts while its pending record is written; its changes to storage wait
+    // for that record (change-gate.ts), and its answer for the final entry.
+    const begun = sources.audit.begin(base);
+    begun.catch((err: unknown) => {
+      failed(err, base);
+    });
+    beforeAnswer(res, async () => {
+      const pending = await begun.catch(() => null);
+      // No record, no change: whatever the request tried to store failed with the record's error.
+      if (!pending) return;
+      const entry = final();
+      // A failed write leaves the pending record, which the sweep settles as interrupted.
+      await pending.settle(entry).catch((err: unknown) => {
+        failed(err, entry);
+      });
+    });
+    runGated(begun, next);
   };
 }

@@ -18,6 +18,7 @@ import { HOST } from '../storage/temp-files.js';
 import {
   ADMIN_TOKEN,
   AUTH,
+  buildTestPack,
   startTestRegistry,
   SUPER_ADMIN,
   TEST_PASSWORD_HASH_COST,
@@ -28,6 +29,11 @@ import { AuditLog, type AuditEntry } from './audit-log.js';
 import { AnonymousLimiter } from './audit-requests.js';
 
 const PASSWORD = 'a-long-enough-password';
+
+/** Whether a write is a pending audit entry (the record a change waits for). */
+function isPending(key: string, body: Buffer | string): boolean {
+  return key.startsWith('audit/') && body.toString().includes('"outcome": "pending"');
+}
 
 async function objects(store: ObjectStore, prefix: string): Promise<string[]> {
   const keys: string[] = [];
@@ -66,7 +72,7 @@ describe('audit log', () => {
     await registry.close();
   });
 
-  it('has the entry of a change in its log the moment the answer arrives, and no pending record after', async () => {
+  it('has the final entry of a change in its log the moment the answer arrives', async () => {
     const created = await request(registry.app)
       .post('/v1/tenants/acme/teams')
       .set(bearer(tokens['acme'] ?? ''))
@@ -82,7 +88,11 @@ describe('audit log', () => {
       outcome: 'success',
     });
     await registry.services.audit.drain();
-    expect(await objects(registry.services.store, 'audit/pending/')).toEqual([]);
+    const stored = await objects(registry.services.store, 'audit/');
+    for (const key of stored) {
+      const body = (await registry.services.store.getBuffer(key))?.body.toString() ?? '';
+      expect(body, key).not.toContain('"pending"');
+    }
   });
 
   it("records a user's request in their own tenant's log, never in the tenant its path names", async () => {
@@ -154,12 +164,12 @@ describe('audit log', () => {
     expect(lost.status).toBe(404);
   });
 
-  it('settles the pending record of a process that died as an interrupted entry', async () => {
+  it('reads the pending entry of a process that stopped as interrupted, and never shows who wrote it', async () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
-    const audit = registry.services.audit;
     const at = new Date().toISOString();
     const id = AuditLog.newId(at);
-    await createJson(registry.services.store, `audit/pending/${HOST}.${dead}.${id}.json`, {
+    const tenantId = registry.services.directory.tenantId('acme') ?? '';
+    const pending = {
       id,
       at,
       actor: { kind: 'operator', name: 'admin', tenant: null },
@@ -168,11 +178,23 @@ describe('audit log', () => {
       path: '/v1/tenants/acme/teams/ops',
       scope: { scope: 'tenant', tenant: 'acme' },
       requestId: 'r-1',
-    });
-    expect(await audit.sweep()).toBe(1);
+      status: 0,
+      outcome: 'pending',
+      recorder: { host: HOST, pid: dead },
+    };
+    await createJson(registry.services.store, `audit/tenants/${tenantId}/${id}.json`, pending);
     const entry = await request(registry.app).get(`/v1/tenants/acme/audit/${id}`).set(AUTH);
     expect(entry.body).toMatchObject({ id, status: 0, outcome: 'interrupted', path: '/v1/tenants/acme/teams/ops' });
-    expect(await audit.sweep()).toBe(0);
+    expect(entry.body.recorder).toBeUndefined();
+    // Still pending while its process runs.
+    const live = AuditLog.newId(at);
+    await createJson(registry.services.store, `audit/tenants/${tenantId}/${live}.json`, {
+      ...pending,
+      id: live,
+      recorder: { host: HOST, pid: process.pid },
+    });
+    const running = await request(registry.app).get(`/v1/tenants/acme/audit/${live}`).set(AUTH);
+    expect(running.body.outcome).toBe('pending');
   });
 
   it('prunes unauthenticated entries past their retention, and only those', async () => {
@@ -212,7 +234,7 @@ describe('a change whose pending record cannot be written', () => {
     const failing: ObjectStore = {
       ...real,
       put: (key, body, options) =>
-        key.startsWith('audit/pending/') ? Promise.reject(new Error('disk on fire')) : real.put(key, body, options),
+        isPending(key, body) ? Promise.reject(new Error('disk on fire')) : real.put(key, body, options),
     };
     const services = await createServices({ config, store: failing, logger });
     try {
@@ -222,6 +244,75 @@ describe('a change whose pending record cannot be written', () => {
       expect(services.identity.listTenants().map((t) => t.name)).not.toContain('never');
     } finally {
       await closeServices(services);
+      await cleanup();
+    }
+  });
+});
+
+describe("a change's audit record", () => {
+  it('is durable before the change is stored, while the request works meanwhile (JSON, raw and multipart bodies)', async () => {
+    const { dir, cleanup } = await tempDir();
+    const config = resolveConfig({
+      dataDir: dir,
+      logging: { level: 'silent' },
+      storage: { driver: 'fs', fs: { root: `${dir}/store` } },
+      auth: { adminToken: ADMIN_TOKEN, superAdmin: SUPER_ADMIN, passwordHashCost: TEST_PASSWORD_HASH_COST },
+    });
+    const logger = pino({ level: 'silent' });
+    const real = await createStore(config.storage, { logger });
+    const events: string[] = [];
+    const isAudit = (key: string) => key.startsWith('audit/');
+    // Pending records are slow to write: a change that did not wait for one would come first.
+    const slow: ObjectStore = {
+      ...real,
+      put: async (key, body, options) => {
+        if (isPending(key, body)) {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          const done = await real.put(key, body, options);
+          events.push('recorded');
+          return done;
+        }
+        if (!isAudit(key)) events.push(`change ${key}`);
+        return real.put(key, body, options);
+      },
+      stage: (key, options) => {
+        const staged = real.stage(key, options);
+        return {
+          stream: staged.stream,
+          commit: () => {
+            events.push(`change ${key}`);
+            return staged.commit();
+          },
+          abort: () => staged.abort(),
+        };
+      },
+    };
+    const services = await createServices({ config, store: slow, logger });
+    const work = await tempDir();
+    try {
+      const app = createApp(services);
+      const requests = [
+        () => request(app).post('/v1/tenants').set(AUTH).send({ name: 'gated' }),
+        async () => {
+          const pack = await buildTestPack(work.dir, { name: 'gated-raw' });
+          return request(app).post('/v1/registries/public/packs').set(AUTH).type('application/zip').send(pack.bytes);
+        },
+        async () => {
+          const pack = await buildTestPack(work.dir, { name: 'gated-multipart' });
+          return request(app).post('/v1/registries/public/packs').set(AUTH).attach('file', pack.file);
+        },
+      ];
+      for (const send of requests) {
+        events.length = 0;
+        const res = await send();
+        expect(res.status).toBe(201);
+        const first = events.findIndex((e) => e.startsWith('change '));
+        expect(first, events.join(', ')).toBeGreaterThan(-1);
+        expect(events.slice(0, first), events.join(', ')).toContain('recorded');
+      }
+    } finally {
+      await closeServices(services);
+      await work.cleanup();
       await cleanup();
     }
   });

@@ -17,14 +17,15 @@ export async function readJson<T>(store: ObjectStore, key: string): Promise<Json
   return { value: JSON.parse(found.body.toString('utf8')) as T, etag: found.etag };
 }
 
-function encode(value: unknown): Buffer {
+/** A document's bytes as every writer here stores them. */
+export function encodeJson(value: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(value, null, 1)}\n`);
 }
 
 /** Writes `value` only when `key` does not exist: its ETag, or null when the key already existed. */
 export async function createJson(store: ObjectStore, key: string, value: unknown): Promise<string | null> {
   try {
-    const { etag } = await store.put(key, encode(value), { ifNoneMatch: '*', contentType: 'application/json' });
+    const { etag } = await store.put(key, encodeJson(value), { ifNoneMatch: '*', contentType: 'application/json' });
     return etag;
   } catch (err) {
     if (isPreconditionFailed(err)) return null;
@@ -58,7 +59,7 @@ export async function updateJson<T>(
     if (next === undefined) return current ? { ...current, changed: false } : null;
     try {
       const condition = current ? { ifMatch: current.etag } : { ifNoneMatch: '*' as const };
-      const { etag } = await store.put(key, encode(next), { ...condition, contentType: 'application/json' });
+      const { etag } = await store.put(key, encodeJson(next), { ...condition, contentType: 'application/json' });
       return { value: next, etag, changed: true };
     } catch (err) {
       if (!isPreconditionFailed(err) || attempt >= MAX_ATTEMPTS) throw err;
