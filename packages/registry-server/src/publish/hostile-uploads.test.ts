@@ -290,6 +290,30 @@ describe.each(DRIVERS)('hostile uploads (%s)', (driver) => {
     expect(res.status).toBe(201);
   });
 
+  it('answers YAML built to exhaust the parser: refused by its rule, or published, never a 500', async () => {
+    const publish = (name: string, valuesYaml: string) =>
+      request(registry.app)
+        .post('/v1/registries/public/packs')
+        .set(AUTH)
+        .send(craftZip([packJson(manifest({ name })), { name: 'values.yaml', data: valuesYaml }]));
+    const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (let i = 1; i < 10; i++)
+      laughs.push(
+        `${'abcdefghij'[i]}: &${'abcdefghij'[i]} [${Array(9)
+          .fill(`*${'abcdefghij'[i - 1]}`)
+          .join(',')}]`,
+      );
+    const bomb = await publish('alias-bomb', `${laughs.join('\n')}\n`);
+    expect(bomb.status).toBe(422);
+    expect(bomb.body.error.details.findings.map((f: { rule: string }) => f.rule)).toContain('yaml-alias-expansion');
+    // Each of these took seconds to minutes of the event loop, or answered 500, before.
+    const keys = Array.from({ length: 25_000 }, (_, i) => `k${i}: ${i}`).join('\n');
+    expect((await publish('many-keys', `${keys}\n`)).status).toBe(201);
+    expect((await publish('templated-line', `x: ${'{{}}'.repeat(29)}\n`)).status).toBe(201);
+    const aliases = ['base: &base {a: 1}', ...Array.from({ length: 150 }, (_, i) => `c${i}: *base`)].join('\n');
+    expect((await publish('many-aliases', `${aliases}\n`)).status).toBe(201);
+  });
+
   it('takes a chart whose entries start with ./ (as Helm does)', async () => {
     const tgz = craftTgz([
       { name: './', type: '5' },
