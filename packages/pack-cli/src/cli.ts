@@ -23,7 +23,7 @@ import { deprecateCommand, removeCommand } from './commands/versions.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { searchCommand, showCommand } from './commands/search.js';
-import { CliError, EXIT } from './exit-codes.js';
+import { CliError, EXIT } from './errors.js';
 import { terminalSafe } from './output/sanitise.js';
 import { colorsFor } from './output/terminal.js';
 

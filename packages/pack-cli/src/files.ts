@@ -5,7 +5,7 @@
  * elsewhere: a second, independent guard that no output escapes its directory.
  */
 import path from 'node:path';
-import { CliError } from './exit-codes.js';
+import { CliError } from './errors.js';
 
 /**
  * `dir` joined with `name`, after checking that the result lies directly inside `dir` (no

@@ -23,7 +23,7 @@ import {
   type ArchiveLimits,
   type InflationBudget,
 } from './archive/limits.js';
-import { PackError } from './errors.js';
+import { type PackError, packError } from './errors.js';
 import { parseYaml } from './yaml.js';
 
 export interface ChartMetadata {
@@ -47,7 +47,7 @@ const MAX_CHART_YAML_BYTES = 1024 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 function chartTooLarge(message: string): PackError {
-  return new PackError('CHART_TOO_LARGE', message, {
+  return packError('CHART_TOO_LARGE', message, {
     hint: 'a chart archive may inflate to at most 200 times its size (and 1 GiB); package the chart with `helm package`',
   });
 }
@@ -186,7 +186,7 @@ async function findChartYaml(
     const where = helmChartPath(header.name);
     if ('refused' in where) {
       fail(
-        new PackError('CHART_UNSAFE_PATH', `chart archive entry "${header.name}" ${where.refused}`, {
+        packError('CHART_UNSAFE_PATH', `chart archive entry "${header.name}" ${where.refused}`, {
           hint: 'Helm refuses to load such an archive; package the chart with `helm package`',
         }),
       );
@@ -203,7 +203,7 @@ async function findChartYaml(
     }
     if (header.size > MAX_CHART_YAML_BYTES) {
       fail(
-        new PackError('CHART_YAML_INVALID', `${header.name} is larger than ${MAX_CHART_YAML_BYTES / 1024} KiB`, {
+        packError('CHART_YAML_INVALID', `${header.name} is larger than ${MAX_CHART_YAML_BYTES / 1024} KiB`, {
           hint: "Chart.yaml holds the chart's metadata only; package the chart with `helm package`",
         }),
       );
@@ -225,7 +225,7 @@ async function findChartYaml(
     if (state.chartYaml) return state.chartYaml;
     throw (
       state.failure ??
-      new PackError('CHART_NOT_TGZ', `not a gzip-compressed tar archive (${(err as Error).message})`, {
+      packError('CHART_NOT_TGZ', `not a gzip-compressed tar archive (${(err as Error).message})`, {
         hint: 'package the chart with `helm package` and reference the resulting .tgz',
         cause: err,
       })
@@ -233,11 +233,11 @@ async function findChartYaml(
   }
   if (state.chartYaml) return state.chartYaml;
   if (state.files === 0) {
-    throw new PackError('CHART_NOT_TGZ', 'the archive holds no files', {
+    throw packError('CHART_NOT_TGZ', 'the archive holds no files', {
       hint: 'package the chart with `helm package`',
     });
   }
-  throw new PackError('CHART_YAML_INVALID', 'no Chart.yaml in the chart directory of the archive', {
+  throw packError('CHART_YAML_INVALID', 'no Chart.yaml in the chart directory of the archive', {
     hint: 'a Helm chart archive holds one directory with a Chart.yaml; package it with `helm package`',
   });
 }
@@ -247,7 +247,7 @@ function parseChartYaml(chartYaml: Buffer): ChartMetadata {
   // The one bounded, linear parse of untrusted YAML (duplicate keys: the last wins, as in Helm).
   const parsed = parseYaml(text);
   if (parsed.problem) {
-    throw new PackError('CHART_YAML_INVALID', `Chart.yaml does not parse: ${parsed.problem.message}`, {
+    throw packError('CHART_YAML_INVALID', `Chart.yaml does not parse: ${parsed.problem.message}`, {
       hint: 'fix Chart.yaml and package the chart again',
     });
   }
@@ -256,7 +256,7 @@ function parseChartYaml(chartYaml: Buffer): ChartMetadata {
   const name = record['name'];
   const version = record['version'];
   if (typeof name !== 'string' || name === '' || (typeof version !== 'string' && typeof version !== 'number')) {
-    throw new PackError('CHART_YAML_INVALID', 'Chart.yaml lacks a name or a version', {
+    throw packError('CHART_YAML_INVALID', 'Chart.yaml lacks a name or a version', {
       hint: 'Chart.yaml needs `name:` and `version:` (https://helm.sh/docs/topics/charts/#the-chartyaml-file)',
     });
   }

@@ -3,7 +3,7 @@
  * no HTTP and no process.exit, so the registry server and packctl share exactly one definition of
  * what a valid pack is.
  */
-export { PackError, isPackError } from './errors.js';
+export * from './errors.js';
 export * from './manifest.js';
 export * from './profile.js';
 export * from './resolve-profile.js';

@@ -1,5 +1,5 @@
 import { buildPack } from '@packyard/pack-core';
-import { EXIT, type ExitCode } from '../exit-codes.js';
+import { EXIT, type ExitCode } from '../errors.js';
 import { formatLintReport, lintJson } from '../output/lint-report.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';

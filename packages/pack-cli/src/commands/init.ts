@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { packManifestSchema, scaffoldPack, type PackLayer, type ScaffoldContent } from '@packyard/pack-core';
-import { CliError, EXIT, usageError, type ExitCode } from '../exit-codes.js';
+import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
 
 export interface InitOptions {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { lintPack, type LintResult } from '@packyard/pack-core';
-import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { formatLintReport, lintJson } from '../output/lint-report.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
 

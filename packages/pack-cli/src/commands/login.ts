@@ -2,7 +2,7 @@
  * Signing in to registries: `login`, `logout`, `whoami`, `passwd`, `registry ls`, `registry use`.
  * Credentials are kept in the credentials file (./../registry/credentials.ts), one entry per server.
  */
-import { CliError, EXIT, usageError, type ExitCode } from '../exit-codes.js';
+import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
 import { answerObject, checkIdentity, checkIssuedToken } from '../registry/answers.js';

@@ -17,7 +17,7 @@ import {
   type ProfileProblem,
   type ProfileResolution,
 } from '@packyard/pack-core';
-import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { fileInside } from '../files.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';

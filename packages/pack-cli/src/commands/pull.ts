@@ -13,7 +13,7 @@ import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestingStream, extractPackArchive, isPackError, isPackName, isVersionSelector } from '@packyard/pack-core';
-import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { fileInside } from '../files.js';
 import { safe } from '../output/sanitise.js';
 import { formatSize, printJson, type OutputFormat } from '../output/terminal.js';

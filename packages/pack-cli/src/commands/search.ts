@@ -4,7 +4,7 @@
  * (./../output/sanitise.ts), and fields of an unexpected type are shown as what they are rather
  * than crashing the printer.
  */
-import { EXIT, type ExitCode } from '../exit-codes.js';
+import { EXIT, type ExitCode } from '../errors.js';
 import { printableJson, safe } from '../output/sanitise.js';
 import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import { answerArray, answerObject, checkVersion } from '../registry/answers.js';

@@ -1,5 +1,5 @@
 /** `packctl deprecate` and `packctl rm`: changing one published version. */
-import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { safe } from '../output/sanitise.js';
 import { printJson, type OutputFormat } from '../output/terminal.js';
 import { packPath, RegistryClient } from '../registry/client.js';

@@ -14,7 +14,7 @@ import {
   type PackDependency,
   type PackLayer,
 } from '@packyard/pack-core';
-import { CliError } from '../exit-codes.js';
+import { CliError } from '../errors.js';
 
 /**
  * The largest archive packctl downloads: every entry stored uncompressed up to the extraction

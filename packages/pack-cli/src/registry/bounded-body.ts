@@ -7,7 +7,7 @@
  */
 import type { ReadableStream } from 'node:stream/web';
 import type { Response } from 'undici';
-import { CliError } from '../exit-codes.js';
+import { CliError } from '../errors.js';
 import { formatSize } from '../output/terminal.js';
 
 /** The largest JSON or text answer packctl reads: a catalog page of 500 packs is far below it. */

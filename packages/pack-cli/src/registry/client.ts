@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
-import { CliError, EXIT, type ExitCode } from '../exit-codes.js';
+import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { checkIssuedToken } from './answers.js';
 import { discard, MAX_ERROR_BYTES, readJson } from './bounded-body.js';
 import {

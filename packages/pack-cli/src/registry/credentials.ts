@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { CliError, EXIT } from '../exit-codes.js';
+import { CliError, EXIT } from '../errors.js';
 
 export interface ServerAuth {
   /** An access token from POST /v1/auth/login, with its expiry. */

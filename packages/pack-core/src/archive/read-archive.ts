@@ -19,7 +19,7 @@ import { Readable, Transform, type Duplex } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import unzipper from 'unzipper';
-import { PackError } from '../errors.js';
+import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { fileTooLarge, type PackFiles } from '../lint/pack-files.js';
 import { crc32OfRange, type BlockChecksums } from './crc32-blocks.js';
 import {
@@ -78,11 +78,8 @@ const ZIP64_MARKER = 0xffffffff;
 /** The most a local header's extra field can hold (its length is 16 bits). */
 const MAX_EXTRA_BYTES = 0xffff;
 
-function unsafe(code: string, message: string): PackError {
-  return new PackError(code, message, {
-    status: 422,
-    hint: 'build the pack with `packctl build`, which writes safe archives',
-  });
+function unsafe(code: PackCoreErrorCode, message: string): PackError {
+  return packError(code, message, { hint: 'build the pack with `packctl build`, which writes safe archives' });
 }
 
 /**
@@ -125,9 +122,8 @@ function diskKey(name: string): string {
 }
 
 function corruptEntry(entry: ArchiveEntry, cause: Error): PackError {
-  if (cause instanceof PackError) return cause;
-  return new PackError('ARCHIVE_CORRUPT', `${entry.path} is corrupt (${cause.message})`, {
-    status: 422,
+  if (isPackError(cause)) return cause;
+  return packError('ARCHIVE_CORRUPT', `${entry.path} is corrupt (${cause.message})`, {
     hint: 'build the pack with `packctl build`, which writes safe archives',
     cause,
   });
@@ -389,8 +385,7 @@ async function readDirectory(open: () => Promise<unzipper.CentralDirectory>): Pr
   try {
     return await open();
   } catch (err) {
-    throw new PackError('ARCHIVE_INVALID', `not a readable zip archive (${(err as Error).message})`, {
-      status: 422,
+    throw packError('ARCHIVE_INVALID', `not a readable zip archive (${(err as Error).message})`, {
       hint: 'upload the .zip written by `packctl build`',
       cause: err,
     });
@@ -540,7 +535,7 @@ function packArchive(
 
   function find(name: string): CheckedEntry {
     const found = checked.get(name);
-    if (!found) throw new PackError('ARCHIVE_ENTRY_MISSING', `${name} is not in the archive`, { status: 404 });
+    if (!found) throw packError('ARCHIVE_ENTRY_MISSING', `${name} is not in the archive`);
     return found;
   }
 
@@ -631,7 +626,7 @@ export async function extractPackArchive(
   const archive = await openPackArchive(file, limits);
   const created = await mkdir(dest, { recursive: true });
   if ((await readdir(dest)).length > 0) {
-    throw new PackError('EXTRACT_TARGET_NOT_EMPTY', `${dest} is not empty`, {
+    throw packError('EXTRACT_TARGET_NOT_EMPTY', `${dest} is not empty`, {
       hint: 'extract into a new or empty directory',
     });
   }

@@ -5,7 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { PackError } from '../errors.js';
+import { type PackError, packError } from '../errors.js';
 import { resolveInsidePack } from '../pack-dir.js';
 
 export type PathStatus = 'ok' | 'missing' | 'escapes' | 'absolute' | 'invalid';
@@ -20,7 +20,7 @@ export interface PackFiles {
 }
 
 export function fileTooLarge(path: string, maxBytes: number): PackError {
-  return new PackError('FILE_TOO_LARGE', `${path} is larger than ${Math.round(maxBytes / 1024)} KiB`, {
+  return packError('FILE_TOO_LARGE', `${path} is larger than ${Math.round(maxBytes / 1024)} KiB`, {
     hint: 'keep manifests and values small; large data belongs in images or charts',
   });
 }
@@ -29,7 +29,7 @@ export function fileTooLarge(path: string, maxBytes: number): PackError {
 export function directoryPackFiles(root: string): PackFiles {
   async function absolute(path: string): Promise<string> {
     const resolved = await resolveInsidePack(root, path);
-    if (!resolved.ok) throw new PackError('PATH_NOT_IN_PACK', `${path} is not a file inside the pack`);
+    if (!resolved.ok) throw packError('PATH_NOT_IN_PACK', `${path} is not a file inside the pack`);
     return resolved.absolute;
   }
   return {

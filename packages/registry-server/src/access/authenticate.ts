@@ -5,10 +5,11 @@
  * downgrade to anonymous.
  */
 import type { Request, RequestHandler } from 'express';
-import { PackError } from '@packyard/pack-core';
+import { type PackError } from '@packyard/pack-core';
 import type { Sessions } from '../identity/sessions.js';
 import type { AdminTokenCheck } from './admin-token.js';
 import { ANONYMOUS, type Principal } from './authorize.js';
+import { registryError } from '../errors.js';
 
 const principals = new WeakMap<Request, Principal>();
 
@@ -18,8 +19,7 @@ export function principalOf(req: Request): Principal {
 }
 
 function invalidCredentials(): PackError {
-  return new PackError('AUTH_INVALID', 'the credentials sent are not valid', {
-    status: 401,
+  return registryError('AUTH_INVALID', 'the credentials sent are not valid', {
     hint: 'log in again (packctl login <server>) or check the token',
   });
 }

@@ -12,13 +12,14 @@
  * bound to them or to any of their teams; in a project, those plus the project roles bound there.
  * A user is associated with a project when they or one of their teams has a binding in it.
  */
-import { PackError } from '@packyard/pack-core';
+import { type PackError } from '@packyard/pack-core';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { IdentityDirectory } from '../identity/directory.js';
 import { registryNotFound } from '../registries/registry-service.js';
 import type { TenantDirectory } from '../identity/records.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import { findRole } from './roles.js';
+import { registryError } from '../errors.js';
 
 /**
  * How a signed-in principal proved who they are. Access tokens carry it, and end with it: the
@@ -128,15 +129,13 @@ function describeTarget(target: Target): string {
 }
 
 export function authRequired(what: string): PackError {
-  return new PackError('AUTH_REQUIRED', `${what} needs an authenticated caller`, {
-    status: 401,
+  return registryError('AUTH_REQUIRED', `${what} needs an authenticated caller`, {
     hint: 'send Authorization: Bearer <token or API key> (packctl login <server>)',
   });
 }
 
 export function forbidden(permission: string, target: Target): PackError {
-  return new PackError('FORBIDDEN', `this needs the permission ${permission} in ${describeTarget(target)}`, {
-    status: 403,
+  return registryError('FORBIDDEN', `this needs the permission ${permission} in ${describeTarget(target)}`, {
     hint: 'ask an administrator of that scope for a role that holds it',
   });
 }

@@ -14,12 +14,12 @@
  * Each check reads the tenant document being changed, inside the compare-and-swap that changes
  * it (a Guard), so a concurrent change cannot slip a stronger role in between check and write.
  */
-import { PackError } from '@packyard/pack-core';
 import type { TenantDirectory } from '../identity/records.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import { userAccess, type Principal, type UserAccess } from './authorize.js';
 import { isPermission } from './permissions.js';
 import { findRole } from './roles.js';
+import { registryError } from '../errors.js';
 
 /** A check run against the tenant document about to be changed; throws to refuse the change. */
 export type Guard = (draft: TenantDirectory) => void;
@@ -64,10 +64,10 @@ export function refuseEscalation(
   // Unknown permissions are the service's to refuse (ROLE_INVALID), with a better message.
   const missing = check.permissions.filter((p) => isPermission(p) && !holds(access, p, check.project));
   if (missing.length === 0) return;
-  throw new PackError(
+  throw registryError(
     'ROLE_ESCALATION',
     `${check.what} involves permissions you do not hold ${where(check.project)}: ${listed(missing)}`,
-    { status: 403, hint: 'only someone who holds a permission in a scope can give it, or take it away, there' },
+    { hint: 'only someone who holds a permission in a scope can give it, or take it away, there' },
   );
 }
 
@@ -95,11 +95,10 @@ export function refuseActingOn(principal: Principal, draft: TenantDirectory, use
     for (const p of permissions) if (!holds(access, p, project)) missing.push(`${p} in project ${project}`);
   }
   if (missing.length === 0) return;
-  throw new PackError(
+  throw registryError(
     'USER_OUTRANKS_CALLER',
     `${username} holds permissions you do not hold (${listed(missing)}): you cannot ${what}`,
     {
-      status: 403,
       hint: 'acting on another user needs every permission they hold, in every scope they hold it; ask a Tenant Admin',
     },
   );

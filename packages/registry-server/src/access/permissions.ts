@@ -10,7 +10,7 @@
  *
  * Users, teams and API keys belong to the tenant, never to one project.
  */
-import { PackError } from '@packyard/pack-core';
+import { registryError } from '../errors.js';
 
 export type Scope = 'system' | 'tenant' | 'project';
 export const SCOPES: readonly Scope[] = ['system', 'tenant', 'project'];
@@ -103,13 +103,13 @@ export function permissionsValidIn(scope: Scope): Permission[] {
 export function checkRolePermissions(permissions: readonly string[], scope: Scope): void {
   const unknown = permissions.filter((p) => !isPermission(p));
   if (unknown.length > 0) {
-    throw new PackError('ROLE_INVALID', `unknown permissions: ${unknown.join(', ')}`, {
+    throw registryError('ROLE_INVALID', `unknown permissions: ${unknown.join(', ')}`, {
       hint: 'GET /v1/permissions lists every permission as resourceKey.operation',
     });
   }
   const misplaced = permissions.filter((p) => !permissionValidIn(p, scope));
   if (misplaced.length > 0) {
-    throw new PackError('ROLE_INVALID', `not valid in a ${scope} role: ${misplaced.join(', ')}`, {
+    throw registryError('ROLE_INVALID', `not valid in a ${scope} role: ${misplaced.join(', ')}`, {
       hint: `GET /v1/permissions shows the scopes of each permission; a ${scope} role may hold only permissions of the ${scope} scope`,
     });
   }

@@ -4,9 +4,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { PackError } from '@packyard/pack-core';
 import { digestHex, KEYS } from '../catalog/records.js';
 import type { ObjectRead, ObjectStore, StagedObject } from '../storage/object-store.js';
+import { registryError } from '../errors.js';
 
 /** The storage key of the blob of `digest` ("sha256:<hex>"). */
 export function blobKey(digest: string): string {
@@ -46,8 +46,7 @@ export async function readBlob(
 ): Promise<ObjectRead> {
   const found = await store.get(blobKey(digest), range ? { range } : {});
   if (!found) {
-    throw new PackError('BLOB_MISSING', `the archive ${digest} is missing from storage`, {
-      status: 500,
+    throw registryError('BLOB_MISSING', `the archive ${digest} is missing from storage`, {
       hint: 'the registry storage lost an object; restore it from backup or publish the version again',
     });
   }

@@ -6,12 +6,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { DEFAULT_ARCHIVE_LIMITS, PackError, type ArchiveLimits } from '@packyard/pack-core';
+import { DEFAULT_ARCHIVE_LIMITS, type PackError, type ArchiveLimits } from '@packyard/pack-core';
 import { parseDocument } from 'yaml';
 import { registryConfigSchema, type RegistryConfigFile } from '../generated/registry-config.js';
 import { HASH_QUEUE_DEFAULTS } from '../identity/login-limits.js';
 import { DEFAULT_INSPECTION } from '../publish/pack-inspector.js';
 import type { StorageConfig } from '../storage/create-store.js';
+import { registryError } from '../errors.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -64,7 +65,7 @@ export const DEFAULT_PORT = 5080;
 const GIB = 1024 * 1024 * 1024;
 
 function configError(message: string, hint: string): PackError {
-  return new PackError('CONFIG_INVALID', message, { hint });
+  return registryError('CONFIG_INVALID', message, { hint });
 }
 
 type Env = Record<string, string | undefined>;

@@ -9,7 +9,8 @@
  * answer, and the connection is gone.
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { isPackError, PackError } from '@packyard/pack-core';
+import { isPackError, type PackError } from '@packyard/pack-core';
+import { registryError } from '../errors.js';
 import { isDiskFull, storageFull } from '../storage/object-store.js';
 
 /**
@@ -42,15 +43,18 @@ function fromFramework(err: unknown): PackError | null {
   if (err === null || typeof err !== 'object') return null;
   const { type, status } = err as { type?: unknown; status?: unknown };
   if (type === 'entity.parse.failed') {
-    return new PackError('INVALID_JSON', 'the request body is not valid JSON', {
+    return registryError('INVALID_JSON', 'the request body is not valid JSON', {
       hint: 'send a JSON object with Content-Type: application/json',
     });
   }
-  if (type === 'entity.too.large') {
-    return new PackError('BODY_TOO_LARGE', 'the request body is too large', { status: 413 });
+  if (type === 'entity.too.large' || status === 413) {
+    return registryError('BODY_TOO_LARGE', 'the request body is too large');
+  }
+  if (status === 415) {
+    return registryError('UNSUPPORTED_MEDIA_TYPE', (err as Error).message || 'unsupported body encoding');
   }
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new PackError('BAD_REQUEST', (err as Error).message || 'bad request', { status });
+    return registryError('BAD_REQUEST', (err as Error).message || 'bad request');
   }
   return null;
 }
@@ -69,8 +73,7 @@ function causedBySystemCall(err: unknown): boolean {
 }
 
 function internalError(cause: unknown): PackError {
-  return new PackError('INTERNAL_ERROR', 'the registry failed to handle the request', {
-    status: 500,
+  return registryError('INTERNAL_ERROR', 'the registry failed to handle the request', {
     hint: 'the server log has the details under this request id',
     cause,
   });
@@ -85,8 +88,7 @@ export function toPackError(err: unknown): PackError {
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(
-    new PackError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`, {
-      status: 404,
+    registryError('ROUTE_NOT_FOUND', `no route for ${req.method} ${req.path}`, {
       hint: 'GET /openapi.json describes every route',
     }),
   );

@@ -239,7 +239,7 @@ export const openApiDocument = {
         summary: 'A version record',
         responses: {
           '200': { description: 'The record.', content: json(ref('VersionRecord')) },
-          '410': errorResponse('PACK_VERSION_DELETED.'),
+          '410': errorResponse('PACK_VERSION_GONE.'),
           ...common,
         },
       },

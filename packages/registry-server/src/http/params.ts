@@ -4,10 +4,11 @@
  */
 import type { Request } from 'express';
 import { Ajv2020, type ErrorObject, type JSONSchemaType } from 'ajv/dist/2020.js';
-import { PackError } from '@packyard/pack-core';
+import { type PackError } from '@packyard/pack-core';
+import { registryError } from '../errors.js';
 
 function badParameter(name: string, problem: string, hint?: string): PackError {
-  return new PackError('INVALID_PARAMETER', `query parameter "${name}" ${problem}`, hint ? { hint } : {});
+  return registryError('INVALID_PARAMETER', `query parameter "${name}" ${problem}`, hint ? { hint } : {});
 }
 
 /** A single-valued query parameter, or undefined when absent. */
@@ -71,7 +72,7 @@ export function bodyValidator<T>(schema: JSONSchemaType<T>): (body: unknown) => 
   return (body) => {
     if (validate(body)) return body;
     const problems = (validate.errors ?? []).map(describe);
-    throw new PackError('INVALID_BODY', `invalid request body: ${problems.join('; ')}`, {
+    throw registryError('INVALID_BODY', `invalid request body: ${problems.join('; ')}`, {
       hint: 'GET /openapi.json shows the expected body',
       details: { problems },
     });

@@ -6,10 +6,11 @@
  * and selectors, the identity schemas' for tenants, users and roles.
  */
 import type { Router } from 'express';
-import { isPackName, isPackVersion, isVersionSelector, PackError } from '@packyard/pack-core';
+import { isPackName, isPackVersion, isVersionSelector, type PackError } from '@packyard/pack-core';
 import { AUDIT_ID } from '../audit/audit-log.js';
 import { ROLE_NAME_PATTERN, SLUG_PATTERN, USERNAME_PATTERN } from '../identity/identity-service.js';
 import { REGISTRY_NAME_PATTERN } from '../registries/registry-service.js';
+import { registryError } from '../errors.js';
 
 interface Grammar {
   /** What the parameter names, for the message. */
@@ -64,8 +65,7 @@ function shown(value: string): string {
 }
 
 export function invalidName(grammar: Grammar, value: string): PackError {
-  return new PackError('INVALID_NAME', `${shown(value)} is not a valid ${grammar.what}`, {
-    status: 400,
+  return registryError('INVALID_NAME', `${shown(value)} is not a valid ${grammar.what}`, {
     hint: `a ${grammar.what} is ${grammar.rule}`,
   });
 }

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { PackError } from '@packyard/pack-core';
+import { type PackError } from '@packyard/pack-core';
 import type { Guard } from '../access/guards.js';
 import { checkRolePermissions } from '../access/permissions.js';
 import { builtInRole, findRole } from '../access/roles.js';
@@ -38,16 +38,33 @@ import {
 } from './records.js';
 import { hashPassword, newApiKey, sha256Hex } from './secrets.js';
 import { tenantIndex } from './tenant-index.js';
+import { registryError, type RegistryErrorCode } from '../errors.js';
 
 export const SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$';
 export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9._@+-]{0,127}$';
 export const ROLE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$';
 
-export function notFound(kind: string, name: string, hint: string): PackError {
-  return new PackError(`${kind.toUpperCase().replace(/ /g, '_')}_NOT_FOUND`, `no ${kind} named ${name}`, {
-    status: 404,
-    hint,
-  });
+/** What a lookup of each kind fails with: one literal, catalogued code per kind. */
+const NOT_FOUND = {
+  tenant: 'TENANT_NOT_FOUND',
+  project: 'PROJECT_NOT_FOUND',
+  user: 'USER_NOT_FOUND',
+  team: 'TEAM_NOT_FOUND',
+  role: 'ROLE_NOT_FOUND',
+  binding: 'BINDING_NOT_FOUND',
+  'API key': 'API_KEY_NOT_FOUND',
+} as const satisfies Record<string, RegistryErrorCode>;
+
+const EXISTS = {
+  tenant: 'TENANT_EXISTS',
+  project: 'PROJECT_EXISTS',
+  user: 'USER_EXISTS',
+  team: 'TEAM_EXISTS',
+  role: 'ROLE_EXISTS',
+} as const satisfies Record<string, RegistryErrorCode>;
+
+export function notFound(kind: keyof typeof NOT_FOUND, name: string, hint: string): PackError {
+  return registryError(NOT_FOUND[kind], `no ${kind} named ${name}`, { hint });
 }
 
 export const tenantNotFound = (name: string) => notFound('tenant', name, 'GET /v1/tenants lists the tenants');
@@ -57,11 +74,8 @@ export const userNotFound = (name: string) => notFound('user', name, 'GET /v1/te
 export const teamNotFound = (name: string) => notFound('team', name, 'GET /v1/tenants/<tenant>/teams lists the teams');
 export const roleNotFound = (name: string) => notFound('role', name, 'GET /v1/roles lists the roles');
 
-function exists(kind: string, name: string, hint = 'choose another name'): PackError {
-  return new PackError(`${kind.toUpperCase()}_EXISTS`, `a ${kind} named ${name} already exists`, {
-    status: 409,
-    hint,
-  });
+function exists(kind: keyof typeof EXISTS, name: string, hint = 'choose another name'): PackError {
+  return registryError(EXISTS[kind], `a ${kind} named ${name} already exists`, { hint });
 }
 
 export interface NewUser {
@@ -159,8 +173,7 @@ export class IdentityService {
   async deleteTenant(name: string, hasRegistries: boolean): Promise<void> {
     const ref = this.liveRef(name);
     if (hasRegistries) {
-      throw new PackError('TENANT_NOT_EMPTY', `tenant ${name} still owns registries`, {
-        status: 409,
+      throw registryError('TENANT_NOT_EMPTY', `tenant ${name} still owns registries`, {
         hint: 'delete or move its registries first',
       });
     }
@@ -275,8 +288,7 @@ export class IdentityService {
   /** Marks the project (its bindings go in the same swap), then removes what it owns. */
   async deleteProject(tenant: string, name: string, hasRegistries: boolean): Promise<void> {
     if (hasRegistries) {
-      throw new PackError('PROJECT_NOT_EMPTY', `project ${name} still owns registries`, {
-        status: 409,
+      throw registryError('PROJECT_NOT_EMPTY', `project ${name} still owns registries`, {
         hint: 'delete its registries first',
       });
     }
@@ -567,8 +579,7 @@ export class IdentityService {
       const record = customRoleIn(draft, name);
       const bound = draft.bindings.filter((b) => b.role.toLowerCase() === record.name.toLowerCase());
       if (bound.length > 0) {
-        throw new PackError('ROLE_IN_USE', `role ${record.name} is bound ${bound.length} time(s)`, {
-          status: 409,
+        throw registryError('ROLE_IN_USE', `role ${record.name} is bound ${bound.length} time(s)`, {
           hint: 'delete its role bindings first (GET /v1/tenants/<tenant>/bindings)',
         });
       }
@@ -591,7 +602,7 @@ export class IdentityService {
         if (!role) throw roleNotFound(input.role);
         const project = input.project ?? null;
         if (role.scope === 'system' || (role.scope === 'project') !== (project !== null)) {
-          throw new PackError(
+          throw registryError(
             'ROLE_SCOPE_MISMATCH',
             `${role.name} is a ${role.scope} role: it can be bound ${role.scope === 'project' ? 'only in a project' : 'only tenant-wide'}`,
             { hint: role.scope === 'project' ? 'pass "project"' : 'leave "project" out' },
@@ -654,7 +665,7 @@ export class IdentityService {
   ): Promise<{ record: ApiKeyRecord; key: string }> {
     const expiresAt = input.expiresAt ?? null;
     if (expiresAt !== null && !(Date.parse(expiresAt) > Date.now())) {
-      throw new PackError('API_KEY_INVALID', `expiresAt ${expiresAt} is not a future date-time`, {
+      throw registryError('API_KEY_INVALID', `expiresAt ${expiresAt} is not a future date-time`, {
         hint: 'pass an ISO 8601 date-time in the future, or leave expiresAt out for a key that does not expire',
       });
     }
@@ -716,8 +727,7 @@ function customRoleIn(draft: TenantDirectory, name: string): CustomRoleRecord {
 }
 
 function builtIn(name: string): PackError {
-  return new PackError('ROLE_BUILT_IN', `${name} is a built-in role: it cannot be changed or deleted`, {
-    status: 409,
+  return registryError('ROLE_BUILT_IN', `${name} is a built-in role: it cannot be changed or deleted`, {
     hint: 'create a custom role with the permissions you need',
   });
 }

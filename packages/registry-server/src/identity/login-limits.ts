@@ -14,9 +14,10 @@
  *   sent within a burst is refused while the burst counts.
  */
 import { randomBytes } from 'node:crypto';
-import { PackError } from '@packyard/pack-core';
+import { type PackError } from '@packyard/pack-core';
 import { updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { registryError } from '../errors.js';
 
 export interface HashQueueOptions {
   /** Password hashes running at once in this process. */
@@ -141,8 +142,7 @@ export class HashQueue {
 
   private busy(): PackError {
     const seconds = Math.max(1, Math.ceil(((this.waiting / this.options.concurrency + 1) * this.averageMs) / 1000));
-    return new PackError('LOGIN_BUSY', 'too many password checks are waiting: try again shortly', {
-      status: 429,
+    return registryError('LOGIN_BUSY', 'too many password checks are waiting: try again shortly', {
       hint: `retry in ${seconds} s (Retry-After); each address gets a fair share of the password checks`,
       details: { retryAfterSeconds: seconds },
     });

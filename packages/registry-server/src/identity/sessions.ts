@@ -13,7 +13,7 @@
  * starts, and hashes are bounded per process.
  */
 import { randomBytes } from 'node:crypto';
-import { PackError } from '@packyard/pack-core';
+import { type PackError } from '@packyard/pack-core';
 import type { Principal, Session } from '../access/authorize.js';
 import { createJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -32,6 +32,7 @@ import {
   type TokenClaims,
 } from './secrets.js';
 import { tenantIndex } from './tenant-index.js';
+import { registryError } from '../errors.js';
 
 export interface SessionOptions {
   tokenTtlSeconds: number;
@@ -69,24 +70,21 @@ interface PasswordHolder {
 }
 
 function invalidLogin(): PackError {
-  return new PackError('LOGIN_FAILED', 'the username or password is wrong', {
-    status: 401,
+  return registryError('LOGIN_FAILED', 'the username or password is wrong', {
     hint: 'check both, or ask a tenant user admin to reset the password',
   });
 }
 
 function rateLimited(waitMs: number): PackError {
   const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-  return new PackError('LOGIN_RATE_LIMITED', 'too many failed logins: wait before trying again', {
-    status: 429,
+  return registryError('LOGIN_RATE_LIMITED', 'too many failed logins: wait before trying again', {
     hint: `try again in ${seconds} s`,
     details: { retryAfterSeconds: seconds },
   });
 }
 
 function notRefreshable(message: string): PackError {
-  return new PackError('TOKEN_NOT_REFRESHABLE', message, {
-    status: 400,
+  return registryError('TOKEN_NOT_REFRESHABLE', message, {
     hint: 'use POST /v1/auth/login with a username and password',
   });
 }
@@ -171,8 +169,7 @@ export class Sessions {
    */
   async confirmPassword(username: string, password: string, client: string): Promise<void> {
     if (await this.checkPassword(username, password, client)) return;
-    throw new PackError('CURRENT_PASSWORD_INCORRECT', 'the current password is wrong', {
-      status: 403,
+    throw registryError('CURRENT_PASSWORD_INCORRECT', 'the current password is wrong', {
       hint: 'send the password you sign in with as currentPassword; a user admin can reset a forgotten one',
     });
   }

@@ -2,29 +2,27 @@
  * Reading one version, and the changes that follow a publish: deprecation (with a message,
  * reversible) and deletion (a tombstone: name@version can only come back with the same bytes).
  */
-import { PackError } from '@packyard/pack-core';
+import { type PackError } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, summarise, type VersionRecord } from '../catalog/records.js';
 import { readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { registryError } from '../errors.js';
 
 export function packNotFound(registry: string, name: string): PackError {
-  return new PackError('PACK_NOT_FOUND', `pack "${name}" is not in registry ${registry}`, {
-    status: 404,
+  return registryError('PACK_NOT_FOUND', `pack "${name}" is not in registry ${registry}`, {
     hint: `search with GET /v1/packs?q=${encodeURIComponent(name)}`,
   });
 }
 
 function versionNotFound(registry: string, name: string, selector: string): PackError {
-  return new PackError('PACK_VERSION_NOT_FOUND', `${name}@${selector} is not in registry ${registry}`, {
-    status: 404,
+  return registryError('PACK_VERSION_NOT_FOUND', `${name}@${selector} is not in registry ${registry}`, {
     hint: `GET /v1/registries/${registry}/packs/${name} lists its versions and tags`,
   });
 }
 
 function versionGone(record: VersionRecord): PackError {
-  return new PackError('PACK_VERSION_DELETED', `${record.name}@${record.version} was deleted`, {
-    status: 410,
+  return registryError('PACK_VERSION_GONE', `${record.name}@${record.version} was deleted`, {
     hint: `GET /v1/registries/${record.registry}/packs/${record.name} lists the versions still published`,
   });
 }

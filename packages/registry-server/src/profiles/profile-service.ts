@@ -13,12 +13,13 @@
  * A project sees its own profiles plus, read-only, those of its tenant and of the system; a tenant
  * sees its own plus the system's. Each record is created once and then changed by compare-and-swap.
  */
-import { PackError, validateProfile, type ClusterProfile } from '@packyard/pack-core';
+import { type PackError, validateProfile, type ClusterProfile } from '@packyard/pack-core';
 import type { Target } from '../access/authorize.js';
 import type { IdentityDirectory } from '../identity/directory.js';
 import { projectNotFound, tenantNotFound, type OwnedData } from '../identity/identity-service.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { registryError } from '../errors.js';
 
 export interface ProfileRecord {
   scope: Target['scope'];
@@ -45,8 +46,7 @@ export function visibleScopes(target: Target): Target[] {
 }
 
 export function profileNotFound(name: string): PackError {
-  return new PackError('PROFILE_NOT_FOUND', `no cluster profile named ${name} here`, {
-    status: 404,
+  return registryError('PROFILE_NOT_FOUND', `no cluster profile named ${name} here`, {
     hint: 'list the cluster profiles of this scope to see the names',
   });
 }
@@ -55,13 +55,13 @@ export function profileNotFound(name: string): PackError {
 export function checkProfile(value: unknown, name?: string): ClusterProfile {
   const { profile, errors } = validateProfile(value);
   if (!profile) {
-    throw new PackError('PROFILE_INVALID', `the cluster profile is invalid: ${errors.slice(0, 5).join('; ')}`, {
+    throw registryError('PROFILE_INVALID', `the cluster profile is invalid: ${errors.slice(0, 5).join('; ')}`, {
       hint: 'check it against schemas/profile.schema.json (packctl profile resolve reports the same problems)',
       details: { problems: errors },
     });
   }
   if (name !== undefined && profile.name !== name) {
-    throw new PackError('PROFILE_INVALID', `the profile is named ${profile.name}, not ${name} as in the URL`, {
+    throw registryError('PROFILE_INVALID', `the profile is named ${profile.name}, not ${name} as in the URL`, {
       hint: 'PUT a profile to the URL of its own name',
     });
   }
@@ -130,8 +130,7 @@ export class ProfileService implements OwnedData {
       revision: 1,
     };
     if ((await createJson(this.store, `${this.prefixOf(target)}${profile.name}.json`, record)) === null) {
-      throw new PackError('PROFILE_EXISTS', `a cluster profile named ${profile.name} already exists here`, {
-        status: 409,
+      throw registryError('PROFILE_EXISTS', `a cluster profile named ${profile.name} already exists here`, {
         hint: 'PUT to its URL to change it, or choose another name',
       });
     }

@@ -9,7 +9,7 @@ import {
   lintPackFiles,
   MAX_MANIFEST_BYTES,
   openPackArchive,
-  PackError,
+  type PackError,
   parseManifestText,
   validateManifest,
   type ArchiveLimits,
@@ -17,6 +17,7 @@ import {
   type Finding,
   type PackManifest,
 } from '@packyard/pack-core';
+import { registryError } from '../errors.js';
 import type { ArchiveFile } from '../catalog/records.js';
 
 export interface InspectedPack {
@@ -31,8 +32,7 @@ function invalid(findings: Finding[]): PackError {
   const first = errors[0];
   const summary = first ? `${first.file}: ${first.message}` : 'the pack is invalid';
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
-  return new PackError('PACK_INVALID', `the pack failed validation: ${summary}${more}`, {
-    status: 422,
+  return registryError('PACK_INVALID', `the pack failed validation: ${summary}${more}`, {
     hint: 'run `packctl lint` on the pack directory, fix every error, then build and push again',
     details: { findings: errors },
   });

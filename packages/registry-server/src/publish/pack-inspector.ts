@@ -15,9 +15,10 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { PackError, type ArchiveLimits, type BlockChecksums } from '@packyard/pack-core';
+import { revivePackError, type ArchiveLimits, type BlockChecksums, type PackError } from '@packyard/pack-core';
 import type { InspectedPack } from './inspect-pack.js';
 import type { InspectReply, InspectTask } from './inspect-worker.js';
+import { registryError } from '../errors.js';
 
 export interface PackInspectorOptions {
   /** Worker threads, hence inspections at once (default: 2, or 1 on a single core). */
@@ -42,8 +43,7 @@ const WORKER_URL = new URL('../../dist/publish/inspect-worker.js', import.meta.u
 const IDLE_TIMEOUT_MS = 60_000;
 
 function tooExpensive(why: string): PackError {
-  return new PackError('PACK_TOO_EXPENSIVE', `the pack is too expensive to check: ${why}`, {
-    status: 422,
+  return registryError('PACK_TOO_EXPENSIVE', `the pack is too expensive to check: ${why}`, {
     hint: 'a pack this costly to read is usually a decompression bomb or huge YAML; build it with `packctl build`, keep YAML files small, or ask the operator to raise the inspection budget',
   });
 }
@@ -95,8 +95,7 @@ export class PackInspector {
     try {
       const reply = await this.start().run(task, { transferList: [port2], signal: abort.signal });
       if ('inspected' in reply) return reply.inspected;
-      const { code, message, hint, status, details } = reply.refused;
-      throw new PackError(code, message, { status, details, ...(hint === undefined ? {} : { hint }) });
+      throw revivePackError(reply.refused);
     } catch (err) {
       if (budget.overran) throw tooExpensive(`checking it took more than ${Math.round(timeBudgetMs / 1000)} s`);
       if ((err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY') {

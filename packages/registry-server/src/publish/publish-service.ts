@@ -11,7 +11,7 @@
  * Concurrent publishes of one name@version race on the create-once write of the record: exactly
  * one wins, the others re-read and answer as above.
  */
-import { PackError, type ArchiveLimits, type Finding } from '@packyard/pack-core';
+import { type PackError, type ArchiveLimits, type Finding } from '@packyard/pack-core';
 import { stageBlobFromFile } from '../blobs/blob-store.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
@@ -19,6 +19,7 @@ import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { PackInspector } from './pack-inspector.js';
 import type { ReceivedUpload } from './receive-upload.js';
+import { registryError } from '../errors.js';
 
 export interface PublishRequest {
   registry: RegistryRecord;
@@ -47,21 +48,20 @@ export interface PublishTimings {
 const since = (start: number): number => Math.round(performance.now() - start);
 
 function versionExists(record: VersionRecord): PackError {
-  return new PackError(
+  return registryError(
     'PACK_VERSION_EXISTS',
     `${record.name}@${record.version} is already published in ${record.registry} with other content (${record.digest})`,
     {
-      status: 409,
       hint: 'bump the version in pack.json and push again; to replace the bytes, push with --force and a message (the registry must allow overwrite)',
     },
   );
 }
 
 function versionDeleted(record: VersionRecord): PackError {
-  return new PackError(
+  return registryError(
     'PACK_VERSION_DELETED',
     `${record.name}@${record.version} was deleted from ${record.registry}; a deleted version can only be restored with its original content`,
-    { status: 409, hint: 'publish under a new version number' },
+    { hint: 'publish under a new version number' },
   );
 }
 
@@ -124,13 +124,12 @@ export class PublishService {
       if (current.digest === upload.digest) return { outcome: 'unchanged', next: undefined };
       if (!request.force) throw versionExists(current);
       if (!registry.allowOverwrite) {
-        throw new PackError('OVERWRITE_NOT_ALLOWED', `registry ${registry.name} does not allow overwriting versions`, {
-          status: 409,
+        throw registryError('OVERWRITE_NOT_ALLOWED', `registry ${registry.name} does not allow overwriting versions`, {
           hint: 'publish a new version instead, or ask an administrator to enable allowOverwrite on the registry',
         });
       }
       if (!request.message) {
-        throw new PackError('MESSAGE_REQUIRED', 'a forced overwrite needs a message saying why', {
+        throw registryError('MESSAGE_REQUIRED', 'a forced overwrite needs a message saying why', {
           hint: 'pass ?message=... (packctl push --force -m "...")',
         });
       }

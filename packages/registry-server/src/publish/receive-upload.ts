@@ -20,6 +20,7 @@ import { isDiskFull, storageFull, type StagedObject } from '../storage/object-st
 import { tempName } from '../storage/temp-files.js';
 import { followInto, GrowingFile } from './growing-file.js';
 import type { UploadHasher } from './upload-hasher.js';
+import { registryError } from '../errors.js';
 
 export interface ReceivedUpload {
   file: string;
@@ -73,21 +74,19 @@ export function announcedDigest(request: IncomingMessage, query: string | undefi
 }
 
 function invalidDigest(given: string): PackError {
-  return new PackError('INVALID_DIGEST', `${given} is not a sha256 digest`, {
+  return registryError('INVALID_DIGEST', `${given} is not a sha256 digest`, {
     hint: 'send Content-Digest: sha-256=:<base64 of the sha256>: or ?digest=sha256:<hex>, or neither',
   });
 }
 
 function tooLarge(maxBytes: number): PackError {
-  return new PackError('UPLOAD_TOO_LARGE', `the upload is larger than the limit of ${maxBytes} bytes`, {
-    status: 413,
+  return registryError('UPLOAD_TOO_LARGE', `the upload is larger than the limit of ${maxBytes} bytes`, {
     hint: 'ask the registry operator to raise limits.maxUploadBytes, or make the pack smaller',
   });
 }
 
 function aborted(): PackError {
-  return new PackError('UPLOAD_ABORTED', 'the client closed the connection before the upload ended', {
-    status: 400,
+  return registryError('UPLOAD_ABORTED', 'the client closed the connection before the upload ended', {
     hint: 'retry the upload',
   });
 }
@@ -123,7 +122,7 @@ function whenTorn(request: IncomingMessage, onTorn: () => void): () => void {
 }
 
 function malformedMultipart(err: Error): PackError {
-  return new PackError('UPLOAD_INVALID', `malformed multipart request (${err.message})`, {
+  return registryError('UPLOAD_INVALID', `malformed multipart request (${err.message})`, {
     hint: 'send the zip as the body with Content-Type: application/zip, or as a multipart file field',
     cause: err,
   });
@@ -187,7 +186,7 @@ function multipartFile(
     parser.on('close', () => {
       if (!file) {
         reject(
-          new PackError('UPLOAD_EMPTY', 'the multipart request holds no file', {
+          registryError('UPLOAD_EMPTY', 'the multipart request holds no file', {
             hint: 'attach the pack zip as a file field (curl -F file=@my-pack-1.0.0.zip)',
           }),
         );
@@ -259,13 +258,13 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
     await pipeline(limit, sink);
     const size = sink.written;
     if (size === 0) {
-      throw new PackError('UPLOAD_EMPTY', 'the request body is empty', {
+      throw registryError('UPLOAD_EMPTY', 'the request body is empty', {
         hint: 'send the pack zip written by `packctl build` as the request body',
       });
     }
     const { digest, integrity, blocks } = await hashed;
     if (announced !== null && announced !== digest) {
-      throw new PackError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`, {
+      throw registryError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`, {
         hint: 'the upload was damaged on the way, or the digest was computed over other bytes: push again',
       });
     }

@@ -8,6 +8,7 @@ import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, type RegistryRecord, type RegistryScope } from '../catalog/records.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { registryError } from '../errors.js';
 
 export const PUBLIC_REGISTRY = 'public';
 export const REGISTRY_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
@@ -32,20 +33,19 @@ export interface RegistryChanges {
 export function newRegistryTarget(input: NewRegistry): Target {
   if (input.scope === 'system') return { scope: 'system' };
   if (!input.tenant) {
-    throw new PackError('REGISTRY_INVALID', `a ${input.scope} registry needs a tenant`, {
+    throw registryError('REGISTRY_INVALID', `a ${input.scope} registry needs a tenant`, {
       hint: 'pass "tenant" (and "project" for a project registry)',
     });
   }
   if (input.scope === 'tenant') return { scope: 'tenant', tenant: input.tenant };
   if (!input.project) {
-    throw new PackError('REGISTRY_INVALID', 'a project registry needs a project', { hint: 'pass "project"' });
+    throw registryError('REGISTRY_INVALID', 'a project registry needs a project', { hint: 'pass "project"' });
   }
   return { scope: 'project', tenant: input.tenant, project: input.project };
 }
 
 export function registryNotFound(name: string): PackError {
-  return new PackError('REGISTRY_NOT_FOUND', `registry "${name}" does not exist`, {
-    status: 404,
+  return registryError('REGISTRY_NOT_FOUND', `registry "${name}" does not exist`, {
     hint: 'GET /v1/registries lists the registries you can read',
   });
 }
@@ -104,8 +104,7 @@ export class RegistryService {
     };
     const etag = await createJson(this.store, KEYS.registry(record.name), record);
     if (etag === null) {
-      throw new PackError('REGISTRY_EXISTS', `registry "${record.name}" already exists`, {
-        status: 409,
+      throw registryError('REGISTRY_EXISTS', `registry "${record.name}" already exists`, {
         hint: 'choose another name, or PATCH the existing registry',
       });
     }

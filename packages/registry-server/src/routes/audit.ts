@@ -1,17 +1,18 @@
 /** Reading the audit log of a scope: audit.list there (the system's: the operator). */
 import type { Request, Router } from 'express';
-import { PackError } from '@packyard/pack-core';
+import { type PackError } from '@packyard/pack-core';
 import { SYSTEM, type Target } from '../access/authorize.js';
 import { pathParam, queryInteger, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { AUDIT_ID } from '../audit/audit-log.js';
 import { authorizeSystem, tenantFor } from './identity-helpers.js';
+import { registryError } from '../errors.js';
 
 function page(req: Request): { limit: number; cursor?: string } {
   const limit = queryInteger(req, 'limit', 1, 500) ?? 100;
   const cursor = queryString(req, 'cursor');
   if (cursor !== undefined && !AUDIT_ID.test(cursor)) {
-    throw new PackError('INVALID_PARAMETER', `cursor=${cursor} is not a cursor this server gave out`, {
+    throw registryError('INVALID_PARAMETER', `cursor=${cursor} is not a cursor this server gave out`, {
       hint: 'pass the nextCursor of the previous page, unchanged',
     });
   }
@@ -19,8 +20,7 @@ function page(req: Request): { limit: number; cursor?: string } {
 }
 
 function entryNotFound(id: string): PackError {
-  return new PackError('AUDIT_ENTRY_NOT_FOUND', `no audit entry ${id} in this scope`, {
-    status: 404,
+  return registryError('AUDIT_ENTRY_NOT_FOUND', `no audit entry ${id} in this scope`, {
     hint: 'entry ids come from the audit list of the same scope',
   });
 }

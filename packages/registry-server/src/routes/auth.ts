@@ -3,7 +3,6 @@
  * changing one's own password.
  */
 import type { Router } from 'express';
-import { PackError } from '@packyard/pack-core';
 import { authRequired } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { loginSchema, passwordChangeSchema } from '../http/identity-schemas.js';
@@ -11,6 +10,7 @@ import { bodyValidator } from '../http/params.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import type { RegistryServices } from '../services.js';
 import { jsonBody } from './route-helpers.js';
+import { registryError } from '../errors.js';
 
 const readLogin = bodyValidator(loginSchema);
 const readPasswordChange = bodyValidator(passwordChangeSchema);
@@ -35,7 +35,7 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     const principal = principalOf(req);
     if (principal.kind === 'anonymous') throw authRequired('changing a password');
     if (principal.kind === 'operator' && principal.adminToken) {
-      throw new PackError('PASSWORD_NOT_APPLICABLE', 'the bootstrap admin token has no password to change', {
+      throw registryError('PASSWORD_NOT_APPLICABLE', 'the bootstrap admin token has no password to change', {
         hint: 'sign in as the SuperAdmin (POST /v1/auth/login) to change its password, or rotate PACKYARD_ADMIN_TOKEN',
       });
     }

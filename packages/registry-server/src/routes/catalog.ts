@@ -1,12 +1,12 @@
 /** The catalog: search across registries, one registry's packs, and one pack's versions and tags. */
 import type { Request, Router } from 'express';
-import { PackError } from '@packyard/pack-core';
 import { principalOf } from '../access/authenticate.js';
 import { MAX_LIMIT, type CatalogQuery, type CatalogSort } from '../catalog/catalog-index.js';
 import { pathParam, queryBoolean, queryChoice, queryInteger, queryString } from '../http/params.js';
 import { packNotFound } from '../packs/version-service.js';
 import type { RegistryServices } from '../services.js';
 import { registryFor } from './route-helpers.js';
+import { registryError } from '../errors.js';
 
 const SORTS: readonly CatalogSort[] = ['name', '-name', 'published', '-published'];
 
@@ -34,7 +34,7 @@ function runQuery(services: RegistryServices, req: Request, query: CatalogQuery)
       return registry !== undefined && services.access.canOnRegistry(principal, 'pack.list', registry);
     });
   } catch (err) {
-    if (err instanceof RangeError) throw new PackError('INVALID_PARAMETER', err.message);
+    if (err instanceof RangeError) throw registryError('INVALID_PARAMETER', err.message);
     throw err;
   }
 }

@@ -10,7 +10,7 @@
  * read-only, those inherited from the scopes above it (project <- tenant <- system).
  */
 import type { Request, Router } from 'express';
-import { PackError } from '@packyard/pack-core';
+import { type PackError } from '@packyard/pack-core';
 import { authRequired, forbidden, SYSTEM, type Target } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { pathParam } from '../http/params.js';
@@ -19,6 +19,7 @@ import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
 import { callerName } from './route-helpers.js';
 import express from 'express';
+import { registryError } from '../errors.js';
 
 type ScopeKind = Target['scope'];
 
@@ -73,8 +74,7 @@ function view(record: ProfileRecord, inherited: boolean) {
 }
 
 function inheritedProfile(name: string, from: Target): PackError {
-  return new PackError('PROFILE_INHERITED', `${name} belongs to the ${from.scope} scope: it is read-only here`, {
-    status: 403,
+  return registryError('PROFILE_INHERITED', `${name} belongs to the ${from.scope} scope: it is read-only here`, {
     hint: `change it in its own scope (${from.scope}), with clusterProfile permissions there`,
   });
 }

@@ -17,7 +17,7 @@ import type { Request, Response, Router } from 'express';
 import {
   isPackError,
   openStoredPackArchive,
-  PackError,
+  type PackError,
   unsafeEntryName,
   type ArchiveSource,
   type PackArchive,
@@ -30,6 +30,7 @@ import { pathParam } from '../http/params.js';
 import { sendFile } from '../http/send-file.js';
 import type { RegistryServices } from '../services.js';
 import { registryFor } from './route-helpers.js';
+import { registryError } from '../errors.js';
 
 const BASE = '/v1/registries/:registry/packs/:name/:version';
 /** How long a redirect to a presigned download URL stays usable. */
@@ -74,8 +75,7 @@ function requestedRange(req: Request, size: number, etag: string): { start: numb
   if (ranges === undefined || ranges === -2) return null;
   const first = ranges === -1 ? undefined : ranges[0];
   if (ranges === -1 || ranges.type !== 'bytes' || ranges.length !== 1 || !first) {
-    throw new PackError('RANGE_NOT_SATISFIABLE', `the range ${req.headers.range} cannot be served`, {
-      status: 416,
+    throw registryError('RANGE_NOT_SATISFIABLE', `the range ${req.headers.range} cannot be served`, {
       hint: `ask for one byte range within 0-${size - 1}`,
     });
   }
@@ -298,15 +298,14 @@ export function registerDownloadRoutes(router: Router, services: RegistryService
     const file = pathParam(req, 'path');
     const problem = unsafeEntryName(file);
     if (problem) {
-      throw new PackError('INVALID_PATH', `the file path "${file}" ${problem}`, {
+      throw registryError('INVALID_PATH', `the file path "${file}" ${problem}`, {
         hint: 'ask for a path inside the pack, such as values.yaml or charts/x-1.0.0.tgz',
       });
     }
     const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
     const entry = record.files.find((f) => f.path === file);
     if (!entry) {
-      throw new PackError('FILE_NOT_FOUND', `${record.name}@${record.version} has no file ${file}`, {
-        status: 404,
+      throw registryError('FILE_NOT_FOUND', `${record.name}@${record.version} has no file ${file}`, {
         hint: `the version record (GET .../packs/${record.name}/${record.version}) lists its files`,
       });
     }

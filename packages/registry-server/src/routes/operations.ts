@@ -7,10 +7,10 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Router } from 'express';
-import { PackError } from '@packyard/pack-core';
 import { principalOf } from '../access/authenticate.js';
 import type { RegistryServices } from '../services.js';
 import { openApiDocument } from '../http/openapi.js';
+import { registryError } from '../errors.js';
 
 const READY_TIMEOUT_MS = 3000;
 
@@ -70,8 +70,7 @@ export function metricsRoute(services: RegistryServices): RequestHandler {
     if (!allowed) {
       res.set('WWW-Authenticate', 'Bearer realm="packyard-metrics"');
       next(
-        new PackError('AUTH_REQUIRED', 'GET /metrics needs the metrics token or an operator credential', {
-          status: 401,
+        registryError('AUTH_REQUIRED', 'GET /metrics needs the metrics token or an operator credential', {
           hint: 'configure metrics.token (PACKYARD_METRICS_TOKEN) and give it to the scraper as a bearer token',
         }),
       );

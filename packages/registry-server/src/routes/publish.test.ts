@@ -217,7 +217,7 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
     expect(deleted.body.deleted).toMatchObject({ by: 'admin', message: 'oops' });
     const gone = await request(registry.app).get('/v1/registries/public/packs/tomb/1.0.0');
     expect(gone.status).toBe(410);
-    expect((gone.body as ErrorBody).error.code).toBe('PACK_VERSION_DELETED');
+    expect((gone.body as ErrorBody).error.code).toBe('PACK_VERSION_GONE');
     const other = await publish(registry, b);
     expect(other.status).toBe(409);
     expect((other.body as ErrorBody).error.code).toBe('PACK_VERSION_DELETED');

@@ -5,9 +5,9 @@ import { newRegistrySchema, registryChangesSchema } from '../http/api-schemas.js
 import { bodyValidator } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantNotFound } from '../identity/identity-service.js';
-import { PackError } from '@packyard/pack-core';
 import { newRegistryTarget } from '../registries/registry-service.js';
 import { callerName, jsonBody, registryFor } from './route-helpers.js';
+import { registryError } from '../errors.js';
 
 const readNewRegistry = bodyValidator(newRegistrySchema);
 const readRegistryChanges = bodyValidator(registryChangesSchema);
@@ -28,7 +28,7 @@ export function registerRegistryRoutes(router: Router, services: RegistryService
       tenantNotFound(input.tenant ?? ''),
     );
     if (input.public && input.scope !== 'system') {
-      throw new PackError('REGISTRY_INVALID', 'only system registries can be public', {
+      throw registryError('REGISTRY_INVALID', 'only system registries can be public', {
         hint: 'leave "public" out: a tenant or project registry is readable only inside its tenant',
       });
     }
@@ -47,7 +47,7 @@ export function registerRegistryRoutes(router: Router, services: RegistryService
     const registry = registryFor(services, req, 'registry.update');
     const changes = readRegistryChanges(req.body);
     if (changes.public && registry.scope !== 'system') {
-      throw new PackError('REGISTRY_INVALID', 'only system registries can be public', {
+      throw registryError('REGISTRY_INVALID', 'only system registries can be public', {
         hint: 'a tenant or project registry is readable only inside its tenant',
       });
     }

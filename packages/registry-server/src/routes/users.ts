@@ -5,7 +5,6 @@
  * admin cannot take over a Tenant Admin by resetting their password or minting them a key.
  */
 import type { Router } from 'express';
-import { PackError } from '@packyard/pack-core';
 import { newApiKeySchema, newUserSchema, userChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -13,6 +12,7 @@ import { actingOn, apiKeyView, isSelf, tenantFor, userView } from './identity-he
 import { refuseActingOn } from '../access/guards.js';
 import { principalOf } from '../access/authenticate.js';
 import { callerName, jsonBody } from './route-helpers.js';
+import { registryError } from '../errors.js';
 
 const readNewUser = bodyValidator(newUserSchema);
 const readUserChanges = bodyValidator(userChangesSchema);
@@ -43,7 +43,7 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
     const changes = readUserChanges(req.body);
     // A password is reset here by a user admin; one's own is changed with the current one.
     if (isSelf(req) && changes.password) {
-      throw new PackError('CURRENT_PASSWORD_REQUIRED', 'changing your own password needs your current password', {
+      throw registryError('CURRENT_PASSWORD_REQUIRED', 'changing your own password needs your current password', {
         hint: 'POST /v1/auth/password with {"currentPassword": "...", "newPassword": "..."}',
       });
     }

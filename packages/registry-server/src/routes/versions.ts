@@ -1,10 +1,10 @@
 /** One version: read its record, deprecate or un-deprecate it, delete it (a tombstone). */
 import type { Router } from 'express';
-import { PackError } from '@packyard/pack-core';
 import { versionChangesSchema } from '../http/api-schemas.js';
 import { bodyValidator, pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { callerName, jsonBody, registryFor, versionView } from './route-helpers.js';
+import { registryError } from '../errors.js';
 
 const readVersionChanges = bodyValidator(versionChangesSchema);
 
@@ -21,7 +21,7 @@ export function registerVersionRoutes(router: Router, services: RegistryServices
     const registry = registryFor(services, req, 'pack.deprecate');
     const changes = readVersionChanges(req.body);
     if (changes.deprecated && !changes.message) {
-      throw new PackError('MESSAGE_REQUIRED', 'deprecating a version needs a message for its users', {
+      throw registryError('MESSAGE_REQUIRED', 'deprecating a version needs a message for its users', {
         hint: 'send {"deprecated": true, "message": "use 1.2.4: fixes CVE-..."}',
       });
     }

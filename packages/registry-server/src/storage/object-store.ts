@@ -10,6 +10,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { PackError } from '@packyard/pack-core';
+import { registryError } from '../errors.js';
 
 export interface StoredObject {
   key: string;
@@ -112,8 +113,7 @@ export function isPreconditionFailed(error: unknown): error is PreconditionFaile
  */
 export function storageUnavailable(description: string, cause: unknown): PackError {
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new PackError('STORAGE_UNAVAILABLE', 'storage is unavailable', {
-    status: 503,
+  return registryError('STORAGE_UNAVAILABLE', 'storage is unavailable', {
     hint: 'the registry cannot reach its storage right now; retry shortly (the operator finds the cause in the server log)',
     cause: new Error(`${description}: ${reason}`, { cause }),
   });
@@ -134,8 +134,7 @@ export function isDiskFull(err: unknown): boolean {
  * {@link storageUnavailable}, the answer names no path; the cause goes to the log.
  */
 export function storageFull(cause: unknown): PackError {
-  return new PackError('STORAGE_FULL', 'the registry has no disk space left to store this', {
-    status: 507,
+  return registryError('STORAGE_FULL', 'the registry has no disk space left to store this', {
     hint: 'the registry operator must free disk space (or raise the quota); retry afterwards',
     cause,
   });
@@ -156,7 +155,7 @@ const KEY_RULE =
  * itself is not repeated in the answer.
  */
 export function invalidKey(what = 'key'): PackError {
-  return new PackError('INVALID_NAME', `invalid storage ${what}: a name or version in the request cannot be stored`, {
+  return registryError('INVALID_NAME', `invalid storage ${what}: a name or version in the request cannot be stored`, {
     hint: KEY_RULE,
   });
 }

@@ -1,4 +1,8 @@
-/** packctl's exit codes: scripts rely on them, so they never change meaning. */
+/**
+ * packctl's catalogue of failures: its exit codes, which scripts rely on, so they never change
+ * meaning. packctl reports a server's error code in its message and maps the HTTP status to one of
+ * these (registry/client.ts).
+ */
 export const EXIT = {
   ok: 0,
   /** The command ran and found problems (lint errors, a failed build). */
@@ -14,6 +18,17 @@ export const EXIT = {
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** What each exit code means, for docs/error-codes.md (scripts/gen-error-docs.mjs). */
+export const EXIT_MEANINGS = {
+  ok: 'Success (lint: no errors; warnings allowed unless `--strict`).',
+  failure:
+    'The command ran and failed: lint errors, a build stopped by lint, a missing directory, a refused archive, a server error.',
+  usage: 'Usage error: unknown command or option, missing argument, invalid value (`--layer`, `--format`, pack name).',
+  auth: 'Not logged in, the credentials were refused or have expired, or the caller lacks the permission (HTTP 401, 403).',
+  notFound: 'The server, registry, pack or version does not exist, or the version was deleted (HTTP 404, 410).',
+  conflict: 'The version exists with other bytes, or the change conflicts with what the server holds (HTTP 409).',
+} as const satisfies Record<keyof typeof EXIT, string>;
 
 /**
  * An error the CLI reports as one line plus a hint, never a stack trace. Commands throw it; the
