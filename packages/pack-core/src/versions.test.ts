@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 import {
   boundsOrdered,
@@ -223,5 +224,48 @@ describe('constraint bounds', () => {
     expect(parseBound('one.two')).toBe('invalid');
     expect(withinBounds('1.27.9', '1.26.x', '1.27.x')).toBe(true);
     expect(withinBounds('1.28.0', null, '1.27.x')).toBe(false);
+  });
+});
+
+describe('compareVersions against node-semver', () => {
+  it('orders every pair of strict semver versions as semver does', () => {
+    const numbers = [0, 1, 2, 10, 11];
+    const prereleases = [
+      '',
+      'alpha',
+      'alpha.1',
+      'alpha.beta',
+      'beta',
+      'beta.2',
+      'beta.11',
+      'rc.1',
+      '1',
+      '2-x',
+      'x-y.1',
+    ];
+    const builds = ['', 'build.5', '001'];
+    const all: string[] = [];
+    for (const major of numbers)
+      for (const minor of numbers)
+        for (const patch of numbers)
+          for (const pre of prereleases)
+            for (const build of builds) {
+              all.push(`${major}.${minor}.${patch}${pre ? `-${pre}` : ''}${build ? `+${build}` : ''}`);
+            }
+    // A deterministic sample of about 400 versions: every pair of them, both ways.
+    let seed = 42;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648);
+    const sample = Array.from({ length: 400 }, () => all[next() % all.length] ?? '0.0.0');
+    const disagreements: string[] = [];
+    for (const a of sample) {
+      for (const b of sample) {
+        expect(isStrictSemver(a)).toBe(true);
+        const want = Math.sign(semver.compare(a, b));
+        const got = Math.sign(compareVersions(a, b));
+        // semver calls versions that differ only in build metadata equal; we then order them by text.
+        if (want !== 0 && got !== want) disagreements.push(`${a} vs ${b}: ${got}, semver ${want}`);
+      }
+    }
+    expect(disagreements.slice(0, 10)).toEqual([]);
   });
 });
