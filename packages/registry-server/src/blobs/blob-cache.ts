@@ -16,14 +16,10 @@ import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { makePrivateDir, PRIVATE_FILE_MODE, securePrivateTree } from '../storage/file-modes.js';
 import { tempName } from '../storage/temp-files.js';
-
-interface Entry {
-  size: number;
-  used: number;
-}
 
 /** Writes an archive fetched from storage into the cache as it streams past. */
 export interface CacheFill {
@@ -41,15 +37,37 @@ export interface CacheFill {
 const MAX_FILL_BACKLOG = 16 * 1024 * 1024;
 
 export class BlobCache {
-  private readonly entries = new Map<string, Entry>();
-  private total = 0;
-  private clock = 0;
+  /** Archive sizes by hex digest, least recently used evicted past `maxBytes`. */
+  private readonly entries: LRUCache<string, number>;
+  /** Files of evicted archives being removed. */
+  private readonly removing = new Set<Promise<void>>();
 
   private constructor(
     readonly dir: string,
     readonly maxBytes: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.entries = new LRUCache<string, number>({
+      maxSize: maxBytes,
+      sizeCalculation: (size) => Math.max(1, size),
+      dispose: (_size, hex, reason) => {
+        if (reason === 'evict') this.remove(hex);
+      },
+    });
+  }
+
+  private remove(hex: string): void {
+    const removal = rm(this.fileOf(hex), { force: true }).catch((err: unknown) => {
+      this.logger.warn({ err }, 'could not remove an archive evicted from the blob cache');
+    });
+    this.removing.add(removal);
+    void removal.finally(() => this.removing.delete(removal));
+  }
+
+  /** Waits for the files of evicted archives to be gone. */
+  private async evicted(): Promise<void> {
+    await Promise.all([...this.removing]);
+  }
 
   /** Opens (creating) the cache in `dir`: indexes what is there, removes fills left unfinished. */
   static async open(dir: string, maxBytes: number, logger: Logger): Promise<BlobCache> {
@@ -57,17 +75,18 @@ export class BlobCache {
     await securePrivateTree(dir, 'the blob cache', logger);
     await rm(path.join(dir, 'tmp'), { recursive: true, force: true });
     await makePrivateDir(path.join(dir, 'tmp'));
+    const found: Array<{ hex: string; size: number; used: number }> = [];
     for (const shard of await readdir(dir)) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
       for (const name of await readdir(path.join(dir, shard))) {
         if (!/^[0-9a-f]{64}$/.test(name) || !name.startsWith(shard)) continue;
         const info = await stat(path.join(dir, shard, name));
-        cache.entries.set(name, { size: info.size, used: info.atimeMs });
-        cache.total += info.size;
+        found.push({ hex: name, size: info.size, used: info.atimeMs });
       }
     }
-    cache.clock = Date.now();
-    await cache.evict();
+    // Oldest first, so that the most recently read archive ends up the most recently used.
+    for (const { hex, size } of found.sort((a, b) => a.used - b.used)) cache.entries.set(hex, size);
+    await cache.evicted();
     return cache;
   }
 
@@ -76,32 +95,24 @@ export class BlobCache {
   }
 
   get bytes(): number {
-    return this.total;
+    return this.entries.calculatedSize;
   }
 
   /** The cached archive of `digest` ("sha256:<hex>"), or null. */
   async get(digest: string): Promise<{ file: string; size: number } | null> {
     const hex = digest.slice('sha256:'.length);
-    const entry = this.entries.get(hex);
-    if (!entry) return null;
+    const size = this.entries.get(hex);
+    if (size === undefined) return null;
     const file = this.fileOf(hex);
     try {
       const info = await stat(file);
-      if (info.size !== entry.size) throw new Error('size changed');
+      if (info.size !== size) throw new Error('size changed');
     } catch {
       // Removed or damaged behind the cache's back: forget it.
-      this.forget(hex);
+      this.entries.delete(hex);
       return null;
     }
-    entry.used = ++this.clock;
-    return { file, size: entry.size };
-  }
-
-  private forget(hex: string): void {
-    const entry = this.entries.get(hex);
-    if (!entry) return;
-    this.entries.delete(hex);
-    this.total -= entry.size;
+    return { file, size };
   }
 
   /** Moves a file whose sha256 is known to be `digest` (a verified upload) into the cache. */
@@ -112,14 +123,8 @@ export class BlobCache {
     const target = this.fileOf(hex);
     await makePrivateDir(path.dirname(target));
     await rename(file, target);
-    this.add(hex, size);
-    await this.evict();
-  }
-
-  private add(hex: string, size: number): void {
-    this.forget(hex);
-    this.entries.set(hex, { size, used: ++this.clock });
-    this.total += size;
+    this.entries.set(hex, size);
+    await this.evicted();
   }
 
   /** Starts keeping a copy of the archive `digest` of `size` bytes that is being read from storage. */
@@ -152,8 +157,8 @@ export class BlobCache {
       const target = this.fileOf(hex);
       await makePrivateDir(path.dirname(target));
       await rename(temp, target);
-      this.add(hex, size);
-      await this.evict();
+      this.entries.set(hex, size);
+      await this.evicted();
       return true;
     };
     return {
@@ -187,16 +192,5 @@ export class BlobCache {
         void drop();
       },
     };
-  }
-
-  /** Removes least recently used archives until the cache fits in `maxBytes`. */
-  private async evict(): Promise<void> {
-    if (this.total <= this.maxBytes) return;
-    const oldest = [...this.entries.entries()].sort((a, b) => a[1].used - b[1].used);
-    for (const [hex] of oldest) {
-      if (this.total <= this.maxBytes) break;
-      this.forget(hex);
-      await rm(this.fileOf(hex), { force: true });
-    }
   }
 }

@@ -4,6 +4,7 @@
  * latest version's metadata (the highest live version that is not deprecated, else the highest
  * live one); `version` and `deprecated` filters narrow the versions a row shows.
  */
+import { LRUCache } from 'lru-cache';
 import {
   CLOUD_TYPES,
   compareParsedVersions,
@@ -277,10 +278,12 @@ export class CatalogIndex {
   private versionCount = 0;
   /** Bumped by every change: cached query answers of an older generation are stale. */
   private generation = 0;
-  private readonly queryCache = new Map<string, { generation: number; json: string }>();
+  private readonly queryCache: LRUCache<string, { generation: number; json: string }> | null;
 
   /** `queryCacheSize`: answers kept by {@link queryJson} (0: none). */
-  constructor(private readonly queryCacheSize = 256) {}
+  constructor(queryCacheSize = 256) {
+    this.queryCache = queryCacheSize > 0 ? new LRUCache({ max: queryCacheSize }) : null;
+  }
 
   /** Applies a registry record unless a newer revision is already known; true when applied. */
   applyRegistry(record: RegistryRecord): boolean {
@@ -427,23 +430,12 @@ export class CatalogIndex {
     const columns = this.columnsNow();
     const mask = columns.readableMask(readable);
     const key = `${mask.join('')}\u0000${JSON.stringify(query, Object.keys(query).sort())}`;
-    const cached = this.queryCacheSize > 0 ? this.queryCache.get(key) : undefined;
-    if (cached?.generation === this.generation) {
-      // Refresh its place in the LRU order.
-      this.queryCache.delete(key);
-      this.queryCache.set(key, cached);
-      return cached.json;
-    }
+    const cached = this.queryCache?.get(key);
+    if (cached?.generation === this.generation) return cached.json;
     const { total, entries, rows, nextCursor } = this.run(query, columns, mask);
     const items = rows ? rows.map((row) => JSON.stringify(row)) : entries.map(rowJsonOf);
     const json = `{"total":${total},"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
-    if (this.queryCacheSize === 0) return json;
-    this.queryCache.delete(key);
-    this.queryCache.set(key, { generation: this.generation, json });
-    if (this.queryCache.size > this.queryCacheSize) {
-      const oldest = this.queryCache.keys().next().value;
-      if (oldest !== undefined) this.queryCache.delete(oldest);
-    }
+    this.queryCache?.set(key, { generation: this.generation, json });
     return json;
   }
 
