@@ -74,6 +74,13 @@ const SYSTEM_STREAM = 'audit/system/';
 /** The most old anonymous entries one prune removes; the next prune goes on. */
 const PRUNE_BATCH = 10_000;
 
+/** The streams of a scope whose tenant (and project) resolved to `ids`; the system's without. */
+function streamsFor(ids: ReturnType<StreamResolver>): string[] {
+  if (!ids) return [SYSTEM_STREAM];
+  const tenant = `audit/tenants/${ids.tenant}/`;
+  return ids.project === undefined ? [tenant] : [tenant, `audit/projects/${ids.tenant}/${ids.project}/`];
+}
+
 /** An entry id: inverted time and a random part. */
 export const AUDIT_ID = /^\d{13}-[0-9a-f]{12}$/;
 
@@ -104,19 +111,15 @@ export class AuditLog {
 
   /** The streams an entry of `scope` is written to (the system's when it does not resolve); the last is its own. */
   private streamsOf(scope: Target): string[] {
-    const ids = scope.scope === 'system' ? null : this.resolve(scope);
-    if (!ids) return [SYSTEM_STREAM];
-    const tenant = `audit/tenants/${ids.tenant}/`;
-    return ids.project === undefined ? [tenant] : [tenant, `audit/projects/${ids.tenant}/${ids.project}/`];
+    return streamsFor(scope.scope === 'system' ? null : this.resolve(scope));
   }
 
   /** The streams a scope is read from, merged by key (the system's includes the anonymous one). */
   private readStreams(scope: Target): string[] {
     if (scope.scope === 'system') return [SYSTEM_STREAM, ANONYMOUS];
-    // A tenant or project that does not resolve has no log.
-    if (!this.resolve(scope)) return [];
-    const streams = this.streamsOf(scope);
-    return [streams[streams.length - 1] ?? SYSTEM_STREAM];
+    // A tenant or project that does not resolve has no log; one that does reads its own stream.
+    const ids = this.resolve(scope);
+    return ids ? streamsFor(ids).slice(-1) : [];
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

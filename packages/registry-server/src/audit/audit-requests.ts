@@ -78,10 +78,10 @@ function recordedScope(named: Target, principal: Principal, directory: IdentityD
   if (principal.kind === 'user' && (scope.scope === 'system' || scope.tenant !== principal.tenant)) {
     scope = { scope: 'tenant', tenant: principal.tenant };
   }
+  // Existence as the audit log's own keys see it: live tenants and projects, by id.
   if (scope.scope === 'system') return scope;
-  const tenant = directory.tenant(scope.tenant);
-  if (!tenant) return SYSTEM;
-  if (scope.scope === 'project' && !tenant.projects.some((p) => p.name === scope.project)) {
+  if (directory.tenantId(scope.tenant) === undefined) return SYSTEM;
+  if (scope.scope === 'project' && directory.projectId(scope.tenant, scope.project) === undefined) {
     return { scope: 'tenant', tenant: scope.tenant };
   }
   return scope;

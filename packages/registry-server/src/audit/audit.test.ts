@@ -5,26 +5,12 @@
  * while; a user's request never lands in another tenant's log; no change without its record.
  */
 import { spawnSync } from 'node:child_process';
-import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../app.js';
-import { resolveConfig } from '../config/config.js';
-import { closeServices, createServices } from '../services.js';
-import { createStore } from '../storage/create-store.js';
 import { createJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { HOST } from '../storage/temp-files.js';
-import {
-  ADMIN_TOKEN,
-  AUTH,
-  buildTestPack,
-  startTestRegistry,
-  SUPER_ADMIN,
-  TEST_PASSWORD_HASH_COST,
-  tempDir,
-  type TestRegistry,
-} from '../test-support/test-registry.js';
+import { AUTH, buildTestPack, startTestRegistry, tempDir, type TestRegistry } from '../test-support/test-registry.js';
 import { AuditLog, type AuditEntry } from './audit-log.js';
 import { AnonymousLimiter } from './audit-requests.js';
 
@@ -222,48 +208,29 @@ describe('audit log', () => {
 
 describe('a change whose pending record cannot be written', () => {
   it('is refused, and nothing changes', async () => {
-    const { dir, cleanup } = await tempDir();
-    const config = resolveConfig({
-      dataDir: dir,
-      logging: { level: 'silent' },
-      storage: { driver: 'fs', fs: { root: `${dir}/store` } },
-      auth: { adminToken: ADMIN_TOKEN, superAdmin: SUPER_ADMIN, passwordHashCost: TEST_PASSWORD_HASH_COST },
+    const registry = await startTestRegistry('fs', {
+      wrapStore: (real) => ({
+        ...real,
+        put: (key, body, options) =>
+          isPending(key, body) ? Promise.reject(new Error('disk on fire')) : real.put(key, body, options),
+      }),
     });
-    const logger = pino({ level: 'silent' });
-    const real = await createStore(config.storage, { logger });
-    const failing: ObjectStore = {
-      ...real,
-      put: (key, body, options) =>
-        isPending(key, body) ? Promise.reject(new Error('disk on fire')) : real.put(key, body, options),
-    };
-    const services = await createServices({ config, store: failing, logger });
     try {
-      const app = createApp(services);
-      const res = await request(app).post('/v1/tenants').set(AUTH).send({ name: 'never' });
+      const res = await request(registry.app).post('/v1/tenants').set(AUTH).send({ name: 'never' });
       expect(res.status).toBeGreaterThanOrEqual(500);
-      expect(services.identity.listTenants().map((t) => t.name)).not.toContain('never');
+      expect(registry.services.identity.listTenants().map((t) => t.name)).not.toContain('never');
     } finally {
-      await closeServices(services);
-      await cleanup();
+      await registry.close();
     }
   });
 });
 
 describe("a change's audit record", () => {
   it('is durable before the change is stored, while the request works meanwhile (JSON, raw and multipart bodies)', async () => {
-    const { dir, cleanup } = await tempDir();
-    const config = resolveConfig({
-      dataDir: dir,
-      logging: { level: 'silent' },
-      storage: { driver: 'fs', fs: { root: `${dir}/store` } },
-      auth: { adminToken: ADMIN_TOKEN, superAdmin: SUPER_ADMIN, passwordHashCost: TEST_PASSWORD_HASH_COST },
-    });
-    const logger = pino({ level: 'silent' });
-    const real = await createStore(config.storage, { logger });
     const events: string[] = [];
     const isAudit = (key: string) => key.startsWith('audit/');
     // Pending records are slow to write: a change that did not wait for one would come first.
-    const slow: ObjectStore = {
+    const slow = (real: ObjectStore): ObjectStore => ({
       ...real,
       put: async (key, body, options) => {
         if (isPending(key, body)) {
@@ -286,11 +253,11 @@ describe("a change's audit record", () => {
           abort: () => staged.abort(),
         };
       },
-    };
-    const services = await createServices({ config, store: slow, logger });
+    });
+    const registry = await startTestRegistry('fs', { wrapStore: slow });
     const work = await tempDir();
     try {
-      const app = createApp(services);
+      const app = registry.app;
       const requests = [
         () => request(app).post('/v1/tenants').set(AUTH).send({ name: 'gated' }),
         async () => {
@@ -311,9 +278,8 @@ describe("a change's audit record", () => {
         expect(events.slice(0, first), events.join(', ')).toContain('recorded');
       }
     } finally {
-      await closeServices(services);
+      await registry.close();
       await work.cleanup();
-      await cleanup();
     }
   });
 });
