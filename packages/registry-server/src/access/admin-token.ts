@@ -28,8 +28,18 @@ function hashOf(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
+/** A constant-time check of candidates against a secret known by its sha256. */
+function matcher(expected: Buffer): (candidate: string) => boolean {
+  return (candidate) => timingSafeEqual(hashOf(candidate), expected);
+}
+
+/** A constant-time check of candidates against `secret` (a configured token, say). */
+export function secretMatcher(secret: string): (candidate: string) => boolean {
+  return matcher(hashOf(secret));
+}
+
 function checker(expected: Buffer, file: string | null): AdminTokenCheck {
-  return { matches: (token) => timingSafeEqual(hashOf(token), expected), file };
+  return { matches: matcher(expected), file };
 }
 
 export async function setupAdminToken(options: {

@@ -5,7 +5,7 @@
  * downgrade to anonymous.
  */
 import type { Request, RequestHandler } from 'express';
-import { type PackError } from '@packyard/pack-core';
+import type { PackError } from '@packyard/pack-core';
 import type { Sessions } from '../identity/sessions.js';
 import type { AdminTokenCheck } from './admin-token.js';
 import { ANONYMOUS, type Principal } from './authorize.js';
@@ -19,9 +19,12 @@ export function principalOf(req: Request): Principal {
 }
 
 function invalidCredentials(): PackError {
-  return registryError('AUTH_INVALID', 'the credentials sent are not valid', {
-    hint: 'log in again (packctl login <server>) or check the token',
-  });
+  return registryError('AUTH_INVALID', 'the credentials sent are not valid');
+}
+
+/** The credential of an `Authorization: Bearer <credential>` header; null for any other form. */
+export function bearerCredential(header: string): string | null {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? null;
 }
 
 export function authenticate(adminToken: AdminTokenCheck, sessions: Sessions): RequestHandler {
@@ -31,18 +34,18 @@ export function authenticate(adminToken: AdminTokenCheck, sessions: Sessions): R
       next();
       return;
     }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1]) {
+    const credential = bearerCredential(header);
+    if (credential === null) {
       res.set('WWW-Authenticate', 'Bearer realm="packyard"');
       next(invalidCredentials());
       return;
     }
-    if (adminToken.matches(match[1])) {
+    if (adminToken.matches(credential)) {
       principals.set(req, { kind: 'operator', name: 'admin', adminToken: true });
       next();
       return;
     }
-    const principal = sessions.principalFor(match[1]);
+    const principal = sessions.principalFor(credential);
     if (principal) {
       principals.set(req, principal);
       next();

@@ -5,9 +5,9 @@
  * /metrics is for the scraper holding `metrics.token`, and for operators: it is mounted ahead of
  * authentication (app.ts), because a scraper's token is no user credential.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Router } from 'express';
-import { principalOf } from '../access/authenticate.js';
+import { secretMatcher } from '../access/admin-token.js';
+import { bearerCredential, principalOf } from '../access/authenticate.js';
 import type { RegistryServices } from '../services.js';
 import { openApiDocument } from '../http/openapi.js';
 import { registryError } from '../errors.js';
@@ -53,18 +53,15 @@ export function registerOperationsRoutes(router: Router, services: RegistryServi
   });
 }
 
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
 /** GET /metrics: the configured scraper token, or an operator's credential. */
 export function metricsRoute(services: RegistryServices): RequestHandler {
-  const scraper = services.config.metrics.token === undefined ? null : sha256(services.config.metrics.token);
+  const token = services.config.metrics.token;
+  const isScraper = token === undefined ? () => false : secretMatcher(token);
   return (req, res, next) => {
-    const credential = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const credential = bearerCredential(req.headers.authorization ?? '');
     const allowed =
-      credential !== undefined &&
-      ((scraper !== null && timingSafeEqual(sha256(credential), scraper)) ||
+      credential !== null &&
+      (isScraper(credential) ||
         services.adminToken.matches(credential) ||
         services.sessions.principalFor(credential)?.kind === 'operator');
     if (!allowed) {
