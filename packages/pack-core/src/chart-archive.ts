@@ -47,9 +47,7 @@ const MAX_CHART_YAML_BYTES = 1024 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 function chartTooLarge(message: string): PackError {
-  return packError('CHART_TOO_LARGE', message, {
-    hint: 'a chart archive may inflate to at most 200 times its size (and 1 GiB); package the chart with `helm package`',
-  });
+  return packError('CHART_TOO_LARGE', message);
 }
 
 /**
@@ -185,11 +183,7 @@ async function findChartYaml(
     state.files++;
     const where = helmChartPath(header.name);
     if ('refused' in where) {
-      fail(
-        packError('CHART_UNSAFE_PATH', `chart archive entry "${header.name}" ${where.refused}`, {
-          hint: 'Helm refuses to load such an archive; package the chart with `helm package`',
-        }),
-      );
+      fail(packError('CHART_UNSAFE_PATH', `chart archive entry "${header.name}" ${where.refused}`));
       return;
     }
     // An entry that cannot fit would only be inflated to be refused.
@@ -226,7 +220,6 @@ async function findChartYaml(
     throw (
       state.failure ??
       packError('CHART_NOT_TGZ', `not a gzip-compressed tar archive (${(err as Error).message})`, {
-        hint: 'package the chart with `helm package` and reference the resulting .tgz',
         cause: err,
       })
     );
@@ -237,9 +230,7 @@ async function findChartYaml(
       hint: 'package the chart with `helm package`',
     });
   }
-  throw packError('CHART_YAML_INVALID', 'no Chart.yaml in the chart directory of the archive', {
-    hint: 'a Helm chart archive holds one directory with a Chart.yaml; package it with `helm package`',
-  });
+  throw packError('CHART_YAML_INVALID', 'no Chart.yaml in the chart directory of the archive');
 }
 
 function parseChartYaml(chartYaml: Buffer): ChartMetadata {

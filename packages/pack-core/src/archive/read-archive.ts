@@ -124,7 +124,6 @@ function diskKey(name: string): string {
 function corruptEntry(entry: ArchiveEntry, cause: Error): PackError {
   if (isPackError(cause)) return cause;
   return packError('ARCHIVE_CORRUPT', `${entry.path} is corrupt (${cause.message})`, {
-    hint: 'build the pack with `packctl build`, which writes safe archives',
     cause,
   });
 }
@@ -386,7 +385,6 @@ async function readDirectory(open: () => Promise<unzipper.CentralDirectory>): Pr
     return await open();
   } catch (err) {
     throw packError('ARCHIVE_INVALID', `not a readable zip archive (${(err as Error).message})`, {
-      hint: 'upload the .zip written by `packctl build`',
       cause: err,
     });
   }
@@ -626,9 +624,7 @@ export async function extractPackArchive(
   const archive = await openPackArchive(file, limits);
   const created = await mkdir(dest, { recursive: true });
   if ((await readdir(dest)).length > 0) {
-    throw packError('EXTRACT_TARGET_NOT_EMPTY', `${dest} is not empty`, {
-      hint: 'extract into a new or empty directory',
-    });
+    throw packError('EXTRACT_TARGET_NOT_EMPTY', `${dest} is not empty`);
   }
   const root = path.resolve(dest);
   const written = new Set<string>();

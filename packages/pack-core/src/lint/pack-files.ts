@@ -20,9 +20,7 @@ export interface PackFiles {
 }
 
 export function fileTooLarge(path: string, maxBytes: number): PackError {
-  return packError('FILE_TOO_LARGE', `${path} is larger than ${Math.round(maxBytes / 1024)} KiB`, {
-    hint: 'keep manifests and values small; large data belongs in images or charts',
-  });
+  return packError('FILE_TOO_LARGE', `${path} is larger than ${Math.round(maxBytes / 1024)} KiB`);
 }
 
 /** {@link PackFiles} over a pack directory, refusing paths that leave it. */

@@ -12,7 +12,7 @@
  * bound to them or to any of their teams; in a project, those plus the project roles bound there.
  * A user is associated with a project when they or one of their teams has a binding in it.
  */
-import { type PackError } from '@packyard/pack-core';
+import type { PackError } from '@packyard/pack-core';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { IdentityDirectory } from '../identity/directory.js';
 import { registryNotFound } from '../registries/registry-service.js';
@@ -129,15 +129,11 @@ function describeTarget(target: Target): string {
 }
 
 export function authRequired(what: string): PackError {
-  return registryError('AUTH_REQUIRED', `${what} needs an authenticated caller`, {
-    hint: 'send Authorization: Bearer <token or API key> (packctl login <server>)',
-  });
+  return registryError('AUTH_REQUIRED', `${what} needs an authenticated caller`);
 }
 
 export function forbidden(permission: string, target: Target): PackError {
-  return registryError('FORBIDDEN', `this needs the permission ${permission} in ${describeTarget(target)}`, {
-    hint: 'ask an administrator of that scope for a role that holds it',
-  });
+  return registryError('FORBIDDEN', `this needs the permission ${permission} in ${describeTarget(target)}`);
 }
 
 export class AccessControl {

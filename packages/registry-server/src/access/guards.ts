@@ -67,7 +67,7 @@ export function refuseEscalation(
   throw registryError(
     'ROLE_ESCALATION',
     `${check.what} involves permissions you do not hold ${where(check.project)}: ${listed(missing)}`,
-    { hint: 'only someone who holds a permission in a scope can give it, or take it away, there' },
+    {},
   );
 }
 
@@ -98,9 +98,7 @@ export function refuseActingOn(principal: Principal, draft: TenantDirectory, use
   throw registryError(
     'USER_OUTRANKS_CALLER',
     `${username} holds permissions you do not hold (${listed(missing)}): you cannot ${what}`,
-    {
-      hint: 'acting on another user needs every permission they hold, in every scope they hold it; ask a Tenant Admin',
-    },
+    {},
   );
 }
 

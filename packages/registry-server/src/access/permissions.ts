@@ -103,9 +103,7 @@ export function permissionsValidIn(scope: Scope): Permission[] {
 export function checkRolePermissions(permissions: readonly string[], scope: Scope): void {
   const unknown = permissions.filter((p) => !isPermission(p));
   if (unknown.length > 0) {
-    throw registryError('ROLE_INVALID', `unknown permissions: ${unknown.join(', ')}`, {
-      hint: 'GET /v1/permissions lists every permission as resourceKey.operation',
-    });
+    throw registryError('ROLE_INVALID', `unknown permissions: ${unknown.join(', ')}`);
   }
   const misplaced = permissions.filter((p) => !permissionValidIn(p, scope));
   if (misplaced.length > 0) {

@@ -46,9 +46,7 @@ export async function readBlob(
 ): Promise<ObjectRead> {
   const found = await store.get(blobKey(digest), range ? { range } : {});
   if (!found) {
-    throw registryError('BLOB_MISSING', `the archive ${digest} is missing from storage`, {
-      hint: 'the registry storage lost an object; restore it from backup or publish the version again',
-    });
+    throw registryError('BLOB_MISSING', `the archive ${digest} is missing from storage`);
   }
   return found;
 }

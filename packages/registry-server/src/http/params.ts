@@ -4,7 +4,7 @@
  */
 import type { Request } from 'express';
 import { Ajv2020, type ErrorObject, type JSONSchemaType } from 'ajv/dist/2020.js';
-import { type PackError } from '@packyard/pack-core';
+import type { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
 
 function badParameter(name: string, problem: string, hint?: string): PackError {
@@ -73,7 +73,6 @@ export function bodyValidator<T>(schema: JSONSchemaType<T>): (body: unknown) => 
     if (validate(body)) return body;
     const problems = (validate.errors ?? []).map(describe);
     throw registryError('INVALID_BODY', `invalid request body: ${problems.join('; ')}`, {
-      hint: 'GET /openapi.json shows the expected body',
       details: { problems },
     });
   };

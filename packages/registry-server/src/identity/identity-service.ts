@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type PackError } from '@packyard/pack-core';
+import type { PackError } from '@packyard/pack-core';
 import type { Guard } from '../access/guards.js';
 import { checkRolePermissions } from '../access/permissions.js';
 import { builtInRole, findRole } from '../access/roles.js';
@@ -173,9 +173,7 @@ export class IdentityService {
   async deleteTenant(name: string, hasRegistries: boolean): Promise<void> {
     const ref = this.liveRef(name);
     if (hasRegistries) {
-      throw registryError('TENANT_NOT_EMPTY', `tenant ${name} still owns registries`, {
-        hint: 'delete or move its registries first',
-      });
+      throw registryError('TENANT_NOT_EMPTY', `tenant ${name} still owns registries`);
     }
     await this.directory.updateSystem((system) => {
       const found = system.tenants.find((t) => t.id === ref.id);
@@ -288,9 +286,7 @@ export class IdentityService {
   /** Marks the project (its bindings go in the same swap), then removes what it owns. */
   async deleteProject(tenant: string, name: string, hasRegistries: boolean): Promise<void> {
     if (hasRegistries) {
-      throw registryError('PROJECT_NOT_EMPTY', `project ${name} still owns registries`, {
-        hint: 'delete its registries first',
-      });
+      throw registryError('PROJECT_NOT_EMPTY', `project ${name} still owns registries`);
     }
     const ref = this.liveRef(tenant);
     await this.mutate(tenant, (draft) => {
@@ -579,9 +575,7 @@ export class IdentityService {
       const record = customRoleIn(draft, name);
       const bound = draft.bindings.filter((b) => b.role.toLowerCase() === record.name.toLowerCase());
       if (bound.length > 0) {
-        throw registryError('ROLE_IN_USE', `role ${record.name} is bound ${bound.length} time(s)`, {
-          hint: 'delete its role bindings first (GET /v1/tenants/<tenant>/bindings)',
-        });
+        throw registryError('ROLE_IN_USE', `role ${record.name} is bound ${bound.length} time(s)`);
       }
       draft.roles = draft.roles.filter((r) => r !== record);
     });
@@ -665,9 +659,7 @@ export class IdentityService {
   ): Promise<{ record: ApiKeyRecord; key: string }> {
     const expiresAt = input.expiresAt ?? null;
     if (expiresAt !== null && !(Date.parse(expiresAt) > Date.now())) {
-      throw registryError('API_KEY_INVALID', `expiresAt ${expiresAt} is not a future date-time`, {
-        hint: 'pass an ISO 8601 date-time in the future, or leave expiresAt out for a key that does not expire',
-      });
+      throw registryError('API_KEY_INVALID', `expiresAt ${expiresAt} is not a future date-time`);
     }
     const fresh = newApiKey();
     const record = await this.mutate(
@@ -727,9 +719,7 @@ function customRoleIn(draft: TenantDirectory, name: string): CustomRoleRecord {
 }
 
 function builtIn(name: string): PackError {
-  return registryError('ROLE_BUILT_IN', `${name} is a built-in role: it cannot be changed or deleted`, {
-    hint: 'create a custom role with the permissions you need',
-  });
+  return registryError('ROLE_BUILT_IN', `${name} is a built-in role: it cannot be changed or deleted`);
 }
 
 function checkMembers(draft: TenantDirectory, members: string[]): string[] {

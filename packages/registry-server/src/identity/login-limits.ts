@@ -14,7 +14,7 @@
  *   sent within a burst is refused while the burst counts.
  */
 import { randomBytes } from 'node:crypto';
-import { type PackError } from '@packyard/pack-core';
+import type { PackError } from '@packyard/pack-core';
 import { updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';

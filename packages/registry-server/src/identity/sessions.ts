@@ -13,7 +13,7 @@
  * starts, and hashes are bounded per process.
  */
 import { randomBytes } from 'node:crypto';
-import { type PackError } from '@packyard/pack-core';
+import type { PackError } from '@packyard/pack-core';
 import type { Principal, Session } from '../access/authorize.js';
 import { createJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -70,9 +70,7 @@ interface PasswordHolder {
 }
 
 function invalidLogin(): PackError {
-  return registryError('LOGIN_FAILED', 'the username or password is wrong', {
-    hint: 'check both, or ask a tenant user admin to reset the password',
-  });
+  return registryError('LOGIN_FAILED', 'the username or password is wrong');
 }
 
 function rateLimited(waitMs: number): PackError {
@@ -84,9 +82,7 @@ function rateLimited(waitMs: number): PackError {
 }
 
 function notRefreshable(message: string): PackError {
-  return registryError('TOKEN_NOT_REFRESHABLE', message, {
-    hint: 'use POST /v1/auth/login with a username and password',
-  });
+  return registryError('TOKEN_NOT_REFRESHABLE', message);
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -169,9 +165,7 @@ export class Sessions {
    */
   async confirmPassword(username: string, password: string, client: string): Promise<void> {
     if (await this.checkPassword(username, password, client)) return;
-    throw registryError('CURRENT_PASSWORD_INCORRECT', 'the current password is wrong', {
-      hint: 'send the password you sign in with as currentPassword; a user admin can reset a forgotten one',
-    });
+    throw registryError('CURRENT_PASSWORD_INCORRECT', 'the current password is wrong');
   }
 
   /**

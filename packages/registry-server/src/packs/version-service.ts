@@ -2,7 +2,7 @@
  * Reading one version, and the changes that follow a publish: deprecation (with a message,
  * reversible) and deletion (a tombstone: name@version can only come back with the same bytes).
  */
-import { type PackError } from '@packyard/pack-core';
+import type { PackError } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, summarise, type VersionRecord } from '../catalog/records.js';
 import { readJson, updateJson } from '../storage/json-documents.js';

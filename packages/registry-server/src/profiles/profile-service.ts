@@ -46,9 +46,7 @@ export function visibleScopes(target: Target): Target[] {
 }
 
 export function profileNotFound(name: string): PackError {
-  return registryError('PROFILE_NOT_FOUND', `no cluster profile named ${name} here`, {
-    hint: 'list the cluster profiles of this scope to see the names',
-  });
+  return registryError('PROFILE_NOT_FOUND', `no cluster profile named ${name} here`);
 }
 
 /** Checks a profile document; throws PROFILE_INVALID with every problem. */
@@ -56,7 +54,6 @@ export function checkProfile(value: unknown, name?: string): ClusterProfile {
   const { profile, errors } = validateProfile(value);
   if (!profile) {
     throw registryError('PROFILE_INVALID', `the cluster profile is invalid: ${errors.slice(0, 5).join('; ')}`, {
-      hint: 'check it against schemas/profile.schema.json (packctl profile resolve reports the same problems)',
       details: { problems: errors },
     });
   }
@@ -130,9 +127,7 @@ export class ProfileService implements OwnedData {
       revision: 1,
     };
     if ((await createJson(this.store, `${this.prefixOf(target)}${profile.name}.json`, record)) === null) {
-      throw registryError('PROFILE_EXISTS', `a cluster profile named ${profile.name} already exists here`, {
-        hint: 'PUT to its URL to change it, or choose another name',
-      });
+      throw registryError('PROFILE_EXISTS', `a cluster profile named ${profile.name} already exists here`);
     }
     return record;
   }

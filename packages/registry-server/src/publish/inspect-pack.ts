@@ -33,7 +33,6 @@ function invalid(findings: Finding[]): PackError {
   const summary = first ? `${first.file}: ${first.message}` : 'the pack is invalid';
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
   return registryError('PACK_INVALID', `the pack failed validation: ${summary}${more}`, {
-    hint: 'run `packctl lint` on the pack directory, fix every error, then build and push again',
     details: { findings: errors },
   });
 }

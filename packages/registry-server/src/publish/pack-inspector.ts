@@ -43,9 +43,7 @@ const WORKER_URL = new URL('../../dist/publish/inspect-worker.js', import.meta.u
 const IDLE_TIMEOUT_MS = 60_000;
 
 function tooExpensive(why: string): PackError {
-  return registryError('PACK_TOO_EXPENSIVE', `the pack is too expensive to check: ${why}`, {
-    hint: 'a pack this costly to read is usually a decompression bomb or huge YAML; build it with `packctl build`, keep YAML files small, or ask the operator to raise the inspection budget',
-  });
+  return registryError('PACK_TOO_EXPENSIVE', `the pack is too expensive to check: ${why}`);
 }
 
 export class PackInspector {

@@ -11,7 +11,7 @@
  * Concurrent publishes of one name@version race on the create-once write of the record: exactly
  * one wins, the others re-read and answer as above.
  */
-import { type PackError, type ArchiveLimits, type Finding } from '@packyard/pack-core';
+import type { PackError, ArchiveLimits, Finding } from '@packyard/pack-core';
 import { stageBlobFromFile } from '../blobs/blob-store.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
@@ -51,9 +51,7 @@ function versionExists(record: VersionRecord): PackError {
   return registryError(
     'PACK_VERSION_EXISTS',
     `${record.name}@${record.version} is already published in ${record.registry} with other content (${record.digest})`,
-    {
-      hint: 'bump the version in pack.json and push again; to replace the bytes, push with --force and a message (the registry must allow overwrite)',
-    },
+    {},
   );
 }
 
@@ -61,7 +59,7 @@ function versionDeleted(record: VersionRecord): PackError {
   return registryError(
     'PACK_VERSION_DELETED',
     `${record.name}@${record.version} was deleted from ${record.registry}; a deleted version can only be restored with its original content`,
-    { hint: 'publish under a new version number' },
+    {},
   );
 }
 
@@ -124,14 +122,10 @@ export class PublishService {
       if (current.digest === upload.digest) return { outcome: 'unchanged', next: undefined };
       if (!request.force) throw versionExists(current);
       if (!registry.allowOverwrite) {
-        throw registryError('OVERWRITE_NOT_ALLOWED', `registry ${registry.name} does not allow overwriting versions`, {
-          hint: 'publish a new version instead, or ask an administrator to enable allowOverwrite on the registry',
-        });
+        throw registryError('OVERWRITE_NOT_ALLOWED', `registry ${registry.name} does not allow overwriting versions`);
       }
       if (!request.message) {
-        throw registryError('MESSAGE_REQUIRED', 'a forced overwrite needs a message saying why', {
-          hint: 'pass ?message=... (packctl push --force -m "...")',
-        });
+        throw registryError('MESSAGE_REQUIRED', 'a forced overwrite needs a message saying why');
       }
       const { digest, integrity, size, publishedAt, publisher, message } = current;
       return {

@@ -74,21 +74,15 @@ export function announcedDigest(request: IncomingMessage, query: string | undefi
 }
 
 function invalidDigest(given: string): PackError {
-  return registryError('INVALID_DIGEST', `${given} is not a sha256 digest`, {
-    hint: 'send Content-Digest: sha-256=:<base64 of the sha256>: or ?digest=sha256:<hex>, or neither',
-  });
+  return registryError('INVALID_DIGEST', `${given} is not a sha256 digest`);
 }
 
 function tooLarge(maxBytes: number): PackError {
-  return registryError('UPLOAD_TOO_LARGE', `the upload is larger than the limit of ${maxBytes} bytes`, {
-    hint: 'ask the registry operator to raise limits.maxUploadBytes, or make the pack smaller',
-  });
+  return registryError('UPLOAD_TOO_LARGE', `the upload is larger than the limit of ${maxBytes} bytes`);
 }
 
 function aborted(): PackError {
-  return registryError('UPLOAD_ABORTED', 'the client closed the connection before the upload ended', {
-    hint: 'retry the upload',
-  });
+  return registryError('UPLOAD_ABORTED', 'the client closed the connection before the upload ended');
 }
 
 /** Counts the bytes passing through, failing past `maxBytes`. */
@@ -123,7 +117,6 @@ function whenTorn(request: IncomingMessage, onTorn: () => void): () => void {
 
 function malformedMultipart(err: Error): PackError {
   return registryError('UPLOAD_INVALID', `malformed multipart request (${err.message})`, {
-    hint: 'send the zip as the body with Content-Type: application/zip, or as a multipart file field',
     cause: err,
   });
 }
@@ -185,11 +178,7 @@ function multipartFile(
     });
     parser.on('close', () => {
       if (!file) {
-        reject(
-          registryError('UPLOAD_EMPTY', 'the multipart request holds no file', {
-            hint: 'attach the pack zip as a file field (curl -F file=@my-pack-1.0.0.zip)',
-          }),
-        );
+        reject(registryError('UPLOAD_EMPTY', 'the multipart request holds no file'));
       }
     });
     request.pipe(parser);
@@ -264,9 +253,7 @@ export async function receiveUpload(request: IncomingMessage, options: ReceiveOp
     }
     const { digest, integrity, blocks } = await hashed;
     if (announced !== null && announced !== digest) {
-      throw registryError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`, {
-        hint: 'the upload was damaged on the way, or the digest was computed over other bytes: push again',
-      });
+      throw registryError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`);
     }
     return { file, size, digest, integrity, blocks, fields, staged, discard };
   } catch (err) {

@@ -33,9 +33,7 @@ export interface RegistryChanges {
 export function newRegistryTarget(input: NewRegistry): Target {
   if (input.scope === 'system') return { scope: 'system' };
   if (!input.tenant) {
-    throw registryError('REGISTRY_INVALID', `a ${input.scope} registry needs a tenant`, {
-      hint: 'pass "tenant" (and "project" for a project registry)',
-    });
+    throw registryError('REGISTRY_INVALID', `a ${input.scope} registry needs a tenant`);
   }
   if (input.scope === 'tenant') return { scope: 'tenant', tenant: input.tenant };
   if (!input.project) {
@@ -45,9 +43,7 @@ export function newRegistryTarget(input: NewRegistry): Target {
 }
 
 export function registryNotFound(name: string): PackError {
-  return registryError('REGISTRY_NOT_FOUND', `registry "${name}" does not exist`, {
-    hint: 'GET /v1/registries lists the registries you can read',
-  });
+  return registryError('REGISTRY_NOT_FOUND', `registry "${name}" does not exist`);
 }
 
 export class RegistryService {
@@ -104,9 +100,7 @@ export class RegistryService {
     };
     const etag = await createJson(this.store, KEYS.registry(record.name), record);
     if (etag === null) {
-      throw registryError('REGISTRY_EXISTS', `registry "${record.name}" already exists`, {
-        hint: 'choose another name, or PATCH the existing registry',
-      });
+      throw registryError('REGISTRY_EXISTS', `registry "${record.name}" already exists`);
     }
     await this.catalog.record({ kind: 'registry', registry: record });
     return record;

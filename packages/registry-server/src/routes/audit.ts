@@ -1,6 +1,6 @@
 /** Reading the audit log of a scope: audit.list there (the system's: the operator). */
 import type { Request, Router } from 'express';
-import { type PackError } from '@packyard/pack-core';
+import type { PackError } from '@packyard/pack-core';
 import { SYSTEM, type Target } from '../access/authorize.js';
 import { pathParam, queryInteger, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -20,9 +20,7 @@ function page(req: Request): { limit: number; cursor?: string } {
 }
 
 function entryNotFound(id: string): PackError {
-  return registryError('AUDIT_ENTRY_NOT_FOUND', `no audit entry ${id} in this scope`, {
-    hint: 'entry ids come from the audit list of the same scope',
-  });
+  return registryError('AUDIT_ENTRY_NOT_FOUND', `no audit entry ${id} in this scope`);
 }
 
 /** The audit scope of a request's path, once `permission` there is authorized. */

@@ -35,9 +35,7 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     const principal = principalOf(req);
     if (principal.kind === 'anonymous') throw authRequired('changing a password');
     if (principal.kind === 'operator' && principal.adminToken) {
-      throw registryError('PASSWORD_NOT_APPLICABLE', 'the bootstrap admin token has no password to change', {
-        hint: 'sign in as the SuperAdmin (POST /v1/auth/login) to change its password, or rotate PACKYARD_ADMIN_TOKEN',
-      });
+      throw registryError('PASSWORD_NOT_APPLICABLE', 'the bootstrap admin token has no password to change');
     }
     const { currentPassword, newPassword } = readPasswordChange(req.body);
     const username = principal.kind === 'user' ? principal.username : principal.name;

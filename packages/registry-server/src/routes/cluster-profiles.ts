@@ -10,7 +10,7 @@
  * read-only, those inherited from the scopes above it (project <- tenant <- system).
  */
 import type { Request, Router } from 'express';
-import { type PackError } from '@packyard/pack-core';
+import type { PackError } from '@packyard/pack-core';
 import { authRequired, forbidden, SYSTEM, type Target } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { pathParam } from '../http/params.js';

@@ -298,9 +298,7 @@ export function registerDownloadRoutes(router: Router, services: RegistryService
     const file = pathParam(req, 'path');
     const problem = unsafeEntryName(file);
     if (problem) {
-      throw registryError('INVALID_PATH', `the file path "${file}" ${problem}`, {
-        hint: 'ask for a path inside the pack, such as values.yaml or charts/x-1.0.0.tgz',
-      });
+      throw registryError('INVALID_PATH', `the file path "${file}" ${problem}`);
     }
     const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
     const entry = record.files.find((f) => f.path === file);

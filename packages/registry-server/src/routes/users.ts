@@ -43,9 +43,7 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
     const changes = readUserChanges(req.body);
     // A password is reset here by a user admin; one's own is changed with the current one.
     if (isSelf(req) && changes.password) {
-      throw registryError('CURRENT_PASSWORD_REQUIRED', 'changing your own password needs your current password', {
-        hint: 'POST /v1/auth/password with {"currentPassword": "...", "newPassword": "..."}',
-      });
+      throw registryError('CURRENT_PASSWORD_REQUIRED', 'changing your own password needs your current password');
     }
     // Users may change their own name, not enable or disable themselves.
     const ownChange = isSelf(req) && (changes.disabled === undefined || changes.disabled === null);

@@ -114,7 +114,6 @@ export function isPreconditionFailed(error: unknown): error is PreconditionFaile
 export function storageUnavailable(description: string, cause: unknown): PackError {
   const reason = cause instanceof Error ? cause.message : String(cause);
   return registryError('STORAGE_UNAVAILABLE', 'storage is unavailable', {
-    hint: 'the registry cannot reach its storage right now; retry shortly (the operator finds the cause in the server log)',
     cause: new Error(`${description}: ${reason}`, { cause }),
   });
 }
@@ -135,7 +134,6 @@ export function isDiskFull(err: unknown): boolean {
  */
 export function storageFull(cause: unknown): PackError {
   return registryError('STORAGE_FULL', 'the registry has no disk space left to store this', {
-    hint: 'the registry operator must free disk space (or raise the quota); retry afterwards',
     cause,
   });
 }
