@@ -135,7 +135,7 @@ export async function createServices(options: {
     store,
     catalog,
     registries,
-    publisher: new PublishService(store, catalog, { limits: config.limits.archive, inspector }),
+    publisher: new PublishService(store, catalog),
     versions: new VersionService(store, catalog),
     access: new AccessControl(directory, { anonymousRead: auth.anonymousRead }),
     directory,

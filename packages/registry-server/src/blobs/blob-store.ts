@@ -2,8 +2,6 @@
  * Pack archives, stored once per content: the key is the sha256 of the bytes, so two versions
  * with the same archive share one blob, and a blob is never rewritten with other bytes.
  */
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { digestHex, KEYS } from '../catalog/records.js';
 import type { ObjectRead, ObjectStore, StagedObject } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
@@ -24,18 +22,6 @@ export async function stageBlob(store: ObjectStore, digest: string, size?: numbe
   const existing = await store.head(key);
   if (existing && (size === undefined || existing.size === size)) return null;
   return store.stage(key, { contentType: 'application/zip' });
-}
-
-/** {@link stageBlob} fed from a local file in the background; a failure shows in `commit`. */
-export async function stageBlobFromFile(
-  store: ObjectStore,
-  digest: string,
-  file: string,
-  size: number,
-): Promise<StagedObject | null> {
-  const staged = await stageBlob(store, digest, size);
-  if (staged) pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), staged.stream).catch(() => undefined);
-  return staged;
 }
 
 /** Streams a blob (or a byte range of it); a missing blob is a storage fault, not a client error. */

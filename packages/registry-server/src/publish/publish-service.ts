@@ -1,6 +1,6 @@
 /**
- * The publish pipeline: an uploaded archive (already streamed to a temporary file and hashed) is
- * inspected, its blob stored content-addressed, then its version record created once. The rules:
+ * The record step of a publish (see publish-upload.ts): an inspected archive becomes a version
+ * record, created once. The rules:
  *
  * - a new name@version: 201;
  * - the same bytes again: 200, nothing written (idempotent re-push);
@@ -11,19 +11,19 @@
  * Concurrent publishes of one name@version race on the create-once write of the record: exactly
  * one wins, the others re-read and answer as above.
  */
-import type { PackError, ArchiveLimits, Finding } from '@packyard/pack-core';
-import { stageBlobFromFile } from '../blobs/blob-store.js';
+import type { PackError, Finding } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import type { PackInspector } from './pack-inspector.js';
-import type { ReceivedUpload } from './receive-upload.js';
+import type { InspectedPack } from './inspect-pack.js';
 import { registryError } from '../errors.js';
 
 export interface PublishRequest {
   registry: RegistryRecord;
-  upload: ReceivedUpload;
+  /** The archive: received, hashed and inspected. */
+  archive: { digest: string; integrity: string; size: number };
+  inspected: InspectedPack;
   publisher: string;
   force: boolean;
   message: string | null;
@@ -35,17 +35,7 @@ export interface PublishResult {
   outcome: PublishOutcome;
   record: VersionRecord;
   warnings: Finding[];
-  /** Milliseconds spent checking the archive, storing its blob, and writing the record. */
-  timings: PublishTimings;
 }
-
-export interface PublishTimings {
-  inspectMs: number;
-  blobMs: number;
-  recordMs: number;
-}
-
-const since = (start: number): number => Math.round(performance.now() - start);
 
 function versionExists(record: VersionRecord): PackError {
   return registryError(
@@ -64,48 +54,22 @@ function versionDeleted(record: VersionRecord): PackError {
 }
 
 export class PublishService {
-  private readonly limits: ArchiveLimits;
-  /** Runs the archive check on a worker thread, within a time budget. */
-  private readonly inspector: PackInspector;
-
   constructor(
     private readonly store: ObjectStore,
     private readonly catalog: CatalogSync,
-    options: { limits: ArchiveLimits; inspector: PackInspector },
-  ) {
-    this.limits = options.limits;
-    this.inspector = options.inspector;
-  }
+  ) {}
 
-  async publish(request: PublishRequest): Promise<PublishResult> {
-    const { upload } = request;
-    // The blob goes up to storage while the archive is checked; it becomes visible only when
-    // committed, after every check has passed (or it was streamed up with the body already).
-    let staged = upload.staged ?? (await stageBlobFromFile(this.store, upload.digest, upload.file, upload.size));
-    try {
-      return await this.publishStaged(request, async () => {
-        // A failed commit cleans up after itself: nothing is left to abort then.
-        const committing = staged;
-        staged = null;
-        await committing?.commit();
-      });
-    } finally {
-      await staged?.abort();
-    }
-  }
-
-  private async publishStaged(request: PublishRequest, storeBlob: () => Promise<void>): Promise<PublishResult> {
-    const { registry, upload } = request;
-    const timings: PublishTimings = { inspectMs: 0, blobMs: 0, recordMs: 0 };
-    let start = performance.now();
-    const inspected = await this.inspector.inspect(upload.file, this.limits, upload.blocks);
-    timings.inspectMs = since(start);
+  /**
+   * Writes the version record of an inspected archive. `storeBlob` makes the archive's blob
+   * visible: it is called once the outcome needs the blob, before the record that points at it
+   * is written, and never when the publish is refused or changes nothing.
+   */
+  async record(request: PublishRequest, storeBlob: () => Promise<void>): Promise<PublishResult> {
+    const { registry, inspected } = request;
     const { manifest } = inspected;
     const now = new Date().toISOString();
     const archive = {
-      digest: upload.digest,
-      integrity: upload.integrity,
-      size: upload.size,
+      ...request.archive,
       publishedAt: now,
       publisher: request.publisher,
       message: request.message,
@@ -113,13 +77,13 @@ export class PublishService {
     const key = KEYS.version(registry.name, manifest.name, manifest.version);
     const decide = (current: VersionRecord): { outcome: PublishOutcome; next: VersionRecord | undefined } => {
       if (current.deleted) {
-        if (current.digest !== upload.digest) throw versionDeleted(current);
+        if (current.digest !== archive.digest) throw versionDeleted(current);
         return {
           outcome: 'restored',
           next: { ...current, deleted: null, revision: current.revision + 1 },
         };
       }
-      if (current.digest === upload.digest) return { outcome: 'unchanged', next: undefined };
+      if (current.digest === archive.digest) return { outcome: 'unchanged', next: undefined };
       if (!request.force) throw versionExists(current);
       if (!registry.allowOverwrite) {
         throw registryError('OVERWRITE_NOT_ALLOWED', `registry ${registry.name} does not allow overwriting versions`);
@@ -159,13 +123,10 @@ export class PublishService {
     if (existing) {
       const { outcome } = decide(existing.value);
       if (outcome === 'unchanged')
-        return { outcome: 'unchanged', record: existing.value, warnings: inspected.warnings, timings };
+        return { outcome: 'unchanged', record: existing.value, warnings: inspected.warnings };
     }
 
-    start = performance.now();
     await storeBlob();
-    timings.blobMs = since(start);
-    start = performance.now();
 
     if (!existing) {
       const record: VersionRecord = {
@@ -184,8 +145,7 @@ export class PublishService {
       const etag = await createJson(this.store, key, record);
       if (etag !== null) {
         await this.catalog.record({ kind: 'version', summary: summarise(record, etag) });
-        timings.recordMs = since(start);
-        return { outcome: 'created', record, warnings: inspected.warnings, timings };
+        return { outcome: 'created', record, warnings: inspected.warnings };
       }
       // Another publisher created it in the meantime: answer as for an existing version.
     }
@@ -200,7 +160,6 @@ export class PublishService {
     if (updated.changed) {
       await this.catalog.record({ kind: 'version', summary: summarise(updated.value, updated.etag) });
     }
-    timings.recordMs = since(start);
-    return { outcome, record: updated.value, warnings: inspected.warnings, timings };
+    return { outcome, record: updated.value, warnings: inspected.warnings };
   }
 }

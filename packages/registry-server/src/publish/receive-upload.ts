@@ -4,6 +4,9 @@
  * limit, and its sha256 and sha512 are computed off the main thread (upload-hasher.ts). Nothing is
  * buffered whole; on any failure the temporary file is removed.
  *
+ * The digest the client announces is known before the body is read, so that the caller can have a
+ * copy of the body follow the file as it grows (the blob streams to storage while it arrives).
+ *
  * Every path settles: a client that goes away mid-body (a torn request: Node then drops
  * `req.socket`) fails the upload with UPLOAD_ABORTED, whether the body is raw or multipart, and a
  * full disk fails it with STORAGE_FULL (507).
@@ -11,12 +14,12 @@
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { finished, type Readable, Transform } from 'node:stream';
+import { finished, type Readable, Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { PackError, type BlockChecksums } from '@packyard/pack-core';
 import { makePrivateDir } from '../storage/file-modes.js';
-import { isDiskFull, storageFull, type StagedObject } from '../storage/object-store.js';
+import { isDiskFull, storageFull } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { followInto, GrowingFile } from './growing-file.js';
 import type { UploadHasher } from './upload-hasher.js';
@@ -33,11 +36,6 @@ export interface ReceivedUpload {
   blocks: BlockChecksums;
   /** Text fields of a multipart body (`message`, say). */
   fields: Record<string, string>;
-  /**
-   * The archive's blob, already streamed to storage while the body arrived (when the client
-   * announced the digest); uncommitted: the caller commits or aborts it.
-   */
-  staged: StagedObject | null;
   /** Removes the temporary file; safe to call twice. */
   discard(): Promise<void>;
 }
@@ -49,11 +47,23 @@ export interface ReceiveOptions {
   hasher: UploadHasher;
   /** The `digest` query parameter, if any. */
   query?: string;
+}
+
+/**
+ * An upload whose body has not been read yet: its headers (and, for multipart, the fields before
+ * the file) are checked, and the digest the client announced is known, so that the caller can
+ * prepare a copy of the body (a staged blob) before calling {@link StartedUpload.receive}.
+ */
+export interface StartedUpload {
+  /** The sha256 the client announced ("sha256:<hex>"), or null. */
+  announced: string | null;
   /**
-   * Where to stream the body at the same time, given the digest the client announced: a staged
-   * blob, or null when none is needed (the blob exists already).
+   * Streams the body to a temporary file, hashing it, and also into `copy` when given (the file
+   * is followed at the copy's own pace, then `copy` is ended; on failure, the caller discards it).
    */
-  stageFor?: (digest: string) => Promise<StagedObject | null>;
+  receive(copy: Writable | null): Promise<ReceivedUpload>;
+  /** Gives up before {@link receive}: the body is left unread; returns the error to answer with. */
+  cancel(err: unknown): Promise<unknown>;
 }
 
 /**
@@ -199,70 +209,80 @@ function receiveError(err: unknown, request: IncomingMessage): unknown {
 }
 
 /**
- * Streams a pack upload to a temporary file in `options.dir`. Settles in every case, a client
- * that goes away included; on any failure nothing is left behind (temporary file, staged blob).
- * The request itself is never destroyed here: when the upload is refused (too large, say) the
- * rest of the body is left unread, so that the answer can still reach the client.
+ * Starts receiving a pack upload into `options.dir`: the declared size, the multipart fields
+ * before the file and the announced digest are checked first. Every path settles, a client that
+ * goes away included; on any failure nothing is left behind (temporary file, parser). The request
+ * itself is never destroyed here: when the upload is refused (too large, say) the rest of the
+ * body is left unread, so that the answer can still reach the client.
  *
  * @example
- * const upload = await receiveUpload(req, { dir: '/var/lib/packyard/tmp', maxBytes: 2 ** 31 });
+ * const started = await startUpload(req, { dir: '/var/lib/packyard/tmp', maxBytes: 2 ** 31, hasher });
+ * const upload = await started.receive(null);
  * try { ... } finally { await upload.discard(); }
  */
-export async function receiveUpload(request: IncomingMessage, options: ReceiveOptions): Promise<ReceivedUpload> {
+export async function startUpload(request: IncomingMessage, options: ReceiveOptions): Promise<StartedUpload> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxBytes) throw tooLarge(options.maxBytes);
   const file = path.join(options.dir, tempName('.zip'));
   const discard = () => rm(file, { force: true });
   const fields: Record<string, string> = {};
   const type = (request.headers['content-type'] ?? '').toLowerCase();
-  let staged: StagedObject | null = null;
   let multipart: MultipartFile | null = null;
-  let unwatch = (): void => undefined;
+  const fail = async (err: unknown): Promise<unknown> => {
+    if (!request.complete) request.unpipe();
+    multipart?.stop();
+    await discard();
+    return receiveError(err, request);
+  };
+  let announced: string | null;
   try {
     await makePrivateDir(options.dir);
     multipart = type.startsWith('multipart/form-data') ? await multipartFile(request, fields, options.maxBytes) : null;
-    const source: Readable = multipart ? multipart.file : request;
-    const announced = announcedDigest(request, options.query);
-    staged = announced && options.stageFor ? await options.stageFor(announced) : null;
-    const limit = sizeLimit(options.maxBytes);
-    // Piped, not put in the pipeline: a pipeline would destroy the request on failure, and
-    // with it the connection the answer has to go out on. (The request itself gets no 'error'
-    // listener: a torn request is told by whenTorn, as UPLOAD_ABORTED.) A multipart file part
-    // may have failed already, while the blob was being staged: `finished` tells that too.
-    if (multipart) {
-      finished(multipart.file, (err) => {
-        if (err) limit.destroy(err);
-      });
-    }
-    unwatch = whenTorn(request, () => limit.destroy(aborted()));
-    source.pipe(limit);
-    const sink = new GrowingFile(file);
-    const hashed = options.hasher.follow(sink);
-    hashed.catch(() => undefined);
-    if (staged) {
-      // The blob follows the file to storage as it grows; its tail overlaps the checks.
-      const target = staged.stream;
-      followInto(sink, target).catch((err: unknown) => target.destroy(err as Error));
-    }
-    await pipeline(limit, sink);
-    const size = sink.written;
-    if (size === 0) {
-      throw registryError('UPLOAD_EMPTY', 'the request body is empty', {
-        hint: 'send the pack zip written by `packctl build` as the request body',
-      });
-    }
-    const { digest, integrity, blocks } = await hashed;
-    if (announced !== null && announced !== digest) {
-      throw registryError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`);
-    }
-    return { file, size, digest, integrity, blocks, fields, staged, discard };
+    announced = announcedDigest(request, options.query);
   } catch (err) {
-    if (!request.complete) request.unpipe();
-    multipart?.stop();
-    await staged?.abort();
-    await discard();
-    throw receiveError(err, request);
-  } finally {
-    unwatch();
+    throw await fail(err);
   }
+  const source: Readable = multipart ? multipart.file : request;
+
+  const receive = async (copy: Writable | null): Promise<ReceivedUpload> => {
+    const limit = sizeLimit(options.maxBytes);
+    let unwatch = (): void => undefined;
+    try {
+      // Piped, not put in the pipeline: a pipeline would destroy the request on failure, and
+      // with it the connection the answer has to go out on. (The request itself gets no 'error'
+      // listener: a torn request is told by whenTorn, as UPLOAD_ABORTED.) A multipart file part
+      // may have failed already, while the copy was being prepared: `finished` tells that too.
+      if (multipart) {
+        finished(multipart.file, (err) => {
+          if (err) limit.destroy(err);
+        });
+      }
+      unwatch = whenTorn(request, () => limit.destroy(aborted()));
+      source.pipe(limit);
+      const sink = new GrowingFile(file);
+      const hashed = options.hasher.follow(sink);
+      hashed.catch(() => undefined);
+      if (copy) {
+        // The copy follows the file as it grows; its tail overlaps what the caller does next.
+        followInto(sink, copy).catch((err: unknown) => copy.destroy(err as Error));
+      }
+      await pipeline(limit, sink);
+      const size = sink.written;
+      if (size === 0) {
+        throw registryError('UPLOAD_EMPTY', 'the request body is empty', {
+          hint: 'send the pack zip written by `packctl build` as the request body',
+        });
+      }
+      const { digest, integrity, blocks } = await hashed;
+      if (announced !== null && announced !== digest) {
+        throw registryError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`);
+      }
+      return { file, size, digest, integrity, blocks, fields, discard };
+    } catch (err) {
+      throw await fail(err);
+    } finally {
+      unwatch();
+    }
+  };
+  return { announced, receive, cancel: fail };
 }

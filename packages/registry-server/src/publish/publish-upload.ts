@@ -1,0 +1,157 @@
+/**
+ * One publish, from the request body to the stored version, in one place. The steps, each in its
+ * own module and each called from here only:
+ *
+ * 1. receive (receive-upload.ts): the body streams to a temporary file, hashed on the way
+ *    (upload-hasher.ts, on a worker thread);
+ * 2. stage (blobs/blob-store.ts): the archive's blob is written to storage, invisible until
+ *    committed. With the digest announced it follows the body as it arrives; without, it is fed
+ *    from the file once the digest is known. The staged blob is created, committed and aborted
+ *    here, and nowhere else;
+ * 3. inspect (pack-inspector.ts): the archive is checked on a worker thread, within a budget,
+ *    while the blob's tail goes up;
+ * 4. record (publish-service.ts): the version record is created once; it calls for the blob's
+ *    commit when the outcome needs the blob, and only then;
+ * 5. adopt: the upload, hashed to its digest, joins the local blob cache for the downloads to come.
+ *
+ * The publish and upload metrics, and the "published" log line with the time of each step, are
+ * kept here too.
+ */
+import { createReadStream } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import { isPackError } from '@packyard/pack-core';
+import { stageBlob } from '../blobs/blob-store.js';
+import type { RegistryRecord } from '../catalog/records.js';
+import type { RegistryServices } from '../services.js';
+import type { StagedObject } from '../storage/object-store.js';
+import type { PublishResult } from './publish-service.js';
+import { startUpload, type ReceivedUpload } from './receive-upload.js';
+
+/** What a publish needs of the registry's services. */
+export type PublishServices = Pick<
+  RegistryServices,
+  'store' | 'config' | 'uploadDir' | 'hasher' | 'inspector' | 'publisher' | 'blobCache' | 'metrics'
+>;
+
+export interface PublishUploadOptions {
+  /** The registry published into, once the caller is authorized. */
+  registry: RegistryRecord;
+  /** The name recorded as publisher. */
+  publisher: string;
+  /** Overwrite a version with other bytes (authorized by the caller). */
+  force: boolean;
+  /** The `digest` query parameter ("sha256:<hex>"), if any. */
+  digest: string | undefined;
+  /** The `message` query parameter, if any; else the multipart `message` field is taken. */
+  message: string | undefined;
+  /** The request's logger. */
+  log: Logger;
+}
+
+const since = (start: number): number => Math.round(performance.now() - start);
+
+/** The blob of a received upload, staged from its file in the background; a failure shows in `commit`. */
+async function stageFromFile(services: PublishServices, upload: ReceivedUpload): Promise<StagedObject | null> {
+  const staged = await stageBlob(services.store, upload.digest, upload.size);
+  if (staged) {
+    pipeline(createReadStream(upload.file, { highWaterMark: 1024 * 1024 }), staged.stream).catch(() => undefined);
+  }
+  return staged;
+}
+
+/**
+ * Publishes the pack archive in `request`'s body (a raw zip, or the file of a multipart body);
+ * throws PackError for anything the client can fix, and leaves nothing behind when it fails.
+ *
+ * @example
+ * const result = await publishUpload(req, services, { registry, publisher, force: false, ... });
+ * res.status(result.outcome === 'created' ? 201 : 200).json(versionView(result.record));
+ */
+export async function publishUpload(
+  request: IncomingMessage,
+  services: PublishServices,
+  options: PublishUploadOptions,
+): Promise<PublishResult> {
+  const received = performance.now();
+  const started = await startUpload(request, {
+    dir: services.uploadDir,
+    maxBytes: services.config.limits.maxUploadBytes,
+    hasher: services.hasher,
+    ...(options.digest === undefined ? {} : { query: options.digest }),
+  });
+  let staged: StagedObject | null = null;
+  let upload: ReceivedUpload;
+  try {
+    // With the digest announced, the blob streams to storage while the body arrives.
+    staged = started.announced === null ? null : await stageBlob(services.store, started.announced);
+  } catch (err) {
+    throw await started.cancel(err);
+  }
+  const streamed = staged !== null;
+  try {
+    upload = await started.receive(staged?.stream ?? null);
+  } catch (err) {
+    await staged?.abort();
+    throw err;
+  }
+  services.metrics.uploadBytes.inc(upload.size);
+  const timings = { receive: since(received), inspectMs: 0, blobMs: 0, recordMs: 0 };
+  try {
+    // The blob goes up to storage while the archive is checked; it becomes visible only when
+    // committed, after every check has passed.
+    staged ??= await stageFromFile(services, upload);
+    let start = performance.now();
+    const inspected = await services.inspector.inspect(upload.file, services.config.limits.archive, upload.blocks);
+    timings.inspectMs = since(start);
+    start = performance.now();
+    const result = await services.publisher.record(
+      {
+        registry: options.registry,
+        archive: { digest: upload.digest, integrity: upload.integrity, size: upload.size },
+        inspected,
+        publisher: options.publisher,
+        force: options.force,
+        message: options.message ?? upload.fields['message'] ?? null,
+      },
+      async () => {
+        const committing = performance.now();
+        // A failed commit cleans up after itself: nothing is left to abort then.
+        const blob = staged;
+        staged = null;
+        await blob?.commit();
+        timings.blobMs = since(committing);
+      },
+    );
+    timings.recordMs = since(start) - timings.blobMs;
+    services.metrics.publishes.inc({ outcome: result.outcome });
+    const { record } = result;
+    options.log.info(
+      {
+        registry: record.registry,
+        pack: record.name,
+        version: record.version,
+        digest: record.digest,
+        size: record.size,
+        outcome: result.outcome,
+        streamed,
+        ms: timings,
+      },
+      `published ${record.name}@${record.version}`,
+    );
+    if (services.blobCache) {
+      // The upload hashed to the digest on the way in: keep it for the downloads to come.
+      await services.blobCache.adopt(upload.digest, upload.file, upload.size).catch((err: unknown) => {
+        options.log.warn({ err }, 'could not keep the upload in the blob cache');
+      });
+    }
+    return result;
+  } catch (err) {
+    if (isPackError(err) && err.status < 500) services.metrics.publishes.inc({ outcome: 'rejected' });
+    throw err;
+  } finally {
+    await staged?.abort();
+    await upload.discard();
+  }
+}
