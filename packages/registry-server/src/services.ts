@@ -12,7 +12,7 @@ import type { RegistryConfig } from './config/config.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { ensureSuperAdmin } from './identity/bootstrap.js';
 import { IdentityDirectory } from './identity/directory.js';
-import { IdentityService } from './identity/identity-service.js';
+import { createIdentity, type Identity } from './identity/identity.js';
 import { HashQueue, type HashQueueOptions } from './identity/login-limits.js';
 import { Sessions, type SessionOptions } from './identity/sessions.js';
 import { VersionService } from './packs/version-service.js';
@@ -37,7 +37,7 @@ export interface RegistryServices {
   versions: VersionService;
   access: AccessControl;
   directory: IdentityDirectory;
-  identity: IdentityService;
+  identity: Identity;
   sessions: Sessions;
   profiles: ProfileService;
   audit: AuditLog;
@@ -88,7 +88,7 @@ export async function createServices(options: {
   // One bound on the password hashes of this process, for sign-ins and new passwords alike.
   const hashQueue = new HashQueue({ ...auth.passwordHashes, ...options.identity?.hashQueue });
   const profiles = new ProfileService(store, directory);
-  const identity = new IdentityService(store, directory, {
+  const identity = createIdentity(store, directory, {
     passwordHashCost: auth.passwordHashCost,
     hashQueue,
     owners: [profiles],

@@ -8,7 +8,7 @@ import type { Request, RequestHandler } from 'express';
 import type { PackError } from '@packyard/pack-core';
 import type { Sessions } from '../identity/sessions.js';
 import type { AdminTokenCheck } from './admin-token.js';
-import { ANONYMOUS, type Principal } from './authorize.js';
+import { ANONYMOUS, type Principal } from '../identity/principals.js';
 import { registryError } from '../errors.js';
 
 const principals = new WeakMap<Request, Principal>();

@@ -15,42 +15,12 @@
 import type { PackError } from '@packyard/pack-core';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { IdentityDirectory } from '../identity/directory.js';
-import { registryNotFound } from '../registries/registry-service.js';
+import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
 import type { TenantDirectory } from '../identity/records.js';
+import { registryNotFound } from '../registries/registry-service.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
-import { findRole } from './roles.js';
+import { findRole } from '../identity/roles.js';
 import { registryError } from '../errors.js';
-
-/**
- * How a signed-in principal proved who they are. Access tokens carry it, and end with it: the
- * credential revoked, expired or replaced (a new password), or the user disabled or deleted.
- */
-export interface Session {
-  /** The user's or operator's immutable id. */
-  userId: string;
-  /** The tenant's immutable id; null for an operator. */
-  tenantId: string | null;
-  /** The password generation signed in with, or the API key used. */
-  via: { password: number } | { apiKey: string };
-  /** When the credential was presented, in seconds since the epoch. */
-  since: number;
-  /** When the session ends whatever refreshes it (seconds); null for an API key that does not expire. */
-  until: number | null;
-}
-
-export type Principal =
-  | { kind: 'anonymous' }
-  /** `adminToken`: the bootstrap admin token (no password, nothing to refresh), not a signed-in operator. */
-  | { kind: 'operator'; name: string; adminToken?: boolean; session?: Session }
-  | { kind: 'user'; tenant: string; username: string; session?: Session };
-
-export const ANONYMOUS: Principal = { kind: 'anonymous' };
-
-/** Where a resource lives. */
-export type Target =
-  { scope: 'system' } | { scope: 'tenant'; tenant: string } | { scope: 'project'; tenant: string; project: string };
-
-export const SYSTEM: Target = { scope: 'system' };
 
 /** What can be done with a registry and its packs. */
 export type RegistryAction =
@@ -203,11 +173,4 @@ export class AccessControl {
     const permission = REGISTRY_READS.has(action) ? 'packRegistry.get' : 'packRegistry.update';
     throw forbidden(permission, target);
   }
-}
-
-/** The name recorded as publisher, deprecator, creator... */
-export function authenticatedName(principal: Principal): string {
-  if (principal.kind === 'operator') return principal.name;
-  if (principal.kind === 'user') return `${principal.tenant}/${principal.username}`;
-  return 'anonymous';
 }

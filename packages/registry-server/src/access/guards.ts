@@ -16,13 +16,11 @@
  */
 import type { TenantDirectory } from '../identity/records.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
-import { userAccess, type Principal, type UserAccess } from './authorize.js';
-import { isPermission } from './permissions.js';
-import { findRole } from './roles.js';
+import type { Principal } from '../identity/principals.js';
+import { isPermission } from '../identity/permissions.js';
+import { findRole } from '../identity/roles.js';
+import { userAccess, type UserAccess } from './authorize.js';
 import { registryError } from '../errors.js';
-
-/** A check run against the tenant document about to be changed; throws to refuse the change. */
-export type Guard = (draft: TenantDirectory) => void;
 
 const NOTHING: UserAccess = {
   tenantPermissions: new Set(),

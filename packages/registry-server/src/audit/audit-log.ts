@@ -20,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Target } from '../access/authorize.js';
+import type { Target } from '../identity/principals.js';
 import { createJson, encodeJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { HOST, ownerGone } from '../storage/temp-files.js';

@@ -15,7 +15,8 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { registryTarget, SYSTEM, type Principal, type Target } from '../access/authorize.js';
+import { registryTarget } from '../access/authorize.js';
+import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { IdentityDirectory } from '../identity/directory.js';

@@ -1,14 +1,9 @@
 /** JSON Schemas of the identity management bodies (tenants, projects, users, teams, roles, bindings, API keys). */
 import type { JSONSchemaType } from 'ajv';
-import {
-  ROLE_NAME_PATTERN,
-  SLUG_PATTERN,
-  USERNAME_PATTERN,
-  type NewBinding,
-  type NewRole,
-  type NewUser,
-  type UserChanges,
-} from '../identity/identity-service.js';
+import type { NewBinding } from '../identity/bindings.js';
+import { ROLE_NAME_PATTERN, SLUG_PATTERN, USERNAME_PATTERN } from '../identity/names.js';
+import type { NewRole } from '../identity/roles.js';
+import type { NewUser, UserChanges } from '../identity/users.js';
 
 const description = { type: 'string', nullable: true, maxLength: 2000 } as const;
 const password = { type: 'string', nullable: true, minLength: 12, maxLength: 1024 } as const;

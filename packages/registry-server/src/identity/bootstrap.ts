@@ -9,10 +9,10 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { IdentityDirectory } from './directory.js';
-import type { IdentityService } from './identity-service.js';
+import type { Identity } from './identity.js';
 
 export async function ensureSuperAdmin(options: {
-  identity: IdentityService;
+  identity: Identity;
   directory: IdentityDirectory;
   superAdmin: { username: string; password: string | undefined };
   dataDir: string;

@@ -22,7 +22,7 @@
  * Secrets are never stored: passwords as scrypt hashes, API keys as sha256 of their random part.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Scope } from '../access/permissions.js';
+import type { Scope } from './permissions.js';
 
 export interface TenantRef {
   /** Immutable: `tn_<hex>`, or the name for a tenant created before ids existed. */

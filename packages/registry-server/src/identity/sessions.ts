@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PackError } from '@packyard/pack-core';
-import type { Principal, Session } from '../access/authorize.js';
+import type { Principal, Session } from './principals.js';
 import { createJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { IdentityDirectory } from './directory.js';

@@ -14,9 +14,10 @@
  * sees its own plus the system's. Each record is created once and then changed by compare-and-swap.
  */
 import { type PackError, validateProfile, type ClusterProfile } from '@packyard/pack-core';
-import type { Target } from '../access/authorize.js';
+import type { Target } from '../identity/principals.js';
 import type { IdentityDirectory } from '../identity/directory.js';
-import { projectNotFound, tenantNotFound, type OwnedData } from '../identity/identity-service.js';
+import { projectNotFound, tenantNotFound } from '../identity/identity-errors.js';
+import type { OwnedData } from '../identity/tenant-mutation.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';

@@ -3,7 +3,7 @@
  * the first start; others are created by administrators.
  */
 import { PackError } from '@packyard/pack-core';
-import type { Target } from '../access/authorize.js';
+import type { Target } from '../identity/principals.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { KEYS, type RegistryRecord, type RegistryScope } from '../catalog/records.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';

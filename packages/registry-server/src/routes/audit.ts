@@ -1,7 +1,7 @@
 /** Reading the audit log of a scope: audit.list there (the system's: the operator). */
 import type { Request, Router } from 'express';
 import type { PackError } from '@packyard/pack-core';
-import { SYSTEM, type Target } from '../access/authorize.js';
+import { SYSTEM, type Target } from '../identity/principals.js';
 import { pathParam, queryInteger, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { AUDIT_ID } from '../audit/audit-log.js';

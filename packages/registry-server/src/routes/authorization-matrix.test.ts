@@ -16,7 +16,7 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT_IN_ROLES, type Role } from '../access/roles.js';
+import { BUILT_IN_ROLES, type Role } from '../identity/roles.js';
 import { openApiDocument } from '../http/openapi.js';
 import {
   AUTH,

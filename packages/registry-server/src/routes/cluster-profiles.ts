@@ -11,7 +11,8 @@
  */
 import type { Request, Router } from 'express';
 import type { PackError } from '@packyard/pack-core';
-import { authRequired, forbidden, SYSTEM, type Target } from '../access/authorize.js';
+import { authRequired, forbidden } from '../access/authorize.js';
+import { SYSTEM, type Target } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
 import { pathParam } from '../http/params.js';
 import { checkProfile, profileNotFound, visibleScopes, type ProfileRecord } from '../profiles/profile-service.js';

@@ -3,11 +3,13 @@
  * call, so that a tenant that does not exist and a tenant of someone else look the same (404).
  */
 import type { Request } from 'express';
-import { authRequired, SYSTEM, type Principal, type Target } from '../access/authorize.js';
+import { authRequired } from '../access/authorize.js';
+import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
-import { refuseActingOn, type Guard } from '../access/guards.js';
-import { tenantNotFound } from '../identity/identity-service.js';
+import { refuseActingOn } from '../access/guards.js';
+import { tenantNotFound } from '../identity/identity-errors.js';
 import type { TenantDirectory } from '../identity/records.js';
+import type { Guard } from '../identity/tenant-mutation.js';
 import { pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 

@@ -4,7 +4,7 @@ import { principalOf } from '../access/authenticate.js';
 import { newRegistrySchema, registryChangesSchema } from '../http/api-schemas.js';
 import { bodyValidator } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
-import { tenantNotFound } from '../identity/identity-service.js';
+import { tenantNotFound } from '../identity/identity-errors.js';
 import { newRegistryTarget } from '../registries/registry-service.js';
 import { callerName, jsonBody, registryFor } from './route-helpers.js';
 import { registryError } from '../errors.js';

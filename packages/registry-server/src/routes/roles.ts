@@ -7,13 +7,15 @@
  * bindings of a user who holds more than they do (access/guards.ts).
  */
 import type { Request, Router } from 'express';
-import { authRequired, type Principal } from '../access/authorize.js';
+import { authRequired } from '../access/authorize.js';
+import type { Principal } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
-import { refuseActingOn, refuseBindingChange, refuseEscalation, type Guard } from '../access/guards.js';
-import { PERMISSION_COMPONENTS } from '../access/permissions.js';
-import { BUILT_IN_ROLES, customRole, findRole } from '../access/roles.js';
-import { roleNotFound } from '../identity/identity-service.js';
+import { refuseActingOn, refuseBindingChange, refuseEscalation } from '../access/guards.js';
+import { PERMISSION_COMPONENTS } from '../identity/permissions.js';
+import { BUILT_IN_ROLES, customRole, findRole } from '../identity/roles.js';
+import { roleNotFound } from '../identity/identity-errors.js';
 import type { RoleBinding } from '../identity/records.js';
+import type { Guard } from '../identity/tenant-mutation.js';
 import { newBindingSchema, newRoleSchema, roleChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';

@@ -3,7 +3,8 @@
  * action on it, and the JSON views of records.
  */
 import express, { type Request } from 'express';
-import { authenticatedName, type RegistryAction } from '../access/authorize.js';
+import type { RegistryAction } from '../access/authorize.js';
+import { authenticatedName } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';

@@ -1,0 +1,59 @@
+/** A user's API keys: the key is shown once, at creation; only the sha256 of its secret is kept. */
+import { registryError } from '../errors.js';
+import { notFound, userNotFound } from './identity-errors.js';
+import type { ApiKeyRecord } from './records.js';
+import { newApiKey } from './secrets.js';
+import { mutateTenant, now, type Guard, type IdentityContext } from './tenant-mutation.js';
+
+export function apiKeyOperations(context: IdentityContext) {
+  return {
+    async createApiKey(
+      tenant: string,
+      username: string,
+      input: { name: string; expiresAt?: string | null },
+      guard?: Guard,
+    ): Promise<{ record: ApiKeyRecord; key: string }> {
+      const expiresAt = input.expiresAt ?? null;
+      if (expiresAt !== null && !(Date.parse(expiresAt) > Date.now())) {
+        throw registryError('API_KEY_INVALID', `expiresAt ${expiresAt} is not a future date-time`);
+      }
+      const fresh = newApiKey();
+      const record = await mutateTenant(
+        context,
+        tenant,
+        (draft) => {
+          const user = draft.users.find((u) => u.username === username);
+          if (!user) throw userNotFound(username);
+          const created: ApiKeyRecord = {
+            id: fresh.id,
+            userId: user.id,
+            username,
+            name: input.name,
+            secretSha256: fresh.secretSha256,
+            createdAt: now(),
+            expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+            revokedAt: null,
+          };
+          draft.apiKeys.push(created);
+          return created;
+        },
+        guard,
+      );
+      return { record, key: fresh.key };
+    },
+
+    revokeApiKey(tenant: string, username: string, id: string, guard?: Guard) {
+      return mutateTenant(
+        context,
+        tenant,
+        (draft) => {
+          const record = draft.apiKeys.find((k) => k.id === id && k.username === username);
+          if (!record) throw notFound('API key', id, `GET /v1/tenants/<tenant>/users/${username}/api-keys lists them`);
+          record.revokedAt ??= now();
+          return record;
+        },
+        guard,
+      );
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * The one way identity records change. Each change is one compare-and-swap of the tenant's document
+ * (or the system's, see ./directory.ts), so concurrent changes through several processes never lose
+ * each other; checks run inside the swap, against the document being replaced, including the
+ * route's Guard (no escalation, see ../access/guards.ts). Which permission a route needs is the
+ * routes' business.
+ *
+ * The operations of each kind of record (./tenants.ts, ./projects.ts, ./users.ts, ./teams.ts,
+ * ./roles.ts, ./bindings.ts, ./api-keys.ts) share an IdentityContext and write through
+ * mutateTenant; ./identity.ts puts them together.
+ */
+import type { Logger } from 'pino';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { IdentityDirectory } from './directory.js';
+import { tenantNotFound } from './identity-errors.js';
+import type { HashQueue } from './login-limits.js';
+import type { TenantDirectory, TenantRef } from './records.js';
+import { hashPassword } from './secrets.js';
+
+/** A check run against the tenant document about to be changed; throws to refuse the change. */
+export type Guard = (draft: TenantDirectory) => void;
+
+/** What a tenant or project owns outside the identity documents (cluster profiles, audit entries). */
+export interface OwnedData {
+  /** Removes everything of the tenant `tenantId`, its projects' included. */
+  removeTenant(tenantId: string): Promise<void>;
+  removeProject(tenantId: string, projectId: string): Promise<void>;
+}
+
+/** What every identity operation works with. */
+export interface IdentityContext {
+  store: ObjectStore;
+  directory: IdentityDirectory;
+  passwordHashCost: number;
+  /** Bounds the password hashes of this process; shared with the sign-in checks (Sessions). */
+  hashQueue: HashQueue;
+  /** Removed with their tenant or project. */
+  owners: readonly OwnedData[];
+  logger: Logger | undefined;
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}
+
+/** A password's hash, made in this process's bounded hash queue. */
+export function hashFor(context: IdentityContext, password: string): Promise<string> {
+  return context.hashQueue.run(() => hashPassword(password, context.passwordHashCost));
+}
+
+/** The live tenant `name`, or TENANT_NOT_FOUND. */
+export function liveTenantRef(context: IdentityContext, name: string): TenantRef {
+  const ref = context.directory.tenantRef(name);
+  if (!ref) throw tenantNotFound(name);
+  return ref;
+}
+
+/** The live tenant `name`'s directory, or TENANT_NOT_FOUND. */
+export function tenantDirectory(context: IdentityContext, name: string): TenantDirectory {
+  const found = context.directory.tenant(name);
+  if (!found) throw tenantNotFound(name);
+  return found;
+}
+
+/**
+ * Changes the live tenant `tenant`'s document: `guard`, then `change`, run against a fresh copy
+ * inside one compare-and-swap (again on a conflict); resolves with what `change` returned.
+ */
+export async function mutateTenant<T>(
+  context: IdentityContext,
+  tenant: string,
+  change: (draft: TenantDirectory) => T,
+  guard?: Guard,
+): Promise<T> {
+  const ref = liveTenantRef(context, tenant);
+  let result: T | undefined;
+  await context.directory.updateTenant(ref, (draft) => {
+    guard?.(draft);
+    result = change(draft);
+    draft.revision += 1;
+    return draft;
+  });
+  return result as T;
+}
