@@ -16,11 +16,11 @@ import type { Guard } from '../access/guards.js';
 import { checkRolePermissions } from '../access/permissions.js';
 import { builtInRole, findRole } from '../access/roles.js';
 import { createJson, readJson } from '../storage/json-documents.js';
+import { identitySystemKey, identityTenantsPrefix, loginIndexKey, tenantIdOfKey } from '../storage/layout.js';
 import { isPreconditionFailed, type ObjectStore } from '../storage/object-store.js';
 import type { IdentityDirectory } from './directory.js';
 import { HashQueue } from './login-limits.js';
 import {
-  IDENTITY_KEYS,
   liveProjects,
   newId,
   normaliseSystem,
@@ -220,10 +220,10 @@ export class IdentityService {
     // Listed before the system document is read: a document listed was written after its tenant
     // was added there (createTenant writes the system first), so a live one is never taken for a leftover.
     const documents: string[] = [];
-    for await (const object of this.store.list(IDENTITY_KEYS.tenantsPrefix)) {
-      documents.push(object.key.slice(IDENTITY_KEYS.tenantsPrefix.length).replace(/\.json$/, ''));
+    for await (const object of this.store.list(identityTenantsPrefix())) {
+      documents.push(tenantIdOfKey(object.key));
     }
-    const system = await readJson<SystemDirectory>(this.store, IDENTITY_KEYS.system);
+    const system = await readJson<SystemDirectory>(this.store, identitySystemKey());
     const listed = new Set(
       normaliseSystem(system?.value ?? { tenants: [], operators: [], revision: 0 }).tenants.map((t) => t.id),
     );
@@ -704,7 +704,7 @@ function now(): string {
 }
 
 function loginKey(username: string): string {
-  return IDENTITY_KEYS.login(sha256Hex(username));
+  return loginIndexKey(sha256Hex(username));
 }
 
 const bindingNotFound = (id: string) =>

@@ -14,7 +14,8 @@
 import type { PackError, ArchiveLimits, Finding } from '@packyard/pack-core';
 import { stageBlobFromFile } from '../blobs/blob-store.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
-import { KEYS, summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
+import { summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
+import { versionKey } from '../storage/layout.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { PackInspector } from './pack-inspector.js';
@@ -110,7 +111,7 @@ export class PublishService {
       publisher: request.publisher,
       message: request.message,
     };
-    const key = KEYS.version(registry.name, manifest.name, manifest.version);
+    const key = versionKey(registry.name, manifest.name, manifest.version);
     const decide = (current: VersionRecord): { outcome: PublishOutcome; next: VersionRecord | undefined } => {
       if (current.deleted) {
         if (current.digest !== upload.digest) throw versionDeleted(current);
