@@ -23,7 +23,7 @@
  */
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { CatalogSync, createLogger, createStore, KEYS, resolveConfig } from '@packyard/registry-server';
+import { CatalogSync, createLogger, createStore, registryKey, resolveConfig } from '@packyard/registry-server';
 import { encodeRecord, publicRegistryRecord, summaryOf, versionRecords } from './_catalog-data.mjs';
 import { getJson, SERVER_OPTIONS, SERVER_USAGE, serverFromOptions, startRegistry } from './_registry.mjs';
 import { checkRow, log, optionsOrExit, round, table, withScope } from './_util.mjs';
@@ -80,7 +80,7 @@ async function seedSnapshot(dataDir, size) {
     // says it covers every change up to its writing, as a live registry's would.
     await sync.start();
     const registry = publicRegistryRecord();
-    await store.put(KEYS.registry(registry.name), encodeRecord(registry), { contentType: 'application/json' });
+    await store.put(registryKey(registry.name), encodeRecord(registry), { contentType: 'application/json' });
     sync.index.applyRegistry(registry);
     for (const record of versionRecords({ packs: size.packs, versionsPerPack: size.versions })) {
       sync.index.applyVersion(summaryOf(record));

@@ -27,7 +27,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CatalogSync, createLogger, createStore, KEYS, resolveConfig, summarise } from '@packyard/registry-server';
+import {
+  CatalogSync,
+  createLogger,
+  createStore,
+  registryKey,
+  resolveConfig,
+  SNAPSHOTS_PREFIX,
+  summarise,
+  versionKey,
+} from '@packyard/registry-server';
 import { encodeRecord, publicRegistryRecord, versionRecords } from './_catalog-data.mjs';
 import {
   freshBucket,
@@ -202,12 +211,12 @@ export async function main(args) {
     }
     /** Stores a version record as publish does (unconditionally: the bucket is new); its ETag. */
     const putRecord = async (/** @type {import('@packyard/registry-server').VersionRecord} */ record) => {
-      const key = KEYS.version(record.registry, record.name, record.version);
+      const key = versionKey(record.registry, record.name, record.version);
       const { etag } = await store.put(key, encodeRecord(record), { contentType: 'application/json' });
       return etag;
     };
     const registry = publicRegistryRecord();
-    await store.put(KEYS.registry(registry.name), encodeRecord(registry), { contentType: 'application/json' });
+    await store.put(registryKey(registry.name), encodeRecord(registry), { contentType: 'application/json' });
     log(`seeding ${snapshotted} version records (${options.concurrency} at a time) ...`);
     const seeding = await forEachLimited(
       take(snapshotted),
@@ -240,7 +249,7 @@ export async function main(args) {
       await sync.writeSnapshot();
     }
     const snapshots = [];
-    for await (const object of store.list(KEYS.snapshotsPrefix)) snapshots.push(object);
+    for await (const object of store.list(SNAPSHOTS_PREFIX)) snapshots.push(object);
     const snapshot = snapshots.at(-1);
     if (!snapshot) throw new Error('no catalog snapshot was written');
     log(`  snapshot ${snapshot.key}: ${(snapshot.size / 1024 / 1024).toFixed(1)} MB gzipped`);

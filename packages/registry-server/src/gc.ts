@@ -5,8 +5,9 @@
  */
 import type { Logger } from 'pino';
 import { listBlobs } from './blobs/blob-store.js';
-import { KEYS, type VersionRecord } from './catalog/records.js';
+import type { VersionRecord } from './catalog/records.js';
 import { readJson } from './storage/json-documents.js';
+import { VERSIONS_PREFIX } from './storage/layout.js';
 import type { ObjectStore } from './storage/object-store.js';
 
 export interface GcReport {
@@ -26,7 +27,7 @@ export async function collectGarbage(
 ): Promise<GcReport> {
   const referenced = new Set<string>();
   let records = 0;
-  for await (const object of store.list(KEYS.versionsPrefix)) {
+  for await (const object of store.list(VERSIONS_PREFIX)) {
     const found = await readJson<VersionRecord>(store, object.key);
     if (!found) continue;
     records++;

@@ -16,5 +16,6 @@ export { createLogger } from './logger.js';
 export { createStore, type StorageConfig } from './storage/create-store.js';
 export type { ObjectStore } from './storage/object-store.js';
 export { collectGarbage, type GcReport } from './gc.js';
-export { KEYS, summarise, type VersionRecord, type RegistryRecord, type VersionSummary } from './catalog/records.js';
+export { summarise, type VersionRecord, type RegistryRecord, type VersionSummary } from './catalog/records.js';
+export { SNAPSHOTS_PREFIX, registryKey, versionKey } from './storage/layout.js';
 export { CatalogSync, type CatalogSyncOptions } from './catalog/catalog-sync.js';

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS } from '../catalog/records.js';
+import { adminTokenKey } from '../storage/layout.js';
 import { createFsStore } from '../storage/fs-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { tempDir } from '../test-support/test-registry.js';
@@ -32,7 +32,7 @@ describe('the bootstrap admin token', () => {
     expect(token).toMatch(/^pky_[A-Za-z0-9_-]{43}$/);
     expect(check.matches(token)).toBe(true);
     expect(check.matches(`${token}x`)).toBe(false);
-    const stored = await store.getBuffer(KEYS.adminToken);
+    const stored = await store.getBuffer(adminTokenKey());
     expect(stored?.body.toString()).not.toContain(token);
 
     // A second replica on the same storage accepts it and generates nothing.

@@ -8,7 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { KEYS } from '../catalog/records.js';
+import { adminTokenKey } from '../storage/layout.js';
 import { createJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 
@@ -51,7 +51,7 @@ export async function setupAdminToken(options: {
   const { configured, dataDir, store, logger } = options;
   if (configured !== undefined) return checker(hashOf(configured), null);
 
-  const stored = await readJson<StoredTokenHash>(store, KEYS.adminToken);
+  const stored = await readJson<StoredTokenHash>(store, adminTokenKey());
   if (stored) return checker(Buffer.from(stored.value.sha256, 'hex'), null);
 
   const file = path.join(dataDir, 'admin-token');
@@ -64,14 +64,14 @@ export async function setupAdminToken(options: {
     // The mode above only applies to a new file: an existing (empty) one keeps its own.
     await chmod(file, 0o600);
   }
-  const created = await createJson(store, KEYS.adminToken, {
+  const created = await createJson(store, adminTokenKey(), {
     sha256: hashOf(token).toString('hex'),
     createdAt: new Date().toISOString(),
   } satisfies StoredTokenHash);
   if (created === null) {
     // Another replica generated one first: ours would never work, so do not leave it lying around.
     await rm(file, { force: true });
-    const winner = await readJson<StoredTokenHash>(store, KEYS.adminToken);
+    const winner = await readJson<StoredTokenHash>(store, adminTokenKey());
     if (!winner) throw new Error('the admin token record vanished while starting');
     return checker(Buffer.from(winner.value.sha256, 'hex'), null);
   }

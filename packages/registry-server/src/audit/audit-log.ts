@@ -23,6 +23,13 @@ import type { Logger } from 'pino';
 import type { Target } from '../identity/principals.js';
 import { createJson, encodeJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import {
+  anonymousAuditStream,
+  auditEntryKey,
+  projectAuditStream,
+  systemAuditStream,
+  tenantAuditStream,
+} from '../storage/layout.js';
 import { HOST, ownerGone } from '../storage/temp-files.js';
 
 export type AuditOutcome = 'success' | 'denied' | 'failed' | 'pending' | 'interrupted';
@@ -69,16 +76,16 @@ export type StreamResolver = (
 ) => { tenant: string; project?: string } | null;
 
 const LATEST = 9_999_999_999_999;
-const ANONYMOUS = 'audit/anonymous/';
-const SYSTEM_STREAM = 'audit/system/';
+const ANONYMOUS = anonymousAuditStream();
+const SYSTEM_STREAM = systemAuditStream();
 /** The most old anonymous entries one prune removes; the next prune goes on. */
 const PRUNE_BATCH = 10_000;
 
 /** The streams of a scope whose tenant (and project) resolved to `ids`; the system's without. */
 function streamsFor(ids: ReturnType<StreamResolver>): string[] {
   if (!ids) return [SYSTEM_STREAM];
-  const tenant = `audit/tenants/${ids.tenant}/`;
-  return ids.project === undefined ? [tenant] : [tenant, `audit/projects/${ids.tenant}/${ids.project}/`];
+  const tenant = tenantAuditStream(ids.tenant);
+  return ids.project === undefined ? [tenant] : [tenant, projectAuditStream(ids.tenant, ids.project)];
 }
 
 /** An entry id: inverted time and a random part. */
@@ -142,7 +149,7 @@ export class AuditLog {
     };
     const written = await Promise.all(
       this.streamsOf(entry.scope).map(async (prefix) => {
-        const key = `${prefix}${entry.id}.json`;
+        const key = auditEntryKey(prefix, entry.id);
         return { key, etag: await createJson(this.store, key, pending) };
       }),
     );
@@ -160,7 +167,7 @@ export class AuditLog {
             );
             await Promise.all(
               this.streamsOf(final.scope)
-                .map((prefix) => `${prefix}${final.id}.json`)
+                .map((prefix) => auditEntryKey(prefix, final.id))
                 .filter((key) => !replaced.has(key))
                 .map((key) => createJson(this.store, key, final)),
             );
@@ -176,12 +183,12 @@ export class AuditLog {
 
   /** Writes an unauthenticated caller's failure to the anonymous stream. */
   recordAnonymous(entry: AuditEntry): Promise<AuditEntry> {
-    return this.track(createJson(this.store, `${ANONYMOUS}${entry.id}.json`, entry).then(() => entry));
+    return this.track(createJson(this.store, auditEntryKey(ANONYMOUS, entry.id), entry).then(() => entry));
   }
 
   private async write(entry: AuditEntry): Promise<void> {
     await Promise.all(
-      this.streamsOf(entry.scope).map((prefix) => createJson(this.store, `${prefix}${entry.id}.json`, entry)),
+      this.streamsOf(entry.scope).map((prefix) => createJson(this.store, auditEntryKey(prefix, entry.id), entry)),
     );
   }
 
@@ -230,7 +237,7 @@ export class AuditLog {
   async get(scope: Target, id: string): Promise<AuditEntry | null> {
     if (!AUDIT_ID.test(id)) return null;
     for (const prefix of this.readStreams(scope)) {
-      const found = await readJson<StoredEntry>(this.store, `${prefix}${id}.json`);
+      const found = await readJson<StoredEntry>(this.store, auditEntryKey(prefix, id));
       if (found) return view(found.value);
     }
     return null;
@@ -242,7 +249,7 @@ export class AuditLog {
     options: { limit: number; cursor?: string },
   ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
     const streams = this.readStreams(scope).map((prefix) => {
-      const startAfter = options.cursor === undefined ? undefined : `${prefix}${options.cursor}.json`;
+      const startAfter = options.cursor === undefined ? undefined : auditEntryKey(prefix, options.cursor);
       const listing = this.store.list(prefix, { limit: options.limit + 1, ...(startAfter ? { startAfter } : {}) });
       return { prefix, iterator: listing[Symbol.asyncIterator](), head: null as string | null, done: false };
     });

@@ -2,16 +2,11 @@
  * Pack archives, stored once per content: the key is the sha256 of the bytes, so two versions
  * with the same archive share one blob, and a blob is never rewritten with other bytes.
  */
-import { digestHex, KEYS } from '../catalog/records.js';
+import { BLOBS_PREFIX, blobKey, digestOfBlobKey } from '../storage/layout.js';
 import type { ObjectRead, ObjectStore, StagedObject } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
 
-/** The storage key of the blob of `digest` ("sha256:<hex>"). */
-export function blobKey(digest: string): string {
-  const hex = digestHex(digest);
-  if (hex === null) throw new Error(`not a sha256 digest: ${digest}`);
-  return KEYS.blob(hex);
-}
+export { blobKey };
 
 /**
  * Starts writing the blob for `digest`, invisible until committed; null when storage holds it
@@ -41,10 +36,8 @@ export async function readBlob(
 export async function* listBlobs(
   store: ObjectStore,
 ): AsyncIterable<{ digest: string; key: string; size: number; lastModified: Date }> {
-  for await (const object of store.list(KEYS.blobsPrefix)) {
-    const hex = object.key.split('/').at(-1) ?? '';
-    if (/^[0-9a-f]{64}$/.test(hex)) {
-      yield { digest: `sha256:${hex}`, key: object.key, size: object.size, lastModified: object.lastModified };
-    }
+  for await (const object of store.list(BLOBS_PREFIX)) {
+    const digest = digestOfBlobKey(object.key);
+    if (digest !== null) yield { digest, key: object.key, size: object.size, lastModified: object.lastModified };
   }
 }

@@ -6,7 +6,8 @@ import { createStore } from '../storage/create-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { DRIVERS, storageFile, tempDir } from '../test-support/test-registry.js';
 import { CatalogSync } from './catalog-sync.js';
-import { KEYS, type RegistryRecord, type VersionSummary } from './records.js';
+import { SNAPSHOTS_PREFIX, registryKey, versionKey } from '../storage/layout.js';
+import type { RegistryRecord, VersionSummary } from './records.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -115,7 +116,7 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     await writer.writeSnapshot();
     await writer.record({ kind: 'version', summary: summary('many', '2.0.0') });
     const snapshots: string[] = [];
-    for await (const object of store.list(KEYS.snapshotsPrefix)) snapshots.push(object.key);
+    for await (const object of store.list(SNAPSHOTS_PREFIX)) snapshots.push(object.key);
     expect(snapshots.length).toBeGreaterThanOrEqual(1);
     expect(snapshots.length).toBeLessThanOrEqual(2);
 
@@ -128,7 +129,7 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
   it('repairs, by reconciling with storage, a version whose change was never appended', async () => {
     const a = await replica();
     // What a process killed between writing a record and appending its change leaves behind.
-    await createJson(store, KEYS.version('public', 'orphan', '1.0.0'), record('orphan', 'Orphan'));
+    await createJson(store, versionKey('public', 'orphan', '1.0.0'), record('orphan', 'Orphan'));
     expect(a.index.version('public', 'orphan', '1.0.0')).toBeUndefined();
     expect(await a.reconcile()).toBeGreaterThanOrEqual(1);
     expect(a.index.version('public', 'orphan', '1.0.0')).toMatchObject({ displayName: 'Orphan' });
@@ -140,14 +141,14 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, `${work.dir}/other`) });
     const fresh = await createStore(config.storage, { logger });
     try {
-      await createJson(fresh, KEYS.registry('public'), registry);
-      await createJson(fresh, KEYS.version('public', 'legacy', '1.0.0'), record('legacy', 'Legacy'));
+      await createJson(fresh, registryKey('public'), registry);
+      await createJson(fresh, versionKey('public', 'legacy', '1.0.0'), record('legacy', 'Legacy'));
       const sync = new CatalogSync(fresh, { logger, pollIntervalMs: 200, snapshotEveryChanges: 1000 });
       await sync.start();
       expect(sync.index.version('public', 'legacy', '1.0.0')).toMatchObject({ displayName: 'Legacy' });
       await sync.stop();
       const snapshots: string[] = [];
-      for await (const object of fresh.list(KEYS.snapshotsPrefix)) snapshots.push(object.key);
+      for await (const object of fresh.list(SNAPSHOTS_PREFIX)) snapshots.push(object.key);
       expect(snapshots).toHaveLength(1);
     } finally {
       await fresh.close();

@@ -16,18 +16,20 @@ import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import { readJson } from '../storage/json-documents.js';
+import {
+  CHANGES_PREFIX,
+  REGISTRIES_PREFIX,
+  SNAPSHOTS_PREFIX,
+  VERSIONS_PREFIX,
+  changeKey,
+  changesFrom,
+  parseVersionKey,
+  snapshotKey,
+  timeOfKey,
+} from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { CatalogIndex } from './catalog-index.js';
-import {
-  KEYS,
-  parseVersionKey,
-  summarise,
-  timeKey,
-  timeOfKey,
-  type RegistryRecord,
-  type VersionRecord,
-  type VersionSummary,
-} from './records.js';
+import { summarise, type RegistryRecord, type VersionRecord, type VersionSummary } from './records.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -228,7 +230,7 @@ export class CatalogSync {
   }
 
   private async append(change: Change): Promise<void> {
-    const key = KEYS.change(Date.now(), newId());
+    const key = changeKey(Date.now(), newId());
     await this.store.put(key, JSON.stringify(change), { contentType: 'application/json' });
   }
 
@@ -237,9 +239,9 @@ export class CatalogSync {
   }
 
   private async readChanges(index: CatalogIndex): Promise<void> {
-    const from = KEYS.change(Math.max(0, this.cursor - this.windowMs), '');
+    const from = changeKey(Math.max(0, this.cursor - this.windowMs), '');
     const fresh: string[] = [];
-    for await (const object of this.store.list(KEYS.changesPrefix, { startAfter: from })) {
+    for await (const object of this.store.list(CHANGES_PREFIX, { startAfter: from })) {
       if (!this.seen.has(object.key)) fresh.push(object.key);
     }
     await forEachLimited(fresh, FETCH_CONCURRENCY, async (key) => {
@@ -258,7 +260,7 @@ export class CatalogSync {
     this.seen.clear();
     this.cursor = 0;
     const snapshotKeys: string[] = [];
-    for await (const object of this.store.list(KEYS.snapshotsPrefix)) snapshotKeys.push(object.key);
+    for await (const object of this.store.list(SNAPSHOTS_PREFIX)) snapshotKeys.push(object.key);
     const newest = snapshotKeys.at(-1);
     if (newest) {
       const found = await this.store.getBuffer(newest);
@@ -289,13 +291,13 @@ export class CatalogSync {
    */
   async reconcile(index: CatalogIndex = this.index): Promise<number> {
     const registryKeys: string[] = [];
-    for await (const object of this.store.list(KEYS.registriesPrefix)) registryKeys.push(object.key);
+    for await (const object of this.store.list(REGISTRIES_PREFIX)) registryKeys.push(object.key);
     await forEachLimited(registryKeys, FETCH_CONCURRENCY, async (key) => {
       const found = await readJson<RegistryRecord>(this.store, key);
       if (found) index.applyRegistry(found.value);
     });
     const stale: string[] = [];
-    for await (const object of this.store.list(KEYS.versionsPrefix)) {
+    for await (const object of this.store.list(VERSIONS_PREFIX)) {
       if (this.stopping) return 0;
       const id = parseVersionKey(object.key);
       if (!id) continue;
@@ -325,7 +327,7 @@ export class CatalogSync {
       changesThrough: covered,
       ...index.contents(),
     };
-    const key = KEYS.snapshot(covered, newId());
+    const key = snapshotKey(covered, newId());
     await this.store.put(key, await gzipAsync(JSON.stringify(snapshot)), { contentType: 'application/gzip' });
     this.options.logger.info({ key, versions: snapshot.versions.length }, 'wrote a catalog snapshot');
     await this.prune();
@@ -334,7 +336,7 @@ export class CatalogSync {
 
   private async prune(): Promise<void> {
     const snapshots: string[] = [];
-    for await (const object of this.store.list(KEYS.snapshotsPrefix)) snapshots.push(object.key);
+    for await (const object of this.store.list(SNAPSHOTS_PREFIX)) snapshots.push(object.key);
     const kept = snapshots.slice(-SNAPSHOTS_KEPT);
     for (const key of snapshots.slice(0, -SNAPSHOTS_KEPT)) await this.store.delete(key);
     const oldestKept = kept[0];
@@ -342,8 +344,8 @@ export class CatalogSync {
     // Changes the older kept snapshot covers, and older than the retention, are redundant.
     const before = Math.min(timeOfKey(oldestKept) - this.windowMs, Date.now() - this.retentionMs);
     const stale: string[] = [];
-    for await (const object of this.store.list(KEYS.changesPrefix)) {
-      if (object.key >= `${KEYS.changesPrefix}${timeKey(before)}`) break;
+    for await (const object of this.store.list(CHANGES_PREFIX)) {
+      if (object.key >= changesFrom(before)) break;
       stale.push(object.key);
     }
     await forEachLimited(stale, FETCH_CONCURRENCY, (key) => this.store.delete(key));

@@ -1,17 +1,9 @@
 /**
- * What the registry stores, and under which keys. Version records are the source of truth; the
- * in-memory catalog index holds a {@link VersionSummary} of each, fed by the change log.
- *
- * Key layout (relative to the storage root or S3 prefix):
- *   registries/<registry>.json                         registry records
- *   packs/<registry>/<name>/<version>.json             version records (create-once, then CAS)
- *   blobs/sha256/<ab>/<hex>                             pack archives, content-addressed
- *   changes/<13-digit ms>-<id>.json                     the change log replicas follow
- *   snapshots/<13-digit ms>-<id>.json.gz                compacted index snapshots
- *   system/…                                            bootstrap state (admin token hash)
+ * What the registry stores about registries and versions. Version records are the source of
+ * truth; the in-memory catalog index holds a {@link VersionSummary} of each, fed by the change log.
+ * The keys they are stored under are built by ../storage/layout.ts.
  */
 import type { PackManifest } from '@packyard/pack-core';
-import { keySegment } from '../storage/object-store.js';
 
 export type RegistryScope = 'system' | 'tenant' | 'project';
 
@@ -122,46 +114,4 @@ export function summarise(record: VersionRecord, etag: string | null): VersionSu
     revision: record.revision,
     etag,
   };
-}
-
-/** The registry, name and version a version record key names, or null for another key. */
-export function parseVersionKey(key: string): { registry: string; name: string; version: string } | null {
-  const match = /^packs\/([^/]+)\/([^/]+)\/([^/]+)\.json$/.exec(key);
-  if (!match) return null;
-  try {
-    return { registry: match[1] ?? '', name: match[2] ?? '', version: decodeURIComponent(match[3] ?? '') };
-  } catch {
-    return null;
-  }
-}
-
-export const KEYS = {
-  registriesPrefix: 'registries/',
-  registry: (name: string) => `registries/${name}.json`,
-  versionsPrefix: 'packs/',
-  version: (registry: string, name: string, version: string) => `packs/${registry}/${name}/${keySegment(version)}.json`,
-  blobsPrefix: 'blobs/sha256/',
-  blob: (hex: string) => `blobs/sha256/${hex.slice(0, 2)}/${hex}`,
-  changesPrefix: 'changes/',
-  change: (time: number, id: string) => `changes/${timeKey(time)}-${id}.json`,
-  snapshotsPrefix: 'snapshots/',
-  snapshot: (time: number, id: string) => `snapshots/${timeKey(time)}-${id}.json.gz`,
-  adminToken: 'system/admin-token.json',
-} as const;
-
-/** Milliseconds since the epoch, zero-padded so that keys sort by time. */
-export function timeKey(time: number): string {
-  return String(Math.max(0, Math.floor(time))).padStart(13, '0');
-}
-
-/** The time a change or snapshot key was written, or NaN for a foreign key. */
-export function timeOfKey(key: string): number {
-  const match = /^(?:changes|snapshots)\/(\d{13})-/.exec(key);
-  return match ? Number(match[1]) : Number.NaN;
-}
-
-/** "sha256:<hex>" -> "<hex>", or null when the string is not such a digest. */
-export function digestHex(digest: string): string | null {
-  const match = /^sha256:([0-9a-f]{64})$/.exec(digest);
-  return match ? (match[1] ?? null) : null;
 }

@@ -12,10 +12,10 @@
  */
 import type { Logger } from 'pino';
 import { readJson, updateJson, type Updater } from '../storage/json-documents.js';
+import { identitySystemKey, identityTenantKey, identityTenantsPrefix, tenantIdOfKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import {
   emptyTenantDirectory,
-  IDENTITY_KEYS,
   normaliseSystem,
   normaliseTenant,
   type SystemDirectory,
@@ -87,20 +87,20 @@ export class IdentityDirectory {
   /** Re-reads every identity document whose ETag changed since the last look. */
   async refresh(): Promise<void> {
     const seen = new Map<string, string>();
-    for await (const object of this.store.list(IDENTITY_KEYS.tenantsPrefix)) {
-      const id = object.key.slice(IDENTITY_KEYS.tenantsPrefix.length).replace(/\.json$/, '');
+    for await (const object of this.store.list(identityTenantsPrefix())) {
+      const id = tenantIdOfKey(object.key);
       seen.set(id, object.etag);
     }
-    const systemHead = await this.store.head(IDENTITY_KEYS.system);
+    const systemHead = await this.store.head(identitySystemKey());
     if (systemHead && systemHead.etag !== this.system?.etag) {
-      const read = await readJson<SystemDirectory>(this.store, IDENTITY_KEYS.system);
+      const read = await readJson<SystemDirectory>(this.store, identitySystemKey());
       if (read) this.keepSystem(read);
     }
     const live = this.lookup().byId;
     for (const [id, etag] of seen) {
       // Only documents of live tenants: a deleted tenant's leftovers are never loaded.
       if (this.tenants.get(id)?.etag === etag || !live.has(id)) continue;
-      const read = await readJson<TenantDirectory>(this.store, IDENTITY_KEYS.tenant(id));
+      const read = await readJson<TenantDirectory>(this.store, identityTenantKey(id));
       if (read) this.keepTenant(id, read);
     }
     // A live tenant's document is kept even when the listing missed it (written after the listing).
@@ -204,7 +204,7 @@ export class IdentityDirectory {
   async updateSystem(update: Updater<SystemDirectory>): Promise<SystemDirectory> {
     const result = await updateJson<SystemDirectory>(
       this.store,
-      IDENTITY_KEYS.system,
+      identitySystemKey(),
       (current) => update(normaliseSystem(current)),
       () => structuredClone(EMPTY_SYSTEM),
     );
@@ -217,7 +217,7 @@ export class IdentityDirectory {
   async updateTenant(ref: TenantRef, update: Updater<TenantDirectory>): Promise<TenantDirectory> {
     const result = await updateJson<TenantDirectory>(
       this.store,
-      IDENTITY_KEYS.tenant(ref.id),
+      identityTenantKey(ref.id),
       (current) => update(normaliseTenant(current)),
       () => emptyTenantDirectory(ref),
     );
@@ -228,12 +228,12 @@ export class IdentityDirectory {
 
   /** Reads a tenant's document from storage, whether or not the tenant is live (deletions read it). */
   async readTenant(id: string): Promise<TenantDirectory | null> {
-    const read = await readJson<TenantDirectory>(this.store, IDENTITY_KEYS.tenant(id));
+    const read = await readJson<TenantDirectory>(this.store, identityTenantKey(id));
     return read ? normaliseTenant(read.value) : null;
   }
 
   async deleteTenantDocument(id: string): Promise<void> {
-    await this.store.delete(IDENTITY_KEYS.tenant(id));
+    await this.store.delete(identityTenantKey(id));
     this.dropTenant(id);
   }
 

@@ -147,16 +147,6 @@ export interface LoginIndexEntry {
   tenant: string | null;
 }
 
-export const IDENTITY_KEYS = {
-  prefix: 'identity/',
-  system: 'identity/system.json',
-  tenantsPrefix: 'identity/tenants/',
-  tenant: (id: string) => `identity/tenants/${id}.json`,
-  login: (usernameSha256: string) => `identity/logins/${usernameSha256}.json`,
-  attempts: (kind: 'user' | 'address', sha256: string) => `identity/attempts/${kind}-${sha256}.json`,
-  signingKey: 'identity/signing-key.json',
-};
-
 /**
  * A new immutable id. The prefix holds `_`, which no tenant or project name may: a new id never
  * equals the name-derived id of a record written before ids existed.

@@ -16,10 +16,10 @@ import { randomBytes } from 'node:crypto';
 import type { PackError } from '@packyard/pack-core';
 import type { Principal, Session } from './principals.js';
 import { createJson, readJson } from '../storage/json-documents.js';
+import { loginAttemptsKey, signingKeyKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { IdentityDirectory } from './directory.js';
 import { AttemptLedger, HashQueue, type HashTicket } from './login-limits.js';
-import { IDENTITY_KEYS } from './records.js';
 import {
   ACCESS_TOKEN_PREFIX,
   decoyHash,
@@ -105,8 +105,8 @@ export class Sessions {
   /** Loads the token signing key from storage, creating it once for every replica to share. */
   static async open(store: ObjectStore, directory: IdentityDirectory, options: SessionOptions): Promise<Sessions> {
     const fresh: StoredSigningKey = { key: randomBytes(32).toString('base64'), createdAt: new Date().toISOString() };
-    await createJson(store, IDENTITY_KEYS.signingKey, fresh);
-    const stored = await readJson<StoredSigningKey>(store, IDENTITY_KEYS.signingKey);
+    await createJson(store, signingKeyKey(), fresh);
+    const stored = await readJson<StoredSigningKey>(store, signingKeyKey());
     if (!stored) throw new Error('the token signing key vanished while starting');
     return new Sessions(store, directory, Buffer.from(stored.value.key, 'base64'), options);
   }
@@ -178,8 +178,8 @@ export class Sessions {
     const ticket = this.hashQueue.admit(client);
     try {
       const keys = {
-        user: IDENTITY_KEYS.attempts('user', sha256Hex(username)),
-        address: IDENTITY_KEYS.attempts('address', sha256Hex(client)),
+        user: loginAttemptsKey('user', sha256Hex(username)),
+        address: loginAttemptsKey('address', sha256Hex(client)),
       };
       const address = await this.reserve(keys);
       const ok = await this.verify(ticket, username, password);

@@ -6,10 +6,10 @@
  */
 import { registryError } from '../errors.js';
 import { readJson } from '../storage/json-documents.js';
+import { identitySystemKey, identityTenantsPrefix, tenantIdOfKey } from '../storage/layout.js';
 import { exists, tenantNotFound } from './identity-errors.js';
 import { removeDeletedProjects } from './projects.js';
 import {
-  IDENTITY_KEYS,
   newId,
   normaliseSystem,
   type SystemDirectory,
@@ -58,10 +58,10 @@ async function sweep(context: IdentityContext): Promise<void> {
   // Listed before the system document is read: a document listed was written after its tenant
   // was added there (createTenant writes the system first), so a live one is never taken for a leftover.
   const documents: string[] = [];
-  for await (const object of context.store.list(IDENTITY_KEYS.tenantsPrefix)) {
-    documents.push(object.key.slice(IDENTITY_KEYS.tenantsPrefix.length).replace(/\.json$/, ''));
+  for await (const object of context.store.list(identityTenantsPrefix())) {
+    documents.push(tenantIdOfKey(object.key));
   }
-  const system = await readJson<SystemDirectory>(context.store, IDENTITY_KEYS.system);
+  const system = await readJson<SystemDirectory>(context.store, identitySystemKey());
   const listed = new Set(
     normaliseSystem(system?.value ?? { tenants: [], operators: [], revision: 0 }).tenants.map((t) => t.id),
   );

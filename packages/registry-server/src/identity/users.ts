@@ -3,9 +3,10 @@
  * tenant and the operators: each is claimed by one login index entry (./records.ts).
  */
 import { createJson, readJson } from '../storage/json-documents.js';
+import { loginIndexKey } from '../storage/layout.js';
 import { isPreconditionFailed } from '../storage/object-store.js';
 import { exists, notFound, userNotFound } from './identity-errors.js';
-import { IDENTITY_KEYS, newId, type LoginIndexEntry, type UserRecord } from './records.js';
+import { newId, type LoginIndexEntry, type UserRecord } from './records.js';
 import { sha256Hex } from './secrets.js';
 import { tenantIndex } from './tenant-index.js';
 import {
@@ -31,7 +32,7 @@ export interface UserChanges {
 }
 
 function loginKey(username: string): string {
-  return IDENTITY_KEYS.login(sha256Hex(username));
+  return loginIndexKey(sha256Hex(username));
 }
 
 /** Whether the entry's tenant (by id; a legacy entry's tenant name is that tenant's id) holds the name. */

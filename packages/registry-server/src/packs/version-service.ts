@@ -4,7 +4,8 @@
  */
 import type { PackError } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
-import { KEYS, summarise, type VersionRecord } from '../catalog/records.js';
+import { summarise, type VersionRecord } from '../catalog/records.js';
+import { versionKey } from '../storage/layout.js';
 import { readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
@@ -46,7 +47,7 @@ export class VersionService {
    */
   async get(registry: string, name: string, selector: string): Promise<VersionRecord> {
     const version = this.catalog.index.resolve(registry, name, selector)?.version ?? selector;
-    const found = await readJson<VersionRecord>(this.store, KEYS.version(registry, name, version));
+    const found = await readJson<VersionRecord>(this.store, versionKey(registry, name, version));
     if (!found) throw this.missing(registry, name, selector);
     if (found.value.deleted) throw versionGone(found.value);
     return found.value;
@@ -90,7 +91,7 @@ export class VersionService {
     version: string,
     update: (current: VersionRecord) => VersionRecord | undefined,
   ): Promise<VersionRecord> {
-    const updated = await updateJson<VersionRecord>(this.store, KEYS.version(registry, name, version), (current) => {
+    const updated = await updateJson<VersionRecord>(this.store, versionKey(registry, name, version), (current) => {
       if (current.deleted) throw versionGone(current);
       return update(current);
     });

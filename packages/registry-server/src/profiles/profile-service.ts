@@ -19,6 +19,13 @@ import type { IdentityDirectory } from '../identity/directory.js';
 import { projectNotFound, tenantNotFound } from '../identity/identity-errors.js';
 import type { OwnedData } from '../identity/tenant-mutation.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
+import {
+  profileKey,
+  projectProfilesPrefix,
+  systemProfilesPrefix,
+  tenantProfilesPrefix,
+  tenantProjectProfilesPrefix,
+} from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
 
@@ -34,10 +41,6 @@ export interface ProfileRecord {
   updatedBy: string;
   revision: number;
 }
-
-const tenantPrefix = (tenantId: string) => `profiles/tenant/${tenantId}/`;
-const projectsPrefix = (tenantId: string) => `profiles/project/${tenantId}/`;
-const projectPrefix = (tenantId: string, projectId: string) => `profiles/project/${tenantId}/${projectId}/`;
 
 /** The scopes whose profiles are visible in `target`, own scope first. */
 export function visibleScopes(target: Target): Target[] {
@@ -74,22 +77,22 @@ export class ProfileService implements OwnedData {
 
   /** Where a scope's profiles are stored: under the ids of its live tenant and project. */
   private prefixOf(target: Target): string {
-    if (target.scope === 'system') return 'profiles/system/';
+    if (target.scope === 'system') return systemProfilesPrefix();
     const tenantId = this.directory.tenantId(target.tenant);
     if (tenantId === undefined) throw tenantNotFound(target.tenant);
-    if (target.scope === 'tenant') return tenantPrefix(tenantId);
+    if (target.scope === 'tenant') return tenantProfilesPrefix(tenantId);
     const projectId = this.directory.projectId(target.tenant, target.project);
     if (projectId === undefined) throw projectNotFound(target.project);
-    return projectPrefix(tenantId, projectId);
+    return projectProfilesPrefix(tenantId, projectId);
   }
 
   async removeTenant(tenantId: string): Promise<void> {
-    await this.removeAll(tenantPrefix(tenantId));
-    await this.removeAll(projectsPrefix(tenantId));
+    await this.removeAll(tenantProfilesPrefix(tenantId));
+    await this.removeAll(tenantProjectProfilesPrefix(tenantId));
   }
 
   async removeProject(tenantId: string, projectId: string): Promise<void> {
-    await this.removeAll(projectPrefix(tenantId, projectId));
+    await this.removeAll(projectProfilesPrefix(tenantId, projectId));
   }
 
   private async removeAll(prefix: string): Promise<void> {
@@ -110,7 +113,7 @@ export class ProfileService implements OwnedData {
 
   /** The profile `name` of exactly this scope, or null. */
   async find(target: Target, name: string): Promise<ProfileRecord | null> {
-    return (await readJson<ProfileRecord>(this.store, `${this.prefixOf(target)}${name}.json`))?.value ?? null;
+    return (await readJson<ProfileRecord>(this.store, profileKey(this.prefixOf(target), name)))?.value ?? null;
   }
 
   async create(target: Target, profile: ClusterProfile, by: string): Promise<ProfileRecord> {
@@ -127,14 +130,14 @@ export class ProfileService implements OwnedData {
       updatedBy: by,
       revision: 1,
     };
-    if ((await createJson(this.store, `${this.prefixOf(target)}${profile.name}.json`, record)) === null) {
+    if ((await createJson(this.store, profileKey(this.prefixOf(target), profile.name), record)) === null) {
       throw registryError('PROFILE_EXISTS', `a cluster profile named ${profile.name} already exists here`);
     }
     return record;
   }
 
   async update(target: Target, name: string, change: (record: ProfileRecord) => ProfileRecord): Promise<ProfileRecord> {
-    const updated = await updateJson<ProfileRecord>(this.store, `${this.prefixOf(target)}${name}.json`, (current) => ({
+    const updated = await updateJson<ProfileRecord>(this.store, profileKey(this.prefixOf(target), name), (current) => ({
       ...change(current),
       revision: current.revision + 1,
     }));
@@ -144,6 +147,6 @@ export class ProfileService implements OwnedData {
 
   async remove(target: Target, name: string): Promise<void> {
     if (!(await this.find(target, name))) throw profileNotFound(name);
-    await this.store.delete(`${this.prefixOf(target)}${name}.json`);
+    await this.store.delete(profileKey(this.prefixOf(target), name));
   }
 }

@@ -13,7 +13,8 @@
  */
 import type { PackError, Finding } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
-import { KEYS, summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
+import { summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
+import { versionKey } from '../storage/layout.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { InspectedPack } from './inspect-pack.js';
@@ -74,7 +75,7 @@ export class PublishService {
       publisher: request.publisher,
       message: request.message,
     };
-    const key = KEYS.version(registry.name, manifest.name, manifest.version);
+    const key = versionKey(registry.name, manifest.name, manifest.version);
     const decide = (current: VersionRecord): { outcome: PublishOutcome; next: VersionRecord | undefined } => {
       if (current.deleted) {
         if (current.digest !== archive.digest) throw versionDeleted(current);

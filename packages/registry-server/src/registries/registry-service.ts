@@ -5,7 +5,8 @@
 import { PackError } from '@packyard/pack-core';
 import type { Target } from '../identity/principals.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
-import { KEYS, type RegistryRecord, type RegistryScope } from '../catalog/records.js';
+import type { RegistryRecord, RegistryScope } from '../catalog/records.js';
+import { registryKey } from '../storage/layout.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
@@ -66,7 +67,7 @@ export class RegistryService {
   /** Creates the `public` system registry unless it exists (idempotent, safe across replicas). */
   async ensurePublic(): Promise<void> {
     if (this.catalog.index.registry(PUBLIC_REGISTRY)) return;
-    const existing = await readJson<RegistryRecord>(this.store, KEYS.registry(PUBLIC_REGISTRY));
+    const existing = await readJson<RegistryRecord>(this.store, registryKey(PUBLIC_REGISTRY));
     if (existing) {
       this.catalog.index.applyRegistry(existing.value);
       return;
@@ -98,7 +99,7 @@ export class RegistryService {
       createdBy: by,
       revision: 1,
     };
-    const etag = await createJson(this.store, KEYS.registry(record.name), record);
+    const etag = await createJson(this.store, registryKey(record.name), record);
     if (etag === null) {
       throw registryError('REGISTRY_EXISTS', `registry "${record.name}" already exists`);
     }
@@ -111,7 +112,7 @@ export class RegistryService {
     const set = Object.fromEntries(
       Object.entries(changes).filter(([, value]) => value !== undefined && value !== null),
     );
-    const updated = await updateJson<RegistryRecord>(this.store, KEYS.registry(name), (current) => ({
+    const updated = await updateJson<RegistryRecord>(this.store, registryKey(name), (current) => ({
       ...current,
       ...set,
       revision: current.revision + 1,

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import {
+  adminTokenKey,
+  anonymousAuditStream,
+  auditEntryKey,
+  blobKey,
+  changeKey,
+  changesFrom,
+  digestOfBlobKey,
+  identitySystemKey,
+  identityTenantKey,
+  identityTenantsPrefix,
+  loginAttemptsKey,
+  loginIndexKey,
+  parseVersionKey,
+  probeKey,
+  profileKey,
+  projectAuditStream,
+  projectProfilesPrefix,
+  registryKey,
+  signingKeyKey,
+  snapshotKey,
+  systemAuditStream,
+  systemProfilesPrefix,
+  tenantAuditStream,
+  tenantIdOfKey,
+  tenantProfilesPrefix,
+  tenantProjectProfilesPrefix,
+  timeOfKey,
+  versionKey,
+} from './layout.js';
+import { assertValidKey } from './object-store.js';
+
+const HEX = 'ab'.repeat(32);
+const SHA = 'c'.repeat(64);
+
+// Stores written by earlier releases must keep working: these keys are a storage format, and a
+// change here is a migration, not a refactoring.
+describe('storage key layout', () => {
+  const samples: Array<[string, string]> = [
+    [registryKey('public'), 'registries/public.json'],
+    [versionKey('public', 'cni-calico', '3.27.0'), 'packs/public/cni-calico/3.27.0.json'],
+    [versionKey('acme', 'demo', '1.0.0+build.1'), 'packs/acme/demo/1.0.0%2Bbuild.1.json'],
+    [blobKey(`sha256:${HEX}`), `blobs/sha256/ab/${HEX}`],
+    [changeKey(1_700_000_000_123, 'f00d'), 'changes/1700000000123-f00d.json'],
+    [changeKey(42.9, 'x'), 'changes/0000000000042-x.json'],
+    [snapshotKey(1_700_000_000_123, 'f00d'), 'snapshots/1700000000123-f00d.json.gz'],
+    [adminTokenKey(), 'system/admin-token.json'],
+    [identitySystemKey(), 'identity/system.json'],
+    [identityTenantKey('tn_0123'), 'identity/tenants/tn_0123.json'],
+    [loginIndexKey(SHA), `identity/logins/${SHA}.json`],
+    [loginAttemptsKey('user', SHA), `identity/attempts/user-${SHA}.json`],
+    [loginAttemptsKey('address', SHA), `identity/attempts/address-${SHA}.json`],
+    [signingKeyKey(), 'identity/signing-key.json'],
+    [profileKey(systemProfilesPrefix(), 'edge'), 'profiles/system/edge.json'],
+    [profileKey(tenantProfilesPrefix('tn_1'), 'edge'), 'profiles/tenant/tn_1/edge.json'],
+    [profileKey(projectProfilesPrefix('tn_1', 'pj_2'), 'edge'), 'profiles/project/tn_1/pj_2/edge.json'],
+    [auditEntryKey(systemAuditStream(), '8299999999876-0123456789ab'), 'audit/system/8299999999876-0123456789ab.json'],
+    [
+      auditEntryKey(anonymousAuditStream(), '8299999999876-0123456789ab'),
+      'audit/anonymous/8299999999876-0123456789ab.json',
+    ],
+    [auditEntryKey(tenantAuditStream('tn_1'), 'e'), 'audit/tenants/tn_1/e.json'],
+    [auditEntryKey(projectAuditStream('tn_1', 'pj_2'), 'e'), 'audit/projects/tn_1/pj_2/e.json'],
+  ];
+
+  it.each(samples)('builds %s', (built, expected) => {
+    expect(built).toBe(expected);
+    assertValidKey(built);
+  });
+
+  it('builds the listing prefixes', () => {
+    expect(identityTenantsPrefix()).toBe('identity/tenants/');
+    expect(tenantProjectProfilesPrefix('tn_1')).toBe('profiles/project/tn_1/');
+    expect(projectProfilesPrefix('tn_1', 'pj_2').startsWith(tenantProjectProfilesPrefix('tn_1'))).toBe(true);
+    expect(changesFrom(1_700_000_000_123)).toBe('changes/1700000000123');
+  });
+
+  it('reads back what a key names', () => {
+    expect(parseVersionKey(versionKey('acme', 'demo', '1.0.0+build.1'))).toEqual({
+      registry: 'acme',
+      name: 'demo',
+      version: '1.0.0+build.1',
+    });
+    expect(parseVersionKey('registries/public.json')).toBeNull();
+    expect(digestOfBlobKey(blobKey(`sha256:${HEX}`))).toBe(`sha256:${HEX}`);
+    expect(digestOfBlobKey('blobs/sha256/ab/not-a-digest')).toBeNull();
+    expect(tenantIdOfKey(identityTenantKey('tn_0123'))).toBe('tn_0123');
+    expect(timeOfKey(changeKey(1_700_000_000_123, 'a'))).toBe(1_700_000_000_123);
+    expect(timeOfKey(snapshotKey(1_700_000_000_123, 'a'))).toBe(1_700_000_000_123);
+    expect(timeOfKey('registries/public.json')).toBeNaN();
+  });
+
+  it('orders change keys by time, and the bound between them', () => {
+    const early = changeKey(999, 'zz');
+    const late = changeKey(1000, '00');
+    expect(early < late).toBe(true);
+    expect(early < changesFrom(1000) && changesFrom(1000) < late).toBe(true);
+  });
+
+  it('refuses a blob key for anything but a sha256 digest', () => {
+    expect(() => blobKey(HEX)).toThrow(/not a sha256 digest/);
+    expect(() => blobKey(`sha512:${HEX}`)).toThrow(/not a sha256 digest/);
+  });
+
+  it('keeps the probe in a top-level folder no other kind of key uses', () => {
+    expect(probeKey('t')).toBe('_probe/t');
+    for (const [built] of samples) expect(built.startsWith('_probe/')).toBe(false);
+  });
+});
