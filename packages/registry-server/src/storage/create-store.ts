@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { createFsStore } from './fs-store.js';
 import type { ObjectStore } from './object-store.js';
-import { createS3Store } from './s3-store.js';
+import { createS3Store } from './s3/s3-store.js';
 import { serialiseConditionalWrites } from './serialised-store.js';
 
 export interface StorageConfig {
@@ -22,9 +22,9 @@ export interface StorageConfig {
     createBucket: boolean;
     partSizeBytes?: number;
     presignDownloads?: boolean;
-    /** Total time a metadata call may take, retries included (s3-store.ts). */
+    /** Total time a metadata call may take, retries included (s3/transfer.ts). */
     deadlineMs?: number;
-    /** Longest wait for the next bytes of a transfer (s3-store.ts). */
+    /** Longest wait for the next bytes of a transfer (s3/transfer.ts). */
     idleTimeoutMs?: number;
   };
 }

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createStore, type StorageConfig } from './create-store.js';
 import { createFsStore } from './fs-store.js';
 import { PreconditionFailedError, type ObjectStore } from './object-store.js';
-import { createS3Store, type S3StoreOptions } from './s3-store.js';
+import { createS3Store, type S3StoreOptions } from './s3/s3-store.js';
 import { tempName } from './temp-files.js';
 import { describeObjectStore, listKeys, mapLimit } from './test-support/conformance.js';
 

@@ -1,7 +1,7 @@
 /**
  * The storage seam: a small object store with conditional writes. Everything the registry keeps
  * (pack blobs, version records, the change log, index snapshots, registry records) is an object
- * under a key; the two drivers (./fs-store.ts, ./s3-store.ts) are wired explicitly by
+ * under a key; the two drivers (./fs-store.ts, ./s3/s3-store.ts) are wired explicitly by
  * ./create-store.ts from the configuration.
  *
  * Keys are relative, `/`-separated and ASCII: see {@link assertValidKey}. A key is never also the

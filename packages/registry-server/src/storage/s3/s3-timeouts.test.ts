@@ -8,9 +8,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { buffer } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ObjectStore } from './object-store.js';
+import type { ObjectStore } from '../object-store.js';
 import { createS3Store } from './s3-store.js';
-import { listKeys } from './test-support/conformance.js';
+import { listKeys } from '../test-support/conformance.js';
 
 const BUCKET = 'stalled-bucket';
 const DEADLINE_MS = 1_000;

@@ -1,0 +1,203 @@
+/**
+ * The catalog's query engine: filters (registry, layer, add-on type, cloud, full text, name,
+ * version and deprecation), sorts and pages over the filter columns of the index's packs.
+ */
+import { parseRange, resolveVersion, selectorKind, type VersionRange } from '@packyard/pack-core';
+import { decodeCursor, encodeCursor } from './catalog-cursor.js';
+import { addTrigrams, ALL_CLOUDS_BIT, CLOUD_BITS, type Columns, SIGNATURE_WORDS } from './filter-columns.js';
+import { compareEntries, rowJsonOf, rowOf, type PackEntry, type PackRow } from './pack-entry.js';
+import type { VersionSummary } from './records.js';
+
+export type CatalogSort = 'name' | '-name' | 'published' | '-published';
+
+export interface CatalogQuery {
+  /** Exact pack name. */
+  name?: string;
+  /** Words that must all appear in the name, display name, add-on type or annotations. */
+  q?: string;
+  layer?: string;
+  addonType?: string;
+  /** Packs for this cloud, or for `all` clouds. */
+  cloudType?: string;
+  /** A version selector: exact, `.x` tag or range; rows then show the matching versions only. */
+  version?: string;
+  registry?: string;
+  /** true: deprecated versions only; false: no deprecated versions. */
+  deprecated?: boolean;
+  sort?: CatalogSort;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface CatalogPage {
+  total: number;
+  items: PackRow[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
+
+/**
+ * A page of the packs matching `query` among the registries `readable` marks (a mask by the
+ * columns' registry ids). Throws a RangeError for a malformed cursor or version selector.
+ */
+export function queryPage(query: CatalogQuery, columns: Columns, readable: Uint8Array): CatalogPage {
+  const { total, entries, rows, nextCursor } = run(query, columns, readable);
+  return { total, items: rows ?? entries.map((entry) => entry.row as PackRow), nextCursor };
+}
+
+/** {@link queryPage} as the JSON the API sends, from each pack's row JSON where it can. */
+export function queryPageJson(query: CatalogQuery, columns: Columns, readable: Uint8Array): string {
+  const { total, entries, rows, nextCursor } = run(query, columns, readable);
+  const items = rows ? rows.map((row) => JSON.stringify(row)) : entries.map(rowJsonOf);
+  return `{"total":${total},"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+}
+
+/**
+ * The matching packs of one page: `entries` when rows are the packs' own, or `rows` when the
+ * version or deprecated filter narrowed them.
+ */
+function run(
+  query: CatalogQuery,
+  columns: Columns,
+  readable: Uint8Array,
+): { total: number; entries: PackEntry[]; rows: PackRow[] | null; nextCursor: string | null } {
+  const sort = query.sort ?? 'name';
+  const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
+  const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
+  if (query.cursor !== undefined && (!cursor || cursor.sort !== sort)) {
+    throw new RangeError('the cursor is not valid for this query');
+  }
+  const narrow = narrower(query);
+  const matches = scan(columns, query, readable);
+
+  // Rows a version or deprecated filter leaves with no version do not match at all.
+  const rowOfEntry = new Map<PackEntry, PackRow>();
+  let matching = matches;
+  if (narrow) {
+    matching = [];
+    for (const entry of matches) {
+      const row = narrow(entry);
+      if (row) {
+        rowOfEntry.set(entry, row);
+        matching.push(entry);
+      }
+    }
+  }
+  const rowFor = (entry: PackEntry): PackRow => rowOfEntry.get(entry) ?? (entry.row as PackRow);
+
+  let ordered: PackEntry[];
+  let after: (entry: PackEntry) => boolean = () => true;
+  if (sort === 'name' || sort === '-name') {
+    ordered = sort === 'name' ? matching : [...matching].reverse();
+    if (cursor) {
+      after = (entry) => {
+        const c = compareEntries(entry, cursor);
+        return sort === 'name' ? c > 0 : c < 0;
+      };
+    }
+  } else {
+    const direction = sort === 'published' ? 1 : -1;
+    const key = (entry: PackEntry) => ({ at: rowFor(entry).publishedAt, name: entry.name, registry: entry.registry });
+    const compare = (a: { at: string; name: string; registry: string }, b: typeof a): number =>
+      a.at !== b.at ? (a.at < b.at ? -1 : 1) * direction : compareEntries(a, b);
+    ordered = [...matching].sort((a, b) => compare(key(a), key(b)));
+    if (cursor) after = (entry) => compare(key(entry), { at: cursor.at ?? '', ...cursor }) > 0;
+  }
+  let start = 0;
+  while (start < ordered.length && !after(ordered[start] as PackEntry)) start++;
+  const page = ordered.slice(start, start + limit);
+  const last = page.at(-1);
+  const nextCursor =
+    start + limit < ordered.length && last
+      ? encodeCursor({
+          sort,
+          ...(sort === 'published' || sort === '-published' ? { at: rowFor(last).publishedAt } : {}),
+          registry: last.registry,
+          name: last.name,
+        })
+      : null;
+  return { total: matching.length, entries: page, rows: narrow ? page.map(rowFor) : null, nextCursor };
+}
+
+/** The packs whose latest version passes the query's filters, in name order. */
+function scan(columns: Columns, query: CatalogQuery, readable: Uint8Array): PackEntry[] {
+  const { entries } = columns;
+  const layer = query.layer === undefined ? -1 : columns.layerCode(query.layer);
+  const addonType = query.addonType === undefined ? -1 : columns.addonTypeId(query.addonType);
+  const clouds = query.cloudType === undefined ? 0 : (CLOUD_BITS.get(query.cloudType) ?? 0) | ALL_CLOUDS_BIT;
+  const terms = (query.q ?? '')
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((t) => t !== '');
+  const registry = query.registry;
+  const name = query.name;
+  const wanted = new Uint32Array(SIGNATURE_WORDS);
+  for (const term of terms) addTrigrams(term, wanted, 0);
+  const { signatures } = columns;
+  const out: PackEntry[] = [];
+  entries: for (let i = 0; i < entries.length; i++) {
+    if (readable[columns.registry[i] ?? 0] !== 1) continue;
+    if (layer !== -1 && columns.layer[i] !== layer) continue;
+    if (addonType !== -1 && columns.addonType[i] !== addonType) continue;
+    if (clouds !== 0 && ((columns.clouds[i] ?? 0) & clouds) === 0) continue;
+    for (let w = 0; w < SIGNATURE_WORDS; w++) {
+      const bits = wanted[w] ?? 0;
+      // `>>> 0`: & gives a signed 32-bit result; the words are unsigned.
+      if (((signatures[i * SIGNATURE_WORDS + w] ?? 0) & bits) >>> 0 !== bits) continue entries;
+    }
+    const entry = entries[i] as PackEntry;
+    if (!entry.row) continue;
+    if (name !== undefined && entry.name !== name) continue;
+    if (registry !== undefined && entry.registry !== registry) continue;
+    let found = true;
+    for (const term of terms) {
+      if (!entry.searchText.includes(term)) {
+        found = false;
+        break;
+      }
+    }
+    if (found) out.push(entry);
+  }
+  return out;
+}
+
+/**
+ * For version and deprecated filters: a function giving a pack's row narrowed to the versions
+ * that pass, or null when none do; null when the query has neither filter.
+ */
+function narrower(query: CatalogQuery): ((entry: PackEntry) => PackRow | null) | null {
+  const selector = query.version;
+  if (selector === undefined && query.deprecated === undefined) return null;
+  let range: VersionRange | null = null;
+  let exact = false;
+  if (selector !== undefined) {
+    const kind = selectorKind(selector);
+    if (kind === null) throw new RangeError(`"${selector}" is not a version, a .x tag or a range`);
+    exact = kind === 'exact';
+    range = exact ? null : parseRange(selector);
+  }
+  const deprecated = query.deprecated;
+  return (entry) => {
+    const resolved =
+      exact && selector !== undefined
+        ? resolveVersion(
+            entry.live.map((v) => v.version),
+            selector,
+          )
+        : null;
+    const { live, liveParsed } = entry;
+    let shown: VersionSummary[] | null = null;
+    for (let i = 0; i < live.length; i++) {
+      const v = live[i] as VersionSummary;
+      if (deprecated !== undefined && (v.deprecated !== null) !== deprecated) continue;
+      if (exact && v.version !== resolved) continue;
+      const parsed = liveParsed[i];
+      if (range && !(parsed && range.testParsed(parsed))) continue;
+      (shown ??= []).push(v);
+    }
+    return shown ? rowOf(entry, shown) : null;
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Time bounds of S3 calls. A metadata call is bounded by one deadline across its retries; a
+ * transfer (an upload part, the completion of an upload) by the time no byte has moved, watched
+ * from inside the SDK's middleware stack, since the transfer as a whole may be large and the link slow.
+ */
+import { pipeline, Readable, Transform } from 'node:stream';
+import type { UploadPartCommand } from '@aws-sdk/client-s3';
+import { progressStream, Watchdog } from '../watchdog.js';
+
+/** Runs a call under a time bound, given the abort signal that enforces it. */
+export type Bounded = <T>(run: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>;
+
+/** The middleware stack of an S3 command, as far as watchTransfer needs it. */
+export interface TransferStack {
+  add: UploadPartCommand['middlewareStack']['add'];
+}
+
+/** What a transfer's watchdog is told: bytes moved, and the whole request body sent. */
+interface TransferProgress {
+  moved: () => void;
+  sent: () => void;
+}
+
+/**
+ * Counts the bytes of a transfer as they move, for its watchdog: the request body is handed to
+ * the connection in slices (each slice taken is progress), and the response's arrival and the
+ * chunks of its body are progress too. Installed innermost, next to the HTTP handler, so that it
+ * runs for every attempt the SDK makes.
+ */
+function watchTransfer(stack: TransferStack, progress: TransferProgress): void {
+  const { moved } = progress;
+  stack.add(
+    (next) => async (args) => {
+      const result = await next(withProgressBody(args, progress));
+      moved();
+      const response = result.response as { body?: unknown };
+      if (response.body instanceof Readable) {
+        const source = response.body;
+        const tapped = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            moved();
+            callback(null, chunk);
+          },
+        });
+        pipeline(source, tapped, () => undefined);
+        response.body = tapped;
+      }
+      return result;
+    },
+    { step: 'deserialize', priority: 'low', name: 'packyardTransferWatchdog' },
+  );
+}
+
+/** `args` with a byte-array request body replaced by a stream that reports each slice taken. */
+function withProgressBody<A extends { request: unknown }>(args: A, progress: TransferProgress): A {
+  const request = args.request as { body?: unknown } | null;
+  if (request === null || typeof request !== 'object' || !(request.body instanceof Uint8Array)) return args;
+  // A copy per attempt: the SDK retries with the same request, whose body must stay the bytes.
+  const copy = Object.assign(Object.create(Object.getPrototypeOf(request) as object) as object, request, {
+    body: progressStream(request.body, progress.moved, progress.sent),
+  });
+  return { ...args, request: copy };
+}
+
+/** Runs a transfer of the command whose middleware stack is `stack` under its watchdog. */
+export type Transfer = <T>(stack: TransferStack, run: (abortSignal: AbortSignal) => Promise<T>) => Promise<T>;
+
+/**
+ * Transfers of one store: each fails once no byte has moved for `idleMs` while the body is sent,
+ * and when the answer does not come within `idleMs + deadlineMs` of the body's last byte (the
+ * connection may have taken megabytes that the backend still has to read before it answers).
+ */
+export function boundedTransfers(idleMs: number, deadlineMs: number): Transfer {
+  return async function transfer<T>(stack: TransferStack, run: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const watchdog = new Watchdog();
+    const progress: TransferProgress = {
+      moved: () => {
+        watchdog.arm(idleMs, `storage moved no byte for ${idleMs} ms`);
+      },
+      sent: () => {
+        watchdog.arm(idleMs + deadlineMs, `storage gave no answer within ${idleMs + deadlineMs} ms of the last byte`);
+      },
+    };
+    watchTransfer(stack, progress);
+    progress.moved();
+    try {
+      return await run(watchdog.signal);
+    } finally {
+      watchdog.disarm();
+    }
+  };
+}
