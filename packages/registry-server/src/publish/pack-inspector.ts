@@ -19,6 +19,7 @@ import { revivePackError, type ArchiveLimits, type BlockChecksums, type PackErro
 import type { InspectedPack } from './inspect-pack.js';
 import type { InspectReply, InspectTask } from './inspect-worker.js';
 import { registryError } from '../errors.js';
+import { workerEntry } from './worker-entry.js';
 
 export interface PackInspectorOptions {
   /** Worker threads, hence inspections at once (default: 2, or 1 on a single core). */
@@ -35,11 +36,8 @@ export const DEFAULT_INSPECTION = {
   maxMemoryMb: 2048,
 } as const;
 
-/**
- * The compiled worker. Resolved through `dist/` from both `src/publish/` (tests run the sources)
- * and `dist/publish/`, since a worker thread runs JavaScript only.
- */
-const WORKER_URL = new URL('../../dist/publish/inspect-worker.js', import.meta.url);
+/** The worker module, compiled or (tests) from the sources: see worker-entry.ts. */
+const WORKER = workerEntry(new URL('./inspect-worker.js', import.meta.url));
 const IDLE_TIMEOUT_MS = 60_000;
 
 function tooExpensive(why: string): PackError {
@@ -62,7 +60,8 @@ export class PackInspector {
   private start(): Piscina<InspectTask, InspectReply> {
     if (this.closed) throw new Error('the pack inspector is closed');
     this.pool ??= new Piscina({
-      filename: WORKER_URL.href,
+      filename: WORKER.filename.href,
+      workerData: WORKER.workerData,
       minThreads: 1,
       maxThreads: this.options.threads,
       idleTimeout: IDLE_TIMEOUT_MS,

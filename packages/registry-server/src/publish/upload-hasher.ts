@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { BlockChecksums } from '@packyard/pack-core';
 import type { HashReply, HashRequest } from './hash-worker.js';
 import type { GrowingFile } from './growing-file.js';
+import { workerEntry } from './worker-entry.js';
 
 export interface UploadDigests {
   /** "sha256:<hex>". */
@@ -22,11 +23,8 @@ export interface UploadDigests {
   blocks: BlockChecksums;
 }
 
-/**
- * The compiled worker. Resolved through `dist/` from both `src/publish/` (tests run the sources)
- * and `dist/publish/`, since a worker thread runs JavaScript only.
- */
-const WORKER_URL = new URL('../../dist/publish/hash-worker.js', import.meta.url);
+/** The worker module, compiled or (tests) from the sources: see worker-entry.ts. */
+const WORKER = workerEntry(new URL('./hash-worker.js', import.meta.url));
 
 /** Tell the worker about new bytes at most this often: every message costs a wake-up. */
 const GROW_STEP_BYTES = 1024 * 1024;
@@ -91,7 +89,7 @@ export class UploadHasher {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_URL);
+    const worker = new Worker(WORKER.filename, WORKER.workerData ? { workerData: WORKER.workerData } : {});
     worker.unref();
     worker.on('message', (reply: HashReply) => {
       if ('error' in reply) this.settle(reply.id, new Error(`hashing the upload failed: ${reply.error}`));
