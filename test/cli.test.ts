@@ -12,11 +12,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LINT_RULE_IDS, LINT_RULES } from '@packyard/pack-core';
 import { BROKEN_FIXTURES } from '../packages/pack-core/src/test-support/broken-fixtures.js';
 import { writeValidPack } from '../packages/pack-core/src/test-support/valid-pack.js';
-import { packctl, packctlJson, runPackctl, runPackctlJson, sha256File } from './helpers.js';
+import { packctl, packctlJson, REPO, runPackctl, runPackctlJson, SAMPLE_PACKS, sha256File } from './helpers.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'packyard-cli-'));
 afterAll(() => {
@@ -216,5 +217,40 @@ describe('packctl build', () => {
     rmSync(first.path);
     writeFileSync(path.join(dir, 'extra.txt'), 'x');
     expect((await runPackctlJson<BuildJson>(['build', dir, '-o', fresh()])).files).toBe(first.files + 1);
+  });
+});
+
+describe('packctl start-up', () => {
+  /**
+   * The npm packages that `packctl ARGS` loads, run in a fresh process (the built packctl). Only
+   * CommonJS packages are seen (Node's require cache): undici, unzipper, ajv, yaml, and archiver's
+   * helpers such as lazystream, which is enough to tell whether a command's implementation loaded.
+   */
+  function packagesLoaded(args: string[]): string[] {
+    const cli = pathToFileURL(path.join(REPO, 'packages/pack-cli/dist/cli.js')).href;
+    const script = [
+      "import { createRequire } from 'node:module';",
+      `const { run } = await import(${JSON.stringify(cli)});`,
+      `await run(${JSON.stringify(args)});`,
+      "process.stdout.write('\\nLOADED ' + JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));",
+    ].join('\n');
+    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
+    const files = JSON.parse(stdout.slice(stdout.lastIndexOf('\nLOADED ') + '\nLOADED '.length)) as string[];
+    const names = files.map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1]);
+    return [...new Set(names.filter((name) => name !== undefined))].sort();
+  }
+
+  it('loads only commander and picocolors for --version and --help', () => {
+    expect(packagesLoaded(['--version'])).toEqual(['commander', 'picocolors']);
+    expect(packagesLoaded(['--help'])).toEqual(['commander', 'picocolors']);
+  });
+
+  it('lints without loading the HTTP client or the archive reader and writer', () => {
+    const loaded = packagesLoaded(['lint', path.join(SAMPLE_PACKS, 'cni-calico')]);
+    expect(loaded).toContain('ajv');
+    for (const heavy of ['undici', 'unzipper', 'lazystream', 'async']) expect(loaded).not.toContain(heavy);
   });
 });
