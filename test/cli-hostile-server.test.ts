@@ -14,7 +14,6 @@
  * - credentials and passwords never reach another origin; downloads redirected to one (a
  *   presigned URL) are fetched there without the Authorization header.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -23,7 +22,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { craftZip } from '../packages/pack-core/src/test-support/craft-zip.js';
 import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
-import { PACKCTL, type RunResult, SAMPLE_PACKS, sha256File } from './helpers.js';
+import { runPackctl, type RunOptions, type RunResult, SAMPLE_PACKS, sha256File } from './helpers.js';
 
 const MIB = 1024 * 1024;
 const PASSWORD = 'correct horse battery staple';
@@ -259,30 +258,12 @@ afterAll(async () => {
   await work.cleanup();
 });
 
-/** packctl, without blocking this process's event loop (the hostile servers run in it). */
-function run(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {},
-): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PACKCTL, args, {
-      cwd: options.cwd ?? work.dir,
-      env: {
-        PATH: process.env['PATH'],
-        HOME: work.dir,
-        PACKCTL_CONFIG: path.join(work.dir, 'none.json'),
-        ...options.env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      resolve({ status, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
+/** packctl in-process: it does not block this process's event loop (the hostile servers run in it). */
+function run(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return runPackctl(args, {
+    cwd: options.cwd ?? work.dir,
+    env: { HOME: work.dir, PACKCTL_CONFIG: path.join(work.dir, 'none.json'), ...options.env },
+    input: options.input ?? '',
   });
 }
 

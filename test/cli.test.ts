@@ -12,11 +12,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LINT_RULE_IDS, LINT_RULES } from '@packyard/pack-core';
 import { BROKEN_FIXTURES } from '../packages/pack-core/src/test-support/broken-fixtures.js';
 import { writeValidPack } from '../packages/pack-core/src/test-support/valid-pack.js';
-import { packctl, packctlJson, sha256File } from './helpers.js';
+import { packctl, packctlJson, REPO, runPackctl, runPackctlJson, SAMPLE_PACKS, sha256File } from './helpers.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'packyard-cli-'));
 afterAll(() => {
@@ -46,32 +47,37 @@ describe('packctl init', () => {
     ['addon', ['--manifest']],
     ['addon', []],
     ['kernel', []],
-  ])('scaffolds a %s pack %j that lints clean and builds', (layer, flags) => {
+  ])('scaffolds a %s pack %j that lints clean and builds', async (layer, flags) => {
     const dir = fresh();
-    const init = packctl(['init', `my-${layer}`, '--layer', layer, ...flags, '-d', dir]);
+    const init = await runPackctl(['init', `my-${layer}`, '--layer', layer, ...flags, '-d', dir]);
     expect(init.status, init.stderr).toBe(0);
     expect(init.stdout).toContain('packctl lint');
-    const lint = packctlJson<{ errors: number; warnings: number }>(['lint', dir, '--strict']);
+    const lint = await runPackctlJson<{ errors: number; warnings: number }>(['lint', dir, '--strict']);
     expect(lint).toMatchObject({ status: 0, errors: 0, warnings: 0 });
-    const build = packctlJson<BuildJson>(['build', dir, '-o', path.join(dir, '..', `${path.basename(dir)}-out`)]);
+    const build = await runPackctlJson<BuildJson>([
+      'build',
+      dir,
+      '-o',
+      path.join(dir, '..', `${path.basename(dir)}-out`),
+    ]);
     expect(build.status).toBe(0);
     expect(build.name).toBe(`my-${layer}`);
   });
 
-  it('refuses an invalid name and an unknown layer as usage errors (exit 2)', () => {
-    const bad = packctl(['init', 'My_Pack', '--layer', 'addon', '-d', fresh()]);
+  it('refuses an invalid name and an unknown layer as usage errors (exit 2)', async () => {
+    const bad = await runPackctl(['init', 'My_Pack', '--layer', 'addon', '-d', fresh()]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('not a valid pack name');
     expect(bad.stderr).toContain('hint:');
-    expect(packctl(['init', 'x', '--layer', 'database']).status).toBe(2);
-    expect(packctl(['init', 'x']).status).toBe(2);
-    expect(packctl(['init', 'x', '--layer', 'addon', '--chart', '--manifest']).status).toBe(2);
+    expect((await runPackctl(['init', 'x', '--layer', 'database'])).status).toBe(2);
+    expect((await runPackctl(['init', 'x'])).status).toBe(2);
+    expect((await runPackctl(['init', 'x', '--layer', 'addon', '--chart', '--manifest'])).status).toBe(2);
   });
 
-  it('never overwrites an existing directory', () => {
+  it('never overwrites an existing directory', async () => {
     const dir = fresh();
-    expect(packctl(['init', 'one', '--layer', 'addon', '-d', dir]).status).toBe(0);
-    const again = packctl(['init', 'two', '--layer', 'addon', '-d', dir]);
+    expect((await runPackctl(['init', 'one', '--layer', 'addon', '-d', dir])).status).toBe(0);
+    const again = await runPackctl(['init', 'two', '--layer', 'addon', '-d', dir]);
     expect(again.status).toBe(1);
     expect(again.stderr).toContain('already exists');
     expect(JSON.parse(readFileSync(path.join(dir, 'pack.json'), 'utf8'))).toMatchObject({ name: 'one' });
@@ -87,7 +93,7 @@ describe('packctl lint', () => {
     expect(result.findings.map((f) => f.rule)).toContain(rule);
     const isError = LINT_RULES[rule].severity === 'error';
     expect(result.status).toBe(isError ? 1 : 0);
-    if (!isError) expect(packctl(['lint', dir, '--strict']).status).toBe(1);
+    if (!isError) expect((await runPackctl(['lint', dir, '--strict'])).status).toBe(1);
   });
 
   it('prints a grouped human report without colour when not on a TTY', async () => {
@@ -95,7 +101,7 @@ describe('packctl lint', () => {
     await writeValidPack(dir);
     await BROKEN_FIXTURES['schema-violation'](dir);
     await BROKEN_FIXTURES['readme-missing'](dir);
-    const result = packctl(['lint', dir]);
+    const result = await runPackctl(['lint', dir]);
     expect(result.status).toBe(1);
     expect(result.stdout).not.toContain('\u001b[');
     expect(result.stdout).toMatch(
@@ -109,8 +115,8 @@ describe('packctl lint', () => {
     const dir = fresh();
     await writeValidPack(dir);
     await BROKEN_FIXTURES['readme-missing'](dir);
-    expect(packctl(['lint', dir], { env: { FORCE_COLOR: '1' } }).stdout).toContain('\u001b[');
-    expect(packctl(['lint', dir], { env: { NO_COLOR: '1' } }).stdout).not.toContain('\u001b[');
+    expect((await runPackctl(['lint', dir], { env: { FORCE_COLOR: '1' } })).stdout).toContain('\u001b[');
+    expect((await runPackctl(['lint', dir], { env: { NO_COLOR: '1' } })).stdout).not.toContain('\u001b[');
   });
 
   it('exits 1 with a hint for a missing directory, and 2 for usage errors', () => {
@@ -129,12 +135,12 @@ describe('packctl build', () => {
     const dir = fresh();
     await writeValidPack(dir);
     const out = fresh();
-    const result = packctlJson<BuildJson>(['build', dir, '-o', out]);
+    const result = await runPackctlJson<BuildJson>(['build', dir, '-o', out]);
     expect(result.status).toBe(0);
     expect(result.path).toBe(path.join(out, 'demo-addon-1.4.2.zip'));
     expect(result.size).toBe(statSync(result.path).size);
     expect(result.digest).toBe(sha256File(result.path));
-    const human = packctl(['build', dir, '-o', fresh()]);
+    const human = await runPackctl(['build', dir, '-o', fresh()]);
     expect(human.stdout).toContain('built demo-addon@1.4.2');
     expect(human.stdout).toContain(result.digest);
   });
@@ -159,7 +165,7 @@ describe('packctl build', () => {
   it('writes a zip other tools read: entries and bytes equal the source (Python zipfile)', async () => {
     const dir = fresh();
     await writeValidPack(dir);
-    const { path: zip } = packctlJson<BuildJson>(['build', dir, '-o', fresh()]);
+    const { path: zip } = await runPackctlJson<BuildJson>(['build', dir, '-o', fresh()]);
     const extracted = fresh();
     execFileSync('python3', [
       '-c',
@@ -182,7 +188,7 @@ describe('packctl build', () => {
     await writeValidPack(dir);
     await BROKEN_FIXTURES['chart-not-tgz'](dir);
     const out = fresh();
-    const result = packctl(['build', dir, '-o', out]);
+    const result = await runPackctl(['build', dir, '-o', out]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('chart-not-tgz');
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
@@ -193,23 +199,58 @@ describe('packctl build', () => {
     await writeValidPack(dir);
     await BROKEN_FIXTURES['readme-missing'](dir);
     const out = fresh();
-    expect(packctl(['build', dir, '-o', out, '--strict']).status).toBe(1);
+    expect((await runPackctl(['build', dir, '-o', out, '--strict'])).status).toBe(1);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
-    expect(packctl(['build', dir, '-o', out]).status).toBe(0);
+    expect((await runPackctl(['build', dir, '-o', out])).status).toBe(0);
   });
 
   it('building into the pack directory does not pack earlier builds', async () => {
     const dir = fresh();
     await writeValidPack(dir);
-    const first = packctlJson<BuildJson>(['build', dir, '-o', dir]);
-    const second = packctlJson<BuildJson>(['build', dir, '-o', dir]);
+    const first = await runPackctlJson<BuildJson>(['build', dir, '-o', dir]);
+    const second = await runPackctlJson<BuildJson>(['build', dir, '-o', dir]);
     expect(second.digest).toBe(first.digest);
-    const nested = packctlJson<BuildJson>(['build', dir, '-o', path.join(dir, 'dist')]);
-    const again = packctlJson<BuildJson>(['build', dir, '-o', path.join(dir, 'dist')]);
+    const nested = await runPackctlJson<BuildJson>(['build', dir, '-o', path.join(dir, 'dist')]);
+    const again = await runPackctlJson<BuildJson>(['build', dir, '-o', path.join(dir, 'dist')]);
     expect(again.digest).toBe(nested.digest);
     rmSync(path.join(dir, 'dist'), { recursive: true });
     rmSync(first.path);
     writeFileSync(path.join(dir, 'extra.txt'), 'x');
-    expect(packctlJson<BuildJson>(['build', dir, '-o', fresh()]).files).toBe(first.files + 1);
+    expect((await runPackctlJson<BuildJson>(['build', dir, '-o', fresh()])).files).toBe(first.files + 1);
+  });
+});
+
+describe('packctl start-up', () => {
+  /**
+   * The npm packages that `packctl ARGS` loads, run in a fresh process (the built packctl). Only
+   * CommonJS packages are seen (Node's require cache): undici, unzipper, ajv, yaml, and archiver's
+   * helpers such as lazystream, which is enough to tell whether a command's implementation loaded.
+   */
+  function packagesLoaded(args: string[]): string[] {
+    const cli = pathToFileURL(path.join(REPO, 'packages/pack-cli/dist/cli.js')).href;
+    const script = [
+      "import { createRequire } from 'node:module';",
+      `const { run } = await import(${JSON.stringify(cli)});`,
+      `await run(${JSON.stringify(args)});`,
+      "process.stdout.write('\\nLOADED ' + JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));",
+    ].join('\n');
+    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
+    const files = JSON.parse(stdout.slice(stdout.lastIndexOf('\nLOADED ') + '\nLOADED '.length)) as string[];
+    const names = files.map((file) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1]);
+    return [...new Set(names.filter((name) => name !== undefined))].sort();
+  }
+
+  it('loads only commander and picocolors for --version and --help', () => {
+    expect(packagesLoaded(['--version'])).toEqual(['commander', 'picocolors']);
+    expect(packagesLoaded(['--help'])).toEqual(['commander', 'picocolors']);
+  });
+
+  it('lints without loading the HTTP client or the archive reader and writer', () => {
+    const loaded = packagesLoaded(['lint', path.join(SAMPLE_PACKS, 'cni-calico')]);
+    expect(loaded).toContain('ajv');
+    for (const heavy of ['undici', 'unzipper', 'lazystream', 'async']) expect(loaded).not.toContain(heavy);
   });
 });

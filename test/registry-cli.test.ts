@@ -3,7 +3,7 @@
  * runs them: login -> push -> search -> show -> pull -> verify, conflicts, auth failures, API keys,
  * and a hostile server whose archives lie about their digest or try to escape on extraction.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { craftZip } from '../packages/pack-core/src/test-support/craft-zip.js';
 import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
-import { PACKCTL, packctl, SAMPLE_PACKS, sha256File } from './helpers.js';
+import { packctl, runPackctl, SAMPLE_PACKS, sha256File } from './helpers.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const PASSWORD = 'ci password for packctl tests';
@@ -64,8 +64,8 @@ describe('packctl with a registry', () => {
     expect(JSON.parse(me.stdout)).toMatchObject({ username: 'ci', tenant: 'acme' });
   });
 
-  it('refuses a wrong password with exit code 3 and a hint', () => {
-    const wrong = packctl(
+  it('refuses a wrong password with exit code 3 and a hint', async () => {
+    const wrong = await runPackctl(
       ['login', registry.url, '-u', 'ci', '--password-stdin', '--config', path.join(work.dir, 'other.json')],
       {
         input: 'not it\n',
@@ -79,28 +79,38 @@ describe('packctl with a registry', () => {
     await api('POST', '/v1/tenants/acme/users', { username: 'pw-user', password: PASSWORD });
     const config = { PACKCTL_CONFIG: path.join(work.dir, 'passwd.json') };
     expect(
-      packctl(['login', registry.url, '-u', 'pw-user', '--password-stdin'], { env: config, input: `${PASSWORD}\n` })
-        .status,
+      (
+        await runPackctl(['login', registry.url, '-u', 'pw-user', '--password-stdin'], {
+          env: config,
+          input: `${PASSWORD}\n`,
+        })
+      ).status,
     ).toBe(0);
-    const wrong = packctl(['passwd', '--password-stdin'], { env: config, input: 'not it\na new long password\n' });
+    const wrong = await runPackctl(['passwd', '--password-stdin'], {
+      env: config,
+      input: 'not it\na new long password\n',
+    });
     expect(wrong.status).toBe(3);
     expect(wrong.stderr).toContain('CURRENT_PASSWORD_INCORRECT');
-    const oneLine = packctl(['passwd', '--password-stdin'], { env: config, input: `${PASSWORD}\n` });
+    const oneLine = await runPackctl(['passwd', '--password-stdin'], { env: config, input: `${PASSWORD}\n` });
     expect(oneLine.status).toBe(2);
-    const changed = packctl(['passwd', '--password-stdin'], {
+    const changed = await runPackctl(['passwd', '--password-stdin'], {
       env: config,
       input: `${PASSWORD}\na new long password\n`,
     });
     expect(changed.status, changed.stderr).toBe(0);
     expect(changed.stdout).toContain('Password changed');
     // The old password's sessions ended; the stored login was renewed with the new one.
-    const whoami = packctl(['whoami'], { env: config });
+    const whoami = await runPackctl(['whoami'], { env: config });
     expect(whoami.status, whoami.stderr).toBe(0);
     expect(whoami.stdout).toContain('pw-user');
     const relogin = (password: string) =>
-      packctl(['login', registry.url, '-u', 'pw-user', '--password-stdin'], { env: config, input: `${password}\n` });
-    expect(relogin(PASSWORD).status).toBe(3);
-    expect(relogin('a new long password').status).toBe(0);
+      runPackctl(['login', registry.url, '-u', 'pw-user', '--password-stdin'], {
+        env: config,
+        input: `${password}\n`,
+      });
+    expect((await relogin(PASSWORD)).status).toBe(3);
+    expect((await relogin('a new long password')).status).toBe(0);
   });
 
   it('pushes a pack directory, treats the same bytes again as a no-op, and explains a conflict', async () => {
@@ -126,14 +136,14 @@ describe('packctl with a registry', () => {
     expect(forced.stderr).toContain('OVERWRITE_NOT_ALLOWED');
   });
 
-  it('finds the pack with search and show', () => {
-    const found = JSON.parse(packctl(['search', 'calico', '--format', 'json'], { env }).stdout) as {
+  it('finds the pack with search and show', async () => {
+    const found = JSON.parse((await runPackctl(['search', 'calico', '--format', 'json'], { env })).stdout) as {
       items: Array<{ name: string; registry: string }>;
     };
     expect(found.items).toContainEqual(expect.objectContaining({ name: 'cni-calico', registry: 'acme-packs' }));
-    const table = packctl(['search', '--layer', 'cni', '--registry', 'acme-packs'], { env });
+    const table = await runPackctl(['search', '--layer', 'cni', '--registry', 'acme-packs'], { env });
     expect(table.stdout).toMatch(/cni-calico\s+3\.27\.2\s+cni\s+acme-packs/);
-    const shown = packctl(['show', 'cni-calico', '--registry', 'acme-packs'], { env });
+    const shown = await runPackctl(['show', 'cni-calico', '--registry', 'acme-packs'], { env });
     expect(shown.status).toBe(0);
     expect(shown.stdout).toContain('latest 3.27.2');
     expect(shown.stdout).toContain('required kubernetes (k8s) >= 1.27.0 <= 1.29');
@@ -174,13 +184,13 @@ describe('packctl with a registry', () => {
       })
     ).json()) as { key: string };
     const keyEnv = { PACKCTL_CONFIG: path.join(work.dir, 'key-config.json') };
-    expect(packctl(['login', registry.url, '--api-key', created.key], { env: keyEnv }).status).toBe(0);
-    expect(JSON.parse(packctl(['whoami', '--format', 'json'], { env: keyEnv }).stdout)).toMatchObject({
+    expect((await runPackctl(['login', registry.url, '--api-key', created.key], { env: keyEnv })).status).toBe(0);
+    expect(JSON.parse((await runPackctl(['whoami', '--format', 'json'], { env: keyEnv })).stdout)).toMatchObject({
       username: 'ci',
     });
-    expect(packctl(['registry', 'ls'], { env: keyEnv }).stdout).toContain(`* ${registry.url}  ci (api-key)`);
-    expect(packctl(['logout'], { env: keyEnv }).status).toBe(0);
-    const after = packctl(['whoami', '--server', registry.url], { env: keyEnv });
+    expect((await runPackctl(['registry', 'ls'], { env: keyEnv })).stdout).toContain(`* ${registry.url}  ci (api-key)`);
+    expect((await runPackctl(['logout'], { env: keyEnv })).status).toBe(0);
+    const after = await runPackctl(['whoami', '--server', registry.url], { env: keyEnv });
     expect(after.status).toBe(3);
     expect(after.stderr).toContain(`packctl login ${registry.url}`);
   });
@@ -189,7 +199,9 @@ describe('packctl with a registry', () => {
 describe('packctl profile resolve against the registry', () => {
   it('resolves a profile into ordered layers, writes the lock, and checks it with --frozen', async () => {
     for (const pack of ['ubuntu-aws', 'kubernetes', 'csi-aws-ebs', 'prometheus-operator', 'cert-manager']) {
-      const pushed = packctl(['push', path.join(SAMPLE_PACKS, pack), '--registry', 'acme-packs', '--quiet'], { env });
+      const pushed = await runPackctl(['push', path.join(SAMPLE_PACKS, pack), '--registry', 'acme-packs', '--quiet'], {
+        env,
+      });
       expect(pushed.status, pushed.stderr).toBe(0);
     }
     const file = path.join(work.dir, 'prod-aws.yaml');
@@ -210,7 +222,7 @@ describe('packctl profile resolve against the registry', () => {
         '',
       ].join('\n'),
     );
-    const resolved = packctl(['profile', 'resolve', file, '--format', 'json'], { env });
+    const resolved = await runPackctl(['profile', 'resolve', file, '--format', 'json'], { env });
     expect(resolved.status, resolved.stderr).toBe(0);
     const result = JSON.parse(resolved.stdout) as {
       layers: Array<{ name: string; version: string; layer: string; values: string }>;
@@ -228,10 +240,10 @@ describe('packctl profile resolve against the registry', () => {
     expect(result.layers.find((l) => l.name === 'prometheus-operator')?.values).toMatch(/grafana:\s+enabled: false/);
     const lock = JSON.parse(await readFile(`${file}.lock`, 'utf8')) as { layers: Array<{ digest: string }> };
     expect(lock.layers).toHaveLength(6);
-    expect(packctl(['profile', 'resolve', file, '--frozen'], { env }).status).toBe(0);
+    expect((await runPackctl(['profile', 'resolve', file, '--frozen'], { env })).status).toBe(0);
 
     await writeFile(`${file}.lock`, JSON.stringify({ ...lock, layers: lock.layers.slice(1) }));
-    const stale = packctl(['profile', 'resolve', file, '--frozen'], { env });
+    const stale = await runPackctl(['profile', 'resolve', file, '--frozen'], { env });
     expect(stale.status).toBe(1);
     expect(stale.stderr).toContain('no longer matches');
   });
@@ -242,7 +254,7 @@ describe('packctl profile resolve against the registry', () => {
       file,
       'name: broken\nversion: 1.0.0\ncloudType: azure\nregistries: [acme-packs]\npacks:\n  - { name: kubernetes, version: 1.31.x }\n  - { name: ubuntu-aws, version: 22.4.x }\n  - { name: missing-pack, version: 1.x }\n',
     );
-    const result = packctl(['profile', 'resolve', file], { env });
+    const result = await runPackctl(['profile', 'resolve', file], { env });
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('problem (kubernetes): no version of kubernetes in acme-packs satisfies 1.31.x');
     expect(result.stderr).toContain('problem (ubuntu-aws): ubuntu-aws@22.4.5 supports aws, not azure');
@@ -253,39 +265,49 @@ describe('packctl profile resolve against the registry', () => {
 
 describe('packctl: versions, profiles on the server, air-gap pulls, token refresh', () => {
   it('deprecates (the resolver then skips the version), undeprecates and removes versions', async () => {
-    const deprecated = packctl(['deprecate', 'cert-manager@1.14.4', '-m', 'use 1.15', '--registry', 'acme-packs'], {
-      env,
-    });
+    const deprecated = await runPackctl(
+      ['deprecate', 'cert-manager@1.14.4', '-m', 'use 1.15', '--registry', 'acme-packs'],
+      {
+        env,
+      },
+    );
     expect(deprecated.status, deprecated.stderr).toBe(0);
     const file = path.join(work.dir, 'cm.yaml');
     await writeFile(
       file,
       'name: cm\nversion: 1.0.0\ntype: add-on\nregistries: [acme-packs]\npacks:\n  - { name: cert-manager, version: 1.14.x }\n',
     );
-    const skipped = packctl(['profile', 'resolve', file, '--no-lock'], { env });
+    const skipped = await runPackctl(['profile', 'resolve', file, '--no-lock'], { env });
     expect(skipped.status).toBe(1);
     expect(skipped.stderr).toContain('no version of cert-manager in acme-packs satisfies 1.14.x');
-    expect(packctl(['deprecate', 'cert-manager@1.14.4', '--undo', '--registry', 'acme-packs'], { env }).status).toBe(0);
+    expect(
+      (await runPackctl(['deprecate', 'cert-manager@1.14.4', '--undo', '--registry', 'acme-packs'], { env })).status,
+    ).toBe(0);
     // Now 1.14.4 is chosen again; the add-on profile still lacks the kubernetes it requires.
-    const chosen = packctl(['profile', 'resolve', file, '--no-lock'], { env });
+    const chosen = await runPackctl(['profile', 'resolve', file, '--no-lock'], { env });
     expect(chosen.stderr).not.toContain('no version of cert-manager');
     expect(chosen.stderr).toContain('cert-manager@1.14.4 requires kubernetes 1.26.0 to 1.30');
 
-    expect(packctl(['rm', 'cert-manager@1.14.4', '--registry', 'acme-packs', '-m', 'test'], { env }).status).toBe(0);
     expect(
-      packctl(['pull', 'cert-manager@1.14.4', '--registry', 'acme-packs', '-o', path.join(work.dir, 'x')], { env })
-        .status,
+      (await runPackctl(['rm', 'cert-manager@1.14.4', '--registry', 'acme-packs', '-m', 'test'], { env })).status,
+    ).toBe(0);
+    expect(
+      (
+        await runPackctl(['pull', 'cert-manager@1.14.4', '--registry', 'acme-packs', '-o', path.join(work.dir, 'x')], {
+          env,
+        })
+      ).status,
     ).toBe(4);
   });
 
   it('pulls every pack of a profile with the lock, for an air-gapped site', async () => {
     const file = path.join(work.dir, 'prod-aws.yaml');
     const out = path.join(work.dir, 'airgap');
-    const pulled = packctl(['profile', 'pull', file, '-o', out, '--format', 'json'], { env });
+    const pulled = await runPackctl(['profile', 'pull', file, '-o', out, '--format', 'json'], { env });
     // cert-manager was removed above: the profile no longer resolves, and says why.
     expect(pulled.status).toBe(1);
     await writeFile(file, (await readFile(file, 'utf8')).replace('  - { name: cert-manager, version: 1.14.x }\n', ''));
-    const again = packctl(['profile', 'pull', file, '-o', out, '--format', 'json'], { env });
+    const again = await runPackctl(['profile', 'pull', file, '-o', out, '--format', 'json'], { env });
     expect(again.status, again.stderr).toBe(0);
     const result = JSON.parse(again.stdout) as { files: string[]; lock: string };
     const lock = JSON.parse(await readFile(result.lock, 'utf8')) as { layers: Array<{ name: string; digest: string }> };
@@ -296,15 +318,15 @@ describe('packctl: versions, profiles on the server, air-gap pulls, token refres
 
   it('pushes a profile to its tenant, creating it and then replacing it', async () => {
     const file = path.join(work.dir, 'prod-aws.yaml');
-    const first = packctl(['profile', 'push', file, '--tenant', 'acme'], { env });
+    const first = await runPackctl(['profile', 'push', file, '--tenant', 'acme'], { env });
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain('created prod-aws@1.0.0 (tenant scope, revision 1)');
-    const second = packctl(['profile', 'push', file, '--tenant', 'acme'], { env });
+    const second = await runPackctl(['profile', 'push', file, '--tenant', 'acme'], { env });
     expect(second.stdout).toContain('replaced prod-aws@1.0.0 (tenant scope, revision 2)');
     const stored = await api('GET', '/v1/tenants/acme/cluster-profiles/prod-aws');
     expect(stored).toMatchObject({ scope: 'tenant', name: 'prod-aws' });
     // The system scope is the operator's.
-    expect(packctl(['profile', 'push', file], { env }).status).toBe(3);
+    expect((await runPackctl(['profile', 'push', file], { env })).status).toBe(3);
   });
 
   it('refreshes a stored token shortly before it expires', async () => {
@@ -317,12 +339,14 @@ describe('packctl: versions, profiles on the server, air-gap pulls, token refres
     const before = entry.token;
     entry.expiresAt = new Date(Date.now() + 30_000).toISOString();
     await writeFile(file, JSON.stringify(saved));
-    expect(packctl(['whoami'], { env }).status).toBe(0);
+    expect((await runPackctl(['whoami'], { env })).status).toBe(0);
     const after = JSON.parse(await readFile(file, 'utf8')) as typeof saved;
     expect(after.auths[registry.url]?.token).not.toBe(before);
     expect(Date.parse(after.auths[registry.url]?.expiresAt ?? '')).toBeGreaterThan(Date.now() + 60_000);
     // PACKCTL_TOKEN wins over the file (CI), and a bad one is refused with exit 3.
-    expect(packctl(['whoami'], { env: { ...env, PACKCTL_TOKEN: 'pyk_0000000000000000_bad' } }).status).toBe(3);
+    expect((await runPackctl(['whoami'], { env: { ...env, PACKCTL_TOKEN: 'pyk_0000000000000000_bad' } })).status).toBe(
+      3,
+    );
   });
 });
 
@@ -370,18 +394,9 @@ describe('packctl pull from a hostile server', () => {
       ),
   );
 
-  /** packctl, without blocking this process's event loop (the hostile server runs in it). */
+  /** packctl in-process: it does not block this process's event loop (the hostile server runs in it). */
   function run(args: string[]): Promise<{ status: number | null; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(PACKCTL, args, {
-        env: { PATH: process.env['PATH'], HOME: work.dir, PACKCTL_CONFIG: path.join(work.dir, 'hostile.json') },
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('close', (status) => {
-        resolve({ status, stderr });
-      });
-    });
+    return runPackctl(args, { env: { HOME: work.dir, PACKCTL_CONFIG: path.join(work.dir, 'hostile.json') } });
   }
 
   it('refuses an archive whose bytes are not the digest of its record, and keeps nothing', async () => {
@@ -460,18 +475,7 @@ describe('packctl over TLS with a self-signed certificate', () => {
   );
 
   function run(args: string[], config: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(PACKCTL, args, {
-        env: { PATH: process.env['PATH'], HOME: work.dir, PACKCTL_CONFIG: config },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('close', (status) => {
-        resolve({ status, stdout, stderr });
-      });
-    });
+    return runPackctl(args, { env: { HOME: work.dir, PACKCTL_CONFIG: config } });
   }
 
   it('refuses an unverified certificate, and accepts it with --ca-file or --insecure (remembered per server)', async () => {
@@ -487,8 +491,8 @@ describe('packctl over TLS with a self-signed certificate', () => {
     expect((await run(['whoami'], insecure)).status).toBe(0);
   });
 
-  it('refuses plain HTTP to a remote host unless --insecure', () => {
-    const result = packctl(['whoami', '--server', 'http://packs.example.com'], { env });
+  it('refuses plain HTTP to a remote host unless --insecure', async () => {
+    const result = await runPackctl(['whoami', '--server', 'http://packs.example.com'], { env });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('plain HTTP');
   });

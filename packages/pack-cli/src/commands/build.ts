@@ -1,5 +1,6 @@
 import { buildPack } from '@packyard/pack-core';
 import { EXIT, type ExitCode } from '../errors.js';
+import type { CliIo } from '../io.js';
 import { formatLintReport, lintJson } from '../output/lint-report.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
@@ -15,12 +16,12 @@ export interface BuildOptions {
  * `packctl build DIR -o OUTDIR`: lint first (errors stop the build), then write
  * `<name>-<version>.zip` reproducibly and print where it went and its digest.
  */
-export async function buildCommand(dir: string, options: BuildOptions): Promise<ExitCode> {
+export async function buildCommand(dir: string, options: BuildOptions, io: CliIo): Promise<ExitCode> {
   await requirePackDir(dir);
   const { lint, archive } = await buildPack(dir, { outDir: options.output, failOnWarnings: options.strict ?? false });
   if (archive === null) {
-    if (options.format === 'json') printJson({ built: false, lint: lintJson(lint) });
-    else process.stderr.write(formatLintReport(lint, dir, colorsFor(process.stderr)));
+    if (options.format === 'json') printJson(io.stdout, { built: false, lint: lintJson(lint) });
+    else io.stderr.write(formatLintReport(lint, dir, colorsFor(io.stderr, io.env)));
     return EXIT.failure;
   }
   const result = {
@@ -33,12 +34,12 @@ export async function buildCommand(dir: string, options: BuildOptions): Promise<
     warnings: lint.warnings,
   };
   if (options.format === 'json') {
-    printJson(result);
+    printJson(io.stdout, result);
     return EXIT.ok;
   }
-  if (lint.warnings > 0) process.stderr.write(formatLintReport(lint, dir, colorsFor(process.stderr)));
-  const c = colorsFor(process.stdout);
-  process.stdout.write(
+  if (lint.warnings > 0) io.stderr.write(formatLintReport(lint, dir, colorsFor(io.stderr, io.env)));
+  const c = colorsFor(io.stdout, io.env);
+  io.stdout.write(
     [
       `${c.green('✔')} built ${c.bold(safe`${archive.name}@${archive.version}`)}`,
       safe`  path    ${archive.path}`,

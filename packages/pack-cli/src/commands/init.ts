@@ -2,6 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { packManifestSchema, scaffoldPack, type PackLayer, type ScaffoldContent } from '@packyard/pack-core';
 import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
+import { pathIn, type CliIo } from '../io.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
 
 export interface InitOptions {
@@ -17,7 +18,7 @@ export interface InitOptions {
 const NAME_PATTERN = new RegExp(packManifestSchema.properties.name.pattern);
 
 /** `packctl init NAME --layer LAYER [--chart|--manifest]`: a new pack that lints clean and builds. */
-export async function initCommand(name: string, options: InitOptions): Promise<ExitCode> {
+export async function initCommand(name: string, options: InitOptions, io: CliIo): Promise<ExitCode> {
   if (!NAME_PATTERN.test(name) || name.length > packManifestSchema.properties.name.maxLength) {
     throw usageError(
       `"${name}" is not a valid pack name`,
@@ -25,7 +26,7 @@ export async function initCommand(name: string, options: InitOptions): Promise<E
     );
   }
   const content: ScaffoldContent = options.chart ? 'chart' : options.manifest ? 'manifest' : 'values';
-  const dir = options.dir ?? name;
+  const dir = options.dir ?? pathIn(io, name);
   const existing = await readdir(dir).catch(() => null);
   if (existing !== null && existing.length > 0) {
     throw new CliError(`${dir} already exists and is not empty`, { hint: 'choose another NAME or pass --dir NEWDIR' });
@@ -43,11 +44,11 @@ export async function initCommand(name: string, options: InitOptions): Promise<E
     await writeFile(target, file.content, { flag: 'wx' });
   }
   if (options.format === 'json') {
-    printJson({ name, layer: options.layer, dir, files: files.map((f) => f.path) });
+    printJson(io.stdout, { name, layer: options.layer, dir, files: files.map((f) => f.path) });
     return EXIT.ok;
   }
-  const c = colorsFor(process.stdout);
-  process.stdout.write(
+  const c = colorsFor(io.stdout, io.env);
+  io.stdout.write(
     [
       `${c.green('✔')} created ${c.bold(name)} (layer ${options.layer}) in ${dir}/`,
       ...files.map((f) => `  ${f.path}`),

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { lintPack, type LintResult } from '@packyard/pack-core';
+import { lintPack, type LintResult } from '@packyard/pack-core/lint';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
+import type { CliIo } from '../io.js';
 import { formatLintReport, lintJson } from '../output/lint-report.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
 
@@ -23,10 +24,10 @@ export function lintExitCode(result: LintResult, strict: boolean): ExitCode {
 }
 
 /** `packctl lint DIR`: every rule, no network; exit 1 on errors (or warnings with --strict). */
-export async function lintCommand(dir: string, options: LintOptions): Promise<ExitCode> {
+export async function lintCommand(dir: string, options: LintOptions, io: CliIo): Promise<ExitCode> {
   await requirePackDir(dir);
   const result = await lintPack(dir);
-  if (options.format === 'json') printJson(lintJson(result));
-  else process.stdout.write(formatLintReport(result, dir, colorsFor(process.stdout)));
+  if (options.format === 'json') printJson(io.stdout, lintJson(result));
+  else io.stdout.write(formatLintReport(result, dir, colorsFor(io.stdout, io.env)));
   return lintExitCode(result, options.strict ?? false);
 }

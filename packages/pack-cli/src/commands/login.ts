@@ -3,6 +3,7 @@
  * Credentials are kept in the credentials file (./../registry/credentials.ts), one entry per server.
  */
 import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
+import type { CliIo } from '../io.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
 import { answerObject, checkIdentity, checkIssuedToken } from '../registry/answers.js';
@@ -42,10 +43,10 @@ async function whoIs(client: RegistryClient, what: string): Promise<Me> {
 }
 
 /** `packctl login [SERVER]`: a password (prompted, or --password-stdin) or an API key. */
-export async function loginCommand(serverArg: string | undefined, options: LoginOptions): Promise<ExitCode> {
-  const file = credentialsPath(options.config);
+export async function loginCommand(serverArg: string | undefined, options: LoginOptions, io: CliIo): Promise<ExitCode> {
+  const file = credentialsPath(options.config, io.env);
   const credentials = await readCredentials(file);
-  const named = serverArg ?? process.env['PACKCTL_SERVER'] ?? credentials.defaultRegistry;
+  const named = serverArg ?? io.env['PACKCTL_SERVER'] ?? credentials.defaultRegistry;
   if (!named) throw usageError('which server?', 'packctl login https://packs.example.com');
   const server = normaliseServer(named);
   const tls = { insecure: options.insecure ?? false, ...(options.caFile ? { caFile: options.caFile } : {}) };
@@ -59,11 +60,11 @@ export async function loginCommand(serverArg: string | undefined, options: Login
     me = await whoIs(RegistryClient.connect(server, tls, options.apiKey), `logging in to ${server}`);
     entry.apiKey = options.apiKey;
   } else {
-    const username = options.username ?? (process.stdin.isTTY ? await promptLine('Username: ') : undefined);
+    const username = options.username ?? (io.stdin.isTTY ? await promptLine(io, 'Username: ') : undefined);
     if (!username) throw usageError('no username', 'pass --username, or run packctl login on a terminal');
     let password: string;
-    if (options.passwordStdin) password = (await readAllStdin()).replace(/\r?\n$/, '');
-    else if (process.stdin.isTTY) password = await promptHidden('Password: ');
+    if (options.passwordStdin) password = (await readAllStdin(io)).replace(/\r?\n$/, '');
+    else if (io.stdin.isTTY) password = await promptHidden(io, 'Password: ');
     else {
       throw usageError(
         'no terminal to ask for the password on',
@@ -83,10 +84,10 @@ export async function loginCommand(serverArg: string | undefined, options: Login
   if (makeDefault) credentials.defaultRegistry = server;
   await writeCredentials(file, credentials);
   const result = { server, username: me.username, tenant: me.tenant, default: credentials.defaultRegistry === server };
-  if (options.format === 'json') printJson(result);
+  if (options.format === 'json') printJson(io.stdout, result);
   else {
     const who = me.tenant ? `${me.username} (tenant ${me.tenant})` : me.username;
-    process.stdout.write(safe`Logged in to ${server} as ${who}${result.default ? ', the default registry' : ''}.\n`);
+    io.stdout.write(safe`Logged in to ${server} as ${who}${result.default ? ', the default registry' : ''}.\n`);
   }
   return EXIT.ok;
 }
@@ -95,8 +96,9 @@ export async function loginCommand(serverArg: string | undefined, options: Login
 export async function logoutCommand(
   serverArg: string | undefined,
   options: { config?: string; format: OutputFormat },
+  io: CliIo,
 ): Promise<ExitCode> {
-  const file = credentialsPath(options.config);
+  const file = credentialsPath(options.config, io.env);
   const credentials = await readCredentials(file);
   const named = serverArg ?? credentials.defaultRegistry;
   if (!named) throw usageError('which server?', 'packctl registry ls lists the servers you are logged in to');
@@ -110,14 +112,14 @@ export async function logoutCommand(
   credentials.auths = Object.fromEntries(Object.entries(credentials.auths).filter(([key]) => key !== server));
   if (credentials.defaultRegistry === server) delete credentials.defaultRegistry;
   await writeCredentials(file, credentials);
-  if (options.format === 'json') printJson({ server, loggedOut: true });
-  else process.stdout.write(safe`Logged out of ${server}.\n`);
+  if (options.format === 'json') printJson(io.stdout, { server, loggedOut: true });
+  else io.stdout.write(safe`Logged out of ${server}.\n`);
   return EXIT.ok;
 }
 
 /** `packctl whoami`: the identity the server sees. */
-export async function whoamiCommand(options: ConnectionOptions): Promise<ExitCode> {
-  const client = await RegistryClient.open(options);
+export async function whoamiCommand(options: ConnectionOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
   if (!client.authenticated) {
     throw new CliError(`not logged in to ${client.server}`, {
       exitCode: EXIT.auth,
@@ -127,17 +129,20 @@ export async function whoamiCommand(options: ConnectionOptions): Promise<ExitCod
   const what = `asking ${client.server}`;
   const answer = answerObject(await client.json('GET', '/v1/auth/me', what), what);
   const me = checkIdentity(answer, what);
-  if (options.format === 'json') printJson({ server: client.server, ...answer });
+  if (options.format === 'json') printJson(io.stdout, { server: client.server, ...answer });
   else {
     const tenant = me.tenant ? ` in tenant ${me.tenant}` : ' (system operator)';
-    process.stdout.write(safe`${me.username}${tenant} at ${client.server}\n`);
+    io.stdout.write(safe`${me.username}${tenant} at ${client.server}\n`);
   }
   return EXIT.ok;
 }
 
 /** `packctl registry ls`: the servers in the credentials file, the default marked. */
-export async function registryListCommand(options: { config?: string; format: OutputFormat }): Promise<ExitCode> {
-  const credentials = await readCredentials(credentialsPath(options.config));
+export async function registryListCommand(
+  options: { config?: string; format: OutputFormat },
+  io: CliIo,
+): Promise<ExitCode> {
+  const credentials = await readCredentials(credentialsPath(options.config, io.env));
   const servers = Object.entries(credentials.auths).map(([server, auth]) => ({
     server,
     username: auth.username ?? null,
@@ -145,18 +150,16 @@ export async function registryListCommand(options: { config?: string; format: Ou
     default: credentials.defaultRegistry === server,
   }));
   if (options.format === 'json') {
-    printJson({ servers });
+    printJson(io.stdout, { servers });
     return EXIT.ok;
   }
   if (servers.length === 0) {
-    process.stdout.write('No registries: run packctl login <server>.\n');
+    io.stdout.write('No registries: run packctl login <server>.\n');
     return EXIT.ok;
   }
-  const c = colorsFor(process.stdout);
+  const c = colorsFor(io.stdout, io.env);
   for (const s of servers) {
-    process.stdout.write(
-      `${s.default ? c.green('*') : ' '} ${safe`${s.server}  ${s.username ?? ''} (${s.credential})`}\n`,
-    );
+    io.stdout.write(`${s.default ? c.green('*') : ' '} ${safe`${s.server}  ${s.username ?? ''} (${s.credential})`}\n`);
   }
   return EXIT.ok;
 }
@@ -165,8 +168,9 @@ export async function registryListCommand(options: { config?: string; format: Ou
 export async function registryUseCommand(
   serverArg: string,
   options: { config?: string; format: OutputFormat },
+  io: CliIo,
 ): Promise<ExitCode> {
-  const file = credentialsPath(options.config);
+  const file = credentialsPath(options.config, io.env);
   const credentials = await readCredentials(file);
   const server = normaliseServer(serverArg);
   if (!credentials.auths[server]) {
@@ -174,8 +178,8 @@ export async function registryUseCommand(
   }
   credentials.defaultRegistry = server;
   await writeCredentials(file, credentials);
-  if (options.format === 'json') printJson({ defaultRegistry: server });
-  else process.stdout.write(safe`${server} is now the default registry.\n`);
+  if (options.format === 'json') printJson(io.stdout, { defaultRegistry: server });
+  else io.stdout.write(safe`${server} is now the default registry.\n`);
   return EXIT.ok;
 }
 
@@ -183,8 +187,11 @@ export async function registryUseCommand(
  * `packctl passwd`: changes your password at the server. The current password is always needed:
  * prompted on a terminal (the new one twice), or two lines on stdin with --password-stdin.
  */
-export async function passwdCommand(options: ConnectionOptions & { passwordStdin?: boolean }): Promise<ExitCode> {
-  const client = await RegistryClient.open(options);
+export async function passwdCommand(
+  options: ConnectionOptions & { passwordStdin?: boolean },
+  io: CliIo,
+): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
   if (!client.authenticated) {
     throw new CliError(`not logged in to ${client.server}`, {
       exitCode: EXIT.auth,
@@ -194,17 +201,17 @@ export async function passwdCommand(options: ConnectionOptions & { passwordStdin
   let currentPassword: string | undefined;
   let newPassword: string | undefined;
   if (options.passwordStdin) {
-    [currentPassword, newPassword] = (await readAllStdin()).split(/\r?\n/);
+    [currentPassword, newPassword] = (await readAllStdin(io)).split(/\r?\n/);
     if (!currentPassword || !newPassword) {
       throw usageError(
         '--password-stdin reads two lines: the current password, then the new one',
         'printf "%s\\n%s\\n" "$OLD" "$NEW" | packctl passwd --password-stdin',
       );
     }
-  } else if (process.stdin.isTTY) {
-    currentPassword = await promptHidden('Current password: ');
-    newPassword = await promptHidden('New password (12 characters or more): ');
-    if ((await promptHidden('New password again: ')) !== newPassword) {
+  } else if (io.stdin.isTTY) {
+    currentPassword = await promptHidden(io, 'Current password: ');
+    newPassword = await promptHidden(io, 'New password (12 characters or more): ');
+    if ((await promptHidden(io, 'New password again: ')) !== newPassword) {
       throw usageError('the two new passwords differ', 'run packctl passwd again');
     }
   } else {
@@ -218,19 +225,23 @@ export async function passwdCommand(options: ConnectionOptions & { passwordStdin
   await discard(res);
   // The new password ends every session of the old one, this one's included: a stored login is
   // renewed with the new password, so that the next command still works.
-  const renewed = await renewStoredLogin(client.server, options.config, newPassword);
-  if (options.format === 'json') printJson({ server: client.server, changed: true, signedInAgain: renewed });
-  else process.stdout.write(safe`Password changed at ${client.server}.\n`);
-  if (!renewed && process.env['PACKCTL_TOKEN'] === undefined) {
-    process.stderr.write(safe`note: sessions of the old password have ended; run packctl login ${client.server}\n`);
+  const renewed = await renewStoredLogin(client.server, newPassword, { config: options.config, env: io.env });
+  if (options.format === 'json') printJson(io.stdout, { server: client.server, changed: true, signedInAgain: renewed });
+  else io.stdout.write(safe`Password changed at ${client.server}.\n`);
+  if (!renewed && io.env['PACKCTL_TOKEN'] === undefined) {
+    io.stderr.write(safe`note: sessions of the old password have ended; run packctl login ${client.server}\n`);
   }
   return EXIT.ok;
 }
 
 /** Signs in again with `password` where the credentials file holds a login (not an API key) for `server`. */
-async function renewStoredLogin(server: string, config: string | undefined, password: string): Promise<boolean> {
-  if (process.env['PACKCTL_TOKEN'] !== undefined) return false;
-  const file = credentialsPath(config);
+async function renewStoredLogin(
+  server: string,
+  password: string,
+  { config, env }: { config: string | undefined; env: NodeJS.ProcessEnv },
+): Promise<boolean> {
+  if (env['PACKCTL_TOKEN'] !== undefined) return false;
+  const file = credentialsPath(config, env);
   const credentials = await readCredentials(file);
   const entry = credentials.auths[server];
   if (!entry?.token || entry.apiKey !== undefined || !entry.username) return false;

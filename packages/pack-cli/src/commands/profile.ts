@@ -18,6 +18,7 @@ import {
   type ProfileResolution,
 } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
+import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
@@ -107,9 +108,9 @@ export function registrySource(client: RegistryClient): PackSource & {
   };
 }
 
-function printProblems(problems: readonly ProfileProblem[]): void {
+function printProblems(io: CliIo, problems: readonly ProfileProblem[]): void {
   for (const problem of problems) {
-    process.stderr.write(
+    io.stderr.write(
       problem.pack ? safe`problem (${problem.pack}): ${problem.message}\n` : safe`problem: ${problem.message}\n`,
     );
   }
@@ -143,16 +144,20 @@ function sameLock(a: ProfileLock, b: ProfileLock): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function printResolution(resolution: ProfileResolution): void {
-  const c = colorsFor(process.stdout);
+function printResolution(io: CliIo, resolution: ProfileResolution): void {
+  const c = colorsFor(io.stdout, io.env);
   const rows = [['LAYER', 'PACK', 'VERSION', 'REGISTRY', 'DIGEST']];
   for (const l of resolution.layers) rows.push([l.layer, l.name, l.version, l.registry, l.digest.slice(0, 19)]);
-  process.stdout.write(formatTable(rows, c));
+  io.stdout.write(formatTable(rows, c));
 }
 
-export async function profileResolveCommand(file: string, options: ProfileResolveOptions): Promise<ExitCode> {
+export async function profileResolveCommand(
+  file: string,
+  options: ProfileResolveOptions,
+  io: CliIo,
+): Promise<ExitCode> {
   const profile = await readProfileFile(file);
-  const client = await RegistryClient.open(options);
+  const client = await RegistryClient.open({ ...options, env: io.env });
   const resolution = await resolveProfile(profile, registrySource(client));
   const lockFile = `${file}.lock`;
   const lock = lockOf(resolution);
@@ -173,11 +178,11 @@ export async function profileResolveCommand(file: string, options: ProfileResolv
     await writeFile(lockFile, `${JSON.stringify(lock, null, 2)}\n`);
     lockState = 'written';
   }
-  if (options.format === 'json') printJson({ ...resolution, lock: { file: lockFile, state: lockState } });
+  if (options.format === 'json') printJson(io.stdout, { ...resolution, lock: { file: lockFile, state: lockState } });
   else {
-    printResolution(resolution);
-    printProblems(resolution.problems);
-    if (lockState === 'written') process.stderr.write(safe`wrote ${lockFile}\n`);
+    printResolution(io, resolution);
+    printProblems(io, resolution.problems);
+    if (lockState === 'written') io.stderr.write(safe`wrote ${lockFile}\n`);
   }
   if (resolution.problems.length > 0) return EXIT.failure;
   if (lockState === 'stale') {
@@ -193,13 +198,13 @@ export interface ProfilePullOptions extends ProfileResolveOptions {
 }
 
 /** `packctl profile pull FILE -o DIR`: every resolved pack, verified, plus the lock and the profile. */
-export async function profilePullCommand(file: string, options: ProfilePullOptions): Promise<ExitCode> {
+export async function profilePullCommand(file: string, options: ProfilePullOptions, io: CliIo): Promise<ExitCode> {
   const profile = await readProfileFile(file);
-  const client = await RegistryClient.open(options);
+  const client = await RegistryClient.open({ ...options, env: io.env });
   const source = registrySource(client);
   const resolution = await resolveProfile(profile, source);
   if (resolution.problems.length > 0) {
-    printProblems(resolution.problems);
+    printProblems(io, resolution.problems);
     return EXIT.failure;
   }
   // Both names are checked before the first download: a bad one fails the pull before it starts.
@@ -211,12 +216,12 @@ export async function profilePullCommand(file: string, options: ProfilePullOptio
     const size = source.sizeOf(layer.registry, layer.name, layer.version) ?? 0;
     const record = { name: layer.name, version: layer.version, digest: layer.digest, size };
     files.push(await downloadVerified(client, layer.registry, record, options.output));
-    if (options.format === 'text') process.stderr.write(safe`pulled ${layer.name}@${layer.version}\n`);
+    if (options.format === 'text') io.stderr.write(safe`pulled ${layer.name}@${layer.version}\n`);
   }
   await writeFile(lockFile, `${JSON.stringify(lockOf(resolution), null, 2)}\n`);
   await writeFile(profileCopy, await readFile(file));
-  if (options.format === 'json') printJson({ profile: resolution.profile, files, lock: lockFile });
-  else process.stdout.write(safe`${files.length} packs and ${lockFile} in ${options.output}\n`);
+  if (options.format === 'json') printJson(io.stdout, { profile: resolution.profile, files, lock: lockFile });
+  else io.stdout.write(safe`${files.length} packs and ${lockFile} in ${options.output}\n`);
   return EXIT.ok;
 }
 
@@ -229,12 +234,12 @@ export interface ProfilePushOptions {
 }
 
 /** `packctl profile push FILE [--tenant T [--project P]]`: stores it on the server, created or replaced. */
-export async function profilePushCommand(file: string, options: ProfilePushOptions): Promise<ExitCode> {
+export async function profilePushCommand(file: string, options: ProfilePushOptions, io: CliIo): Promise<ExitCode> {
   const profile = await readProfileFile(file);
   if (options.project && !options.tenant) {
     throw new CliError('--project needs --tenant', { exitCode: EXIT.usage });
   }
-  const client = await RegistryClient.open(options);
+  const client = await RegistryClient.open({ ...options, env: io.env });
   const base = options.tenant
     ? `/v1/tenants/${pathSegment(options.tenant, 'tenant name')}${options.project ? `/projects/${pathSegment(options.project, 'project name')}` : ''}/cluster-profiles`
     : '/v1/cluster-profiles';
@@ -249,9 +254,9 @@ export async function profilePushCommand(file: string, options: ProfilePushOptio
   }
   const what = `pushing the profile ${profile.name}`;
   const stored = answerObject(await client.answer(res, what), what);
-  if (options.format === 'json') printJson({ outcome, ...stored });
+  if (options.format === 'json') printJson(io.stdout, { outcome, ...stored });
   else
-    process.stdout.write(
+    io.stdout.write(
       safe`${outcome} ${profile.name}@${profile.version} (${String(stored['scope'])} scope, revision ${String(stored['revision'])})\n`,
     );
   return EXIT.ok;

@@ -14,6 +14,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestingStream, extractPackArchive, isPackError, isPackName, isVersionSelector } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
+import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
 import { safe } from '../output/sanitise.js';
 import { formatSize, printJson, type OutputFormat } from '../output/terminal.js';
@@ -159,9 +160,9 @@ function deprecationOf(record: Record<string, unknown>): string | null {
   return typeof message === 'string' ? message : '';
 }
 
-export async function pullCommand(ref: string, options: PullOptions): Promise<ExitCode> {
+export async function pullCommand(ref: string, options: PullOptions, io: CliIo): Promise<ExitCode> {
   const { name, selector } = parsePackRef(ref);
-  const client = await RegistryClient.open(options);
+  const client = await RegistryClient.open({ ...options, env: io.env });
   let wanted: Wanted;
   if (selector === null) {
     const what = `looking up ${name} in ${options.registry}`;
@@ -184,12 +185,12 @@ export async function pullCommand(ref: string, options: PullOptions): Promise<Ex
     await extractPulled(target, extracted);
   }
   const result = { name: record.name, version: record.version, digest: record.digest, file: target, extracted };
-  if (options.format === 'json') printJson(result);
+  if (options.format === 'json') printJson(io.stdout, result);
   else {
     const deprecated = deprecationOf(answer);
     if (deprecated !== null)
-      process.stderr.write(safe`warning: ${record.name}@${record.version} is deprecated: ${deprecated}\n`);
-    process.stdout.write(safe`pulled ${record.name}@${record.version} ${record.digest} -> ${extracted ?? target}\n`);
+      io.stderr.write(safe`warning: ${record.name}@${record.version} is deprecated: ${deprecated}\n`);
+    io.stdout.write(safe`pulled ${record.name}@${record.version} ${record.digest} -> ${extracted ?? target}\n`);
   }
   return EXIT.ok;
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { buildPack, fileDigest } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
+import type { CliIo } from '../io.js';
 import { formatLintReport } from '../output/lint-report.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
@@ -44,37 +45,50 @@ function warningLines(warnings: unknown): string[] {
   });
 }
 
-/** The archive to push: the zip given, or one built from the directory given into `scratch`. */
-async function archiveFor(target: string, scratch: () => Promise<string>): Promise<string> {
-  const info = await stat(target).catch(() => null);
-  if (!info) throw new CliError(`${target}: no such file or directory`, { hint: 'pass a pack directory or a zip' });
-  if (!info.isDirectory()) return target;
-  const { lint, archive } = await buildPack(target, { outDir: await scratch() });
-  if (!archive) {
-    process.stderr.write(formatLintReport(lint, target, colorsFor(process.stderr)));
-    throw new CliError(`${target} has lint errors: nothing was pushed`, { hint: `packctl lint ${target}` });
-  }
-  return archive.path;
+interface PushedArchive {
+  file: string;
+  size: number;
+  digest: string;
 }
 
-export async function pushCommand(target: string, options: PushOptions): Promise<ExitCode> {
+/**
+ * The archive to push, with its size and sha256: the zip given, hashed here (it is the user's
+ * file, so its digest is taken as it is now), or one built from the directory given into
+ * `scratch`, whose digest build computed as it wrote the bytes (nothing else writes there).
+ */
+async function archiveFor(target: string, scratch: () => Promise<string>, io: CliIo): Promise<PushedArchive> {
+  const info = await stat(target).catch(() => null);
+  if (!info) throw new CliError(`${target}: no such file or directory`, { hint: 'pass a pack directory or a zip' });
+  if (!info.isDirectory()) return { file: target, size: info.size, digest: await fileDigest(target) };
+  const { lint, archive } = await buildPack(target, { outDir: await scratch() });
+  if (!archive) {
+    io.stderr.write(formatLintReport(lint, target, colorsFor(io.stderr, io.env)));
+    throw new CliError(`${target} has lint errors: nothing was pushed`, { hint: `packctl lint ${target}` });
+  }
+  return { file: archive.path, size: archive.size, digest: archive.digest };
+}
+
+export async function pushCommand(target: string, options: PushOptions, io: CliIo): Promise<ExitCode> {
   if (options.force && !options.message) {
     throw new CliError('--force needs -m MESSAGE saying why the published bytes change', { exitCode: EXIT.usage });
   }
-  const client = await RegistryClient.open(options);
+  const client = await RegistryClient.open({ ...options, env: io.env });
   const scratch: string[] = [];
   try {
-    const file = await archiveFor(target, async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'packctl-push-'));
-      scratch.push(dir);
-      return dir;
-    });
-    const { size } = await stat(file);
-    const hex = (await fileDigest(file)).slice('sha256:'.length);
+    const { file, size, digest } = await archiveFor(
+      target,
+      async () => {
+        const dir = await mkdtemp(path.join(tmpdir(), 'packctl-push-'));
+        scratch.push(dir);
+        return dir;
+      },
+      io,
+    );
+    const hex = digest.slice('sha256:'.length);
     const query = new URLSearchParams();
     if (options.force) query.set('force', 'true');
     if (options.message) query.set('message', options.message);
-    const progress = process.stderr.isTTY && !options.quiet && options.format === 'text';
+    const progress = io.stderr.isTTY && !options.quiet && options.format === 'text';
     let sent = 0;
     let shown = -1;
     const counter = new Transform({
@@ -83,13 +97,13 @@ export async function pushCommand(target: string, options: PushOptions): Promise
         const percent = Math.floor((sent / size) * 100);
         if (progress && percent !== shown) {
           shown = percent;
-          process.stderr.write(safe`\rpushing ${path.basename(file)}  ${percent}% of ${formatSize(size)}`);
+          io.stderr.write(safe`\rpushing ${path.basename(file)}  ${percent}% of ${formatSize(size)}`);
         }
         callback(null, chunk);
       },
     });
     if (!progress && !options.quiet && options.format === 'text') {
-      process.stderr.write(safe`pushing ${path.basename(file)} (${formatSize(size)}) to ${client.server} ...\n`);
+      io.stderr.write(safe`pushing ${path.basename(file)} (${formatSize(size)}) to ${client.server} ...\n`);
     }
     const url = `/v1/registries/${pathSegment(options.registry, 'registry name')}/packs${query.size > 0 ? `?${query.toString()}` : ''}`;
     const res = await client.send('POST', url, {
@@ -100,15 +114,16 @@ export async function pushCommand(target: string, options: PushOptions): Promise
         'Content-Digest': `sha-256=:${Buffer.from(hex, 'hex').toString('base64')}:`,
       },
     });
-    if (progress) process.stderr.write('\n');
+    if (progress) io.stderr.write('\n');
     const what = `pushing ${path.basename(file)} to ${options.registry} at ${client.server}`;
     const published = answerObject(await client.answer(res, what), what);
-    if (options.format === 'json') printJson({ server: client.server, registry: options.registry, ...published });
+    if (options.format === 'json')
+      printJson(io.stdout, { server: client.server, registry: options.registry, ...published });
     else if (!options.quiet) {
       const field = (key: string) => (typeof published[key] === 'string' ? published[key] : '?');
       const outcome = OUTCOMES.get(field('outcome')) ?? field('outcome');
-      for (const line of warningLines(published['warnings'])) process.stderr.write(line);
-      process.stdout.write(safe`${outcome} ${field('name')}@${field('version')} ${field('digest')}\n`);
+      for (const line of warningLines(published['warnings'])) io.stderr.write(line);
+      io.stdout.write(safe`${outcome} ${field('name')}@${field('version')} ${field('digest')}\n`);
     }
     return EXIT.ok;
   } finally {

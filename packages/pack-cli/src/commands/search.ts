@@ -5,6 +5,7 @@
  * than crashing the printer.
  */
 import { EXIT, type ExitCode } from '../errors.js';
+import type { CliIo } from '../io.js';
 import { printableJson, safe } from '../output/sanitise.js';
 import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import { answerArray, answerObject, checkVersion } from '../registry/answers.js';
@@ -38,8 +39,8 @@ function asObject(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-export async function searchCommand(query: string | undefined, options: SearchOptions): Promise<ExitCode> {
-  const client = await RegistryClient.open(options);
+export async function searchCommand(query: string | undefined, options: SearchOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
   const params = new URLSearchParams();
   if (query) params.set('q', query);
   if (options.layer) params.set('layer', options.layer);
@@ -53,11 +54,11 @@ export async function searchCommand(query: string | undefined, options: SearchOp
   const page = answerObject(await client.json('GET', `${base}?${params.toString()}`, what), what);
   const items = answerArray(page, 'items', what).map(asObject);
   if (options.format === 'json') {
-    printJson(page);
+    printJson(io.stdout, page);
     return EXIT.ok;
   }
   if (items.length === 0) {
-    process.stdout.write('No packs found.\n');
+    io.stdout.write('No packs found.\n');
     return EXIT.ok;
   }
   const rows = [['NAME', 'LATEST', 'LAYER', 'REGISTRY', 'CLOUDS', 'DISPLAY NAME']];
@@ -71,11 +72,11 @@ export async function searchCommand(query: string | undefined, options: SearchOp
       text(row['displayName']),
     ]);
   }
-  process.stdout.write(formatTable(rows));
+  io.stdout.write(formatTable(rows));
   const total = page['total'];
   if (typeof total === 'number' && total > items.length) {
-    process.stdout.write(
-      colorsFor(process.stdout).dim(`${items.length} of ${total}: narrow the search or raise --limit\n`),
+    io.stdout.write(
+      colorsFor(io.stdout, io.env).dim(`${items.length} of ${total}: narrow the search or raise --limit\n`),
     );
   }
   return EXIT.ok;
@@ -89,19 +90,23 @@ function dependencyLine(dependency: Record<string, unknown>): string {
   return safe`  ${text(dependency['type'])} ${text(dependency['packName'])} (${text(dependency['layer'])})${bounds ? ` ${bounds}` : ''}\n`;
 }
 
-export async function showCommand(ref: string, options: SearchOptions & { registry: string }): Promise<ExitCode> {
+export async function showCommand(
+  ref: string,
+  options: SearchOptions & { registry: string },
+  io: CliIo,
+): Promise<ExitCode> {
   const { name, selector } = parsePackRef(ref);
-  const client = await RegistryClient.open(options);
+  const client = await RegistryClient.open({ ...options, env: io.env });
   if (selector !== null) {
     const what = `looking up ${ref}`;
     const record = answerObject(await client.json('GET', packPath(options.registry, name, selector), what), what);
-    if (options.format === 'json') printJson(record);
+    if (options.format === 'json') printJson(io.stdout, record);
     else {
       const { manifest, files, history, ...summary } = record;
       const count = (value: unknown) => (Array.isArray(value) ? value.length : 0);
       const shown = { ...summary, files: count(files), history: count(history) };
-      process.stdout.write(`${printableJson(JSON.stringify(shown, null, 2))}\n`);
-      process.stdout.write(`manifest: ${printableJson(JSON.stringify(manifest ?? null))}\n`);
+      io.stdout.write(`${printableJson(JSON.stringify(shown, null, 2))}\n`);
+      io.stdout.write(`manifest: ${printableJson(JSON.stringify(manifest ?? null))}\n`);
     }
     return EXIT.ok;
   }
@@ -117,10 +122,10 @@ export async function showCommand(ref: string, options: SearchOptions & { regist
   const constraints = asObject(asObject(latestRecord['manifest'])['constraints']);
   const dependencies = Array.isArray(constraints['dependencies']) ? constraints['dependencies'].map(asObject) : [];
   if (options.format === 'json') {
-    printJson({ ...detail, dependencies });
+    printJson(io.stdout, { ...detail, dependencies });
     return EXIT.ok;
   }
-  const out = (line: string) => process.stdout.write(line);
+  const out = (line: string) => io.stdout.write(line);
   out(safe`${text(detail['name'])} (${text(detail['displayName'])}) in ${text(detail['registry'])}\n`);
   const addonType = text(detail['addonType']);
   const clouds = list(detail['cloudTypes']).join(', ') || 'any';

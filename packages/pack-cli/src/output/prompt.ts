@@ -1,8 +1,9 @@
 /** Asking the user: a line, a hidden line (passwords), or everything piped into stdin. */
 import { createInterface } from 'node:readline/promises';
+import type { CliIo } from '../io.js';
 
-export async function promptLine(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+export async function promptLine(io: CliIo, question: string): Promise<string> {
+  const rl = createInterface({ input: io.stdin, output: io.stderr });
   try {
     return (await rl.question(question)).trim();
   } finally {
@@ -11,19 +12,19 @@ export async function promptLine(question: string): Promise<string> {
 }
 
 /** Reads a line from the terminal without echoing it. */
-export function promptHidden(question: string): Promise<string> {
-  process.stderr.write(question);
-  const input = process.stdin;
+export function promptHidden(io: CliIo, question: string): Promise<string> {
+  io.stderr.write(question);
+  const input = io.stdin;
   return new Promise((resolve, reject) => {
     let value = '';
-    input.setRawMode(true);
+    input.setRawMode?.(true);
     input.resume();
     input.setEncoding('utf8');
     const done = (err?: Error) => {
-      input.setRawMode(false);
+      input.setRawMode?.(false);
       input.pause();
       input.off('data', onData);
-      process.stderr.write('\n');
+      io.stderr.write('\n');
       if (err) reject(err);
       else resolve(value);
     };
@@ -45,8 +46,8 @@ export function promptHidden(question: string): Promise<string> {
   });
 }
 
-export async function readAllStdin(): Promise<string> {
+export async function readAllStdin(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import type { OutputStream } from '../io.js';
 import { printableJson, terminalSafe } from './sanitise.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
@@ -7,17 +8,17 @@ export type Colors = ReturnType<typeof pc.createColors>;
  * Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org) or TERM is
  * "dumb"; FORCE_COLOR forces it on (for CI logs that render ANSI).
  */
-export function colorsFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Colors {
+export function colorsFor(stream: OutputStream, env: NodeJS.ProcessEnv): Colors {
   const forced = env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0';
   const disabled = (env['NO_COLOR'] ?? '') !== '' || env['TERM'] === 'dumb';
-  return pc.createColors(forced || (!disabled && stream.isTTY));
+  return pc.createColors(forced || (!disabled && stream.isTTY === true));
 }
 
 export type OutputFormat = 'text' | 'json';
 
 /** `--format json`: the value as indented JSON, with no raw control character (./sanitise.ts). */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${printableJson(JSON.stringify(value, null, 2))}\n`);
+export function printJson(stdout: OutputStream, value: unknown): void {
+  stdout.write(`${printableJson(JSON.stringify(value, null, 2))}\n`);
 }
 
 /** Bytes for people: "812 B", "4.2 KiB", "101.3 MiB". */
