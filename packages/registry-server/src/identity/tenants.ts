@@ -9,13 +9,7 @@ import { readJson } from '../storage/json-documents.js';
 import { identitySystemKey, identityTenantsPrefix, tenantIdOfKey } from '../storage/layout.js';
 import { exists, tenantNotFound } from './identity-errors.js';
 import { removeDeletedProjects } from './projects.js';
-import {
-  newId,
-  normaliseSystem,
-  type SystemDirectory,
-  type TenantDirectory,
-  type TenantRef,
-} from './records.js';
+import { newId, normaliseSystem, type SystemDirectory, type TenantDirectory, type TenantRef } from './records.js';
 import { liveTenantRef, now, tenantDirectory, type IdentityContext } from './tenant-mutation.js';
 import { releaseUsername } from './users.js';
 
