@@ -62,7 +62,6 @@ export function createApp(services: RegistryServices): Express {
     auditRequests({
       audit: services.audit,
       directory: services.directory,
-      registry: (name) => services.catalog.index.registry(name),
       logger: services.logger,
       anonymousPerMinute: services.config.audit.unauthenticatedPerMinute,
       anonymousPerAddressPerMinute: services.config.audit.unauthenticatedPerAddressPerMinute,

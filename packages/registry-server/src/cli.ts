@@ -1,12 +1,13 @@
 /**
  * The `pack-registry` command: `serve` (the default) runs the registry; `gc` removes unreferenced
- * archives. Configuration comes from --config / PACKYARD_CONFIG, PACKYARD_* variables and flags.
+ * archives; `rotate-signing-key` replaces the key access tokens are signed with. Configuration comes from --config / PACKYARD_CONFIG, PACKYARD_* variables and flags.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isPackError } from '@packyard/pack-core';
 import { loadConfig, type ConfigFlags } from './config/config.js';
 import { collectGarbage } from './gc.js';
+import { rotateSigningKey } from './identity/signing-keys.js';
 import { EXIT_CODE, installLastResort } from './last-resort.js';
 import { createLogger } from './logger.js';
 import { startRegistry } from './server.js';
@@ -77,6 +78,21 @@ async function gc(flags: ConfigFlags & { dryRun?: boolean; graceMinutes: string 
   }
 }
 
+/** Puts a new token signing key in storage; the key it replaces verifies until its tokens expire. */
+async function rotateKey(flags: ConfigFlags): Promise<void> {
+  const config = await loadConfig(flags);
+  const logger = createLogger(config.logging.level === 'info' ? 'warn' : config.logging.level);
+  const store = await createStore(config.storage, { logger });
+  try {
+    const [current, ...previous] = await rotateSigningKey(store);
+    process.stdout.write(
+      `${JSON.stringify({ signing: current?.kid, verifying: previous.map((k) => k.kid) }, null, 2)}\n`,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
 /** Runs the command line; resolves with the exit code for failures, or never for `serve`. */
 export async function run(argv: string[]): Promise<number> {
   const program = new Command('pack-registry')
@@ -110,6 +126,14 @@ Examples:
   ).action(async (options: ConfigFlags & { dryRun?: boolean; graceMinutes: string }) => {
     if (!/^\d+$/.test(options.graceMinutes)) throw new CommanderError(2, 'usage', '--grace-minutes must be a number');
     await gc(options);
+  });
+
+  configOptions(
+    program
+      .command('rotate-signing-key')
+      .description('sign new access tokens with a new key; tokens of the one it replaces work until they expire'),
+  ).action(async (options: ConfigFlags) => {
+    await rotateKey(options);
   });
 
   try {

@@ -103,6 +103,8 @@ export async function createServices(options: {
     loginWindowMs: auth.loginWindowMs,
     hashQueue,
     sessionMaxSeconds: options.identity?.sessionMaxSeconds ?? auth.sessionMaxSeconds,
+    // A rotated signing key reaches every replica's signing within one poll.
+    keyRefreshMs: config.catalog.pollIntervalMs,
   };
   const sessions = await Sessions.open(store, directory, sessionOptions);
   const blobCache = config.blobCache

@@ -28,7 +28,8 @@ export function bearerCredential(header: string): string | null {
 }
 
 export function authenticate(adminToken: AdminTokenCheck, sessions: Sessions): RequestHandler {
-  return (req, res, next) => {
+  // Async since token signatures are checked with WebCrypto (jose); express 5 passes a rejection on.
+  return async (req, res, next) => {
     const header = req.headers.authorization;
     if (header === undefined || header === '') {
       next();
@@ -45,7 +46,7 @@ export function authenticate(adminToken: AdminTokenCheck, sessions: Sessions): R
       next();
       return;
     }
-    const principal = sessions.principalFor(credential);
+    const principal = await sessions.principalFor(credential);
     if (principal) {
       principals.set(req, principal);
       next();

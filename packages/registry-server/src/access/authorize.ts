@@ -7,6 +7,8 @@
  * - 404 for a target in another tenant (its existence is not revealed), with the route's own code;
  * - 403 FORBIDDEN when the caller is in the right tenant but lacks the permission.
  *
+ * A decision that grants tells the request's watchers its scope (./decisions.ts: the audit log).
+ *
  * Who holds what: the system operator (the bootstrap admin token, or a SuperAdmin user) holds every
  * permission everywhere. A user's permissions in their tenant are the union of the tenant roles
  * bound to them or to any of their teams; in a project, those plus the project roles bound there.
@@ -20,6 +22,7 @@ import type { TenantDirectory } from '../identity/records.js';
 import { registryNotFound } from '../registries/registry-service.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import { findRole } from '../identity/roles.js';
+import { decided } from './decisions.js';
 import { registryError } from '../errors.js';
 
 /** What can be done with a registry and its packs. */
@@ -139,7 +142,10 @@ export class AccessControl {
    * target of another tenant (the route's own 404).
    */
   authorize(principal: Principal, permission: string, target: Target, notFound: () => PackError): void {
-    if (this.can(principal, permission, target)) return;
+    if (this.can(principal, permission, target)) {
+      decided(target);
+      return;
+    }
     if (principal.kind === 'anonymous') throw authRequired(permission);
     if (this.hidden(principal, target)) throw notFound();
     throw forbidden(permission, target);
@@ -166,8 +172,11 @@ export class AccessControl {
   }
 
   authorizeRegistry(principal: Principal, action: RegistryAction, registry: RegistryRecord): void {
-    if (this.canOnRegistry(principal, action, registry)) return;
     const target = registryTarget(registry);
+    if (this.canOnRegistry(principal, action, registry)) {
+      decided(target);
+      return;
+    }
     if (principal.kind === 'anonymous') throw authRequired(action);
     if (this.hidden(principal, target)) throw registryNotFound(registry.name);
     const permission = REGISTRY_READS.has(action) ? 'packRegistry.get' : 'packRegistry.update';

@@ -5,21 +5,21 @@
  *   changes to storage wait for that record, see ./change-gate.ts, and fail with its error if it
  *   cannot be written), and its entry is written to its scope's streams before the answer goes
  *   out, so that no change, acknowledged or not, is ever missing.
- * - The scope is what the request acted on (a tenant, a project, a registry's own scope, or the
- *   system), but only within the caller's reach: a user's request is recorded in their own tenant
- *   whatever tenant its path names (another tenant's log never shows them), and a tenant or project
- *   that does not exist has no log to write into.
+ * - The scope is what the request acted on, as its authorization found it (a tenant, a project, a
+ *   registry's own scope, or the system: see ../access/decisions.ts), but only within the caller's
+ *   reach: a request never authorized (refused, or answered 404 first) is recorded in the caller's
+ *   own tenant, or the system's for an operator; another tenant's log never shows a user; and a
+ *   tenant or project that does not exist has no log to write into.
  * - Unauthenticated callers change nothing; their failures go to the system log only, rate-limited
  *   per address and overall (see {@link AnonymousLimiter}), and are pruned after a retention
  *   period. A successful login is recorded in the tenant of the user who signed in.
  */
-import type { Request, RequestHandler, Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { registryTarget } from '../access/authorize.js';
-import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
-import type { RegistryRecord } from '../catalog/records.js';
+import { watchDecisions } from '../access/decisions.js';
 import type { IdentityDirectory } from '../identity/directory.js';
+import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
 import { AuditLog, outcomeOf, type AuditEntry, type PendingEntry } from './audit-log.js';
 import { runGated } from './change-gate.js';
 
@@ -29,7 +29,6 @@ const LOGIN = '/v1/auth/login';
 export interface AuditSources {
   audit: AuditLog;
   directory: IdentityDirectory;
-  registry: (name: string) => RegistryRecord | undefined;
   logger: Logger;
   /** Unauthenticated failures recorded per minute, overall and per client address. */
   anonymousPerMinute: number;
@@ -42,40 +41,12 @@ function stringField(body: unknown, field: string): string | undefined {
   return typeof value === 'string' && value.length <= 128 ? value : undefined;
 }
 
-/** The scope a request names, from its (case-sensitively routed) path and, for a new registry, its body. */
-function namedScope(req: Request, sources: AuditSources): Target {
-  const segments = req.path.split('/').map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return s;
-    }
-  });
-  // ['', 'v1', 'tenants', t, 'projects', p, ...]
-  if (segments[1] !== 'v1') return SYSTEM;
-  if (segments[2] === 'tenants' && segments[3]) {
-    const tenant = segments[3];
-    if (segments[4] === 'projects' && segments[5]) return { scope: 'project', tenant, project: segments[5] };
-    return { scope: 'tenant', tenant };
-  }
-  if (segments[2] === 'registries') {
-    const known = segments[3] ? sources.registry(segments[3]) : undefined;
-    if (known) return registryTarget(known);
-    const tenant = stringField(req.body, 'tenant');
-    const project = stringField(req.body, 'project');
-    const scope = stringField(req.body, 'scope');
-    if (scope === 'project' && tenant && project) return { scope: 'project', tenant, project };
-    if (scope === 'tenant' && tenant) return { scope: 'tenant', tenant };
-  }
-  return SYSTEM;
-}
-
 /**
- * The scope an entry is recorded in: what the request named, kept within the caller's reach (a
- * user's own tenant), and only scopes that exist.
+ * The scope an entry is recorded in: what the request's authorization found (the system's when it
+ * found none), kept within the caller's reach (a user's own tenant), and only scopes that exist.
  */
-function recordedScope(named: Target, principal: Principal, directory: IdentityDirectory): Target {
-  let scope = named;
+function recordedScope(decided: Target | null, principal: Principal, directory: IdentityDirectory): Target {
+  let scope = decided ?? SYSTEM;
   if (principal.kind === 'user' && (scope.scope === 'system' || scope.tenant !== principal.tenant)) {
     scope = { scope: 'tenant', tenant: principal.tenant };
   }
@@ -179,11 +150,13 @@ export function auditRequests(sources: AuditSources): RequestHandler {
       scope: SYSTEM,
       requestId: String(res.getHeader('x-request-id') ?? ''),
     };
+    // The last scope authorized; an entry written earlier (pending) is also written there at the end.
+    let decided: Target | null = null;
     const final = (): AuditEntry => {
       const status = res.statusCode;
       const entry: AuditEntry = {
         ...base,
-        scope: recordedScope(namedScope(req, sources), principal, sources.directory),
+        scope: recordedScope(decided, principal, sources.directory),
         status,
         outcome: outcomeOf(status),
       };
@@ -218,23 +191,44 @@ export function auditRequests(sources: AuditSources): RequestHandler {
       return;
     }
 
-    base.scope = recordedScope(namedScope(req, sources), principal, sources.directory);
-    // The request's work starts while its pending record is written; its changes to storage wait
-    // for that record (change-gate.ts), and its answer for the final entry.
-    const begun = sources.audit.begin(base);
-    begun.catch((err: unknown) => {
-      failed(err, base);
-    });
+    // The pending record is written once the request's scope is known (its authorization), or
+    // at its first change, whichever comes first; its changes to storage wait for that record
+    // (change-gate.ts), and its answer for the final entry.
+    let begun: ReturnType<AuditLog['begin']> | null = null;
+    const begin = () => {
+      if (begun) return begun;
+      const pending: PendingEntry = { ...base, scope: recordedScope(decided, principal, sources.directory) };
+      begun = sources.audit.begin(pending);
+      begun.catch((err: unknown) => {
+        failed(err, pending);
+      });
+      return begun;
+    };
     beforeAnswer(res, async () => {
+      const entry = final();
+      if (!begun) {
+        // Nothing was authorized and nothing changed: the final entry alone.
+        await sources.audit.record(entry).catch((err: unknown) => {
+          failed(err, entry);
+        });
+        return;
+      }
       const pending = await begun.catch(() => null);
       // No record, no change: whatever the request tried to store failed with the record's error.
       if (!pending) return;
-      const entry = final();
       // A failed write leaves the pending record, which the sweep settles as interrupted.
       await pending.settle(entry).catch((err: unknown) => {
         failed(err, entry);
       });
     });
-    runGated(begun, next);
+    watchDecisions(
+      (target) => {
+        decided = target;
+        void begin().catch(() => undefined);
+      },
+      () => {
+        runGated(begin, next);
+      },
+    );
   };
 }

@@ -1,22 +1,23 @@
 /**
- * Changes wait for their audit record. A signed-in caller's mutating request starts writing its
- * pending audit record and begins its work at once (reading the body, checking a pack); every
- * change the request then makes to storage (a put, a delete, a staged object's commit) first waits
- * until that record is durable, and fails if it could not be written. So no change is ever made
- * without its record, and the record costs a request no time of its own.
+ * Changes wait for their audit record. A signed-in caller's mutating request begins its work at
+ * once (reading the body, checking a pack) and starts writing its pending audit record as soon as
+ * its authorization has found its scope; every change the request then makes to storage (a put, a
+ * delete, a staged object's commit) first waits until that record is durable (starting it, if
+ * nothing did yet), and fails if it could not be written. So no change is ever made without its
+ * record, and the record costs a request no time of its own.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ObjectStore, StagedObject } from '../storage/object-store.js';
 
-const gate = new AsyncLocalStorage<Promise<unknown>>();
+const gate = new AsyncLocalStorage<() => Promise<unknown>>();
 
-/** Runs `fn` (and all it starts) with its storage changes waiting for `record`. */
-export function runGated<T>(record: Promise<unknown>, fn: () => T): T {
+/** Runs `fn` (and all it starts) with its storage changes waiting for `record()`, started once. */
+export function runGated<T>(record: () => Promise<unknown>, fn: () => T): T {
   return gate.run(record, fn);
 }
 
 async function recorded(): Promise<void> {
-  await gate.getStore();
+  await gate.getStore()?.();
 }
 
 /** `store`, whose changes wait for the audit record of the request making them (if any). */

@@ -5,6 +5,7 @@
  * seconds on such inputs. The bound is generous (50 ms) so that a loaded 2-core CI machine does
  * not make it flaky; eslint-plugin-regexp checks the same property statically.
  */
+import { createSecretKey } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +45,17 @@ function timed(fn: () => unknown): number {
   return best;
 }
 
+/** timed() for an async check: the time until its promise settles. */
+async function timedAsync(fn: () => Promise<unknown>): Promise<number> {
+  let best = Infinity;
+  for (let run = 0; run < 3; run++) {
+    const start = performance.now();
+    await fn().catch(() => undefined);
+    best = Math.min(best, performance.now() - start);
+  }
+  return best;
+}
+
 describe('input handling time', () => {
   const inputs = adversarial();
 
@@ -62,13 +74,14 @@ describe('input handling time', () => {
     }
   });
 
-  it('digests, API keys and tokens', () => {
+  it('digests, API keys and tokens', async () => {
     for (const input of inputs) {
       const req = { headers: { 'content-digest': input } } as unknown as IncomingMessage;
       expect(timed(() => announcedDigest(req, undefined))).toBeLessThan(BUDGET_MS);
       expect(timed(() => announcedDigest(req, input))).toBeLessThan(BUDGET_MS);
       expect(timed(() => parseApiKey(input))).toBeLessThan(BUDGET_MS);
-      expect(timed(() => verifyToken(`pya_${input}`, Buffer.alloc(32), 0))).toBeLessThan(BUDGET_MS);
+      const key = createSecretKey(Buffer.alloc(32));
+      expect(await timedAsync(() => verifyToken(`pya_${input}`, () => key, 0))).toBeLessThan(BUDGET_MS);
     }
   });
 

@@ -1,16 +1,17 @@
 /**
- * The registry's secrets and how they are checked, all with node:crypto:
+ * The registry's secrets and how they are checked, with node:crypto (and jose for tokens):
  *
  * - passwords: scrypt with a per-user random salt, stored as `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>`
  *   so that the cost can be raised later without invalidating older hashes;
- * - access tokens: `pya_<payload>.<signature>`, an HMAC-SHA256 over a short JSON payload (user and
- *   tenant ids, the credential signed in with, expiry) with a key kept in storage, so that every
- *   replica accepts every token;
+ * - access tokens: `pya_<JWT>`, HS256 JWTs (signed and checked with `jose`) of a short payload
+ *   (user and tenant ids, the credential signed in with, expiry) with keys kept in storage (see
+ *   ./signing-keys.ts), so that every replica accepts every token and the key can be rotated;
  * - API keys: `pyk_<id>_<secret>`, of which only the sha256 of the secret is stored.
  *
  * Every comparison of secret material is constant-time.
  */
-import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual, type KeyObject, type ScryptOptions } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
 
 const SALT_BYTES = 16;
 const KEY_BYTES = 32;
@@ -103,29 +104,55 @@ function isClaims(value: unknown): value is TokenClaims {
 export const ACCESS_TOKEN_PREFIX = 'pya_';
 export const API_KEY_PREFIX = 'pyk_';
 
-export function signToken(claims: TokenClaims, key: Buffer): string {
-  const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
-  const signature = createHmac('sha256', key).update(payload).digest('base64url');
-  return `${ACCESS_TOKEN_PREFIX}${payload}.${signature}`;
+const MAX_TOKEN_CHARS = 4096;
+
+/** A key access tokens are signed or verified with, named by its `kid`. */
+export interface TokenKey {
+  kid: string;
+  /** A KeyObject rather than bytes: jose converts it for WebCrypto once, not at every call. */
+  secret: KeyObject;
 }
 
-/** The claims of a token signed with `key` that has not expired at `nowSeconds`, else null. */
-export function verifyToken(token: string, key: Buffer, nowSeconds: number): TokenClaims | null {
-  if (!token.startsWith(ACCESS_TOKEN_PREFIX)) return null;
-  const [payload, signature, extra] = token.slice(ACCESS_TOKEN_PREFIX.length).split('.');
-  if (!payload || !signature || extra !== undefined) return null;
-  const expected = createHmac('sha256', key).update(payload).digest();
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  let claims: unknown;
+/** Signs `claims` as an HS256 JWT naming `key.kid` in its header, behind the access token prefix. */
+export async function signToken(claims: TokenClaims, key: TokenKey): Promise<string> {
+  const { sub, iat, exp, ...custom } = claims;
+  const jwt = await new SignJWT({ ...custom })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: key.kid })
+    .setSubject(sub)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .sign(key.secret);
+  return `${ACCESS_TOKEN_PREFIX}${jwt}`;
+}
+
+/**
+ * The claims of a token signed with the key its header names (`keyFor` finds it; undefined for a
+ * key not known) that has not expired at `nowSeconds`, else null.
+ */
+export async function verifyToken(
+  token: string,
+  keyFor: (kid: string) => KeyObject | undefined | Promise<KeyObject | undefined>,
+  nowSeconds: number,
+): Promise<TokenClaims | null> {
+  // Ours are a few hundred characters: a longer one is refused before jose splits and decodes it.
+  if (!token.startsWith(ACCESS_TOKEN_PREFIX) || token.length > MAX_TOKEN_CHARS) return null;
   try {
-    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const { payload } = await jwtVerify(
+      token.slice(ACCESS_TOKEN_PREFIX.length),
+      async (header) => {
+        const secret = header.kid === undefined ? undefined : await keyFor(header.kid);
+        if (!secret) throw new Error('the token names no known key');
+        return secret;
+      },
+      // Only the algorithm the keys are for: a token cannot choose another (or none).
+      { algorithms: ['HS256'], currentDate: new Date(nowSeconds * 1000) },
+    );
+    // Tokens of older versions (no user id, no credential) are refused: they named users by name.
+    return isClaims(payload) && payload.exp > nowSeconds ? payload : null;
   } catch {
+    // Malformed, forged, expired or signed with a key no longer kept: a token that names nobody.
     return null;
   }
-  // Tokens of older versions (no user id, no credential) are refused: they named users by name.
-  if (!isClaims(claims) || claims.exp <= nowSeconds) return null;
-  return claims;
 }
 
 /** A new API key: the full key to show once, and what is stored. */

@@ -1,6 +1,7 @@
 /**
- * Signing in and recognising callers: password login, short-lived access tokens signed with a
- * key kept in storage (so every replica accepts them), token refresh, and API keys.
+ * Signing in and recognising callers: password login, short-lived access tokens (JWTs) signed with
+ * keys kept in storage (so every replica accepts them, see ./signing-keys.ts), token refresh, and
+ * API keys.
  *
  * A token carries the immutable ids of its user and tenant and the credential it came from (the
  * password generation signed in with, or the API key used), and every request checks them again,
@@ -12,11 +13,9 @@
  * Password checks go through ./login-limits.ts: attempts are counted in storage before any hash
  * starts, and hashes are bounded per process.
  */
-import { randomBytes } from 'node:crypto';
 import type { PackError } from '@packyard/pack-core';
 import type { Principal, Session } from './principals.js';
-import { createJson, readJson } from '../storage/json-documents.js';
-import { loginAttemptsKey, signingKeyKey } from '../storage/layout.js';
+import { loginAttemptsKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { IdentityDirectory } from './directory.js';
 import { AttemptLedger, HashQueue, type HashTicket } from './login-limits.js';
@@ -31,6 +30,7 @@ import {
   verifyToken,
   type TokenClaims,
 } from './secrets.js';
+import { SigningKeyring } from './signing-keys.js';
 import { tenantIndex } from './tenant-index.js';
 import { registryError } from '../errors.js';
 
@@ -42,22 +42,20 @@ export interface SessionOptions {
   loginWindowMs: number;
   /** How long a session signed in with a password lasts at most, refreshes included (12 h by default). */
   sessionMaxSeconds?: number;
-  /** Bounds this process's password hashes; shared with IdentityService (one per process). */
+  /** Bounds this process's password hashes; shared with the identity operations (one per process). */
   hashQueue?: HashQueue;
+  /** How long this process signs with the signing key it knows before looking for a newer one. */
+  keyRefreshMs?: number;
 }
 
 export const SESSION_MAX_SECONDS_DEFAULT = 12 * 60 * 60;
+const KEY_REFRESH_MS_DEFAULT = 60_000;
 
 export interface IssuedToken {
   token: string;
   tokenType: 'Bearer';
   expiresAt: string;
   expiresIn: number;
-}
-
-interface StoredSigningKey {
-  key: string;
-  createdAt: string;
 }
 
 /** Who a login name is, where they sign in, and their password as stored. */
@@ -95,23 +93,20 @@ export class Sessions {
   private constructor(
     store: ObjectStore,
     private readonly directory: IdentityDirectory,
-    private readonly signingKey: Buffer,
+    private readonly keys: SigningKeyring,
     private readonly options: SessionOptions,
   ) {
     this.ledger = new AttemptLedger(store, options.loginWindowMs);
     this.hashQueue = options.hashQueue ?? new HashQueue();
   }
 
-  /** Loads the token signing key from storage, creating it once for every replica to share. */
+  /** Loads the token signing keys from storage, creating one once for every replica to share. */
   static async open(store: ObjectStore, directory: IdentityDirectory, options: SessionOptions): Promise<Sessions> {
-    const fresh: StoredSigningKey = { key: randomBytes(32).toString('base64'), createdAt: new Date().toISOString() };
-    await createJson(store, signingKeyKey(), fresh);
-    const stored = await readJson<StoredSigningKey>(store, signingKeyKey());
-    if (!stored) throw new Error('the token signing key vanished while starting');
-    return new Sessions(store, directory, Buffer.from(stored.value.key, 'base64'), options);
+    const keys = await SigningKeyring.open(store, options.keyRefreshMs ?? KEY_REFRESH_MS_DEFAULT);
+    return new Sessions(store, directory, keys, options);
   }
 
-  private issue(username: string, session: Session): IssuedToken {
+  private async issue(username: string, session: Session): Promise<IssuedToken> {
     const now = nowSeconds();
     const exp = Math.min(now + this.options.tokenTtlSeconds, session.until ?? Number.POSITIVE_INFINITY);
     if (exp <= now) throw notRefreshable('the session has ended: sign in again');
@@ -126,7 +121,7 @@ export class Sessions {
       exp,
     };
     return {
-      token: signToken(claims, this.signingKey),
+      token: await signToken(claims, await this.keys.current()),
       tokenType: 'Bearer',
       expiresAt: new Date(exp * 1000).toISOString(),
       expiresIn: exp - now,
@@ -221,7 +216,7 @@ export class Sessions {
   }
 
   /** A new token for the caller of a still valid one, with the same credential and end. */
-  refresh(principal: Principal): IssuedToken {
+  refresh(principal: Principal): Promise<IssuedToken> {
     if (principal.kind === 'anonymous' || !principal.session) {
       throw notRefreshable('only a signed-in user or operator can refresh a token');
     }
@@ -229,9 +224,9 @@ export class Sessions {
   }
 
   /** The principal a bearer credential names, or null when it names nobody (expired, revoked, unknown). */
-  principalFor(credential: string): Principal | null {
+  async principalFor(credential: string): Promise<Principal | null> {
     if (credential.startsWith(ACCESS_TOKEN_PREFIX)) {
-      const claims = verifyToken(credential, this.signingKey, nowSeconds());
+      const claims = await verifyToken(credential, (kid) => this.keys.verifier(kid), nowSeconds());
       if (!claims) return null;
       return this.principalOf({
         userId: claims.uid,

@@ -22,10 +22,10 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     res.set('Cache-Control', 'no-store').json(issued);
   });
 
-  router.post('/v1/auth/refresh', (req, res) => {
+  router.post('/v1/auth/refresh', async (req, res) => {
     const principal = principalOf(req);
     if (principal.kind === 'anonymous') throw authRequired('refreshing a token');
-    res.set('Cache-Control', 'no-store').json(services.sessions.refresh(principal));
+    res.set('Cache-Control', 'no-store').json(await services.sessions.refresh(principal));
   });
 
   // The current password is asked for even with a valid token: a stolen token must not become a

@@ -6,6 +6,7 @@ import type { Request } from 'express';
 import { authRequired } from '../access/authorize.js';
 import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
+import { decided } from '../access/decisions.js';
 import { refuseActingOn } from '../access/guards.js';
 import { tenantNotFound } from '../identity/identity-errors.js';
 import type { TenantDirectory } from '../identity/records.js';
@@ -29,13 +30,13 @@ export function tenantFor(
   // Another tenant's name answers exactly like a name that does not exist.
   if (principal.kind === 'user' && principal.tenant !== name) throw tenantNotFound(name);
   const directory = services.identity.tenant(name);
-  if (!options.allow?.(principal)) {
-    const target: Target =
-      options.project === undefined
-        ? { scope: 'tenant', tenant: name }
-        : { scope: 'project', tenant: name, project: options.project };
-    services.access.authorize(principal, permission, target, () => tenantNotFound(name));
-  }
+  const target: Target =
+    options.project === undefined
+      ? { scope: 'tenant', tenant: name }
+      : { scope: 'project', tenant: name, project: options.project };
+  // Allowed without the permission (the caller acting on themselves, say): decided all the same.
+  if (options.allow?.(principal)) decided(target);
+  else services.access.authorize(principal, permission, target, () => tenantNotFound(name));
   if (options.project !== undefined) services.identity.project(name, options.project);
   return directory;
 }

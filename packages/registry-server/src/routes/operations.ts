@@ -57,13 +57,13 @@ export function registerOperationsRoutes(router: Router, services: RegistryServi
 export function metricsRoute(services: RegistryServices): RequestHandler {
   const token = services.config.metrics.token;
   const isScraper = token === undefined ? () => false : secretMatcher(token);
-  return (req, res, next) => {
+  return async (req, res, next) => {
     const credential = bearerCredential(req.headers.authorization ?? '');
     const allowed =
       credential !== null &&
       (isScraper(credential) ||
         services.adminToken.matches(credential) ||
-        services.sessions.principalFor(credential)?.kind === 'operator');
+        (await services.sessions.principalFor(credential))?.kind === 'operator');
     if (!allowed) {
       res.set('WWW-Authenticate', 'Bearer realm="packyard-metrics"');
       next(
