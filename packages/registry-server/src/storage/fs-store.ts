@@ -2,29 +2,26 @@
  * The embedded driver: objects are files under `<root>/objects`, written through `<root>/tmp` and
  * renamed into place, so a reader sees either the old or the new bytes. Conditional writes hold
  * across processes sharing the directory (several registry processes on one host, or on NFS):
- * create-once is an atomic `link`, compare-and-swap runs under a per-key lock file.
+ * create-once is an atomic `link`, compare-and-swap runs under a per-key lock file
+ * (./fs-locks.ts); file-level helpers (ETags, mtimes, fsyncs) are in ./fs-files.ts.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream, type BigIntStats, type Dirent } from 'node:fs';
 import {
   link,
   lstat,
   mkdir,
   open,
-  readFile,
   readdir,
   rename,
   rm,
   rmdir,
   stat,
   unlink,
-  utimes,
   writeFile,
   type FileHandle,
 } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
   PreconditionFailedError,
@@ -41,6 +38,8 @@ import {
   type StoredObject,
 } from './object-store.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, makePrivateDir, securePrivateTree } from './file-modes.js';
+import { byteOrder, errorCode, etagOf, isMissing, nowNs, stampMtime, storedObject, syncDir } from './fs-files.js';
+import { keyLocks } from './fs-locks.js';
 import { removeOrphanedTempFiles, tempName } from './temp-files.js';
 
 export interface FsStoreOptions {
@@ -48,61 +47,6 @@ export interface FsStoreOptions {
   root: string;
   /** Told when the directory had to be made owner-only at start-up. */
   logger?: Logger;
-}
-
-/** A lock older than this was left by a crashed process: no holder keeps one for more than a rename. */
-const LOCK_STALE_MS = 30_000;
-/** Waiting longer than this for a lock means something is wrong with the directory. */
-const LOCK_WAIT_MS = 60_000;
-
-function errorCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | null)?.code;
-}
-
-function isMissing(err: unknown): boolean {
-  const code = errorCode(err);
-  // ENOTDIR: a parent of the key is an object, so the key itself cannot exist.
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-/**
- * Opaque ETag from the inode, the nanosecond mtime and the size. The inode alone is not enough:
- * ext4 hands a freed inode number to the next new file, so a replace could come back to an ETag
- * seen before (ABA) if the mtime did not move, which {@link stampMtime} makes sure of.
- */
-function etagOf(info: BigIntStats): string {
-  return `${info.ino.toString(16)}-${info.mtimeNs.toString(16)}-${info.size.toString(16)}`;
-}
-
-function storedObject(key: string, info: BigIntStats): StoredObject {
-  return { key, size: Number(info.size), etag: etagOf(info), lastModified: new Date(Number(info.mtimeMs)) };
-}
-
-// Kernel file times tick only every few milliseconds; a nanosecond wall clock keeps the ETags of
-// two quick writes apart.
-const CLOCK_OFFSET_NS = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
-function nowNs(): bigint {
-  return CLOCK_OFFSET_NS + process.hrtime.bigint();
-}
-
-/** Sets a file's mtime (and atime) to `ns` nanoseconds since the epoch. */
-async function stampMtime(file: string, ns: bigint): Promise<void> {
-  const seconds = Number(ns) / 1e9;
-  await utimes(file, seconds, seconds);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-function byteOrder(a: string, b: string): number {
-  // Keys are ASCII, so UTF-16 order is byte order; localeCompare would not be.
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export async function createFsStore({ root, logger }: FsStoreOptions): Promise<ObjectStore> {
@@ -117,6 +61,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
   await securePrivateTree(rootDir, 'the fs store', logger);
   for (const dir of [objectsDir, tmpDir, locksDir]) await makePrivateDir(dir);
   await removeOrphanedTempFiles(tmpDir);
+  const withLock = keyLocks({ locksDir, tmpDir, description });
 
   function fileOf(key: string): string {
     assertValidKey(key);
@@ -169,57 +114,6 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
       await rm(temp, { force: true });
       throw err;
     }
-  }
-
-  /**
-   * Runs `fn` holding the lock file of `key`. The lock is an `O_EXCL` file, which every process
-   * sharing the directory respects; in-process callers queue on it too, so two store instances on
-   * one root behave like two processes.
-   */
-  async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const lockFile = path.join(locksDir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.lock`);
-    const token = tempName();
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await writeFile(lockFile, token, { flag: 'wx', mode: PRIVATE_FILE_MODE });
-        break;
-      } catch (err) {
-        if (errorCode(err) !== 'EEXIST') throw err;
-      }
-      await breakStaleLock(lockFile);
-      if (Date.now() - started > LOCK_WAIT_MS) {
-        throw storageUnavailable(description, new Error(`timed out waiting for the lock ${lockFile} of ${key}`));
-      }
-      // Jittered, growing waits so that many waiters do not retry in step.
-      await sleep(1 + Math.random() * Math.min(50, 2 ** attempt));
-    }
-    try {
-      return await fn();
-    } finally {
-      // Only our own lock: if we had held it past LOCK_STALE_MS, a neighbour may have taken it over.
-      const holder = await readFile(lockFile, 'utf8').catch(() => null);
-      if (holder === token) await rm(lockFile, { force: true });
-    }
-  }
-
-  /**
-   * Removes a lock left by a crashed process. It is moved away first and checked to be the same
-   * file that was seen stale, so that a waiter that lost the race does not remove the fresh lock
-   * the winner has just taken (it puts that one back).
-   */
-  async function breakStaleLock(lockFile: string): Promise<void> {
-    const seen = await stat(lockFile).catch(() => null);
-    if (!seen || Date.now() - seen.mtimeMs < LOCK_STALE_MS) return;
-    const moved = path.join(tmpDir, tempName('.lock'));
-    try {
-      await rename(lockFile, moved);
-    } catch {
-      return; // another waiter broke it first
-    }
-    const taken = await stat(moved);
-    if (taken.ino !== seen.ino) await link(moved, lockFile).catch(() => undefined);
-    await rm(moved, { force: true });
   }
 
   /** Moves `temp` to `key`'s file, unless `ifMatch` no longer holds; always consumes `temp`. */
