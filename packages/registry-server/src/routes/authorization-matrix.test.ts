@@ -14,12 +14,11 @@
  *   members) also needs that role's permissions, and one acting on another user also needs every
  *   permission that user holds; the cases against a Tenant Admin ("strong@") show it per route.
  */
-import { once } from 'node:events';
-import type { Server } from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_ROLES, type Role } from '../access/roles.js';
 import { openApiDocument } from '../http/openapi.js';
+import { listenOnLoopback, type ListeningApp } from '../test-support/listening-app.js';
 import {
   AUTH,
   buildTestPack,
@@ -66,17 +65,16 @@ const profile = (name: string) => ({ name, version: '1.0.0', packs: [{ name: 'ku
 describe('the authorization matrix (every route x every built-in role x every relation)', () => {
   let registry: TestRegistry;
   /**
-   * One listening server for the whole file: given the express app, supertest would start and
-   * close a server for each of the matrix's ~1,500 requests. The cases stay apart by their own
-   * names (ctx.n), so they need no reset between them.
+   * One listening server for the whole file instead of one per request (thousands of them). The
+   * cases stay apart by their own names (ctx.n), so they need no reset between them.
    */
-  let server: Server;
+  let listening: ListeningApp;
   let work: Awaited<ReturnType<typeof tempDir>>;
   let pack: TestPack;
   const tokens = new Map<string, string>();
   const bindingIds = new Map<number, string>();
   const keyIds = new Map<number, string>();
-  const app = () => server;
+  const app = () => listening.server;
   const as = (token: string) => ({ Authorization: `Bearer ${token}` });
   const permissionsOf = (name: string) => BUILT_IN_ROLES.find((r) => r.name === name)?.permissions ?? [];
   const viewerPermissions = permissionsOf('Tenant Viewer');
@@ -884,8 +882,7 @@ describe('the authorization matrix (every route x every built-in role x every re
 
   beforeAll(async () => {
     registry = await startTestRegistry('fs');
-    server = registry.app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    listening = await listenOnLoopback(registry.app);
     work = await tempDir();
     pack = await buildTestPack(work.dir, { name: 'matrix-addon', version: '1.0.0' });
     for (const tenant of [TENANT_A, TENANT_B]) {
@@ -958,9 +955,7 @@ describe('the authorization matrix (every route x every built-in role x every re
     }
   }, 60_000);
   afterAll(async () => {
-    // supertest's requests keep their connections alive: close them with the server.
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await listening.close();
     await registry.close();
     await work.cleanup();
   });
