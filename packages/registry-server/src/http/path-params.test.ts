@@ -5,6 +5,7 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenOnLoopback, type ListeningApp } from '../test-support/listening-app.js';
 import { AUTH, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
 import { openApiDocument } from './openapi.js';
 
@@ -54,10 +55,15 @@ function fill(path: string, values: Record<string, string>): string {
 
 describe('path parameters', () => {
   let registry: TestRegistry;
+  // One server for the file's ~1,000 requests, instead of one per request.
+  let listening: ListeningApp;
+  const app = () => listening.server;
   beforeAll(async () => {
     registry = await startTestRegistry('fs');
+    listening = await listenOnLoopback(registry.app);
   });
   afterAll(async () => {
+    await listening.close();
     await registry.close();
   });
 
@@ -69,7 +75,7 @@ describe('path parameters', () => {
         for (const value of HOSTILE) {
           for (const auth of [AUTH, {}]) {
             const url = fill(path, { [param]: value });
-            const res = await request(registry.app)[method](url).set(auth).send({});
+            const res = await request(app())[method](url).set(auth).send({});
             sent++;
             if (res.status !== 400 || res.body.error?.code !== 'INVALID_NAME') {
               unexpected.push(
@@ -85,7 +91,7 @@ describe('path parameters', () => {
   });
 
   it('echo no control characters and at most a short excerpt of the value', async () => {
-    const res = await request(registry.app).get(`/v1/registries/public/packs/a%1B%5B31m${'b'.repeat(500)}`);
+    const res = await request(app()).get(`/v1/registries/public/packs/a%1B%5B31m${'b'.repeat(500)}`);
     expect(res.status).toBe(400);
     expect(res.body.error.message).not.toContain('\u001b');
     expect(res.body.error.message.length).toBeLessThan(200);
@@ -93,14 +99,14 @@ describe('path parameters', () => {
   });
 
   it('match routes by their exact spelling only', async () => {
-    expect((await request(registry.app).post('/v1/tenants').set(AUTH).send({ name: 'acme' })).status).toBe(201);
-    expect((await request(registry.app).get('/v1/tenants/acme/teams').set(AUTH)).status).toBe(200);
+    expect((await request(app()).post('/v1/tenants').set(AUTH).send({ name: 'acme' })).status).toBe(201);
+    expect((await request(app()).get('/v1/tenants/acme/teams').set(AUTH)).status).toBe(200);
     for (const url of ['/V1/TENANTS/acme/teams', '/v1/Tenants/acme/teams', '/V1/tenants/acme/teams']) {
-      const res = await request(registry.app).get(url).set(AUTH);
+      const res = await request(app()).get(url).set(AUTH);
       expect(res.status, url).toBe(404);
       expect(res.body.error.code).toBe('ROUTE_NOT_FOUND');
     }
-    const post = await request(registry.app).post('/V1/TENANTS/acme/teams').set(AUTH).send({ name: 'x' });
+    const post = await request(app()).post('/V1/TENANTS/acme/teams').set(AUTH).send({ name: 'x' });
     expect(post.status).toBe(404);
   });
 });

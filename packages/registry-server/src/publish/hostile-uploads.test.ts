@@ -368,7 +368,8 @@ async function storedKeys(services: RegistryServices): Promise<string[]> {
   return stored;
 }
 
-describe('the pack check runs on worker threads, within a time budget', () => {
+// On the fs store only: run in the project whose drivers include fs (vitest.config.ts), once.
+describe.runIf(DRIVERS.includes('fs'))('the pack check runs on worker threads, within a time budget', () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   beforeAll(async () => {
     work = await tempDir();

@@ -18,6 +18,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_ROLES, type Role } from '../identity/roles.js';
 import { openApiDocument } from '../http/openapi.js';
+import { listenOnLoopback, type ListeningApp } from '../test-support/listening-app.js';
 import {
   AUTH,
   buildTestPack,
@@ -63,12 +64,17 @@ const profile = (name: string) => ({ name, version: '1.0.0', packs: [{ name: 'ku
 
 describe('the authorization matrix (every route x every built-in role x every relation)', () => {
   let registry: TestRegistry;
+  /**
+   * One listening server for the whole file instead of one per request (thousands of them). The
+   * cases stay apart by their own names (ctx.n), so they need no reset between them.
+   */
+  let listening: ListeningApp;
   let work: Awaited<ReturnType<typeof tempDir>>;
   let pack: TestPack;
   const tokens = new Map<string, string>();
   const bindingIds = new Map<number, string>();
   const keyIds = new Map<number, string>();
-  const app = () => registry.app;
+  const app = () => listening.server;
   const as = (token: string) => ({ Authorization: `Bearer ${token}` });
   const permissionsOf = (name: string) => BUILT_IN_ROLES.find((r) => r.name === name)?.permissions ?? [];
   const viewerPermissions = permissionsOf('Tenant Viewer');
@@ -876,6 +882,7 @@ describe('the authorization matrix (every route x every built-in role x every re
 
   beforeAll(async () => {
     registry = await startTestRegistry('fs');
+    listening = await listenOnLoopback(registry.app);
     work = await tempDir();
     pack = await buildTestPack(work.dir, { name: 'matrix-addon', version: '1.0.0' });
     for (const tenant of [TENANT_A, TENANT_B]) {
@@ -948,6 +955,7 @@ describe('the authorization matrix (every route x every built-in role x every re
     }
   }, 60_000);
   afterAll(async () => {
+    await listening.close();
     await registry.close();
     await work.cleanup();
   });

@@ -468,7 +468,8 @@ describe.each(DRIVERS)('identity and access (%s)', (driver) => {
   });
 });
 
-describe('a SuperAdmin named "admin" (the default name)', () => {
+// On the fs store only: run in the project whose drivers include fs (vitest.config.ts), once.
+describe.runIf(DRIVERS.includes('fs'))('a SuperAdmin named "admin" (the default name)', () => {
   it('refreshes its token, which the bootstrap admin token cannot', async () => {
     const registry = await startTestRegistry('fs', {
       config: { auth: { superAdmin: { username: 'admin', password: PASSWORD } } },
@@ -719,7 +720,7 @@ describe.each(DRIVERS)('tokens end with their credential (%s)', (driver) => {
   });
 });
 
-describe('a session signed in with a password', () => {
+describe.runIf(DRIVERS.includes('fs'))('a session signed in with a password', () => {
   it('ends sessionMaxSeconds after the sign-in, however often it is refreshed', async () => {
     const registry = await startTestRegistry('fs', { identity: { sessionMaxSeconds: 3 } });
     try {
@@ -851,7 +852,7 @@ describe.each(DRIVERS)('a tenant or project deleted half-way (%s)', (driver) => 
   });
 });
 
-describe('identity documents written before ids existed', () => {
+describe.runIf(DRIVERS.includes('fs'))('identity documents written before ids existed', () => {
   it('keep working, and get their ids on the next change', async () => {
     const registry = await startTestRegistry('fs');
     const store = registry.services.store;

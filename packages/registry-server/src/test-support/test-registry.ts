@@ -20,8 +20,18 @@ import { storageUnavailable, type ObjectStore } from '../storage/object-store.js
 
 export type Driver = 'fs' | 's3rver' | 'ceph';
 
-/** fs and s3rver always; a real Ceph RGW too when S3_TEST_ENDPOINT points at one. */
-export const DRIVERS: Driver[] = process.env['S3_TEST_ENDPOINT'] ? ['fs', 's3rver', 'ceph'] : ['fs', 's3rver'];
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The drivers the suites of this vitest project run on (vitest.config.ts). */
+    storageDrivers: Driver[];
+  }
+}
+
+/**
+ * fs in the `unit` project; s3rver, and a real Ceph RGW too when S3_TEST_ENDPOINT points at one,
+ * in the `e2e` project (vitest.config.ts): together, every driver once.
+ */
+export const DRIVERS: Driver[] = inject('storageDrivers');
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const AUTH = { Authorization: `Bearer ${ADMIN_TOKEN}` };
