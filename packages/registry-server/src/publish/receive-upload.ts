@@ -165,7 +165,7 @@ function multipartFile(
       parser.destroy();
     };
     // Until the file part is found, a torn request rejects; after, it fails the file stream
-    // (which receiveUpload is reading by then).
+    // (which receive() is reading by then).
     const unwatch = whenTorn(request, () => {
       if (file) file.destroy(aborted());
       else reject(aborted());
@@ -176,7 +176,7 @@ function multipartFile(
     });
     parser.on('file', (_name, stream) => {
       file = stream;
-      // Until receiveUpload reads it, a failure is kept on the stream (`errored`), not thrown.
+      // Until receive() reads it, a failure is kept on the stream (`errored`), not thrown.
       stream.on('error', () => undefined);
       resolve({ file: stream, stop });
     });
