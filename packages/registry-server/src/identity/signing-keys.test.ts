@@ -9,7 +9,7 @@ import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeJson } from '../storage/json-documents.js';
 import { startTestRegistry, SUPER_ADMIN, type TestRegistry } from '../test-support/test-registry.js';
-import { IDENTITY_KEYS } from './records.js';
+import { signingKeyKey } from '../storage/layout.js';
 import { rotateSigningKey } from './signing-keys.js';
 
 const registries: TestRegistry[] = [];
@@ -94,7 +94,7 @@ describe('access tokens', () => {
   it('are signed with the key of a document written before keys rotated, until it is rotated', async () => {
     const first = await start();
     await first.services.store.put(
-      IDENTITY_KEYS.signingKey,
+      signingKeyKey(),
       encodeJson({ key: Buffer.alloc(32, 7).toString('base64'), createdAt: '2024-01-01T00:00:00.000Z' }),
     );
     const replica = await start(first);
