@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { configDefaults, defineConfig } from 'vitest/config';
 import type { Driver } from './packages/registry-server/src/test-support/test-registry.js';
 
@@ -37,9 +36,6 @@ const S3_DRIVERS: Driver[] = process.env['S3_TEST_ENDPOINT'] ? ['s3rver', 'ceph'
 
 export default defineConfig({
   test: {
-    // vitest's default, one worker fewer than the CPUs, is a single worker on two: every file after
-    // the other, while most of them wait on sockets, timers and child processes, not the CPU.
-    maxWorkers: Math.max(2, availableParallelism() - 1),
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
