@@ -3,7 +3,8 @@
  * base64url JSON. A cursor names a pack, not a position, so that pages stay right while packs
  * are added or removed between them.
  */
-import type { CatalogSort } from './query-engine.js';
+/** The orders a catalog page can be sorted in; a cursor is only valid in the order it was made in. */
+export type CatalogSort = 'name' | '-name' | 'published' | '-published';
 
 export interface Cursor {
   sort: CatalogSort;

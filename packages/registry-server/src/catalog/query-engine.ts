@@ -3,12 +3,12 @@
  * version and deprecation), sorts and pages over the filter columns of the index's packs.
  */
 import { parseRange, resolveVersion, selectorKind, type VersionRange } from '@packyard/pack-core';
-import { decodeCursor, encodeCursor } from './catalog-cursor.js';
+import { decodeCursor, encodeCursor, type CatalogSort } from './catalog-cursor.js';
 import { addTrigrams, ALL_CLOUDS_BIT, CLOUD_BITS, type Columns, SIGNATURE_WORDS } from './filter-columns.js';
 import { compareEntries, rowJsonOf, rowOf, type PackEntry, type PackRow } from './pack-entry.js';
 import type { VersionSummary } from './records.js';
 
-export type CatalogSort = 'name' | '-name' | 'published' | '-published';
+export type { CatalogSort };
 
 export interface CatalogQuery {
   /** Exact pack name. */
