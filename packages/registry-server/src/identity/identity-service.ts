@@ -40,10 +40,6 @@ import { hashPassword, newApiKey, sha256Hex } from './secrets.js';
 import { tenantIndex } from './tenant-index.js';
 import { registryError, type RegistryErrorCode } from '../errors.js';
 
-export const SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$';
-export const USERNAME_PATTERN = '^[a-z0-9][a-z0-9._@+-]{0,127}$';
-export const ROLE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$';
-
 /** What a lookup of each kind fails with: one literal, catalogued code per kind. */
 const NOT_FOUND = {
   tenant: 'TENANT_NOT_FOUND',

@@ -2,32 +2,19 @@
  * Registries: named collections of packs with a scope. The `public` system registry exists from
  * the first start; others are created by administrators.
  */
+import type { NewRegistry, RegistryChanges } from '@packyard/registry-api';
 import { PackError } from '@packyard/pack-core';
 import type { Target } from '../access/authorize.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
-import { KEYS, type RegistryRecord, type RegistryScope } from '../catalog/records.js';
+import { KEYS, type RegistryRecord } from '../catalog/records.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
 
 export const PUBLIC_REGISTRY = 'public';
-export const REGISTRY_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
 
-export interface NewRegistry {
-  name: string;
-  scope: RegistryScope;
-  tenant?: string | null;
-  project?: string | null;
-  description?: string;
-  public?: boolean;
-  allowOverwrite?: boolean;
-}
-
-export interface RegistryChanges {
-  description?: string;
-  public?: boolean;
-  allowOverwrite?: boolean;
-}
+/** What creating and changing a registry take: the contract's request bodies. */
+export type { NewRegistry, RegistryChanges };
 
 /** The scope a new registry goes into; REGISTRY_INVALID when its tenant or project is missing. */
 export function newRegistryTarget(input: NewRegistry): Target {
@@ -108,9 +95,7 @@ export class RegistryService {
 
   async update(name: string, changes: RegistryChanges): Promise<RegistryRecord> {
     // Absent and null fields leave the setting as it is.
-    const set = Object.fromEntries(
-      Object.entries(changes).filter(([, value]) => value !== undefined && value !== null),
-    );
+    const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null));
     const updated = await updateJson<RegistryRecord>(this.store, KEYS.registry(name), (current) => ({
       ...current,
       ...set,

@@ -5,15 +5,15 @@
 import type { Router } from 'express';
 import { authRequired } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
-import { loginSchema, passwordChangeSchema } from '../http/identity-schemas.js';
+import { Login, PasswordChange } from '@packyard/registry-api';
 import { bodyValidator } from '../http/params.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import type { RegistryServices } from '../services.js';
 import { jsonBody } from './route-helpers.js';
 import { registryError } from '../errors.js';
 
-const readLogin = bodyValidator(loginSchema);
-const readPasswordChange = bodyValidator(passwordChangeSchema);
+const readLogin = bodyValidator(Login);
+const readPasswordChange = bodyValidator(PasswordChange);
 
 export function registerAuthRoutes(router: Router, services: RegistryServices): void {
   router.post('/v1/auth/login', jsonBody, async (req, res) => {

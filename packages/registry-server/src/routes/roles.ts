@@ -14,15 +14,15 @@ import { PERMISSION_COMPONENTS } from '../access/permissions.js';
 import { BUILT_IN_ROLES, customRole, findRole } from '../access/roles.js';
 import { roleNotFound } from '../identity/identity-service.js';
 import type { RoleBinding } from '../identity/records.js';
-import { newBindingSchema, newRoleSchema, roleChangesSchema } from '../http/identity-schemas.js';
+import { NewBinding, NewRole, RoleChanges } from '@packyard/registry-api';
 import { bodyValidator, pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
-const readNewRole = bodyValidator(newRoleSchema);
-const readRoleChanges = bodyValidator(roleChangesSchema);
-const readNewBinding = bodyValidator(newBindingSchema);
+const readNewRole = bodyValidator(NewRole);
+const readRoleChanges = bodyValidator(RoleChanges);
+const readNewBinding = bodyValidator(NewBinding);
 
 const ROLES = '/v1/tenants/:tenant/roles';
 const BINDINGS = '/v1/tenants/:tenant/bindings';

@@ -6,14 +6,14 @@
 import type { Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
 import { refuseMembershipChange, refuseTeamDeletion } from '../access/guards.js';
-import { newTeamSchema, teamChangesSchema } from '../http/identity-schemas.js';
+import { NewTeam, TeamChanges } from '@packyard/registry-api';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
-const readNewTeam = bodyValidator(newTeamSchema);
-const readTeamChanges = bodyValidator(teamChangesSchema);
+const readNewTeam = bodyValidator(NewTeam);
+const readTeamChanges = bodyValidator(TeamChanges);
 
 const TEAMS = '/v1/tenants/:tenant/teams';
 const TEAM = `${TEAMS}/:team`;

@@ -1,15 +1,15 @@
 /** Tenants (the system operator's) and their projects. */
 import type { Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
-import { newProjectSchema, newTenantSchema, projectChangesSchema } from '../http/identity-schemas.js';
+import { NewProject, NewTenant, ProjectChanges } from '@packyard/registry-api';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { authorizeSystem, tenantFor } from './identity-helpers.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
-const readNewTenant = bodyValidator(newTenantSchema);
-const readNewProject = bodyValidator(newProjectSchema);
-const readProjectChanges = bodyValidator(projectChangesSchema);
+const readNewTenant = bodyValidator(NewTenant);
+const readNewProject = bodyValidator(NewProject);
+const readProjectChanges = bodyValidator(ProjectChanges);
 
 const TENANT = '/v1/tenants/:tenant';
 const PROJECT = `${TENANT}/projects/:project`;
