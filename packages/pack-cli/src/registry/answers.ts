@@ -14,6 +14,7 @@ import {
   type PackDependency,
   type PackLayer,
 } from '@packyard/pack-core';
+import type { VersionRecord } from '@packyard/registry-api';
 import { CliError } from '../errors.js';
 
 /**
@@ -61,12 +62,7 @@ function answerString(value: Record<string, unknown>, key: string, what: string)
 export type Wanted = { selector: string } | { exactly: string };
 
 /** The part of a version record that names a file and says what its bytes must be. */
-export interface ArchiveRecord {
-  name: string;
-  version: string;
-  digest: string;
-  size: number;
-}
+export type ArchiveRecord = Pick<VersionRecord, 'name' | 'version' | 'digest' | 'size'>;
 
 /** True when `version` is what `wanted` asks for (an exact version, a tag, a range, or the latest). */
 function answers(version: string, wanted: Wanted): boolean {

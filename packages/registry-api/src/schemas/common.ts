@@ -25,6 +25,11 @@ export const ErrorEnvelope = Type.Object(
   { description: 'Stable codes are listed in docs/error-codes.md.' },
 );
 
+/** A collection answer's type: `{ "items": [...] }`. */
+export interface ListOf<T> {
+  items: T[];
+}
+
 /** A collection answer: `{ "items": [...] }`. */
 export function List<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item) });

@@ -171,7 +171,8 @@ export const Role = Type.Object({
   scope: PermissionScope,
   builtIn: Type.Boolean(),
   description: Type.String(),
-  permissions: Type.Array(Type.String()),
+  // Built-in roles share one frozen list: a reader never changes it.
+  permissions: Type.Unsafe<readonly string[]>(Type.Array(Type.String())),
 });
 export type Role = Static<typeof Role>;
 

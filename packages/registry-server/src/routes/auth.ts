@@ -2,10 +2,10 @@
  * Signing in: password login for a short-lived access token, refresh, who the caller is, and
  * changing one's own password.
  */
+import { Login, PasswordChange, type Me, type Token } from '@packyard/registry-api';
 import type { Router } from 'express';
 import { authRequired } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
-import { Login, PasswordChange } from '@packyard/registry-api';
 import { bodyValidator } from '../http/params.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import type { RegistryServices } from '../services.js';
@@ -19,13 +19,13 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
   router.post('/v1/auth/login', jsonBody, async (req, res) => {
     const { username, password } = readLogin(req.body);
     const issued = await services.sessions.login(username.toLowerCase(), password, req.ip ?? 'unknown');
-    res.set('Cache-Control', 'no-store').json(issued);
+    res.set('Cache-Control', 'no-store').json(issued satisfies Token);
   });
 
   router.post('/v1/auth/refresh', (req, res) => {
     const principal = principalOf(req);
     if (principal.kind === 'anonymous') throw authRequired('refreshing a token');
-    res.set('Cache-Control', 'no-store').json(services.sessions.refresh(principal));
+    res.set('Cache-Control', 'no-store').json(services.sessions.refresh(principal) satisfies Token);
   });
 
   // The current password is asked for even with a valid token: a stolen token must not become a
@@ -52,7 +52,7 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     const principal = principalOf(req);
     if (principal.kind === 'anonymous') throw authRequired('GET /v1/auth/me');
     if (principal.kind === 'operator') {
-      res.json({ kind: 'operator', username: principal.name, tenant: null, roles: ['SuperAdmin'] });
+      res.json({ kind: 'operator', username: principal.name, tenant: null, roles: ['SuperAdmin'] } satisfies Me);
       return;
     }
     const access = services.access.accessOf(principal);
@@ -71,6 +71,6 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
       bindings: subjects.flatMap((subject) => index.bindingsOf.get(subjectKey(subject)) ?? []),
       tenantPermissions: [...(access?.tenantPermissions ?? [])].sort(),
       projects: [...(access?.associatedProjects ?? [])].sort(),
-    });
+    } satisfies Me);
   });
 }
