@@ -90,17 +90,51 @@ function reply(res: ServerResponse, scenario: string, answer: Answer): void {
   }
 }
 
+const PUBLISHED_AT = '2024-01-01T00:00:00.000Z';
+const MANIFEST = { name: 'evil', displayName: 'Evil', version: '1.0.0', layer: 'addon' };
+
+/** A version record with every field the API contract (@packyard/registry-api) says it has. */
 function record(changes: Record<string, unknown> = {}, bytes: Buffer = PACK): Record<string, unknown> {
   return {
+    registry: 'public',
     name: 'evil',
     version: '1.0.0',
-    digest: digestOf(bytes),
-    size: bytes.length,
-    deprecated: null,
     layer: 'addon',
-    manifest: {},
+    digest: digestOf(bytes),
+    integrity: 'sha512-AAAA',
+    size: bytes.length,
+    publishedAt: PUBLISHED_AT,
+    publisher: 'mallory',
+    message: null,
+    deprecated: null,
+    manifest: MANIFEST,
+    files: [],
+    history: [],
+    revision: 1,
     ...changes,
   };
+}
+
+/** A pack's page (its versions and tags), complete as the contract says, with `changes`. */
+function detail(changes: Record<string, unknown>): Record<string, unknown> {
+  return {
+    registry: 'public',
+    name: 'evil',
+    displayName: 'Evil',
+    layer: 'addon',
+    addonType: null,
+    cloudTypes: [],
+    latest: '1.0.0',
+    versions: [],
+    tags: {},
+    ...changes,
+  };
+}
+
+/** One entry of a pack's version list. */
+function listed(version: string, changes: Record<string, unknown> = {}): Record<string, unknown> {
+  const summary = { digest: digestOf(PACK), size: PACK.length, publishedAt: PUBLISHED_AT, publisher: 'mallory' };
+  return { version, ...summary, deprecated: null, cloudTypes: [], ...changes };
 }
 
 /** The hostile registry: `scenario` is the first path segment, `rest` the API path after it. */
@@ -115,7 +149,7 @@ function hostileRegistry(scenario: string, rest: string, method: string): Answer
       return pack({ json: record({ version: '1.0.0/../../../escape-ver' }) });
     case 'escape-latest': {
       const version = '../../../escape-latest';
-      return pack({ json: packDetail ? { latest: version } : record({ version }) });
+      return pack({ json: packDetail ? detail({ latest: version }) : record({ version }) });
     }
     case 'other-pack':
       return pack({ json: record({ name: 'other' }) });
@@ -124,12 +158,12 @@ function hostileRegistry(scenario: string, rest: string, method: string): Answer
     case 'profile-escape': {
       const version = '1.0.0/../../../escape-prof';
       if (rest.endsWith('/values.yaml')) return NOT_FOUND;
-      return pack({ json: packDetail ? { versions: [{ version, deprecated: null }] } : record({ version }) });
+      return pack({ json: packDetail ? detail({ versions: [listed(version)] }) : record({ version }) });
     }
     case 'profile-endless':
       if (archive) return { stream: 255 * MIB };
       if (rest.endsWith('/values.yaml')) return NOT_FOUND;
-      return { json: packDetail ? { versions: [{ version: '1.0.0', deprecated: null }] } : record({ size: 711 }) };
+      return { json: packDetail ? detail({ versions: [listed('1.0.0')] }) : record({ size: 711 }) };
     case 'endless':
       // The record says 711 bytes; the body is 255 MiB (no Content-Length).
       return archive ? { stream: 255 * MIB } : { json: record({ size: 711 }) };
@@ -172,43 +206,55 @@ function evilText(rest: string, method: string): Answer {
       name: evil('evil'),
       displayName: evil('Evil'),
       layer: evil('addon'),
+      addonType: null,
       latest: evil('1.0.0'),
+      versions: [evil('1.0.0')],
       cloudTypes: [evil('aws')],
       deprecated: false,
+      publishedAt: evil(PUBLISHED_AT),
+      digest: evil('sha256:'),
     };
-    return { json: { total: 2, items: [item] } };
+    return { json: { total: 2, items: [item], nextCursor: null } };
   }
   if (rest === '/v1/registries/public/packs' && method === 'POST') {
-    const warnings = [{ file: evil('values.yaml'), message: evil('hmm') }, evil('not an object')];
-    const published = { name: evil('cni-calico'), version: evil('3.27.2'), outcome: evil('created'), warnings };
+    const warnings = [{ rule: evil('rule'), severity: 'warning', file: evil('values.yaml'), message: evil('hmm') }];
+    const published = {
+      ...record(),
+      name: evil('cni-calico'),
+      version: evil('3.27.2'),
+      digest: evil('sha256:'),
+      outcome: evil('created'),
+      warnings,
+    };
     return { status: 201, json: published };
   }
-  if (rest === '/v1/auth/me') return { json: { kind: 'user', username: evil('alice'), tenant: evil('acme') } };
+  if (rest === '/v1/auth/me') {
+    const access = { teams: [], bindings: [], tenantPermissions: [], projects: [] };
+    return { json: { kind: 'user', username: evil('alice'), tenant: evil('acme'), ...access } };
+  }
   if (rest.endsWith('/archive')) return { bytes: PACK };
   if (rest.endsWith('/values.yaml')) return { bytes: Buffer.from('a: 1\n') };
   if (rest === '/v1/registries/public/packs/evil') {
-    const detail = {
-      registry: 'public',
-      name: 'evil',
+    const page = detail({
       displayName: evil('Evil'),
-      layer: 'addon',
       addonType: evil('monitoring'),
       cloudTypes: [evil('aws')],
-      latest: '1.0.0',
       tags: { [evil('1.x')]: evil('1.0.0') },
       versions: [
-        { version: '0.9.0', publishedAt: evil('2023'), deprecated: { message: evil('use 1') } },
-        { version: '1.0.0', publishedAt: evil('2024'), deprecated: null },
+        listed('0.9.0', { publishedAt: evil('2023'), deprecated: evil('use 1') }),
+        listed('1.0.0', { publishedAt: evil('2024') }),
       ],
-    };
-    return { json: detail };
+    });
+    return { json: page };
   }
   if (rest === '/v1/registries/public/packs/evil/1.0.0') {
     const manifest = {
+      ...MANIFEST,
       cloudTypes: [evil('gcp')],
       constraints: { dependencies: [{ packName: evil('k8s'), layer: evil('k8s'), type: 'required' }] },
     };
-    return { json: record({ description: evil('a pack'), deprecated: { message: evil('use 2') }, manifest }) };
+    const deprecated = { message: evil('use 2'), at: PUBLISHED_AT, by: evil('mallory') };
+    return { json: record({ description: evil('a pack'), deprecated, manifest }) };
   }
   return {
     status: 404,

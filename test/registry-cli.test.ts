@@ -371,13 +371,25 @@ describe('packctl pull from a hostile server', () => {
         res.writeHead(200, { 'Content-Type': 'application/zip', 'Content-Length': served.length }).end(served);
         return;
       }
+      // A version record complete as the API contract (@packyard/registry-api) says, but for its digest.
+      const manifest = { name: 'evil', displayName: 'Evil', version: '1.0.0', layer: 'addon' };
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(
         JSON.stringify({
+          registry: 'escape',
           name: 'evil',
           version: '1.0.0',
+          layer: 'addon',
           digest: claimed,
+          integrity: 'sha512-AAAA',
           size: served.length,
+          publishedAt: '2024-01-01T00:00:00.000Z',
+          publisher: 'mallory',
+          message: null,
           deprecated: null,
+          manifest,
+          files: [],
+          history: [],
+          revision: 1,
           latest: '1.0.0',
         }),
       );
@@ -451,15 +463,21 @@ describe('packctl over TLS with a self-signed certificate', () => {
       { key: await readFile(path.join(dir, 'key.pem')), cert: await readFile(caFile) },
       (req, res) => {
         const ok = req.headers.authorization === 'Bearer pyk_0123456789abcdef_key';
-        res
-          .writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' })
-          .end(
-            JSON.stringify(
-              ok
-                ? { kind: 'user', username: 'tls-user', tenant: 'acme' }
-                : { error: { code: 'AUTH_REQUIRED', message: 'no' } },
-            ),
-          );
+        res.writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' }).end(
+          JSON.stringify(
+            ok
+              ? {
+                  kind: 'user',
+                  username: 'tls-user',
+                  tenant: 'acme',
+                  teams: [],
+                  bindings: [],
+                  tenantPermissions: [],
+                  projects: [],
+                }
+              : { error: { code: 'AUTH_REQUIRED', message: 'no' } },
+          ),
+        );
       },
     );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,8 +6,7 @@ import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
-import { answerObject, checkIdentity, checkIssuedToken } from '../registry/answers.js';
-import { discard } from '../registry/bounded-body.js';
+import { checkIdentity, checkIssuedToken } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
 import {
   credentialsPath,
@@ -39,7 +38,7 @@ type Me = ReturnType<typeof checkIdentity>;
 
 /** GET /v1/auth/me through `client`, checked. */
 async function whoIs(client: RegistryClient, what: string): Promise<Me> {
-  return checkIdentity(await client.json('GET', '/v1/auth/me', what), what);
+  return checkIdentity(await client.api.me(what), what);
 }
 
 /** `packctl login [SERVER]`: a password (prompted, or --password-stdin) or an API key. */
@@ -73,7 +72,7 @@ export async function loginCommand(serverArg: string | undefined, options: Login
     }
     const what = `logging in to ${server}`;
     const client = RegistryClient.connect(server, tls);
-    const issued = checkIssuedToken(await client.json('POST', '/v1/auth/login', what, { username, password }), what);
+    const issued = checkIssuedToken(await client.api.login({ username, password }, what), what);
     entry.token = issued.token;
     entry.expiresAt = issued.expiresAt;
     me = await whoIs(RegistryClient.connect(server, tls, issued.token), what);
@@ -127,7 +126,7 @@ export async function whoamiCommand(options: ConnectionOptions, io: CliIo): Prom
     });
   }
   const what = `asking ${client.server}`;
-  const answer = answerObject(await client.json('GET', '/v1/auth/me', what), what);
+  const answer = await client.api.me(what);
   const me = checkIdentity(answer, what);
   if (options.format === 'json') printJson(io.stdout, { server: client.server, ...answer });
   else {
@@ -217,12 +216,7 @@ export async function passwdCommand(
   } else {
     throw usageError('no terminal to ask for the passwords on', 'pipe them in, one per line, with --password-stdin');
   }
-  const res = await client.send('POST', '/v1/auth/password', {
-    body: JSON.stringify({ currentPassword, newPassword }),
-    headers: { 'Content-Type': 'application/json' },
-  });
-  await client.check(res, `changing your password at ${client.server}`);
-  await discard(res);
+  await client.api.changePassword({ currentPassword, newPassword }, `changing your password at ${client.server}`);
   // The new password ends every session of the old one, this one's included: a stored login is
   // renewed with the new password, so that the next command still works.
   const renewed = await renewStoredLogin(client.server, newPassword, { config: options.config, env: io.env });
@@ -248,10 +242,7 @@ async function renewStoredLogin(
   const tls = { insecure: entry.insecure ?? false, ...(entry.caFile ? { caFile: entry.caFile } : {}) };
   const what = `signing in to ${server} with the new password`;
   const issued = checkIssuedToken(
-    await RegistryClient.connect(server, tls).json('POST', '/v1/auth/login', what, {
-      username: entry.username,
-      password,
-    }),
+    await RegistryClient.connect(server, tls).api.login({ username: entry.username, password }, what),
     what,
   );
   credentials.auths[server] = { ...entry, token: issued.token, expiresAt: issued.expiresAt };

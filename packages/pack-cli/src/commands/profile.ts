@@ -22,16 +22,9 @@ import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
-import {
-  answerArray,
-  answerObject,
-  checkArchiveRecord,
-  checkLayer,
-  checkResolverDetails,
-  checkVersion,
-} from '../registry/answers.js';
+import { checkArchiveRecord, checkLayer, checkResolverDetails, checkVersion } from '../registry/answers.js';
 import { discard, readText } from '../registry/bounded-body.js';
-import { packPath, pathSegment, RegistryClient } from '../registry/client.js';
+import { RegistryClient } from '../registry/client.js';
 import { downloadVerified } from './pull.js';
 
 export interface ProfileResolveOptions {
@@ -63,30 +56,21 @@ export function registrySource(client: RegistryClient): PackSource & {
   return {
     async versions(registry, name) {
       const what = `looking up ${name} in ${registry}`;
-      const res = await client.send('GET', packPath(registry, name));
-      if (res.status === 404) {
-        await discard(res);
-        return null;
-      }
-      const detail = answerObject(await client.answer(res, what), what);
-      return answerArray(detail, 'versions', what).map((v) => {
-        const entry = answerObject(v, what);
-        const deprecated = entry['deprecated'];
-        return {
-          version: checkVersion(entry['version'], what),
-          deprecated: deprecated !== null && deprecated !== undefined,
-        };
-      });
+      const detail = await client.api.packIfAny(registry, name, what);
+      if (detail === null) return null;
+      return detail.versions.map((entry) => ({
+        version: checkVersion(entry.version, what),
+        deprecated: entry.deprecated !== null,
+      }));
     },
     async details(registry, name, version) {
       const what = `looking up ${name}@${version} in ${registry}`;
-      const base = packPath(registry, name, version);
-      const record = answerObject(await client.json('GET', base, what), what);
+      const record = await client.api.version(registry, name, version, what);
       const { digest, size } = checkArchiveRecord(record, name, { exactly: version }, what);
       const { cloudTypes, dependencies } = checkResolverDetails(record, what);
       sizes.set(sizeKey(registry, name, version), size);
       const reading = `reading values.yaml of ${name}@${version}`;
-      const res = await client.send('GET', `${base}/files/values.yaml`);
+      const res = await client.send('GET', client.api.filePath({ registry, name, version }, 'values.yaml'));
       let values: string | null = null;
       if (res.status === 404) await discard(res);
       else {
@@ -240,24 +224,18 @@ export async function profilePushCommand(file: string, options: ProfilePushOptio
     throw new CliError('--project needs --tenant', { exitCode: EXIT.usage });
   }
   const client = await RegistryClient.open({ ...options, env: io.env });
-  const base = options.tenant
-    ? `/v1/tenants/${pathSegment(options.tenant, 'tenant name')}${options.project ? `/projects/${pathSegment(options.project, 'project name')}` : ''}/cluster-profiles`
-    : '/v1/cluster-profiles';
-  const body = JSON.stringify(profile);
-  const headers = { 'Content-Type': 'application/json' };
-  let res = await client.send('POST', base, { body, headers });
+  const scope = { tenant: options.tenant, project: options.project };
+  const what = `pushing the profile ${profile.name}`;
   let outcome = 'created';
-  if (res.status === 409) {
-    await discard(res);
-    res = await client.send('PUT', `${base}/${pathSegment(profile.name, 'profile name')}`, { body, headers });
+  let stored = await client.api.createProfile(scope, profile, what);
+  if (stored === null) {
+    stored = await client.api.replaceProfile(scope, profile.name, profile, what);
     outcome = 'replaced';
   }
-  const what = `pushing the profile ${profile.name}`;
-  const stored = answerObject(await client.answer(res, what), what);
   if (options.format === 'json') printJson(io.stdout, { outcome, ...stored });
   else
     io.stdout.write(
-      safe`${outcome} ${profile.name}@${profile.version} (${String(stored['scope'])} scope, revision ${String(stored['revision'])})\n`,
+      safe`${outcome} ${profile.name}@${profile.version} (${stored.scope} scope, revision ${stored.revision})\n`,
     );
   return EXIT.ok;
 }

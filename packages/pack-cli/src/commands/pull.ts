@@ -18,14 +18,8 @@ import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
 import { safe } from '../output/sanitise.js';
 import { formatSize, printJson, type OutputFormat } from '../output/terminal.js';
-import {
-  answerObject,
-  checkArchiveRecord,
-  checkVersion,
-  type ArchiveRecord,
-  type Wanted,
-} from '../registry/answers.js';
-import { packPath, RegistryClient } from '../registry/client.js';
+import { checkArchiveRecord, checkVersion, type ArchiveRecord, type Wanted } from '../registry/answers.js';
+import { RegistryClient } from '../registry/client.js';
 
 export interface PullOptions {
   registry: string;
@@ -92,7 +86,7 @@ export async function downloadVerified(
     );
   await mkdir(dir, { recursive: true });
   const aborting = new AbortController();
-  const res = await client.send('GET', `${packPath(registry, record.name, record.version)}/archive`, {
+  const res = await client.send('GET', client.api.archivePath(registry, record.name, record.version), {
     otherOrigins: true,
     signal: aborting.signal,
   });
@@ -153,30 +147,23 @@ async function extractPulled(archive: string, dir: string): Promise<void> {
   }
 }
 
-function deprecationOf(record: Record<string, unknown>): string | null {
-  const deprecated = record['deprecated'];
-  if (deprecated === null || deprecated === undefined || deprecated === false) return null;
-  const message = (deprecated as { message?: unknown }).message;
-  return typeof message === 'string' ? message : '';
-}
-
 export async function pullCommand(ref: string, options: PullOptions, io: CliIo): Promise<ExitCode> {
   const { name, selector } = parsePackRef(ref);
   const client = await RegistryClient.open({ ...options, env: io.env });
   let wanted: Wanted;
   if (selector === null) {
     const what = `looking up ${name} in ${options.registry}`;
-    const pack = answerObject(await client.json('GET', packPath(options.registry, name), what), what);
-    if (pack['latest'] === null || pack['latest'] === undefined) {
+    const pack = await client.api.pack(options.registry, name, what);
+    if (pack.latest === null) {
       throw new CliError(`${name} has no live version in ${options.registry}`, { exitCode: EXIT.notFound });
     }
-    wanted = { exactly: checkVersion(pack['latest'], what) };
+    wanted = { exactly: checkVersion(pack.latest, what) };
   } else {
     wanted = { selector };
   }
   const version = 'exactly' in wanted ? wanted.exactly : wanted.selector;
   const what = `looking up ${name}@${version} in ${options.registry}`;
-  const answer = answerObject(await client.json('GET', packPath(options.registry, name, version), what), what);
+  const answer = await client.api.version(options.registry, name, version, what);
   const record = checkArchiveRecord(answer, name, wanted, what);
   const target = await downloadVerified(client, options.registry, record, options.output);
   let extracted: string | null = null;
@@ -187,9 +174,11 @@ export async function pullCommand(ref: string, options: PullOptions, io: CliIo):
   const result = { name: record.name, version: record.version, digest: record.digest, file: target, extracted };
   if (options.format === 'json') printJson(io.stdout, result);
   else {
-    const deprecated = deprecationOf(answer);
-    if (deprecated !== null)
-      io.stderr.write(safe`warning: ${record.name}@${record.version} is deprecated: ${deprecated}\n`);
+    if (answer.deprecated !== null) {
+      io.stderr.write(
+        safe`warning: ${record.name}@${record.version} is deprecated: ${answer.deprecated.message}\n`,
+      );
+    }
     io.stdout.write(safe`pulled ${record.name}@${record.version} ${record.digest} -> ${extracted ?? target}\n`);
   }
   return EXIT.ok;

@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { buildPack, fileDigest } from '@packyard/pack-core';
+import { Published } from '@packyard/registry-api';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { formatLintReport } from '../output/lint-report.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
-import { answerObject } from '../registry/answers.js';
-import { pathSegment, RegistryClient } from '../registry/client.js';
+import { RegistryClient } from '../registry/client.js';
 
 export interface PushOptions {
   registry: string;
@@ -85,9 +85,6 @@ export async function pushCommand(target: string, options: PushOptions, io: CliI
       io,
     );
     const hex = digest.slice('sha256:'.length);
-    const query = new URLSearchParams();
-    if (options.force) query.set('force', 'true');
-    if (options.message) query.set('message', options.message);
     const progress = io.stderr.isTTY && !options.quiet && options.format === 'text';
     let sent = 0;
     let shown = -1;
@@ -105,7 +102,10 @@ export async function pushCommand(target: string, options: PushOptions, io: CliI
     if (!progress && !options.quiet && options.format === 'text') {
       io.stderr.write(safe`pushing ${path.basename(file)} (${formatSize(size)}) to ${client.server} ...\n`);
     }
-    const url = `/v1/registries/${pathSegment(options.registry, 'registry name')}/packs${query.size > 0 ? `?${query.toString()}` : ''}`;
+    const url = client.api.publishPath(options.registry, {
+      ...(options.force ? { force: true } : {}),
+      ...(options.message ? { message: options.message } : {}),
+    });
     const res = await client.send('POST', url, {
       body: createReadStream(file).pipe(counter),
       headers: {
@@ -116,9 +116,8 @@ export async function pushCommand(target: string, options: PushOptions, io: CliI
     });
     if (progress) io.stderr.write('\n');
     const what = `pushing ${path.basename(file)} to ${options.registry} at ${client.server}`;
-    const published = answerObject(await client.answer(res, what), what);
-    if (options.format === 'json')
-      printJson(io.stdout, { server: client.server, registry: options.registry, ...published });
+    const published: Record<string, unknown> = client.api.check(Published, await client.answer(res, what), what);
+    if (options.format === 'json') printJson(io.stdout, { server: client.server, registry: options.registry, ...published });
     else if (!options.quiet) {
       const field = (key: string) => (typeof published[key] === 'string' ? published[key] : '?');
       const outcome = OUTCOMES.get(field('outcome')) ?? field('outcome');

@@ -8,8 +8,8 @@ import { EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { printableJson, safe } from '../output/sanitise.js';
 import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
-import { answerArray, answerObject, checkVersion } from '../registry/answers.js';
-import { packPath, pathSegment, RegistryClient } from '../registry/client.js';
+import { checkVersion } from '../registry/answers.js';
+import { RegistryClient } from '../registry/client.js';
 import { parsePackRef } from './pull.js';
 
 export interface SearchOptions {
@@ -41,18 +41,17 @@ function asObject(value: unknown): Record<string, unknown> {
 
 export async function searchCommand(query: string | undefined, options: SearchOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
-  const params = new URLSearchParams();
-  if (query) params.set('q', query);
-  if (options.layer) params.set('layer', options.layer);
-  if (options.cloud) params.set('cloudType', options.cloud);
-  if (options.addonType) params.set('addonType', options.addonType);
-  params.set('limit', options.limit ?? '50');
-  const base = options.registry
-    ? `/v1/registries/${pathSegment(options.registry, 'registry name')}/packs`
-    : '/v1/packs';
   const what = `searching ${client.server}`;
-  const page = answerObject(await client.json('GET', `${base}?${params.toString()}`, what), what);
-  const items = answerArray(page, 'items', what).map(asObject);
+  const filters = {
+    ...(query ? { q: query } : {}),
+    ...(options.layer ? { layer: options.layer } : {}),
+    ...(options.cloud ? { cloudType: options.cloud } : {}),
+    ...(options.addonType ? { addonType: options.addonType } : {}),
+    // As typed: the server says what is wrong with a limit that is not a whole number.
+    limit: options.limit ?? '50',
+  };
+  const page = await client.api.searchPacks(filters, what, options.registry);
+  const items = page.items.map(asObject);
   if (options.format === 'json') {
     printJson(io.stdout, page);
     return EXIT.ok;
@@ -99,28 +98,24 @@ export async function showCommand(
   const client = await RegistryClient.open({ ...options, env: io.env });
   if (selector !== null) {
     const what = `looking up ${ref}`;
-    const record = answerObject(await client.json('GET', packPath(options.registry, name, selector), what), what);
+    const record = await client.api.version(options.registry, name, selector, what);
     if (options.format === 'json') printJson(io.stdout, record);
     else {
       const { manifest, files, history, ...summary } = record;
       const count = (value: unknown) => (Array.isArray(value) ? value.length : 0);
       const shown = { ...summary, files: count(files), history: count(history) };
       io.stdout.write(`${printableJson(JSON.stringify(shown, null, 2))}\n`);
-      io.stdout.write(`manifest: ${printableJson(JSON.stringify(manifest ?? null))}\n`);
+      io.stdout.write(`manifest: ${printableJson(JSON.stringify(manifest))}\n`);
     }
     return EXIT.ok;
   }
   const what = `looking up ${name}`;
-  const detail = answerObject(await client.json('GET', packPath(options.registry, name), what), what);
+  const detail = await client.api.pack(options.registry, name, what);
   // The latest version's dependencies (its constraints), which the pack detail does not carry.
-  const latest =
-    detail['latest'] === null || detail['latest'] === undefined ? null : checkVersion(detail['latest'], what);
+  const latest = detail.latest === null ? null : checkVersion(detail.latest, what);
   const latestRecord =
-    latest === null
-      ? {}
-      : asObject(await client.json('GET', packPath(options.registry, name, latest), `looking up ${name}@${latest}`));
-  const constraints = asObject(asObject(latestRecord['manifest'])['constraints']);
-  const dependencies = Array.isArray(constraints['dependencies']) ? constraints['dependencies'].map(asObject) : [];
+    latest === null ? null : await client.api.version(options.registry, name, latest, `looking up ${name}@${latest}`);
+  const dependencies = (latestRecord?.manifest.constraints?.dependencies ?? []).map(asObject);
   if (options.format === 'json') {
     printJson(io.stdout, { ...detail, dependencies });
     return EXIT.ok;
@@ -138,10 +133,10 @@ export async function showCommand(
     for (const d of dependencies) out(dependencyLine(d));
   }
   out('versions:\n');
-  for (const v of Array.isArray(detail['versions']) ? detail['versions'].map(asObject) : []) {
-    const deprecated = v['deprecated'] === null || v['deprecated'] === undefined ? null : asObject(v['deprecated']);
-    const note = deprecated ? `  deprecated: ${text(deprecated['message'])}` : '';
-    out(safe`  ${text(v['version'])}  ${text(v['publishedAt'])}${note}\n`);
+  for (const v of detail.versions) {
+    // The pack's version list carries the deprecation message itself (PackVersion).
+    const note = v.deprecated === null ? '' : `  deprecated: ${v.deprecated}`;
+    out(safe`  ${v.version}  ${v.publishedAt}${note}\n`);
   }
   return EXIT.ok;
 }

@@ -3,7 +3,7 @@ import { CliError, EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { safe } from '../output/sanitise.js';
 import { printJson, type OutputFormat } from '../output/terminal.js';
-import { packPath, RegistryClient } from '../registry/client.js';
+import { RegistryClient } from '../registry/client.js';
 import { parsePackRef } from './pull.js';
 
 export interface VersionChangeOptions {
@@ -30,9 +30,12 @@ export async function deprecateCommand(ref: string, options: VersionChangeOption
     throw new CliError('say why with -m MESSAGE: its users will read it', { exitCode: EXIT.usage });
   }
   const client = await RegistryClient.open({ ...options, env: io.env });
-  const url = packPath(options.registry, name, version);
-  const body = options.undo ? { deprecated: false } : { deprecated: true, message: options.message };
-  const record = await client.json('PATCH', url, `deprecating ${ref}`, body);
+  const changes = options.undo ? { deprecated: false } : { deprecated: true, message: options.message ?? null };
+  const record = await client.api.changeVersion(
+    { registry: options.registry, name, version },
+    changes,
+    `deprecating ${ref}`,
+  );
   if (options.format === 'json') printJson(io.stdout, record);
   else io.stdout.write(safe`${options.undo ? 'undeprecated' : 'deprecated'} ${name}@${version}\n`);
   return EXIT.ok;
@@ -42,9 +45,11 @@ export async function deprecateCommand(ref: string, options: VersionChangeOption
 export async function removeCommand(ref: string, options: VersionChangeOptions, io: CliIo): Promise<ExitCode> {
   const { name, version } = exactRef(ref);
   const client = await RegistryClient.open({ ...options, env: io.env });
-  const query = options.message ? `?${new URLSearchParams({ message: options.message }).toString()}` : '';
-  const url = `${packPath(options.registry, name, version)}${query}`;
-  const removed = await client.json('DELETE', url, `removing ${ref} from ${options.registry}`);
+  const removed = await client.api.deleteVersion(
+    { registry: options.registry, name, version },
+    options.message || undefined,
+    `removing ${ref} from ${options.registry}`,
+  );
   if (options.format === 'json') printJson(io.stdout, removed);
   else io.stdout.write(safe`removed ${name}@${version} from ${options.registry}\n`);
   return EXIT.ok;

@@ -14,6 +14,7 @@ import {
   type PackDependency,
   type PackLayer,
 } from '@packyard/pack-core';
+import type { VersionRecord } from '@packyard/registry-api';
 import { CliError } from '../errors.js';
 
 /**
@@ -33,7 +34,8 @@ function excerpt(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 80)}...` : text;
 }
 
-function refused(what: string, problem: string): CliError {
+/** The refusal of a server answer that packctl will not act on. */
+export function refusedAnswer(what: string, problem: string): CliError {
   return new CliError(`${what}: the server's answer ${problem}: refused`, {
     hint: 'check that --server names a Packyard registry you trust; nothing was written',
   });
@@ -44,22 +46,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** `value` as an object, or a refusal naming `what`. */
-export function answerObject(value: unknown, what: string): Record<string, unknown> {
-  if (!isObject(value)) throw refused(what, 'is not a JSON object');
+function answerObject(value: unknown, what: string): Record<string, unknown> {
+  if (!isObject(value)) throw refusedAnswer(what, 'is not a JSON object');
   return value;
 }
 
-/** `value[key]` as an array, or a refusal. */
-export function answerArray(value: Record<string, unknown>, key: string, what: string): unknown[] {
-  const field = value[key];
-  if (!Array.isArray(field)) throw refused(what, `has no list "${key}"`);
-  return field;
-}
-
 /** `value[key]` as a string, or a refusal. */
-export function answerString(value: Record<string, unknown>, key: string, what: string): string {
+function answerString(value: Record<string, unknown>, key: string, what: string): string {
   const field = value[key];
-  if (typeof field !== 'string') throw refused(what, `has no text "${key}"`);
+  if (typeof field !== 'string') throw refusedAnswer(what, `has no text "${key}"`);
   return field;
 }
 
@@ -67,12 +62,7 @@ export function answerString(value: Record<string, unknown>, key: string, what: 
 export type Wanted = { selector: string } | { exactly: string };
 
 /** The part of a version record that names a file and says what its bytes must be. */
-export interface ArchiveRecord {
-  name: string;
-  version: string;
-  digest: string;
-  size: number;
-}
+export type ArchiveRecord = Pick<VersionRecord, 'name' | 'version' | 'digest' | 'size'>;
 
 /** True when `version` is what `wanted` asks for (an exact version, a tag, a range, or the latest). */
 function answers(version: string, wanted: Wanted): boolean {
@@ -89,18 +79,19 @@ export function checkArchiveRecord(value: unknown, name: string, wanted: Wanted,
   const recordName = answerString(record, 'name', what);
   const version = answerString(record, 'version', what);
   if (recordName !== name || !isPackName(recordName)) {
-    throw refused(what, `is for the pack ${excerpt(recordName)}, not ${name}`);
+    throw refusedAnswer(what, `is for the pack ${excerpt(recordName)}, not ${name}`);
   }
-  if (!isPackVersion(version)) throw refused(what, `names ${excerpt(version)}, which is not a pack version`);
+  if (!isPackVersion(version)) throw refusedAnswer(what, `names ${excerpt(version)}, which is not a pack version`);
   if (!answers(version, wanted)) {
     const asked = 'exactly' in wanted ? wanted.exactly : wanted.selector;
-    throw refused(what, `is for version ${version}, which is not ${asked}`);
+    throw refusedAnswer(what, `is for version ${version}, which is not ${asked}`);
   }
   const digest = answerString(record, 'digest', what);
-  if (!DIGEST.test(digest)) throw refused(what, `has ${excerpt(digest)} as the digest, not sha256:<64 hex digits>`);
+  if (!DIGEST.test(digest))
+    throw refusedAnswer(what, `has ${excerpt(digest)} as the digest, not sha256:<64 hex digits>`);
   const size = record['size'];
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || size > MAX_ARCHIVE_BYTES) {
-    throw refused(what, `has ${excerpt(size)} as the archive size`);
+    throw refusedAnswer(what, `has ${excerpt(size)} as the archive size`);
   }
   return { name: recordName, version, digest, size };
 }
@@ -108,7 +99,7 @@ export function checkArchiveRecord(value: unknown, name: string, wanted: Wanted,
 /** A version named by the server (a pack's latest, an entry of its version list), checked. */
 export function checkVersion(value: unknown, what: string): string {
   if (typeof value !== 'string' || !isPackVersion(value)) {
-    throw refused(what, `names ${excerpt(value)} as a version`);
+    throw refusedAnswer(what, `names ${excerpt(value)} as a version`);
   }
   return value;
 }
@@ -116,7 +107,7 @@ export function checkVersion(value: unknown, what: string): string {
 /** A layer named by the server. */
 export function checkLayer(value: unknown, what: string): PackLayer {
   const layer = LAYERS.find((l) => l === value);
-  if (layer === undefined) throw refused(what, `names ${excerpt(value)} as the layer`);
+  if (layer === undefined) throw refusedAnswer(what, `names ${excerpt(value)} as the layer`);
   return layer;
 }
 
@@ -126,8 +117,9 @@ export function checkIssuedToken(value: unknown, what: string): { token: string;
   const token = answerString(issued, 'token', what);
   const expiresAt = answerString(issued, 'expiresAt', what);
   if (!TOKEN.test(token))
-    throw refused(what, 'holds a token packctl cannot send (not 1-4096 visible ASCII characters)');
-  if (expiresAt.length > 64 || !Number.isFinite(Date.parse(expiresAt))) throw refused(what, 'has no valid expiry');
+    throw refusedAnswer(what, 'holds a token packctl cannot send (not 1-4096 visible ASCII characters)');
+  if (expiresAt.length > 64 || !Number.isFinite(Date.parse(expiresAt)))
+    throw refusedAnswer(what, 'has no valid expiry');
   return { token, expiresAt };
 }
 
@@ -135,10 +127,11 @@ export function checkIssuedToken(value: unknown, what: string): { token: string;
 export function checkIdentity(value: unknown, what: string): { kind: string; username: string; tenant: string | null } {
   const me = answerObject(value, what);
   const username = answerString(me, 'username', what);
-  if (username.length === 0 || username.length > MAX_USERNAME_LENGTH) throw refused(what, 'has no valid username');
+  if (username.length === 0 || username.length > MAX_USERNAME_LENGTH)
+    throw refusedAnswer(what, 'has no valid username');
   const tenant = me['tenant'] ?? null;
   if (tenant !== null && (typeof tenant !== 'string' || tenant.length > MAX_USERNAME_LENGTH)) {
-    throw refused(what, 'has no valid tenant');
+    throw refusedAnswer(what, 'has no valid tenant');
   }
   const kind = typeof me['kind'] === 'string' ? me['kind'] : 'user';
   return { kind, username, tenant };
@@ -156,14 +149,14 @@ export function checkResolverDetails(
   what: string,
 ): { cloudTypes: string[]; dependencies: PackDependency[] } {
   const manifest = record['manifest'] ?? {};
-  if (!isObject(manifest)) throw refused(what, 'has no manifest object');
+  if (!isObject(manifest)) throw refusedAnswer(what, 'has no manifest object');
   const cloudTypes = manifest['cloudTypes'] ?? [];
   if (!Array.isArray(cloudTypes) || !cloudTypes.every((c) => typeof c === 'string')) {
-    throw refused(what, 'has cloudTypes that are not a list of names');
+    throw refusedAnswer(what, 'has cloudTypes that are not a list of names');
   }
   const constraints = manifest['constraints'] ?? {};
   const dependencies = isObject(constraints) ? (constraints['dependencies'] ?? []) : null;
-  if (!Array.isArray(dependencies)) throw refused(what, 'has constraints.dependencies that are not a list');
+  if (!Array.isArray(dependencies)) throw refusedAnswer(what, 'has constraints.dependencies that are not a list');
   const checked = dependencies.map((d): PackDependency => {
     const type = isObject(d) ? DEPENDENCY_TYPES.find((t) => t === d['type']) : undefined;
     if (
@@ -174,7 +167,7 @@ export function checkResolverDetails(
       !optionalBound(d['minVersion']) ||
       !optionalBound(d['maxVersion'])
     ) {
-      throw refused(what, `has a dependency ${excerpt(d)} packctl cannot read`);
+      throw refusedAnswer(what, `has a dependency ${excerpt(d)} packctl cannot read`);
     }
     return {
       packName: d['packName'],

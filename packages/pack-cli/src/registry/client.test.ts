@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { discard, readText } from './bounded-body.js';
-import { packPath, RegistryClient } from './client.js';
+import { RegistryClient } from './client.js';
 
 interface Seen {
   method: string;
@@ -91,7 +91,7 @@ describe('RegistryClient redirects', () => {
 
   it('follows a download to another origin without the Authorization header', async () => {
     const client = RegistryClient.connect(registry.url, tls, 'pya_secret');
-    const res = await client.send('GET', `${packPath('public', 'cni-calico', '3.27.2')}/archive`, {
+    const res = await client.send('GET', client.api.archivePath('public', 'cni-calico', '3.27.2'), {
       otherOrigins: true,
     });
     expect(await readText(res, { what: 'downloading' })).toBe('bytes from elsewhere');
@@ -111,9 +111,10 @@ describe('RegistryClient redirects', () => {
   });
 
   it('refuses "." and ".." as path segments, which URL parsing would resolve', () => {
-    expect(() => packPath('..', 'x')).toThrow('not a valid registry name');
-    expect(() => packPath('public', 'cni-calico', '..')).toThrow('not a valid version');
-    expect(packPath('public', 'cni-calico', '3.27.x')).toBe('/v1/registries/public/packs/cni-calico/3.27.x');
+    const api = RegistryClient.connect(registry.url, tls).api;
+    expect(() => api.packPath('..', 'x')).toThrow('not a valid registry name');
+    expect(() => api.packPath('public', 'cni-calico', '..')).toThrow('not a valid version');
+    expect(api.packPath('public', 'cni-calico', '3.27.x')).toBe('/v1/registries/public/packs/cni-calico/3.27.x');
   });
 });
 

@@ -14,8 +14,9 @@
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
+import { RegistryApiClient, type ApiAnswer, type ApiRequest } from '@packyard/registry-api';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
-import { checkIssuedToken } from './answers.js';
+import { checkIssuedToken, refusedAnswer } from './answers.js';
 import { discard, MAX_ERROR_BYTES, readJson } from './bounded-body.js';
 import {
   credentialsPath,
@@ -77,12 +78,6 @@ export function pathSegment(value: string, what: string): string {
   return encodeURIComponent(value);
 }
 
-/** The API path of a pack in a registry, or of one of its versions. */
-export function packPath(registry: string, name: string, version?: string): string {
-  const pack = `/v1/registries/${pathSegment(registry, 'registry name')}/packs/${pathSegment(name, 'pack name')}`;
-  return version === undefined ? pack : `${pack}/${pathSegment(version, 'version')}`;
-}
-
 function exitCodeOf(status: number): ExitCode {
   if (status === 401 || status === 403) return EXIT.auth;
   if (status === 404 || status === 410) return EXIT.notFound;
@@ -95,6 +90,17 @@ export class RegistryClient {
   /** Scheme, host and port of the server: credentials go to this origin only. */
   private readonly origin: string;
   private readonly dispatcher: Dispatcher | undefined;
+  /**
+   * The registry's API (@packyard/registry-api) over this client: every URL is built there and
+   * every answer checked against the contract's schema; this class is its transport.
+   */
+  readonly api = new RegistryApiClient(
+    { request: (request) => this.request(request) },
+    {
+      segment: pathSegment,
+      refuse: (what, problems) => refusedAnswer(what, `does not match the API (${problems.slice(0, 3).join('; ')})`),
+    },
+  );
 
   private constructor(
     readonly server: string,
@@ -177,12 +183,9 @@ export class RegistryClient {
     }
     if (expiresAt - Date.now() > REFRESH_BEFORE_MS || !this.fromLogin) return;
     const what = `refreshing your token at ${this.server}`;
-    const res = await this.send('POST', '/v1/auth/refresh');
-    if (!res.ok) {
-      await discard(res);
-      return;
-    }
-    const fresh = checkIssuedToken(await readJson(res, { what }), what);
+    const token = await this.api.refreshIfAllowed(what);
+    if (token === null) return;
+    const fresh = checkIssuedToken(token, what);
     this.credential = fresh.token;
     const { file, credentials } = this.fromLogin;
     credentials.auths[this.server] = { ...auth, token: fresh.token, expiresAt: fresh.expiresAt };
@@ -314,7 +317,10 @@ export class RegistryClient {
     return readJson(res, { what });
   }
 
-  /** A JSON request whose answer must be 2xx; its shape is the caller's to check (./answers.ts). */
+  /**
+   * A JSON request whose answer must be 2xx: the transport under {@link api}, which checks the
+   * answer's shape against the contract.
+   */
   async json(method: string, path: string, what: string, body?: unknown): Promise<unknown> {
     const res = await this.send(
       method,
@@ -322,5 +328,21 @@ export class RegistryClient {
       body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } },
     );
     return this.answer(res, what);
+  }
+
+  /** The transport of {@link api}: like {@link json}, but an expected error status is the caller's to handle. */
+  private async request(request: ApiRequest): Promise<ApiAnswer> {
+    const { body } = request;
+    const res = await this.send(
+      request.method,
+      request.path,
+      body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } },
+    );
+    const expected = request.expect === 'errors' ? !res.ok : request.expect?.includes(res.status) === true;
+    if (expected || res.status === 204) {
+      await discard(res);
+      return { status: res.status, body: undefined };
+    }
+    return { status: res.status, body: await this.answer(res, request.what) };
   }
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKey, verifyToken } from '../identity/secrets.js';
 import { announcedDigest } from '../publish/receive-upload.js';
 import { AUTH, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
-import { newUserSchema, newRoleSchema, newTeamSchema, loginSchema } from './identity-schemas.js';
+import { Login, NewRole, NewTeam, NewUser } from '@packyard/registry-api';
 import { bodyValidator } from './params.js';
 import { invalidName, PATH_GRAMMARS } from './path-params.js';
 
@@ -87,10 +87,10 @@ describe('input handling time', () => {
 
   it('request bodies checked against their schemas', () => {
     const readers: Array<(body: unknown) => unknown> = [
-      bodyValidator(newUserSchema),
-      bodyValidator(newRoleSchema),
-      bodyValidator(newTeamSchema),
-      bodyValidator(loginSchema),
+      bodyValidator(NewUser),
+      bodyValidator(NewRole),
+      bodyValidator(NewTeam),
+      bodyValidator(Login),
     ];
     const fields = ['username', 'name', 'password', 'permissions', 'members'];
     for (const input of inputs) {

@@ -42,7 +42,7 @@ describe('the OpenAPI document', () => {
     expect(openApiDocument.openapi).toBe('3.1.0');
     for (const [path, item] of Object.entries(openApiDocument.paths)) {
       const templated = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-      const declared = ('parameters' in item ? item.parameters : []).map((p: { name: string }) => p.name);
+      const declared = (item.parameters ?? []).map((p: { name: string }) => p.name);
       expect(declared.sort(), path).toEqual(templated.sort());
     }
     expect(JSON.stringify(openApiDocument)).not.toContain('nullable');

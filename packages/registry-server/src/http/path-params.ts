@@ -8,8 +8,7 @@
 import type { Router } from 'express';
 import { isPackName, isPackVersion, isVersionSelector, type PackError } from '@packyard/pack-core';
 import { AUDIT_ID } from '../audit/audit-log.js';
-import { ROLE_NAME_PATTERN, SLUG_PATTERN, USERNAME_PATTERN } from '../identity/names.js';
-import { REGISTRY_NAME_PATTERN } from '../registries/registry-service.js';
+import { REGISTRY_NAME_PATTERN, ROLE_NAME_PATTERN, SLUG_PATTERN, USERNAME_PATTERN } from '@packyard/registry-api';
 import { registryError } from '../errors.js';
 
 interface Grammar {

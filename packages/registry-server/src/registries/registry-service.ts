@@ -2,6 +2,7 @@
  * Registries: named collections of packs with a scope. The `public` system registry exists from
  * the first start; others are created by administrators.
  */
+import type { NewRegistry, RegistryChanges } from '@packyard/registry-api';
 import { PackError } from '@packyard/pack-core';
 import type { Target } from '../identity/principals.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
@@ -12,23 +13,9 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
 
 export const PUBLIC_REGISTRY = 'public';
-export const REGISTRY_NAME_PATTERN = '^[a-z0-9]([a-z0-9-]*[a-z0-9])?$';
 
-export interface NewRegistry {
-  name: string;
-  scope: RegistryScope;
-  tenant?: string | null;
-  project?: string | null;
-  description?: string;
-  public?: boolean;
-  allowOverwrite?: boolean;
-}
-
-export interface RegistryChanges {
-  description?: string;
-  public?: boolean;
-  allowOverwrite?: boolean;
-}
+/** What creating and changing a registry take: the contract's request bodies. */
+export type { NewRegistry, RegistryChanges };
 
 /** The scope a new registry goes into; REGISTRY_INVALID when its tenant or project is missing. */
 export function newRegistryTarget(input: NewRegistry): Target {

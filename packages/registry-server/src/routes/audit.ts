@@ -1,4 +1,5 @@
 /** Reading the audit log of a scope: audit.list there (the system's: the operator). */
+import type { AuditEntry, AuditPage } from '@packyard/registry-api';
 import type { Request, Router } from 'express';
 import type { PackError } from '@packyard/pack-core';
 import { SYSTEM, type Target } from '../identity/principals.js';
@@ -42,12 +43,12 @@ const AUDIT_PATHS = ['/v1/audit', '/v1/tenants/:tenant/audit', '/v1/tenants/:ten
 export function registerAuditRoutes(router: Router, services: RegistryServices): void {
   for (const path of AUDIT_PATHS) {
     router.get(path, async (req, res) => {
-      res.json(await services.audit.list(auditScope(services, req, 'audit.list'), page(req)));
+      res.json((await services.audit.list(auditScope(services, req, 'audit.list'), page(req))) satisfies AuditPage);
     });
     router.get(`${path}/:entry`, async (req, res) => {
       const entry = await services.audit.get(auditScope(services, req, 'audit.get'), pathParam(req, 'entry'));
       if (!entry) throw entryNotFound(pathParam(req, 'entry'));
-      res.json(entry);
+      res.json(entry satisfies AuditEntry);
     });
   }
 }

@@ -2,30 +2,30 @@
  * Signing in: password login for a short-lived access token, refresh, who the caller is, and
  * changing one's own password.
  */
+import { Login, PasswordChange, type Me, type Token } from '@packyard/registry-api';
 import type { Router } from 'express';
 import { authRequired } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
-import { loginSchema, passwordChangeSchema } from '../http/identity-schemas.js';
 import { bodyValidator } from '../http/params.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import type { RegistryServices } from '../services.js';
 import { jsonBody } from './route-helpers.js';
 import { registryError } from '../errors.js';
 
-const readLogin = bodyValidator(loginSchema);
-const readPasswordChange = bodyValidator(passwordChangeSchema);
+const readLogin = bodyValidator(Login);
+const readPasswordChange = bodyValidator(PasswordChange);
 
 export function registerAuthRoutes(router: Router, services: RegistryServices): void {
   router.post('/v1/auth/login', jsonBody, async (req, res) => {
     const { username, password } = readLogin(req.body);
     const issued = await services.sessions.login(username.toLowerCase(), password, req.ip ?? 'unknown');
-    res.set('Cache-Control', 'no-store').json(issued);
+    res.set('Cache-Control', 'no-store').json(issued satisfies Token);
   });
 
   router.post('/v1/auth/refresh', async (req, res) => {
     const principal = principalOf(req);
     if (principal.kind === 'anonymous') throw authRequired('refreshing a token');
-    res.set('Cache-Control', 'no-store').json(await services.sessions.refresh(principal));
+    res.set('Cache-Control', 'no-store').json((await services.sessions.refresh(principal)) satisfies Token);
   });
 
   // The current password is asked for even with a valid token: a stolen token must not become a
@@ -52,7 +52,7 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     const principal = principalOf(req);
     if (principal.kind === 'anonymous') throw authRequired('GET /v1/auth/me');
     if (principal.kind === 'operator') {
-      res.json({ kind: 'operator', username: principal.name, tenant: null, roles: ['SuperAdmin'] });
+      res.json({ kind: 'operator', username: principal.name, tenant: null, roles: ['SuperAdmin'] } satisfies Me);
       return;
     }
     const access = services.access.accessOf(principal);
@@ -71,6 +71,6 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
       bindings: subjects.flatMap((subject) => index.bindingsOf.get(subjectKey(subject)) ?? []),
       tenantPermissions: [...(access?.tenantPermissions ?? [])].sort(),
       projects: [...(access?.associatedProjects ?? [])].sort(),
-    });
+    } satisfies Me);
   });
 }

@@ -1,4 +1,5 @@
 /** The catalog: search across registries, one registry's packs, and one pack's versions and tags. */
+import type { PackDetail } from '@packyard/registry-api';
 import type { Request, Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
 import { MAX_LIMIT, type CatalogQuery, type CatalogSort } from '../catalog/catalog-index.js';
@@ -54,7 +55,7 @@ export function registerCatalogRoutes(router: Router, services: RegistryServices
     const name = pathParam(req, 'name');
     const detail = services.catalog.index.pack(registry.name, name);
     if (!detail) throw packNotFound(registry.name, name);
-    res.json({
+    const view: PackDetail = {
       ...detail,
       versions: detail.versions.map((v) => ({
         version: v.version,
@@ -65,6 +66,7 @@ export function registerCatalogRoutes(router: Router, services: RegistryServices
         deprecated: v.deprecated,
         cloudTypes: v.cloudTypes,
       })),
-    });
+    };
+    res.json(view);
   });
 }

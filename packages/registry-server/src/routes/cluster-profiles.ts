@@ -9,6 +9,7 @@
  * writing clusterProfile.create/update/delete/publish there. A scope lists its own profiles and,
  * read-only, those inherited from the scopes above it (project <- tenant <- system).
  */
+import type { ProfileView } from '@packyard/registry-api';
 import type { Request, Router } from 'express';
 import type { PackError } from '@packyard/pack-core';
 import { authRequired, forbidden } from '../access/authorize.js';
@@ -56,7 +57,7 @@ function authorizedTarget(services: RegistryServices, req: Request, kind: ScopeK
   return { scope: 'project', tenant, project };
 }
 
-function view(record: ProfileRecord, inherited: boolean) {
+function view(record: ProfileRecord, inherited: boolean): ProfileView {
   return {
     name: record.profile.name,
     version: record.profile.version,

@@ -2,6 +2,7 @@
  * What the identity routes share: the tenant (and project) a request names, authorized with one
  * call, so that a tenant that does not exist and a tenant of someone else look the same (404).
  */
+import type { ApiKey, User } from '@packyard/registry-api';
 import type { Request } from 'express';
 import { authRequired } from '../access/authorize.js';
 import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
@@ -67,7 +68,7 @@ export function actingOn(req: Request, username: string, what: string): Guard {
 }
 
 /** A user as the API shows it: never the password hash or its generation. */
-export function userView(user: TenantDirectory['users'][number]) {
+export function userView(user: TenantDirectory['users'][number]): User {
   return {
     id: user.id,
     username: user.username,
@@ -79,7 +80,7 @@ export function userView(user: TenantDirectory['users'][number]) {
   };
 }
 
-export function apiKeyView(key: TenantDirectory['apiKeys'][number]) {
+export function apiKeyView(key: TenantDirectory['apiKeys'][number]): ApiKey {
   return {
     id: key.id,
     username: key.username,

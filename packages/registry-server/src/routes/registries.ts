@@ -1,23 +1,24 @@
 /** Registries: list, read, create and change them. */
 import type { Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
-import { newRegistrySchema, registryChangesSchema } from '../http/api-schemas.js';
+import { NewRegistry, RegistryChanges } from '@packyard/registry-api';
 import { bodyValidator } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantNotFound } from '../identity/identity-errors.js';
 import { newRegistryTarget } from '../registries/registry-service.js';
-import { callerName, jsonBody, registryFor } from './route-helpers.js';
+import { callerName, jsonBody, registryFor, registryView } from './route-helpers.js';
 import { registryError } from '../errors.js';
 
-const readNewRegistry = bodyValidator(newRegistrySchema);
-const readRegistryChanges = bodyValidator(registryChangesSchema);
+const readNewRegistry = bodyValidator(NewRegistry);
+const readRegistryChanges = bodyValidator(RegistryChanges);
 
 export function registerRegistryRoutes(router: Router, services: RegistryServices): void {
   router.get('/v1/registries', (req, res) => {
     const principal = principalOf(req);
     const items = services.registries
       .list()
-      .filter((registry) => services.access.canOnRegistry(principal, 'registry.get', registry));
+      .filter((registry) => services.access.canOnRegistry(principal, 'registry.get', registry))
+      .map(registryView);
     res.json({ items });
   });
 
@@ -36,11 +37,11 @@ export function registerRegistryRoutes(router: Router, services: RegistryService
     if (target.scope !== 'system') services.identity.tenant(target.tenant);
     if (target.scope === 'project') services.identity.project(target.tenant, target.project);
     const record = await services.registries.create(input, callerName(req));
-    res.status(201).location(`/v1/registries/${record.name}`).json(record);
+    res.status(201).location(`/v1/registries/${record.name}`).json(registryView(record));
   });
 
   router.get('/v1/registries/:registry', (req, res) => {
-    res.json(registryFor(services, req, 'registry.get'));
+    res.json(registryView(registryFor(services, req, 'registry.get')));
   });
 
   router.patch('/v1/registries/:registry', jsonBody, async (req, res) => {
@@ -51,6 +52,6 @@ export function registerRegistryRoutes(router: Router, services: RegistryService
         hint: 'a tenant or project registry is readable only inside its tenant',
       });
     }
-    res.json(await services.registries.update(registry.name, changes));
+    res.json(registryView(await services.registries.update(registry.name, changes)));
   });
 }

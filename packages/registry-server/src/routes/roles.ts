@@ -6,6 +6,14 @@
  * binding or a custom role, a permission they do not hold themselves in that scope, nor change the
  * bindings of a user who holds more than they do (access/guards.ts).
  */
+import {
+  NewBinding,
+  NewRole,
+  RoleChanges,
+  type Binding,
+  type ListOf,
+  type Role as RoleView,
+} from '@packyard/registry-api';
 import type { Request, Router } from 'express';
 import { authRequired } from '../access/authorize.js';
 import type { Principal } from '../identity/principals.js';
@@ -16,15 +24,14 @@ import { BUILT_IN_ROLES, customRole, findRole } from '../identity/roles.js';
 import { roleNotFound } from '../identity/identity-errors.js';
 import type { RoleBinding } from '../identity/records.js';
 import type { Guard } from '../identity/tenant-mutation.js';
-import { newBindingSchema, newRoleSchema, roleChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
-const readNewRole = bodyValidator(newRoleSchema);
-const readRoleChanges = bodyValidator(roleChangesSchema);
-const readNewBinding = bodyValidator(newBindingSchema);
+const readNewRole = bodyValidator(NewRole);
+const readRoleChanges = bodyValidator(RoleChanges);
+const readNewBinding = bodyValidator(NewBinding);
 
 const ROLES = '/v1/tenants/:tenant/roles';
 const BINDINGS = '/v1/tenants/:tenant/bindings';
@@ -63,11 +70,13 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
     // A user sees the built-in roles and their tenant's own; the operator names a tenant with ?tenant=.
     const tenant = principal.kind === 'user' ? principal.tenant : queryString(req, 'tenant');
     const custom = tenant === undefined ? [] : services.identity.tenant(tenant).roles.map(customRole);
-    res.json({ items: [...BUILT_IN_ROLES, ...custom] });
+    res.json({ items: [...BUILT_IN_ROLES, ...custom] } satisfies ListOf<RoleView>);
   });
 
   router.get(ROLES, (req, res) => {
-    res.json({ items: tenantFor(services, req, 'role.list').roles.map((r) => customRole(r)) });
+    res.json({
+      items: tenantFor(services, req, 'role.list').roles.map((r) => customRole(r)),
+    } satisfies ListOf<RoleView>);
   });
 
   router.post(ROLES, jsonBody, async (req, res) => {
@@ -84,14 +93,14 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
     res
       .status(201)
       .location(`/v1/tenants/${tenant}/roles/${encodeURIComponent(record.name)}`)
-      .json(customRole(record));
+      .json(customRole(record) satisfies RoleView);
   });
 
   router.get(`${ROLES}/:role`, (req, res) => {
     const directory = tenantFor(services, req, 'role.get');
     const role = findRole(directory, pathParam(req, 'role'));
     if (!role) throw roleNotFound(pathParam(req, 'role'));
-    res.json(role);
+    res.json(role satisfies RoleView);
   });
 
   router.patch(`${ROLES}/:role`, jsonBody, async (req, res) => {
@@ -107,7 +116,7 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
       const permissions = [...new Set([...current, ...changes.permissions])];
       refuseEscalation(principal, draft, { permissions, project: null, what: `changing ${name}` });
     });
-    res.json(customRole(record));
+    res.json(customRole(record) satisfies RoleView);
   });
 
   router.delete(`${ROLES}/:role`, async (req, res) => {
@@ -117,7 +126,7 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
   });
 
   router.get(BINDINGS, (req, res) => {
-    res.json({ items: tenantFor(services, req, 'role.list').bindings });
+    res.json({ items: tenantFor(services, req, 'role.list').bindings } satisfies ListOf<Binding>);
   });
 
   router.post(BINDINGS, jsonBody, async (req, res) => {
@@ -132,7 +141,7 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
       `granting ${role.name}`,
     );
     const { binding, created } = await services.identity.createBinding(tenant, input, callerName(req), guard);
-    res.status(created ? 201 : 200).json(binding);
+    res.status(created ? 201 : 200).json(binding satisfies Binding);
   });
 
   router.delete(`${BINDINGS}/:binding`, async (req, res) => {

@@ -6,6 +6,7 @@ import express, { type Request } from 'express';
 import type { RegistryAction } from '../access/authorize.js';
 import { authenticatedName } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
+import type { Registry, VersionRecord as VersionView } from '@packyard/registry-api';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -25,8 +26,13 @@ export function callerName(req: Request): string {
   return authenticatedName(principalOf(req));
 }
 
+/** A registry record as the API shows it (all of it). */
+export function registryView(record: RegistryRecord): Registry {
+  return record;
+}
+
 /** A version record as the API shows it. */
-export function versionView(record: VersionRecord): Record<string, unknown> {
+export function versionView(record: VersionRecord): VersionView {
   return {
     registry: record.registry,
     name: record.name,

@@ -3,24 +3,24 @@
  * creation too) or deleting a team needs, besides team.*, to hold what the team's roles give, and
  * not to be outranked by a member added or removed (access/guards.ts).
  */
+import { NewTeam, TeamChanges, type ListOf, type Team } from '@packyard/registry-api';
 import type { Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
 import { refuseMembershipChange, refuseTeamDeletion } from '../access/guards.js';
-import { newTeamSchema, teamChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
-const readNewTeam = bodyValidator(newTeamSchema);
-const readTeamChanges = bodyValidator(teamChangesSchema);
+const readNewTeam = bodyValidator(NewTeam);
+const readTeamChanges = bodyValidator(TeamChanges);
 
 const TEAMS = '/v1/tenants/:tenant/teams';
 const TEAM = `${TEAMS}/:team`;
 
 export function registerTeamRoutes(router: Router, services: RegistryServices): void {
   router.get(TEAMS, (req, res) => {
-    res.json({ items: tenantFor(services, req, 'team.list').teams });
+    res.json({ items: tenantFor(services, req, 'team.list').teams } satisfies ListOf<Team>);
   });
 
   router.post(TEAMS, jsonBody, async (req, res) => {
@@ -30,12 +30,15 @@ export function registerTeamRoutes(router: Router, services: RegistryServices): 
     const team = await services.identity.createTeam(tenant, input, callerName(req), (draft) => {
       refuseMembershipChange(principal, draft, { team: input.name, before: [], after: input.members ?? [] });
     });
-    res.status(201).location(`/v1/tenants/${tenant}/teams/${team.name}`).json(team);
+    res
+      .status(201)
+      .location(`/v1/tenants/${tenant}/teams/${team.name}`)
+      .json(team satisfies Team);
   });
 
   router.get(TEAM, (req, res) => {
     const tenant = tenantFor(services, req, 'team.get').tenant.name;
-    res.json(services.identity.team(tenant, pathParam(req, 'team')));
+    res.json(services.identity.team(tenant, pathParam(req, 'team')) satisfies Team);
   });
 
   router.patch(TEAM, jsonBody, async (req, res) => {
@@ -47,7 +50,7 @@ export function registerTeamRoutes(router: Router, services: RegistryServices): 
       const before = draft.teams.find((t) => t.name === name)?.members ?? [];
       refuseMembershipChange(principal, draft, { team: name, before, after: changes.members ?? before });
     });
-    res.json(team);
+    res.json(team satisfies Team);
   });
 
   router.delete(TEAM, async (req, res) => {

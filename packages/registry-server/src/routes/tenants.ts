@@ -1,15 +1,15 @@
 /** Tenants (the system operator's) and their projects. */
+import { NewProject, NewTenant, ProjectChanges, type ListOf, type Project, type Tenant } from '@packyard/registry-api';
 import type { Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
-import { newProjectSchema, newTenantSchema, projectChangesSchema } from '../http/identity-schemas.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { authorizeSystem, tenantFor } from './identity-helpers.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
-const readNewTenant = bodyValidator(newTenantSchema);
-const readNewProject = bodyValidator(newProjectSchema);
-const readProjectChanges = bodyValidator(projectChangesSchema);
+const readNewTenant = bodyValidator(NewTenant);
+const readNewProject = bodyValidator(NewProject);
+const readProjectChanges = bodyValidator(ProjectChanges);
 
 const TENANT = '/v1/tenants/:tenant';
 const PROJECT = `${TENANT}/projects/:project`;
@@ -17,18 +17,21 @@ const PROJECT = `${TENANT}/projects/:project`;
 export function registerTenantRoutes(router: Router, services: RegistryServices): void {
   router.get('/v1/tenants', (req, res) => {
     authorizeSystem(services, req, 'tenant.list');
-    res.json({ items: services.identity.listTenants() });
+    res.json({ items: services.identity.listTenants() } satisfies ListOf<Tenant>);
   });
 
   router.post('/v1/tenants', jsonBody, async (req, res) => {
     authorizeSystem(services, req, 'tenant.create');
     const tenant = await services.identity.createTenant(readNewTenant(req.body));
-    res.status(201).location(`/v1/tenants/${tenant.name}`).json(tenant);
+    res
+      .status(201)
+      .location(`/v1/tenants/${tenant.name}`)
+      .json(tenant satisfies Tenant);
   });
 
   router.get(TENANT, (req, res) => {
     authorizeSystem(services, req, 'tenant.get');
-    res.json(services.identity.tenant(pathParam(req, 'tenant')).tenant);
+    res.json(services.identity.tenant(pathParam(req, 'tenant')).tenant satisfies Tenant);
   });
 
   router.delete(TENANT, async (req, res) => {
@@ -49,7 +52,7 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
     const items = services.identity
       .projects(tenant)
       .filter((p) => all || services.access.associated(principal, tenant, p.name));
-    res.json({ items });
+    res.json({ items } satisfies ListOf<Project>);
   });
 
   router.post(`${TENANT}/projects`, jsonBody, async (req, res) => {
@@ -59,7 +62,10 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
       readNewProject(req.body),
       callerName(req),
     );
-    res.status(201).location(`/v1/tenants/${directory.tenant.name}/projects/${project.name}`).json(project);
+    res
+      .status(201)
+      .location(`/v1/tenants/${directory.tenant.name}/projects/${project.name}`)
+      .json(project satisfies Project);
   });
 
   router.get(PROJECT, (req, res) => {
@@ -68,14 +74,14 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
       project,
       allow: (p) => services.access.associated(p, pathParam(req, 'tenant'), project),
     });
-    res.json(services.identity.project(directory.tenant.name, project));
+    res.json(services.identity.project(directory.tenant.name, project) satisfies Project);
   });
 
   router.patch(PROJECT, jsonBody, async (req, res) => {
     const project = pathParam(req, 'project');
     const directory = tenantFor(services, req, 'project.update', { project });
     const changes = readProjectChanges(req.body);
-    res.json(await services.identity.updateProject(directory.tenant.name, project, changes));
+    res.json((await services.identity.updateProject(directory.tenant.name, project, changes)) satisfies Project);
   });
 
   router.delete(PROJECT, async (req, res) => {

@@ -5,7 +5,7 @@
  * admin cannot take over a Tenant Admin by resetting their password or minting them a key.
  */
 import type { Router } from 'express';
-import { newApiKeySchema, newUserSchema, userChangesSchema } from '../http/identity-schemas.js';
+import { NewApiKey, NewUser, UserChanges } from '@packyard/registry-api';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { actingOn, apiKeyView, isSelf, tenantFor, userView } from './identity-helpers.js';
@@ -14,9 +14,9 @@ import { principalOf } from '../access/authenticate.js';
 import { callerName, jsonBody } from './route-helpers.js';
 import { registryError } from '../errors.js';
 
-const readNewUser = bodyValidator(newUserSchema);
-const readUserChanges = bodyValidator(userChangesSchema);
-const readNewApiKey = bodyValidator(newApiKeySchema);
+const readNewUser = bodyValidator(NewUser);
+const readUserChanges = bodyValidator(UserChanges);
+const readNewApiKey = bodyValidator(NewApiKey);
 
 const USERS = '/v1/tenants/:tenant/users';
 const USER = `${USERS}/:user`;

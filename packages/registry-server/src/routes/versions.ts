@@ -1,12 +1,12 @@
 /** One version: read its record, deprecate or un-deprecate it, delete it (a tombstone). */
+import { VersionChanges, type DeletedVersion } from '@packyard/registry-api';
 import type { Router } from 'express';
-import { versionChangesSchema } from '../http/api-schemas.js';
 import { bodyValidator, pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { callerName, jsonBody, registryFor, versionView } from './route-helpers.js';
 import { registryError } from '../errors.js';
 
-const readVersionChanges = bodyValidator(versionChangesSchema);
+const readVersionChanges = bodyValidator(VersionChanges);
 
 const VERSION_ROUTE = '/v1/registries/:registry/packs/:name/:version';
 
@@ -38,6 +38,12 @@ export function registerVersionRoutes(router: Router, services: RegistryServices
       message: queryString(req, 'message') ?? null,
       by: callerName(req),
     });
-    res.json({ registry: record.registry, name: record.name, version: record.version, deleted: record.deleted });
+    const view: DeletedVersion = {
+      registry: record.registry,
+      name: record.name,
+      version: record.version,
+      deleted: record.deleted,
+    };
+    res.json(view);
   });
 }

@@ -16,6 +16,7 @@ import { blobCacheConfig, resolveConfig, type RegistryConfig } from '../config/c
 import type { RegistryConfigFile } from '../generated/registry-config.js';
 import { closeServices, createServices, type RegistryServices } from '../services.js';
 import { createStore } from '../storage/create-store.js';
+import { checkedApp } from './contract-checker.js';
 import { storageUnavailable, type ObjectStore } from '../storage/object-store.js';
 
 export type Driver = 'fs' | 's3rver' | 'ceph';
@@ -110,7 +111,8 @@ export async function startTestRegistry(
   const store = options.wrapStore ? options.wrapStore(opened) : opened;
   const services = await createServices({ config, store, logger, identity: options.identity });
   return {
-    app: createApp(services),
+    // Every JSON answer of every test is checked against the contract (./contract-checker.ts).
+    app: checkedApp(createApp(services)),
     services,
     config,
     dataDir: dir,

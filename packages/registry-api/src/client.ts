@@ -1,0 +1,244 @@
+/**
+ * A typed client of the /v1 API: one method per operation, the URL of each built here and nowhere
+ * else, and every answer checked against its schema before the caller sees it. How bytes travel
+ * (TLS, credentials, redirects, size caps) is the transport's: packctl brings its own, the web
+ * catalog a fetch-based one.
+ */
+import type { Static, TSchema } from '@sinclair/typebox';
+import { List } from './schemas/common.js';
+import { Me, Token, type Login, type PasswordChange } from './schemas/identity.js';
+import { ProfileView } from './schemas/operations.js';
+import {
+  CatalogPage,
+  DeletedVersion,
+  PackDetail,
+  Registry,
+  VersionRecord,
+  type VersionChanges,
+} from './schemas/packs.js';
+import type { HttpMethod } from './routes.js';
+import { problemsOf } from './validate.js';
+
+export interface ApiRequest {
+  method: Uppercase<HttpMethod>;
+  /** Path and query, e.g. `/v1/packs?q=calico`. */
+  path: string;
+  /** A JSON body. */
+  body?: unknown;
+  /** What the caller is doing, for messages ("pulling cni-calico"). */
+  what: string;
+  /** Error statuses the caller handles itself (`errors`: all): answered as `{ status }`, the body discarded. */
+  expect?: number[] | 'errors';
+}
+
+export interface ApiAnswer {
+  status: number;
+  /** The parsed JSON of a 2xx answer; undefined when it has none (204) or for an expected error. */
+  body: unknown;
+}
+
+/**
+ * Sends a request and resolves to its status and the parsed JSON of a 2xx answer. Any other
+ * answer, but the `expect`ed ones, is the transport's to turn into an error: it knows how its
+ * caller reports them.
+ */
+export interface ApiTransport {
+  request(request: ApiRequest): Promise<ApiAnswer>;
+}
+
+export interface ApiClientOptions {
+  /** One path segment from a value; the default refuses "", "." and ".." (URL parsing would resolve them). */
+  segment?: (value: string, what: string) => string;
+  /** The error for an answer that does not match its schema. */
+  refuse?: (what: string, problems: string[]) => Error;
+}
+
+/** Where a cluster profile lives: the system, a tenant, or a tenant's project. */
+export interface ProfileScopeRef {
+  tenant?: string | undefined;
+  project?: string | undefined;
+}
+
+/** The catalog's query parameters (GET /v1/packs). */
+export interface CatalogQuery {
+  q?: string;
+  name?: string;
+  layer?: string;
+  addonType?: string;
+  cloudType?: string;
+  version?: string;
+  deprecated?: boolean;
+  sort?: 'name' | '-name' | 'published' | '-published';
+  /** Rows per page; a command-line value passes as typed, for the server to judge. */
+  limit?: number | string;
+  cursor?: string;
+}
+
+export class AnswerRefused extends Error {
+  constructor(
+    readonly what: string,
+    readonly problems: string[],
+  ) {
+    super(`${what}: the server's answer does not match the API: ${problems.slice(0, 3).join('; ')}`);
+    this.name = 'AnswerRefused';
+  }
+}
+
+function defaultSegment(value: string, what: string): string {
+  if (value === '' || value === '.' || value === '..') throw new RangeError(`"${value}" is not a valid ${what}`);
+  return encodeURIComponent(value);
+}
+
+function queryString(query: object): string {
+  const pairs = Object.entries(query as Record<string, unknown>)
+    .filter(([, value]) => value !== undefined && value !== null)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
+  return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
+}
+
+export class RegistryApiClient {
+  private readonly segment: (value: string, what: string) => string;
+  private readonly refuse: (what: string, problems: string[]) => Error;
+
+  constructor(
+    private readonly transport: ApiTransport,
+    options: ApiClientOptions = {},
+  ) {
+    this.segment = options.segment ?? defaultSegment;
+    this.refuse = options.refuse ?? ((what, problems) => new AnswerRefused(what, problems));
+  }
+
+  /** `value` as the contract's `schema` says, or the refusal naming `what`. */
+  check<T extends TSchema>(schema: T, value: unknown, what: string): Static<T> {
+    const problems = problemsOf(schema, value);
+    if (problems.length === 0) return value;
+    throw this.refuse(what, problems);
+  }
+
+  private async call<T extends TSchema>(schema: T, request: ApiRequest): Promise<Static<T>> {
+    return this.check(schema, (await this.transport.request(request)).body, request.what);
+  }
+
+  /** Like call, but null for an answer with the `expected` error status. */
+  private async callUnless<T extends TSchema>(
+    expected: number,
+    schema: T,
+    request: ApiRequest,
+  ): Promise<Static<T> | null> {
+    const answer = await this.transport.request({ ...request, expect: [expected] });
+    return answer.status === expected ? null : this.check(schema, answer.body, request.what);
+  }
+
+  /** The path of a registry, a pack in it, or one of the pack's versions. */
+  packPath(registry: string, name?: string, version?: string): string {
+    let path = `/v1/registries/${this.segment(registry, 'registry name')}`;
+    if (name === undefined) return path;
+    path += `/packs/${this.segment(name, 'pack name')}`;
+    return version === undefined ? path : `${path}/${this.segment(version, 'version')}`;
+  }
+
+  /** Where a pack archive is published (POST, the zip as the body): the transport streams it. */
+  publishPath(registry: string, query: { force?: boolean; message?: string; digest?: string } = {}): string {
+    return `${this.packPath(registry)}/packs${queryString(query)}`;
+  }
+
+  /** Where a version's archive is downloaded from (GET): the transport streams it. */
+  archivePath(registry: string, name: string, version: string): string {
+    return `${this.packPath(registry, name, version)}/archive`;
+  }
+
+  /** The cluster profiles of a scope, or one of them. */
+  profilesPath(scope: ProfileScopeRef, name?: string): string {
+    let path = '/v1';
+    if (scope.tenant !== undefined) {
+      path += `/tenants/${this.segment(scope.tenant, 'tenant name')}`;
+      if (scope.project !== undefined) path += `/projects/${this.segment(scope.project, 'project name')}`;
+    }
+    path += '/cluster-profiles';
+    return name === undefined ? path : `${path}/${this.segment(name, 'profile name')}`;
+  }
+
+  login(credentials: Login, what: string): Promise<Token> {
+    return this.call(Token, { method: 'POST', path: '/v1/auth/login', body: credentials, what });
+  }
+
+  refresh(what: string): Promise<Token> {
+    return this.call(Token, { method: 'POST', path: '/v1/auth/refresh', what });
+  }
+
+  /** A fresh token, or null when the server refuses one (the old one then serves until it expires). */
+  async refreshIfAllowed(what: string): Promise<Token | null> {
+    const answer = await this.transport.request({ method: 'POST', path: '/v1/auth/refresh', what, expect: 'errors' });
+    return answer.status >= 200 && answer.status < 300 ? this.check(Token, answer.body, what) : null;
+  }
+
+  me(what: string): Promise<Me> {
+    return this.call(Me, { method: 'GET', path: '/v1/auth/me', what });
+  }
+
+  async changePassword(change: PasswordChange, what: string): Promise<void> {
+    await this.transport.request({ method: 'POST', path: '/v1/auth/password', body: change, what });
+  }
+
+  registries(what: string): Promise<{ items: Registry[] }> {
+    return this.call(List(Registry), { method: 'GET', path: '/v1/registries', what });
+  }
+
+  /** A page of the catalog: every readable registry's packs, or one registry's. */
+  searchPacks(query: CatalogQuery, what: string, registry?: string): Promise<CatalogPage> {
+    const base = registry === undefined ? '/v1/packs' : `${this.packPath(registry)}/packs`;
+    return this.call(CatalogPage, { method: 'GET', path: `${base}${queryString(query)}`, what });
+  }
+
+  pack(registry: string, name: string, what: string): Promise<PackDetail> {
+    return this.call(PackDetail, { method: 'GET', path: this.packPath(registry, name), what });
+  }
+
+  /** The pack, or null when the registry has no such pack (404). */
+  packIfAny(registry: string, name: string, what: string): Promise<PackDetail | null> {
+    return this.callUnless(404, PackDetail, { method: 'GET', path: this.packPath(registry, name), what });
+  }
+
+  /** Where one file of a version is read from (GET): the transport streams it. */
+  filePath(ref: { registry: string; name: string; version: string }, file: string): string {
+    return `${this.packPath(ref.registry, ref.name, ref.version)}/files/${file
+      .split('/')
+      .map((s) => this.segment(s, 'file path'))
+      .join('/')}`;
+  }
+
+  version(registry: string, name: string, version: string, what: string): Promise<VersionRecord> {
+    return this.call(VersionRecord, { method: 'GET', path: this.packPath(registry, name, version), what });
+  }
+
+  changeVersion(
+    ref: { registry: string; name: string; version: string },
+    changes: VersionChanges,
+    what: string,
+  ): Promise<VersionRecord> {
+    const path = this.packPath(ref.registry, ref.name, ref.version);
+    return this.call(VersionRecord, { method: 'PATCH', path, body: changes, what });
+  }
+
+  deleteVersion(
+    ref: { registry: string; name: string; version: string },
+    message: string | undefined,
+    what: string,
+  ): Promise<DeletedVersion> {
+    const path = `${this.packPath(ref.registry, ref.name, ref.version)}${queryString({ message })}`;
+    return this.call(DeletedVersion, { method: 'DELETE', path, what });
+  }
+
+  profiles(scope: ProfileScopeRef, what: string): Promise<{ items: ProfileView[] }> {
+    return this.call(List(ProfileView), { method: 'GET', path: this.profilesPath(scope), what });
+  }
+
+  /** Creates a profile; null when the scope has one of that name already (409). */
+  createProfile(scope: ProfileScopeRef, profile: unknown, what: string): Promise<ProfileView | null> {
+    return this.callUnless(409, ProfileView, { method: 'POST', path: this.profilesPath(scope), body: profile, what });
+  }
+
+  replaceProfile(scope: ProfileScopeRef, name: string, profile: unknown, what: string): Promise<ProfileView> {
+    return this.call(ProfileView, { method: 'PUT', path: this.profilesPath(scope, name), body: profile, what });
+  }
+}

@@ -1,0 +1,214 @@
+/** Registries, packs and their versions: the catalog and publishing side of the API. */
+import { Type, type Static } from '@sinclair/typebox';
+import { DateTime, Nullable, REGISTRY_NAME_PATTERN } from './common.js';
+
+const description = Type.Optional(Nullable(Type.String({ maxLength: 2000 })));
+const flag = Type.Optional(Nullable(Type.Boolean()));
+
+export const RegistryScope = Type.Union([Type.Literal('system'), Type.Literal('tenant'), Type.Literal('project')]);
+export type RegistryScope = Static<typeof RegistryScope>;
+
+export const Registry = Type.Object({
+  name: Type.String(),
+  scope: RegistryScope,
+  /** The owning tenant, for tenant and project registries. */
+  tenant: Nullable(Type.String()),
+  /** The owning project, for project registries. */
+  project: Nullable(Type.String()),
+  description: Type.String(),
+  /** Anonymous callers may read it (when the server allows anonymous reads). */
+  public: Type.Boolean(),
+  /** `?force=true` may replace a published version's bytes. */
+  allowOverwrite: Type.Boolean(),
+  createdAt: DateTime,
+  createdBy: Type.String(),
+  /** Incremented by every update; replicas keep the highest they have seen. */
+  revision: Type.Integer(),
+});
+export type Registry = Static<typeof Registry>;
+
+export const NewRegistry = Type.Object(
+  {
+    name: Type.String({ pattern: REGISTRY_NAME_PATTERN, maxLength: 64 }),
+    scope: RegistryScope,
+    tenant: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
+    project: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 128 }))),
+    description,
+    public: flag,
+    allowOverwrite: flag,
+  },
+  { additionalProperties: false },
+);
+export type NewRegistry = Static<typeof NewRegistry>;
+
+export const RegistryChanges = Type.Object(
+  { description, public: flag, allowOverwrite: flag },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type RegistryChanges = Static<typeof RegistryChanges>;
+
+export const VersionChanges = Type.Object(
+  {
+    /** true (with a message) deprecates; false clears a deprecation. */
+    deprecated: Type.Boolean(),
+    message: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 2000 }))),
+  },
+  { additionalProperties: false },
+);
+export type VersionChanges = Static<typeof VersionChanges>;
+
+const Digest = Type.String({ description: 'sha256:<hex> of the archive' });
+
+export const Deprecation = Type.Object({ message: Type.String(), at: DateTime, by: Type.String() });
+
+/** The bytes a version pointed at before a forced overwrite. */
+export const ReplacedArchive = Type.Object({
+  digest: Digest,
+  integrity: Type.String(),
+  size: Type.Integer(),
+  publishedAt: DateTime,
+  publisher: Type.String(),
+  message: Nullable(Type.String()),
+  replacedAt: DateTime,
+  replacedBy: Type.String(),
+});
+
+export const ArchiveFile = Type.Object({ path: Type.String(), size: Type.Integer() });
+
+/**
+ * pack.json as published (schemas/pack.schema.json, checked by the server at publish time): the
+ * fields clients act on are spelled out, the rest passes through.
+ */
+export const PublishedManifest = Type.Object(
+  {
+    name: Type.String(),
+    version: Type.String(),
+    displayName: Type.String(),
+    layer: Type.String(),
+    cloudTypes: Type.Optional(Type.Array(Type.String())),
+    constraints: Type.Optional(
+      Type.Object({
+        dependencies: Type.Optional(
+          Type.Array(
+            Type.Object({
+              packName: Type.String(),
+              layer: Type.String(),
+              minVersion: Type.Optional(Nullable(Type.String())),
+              maxVersion: Type.Optional(Nullable(Type.String())),
+              type: Type.Optional(
+                Type.Union([
+                  Type.Literal('required'),
+                  Type.Literal('optional'),
+                  Type.Literal('notSupported'),
+                  Type.Literal('upgrade'),
+                ]),
+              ),
+            }),
+          ),
+        ),
+      }),
+    ),
+  },
+  { description: 'pack.json as published' },
+);
+export type PublishedManifest = Static<typeof PublishedManifest>;
+
+export const VersionRecord = Type.Object({
+  registry: Type.String(),
+  name: Type.String(),
+  version: Type.String(),
+  layer: Type.String(),
+  digest: Digest,
+  integrity: Type.String({ description: 'sha512-<base64> (Subresource Integrity)' }),
+  size: Type.Integer({ minimum: 0 }),
+  publishedAt: DateTime,
+  publisher: Type.String(),
+  message: Nullable(Type.String()),
+  deprecated: Nullable(Deprecation),
+  manifest: PublishedManifest,
+  files: Type.Array(ArchiveFile),
+  history: Type.Array(ReplacedArchive),
+  revision: Type.Integer(),
+});
+export type VersionRecord = Static<typeof VersionRecord>;
+
+/** A lint finding the server reports about a published pack (pack-core's lint). */
+export const LintFinding = Type.Object({
+  rule: Type.String(),
+  severity: Type.String(),
+  message: Type.String(),
+  file: Type.Optional(Type.String()),
+});
+
+/** The answer to a publish: the version record, what happened, and lint warnings. */
+export const Published = Type.Composite([
+  VersionRecord,
+  Type.Object({
+    /** created, restored, unchanged or overwritten. */
+    outcome: Type.String(),
+    warnings: Type.Array(LintFinding),
+  }),
+]);
+export type Published = Static<typeof Published>;
+
+/** The answer to deleting a version: the tombstone left in its place. */
+export const DeletedVersion = Type.Object({
+  registry: Type.String(),
+  name: Type.String(),
+  version: Type.String(),
+  deleted: Nullable(Type.Object({ at: DateTime, by: Type.String(), message: Nullable(Type.String()) })),
+});
+export type DeletedVersion = Static<typeof DeletedVersion>;
+
+/** What a search row and a pack's page both say of the pack (from its latest version's manifest). */
+const packFields = {
+  registry: Type.String(),
+  name: Type.String(),
+  displayName: Type.String(),
+  layer: Type.String(),
+  addonType: Nullable(Type.String()),
+  cloudTypes: Type.Array(Type.String()),
+};
+
+export const PackRow = Type.Object({
+  ...packFields,
+  /** The latest version among those the row shows. */
+  latest: Type.String(),
+  /** The versions the row shows, ascending. */
+  versions: Type.Array(Type.String()),
+  deprecated: Type.Boolean(),
+  publishedAt: DateTime,
+  digest: Digest,
+});
+export type PackRow = Static<typeof PackRow>;
+
+export const CatalogPage = Type.Object({
+  total: Type.Integer(),
+  items: Type.Array(PackRow),
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: Nullable(Type.String()),
+});
+export type CatalogPage = Static<typeof CatalogPage>;
+
+/** One live version of a pack, as the pack's page lists it. */
+export const PackVersion = Type.Object({
+  version: Type.String(),
+  digest: Digest,
+  size: Type.Integer(),
+  publishedAt: DateTime,
+  publisher: Type.String(),
+  /** The deprecation message, or null. */
+  deprecated: Nullable(Type.String()),
+  cloudTypes: Type.Array(Type.String()),
+});
+export type PackVersion = Static<typeof PackVersion>;
+
+export const PackDetail = Type.Object({
+  ...packFields,
+  latest: Nullable(Type.String()),
+  /** Live versions, ascending. */
+  versions: Type.Array(PackVersion),
+  /** Line tags ("1.27.x") and the version each selects, deprecated versions left out. */
+  tags: Type.Record(Type.String(), Type.String()),
+});
+export type PackDetail = Static<typeof PackDetail>;
