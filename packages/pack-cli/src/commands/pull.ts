@@ -175,9 +175,7 @@ export async function pullCommand(ref: string, options: PullOptions, io: CliIo):
   if (options.format === 'json') printJson(io.stdout, result);
   else {
     if (answer.deprecated !== null) {
-      io.stderr.write(
-        safe`warning: ${record.name}@${record.version} is deprecated: ${answer.deprecated.message}\n`,
-      );
+      io.stderr.write(safe`warning: ${record.name}@${record.version} is deprecated: ${answer.deprecated.message}\n`);
     }
     io.stdout.write(safe`pulled ${record.name}@${record.version} ${record.digest} -> ${extracted ?? target}\n`);
   }

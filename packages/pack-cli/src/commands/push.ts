@@ -117,7 +117,8 @@ export async function pushCommand(target: string, options: PushOptions, io: CliI
     if (progress) io.stderr.write('\n');
     const what = `pushing ${path.basename(file)} to ${options.registry} at ${client.server}`;
     const published: Record<string, unknown> = client.api.check(Published, await client.answer(res, what), what);
-    if (options.format === 'json') printJson(io.stdout, { server: client.server, registry: options.registry, ...published });
+    if (options.format === 'json')
+      printJson(io.stdout, { server: client.server, registry: options.registry, ...published });
     else if (!options.quiet) {
       const field = (key: string) => (typeof published[key] === 'string' ? published[key] : '?');
       const outcome = OUTCOMES.get(field('outcome')) ?? field('outcome');

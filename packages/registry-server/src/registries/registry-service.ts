@@ -6,7 +6,7 @@ import type { NewRegistry, RegistryChanges } from '@packyard/registry-api';
 import { PackError } from '@packyard/pack-core';
 import type { Target } from '../identity/principals.js';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
-import type { RegistryRecord, RegistryScope } from '../catalog/records.js';
+import type { RegistryRecord } from '../catalog/records.js';
 import { registryKey } from '../storage/layout.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -96,9 +96,7 @@ export class RegistryService {
 
   async update(name: string, changes: RegistryChanges): Promise<RegistryRecord> {
     // Absent and null fields leave the setting as it is.
-    const set = Object.fromEntries(
-      Object.entries(changes).filter(([, value]) => value !== undefined && value !== null),
-    );
+    const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== null));
     const updated = await updateJson<RegistryRecord>(this.store, registryKey(name), (current) => ({
       ...current,
       ...set,
