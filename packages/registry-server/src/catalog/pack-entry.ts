@@ -3,27 +3,14 @@
  * row a catalog page shows of it, derived once per change (./catalog-index.ts applies changes).
  */
 import { compareParsedVersions, parseVersion, type ParsedVersion } from '@packyard/pack-core';
+import type { PackRow } from '@packyard/registry-api';
 import type { VersionSummary } from './records.js';
 
 /** What a pack's row and its detail both show: the pack, and its latest version's metadata. */
-export interface PackHeading {
-  registry: string;
-  name: string;
-  displayName: string;
-  layer: string;
-  addonType: string | null;
-  cloudTypes: string[];
-}
+export type PackHeading = Pick<PackRow, 'registry' | 'name' | 'displayName' | 'layer' | 'addonType' | 'cloudTypes'>;
 
-export interface PackRow extends PackHeading {
-  /** The latest version among those the row shows. */
-  latest: string;
-  /** The versions the row shows, ascending. */
-  versions: string[];
-  deprecated: boolean;
-  publishedAt: string;
-  digest: string;
-}
+/** A catalog row is the wire contract's: the index builds the answer itself, once per change. */
+export type { PackRow };
 
 export interface PackEntry {
   registry: string;

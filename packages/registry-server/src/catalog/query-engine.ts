@@ -2,6 +2,7 @@
  * The catalog's query engine: filters (registry, layer, add-on type, cloud, full text, name,
  * version and deprecation), sorts and pages over the filter columns of the index's packs.
  */
+import type { CatalogPage } from '@packyard/registry-api';
 import { parseRange, resolveVersion, selectorKind, type VersionRange } from '@packyard/pack-core';
 import { decodeCursor, encodeCursor, type CatalogSort } from './catalog-cursor.js';
 import { addTrigrams, ALL_CLOUDS_BIT, CLOUD_BITS, type Columns, SIGNATURE_WORDS } from './filter-columns.js';
@@ -29,12 +30,8 @@ export interface CatalogQuery {
   cursor?: string;
 }
 
-export interface CatalogPage {
-  total: number;
-  items: PackRow[];
-  /** Pass back as `cursor` for the next page; null on the last page. */
-  nextCursor: string | null;
-}
+/** A page of the catalog, as the wire contract has it. */
+export type { CatalogPage };
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 500;
