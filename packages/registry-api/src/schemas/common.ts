@@ -1,5 +1,5 @@
 /** Pieces every part of the contract uses: the error envelope, nullable fields, lists, name grammars. */
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 /** Tenant, project and team names: lowercase letters, digits and inner hyphens, at most 64. */
 export const SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$';
@@ -24,6 +24,7 @@ export const ErrorEnvelope = Type.Object(
   },
   { description: 'Stable codes are listed in docs/error-codes.md.' },
 );
+export type ErrorEnvelope = Static<typeof ErrorEnvelope>;
 
 /** A collection answer's type: `{ "items": [...] }`. */
 export interface ListOf<T> {

@@ -10,6 +10,7 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { isPackError, type PackError } from '@packyard/pack-core';
+import type { ErrorEnvelope } from '@packyard/registry-api';
 import { registryError } from '../errors.js';
 import { isDiskFull, storageFull } from '../storage/object-store.js';
 
@@ -123,8 +124,13 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
   if (typeof retryAfter === 'number') res.set('Retry-After', String(Math.max(1, Math.ceil(retryAfter))));
   drainRest(req, res);
-  const body: Record<string, unknown> = { code: error.code, message: error.message };
-  if (error.hint !== undefined) body['hint'] = error.hint;
-  if (error.details !== undefined) body['details'] = error.details;
-  res.status(error.status).json({ error: body });
+  const envelope: ErrorEnvelope = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+      ...(error.details === undefined ? {} : { details: error.details }),
+    },
+  };
+  res.status(error.status).json(envelope);
 };
