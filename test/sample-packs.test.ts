@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PackManifest } from '@packyard/pack-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO, SAMPLE_PACKS, packctlJson } from './helpers.js';
+import { REPO, SAMPLE_PACKS, runPackctlJson } from './helpers.js';
 
 const packs = readdirSync(SAMPLE_PACKS, { withFileTypes: true })
   .filter((e) => e.isDirectory() && !e.name.startsWith('_'))
@@ -46,13 +46,13 @@ describe('sample packs', () => {
     expect(withConstraints.length).toBeGreaterThan(0);
   });
 
-  it.each(packs)('%s lints clean (no errors, no warnings) and builds to the same sha256 twice', (name) => {
+  it.each(packs)('%s lints clean (no errors, no warnings) and builds to the same sha256 twice', async (name) => {
     const dir = path.join(SAMPLE_PACKS, name);
-    const lint = packctlJson<{ errors: number; warnings: number; findings: unknown[] }>(['lint', dir, '--strict']);
+    const lint = await runPackctlJson<{ errors: number; warnings: number; findings: unknown[] }>(['lint', dir, '--strict']);
     expect(lint.findings).toEqual([]);
     expect(lint.status).toBe(0);
-    const first = packctlJson<{ digest: string }>(['build', dir, '-o', path.join(work, `${name}-1`)]);
-    const second = packctlJson<{ digest: string }>(['build', dir, '-o', path.join(work, `${name}-2`)]);
+    const first = await runPackctlJson<{ digest: string }>(['build', dir, '-o', path.join(work, `${name}-1`)]);
+    const second = await runPackctlJson<{ digest: string }>(['build', dir, '-o', path.join(work, `${name}-2`)]);
     expect(first.status).toBe(0);
     expect(second.digest).toBe(first.digest);
   });
