@@ -48,7 +48,11 @@ describe('sample packs', () => {
 
   it.each(packs)('%s lints clean (no errors, no warnings) and builds to the same sha256 twice', async (name) => {
     const dir = path.join(SAMPLE_PACKS, name);
-    const lint = await runPackctlJson<{ errors: number; warnings: number; findings: unknown[] }>(['lint', dir, '--strict']);
+    const lint = await runPackctlJson<{ errors: number; warnings: number; findings: unknown[] }>([
+      'lint',
+      dir,
+      '--strict',
+    ]);
     expect(lint.findings).toEqual([]);
     expect(lint.status).toBe(0);
     const first = await runPackctlJson<{ digest: string }>(['build', dir, '-o', path.join(work, `${name}-1`)]);
