@@ -52,7 +52,7 @@ export const description =
 const PUBLISH_RATIO_TARGET = 1.5;
 const DOWNLOAD_RATIO_TARGET = 0.8;
 const RSS_TARGET_MB = 256;
-/** The registry's own multipart settings (packages/registry-server/src/storage/s3-store.ts). */
+/** The registry's own multipart settings (packages/registry-server/src/storage/s3/staged-upload.ts). */
 const PART_SIZE = 8 * MB;
 const QUEUE_SIZE = 4;
 /** Image bundles of at most this size; the archive limit per entry is 1 GiB. */

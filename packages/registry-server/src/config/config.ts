@@ -248,7 +248,7 @@ export function resolveConfig(
       forcePathStyle: s3.forcePathStyle ?? s3.endpoint !== undefined,
       createBucket: s3.createBucket ?? false,
       presignDownloads: s3.redirectDownloads ?? false,
-      // A stalled bucket fails a request in seconds (503), not minutes: see s3-store.ts.
+      // A stalled bucket fails a request in seconds (503), not minutes: see storage/s3/transfer.ts.
       deadlineMs: (s3.deadlineSeconds ?? 10) * 1000,
       idleTimeoutMs: (s3.idleSeconds ?? 15) * 1000,
       ...(s3.endpoint === undefined ? {} : { endpoint: s3.endpoint }),
