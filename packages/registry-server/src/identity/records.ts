@@ -1,16 +1,7 @@
 /**
  * Who exists, as stored. Identity lives in the registry's own storage (no separate database), as
  * one JSON document per tenant plus one for the system, each changed only by compare-and-swap so
- * that several server processes can share it:
- *
- *   identity/system.json                    the tenants (id, name) and the system operators
- *   identity/tenants/<tenant id>.json        a tenant's projects, users, teams, custom roles,
- *                                            role bindings and API keys
- *   identity/logins/<sha256 of name>.json    one per username (usernames are unique across
- *                                            tenants), naming the tenant id that holds it
- *   identity/attempts/<kind>-<sha256>.json   recent password attempts per username and address
- *   identity/signing-key.json                the key access tokens are signed with
- *   audit/<scope>/<ms>-<id>.json             the audit log (see audit/audit-log.ts)
+ * that several server processes can share it (where each document lives: storage/layout.ts).
  *
  * Tenants, projects, users and operators have immutable random ids; names are labels. Whatever a
  * tenant or project owns is keyed by its id, so that one deleted and another created under the

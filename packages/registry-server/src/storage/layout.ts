@@ -11,11 +11,11 @@
  *   changes/<13-digit ms>-<id>.json                          the catalog change log replicas follow
  *   snapshots/<13-digit ms covered>-<id>.json.gz             compacted catalog index snapshots
  *   system/admin-token.json                                  the bootstrap admin token's hash
- *   identity/system.json                                     operators and system teams
+ *   identity/system.json                                     the tenants (id, name) and operators
  *   identity/tenants/<tenant id>.json                        one tenant's users, teams, projects
  *   identity/logins/<sha256 of username>.json                username -> tenant, for sign-in
  *   identity/attempts/<user|address>-<sha256>.json           failed sign-ins counted per key
- *   identity/signing-key.json                                the access tokens' signing key
+ *   identity/signing-key.json                                the access tokens' signing keys
  *   profiles/system/<name>.json                              cluster profiles, per scope
  *   profiles/tenant/<tenant id>/<name>.json
  *   profiles/project/<tenant id>/<project id>/<name>.json
