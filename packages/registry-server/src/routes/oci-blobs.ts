@@ -9,7 +9,7 @@ import type { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
 import { pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
-import { storeBlobFile } from '../oci/blob-writer.js';
+import { receiveBlob, storeBlobFile } from '../oci/blob-writer.js';
 import { resolveNamespace, type OciNamespace } from '../oci/namespaces.js';
 import { hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
 import { isRepositoryName, parseDigest } from '../oci/oci-names.js';
@@ -104,6 +104,8 @@ function parseRange(header: string, size: number): { start: number; end: number 
 async function mount(services: RegistryServices, req: Request, at: OciNamespace, digest: string, from?: string) {
   const { repositories } = services.oci;
   if (from === undefined) {
+    // Only a stored blob can be in a repository: most pushes of new content stop here.
+    if ((await repositories.storedSize(digest)) === null) return false;
     for (const repository of await repositories.repositories(at.registry.name)) {
       if ((await repositories.blobSize({ registry: at.registry.name, repository }, digest)) !== null) {
         await repositories.linkBlob(refOf(at), digest);
@@ -171,8 +173,15 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
     const session = uploads().get(pathParam(req, 'uuid'), refOf(at));
     const digest = parseDigest(queryString(req, 'digest') ?? '');
     checkChunk(req, res, session, uploads().maxBytes);
-    if (hasBody(req)) await uploads().append(session, req);
-    await finishUpload(services, at, session, digest);
+    if (session.size === 0 && hasBody(req)) {
+      // POST then PUT with the whole body: monolithic, straight into the store.
+      await uploads().cancel(session);
+      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes });
+      await services.oci.repositories.linkBlob(refOf(at), digest);
+    } else {
+      if (hasBody(req)) await uploads().append(session, req);
+      await finishUpload(services, at, session, digest);
+    }
     blobCreated(res, at, digest);
   });
 
@@ -194,20 +203,17 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       // Not mountable: an ordinary upload session instead, as the spec allows.
     }
     const announced = queryString(req, 'digest');
-    const digest = announced === undefined ? undefined : parseDigest(announced);
-    const session = await uploads().start(refOf(at));
-    if (digest !== undefined) {
-      try {
-        checkChunk(req, res, session, uploads().maxBytes);
-        await uploads().append(session, req);
-      } catch (err) {
-        await uploads().cancel(session);
-        throw err;
-      }
-      await finishUpload(services, at, session, digest);
+    if (announced !== undefined) {
+      // Monolithic: the body streams straight into the store, committed once its digest matches.
+      const digest = parseDigest(announced);
+      const declared = Number(req.get('content-length') ?? 0);
+      if (declared > uploads().maxBytes) throw tooLarge(uploads().maxBytes);
+      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes });
+      await services.oci.repositories.linkBlob(refOf(at), digest);
       blobCreated(res, at, digest);
       return;
     }
+    const session = await uploads().start(refOf(at));
     sessionHeaders(res, at, session);
     res.status(202).end();
   });
