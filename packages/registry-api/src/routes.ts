@@ -33,6 +33,7 @@ import {
 } from './schemas/identity.js';
 import { RegistryToken, RegistryTokenForm } from './schemas/oci-token.js';
 import { AuditEntry, AuditPage, ClusterProfileBody, Liveness, ProfileView, Readiness } from './schemas/operations.js';
+import { OciCatalog, OciErrorEnvelope, OciReferrers, OciTagList, OciVersion } from './schemas/oci.js';
 import {
   CatalogPage,
   DeletedVersion,
@@ -92,6 +93,11 @@ export const PATH_PARAMS: Record<string, string> = {
   binding: 'Binding id.',
   profile: 'Cluster profile name.',
   entry: 'Audit entry id.',
+  repository:
+    'OCI repository name (may contain slashes): `<registry>/...`, `<tenant>/<registry>/...` or `<tenant>/<project>/<registry>/...`.',
+  digest: 'A digest, `sha256:<hex>` or `sha512:<hex>`.',
+  reference: 'A tag or a digest.',
+  uuid: 'An upload session id, from the Location of the POST that started it.',
 };
 
 const error = (description: string): Answer => ({ description, schema: ErrorEnvelope });
@@ -250,6 +256,162 @@ function auditRoutes(base: string, scope: string): RouteSpec[] {
   ];
 }
 
+const VERSION = '/v1/registries/{registry}/packs/{name}/{version}';
+const TENANT = '/v1/tenants/{tenant}';
+const USER = `${TENANT}/users/{user}`;
+
+const ociError = (description: string): Answer => ({ description, schema: OciErrorEnvelope });
+const ociBytes = (description: string): Answer => ({ description, mediaType: 'application/octet-stream' });
+
+/** The errors every /v2 operation may answer, in the OCI envelope. */
+const OCI_COMMON: Record<number, Answer> = {
+  400: ociError('Invalid name, reference or digest (NAME_INVALID, DIGEST_INVALID, UNSUPPORTED).'),
+  401: ociError('Authentication required (UNAUTHORIZED); the WWW-Authenticate header says where.'),
+  403: ociError('Not allowed (DENIED).'),
+  404: ociError(
+    'Unknown repository, blob, manifest or upload (NAME_UNKNOWN, BLOB_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UPLOAD_UNKNOWN).',
+  ),
+  // Basic credentials go through the login limits on every /v2 route.
+  429: ociError('Too many failed or waiting password checks (TOOMANYREQUESTS); see Retry-After.'),
+  503: ociError('Storage unavailable (UNAVAILABLE); retry after Retry-After seconds.'),
+};
+const OCI_PAGING: Record<string, QueryParam> = {
+  n: { description: 'At most this many entries.', schema: Type.Integer({ minimum: 0 }) },
+  last: { description: "Entries after this one (the previous page's last)." },
+};
+const OCI_REPO = '/v2/{repository}';
+const OCI_UPLOAD = `${OCI_REPO}/blobs/uploads/{uuid}`;
+
+/** The OCI Distribution Specification v1.1 on /v2 (generic content and packs alike). */
+const OCI_ROUTES: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/v2',
+    summary: 'OCI: API version check',
+    answers: {
+      200: ok('The registry speaks the OCI distribution API.', OciVersion),
+      401: OCI_COMMON[401] ?? ociError(''),
+      429: OCI_COMMON[429] ?? ociError(''),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v2/_catalog',
+    summary: 'OCI: the repositories the caller can read',
+    query: OCI_PAGING,
+    answers: { 200: ok('Repository names, sorted; a Link header names the next page.', OciCatalog), ...OCI_COMMON },
+  },
+  {
+    method: 'get',
+    path: `${OCI_REPO}/tags/list`,
+    summary: 'OCI: the tags of a repository',
+    query: OCI_PAGING,
+    answers: { 200: ok('Tags, sorted; a Link header names the next page.', OciTagList), ...OCI_COMMON },
+  },
+  {
+    method: 'get',
+    path: `${OCI_REPO}/manifests/{reference}`,
+    summary: 'OCI: a manifest by tag or digest (HEAD: whether it exists, the same headers without the body)',
+    answers: { 200: ociBytes('The manifest, with its media type as Content-Type.'), ...OCI_COMMON },
+  },
+  {
+    method: 'put',
+    path: `${OCI_REPO}/manifests/{reference}`,
+    summary: 'OCI: push a manifest (a pack repository publishes the pack)',
+    answers: {
+      201: ok('Stored; Location and Docker-Content-Digest name it.'),
+      ...OCI_COMMON,
+      400: ociError('MANIFEST_INVALID, MANIFEST_BLOB_UNKNOWN, DIGEST_INVALID, NAME_INVALID, SIZE_INVALID.'),
+      413: ociError('The manifest is larger than oci.maxManifestBytes (SIZE_INVALID).'),
+    },
+  },
+  {
+    method: 'delete',
+    path: `${OCI_REPO}/manifests/{reference}`,
+    summary: 'OCI: delete a manifest (by digest) or a tag (by tag)',
+    answers: { 202: ok('Deleted.'), ...OCI_COMMON },
+  },
+  {
+    method: 'get',
+    path: `${OCI_REPO}/blobs/{digest}`,
+    summary: 'OCI: a blob, Range supported (HEAD: whether it exists, its size and digest)',
+    headers: { Range: { description: '`bytes=<start>-<end>`: a part of the blob (206).' } },
+    answers: {
+      200: ociBytes('The blob.'),
+      206: ociBytes('The range asked for.'),
+      ...OCI_COMMON,
+      416: ociError('The range is outside the blob (RANGE_INVALID).'),
+    },
+  },
+  {
+    method: 'delete',
+    path: `${OCI_REPO}/blobs/{digest}`,
+    summary: 'OCI: remove a blob from a repository (storage keeps it while others use it; gc removes it)',
+    answers: { 202: ok('Removed.'), ...OCI_COMMON },
+  },
+  {
+    method: 'post',
+    path: `${OCI_REPO}/blobs/uploads`,
+    summary: 'OCI: start an upload, push a blob in one request (?digest=), or mount one (?mount=&from=)',
+    query: {
+      digest: { description: 'The digest of the body: a monolithic upload.' },
+      mount: { description: 'A digest to mount from another repository.' },
+      from: { description: 'The repository to mount from.' },
+    },
+    answers: {
+      201: ok('Stored or mounted; Location names the blob.'),
+      202: ok('An upload session started; Location names it.'),
+      ...OCI_COMMON,
+      413: ociError('Larger than oci.maxBlobBytes (SIZE_INVALID).'),
+    },
+  },
+  {
+    method: 'get',
+    path: OCI_UPLOAD,
+    summary: 'OCI: the state of an upload',
+    answers: { 204: ok('Range says what was received.'), ...OCI_COMMON },
+  },
+  {
+    method: 'patch',
+    path: OCI_UPLOAD,
+    summary: 'OCI: append a chunk to an upload',
+    headers: {
+      'Content-Range': { description: '`<start>-<end>`: where the chunk goes; it must follow what was received.' },
+    },
+    answers: {
+      202: ok('Appended; Range says what was received.'),
+      ...OCI_COMMON,
+      413: ociError('Larger than oci.maxBlobBytes (SIZE_INVALID).'),
+      416: ociError('The chunk does not start where the upload ends (RANGE_INVALID).'),
+    },
+  },
+  {
+    method: 'put',
+    path: OCI_UPLOAD,
+    summary: 'OCI: finish an upload (?digest=), with an optional last chunk',
+    query: { digest: { description: 'The digest of the whole blob.' } },
+    answers: {
+      201: ok('Stored; Location names the blob.'),
+      ...OCI_COMMON,
+      413: ociError('Larger than oci.maxBlobBytes (SIZE_INVALID).'),
+      416: ociError('The chunk does not start where the upload ends (RANGE_INVALID).'),
+    },
+  },
+  {
+    method: 'delete',
+    path: OCI_UPLOAD,
+    summary: 'OCI: cancel an upload',
+    answers: { 204: ok('Cancelled.'), ...OCI_COMMON },
+  },
+  {
+    method: 'get',
+    path: `${OCI_REPO}/referrers/{digest}`,
+    summary: 'OCI: the manifests whose subject is a digest',
+    query: { artifactType: { description: 'Only referrers of this artifact type (OCI-Filters-Applied says so).' } },
+    answers: { 200: ok('An image index of their descriptors.', OciReferrers), ...OCI_COMMON },
+  },
+];
+
 /**
  * The token endpoint of the OCI API (Docker token protocol): credentials as HTTP Basic (GET) or in
  * the form (POST, OAuth2 password grant); none for an anonymous token.
@@ -257,10 +419,10 @@ function auditRoutes(base: string, scope: string): RouteSpec[] {
 function registryTokenRoutes(): RouteSpec[] {
   const answers: Record<number, Answer> = {
     200: ok('The token, granting on each scope only the actions the caller may do there.', RegistryToken),
-    400: error('A scope is not type:name:actions, or too many scopes (INVALID_PARAMETER).'),
-    401: error('The credentials are not valid (UNAUTHORIZED).'),
-    429: error('LOGIN_RATE_LIMITED or LOGIN_BUSY: too many failed or waiting password checks; see Retry-After.'),
-    503: COMMON[503] ?? error('Storage unavailable.'),
+    400: ociError('A scope is not type:name:actions, or too many scopes; an unsupported grant_type (UNSUPPORTED).'),
+    401: ociError('The credentials are not valid (UNAUTHORIZED); WWW-Authenticate: Basic.'),
+    429: OCI_COMMON[429] ?? ociError(''),
+    503: OCI_COMMON[503] ?? ociError(''),
   };
   const query: Record<string, QueryParam> = {
     service: { description: 'The service of the challenge (auth.registryService).' },
@@ -287,10 +449,6 @@ function registryTokenRoutes(): RouteSpec[] {
   ];
 }
 
-const VERSION = '/v1/registries/{registry}/packs/{name}/{version}';
-const TENANT = '/v1/tenants/{tenant}';
-const USER = `${TENANT}/users/{user}`;
-
 export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'post',
@@ -307,7 +465,6 @@ export const ROUTES: readonly RouteSpec[] = [
       ),
     },
   },
-  ...registryTokenRoutes(),
   {
     method: 'post',
     path: '/v1/auth/refresh',
@@ -597,6 +754,8 @@ export const ROUTES: readonly RouteSpec[] = [
       ...COMMON,
     },
   },
+  ...registryTokenRoutes(),
+  ...OCI_ROUTES,
 ];
 
 /** The path parameters of an OpenAPI path, in order. */
