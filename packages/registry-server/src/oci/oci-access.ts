@@ -9,7 +9,7 @@
 import type { Request, Response } from 'express';
 import { isPackError, type PackError } from '@packyard/pack-core';
 import { principalOf } from '../access/authenticate.js';
-import { ociChallenge, tokenAllows } from '../access/oci-authenticate.js';
+import { ociChallenge, registryTokenAccess, tokenAllows } from '../access/oci-authenticate.js';
 import { registryTarget, type RegistryAction } from '../access/authorize.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { RegistryServices } from '../services.js';
@@ -101,7 +101,9 @@ export function authorizeCatalog(req: Request, res: Response): void {
  * learn where to authenticate before they push (docker login, skopeo and ORAS probe here first).
  */
 export function checkVersionAccess(req: Request, res: Response): void {
-  if (principalOf(req).kind === 'anonymous') throw unauthorized(req, res);
+  // A valid registry token is an answer to the challenge, an anonymous one included (as in CNCF
+  // distribution): the client has authenticated as far as it can.
+  if (principalOf(req).kind === 'anonymous' && registryTokenAccess(req) === null) throw unauthorized(req, res);
 }
 
 const UPLOAD_SESSION_PATH = /\/blobs\/uploads(?:\/[^/]*)?$/;

@@ -307,6 +307,22 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
       expect((await v2('post', '/v2/acme/acme-packs/app/blobs/uploads/', viewer)).status).toBe(403);
     });
 
+    it('checks a password once for parallel requests, and lets an anonymous token through GET /v2/', async () => {
+      const fresh = await request(app())
+        .post('/v1/tenants/acme/users')
+        .set(AUTH)
+        .send({ username: 'parallel', password: PASSWORD });
+      expect(fresh.status).toBe(201);
+      // More than one address may have password checks waiting (auth.passwordHashQueuePerClient, 4).
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => v2('get', '/v2/', basic('parallel', PASSWORD))),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 8 }, () => 200));
+      const anonymous = await tokenFor('scope=repository:public/app:pull', {});
+      expect((await v2('get', '/v2/', anonymous)).status).toBe(200);
+      expect((await v2('get', '/v2/')).status).toBe(401);
+    });
+
     it('refuses expired registry tokens on the routes, sending the client for a new one', async () => {
       const now = Math.floor(Date.now() / 1000);
       const expired = await signRegistryToken(
