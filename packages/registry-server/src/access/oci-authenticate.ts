@@ -41,19 +41,19 @@ const challengeSettings = new WeakMap<Request, { publicUrl: string | undefined; 
 /**
  * The `WWW-Authenticate` value of a 401 on /v2: a Bearer challenge whose realm is the token
  * endpoint as the client reaches it (the configured public URL, else the request's protocol and
- * host, which honour the trust proxy setting), for the configured service and the scope the
- * request needed; `error` says why a token sent was not enough.
+ * host, which honour the trust proxy setting), for the configured service and the scopes the
+ * request needs; `error` says why a token sent was not enough.
  */
 export function ociChallenge(
   req: Request,
-  scope?: ResourceAccess,
+  scopes: readonly ResourceAccess[],
   error?: 'invalid_token' | 'insufficient_scope',
 ): string {
   const settings = challengeSettings.get(req) ?? { publicUrl: undefined, service: 'packyard' };
   return bearerChallenge({
     realm: tokenRealm(settings.publicUrl, { protocol: req.protocol, host: req.host }),
     service: settings.service,
-    ...(scope ? { scope } : {}),
+    scopes,
     ...(error ? { error } : {}),
   });
 }
@@ -194,7 +194,7 @@ export class OciAuthenticator {
         const token = req.path === '/v2/token';
         res.set(
           'WWW-Authenticate',
-          token ? `Basic realm="${this.options.service}"` : ociChallenge(req, undefined, 'invalid_token'),
+          token ? `Basic realm="${this.options.service}"` : ociChallenge(req, [], 'invalid_token'),
         );
         next(invalidCredentials());
         return;

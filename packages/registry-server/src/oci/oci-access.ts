@@ -15,6 +15,7 @@ import type { RegistryRecord } from '../catalog/records.js';
 import type { RegistryServices } from '../services.js';
 import { registryError } from '../errors.js';
 import { resolveNamespace, type OciNamespace } from './namespaces.js';
+import { isRepositoryName } from './oci-names.js';
 
 export type OciAction = 'pull' | 'push' | 'delete';
 
@@ -26,10 +27,19 @@ const REGISTRY_ACTIONS: Readonly<Record<OciAction, RegistryAction>> = {
 
 /**
  * The `WWW-Authenticate` value of a 401 on /v2: a Bearer challenge naming the repository scope
- * the request needed (`repository:<name>:pull,push`), as Docker and OCI clients expect.
+ * the request needed (`repository:<name>:pull,push`), as Docker and OCI clients expect. A
+ * cross-repository mount (`?mount=...&from=<name>`) needs pull on `from` too, so the challenge
+ * names both (as CNCF distribution does): the client's one token then covers the mount, which
+ * otherwise falls back to an ordinary upload.
  */
 export function challenge(req: Request, scope?: { name: string; actions: OciAction[] }): string {
-  return ociChallenge(req, scope && { type: 'repository', name: scope.name, actions: scope.actions });
+  if (!scope) return ociChallenge(req, []);
+  const scopes = [{ type: 'repository', name: scope.name, actions: scope.actions }];
+  const from = req.method === 'POST' && typeof req.query['mount'] === 'string' ? req.query['from'] : undefined;
+  if (typeof from === 'string' && from !== scope.name && isRepositoryName(from)) {
+    scopes.push({ type: 'repository', name: from, actions: ['pull'] });
+  }
+  return ociChallenge(req, scopes);
 }
 
 export function nameUnknown(name: string): PackError {
@@ -92,7 +102,7 @@ export function authorizeOci(
 export function authorizeCatalog(req: Request, res: Response): void {
   const scope = { type: 'registry', name: 'catalog', actions: ['*'] };
   if (tokenAllows(req, scope, '*')) return;
-  res.set('WWW-Authenticate', ociChallenge(req, scope, 'insufficient_scope'));
+  res.set('WWW-Authenticate', ociChallenge(req, [scope], 'insufficient_scope'));
   throw registryError('UNAUTHORIZED', 'the registry token does not grant the catalog');
 }
 

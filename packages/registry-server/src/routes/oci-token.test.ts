@@ -390,6 +390,14 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
     const bearer = async (scope: string) => ({
       Authorization: `Bearer ${(await token(scope, basic('alice', PASSWORD))).body.token as string}`,
     });
+    // An anonymous attempt is challenged for both repositories, so that one token covers the mount.
+    const challenged = await request(app()).post(
+      `/v2/acme/acme-packs/target/blobs/uploads/?mount=${digest}&from=acme/acme-packs/source`,
+    );
+    expect(challenged.status).toBe(401);
+    expect(challenged.headers['www-authenticate']).toContain(
+      'scope="repository:acme/acme-packs/target:pull,push repository:acme/acme-packs/source:pull"',
+    );
     // The token grants push on the target but nothing on the source: an ordinary upload starts.
     expect((await mount(await bearer('scope=repository:acme/acme-packs/target:pull,push'))).status).toBe(202);
     const both = await bearer(
