@@ -344,6 +344,20 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
       );
     });
 
+    it('takes the realm from X-Forwarded-* behind a trusted proxy', async () => {
+      const proxied = await startTestRegistry('fs', { config: { server: { trustProxy: true } } });
+      try {
+        const res = await request(proxied.app)
+          .get('/v2/')
+          .set({ Host: 'internal:5080', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'packs.example.com' });
+        expect(res.headers['www-authenticate']).toBe(
+          'Bearer realm="https://packs.example.com/v2/token",service="packyard"',
+        );
+      } finally {
+        await proxied.close();
+      }
+    });
+
     it('names the configured public URL and service in the challenge', async () => {
       const other = await startTestRegistry('fs', {
         config: {
