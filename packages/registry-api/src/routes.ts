@@ -31,6 +31,7 @@ import {
   User,
   UserChanges,
 } from './schemas/identity.js';
+import { RegistryToken, RegistryTokenForm } from './schemas/oci-token.js';
 import { AuditEntry, AuditPage, ClusterProfileBody, Liveness, ProfileView, Readiness } from './schemas/operations.js';
 import { OciCatalog, OciErrorEnvelope, OciReferrers, OciTagList, OciVersion } from './schemas/oci.js';
 import {
@@ -270,6 +271,8 @@ const OCI_COMMON: Record<number, Answer> = {
   404: ociError(
     'Unknown repository, blob, manifest or upload (NAME_UNKNOWN, BLOB_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UPLOAD_UNKNOWN).',
   ),
+  // Basic credentials go through the login limits on every /v2 route.
+  429: ociError('Too many failed or waiting password checks (TOOMANYREQUESTS); see Retry-After.'),
   503: ociError('Storage unavailable (UNAVAILABLE); retry after Retry-After seconds.'),
 };
 const OCI_PAGING: Record<string, QueryParam> = {
@@ -288,6 +291,7 @@ const OCI_ROUTES: RouteSpec[] = [
     answers: {
       200: ok('The registry speaks the OCI distribution API.', OciVersion),
       401: OCI_COMMON[401] ?? ociError(''),
+      429: OCI_COMMON[429] ?? ociError(''),
     },
   },
   {
@@ -407,6 +411,43 @@ const OCI_ROUTES: RouteSpec[] = [
     answers: { 200: ok('An image index of their descriptors.', OciReferrers), ...OCI_COMMON },
   },
 ];
+
+/**
+ * The token endpoint of the OCI API (Docker token protocol): credentials as HTTP Basic (GET) or in
+ * the form (POST, OAuth2 password grant); none for an anonymous token.
+ */
+function registryTokenRoutes(): RouteSpec[] {
+  const answers: Record<number, Answer> = {
+    200: ok('The token, granting on each scope only the actions the caller may do there.', RegistryToken),
+    400: ociError('A scope is not type:name:actions, or too many scopes; an unsupported grant_type (UNSUPPORTED).'),
+    401: ociError('The credentials are not valid (UNAUTHORIZED); WWW-Authenticate: Basic.'),
+    429: OCI_COMMON[429] ?? ociError(''),
+    503: OCI_COMMON[503] ?? ociError(''),
+  };
+  const query: Record<string, QueryParam> = {
+    service: { description: 'The service of the challenge (auth.registryService).' },
+    scope: { description: 'repository:NAME:pull,push (repeatable), registry:catalog:*.' },
+    account: { description: 'The username, as some clients send it (informational).' },
+  };
+  return [
+    {
+      method: 'get',
+      path: '/v2/token',
+      summary: 'A registry token for /v2 (Docker token protocol; HTTP Basic credentials, or none for anonymous)',
+      auth: 'none',
+      query,
+      answers,
+    },
+    {
+      method: 'post',
+      path: '/v2/token',
+      summary: 'A registry token for /v2 (OAuth2 password grant, form-encoded)',
+      auth: 'none',
+      body: { 'application/x-www-form-urlencoded': RegistryTokenForm },
+      answers,
+    },
+  ];
+}
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -713,6 +754,7 @@ export const ROUTES: readonly RouteSpec[] = [
       ...COMMON,
     },
   },
+  ...registryTokenRoutes(),
   ...OCI_ROUTES,
 ];
 

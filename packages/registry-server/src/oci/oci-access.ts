@@ -9,11 +9,13 @@
 import type { Request, Response } from 'express';
 import { isPackError, type PackError } from '@packyard/pack-core';
 import { principalOf } from '../access/authenticate.js';
+import { ociChallenge, registryTokenAccess, tokenAllows } from '../access/oci-authenticate.js';
 import { registryTarget, type RegistryAction } from '../access/authorize.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { RegistryServices } from '../services.js';
 import { registryError } from '../errors.js';
 import { resolveNamespace, type OciNamespace } from './namespaces.js';
+import { isRepositoryName } from './oci-names.js';
 
 export type OciAction = 'pull' | 'push' | 'delete';
 
@@ -25,13 +27,19 @@ const REGISTRY_ACTIONS: Readonly<Record<OciAction, RegistryAction>> = {
 
 /**
  * The `WWW-Authenticate` value of a 401 on /v2: a Bearer challenge naming the repository scope
- * the request needed (`repository:<name>:pull,push`), as Docker and OCI clients expect.
+ * the request needed (`repository:<name>:pull,push`), as Docker and OCI clients expect. A
+ * cross-repository mount (`?mount=...&from=<name>`) needs pull on `from` too, so the challenge
+ * names both (as CNCF distribution does): the client's one token then covers the mount, which
+ * otherwise falls back to an ordinary upload.
  */
 export function challenge(req: Request, scope?: { name: string; actions: OciAction[] }): string {
-  const base = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-  const parts = [`realm="${base}/v2/token"`, `service="${req.get('host') ?? 'packyard'}"`];
-  if (scope) parts.push(`scope="repository:${scope.name}:${scope.actions.join(',')}"`);
-  return `Bearer ${parts.join(',')}`;
+  if (!scope) return ociChallenge(req, []);
+  const scopes = [{ type: 'repository', name: scope.name, actions: scope.actions }];
+  const from = req.method === 'POST' && typeof req.query['mount'] === 'string' ? req.query['from'] : undefined;
+  if (typeof from === 'string' && from !== scope.name && isRepositoryName(from)) {
+    scopes.push({ type: 'repository', name: from, actions: ['pull'] });
+  }
+  return ociChallenge(req, scopes);
 }
 
 export function nameUnknown(name: string): PackError {
@@ -81,7 +89,21 @@ export function authorizeOci(
     if (err.code === 'REGISTRY_NOT_FOUND') throw nameUnknown(request.name);
     throw err;
   }
+  // A registry token limits the caller to its scope: a 401 naming the scope sends the client
+  // back to the token endpoint for it (Docker clients ask for pull first, then pull,push).
+  if (!tokenAllows(req, { type: 'repository', name: request.name }, request.action)) {
+    const actions: OciAction[] = request.action === 'pull' ? ['pull'] : ['pull', request.action];
+    throw unauthorized(req, res, { name: request.name, actions });
+  }
   return namespace;
+}
+
+/** `_catalog` with a registry token needs the token's `registry:catalog:*` scope. */
+export function authorizeCatalog(req: Request, res: Response): void {
+  const scope = { type: 'registry', name: 'catalog', actions: ['*'] };
+  if (tokenAllows(req, scope, '*')) return;
+  res.set('WWW-Authenticate', ociChallenge(req, [scope], 'insufficient_scope'));
+  throw registryError('UNAUTHORIZED', 'the registry token does not grant the catalog');
 }
 
 /**
@@ -89,7 +111,9 @@ export function authorizeOci(
  * learn where to authenticate before they push (docker login, skopeo and ORAS probe here first).
  */
 export function checkVersionAccess(req: Request, res: Response): void {
-  if (principalOf(req).kind === 'anonymous') throw unauthorized(req, res);
+  // A valid registry token is an answer to the challenge, an anonymous one included (as in CNCF
+  // distribution): the client has authenticated as far as it can.
+  if (principalOf(req).kind === 'anonymous' && registryTokenAccess(req) === null) throw unauthorized(req, res);
 }
 
 const UPLOAD_SESSION_PATH = /\/blobs\/uploads(?:\/[^/]*)?$/;
