@@ -114,6 +114,23 @@ export async function projectPusher(
   return { namespace: `${tenant}/${project}/${registry}`, username, password };
 }
 
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+export interface ImageManifest {
+  schemaVersion: number;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  annotations?: Record<string, string>;
+}
+
 export const sha256 = (bytes: Uint8Array): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 export interface OciResponse {

@@ -15,36 +15,22 @@ import { tempDir } from '../packages/registry-server/src/test-support/test-regis
 import { runPackctl, SAMPLE_PACKS } from './helpers.js';
 import {
   errorCodes,
+  OCI_MANIFEST as MANIFEST,
   ociClient,
   projectPusher,
   pushBlob,
   sha256,
   startOciRegistry,
+  type ImageManifest,
   type OciRequest,
   type OciResponse,
   type ProjectPusher,
 } from './oci-helpers.js';
 import { AUTH, eventually, type RegistryProcess } from './registry-process.js';
 
-const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const ORAS_CONFIG = 'application/vnd.unknown.config.v1+json';
 const ORAS_LAYER = 'application/vnd.oci.image.layer.v1.tar';
 const TITLE = 'org.opencontainers.image.title';
-
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
-
-interface ImageManifest {
-  schemaVersion: number;
-  mediaType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-  annotations?: Record<string, string>;
-}
 
 let work: Awaited<ReturnType<typeof tempDir>>;
 let registry: RegistryProcess;

@@ -13,30 +13,18 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
 import {
   describeWhenAvailable,
+  OCI_MANIFEST as MANIFEST,
   projectPusher,
   sha256,
   startOciRegistry,
   toolProblem,
+  type Descriptor,
+  type ImageManifest,
   type ProjectPusher,
 } from './oci-helpers.js';
 import type { RegistryProcess } from './registry-process.js';
 
-const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
-
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
-
-interface ImageManifest {
-  schemaVersion: number;
-  mediaType: string;
-  config: Descriptor;
-  layers: Descriptor[];
-}
 
 /** Writes `bytes` as a blob of the layout `dir`; returns its descriptor. */
 async function writeBlob(dir: string, mediaType: string, bytes: Buffer): Promise<Descriptor> {
