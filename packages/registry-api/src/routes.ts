@@ -31,6 +31,7 @@ import {
   User,
   UserChanges,
 } from './schemas/identity.js';
+import { RegistryToken, RegistryTokenForm } from './schemas/oci-token.js';
 import { AuditEntry, AuditPage, ClusterProfileBody, Liveness, ProfileView, Readiness } from './schemas/operations.js';
 import { OciCatalog, OciErrorEnvelope, OciReferrers, OciTagList, OciVersion } from './schemas/oci.js';
 import {
@@ -255,6 +256,43 @@ function auditRoutes(base: string, scope: string): RouteSpec[] {
   ];
 }
 
+/**
+ * The token endpoint of the OCI API (Docker token protocol): credentials as HTTP Basic (GET) or in
+ * the form (POST, OAuth2 password grant); none for an anonymous token.
+ */
+function registryTokenRoutes(): RouteSpec[] {
+  const answers: Record<number, Answer> = {
+    200: ok('The token, granting on each scope only the actions the caller may do there.', RegistryToken),
+    400: error('A scope is not type:name:actions, or too many scopes (INVALID_PARAMETER).'),
+    401: error('The credentials are not valid (UNAUTHORIZED).'),
+    429: error('LOGIN_RATE_LIMITED or LOGIN_BUSY: too many failed or waiting password checks; see Retry-After.'),
+    503: COMMON[503] ?? error('Storage unavailable.'),
+  };
+  const query: Record<string, QueryParam> = {
+    service: { description: 'The service of the challenge (auth.registryService).' },
+    scope: { description: 'repository:NAME:pull,push (repeatable), registry:catalog:*.' },
+    account: { description: 'The username, as some clients send it (informational).' },
+  };
+  return [
+    {
+      method: 'get',
+      path: '/v2/token',
+      summary: 'A registry token for /v2 (Docker token protocol; HTTP Basic credentials, or none for anonymous)',
+      auth: 'none',
+      query,
+      answers,
+    },
+    {
+      method: 'post',
+      path: '/v2/token',
+      summary: 'A registry token for /v2 (OAuth2 password grant, form-encoded)',
+      auth: 'none',
+      body: { 'application/x-www-form-urlencoded': RegistryTokenForm },
+      answers,
+    },
+  ];
+}
+
 const VERSION = '/v1/registries/{registry}/packs/{name}/{version}';
 const TENANT = '/v1/tenants/{tenant}';
 const USER = `${TENANT}/users/{user}`;
@@ -424,6 +462,7 @@ export const ROUTES: readonly RouteSpec[] = [
       ),
     },
   },
+  ...registryTokenRoutes(),
   {
     method: 'post',
     path: '/v1/auth/refresh',

@@ -4,6 +4,7 @@
  */
 import express, { type Express } from 'express';
 import { authenticate } from './access/authenticate.js';
+import { isOciPath } from './access/oci-authenticate.js';
 import { auditRequests } from './audit/audit-requests.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { accessLog } from './http/access-log.js';
@@ -12,6 +13,7 @@ import { ociErrorHandler, ociNotFound } from './oci/oci-errors.js';
 import { checkPathParameters } from './http/path-params.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerOciRoutes } from './routes/oci.js';
+import { registerOciTokenRoutes } from './routes/oci-token.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerClusterProfileRoutes } from './routes/cluster-profiles.js';
 import { registerDownloadRoutes } from './routes/downloads.js';
@@ -39,6 +41,7 @@ export function createRouter(services: RegistryServices): express.Router {
   registerPublishRoutes(router, services);
   registerRegistryRoutes(router, services);
   registerAuthRoutes(router, services);
+  registerOciTokenRoutes(router, services);
   registerTenantRoutes(router, services);
   registerUserRoutes(router, services);
   registerTeamRoutes(router, services);
@@ -60,7 +63,10 @@ export function createApp(services: RegistryServices): Express {
   app.use(services.metrics.middleware);
   // Before authentication: the scraper's token is not a user credential (see operations.ts).
   app.get('/metrics', metricsRoute(services));
-  app.use(authenticate(services.adminToken, services.sessions));
+  // /v2 speaks to registry clients (Basic, registry tokens); /v1 keeps its own rules.
+  const v1 = authenticate(services.adminToken, services.sessions);
+  const v2 = services.ociAuthenticator.middleware();
+  app.use((req, res, next) => (isOciPath(req.path) ? v2 : v1)(req, res, next));
   app.use(
     auditRequests({
       audit: services.audit,

@@ -18,6 +18,9 @@ export const REDACTED_PATHS = [
   '*.adminToken',
   '*.password',
   '*.token',
+  // The OCI token endpoint's answer and OAuth2 form (routes/oci-token.ts).
+  '*.access_token',
+  '*.refresh_token',
 ];
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {

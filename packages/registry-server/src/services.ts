@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { AccessControl } from './access/authorize.js';
 import { setupAdminToken, type AdminTokenCheck } from './access/admin-token.js';
+import { OciAuthenticator } from './access/oci-authenticate.js';
 import { CatalogSync } from './catalog/catalog-sync.js';
 import type { RegistryConfig } from './config/config.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -45,6 +46,8 @@ export interface RegistryServices {
   /** Local copies of archives (S3 driver); null when off. */
   blobCache: BlobCache | null;
   adminToken: AdminTokenCheck;
+  /** Who calls /v2: Basic, registry tokens and /v1's credentials. */
+  ociAuthenticator: OciAuthenticator;
   metrics: Metrics;
   /** Where uploads are streamed before they are checked (local disk, whatever the store). */
   uploadDir: string;
@@ -150,6 +153,7 @@ export async function createServices(options: {
     audit,
     blobCache,
     adminToken,
+    ociAuthenticator: new OciAuthenticator({ adminToken, sessions, service: auth.registryService }),
     metrics: options.metrics ?? createMetrics(),
     uploadDir,
     hasher: new UploadHasher(),

@@ -18,6 +18,11 @@ export function principalOf(req: Request): Principal {
   return principals.get(req) ?? ANONYMOUS;
 }
 
+/** Records the request's principal: for /v2's own rules (./oci-authenticate.ts). */
+export function setPrincipal(req: Request, principal: Principal): void {
+  principals.set(req, principal);
+}
+
 function invalidCredentials(): PackError {
   return registryError('AUTH_INVALID', 'the credentials sent are not valid');
 }

@@ -13,7 +13,7 @@ afterAll(() => work.cleanup());
 describe('loadConfig', () => {
   it('defaults to the embedded filesystem store under ./data on 127.0.0.1:5080', async () => {
     const config = await loadConfig({}, {}, work.dir);
-    expect(config.server).toMatchObject({ host: '127.0.0.1', port: DEFAULT_PORT });
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: DEFAULT_PORT, publicUrl: undefined });
     expect(config.dataDir).toBe(path.join(work.dir, 'data'));
     expect(config.storage).toMatchObject({ driver: 'fs', fs: { root: path.join(work.dir, 'data', 'store') } });
     expect(config.auth).toEqual({
@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       anonymousRead: true,
       superAdmin: { username: 'admin', password: undefined },
       tokenTtlSeconds: 900,
+      registryTokenTtlSeconds: 300,
+      registryService: 'packyard',
       passwordHashCost: 17,
       maxFailedLogins: 10,
       loginWindowMs: 300_000,
@@ -33,6 +35,18 @@ describe('loadConfig', () => {
       unauthenticatedRetentionDays: 30,
     });
     expect(config.metrics).toEqual({ token: undefined });
+  });
+
+  it('reads the public URL (without trailing slashes) and the /v2 token settings', async () => {
+    const config = await loadConfig({}, { PACKYARD_PUBLIC_URL: 'https://packs.example.com/registry//' }, work.dir);
+    expect(config.server.publicUrl).toBe('https://packs.example.com/registry');
+    const file = path.join(work.dir, 'oci.yaml');
+    await writeFile(file, 'auth: { registryTokenTtlSeconds: 120, registryService: packs.example.com }\n');
+    const fromFile = await loadConfig({ config: file }, {}, work.dir);
+    expect(fromFile.auth).toMatchObject({ registryTokenTtlSeconds: 120, registryService: 'packs.example.com' });
+    await expect(loadConfig({}, { PACKYARD_PUBLIC_URL: 'packs.example.com' }, work.dir)).rejects.toThrow(/publicUrl/);
+    await writeFile(file, 'auth: { registryTokenTtlSeconds: 5 }\n');
+    await expect(loadConfig({ config: file }, {}, work.dir)).rejects.toThrow(/registryTokenTtlSeconds/);
   });
 
   it('layers the file, then PACKYARD_* variables, then flags', async () => {

@@ -17,7 +17,14 @@ import { registryError } from '../errors.js';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface RegistryConfig {
-  server: { host: string; port: number; trustProxy: boolean; shutdownTimeoutSeconds: number };
+  server: {
+    host: string;
+    port: number;
+    trustProxy: boolean;
+    shutdownTimeoutSeconds: number;
+    /** Where clients reach the registry, without a trailing slash; undefined: from each request. */
+    publicUrl: string | undefined;
+  };
   /** Absolute. */
   dataDir: string;
   storage: StorageConfig;
@@ -26,6 +33,9 @@ export interface RegistryConfig {
     anonymousRead: boolean;
     superAdmin: { username: string; password: string | undefined };
     tokenTtlSeconds: number;
+    /** The OCI registry tokens of GET /v2/token: their lifetime, and the service they are for. */
+    registryTokenTtlSeconds: number;
+    registryService: string;
     passwordHashCost: number;
     maxFailedLogins: number;
     loginWindowMs: number;
@@ -157,6 +167,7 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
 function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['server', 'port'], envInteger(env, 'PACKYARD_PORT'));
   assign(file, ['server', 'host'], envString(env, 'PACKYARD_HOST'));
+  assign(file, ['server', 'publicUrl'], envString(env, 'PACKYARD_PUBLIC_URL'));
   assign(file, ['dataDir'], envString(env, 'PACKYARD_DATA_DIR'));
   assign(file, ['auth', 'adminToken'], envString(env, 'PACKYARD_ADMIN_TOKEN'));
   assign(file, ['auth', 'anonymousRead'], envBoolean(env, 'PACKYARD_ANONYMOUS_READ'));
@@ -187,6 +198,12 @@ function overlayFlags(file: Record<string, unknown>, flags: ConfigFlags): void {
   }
   assign(file, ['server', 'host'], flags.host);
   assign(file, ['dataDir'], flags.dataDir);
+}
+
+function withoutTrailingSlashes(url: string | undefined): string | undefined {
+  let end = url?.length ?? 0;
+  while (end > 0 && url?.[end - 1] === '/') end -= 1;
+  return url?.slice(0, end);
 }
 
 /** The blob cache's settings; null (off) for the fs driver, whose blobs are local already, or maxBytes 0. */
@@ -266,6 +283,7 @@ export function resolveConfig(
       port: file.server?.port ?? DEFAULT_PORT,
       trustProxy: file.server?.trustProxy ?? false,
       shutdownTimeoutSeconds: file.server?.shutdownTimeoutSeconds ?? 30,
+      publicUrl: withoutTrailingSlashes(file.server?.publicUrl),
     },
     dataDir,
     storage,
@@ -277,6 +295,8 @@ export function resolveConfig(
         password: file.auth?.superAdmin?.password,
       },
       tokenTtlSeconds: file.auth?.tokenTtlSeconds ?? 900,
+      registryTokenTtlSeconds: file.auth?.registryTokenTtlSeconds ?? 300,
+      registryService: file.auth?.registryService ?? 'packyard',
       passwordHashCost: file.auth?.passwordHashCost ?? 17,
       maxFailedLogins: file.auth?.maxFailedLogins ?? 10,
       loginWindowMs: (file.auth?.loginWindowSeconds ?? 300) * 1000,

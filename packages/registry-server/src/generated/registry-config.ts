@@ -23,7 +23,7 @@ export interface RegistryConfigFile {
      */
     shutdownTimeoutSeconds?: number;
     /**
-     * The URL clients reach the registry at, for links in responses.
+     * The URL clients reach the registry at (http or https, no query), for links in responses and the realm of the /v2 Bearer challenge. Unset: taken from each request's Host and protocol (X-Forwarded-* only with trustProxy).
      */
     publicUrl?: string;
   };
@@ -104,6 +104,14 @@ export interface RegistryConfigFile {
      * Lifetime of the access tokens POST /v1/auth/login issues (default 900).
      */
     tokenTtlSeconds?: number;
+    /**
+     * Lifetime of the OCI registry tokens GET /v2/token issues to Docker, ORAS, skopeo, Helm (default 300).
+     */
+    registryTokenTtlSeconds?: number;
+    /**
+     * The service name of the /v2 Bearer challenge; registry tokens are issued for it and accepted only for it (default packyard).
+     */
+    registryService?: string;
     /**
      * scrypt cost as log2(N) for new password hashes (default 17; below 15 only for tests).
      */
@@ -265,7 +273,8 @@ export const registryConfigSchema = {
         },
         "publicUrl": {
           "type": "string",
-          "description": "The URL clients reach the registry at, for links in responses."
+          "pattern": "^https?://[^/?#\\s]+(/[^?#\\s]*)?$",
+          "description": "The URL clients reach the registry at (http or https, no query), for links in responses and the realm of the /v2 Bearer challenge. Unset: taken from each request's Host and protocol (X-Forwarded-* only with trustProxy)."
         }
       }
     },
@@ -395,6 +404,17 @@ export const registryConfigSchema = {
           "minimum": 60,
           "maximum": 86400,
           "description": "Lifetime of the access tokens POST /v1/auth/login issues (default 900)."
+        },
+        "registryTokenTtlSeconds": {
+          "type": "integer",
+          "minimum": 30,
+          "maximum": 3600,
+          "description": "Lifetime of the OCI registry tokens GET /v2/token issues to Docker, ORAS, skopeo, Helm (default 300)."
+        },
+        "registryService": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$",
+          "description": "The service name of the /v2 Bearer challenge; registry tokens are issued for it and accepted only for it (default packyard)."
         },
         "passwordHashCost": {
           "type": "integer",

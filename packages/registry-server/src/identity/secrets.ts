@@ -125,6 +125,17 @@ export async function signToken(claims: TokenClaims, key: TokenKey): Promise<str
   return `${ACCESS_TOKEN_PREFIX}${jwt}`;
 }
 
+/** jose's key lookup for tokens naming their key by `kid`: the key, or a failure for an unknown one. */
+export function keyNamedBy(
+  keyFor: (kid: string) => KeyObject | undefined | Promise<KeyObject | undefined>,
+): (header: { kid?: string | undefined }) => Promise<KeyObject> {
+  return async (header) => {
+    const secret = header.kid === undefined ? undefined : await keyFor(header.kid);
+    if (!secret) throw new Error('the token names no known key');
+    return secret;
+  };
+}
+
 /**
  * The claims of a token signed with the key its header names (`keyFor` finds it; undefined for a
  * key not known) that has not expired at `nowSeconds`, else null.
@@ -139,13 +150,11 @@ export async function verifyToken(
   try {
     const { payload } = await jwtVerify(
       token.slice(ACCESS_TOKEN_PREFIX.length),
-      async (header) => {
-        const secret = header.kid === undefined ? undefined : await keyFor(header.kid);
-        if (!secret) throw new Error('the token names no known key');
-        return secret;
-      },
-      // Only the algorithm the keys are for: a token cannot choose another (or none).
-      { algorithms: ['HS256'], currentDate: new Date(nowSeconds * 1000) },
+      keyNamedBy(keyFor),
+      // Only the algorithm the keys are for: a token cannot choose another (or none). Only this
+      // kind of token: an OCI registry token signed with the same keys (typ oci+jwt) is limited to
+      // its scope and must not become a whole session here, whatever prefix is put in front of it.
+      { algorithms: ['HS256'], typ: 'JWT', currentDate: new Date(nowSeconds * 1000) },
     );
     // Tokens of older versions (no user id, no credential) are refused: they named users by name.
     return isClaims(payload) && payload.exp > nowSeconds ? payload : null;

@@ -93,7 +93,8 @@ export class Sessions {
   private constructor(
     store: ObjectStore,
     private readonly directory: IdentityDirectory,
-    private readonly keys: SigningKeyring,
+    /** Also signs the registry's other tokens (the OCI registry tokens of ../oci/registry-token.ts). */
+    readonly keys: SigningKeyring,
     private readonly options: SessionOptions,
   ) {
     this.ledger = new AttemptLedger(store, options.loginWindowMs);
@@ -251,7 +252,7 @@ export class Sessions {
   }
 
   /** The principal of a session whose user and credential are still valid, else null. */
-  private principalOf(session: Session): Principal | null {
+  principalOf(session: Session): Principal | null {
     if (session.tenantId === null) {
       const operator = this.directory.operatorById(session.userId);
       const valid = operator && 'password' in session.via && session.via.password === operator.passwordGeneration;

@@ -13,11 +13,17 @@
  * - no escalation (issue 11): a route that gives or takes away a role (a binding, a team's
  *   members) also needs that role's permissions, and one acting on another user also needs every
  *   permission that user holds; the cases against a Tenant Admin ("strong@") show it per route.
+ *
+ * The OCI token endpoint (/v2/token) answers 200 whoever asks: its cases read the token it issues
+ * and stand for the /v2 route it opens, 200 when the token grants the action and otherwise what
+ * that route answers (404 in another tenant, 403 elsewhere), so the same rules hold for it.
  */
+import { decodeJwt } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_ROLES, type Role } from '../identity/roles.js';
 import { openApiDocument } from '../http/openapi.js';
+import { REGISTRY_TOKEN_PREFIX, type ResourceAccess } from '../oci/registry-token.js';
 import { listenOnLoopback, type ListeningApp } from '../test-support/listening-app.js';
 import {
   AUTH,
@@ -37,6 +43,12 @@ interface Context {
   n: number;
 }
 
+/** What a case's call answered: a response, or what a token endpoint's grant stands for. */
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
 interface RouteCase {
   name: string;
   scope: Scope;
@@ -47,7 +59,7 @@ interface RouteCase {
   associated?: boolean;
   /** Permissions the caller must hold in addition (a binding's role, say). */
   alsoNeeds?: readonly string[];
-  call(ctx: Context, token: string): Promise<request.Response>;
+  call(ctx: Context, token: string): Promise<Answer>;
   /** Creates what the call acts on, as the operator. */
   prepare?(ctx: Context): Promise<void>;
   /** The relations to check when not all of the scope's. */
@@ -101,6 +113,59 @@ describe('the authorization matrix (every route x every built-in role x every re
 
   const registryOf = (ctx: Context, scope: 'tenant' | 'project') =>
     scope === 'tenant' ? `${ctx.tenant}-packs` : `${ctx.tenant}-${ctx.project}-packs`;
+
+  /** The OCI name of a repository in the public registry, or in the context's tenant or project registry. */
+  const ociRepository = (ctx: Context, scope: Scope) => {
+    if (scope === 'system') return 'public/matrix-app';
+    if (scope === 'tenant') return `${ctx.tenant}/${registryOf(ctx, 'tenant')}/matrix-app`;
+    return `${ctx.tenant}/${ctx.project}/${registryOf(ctx, 'project')}/matrix-app`;
+  };
+  /**
+   * The token endpoint's grants as route answers: 200 when the token grants the action, else what
+   * the /v2 route itself would answer without it (404 in another tenant, 403 elsewhere), so that
+   * the matrix's rules are the token's too.
+   */
+  const grantAnswer = async (
+    res: request.Response,
+    ctx: Context,
+    resource: string,
+    action: string,
+  ): Promise<Answer> => {
+    if (res.status !== 200) return res;
+    const jwt = (res.body as { token: string }).token.slice(REGISTRY_TOKEN_PREFIX.length);
+    const access = decodeJwt(jwt)['access'] as ResourceAccess[];
+    const granted = access.some((a) => `${a.type}:${a.name}` === resource && a.actions.includes(action));
+    if (granted) return res;
+    return { status: ctx.tenant === TENANT_B ? 404 : 403, body: access };
+  };
+  const TOKEN_ACTIONS = [
+    ['pull', 'packRegistry.list'],
+    ['push', 'packRegistry.update'],
+    ['delete', 'packRegistry.update'],
+  ] as const;
+  const tokenCases = (['system', 'tenant', 'project'] as const).flatMap((scope) =>
+    TOKEN_ACTIONS.flatMap(([action, permission]) =>
+      (['GET', 'POST'] as const).map((method): RouteCase => ({
+        name: `${method} /v2/token (repository:{${scope} registry}:${action})`,
+        scope,
+        permission,
+        everyone: scope === 'system' && action === 'pull',
+        call: async (c, t) => {
+          const scopeValue = `repository:${ociRepository(c, scope)}:${action}`;
+          const res =
+            method === 'GET'
+              ? await request(app())
+                  .get(`/v2/token?service=packyard&scope=${encodeURIComponent(scopeValue)}`)
+                  .set(as(t))
+              : await request(app())
+                  .post('/v2/token')
+                  .type('form')
+                  .send({ grant_type: 'password', username: 'any', password: t, scope: scopeValue });
+          return grantAnswer(res, c, `repository:${ociRepository(c, scope)}`, action);
+        },
+      })),
+    ),
+  );
 
   const routes: RouteCase[] = [
     // --- system scope
@@ -837,6 +902,21 @@ describe('the authorization matrix (every route x every built-in role x every re
           .expect(201);
       },
       call: (c, t) => request(app()).delete(`/v1/tenants/${c.tenant}/projects/doomed-${c.n}`).set(as(t)),
+    },
+    // --- the OCI token endpoint: what each role's token grants, where
+    ...tokenCases,
+    {
+      name: 'GET /v2/token (registry:catalog:*)',
+      scope: 'system',
+      permission: 'packRegistry.list',
+      everyone: true,
+      call: async (c, t) =>
+        grantAnswer(
+          await request(app()).get('/v2/token?scope=registry:catalog:*').set(as(t)),
+          c,
+          'registry:catalog',
+          '*',
+        ),
     },
     // --- single audit entries, in each scope (the id read by the operator first)
     ...(

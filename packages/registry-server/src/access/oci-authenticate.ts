@@ -1,0 +1,155 @@
+/**
+ * Who is calling /v2 (the OCI Distribution API and its token endpoint), as registry clients send
+ * it. /v1's rules (./authenticate.ts) plus what Docker, ORAS, skopeo, containerd, Helm and
+ * Palette send:
+ *
+ * - `Authorization: Bearer pyo_...`: a registry token from GET /v2/token (../oci/registry-token.ts).
+ *   Its holder is checked again like an access token's (the credential it came from still valid),
+ *   and the request is limited to the token's `access` list: {@link tokenAllows}.
+ * - `Authorization: Basic base64(user:password)`: a Packyard user's (or operator's) password,
+ *   through the same login limits as POST /v1/auth/login; or any username with an API key, an
+ *   access token or the bootstrap admin token as the password. Only here: /v1 refuses Basic.
+ * - `Authorization: Bearer <API key | access token | admin token>`, as on /v1.
+ *
+ * A credential that names nobody is a 401 (never anonymous), which the /v2 error handler answers
+ * with the OCI UNAUTHORIZED envelope and a Bearer challenge. A password that was right is
+ * remembered for a minute (keyed by an HMAC under a per-process key, never the password itself),
+ * so that a client sending Basic on every request costs one scrypt hash a minute, not one each.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { LRUCache } from 'lru-cache';
+import { isPackError, type PackError } from '@packyard/pack-core';
+import type { Principal } from '../identity/principals.js';
+import type { Sessions } from '../identity/sessions.js';
+import { accessGrants, verifyRegistryToken, type ResourceAccess, type TokenHolder } from '../oci/registry-token.js';
+import type { AdminTokenCheck } from './admin-token.js';
+import { bearerCredential, setPrincipal } from './authenticate.js';
+import { registryError } from '../errors.js';
+
+/** Whether a request path is /v2's (the OCI API and its token endpoint), authenticated here. */
+export function isOciPath(path: string): boolean {
+  return path === '/v2' || path.startsWith('/v2/');
+}
+
+/** The access list of the registry token each request came with. */
+const tokenAccess = new WeakMap<Request, readonly ResourceAccess[]>();
+
+/** The access list of the request's registry token; null when it came with another credential (or none). */
+export function registryTokenAccess(req: Request): readonly ResourceAccess[] | null {
+  return tokenAccess.get(req) ?? null;
+}
+
+/**
+ * Whether the request's credential allows `action` on the resource as far as a registry token
+ * limits it: always for other credentials (the principal's permissions decide), else only what
+ * the token's access list grants, even where the principal could do more.
+ */
+export function tokenAllows(req: Request, resource: { type: string; name: string }, action: string): boolean {
+  const access = tokenAccess.get(req);
+  return access === undefined || accessGrants(access, resource.type, resource.name, action);
+}
+
+/** The username and password of an `Authorization: Basic` header; null for any other form. */
+export function basicCredentials(header: string): { username: string; password: string } | null {
+  const encoded = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header)?.[1];
+  if (encoded === undefined) return null;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function invalidCredentials(): PackError {
+  return registryError('AUTH_INVALID', 'the credentials sent are not valid');
+}
+
+const REMEMBERED_LOGINS = 1000;
+const REMEMBER_MS = 60_000;
+
+export interface OciAuthenticatorOptions {
+  adminToken: AdminTokenCheck;
+  sessions: Sessions;
+  /** The service registry tokens are issued for and accepted for. */
+  service: string;
+}
+
+export class OciAuthenticator {
+  /** Access tokens of passwords that were right lately, by HMAC of username and password. */
+  private readonly logins = new LRUCache<string, string>({ max: REMEMBERED_LOGINS, ttl: REMEMBER_MS });
+  private readonly cacheKey = randomBytes(32);
+
+  constructor(private readonly options: OciAuthenticatorOptions) {}
+
+  /** The principal a bearer credential (not a registry token) or a Basic password names, or null. */
+  private async principalForSecret(secret: string): Promise<Principal | null> {
+    if (this.options.adminToken.matches(secret)) return { kind: 'operator', name: 'admin', adminToken: true };
+    return this.options.sessions.principalFor(secret);
+  }
+
+  /**
+   * The principal of a Basic header's credentials, or null when they name nobody. A password goes
+   * through the login limits (429 LOGIN_RATE_LIMITED, LOGIN_BUSY are thrown as they are).
+   */
+  async principalForBasic(username: string, password: string, client: string): Promise<Principal | null> {
+    // API keys, access tokens and the admin token work whatever the username (Docker needs one).
+    const bySecret = await this.principalForSecret(password);
+    if (bySecret) return bySecret;
+    const login = username.toLowerCase();
+    const key = createHmac('sha256', this.cacheKey).update(login).update('\0').update(password).digest('base64url');
+    const remembered = this.logins.get(key);
+    // The access token is checked again: a password changed meanwhile ends it.
+    const principal = remembered === undefined ? null : await this.options.sessions.principalFor(remembered);
+    if (principal) return principal;
+    this.logins.delete(key);
+    const issued = await this.options.sessions.login(login, password, client).catch((err: unknown) => {
+      if (isPackError(err) && err.code === 'LOGIN_FAILED') return null;
+      throw err;
+    });
+    if (!issued) return null;
+    this.logins.set(key, issued.token);
+    return this.options.sessions.principalFor(issued.token);
+  }
+
+  /** The principal of a registry token's holder, if the credential it came from is still valid. */
+  private principalOfHolder(holder: TokenHolder): Principal | null {
+    if (holder.kind === 'anonymous') return { kind: 'anonymous' };
+    if (holder.kind === 'admin-token') return { kind: 'operator', name: 'admin', adminToken: true };
+    return this.options.sessions.principalOf(holder.session);
+  }
+
+  /** Middleware for /v2: sets the request's principal (and token limits), or fails with 401. */
+  middleware(): RequestHandler {
+    return async (req, _res, next) => {
+      const header = req.headers.authorization;
+      if (header === undefined || header === '') {
+        next();
+        return;
+      }
+      const basic = basicCredentials(header);
+      const bearer = basic ? null : bearerCredential(header);
+      let principal: Principal | null = null;
+      if (basic) {
+        principal = await this.principalForBasic(basic.username, basic.password, req.ip ?? 'unknown');
+      } else if (bearer !== null) {
+        const claims = await verifyRegistryToken(bearer, {
+          keys: this.options.sessions.keys,
+          service: this.options.service,
+          nowSeconds: Math.floor(Date.now() / 1000),
+        });
+        if (claims) {
+          principal = this.principalOfHolder(claims.who);
+          if (principal) tokenAccess.set(req, claims.access);
+        } else {
+          principal = await this.principalForSecret(bearer);
+        }
+      }
+      if (!principal) {
+        next(invalidCredentials());
+        return;
+      }
+      setPrincipal(req, principal);
+      next();
+    };
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The /v2 token protocol end to end through the app: credentials (Basic password, API key, admin
+ * token, none, wrong ones), what the token grants on each scope, and how the tokens are checked
+ * afterwards (expired, another signing key, another kind of token, on /v1).
+ */
+import { createSecretKey, randomBytes } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REGISTRY_TOKEN_PREFIX, signRegistryToken, type ResourceAccess } from '../oci/registry-token.js';
+import { ADMIN_TOKEN, AUTH, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
+
+const PASSWORD = 'oci token test password';
+
+function basic(username: string, password: string) {
+  return { Authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` };
+}
+
+function accessOf(token: string): ResourceAccess[] {
+  expect(token.startsWith(REGISTRY_TOKEN_PREFIX)).toBe(true);
+  return decodeJwt(token.slice(REGISTRY_TOKEN_PREFIX.length))['access'] as ResourceAccess[];
+}
+
+describe('the /v2 token endpoint (Docker token protocol)', () => {
+  let registry: TestRegistry;
+  let apiKey: string;
+  const app = () => registry.app;
+  const token = (query: string, headers: Record<string, string> = {}) =>
+    request(app()).get(`/v2/token?service=packyard&${query}`).set(headers);
+
+  beforeAll(async () => {
+    registry = await startTestRegistry('fs', { config: { auth: { maxFailedLogins: 3 } } });
+    for (const tenant of ['acme', 'beta']) {
+      await request(app()).post('/v1/tenants').set(AUTH).send({ name: tenant }).expect(201);
+      await request(app())
+        .post('/v1/registries')
+        .set(AUTH)
+        .send({ name: `${tenant}-packs`, scope: 'tenant', tenant })
+        .expect(201);
+    }
+    const users = { alice: 'Tenant Admin', vera: 'Tenant Viewer', limited: 'Tenant Viewer' };
+    for (const [username, role] of Object.entries(users)) {
+      await request(app()).post('/v1/tenants/acme/users').set(AUTH).send({ username, password: PASSWORD }).expect(201);
+      await request(app())
+        .post('/v1/tenants/acme/bindings')
+        .set(AUTH)
+        .send({ role, subject: { kind: 'user', name: username } })
+        .expect(201);
+    }
+    const key = await request(app()).post('/v1/tenants/acme/users/alice/api-keys').set(AUTH).send({ name: 'ci' });
+    expect(key.status, JSON.stringify(key.body)).toBe(201);
+    apiKey = key.body.key as string;
+  });
+  afterAll(async () => {
+    await registry.close();
+  });
+
+  it('gives a Tenant Admin (Basic username + password) every action in their tenant, reads elsewhere only', async () => {
+    const scopes = [
+      'scope=repository:acme/acme-packs/app:pull,push,delete',
+      'scope=repository:public/app:pull,push',
+      'scope=repository:beta/beta-packs/app:pull,push',
+      'scope=repository:nowhere/app:pull',
+    ].join('&');
+    const res = await token(scopes, basic('alice', PASSWORD));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body.access_token).toBe(res.body.token);
+    expect(res.body.expires_in).toBe(300);
+    expect(Date.parse(res.body.issued_at as string)).toBeLessThanOrEqual(Date.now());
+    expect(accessOf(res.body.token as string)).toEqual([
+      { type: 'repository', name: 'acme/acme-packs/app', actions: ['pull', 'push', 'delete'] },
+      { type: 'repository', name: 'public/app', actions: ['pull'] },
+      // Another tenant's registry grants nothing, as if it did not exist; so does no registry.
+      { type: 'repository', name: 'beta/beta-packs/app', actions: [] },
+      { type: 'repository', name: 'nowhere/app', actions: [] },
+    ]);
+    const header = decodeProtectedHeader((res.body.token as string).slice(REGISTRY_TOKEN_PREFIX.length));
+    expect(header).toMatchObject({ alg: 'HS256', typ: 'oci+jwt' });
+  });
+
+  it('narrows the scope to what the role allows: a Tenant Viewer asking to push gets pull', async () => {
+    const res = await token('scope=repository:acme/acme-packs/app:pull,push', basic('vera', PASSWORD));
+    expect(accessOf(res.body.token as string)).toEqual([
+      { type: 'repository', name: 'acme/acme-packs/app', actions: ['pull'] },
+    ]);
+    const star = await token('scope=repository:acme/acme-packs/app:*', basic('alice', PASSWORD));
+    expect(accessOf(star.body.token as string)[0]?.actions).toEqual(['pull', 'push', 'delete']);
+  });
+
+  it('accepts an API key or the admin token as the password, whatever the username', async () => {
+    const byKey = await token('scope=repository:acme/acme-packs/app:push', basic('anything', apiKey));
+    expect(byKey.status).toBe(200);
+    expect(accessOf(byKey.body.token as string)[0]?.actions).toEqual(['push']);
+    const byAdmin = await token('scope=repository:beta/beta-packs/app:pull,push,delete', basic('x', ADMIN_TOKEN));
+    expect(accessOf(byAdmin.body.token as string)[0]?.actions).toEqual(['pull', 'push', 'delete']);
+  });
+
+  it('gives anonymous callers a token for what anonymous reads allow, and the catalog scope', async () => {
+    const res = await token(
+      'scope=repository:public/app:pull,push&scope=repository:acme/acme-packs/app:pull&scope=registry:catalog:*',
+    );
+    expect(res.status).toBe(200);
+    expect(accessOf(res.body.token as string)).toEqual([
+      { type: 'repository', name: 'public/app', actions: ['pull'] },
+      { type: 'repository', name: 'acme/acme-packs/app', actions: [] },
+      { type: 'registry', name: 'catalog', actions: ['*'] },
+    ]);
+  });
+
+  it('refuses wrong credentials with 401, and malformed scopes with 400', async () => {
+    const wrong = await token('scope=repository:public/app:pull', basic('alice', 'not the password'));
+    expect(wrong.status).toBe(401);
+    const unknownKey = await token('', basic('x', `pyk_${'0'.repeat(16)}_${'A'.repeat(43)}`));
+    expect(unknownKey.status).toBe(401);
+    expect((await token('scope=repository-without-actions')).status).toBe(400);
+    const many = Array.from({ length: 17 }, (_, i) => `scope=repository:public/a${i}:pull`).join('&');
+    expect((await token(many)).status).toBe(400);
+  });
+
+  it('applies the failed-login limits through the token endpoint', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await token('', basic('limited', 'wrong password'))).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    // The right password is refused too while the failures count: the limit is the username's.
+    const right = await token('', basic('limited', PASSWORD));
+    expect(right.status).toBe(429);
+    expect(right.headers['retry-after']).toBeDefined();
+  });
+
+  it('issues tokens through the OAuth2 password grant (POST, form-encoded)', async () => {
+    const res = await request(app()).post('/v2/token').type('form').send({
+      grant_type: 'password',
+      username: 'alice',
+      password: PASSWORD,
+      scope: 'repository:acme/acme-packs/app:pull',
+      service: 'packyard',
+      client_id: 'test',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(accessOf(res.body.token as string)[0]?.actions).toEqual(['pull']);
+    const refresh = await request(app())
+      .post('/v2/token')
+      .type('form')
+      .send({ grant_type: 'refresh_token', refresh_token: 'x' });
+    expect(refresh.status).toBe(400);
+    const wrong = await request(app())
+      .post('/v2/token')
+      .type('form')
+      .send({ grant_type: 'password', username: 'alice', password: 'wrong' });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('never exchanges a registry token for a wider one', async () => {
+    const narrow = await token('scope=repository:acme/acme-packs/app:pull', basic('alice', PASSWORD));
+    const wider = await token(
+      'scope=repository:acme/acme-packs/app:pull,push&scope=repository:acme/acme-packs/other:pull',
+      {
+        Authorization: `Bearer ${narrow.body.token as string}`,
+      },
+    );
+    expect(wider.status).toBe(200);
+    expect(accessOf(wider.body.token as string)).toEqual([
+      { type: 'repository', name: 'acme/acme-packs/app', actions: ['pull'] },
+      { type: 'repository', name: 'acme/acme-packs/other', actions: [] },
+    ]);
+  });
+
+  it('refuses expired registry tokens, tokens of another key and forged kinds', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const holder = { kind: 'admin-token' as const };
+    const expired = await signRegistryToken(
+      { sub: 'admin', aud: 'packyard', who: holder, access: [], iat: now - 600, exp: now - 300 },
+      registry.services.sessions.keys,
+    );
+    expect((await token('', { Authorization: `Bearer ${expired}` })).status).toBe(401);
+    const otherService = await signRegistryToken(
+      { sub: 'admin', aud: 'elsewhere', who: holder, access: [], iat: now, exp: now + 300 },
+      registry.services.sessions.keys,
+    );
+    expect((await token('', { Authorization: `Bearer ${otherService}` })).status).toBe(401);
+    const otherKey = await new SignJWT({ who: holder, access: [] })
+      .setProtectedHeader({ alg: 'HS256', typ: 'oci+jwt', kid: (await registry.services.sessions.keys.current()).kid })
+      .setSubject('admin')
+      .setAudience('packyard')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .sign(createSecretKey(randomBytes(32)));
+    expect((await token('', { Authorization: `Bearer ${REGISTRY_TOKEN_PREFIX}${otherKey}` })).status).toBe(401);
+  });
+
+  it('keeps /v1 to its own credentials: no Basic, no registry tokens, not even re-prefixed', async () => {
+    const me = (headers: Record<string, string>) => request(app()).get('/v1/auth/me').set(headers);
+    const bearer = (credential: string) => ({ Authorization: `Bearer ${credential}` });
+    expect((await me(basic('alice', PASSWORD))).status).toBe(401);
+    expect((await me(basic('x', apiKey))).status).toBe(401);
+    const issued = await token('scope=repository:acme/acme-packs/app:pull', basic('alice', PASSWORD));
+    const scoped = issued.body.token as string;
+    expect((await me(bearer(scoped))).status).toBe(401);
+    expect((await me(bearer(`pya_${scoped.slice(REGISTRY_TOKEN_PREFIX.length)}`))).status).toBe(401);
+    // The credentials themselves work on /v1 as Bearer, as before.
+    expect((await me(bearer(apiKey))).status).toBe(200);
+  });
+
+  it('ends a registry token with the credential it came from', async () => {
+    const key = await request(app()).post('/v1/tenants/acme/users/alice/api-keys').set(AUTH).send({ name: 'short' });
+    const issued = await token('scope=repository:acme/acme-packs/app:pull', basic('alice', key.body.key as string));
+    const bearer = { Authorization: `Bearer ${issued.body.token as string}` };
+    expect((await token('', bearer)).status).toBe(200);
+    await request(app())
+      .delete(`/v1/tenants/acme/users/alice/api-keys/${key.body.id as string}`)
+      .set(AUTH)
+      .expect(200);
+    expect((await token('', bearer)).status).toBe(401);
+  });
+});

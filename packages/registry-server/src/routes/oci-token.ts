@@ -1,0 +1,107 @@
+/**
+ * The token endpoint of the Docker token protocol, where registry clients go after a /v2 401's
+ * Bearer challenge: `GET /v2/token?service=..&scope=repository:NAME:pull,push&scope=...` with the
+ * caller's credentials as HTTP Basic (access/oci-authenticate.ts has already turned them into the
+ * request's principal, through the login limits), or nothing for an anonymous token. The OAuth2
+ * variant `POST /v2/token` (form-encoded, `grant_type=password`) carries them in the body.
+ * Refresh tokens are not issued: `grant_type=refresh_token` is refused, and clients fall back to
+ * asking again with the credentials they hold.
+ *
+ * The answer is `{token, access_token, expires_in, issued_at}`: a registry token granting, on
+ * each resource asked for, only what the caller may do there (../oci/token-grants.ts).
+ */
+import express, { type Request, type Router } from 'express';
+import { principalOf } from '../access/authenticate.js';
+import { registryTokenAccess } from '../access/oci-authenticate.js';
+import type { Principal } from '../identity/principals.js';
+import { holderOf, MAX_SCOPES, parseScope, signRegistryToken, type ResourceAccess } from '../oci/registry-token.js';
+import { grantAccess, repositoryRegistry } from '../oci/token-grants.js';
+import type { RegistryServices } from '../services.js';
+import { registryError } from '../errors.js';
+
+const formBody = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32 });
+
+/** The answer of the token endpoint. */
+export interface RegistryTokenAnswer {
+  token: string;
+  access_token: string;
+  expires_in: number;
+  issued_at: string;
+}
+
+/** The scopes asked for: each `scope` value may hold several, separated by spaces (OAuth2). */
+function scopesOf(values: unknown): ResourceAccess[] {
+  const list = (Array.isArray(values) ? values : values === undefined ? [] : [values]).flatMap((v) =>
+    typeof v === 'string' ? v.split(' ').filter((s) => s !== '') : [null],
+  );
+  if (list.length > MAX_SCOPES) {
+    throw registryError('INVALID_PARAMETER', `at most ${MAX_SCOPES} scopes may be asked for at once`);
+  }
+  return list.map((value) => {
+    const scope = value === null ? null : parseScope(value);
+    if (!scope) {
+      throw registryError('INVALID_PARAMETER', 'a scope must read type:name:actions, e.g. repository:public/app:pull', {
+        hint: 'see https://distribution.github.io/distribution/spec/auth/scope/',
+      });
+    }
+    return scope;
+  });
+}
+
+export function registerOciTokenRoutes(router: Router, services: RegistryServices): void {
+  const issue = async (req: Request, principal: Principal, scopes: ResourceAccess[]): Promise<RegistryTokenAnswer> => {
+    const { auth } = services.config;
+    const access = grantAccess({
+      access: services.access,
+      principal,
+      scopes,
+      registryOf: (name) => repositoryRegistry((registry) => services.catalog.index.registry(registry), name),
+      limit: registryTokenAccess(req),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + auth.registryTokenTtlSeconds;
+    const token = await signRegistryToken(
+      {
+        sub:
+          principal.kind === 'user'
+            ? `${principal.tenant}/${principal.username}`
+            : principal.kind === 'operator'
+              ? principal.name
+              : 'anonymous',
+        aud: auth.registryService,
+        who: holderOf(principal),
+        access,
+        iat: now,
+        exp,
+      },
+      services.sessions.keys,
+    );
+    return { token, access_token: token, expires_in: exp - now, issued_at: new Date(now * 1000).toISOString() };
+  };
+
+  router.get('/v2/token', async (req, res) => {
+    const answer = await issue(req, principalOf(req), scopesOf(req.query['scope']));
+    res.set('Cache-Control', 'no-store').json(answer);
+  });
+
+  router.post('/v2/token', formBody, async (req, res) => {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const grant = body['grant_type'];
+    let principal = principalOf(req);
+    if (grant === 'password') {
+      const { username, password } = body;
+      if (typeof username !== 'string' || typeof password !== 'string') {
+        throw registryError('INVALID_PARAMETER', 'grant_type=password needs username and password');
+      }
+      const found = await services.ociAuthenticator.principalForBasic(username, password, req.ip ?? 'unknown');
+      if (!found) throw registryError('AUTH_INVALID', 'the credentials sent are not valid');
+      principal = found;
+    } else if (grant !== undefined) {
+      throw registryError('INVALID_PARAMETER', 'grant_type must be password (refresh tokens are not issued)', {
+        hint: 'ask GET /v2/token again with the credentials (HTTP Basic)',
+      });
+    }
+    const answer = await issue(req, principal, scopesOf(body['scope']));
+    res.set('Cache-Control', 'no-store').json(answer);
+  });
+}
