@@ -125,12 +125,7 @@ describe('the authorization matrix (every route x every built-in role x every re
    * the /v2 route itself would answer without it (404 in another tenant, 403 elsewhere), so that
    * the matrix's rules are the token's too.
    */
-  const grantAnswer = async (
-    res: request.Response,
-    ctx: Context,
-    resource: string,
-    action: string,
-  ): Promise<Answer> => {
+  const grantAnswer = (res: request.Response, ctx: Context, resource: string, action: string): Answer => {
     if (res.status !== 200) return res;
     const jwt = (res.body as { token: string }).token.slice(REGISTRY_TOKEN_PREFIX.length);
     const access = decodeJwt(jwt)['access'] as ResourceAccess[];
