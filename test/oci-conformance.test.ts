@@ -8,19 +8,11 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
 import { REPO } from './helpers.js';
-import {
-  CEPH_PROBLEM,
-  describeWhenAvailable,
-  OPERATOR,
-  projectPusher,
-  startOciRegistry,
-  toolProblem,
-  type ProjectPusher,
-} from './oci-helpers.js';
-import type { Backend, RegistryProcess } from './registry-process.js';
+import { CEPH_PROBLEM, describeWhenAvailable, OPERATOR, toolProblem, useOciRegistry } from './oci-helpers.js';
+import type { Backend } from './registry-process.js';
 
 const RUN_SH = path.join(REPO, 'scripts/oci-conformance/run.sh');
 
@@ -121,27 +113,15 @@ const cases: Array<{ backend: Backend; problems: Array<string | undefined> }> = 
 
 for (const { backend, problems } of cases) {
   describeWhenAvailable(`OCI conformance suite against pack-registry on ${backend}`, problems, () => {
-    let work: Awaited<ReturnType<typeof tempDir>>;
-    let registry: RegistryProcess;
-    let pusher: ProjectPusher;
-
-    beforeAll(async () => {
-      work = await tempDir(`packyard-oci-conformance-${backend}-`);
-      registry = await startOciRegistry(backend, work.dir);
-      pusher = await projectPusher(registry.url, {
-        tenant: 'acme',
-        project: 'edge',
-        registry: 'edge-oci',
-        username: 'edge-pusher',
-      });
-    }, 120_000);
-    afterAll(async () => {
-      await registry.stop();
-      await work.cleanup();
+    const oci = useOciRegistry(backend, {
+      tenant: 'acme',
+      project: 'edge',
+      registry: 'edge-oci',
+      username: 'edge-pusher',
     });
 
     it('passes in the system registry public, as the SuperAdmin', async () => {
-      const result = await conformance(registry.url, 'public/conformance', OPERATOR);
+      const result = await conformance(oci.registry.url, 'public/conformance', OPERATOR);
       console.log(`pack-registry (${backend}), public/conformance: ${result.line}`);
       expect(result.failed, explain(result)).toBe(0);
       expect(result.skippedSpecs).toEqual(SKIPPED_BY_DESIGN);
@@ -149,15 +129,15 @@ for (const { backend, problems } of cases) {
     }, 180_000);
 
     it('passes in a project registry, as a user with rights only there', async () => {
-      const result = await conformance(registry.url, `${pusher.namespace}/conformance`, pusher);
-      console.log(`pack-registry (${backend}), ${pusher.namespace}/conformance: ${result.line}`);
+      const result = await conformance(oci.registry.url, `${oci.pusher.namespace}/conformance`, oci.pusher);
+      console.log(`pack-registry (${backend}), ${oci.pusher.namespace}/conformance: ${result.line}`);
       expect(result.failed, explain(result)).toBe(0);
       expect(result.skippedSpecs).toEqual(SKIPPED_BY_DESIGN);
       expect(result.passed + result.skipped).toBe(62);
     }, 180_000);
 
     it('keeps the project user out of the system registry: their run fails at the first push', async () => {
-      const result = await conformance(registry.url, 'public/not-theirs', pusher);
+      const result = await conformance(oci.registry.url, 'public/not-theirs', oci.pusher);
       expect(result.failed).toBeGreaterThan(0);
       expect(result.failedSpecs).toContain(
         'OCI Distribution Conformance Tests Pull Setup Populate registry with test blob',

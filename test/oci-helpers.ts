@@ -8,7 +8,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
 import {
   ADMIN_TOKEN,
   startRegistryProcess,
@@ -112,6 +113,54 @@ export async function projectPusher(
   });
   await adminApi(base, 'POST', '/v1/registries', { name: registry, scope: 'project', tenant, project });
   return { namespace: `${tenant}/${project}/${registry}`, username, password };
+}
+
+/** What a test file's registry fixture holds once its `beforeAll` ran. */
+export interface OciFixture {
+  /** The file's temp dir (removed after the file). */
+  dir: string;
+  registry: RegistryProcess;
+  pusher: ProjectPusher;
+  /** An OCI client with the pusher's credentials, of the current process. */
+  request: OciRequest;
+  /** Stops the process and starts another on the same store (and data dir). */
+  restart(): Promise<void>;
+}
+
+/**
+ * One `pack-registry` process for the test file (or describe block) that calls it, with the
+ * project registry `names.registry` and its pusher; started in `beforeAll`, stopped and its temp
+ * dir removed in `afterAll`. The returned object is filled in when `beforeAll` has run.
+ */
+export function useOciRegistry(
+  backend: Backend,
+  names: { tenant: string; project: string; registry: string; username: string },
+): OciFixture {
+  // Filled in by beforeAll: the tests run after it.
+  const fixture = {} as OciFixture;
+  let work: Awaited<ReturnType<typeof tempDir>> | undefined;
+  let running: RegistryProcess | undefined;
+  const start = async () => {
+    running = await startOciRegistry(backend, `${fixture.dir}/registry`);
+    fixture.registry = running;
+  };
+  beforeAll(async () => {
+    work = await tempDir(`packyard-oci-${names.registry}-`);
+    fixture.dir = work.dir;
+    await start();
+    fixture.pusher = await projectPusher(fixture.registry.url, names);
+    fixture.request = ociClient(fixture.registry.url, fixture.pusher);
+    fixture.restart = async () => {
+      await fixture.registry.stop();
+      await start();
+      fixture.request = ociClient(fixture.registry.url, fixture.pusher);
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await running?.stop();
+    await work?.cleanup();
+  });
+  return fixture;
 }
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';

@@ -10,36 +10,30 @@
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runPackctl, SAMPLE_PACKS } from './helpers.js';
 import {
   errorCodes,
   OCI_MANIFEST as MANIFEST,
-  ociClient,
-  projectPusher,
   pushBlob,
   sha256,
-  startOciRegistry,
+  useOciRegistry,
   type ImageManifest,
   type OciRequest,
   type OciResponse,
-  type ProjectPusher,
 } from './oci-helpers.js';
-import { AUTH, eventually, type RegistryProcess } from './registry-process.js';
+import { AUTH, eventually } from './registry-process.js';
 
 const ORAS_CONFIG = 'application/vnd.unknown.config.v1+json';
 const ORAS_LAYER = 'application/vnd.oci.image.layer.v1.tar';
 const TITLE = 'org.opencontainers.image.title';
 
-let work: Awaited<ReturnType<typeof tempDir>>;
-let registry: RegistryProcess;
-let pusher: ProjectPusher;
-let request: OciRequest;
-/** packctl's environment: its own config file, logged in as the pusher. */
+const oci = useOciRegistry('fs', { tenant: 'acme', project: 'edge', registry: 'edge-packs', username: 'palette-sync' });
+const request: OciRequest = (...args) => oci.request(...args);
+/** packctl's environment: its own config file, logged in as the oci.pusher. */
 let env: NodeJS.ProcessEnv;
 
-const repositoryOf = (name: string) => `${pusher.namespace}/spectro-packs/archive/${name}`;
+const repositoryOf = (name: string) => `${oci.pusher.namespace}/spectro-packs/archive/${name}`;
 
 /** `tar -czf NAME-VERSION.tar.gz <dir>` of a copy of the sample pack, as the Palette docs say. */
 async function tarSamplePack(sample: string): Promise<{ name: string; version: string; file: string; bytes: Buffer }> {
@@ -47,7 +41,7 @@ async function tarSamplePack(sample: string): Promise<{ name: string; version: s
     name: string;
     version: string;
   };
-  const file = path.join(work.dir, `${name}-${version}.tar.gz`);
+  const file = path.join(oci.dir, `${name}-${version}.tar.gz`);
   const tar = spawnSync('tar', ['-czf', file, sample], { cwd: SAMPLE_PACKS, encoding: 'utf8' });
   if (tar.status !== 0) throw new Error(`tar -czf failed: ${tar.stderr}`);
   return { name, version, file, bytes: await readFile(file) };
@@ -101,26 +95,18 @@ async function searchNames(text: string): Promise<string[]> {
   return (JSON.parse(result.stdout) as { items: Array<{ name: string }> }).items.map((item) => item.name);
 }
 
-beforeAll(async () => {
-  work = await tempDir('packyard-oci-palette-');
-  registry = await startOciRegistry('fs', path.join(work.dir, 'registry'));
-  pusher = await projectPusher(registry.url, {
-    tenant: 'acme',
-    project: 'edge',
-    registry: 'edge-packs',
-    username: 'palette-sync',
-  });
-  request = ociClient(registry.url, pusher);
-  env = { PACKCTL_CONFIG: path.join(work.dir, 'packctl.json') };
-  const login = await runPackctl(['login', registry.url, '-u', pusher.username, '--password-stdin'], {
+/** `packctl login` as the pusher, into the test's own packctl config. */
+async function packctlLogin(): Promise<void> {
+  const login = await runPackctl(['login', oci.registry.url, '-u', oci.pusher.username, '--password-stdin'], {
     env,
-    input: `${pusher.password}\n`,
+    input: `${oci.pusher.password}\n`,
   });
   if (login.status !== 0) throw new Error(`packctl login: ${login.stderr}`);
-}, 120_000);
-afterAll(async () => {
-  await registry.stop();
-  await work.cleanup();
+}
+
+beforeAll(async () => {
+  env = { PACKCTL_CONFIG: path.join(oci.dir, 'packctl.json') };
+  await packctlLogin();
 });
 
 describe('a pack pushed as ORAS 1.0 pushes it', () => {
@@ -142,7 +128,7 @@ describe('a pack pushed as ORAS 1.0 pushes it', () => {
 
   it('is found by packctl search and fetched by packctl pull', async () => {
     await eventually(async () => (await searchNames(pack.name)).includes(pack.name), 10_000);
-    const out = path.join(work.dir, 'pulled');
+    const out = path.join(oci.dir, 'pulled');
     const pulled = await runPackctl(
       ['pull', `${pack.name}@${pack.version}`, '--registry', 'edge-packs', '-o', out, '--extract', '--format', 'json'],
       { env },
@@ -179,7 +165,7 @@ describe('a pack pushed as ORAS 1.0 pushes it', () => {
     });
     expect(again.answer.status, again.answer.bytes.toString()).toBe(201);
     // Other bytes for the same version: the pack changed after it was published.
-    const changed = path.join(work.dir, 'changed');
+    const changed = path.join(oci.dir, 'changed');
     await cp(path.join(SAMPLE_PACKS, 'lb-metallb'), path.join(changed, 'lb-metallb'), { recursive: true });
     await writeFile(path.join(changed, 'lb-metallb', 'README.md'), 'changed after publishing\n');
     const tar = spawnSync('tar', ['-czf', '-', 'lb-metallb'], { cwd: changed });
@@ -198,7 +184,7 @@ describe('a pack pushed as ORAS 1.0 pushes it', () => {
   it('shows its OCI reference in packctl show', async () => {
     const shown = await runPackctl(['show', `${pack.name}@${pack.version}`, '--registry', 'edge-packs'], { env });
     expect(shown.status, shown.stderr).toBe(0);
-    expect(shown.stdout).toContain(`${new URL(registry.url).host}/${repositoryOf(pack.name)}:${pack.version}`);
+    expect(shown.stdout).toContain(`${new URL(oci.registry.url).host}/${repositoryOf(pack.name)}:${pack.version}`);
   });
 });
 
@@ -231,26 +217,20 @@ describe('a pack published with packctl push', () => {
     const again = await request('GET', `/v2/${repository}/blobs/${layer?.digest ?? ''}`);
     expect(again.bytes.equals(blob.bytes)).toBe(true);
     // The layer is the pack as Palette expects it: a gzipped tar holding pack.json.
-    const layerFile = path.join(work.dir, 'calico-layer.tar.gz');
+    const layerFile = path.join(oci.dir, 'calico-layer.tar.gz');
     await writeFile(layerFile, blob.bytes);
     const listing = spawnSync('tar', ['-tzf', layerFile], { encoding: 'utf8' });
     expect(listing.status, listing.stderr).toBe(0);
     expect(listing.stdout.split('\n')).toEqual(expect.arrayContaining([expect.stringMatching(/(^|\/)pack\.json$/)]));
 
-    await registry.stop();
-    registry = await startOciRegistry('fs', path.join(work.dir, 'registry'));
-    request = ociClient(registry.url, pusher);
+    await oci.restart();
     const restarted = await getManifest(repository, version);
     expect(restarted.status).toBe(200);
     expect(restarted.bytes.equals(first.bytes)).toBe(true);
     const blobAfter = await request('GET', `/v2/${repository}/blobs/${layer?.digest ?? ''}`);
     expect(blobAfter.bytes.equals(blob.bytes)).toBe(true);
     // packctl's saved login names the old port: log in again for the tests after this one.
-    const login = await runPackctl(['login', registry.url, '-u', pusher.username, '--password-stdin'], {
-      env,
-      input: `${pusher.password}\n`,
-    });
-    expect(login.status, login.stderr).toBe(0);
+    await packctlLogin();
   });
 });
 
@@ -307,7 +287,7 @@ describe('hostile pack layers', () => {
   }
 
   async function craft(kind: string, top: string, json: string): Promise<Buffer> {
-    const dir = path.join(work.dir, 'hostile');
+    const dir = path.join(oci.dir, 'hostile');
     await mkdir(dir, { recursive: true });
     const out = path.join(dir, `${kind}-${top}.tar.gz`);
     const result = spawnSync(
@@ -364,7 +344,7 @@ describe('hostile pack layers', () => {
       expect((catalog.json() as { repositories: string[] }).repositories).not.toContain(repository);
       expect(await searchNames(hostile.name)).toEqual([]);
       // As the operator, who sees everything: no version record either.
-      const v1 = await fetch(`${registry.url}/v1/registries/edge-packs/packs/${hostile.name}`, { headers: AUTH });
+      const v1 = await fetch(`${oci.registry.url}/v1/registries/edge-packs/packs/${hostile.name}`, { headers: AUTH });
       expect(v1.status).toBe(404);
     });
   }

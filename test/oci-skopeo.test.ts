@@ -9,20 +9,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
+import { beforeAll, expect, it } from 'vitest';
 import {
   describeWhenAvailable,
   OCI_MANIFEST as MANIFEST,
-  projectPusher,
   sha256,
-  startOciRegistry,
   toolProblem,
+  useOciRegistry,
   type Descriptor,
   type ImageManifest,
-  type ProjectPusher,
 } from './oci-helpers.js';
-import type { RegistryProcess } from './registry-process.js';
 
 const LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
@@ -95,16 +91,19 @@ describeWhenAvailable(
   'skopeo against pack-registry (fs store)',
   [toolProblem('skopeo', ['--version'], 'install it with apt-get install skopeo (.ci/run does)')],
   () => {
-    let work: Awaited<ReturnType<typeof tempDir>>;
-    let registry: RegistryProcess;
-    let pusher: ProjectPusher;
+    const oci = useOciRegistry('fs', {
+      tenant: 'acme',
+      project: 'edge',
+      registry: 'edge-oci',
+      username: 'skopeo-user',
+    });
     let host: string;
     let creds: string;
 
     /** Runs skopeo with the test's own HOME (no auth file of the user's is read or written). */
     async function skopeo(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
       const child = spawn('skopeo', ['--insecure-policy', ...args], {
-        env: { PATH: process.env['PATH'], HOME: work.dir, REGISTRY_AUTH_FILE: path.join(work.dir, 'auth.json') },
+        env: { PATH: process.env['PATH'], HOME: oci.dir, REGISTRY_AUTH_FILE: path.join(oci.dir, 'auth.json') },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -133,31 +132,19 @@ describeWhenAvailable(
       expect(copied.status, `skopeo copy ${from} ${to}: ${copied.stderr}`).toBe(0);
     }
 
-    beforeAll(async () => {
-      work = await tempDir('packyard-oci-skopeo-');
-      registry = await startOciRegistry('fs', path.join(work.dir, 'registry'));
-      pusher = await projectPusher(registry.url, {
-        tenant: 'acme',
-        project: 'edge',
-        registry: 'edge-oci',
-        username: 'skopeo-user',
-      });
-      host = new URL(registry.url).host;
-      creds = `${pusher.username}:${pusher.password}`;
-    }, 120_000);
-    afterAll(async () => {
-      await registry.stop();
-      await work.cleanup();
+    beforeAll(() => {
+      host = new URL(oci.registry.url).host;
+      creds = `${oci.pusher.username}:${oci.pusher.password}`;
     });
 
     it('copies a multi-layer image in and back out, digest-identical', async () => {
-      const source = path.join(work.dir, 'source-layout');
-      const manifestDigest = await writeImageLayout(source, path.join(work.dir, 'layers'), 'v1', 3);
-      const image = `docker://${host}/${pusher.namespace}/tools/skopeo-image`;
+      const source = path.join(oci.dir, 'source-layout');
+      const manifestDigest = await writeImageLayout(source, path.join(oci.dir, 'layers'), 'v1', 3);
+      const image = `docker://${host}/${oci.pusher.namespace}/tools/skopeo-image`;
 
       await copyImage('push', `oci:${source}:v1`, `${image}:v1`);
 
-      const copy = path.join(work.dir, 'copy-layout');
+      const copy = path.join(oci.dir, 'copy-layout');
       await copyImage('pull', `${image}:v1`, `oci:${copy}:v1`);
 
       const original = await readLayout(source, 'v1');
@@ -172,8 +159,8 @@ describeWhenAvailable(
     });
 
     it('inspects the image and lists its tags', async () => {
-      const image = `docker://${host}/${pusher.namespace}/tools/skopeo-image`;
-      const source = path.join(work.dir, 'source-layout');
+      const image = `docker://${host}/${oci.pusher.namespace}/tools/skopeo-image`;
+      const source = path.join(oci.dir, 'source-layout');
       const original = await readLayout(source, 'v1');
       // A second tag of the same image: every blob is already there.
       await copyImage('push', `oci:${source}:v1`, `${image}:v2`);
@@ -192,13 +179,13 @@ describeWhenAvailable(
       const tags = await skopeo(['list-tags', '--tls-verify=false', '--creds', creds, image]);
       expect(tags.status, tags.stderr).toBe(0);
       expect(JSON.parse(tags.stdout)).toEqual({
-        Repository: `${host}/${pusher.namespace}/tools/skopeo-image`,
+        Repository: `${host}/${oci.pusher.namespace}/tools/skopeo-image`,
         Tags: ['v1', 'v2'],
       });
     });
 
     it('does not let an anonymous caller read a project registry', async () => {
-      const image = `docker://${host}/${pusher.namespace}/tools/skopeo-image`;
+      const image = `docker://${host}/${oci.pusher.namespace}/tools/skopeo-image`;
       const anonymous = await skopeo(['inspect', '--tls-verify=false', '--no-creds', `${image}:v1`]);
       expect(anonymous.status).not.toBe(0);
       expect(anonymous.stderr).toMatch(/unauthorized|authentication required/i);
