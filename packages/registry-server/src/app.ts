@@ -9,6 +9,7 @@ import { auditRequests } from './audit/audit-requests.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { accessLog } from './http/access-log.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
+import { changesNothingStored } from './oci/oci-access.js';
 import { ociErrorHandler, ociNotFound } from './oci/oci-errors.js';
 import { checkPathParameters } from './http/path-params.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -74,6 +75,7 @@ export function createApp(services: RegistryServices): Express {
       logger: services.logger,
       anonymousPerMinute: services.config.audit.unauthenticatedPerMinute,
       anonymousPerAddressPerMinute: services.config.audit.unauthenticatedPerAddressPerMinute,
+      unrecorded: changesNothingStored,
     }),
   );
   app.use(createRouter(services));
