@@ -256,43 +256,6 @@ function auditRoutes(base: string, scope: string): RouteSpec[] {
   ];
 }
 
-/**
- * The token endpoint of the OCI API (Docker token protocol): credentials as HTTP Basic (GET) or in
- * the form (POST, OAuth2 password grant); none for an anonymous token.
- */
-function registryTokenRoutes(): RouteSpec[] {
-  const answers: Record<number, Answer> = {
-    200: ok('The token, granting on each scope only the actions the caller may do there.', RegistryToken),
-    400: error('A scope is not type:name:actions, or too many scopes (INVALID_PARAMETER).'),
-    401: error('The credentials are not valid (UNAUTHORIZED).'),
-    429: error('LOGIN_RATE_LIMITED or LOGIN_BUSY: too many failed or waiting password checks; see Retry-After.'),
-    503: COMMON[503] ?? error('Storage unavailable.'),
-  };
-  const query: Record<string, QueryParam> = {
-    service: { description: 'The service of the challenge (auth.registryService).' },
-    scope: { description: 'repository:NAME:pull,push (repeatable), registry:catalog:*.' },
-    account: { description: 'The username, as some clients send it (informational).' },
-  };
-  return [
-    {
-      method: 'get',
-      path: '/v2/token',
-      summary: 'A registry token for /v2 (Docker token protocol; HTTP Basic credentials, or none for anonymous)',
-      auth: 'none',
-      query,
-      answers,
-    },
-    {
-      method: 'post',
-      path: '/v2/token',
-      summary: 'A registry token for /v2 (OAuth2 password grant, form-encoded)',
-      auth: 'none',
-      body: { 'application/x-www-form-urlencoded': RegistryTokenForm },
-      answers,
-    },
-  ];
-}
-
 const VERSION = '/v1/registries/{registry}/packs/{name}/{version}';
 const TENANT = '/v1/tenants/{tenant}';
 const USER = `${TENANT}/users/{user}`;
@@ -308,6 +271,8 @@ const OCI_COMMON: Record<number, Answer> = {
   404: ociError(
     'Unknown repository, blob, manifest or upload (NAME_UNKNOWN, BLOB_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UPLOAD_UNKNOWN).',
   ),
+  // Basic credentials go through the login limits on every /v2 route.
+  429: ociError('Too many failed or waiting password checks (TOOMANYREQUESTS); see Retry-After.'),
   503: ociError('Storage unavailable (UNAVAILABLE); retry after Retry-After seconds.'),
 };
 const OCI_PAGING: Record<string, QueryParam> = {
@@ -326,6 +291,7 @@ const OCI_ROUTES: RouteSpec[] = [
     answers: {
       200: ok('The registry speaks the OCI distribution API.', OciVersion),
       401: OCI_COMMON[401] ?? ociError(''),
+      429: OCI_COMMON[429] ?? ociError(''),
     },
   },
   {
@@ -446,6 +412,43 @@ const OCI_ROUTES: RouteSpec[] = [
   },
 ];
 
+/**
+ * The token endpoint of the OCI API (Docker token protocol): credentials as HTTP Basic (GET) or in
+ * the form (POST, OAuth2 password grant); none for an anonymous token.
+ */
+function registryTokenRoutes(): RouteSpec[] {
+  const answers: Record<number, Answer> = {
+    200: ok('The token, granting on each scope only the actions the caller may do there.', RegistryToken),
+    400: ociError('A scope is not type:name:actions, or too many scopes; an unsupported grant_type (UNSUPPORTED).'),
+    401: ociError('The credentials are not valid (UNAUTHORIZED); WWW-Authenticate: Basic.'),
+    429: OCI_COMMON[429] ?? ociError(''),
+    503: OCI_COMMON[503] ?? ociError(''),
+  };
+  const query: Record<string, QueryParam> = {
+    service: { description: 'The service of the challenge (auth.registryService).' },
+    scope: { description: 'repository:NAME:pull,push (repeatable), registry:catalog:*.' },
+    account: { description: 'The username, as some clients send it (informational).' },
+  };
+  return [
+    {
+      method: 'get',
+      path: '/v2/token',
+      summary: 'A registry token for /v2 (Docker token protocol; HTTP Basic credentials, or none for anonymous)',
+      auth: 'none',
+      query,
+      answers,
+    },
+    {
+      method: 'post',
+      path: '/v2/token',
+      summary: 'A registry token for /v2 (OAuth2 password grant, form-encoded)',
+      auth: 'none',
+      body: { 'application/x-www-form-urlencoded': RegistryTokenForm },
+      answers,
+    },
+  ];
+}
+
 export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'post',
@@ -462,7 +465,6 @@ export const ROUTES: readonly RouteSpec[] = [
       ),
     },
   },
-  ...registryTokenRoutes(),
   {
     method: 'post',
     path: '/v1/auth/refresh',
@@ -752,6 +754,7 @@ export const ROUTES: readonly RouteSpec[] = [
       ...COMMON,
     },
   },
+  ...registryTokenRoutes(),
   ...OCI_ROUTES,
 ];
 

@@ -4,17 +4,16 @@
  */
 import express, { type Express } from 'express';
 import { authenticate } from './access/authenticate.js';
-import { isOciPath } from './access/oci-authenticate.js';
 import { auditRequests } from './audit/audit-requests.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { accessLog } from './http/access-log.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { changesNothingStored } from './oci/oci-access.js';
-import { ociErrorHandler, ociNotFound } from './oci/oci-errors.js';
+import { isOciPath, ociErrorHandler, ociNotFound } from './oci/oci-errors.js';
 import { checkPathParameters } from './http/path-params.js';
 import { registerAuthRoutes } from './routes/auth.js';
-import { registerOciRoutes } from './routes/oci.js';
 import { registerOciTokenRoutes } from './routes/oci-token.js';
+import { registerOciRoutes } from './routes/oci.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerClusterProfileRoutes } from './routes/cluster-profiles.js';
 import { registerDownloadRoutes } from './routes/downloads.js';

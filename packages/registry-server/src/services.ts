@@ -153,7 +153,12 @@ export async function createServices(options: {
     audit,
     blobCache,
     adminToken,
-    ociAuthenticator: new OciAuthenticator({ adminToken, sessions, service: auth.registryService }),
+    ociAuthenticator: new OciAuthenticator({
+      adminToken,
+      sessions,
+      service: auth.registryService,
+      publicUrl: config.server.publicUrl,
+    }),
     metrics: options.metrics ?? createMetrics(),
     uploadDir,
     hasher: new UploadHasher(),

@@ -22,14 +22,39 @@ import { LRUCache } from 'lru-cache';
 import { isPackError, type PackError } from '@packyard/pack-core';
 import type { Principal } from '../identity/principals.js';
 import type { Sessions } from '../identity/sessions.js';
-import { accessGrants, verifyRegistryToken, type ResourceAccess, type TokenHolder } from '../oci/registry-token.js';
+import {
+  accessGrants,
+  bearerChallenge,
+  tokenRealm,
+  verifyRegistryToken,
+  type ResourceAccess,
+  type TokenHolder,
+} from '../oci/registry-token.js';
 import type { AdminTokenCheck } from './admin-token.js';
 import { bearerCredential, setPrincipal } from './authenticate.js';
 import { registryError } from '../errors.js';
 
-/** Whether a request path is /v2's (the OCI API and its token endpoint), authenticated here. */
-export function isOciPath(path: string): boolean {
-  return path === '/v2' || path.startsWith('/v2/');
+/** Where each /v2 request's clients get tokens: the settings its challenges are built from. */
+const challengeSettings = new WeakMap<Request, { publicUrl: string | undefined; service: string }>();
+
+/**
+ * The `WWW-Authenticate` value of a 401 on /v2: a Bearer challenge whose realm is the token
+ * endpoint as the client reaches it (the configured public URL, else the request's protocol and
+ * host, which honour the trust proxy setting), for the configured service and the scope the
+ * request needed; `error` says why a token sent was not enough.
+ */
+export function ociChallenge(
+  req: Request,
+  scope?: ResourceAccess,
+  error?: 'invalid_token' | 'insufficient_scope',
+): string {
+  const settings = challengeSettings.get(req) ?? { publicUrl: undefined, service: 'packyard' };
+  return bearerChallenge({
+    realm: tokenRealm(settings.publicUrl, { protocol: req.protocol, host: req.host }),
+    service: settings.service,
+    ...(scope ? { scope } : {}),
+    ...(error ? { error } : {}),
+  });
 }
 
 /** The access list of the registry token each request came with. */
@@ -72,6 +97,8 @@ export interface OciAuthenticatorOptions {
   sessions: Sessions;
   /** The service registry tokens are issued for and accepted for. */
   service: string;
+  /** Where clients reach the registry (server.publicUrl), for the challenge's realm. */
+  publicUrl: string | undefined;
 }
 
 export class OciAuthenticator {
@@ -120,7 +147,9 @@ export class OciAuthenticator {
 
   /** Middleware for /v2: sets the request's principal (and token limits), or fails with 401. */
   middleware(): RequestHandler {
-    return async (req, _res, next) => {
+    const settings = { publicUrl: this.options.publicUrl, service: this.options.service };
+    return async (req, res, next) => {
+      challengeSettings.set(req, settings);
       const header = req.headers.authorization;
       if (header === undefined || header === '') {
         next();
@@ -145,6 +174,12 @@ export class OciAuthenticator {
         }
       }
       if (!principal) {
+        // The token endpoint asks for Basic credentials again; the other routes send clients there.
+        const token = req.path === '/v2/token';
+        res.set(
+          'WWW-Authenticate',
+          token ? `Basic realm="${this.options.service}"` : ociChallenge(req, undefined, 'invalid_token'),
+        );
         next(invalidCredentials());
         return;
       }

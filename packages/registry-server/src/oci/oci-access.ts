@@ -9,6 +9,7 @@
 import type { Request, Response } from 'express';
 import { isPackError, type PackError } from '@packyard/pack-core';
 import { principalOf } from '../access/authenticate.js';
+import { ociChallenge, tokenAllows } from '../access/oci-authenticate.js';
 import { registryTarget, type RegistryAction } from '../access/authorize.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { RegistryServices } from '../services.js';
@@ -28,10 +29,7 @@ const REGISTRY_ACTIONS: Readonly<Record<OciAction, RegistryAction>> = {
  * the request needed (`repository:<name>:pull,push`), as Docker and OCI clients expect.
  */
 export function challenge(req: Request, scope?: { name: string; actions: OciAction[] }): string {
-  const base = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-  const parts = [`realm="${base}/v2/token"`, `service="${req.get('host') ?? 'packyard'}"`];
-  if (scope) parts.push(`scope="repository:${scope.name}:${scope.actions.join(',')}"`);
-  return `Bearer ${parts.join(',')}`;
+  return ociChallenge(req, scope && { type: 'repository', name: scope.name, actions: scope.actions });
 }
 
 export function nameUnknown(name: string): PackError {
@@ -81,7 +79,21 @@ export function authorizeOci(
     if (err.code === 'REGISTRY_NOT_FOUND') throw nameUnknown(request.name);
     throw err;
   }
+  // A registry token limits the caller to its scope: a 401 naming the scope sends the client
+  // back to the token endpoint for it (Docker clients ask for pull first, then pull,push).
+  if (!tokenAllows(req, { type: 'repository', name: request.name }, request.action)) {
+    const actions: OciAction[] = request.action === 'pull' ? ['pull'] : ['pull', request.action];
+    throw unauthorized(req, res, { name: request.name, actions });
+  }
   return namespace;
+}
+
+/** `_catalog` with a registry token needs the token's `registry:catalog:*` scope. */
+export function authorizeCatalog(req: Request, res: Response): void {
+  const scope = { type: 'registry', name: 'catalog', actions: ['*'] };
+  if (tokenAllows(req, scope, '*')) return;
+  res.set('WWW-Authenticate', ociChallenge(req, scope, 'insufficient_scope'));
+  throw registryError('UNAUTHORIZED', 'the registry token does not grant the catalog');
 }
 
 /**

@@ -14,6 +14,7 @@
 import type { AccessControl, RegistryAction } from '../access/authorize.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { Principal } from '../identity/principals.js';
+import { isRepositoryName } from './oci-names.js';
 import { accessGrants, askedRepositoryActions, type RepositoryAction, type ResourceAccess } from './registry-token.js';
 
 const REGISTRY_ACTION: Record<RepositoryAction, RegistryAction> = {
@@ -24,32 +25,6 @@ const REGISTRY_ACTION: Record<RepositoryAction, RegistryAction> = {
 
 /** Finds the registry an OCI repository name lives in; null when it maps onto none. */
 export type RepositoryRegistry = (name: string) => RegistryRecord | null;
-
-/**
- * The registry of a repository name under the namespace scheme (README): `<registry>/...` for a
- * system registry, `<tenant>/<registry>/...`, `<tenant>/<project>/<registry>/...`; of the (at
- * most three) candidates whose scope path equals the leading segments, the longest wins, and at
- * least one segment must follow the registry's.
- */
-export function repositoryRegistry(
-  find: (registry: string) => RegistryRecord | undefined,
-  name: string,
-): RegistryRecord | null {
-  const segments = name.split('/');
-  let found: RegistryRecord | null = null;
-  for (let at = 0; at < Math.min(3, segments.length - 1); at++) {
-    const registry = find(segments[at] ?? '');
-    if (!registry) continue;
-    const scopePath =
-      registry.scope === 'system'
-        ? []
-        : registry.scope === 'tenant'
-          ? [registry.tenant]
-          : [registry.tenant, registry.project];
-    if (scopePath.length === at && scopePath.every((segment, i) => segment === segments[i])) found = registry;
-  }
-  return found;
-}
 
 function granted(
   access: AccessControl,
@@ -62,7 +37,8 @@ function granted(
     return { ...asked, actions: catalog ? ['*'] : [] };
   }
   if (asked.type !== 'repository') return { ...asked, actions: [] };
-  const registry = registryOf(asked.name);
+  // A name outside the OCI grammar is no repository (resolveNamespace expects a checked one).
+  const registry = isRepositoryName(asked.name) ? registryOf(asked.name) : null;
   const actions = registry
     ? askedRepositoryActions(asked.actions).filter((a) => access.canOnRegistry(principal, REGISTRY_ACTION[a], registry))
     : [];

@@ -11,6 +11,7 @@ import { pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { storeBlobFile } from '../oci/blob-writer.js';
 import { resolveNamespace, type OciNamespace } from '../oci/namespaces.js';
+import { tokenAllows } from '../access/oci-authenticate.js';
 import { hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
 import { isRepositoryName, parseDigest } from '../oci/oci-names.js';
 import { isPackRepository } from '../oci/pack-seam.js';
@@ -117,6 +118,8 @@ async function mount(services: RegistryServices, req: Request, at: OciNamespace,
   if (!source || hiddenFrom(services, req, source.registry) || !mayOnRegistry(services, req, 'pull', source.registry)) {
     return false;
   }
+  // Within a registry token's scope only: clients ask for pull on `from` when they mean to mount.
+  if (!tokenAllows(req, { type: 'repository', name: from }, 'pull')) return false;
   const size = isPackRepository(source.repository)
     ? await services.oci.packs.blobSize(source, digest)
     : await repositories.blobSize(refOf(source), digest);

@@ -111,9 +111,13 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
   it('refuses wrong credentials with 401, and malformed scopes with 400', async () => {
     const wrong = await token('scope=repository:public/app:pull', basic('alice', 'not the password'));
     expect(wrong.status).toBe(401);
+    expect(wrong.body.errors[0].code).toBe('UNAUTHORIZED');
+    expect(wrong.headers['www-authenticate']).toBe('Basic realm="packyard"');
     const unknownKey = await token('', basic('x', `pyk_${'0'.repeat(16)}_${'A'.repeat(43)}`));
     expect(unknownKey.status).toBe(401);
-    expect((await token('scope=repository-without-actions')).status).toBe(400);
+    const malformed = await token('scope=repository-without-actions');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors[0].code).toBe('UNSUPPORTED');
     const many = Array.from({ length: 17 }, (_, i) => `scope=repository:public/a${i}:pull`).join('&');
     expect((await token(many)).status).toBe(400);
   });
@@ -125,6 +129,10 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
     // The right password is refused too while the failures count: the limit is the username's.
     const right = await token('', basic('limited', PASSWORD));
     expect(right.status).toBe(429);
+    expect(right.body.errors[0].code).toBe('TOOMANYREQUESTS');
+    // Basic straight on a /v2 route goes through the same limits.
+    const direct = await request(app()).get('/v2/').set(basic('limited', PASSWORD));
+    expect(direct.status).toBe(429);
     expect(right.headers['retry-after']).toBeDefined();
   });
 
@@ -212,5 +220,128 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
       .set(AUTH)
       .expect(200);
     expect((await token('', bearer)).status).toBe(401);
+  });
+
+  describe('on the /v2 routes', () => {
+    const v2 = (method: 'get' | 'post', url: string, headers: Record<string, string> = {}) => {
+      const agent = request(app());
+      return (method === 'get' ? agent.get(url) : agent.post(url)).set({ Host: 'registry.example:5000', ...headers });
+    };
+    const tokenFor = async (scope: string, headers: Record<string, string>) => ({
+      Authorization: `Bearer ${(await token(scope, headers)).body.token as string}`,
+    });
+
+    it('challenges anonymous callers with the token endpoint as the client reaches it', async () => {
+      const res = await v2('get', '/v2/', { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example' });
+      expect(res.status).toBe(401);
+      expect(res.body.errors[0].code).toBe('UNAUTHORIZED');
+      // Forwarded headers count only behind a trusted proxy (server.trustProxy is off here).
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer realm="http://registry.example:5000/v2/token",service="packyard"',
+      );
+      const push = await v2('post', '/v2/acme/acme-packs/app/blobs/uploads/');
+      expect(push.status).toBe(401);
+      expect(push.headers['www-authenticate']).toBe(
+        'Bearer realm="http://registry.example:5000/v2/token",service="packyard",scope="repository:acme/acme-packs/app:pull,push"',
+      );
+    });
+
+    it('accepts Basic (password, API key, admin token) and /v1 bearer credentials on every route', async () => {
+      for (const headers of [
+        basic('alice', PASSWORD),
+        basic('whoever', apiKey),
+        basic('whoever', ADMIN_TOKEN),
+        { Authorization: `Bearer ${apiKey}` },
+      ]) {
+        expect((await v2('get', '/v2/', headers)).status).toBe(200);
+        expect((await v2('post', '/v2/acme/acme-packs/app/blobs/uploads/', headers)).status).toBe(202);
+      }
+      const wrong = await v2('get', '/v2/', basic('alice', 'wrong'));
+      expect(wrong.status).toBe(401);
+      expect(wrong.body.errors[0].code).toBe('UNAUTHORIZED');
+      expect(wrong.headers['www-authenticate']).toContain('error="invalid_token"');
+      // The permissions still decide: a viewer cannot push, another tenant does not exist.
+      expect((await v2('post', '/v2/acme/acme-packs/app/blobs/uploads/', basic('vera', PASSWORD))).status).toBe(403);
+      const hidden = await v2('get', '/v2/beta/beta-packs/app/tags/list', basic('alice', PASSWORD));
+      expect(hidden.status).toBe(404);
+      expect(hidden.body.errors[0].code).toBe('NAME_UNKNOWN');
+    });
+
+    it('limits a registry token to its scope, and names the scope it lacked', async () => {
+      const pullOnly = await tokenFor('scope=repository:acme/acme-packs/app:pull', basic('alice', PASSWORD));
+      const tags = await v2('get', '/v2/acme/acme-packs/app/tags/list', pullOnly);
+      // Past authorization: the repository is simply empty.
+      expect(tags.body.errors?.[0]?.code).toBe('NAME_UNKNOWN');
+      const push = await v2('post', '/v2/acme/acme-packs/app/blobs/uploads/', pullOnly);
+      expect(push.status).toBe(401);
+      expect(push.headers['www-authenticate']).toBe(
+        'Bearer realm="http://registry.example:5000/v2/token",service="packyard",scope="repository:acme/acme-packs/app:pull,push"',
+      );
+      const elsewhere = await v2('get', '/v2/acme/acme-packs/other/tags/list', pullOnly);
+      expect(elsewhere.status).toBe(401);
+      const catalog = await v2('get', '/v2/_catalog', pullOnly);
+      expect(catalog.status).toBe(401);
+      expect(catalog.headers['www-authenticate']).toContain('scope="registry:catalog:*",error="insufficient_scope"');
+
+      const pushing = await tokenFor(
+        'scope=repository:acme/acme-packs/app:pull,push&scope=registry:catalog:*',
+        basic('alice', PASSWORD),
+      );
+      expect((await v2('post', '/v2/acme/acme-packs/app/blobs/uploads/', pushing)).status).toBe(202);
+      expect((await v2('get', '/v2/_catalog', pushing)).status).toBe(200);
+      // A token never goes past its holder: a viewer's token asking for push holds pull only.
+      const viewer = await tokenFor('scope=repository:acme/acme-packs/app:pull,push', basic('vera', PASSWORD));
+      expect((await v2('post', '/v2/acme/acme-packs/app/blobs/uploads/', viewer)).status).toBe(403);
+    });
+
+    it('refuses expired registry tokens on the routes, sending the client for a new one', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const expired = await signRegistryToken(
+        {
+          sub: 'admin',
+          aud: 'packyard',
+          who: { kind: 'admin-token' },
+          access: [{ type: 'repository', name: 'public/app', actions: ['pull'] }],
+          iat: now - 600,
+          exp: now - 1,
+        },
+        registry.services.sessions.keys,
+      );
+      const res = await v2('get', '/v2/public/app/tags/list', { Authorization: `Bearer ${expired}` });
+      expect(res.status).toBe(401);
+      expect(res.body.errors[0].code).toBe('UNAUTHORIZED');
+      expect(res.headers['www-authenticate']).toBe(
+        'Bearer realm="http://registry.example:5000/v2/token",service="packyard",error="invalid_token"',
+      );
+    });
+
+    it('names the configured public URL and service in the challenge', async () => {
+      const other = await startTestRegistry('fs', {
+        config: {
+          server: { publicUrl: 'https://packs.example.com/base/' },
+          auth: { registryService: 'packs.example.com' },
+        },
+      });
+      try {
+        const res = await request(other.app).get('/v2/');
+        expect(res.headers['www-authenticate']).toBe(
+          'Bearer realm="https://packs.example.com/base/v2/token",service="packs.example.com"',
+        );
+        const issued = await request(other.app).get('/v2/token?scope=repository:public/app:pull');
+        const claims = decodeJwt((issued.body.token as string).slice(REGISTRY_TOKEN_PREFIX.length));
+        expect(claims['aud']).toBe('packs.example.com');
+        // A token of another service (this suite's registry) is not accepted here.
+        const foreign = await token('', basic('x', ADMIN_TOKEN));
+        expect(
+          (
+            await request(other.app)
+              .get('/v2/')
+              .set({ Authorization: `Bearer ${foreign.body.token as string}` })
+          ).status,
+        ).toBe(401);
+      } finally {
+        await other.close();
+      }
+    });
   });
 });

@@ -15,7 +15,8 @@ import { principalOf } from '../access/authenticate.js';
 import { registryTokenAccess } from '../access/oci-authenticate.js';
 import type { Principal } from '../identity/principals.js';
 import { holderOf, MAX_SCOPES, parseScope, signRegistryToken, type ResourceAccess } from '../oci/registry-token.js';
-import { grantAccess, repositoryRegistry } from '../oci/token-grants.js';
+import { resolveNamespace } from '../oci/namespaces.js';
+import { grantAccess } from '../oci/token-grants.js';
 import type { RegistryServices } from '../services.js';
 import { registryError } from '../errors.js';
 
@@ -55,7 +56,8 @@ export function registerOciTokenRoutes(router: Router, services: RegistryService
       access: services.access,
       principal,
       scopes,
-      registryOf: (name) => repositoryRegistry((registry) => services.catalog.index.registry(registry), name),
+      registryOf: (name) =>
+        resolveNamespace(name, (registry) => services.catalog.index.registry(registry))?.registry ?? null,
       limit: registryTokenAccess(req),
     });
     const now = Math.floor(Date.now() / 1000);

@@ -7,7 +7,7 @@
  */
 import type { Request, Router } from 'express';
 import type { RegistryServices } from '../services.js';
-import { checkVersionAccess, hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
+import { authorizeCatalog, checkVersionAccess, hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
 import { ociName } from '../oci/namespaces.js';
 import { isPackRepository } from '../oci/pack-seam.js';
 import { API_VERSION_HEADER } from './oci-helpers.js';
@@ -35,6 +35,7 @@ export function registerOciRoutes(router: Router, services: RegistryServices): v
 
   router.get('/v2/_catalog', async (req, res) => {
     res.set(API_VERSION_HEADER);
+    authorizeCatalog(req, res);
     const repositories = pageOf(req, res, await catalog(services, req), '/v2/_catalog');
     res.json({ repositories });
   });
