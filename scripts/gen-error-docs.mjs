@@ -4,7 +4,7 @@
 // `--check` fails when the committed file is out of date (a test runs it). Needs a build first.
 import { readFile, writeFile } from 'node:fs/promises';
 import { ARCHIVE_ERRORS, PACK_CONTENT_ERRORS } from '../packages/pack-core/dist/index.js';
-import { IDENTITY_ERRORS, SERVER_ERRORS } from '../packages/registry-server/dist/errors.js';
+import { IDENTITY_ERRORS, OCI_ERRORS, SERVER_ERRORS } from '../packages/registry-server/dist/errors.js';
 import { EXIT, EXIT_MEANINGS } from '../packages/pack-cli/dist/errors.js';
 
 const file = new URL('../docs/error-codes.md', import.meta.url);
@@ -55,6 +55,15 @@ ${table(SERVER_ERRORS)}
 ## Identity and access (\`pack-registry\`)
 
 ${table(IDENTITY_ERRORS)}
+
+## OCI Distribution API (\`/v2/\`)
+
+Answers on \`/v2/\` carry the OCI envelope \`{"errors":[{"code","message","detail"}]}\` instead; the
+registry codes above are answered there under their OCI equivalent (AUTH_REQUIRED and AUTH_INVALID
+as UNAUTHORIZED, FORBIDDEN as DENIED, REGISTRY_NOT_FOUND as NAME_UNKNOWN, INVALID_NAME as
+NAME_INVALID, 5xx as UNKNOWN or UNAVAILABLE).
+
+${table(OCI_ERRORS)}
 
 ## \`packctl\` exit codes
 

@@ -8,6 +8,7 @@ export * from './schemas/common.js';
 export * from './schemas/packs.js';
 export * from './schemas/identity.js';
 export * from './schemas/operations.js';
+export * from './schemas/oci.js';
 export * from './routes.js';
 export * from './openapi.js';
 export * from './match-route.js';

@@ -1,6 +1,8 @@
 /** Which route of the table a request's method and path name (for checks that follow the table). */
 import { ROUTES, type HttpMethod, type RouteSpec } from './routes.js';
 
+const MULTI_SEGMENT = new Set(['{path}', '{repository}']);
+
 interface Matcher {
   route: RouteSpec;
   pattern: RegExp;
@@ -9,10 +11,10 @@ interface Matcher {
 
 function matcherOf(route: RouteSpec): Matcher {
   const segments = route.path.split('/').slice(1);
-  // `{path}` is the one parameter that may hold slashes (a file inside a pack).
+  // `{path}` (a file inside a pack) and `{repository}` (an OCI name) may hold slashes.
   const source = segments
     .map((segment) =>
-      segment === '{path}' ? '.+' : /^\{\w+\}$/.test(segment) ? '[^/]+' : segment.replace(/\./g, '\\.'),
+      MULTI_SEGMENT.has(segment) ? '.+' : /^\{\w+\}$/.test(segment) ? '[^/]+' : segment.replace(/\./g, '\\.'),
     )
     .join('/');
   return {
@@ -27,6 +29,9 @@ const MATCHERS = ROUTES.map(matcherOf).sort((a, b) => b.literals - a.literals);
 
 /** The route for `method` and `path` (no query string), or undefined. */
 export function matchRoute(method: string, path: string): RouteSpec | undefined {
-  const wanted = method.toLowerCase() as HttpMethod;
-  return MATCHERS.find((m) => m.route.method === wanted && m.pattern.test(path))?.route;
+  // HEAD is GET without the body, as the server's router treats it.
+  const wanted = (method.toLowerCase() === 'head' ? 'get' : method.toLowerCase()) as HttpMethod;
+  // One trailing slash names the same route, as in the server's router (`/v2/`, `.../uploads/`).
+  const bare = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  return MATCHERS.find((m) => m.route.method === wanted && m.pattern.test(bare))?.route;
 }

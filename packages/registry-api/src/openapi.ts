@@ -5,6 +5,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ErrorEnvelope } from './schemas/common.js';
 import * as identity from './schemas/identity.js';
+import * as oci from './schemas/oci.js';
 import * as operations from './schemas/operations.js';
 import * as packs from './schemas/packs.js';
 import { PATH_PARAMS, pathParamsOf, ROUTES, type Answer, type QueryParam, type RouteSpec } from './routes.js';
@@ -50,6 +51,11 @@ export const COMPONENTS: Record<string, TSchema> = {
   ProfileView: operations.ProfileView,
   AuditEntry: operations.AuditEntry,
   AuditPage: operations.AuditPage,
+  OciError: oci.OciErrorEnvelope,
+  OciTagList: oci.OciTagList,
+  OciCatalog: oci.OciCatalog,
+  OciDescriptor: oci.OciDescriptor,
+  OciReferrers: oci.OciReferrers,
 };
 
 const names = new Map<unknown, string>(Object.entries(COMPONENTS).map(([name, schema]) => [schema, name]));

@@ -32,6 +32,7 @@ import {
   UserChanges,
 } from './schemas/identity.js';
 import { AuditEntry, AuditPage, ClusterProfileBody, Liveness, ProfileView, Readiness } from './schemas/operations.js';
+import { OciCatalog, OciErrorEnvelope, OciReferrers, OciTagList, OciVersion } from './schemas/oci.js';
 import {
   CatalogPage,
   DeletedVersion,
@@ -91,6 +92,11 @@ export const PATH_PARAMS: Record<string, string> = {
   binding: 'Binding id.',
   profile: 'Cluster profile name.',
   entry: 'Audit entry id.',
+  repository:
+    'OCI repository name (may contain slashes): `<registry>/...`, `<tenant>/<registry>/...` or `<tenant>/<project>/<registry>/...`.',
+  digest: 'A digest, `sha256:<hex>` or `sha512:<hex>`.',
+  reference: 'A tag or a digest.',
+  uuid: 'An upload session id, from the Location of the POST that started it.',
 };
 
 const error = (description: string): Answer => ({ description, schema: ErrorEnvelope });
@@ -252,6 +258,155 @@ function auditRoutes(base: string, scope: string): RouteSpec[] {
 const VERSION = '/v1/registries/{registry}/packs/{name}/{version}';
 const TENANT = '/v1/tenants/{tenant}';
 const USER = `${TENANT}/users/{user}`;
+
+const ociError = (description: string): Answer => ({ description, schema: OciErrorEnvelope });
+const ociBytes = (description: string): Answer => ({ description, mediaType: 'application/octet-stream' });
+
+/** The errors every /v2 operation may answer, in the OCI envelope. */
+const OCI_COMMON: Record<number, Answer> = {
+  400: ociError('Invalid name, reference or digest (NAME_INVALID, DIGEST_INVALID, UNSUPPORTED).'),
+  401: ociError('Authentication required (UNAUTHORIZED); the WWW-Authenticate header says where.'),
+  403: ociError('Not allowed (DENIED).'),
+  404: ociError(
+    'Unknown repository, blob, manifest or upload (NAME_UNKNOWN, BLOB_UNKNOWN, MANIFEST_UNKNOWN, BLOB_UPLOAD_UNKNOWN).',
+  ),
+  503: ociError('Storage unavailable (UNAVAILABLE); retry after Retry-After seconds.'),
+};
+const OCI_PAGING: Record<string, QueryParam> = {
+  n: { description: 'At most this many entries.', schema: Type.Integer({ minimum: 0 }) },
+  last: { description: "Entries after this one (the previous page's last)." },
+};
+const OCI_REPO = '/v2/{repository}';
+const OCI_UPLOAD = `${OCI_REPO}/blobs/uploads/{uuid}`;
+
+/** The OCI Distribution Specification v1.1 on /v2 (generic content and packs alike). */
+const OCI_ROUTES: RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/v2',
+    summary: 'OCI: API version check',
+    answers: {
+      200: ok('The registry speaks the OCI distribution API.', OciVersion),
+      401: OCI_COMMON[401] ?? ociError(''),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v2/_catalog',
+    summary: 'OCI: the repositories the caller can read',
+    query: OCI_PAGING,
+    answers: { 200: ok('Repository names, sorted; a Link header names the next page.', OciCatalog), ...OCI_COMMON },
+  },
+  {
+    method: 'get',
+    path: `${OCI_REPO}/tags/list`,
+    summary: 'OCI: the tags of a repository',
+    query: OCI_PAGING,
+    answers: { 200: ok('Tags, sorted; a Link header names the next page.', OciTagList), ...OCI_COMMON },
+  },
+  {
+    method: 'get',
+    path: `${OCI_REPO}/manifests/{reference}`,
+    summary: 'OCI: a manifest by tag or digest (HEAD: whether it exists, the same headers without the body)',
+    answers: { 200: ociBytes('The manifest, with its media type as Content-Type.'), ...OCI_COMMON },
+  },
+  {
+    method: 'put',
+    path: `${OCI_REPO}/manifests/{reference}`,
+    summary: 'OCI: push a manifest (a pack repository publishes the pack)',
+    answers: {
+      201: ok('Stored; Location and Docker-Content-Digest name it.'),
+      ...OCI_COMMON,
+      400: ociError('MANIFEST_INVALID, MANIFEST_BLOB_UNKNOWN, DIGEST_INVALID, NAME_INVALID, SIZE_INVALID.'),
+      413: ociError('The manifest is larger than oci.maxManifestBytes (SIZE_INVALID).'),
+    },
+  },
+  {
+    method: 'delete',
+    path: `${OCI_REPO}/manifests/{reference}`,
+    summary: 'OCI: delete a manifest (by digest) or a tag (by tag)',
+    answers: { 202: ok('Deleted.'), ...OCI_COMMON },
+  },
+  {
+    method: 'get',
+    path: `${OCI_REPO}/blobs/{digest}`,
+    summary: 'OCI: a blob, Range supported (HEAD: whether it exists, its size and digest)',
+    headers: { Range: { description: '`bytes=<start>-<end>`: a part of the blob (206).' } },
+    answers: {
+      200: ociBytes('The blob.'),
+      206: ociBytes('The range asked for.'),
+      ...OCI_COMMON,
+      416: ociError('The range is outside the blob (RANGE_INVALID).'),
+    },
+  },
+  {
+    method: 'delete',
+    path: `${OCI_REPO}/blobs/{digest}`,
+    summary: 'OCI: remove a blob from a repository (storage keeps it while others use it; gc removes it)',
+    answers: { 202: ok('Removed.'), ...OCI_COMMON },
+  },
+  {
+    method: 'post',
+    path: `${OCI_REPO}/blobs/uploads`,
+    summary: 'OCI: start an upload, push a blob in one request (?digest=), or mount one (?mount=&from=)',
+    query: {
+      digest: { description: 'The digest of the body: a monolithic upload.' },
+      mount: { description: 'A digest to mount from another repository.' },
+      from: { description: 'The repository to mount from.' },
+    },
+    answers: {
+      201: ok('Stored or mounted; Location names the blob.'),
+      202: ok('An upload session started; Location names it.'),
+      ...OCI_COMMON,
+      413: ociError('Larger than oci.maxBlobBytes (SIZE_INVALID).'),
+    },
+  },
+  {
+    method: 'get',
+    path: OCI_UPLOAD,
+    summary: 'OCI: the state of an upload',
+    answers: { 204: ok('Range says what was received.'), ...OCI_COMMON },
+  },
+  {
+    method: 'patch',
+    path: OCI_UPLOAD,
+    summary: 'OCI: append a chunk to an upload',
+    headers: {
+      'Content-Range': { description: '`<start>-<end>`: where the chunk goes; it must follow what was received.' },
+    },
+    answers: {
+      202: ok('Appended; Range says what was received.'),
+      ...OCI_COMMON,
+      413: ociError('Larger than oci.maxBlobBytes (SIZE_INVALID).'),
+      416: ociError('The chunk does not start where the upload ends (RANGE_INVALID).'),
+    },
+  },
+  {
+    method: 'put',
+    path: OCI_UPLOAD,
+    summary: 'OCI: finish an upload (?digest=), with an optional last chunk',
+    query: { digest: { description: 'The digest of the whole blob.' } },
+    answers: {
+      201: ok('Stored; Location names the blob.'),
+      ...OCI_COMMON,
+      413: ociError('Larger than oci.maxBlobBytes (SIZE_INVALID).'),
+      416: ociError('The chunk does not start where the upload ends (RANGE_INVALID).'),
+    },
+  },
+  {
+    method: 'delete',
+    path: OCI_UPLOAD,
+    summary: 'OCI: cancel an upload',
+    answers: { 204: ok('Cancelled.'), ...OCI_COMMON },
+  },
+  {
+    method: 'get',
+    path: `${OCI_REPO}/referrers/{digest}`,
+    summary: 'OCI: the manifests whose subject is a digest',
+    query: { artifactType: { description: 'Only referrers of this artifact type (OCI-Filters-Applied says so).' } },
+    answers: { 200: ok('An image index of their descriptors.', OciReferrers), ...OCI_COMMON },
+  },
+];
 
 export const ROUTES: readonly RouteSpec[] = [
   {
@@ -558,6 +713,7 @@ export const ROUTES: readonly RouteSpec[] = [
       ...COMMON,
     },
   },
+  ...OCI_ROUTES,
 ];
 
 /** The path parameters of an OpenAPI path, in order. */

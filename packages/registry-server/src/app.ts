@@ -8,8 +8,11 @@ import { auditRequests } from './audit/audit-requests.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { accessLog } from './http/access-log.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
+import { changesNothingStored } from './oci/oci-access.js';
+import { ociErrorHandler, ociNotFound } from './oci/oci-errors.js';
 import { checkPathParameters } from './http/path-params.js';
 import { registerAuthRoutes } from './routes/auth.js';
+import { registerOciRoutes } from './routes/oci.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
 import { registerClusterProfileRoutes } from './routes/cluster-profiles.js';
 import { registerDownloadRoutes } from './routes/downloads.js';
@@ -43,6 +46,7 @@ export function createRouter(services: RegistryServices): express.Router {
   registerRoleRoutes(router, services);
   registerClusterProfileRoutes(router, services);
   registerAuditRoutes(router, services);
+  registerOciRoutes(router, services);
   return router;
 }
 
@@ -65,10 +69,14 @@ export function createApp(services: RegistryServices): Express {
       logger: services.logger,
       anonymousPerMinute: services.config.audit.unauthenticatedPerMinute,
       anonymousPerAddressPerMinute: services.config.audit.unauthenticatedPerAddressPerMinute,
+      unrecorded: changesNothingStored,
     }),
   );
   app.use(createRouter(services));
+  // /v2 answers its errors in the OCI envelope; every other path in the registry's own.
+  app.use(ociNotFound);
   app.use(notFoundHandler);
+  app.use(ociErrorHandler);
   app.use(errorHandler);
   return app;
 }

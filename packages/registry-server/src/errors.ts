@@ -359,7 +359,59 @@ export const IDENTITY_ERRORS = {
   },
 } as const satisfies Record<string, ErrorSpec>;
 
-export const REGISTRY_ERRORS = { ...SERVER_ERRORS, ...IDENTITY_ERRORS };
+/**
+ * The OCI Distribution Specification's codes, answered on /v2 in its envelope
+ * `{"errors":[{"code","message","detail"}]}` (oci/oci-errors.ts); registry codes raised on /v2
+ * (AUTH_REQUIRED, FORBIDDEN, ...) are answered there under their OCI equivalent.
+ */
+export const OCI_ERRORS = {
+  BLOB_UNKNOWN: { status: 404, meaning: 'The blob is not in the repository (never pushed or mounted there).' },
+  BLOB_UPLOAD_INVALID: {
+    status: 400,
+    meaning: 'The upload session is in a state the request cannot continue from (a body sent twice, say).',
+  },
+  BLOB_UPLOAD_UNKNOWN: {
+    status: 404,
+    meaning:
+      'No such upload session: never started, finished, cancelled or expired, or started on another replica (chunked uploads need sticky sessions).',
+  },
+  DIGEST_INVALID: {
+    status: 400,
+    meaning: 'The digest is malformed, of an algorithm other than sha256 and sha512, or does not match the content.',
+  },
+  MANIFEST_BLOB_UNKNOWN: {
+    status: 400,
+    meaning: 'The manifest references a blob or manifest the repository does not hold.',
+  },
+  MANIFEST_INVALID: {
+    status: 400,
+    meaning: 'The manifest is not valid JSON of a supported media type, or not what its Content-Type says.',
+  },
+  MANIFEST_UNKNOWN: { status: 404, meaning: 'The repository has no manifest under this tag or digest.' },
+  NAME_INVALID: {
+    status: 400,
+    meaning: 'The repository name, tag or digest in the path is outside the OCI grammar.',
+  },
+  NAME_UNKNOWN: {
+    status: 404,
+    meaning:
+      "The repository name maps onto no registry the caller may see (another tenant's answers the same), or the repository holds nothing yet.",
+  },
+  SIZE_INVALID: {
+    status: 400,
+    meaning: 'The content is larger than the limit (oci.maxBlobBytes, oci.maxManifestBytes) or than it said.',
+  },
+  UNAUTHORIZED: { status: 401, meaning: 'The /v2 request needs credentials (see the WWW-Authenticate challenge).' },
+  DENIED: { status: 403, meaning: 'The caller may not do this in that registry.' },
+  UNSUPPORTED: { status: 400, meaning: 'The operation or parameter is not supported.' },
+  RANGE_INVALID: {
+    status: 416,
+    meaning:
+      'An upload chunk does not start where the upload ends (its Content-Range), or a blob range is outside the blob; the Range header tells where it stands.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export const REGISTRY_ERRORS = { ...SERVER_ERRORS, ...IDENTITY_ERRORS, ...OCI_ERRORS };
 
 export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS;
 

@@ -1,17 +1,22 @@
 /**
- * Garbage collection: removes archive blobs that no live version record points at (left by
- * deleted versions, forced overwrites, or publishes that failed after storing the blob). Blobs
- * younger than the grace period are kept, so a publish in flight never loses its blob.
+ * Garbage collection: removes blobs that no live version record and no OCI manifest points at
+ * (left by deleted versions, forced overwrites, publishes that failed after storing the blob,
+ * deleted OCI manifests, or OCI pushes never finished by a manifest). An OCI manifest keeps its
+ * own bytes and everything it references: config, layers, an index's child manifests. Blobs
+ * younger than the grace period are kept, so a publish or push in flight never loses its blob.
  */
 import type { Logger } from 'pino';
 import { listBlobs } from './blobs/blob-store.js';
 import type { VersionRecord } from './catalog/records.js';
 import { readJson } from './storage/json-documents.js';
-import { VERSIONS_PREFIX } from './storage/layout.js';
+import type { ManifestRecord } from './oci/repository-store.js';
+import { isOciManifestKey, ociPrefix, VERSIONS_PREFIX } from './storage/layout.js';
 import type { ObjectStore } from './storage/object-store.js';
 
 export interface GcReport {
   records: number;
+  /** OCI manifests (per repository) whose blobs were kept. */
+  manifests: number;
   blobs: number;
   referenced: number;
   removed: number;
@@ -33,8 +38,18 @@ export async function collectGarbage(
     records++;
     if (!found.value.deleted) referenced.add(found.value.digest);
   }
+  let manifests = 0;
+  for await (const object of store.list(ociPrefix())) {
+    if (!isOciManifestKey(object.key)) continue;
+    const found = await readJson<ManifestRecord>(store, object.key);
+    if (!found) continue;
+    manifests++;
+    referenced.add(found.value.digest);
+    for (const digest of found.value.references) referenced.add(digest);
+  }
   const report: GcReport = {
     records,
+    manifests,
     blobs: 0,
     referenced: referenced.size,
     removed: 0,

@@ -24,6 +24,7 @@ import { PackInspector, type PackInspectorOptions } from './publish/pack-inspect
 import { PublishService } from './publish/publish-service.js';
 import { UploadHasher } from './publish/upload-hasher.js';
 import { RegistryService } from './registries/registry-service.js';
+import { createOciServices, type OciServices } from './oci/oci-services.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { removeOrphanedTempFiles } from './storage/temp-files.js';
 
@@ -51,6 +52,8 @@ export interface RegistryServices {
   hasher: UploadHasher;
   /** Checks uploaded packs on worker threads, each within a time budget. */
   inspector: PackInspector;
+  /** The OCI distribution API (/v2): repositories, upload sessions, the pack seam. */
+  oci: OciServices;
 }
 
 export async function createServices(options: {
@@ -151,11 +154,13 @@ export async function createServices(options: {
     uploadDir,
     hasher: new UploadHasher(),
     inspector,
+    oci: createOciServices({ store, config, uploadDir, logger: logger.child({ component: 'oci' }) }),
   };
 }
 
 /** Stops background work and releases storage connections. */
 export async function closeServices(services: RegistryServices): Promise<void> {
+  await services.oci.uploads.close();
   await services.catalog.stop();
   await services.directory.stop();
   await services.audit.drain();

@@ -14,7 +14,7 @@
  *   per address and overall (see {@link AnonymousLimiter}), and are pruned after a retention
  *   period. A successful login is recorded in the tenant of the user who signed in.
  */
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { principalOf } from '../access/authenticate.js';
 import { watchDecisions } from '../access/decisions.js';
@@ -32,6 +32,12 @@ export interface AuditSources {
   logger: Logger;
   /** Unauthenticated failures recorded per minute, overall and per client address. */
   anonymousPerMinute: number;
+  /**
+   * Mutating requests that change nothing in storage, not recorded: an OCI upload session's
+   * start, chunks and cancel write only a local temporary file (the PUT that stores the blob is
+   * recorded).
+   */
+  unrecorded?: (req: Request) => boolean;
   anonymousPerAddressPerMinute: number;
 }
 
@@ -131,7 +137,7 @@ export function auditRequests(sources: AuditSources): RequestHandler {
   };
 
   return (req, res, next) => {
-    if (!MUTATING.has(req.method)) {
+    if (!MUTATING.has(req.method) || sources.unrecorded?.(req) === true) {
       next();
       return;
     }

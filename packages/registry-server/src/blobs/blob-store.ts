@@ -2,7 +2,7 @@
  * Pack archives, stored once per content: the key is the sha256 of the bytes, so two versions
  * with the same archive share one blob, and a blob is never rewritten with other bytes.
  */
-import { BLOBS_PREFIX, blobKey, digestOfBlobKey } from '../storage/layout.js';
+import { ALL_BLOBS_PREFIX, blobKey, digestOfBlobKey } from '../storage/layout.js';
 import type { ObjectRead, ObjectStore, StagedObject } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
 
@@ -36,7 +36,7 @@ export async function readBlob(
 export async function* listBlobs(
   store: ObjectStore,
 ): AsyncIterable<{ digest: string; key: string; size: number; lastModified: Date }> {
-  for await (const object of store.list(BLOBS_PREFIX)) {
+  for await (const object of store.list(ALL_BLOBS_PREFIX)) {
     const digest = digestOfBlobKey(object.key);
     if (digest !== null) yield { digest, key: object.key, size: object.size, lastModified: object.lastModified };
   }

@@ -41,6 +41,8 @@ export interface RegistryConfig {
     inspection: { threads: number; timeBudgetMs: number; maxMemoryMb: number };
   };
   catalog: { pollIntervalMs: number; snapshotEveryChanges: number; queryCacheSize: number };
+  /** The OCI distribution API: size bounds, and how long an idle upload session lives. */
+  oci: { maxBlobBytes: number; maxManifestBytes: number; uploadIdleMs: number };
   audit: {
     unauthenticatedPerMinute: number;
     unauthenticatedPerAddressPerMinute: number;
@@ -299,6 +301,11 @@ export function resolveConfig(
         timeBudgetMs: (limits.inspectionTimeBudgetSeconds ?? DEFAULT_INSPECTION.timeBudgetMs / 1000) * 1000,
         maxMemoryMb: limits.inspectionMaxMemoryMiB ?? DEFAULT_INSPECTION.maxMemoryMb,
       },
+    },
+    oci: {
+      maxBlobBytes: file.oci?.maxBlobBytes ?? 10 * GIB,
+      maxManifestBytes: file.oci?.maxManifestBytes ?? 4 * 1024 * 1024,
+      uploadIdleMs: (file.oci?.uploadIdleSeconds ?? 3600) * 1000,
     },
     catalog: {
       pollIntervalMs: file.catalog?.pollIntervalMs ?? 500,

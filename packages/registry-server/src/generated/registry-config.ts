@@ -186,6 +186,23 @@ export interface RegistryConfigFile {
      */
     queryCacheSize?: number;
   };
+  /**
+   * The OCI distribution API on /v2/.
+   */
+  oci?: {
+    /**
+     * Largest blob pushed through /v2/ (default 10 GiB).
+     */
+    maxBlobBytes?: number;
+    /**
+     * Largest manifest pushed through /v2/ (default 4 MiB).
+     */
+    maxManifestBytes?: number;
+    /**
+     * An upload session with no request for this long is removed with its data (default 3600). Chunked uploads keep their state in the process that started them: use sticky sessions in front of several replicas.
+     */
+    uploadIdleSeconds?: number;
+  };
   audit?: {
     /**
      * Audit entries recorded per minute for failed requests by unauthenticated callers, all addresses together (default 60); the rest are counted, not written.
@@ -499,6 +516,28 @@ export const registryConfigSchema = {
           "type": "integer",
           "minimum": 0,
           "description": "Catalog answers kept for repeated queries until the catalog changes (default 256; 0 turns the cache off)."
+        }
+      }
+    },
+    "oci": {
+      "type": "object",
+      "additionalProperties": false,
+      "description": "The OCI distribution API on /v2/.",
+      "properties": {
+        "maxBlobBytes": {
+          "type": "integer",
+          "minimum": 1024,
+          "description": "Largest blob pushed through /v2/ (default 10 GiB)."
+        },
+        "maxManifestBytes": {
+          "type": "integer",
+          "minimum": 1024,
+          "description": "Largest manifest pushed through /v2/ (default 4 MiB)."
+        },
+        "uploadIdleSeconds": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "An upload session with no request for this long is removed with its data (default 3600). Chunked uploads keep their state in the process that started them: use sticky sessions in front of several replicas."
         }
       }
     },

@@ -10,11 +10,22 @@ import {
   identitySystemKey,
   identityTenantKey,
   identityTenantsPrefix,
+  isOciManifestKey,
   loginAttemptsKey,
   loginIndexKey,
+  ociBlobLinkKey,
+  ociManifestKey,
+  ociPrefix,
+  ociReferrerKey,
+  ociReferrersPrefix,
+  ociRepositoriesPrefix,
+  ociRepositoryIndexKey,
+  ociTagKey,
+  ociTagsPrefix,
   parseVersionKey,
   probeKey,
   profileKey,
+  repositoryOfIndexKey,
   projectAuditStream,
   projectProfilesPrefix,
   registryKey,
@@ -33,6 +44,7 @@ import { assertValidKey } from './object-store.js';
 
 const HEX = 'ab'.repeat(32);
 const SHA = 'c'.repeat(64);
+const HEX512 = 'de'.repeat(64);
 
 // Stores written by earlier releases must keep working: these keys are a storage format, and a
 // change here is a migration, not a refactoring.
@@ -42,6 +54,15 @@ describe('storage key layout', () => {
     [versionKey('public', 'cni-calico', '3.27.0'), 'packs/public/cni-calico/3.27.0.json'],
     [versionKey('acme', 'demo', '1.0.0+build.1'), 'packs/acme/demo/1.0.0%2Bbuild.1.json'],
     [blobKey(`sha256:${HEX}`), `blobs/sha256/ab/${HEX}`],
+    [blobKey(`sha512:${HEX512}`), `blobs/sha512/de/${HEX512}`],
+    [ociRepositoryIndexKey('public', 'library/alpine'), 'oci/public/_repositories/library%2Falpine'],
+    [ociBlobLinkKey('public', 'library/alpine', `sha256:${HEX}`), `oci/public/library/alpine/_layers/sha256/${HEX}`],
+    [ociManifestKey('acme-reg', 'app', `sha512:${HEX512}`), `oci/acme-reg/app/_manifests/revisions/sha512/${HEX512}`],
+    [ociTagKey('public', 'library/alpine', 'v1.0_rc-1'), 'oci/public/library/alpine/_manifests/tags/v1.0_rc-1'],
+    [
+      ociReferrerKey('public', 'app', `sha256:${HEX}`, `sha256:${SHA}`),
+      `oci/public/app/_referrers/sha256/${HEX}/sha256-${SHA}`,
+    ],
     [changeKey(1_700_000_000_123, 'f00d'), 'changes/1700000000123-f00d.json'],
     [changeKey(42.9, 'x'), 'changes/0000000000042-x.json'],
     [snapshotKey(1_700_000_000_123, 'f00d'), 'snapshots/1700000000123-f00d.json.gz'],
@@ -74,6 +95,10 @@ describe('storage key layout', () => {
     expect(tenantProjectProfilesPrefix('tn_1')).toBe('profiles/project/tn_1/');
     expect(projectProfilesPrefix('tn_1', 'pj_2').startsWith(tenantProjectProfilesPrefix('tn_1'))).toBe(true);
     expect(changesFrom(1_700_000_000_123)).toBe('changes/1700000000123');
+    expect(ociPrefix()).toBe('oci/');
+    expect(ociRepositoriesPrefix('public')).toBe('oci/public/_repositories/');
+    expect(ociTagsPrefix('public', 'a/b')).toBe('oci/public/a/b/_manifests/tags/');
+    expect(ociReferrersPrefix('public', 'a', `sha256:${HEX}`)).toBe(`oci/public/a/_referrers/sha256/${HEX}/`);
   });
 
   it('reads back what a key names', () => {
@@ -85,6 +110,11 @@ describe('storage key layout', () => {
     expect(parseVersionKey('registries/public.json')).toBeNull();
     expect(digestOfBlobKey(blobKey(`sha256:${HEX}`))).toBe(`sha256:${HEX}`);
     expect(digestOfBlobKey('blobs/sha256/ab/not-a-digest')).toBeNull();
+    expect(digestOfBlobKey(blobKey(`sha512:${HEX512}`))).toBe(`sha512:${HEX512}`);
+    expect(digestOfBlobKey(`blobs/sha512/ab/${HEX}`)).toBeNull();
+    expect(repositoryOfIndexKey(ociRepositoryIndexKey('public', 'library/alpine'))).toBe('library/alpine');
+    expect(isOciManifestKey(ociManifestKey('public', 'a', `sha256:${HEX}`))).toBe(true);
+    expect(isOciManifestKey(ociTagKey('public', 'a', 'latest'))).toBe(false);
     expect(tenantIdOfKey(identityTenantKey('tn_0123'))).toBe('tn_0123');
     expect(timeOfKey(changeKey(1_700_000_000_123, 'a'))).toBe(1_700_000_000_123);
     expect(timeOfKey(snapshotKey(1_700_000_000_123, 'a'))).toBe(1_700_000_000_123);
@@ -98,9 +128,11 @@ describe('storage key layout', () => {
     expect(early < changesFrom(1000) && changesFrom(1000) < late).toBe(true);
   });
 
-  it('refuses a blob key for anything but a sha256 digest', () => {
+  it('refuses a blob key for anything but a sha256 or sha512 digest', () => {
     expect(() => blobKey(HEX)).toThrow(/not a sha256 digest/);
     expect(() => blobKey(`sha512:${HEX}`)).toThrow(/not a sha256 digest/);
+    expect(() => blobKey(`md5:${HEX.slice(0, 32)}`)).toThrow(/not a sha256 digest/);
+    expect(() => ociManifestKey('public', 'a', `sha256:${HEX.toUpperCase()}`)).toThrow(/not a sha256 digest/);
   });
 
   it('keeps the probe in a top-level folder no other kind of key uses', () => {

@@ -7,7 +7,8 @@
  *
  *   registries/<registry>.json                               registry records
  *   packs/<registry>/<pack>/<version, percent-encoded>.json  version records (create-once, then CAS)
- *   blobs/sha256/<hex[0:2]>/<hex>                            pack archives, content-addressed
+ *   blobs/sha256/<hex[0:2]>/<hex>                            pack archives and OCI blobs, content-addressed
+ *   blobs/sha512/<hex[0:2]>/<hex>                            OCI blobs pushed under a sha512 digest
  *   changes/<13-digit ms>-<id>.json                          the catalog change log replicas follow
  *   snapshots/<13-digit ms covered>-<id>.json.gz             compacted catalog index snapshots
  *   system/admin-token.json                                  the bootstrap admin token's hash
@@ -23,6 +24,11 @@
  *   audit/anonymous/<entry id>.json                            id starts with an inverted time)
  *   audit/tenants/<tenant id>/<entry id>.json
  *   audit/projects/<tenant id>/<project id>/<entry id>.json
+ *   oci/<registry>/_repositories/<repository, %-encoded>     the OCI repositories of a registry (_catalog)
+ *   oci/<registry>/<repository>/_layers/<alg>/<hex>          blobs pushed or mounted into a repository
+ *   oci/<registry>/<repository>/_manifests/revisions/<alg>/<hex>   the manifests of a repository
+ *   oci/<registry>/<repository>/_manifests/tags/<tag>        a tag: the digest it points at (CAS)
+ *   oci/<registry>/<repository>/_referrers/<alg>/<hex>/<alg>-<hex>  manifests whose subject is a digest
  *   _probe/<temp name>                                       the S3 driver's start-up probe
  *
  * Tenants and projects are stored under their immutable ids, not their names, so that one
@@ -57,20 +63,102 @@ export function parseVersionKey(key: string): { registry: string; name: string; 
 
 // Blobs.
 
+/** The sha256 blobs: every pack archive, and most OCI blobs. */
 export const BLOBS_PREFIX = 'blobs/sha256/';
+/** Every blob, whatever its digest's algorithm (garbage collection lists them all). */
+export const ALL_BLOBS_PREFIX = 'blobs/';
 
-/** The key of the blob of `digest` ("sha256:<hex>"); throws for anything else. */
+const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
+
+/** The algorithm and hex of a sha256 or sha512 digest, or null for anything else. */
+function digestParts(digest: string): { algorithm: string; hex: string } | null {
+  const colon = digest.indexOf(':');
+  const algorithm = digest.slice(0, colon);
+  const hex = digest.slice(colon + 1);
+  const length = DIGEST_HEX_LENGTH[algorithm];
+  return colon > 0 && length === hex.length && /^[0-9a-f]+$/.test(hex) ? { algorithm, hex } : null;
+}
+
+/** `<alg>/<hex>` of a digest, for the OCI keys below; throws for anything but sha256 and sha512. */
+function digestPath(digest: string): string {
+  const parts = digestParts(digest);
+  if (parts === null) throw new Error(`not a sha256 digest (nor a sha512 one): ${digest}`);
+  return `${parts.algorithm}/${parts.hex}`;
+}
+
+/** The key of the blob of `digest` ("sha256:<hex>" or "sha512:<hex>"); throws for anything else. */
 export function blobKey(digest: string): string {
-  const hex = /^sha256:([0-9a-f]{64})$/.exec(digest)?.[1];
-  if (hex === undefined) throw new Error(`not a sha256 digest: ${digest}`);
+  const parts = digestParts(digest);
+  if (parts === null) throw new Error(`not a sha256 digest (nor a sha512 one): ${digest}`);
   // Fanned out by the first byte, so that no directory of the fs store grows too large.
-  return `${BLOBS_PREFIX}${hex.slice(0, 2)}/${hex}`;
+  return `${ALL_BLOBS_PREFIX}${parts.algorithm}/${parts.hex.slice(0, 2)}/${parts.hex}`;
 }
 
 /** The digest whose blob `key` holds, or null for another key. */
 export function digestOfBlobKey(key: string): string | null {
-  const hex = key.split('/').at(-1) ?? '';
-  return /^[0-9a-f]{64}$/.test(hex) ? `sha256:${hex}` : null;
+  const segments = key.split('/');
+  const digest = `${segments.at(-3) ?? ''}:${segments.at(-1) ?? ''}`;
+  return segments.length === 4 && segments[0] === 'blobs' && digestParts(digest) ? digest : null;
+}
+
+// OCI repositories (the /v2 API): metadata only; their blobs are the blobs above. Repository
+// components never start with "_", so the underscore folders cannot collide with a repository.
+
+const OCI_PREFIX = 'oci/';
+
+/** Everything the OCI API keeps (garbage collection reads the manifests below it). */
+export function ociPrefix(): string {
+  return OCI_PREFIX;
+}
+
+/** The index of a registry's OCI repositories, one empty object per repository. */
+export function ociRepositoriesPrefix(registry: string): string {
+  return `${OCI_PREFIX}${registry}/_repositories/`;
+}
+
+export function ociRepositoryIndexKey(registry: string, repository: string): string {
+  return `${ociRepositoriesPrefix(registry)}${keySegment(repository)}`;
+}
+
+/** The repository an index key names. */
+export function repositoryOfIndexKey(key: string): string {
+  return decodeURIComponent(key.split('/').at(-1) ?? '');
+}
+
+function ociRepositoryPrefix(registry: string, repository: string): string {
+  return `${OCI_PREFIX}${registry}/${repository}/`;
+}
+
+/** A blob readable in a repository: pushed or mounted there (a repository sees no other's blobs). */
+export function ociBlobLinkKey(registry: string, repository: string, digest: string): string {
+  return `${ociRepositoryPrefix(registry, repository)}_layers/${digestPath(digest)}`;
+}
+
+/** A manifest of a repository (its bytes are the blob of its digest). */
+export function ociManifestKey(registry: string, repository: string, digest: string): string {
+  return `${ociRepositoryPrefix(registry, repository)}_manifests/revisions/${digestPath(digest)}`;
+}
+
+/** Whether a key is a manifest revision (gc keeps what they reference). */
+export function isOciManifestKey(key: string): boolean {
+  return key.startsWith(OCI_PREFIX) && key.includes('/_manifests/revisions/');
+}
+
+export function ociTagsPrefix(registry: string, repository: string): string {
+  return `${ociRepositoryPrefix(registry, repository)}_manifests/tags/`;
+}
+
+export function ociTagKey(registry: string, repository: string, tag: string): string {
+  return `${ociTagsPrefix(registry, repository)}${tag}`;
+}
+
+/** The manifests of a repository whose `subject` is `subject`. */
+export function ociReferrersPrefix(registry: string, repository: string, subject: string): string {
+  return `${ociRepositoryPrefix(registry, repository)}_referrers/${digestPath(subject)}/`;
+}
+
+export function ociReferrerKey(registry: string, repository: string, subject: string, digest: string): string {
+  return `${ociReferrersPrefix(registry, repository, subject)}${digestPath(digest).replace('/', '-')}`;
 }
 
 // The catalog's change log and snapshots.

@@ -5,7 +5,7 @@
  * an answer off the contract fails in afterEach, naming the route, the status and the problems.
  */
 import express, { type Express, type RequestHandler } from 'express';
-import { ErrorEnvelope, matchRoute, problemsOf, type Answer } from '@packyard/registry-api';
+import { ErrorEnvelope, matchRoute, OciErrorEnvelope, problemsOf, type Answer } from '@packyard/registry-api';
 import { afterEach } from 'vitest';
 
 /** Answers off the contract since the last afterEach. */
@@ -24,7 +24,9 @@ export function contractProblems(answer: {
   const declared: Answer | undefined = route?.answers[answer.status];
   // Archives and pack files may be JSON (a pack's pack.json): the contract says they are bytes.
   if (declared !== undefined && declared.schema === undefined) return [];
-  const schema = declared?.schema ?? (answer.status >= 400 ? ErrorEnvelope : undefined);
+  // /v2 answers its errors in the OCI envelope, on its routes and off them.
+  const oci = answer.path === '/v2' || answer.path.startsWith('/v2/');
+  const schema = declared?.schema ?? (answer.status >= 400 ? (oci ? OciErrorEnvelope : ErrorEnvelope) : undefined);
   const where = `${answer.method} ${answer.path} ${answer.status}`;
   if (schema === undefined)
     return [`${where}: the contract declares no such answer for ${route ? route.path : 'this path'}`];

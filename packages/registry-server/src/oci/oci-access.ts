@@ -1,0 +1,107 @@
+/**
+ * Who may do what on /v2: the same `AccessControl` as /v1. Pulling needs the registry's read
+ * (`pack.get`: anonymous only where /v1 allows anonymous reads), pushing `pack.publish` and
+ * deleting `pack.delete` (both `packRegistry.update`). A registry of another tenant answers
+ * NAME_UNKNOWN, exactly as a name that maps onto nothing: its existence is not revealed.
+ *
+ * The 401 challenge is built in one function, {@link challenge}, for the token flow to change.
+ */
+import type { Request, Response } from 'express';
+import { isPackError, type PackError } from '@packyard/pack-core';
+import { principalOf } from '../access/authenticate.js';
+import { registryTarget, type RegistryAction } from '../access/authorize.js';
+import type { RegistryRecord } from '../catalog/records.js';
+import type { RegistryServices } from '../services.js';
+import { registryError } from '../errors.js';
+import { resolveNamespace, type OciNamespace } from './namespaces.js';
+
+export type OciAction = 'pull' | 'push' | 'delete';
+
+const REGISTRY_ACTIONS: Readonly<Record<OciAction, RegistryAction>> = {
+  pull: 'pack.get',
+  push: 'pack.publish',
+  delete: 'pack.delete',
+};
+
+/**
+ * The `WWW-Authenticate` value of a 401 on /v2: a Bearer challenge naming the repository scope
+ * the request needed (`repository:<name>:pull,push`), as Docker and OCI clients expect.
+ */
+export function challenge(req: Request, scope?: { name: string; actions: OciAction[] }): string {
+  const base = `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  const parts = [`realm="${base}/v2/token"`, `service="${req.get('host') ?? 'packyard'}"`];
+  if (scope) parts.push(`scope="repository:${scope.name}:${scope.actions.join(',')}"`);
+  return `Bearer ${parts.join(',')}`;
+}
+
+export function nameUnknown(name: string): PackError {
+  return registryError('NAME_UNKNOWN', 'repository name not known to registry', { details: { name } });
+}
+
+/** 401 UNAUTHORIZED with the challenge for `scope`. */
+export function unauthorized(req: Request, res: Response, scope?: { name: string; actions: OciAction[] }): PackError {
+  res.set('WWW-Authenticate', challenge(req, scope));
+  return registryError('UNAUTHORIZED', 'authentication required', {
+    ...(scope ? { details: [{ Type: 'repository', Name: scope.name, Action: scope.actions.join(',') }] } : {}),
+  });
+}
+
+/** Whether the caller may do `action` in `registry` (no error, no audit decision). */
+export function mayOnRegistry(services: RegistryServices, req: Request, action: OciAction, registry: RegistryRecord) {
+  return services.access.canOnRegistry(principalOf(req), REGISTRY_ACTIONS[action], registry);
+}
+
+/** Whether `registry` is another tenant's (to be answered as unknown). */
+export function hiddenFrom(services: RegistryServices, req: Request, registry: RegistryRecord): boolean {
+  return services.access.hidden(principalOf(req), registryTarget(registry));
+}
+
+/**
+ * The registry and repository `name` maps onto, once `action` there is authorized; NAME_UNKNOWN
+ * when it maps onto nothing the caller can see, UNAUTHORIZED (with the challenge) for an
+ * anonymous caller who needs to sign in, DENIED for a signed-in one who lacks the permission.
+ */
+export function authorizeOci(
+  services: RegistryServices,
+  req: Request,
+  res: Response,
+  request: { name: string; action: OciAction },
+): OciNamespace {
+  const namespace = resolveNamespace(request.name, (registry) => services.catalog.index.registry(registry));
+  if (!namespace || hiddenFrom(services, req, namespace.registry)) throw nameUnknown(request.name);
+  try {
+    services.access.authorizeRegistry(principalOf(req), REGISTRY_ACTIONS[request.action], namespace.registry);
+  } catch (err) {
+    if (!isPackError(err)) throw err;
+    if (err.code === 'AUTH_REQUIRED') {
+      const actions: OciAction[] = request.action === 'pull' ? ['pull'] : ['pull', request.action];
+      throw unauthorized(req, res, { name: request.name, actions });
+    }
+    if (err.code === 'FORBIDDEN') throw registryError('DENIED', 'requested access to the resource is denied');
+    if (err.code === 'REGISTRY_NOT_FOUND') throw nameUnknown(request.name);
+    throw err;
+  }
+  return namespace;
+}
+
+/**
+ * `GET /v2/`: 200 for a signed-in caller; an anonymous one gets the challenge, so that clients
+ * learn where to authenticate before they push (docker login, skopeo and ORAS probe here first).
+ */
+export function checkVersionAccess(req: Request, res: Response): void {
+  if (principalOf(req).kind === 'anonymous') throw unauthorized(req, res);
+}
+
+const UPLOAD_SESSION_PATH = /\/blobs\/uploads(?:\/[^/]*)?$/;
+
+/**
+ * Whether a signed-in caller's request only works on an upload session (start, chunk, cancel):
+ * it writes a local temporary file and nothing in storage, so the audit log skips it; the PUT
+ * that stores the blob, a monolithic POST (`?digest=`) and a mount (`?mount=`) are recorded.
+ */
+export function changesNothingStored(req: Request): boolean {
+  if (!req.path.startsWith('/v2/') || principalOf(req).kind === 'anonymous') return false;
+  if (!UPLOAD_SESSION_PATH.test(req.path)) return false;
+  if (req.method === 'PATCH' || req.method === 'DELETE') return true;
+  return req.method === 'POST' && req.query['digest'] === undefined && req.query['mount'] === undefined;
+}

@@ -1,0 +1,76 @@
+/**
+ * The OCI Distribution Specification's grammars for what a /v2 path names: repository names, tags
+ * and digests. Every check is linear in its input: a name is split on "/" and each component is
+ * scanned once, never matched by a pattern that can backtrack over the whole path.
+ */
+import type { PackError } from '@packyard/pack-core';
+import { registryError } from '../errors.js';
+
+/** Longest repository name accepted (the spec lets registries cap it; distribution uses 255). */
+export const MAX_NAME_LENGTH = 255;
+
+// One component: [a-z0-9]+ runs joined by ".", "_", "__" or one or more "-". Linear: no group
+// repeats a pattern that could match the same characters another way.
+const COMPONENT = /^[a-z0-9]+(?:(?:\.|_{1,2}|-+)[a-z0-9]+)*$/;
+const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+const HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha512: 128 };
+/** The spec's digest grammar: `algorithm ":" encoded`. */
+const ANY_DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+
+export function isRepositoryName(name: string): boolean {
+  if (name.length === 0 || name.length > MAX_NAME_LENGTH) return false;
+  return name.split('/').every((component) => COMPONENT.test(component));
+}
+
+export function isTag(reference: string): boolean {
+  return TAG.test(reference);
+}
+
+export function nameInvalid(name: string): PackError {
+  return registryError('NAME_INVALID', 'invalid repository name', {
+    hint: `lowercase components of letters and digits joined by . _ __ or -, separated by /, at most ${MAX_NAME_LENGTH} characters`,
+    details: { name: name.slice(0, MAX_NAME_LENGTH + 1) },
+  });
+}
+
+/** A repository name from the path's components, or NAME_INVALID. */
+export function repositoryName(components: string[]): string {
+  const name = components.join('/');
+  if (!isRepositoryName(name)) throw nameInvalid(name);
+  return name;
+}
+
+/**
+ * A sha256 or sha512 digest: the digest itself. Anything else is DIGEST_INVALID: malformed, or of
+ * an algorithm this registry does not support (the spec's answer for both is the same code).
+ */
+export function parseDigest(text: string): string {
+  const colon = text.indexOf(':');
+  const algorithm = text.slice(0, colon);
+  const hex = text.slice(colon + 1);
+  const length = HEX_LENGTH[algorithm];
+  if (colon > 0 && length === hex.length && /^[0-9a-f]+$/.test(hex)) return text;
+  const known = text.length <= 1024 && ANY_DIGEST.test(text);
+  throw registryError('DIGEST_INVALID', known ? `unsupported digest algorithm "${algorithm}"` : 'invalid digest', {
+    hint: 'sha256:<64 lowercase hex> or sha512:<128 lowercase hex>',
+  });
+}
+
+/** Whether a manifest reference is a digest (else it must be a tag). */
+export function isDigestReference(reference: string): boolean {
+  return reference.includes(':');
+}
+
+/** The algorithm of a valid digest. */
+export function algorithmOf(digest: string): 'sha256' | 'sha512' {
+  return digest.startsWith('sha512:') ? 'sha512' : 'sha256';
+}
+
+/** A tag or digest reference, checked: a digest (parsed) or a tag. */
+export function parseReference(reference: string): { digest: string } | { tag: string } {
+  if (isDigestReference(reference)) return { digest: parseDigest(reference) };
+  if (!isTag(reference)) {
+    throw registryError('NAME_INVALID', 'invalid tag', { hint: 'a tag is [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}' });
+  }
+  return { tag: reference };
+}

@@ -1,0 +1,247 @@
+/**
+ * What an OCI repository holds, over the object store: blob links (a blob is readable in a
+ * repository only once pushed or mounted there), manifests (their bytes are content-addressed
+ * blobs, like every blob; a revision record beside them says what they are), tags, referrers, and
+ * each registry's index of repositories for `_catalog`. Keys come from storage/layout.ts.
+ *
+ * Several replicas may share one bucket: tags are written create-once or compare-and-swap, and
+ * every other record is either create-once or written whole with the same content by any writer.
+ */
+import {
+  blobKey,
+  ociBlobLinkKey,
+  ociManifestKey,
+  ociReferrerKey,
+  ociReferrersPrefix,
+  ociRepositoriesPrefix,
+  ociRepositoryIndexKey,
+  ociTagKey,
+  ociTagsPrefix,
+  repositoryOfIndexKey,
+} from '../storage/layout.js';
+import { isPreconditionFailed, type ObjectRead, type ObjectStore } from '../storage/object-store.js';
+import { encodeJson, readJson, updateJson } from '../storage/json-documents.js';
+
+/** A repository inside a registry. */
+export interface RepositoryRef {
+  registry: string;
+  repository: string;
+}
+
+/** What the store records about a manifest of a repository. */
+export interface ManifestRecord {
+  digest: string;
+  mediaType: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+  /** The digest of the manifest this one refers to (OCI 1.1 `subject`). */
+  subject?: string;
+  /** Every blob and manifest it references (config, layers, index children): gc keeps them. */
+  references: string[];
+  pushedAt: string;
+}
+
+/** A manifest and its bytes. */
+export interface StoredManifest {
+  record: ManifestRecord;
+  body: Buffer;
+}
+
+/** A tag: the manifest it points at. */
+interface TagRecord {
+  digest: string;
+}
+
+/** The descriptor of a referrer, as the referrers API lists it. */
+export interface ReferrerDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+async function createOnce(store: ObjectStore, key: string, body: Buffer | string): Promise<boolean> {
+  try {
+    await store.put(key, body, { ifNoneMatch: '*' });
+    return true;
+  } catch (err) {
+    if (isPreconditionFailed(err)) return false;
+    throw err;
+  }
+}
+
+async function* keysUnder(store: ObjectStore, prefix: string): AsyncIterable<string> {
+  for await (const object of store.list(prefix)) yield object.key.slice(prefix.length);
+}
+
+export class RepositoryStore {
+  /** Repositories known to be in the index already: each is written once per process at most. */
+  private readonly indexed = new Set<string>();
+
+  constructor(private readonly store: ObjectStore) {}
+
+  /** Records the repository in its registry's index (idempotent, create-once). */
+  async register(at: RepositoryRef): Promise<void> {
+    const key = ociRepositoryIndexKey(at.registry, at.repository);
+    if (this.indexed.has(key)) return;
+    await createOnce(this.store, key, '');
+    this.indexed.add(key);
+  }
+
+  /** The repositories of a registry, sorted. */
+  async repositories(registry: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const key of keysUnder(this.store, ociRepositoriesPrefix(registry))) {
+      names.push(repositoryOfIndexKey(key));
+    }
+    return names.sort();
+  }
+
+  async hasRepository(at: RepositoryRef): Promise<boolean> {
+    return (await this.store.head(ociRepositoryIndexKey(at.registry, at.repository))) !== null;
+  }
+
+  // Blobs.
+
+  /** The size of a blob readable in the repository, or null: linked there, and still stored. */
+  async blobSize(at: RepositoryRef, digest: string): Promise<number | null> {
+    const link = await this.store.head(ociBlobLinkKey(at.registry, at.repository, digest));
+    if (!link) return null;
+    const blob = await this.store.head(blobKey(digest));
+    return blob ? blob.size : null;
+  }
+
+  /** Streams a blob of the repository (or a range of it), or null when it is not readable there. */
+  async readBlob(
+    at: RepositoryRef,
+    digest: string,
+    range?: { start: number; end?: number },
+  ): Promise<ObjectRead | null> {
+    const link = await this.store.head(ociBlobLinkKey(at.registry, at.repository, digest));
+    if (!link) return null;
+    return this.store.get(blobKey(digest), range ? { range } : {});
+  }
+
+  /** The size of a blob in storage, whatever repository holds it; null when none does. */
+  async storedSize(digest: string): Promise<number | null> {
+    return (await this.store.head(blobKey(digest)))?.size ?? null;
+  }
+
+  /** Makes a stored blob readable in the repository. */
+  async linkBlob(at: RepositoryRef, digest: string): Promise<void> {
+    await this.store.put(ociBlobLinkKey(at.registry, at.repository, digest), '');
+    await this.register(at);
+  }
+
+  /** Takes a blob out of the repository; false when it was not there. Storage keeps the bytes for gc. */
+  async unlinkBlob(at: RepositoryRef, digest: string): Promise<boolean> {
+    const key = ociBlobLinkKey(at.registry, at.repository, digest);
+    if (!(await this.store.head(key))) return false;
+    await this.store.delete(key);
+    return true;
+  }
+
+  // Manifests.
+
+  /**
+   * Stores a manifest: its bytes as the blob of its digest, its record, its referrer entry (with a
+   * subject), and the tag when one is given (moved there if it pointed elsewhere).
+   */
+  async putManifest(at: RepositoryRef, manifest: StoredManifest, tag?: string): Promise<void> {
+    const { record, body } = manifest;
+    // Content-addressed: whoever wrote the key first wrote the same bytes.
+    await createOnce(this.store, blobKey(record.digest), body);
+    await this.store.put(ociManifestKey(at.registry, at.repository, record.digest), encodeJson(record), {
+      contentType: 'application/json',
+    });
+    if (record.subject !== undefined) {
+      const descriptor: ReferrerDescriptor = {
+        mediaType: record.mediaType,
+        digest: record.digest,
+        size: record.size,
+        ...(record.artifactType === undefined ? {} : { artifactType: record.artifactType }),
+        ...(record.annotations === undefined ? {} : { annotations: record.annotations }),
+      };
+      await this.store.put(
+        ociReferrerKey(at.registry, at.repository, record.subject, record.digest),
+        encodeJson(descriptor),
+        {
+          contentType: 'application/json',
+        },
+      );
+    }
+    if (tag !== undefined) await this.setTag(at, tag, record.digest);
+    await this.register(at);
+  }
+
+  /** Points `tag` at `digest` (compare-and-swap, so that concurrent writers on other replicas are not lost). */
+  async setTag(at: RepositoryRef, tag: string, digest: string): Promise<void> {
+    await updateJson<TagRecord>(
+      this.store,
+      ociTagKey(at.registry, at.repository, tag),
+      (current) => (current.digest === digest ? undefined : { digest }),
+      () => ({ digest: '' }),
+    );
+  }
+
+  /** The digest a tag points at, or null. */
+  async resolveTag(at: RepositoryRef, tag: string): Promise<string | null> {
+    const found = await readJson<TagRecord>(this.store, ociTagKey(at.registry, at.repository, tag));
+    return found ? found.value.digest : null;
+  }
+
+  async manifestRecord(at: RepositoryRef, digest: string): Promise<ManifestRecord | null> {
+    const found = await readJson<ManifestRecord>(this.store, ociManifestKey(at.registry, at.repository, digest));
+    return found ? found.value : null;
+  }
+
+  /** A manifest of the repository with its bytes, or null. */
+  async getManifest(at: RepositoryRef, digest: string): Promise<StoredManifest | null> {
+    const record = await this.manifestRecord(at, digest);
+    if (!record) return null;
+    const blob = await this.store.getBuffer(blobKey(digest));
+    return blob ? { record, body: blob.body } : null;
+  }
+
+  /** Deletes a manifest, its referrer entry and every tag pointing at it; false when it was not there. */
+  async deleteManifest(at: RepositoryRef, digest: string): Promise<boolean> {
+    const record = await this.manifestRecord(at, digest);
+    if (!record) return false;
+    for (const tag of await this.tags(at)) {
+      if ((await this.resolveTag(at, tag)) === digest) await this.deleteTag(at, tag);
+    }
+    if (record.subject !== undefined) {
+      await this.store.delete(ociReferrerKey(at.registry, at.repository, record.subject, digest));
+    }
+    await this.store.delete(ociManifestKey(at.registry, at.repository, digest));
+    return true;
+  }
+
+  /** Deletes a tag (not the manifest); false when there was no such tag. */
+  async deleteTag(at: RepositoryRef, tag: string): Promise<boolean> {
+    const key = ociTagKey(at.registry, at.repository, tag);
+    if (!(await this.store.head(key))) return false;
+    await this.store.delete(key);
+    return true;
+  }
+
+  /** The tags of a repository, sorted. */
+  async tags(at: RepositoryRef): Promise<string[]> {
+    const tags: string[] = [];
+    for await (const tag of keysUnder(this.store, ociTagsPrefix(at.registry, at.repository))) tags.push(tag);
+    return tags.sort();
+  }
+
+  /** The descriptors of the manifests whose subject is `subject`. */
+  async referrers(at: RepositoryRef, subject: string): Promise<ReferrerDescriptor[]> {
+    const prefix = ociReferrersPrefix(at.registry, at.repository, subject);
+    const found: ReferrerDescriptor[] = [];
+    for await (const object of this.store.list(prefix)) {
+      const descriptor = await readJson<ReferrerDescriptor>(this.store, object.key);
+      if (descriptor) found.push(descriptor.value);
+    }
+    return found;
+  }
+}

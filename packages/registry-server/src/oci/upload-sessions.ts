@@ -1,0 +1,195 @@
+/**
+ * OCI blob upload sessions: `POST .../blobs/uploads/` starts one, PATCHes append chunks, `PUT
+ * ?digest=` finishes it, DELETE cancels it. A session's bytes go to a temporary file in the
+ * server's upload directory, hashed (sha256) as they arrive; on finish the digest is checked and
+ * the file is staged into the store (an S3 multipart upload, so chunks smaller than S3's 5 MiB part
+ * minimum do not matter), and nothing is visible before that.
+ *
+ * Session state is in this process's memory: the chunks of one upload must reach the same replica
+ * (sticky sessions), while a monolithic push (one request) works on any. Sessions idle longer than
+ * the configured time are removed by a timer, and all of them on shutdown.
+ */
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Logger } from 'pino';
+import type { PackError } from '@packyard/pack-core';
+import { makePrivateDir } from '../storage/file-modes.js';
+import { diskFullAsStorageFull } from '../storage/object-store.js';
+import { tempName } from '../storage/temp-files.js';
+import { registryError } from '../errors.js';
+import { algorithmOf } from './oci-names.js';
+import type { RepositoryRef } from './repository-store.js';
+
+export interface UploadSession {
+  readonly id: string;
+  readonly at: RepositoryRef;
+  /** Bytes received so far. */
+  size: number;
+  readonly file: string;
+  /** sha256 of the bytes received so far. */
+  hash: Hash;
+  lastActive: number;
+  /** A request is writing to it: a second one at the same time is refused. */
+  busy: boolean;
+}
+
+export interface UploadSessionOptions {
+  dir: string;
+  /** Largest blob accepted. */
+  maxBytes: number;
+  /** A session with no request for this long is removed. */
+  idleMs: number;
+  logger: Logger;
+}
+
+export function uploadUnknown(): PackError {
+  return registryError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', {
+    hint: 'start a new upload with POST /v2/<name>/blobs/uploads/ (chunked uploads need every request on one replica)',
+  });
+}
+
+export function tooLarge(maxBytes: number): PackError {
+  return registryError('BODY_TOO_LARGE', `the blob is larger than the limit of ${maxBytes} bytes`);
+}
+
+/** Counts and hashes what passes through, and refuses to pass more than `limit` bytes in all. */
+function meter(session: UploadSession, limit: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (session.size + chunk.length > limit) {
+        done(tooLarge(limit));
+        return;
+      }
+      session.size += chunk.length;
+      session.hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+}
+
+/** The digest of a whole file, for an algorithm the session did not follow (sha512). */
+async function digestOfFile(file: string, algorithm: 'sha256' | 'sha512'): Promise<string> {
+  const hash = createHash(algorithm);
+  await pipeline(createReadStream(file), hash);
+  return `${algorithm}:${hash.digest('hex')}`;
+}
+
+export class UploadSessions {
+  private readonly sessions = new Map<string, UploadSession>();
+  private readonly timer: NodeJS.Timeout;
+  private dirReady: Promise<void> | null = null;
+
+  constructor(readonly options: UploadSessionOptions) {
+    this.timer = setInterval(() => void this.sweep(), Math.max(1000, Math.min(options.idleMs, 60_000)));
+    this.timer.unref();
+  }
+
+  get maxBytes(): number {
+    return this.options.maxBytes;
+  }
+
+  get count(): number {
+    return this.sessions.size;
+  }
+
+  async start(at: RepositoryRef): Promise<UploadSession> {
+    this.dirReady ??= makePrivateDir(this.options.dir);
+    await this.dirReady;
+    const id = randomUUID();
+    const file = path.join(this.options.dir, tempName('.oci'));
+    // Created empty now: a finish without any chunk is an empty blob.
+    await pipeline(async function* () {}, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+    const session: UploadSession = {
+      id,
+      at,
+      size: 0,
+      file,
+      hash: createHash('sha256'),
+      lastActive: Date.now(),
+      busy: false,
+    };
+    this.sessions.set(id, session);
+    return session;
+  }
+
+  /** The session `id` of the repository, or BLOB_UPLOAD_UNKNOWN. */
+  get(id: string, at: RepositoryRef): UploadSession {
+    const session = this.sessions.get(id);
+    if (!session || session.at.registry !== at.registry || session.at.repository !== at.repository) {
+      throw uploadUnknown();
+    }
+    session.lastActive = Date.now();
+    return session;
+  }
+
+  /**
+   * Appends a chunk. On any failure (a torn request, the size limit, a full disk) the session is
+   * left as it was before the chunk, so that the client can send it again.
+   */
+  async append(session: UploadSession, body: Readable): Promise<void> {
+    if (session.busy) {
+      throw registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
+    }
+    session.busy = true;
+    const before = { size: session.size, hash: session.hash.copy() };
+    try {
+      await pipeline(body, meter(session, this.options.maxBytes), createWriteStream(session.file, { flags: 'a' }));
+    } catch (err) {
+      session.size = before.size;
+      session.hash = before.hash;
+      await truncate(session.file, before.size).catch(() => undefined);
+      throw diskFullAsStorageFull(err);
+    } finally {
+      session.busy = false;
+      session.lastActive = Date.now();
+    }
+  }
+
+  /**
+   * Checks the session's content against `digest` and ends the session (whatever the outcome, as
+   * the spec has a failed PUT end the upload): the file to store, removed by `discard`.
+   */
+  async finish(
+    session: UploadSession,
+    digest: string,
+  ): Promise<{ file: string; size: number; discard: () => Promise<void> }> {
+    if (session.busy) throw registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
+    this.sessions.delete(session.id);
+    const discard = () => rm(session.file, { force: true });
+    const algorithm = algorithmOf(digest);
+    const actual =
+      algorithm === 'sha256' ? `sha256:${session.hash.digest('hex')}` : await digestOfFile(session.file, algorithm);
+    if (actual !== digest) {
+      await discard();
+      throw registryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
+        details: { expected: digest, actual },
+      });
+    }
+    return { file: session.file, size: session.size, discard };
+  }
+
+  async cancel(session: UploadSession): Promise<void> {
+    this.sessions.delete(session.id);
+    await rm(session.file, { force: true });
+  }
+
+  /** Removes the sessions idle for longer than the configured time. */
+  async sweep(now = Date.now()): Promise<number> {
+    const idle = [...this.sessions.values()].filter((s) => !s.busy && now - s.lastActive > this.options.idleMs);
+    for (const session of idle) await this.cancel(session);
+    if (idle.length > 0) this.options.logger.info({ removed: idle.length }, 'removed abandoned OCI upload sessions');
+    return idle.length;
+  }
+
+  /** Stops the timer and removes every session's file. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(all.map((session) => rm(session.file, { force: true })));
+  }
+}

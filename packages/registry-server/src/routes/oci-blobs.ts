@@ -1,0 +1,258 @@
+/**
+ * /v2 blobs and blob uploads: reads with Range, deletes, upload sessions (POST, PATCH, GET, PUT,
+ * DELETE), monolithic pushes (`POST ?digest=`, POST then PUT with the body) and cross-repository
+ * mounts. The bytes are streamed: a blob is never held in memory.
+ */
+import type { Request, Response, Router } from 'express';
+import { pipeline } from 'node:stream/promises';
+import type { PackError } from '@packyard/pack-core';
+import { registryError } from '../errors.js';
+import { pathParam, queryString } from '../http/params.js';
+import type { RegistryServices } from '../services.js';
+import { storeBlobFile } from '../oci/blob-writer.js';
+import { resolveNamespace, type OciNamespace } from '../oci/namespaces.js';
+import { hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
+import { isRepositoryName, parseDigest } from '../oci/oci-names.js';
+import { isPackRepository } from '../oci/pack-seam.js';
+import { tooLarge, type UploadSession } from '../oci/upload-sessions.js';
+import type { ObjectRead } from '../storage/object-store.js';
+import { API_VERSION_HEADER, ociRequest, refOf } from './oci-helpers.js';
+
+function blobUnknown(digest: string): PackError {
+  return registryError('BLOB_UNKNOWN', 'blob unknown to registry', { details: { digest } });
+}
+
+/** `Range: 0-<last byte>` of what a session holds ("0-0" when empty, as distribution answers). */
+function rangeOf(session: UploadSession): string {
+  return `0-${Math.max(0, session.size - 1)}`;
+}
+
+function sessionHeaders(res: Response, at: OciNamespace, session: UploadSession): void {
+  res.set({
+    Location: `/v2/${at.name}/blobs/uploads/${session.id}`,
+    Range: rangeOf(session),
+    'Docker-Upload-UUID': session.id,
+  });
+}
+
+function rangeInvalid(res: Response, session: UploadSession, why: string): PackError {
+  res.set('Range', rangeOf(session));
+  return registryError('RANGE_INVALID', `invalid content range: ${why}`);
+}
+
+/**
+ * Checks a chunk's Content-Range (`<start>-<end>`) and Content-Length against the session: the
+ * chunk must start where the upload ends (416 RANGE_INVALID with the current Range otherwise), and
+ * fit under the size limit.
+ */
+function checkChunk(req: Request, res: Response, session: UploadSession, maxBytes: number): void {
+  const header = req.get('content-range');
+  const length = req.get('content-length');
+  const declared = length === undefined ? undefined : Number(length);
+  if (declared !== undefined && session.size + declared > maxBytes) throw tooLarge(maxBytes);
+  if (header === undefined) return;
+  const match = /^(?:bytes[ =])?(\d{1,16})-(\d{1,16})$/.exec(header.trim());
+  if (!match) throw rangeInvalid(res, session, 'Content-Range must be <start>-<end>');
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (start !== session.size) throw rangeInvalid(res, session, `the upload holds ${session.size} bytes`);
+  if (end < start) throw rangeInvalid(res, session, 'the range ends before it starts');
+  if (declared !== undefined && declared !== end - start + 1) {
+    throw rangeInvalid(res, session, 'Content-Length is not the size of the range');
+  }
+}
+
+/** Whether the request carries a body (a chunk to append). */
+function hasBody(req: Request): boolean {
+  return req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
+}
+
+/** Ends the session as the blob of `digest`: checked, stored, linked into the repository. */
+async function finishUpload(services: RegistryServices, at: OciNamespace, session: UploadSession, digest: string) {
+  const done = await services.oci.uploads.finish(session, digest);
+  try {
+    await storeBlobFile(services.store, done.file, { digest, size: done.size });
+  } finally {
+    await done.discard();
+  }
+  await services.oci.repositories.linkBlob(refOf(at), digest);
+}
+
+function blobCreated(res: Response, at: OciNamespace, digest: string): void {
+  res.set({ Location: `/v2/${at.name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
+  res.status(201).end();
+}
+
+/** `bytes=<start>-<end>`, `bytes=<start>-` or `bytes=-<suffix>` of a blob of `size`; null when unsatisfiable. */
+function parseRange(header: string, size: number): { start: number; end: number } | null {
+  const match = /^bytes=(\d{0,16})-(\d{0,16})$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return null;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    return suffix === 0 || size === 0 ? null : { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  return start >= size || end < start ? null : { start, end };
+}
+
+/**
+ * Mounts `digest` from repository `from` when the caller may pull there and it holds the blob;
+ * without `from`, from wherever this registry holds it (OCI 1.1 automatic mount, within the same
+ * registry only: tenants never reach each other's blobs). False when it cannot be mounted.
+ */
+async function mount(services: RegistryServices, req: Request, at: OciNamespace, digest: string, from?: string) {
+  const { repositories } = services.oci;
+  if (from === undefined) {
+    for (const repository of await repositories.repositories(at.registry.name)) {
+      if ((await repositories.blobSize({ registry: at.registry.name, repository }, digest)) !== null) {
+        await repositories.linkBlob(refOf(at), digest);
+        return true;
+      }
+    }
+    return false;
+  }
+  if (!isRepositoryName(from)) return false;
+  const source = resolveNamespace(from, (registry) => services.catalog.index.registry(registry));
+  if (!source || hiddenFrom(services, req, source.registry) || !mayOnRegistry(services, req, 'pull', source.registry)) {
+    return false;
+  }
+  const size = isPackRepository(source.repository)
+    ? await services.oci.packs.blobSize(source, digest)
+    : await repositories.blobSize(refOf(source), digest);
+  if (size === null || (await repositories.storedSize(digest)) === null) return false;
+  await repositories.linkBlob(refOf(at), digest);
+  return true;
+}
+
+async function sendBlob(req: Request, res: Response, found: ObjectRead, digest: string, size: number): Promise<void> {
+  res.set({
+    'Content-Type': 'application/octet-stream',
+    'Docker-Content-Digest': digest,
+    'Accept-Ranges': 'bytes',
+    ETag: `"${digest}"`,
+  });
+  if (found.range) {
+    res.status(206).set({
+      'Content-Range': `bytes ${found.range.start}-${found.range.end}/${size}`,
+      'Content-Length': String(found.range.end - found.range.start + 1),
+    });
+  } else {
+    res.status(200).set('Content-Length', String(found.size));
+  }
+  await pipeline(found.body, res);
+}
+
+export function registerOciBlobRoutes(router: Router, services: RegistryServices): void {
+  const BLOB = '/v2/*repository/blobs/:digest';
+  const UPLOADS = '/v2/*repository/blobs/uploads';
+  const UPLOAD = '/v2/*repository/blobs/uploads/:uuid';
+  // Registering touches no service (the OpenAPI test registers routes without any).
+  const uploads = () => services.oci.uploads;
+
+  router.get(UPLOAD, (req, res) => {
+    const at = ociRequest(services, req, res, 'push');
+    const session = uploads().get(pathParam(req, 'uuid'), refOf(at));
+    sessionHeaders(res, at, session);
+    res.status(204).end();
+  });
+
+  router.patch(UPLOAD, async (req, res) => {
+    const at = ociRequest(services, req, res, 'push');
+    const session = uploads().get(pathParam(req, 'uuid'), refOf(at));
+    checkChunk(req, res, session, uploads().maxBytes);
+    await uploads().append(session, req);
+    sessionHeaders(res, at, session);
+    res.status(202).end();
+  });
+
+  router.put(UPLOAD, async (req, res) => {
+    const at = ociRequest(services, req, res, 'push');
+    const session = uploads().get(pathParam(req, 'uuid'), refOf(at));
+    const digest = parseDigest(queryString(req, 'digest') ?? '');
+    checkChunk(req, res, session, uploads().maxBytes);
+    if (hasBody(req)) await uploads().append(session, req);
+    await finishUpload(services, at, session, digest);
+    blobCreated(res, at, digest);
+  });
+
+  router.delete(UPLOAD, async (req, res) => {
+    const at = ociRequest(services, req, res, 'push');
+    await uploads().cancel(uploads().get(pathParam(req, 'uuid'), refOf(at)));
+    res.status(204).end();
+  });
+
+  router.post(UPLOADS, async (req, res) => {
+    const at = ociRequest(services, req, res, 'push');
+    const mounted = queryString(req, 'mount');
+    if (mounted !== undefined) {
+      const digest = parseDigest(mounted);
+      if (await mount(services, req, at, digest, queryString(req, 'from'))) {
+        blobCreated(res, at, digest);
+        return;
+      }
+      // Not mountable: an ordinary upload session instead, as the spec allows.
+    }
+    const announced = queryString(req, 'digest');
+    const digest = announced === undefined ? undefined : parseDigest(announced);
+    const session = await uploads().start(refOf(at));
+    if (digest !== undefined) {
+      try {
+        checkChunk(req, res, session, uploads().maxBytes);
+        await uploads().append(session, req);
+      } catch (err) {
+        await uploads().cancel(session);
+        throw err;
+      }
+      await finishUpload(services, at, session, digest);
+      blobCreated(res, at, digest);
+      return;
+    }
+    sessionHeaders(res, at, session);
+    res.status(202).end();
+  });
+
+  router.get(BLOB, async (req, res) => {
+    res.set(API_VERSION_HEADER);
+    const digest = parseDigest(pathParam(req, 'digest'));
+    const at = ociRequest(services, req, res, 'pull');
+    const packs = isPackRepository(at.repository);
+    const size = packs
+      ? await services.oci.packs.blobSize(at, digest)
+      : await services.oci.repositories.blobSize(refOf(at), digest);
+    if (size === null) throw blobUnknown(digest);
+    if (req.method === 'HEAD') {
+      res.set({
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(size),
+        'Docker-Content-Digest': digest,
+        'Accept-Ranges': 'bytes',
+        ETag: `"${digest}"`,
+      });
+      res.status(200).end();
+      return;
+    }
+    const rangeHeader = req.get('range');
+    const range = rangeHeader === undefined ? undefined : parseRange(rangeHeader, size);
+    if (range === null) {
+      res.set('Content-Range', `bytes */${size}`);
+      throw registryError(
+        'RANGE_NOT_SATISFIABLE',
+        `the range ${rangeHeader ?? ''} is outside the blob of ${size} bytes`,
+      );
+    }
+    const found = packs
+      ? await services.oci.packs.readBlob(at, digest, range)
+      : await services.oci.repositories.readBlob(refOf(at), digest, range);
+    if (!found) throw blobUnknown(digest);
+    await sendBlob(req, res, found, digest, size);
+  });
+
+  router.delete(BLOB, async (req, res) => {
+    res.set(API_VERSION_HEADER);
+    const digest = parseDigest(pathParam(req, 'digest'));
+    const at = ociRequest(services, req, res, 'delete');
+    if (!(await services.oci.repositories.unlinkBlob(refOf(at), digest))) throw blobUnknown(digest);
+    res.status(202).end();
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * /v2 manifests, tags and referrers: parse, authorize, and hand the repository's backend (generic
+ * content, or packs through the seam) a validated manifest.
+ */
+import type { Request, Router } from 'express';
+import { registryError } from '../errors.js';
+import { principalOf } from '../access/authenticate.js';
+import { pathParam, queryString } from '../http/params.js';
+import type { RegistryServices } from '../services.js';
+import { parseManifest } from '../oci/manifests.js';
+import { isDigestReference, isTag, parseDigest, parseReference } from '../oci/oci-names.js';
+import type { ManifestReference } from '../oci/pack-seam.js';
+import type { OciNamespace } from '../oci/namespaces.js';
+import { nameUnknown } from '../oci/oci-access.js';
+import { pageOf } from '../oci/paging.js';
+import { API_VERSION_HEADER, manifestsOf, ociRequest, refOf } from './oci-helpers.js';
+
+const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
+
+function manifestUnknown() {
+  return registryError('MANIFEST_UNKNOWN', 'manifest unknown to registry');
+}
+
+/**
+ * The reference of a read or delete: a tag outside the grammar names no manifest that could exist,
+ * so it is unknown (404), as distribution answers; a malformed digest stays DIGEST_INVALID.
+ */
+function existingReference(text: string): ManifestReference {
+  if (!isDigestReference(text) && !isTag(text)) throw manifestUnknown();
+  return parseReference(text);
+}
+
+/** The body of a manifest push, read whole up to the limit (manifests are small; blobs never are). */
+async function readManifestBody(req: Request, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit)
+    throw registryError('BODY_TOO_LARGE', `the manifest is larger than the limit of ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw registryError('BODY_TOO_LARGE', `the manifest is larger than the limit of ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+/** Refuses a manifest whose blobs or child manifests the repository does not hold. */
+async function checkReferences(services: RegistryServices, at: OciNamespace, blobs: string[], manifests: string[]) {
+  const ref = refOf(at);
+  const packs = manifestsOf(services, at) === services.oci.packs;
+  const missing: string[] = [];
+  await Promise.all([
+    ...blobs.map(async (digest) => {
+      const size = packs
+        ? await services.oci.packs.blobSize(at, digest)
+        : await services.oci.repositories.blobSize(ref, digest);
+      if (size === null) missing.push(digest);
+    }),
+    ...manifests.map(async (digest) => {
+      if ((await manifestsOf(services, at).getManifest(at, { digest })) === null) missing.push(digest);
+    }),
+  ]);
+  if (missing.length > 0) {
+    throw registryError('MANIFEST_BLOB_UNKNOWN', 'manifest references a manifest or blob unknown to the repository', {
+      details: { digests: missing.sort() },
+    });
+  }
+}
+
+export function registerOciManifestRoutes(router: Router, services: RegistryServices): void {
+  const MANIFEST = '/v2/*repository/manifests/:reference';
+
+  router.get(MANIFEST, async (req, res) => {
+    res.set(API_VERSION_HEADER);
+    const reference = existingReference(pathParam(req, 'reference'));
+    const at = ociRequest(services, req, res, 'pull');
+    const found = await manifestsOf(services, at).getManifest(at, reference);
+    if (!found) throw manifestUnknown();
+    res.set({
+      'Content-Type': found.record.mediaType,
+      'Docker-Content-Digest': found.record.digest,
+      'Content-Length': String(found.body.length),
+      ETag: `"${found.record.digest}"`,
+    });
+    if (req.method === 'HEAD') res.status(200).end();
+    else res.status(200).end(found.body);
+  });
+
+  router.put(MANIFEST, async (req, res) => {
+    res.set(API_VERSION_HEADER);
+    const reference = parseReference(pathParam(req, 'reference'));
+    const at = ociRequest(services, req, res, 'push');
+    const body = await readManifestBody(req, services.oci.maxManifestBytes);
+    const manifest = parseManifest(body, req.get('content-type'), 'digest' in reference ? reference.digest : undefined);
+    await checkReferences(services, at, manifest.blobs, manifest.manifests);
+    await manifestsOf(services, at).putManifest(at, {
+      manifest,
+      body,
+      ...('tag' in reference ? { tag: reference.tag } : {}),
+      principal: principalOf(req),
+    });
+    const { digest, subject } = manifest.record;
+    res.set({ Location: `/v2/${at.name}/manifests/${digest}`, 'Docker-Content-Digest': digest });
+    if (subject !== undefined) res.set('OCI-Subject', subject);
+    res.status(201).end();
+  });
+
+  router.delete(MANIFEST, async (req, res) => {
+    res.set(API_VERSION_HEADER);
+    const reference = existingReference(pathParam(req, 'reference'));
+    const at = ociRequest(services, req, res, 'delete');
+    if (!(await manifestsOf(services, at).deleteManifest(at, reference))) throw manifestUnknown();
+    res.status(202).end();
+  });
+
+  router.get('/v2/*repository/tags/list', async (req, res) => {
+    res.set(API_VERSION_HEADER);
+    const at = ociRequest(services, req, res, 'pull');
+    const tags = await manifestsOf(services, at).tags(at);
+    if (tags === null) throw nameUnknown(at.name);
+    res.json({ name: at.name, tags: pageOf(req, res, tags, `/v2/${at.name}/tags/list`) });
+  });
+
+  router.get('/v2/*repository/referrers/:digest', async (req, res) => {
+    res.set(API_VERSION_HEADER);
+    const subject = parseDigest(pathParam(req, 'digest'));
+    const at = ociRequest(services, req, res, 'pull');
+    const artifactType = queryString(req, 'artifactType');
+    let manifests = await services.oci.repositories.referrers(refOf(at), subject);
+    if (artifactType !== undefined) {
+      manifests = manifests.filter((m) => m.artifactType === artifactType);
+      res.set('OCI-Filters-Applied', 'artifactType');
+    }
+    manifests.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+    res.set('Content-Type', INDEX_TYPE);
+    res.status(200).send(JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests }));
+  });
+}
