@@ -148,6 +148,13 @@ describe('packctl with a registry', () => {
     expect(shown.stdout).toContain('latest 3.27.2');
     expect(shown.stdout).toContain('required kubernetes (k8s) >= 1.27.0 <= 1.29');
     expect(shown.stdout).toContain('tags: 3.x -> 3.27.2');
+    // Where Palette and `oras pull` find it: the tenant registry's namespace is <tenant>/<registry>.
+    const reference = `${new URL(registry.url).host}/acme/acme-packs/spectro-packs/archive/cni-calico:3.27.2`;
+    expect(shown.stdout).toContain(`oci: ${reference}`);
+    const json = await runPackctl(['show', 'cni-calico@3.27.2', '--registry', 'acme-packs', '--format', 'json'], {
+      env,
+    });
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'cni-calico', version: '3.27.2', ociReference: reference });
   });
 
   it('pulls by line tag, verifies the digest and extracts', async () => {
