@@ -18,6 +18,7 @@
  * and stand for the /v2 route it opens, 200 when the token grants the action and otherwise what
  * that route answers (404 in another tenant, 403 elsewhere), so the same rules hold for it.
  */
+import { createHash } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +162,143 @@ describe('the authorization matrix (every route x every built-in role x every re
       })),
     ),
   );
+
+  /** The OCI content every registry's `matrix-app` repository holds (pushed as the operator). */
+  const OCI_CONFIG = Buffer.from('{}');
+  const OCI_CONFIG_DIGEST = `sha256:${createHash('sha256').update(OCI_CONFIG).digest('hex')}`;
+  const OCI_MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+  const ociManifest = (annotation: string) =>
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST_TYPE,
+        config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: OCI_CONFIG_DIGEST, size: OCI_CONFIG.length },
+        layers: [],
+        annotations: { 'matrix.case': annotation },
+      }),
+    );
+  const OCI_MANIFEST = ociManifest('kept');
+  const OCI_MANIFEST_DIGEST = `sha256:${createHash('sha256').update(OCI_MANIFEST).digest('hex')}`;
+  const pushBlob = (repository: string, bytes: Buffer) =>
+    request(app())
+      .post(`/v2/${repository}/blobs/uploads/?digest=sha256:${createHash('sha256').update(bytes).digest('hex')}`)
+      .set(AUTH)
+      .set('Content-Type', 'application/octet-stream')
+      .send(bytes)
+      .expect(201);
+  const pushManifest = async (repository: string, tag: string, manifest: Buffer) => {
+    const res = await request(app())
+      .put(`/v2/${repository}/manifests/${tag}`)
+      .set(AUTH)
+      .set('Content-Type', OCI_MANIFEST_TYPE)
+      // A string: superagent would serialise a Buffer under a JSON media type as JSON.
+      .send(manifest.toString());
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  };
+  /** Upload sessions the operator opened for a case, by case number. */
+  const uploads = new Map<number, string>();
+  const openUpload = async (c: Context, scope: Scope) => {
+    const res = await request(app())
+      .post(`/v2/${ociRepository(c, scope)}/blobs/uploads/`)
+      .set(AUTH)
+      .expect(202);
+    uploads.set(c.n, res.headers['location'] as string);
+  };
+  const ociRead = (
+    scope: Scope,
+    route: string,
+    call: (c: Context, t: string, repository: string) => request.Test,
+  ): RouteCase => ({
+    name: `${route} (${scope} registry)`,
+    scope,
+    permission: 'packRegistry.list',
+    everyone: scope === 'system',
+    call: (c, t) => call(c, t, ociRepository(c, scope)),
+  });
+  const ociWrite = (
+    scope: Scope,
+    route: string,
+    call: (c: Context, t: string, repository: string) => request.Test,
+    prepare?: (c: Context) => Promise<void>,
+  ): RouteCase => ({
+    name: `${route} (${scope} registry)`,
+    scope,
+    permission: 'packRegistry.update',
+    call: (c, t) => call(c, t, ociRepository(c, scope)),
+    ...(prepare ? { prepare } : {}),
+  });
+  const uploadOf = (c: Context) => uploads.get(c.n) ?? '/v2/none/blobs/uploads/none';
+  const ociCases = (['system', 'tenant', 'project'] as const).flatMap((scope): RouteCase[] => [
+    ociRead(scope, 'GET /v2/{repository}/tags/list', (_c, t, r) => request(app()).get(`/v2/${r}/tags/list`).set(as(t))),
+    ociRead(scope, 'GET /v2/{repository}/manifests/{reference}', (_c, t, r) =>
+      request(app()).get(`/v2/${r}/manifests/kept`).set(as(t)),
+    ),
+    ociRead(scope, 'GET /v2/{repository}/blobs/{digest}', (_c, t, r) =>
+      request(app()).get(`/v2/${r}/blobs/${OCI_CONFIG_DIGEST}`).set(as(t)),
+    ),
+    ociRead(scope, 'GET /v2/{repository}/referrers/{digest}', (_c, t, r) =>
+      request(app()).get(`/v2/${r}/referrers/${OCI_MANIFEST_DIGEST}`).set(as(t)),
+    ),
+    ociWrite(scope, 'POST /v2/{repository}/blobs/uploads', (_c, t, r) =>
+      request(app()).post(`/v2/${r}/blobs/uploads/`).set(as(t)),
+    ),
+    ociWrite(
+      scope,
+      'GET /v2/{repository}/blobs/uploads/{uuid}',
+      (c, t) => request(app()).get(uploadOf(c)).set(as(t)),
+      (c) => openUpload(c, scope),
+    ),
+    ociWrite(
+      scope,
+      'PATCH /v2/{repository}/blobs/uploads/{uuid}',
+      (c, t) =>
+        request(app()).patch(uploadOf(c)).set(as(t)).set('Content-Type', 'application/octet-stream').send(OCI_CONFIG),
+      (c) => openUpload(c, scope),
+    ),
+    ociWrite(
+      scope,
+      'PUT /v2/{repository}/blobs/uploads/{uuid}',
+      (c, t) =>
+        request(app())
+          .put(`${uploadOf(c)}?digest=${OCI_CONFIG_DIGEST}`)
+          .set(as(t))
+          .set('Content-Type', 'application/octet-stream')
+          .send(OCI_CONFIG),
+      (c) => openUpload(c, scope),
+    ),
+    ociWrite(
+      scope,
+      'DELETE /v2/{repository}/blobs/uploads/{uuid}',
+      (c, t) => request(app()).delete(uploadOf(c)).set(as(t)),
+      (c) => openUpload(c, scope),
+    ),
+    ociWrite(scope, 'PUT /v2/{repository}/manifests/{reference}', (c, t, r) =>
+      request(app())
+        .put(`/v2/${r}/manifests/pushed-${c.n}`)
+        .set(as(t))
+        .set('Content-Type', OCI_MANIFEST_TYPE)
+        .send(ociManifest(`pushed-${c.n}`).toString()),
+    ),
+    ociWrite(
+      scope,
+      'DELETE /v2/{repository}/manifests/{reference}',
+      (c, t, r) => request(app()).delete(`/v2/${r}/manifests/doomed-${c.n}`).set(as(t)),
+      async (c) => {
+        await pushManifest(ociRepository(c, scope), `doomed-${c.n}`, ociManifest(`doomed-${c.n}`));
+      },
+    ),
+    ociWrite(
+      scope,
+      'DELETE /v2/{repository}/blobs/{digest}',
+      (c, t, r) =>
+        request(app())
+          .delete(`/v2/${r}/blobs/sha256:${createHash('sha256').update(`doomed-${c.n}`).digest('hex')}`)
+          .set(as(t)),
+      async (c) => {
+        await pushBlob(ociRepository(c, scope), Buffer.from(`doomed-${c.n}`));
+      },
+    ),
+  ]);
 
   const routes: RouteCase[] = [
     // --- system scope
@@ -898,6 +1036,22 @@ describe('the authorization matrix (every route x every built-in role x every re
       },
       call: (c, t) => request(app()).delete(`/v1/tenants/${c.tenant}/projects/doomed-${c.n}`).set(as(t)),
     },
+    // --- the OCI distribution API (/v2), with the callers' own bearer tokens
+    {
+      name: 'GET /v2',
+      scope: 'system',
+      permission: 'packRegistry.list',
+      everyone: true,
+      call: (_c, t) => request(app()).get('/v2/').set(as(t)),
+    },
+    {
+      name: 'GET /v2/_catalog',
+      scope: 'system',
+      permission: 'packRegistry.list',
+      everyone: true,
+      call: (_c, t) => request(app()).get('/v2/_catalog').set(as(t)),
+    },
+    ...ociCases,
     // --- the OCI token endpoint: what each role's token grants, where
     ...tokenCases,
     {
@@ -1009,6 +1163,15 @@ describe('the authorization matrix (every route x every built-in role x every re
       }
     }
     await request(app()).post('/v1/cluster-profiles').set(AUTH).send(profile('sys-target')).expect(201);
+    for (const tenant of [TENANT_A, TENANT_B]) {
+      for (const scope of ['system', 'tenant', 'project'] as const) {
+        for (const project of [OWN, OTHER]) {
+          const repository = ociRepository({ tenant, project, n: 0 }, scope);
+          await pushBlob(repository, OCI_CONFIG);
+          await pushManifest(repository, 'kept', OCI_MANIFEST);
+        }
+      }
+    }
     for (const role of roles) {
       const username = userOf(role);
       await request(app())

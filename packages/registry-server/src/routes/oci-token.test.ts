@@ -3,12 +3,25 @@
  * token, none, wrong ones), what the token grants on each scope, and how the tokens are checked
  * afterwards (expired, another signing key, another kind of token, on /v1).
  */
-import { createSecretKey, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRY_TOKEN_PREFIX, signRegistryToken, type ResourceAccess } from '../oci/registry-token.js';
-import { ADMIN_TOKEN, AUTH, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
+import { createApp } from '../app.js';
+import { resolveConfig } from '../config/config.js';
+import { createLogger } from '../logger.js';
+import { closeServices, createServices } from '../services.js';
+import { createStore } from '../storage/create-store.js';
+import {
+  ADMIN_TOKEN,
+  AUTH,
+  startTestRegistry,
+  SUPER_ADMIN,
+  tempDir,
+  TEST_PASSWORD_HASH_COST,
+  type TestRegistry,
+} from '../test-support/test-registry.js';
 
 const PASSWORD = 'oci token test password';
 
@@ -343,5 +356,73 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
         await other.close();
       }
     });
+  });
+
+  it('mounts across repositories only within the token scope, an upload otherwise', async () => {
+    const blob = Buffer.from('mounted across repositories');
+    const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+    await request(app())
+      .post(`/v2/acme/acme-packs/source/blobs/uploads/?digest=${digest}`)
+      .set(AUTH)
+      .set('Content-Type', 'application/octet-stream')
+      .send(blob)
+      .expect(201);
+    const mount = (headers: Record<string, string>) =>
+      request(app())
+        .post(`/v2/acme/acme-packs/target/blobs/uploads/?mount=${digest}&from=acme/acme-packs/source`)
+        .set(headers);
+    const bearer = async (scope: string) => ({
+      Authorization: `Bearer ${(await token(scope, basic('alice', PASSWORD))).body.token as string}`,
+    });
+    // The token grants push on the target but nothing on the source: an ordinary upload starts.
+    expect((await mount(await bearer('scope=repository:acme/acme-packs/target:pull,push'))).status).toBe(202);
+    const both = await bearer(
+      'scope=' +
+        encodeURIComponent('repository:acme/acme-packs/target:pull,push repository:acme/acme-packs/source:pull'),
+    );
+    expect((await mount(both)).status).toBe(201);
+  });
+
+  it('writes no password, API key or token into the log', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('trace', { write: (line: string) => void lines.push(line) });
+    const { dir, cleanup } = await tempDir();
+    const config = resolveConfig({
+      dataDir: dir,
+      auth: { adminToken: ADMIN_TOKEN, superAdmin: SUPER_ADMIN, passwordHashCost: TEST_PASSWORD_HASH_COST },
+    });
+    const services = await createServices({ config, store: await createStore(config.storage, { logger }), logger });
+    const logged = createApp(services);
+    const secrets = [SUPER_ADMIN.password, 'a wrong password', ADMIN_TOKEN];
+    try {
+      const issued = await request(logged)
+        .get('/v2/token?scope=registry:catalog:*')
+        .set(basic('root', SUPER_ADMIN.password));
+      expect(issued.status).toBe(200);
+      secrets.push(issued.body.token as string);
+      await request(logged).get('/v2/token').set(basic('root', 'a wrong password')).expect(401);
+      await request(logged)
+        .post('/v2/token')
+        .type('form')
+        .send({ grant_type: 'password', username: 'root', password: SUPER_ADMIN.password })
+        .expect(200);
+      await request(logged).get('/v2/_catalog').set(basic('x', ADMIN_TOKEN)).expect(200);
+      await request(logged)
+        .get('/v2/_catalog')
+        .set({ Authorization: `Bearer ${issued.body.token as string}` })
+        .expect(200);
+      await request(logged).get('/v1/auth/me').set(basic('root', SUPER_ADMIN.password)).expect(401);
+    } finally {
+      await closeServices(services);
+      await cleanup();
+    }
+    const text = lines.join('');
+    // The requests were logged, with their status; the credentials were not, in any encoding.
+    expect(text).toContain('/v2/token');
+    for (const secret of secrets) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(Buffer.from(`root:${secret}`).toString('base64'));
+      expect(text).not.toContain(encodeURIComponent(secret));
+    }
   });
 });
