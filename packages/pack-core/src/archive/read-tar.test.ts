@@ -7,10 +7,9 @@ import { access, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { listPackFiles } from '../pack-dir.js';
-import { craftTar, tarHeader } from '../test-support/craft-tar.js';
+import { craftTar, packTar, tarHeader } from '../test-support/craft-tar.js';
 import { useTempDir } from '../test-support/valid-pack.js';
 import { detectLayerFormat, packLayerArchive } from './pack-layer.js';
 import { openPackArchive } from './read-archive.js';
@@ -22,24 +21,6 @@ const SAMPLE = fileURLToPath(new URL('../../../../sample-packs/cni-calico', impo
 const MIB = 1024 * 1024;
 
 const tempDir = useTempDir();
-
-type PackEntry = Partial<tar.Header> & { name: string; data?: string | Buffer };
-
-/** A tar written by tar-stream, which writes real link, device and pax headers. */
-async function tarOf(entries: PackEntry[]): Promise<Buffer> {
-  const pack = tar.pack();
-  const chunks: Buffer[] = [];
-  const collected = (async () => {
-    for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
-  })();
-  for (const { data, ...header } of entries) {
-    if (data === undefined) pack.entry(header);
-    else pack.entry(header, data);
-  }
-  pack.finalize();
-  await collected;
-  return Buffer.concat(chunks);
-}
 
 async function layerFile(bytes: Buffer, name = 'layer.tar.gz'): Promise<string> {
   const file = path.join(tempDir(), name);
@@ -82,23 +63,23 @@ describe('hostile tar layers', () => {
     await refusedWith(craftTar([{ name: 'C:/evil', data: 'x' }]), 'ARCHIVE_UNSAFE_PATH');
   });
   it('refuses a symlink out of the pack', async () => {
-    const bytes = await tarOf([packJson, { name: 'pack/out', type: 'symlink', linkname: '../../../etc/passwd' }]);
+    const bytes = await packTar([packJson, { name: 'pack/out', type: 'symlink', linkname: '../../../etc/passwd' }]);
     await refusedWith(bytes, 'ARCHIVE_SPECIAL_ENTRY');
   });
   it('refuses a symlink inside the pack too, as the zip rules do', async () => {
-    const bytes = await tarOf([packJson, { name: 'pack/in', type: 'symlink', linkname: 'pack.json' }]);
+    const bytes = await packTar([packJson, { name: 'pack/in', type: 'symlink', linkname: 'pack.json' }]);
     await refusedWith(bytes, 'ARCHIVE_SPECIAL_ENTRY');
   });
   it('refuses a hard link', async () => {
-    const bytes = await tarOf([packJson, { name: 'pack/hard', type: 'link', linkname: '/etc/shadow' }]);
+    const bytes = await packTar([packJson, { name: 'pack/hard', type: 'link', linkname: '/etc/shadow' }]);
     await refusedWith(bytes, 'ARCHIVE_SPECIAL_ENTRY');
   });
   it('refuses a character device and a FIFO', async () => {
     await refusedWith(
-      await tarOf([packJson, { name: 'pack/null', type: 'character-device', devmajor: 1, devminor: 3 }]),
+      await packTar([packJson, { name: 'pack/null', type: 'character-device', devmajor: 1, devminor: 3 }]),
       'ARCHIVE_SPECIAL_ENTRY',
     );
-    await refusedWith(await tarOf([packJson, { name: 'pack/pipe', type: 'fifo' }]), 'ARCHIVE_SPECIAL_ENTRY');
+    await refusedWith(await packTar([packJson, { name: 'pack/pipe', type: 'fifo' }]), 'ARCHIVE_SPECIAL_ENTRY');
   });
   it('refuses a pax header whose path climbs out, whatever the ustar name says', async () => {
     // A pax record "path=../../evil" overrides the harmless ustar name of the entry after it.
@@ -110,7 +91,7 @@ describe('hostile tar layers', () => {
     );
     // tar-stream writes a pax header itself for a name too long for ustar.
     const long = `pack/${'d'.repeat(120)}/../../../evil`;
-    await refusedWith(await tarOf([packJson, { name: long, data: 'x' }]), 'ARCHIVE_UNSAFE_PATH');
+    await refusedWith(await packTar([packJson, { name: long, data: 'x' }]), 'ARCHIVE_UNSAFE_PATH');
   });
   it('refuses duplicate names, also when they differ only in case', async () => {
     await refusedWith(

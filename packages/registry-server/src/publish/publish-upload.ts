@@ -27,17 +27,31 @@ import type { Logger } from 'pino';
 import { isPackError } from '@packyard/pack-core';
 import { stageBlob } from '../blobs/blob-store.js';
 import type { RegistryRecord } from '../catalog/records.js';
-import type { RegistryServices } from '../services.js';
-import type { StagedObject } from '../storage/object-store.js';
-import type { PublishResult } from './publish-service.js';
+import type { BlobCache } from '../blobs/blob-cache.js';
+import type { RegistryConfig } from '../config/config.js';
+import type { Metrics } from '../http/metrics.js';
+import type { ObjectStore, StagedObject } from '../storage/object-store.js';
+import type { PackInspector } from './pack-inspector.js';
+import type { PublishResult, PublishService } from './publish-service.js';
+import type { UploadHasher } from './upload-hasher.js';
 import type { InspectedPack } from './inspect-pack.js';
 import { receiveFile, startUpload, type ReceivedUpload } from './receive-upload.js';
 
-/** What a publish needs of the registry's services. */
-export type PublishServices = Pick<
-  RegistryServices,
-  'store' | 'config' | 'uploadDir' | 'hasher' | 'inspector' | 'publisher' | 'blobCache' | 'metrics'
->;
+/**
+ * What a publish needs of the registry's services (services.ts's RegistryServices has them all;
+ * spelled out so that the OCI pack repositories, which services.ts wires, can publish without an
+ * import circle).
+ */
+export interface PublishServices {
+  store: ObjectStore;
+  config: RegistryConfig;
+  uploadDir: string;
+  hasher: UploadHasher;
+  inspector: PackInspector;
+  publisher: PublishService;
+  blobCache: BlobCache | null;
+  metrics: Metrics;
+}
 
 export interface PublishUploadOptions {
   /** The registry published into, once the caller is authorized. */
