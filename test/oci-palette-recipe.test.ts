@@ -90,9 +90,17 @@ function getManifest(repository: string, reference: string): Promise<OciResponse
 }
 
 async function searchNames(text: string): Promise<string[]> {
-  const result = await runPackctl(['search', text, '--format', 'json'], { env });
+  const result = await packctlAt(['search', text, '--format', 'json']);
   if (result.status !== 0) throw new Error(`packctl search ${text}: ${result.status} ${result.stderr}`);
   return (JSON.parse(result.stdout) as { items: Array<{ name: string }> }).items.map((item) => item.name);
+}
+
+/**
+ * packctl against the current registry process (its port changes with a restart), with the
+ * test's own config, logged in as the pusher.
+ */
+function packctlAt(args: string[]) {
+  return runPackctl([...args, '--server', oci.registry.url], { env });
 }
 
 /** `packctl login` as the pusher, into the test's own packctl config. */
@@ -129,10 +137,17 @@ describe('a pack pushed as ORAS 1.0 pushes it', () => {
   it('is found by packctl search and fetched by packctl pull', async () => {
     await eventually(async () => (await searchNames(pack.name)).includes(pack.name), 10_000);
     const out = path.join(oci.dir, 'pulled');
-    const pulled = await runPackctl(
-      ['pull', `${pack.name}@${pack.version}`, '--registry', 'edge-packs', '-o', out, '--extract', '--format', 'json'],
-      { env },
-    );
+    const pulled = await packctlAt([
+      'pull',
+      `${pack.name}@${pack.version}`,
+      '--registry',
+      'edge-packs',
+      '-o',
+      out,
+      '--extract',
+      '--format',
+      'json',
+    ]);
     expect(pulled.status, pulled.stderr).toBe(0);
     const result = JSON.parse(pulled.stdout) as { file: string; digest: string; extracted: string };
     expect(sha256(await readFile(result.file))).toBe(result.digest);
@@ -182,7 +197,7 @@ describe('a pack pushed as ORAS 1.0 pushes it', () => {
   });
 
   it('shows its OCI reference in packctl show', async () => {
-    const shown = await runPackctl(['show', `${pack.name}@${pack.version}`, '--registry', 'edge-packs'], { env });
+    const shown = await packctlAt(['show', `${pack.name}@${pack.version}`, '--registry', 'edge-packs']);
     expect(shown.status, shown.stderr).toBe(0);
     expect(shown.stdout).toContain(`${new URL(oci.registry.url).host}/${repositoryOf(pack.name)}:${pack.version}`);
   });
@@ -193,9 +208,7 @@ describe('a pack published with packctl push', () => {
   const version = '3.27.2';
 
   it('is pullable through /v2/ as an ORAS-shaped artifact with a stable digest, across a restart', async () => {
-    const push = await runPackctl(['push', path.join(SAMPLE_PACKS, 'cni-calico'), '--registry', 'edge-packs'], {
-      env,
-    });
+    const push = await packctlAt(['push', path.join(SAMPLE_PACKS, 'cni-calico'), '--registry', 'edge-packs']);
     expect(push.status, push.stderr).toBe(0);
     const repository = repositoryOf(name);
     const first = await getManifest(repository, version);
