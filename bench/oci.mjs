@@ -13,8 +13,9 @@
  * - the 100 MB blob pulled (GET, bytes counted);
  * - 200 small blobs (4-64 KB) pushed monolithically, then pulled, a few requests in flight.
  *
- * A warm-up round, then `--rounds` timed rounds; the order of the two registries alternates per
- * round, a ratio Packyard/distribution is formed per round, and the medians are printed. Targets
+ * A warm-up round, then `--rounds` timed rounds. In a round each operation runs on both registries
+ * back to back, which one goes first alternating per round; a ratio Packyard/distribution is
+ * formed per round and operation, and the medians are printed. Targets
  * (from the issue; reported, not asserted): push and pull within 1.2x of distribution's time,
  * small-blob throughput at least distribution's.
  *
@@ -283,29 +284,50 @@ async function startDistribution(bin, dir, scope) {
  */
 
 /**
- * One round on one registry: the given blobs pushed and pulled, each operation timed.
- * @param {Target} registry
+ * One round: each operation on the given blobs, timed on both registries back to back (in the
+ * round's order), so that a burst of load elsewhere on the machine hits both sides of a ratio.
+ * @param {Target[]} order
  * @param {{ big: Buffer, chunked: Buffer, small: Buffer[] }} content
  * @param {{ chunk: number, concurrency: number }} options
- * @returns {Promise<RoundTimes>}
+ * @returns {Promise<Record<string, RoundTimes>>}
  */
-async function runRound(registry, content, options) {
-  /** @type {string} */
-  let digest = '';
-  const bigPush = await timed(async () => (digest = await pushMonolithic(registry, content.big)));
-  const chunkedPush = await timed(() => pushChunked(registry, content.chunked, options.chunk));
-  const bigPull = await timed(() => pull(registry, digest, content.big.length));
-  /** @type {Array<{ digest: string, size: number }>} */
-  const small = [];
-  const smallPush = await timed(() =>
-    inParallel(content.small, options.concurrency, async (blob) =>
-      small.push({ digest: await pushMonolithic(registry, blob), size: blob.length }),
-    ),
+async function runRound(order, content, options) {
+  /** What each registry pushed this round, for its pulls. */
+  const pushed = new Map(
+    order.map((registry) => [
+      registry,
+      { digest: '', small: /** @type {Array<{ digest: string, size: number }>} */ ([]) },
+    ]),
   );
-  const smallPull = await timed(() =>
-    inParallel(small, options.concurrency, ({ digest, size }) => pull(registry, digest, size)),
-  );
-  return { bigPush, chunkedPush, bigPull, smallPush, smallPull };
+  /** @type {Array<[keyof RoundTimes, (registry: Target, state: { digest: string, small: Array<{ digest: string, size: number }> }) => Promise<unknown>]>} */
+  const steps = [
+    ['bigPush', async (registry, state) => (state.digest = await pushMonolithic(registry, content.big))],
+    ['chunkedPush', (registry) => pushChunked(registry, content.chunked, options.chunk)],
+    ['bigPull', (registry, state) => pull(registry, state.digest, content.big.length)],
+    [
+      'smallPush',
+      (registry, state) =>
+        inParallel(content.small, options.concurrency, async (blob) =>
+          state.small.push({ digest: await pushMonolithic(registry, blob), size: blob.length }),
+        ),
+    ],
+    [
+      'smallPull',
+      (registry, state) =>
+        inParallel(state.small, options.concurrency, ({ digest, size }) => pull(registry, digest, size)),
+    ],
+  ];
+  /** @type {Record<string, Partial<RoundTimes>>} */
+  const times = Object.fromEntries(order.map((registry) => [registry.name, {}]));
+  for (const [key, step] of steps) {
+    for (const registry of order) {
+      const state = /** @type {{ digest: string, small: Array<{ digest: string, size: number }> }} */ (
+        pushed.get(registry)
+      );
+      times[registry.name][key] = await timed(() => step(registry, state));
+    }
+  }
+  return /** @type {Record<string, RoundTimes>} */ (times);
 }
 
 /**
@@ -360,11 +382,7 @@ export async function main(args) {
         small: Array.from({ length: options.small }, () => randomFillSync(Buffer.allocUnsafe(randomInt(4096, 65537)))),
       };
       const order = index % 2 === 0 ? targets : [...targets].reverse();
-      /** @type {Record<string, RoundTimes>} */
-      const times = {};
-      for (const registry of order) {
-        times[registry.name] = await runRound(registry, content, { chunk, concurrency: options.concurrency });
-      }
+      const times = await runRound(order, content, { chunk, concurrency: options.concurrency });
       const round = { packyard: times['packyard'], distribution: times['distribution'] };
       log(
         `${index === 0 ? 'warm-up' : `round ${index}/${options.rounds}`} (${order[0].name} first): ` +
