@@ -48,27 +48,34 @@ async function tarSamplePack(sample: string): Promise<{ name: string; version: s
 }
 
 /**
- * What `oras push HOST/REPO:TAG FILE` (ORAS 1.0) sends: each blob checked with HEAD and uploaded
- * with POST + PUT ?digest= when missing, then the manifest PUT by tag. Resolves with the
- * manifest's answer and the manifest bytes sent.
+ * What `oras push HOST/REPO:TAG FILE` sends: each blob checked with HEAD and uploaded with POST +
+ * PUT ?digest= when missing, then the manifest PUT by tag. ORAS 1.0 (the default here): the
+ * `{}` config typed `application/vnd.unknown.config.v1+json` and a `...layer.v1.tar` layer; ORAS
+ * 1.1 (`oras11`): `artifactType`, the empty config `application/vnd.oci.empty.v1+json` and, as a
+ * tar.gz is named, a `+gzip` layer type. Resolves with the manifest's answer and the bytes sent.
  */
 async function orasPush(
   repository: string,
   tag: string,
-  layer: { bytes: Buffer; title: string },
+  layer: { bytes: Buffer; title: string; oras11?: boolean },
 ): Promise<{ answer: OciResponse; manifest: Buffer }> {
   const config = Buffer.from('{}');
   for (const blob of [config, layer.bytes]) {
     const head = await request('HEAD', `/v2/${repository}/blobs/${sha256(blob)}`);
     if (head.status !== 200) await pushBlob(request, repository, blob);
   }
-  const manifest: ImageManifest = {
+  const manifest: ImageManifest & { artifactType?: string } = {
     schemaVersion: 2,
     mediaType: MANIFEST,
-    config: { mediaType: ORAS_CONFIG, digest: sha256(config), size: config.length },
+    ...(layer.oras11 ? { artifactType: 'application/vnd.unknown.artifact.v1' } : {}),
+    config: {
+      mediaType: layer.oras11 ? 'application/vnd.oci.empty.v1+json' : ORAS_CONFIG,
+      digest: sha256(config),
+      size: config.length,
+    },
     layers: [
       {
-        mediaType: ORAS_LAYER,
+        mediaType: layer.oras11 ? `${ORAS_LAYER}+gzip` : ORAS_LAYER,
         digest: sha256(layer.bytes),
         size: layer.bytes.length,
         annotations: { [TITLE]: layer.title },
@@ -200,6 +207,21 @@ describe('a pack pushed as ORAS 1.0 pushes it', () => {
     const shown = await packctlAt(['show', `${pack.name}@${pack.version}`, '--registry', 'edge-packs']);
     expect(shown.status, shown.stderr).toBe(0);
     expect(shown.stdout).toContain(`${new URL(oci.registry.url).host}/${repositoryOf(pack.name)}:${pack.version}`);
+  });
+});
+
+describe('a pack pushed as ORAS 1.1 pushes it', () => {
+  it('is a publish too: artifactType, the empty config and a +gzip layer', async () => {
+    const pack = await tarSamplePack('cert-manager');
+    const pushed = await orasPush(repositoryOf(pack.name), pack.version, {
+      bytes: pack.bytes,
+      title: `${pack.name}-${pack.version}.tar.gz`,
+      oras11: true,
+    });
+    expect(pushed.answer.status, pushed.answer.bytes.toString()).toBe(201);
+    await eventually(async () => (await searchNames(pack.name)).includes(pack.name), 10_000);
+    const byTag = await getManifest(repositoryOf(pack.name), pack.version);
+    expect(byTag.bytes.equals(pushed.manifest)).toBe(true);
   });
 });
 
