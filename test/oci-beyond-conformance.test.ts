@@ -285,6 +285,21 @@ describe('tenant isolation', () => {
     expect(JSON.stringify(catalog.json())).not.toContain(oci.pusher.namespace);
   });
 
+  it("names pull on the mount's source in the challenge, so challenge-following clients can mount", async () => {
+    const digest = await pushBlob(request, repository, randomBytes(256));
+    const target = 'acme/edge/edge-extras/apps/mounted-by-token';
+    // The client of the conformance suite (and ORAS, skopeo) asks the token endpoint for the
+    // challenge's scope; a token without pull on `from` makes the mount a plain upload (202).
+    const res = await fetch(`${oci.registry.url}/v2/${target}/blobs/uploads/?mount=${digest}&from=${repository}`, {
+      method: 'POST',
+    });
+    expect(res.status).toBe(401);
+    const scopes = (challengeParams(res.headers.get('www-authenticate') ?? '')['scope'] ?? '').split(' ');
+    expect(scopes.sort()).toEqual([`repository:${repository}:pull`, `repository:${target}:pull,push`].sort());
+    const mounted = await request('POST', `/v2/${target}/blobs/uploads/?mount=${digest}&from=${repository}`);
+    expect(mounted.status).toBe(201);
+  });
+
   it('serves a blob only in the repositories it was pushed or mounted into', async () => {
     const secret = randomBytes(512);
     const digest = await pushBlob(request, repository, secret);
