@@ -566,6 +566,40 @@ describe.each(DRIVERS)('the OCI distribution API (%s)', (driver) => {
     expect(await stored(digestOf('x'))).toBe(false);
   });
 
+  it('records pushes and deletes in the audit log, not the chunks of an upload session', async () => {
+    const bytes = randomBytes(100);
+    const started = await request(app()).post('/v2/public/audited/blobs/uploads/').set(as('alice'));
+    expect(started.status).toBe(403);
+    const session = await request(app()).post('/v2/public/audited/blobs/uploads/').set(AUTH);
+    const location = session.headers['location'] as string;
+    await request(app()).patch(location).set(AUTH).set('Content-Type', 'application/octet-stream').send(bytes);
+    expect(
+      (
+        await request(app())
+          .put(`${location}?digest=${digestOf(bytes)}`)
+          .set(AUTH)
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await request(app())
+          .delete(`/v2/public/audited/blobs/${digestOf(bytes)}`)
+          .set(AUTH)
+      ).status,
+    ).toBe(202);
+    const log = await request(app()).get('/v1/audit?limit=500').set(AUTH);
+    const entries = (log.body.items as Array<{ method: string; path: string; status: number }>).filter((e) =>
+      e.path.startsWith('/v2/public/audited/'),
+    );
+    expect(entries.map((e) => `${e.method} ${e.status}`).sort()).toEqual(['DELETE 202', 'PUT 201']);
+    // The refused attempt is in the caller's own tenant's log.
+    const acme = await request(app()).get('/v1/tenants/acme/audit?limit=500').set(AUTH);
+    const refused = (acme.body.items as Array<{ method: string; path: string; status: number }>).filter((e) =>
+      e.path.startsWith('/v2/public/audited/'),
+    );
+    expect(refused.map((e) => `${e.method} ${e.status}`)).toEqual(['POST 403']);
+  });
+
   it('labels /v2 requests in the metrics by their route template', async () => {
     const text = await registry.services.metrics.registry.metrics();
     expect(text).toContain('route="/v2/*repository/blobs/:digest"');
