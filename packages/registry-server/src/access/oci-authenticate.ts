@@ -14,7 +14,8 @@
  * A credential that names nobody is a 401 (never anonymous), which the /v2 error handler answers
  * with the OCI UNAUTHORIZED envelope and a Bearer challenge. A password that was right is
  * remembered for a minute (keyed by an HMAC under a per-process key, never the password itself),
- * so that a client sending Basic on every request costs one scrypt hash a minute, not one each.
+ * so that a client sending Basic on every request costs one scrypt hash a minute, not one each;
+ * parallel requests with the same credentials share one check.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
@@ -40,19 +41,19 @@ const challengeSettings = new WeakMap<Request, { publicUrl: string | undefined; 
 /**
  * The `WWW-Authenticate` value of a 401 on /v2: a Bearer challenge whose realm is the token
  * endpoint as the client reaches it (the configured public URL, else the request's protocol and
- * host, which honour the trust proxy setting), for the configured service and the scope the
- * request needed; `error` says why a token sent was not enough.
+ * host, which honour the trust proxy setting), for the configured service and the scopes the
+ * request needs; `error` says why a token sent was not enough.
  */
 export function ociChallenge(
   req: Request,
-  scope?: ResourceAccess,
+  scopes: readonly ResourceAccess[],
   error?: 'invalid_token' | 'insufficient_scope',
 ): string {
   const settings = challengeSettings.get(req) ?? { publicUrl: undefined, service: 'packyard' };
   return bearerChallenge({
     realm: tokenRealm(settings.publicUrl, { protocol: req.protocol, host: req.host }),
     service: settings.service,
-    ...(scope ? { scope } : {}),
+    scopes,
     ...(error ? { error } : {}),
   });
 }
@@ -105,6 +106,8 @@ export class OciAuthenticator {
   /** Access tokens of passwords that were right lately, by HMAC of username and password. */
   private readonly logins = new LRUCache<string, string>({ max: REMEMBERED_LOGINS, ttl: REMEMBER_MS });
   private readonly cacheKey = randomBytes(32);
+  /** Password checks under way, by the same HMAC: their access token, or null for a wrong password. */
+  private readonly signingIn = new Map<string, Promise<string | null>>();
 
   constructor(private readonly options: OciAuthenticatorOptions) {}
 
@@ -129,13 +132,26 @@ export class OciAuthenticator {
     const principal = remembered === undefined ? null : await this.options.sessions.principalFor(remembered);
     if (principal) return principal;
     this.logins.delete(key);
-    const issued = await this.options.sessions.login(login, password, client).catch((err: unknown) => {
-      if (isPackError(err) && err.code === 'LOGIN_FAILED') return null;
-      throw err;
-    });
-    if (!issued) return null;
-    this.logins.set(key, issued.token);
-    return this.options.sessions.principalFor(issued.token);
+    // Clients send their first requests in parallel (a push's layers): one password check serves
+    // them all, instead of each taking a hash and a place in the login limits.
+    let signingIn = this.signingIn.get(key);
+    if (!signingIn) {
+      signingIn = this.options.sessions
+        .login(login, password, client)
+        .then(
+          (issued) => issued.token,
+          (err: unknown) => {
+            if (isPackError(err) && err.code === 'LOGIN_FAILED') return null;
+            throw err;
+          },
+        )
+        .finally(() => this.signingIn.delete(key));
+      this.signingIn.set(key, signingIn);
+    }
+    const token = await signingIn;
+    if (token === null) return null;
+    this.logins.set(key, token);
+    return this.options.sessions.principalFor(token);
   }
 
   /** The principal of a registry token's holder, if the credential it came from is still valid. */
@@ -178,7 +194,7 @@ export class OciAuthenticator {
         const token = req.path === '/v2/token';
         res.set(
           'WWW-Authenticate',
-          token ? `Basic realm="${this.options.service}"` : ociChallenge(req, undefined, 'invalid_token'),
+          token ? `Basic realm="${this.options.service}"` : ociChallenge(req, [], 'invalid_token'),
         );
         next(invalidCredentials());
         return;

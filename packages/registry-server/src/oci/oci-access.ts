@@ -9,12 +9,13 @@
 import type { Request, Response } from 'express';
 import { isPackError, type PackError } from '@packyard/pack-core';
 import { principalOf } from '../access/authenticate.js';
-import { ociChallenge, tokenAllows } from '../access/oci-authenticate.js';
+import { ociChallenge, registryTokenAccess, tokenAllows } from '../access/oci-authenticate.js';
 import { registryTarget, type RegistryAction } from '../access/authorize.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { RegistryServices } from '../services.js';
 import { registryError } from '../errors.js';
 import { resolveNamespace, type OciNamespace } from './namespaces.js';
+import { isRepositoryName } from './oci-names.js';
 
 export type OciAction = 'pull' | 'push' | 'delete';
 
@@ -26,10 +27,19 @@ const REGISTRY_ACTIONS: Readonly<Record<OciAction, RegistryAction>> = {
 
 /**
  * The `WWW-Authenticate` value of a 401 on /v2: a Bearer challenge naming the repository scope
- * the request needed (`repository:<name>:pull,push`), as Docker and OCI clients expect.
+ * the request needed (`repository:<name>:pull,push`), as Docker and OCI clients expect. A
+ * cross-repository mount (`?mount=...&from=<name>`) needs pull on `from` too, so the challenge
+ * names both (as CNCF distribution does): the client's one token then covers the mount, which
+ * otherwise falls back to an ordinary upload.
  */
 export function challenge(req: Request, scope?: { name: string; actions: OciAction[] }): string {
-  return ociChallenge(req, scope && { type: 'repository', name: scope.name, actions: scope.actions });
+  if (!scope) return ociChallenge(req, []);
+  const scopes = [{ type: 'repository', name: scope.name, actions: scope.actions }];
+  const from = req.method === 'POST' && typeof req.query['mount'] === 'string' ? req.query['from'] : undefined;
+  if (typeof from === 'string' && from !== scope.name && isRepositoryName(from)) {
+    scopes.push({ type: 'repository', name: from, actions: ['pull'] });
+  }
+  return ociChallenge(req, scopes);
 }
 
 export function nameUnknown(name: string): PackError {
@@ -92,7 +102,7 @@ export function authorizeOci(
 export function authorizeCatalog(req: Request, res: Response): void {
   const scope = { type: 'registry', name: 'catalog', actions: ['*'] };
   if (tokenAllows(req, scope, '*')) return;
-  res.set('WWW-Authenticate', ociChallenge(req, scope, 'insufficient_scope'));
+  res.set('WWW-Authenticate', ociChallenge(req, [scope], 'insufficient_scope'));
   throw registryError('UNAUTHORIZED', 'the registry token does not grant the catalog');
 }
 
@@ -101,7 +111,9 @@ export function authorizeCatalog(req: Request, res: Response): void {
  * learn where to authenticate before they push (docker login, skopeo and ORAS probe here first).
  */
 export function checkVersionAccess(req: Request, res: Response): void {
-  if (principalOf(req).kind === 'anonymous') throw unauthorized(req, res);
+  // A valid registry token is an answer to the challenge, an anonymous one included (as in CNCF
+  // distribution): the client has authenticated as far as it can.
+  if (principalOf(req).kind === 'anonymous' && registryTokenAccess(req) === null) throw unauthorized(req, res);
 }
 
 const UPLOAD_SESSION_PATH = /\/blobs\/uploads(?:\/[^/]*)?$/;

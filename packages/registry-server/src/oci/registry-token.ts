@@ -92,17 +92,18 @@ function quoted(value: string): string {
 }
 
 /**
- * The `WWW-Authenticate` value of a /v2 401: where to get a token, for which service and scope,
- * and `error="invalid_token"` when the token sent was refused.
+ * The `WWW-Authenticate` value of a /v2 401: where to get a token, for which service and scopes
+ * (several are separated by spaces, as CNCF distribution does), and `error="invalid_token"` when
+ * the token sent was refused.
  */
 export function bearerChallenge(options: {
   realm: string;
   service: string;
-  scope?: ResourceAccess;
+  scopes: readonly ResourceAccess[];
   error?: 'invalid_token' | 'insufficient_scope';
 }): string {
   const parts = [`realm=${quoted(options.realm)}`, `service=${quoted(options.service)}`];
-  if (options.scope) parts.push(`scope=${quoted(scopeString(options.scope))}`);
+  if (options.scopes.length > 0) parts.push(`scope=${quoted(options.scopes.map(scopeString).join(' '))}`);
   if (options.error) parts.push(`error=${quoted(options.error)}`);
   return `Bearer ${parts.join(',')}`;
 }

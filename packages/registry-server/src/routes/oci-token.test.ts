@@ -307,6 +307,22 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
       expect((await v2('post', '/v2/acme/acme-packs/app/blobs/uploads/', viewer)).status).toBe(403);
     });
 
+    it('checks a password once for parallel requests, and lets an anonymous token through GET /v2/', async () => {
+      const fresh = await request(app())
+        .post('/v1/tenants/acme/users')
+        .set(AUTH)
+        .send({ username: 'parallel', password: PASSWORD });
+      expect(fresh.status).toBe(201);
+      // More than one address may have password checks waiting (auth.passwordHashQueuePerClient, 4).
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => v2('get', '/v2/', basic('parallel', PASSWORD))),
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 8 }, () => 200));
+      const anonymous = await tokenFor('scope=repository:public/app:pull', {});
+      expect((await v2('get', '/v2/', anonymous)).status).toBe(200);
+      expect((await v2('get', '/v2/')).status).toBe(401);
+    });
+
     it('refuses expired registry tokens on the routes, sending the client for a new one', async () => {
       const now = Math.floor(Date.now() / 1000);
       const expired = await signRegistryToken(
@@ -326,6 +342,20 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
       expect(res.headers['www-authenticate']).toBe(
         'Bearer realm="http://registry.example:5000/v2/token",service="packyard",error="invalid_token"',
       );
+    });
+
+    it('takes the realm from X-Forwarded-* behind a trusted proxy', async () => {
+      const proxied = await startTestRegistry('fs', { config: { server: { trustProxy: true } } });
+      try {
+        const res = await request(proxied.app)
+          .get('/v2/')
+          .set({ Host: 'internal:5080', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'packs.example.com' });
+        expect(res.headers['www-authenticate']).toBe(
+          'Bearer realm="https://packs.example.com/v2/token",service="packyard"',
+        );
+      } finally {
+        await proxied.close();
+      }
     });
 
     it('names the configured public URL and service in the challenge', async () => {
@@ -374,6 +404,14 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
     const bearer = async (scope: string) => ({
       Authorization: `Bearer ${(await token(scope, basic('alice', PASSWORD))).body.token as string}`,
     });
+    // An anonymous attempt is challenged for both repositories, so that one token covers the mount.
+    const challenged = await request(app()).post(
+      `/v2/acme/acme-packs/target/blobs/uploads/?mount=${digest}&from=acme/acme-packs/source`,
+    );
+    expect(challenged.status).toBe(401);
+    expect(challenged.headers['www-authenticate']).toContain(
+      'scope="repository:acme/acme-packs/target:pull,push repository:acme/acme-packs/source:pull"',
+    );
     // The token grants push on the target but nothing on the source: an ordinary upload starts.
     expect((await mount(await bearer('scope=repository:acme/acme-packs/target:pull,push'))).status).toBe(202);
     const both = await bearer(
