@@ -173,6 +173,65 @@ describe('packctl with a registry', () => {
     expect(missing.status).toBe(4);
   });
 
+  it('finds and pulls a pack pushed through OCI the Palette way, and pulls it back through /v2 byte for byte', async () => {
+    // `tar -czf NAME-VERSION.tar.gz <pack dir>`, then what `oras push` 1.0 sends: config, layer, manifest.
+    const layer = path.join(work.dir, 'lb-metallb-0.14.5.tar.gz');
+    execFileSync('tar', ['-czf', layer, '-C', SAMPLE_PACKS, 'lb-metallb']);
+    const layerBytes = await readFile(layer);
+    const config = Buffer.from('{}');
+    const digest = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const repository = `${registry.url}/v2/acme/acme-packs/spectro-packs/archive/lb-metallb`;
+    for (const blob of [config, layerBytes]) {
+      const pushed = await fetch(`${repository}/blobs/uploads/?digest=${digest(blob)}`, {
+        method: 'POST',
+        headers: { ...AUTH, 'Content-Type': 'application/octet-stream' },
+        body: blob,
+      });
+      expect(pushed.status).toBe(201);
+    }
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.unknown.config.v1+json', digest: digest(config), size: 2 },
+        layers: [
+          {
+            mediaType: 'application/vnd.oci.image.layer.v1.tar',
+            digest: digest(layerBytes),
+            size: layerBytes.length,
+            annotations: { 'org.opencontainers.image.title': 'lb-metallb-0.14.5.tar.gz' },
+          },
+        ],
+      }),
+    );
+    const put = await fetch(`${repository}/manifests/0.14.5`, {
+      method: 'PUT',
+      headers: { ...AUTH, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: manifest,
+    });
+    expect(put.status, await put.text()).toBe(201);
+
+    const found = await runPackctl(['search', 'metallb', '--registry', 'acme-packs'], { env });
+    expect(found.stdout).toMatch(/lb-metallb\s+0\.14\.5/);
+    const out = path.join(work.dir, 'pulled-oci');
+    const pulled = packctl(
+      ['pull', 'lb-metallb@0.14.5', '--registry', 'acme-packs', '-o', out, '--extract', '--format', 'json'],
+      { env },
+    );
+    expect(pulled.status, pulled.stderr).toBe(0);
+    const result = JSON.parse(pulled.stdout) as { file: string; digest: string; extracted: string };
+    expect(sha256File(result.file)).toBe(result.digest);
+    expect(await readFile(path.join(result.extracted, 'values.yaml'), 'utf8')).toBe(
+      await readFile(path.join(SAMPLE_PACKS, 'lb-metallb', 'values.yaml'), 'utf8'),
+    );
+    const again = await fetch(`${repository}/manifests/0.14.5`, {
+      headers: { ...AUTH, Accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(Buffer.from(await again.arrayBuffer()).equals(manifest)).toBe(true);
+    const blob = await fetch(`${repository}/blobs/${digest(layerBytes)}`, { headers: AUTH });
+    expect(Buffer.from(await blob.arrayBuffer()).equals(layerBytes)).toBe(true);
+  });
+
   it('signs in with an API key, and answers exit 3 once logged out', async () => {
     const { token } = JSON.parse(
       await (
