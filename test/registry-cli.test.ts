@@ -46,6 +46,17 @@ afterAll(async () => {
   await work.cleanup();
 });
 
+/** `packctl pull REF --extract` from acme-packs into `out`: it succeeds and the file has its digest. */
+function pullAndExtract(ref: string, out: string): { file: string; digest: string; extracted: string } {
+  const pulled = packctl(['pull', ref, '--registry', 'acme-packs', '-o', out, '--extract', '--format', 'json'], {
+    env,
+  });
+  expect(pulled.status, pulled.stderr).toBe(0);
+  const result = JSON.parse(pulled.stdout) as { file: string; digest: string; extracted: string };
+  expect(sha256File(result.file)).toBe(result.digest);
+  return result;
+}
+
 describe('packctl with a registry', () => {
   it('logs in with a password from stdin and keeps the token in a 0600 file', async () => {
     const login = packctl(['login', registry.url, '-u', 'ci', '--password-stdin'], { env, input: `${PASSWORD}\n` });
@@ -159,13 +170,7 @@ describe('packctl with a registry', () => {
 
   it('pulls by line tag, verifies the digest and extracts', async () => {
     const out = path.join(work.dir, 'pulled');
-    const pulled = packctl(
-      ['pull', 'cni-calico@3.27.x', '--registry', 'acme-packs', '-o', out, '--extract', '--format', 'json'],
-      { env },
-    );
-    expect(pulled.status, pulled.stderr).toBe(0);
-    const result = JSON.parse(pulled.stdout) as { file: string; digest: string; extracted: string };
-    expect(sha256File(result.file)).toBe(result.digest);
+    const result = pullAndExtract('cni-calico@3.27.x', out);
     expect(JSON.parse(await readFile(path.join(result.extracted, 'pack.json'), 'utf8'))).toMatchObject({
       name: 'cni-calico',
     });
@@ -213,14 +218,7 @@ describe('packctl with a registry', () => {
 
     const found = await runPackctl(['search', 'metallb', '--registry', 'acme-packs'], { env });
     expect(found.stdout).toMatch(/lb-metallb\s+0\.14\.5/);
-    const out = path.join(work.dir, 'pulled-oci');
-    const pulled = packctl(
-      ['pull', 'lb-metallb@0.14.5', '--registry', 'acme-packs', '-o', out, '--extract', '--format', 'json'],
-      { env },
-    );
-    expect(pulled.status, pulled.stderr).toBe(0);
-    const result = JSON.parse(pulled.stdout) as { file: string; digest: string; extracted: string };
-    expect(sha256File(result.file)).toBe(result.digest);
+    const result = pullAndExtract('lb-metallb@0.14.5', path.join(work.dir, 'pulled-oci'));
     expect(await readFile(path.join(result.extracted, 'values.yaml'), 'utf8')).toBe(
       await readFile(path.join(SAMPLE_PACKS, 'lb-metallb', 'values.yaml'), 'utf8'),
     );
