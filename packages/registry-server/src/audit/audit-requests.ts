@@ -33,9 +33,9 @@ export interface AuditSources {
   /** Unauthenticated failures recorded per minute, overall and per client address. */
   anonymousPerMinute: number;
   /**
-   * Mutating requests that change nothing in storage, not recorded: an OCI upload session's
-   * start, chunks and cancel write only a local temporary file (the PUT that stores the blob is
-   * recorded).
+   * Signed-in requests that change nothing in storage, recorded only when they fail: an OCI upload
+   * session's start, chunks and cancel write only a local temporary file (the PUT that stores the
+   * blob is recorded like every change).
    */
   unrecorded?: (req: Request) => boolean;
   anonymousPerAddressPerMinute: number;
@@ -137,7 +137,7 @@ export function auditRequests(sources: AuditSources): RequestHandler {
   };
 
   return (req, res, next) => {
-    if (!MUTATING.has(req.method) || sources.unrecorded?.(req) === true) {
+    if (!MUTATING.has(req.method)) {
       next();
       return;
     }
@@ -191,6 +191,19 @@ export function auditRequests(sources: AuditSources): RequestHandler {
         const recorded: AuditEntry = { ...entry, scope: SYSTEM, ...(suppressed > 0 ? { suppressed } : {}) };
         sources.audit.recordAnonymous(recorded).catch((err: unknown) => {
           failed(err, recorded);
+        });
+      });
+      next();
+      return;
+    }
+
+    if (sources.unrecorded?.(req) === true) {
+      // It changes nothing stored: no pending record to wait for; only a failure is worth an entry.
+      res.once('finish', () => {
+        const entry = final();
+        if (entry.outcome === 'success') return;
+        sources.audit.record(entry).catch((err: unknown) => {
+          failed(err, entry);
         });
       });
       next();

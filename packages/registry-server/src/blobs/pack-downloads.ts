@@ -169,12 +169,12 @@ async function sendArchive(services: DownloadServices, req: Request, res: Respon
 }
 
 /**
- * The archive's bytes (or a range of them), not in the local blob cache, as a chain of streams
- * from storage, keeping a copy in the cache as a whole archive streams past.
+ * The archive's (or a sha256 OCI blob's) bytes, or a range of them, not in the local blob cache,
+ * as a chain of streams from storage, keeping a copy in the cache as a whole one streams past.
  */
-async function archiveStreams(
+export async function archiveStreams(
   services: DownloadServices,
-  record: VersionRecord,
+  record: { digest: string; size: number },
   range: { start: number; end: number } | null,
 ): Promise<[Readable, ...Transform[]]> {
   const cache = services.blobCache;

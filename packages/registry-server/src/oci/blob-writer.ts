@@ -1,13 +1,19 @@
 /**
- * Putting a finished upload into the store: the file becomes the content-addressed blob of its
- * digest (a staged write: invisible until committed, nothing left behind on failure). A blob
- * already stored with that size is not written again.
+ * Putting blobs into the store, content-addressed (the key is the digest): a staged write,
+ * invisible until committed, with nothing left behind on failure. A blob already stored with the
+ * same size is not written again.
  */
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { registryError } from '../errors.js';
 import { blobKey } from '../storage/layout.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { diskFullAsStorageFull, type ObjectStore } from '../storage/object-store.js';
+import { algorithmOf } from './oci-names.js';
+import { tooLarge } from './upload-sessions.js';
 
+/** Stores a finished upload's file as the blob of its (already verified) digest. */
 export async function storeBlobFile(
   store: ObjectStore,
   file: string,
@@ -23,5 +29,57 @@ export async function storeBlobFile(
   } catch (err) {
     await staged.abort();
     throw err;
+  }
+}
+
+/** A sink that drops what it is given (a body whose blob is stored already: it is only checked). */
+function discard(): Writable {
+  return new Writable({
+    write(_chunk, _encoding, done) {
+      done();
+    },
+  });
+}
+
+/**
+ * Stores a request body whose digest is announced (a monolithic push): it streams straight into
+ * a staged write while it is hashed, and is committed only when the digest matches and it fits
+ * under `maxBytes`; nothing becomes visible otherwise. No temporary file, no second copy.
+ */
+export async function receiveBlob(
+  store: ObjectStore,
+  body: Readable,
+  blob: { digest: string; maxBytes: number },
+): Promise<{ size: number }> {
+  const { digest, maxBytes } = blob;
+  const hash = createHash(algorithmOf(digest));
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        done(tooLarge(maxBytes));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const key = blobKey(digest);
+  const existing = await store.head(key);
+  const staged = existing ? null : store.stage(key, { contentType: 'application/octet-stream' });
+  try {
+    await pipeline(body, meter, staged ? staged.stream : discard());
+    const actual = `${algorithmOf(digest)}:${hash.digest('hex')}`;
+    if (actual !== digest) {
+      throw registryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
+        details: { expected: digest, actual },
+      });
+    }
+    if (staged) await staged.commit();
+    return { size };
+  } catch (err) {
+    await staged?.abort();
+    throw diskFullAsStorageFull(err);
   }
 }

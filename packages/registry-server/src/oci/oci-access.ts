@@ -95,12 +95,12 @@ export function checkVersionAccess(req: Request, res: Response): void {
 const UPLOAD_SESSION_PATH = /\/blobs\/uploads(?:\/[^/]*)?$/;
 
 /**
- * Whether a signed-in caller's request only works on an upload session (start, chunk, cancel):
- * it writes a local temporary file and nothing in storage, so the audit log skips it; the PUT
+ * Whether a request only works on an upload session (start, chunk, cancel): it writes a local
+ * temporary file and nothing in storage, so the audit log records it only when it fails; the PUT
  * that stores the blob, a monolithic POST (`?digest=`) and a mount (`?mount=`) are recorded.
  */
 export function changesNothingStored(req: Request): boolean {
-  if (!req.path.startsWith('/v2/') || principalOf(req).kind === 'anonymous') return false;
+  if (!req.path.startsWith('/v2/')) return false;
   if (!UPLOAD_SESSION_PATH.test(req.path)) return false;
   if (req.method === 'PATCH' || req.method === 'DELETE') return true;
   return req.method === 'POST' && req.query['digest'] === undefined && req.query['mount'] === undefined;

@@ -8,7 +8,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobKey } from '../storage/layout.js';
-import { AUTH, DRIVERS, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
+import {
+  AUTH,
+  DRIVERS,
+  startTestRegistry,
+  storageFile,
+  tempDir,
+  type TestRegistry,
+} from '../test-support/test-registry.js';
 
 const PASSWORD = 'oci api test password';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -559,9 +566,100 @@ describe.each(DRIVERS)('the OCI distribution API (%s)', (driver) => {
     expect(await stored(digestOf('x'))).toBe(false);
   });
 
+  it('records pushes and deletes in the audit log, not the chunks of an upload session', async () => {
+    const bytes = randomBytes(100);
+    const started = await request(app()).post('/v2/public/audited/blobs/uploads/').set(as('alice'));
+    expect(started.status).toBe(403);
+    const session = await request(app()).post('/v2/public/audited/blobs/uploads/').set(AUTH);
+    const location = session.headers['location'] as string;
+    await request(app()).patch(location).set(AUTH).set('Content-Type', 'application/octet-stream').send(bytes);
+    expect(
+      (
+        await request(app())
+          .put(`${location}?digest=${digestOf(bytes)}`)
+          .set(AUTH)
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await request(app())
+          .delete(`/v2/public/audited/blobs/${digestOf(bytes)}`)
+          .set(AUTH)
+      ).status,
+    ).toBe(202);
+    const log = await request(app()).get('/v1/audit?limit=500').set(AUTH);
+    const entries = (log.body.items as Array<{ method: string; path: string; status: number }>).filter((e) =>
+      e.path.startsWith('/v2/public/audited/'),
+    );
+    expect(entries.map((e) => `${e.method} ${e.status}`).sort()).toEqual(['DELETE 202', 'PUT 201']);
+    // The refused attempt is in the caller's own tenant's log.
+    const acme = await request(app()).get('/v1/tenants/acme/audit?limit=500').set(AUTH);
+    const refused = (acme.body.items as Array<{ method: string; path: string; status: number }>).filter((e) =>
+      e.path.startsWith('/v2/public/audited/'),
+    );
+    expect(refused.map((e) => `${e.method} ${e.status}`)).toEqual(['POST 403']);
+  });
+
   it('labels /v2 requests in the metrics by their route template', async () => {
     const text = await registry.services.metrics.registry.metrics();
     expect(text).toContain('route="/v2/*repository/blobs/:digest"');
     expect(text).not.toContain('route="/v2/public/');
+  });
+});
+
+describe.each(DRIVERS.filter((d) => d !== 'fs'))('OCI blobs from the bucket (%s)', (driver) => {
+  it('keeps chunked uploads in the blob cache and serves pulls from it', async () => {
+    const registry = await startTestRegistry(driver);
+    try {
+      const bytes = randomBytes(50_000);
+      const digest = digestOf(bytes);
+      const started = await request(registry.app).post('/v2/public/cached/blobs/uploads/').set(AUTH);
+      const location = started.headers['location'] as string;
+      await request(registry.app).patch(location).set(AUTH).set('Content-Type', 'application/octet-stream').send(bytes);
+      expect((await request(registry.app).put(`${location}?digest=${digest}`).set(AUTH)).status).toBe(201);
+      const hits = async () =>
+        (await registry.services.metrics.registry.getSingleMetricAsString('packyard_blob_cache_reads_total')).match(
+          /result="hit"} (\d+)/,
+        )?.[1];
+      const pulled = await request(registry.app).get(`/v2/public/cached/blobs/${digest}`).set(AUTH).buffer(true);
+      expect(Buffer.compare(pulled.body as Buffer, bytes)).toBe(0);
+      expect(await hits()).toBe('1');
+      const part = await request(registry.app)
+        .get(`/v2/public/cached/blobs/${digest}`)
+        .set(AUTH)
+        .set('Range', 'bytes=10-19')
+        .buffer(true);
+      expect(Buffer.compare(part.body as Buffer, bytes.subarray(10, 20))).toBe(0);
+      expect(await hits()).toBe('2');
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('answers 307 to a presigned URL with redirectDownloads, after authorizing', async () => {
+    const { dir, cleanup } = await tempDir();
+    const storage = storageFile(driver, dir);
+    const registry = await startTestRegistry(driver, {
+      config: { storage: { ...storage, s3: { ...storage.s3, redirectDownloads: true } } },
+    });
+    try {
+      const bytes = randomBytes(4000);
+      const digest = digestOf(bytes);
+      const pushed = await request(registry.app)
+        .post(`/v2/public/redirected/blobs/uploads/?digest=${digest}`)
+        .set(AUTH)
+        .set('Content-Type', 'application/octet-stream')
+        .send(bytes);
+      expect(pushed.status).toBe(201);
+      const res = await request(registry.app).get(`/v2/public/redirected/blobs/${digest}`).set(AUTH).redirects(0);
+      expect(res.status).toBe(307);
+      const fetched = await fetch(res.headers['location'] as string);
+      expect(Buffer.compare(Buffer.from(await fetched.arrayBuffer()), bytes)).toBe(0);
+      // Not readable where it was never pushed: no URL for it.
+      expect((await request(registry.app).get(`/v2/public/elsewhere/blobs/${digest}`).redirects(0)).status).toBe(404);
+    } finally {
+      await registry.close();
+      await cleanup();
+    }
   });
 });

@@ -58,6 +58,7 @@ export const ociErrorHandler: ErrorRequestHandler = (err, req, res, next) => {
     return;
   }
   const error = toPackError(err);
+  res.set('Docker-Distribution-API-Version', 'registry/2.0');
   // The app's handler writes the answer through res.json: the OCI envelope goes in its place.
   const json = res.json.bind(res);
   res.json = () => json(ociEnvelope(error));

@@ -9,13 +9,15 @@ import type { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
 import { pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
-import { storeBlobFile } from '../oci/blob-writer.js';
+import { receiveBlob, storeBlobFile } from '../oci/blob-writer.js';
 import { resolveNamespace, type OciNamespace } from '../oci/namespaces.js';
 import { hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
 import { isRepositoryName, parseDigest } from '../oci/oci-names.js';
 import { isPackRepository } from '../oci/pack-seam.js';
 import { tooLarge, type UploadSession } from '../oci/upload-sessions.js';
-import type { ObjectRead } from '../storage/object-store.js';
+import { archiveStreams } from '../blobs/pack-downloads.js';
+import { sendFile } from '../http/send-file.js';
+import { blobKey } from '../storage/layout.js';
 import { API_VERSION_HEADER, ociRequest, refOf } from './oci-helpers.js';
 
 function blobUnknown(digest: string): PackError {
@@ -72,6 +74,12 @@ async function finishUpload(services: RegistryServices, at: OciNamespace, sessio
   const done = await services.oci.uploads.finish(session, digest);
   try {
     await storeBlobFile(services.store, done.file, { digest, size: done.size });
+    // The verified file is the blob: the local cache (S3) keeps it for the pulls to come.
+    if (services.blobCache && digest.startsWith('sha256:')) {
+      await services.blobCache.adopt(digest, done.file, done.size).catch((err: unknown) => {
+        services.logger.warn({ err, digest }, 'could not keep an uploaded blob in the blob cache');
+      });
+    }
   } finally {
     await done.discard();
   }
@@ -104,6 +112,8 @@ function parseRange(header: string, size: number): { start: number; end: number 
 async function mount(services: RegistryServices, req: Request, at: OciNamespace, digest: string, from?: string) {
   const { repositories } = services.oci;
   if (from === undefined) {
+    // Only a stored blob can be in a repository: most pushes of new content stop here.
+    if ((await repositories.storedSize(digest)) === null) return false;
     for (const repository of await repositories.repositories(at.registry.name)) {
       if ((await repositories.blobSize({ registry: at.registry.name, repository }, digest)) !== null) {
         await repositories.linkBlob(refOf(at), digest);
@@ -125,22 +135,59 @@ async function mount(services: RegistryServices, req: Request, at: OciNamespace,
   return true;
 }
 
-async function sendBlob(req: Request, res: Response, found: ObjectRead, digest: string, size: number): Promise<void> {
+/** How long a presigned blob URL stays valid (as for archive downloads). */
+const DOWNLOAD_URL_SECONDS = 300;
+
+/**
+ * Sends a generic repository's blob, authorized: a 307 to a presigned bucket URL where the store
+ * offers them (`storage.s3.redirectDownloads`), else from the local blob cache (S3), else from
+ * storage, keeping a copy in the cache as a whole sha256 blob streams past.
+ */
+async function sendStoredBlob(
+  services: RegistryServices,
+  res: Response,
+  blob: { digest: string; size: number },
+  range: { start: number; end: number } | undefined,
+): Promise<void> {
+  const { digest, size } = blob;
+  if (services.store.downloadUrl && range === undefined) {
+    const url = await services.store.downloadUrl(blobKey(digest), {
+      expiresSeconds: DOWNLOAD_URL_SECONDS,
+      contentType: 'application/octet-stream',
+    });
+    res.removeHeader('Content-Length');
+    res.status(307).set({ Location: url, 'Cache-Control': 'no-store' }).end();
+    return;
+  }
+  // The cache holds sha256 blobs only (it checks what it keeps against the digest).
+  const cache = digest.startsWith('sha256:') ? services.blobCache : null;
+  const cached = await cache?.get(digest);
+  if (cached) {
+    services.metrics.blobCache.inc({ result: 'hit' });
+    await sendFile(cached.file, res, range ?? { start: 0, end: size - 1 });
+    res.end();
+    return;
+  }
+  const streams = await archiveStreams({ ...services, blobCache: cache ?? null }, blob, range ?? null);
+  await pipeline([...streams, res]);
+}
+
+/** The answer's headers for a blob of `size` (and the range sent), status set. */
+function blobHeaders(res: Response, digest: string, size: number, range?: { start: number; end: number }): void {
   res.set({
     'Content-Type': 'application/octet-stream',
     'Docker-Content-Digest': digest,
     'Accept-Ranges': 'bytes',
     ETag: `"${digest}"`,
   });
-  if (found.range) {
+  if (range) {
     res.status(206).set({
-      'Content-Range': `bytes ${found.range.start}-${found.range.end}/${size}`,
-      'Content-Length': String(found.range.end - found.range.start + 1),
+      'Content-Range': `bytes ${range.start}-${range.end}/${size}`,
+      'Content-Length': String(range.end - range.start + 1),
     });
   } else {
-    res.status(200).set('Content-Length', String(found.size));
+    res.status(200).set('Content-Length', String(size));
   }
-  await pipeline(found.body, res);
 }
 
 export function registerOciBlobRoutes(router: Router, services: RegistryServices): void {
@@ -171,8 +218,15 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
     const session = uploads().get(pathParam(req, 'uuid'), refOf(at));
     const digest = parseDigest(queryString(req, 'digest') ?? '');
     checkChunk(req, res, session, uploads().maxBytes);
-    if (hasBody(req)) await uploads().append(session, req);
-    await finishUpload(services, at, session, digest);
+    if (session.size === 0 && hasBody(req)) {
+      // POST then PUT with the whole body: monolithic, straight into the store.
+      await uploads().cancel(session);
+      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes });
+      await services.oci.repositories.linkBlob(refOf(at), digest);
+    } else {
+      if (hasBody(req)) await uploads().append(session, req);
+      await finishUpload(services, at, session, digest);
+    }
     blobCreated(res, at, digest);
   });
 
@@ -194,20 +248,17 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       // Not mountable: an ordinary upload session instead, as the spec allows.
     }
     const announced = queryString(req, 'digest');
-    const digest = announced === undefined ? undefined : parseDigest(announced);
-    const session = await uploads().start(refOf(at));
-    if (digest !== undefined) {
-      try {
-        checkChunk(req, res, session, uploads().maxBytes);
-        await uploads().append(session, req);
-      } catch (err) {
-        await uploads().cancel(session);
-        throw err;
-      }
-      await finishUpload(services, at, session, digest);
+    if (announced !== undefined) {
+      // Monolithic: the body streams straight into the store, committed once its digest matches.
+      const digest = parseDigest(announced);
+      const declared = Number(req.get('content-length') ?? 0);
+      if (declared > uploads().maxBytes) throw tooLarge(uploads().maxBytes);
+      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes });
+      await services.oci.repositories.linkBlob(refOf(at), digest);
       blobCreated(res, at, digest);
       return;
     }
+    const session = await uploads().start(refOf(at));
     sessionHeaders(res, at, session);
     res.status(202).end();
   });
@@ -221,19 +272,8 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       ? await services.oci.packs.blobSize(at, digest)
       : await services.oci.repositories.blobSize(refOf(at), digest);
     if (size === null) throw blobUnknown(digest);
-    if (req.method === 'HEAD') {
-      res.set({
-        'Content-Type': 'application/octet-stream',
-        'Content-Length': String(size),
-        'Docker-Content-Digest': digest,
-        'Accept-Ranges': 'bytes',
-        ETag: `"${digest}"`,
-      });
-      res.status(200).end();
-      return;
-    }
     const rangeHeader = req.get('range');
-    const range = rangeHeader === undefined ? undefined : parseRange(rangeHeader, size);
+    const range = rangeHeader === undefined || req.method === 'HEAD' ? undefined : parseRange(rangeHeader, size);
     if (range === null) {
       res.set('Content-Range', `bytes */${size}`);
       throw registryError(
@@ -241,11 +281,18 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
         `the range ${rangeHeader ?? ''} is outside the blob of ${size} bytes`,
       );
     }
-    const found = packs
-      ? await services.oci.packs.readBlob(at, digest, range)
-      : await services.oci.repositories.readBlob(refOf(at), digest, range);
+    blobHeaders(res, digest, size, range);
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    if (!packs) {
+      await sendStoredBlob(services, res, { digest, size }, range);
+      return;
+    }
+    const found = await services.oci.packs.readBlob(at, digest, range);
     if (!found) throw blobUnknown(digest);
-    await sendBlob(req, res, found, digest, size);
+    await pipeline(found.body, res);
   });
 
   router.delete(BLOB, async (req, res) => {

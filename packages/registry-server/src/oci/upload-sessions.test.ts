@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { access, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../test-support/test-registry.js';
+import { UploadSessions } from './upload-sessions.js';
+
+const at = { registry: 'public', repository: 'app' };
+const sha256 = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+describe('OCI upload sessions', () => {
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  let sessions: UploadSessions;
+
+  beforeEach(async () => {
+    work = await tempDir();
+    sessions = new UploadSessions({
+      dir: path.join(work.dir, 'uploads'),
+      maxBytes: 1000,
+      idleMs: 60_000,
+      logger: pino({ level: 'silent' }),
+    });
+  });
+  afterEach(async () => {
+    await sessions.close();
+    await work.cleanup();
+  });
+
+  it('removes sessions idle for longer than the configured time, with their files', async () => {
+    const idle = await sessions.start(at);
+    const active = await sessions.start(at);
+    idle.lastActive -= 61_000;
+    expect(await sessions.sweep()).toBe(1);
+    expect(() => sessions.get(idle.id, at)).toThrow(expect.objectContaining({ code: 'BLOB_UPLOAD_UNKNOWN' }));
+    await expect(access(idle.file)).rejects.toThrow();
+    expect(sessions.get(active.id, at)).toBe(active);
+    // A session is only found from its own repository.
+    expect(() => sessions.get(active.id, { registry: 'public', repository: 'other' })).toThrow(
+      expect.objectContaining({ code: 'BLOB_UPLOAD_UNKNOWN' }),
+    );
+    await sessions.close();
+    expect(await readdir(path.join(work.dir, 'uploads'))).toEqual([]);
+  });
+
+  it('leaves a session as it was when a chunk fails (over the size limit), so the client can resend', async () => {
+    const session = await sessions.start(at);
+    const first = randomBytes(600);
+    await sessions.append(session, Readable.from([first]));
+    await expect(sessions.append(session, Readable.from([randomBytes(300), randomBytes(300)]))).rejects.toThrow(
+      expect.objectContaining({ code: 'BODY_TOO_LARGE' }),
+    );
+    expect(session.size).toBe(600);
+    const second = randomBytes(400);
+    await sessions.append(session, Readable.from([second]));
+    const done = await sessions.finish(session, sha256(Buffer.concat([first, second])));
+    expect(done.size).toBe(1000);
+    await done.discard();
+  });
+});
