@@ -190,6 +190,18 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     expect(gone.body.errors[0].code).toBe('MANIFEST_UNKNOWN');
     const tags = await request(app()).get(`/v2/${REPO}/lb-metallb/tags/list`).set(AUTH);
     expect(tags.status === 404 || !(tags.body as { tags: string[] }).tags.includes(version)).toBe(true);
+    // Like /v1: a deleted version comes back only with its own content.
+    const changedDir = path.join(work.dir, 'metallb-changed');
+    await cp(path.join(SAMPLES, 'lb-metallb'), changedDir, { recursive: true });
+    await writeFile(path.join(changedDir, 'README.md'), '# MetalLB, changed\n');
+    const changed = path.join(work.dir, 'metallb-changed.tar');
+    execFileSync('tar', ['-cf', changed, '-C', changedDir, '.']);
+    const refused = await orasPush('lb-metallb', version, await readFile(changed));
+    expect(refused.status).toBe(403);
+    expect(refused.body.errors[0]).toMatchObject({ code: 'DENIED', detail: { code: 'PACK_VERSION_DELETED' } });
+    const restored = await orasPush('lb-metallb', version, bytes, oras11Manifest(bytes, `lb-metallb-${version}.tar`));
+    expect(restored.status, JSON.stringify(restored.body)).toBe(201);
+    expect((await request(app()).get(`/v2/${REPO}/lb-metallb/manifests/${version}`).set(AUTH)).status).toBe(200);
     // Deleting through OCI is refused: /v1 deletes, leaving a tombstone.
     const viaOci = await request(app()).delete(`/v2/${REPO}/cni-calico/manifests/3.27.2`).set(AUTH);
     expect(viaOci.status).toBe(400);
@@ -240,6 +252,15 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     expect(tags.body.tags).toEqual(['2.0.0']);
     const catalog = await request(replica.app).get('/v2/_catalog').set(AUTH);
     expect(catalog.body.repositories).toContain(`${REPO}/via-v1`);
+  });
+
+  it('publishes a zip layer (the archive `packctl build` writes) as it is', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'zipped', version: '1.2.3' });
+    const manifest = oras10Manifest(pack.bytes, 'zipped-1.2.3.zip', 'application/zip');
+    const pushed = await orasPush('zipped', '1.2.3', pack.bytes, manifest);
+    expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
+    const version = await request(app()).get('/v1/registries/public/packs/zipped/1.2.3').set(AUTH);
+    expect(version.body.digest).toBe(pack.digest);
   });
 
   it('refuses a pack whose name or version is not the repository and the tag, with nothing stored', async () => {
