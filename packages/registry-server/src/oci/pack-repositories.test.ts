@@ -252,6 +252,16 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     expect(tags.body.tags).toEqual(['2.0.0']);
     const catalog = await request(replica.app).get('/v2/_catalog').set(AUTH);
     expect(catalog.body.repositories).toContain(`${REPO}/via-v1`);
+    // A deprecated version (here the pack's only one) is still listed and pulled.
+    const deprecated = await request(app())
+      .patch('/v1/registries/public/packs/via-v1/2.0.0')
+      .set(AUTH)
+      .send({ deprecated: true, message: 'use 3.0.0' });
+    expect(deprecated.status, JSON.stringify(deprecated.body)).toBe(200);
+    expect((await request(app()).get(`/v2/${REPO}/via-v1/tags/list`).set(AUTH)).body.tags).toEqual(['2.0.0']);
+    const still = await getBytes(app(), `/v2/${REPO}/via-v1/manifests/2.0.0`, AUTH);
+    expect(still.bytes.equals(first.bytes)).toBe(true);
+    expect((await request(app()).get('/v2/_catalog').set(AUTH)).body.repositories).toContain(`${REPO}/via-v1`);
   });
 
   it('publishes a zip layer (the archive `packctl build` writes) as it is', async () => {

@@ -197,19 +197,15 @@ export function packRepositories(
     },
 
     tags(at) {
-      const detail = servicesOf().catalog.index.pack(at.registry.name, packNameOf(at.repository));
-      if (!detail) return Promise.resolve(null);
-      const versions = detail.versions.map((v) => v.version);
+      const live = servicesOf().catalog.index.liveVersions(at.registry.name, packNameOf(at.repository));
+      if (!live) return Promise.resolve(null);
+      const versions = live.map((v) => v.version);
       return Promise.resolve(versions.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
     },
 
     repositories(registry) {
-      const names = new Set<string>();
-      for (const version of servicesOf().catalog.index.contents().versions) {
-        if (version.registry === registry.name && !version.deleted)
-          names.add(`${PACK_REPOSITORY_PREFIX}${version.name}`);
-      }
-      return Promise.resolve([...names].filter(isPackRepository).sort());
+      const names = servicesOf().catalog.index.packNames(registry.name);
+      return Promise.resolve(names.map((name) => `${PACK_REPOSITORY_PREFIX}${name}`).filter(isPackRepository));
     },
 
     readBlob: (at, digest, range) => repositories.readBlob(ref(at), digest, range),
