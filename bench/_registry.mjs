@@ -187,7 +187,7 @@ export function serverFromOptions(bench, options) {
 }
 
 /** A free loopback port. Another process could take it before the registry does; unlikely here. */
-async function freePort() {
+export async function freePort() {
   const server = net.createServer();
   await new Promise((resolve, reject) => {
     server.once('error', reject);

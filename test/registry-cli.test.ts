@@ -46,6 +46,17 @@ afterAll(async () => {
   await work.cleanup();
 });
 
+/** `packctl pull REF --extract` from acme-packs into `out`: it succeeds and the file has its digest. */
+function pullAndExtract(ref: string, out: string): { file: string; digest: string; extracted: string } {
+  const pulled = packctl(['pull', ref, '--registry', 'acme-packs', '-o', out, '--extract', '--format', 'json'], {
+    env,
+  });
+  expect(pulled.status, pulled.stderr).toBe(0);
+  const result = JSON.parse(pulled.stdout) as { file: string; digest: string; extracted: string };
+  expect(sha256File(result.file)).toBe(result.digest);
+  return result;
+}
+
 describe('packctl with a registry', () => {
   it('logs in with a password from stdin and keeps the token in a 0600 file', async () => {
     const login = packctl(['login', registry.url, '-u', 'ci', '--password-stdin'], { env, input: `${PASSWORD}\n` });
@@ -148,22 +159,75 @@ describe('packctl with a registry', () => {
     expect(shown.stdout).toContain('latest 3.27.2');
     expect(shown.stdout).toContain('required kubernetes (k8s) >= 1.27.0 <= 1.29');
     expect(shown.stdout).toContain('tags: 3.x -> 3.27.2');
+    // Where Palette and `oras pull` find it: the tenant registry's namespace is <tenant>/<registry>.
+    const reference = `${new URL(registry.url).host}/acme/acme-packs/spectro-packs/archive/cni-calico:3.27.2`;
+    expect(shown.stdout).toContain(`oci: ${reference}`);
+    const json = await runPackctl(['show', 'cni-calico@3.27.2', '--registry', 'acme-packs', '--format', 'json'], {
+      env,
+    });
+    expect(JSON.parse(json.stdout)).toMatchObject({ name: 'cni-calico', version: '3.27.2', ociReference: reference });
   });
 
   it('pulls by line tag, verifies the digest and extracts', async () => {
     const out = path.join(work.dir, 'pulled');
-    const pulled = packctl(
-      ['pull', 'cni-calico@3.27.x', '--registry', 'acme-packs', '-o', out, '--extract', '--format', 'json'],
-      { env },
-    );
-    expect(pulled.status, pulled.stderr).toBe(0);
-    const result = JSON.parse(pulled.stdout) as { file: string; digest: string; extracted: string };
-    expect(sha256File(result.file)).toBe(result.digest);
+    const result = pullAndExtract('cni-calico@3.27.x', out);
     expect(JSON.parse(await readFile(path.join(result.extracted, 'pack.json'), 'utf8'))).toMatchObject({
       name: 'cni-calico',
     });
     const missing = packctl(['pull', 'no-such-pack', '--registry', 'acme-packs', '-o', out], { env });
     expect(missing.status).toBe(4);
+  });
+
+  it('finds and pulls a pack pushed through OCI the Palette way, and pulls it back through /v2 byte for byte', async () => {
+    // `tar -czf NAME-VERSION.tar.gz <pack dir>`, then what `oras push` 1.0 sends: config, layer, manifest.
+    const layer = path.join(work.dir, 'lb-metallb-0.14.5.tar.gz');
+    execFileSync('tar', ['-czf', layer, '-C', SAMPLE_PACKS, 'lb-metallb']);
+    const layerBytes = await readFile(layer);
+    const config = Buffer.from('{}');
+    const digest = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const repository = `${registry.url}/v2/acme/acme-packs/spectro-packs/archive/lb-metallb`;
+    for (const blob of [config, layerBytes]) {
+      const pushed = await fetch(`${repository}/blobs/uploads/?digest=${digest(blob)}`, {
+        method: 'POST',
+        headers: { ...AUTH, 'Content-Type': 'application/octet-stream' },
+        body: blob,
+      });
+      expect(pushed.status).toBe(201);
+    }
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.unknown.config.v1+json', digest: digest(config), size: 2 },
+        layers: [
+          {
+            mediaType: 'application/vnd.oci.image.layer.v1.tar',
+            digest: digest(layerBytes),
+            size: layerBytes.length,
+            annotations: { 'org.opencontainers.image.title': 'lb-metallb-0.14.5.tar.gz' },
+          },
+        ],
+      }),
+    );
+    const put = await fetch(`${repository}/manifests/0.14.5`, {
+      method: 'PUT',
+      headers: { ...AUTH, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
+      body: manifest,
+    });
+    expect(put.status, await put.text()).toBe(201);
+
+    const found = await runPackctl(['search', 'metallb', '--registry', 'acme-packs'], { env });
+    expect(found.stdout).toMatch(/lb-metallb\s+0\.14\.5/);
+    const result = pullAndExtract('lb-metallb@0.14.5', path.join(work.dir, 'pulled-oci'));
+    expect(await readFile(path.join(result.extracted, 'values.yaml'), 'utf8')).toBe(
+      await readFile(path.join(SAMPLE_PACKS, 'lb-metallb', 'values.yaml'), 'utf8'),
+    );
+    const again = await fetch(`${repository}/manifests/0.14.5`, {
+      headers: { ...AUTH, Accept: 'application/vnd.oci.image.manifest.v1+json' },
+    });
+    expect(Buffer.from(await again.arrayBuffer()).equals(manifest)).toBe(true);
+    const blob = await fetch(`${repository}/blobs/${digest(layerBytes)}`, { headers: AUTH });
+    expect(Buffer.from(await blob.arrayBuffer()).equals(layerBytes)).toBe(true);
   });
 
   it('signs in with an API key, and answers exit 3 once logged out', async () => {

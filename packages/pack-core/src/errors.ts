@@ -95,7 +95,7 @@ export const ARCHIVE_ERRORS = {
   },
   ARCHIVE_SPECIAL_ENTRY: {
     status: 422,
-    meaning: 'An entry is a symlink, FIFO, device or socket.',
+    meaning: 'An entry is a symlink, hard link, FIFO, device or socket.',
   },
   ARCHIVE_ENCRYPTED: {
     status: 422,
@@ -129,6 +129,16 @@ export const ARCHIVE_ERRORS = {
   ARCHIVE_HEADER_MISMATCH: {
     status: 422,
     meaning: 'A local header disagrees with the central directory (name, method, CRC, sizes), or entries overlap.',
+  },
+  ARCHIVE_FORMAT_UNKNOWN: {
+    status: 422,
+    meaning: 'A pack layer is neither a zip, a tar nor a gzip-compressed tar (told by its first bytes).',
+    hint: 'push the pack as `tar -czf NAME-VERSION.tar.gz <pack dir>` or as the .zip written by `packctl build`',
+  },
+  TAR_INVALID: {
+    status: 422,
+    meaning: 'A tar pack layer does not read: a bad header checksum, a truncated tar or gzip stream, or no files.',
+    hint: 'make the layer with `tar -czf NAME-VERSION.tar.gz <pack dir>`',
   },
   ARCHIVE_ENTRY_MISSING: {
     status: 404,

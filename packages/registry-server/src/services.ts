@@ -26,6 +26,7 @@ import { PublishService } from './publish/publish-service.js';
 import { UploadHasher } from './publish/upload-hasher.js';
 import { RegistryService } from './registries/registry-service.js';
 import { createOciServices, type OciServices } from './oci/oci-services.js';
+import { packRepositories } from './oci/pack-repositories.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { removeOrphanedTempFiles } from './storage/temp-files.js';
 
@@ -137,7 +138,7 @@ export async function createServices(options: {
     logger: logger.child({ component: 'audit' }),
   });
   const inspector = new PackInspector({ ...config.limits.inspection, ...options.inspection });
-  return {
+  const services: RegistryServices = {
     config,
     logger,
     store,
@@ -163,8 +164,16 @@ export async function createServices(options: {
     uploadDir,
     hasher: new UploadHasher(),
     inspector,
-    oci: createOciServices({ store, config, uploadDir, logger: logger.child({ component: 'oci' }) }),
+    oci: createOciServices({
+      store,
+      config,
+      uploadDir,
+      logger: logger.child({ component: 'oci' }),
+      // Pack repositories publish through the services being made here: read when first used.
+      packs: (repositories) => packRepositories(repositories, () => services),
+    }),
   };
+  return services;
 }
 
 /** Stops background work and releases storage connections. */

@@ -30,7 +30,7 @@ Examples:
   connectionOptions(
     program
       .command('show')
-      .description("a pack's versions, line tags, layer and clouds; or one version's record")
+      .description("a pack's versions, line tags, layer, clouds and OCI reference; or one version's record")
       .argument('<pack>', 'NAME or NAME@VERSION')
       .option('-r, --registry <name>', 'the registry on the server', 'public'),
   )

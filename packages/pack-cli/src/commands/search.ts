@@ -10,6 +10,7 @@ import { printableJson, safe } from '../output/sanitise.js';
 import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import { checkVersion } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
+import { ociReference } from '../registry/oci-reference.js';
 import { parsePackRef } from './pull.js';
 
 export interface SearchOptions {
@@ -89,6 +90,21 @@ function dependencyLine(dependency: Record<string, unknown>): string {
   return safe`  ${text(dependency['type'])} ${text(dependency['packName'])} (${text(dependency['layer'])})${bounds ? ` ${bounds}` : ''}\n`;
 }
 
+/**
+ * The OCI reference of `name:version` in `registry`, placed by the registry's scope (from the
+ * registries the caller can see); null when the registry is not among them.
+ */
+async function packOciReference(
+  client: RegistryClient,
+  registry: string,
+  name: string,
+  version: string,
+): Promise<string | null> {
+  const { items } = await client.api.registries(`looking up registry ${registry}`);
+  const found = items.find((item) => item.name === registry);
+  return found ? ociReference(client.server, found, name, version) : null;
+}
+
 export async function showCommand(
   ref: string,
   options: SearchOptions & { registry: string },
@@ -99,13 +115,15 @@ export async function showCommand(
   if (selector !== null) {
     const what = `looking up ${ref}`;
     const record = await client.api.version(options.registry, name, selector, what);
-    if (options.format === 'json') printJson(io.stdout, record);
+    const oci = await packOciReference(client, options.registry, record.name, record.version);
+    if (options.format === 'json') printJson(io.stdout, { ...record, ociReference: oci });
     else {
       const { manifest, files, history, ...summary } = record;
       const count = (value: unknown) => (Array.isArray(value) ? value.length : 0);
       const shown = { ...summary, files: count(files), history: count(history) };
       io.stdout.write(`${printableJson(JSON.stringify(shown, null, 2))}\n`);
       io.stdout.write(`manifest: ${printableJson(JSON.stringify(manifest))}\n`);
+      if (oci !== null) io.stdout.write(safe`oci: ${oci}\n`);
     }
     return EXIT.ok;
   }
@@ -116,8 +134,9 @@ export async function showCommand(
   const latestRecord =
     latest === null ? null : await client.api.version(options.registry, name, latest, `looking up ${name}@${latest}`);
   const dependencies = (latestRecord?.manifest.constraints?.dependencies ?? []).map(asObject);
+  const oci = latest === null ? null : await packOciReference(client, options.registry, name, latest);
   if (options.format === 'json') {
-    printJson(io.stdout, { ...detail, dependencies });
+    printJson(io.stdout, { ...detail, dependencies, ociReference: oci });
     return EXIT.ok;
   }
   const out = (line: string) => io.stdout.write(line);
@@ -126,6 +145,7 @@ export async function showCommand(
   const clouds = list(detail['cloudTypes']).join(', ') || 'any';
   out(safe`layer ${text(detail['layer'])}${addonType ? `, ${addonType}` : ''}; clouds ${clouds}\n`);
   out(safe`latest ${latest ?? '(none)'}\n`);
+  if (oci !== null) out(safe`oci: ${oci}\n`);
   const tags = Object.entries(asObject(detail['tags'])).map(([tag, version]) => `${tag} -> ${text(version)}`);
   if (tags.length > 0) out(safe`tags: ${tags.join(', ')}\n`);
   if (dependencies.length > 0) {

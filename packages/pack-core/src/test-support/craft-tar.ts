@@ -3,6 +3,7 @@
  * lies, names a tar library would refuse, a missing end), so chart archives can be made hostile.
  */
 import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
 
 export interface CraftTarEntry {
   name: string;
@@ -68,4 +69,26 @@ export function craftTgz(entries: CraftTarEntry[], options: { end?: boolean } = 
 /** A Chart.yaml's text. */
 export function chartYaml(name: string, version: string): string {
   return `apiVersion: v2\nname: ${name}\nversion: ${version}\n`;
+}
+
+/** An entry for {@link packTar}: a header as tar-stream takes it, and the data of a file. */
+export type PackTarEntry = Partial<tar.Header> & { name: string; data?: string | Buffer };
+
+/**
+ * A tar written by tar-stream, which writes what craftTar does not: real symlink, hard link,
+ * device and FIFO headers, and pax headers for long names.
+ */
+export async function packTar(entries: PackTarEntry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const collected = (async () => {
+    for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
+  })();
+  for (const { data, ...header } of entries) {
+    if (data === undefined) pack.entry(header);
+    else pack.entry(header, data);
+  }
+  pack.finalize();
+  await collected;
+  return Buffer.concat(chunks);
 }

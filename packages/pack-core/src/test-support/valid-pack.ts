@@ -6,6 +6,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { writeTarGz } from '../chart-archive.js';
 import { placeholderLogo } from '../scaffold.js';
 
@@ -88,4 +89,22 @@ export async function writeValidPack(dir: string): Promise<void> {
 export async function tempDir(prefix = 'packyard-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A fresh temporary directory for each test of the calling file, removed after it; call at the
+ * top of a test file and read the directory through the returned function.
+ */
+export function useTempDir(prefix?: string): () => string {
+  const state: { dir: string | null; cleanup: () => Promise<void> } = { dir: null, cleanup: () => Promise.resolve() };
+  beforeEach(async () => {
+    const made = await tempDir(prefix);
+    state.dir = made.dir;
+    state.cleanup = made.cleanup;
+  });
+  afterEach(() => state.cleanup());
+  return () => {
+    if (state.dir === null) throw new Error('useTempDir: read the directory inside a test');
+    return state.dir;
+  };
 }

@@ -156,6 +156,24 @@ export class CatalogIndex {
     };
   }
 
+  /**
+   * The live (not deleted) versions of a pack, deprecated ones included (they are still pulled):
+   * what its OCI repository's tags are. Null when it has none.
+   */
+  liveVersions(registry: string, name: string): VersionSummary[] | null {
+    const live = this.packs.get(entryKey(registry, name))?.live;
+    return live && live.length > 0 ? [...live] : null;
+  }
+
+  /** The names of a registry's packs that have a live version, sorted (for OCI's `_catalog`). */
+  packNames(registry: string): string[] {
+    const names: string[] = [];
+    for (const entry of this.packs.values()) {
+      if (entry.registry === registry && entry.live.length > 0) names.push(entry.name);
+    }
+    return names.sort();
+  }
+
   stats(): { registries: number; packs: number; versions: number } {
     return { registries: this.registries.size, packs: this.packs.size, versions: this.versionCount };
   }

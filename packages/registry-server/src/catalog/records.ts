@@ -68,6 +68,12 @@ export interface VersionRecord extends PublishedArchive {
   /** Archives this version pointed at before a forced overwrite, oldest first. */
   history: Array<PublishedArchive & { replacedAt: string; replacedBy: string }>;
   revision: number;
+  /**
+   * The digest of the OCI manifest the version was pushed with, when it came through OCI: OCI
+   * pulls answer with that very manifest. Absent for a /v1 publish (served as a manifest made
+   * from the archive, see oci/pack-artifacts.ts), and dropped when the archive is overwritten.
+   */
+  ociManifest?: string;
 }
 
 /** What the catalog index keeps of a version record. */

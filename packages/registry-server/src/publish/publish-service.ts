@@ -28,6 +28,8 @@ export interface PublishRequest {
   publisher: string;
   force: boolean;
   message: string | null;
+  /** The digest of the OCI manifest the pack was pushed with (a push through OCI). */
+  ociManifest?: string;
 }
 
 export type PublishOutcome = 'created' | 'unchanged' | 'overwritten' | 'restored';
@@ -52,6 +54,17 @@ function versionDeleted(record: VersionRecord): PackError {
     `${record.name}@${record.version} was deleted from ${record.registry}; a deleted version can only be restored with its original content`,
     {},
   );
+}
+
+/**
+ * `record` with the OCI manifest it was pushed with: `digest` when given, none when null (an
+ * overwrite through /v1: the old manifest no longer describes the archive), unchanged otherwise.
+ */
+function withOciManifest(record: VersionRecord, digest: string | null | undefined): VersionRecord {
+  if (digest === undefined) return record;
+  const next = { ...record };
+  delete next.ociManifest;
+  return digest === null ? next : { ...next, ociManifest: digest };
 }
 
 export class PublishService {
@@ -81,7 +94,7 @@ export class PublishService {
         if (current.digest !== archive.digest) throw versionDeleted(current);
         return {
           outcome: 'restored',
-          next: { ...current, deleted: null, revision: current.revision + 1 },
+          next: withOciManifest({ ...current, deleted: null, revision: current.revision + 1 }, request.ociManifest),
         };
       }
       if (current.digest === archive.digest) return { outcome: 'unchanged', next: undefined };
@@ -95,27 +108,30 @@ export class PublishService {
       const { digest, integrity, size, publishedAt, publisher, message } = current;
       return {
         outcome: 'overwritten',
-        next: {
-          ...current,
-          ...archive,
-          layer: manifest.layer,
-          manifest,
-          files: inspected.files,
-          history: [
-            ...current.history,
-            {
-              digest,
-              integrity,
-              size,
-              publishedAt,
-              publisher,
-              message,
-              replacedAt: now,
-              replacedBy: request.publisher,
-            },
-          ],
-          revision: current.revision + 1,
-        },
+        next: withOciManifest(
+          {
+            ...current,
+            ...archive,
+            layer: manifest.layer,
+            manifest,
+            files: inspected.files,
+            history: [
+              ...current.history,
+              {
+                digest,
+                integrity,
+                size,
+                publishedAt,
+                publisher,
+                message,
+                replacedAt: now,
+                replacedBy: request.publisher,
+              },
+            ],
+            revision: current.revision + 1,
+          },
+          request.ociManifest ?? null,
+        ),
       };
     };
 
@@ -142,6 +158,7 @@ export class PublishService {
         deleted: null,
         history: [],
         revision: 1,
+        ...(request.ociManifest === undefined ? {} : { ociManifest: request.ociManifest }),
       };
       const etag = await createJson(this.store, key, record);
       if (etag !== null) {

@@ -14,6 +14,9 @@
  *    commit when the outcome needs the blob, and only then;
  * 5. adopt: the upload, hashed to its digest, joins the local blob cache for the downloads to come.
  *
+ * A pack can also arrive as a file made on this server ({@link publishFile}: an OCI pack layer
+ * turned into a zip): it is taken in as a body would be, and goes through the same steps.
+ *
  * The publish and upload metrics, and the "published" log line with the time of each step, are
  * kept here too.
  */
@@ -24,16 +27,31 @@ import type { Logger } from 'pino';
 import { isPackError } from '@packyard/pack-core';
 import { stageBlob } from '../blobs/blob-store.js';
 import type { RegistryRecord } from '../catalog/records.js';
-import type { RegistryServices } from '../services.js';
-import type { StagedObject } from '../storage/object-store.js';
-import type { PublishResult } from './publish-service.js';
-import { startUpload, type ReceivedUpload } from './receive-upload.js';
+import type { BlobCache } from '../blobs/blob-cache.js';
+import type { RegistryConfig } from '../config/config.js';
+import type { Metrics } from '../http/metrics.js';
+import type { ObjectStore, StagedObject } from '../storage/object-store.js';
+import type { PackInspector } from './pack-inspector.js';
+import type { PublishResult, PublishService } from './publish-service.js';
+import type { UploadHasher } from './upload-hasher.js';
+import type { InspectedPack } from './inspect-pack.js';
+import { receiveFile, startUpload, type ReceivedUpload } from './receive-upload.js';
 
-/** What a publish needs of the registry's services. */
-export type PublishServices = Pick<
-  RegistryServices,
-  'store' | 'config' | 'uploadDir' | 'hasher' | 'inspector' | 'publisher' | 'blobCache' | 'metrics'
->;
+/**
+ * What a publish needs of the registry's services (services.ts's RegistryServices has them all;
+ * spelled out so that the OCI pack repositories, which services.ts wires, can publish without an
+ * import circle).
+ */
+export interface PublishServices {
+  store: ObjectStore;
+  config: RegistryConfig;
+  uploadDir: string;
+  hasher: UploadHasher;
+  inspector: PackInspector;
+  publisher: PublishService;
+  blobCache: BlobCache | null;
+  metrics: Metrics;
+}
 
 export interface PublishUploadOptions {
   /** The registry published into, once the caller is authorized. */
@@ -51,6 +69,11 @@ export interface PublishUploadOptions {
 }
 
 const since = (start: number): number => Math.round(performance.now() - start);
+
+/** Where and how uploads are received, whichever way they arrive. */
+function receiving(services: PublishServices): { dir: string; maxBytes: number; hasher: PublishServices['hasher'] } {
+  return { dir: services.uploadDir, maxBytes: services.config.limits.maxUploadBytes, hasher: services.hasher };
+}
 
 /** The blob of a received upload, staged from its file in the background; a failure shows in `commit`. */
 async function stageFromFile(services: PublishServices, upload: ReceivedUpload): Promise<StagedObject | null> {
@@ -76,9 +99,7 @@ export async function publishUpload(
 ): Promise<PublishResult> {
   const received = performance.now();
   const started = await startUpload(request, {
-    dir: services.uploadDir,
-    maxBytes: services.config.limits.maxUploadBytes,
-    hasher: services.hasher,
+    ...receiving(services),
     ...(options.digest === undefined ? {} : { query: options.digest }),
   });
   let staged: StagedObject | null = null;
@@ -89,7 +110,6 @@ export async function publishUpload(
   } catch (err) {
     throw await started.cancel(err);
   }
-  const streamed = staged !== null;
   try {
     upload = await started.receive(staged?.stream ?? null);
   } catch (err) {
@@ -97,7 +117,69 @@ export async function publishUpload(
     throw err;
   }
   services.metrics.uploadBytes.inc(upload.size);
-  const timings = { receive: since(received), inspectMs: 0, blobMs: 0, recordMs: 0 };
+  return publishReceived(upload, staged, services, {
+    ...options,
+    message: options.message ?? upload.fields['message'] ?? null,
+    receiveMs: since(received),
+  });
+}
+
+/** A publish of an archive made on this server from what a client pushed (an OCI pack layer). */
+export interface PublishFileOptions extends Omit<PublishUploadOptions, 'digest' | 'force' | 'message'> {
+  /**
+   * Checks the inspected pack before anything is recorded (an OCI push: pack.json's name and
+   * version against the repository and the tag); throws a PackError to refuse it.
+   */
+  accept?: (inspected: InspectedPack) => void;
+  /** The digest of the OCI manifest the pack was pushed with, kept on the version record. */
+  ociManifest?: string;
+}
+
+/**
+ * Publishes the pack archive in the local file `file` through the very steps of
+ * {@link publishUpload} (it is taken in like a body, then staged, inspected and recorded), never
+ * forced: what a pack pushed through OCI needs. `file` stays the caller's.
+ *
+ * @example
+ * const result = await publishFile('/tmp/work/pack.zip', services, { registry, publisher, log, ociManifest });
+ */
+export async function publishFile(
+  file: string,
+  services: PublishServices,
+  options: PublishFileOptions,
+): Promise<PublishResult> {
+  const received = performance.now();
+  const upload = await receiveFile(file, receiving(services));
+  return publishReceived(upload, null, services, {
+    ...options,
+    force: false,
+    message: null,
+    receiveMs: since(received),
+  });
+}
+
+interface ReceivedPublishOptions extends Omit<PublishUploadOptions, 'digest' | 'message'> {
+  message: string | null;
+  /** How long receiving took, for the "published" log line. */
+  receiveMs: number;
+  accept?: ((inspected: InspectedPack) => void) | undefined;
+  ociManifest?: string | undefined;
+}
+
+/**
+ * The steps after receiving, shared by every way a pack arrives: stage (unless `staged` already
+ * follows the upload), inspect, accept, record, adopt; the metrics and the log line. Owns `upload`
+ * and `staged` from here: both are cleaned up whatever happens.
+ */
+async function publishReceived(
+  upload: ReceivedUpload,
+  initiallyStaged: StagedObject | null,
+  services: PublishServices,
+  options: ReceivedPublishOptions,
+): Promise<PublishResult> {
+  let staged = initiallyStaged;
+  const streamed = staged !== null;
+  const timings = { receive: options.receiveMs, inspectMs: 0, blobMs: 0, recordMs: 0 };
   try {
     // The blob goes up to storage while the archive is checked; it becomes visible only when
     // committed, after every check has passed.
@@ -105,6 +187,7 @@ export async function publishUpload(
     let start = performance.now();
     const inspected = await services.inspector.inspect(upload.file, services.config.limits.archive, upload.blocks);
     timings.inspectMs = since(start);
+    options.accept?.(inspected);
     start = performance.now();
     const result = await services.publisher.record(
       {
@@ -113,7 +196,8 @@ export async function publishUpload(
         inspected,
         publisher: options.publisher,
         force: options.force,
-        message: options.message ?? upload.fields['message'] ?? null,
+        message: options.message,
+        ...(options.ociManifest === undefined ? {} : { ociManifest: options.ociManifest }),
       },
       async () => {
         const committing = performance.now();

@@ -11,6 +11,7 @@
  * `req.socket`) fails the upload with UPLOAD_ABORTED, whether the body is raw or multipart, and a
  * full disk fails it with STORAGE_FULL (507).
  */
+import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
@@ -285,4 +286,32 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
     }
   };
   return { announced, receive, cancel: fail };
+}
+
+/**
+ * A pack archive made on this server (an OCI pack layer turned into a zip) taken in as an upload:
+ * copied into `options.dir` and hashed exactly as a request body is, so that the rest of the
+ * publish cannot tell the two apart. The copy is the upload's own: `discard` removes it, never
+ * `source`.
+ *
+ * @example
+ * const upload = await receiveFile('/tmp/work/pack.zip', { dir, maxBytes, hasher });
+ */
+export async function receiveFile(source: string, options: Omit<ReceiveOptions, 'query'>): Promise<ReceivedUpload> {
+  const file = path.join(options.dir, tempName('.zip'));
+  const discard = () => rm(file, { force: true });
+  try {
+    await makePrivateDir(options.dir);
+    const sink = new GrowingFile(file);
+    const hashed = options.hasher.follow(sink);
+    hashed.catch(() => undefined);
+    await pipeline(createReadStream(source, { highWaterMark: 1024 * 1024 }), sizeLimit(options.maxBytes), sink);
+    const size = sink.written;
+    if (size === 0) throw registryError('UPLOAD_EMPTY', 'the pack archive is empty');
+    const { digest, integrity, blocks } = await hashed;
+    return { file, size, digest, integrity, blocks, fields: {}, discard };
+  } catch (err) {
+    await discard();
+    throw isDiskFull(err) ? storageFull(err) : err;
+  }
 }

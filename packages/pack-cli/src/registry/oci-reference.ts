@@ -1,0 +1,36 @@
+/**
+ * Where a pack version is found through OCI (what Palette and `oras pull` are given): the
+ * server's host, the registry's namespace, `spectro-packs/archive/<name>`, and the version as the
+ * tag. The namespace is the registry's scope path, as the server maps OCI names (see the README's
+ * OCI section): `public` is `public`, a tenant registry `<tenant>/<registry>`, a project registry
+ * `<tenant>/<project>/<registry>`.
+ */
+import type { Registry } from '@packyard/registry-api';
+
+/** The part of a registry that places it in the OCI names. */
+export type RegistryPlace = Pick<Registry, 'name' | 'scope' | 'tenant' | 'project'>;
+
+/**
+ * The OCI namespace of a registry: its scope path, then its name.
+ *
+ * @example
+ * ociNamespace({ name: 'acme-packs', scope: 'tenant', tenant: 'acme', project: null }); // 'acme/acme-packs'
+ */
+export function ociNamespace(registry: RegistryPlace): string {
+  if (registry.scope === 'system' || registry.tenant === null) return registry.name;
+  if (registry.scope === 'project' && registry.project !== null) {
+    return `${registry.tenant}/${registry.project}/${registry.name}`;
+  }
+  return `${registry.tenant}/${registry.name}`;
+}
+
+/**
+ * The OCI reference of a pack version on `server` (its host and port: OCI names carry no scheme).
+ *
+ * @example
+ * ociReference('https://packs.example.com', publicRegistry, 'cni-calico', '3.27.2');
+ * // 'packs.example.com/public/spectro-packs/archive/cni-calico:3.27.2'
+ */
+export function ociReference(server: string, registry: RegistryPlace, name: string, version: string): string {
+  return `${new URL(server).host}/${ociNamespace(registry)}/spectro-packs/archive/${name}:${version}`;
+}

@@ -1,0 +1,136 @@
+/**
+ * Writing a pack as a gzip-compressed tar, byte-reproducibly: the layer a registry serves through
+ * OCI for a pack published as a zip (what `tar -czf NAME-VERSION.tar.gz <pack dir>` would give,
+ * minus everything that varies). The same files give the same bytes on every call, machine and
+ * restart: entries sorted by path (byte order) under one top-level folder `<name>/`, with their
+ * directories; a fixed mtime (the zip epoch, as the pack's zip), owner 0:0 without names, modes
+ * 0644/0755; ustar headers (pax only for names too long for them); gzip at a fixed level with no
+ * name and no timestamp in its header.
+ *
+ * The bytes depend on tar-stream's header encoding and zlib's deflate; a test pins the digest of
+ * a sample pack, so that an upgrade that changes them is noticed (registries that materialised a
+ * layer keep serving the stored bytes, whatever a later version would write).
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import tar from 'tar-stream';
+import { digestingStream } from './digest.js';
+import type { PackArchive } from './read-archive.js';
+import { ZIP_EPOCH, type WrittenArchive } from './write-archive.js';
+
+/** One file of the pack, read when its turn comes. */
+export interface TarSourceFile {
+  /** Path inside the pack, forward slashes. */
+  path: string;
+  size: number;
+  /** 0o755 when executable, else 0o644. */
+  mode: number;
+  open(): Readable;
+}
+
+/** zlib's default: most of level 9's ratio for a fraction of its time on large packs. */
+const GZIP_LEVEL = 6;
+
+const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** Every folder that holds a file, with a trailing slash, the top-level one included. */
+function folders(top: string, files: readonly TarSourceFile[]): string[] {
+  const found = new Set<string>([`${top}/`]);
+  for (const file of files) {
+    const segments = file.path.split('/');
+    for (let end = 1; end < segments.length; end++) found.add(`${top}/${segments.slice(0, end).join('/')}/`);
+  }
+  return [...found];
+}
+
+/**
+ * Writes `files` as `<folder>/<path>` entries of a gzip-compressed tar at `outFile` (through a
+ * temporary file, renamed into place once complete).
+ *
+ * @example
+ * const archive = await openPackArchive('cni-calico-3.27.2.zip');
+ * const layer = await writePackTarGz(archiveTarSources(archive), { folder: 'cni-calico', outFile: 'layer.tar.gz' });
+ * layer.digest; // the same on every call
+ */
+export async function writePackTarGz(
+  files: readonly TarSourceFile[],
+  options: { folder: string; outFile: string },
+): Promise<WrittenArchive> {
+  const { folder, outFile } = options;
+  const temporary = path.join(
+    path.dirname(outFile),
+    `.${path.basename(outFile)}.${randomBytes(6).toString('hex')}.partial`,
+  );
+  const entries = [
+    ...folders(folder, files).map((name) => ({ name, file: null })),
+    ...files.map((file) => ({ name: `${folder}/${file.path}`, file })),
+  ].sort((a, b) => byteOrder(a.name, b.name));
+  const pack = tar.pack();
+  const measure = digestingStream();
+  const done = pipeline(
+    pack,
+    createGzip({ level: GZIP_LEVEL }),
+    measure.stream,
+    createWriteStream(temporary, { flags: 'wx' }),
+  );
+  const fixed = { mtime: ZIP_EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
+  // The file being read, held in an object: TypeScript does not see assignments in callbacks.
+  const current: { source: Readable | null } = { source: null };
+  try {
+    const written = (async () => {
+      // One entry at a time: tar is sequential, and only one file is open at once.
+      for (const { name, file } of entries) {
+        if (file === null) {
+          pack.entry({ ...fixed, name, type: 'directory', mode: 0o755 });
+          continue;
+        }
+        await new Promise<void>((resolve, reject) => {
+          const sink = pack.entry(
+            { ...fixed, name, type: 'file', mode: file.mode & 0o111 ? 0o755 : 0o644, size: file.size },
+            (err) => {
+              if (err) reject(err);
+              else resolve();
+            },
+          );
+          // Piped (tar-stream's way): node's pipeline does not always settle with its streams.
+          // A failure reaches this promise; destroying the pack then fails the entry once more.
+          sink.on('error', () => undefined);
+          const source = file.open();
+          current.source = source;
+          source.once('error', reject);
+          source.pipe(sink);
+        });
+      }
+      pack.finalize();
+    })();
+    // Awaited below; a failure of the output first must not leave this rejection unhandled.
+    written.catch(() => undefined);
+    await Promise.all([written, done]);
+    await rename(temporary, outFile);
+  } catch (err) {
+    current.source?.destroy();
+    pack.destroy(err as Error);
+    await done.catch(() => undefined);
+    await rm(temporary, { force: true });
+    throw err;
+  }
+  return { path: outFile, ...measure.result() };
+}
+
+/**
+ * The files of an opened pack archive as {@link writePackTarGz} reads them (each entry checked
+ * against its size and CRC-32 as it streams).
+ */
+export function archiveTarSources(archive: PackArchive): TarSourceFile[] {
+  return archive.entries.map((entry) => ({
+    path: entry.path,
+    size: entry.size,
+    mode: entry.mode,
+    open: () => archive.stream(entry.path),
+  }));
+}

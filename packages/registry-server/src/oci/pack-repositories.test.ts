@@ -1,0 +1,365 @@
+/**
+ * Packs through OCI, both ways, on each storage driver. The Palette recipe (`tar -czf` a sample
+ * pack, push the `{}` config, the layer and the ORAS 1.0 manifest) publishes a version exactly as
+ * /v1 does: in the catalog, searchable, downloadable as the zip `packctl build` makes, and pulled
+ * back through /v2 byte for byte. Packs published through /v1 are pulled as ORAS artifacts with
+ * the same digest from every replica. Refused pushes (hostile layers, name or tag mismatch, an
+ * invalid pack.json, a tag holding other content) store nothing.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import request from 'supertest';
+import { packTar, type PackTarEntry } from '../../../pack-core/src/test-support/craft-tar.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listPackFiles, writePackArchive, ZIP_EPOCH } from '@packyard/pack-core';
+import {
+  AUTH,
+  buildTestPack,
+  DRIVERS,
+  getBytes,
+  startTestRegistry,
+  tempDir,
+  type TestRegistry,
+} from '../test-support/test-registry.js';
+
+const SAMPLES = fileURLToPath(new URL('../../../../sample-packs', import.meta.url));
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const REPO = 'public/spectro-packs/archive';
+const CONFIG = Buffer.from('{}');
+
+const digestOf = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+
+/** The manifest `oras push` 1.0 writes for one file. */
+function oras10Manifest(layer: Buffer, title: string, layerType = 'application/vnd.oci.image.layer.v1.tar'): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.unknown.config.v1+json', digest: digestOf(CONFIG), size: 2 },
+      layers: [
+        {
+          mediaType: layerType,
+          digest: digestOf(layer),
+          size: layer.length,
+          annotations: { 'org.opencontainers.image.title': title },
+        },
+      ],
+      annotations: { 'org.opencontainers.image.created': '2026-01-01T00:00:00Z' },
+    }),
+  );
+}
+
+/** The manifest `oras push --artifact-type` 1.1+ writes. */
+function oras11Manifest(layer: Buffer, title: string): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: 'application/vnd.spectrocloud.pack',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: digestOf(CONFIG), size: 2, data: 'e30=' },
+      layers: [
+        {
+          mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+          digest: digestOf(layer),
+          size: layer.length,
+          annotations: { 'org.opencontainers.image.title': title },
+        },
+      ],
+    }),
+  );
+}
+
+/** A tar.gz of the entries, as a hostile client would write it. */
+async function tarGz(entries: PackTarEntry[]): Promise<Buffer> {
+  return gzipSync(await packTar(entries));
+}
+
+describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
+  let registry: TestRegistry;
+  let replica: TestRegistry;
+  let work: Awaited<ReturnType<typeof tempDir>>;
+  const app = () => registry.app;
+
+  async function pushBlob(name: string, bytes: Buffer): Promise<void> {
+    const res = await request(app())
+      .post(`/v2/${name}/blobs/uploads/?digest=${digestOf(bytes)}`)
+      .set(AUTH)
+      .set('Content-Type', 'application/octet-stream')
+      .send(bytes);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  }
+
+  /** `oras push NAME:TAG layer`: the config, the layer, then the manifest; returns the answer. */
+  async function orasPush(name: string, tag: string, layer: Buffer, manifest = oras10Manifest(layer, `${tag}.tar.gz`)) {
+    await pushBlob(`${REPO}/${name}`, CONFIG);
+    await pushBlob(`${REPO}/${name}`, layer);
+    return request(app())
+      .put(`/v2/${REPO}/${name}/manifests/${tag}`)
+      .set(AUTH)
+      .set('Content-Type', OCI_MANIFEST)
+      .send(manifest.toString());
+  }
+
+  /** Nothing of `name@version` is visible: no version, no tag, no catalog entry. */
+  async function nothingOf(name: string, version: string): Promise<void> {
+    expect((await request(app()).get(`/v1/registries/public/packs/${name}/${version}`).set(AUTH)).status).toBe(404);
+    const tags = await request(app()).get(`/v2/${REPO}/${name}/tags/list`).set(AUTH);
+    expect(tags.status === 404 || !(tags.body as { tags: string[] }).tags.includes(version)).toBe(true);
+    expect((await request(app()).get(`/v2/${REPO}/${name}/manifests/${version}`).set(AUTH)).status).toBe(404);
+    const catalog = await request(app()).get('/v2/_catalog').set(AUTH);
+    if (tags.status === 404)
+      expect((catalog.body as { repositories: string[] }).repositories).not.toContain(`${REPO}/${name}`);
+  }
+
+  beforeAll(async () => {
+    work = await tempDir('packyard-oci-packs-');
+    registry = await startTestRegistry(driver);
+    replica = await startTestRegistry(driver, { share: registry });
+  });
+  afterAll(async () => {
+    await replica.close();
+    await registry.close();
+    await work.cleanup();
+  });
+
+  it('publishes a pack pushed the Palette way, searchable, downloadable through /v1 and pulled back byte for byte', async () => {
+    const layer = path.join(work.dir, 'cni-calico-3.27.2.tar.gz');
+    execFileSync('tar', ['-czf', layer, '-C', SAMPLES, 'cni-calico']);
+    const bytes = await readFile(layer);
+    const manifest = oras10Manifest(bytes, 'cni-calico-3.27.2.tar.gz');
+    const pushed = await orasPush('cni-calico', '3.27.2', bytes, manifest);
+    expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
+    expect(pushed.headers['docker-content-digest']).toBe(digestOf(manifest));
+
+    // A version like any other: in the catalog and search, its archive the zip `packctl build` writes.
+    const version = await request(app()).get('/v1/registries/public/packs/cni-calico/3.27.2').set(AUTH);
+    expect(version.status).toBe(200);
+    expect(version.body).toMatchObject({ name: 'cni-calico', version: '3.27.2', layer: 'cni' });
+    const found = await request(app()).get('/v1/packs?q=calico').set(AUTH);
+    expect(found.body.items).toContainEqual(expect.objectContaining({ name: 'cni-calico', registry: 'public' }));
+    const { files } = await listPackFiles(path.join(SAMPLES, 'cni-calico'));
+    const built = await writePackArchive(files, path.join(work.dir, 'built.zip'), { mtime: ZIP_EPOCH });
+    const archive = await getBytes(app(), '/v1/registries/public/packs/cni-calico/3.27.2/archive', AUTH);
+    expect(archive.status).toBe(200);
+    expect(digestOf(archive.bytes)).toBe(built.digest);
+    expect(version.body.digest).toBe(built.digest);
+
+    // Pulled through /v2: the manifest the client pushed, and its layer.
+    const pulled = await getBytes(app(), `/v2/${REPO}/cni-calico/manifests/3.27.2`, AUTH);
+    expect(pulled.status).toBe(200);
+    expect(pulled.bytes.equals(manifest)).toBe(true);
+    const blob = await getBytes(app(), `/v2/${REPO}/cni-calico/blobs/${digestOf(bytes)}`, AUTH);
+    expect(blob.bytes.equals(bytes)).toBe(true);
+    const tags = await request(app()).get(`/v2/${REPO}/cni-calico/tags/list`).set(AUTH);
+    expect(tags.body).toEqual({ name: `${REPO}/cni-calico`, tags: ['3.27.2'] });
+    const catalog = await request(app()).get('/v2/_catalog').set(AUTH);
+    expect(catalog.body.repositories).toContain(`${REPO}/cni-calico`);
+
+    // The same manifest again changes nothing; other content under the tag is refused.
+    expect((await orasPush('cni-calico', '3.27.2', bytes, manifest)).status).toBe(201);
+    const other = path.join(work.dir, 'other');
+    await cp(path.join(SAMPLES, 'cni-calico'), path.join(other, 'cni-calico'), { recursive: true });
+    await writeFile(path.join(other, 'cni-calico', 'README.md'), '# Calico, changed\n');
+    const changed = path.join(work.dir, 'changed.tar.gz');
+    execFileSync('tar', ['-czf', changed, '-C', other, 'cni-calico']);
+    const refused = await orasPush('cni-calico', '3.27.2', await readFile(changed));
+    expect(refused.status).toBe(403);
+    expect(refused.body.errors[0]).toMatchObject({ code: 'DENIED', detail: { code: 'PACK_VERSION_EXISTS' } });
+    const still = await getBytes(app(), `/v2/${REPO}/cni-calico/manifests/3.27.2`, AUTH);
+    expect(still.bytes.equals(manifest)).toBe(true);
+  });
+
+  it('accepts the ORAS 1.1 shape, a plain tar at the root, and hides a deleted version', async () => {
+    const plain = path.join(work.dir, 'metallb.tar');
+    execFileSync('tar', ['-cf', plain, '-C', path.join(SAMPLES, 'lb-metallb'), '.']);
+    const bytes = await readFile(plain);
+    const { version } = JSON.parse(await readFile(path.join(SAMPLES, 'lb-metallb', 'pack.json'), 'utf8')) as {
+      version: string;
+    };
+    const pushed = await orasPush('lb-metallb', version, bytes, oras11Manifest(bytes, `lb-metallb-${version}.tar`));
+    expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
+    expect((await request(app()).get(`/v1/registries/public/packs/lb-metallb/${version}`).set(AUTH)).status).toBe(200);
+    const deleted = await request(app()).delete(`/v1/registries/public/packs/lb-metallb/${version}`).set(AUTH);
+    expect(deleted.status, JSON.stringify(deleted.body)).toBeLessThan(300);
+    const gone = await request(app()).get(`/v2/${REPO}/lb-metallb/manifests/${version}`).set(AUTH);
+    expect(gone.status).toBe(404);
+    expect(gone.body.errors[0].code).toBe('MANIFEST_UNKNOWN');
+    const tags = await request(app()).get(`/v2/${REPO}/lb-metallb/tags/list`).set(AUTH);
+    expect(tags.status === 404 || !(tags.body as { tags: string[] }).tags.includes(version)).toBe(true);
+    // Like /v1: a deleted version comes back only with its own content.
+    const changedDir = path.join(work.dir, 'metallb-changed');
+    await cp(path.join(SAMPLES, 'lb-metallb'), changedDir, { recursive: true });
+    await writeFile(path.join(changedDir, 'README.md'), '# MetalLB, changed\n');
+    const changed = path.join(work.dir, 'metallb-changed.tar');
+    execFileSync('tar', ['-cf', changed, '-C', changedDir, '.']);
+    const refused = await orasPush('lb-metallb', version, await readFile(changed));
+    expect(refused.status).toBe(403);
+    expect(refused.body.errors[0]).toMatchObject({ code: 'DENIED', detail: { code: 'PACK_VERSION_DELETED' } });
+    const restored = await orasPush('lb-metallb', version, bytes, oras11Manifest(bytes, `lb-metallb-${version}.tar`));
+    expect(restored.status, JSON.stringify(restored.body)).toBe(201);
+    expect((await request(app()).get(`/v2/${REPO}/lb-metallb/manifests/${version}`).set(AUTH)).status).toBe(200);
+    // Deleting through OCI is refused: /v1 deletes, leaving a tombstone.
+    const viaOci = await request(app()).delete(`/v2/${REPO}/cni-calico/manifests/3.27.2`).set(AUTH);
+    expect(viaOci.status).toBe(400);
+    expect(viaOci.body.errors[0].code).toBe('UNSUPPORTED');
+  });
+
+  it('serves a pack published through /v1 as an ORAS artifact, with one digest on every replica', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'via-v1', version: '2.0.0' });
+    const published = await request(app())
+      .post('/v1/registries/public/packs')
+      .set(AUTH)
+      .set('Content-Type', 'application/zip')
+      .send(pack.bytes);
+    expect(published.status, JSON.stringify(published.body)).toBe(201);
+
+    // Both replicas at once, before anything was materialised: the same bytes.
+    const [first, second] = await Promise.all([
+      getBytes(replica.app, `/v2/${REPO}/via-v1/manifests/2.0.0`, AUTH),
+      getBytes(app(), `/v2/${REPO}/via-v1/manifests/2.0.0`, AUTH),
+    ]);
+    expect(first.status).toBe(200);
+    expect(second.bytes.equals(first.bytes)).toBe(true);
+    const again = await getBytes(app(), `/v2/${REPO}/via-v1/manifests/2.0.0`, AUTH);
+    expect(again.bytes.equals(first.bytes)).toBe(true);
+    const manifest = JSON.parse(first.bytes.toString()) as {
+      config: { mediaType: string; digest: string; size: number };
+      layers: Array<{ mediaType: string; digest: string; annotations: Record<string, string> }>;
+    };
+    expect(manifest.config).toEqual({
+      mediaType: 'application/vnd.unknown.config.v1+json',
+      digest: digestOf(CONFIG),
+      size: 2,
+    });
+    expect(manifest.layers).toHaveLength(1);
+    const layer = manifest.layers[0];
+    expect(layer).toMatchObject({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar',
+      annotations: { 'org.opencontainers.image.title': 'via-v1-2.0.0.tar.gz' },
+    });
+    const blob = await getBytes(replica.app, `/v2/${REPO}/via-v1/blobs/${layer?.digest ?? ''}`, AUTH);
+    expect(blob.status).toBe(200);
+    expect(digestOf(blob.bytes)).toBe(layer?.digest);
+    // The layer is the pack under one folder `<name>/`.
+    expect(gunzipSync(blob.bytes).subarray(0, 7).toString()).toBe('via-v1/');
+    const config = await getBytes(app(), `/v2/${REPO}/via-v1/blobs/${digestOf(CONFIG)}`, AUTH);
+    expect(config.bytes.toString()).toBe('{}');
+    const tags = await request(app()).get(`/v2/${REPO}/via-v1/tags/list`).set(AUTH);
+    expect(tags.body.tags).toEqual(['2.0.0']);
+    const catalog = await request(replica.app).get('/v2/_catalog').set(AUTH);
+    expect(catalog.body.repositories).toContain(`${REPO}/via-v1`);
+    // A deprecated version (here the pack's only one) is still listed and pulled.
+    const deprecated = await request(app())
+      .patch('/v1/registries/public/packs/via-v1/2.0.0')
+      .set(AUTH)
+      .send({ deprecated: true, message: 'use 3.0.0' });
+    expect(deprecated.status, JSON.stringify(deprecated.body)).toBe(200);
+    expect((await request(app()).get(`/v2/${REPO}/via-v1/tags/list`).set(AUTH)).body.tags).toEqual(['2.0.0']);
+    const still = await getBytes(app(), `/v2/${REPO}/via-v1/manifests/2.0.0`, AUTH);
+    expect(still.bytes.equals(first.bytes)).toBe(true);
+    expect((await request(app()).get('/v2/_catalog').set(AUTH)).body.repositories).toContain(`${REPO}/via-v1`);
+  });
+
+  it('publishes a zip layer (the archive `packctl build` writes) as it is', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'zipped', version: '1.2.3' });
+    const manifest = oras10Manifest(pack.bytes, 'zipped-1.2.3.zip', 'application/zip');
+    const pushed = await orasPush('zipped', '1.2.3', pack.bytes, manifest);
+    expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
+    const version = await request(app()).get('/v1/registries/public/packs/zipped/1.2.3').set(AUTH);
+    expect(version.body.digest).toBe(pack.digest);
+  });
+
+  it('refuses a pack whose name or version is not the repository and the tag, with nothing stored', async () => {
+    const layer = path.join(work.dir, 'calico-again.tar.gz');
+    execFileSync('tar', ['-czf', layer, '-C', SAMPLES, 'cni-calico']);
+    const bytes = await readFile(layer);
+    const renamed = await orasPush('not-calico', '3.27.2', bytes);
+    expect(renamed.status).toBe(400);
+    expect(renamed.body.errors[0]).toMatchObject({
+      code: 'MANIFEST_INVALID',
+      detail: { mismatch: [{ field: 'name', packJson: 'cni-calico', oci: 'not-calico' }] },
+    });
+    await nothingOf('not-calico', '3.27.2');
+    const retagged = await orasPush('cni-calico', '9.9.9', bytes);
+    expect(retagged.status).toBe(400);
+    expect(retagged.body.errors[0].detail.mismatch).toEqual([{ field: 'version', packJson: '3.27.2', oci: '9.9.9' }]);
+    await nothingOf('cni-calico', '9.9.9');
+  });
+
+  it('refuses an invalid pack.json with the lint findings in detail', async () => {
+    const broken = path.join(work.dir, 'broken');
+    await mkdir(path.join(broken, 'bad-pack'), { recursive: true });
+    await writeFile(path.join(broken, 'bad-pack', 'pack.json'), JSON.stringify({ name: 'bad-pack', version: '1.0.0' }));
+    const layer = path.join(work.dir, 'bad-pack.tar.gz');
+    execFileSync('tar', ['-czf', layer, '-C', broken, 'bad-pack']);
+    const res = await orasPush('bad-pack', '1.0.0', await readFile(layer));
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toMatchObject({ code: 'MANIFEST_INVALID', detail: { code: 'PACK_INVALID' } });
+    expect(res.body.errors[0].detail.details.findings.length).toBeGreaterThan(0);
+    await nothingOf('bad-pack', '1.0.0');
+  });
+
+  it.each([
+    [
+      'a ".." path',
+      [
+        { name: 'evil/pack.json', data: '{}' },
+        { name: 'evil/../../escape', data: 'x' },
+      ],
+      'ARCHIVE_UNSAFE_PATH',
+    ],
+    [
+      'a symlink out',
+      [
+        { name: 'evil/pack.json', data: '{}' },
+        { name: 'evil/out', type: 'symlink' as const, linkname: '/etc/passwd' },
+      ],
+      'ARCHIVE_SPECIAL_ENTRY',
+    ],
+    [
+      'a device file',
+      [
+        { name: 'evil/pack.json', data: '{}' },
+        { name: 'evil/null', type: 'character-device' as const },
+      ],
+      'ARCHIVE_SPECIAL_ENTRY',
+    ],
+  ])('refuses a layer with %s, storing nothing', async (_what, entries, code) => {
+    const res = await orasPush('evil', '1.0.0', await tarGz(entries));
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toMatchObject({ code: 'MANIFEST_INVALID', detail: { code } });
+    await nothingOf('evil', '1.0.0');
+  });
+
+  it('stops a gzip bomb layer, storing nothing', async () => {
+    const bomb = await tarGz([
+      { name: 'bomb/pack.json', data: '{}' },
+      { name: 'bomb/zeros', data: '\0'.repeat(64 * 1024 * 1024) },
+    ]);
+    const res = await orasPush('bomb', '1.0.0', bomb);
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toMatchObject({ code: 'MANIFEST_INVALID', detail: { code: 'ARCHIVE_TOTAL_RATIO' } });
+    await nothingOf('bomb', '1.0.0');
+  });
+
+  it('refuses a manifest that is not one pack layer, and a push by digest', async () => {
+    const layer = await tarGz([{ name: 'x/pack.json', data: '{}' }]);
+    const two = JSON.parse(oras10Manifest(layer, 'x.tar.gz').toString()) as { layers: unknown[] };
+    two.layers.push(two.layers[0]);
+    const res = await orasPush('x', '1.0.0', layer, Buffer.from(JSON.stringify(two)));
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].code).toBe('MANIFEST_INVALID');
+    const manifest = oras10Manifest(layer, 'x.tar.gz');
+    const byDigest = await request(app())
+      .put(`/v2/${REPO}/x/manifests/${digestOf(manifest)}`)
+      .set(AUTH)
+      .set('Content-Type', OCI_MANIFEST)
+      .send(manifest.toString());
+    expect(byDigest.status).toBe(400);
+    expect(byDigest.body.errors[0].code).toBe('MANIFEST_INVALID');
+  });
+});
