@@ -404,6 +404,10 @@ export const OCI_ERRORS = {
   UNAUTHORIZED: { status: 401, meaning: 'The /v2 request needs credentials (see the WWW-Authenticate challenge).' },
   DENIED: { status: 403, meaning: 'The caller may not do this in that registry.' },
   UNSUPPORTED: { status: 400, meaning: 'The operation or parameter is not supported.' },
+  TOOMANYREQUESTS: {
+    status: 429,
+    meaning: 'Too many upload sessions are open in this process; finish or cancel some, or retry later.',
+  },
   RANGE_INVALID: {
     status: 416,
     meaning:

@@ -1,7 +1,8 @@
 /**
  * Every path parameter of every route the API describes is checked before anything else: hostile
  * values answer 400 INVALID_NAME (never a lookup, a storage key or a 500), for anonymous callers
- * and the operator alike; and routes match their exact spelling only.
+ * and the operator alike; on /v2 the same, in the OCI envelope with the OCI code for the
+ * parameter; and routes match their exact spelling only.
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,7 +25,25 @@ const VALID: Record<string, string> = {
   key: '0123456789abcdef',
   profile: 'prod',
   entry: '8230000000000-0123456789ab',
+  repository: 'public/app',
+  reference: 'latest',
+  digest: `sha256:${'a'.repeat(64)}`,
+  uuid: '01234567-89ab-cdef-0123-456789abcdef',
 };
+
+/** The OCI codes a hostile value of each /v2 path parameter answers (400 in the OCI envelope). */
+const OCI_CODES: Record<string, string[]> = {
+  repository: ['NAME_INVALID'],
+  // A reference with a colon is a digest.
+  reference: ['NAME_INVALID', 'DIGEST_INVALID'],
+  digest: ['DIGEST_INVALID'],
+  uuid: ['BLOB_UPLOAD_INVALID'],
+};
+
+/** The code of a 400 answer, from the registry's envelope or, on /v2, the OCI one. */
+function codeOf(body: { error?: { code?: string }; errors?: Array<{ code?: string }> }): string | undefined {
+  return body.error?.code ?? body.errors?.[0]?.code;
+}
 
 /** Percent-encoded as they would arrive; each decodes to something no resource can be named. */
 const HOSTILE = [
@@ -77,7 +96,8 @@ describe('path parameters', () => {
             const url = fill(path, { [param]: value });
             const res = await request(app())[method](url).set(auth).send({});
             sent++;
-            if (res.status !== 400 || res.body.error?.code !== 'INVALID_NAME') {
+            const expected = path.startsWith('/v2/') ? (OCI_CODES[param] ?? []) : ['INVALID_NAME'];
+            if (res.status !== 400 || !expected.includes(codeOf(res.body) ?? '')) {
               unexpected.push(
                 `${method.toUpperCase()} ${url.slice(0, 100)}: ${res.status} ${JSON.stringify(res.body).slice(0, 100)}`,
               );

@@ -26,18 +26,38 @@ export function isTag(reference: string): boolean {
   return TAG.test(reference);
 }
 
-export function nameInvalid(name: string): PackError {
+/** The name is not echoed: it may hold anything (control characters, a right-to-left override). */
+export function nameInvalid(): PackError {
   return registryError('NAME_INVALID', 'invalid repository name', {
     hint: `lowercase components of letters and digits joined by . _ __ or -, separated by /, at most ${MAX_NAME_LENGTH} characters`,
-    details: { name: name.slice(0, MAX_NAME_LENGTH + 1) },
   });
 }
 
 /** A repository name from the path's components, or NAME_INVALID. */
 export function repositoryName(components: string[]): string {
   const name = components.join('/');
-  if (!isRepositoryName(name)) throw nameInvalid(name);
+  if (!isRepositoryName(name)) throw nameInvalid();
   return name;
+}
+
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** An upload session id as the registry makes them (a UUID), or BLOB_UPLOAD_INVALID. */
+export function parseUploadId(text: string): string {
+  if (!UPLOAD_ID.test(text)) throw registryError('BLOB_UPLOAD_INVALID', 'invalid upload session id');
+  return text;
+}
+
+/** A tag in the grammar's alphabet and length, whatever its first character. */
+const TAG_LIKE = /^[a-zA-Z0-9._-]{1,128}$/;
+
+/**
+ * Whether a reference outside the tag grammar still looks like a tag (".hidden"): a read of it
+ * answers MANIFEST_UNKNOWN (404), as distribution and the conformance suite expect; anything
+ * else (slashes, control characters, overlong) is NAME_INVALID.
+ */
+export function isTagLike(reference: string): boolean {
+  return TAG_LIKE.test(reference) && !/^\.{1,2}$/.test(reference);
 }
 
 /**

@@ -58,4 +58,23 @@ describe('OCI upload sessions', () => {
     expect(done.size).toBe(1000);
     await done.discard();
   });
+
+  it('refuses new sessions beyond the limit with TOOMANYREQUESTS', async () => {
+    const few = new UploadSessions({
+      dir: path.join(work.dir, 'few'),
+      maxBytes: 1000,
+      idleMs: 60_000,
+      maxSessions: 2,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const first = await few.start(at);
+      await few.start(at);
+      await expect(few.start(at)).rejects.toThrow(expect.objectContaining({ code: 'TOOMANYREQUESTS', status: 429 }));
+      await few.cancel(first);
+      await few.start(at);
+    } finally {
+      await few.close();
+    }
+  });
 });

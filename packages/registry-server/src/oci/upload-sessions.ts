@@ -24,6 +24,12 @@ import { registryError } from '../errors.js';
 import { algorithmOf } from './oci-names.js';
 import type { RepositoryRef } from './repository-store.js';
 
+/**
+ * Open sessions a process keeps at most: each holds a file and a little memory until it ends or
+ * idles out, so a client starting sessions in a loop must not exhaust either.
+ */
+export const MAX_SESSIONS = 10_000;
+
 export interface UploadSession {
   readonly id: string;
   readonly at: RepositoryRef;
@@ -43,6 +49,8 @@ export interface UploadSessionOptions {
   maxBytes: number;
   /** A session with no request for this long is removed. */
   idleMs: number;
+  /** Sessions open at once in this process (default {@link MAX_SESSIONS}). */
+  maxSessions?: number;
   logger: Logger;
 }
 
@@ -97,6 +105,11 @@ export class UploadSessions {
   }
 
   async start(at: RepositoryRef): Promise<UploadSession> {
+    if (this.sessions.size >= (this.options.maxSessions ?? MAX_SESSIONS)) {
+      throw registryError('TOOMANYREQUESTS', 'too many upload sessions are open; retry later', {
+        details: { retryAfterSeconds: 60 },
+      });
+    }
     this.dirReady ??= makePrivateDir(this.options.dir);
     await this.dirReady;
     const id = randomUUID();

@@ -12,7 +12,7 @@ import type { RegistryServices } from '../services.js';
 import { receiveBlob, storeBlobFile } from '../oci/blob-writer.js';
 import { resolveNamespace, type OciNamespace } from '../oci/namespaces.js';
 import { hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
-import { isRepositoryName, parseDigest } from '../oci/oci-names.js';
+import { isRepositoryName, parseDigest, parseUploadId } from '../oci/oci-names.js';
 import { isPackRepository } from '../oci/pack-seam.js';
 import { tooLarge, type UploadSession } from '../oci/upload-sessions.js';
 import { archiveStreams } from '../blobs/pack-downloads.js';
@@ -198,15 +198,17 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   const uploads = () => services.oci.uploads;
 
   router.get(UPLOAD, (req, res) => {
+    const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(pathParam(req, 'uuid'), refOf(at));
+    const session = uploads().get(id, refOf(at));
     sessionHeaders(res, at, session);
     res.status(204).end();
   });
 
   router.patch(UPLOAD, async (req, res) => {
+    const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(pathParam(req, 'uuid'), refOf(at));
+    const session = uploads().get(id, refOf(at));
     checkChunk(req, res, session, uploads().maxBytes);
     await uploads().append(session, req);
     sessionHeaders(res, at, session);
@@ -214,8 +216,9 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   });
 
   router.put(UPLOAD, async (req, res) => {
+    const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(pathParam(req, 'uuid'), refOf(at));
+    const session = uploads().get(id, refOf(at));
     const digest = parseDigest(queryString(req, 'digest') ?? '');
     checkChunk(req, res, session, uploads().maxBytes);
     if (session.size === 0 && hasBody(req)) {
@@ -231,8 +234,9 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   });
 
   router.delete(UPLOAD, async (req, res) => {
+    const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    await uploads().cancel(uploads().get(pathParam(req, 'uuid'), refOf(at)));
+    await uploads().cancel(uploads().get(id, refOf(at)));
     res.status(204).end();
   });
 

@@ -8,7 +8,7 @@ import { principalOf } from '../access/authenticate.js';
 import { pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { parseManifest } from '../oci/manifests.js';
-import { isDigestReference, isTag, parseDigest, parseReference } from '../oci/oci-names.js';
+import { isDigestReference, isTag, isTagLike, parseDigest, parseReference } from '../oci/oci-names.js';
 import type { ManifestReference } from '../oci/pack-seam.js';
 import type { OciNamespace } from '../oci/namespaces.js';
 import { nameUnknown } from '../oci/oci-access.js';
@@ -22,11 +22,12 @@ function manifestUnknown() {
 }
 
 /**
- * The reference of a read or delete: a tag outside the grammar names no manifest that could exist,
- * so it is unknown (404), as distribution answers; a malformed digest stays DIGEST_INVALID.
+ * The reference of a read or delete: a tag-like reference outside the grammar names no manifest
+ * that could exist, so it is unknown (404), as distribution answers; a hostile one (a slash, a
+ * control character) is NAME_INVALID and a malformed digest DIGEST_INVALID, as on every path.
  */
 function existingReference(text: string): ManifestReference {
-  if (!isDigestReference(text) && !isTag(text)) throw manifestUnknown();
+  if (!isDigestReference(text) && !isTag(text) && isTagLike(text)) throw manifestUnknown();
   return parseReference(text);
 }
 
