@@ -102,11 +102,19 @@ export function packRepositories(
     let pending = making.get(key);
     if (!pending) {
       const services = servicesOf();
+      const started = performance.now();
       pending = materialisePackArtifact(
         { store: services.store, repositories, workDir: services.uploadDir, limits: services.config.limits.archive },
         ref(at),
         record,
-      ).finally(() => making.delete(key));
+      )
+        .then((made) => {
+          const ms = Math.round(performance.now() - started);
+          const fields = { registry: record.registry, pack: record.name, version: record.version, ms };
+          services.logger.info({ ...fields, manifest: made.record.digest }, 'wrote the OCI artifact of a pack version');
+          return made;
+        })
+        .finally(() => making.delete(key));
       making.set(key, pending);
     }
     return pending;
