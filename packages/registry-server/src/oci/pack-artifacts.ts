@@ -200,7 +200,8 @@ export async function materialisePackArtifact(
     await services.repositories.linkBlob(at, EMPTY_CONFIG_DIGEST);
     const body = orasManifest(record, layer);
     // Recorded as pushed when the version was published: the record's bytes are the same everywhere.
-    const manifest = { record: { ...parseManifest(body, OCI_MANIFEST).record, pushedAt: record.publishedAt }, body };
+    const parsed = parseManifest(body, OCI_MANIFEST).record;
+    const manifest = { record: { ...parsed, pushedAt: record.publishedAt, packVersion: record.version }, body };
     await services.repositories.putManifest(at, manifest, record.version);
     return manifest;
   } finally {

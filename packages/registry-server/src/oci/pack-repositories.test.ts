@@ -183,11 +183,18 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     const pushed = await orasPush('lb-metallb', version, bytes, oras11Manifest(bytes, `lb-metallb-${version}.tar`));
     expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
     expect((await request(app()).get(`/v1/registries/public/packs/lb-metallb/${version}`).set(AUTH)).status).toBe(200);
+    const digest = (pushed.headers['docker-content-digest'] as string | undefined) ?? '';
+    expect(digest).toMatch(/^sha256:/);
+    expect((await request(app()).get(`/v2/${REPO}/lb-metallb/manifests/${digest}`).set(AUTH)).status).toBe(200);
     const deleted = await request(app()).delete(`/v1/registries/public/packs/lb-metallb/${version}`).set(AUTH);
     expect(deleted.status, JSON.stringify(deleted.body)).toBeLessThan(300);
     const gone = await request(app()).get(`/v2/${REPO}/lb-metallb/manifests/${version}`).set(AUTH);
     expect(gone.status).toBe(404);
     expect(gone.body.errors[0].code).toBe('MANIFEST_UNKNOWN');
+    // Gone by digest too: a tombstone hides the version's manifest however it is named.
+    const goneByDigest = await request(app()).get(`/v2/${REPO}/lb-metallb/manifests/${digest}`).set(AUTH);
+    expect(goneByDigest.status).toBe(404);
+    expect(goneByDigest.body.errors[0].code).toBe('MANIFEST_UNKNOWN');
     const tags = await request(app()).get(`/v2/${REPO}/lb-metallb/tags/list`).set(AUTH);
     expect(tags.status === 404 || !(tags.body as { tags: string[] }).tags.includes(version)).toBe(true);
     // Like /v1: a deleted version comes back only with its own content.

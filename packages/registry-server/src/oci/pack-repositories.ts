@@ -177,8 +177,9 @@ export function packRepositories(
       const digest = push.manifest.record.digest;
       const existing = await versionRecord(at, tag);
       // The same manifest again: nothing to publish (the pack was checked when it first came).
+      const manifest = { record: { ...push.manifest.record, packVersion: tag }, body: push.body };
       if (existing?.deleted === null && existing.ociManifest === digest) {
-        await repositories.putManifest(ref(at), { record: push.manifest.record, body: push.body }, tag);
+        await repositories.putManifest(ref(at), manifest, tag);
         return;
       }
       const record = await publishLayer(at, tag, layer.digest, push);
@@ -186,11 +187,17 @@ export function packRepositories(
       // manifest (a re-push with other tar bytes, or a pack published through /v1) is stored by
       // digest only, and the tag keeps naming the version's own manifest.
       const tagged = record.ociManifest === digest ? tag : undefined;
-      await repositories.putManifest(ref(at), { record: push.manifest.record, body: push.body }, tagged);
+      await repositories.putManifest(ref(at), manifest, tagged);
     },
 
     async getManifest(at, reference) {
-      if ('digest' in reference) return repositories.getManifest(ref(at), reference.digest);
+      if ('digest' in reference) {
+        const found = await repositories.getManifest(ref(at), reference.digest);
+        const version = found?.record.packVersion;
+        if (version === undefined) return found;
+        const live = await versionRecord(at, version);
+        return live && live.deleted === null ? found : null;
+      }
       const record = await versionRecord(at, reference.tag);
       if (!record || record.deleted !== null) return null;
       return artifactOf(at, record);

@@ -39,6 +39,11 @@ export interface ManifestRecord {
   subject?: string;
   /** Every blob and manifest it references (config, layers, index children): gc keeps them. */
   references: string[];
+  /**
+   * In a pack repository, the pack version the manifest carries: it is pulled by digest only
+   * while that version is live (a deleted version's manifest is gone by tag and by digest).
+   */
+  packVersion?: string;
   pushedAt: string;
 }
 
