@@ -183,7 +183,7 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     const pushed = await orasPush('lb-metallb', version, bytes, oras11Manifest(bytes, `lb-metallb-${version}.tar`));
     expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
     expect((await request(app()).get(`/v1/registries/public/packs/lb-metallb/${version}`).set(AUTH)).status).toBe(200);
-    const digest = (pushed.headers['docker-content-digest'] as string | undefined) ?? '';
+    const digest = pushed.headers['docker-content-digest'] ?? '';
     expect(digest).toMatch(/^sha256:/);
     expect((await request(app()).get(`/v2/${REPO}/lb-metallb/manifests/${digest}`).set(AUTH)).status).toBe(200);
     const deleted = await request(app()).delete(`/v1/registries/public/packs/lb-metallb/${version}`).set(AUTH);
