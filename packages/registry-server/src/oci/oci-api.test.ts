@@ -566,7 +566,7 @@ describe.each(DRIVERS)('the OCI distribution API (%s)', (driver) => {
     expect(await stored(digestOf('x'))).toBe(false);
   });
 
-  it('records pushes and deletes in the audit log, not the chunks of an upload session', async () => {
+  it('records manifest pushes, deletes and failed blob pushes in the audit log, not blob bytes', async () => {
     const bytes = randomBytes(100);
     const started = await request(app()).post('/v2/public/audited/blobs/uploads/').set(as('alice'));
     expect(started.status).toBe(403);
@@ -580,6 +580,13 @@ describe.each(DRIVERS)('the OCI distribution API (%s)', (driver) => {
           .set(AUTH)
       ).status,
     ).toBe(201);
+    const wrong = await request(app())
+      .post(`/v2/public/audited/blobs/uploads/?digest=${digestOf('other bytes')}`)
+      .set(AUTH)
+      .set('Content-Type', 'application/octet-stream')
+      .send(bytes);
+    expect(wrong.status).toBe(400);
+    await pushImage('public/audited', 'v1');
     expect(
       (
         await request(app())
@@ -591,7 +598,9 @@ describe.each(DRIVERS)('the OCI distribution API (%s)', (driver) => {
     const entries = (log.body.items as Array<{ method: string; path: string; status: number }>).filter((e) =>
       e.path.startsWith('/v2/public/audited/'),
     );
-    expect(entries.map((e) => `${e.method} ${e.status}`).sort()).toEqual(['DELETE 202', 'PUT 201']);
+    // Blob bytes change nothing visible until a manifest names them: only their failures count.
+    expect(entries.map((e) => `${e.method} ${e.status}`).sort()).toEqual(['DELETE 202', 'POST 400', 'PUT 201']);
+    expect(entries.find((e) => e.method === 'PUT')?.path).toBe('/v2/public/audited/manifests/v1');
     // The refused attempt is in the caller's own tenant's log.
     const acme = await request(app()).get('/v1/tenants/acme/audit?limit=500').set(AUTH);
     const refused = (acme.body.items as Array<{ method: string; path: string; status: number }>).filter((e) =>

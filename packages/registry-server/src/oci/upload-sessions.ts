@@ -11,7 +11,7 @@
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm, truncate } from 'node:fs/promises';
+import { rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -113,9 +113,9 @@ export class UploadSessions {
     this.dirReady ??= makePrivateDir(this.options.dir);
     await this.dirReady;
     const id = randomUUID();
+    // The file is created by the first chunk (or by a finish without any: an empty blob), so that
+    // a monolithic push (POST, then PUT with the body, which streams into the store) costs no file.
     const file = path.join(this.options.dir, tempName('.oci'));
-    // Created empty now: a finish without any chunk is an empty blob.
-    await pipeline(async function* () {}, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
     const session: UploadSession = {
       id,
       at,
@@ -150,7 +150,11 @@ export class UploadSessions {
     session.busy = true;
     const before = { size: session.size, hash: session.hash.copy() };
     try {
-      await pipeline(body, meter(session, this.options.maxBytes), createWriteStream(session.file, { flags: 'a' }));
+      await pipeline(
+        body,
+        meter(session, this.options.maxBytes),
+        createWriteStream(session.file, { flags: 'a', mode: 0o600 }),
+      );
     } catch (err) {
       session.size = before.size;
       session.hash = before.hash;
@@ -173,6 +177,7 @@ export class UploadSessions {
     if (session.busy) throw registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
     this.sessions.delete(session.id);
     const discard = () => rm(session.file, { force: true });
+    if (session.size === 0) await writeFile(session.file, '', { flag: 'a', mode: 0o600 });
     const algorithm = algorithmOf(digest);
     const actual =
       algorithm === 'sha256' ? `sha256:${session.hash.digest('hex')}` : await digestOfFile(session.file, algorithm);
