@@ -18,6 +18,17 @@ export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2
 const IMAGE_TYPES: ReadonlySet<string> = new Set([OCI_MANIFEST, DOCKER_MANIFEST]);
 const INDEX_TYPES: ReadonlySet<string> = new Set([OCI_INDEX, DOCKER_LIST]);
 
+/**
+ * Descriptors a manifest may hold in all (config, layers, index children, subject). Each one the
+ * repository must hold is a storage lookup on push: the count bounds that work. Images have a
+ * few dozen layers and indexes a few dozen platforms; distribution's own hard limit is higher,
+ * but nothing real comes near this.
+ */
+export const MAX_DESCRIPTORS = 1024;
+
+/** Strict UTF-8: a manifest with invalid bytes would be stored as pushed and read differently by each client. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function isManifestMediaType(type: string): boolean {
   return IMAGE_TYPES.has(type) || INDEX_TYPES.has(type);
 }
@@ -92,6 +103,9 @@ function descriptorOf(value: unknown, where: string): Descriptor {
 function descriptorsOf(value: unknown, where: string): Descriptor[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw manifestInvalid(`${where} must be an array of descriptors`);
+  if (value.length > MAX_DESCRIPTORS) {
+    throw manifestInvalid(`${where} holds ${value.length} descriptors; at most ${MAX_DESCRIPTORS} are accepted`);
+  }
   return value.map((item, i) => descriptorOf(item, `${where}[${i}]`));
 }
 
@@ -111,9 +125,15 @@ export function parseManifest(body: Buffer, contentType: string | undefined, ref
       details: { expected: referenceDigest, actual: digest },
     });
   }
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    throw manifestInvalid('not valid UTF-8');
+  }
   let json: unknown;
   try {
-    json = JSON.parse(body.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     throw manifestInvalid('not valid JSON');
   }

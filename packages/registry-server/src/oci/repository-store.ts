@@ -10,6 +10,7 @@
 import {
   blobKey,
   ociBlobLinkKey,
+  ociRegistryBlobLinkKey,
   ociManifestKey,
   ociReferrerKey,
   ociReferrersPrefix,
@@ -129,8 +130,18 @@ export class RepositoryStore {
     return (await this.store.head(blobKey(digest)))?.size ?? null;
   }
 
+  /**
+   * Whether some repository of the registry was given the blob (it stays so after a blob delete:
+   * anyone who may push to the registry may pull every repository of it) and it is still stored.
+   */
+  async registryHolds(registry: string, digest: string): Promise<boolean> {
+    if ((await this.store.head(ociRegistryBlobLinkKey(registry, digest))) === null) return false;
+    return (await this.storedSize(digest)) !== null;
+  }
+
   /** Makes a stored blob readable in the repository. */
   async linkBlob(at: RepositoryRef, digest: string): Promise<void> {
+    await this.store.put(ociRegistryBlobLinkKey(at.registry, digest), '');
     await this.store.put(ociBlobLinkKey(at.registry, at.repository, digest), '');
     await this.register(at);
   }

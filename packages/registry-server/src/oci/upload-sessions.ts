@@ -21,6 +21,7 @@ import { makePrivateDir } from '../storage/file-modes.js';
 import { diskFullAsStorageFull } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { registryError } from '../errors.js';
+import { DEFAULT_BODY_IDLE_MS, idleGuard } from './body-idle.js';
 import { algorithmOf } from './oci-names.js';
 import type { RepositoryRef } from './repository-store.js';
 
@@ -49,6 +50,8 @@ export interface UploadSessionOptions {
   maxBytes: number;
   /** A session with no request for this long is removed. */
   idleMs: number;
+  /** A chunk that sends nothing for this long fails (default {@link DEFAULT_BODY_IDLE_MS}). */
+  bodyIdleMs?: number;
   /** Sessions open at once in this process (default {@link MAX_SESSIONS}). */
   maxSessions?: number;
   logger: Logger;
@@ -150,7 +153,12 @@ export class UploadSessions {
     session.busy = true;
     const before = { size: session.size, hash: session.hash.copy() };
     try {
-      await pipeline(body, meter(session, this.options.maxBytes), createWriteStream(session.file, { flags: 'a' }));
+      await pipeline(
+        body,
+        idleGuard(this.options.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS),
+        meter(session, this.options.maxBytes),
+        createWriteStream(session.file, { flags: 'a' }),
+      );
     } catch (err) {
       session.size = before.size;
       session.hash = before.hash;

@@ -112,15 +112,10 @@ function parseRange(header: string, size: number): { start: number; end: number 
 async function mount(services: RegistryServices, req: Request, at: OciNamespace, digest: string, from?: string) {
   const { repositories } = services.oci;
   if (from === undefined) {
-    // Only a stored blob can be in a repository: most pushes of new content stop here.
-    if ((await repositories.storedSize(digest)) === null) return false;
-    for (const repository of await repositories.repositories(at.registry.name)) {
-      if ((await repositories.blobSize({ registry: at.registry.name, repository }, digest)) !== null) {
-        await repositories.linkBlob(refOf(at), digest);
-        return true;
-      }
-    }
-    return false;
+    // Two lookups whatever the registry holds (never one per repository).
+    if (!(await repositories.registryHolds(at.registry.name, digest))) return false;
+    await repositories.linkBlob(refOf(at), digest);
+    return true;
   }
   if (!isRepositoryName(from)) return false;
   const source = resolveNamespace(from, (registry) => services.catalog.index.registry(registry));
@@ -224,7 +219,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
     if (session.size === 0 && hasBody(req)) {
       // POST then PUT with the whole body: monolithic, straight into the store.
       await uploads().cancel(session);
-      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes });
+      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes, idleMs: services.oci.bodyIdleMs });
       await services.oci.repositories.linkBlob(refOf(at), digest);
     } else {
       if (hasBody(req)) await uploads().append(session, req);
@@ -257,7 +252,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       const digest = parseDigest(announced);
       const declared = Number(req.get('content-length') ?? 0);
       if (declared > uploads().maxBytes) throw tooLarge(uploads().maxBytes);
-      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes });
+      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes, idleMs: services.oci.bodyIdleMs });
       await services.oci.repositories.linkBlob(refOf(at), digest);
       blobCreated(res, at, digest);
       return;

@@ -25,6 +25,7 @@
  *   audit/tenants/<tenant id>/<entry id>.json
  *   audit/projects/<tenant id>/<project id>/<entry id>.json
  *   oci/<registry>/_repositories/<repository, %-encoded>     the OCI repositories of a registry (_catalog)
+ *   oci/<registry>/_layers/<alg>/<hex>                       blobs once pushed or mounted into any repository of it
  *   oci/<registry>/<repository>/_layers/<alg>/<hex>          blobs pushed or mounted into a repository
  *   oci/<registry>/<repository>/_manifests/revisions/<alg>/<hex>   the manifests of a repository
  *   oci/<registry>/<repository>/_manifests/tags/<tag>        a tag: the digest it points at (CAS)
@@ -127,6 +128,14 @@ export function repositoryOfIndexKey(key: string): string {
 
 function ociRepositoryPrefix(registry: string, repository: string): string {
   return `${OCI_PREFIX}${registry}/${repository}/`;
+}
+
+/**
+ * A blob once pushed or mounted into some repository of the registry: an automatic mount (no
+ * `from`) looks here, one lookup, instead of in every repository.
+ */
+export function ociRegistryBlobLinkKey(registry: string, digest: string): string {
+  return `${OCI_PREFIX}${registry}/_layers/${digestPath(digest)}`;
 }
 
 /** A blob readable in a repository: pushed or mounted there (a repository sees no other's blobs). */
