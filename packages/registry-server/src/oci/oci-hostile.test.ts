@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_DESCRIPTORS } from './manifests.js';
+import { MAX_REFERRERS_PAGE } from '../routes/oci-manifests.js';
 import { blobKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { AUTH, DRIVERS, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
@@ -26,11 +27,23 @@ interface Counts {
   /** Whole blobs read into memory. */
   blobReads: number;
   list: number;
+  /** The keys looked up and the prefixes listed (the registry's background work adds its own). */
+  headKeys: string[];
+  listed: string[];
   inFlight: number;
   maxInFlight: number;
 }
 
-const zero = (): Counts => ({ head: 0, getBuffer: 0, blobReads: 0, list: 0, inFlight: 0, maxInFlight: 0 });
+const zero = (): Counts => ({
+  head: 0,
+  getBuffer: 0,
+  blobReads: 0,
+  list: 0,
+  headKeys: [],
+  listed: [],
+  inFlight: 0,
+  maxInFlight: 0,
+});
 
 /** The real store, with its lookups counted. */
 function counted(store: ObjectStore, counts: Counts): ObjectStore {
@@ -48,6 +61,7 @@ function counted(store: ObjectStore, counts: Counts): ObjectStore {
       if (property === 'head') {
         return (key: string) => {
           counts.head++;
+          counts.headKeys.push(key);
           return track(() => target.head(key));
         };
       }
@@ -61,6 +75,7 @@ function counted(store: ObjectStore, counts: Counts): ObjectStore {
       if (property === 'list') {
         return (...args: Parameters<ObjectStore['list']>) => {
           counts.list++;
+          counts.listed.push(args[0]);
           return target.list(...args);
         };
       }
@@ -268,8 +283,9 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
     Object.assign(counts, zero());
     const mounted = await request(app()).post(`/v2/public/auto-target/blobs/uploads/?mount=${digest}`).set(AUTH);
     expect(mounted.status).toBe(201);
-    expect(counts.list).toBe(0);
-    expect(counts.head).toBeLessThanOrEqual(4);
+    expect(counts.listed.filter((prefix) => prefix.startsWith('oci/'))).toEqual([]);
+    const hex = digest.slice('sha256:'.length);
+    expect(counts.headKeys.filter((key) => key.includes(hex)).length).toBeLessThanOrEqual(4);
     expect((await request(app()).head(`/v2/public/auto-target/blobs/${digest}`).set(AUTH)).status).toBe(200);
 
     // Another registry's blob is not mounted without a `from`: an upload session instead.
@@ -279,4 +295,44 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
     expect(elsewhere.status).toBe(202);
     expect((await request(app()).head(`/v2/other-reg/taker/blobs/${digest}`).set(AUTH)).status).toBe(404);
   });
+
+  it('lists many referrers a page at a time, reading no more than a page from storage', async () => {
+    const configDigest = await pushBlob('public/refs', Buffer.from('{}'));
+    const config = { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 };
+    const manifest = (extra: Record<string, unknown>) =>
+      JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [], ...extra });
+    const put = async (reference: string, body: string) => {
+      const res = await request(app())
+        .put(`/v2/public/refs/manifests/${reference}`)
+        .set(AUTH)
+        .set('Content-Type', OCI_MANIFEST)
+        .send(body);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+    };
+    const subjectBody = manifest({ annotations: { role: 'subject' } });
+    await put('subject', subjectBody);
+    const subject = { mediaType: OCI_MANIFEST, digest: digestOf(subjectBody), size: Buffer.byteLength(subjectBody) };
+    const total = MAX_REFERRERS_PAGE + 3;
+    for (let batch = 0; batch < total; batch += 20) {
+      const bodies = Array.from({ length: Math.min(20, total - batch) }, (_, i) =>
+        manifest({ artifactType: 'application/x-sig', subject, annotations: { n: String(batch + i) } }),
+      );
+      await Promise.all(bodies.map((body) => put(digestOf(body), body)));
+    }
+    Object.assign(counts, zero());
+    const first = await request(app()).get(`/v2/public/refs/referrers/${subject.digest}`).set(AUTH);
+    expect(first.status).toBe(200);
+    expect(first.body.manifests).toHaveLength(MAX_REFERRERS_PAGE);
+    expect(counts.getBuffer).toBeLessThanOrEqual(MAX_REFERRERS_PAGE + 2);
+    const link = /^<([^>]+)>; rel="next"$/.exec(String(first.headers['link']))?.[1];
+    expect(link).toBeDefined();
+    const rest = await request(app())
+      .get(link ?? '')
+      .set(AUTH);
+    expect(rest.status).toBe(200);
+    expect(rest.headers['link']).toBeUndefined();
+    const digests = [...first.body.manifests, ...rest.body.manifests].map((m: { digest: string }) => m.digest);
+    expect(new Set(digests).size).toBe(total);
+    expect([...digests].sort()).toEqual(digests);
+  }, 120_000);
 });

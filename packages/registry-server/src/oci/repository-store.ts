@@ -245,14 +245,31 @@ export class RepositoryStore {
     return tags.sort();
   }
 
-  /** The descriptors of the manifests whose subject is `subject`. */
-  async referrers(at: RepositoryRef, subject: string): Promise<ReferrerDescriptor[]> {
+  /**
+   * The descriptors of the manifests whose subject is `subject`, by digest, one page at a time:
+   * at most `limit` descriptors are read (one storage read each), those after `after` (a digest).
+   * `next` is where the following page starts, when referrers remain.
+   */
+  async referrers(
+    at: RepositoryRef,
+    subject: string,
+    page: { after?: string; limit: number },
+  ): Promise<{ descriptors: ReferrerDescriptor[]; next?: string }> {
     const prefix = ociReferrersPrefix(at.registry, at.repository, subject);
-    const found: ReferrerDescriptor[] = [];
+    const keys: { key: string; digest: string }[] = [];
     for await (const object of this.store.list(prefix)) {
-      const descriptor = await readJson<ReferrerDescriptor>(this.store, object.key);
-      if (descriptor) found.push(descriptor.value);
+      // `<alg>-<hex>`: the referrer's digest.
+      const digest = object.key.slice(prefix.length).replace('-', ':');
+      if (page.after === undefined || digest > page.after) keys.push({ key: object.key, digest });
     }
-    return found;
+    keys.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+    const taken = keys.slice(0, page.limit);
+    const descriptors: ReferrerDescriptor[] = [];
+    for (const { key } of taken) {
+      const descriptor = await readJson<ReferrerDescriptor>(this.store, key);
+      if (descriptor) descriptors.push(descriptor.value);
+    }
+    const last = taken.at(-1);
+    return { descriptors, ...(keys.length > taken.length && last ? { next: last.digest } : {}) };
   }
 }

@@ -19,6 +19,9 @@ import { API_VERSION_HEADER, manifestsOf, ociRequest, refOf } from './oci-helper
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
 
+/** Referrers listed (and read from storage) per answer at most; `Link` leads to the rest. */
+export const MAX_REFERRERS_PAGE = 500;
+
 function manifestUnknown() {
   return registryError('MANIFEST_UNKNOWN', 'manifest unknown to registry');
 }
@@ -160,12 +163,21 @@ export function registerOciManifestRoutes(router: Router, services: RegistryServ
     const subject = parseDigest(pathParam(req, 'digest'));
     const at = ociRequest(services, req, res, 'pull');
     const artifactType = queryString(req, 'artifactType');
-    let manifests = await services.oci.repositories.referrers(refOf(at), subject);
+    const last = queryString(req, 'last');
+    // Each referrer is one storage read: a page reads a bounded number, the Link header goes on.
+    const page = await services.oci.repositories.referrers(refOf(at), subject, {
+      ...(last === undefined ? {} : { after: parseDigest(last) }),
+      limit: MAX_REFERRERS_PAGE,
+    });
+    let manifests = page.descriptors;
     if (artifactType !== undefined) {
       manifests = manifests.filter((m) => m.artifactType === artifactType);
       res.set('OCI-Filters-Applied', 'artifactType');
     }
-    manifests.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+    if (page.next !== undefined) {
+      const query = new URLSearchParams({ ...(artifactType === undefined ? {} : { artifactType }), last: page.next });
+      res.set('Link', `</v2/${at.name}/referrers/${subject}?${query.toString()}>; rel="next"`);
+    }
     res.set('Content-Type', INDEX_TYPE);
     res.status(200).send(JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests }));
   });
