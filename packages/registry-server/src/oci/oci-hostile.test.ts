@@ -335,4 +335,49 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
     expect(new Set(digests).size).toBe(total);
     expect([...digests].sort()).toEqual(digests);
   }, 120_000);
+
+  it('refuses a chunk (chunked encoding) that is not the size its Content-Range says, keeping the session as it was', async () => {
+    const started = await request(app()).post('/v2/public/ranges/blobs/uploads/').set(AUTH);
+    const location = started.headers['location'] as string;
+    const { port } = server.address() as AddressInfo;
+    const send = (range: string, bytes: Buffer) =>
+      new Promise<{ status: number; range: string | undefined }>((resolve, reject) => {
+        // No Content-Length: Node sends the body with chunked encoding.
+        const req = http.request(
+          { host: '127.0.0.1', port, method: 'PATCH', path: location, headers: { ...AUTH, 'Content-Range': range } },
+          (res) => {
+            res.resume();
+            const header = res.headers['range'];
+            resolve({ status: res.statusCode ?? 0, range: typeof header === 'string' ? header : undefined });
+          },
+        );
+        req.on('error', reject);
+        req.end(bytes);
+      });
+    for (const [range, size] of [
+      ['0-99', 5],
+      ['0-3', 5],
+    ] as const) {
+      const answer = await send(range, randomBytes(size));
+      expect(answer.status, range).toBe(416);
+      expect(answer.range).toBe('0-0');
+    }
+    const exact = await send('0-4', randomBytes(5));
+    expect(exact).toEqual({ status: 202, range: '0-4' });
+  });
+
+  it('says why a digest is refused: a supported algorithm with the wrong hex, or an unsupported one', async () => {
+    const cases: [string, RegExp][] = [
+      ['sha256:abc', /invalid sha256 digest: 64 lowercase hex/],
+      [`sha512:${'a'.repeat(64)}`, /invalid sha512 digest: 128 lowercase hex/],
+      [`md5:${'a'.repeat(32)}`, /unsupported digest algorithm "md5"/],
+      [`constructor:${'a'.repeat(64)}`, /unsupported digest algorithm "constructor"/],
+    ];
+    for (const [digest, message] of cases) {
+      const res = await request(app()).get(`/v2/public/ranges/blobs/${digest}`).set(AUTH);
+      expect(res.status, digest).toBe(400);
+      expect(res.body.errors[0].code).toBe('DIGEST_INVALID');
+      expect(res.body.errors[0].message).toMatch(message);
+    }
+  });
 });

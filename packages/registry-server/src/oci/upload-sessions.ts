@@ -146,7 +146,12 @@ export class UploadSessions {
    * Appends a chunk. On any failure (a torn request, the size limit, a full disk) the session is
    * left as it was before the chunk, so that the client can send it again.
    */
-  async append(session: UploadSession, body: Readable): Promise<void> {
+  async append(
+    session: UploadSession,
+    body: Readable,
+    /** Refuses the chunk once received (its size, say): the error, or null to keep it. */
+    refuse: (received: number) => PackError | null = () => null,
+  ): Promise<void> {
     if (session.busy) {
       throw registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
     }
@@ -159,6 +164,8 @@ export class UploadSessions {
         meter(session, this.options.maxBytes),
         createWriteStream(session.file, { flags: 'a' }),
       );
+      const refused = refuse(session.size - before.size);
+      if (refused) throw refused;
     } catch (err) {
       session.size = before.size;
       session.hash = before.hash;

@@ -45,14 +45,15 @@ function rangeInvalid(res: Response, session: UploadSession, why: string): PackE
 /**
  * Checks a chunk's Content-Range (`<start>-<end>`) and Content-Length against the session: the
  * chunk must start where the upload ends (416 RANGE_INVALID with the current Range otherwise), and
- * fit under the size limit.
+ * fit under the size limit. The size the range announces, when there is one: a body without a
+ * Content-Length (chunked encoding) must bring exactly that many bytes.
  */
-function checkChunk(req: Request, res: Response, session: UploadSession, maxBytes: number): void {
+function checkChunk(req: Request, res: Response, session: UploadSession, maxBytes: number): number | undefined {
   const header = req.get('content-range');
   const length = req.get('content-length');
   const declared = length === undefined ? undefined : Number(length);
   if (declared !== undefined && session.size + declared > maxBytes) throw tooLarge(maxBytes);
-  if (header === undefined) return;
+  if (header === undefined) return undefined;
   const match = /^(?:bytes[ =])?(\d{1,16})-(\d{1,16})$/.exec(header.trim());
   if (!match) throw rangeInvalid(res, session, 'Content-Range must be <start>-<end>');
   const start = Number(match[1]);
@@ -62,6 +63,23 @@ function checkChunk(req: Request, res: Response, session: UploadSession, maxByte
   if (declared !== undefined && declared !== end - start + 1) {
     throw rangeInvalid(res, session, 'Content-Length is not the size of the range');
   }
+  return end - start + 1;
+}
+
+/** Appends a chunk; one that is not the size its Content-Range announced leaves the session as it was. */
+async function appendChunk(
+  services: RegistryServices,
+  res: Response,
+  session: UploadSession,
+  body: Request,
+  announced: number | undefined,
+): Promise<void> {
+  const before = session.size;
+  await services.oci.uploads.append(session, body, (received) =>
+    announced === undefined || received === announced
+      ? null
+      : rangeInvalid(res, { ...session, size: before }, `the chunk brought ${received} bytes, not ${announced}`),
+  );
 }
 
 /** Whether the request carries a body (a chunk to append). */
@@ -204,8 +222,8 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
     const session = uploads().get(id, refOf(at));
-    checkChunk(req, res, session, uploads().maxBytes);
-    await uploads().append(session, req);
+    const announced = checkChunk(req, res, session, uploads().maxBytes);
+    await appendChunk(services, res, session, req, announced);
     sessionHeaders(res, at, session);
     res.status(202).end();
   });
@@ -215,14 +233,14 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
     const at = ociRequest(services, req, res, 'push');
     const session = uploads().get(id, refOf(at));
     const digest = parseDigest(queryString(req, 'digest') ?? '');
-    checkChunk(req, res, session, uploads().maxBytes);
-    if (session.size === 0 && hasBody(req)) {
+    const announced = checkChunk(req, res, session, uploads().maxBytes);
+    if (session.size === 0 && hasBody(req) && announced === undefined) {
       // POST then PUT with the whole body: monolithic, straight into the store.
       await uploads().cancel(session);
       await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes, idleMs: services.oci.bodyIdleMs });
       await services.oci.repositories.linkBlob(refOf(at), digest);
     } else {
-      if (hasBody(req)) await uploads().append(session, req);
+      if (hasBody(req)) await appendChunk(services, res, session, req, announced);
       await finishUpload(services, at, session, digest);
     }
     blobCreated(res, at, digest);
