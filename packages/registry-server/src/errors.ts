@@ -411,7 +411,8 @@ export const OCI_ERRORS = {
   },
   TOOMANYREQUESTS: {
     status: 429,
-    meaning: 'Too many upload sessions are open in this process; finish or cancel some, or retry later.',
+    meaning:
+      'Too many upload sessions are open in this process, or the caller holds 200 already; finish or cancel some, or retry later.',
   },
   RANGE_INVALID: {
     status: 416,

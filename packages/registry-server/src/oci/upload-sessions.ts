@@ -31,9 +31,17 @@ import type { RepositoryRef } from './repository-store.js';
  */
 export const MAX_SESSIONS = 10_000;
 
+/**
+ * Open sessions one caller keeps at most: without it one client (of any tenant) could take every
+ * session of the process and stop everyone else's pushes. Clients push a few layers at a time.
+ */
+export const MAX_SESSIONS_PER_OWNER = 200;
+
 export interface UploadSession {
   readonly id: string;
   readonly at: RepositoryRef;
+  /** Who started it: only they may continue, finish or cancel it. */
+  readonly owner: string;
   /** Bytes received so far. */
   size: number;
   readonly file: string;
@@ -54,6 +62,8 @@ export interface UploadSessionOptions {
   bodyIdleMs?: number;
   /** Sessions open at once in this process (default {@link MAX_SESSIONS}). */
   maxSessions?: number;
+  /** Sessions one owner keeps open at once (default {@link MAX_SESSIONS_PER_OWNER}). */
+  maxSessionsPerOwner?: number;
   logger: Logger;
 }
 
@@ -91,6 +101,8 @@ async function digestOfFile(file: string, algorithm: 'sha256' | 'sha512'): Promi
 
 export class UploadSessions {
   private readonly sessions = new Map<string, UploadSession>();
+  /** Open sessions per owner. */
+  private readonly owned = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private dirReady: Promise<void> | null = null;
 
@@ -107,9 +119,16 @@ export class UploadSessions {
     return this.sessions.size;
   }
 
-  async start(at: RepositoryRef): Promise<UploadSession> {
+  /** Starts a session of `owner` (who may continue it) in a repository. */
+  async start(at: RepositoryRef, owner: string): Promise<UploadSession> {
     if (this.sessions.size >= (this.options.maxSessions ?? MAX_SESSIONS)) {
       throw registryError('TOOMANYREQUESTS', 'too many upload sessions are open; retry later', {
+        details: { retryAfterSeconds: 60 },
+      });
+    }
+    const perOwner = this.options.maxSessionsPerOwner ?? MAX_SESSIONS_PER_OWNER;
+    if ((this.owned.get(owner) ?? 0) >= perOwner) {
+      throw registryError('TOOMANYREQUESTS', `you have ${perOwner} upload sessions open; finish or cancel some`, {
         details: { retryAfterSeconds: 60 },
       });
     }
@@ -122,6 +141,7 @@ export class UploadSessions {
     const session: UploadSession = {
       id,
       at,
+      owner,
       size: 0,
       file,
       hash: createHash('sha256'),
@@ -129,13 +149,30 @@ export class UploadSessions {
       busy: false,
     };
     this.sessions.set(id, session);
+    this.owned.set(owner, (this.owned.get(owner) ?? 0) + 1);
     return session;
   }
 
-  /** The session `id` of the repository, or BLOB_UPLOAD_UNKNOWN. */
-  get(id: string, at: RepositoryRef): UploadSession {
+  /** Forgets a session (its file is the caller's to remove). */
+  private remove(session: UploadSession): void {
+    if (!this.sessions.delete(session.id)) return;
+    const left = (this.owned.get(session.owner) ?? 1) - 1;
+    if (left > 0) this.owned.set(session.owner, left);
+    else this.owned.delete(session.owner);
+  }
+
+  /**
+   * The session `id` of the repository, started by `owner`, or BLOB_UPLOAD_UNKNOWN: another
+   * caller, even one who may push there, cannot append to or end someone else's upload.
+   */
+  get(id: string, at: RepositoryRef, owner: string): UploadSession {
     const session = this.sessions.get(id);
-    if (!session || session.at.registry !== at.registry || session.at.repository !== at.repository) {
+    if (
+      !session ||
+      session.owner !== owner ||
+      session.at.registry !== at.registry ||
+      session.at.repository !== at.repository
+    ) {
       throw uploadUnknown();
     }
     session.lastActive = Date.now();
@@ -186,7 +223,7 @@ export class UploadSessions {
     digest: string,
   ): Promise<{ file: string; size: number; discard: () => Promise<void> }> {
     if (session.busy) throw registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
-    this.sessions.delete(session.id);
+    this.remove(session);
     const discard = () => rm(session.file, { force: true });
     const algorithm = algorithmOf(digest);
     const actual =
@@ -201,7 +238,7 @@ export class UploadSessions {
   }
 
   async cancel(session: UploadSession): Promise<void> {
-    this.sessions.delete(session.id);
+    this.remove(session);
     await rm(session.file, { force: true });
   }
 
@@ -218,6 +255,7 @@ export class UploadSessions {
     clearInterval(this.timer);
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.owned.clear();
     await Promise.all(all.map((session) => rm(session.file, { force: true })));
   }
 }

@@ -6,6 +6,7 @@
 import type { Request, Response, Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { PackError } from '@packyard/pack-core';
+import { principalOf } from '../access/authenticate.js';
 import { registryError } from '../errors.js';
 import { pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -80,6 +81,14 @@ async function appendChunk(
       ? null
       : rangeInvalid(res, { ...session, size: before }, `the chunk brought ${received} bytes, not ${announced}`),
   );
+}
+
+/** Who an upload session belongs to: the signed-in user or operator (one key per principal). */
+function ownerOf(req: Request): string {
+  const principal = principalOf(req);
+  if (principal.kind === 'user') return JSON.stringify(['user', principal.tenant, principal.username]);
+  if (principal.kind === 'operator') return JSON.stringify(['operator', principal.name]);
+  return 'anonymous';
 }
 
 /** Whether the request carries a body (a chunk to append). */
@@ -213,7 +222,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   router.get(UPLOAD, (req, res) => {
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(id, refOf(at));
+    const session = uploads().get(id, refOf(at), ownerOf(req));
     sessionHeaders(res, at, session);
     res.status(204).end();
   });
@@ -221,7 +230,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   router.patch(UPLOAD, async (req, res) => {
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(id, refOf(at));
+    const session = uploads().get(id, refOf(at), ownerOf(req));
     const announced = checkChunk(req, res, session, uploads().maxBytes);
     await appendChunk(services, res, session, req, announced);
     sessionHeaders(res, at, session);
@@ -231,7 +240,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   router.put(UPLOAD, async (req, res) => {
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(id, refOf(at));
+    const session = uploads().get(id, refOf(at), ownerOf(req));
     const digest = parseDigest(queryString(req, 'digest') ?? '');
     const announced = checkChunk(req, res, session, uploads().maxBytes);
     if (session.size === 0 && hasBody(req) && announced === undefined) {
@@ -249,7 +258,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   router.delete(UPLOAD, async (req, res) => {
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    await uploads().cancel(uploads().get(id, refOf(at)));
+    await uploads().cancel(uploads().get(id, refOf(at), ownerOf(req)));
     res.status(204).end();
   });
 
@@ -275,7 +284,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       blobCreated(res, at, digest);
       return;
     }
-    const session = await uploads().start(refOf(at));
+    const session = await uploads().start(refOf(at), ownerOf(req));
     sessionHeaders(res, at, session);
     res.status(202).end();
   });
