@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/test-registry.js';
@@ -105,5 +105,20 @@ describe('OCI upload sessions', () => {
     } finally {
       await capped.close();
     }
+  });
+
+  it('refuses to cancel a session while a chunk is being written, and does not finish a cancelled one', async () => {
+    const session = await sessions.start(at, OWNER);
+    const chunk = new PassThrough();
+    const writing = sessions.append(session, chunk);
+    chunk.write(randomBytes(100));
+    await expect(sessions.cancel(session)).rejects.toThrow(expect.objectContaining({ code: 'BLOB_UPLOAD_INVALID' }));
+    chunk.end(randomBytes(100));
+    await writing;
+    expect(session.size).toBe(200);
+    await sessions.cancel(session);
+    await expect(sessions.finish(session, sha256(Buffer.alloc(200)))).rejects.toThrow(
+      expect.objectContaining({ code: 'BLOB_UPLOAD_UNKNOWN' }),
+    );
   });
 });

@@ -73,6 +73,12 @@ export function uploadUnknown(): PackError {
   });
 }
 
+function busy(): PackError {
+  return registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload', {
+    hint: 'send the chunks of one upload one after the other',
+  });
+}
+
 export function tooLarge(maxBytes: number): PackError {
   return registryError('BODY_TOO_LARGE', `the blob is larger than the limit of ${maxBytes} bytes`);
 }
@@ -189,9 +195,7 @@ export class UploadSessions {
     /** Refuses the chunk once received (its size, say): the error, or null to keep it. */
     refuse: (received: number) => PackError | null = () => null,
   ): Promise<void> {
-    if (session.busy) {
-      throw registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
-    }
+    if (session.busy) throw busy();
     session.busy = true;
     const before = { size: session.size, hash: session.hash.copy() };
     try {
@@ -222,7 +226,9 @@ export class UploadSessions {
     session: UploadSession,
     digest: string,
   ): Promise<{ file: string; size: number; discard: () => Promise<void> }> {
-    if (session.busy) throw registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
+    if (session.busy) throw busy();
+    // Cancelled, swept or finished by another request meanwhile (while this one sent its last chunk).
+    if (this.sessions.get(session.id) !== session) throw uploadUnknown();
     this.remove(session);
     const discard = () => rm(session.file, { force: true });
     const algorithm = algorithmOf(digest);
@@ -237,7 +243,16 @@ export class UploadSessions {
     return { file: session.file, size: session.size, discard };
   }
 
+  /**
+   * Cancels a session. Not while a request writes to it: its file would go from under the
+   * request, which would then store a blob from a file that is gone.
+   */
   async cancel(session: UploadSession): Promise<void> {
+    if (session.busy) throw busy();
+    await this.drop(session);
+  }
+
+  private async drop(session: UploadSession): Promise<void> {
     this.remove(session);
     await rm(session.file, { force: true });
   }
@@ -245,7 +260,8 @@ export class UploadSessions {
   /** Removes the sessions idle for longer than the configured time. */
   async sweep(now = Date.now()): Promise<number> {
     const idle = [...this.sessions.values()].filter((s) => !s.busy && now - s.lastActive > this.options.idleMs);
-    for (const session of idle) await this.cancel(session);
+    // A session that became busy since is in use again: it stays.
+    for (const session of idle) if (!session.busy) await this.drop(session);
     if (idle.length > 0) this.options.logger.info({ removed: idle.length }, 'removed abandoned OCI upload sessions');
     return idle.length;
   }
