@@ -102,6 +102,16 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
     return digest;
   }
 
+  /** Pushes an image manifest, which must be taken. */
+  async function putManifest(name: string, reference: string, body: string) {
+    const res = await request(app())
+      .put(`/v2/${name}/manifests/${reference}`)
+      .set(AUTH)
+      .set('Content-Type', OCI_MANIFEST)
+      .send(body);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+  }
+
   /** Pushes a manifest of `count` layers the repository does not hold. */
   function pushLayers(name: string, count: number) {
     const layers = Array.from({ length: count }, (_, i) => ({
@@ -301,14 +311,7 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
     const config = { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 };
     const manifest = (extra: Record<string, unknown>) =>
       JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [], ...extra });
-    const put = async (reference: string, body: string) => {
-      const res = await request(app())
-        .put(`/v2/public/refs/manifests/${reference}`)
-        .set(AUTH)
-        .set('Content-Type', OCI_MANIFEST)
-        .send(body);
-      expect(res.status, JSON.stringify(res.body)).toBe(201);
-    };
+    const put = (reference: string, body: string) => putManifest('public/refs', reference, body);
     const subjectBody = manifest({ annotations: { role: 'subject' } });
     await put('subject', subjectBody);
     const subject = { mediaType: OCI_MANIFEST, digest: digestOf(subjectBody), size: Buffer.byteLength(subjectBody) };
@@ -379,5 +382,37 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
       expect(res.body.errors[0].code).toBe('DIGEST_INVALID');
       expect(res.body.errors[0].message).toMatch(message);
     }
+  });
+
+  it('deletes a manifest with a bounded number of reads, whatever other tags the repository holds', async () => {
+    const configDigest = await pushBlob('public/tagged', Buffer.from('{}'));
+    const config = { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 };
+    const put = (reference: string, body: string) => putManifest('public/tagged', reference, body);
+    const doomed = JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [] });
+    const kept = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config,
+      layers: [],
+      annotations: { k: 'v' },
+    });
+    for (const tag of ['a', 'b', 'moved']) await put(tag, doomed);
+    // "moved" was on the doomed manifest once: it must survive, now that it is elsewhere.
+    for (let i = 0; i < 40; i++) await put(`other-${i}`, kept);
+    await put('moved', kept);
+    Object.assign(counts, zero());
+    const deleted = await request(app())
+      .delete(`/v2/public/tagged/manifests/${digestOf(doomed)}`)
+      .set(AUTH);
+    expect(deleted.status).toBe(202);
+    expect(counts.getBuffer).toBeLessThanOrEqual(10);
+    const tags = await request(app()).get('/v2/public/tagged/tags/list').set(AUTH);
+    expect(tags.body.tags).not.toContain('a');
+    expect(tags.body.tags).not.toContain('b');
+    expect(tags.body.tags).toContain('moved');
+    expect(tags.body.tags).toHaveLength(41);
+    expect(
+      (await request(app()).get('/v2/public/tagged/manifests/moved').set(AUTH)).headers['docker-content-digest'],
+    ).toBe(digestOf(kept));
   });
 });

@@ -17,6 +17,8 @@ import {
   ociRepositoriesPrefix,
   ociRepositoryIndexKey,
   ociTagKey,
+  ociTaggedKey,
+  ociTaggedPrefix,
   ociTagsPrefix,
   repositoryOfIndexKey,
 } from '../storage/layout.js';
@@ -189,6 +191,8 @@ export class RepositoryStore {
 
   /** Points `tag` at `digest` (compare-and-swap, so that concurrent writers on other replicas are not lost). */
   async setTag(at: RepositoryRef, tag: string, digest: string): Promise<void> {
+    // First the marker, then the tag: a tag on a manifest always has its marker, crash or not.
+    await this.store.put(ociTaggedKey(at.registry, at.repository, digest, tag), '');
     await updateJson<TagRecord>(
       this.store,
       ociTagKey(at.registry, at.repository, tag),
@@ -220,8 +224,13 @@ export class RepositoryStore {
   async deleteManifest(at: RepositoryRef, digest: string): Promise<boolean> {
     const record = await this.manifestRecord(at, digest);
     if (!record) return false;
-    for (const tag of await this.tags(at)) {
+    // The tags once set to it (one lookup each), not every tag of the repository.
+    const tagged: string[] = [];
+    for await (const tag of keysUnder(this.store, ociTaggedPrefix(at.registry, at.repository, digest)))
+      tagged.push(tag);
+    for (const tag of tagged) {
       if ((await this.resolveTag(at, tag)) === digest) await this.deleteTag(at, tag);
+      await this.store.delete(ociTaggedKey(at.registry, at.repository, digest, tag));
     }
     if (record.subject !== undefined) {
       await this.store.delete(ociReferrerKey(at.registry, at.repository, record.subject, digest));
