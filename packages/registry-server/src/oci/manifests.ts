@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
+import { duplicateKey } from './json-keys.js';
 import { algorithmOf, parseDigest } from './oci-names.js';
 import type { ManifestRecord } from './repository-store.js';
 
@@ -138,6 +139,12 @@ export function parseManifest(body: Buffer, contentType: string | undefined, ref
     throw manifestInvalid('not valid JSON');
   }
   if (!isObject(json)) throw manifestInvalid('not a JSON object');
+  const duplicate = duplicateKey(text);
+  if (duplicate !== null) {
+    // Echoed only when plain printable ASCII (no control or bidirectional characters).
+    const shown = /^[\x20-\x7e]{1,100}$/.test(duplicate) ? ` ${JSON.stringify(duplicate)}` : '';
+    throw manifestInvalid(`the key${shown} appears twice in one object`);
+  }
   if (json['schemaVersion'] !== 2) throw manifestInvalid('schemaVersion must be 2');
   const declared = json['mediaType'];
   if (declared !== undefined && typeof declared !== 'string') throw manifestInvalid('mediaType must be a string');

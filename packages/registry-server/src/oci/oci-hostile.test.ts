@@ -415,4 +415,24 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
       (await request(app()).get('/v2/public/tagged/manifests/moved').set(AUTH)).headers['docker-content-digest'],
     ).toBe(digestOf(kept));
   });
+
+  it('refuses a manifest with a key given twice in one object (parsers disagree on which counts)', async () => {
+    const configDigest = await pushBlob('public/dupes', Buffer.from('{}'));
+    const config = JSON.stringify({ mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 });
+    const bodies = [
+      `{"schemaVersion":2,"mediaType":"${OCI_MANIFEST}","config":${config},"layers":[],"layers":[]}`,
+      `{"schemaVersion":2,"mediaType":"${OCI_MANIFEST}","config":${config.replace('"size":2', '"size":2,"\u0073ize":3')},"layers":[]}`,
+    ];
+    for (const body of bodies) {
+      const res = await request(app())
+        .put('/v2/public/dupes/manifests/v1')
+        .set(AUTH)
+        .set('Content-Type', OCI_MANIFEST)
+        .send(body);
+      expect(res.status, body).toBe(400);
+      expect(res.body.errors[0].code).toBe('MANIFEST_INVALID');
+      expect(res.body.errors[0].message).toMatch(/appears twice/);
+    }
+    expect((await request(app()).get('/v2/public/dupes/manifests/v1').set(AUTH)).status).toBe(404);
+  });
 });
