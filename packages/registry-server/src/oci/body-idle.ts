@@ -5,6 +5,7 @@
  * hold the connection, the upload session (a busy session is never swept) and its file forever.
  */
 import { Transform } from 'node:stream';
+import type { RequestHandler } from 'express';
 import type { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
 
@@ -46,4 +47,30 @@ export function idleGuard(ms: number): Transform {
   }, ms);
   timer.unref();
   return guard;
+}
+
+/**
+ * For a /v2 request answered without reading its whole body (an upload session started with a
+ * body, a GET with one): the rest gets `ms` to arrive once the answer is sent, then the connection
+ * is closed. Node reads and drops such a rest to keep the connection, for as long as it comes.
+ */
+export function unreadBodyLimit(ms: () => number): RequestHandler {
+  return (req, res, next) => {
+    // Taken now: once the answer is sent, the request may be detached from its socket.
+    const socket = req.socket as typeof req.socket | null;
+    res.once('finish', () => {
+      if (req.complete || !socket) return;
+      const timer = setTimeout(() => {
+        if (!req.complete) socket.destroy();
+      }, ms());
+      timer.unref();
+      req.once('end', () => {
+        clearTimeout(timer);
+      });
+      req.once('close', () => {
+        clearTimeout(timer);
+      });
+    });
+    next();
+  };
 }

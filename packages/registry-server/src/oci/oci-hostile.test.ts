@@ -154,6 +154,7 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
       wrapStore: (store) => counted(store, counts),
     });
     server = app().listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
   });
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
@@ -434,5 +435,34 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
       expect(res.body.errors[0].message).toMatch(/appears twice/);
     }
     expect((await request(app()).get('/v2/public/dupes/manifests/v1').set(AUTH)).status).toBe(404);
+  });
+
+  it('closes the connection of a request answered with its body unread, once the rest stops coming', async () => {
+    const { port } = server.address() as AddressInfo;
+    const started = Date.now();
+    const outcome = await new Promise<{ status: number; closedAfterMs: number }>((resolve) => {
+      let status = 0;
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/v2/public/unread/blobs/uploads/',
+          headers: { ...AUTH, 'Content-Length': '100000' },
+        },
+        (res) => {
+          status = res.statusCode ?? 0;
+          res.resume();
+        },
+      );
+      req.on('error', () => undefined);
+      req.on('close', () => {
+        resolve({ status, closedAfterMs: Date.now() - started });
+      });
+      // Ten bytes of the hundred thousand announced, then nothing: the connection stays open.
+      req.write(Buffer.alloc(10));
+    });
+    expect(outcome.status).toBe(202);
+    expect(outcome.closedAfterMs).toBeLessThan(10_000);
   });
 });
