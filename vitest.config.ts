@@ -18,6 +18,7 @@ import type { Driver } from './packages/registry-server/src/test-support/test-re
 const DRIVER_SUITES = [
   'packages/registry-server/src/catalog/catalog-sync.test.ts',
   'packages/registry-server/src/oci/oci-api.test.ts',
+  'packages/registry-server/src/oci/oci-hostile.test.ts',
   'packages/registry-server/src/oci/pack-repositories.test.ts',
   'packages/registry-server/src/publish/hostile-uploads.test.ts',
   'packages/registry-server/src/routes/identity.test.ts',

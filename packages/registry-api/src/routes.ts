@@ -407,7 +407,13 @@ const OCI_ROUTES: RouteSpec[] = [
     method: 'get',
     path: `${OCI_REPO}/referrers/{digest}`,
     summary: 'OCI: the manifests whose subject is a digest',
-    query: { artifactType: { description: 'Only referrers of this artifact type (OCI-Filters-Applied says so).' } },
+    query: {
+      artifactType: { description: 'Only referrers of this artifact type (OCI-Filters-Applied says so).' },
+      last: {
+        description:
+          'The page after this referrer digest: an answer lists at most 500, and a Link header (rel="next") leads on.',
+      },
+    },
     answers: { 200: ok('An image index of their descriptors.', OciReferrers), ...OCI_COMMON },
   },
 ];

@@ -404,9 +404,15 @@ export const OCI_ERRORS = {
   UNAUTHORIZED: { status: 401, meaning: 'The /v2 request needs credentials (see the WWW-Authenticate challenge).' },
   DENIED: { status: 403, meaning: 'The caller may not do this in that registry.' },
   UNSUPPORTED: { status: 400, meaning: 'The operation or parameter is not supported.' },
+  BODY_IDLE_TIMEOUT: {
+    status: 408,
+    meaning:
+      'The request body sent nothing for longer than oci.bodyIdleSeconds; the connection is closed. A chunked upload keeps what it had before the chunk.',
+  },
   TOOMANYREQUESTS: {
     status: 429,
-    meaning: 'Too many upload sessions are open in this process; finish or cancel some, or retry later.',
+    meaning:
+      'Too many upload sessions are open in this process, or the caller holds 200 already; finish or cancel some, or retry later.',
   },
   RANGE_INVALID: {
     status: 416,

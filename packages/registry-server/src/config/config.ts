@@ -52,7 +52,7 @@ export interface RegistryConfig {
   };
   catalog: { pollIntervalMs: number; snapshotEveryChanges: number; queryCacheSize: number };
   /** The OCI distribution API: size bounds, and how long an idle upload session lives. */
-  oci: { maxBlobBytes: number; maxManifestBytes: number; uploadIdleMs: number };
+  oci: { maxBlobBytes: number; maxManifestBytes: number; uploadIdleMs: number; bodyIdleMs: number };
   audit: {
     unauthenticatedPerMinute: number;
     unauthenticatedPerAddressPerMinute: number;
@@ -326,6 +326,7 @@ export function resolveConfig(
       maxBlobBytes: file.oci?.maxBlobBytes ?? 10 * GIB,
       maxManifestBytes: file.oci?.maxManifestBytes ?? 4 * 1024 * 1024,
       uploadIdleMs: (file.oci?.uploadIdleSeconds ?? 3600) * 1000,
+      bodyIdleMs: (file.oci?.bodyIdleSeconds ?? 60) * 1000,
     },
     catalog: {
       pollIntervalMs: file.catalog?.pollIntervalMs ?? 500,

@@ -210,6 +210,10 @@ export interface RegistryConfigFile {
      * An upload session with no request for this long is removed with its data (default 3600). Chunked uploads keep their state in the process that started them: use sticky sessions in front of several replicas.
      */
     uploadIdleSeconds?: number;
+    /**
+     * A /v2/ request body (blob chunk, monolithic blob, manifest) that sends no byte for this long is cut off with 408 (default 60): a client trickling a body cannot hold an upload session or a connection forever.
+     */
+    bodyIdleSeconds?: number;
   };
   audit?: {
     /**
@@ -558,6 +562,11 @@ export const registryConfigSchema = {
           "type": "integer",
           "minimum": 1,
           "description": "An upload session with no request for this long is removed with its data (default 3600). Chunked uploads keep their state in the process that started them: use sticky sessions in front of several replicas."
+        },
+        "bodyIdleSeconds": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "A /v2/ request body (blob chunk, monolithic blob, manifest) that sends no byte for this long is cut off with 408 (default 60): a client trickling a body cannot hold an upload session or a connection forever."
         }
       }
     },

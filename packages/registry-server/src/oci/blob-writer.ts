@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { registryError } from '../errors.js';
 import { blobKey } from '../storage/layout.js';
 import { diskFullAsStorageFull, type ObjectStore } from '../storage/object-store.js';
+import { idleGuard } from './body-idle.js';
 import { algorithmOf } from './oci-names.js';
 import { tooLarge } from './upload-sessions.js';
 
@@ -49,7 +50,7 @@ function discard(): Writable {
 export async function receiveBlob(
   store: ObjectStore,
   body: Readable,
-  blob: { digest: string; maxBytes: number },
+  blob: { digest: string; maxBytes: number; idleMs: number },
 ): Promise<{ size: number }> {
   const { digest, maxBytes } = blob;
   const hash = createHash(algorithmOf(digest));
@@ -69,7 +70,7 @@ export async function receiveBlob(
   const existing = await store.head(key);
   const staged = existing ? null : store.stage(key, { contentType: 'application/octet-stream' });
   try {
-    await pipeline(body, meter, staged ? staged.stream : discard());
+    await pipeline(body, idleGuard(blob.idleMs), meter, staged ? staged.stream : discard());
     const actual = `${algorithmOf(digest)}:${hash.digest('hex')}`;
     if (actual !== digest) {
       throw registryError('DIGEST_INVALID', 'provided digest did not match uploaded content', {

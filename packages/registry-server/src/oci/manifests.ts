@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
+import { duplicateKey } from './json-keys.js';
 import { algorithmOf, parseDigest } from './oci-names.js';
 import type { ManifestRecord } from './repository-store.js';
 
@@ -17,6 +18,17 @@ export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2
 
 const IMAGE_TYPES: ReadonlySet<string> = new Set([OCI_MANIFEST, DOCKER_MANIFEST]);
 const INDEX_TYPES: ReadonlySet<string> = new Set([OCI_INDEX, DOCKER_LIST]);
+
+/**
+ * Descriptors a manifest may hold in all (config, layers, index children, subject). Each one the
+ * repository must hold is a storage lookup on push: the count bounds that work. Images have a
+ * few dozen layers and indexes a few dozen platforms; distribution's own hard limit is higher,
+ * but nothing real comes near this.
+ */
+export const MAX_DESCRIPTORS = 1024;
+
+/** Strict UTF-8: a manifest with invalid bytes would be stored as pushed and read differently by each client. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function isManifestMediaType(type: string): boolean {
   return IMAGE_TYPES.has(type) || INDEX_TYPES.has(type);
@@ -92,6 +104,9 @@ function descriptorOf(value: unknown, where: string): Descriptor {
 function descriptorsOf(value: unknown, where: string): Descriptor[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw manifestInvalid(`${where} must be an array of descriptors`);
+  if (value.length > MAX_DESCRIPTORS) {
+    throw manifestInvalid(`${where} holds ${value.length} descriptors; at most ${MAX_DESCRIPTORS} are accepted`);
+  }
   return value.map((item, i) => descriptorOf(item, `${where}[${i}]`));
 }
 
@@ -111,13 +126,25 @@ export function parseManifest(body: Buffer, contentType: string | undefined, ref
       details: { expected: referenceDigest, actual: digest },
     });
   }
+  let text: string;
+  try {
+    text = UTF8.decode(body);
+  } catch {
+    throw manifestInvalid('not valid UTF-8');
+  }
   let json: unknown;
   try {
-    json = JSON.parse(body.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     throw manifestInvalid('not valid JSON');
   }
   if (!isObject(json)) throw manifestInvalid('not a JSON object');
+  const duplicate = duplicateKey(text);
+  if (duplicate !== null) {
+    // Echoed only when plain printable ASCII (no control or bidirectional characters).
+    const shown = /^[\x20-\x7e]{1,100}$/.test(duplicate) ? ` ${JSON.stringify(duplicate)}` : '';
+    throw manifestInvalid(`the key${shown} appears twice in one object`);
+  }
   if (json['schemaVersion'] !== 2) throw manifestInvalid('schemaVersion must be 2');
   const declared = json['mediaType'];
   if (declared !== undefined && typeof declared !== 'string') throw manifestInvalid('mediaType must be a string');

@@ -68,10 +68,17 @@ export function parseDigest(text: string): string {
   const colon = text.indexOf(':');
   const algorithm = text.slice(0, colon);
   const hex = text.slice(colon + 1);
-  const length = HEX_LENGTH[algorithm];
+  // Own keys only: "constructor" or "__proto__" is no algorithm.
+  const length = Object.hasOwn(HEX_LENGTH, algorithm) ? HEX_LENGTH[algorithm] : undefined;
   if (colon > 0 && length === hex.length && /^[0-9a-f]+$/.test(hex)) return text;
-  const known = text.length <= 1024 && ANY_DIGEST.test(text);
-  throw registryError('DIGEST_INVALID', known ? `unsupported digest algorithm "${algorithm}"` : 'invalid digest', {
+  const supported = length !== undefined;
+  const known = !supported && text.length <= 1024 && ANY_DIGEST.test(text);
+  const why = supported
+    ? `invalid ${algorithm} digest: ${length} lowercase hex digits expected`
+    : known
+      ? `unsupported digest algorithm "${algorithm}"`
+      : 'invalid digest';
+  throw registryError('DIGEST_INVALID', why, {
     hint: 'sha256:<64 lowercase hex> or sha512:<128 lowercase hex>',
   });
 }

@@ -22,6 +22,8 @@ export interface OciServices {
   packs: OciPackRepositories;
   uploads: UploadSessions;
   maxManifestBytes: number;
+  /** How long a request body may send nothing. */
+  bodyIdleMs: number;
 }
 
 export function createOciServices(options: {
@@ -42,8 +44,10 @@ export function createOciServices(options: {
       dir: options.uploadDir,
       maxBytes: config.oci.maxBlobBytes,
       idleMs: config.oci.uploadIdleMs,
+      bodyIdleMs: config.oci.bodyIdleMs,
       logger: options.logger,
     }),
     maxManifestBytes: config.oci.maxManifestBytes,
+    bodyIdleMs: config.oci.bodyIdleMs,
   };
 }

@@ -10,12 +10,15 @@
 import {
   blobKey,
   ociBlobLinkKey,
+  ociRegistryBlobLinkKey,
   ociManifestKey,
   ociReferrerKey,
   ociReferrersPrefix,
   ociRepositoriesPrefix,
   ociRepositoryIndexKey,
   ociTagKey,
+  ociTaggedKey,
+  ociTaggedPrefix,
   ociTagsPrefix,
   repositoryOfIndexKey,
 } from '../storage/layout.js';
@@ -134,8 +137,18 @@ export class RepositoryStore {
     return (await this.store.head(blobKey(digest)))?.size ?? null;
   }
 
+  /**
+   * Whether some repository of the registry was given the blob (it stays so after a blob delete:
+   * anyone who may push to the registry may pull every repository of it) and it is still stored.
+   */
+  async registryHolds(registry: string, digest: string): Promise<boolean> {
+    if ((await this.store.head(ociRegistryBlobLinkKey(registry, digest))) === null) return false;
+    return (await this.storedSize(digest)) !== null;
+  }
+
   /** Makes a stored blob readable in the repository. */
   async linkBlob(at: RepositoryRef, digest: string): Promise<void> {
+    await this.store.put(ociRegistryBlobLinkKey(at.registry, digest), '');
     await this.store.put(ociBlobLinkKey(at.registry, at.repository, digest), '');
     await this.register(at);
   }
@@ -183,6 +196,8 @@ export class RepositoryStore {
 
   /** Points `tag` at `digest` (compare-and-swap, so that concurrent writers on other replicas are not lost). */
   async setTag(at: RepositoryRef, tag: string, digest: string): Promise<void> {
+    // First the marker, then the tag: a tag on a manifest always has its marker, crash or not.
+    await this.store.put(ociTaggedKey(at.registry, at.repository, digest, tag), '');
     await updateJson<TagRecord>(
       this.store,
       ociTagKey(at.registry, at.repository, tag),
@@ -214,8 +229,13 @@ export class RepositoryStore {
   async deleteManifest(at: RepositoryRef, digest: string): Promise<boolean> {
     const record = await this.manifestRecord(at, digest);
     if (!record) return false;
-    for (const tag of await this.tags(at)) {
+    // The tags once set to it (one lookup each), not every tag of the repository.
+    const tagged: string[] = [];
+    for await (const tag of keysUnder(this.store, ociTaggedPrefix(at.registry, at.repository, digest)))
+      tagged.push(tag);
+    for (const tag of tagged) {
       if ((await this.resolveTag(at, tag)) === digest) await this.deleteTag(at, tag);
+      await this.store.delete(ociTaggedKey(at.registry, at.repository, digest, tag));
     }
     if (record.subject !== undefined) {
       await this.store.delete(ociReferrerKey(at.registry, at.repository, record.subject, digest));
@@ -239,14 +259,31 @@ export class RepositoryStore {
     return tags.sort();
   }
 
-  /** The descriptors of the manifests whose subject is `subject`. */
-  async referrers(at: RepositoryRef, subject: string): Promise<ReferrerDescriptor[]> {
+  /**
+   * The descriptors of the manifests whose subject is `subject`, by digest, one page at a time:
+   * at most `limit` descriptors are read (one storage read each), those after `after` (a digest).
+   * `next` is where the following page starts, when referrers remain.
+   */
+  async referrers(
+    at: RepositoryRef,
+    subject: string,
+    page: { after?: string; limit: number },
+  ): Promise<{ descriptors: ReferrerDescriptor[]; next?: string }> {
     const prefix = ociReferrersPrefix(at.registry, at.repository, subject);
-    const found: ReferrerDescriptor[] = [];
+    const keys: { key: string; digest: string }[] = [];
     for await (const object of this.store.list(prefix)) {
-      const descriptor = await readJson<ReferrerDescriptor>(this.store, object.key);
-      if (descriptor) found.push(descriptor.value);
+      // `<alg>-<hex>`: the referrer's digest.
+      const digest = object.key.slice(prefix.length).replace('-', ':');
+      if (page.after === undefined || digest > page.after) keys.push({ key: object.key, digest });
     }
-    return found;
+    keys.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+    const taken = keys.slice(0, page.limit);
+    const descriptors: ReferrerDescriptor[] = [];
+    for (const { key } of taken) {
+      const descriptor = await readJson<ReferrerDescriptor>(this.store, key);
+      if (descriptor) descriptors.push(descriptor.value);
+    }
+    const last = taken.at(-1);
+    return { descriptors, ...(keys.length > taken.length && last ? { next: last.digest } : {}) };
   }
 }

@@ -21,6 +21,7 @@ import { makePrivateDir } from '../storage/file-modes.js';
 import { diskFullAsStorageFull } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { registryError } from '../errors.js';
+import { DEFAULT_BODY_IDLE_MS, idleGuard } from './body-idle.js';
 import { algorithmOf } from './oci-names.js';
 import type { RepositoryRef } from './repository-store.js';
 
@@ -30,9 +31,17 @@ import type { RepositoryRef } from './repository-store.js';
  */
 export const MAX_SESSIONS = 10_000;
 
+/**
+ * Open sessions one caller keeps at most: without it one client (of any tenant) could take every
+ * session of the process and stop everyone else's pushes. Clients push a few layers at a time.
+ */
+export const MAX_SESSIONS_PER_OWNER = 200;
+
 export interface UploadSession {
   readonly id: string;
   readonly at: RepositoryRef;
+  /** Who started it: only they may continue, finish or cancel it. */
+  readonly owner: string;
   /** Bytes received so far. */
   size: number;
   readonly file: string;
@@ -49,14 +58,24 @@ export interface UploadSessionOptions {
   maxBytes: number;
   /** A session with no request for this long is removed. */
   idleMs: number;
+  /** A chunk that sends nothing for this long fails (default {@link DEFAULT_BODY_IDLE_MS}). */
+  bodyIdleMs?: number;
   /** Sessions open at once in this process (default {@link MAX_SESSIONS}). */
   maxSessions?: number;
+  /** Sessions one owner keeps open at once (default {@link MAX_SESSIONS_PER_OWNER}). */
+  maxSessionsPerOwner?: number;
   logger: Logger;
 }
 
 export function uploadUnknown(): PackError {
   return registryError('BLOB_UPLOAD_UNKNOWN', 'blob upload unknown to registry', {
     hint: 'start a new upload with POST /v2/<name>/blobs/uploads/ (chunked uploads need every request on one replica)',
+  });
+}
+
+function busy(): PackError {
+  return registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload', {
+    hint: 'send the chunks of one upload one after the other',
   });
 }
 
@@ -88,6 +107,8 @@ async function digestOfFile(file: string, algorithm: 'sha256' | 'sha512'): Promi
 
 export class UploadSessions {
   private readonly sessions = new Map<string, UploadSession>();
+  /** Open sessions per owner. */
+  private readonly owned = new Map<string, number>();
   private readonly timer: NodeJS.Timeout;
   private dirReady: Promise<void> | null = null;
 
@@ -104,9 +125,16 @@ export class UploadSessions {
     return this.sessions.size;
   }
 
-  async start(at: RepositoryRef): Promise<UploadSession> {
+  /** Starts a session of `owner` (who may continue it) in a repository. */
+  async start(at: RepositoryRef, owner: string): Promise<UploadSession> {
     if (this.sessions.size >= (this.options.maxSessions ?? MAX_SESSIONS)) {
       throw registryError('TOOMANYREQUESTS', 'too many upload sessions are open; retry later', {
+        details: { retryAfterSeconds: 60 },
+      });
+    }
+    const perOwner = this.options.maxSessionsPerOwner ?? MAX_SESSIONS_PER_OWNER;
+    if ((this.owned.get(owner) ?? 0) >= perOwner) {
+      throw registryError('TOOMANYREQUESTS', `you have ${perOwner} upload sessions open; finish or cancel some`, {
         details: { retryAfterSeconds: 60 },
       });
     }
@@ -119,6 +147,7 @@ export class UploadSessions {
     const session: UploadSession = {
       id,
       at,
+      owner,
       size: 0,
       file,
       hash: createHash('sha256'),
@@ -126,13 +155,30 @@ export class UploadSessions {
       busy: false,
     };
     this.sessions.set(id, session);
+    this.owned.set(owner, (this.owned.get(owner) ?? 0) + 1);
     return session;
   }
 
-  /** The session `id` of the repository, or BLOB_UPLOAD_UNKNOWN. */
-  get(id: string, at: RepositoryRef): UploadSession {
+  /** Forgets a session (its file is the caller's to remove). */
+  private remove(session: UploadSession): void {
+    if (!this.sessions.delete(session.id)) return;
+    const left = (this.owned.get(session.owner) ?? 1) - 1;
+    if (left > 0) this.owned.set(session.owner, left);
+    else this.owned.delete(session.owner);
+  }
+
+  /**
+   * The session `id` of the repository, started by `owner`, or BLOB_UPLOAD_UNKNOWN: another
+   * caller, even one who may push there, cannot append to or end someone else's upload.
+   */
+  get(id: string, at: RepositoryRef, owner: string): UploadSession {
     const session = this.sessions.get(id);
-    if (!session || session.at.registry !== at.registry || session.at.repository !== at.repository) {
+    if (
+      !session ||
+      session.owner !== owner ||
+      session.at.registry !== at.registry ||
+      session.at.repository !== at.repository
+    ) {
       throw uploadUnknown();
     }
     session.lastActive = Date.now();
@@ -143,18 +189,24 @@ export class UploadSessions {
    * Appends a chunk. On any failure (a torn request, the size limit, a full disk) the session is
    * left as it was before the chunk, so that the client can send it again.
    */
-  async append(session: UploadSession, body: Readable): Promise<void> {
-    if (session.busy) {
-      throw registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
-    }
+  async append(
+    session: UploadSession,
+    body: Readable,
+    /** Refuses the chunk once received (its size, say): the error, or null to keep it. */
+    refuse: (received: number) => PackError | null = () => null,
+  ): Promise<void> {
+    if (session.busy) throw busy();
     session.busy = true;
     const before = { size: session.size, hash: session.hash.copy() };
     try {
       await pipeline(
         body,
+        idleGuard(this.options.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS),
         meter(session, this.options.maxBytes),
         createWriteStream(session.file, { flags: 'a', mode: 0o600 }),
       );
+      const refused = refuse(session.size - before.size);
+      if (refused) throw refused;
     } catch (err) {
       session.size = before.size;
       session.hash = before.hash;
@@ -174,8 +226,10 @@ export class UploadSessions {
     session: UploadSession,
     digest: string,
   ): Promise<{ file: string; size: number; discard: () => Promise<void> }> {
-    if (session.busy) throw registryError('BLOB_UPLOAD_INVALID', 'another request is writing to this upload');
-    this.sessions.delete(session.id);
+    if (session.busy) throw busy();
+    // Cancelled, swept or finished by another request meanwhile (while this one sent its last chunk).
+    if (this.sessions.get(session.id) !== session) throw uploadUnknown();
+    this.remove(session);
     const discard = () => rm(session.file, { force: true });
     if (session.size === 0) await writeFile(session.file, '', { flag: 'a', mode: 0o600 });
     const algorithm = algorithmOf(digest);
@@ -190,15 +244,25 @@ export class UploadSessions {
     return { file: session.file, size: session.size, discard };
   }
 
+  /**
+   * Cancels a session. Not while a request writes to it: its file would go from under the
+   * request, which would then store a blob from a file that is gone.
+   */
   async cancel(session: UploadSession): Promise<void> {
-    this.sessions.delete(session.id);
+    if (session.busy) throw busy();
+    await this.drop(session);
+  }
+
+  private async drop(session: UploadSession): Promise<void> {
+    this.remove(session);
     await rm(session.file, { force: true });
   }
 
   /** Removes the sessions idle for longer than the configured time. */
   async sweep(now = Date.now()): Promise<number> {
     const idle = [...this.sessions.values()].filter((s) => !s.busy && now - s.lastActive > this.options.idleMs);
-    for (const session of idle) await this.cancel(session);
+    // A session that became busy since is in use again: it stays.
+    for (const session of idle) if (!session.busy) await this.drop(session);
     if (idle.length > 0) this.options.logger.info({ removed: idle.length }, 'removed abandoned OCI upload sessions');
     return idle.length;
   }
@@ -208,6 +272,7 @@ export class UploadSessions {
     clearInterval(this.timer);
     const all = [...this.sessions.values()];
     this.sessions.clear();
+    this.owned.clear();
     await Promise.all(all.map((session) => rm(session.file, { force: true })));
   }
 }

@@ -6,6 +6,7 @@
 import type { Request, Response, Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { PackError } from '@packyard/pack-core';
+import { principalOf } from '../access/authenticate.js';
 import { registryError } from '../errors.js';
 import { pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -46,14 +47,15 @@ function rangeInvalid(res: Response, session: UploadSession, why: string): PackE
 /**
  * Checks a chunk's Content-Range (`<start>-<end>`) and Content-Length against the session: the
  * chunk must start where the upload ends (416 RANGE_INVALID with the current Range otherwise), and
- * fit under the size limit.
+ * fit under the size limit. The size the range announces, when there is one: a body without a
+ * Content-Length (chunked encoding) must bring exactly that many bytes.
  */
-function checkChunk(req: Request, res: Response, session: UploadSession, maxBytes: number): void {
+function checkChunk(req: Request, res: Response, session: UploadSession, maxBytes: number): number | undefined {
   const header = req.get('content-range');
   const length = req.get('content-length');
   const declared = length === undefined ? undefined : Number(length);
   if (declared !== undefined && session.size + declared > maxBytes) throw tooLarge(maxBytes);
-  if (header === undefined) return;
+  if (header === undefined) return undefined;
   const match = /^(?:bytes[ =])?(\d{1,16})-(\d{1,16})$/.exec(header.trim());
   if (!match) throw rangeInvalid(res, session, 'Content-Range must be <start>-<end>');
   const start = Number(match[1]);
@@ -63,6 +65,31 @@ function checkChunk(req: Request, res: Response, session: UploadSession, maxByte
   if (declared !== undefined && declared !== end - start + 1) {
     throw rangeInvalid(res, session, 'Content-Length is not the size of the range');
   }
+  return end - start + 1;
+}
+
+/** Appends a chunk; one that is not the size its Content-Range announced leaves the session as it was. */
+async function appendChunk(
+  services: RegistryServices,
+  res: Response,
+  session: UploadSession,
+  body: Request,
+  announced: number | undefined,
+): Promise<void> {
+  const before = session.size;
+  await services.oci.uploads.append(session, body, (received) =>
+    announced === undefined || received === announced
+      ? null
+      : rangeInvalid(res, { ...session, size: before }, `the chunk brought ${received} bytes, not ${announced}`),
+  );
+}
+
+/** Who an upload session belongs to: the signed-in user or operator (one key per principal). */
+function ownerOf(req: Request): string {
+  const principal = principalOf(req);
+  if (principal.kind === 'user') return JSON.stringify(['user', principal.tenant, principal.username]);
+  if (principal.kind === 'operator') return JSON.stringify(['operator', principal.name]);
+  return 'anonymous';
 }
 
 /** Whether the request carries a body (a chunk to append). */
@@ -113,15 +140,10 @@ function parseRange(header: string, size: number): { start: number; end: number 
 async function mount(services: RegistryServices, req: Request, at: OciNamespace, digest: string, from?: string) {
   const { repositories } = services.oci;
   if (from === undefined) {
-    // Only a stored blob can be in a repository: most pushes of new content stop here.
-    if ((await repositories.storedSize(digest)) === null) return false;
-    for (const repository of await repositories.repositories(at.registry.name)) {
-      if ((await repositories.blobSize({ registry: at.registry.name, repository }, digest)) !== null) {
-        await repositories.linkBlob(refOf(at), digest);
-        return true;
-      }
-    }
-    return false;
+    // Two lookups whatever the registry holds (never one per repository).
+    if (!(await repositories.registryHolds(at.registry.name, digest))) return false;
+    await repositories.linkBlob(refOf(at), digest);
+    return true;
   }
   if (!isRepositoryName(from)) return false;
   const source = resolveNamespace(from, (registry) => services.catalog.index.registry(registry));
@@ -203,7 +225,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   router.get(UPLOAD, (req, res) => {
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(id, refOf(at));
+    const session = uploads().get(id, refOf(at), ownerOf(req));
     sessionHeaders(res, at, session);
     res.status(204).end();
   });
@@ -211,9 +233,9 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   router.patch(UPLOAD, async (req, res) => {
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(id, refOf(at));
-    checkChunk(req, res, session, uploads().maxBytes);
-    await uploads().append(session, req);
+    const session = uploads().get(id, refOf(at), ownerOf(req));
+    const announced = checkChunk(req, res, session, uploads().maxBytes);
+    await appendChunk(services, res, session, req, announced);
     sessionHeaders(res, at, session);
     res.status(202).end();
   });
@@ -221,16 +243,16 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   router.put(UPLOAD, async (req, res) => {
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(id, refOf(at));
+    const session = uploads().get(id, refOf(at), ownerOf(req));
     const digest = parseDigest(queryString(req, 'digest') ?? '');
-    checkChunk(req, res, session, uploads().maxBytes);
-    if (session.size === 0 && hasBody(req)) {
+    const announced = checkChunk(req, res, session, uploads().maxBytes);
+    if (session.size === 0 && hasBody(req) && announced === undefined) {
       // POST then PUT with the whole body: monolithic, straight into the store.
       await uploads().cancel(session);
-      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes });
+      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes, idleMs: services.oci.bodyIdleMs });
       await services.oci.repositories.linkBlob(refOf(at), digest);
     } else {
-      if (hasBody(req)) await uploads().append(session, req);
+      if (hasBody(req)) await appendChunk(services, res, session, req, announced);
       await finishUpload(services, at, session, digest);
     }
     blobCreated(res, at, digest);
@@ -239,7 +261,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   router.delete(UPLOAD, async (req, res) => {
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    await uploads().cancel(uploads().get(id, refOf(at)));
+    await uploads().cancel(uploads().get(id, refOf(at), ownerOf(req)));
     res.status(204).end();
   });
 
@@ -260,12 +282,12 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       const digest = parseDigest(announced);
       const declared = Number(req.get('content-length') ?? 0);
       if (declared > uploads().maxBytes) throw tooLarge(uploads().maxBytes);
-      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes });
+      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes, idleMs: services.oci.bodyIdleMs });
       await services.oci.repositories.linkBlob(refOf(at), digest);
       blobCreated(res, at, digest);
       return;
     }
-    const session = await uploads().start(refOf(at));
+    const session = await uploads().start(refOf(at), ownerOf(req));
     sessionHeaders(res, at, session);
     res.status(202).end();
   });

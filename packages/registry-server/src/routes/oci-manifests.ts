@@ -3,6 +3,8 @@
  * content, or packs through the seam) a validated manifest.
  */
 import type { Request, Router } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { idleGuard } from '../oci/body-idle.js';
 import { registryError } from '../errors.js';
 import { principalOf } from '../access/authenticate.js';
 import { pathParam, queryString } from '../http/params.js';
@@ -16,6 +18,9 @@ import { pageOf } from '../oci/paging.js';
 import { API_VERSION_HEADER, manifestsOf, ociRequest, refOf } from './oci-helpers.js';
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
+
+/** Referrers listed (and read from storage) per answer at most; `Link` leads to the rest. */
+export const MAX_REFERRERS_PAGE = 500;
 
 function manifestUnknown() {
   return registryError('MANIFEST_UNKNOWN', 'manifest unknown to registry');
@@ -32,36 +37,63 @@ function existingReference(text: string): ManifestReference {
 }
 
 /** The body of a manifest push, read whole up to the limit (manifests are small; blobs never are). */
-async function readManifestBody(req: Request, limit: number): Promise<Buffer> {
+async function readManifestBody(req: Request, limits: { bytes: number; idleMs: number }): Promise<Buffer> {
+  const limit = limits.bytes;
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit)
     throw registryError('BODY_TOO_LARGE', `the manifest is larger than the limit of ${limit} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw registryError('BODY_TOO_LARGE', `the manifest is larger than the limit of ${limit} bytes`);
-    chunks.push(chunk);
-  }
+  await pipeline(req, idleGuard(limits.idleMs), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) {
+      size += chunk.length;
+      if (size > limit) {
+        throw registryError('BODY_TOO_LARGE', `the manifest is larger than the limit of ${limit} bytes`);
+      }
+      chunks.push(chunk);
+    }
+  });
   return Buffer.concat(chunks, size);
 }
 
-/** Refuses a manifest whose blobs or child manifests the repository does not hold. */
+/** Storage lookups one manifest push runs at once (a remote store answers each in milliseconds). */
+const LOOKUPS_AT_ONCE = 8;
+
+/** Runs `check` on every item, at most LOOKUPS_AT_ONCE at a time. */
+async function eachBounded<T>(items: T[], check: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await check(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(LOOKUPS_AT_ONCE, items.length) }, worker));
+}
+
+/**
+ * Refuses a manifest whose blobs or child manifests the repository does not hold. A child is
+ * looked up by its record, never read: an index of many large children costs no memory.
+ */
 async function checkReferences(services: RegistryServices, at: OciNamespace, blobs: string[], manifests: string[]) {
   const ref = refOf(at);
   const packs = manifestsOf(services, at) === services.oci.packs;
   const missing: string[] = [];
-  await Promise.all([
-    ...blobs.map(async (digest) => {
+  const lookups = [
+    ...blobs.map((digest) => async () => {
       const size = packs
         ? await services.oci.packs.blobSize(at, digest)
         : await services.oci.repositories.blobSize(ref, digest);
       if (size === null) missing.push(digest);
     }),
-    ...manifests.map(async (digest) => {
-      if ((await manifestsOf(services, at).getManifest(at, { digest })) === null) missing.push(digest);
+    ...manifests.map((digest) => async () => {
+      const found = packs
+        ? await services.oci.packs.getManifest(at, { digest })
+        : await services.oci.repositories.manifestRecord(ref, digest);
+      if (found === null) missing.push(digest);
     }),
-  ]);
+  ];
+  await eachBounded(lookups, (lookup) => lookup());
   if (missing.length > 0) {
     throw registryError('MANIFEST_BLOB_UNKNOWN', 'manifest references a manifest or blob unknown to the repository', {
       details: { digests: missing.sort() },
@@ -92,7 +124,10 @@ export function registerOciManifestRoutes(router: Router, services: RegistryServ
     res.set(API_VERSION_HEADER);
     const reference = parseReference(pathParam(req, 'reference'));
     const at = ociRequest(services, req, res, 'push');
-    const body = await readManifestBody(req, services.oci.maxManifestBytes);
+    const body = await readManifestBody(req, {
+      bytes: services.oci.maxManifestBytes,
+      idleMs: services.oci.bodyIdleMs,
+    });
     const manifest = parseManifest(body, req.get('content-type'), 'digest' in reference ? reference.digest : undefined);
     await checkReferences(services, at, manifest.blobs, manifest.manifests);
     await manifestsOf(services, at).putManifest(at, {
@@ -128,12 +163,21 @@ export function registerOciManifestRoutes(router: Router, services: RegistryServ
     const subject = parseDigest(pathParam(req, 'digest'));
     const at = ociRequest(services, req, res, 'pull');
     const artifactType = queryString(req, 'artifactType');
-    let manifests = await services.oci.repositories.referrers(refOf(at), subject);
+    const last = queryString(req, 'last');
+    // Each referrer is one storage read: a page reads a bounded number, the Link header goes on.
+    const page = await services.oci.repositories.referrers(refOf(at), subject, {
+      ...(last === undefined ? {} : { after: parseDigest(last) }),
+      limit: MAX_REFERRERS_PAGE,
+    });
+    let manifests = page.descriptors;
     if (artifactType !== undefined) {
       manifests = manifests.filter((m) => m.artifactType === artifactType);
       res.set('OCI-Filters-Applied', 'artifactType');
     }
-    manifests.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+    if (page.next !== undefined) {
+      const query = new URLSearchParams({ ...(artifactType === undefined ? {} : { artifactType }), last: page.next });
+      res.set('Link', `</v2/${at.name}/referrers/${subject}?${query.toString()}>; rel="next"`);
+    }
     res.set('Content-Type', INDEX_TYPE);
     res.status(200).send(JSON.stringify({ schemaVersion: 2, mediaType: INDEX_TYPE, manifests }));
   });

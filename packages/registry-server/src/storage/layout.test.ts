@@ -14,6 +14,8 @@ import {
   loginAttemptsKey,
   loginIndexKey,
   ociBlobLinkKey,
+  ociRegistryBlobLinkKey,
+  ociTaggedKey,
   ociManifestKey,
   ociPrefix,
   ociReferrerKey,
@@ -57,6 +59,11 @@ describe('storage key layout', () => {
     [blobKey(`sha512:${HEX512}`), `blobs/sha512/de/${HEX512}`],
     [ociRepositoryIndexKey('public', 'library/alpine'), 'oci/public/_repositories/library%2Falpine'],
     [ociBlobLinkKey('public', 'library/alpine', `sha256:${HEX}`), `oci/public/library/alpine/_layers/sha256/${HEX}`],
+    [ociRegistryBlobLinkKey('public', `sha256:${HEX}`), `oci/public/_layers/sha256/${HEX}`],
+    [
+      ociTaggedKey('public', 'library/alpine', `sha256:${HEX}`, 'v1'),
+      `oci/public/library/alpine/_manifests/tagged/sha256/${HEX}/v1`,
+    ],
     [ociManifestKey('acme-reg', 'app', `sha512:${HEX512}`), `oci/acme-reg/app/_manifests/revisions/sha512/${HEX512}`],
     [ociTagKey('public', 'library/alpine', 'v1.0_rc-1'), 'oci/public/library/alpine/_manifests/tags/v1.0_rc-1'],
     [

@@ -25,9 +25,11 @@
  *   audit/tenants/<tenant id>/<entry id>.json
  *   audit/projects/<tenant id>/<project id>/<entry id>.json
  *   oci/<registry>/_repositories/<repository, %-encoded>     the OCI repositories of a registry (_catalog)
+ *   oci/<registry>/_layers/<alg>/<hex>                       blobs once pushed or mounted into any repository of it
  *   oci/<registry>/<repository>/_layers/<alg>/<hex>          blobs pushed or mounted into a repository
  *   oci/<registry>/<repository>/_manifests/revisions/<alg>/<hex>   the manifests of a repository
  *   oci/<registry>/<repository>/_manifests/tags/<tag>        a tag: the digest it points at (CAS)
+ *   oci/<registry>/<repository>/_manifests/tagged/<alg>/<hex>/<tag>  tags once set to a manifest (its delete)
  *   oci/<registry>/<repository>/_referrers/<alg>/<hex>/<alg>-<hex>  manifests whose subject is a digest
  *   _probe/<temp name>                                       the S3 driver's start-up probe
  *
@@ -129,6 +131,14 @@ function ociRepositoryPrefix(registry: string, repository: string): string {
   return `${OCI_PREFIX}${registry}/${repository}/`;
 }
 
+/**
+ * A blob once pushed or mounted into some repository of the registry: an automatic mount (no
+ * `from`) looks here, one lookup, instead of in every repository.
+ */
+export function ociRegistryBlobLinkKey(registry: string, digest: string): string {
+  return `${OCI_PREFIX}${registry}/_layers/${digestPath(digest)}`;
+}
+
 /** A blob readable in a repository: pushed or mounted there (a repository sees no other's blobs). */
 export function ociBlobLinkKey(registry: string, repository: string, digest: string): string {
   return `${ociRepositoryPrefix(registry, repository)}_layers/${digestPath(digest)}`;
@@ -150,6 +160,18 @@ export function ociTagsPrefix(registry: string, repository: string): string {
 
 export function ociTagKey(registry: string, repository: string, tag: string): string {
   return `${ociTagsPrefix(registry, repository)}${tag}`;
+}
+
+/**
+ * The tags once pointed at a manifest (some may have moved since): deleting the manifest looks
+ * at these, not at every tag of the repository.
+ */
+export function ociTaggedPrefix(registry: string, repository: string, digest: string): string {
+  return `${ociRepositoryPrefix(registry, repository)}_manifests/tagged/${digestPath(digest)}/`;
+}
+
+export function ociTaggedKey(registry: string, repository: string, digest: string, tag: string): string {
+  return `${ociTaggedPrefix(registry, repository, digest)}${tag}`;
 }
 
 /** The manifests of a repository whose `subject` is `subject`. */
