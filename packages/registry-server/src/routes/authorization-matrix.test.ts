@@ -198,6 +198,9 @@ describe('the authorization matrix (every route x every built-in role x every re
   /** Upload sessions the operator opened for a case, by case number. */
   const uploads = new Map<number, string>();
   const openUpload = async (c: Context, scope: Scope) => {
+    // One operator session at a time: a caller may hold only so many (MAX_SESSIONS_PER_OWNER).
+    for (const location of uploads.values()) await request(app()).delete(location).set(AUTH);
+    uploads.clear();
     const res = await request(app())
       .post(`/v2/${ociRepository(c, scope)}/blobs/uploads/`)
       .set(AUTH)
@@ -218,7 +221,7 @@ describe('the authorization matrix (every route x every built-in role x every re
   const ociWrite = (
     scope: Scope,
     route: string,
-    call: (c: Context, t: string, repository: string) => request.Test,
+    call: (c: Context, t: string, repository: string) => Promise<Answer>,
     prepare?: (c: Context) => Promise<void>,
   ): RouteCase => ({
     name: `${route} (${scope} registry)`,
@@ -228,6 +231,14 @@ describe('the authorization matrix (every route x every built-in role x every re
     ...(prepare ? { prepare } : {}),
   });
   const uploadOf = (c: Context) => uploads.get(c.n) ?? '/v2/none/blobs/uploads/none';
+  /**
+   * The session a caller works on: their own when they may open one (a session belongs to whoever
+   * opened it), else the operator's, on which authorization refuses them before anything else.
+   */
+  const sessionFor = async (c: Context, t: string, repository: string): Promise<string> => {
+    const own = await request(app()).post(`/v2/${repository}/blobs/uploads/`).set(as(t));
+    return own.status === 202 ? (own.headers['location'] as string) : uploadOf(c);
+  };
   const ociCases = (['system', 'tenant', 'project'] as const).flatMap((scope): RouteCase[] => [
     ociRead(scope, 'GET /v2/{repository}/tags/list', (_c, t, r) => request(app()).get(`/v2/${r}/tags/list`).set(as(t))),
     ociRead(scope, 'GET /v2/{repository}/manifests/{reference}', (_c, t, r) =>
@@ -245,22 +256,29 @@ describe('the authorization matrix (every route x every built-in role x every re
     ociWrite(
       scope,
       'GET /v2/{repository}/blobs/uploads/{uuid}',
-      (c, t) => request(app()).get(uploadOf(c)).set(as(t)),
+      async (c, t, r) =>
+        request(app())
+          .get(await sessionFor(c, t, r))
+          .set(as(t)),
       (c) => openUpload(c, scope),
     ),
     ociWrite(
       scope,
       'PATCH /v2/{repository}/blobs/uploads/{uuid}',
-      (c, t) =>
-        request(app()).patch(uploadOf(c)).set(as(t)).set('Content-Type', 'application/octet-stream').send(OCI_CONFIG),
+      async (c, t, r) =>
+        request(app())
+          .patch(await sessionFor(c, t, r))
+          .set(as(t))
+          .set('Content-Type', 'application/octet-stream')
+          .send(OCI_CONFIG),
       (c) => openUpload(c, scope),
     ),
     ociWrite(
       scope,
       'PUT /v2/{repository}/blobs/uploads/{uuid}',
-      (c, t) =>
+      async (c, t, r) =>
         request(app())
-          .put(`${uploadOf(c)}?digest=${OCI_CONFIG_DIGEST}`)
+          .put(`${await sessionFor(c, t, r)}?digest=${OCI_CONFIG_DIGEST}`)
           .set(as(t))
           .set('Content-Type', 'application/octet-stream')
           .send(OCI_CONFIG),
@@ -269,7 +287,10 @@ describe('the authorization matrix (every route x every built-in role x every re
     ociWrite(
       scope,
       'DELETE /v2/{repository}/blobs/uploads/{uuid}',
-      (c, t) => request(app()).delete(uploadOf(c)).set(as(t)),
+      async (c, t, r) =>
+        request(app())
+          .delete(await sessionFor(c, t, r))
+          .set(as(t)),
       (c) => openUpload(c, scope),
     ),
     ociWrite(scope, 'PUT /v2/{repository}/manifests/{reference}', (c, t, r) =>
