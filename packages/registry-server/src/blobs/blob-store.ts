@@ -16,7 +16,7 @@ export async function stageBlob(store: ObjectStore, digest: string, size?: numbe
   const key = blobKey(digest);
   const existing = await store.head(key);
   if (existing && (size === undefined || existing.size === size)) return null;
-  return store.stage(key, { contentType: 'application/zip' });
+  return store.stage(key, { contentType: 'application/zip', contentAddressed: true });
 }
 
 /** Streams a blob (or a byte range of it); a missing blob is a storage fault, not a client error. */

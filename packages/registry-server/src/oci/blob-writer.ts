@@ -23,7 +23,7 @@ export async function storeBlobFile(
   const key = blobKey(blob.digest);
   const existing = await store.head(key);
   if (existing && existing.size === blob.size) return;
-  const staged = store.stage(key, { contentType: 'application/octet-stream' });
+  const staged = store.stage(key, { contentType: 'application/octet-stream', contentAddressed: true });
   try {
     await pipeline(createReadStream(file), staged.stream);
     await staged.commit();
@@ -68,7 +68,9 @@ export async function receiveBlob(
   });
   const key = blobKey(digest);
   const existing = await store.head(key);
-  const staged = existing ? null : store.stage(key, { contentType: 'application/octet-stream' });
+  const staged = existing
+    ? null
+    : store.stage(key, { contentType: 'application/octet-stream', contentAddressed: true });
   try {
     await pipeline(body, idleGuard(blob.idleMs), meter, staged ? staged.stream : discard());
     const actual = `${algorithmOf(digest)}:${hash.digest('hex')}`;

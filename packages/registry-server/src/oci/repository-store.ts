@@ -149,9 +149,11 @@ export class RepositoryStore {
   /** Makes a stored blob readable in the repository. */
   async linkBlob(at: RepositoryRef, digest: string): Promise<void> {
     // Independent writes, made at once: a blob push waits for one durable write here, not three.
+    // Links are empty markers, written create-once: no store needs a compare-and-swap (on the fs
+    // store, a lock) for them, and one already there is as good as a new one.
     await Promise.all([
-      this.store.put(ociRegistryBlobLinkKey(at.registry, digest), ''),
-      this.store.put(ociBlobLinkKey(at.registry, at.repository, digest), ''),
+      createOnce(this.store, ociRegistryBlobLinkKey(at.registry, digest), ''),
+      createOnce(this.store, ociBlobLinkKey(at.registry, at.repository, digest), ''),
       this.register(at),
     ]);
   }

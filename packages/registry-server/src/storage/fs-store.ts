@@ -25,6 +25,7 @@ import { finished } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import {
   PreconditionFailedError,
+  isPreconditionFailed,
   assertValidKey,
   assertValidPrefix,
   diskFullAsStorageFull,
@@ -34,6 +35,7 @@ import {
   type ObjectRead,
   type ObjectStore,
   type PutOptions,
+  type StageOptions,
   type StagedObject,
   type StoredObject,
 } from './object-store.js';
@@ -200,7 +202,19 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     return options.ifNoneMatch === '*' ? create(key, temp) : replace(key, temp, options.ifMatch);
   }
 
-  function stage(key: string): StagedObject {
+  /** Creates `key` from `temp`, or keeps the object already there (content-addressed keys only). */
+  async function createOrKeep(key: string, temp: string): Promise<{ etag: string }> {
+    try {
+      return await create(key, temp);
+    } catch (err) {
+      if (!isPreconditionFailed(err)) throw err;
+      const existing = await head(key);
+      if (!existing) throw err;
+      return { etag: existing.etag };
+    }
+  }
+
+  function stage(key: string, options: StageOptions = {}): StagedObject {
     fileOf(key);
     const temp = path.join(tmpDir, tempName());
     const stream = createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
@@ -210,7 +224,8 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     return {
       stream,
       async commit() {
-        return diskFullMapped(writeTemp(() => written, temp).then((file) => replace(key, file)));
+        const place = options.contentAddressed === true ? createOrKeep : replace;
+        return diskFullMapped(writeTemp(() => written, temp).then((file) => place(key, file)));
       },
       async abort() {
         stream.destroy();

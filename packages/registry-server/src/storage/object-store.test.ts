@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -164,6 +165,19 @@ describe('fs store specifics', () => {
     const staged = store.stage('a/c');
     await expect(pipeline(createReadStream(path.join(root, 'missing')), staged.stream)).rejects.toThrow(/ENOENT/);
     await staged.abort();
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+    expect(await readdir(path.join(root, 'locks'))).toEqual([]);
+  });
+
+  it('commits a content-addressed object twice: the first stays, no temporary or lock file is left', async () => {
+    const root = await tempDir();
+    const store = await createFsStore({ root });
+    const first = store.stage('blobs/x', { contentAddressed: true });
+    await pipeline(Readable.from([Buffer.from('same bytes')]), first.stream);
+    const { etag } = await first.commit();
+    const again = store.stage('blobs/x', { contentAddressed: true });
+    await pipeline(Readable.from([Buffer.from('same bytes')]), again.stream);
+    expect((await again.commit()).etag).toBe(etag);
     expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
     expect(await readdir(path.join(root, 'locks'))).toEqual([]);
   });

@@ -48,6 +48,16 @@ export interface StagedObject {
   abort(): Promise<void>;
 }
 
+export interface StageOptions {
+  contentType?: string;
+  /**
+   * The key names its content (a digest): an object already under it holds the same bytes, so a
+   * commit may keep that one instead of replacing it. The fs driver then places the file with a
+   * hard link that fails on an existing name, without taking the key's lock.
+   */
+  contentAddressed?: boolean;
+}
+
 export interface ListOptions {
   /** List keys strictly after this one (S3 ListObjectsV2 `StartAfter`). */
   startAfter?: string;
@@ -68,7 +78,7 @@ export interface ObjectStore {
   /** Writes a small object (records, change entries). */
   put(key: string, body: Buffer | string, options?: PutOptions): Promise<{ etag: string }>;
   /** Starts writing an object that becomes visible only when committed (no conditions). */
-  stage(key: string, options?: { contentType?: string }): StagedObject;
+  stage(key: string, options?: StageOptions): StagedObject;
   /** Streams an object, or a byte range of it; null when the key does not exist. */
   get(key: string, options?: { range?: { start: number; end?: number } }): Promise<ObjectRead | null>;
   /** Reads a whole object into memory; null when the key does not exist. */

@@ -4,7 +4,13 @@
  * single process writes to the backend, which is why `conditionalWrites` stays false and
  * ./create-store.ts warns about it.
  */
-import { PreconditionFailedError, type ObjectStore, type PutOptions, type StagedObject } from './object-store.js';
+import {
+  PreconditionFailedError,
+  type ObjectStore,
+  type PutOptions,
+  type StageOptions,
+  type StagedObject,
+} from './object-store.js';
 
 export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
   /** The last operation queued per key; an entry is removed when its queue runs empty. */
@@ -39,7 +45,7 @@ export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
     });
   }
 
-  function stage(key: string, options?: { contentType?: string }): StagedObject {
+  function stage(key: string, options?: StageOptions): StagedObject {
     const staged = store.stage(key, options);
     // The bytes go up in parallel; only making the object visible waits its turn on the key.
     return { stream: staged.stream, commit: () => exclusive(key, () => staged.commit()), abort: () => staged.abort() };

@@ -375,6 +375,21 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       expect(read?.body.equals(bytes)).toBe(true);
     });
 
+    it('commits a content-addressed object once, and a second commit of it keeps the first', async () => {
+      const key = `${prefix()}addressed.bin`;
+      const bytes = randomBytes(64 * 1024);
+      const commitOnce = async () => {
+        const staged = store.stage(key, { contentAddressed: true });
+        await pipeline(Readable.from([bytes]), staged.stream);
+        return staged.commit();
+      };
+      const first = await commitOnce();
+      expect(await store.head(key)).toMatchObject({ size: bytes.length, etag: first.etag });
+      const second = await commitOnce();
+      expect(await store.head(key)).toMatchObject({ size: bytes.length, etag: second.etag });
+      expect((await store.getBuffer(key))?.body.equals(bytes)).toBe(true);
+    });
+
     // The S3 driver reuses part buffers: concurrent and successive uploads must not share bytes.
     it('stages several objects at once, twice over, each byte for byte', async () => {
       for (const round of [1, 2]) {
