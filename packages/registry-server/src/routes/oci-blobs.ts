@@ -221,19 +221,24 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   const UPLOAD = '/v2/*repository/blobs/uploads/:uuid';
   // Registering touches no service (the OpenAPI test registers routes without any).
   const uploads = () => services.oci.uploads;
-
-  router.get(UPLOAD, (req, res) => {
+  /**
+   * The session a request names, and where: the id's shape is checked before authorization (a
+   * hostile id is a 400 whoever asks), then the session must be the caller's own.
+   */
+  const sessionRequest = (req: Request, res: Response) => {
     const id = parseUploadId(pathParam(req, 'uuid'));
     const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(id, refOf(at), ownerOf(req));
+    return { at, session: uploads().get(id, refOf(at), ownerOf(req)) };
+  };
+
+  router.get(UPLOAD, (req, res) => {
+    const { at, session } = sessionRequest(req, res);
     sessionHeaders(res, at, session);
     res.status(204).end();
   });
 
   router.patch(UPLOAD, async (req, res) => {
-    const id = parseUploadId(pathParam(req, 'uuid'));
-    const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(id, refOf(at), ownerOf(req));
+    const { at, session } = sessionRequest(req, res);
     const announced = checkChunk(req, res, session, uploads().maxBytes);
     await appendChunk(services, res, session, req, announced);
     sessionHeaders(res, at, session);
@@ -241,9 +246,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   });
 
   router.put(UPLOAD, async (req, res) => {
-    const id = parseUploadId(pathParam(req, 'uuid'));
-    const at = ociRequest(services, req, res, 'push');
-    const session = uploads().get(id, refOf(at), ownerOf(req));
+    const { at, session } = sessionRequest(req, res);
     const digest = parseDigest(queryString(req, 'digest') ?? '');
     const announced = checkChunk(req, res, session, uploads().maxBytes);
     if (session.size === 0 && hasBody(req) && announced === undefined) {
@@ -259,9 +262,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
   });
 
   router.delete(UPLOAD, async (req, res) => {
-    const id = parseUploadId(pathParam(req, 'uuid'));
-    const at = ociRequest(services, req, res, 'push');
-    await uploads().cancel(uploads().get(id, refOf(at), ownerOf(req)));
+    await uploads().cancel(sessionRequest(req, res).session);
     res.status(204).end();
   });
 
