@@ -239,6 +239,14 @@ describe('the authorization matrix (every route x every built-in role x every re
     const own = await request(app()).post(`/v2/${repository}/blobs/uploads/`).set(as(t));
     return own.status === 202 ? (own.headers['location'] as string) : uploadOf(c);
   };
+  /** A route on an upload session: the caller's own when they may open one, with the operator's opened first. */
+  const ociSession = (scope: Scope, route: string, call: (location: string, t: string) => request.Test): RouteCase =>
+    ociWrite(
+      scope,
+      route,
+      async (c, t, r) => call(await sessionFor(c, t, r), t),
+      (c) => openUpload(c, scope),
+    );
   const ociCases = (['system', 'tenant', 'project'] as const).flatMap((scope): RouteCase[] => [
     ociRead(scope, 'GET /v2/{repository}/tags/list', (_c, t, r) => request(app()).get(`/v2/${r}/tags/list`).set(as(t))),
     ociRead(scope, 'GET /v2/{repository}/manifests/{reference}', (_c, t, r) =>
@@ -253,45 +261,21 @@ describe('the authorization matrix (every route x every built-in role x every re
     ociWrite(scope, 'POST /v2/{repository}/blobs/uploads', (_c, t, r) =>
       request(app()).post(`/v2/${r}/blobs/uploads/`).set(as(t)),
     ),
-    ociWrite(
-      scope,
-      'GET /v2/{repository}/blobs/uploads/{uuid}',
-      async (c, t, r) =>
-        request(app())
-          .get(await sessionFor(c, t, r))
-          .set(as(t)),
-      (c) => openUpload(c, scope),
+    ociSession(scope, 'GET /v2/{repository}/blobs/uploads/{uuid}', (location, t) =>
+      request(app()).get(location).set(as(t)),
     ),
-    ociWrite(
-      scope,
-      'PATCH /v2/{repository}/blobs/uploads/{uuid}',
-      async (c, t, r) =>
-        request(app())
-          .patch(await sessionFor(c, t, r))
-          .set(as(t))
-          .set('Content-Type', 'application/octet-stream')
-          .send(OCI_CONFIG),
-      (c) => openUpload(c, scope),
+    ociSession(scope, 'PATCH /v2/{repository}/blobs/uploads/{uuid}', (location, t) =>
+      request(app()).patch(location).set(as(t)).set('Content-Type', 'application/octet-stream').send(OCI_CONFIG),
     ),
-    ociWrite(
-      scope,
-      'PUT /v2/{repository}/blobs/uploads/{uuid}',
-      async (c, t, r) =>
-        request(app())
-          .put(`${await sessionFor(c, t, r)}?digest=${OCI_CONFIG_DIGEST}`)
-          .set(as(t))
-          .set('Content-Type', 'application/octet-stream')
-          .send(OCI_CONFIG),
-      (c) => openUpload(c, scope),
+    ociSession(scope, 'PUT /v2/{repository}/blobs/uploads/{uuid}', (location, t) =>
+      request(app())
+        .put(`${location}?digest=${OCI_CONFIG_DIGEST}`)
+        .set(as(t))
+        .set('Content-Type', 'application/octet-stream')
+        .send(OCI_CONFIG),
     ),
-    ociWrite(
-      scope,
-      'DELETE /v2/{repository}/blobs/uploads/{uuid}',
-      async (c, t, r) =>
-        request(app())
-          .delete(await sessionFor(c, t, r))
-          .set(as(t)),
-      (c) => openUpload(c, scope),
+    ociSession(scope, 'DELETE /v2/{repository}/blobs/uploads/{uuid}', (location, t) =>
+      request(app()).delete(location).set(as(t)),
     ),
     ociWrite(scope, 'PUT /v2/{repository}/manifests/{reference}', (c, t, r) =>
       request(app())
