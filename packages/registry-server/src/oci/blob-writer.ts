@@ -4,7 +4,6 @@
  * same size is not written again.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { registryError } from '../errors.js';
@@ -14,7 +13,10 @@ import { idleGuard } from './body-idle.js';
 import { algorithmOf } from './oci-names.js';
 import { tooLarge } from './upload-sessions.js';
 
-/** Stores a finished upload's file as the blob of its (already verified) digest. */
+/**
+ * Stores a finished upload's file as the blob of its (already verified) digest. The store may take
+ * the file over (fs: a hard link, no copy): it is not written to afterwards, only removed.
+ */
 export async function storeBlobFile(
   store: ObjectStore,
   file: string,
@@ -23,14 +25,7 @@ export async function storeBlobFile(
   const key = blobKey(blob.digest);
   const existing = await store.head(key);
   if (existing && existing.size === blob.size) return;
-  const staged = store.stage(key, { contentType: 'application/octet-stream', contentAddressed: true });
-  try {
-    await pipeline(createReadStream(file), staged.stream);
-    await staged.commit();
-  } catch (err) {
-    await staged.abort();
-    throw err;
-  }
+  await store.putFile(key, file, { contentType: 'application/octet-stream', contentAddressed: true });
 }
 
 /** A sink that drops what it is given (a body whose blob is stored already: it is only checked). */

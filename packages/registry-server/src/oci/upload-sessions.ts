@@ -11,13 +11,14 @@
  */
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm, truncate, writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import type { PackError } from '@packyard/pack-core';
 import { makePrivateDir } from '../storage/file-modes.js';
+import { removeFile } from '../storage/fs-files.js';
 import { diskFullAsStorageFull } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { registryError } from '../errors.js';
@@ -230,7 +231,7 @@ export class UploadSessions {
     // Cancelled, swept or finished by another request meanwhile (while this one sent its last chunk).
     if (this.sessions.get(session.id) !== session) throw uploadUnknown();
     this.remove(session);
-    const discard = () => rm(session.file, { force: true });
+    const discard = () => removeFile(session.file);
     if (session.size === 0) await writeFile(session.file, '', { flag: 'a', mode: 0o600 });
     const algorithm = algorithmOf(digest);
     const actual =
@@ -255,7 +256,7 @@ export class UploadSessions {
 
   private async drop(session: UploadSession): Promise<void> {
     this.remove(session);
-    await rm(session.file, { force: true });
+    await removeFile(session.file);
   }
 
   /** Removes the sessions idle for longer than the configured time. */
@@ -273,6 +274,6 @@ export class UploadSessions {
     const all = [...this.sessions.values()];
     this.sessions.clear();
     this.owned.clear();
-    await Promise.all(all.map((session) => rm(session.file, { force: true })));
+    await Promise.all(all.map((session) => removeFile(session.file)));
   }
 }

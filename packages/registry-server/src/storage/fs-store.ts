@@ -5,8 +5,10 @@
  * create-once is an atomic `link`, compare-and-swap runs under a per-key lock file
  * (./fs-locks.ts); file-level helpers (ETags, mtimes, fsyncs) are in ./fs-files.ts.
  */
-import { createWriteStream, type BigIntStats, type Dirent } from 'node:fs';
+import { constants as fsConstants, createWriteStream, type BigIntStats, type Dirent } from 'node:fs';
 import {
+  chmod,
+  copyFile,
   link,
   lstat,
   mkdir,
@@ -40,7 +42,17 @@ import {
   type StoredObject,
 } from './object-store.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, makePrivateDir, securePrivateTree } from './file-modes.js';
-import { byteOrder, errorCode, etagOf, isMissing, nowNs, stampMtime, storedObject, syncDir } from './fs-files.js';
+import {
+  byteOrder,
+  errorCode,
+  etagOf,
+  isMissing,
+  nowNs,
+  removeFile,
+  stampMtime,
+  storedObject,
+  syncDir,
+} from './fs-files.js';
 import { keyLocks } from './fs-locks.js';
 import { removeOrphanedTempFiles, tempName } from './temp-files.js';
 
@@ -100,24 +112,31 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     }
   }
 
-  /** Writes `fill`'s bytes to a fresh (or the given), fsynced temporary file and returns its path. */
-  async function writeTemp(
-    fill: (temp: string) => Promise<void>,
-    temp = path.join(tmpDir, tempName()),
-  ): Promise<string> {
+  /** Writes `body` to a fresh temporary file (see {@link writeDurably}) and returns its path. */
+  async function writeTemp(body: Buffer | string): Promise<string> {
+    const temp = path.join(tmpDir, tempName());
+    await writeDurably(temp, body);
+    return temp;
+  }
+
+  /**
+   * Creates `file` (it must not exist) holding `body` through one descriptor: written, stamped
+   * with a fresh mtime (see {@link stampMtime}), fsynced. Returns its ETag; on failure, a file it
+   * created is removed again.
+   */
+  async function writeDurably(file: string, body: Buffer | string): Promise<string> {
+    const handle = await open(file, 'wx', PRIVATE_FILE_MODE);
     try {
-      await fill(temp);
-      await stampMtime(temp, nowNs());
-      const handle = await open(temp, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      return temp;
+      if (body.length > 0) await handle.writeFile(body);
+      const seconds = Number(nowNs()) / 1e9;
+      await handle.utimes(seconds, seconds);
+      await handle.sync();
+      return etagOf(await handle.stat({ bigint: true }));
     } catch (err) {
-      await rm(temp, { force: true });
+      await removeFile(file);
       throw err;
+    } finally {
+      await handle.close();
     }
   }
 
@@ -141,7 +160,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
         return { etag: etagOf(await stat(file, { bigint: true })) };
       });
     } finally {
-      await rm(temp, { force: true });
+      await removeFile(temp);
     }
   }
 
@@ -162,25 +181,47 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
       // replace that came after.
       return { etag: etagOf(await stat(temp, { bigint: true })) };
     } finally {
-      await rm(temp, { force: true });
+      await removeFile(temp);
     }
   }
 
   /**
-   * Puts a file in place with `move` and fsyncs its directory. A concurrent delete may remove the
-   * freshly made, still empty parent directory in between: then the directory is made again.
+   * Creates `key`'s file empty, only if it does not exist yet (markers: links, index entries).
+   * An empty file cannot be seen half-written, so it is made in place, without a temporary file.
+   */
+  async function createEmpty(key: string): Promise<{ etag: string }> {
+    const file = fileOf(key);
+    let etag = '';
+    await placeFile(key, file, async () => {
+      try {
+        etag = await writeDurably(file, '');
+      } catch (err) {
+        if (errorCode(err) !== 'EEXIST') throw err;
+        const existing = await lstat(file);
+        throw existing.isDirectory() ? conflict(key, err) : new PreconditionFailedError(key);
+      }
+    });
+    return { etag };
+  }
+
+  /**
+   * Puts a file in place with `move` and fsyncs its directory. The directory usually exists, so
+   * it is only made (and made durable) when the move finds it missing; a concurrent delete may
+   * also remove a freshly made, still empty parent directory in between: then it is made again.
    */
   async function placeFile(key: string, file: string, move: () => Promise<void>): Promise<void> {
     const dir = path.dirname(file);
     for (let attempt = 1; ; attempt++) {
-      await ensureDir(key, dir);
       try {
         await move();
         break;
       } catch (err) {
-        if (errorCode(err) === 'EISDIR') throw conflict(key, err);
-        if (errorCode(err) !== 'ENOENT' || attempt === 3) throw err;
+        const code = errorCode(err);
+        if (code === 'EISDIR') throw conflict(key, err);
+        // ENOTDIR: a parent is a file; ensureDir says so as a conflict.
+        if ((code !== 'ENOENT' && code !== 'ENOTDIR') || attempt === 3) throw err;
       }
+      await ensureDir(key, dir);
     }
     await syncDir(dir);
   }
@@ -198,7 +239,8 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     fileOf(key);
     // Both at once can never hold: the key would have to be missing and have a given ETag.
     if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) throw new PreconditionFailedError(key);
-    const temp = await writeTemp((file) => writeFile(file, body, { flag: 'wx', mode: PRIVATE_FILE_MODE }));
+    if (options.ifNoneMatch === '*' && body.length === 0) return createEmpty(key);
+    const temp = await writeTemp(body);
     return options.ifNoneMatch === '*' ? create(key, temp) : replace(key, temp, options.ifMatch);
   }
 
@@ -217,22 +259,55 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
   function stage(key: string, options: StageOptions = {}): StagedObject {
     fileOf(key);
     const temp = path.join(tmpDir, tempName());
-    const stream = createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE });
+    // `flush`: fsynced before it is closed, through the stream's own descriptor.
+    const stream = createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE, flush: true });
     const written = finished(stream);
     // Failures surface in commit; until then nobody may be left with an unhandled rejection.
     written.catch(() => undefined);
+    const place = options.contentAddressed === true ? createOrKeep : replace;
     return {
       stream,
       async commit() {
-        const place = options.contentAddressed === true ? createOrKeep : replace;
-        return diskFullMapped(writeTemp(() => written, temp).then((file) => place(key, file)));
+        try {
+          await written;
+          await stampMtime(temp, nowNs());
+        } catch (err) {
+          await removeFile(temp);
+          throw diskFullAsStorageFull(err);
+        }
+        return diskFullMapped(place(key, temp));
       },
       async abort() {
         stream.destroy();
         await written.catch(() => undefined);
-        await rm(temp, { force: true });
+        await removeFile(temp);
       },
     };
+  }
+
+  async function putFile(key: string, file: string, options: StageOptions = {}): Promise<{ etag: string }> {
+    fileOf(key);
+    const temp = path.join(tmpDir, tempName());
+    try {
+      // A second name for the caller's file: no byte is copied. Another filesystem gets a copy.
+      await link(file, temp).catch(async (err: unknown) => {
+        if (errorCode(err) !== 'EXDEV' && errorCode(err) !== 'EPERM') throw err;
+        await copyFile(file, temp, fsConstants.COPYFILE_EXCL);
+        await chmod(temp, PRIVATE_FILE_MODE);
+      });
+      const handle = await open(temp, 'r+');
+      try {
+        const seconds = Number(nowNs()) / 1e9;
+        await handle.utimes(seconds, seconds);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      await removeFile(temp);
+      throw diskFullAsStorageFull(err);
+    }
+    return diskFullMapped(options.contentAddressed === true ? createOrKeep(key, temp) : replace(key, temp));
   }
 
   /**
@@ -381,6 +456,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     conditionalWrites: true,
     put: (key, body, options) => diskFullMapped(put(key, body, options)),
     stage,
+    putFile,
     get,
     getBuffer,
     head,

@@ -182,6 +182,25 @@ describe('fs store specifics', () => {
     expect(await readdir(path.join(root, 'locks'))).toEqual([]);
   });
 
+  it('takes a finished local file over without copying it, and makes empty markers in place', async () => {
+    const root = await tempDir();
+    const store = await createFsStore({ root });
+    const file = path.join(root, 'upload.bin');
+    await writeFile(file, randomBytes(4096), { mode: 0o600 });
+    await store.putFile('blobs/adopted', file, { contentAddressed: true });
+    // One inode under two names: no byte was copied.
+    expect((await stat(path.join(root, 'objects', 'blobs', 'adopted'))).ino).toBe((await stat(file)).ino);
+    await store.put('markers/deep/one', '', { ifNoneMatch: '*' });
+    await expect(store.put('markers/deep/one', '', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
+    await store.put('p', 'file');
+    await expect(store.put('p/q', '', { ifNoneMatch: '*' })).rejects.toThrow(/cannot store p\/q/);
+    expect((await store.head('markers/deep/one'))?.size).toBe(0);
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+    expect(await readdir(path.join(root, 'locks'))).toEqual([]);
+  });
+
   it('changes the ETag on every replace, even with the same bytes in quick succession', async () => {
     const store = await createFsStore({ root: await tempDir() });
     const etags = new Set<string>();

@@ -8,7 +8,9 @@
  * folder of other keys (`a` and `a/b`): S3 allows it, the fs driver cannot, so the layout avoids it.
  * ETags are opaque, unquoted strings; a driver translates them to whatever its backend wants.
  */
+import { createReadStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
 
@@ -79,6 +81,13 @@ export interface ObjectStore {
   put(key: string, body: Buffer | string, options?: PutOptions): Promise<{ etag: string }>;
   /** Starts writing an object that becomes visible only when committed (no conditions). */
   stage(key: string, options?: StageOptions): StagedObject;
+  /**
+   * Stores a local file the caller has finished writing as `key`, like a staged write of its bytes
+   * (no conditions; with `contentAddressed`, an object already there is kept). The fs driver takes
+   * the file over without copying it when it is on the same filesystem (a hard link), so the caller
+   * must not change the file afterwards, only remove it; other drivers upload it.
+   */
+  putFile(key: string, file: string, options?: StageOptions): Promise<{ etag: string }>;
   /** Streams an object, or a byte range of it; null when the key does not exist. */
   get(key: string, options?: { range?: { start: number; end?: number } }): Promise<ObjectRead | null>;
   /** Reads a whole object into memory; null when the key does not exist. */
@@ -194,4 +203,21 @@ export function assertValidPrefix(prefix: string): void {
 export function keySegment(text: string): string {
   // encodeURIComponent leaves !'()* alone; they are not in the key alphabet.
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** {@link ObjectStore.putFile} for a driver that has nothing better: the file's bytes, staged. */
+export async function putFileStaged(
+  stage: ObjectStore['stage'],
+  key: string,
+  file: string,
+  options?: StageOptions,
+): Promise<{ etag: string }> {
+  const staged = stage(key, options);
+  try {
+    await pipeline(createReadStream(file), staged.stream);
+    return await staged.commit();
+  } catch (err) {
+    await staged.abort();
+    throw err;
+  }
 }

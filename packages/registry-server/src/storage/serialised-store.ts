@@ -56,6 +56,7 @@ export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
     conditionalWrites: false,
     put,
     stage,
+    putFile: (key, file, options) => exclusive(key, () => store.putFile(key, file, options)),
     get: (key, options) => store.get(key, options),
     // Reads of a key wait for its queued writes: s3rver rewrites files in place, and a read racing
     // a write can see a truncated document.

@@ -144,6 +144,10 @@ export function faultyStore(store: ObjectStore, faults: { plan: FaultPlan }): Ob
       return store.put(key, body, putOptions);
     },
     stage: (key, stageOptions) => store.stage(key, stageOptions),
+    putFile: async (key, file, stageOptions) => {
+      refuse('put', key);
+      return store.putFile(key, file, stageOptions);
+    },
     get: (key, getOptions) => store.get(key, getOptions),
     getBuffer: (key) => store.getBuffer(key),
     head: (key) => store.head(key),

@@ -358,6 +358,26 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       expect(await store.head(`${prefix()}none`)).toBeNull();
     });
 
+    it('stores a finished local file as an object, which outlives the file, and refuses a missing one', async () => {
+      const key = `${prefix()}from-file.bin`;
+      const file = path.join(scratch, 'from-file.bin');
+      const bytes = randomBytes(3 * 1024 * 1024 + 5);
+      await writeFile(file, bytes);
+      const { etag } = await store.putFile(key, file, { contentType: 'application/octet-stream' });
+      expect(await store.head(key)).toMatchObject({ size: bytes.length, etag });
+      // The caller removes its file afterwards (an upload session ending): the object stays.
+      await rm(file);
+      const read = await store.getBuffer(key);
+      expect(read?.body.equals(bytes)).toBe(true);
+      // A content-addressed key already there keeps its bytes when the same content comes again.
+      await writeFile(file, bytes);
+      await store.putFile(key, file, { contentAddressed: true });
+      expect((await store.getBuffer(key))?.body.equals(bytes)).toBe(true);
+      await rm(file);
+      await expect(store.putFile(`${prefix()}none`, path.join(scratch, 'no-such-file'))).rejects.toThrow(/ENOENT/);
+      expect(await store.head(`${prefix()}none`)).toBeNull();
+    });
+
     it('stages an object that only becomes visible on commit, in parts, byte for byte', async () => {
       const key = `${prefix()}staged.bin`;
       const bytes = randomBytes(13 * 1024 * 1024 + 17);
