@@ -14,14 +14,15 @@
  * - 200 small blobs (4-64 KB) pushed monolithically, then pulled, a few requests in flight.
  *
  * A warm-up round, then `--rounds` timed rounds. In a round each operation runs on both registries
- * back to back, which one goes first alternating per round; a ratio Packyard/distribution is
+ * back to back, which one goes first alternating per round, each after a `sync` (so that the disk
+ * writes an operation left behind are not charged to the next one); a ratio Packyard/distribution is
  * formed per round and operation, and the medians are printed. Targets
  * (from the issue; reported, not asserted): push and pull within 1.2x of distribution's time,
  * small-blob throughput at least distribution's.
  *
  *   node bench/run.mjs oci [--rounds N] [--big-mb N] [--small N] [--chunk-mb N] [--concurrency N]
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomFillSync, randomInt } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -324,6 +325,9 @@ async function runRound(order, content, options) {
       const state = /** @type {{ digest: string, small: Array<{ digest: string, size: number }> }} */ (
         pushed.get(registry)
       );
+      // Dirty pages another operation left (distribution does not fsync its blobs) are written
+      // out first: no operation pays for the writes of the one before it.
+      execFileSync('sync');
       times[registry.name][key] = await timed(() => step(registry, state));
     }
   }

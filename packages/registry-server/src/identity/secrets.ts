@@ -10,7 +10,15 @@
  *
  * Every comparison of secret material is constant-time.
  */
-import { createHash, randomBytes, scrypt, timingSafeEqual, type KeyObject, type ScryptOptions } from 'node:crypto';
+import {
+  createHash,
+  randomBytes,
+  scrypt,
+  timingSafeEqual,
+  type KeyObject,
+  type ScryptOptions,
+  type webcrypto,
+} from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
 
 const SALT_BYTES = 16;
@@ -109,9 +117,14 @@ const MAX_TOKEN_CHARS = 4096;
 /** A key access tokens are signed or verified with, named by its `kid`. */
 export interface TokenKey {
   kid: string;
-  /** A KeyObject rather than bytes: jose converts it for WebCrypto once, not at every call. */
-  secret: KeyObject;
+  secret: TokenSecret;
 }
+
+/**
+ * An HS256 key as jose takes it. The keyring holds WebCrypto keys, imported once: jose on Node 20
+ * turns a KeyObject (or bytes) into one at every call, which costs about half of a verification.
+ */
+export type TokenSecret = KeyObject | webcrypto.CryptoKey;
 
 /** Signs `claims` as an HS256 JWT naming `key.kid` in its header, behind the access token prefix. */
 export async function signToken(claims: TokenClaims, key: TokenKey): Promise<string> {
@@ -127,8 +140,8 @@ export async function signToken(claims: TokenClaims, key: TokenKey): Promise<str
 
 /** jose's key lookup for tokens naming their key by `kid`: the key, or a failure for an unknown one. */
 export function keyNamedBy(
-  keyFor: (kid: string) => KeyObject | undefined | Promise<KeyObject | undefined>,
-): (header: { kid?: string | undefined }) => Promise<KeyObject> {
+  keyFor: (kid: string) => TokenSecret | undefined | Promise<TokenSecret | undefined>,
+): (header: { kid?: string | undefined }) => Promise<TokenSecret> {
   return async (header) => {
     const secret = header.kid === undefined ? undefined : await keyFor(header.kid);
     if (!secret) throw new Error('the token names no known key');
@@ -142,7 +155,7 @@ export function keyNamedBy(
  */
 export async function verifyToken(
   token: string,
-  keyFor: (kid: string) => KeyObject | undefined | Promise<KeyObject | undefined>,
+  keyFor: (kid: string) => TokenSecret | undefined | Promise<TokenSecret | undefined>,
   nowSeconds: number,
 ): Promise<TokenClaims | null> {
   // Ours are a few hundred characters: a longer one is refused before jose splits and decodes it.

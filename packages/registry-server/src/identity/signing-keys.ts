@@ -10,11 +10,11 @@
  * the poll interval, and a token whose key they do not know makes them re-read it at once (at most
  * once a second).
  */
-import { createHash, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { signingKeyKey } from '../storage/layout.js';
-import type { TokenKey } from './secrets.js';
+import type { TokenKey, TokenSecret } from './secrets.js';
 
 export interface StoredSigningKey {
   /** Names the key in the header of the tokens it signs. */
@@ -85,7 +85,7 @@ const UNKNOWN_KEY_RELOAD_MS = 1000;
 /** This process's copy of the signing keys, re-read as the module comment says. */
 export class SigningKeyring {
   private signing: TokenKey;
-  private verifying: Map<string, KeyObject>;
+  private verifying: Map<string, TokenSecret>;
   private loadedAt = Date.now();
   /** When a token naming an unknown key last made this process re-read the keys. */
   private missedAt = 0;
@@ -93,15 +93,15 @@ export class SigningKeyring {
 
   private constructor(
     private readonly store: ObjectStore,
-    keys: StoredSigningKey[],
+    keys: [TokenKey, Map<string, TokenSecret>],
     /** How old the copy may get before signing re-reads it. */
     private readonly maxAgeMs: number,
   ) {
-    [this.signing, this.verifying] = ring(keys);
+    [this.signing, this.verifying] = keys;
   }
 
   static async open(store: ObjectStore, maxAgeMs: number): Promise<SigningKeyring> {
-    return new SigningKeyring(store, await loadSigningKeys(store), maxAgeMs);
+    return new SigningKeyring(store, await ring(await loadSigningKeys(store)), maxAgeMs);
   }
 
   /** The key new tokens are signed with. */
@@ -111,7 +111,7 @@ export class SigningKeyring {
   }
 
   /** The key named `kid`, if it still verifies. */
-  async verifier(kid: string): Promise<KeyObject | undefined> {
+  async verifier(kid: string): Promise<TokenSecret | undefined> {
     await this.fresh();
     const known = this.verifying.get(kid);
     if (known || Date.now() - this.missedAt < UNKNOWN_KEY_RELOAD_MS) return known;
@@ -131,8 +131,9 @@ export class SigningKeyring {
 
   private reload(): Promise<void> {
     this.loading ??= loadSigningKeys(this.store)
+      .then(ring)
       .then((keys) => {
-        [this.signing, this.verifying] = ring(keys);
+        [this.signing, this.verifying] = keys;
       })
       .finally(() => {
         // A failed read is tried again no sooner than a successful one would be.
@@ -143,8 +144,19 @@ export class SigningKeyring {
   }
 }
 
-function ring(keys: StoredSigningKey[]): [TokenKey, Map<string, KeyObject>] {
-  const verifying = new Map(keys.map((k) => [k.kid, createSecretKey(Buffer.from(k.key, 'base64'))]));
+/** The signing key and the verifying keys by kid, as WebCrypto HMAC keys (see {@link TokenSecret}). */
+async function ring(keys: StoredSigningKey[]): Promise<[TokenKey, Map<string, TokenSecret>]> {
+  const hmac = { name: 'HMAC', hash: 'SHA-256' };
+  const imported = await Promise.all(
+    keys.map(
+      async (k) =>
+        [
+          k.kid,
+          await webcrypto.subtle.importKey('raw', Buffer.from(k.key, 'base64'), hmac, false, ['sign', 'verify']),
+        ] as const,
+    ),
+  );
+  const verifying = new Map<string, TokenSecret>(imported);
   const first = keys[0];
   const secret = first && verifying.get(first.kid);
   if (!first || !secret) throw new Error('the token signing key document holds no key');

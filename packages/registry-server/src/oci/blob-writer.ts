@@ -28,6 +28,9 @@ export async function storeBlobFile(
   await store.putFile(key, file, { contentType: 'application/octet-stream', contentAddressed: true });
 }
 
+/** Bodies from this size on are looked for in the store before they are written. */
+const LOOK_FIRST_BYTES = 1024 * 1024;
+
 /** A sink that drops what it is given (a body whose blob is stored already: it is only checked). */
 function discard(): Writable {
   return new Writable({
@@ -45,7 +48,7 @@ function discard(): Writable {
 export async function receiveBlob(
   store: ObjectStore,
   body: Readable,
-  blob: { digest: string; maxBytes: number; idleMs: number },
+  blob: { digest: string; maxBytes: number; idleMs: number; expectedBytes?: number | undefined },
 ): Promise<{ size: number }> {
   const { digest, maxBytes } = blob;
   const hash = createHash(algorithmOf(digest));
@@ -62,7 +65,9 @@ export async function receiveBlob(
     },
   });
   const key = blobKey(digest);
-  const existing = await store.head(key);
+  // A small body is cheaper to write again than to look for first (the commit keeps a blob that is
+  // there already); a large one is only checked, not stored twice.
+  const existing = (blob.expectedBytes ?? Infinity) < LOOK_FIRST_BYTES ? null : await store.head(key);
   const staged = existing
     ? null
     : store.stage(key, { contentType: 'application/octet-stream', contentAddressed: true });

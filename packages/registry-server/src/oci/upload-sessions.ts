@@ -46,6 +46,8 @@ export interface UploadSession {
   /** Bytes received so far. */
   size: number;
   readonly file: string;
+  /** Whether the file was made (by the first chunk): a monolithic push never makes one. */
+  hasFile: boolean;
   /** sha256 of the bytes received so far. */
   hash: Hash;
   lastActive: number;
@@ -151,6 +153,7 @@ export class UploadSessions {
       owner,
       size: 0,
       file,
+      hasFile: false,
       hash: createHash('sha256'),
       lastActive: Date.now(),
       busy: false,
@@ -199,6 +202,7 @@ export class UploadSessions {
     if (session.busy) throw busy();
     session.busy = true;
     const before = { size: session.size, hash: session.hash.copy() };
+    session.hasFile = true;
     try {
       await pipeline(
         body,
@@ -232,7 +236,10 @@ export class UploadSessions {
     if (this.sessions.get(session.id) !== session) throw uploadUnknown();
     this.remove(session);
     const discard = () => removeFile(session.file);
-    if (session.size === 0) await writeFile(session.file, '', { flag: 'a', mode: 0o600 });
+    if (!session.hasFile) {
+      session.hasFile = true;
+      await writeFile(session.file, '', { flag: 'a', mode: 0o600 });
+    }
     const algorithm = algorithmOf(digest);
     const actual =
       algorithm === 'sha256' ? `sha256:${session.hash.digest('hex')}` : await digestOfFile(session.file, algorithm);
@@ -256,7 +263,7 @@ export class UploadSessions {
 
   private async drop(session: UploadSession): Promise<void> {
     this.remove(session);
-    await removeFile(session.file);
+    if (session.hasFile) await removeFile(session.file);
   }
 
   /** Removes the sessions idle for longer than the configured time. */
@@ -274,6 +281,6 @@ export class UploadSessions {
     const all = [...this.sessions.values()];
     this.sessions.clear();
     this.owned.clear();
-    await Promise.all(all.map((session) => removeFile(session.file)));
+    await Promise.all(all.filter((session) => session.hasFile).map((session) => removeFile(session.file)));
   }
 }

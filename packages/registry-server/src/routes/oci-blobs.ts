@@ -97,6 +97,17 @@ function hasBody(req: Request): boolean {
   return req.get('transfer-encoding') !== undefined || Number(req.get('content-length') ?? 0) > 0;
 }
 
+/** What a monolithic push's body says of itself: its length, when it declares one. */
+function monolithicBody(services: RegistryServices, req: Request, digest: string) {
+  const length = req.get('transfer-encoding') === undefined ? Number(req.get('content-length')) : NaN;
+  return {
+    digest,
+    maxBytes: services.oci.uploads.maxBytes,
+    idleMs: services.oci.bodyIdleMs,
+    expectedBytes: Number.isSafeInteger(length) ? length : undefined,
+  };
+}
+
 /** Ends the session as the blob of `digest`: checked, stored, linked into the repository. */
 async function finishUpload(services: RegistryServices, at: OciNamespace, session: UploadSession, digest: string) {
   const done = await services.oci.uploads.finish(session, digest);
@@ -252,7 +263,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
     if (session.size === 0 && hasBody(req) && announced === undefined) {
       // POST then PUT with the whole body: monolithic, straight into the store.
       await uploads().cancel(session);
-      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes, idleMs: services.oci.bodyIdleMs });
+      await receiveBlob(services.store, req, monolithicBody(services, req, digest));
       await services.oci.repositories.linkBlob(refOf(at), digest);
     } else {
       if (hasBody(req)) await appendChunk(services, res, session, req, announced);
@@ -283,7 +294,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       const digest = parseDigest(announced);
       const declared = Number(req.get('content-length') ?? 0);
       if (declared > uploads().maxBytes) throw tooLarge(uploads().maxBytes);
-      await receiveBlob(services.store, req, { digest, maxBytes: uploads().maxBytes, idleMs: services.oci.bodyIdleMs });
+      await receiveBlob(services.store, req, monolithicBody(services, req, digest));
       await services.oci.repositories.linkBlob(refOf(at), digest);
       blobCreated(res, at, digest);
       return;

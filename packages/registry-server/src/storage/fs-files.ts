@@ -54,7 +54,39 @@ export async function removeFile(file: string): Promise<void> {
   }
 }
 
-export async function syncDir(dir: string): Promise<void> {
+/** A directory's fsync under way, and the one queued behind it. */
+interface DirSync {
+  running: Promise<void>;
+  queued: Promise<void> | null;
+}
+
+/** Directory fsyncs in this process, by directory: concurrent callers share them (group commit). */
+const dirSyncs = new Map<string, DirSync>();
+
+/**
+ * Makes the entries of `dir` durable. An fsync already under way may have started before the
+ * caller's change, so the caller waits for the next one instead, which every caller arriving
+ * meanwhile shares: a few pushes at once into one directory cost one or two fsyncs, not one each.
+ */
+export function syncDir(dir: string): Promise<void> {
+  const state = dirSyncs.get(dir);
+  if (state === undefined) return startDirSync(dir);
+  state.queued ??= state.running.catch(() => undefined).then(() => startDirSync(dir));
+  return state.queued;
+}
+
+function startDirSync(dir: string): Promise<void> {
+  const state: DirSync = { running: fsyncDir(dir), queued: null };
+  dirSyncs.set(dir, state);
+  state.running
+    .finally(() => {
+      if (dirSyncs.get(dir) === state) dirSyncs.delete(dir);
+    })
+    .catch(() => undefined);
+  return state.running;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();

@@ -187,18 +187,27 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
 
   /**
    * Creates `key`'s file empty, only if it does not exist yet (markers: links, index entries).
-   * An empty file cannot be seen half-written, so it is made in place, without a temporary file.
+   * An empty file cannot be seen half-written, so it is made in place, without a temporary file;
+   * with no data to flush, the directory's fsync (which commits the new inode with its entry) is
+   * the one that makes it durable. Its mtime is not stamped: an empty object is a marker, whose
+   * ETag nobody compares.
    */
   async function createEmpty(key: string): Promise<{ etag: string }> {
     const file = fileOf(key);
     let etag = '';
     await placeFile(key, file, async () => {
+      let handle: FileHandle;
       try {
-        etag = await writeDurably(file, '');
+        handle = await open(file, 'wx', PRIVATE_FILE_MODE);
       } catch (err) {
         if (errorCode(err) !== 'EEXIST') throw err;
         const existing = await lstat(file);
         throw existing.isDirectory() ? conflict(key, err) : new PreconditionFailedError(key);
+      }
+      try {
+        etag = etagOf(await handle.stat({ bigint: true }));
+      } finally {
+        await handle.close();
       }
     });
     return { etag };
@@ -270,7 +279,8 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
       async commit() {
         try {
           await written;
-          await stampMtime(temp, nowNs());
+          // A content-addressed key always holds the same bytes: an ETag of it never goes stale.
+          if (options.contentAddressed !== true) await stampMtime(temp, nowNs());
         } catch (err) {
           await removeFile(temp);
           throw diskFullAsStorageFull(err);
