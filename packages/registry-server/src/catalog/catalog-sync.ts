@@ -231,7 +231,8 @@ export class CatalogSync {
 
   private async append(change: Change): Promise<void> {
     const key = changeKey(Date.now(), newId());
-    await this.store.put(key, JSON.stringify(change), { contentType: 'application/json' });
+    // A fresh key (time and random id): written create-once, which takes no lock on the fs store.
+    await this.store.put(key, JSON.stringify(change), { contentType: 'application/json', ifNoneMatch: '*' });
   }
 
   private apply(index: CatalogIndex, change: Change): boolean {

@@ -5,7 +5,6 @@
 import type { Logger } from 'pino';
 import { createFsStore } from './fs-store.js';
 import type { ObjectStore } from './object-store.js';
-import { createS3Store } from './s3/s3-store.js';
 import { serialiseConditionalWrites } from './serialised-store.js';
 
 export interface StorageConfig {
@@ -41,9 +40,13 @@ async function openDriver(config: StorageConfig, logger: Logger): Promise<Object
           { cause: err },
         );
       }
-    case 's3':
-      // createS3Store's own start-up errors already name the bucket, the endpoint and the fix.
+    case 's3': {
+      // Loaded only when configured: the AWS SDK is most of the server's start-up time, and the
+      // fs store has no use for it. Its own start-up errors already name the bucket, the endpoint
+      // and the fix.
+      const { createS3Store } = await import('./s3/s3-store.js');
       return createS3Store(config.s3);
+    }
     default: {
       const driver: unknown = (config as { driver: unknown }).driver;
       throw new Error(`unknown storage driver ${JSON.stringify(driver)}: use "fs" or "s3"`);
