@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
+import { loadTarStream } from './lazy-deps.js';
 import {
   entryStreamContext,
   inflationCap,
@@ -158,7 +158,7 @@ async function findChartYaml(
   limits: Required<ArchiveLimits>,
   options: { compressedSize?: number | undefined; budget?: InflationBudget | undefined },
 ): Promise<Buffer> {
-  const extract = tar.extract();
+  const extract = loadTarStream().extract();
   // Held in an object: TypeScript does not see assignments made inside the callbacks.
   const state: { chartYaml: Buffer | null; failure: PackError | null; files: number } = {
     chartYaml: null,
@@ -273,7 +273,7 @@ export interface TarEntry {
  * const tgz = await writeTarGz([{ name: 'demo/Chart.yaml', content: 'apiVersion: v2\nname: demo\nversion: 0.1.0\n' }]);
  */
 export async function writeTarGz(entries: readonly TarEntry[]): Promise<Buffer> {
-  const pack = tar.pack();
+  const pack = loadTarStream().pack();
   const sorted = [...entries].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
   const chunks: Buffer[] = [];
   const collected = (async () => {

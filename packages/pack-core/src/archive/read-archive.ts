@@ -18,7 +18,8 @@ import path from 'node:path';
 import { Readable, Transform, type Duplex } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
-import unzipper from 'unzipper';
+import type unzipper from 'unzipper';
+import { loadUnzipper } from '../lazy-deps.js';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { fileTooLarge, type PackFiles } from '../lint/pack-files.js';
 import { crc32OfRange, type BlockChecksums } from './crc32-blocks.js';
@@ -318,7 +319,8 @@ async function checkLocalHeaders(
  */
 export async function openPackArchive(file: string, limits: Partial<ArchiveLimits> = {}): Promise<PackArchive> {
   const max = resolveLimits(limits);
-  const directory = await readDirectory(() => unzipper.Open.file(file));
+  const { Open } = loadUnzipper();
+  const directory = await readDirectory(() => Open.file(file));
   const { size } = await stat(file);
   const checked = checkDirectory(directory, max, size);
   const dataOffsets = await checkLocalHeaders(file, directory);
@@ -360,7 +362,8 @@ export async function openStoredPackArchive(
   limits: Partial<ArchiveLimits> = {},
 ): Promise<PackArchive> {
   const max = resolveLimits(limits);
-  const directory = await readDirectory(() => unzipper.Open.custom(source));
+  const { Open } = loadUnzipper();
+  const directory = await readDirectory(() => Open.custom(source));
   const size = await source.size();
   const checked = checkDirectory(directory, max, size);
   const directoryStart = directory.offsetToStartOfCentralDirectory;

@@ -19,7 +19,8 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import tar from 'tar-stream';
+import type tar from 'tar-stream';
+import { loadTarStream } from '../lazy-deps.js';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { archiveInflationCap, resolveLimits, type ArchiveLimits } from './limits.js';
 import { unsafeEntryName } from './read-archive.js';
@@ -118,7 +119,7 @@ export async function extractTarLayer(file: string, dest: string, options: TarEx
     writing: Promise.resolve(),
   };
   const seen = new Set<string>();
-  const extract = tar.extract();
+  const extract = loadTarStream().extract();
   const fail = (err: PackError): void => {
     state.failure ??= err;
     extract.destroy(err);

@@ -11,8 +11,8 @@ import { rename, rm } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ZipArchive } from 'archiver';
 import type { ZipEntryData } from 'archiver';
+import { loadArchiver } from '../lazy-deps.js';
 import type { PackFile } from '../pack-dir.js';
 import { digestingStream } from './digest.js';
 
@@ -82,6 +82,7 @@ export async function writePackArchive(
   failed.catch(() => undefined);
 
   // Level 6 is zlib's (and Info-ZIP's) default: most of level 9's ratio at a fraction of its time.
+  const { ZipArchive } = loadArchiver();
   const archive = new ZipArchive({ zlib: { level: 6 } });
   archive.on('warning', fail);
   const done = pipeline(archive, measure.stream, createWriteStream(temporary, { flags: 'wx' }));

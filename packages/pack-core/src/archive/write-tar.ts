@@ -18,7 +18,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import tar from 'tar-stream';
+import { loadTarStream } from '../lazy-deps.js';
 import { digestingStream } from './digest.js';
 import type { PackArchive } from './read-archive.js';
 import { ZIP_EPOCH, type WrittenArchive } from './write-archive.js';
@@ -70,7 +70,7 @@ export async function writePackTarGz(
     ...folders(folder, files).map((name) => ({ name, file: null })),
     ...files.map((file) => ({ name: `${folder}/${file.path}`, file })),
   ].sort((a, b) => byteOrder(a.name, b.name));
-  const pack = tar.pack();
+  const pack = loadTarStream().pack();
   const measure = digestingStream();
   const done = pipeline(
     pack,

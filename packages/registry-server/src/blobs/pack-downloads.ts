@@ -18,7 +18,8 @@ import path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
-import { lookup } from 'mime-types';
+import { createRequire } from 'node:module';
+import type * as MimeTypes from 'mime-types';
 import {
   isPackError,
   openStoredPackArchive,
@@ -33,6 +34,13 @@ import type { RegistryServices } from '../services.js';
 import { storageUnavailable } from '../storage/object-store.js';
 import { blobKey, readBlob } from './blob-store.js';
 import { OpenedArchives } from './opened-archives.js';
+
+const require = createRequire(import.meta.url);
+let mimeTypesModule: typeof MimeTypes | undefined;
+/** mime-types, loaded by the first file read (it builds its tables from mime-db when loaded). */
+function mimeTypes(): typeof MimeTypes {
+  return (mimeTypesModule ??= require('mime-types') as typeof MimeTypes);
+}
 
 /** What downloads need of the registry's services. */
 export type DownloadServices = Pick<RegistryServices, 'store' | 'config' | 'blobCache' | 'metrics'>;
@@ -66,7 +74,7 @@ const REGISTERED_TYPES: Record<string, string> = {
 
 /** The media type of a file in a pack, by its extension (express's `res.set` adds the charset of text). */
 function contentTypeOf(file: string): string {
-  return REGISTERED_TYPES[path.extname(file).toLowerCase()] ?? (lookup(file) || 'application/octet-stream');
+  return REGISTERED_TYPES[path.extname(file).toLowerCase()] ?? (mimeTypes().lookup(file) || 'application/octet-stream');
 }
 
 function sha256Base64(digest: string): string {
