@@ -3,10 +3,11 @@
  * reversible) and deletion (a tombstone: name@version can only come back with the same bytes).
  */
 import type { PackError } from '@packyard/pack-core';
+import { LRUCache } from 'lru-cache';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { summarise, type VersionRecord } from '../catalog/records.js';
 import { versionKey } from '../storage/layout.js';
-import { readJson, updateJson } from '../storage/json-documents.js';
+import { updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
 
@@ -28,11 +29,29 @@ function versionGone(record: VersionRecord): PackError {
   });
 }
 
+/** Bytes of stored version records kept in memory (as stored; parsed, they take about twice that). */
+const RECORD_CACHE_BYTES = 16 * 1024 * 1024;
+
 export class VersionService {
+  /**
+   * Records read lately, by key. A record changes only by deprecation or deletion, each of which
+   * raises its revision and reaches the catalog index (from any replica, within about a second):
+   * a kept record is served while the index names the same revision (and ETag), and read again
+   * otherwise.
+   */
+  private readonly records = new LRUCache<string, { record: VersionRecord; etag: string; bytes: number }>({
+    maxSize: RECORD_CACHE_BYTES,
+    sizeCalculation: (kept) => kept.bytes,
+  });
+
   constructor(
     private readonly store: ObjectStore,
     private readonly catalog: CatalogSync,
   ) {}
+
+  private keep(key: string, record: VersionRecord, stored: { etag: string; bytes: number }): void {
+    if (!record.deleted) this.records.set(key, { record, etag: stored.etag, bytes: Math.max(1, stored.bytes) });
+  }
 
   private missing(registry: string, name: string, selector: string): PackError {
     return this.catalog.index.pack(registry, name)
@@ -46,11 +65,27 @@ export class VersionService {
    * looked up in storage even when this replica has not heard of it yet.
    */
   async get(registry: string, name: string, selector: string): Promise<VersionRecord> {
-    const version = this.catalog.index.resolve(registry, name, selector)?.version ?? selector;
-    const found = await readJson<VersionRecord>(this.store, versionKey(registry, name, version));
+    const summary = this.catalog.index.resolve(registry, name, selector);
+    const version = summary?.version ?? selector;
+    const key = versionKey(registry, name, version);
+    const kept = summary ? this.records.get(key) : undefined;
+    // The same revision, and the same stored object when the index knows its ETag (a record
+    // removed and written anew starts again at revision 1).
+    if (
+      kept &&
+      summary &&
+      !summary.deleted &&
+      kept.record.revision === summary.revision &&
+      (summary.etag === null || summary.etag === kept.etag)
+    ) {
+      return kept.record;
+    }
+    const found = await this.store.getBuffer(key);
     if (!found) throw this.missing(registry, name, selector);
-    if (found.value.deleted) throw versionGone(found.value);
-    return found.value;
+    const record = JSON.parse(found.body.toString('utf8')) as VersionRecord;
+    if (record.deleted) throw versionGone(record);
+    this.keep(key, record, { etag: found.etag, bytes: found.body.length });
+    return record;
   }
 
   /** Sets (message given) or clears (null) a version's deprecation. */
@@ -96,6 +131,7 @@ export class VersionService {
       return update(current);
     });
     if (!updated) throw this.missing(registry, name, version);
+    this.records.delete(versionKey(registry, name, version));
     if (updated.changed) {
       await this.catalog.record({ kind: 'version', summary: summarise(updated.value, updated.etag) });
     }
