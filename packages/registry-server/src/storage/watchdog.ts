@@ -94,17 +94,27 @@ export function progressStream(
  * destroyed (which closes its connection). Destroying the result destroys `source`.
  */
 export function idleBounded(source: Readable, idleMs: number, onIdle: () => Error): Readable {
+  // One timer for the stream's life, re-armed only when it fires early: a timer set and cleared
+  // per chunk cost a relayed 100 MB body thousands of them.
+  let waitingSince: number | null = null;
   let timer: NodeJS.Timeout | undefined;
+  const check = (): void => {
+    timer = undefined;
+    if (waitingSince === null) return;
+    const left = waitingSince + idleMs - Date.now();
+    if (left <= 0) out.destroy(onIdle());
+    else timer = setTimeout(check, left);
+  };
   const stop = (): void => {
+    waitingSince = null;
     clearTimeout(timer);
     timer = undefined;
   };
   const out = new Readable({
     highWaterMark: source.readableHighWaterMark,
     read() {
-      timer ??= setTimeout(() => {
-        out.destroy(onIdle());
-      }, idleMs);
+      waitingSince ??= Date.now();
+      timer ??= setTimeout(check, idleMs);
       source.resume();
     },
     destroy(err, callback) {
@@ -114,7 +124,7 @@ export function idleBounded(source: Readable, idleMs: number, onIdle: () => Erro
     },
   });
   source.on('data', (chunk: Buffer) => {
-    stop();
+    waitingSince = null;
     if (!out.push(chunk)) source.pause();
   });
   source.once('end', () => {
