@@ -81,7 +81,13 @@ export async function spawnDistribution(options, scope) {
   const spawnedAt = performance.now();
   const child = spawn(options.bin, ['serve', config], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, REGISTRY_HTTP_ADDR: `127.0.0.1:${port}` },
+    env: {
+      // AWS_CA_BUNDLE (set on some machines for a TLS-inspecting proxy) makes distribution's AWS SDK
+      // replace its HTTP transport, which its s3 driver does not allow: it panics. The endpoint is
+      // plain HTTP on loopback anyway.
+      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => key !== 'AWS_CA_BUNDLE')),
+      REGISTRY_HTTP_ADDR: `127.0.0.1:${port}`,
+    },
   });
   scope.track(child);
   let stderr = '';
