@@ -148,13 +148,30 @@ export async function ensureCeph(endpoint, scope) {
   if (endpoint !== 'http://127.0.0.1:7480') throw new Error(`nothing answers on ${endpoint}`);
   const script = path.join(repoRoot, 'scripts', 'ceph-rgw.sh');
   log(`starting Ceph RGW (${script} start) ...`);
+  execFileSync(script, ['start'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // The cluster's fsid: another session's `ceph-rgw.sh start` in the same dir replaces the cluster
+  // (its start stops whatever runs there first); then that one is not ours to stop.
+  const fsid = cephFsid();
   scope.defer(async () => {
+    if (cephFsid() !== fsid) {
+      log('the Ceph RGW this bench started was replaced by another one meanwhile: left running');
+      return;
+    }
     log('stopping the Ceph RGW this bench started ...');
     execFileSync(script, ['stop'], { stdio: ['ignore', 'ignore', 'inherit'] });
   });
-  execFileSync(script, ['start'], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (!(await answers(endpoint))) throw new Error(`Ceph RGW did not come up on ${endpoint}`);
   return 'started';
+}
+
+/** The fsid in the ceph.conf scripts/ceph-rgw.sh writes (into $CEPH_DIR, default /tmp/ceph). */
+function cephFsid() {
+  try {
+    const conf = readFileSync(path.join(process.env['CEPH_DIR'] ?? '/tmp/ceph', 'ceph.conf'), 'utf8');
+    return /^fsid = (\S+)$/m.exec(conf)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 // --- Packyard -----------------------------------------------------------------------------------

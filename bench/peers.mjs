@@ -68,7 +68,7 @@ Options:
   --no-fs              skip the filesystem store
   --no-s3              skip S3 (Ceph RGW)
   --big-mb N           size of the big pack, in MB (default 100)
-  --small N            small packs per round and mode (sequential, concurrent) (default 30)
+  --small N            small packs per round and mode (sequential, concurrent) (default 20)
   --small-kb N         random payload of a small pack, in KiB (default 50: a ~53 KB archive)
   --concurrency N      clients of the concurrent small publishes (default 8)
   --packs N            packs in each registry before the restarts (default 1600)
@@ -93,7 +93,7 @@ const SPECS = {
   'no-fs': { kind: 'flag' },
   'no-s3': { kind: 'flag' },
   'big-mb': { kind: 'number', default: 100 },
-  small: { kind: 'integer', default: 30 },
+  small: { kind: 'integer', default: 20 },
   'small-kb': { kind: 'number', default: 50 },
   concurrency: { kind: 'integer', default: 8 },
   packs: { kind: 'integer', default: 1600 },
