@@ -19,7 +19,7 @@ export const keepAliveAgent = () => new http.Agent({ keepAlive: true, maxSockets
  * Sends a request; the body is a buffer, a `{ file, size }` streamed from disk, or none.
  * @param {string} method
  * @param {string} url
- * @param {{ headers?: Record<string, string>, body?: Buffer | { file: string, size: number }, agent?: http.Agent }} [init]
+ * @param {{ headers?: Record<string, string>, body?: Buffer | { file: string, size: number }, agent?: http.Agent, timeoutMs?: number }} [init]
  * @returns {Promise<Answer>}
  */
 export function send(method, url, init = {}) {
@@ -31,6 +31,11 @@ export function send(method, url, init = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent: init.agent ?? false });
     req.once('error', reject);
+    if (init.timeoutMs !== undefined) {
+      req.setTimeout(init.timeoutMs, () =>
+        req.destroy(new Error(`${method} ${url}: no answer in ${init.timeoutMs} ms`)),
+      );
+    }
     req.once('response', (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (/** @type {string} */ chunk) => (text += chunk));
