@@ -22,13 +22,12 @@
  *
  *   node bench/run.mjs oci [--rounds N] [--big-mb N] [--small N] [--chunk-mb N] [--concurrency N]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomFillSync, randomInt } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, SERVER_OPTIONS, SERVER_USAGE, serverFromOptions, startRegistry } from './_registry.mjs';
+import { startDistribution } from './_distribution.mjs';
+import { SERVER_OPTIONS, SERVER_USAGE, serverFromOptions, startRegistry } from './_registry.mjs';
 import { checkRow, log, MB, median, optionsOrExit, round, table, withScope } from './_util.mjs';
 
 export const description =
@@ -225,59 +224,6 @@ async function timed(fn) {
   const start = performance.now();
   await fn();
   return (performance.now() - start) / 1000;
-}
-
-/**
- * Starts `docker-registry serve` on a free port with its fs storage in `dir`; resolves once /v2/
- * answers.
- * @param {string} bin
- * @param {string} dir
- * @param {import('./_util.mjs').Scope} scope
- */
-async function startDistribution(bin, dir, scope) {
-  const port = await freePort();
-  const config = path.join(dir, 'config.yml');
-  await writeFile(
-    config,
-    [
-      'version: 0.1',
-      'log:',
-      '  level: error',
-      '  accesslog:',
-      '    disabled: true',
-      'storage:',
-      '  filesystem:',
-      `    rootdirectory: ${path.join(dir, 'data')}`,
-      '  delete:',
-      '    enabled: true',
-      'http:',
-      `  addr: 127.0.0.1:${port}`,
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(bin, ['serve', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  scope.track(child);
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (/** @type {string} */ chunk) => (stderr += chunk));
-  /** @type {Promise<void>} */
-  const failed = new Promise((_, reject) => {
-    child.once('error', (err) => reject(new Error(`could not start ${bin}: ${err.message}`)));
-    child.once('exit', (code) => reject(new Error(`${bin} exited with ${code}:\n${stderr}`)));
-  });
-  failed.catch(() => undefined);
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    const ready = await Promise.race([
-      fetch(`${url}/v2/`).then(
-        (res) => res.status === 200,
-        () => false,
-      ),
-      failed,
-    ]);
-    if (ready) return url;
-    if (attempt > 300) throw new Error(`${bin} did not answer on ${url}/v2/:\n${stderr}`);
-    await sleep(20);
-  }
 }
 
 /**

@@ -23,14 +23,12 @@
  *
  *   node bench/run.mjs publish [--mb N] [--runs N] [--big-mb N | --no-big] [--s3-endpoint URL ...]
  */
-import { randomFillSync } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { buildPack, scaffoldPack } from '@packyard/pack-core';
 import {
   downloadCounting,
   freshBucket,
@@ -44,6 +42,8 @@ import {
   startRegistry,
   startS3,
 } from './_registry.mjs';
+import { buildVersion, writeImageBundles } from './_packs.mjs';
+import { vmHwmKB } from './_proc.mjs';
 import { checkRow, log, MB, median, optionsOrExit, round, table, withScope } from './_util.mjs';
 
 export const description =
@@ -55,8 +55,6 @@ const RSS_TARGET_MB = 256;
 /** The registry's own multipart settings (packages/registry-server/src/storage/s3/staged-upload.ts). */
 const PART_SIZE = 8 * MB;
 const QUEUE_SIZE = 4;
-/** Image bundles of at most this size; the archive limit per entry is 1 GiB. */
-const DATA_FILE_BYTES = 64 * MB;
 
 const USAGE = `Usage: node bench/run.mjs publish [options]
 
@@ -89,51 +87,6 @@ const SPECS = {
   ...SERVER_OPTIONS,
   ...S3_OPTIONS,
 };
-
-/**
- * Writes `bytes` of random data as images/bundle-NN.tar.gz files into `dir`.
- * @param {string} dir
- * @param {number} bytes
- */
-async function writeImageBundles(dir, bytes) {
-  await mkdir(path.join(dir, 'images'), { recursive: true });
-  const chunk = Buffer.allocUnsafe(MB);
-  for (let index = 0, left = bytes; left > 0; index++) {
-    const size = Math.min(left, DATA_FILE_BYTES);
-    const handle = await open(path.join(dir, 'images', `bundle-${String(index).padStart(2, '0')}.tar.gz`), 'w');
-    try {
-      for (let written = 0; written < size;) {
-        const n = Math.min(MB, size - written);
-        randomFillSync(chunk, 0, n);
-        await handle.write(chunk, 0, n);
-        written += n;
-      }
-    } finally {
-      await handle.close();
-    }
-    left -= size;
-  }
-}
-
-/**
- * (Re)writes the scaffolded files of `name@version` into `dir` (the image bundles stay) and builds
- * the archive into `outDir`.
- * @param {string} dir
- * @param {string} outDir
- * @param {{ name: string, version: string }} pack
- */
-async function buildVersion(dir, outDir, { name, version }) {
-  for (const file of await scaffoldPack({ name, layer: 'addon', content: 'manifest', version })) {
-    await mkdir(path.dirname(path.join(dir, file.path)), { recursive: true });
-    await writeFile(path.join(dir, file.path), file.content);
-  }
-  const { lint, archive } = await buildPack(dir, { outDir });
-  if (!archive) {
-    const errors = lint.findings.filter((f) => f.severity === 'error').map((f) => `${f.file}: ${f.message}`);
-    throw new Error(`the generated pack does not lint clean:\n${errors.join('\n')}`);
-  }
-  return archive;
-}
 
 /**
  * @typedef {{ seconds: number, bytes: number, sentSeconds?: number }} Timing
@@ -230,16 +183,6 @@ function serverPhases(logFile) {
     medians[phase] = timed.length === 0 ? NaN : median(timed.map((p) => p[phase] ?? NaN));
   }
   return medians;
-}
-
-/** Peak RSS so far of a live process (Linux), in kB; undefined elsewhere. */
-function vmHwmKB(/** @type {number} */ pid) {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
