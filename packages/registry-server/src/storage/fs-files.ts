@@ -3,7 +3,7 @@
  * directory fsyncs.
  */
 import type { BigIntStats } from 'node:fs';
-import { open, unlink, utimes } from 'node:fs/promises';
+import { open, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import type { StoredObject } from './object-store.js';
 
 export function errorCode(err: unknown): string | undefined {
@@ -36,10 +36,10 @@ export function nowNs(): bigint {
   return CLOCK_OFFSET_NS + process.hrtime.bigint();
 }
 
-/** Sets a file's mtime (and atime) to `ns` nanoseconds since the epoch. */
-export async function stampMtime(file: string, ns: bigint): Promise<void> {
+/** Sets a file's mtime (and atime) to `ns` nanoseconds since the epoch, by path or descriptor. */
+export async function stampMtime(file: string | FileHandle, ns: bigint): Promise<void> {
   const seconds = Number(ns) / 1e9;
-  await utimes(file, seconds, seconds);
+  await (typeof file === 'string' ? utimes(file, seconds, seconds) : file.utimes(seconds, seconds));
 }
 
 /**

@@ -128,8 +128,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     const handle = await open(file, 'wx', PRIVATE_FILE_MODE);
     try {
       if (body.length > 0) await handle.writeFile(body);
-      const seconds = Number(nowNs()) / 1e9;
-      await handle.utimes(seconds, seconds);
+      await stampMtime(handle, nowNs());
       await handle.sync();
       return etagOf(await handle.stat({ bigint: true }));
     } catch (err) {
@@ -265,6 +264,11 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     }
   }
 
+  /** How a finished temporary file becomes `key`: kept if there (content-addressed), else replaced. */
+  function placerFor(options: StageOptions): (key: string, temp: string) => Promise<{ etag: string }> {
+    return options.contentAddressed === true ? createOrKeep : replace;
+  }
+
   function stage(key: string, options: StageOptions = {}): StagedObject {
     fileOf(key);
     const temp = path.join(tmpDir, tempName());
@@ -273,7 +277,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     const written = finished(stream);
     // Failures surface in commit; until then nobody may be left with an unhandled rejection.
     written.catch(() => undefined);
-    const place = options.contentAddressed === true ? createOrKeep : replace;
+    const place = placerFor(options);
     return {
       stream,
       async commit() {
@@ -307,8 +311,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
       });
       const handle = await open(temp, 'r+');
       try {
-        const seconds = Number(nowNs()) / 1e9;
-        await handle.utimes(seconds, seconds);
+        await stampMtime(handle, nowNs());
         await handle.sync();
       } finally {
         await handle.close();
@@ -317,7 +320,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
       await removeFile(temp);
       throw diskFullAsStorageFull(err);
     }
-    return diskFullMapped(options.contentAddressed === true ? createOrKeep(key, temp) : replace(key, temp));
+    return diskFullMapped(placerFor(options)(key, temp));
   }
 
   /**
