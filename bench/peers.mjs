@@ -7,7 +7,7 @@
  * on a Ceph RGW (scripts/ceph-rgw.sh, started when nothing answers on 127.0.0.1:7480).
  *
  * What each does as a publish and a download is in bench/_peers-servers.mjs. Rows (--only picks):
- * - download: a 100 MB pack downloaded (Packyard on S3 also with its blob cache off: a second
+ * - download: a 100 MB pack downloaded --downloads times back to back (Packyard on S3 also with its blob cache off: a second
  *   Packyard on the same bucket with PACKYARD_BLOB_CACHE_MAX_BYTES=0); floor: reading the archive
  *   file (fs), GetObject of the same bytes (S3).
  * - publish: the 100 MB pack published; floor: copying the archive and fsyncing the copy (fs), a
@@ -69,7 +69,8 @@ Options:
   --no-fs              skip the filesystem store
   --no-s3              skip S3 (Ceph RGW)
   --big-mb N           size of the big pack, in MB (default 100)
-  --small N            small packs per round and mode (sequential, concurrent) (default 20)
+  --downloads N        downloads of the big pack per registry and round, back to back (default 5)
+  --small N            small packs per round and mode (sequential, concurrent) (default 60)
   --small-kb N         random payload of a small pack, in KiB (default 50: a ~53 KB archive)
   --concurrency N      clients of the concurrent small publishes (default 8)
   --packs N            packs in each registry before the restarts (default 1600)
@@ -94,7 +95,8 @@ const SPECS = {
   'no-fs': { kind: 'flag' },
   'no-s3': { kind: 'flag' },
   'big-mb': { kind: 'number', default: 100 },
-  small: { kind: 'integer', default: 20 },
+  downloads: { kind: 'integer', default: 5 },
+  small: { kind: 'integer', default: 60 },
   'small-kb': { kind: 'number', default: 50 },
   concurrency: { kind: 'integer', default: 8 },
   packs: { kind: 'integer', default: 1600 },
@@ -111,7 +113,7 @@ const SPECS = {
 };
 
 /**
- * @typedef {{ rounds: number, only?: string, 'no-fs': boolean, 'no-s3': boolean, 'big-mb': number, small: number,
+ * @typedef {{ rounds: number, only?: string, 'no-fs': boolean, 'no-s3': boolean, 'big-mb': number, downloads: number, small: number,
  *   'small-kb': number, concurrency: number, packs: number, restarts: number, duration: number, connections: number,
  *   'huge-mb': number, 'cache-dir': string, distribution: string, 's3-endpoint': string, 's3-access-key': string,
  *   's3-secret-key': string, server: string, 'server-cpu-prof'?: string }} Options
@@ -643,6 +645,13 @@ async function bigRows(kind, context, peers, extra) {
       if (index > 0) results.record(kind, metric, who, index - 1, value);
     };
     const mbps = (/** @type {number} */ seconds) => pack.size / MB / seconds;
+    /** MB/s over --downloads back-to-back downloads (one is ~0.1 s: too short to time alone). */
+    const repeated = async (/** @type {() => Promise<number>} */ download) => {
+      execFileSync('sync');
+      let seconds = 0;
+      for (let n = 0; n < options.downloads; n++) seconds += await download();
+      return mbps(seconds / options.downloads);
+    };
     /** @type {Array<{ name: string, publish: () => Promise<number>, download: () => Promise<number>, downloadNoCache?: () => Promise<number> }>} */
     const participants = peers.map((peer) => ({
       name: peer.name,
@@ -650,7 +659,7 @@ async function bigRows(kind, context, peers, extra) {
         const prepared = await peer.prepare(pack);
         return timed(() => peer.publish(pack, prepared));
       },
-      download: async () => (execFileSync('sync'), peer.download(pack)),
+      download: () => repeated(() => peer.download(pack)),
     }));
     const copy = path.join(floorDir, 'copy.zip');
     participants.push({
@@ -672,10 +681,10 @@ async function bigRows(kind, context, peers, extra) {
                 leavePartsOnError: false,
               }).done(),
             ),
-      download: async () =>
+      download: () =>
         kind === 'fs'
-          ? timed(() => readCounting(pack.file ?? ''))
-          : timed(async () => {
+          ? repeated(() => timed(() => readCounting(pack.file ?? '')))
+          : repeated(() => timed(async () => {
               const output = await /** @type {import('@aws-sdk/client-s3').S3Client} */ (client).send(
                 new GetObjectCommand({ Bucket: extra.rawBucket, Key: rawKey(pack) }),
               );
@@ -683,7 +692,7 @@ async function bigRows(kind, context, peers, extra) {
               for await (const chunk of /** @type {import('node:stream').Readable} */ (output.Body))
                 bytes += chunk.length;
               if (bytes !== pack.size) throw new Error(`GetObject gave ${bytes} of ${pack.size} bytes`);
-            }),
+            })),
     });
     const order = rotate(participants, index);
     /** @type {string[]} */
@@ -695,16 +704,15 @@ async function bigRows(kind, context, peers, extra) {
     }
     if (rows.has('download')) {
       for (const participant of order) {
-        const seconds = await participant.download();
-        record('download', participant.name, mbps(seconds));
-        if (kind === 's3' && participant.name !== 'packyard')
-          record('downloadNoCache', participant.name, mbps(seconds));
-        notes.push(`${participant.name} download ${mbps(seconds).toFixed(0)} MB/s`);
+        const rate = await participant.download();
+        record('download', participant.name, rate);
+        if (kind === 's3' && participant.name !== 'packyard') record('downloadNoCache', participant.name, rate);
+        notes.push(`${participant.name} download ${rate.toFixed(0)} MB/s`);
         if (participant.name === 'packyard' && extra.noCache) {
           const noCache = extra.noCache;
-          const uncached = await timed(() => noCache.download(pack));
-          record('downloadNoCache', 'packyard', mbps(uncached));
-          notes.push(`packyard (cache off) download ${mbps(uncached).toFixed(0)} MB/s`);
+          const uncached = await repeated(() => noCache.download(pack));
+          record('downloadNoCache', 'packyard', uncached);
+          notes.push(`packyard (cache off) download ${uncached.toFixed(0)} MB/s`);
         }
       }
     }

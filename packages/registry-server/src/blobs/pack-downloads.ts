@@ -153,15 +153,42 @@ async function sendArchive(services: DownloadServices, req: Request, res: Respon
     return;
   }
   services.metrics.downloads.inc({ scope: source.registry.scope });
-  const cached = await services.blobCache?.get(record.digest);
+  const sent = await sendBlob(services, res, record, range);
+  services.metrics.downloadBytes.inc(sent);
+}
+
+/**
+ * Writes a blob's bytes (or a range of them) to `res` and ends it; resolves with the bytes sent.
+ * From the local blob cache when it holds the blob (S3), from the store's own file where objects
+ * are local files (fs), both by positional reads into reused buffers (http/send-file.ts); else
+ * streamed from storage, keeping a copy in the cache as a whole sha256 blob streams past.
+ */
+export async function sendBlob(
+  services: DownloadServices,
+  res: Response,
+  blob: { digest: string; size: number },
+  range: { start: number; end: number } | null,
+): Promise<number> {
+  const whole = range ?? { start: 0, end: blob.size - 1 };
+  // The cache holds sha256 blobs only (it checks what it keeps against the digest).
+  const cache = blob.digest.startsWith('sha256:') ? services.blobCache : null;
+  const cached = await cache?.get(blob.digest);
   if (cached) {
     services.metrics.blobCache.inc({ result: 'hit' });
-    const sent = await sendFile(cached.file, res, range ?? { start: 0, end: record.size - 1 });
-    services.metrics.downloadBytes.inc(sent);
+    const sent = await sendFile(cached.file, res, whole);
     res.end();
-    return;
+    return sent;
   }
-  const streams = await archiveStreams(services, record, range);
+  const local = await services.store.openLocal?.(blobKey(blob.digest));
+  if (local === null) {
+    throw registryError('BLOB_MISSING', `the archive ${blob.digest} is missing from storage`);
+  }
+  if (local) {
+    const sent = await sendFile(local.handle, res, whole);
+    res.end();
+    return sent;
+  }
+  const streams = await archiveStreams({ ...services, blobCache: cache ?? null }, blob, range);
   let sent = 0;
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -169,18 +196,15 @@ async function sendArchive(services: DownloadServices, req: Request, res: Respon
       callback(null, chunk);
     },
   });
-  try {
-    await pipeline([...streams, counted, res]);
-  } finally {
-    services.metrics.downloadBytes.inc(sent);
-  }
+  await pipeline([...streams, counted, res]);
+  return sent;
 }
 
 /**
  * The archive's (or a sha256 OCI blob's) bytes, or a range of them, not in the local blob cache,
  * as a chain of streams from storage, keeping a copy in the cache as a whole one streams past.
  */
-export async function archiveStreams(
+async function archiveStreams(
   services: DownloadServices,
   record: { digest: string; size: number },
   range: { start: number; end: number } | null,

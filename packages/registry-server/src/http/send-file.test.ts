@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { createServer, get, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -66,6 +66,20 @@ describe('sendFile', () => {
       const body = await download(server.url);
       expect(body.equals(bytes.subarray(start, end + 1))).toBe(true);
       expect(await server.outcome()).toBe(end - start + 1);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('sends from a descriptor it is given, and closes it', async () => {
+    const handle = await open(file, 'r');
+    const server = await serve((res) => sendFile(handle, res, { start: 5, end: 2 * 1024 * 1024 }));
+    try {
+      const body = await download(server.url);
+      expect(body.equals(bytes.subarray(5, 2 * 1024 * 1024 + 1))).toBe(true);
+      expect(await server.outcome()).toBe(2 * 1024 * 1024 - 4);
+      // A closed FileHandle reports fd -1.
+      expect(handle.fd).toBe(-1);
     } finally {
       server.close();
     }

@@ -1,10 +1,10 @@
 /**
- * Sending a local file (a cached archive) as a response body. fs.createReadStream allocates a new
+ * Sending a local file (a cached archive, or a blob of the fs store) as a response body. fs.createReadStream allocates a new
  * buffer for every read; for archives of hundreds of megabytes that costs more than the copying
  * itself (fresh pages faulted in, then collected as external memory). Here two buffers take turns:
  * one is read into while the socket takes the other.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -23,16 +23,25 @@ function write(out: Writable, chunk: Buffer, closed: Promise<never>): Promise<vo
 /**
  * Writes bytes `start` to `end` (inclusive) of `file` to `out`, without ending it; resolves with
  * the number of bytes written. Rejects when the file is shorter than the range, or when `out`
- * closes or fails first (a client that went away).
+ * closes or fails first (a client that went away). `file` is a path, or a descriptor opened for
+ * reading that sendFile takes over and closes.
  *
  * @example
  * await sendFile('/var/lib/packyard/blob-cache/ab/abcd...', res, { start: 0, end: size - 1 });
  * res.end();
  */
-export async function sendFile(file: string, out: Writable, range: { start: number; end: number }): Promise<number> {
+export async function sendFile(
+  file: string | FileHandle,
+  out: Writable,
+  range: { start: number; end: number },
+): Promise<number> {
   // A client that went away while the route looked the file up: nothing to open, nothing to send.
-  if (out.destroyed) throw new Error('the response closed before the file was sent');
-  const handle = await open(file, 'r');
+  if (out.destroyed) {
+    if (typeof file !== 'string') await file.close();
+    throw new Error('the response closed before the file was sent');
+  }
+  const handle = typeof file === 'string' ? await open(file, 'r') : file;
+  const name = typeof file === 'string' ? file : `descriptor ${file.fd}`;
   // Listeners for the life of the response, which is used once: a failed write also emits
   // 'error', which would otherwise go unhandled and stop the process.
   const closed = new Promise<never>((_resolve, reject) => {
@@ -50,7 +59,7 @@ export async function sendFile(file: string, out: Writable, range: { start: numb
       const buffer = buffers[turn] as Buffer;
       const length = Math.min(CHUNK_BYTES, range.end - position + 1);
       const { bytesRead } = await handle.read(buffer, 0, length, position);
-      if (bytesRead === 0) throw new Error(`${file} ended at byte ${position}, before byte ${range.end}`);
+      if (bytesRead === 0) throw new Error(`${name} ended at byte ${position}, before byte ${range.end}`);
       position += bytesRead;
       // The other buffer must be sent before the next read refills it.
       await writing;

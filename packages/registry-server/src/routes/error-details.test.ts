@@ -54,7 +54,9 @@ describe('storage failures as answers (fs)', () => {
   });
 
   it('answers 500 in general terms when an archive download fails in storage', async () => {
-    vi.spyOn(registry.services.store, 'get').mockRejectedValue(systemError('EIO', 'read', SECRET_PATH));
+    // The fs store's archives are sent from the opened file (openLocal), not streamed by get.
+    expect(registry.services.store.openLocal).toBeTypeOf('function');
+    vi.spyOn(registry.services.store, 'openLocal').mockRejectedValue(systemError('EIO', 'read', SECRET_PATH));
     const res = await request(registry.app).get(`${url}/archive`).set(AUTH);
     expect(res.status).toBe(500);
     expect(res.body).toMatchObject({ error: { code: 'INTERNAL_ERROR' } });

@@ -17,8 +17,7 @@ import { hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
 import { isRepositoryName, parseDigest, parseUploadId } from '../oci/oci-names.js';
 import { isPackRepository } from '../oci/pack-seam.js';
 import { tooLarge, type UploadSession } from '../oci/upload-sessions.js';
-import { archiveStreams } from '../blobs/pack-downloads.js';
-import { sendFile } from '../http/send-file.js';
+import { sendBlob } from '../blobs/pack-downloads.js';
 import { blobKey } from '../storage/layout.js';
 import { API_VERSION_HEADER, ociRequest, refOf } from './oci-helpers.js';
 
@@ -185,7 +184,7 @@ async function sendStoredBlob(
   blob: { digest: string; size: number },
   range: { start: number; end: number } | undefined,
 ): Promise<void> {
-  const { digest, size } = blob;
+  const { digest } = blob;
   if (services.store.downloadUrl && range === undefined) {
     const url = await services.store.downloadUrl(blobKey(digest), {
       expiresSeconds: DOWNLOAD_URL_SECONDS,
@@ -195,17 +194,7 @@ async function sendStoredBlob(
     res.status(307).set({ Location: url, 'Cache-Control': 'no-store' }).end();
     return;
   }
-  // The cache holds sha256 blobs only (it checks what it keeps against the digest).
-  const cache = digest.startsWith('sha256:') ? services.blobCache : null;
-  const cached = await cache?.get(digest);
-  if (cached) {
-    services.metrics.blobCache.inc({ result: 'hit' });
-    await sendFile(cached.file, res, range ?? { start: 0, end: size - 1 });
-    res.end();
-    return;
-  }
-  const streams = await archiveStreams({ ...services, blobCache: cache ?? null }, blob, range ?? null);
-  await pipeline([...streams, res]);
+  await sendBlob(services, res, blob, range ?? null);
 }
 
 /** The answer's headers for a blob of `size` (and the range sent), status set. */

@@ -34,6 +34,7 @@ import {
   invalidKey,
   storageUnavailable,
   type ListOptions,
+  type LocalObject,
   type ObjectRead,
   type ObjectStore,
   type PutOptions,
@@ -368,6 +369,11 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     };
   }
 
+  async function openLocal(key: string): Promise<LocalObject | null> {
+    const opened = await openObject(key);
+    return opened && { ...storedObject(key, opened.info), handle: opened.handle };
+  }
+
   async function getBuffer(key: string): Promise<{ body: Buffer; etag: string } | null> {
     const opened = await openObject(key);
     if (!opened) return null;
@@ -471,6 +477,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     stage,
     putFile,
     get,
+    openLocal,
     getBuffer,
     head,
     delete: (key) => diskFullMapped(remove(key)),

@@ -9,6 +9,7 @@
  * ETags are opaque, unquoted strings; a driver translates them to whatever its backend wants.
  */
 import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { PackError } from '@packyard/pack-core';
@@ -26,6 +27,12 @@ export interface ObjectRead extends StoredObject {
   body: Readable;
   /** The byte range served, inclusive, when a range was asked for. */
   range?: { start: number; end: number };
+}
+
+/** An object that is a local file, opened for positional reads (see {@link ObjectStore.openLocal}). */
+export interface LocalObject extends StoredObject {
+  /** Open for reading; the caller closes it. */
+  handle: FileHandle;
 }
 
 export interface PutOptions {
@@ -90,6 +97,12 @@ export interface ObjectStore {
   putFile(key: string, file: string, options?: StageOptions): Promise<{ etag: string }>;
   /** Streams an object, or a byte range of it; null when the key does not exist. */
   get(key: string, options?: { range?: { start: number; end?: number } }): Promise<ObjectRead | null>;
+  /**
+   * Opens an object kept as a local file (the fs driver), so that a large one can be sent with
+   * positional reads into reused buffers instead of a stream's fresh buffer per chunk; null when
+   * the key does not exist. Drivers whose objects are remote do not offer it.
+   */
+  openLocal?(key: string): Promise<LocalObject | null>;
   /** Reads a whole object into memory; null when the key does not exist. */
   getBuffer(key: string): Promise<{ body: Buffer; etag: string } | null>;
   head(key: string): Promise<StoredObject | null>;

@@ -154,6 +154,23 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       await store.delete(key);
     });
 
+    it('opens an object as a local file where the driver keeps them so, with its bytes and facts', async () => {
+      if (!store.openLocal) return;
+      const key = `${prefix()}local.bin`;
+      const bytes = randomBytes(70_000);
+      const { etag } = await store.put(key, bytes);
+      const local = await store.openLocal(key);
+      try {
+        expect(local).toMatchObject({ key, size: bytes.length, etag });
+        const read = Buffer.alloc(bytes.length);
+        await local?.handle.read(read, 0, bytes.length, 0);
+        expect(read.equals(bytes)).toBe(true);
+      } finally {
+        await local?.handle.close();
+      }
+      expect(await store.openLocal(`${prefix()}missing/key`)).toBeNull();
+    });
+
     it('answers null for missing keys', async () => {
       const key = `${prefix()}missing/key`;
       expect(await store.get(key)).toBeNull();
