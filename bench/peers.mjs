@@ -684,15 +684,17 @@ async function bigRows(kind, context, peers, extra) {
       download: () =>
         kind === 'fs'
           ? repeated(() => timed(() => readCounting(pack.file ?? '')))
-          : repeated(() => timed(async () => {
-              const output = await /** @type {import('@aws-sdk/client-s3').S3Client} */ (client).send(
-                new GetObjectCommand({ Bucket: extra.rawBucket, Key: rawKey(pack) }),
-              );
-              let bytes = 0;
-              for await (const chunk of /** @type {import('node:stream').Readable} */ (output.Body))
-                bytes += chunk.length;
-              if (bytes !== pack.size) throw new Error(`GetObject gave ${bytes} of ${pack.size} bytes`);
-            })),
+          : repeated(() =>
+              timed(async () => {
+                const output = await /** @type {import('@aws-sdk/client-s3').S3Client} */ (client).send(
+                  new GetObjectCommand({ Bucket: extra.rawBucket, Key: rawKey(pack) }),
+                );
+                let bytes = 0;
+                for await (const chunk of /** @type {import('node:stream').Readable} */ (output.Body))
+                  bytes += chunk.length;
+                if (bytes !== pack.size) throw new Error(`GetObject gave ${bytes} of ${pack.size} bytes`);
+              }),
+            ),
     });
     const order = rotate(participants, index);
     /** @type {string[]} */
