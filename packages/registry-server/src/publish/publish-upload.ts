@@ -37,7 +37,7 @@ import type { PackInspector } from './pack-inspector.js';
 import type { PublishResult, PublishService } from './publish-service.js';
 import type { UploadHasher } from './upload-hasher.js';
 import type { InspectedPack } from './inspect-pack.js';
-import { receiveFile, startUpload, type ReceivedUpload } from './receive-upload.js';
+import { receiveFile, startUpload, type ReceiveOptions, type ReceivedUpload } from './receive-upload.js';
 
 /**
  * What a publish needs of the registry's services (services.ts's RegistryServices has them all;
@@ -73,8 +73,14 @@ export interface PublishUploadOptions {
 const since = (start: number): number => Math.round(performance.now() - start);
 
 /** Where and how uploads are received, whichever way they arrive. */
-function receiving(services: PublishServices): { dir: string; maxBytes: number; hasher: PublishServices['hasher'] } {
-  return { dir: services.uploadDir, maxBytes: services.config.limits.maxUploadBytes, hasher: services.hasher };
+function receiving(services: PublishServices): Omit<ReceiveOptions, 'query'> {
+  return {
+    dir: services.uploadDir,
+    maxBytes: services.config.limits.maxUploadBytes,
+    hasher: services.hasher,
+    // The fs store takes the file over at commit: its bytes go to disk while the hash finishes.
+    flush: keepsLocalFiles(services.store),
+  };
 }
 
 /** The blob of a publish on its way to storage: made visible by `commit`, dropped by `abort`. */

@@ -20,6 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { PackError, type BlockChecksums } from '@packyard/pack-core';
 import { makePrivateDir } from '../storage/file-modes.js';
+import { syncFileData } from '../storage/fs-files.js';
 import { isDiskFull, storageFull } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { followInto, GrowingFile } from './growing-file.js';
@@ -46,6 +47,11 @@ export interface ReceiveOptions {
   dir: string;
   maxBytes: number;
   hasher: UploadHasher;
+  /**
+   * The file will be kept as it is (the fs store takes it over as the blob): its bytes go to disk
+   * while its hash is finished, so that taking it over does not wait for them.
+   */
+  flush?: boolean;
   /** The `digest` query parameter, if any. */
   query?: string;
 }
@@ -94,6 +100,20 @@ function tooLarge(maxBytes: number): PackError {
 
 function aborted(): PackError {
   return registryError('UPLOAD_ABORTED', 'the client closed the connection before the upload ended');
+}
+
+/** Smaller files are not flushed ahead: the fsync when they are taken over costs as little. */
+const FLUSH_AHEAD_BYTES = 1024 * 1024;
+
+/**
+ * The received file's bytes on their way to disk, when asked for (`flush`) and worth it; marked
+ * handled until awaited.
+ */
+function flushing(file: string, size: number, options: Pick<ReceiveOptions, 'flush'>): Promise<void> | undefined {
+  if (!options.flush || size < FLUSH_AHEAD_BYTES) return undefined;
+  const flushed = syncFileData(file);
+  flushed.catch(() => undefined);
+  return flushed;
 }
 
 /** Counts the bytes passing through, failing past `maxBytes`. */
@@ -274,7 +294,9 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
           hint: 'send the pack zip written by `packctl build` as the request body',
         });
       }
+      const flushed = flushing(file, size, options);
       const { digest, integrity, blocks } = await hashed;
+      await flushed;
       if (announced !== null && announced !== digest) {
         throw registryError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`);
       }
@@ -308,7 +330,9 @@ export async function receiveFile(source: string, options: Omit<ReceiveOptions, 
     await pipeline(createReadStream(source, { highWaterMark: 1024 * 1024 }), sizeLimit(options.maxBytes), sink);
     const size = sink.written;
     if (size === 0) throw registryError('UPLOAD_EMPTY', 'the pack archive is empty');
+    const flushed = flushing(file, size, options);
     const { digest, integrity, blocks } = await hashed;
+    await flushed;
     return { file, size, digest, integrity, blocks, fields: {}, discard };
   } catch (err) {
     await discard();

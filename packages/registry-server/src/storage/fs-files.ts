@@ -54,6 +54,16 @@ export async function removeFile(file: string): Promise<void> {
   }
 }
 
+/** Writes a file's bytes to disk (fdatasync); its name is made durable by whoever places it. */
+export async function syncFileData(file: string): Promise<void> {
+  const handle = await open(file, 'r');
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** A directory's fsync under way, and the one queued behind it. */
 interface DirSync {
   running: Promise<void>;
