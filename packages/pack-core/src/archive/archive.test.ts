@@ -128,11 +128,15 @@ describe('writePackArchive', () => {
   });
 });
 
-describe('openPackArchive refuses hostile archives', () => {
+// Small archives are read into memory whole, larger ones where they lie: both paths are checked.
+describe.each([
+  ['read whole', {}],
+  ['read in place', { inMemoryBytes: 0 }],
+])('openPackArchive refuses hostile archives (%s)', (_how, reading) => {
   async function open(entries: CraftEntry[] | Buffer, limits = {}) {
     const file = path.join(dir, 'hostile.zip');
     await writeFile(file, Buffer.isBuffer(entries) ? entries : craftZip(entries));
-    return openPackArchive(file, limits);
+    return openPackArchive(file, limits, reading);
   }
   const ok = { name: 'pack.json', data: '{}' };
 

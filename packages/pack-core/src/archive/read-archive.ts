@@ -12,7 +12,7 @@
  * it as ARCHIVE_CORRUPT, and a consumer that destroys it (an aborted download) closes them all.
  * An opened archive keeps no state between reads, so one can serve any number of them at once.
  */
-import { mkdir, open, readdir, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { constants, createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform, type Duplex } from 'node:stream';
@@ -72,6 +72,8 @@ const S_IFDIR = 0o040000;
 const PLATFORM_UNIX = 3;
 /** Reads of {@link PackArchive.verify}: large enough that a read costs little per byte. */
 const VERIFY_READ_BYTES = 1024 * 1024;
+/** Archives up to this size are read into memory whole to be checked and read (`inMemoryBytes`). */
+const IN_MEMORY_BYTES = 4 * 1024 * 1024;
 const LOCAL_HEADER_BYTES = 30;
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const DESCRIPTOR_SIGNATURE = 0x08074b50;
@@ -133,7 +135,27 @@ function corruptEntry(entry: ArchiveEntry, cause: Error): PackError {
  * The CRC-32 of `length` bytes of a file from `offset`, read into `buffer` (reused) piece by
  * piece; null when the file ends first.
  */
-async function crc32OfFile(handle: FileHandle, buffer: Buffer, offset: number, length: number): Promise<number | null> {
+/** Positional reads of an archive's bytes: a FileHandle, or an archive held in memory. */
+type PositionalReader = Pick<FileHandle, 'read' | 'close'>;
+
+/** Reads of an archive held in memory, shaped like a FileHandle's (which the checks use). */
+function memoryReader(bytes: Buffer): PositionalReader {
+  return {
+    read: ((target: Buffer, offset: number, length: number, position: number) => {
+      const start = Math.min(position, bytes.length);
+      const bytesRead = bytes.copy(target, offset, start, Math.min(start + length, bytes.length));
+      return Promise.resolve({ bytesRead, buffer: target });
+    }) as PositionalReader['read'],
+    close: () => Promise.resolve(),
+  };
+}
+
+async function crc32OfFile(
+  handle: PositionalReader,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+): Promise<number | null> {
   let crc = 0;
   for (let done = 0; done < length;) {
     const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, length - done), offset + done);
@@ -241,93 +263,95 @@ function localRecordData(file: unzipper.File, compressedSize: number): Transform
  * extractors) would otherwise see other files than the ones validated here.
  */
 async function checkLocalHeaders(
-  file: string,
+  handle: PositionalReader,
   directory: unzipper.CentralDirectory,
 ): Promise<Map<unzipper.File, number>> {
   const dataOffsets = new Map<unzipper.File, number>();
   const mismatch = (name: string, what: string): PackError =>
     unsafe('ARCHIVE_HEADER_MISMATCH', `entry "${name}": ${what} differs between its local header and the directory`);
-  const handle = await open(file, 'r');
-  try {
-    const ordered = [...directory.files].sort((a, b) => a.offsetToLocalFileHeader - b.offsetToLocalFileHeader);
-    let previousEnd = 0;
-    const header = Buffer.alloc(30);
-    for (const entry of ordered) {
-      const name = entry.path;
-      const offset = entry.offsetToLocalFileHeader;
-      if (offset < previousEnd) throw unsafe('ARCHIVE_HEADER_MISMATCH', `entry "${name}" overlaps another entry`);
-      const { bytesRead } = await handle.read(header, 0, 30, offset);
-      if (bytesRead < 30 || header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
-        throw unsafe('ARCHIVE_HEADER_MISMATCH', `entry "${name}" has no local header where the directory points`);
-      }
-      const flags = header.readUInt16LE(6);
-      const nameLength = header.readUInt16LE(26);
-      const extraLength = header.readUInt16LE(28);
-      const localName = Buffer.alloc(nameLength);
-      await handle.read(localName, 0, nameLength, offset + 30);
-      if (!localName.equals(entry.pathBuffer)) throw mismatch(name, 'the name');
-      if (header.readUInt16LE(8) !== entry.compressionMethod) throw mismatch(name, 'the compression method');
-      dataOffsets.set(entry, offset + 30 + nameLength + extraLength);
-      const dataEnd = offset + 30 + nameLength + extraLength + entry.compressedSize;
-      let end = dataEnd;
-      const declared = {
-        crc: header.readUInt32LE(14),
-        compressed: header.readUInt32LE(18),
-        size: header.readUInt32LE(22),
-      };
-      const zip64 = declared.compressed === ZIP64_MARKER || declared.size === ZIP64_MARKER;
-      if (flags & 0x8) {
-        // Sizes follow the data in a descriptor (streaming writers such as archiver).
-        const descriptor = Buffer.alloc(16);
-        const read = await handle.read(descriptor, 0, 16, dataEnd);
-        const signed = read.bytesRead >= 4 && descriptor.readUInt32LE(0) === DESCRIPTOR_SIGNATURE;
-        const at = signed ? 4 : 0;
-        if (!zip64 && read.bytesRead >= at + 12) {
-          declared.crc = descriptor.readUInt32LE(at);
-          declared.compressed = descriptor.readUInt32LE(at + 4);
-          declared.size = descriptor.readUInt32LE(at + 8);
-          end = dataEnd + at + 12;
-        } else {
-          end = dataEnd + at + (zip64 ? 20 : 12);
-        }
-      }
-      if (!zip64) {
-        if (declared.crc !== entry.crc32) throw mismatch(name, 'the CRC-32');
-        if (declared.compressed !== entry.compressedSize || declared.size !== entry.uncompressedSize) {
-          throw mismatch(name, 'the size');
-        }
-      }
-      previousEnd = end;
+  const ordered = [...directory.files].sort((a, b) => a.offsetToLocalFileHeader - b.offsetToLocalFileHeader);
+  let previousEnd = 0;
+  const header = Buffer.alloc(30);
+  for (const entry of ordered) {
+    const name = entry.path;
+    const offset = entry.offsetToLocalFileHeader;
+    if (offset < previousEnd) throw unsafe('ARCHIVE_HEADER_MISMATCH', `entry "${name}" overlaps another entry`);
+    const { bytesRead } = await handle.read(header, 0, 30, offset);
+    if (bytesRead < 30 || header.readUInt32LE(0) !== LOCAL_HEADER_SIGNATURE) {
+      throw unsafe('ARCHIVE_HEADER_MISMATCH', `entry "${name}" has no local header where the directory points`);
     }
-    if (previousEnd > directory.offsetToStartOfCentralDirectory) {
-      throw unsafe('ARCHIVE_HEADER_MISMATCH', 'entry data overlaps the central directory');
+    const flags = header.readUInt16LE(6);
+    const nameLength = header.readUInt16LE(26);
+    const extraLength = header.readUInt16LE(28);
+    const localName = Buffer.alloc(nameLength);
+    await handle.read(localName, 0, nameLength, offset + 30);
+    if (!localName.equals(entry.pathBuffer)) throw mismatch(name, 'the name');
+    if (header.readUInt16LE(8) !== entry.compressionMethod) throw mismatch(name, 'the compression method');
+    dataOffsets.set(entry, offset + 30 + nameLength + extraLength);
+    const dataEnd = offset + 30 + nameLength + extraLength + entry.compressedSize;
+    let end = dataEnd;
+    const declared = {
+      crc: header.readUInt32LE(14),
+      compressed: header.readUInt32LE(18),
+      size: header.readUInt32LE(22),
+    };
+    const zip64 = declared.compressed === ZIP64_MARKER || declared.size === ZIP64_MARKER;
+    if (flags & 0x8) {
+      // Sizes follow the data in a descriptor (streaming writers such as archiver).
+      const descriptor = Buffer.alloc(16);
+      const read = await handle.read(descriptor, 0, 16, dataEnd);
+      const signed = read.bytesRead >= 4 && descriptor.readUInt32LE(0) === DESCRIPTOR_SIGNATURE;
+      const at = signed ? 4 : 0;
+      if (!zip64 && read.bytesRead >= at + 12) {
+        declared.crc = descriptor.readUInt32LE(at);
+        declared.compressed = descriptor.readUInt32LE(at + 4);
+        declared.size = descriptor.readUInt32LE(at + 8);
+        end = dataEnd + at + 12;
+      } else {
+        end = dataEnd + at + (zip64 ? 20 : 12);
+      }
     }
-    return dataOffsets;
-  } finally {
-    await handle.close();
+    if (!zip64) {
+      if (declared.crc !== entry.crc32) throw mismatch(name, 'the CRC-32');
+      if (declared.compressed !== entry.compressedSize || declared.size !== entry.uncompressedSize) {
+        throw mismatch(name, 'the size');
+      }
+    }
+    previousEnd = end;
   }
+  if (previousEnd > directory.offsetToStartOfCentralDirectory) {
+    throw unsafe('ARCHIVE_HEADER_MISMATCH', 'entry data overlaps the central directory');
+  }
+  return dataOffsets;
 }
 
 /**
  * Opens a zip and checks its central directory against `limits` and the name rules, then its
  * local headers. Throws PackError with an `ARCHIVE_*` code on the first violation, before any
- * entry is inflated.
+ * entry is inflated. An archive of up to `options.inMemoryBytes` (4 MiB) is read whole, once;
+ * a larger one is read where its entries are.
  *
  * @example
  * const archive = await openPackArchive('cni-calico-3.27.2.zip');
  * const manifest = JSON.parse((await archive.read('pack.json')).toString('utf8'));
  */
-export async function openPackArchive(file: string, limits: Partial<ArchiveLimits> = {}): Promise<PackArchive> {
+export async function openPackArchive(
+  file: string,
+  limits: Partial<ArchiveLimits> = {},
+  options: { inMemoryBytes?: number } = {},
+): Promise<PackArchive> {
   const max = resolveLimits(limits);
   const { Open } = loadUnzipper();
-  const directory = await readDirectory(() => Open.file(file));
   const { size } = await stat(file);
+  if (size <= (options.inMemoryBytes ?? IN_MEMORY_BYTES)) return openArchiveBytes(await readFile(file), max);
+  const directory = await readDirectory(() => Open.file(file));
   const checked = checkDirectory(directory, max, size);
-  const dataOffsets = await checkLocalHeaders(file, directory);
+  const handle = await open(file, 'r');
+  const dataOffsets = await checkLocalHeaders(handle, directory).finally(() => handle.close());
   // Entries are then read straight from the file at their checked offsets: faster than going
   // through unzipper's parser, which matters for the registry's CRC pass over every entry.
   return packArchive(checked, max, size, {
-    local: { file, dataOffsets },
+    local: { open: () => open(file, 'r'), dataOffsets },
     open(record, entry) {
       const offset = dataOffsets.get(record) ?? 0;
       return createReadStream(file, {
@@ -335,6 +359,31 @@ export async function openPackArchive(file: string, limits: Partial<ArchiveLimit
         end: offset + entry.compressedSize - 1,
         // Large reads: an archive check streams every entry, and 64 KiB reads are latency-bound.
         highWaterMark: 1024 * 1024,
+      });
+    },
+  });
+}
+
+/**
+ * {@link openPackArchive} of an archive read into memory whole (a small one: one read instead of
+ * a descriptor per entry, which is most of what checking a small pack costs).
+ */
+async function openArchiveBytes(bytes: Buffer, max: Required<ArchiveLimits>): Promise<PackArchive> {
+  const { Open } = loadUnzipper();
+  const directory = await readDirectory(() => Open.buffer(bytes));
+  const checked = checkDirectory(directory, max, bytes.length);
+  const reader = memoryReader(bytes);
+  const dataOffsets = await checkLocalHeaders(reader, directory);
+  return packArchive(checked, max, bytes.length, {
+    local: { open: () => Promise.resolve(reader), dataOffsets },
+    open(record, entry) {
+      const offset = dataOffsets.get(record) ?? 0;
+      const data = bytes.subarray(offset, offset + entry.compressedSize);
+      return new Readable({
+        read() {
+          this.push(data);
+          this.push(null);
+        },
       });
     },
   });
@@ -499,8 +548,11 @@ interface EntryReader {
   open(file: unzipper.File, entry: ArchiveEntry): Readable;
   /** Finds the entry's compressed bytes in what `open` returns (from its local header on). */
   unwrap?: (file: unzipper.File, entry: ArchiveEntry) => Transform;
-  /** The archive as a local file, with every entry's checked data offset: verify() reads it in place. */
-  local?: { file: string; dataOffsets: Map<unzipper.File, number> };
+  /**
+   * The archive as a local file (or in memory), with every entry's checked data offset: verify()
+   * reads it in place.
+   */
+  local?: { open(): Promise<PositionalReader>; dataOffsets: Map<unzipper.File, number> };
 }
 
 /**
@@ -560,11 +612,11 @@ function packArchive(
       const local = reader.local;
       // Stored entries (most of a large pack: chart archives, images) are checked in place, one
       // reused buffer at a time; a stream per entry would allocate a fresh buffer per read.
-      const handle = local ? await open(local.file, 'r') : null;
+      const handle = local ? await local.open() : null;
       const buffer = handle ? Buffer.allocUnsafe(VERIFY_READ_BYTES) : Buffer.alloc(0);
       const readRange = async (start: number, end: number): Promise<Buffer> => {
         const bytes = Buffer.allocUnsafe(end - start);
-        const { bytesRead } = await (handle as FileHandle).read(bytes, 0, bytes.length, start);
+        const { bytesRead } = await (handle as PositionalReader).read(bytes, 0, bytes.length, start);
         return bytes.subarray(0, bytesRead);
       };
       try {

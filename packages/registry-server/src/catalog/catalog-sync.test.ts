@@ -1,12 +1,12 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../config/config.js';
 import { createJson } from '../storage/json-documents.js';
 import { createStore } from '../storage/create-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { DRIVERS, storageFile, tempDir } from '../test-support/test-registry.js';
 import { CatalogSync } from './catalog-sync.js';
-import { SNAPSHOTS_PREFIX, registryKey, versionKey } from '../storage/layout.js';
+import { CHANGES_PREFIX, SNAPSHOTS_PREFIX, registryKey, versionKey } from '../storage/layout.js';
 import type { RegistryRecord, VersionSummary } from './records.js';
 
 const logger = pino({ level: 'silent' });
@@ -70,6 +70,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<numbe
 
 describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
   let store: ObjectStore;
+  let config: ReturnType<typeof resolveConfig>;
   let work: Awaited<ReturnType<typeof tempDir>>;
   const syncs: CatalogSync[] = [];
   const replica = async (options: { snapshotEveryChanges?: number } = {}) => {
@@ -85,7 +86,7 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
 
   beforeAll(async () => {
     work = await tempDir();
-    const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, work.dir) });
+    config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, work.dir) });
     store = await createStore(config.storage, { logger });
   });
   afterAll(async () => {
@@ -124,6 +125,31 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     expect(cold.index.pack('public', 'many')?.versions.map((v) => v.version)).toContain('2.0.0');
     expect(cold.index.pack('public', 'many')?.versions).toHaveLength(13);
     expect(cold.index.version('public', 'calico', '3.27.2')?.deprecated).toBe('old');
+  });
+
+  it('does not read its own changes back, and compacts the log after enough of its own', async () => {
+    // A store object of its own, so that the reads counted are this replica's alone.
+    const own = await createStore(config.storage, { logger });
+    const snapshotsNow = async () => {
+      const keys: string[] = [];
+      for await (const object of own.list(SNAPSHOTS_PREFIX)) keys.push(object.key);
+      return keys;
+    };
+    const alone = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 3 });
+    try {
+      await alone.start();
+      const before = await snapshotsNow();
+      const reads = vi.spyOn(own, 'getBuffer');
+      for (let i = 0; i < 4; i++) await alone.record({ kind: 'version', summary: summary('solo', `1.0.${i}`) });
+      await alone.poll();
+      expect(reads.mock.calls.map(([key]) => key).filter((key) => key.startsWith(CHANGES_PREFIX))).toEqual([]);
+      // The poll started a snapshot of the four changes; stop waits for it.
+      await alone.stop();
+      expect((await snapshotsNow()).filter((key) => !before.includes(key))).toHaveLength(1);
+    } finally {
+      await alone.stop();
+      await own.close();
+    }
   });
 
   it('repairs, by reconciling with storage, a version whose change was never appended', async () => {

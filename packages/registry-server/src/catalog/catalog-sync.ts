@@ -164,7 +164,8 @@ export class CatalogSync {
 
   /** Applies a change made by this process and appends it to the shared change log. */
   async record(change: Change): Promise<void> {
-    this.apply(this.index, change);
+    // Counted like a change read from the log: a process alone compacts the log too.
+    if (this.apply(this.index, change)) this.changesSinceSnapshot++;
     try {
       await this.append(change);
     } catch (err) {
@@ -230,9 +231,13 @@ export class CatalogSync {
   }
 
   private async append(change: Change): Promise<void> {
-    const key = changeKey(Date.now(), newId());
+    const time = Date.now();
+    const key = changeKey(time, newId());
     // A fresh key (time and random id): written create-once, which takes no lock on the fs store.
     await this.store.put(key, JSON.stringify(change), { contentType: 'application/json', ifNoneMatch: '*' });
+    // Applied already: the poll need not read it back, and looks back from here.
+    this.seen.set(key, time);
+    if (time > this.cursor) this.cursor = time;
   }
 
   private apply(index: CatalogIndex, change: Change): boolean {
