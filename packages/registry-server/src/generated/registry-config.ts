@@ -155,7 +155,7 @@ export interface RegistryConfigFile {
      */
     maxArchiveRatio?: number;
     /**
-     * Worker threads that check uploaded packs, hence packs checked at once (default 2, or 1 on one core).
+     * Worker threads that check uploaded packs, hence packs checked at once (default 1; each is an isolate of about 25 MB).
      */
     inspectionThreads?: number;
     /**
@@ -491,7 +491,7 @@ export const registryConfigSchema = {
         "inspectionThreads": {
           "type": "integer",
           "minimum": 1,
-          "description": "Worker threads that check uploaded packs, hence packs checked at once (default 2, or 1 on one core)."
+          "description": "Worker threads that check uploaded packs, hence packs checked at once (default 1; each is an isolate of about 25 MB)."
         },
         "inspectionTimeBudgetSeconds": {
           "type": "integer",

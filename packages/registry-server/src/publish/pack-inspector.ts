@@ -12,17 +12,19 @@
  * milliseconds to start, which a publish should not pay each time), others leave after a minute
  * of idleness. Idle workers do not keep the process alive.
  */
-import { availableParallelism } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { revivePackError, type ArchiveLimits, type BlockChecksums, type PackError } from '@packyard/pack-core';
 import type { InspectedPack } from './inspect-pack.js';
 import type { InspectReply, InspectTask } from './inspect-worker.js';
 import { registryError } from '../errors.js';
-import { workerEntry } from './worker-entry.js';
+import { WORKER_YOUNG_MB, workerEntry } from './worker-entry.js';
 
 export interface PackInspectorOptions {
-  /** Worker threads, hence inspections at once (default: 2, or 1 on a single core). */
+  /**
+   * Worker threads, hence inspections at once (default 1: each thread is an isolate of ~25 MB, and
+   * on the bench's 2 cores a second one gave fewer small publishes per second, not more).
+   */
   threads?: number;
   /** How long one inspection may run, in milliseconds (default 60 s). */
   timeBudgetMs?: number;
@@ -31,7 +33,7 @@ export interface PackInspectorOptions {
 }
 
 export const DEFAULT_INSPECTION = {
-  threads: Math.min(2, availableParallelism()),
+  threads: 1,
   timeBudgetMs: 60_000,
   maxMemoryMb: 2048,
 } as const;
@@ -67,7 +69,7 @@ export class PackInspector {
       idleTimeout: IDLE_TIMEOUT_MS,
       // Inspections do asynchronous I/O; a worker that sleeps between tasks would stall it.
       atomics: 'disabled',
-      resourceLimits: { maxOldGenerationSizeMb: this.options.maxMemoryMb },
+      resourceLimits: { maxOldGenerationSizeMb: this.options.maxMemoryMb, maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     });
     return this.pool;
   }

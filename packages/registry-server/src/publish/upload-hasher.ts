@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import type { BlockChecksums } from '@packyard/pack-core';
 import type { HashReply, HashRequest } from './hash-worker.js';
 import type { GrowingFile } from './growing-file.js';
-import { workerEntry } from './worker-entry.js';
+import { WORKER_YOUNG_MB, workerEntry } from './worker-entry.js';
 
 export interface UploadDigests {
   /** "sha256:<hex>". */
@@ -89,7 +89,11 @@ export class UploadHasher {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER.filename, WORKER.workerData ? { workerData: WORKER.workerData } : {});
+    const worker = new Worker(WORKER.filename, {
+      ...(WORKER.workerData ? { workerData: WORKER.workerData } : {}),
+      // Hashing allocates next to nothing: the default nursery (up to 48 MiB) would be resident memory.
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
+    });
     worker.unref();
     worker.on('message', (reply: HashReply) => {
       if ('error' in reply) this.settle(reply.id, new Error(`hashing the upload failed: ${reply.error}`));
