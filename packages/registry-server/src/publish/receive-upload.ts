@@ -12,7 +12,6 @@
  * full disk fails it with STORAGE_FULL (507).
  */
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { finished, type Readable, Transform, type Writable } from 'node:stream';
@@ -20,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { PackError, type BlockChecksums } from '@packyard/pack-core';
 import { makePrivateDir } from '../storage/file-modes.js';
-import { syncFileData } from '../storage/fs-files.js';
+import { removeFile, syncFileData } from '../storage/fs-files.js';
 import { isDiskFull, storageFull } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { followInto, GrowingFile } from './growing-file.js';
@@ -245,7 +244,7 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxBytes) throw tooLarge(options.maxBytes);
   const file = path.join(options.dir, tempName('.zip'));
-  const discard = () => rm(file, { force: true });
+  const discard = () => removeFile(file);
   const fields: Record<string, string> = {};
   const type = (request.headers['content-type'] ?? '').toLowerCase();
   let multipart: MultipartFile | null = null;
@@ -321,7 +320,7 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
  */
 export async function receiveFile(source: string, options: Omit<ReceiveOptions, 'query'>): Promise<ReceivedUpload> {
   const file = path.join(options.dir, tempName('.zip'));
-  const discard = () => rm(file, { force: true });
+  const discard = () => removeFile(file);
   try {
     await makePrivateDir(options.dir);
     const sink = new GrowingFile(file);

@@ -3,11 +3,11 @@
  * directory (several registry processes on one host, or on NFS).
  */
 import { createHash } from 'node:crypto';
-import { link, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PRIVATE_FILE_MODE } from './file-modes.js';
-import { errorCode } from './fs-files.js';
+import { errorCode, removeFile } from './fs-files.js';
 import { storageUnavailable } from './object-store.js';
 import { tempName } from './temp-files.js';
 
@@ -39,11 +39,19 @@ export function keyLocks({
    */
   async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const lockFile = path.join(locksDir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.lock`);
-    const token = tempName();
     const started = Date.now();
+    let held: { handle: FileHandle; ino: number };
     for (let attempt = 0; ; attempt++) {
       try {
-        await writeFile(lockFile, token, { flag: 'wx', mode: PRIVATE_FILE_MODE });
+        // Kept open while held: its inode cannot be freed, so no later lock file can have its number.
+        const handle = await open(lockFile, 'wx', PRIVATE_FILE_MODE);
+        try {
+          held = { handle, ino: (await handle.stat()).ino };
+        } catch (err) {
+          await handle.close();
+          await removeFile(lockFile);
+          throw err;
+        }
         break;
       } catch (err) {
         if (errorCode(err) !== 'EEXIST') throw err;
@@ -59,8 +67,9 @@ export function keyLocks({
       return await fn();
     } finally {
       // Only our own lock: if we had held it past LOCK_STALE_MS, a neighbour may have taken it over.
-      const holder = await readFile(lockFile, 'utf8').catch(() => null);
-      if (holder === token) await rm(lockFile, { force: true });
+      const current = await stat(lockFile).catch(() => null);
+      if (current?.ino === held.ino) await removeFile(lockFile);
+      await held.handle.close();
     }
   }
 

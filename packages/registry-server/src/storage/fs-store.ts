@@ -113,11 +113,10 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     }
   }
 
-  /** Writes `body` to a fresh temporary file (see {@link writeDurably}) and returns its path. */
-  async function writeTemp(body: Buffer | string): Promise<string> {
+  /** Writes `body` to a fresh temporary file (see {@link writeDurably}); returns its path and ETag. */
+  async function writeTemp(body: Buffer | string): Promise<{ temp: string; etag: string }> {
     const temp = path.join(tmpDir, tempName());
-    await writeDurably(temp, body);
-    return temp;
+    return { temp, etag: await writeDurably(temp, body) };
   }
 
   /**
@@ -164,8 +163,11 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     }
   }
 
-  /** Creates `key`'s file from `temp` only if it does not exist yet: `link` fails on an existing name. */
-  async function create(key: string, temp: string): Promise<{ etag: string }> {
+  /**
+   * Creates `key`'s file from `temp` only if it does not exist yet: `link` fails on an existing
+   * name. `etag` is temp's, when the caller has it (a link changes neither inode, mtime nor size).
+   */
+  async function create(key: string, temp: string, etag?: string): Promise<{ etag: string }> {
     const file = fileOf(key);
     try {
       await placeFile(key, file, async () => {
@@ -179,7 +181,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
       });
       // The temporary name is a second link to the new file: its ETag cannot be one of a
       // replace that came after.
-      return { etag: etagOf(await stat(temp, { bigint: true })) };
+      return { etag: etag ?? etagOf(await stat(temp, { bigint: true })) };
     } finally {
       await removeFile(temp);
     }
@@ -249,8 +251,8 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     // Both at once can never hold: the key would have to be missing and have a given ETag.
     if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) throw new PreconditionFailedError(key);
     if (options.ifNoneMatch === '*' && body.length === 0) return createEmpty(key);
-    const temp = await writeTemp(body);
-    return options.ifNoneMatch === '*' ? create(key, temp) : replace(key, temp, options.ifMatch);
+    const { temp, etag } = await writeTemp(body);
+    return options.ifNoneMatch === '*' ? create(key, temp, etag) : replace(key, temp, options.ifMatch);
   }
 
   /** Creates `key` from `temp`, or keeps the object already there (content-addressed keys only). */
