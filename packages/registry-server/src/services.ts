@@ -83,14 +83,11 @@ export async function createServices(options: {
     snapshotEveryChanges: config.catalog.snapshotEveryChanges,
     queryCacheSize: config.catalog.queryCacheSize,
   });
-  await catalog.start();
   const registries = new RegistryService(store, catalog);
-  await registries.ensurePublic();
   const directory = new IdentityDirectory(store, {
     logger: logger.child({ component: 'identity' }),
     pollIntervalMs: config.catalog.pollIntervalMs,
   });
-  await directory.start();
   const { auth } = config;
   // One bound on the password hashes of this process, for sign-ins and new passwords alike.
   const hashQueue = new HashQueue({ ...auth.passwordHashes, ...options.identity?.hashQueue });
@@ -101,8 +98,6 @@ export async function createServices(options: {
     owners: [profiles],
     logger: logger.child({ component: 'identity' }),
   });
-  await identity.sweep();
-  await ensureSuperAdmin({ identity, directory, superAdmin: auth.superAdmin, dataDir: config.dataDir, logger });
   const sessionOptions: SessionOptions = {
     tokenTtlSeconds: auth.tokenTtlSeconds,
     passwordHashCost: auth.passwordHashCost,
@@ -113,16 +108,24 @@ export async function createServices(options: {
     // A rotated signing key reaches every replica's signing within one poll.
     keyRefreshMs: config.catalog.pollIntervalMs,
   };
-  const sessions = await Sessions.open(store, directory, sessionOptions);
-  const blobCache = config.blobCache
-    ? await BlobCache.open(config.blobCache.dir, config.blobCache.maxBytes, logger.child({ component: 'blob-cache' }))
-    : null;
-  const adminToken = await setupAdminToken({
-    configured: config.auth.adminToken,
-    dataDir: config.dataDir,
-    store,
-    logger,
-  });
+  // The catalog, identity, the blob cache and the admin token load independently: at once, as
+  // each is a few storage round trips in a row (on S3, start-up was their sum).
+  const [, sessions, blobCache, adminToken] = await Promise.all([
+    (async () => {
+      await catalog.start();
+      await registries.ensurePublic();
+    })(),
+    (async () => {
+      await directory.start();
+      await identity.sweep();
+      await ensureSuperAdmin({ identity, directory, superAdmin: auth.superAdmin, dataDir: config.dataDir, logger });
+      return Sessions.open(store, directory, sessionOptions);
+    })(),
+    config.blobCache
+      ? BlobCache.open(config.blobCache.dir, config.blobCache.maxBytes, logger.child({ component: 'blob-cache' }))
+      : null,
+    setupAdminToken({ configured: config.auth.adminToken, dataDir: config.dataDir, store, logger }),
+  ]);
   // Audit streams are keyed by ids: a tenant or project re-created under an old name starts empty.
   const audit = new AuditLog(options.store, (scope) => {
     const tenant = directory.tenantId(scope.tenant);
