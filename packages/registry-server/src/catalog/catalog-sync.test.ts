@@ -152,6 +152,24 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     }
   });
 
+  it('writes a snapshot on the way out, so that the next start reads no change back', async () => {
+    const own = await createStore(config.storage, { logger });
+    const leaving = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+    await leaving.start();
+    await leaving.record({ kind: 'version', summary: summary('leaving', '1.0.0') });
+    await leaving.stop();
+    const next = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+    const reads = vi.spyOn(own, 'getBuffer');
+    try {
+      await next.start();
+      expect(next.index.version('public', 'leaving', '1.0.0')).toBeDefined();
+      expect(reads.mock.calls.map(([key]) => key).filter((key) => key.startsWith(CHANGES_PREFIX))).toEqual([]);
+    } finally {
+      await next.stop();
+      await own.close();
+    }
+  });
+
   it('repairs, by reconciling with storage, a version whose change was never appended', async () => {
     const a = await replica();
     // What a process killed between writing a record and appending its change leaves behind.

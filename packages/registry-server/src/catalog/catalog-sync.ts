@@ -41,6 +41,11 @@ interface Snapshot {
   createdAt: string;
   /** Every change up to this time (ms) is in the snapshot. */
   changesThrough: number;
+  /**
+   * The changes within the look-back window before `changesThrough` that are in it too: a start
+   * from the snapshot need not read them again (absent from older snapshots).
+   */
+  seen?: string[];
   registries: RegistryRecord[];
   versions: VersionSummary[];
 }
@@ -135,6 +140,7 @@ export class CatalogSync {
   }
 
   async stop(): Promise<void> {
+    const wasStarted = this.started;
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -142,6 +148,13 @@ export class CatalogSync {
     await this.polling;
     await this.snapshotting;
     await this.reconciling;
+    // The next start then reads one snapshot instead of every change since the last one (on S3,
+    // a GET each: 1.8 s for ~250 changes on Ceph RGW).
+    if (wasStarted && this.changesSinceSnapshot > 0) {
+      await this.writeSnapshot().catch((err: unknown) => {
+        this.options.logger.warn({ err }, 'could not write a catalog snapshot on the way out');
+      });
+    }
   }
 
   private startReconcile(): void {
@@ -275,6 +288,7 @@ export class CatalogSync {
         for (const registry of snapshot.registries) index.applyRegistry(registry);
         index.applyVersions(snapshot.versions);
         this.cursor = snapshot.changesThrough;
+        for (const key of snapshot.seen ?? []) this.seen.set(key, timeOfKey(key));
         await this.readChanges(index);
         return;
       }
@@ -331,6 +345,7 @@ export class CatalogSync {
       format: 1,
       createdAt: new Date().toISOString(),
       changesThrough: covered,
+      seen: [...this.seen.keys()].filter((key) => timeOfKey(key) >= covered - this.windowMs),
       ...index.contents(),
     };
     const key = snapshotKey(covered, newId());
