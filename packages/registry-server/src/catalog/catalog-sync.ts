@@ -6,8 +6,10 @@
  * - every process polls `ListObjectsV2 StartAfter=changes/<last seen ms - window>` and applies the
  *   changes it has not seen (the window absorbs clock skew and slow writers between replicas);
  *   applying is idempotent and order-free, because each summary carries its record's revision;
- * - after `snapshotEveryChanges` changes a process writes a compacted, gzipped snapshot of the
- *   whole index, `snapshots/<ms covered>-<id>.json.gz`, and prunes older snapshots and changes;
+ * - after `snapshotEveryChanges` changes (its own and others') and when it stops, a process writes
+ *   a compacted, gzipped snapshot of the whole index, `snapshots/<ms covered>-<id>.json.gz`
+ *   (listing the changes of the look-back window it holds, which a start need not read again),
+ *   and prunes older snapshots and changes;
  * - a cold start loads the newest snapshot and the changes after it; with no snapshot at all (a
  *   new or migrated bucket) it reads every record once and writes the first snapshot.
  */
