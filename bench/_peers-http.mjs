@@ -62,7 +62,10 @@ export function send(method, url, init = {}) {
  * @param {Parameters<typeof send>} args
  */
 export async function sendExpecting(what, ok, ...args) {
-  const answer = await send(...args);
+  // A connection that fails says which registry and which call (the bare error names neither).
+  const answer = await send(...args).catch((/** @type {Error} */ err) => {
+    throw new Error(`${what}: ${err.message}`, { cause: err });
+  });
   if (!ok.includes(answer.status)) throw new Error(`${what}: answered ${answer.status}: ${answer.text.slice(0, 400)}`);
   return answer;
 }
@@ -83,13 +86,13 @@ export function fetchCounting(what, url, size, init = {}) {
       .get(url, { headers: init.headers, agent: init.agent ?? false }, (res) => {
         let bytes = 0;
         res.on('data', (/** @type {Buffer} */ chunk) => (bytes += chunk.length));
-        res.once('error', reject);
+        res.once('error', (/** @type {Error} */ err) => reject(new Error(`${what}: ${err.message}`, { cause: err })));
         res.once('end', () => {
           if (res.statusCode !== 200 || bytes !== size) {
             reject(new Error(`${what}: answered ${res.statusCode} with ${bytes} of ${size} bytes`));
           } else resolve((performance.now() - start) / 1000);
         });
       })
-      .once('error', reject);
+      .once('error', (/** @type {Error} */ err) => reject(new Error(`${what}: ${err.message}`, { cause: err })));
   });
 }
