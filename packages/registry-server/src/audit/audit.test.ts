@@ -242,6 +242,10 @@ describe("a change's audit record", () => {
         if (!isAudit(key)) events.push(`change ${key}`);
         return real.put(key, body, options);
       },
+      putFile: (key, file, options) => {
+        events.push(`change ${key}`);
+        return real.putFile(key, file, options);
+      },
       stage: (key, options) => {
         const staged = real.stage(key, options);
         return {

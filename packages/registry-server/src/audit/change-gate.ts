@@ -2,9 +2,9 @@
  * Changes wait for their audit record. A signed-in caller's mutating request begins its work at
  * once (reading the body, checking a pack) and starts writing its pending audit record as soon as
  * its authorization has found its scope; every change the request then makes to storage (a put, a
- * delete, a staged object's commit) first waits until that record is durable (starting it, if
- * nothing did yet), and fails if it could not be written. So no change is ever made without its
- * record, and the record costs a request no time of its own.
+ * delete, a local file stored, a staged object's commit) first waits until that record is durable
+ * (starting it, if nothing did yet), and fails if it could not be written. So no change is ever
+ * made without its record, and the record costs a request no time of its own.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ObjectStore, StagedObject } from '../storage/object-store.js';
@@ -31,6 +31,10 @@ export function gatedStore(store: ObjectStore): ObjectStore {
     delete: async (key) => {
       await recorded();
       return store.delete(key);
+    },
+    putFile: async (key, file, options) => {
+      await recorded();
+      return store.putFile(key, file, options);
     },
     stage: (key, options): StagedObject => {
       // The bytes may go up meanwhile: a staged object is invisible until committed.
