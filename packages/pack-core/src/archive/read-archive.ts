@@ -341,9 +341,9 @@ export async function openPackArchive(
   options: { inMemoryBytes?: number } = {},
 ): Promise<PackArchive> {
   const max = resolveLimits(limits);
-  const { Open } = loadUnzipper();
   const { size } = await stat(file);
   if (size <= (options.inMemoryBytes ?? IN_MEMORY_BYTES)) return openArchiveBytes(await readFile(file), max);
+  const { Open } = loadUnzipper();
   const directory = await readDirectory(() => Open.file(file));
   const checked = checkDirectory(directory, max, size);
   const handle = await open(file, 'r');

@@ -1,8 +1,8 @@
 /**
- * Sending a local file (a cached archive, or a blob of the fs store) as a response body. fs.createReadStream allocates a new
- * buffer for every read; for archives of hundreds of megabytes that costs more than the copying
- * itself (fresh pages faulted in, then collected as external memory). Here two buffers take turns:
- * one is read into while the socket takes the other.
+ * Sending a local file (a cached archive, or a blob of the fs store) as a response body.
+ * fs.createReadStream allocates a new buffer for every read; for archives of hundreds of megabytes
+ * that costs more than the copying itself (fresh pages faulted in, then collected as external
+ * memory). Here two buffers take turns: one is read into while the socket takes the other.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';

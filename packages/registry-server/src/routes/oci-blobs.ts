@@ -175,8 +175,8 @@ const DOWNLOAD_URL_SECONDS = 300;
 
 /**
  * Sends a generic repository's blob, authorized: a 307 to a presigned bucket URL where the store
- * offers them (`storage.s3.redirectDownloads`), else from the local blob cache (S3), else from
- * storage, keeping a copy in the cache as a whole sha256 blob streams past.
+ * offers them (`storage.s3.redirectDownloads`), else as pack archives are sent (`sendBlob`: the
+ * local blob cache, the fs store's own file, or a stream from storage that fills the cache).
  */
 async function sendStoredBlob(
   services: RegistryServices,
