@@ -33,7 +33,7 @@ const S3_SUITES = [
   'packages/registry-server/src/routes/stalled-storage.test.ts',
   'packages/registry-server/src/storage/file-modes.test.ts',
   'packages/registry-server/src/storage/object-store.test.ts',
-  'packages/registry-server/src/storage/s3-timeouts.test.ts',
+  'packages/registry-server/src/storage/s3/s3-timeouts.test.ts',
 ];
 
 const S3_DRIVERS: Driver[] = process.env['S3_TEST_ENDPOINT'] ? ['s3rver', 'ceph'] : ['s3rver'];

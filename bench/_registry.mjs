@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-s3';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-export const defaultServerBin = path.join(repoRoot, 'packages/registry-server/dist/bin.js');
+export const defaultServerBin = path.join(repoRoot, 'packages/registry-server/bundle/bin.js');
 export const ADMIN_TOKEN = `bench-admin-token-${randomBytes(12).toString('hex')}`;
 const reportRssUrl = new URL('./_report-rss.mjs', import.meta.url).href;
 const RSS_MARKER = /^PACKYARD_BENCH_MAXRSS_KB=(\d+)$/m;
@@ -54,7 +54,7 @@ export const S3_OPTIONS = {
  */
 
 /** An S3 client set up as the registry sets up its own (path style, no aws-chunked checksums). */
-function s3Client(
+export function s3Client(
   /** @type {string} */ endpoint,
   /** @type {string} */ accessKeyId,
   /** @type {string} */ secretAccessKey,
@@ -159,7 +159,7 @@ export function s3Env(/** @type {S3Backend} */ s3, /** @type {string} */ bucket,
 }
 
 /** The --server and --server-cpu-prof options every registry bench takes, for its --help. */
-export const SERVER_USAGE = `  --server PATH        pack-registry entry point (default packages/registry-server/dist/bin.js)
+export const SERVER_USAGE = `  --server PATH        pack-registry entry point (default packages/registry-server/bundle/bin.js)
   --server-cpu-prof DIR
                        run the registry with --cpu-prof, writing its profiles into DIR`;
 

@@ -9,7 +9,8 @@
  * What each does as a publish and a download is in bench/_peers-servers.mjs. Rows (--only picks):
  * - download: a 100 MB pack downloaded --downloads times back to back (Packyard on S3 also with its blob cache off: a second
  *   Packyard on the same bucket with PACKYARD_BLOB_CACHE_MAX_BYTES=0); floor: reading the archive
- *   file (fs), GetObject of the same bytes (S3).
+ *   file (fs), GetObject of the same bytes (S3); with the cache off, also a bare relay (bench/_s3-relay.mjs:
+ *   GetObject piped into the response, in its own process), for what relaying alone costs here.
  * - publish: the 100 MB pack published; floor: copying the archive and fsyncing the copy (fs), a
  *   multipart PutObject (@aws-sdk/lib-storage Upload, 8 MiB parts, 4 in flight) (S3).
  * - small: ~53 KB packs, each a new name, published one after another and by N clients at once;
@@ -30,7 +31,7 @@
  *
  *   node bench/run.mjs peers [--rounds N] [--only row,row] [--no-s3 | --no-fs] [--big-mb N] ...
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -39,7 +40,7 @@ import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import autocannon from 'autocannon';
 import { ensureDistribution } from './_distribution.mjs';
-import { keepAliveAgent, send } from './_peers-http.mjs';
+import { fetchCounting, keepAliveAgent, send } from './_peers-http.mjs';
 import { buildVersion, writeImageBundles } from './_packs.mjs';
 import { Results } from './_peers-results.mjs';
 import {
@@ -333,6 +334,16 @@ export async function main(args) {
     const checks = checkRows(results, kinds);
     console.log();
     console.log(table([['check', 'value', 'target', 'result'], ...checks.map((c) => c.row)]));
+    const relayed = kinds.includes('s3') ? results.ratio('s3', 'downloadNoCache', 'relay', 'floor') : undefined;
+    if (relayed !== undefined) {
+      console.log(
+        `(s3, blob cache off: a bare relay, GetObject piped into the response in a process of its own, reaches ` +
+          `${relayed.toFixed(2)}x GetObject, median [${results
+            .series('s3', 'downloadNoCache', 'relay')
+            .map((v) => v.toFixed(0))
+            .join(', ')}] MB/s)`,
+      );
+    }
     const summary = {
       bench: 'peers',
       kinds,
@@ -379,6 +390,13 @@ function checkRows(results, kinds) {
       (k) => results.ratio(k, 'downloadNoCache', 'packyard', 'floor'),
       '>=',
       TARGETS.s3NoCacheVsGetObject,
+    ],
+    [
+      'download, cache off: packyard/bare relay',
+      ['s3'],
+      (k) => results.ratio(k, 'downloadNoCache', 'packyard', 'relay'),
+      '>=',
+      1,
     ],
     [
       'download, cache on (MB/s; issue: 152)',
@@ -567,11 +585,12 @@ async function runKind(kind, context) {
     );
   }
   const rawBucket = kind === 's3' ? (await bucketFor())?.bucket : undefined;
+  const relay = s3 && rawBucket && rows.has('download') ? await startRelay(s3, rawBucket, scope) : undefined;
 
   let published = 0;
   try {
     if (rows.has('publish') || rows.has('download')) {
-      await bigRows(kind, context, peers, { noCache, rawBucket });
+      await bigRows(kind, context, peers, { noCache, rawBucket, relay });
     }
     if (rows.has('small')) published += await smallRows(kind, context, peers);
     /** @type {{ packs: number, populateSeconds: number, probe: string } | undefined} */
@@ -610,12 +629,32 @@ async function runKind(kind, context) {
 }
 
 /**
+ * A bare S3 relay (bench/_s3-relay.mjs) in its own process, serving `bucket`; resolves with its URL.
+ * @param {import('./_registry.mjs').S3Backend} s3
+ * @param {string} bucket
+ * @param {import('./_util.mjs').Scope} scope
+ */
+async function startRelay(s3, bucket, scope) {
+  const script = new URL('./_s3-relay.mjs', import.meta.url).pathname;
+  const child = spawn(process.execPath, [script, s3.endpoint, s3.accessKeyId, s3.secretAccessKey, bucket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  scope.track(child);
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8').once('data', (/** @type {string} */ line) => resolve(Number(line.trim())));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the bare relay exited (${code}) before listening`)));
+  });
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
  * The 100 MB publish and download rows: a new version of the big pack per round, the same archive
  * to every registry and the floor.
  * @param {string} kind
  * @param {Context} context
  * @param {Peer[]} peers
- * @param {{ noCache: Peer | undefined, rawBucket: string | undefined }} extra
+ * @param {{ noCache: Peer | undefined, rawBucket: string | undefined, relay: string | undefined }} extra
  */
 async function bigRows(kind, context, peers, extra) {
   const { options, rows, s3, work, results } = context;
@@ -715,6 +754,12 @@ async function bigRows(kind, context, peers, extra) {
           const uncached = await repeated(() => noCache.download(pack));
           record('downloadNoCache', 'packyard', uncached);
           notes.push(`packyard (cache off) download ${uncached.toFixed(0)} MB/s`);
+        }
+        if (participant.name === 'floor' && extra.relay) {
+          const url = `${extra.relay}/${rawKey(pack)}`;
+          const relayed = await repeated(() => fetchCounting('bare relay: download', url, pack.size));
+          record('downloadNoCache', 'relay', relayed);
+          notes.push(`bare relay download ${relayed.toFixed(0)} MB/s`);
         }
       }
     }

@@ -29,7 +29,7 @@ const S3RVER_BIN = path.join(
   'bin/s3rver.js',
 );
 
-const PACK_REGISTRY = fileURLToPath(new URL('../packages/registry-server/dist/bin.js', import.meta.url));
+const PACK_REGISTRY = fileURLToPath(new URL('../packages/registry-server/bundle/bin.js', import.meta.url));
 const REGISTRY_ADMIN_TOKEN = `e2e-registry-${randomBytes(12).toString('hex')}`;
 
 /** `pack-registry --port 0` on a fresh bucket of the s3rver; resolves once it listens. */

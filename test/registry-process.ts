@@ -9,7 +9,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { REPO } from './helpers.js';
 
-export const PACK_REGISTRY = path.join(REPO, 'packages/registry-server/dist/bin.js');
+export const PACK_REGISTRY = path.join(REPO, 'packages/registry-server/bundle/bin.js');
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789abcdef';
 export const AUTH = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
