@@ -139,6 +139,11 @@ const CATALOG_FILTERS: Record<string, QueryParam> = {
   },
   limit: { description: 'Rows per page (1-500, default 50).', schema: Type.Integer({ minimum: 1, maximum: 500 }) },
   cursor: { description: 'The nextCursor of the previous page.' },
+  facets: {
+    description:
+      'true: the answer also counts the matches per layer, cloud, add-on type and registry (each with its own filter left out) and those with a deprecated version.',
+    schema: Type.Boolean(),
+  },
 };
 
 /** GET (list) and POST (create) on a collection, GET/PATCH/DELETE on its items. */

@@ -26,6 +26,7 @@ import { registerTenantRoutes } from './routes/tenants.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerVersionRoutes } from './routes/versions.js';
 import type { RegistryServices } from './services.js';
+import { webCatalog, webCatalogDir } from './web/web-catalog.js';
 
 /** The route modules, in the order they are mounted. */
 export function createRouter(services: RegistryServices): express.Router {
@@ -63,6 +64,9 @@ export function createApp(services: RegistryServices): Express {
   app.use(services.metrics.middleware);
   // Before authentication: the scraper's token is not a user credential (see operations.ts).
   app.get('/metrics', metricsRoute(services));
+  // The web catalog's files are public and hold no data: served before authentication.
+  const catalog = webCatalog(webCatalogDir(), services.logger);
+  if (catalog) app.use(catalog);
   // /v2 speaks to registry clients (Basic, registry tokens); /v1 keeps its own rules.
   const v1 = authenticate(services.adminToken, services.sessions);
   const v2 = services.ociAuthenticator.middleware();

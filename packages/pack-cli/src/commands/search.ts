@@ -10,7 +10,7 @@ import { printableJson, safe } from '../output/sanitise.js';
 import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import { checkVersion } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
-import { ociReference } from '../registry/oci-reference.js';
+import { ociReference } from '@packyard/registry-api/oci-reference';
 import { parsePackRef } from './pull.js';
 
 export interface SearchOptions {
@@ -102,7 +102,7 @@ async function packOciReference(
 ): Promise<string | null> {
   const { items } = await client.api.registries(`looking up registry ${registry}`);
   const found = items.find((item) => item.name === registry);
-  return found ? ociReference(client.server, found, name, version) : null;
+  return found ? ociReference(new URL(client.server).host, found, name, version) : null;
 }
 
 export async function showCommand(

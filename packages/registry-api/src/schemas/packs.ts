@@ -182,11 +182,27 @@ export const PackRow = Type.Object({
 });
 export type PackRow = Static<typeof PackRow>;
 
+/** Packs per value of a facet. */
+const FacetCounts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }));
+
+/**
+ * With `facets=true`: for each facet, how many packs match with that facet's own filter set to
+ * each value and the other filters kept; `deprecated`, the matches with a deprecated version.
+ */
+export const CatalogFacets = Type.Object({
+  layer: FacetCounts,
+  cloudType: FacetCounts,
+  addonType: FacetCounts,
+  registry: FacetCounts,
+  deprecated: Type.Integer({ minimum: 0 }),
+});
+
 export const CatalogPage = Type.Object({
   total: Type.Integer(),
   items: Type.Array(PackRow),
   /** Pass back as `cursor` for the next page; null on the last page. */
   nextCursor: Nullable(Type.String()),
+  facets: Type.Optional(CatalogFacets),
 });
 export type CatalogPage = Static<typeof CatalogPage>;
 

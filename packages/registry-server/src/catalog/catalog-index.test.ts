@@ -178,6 +178,29 @@ describe('CatalogIndex', () => {
     expect(row.deprecated).toBe(true);
   });
 
+  it("counts facets with each facet's own filter left out, among the registries the caller may read", () => {
+    const index = world();
+    const page = index.query({ layer: 'cni', facets: true }, everyone);
+    expect(names(page)).toEqual(['cni-calico']);
+    // Every layer is counted (the layer filter is left out of its own facet); the others obey it.
+    expect(page.facets).toEqual({
+      layer: { k8s: 1, os: 1, addon: 1, cni: 1, csi: 1 },
+      cloudType: { all: 1 },
+      addonType: {},
+      registry: { public: 1 },
+      deprecated: 1,
+    });
+    const publicOnly = index.query({ facets: true, q: 'u' }, (name) => name === 'public');
+    expect(publicOnly.facets?.registry).toEqual({ public: publicOnly.total });
+    expect(publicOnly.facets?.layer['csi']).toBeUndefined();
+    // Hiding deprecated versions keeps the pack (its other version) and counts it as deprecated.
+    const hidden = index.query({ layer: 'cni', deprecated: false, facets: true }, everyone);
+    expect(hidden.items[0]?.versions).toEqual(['3.26.1']);
+    expect(hidden.facets?.deprecated).toBe(1);
+    expect(index.query({}, everyone).facets).toBeUndefined();
+    expect(JSON.parse(index.queryJson({ layer: 'cni', facets: true }, everyone))).toEqual(page);
+  });
+
   it('finds every word of every pack by full-text search (the trigram prefilter drops no match)', () => {
     const index = new CatalogIndex(0);
     index.applyRegistry(registry('public'));

@@ -28,7 +28,12 @@ export interface CatalogQuery {
   sort?: CatalogSort;
   limit?: number;
   cursor?: string;
+  /** Also count the matches by layer, cloud, add-on type, registry and deprecation. */
+  facets?: boolean;
 }
+
+/** How many packs each facet value would match (see {@link facetCounts}). */
+export type CatalogFacets = NonNullable<CatalogPage['facets']>;
 
 /** A page of the catalog, as the wire contract has it. */
 export type { CatalogPage };
@@ -42,14 +47,50 @@ export const MAX_LIMIT = 500;
  */
 export function queryPage(query: CatalogQuery, columns: Columns, readable: Uint8Array): CatalogPage {
   const { total, entries, rows, nextCursor } = run(query, columns, readable);
-  return { total, items: rows ?? entries.map((entry) => entry.row as PackRow), nextCursor };
+  const page: CatalogPage = { total, items: rows ?? entries.map((entry) => entry.row as PackRow), nextCursor };
+  if (query.facets === true) page.facets = facetCounts(query, columns, readable);
+  return page;
 }
 
 /** {@link queryPage} as the JSON the API sends, from each pack's row JSON where it can. */
 export function queryPageJson(query: CatalogQuery, columns: Columns, readable: Uint8Array): string {
   const { total, entries, rows, nextCursor } = run(query, columns, readable);
   const items = rows ? rows.map((row) => JSON.stringify(row)) : entries.map(rowJsonOf);
-  return `{"total":${total},"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`;
+  const facets = query.facets === true ? `,"facets":${JSON.stringify(facetCounts(query, columns, readable))}` : '';
+  return `{"total":${total},"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}${facets}}`;
+}
+
+/**
+ * The facet counts of a query: for each facet, how many packs would match with that facet's own
+ * filter set to each value and every other filter kept (so that the counts show the choices a
+ * visitor has, not only the one made); `deprecated` counts the matching packs with a deprecated
+ * version.
+ */
+export function facetCounts(query: CatalogQuery, columns: Columns, readable: Uint8Array): CatalogFacets {
+  const count = (
+    without: 'layer' | 'cloudType' | 'addonType' | 'registry' | 'deprecated',
+    values: (row: PackRow, entry: PackEntry) => readonly string[],
+  ) => {
+    const others: CatalogQuery = { ...query, [without]: undefined };
+    const narrow = narrower(others);
+    const counts: Record<string, number> = {};
+    for (const entry of scan(columns, others, readable)) {
+      const row = narrow ? narrow(entry) : (entry.row as PackRow);
+      if (!row) continue;
+      for (const value of values(row, entry)) counts[value] = (counts[value] ?? 0) + 1;
+    }
+    return counts;
+  };
+  const withDeprecated = count('deprecated', (_row, entry) =>
+    entry.live.some((v) => v.deprecated !== null) ? ['deprecated'] : [],
+  );
+  return {
+    layer: count('layer', (row) => [row.layer]),
+    cloudType: count('cloudType', (row) => row.cloudTypes),
+    addonType: count('addonType', (row) => (row.addonType === null ? [] : [row.addonType])),
+    registry: count('registry', (row) => [row.registry]),
+    deprecated: withDeprecated['deprecated'] ?? 0,
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ function catalogQuery(req: Request): CatalogQuery {
   }
   const deprecated = queryBoolean(req, 'deprecated');
   if (deprecated !== undefined) query.deprecated = deprecated;
+  if (queryBoolean(req, 'facets') === true) query.facets = true;
   const sort = queryChoice(req, 'sort', SORTS);
   if (sort !== undefined) query.sort = sort;
   const limit = queryInteger(req, 'limit', 1, MAX_LIMIT);

@@ -1,11 +1,11 @@
 /**
- * Where a pack version is found through OCI (what Palette and `oras pull` are given): the
- * server's host, the registry's namespace, `spectro-packs/archive/<name>`, and the version as the
- * tag. The namespace is the registry's scope path, as the server maps OCI names (see the README's
+ * Where a pack version is found through OCI (what Palette and `oras pull` are given), for packctl
+ * and the web catalog alike: the server's host, the registry's namespace,
+ * `spectro-packs/archive/<name>`, and the version as the tag. The namespace is the registry's scope path, as the server maps OCI names (see the README's
  * OCI section): `public` is `public`, a tenant registry `<tenant>/<registry>`, a project registry
  * `<tenant>/<project>/<registry>`.
  */
-import type { Registry } from '@packyard/registry-api';
+import type { Registry } from './schemas/packs.js';
 
 /** The part of a registry that places it in the OCI names. */
 export type RegistryPlace = Pick<Registry, 'name' | 'scope' | 'tenant' | 'project'>;
@@ -25,12 +25,13 @@ export function ociNamespace(registry: RegistryPlace): string {
 }
 
 /**
- * The OCI reference of a pack version on `server` (its host and port: OCI names carry no scheme).
+ * The OCI reference of a pack version on the server at `host` (its host and port, as a URL's
+ * `host` gives them: OCI names carry no scheme).
  *
  * @example
- * ociReference('https://packs.example.com', publicRegistry, 'cni-calico', '3.27.2');
+ * ociReference(new URL('https://packs.example.com').host, publicRegistry, 'cni-calico', '3.27.2');
  * // 'packs.example.com/public/spectro-packs/archive/cni-calico:3.27.2'
  */
-export function ociReference(server: string, registry: RegistryPlace, name: string, version: string): string {
-  return `${new URL(server).host}/${ociNamespace(registry)}/spectro-packs/archive/${name}:${version}`;
+export function ociReference(host: string, registry: RegistryPlace, name: string, version: string): string {
+  return `${host}/${ociNamespace(registry)}/spectro-packs/archive/${name}:${version}`;
 }

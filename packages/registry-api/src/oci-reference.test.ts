@@ -14,7 +14,8 @@ describe('OCI references of pack versions', () => {
 
   it('names the host and port, never the scheme or a path', () => {
     const registry = { name: 'acme-packs', scope: 'tenant', tenant: 'acme', project: null } as const;
-    expect(ociReference('https://packs.example.com:8443/base/', registry, 'cni-calico', '3.27.2')).toBe(
+    const host = new URL('https://packs.example.com:8443/base/').host;
+    expect(ociReference(host, registry, 'cni-calico', '3.27.2')).toBe(
       'packs.example.com:8443/acme/acme-packs/spectro-packs/archive/cni-calico:3.27.2',
     );
   });

@@ -1,0 +1,172 @@
+/**
+ * The registry's public JSON API, as the catalog calls it: the same routes and types packctl uses
+ * (@packyard/registry-api). The access token of a signed-in visitor lives in this module's memory
+ * only (never in localStorage or a cookie): a reload signs out, and no other page can send it.
+ */
+import type { CatalogPage, Me, PackDetail, Registry, Token, VersionRecord } from '@packyard/registry-api';
+
+export type { CatalogPage, Me, PackDetail, Registry, VersionRecord };
+
+/** An answer other than 2xx, with the registry's stable code and hint. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+let token: string | null = null;
+let expiresAt = 0;
+const listeners = new Set<() => void>();
+
+/** Told when the visitor signs in or out. */
+export function onSessionChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function sessionChanged(): void {
+  for (const listener of listeners) listener();
+}
+
+export function signedIn(): boolean {
+  if (token !== null && Date.now() >= expiresAt) signOut();
+  return token !== null;
+}
+
+function headers(extra?: HeadersInit): Headers {
+  const out = new Headers(extra);
+  out.set('Accept', 'application/json');
+  if (signedIn() && token !== null) out.set('Authorization', `Bearer ${token}`);
+  return out;
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  const body = (await res.json().catch(() => null)) as {
+    error?: { code?: string; message?: string; hint?: string };
+  } | null;
+  const error = body?.error;
+  return new ApiError(res.status, error?.code ?? `HTTP_${res.status}`, error?.message ?? res.statusText, error?.hint);
+}
+
+async function send(path: string, init: RequestInit = {}, signal?: AbortSignal): Promise<Response> {
+  // credentials: 'omit': the API is authorised by the bearer token alone, so no cookie can make a
+  // request on the visitor's behalf (CSRF has nothing to ride on).
+  const res = await fetch(path, { ...init, headers: headers(init.headers), credentials: 'omit', signal });
+  if (!res.ok) throw await failure(res);
+  return res;
+}
+
+async function getJson<T>(path: string, signal?: AbortSignal): Promise<T> {
+  return (await send(path, {}, signal)).json() as Promise<T>;
+}
+
+const seg = encodeURIComponent;
+
+export interface SearchQuery {
+  q?: string;
+  layer?: string;
+  cloudType?: string;
+  addonType?: string;
+  registry?: string;
+  deprecated?: boolean;
+  sort?: 'name' | '-published';
+}
+
+export type Facets = NonNullable<CatalogPage['facets']>;
+
+export function searchPacks(query: SearchQuery, signal?: AbortSignal): Promise<CatalogPage> {
+  const params = new URLSearchParams({ facets: 'true', limit: '60' });
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== '') params.set(key, String(value));
+  }
+  return getJson(`/v1/packs?${params.toString()}`, signal);
+}
+
+export function packDetail(registry: string, name: string, signal?: AbortSignal): Promise<PackDetail> {
+  return getJson(`/v1/registries/${seg(registry)}/packs/${seg(name)}`, signal);
+}
+
+export function versionRecord(
+  registry: string,
+  name: string,
+  version: string,
+  signal?: AbortSignal,
+): Promise<VersionRecord> {
+  return getJson(`/v1/registries/${seg(registry)}/packs/${seg(name)}/${seg(version)}`, signal);
+}
+
+/** A version of a pack, as the file routes name it. */
+export interface PackVersionRef {
+  registry: string;
+  name: string;
+  version: string;
+}
+
+/** The URL a file of a version is served at. */
+export function filePath(pack: PackVersionRef, file: string): string {
+  const path = file.split('/').map(seg).join('/');
+  return `/v1/registries/${seg(pack.registry)}/packs/${seg(pack.name)}/${seg(pack.version)}/files/${path}`;
+}
+
+/** What `call` resolves with, or null when the registry answered 404. */
+async function unlessMissing<T>(call: Promise<T>): Promise<T | null> {
+  try {
+    return await call;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** A file of a version as text (README.md, values.yaml), or null when the pack has none. */
+export function packText(pack: PackVersionRef, file: string, signal?: AbortSignal): Promise<string | null> {
+  return unlessMissing(send(filePath(pack, file), {}, signal).then((res) => res.text()));
+}
+
+/**
+ * A file of a version as an object URL (a logo, an image of the README): fetched with the
+ * visitor's token, which an <img src> could not send. Never an SVG: opened on its own, an SVG's
+ * script would run in the registry's origin. The caller revokes the URL.
+ */
+export async function packImage(pack: PackVersionRef, file: string, signal?: AbortSignal): Promise<string | null> {
+  const blob = await unlessMissing(send(filePath(pack, file), {}, signal).then((res) => res.blob()));
+  if (!blob?.type.startsWith('image/') || blob.type.includes('svg')) return null;
+  return URL.createObjectURL(blob);
+}
+
+export async function listRegistries(signal?: AbortSignal): Promise<Registry[]> {
+  return (await getJson<{ items: Registry[] }>('/v1/registries', signal)).items;
+}
+
+export async function signIn(username: string, password: string): Promise<Me> {
+  const res = await send('/v1/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const issued = (await res.json()) as Token;
+  token = issued.token;
+  expiresAt = Date.now() + issued.expiresIn * 1000;
+  try {
+    return await getJson<Me>('/v1/auth/me');
+  } catch (err) {
+    signOut();
+    throw err;
+  }
+}
+
+export function signOut(): void {
+  const was = token !== null;
+  token = null;
+  expiresAt = 0;
+  if (was) sessionChanged();
+}
+
+export function whoAmI(signal?: AbortSignal): Promise<Me> {
+  return getJson('/v1/auth/me', signal);
+}
