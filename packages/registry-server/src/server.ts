@@ -29,12 +29,19 @@ export async function startRegistry(
   const logger = options.logger ?? createLogger(config.logging.level);
   // Owner-only before anything is written there: the store, uploads and secrets (file-modes.ts).
   await secureDataDir(config.dataDir, logger);
-  const store = await createStore(config.storage, { logger });
+  // An S3 backend's conditional-write probe runs while the services load (writes wait for it).
+  const store = await createStore(config.storage, { logger, checkInBackground: true });
   let services: RegistryServices;
   try {
     services = await createServices({ config, store, logger });
   } catch (err) {
     await store.close();
+    throw err;
+  }
+  try {
+    await store.ready?.();
+  } catch (err) {
+    await closeServices(services);
     throw err;
   }
   const server = createServer(createApp(services));

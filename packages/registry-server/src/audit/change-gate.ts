@@ -24,6 +24,10 @@ async function recorded(): Promise<void> {
 export function gatedStore(store: ObjectStore): ObjectStore {
   return {
     ...store,
+    // Read through: a store still checking its backend learns this after start-up began.
+    get conditionalWrites() {
+      return store.conditionalWrites;
+    },
     put: async (key, body, options) => {
       await recorded();
       return store.put(key, body, options);

@@ -28,7 +28,7 @@ export interface StorageConfig {
   };
 }
 
-async function openDriver(config: StorageConfig, logger: Logger): Promise<ObjectStore> {
+async function openDriver(config: StorageConfig, logger: Logger, checkInBackground: boolean): Promise<ObjectStore> {
   switch (config.driver) {
     case 'fs':
       try {
@@ -45,7 +45,7 @@ async function openDriver(config: StorageConfig, logger: Logger): Promise<Object
       // fs store has no use for it. Its own start-up errors already name the bucket, the endpoint
       // and the fix.
       const { createS3Store } = await import('./s3/s3-store.js');
-      return createS3Store(config.s3);
+      return createS3Store({ ...config.s3, checkInBackground });
     }
     default: {
       const driver: unknown = (config as { driver: unknown }).driver;
@@ -54,9 +54,8 @@ async function openDriver(config: StorageConfig, logger: Logger): Promise<Object
   }
 }
 
-/** Opens the configured store; a backend without conditional writes comes back serialised. */
-export async function createStore(config: StorageConfig, { logger }: { logger: Logger }): Promise<ObjectStore> {
-  const store = await openDriver(config, logger);
+/** `store` as it is used: as is, or serialised (with a warning) when its backend ignores conditions. */
+function decided(store: ObjectStore, logger: Logger): ObjectStore {
   // The description names the endpoint, bucket and prefix, never the credentials.
   if (store.conditionalWrites) {
     logger.info({ storage: store.description }, 'storage ready');
@@ -67,4 +66,61 @@ export async function createStore(config: StorageConfig, { logger }: { logger: L
     `${store.description} does not enforce conditional writes (If-None-Match/If-Match); writes are serialised inside this process, so run only ONE registry process against it`,
   );
   return serialiseConditionalWrites(store);
+}
+
+/**
+ * A store whose backend check is still running (see `ObjectStore.ready`): reads go straight to
+ * it; writes wait for the check, then go to the store or, where the backend ignores conditions,
+ * to its serialised form; `ready()` is the check's outcome.
+ */
+function whenChecked(store: ObjectStore & { ready(): Promise<void> }, logger: Logger): ObjectStore {
+  const serialised = serialiseConditionalWrites(store);
+  let chosen: ObjectStore | null = null;
+  const ready = store.ready().then(() => {
+    chosen = decided(store, logger);
+  });
+  ready.catch(() => undefined);
+  const writer = async (): Promise<ObjectStore> => {
+    await ready;
+    return chosen ?? serialised;
+  };
+  const reader = (): ObjectStore => chosen ?? store;
+  return {
+    description: store.description,
+    get conditionalWrites() {
+      return chosen?.conditionalWrites ?? false;
+    },
+    put: async (key, body, options) => (await writer()).put(key, body, options),
+    // A staged object carries no conditions; where writes turn out serialised, its commit has
+    // waited its turn on the key (and on a backend that enforces them, the wait costs nothing).
+    stage: (key, options) => (chosen ?? serialised).stage(key, options),
+    putFile: async (key, file, options) => (await writer()).putFile(key, file, options),
+    get: (key, options) => reader().get(key, options),
+    getBuffer: (key) => reader().getBuffer(key),
+    head: (key) => reader().head(key),
+    delete: async (key) => (await writer()).delete(key),
+    list: (prefix, options) => reader().list(prefix, options),
+    ping: () => store.ping(),
+    ...(store.downloadUrl
+      ? {
+          downloadUrl: (key, options) =>
+            store.downloadUrl?.(key, options) ?? Promise.reject(new Error('no download URLs')),
+        }
+      : {}),
+    ready: () => ready,
+    close: () => store.close(),
+  };
+}
+
+/**
+ * Opens the configured store; a backend without conditional writes comes back serialised. With
+ * `checkInBackground` (the server's start-up), an S3 backend's conditional-write probe goes on
+ * while the caller loads: writes wait for it, and the caller awaits `ready()` before serving.
+ */
+export async function createStore(
+  config: StorageConfig,
+  { logger, checkInBackground = false }: { logger: Logger; checkInBackground?: boolean },
+): Promise<ObjectStore> {
+  const store = await openDriver(config, logger, checkInBackground);
+  return store.ready ? whenChecked(store as ObjectStore & { ready(): Promise<void> }, logger) : decided(store, logger);
 }

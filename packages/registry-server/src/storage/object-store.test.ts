@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
@@ -291,6 +292,67 @@ describe('createStore', () => {
     );
     expect(log.text()).not.toContain(S3RVER_KEYS.secretAccessKey);
     await store.close();
+  });
+
+  it('probes in the background when asked: reads go at once, writes wait for the probe, then serialised', async () => {
+    const log = capturingLogger();
+    const store = await createStore(s3rverConfig(randomBucket()), { logger: log.logger, checkInBackground: true });
+    // Started before the probe is over: the conditional writes wait for it, then obey it.
+    const [first, second] = await Promise.allSettled([
+      store.put('k', 'a', { ifNoneMatch: '*' }),
+      store.put('k', 'b', { ifNoneMatch: '*' }),
+    ]);
+    expect(first.status).toBe('fulfilled');
+    expect(second).toMatchObject({ status: 'rejected', reason: expect.any(PreconditionFailedError) as unknown });
+    await store.ready?.();
+    expect(store.conditionalWrites).toBe(false);
+    expect((await store.getBuffer('k'))?.body.toString()).toBe('a');
+    expect(log.lines().filter((line) => line.level === 40)).toHaveLength(1);
+    await store.close();
+  });
+
+  it.runIf(CEPH_ENDPOINT)('probes Ceph in the background and then writes to it directly', async () => {
+    const options = { ...cephOptions, bucket: randomBucket(), prefix: 'background' };
+    const config: StorageConfig = {
+      driver: 's3',
+      fs: { root: '' },
+      s3: { region: 'us-east-1', ...options } as StorageConfig['s3'],
+    };
+    const store = await createStore(config, { logger: pino({ enabled: false }), checkInBackground: true });
+    try {
+      const { etag } = await store.put('k', 'v1', { ifNoneMatch: '*' });
+      await store.ready?.();
+      expect(store.conditionalWrites).toBe(true);
+      await store.put('k', 'v2', { ifMatch: etag });
+      await expect(store.put('k', 'v3', { ifMatch: etag })).rejects.toBeInstanceOf(PreconditionFailedError);
+    } finally {
+      await store.close();
+      await removeBucket(options);
+    }
+  });
+
+  it('fails ready() with the fix in the message when the probe is refused after the bucket check passed', async () => {
+    // A backend that lets the bucket be seen but refuses every write.
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      if (req.method === 'HEAD') res.writeHead(200).end();
+      else {
+        res.writeHead(403, { 'Content-Type': 'application/xml' });
+        res.end('<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>no writes</Message></Error>');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const config = s3rverConfig('read-only');
+      config.s3.endpoint = `http://127.0.0.1:${port}`;
+      const store = await createStore(config, { logger: pino({ enabled: false }), checkInBackground: true });
+      await expect(store.ready?.()).rejects.toThrow(/refused the credentials .*may read and write the bucket/);
+      await expect(store.put('k', 'v', { ifNoneMatch: '*' })).rejects.toThrow(/refused the credentials/);
+      await store.close();
+    } finally {
+      server.close();
+    }
   });
 
   it('opens the fs driver as is', async () => {

@@ -120,6 +120,12 @@ export interface ObjectStore {
   ): Promise<string>;
   /** Cheap round trip to the backend for readiness checks; throws when it is unreachable. */
   ping(): Promise<void>;
+  /**
+   * Resolves once a check of the backend still running after the store was opened is over (S3
+   * opened with `checkInBackground`: the conditional-write probe); rejects with the start-up
+   * error it found. Until then `conditionalWrites` is not known. Absent: nothing is running.
+   */
+  ready?(): Promise<void>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

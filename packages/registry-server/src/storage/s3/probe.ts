@@ -24,15 +24,18 @@ import type { Bounded } from './transfer.js';
  */
 export type ConditionalWriteSupport = { enforced: false } | { enforced: true; ifMatch: 'quoted' | 'unquoted' };
 
-/**
- * Fails fast, with the fix in the message, when the bucket cannot be used; else tells how the
- * backend handles conditional writes. `keyBase` is the store's prefix ("" or ending in "/").
- */
-export async function checkBackend(
-  client: S3Client,
-  metadata: Bounded,
-  target: { bucket: string; keyBase: string; create: boolean; region: string; where: string },
-): Promise<ConditionalWriteSupport> {
+interface BackendTarget {
+  bucket: string;
+  /** The store's prefix: "" or ending in "/". */
+  keyBase: string;
+  create: boolean;
+  region: string;
+  /** The bucket and endpoint, for messages. */
+  where: string;
+}
+
+/** Fails fast, with the fix in the message, when the bucket cannot be used (creating it if asked to). */
+export async function checkBucket(client: S3Client, metadata: Bounded, target: BackendTarget): Promise<void> {
   const { bucket, region, where } = target;
   let exists: boolean;
   try {
@@ -45,10 +48,18 @@ export async function checkBackend(
       `${where} does not exist: create it, or set createBucket to create it at start-up (meant for development)`,
     );
   }
+}
+
+/** How the backend handles conditional writes (see {@link probeConditionalWrites}); failures name the fix. */
+export async function checkConditionalWrites(
+  client: S3Client,
+  metadata: Bounded,
+  target: BackendTarget,
+): Promise<ConditionalWriteSupport> {
   try {
-    return await probeConditionalWrites(client, metadata, bucket, `${target.keyBase}${probeKey(tempName())}`);
+    return await probeConditionalWrites(client, metadata, target.bucket, `${target.keyBase}${probeKey(tempName())}`);
   } catch (err) {
-    throw startupError(err, where);
+    throw startupError(err, target.where);
   }
 }
 

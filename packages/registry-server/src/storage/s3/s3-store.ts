@@ -49,7 +49,7 @@ import {
   isUnavailable,
   unquote,
 } from './errors.js';
-import { checkBackend, type ConditionalWriteSupport } from './probe.js';
+import { checkBucket, checkConditionalWrites, type ConditionalWriteSupport } from './probe.js';
 import { stagedUploads } from './staged-upload.js';
 import { boundedTransfers, type Bounded } from './transfer.js';
 
@@ -79,6 +79,12 @@ export interface S3StoreOptions {
    * (no bucket check, no probe); when left out, both are done.
    */
   conditionalWrites?: ConditionalWriteSupport;
+  /**
+   * Probe conditional writes after returning (the bucket is still checked first): the store's
+   * `ready()` tells when the probe is over, and how it ended; a conditional write waits for it.
+   * Start-up uses this so that the probe's round trips overlap loading the catalog.
+   */
+  checkInBackground?: boolean;
   /**
    * How long a metadata call (get, put, head, list or delete of a record) may take in all,
    * retries included, and how long a download may wait for its headers; default 10 s.
@@ -154,11 +160,20 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
 
   const transfer = boundedTransfers(idleMs, deadlineMs);
 
-  let support: ConditionalWriteSupport;
+  const target = { bucket, keyBase, create: options.createBucket ?? false, region, where };
+  /** How the backend handles conditional writes: configured, or asked of it (probe.ts). */
+  let support: ConditionalWriteSupport | null = options.conditionalWrites ?? null;
+  let checked: Promise<ConditionalWriteSupport>;
   try {
-    support =
-      options.conditionalWrites ??
-      (await checkBackend(client, metadata, { bucket, keyBase, create: options.createBucket ?? false, region, where }));
+    if (support === null) await checkBucket(client, metadata, target);
+    checked =
+      support === null
+        ? checkConditionalWrites(client, metadata, target).then((found) => (support = found))
+        : Promise.resolve(support);
+    // In the background, the probe's round trips overlap the registry's loading; a conditional
+    // write waits for it (see `put`), and `ready` tells how it ended.
+    if (options.checkInBackground) checked.catch(() => undefined);
+    else await checked;
   } catch (err) {
     client.destroy();
     throw err;
@@ -187,8 +202,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     }
   }
 
-  function ifMatchHeader(etag: string): string {
-    return support.enforced && support.ifMatch === 'unquoted' ? etag : `"${etag}"`;
+  function ifMatchHeader(etag: string, found: ConditionalWriteSupport): string {
+    return found.enforced && found.ifMatch === 'unquoted' ? etag : `"${etag}"`;
   }
 
   async function put(key: string, body: Buffer | string, putOptions: PutOptions = {}): Promise<{ etag: string }> {
@@ -198,7 +213,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
       Body: body,
       ContentType: putOptions.contentType,
       IfNoneMatch: putOptions.ifNoneMatch,
-      IfMatch: putOptions.ifMatch === undefined ? undefined : ifMatchHeader(putOptions.ifMatch),
+      IfMatch:
+        putOptions.ifMatch === undefined ? undefined : ifMatchHeader(putOptions.ifMatch, support ?? (await checked)),
     };
     const command = new PutObjectCommand(input);
     // A staged blob smaller than one part is put whole: a transfer, whose time depends on the link.
@@ -384,7 +400,17 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
 
   return {
     description,
-    conditionalWrites: support.enforced,
+    // Until a background probe is in: "enforced" (createStore decides after `ready`).
+    get conditionalWrites() {
+      return support?.enforced ?? true;
+    },
+    ...(options.checkInBackground
+      ? {
+          ready: async () => {
+            await checked;
+          },
+        }
+      : {}),
     put,
     stage,
     putFile: (key, file, putOptions) => putFileStaged(stage, key, file, putOptions),
