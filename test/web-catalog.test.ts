@@ -6,6 +6,7 @@
  * built to run script, load remote content or leave the page does none of it.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { runPackctl, SAMPLE_PACKS } from './helpers.js';
 import { ADMIN_TOKEN, AUTH, startRegistryProcess, type RegistryProcess } from './registry-process.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 // In CI a missing browser fails the suite (.ci/run installs it); elsewhere the suite is skipped.
 const RUN = HAVE_CHROMIUM || process.env['CI'] === 'true';
@@ -258,6 +260,27 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toBeTruthy();
     expect(problems.filter((p) => !p.includes('401'))).toEqual([]);
     await page.close();
+  });
+
+  it('has no serious or critical accessibility violations (axe-core), in light and dark', async () => {
+    // axe is injected as a script of its own, which the catalog's CSP rightly refuses: this
+    // context alone bypasses it.
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const checked = await browser?.newContext({ bypassCSP: true, colorScheme });
+      if (!checked) throw new Error('no browser');
+      const page = await checked.newPage();
+      for (const address of ['/', '/?q=cert', '/packs/public/cert-manager', '/signin', '/no/such/page']) {
+        await page.goto(`${registry.url}${address}`);
+        await page.waitForLoadState('networkidle');
+        await page.addScriptTag({ path: AXE });
+        const violations = await page.evaluate<Array<{ id: string; impact: string | null; help: string }>>(
+          `axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help })))`,
+        );
+        const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+        expect(serious, `${colorScheme} ${address}`).toEqual([]);
+      }
+      await checked.close();
+    }
   });
 
   it('shows a not-found page for an unknown address and an unknown pack', async () => {

@@ -75,6 +75,7 @@ export function SearchPage({ params, signedIn }: { params: URLSearchParams; sign
 
   return (
     <div class="search">
+      <h1 class="visually-hidden">Search the pack catalog</h1>
       <form class="searchbar" role="search" onSubmit={(event) => event.preventDefault()}>
         <label for="q" class="visually-hidden">
           Search packs
