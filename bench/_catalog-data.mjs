@@ -10,7 +10,14 @@
  * versions are deprecated or deleted.
  */
 import { createHash } from 'node:crypto';
-import { summarise } from '@packyard/registry-server';
+import {
+  CatalogSync,
+  createLogger,
+  createStore,
+  registryKey,
+  resolveConfig,
+  summarise,
+} from '@packyard/registry-server';
 import { mulberry32 } from './_pack-tree.mjs';
 
 export const REGISTRY = 'public';
@@ -211,3 +218,32 @@ export const encodeRecord = (/** @type {unknown} */ value) => Buffer.from(`${JSO
  * @param {VersionRecord} record
  */
 export const summaryOf = (record) => summarise(record, createHash('md5').update(encodeRecord(record)).digest('hex'));
+
+/**
+ * Writes the catalog snapshot (and the public registry's record) into the fs store under
+ * `dataDir`, with the registry's CatalogSync, exactly as a running registry writes one.
+ * @param {string} dataDir
+ * @param {{ packs: number, versions: number }} size
+ */
+export async function seedSnapshot(dataDir, size) {
+  const config = resolveConfig({ dataDir });
+  const logger = createLogger('silent');
+  const store = await createStore(config.storage, { logger });
+  try {
+    const sync = new CatalogSync(store, { logger, pollIntervalMs: 3_600_000, snapshotEveryChanges: Infinity });
+    // On an empty store this loads nothing and sets the change-log cursor to now, so the snapshot
+    // says it covers every change up to its writing, as a live registry's would.
+    await sync.start();
+    const registry = publicRegistryRecord();
+    await store.put(registryKey(registry.name), encodeRecord(registry), { contentType: 'application/json' });
+    sync.index.applyRegistry(registry);
+    for (const record of versionRecords({ packs: size.packs, versionsPerPack: size.versions })) {
+      sync.index.applyVersion(summaryOf(record));
+    }
+    const key = await sync.writeSnapshot();
+    await sync.stop();
+    return { key, ...sync.index.stats() };
+  } finally {
+    await store.close();
+  }
+}

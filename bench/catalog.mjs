@@ -23,8 +23,7 @@
  */
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { CatalogSync, createLogger, createStore, registryKey, resolveConfig } from '@packyard/registry-server';
-import { encodeRecord, publicRegistryRecord, summaryOf, versionRecords } from './_catalog-data.mjs';
+import { seedSnapshot } from './_catalog-data.mjs';
 import { getJson, SERVER_OPTIONS, SERVER_USAGE, serverFromOptions, startRegistry } from './_registry.mjs';
 import { checkRow, log, optionsOrExit, round, table, withScope } from './_util.mjs';
 
@@ -63,35 +62,6 @@ const SPECS = {
   connections: { kind: 'integer', default: 32 },
   ...SERVER_OPTIONS,
 };
-
-/**
- * Writes the catalog snapshot (and the public registry's record) into the fs store under
- * `dataDir`, with the registry's CatalogSync, exactly as a running registry writes one.
- * @param {string} dataDir
- * @param {{ packs: number, versions: number }} size
- */
-async function seedSnapshot(dataDir, size) {
-  const config = resolveConfig({ dataDir });
-  const logger = createLogger('silent');
-  const store = await createStore(config.storage, { logger });
-  try {
-    const sync = new CatalogSync(store, { logger, pollIntervalMs: 3_600_000, snapshotEveryChanges: Infinity });
-    // On an empty store this loads nothing and sets the change-log cursor to now, so the snapshot
-    // says it covers every change up to its writing, as a live registry's would.
-    await sync.start();
-    const registry = publicRegistryRecord();
-    await store.put(registryKey(registry.name), encodeRecord(registry), { contentType: 'application/json' });
-    sync.index.applyRegistry(registry);
-    for (const record of versionRecords({ packs: size.packs, versionsPerPack: size.versions })) {
-      sync.index.applyVersion(summaryOf(record));
-    }
-    const key = await sync.writeSnapshot();
-    await sync.stop();
-    return { key, ...sync.index.stats() };
-  } finally {
-    await store.close();
-  }
-}
 
 /**
  * @typedef {{ rps: number, total: number, p50: number, p97_5: number, p99: number, max: number, errors: number, non2xx: number }} LoadResult

@@ -79,8 +79,11 @@ export interface SearchQuery {
 
 export type Facets = NonNullable<CatalogPage['facets']>;
 
+/** Results per search: two screens of cards; the count says how many more match. */
+export const PAGE_SIZE = 30;
+
 export function searchPacks(query: SearchQuery, signal?: AbortSignal): Promise<CatalogPage> {
-  const params = new URLSearchParams({ facets: 'true', limit: '60' });
+  const params = new URLSearchParams({ facets: 'true', limit: String(PAGE_SIZE) });
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== '') params.set(key, String(value));
   }

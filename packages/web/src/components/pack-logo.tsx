@@ -1,27 +1,55 @@
 /**
  * A pack's logo (logo.png of the version), fetched with the visitor's token and shown from an
- * object URL; the pack's initial when it has none. Never an image from another origin.
+ * object URL; the pack's initial when it has none. Never an image from another origin. Logos are
+ * kept by version (a version's files never change): typing a search shows the same cards again
+ * and again, and each would otherwise fetch its logo anew on every keystroke.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { packImage } from '../api.js';
+import { onSessionChange, packImage, type PackVersionRef } from '../api.js';
 
-export function PackLogo({ registry, name, version }: { registry: string; name: string; version: string }) {
+/** Logos kept, oldest first; past this many the oldest object URLs are released. */
+const KEPT_LOGOS = 2000;
+const logos = new Map<string, Promise<string | null>>();
+
+function release(logo: Promise<string | null> | undefined): void {
+  void logo?.then((url) => {
+    if (url) URL.revokeObjectURL(url);
+  });
+}
+
+// Signing in or out changes what may be read: start over.
+onSessionChange(() => {
+  for (const logo of logos.values()) release(logo);
+  logos.clear();
+});
+
+function logoOf(pack: PackVersionRef): Promise<string | null> {
+  const key = `${pack.registry}/${pack.name}@${pack.version}`;
+  let logo = logos.get(key);
+  if (!logo) {
+    logo = packImage(pack, 'logo.png').catch(() => null);
+    logos.set(key, logo);
+    if (logos.size > KEPT_LOGOS) {
+      const oldest = logos.keys().next().value;
+      if (oldest !== undefined) {
+        release(logos.get(oldest));
+        logos.delete(oldest);
+      }
+    }
+  }
+  return logo;
+}
+
+export function PackLogo({ registry, name, version }: PackVersionRef) {
   const [url, setUrl] = useState<string | null>(null);
   useEffect(() => {
-    const controller = new AbortController();
-    let made: string | null = null;
+    let current = true;
     setUrl(null);
-    packImage({ registry, name, version }, 'logo.png', controller.signal).then(
-      (objectUrl) => {
-        made = objectUrl;
-        if (controller.signal.aborted && objectUrl) URL.revokeObjectURL(objectUrl);
-        else setUrl(objectUrl);
-      },
-      () => undefined,
-    );
+    void logoOf({ registry, name, version }).then((found) => {
+      if (current) setUrl(found);
+    });
     return () => {
-      controller.abort();
-      if (made) URL.revokeObjectURL(made);
+      current = false;
     };
   }, [registry, name, version]);
   return url ? (
