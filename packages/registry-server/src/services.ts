@@ -115,12 +115,15 @@ export async function createServices(options: {
       await catalog.start();
       await registries.ensurePublic();
     })(),
-    (async () => {
-      await directory.start();
-      await identity.sweep();
-      await ensureSuperAdmin({ identity, directory, superAdmin: auth.superAdmin, dataDir: config.dataDir, logger });
-      return Sessions.open(store, directory, sessionOptions);
-    })(),
+    // The signing key is read while identity loads and is swept (neither touches the other).
+    Promise.all([
+      Sessions.open(store, directory, sessionOptions),
+      (async () => {
+        await directory.start();
+        await identity.sweep();
+        await ensureSuperAdmin({ identity, directory, superAdmin: auth.superAdmin, dataDir: config.dataDir, logger });
+      })(),
+    ]).then(([opened]) => opened),
     config.blobCache
       ? BlobCache.open(config.blobCache.dir, config.blobCache.maxBytes, logger.child({ component: 'blob-cache' }))
       : null,

@@ -86,16 +86,24 @@ export class IdentityDirectory {
 
   /** Re-reads every identity document whose ETag changed since the last look. */
   async refresh(): Promise<void> {
-    const seen = new Map<string, string>();
-    for await (const object of this.store.list(identityTenantsPrefix())) {
-      const id = tenantIdOfKey(object.key);
-      seen.set(id, object.etag);
-    }
-    const systemHead = await this.store.head(identitySystemKey());
-    if (systemHead && systemHead.etag !== this.system?.etag) {
-      const read = await readJson<SystemDirectory>(this.store, identitySystemKey());
-      if (read) this.keepSystem(read);
-    }
+    // The listing and the system document at once: a tenant listed but not yet in the document
+    // read (or the reverse) is only taken up at the next refresh.
+    const listing = (async () => {
+      const seen = new Map<string, string>();
+      for await (const object of this.store.list(identityTenantsPrefix()))
+        seen.set(tenantIdOfKey(object.key), object.etag);
+      return seen;
+    })();
+    const system = (async () => {
+      // Nothing held yet (start-up): read the document at once; later, only when its ETag moved.
+      const held = this.system;
+      const head = held ? await this.store.head(identitySystemKey()) : null;
+      if (!held || (head && head.etag !== held.etag)) {
+        const read = await readJson<SystemDirectory>(this.store, identitySystemKey());
+        if (read) this.keepSystem(read);
+      }
+    })();
+    const [seen] = await Promise.all([listing, system]);
     const live = this.lookup().byId;
     for (const [id, etag] of seen) {
       // Only documents of live tenants: a deleted tenant's leftovers are never loaded.
