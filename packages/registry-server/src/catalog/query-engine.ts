@@ -67,16 +67,26 @@ export function queryPageJson(query: CatalogQuery, columns: Columns, readable: U
  * version.
  */
 export function facetCounts(query: CatalogQuery, columns: Columns, readable: Uint8Array): CatalogFacets {
+  /** The packs (as their rows) matching `others`. */
+  const matchingRows = (others: CatalogQuery): Array<{ row: PackRow; entry: PackEntry }> => {
+    const narrow = narrower(others);
+    const out: Array<{ row: PackRow; entry: PackEntry }> = [];
+    for (const entry of scan(columns, others, readable)) {
+      const row = narrow ? narrow(entry) : (entry.row as PackRow);
+      if (row) out.push({ row, entry });
+    }
+    return out;
+  };
+  // A facet whose filter is not set counts the query's own matches: one scan serves them all.
+  let own: Array<{ row: PackRow; entry: PackEntry }> | null = null;
   const count = (
     without: 'layer' | 'cloudType' | 'addonType' | 'registry' | 'deprecated',
     values: (row: PackRow, entry: PackEntry) => readonly string[],
   ) => {
-    const others: CatalogQuery = { ...query, [without]: undefined };
-    const narrow = narrower(others);
+    const matches =
+      query[without] === undefined ? (own ??= matchingRows(query)) : matchingRows({ ...query, [without]: undefined });
     const counts: Record<string, number> = {};
-    for (const entry of scan(columns, others, readable)) {
-      const row = narrow ? narrow(entry) : (entry.row as PackRow);
-      if (!row) continue;
+    for (const { row, entry } of matches) {
       for (const value of values(row, entry)) counts[value] = (counts[value] ?? 0) + 1;
     }
     return counts;
