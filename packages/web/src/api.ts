@@ -169,7 +169,3 @@ export function signOut(): void {
   expiresAt = 0;
   if (was) sessionChanged();
 }
-
-export function whoAmI(signal?: AbortSignal): Promise<Me> {
-  return getJson('/v1/auth/me', signal);
-}

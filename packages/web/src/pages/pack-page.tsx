@@ -18,10 +18,11 @@ import {
   type VersionRecord,
 } from '../api.js';
 import { CopyButton } from '../components/copy-button.js';
+import { ErrorBox } from '../components/error-box.js';
+import { PackBadges } from '../components/pack-badges.js';
 import { PackLogo } from '../components/pack-logo.js';
 import { YamlView } from '../components/yaml-view.js';
 import { navigate, packHref } from '../router.js';
-import { ErrorBox } from './search-page.js';
 
 type Load<T> = { kind: 'loading' } | { kind: 'done'; value: T } | { kind: 'error'; error: Error };
 
@@ -98,15 +99,11 @@ function PackView({ pack, version, signedIn }: { pack: PackDetail; version: stri
           <p class="card-name">
             {pack.registry}/{pack.name}
           </p>
-          <p class="badges">
-            <span class={`badge layer-${pack.layer}`}>{pack.layer}</span>
-            {pack.addonType && <span class="badge">{pack.addonType}</span>}
-            {(current?.cloudTypes ?? pack.cloudTypes).map((cloud) => (
-              <span key={cloud} class="badge cloud">
-                {cloud}
-              </span>
-            ))}
-          </p>
+          <PackBadges
+            layer={pack.layer}
+            addonType={pack.addonType}
+            cloudTypes={current?.cloudTypes ?? pack.cloudTypes}
+          />
           <Annotations annotations={annotations} />
         </div>
         <label class="version-select">

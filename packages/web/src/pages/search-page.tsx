@@ -4,7 +4,9 @@
  * aborts the request before it: only the latest answer is shown.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, searchPacks, type CatalogPage, type Facets, type SearchQuery } from '../api.js';
+import { searchPacks, type CatalogPage, type Facets, type SearchQuery } from '../api.js';
+import { ErrorBox } from '../components/error-box.js';
+import { PackBadges } from '../components/pack-badges.js';
 import { PackLogo } from '../components/pack-logo.js';
 import { navigate, packHref } from '../router.js';
 
@@ -44,7 +46,7 @@ function hrefOf(query: SearchQuery): string {
 type State =
   | { kind: 'loading'; previous: CatalogPage | null }
   | { kind: 'done'; page: CatalogPage }
-  | { kind: 'error'; error: ApiError | Error };
+  | { kind: 'error'; error: Error };
 
 export function SearchPage({ params, signedIn }: { params: URLSearchParams; signedIn: boolean }) {
   const query = queryOf(params);
@@ -203,28 +205,14 @@ function PackCard({ row }: { row: Row }) {
           <span class="card-name">
             {row.registry}/{row.name}
           </span>
-          <span class="badges">
-            <span class={`badge layer-${row.layer}`}>{row.layer}</span>
-            {row.addonType && <span class="badge">{row.addonType}</span>}
-            {row.cloudTypes.map((cloud) => (
-              <span key={cloud} class="badge cloud">
-                {cloud}
-              </span>
-            ))}
-            {row.deprecated && <span class="badge warn">deprecated</span>}
-          </span>
+          <PackBadges
+            layer={row.layer}
+            addonType={row.addonType}
+            cloudTypes={row.cloudTypes}
+            deprecated={row.deprecated}
+          />
         </span>
       </a>
     </li>
-  );
-}
-
-export function ErrorBox({ error }: { error: Error }) {
-  return (
-    <div class="error-box" role="alert">
-      <h2>{error instanceof ApiError ? `The registry answered ${error.status}` : 'Something went wrong'}</h2>
-      <p>{error.message}</p>
-      {error instanceof ApiError && error.hint && <p class="muted">{error.hint}</p>}
-    </div>
   );
 }
