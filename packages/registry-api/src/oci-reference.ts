@@ -1,9 +1,9 @@
 /**
  * Where a pack version is found through OCI (what Palette and `oras pull` are given), for packctl
  * and the web catalog alike: the server's host, the registry's namespace,
- * `spectro-packs/archive/<name>`, and the version as the tag. The namespace is the registry's scope path, as the server maps OCI names (see the README's
- * OCI section): `public` is `public`, a tenant registry `<tenant>/<registry>`, a project registry
- * `<tenant>/<project>/<registry>`.
+ * `spectro-packs/archive/<name>`, and the version as the tag. The namespace is the registry's scope
+ * path, as the server maps OCI names (see the README's OCI section): `public` is `public`, a tenant
+ * registry `<tenant>/<registry>`, a project registry `<tenant>/<project>/<registry>`.
  */
 import type { Registry } from './schemas/packs.js';
 

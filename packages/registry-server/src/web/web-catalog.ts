@@ -30,7 +30,7 @@ const CSP = [
 ].join('; ');
 
 /** Paths that are the registry's, never the catalog's. */
-const API_PREFIXES = ['/v1/', '/v2/', '/v2', '/metrics', '/livez', '/readyz', '/openapi.json'];
+const API_PREFIXES = ['/v1/', '/v2', '/metrics', '/livez', '/readyz', '/openapi.json'];
 
 /** The catalog's own pages: anything else is a "not found" page. */
 function isCatalogPage(pathname: string): boolean {
