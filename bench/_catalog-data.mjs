@@ -188,7 +188,16 @@ export function* versionRecords({ packs, versionsPerPack, seed = 20240917, publi
           cloudTypes: /** @type {VersionRecord['manifest']['cloudTypes']} */ (pack.cloudTypes),
           ...(content ? { charts: [chart] } : {}),
           annotations: pack.annotations,
+          ...(pack.layer === 'k8s' || pack.layer === 'os'
+            ? {}
+            : {
+                constraints: {
+                  dependencies: [{ packName: 'kubernetes', layer: 'k8s', minVersion: '1.26', type: 'required' }],
+                },
+              }),
         }),
+        // What a README's first paragraph gives (no extra random draw: the data stays as it was).
+        description: `${pack.displayName} ${version} for Kubernetes clusters${pack.addonType === undefined ? '' : ` (${pack.addonType})`}: installs ${pack.product} with the ${pack.annotations.contributor} defaults, on ${pack.cloudTypes.join(', ')}.`,
         files: [
           { path: 'README.md', size: 1_500 + Math.floor(rand() * 6_000) },
           ...(content ? [{ path: chart, size: size - 12_000 }] : []),

@@ -1,9 +1,12 @@
 /**
  * The web catalog in a real browser (Debian's chromium, driven by playwright-core) against a real
  * pack-registry holding the sample packs, a second version of one of them, a pack in a private
- * registry and a hostile pack: search by text and by facet, open a pack, switch versions, read its
- * README and values, copy a snippet, sign in and see the private registry, sign out; and a README
- * built to run script, load remote content or leave the page does none of it.
+ * registry, a tenant with a registry, a project and a user, cluster profiles at the three scopes,
+ * and a hostile pack: search by text and by facet, open a pack, switch versions, read its README
+ * and values, see who uses it and its downloads, copy a snippet, sign in and see the private
+ * registry, sign in as a tenant user and see the tenant's registry and profiles, a profile's layers
+ * with the resolver's problems, sign out; and a README built to run script, load remote content or
+ * leave the page does none of it.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,6 +25,26 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const RUN = HAVE_CHROMIUM || process.env['CI'] === 'true';
 
 const OPERATOR = { username: 'catalog-operator', password: 'catalog operator password 1' };
+const TENANT_USER = { username: 'alice', password: 'alice tenant password 1' };
+
+/** Calls the registry's API as the operator (set-up only). */
+async function api(method: string, route: string, body?: unknown): Promise<void> {
+  const res = await fetch(`${registry.url}${route}`, {
+    method,
+    headers: { ...AUTH, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
+}
+
+/** Signs in through the form; the catalog then goes to `next` (the token lives in the page's memory). */
+async function signInAs(page: Page, user: { username: string; password: string }, next: string): Promise<void> {
+  await page.goto(`${registry.url}/signin?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByTestId('who').textContent()).toContain(user.username);
+}
 
 let work: string;
 let registry: RegistryProcess;
@@ -125,8 +148,50 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
       await variant('kubernetes', { name: 'private-kubernetes', displayName: 'Private Kubernetes' }),
       'private-packs',
     );
+    // A tenant with its own registry and a project; a user of it; profiles at the three scopes.
+    await api('POST', '/v1/tenants', { name: 'acme' });
+    await api('POST', '/v1/tenants/acme/projects', { name: 'web' });
+    await api('POST', '/v1/registries', { name: 'acme-packs', scope: 'tenant', tenant: 'acme' });
+    await push(await variant('lb-metallb', { name: 'acme-ingress', displayName: 'Acme Ingress' }), 'acme-packs');
+    await api('POST', '/v1/tenants/acme/users', TENANT_USER);
+    await api('POST', '/v1/tenants/acme/bindings', {
+      role: 'Tenant Admin',
+      subject: { kind: 'user', name: TENANT_USER.username },
+    });
+    await api('POST', '/v1/cluster-profiles', {
+      name: 'aws-base',
+      version: '1.0.0',
+      cloudType: 'aws',
+      packs: [
+        { name: 'ubuntu-aws', version: '22.4.x' },
+        { name: 'kubernetes', version: '1.29.x' },
+        { name: 'cni-calico', version: '3.27.2' },
+        { name: 'csi-aws-ebs', version: '>=1.20' },
+        { name: 'cert-manager', version: '1.14.x' },
+      ],
+    });
+    await api('POST', '/v1/tenants/acme/cluster-profiles', {
+      name: 'acme-edge',
+      version: '0.3.0',
+      registries: ['acme-packs', 'public'],
+      packs: [
+        { name: 'ubuntu-aws', version: '22.4.5' },
+        { name: 'kubernetes', version: '1.28.x' },
+        { name: 'cni-calico', version: '3.27.x' },
+        { name: 'csi-aws-ebs', version: '1.28.0' },
+        { name: 'acme-ingress', version: '0.14.x' },
+      ],
+    });
+    await api('POST', '/v1/tenants/acme/projects/web/cluster-profiles', {
+      name: 'web-addons',
+      version: '1.0.0',
+      type: 'add-on',
+      registries: ['acme-packs', 'public'],
+      packs: [{ name: 'acme-ingress', version: '0.14.5' }],
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     context = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+    context.setDefaultTimeout(15_000);
   }, 180_000);
 
   afterAll(async () => {
@@ -168,6 +233,10 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
     await expect.poll(() => page.getByTestId('result-count').textContent()).toMatch(/^1 pack/);
     expect(page.url()).toContain('q=calico');
     await expect.poll(() => page.locator('.card-title').first().textContent()).toContain('Calico');
+    // The card's description is the README's first paragraph, as plain text.
+    await expect
+      .poll(() => page.locator('.card-desc').first().textContent())
+      .toMatch(/^Calico provides pod networking/);
 
     await page.getByLabel('Search packs').fill('');
     await page.getByRole('button', { name: /^csi\s*1$/ }).click();
@@ -179,7 +248,7 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
     await expect.poll(() => again.locator('.card-title').first().textContent()).toContain('Amazon EBS CSI');
     await again.close();
     // Private registries are not shown to anonymous visitors.
-    await page.goto(`${registry.url}/?q=private`);
+    await page.goto(`${registry.url}/?q=private-kubernetes`);
     await expect.poll(() => page.locator('.empty h2').textContent()).toContain('No packs match');
     expect(problems).toEqual([]);
     await page.close();
@@ -236,7 +305,7 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
   it('signs in, shows the private registry, and signs out', async () => {
     const page = await context.newPage();
     const { problems } = watch(page, registry.url);
-    await page.goto(`${registry.url}/?q=private`);
+    await page.goto(`${registry.url}/?q=private-kubernetes`);
     await expect.poll(() => page.locator('.empty h2').textContent()).toContain('No packs match');
     await page.getByRole('link', { name: 'Sign in' }).click();
     await page.getByLabel('Username').fill(OPERATOR.username);
@@ -250,7 +319,7 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
       .toContain('private-packs/private-kubernetes');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => page.getByRole('link', { name: 'Sign in' }).count()).toBe(1);
-    await page.goto(`${registry.url}/?q=private`);
+    await page.goto(`${registry.url}/?q=private-kubernetes`);
     await expect.poll(() => page.locator('.empty h2').textContent()).toContain('No packs match');
     // A wrong password is a message on the form, not a crash.
     await page.goto(`${registry.url}/signin`);
@@ -262,6 +331,85 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
     await page.close();
   });
 
+  it("shows who uses a version and every version's downloads", async () => {
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${registry.url}/v1/registries/public/packs/kubernetes/1.29.4/archive`);
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    }
+    const page = await context.newPage();
+    const { problems } = watch(page, registry.url);
+    await signInAs(page, OPERATOR, '/packs/public/kubernetes');
+    await expect.poll(() => page.getByTestId('downloads').textContent()).toBe('3');
+    await page.getByRole('tab', { name: 'Used by' }).click();
+    // aws-base selects 1.29.x (resolving to 1.29.4); acme-edge asks for 1.28.x, which nothing satisfies.
+    await expect.poll(() => page.getByTestId('using-profiles').textContent()).toContain('aws-base');
+    expect(await page.getByTestId('using-profiles').textContent()).not.toContain('acme-edge');
+    const dependents = page.getByTestId('dependents');
+    await expect.poll(() => dependents.textContent()).toContain('Calico 3.27.3');
+    expect(await dependents.textContent()).toContain('Acme Ingress');
+    // A profile listed there is a link to its page.
+    await page.getByTestId('using-profiles').getByRole('link', { name: 'aws-base' }).click();
+    await expect.poll(() => page.locator('h1#profile-title').textContent()).toContain('aws-base');
+    await page.goBack();
+    await page.getByRole('tab', { name: /^Versions/ }).click();
+    await expect.poll(() => page.locator('table.files tbody tr').first().textContent()).toMatch(/1\.29\.4.*latest/);
+    expect(await page.locator('table.files tbody tr').first().locator('td').nth(3).textContent()).toBe('3');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("signs in as a tenant user: the tenant's registry, the profiles of the three scopes, a profile's layers", async () => {
+    const page = await context.newPage();
+    const { problems } = watch(page, registry.url);
+    await page.goto(`${registry.url}/profiles`);
+    await expect.poll(() => page.locator('.empty').textContent()).toContain('sign in');
+    await signInAs(page, TENANT_USER, '/?q=acme-ingress');
+    expect(await page.getByTestId('who').textContent()).toContain('(acme)');
+    await expect.poll(() => page.locator('.card-name').first().textContent()).toContain('acme-packs/acme-ingress');
+
+    await page.getByRole('link', { name: 'Cluster profiles' }).click();
+    await expect
+      .poll(() => page.locator('.profiles h2').allTextContents())
+      .toEqual(['System', 'Tenant acme', 'Project acme/web']);
+    await page.getByRole('link', { name: /acme-edge/ }).click();
+    await expect.poll(() => page.getByTestId('resolution-status').textContent()).toMatch(/problems? resolving/);
+    // The stack, top down: add-on, csi, cni, the k8s layer that did not resolve, then the OS.
+    const layers = page.getByTestId('layer');
+    await expect.poll(() => layers.count()).toBe(5);
+    const texts = await layers.allTextContents();
+    expect(texts[0]).toContain('acme-ingress');
+    expect(texts[0]).toContain('acme-packs');
+    expect(texts[3]).toContain('kubernetes');
+    expect(texts[3]).toContain('unresolved');
+    expect(texts[3]).toContain('no version of kubernetes in public satisfies 1.28.x');
+    expect(texts[4]).toContain('ubuntu-aws');
+    // The resolver's problem sits on the layer that caused it, not just on the page.
+    await expect.poll(() => page.locator('.layer.layer-cni .problems').textContent()).toContain('requires kubernetes');
+
+    await page.getByRole('link', { name: 'Cluster profiles' }).click();
+    await page.getByRole('link', { name: /aws-base/ }).click();
+    await expect
+      .poll(() => page.getByTestId('resolution-status').textContent())
+      .toBe('Resolves: 5 layers, every constraint met.');
+    expect(await page.locator('[data-testid="layer"] > .layer-head > .badge:first-child').allTextContents()).toEqual([
+      'addon',
+      'csi',
+      'cni',
+      'k8s',
+      'os',
+    ]);
+    await page.getByRole('link', { name: /kubernetes 1\.29\.4/ }).click();
+    await expect.poll(() => page.locator('h1#pack-title').textContent()).toContain('1.29.4');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto(`${registry.url}/?q=acme-ingress`);
+    await expect.poll(() => page.locator('.empty h2').textContent()).toContain('No packs match');
+    // The resolver asks each registry of the profile in turn: a registry without the pack answers 404.
+    expect(problems.filter((p) => !p.includes('404'))).toEqual([]);
+    await page.close();
+  });
+
   it('has no serious or critical accessibility violations (axe-core), in light and dark', async () => {
     // axe is injected as a script of its own, which the catalog's CSP rightly refuses: this
     // context alone bypasses it.
@@ -269,8 +417,7 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
       const checked = await browser?.newContext({ bypassCSP: true, colorScheme });
       if (!checked) throw new Error('no browser');
       const page = await checked.newPage();
-      for (const address of ['/', '/?q=cert', '/packs/public/cert-manager', '/signin', '/no/such/page']) {
-        await page.goto(`${registry.url}${address}`);
+      const check = async (address: string) => {
         await page.waitForLoadState('networkidle');
         await page.addScriptTag({ path: AXE });
         const violations = await page.evaluate<Array<{ id: string; impact: string | null; help: string }>>(
@@ -278,7 +425,22 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
         );
         const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
         expect(serious, `${colorScheme} ${address}`).toEqual([]);
+      };
+      for (const address of ['/', '/?q=cert', '/packs/public/cert-manager', '/profiles', '/signin', '/no/such/page']) {
+        await page.goto(`${registry.url}${address}`);
+        await check(address);
       }
+      // Signed in (the token lives in the page: links, not reloads, from here on).
+      await signInAs(page, TENANT_USER, '/profiles');
+      await expect.poll(() => page.locator('.profiles h2').count()).toBe(3);
+      await check('/profiles, signed in');
+      await page.getByRole('link', { name: /acme-edge/ }).click();
+      await expect.poll(() => page.getByTestId('layer').count()).toBe(5);
+      await check('/profiles/tenant/acme/acme-edge');
+      await page.getByRole('link', { name: /csi-aws-ebs/ }).click();
+      await page.getByRole('tab', { name: 'Used by' }).click();
+      await expect.poll(() => page.locator('.usage').count()).toBe(1);
+      await check('/packs/public/csi-aws-ebs, used by');
       await checked.close();
     }
   });

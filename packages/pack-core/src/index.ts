@@ -7,6 +7,7 @@ export * from './errors.js';
 export * from './manifest.js';
 export * from './profile.js';
 export * from './resolve-profile.js';
+export * from './readme.js';
 export * from './versions.js';
 export * from './names.js';
 export {

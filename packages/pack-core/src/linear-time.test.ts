@@ -17,6 +17,7 @@ import { lintPack } from './lint/lint-pack.js';
 import { parseManifestText, validateManifest } from './manifest.js';
 import { isPackName, isPackVersion, isVersionSelector } from './names.js';
 import { packIgnore } from './packignore.js';
+import { readmeExcerpt } from './readme.js';
 import { validateProfile } from './profile.js';
 import { mergeValues, resolveProfile, type PackSource } from './resolve-profile.js';
 import { tempDir, writeValidPack } from './test-support/valid-pack.js';
@@ -77,6 +78,18 @@ const INPUTS: Record<string, string> = {
   'anchors and aliases': fill('&a *a '),
 };
 
+/** Markdown shapes for readmeExcerpt (many-line inputs cost other parsers a constant per line). */
+const MARKDOWN_INPUTS: Record<string, string> = {
+  'image openings': fill('!['),
+  'unclosed links': fill('[a]('),
+  'link middles': fill(']('),
+  'unclosed tags': fill('<a '),
+  'fence lines': fill('```\n'),
+  'comment openings': fill('<!--\n'),
+  'list items': fill('- a\n'),
+  'setext underlines': fill('a\n=\n'),
+};
+
 /** Milliseconds of the fastest of three calls. */
 async function bestOfThree(run: () => unknown): Promise<number> {
   let best = Infinity;
@@ -128,6 +141,7 @@ const STRING_FUNCTIONS: Record<string, (input: string) => unknown> = {
   boundsOrdered: (s) => boundsOrdered(s, s),
   isPackName,
   isPackVersion,
+  readmeExcerpt,
   isVersionSelector,
   // A pack.json is at most 1 MiB: its fields share the input.
   validateManifest: (input) => {
@@ -164,6 +178,15 @@ describe('pack-core functions run in linear time on adversarial 1 MiB inputs', (
     const run = STRING_FUNCTIONS[name];
     if (!run) throw new Error(name);
     expect(await slowInputs(run, FAST_MS)).toEqual([]);
+  });
+
+  it('readmeExcerpt, on markdown shapes', async () => {
+    const slow: string[] = [];
+    for (const [name, input] of Object.entries(MARKDOWN_INPUTS)) {
+      const ms = await bestOfThree(() => readmeExcerpt(input));
+      if (ms > FAST_MS) slow.push(`${name}: ${Math.round(ms)} ms`);
+    }
+    expect(slow).toEqual([]);
   });
 
   // JSON.parse, V8's own linear parser, costs some 50 ms for 1 MiB of nesting on a loaded box.

@@ -20,6 +20,8 @@ import type { PackDependency, PackLayer } from './generated/pack-manifest.js';
 import { resolveVersion, selectorKind, sortVersions, withinBounds } from './versions.js';
 import { parseYaml } from './yaml.js';
 
+export type { ClusterProfile };
+
 /** A version of a pack as a registry lists it. */
 export interface SourceVersion {
   version: string;

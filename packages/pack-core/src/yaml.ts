@@ -338,9 +338,14 @@ function firstErrorComposer(lines: LineCounter): Composer {
   return composer;
 }
 
+/** UTF-8 bytes of `text`: Buffer's count on Node, the encoder's in a browser (the web catalog resolves profiles). */
+function utf8Length(text: string): number {
+  return typeof Buffer === 'undefined' ? new TextEncoder().encode(text).length : Buffer.byteLength(text, 'utf8');
+}
+
 function tooLong(text: string, limits: YamlLimits): YamlProblem | null {
   // A UTF-16 code unit is at most 3 UTF-8 bytes: only a long text needs counting.
-  if (text.length * 3 <= limits.maxBytes || Buffer.byteLength(text, 'utf8') <= limits.maxBytes) return null;
+  if (text.length * 3 <= limits.maxBytes || utf8Length(text) <= limits.maxBytes) return null;
   return { kind: 'too-large', message: `is larger than ${Math.round(limits.maxBytes / 1024)} KiB` };
 }
 

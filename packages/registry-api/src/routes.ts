@@ -39,6 +39,8 @@ import {
   DeletedVersion,
   NewRegistry,
   PackDetail,
+  PackDownloads,
+  PackUsage,
   Published,
   Registry,
   RegistryChanges,
@@ -725,6 +727,12 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: 'get',
+    path: '/v1/registries/{registry}/packs/{name}/downloads',
+    summary: 'How many times each version of a pack was downloaded (versions never downloaded may be absent)',
+    answers: { 200: ok('Downloads by version.', PackDownloads), ...COMMON },
+  },
+  {
+    method: 'get',
     path: VERSION,
     summary: 'A version record',
     answers: { 200: ok('The record.', VersionRecord), 410: error('PACK_VERSION_GONE.'), ...COMMON },
@@ -754,6 +762,13 @@ export const ROUTES: readonly RouteSpec[] = [
       416: error('RANGE_NOT_SATISFIABLE.'),
       ...COMMON,
     },
+  },
+  {
+    method: 'get',
+    path: `${VERSION}/usage`,
+    summary:
+      'Who uses a version: the cluster profiles (that the caller may list) selecting it, and the packs whose constraints name it',
+    answers: { 200: ok('Profiles and dependent packs.', PackUsage), ...COMMON },
   },
   {
     method: 'get',

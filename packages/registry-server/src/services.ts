@@ -21,6 +21,7 @@ import { ProfileService } from './profiles/profile-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { gatedStore } from './audit/change-gate.js';
 import { BlobCache } from './blobs/blob-cache.js';
+import { DownloadCounts, type DownloadCountsOptions } from './blobs/download-counts.js';
 import { PackInspector, type PackInspectorOptions } from './publish/pack-inspector.js';
 import { PublishService } from './publish/publish-service.js';
 import { UploadHasher } from './publish/upload-hasher.js';
@@ -44,6 +45,8 @@ export interface RegistryServices {
   sessions: Sessions;
   profiles: ProfileService;
   audit: AuditLog;
+  /** Archive downloads per pack version: counted in memory, flushed to storage every 30 s. */
+  downloads: DownloadCounts;
   /** Local copies of archives (S3 driver); null when off. */
   blobCache: BlobCache | null;
   adminToken: AdminTokenCheck;
@@ -69,6 +72,8 @@ export async function createServices(options: {
   identity?: { sessionMaxSeconds?: number; hashQueue?: Partial<HashQueueOptions> };
   /** Overrides of the configuration's pack-check settings (tests). */
   inspection?: Partial<PackInspectorOptions>;
+  /** Overrides of the download counts' settings (tests: the flush interval). */
+  downloads?: DownloadCountsOptions;
 }): Promise<RegistryServices> {
   const { config, logger } = options;
   // Every service stores through the gate: a request's changes wait for its audit record.
@@ -159,6 +164,9 @@ export async function createServices(options: {
     profiles,
     audit,
     blobCache,
+    // Counts are no change a caller makes (nothing to audit): written to the store itself, from
+    // a timer made here, outside any request.
+    downloads: new DownloadCounts(options.store, logger.child({ component: 'downloads' }), options.downloads),
     adminToken,
     ociAuthenticator: new OciAuthenticator({
       adminToken,
@@ -185,6 +193,8 @@ export async function createServices(options: {
 /** Stops background work and releases storage connections. */
 export async function closeServices(services: RegistryServices): Promise<void> {
   await services.oci.uploads.close();
+  // Before the store closes: what was counted and not yet written.
+  await services.downloads.close();
   await services.catalog.stop();
   await services.directory.stop();
   await services.audit.drain();

@@ -3,9 +3,22 @@
  * (@packyard/registry-api). The access token of a signed-in visitor lives in this module's memory
  * only (never in localStorage or a cookie): a reload signs out, and no other page can send it.
  */
-import type { CatalogPage, Me, PackDetail, Registry, Token, VersionRecord } from '@packyard/registry-api';
+import type {
+  CatalogPage,
+  Me,
+  PackDetail,
+  PackDownloads,
+  PackUsage,
+  ProfileView,
+  Project,
+  Registry,
+  Tenant,
+  Token,
+  VersionRecord,
+} from '@packyard/registry-api';
+import { profilesApiPath, type ProfileScopeRef } from '@packyard/registry-api/catalog-pages';
 
-export type { CatalogPage, Me, PackDetail, Registry, VersionRecord };
+export type { CatalogPage, Me, PackDetail, PackDownloads, PackUsage, ProfileView, Registry, VersionRecord };
 
 /** An answer other than 2xx, with the registry's stable code and hint. */
 export class ApiError extends Error {
@@ -82,8 +95,11 @@ export type Facets = NonNullable<CatalogPage['facets']>;
 /** Results per search: two screens of cards; the count says how many more match. */
 export const PAGE_SIZE = 30;
 
-export function searchPacks(query: SearchQuery, signal?: AbortSignal): Promise<CatalogPage> {
-  const params = new URLSearchParams({ facets: 'true', limit: String(PAGE_SIZE) });
+/** A page of matches with their facet counts; with `cursor`, the next page (no facets: they are known). */
+export function searchPacks(query: SearchQuery, signal?: AbortSignal, cursor?: string): Promise<CatalogPage> {
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (cursor === undefined) params.set('facets', 'true');
+  else params.set('cursor', cursor);
   for (const [key, value] of Object.entries(query)) {
     if (value !== undefined && value !== '') params.set(key, String(value));
   }
@@ -101,6 +117,21 @@ export function versionRecord(
   signal?: AbortSignal,
 ): Promise<VersionRecord> {
   return getJson(`/v1/registries/${seg(registry)}/packs/${seg(name)}/${seg(version)}`, signal);
+}
+
+/** Who uses a version: the profiles the visitor may read that select it, and the packs naming it. */
+export function packUsage(pack: PackVersionRef, signal?: AbortSignal): Promise<PackUsage> {
+  return getJson(`/v1/registries/${seg(pack.registry)}/packs/${seg(pack.name)}/${seg(pack.version)}/usage`, signal);
+}
+
+/** Archive downloads per version (versions never downloaded are absent). */
+export async function packDownloads(
+  registry: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<Record<string, number>> {
+  const answer = await getJson<PackDownloads>(`/v1/registries/${seg(registry)}/packs/${seg(name)}/downloads`, signal);
+  return answer.versions;
 }
 
 /** A version of a pack, as the file routes name it. */
@@ -140,6 +171,63 @@ export async function packImage(pack: PackVersionRef, file: string, signal?: Abo
   const blob = await unlessMissing(send(filePath(pack, file), {}, signal).then((res) => res.blob()));
   if (!blob?.type.startsWith('image/') || blob.type.includes('svg')) return null;
   return URL.createObjectURL(blob);
+}
+
+/** A cluster profile and where it lives. */
+export interface ProfileEntry {
+  where: ProfileScopeRef;
+  view: ProfileView;
+}
+
+/** The scopes whose profiles the visitor may read: the system's, and their tenant's and projects'. */
+async function profileScopes(me: Me, signal?: AbortSignal): Promise<ProfileScopeRef[]> {
+  const scopes: ProfileScopeRef[] = [{ scope: 'system' }];
+  if (me.kind === 'user') {
+    scopes.push({ scope: 'tenant', tenant: me.tenant });
+    // Bound in some projects, or (project.list tenant-wide) able to see them all.
+    const projects = me.tenantPermissions.includes('project.list')
+      ? (await getJson<{ items: Project[] }>(`/v1/tenants/${seg(me.tenant)}/projects`, signal)).items.map((p) => p.name)
+      : me.projects;
+    for (const project of projects) scopes.push({ scope: 'project', tenant: me.tenant, project });
+    return scopes;
+  }
+  const tenants = (await getJson<{ items: Tenant[] }>('/v1/tenants', signal)).items;
+  const projects = await Promise.all(
+    tenants.map((tenant) =>
+      getJson<{ items: Project[] }>(`/v1/tenants/${seg(tenant.name)}/projects`, signal).then((answer) => answer.items),
+    ),
+  );
+  for (const [index, tenant] of tenants.entries()) {
+    scopes.push({ scope: 'tenant', tenant: tenant.name });
+    for (const project of projects[index] ?? []) {
+      scopes.push({ scope: 'project', tenant: tenant.name, project: project.name });
+    }
+  }
+  return scopes;
+}
+
+/**
+ * Every cluster profile the visitor may read, each listed once in its own scope (a scope's list
+ * repeats those inherited from above). Scopes the visitor may not list are left out.
+ */
+export async function listProfiles(me: Me, signal?: AbortSignal): Promise<ProfileEntry[]> {
+  const scopes = await profileScopes(me, signal);
+  const lists = await Promise.all(
+    scopes.map(async (where) => {
+      try {
+        const { items } = await getJson<{ items: ProfileView[] }>(profilesApiPath(where), signal);
+        return items.filter((view) => !view.inherited).map((view) => ({ where, view }));
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return [];
+        throw err;
+      }
+    }),
+  );
+  return lists.flat();
+}
+
+export function profile(where: ProfileScopeRef, name: string, signal?: AbortSignal): Promise<ProfileView> {
+  return getJson(`${profilesApiPath(where)}/${seg(name)}`, signal);
 }
 
 export async function listRegistries(signal?: AbortSignal): Promise<Registry[]> {

@@ -1,8 +1,10 @@
-/** The page frame: header (catalog link, who is signed in, theme), the routed page, and its title. */
+/** The page frame: header (sections, who is signed in, theme), the routed page, and its title. */
 import { useEffect, useState } from 'preact/hooks';
 import { onSessionChange, signOut, type Me } from './api.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { PackPage } from './pages/pack-page.js';
+import { ProfilePage } from './pages/profile-page.js';
+import { ProfilesPage } from './pages/profiles-page.js';
 import { SearchPage } from './pages/search-page.js';
 import { SignInPage } from './pages/sign-in-page.js';
 import { navigate, useRoute } from './router.js';
@@ -34,6 +36,14 @@ export function App() {
         <a class="brand" href="/">
           Packyard <span>catalog</span>
         </a>
+        <nav aria-label="Sections" class="sections">
+          <a href="/" aria-current={route.page === 'search' || route.page === 'pack' ? 'page' : undefined}>
+            Packs
+          </a>
+          <a href="/profiles" aria-current={route.page === 'profiles' || route.page === 'profile' ? 'page' : undefined}>
+            Cluster profiles
+          </a>
+        </nav>
         <nav aria-label="Account">
           {me ? (
             <>
@@ -69,6 +79,8 @@ export function App() {
         {route.page === 'pack' && (
           <PackPage registry={route.registry} name={route.name} version={route.version} signedIn={me !== null} />
         )}
+        {route.page === 'profiles' && <ProfilesPage me={me} />}
+        {route.page === 'profile' && <ProfilePage where={route.where} name={route.name} me={me} />}
         {route.page === 'signin' && <SignInPage next={route.next} />}
         {route.page === 'not-found' && <NotFoundPage />}
       </main>

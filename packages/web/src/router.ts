@@ -4,31 +4,32 @@
  * clicks), so a new tab, a copied link or a reload land on the same page.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { catalogPage, packPagePath, type ProfileScopeRef } from '@packyard/registry-api/catalog-pages';
+
+export { profilePagePath, profileScopeRef, type ProfileScopeRef } from '@packyard/registry-api/catalog-pages';
 
 export type Route =
   | { page: 'search'; params: URLSearchParams }
   | { page: 'pack'; registry: string; name: string; version: string | null }
+  | { page: 'profiles' }
+  | { page: 'profile'; where: ProfileScopeRef; name: string }
   | { page: 'signin'; next: string }
   | { page: 'not-found' };
 
+/** The route of a location: the page from the table the server reads too, its query from the URL. */
 export function parseRoute(location: { pathname: string; search: string }): Route {
   const params = new URLSearchParams(location.search);
-  const parts = location.pathname.split('/').filter((part) => part !== '');
-  if (parts.length === 0) return { page: 'search', params };
-  if (parts[0] === 'packs' && parts.length === 3) {
-    try {
-      return {
-        page: 'pack',
-        registry: decodeURIComponent(parts[1] ?? ''),
-        name: decodeURIComponent(parts[2] ?? ''),
-        version: params.get('version'),
-      };
-    } catch {
-      return { page: 'not-found' };
-    }
+  const page = catalogPage(location.pathname);
+  switch (page.page) {
+    case 'search':
+      return { page: 'search', params };
+    case 'pack':
+      return { ...page, version: params.get('version') };
+    case 'signin':
+      return { page: 'signin', next: safeNext(params.get('next')) };
+    default:
+      return page;
   }
-  if (parts[0] === 'signin' && parts.length === 1) return { page: 'signin', next: safeNext(params.get('next')) };
-  return { page: 'not-found' };
 }
 
 /** Only a path of this site may be where signing in returns to. */
@@ -36,10 +37,7 @@ function safeNext(next: string | null): string {
   return next !== null && next.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
-export function packHref(registry: string, name: string, version?: string): string {
-  const path = `/packs/${encodeURIComponent(registry)}/${encodeURIComponent(name)}`;
-  return version === undefined ? path : `${path}?version=${encodeURIComponent(version)}`;
-}
+export const packHref = packPagePath;
 
 const changed = new Set<() => void>();
 

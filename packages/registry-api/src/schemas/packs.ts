@@ -168,6 +168,11 @@ const packFields = {
   layer: Type.String(),
   addonType: Nullable(Type.String()),
   cloudTypes: Type.Array(Type.String()),
+  /**
+   * The first paragraph of the latest version's README.md as plain text, at most 240 characters;
+   * null when it has none (or was published before the registry kept descriptions).
+   */
+  description: Nullable(Type.String()),
 };
 
 export const PackRow = Type.Object({
@@ -206,6 +211,38 @@ export const CatalogPage = Type.Object({
 });
 export type CatalogPage = Static<typeof CatalogPage>;
 
+/** Who uses a version: the cluster profiles selecting it and the packs whose constraints name it. */
+export const PackUsage = Type.Object({
+  /** Profiles (of the scopes the caller may list) whose entry for the pack resolves to this version. */
+  profiles: Type.Array(
+    Type.Object({
+      scope: Type.Union([Type.Literal('system'), Type.Literal('tenant'), Type.Literal('project')]),
+      tenant: Nullable(Type.String()),
+      project: Nullable(Type.String()),
+      name: Type.String(),
+      version: Type.String(),
+      /** The version selector the profile gives the pack (exact, line tag or range). */
+      selector: Type.String(),
+    }),
+  ),
+  /** Of each pack (in registries the caller may read) whose constraints name this one, its latest live version that does. */
+  dependents: Type.Array(
+    Type.Object({
+      registry: Type.String(),
+      name: Type.String(),
+      displayName: Type.String(),
+      version: Type.String(),
+      /** required, optional, notSupported or upgrade; null when the constraint has no type. */
+      type: Nullable(Type.String()),
+      minVersion: Nullable(Type.String()),
+      maxVersion: Nullable(Type.String()),
+      /** Whether this version is within [minVersion, maxVersion]. */
+      includes: Type.Boolean(),
+    }),
+  ),
+});
+export type PackUsage = Static<typeof PackUsage>;
+
 /** One live version of a pack, as the pack's page lists it. */
 export const PackVersion = Type.Object({
   version: Type.String(),
@@ -228,3 +265,10 @@ export const PackDetail = Type.Object({
   tags: Type.Record(Type.String(), Type.String()),
 });
 export type PackDetail = Static<typeof PackDetail>;
+
+/** How many times each version of a pack was downloaded; versions never downloaded may be absent. */
+export const PackDownloads = Type.Object({
+  /** Archive downloads by version: whole GETs, ranges from byte 0, redirects to storage. */
+  versions: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+});
+export type PackDownloads = Static<typeof PackDownloads>;

@@ -4,7 +4,8 @@
  * local blob cache, or streamed from storage (filling the cache); and single files out of it
  * (values.yaml, README.md, logo.png) read with ranged requests, without fetching the whole
  * archive, with their media type from mime-types. The routes (routes/downloads.ts) authorize and
- * find the version record; everything after is here.
+ * find the version record; everything after is here, counting archive downloads too (in memory,
+ * ./download-counts.ts).
  *
  * Single files are read through an archive opened once per digest (OpenedArchives): its source
  * holds no request state and reads the blob cache or storage by digest for each range. The
@@ -44,6 +45,8 @@ function mimeTypes(): typeof MimeTypes {
 
 /** What downloads need of the registry's services. */
 export type DownloadServices = Pick<RegistryServices, 'store' | 'config' | 'blobCache' | 'metrics'>;
+/** What archive downloads need besides: the download counts (./download-counts.ts). */
+export type ArchiveServices = DownloadServices & Pick<RegistryServices, 'downloads'>;
 
 /** A version to download from, once the caller may read it. */
 export interface DownloadSource {
@@ -103,7 +106,7 @@ function cacheControl(registry: RegistryRecord): string {
   return registry.public ? 'public, no-cache' : 'private, no-cache';
 }
 
-async function sendArchive(services: DownloadServices, req: Request, res: Response, source: DownloadSource) {
+async function sendArchive(services: ArchiveServices, req: Request, res: Response, source: DownloadSource) {
   const { record } = source;
   const etag = `"${record.digest}"`;
   const b64 = sha256Base64(record.digest);
@@ -138,6 +141,8 @@ async function sendArchive(services: DownloadServices, req: Request, res: Respon
     res.end();
     return;
   }
+  // A download, once: the whole archive or its first bytes, not the rest of a resumed one.
+  const counted = range === null || range.start === 0;
   if (services.store.downloadUrl) {
     // Authorized here; the bytes come straight from the bucket through a URL valid for minutes.
     const url = await services.store.downloadUrl(blobKey(record.digest), {
@@ -146,6 +151,7 @@ async function sendArchive(services: DownloadServices, req: Request, res: Respon
       contentType: 'application/zip',
     });
     services.metrics.downloads.inc({ scope: source.registry.scope });
+    if (counted) services.downloads.count(source.registry.name, record.name, record.version);
     res.removeHeader('Content-Length');
     res.removeHeader('Content-Range');
     res.removeHeader('Content-Digest');
@@ -153,6 +159,7 @@ async function sendArchive(services: DownloadServices, req: Request, res: Respon
     return;
   }
   services.metrics.downloads.inc({ scope: source.registry.scope });
+  if (counted) services.downloads.count(source.registry.name, record.name, record.version);
   const sent = await sendBlob(services, res, record, range);
   services.metrics.downloadBytes.inc(sent);
 }
@@ -376,9 +383,12 @@ async function sendArchiveFile(
 export class PackDownloads {
   private readonly archives = new OpenedArchives(OPENED_ARCHIVES);
 
-  constructor(private readonly services: DownloadServices) {}
+  constructor(private readonly services: ArchiveServices) {}
 
-  /** Answers with the archive of `source.record` (or a range of it, a 304, or a redirect). */
+  /**
+   * Answers with the archive of `source.record` (or a range of it, a 304, or a redirect); counts
+   * the download (./download-counts.ts says which answers count).
+   */
   archive(req: Request, res: Response, source: DownloadSource): Promise<void> {
     return sendArchive(this.services, req, res, source);
   }

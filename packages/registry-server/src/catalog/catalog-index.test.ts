@@ -30,6 +30,8 @@ function version(name: string, v: string, fields: Partial<VersionSummary> = {}):
     addonType: null,
     cloudTypes: ['all'],
     annotations: {},
+    description: null,
+    dependencies: [],
     digest: `sha256:${'0'.repeat(63)}${clock % 10}`,
     size: 100,
     publishedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, clock)).toISOString(),
@@ -227,6 +229,31 @@ describe('CatalogIndex', () => {
     uncached.applyVersions(versions);
     const query = { layer: 'k8s', version: '1.27.x' };
     expect(uncached.queryJson(query, everyone)).toBe(cached.queryJson(query, everyone));
+  });
+
+  it('reads summaries written before descriptions and dependencies were kept', () => {
+    const index = world();
+    const old = version('legacy', '1.0.0') as Partial<VersionSummary>;
+    delete old.description;
+    delete old.dependencies;
+    index.applyVersions([old as VersionSummary]);
+    expect(index.pack('public', 'legacy')?.description).toBeNull();
+    expect(index.dependents('legacy')).toEqual([]);
+    expect(names(index.query({ q: 'legacy' }, everyone))).toEqual(['legacy']);
+  });
+
+  it('finds the packs whose constraints name a pack, each by its latest live version that does', () => {
+    const index = world();
+    const needs = (min: string) => [
+      { packName: 'kubernetes', layer: 'k8s', minVersion: min, type: 'required' as const },
+    ];
+    index.applyVersion(version('cilium', '1.0.0', { layer: 'cni', dependencies: needs('1.27') }));
+    index.applyVersion(version('cilium', '1.1.0', { layer: 'cni', dependencies: needs('1.28') }));
+    index.applyVersion(version('cilium', '1.2.0', { layer: 'cni', dependencies: needs('1.29'), deleted: true }));
+    index.applyVersion(version('agent', '2.0.0', { registry: 'acme', dependencies: needs('1.26') }));
+    const found = index.dependents('kubernetes').map((v) => `${v.registry}/${v.name}@${v.version}`);
+    expect(found).toEqual(['acme/agent@2.0.0', 'public/cilium@1.1.0']);
+    expect(index.dependents('cilium')).toEqual([]);
   });
 
   it('bulk-applies a snapshot with the same result as one version at a time', () => {

@@ -21,6 +21,8 @@ function summary(name: string, version: string, revision = 1): VersionSummary {
     addonType: null,
     cloudTypes: ['all'],
     annotations: {},
+    description: null,
+    dependencies: [],
     digest: `sha256:${'a'.repeat(64)}`,
     size: 1,
     publishedAt: new Date().toISOString(),

@@ -7,7 +7,10 @@ import type { PackRow } from '@packyard/registry-api';
 import type { VersionSummary } from './records.js';
 
 /** What a pack's row and its detail both show: the pack, and its latest version's metadata. */
-export type PackHeading = Pick<PackRow, 'registry' | 'name' | 'displayName' | 'layer' | 'addonType' | 'cloudTypes'>;
+export type PackHeading = Pick<
+  PackRow,
+  'registry' | 'name' | 'displayName' | 'layer' | 'addonType' | 'cloudTypes' | 'description'
+>;
 
 /** A catalog row is the wire contract's: the index builds the answer itself, once per change. */
 export type { PackRow };
@@ -46,6 +49,7 @@ export function rowOf(entry: PackEntry, shown: readonly VersionSummary[]): PackR
     layer: latest.layer,
     addonType: latest.addonType,
     cloudTypes: latest.cloudTypes,
+    description: latest.description,
     latest: latest.version,
     versions: shown.map((v) => v.version),
     deprecated: latest.deprecated !== null,
@@ -68,6 +72,7 @@ export function refresh(entry: PackEntry): void {
         latest.name,
         latest.displayName,
         latest.addonType ?? '',
+        latest.description ?? '',
         ...Object.entries(latest.annotations).flatMap(([key, value]) => [key, value]),
       ]
         .join('\n')

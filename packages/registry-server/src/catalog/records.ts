@@ -3,7 +3,7 @@
  * truth; the in-memory catalog index holds a {@link VersionSummary} of each, fed by the change log.
  * The keys they are stored under are built by ../storage/layout.ts.
  */
-import type { PackManifest } from '@packyard/pack-core';
+import type { PackDependency, PackManifest } from '@packyard/pack-core';
 
 export type RegistryScope = 'system' | 'tenant' | 'project';
 
@@ -62,6 +62,8 @@ export interface VersionRecord extends PublishedArchive {
   /** pack.json as published. */
   manifest: PackManifest;
   files: ArchiveFile[];
+  /** The README's first paragraph as plain text (absent in records stored before it was kept). */
+  description?: string | null;
   deprecated: Deprecation | null;
   /** Set when the version was deleted: the record stays as a tombstone. */
   deleted: Tombstone | null;
@@ -86,6 +88,10 @@ export interface VersionSummary {
   addonType: string | null;
   cloudTypes: string[];
   annotations: Record<string, string>;
+  /** The README's first paragraph (null: none, or published before descriptions were kept). */
+  description: string | null;
+  /** The packs its constraints name (what the registry answers "who depends on X" from). */
+  dependencies: PackDependency[];
   digest: string;
   size: number;
   publishedAt: string;
@@ -110,6 +116,16 @@ export function summarise(record: VersionRecord, etag: string | null): VersionSu
     cloudTypes: [...clouds],
     annotations: Object.fromEntries(
       Object.entries(manifest.annotations ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    ),
+    description: record.description ?? null,
+    dependencies: (manifest.constraints?.dependencies ?? []).map(
+      ({ packName, layer, minVersion, maxVersion, type }) => ({
+        packName,
+        layer,
+        ...(minVersion === undefined ? {} : { minVersion }),
+        ...(maxVersion === undefined ? {} : { maxVersion }),
+        ...(type === undefined ? {} : { type }),
+      }),
     ),
     digest: record.digest,
     size: record.size,

@@ -9,7 +9,10 @@ import {
   lintPackFiles,
   MAX_MANIFEST_BYTES,
   openPackArchive,
+  type PackArchive,
   type PackError,
+  README_EXCERPT_SCAN_CHARS,
+  readmeExcerpt,
   parseManifestText,
   validateManifest,
   type ArchiveLimits,
@@ -25,6 +28,8 @@ export interface InspectedPack {
   files: ArchiveFile[];
   /** Lint warnings: they do not stop a publish, and are returned to the publisher. */
   warnings: Finding[];
+  /** The README's first paragraph as plain text (what catalog cards show), null when none. */
+  description: string | null;
 }
 
 function invalid(findings: Finding[]): PackError {
@@ -59,5 +64,21 @@ export async function inspectPack(
     manifest,
     files: archive.entries.map((entry) => ({ path: entry.path, size: entry.size })),
     warnings: lint.findings.filter((f) => f.severity === 'warning'),
+    description: await describe(archive),
   };
+}
+
+/** The README's first paragraph, read from at most the first bytes of README.md that hold it. */
+async function describe(archive: PackArchive): Promise<string | null> {
+  if (!archive.entries.some((entry) => entry.path === 'README.md')) return null;
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  // UTF-8 takes at most 4 bytes a character: this many bytes hold the characters looked at.
+  const wanted = README_EXCERPT_SCAN_CHARS * 4;
+  for await (const chunk of archive.stream('README.md')) {
+    chunks.push(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+    if (bytes >= wanted) break;
+  }
+  return readmeExcerpt(Buffer.concat(chunks).subarray(0, wanted).toString('utf8'));
 }

@@ -115,6 +115,7 @@ export class PublishService {
             layer: manifest.layer,
             manifest,
             files: inspected.files,
+            description: inspected.description,
             history: [
               ...current.history,
               {
@@ -154,6 +155,7 @@ export class PublishService {
         ...archive,
         manifest,
         files: inspected.files,
+        description: inspected.description,
         deprecated: null,
         deleted: null,
         history: [],

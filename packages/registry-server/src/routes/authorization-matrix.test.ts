@@ -838,15 +838,17 @@ describe('the authorization matrix (every route x every built-in role x every re
             .set(as(t))
             .send({ description: `changed ${c.n}` }),
       },
-      ...(['', '/1.0.0', '/1.0.0/archive', '/1.0.0/files/pack.json'] as const).map((suffix): RouteCase => ({
-        name: `GET /v1/registries/{${scope} registry}/packs/{name}${suffix}`,
-        scope,
-        permission: 'packRegistry.get',
-        call: (c, t) =>
-          request(app())
-            .get(`/v1/registries/${registryOf(c, scope)}/packs/matrix-addon${suffix}`)
-            .set(as(t)),
-      })),
+      ...(['', '/downloads', '/1.0.0', '/1.0.0/usage', '/1.0.0/archive', '/1.0.0/files/pack.json'] as const).map(
+        (suffix): RouteCase => ({
+          name: `GET /v1/registries/{${scope} registry}/packs/{name}${suffix}`,
+          scope,
+          permission: 'packRegistry.get',
+          call: (c, t) =>
+            request(app())
+              .get(`/v1/registries/${registryOf(c, scope)}/packs/matrix-addon${suffix}`)
+              .set(as(t)),
+        }),
+      ),
       {
         name: `PATCH /v1/registries/{${scope} registry}/packs/{name}/{version} (deprecate)`,
         scope,

@@ -1,9 +1,11 @@
-/** One version: read its record, deprecate or un-deprecate it, delete it (a tombstone). */
+/** One version: read its record and who uses it, deprecate or un-deprecate it, delete it (a tombstone). */
 import { VersionChanges, type DeletedVersion } from '@packyard/registry-api';
 import type { Router } from 'express';
 import { bodyValidator, pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { callerName, jsonBody, registryFor, versionView } from './route-helpers.js';
+import { principalOf } from '../access/authenticate.js';
+import { packUsage } from '../packs/pack-usage.js';
 import { registryError } from '../errors.js';
 
 const readVersionChanges = bodyValidator(VersionChanges);
@@ -15,6 +17,12 @@ export function registerVersionRoutes(router: Router, services: RegistryServices
     const registry = registryFor(services, req, 'pack.get');
     const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
     res.json(versionView(record));
+  });
+
+  router.get(`${VERSION_ROUTE}/usage`, async (req, res) => {
+    const registry = registryFor(services, req, 'pack.get');
+    const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
+    res.json(await packUsage(services, principalOf(req), record));
   });
 
   router.patch(VERSION_ROUTE, jsonBody, async (req, res) => {

@@ -7,6 +7,8 @@ import {
   changeKey,
   changesFrom,
   digestOfBlobKey,
+  downloadCountsKey,
+  downloadsPrefix,
   identitySystemKey,
   identityTenantKey,
   identityTenantsPrefix,
@@ -70,6 +72,7 @@ describe('storage key layout', () => {
       ociReferrerKey('public', 'app', `sha256:${HEX}`, `sha256:${SHA}`),
       `oci/public/app/_referrers/sha256/${HEX}/sha256-${SHA}`,
     ],
+    [downloadCountsKey('public', 'cni-calico'), 'downloads/public/cni-calico.json'],
     [changeKey(1_700_000_000_123, 'f00d'), 'changes/1700000000123-f00d.json'],
     [changeKey(42.9, 'x'), 'changes/0000000000042-x.json'],
     [snapshotKey(1_700_000_000_123, 'f00d'), 'snapshots/1700000000123-f00d.json.gz'],
@@ -103,6 +106,7 @@ describe('storage key layout', () => {
     expect(projectProfilesPrefix('tn_1', 'pj_2').startsWith(tenantProjectProfilesPrefix('tn_1'))).toBe(true);
     expect(changesFrom(1_700_000_000_123)).toBe('changes/1700000000123');
     expect(ociPrefix()).toBe('oci/');
+    expect(downloadsPrefix('acme-reg')).toBe('downloads/acme-reg/');
     expect(ociRepositoriesPrefix('public')).toBe('oci/public/_repositories/');
     expect(ociTagsPrefix('public', 'a/b')).toBe('oci/public/a/b/_manifests/tags/');
     expect(ociReferrersPrefix('public', 'a', `sha256:${HEX}`)).toBe(`oci/public/a/_referrers/sha256/${HEX}/`);

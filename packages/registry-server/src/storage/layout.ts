@@ -31,6 +31,7 @@
  *   oci/<registry>/<repository>/_manifests/tags/<tag>        a tag: the digest it points at (CAS)
  *   oci/<registry>/<repository>/_manifests/tagged/<alg>/<hex>/<tag>  tags once set to a manifest (its delete)
  *   oci/<registry>/<repository>/_referrers/<alg>/<hex>/<alg>-<hex>  manifests whose subject is a digest
+ *   downloads/<registry>/<pack>.json                         archive downloads per version (CAS-added deltas)
  *   _probe/<temp name>                                       the S3 driver's start-up probe
  *
  * Tenants and projects are stored under their immutable ids, not their names, so that one
@@ -181,6 +182,20 @@ export function ociReferrersPrefix(registry: string, repository: string, subject
 
 export function ociReferrerKey(registry: string, repository: string, subject: string, digest: string): string {
   return `${ociReferrersPrefix(registry, repository, subject)}${digestPath(digest).replace('/', '-')}`;
+}
+
+// Download counts: one document per pack, `{ "versions": { "<version>": <count> } }`, to which
+// every replica adds what it counted (blobs/download-counts.ts).
+
+export const DOWNLOADS_PREFIX = 'downloads/';
+
+/** The download counts of every pack of a registry. */
+export function downloadsPrefix(registry: string): string {
+  return `${DOWNLOADS_PREFIX}${registry}/`;
+}
+
+export function downloadCountsKey(registry: string, name: string): string {
+  return `${downloadsPrefix(registry)}${name}.json`;
 }
 
 // The catalog's change log and snapshots.

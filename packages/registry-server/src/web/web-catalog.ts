@@ -1,7 +1,7 @@
 /**
  * The web catalog (packages/web, built by Vite into static files) served at `/`: its hashed assets
  * under /assets/ cached for a year, and index.html for every page of the catalog (/, /packs/...,
- * /signin), never cached. A browser asking for HTML at any other path outside the API gets
+ * /profiles/..., /signin: @packyard/registry-api/catalog-pages), never cached. A browser asking for HTML at any other path outside the API gets
  * index.html with a 404, and the catalog shows its "not found" page; API clients get the JSON 404
  * as before.
  *
@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
+import { catalogPage } from '@packyard/registry-api/catalog-pages';
 
 const CSP = [
   "default-src 'none'",
@@ -32,11 +33,9 @@ const CSP = [
 /** Paths that are the registry's, never the catalog's. */
 const API_PREFIXES = ['/v1/', '/v2', '/metrics', '/livez', '/readyz', '/openapi.json'];
 
-/** The catalog's own pages: anything else is a "not found" page. */
+/** The catalog's own pages (the table the catalog's router reads too): anything else is its "not found" page. */
 function isCatalogPage(pathname: string): boolean {
-  if (pathname === '/' || pathname === '/signin') return true;
-  const parts = pathname.split('/');
-  return parts.length === 4 && parts[1] === 'packs' && parts[2] !== '' && parts[3] !== '';
+  return catalogPage(pathname).page !== 'not-found';
 }
 
 function isApiPath(pathname: string): boolean {

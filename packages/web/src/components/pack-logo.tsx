@@ -3,6 +3,10 @@
  * object URL; the pack's initial when it has none. Never an image from another origin. Logos are
  * kept by version (a version's files never change): typing a search shows the same cards again
  * and again, and each would otherwise fetch its logo anew on every keystroke.
+ *
+ * At most a few logos are fetched at once, the most recently asked for first: a browser opens six
+ * connections to a host, and 30 cards' logos at once would make the next keystroke's search wait
+ * for one of them.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { onSessionChange, packImage, type PackVersionRef } from '../api.js';
@@ -23,11 +27,31 @@ onSessionChange(() => {
   logos.clear();
 });
 
+/** Logo fetches at once (of a browser's six connections per host), and those waiting, newest last. */
+const MAX_FETCHING = 3;
+let fetching = 0;
+const waiting: Array<() => void> = [];
+
+function limited<T>(start: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    waiting.push(() => {
+      fetching++;
+      start()
+        .then(resolve, reject)
+        .finally(() => {
+          fetching--;
+          waiting.pop()?.();
+        });
+    });
+    if (fetching < MAX_FETCHING) waiting.pop()?.();
+  });
+}
+
 function logoOf(pack: PackVersionRef): Promise<string | null> {
   const key = `${pack.registry}/${pack.name}@${pack.version}`;
   let logo = logos.get(key);
   if (!logo) {
-    logo = packImage(pack, 'logo.png').catch(() => null);
+    logo = limited(() => packImage(pack, 'logo.png')).catch(() => null);
     logos.set(key, logo);
     if (logos.size > KEPT_LOGOS) {
       const oldest = logos.keys().next().value;

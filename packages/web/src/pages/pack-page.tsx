@@ -2,16 +2,21 @@
  * A pack's page: what it is (logo, names, layer, clouds, add-on type, annotations), its versions
  * (line tags as such, deprecated ones with their message), and for the chosen version its digest,
  * size, publisher, README, values.yaml (with the images pack.json lists), presets and schema, the
- * archive's files, its constraints as links to those packs, and snippets to copy.
+ * archive's files, its constraints as links to those packs, who uses it (the cluster profiles
+ * selecting it and the packs whose constraints name it), every version with its download count,
+ * and snippets to copy.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLoad } from '../hooks/use-load.js';
 import { ociReference } from '@packyard/registry-api/oci-reference';
 import {
   filePath,
   listRegistries,
   packDetail,
+  packDownloads,
   packImage,
   packText,
+  packUsage,
   versionRecord,
   type PackDetail,
   type Registry,
@@ -22,36 +27,12 @@ import { ErrorBox } from '../components/error-box.js';
 import { PackBadges } from '../components/pack-badges.js';
 import { PackLogo } from '../components/pack-logo.js';
 import { YamlView } from '../components/yaml-view.js';
-import { navigate, packHref } from '../router.js';
+import { navigate, packHref, profilePagePath, profileScopeRef } from '../router.js';
+import { formatDate, formatSize, rangeText, scopeLabel } from '../format.js';
 
-type Load<T> = { kind: 'loading' } | { kind: 'done'; value: T } | { kind: 'error'; error: Error };
-
-function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Load<T> {
-  const [state, setState] = useState<Load<T>>({ kind: 'loading' });
-  useEffect(() => {
-    const controller = new AbortController();
-    setState({ kind: 'loading' });
-    load(controller.signal).then(
-      (value) => setState({ kind: 'done', value }),
-      (error: unknown) => {
-        if (!controller.signal.aborted) {
-          setState({ kind: 'error', error: error instanceof Error ? error : new Error(String(error)) });
-        }
-      },
-    );
-    return () => controller.abort();
-  }, deps);
-  return state;
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-function formatDate(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+/** The line tag that selects each version ("1.29.x" for 1.29.4). */
+function tagsByVersion(pack: PackDetail): Map<string, string> {
+  return new Map(Object.entries(pack.tags).map(([tag, v]) => [v, tag]));
 }
 
 export function PackPage(props: { registry: string; name: string; version: string | null; signedIn: boolean }) {
@@ -83,8 +64,9 @@ function PackView({ pack, version, signedIn }: { pack: PackDetail; version: stri
     [pack.registry, pack.name, version, signedIn],
   );
   const registries = useLoad((signal) => listRegistries(signal), [signedIn]);
+  const downloads = useLoad((signal) => packDownloads(pack.registry, pack.name, signal), [pack, signedIn]);
   const current = pack.versions.find((v) => v.version === version);
-  const tagOf = new Map(Object.entries(pack.tags).map(([tag, v]) => [v, tag]));
+  const tagOf = tagsByVersion(pack);
   const manifest = record.kind === 'done' ? record.value.manifest : null;
   const annotations = (manifest as { annotations?: Record<string, unknown> } | null)?.annotations ?? {};
 
@@ -145,8 +127,10 @@ function PackView({ pack, version, signedIn }: { pack: PackDetail; version: stri
       {record.kind === 'error' && <ErrorBox error={record.error} />}
       {record.kind === 'done' && (
         <VersionView
+          pack={pack}
           record={record.value}
           registry={registries.kind === 'done' ? registries.value.find((r) => r.name === pack.registry) : undefined}
+          downloads={downloads.kind === 'done' ? downloads.value : null}
         />
       )}
     </article>
@@ -173,9 +157,15 @@ function Annotations({ annotations }: { annotations: Record<string, unknown> }) 
   );
 }
 
-type Tab = 'readme' | 'values' | 'presets' | 'schema' | 'files' | 'constraints';
+type Tab = 'readme' | 'values' | 'presets' | 'schema' | 'files' | 'constraints' | 'usage' | 'versions';
 
-function VersionView({ record, registry }: { record: VersionRecord; registry: Registry | undefined }) {
+function VersionView(props: {
+  pack: PackDetail;
+  record: VersionRecord;
+  registry: Registry | undefined;
+  downloads: Record<string, number> | null;
+}) {
+  const { pack, record, registry, downloads } = props;
   const [tab, setTab] = useState<Tab>('readme');
   const has = (file: string) => record.files.some((f) => f.path === file);
   const tabs: Array<[Tab, string]> = [
@@ -185,6 +175,8 @@ function VersionView({ record, registry }: { record: VersionRecord; registry: Re
     ...(has('schema.yaml') ? ([['schema', 'Value schema']] as Array<[Tab, string]>) : []),
     ['files', `Files (${record.files.length})`],
     ['constraints', 'Constraints'],
+    ['usage', 'Used by'],
+    ['versions', `Versions (${pack.versions.length})`],
   ];
   const pull = `packctl pull ${record.name}@${record.version}${record.registry === 'public' ? '' : ` --registry ${record.registry}`}`;
   const profileSnippet = `registries: [${record.registry}]\npacks:\n  - name: ${record.name}\n    version: ${record.version}\n`;
@@ -202,6 +194,10 @@ function VersionView({ record, registry }: { record: VersionRecord; registry: Re
         <dt>Published</dt>
         <dd>
           {formatDate(record.publishedAt)} by {record.publisher}
+        </dd>
+        <dt>Downloads</dt>
+        <dd data-testid="downloads">
+          {downloads === null ? '...' : (downloads[record.version] ?? 0).toLocaleString()}
         </dd>
       </dl>
       <div class="copies">
@@ -241,6 +237,8 @@ function VersionView({ record, registry }: { record: VersionRecord; registry: Re
         {tab === 'schema' && <TextFile record={record} file="schema.yaml" />}
         {tab === 'files' && <Files record={record} />}
         {tab === 'constraints' && <Constraints record={record} />}
+        {tab === 'usage' && <Usage record={record} />}
+        {tab === 'versions' && <Versions pack={pack} current={record.version} downloads={downloads} />}
       </section>
     </>
   );
@@ -367,12 +365,10 @@ function Constraints({ record }: { record: VersionRecord }) {
       {dependencies.length > 0 && (
         <ul class="constraints">
           {dependencies.map((dep) => {
-            const range = [dep.minVersion ? `>= ${dep.minVersion}` : '', dep.maxVersion ? `<= ${dep.maxVersion}` : '']
-              .filter(Boolean)
-              .join(', ');
+            const range = rangeText(dep.minVersion, dep.maxVersion);
             return (
-              <li key={`${dep.type ?? 'required'}-${dep.packName}`}>
-                {DEPENDENCY_KINDS[dep.type ?? 'required'] ?? dep.type}{' '}
+              <li key={`${dep.type ?? 'untyped'}-${dep.packName}`}>
+                {dep.type === undefined ? 'Names (not checked)' : (DEPENDENCY_KINDS[dep.type] ?? dep.type)}{' '}
                 <a href={packHref(record.registry, dep.packName)}>{dep.packName}</a> ({dep.layer})
                 {range && <span class="muted"> {range}</span>}
               </li>
@@ -395,5 +391,97 @@ function Constraints({ record }: { record: VersionRecord }) {
         </table>
       )}
     </>
+  );
+}
+
+function Usage({ record }: { record: VersionRecord }) {
+  const usage = useLoad((signal) => packUsage(record, signal), [record.registry, record.name, record.version]);
+  if (usage.kind === 'loading') return <p class="muted">Looking for profiles and packs that use {record.version}...</p>;
+  if (usage.kind === 'error') return <ErrorBox error={usage.error} />;
+  const { profiles, dependents } = usage.value;
+  return (
+    <div class="usage">
+      <section aria-labelledby="used-by-profiles">
+        <h2 id="used-by-profiles">Cluster profiles selecting {record.version}</h2>
+        {profiles.length === 0 ? (
+          <p class="muted">No cluster profile you may read selects this version.</p>
+        ) : (
+          <ul data-testid="using-profiles">
+            {profiles.map((profile) => {
+              const where = profileScopeRef(profile);
+              return (
+                <li key={profilePagePath(where, profile.name)}>
+                  <a href={profilePagePath(where, profile.name)}>{profile.name}</a>{' '}
+                  <span class="muted">
+                    {profile.version}, {scopeLabel(where).toLowerCase()}, selects {profile.selector}
+                  </span>
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+      <section aria-labelledby="used-by-packs">
+        <h2 id="used-by-packs">Packs whose constraints name {record.name}</h2>
+        {dependents.length === 0 ? (
+          <p class="muted">No pack you may read names {record.name} in its constraints.</p>
+        ) : (
+          <ul data-testid="dependents">
+            {dependents.map((dep) => {
+              const range = rangeText(dep.minVersion, dep.maxVersion);
+              return (
+                <li key={`${dep.registry}/${dep.name}`}>
+                  <a href={packHref(dep.registry, dep.name, dep.version)}>
+                    {dep.displayName} {dep.version}
+                  </a>{' '}
+                  <span class="muted">
+                    ({dep.registry}){' '}
+                    {dep.type === null ? 'names' : (DEPENDENCY_KINDS[dep.type] ?? dep.type).toLowerCase()} {record.name}
+                    {range && ` ${range}`}
+                  </span>
+                  {!dep.includes && <span class="out-of-range"> - {record.version} is outside this range</span>}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function Versions(props: { pack: PackDetail; current: string; downloads: Record<string, number> | null }) {
+  const { pack, current, downloads } = props;
+  const tagOf = tagsByVersion(pack);
+  return (
+    <table class="files">
+      <thead>
+        <tr>
+          <th scope="col">Version</th>
+          <th scope="col">Published</th>
+          <th scope="col">Size</th>
+          <th scope="col">Downloads</th>
+          <th scope="col">Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {[...pack.versions].reverse().map((v) => (
+          <tr key={v.version} aria-current={v.version === current ? 'true' : undefined}>
+            <td>
+              <a href={packHref(pack.registry, pack.name, v.version)}>{v.version}</a>
+              {tagOf.has(v.version) && <span class="muted"> ({tagOf.get(v.version)})</span>}
+            </td>
+            <td>
+              {formatDate(v.publishedAt)} by {v.publisher}
+            </td>
+            <td>{formatSize(v.size)}</td>
+            <td>{downloads === null ? '...' : (downloads[v.version] ?? 0).toLocaleString()}</td>
+            <td>
+              {v.deprecated === null ? (v.version === pack.latest ? 'latest' : '') : `deprecated: ${v.deprecated}`}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -3,7 +3,7 @@
  * and a sort; the query lives in the URL (?q=&layer=...), so a search is a link. Each keystroke
  * aborts the request before it: only the latest answer is shown.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { searchPacks, type CatalogPage, type Facets, type SearchQuery } from '../api.js';
 import { ErrorBox } from '../components/error-box.js';
 import { PackBadges } from '../components/pack-badges.js';
@@ -53,8 +53,15 @@ export function SearchPage({ params, signedIn }: { params: URLSearchParams; sign
   const key = hrefOf(query);
   const [state, setState] = useState<State>({ kind: 'loading', previous: null });
   const last = useRef<CatalogPage | null>(null);
+  // Pages after the first, fetched by "Show more": dropped when the search changes.
+  const [more, setMore] = useState<{ items: Row[]; cursor: string | null; loading: boolean }>({
+    items: [],
+    cursor: null,
+    loading: false,
+  });
 
-  useEffect(() => {
+  // A layout effect: the search starts right after the keystroke's render, not a frame later.
+  useLayoutEffect(() => {
     document.title = query.q ? `${query.q} - Packyard catalog` : 'Packyard catalog';
     const controller = new AbortController();
     setState({ kind: 'loading', previous: last.current });
@@ -62,6 +69,7 @@ export function SearchPage({ params, signedIn }: { params: URLSearchParams; sign
       (page) => {
         last.current = page;
         setState({ kind: 'done', page });
+        setMore({ items: [], cursor: page.nextCursor, loading: false });
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
@@ -72,8 +80,18 @@ export function SearchPage({ params, signedIn }: { params: URLSearchParams; sign
     // The search is the URL: `key` names every part of it; a sign-in may show more registries.
   }, [key, signedIn]);
 
+  const showMore = () => {
+    if (more.cursor === null || more.loading) return;
+    setMore({ ...more, loading: true });
+    searchPacks(query, undefined, more.cursor).then(
+      (next) => setMore({ items: [...more.items, ...next.items], cursor: next.nextCursor, loading: false }),
+      (error: unknown) => setState({ kind: 'error', error: error instanceof Error ? error : new Error(String(error)) }),
+    );
+  };
+
   const update = (change: Partial<SearchQuery>) => navigate(hrefOf({ ...query, ...change }), { replace: true });
   const page = state.kind === 'done' ? state.page : state.kind === 'loading' ? state.previous : null;
+  const rows = page === null ? [] : [...page.items, ...(state.kind === 'done' ? more.items : [])];
 
   return (
     <div class="search">
@@ -150,13 +168,18 @@ export function SearchPage({ params, signedIn }: { params: URLSearchParams; sign
             <>
               <p class="count" data-testid="result-count">
                 {page.total} {page.total === 1 ? 'pack' : 'packs'}
-                {page.items.length < page.total ? `, the first ${page.items.length} shown` : ''}
+                {rows.length < page.total ? `, the first ${rows.length} shown` : ''}
               </p>
               <ul class="cards">
-                {page.items.map((row) => (
+                {rows.map((row) => (
                   <PackCard key={`${row.registry}/${row.name}`} row={row} />
                 ))}
               </ul>
+              {state.kind === 'done' && more.cursor !== null && (
+                <button type="button" class="more" onClick={showMore} disabled={more.loading}>
+                  {more.loading ? 'Loading...' : 'Show more'}
+                </button>
+              )}
             </>
           )}
         </section>
@@ -205,6 +228,7 @@ function PackCard({ row }: { row: Row }) {
           <span class="card-name">
             {row.registry}/{row.name}
           </span>
+          {row.description && <span class="card-desc">{row.description}</span>}
           <PackBadges
             layer={row.layer}
             addonType={row.addonType}
