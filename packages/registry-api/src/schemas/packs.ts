@@ -170,9 +170,10 @@ const packFields = {
   cloudTypes: Type.Array(Type.String()),
   /**
    * The first paragraph of the latest version's README.md as plain text, at most 240 characters;
-   * null when it has none (or was published before the registry kept descriptions).
+   * null when it has none (or was published before the registry kept descriptions). Optional for
+   * clients: registries older than it do not send it.
    */
-  description: Nullable(Type.String()),
+  description: Type.Optional(Nullable(Type.String())),
 };
 
 export const PackRow = Type.Object({

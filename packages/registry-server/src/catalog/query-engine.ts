@@ -46,17 +46,18 @@ export const MAX_LIMIT = 500;
  * columns' registry ids). Throws a RangeError for a malformed cursor or version selector.
  */
 export function queryPage(query: CatalogQuery, columns: Columns, readable: Uint8Array): CatalogPage {
-  const { total, entries, rows, nextCursor } = run(query, columns, readable);
+  const { total, entries, rows, nextCursor, matches } = run(query, columns, readable);
   const page: CatalogPage = { total, items: rows ?? entries.map((entry) => entry.row as PackRow), nextCursor };
-  if (query.facets === true) page.facets = facetCounts(query, columns, readable);
+  if (query.facets === true) page.facets = facetCounts(query, columns, readable, matches);
   return page;
 }
 
 /** {@link queryPage} as the JSON the API sends, from each pack's row JSON where it can. */
 export function queryPageJson(query: CatalogQuery, columns: Columns, readable: Uint8Array): string {
-  const { total, entries, rows, nextCursor } = run(query, columns, readable);
+  const { total, entries, rows, nextCursor, matches } = run(query, columns, readable);
   const items = rows ? rows.map((row) => JSON.stringify(row)) : entries.map(rowJsonOf);
-  const facets = query.facets === true ? `,"facets":${JSON.stringify(facetCounts(query, columns, readable))}` : '';
+  const facets =
+    query.facets === true ? `,"facets":${JSON.stringify(facetCounts(query, columns, readable, matches))}` : '';
   return `{"total":${total},"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}${facets}}`;
 }
 
@@ -66,41 +67,73 @@ export function queryPageJson(query: CatalogQuery, columns: Columns, readable: U
  * visitor has, not only the one made); `deprecated` counts the matching packs with a deprecated
  * version.
  */
-export function facetCounts(query: CatalogQuery, columns: Columns, readable: Uint8Array): CatalogFacets {
-  /** The packs (as their rows) matching `others`. */
-  const matchingRows = (others: CatalogQuery): Array<{ row: PackRow; entry: PackEntry }> => {
-    const narrow = narrower(others);
-    const out: Array<{ row: PackRow; entry: PackEntry }> = [];
-    for (const entry of scan(columns, others, readable)) {
-      const row = narrow ? narrow(entry) : (entry.row as PackRow);
-      if (row) out.push({ row, entry });
-    }
-    return out;
-  };
+export function facetCounts(
+  query: CatalogQuery,
+  columns: Columns,
+  readable: Uint8Array,
+  /** The query's own matches with their rows, when the page's run has them. */
+  own?: Matches,
+): CatalogFacets {
   // A facet whose filter is not set counts the query's own matches: one scan serves them all.
-  let own: Array<{ row: PackRow; entry: PackEntry }> | null = null;
+  let mine: Matches | undefined = own;
   const count = (
     without: 'layer' | 'cloudType' | 'addonType' | 'registry' | 'deprecated',
-    values: (row: PackRow, entry: PackEntry) => readonly string[],
+    each: (row: PackRow, entry: PackEntry, add: (value: string) => void) => void,
   ) => {
     const matches =
-      query[without] === undefined ? (own ??= matchingRows(query)) : matchingRows({ ...query, [without]: undefined });
-    const counts: Record<string, number> = {};
-    for (const { row, entry } of matches) {
-      for (const value of values(row, entry)) counts[value] = (counts[value] ?? 0) + 1;
+      query[without] === undefined
+        ? (mine ??= matchingRows(query, columns, readable))
+        : matchingRows({ ...query, [without]: undefined }, columns, readable);
+    const counts = new Map<string, number>();
+    const add = (value: string) => counts.set(value, (counts.get(value) ?? 0) + 1);
+    for (let i = 0; i < matches.entries.length; i++) {
+      const entry = matches.entries[i] as PackEntry;
+      each(matches.rowFor(entry), entry, add);
     }
-    return counts;
+    return Object.fromEntries(counts);
   };
-  const withDeprecated = count('deprecated', (_row, entry) =>
-    entry.live.some((v) => v.deprecated !== null) ? ['deprecated'] : [],
-  );
+  const withDeprecated = count('deprecated', (_row, entry, add) => {
+    if (entry.live.some((v) => v.deprecated !== null)) add('deprecated');
+  });
   return {
-    layer: count('layer', (row) => [row.layer]),
-    cloudType: count('cloudType', (row) => row.cloudTypes),
-    addonType: count('addonType', (row) => (row.addonType === null ? [] : [row.addonType])),
-    registry: count('registry', (row) => [row.registry]),
+    layer: count('layer', (row, _entry, add) => {
+      add(row.layer);
+    }),
+    cloudType: count('cloudType', (row, _entry, add) => {
+      for (const cloud of row.cloudTypes) add(cloud);
+    }),
+    addonType: count('addonType', (row, _entry, add) => {
+      if (row.addonType !== null) add(row.addonType);
+    }),
+    registry: count('registry', (row, _entry, add) => {
+      add(row.registry);
+    }),
     deprecated: withDeprecated['deprecated'] ?? 0,
   };
+}
+
+/** The packs matching a query (in name order), and the row each shows. */
+interface Matches {
+  entries: PackEntry[];
+  rowFor: (entry: PackEntry) => PackRow;
+}
+
+/** The packs matching `query`, each with its row narrowed by the version and deprecated filters. */
+function matchingRows(query: CatalogQuery, columns: Columns, readable: Uint8Array): Matches {
+  const narrow = narrower(query);
+  const scanned = scan(columns, query, readable);
+  if (!narrow) return { entries: scanned, rowFor: (entry) => entry.row as PackRow };
+  // Rows a version or deprecated filter leaves with no version do not match at all.
+  const rowOfEntry = new Map<PackEntry, PackRow>();
+  const entries: PackEntry[] = [];
+  for (const entry of scanned) {
+    const row = narrow(entry);
+    if (row) {
+      rowOfEntry.set(entry, row);
+      entries.push(entry);
+    }
+  }
+  return { entries, rowFor: (entry) => rowOfEntry.get(entry) ?? (entry.row as PackRow) };
 }
 
 /**
@@ -111,30 +144,16 @@ function run(
   query: CatalogQuery,
   columns: Columns,
   readable: Uint8Array,
-): { total: number; entries: PackEntry[]; rows: PackRow[] | null; nextCursor: string | null } {
+): { total: number; entries: PackEntry[]; rows: PackRow[] | null; nextCursor: string | null; matches: Matches } {
   const sort = query.sort ?? 'name';
   const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
   const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
   if (query.cursor !== undefined && (!cursor || cursor.sort !== sort)) {
     throw new RangeError('the cursor is not valid for this query');
   }
-  const narrow = narrower(query);
-  const matches = scan(columns, query, readable);
-
-  // Rows a version or deprecated filter leaves with no version do not match at all.
-  const rowOfEntry = new Map<PackEntry, PackRow>();
-  let matching = matches;
-  if (narrow) {
-    matching = [];
-    for (const entry of matches) {
-      const row = narrow(entry);
-      if (row) {
-        rowOfEntry.set(entry, row);
-        matching.push(entry);
-      }
-    }
-  }
-  const rowFor = (entry: PackEntry): PackRow => rowOfEntry.get(entry) ?? (entry.row as PackRow);
+  const matches = matchingRows(query, columns, readable);
+  const { entries: matching, rowFor } = matches;
+  const narrowed = narrower(query) !== null;
 
   let ordered: PackEntry[];
   let after: (entry: PackEntry) => boolean = () => true;
@@ -148,11 +167,23 @@ function run(
     }
   } else {
     const direction = sort === 'published' ? 1 : -1;
-    const key = (entry: PackEntry) => ({ at: rowFor(entry).publishedAt, name: entry.name, registry: entry.registry });
-    const compare = (a: { at: string; name: string; registry: string }, b: typeof a): number =>
+    type Key = { at: string; name: string; registry: string };
+    const compare = (a: Key, b: Key): number =>
       a.at !== b.at ? (a.at < b.at ? -1 : 1) * direction : compareEntries(a, b);
-    ordered = [...matching].sort((a, b) => compare(key(a), key(b)));
-    if (cursor) after = (entry) => compare(key(entry), { at: cursor.at ?? '', ...cursor }) > 0;
+    // Each key made once, not at every comparison.
+    const keyed = matching.map((entry) => ({
+      entry,
+      key: { at: rowFor(entry).publishedAt, name: entry.name, registry: entry.registry },
+    }));
+    keyed.sort((a, b) => compare(a.key, b.key));
+    ordered = keyed.map((k) => k.entry);
+    if (cursor) {
+      after = (entry) =>
+        compare(
+          { at: rowFor(entry).publishedAt, name: entry.name, registry: entry.registry },
+          { at: cursor.at ?? '', ...cursor },
+        ) > 0;
+    }
   }
   let start = 0;
   while (start < ordered.length && !after(ordered[start] as PackEntry)) start++;
@@ -167,7 +198,7 @@ function run(
           name: last.name,
         })
       : null;
-  return { total: matching.length, entries: page, rows: narrow ? page.map(rowFor) : null, nextCursor };
+  return { total: matching.length, entries: page, rows: narrowed ? page.map(rowFor) : null, nextCursor, matches };
 }
 
 /** The packs whose latest version passes the query's filters, in name order. */

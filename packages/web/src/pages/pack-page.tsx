@@ -354,6 +354,9 @@ const DEPENDENCY_KINDS: Record<string, string> = {
   upgrade: 'Upgrades from',
 };
 
+/** Palette's units for a resource constraint's minLimit. */
+const RESOURCE_UNITS: Record<string, string> = { cpu: ' CPU', memory: ' MiB', diskSize: ' GB' };
+
 function Constraints({ record }: { record: VersionRecord }) {
   const dependencies = record.manifest.constraints?.dependencies ?? [];
   const resources = (record.manifest.constraints as { resources?: unknown } | undefined)?.resources;
@@ -379,14 +382,38 @@ function Constraints({ record }: { record: VersionRecord }) {
       {Array.isArray(resources) && (
         <table class="files">
           <caption>Resource minimums</caption>
+          <thead>
+            <tr>
+              <th scope="col">Resource</th>
+              <th scope="col">At least</th>
+              <th scope="col">On</th>
+            </tr>
+          </thead>
           <tbody>
-            {resources.map((resource: unknown, index) => (
-              <tr key={index}>
-                <td>
-                  <code>{JSON.stringify(resource)}</code>
-                </td>
-              </tr>
-            ))}
+            {resources.map((resource: unknown, index) => {
+              const { type, minLimit, components } = (resource ?? {}) as {
+                type?: unknown;
+                minLimit?: unknown;
+                components?: unknown;
+              };
+              const on = Array.isArray(components)
+                ? components.flatMap((c: unknown) => {
+                    const where = (c as { scheduleType?: unknown } | null)?.scheduleType;
+                    return typeof where === 'string' ? [where] : [];
+                  })
+                : [];
+              return (
+                <tr key={index}>
+                  <td>{typeof type === 'string' ? type : '-'}</td>
+                  <td>
+                    {typeof minLimit === 'number'
+                      ? `${minLimit.toLocaleString()}${typeof type === 'string' ? (RESOURCE_UNITS[type] ?? '') : ''}`
+                      : '-'}
+                  </td>
+                  <td>{on.length > 0 ? on.join(', ') : 'all nodes'}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}
