@@ -6,6 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { setTimeout } from 'node:timers/promises';
 
 let ticksPerSecond = 0;
 
@@ -58,5 +60,42 @@ export function loadAverage() {
     return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   } catch {
     return 'n/a';
+  }
+}
+
+/** The pids of the processes whose command line contains one of `names` (pgrep -f). */
+function pidsOf(/** @type {string[]} */ names) {
+  try {
+    return execFileSync('pgrep', ['-f', names.join('|')], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line !== '')
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Waits until the storage daemons named (Ceph's radosgw, ceph-osd, ceph-mon by default) use less
+ * than `share` of a core over a `windowMs` window, or `maxMs` passed: after a populate, Ceph
+ * compacts and trims for a while, and a start timed then measures Ceph's load, not the registry.
+ * Resolves with the milliseconds waited and the last window's share (undefined: none running).
+ */
+export async function waitForQuietStorage({
+  names = ['radosgw', 'ceph-osd', 'ceph-mon'],
+  share = 0.05,
+  windowMs = 2000,
+  maxMs = 60_000,
+} = {}) {
+  const pids = pidsOf(names);
+  if (pids.length === 0) return { waitedMs: 0, share: undefined };
+  const total = () => pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+  const began = performance.now();
+  let last = 0;
+  for (;;) {
+    const before = total();
+    await setTimeout(windowMs);
+    last = (total() - before) / (windowMs / 1000);
+    if (last < share || performance.now() - began >= maxMs) return { waitedMs: performance.now() - began, share: last };
   }
 }

@@ -18,7 +18,8 @@
  *   (VmHWM, reset first through clear_refs) over the concurrent run.
  * - start: each registry populated through its API to --packs packs (the small rows' packs count),
  *   then restarted --restarts times: spawn to the first ready answer (Packyard /readyz, Verdaccio
- *   /-/ping, distribution /v2/).
+ *   /-/ping, distribution /v2/); on S3, each start waits for Ceph's daemons to go quiet first
+ *   (under 5% of a core over 2 s, at most a minute), as a populate leaves them compacting.
  * - reads: Packyard version record GETs and pack detail GETs, Verdaccio metadata GETs (autocannon,
  *   --connections, --duration each).
  * - search: Packyard /v1/packs?q=, Verdaccio /-/v1/search?text=, distribution /v2/_catalog.
@@ -51,7 +52,7 @@ import {
   startPackyard,
   startVerdaccio,
 } from './_peers-servers.mjs';
-import { cpuSeconds, loadAverage, resetPeakRss, vmHwmKB } from './_proc.mjs';
+import { cpuSeconds, loadAverage, resetPeakRss, vmHwmKB, waitForQuietStorage } from './_proc.mjs';
 import { freshBucket, SERVER_OPTIONS, SERVER_USAGE, serverFromOptions, startS3 } from './_registry.mjs';
 import { checkRow, log, MB, median, optionsOrExit, table, withScope } from './_util.mjs';
 
@@ -606,6 +607,15 @@ async function runKind(kind, context) {
       for (let index = 0; index < options.restarts; index++) {
         for (const peer of rotate(peers, index)) {
           execFileSync('sync');
+          // On S3, Ceph's own work after the populate (and after each peer's start) settles first.
+          if (kind === 's3') {
+            const quiet = await waitForQuietStorage();
+            if (quiet.share !== undefined && quiet.share >= 0.05) {
+              log(
+                `  storage still busy (${(quiet.share * 100).toFixed(0)}% of a core) after ${(quiet.waitedMs / 1000).toFixed(0)} s`,
+              );
+            }
+          }
           const ms = await peer.restart();
           results.record(kind, 'start', peer.name, index, ms / 1000);
         }

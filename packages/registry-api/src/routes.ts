@@ -123,7 +123,10 @@ const GUARDED: Record<number, Answer> = {
 const conflict = (codes: string) => ({ 409: error(codes) });
 
 const CATALOG_FILTERS: Record<string, QueryParam> = {
-  q: { description: 'Words that must all appear in the name, display name, add-on type or annotations.' },
+  q: {
+    description:
+      "Words that must all appear in the name, display name, add-on type, annotations or description (the README's first paragraph).",
+  },
   name: { description: 'Exact pack name.' },
   layer: { description: 'os, k8s, cni, csi, addon, kernel.' },
   addonType: { description: 'Add-on type (case-insensitive), e.g. monitoring.' },

@@ -134,6 +134,8 @@ export async function createServices(options: {
       : null,
     setupAdminToken({ configured: config.auth.adminToken, dataDir: config.dataDir, store, logger }),
   ]);
+  // What the blob cache holds from an earlier process is indexed now, off start-up's path.
+  void blobCache?.startIndexing();
   // Audit streams are keyed by ids: a tenant or project re-created under an old name starts empty.
   const audit = new AuditLog(options.store, (scope) => {
     const tenant = directory.tenantId(scope.tenant);

@@ -106,6 +106,12 @@ export function searchPacks(query: SearchQuery, signal?: AbortSignal, cursor?: s
   return getJson(`/v1/packs?${params.toString()}`, signal);
 }
 
+/** The registries (the visitor may read) holding a pack of this exact name, as catalog rows. */
+export async function packsNamed(name: string, signal?: AbortSignal): Promise<CatalogPage['items']> {
+  const params = new URLSearchParams({ name, limit: '20' });
+  return (await getJson<CatalogPage>(`/v1/packs?${params.toString()}`, signal)).items;
+}
+
 export function packDetail(registry: string, name: string, signal?: AbortSignal): Promise<PackDetail> {
   return getJson(`/v1/registries/${seg(registry)}/packs/${seg(name)}`, signal);
 }

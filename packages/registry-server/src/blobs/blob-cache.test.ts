@@ -78,4 +78,18 @@ describe('the blob cache', () => {
     await writeFile(found?.file ?? '', 'truncated');
     expect(await second.get(a.digest)).toBeNull();
   });
+
+  it('indexes what an earlier process left after opening: open does not wait for it, lookups do', async () => {
+    const first = await BlobCache.open(dir, 1_000_000, logger);
+    const blobs = Array.from({ length: 40 }, () => blob(100));
+    for (const b of blobs) await first.adopt(b.digest, await upload(b.bytes), 100);
+    const second = await BlobCache.open(dir, 1_000_000, logger);
+    // Not indexed when open resolves; the first lookup starts the index and waits for it.
+    expect(second.bytes).toBe(0);
+    expect((await second.get(blobs[7]?.digest ?? ''))?.size).toBe(100);
+    expect(second.bytes).toBe(4000);
+    const third = await BlobCache.open(dir, 1_000_000, logger);
+    await third.startIndexing();
+    expect(third.bytes).toBe(4000);
+  });
 });

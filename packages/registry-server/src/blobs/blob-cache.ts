@@ -69,25 +69,56 @@ export class BlobCache {
     await Promise.all([...this.removing]);
   }
 
-  /** Opens (creating) the cache in `dir`: indexes what is there, removes fills left unfinished. */
+  /**
+   * Opens (creating) the cache in `dir`, removing fills left unfinished. What a previous process
+   * left there is indexed later (a cache of thousands of archives takes a few hundred milliseconds
+   * to list, which start-up need not wait for): by {@link startIndexing} once the registry has
+   * loaded, or by the first lookup or adoption, which wait for it. A fill started meanwhile at
+   * worst writes an archive that was already there again.
+   */
   static async open(dir: string, maxBytes: number, logger: Logger): Promise<BlobCache> {
     const cache = new BlobCache(dir, maxBytes, logger);
     await securePrivateTree(dir, 'the blob cache', logger);
     await rm(path.join(dir, 'tmp'), { recursive: true, force: true });
     await makePrivateDir(path.join(dir, 'tmp'));
-    const found: Array<{ hex: string; size: number; used: number }> = [];
-    for (const shard of await readdir(dir)) {
-      if (!/^[0-9a-f]{2}$/.test(shard)) continue;
-      for (const name of await readdir(path.join(dir, shard))) {
-        if (!/^[0-9a-f]{64}$/.test(name) || !name.startsWith(shard)) continue;
-        const info = await stat(path.join(dir, shard, name));
-        found.push({ hex: name, size: info.size, used: info.atimeMs });
-      }
-    }
-    // Oldest first, so that the most recently read archive ends up the most recently used.
-    for (const { hex, size } of found.sort((a, b) => a.used - b.used)) cache.entries.set(hex, size);
-    await cache.evicted();
     return cache;
+  }
+
+  /** The index of what an earlier process left, once started (it never rejects). */
+  private indexing: Promise<void> | null = null;
+
+  /** Indexes the archives an earlier process left, if not started yet; resolves once done. */
+  startIndexing(): Promise<void> {
+    this.indexing ??= this.index().catch((err: unknown) => {
+      // The cache only ever helps: what was not indexed is fetched from storage again.
+      this.logger.warn({ err }, 'could not index the blob cache left by an earlier process');
+    });
+    return this.indexing;
+  }
+
+  /** Indexes the archives in the cache's directory, least recently used first, the shards at once. */
+  private async index(): Promise<void> {
+    const shards = (await readdir(this.dir)).filter((shard) => /^[0-9a-f]{2}$/.test(shard));
+    const perShard = await Promise.all(
+      shards.map(async (shard) => {
+        const names = (await readdir(path.join(this.dir, shard))).filter(
+          (name) => /^[0-9a-f]{64}$/.test(name) && name.startsWith(shard),
+        );
+        // One file at a time per shard: at most 256 stats in flight, however large the cache.
+        const found: Array<{ hex: string; size: number; used: number }> = [];
+        for (const hex of names) {
+          const info = await stat(path.join(this.dir, shard, hex));
+          found.push({ hex, size: info.size, used: info.atimeMs });
+        }
+        return found;
+      }),
+    );
+    // Oldest first, so that the most recently read archive ends up the most recently used; one
+    // kept or filled since the cache opened is newer than all of them.
+    for (const { hex, size } of perShard.flat().sort((a, b) => a.used - b.used)) {
+      if (!this.entries.has(hex)) this.entries.set(hex, size);
+    }
+    await this.evicted();
   }
 
   private fileOf(hex: string): string {
@@ -100,6 +131,7 @@ export class BlobCache {
 
   /** The cached archive of `digest` ("sha256:<hex>"), or null. */
   async get(digest: string): Promise<{ file: string; size: number } | null> {
+    await this.startIndexing();
     const hex = digest.slice('sha256:'.length);
     const size = this.entries.get(hex);
     if (size === undefined) return null;
@@ -118,6 +150,7 @@ export class BlobCache {
   /** Moves a file whose sha256 is known to be `digest` (a verified upload) into the cache. */
   async adopt(digest: string, file: string, size: number): Promise<void> {
     if (size > this.maxBytes) return;
+    await this.startIndexing();
     const hex = digest.slice('sha256:'.length);
     if (this.entries.has(hex)) return;
     const target = this.fileOf(hex);

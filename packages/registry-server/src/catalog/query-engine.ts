@@ -14,7 +14,7 @@ export type { CatalogSort };
 export interface CatalogQuery {
   /** Exact pack name. */
   name?: string;
-  /** Words that must all appear in the name, display name, add-on type or annotations. */
+  /** Words that must all appear in the name, display name, add-on type, annotations or description. */
   q?: string;
   layer?: string;
   addonType?: string;

@@ -15,6 +15,7 @@ import {
   packDetail,
   packDownloads,
   packImage,
+  packsNamed,
   packText,
   packUsage,
   versionRecord,
@@ -354,6 +355,18 @@ const DEPENDENCY_KINDS: Record<string, string> = {
   upgrade: 'Upgrades from',
 };
 
+/**
+ * A link to a pack a constraint names (by name only): in this pack's registry when it is there,
+ * else in the first registry the visitor may read that has it; plain text when none has.
+ */
+function DependencyLink({ registry, name }: { registry: string; name: string }) {
+  const rows = useLoad((signal) => packsNamed(name, signal), [name]);
+  if (rows.kind !== 'done') return <span>{name}</span>;
+  const row = rows.value.find((r) => r.registry === registry) ?? rows.value[0];
+  if (!row) return <span title="in no registry you may read">{name}</span>;
+  return <a href={packHref(row.registry, row.name)}>{name}</a>;
+}
+
 /** Palette's units for a resource constraint's minLimit. */
 const RESOURCE_UNITS: Record<string, string> = { cpu: ' CPU', memory: ' MiB', diskSize: ' GB' };
 
@@ -372,7 +385,7 @@ function Constraints({ record }: { record: VersionRecord }) {
             return (
               <li key={`${dep.type ?? 'untyped'}-${dep.packName}`}>
                 {dep.type === undefined ? 'Names (not checked)' : (DEPENDENCY_KINDS[dep.type] ?? dep.type)}{' '}
-                <a href={packHref(record.registry, dep.packName)}>{dep.packName}</a> ({dep.layer})
+                <DependencyLink registry={record.registry} name={dep.packName} /> ({dep.layer})
                 {range && <span class="muted"> {range}</span>}
               </li>
             );
