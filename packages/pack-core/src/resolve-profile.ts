@@ -119,6 +119,15 @@ function describeBounds(dep: PackDependency): string {
  * @example
  * const { layers, problems } = await resolveProfile(profile, source);
  */
+/**
+ * The registries an entry of a profile takes its pack from, in precedence order: its own
+ * `registry`, else the profile's `registries`, else the public one. The first that has the pack
+ * at all is the one (the registry's "who uses it" follows the same rule).
+ */
+export function registriesOf(profile: ClusterProfile, entry: ClusterProfile['packs'][number]): string[] {
+  return entry.registry ? [entry.registry] : (profile.registries ?? ['public']);
+}
+
 export async function resolveProfile(profile: ClusterProfile, source: PackSource): Promise<ProfileResolution> {
   const problems: ProfileProblem[] = [];
   const type = profile.type ?? 'cluster';
@@ -126,7 +135,7 @@ export async function resolveProfile(profile: ClusterProfile, source: PackSource
   const chosen: Array<ResolvedLayer & { index: number; dependencies: readonly PackDependency[] }> = [];
 
   for (const [index, entry] of profile.packs.entries()) {
-    const registries = entry.registry ? [entry.registry] : (profile.registries ?? ['public']);
+    const registries = registriesOf(profile, entry);
     let found: { registry: string; versions: SourceVersion[] } | null = null;
     for (const registry of registries) {
       const versions = await source.versions(registry, entry.name);

@@ -185,29 +185,26 @@ export interface ProfileEntry {
   view: ProfileView;
 }
 
+/** The names of a tenant's projects. */
+async function projectsOf(tenant: string, signal?: AbortSignal): Promise<string[]> {
+  return (await getJson<{ items: Project[] }>(`/v1/tenants/${seg(tenant)}/projects`, signal)).items.map((p) => p.name);
+}
+
 /** The scopes whose profiles the visitor may read: the system's, and their tenant's and projects'. */
 async function profileScopes(me: Me, signal?: AbortSignal): Promise<ProfileScopeRef[]> {
   const scopes: ProfileScopeRef[] = [{ scope: 'system' }];
   if (me.kind === 'user') {
     scopes.push({ scope: 'tenant', tenant: me.tenant });
     // Bound in some projects, or (project.list tenant-wide) able to see them all.
-    const projects = me.tenantPermissions.includes('project.list')
-      ? (await getJson<{ items: Project[] }>(`/v1/tenants/${seg(me.tenant)}/projects`, signal)).items.map((p) => p.name)
-      : me.projects;
+    const projects = me.tenantPermissions.includes('project.list') ? await projectsOf(me.tenant, signal) : me.projects;
     for (const project of projects) scopes.push({ scope: 'project', tenant: me.tenant, project });
     return scopes;
   }
   const tenants = (await getJson<{ items: Tenant[] }>('/v1/tenants', signal)).items;
-  const projects = await Promise.all(
-    tenants.map((tenant) =>
-      getJson<{ items: Project[] }>(`/v1/tenants/${seg(tenant.name)}/projects`, signal).then((answer) => answer.items),
-    ),
-  );
+  const projects = await Promise.all(tenants.map((tenant) => projectsOf(tenant.name, signal)));
   for (const [index, tenant] of tenants.entries()) {
     scopes.push({ scope: 'tenant', tenant: tenant.name });
-    for (const project of projects[index] ?? []) {
-      scopes.push({ scope: 'project', tenant: tenant.name, project: project.name });
-    }
+    for (const project of projects[index] ?? []) scopes.push({ scope: 'project', tenant: tenant.name, project });
   }
   return scopes;
 }

@@ -186,7 +186,7 @@ export class CatalogIndex {
         }
       }
     }
-    return found.sort((a, b) => compareEntries(a, b));
+    return found.sort(compareEntries);
   }
 
   /** The names of a registry's packs that have a live version, sorted (for OCI's `_catalog`). */

@@ -116,13 +116,15 @@ export function facetCounts(
 interface Matches {
   entries: PackEntry[];
   rowFor: (entry: PackEntry) => PackRow;
+  /** Whether a version or deprecated filter narrowed the rows (they are not the packs' own). */
+  narrowed: boolean;
 }
 
 /** The packs matching `query`, each with its row narrowed by the version and deprecated filters. */
 function matchingRows(query: CatalogQuery, columns: Columns, readable: Uint8Array): Matches {
   const narrow = narrower(query);
   const scanned = scan(columns, query, readable);
-  if (!narrow) return { entries: scanned, rowFor: (entry) => entry.row as PackRow };
+  if (!narrow) return { entries: scanned, rowFor: (entry) => entry.row as PackRow, narrowed: false };
   // Rows a version or deprecated filter leaves with no version do not match at all.
   const rowOfEntry = new Map<PackEntry, PackRow>();
   const entries: PackEntry[] = [];
@@ -133,7 +135,7 @@ function matchingRows(query: CatalogQuery, columns: Columns, readable: Uint8Arra
       entries.push(entry);
     }
   }
-  return { entries, rowFor: (entry) => rowOfEntry.get(entry) ?? (entry.row as PackRow) };
+  return { entries, rowFor: (entry) => rowOfEntry.get(entry) ?? (entry.row as PackRow), narrowed: true };
 }
 
 /**
@@ -152,8 +154,7 @@ function run(
     throw new RangeError('the cursor is not valid for this query');
   }
   const matches = matchingRows(query, columns, readable);
-  const { entries: matching, rowFor } = matches;
-  const narrowed = narrower(query) !== null;
+  const { entries: matching, rowFor, narrowed } = matches;
 
   let ordered: PackEntry[];
   let after: (entry: PackEntry) => boolean = () => true;
@@ -168,22 +169,18 @@ function run(
   } else {
     const direction = sort === 'published' ? 1 : -1;
     type Key = { at: string; name: string; registry: string };
+    const keyOf = (entry: PackEntry): Key => ({
+      at: rowFor(entry).publishedAt,
+      name: entry.name,
+      registry: entry.registry,
+    });
     const compare = (a: Key, b: Key): number =>
       a.at !== b.at ? (a.at < b.at ? -1 : 1) * direction : compareEntries(a, b);
     // Each key made once, not at every comparison.
-    const keyed = matching.map((entry) => ({
-      entry,
-      key: { at: rowFor(entry).publishedAt, name: entry.name, registry: entry.registry },
-    }));
+    const keyed = matching.map((entry) => ({ entry, key: keyOf(entry) }));
     keyed.sort((a, b) => compare(a.key, b.key));
     ordered = keyed.map((k) => k.entry);
-    if (cursor) {
-      after = (entry) =>
-        compare(
-          { at: rowFor(entry).publishedAt, name: entry.name, registry: entry.registry },
-          { at: cursor.at ?? '', ...cursor },
-        ) > 0;
-    }
+    if (cursor) after = (entry) => compare(keyOf(entry), { at: cursor.at ?? '', ...cursor }) > 0;
   }
   let start = 0;
   while (start < ordered.length && !after(ordered[start] as PackEntry)) start++;

@@ -12,7 +12,7 @@
  *
  * Dependents come from the catalog in memory; profiles are read from storage (a few per scope).
  */
-import { withinBounds } from '@packyard/pack-core';
+import { registriesOf, withinBounds } from '@packyard/pack-core';
 import type { PackUsage } from '@packyard/registry-api';
 import type { Principal, Target } from '../identity/principals.js';
 import { liveProjects } from '../identity/records.js';
@@ -67,8 +67,9 @@ export async function packUsage(
       const { profile } = stored;
       for (const entry of profile.packs) {
         if (entry.name !== record.name) continue;
-        const order = entry.registry ? [entry.registry] : (profile.registries ?? ['public']);
-        const from = order.find((registry) => mayRead(registry) && index.pack(registry, entry.name) !== null);
+        const from = registriesOf(profile, entry).find(
+          (registry) => mayRead(registry) && index.pack(registry, entry.name) !== null,
+        );
         if (from !== record.registry) continue;
         const chosen = index.resolve(from, entry.name, entry.version);
         if (chosen?.version !== record.version || chosen.deleted) continue;
