@@ -43,7 +43,7 @@ import autocannon from 'autocannon';
 import { ensureDistribution } from './_distribution.mjs';
 import { fetchCounting, keepAliveAgent, send } from './_peers-http.mjs';
 import { buildVersion, writeImageBundles } from './_packs.mjs';
-import { Results } from './_peers-results.mjs';
+import { PEERS, Results } from './_peers-results.mjs';
 import {
   defaultCacheDir,
   ensureCeph,
@@ -291,6 +291,8 @@ export async function main(args) {
     const populated = {};
     /** @type {string[]} */
     const failures = [];
+    /** @type {string[]} */
+    const peerFailures = [];
     for (const kind of kinds) {
       try {
         /** @type {import('./_registry.mjs').S3Backend | undefined} */
@@ -301,7 +303,17 @@ export async function main(args) {
           s3 = await startS3(options, scope);
           log(`S3: ${s3.endpoint} (${ceph === 'running' ? 'already running, left running' : 'started by this bench'})`);
         }
-        const context = { options, rows, server, verdaccioBin, s3, work: path.join(work, kind), scope, results };
+        const context = {
+          options,
+          rows,
+          server,
+          verdaccioBin,
+          s3,
+          work: path.join(work, kind),
+          scope,
+          results,
+          peerFailures,
+        };
         const stats = await runKind(kind, context);
         if (stats) populated[kind] = stats;
       } catch (err) {
@@ -361,7 +373,12 @@ export async function main(args) {
       results: results.toJSON(),
       checks: checks.map((c) => ({ check: c.row[0], value: c.row[1], target: c.row[2], result: c.row[3] })),
       failures,
+      peerFailures,
     };
+    if (peerFailures.length)
+      console.log(
+        `\nA peer failed (its figure is missing from those rounds; Packyard's and the others' stand):\n${peerFailures.join('\n')}`,
+      );
     if (failures.length)
       console.log(`\nFAILED (rows of these store kinds are missing or partial):\n${failures.join('\n')}`);
     console.log(`\nBENCH_RESULT ${JSON.stringify(summary)}`);
@@ -531,7 +548,8 @@ function withinRound(
 
 /**
  * @typedef {{ options: Options, rows: Set<string>, server: { bin: string, nodeArgs: string[] }, verdaccioBin: string,
- *   s3: import('./_registry.mjs').S3Backend | undefined, work: string, scope: import('./_util.mjs').Scope, results: Results }} Context
+ *   s3: import('./_registry.mjs').S3Backend | undefined, work: string, scope: import('./_util.mjs').Scope, results: Results,
+ *   peerFailures: string[] }} Context
  */
 
 /**
@@ -659,6 +677,30 @@ async function startRelay(s3, bucket, scope) {
 }
 
 /**
+ * One timed step of one participant. A peer's failure (Verdaccio's S3 plugin has dropped a publish
+ * connection after downloads) is logged and kept for the summary, and the step yields undefined, so
+ * that the round's other figures stand; a failure of Packyard or of a floor throws.
+ * @template T
+ * @param {Context} context
+ * @param {string} kind
+ * @param {string} who
+ * @param {string} what
+ * @param {() => Promise<T>} step
+ * @returns {Promise<T | undefined>}
+ */
+async function peerStep(context, kind, who, what, step) {
+  try {
+    return await step();
+  } catch (err) {
+    if (!PEERS.includes(who) || who === 'packyard') throw err;
+    const failure = `${kind}: ${who}: ${what}: ${err instanceof Error ? err.message : String(err)}`;
+    context.peerFailures.push(failure);
+    log(`  peer failed: ${failure}`);
+    return undefined;
+  }
+}
+
+/**
  * The 100 MB publish and download rows: a new version of the big pack per round, the same archive
  * to every registry and the floor.
  * @param {string} kind
@@ -748,14 +790,30 @@ async function bigRows(kind, context, peers, extra) {
     const order = rotate(participants, index);
     /** @type {string[]} */
     const notes = [];
+    /** @type {Set<string>} Peers whose publish failed this round: they have no version to serve. */
+    const failed = new Set();
     for (const participant of order) {
-      const seconds = await participant.publish();
+      const seconds = await peerStep(context, kind, participant.name, `publish ${pack.name}@${pack.version}`, () =>
+        participant.publish(),
+      );
+      if (seconds === undefined) {
+        failed.add(participant.name);
+        notes.push(`${participant.name} publish FAILED`);
+        continue;
+      }
       if (rows.has('publish')) record('publish', participant.name, seconds);
       notes.push(`${participant.name} publish ${seconds.toFixed(2)} s`);
     }
     if (rows.has('download')) {
       for (const participant of order) {
-        const rate = await participant.download();
+        if (failed.has(participant.name)) continue;
+        const rate = await peerStep(context, kind, participant.name, `download ${pack.name}@${pack.version}`, () =>
+          participant.download(),
+        );
+        if (rate === undefined) {
+          notes.push(`${participant.name} download FAILED`);
+          continue;
+        }
         record('download', participant.name, rate);
         if (kind === 's3' && participant.name !== 'packyard') record('downloadNoCache', participant.name, rate);
         notes.push(`${participant.name} download ${rate.toFixed(0)} MB/s`);
@@ -812,9 +870,15 @@ async function smallRows(kind, context, peers) {
       const prepared = await Promise.all(sequential.map((pack) => peer.prepare(pack)));
       execFileSync('sync');
       const cpuBefore = cpuSeconds(peer.pid);
-      const seconds = await timed(async () => {
-        for (let i = 0; i < sequential.length; i++) await peer.publish(sequential[i], prepared[i]);
-      });
+      const seconds = await peerStep(context, kind, peer.name, 'sequential small publishes', () =>
+        timed(async () => {
+          for (let i = 0; i < sequential.length; i++) await peer.publish(sequential[i], prepared[i]);
+        }),
+      );
+      if (seconds === undefined) {
+        notes.push(`${peer.name} FAILED`);
+        continue;
+      }
       const cpuAfter = cpuSeconds(peer.pid);
       record('smallSeq', peer.name, sequential.length / seconds);
       if (cpuBefore !== undefined && cpuAfter !== undefined) {
@@ -826,9 +890,13 @@ async function smallRows(kind, context, peers) {
       const prepared = await Promise.all(concurrent.map((pack) => peer.prepare(pack)));
       const jobs = concurrent.map((pack, i) => ({ pack, prepared: prepared[i] }));
       const reset = resetPeakRss(peer.pid);
-      const seconds = await timed(() =>
-        inParallel(jobs, options.concurrency, (job) => peer.publish(job.pack, job.prepared)),
+      const seconds = await peerStep(context, kind, peer.name, 'concurrent small publishes', () =>
+        timed(() => inParallel(jobs, options.concurrency, (job) => peer.publish(job.pack, job.prepared))),
       );
+      if (seconds === undefined) {
+        notes.push(`${peer.name} x${options.concurrency} FAILED`);
+        continue;
+      }
       const hwm = vmHwmKB(peer.pid);
       record('smallConc', peer.name, concurrent.length / seconds);
       if (reset && hwm !== undefined) record('rss', peer.name, hwm / 1024);

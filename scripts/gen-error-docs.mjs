@@ -29,7 +29,8 @@ const text = `# Error codes
 
 Every error Packyard reports carries a stable code. The registry answers with
 \`{ "error": { "code": "…", "message": "…", "hint": "…" } }\` and the HTTP status below; \`packctl\`
-prints \`error: <message>\` and \`hint: <hint>\` on stderr and exits with the code given in the CLI
+prints \`error: <message>\` and \`hint: <hint>\` on stderr (with \`--format json\`, also
+\`{ "error": { "code", "message", "hint" } }\` on stdout) and exits with the code given in the CLI
 section. Codes never change meaning, and each has one status. Errors are raised through the
 catalogues' factories (\`packError\`, \`registryError\`), so a code that is not in a catalogue does not
 compile.

@@ -139,6 +139,17 @@ describe('packctl with a registry', () => {
     expect(conflict.status).toBe(5);
     expect(conflict.stderr).toContain('PACK_VERSION_EXISTS');
     expect(conflict.stderr).toContain('hint: bump the version');
+    // Scripts read the same failure from stdout with --format json; people still get it on stderr.
+    const scripted = packctl(['push', changed, '--registry', 'acme-packs', '--format', 'json'], { env });
+    expect(scripted.status).toBe(5);
+    expect(JSON.parse(scripted.stdout)).toEqual({
+      error: {
+        code: 'PACK_VERSION_EXISTS',
+        message: expect.stringContaining('already published in acme-packs with other content') as unknown,
+        hint: expect.stringContaining('bump the version') as unknown,
+      },
+    });
+    expect(scripted.stderr).toContain('PACK_VERSION_EXISTS');
     const forceWithoutMessage = packctl(['push', changed, '--registry', 'acme-packs', '--force'], { env });
     expect(forceWithoutMessage.status).toBe(2);
     // acme-packs was created without allowOverwrite: a forced push is a conflict that says so.
@@ -166,6 +177,14 @@ describe('packctl with a registry', () => {
       env,
     });
     expect(JSON.parse(json.stdout)).toMatchObject({ name: 'cni-calico', version: '3.27.2', ociReference: reference });
+    // In text, for people: labelled lines, no JSON.
+    const text = await runPackctl(['show', 'cni-calico@3.27.2', '--registry', 'acme-packs'], { env });
+    expect(text.stdout).toMatch(/^cni-calico@3\.27\.2 in acme-packs\n/);
+    expect(text.stdout).toMatch(/^ {2}layer +cni$/m);
+    expect(text.stdout).toMatch(/^ {2}digest +sha256:[0-9a-f]{64}$/m);
+    expect(text.stdout.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^ {2}oci +${reference}$`)));
+    expect(text.stdout).toContain('required kubernetes (k8s) >= 1.27.0 <= 1.29');
+    expect(text.stdout).not.toContain('{');
   });
 
   it('pulls by line tag, verifies the digest and extracts', async () => {
@@ -252,7 +271,7 @@ describe('packctl with a registry', () => {
     expect(JSON.parse((await runPackctl(['whoami', '--format', 'json'], { env: keyEnv })).stdout)).toMatchObject({
       username: 'ci',
     });
-    expect((await runPackctl(['registry', 'ls'], { env: keyEnv })).stdout).toContain(`* ${registry.url}  ci (api-key)`);
+    expect((await runPackctl(['server', 'ls'], { env: keyEnv })).stdout).toContain(`* ${registry.url}  ci (api-key)`);
     expect((await runPackctl(['logout'], { env: keyEnv })).status).toBe(0);
     const after = await runPackctl(['whoami', '--server', registry.url], { env: keyEnv });
     expect(after.status).toBe(3);
@@ -343,7 +362,20 @@ describe('packctl: versions, profiles on the server, air-gap pulls, token refres
     );
     const skipped = await runPackctl(['profile', 'resolve', file, '--no-lock'], { env });
     expect(skipped.status).toBe(1);
-    expect(skipped.stderr).toContain('no version of cert-manager in acme-packs satisfies 1.14.x');
+    // Why it was skipped, and how to take it anyway.
+    expect(skipped.stderr).toContain(
+      'no version of cert-manager in acme-packs satisfies 1.14.x but deprecated ones: 1.14.4 is deprecated: use 1.15; ' +
+        'choose another version, or pin 1.14.4 to use it anyway',
+    );
+    // A pin resolves, with a warning; show says who deprecated it and why.
+    const pinnedFile = path.join(work.dir, 'cm-pinned.yaml');
+    await writeFile(pinnedFile, (await readFile(file, 'utf8')).replace('1.14.x', '1.14.4'));
+    const pinned = await runPackctl(['profile', 'resolve', pinnedFile, '--no-lock'], { env });
+    expect(pinned.stderr).toContain('warning (cert-manager): cert-manager@1.14.4 is deprecated: use 1.15');
+    const listed = await runPackctl(['show', 'cert-manager', '--registry', 'acme-packs'], { env });
+    expect(listed.stdout).toMatch(/1\.14\.4 .* deprecated: use 1\.15\n/);
+    const shown = await runPackctl(['show', 'cert-manager@1.14.4', '--registry', 'acme-packs'], { env });
+    expect(shown.stdout).toMatch(/^ {2}deprecated +use 1\.15 \(acme\/ci, \d{4}-/m);
     expect(
       (await runPackctl(['deprecate', 'cert-manager@1.14.4', '--undo', '--registry', 'acme-packs'], { env })).status,
     ).toBe(0);
@@ -378,6 +410,10 @@ describe('packctl: versions, profiles on the server, air-gap pulls, token refres
     expect(result.files).toHaveLength(5);
     for (const [index, layer] of lock.layers.entries())
       expect(sha256File(result.files[index] ?? '')).toBe(layer.digest);
+    // The pulled copy and its lock go together: the frozen check reads the lock pull wrote.
+    expect(result.lock).toBe(path.join(out, 'prod-aws.yaml.lock'));
+    const frozen = await runPackctl(['profile', 'resolve', path.join(out, 'prod-aws.yaml'), '--frozen'], { env });
+    expect(frozen.status, frozen.stderr).toBe(0);
   });
 
   it('pushes a profile to its tenant, creating it and then replacing it', async () => {
@@ -385,12 +421,43 @@ describe('packctl: versions, profiles on the server, air-gap pulls, token refres
     const first = await runPackctl(['profile', 'push', file, '--tenant', 'acme'], { env });
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain('created prod-aws@1.0.0 (tenant scope, revision 1)');
-    const second = await runPackctl(['profile', 'push', file, '--tenant', 'acme'], { env });
+    // The same profile again is a no-op: no new revision.
+    const same = await runPackctl(['profile', 'push', file, '--tenant', 'acme'], { env });
+    expect(same.stdout).toContain('unchanged prod-aws@1.0.0 (tenant scope, revision 1)');
+    const changed = path.join(work.dir, 'prod-aws-changed.yaml');
+    await writeFile(changed, `${await readFile(file, 'utf8')}description: the production stack on AWS\n`);
+    const second = await runPackctl(['profile', 'push', changed, '--tenant', 'acme'], { env });
     expect(second.stdout).toContain('replaced prod-aws@1.0.0 (tenant scope, revision 2)');
     const stored = await api('GET', '/v1/tenants/acme/cluster-profiles/prod-aws');
-    expect(stored).toMatchObject({ scope: 'tenant', name: 'prod-aws' });
-    // The system scope is the operator's.
-    expect((await runPackctl(['profile', 'push', file], { env })).status).toBe(3);
+    expect(stored).toMatchObject({ scope: 'tenant', name: 'prod-aws', revision: 2 });
+    // Without --tenant, a tenant user's profile goes to their own tenant (the system scope is the operator's).
+    const own = await runPackctl(['profile', 'push', file], { env });
+    expect(own.status, own.stderr).toBe(0);
+    expect(own.stdout).toContain('replaced prod-aws@1.0.0 (tenant scope, revision 3)');
+  });
+
+  it('lists, shows, diffs and removes stored profiles', async () => {
+    const file = path.join(work.dir, 'prod-aws.yaml');
+    const listed = await runPackctl(['profile', 'ls'], { env });
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^prod-aws +1\.0\.0 +tenant acme +3 +- /m);
+    const shown = await runPackctl(['profile', 'show', 'prod-aws'], { env });
+    expect(shown.stdout).toMatch(/^# prod-aws@1\.0\.0: tenant acme, revision 3, updated /);
+    expect(shown.stdout).toMatch(/^name: prod-aws$/m);
+    // diff exits 0 when the file is what is stored, 1 with a unified diff when not.
+    const same = await runPackctl(['profile', 'diff', file], { env });
+    expect(same.status, same.stderr).toBe(0);
+    expect(same.stdout).toContain('is the stored prod-aws (revision 3)');
+    const differs = await runPackctl(['profile', 'diff', path.join(work.dir, 'prod-aws-changed.yaml')], { env });
+    expect(differs.status).toBe(1);
+    expect(differs.stdout).toContain('--- prod-aws (stored, revision 3)');
+    expect(differs.stdout).toMatch(/^\+description: the production stack on AWS$/m);
+    const removed = await runPackctl(['profile', 'rm', 'prod-aws'], { env });
+    expect(removed.status, removed.stderr).toBe(0);
+    expect(removed.stdout).toContain('removed prod-aws (tenant acme)');
+    const gone = await runPackctl(['profile', 'show', 'prod-aws', '--format', 'json'], { env });
+    expect(gone.status).toBe(4);
+    expect(JSON.parse(gone.stdout)).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
   it('refreshes a stored token shortly before it expires', async () => {
@@ -568,6 +635,14 @@ describe('packctl over TLS with a self-signed certificate', () => {
     const withCa = path.join(work.dir, 'tls-ca.json');
     expect((await run(['login', url, '--api-key', key, '--ca-file', caFile], withCa)).status).toBe(0);
     expect((await run(['whoami'], withCa)).stdout).toContain('tls-user in tenant acme');
+    // A relative --ca-file is kept absolute: commands run from elsewhere later still find it.
+    const relativeEnv = { HOME: work.dir, PACKCTL_CONFIG: path.join(work.dir, 'tls-ca-relative.json') };
+    const relative = await runPackctl(['login', url, '--api-key', key, '--ca-file', path.basename(caFile)], {
+      env: relativeEnv,
+      cwd: path.dirname(caFile),
+    });
+    expect(relative.status, relative.stderr).toBe(0);
+    expect((await runPackctl(['whoami'], { env: relativeEnv })).stdout).toContain('tls-user in tenant acme');
     const insecure = path.join(work.dir, 'tls-insecure.json');
     expect((await run(['login', url, '--api-key', key, '--insecure'], insecure)).status).toBe(0);
     expect((await run(['whoami'], insecure)).status).toBe(0);
@@ -577,5 +652,43 @@ describe('packctl over TLS with a self-signed certificate', () => {
     const result = await runPackctl(['whoami', '--server', 'http://packs.example.com'], { env });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('plain HTTP');
+  });
+});
+
+describe('packctl registry: the registries on a server', () => {
+  it("creates a registry in the signed-in user's tenant, updates, shows and lists it", async () => {
+    const created = await runPackctl(['registry', 'create', 'acme-staging', '--description', 'staging packs'], { env });
+    expect(created.status, created.stderr).toBe(0);
+    expect(created.stdout).toMatch(/^created registry acme-staging\n/);
+    expect(created.stdout).toMatch(/^ {2}scope +tenant$/m);
+    expect(created.stdout).toMatch(/^ {2}owner +acme$/m);
+    const updated = await runPackctl(['registry', 'update', 'acme-staging', '--allow-overwrite', '--format', 'json'], {
+      env,
+    });
+    expect(updated.status, updated.stderr).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ name: 'acme-staging', allowOverwrite: true, public: false });
+    const listed = await runPackctl(['registry', 'ls', '--tenant', 'acme'], { env });
+    expect(listed.stdout).toMatch(/^acme-staging +tenant +acme +no +yes +staging packs$/m);
+    expect(listed.stdout).toMatch(/^acme-packs +tenant +acme /m);
+    expect((await runPackctl(['registry', 'show', 'acme-staging'], { env })).stdout).toMatch(
+      /^acme-staging\n {2}scope +tenant\n/,
+    );
+    const again = await runPackctl(['registry', 'create', 'acme-staging', '--format', 'json'], { env });
+    expect(again.status).toBe(5);
+    expect(JSON.parse(again.stdout)).toMatchObject({ error: { code: 'REGISTRY_EXISTS' } });
+    const missing = await runPackctl(['registry', 'show', 'no-such-registry'], { env });
+    expect(missing.status).toBe(4);
+    expect(missing.stderr).toContain('hint: packctl registry ls lists the registries you can read');
+    expect((await runPackctl(['registry', 'update', 'acme-staging'], { env })).status).toBe(2);
+    // A project registry needs a tenant; the signed-in user's is taken.
+    expect((await runPackctl(['registry', 'create', 'x-packs', '--project', 'nope'], { env })).status).toBe(4);
+  });
+
+  it('lists the servers as packctl server ls, and keeps the old registry use spelling working', async () => {
+    expect((await runPackctl(['server', 'ls'], { env })).stdout).toContain(`* ${registry.url}  ci (token)`);
+    const old = await runPackctl(['registry', 'use', registry.url], { env });
+    expect(old.status, old.stderr).toBe(0);
+    expect(old.stderr).toContain('packctl registry use is now packctl server use');
+    expect((await runPackctl(['server', 'use', registry.url], { env })).status).toBe(0);
   });
 });

@@ -295,6 +295,21 @@ describe('pack-registry shutdown, gc and logs (fs)', () => {
         env: { PATH: process.env['PATH'], PACKYARD_DATA_DIR: own, PACKYARD_ADMIN_TOKEN: ADMIN_TOKEN },
         encoding: 'utf8',
       });
+    // gc listens nowhere: its help offers no --port or --host.
+    const help = gc(['--help']);
+    expect(help.stdout).toContain('--data-dir');
+    expect(help.stdout).not.toMatch(/--port|--host/);
+    // A second registry on the first one's port fails before it creates anything, and says what to do.
+    const port = new URL(registry.url).port;
+    const second = dataDir('busy-port');
+    const busy = spawnSync(process.execPath, [PACK_REGISTRY, '--port', port], {
+      env: { PATH: process.env['PATH'], PACKYARD_DATA_DIR: second },
+      encoding: 'utf8',
+    });
+    expect(busy.status).toBe(1);
+    expect(busy.stderr).toContain(`error: port ${port} on 127.0.0.1 is in use by another program`);
+    expect(busy.stderr).toContain('hint: pick another port with --port N (or PACKYARD_PORT)');
+    await expect(readdir(second)).rejects.toMatchObject({ code: 'ENOENT' });
     const young = gc([]);
     expect(young.status).toBe(0);
     expect(JSON.parse(young.stdout)).toMatchObject({ removed: 0, young: 1, referenced: 1 });
@@ -336,6 +351,16 @@ describe('pack-registry shutdown, gc and logs (fs)', () => {
       (await send(registry, 'POST', '/v1/tenants', { name: 'logged' }, { Authorization: `Bearer ${superToken}` }))
         .status,
     ).toBe(201);
+    // Once the SuperAdmin changes it, the generated password leaves the data directory.
+    const changed = await send(
+      registry,
+      'POST',
+      '/v1/auth/password',
+      { currentPassword: superPassword, newPassword: 'the SuperAdmin chose this one' },
+      { Authorization: `Bearer ${superToken}` },
+    );
+    expect(changed.status).toBe(204);
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
     const userPassword = 'a password that must never be logged';
     expect(
       (await send(registry, 'POST', '/v1/tenants/logged/users', { username: 'quiet', password: userPassword })).status,
@@ -356,6 +381,7 @@ describe('pack-registry shutdown, gc and logs (fs)', () => {
     await registry.stop();
     const output = registry.output();
     expect(output.split(superPassword)).toHaveLength(2);
+    expect(output).toContain(`changed the generated password: removed ${file}`);
     const logText = registry
       .logs()
       .map((line) => JSON.stringify(line))

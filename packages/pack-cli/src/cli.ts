@@ -10,18 +10,20 @@ import { Command, CommanderError } from 'commander';
 import { isPackError } from '@packyard/pack-core/errors';
 import type { CommandContext, CommandModule } from './command.js';
 import { buildCommands } from './commands/build-command.js';
+import { completionCommands } from './commands/completion-command.js';
 import { initCommands } from './commands/init-command.js';
 import { lintCommands } from './commands/lint-command.js';
 import { loginCommands } from './commands/login-command.js';
 import { profileCommands } from './commands/profile-command.js';
 import { pullCommands } from './commands/pull-command.js';
 import { pushCommands } from './commands/push-command.js';
+import { registryCommands } from './commands/registry-command.js';
 import { searchCommands } from './commands/search-command.js';
 import { versionsCommands } from './commands/versions-command.js';
-import { CliError, EXIT } from './errors.js';
+import { CliError, EXIT, errorCodeOfExit } from './errors.js';
 import { processIo, type CliIo } from './io.js';
 import { terminalSafe } from './output/sanitise.js';
-import { colorsFor } from './output/terminal.js';
+import { colorsFor, printJson } from './output/terminal.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -38,6 +40,8 @@ const COMMANDS: readonly CommandModule[] = [
   searchCommands,
   profileCommands,
   versionsCommands,
+  registryCommands,
+  completionCommands,
 ];
 
 function createProgram(context: CommandContext): Command {
@@ -59,10 +63,32 @@ function createProgram(context: CommandContext): Command {
   return program;
 }
 
-function report(io: CliIo, message: string, hint: string | undefined): void {
+/** Whether the command line asks for JSON output (`--format json` or `--format=json`, before any `--`). */
+function wantsJson(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') return false;
+    if (arg === '--format=json' || (arg === '--format' && argv[i + 1] === 'json')) return true;
+  }
+  return false;
+}
+
+interface Failure {
+  code: string;
+  message: string;
+  hint: string | undefined;
+}
+
+/**
+ * A failure, on stderr for people; with `--format json` also on stdout as
+ * `{ "error": { code, message, hint } }`, for scripts.
+ */
+function report(io: CliIo, failure: Failure, json: boolean): void {
+  const { message, hint } = failure;
   const c = colorsFor(io.stderr, io.env);
   io.stderr.write(`${c.red('error:')} ${terminalSafe(message, { multiline: true })}\n`);
   if (hint) io.stderr.write(`${c.dim(`hint: ${terminalSafe(hint, { multiline: true })}`)}\n`);
+  if (json) printJson(io.stdout, { error: { code: failure.code, message, ...(hint ? { hint } : {}) } });
 }
 
 /**
@@ -75,6 +101,7 @@ function report(io: CliIo, message: string, hint: string | undefined): void {
  */
 export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Promise<number> {
   const runIo: CliIo = { ...processIo(), ...io };
+  const json = wantsJson(argv);
   let exitCode: number = EXIT.ok;
   const program = createProgram({
     io: runIo,
@@ -88,27 +115,37 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and --version end through here too, with exit code 0; commander printed the message.
-      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      if (err.exitCode === 0) return EXIT.ok;
+      if (json) {
+        const message = err.message.replace(/^error: /, '');
+        printJson(runIo.stdout, { error: { code: errorCodeOfExit(EXIT.usage), message } });
+      }
+      return EXIT.usage;
     }
     if (err instanceof CliError) {
-      report(runIo, err.message, err.hint);
+      report(runIo, { code: err.code, message: err.message, hint: err.hint }, json);
       return err.exitCode;
     }
     if (isPackError(err)) {
-      report(runIo, err.message, err.hint);
+      report(runIo, { code: err.code, message: err.message, hint: err.hint }, json);
       return EXIT.failure;
     }
     const errno = err as NodeJS.ErrnoException;
     if (typeof errno.code === 'string' && typeof errno.message === 'string') {
-      report(runIo, errno.message, errno.code === 'EACCES' ? 'check the permissions of the path' : undefined);
+      const hint = errno.code === 'EACCES' ? 'check the permissions of the path' : undefined;
+      report(runIo, { code: errno.code, message: errno.message, hint }, json);
       return EXIT.failure;
     }
     // Anything else is a bug, or an answer of a shape packctl did not expect: one line, made safe,
     // instead of Node's report of an uncaught error (which would print the message raw).
     report(
       runIo,
-      `packctl failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`,
-      'if a registry server was involved, check that it is a Packyard registry; otherwise please report this',
+      {
+        code: 'UNEXPECTED',
+        message: `packctl failed unexpectedly: ${err instanceof Error ? err.message : String(err)}`,
+        hint: 'if a registry server was involved, check that it is a Packyard registry; otherwise please report this',
+      },
+      json,
     );
     return EXIT.failure;
   }

@@ -5,7 +5,7 @@
  * `packctl --version`, `--help` or `lint` never load the HTTP client or the archive writer.
  */
 import { Option, type Command } from 'commander';
-import type { ExitCode } from './errors.js';
+import { EXIT, EXIT_SHORT, type ExitCode } from './errors.js';
 import { pathIn, type CliIo } from './io.js';
 
 export interface CommandContext {
@@ -21,8 +21,9 @@ export function formatOption(): Option {
   return new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
 }
 
+/** The exit codes line of a registry command's help, from the one table (errors.ts). */
 export const AUTH_EXITS = `
-Exit codes: 0 ok, 1 failure, 2 usage, 3 not logged in or not allowed, 4 not found, 5 conflict.`;
+Exit codes: ${(Object.keys(EXIT) as Array<keyof typeof EXIT>).map((name) => `${EXIT[name]} ${EXIT_SHORT[name]}`).join(', ')}.`;
 
 /** --server, --config and --format: the options of every command that talks to a registry. */
 export function connectionOptions(command: Command): Command {

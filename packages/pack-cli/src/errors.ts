@@ -30,19 +30,51 @@ export const EXIT_MEANINGS = {
   conflict: 'The version exists with other bytes, or the change conflicts with what the server holds (HTTP 409).',
 } as const satisfies Record<keyof typeof EXIT, string>;
 
+/** Each exit code in a few words, for `--help` (command.ts); the docs take EXIT_MEANINGS. */
+export const EXIT_SHORT = {
+  ok: 'ok',
+  failure: 'failure',
+  usage: 'usage',
+  auth: 'not logged in or not allowed',
+  notFound: 'not found',
+  conflict: 'conflict',
+} as const satisfies Record<keyof typeof EXIT, string>;
+
+/**
+ * The `code` of a failure in `--format json` output when nothing more exact is known (a server's
+ * error code, a pack-core code or a system error's code is used when there is one).
+ */
+export const ERROR_CODE_OF_EXIT = {
+  ok: 'OK',
+  failure: 'FAILED',
+  usage: 'USAGE',
+  auth: 'NOT_ALLOWED',
+  notFound: 'NOT_FOUND',
+  conflict: 'CONFLICT',
+} as const satisfies Record<keyof typeof EXIT, string>;
+
+/** The fallback code of an exit code, for `--format json` output. */
+export function errorCodeOfExit(exitCode: ExitCode): string {
+  const key = (Object.keys(EXIT) as Array<keyof typeof EXIT>).find((k) => EXIT[k] === exitCode) ?? 'failure';
+  return ERROR_CODE_OF_EXIT[key];
+}
+
 /**
  * An error the CLI reports as one line plus a hint, never a stack trace. Commands throw it; the
- * top-level handler in cli.ts prints it and exits with its code.
+ * top-level handler in cli.ts prints it and exits with its code. `code` is the stable code a
+ * script reads from `--format json` output: the server's error code when the server refused.
  */
 export class CliError extends Error {
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
+  readonly code: string;
 
-  constructor(message: string, options: { exitCode?: ExitCode; hint?: string } = {}) {
+  constructor(message: string, options: { exitCode?: ExitCode; hint?: string; code?: string } = {}) {
     super(message);
     this.name = 'CliError';
     this.exitCode = options.exitCode ?? EXIT.failure;
     this.hint = options.hint;
+    this.code = options.code ?? errorCodeOfExit(this.exitCode);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_MANIFEST_DEPTH, parseManifestText } from './manifest.js';
+import { MAX_MANIFEST_DEPTH, declaredDeprecation, parseManifestText } from './manifest.js';
 
 describe('parseManifestText', () => {
   it('gives the line and column of a syntax error, without the position text', () => {
@@ -25,5 +25,20 @@ describe('parseManifestText', () => {
     expect(parseManifestText(deep).error?.message).toBe(`pack.json nests deeper than ${MAX_MANIFEST_DEPTH} levels`);
     const fine = `{"x":${'['.repeat(MAX_MANIFEST_DEPTH - 1)}${']'.repeat(MAX_MANIFEST_DEPTH - 1)}}`;
     expect(parseManifestText(fine).error).toBeNull();
+  });
+});
+
+describe('declaredDeprecation', () => {
+  it("reads Palette's system_state annotation", () => {
+    expect(declaredDeprecation({ annotations: { system_state: 'deprecated' } })).toBe(
+      'pack.json: system_state deprecated',
+    );
+    expect(declaredDeprecation({ annotations: { system_state: ' Deleted ' } })).toBe('pack.json: system_state deleted');
+  });
+
+  it('declares nothing for other states or none', () => {
+    expect(declaredDeprecation({ annotations: { system_state: 'active' } })).toBeNull();
+    expect(declaredDeprecation({ annotations: { source: 'community' } })).toBeNull();
+    expect(declaredDeprecation({})).toBeNull();
   });
 });

@@ -187,3 +187,19 @@ export function parseManifestText(
     return { value: null, error: { message, line, column: before.length - lineStart + 1 } };
   }
 }
+
+/** The values of Palette's `system_state` annotation that retire a pack. */
+const RETIRED_STATES = ['deprecated', 'deleted'];
+
+/**
+ * The deprecation a pack declares itself, as its message; null when it declares none. Palette marks
+ * the packs it retires with the annotation `system_state: deprecated` (or `deleted`): a registry
+ * treats such a version as deprecated from its publish on.
+ *
+ * @example
+ * declaredDeprecation({ ...manifest, annotations: { system_state: 'deprecated' } }); // "pack.json: system_state deprecated"
+ */
+export function declaredDeprecation(manifest: Pick<PackManifest, 'annotations'>): string | null {
+  const state = manifest.annotations?.['system_state']?.trim().toLowerCase();
+  return state !== undefined && RETIRED_STATES.includes(state) ? `pack.json: system_state ${state}` : null;
+}

@@ -6,7 +6,7 @@ import { mergeValues, resolveProfile, type PackSource } from './resolve-profile.
 interface FakeVersion {
   version: string;
   layer?: PackLayer;
-  deprecated?: boolean;
+  deprecated?: string;
   cloudTypes?: string[];
   dependencies?: PackDependency[];
   values?: string;
@@ -28,7 +28,11 @@ function source(world: World): PackSource {
   return {
     versions: (registry, name) =>
       Promise.resolve(
-        find(registry, name)?.map((v) => ({ version: v.version, deprecated: v.deprecated ?? false })) ?? null,
+        find(registry, name)?.map((v) => ({
+          version: v.version,
+          deprecated: v.deprecated !== undefined,
+          deprecation: v.deprecated ?? null,
+        })) ?? null,
       ),
     details: (registry, name, version) => {
       const v = find(registry, name)?.find((x) => x.version === version);
@@ -93,11 +97,36 @@ describe('resolveProfile: versions', () => {
   });
 
   it('skips deprecated versions unless pinned exactly', async () => {
-    const world = { public: { ...CORE, kubernetes: [...versions('1.29.2'), { version: '1.29.6', deprecated: true }] } };
+    const world = {
+      public: { ...CORE, kubernetes: [...versions('1.29.2'), { version: '1.29.6', deprecated: 'CVE-2024-0001' }] },
+    };
     const tagged = await resolveProfile(profile(CORE_PACKS), source(world));
     expect(picked(tagged)).toContain('kubernetes@1.29.2');
+    expect(tagged.warnings).toEqual([]);
     const pinned = CORE_PACKS.map((p) => (p.name === 'kubernetes' ? { name: 'kubernetes', version: '1.29.6' } : p));
-    expect(picked(await resolveProfile(profile(pinned), source(world)))).toContain('kubernetes@1.29.6');
+    const chosen = await resolveProfile(profile(pinned), source(world));
+    expect(picked(chosen)).toContain('kubernetes@1.29.6');
+    // A pin resolves, and says what it pins.
+    expect(chosen.problems).toEqual([]);
+    expect(chosen.warnings).toEqual([
+      { pack: 'kubernetes', message: 'kubernetes@1.29.6 is deprecated: CVE-2024-0001' },
+    ]);
+  });
+
+  it('says so when only deprecated versions satisfy a selector', async () => {
+    const world = {
+      public: { ...CORE, kubernetes: [...versions('1.28.9'), { version: '1.29.6', deprecated: 'use 1.30' }] },
+    };
+    const line = CORE_PACKS.map((p) => (p.name === 'kubernetes' ? { name: 'kubernetes', version: '1.29.x' } : p));
+    const result = await resolveProfile(profile(line), source(world));
+    expect(messages(result)).toContain(
+      'kubernetes: no version of kubernetes in public satisfies 1.29.x but deprecated ones: 1.29.6 is deprecated: use 1.30; ' +
+        'choose another version, or pin 1.29.6 to use it anyway',
+    );
+    const none = CORE_PACKS.map((p) => (p.name === 'kubernetes' ? { name: 'kubernetes', version: '1.31.x' } : p));
+    expect(messages(await resolveProfile(profile(none), source(world)))).toContain(
+      'kubernetes: no version of kubernetes in public satisfies 1.31.x (it has 1.28.9, 1.29.6)',
+    );
   });
 
   it('takes each pack from the first registry, in the profile order, that has it', async () => {

@@ -4,7 +4,7 @@
  *
  * - Each entry takes the highest version satisfying its selector from the first registry (in the
  *   profile's order, or the entry's own `registry`) that has the pack at all; deprecated versions
- *   only when pinned exactly.
+ *   only when pinned exactly, with a warning (and a selector only deprecated versions satisfy says so).
  * - Layers come out os -> kernel -> k8s -> cni -> csi -> add-ons; add-ons in dependency order, then
  *   by `spectrocloud.com/install-priority` under `pack:` in values.yaml (lower first), then as written.
  * - Constraints: a `cluster` profile has exactly one pack for each of os, k8s, cni, csi (an `add-on`
@@ -26,6 +26,8 @@ export type { ClusterProfile };
 export interface SourceVersion {
   version: string;
   deprecated: boolean;
+  /** Why it is deprecated (the registry's message), when it is and the source knows. */
+  deprecation?: string | null;
 }
 
 /** What the resolver needs of one chosen version. */
@@ -65,6 +67,8 @@ export interface ProfileResolution {
   profile: { name: string; version: string; type: 'cluster' | 'add-on'; cloudType: string | null };
   layers: ResolvedLayer[];
   problems: ProfileProblem[];
+  /** What resolved but deserves a look: a pinned version that is deprecated. */
+  warnings: ProfileProblem[];
 }
 
 const LAYER_ORDER: readonly PackLayer[] = ['os', 'kernel', 'k8s', 'cni', 'csi', 'addon'];
@@ -119,6 +123,11 @@ function describeBounds(dep: PackDependency): string {
  * @example
  * const { layers, problems } = await resolveProfile(profile, source);
  */
+/** ": MESSAGE" for a deprecated version whose source gave the reason, else nothing. */
+function deprecationNote(version: SourceVersion): string {
+  return version.deprecation ? `: ${version.deprecation}` : '';
+}
+
 /**
  * The registries an entry of a profile takes its pack from, in precedence order: its own
  * `registry`, else the profile's `registries`, else the public one. The first that has the pack
@@ -130,6 +139,7 @@ export function registriesOf(profile: ClusterProfile, entry: ClusterProfile['pac
 
 export async function resolveProfile(profile: ClusterProfile, source: PackSource): Promise<ProfileResolution> {
   const problems: ProfileProblem[] = [];
+  const warnings: ProfileProblem[] = [];
   const type = profile.type ?? 'cluster';
   const cloudType = profile.cloudType ?? null;
   const chosen: Array<ResolvedLayer & { index: number; dependencies: readonly PackDependency[] }> = [];
@@ -164,11 +174,27 @@ export async function resolveProfile(profile: ClusterProfile, source: PackSource
     const version = resolveVersion(candidates, entry.version);
     if (version === null) {
       const available = sortVersions(found.versions.map((v) => v.version)).join(', ');
+      const deprecatedFit = resolveVersion(
+        found.versions.map((v) => v.version),
+        entry.version,
+      );
+      const why = deprecatedFit === null ? undefined : found.versions.find((v) => v.version === deprecatedFit);
       problems.push({
         pack: entry.name,
-        message: `no version of ${entry.name} in ${found.registry} satisfies ${entry.version} (it has ${available})`,
+        message:
+          why === undefined
+            ? `no version of ${entry.name} in ${found.registry} satisfies ${entry.version} (it has ${available})`
+            : `no version of ${entry.name} in ${found.registry} satisfies ${entry.version} but deprecated ones: ` +
+              `${why.version} is deprecated${deprecationNote(why)}; choose another version, or pin ${why.version} to use it anyway`,
       });
       continue;
+    }
+    const pinnedDeprecated = found.versions.find((v) => v.version === version && v.deprecated);
+    if (pinnedDeprecated) {
+      warnings.push({
+        pack: entry.name,
+        message: `${entry.name}@${version} is deprecated${deprecationNote(pinnedDeprecated)}`,
+      });
     }
     const details = await source.details(found.registry, entry.name, version);
     const base = firstDocument(details.values, `values.yaml of ${entry.name}@${version}`, problems, entry.name);
@@ -298,6 +324,7 @@ export async function resolveProfile(profile: ClusterProfile, source: PackSource
     profile: { name: profile.name, version: profile.version, type, cloudType },
     layers: ordered.map(({ index: _index, dependencies: _dependencies, ...layer }) => layer),
     problems,
+    warnings,
   };
 }
 

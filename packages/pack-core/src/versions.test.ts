@@ -23,12 +23,27 @@ describe('parseVersion', () => {
     ['26.04.4', [26, 4, 4], []],
     ['1.5', [1, 5], []],
     ['v1.8.7', [1, 8, 7], []],
-    ['0.30.0-5.5.2026', [0, 30, 0], [5, 5, 2026]],
     ['1.2.3-rc.1+build.7', [1, 2, 3], ['rc', 1]],
     ['1.2.3.4', [1, 2, 3, 4], []],
   ])('reads %s', (raw, segments, prerelease) => {
-    expect(parseVersion(raw)).toMatchObject({ raw, segments, prerelease });
+    expect(parseVersion(raw)).toMatchObject({ raw, segments, prerelease, suffix: [] });
   });
+
+  it.each([
+    ['2.0.2-up.4', [2, 0, 2], ['up', 4]],
+    ['1.26.3-spectro', [1, 26, 3], ['spectro']],
+    ['0.30.0-5.5.2026', [0, 30, 0], [5, 5, 2026]],
+  ])("reads %s as a vendor's build of a release", (raw, segments, suffix) => {
+    expect(parseVersion(raw)).toMatchObject({ raw, segments, prerelease: [], suffix });
+  });
+
+  it.each(['1.0.0-alpha', '1.0.0-rc1', '1.0.0-beta-2', '1.0.0-RC.3', '1.0.0-dev.20260101', '1.0.0-m3', '1.0.0-pre'])(
+    'reads %s as a pre-release',
+    (raw) => {
+      expect(parseVersion(raw)?.prerelease.length).toBeGreaterThan(0);
+      expect(parseVersion(raw)?.suffix).toEqual([]);
+    },
+  );
 
   it.each(['latest', 'abc', '', 'v', '.1', '1..2', '1.2.', 'x1.2', ' 1.2', '1.2 ', '1.2.3-', '1.2.3+'])(
     'rejects %j',
@@ -69,6 +84,11 @@ describe('compareVersions', () => {
     ['1.0.0-rc.1', '1.0.0-beta.11', 1],
     ['1.2.3.4', '1.2.3', 1],
     ['1.2.3', '1.2.3', 0],
+    ['2.0.2-up.4', '2.0.2', 1], // a vendor's build of 2.0.2 comes after it...
+    ['2.0.2-up.4', '2.0.3', -1], // ...and before the next release
+    ['2.0.2-up.4', '2.0.2-up.5', -1],
+    ['2.0.2-up.10', '2.0.2-up.9', 1],
+    ['2.0.2-rc.1', '2.0.2-up.1', -1],
     ['latest', '0.0.1', -1],
   ])('%s vs %s -> %d', (a, b, expected) => {
     expect(Math.sign(compareVersions(a, b))).toBe(expected);
@@ -118,6 +138,12 @@ describe('ranges', () => {
     ['>=1.0.0', '2.0.0-rc.1', false], // pre-releases only when the range names one
     ['>=2.0.0-rc.0', '2.0.0-rc.1', true],
     ['>=2.0.0-rc.0', '2.0.1-rc.1', false],
+    // A vendor's build of a release is a release: ranges and tags take it.
+    ['2.x', '2.0.2-up.4', true],
+    ['>=2.0.0', '2.0.2-up.4', true],
+    ['~2.0.2', '2.0.2-up.4', true],
+    ['<2.0.3', '2.0.2-up.4', true],
+    ['^1.0.0', '2.0.2-up.4', false],
     ['=1.2.3', '1.2.3', true],
     ['>=1.2.3.4', '1.2.3.5', true],
   ])('%s admits %s: %s', (range, version, expected) => {
@@ -228,20 +254,21 @@ describe('constraint bounds', () => {
 });
 
 describe('compareVersions against node-semver', () => {
-  it('orders every pair of strict semver versions as semver does', () => {
+  // Suffixes that do not start with a pre-release word ("1", "up.4") are vendors' builds of a
+  // release here, where semver calls them pre-releases: they are left out on purpose.
+  it('orders every pair of strict semver versions with pre-release words as semver does', () => {
     const numbers = [0, 1, 2, 10, 11];
     const prereleases = [
       '',
       'alpha',
       'alpha.1',
       'alpha.beta',
+      'alpha.1.x-y',
       'beta',
       'beta.2',
       'beta.11',
       'rc.1',
-      '1',
-      '2-x',
-      'x-y.1',
+      'rc.1.2-x',
     ];
     const builds = ['', 'build.5', '001'];
     const all: string[] = [];
@@ -267,5 +294,20 @@ describe('compareVersions against node-semver', () => {
       }
     }
     expect(disagreements.slice(0, 10)).toEqual([]);
+  });
+});
+
+describe("vendors' builds of a release (2.0.2-up.4)", () => {
+  const available = ['2.0.1', '2.0.2-up.3', '2.0.2-up.4', '2.1.0-rc.1'];
+
+  it('are selected by line tags and ranges, the highest build winning', () => {
+    expect(resolveVersion(available, '2.x')).toBe('2.0.2-up.4');
+    expect(resolveVersion(available, '>=2.0.0')).toBe('2.0.2-up.4');
+    expect(resolveVersion(available, '2.0.x')).toBe('2.0.2-up.4');
+    expect(resolveVersion(available, '2.0.2-up.3')).toBe('2.0.2-up.3');
+  });
+
+  it('get line tags', () => {
+    expect(lineTags(available)).toEqual({ '2.x': '2.0.2-up.4', '2.0.x': '2.0.2-up.4' });
   });
 });

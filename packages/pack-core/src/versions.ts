@@ -6,6 +6,12 @@
  * - otherwise numeric dot segments with an optional leading "v", leading zeros ignored and missing
  *   segments read as 0 ("22.04" = "22.4.0", "1.5" = "1.5.0", "v1.8.7"), plus an optional
  *   pre-release and build suffix ordered as semver orders them.
+ * - A suffix after "-" is a pre-release only when it starts with a pre-release word (alpha, beta,
+ *   rc, pre, preview, dev, snapshot, canary, nightly, next, ...: {@link PRERELEASE_WORD}). Any
+ *   other suffix marks a vendor's build of that release, common in real packs ("2.0.2-up.4",
+ *   "1.26.3-spectro", "0.30.0-5.5.2026"): a release for ranges, line tags and resolution, ordered
+ *   after the bare release and before the next one (2.0.2 < 2.0.2-up.4 < 2.0.2-up.5 < 2.0.3;
+ *   suffixes compare identifier by identifier as semver compares pre-releases).
  *
  * Selectors are an exact version, a line tag ending in ".x" ("1.27.x" selects the highest 1.27
  * version) or a semver-style range ("^45.0.0", ">=1.29 <1.30", "1.26 - 1.29", "~22.04 || 24.x").
@@ -33,12 +39,25 @@ export interface ParsedVersion {
   segmentText: string[];
   /** Pre-release identifiers ("rc.1" -> ["rc", 1]); empty for a release. */
   prerelease: Array<string | number>;
+  /** A release's vendor suffix ("up.4" -> ["up", 4]); empty for none or a pre-release. */
+  suffix: Array<string | number>;
   /** Build metadata after "+"; ignored for ordering. */
   build: string;
 }
 
 const VERSION_RE =
   /^v?(\d+(?:\.\d+)*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
+
+/**
+ * The first identifier of a pre-release suffix: a pre-release word, alone or followed by digits or
+ * a dash ("rc", "rc1", "beta-2", "m3"). Anchored, literal alternatives: linear.
+ */
+export const PRERELEASE_WORD =
+  /^(?:alpha|beta|rc|cr|pre|preview|dev|devel|snapshot|canary|nightly|next|experimental|unstable|test|draft|milestone|m|tp|ea|insiders)(?:\d[0-9A-Za-z-]*|-[0-9A-Za-z-]*)?$/i;
+
+function identifiers(text: string): Array<string | number> {
+  return text.split('.').map((id) => (/^\d+$/.test(id) ? Number(id) : id));
+}
 
 /**
  * Parses a version in any accepted form; null when it has no leading number, or is longer than
@@ -55,8 +74,16 @@ export function parseVersion(raw: string): ParsedVersion | null {
   const segmentText = (match[1] ?? '').split('.');
   const segments = segmentText.map((s) => Number(s));
   if (segments.some((n) => !Number.isSafeInteger(n))) return null;
-  const prerelease = match[2] ? match[2].split('.').map((id) => (/^\d+$/.test(id) ? Number(id) : id)) : [];
-  return { raw, segments, segmentText, prerelease, build: match[3] ?? '' };
+  const dashed = match[2] ? identifiers(match[2]) : [];
+  const isPrerelease = dashed.length > 0 && PRERELEASE_WORD.test(String(dashed[0]));
+  return {
+    raw,
+    segments,
+    segmentText,
+    prerelease: isPrerelease ? dashed : [],
+    suffix: isPrerelease ? [] : dashed,
+    build: match[3] ?? '',
+  };
 }
 
 /**
@@ -80,9 +107,8 @@ function compareSegments(a: readonly number[], b: readonly number[]): number {
   return 0;
 }
 
-function comparePrerelease(a: ParsedVersion['prerelease'], b: ParsedVersion['prerelease']): number {
-  // A release ranks above every pre-release of the same segments (semver 2.0, rule 11).
-  if (a.length === 0 || b.length === 0) return a.length === b.length ? 0 : a.length === 0 ? 1 : -1;
+/** Identifier lists compared as semver compares pre-releases: numbers below words, shorter first. */
+function compareIdentifiers(a: ParsedVersion['prerelease'], b: ParsedVersion['prerelease']): number {
   const length = Math.max(a.length, b.length);
   for (let i = 0; i < length; i++) {
     const x = a[i];
@@ -98,9 +124,25 @@ function comparePrerelease(a: ParsedVersion['prerelease'], b: ParsedVersion['pre
   return 0;
 }
 
-/** Orders two parsed versions by segments then pre-release; 0 means equal precedence. */
+function comparePrerelease(a: ParsedVersion['prerelease'], b: ParsedVersion['prerelease']): number {
+  // A release ranks above every pre-release of the same segments (semver 2.0, rule 11).
+  if (a.length === 0 || b.length === 0) return a.length === b.length ? 0 : a.length === 0 ? 1 : -1;
+  return compareIdentifiers(a, b);
+}
+
+function compareSuffix(a: ParsedVersion['suffix'], b: ParsedVersion['suffix']): number {
+  // A vendor's build of a release ranks above the bare release.
+  if (a.length === 0 || b.length === 0) return a.length === b.length ? 0 : a.length === 0 ? -1 : 1;
+  return compareIdentifiers(a, b);
+}
+
+/** Orders two parsed versions by segments, then pre-release, then vendor suffix; 0 means equal precedence. */
 export function comparePrecedence(a: ParsedVersion, b: ParsedVersion): number {
-  return compareSegments(a.segments, b.segments) || comparePrerelease(a.prerelease, b.prerelease);
+  return (
+    compareSegments(a.segments, b.segments) ||
+    comparePrerelease(a.prerelease, b.prerelease) ||
+    compareSuffix(a.suffix, b.suffix)
+  );
 }
 
 /**
@@ -165,7 +207,7 @@ function parsePartial(text: string): Partial | null {
   const version = parseVersion(text);
   if (!version) return null;
   // Inside a range, "1.29" reads as semver does: the whole 1.29 line (so "<=1.29" admits 1.29.4).
-  if (version.segments.length < 3 && version.prerelease.length === 0) {
+  if (version.segments.length < 3 && version.prerelease.length === 0 && version.suffix.length === 0) {
     return { given: version.segments, version: null };
   }
   return { given: version.segments, version };

@@ -14,6 +14,8 @@ import {
   PackDetail,
   Registry,
   VersionRecord,
+  type NewRegistry,
+  type RegistryChanges,
   type VersionChanges,
 } from './schemas/packs.js';
 import type { HttpMethod } from './routes.js';
@@ -68,7 +70,7 @@ export interface CatalogQuery {
   cloudType?: string;
   version?: string;
   deprecated?: boolean;
-  sort?: 'name' | '-name' | 'published' | '-published';
+  sort?: 'relevance' | 'name' | '-name' | 'published' | '-published';
   /** Rows per page; a command-line value passes as typed, for the server to judge. */
   limit?: number | string;
   cursor?: string;
@@ -184,6 +186,18 @@ export class RegistryApiClient {
     return this.call(List(Registry), { method: 'GET', path: '/v1/registries', what });
   }
 
+  registry(name: string, what: string): Promise<Registry> {
+    return this.call(Registry, { method: 'GET', path: this.packPath(name), what });
+  }
+
+  createRegistry(registry: NewRegistry, what: string): Promise<Registry> {
+    return this.call(Registry, { method: 'POST', path: '/v1/registries', body: registry, what });
+  }
+
+  changeRegistry(name: string, changes: RegistryChanges, what: string): Promise<Registry> {
+    return this.call(Registry, { method: 'PATCH', path: this.packPath(name), body: changes, what });
+  }
+
   /** A page of the catalog: every readable registry's packs, or one registry's. */
   searchPacks(query: CatalogQuery, what: string, registry?: string): Promise<CatalogPage> {
     const base = registry === undefined ? '/v1/packs' : `${this.packPath(registry)}/packs`;
@@ -233,6 +247,11 @@ export class RegistryApiClient {
     return this.call(List(ProfileView), { method: 'GET', path: this.profilesPath(scope), what });
   }
 
+  /** A profile of the scope (or one it inherits from a scope above), or null when there is none (404). */
+  profileIfAny(scope: ProfileScopeRef, name: string, what: string): Promise<ProfileView | null> {
+    return this.callUnless(404, ProfileView, { method: 'GET', path: this.profilesPath(scope, name), what });
+  }
+
   /** Creates a profile; null when the scope has one of that name already (409). */
   createProfile(scope: ProfileScopeRef, profile: unknown, what: string): Promise<ProfileView | null> {
     return this.callUnless(409, ProfileView, { method: 'POST', path: this.profilesPath(scope), body: profile, what });
@@ -240,5 +259,9 @@ export class RegistryApiClient {
 
   replaceProfile(scope: ProfileScopeRef, name: string, profile: unknown, what: string): Promise<ProfileView> {
     return this.call(ProfileView, { method: 'PUT', path: this.profilesPath(scope, name), body: profile, what });
+  }
+
+  async deleteProfile(scope: ProfileScopeRef, name: string, what: string): Promise<void> {
+    await this.transport.request({ method: 'DELETE', path: this.profilesPath(scope, name), what });
   }
 }

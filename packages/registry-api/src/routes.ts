@@ -125,7 +125,7 @@ const conflict = (codes: string) => ({ 409: error(codes) });
 const CATALOG_FILTERS: Record<string, QueryParam> = {
   q: {
     description:
-      "Words that must all appear in the name, display name, add-on type, annotations or description (the README's first paragraph).",
+      "Words that must all appear in the name, display name, add-on type, annotation values or description (the README's first paragraph).",
   },
   name: { description: 'Exact pack name.' },
   layer: { description: 'os, k8s, cni, csi, addon, kernel.' },
@@ -134,8 +134,10 @@ const CATALOG_FILTERS: Record<string, QueryParam> = {
   version: { description: 'Version selector: rows show only the versions it matches.' },
   deprecated: { description: 'true: deprecated versions only; false: none.', schema: Type.Boolean() },
   sort: {
-    description: 'Order of the rows.',
+    description:
+      'Order of the rows. relevance (the default with q): the pack named as the words first, then names starting with them, names holding every word, display names holding them, the rest; by name within each. name is the default without q.',
     schema: Type.Union([
+      Type.Literal('relevance'),
       Type.Literal('name'),
       Type.Literal('-name'),
       Type.Literal('published'),

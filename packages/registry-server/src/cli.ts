@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isPackError } from '@packyard/pack-core';
 import { loadConfig, type ConfigFlags } from './config/config.js';
 import { collectGarbage } from './gc.js';
+import { applyHeapPolicy } from './heap-policy.js';
 import { rotateSigningKey } from './identity/signing-keys.js';
 import { EXIT_CODE, installLastResort } from './last-resort.js';
 import { createLogger } from './logger.js';
@@ -17,15 +18,22 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
   version: string;
 };
 
+/** The options of every command that reads the configuration: where it is, and the data directory. */
 function configOptions(command: Command): Command {
   return command
     .option('-c, --config <file>', 'configuration file (YAML or JSON); also PACKYARD_CONFIG')
-    .option('-p, --port <port>', 'port to listen on (PACKYARD_PORT, default 5080)')
-    .option('-H, --host <host>', 'address to listen on (PACKYARD_HOST, default 127.0.0.1)')
     .option('-d, --data-dir <dir>', 'data directory (PACKYARD_DATA_DIR, default ./data)');
 }
 
+/** configOptions, and where to listen: for `serve` only (gc and key rotation listen nowhere). */
+function serveOptions(command: Command): Command {
+  return configOptions(command)
+    .option('-p, --port <port>', 'port to listen on (PACKYARD_PORT, default 5080)')
+    .option('-H, --host <host>', 'address to listen on (PACKYARD_HOST, default 127.0.0.1)');
+}
+
 async function serve(flags: ConfigFlags): Promise<void> {
+  applyHeapPolicy();
   const config = await loadConfig(flags);
   const registry = await startRegistry(config);
   const { logger } = registry.services;
@@ -101,7 +109,7 @@ export async function run(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(run pack-registry --help for usage)');
 
-  configOptions(
+  serveOptions(
     program
       .command('serve', { isDefault: true })
       .description('run the registry (the default command)')

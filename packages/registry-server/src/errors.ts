@@ -31,17 +31,17 @@ export const SERVER_ERRORS = {
   REGISTRY_NOT_FOUND: {
     status: 404,
     meaning: 'The registry does not exist.',
-    hint: 'GET /v1/registries lists the registries you can read',
+    hint: 'packctl registry ls lists the registries you can read',
   },
   REGISTRY_EXISTS: {
     status: 409,
     meaning: 'A registry of that name exists already.',
-    hint: 'choose another name, or PATCH the existing registry',
+    hint: 'choose another name, or change the existing one (packctl registry update)',
   },
   REGISTRY_INVALID: {
     status: 400,
     meaning: 'A tenant or project registry was created without its tenant or project.',
-    hint: 'pass "tenant" (and "project" for a project registry)',
+    hint: 'name its tenant (and project): packctl registry create NAME --tenant T [--project P]',
   },
   PACK_NOT_FOUND: {
     status: 404,
@@ -60,7 +60,7 @@ export const SERVER_ERRORS = {
   PACK_VERSION_GONE: {
     status: 410,
     meaning: 'The version was deleted: it can no longer be read, deprecated or deleted again.',
-    hint: 'GET /v1/registries/<registry>/packs/<name> lists the versions still published',
+    hint: 'packctl show NAME --registry REGISTRY lists the versions still published',
   },
   PACK_VERSION_EXISTS: {
     status: 409,
@@ -132,7 +132,7 @@ export const SERVER_ERRORS = {
     status: 400,
     meaning:
       'A query parameter is malformed (a limit out of range, an unknown sort, a foreign cursor, a bad version selector).',
-    hint: "GET /openapi.json describes each route's query parameters",
+    hint: 'correct the parameter the message names',
   },
   INVALID_NAME: {
     status: 400,
@@ -142,7 +142,7 @@ export const SERVER_ERRORS = {
   INVALID_BODY: {
     status: 400,
     meaning: 'A JSON body does not match its schema; `details.problems` lists every problem.',
-    hint: 'GET /openapi.json shows the expected body',
+    hint: 'correct each field the message lists',
   },
   INVALID_JSON: {
     status: 400,
@@ -187,6 +187,12 @@ export const SERVER_ERRORS = {
     meaning: "An unexpected failure; the server log has it under the response's `X-Request-Id`.",
     hint: 'the server log has the details under this request id',
   },
+  PORT_IN_USE: {
+    status: null,
+    meaning:
+      '`pack-registry` refuses to start, before it creates anything: another program listens on its port (exit code 1).',
+    hint: 'pick another port with --port N (or PACKYARD_PORT), or stop what listens there',
+  },
   CONFIG_INVALID: {
     status: null,
     meaning:
@@ -220,18 +226,18 @@ export const IDENTITY_ERRORS = {
     status: 400,
     meaning:
       'A PATCH of your own user with a password: change your own password with POST /v1/auth/password and the current one.',
-    hint: 'POST /v1/auth/password with {"currentPassword": "...", "newPassword": "..."}',
+    hint: 'change your own password with packctl passwd, which asks for the current one',
   },
   PASSWORD_NOT_APPLICABLE: {
     status: 400,
     meaning: 'POST /v1/auth/password with the bootstrap admin token, which has no password: sign in as the SuperAdmin.',
-    hint: 'sign in as the SuperAdmin (POST /v1/auth/login) to change its password, or rotate PACKYARD_ADMIN_TOKEN',
+    hint: 'sign in as the SuperAdmin (packctl login -u NAME) and run packctl passwd; the admin token is rotated in the server configuration',
   },
   TOKEN_NOT_REFRESHABLE: {
     status: 400,
     meaning:
       'Only a token from `POST /v1/auth/login` or an API key can be refreshed (not the bootstrap admin token), until its session ends.',
-    hint: 'use POST /v1/auth/login with a username and password',
+    hint: 'sign in again: packctl login',
   },
   TENANT_NOT_FOUND: {
     status: 404,

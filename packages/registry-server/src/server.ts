@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
+import { registryError } from './errors.js';
 import type { RegistryConfig } from './config/config.js';
 import { createLogger } from './logger.js';
 import { closeServices, createServices, type RegistryServices } from './services.js';
@@ -22,10 +23,60 @@ export interface RunningRegistry {
   close(): Promise<void>;
 }
 
+/** The failure to listen on `host:port` as the error a person can act on. */
+function listenFailure(err: Error, host: string, port: number): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return registryError('PORT_IN_USE', `port ${port} on ${host} is in use by another program`, {
+      hint: `pick another port with --port N (or PACKYARD_PORT), e.g. --port ${port === 65535 ? port - 1 : port + 1}, or stop what listens there`,
+    });
+  }
+  if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    return registryError('CONFIG_INVALID', `cannot listen on ${host}:${port} (${code})`, {
+      hint:
+        code === 'EACCES'
+          ? 'ports below 1024 need privileges: use a higher port behind a reverse proxy'
+          : `${host} is not an address of this machine: set --host (PACKYARD_HOST)`,
+    });
+  }
+  return err;
+}
+
+/** Listens on the configured address, or fails with what to do about it. */
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const failed = (err: Error) => {
+      reject(listenFailure(err, host, port));
+    };
+    server.once('error', failed);
+    server.listen(port, host, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Fails at once when the configured port cannot be listened on: before the data directory, the
+ * first-start secrets or the store are touched, so a second registry started on a busy port
+ * leaves nothing behind.
+ */
+async function checkListenable(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await listen(probe, host, port);
+  await new Promise<void>((resolve) => {
+    probe.close(() => {
+      resolve();
+    });
+  });
+}
+
 export async function startRegistry(
   config: RegistryConfig,
   options: { logger?: Logger } = {},
 ): Promise<RunningRegistry> {
+  await checkListenable(config.server.host, config.server.port);
   const logger = options.logger ?? createLogger(config.logging.level);
   // Owner-only before anything is written there: the store, uploads and secrets (file-modes.ts).
   await secureDataDir(config.dataDir, logger);
@@ -49,13 +100,12 @@ export async function startRegistry(
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.server.port, config.server.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  try {
+    await listen(server, config.server.host, config.server.port);
+  } catch (err) {
+    await closeServices(services);
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${host}:${port}`;

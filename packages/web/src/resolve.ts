@@ -32,7 +32,11 @@ function apiSource(signal: AbortSignal, layerOf: Map<string, string>): PackSourc
       try {
         const detail = await packDetail(registry, name, signal);
         if (!layerOf.has(name)) layerOf.set(name, detail.layer);
-        return detail.versions.map((v) => ({ version: v.version, deprecated: v.deprecated !== null }));
+        return detail.versions.map((v) => ({
+          version: v.version,
+          deprecated: v.deprecated !== null,
+          deprecation: v.deprecated,
+        }));
       } catch (err) {
         if (unreadable(err)) return null;
         throw err;

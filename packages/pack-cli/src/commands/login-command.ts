@@ -1,5 +1,5 @@
 /**
- * `packctl login`, `logout`, `whoami`, `passwd` and `registry ls|use`: their command lines; the
+ * `packctl login`, `logout`, `whoami`, `passwd` and `server ls|use`: their command lines; the
  * implementation (./login.ts) is loaded when one of them runs.
  */
 import { AUTH_EXITS, connectionOptions, formatOption, withPaths, type CommandModule } from '../command.js';
@@ -76,24 +76,24 @@ Examples:
       exit(await passwdCommand(withPaths(io, options, 'config'), io));
     });
 
-  const registry = program.command('registry').description('the registry servers you are logged in to');
-  registry
+  const server = program.command('server').description('the registry servers you are logged in to');
+  server
     .command('ls')
     .description('list them, the default marked with *')
     .option('--config <file>', 'credentials file')
     .addOption(formatOption())
     .action(async (options: FileOptions) => {
-      const { registryListCommand } = await load();
-      exit(await registryListCommand(withPaths(io, options, 'config'), io));
+      const { serverListCommand } = await load();
+      exit(await serverListCommand(withPaths(io, options, 'config'), io));
     });
-  registry
+  server
     .command('use')
     .description('make one the default')
     .argument('<server>', 'a server you are logged in to')
     .option('--config <file>', 'credentials file')
     .addOption(formatOption())
-    .action(async (server: string, options: FileOptions) => {
-      const { registryUseCommand } = await load();
-      exit(await registryUseCommand(server, withPaths(io, options, 'config'), io));
+    .action(async (serverArg: string, options: FileOptions) => {
+      const { serverUseCommand } = await load();
+      exit(await serverUseCommand(serverArg, withPaths(io, options, 'config'), io));
     });
 };

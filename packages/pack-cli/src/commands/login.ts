@@ -1,7 +1,8 @@
 /**
- * Signing in to registries: `login`, `logout`, `whoami`, `passwd`, `registry ls`, `registry use`.
+ * Signing in to registries: `login`, `logout`, `whoami`, `passwd`, `server ls`, `server use`.
  * Credentials are kept in the credentials file (./../registry/credentials.ts), one entry per server.
  */
+import path from 'node:path';
 import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { safe } from '../output/sanitise.js';
@@ -48,7 +49,9 @@ export async function loginCommand(serverArg: string | undefined, options: Login
   const named = serverArg ?? io.env['PACKCTL_SERVER'] ?? credentials.defaultRegistry;
   if (!named) throw usageError('which server?', 'packctl login https://packs.example.com');
   const server = normaliseServer(named);
-  const tls = { insecure: options.insecure ?? false, ...(options.caFile ? { caFile: options.caFile } : {}) };
+  // Kept with the login and used from any directory later: stored absolute.
+  const caFile = options.caFile ? path.resolve(io.cwd, options.caFile) : undefined;
+  const tls = { insecure: options.insecure ?? false, ...(caFile ? { caFile } : {}) };
   const entry: ServerAuth = {
     ...(tls.insecure ? { insecure: true } : {}),
     ...(tls.caFile ? { caFile: tls.caFile } : {}),
@@ -100,12 +103,12 @@ export async function logoutCommand(
   const file = credentialsPath(options.config, io.env);
   const credentials = await readCredentials(file);
   const named = serverArg ?? credentials.defaultRegistry;
-  if (!named) throw usageError('which server?', 'packctl registry ls lists the servers you are logged in to');
+  if (!named) throw usageError('which server?', 'packctl server ls lists the servers you are logged in to');
   const server = normaliseServer(named);
   if (!credentials.auths[server]) {
     throw new CliError(`not logged in to ${server}`, {
       exitCode: EXIT.notFound,
-      hint: 'packctl registry ls lists the servers you are logged in to',
+      hint: 'packctl server ls lists the servers you are logged in to',
     });
   }
   credentials.auths = Object.fromEntries(Object.entries(credentials.auths).filter(([key]) => key !== server));
@@ -136,8 +139,8 @@ export async function whoamiCommand(options: ConnectionOptions, io: CliIo): Prom
   return EXIT.ok;
 }
 
-/** `packctl registry ls`: the servers in the credentials file, the default marked. */
-export async function registryListCommand(
+/** `packctl server ls`: the servers in the credentials file, the default marked. */
+export async function serverListCommand(
   options: { config?: string; format: OutputFormat },
   io: CliIo,
 ): Promise<ExitCode> {
@@ -153,7 +156,7 @@ export async function registryListCommand(
     return EXIT.ok;
   }
   if (servers.length === 0) {
-    io.stdout.write('No registries: run packctl login <server>.\n');
+    io.stdout.write('No registry servers: run packctl login <server>.\n');
     return EXIT.ok;
   }
   const c = colorsFor(io.stdout, io.env);
@@ -163,8 +166,8 @@ export async function registryListCommand(
   return EXIT.ok;
 }
 
-/** `packctl registry use SERVER`: makes a server you are logged in to the default. */
-export async function registryUseCommand(
+/** `packctl server use SERVER`: makes a server you are logged in to the default. */
+export async function serverUseCommand(
   serverArg: string,
   options: { config?: string; format: OutputFormat },
   io: CliIo,

@@ -1,10 +1,18 @@
 /**
- * `packctl profile resolve|pull|push`: their command lines; the implementation (./profile.ts) is
+ * `packctl profile resolve|pull|push|ls|show|diff|rm`: their command lines; the implementation (./profile.ts) is
  * loaded when one of them runs.
  */
 import { pathIn } from '../io.js';
+import type { Command } from 'commander';
 import { AUTH_EXITS, connectionOptions, withPaths, type CommandModule } from '../command.js';
-import type { ProfilePullOptions, ProfilePushOptions, ProfileResolveOptions } from './profile.js';
+import type { ProfilePullOptions, ProfilePushOptions, ProfileResolveOptions, ProfileScopeOptions } from './profile.js';
+
+/** --tenant and --project: the scope of a stored profile (default: the signed-in user's tenant). */
+function scopeOptions(command: Command): Command {
+  return command
+    .option('--tenant <name>', "the tenant (default: the signed-in user's; an operator's: the system scope)")
+    .option('--project <name>', 'a project of the tenant');
+}
 
 export const profileCommands: CommandModule = (program, { io, exit }) => {
   const load = () => import('./profile.js');
@@ -50,17 +58,62 @@ Examples:
   connectionOptions(
     profile
       .command('push')
-      .description('store a profile on the server (system scope, or a tenant, or a project of it)')
+      .description(
+        "store a profile on the server: in your tenant (an operator's: the system scope), or a project of it",
+      )
       .argument('<file>', 'the profile')
-      .option('--tenant <name>', 'store it in this tenant')
+      .option('--tenant <name>', "store it in this tenant (default: the signed-in user's)")
       .option('--project <name>', 'store it in this project of the tenant'),
   )
     .addHelpText(
       'after',
-      `${AUTH_EXITS}\n\nExamples:\n  packctl profile push prod-aws.yaml --tenant acme\n  packctl profile push edge.yaml --tenant acme --project edge`,
+      `${AUTH_EXITS}\n\nExamples:\n  packctl profile push prod-aws.yaml                   # your tenant\n  packctl profile push edge.yaml --project edge\n  packctl profile push base.yaml --tenant acme         # as the operator`,
     )
     .action(async (file: string, options: ProfilePushOptions) => {
       const { profilePushCommand } = await load();
       exit(await profilePushCommand(pathIn(io, file), withPaths(io, options, 'config'), io));
+    });
+
+  connectionOptions(
+    scopeOptions(profile.command('ls').description('the stored profiles of a scope, and those it inherits')),
+  )
+    .addHelpText('after', `${AUTH_EXITS}\n\nExample:\n  packctl profile ls --project edge`)
+    .action(async (options: ProfileScopeOptions) => {
+      const { profileListCommand } = await load();
+      exit(await profileListCommand(withPaths(io, options, 'config'), io));
+    });
+
+  connectionOptions(
+    scopeOptions(profile.command('show').description('a stored profile, as YAML').argument('<name>', 'the profile')),
+  )
+    .addHelpText('after', `${AUTH_EXITS}\n\nExample:\n  packctl profile show prod-aws > prod-aws.yaml`)
+    .action(async (name: string, options: ProfileScopeOptions) => {
+      const { profileShowCommand } = await load();
+      exit(await profileShowCommand(name, withPaths(io, options, 'config'), io));
+    });
+
+  connectionOptions(
+    scopeOptions(
+      profile
+        .command('diff')
+        .description('a profile file against the stored profile of its name (exit 0: the same, 1: they differ)')
+        .argument('<file>', 'the profile file'),
+    ),
+  )
+    .addHelpText('after', `${AUTH_EXITS}\n\nExample:\n  packctl profile diff prod-aws.yaml && echo up to date`)
+    .action(async (file: string, options: ProfileScopeOptions) => {
+      const { profileDiffCommand } = await load();
+      exit(await profileDiffCommand(pathIn(io, file), withPaths(io, options, 'config'), io));
+    });
+
+  connectionOptions(
+    scopeOptions(
+      profile.command('rm').description('delete a stored profile of the scope').argument('<name>', 'the profile'),
+    ),
+  )
+    .addHelpText('after', `${AUTH_EXITS}\n\nExample:\n  packctl profile rm old-stack --project edge`)
+    .action(async (name: string, options: ProfileScopeOptions) => {
+      const { profileRemoveCommand } = await load();
+      exit(await profileRemoveCommand(name, withPaths(io, options, 'config'), io));
     });
 };

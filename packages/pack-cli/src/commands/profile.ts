@@ -6,6 +6,10 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { ProfileView } from '@packyard/registry-api';
+import { createTwoFilesPatch } from 'diff';
+import { stringify } from 'yaml';
 import {
   lockOf,
   MAX_YAML_BYTES,
@@ -20,9 +24,15 @@ import {
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
-import { safe } from '../output/sanitise.js';
+import { safe, terminalSafe } from '../output/sanitise.js';
 import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
-import { checkArchiveRecord, checkLayer, checkResolverDetails, checkVersion } from '../registry/answers.js';
+import {
+  checkArchiveRecord,
+  checkIdentity,
+  checkLayer,
+  checkResolverDetails,
+  checkVersion,
+} from '../registry/answers.js';
 import { discard, readText } from '../registry/bounded-body.js';
 import { RegistryClient } from '../registry/client.js';
 import { downloadVerified } from './pull.js';
@@ -61,6 +71,7 @@ export function registrySource(client: RegistryClient): PackSource & {
       return detail.versions.map((entry) => ({
         version: checkVersion(entry.version, what),
         deprecated: entry.deprecated !== null,
+        deprecation: entry.deprecated,
       }));
     },
     async details(registry, name, version) {
@@ -92,12 +103,17 @@ export function registrySource(client: RegistryClient): PackSource & {
   };
 }
 
-function printProblems(io: CliIo, problems: readonly ProfileProblem[]): void {
+function printProblems(io: CliIo, problems: readonly ProfileProblem[], label = 'problem'): void {
   for (const problem of problems) {
     io.stderr.write(
-      problem.pack ? safe`problem (${problem.pack}): ${problem.message}\n` : safe`problem: ${problem.message}\n`,
+      problem.pack ? safe`${label} (${problem.pack}): ${problem.message}\n` : safe`${label}: ${problem.message}\n`,
     );
   }
+}
+
+/** The resolver's warnings (a pinned deprecated version), which do not fail a resolve. */
+function printWarnings(io: CliIo, resolution: ProfileResolution): void {
+  printProblems(io, resolution.warnings, 'warning');
 }
 
 export async function readProfileFile(file: string) {
@@ -165,6 +181,7 @@ export async function profileResolveCommand(
   if (options.format === 'json') printJson(io.stdout, { ...resolution, lock: { file: lockFile, state: lockState } });
   else {
     printResolution(io, resolution);
+    printWarnings(io, resolution);
     printProblems(io, resolution.problems);
     if (lockState === 'written') io.stderr.write(safe`wrote ${lockFile}\n`);
   }
@@ -187,13 +204,16 @@ export async function profilePullCommand(file: string, options: ProfilePullOptio
   const client = await RegistryClient.open({ ...options, env: io.env });
   const source = registrySource(client);
   const resolution = await resolveProfile(profile, source);
+  if (options.format === 'text') printWarnings(io, resolution);
   if (resolution.problems.length > 0) {
     printProblems(io, resolution.problems);
     return EXIT.failure;
   }
   // Both names are checked before the first download: a bad one fails the pull before it starts.
-  const lockFile = fileInside(options.output, `${profile.name}.lock`);
+  // The copy and its lock are named as `profile resolve` names them, so that
+  // `packctl profile resolve DIR/FILE --frozen` checks the pulled set as it is.
   const profileCopy = fileInside(options.output, path.basename(file));
+  const lockFile = fileInside(options.output, `${path.basename(file)}.lock`);
   const files: string[] = [];
   for (const layer of resolution.layers) {
     // Every resolved layer was looked up by the resolver, size included (none: a download of 0 bytes).
@@ -209,7 +229,53 @@ export async function profilePullCommand(file: string, options: ProfilePullOptio
   return EXIT.ok;
 }
 
-export interface ProfilePushOptions {
+export type ProfilePushOptions = ProfileScopeOptions;
+
+/**
+ * The tenant a profile command works in: --tenant, else the signed-in user's own (an operator has
+ * none: the system scope).
+ */
+async function tenantOf(client: RegistryClient, options: { tenant?: string }): Promise<string | undefined> {
+  if (options.tenant !== undefined) return options.tenant;
+  if (!client.authenticated) return undefined;
+  const what = `asking ${client.server} who you are`;
+  return checkIdentity(await client.api.me(what), what).tenant ?? undefined;
+}
+
+/**
+ * `packctl profile push FILE [--tenant T] [--project P]`: stores it on the server, created or
+ * replaced; in the signed-in user's tenant unless --tenant says otherwise (an operator's go to the
+ * system scope).
+ */
+export async function profilePushCommand(file: string, options: ProfilePushOptions, io: CliIo): Promise<ExitCode> {
+  const profile = await readProfileFile(file);
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const scope = await scopeOf(client, options);
+  const what = `pushing the profile ${profile.name}`;
+  const existing = await client.api.profileIfAny(scope, profile.name, what);
+  let outcome: 'created' | 'replaced' | 'unchanged';
+  let stored: ProfileView | null;
+  if (existing && !existing.inherited && isDeepStrictEqual(existing.profile, JSON.parse(JSON.stringify(profile)))) {
+    // The same profile again is a no-op, as the same pack bytes again are.
+    outcome = 'unchanged';
+    stored = existing;
+  } else {
+    outcome = 'created';
+    stored = existing && !existing.inherited ? null : await client.api.createProfile(scope, profile, what);
+    if (stored === null) {
+      stored = await client.api.replaceProfile(scope, profile.name, profile, what);
+      outcome = 'replaced';
+    }
+  }
+  if (options.format === 'json') printJson(io.stdout, { outcome, ...stored });
+  else
+    io.stdout.write(
+      safe`${outcome} ${profile.name}@${profile.version} (${stored.scope} scope, revision ${stored.revision})\n`,
+    );
+  return EXIT.ok;
+}
+
+export interface ProfileScopeOptions {
   tenant?: string;
   project?: string;
   server?: string;
@@ -217,25 +283,122 @@ export interface ProfilePushOptions {
   format: OutputFormat;
 }
 
-/** `packctl profile push FILE [--tenant T [--project P]]`: stores it on the server, created or replaced. */
-export async function profilePushCommand(file: string, options: ProfilePushOptions, io: CliIo): Promise<ExitCode> {
-  const profile = await readProfileFile(file);
-  if (options.project && !options.tenant) {
-    throw new CliError('--project needs --tenant', { exitCode: EXIT.usage });
+/** The scope a profile command works in: --tenant/--project, else the signed-in user's tenant, else system. */
+async function scopeOf(client: RegistryClient, options: ProfileScopeOptions) {
+  const tenant = await tenantOf(client, options);
+  if (options.project && tenant === undefined) {
+    throw new CliError('--project needs a tenant', {
+      exitCode: EXIT.usage,
+      hint: 'pass --tenant, or sign in as a user of the tenant',
+    });
   }
+  return { tenant, project: options.project };
+}
+
+function scopeName(view: ProfileView): string {
+  if (view.scope === 'system') return 'system';
+  return view.project === null ? `tenant ${view.tenant ?? ''}` : `project ${view.tenant ?? ''}/${view.project}`;
+}
+
+/** `packctl profile ls`: the profiles of a scope, with those it inherits from the scopes above. */
+export async function profileListCommand(options: ProfileScopeOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
-  const scope = { tenant: options.tenant, project: options.project };
-  const what = `pushing the profile ${profile.name}`;
-  let outcome = 'created';
-  let stored = await client.api.createProfile(scope, profile, what);
-  if (stored === null) {
-    stored = await client.api.replaceProfile(scope, profile.name, profile, what);
-    outcome = 'replaced';
+  const scope = await scopeOf(client, options);
+  const { items } = await client.api.profiles(scope, 'listing the cluster profiles');
+  if (options.format === 'json') {
+    printJson(io.stdout, { items });
+    return EXIT.ok;
   }
-  if (options.format === 'json') printJson(io.stdout, { outcome, ...stored });
-  else
+  if (items.length === 0) {
+    io.stdout.write('No cluster profiles here.\n');
+    return EXIT.ok;
+  }
+  const rows = [['NAME', 'VERSION', 'SCOPE', 'REVISION', 'PUBLISHED', 'UPDATED']];
+  for (const view of items) {
+    rows.push([
+      view.name,
+      view.version,
+      `${scopeName(view)}${view.inherited ? ' (inherited)' : ''}`,
+      String(view.revision),
+      view.published?.version ?? '-',
+      `${view.updatedAt} by ${view.updatedBy}`,
+    ]);
+  }
+  io.stdout.write(formatTable(rows, colorsFor(io.stdout, io.env)));
+  return EXIT.ok;
+}
+
+/** A stored profile, or a not-found error that says where it was looked for. */
+async function storedProfile(client: RegistryClient, options: ProfileScopeOptions, name: string) {
+  const scope = await scopeOf(client, options);
+  const view = await client.api.profileIfAny(scope, name, `looking up the cluster profile ${name}`);
+  if (view === null) {
+    throw new CliError(`no cluster profile named ${name} here`, {
+      exitCode: EXIT.notFound,
+      hint: 'packctl profile ls lists the profiles of the scope (--tenant, --project)',
+    });
+  }
+  return { scope, view };
+}
+
+/** `packctl profile show NAME`: the stored profile as YAML, after a summary. */
+export async function profileShowCommand(name: string, options: ProfileScopeOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const { view } = await storedProfile(client, options, name);
+  if (options.format === 'json') {
+    printJson(io.stdout, view);
+    return EXIT.ok;
+  }
+  const published = view.published ? `, published ${view.published.version} by ${view.published.by}` : '';
+  io.stdout.write(
+    safe`# ${view.name}@${view.version}: ${scopeName(view)}${view.inherited ? ' (inherited, read-only here)' : ''}, revision ${String(view.revision)}, updated ${view.updatedAt} by ${view.updatedBy}${published}\n`,
+  );
+  io.stdout.write(terminalSafe(stringify(view.profile), { multiline: true }));
+  return EXIT.ok;
+}
+
+/**
+ * `packctl profile diff FILE`: the stored profile of the file's name against the file, as a
+ * unified diff of both as YAML (comments and key order of the file aside). Exits 0 when they are
+ * the same, 1 when they differ (as diff(1) does).
+ */
+export async function profileDiffCommand(file: string, options: ProfileScopeOptions, io: CliIo): Promise<ExitCode> {
+  const profile = await readProfileFile(file);
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const { view } = await storedProfile(client, options, profile.name);
+  const local = JSON.parse(JSON.stringify(profile)) as unknown;
+  const same = isDeepStrictEqual(view.profile, local);
+  const patch = same
+    ? ''
+    : createTwoFilesPatch(
+        `${profile.name} (stored, revision ${String(view.revision)})`,
+        path.basename(file),
+        stringify(view.profile),
+        stringify(local),
+      );
+  if (options.format === 'json') printJson(io.stdout, { same, revision: view.revision, diff: patch });
+  else {
     io.stdout.write(
-      safe`${outcome} ${profile.name}@${profile.version} (${stored.scope} scope, revision ${stored.revision})\n`,
+      same
+        ? safe`${file} is the stored ${profile.name} (revision ${String(view.revision)})\n`
+        : terminalSafe(patch, { multiline: true }),
     );
+  }
+  return same ? EXIT.ok : EXIT.failure;
+}
+
+/** `packctl profile rm NAME`: deletes a profile of the scope. */
+export async function profileRemoveCommand(name: string, options: ProfileScopeOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const { scope, view } = await storedProfile(client, options, name);
+  if (view.inherited) {
+    throw new CliError(`${name} belongs to the ${scopeName(view)} scope, not this one`, {
+      exitCode: EXIT.auth,
+      hint: 'remove it in its own scope (--tenant, --project), with a role that may',
+    });
+  }
+  await client.api.deleteProfile(scope, name, `removing the cluster profile ${name}`);
+  if (options.format === 'json') printJson(io.stdout, { removed: name, scope: view.scope });
+  else io.stdout.write(safe`removed ${name} (${scopeName(view)})\n`);
   return EXIT.ok;
 }

@@ -6,11 +6,12 @@
  */
 import { EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { printableJson, safe } from '../output/sanitise.js';
-import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
+import { safe } from '../output/sanitise.js';
+import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import { checkVersion } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
 import { ociReference } from '@packyard/registry-api/oci-reference';
+import type { VersionRecord } from '@packyard/registry-api';
 import { parsePackRef } from './pull.js';
 
 export interface SearchOptions {
@@ -90,6 +91,39 @@ function dependencyLine(dependency: Record<string, unknown>): string {
   return safe`  ${text(dependency['type'])} ${text(dependency['packName'])} (${text(dependency['layer'])})${bounds ? ` ${bounds}` : ''}\n`;
 }
 
+/** One published version for people: `packctl show NAME@VERSION` in text. */
+function versionText(record: VersionRecord, oci: string | null): string {
+  const manifest = asObject(record.manifest);
+  const fields: Array<[string, string]> = [
+    ['display name', text(manifest['displayName'])],
+    ['layer', [text(record.layer), text(manifest['addonType'])].filter(Boolean).join(', ')],
+    ['clouds', list(manifest['cloudTypes']).join(', ') || 'any'],
+    [
+      'published',
+      `${text(record.publishedAt)} by ${text(record.publisher)}${record.message ? `: ${text(record.message)}` : ''}`,
+    ],
+    ['size', `${formatSize(record.size)} (${Array.isArray(record.files) ? record.files.length : 0} files)`],
+    ['digest', text(record.digest)],
+  ];
+  const deprecated = asObject(record.deprecated);
+  if (record.deprecated !== null) {
+    const by = [text(deprecated['by']), text(deprecated['at'])].filter(Boolean).join(', ');
+    fields.push(['deprecated', `${text(deprecated['message']) || 'yes'}${by ? ` (${by})` : ''}`]);
+  }
+  const replaced = Array.isArray(record.history) ? record.history.length : 0;
+  if (replaced > 0) fields.push(['overwritten', `${replaced} earlier ${replaced === 1 ? 'archive' : 'archives'}`]);
+  if (oci !== null) fields.push(['oci', oci]);
+  const width = Math.max(...fields.map(([label]) => label.length));
+  let out = safe`${text(record.name)}@${text(record.version)} in ${text(record.registry)}\n`;
+  for (const [label, value] of fields) out += safe`  ${label.padEnd(width)}  ${value}\n`;
+  const dependencies = (record.manifest.constraints?.dependencies ?? []).map(asObject);
+  if (dependencies.length > 0) {
+    out += 'dependencies:\n';
+    for (const d of dependencies) out += dependencyLine(d);
+  }
+  return out;
+}
+
 /**
  * The OCI reference of `name:version` in `registry`, placed by the registry's scope (from the
  * registries the caller can see); null when the registry is not among them.
@@ -117,14 +151,7 @@ export async function showCommand(
     const record = await client.api.version(options.registry, name, selector, what);
     const oci = await packOciReference(client, options.registry, record.name, record.version);
     if (options.format === 'json') printJson(io.stdout, { ...record, ociReference: oci });
-    else {
-      const { manifest, files, history, ...summary } = record;
-      const count = (value: unknown) => (Array.isArray(value) ? value.length : 0);
-      const shown = { ...summary, files: count(files), history: count(history) };
-      io.stdout.write(`${printableJson(JSON.stringify(shown, null, 2))}\n`);
-      io.stdout.write(`manifest: ${printableJson(JSON.stringify(manifest))}\n`);
-      if (oci !== null) io.stdout.write(safe`oci: ${oci}\n`);
-    }
+    else io.stdout.write(versionText(record, oci));
     return EXIT.ok;
   }
   const what = `looking up ${name}`;
@@ -155,7 +182,7 @@ export async function showCommand(
   out('versions:\n');
   for (const v of detail.versions) {
     // The pack's version list carries the deprecation message itself (PackVersion).
-    const note = v.deprecated === null ? '' : `  deprecated: ${v.deprecated}`;
+    const note = typeof v.deprecated === 'string' ? `  deprecated: ${v.deprecated || 'yes'}` : '';
     out(safe`  ${v.version}  ${v.publishedAt}${note}\n`);
   }
   return EXIT.ok;

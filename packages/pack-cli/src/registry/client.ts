@@ -235,7 +235,7 @@ export class RegistryClient {
       if (body !== undefined && body !== null) {
         if (typeof body !== 'string' || (res.status !== 307 && res.status !== 308) || next.origin !== this.origin) {
           throw new CliError(`${this.server} answered ${method} ${path} with a ${res.status} redirect: not followed`, {
-            hint: `give the registry's own address (packctl registry ls), not one that redirects`,
+            hint: `give the registry's own address (packctl server ls), not one that redirects`,
           });
         }
       } else if (res.status === 303 && method !== 'HEAD') {
@@ -280,7 +280,7 @@ export class RegistryClient {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const where = url.origin === this.origin ? this.server : url.origin;
       throw new CliError(`cannot reach ${where}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
-        hint: 'check the address and that the registry is running (packctl registry ls shows your servers)',
+        hint: 'check the address and that the registry is running (packctl server ls shows your servers)',
       });
     }
   }
@@ -308,6 +308,7 @@ export class RegistryClient {
     throw new CliError(`${what}: ${message}${code ? ` (${code})` : ''}`, {
       exitCode: exitCodeOf(res.status),
       ...(hint ? { hint } : {}),
+      ...(code && /^[A-Z][A-Z0-9_]*$/.test(code) ? { code } : {}),
     });
   }
 

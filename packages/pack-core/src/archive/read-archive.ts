@@ -662,6 +662,7 @@ export function archivePackFiles(archive: PackArchive): PackFiles {
       setEntryStreamContext(stream, { size, limits: archive.limits, budget });
       return Promise.resolve(stream);
     },
+    paths: archive.entries.map((entry) => entry.path),
   };
 }
 

@@ -80,6 +80,7 @@ describe('lintPack', () => {
 
   it('skips the image check for os and k8s packs', async () => {
     await BROKEN_FIXTURES['values-no-images'](dir);
+    await rm(path.join(dir, 'charts'), { recursive: true });
     await writeFile(
       path.join(dir, 'pack.json'),
       JSON.stringify({ name: 'kubernetes', displayName: 'Kubernetes', version: '1.29.4', layer: 'k8s' }),
@@ -126,7 +127,7 @@ describe('lintPack', () => {
     expect((await lintPack(dir)).findings).toEqual([]);
   });
 
-  it('accepts real-world pack.json quirks: singular cloudType, null and partial bounds', async () => {
+  it('accepts real-world pack.json quirks: singular cloudType, null and partial bounds, ./ paths', async () => {
     await writeFile(
       path.join(dir, 'pack.json'),
       JSON.stringify({
@@ -136,6 +137,7 @@ describe('lintPack', () => {
         layer: 'addon',
         cloudType: 'all',
         eol: '',
+        charts: ['./charts/demo-1.4.2.tgz'],
         constraints: {
           dependencies: [
             { packName: 'kubernetes', layer: 'k8s', minVersion: '1.27', maxVersion: null, type: 'optional' },

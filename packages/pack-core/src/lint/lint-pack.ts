@@ -235,7 +235,16 @@ async function checkManifest(ctx: Context): Promise<Record<string, unknown> | nu
   return record;
 }
 
+/** A chart archive's path directly under charts/ ("charts/x-1.0.0.tgz"). */
+const CHART_ARCHIVE = /^charts\/[^/]+\.(?:tgz|tar\.gz)$/;
+
 async function checkCharts(ctx: Context, manifest: Record<string, unknown>, charts: ChartReport[]): Promise<void> {
+  const listed = new Set(stringList(manifest['charts']).map((file) => file.replace(/^\.\//, '')));
+  for (const file of ctx.files.paths ?? []) {
+    if (CHART_ARCHIVE.test(file) && !listed.has(file)) {
+      ctx.report('chart-unlisted', file, `${shortPath(file)} is in charts/ but not listed in pack.json charts`);
+    }
+  }
   for (const [index, file] of stringList(manifest['charts']).entries()) {
     const pointer = `/charts/${index}`;
     if (!reportPath(ctx, await ctx.files.check(file), file, 'chart-missing', pointer)) continue;
@@ -310,6 +319,36 @@ async function checkValues(ctx: Context, layer: string | null): Promise<void> {
   // os and k8s packs configure the node image and kubeadm; they ship no workload images.
   if (layer !== null && layer !== 'os' && layer !== 'k8s' && !listsImages(values)) {
     ctx.report('values-no-images', file, 'no pack.content.images[].image entries');
+  }
+}
+
+/** README.md and values.yaml are scanned for placeholders up to this size (larger ones are not the scaffold's). */
+const MAX_PLACEHOLDER_SCAN = 4 * 1024 * 1024;
+/** A `TODO` the scaffold writes: the word on its own, upper case, as a marker ("TODO:", "| TODO |"). */
+const PLACEHOLDER = /(?:^|[^A-Za-z0-9_])TODO(?:[^A-Za-z0-9_]|$)/;
+
+/** The 1-based line of the first placeholder in `text`, or 0 when there is none. */
+function placeholderLine(text: string): number {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) if (PLACEHOLDER.test(lines[i] ?? '')) return i + 1;
+  return 0;
+}
+
+/** The scaffold's TODO placeholders still in README.md, values.yaml or pack.json's annotations. */
+async function checkPlaceholders(ctx: Context, manifest: Record<string, unknown> | null): Promise<void> {
+  for (const file of ['README.md', 'values.yaml']) {
+    if ((await ctx.files.check(file)) !== 'ok') continue;
+    const text = (await ctx.files.read(file, MAX_PLACEHOLDER_SCAN).catch(() => null))?.toString('utf8') ?? '';
+    const line = placeholderLine(text);
+    if (line > 0) ctx.report('placeholder-left', file, `${file} still has a TODO placeholder`, { line });
+  }
+  const annotations = asRecord(manifest?.['annotations']);
+  for (const [key, value] of Object.entries(annotations ?? {})) {
+    if (typeof value === 'string' && PLACEHOLDER.test(value)) {
+      ctx.report('placeholder-left', 'pack.json', `annotation ${quote(key)} is still a TODO placeholder`, {
+        pointer: `/annotations/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+      });
+    }
   }
 }
 
@@ -431,6 +470,7 @@ export async function lintPackFiles(files: PackFiles, treeFindings: Finding[] = 
   await checkValues(ctx, layer);
   await checkOptionalYaml(ctx);
   await checkAssets(ctx);
+  await checkPlaceholders(ctx, manifest);
 
   for (const [key, count] of reported) {
     if (count <= MAX_FINDINGS_PER_RULE) continue;
@@ -466,5 +506,5 @@ export async function lintPack(dir: string): Promise<LintResult> {
         : `${problem.path} is a symlink to ${problem.target ?? 'a missing file'}, outside the pack`;
     return { rule, severity: LINT_RULES[rule].severity, file: problem.path, message, hint: LINT_RULES[rule].hint };
   });
-  return lintPackFiles(directoryPackFiles(dir), treeFindings);
+  return lintPackFiles({ ...directoryPackFiles(dir), paths: tree.files.map((file) => file.path) }, treeFindings);
 }

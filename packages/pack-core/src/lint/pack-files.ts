@@ -17,6 +17,8 @@ export interface PackFiles {
   read(path: string, maxBytes: number): Promise<Buffer>;
   /** Streams a file that {@link check} found. */
   stream(path: string): Promise<Readable>;
+  /** Every file of the pack (pack-relative paths), when the source knows them: what ships. */
+  paths?: readonly string[];
 }
 
 export function fileTooLarge(path: string, maxBytes: number): PackError {

@@ -78,6 +78,13 @@ export const LINT_RULES = {
     hint: 'package the chart with `helm package` and reference the .tgz it writes',
     rationale: "Helm's loader reads a chart archive only as a gzip-compressed tar.",
   },
+  'chart-unlisted': {
+    severity: 'warning',
+    description: 'A chart archive in charts/ that pack.json does not list in `charts`.',
+    hint: 'list it in pack.json `charts` (Palette installs only the listed charts), or remove it: it is shipped either way',
+    rationale:
+      'Palette deploys the charts pack.json lists; an unlisted archive is dead weight in every download, or a chart someone forgot to list.',
+  },
   'chart-yaml-invalid': {
     severity: 'error',
     description: 'A chart archive has no parseable <chart>/Chart.yaml with a name and a version.',
@@ -132,6 +139,12 @@ export const LINT_RULES = {
     description: 'values.yaml lists no `pack.content.images[].image` (checked for layers other than os and k8s).',
     hint: 'list the container images under pack.content.images so air-gapped sites can mirror them',
     rationale: 'Air-gapped mirroring needs the list, but Palette deploys without it.',
+  },
+  'placeholder-left': {
+    severity: 'warning',
+    description: 'A `TODO` placeholder of `packctl init` is still in README.md, values.yaml or pack.json annotations.',
+    hint: 'replace the TODO with the real text (image, docs link, contributor)',
+    rationale: "The scaffold's placeholders deploy, but a published pack that still says TODO misleads its users.",
   },
   'readme-missing': {
     severity: 'warning',

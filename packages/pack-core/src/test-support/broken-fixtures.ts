@@ -55,6 +55,10 @@ export const BROKEN_FIXTURES: Record<LintRuleId, Fixture> = {
     }),
   'chart-missing': (dir) => rm(path.join(dir, 'charts/demo-1.4.2.tgz')),
   'chart-not-tgz': (dir) => writeFile(path.join(dir, 'charts/demo-1.4.2.tgz'), 'this is not a tarball\n'),
+  'chart-unlisted': (dir) =>
+    editManifest(dir, (m) => {
+      m['charts'] = [];
+    }),
   'chart-yaml-invalid': async (dir) =>
     writeFile(
       path.join(dir, 'charts/demo-1.4.2.tgz'),
@@ -73,6 +77,10 @@ export const BROKEN_FIXTURES: Record<LintRuleId, Fixture> = {
   'values-missing': (dir) => rm(path.join(dir, 'values.yaml')),
   'values-invalid': (dir) => writeFile(path.join(dir, 'values.yaml'), 'pack:\n  content: [unclosed\n'),
   'values-no-images': (dir) => writeFile(path.join(dir, 'values.yaml'), 'pack:\n  namespace: demo\n'),
+  'placeholder-left': (dir) =>
+    editManifest(dir, (m) => {
+      m['annotations'] = { source: 'community', contributor: 'TODO: your team' };
+    }),
   'readme-missing': (dir) => rm(path.join(dir, 'README.md')),
   'logo-missing': (dir) => rm(path.join(dir, 'logo.png')),
   'logo-not-png': (dir) => writeFile(path.join(dir, 'logo.png'), '<svg xmlns="http://www.w3.org/2000/svg"/>'),

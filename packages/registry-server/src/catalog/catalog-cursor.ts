@@ -4,12 +4,14 @@
  * are added or removed between them.
  */
 /** The orders a catalog page can be sorted in; a cursor is only valid in the order it was made in. */
-export type CatalogSort = 'name' | '-name' | 'published' | '-published';
+export type CatalogSort = 'relevance' | 'name' | '-name' | 'published' | '-published';
 
 export interface Cursor {
   sort: CatalogSort;
   /** publishedAt for the published sorts. */
   at?: string;
+  /** The relevance rank, for the relevance sort. */
+  rank?: number;
   registry: string;
   name: string;
 }

@@ -132,6 +132,49 @@ describe('CatalogIndex', () => {
     expect(names(index.query({ sort: '-published', limit: 1 }, everyone))).toEqual(['csi-private']);
   });
 
+  it('matches annotation values but not their keys, and ranks exact and prefix name matches first', () => {
+    const index = new CatalogIndex();
+    index.applyRegistry(registry('public'));
+    const addon = (name: string, fields: Partial<VersionSummary> = {}) => {
+      index.applyVersion(version(name, '1.0.0', { annotations: { ingressSupported: 'false' }, ...fields }));
+    };
+    addon('nginx-ingress', { displayName: 'NGINX Ingress Controller', addonType: 'ingress' });
+    addon('ingress');
+    addon('aws-load-balancer', { description: 'Serves Kubernetes ingress with an ALB.' });
+    addon('contour', { displayName: 'Contour ingress' });
+    addon('traefik-ingress-controller');
+    addon('cert-manager');
+    addon('my-addon', { annotations: { category: 'ingress' } });
+    // cert-manager says ingressSupported: "false" and nothing else about ingress: not a match.
+    expect(names(index.query({ q: 'ingress' }, everyone))).toEqual([
+      'ingress', // the name
+      'nginx-ingress', // names holding the word, by name
+      'traefik-ingress-controller',
+      'contour', // the display name
+      'aws-load-balancer', // elsewhere: description, add-on type, annotation values
+      'my-addon',
+    ]);
+    expect(names(index.query({ q: 'traefik ingress' }, everyone))).toEqual(['traefik-ingress-controller']);
+    expect(names(index.query({ q: 'ingress', sort: 'name' }, everyone))).toEqual([
+      'aws-load-balancer',
+      'contour',
+      'ingress',
+      'my-addon',
+      'nginx-ingress',
+      'traefik-ingress-controller',
+    ]);
+    // Relevance pages like the other orders.
+    const all = names(index.query({ q: 'ingress', limit: 500 }, everyone));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = index.query({ q: 'ingress', limit: 2, ...(cursor ? { cursor } : {}) }, everyone);
+      seen.push(...names(page));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual(all);
+  });
+
   it('rejects a foreign cursor and an invalid version selector', () => {
     const index = world();
     expect(() => index.query({ cursor: 'garbage' }, everyone)).toThrow(RangeError);

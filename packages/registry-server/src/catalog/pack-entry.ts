@@ -73,7 +73,9 @@ export function refresh(entry: PackEntry): void {
         latest.displayName,
         latest.addonType ?? '',
         latest.description ?? '',
-        ...Object.entries(latest.annotations).flatMap(([key, value]) => [key, value]),
+        // Values only: a key such as ingressSupported says nothing about the pack ("ingress"
+        // would otherwise find every pack that says it does not support one).
+        ...Object.values(latest.annotations),
       ]
         .join('\n')
         .toLowerCase()

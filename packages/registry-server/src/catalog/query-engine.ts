@@ -14,7 +14,7 @@ export type { CatalogSort };
 export interface CatalogQuery {
   /** Exact pack name. */
   name?: string;
-  /** Words that must all appear in the name, display name, add-on type, annotations or description. */
+  /** Words that must all appear in the name, display name, add-on type, annotation values or description. */
   q?: string;
   layer?: string;
   addonType?: string;
@@ -147,7 +147,8 @@ function run(
   columns: Columns,
   readable: Uint8Array,
 ): { total: number; entries: PackEntry[]; rows: PackRow[] | null; nextCursor: string | null; matches: Matches } {
-  const sort = query.sort ?? 'name';
+  const terms = termsOf(query);
+  const sort = query.sort ?? (terms.length > 0 ? 'relevance' : 'name');
   const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
   const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
   if (query.cursor !== undefined && (!cursor || cursor.sort !== sort)) {
@@ -166,6 +167,14 @@ function run(
         return sort === 'name' ? c > 0 : c < 0;
       };
     }
+  } else if (sort === 'relevance') {
+    type Key = { rank: number; name: string; registry: string };
+    const keyOf = (entry: PackEntry): Key => ({ rank: relevance(entry, terms), name: entry.name, registry: entry.registry });
+    const compare = (a: Key, b: Key): number => a.rank - b.rank || compareEntries(a, b);
+    const keyed = matching.map((entry) => ({ entry, key: keyOf(entry) }));
+    keyed.sort((a, b) => compare(a.key, b.key));
+    ordered = keyed.map((k) => k.entry);
+    if (cursor) after = (entry) => compare(keyOf(entry), { rank: cursor.rank ?? 0, ...cursor }) > 0;
   } else {
     const direction = sort === 'published' ? 1 : -1;
     type Key = { at: string; name: string; registry: string };
@@ -191,11 +200,36 @@ function run(
       ? encodeCursor({
           sort,
           ...(sort === 'published' || sort === '-published' ? { at: rowFor(last).publishedAt } : {}),
+          ...(sort === 'relevance' ? { rank: relevance(last, terms) } : {}),
           registry: last.registry,
           name: last.name,
         })
       : null;
   return { total: matching.length, entries: page, rows: narrowed ? page.map(rowFor) : null, nextCursor, matches };
+}
+
+/** The words of the full-text query, lowercased. */
+function termsOf(query: CatalogQuery): string[] {
+  return (query.q ?? '')
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((t) => t !== '');
+}
+
+/**
+ * How well a matching pack answers the words (lower first): 0 its name is the query ("cni-calico",
+ * or the words joined by dashes), 1 its name starts with it, 2 its name holds every word, 3 its
+ * display name does, 4 the words are elsewhere (add-on type, annotation values, description).
+ */
+function relevance(entry: PackEntry, terms: readonly string[]): number {
+  const name = entry.name.toLowerCase();
+  const joined = terms.join('-');
+  if (name === joined || name === terms.join('')) return 0;
+  if (name.startsWith(joined)) return 1;
+  if (terms.every((term) => name.includes(term))) return 2;
+  const display = (entry.latest?.displayName ?? '').toLowerCase();
+  if (terms.every((term) => display.includes(term))) return 3;
+  return 4;
 }
 
 /** The packs whose latest version passes the query's filters, in name order. */
@@ -204,10 +238,7 @@ function scan(columns: Columns, query: CatalogQuery, readable: Uint8Array): Pack
   const layer = query.layer === undefined ? -1 : columns.layerCode(query.layer);
   const addonType = query.addonType === undefined ? -1 : columns.addonTypeId(query.addonType);
   const clouds = query.cloudType === undefined ? 0 : (CLOUD_BITS.get(query.cloudType) ?? 0) | ALL_CLOUDS_BIT;
-  const terms = (query.q ?? '')
-    .toLowerCase()
-    .split(/\s+/)
-    .filter((t) => t !== '');
+  const terms = termsOf(query);
   const registry = query.registry;
   const name = query.name;
   const wanted = new Uint32Array(SIGNATURE_WORDS);

@@ -2,10 +2,11 @@
  * The first SuperAdmin. At a start with no operator in storage, the operator named in the
  * configuration (`auth.superAdmin`, PACKYARD_SUPERADMIN_USERNAME / _PASSWORD) is created; without
  * a configured password one is generated, written once to `<dataDir>/superadmin-password` (mode
- * 0600) and printed once on stderr, never into the JSON log.
+ * 0600) and printed once on stderr, never into the JSON log. Once the SuperAdmin changes that
+ * password, the file is removed ({@link forgetGeneratedPassword}): it no longer works.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { IdentityDirectory } from './directory.js';
@@ -37,10 +38,37 @@ export async function ensureSuperAdmin(options: {
   await chmod(file, 0o600);
   process.stderr.write(
     `\nCreated the SuperAdmin "${superAdmin.username}" with the generated password:\n\n    ${password}\n\n` +
-      `It is also in ${file} (mode 0600). Sign in (packctl login) and change it (packctl passwd, or POST /v1/auth/password).\n\n`,
+      `It is also in ${file} (mode 0600) until you change it. Sign in (packctl login) and change it (packctl passwd).\n\n`,
   );
   logger.warn(
     { username: superAdmin.username, file },
     `created the SuperAdmin with a generated password, written to ${file}`,
   );
+}
+
+/**
+ * Removes `<dataDir>/superadmin-password` after `username`, the configured SuperAdmin, changed
+ * their password: the generated password in it no longer works. Says so on stderr and in the log.
+ * Resolves with whether there was a file to remove.
+ */
+export async function forgetGeneratedPassword(options: {
+  username: string;
+  superAdmin: string;
+  dataDir: string;
+  logger: Logger;
+}): Promise<boolean> {
+  if (options.username !== options.superAdmin) return false;
+  const file = path.join(options.dataDir, 'superadmin-password');
+  const removed = await rm(file).then(
+    () => true,
+    (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    },
+  );
+  if (removed) {
+    process.stderr.write(`\nThe SuperAdmin "${options.username}" changed the generated password: removed ${file}.\n\n`);
+    options.logger.info({ username: options.username, file }, `the SuperAdmin changed its password: removed ${file}`);
+  }
+  return removed;
 }

@@ -206,7 +206,7 @@ export function packRepositories(
     deleteManifest() {
       return Promise.reject(
         registryError('UNSUPPORTED', 'pack versions are not deleted through OCI', {
-          hint: 'delete the version through /v1 (DELETE /v1/registries/:registry/packs/:name/:version): it leaves a tombstone',
+          hint: 'delete the version with packctl rm NAME@VERSION --registry REGISTRY (or DELETE /v1/registries/REGISTRY/packs/NAME/VERSION): it leaves a tombstone',
         }),
       );
     },

@@ -13,19 +13,19 @@ import { registryError } from '../errors.js';
 
 export function packNotFound(registry: string, name: string): PackError {
   return registryError('PACK_NOT_FOUND', `pack "${name}" is not in registry ${registry}`, {
-    hint: `search with GET /v1/packs?q=${encodeURIComponent(name)}`,
+    hint: `packctl search ${name} finds it in the registries you can read`,
   });
 }
 
 function versionNotFound(registry: string, name: string, selector: string): PackError {
   return registryError('PACK_VERSION_NOT_FOUND', `${name}@${selector} is not in registry ${registry}`, {
-    hint: `GET /v1/registries/${registry}/packs/${name} lists its versions and tags`,
+    hint: `packctl show ${name} --registry ${registry} lists its versions and tags`,
   });
 }
 
 function versionGone(record: VersionRecord): PackError {
   return registryError('PACK_VERSION_GONE', `${record.name}@${record.version} was deleted`, {
-    hint: `GET /v1/registries/${record.registry}/packs/${record.name} lists the versions still published`,
+    hint: `packctl show ${record.name} --registry ${record.registry} lists the versions still published`,
   });
 }
 

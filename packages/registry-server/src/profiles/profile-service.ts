@@ -136,11 +136,16 @@ export class ProfileService implements OwnedData {
     return record;
   }
 
-  async update(target: Target, name: string, change: (record: ProfileRecord) => ProfileRecord): Promise<ProfileRecord> {
-    const updated = await updateJson<ProfileRecord>(this.store, profileKey(this.prefixOf(target), name), (current) => ({
-      ...change(current),
-      revision: current.revision + 1,
-    }));
+  /** Changes a profile of exactly this scope; `change` returning undefined leaves it (and its revision) as it is. */
+  async update(
+    target: Target,
+    name: string,
+    change: (record: ProfileRecord) => ProfileRecord | undefined,
+  ): Promise<ProfileRecord> {
+    const updated = await updateJson<ProfileRecord>(this.store, profileKey(this.prefixOf(target), name), (current) => {
+      const next = change(current);
+      return next === undefined ? undefined : { ...next, revision: current.revision + 1 };
+    });
     if (!updated) throw profileNotFound(name);
     return updated.value;
   }

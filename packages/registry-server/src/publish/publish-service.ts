@@ -11,7 +11,7 @@
  * Concurrent publishes of one name@version race on the create-once write of the record: exactly
  * one wins, the others re-read and answer as above.
  */
-import type { PackError, Finding } from '@packyard/pack-core';
+import { declaredDeprecation, type PackError, type Finding } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
 import { versionKey } from '../storage/layout.js';
@@ -65,6 +65,12 @@ function withOciManifest(record: VersionRecord, digest: string | null | undefine
   const next = { ...record };
   delete next.ociManifest;
   return digest === null ? next : { ...next, ociManifest: digest };
+}
+
+/** A version's deprecation from its pack.json (Palette's system_state annotation), if it declares one. */
+function declaredDeprecated(manifest: InspectedPack['manifest'], by: string, at: string): VersionRecord['deprecated'] {
+  const message = declaredDeprecation(manifest);
+  return message === null ? null : { message, at, by };
 }
 
 export class PublishService {
@@ -156,7 +162,7 @@ export class PublishService {
         manifest,
         files: inspected.files,
         description: inspected.description,
-        deprecated: null,
+        deprecated: declaredDeprecated(manifest, request.publisher, now),
         deleted: null,
         history: [],
         revision: 1,

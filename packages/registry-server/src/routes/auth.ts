@@ -7,6 +7,7 @@ import type { Router } from 'express';
 import { authRequired } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { bodyValidator } from '../http/params.js';
+import { forgetGeneratedPassword } from '../identity/bootstrap.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
 import type { RegistryServices } from '../services.js';
 import { jsonBody } from './route-helpers.js';
@@ -44,6 +45,12 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
       await services.identity.updateUser(principal.tenant, username, { password: newPassword });
     } else {
       await services.identity.setOperatorPassword(username, newPassword);
+      await forgetGeneratedPassword({
+        username,
+        superAdmin: services.config.auth.superAdmin.username,
+        dataDir: services.config.dataDir,
+        logger: services.logger,
+      });
     }
     res.status(204).end();
   });

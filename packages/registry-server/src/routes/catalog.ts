@@ -9,7 +9,7 @@ import type { RegistryServices } from '../services.js';
 import { registryFor } from './route-helpers.js';
 import { registryError } from '../errors.js';
 
-const SORTS: readonly CatalogSort[] = ['name', '-name', 'published', '-published'];
+const SORTS: readonly CatalogSort[] = ['relevance', 'name', '-name', 'published', '-published'];
 
 function catalogQuery(req: Request): CatalogQuery {
   const query: CatalogQuery = {};

@@ -9,6 +9,7 @@
  * writing clusterProfile.create/update/delete/publish there. A scope lists its own profiles and,
  * read-only, those inherited from the scopes above it (project <- tenant <- system).
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { ProfileView } from '@packyard/registry-api';
 import type { Request, Router } from 'express';
 import type { PackError } from '@packyard/pack-core';
@@ -135,12 +136,12 @@ export function registerClusterProfileRoutes(router: Router, services: RegistryS
       const profile = checkProfile(req.body, name);
       await own(target, name);
       const by = callerName(req);
-      const record = await profiles.update(target, name, (current) => ({
-        ...current,
-        profile,
-        updatedAt: new Date().toISOString(),
-        updatedBy: by,
-      }));
+      // The same profile again changes nothing (as the same pack bytes again do): no new revision.
+      const record = await profiles.update(target, name, (current) =>
+        isDeepStrictEqual(current.profile, profile)
+          ? undefined
+          : { ...current, profile, updatedAt: new Date().toISOString(), updatedBy: by },
+      );
       res.json(view(record, false));
     });
 

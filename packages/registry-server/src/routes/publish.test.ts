@@ -247,6 +247,21 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
     expect(cleared.body.deprecated).toBeNull();
   });
 
+  it("records Palette's system_state annotation as the version's deprecation", async () => {
+    const pack = await buildTestPack(work.dir, {
+      name: 'retired',
+      version: '1.0.0',
+      manifest: { annotations: { system_state: 'deprecated' } },
+    });
+    const res = await publish(registry, pack);
+    expect(res.status).toBe(201);
+    expect(res.body.deprecated).toMatchObject({ message: 'pack.json: system_state deprecated', by: 'admin' });
+    const detail = await request(registry.app).get('/v1/registries/public/packs/retired').set(AUTH);
+    expect(detail.body.versions).toMatchObject([
+      { version: '1.0.0', deprecated: 'pack.json: system_state deprecated' },
+    ]);
+  });
+
   it('gives exactly one 201 to 32 concurrent publishes of one name@version', async () => {
     const packs = await Promise.all(
       Array.from({ length: 32 }, (_, i) =>

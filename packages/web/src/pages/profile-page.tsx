@@ -22,6 +22,8 @@ interface Layer {
   /** What the resolver chose; null when it could not. */
   resolved: ProfileResolution['layers'][number] | null;
   problems: string[];
+  /** What resolved but deserves a look (a pinned deprecated version). */
+  warnings: string[];
 }
 
 const LAYER_ORDER = ['os', 'kernel', 'k8s', 'cni', 'csi', 'addon'];
@@ -32,6 +34,7 @@ const LAYER_ORDER = ['os', 'kernel', 'k8s', 'cni', 'csi', 'addon'];
  */
 function layersOf(profile: ClusterProfile, { resolution, layerOf }: BrowserResolution): Layer[] {
   const problemsOf = (name: string) => resolution.problems.filter((p) => p.pack === name).map((p) => p.message);
+  const warningsOf = (name: string) => resolution.warnings.filter((p) => p.pack === name).map((p) => p.message);
   const selectorOf = new Map(profile.packs.map((entry) => [entry.name, entry.version]));
   const stack: Layer[] = resolution.layers.map((layer) => ({
     name: layer.name,
@@ -39,6 +42,7 @@ function layersOf(profile: ClusterProfile, { resolution, layerOf }: BrowserResol
     layer: layer.layer,
     resolved: layer,
     problems: problemsOf(layer.name),
+    warnings: warningsOf(layer.name),
   }));
   const chosen = new Set(resolution.layers.map((layer) => layer.name));
   for (const entry of profile.packs) {
@@ -50,6 +54,7 @@ function layersOf(profile: ClusterProfile, { resolution, layerOf }: BrowserResol
       layer,
       resolved: null,
       problems: problemsOf(entry.name),
+      warnings: warningsOf(entry.name),
     };
     const rank = layer === null ? LAYER_ORDER.length : LAYER_ORDER.indexOf(layer);
     const at = stack.findIndex((other) => LAYER_ORDER.indexOf(other.layer ?? '') > rank);
@@ -153,6 +158,13 @@ function Stack({ profile, resolved }: { profile: ClusterProfile; resolved: Brows
                 {layer.resolved ? ` · ${layer.resolved.registry}` : ''}
               </span>
             </div>
+            {layer.warnings.length > 0 && (
+              <ul class="warnings">
+                {layer.warnings.map((message) => (
+                  <li key={message}>{message}</li>
+                ))}
+              </ul>
+            )}
             {layer.problems.length > 0 && (
               <ul class="problems">
                 {layer.problems.map((message) => (

@@ -117,7 +117,8 @@ export function SearchPage({ params, signedIn }: { params: URLSearchParams; sign
               update({ sort: event.currentTarget.value === '-published' ? '-published' : undefined })
             }
           >
-            <option value="name">Name</option>
+            {/* Without a sort, the registry orders a search by relevance, else by name. */}
+            <option value="name">{query.q ? 'Best match' : 'Name'}</option>
             <option value="-published">Recently published</option>
           </select>
         </label>

@@ -1,0 +1,137 @@
+/**
+ * `packctl registry ls|show|create|update`: the registries on a registry server (the servers
+ * themselves are `packctl server`). A tenant user's registry goes to their own tenant unless
+ * `--tenant` says otherwise; an operator's is a system registry unless `--tenant` is given.
+ */
+import type { NewRegistry, Registry, RegistryChanges } from '@packyard/registry-api';
+import { EXIT, usageError, type ExitCode } from '../errors.js';
+import type { CliIo } from '../io.js';
+import { safe } from '../output/sanitise.js';
+import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
+import { checkIdentity } from '../registry/answers.js';
+import { RegistryClient } from '../registry/client.js';
+
+export interface RegistryListOptions {
+  tenant?: string;
+  server?: string;
+  config?: string;
+  format: OutputFormat;
+}
+
+export interface RegistryCreateOptions extends RegistryListOptions {
+  project?: string;
+  description?: string;
+  public?: boolean;
+  allowOverwrite?: boolean;
+}
+
+export type RegistryUpdateOptions = Omit<RegistryCreateOptions, 'tenant' | 'project'>;
+
+function ownerOf(registry: Registry): string {
+  if (registry.scope === 'system') return '-';
+  return registry.project === null ? (registry.tenant ?? '') : `${registry.tenant ?? ''}/${registry.project}`;
+}
+
+/** `packctl registry ls [--tenant T]`: the registries the caller can read. */
+export async function registryListCommand(options: RegistryListOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const { items } = await client.api.registries(`listing the registries of ${client.server}`);
+  const shown = options.tenant === undefined ? items : items.filter((r) => r.tenant === options.tenant);
+  if (options.format === 'json') {
+    printJson(io.stdout, { items: shown });
+    return EXIT.ok;
+  }
+  if (shown.length === 0) {
+    io.stdout.write('No registries you can read.\n');
+    return EXIT.ok;
+  }
+  const rows = [['NAME', 'SCOPE', 'OWNER', 'PUBLIC', 'OVERWRITE', 'DESCRIPTION']];
+  for (const r of shown) {
+    rows.push([r.name, r.scope, ownerOf(r), r.public ? 'yes' : 'no', r.allowOverwrite ? 'yes' : 'no', r.description]);
+  }
+  io.stdout.write(formatTable(rows, colorsFor(io.stdout, io.env)));
+  return EXIT.ok;
+}
+
+function printRegistry(io: CliIo, registry: Registry, format: OutputFormat, verb?: string): void {
+  if (format === 'json') {
+    printJson(io.stdout, registry);
+    return;
+  }
+  if (verb !== undefined) io.stdout.write(safe`${verb} registry ${registry.name}\n`);
+  const fields: Array<[string, string]> = [
+    ['scope', registry.scope],
+    ['owner', ownerOf(registry)],
+    ['public', registry.public ? 'yes (anonymous reads, where the server allows them)' : 'no'],
+    ['overwrite', registry.allowOverwrite ? 'allowed (push --force -m)' : 'not allowed'],
+    ['description', registry.description],
+    ['created', `${registry.createdAt} by ${registry.createdBy}`],
+    ['revision', String(registry.revision)],
+  ];
+  if (verb === undefined) io.stdout.write(safe`${registry.name}\n`);
+  const width = Math.max(...fields.map(([label]) => label.length));
+  for (const [label, value] of fields) io.stdout.write(safe`  ${label.padEnd(width)}  ${value}\n`);
+}
+
+/** `packctl registry show NAME`. */
+export async function registryShowCommand(name: string, options: RegistryListOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  printRegistry(io, await client.api.registry(name, `looking up registry ${name}`), options.format);
+  return EXIT.ok;
+}
+
+/**
+ * `packctl registry create NAME [--tenant T [--project P]]`: a project registry with --project,
+ * a tenant registry with --tenant or for a tenant user, else a system registry.
+ */
+export async function registryCreateCommand(
+  name: string,
+  options: RegistryCreateOptions,
+  io: CliIo,
+): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  let tenant = options.tenant ?? null;
+  if (tenant === null) {
+    const what = `asking ${client.server} who you are`;
+    tenant = client.authenticated ? checkIdentity(await client.api.me(what), what).tenant : null;
+  }
+  if (options.project !== undefined && tenant === null) {
+    throw usageError('--project needs a tenant', 'pass --tenant, or sign in as a user of the tenant');
+  }
+  const scope = options.project !== undefined ? 'project' : tenant === null ? 'system' : 'tenant';
+  const body: NewRegistry = {
+    name,
+    scope,
+    ...(tenant === null ? {} : { tenant }),
+    ...(options.project === undefined ? {} : { project: options.project }),
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.public === undefined ? {} : { public: options.public }),
+    ...(options.allowOverwrite === undefined ? {} : { allowOverwrite: options.allowOverwrite }),
+  };
+  const created = await client.api.createRegistry(body, `creating registry ${name}`);
+  printRegistry(io, created, options.format, 'created');
+  return EXIT.ok;
+}
+
+/** `packctl registry update NAME [--description D] [--[no-]public] [--[no-]allow-overwrite]`. */
+export async function registryUpdateCommand(
+  name: string,
+  options: RegistryUpdateOptions,
+  io: CliIo,
+): Promise<ExitCode> {
+  const changes: RegistryChanges = {
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.public === undefined ? {} : { public: options.public }),
+    ...(options.allowOverwrite === undefined ? {} : { allowOverwrite: options.allowOverwrite }),
+  };
+  if (Object.keys(changes).length === 0) {
+    throw usageError(
+      'nothing to change',
+      'pass --description, --public/--no-public or --allow-overwrite/--no-allow-overwrite',
+    );
+  }
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const updated = await client.api.changeRegistry(name, changes, `updating registry ${name}`);
+  printRegistry(io, updated, options.format, 'updated');
+  return EXIT.ok;
+}
