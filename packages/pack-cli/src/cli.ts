@@ -11,6 +11,7 @@ import { isPackError } from '@packyard/pack-core/errors';
 import type { CommandContext, CommandModule } from './command.js';
 import { buildCommands } from './commands/build-command.js';
 import { completionCommands } from './commands/completion-command.js';
+import { identityCommands } from './commands/identity-command.js';
 import { initCommands } from './commands/init-command.js';
 import { lintCommands } from './commands/lint-command.js';
 import { loginCommands } from './commands/login-command.js';
@@ -41,6 +42,7 @@ const COMMANDS: readonly CommandModule[] = [
   profileCommands,
   versionsCommands,
   registryCommands,
+  identityCommands,
   completionCommands,
 ];
 

@@ -6,7 +6,32 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { List } from './schemas/common.js';
-import { Me, Token, type Login, type PasswordChange } from './schemas/identity.js';
+import {
+  ApiKey,
+  Binding,
+  CreatedApiKey,
+  Me,
+  PermissionComponent,
+  Project,
+  Role,
+  Team,
+  Tenant,
+  Token,
+  User,
+  type Login,
+  type NewApiKey,
+  type NewBinding,
+  type NewProject,
+  type NewRole,
+  type NewTeam,
+  type NewTenant,
+  type NewUser,
+  type PasswordChange,
+  type ProjectChanges,
+  type RoleChanges,
+  type TeamChanges,
+  type UserChanges,
+} from './schemas/identity.js';
 import { ProfileView } from './schemas/operations.js';
 import {
   CatalogPage,
@@ -74,6 +99,19 @@ export interface CatalogQuery {
   /** Rows per page; a command-line value passes as typed, for the server to judge. */
   limit?: number | string;
   cursor?: string;
+}
+
+/**
+ * One collection of the identity API (a tenant's projects, users, teams, roles and role bindings,
+ * a user's API keys, the tenants): list, one, create, change and delete, each as the contract has
+ * it. `Changes` is `never` where the API has no change (tenants, bindings, API keys).
+ */
+export interface IdentityCollection<Item, New, Changes, Created = Item> {
+  list(what: string): Promise<{ items: Item[] }>;
+  get(id: string, what: string): Promise<Item>;
+  create(body: New, what: string): Promise<Created>;
+  change(id: string, body: Changes, what: string): Promise<Item>;
+  remove(id: string, what: string): Promise<void>;
 }
 
 export class AnswerRefused extends Error {
@@ -158,6 +196,71 @@ export class RegistryApiClient {
     }
     path += '/cluster-profiles';
     return name === undefined ? path : `${path}/${this.segment(name, 'profile name')}`;
+  }
+
+  /** A collection at `base`, whose items are `record` (and whose create answers `created`). */
+  private collection<I extends TSchema, C extends TSchema>(
+    base: string,
+    what: string,
+    record: I,
+    created: C,
+  ): IdentityCollection<Static<I>, unknown, unknown, Static<C>> {
+    const item = (id: string) => `${base}/${this.segment(id, what)}`;
+    return {
+      list: (doing) => this.call(List(record), { method: 'GET', path: base, what: doing }),
+      get: (id, doing) => this.call(record, { method: 'GET', path: item(id), what: doing }),
+      create: (body, doing) => this.call(created, { method: 'POST', path: base, body, what: doing }),
+      change: (id, body, doing) => this.call(record, { method: 'PATCH', path: item(id), body, what: doing }),
+      remove: async (id, doing) => {
+        await this.transport.request({ method: 'DELETE', path: item(id), what: doing });
+      },
+    };
+  }
+
+  private tenantPath(tenant: string): string {
+    return `/v1/tenants/${this.segment(tenant, 'tenant name')}`;
+  }
+
+  tenants(): IdentityCollection<Tenant, NewTenant, never> {
+    return this.collection('/v1/tenants', 'tenant name', Tenant, Tenant);
+  }
+
+  projects(tenant: string): IdentityCollection<Project, NewProject, ProjectChanges> {
+    return this.collection(`${this.tenantPath(tenant)}/projects`, 'project name', Project, Project);
+  }
+
+  users(tenant: string): IdentityCollection<User, NewUser, UserChanges> {
+    return this.collection(`${this.tenantPath(tenant)}/users`, 'username', User, User);
+  }
+
+  /** A user's API keys; `remove` revokes one (by id). */
+  apiKeys(tenant: string, user: string): IdentityCollection<ApiKey, NewApiKey, never, CreatedApiKey> {
+    const base = `${this.tenantPath(tenant)}/users/${this.segment(user, 'username')}/api-keys`;
+    return this.collection(base, 'API key id', ApiKey, CreatedApiKey);
+  }
+
+  teams(tenant: string): IdentityCollection<Team, NewTeam, TeamChanges> {
+    return this.collection(`${this.tenantPath(tenant)}/teams`, 'team name', Team, Team);
+  }
+
+  /** A tenant's custom roles (the built-in ones: {@link builtInRoles}). */
+  roles(tenant: string): IdentityCollection<Role, NewRole, RoleChanges> {
+    return this.collection(`${this.tenantPath(tenant)}/roles`, 'role name', Role, Role);
+  }
+
+  /** A tenant's role bindings; `remove` takes a binding's id. */
+  bindings(tenant: string): IdentityCollection<Binding, NewBinding, never> {
+    return this.collection(`${this.tenantPath(tenant)}/bindings`, 'binding id', Binding, Binding);
+  }
+
+  /** The built-in roles and the caller's tenant's custom ones (an operator names the tenant). */
+  allRoles(what: string, tenant?: string): Promise<{ items: Role[] }> {
+    return this.call(List(Role), { method: 'GET', path: `/v1/roles${queryString({ tenant })}`, what });
+  }
+
+  /** The permission catalogue: each component, its operations and the scopes it applies in. */
+  permissions(what: string): Promise<{ items: PermissionComponent[] }> {
+    return this.call(List(PermissionComponent), { method: 'GET', path: '/v1/permissions', what });
   }
 
   login(credentials: Login, what: string): Promise<Token> {

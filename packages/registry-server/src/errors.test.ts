@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SERVER_ERRORS } from './errors.js';
 
-/**
- * Codes whose hint may still name an HTTP route: a path no route has (an HTTP client's mistake,
- * never packctl's), and the role and binding errors until packctl has role and binding commands.
- */
-const ROUTE_HINTS_ALLOWED = new Set(['ROUTE_NOT_FOUND', 'ROLE_INVALID', 'ROLE_IN_USE']);
+/** The code whose hint may name an HTTP route: a path no route has (an HTTP client's mistake, never packctl's). */
+const ROUTE_HINTS_ALLOWED = new Set(['ROUTE_NOT_FOUND']);
 
 describe('the error catalogue', () => {
   it('gives hints that name the packctl command to run, not an HTTP route', () => {

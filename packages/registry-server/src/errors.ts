@@ -305,7 +305,7 @@ export const IDENTITY_ERRORS = {
   ROLE_INVALID: {
     status: 400,
     meaning: "A custom role names an unknown permission, or one not valid in the role's scope (`GET /v1/permissions`).",
-    hint: 'GET /v1/permissions lists every permission as resourceKey.operation',
+    hint: 'packctl role permissions lists every permission and the scopes it applies in',
   },
   ROLE_BUILT_IN: {
     status: 409,
@@ -315,7 +315,7 @@ export const IDENTITY_ERRORS = {
   ROLE_IN_USE: {
     status: 409,
     meaning: 'The custom role is still bound; remove its bindings first.',
-    hint: 'delete its role bindings first (GET /v1/tenants/<tenant>/bindings)',
+    hint: 'remove its role bindings first (packctl binding ls, then packctl binding rm ID)',
   },
   ROLE_SCOPE_MISMATCH: {
     status: 400,

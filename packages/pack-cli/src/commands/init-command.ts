@@ -7,7 +7,7 @@ import type { InitOptions } from './init.js';
 export const initCommands: CommandModule = (program, { io, exit }) => {
   program
     .command('init')
-    .description('scaffold a new pack that lints clean and builds')
+    .description('scaffold a new pack that builds (lint warns about its TODOs until you fill them in)')
     .argument('<name>', 'pack name: lowercase letters, digits and hyphens')
     .addOption(
       new Option('--layer <layer>', 'the profile layer')

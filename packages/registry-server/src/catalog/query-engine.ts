@@ -169,7 +169,11 @@ function run(
     }
   } else if (sort === 'relevance') {
     type Key = { rank: number; name: string; registry: string };
-    const keyOf = (entry: PackEntry): Key => ({ rank: relevance(entry, terms), name: entry.name, registry: entry.registry });
+    const keyOf = (entry: PackEntry): Key => ({
+      rank: relevance(entry, terms),
+      name: entry.name,
+      registry: entry.registry,
+    });
     const compare = (a: Key, b: Key): number => a.rank - b.rank || compareEntries(a, b);
     const keyed = matching.map((entry) => ({ entry, key: keyOf(entry) }));
     keyed.sort((a, b) => compare(a.key, b.key));

@@ -108,7 +108,7 @@ export function checkRolePermissions(permissions: readonly string[], scope: Scop
   const misplaced = permissions.filter((p) => !permissionValidIn(p, scope));
   if (misplaced.length > 0) {
     throw registryError('ROLE_INVALID', `not valid in a ${scope} role: ${misplaced.join(', ')}`, {
-      hint: `GET /v1/permissions shows the scopes of each permission; a ${scope} role may hold only permissions of the ${scope} scope`,
+      hint: `packctl role permissions shows the scopes of each permission; a ${scope} role may hold only permissions of the ${scope} scope`,
     });
   }
 }

@@ -136,8 +136,15 @@ describe('seed 003: ClusterProfile access control', () => {
     expect(editable).toEqual(['p1/cp4', 'p2/cp5']);
     // The same profile again changes nothing: no new revision.
     const edited = { ...profile('cp4'), description: 'edited by U1' };
-    const before = await request(app()).get(`${inProject('p1')}/cp4`).set(u1).expect(200);
-    const again = await request(app()).put(`${inProject('p1')}/cp4`).set(u1).send(edited).expect(200);
+    const before = await request(app())
+      .get(`${inProject('p1')}/cp4`)
+      .set(u1)
+      .expect(200);
+    const again = await request(app())
+      .put(`${inProject('p1')}/cp4`)
+      .set(u1)
+      .send(edited)
+      .expect(200);
     expect(again.body).toMatchObject({ revision: before.body.revision, updatedAt: before.body.updatedAt });
     // CP1 and CP2 cannot be edited in their own scopes either.
     await request(app()).put('/v1/cluster-profiles/cp1').set(u1).send(profile('cp1')).expect(403);

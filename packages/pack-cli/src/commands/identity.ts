@@ -1,0 +1,489 @@
+/**
+ * Administering who may do what on a registry server: `packctl tenant|project|user|team|role|
+ * binding|apikey`. Each noun is one collection of the identity API (registry-api's typed client);
+ * tenant-scoped nouns work in `--tenant`, else in the signed-in user's own tenant (an operator, who
+ * has none, names it). Lists are tables, one item is labelled lines, `--format json` prints what
+ * the server answered.
+ */
+import type { ApiKey, Binding, Project, Role, Team, Tenant, User } from '@packyard/registry-api';
+import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
+import type { CliIo } from '../io.js';
+import { readAllStdin } from '../output/prompt.js';
+import { safe } from '../output/sanitise.js';
+import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
+import { checkIdentity } from '../registry/answers.js';
+import { RegistryClient } from '../registry/client.js';
+
+export interface IdentityOptions {
+  tenant?: string;
+  server?: string;
+  config?: string;
+  format: OutputFormat;
+}
+
+/** The client and the tenant a tenant-scoped command works in. */
+async function inTenant(options: IdentityOptions, io: CliIo): Promise<{ client: RegistryClient; tenant: string }> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  if (options.tenant !== undefined) return { client, tenant: options.tenant };
+  const what = `asking ${client.server} who you are`;
+  const tenant = client.authenticated ? checkIdentity(await client.api.me(what), what).tenant : null;
+  if (tenant === null) {
+    throw usageError('which tenant?', 'pass --tenant NAME (the system operator belongs to none)');
+  }
+  return { client, tenant };
+}
+
+/** Prints one item: its JSON, or its fields as aligned lines after a heading. */
+function printItem(io: CliIo, format: OutputFormat, item: object, heading: string, fields: Array<[string, string]>) {
+  if (format === 'json') {
+    printJson(io.stdout, item);
+    return;
+  }
+  io.stdout.write(safe`${heading}\n`);
+  const width = Math.max(...fields.map(([label]) => label.length));
+  for (const [label, value] of fields) io.stdout.write(safe`  ${label.padEnd(width)}  ${value || '-'}\n`);
+}
+
+/** Prints a list: its JSON, a table, or `empty` when there is nothing. */
+function printList(io: CliIo, format: OutputFormat, items: object[], rows: string[][], empty: string) {
+  if (format === 'json') printJson(io.stdout, { items });
+  else if (items.length === 0) io.stdout.write(`${empty}\n`);
+  else io.stdout.write(formatTable(rows, colorsFor(io.stdout, io.env)));
+}
+
+function printDone(io: CliIo, format: OutputFormat, what: string, json: object): ExitCode {
+  if (format === 'json') printJson(io.stdout, json);
+  else io.stdout.write(safe`${what}\n`);
+  return EXIT.ok;
+}
+
+// --- tenants (the system operator's) ------------------------------------------------------------
+
+const tenantFields = (t: Tenant): Array<[string, string]> => [
+  ['display name', t.displayName],
+  ['id', t.id],
+  ['created', t.createdAt],
+];
+
+export async function tenantListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const { items } = await client.api.tenants().list('listing the tenants');
+  const rows = [['NAME', 'DISPLAY NAME', 'CREATED'], ...items.map((t) => [t.name, t.displayName, t.createdAt])];
+  printList(io, options.format, items, rows, 'No tenants.');
+  return EXIT.ok;
+}
+
+export async function tenantShowCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const tenant = await client.api.tenants().get(name, `looking up tenant ${name}`);
+  printItem(io, options.format, tenant, tenant.name, tenantFields(tenant));
+  return EXIT.ok;
+}
+
+export async function tenantCreateCommand(
+  name: string,
+  options: IdentityOptions & { displayName?: string },
+  io: CliIo,
+): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const body = { name, ...(options.displayName === undefined ? {} : { displayName: options.displayName }) };
+  const tenant = await client.api.tenants().create(body, `creating tenant ${name}`);
+  printItem(io, options.format, tenant, `created tenant ${tenant.name}`, tenantFields(tenant));
+  return EXIT.ok;
+}
+
+export async function tenantRemoveCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  await client.api.tenants().remove(name, `deleting tenant ${name}`);
+  return printDone(io, options.format, `deleted tenant ${name}`, { deleted: name });
+}
+
+// --- projects -------------------------------------------------------------------------------------
+
+const projectFields = (p: Project): Array<[string, string]> => [
+  ['description', p.description],
+  ['id', p.id],
+  ['created', `${p.createdAt} by ${p.createdBy}`],
+];
+
+export async function projectListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const { items } = await client.api.projects(tenant).list(`listing the projects of ${tenant}`);
+  const rows = [['NAME', 'DESCRIPTION', 'CREATED'], ...items.map((p) => [p.name, p.description, p.createdAt])];
+  printList(io, options.format, items, rows, `No projects in ${tenant}.`);
+  return EXIT.ok;
+}
+
+export async function projectShowCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const project = await client.api.projects(tenant).get(name, `looking up project ${name}`);
+  printItem(io, options.format, project, `${tenant}/${project.name}`, projectFields(project));
+  return EXIT.ok;
+}
+
+export async function projectCreateCommand(
+  name: string,
+  options: IdentityOptions & { description?: string },
+  io: CliIo,
+): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const body = { name, ...(options.description === undefined ? {} : { description: options.description }) };
+  const project = await client.api.projects(tenant).create(body, `creating project ${name}`);
+  printItem(io, options.format, project, `created project ${tenant}/${project.name}`, projectFields(project));
+  return EXIT.ok;
+}
+
+export async function projectUpdateCommand(
+  name: string,
+  options: IdentityOptions & { description?: string },
+  io: CliIo,
+): Promise<ExitCode> {
+  if (options.description === undefined) throw usageError('nothing to change', 'pass --description');
+  const { client, tenant } = await inTenant(options, io);
+  const project = await client.api
+    .projects(tenant)
+    .change(name, { description: options.description }, `updating project ${name}`);
+  printItem(io, options.format, project, `updated project ${tenant}/${project.name}`, projectFields(project));
+  return EXIT.ok;
+}
+
+export async function projectRemoveCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  await client.api.projects(tenant).remove(name, `deleting project ${name}`);
+  return printDone(io, options.format, `deleted project ${tenant}/${name}`, { deleted: name, tenant });
+}
+
+// --- users ----------------------------------------------------------------------------------------
+
+export interface UserOptions extends IdentityOptions {
+  displayName?: string;
+  passwordStdin?: boolean;
+  disable?: boolean;
+  enable?: boolean;
+}
+
+const userFields = (u: User): Array<[string, string]> => [
+  ['display name', u.displayName],
+  ['state', u.disabled ? 'disabled' : 'enabled'],
+  ['password', u.hasPassword ? 'set' : 'none (API keys only)'],
+  ['id', u.id],
+  ['created', `${u.createdAt} by ${u.createdBy}`],
+];
+
+/** The password piped into stdin (--password-stdin): its first line. */
+async function passwordFromStdin(io: CliIo): Promise<string> {
+  const password = (await readAllStdin(io)).split(/\r?\n/)[0] ?? '';
+  if (password === '') throw usageError('--password-stdin read no password', 'pipe it in: echo "$PASSWORD" | ...');
+  return password;
+}
+
+export async function userListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const { items } = await client.api.users(tenant).list(`listing the users of ${tenant}`);
+  const rows = [
+    ['USERNAME', 'DISPLAY NAME', 'STATE', 'PASSWORD', 'CREATED'],
+    ...items.map((u) => [
+      u.username,
+      u.displayName,
+      u.disabled ? 'disabled' : 'enabled',
+      u.hasPassword ? 'set' : 'none',
+      u.createdAt,
+    ]),
+  ];
+  printList(io, options.format, items, rows, `No users in ${tenant}.`);
+  return EXIT.ok;
+}
+
+export async function userShowCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const user = await client.api.users(tenant).get(name, `looking up user ${name}`);
+  printItem(io, options.format, user, `${tenant}/${user.username}`, userFields(user));
+  return EXIT.ok;
+}
+
+export async function userCreateCommand(name: string, options: UserOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const body = {
+    username: name,
+    ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
+    ...(options.passwordStdin ? { password: await passwordFromStdin(io) } : {}),
+  };
+  const user = await client.api.users(tenant).create(body, `creating user ${name}`);
+  printItem(io, options.format, user, `created user ${tenant}/${user.username}`, userFields(user));
+  return EXIT.ok;
+}
+
+export async function userUpdateCommand(name: string, options: UserOptions, io: CliIo): Promise<ExitCode> {
+  if (options.disable && options.enable) throw usageError('--disable or --enable, not both');
+  const changes = {
+    ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
+    ...(options.disable ? { disabled: true } : options.enable ? { disabled: false } : {}),
+    ...(options.passwordStdin ? { password: await passwordFromStdin(io) } : {}),
+  };
+  if (Object.keys(changes).length === 0) {
+    throw usageError('nothing to change', 'pass --display-name, --disable, --enable or --password-stdin');
+  }
+  const { client, tenant } = await inTenant(options, io);
+  const user = await client.api.users(tenant).change(name, changes, `updating user ${name}`);
+  printItem(io, options.format, user, `updated user ${tenant}/${user.username}`, userFields(user));
+  return EXIT.ok;
+}
+
+export async function userRemoveCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  await client.api.users(tenant).remove(name, `deleting user ${name}`);
+  return printDone(io, options.format, `deleted user ${tenant}/${name}`, { deleted: name, tenant });
+}
+
+// --- teams ----------------------------------------------------------------------------------------
+
+export interface TeamOptions extends IdentityOptions {
+  description?: string;
+  /** --member, repeated: the whole member list (an update replaces it). */
+  member?: string[];
+}
+
+const teamFields = (t: Team): Array<[string, string]> => [
+  ['description', t.description],
+  ['members', t.members.join(', ') || '(none)'],
+  ['created', `${t.createdAt} by ${t.createdBy}`],
+];
+
+export async function teamListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const { items } = await client.api.teams(tenant).list(`listing the teams of ${tenant}`);
+  const rows = [
+    ['NAME', 'MEMBERS', 'DESCRIPTION'],
+    ...items.map((t) => [t.name, String(t.members.length), t.description]),
+  ];
+  printList(io, options.format, items, rows, `No teams in ${tenant}.`);
+  return EXIT.ok;
+}
+
+export async function teamShowCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const team = await client.api.teams(tenant).get(name, `looking up team ${name}`);
+  printItem(io, options.format, team, `${tenant}/${team.name}`, teamFields(team));
+  return EXIT.ok;
+}
+
+export async function teamCreateCommand(name: string, options: TeamOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const body = {
+    name,
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.member === undefined ? {} : { members: options.member }),
+  };
+  const team = await client.api.teams(tenant).create(body, `creating team ${name}`);
+  printItem(io, options.format, team, `created team ${tenant}/${team.name}`, teamFields(team));
+  return EXIT.ok;
+}
+
+export async function teamUpdateCommand(name: string, options: TeamOptions, io: CliIo): Promise<ExitCode> {
+  const changes = {
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.member === undefined ? {} : { members: options.member }),
+  };
+  if (Object.keys(changes).length === 0) throw usageError('nothing to change', 'pass --description or --member');
+  const { client, tenant } = await inTenant(options, io);
+  const team = await client.api.teams(tenant).change(name, changes, `updating team ${name}`);
+  printItem(io, options.format, team, `updated team ${tenant}/${team.name}`, teamFields(team));
+  return EXIT.ok;
+}
+
+export async function teamRemoveCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  await client.api.teams(tenant).remove(name, `deleting team ${name}`);
+  return printDone(io, options.format, `deleted team ${tenant}/${name}`, { deleted: name, tenant });
+}
+
+// --- roles ----------------------------------------------------------------------------------------
+
+export interface RoleOptions extends IdentityOptions {
+  scope?: 'tenant' | 'project';
+  description?: string;
+  /** --permission, repeated: the role's whole permission list. */
+  permission?: string[];
+}
+
+const roleFields = (r: Role): Array<[string, string]> => [
+  ['scope', r.scope],
+  ['kind', r.builtIn ? 'built-in' : 'custom'],
+  ['description', r.description],
+  ['permissions', r.permissions.join(', ') || '(none)'],
+];
+
+/** `packctl role ls`: the built-in roles and the tenant's custom ones. */
+export async function roleListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const { items } = await client.api.allRoles('listing the roles', options.tenant);
+  const rows = [
+    ['NAME', 'SCOPE', 'KIND', 'PERMISSIONS', 'DESCRIPTION'],
+    ...items.map((r) => [
+      r.name,
+      r.scope,
+      r.builtIn ? 'built-in' : 'custom',
+      String(r.permissions.length),
+      r.description,
+    ]),
+  ];
+  printList(io, options.format, items, rows, 'No roles.');
+  return EXIT.ok;
+}
+
+export async function roleShowCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const { items } = await client.api.allRoles(`looking up role ${name}`, options.tenant);
+  const role = items.find((r) => r.name === name);
+  if (!role) {
+    throw new CliError(`no role named ${name}`, { exitCode: EXIT.notFound, hint: 'packctl role ls lists the roles' });
+  }
+  printItem(io, options.format, role, role.name, roleFields(role));
+  return EXIT.ok;
+}
+
+/** `packctl role permissions`: the permission catalogue, one permission per line with its scopes. */
+export async function rolePermissionsCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const { items } = await client.api.permissions('listing the permissions');
+  const rows = [
+    ['PERMISSION', 'SCOPES', 'COMPONENT'],
+    ...items.flatMap((c) => c.permissions.map((p) => [p, c.scopes.join(','), c.displayName])),
+  ];
+  printList(io, options.format, items, rows, 'No permissions.');
+  return EXIT.ok;
+}
+
+export async function roleCreateCommand(name: string, options: RoleOptions, io: CliIo): Promise<ExitCode> {
+  if (options.scope === undefined) throw usageError('--scope tenant or --scope project is required');
+  const { client, tenant } = await inTenant(options, io);
+  const body = {
+    name,
+    scope: options.scope,
+    permissions: options.permission ?? [],
+    ...(options.description === undefined ? {} : { description: options.description }),
+  };
+  const role = await client.api.roles(tenant).create(body, `creating role ${name}`);
+  printItem(io, options.format, role, `created role ${role.name} in ${tenant}`, roleFields(role));
+  return EXIT.ok;
+}
+
+export async function roleUpdateCommand(name: string, options: RoleOptions, io: CliIo): Promise<ExitCode> {
+  const changes = {
+    ...(options.description === undefined ? {} : { description: options.description }),
+    ...(options.permission === undefined ? {} : { permissions: options.permission }),
+  };
+  if (Object.keys(changes).length === 0) throw usageError('nothing to change', 'pass --description or --permission');
+  const { client, tenant } = await inTenant(options, io);
+  const role = await client.api.roles(tenant).change(name, changes, `updating role ${name}`);
+  printItem(io, options.format, role, `updated role ${role.name} in ${tenant}`, roleFields(role));
+  return EXIT.ok;
+}
+
+export async function roleRemoveCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  await client.api.roles(tenant).remove(name, `deleting role ${name}`);
+  return printDone(io, options.format, `deleted role ${name} in ${tenant}`, { deleted: name, tenant });
+}
+
+// --- role bindings --------------------------------------------------------------------------------
+
+export interface BindingOptions extends IdentityOptions {
+  role?: string;
+  user?: string;
+  team?: string;
+  project?: string;
+}
+
+const subjectOf = (b: Binding) => `${b.subject.kind} ${b.subject.name}`;
+
+export async function bindingListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  const { items } = await client.api.bindings(tenant).list(`listing the role bindings of ${tenant}`);
+  const rows = [
+    ['ID', 'ROLE', 'SUBJECT', 'WHERE', 'CREATED'],
+    ...items.map((b) => [b.id, b.role, subjectOf(b), b.project ?? '(tenant-wide)', `${b.createdAt} by ${b.createdBy}`]),
+  ];
+  printList(io, options.format, items, rows, `No role bindings in ${tenant}.`);
+  return EXIT.ok;
+}
+
+/** `packctl binding create --role R --user U|--team T [--project P]`. */
+export async function bindingCreateCommand(options: BindingOptions, io: CliIo): Promise<ExitCode> {
+  if (options.role === undefined) throw usageError('--role is required', 'packctl role ls lists the roles');
+  if ((options.user === undefined) === (options.team === undefined)) {
+    throw usageError('bind the role to one --user or one --team');
+  }
+  const subject =
+    options.user === undefined
+      ? { kind: 'team' as const, name: options.team ?? '' }
+      : { kind: 'user' as const, name: options.user };
+  const { client, tenant } = await inTenant(options, io);
+  const body = { role: options.role, subject, ...(options.project === undefined ? {} : { project: options.project }) };
+  const binding = await client.api.bindings(tenant).create(body, `binding ${options.role}`);
+  printItem(io, options.format, binding, `created binding ${binding.id}`, [
+    ['role', binding.role],
+    ['subject', subjectOf(binding)],
+    ['where', binding.project === null ? `tenant ${tenant}` : `project ${tenant}/${binding.project}`],
+  ]);
+  return EXIT.ok;
+}
+
+export async function bindingRemoveCommand(id: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
+  const { client, tenant } = await inTenant(options, io);
+  await client.api.bindings(tenant).remove(id, `removing binding ${id}`);
+  return printDone(io, options.format, `removed binding ${id}`, { removed: id, tenant });
+}
+
+// --- API keys -------------------------------------------------------------------------------------
+
+export interface ApiKeyOptions extends IdentityOptions {
+  /** Whose keys (default: the signed-in user's own). */
+  user?: string;
+  expires?: string;
+}
+
+/** The tenant and user an API key command works for: --user, else the signed-in user. */
+async function keyOwner(options: ApiKeyOptions, io: CliIo) {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const what = `asking ${client.server} who you are`;
+  const me = client.authenticated ? checkIdentity(await client.api.me(what), what) : null;
+  const tenant = options.tenant ?? me?.tenant ?? null;
+  const user = options.user ?? (me?.tenant === null ? null : (me?.username ?? null));
+  if (tenant === null || user === null) {
+    throw usageError('whose API keys?', 'pass --tenant and --user (the system operator has no API keys)');
+  }
+  return { keys: client.api.apiKeys(tenant, user), tenant, user };
+}
+
+const keyState = (k: ApiKey) =>
+  k.revokedAt !== null ? `revoked ${k.revokedAt}` : k.expiresAt === null ? 'active' : `expires ${k.expiresAt}`;
+
+export async function apiKeyListCommand(options: ApiKeyOptions, io: CliIo): Promise<ExitCode> {
+  const { keys, tenant, user } = await keyOwner(options, io);
+  const { items } = await keys.list(`listing the API keys of ${tenant}/${user}`);
+  const rows = [['ID', 'NAME', 'STATE', 'CREATED'], ...items.map((k) => [k.id, k.name, keyState(k), k.createdAt])];
+  printList(io, options.format, items, rows, `No API keys for ${tenant}/${user}.`);
+  return EXIT.ok;
+}
+
+/** `packctl apikey create NAME`: the key is printed this once (on stdout alone in text, for `$(...)`). */
+export async function apiKeyCreateCommand(name: string, options: ApiKeyOptions, io: CliIo): Promise<ExitCode> {
+  const { keys, tenant, user } = await keyOwner(options, io);
+  const body = { name, ...(options.expires === undefined ? {} : { expiresAt: options.expires }) };
+  const created = await keys.create(body, `creating an API key for ${tenant}/${user}`);
+  if (options.format === 'json') printJson(io.stdout, created);
+  else {
+    io.stdout.write(`${created.key}\n`);
+    io.stderr.write(
+      safe`created API key ${created.name} (${created.id}) for ${tenant}/${user}: keep it now, it is not shown again\n`,
+    );
+  }
+  return EXIT.ok;
+}
+
+export async function apiKeyRemoveCommand(id: string, options: ApiKeyOptions, io: CliIo): Promise<ExitCode> {
+  const { keys, tenant, user } = await keyOwner(options, io);
+  await keys.remove(id, `revoking API key ${id}`);
+  return printDone(io, options.format, `revoked API key ${id} of ${tenant}/${user}`, { revoked: id });
+}

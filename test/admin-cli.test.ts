@@ -1,0 +1,163 @@
+/**
+ * Administering a registry server with packctl alone, as an operator and a tenant admin would:
+ * tenants, projects, users, teams, custom roles, role bindings and API keys, against the real
+ * pack-registry process of globalSetup. The first test is the README's set-up of a CI pipeline
+ * that pushes into a tenant registry: six packctl commands, no curl.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
+import { runPackctl, SAMPLE_PACKS } from './helpers.js';
+
+const registry = { url: inject('registryUrl') };
+let work: Awaited<ReturnType<typeof tempDir>>;
+/** The system operator, by the admin token (as `PACKCTL_TOKEN` in an operator's shell). */
+let operator: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  work = await tempDir('packyard-admin-e2e-');
+  operator = {
+    PACKCTL_SERVER: registry.url,
+    PACKCTL_TOKEN: inject('registryAdminToken'),
+    PACKCTL_CONFIG: path.join(work.dir, 'operator.json'),
+  };
+});
+afterAll(async () => {
+  await work.cleanup();
+});
+
+const as = (env: NodeJS.ProcessEnv) => (args: string[], input?: string) =>
+  runPackctl(args, { env, ...(input === undefined ? {} : { input }) });
+
+describe('packctl administers a registry server', () => {
+  it('sets up CI pushing into a tenant registry with six commands', async () => {
+    const op = as(operator);
+    const steps = [
+      ['tenant', 'create', 'globex', '--display-name', 'Globex'],
+      ['registry', 'create', 'globex-packs', '--tenant', 'globex'],
+      [
+        'role',
+        'create',
+        'Registry Publisher',
+        '--tenant',
+        'globex',
+        '--scope',
+        'tenant',
+        '--permission',
+        'packRegistry.list',
+        '--permission',
+        'packRegistry.get',
+        '--permission',
+        'packRegistry.update',
+      ],
+      ['user', 'create', 'ci', '--tenant', 'globex', '--display-name', 'CI pipeline'],
+      ['binding', 'create', '--tenant', 'globex', '--role', 'Registry Publisher', '--user', 'ci'],
+    ];
+    for (const step of steps) {
+      const done = await op(step);
+      expect(done.status, `${step.join(' ')}: ${done.stderr}`).toBe(0);
+    }
+    const key = await op(['apikey', 'create', 'ci-key', '--tenant', 'globex', '--user', 'ci']);
+    expect(key.status, key.stderr).toBe(0);
+    // The key alone on stdout, for KEY=$(...); the rest on stderr.
+    expect(key.stdout).toMatch(/^\S+\n$/);
+    expect(key.stderr).toContain('created API key ci-key');
+
+    const ci = as({ PACKCTL_CONFIG: path.join(work.dir, 'ci.json') });
+    expect((await ci(['login', registry.url, '--api-key', key.stdout.trim()])).status).toBe(0);
+    const pushed = await ci(['push', path.join(SAMPLE_PACKS, 'cni-calico'), '--registry', 'globex-packs']);
+    expect(pushed.status, pushed.stderr).toBe(0);
+    expect(pushed.stdout).toMatch(/^pushed cni-calico@3\.27\.2 sha256:/m);
+    // The role is what lets it push: not into the public registry.
+    const elsewhere = await ci(['push', path.join(SAMPLE_PACKS, 'cni-calico'), '--registry', 'public']);
+    expect(elsewhere.status).toBe(3);
+  });
+
+  it('lists, shows, updates and removes what it made', async () => {
+    const op = as(operator);
+    expect((await op(['tenant', 'ls'])).stdout).toMatch(/^globex +Globex /m);
+    expect((await op(['tenant', 'show', 'globex'])).stdout).toMatch(/^globex\n {2}display name +Globex$/m);
+    expect((await op(['user', 'ls', '--tenant', 'globex'])).stdout).toMatch(/^ci +CI pipeline +enabled +none /m);
+    const disabled = await op(['user', 'update', 'ci', '--tenant', 'globex', '--disable', '--format', 'json']);
+    expect(JSON.parse(disabled.stdout)).toMatchObject({ username: 'ci', disabled: true });
+    expect((await op(['user', 'update', 'ci', '--tenant', 'globex', '--enable'])).stdout).toMatch(
+      /^ {2}state +enabled$/m,
+    );
+
+    expect((await op(['project', 'create', 'edge', '--tenant', 'globex', '--description', 'edge sites'])).status).toBe(
+      0,
+    );
+    expect(
+      (await op(['project', 'update', 'edge', '--tenant', 'globex', '--description', 'edge clusters'])).stdout,
+    ).toMatch(/^ {2}description +edge clusters$/m);
+    expect((await op(['project', 'ls', '--tenant', 'globex'])).stdout).toMatch(/^edge +edge clusters /m);
+
+    const team = await op(['team', 'create', 'platform', '--tenant', 'globex', '--member', 'ci', '--format', 'json']);
+    expect(JSON.parse(team.stdout)).toMatchObject({ name: 'platform', members: ['ci'] });
+    expect(
+      (await op(['team', 'update', 'platform', '--tenant', 'globex', '--member', 'ci', '--member', 'ci'])).status,
+    ).toBe(0);
+    expect((await op(['team', 'ls', '--tenant', 'globex'])).stdout).toMatch(/^platform +1\b/m);
+
+    // A project role for a project registry (no built-in project role holds packRegistry.*).
+    const reader = await op([
+      'role',
+      'create',
+      'Registry Reader',
+      '--tenant',
+      'globex',
+      '--scope',
+      'project',
+      '--permission',
+      'packRegistry.list',
+      '--permission',
+      'packRegistry.get',
+    ]);
+    expect(reader.status, reader.stderr).toBe(0);
+    const bound = await op([
+      'binding',
+      'create',
+      '--tenant',
+      'globex',
+      '--role',
+      'Registry Reader',
+      '--team',
+      'platform',
+      '--project',
+      'edge',
+      '--format',
+      'json',
+    ]);
+    expect(bound.status, bound.stderr).toBe(0);
+    const binding = JSON.parse(bound.stdout) as { id: string; project: string };
+    expect(binding.project).toBe('edge');
+    const roles = await op(['role', 'ls', '--tenant', 'globex']);
+    expect(roles.stdout).toMatch(/^Registry Reader +project +custom +2$/m);
+    expect(roles.stdout).toMatch(/^Tenant Admin +tenant +built-in /m);
+    expect((await op(['role', 'show', 'Registry Reader', '--tenant', 'globex'])).stdout).toMatch(
+      /^ {2}permissions +packRegistry\.get, packRegistry\.list$/m,
+    );
+    expect((await op(['role', 'permissions'])).stdout).toMatch(/^packRegistry\.update +\S*project/m);
+    // A bound role cannot go; its binding can, then the role.
+    const inUse = await op(['role', 'rm', 'Registry Reader', '--tenant', 'globex', '--format', 'json']);
+    expect(inUse.status).toBe(5);
+    expect(JSON.parse(inUse.stdout)).toMatchObject({ error: { code: 'ROLE_IN_USE' } });
+    expect((await op(['binding', 'ls', '--tenant', 'globex'])).stdout).toContain(binding.id);
+    expect((await op(['binding', 'rm', binding.id, '--tenant', 'globex'])).status).toBe(0);
+    expect((await op(['role', 'rm', 'Registry Reader', '--tenant', 'globex'])).status).toBe(0);
+
+    const keys = await op(['apikey', 'ls', '--tenant', 'globex', '--user', 'ci', '--format', 'json']);
+    const [key] = (JSON.parse(keys.stdout) as { items: Array<{ id: string; name: string }> }).items;
+    expect(key?.name).toBe('ci-key');
+    expect((await op(['apikey', 'rm', key?.id ?? '', '--tenant', 'globex', '--user', 'ci'])).status).toBe(0);
+    expect((await op(['apikey', 'ls', '--tenant', 'globex', '--user', 'ci'])).stdout).toMatch(/ci-key +revoked /);
+
+    expect((await op(['team', 'rm', 'platform', '--tenant', 'globex'])).status).toBe(0);
+    expect((await op(['project', 'rm', 'edge', '--tenant', 'globex'])).status).toBe(0);
+    expect((await op(['user', 'show', 'nobody', '--tenant', 'globex'])).status).toBe(4);
+    // The operator belongs to no tenant: tenant-scoped nouns ask which.
+    const which = await op(['user', 'ls']);
+    expect(which.status).toBe(2);
+    expect(which.stderr).toContain('pass --tenant NAME');
+  });
+});
