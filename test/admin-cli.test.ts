@@ -1,7 +1,7 @@
 /**
  * Administering a registry server with packctl alone, as an operator and a tenant admin would:
  * tenants, projects, users, teams, custom roles, role bindings and API keys, against the real
- * pack-registry process of globalSetup. The first test is the README's set-up of a CI pipeline
+ * pack-registry process of globalSetup, and reading the audit log. The first test is the README's set-up of a CI pipeline
  * that pushes into a tenant registry: six packctl commands, no curl.
  */
 import path from 'node:path';
@@ -50,14 +50,14 @@ describe('packctl administers a registry server', () => {
         '--permission',
         'packRegistry.update',
       ],
-      ['user', 'create', 'ci', '--tenant', 'globex', '--display-name', 'CI pipeline'],
-      ['binding', 'create', '--tenant', 'globex', '--role', 'Registry Publisher', '--user', 'ci'],
+      ['user', 'create', 'globex-ci', '--tenant', 'globex', '--display-name', 'CI pipeline'],
+      ['binding', 'create', '--tenant', 'globex', '--role', 'Registry Publisher', '--user', 'globex-ci'],
     ];
     for (const step of steps) {
       const done = await op(step);
       expect(done.status, `${step.join(' ')}: ${done.stderr}`).toBe(0);
     }
-    const key = await op(['apikey', 'create', 'ci-key', '--tenant', 'globex', '--user', 'ci']);
+    const key = await op(['apikey', 'create', 'ci-key', '--tenant', 'globex', '--user', 'globex-ci']);
     expect(key.status, key.stderr).toBe(0);
     // The key alone on stdout, for KEY=$(...); the rest on stderr.
     expect(key.stdout).toMatch(/^\S+\n$/);
@@ -77,10 +77,10 @@ describe('packctl administers a registry server', () => {
     const op = as(operator);
     expect((await op(['tenant', 'ls'])).stdout).toMatch(/^globex +Globex /m);
     expect((await op(['tenant', 'show', 'globex'])).stdout).toMatch(/^globex\n {2}display name +Globex$/m);
-    expect((await op(['user', 'ls', '--tenant', 'globex'])).stdout).toMatch(/^ci +CI pipeline +enabled +none /m);
-    const disabled = await op(['user', 'update', 'ci', '--tenant', 'globex', '--disable', '--format', 'json']);
-    expect(JSON.parse(disabled.stdout)).toMatchObject({ username: 'ci', disabled: true });
-    expect((await op(['user', 'update', 'ci', '--tenant', 'globex', '--enable'])).stdout).toMatch(
+    expect((await op(['user', 'ls', '--tenant', 'globex'])).stdout).toMatch(/^globex-ci +CI pipeline +enabled +none /m);
+    const disabled = await op(['user', 'update', 'globex-ci', '--tenant', 'globex', '--disable', '--format', 'json']);
+    expect(JSON.parse(disabled.stdout)).toMatchObject({ username: 'globex-ci', disabled: true });
+    expect((await op(['user', 'update', 'globex-ci', '--tenant', 'globex', '--enable'])).stdout).toMatch(
       /^ {2}state +enabled$/m,
     );
 
@@ -92,11 +92,19 @@ describe('packctl administers a registry server', () => {
     ).toMatch(/^ {2}description +edge clusters$/m);
     expect((await op(['project', 'ls', '--tenant', 'globex'])).stdout).toMatch(/^edge +edge clusters /m);
 
-    const team = await op(['team', 'create', 'platform', '--tenant', 'globex', '--member', 'ci', '--format', 'json']);
-    expect(JSON.parse(team.stdout)).toMatchObject({ name: 'platform', members: ['ci'] });
-    expect(
-      (await op(['team', 'update', 'platform', '--tenant', 'globex', '--member', 'ci', '--member', 'ci'])).status,
-    ).toBe(0);
+    const team = await op([
+      'team',
+      'create',
+      'platform',
+      '--tenant',
+      'globex',
+      '--member',
+      'globex-ci',
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(team.stdout)).toMatchObject({ name: 'platform', members: ['globex-ci'] });
+    expect((await op(['team', 'update', 'platform', '--tenant', 'globex', '--member', 'globex-ci'])).status).toBe(0);
     expect((await op(['team', 'ls', '--tenant', 'globex'])).stdout).toMatch(/^platform +1\b/m);
 
     // A project role for a project registry (no built-in project role holds packRegistry.*).
@@ -146,15 +154,26 @@ describe('packctl administers a registry server', () => {
     expect((await op(['binding', 'rm', binding.id, '--tenant', 'globex'])).status).toBe(0);
     expect((await op(['role', 'rm', 'Registry Reader', '--tenant', 'globex'])).status).toBe(0);
 
-    const keys = await op(['apikey', 'ls', '--tenant', 'globex', '--user', 'ci', '--format', 'json']);
+    const keys = await op(['apikey', 'ls', '--tenant', 'globex', '--user', 'globex-ci', '--format', 'json']);
     const [key] = (JSON.parse(keys.stdout) as { items: Array<{ id: string; name: string }> }).items;
     expect(key?.name).toBe('ci-key');
-    expect((await op(['apikey', 'rm', key?.id ?? '', '--tenant', 'globex', '--user', 'ci'])).status).toBe(0);
-    expect((await op(['apikey', 'ls', '--tenant', 'globex', '--user', 'ci'])).stdout).toMatch(/ci-key +revoked /);
+    expect((await op(['apikey', 'rm', key?.id ?? '', '--tenant', 'globex', '--user', 'globex-ci'])).status).toBe(0);
+    expect((await op(['apikey', 'ls', '--tenant', 'globex', '--user', 'globex-ci'])).stdout).toMatch(
+      /ci-key +revoked /,
+    );
 
     expect((await op(['team', 'rm', 'platform', '--tenant', 'globex'])).status).toBe(0);
     expect((await op(['project', 'rm', 'edge', '--tenant', 'globex'])).status).toBe(0);
     expect((await op(['user', 'show', 'nobody', '--tenant', 'globex'])).status).toBe(4);
+    // Who did all this: the tenant's audit log, a page at a time.
+    const audit = await op(['audit', 'ls', '--tenant', 'globex', '--limit', '5']);
+    expect(audit.status, audit.stderr).toBe(0);
+    expect(audit.stdout).toMatch(/^AT +ACTOR +REQUEST +STATUS +OUTCOME +CLIENT$/m);
+    expect(audit.stdout).toMatch(/ DELETE \/v1\/tenants\/globex\/projects\/edge +204 +success /);
+    expect(audit.stderr).toMatch(/^more: packctl audit ls --cursor \S+ --tenant globex$/m);
+    const next = /--cursor (\S+)/.exec(audit.stderr)?.[1] ?? '';
+    const older = await op(['audit', 'ls', '--tenant', 'globex', '--limit', '5', '--cursor', next, '--format', 'json']);
+    expect((JSON.parse(older.stdout) as { items: unknown[] }).items).toHaveLength(5);
     // The operator belongs to no tenant: tenant-scoped nouns ask which.
     const which = await op(['user', 'ls']);
     expect(which.status).toBe(2);

@@ -3,7 +3,8 @@
  * runs them: login -> push -> search -> show -> pull -> verify, conflicts, auth failures, API keys,
  * and a hostile server whose archives lie about their digest or try to escape on extraction.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -12,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { craftZip } from '../packages/pack-core/src/test-support/craft-zip.js';
 import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
-import { packctl, runPackctl, SAMPLE_PACKS, sha256File } from './helpers.js';
+import { PACKCTL, packctl, runPackctl, SAMPLE_PACKS, sha256File } from './helpers.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const PASSWORD = 'ci password for packctl tests';
@@ -185,6 +186,34 @@ describe('packctl with a registry', () => {
     expect(text.stdout.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^ {2}oci +${reference}$`)));
     expect(text.stdout).toContain('required kubernetes (k8s) >= 1.27.0 <= 1.29');
     expect(text.stdout).not.toContain('{');
+  });
+
+  it('shows a progress bar for a large push and pull on a terminal, and none otherwise', async () => {
+    const big = path.join(work.dir, 'big-pack');
+    await cp(path.join(SAMPLE_PACKS, 'cert-manager'), big, { recursive: true });
+    const manifest = JSON.parse(await readFile(path.join(big, 'pack.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(big, 'pack.json'), JSON.stringify({ ...manifest, name: 'big-cert-manager' }));
+    // Incompressible bytes: the archive stays past the 1 MiB a bar is shown from.
+    await writeFile(path.join(big, 'manifests-data.bin'), randomBytes(3 * 1024 * 1024));
+    // `script` gives packctl a pseudo-terminal, as a person's shell does.
+    const onTerminal = (args: string[]) =>
+      spawnSync('script', ['-qec', [process.execPath, PACKCTL, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], {
+        env: { ...process.env, ...env, COLUMNS: '120' },
+        encoding: 'utf8',
+      });
+    const pushed = onTerminal(['push', big, '--registry', 'acme-packs']);
+    expect(pushed.status, pushed.stdout).toBe(0);
+    expect(pushed.stdout).toMatch(
+      /pushing big-cert-manager-[\d.]+\.zip \[[^\]]+\] 100% [\d.]+ MiB\/[\d.]+ MiB [\d.]+ \S+\/s ETA /,
+    );
+    const out = path.join(work.dir, 'big-pulled');
+    const pulled = onTerminal(['pull', 'big-cert-manager', '--registry', 'acme-packs', '-o', out]);
+    expect(pulled.status, pulled.stdout).toBe(0);
+    expect(pulled.stdout).toMatch(/pulling big-cert-manager-[\d.]+\.zip \[[^\]]+\] 100% /);
+    // Not a terminal (CI, a pipe): no bar.
+    const piped = await runPackctl(['pull', 'big-cert-manager', '--registry', 'acme-packs', '-o', `${out}-2`], { env });
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(piped.stderr).not.toContain('%');
   });
 
   it('pulls by line tag, verifies the digest and extracts', async () => {

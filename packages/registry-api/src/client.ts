@@ -32,7 +32,7 @@ import {
   type TeamChanges,
   type UserChanges,
 } from './schemas/identity.js';
-import { ProfileView } from './schemas/operations.js';
+import { AuditPage, ProfileView } from './schemas/operations.js';
 import {
   CatalogPage,
   DeletedVersion,
@@ -251,6 +251,16 @@ export class RegistryApiClient {
   /** A tenant's role bindings; `remove` takes a binding's id. */
   bindings(tenant: string): IdentityCollection<Binding, NewBinding, never> {
     return this.collection(`${this.tenantPath(tenant)}/bindings`, 'binding id', Binding, Binding);
+  }
+
+  /** A page of a scope's audit log, newest first: the system's, a tenant's (its projects included) or a project's. */
+  audit(scope: ProfileScopeRef, query: { limit?: number | string; cursor?: string }, what: string): Promise<AuditPage> {
+    let path = '/v1';
+    if (scope.tenant !== undefined) {
+      path += `/tenants/${this.segment(scope.tenant, 'tenant name')}`;
+      if (scope.project !== undefined) path += `/projects/${this.segment(scope.project, 'project name')}`;
+    }
+    return this.call(AuditPage, { method: 'GET', path: `${path}/audit${queryString(query)}`, what });
   }
 
   /** The built-in roles and the caller's tenant's custom ones (an operator names the tenant). */

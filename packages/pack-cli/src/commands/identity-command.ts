@@ -1,7 +1,7 @@
 /**
- * `packctl tenant|project|user|team|role|binding|apikey`: their command lines; the implementation
- * (./identity.ts) is loaded when one of them runs. Every noun has `ls` and the verbs the API
- * supports for it (`show`, `create`, `update`, `rm`).
+ * `packctl tenant|project|user|team|role|binding|apikey` and `audit ls`: their command lines; the
+ * implementation (./identity.ts) is loaded when one of them runs. Every noun has `ls` and the verbs
+ * the API supports for it (`show`, `create`, `update`, `rm`).
  */
 import { Option, type Command } from 'commander';
 import { AUTH_EXITS, connectionOptions, withPaths, type CommandModule, type CommandContext } from '../command.js';
@@ -277,6 +277,19 @@ export const identityCommands: CommandModule = (program, context) => {
     description: 'remove a role binding',
     args: [['<id>', 'its id (packctl binding ls)']],
     run: (impl, [id], options, io) => impl.bindingRemoveCommand(id ?? '', options, io),
+  });
+
+  const audit = program.command('audit').description('the audit log: who did what, when, with what outcome');
+  verb(audit, context, {
+    name: 'ls',
+    description: "a page of a scope's audit log, newest first (yours: the system's for the operator)",
+    options: (c) =>
+      c
+        .option('--project <name>', 'a project of the tenant')
+        .option('--limit <n>', 'entries per page (1-500, default 100)')
+        .option('--cursor <cursor>', 'the next page (as the previous page said)'),
+    examples: ['packctl audit ls --limit 20', 'packctl audit ls --tenant acme --project edge --format json'],
+    run: (impl, _args, options, io) => impl.auditListCommand(options, io),
   });
 
   const apikey = program.command('apikey').description("API keys, for CI: a user's, yours by default");

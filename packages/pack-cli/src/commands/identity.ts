@@ -1,6 +1,6 @@
 /**
  * Administering who may do what on a registry server: `packctl tenant|project|user|team|role|
- * binding|apikey`. Each noun is one collection of the identity API (registry-api's typed client);
+ * binding|apikey`, and reading who did what: `packctl audit ls`. Each noun is one collection of the identity API (registry-api's typed client);
  * tenant-scoped nouns work in `--tenant`, else in the signed-in user's own tenant (an operator, who
  * has none, names it). Lists are tables, one item is labelled lines, `--format json` prints what
  * the server answered.
@@ -486,4 +486,56 @@ export async function apiKeyRemoveCommand(id: string, options: ApiKeyOptions, io
   const { keys, tenant, user } = await keyOwner(options, io);
   await keys.remove(id, `revoking API key ${id}`);
   return printDone(io, options.format, `revoked API key ${id} of ${tenant}/${user}`, { revoked: id });
+}
+
+// --- the audit log --------------------------------------------------------------------------------
+
+export interface AuditOptions extends IdentityOptions {
+  project?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+/**
+ * `packctl audit ls`: a page of an audit log, newest first: the system's for the operator (or a
+ * tenant's with --tenant), the signed-in user's tenant's (its projects included), or a project's.
+ */
+export async function auditListCommand(options: AuditOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  let tenant = options.tenant;
+  if (tenant === undefined && client.authenticated) {
+    const what = `asking ${client.server} who you are`;
+    tenant = checkIdentity(await client.api.me(what), what).tenant ?? undefined;
+  }
+  if (options.project !== undefined && tenant === undefined) throw usageError('--project needs --tenant');
+  const scope = { tenant, project: options.project };
+  const query = {
+    // As typed: the server says what is wrong with a limit that is not a whole number.
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
+    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+  };
+  const where = tenant === undefined ? 'the system' : options.project ? `${tenant}/${options.project}` : tenant;
+  const page = await client.api.audit(scope, query, `reading the audit log of ${where}`);
+  if (options.format === 'json') {
+    printJson(io.stdout, page);
+    return EXIT.ok;
+  }
+  const rows = [
+    ['AT', 'ACTOR', 'REQUEST', 'STATUS', 'OUTCOME', 'CLIENT'],
+    ...page.items.map((e) => [
+      e.at,
+      e.actor.tenant === null || e.actor.kind !== 'user' ? e.actor.name : `${e.actor.tenant}/${e.actor.name}`,
+      `${e.method} ${e.path}`,
+      String(e.status),
+      e.outcome,
+      e.client,
+    ]),
+  ];
+  printList(io, options.format, page.items, rows, `No audit entries for ${where}.`);
+  if (page.nextCursor !== null) {
+    io.stderr.write(
+      safe`more: packctl audit ls --cursor ${page.nextCursor}${options.tenant ? ` --tenant ${options.tenant}` : ''}${options.project ? ` --project ${options.project}` : ''}\n`,
+    );
+  }
+  return EXIT.ok;
 }

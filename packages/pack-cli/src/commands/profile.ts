@@ -219,7 +219,7 @@ export async function profilePullCommand(file: string, options: ProfilePullOptio
     // Every resolved layer was looked up by the resolver, size included (none: a download of 0 bytes).
     const size = source.sizeOf(layer.registry, layer.name, layer.version) ?? 0;
     const record = { name: layer.name, version: layer.version, digest: layer.digest, size };
-    files.push(await downloadVerified(client, layer.registry, record, options.output));
+    files.push(await downloadVerified(client, layer.registry, record, options.output, { io, format: options.format }));
     if (options.format === 'text') io.stderr.write(safe`pulled ${layer.name}@${layer.version}\n`);
   }
   await writeFile(lockFile, `${JSON.stringify(lockOf(resolution), null, 2)}\n`);

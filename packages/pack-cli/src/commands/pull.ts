@@ -17,6 +17,7 @@ import { CliError, EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
 import { safe } from '../output/sanitise.js';
+import { NO_PROGRESS, transferProgress } from '../output/progress.js';
 import { formatSize, printJson, type OutputFormat } from '../output/terminal.js';
 import { checkArchiveRecord, checkVersion, type ArchiveRecord, type Wanted } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
@@ -75,6 +76,8 @@ export async function downloadVerified(
   registry: string,
   record: ArchiveRecord,
   dir: string,
+  /** Where a progress bar may go: a large archive to a person at a terminal. */
+  shown?: { io: CliIo; quiet?: boolean; format: 'text' | 'json' },
 ): Promise<string> {
   const label = `${record.name}@${record.version}`;
   const target = fileInside(dir, `${record.name}-${record.version}.zip`);
@@ -98,12 +101,25 @@ export async function downloadVerified(
     const hashing = digestingStream();
     // A file of that name left by an earlier run is replaced, never written through (it may be a link).
     await rm(partial, { force: true });
-    await pipeline(
-      Readable.fromWeb(res.body),
-      atMost(record.size, tooMany),
-      hashing.stream,
-      createWriteStream(partial, { flags: 'wx' }),
-    );
+    const progress = shown
+      ? transferProgress(shown.io, `pulling ${record.name}-${record.version}.zip`, record.size, shown)
+      : NO_PROGRESS;
+    try {
+      await pipeline(
+        Readable.fromWeb(res.body),
+        atMost(record.size, tooMany),
+        new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            progress.add(chunk.length);
+            callback(null, chunk);
+          },
+        }),
+        hashing.stream,
+        createWriteStream(partial, { flags: 'wx' }),
+      );
+    } finally {
+      progress.stop();
+    }
     const { digest, size: received } = hashing.result();
     if (digest !== record.digest || received !== record.size) {
       throw new CliError(
@@ -165,7 +181,7 @@ export async function pullCommand(ref: string, options: PullOptions, io: CliIo):
   const what = `looking up ${name}@${version} in ${options.registry}`;
   const answer = await client.api.version(options.registry, name, version, what);
   const record = checkArchiveRecord(answer, name, wanted, what);
-  const target = await downloadVerified(client, options.registry, record, options.output);
+  const target = await downloadVerified(client, options.registry, record, options.output, { io, ...options });
   let extracted: string | null = null;
   if (options.extract) {
     extracted = fileInside(options.output, `${record.name}-${record.version}`);

@@ -14,6 +14,7 @@ import { CliError, EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { formatLintReport } from '../output/lint-report.js';
 import { safe } from '../output/sanitise.js';
+import { transferProgress } from '../output/progress.js';
 import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
 
@@ -85,36 +86,33 @@ export async function pushCommand(target: string, options: PushOptions, io: CliI
       io,
     );
     const hex = digest.slice('sha256:'.length);
-    const progress = io.stderr.isTTY && !options.quiet && options.format === 'text';
-    let sent = 0;
-    let shown = -1;
+    const progress = transferProgress(io, `pushing ${path.basename(file)}`, size, options);
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
-        sent += chunk.length;
-        const percent = Math.floor((sent / size) * 100);
-        if (progress && percent !== shown) {
-          shown = percent;
-          io.stderr.write(safe`\rpushing ${path.basename(file)}  ${percent}% of ${formatSize(size)}`);
-        }
+        progress.add(chunk.length);
         callback(null, chunk);
       },
     });
-    if (!progress && !options.quiet && options.format === 'text') {
+    if (!options.quiet && options.format === 'text') {
       io.stderr.write(safe`pushing ${path.basename(file)} (${formatSize(size)}) to ${client.server} ...\n`);
     }
     const url = client.api.publishPath(options.registry, {
       ...(options.force ? { force: true } : {}),
       ...(options.message ? { message: options.message } : {}),
     });
-    const res = await client.send('POST', url, {
-      body: createReadStream(file).pipe(counter),
-      headers: {
-        'Content-Type': 'application/zip',
-        'Content-Length': String(size),
-        'Content-Digest': `sha-256=:${Buffer.from(hex, 'hex').toString('base64')}:`,
-      },
-    });
-    if (progress) io.stderr.write('\n');
+    let res: Awaited<ReturnType<RegistryClient['send']>>;
+    try {
+      res = await client.send('POST', url, {
+        body: createReadStream(file).pipe(counter),
+        headers: {
+          'Content-Type': 'application/zip',
+          'Content-Length': String(size),
+          'Content-Digest': `sha-256=:${Buffer.from(hex, 'hex').toString('base64')}:`,
+        },
+      });
+    } finally {
+      progress.stop();
+    }
     const what = `pushing ${path.basename(file)} to ${options.registry} at ${client.server}`;
     const published: Record<string, unknown> = client.api.check(Published, await client.answer(res, what), what);
     if (options.format === 'json')

@@ -112,7 +112,7 @@ describe.each(DRIVERS)('identity and access (%s)', (driver) => {
     expect(patched.status).toBe(400);
     expect(patched.body.error).toMatchObject({
       code: 'CURRENT_PASSWORD_REQUIRED',
-      hint: expect.stringMatching(/auth\/password/),
+      hint: expect.stringMatching(/packctl passwd/),
     });
     expect(
       (await request(app).patch('/v1/tenants/acme/users/pat').set(bearer(pat)).send({ displayName: 'Pat' })).status,
