@@ -162,9 +162,32 @@ describe('packctl administers a registry server', () => {
       /ci-key +revoked /,
     );
 
+    expect((await op(['project', 'show', 'edge', '--tenant', 'globex'])).stdout).toMatch(
+      /^globex\/edge\n {2}description +edge clusters$/m,
+    );
+    expect((await op(['team', 'show', 'platform', '--tenant', 'globex'])).stdout).toMatch(/^ {2}members +globex-ci$/m);
+    expect((await op(['user', 'show', 'globex-ci', '--tenant', 'globex'])).stdout).toMatch(/^ {2}state +enabled$/m);
+    const publisher = await op([
+      'role',
+      'update',
+      'Registry Publisher',
+      '--tenant',
+      'globex',
+      '--description',
+      'pushes to the tenant registries',
+    ]);
+    expect(publisher.stdout).toMatch(/^ {2}description +pushes to the tenant registries$/m);
     expect((await op(['team', 'rm', 'platform', '--tenant', 'globex'])).status).toBe(0);
     expect((await op(['project', 'rm', 'edge', '--tenant', 'globex'])).status).toBe(0);
     expect((await op(['user', 'show', 'nobody', '--tenant', 'globex'])).status).toBe(4);
+    expect((await op(['user', 'rm', 'globex-ci', '--tenant', 'globex'])).status).toBe(0);
+    expect((await op(['user', 'ls', '--tenant', 'globex'])).stdout).toContain('No users in globex.');
+    // A tenant that owns nothing goes; one that owns a registry says what to do first.
+    expect((await op(['tenant', 'create', 'initech'])).status).toBe(0);
+    expect((await op(['tenant', 'rm', 'initech'])).stdout).toContain('deleted tenant initech');
+    const owner = await op(['tenant', 'rm', 'globex']);
+    expect(owner.status).toBe(5);
+    expect(owner.stderr).toContain('hint:');
     // Who did all this: the tenant's audit log, a page at a time.
     const audit = await op(['audit', 'ls', '--tenant', 'globex', '--limit', '5']);
     expect(audit.status, audit.stderr).toBe(0);

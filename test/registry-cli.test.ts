@@ -476,11 +476,22 @@ describe('packctl: versions, profiles on the server, air-gap pulls, token refres
     // diff exits 0 when the file is what is stored, 1 with a unified diff when not.
     const same = await runPackctl(['profile', 'diff', file], { env });
     expect(same.status, same.stderr).toBe(0);
-    expect(same.stdout).toContain('is the stored prod-aws (revision 3)');
+    expect(same.stdout).toContain('prod-aws.yaml is prod-aws (stored, revision 3): the same');
     const differs = await runPackctl(['profile', 'diff', path.join(work.dir, 'prod-aws-changed.yaml')], { env });
     expect(differs.status).toBe(1);
     expect(differs.stdout).toContain('--- prod-aws (stored, revision 3)');
     expect(differs.stdout).toMatch(/^\+description: the production stack on AWS$/m);
+    // Stored revisions, by number: 1 (created), 2 (with a description), 3 (without again).
+    const twoRevisions = await runPackctl(['profile', 'diff', 'prod-aws', '--revision', '1', '--revision', '2'], {
+      env,
+    });
+    expect(twoRevisions.status).toBe(1);
+    expect(twoRevisions.stdout).toContain('--- prod-aws (stored, revision 1)');
+    expect(twoRevisions.stdout).toContain('+++ prod-aws (stored, revision 2)');
+    expect(twoRevisions.stdout).toMatch(/^\+description: the production stack on AWS$/m);
+    expect((await runPackctl(['profile', 'diff', 'prod-aws', '--revision', '1'], { env })).status).toBe(0);
+    expect((await runPackctl(['profile', 'diff', file, '--revision', '2'], { env })).status).toBe(1);
+    expect((await runPackctl(['profile', 'diff', 'prod-aws'], { env })).status).toBe(2);
     const removed = await runPackctl(['profile', 'rm', 'prod-aws'], { env });
     expect(removed.status, removed.stderr).toBe(0);
     expect(removed.stdout).toContain('removed prod-aws (tenant acme)');

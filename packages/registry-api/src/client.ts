@@ -365,6 +365,12 @@ export class RegistryApiClient {
     return this.callUnless(404, ProfileView, { method: 'GET', path: this.profilesPath(scope, name), what });
   }
 
+  /** One revision of a profile: the current one, or an earlier one the server kept. */
+  profileRevision(scope: ProfileScopeRef, name: string, revision: number, what: string): Promise<ProfileView> {
+    const path = `${this.profilesPath(scope, name)}/revisions/${String(revision)}`;
+    return this.call(ProfileView, { method: 'GET', path, what });
+  }
+
   /** Creates a profile; null when the scope has one of that name already (409). */
   createProfile(scope: ProfileScopeRef, profile: unknown, what: string): Promise<ProfileView | null> {
     return this.callUnless(409, ProfileView, { method: 'POST', path: this.profilesPath(scope), body: profile, what });

@@ -94,6 +94,7 @@ export const PATH_PARAMS: Record<string, string> = {
   role: 'Role name (any case).',
   binding: 'Binding id.',
   profile: 'Cluster profile name.',
+  revision: 'A revision number of the profile (1, 2, ...).',
   entry: 'Audit entry id.',
   repository:
     'OCI repository name (may contain slashes): `<registry>/...`, `<tenant>/<registry>/...` or `<tenant>/<project>/<registry>/...`.',
@@ -220,6 +221,13 @@ function profileRoutes(base: string, scope: string): RouteSpec[] {
       path: item,
       summary: 'One cluster profile (own or inherited)',
       answers: { 200: ok('The profile.', ProfileView), ...COMMON },
+    },
+    {
+      method: 'get',
+      path: `${item}/revisions/{revision}`,
+      summary:
+        'One revision of a cluster profile: the current one, or an earlier one (each is kept when a change replaces it)',
+      answers: { 200: ok('The profile as it was at that revision.', ProfileView), ...COMMON },
     },
     {
       method: 'put',

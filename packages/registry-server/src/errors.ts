@@ -341,8 +341,9 @@ export const IDENTITY_ERRORS = {
   },
   PROFILE_NOT_FOUND: {
     status: 404,
-    meaning: 'No cluster profile of that name in the scope (nor inherited from above, for reads).',
-    hint: 'list the cluster profiles of this scope to see the names',
+    meaning:
+      'No cluster profile of that name in the scope (nor inherited from above, for reads), or not the revision asked for.',
+    hint: 'packctl profile ls lists the cluster profiles of the scope (--tenant, --project)',
   },
   PROFILE_EXISTS: {
     status: 409,

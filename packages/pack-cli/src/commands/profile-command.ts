@@ -96,14 +96,24 @@ Examples:
     scopeOptions(
       profile
         .command('diff')
-        .description('a profile file against the stored profile of its name (exit 0: the same, 1: they differ)')
-        .argument('<file>', 'the profile file'),
+        .description(
+          'a profile file against the stored profile of its name, or two stored revisions (exit 0: the same, 1: they differ)',
+        )
+        .argument('<file-or-name>', 'a profile file, or the name of a stored profile')
+        .option(
+          '--revision <n>',
+          'a stored revision: with a file, the one to compare it with; with a name, once or twice (default: the current one)',
+          (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+        ),
     ),
   )
-    .addHelpText('after', `${AUTH_EXITS}\n\nExample:\n  packctl profile diff prod-aws.yaml && echo up to date`)
-    .action(async (file: string, options: ProfileScopeOptions) => {
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}\n\nExamples:\n  packctl profile diff prod-aws.yaml && echo up to date\n  packctl profile diff prod-aws --revision 3            # revision 3 against the current one\n  packctl profile diff prod-aws --revision 2 --revision 3`,
+    )
+    .action(async (file: string, options: ProfileScopeOptions & { revision?: string[] }) => {
       const { profileDiffCommand } = await load();
-      exit(await profileDiffCommand(pathIn(io, file), withPaths(io, options, 'config'), io));
+      exit(await profileDiffCommand({ arg: file, path: pathIn(io, file) }, withPaths(io, options, 'config'), io));
     });
 
   connectionOptions(

@@ -4,7 +4,7 @@
  * file (`FILE.lock`: exact versions, registries, digests) written unless --no-lock; --frozen fails
  * when the lock no longer matches instead of rewriting it.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { ProfileView } from '@packyard/registry-api';
@@ -21,7 +21,7 @@ import {
   type ProfileProblem,
   type ProfileResolution,
 } from '@packyard/pack-core';
-import { CliError, EXIT, type ExitCode } from '../errors.js';
+import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
 import { safe, terminalSafe } from '../output/sanitise.js';
@@ -357,32 +357,77 @@ export async function profileShowCommand(name: string, options: ProfileScopeOpti
   return EXIT.ok;
 }
 
+/** A `--revision` value: a whole number from 1. */
+function revisionNumber(text: string): number {
+  if (!/^[1-9]\d{0,8}$/.test(text)) throw usageError(`--revision ${text}: a revision is a whole number from 1`);
+  return Number(text);
+}
+
+/** One side of a diff: a label, and the profile as YAML. */
+interface DiffSide {
+  label: string;
+  yaml: string;
+  value: unknown;
+}
+
+const storedSide = (view: ProfileView): DiffSide => ({
+  label: `${view.name} (stored, revision ${String(view.revision)})`,
+  yaml: stringify(view.profile),
+  value: view.profile,
+});
+
 /**
- * `packctl profile diff FILE`: the stored profile of the file's name against the file, as a
- * unified diff of both as YAML (comments and key order of the file aside). Exits 0 when they are
- * the same, 1 when they differ (as diff(1) does).
+ * `packctl profile diff FILE [--revision N]`: a profile file against the stored profile of its
+ * name (its current revision, or revision N); `packctl profile diff NAME --revision A [--revision
+ * B]`: two stored revisions (B: the current one). A unified diff of both as YAML (comments and key
+ * order of a file aside). Exits 0 when they are the same, 1 when they differ (as diff(1) does).
  */
-export async function profileDiffCommand(file: string, options: ProfileScopeOptions, io: CliIo): Promise<ExitCode> {
-  const profile = await readProfileFile(file);
-  const client = await RegistryClient.open({ ...options, env: io.env });
-  const { view } = await storedProfile(client, options, profile.name);
-  const local = JSON.parse(JSON.stringify(profile)) as unknown;
-  const same = isDeepStrictEqual(view.profile, local);
-  const patch = same
-    ? ''
-    : createTwoFilesPatch(
-        `${profile.name} (stored, revision ${String(view.revision)})`,
-        path.basename(file),
-        stringify(view.profile),
-        stringify(local),
-      );
-  if (options.format === 'json') printJson(io.stdout, { same, revision: view.revision, diff: patch });
-  else {
-    io.stdout.write(
-      same
-        ? safe`${file} is the stored ${profile.name} (revision ${String(view.revision)})\n`
-        : terminalSafe(patch, { multiline: true }),
+export async function profileDiffCommand(
+  given: { arg: string; path: string },
+  options: ProfileScopeOptions & { revision?: string[] },
+  io: CliIo,
+): Promise<ExitCode> {
+  const revisions = (options.revision ?? []).map(revisionNumber);
+  // A file when one is there by that name; a stored profile's name otherwise.
+  const target = given.path;
+  const isFile = await stat(target).then(
+    (info) => info.isFile(),
+    () => false,
+  );
+  if (revisions.length > (isFile ? 1 : 2)) {
+    throw usageError(isFile ? 'a file is compared with one revision' : 'two revisions at most');
+  }
+  if (!isFile && revisions.length === 0) {
+    throw usageError(
+      `${given.arg} is not a file`,
+      `compare stored revisions: packctl profile diff ${given.arg} --revision N`,
     );
+  }
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const name = isFile ? (await readProfileFile(target)).name : given.arg;
+  const { scope, view } = await storedProfile(client, options, name);
+  const at = async (revision: number | undefined): Promise<DiffSide> =>
+    storedSide(
+      revision === undefined || revision === view.revision
+        ? view
+        : await client.api.profileRevision(scope, name, revision, `reading revision ${String(revision)} of ${name}`),
+    );
+  let from: DiffSide;
+  let to: DiffSide;
+  if (isFile) {
+    const local = JSON.parse(JSON.stringify(await readProfileFile(target))) as unknown;
+    from = await at(revisions[0]);
+    to = { label: path.basename(target), yaml: stringify(local), value: local };
+  } else {
+    from = await at(revisions[0]);
+    to = await at(revisions[1]);
+  }
+  const same = isDeepStrictEqual(from.value, to.value);
+  const patch = same ? '' : createTwoFilesPatch(from.label, to.label, from.yaml, to.yaml);
+  if (options.format === 'json') {
+    printJson(io.stdout, { same, from: from.label, to: to.label, diff: patch });
+  } else {
+    io.stdout.write(same ? safe`${to.label} is ${from.label}: the same\n` : terminalSafe(patch, { multiline: true }));
   }
   return same ? EXIT.ok : EXIT.failure;
 }

@@ -11,16 +11,21 @@
  * removed with their tenant or project (OwnedData).
  *
  * A project sees its own profiles plus, read-only, those of its tenant and of the system; a tenant
- * sees its own plus the system's. Each record is created once and then changed by compare-and-swap.
+ * sees its own plus the system's. Each record is created once and then changed by compare-and-swap;
+ * the revision a change replaces is kept under profile-revisions/ (written after the change: a
+ * process stopped in between loses that one earlier revision, never the profile), so that two
+ * revisions can be compared. They go with their profile, tenant or project.
  */
 import { type PackError, validateProfile, type ClusterProfile } from '@packyard/pack-core';
 import type { Target } from '../identity/principals.js';
 import type { IdentityDirectory } from '../identity/directory.js';
 import { projectNotFound, tenantNotFound } from '../identity/identity-errors.js';
 import type { OwnedData } from '../identity/tenant-mutation.js';
-import { createJson, readJson, updateJson } from '../storage/json-documents.js';
+import { createJson, encodeJson, readJson, updateJson } from '../storage/json-documents.js';
 import {
   profileKey,
+  profileRevisionKey,
+  profileRevisionsPrefix,
   projectProfilesPrefix,
   systemProfilesPrefix,
   tenantProfilesPrefix,
@@ -87,12 +92,16 @@ export class ProfileService implements OwnedData {
   }
 
   async removeTenant(tenantId: string): Promise<void> {
-    await this.removeAll(tenantProfilesPrefix(tenantId));
-    await this.removeAll(tenantProjectProfilesPrefix(tenantId));
+    for (const prefix of [tenantProfilesPrefix(tenantId), tenantProjectProfilesPrefix(tenantId)]) {
+      await this.removeAll(prefix);
+      await this.removeAll(profileRevisionsPrefix(prefix));
+    }
   }
 
   async removeProject(tenantId: string, projectId: string): Promise<void> {
-    await this.removeAll(projectProfilesPrefix(tenantId, projectId));
+    const prefix = projectProfilesPrefix(tenantId, projectId);
+    await this.removeAll(prefix);
+    await this.removeAll(profileRevisionsPrefix(prefix));
   }
 
   private async removeAll(prefix: string): Promise<void> {
@@ -142,16 +151,35 @@ export class ProfileService implements OwnedData {
     name: string,
     change: (record: ProfileRecord) => ProfileRecord | undefined,
   ): Promise<ProfileRecord> {
-    const updated = await updateJson<ProfileRecord>(this.store, profileKey(this.prefixOf(target), name), (current) => {
+    const prefix = this.prefixOf(target);
+    let replaced: ProfileRecord | undefined;
+    const updated = await updateJson<ProfileRecord>(this.store, profileKey(prefix, name), (current) => {
       const next = change(current);
+      replaced = current;
       return next === undefined ? undefined : { ...next, revision: current.revision + 1 };
     });
     if (!updated) throw profileNotFound(name);
+    if (updated.changed && replaced) {
+      const key = profileRevisionKey(prefix, name, replaced.revision);
+      await this.store.put(key, encodeJson(replaced), { contentType: 'application/json' });
+    }
     return updated.value;
+  }
+
+  /** Revision `revision` of the profile `name` of exactly this scope: the current one, or one kept; null if neither. */
+  async revision(target: Target, name: string, revision: number): Promise<ProfileRecord | null> {
+    const current = await this.find(target, name);
+    if (!current || revision > current.revision) return null;
+    if (revision === current.revision) return current;
+    const key = profileRevisionKey(this.prefixOf(target), name, revision);
+    return (await readJson<ProfileRecord>(this.store, key))?.value ?? null;
   }
 
   async remove(target: Target, name: string): Promise<void> {
     if (!(await this.find(target, name))) throw profileNotFound(name);
-    await this.store.delete(profileKey(this.prefixOf(target), name));
+    const prefix = this.prefixOf(target);
+    await this.store.delete(profileKey(prefix, name));
+    // A profile made again under this name starts at revision 1, without these.
+    await this.removeAll(profileRevisionsPrefix(prefix, name));
   }
 }

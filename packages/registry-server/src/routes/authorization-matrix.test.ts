@@ -587,6 +587,7 @@ describe('the authorization matrix (every route x every built-in role x every re
     },
     ...(
       [
+        ['GET revision', 'clusterProfile.get'],
         ['PUT', 'clusterProfile.update'],
         ['DELETE', 'clusterProfile.delete'],
         ['POST publish', 'clusterProfile.publish'],
@@ -604,6 +605,7 @@ describe('the authorization matrix (every route x every built-in role x every re
       },
       call: (c, t) => {
         const url = `/v1/tenants/${c.tenant}/projects/${c.project}/cluster-profiles/target-${c.n}`;
+        if (verb === 'GET revision') return request(app()).get(`${url}/revisions/1`).set(as(t));
         if (verb === 'PUT')
           return request(app())
             .put(url)
@@ -659,6 +661,7 @@ describe('the authorization matrix (every route x every built-in role x every re
         '/v1/registries',
         '/v1/packs',
         '/v1/cluster-profiles/sys-target',
+        '/v1/cluster-profiles/sys-target/revisions/1',
       ] as const
     ).map((url): RouteCase => ({
       name: `GET ${url}`,
@@ -791,6 +794,7 @@ describe('the authorization matrix (every route x every built-in role x every re
     ...(
       [
         ['GET', 'clusterProfile.get'],
+        ['GET revision', 'clusterProfile.get'],
         ['PUT', 'clusterProfile.update'],
         ['DELETE', 'clusterProfile.delete'],
         ['POST publish', 'clusterProfile.publish'],
@@ -809,6 +813,7 @@ describe('the authorization matrix (every route x every built-in role x every re
       call: (c, t) => {
         const url = `/v1/tenants/${c.tenant}/cluster-profiles/tp-${c.n}`;
         if (verb === 'GET') return request(app()).get(url).set(as(t));
+        if (verb === 'GET revision') return request(app()).get(`${url}/revisions/1`).set(as(t));
         if (verb === 'PUT')
           return request(app())
             .put(url)
@@ -1220,12 +1225,15 @@ describe('the authorization matrix (every route x every built-in role x every re
     let name = route.name.replace(/ \(.*\)$/, '');
     const publish = /^POST publish (.*)$/.exec(name);
     if (publish) name = `POST ${publish[1] ?? ''}/publish`;
+    const revision = /^GET revision (.*)$/.exec(name);
+    if (revision) name = `GET ${revision[1] ?? ''}/revisions/{revision}`;
     return name
       .replace('{own tenant}', '{tenant}')
       .replace(/\{(tenant|project) registry\}|\/v1\/registries\/public(?=\/|$)/, (m) =>
         m.startsWith('/') ? '/v1/registries/{registry}' : '{registry}',
       )
       .replace('/sys-target', '/{profile}')
+      .replace('/revisions/1', '/revisions/{revision}')
       .replace('/1.0.0', '/{version}')
       .replace('/files/pack.json', '/files/{path}');
   }

@@ -146,6 +146,32 @@ describe('seed 003: ClusterProfile access control', () => {
       .send(edited)
       .expect(200);
     expect(again.body).toMatchObject({ revision: before.body.revision, updatedAt: before.body.updatedAt });
+    // A change keeps the revision it replaces: both can be read, by number.
+    const kept = before.body.revision as number;
+    await request(app())
+      .put(`${inProject('p1')}/cp4`)
+      .set(u1)
+      .send({ ...edited, description: 'edited again' })
+      .expect(200);
+    const earlier = await request(app())
+      .get(`${inProject('p1')}/cp4/revisions/${kept}`)
+      .set(u1)
+      .expect(200);
+    expect(earlier.body).toMatchObject({ revision: kept, profile: { description: 'edited by U1' } });
+    const latest = await request(app())
+      .get(`${inProject('p1')}/cp4/revisions/${kept + 1}`)
+      .set(u1)
+      .expect(200);
+    expect(latest.body).toMatchObject({ revision: kept + 1, profile: { description: 'edited again' } });
+    const future = await request(app())
+      .get(`${inProject('p1')}/cp4/revisions/${kept + 2}`)
+      .set(u1)
+      .expect(404);
+    expect(future.body.error.code).toBe('PROFILE_NOT_FOUND');
+    await request(app())
+      .get(`${inProject('p1')}/cp4/revisions/0`)
+      .set(u1)
+      .expect(400);
     // CP1 and CP2 cannot be edited in their own scopes either.
     await request(app()).put('/v1/cluster-profiles/cp1').set(u1).send(profile('cp1')).expect(403);
     await request(app()).put('/v1/tenants/t1/cluster-profiles/cp2').set(u1).send(profile('cp2')).expect(403);

@@ -130,6 +130,28 @@ export function registerClusterProfileRoutes(router: Router, services: RegistryS
       throw profileNotFound(name);
     });
 
+    // One revision: the current one, or one kept when a change replaced it (of the scope that has the profile).
+    router.get(`${item}/revisions/:revision`, async (req, res) => {
+      const target = authorizedTarget(services, req, kind, 'clusterProfile.get');
+      const name = pathParam(req, 'profile');
+      const text = pathParam(req, 'revision');
+      if (!/^[1-9]\d{0,8}$/.test(text)) {
+        throw registryError('INVALID_NAME', `revision "${text.slice(0, 20)}" is not a whole number from 1`);
+      }
+      for (const [index, scope] of visibleScopes(target).entries()) {
+        if (!(await profiles.find(scope, name))) continue;
+        const record = await profiles.revision(scope, name, Number(text));
+        if (!record) {
+          throw registryError('PROFILE_NOT_FOUND', `cluster profile ${name} has no revision ${text} here`, {
+            hint: `packctl profile show ${name} says its current revision; earlier ones are kept from their replacement on`,
+          });
+        }
+        res.json(view(record, index > 0));
+        return;
+      }
+      throw profileNotFound(name);
+    });
+
     router.put(item, profileBody, async (req, res) => {
       const target = authorizedTarget(services, req, kind, 'clusterProfile.update');
       const name = pathParam(req, 'profile');

@@ -20,6 +20,7 @@
  *   profiles/system/<name>.json                              cluster profiles, per scope
  *   profiles/tenant/<tenant id>/<name>.json
  *   profiles/project/<tenant id>/<project id>/<name>.json
+ *   profile-revisions/<scope path as above>/<name>/<revision>.json   a profile's earlier revisions
  *   audit/system/<entry id>.json                             audit streams, newest first (an entry
  *   audit/anonymous/<entry id>.json                            id starts with an inverted time)
  *   audit/tenants/<tenant id>/<entry id>.json
@@ -289,6 +290,17 @@ export function projectProfilesPrefix(tenantId: string, projectId: string): stri
 /** A profile's key below the prefix of its scope. */
 export function profileKey(scopePrefix: string, name: string): string {
   return `${scopePrefix}${name}.json`;
+}
+
+/** The earlier revisions of the profiles of a scope (given by its profiles prefix), or of one of them. */
+export function profileRevisionsPrefix(scopePrefix: string, name?: string): string {
+  const scope = `profile-revisions/${scopePrefix.slice('profiles/'.length)}`;
+  return name === undefined ? scope : `${scope}${name}/`;
+}
+
+/** One earlier revision of a profile. */
+export function profileRevisionKey(scopePrefix: string, name: string, revision: number): string {
+  return `${profileRevisionsPrefix(scopePrefix, name)}${revision}.json`;
 }
 
 // Audit streams: a prefix per stream, a document per entry.
