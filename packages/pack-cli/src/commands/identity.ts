@@ -11,7 +11,6 @@ import type { CliIo } from '../io.js';
 import { readAllStdin } from '../output/prompt.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
-import { checkIdentity } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface IdentityOptions {
@@ -24,9 +23,7 @@ export interface IdentityOptions {
 /** The client and the tenant a tenant-scoped command works in. */
 async function inTenant(options: IdentityOptions, io: CliIo): Promise<{ client: RegistryClient; tenant: string }> {
   const client = await RegistryClient.open({ ...options, env: io.env });
-  if (options.tenant !== undefined) return { client, tenant: options.tenant };
-  const what = `asking ${client.server} who you are`;
-  const tenant = client.authenticated ? checkIdentity(await client.api.me(what), what).tenant : null;
+  const tenant = options.tenant ?? (await client.whoAmI())?.tenant ?? null;
   if (tenant === null) {
     throw usageError('which tenant?', 'pass --tenant NAME (the system operator belongs to none)');
   }
@@ -446,8 +443,7 @@ export interface ApiKeyOptions extends IdentityOptions {
 /** The tenant and user an API key command works for: --user, else the signed-in user. */
 async function keyOwner(options: ApiKeyOptions, io: CliIo) {
   const client = await RegistryClient.open({ ...options, env: io.env });
-  const what = `asking ${client.server} who you are`;
-  const me = client.authenticated ? checkIdentity(await client.api.me(what), what) : null;
+  const me = await client.whoAmI();
   const tenant = options.tenant ?? me?.tenant ?? null;
   const user = options.user ?? (me?.tenant === null ? null : (me?.username ?? null));
   if (tenant === null || user === null) {
@@ -502,11 +498,7 @@ export interface AuditOptions extends IdentityOptions {
  */
 export async function auditListCommand(options: AuditOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
-  let tenant = options.tenant;
-  if (tenant === undefined && client.authenticated) {
-    const what = `asking ${client.server} who you are`;
-    tenant = checkIdentity(await client.api.me(what), what).tenant ?? undefined;
-  }
+  const tenant = options.tenant ?? (await client.whoAmI())?.tenant ?? undefined;
   if (options.project !== undefined && tenant === undefined) throw usageError('--project needs --tenant');
   const scope = { tenant, project: options.project };
   const query = {

@@ -26,13 +26,7 @@ import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
 import { safe, terminalSafe } from '../output/sanitise.js';
 import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
-import {
-  checkArchiveRecord,
-  checkIdentity,
-  checkLayer,
-  checkResolverDetails,
-  checkVersion,
-} from '../registry/answers.js';
+import { checkArchiveRecord, checkLayer, checkResolverDetails, checkVersion } from '../registry/answers.js';
 import { discard, readText } from '../registry/bounded-body.js';
 import { RegistryClient } from '../registry/client.js';
 import { downloadVerified } from './pull.js';
@@ -236,10 +230,7 @@ export type ProfilePushOptions = ProfileScopeOptions;
  * none: the system scope).
  */
 async function tenantOf(client: RegistryClient, options: { tenant?: string }): Promise<string | undefined> {
-  if (options.tenant !== undefined) return options.tenant;
-  if (!client.authenticated) return undefined;
-  const what = `asking ${client.server} who you are`;
-  return checkIdentity(await client.api.me(what), what).tenant ?? undefined;
+  return options.tenant ?? (await client.whoAmI())?.tenant ?? undefined;
 }
 
 /**

@@ -8,7 +8,6 @@ import { EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { safe } from '../output/sanitise.js';
 import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
-import { checkIdentity } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface RegistryListOptions {
@@ -90,11 +89,7 @@ export async function registryCreateCommand(
   io: CliIo,
 ): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
-  let tenant = options.tenant ?? null;
-  if (tenant === null) {
-    const what = `asking ${client.server} who you are`;
-    tenant = client.authenticated ? checkIdentity(await client.api.me(what), what).tenant : null;
-  }
+  const tenant = options.tenant ?? (await client.whoAmI())?.tenant ?? null;
   if (options.project !== undefined && tenant === null) {
     throw usageError('--project needs a tenant', 'pass --tenant, or sign in as a user of the tenant');
   }

@@ -16,7 +16,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { RegistryApiClient, type ApiAnswer, type ApiRequest } from '@packyard/registry-api';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
-import { checkIssuedToken, refusedAnswer } from './answers.js';
+import { checkIdentity, checkIssuedToken, refusedAnswer } from './answers.js';
 import { discard, MAX_ERROR_BYTES, readJson } from './bounded-body.js';
 import {
   credentialsPath,
@@ -190,6 +190,21 @@ export class RegistryClient {
     const { file, credentials } = this.fromLogin;
     credentials.auths[this.server] = { ...auth, token: fresh.token, expiresAt: fresh.expiresAt };
     await writeCredentials(file, credentials);
+  }
+
+  private caller: Promise<{ kind: string; username: string; tenant: string | null } | null> | undefined;
+
+  /**
+   * Who the server sees the caller as (GET /v1/auth/me, asked once per client): their username and
+   * tenant (null for the system operator); null when no credential is sent. Commands that work in
+   * "your own tenant" by default take it from here.
+   */
+  whoAmI(): Promise<{ kind: string; username: string; tenant: string | null } | null> {
+    const what = `asking ${this.server} who you are`;
+    this.caller ??= this.authenticated
+      ? this.api.me(what).then((me) => checkIdentity(me, what))
+      : Promise.resolve(null);
+    return this.caller;
   }
 
   get authenticated(): boolean {
