@@ -59,7 +59,6 @@ export default defineConfig({
           include: ['test/**/*.test.ts', ...S3_SUITES, ...DRIVER_SUITES],
           // The s3rver and the shared pack-registry: only the e2e tests use them.
           globalSetup: ['test/global-setup.ts'],
-          setupFiles: ['test/client-connections.ts'],
           provide: { storageDrivers: S3_DRIVERS },
         },
       },

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { craftZip } from '../packages/pack-core/src/test-support/craft-zip.js';
 import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
 import { PACKCTL, packctl, runPackctl, SAMPLE_PACKS, sha256File } from './helpers.js';
+import { Agent, fetch as undiciFetch, type RequestInit } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 const PASSWORD = 'ci password for packctl tests';
@@ -24,8 +25,20 @@ const registry = { url: inject('registryUrl') };
 const AUTH = { Authorization: `Bearer ${inject('registryAdminToken')}` };
 let env: NodeJS.ProcessEnv;
 
+/**
+ * This file's own requests to the shared registry drop a connection after one idle second. That
+ * registry lives for the whole run and closes a connection idle for 65 s; undici keeps one for the
+ * server's advertised 65 s less a 2 s threshold. After a minute of packctl runs in which this
+ * process sent nothing (as before "pushes a profile to its tenant"), under load its idle timer
+ * fired late and the next request went out on a connection the server was closing: "SocketError:
+ * other side closed". Idle for one second at most, a connection is never the server's to close.
+ * (A global dispatcher from this undici does not fit the fetch bundled with Node 20: own fetch.)
+ */
+const shared = new Agent({ keepAliveTimeout: 1_000, keepAliveMaxTimeout: 1_000 });
+const sharedFetch = (url: string, init: RequestInit = {}) => undiciFetch(url, { ...init, dispatcher: shared });
+
 async function api(method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${registry.url}${url}`, {
+  const res = await sharedFetch(`${registry.url}${url}`, {
     method,
     headers: { ...AUTH, 'Content-Type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -44,6 +57,7 @@ beforeAll(async () => {
   env = { PACKCTL_CONFIG: path.join(work.dir, 'packctl', 'config.json') };
 }, 60_000);
 afterAll(async () => {
+  await shared.close();
   await work.cleanup();
 });
 
@@ -235,7 +249,7 @@ describe('packctl with a registry', () => {
     const digest = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     const repository = `${registry.url}/v2/acme/acme-packs/spectro-packs/archive/lb-metallb`;
     for (const blob of [config, layerBytes]) {
-      const pushed = await fetch(`${repository}/blobs/uploads/?digest=${digest(blob)}`, {
+      const pushed = await sharedFetch(`${repository}/blobs/uploads/?digest=${digest(blob)}`, {
         method: 'POST',
         headers: { ...AUTH, 'Content-Type': 'application/octet-stream' },
         body: blob,
@@ -257,7 +271,7 @@ describe('packctl with a registry', () => {
         ],
       }),
     );
-    const put = await fetch(`${repository}/manifests/0.14.5`, {
+    const put = await sharedFetch(`${repository}/manifests/0.14.5`, {
       method: 'PUT',
       headers: { ...AUTH, 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' },
       body: manifest,
@@ -270,18 +284,18 @@ describe('packctl with a registry', () => {
     expect(await readFile(path.join(result.extracted, 'values.yaml'), 'utf8')).toBe(
       await readFile(path.join(SAMPLE_PACKS, 'lb-metallb', 'values.yaml'), 'utf8'),
     );
-    const again = await fetch(`${repository}/manifests/0.14.5`, {
+    const again = await sharedFetch(`${repository}/manifests/0.14.5`, {
       headers: { ...AUTH, Accept: 'application/vnd.oci.image.manifest.v1+json' },
     });
     expect(Buffer.from(await again.arrayBuffer()).equals(manifest)).toBe(true);
-    const blob = await fetch(`${repository}/blobs/${digest(layerBytes)}`, { headers: AUTH });
+    const blob = await sharedFetch(`${repository}/blobs/${digest(layerBytes)}`, { headers: AUTH });
     expect(Buffer.from(await blob.arrayBuffer()).equals(layerBytes)).toBe(true);
   });
 
   it('signs in with an API key, and answers exit 3 once logged out', async () => {
     const { token } = JSON.parse(
       await (
-        await fetch(`${registry.url}/v1/auth/login`, {
+        await sharedFetch(`${registry.url}/v1/auth/login`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json' },
           body: JSON.stringify({ username: 'ci', password: PASSWORD }),
@@ -289,7 +303,7 @@ describe('packctl with a registry', () => {
       ).text(),
     ) as { token: string };
     const created = (await (
-      await fetch(`${registry.url}/v1/tenants/acme/users/ci/api-keys`, {
+      await sharedFetch(`${registry.url}/v1/tenants/acme/users/ci/api-keys`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
         body: JSON.stringify({ name: 'packctl e2e' }),

@@ -55,6 +55,11 @@ export const PATH_GRAMMARS: Readonly<Record<string, Grammar>> = {
   binding: { what: 'role binding id', valid: recordId, rule: 'the id the binding was created with' },
   key: { what: 'API key id', valid: recordId, rule: 'the id the key was created with' },
   entry: { what: 'audit entry id', valid: (value) => AUDIT_ID.test(value), rule: 'an id from the audit list' },
+  revision: {
+    what: 'profile revision',
+    valid: matching('^[1-9][0-9]{0,8}$'),
+    rule: 'a whole number from 1 (packctl profile show says the current one)',
+  },
 };
 
 /** The value as it may appear in a message: short, and without control or format characters. */

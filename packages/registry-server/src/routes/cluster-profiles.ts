@@ -134,10 +134,8 @@ export function registerClusterProfileRoutes(router: Router, services: RegistryS
     router.get(`${item}/revisions/:revision`, async (req, res) => {
       const target = authorizedTarget(services, req, kind, 'clusterProfile.get');
       const name = pathParam(req, 'profile');
+      // Its grammar (a whole number from 1) is checked with every path parameter's (path-params.ts).
       const text = pathParam(req, 'revision');
-      if (!/^[1-9]\d{0,8}$/.test(text)) {
-        throw registryError('INVALID_NAME', `revision "${text.slice(0, 20)}" is not a whole number from 1`);
-      }
       for (const [index, scope] of visibleScopes(target).entries()) {
         if (!(await profiles.find(scope, name))) continue;
         const record = await profiles.revision(scope, name, Number(text));
