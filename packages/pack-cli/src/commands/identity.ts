@@ -5,7 +5,7 @@
  * has none, names it). Lists are tables, one item is labelled lines, `--format json` prints what
  * the server answered.
  */
-import type { ApiKey, Binding, Project, Role, Team, Tenant, User } from '@packyard/registry-api';
+import type { ApiKey, AuditPage, Binding, Project, Role, Team, Tenant, User } from '@packyard/registry-api';
 import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { readAllStdin } from '../output/prompt.js';
@@ -492,6 +492,14 @@ export interface AuditOptions extends IdentityOptions {
   cursor?: string;
 }
 
+/** Who an entry says acted: user (tenant/name), operator, or for a sign-in the username tried. */
+function actorOf(entry: AuditPage['items'][number]): string {
+  const { actor } = entry;
+  if (actor.name === '')
+    return entry.username === undefined ? actor.kind : `${actor.kind} (signing in as ${entry.username})`;
+  return actor.kind === 'user' && actor.tenant !== null ? `${actor.tenant}/${actor.name}` : actor.name;
+}
+
 /**
  * `packctl audit ls`: a page of an audit log, newest first: the system's for the operator (or a
  * tenant's with --tenant), the signed-in user's tenant's (its projects included), or a project's.
@@ -514,14 +522,7 @@ export async function auditListCommand(options: AuditOptions, io: CliIo): Promis
   }
   const rows = [
     ['AT', 'ACTOR', 'REQUEST', 'STATUS', 'OUTCOME', 'CLIENT'],
-    ...page.items.map((e) => [
-      e.at,
-      e.actor.tenant === null || e.actor.kind !== 'user' ? e.actor.name : `${e.actor.tenant}/${e.actor.name}`,
-      `${e.method} ${e.path}`,
-      String(e.status),
-      e.outcome,
-      e.client,
-    ]),
+    ...page.items.map((e) => [e.at, actorOf(e), `${e.method} ${e.path}`, String(e.status), e.outcome, e.client]),
   ];
   printList(io, options.format, page.items, rows, `No audit entries for ${where}.`);
   if (page.nextCursor !== null) {

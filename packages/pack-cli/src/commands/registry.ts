@@ -69,7 +69,7 @@ function printRegistry(io: CliIo, registry: Registry, format: OutputFormat, verb
   ];
   if (verb === undefined) io.stdout.write(safe`${registry.name}\n`);
   const width = Math.max(...fields.map(([label]) => label.length));
-  for (const [label, value] of fields) io.stdout.write(safe`  ${label.padEnd(width)}  ${value}\n`);
+  for (const [label, value] of fields) io.stdout.write(safe`  ${label.padEnd(width)}  ${value || '-'}\n`);
 }
 
 /** `packctl registry show NAME`. */
