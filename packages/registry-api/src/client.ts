@@ -187,14 +187,16 @@ export class RegistryApiClient {
     return `${this.packPath(registry, name, version)}/archive`;
   }
 
+  /** Where a scope's resources are: `/v1`, a tenant's or a tenant's project's. */
+  private scopePath(scope: ProfileScopeRef): string {
+    if (scope.tenant === undefined) return '/v1';
+    const tenant = this.tenantPath(scope.tenant);
+    return scope.project === undefined ? tenant : `${tenant}/projects/${this.segment(scope.project, 'project name')}`;
+  }
+
   /** The cluster profiles of a scope, or one of them. */
   profilesPath(scope: ProfileScopeRef, name?: string): string {
-    let path = '/v1';
-    if (scope.tenant !== undefined) {
-      path += `/tenants/${this.segment(scope.tenant, 'tenant name')}`;
-      if (scope.project !== undefined) path += `/projects/${this.segment(scope.project, 'project name')}`;
-    }
-    path += '/cluster-profiles';
+    const path = `${this.scopePath(scope)}/cluster-profiles`;
     return name === undefined ? path : `${path}/${this.segment(name, 'profile name')}`;
   }
 
@@ -255,12 +257,7 @@ export class RegistryApiClient {
 
   /** A page of a scope's audit log, newest first: the system's, a tenant's (its projects included) or a project's. */
   audit(scope: ProfileScopeRef, query: { limit?: number | string; cursor?: string }, what: string): Promise<AuditPage> {
-    let path = '/v1';
-    if (scope.tenant !== undefined) {
-      path += `/tenants/${this.segment(scope.tenant, 'tenant name')}`;
-      if (scope.project !== undefined) path += `/projects/${this.segment(scope.project, 'project name')}`;
-    }
-    return this.call(AuditPage, { method: 'GET', path: `${path}/audit${queryString(query)}`, what });
+    return this.call(AuditPage, { method: 'GET', path: `${this.scopePath(scope)}/audit${queryString(query)}`, what });
   }
 
   /** The built-in roles and the caller's tenant's custom ones (an operator names the tenant). */

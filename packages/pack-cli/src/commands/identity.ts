@@ -10,7 +10,7 @@ import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { readAllStdin } from '../output/prompt.js';
 import { safe } from '../output/sanitise.js';
-import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
+import { printJson, printList, printRecord, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface IdentityOptions {
@@ -28,24 +28,6 @@ async function inTenant(options: IdentityOptions, io: CliIo): Promise<{ client: 
     throw usageError('which tenant?', 'pass --tenant NAME (the system operator belongs to none)');
   }
   return { client, tenant };
-}
-
-/** Prints one item: its JSON, or its fields as aligned lines after a heading. */
-function printItem(io: CliIo, format: OutputFormat, item: object, heading: string, fields: Array<[string, string]>) {
-  if (format === 'json') {
-    printJson(io.stdout, item);
-    return;
-  }
-  io.stdout.write(safe`${heading}\n`);
-  const width = Math.max(...fields.map(([label]) => label.length));
-  for (const [label, value] of fields) io.stdout.write(safe`  ${label.padEnd(width)}  ${value || '-'}\n`);
-}
-
-/** Prints a list: its JSON, a table, or `empty` when there is nothing. */
-function printList(io: CliIo, format: OutputFormat, items: object[], rows: string[][], empty: string) {
-  if (format === 'json') printJson(io.stdout, { items });
-  else if (items.length === 0) io.stdout.write(`${empty}\n`);
-  else io.stdout.write(formatTable(rows, colorsFor(io.stdout, io.env)));
 }
 
 function printDone(io: CliIo, format: OutputFormat, what: string, json: object): ExitCode {
@@ -73,7 +55,7 @@ export async function tenantListCommand(options: IdentityOptions, io: CliIo): Pr
 export async function tenantShowCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
   const tenant = await client.api.tenants().get(name, `looking up tenant ${name}`);
-  printItem(io, options.format, tenant, tenant.name, tenantFields(tenant));
+  printRecord(io, options.format, tenant, tenant.name, tenantFields(tenant));
   return EXIT.ok;
 }
 
@@ -85,7 +67,7 @@ export async function tenantCreateCommand(
   const client = await RegistryClient.open({ ...options, env: io.env });
   const body = { name, ...(options.displayName === undefined ? {} : { displayName: options.displayName }) };
   const tenant = await client.api.tenants().create(body, `creating tenant ${name}`);
-  printItem(io, options.format, tenant, `created tenant ${tenant.name}`, tenantFields(tenant));
+  printRecord(io, options.format, tenant, `created tenant ${tenant.name}`, tenantFields(tenant));
   return EXIT.ok;
 }
 
@@ -114,7 +96,7 @@ export async function projectListCommand(options: IdentityOptions, io: CliIo): P
 export async function projectShowCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
   const { client, tenant } = await inTenant(options, io);
   const project = await client.api.projects(tenant).get(name, `looking up project ${name}`);
-  printItem(io, options.format, project, `${tenant}/${project.name}`, projectFields(project));
+  printRecord(io, options.format, project, `${tenant}/${project.name}`, projectFields(project));
   return EXIT.ok;
 }
 
@@ -126,7 +108,7 @@ export async function projectCreateCommand(
   const { client, tenant } = await inTenant(options, io);
   const body = { name, ...(options.description === undefined ? {} : { description: options.description }) };
   const project = await client.api.projects(tenant).create(body, `creating project ${name}`);
-  printItem(io, options.format, project, `created project ${tenant}/${project.name}`, projectFields(project));
+  printRecord(io, options.format, project, `created project ${tenant}/${project.name}`, projectFields(project));
   return EXIT.ok;
 }
 
@@ -140,7 +122,7 @@ export async function projectUpdateCommand(
   const project = await client.api
     .projects(tenant)
     .change(name, { description: options.description }, `updating project ${name}`);
-  printItem(io, options.format, project, `updated project ${tenant}/${project.name}`, projectFields(project));
+  printRecord(io, options.format, project, `updated project ${tenant}/${project.name}`, projectFields(project));
   return EXIT.ok;
 }
 
@@ -194,7 +176,7 @@ export async function userListCommand(options: IdentityOptions, io: CliIo): Prom
 export async function userShowCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
   const { client, tenant } = await inTenant(options, io);
   const user = await client.api.users(tenant).get(name, `looking up user ${name}`);
-  printItem(io, options.format, user, `${tenant}/${user.username}`, userFields(user));
+  printRecord(io, options.format, user, `${tenant}/${user.username}`, userFields(user));
   return EXIT.ok;
 }
 
@@ -206,7 +188,7 @@ export async function userCreateCommand(name: string, options: UserOptions, io: 
     ...(options.passwordStdin ? { password: await passwordFromStdin(io) } : {}),
   };
   const user = await client.api.users(tenant).create(body, `creating user ${name}`);
-  printItem(io, options.format, user, `created user ${tenant}/${user.username}`, userFields(user));
+  printRecord(io, options.format, user, `created user ${tenant}/${user.username}`, userFields(user));
   return EXIT.ok;
 }
 
@@ -222,7 +204,7 @@ export async function userUpdateCommand(name: string, options: UserOptions, io: 
   }
   const { client, tenant } = await inTenant(options, io);
   const user = await client.api.users(tenant).change(name, changes, `updating user ${name}`);
-  printItem(io, options.format, user, `updated user ${tenant}/${user.username}`, userFields(user));
+  printRecord(io, options.format, user, `updated user ${tenant}/${user.username}`, userFields(user));
   return EXIT.ok;
 }
 
@@ -260,7 +242,7 @@ export async function teamListCommand(options: IdentityOptions, io: CliIo): Prom
 export async function teamShowCommand(name: string, options: IdentityOptions, io: CliIo): Promise<ExitCode> {
   const { client, tenant } = await inTenant(options, io);
   const team = await client.api.teams(tenant).get(name, `looking up team ${name}`);
-  printItem(io, options.format, team, `${tenant}/${team.name}`, teamFields(team));
+  printRecord(io, options.format, team, `${tenant}/${team.name}`, teamFields(team));
   return EXIT.ok;
 }
 
@@ -272,7 +254,7 @@ export async function teamCreateCommand(name: string, options: TeamOptions, io: 
     ...(options.member === undefined ? {} : { members: options.member }),
   };
   const team = await client.api.teams(tenant).create(body, `creating team ${name}`);
-  printItem(io, options.format, team, `created team ${tenant}/${team.name}`, teamFields(team));
+  printRecord(io, options.format, team, `created team ${tenant}/${team.name}`, teamFields(team));
   return EXIT.ok;
 }
 
@@ -284,7 +266,7 @@ export async function teamUpdateCommand(name: string, options: TeamOptions, io: 
   if (Object.keys(changes).length === 0) throw usageError('nothing to change', 'pass --description or --member');
   const { client, tenant } = await inTenant(options, io);
   const team = await client.api.teams(tenant).change(name, changes, `updating team ${name}`);
-  printItem(io, options.format, team, `updated team ${tenant}/${team.name}`, teamFields(team));
+  printRecord(io, options.format, team, `updated team ${tenant}/${team.name}`, teamFields(team));
   return EXIT.ok;
 }
 
@@ -335,7 +317,7 @@ export async function roleShowCommand(name: string, options: IdentityOptions, io
   if (!role) {
     throw new CliError(`no role named ${name}`, { exitCode: EXIT.notFound, hint: 'packctl role ls lists the roles' });
   }
-  printItem(io, options.format, role, role.name, roleFields(role));
+  printRecord(io, options.format, role, role.name, roleFields(role));
   return EXIT.ok;
 }
 
@@ -361,7 +343,7 @@ export async function roleCreateCommand(name: string, options: RoleOptions, io: 
     ...(options.description === undefined ? {} : { description: options.description }),
   };
   const role = await client.api.roles(tenant).create(body, `creating role ${name}`);
-  printItem(io, options.format, role, `created role ${role.name} in ${tenant}`, roleFields(role));
+  printRecord(io, options.format, role, `created role ${role.name} in ${tenant}`, roleFields(role));
   return EXIT.ok;
 }
 
@@ -373,7 +355,7 @@ export async function roleUpdateCommand(name: string, options: RoleOptions, io: 
   if (Object.keys(changes).length === 0) throw usageError('nothing to change', 'pass --description or --permission');
   const { client, tenant } = await inTenant(options, io);
   const role = await client.api.roles(tenant).change(name, changes, `updating role ${name}`);
-  printItem(io, options.format, role, `updated role ${role.name} in ${tenant}`, roleFields(role));
+  printRecord(io, options.format, role, `updated role ${role.name} in ${tenant}`, roleFields(role));
   return EXIT.ok;
 }
 
@@ -418,7 +400,7 @@ export async function bindingCreateCommand(options: BindingOptions, io: CliIo): 
   const { client, tenant } = await inTenant(options, io);
   const body = { role: options.role, subject, ...(options.project === undefined ? {} : { project: options.project }) };
   const binding = await client.api.bindings(tenant).create(body, `binding ${options.role}`);
-  printItem(io, options.format, binding, `created binding ${binding.id}`, [
+  printRecord(io, options.format, binding, `created binding ${binding.id}`, [
     ['role', binding.role],
     ['subject', subjectOf(binding)],
     ['where', binding.project === null ? `tenant ${tenant}` : `project ${tenant}/${binding.project}`],

@@ -25,7 +25,7 @@ import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
 import { safe, terminalSafe } from '../output/sanitise.js';
-import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
+import { colorsFor, formatSize, formatTable, printJson, printList, type OutputFormat } from '../output/terminal.js';
 import { checkArchiveRecord, checkLayer, checkResolverDetails, checkVersion } from '../registry/answers.js';
 import { discard, readText } from '../registry/bounded-body.js';
 import { RegistryClient } from '../registry/client.js';
@@ -296,26 +296,18 @@ export async function profileListCommand(options: ProfileScopeOptions, io: CliIo
   const client = await RegistryClient.open({ ...options, env: io.env });
   const scope = await scopeOf(client, options);
   const { items } = await client.api.profiles(scope, 'listing the cluster profiles');
-  if (options.format === 'json') {
-    printJson(io.stdout, { items });
-    return EXIT.ok;
-  }
-  if (items.length === 0) {
-    io.stdout.write('No cluster profiles here.\n');
-    return EXIT.ok;
-  }
-  const rows = [['NAME', 'VERSION', 'SCOPE', 'REVISION', 'PUBLISHED', 'UPDATED']];
-  for (const view of items) {
-    rows.push([
+  const rows = [
+    ['NAME', 'VERSION', 'SCOPE', 'REVISION', 'PUBLISHED', 'UPDATED'],
+    ...items.map((view) => [
       view.name,
       view.version,
       `${scopeName(view)}${view.inherited ? ' (inherited)' : ''}`,
       String(view.revision),
       view.published?.version ?? '-',
       `${view.updatedAt} by ${view.updatedBy}`,
-    ]);
-  }
-  io.stdout.write(formatTable(rows, colorsFor(io.stdout, io.env)));
+    ]),
+  ];
+  printList(io, options.format, items, rows, 'No cluster profiles here.');
   return EXIT.ok;
 }
 

@@ -6,8 +6,7 @@
 import type { NewRegistry, Registry, RegistryChanges } from '@packyard/registry-api';
 import { EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { safe } from '../output/sanitise.js';
-import { colorsFor, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
+import { printList, printRecord, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface RegistryListOptions {
@@ -36,29 +35,23 @@ export async function registryListCommand(options: RegistryListOptions, io: CliI
   const client = await RegistryClient.open({ ...options, env: io.env });
   const { items } = await client.api.registries(`listing the registries of ${client.server}`);
   const shown = options.tenant === undefined ? items : items.filter((r) => r.tenant === options.tenant);
-  if (options.format === 'json') {
-    printJson(io.stdout, { items: shown });
-    return EXIT.ok;
-  }
-  if (shown.length === 0) {
-    io.stdout.write('No registries you can read.\n');
-    return EXIT.ok;
-  }
-  const rows = [['NAME', 'SCOPE', 'OWNER', 'PUBLIC', 'OVERWRITE', 'DESCRIPTION']];
-  for (const r of shown) {
-    rows.push([r.name, r.scope, ownerOf(r), r.public ? 'yes' : 'no', r.allowOverwrite ? 'yes' : 'no', r.description]);
-  }
-  io.stdout.write(formatTable(rows, colorsFor(io.stdout, io.env)));
+  const rows = [
+    ['NAME', 'SCOPE', 'OWNER', 'PUBLIC', 'OVERWRITE', 'DESCRIPTION'],
+    ...shown.map((r) => [
+      r.name,
+      r.scope,
+      ownerOf(r),
+      r.public ? 'yes' : 'no',
+      r.allowOverwrite ? 'yes' : 'no',
+      r.description,
+    ]),
+  ];
+  printList(io, options.format, shown, rows, 'No registries you can read.');
   return EXIT.ok;
 }
 
 function printRegistry(io: CliIo, registry: Registry, format: OutputFormat, verb?: string): void {
-  if (format === 'json') {
-    printJson(io.stdout, registry);
-    return;
-  }
-  if (verb !== undefined) io.stdout.write(safe`${verb} registry ${registry.name}\n`);
-  const fields: Array<[string, string]> = [
+  printRecord(io, format, registry, verb === undefined ? registry.name : `${verb} registry ${registry.name}`, [
     ['scope', registry.scope],
     ['owner', ownerOf(registry)],
     ['public', registry.public ? 'yes (anonymous reads, where the server allows them)' : 'no'],
@@ -66,10 +59,7 @@ function printRegistry(io: CliIo, registry: Registry, format: OutputFormat, verb
     ['description', registry.description],
     ['created', `${registry.createdAt} by ${registry.createdBy}`],
     ['revision', String(registry.revision)],
-  ];
-  if (verb === undefined) io.stdout.write(safe`${registry.name}\n`);
-  const width = Math.max(...fields.map(([label]) => label.length));
-  for (const [label, value] of fields) io.stdout.write(safe`  ${label.padEnd(width)}  ${value || '-'}\n`);
+  ]);
 }
 
 /** `packctl registry show NAME`. */

@@ -7,7 +7,7 @@
 import { EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { safe } from '../output/sanitise.js';
-import { colorsFor, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
+import { colorsFor, formatFields, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import { checkVersion } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
 import { ociReference } from '@packyard/registry-api/oci-reference';
@@ -113,9 +113,8 @@ function versionText(record: VersionRecord, oci: string | null): string {
   const replaced = Array.isArray(record.history) ? record.history.length : 0;
   if (replaced > 0) fields.push(['overwritten', `${replaced} earlier ${replaced === 1 ? 'archive' : 'archives'}`]);
   if (oci !== null) fields.push(['oci', oci]);
-  const width = Math.max(...fields.map(([label]) => label.length));
   let out = safe`${text(record.name)}@${text(record.version)} in ${text(record.registry)}\n`;
-  for (const [label, value] of fields) out += safe`  ${label.padEnd(width)}  ${value}\n`;
+  out += formatFields(fields);
   const dependencies = (record.manifest.constraints?.dependencies ?? []).map(asObject);
   if (dependencies.length > 0) {
     out += 'dependencies:\n';

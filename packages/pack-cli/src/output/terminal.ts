@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { OutputStream } from '../io.js';
+import type { CliIo, OutputStream } from '../io.js';
 import { printableJson, terminalSafe } from './sanitise.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
@@ -50,4 +50,42 @@ export function formatTable(rawRows: readonly (readonly string[])[], colors?: Co
       return `${index === 0 && colors ? colors.bold(line) : line}\n`;
     })
     .join('');
+}
+
+/**
+ * Labelled lines, one per field, the labels aligned: `  scope        tenant`. Values come from a
+ * server: each is made terminal-safe on one line.
+ */
+export function formatFields(fields: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.max(...fields.map(([label]) => label.length));
+  return fields.map(([label, value]) => `  ${label.padEnd(width)}  ${terminalSafe(value)}\n`).join('');
+}
+
+/** One record of a `show`, `create` or `update`: its JSON, or a heading and its fields ("-" for an empty one). */
+export function printRecord(
+  io: CliIo,
+  format: OutputFormat,
+  record: object,
+  heading: string,
+  fields: ReadonlyArray<readonly [string, string]>,
+): void {
+  if (format === 'json') {
+    printJson(io.stdout, record);
+    return;
+  }
+  io.stdout.write(`${terminalSafe(heading)}\n`);
+  io.stdout.write(formatFields(fields.map(([label, value]) => [label, value || '-'] as const)));
+}
+
+/** The items of an `ls`: `{ "items": [...] }` as JSON, a table, or `empty` when there are none. */
+export function printList(
+  io: CliIo,
+  format: OutputFormat,
+  items: readonly object[],
+  rows: readonly (readonly string[])[],
+  empty: string,
+): void {
+  if (format === 'json') printJson(io.stdout, { items });
+  else if (items.length === 0) io.stdout.write(`${empty}\n`);
+  else io.stdout.write(formatTable(rows, colorsFor(io.stdout, io.env)));
 }

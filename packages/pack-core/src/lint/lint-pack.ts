@@ -62,6 +62,8 @@ interface Context {
   report: Report;
   /** YAML tokens the pack's remaining files may still take ({@link MAX_PACK_YAML_TOKENS}). */
   yamlTokensLeft: number;
+  /** The text of each file read already ({@link readText}), for a later check of the same file. */
+  texts: Map<string, string>;
 }
 
 /** A value from the pack, for a message: at most `max` characters, so findings stay small. */
@@ -120,7 +122,9 @@ async function readText(
     return null;
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    ctx.texts.set(file, text);
+    return text;
   } catch {
     ctx.report(rules.invalid, file, `${shortPath(file)} is not UTF-8 text`);
     return null;
@@ -337,8 +341,12 @@ function placeholderLine(text: string): number {
 /** The scaffold's TODO placeholders still in README.md, values.yaml or pack.json's annotations. */
 async function checkPlaceholders(ctx: Context, manifest: Record<string, unknown> | null): Promise<void> {
   for (const file of ['README.md', 'values.yaml']) {
-    if ((await ctx.files.check(file)) !== 'ok') continue;
-    const text = (await ctx.files.read(file, MAX_PLACEHOLDER_SCAN).catch(() => null))?.toString('utf8') ?? '';
+    // values.yaml was read by its own checks: its text is not read again.
+    let text = ctx.texts.get(file);
+    if (text === undefined) {
+      if ((await ctx.files.check(file)) !== 'ok') continue;
+      text = (await ctx.files.read(file, MAX_PLACEHOLDER_SCAN).catch(() => null))?.toString('utf8') ?? '';
+    }
     const line = placeholderLine(text);
     if (line > 0) ctx.report('placeholder-left', file, `${file} still has a TODO placeholder`, { line });
   }
@@ -457,7 +465,7 @@ export async function lintPackFiles(files: PackFiles, treeFindings: Finding[] = 
     if (at.pointer !== undefined) finding.pointer = at.pointer;
     findings.push(finding);
   };
-  const ctx: Context = { files, report, yamlTokensLeft: MAX_PACK_YAML_TOKENS };
+  const ctx: Context = { files, report, yamlTokensLeft: MAX_PACK_YAML_TOKENS, texts: new Map() };
 
   const manifest = await checkManifest(ctx);
   const layer = typeof manifest?.['layer'] === 'string' ? manifest['layer'] : null;

@@ -166,12 +166,14 @@ export class ProfileService implements OwnedData {
     return updated.value;
   }
 
-  /** Revision `revision` of the profile `name` of exactly this scope: the current one, or one kept; null if neither. */
-  async revision(target: Target, name: string, revision: number): Promise<ProfileRecord | null> {
-    const current = await this.find(target, name);
-    if (!current || revision > current.revision) return null;
+  /**
+   * Revision `revision` of a profile of exactly this scope whose current record (as {@link find}
+   * gave it) is `current`: that record, or one kept; null if neither.
+   */
+  async revision(target: Target, current: ProfileRecord, revision: number): Promise<ProfileRecord | null> {
+    if (revision > current.revision) return null;
     if (revision === current.revision) return current;
-    const key = profileRevisionKey(this.prefixOf(target), name, revision);
+    const key = profileRevisionKey(this.prefixOf(target), current.profile.name, revision);
     return (await readJson<ProfileRecord>(this.store, key))?.value ?? null;
   }
 

@@ -137,8 +137,9 @@ export function registerClusterProfileRoutes(router: Router, services: RegistryS
       // Its grammar (a whole number from 1) is checked with every path parameter's (path-params.ts).
       const text = pathParam(req, 'revision');
       for (const [index, scope] of visibleScopes(target).entries()) {
-        if (!(await profiles.find(scope, name))) continue;
-        const record = await profiles.revision(scope, name, Number(text));
+        const current = await profiles.find(scope, name);
+        if (!current) continue;
+        const record = await profiles.revision(scope, current, Number(text));
         if (!record) {
           throw registryError('PROFILE_NOT_FOUND', `cluster profile ${name} has no revision ${text} here`, {
             hint: `packctl profile show ${name} says its current revision; earlier ones are kept from their replacement on`,
