@@ -21,10 +21,15 @@ function release(logo: Promise<string | null> | undefined): void {
   });
 }
 
-// Signing in or out changes what may be read: start over.
+/**
+ * Signing in or out changes what may be read: logos are looked up afresh under the new session.
+ * The old session's stay until the cache releases them as its oldest: released at once, a logo
+ * still on screen (or one whose fetch ends after the change) would be an image of a revoked URL,
+ * which the browser fails to load (ERR_FILE_NOT_FOUND).
+ */
+let session = 0;
 onSessionChange(() => {
-  for (const logo of logos.values()) release(logo);
-  logos.clear();
+  session++;
 });
 
 /** Logo fetches at once (of a browser's six connections per host), and those waiting, newest last. */
@@ -48,7 +53,7 @@ function limited<T>(start: () => Promise<T>): Promise<T> {
 }
 
 function logoOf(pack: PackVersionRef): Promise<string | null> {
-  const key = `${pack.registry}/${pack.name}@${pack.version}`;
+  const key = `${session}/${pack.registry}/${pack.name}@${pack.version}`;
   let logo = logos.get(key);
   if (!logo) {
     logo = limited(() => packImage(pack, 'logo.png')).catch(() => null);
