@@ -317,6 +317,12 @@ export const IDENTITY_ERRORS = {
     meaning: 'The custom role is still bound; remove its bindings first.',
     hint: 'remove its role bindings first (packctl binding ls, then packctl binding rm ID)',
   },
+  IDENTITY_BUSY: {
+    status: 503,
+    meaning:
+      "A change to a tenant's users, keys, teams, roles or bindings could not take its turn in time (many changes to one tenant at once); nothing was changed. `Retry-After` says when to retry.",
+    hint: 'retry the same command in a moment: nothing was changed',
+  },
   ROLE_SCOPE_MISMATCH: {
     status: 400,
     meaning: 'A tenant role bound in a project, or a project role bound tenant-wide.',

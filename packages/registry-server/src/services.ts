@@ -12,7 +12,7 @@ import { CatalogSync } from './catalog/catalog-sync.js';
 import type { RegistryConfig } from './config/config.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { ensureSuperAdmin } from './identity/bootstrap.js';
-import { IdentityDirectory } from './identity/directory.js';
+import { IdentityDirectory, type IdentityDirectoryOptions } from './identity/directory.js';
 import { createIdentity, type Identity } from './identity/identity.js';
 import { HashQueue, type HashQueueOptions } from './identity/login-limits.js';
 import { Sessions, type SessionOptions } from './identity/sessions.js';
@@ -69,7 +69,12 @@ export async function createServices(options: {
   logger: Logger;
   metrics?: Metrics;
   /** Overrides of the configuration's identity settings, beyond what it allows (tests). */
-  identity?: { sessionMaxSeconds?: number; hashQueue?: Partial<HashQueueOptions> };
+  identity?: {
+    sessionMaxSeconds?: number;
+    hashQueue?: Partial<HashQueueOptions>;
+    /** Journal settings: snapshot frequency, retention, the write budget. */
+    directory?: Omit<Partial<IdentityDirectoryOptions>, 'logger'>;
+  };
   /** Overrides of the configuration's pack-check settings (tests). */
   inspection?: Partial<PackInspectorOptions>;
   /** Overrides of the download counts' settings (tests: the flush interval). */
@@ -92,6 +97,7 @@ export async function createServices(options: {
   const directory = new IdentityDirectory(store, {
     logger: logger.child({ component: 'identity' }),
     pollIntervalMs: config.catalog.pollIntervalMs,
+    ...options.identity?.directory,
   });
   const { auth } = config;
   // One bound on the password hashes of this process, for sign-ins and new passwords alike.

@@ -18,9 +18,9 @@ import type { PackError } from '@packyard/pack-core';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { IdentityDirectory } from '../identity/directory.js';
 import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
-import type { TenantDirectory } from '../identity/records.js';
+import type { TenantDirectory } from '../identity/tenant-state.js';
 import { registryNotFound } from '../registries/registry-service.js';
-import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
+import { subjectKey, tenantIndex } from '../identity/tenant-state.js';
 import { findRole } from '../identity/roles.js';
 import { decided } from './decisions.js';
 import { registryError } from '../errors.js';
@@ -43,7 +43,7 @@ export interface AccessPolicy {
 
 const REGISTRY_READS: ReadonlySet<RegistryAction> = new Set(['registry.get', 'pack.list', 'pack.get']);
 
-/** A user's permissions, computed once per version of their tenant's directory. */
+/** A user's permissions, computed once per revision of their tenant's records. */
 export interface UserAccess {
   tenantPermissions: ReadonlySet<string>;
   /** Permissions granted by bindings in each project (tenant-wide ones not repeated). */
@@ -52,25 +52,27 @@ export interface UserAccess {
   associatedProjects: ReadonlySet<string>;
 }
 
-const accessCache = new WeakMap<TenantDirectory, Map<string, UserAccess>>();
+/** Per revision of a tenant's records (its version token): a change starts afresh. */
+const accessCache = new WeakMap<object, Map<string, UserAccess>>();
 
 export function userAccess(directory: TenantDirectory, username: string): UserAccess {
-  let perUser = accessCache.get(directory);
+  const version = directory.version;
+  let perUser = version === null ? undefined : accessCache.get(version);
   if (!perUser) {
     perUser = new Map();
-    accessCache.set(directory, perUser);
+    if (version !== null) accessCache.set(version, perUser);
   }
   const cached = perUser.get(username);
   if (cached) return cached;
   const index = tenantIndex(directory);
   const subjects = [
     subjectKey({ kind: 'user', name: username }),
-    ...(index.teamsOf.get(username) ?? []).map((team) => subjectKey({ kind: 'team', name: team })),
+    ...[...(index.teamsOf.get(username) ?? [])].map((team) => subjectKey({ kind: 'team', name: team })),
   ];
   const tenantPermissions = new Set<string>();
   const projectPermissions = new Map<string, Set<string>>();
   const associatedProjects = new Set<string>();
-  for (const binding of subjects.flatMap((subject) => index.bindingsOf.get(subject) ?? [])) {
+  for (const binding of subjects.flatMap((subject) => [...(index.bindingsOf.get(subject)?.values() ?? [])])) {
     const role = findRole(directory, binding.role);
     if (!role) continue;
     let into: Set<string> = tenantPermissions;

@@ -11,11 +11,12 @@
  *   project where the user holds one; otherwise a user admin could become a Tenant Admin by
  *   resetting the Tenant Admin's password.
  *
- * Each check reads the tenant document being changed, inside the compare-and-swap that changes
- * it (a Guard), so a concurrent change cannot slip a stronger role in between check and write.
+ * Each check reads the revision of the tenant being changed (a Guard, run by mutateTenant), and
+ * runs again when another change took that revision first, so a concurrent change cannot slip a
+ * stronger role in between check and write.
  */
-import type { TenantDirectory } from '../identity/records.js';
-import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
+import type { TenantDirectory } from '../identity/tenant-state.js';
+import { subjectKey, tenantIndex } from '../identity/tenant-state.js';
 import type { Principal } from '../identity/principals.js';
 import { isPermission } from '../identity/permissions.js';
 import { findRole } from '../identity/roles.js';
@@ -102,7 +103,9 @@ export function refuseActingOn(principal: Principal, draft: TenantDirectory, use
 
 /** Every binding of the team, as if each were created or deleted. */
 function refuseTeamBindings(principal: Principal, draft: TenantDirectory, team: string, what: string): void {
-  for (const binding of tenantIndex(draft).bindingsOf.get(subjectKey({ kind: 'team', name: team })) ?? []) {
+  for (const binding of tenantIndex(draft)
+    .bindingsOf.get(subjectKey({ kind: 'team', name: team }))
+    ?.values() ?? []) {
     refuseBindingChange(
       principal,
       draft,
@@ -134,7 +137,7 @@ export function refuseMembershipChange(
 /** Deleting a team deletes its bindings and every membership in it. */
 export function refuseTeamDeletion(principal: Principal, draft: TenantDirectory, team: string): void {
   refuseTeamBindings(principal, draft, team, `deleting team ${team}`);
-  const members = draft.teams.find((t) => t.name === team)?.members ?? [];
+  const members = draft.teams.get(team)?.members ?? [];
   for (const member of members)
     refuseActingOn(principal, draft, member, `delete team ${team}, of which ${member} is a member`);
 }

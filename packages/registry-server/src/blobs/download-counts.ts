@@ -32,6 +32,7 @@ import type { Logger } from 'pino';
 import { readJson, updateJson, type Updater } from '../storage/json-documents.js';
 import { downloadCountsKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { forEachLimited } from '../storage/for-each-limited.js';
 
 /** A pack's stored counts. */
 export interface DownloadCountsDocument {
@@ -81,18 +82,6 @@ function adding(deltas: ReadonlyMap<string, number>): Updater<DownloadCountsDocu
     addInto(counts, deltas);
     return documentOf(counts);
   };
-}
-
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**
@@ -186,7 +175,7 @@ export class DownloadCounts {
     this.inFlight = batch;
     let failed = 0;
     let firstError: unknown;
-    await eachLimited([...batch], FLUSH_CONCURRENCY, async ([key, deltas]) => {
+    await forEachLimited([...batch], FLUSH_CONCURRENCY, async ([key, deltas]) => {
       try {
         await updateJson<DownloadCountsDocument>(
           this.store,

@@ -6,7 +6,7 @@ import { createStore } from '../storage/create-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { DRIVERS, storageFile, tempDir } from '../test-support/test-registry.js';
 import { CatalogSync } from './catalog-sync.js';
-import { CHANGES_PREFIX, SNAPSHOTS_PREFIX, registryKey, versionKey } from '../storage/layout.js';
+import { CHANGES_PREFIX, SNAPSHOTS_PREFIX, changeKey, registryKey, versionKey } from '../storage/layout.js';
 import type { RegistryRecord, VersionSummary } from './records.js';
 
 const logger = pino({ level: 'silent' });
@@ -152,6 +152,59 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     } finally {
       await alone.stop();
       await own.close();
+    }
+  });
+
+  it('polls only the minutes since the newest change seen, and takes and prunes changes of earlier releases', async () => {
+    await quiet();
+    const dir = await tempDir();
+    const own = await createStore(resolveConfig({ dataDir: dir.dir, storage: storageFile(driver, dir.dir) }).storage, {
+      logger,
+    });
+    const hourAgo = Date.now() - 3_600_000;
+    const put = (key: string, s: VersionSummary) =>
+      own.put(key, JSON.stringify({ kind: 'version', summary: s }), { contentType: 'application/json' });
+    // An hour-old log of 40 changes, and changes as an earlier release wrote them (no minute folder).
+    for (let i = 0; i < 40; i++) await put(changeKey(hourAgo + i * 1000, `old${i}`), summary('aged', `1.0.${i}`));
+    await put(`changes/${String(hourAgo).padStart(13, '0')}-flatold.json`, summary('flat', '0.1.0'));
+    await put(`changes/${String(Date.now()).padStart(13, '0')}-flatnew.json`, summary('flat', '0.2.0'));
+    let listed: string[] = [];
+    const counting: ObjectStore = {
+      ...own,
+      list: async function* (prefix, options) {
+        for await (const object of own.list(prefix, options)) {
+          listed.push(object.key);
+          yield object;
+        }
+      },
+    };
+    const sync = new CatalogSync(counting, {
+      logger,
+      pollIntervalMs: 60_000,
+      snapshotEveryChanges: 1000,
+      changeRetentionMs: 0,
+      windowMs: 1000,
+    });
+    try {
+      await sync.start();
+      expect(sync.index.pack('public', 'flat')?.versions.map((v) => v.version)).toContain('0.2.0');
+      await sync.record({ kind: 'version', summary: summary('fresh', '1.0.0') });
+      listed = [];
+      await sync.poll();
+      // The poll listed this minute's folder (and the ungrouped keys after it), not the hour-old log.
+      expect(listed.filter((key) => key.includes('old'))).toEqual([
+        'changes/' + String(hourAgo).padStart(13, '0') + '-flatold.json',
+      ]);
+      // Two snapshots: the changes the older one covers go, ungrouped ones too.
+      await sync.writeSnapshot();
+      await sync.writeSnapshot();
+      const left: string[] = [];
+      for await (const object of own.list(CHANGES_PREFIX)) left.push(object.key);
+      expect(left.filter((key) => key.includes('old'))).toEqual([]);
+    } finally {
+      await sync.stop();
+      await own.close();
+      await dir.cleanup();
     }
   });
 

@@ -2,8 +2,9 @@
  * Keeps the in-memory {@link CatalogIndex} of every server process current without re-reading
  * records:
  *
- * - every write appends a small change object `changes/<ms>-<id>.json` carrying the new summary;
- * - every process polls `ListObjectsV2 StartAfter=changes/<last seen ms - window>` and applies the
+ * - every write appends a small change object `changes/<minute>/<ms>-<id>.json` carrying the new
+ *   summary;
+ * - every process polls `ListObjectsV2 StartAfter=changes/<minute>/<last seen ms - window>` and applies the
  *   changes it has not seen (the window absorbs clock skew and slow writers between replicas);
  *   applying is idempotent and order-free, because each summary carries its record's revision;
  * - after `snapshotEveryChanges` changes (its own and others') and when it stops, a process writes
@@ -28,10 +29,12 @@ import {
   parseVersionKey,
   snapshotKey,
   timeOfKey,
+  UNGROUPED_CHANGES_PREFIX,
 } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { CatalogIndex } from './catalog-index.js';
 import { summarise, type RegistryRecord, type VersionRecord, type VersionSummary } from './records.js';
+import { forEachLimited } from '../storage/for-each-limited.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -70,18 +73,6 @@ export interface CatalogSyncOptions {
 
 const FETCH_CONCURRENCY = 16;
 const SNAPSHOTS_KEPT = 2;
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
-}
 
 function newId(): string {
   return randomBytes(6).toString('hex');
@@ -260,10 +251,11 @@ export class CatalogSync {
   }
 
   private async readChanges(index: CatalogIndex): Promise<void> {
-    const from = changeKey(Math.max(0, this.cursor - this.windowMs), '');
+    const since = Math.max(0, this.cursor - this.windowMs);
     const fresh: string[] = [];
-    for await (const object of this.store.list(CHANGES_PREFIX, { startAfter: from })) {
-      if (!this.seen.has(object.key)) fresh.push(object.key);
+    for await (const object of this.store.list(CHANGES_PREFIX, { startAfter: changesFrom(since), keysOnly: true })) {
+      // Changes of earlier releases (ungrouped) sort after the rest: taken by their time.
+      if (!this.seen.has(object.key) && timeOfKey(object.key) >= since) fresh.push(object.key);
     }
     await forEachLimited(fresh, FETCH_CONCURRENCY, async (key) => {
       const found = await this.store.getBuffer(key);
@@ -367,9 +359,12 @@ export class CatalogSync {
     // Changes the older kept snapshot covers, and older than the retention, are redundant.
     const before = Math.min(timeOfKey(oldestKept) - this.windowMs, Date.now() - this.retentionMs);
     const stale: string[] = [];
-    for await (const object of this.store.list(CHANGES_PREFIX)) {
+    for await (const object of this.store.list(CHANGES_PREFIX, { keysOnly: true })) {
       if (object.key >= changesFrom(before)) break;
       stale.push(object.key);
+    }
+    for await (const object of this.store.list(UNGROUPED_CHANGES_PREFIX, { keysOnly: true })) {
+      if (timeOfKey(object.key) < before) stale.push(object.key);
     }
     await forEachLimited(stale, FETCH_CONCURRENCY, (key) => this.store.delete(key));
   }

@@ -22,7 +22,7 @@ export function apiKeyOperations(context: IdentityContext) {
         context,
         tenant,
         (draft) => {
-          const user = draft.users.find((u) => u.username === username);
+          const user = draft.users.get(username);
           if (!user) throw userNotFound(username);
           const created: ApiKeyRecord = {
             id: fresh.id,
@@ -34,7 +34,7 @@ export function apiKeyOperations(context: IdentityContext) {
             expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
             revokedAt: null,
           };
-          draft.apiKeys.push(created);
+          draft.put('apiKeys', created);
           return created;
         },
         guard,
@@ -47,9 +47,13 @@ export function apiKeyOperations(context: IdentityContext) {
         context,
         tenant,
         (draft) => {
-          const record = draft.apiKeys.find((k) => k.id === id && k.username === username);
-          if (!record) throw notFound('API key', id, `GET /v1/tenants/<tenant>/users/${username}/api-keys lists them`);
-          record.revokedAt ??= now();
+          const current = draft.apiKeys.get(id);
+          if (current?.username !== username) {
+            throw notFound('API key', id, `GET /v1/tenants/<tenant>/users/${username}/api-keys lists them`);
+          }
+          if (current.revokedAt !== null) return current;
+          const record = { ...current, revokedAt: now() };
+          draft.put('apiKeys', record);
           return record;
         },
         guard,

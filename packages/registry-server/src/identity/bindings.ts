@@ -2,8 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { registryError } from '../errors.js';
 import { bindingNotFound, projectNotFound, roleNotFound, teamNotFound, userNotFound } from './identity-errors.js';
-import { liveProjects, type RoleBinding, type Subject } from './records.js';
+import type { RoleBinding, Subject } from './records.js';
 import { findRole } from './roles.js';
+import { subjectKey } from './tenant-state.js';
 import { mutateTenant, now, tenantDirectory, type Guard, type IdentityContext } from './tenant-mutation.js';
 
 export interface NewBinding {
@@ -34,20 +35,12 @@ export function bindingOperations(context: IdentityContext) {
               { hint: role.scope === 'project' ? 'pass "project"' : 'leave "project" out' },
             );
           }
-          if (project !== null && !liveProjects(draft).some((p) => p.name === project)) throw projectNotFound(project);
+          if (project !== null && !draft.index.projects.has(project)) throw projectNotFound(project);
           const { subject } = input;
-          if (subject.kind === 'user' && !draft.users.some((u) => u.username === subject.name)) {
-            throw userNotFound(subject.name);
-          }
-          if (subject.kind === 'team' && !draft.teams.some((t) => t.name === subject.name))
-            throw teamNotFound(subject.name);
-          const same = draft.bindings.find(
-            (b) =>
-              b.role.toLowerCase() === role.name.toLowerCase() &&
-              b.project === project &&
-              b.subject.kind === subject.kind &&
-              b.subject.name === subject.name,
-          );
+          if (subject.kind === 'user' && !draft.users.has(subject.name)) throw userNotFound(subject.name);
+          if (subject.kind === 'team' && !draft.teams.has(subject.name)) throw teamNotFound(subject.name);
+          const held = draft.index.bindingsOf.get(subjectKey(subject))?.values() ?? [];
+          const same = [...held].find((b) => b.role.toLowerCase() === role.name.toLowerCase() && b.project === project);
           if (same) return { binding: same, created: false };
           const binding: RoleBinding = {
             id: randomBytes(6).toString('hex'),
@@ -57,7 +50,7 @@ export function bindingOperations(context: IdentityContext) {
             createdAt: now(),
             createdBy: by,
           };
-          draft.bindings.push(binding);
+          draft.put('bindings', binding);
           return { binding, created: true };
         },
         guard,
@@ -65,7 +58,7 @@ export function bindingOperations(context: IdentityContext) {
     },
 
     binding(tenant: string, id: string): RoleBinding {
-      const found = tenantDirectory(context, tenant).bindings.find((b) => b.id === id);
+      const found = tenantDirectory(context, tenant).bindings.get(id);
       if (!found) throw bindingNotFound(id);
       return found;
     },
@@ -75,8 +68,7 @@ export function bindingOperations(context: IdentityContext) {
         context,
         tenant,
         (draft) => {
-          if (!draft.bindings.some((b) => b.id === id)) throw bindingNotFound(id);
-          draft.bindings = draft.bindings.filter((b) => b.id !== id);
+          if (!draft.remove('bindings', id)) throw bindingNotFound(id);
         },
         guard,
       );

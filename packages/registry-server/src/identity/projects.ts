@@ -5,28 +5,24 @@
  */
 import { registryError } from '../errors.js';
 import { exists, projectNotFound } from './identity-errors.js';
-import { liveProjects, newId, type ProjectRecord, type TenantRef } from './records.js';
-import { tenantIndex } from './tenant-index.js';
+import { newId, type ProjectRecord, type TenantRef } from './records.js';
+import { liveProjects } from './tenant-state.js';
 import { liveTenantRef, mutateTenant, now, tenantDirectory, type IdentityContext } from './tenant-mutation.js';
 
 /** Removes what each project of the tenant marked as being deleted owns, then the project. */
 export async function removeDeletedProjects(context: IdentityContext, ref: TenantRef): Promise<void> {
-  const doomed = context.directory.tenantById(ref.id)?.projects.filter((p) => p.deletingSince !== undefined) ?? [];
+  const held = context.directory.tenantById(ref.id);
+  const doomed = [...(held?.projects.values() ?? [])].filter((p) => p.deletingSince !== undefined);
   for (const project of doomed) {
     for (const owner of context.owners) await owner.removeProject(ref.id, project.id);
-    await context.directory.updateTenant(ref, (draft) => {
-      if (!draft.projects.some((p) => p.id === project.id)) return undefined;
-      draft.projects = draft.projects.filter((p) => p.id !== project.id);
-      draft.revision += 1;
-      return draft;
-    });
+    await context.directory.changeTenant(ref, (draft) => draft.remove('projects', project.id));
   }
 }
 
 export function projectOperations(context: IdentityContext) {
   return {
     project(tenant: string, name: string): ProjectRecord {
-      const found = tenantIndex(tenantDirectory(context, tenant)).projects.get(name);
+      const found = tenantDirectory(context, tenant).index.projects.get(name);
       if (!found) throw projectNotFound(name);
       return found;
     },
@@ -38,7 +34,7 @@ export function projectOperations(context: IdentityContext) {
 
     createProject(tenant: string, input: { name: string; description?: string | null }, by: string) {
       return mutateTenant(context, tenant, (draft) => {
-        if (liveProjects(draft).some((p) => p.name === input.name)) throw exists('project', input.name);
+        if (draft.index.projects.has(input.name)) throw exists('project', input.name);
         const record: ProjectRecord = {
           id: newId('pj'),
           name: input.name,
@@ -46,16 +42,18 @@ export function projectOperations(context: IdentityContext) {
           createdAt: now(),
           createdBy: by,
         };
-        draft.projects.push(record);
+        draft.put('projects', record);
         return record;
       });
     },
 
     updateProject(tenant: string, name: string, changes: { description?: string | null }) {
       return mutateTenant(context, tenant, (draft) => {
-        const record = liveProjects(draft).find((p) => p.name === name);
-        if (!record) throw projectNotFound(name);
+        const current = draft.index.projects.get(name);
+        if (!current) throw projectNotFound(name);
+        const record = { ...current };
         if (changes.description !== undefined && changes.description !== null) record.description = changes.description;
+        draft.put('projects', record);
         return record;
       });
     },
@@ -67,10 +65,11 @@ export function projectOperations(context: IdentityContext) {
       }
       const ref = liveTenantRef(context, tenant);
       await mutateTenant(context, tenant, (draft) => {
-        const record = liveProjects(draft).find((p) => p.name === name);
+        const record = draft.index.projects.get(name);
         if (!record) throw projectNotFound(name);
-        record.deletingSince = now();
-        draft.bindings = draft.bindings.filter((b) => b.project !== name);
+        const bindings = [...draft.bindings.values()].filter((b) => b.project === name).map((b) => b.id);
+        draft.put('projects', { ...record, deletingSince: now() });
+        for (const id of bindings) draft.remove('bindings', id);
       });
       await removeDeletedProjects(context, ref);
     },

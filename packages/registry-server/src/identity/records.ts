@@ -1,7 +1,8 @@
 /**
- * Who exists, as stored. Identity lives in the registry's own storage (no separate database), as
- * one JSON document per tenant plus one for the system, each changed only by compare-and-swap so
- * that several server processes can share it (where each document lives: storage/layout.ts).
+ * Who exists, as stored. Identity lives in the registry's own storage (no separate database): one
+ * JSON document for the system (tenants and operators, changed by compare-and-swap), and per tenant
+ * a snapshot document plus a journal of the record changes since (./directory.ts; where each lives:
+ * storage/layout.ts).
  *
  * Tenants, projects, users and operators have immutable random ids; names are labels. Whatever a
  * tenant or project owns is keyed by its id, so that one deleted and another created under the
@@ -120,7 +121,8 @@ export interface ApiKeyRecord {
   revokedAt: string | null;
 }
 
-export interface TenantDirectory {
+/** A tenant's records as one document: a snapshot (./directory.ts), or all of it before journals. */
+export interface TenantDocument {
   tenant: TenantRef;
   /** Live projects and those being deleted (`deletingSince`): see liveProjects(). */
   projects: ProjectRecord[];
@@ -150,13 +152,8 @@ function derivedId(prefix: 'us' | 'op', ...parts: string[]): string {
   return `${prefix}_${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 24)}`;
 }
 
-export function emptyTenantDirectory(tenant: TenantRef): TenantDirectory {
+export function emptyTenantDocument(tenant: TenantRef): TenantDocument {
   return { tenant, projects: [], users: [], teams: [], roles: [], bindings: [], apiKeys: [], revision: 0 };
-}
-
-/** Projects not being deleted. */
-export function liveProjects(directory: TenantDirectory): ProjectRecord[] {
-  return directory.projects.filter((p) => p.deletingSince === undefined);
 }
 
 // Stored documents as they may have been written by an older version: ids and generations missing.
@@ -184,8 +181,8 @@ export function normaliseSystem(stored: SystemDirectory): SystemDirectory {
 }
 
 /** A tenant document with every id filled in (the same ids on every replica). */
-export function normaliseTenant(stored: TenantDirectory): TenantDirectory {
-  const raw = stored as Omit<TenantDirectory, 'tenant' | 'projects' | 'users' | 'apiKeys'> & {
+export function normaliseTenant(stored: TenantDocument): TenantDocument {
+  const raw = stored as Omit<TenantDocument, 'tenant' | 'projects' | 'users' | 'apiKeys'> & {
     tenant: Legacy<TenantRef, 'id'>;
     projects: Array<Legacy<ProjectRecord, 'id'>>;
     users: Array<Legacy<UserRecord, 'id' | 'passwordGeneration'>>;

@@ -9,7 +9,8 @@ import { registryError } from '../errors.js';
 import { seedRoles } from '../generated/builtin-roles.js';
 import { exists, roleNotFound } from './identity-errors.js';
 import { ALL_PERMISSIONS, checkRolePermissions, type Scope } from './permissions.js';
-import type { CustomRoleRecord, TenantDirectory } from './records.js';
+import type { CustomRoleRecord } from './records.js';
+import type { TenantDirectory } from './tenant-state.js';
 import { mutateTenant, now, type Guard, type IdentityContext } from './tenant-mutation.js';
 
 export interface Role {
@@ -59,8 +60,7 @@ export function customRole(record: CustomRoleRecord): Role {
 export function findRole(directory: TenantDirectory | undefined, name: string): Role | undefined {
   const builtIn = builtInRole(name);
   if (builtIn) return builtIn;
-  const lower = name.toLowerCase();
-  const record = directory?.roles.find((r) => r.name.toLowerCase() === lower);
+  const record = directory?.roles.get(name.toLowerCase());
   return record ? customRole(record) : undefined;
 }
 
@@ -73,8 +73,7 @@ export interface NewRole {
 
 /** The custom role `name` (any case) of a tenant's directory. */
 function customRoleIn(draft: TenantDirectory, name: string): CustomRoleRecord {
-  const lower = name.toLowerCase();
-  const record = draft.roles.find((r) => r.name.toLowerCase() === lower);
+  const record = draft.roles.get(name.toLowerCase());
   if (!record) throw roleNotFound(name);
   return record;
 }
@@ -102,7 +101,7 @@ export function roleOperations(context: IdentityContext) {
             createdAt: now(),
             createdBy: by,
           };
-          draft.roles.push(record);
+          draft.put('roles', record);
           return record;
         },
         guard,
@@ -120,13 +119,14 @@ export function roleOperations(context: IdentityContext) {
         context,
         tenant,
         (draft) => {
-          const record = customRoleIn(draft, name);
+          const record = { ...customRoleIn(draft, name) };
           if (changes.permissions) {
             checkRolePermissions(changes.permissions, record.scope);
             record.permissions = [...new Set(changes.permissions)].sort();
           }
           if (changes.description !== undefined && changes.description !== null)
             record.description = changes.description;
+          draft.put('roles', record);
           return record;
         },
         guard,
@@ -137,11 +137,11 @@ export function roleOperations(context: IdentityContext) {
       if (builtInRole(name)) throw builtIn(name);
       return mutateTenant(context, tenant, (draft) => {
         const record = customRoleIn(draft, name);
-        const bound = draft.bindings.filter((b) => b.role.toLowerCase() === record.name.toLowerCase());
-        if (bound.length > 0) {
-          throw registryError('ROLE_IN_USE', `role ${record.name} is bound ${bound.length} time(s)`);
+        const bound = draft.index.bindingsOfRole.get(record.name.toLowerCase())?.size ?? 0;
+        if (bound > 0) {
+          throw registryError('ROLE_IN_USE', `role ${record.name} is bound ${bound} time(s)`);
         }
-        draft.roles = draft.roles.filter((r) => r !== record);
+        draft.remove('roles', record.name.toLowerCase());
       });
     },
   };

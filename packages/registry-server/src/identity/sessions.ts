@@ -31,7 +31,7 @@ import {
   type TokenClaims,
 } from './secrets.js';
 import { SigningKeyring } from './signing-keys.js';
-import { tenantIndex } from './tenant-index.js';
+import { tenantIndex } from './tenant-state.js';
 import { registryError } from '../errors.js';
 
 export interface SessionOptions {

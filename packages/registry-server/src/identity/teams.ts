@@ -1,10 +1,12 @@
 /** A tenant's teams: named groups of its users, bound to roles like users are (./bindings.ts). */
 import { exists, teamNotFound, userNotFound } from './identity-errors.js';
-import type { TeamRecord, TenantDirectory } from './records.js';
+import type { TeamRecord } from './records.js';
+import type { TenantDirectory } from './tenant-state.js';
 import { mutateTenant, now, tenantDirectory, type Guard, type IdentityContext } from './tenant-mutation.js';
+import { subjectKey } from './tenant-state.js';
 
 function checkMembers(draft: TenantDirectory, members: string[]): string[] {
-  const unknown = members.filter((m) => !draft.users.some((u) => u.username === m));
+  const unknown = members.filter((m) => !draft.users.has(m));
   if (unknown.length > 0) throw userNotFound(unknown.join(', '));
   return [...new Set(members)].sort();
 }
@@ -12,7 +14,7 @@ function checkMembers(draft: TenantDirectory, members: string[]): string[] {
 export function teamOperations(context: IdentityContext) {
   return {
     team(tenant: string, name: string): TeamRecord {
-      const found = tenantDirectory(context, tenant).teams.find((t) => t.name === name);
+      const found = tenantDirectory(context, tenant).teams.get(name);
       if (!found) throw teamNotFound(name);
       return found;
     },
@@ -27,7 +29,7 @@ export function teamOperations(context: IdentityContext) {
         context,
         tenant,
         (draft) => {
-          if (draft.teams.some((t) => t.name === input.name)) throw exists('team', input.name);
+          if (draft.teams.has(input.name)) throw exists('team', input.name);
           const members = checkMembers(draft, input.members ?? []);
           const record: TeamRecord = {
             name: input.name,
@@ -36,7 +38,7 @@ export function teamOperations(context: IdentityContext) {
             createdAt: now(),
             createdBy: by,
           };
-          draft.teams.push(record);
+          draft.put('teams', record);
           return record;
         },
         guard,
@@ -53,12 +55,14 @@ export function teamOperations(context: IdentityContext) {
         context,
         tenant,
         (draft) => {
-          const record = draft.teams.find((t) => t.name === name);
-          if (!record) throw teamNotFound(name);
+          const current = draft.teams.get(name);
+          if (!current) throw teamNotFound(name);
+          const record = { ...current };
           if (changes.description !== undefined && changes.description !== null) {
             record.description = changes.description;
           }
           if (changes.members) record.members = checkMembers(draft, changes.members);
+          draft.put('teams', record);
           return record;
         },
         guard,
@@ -70,9 +74,10 @@ export function teamOperations(context: IdentityContext) {
         context,
         tenant,
         (draft) => {
-          if (!draft.teams.some((t) => t.name === name)) throw teamNotFound(name);
-          draft.teams = draft.teams.filter((t) => t.name !== name);
-          draft.bindings = draft.bindings.filter((b) => !(b.subject.kind === 'team' && b.subject.name === name));
+          if (!draft.teams.has(name)) throw teamNotFound(name);
+          const bindings = [...(draft.index.bindingsOf.get(subjectKey({ kind: 'team', name }))?.keys() ?? [])];
+          draft.remove('teams', name);
+          for (const id of bindings) draft.remove('bindings', id);
         },
         guard,
       );

@@ -1,9 +1,9 @@
 /**
- * The one way identity records change. Each change is one compare-and-swap of the tenant's document
- * (or the system's, see ./directory.ts), so concurrent changes through several processes never lose
- * each other; checks run inside the swap, against the document being replaced, including the
- * route's Guard (no escalation, see ../access/guards.ts). Which permission a route needs is the
- * routes' business.
+ * The one way identity records change. Each change is one revision of the tenant (or one
+ * compare-and-swap of the system document), see ./directory.ts, so concurrent changes through
+ * several processes never lose each other; checks run against the revision being changed,
+ * including the route's Guard (no escalation, see ../access/guards.ts). Which permission a route
+ * needs is the routes' business.
  *
  * The operations of each kind of record (./tenants.ts, ./projects.ts, ./users.ts, ./teams.ts,
  * ./roles.ts, ./bindings.ts, ./api-keys.ts) share an IdentityContext and write through
@@ -14,10 +14,11 @@ import type { ObjectStore } from '../storage/object-store.js';
 import type { IdentityDirectory } from './directory.js';
 import { tenantNotFound } from './identity-errors.js';
 import type { HashQueue } from './login-limits.js';
-import type { TenantDirectory, TenantRef } from './records.js';
+import type { TenantRef } from './records.js';
 import { hashPassword } from './secrets.js';
+import type { TenantDirectory, TenantDraft } from './tenant-state.js';
 
-/** A check run against the tenant document about to be changed; throws to refuse the change. */
+/** A check run against the tenant revision about to be changed; throws to refuse the change. */
 export type Guard = (draft: TenantDirectory) => void;
 
 /** What a tenant or project owns outside the identity documents (cluster profiles, audit entries). */
@@ -63,22 +64,19 @@ export function tenantDirectory(context: IdentityContext, name: string): TenantD
 }
 
 /**
- * Changes the live tenant `tenant`'s document: `guard`, then `change`, run against a fresh copy
- * inside one compare-and-swap (again on a conflict); resolves with what `change` returned.
+ * Changes the live tenant `tenant`: `guard`, then `change`, run against a draft of its newest
+ * revision (again when another process changed it first); resolves with what `change` returned.
+ * `change` writes through the draft (put, remove) and never changes a record in place.
  */
-export async function mutateTenant<T>(
+export function mutateTenant<T>(
   context: IdentityContext,
   tenant: string,
-  change: (draft: TenantDirectory) => T,
+  change: (draft: TenantDraft) => T,
   guard?: Guard,
 ): Promise<T> {
   const ref = liveTenantRef(context, tenant);
-  let result: T | undefined;
-  await context.directory.updateTenant(ref, (draft) => {
+  return context.directory.changeTenant(ref, (draft) => {
     guard?.(draft);
-    result = change(draft);
-    draft.revision += 1;
-    return draft;
+    return change(draft);
   });
-  return result as T;
 }

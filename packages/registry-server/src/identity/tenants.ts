@@ -6,10 +6,17 @@
  */
 import { registryError } from '../errors.js';
 import { readJson } from '../storage/json-documents.js';
-import { identitySystemKey, identityTenantsPrefix, tenantIdOfKey } from '../storage/layout.js';
+import {
+  identityJournalPrefix,
+  identitySystemKey,
+  identityTenantsPrefix,
+  parseIdentityJournalKey,
+  tenantIdOfKey,
+} from '../storage/layout.js';
 import { exists, tenantNotFound } from './identity-errors.js';
 import { removeDeletedProjects } from './projects.js';
-import { newId, normaliseSystem, type SystemDirectory, type TenantDirectory, type TenantRef } from './records.js';
+import { newId, normaliseSystem, type SystemDirectory, type TenantRef } from './records.js';
+import type { TenantDirectory } from './tenant-state.js';
 import { liveTenantRef, now, tenantDirectory, type IdentityContext } from './tenant-mutation.js';
 import { releaseUsername } from './users.js';
 
@@ -21,7 +28,7 @@ import { releaseUsername } from './users.js';
 async function removeTenant(context: IdentityContext, id: string): Promise<void> {
   const { directory } = context;
   const stored = await directory.readTenant(id);
-  for (const user of stored?.users ?? []) await releaseUsername(context, user.username, id);
+  for (const user of stored?.users.values() ?? []) await releaseUsername(context, user.username, id);
   for (const owner of context.owners) await owner.removeTenant(id);
   await directory.deleteTenantDocument(id);
   await directory.updateSystem((system) => {
@@ -51,15 +58,17 @@ async function sweep(context: IdentityContext): Promise<void> {
     await attempt(`tenant ${ref.name}`, () => removeTenant(context, ref.id));
   // Listed before the system document is read: a document listed was written after its tenant
   // was added there (createTenant writes the system first), so a live one is never taken for a leftover.
-  const documents: string[] = [];
-  for await (const object of context.store.list(identityTenantsPrefix())) {
-    documents.push(tenantIdOfKey(object.key));
+  const documents = new Set<string>();
+  for await (const object of context.store.list(identityTenantsPrefix())) documents.add(tenantIdOfKey(object.key));
+  for await (const object of context.store.list(identityJournalPrefix())) {
+    const parsed = parseIdentityJournalKey(object.key);
+    if (parsed) documents.add(parsed.tenantId);
   }
   const system = await readJson<SystemDirectory>(context.store, identitySystemKey());
   const listed = new Set(
     normaliseSystem(system?.value ?? { tenants: [], operators: [], revision: 0 }).tenants.map((t) => t.id),
   );
-  for (const id of documents.filter((d) => !listed.has(d)))
+  for (const id of [...documents].filter((d) => !listed.has(d)))
     await attempt(`tenant ${id}`, () => removeTenant(context, id));
   for (const ref of listTenants(context)) {
     await attempt(`the projects of tenant ${ref.name}`, () => removeDeletedProjects(context, ref));
@@ -91,7 +100,6 @@ export function tenantOperations(context: IdentityContext) {
         }
         return { ...system, tenants: [...system.tenants, ref], revision: system.revision + 1 };
       });
-      await directory.updateTenant(ref, (draft) => ({ ...draft, revision: draft.revision + 1 }));
       return ref;
     },
 

@@ -8,7 +8,7 @@ import { isPreconditionFailed } from '../storage/object-store.js';
 import { exists, notFound, userNotFound } from './identity-errors.js';
 import { newId, type LoginIndexEntry, type UserRecord } from './records.js';
 import { sha256Hex } from './secrets.js';
-import { tenantIndex } from './tenant-index.js';
+import { subjectKey } from './tenant-state.js';
 import {
   hashFor,
   liveTenantRef,
@@ -39,7 +39,7 @@ function loginKey(username: string): string {
 function usernameTaken(context: IdentityContext, entry: LoginIndexEntry): boolean {
   if (entry.tenant === null) return context.directory.operatorNamed(entry.username) !== undefined;
   const directory = context.directory.tenantById(entry.tenant);
-  return directory !== undefined && tenantIndex(directory).usersByName.has(entry.username);
+  return directory !== undefined && directory.users.has(entry.username);
 }
 
 /** Claims a username across every tenant (and the operators): one login index entry per name. */
@@ -70,7 +70,7 @@ export function userOperations(context: IdentityContext) {
   const { directory } = context;
   return {
     user(tenant: string, username: string): UserRecord {
-      const found = tenantIndex(tenantDirectory(context, tenant)).usersByName.get(username);
+      const found = tenantDirectory(context, tenant).users.get(username);
       if (!found) throw userNotFound(username);
       return found;
     },
@@ -82,7 +82,7 @@ export function userOperations(context: IdentityContext) {
       await claimUsername(context, username, ref.id);
       try {
         return await mutateTenant(context, tenant, (draft) => {
-          if (draft.users.some((u) => u.username === username)) throw exists('user', username);
+          if (draft.users.has(username)) throw exists('user', username);
           const record: UserRecord = {
             id: newId('us'),
             username,
@@ -93,7 +93,7 @@ export function userOperations(context: IdentityContext) {
             createdAt: now(),
             createdBy: by,
           };
-          draft.users.push(record);
+          draft.put('users', record);
           return record;
         });
       } catch (err) {
@@ -109,8 +109,9 @@ export function userOperations(context: IdentityContext) {
         context,
         tenant,
         (draft) => {
-          const record = draft.users.find((u) => u.username === username);
-          if (!record) throw userNotFound(username);
+          const current = draft.users.get(username);
+          if (!current) throw userNotFound(username);
+          const record = { ...current };
           if (changes.displayName) record.displayName = changes.displayName;
           if (passwordHash) {
             record.passwordHash = passwordHash;
@@ -120,6 +121,7 @@ export function userOperations(context: IdentityContext) {
             if (changes.disabled && !record.disabled) record.passwordGeneration += 1;
             record.disabled = changes.disabled;
           }
+          draft.put('users', record);
           return record;
         },
         guard,
@@ -132,11 +134,19 @@ export function userOperations(context: IdentityContext) {
         context,
         tenant,
         (draft) => {
-          if (!draft.users.some((u) => u.username === username)) throw userNotFound(username);
-          draft.users = draft.users.filter((u) => u.username !== username);
-          draft.bindings = draft.bindings.filter((b) => !(b.subject.kind === 'user' && b.subject.name === username));
-          draft.apiKeys = draft.apiKeys.filter((k) => k.username !== username);
-          for (const team of draft.teams) team.members = team.members.filter((m) => m !== username);
+          if (!draft.users.has(username)) throw userNotFound(username);
+          // What goes with the user, found through the lookups before anything is written.
+          const { bindingsOf, keysOf, teamsOf } = draft.index;
+          const bindings = [...(bindingsOf.get(subjectKey({ kind: 'user', name: username }))?.keys() ?? [])];
+          const keys = [...(keysOf.get(username)?.keys() ?? [])];
+          const teams = [...(teamsOf.get(username) ?? [])];
+          draft.remove('users', username);
+          for (const id of bindings) draft.remove('bindings', id);
+          for (const id of keys) draft.remove('apiKeys', id);
+          for (const name of teams) {
+            const team = draft.teams.get(name);
+            if (team) draft.put('teams', { ...team, members: team.members.filter((m) => m !== username) });
+          }
         },
         guard,
       );

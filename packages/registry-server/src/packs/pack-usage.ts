@@ -15,7 +15,7 @@
 import { registriesOf, withinBounds } from '@packyard/pack-core';
 import type { PackUsage } from '@packyard/registry-api';
 import type { Principal, Target } from '../identity/principals.js';
-import { liveProjects } from '../identity/records.js';
+import { liveProjects } from '../identity/tenant-state.js';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import type { RegistryServices } from '../services.js';
 

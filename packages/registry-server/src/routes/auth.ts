@@ -8,7 +8,7 @@ import { authRequired } from '../access/authorize.js';
 import { principalOf } from '../access/authenticate.js';
 import { bodyValidator } from '../http/params.js';
 import { forgetGeneratedPassword } from '../identity/bootstrap.js';
-import { subjectKey, tenantIndex } from '../identity/tenant-index.js';
+import { subjectKey, tenantIndex } from '../identity/tenant-state.js';
 import type { RegistryServices } from '../services.js';
 import { jsonBody } from './route-helpers.js';
 import { registryError } from '../errors.js';
@@ -75,7 +75,7 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
       username: principal.username,
       tenant: principal.tenant,
       teams,
-      bindings: subjects.flatMap((subject) => index.bindingsOf.get(subjectKey(subject)) ?? []),
+      bindings: subjects.flatMap((subject) => [...(index.bindingsOf.get(subjectKey(subject))?.values() ?? [])]),
       tenantPermissions: [...(access?.tenantPermissions ?? [])].sort(),
       projects: [...(access?.associatedProjects ?? [])].sort(),
     } satisfies Me);

@@ -10,7 +10,8 @@ import { principalOf } from '../access/authenticate.js';
 import { decided } from '../access/decisions.js';
 import { refuseActingOn } from '../access/guards.js';
 import { tenantNotFound } from '../identity/identity-errors.js';
-import type { TenantDirectory } from '../identity/records.js';
+import type { ApiKeyRecord, UserRecord } from '../identity/records.js';
+import type { TenantDirectory } from '../identity/tenant-state.js';
 import type { Guard } from '../identity/tenant-mutation.js';
 import { pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -68,7 +69,7 @@ export function actingOn(req: Request, username: string, what: string): Guard {
 }
 
 /** A user as the API shows it: never the password hash or its generation. */
-export function userView(user: TenantDirectory['users'][number]): User {
+export function userView(user: UserRecord): User {
   return {
     id: user.id,
     username: user.username,
@@ -80,7 +81,7 @@ export function userView(user: TenantDirectory['users'][number]): User {
   };
 }
 
-export function apiKeyView(key: TenantDirectory['apiKeys'][number]): ApiKey {
+export function apiKeyView(key: ApiKeyRecord): ApiKey {
   return {
     id: key.id,
     username: key.username,

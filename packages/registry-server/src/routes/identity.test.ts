@@ -310,11 +310,14 @@ describe.each(DRIVERS)('identity and access (%s)', (driver) => {
     const listed = await request(app).get('/v1/tenants/acme/users/bob/api-keys').set(token);
     expect(JSON.stringify(listed.body)).not.toContain(key.slice(-20));
     expect(JSON.stringify(listed.body)).not.toContain('secret');
-    const stored = await registry.services.store.getBuffer(
-      `identity/tenants/${registry.services.directory.tenantId('acme') ?? ''}.json`,
-    );
-    expect(stored?.body.toString()).not.toContain(key.slice(-20));
-    expect(stored?.body.toString()).not.toContain(PASSWORD);
+    // Nothing identity stores (snapshots, journal entries, markers, sign-in index) holds a secret.
+    let stored = '';
+    for await (const object of registry.services.store.list('identity/')) {
+      stored += (await registry.services.store.getBuffer(object.key))?.body.toString() ?? '';
+    }
+    expect(stored).toContain('"secretSha256"');
+    expect(stored).not.toContain(key.slice(-20));
+    expect(stored).not.toContain(PASSWORD);
 
     const revoked = await request(app).delete(`/v1/tenants/acme/users/bob/api-keys/${created.body.id}`).set(token);
     expect(revoked.status).toBe(200);
@@ -828,7 +831,7 @@ describe.each(DRIVERS)('a tenant or project deleted half-way (%s)', (driver) => 
       .expect(201);
     const pam = bearer(await login(registry, 'pam'));
     await request(app).post('/v1/tenants/kept/projects/p2/cluster-profiles').set(pam).send(profile('pp2')).expect(201);
-    const projectOf = () => registry.services.directory.tenant('kept')?.projects.find((p) => p.name === 'p2');
+    const projectOf = () => registry.services.directory.tenant('kept')?.index.projects.get('p2');
     const oldProject = projectOf()?.id ?? '';
     const tenantId = registry.services.directory.tenantRef('kept')?.id ?? '';
 
@@ -848,7 +851,7 @@ describe.each(DRIVERS)('a tenant or project deleted half-way (%s)', (driver) => 
     await request(app).delete('/v1/tenants/kept/projects/p3').set(AUTH).expect(204);
     expect(await keysUnder(`profiles/project/${tenantId}/${oldProject}/`)).toEqual([]);
     const stored = registry.services.directory.tenant('kept');
-    expect(stored?.projects.map((p) => p.name)).toEqual(['p2']);
+    expect([...(stored?.projects.values() ?? [])].map((p) => p.name)).toEqual(['p2']);
   });
 });
 
@@ -935,18 +938,21 @@ describe.runIf(DRIVERS.includes('fs'))('identity documents written before ids ex
       expect(
         (await request(app).post('/v1/tenants/new/users').set(AUTH).send({ username: 'olga' })).body.error.code,
       ).toBe('USER_EXISTS');
-      // A change writes the ids derived on reading; the tokens issued before stay valid.
+      // A change is the document's next revision in the tenant's journal; the ids derived on
+      // reading are the same in every process, and the tokens issued before stay valid.
       await request(app).post('/v1/tenants/old/projects').set(token).send({ name: 'another' }).expect(201);
-      const stored = JSON.parse((await store.getBuffer('identity/tenants/old.json'))?.body.toString() ?? '{}') as {
-        tenant: { id: string };
-        users: Array<{ id?: string }>;
-        apiKeys: Array<{ userId?: string }>;
-      };
-      expect(stored.tenant.id).toBe('old');
-      expect(stored.users[0]?.id).toMatch(/^us_/);
-      expect(stored.apiKeys[0]?.userId).toBe(stored.users[0]?.id);
+      const entry = JSON.parse(
+        (await store.getBuffer('identity/journal/old/000000000004.json'))?.body.toString() ?? '{}',
+      ) as { revision: number; changes: Array<{ c: string; v: { name?: string } | null }> };
+      expect(entry.revision).toBe(4);
+      expect(entry.changes).toEqual([
+        expect.objectContaining({ c: 'projects', v: expect.objectContaining({ name: 'another' }) }),
+      ]);
+      const user = replica.services.directory.tenant('old')?.users.get('olga');
+      expect(user?.id).toMatch(/^us_/);
+      expect(replica.services.directory.tenant('old')?.apiKeys.get(apiKey.id)?.userId).toBe(user?.id);
       expect((await request(app).get('/v1/auth/me').set(token)).status).toBe(200);
-      // The first process derives the same ids once its next poll reads the documents.
+      // The first process derives the same ids, and reads the new revision at its next poll.
       let status = 0;
       const start = Date.now();
       while (status !== 200 && Date.now() - start < 3000) {

@@ -69,13 +69,13 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
     const principal = authenticated(req, 'GET /v1/roles');
     // A user sees the built-in roles and their tenant's own; the operator names a tenant with ?tenant=.
     const tenant = principal.kind === 'user' ? principal.tenant : queryString(req, 'tenant');
-    const custom = tenant === undefined ? [] : services.identity.tenant(tenant).roles.map(customRole);
+    const custom = tenant === undefined ? [] : [...services.identity.tenant(tenant).roles.values()].map(customRole);
     res.json({ items: [...BUILT_IN_ROLES, ...custom] } satisfies ListOf<RoleView>);
   });
 
   router.get(ROLES, (req, res) => {
     res.json({
-      items: tenantFor(services, req, 'role.list').roles.map((r) => customRole(r)),
+      items: [...tenantFor(services, req, 'role.list').roles.values()].map((r) => customRole(r)),
     } satisfies ListOf<RoleView>);
   });
 
@@ -112,7 +112,7 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
     // those too, as well as those put in.
     const record = await services.identity.updateRole(tenant, name, changes, (draft) => {
       if (!changes.permissions) return;
-      const current = draft.roles.find((r) => r.name.toLowerCase() === name.toLowerCase())?.permissions ?? [];
+      const current = draft.roles.get(name.toLowerCase())?.permissions ?? [];
       const permissions = [...new Set([...current, ...changes.permissions])];
       refuseEscalation(principal, draft, { permissions, project: null, what: `changing ${name}` });
     });
@@ -126,7 +126,7 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
   });
 
   router.get(BINDINGS, (req, res) => {
-    res.json({ items: tenantFor(services, req, 'role.list').bindings } satisfies ListOf<Binding>);
+    res.json({ items: [...tenantFor(services, req, 'role.list').bindings.values()] } satisfies ListOf<Binding>);
   });
 
   router.post(BINDINGS, jsonBody, async (req, res) => {
@@ -150,7 +150,7 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
     tenantFor(services, req, binding.subject.kind === 'user' ? 'user.update' : 'team.update');
     const principal = principalOf(req);
     await services.identity.deleteBinding(directory.tenant.name, binding.id, (draft) => {
-      const current = draft.bindings.find((b) => b.id === binding.id);
+      const current = draft.bindings.get(binding.id);
       if (current) bindingGuard(principal, current, `removing ${current.role}`)(draft);
     });
     res.status(204).end();

@@ -20,7 +20,7 @@ const TEAM = `${TEAMS}/:team`;
 
 export function registerTeamRoutes(router: Router, services: RegistryServices): void {
   router.get(TEAMS, (req, res) => {
-    res.json({ items: tenantFor(services, req, 'team.list').teams } satisfies ListOf<Team>);
+    res.json({ items: [...tenantFor(services, req, 'team.list').teams.values()] } satisfies ListOf<Team>);
   });
 
   router.post(TEAMS, jsonBody, async (req, res) => {
@@ -47,7 +47,7 @@ export function registerTeamRoutes(router: Router, services: RegistryServices): 
     const changes = readTeamChanges(req.body);
     const principal = principalOf(req);
     const team = await services.identity.updateTeam(tenant, name, changes, (draft) => {
-      const before = draft.teams.find((t) => t.name === name)?.members ?? [];
+      const before = draft.teams.get(name)?.members ?? [];
       refuseMembershipChange(principal, draft, { team: name, before, after: changes.members ?? before });
     });
     res.json(team satisfies Team);

@@ -25,7 +25,7 @@ const KEYS = `${USER}/api-keys`;
 export function registerUserRoutes(router: Router, services: RegistryServices): void {
   router.get(USERS, (req, res) => {
     const directory = tenantFor(services, req, 'user.list');
-    res.json({ items: directory.users.map(userView) });
+    res.json({ items: [...directory.users.values()].map(userView) });
   });
 
   router.post(USERS, jsonBody, async (req, res) => {
@@ -69,7 +69,7 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
     const directory = tenantFor(services, req, 'apiKey.list', { allow: () => isSelf(req) });
     const username = services.identity.user(directory.tenant.name, pathParam(req, 'user').toLowerCase()).username;
     refuseActingOn(principalOf(req), directory, username, `list the API keys of ${username}`);
-    res.json({ items: directory.apiKeys.filter((k) => k.username === username).map(apiKeyView) });
+    res.json({ items: [...(directory.index.keysOf.get(username)?.values() ?? [])].map(apiKeyView) });
   });
 
   router.post(KEYS, jsonBody, async (req, res) => {

@@ -407,7 +407,13 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
         if (isMissing(err) || errorCode(err) === 'EISDIR') return;
         throw err;
       }
-      await syncDir(path.dirname(file));
+      try {
+        await syncDir(path.dirname(file));
+      } catch (err) {
+        // Removed meanwhile by a delete that emptied it (below): rmdir removes only an empty
+        // directory, so this entry's removal holds.
+        if (!isMissing(err)) throw err;
+      }
     });
     // Best effort: a directory that a concurrent put has just filled is not empty, and stays.
     for (let dir = path.dirname(file); dir !== objectsDir; dir = path.dirname(dir)) {
@@ -455,6 +461,11 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     let remaining = options.limit ?? Infinity;
     if (remaining <= 0) return;
     for await (const key of walk(path.join(objectsDir, rel), rel, prefix.slice(slash + 1), options.startAfter)) {
+      if (options.keysOnly) {
+        yield { key, size: 0, etag: '', lastModified: new Date(0) };
+        if (--remaining === 0) return;
+        continue;
+      }
       const info = await stat(path.join(objectsDir, key), { bigint: true }).catch(() => null);
       if (!info?.isFile()) continue; // deleted since the directory was read
       yield storedObject(key, info);

@@ -11,6 +11,14 @@ import {
   downloadsPrefix,
   identitySystemKey,
   identityTenantKey,
+  UNGROUPED_CHANGES_PREFIX,
+  identityJournalKey,
+  identityJournalPrefix,
+  identityChangeKey,
+  identityChangesFrom,
+  identityChangesPrefix,
+  parseIdentityJournalKey,
+  parseIdentityChangeKey,
   identityTenantsPrefix,
   isOciManifestKey,
   loginAttemptsKey,
@@ -73,12 +81,17 @@ describe('storage key layout', () => {
       `oci/public/app/_referrers/sha256/${HEX}/sha256-${SHA}`,
     ],
     [downloadCountsKey('public', 'cni-calico'), 'downloads/public/cni-calico.json'],
-    [changeKey(1_700_000_000_123, 'f00d'), 'changes/1700000000123-f00d.json'],
-    [changeKey(42.9, 'x'), 'changes/0000000000042-x.json'],
+    [changeKey(1_700_000_000_123, 'f00d'), 'changes/028333333/1700000000123-f00d.json'],
+    [changeKey(42.9, 'x'), 'changes/000000000/0000000000042-x.json'],
     [snapshotKey(1_700_000_000_123, 'f00d'), 'snapshots/1700000000123-f00d.json.gz'],
     [adminTokenKey(), 'system/admin-token.json'],
     [identitySystemKey(), 'identity/system.json'],
     [identityTenantKey('tn_0123'), 'identity/tenants/tn_0123.json'],
+    [identityJournalKey('tn_0123', 42), 'identity/journal/tn_0123/000000000042.json'],
+    [
+      identityChangeKey(1_700_000_000_123, 'tn_0123', 42),
+      'identity/changes/028333333/1700000000123-000000000042-tn_0123',
+    ],
     [loginIndexKey(SHA), `identity/logins/${SHA}.json`],
     [loginAttemptsKey('user', SHA), `identity/attempts/user-${SHA}.json`],
     [loginAttemptsKey('address', SHA), `identity/attempts/address-${SHA}.json`],
@@ -102,9 +115,13 @@ describe('storage key layout', () => {
 
   it('builds the listing prefixes', () => {
     expect(identityTenantsPrefix()).toBe('identity/tenants/');
+    expect(identityJournalPrefix()).toBe('identity/journal/');
+    expect(identityJournalPrefix('tn_1')).toBe('identity/journal/tn_1/');
+    expect(identityChangesPrefix()).toBe('identity/changes/');
+    expect(identityChangesFrom(1_700_000_000_123)).toBe('identity/changes/028333333/1700000000123');
     expect(tenantProjectProfilesPrefix('tn_1')).toBe('profiles/project/tn_1/');
     expect(projectProfilesPrefix('tn_1', 'pj_2').startsWith(tenantProjectProfilesPrefix('tn_1'))).toBe(true);
-    expect(changesFrom(1_700_000_000_123)).toBe('changes/1700000000123');
+    expect(changesFrom(1_700_000_000_123)).toBe('changes/028333333/1700000000123');
     expect(ociPrefix()).toBe('oci/');
     expect(downloadsPrefix('acme-reg')).toBe('downloads/acme-reg/');
     expect(ociRepositoriesPrefix('public')).toBe('oci/public/_repositories/');
@@ -127,7 +144,24 @@ describe('storage key layout', () => {
     expect(isOciManifestKey(ociManifestKey('public', 'a', `sha256:${HEX}`))).toBe(true);
     expect(isOciManifestKey(ociTagKey('public', 'a', 'latest'))).toBe(false);
     expect(tenantIdOfKey(identityTenantKey('tn_0123'))).toBe('tn_0123');
+    expect(parseIdentityJournalKey(identityJournalKey('legacy-name', 7))).toEqual({
+      tenantId: 'legacy-name',
+      revision: 7,
+    });
+    expect(parseIdentityJournalKey('identity/journal/tn_1/notes.json')).toBeNull();
+    expect(parseIdentityChangeKey(identityChangeKey(1_700_000_000_123, 'a-b', 9))).toEqual({
+      time: 1_700_000_000_123,
+      tenantId: 'a-b',
+      revision: 9,
+    });
+    expect(parseIdentityChangeKey('identity/changes/028333333/garbage')).toBeNull();
+    // Markers written at or after a time sort after its bound, earlier ones before it.
+    expect(identityChangeKey(1_700_000_000_123, 'a', 1) > identityChangesFrom(1_700_000_000_123)).toBe(true);
+    expect(identityChangeKey(1_700_000_000_122, 'a', 1) < identityChangesFrom(1_700_000_000_123)).toBe(true);
+    expect(identityChangeKey(1_699_999_999_999, 'a', 1) < identityChangesFrom(1_700_000_000_000)).toBe(true);
     expect(timeOfKey(changeKey(1_700_000_000_123, 'a'))).toBe(1_700_000_000_123);
+    // As earlier releases wrote them.
+    expect(timeOfKey('changes/1700000000123-f00d.json')).toBe(1_700_000_000_123);
     expect(timeOfKey(snapshotKey(1_700_000_000_123, 'a'))).toBe(1_700_000_000_123);
     expect(timeOfKey('registries/public.json')).toBeNaN();
   });
@@ -137,6 +171,12 @@ describe('storage key layout', () => {
     const late = changeKey(1000, '00');
     expect(early < late).toBe(true);
     expect(early < changesFrom(1000) && changesFrom(1000) < late).toBe(true);
+    // Across a minute's folders, and before every change an earlier release wrote (ungrouped).
+    expect(changeKey(59_999, 'zz') < changesFrom(60_000)).toBe(true);
+    expect(changesFrom(60_000) < changeKey(60_000, '00')).toBe(true);
+    const ungrouped = 'changes/1700000000123-f00d.json';
+    expect(ungrouped.startsWith(UNGROUPED_CHANGES_PREFIX)).toBe(true);
+    expect(changeKey(4_102_444_800_000, 'a') < UNGROUPED_CHANGES_PREFIX).toBe(true); // 2100
   });
 
   it('refuses a blob key for anything but a sha256 or sha512 digest', () => {

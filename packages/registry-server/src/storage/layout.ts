@@ -9,11 +9,14 @@
  *   packs/<registry>/<pack>/<version, percent-encoded>.json  version records (create-once, then CAS)
  *   blobs/sha256/<hex[0:2]>/<hex>                            pack archives and OCI blobs, content-addressed
  *   blobs/sha512/<hex[0:2]>/<hex>                            OCI blobs pushed under a sha512 digest
- *   changes/<13-digit ms>-<id>.json                          the catalog change log replicas follow
+ *   changes/<minute>/<13-digit ms>-<id>.json                 the catalog change log replicas follow
+ *   changes/<13-digit ms>-<id>.json                          (the same, as earlier releases wrote it)
  *   snapshots/<13-digit ms covered>-<id>.json.gz             compacted catalog index snapshots
  *   system/admin-token.json                                  the bootstrap admin token's hash
  *   identity/system.json                                     the tenants (id, name) and operators
- *   identity/tenants/<tenant id>.json                        one tenant's users, teams, projects
+ *   identity/tenants/<tenant id>.json                        a snapshot of one tenant's users, teams, projects...
+ *   identity/journal/<tenant id>/<12-digit revision>.json    ...and the record changes after it (create-once)
+ *   identity/changes/<minute>/<ms>-<revision>-<tenant id>    which tenant changed when, for replicas to follow
  *   identity/logins/<sha256 of username>.json                username -> tenant, for sign-in
  *   identity/attempts/<user|address>-<sha256>.json           failed sign-ins counted per key
  *   identity/signing-key.json                                the access tokens' signing keys
@@ -209,14 +212,30 @@ function timeKey(time: number): string {
   return String(Math.max(0, Math.floor(time))).padStart(13, '0');
 }
 
+/**
+ * Minutes since the epoch, zero-padded: the folder of a change written then. A listing that starts
+ * after a recent key skips every older minute's folder unread (the fs store reads a folder whole),
+ * so a poll costs what changed since, not what the log holds.
+ */
+function minuteKey(time: number): string {
+  return String(Math.floor(Math.max(0, time) / 60_000)).padStart(9, '0');
+}
+
 export function changeKey(time: number, id: string): string {
-  return `${CHANGES_PREFIX}${timeKey(time)}-${id}.json`;
+  return `${CHANGES_PREFIX}${minuteKey(time)}/${timeKey(time)}-${id}.json`;
 }
 
 /** A bound below every change written at `time` or later, above every earlier one. */
 export function changesFrom(time: number): string {
-  return `${CHANGES_PREFIX}${timeKey(time)}`;
+  return `${CHANGES_PREFIX}${minuteKey(time)}/${timeKey(time)}`;
 }
+
+/**
+ * Where earlier releases wrote changes: `changes/<13-digit ms>-<id>.json`, side by side. They sort
+ * after every minute's folder (a minute count starts with 0 for centuries, a time in ms with 1),
+ * and are read and pruned by their time like the others.
+ */
+export const UNGROUPED_CHANGES_PREFIX = `${CHANGES_PREFIX}1`;
 
 export function snapshotKey(time: number, id: string): string {
   return `${SNAPSHOTS_PREFIX}${timeKey(time)}-${id}.json.gz`;
@@ -224,7 +243,7 @@ export function snapshotKey(time: number, id: string): string {
 
 /** The time a change or snapshot key was written, or NaN for a foreign key. */
 export function timeOfKey(key: string): number {
-  const match = /^(?:changes|snapshots)\/(\d{13})-/.exec(key);
+  const match = /^(?:changes\/(?:\d{9}\/)?|snapshots\/)(\d{13})-/.exec(key);
   return match ? Number(match[1]) : Number.NaN;
 }
 
@@ -254,6 +273,58 @@ export function identityTenantKey(tenantId: string): string {
 /** The tenant id a tenant document's key names. */
 export function tenantIdOfKey(key: string): string {
   return key.slice(IDENTITY_TENANTS_PREFIX.length).replace(/\.json$/, '');
+}
+
+const JOURNAL_PREFIX = 'identity/journal/';
+const IDENTITY_CHANGES_PREFIX = 'identity/changes/';
+
+/** Every tenant's journal, or one tenant's. */
+export function identityJournalPrefix(tenantId?: string): string {
+  return tenantId === undefined ? JOURNAL_PREFIX : `${JOURNAL_PREFIX}${tenantId}/`;
+}
+
+/** A tenant's journal entry of `revision` (revisions count from 1; zero-padded so keys sort). */
+export function identityJournalKey(tenantId: string, revision: number): string {
+  return `${JOURNAL_PREFIX}${tenantId}/${String(revision).padStart(12, '0')}.json`;
+}
+
+/** The tenant and revision a journal key names, or null for a foreign key. */
+export function parseIdentityJournalKey(key: string): { tenantId: string; revision: number } | null {
+  if (!key.startsWith(JOURNAL_PREFIX)) return null;
+  const rest = key.slice(JOURNAL_PREFIX.length);
+  const slash = rest.indexOf('/');
+  const file = rest.slice(slash + 1);
+  if (slash <= 0 || file.length !== 17 || !file.endsWith('.json')) return null;
+  const revision = Number(file.slice(0, 12));
+  return Number.isSafeInteger(revision) && revision > 0 ? { tenantId: rest.slice(0, slash), revision } : null;
+}
+
+export function identityChangesPrefix(): string {
+  return IDENTITY_CHANGES_PREFIX;
+}
+
+/**
+ * The marker saying tenant `tenantId` reached `revision` at `time` (ms). Grouped by minute, so a
+ * listing that starts after a recent key skips every older minute's folder unread.
+ */
+export function identityChangeKey(time: number, tenantId: string, revision: number): string {
+  return `${IDENTITY_CHANGES_PREFIX}${minuteKey(time)}/${timeKey(time)}-${String(revision).padStart(12, '0')}-${tenantId}`;
+}
+
+/** A bound below every identity change marker written at `time` or later. */
+export function identityChangesFrom(time: number): string {
+  return identityChangeKey(time, '', 0).slice(0, -'-000000000000-'.length);
+}
+
+/** What a change marker says, or null for a foreign key. */
+export function parseIdentityChangeKey(key: string): { time: number; tenantId: string; revision: number } | null {
+  const rest = key.slice(IDENTITY_CHANGES_PREFIX.length);
+  if (!key.startsWith(IDENTITY_CHANGES_PREFIX) || rest.length < 10 + 13 + 1 + 12 + 2 || rest[9] !== '/') return null;
+  const time = Number(rest.slice(10, 23));
+  const revision = Number(rest.slice(24, 36));
+  const tenantId = rest.slice(37);
+  if (rest[23] !== '-' || rest[36] !== '-' || tenantId === '' || !Number.isSafeInteger(time)) return null;
+  return Number.isSafeInteger(revision) ? { time, tenantId, revision } : null;
 }
 
 export function loginIndexKey(usernameSha256: string): string {

@@ -72,6 +72,11 @@ export interface ListOptions {
   startAfter?: string;
   /** Stop after this many keys. */
   limit?: number;
+  /**
+   * The caller reads only `key`: the other fields may be left empty (size 0, etag '', the epoch),
+   * which spares the fs store a stat per key. For polls that list many keys they have seen.
+   */
+  keysOnly?: boolean;
 }
 
 export interface ObjectStore {

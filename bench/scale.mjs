@@ -1,0 +1,377 @@
+// @ts-check
+/**
+ * Benchmark: identity at the size of a big deployment. One tenant is seeded in the registry's own
+ * storage format (a tenant document, as a snapshot or a whole document of an earlier release
+ * holds it) with --users users and --keys API keys, written with the registry's own store; then
+ * two `pack-registry` processes share that storage (fs data directory, or a bucket with
+ * --s3-endpoint) and this process measures, against the first:
+ *
+ * - user create and API key create, one at a time: p50 and p99 (target p50 < 30 ms);
+ * - user creates from --writers clients at once: writes/s (target >= 100/s);
+ * - --burst concurrent user creates: how many answered 5xx (target 0; a 503 IDENTITY_BUSY is
+ *   counted apart, as it says when to retry);
+ * - authentication and authorization of an API key (GET /v1/auth/me): p50 (target < 2 ms);
+ * - how long after a create answered the second process shows the user (target < 1 s);
+ * - the second process's CPU while nothing happens (its polls), over --idle-seconds.
+ *
+ * Every figure is the registry's: the load generator is this process. `--server PATH` runs
+ * another build (an earlier commit's bundle, for before-and-after figures).
+ *
+ *   node bench/run.mjs scale [--users N] [--keys N] [--samples N] [--writers N] [--burst N]
+ *                            [--idle-seconds N] [--server PATH] [--s3-endpoint URL ...]
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createLogger, createStore, resolveConfig } from '@packyard/registry-server';
+import { cpuSeconds, loadAverage } from './_proc.mjs';
+import {
+  ADMIN_TOKEN,
+  freshBucket,
+  S3_OPTIONS,
+  S3_USAGE,
+  SERVER_OPTIONS,
+  SERVER_USAGE,
+  serverFromOptions,
+  s3Env,
+  startRegistry,
+  startS3,
+} from './_registry.mjs';
+import { checkRow, log, optionsOrExit, round, table, withScope } from './_util.mjs';
+
+export const description =
+  'Identity at scale: 20,000 users and 20,000 API keys in one tenant; writes, bursts, auth, replica lag';
+
+const USAGE = `Usage: node bench/run.mjs scale [options]
+
+  --users N            users seeded in the tenant (default 20000)
+  --keys N             API keys seeded, spread over the users (default 20000)
+  --samples N          sequential creates timed, of users and of keys each (default 200)
+  --writers N          clients creating users at once for the throughput row (default 8)
+  --burst N            concurrent creates for the no-5xx row (default 32)
+  --idle-seconds N     how long the second process's idle CPU is measured (default 10)
+${SERVER_USAGE}
+${S3_USAGE}`;
+
+/** @type {Record<string, import('./_util.mjs').OptionSpec>} */
+const OPTIONS = {
+  users: { kind: 'integer', default: 20000 },
+  keys: { kind: 'integer', default: 20000 },
+  samples: { kind: 'integer', default: 200 },
+  writers: { kind: 'integer', default: 8 },
+  burst: { kind: 'integer', default: 32 },
+  'idle-seconds': { kind: 'number', default: 10 },
+  ...SERVER_OPTIONS,
+  ...S3_OPTIONS,
+};
+
+const TENANT = 'scale';
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/**
+ * One JSON request; resolves with the status and parsed body.
+ * @param {string} base @param {string} method @param {string} route
+ * @param {{ body?: unknown, token?: string }} [options]
+ * @returns {Promise<{ status: number, body: any, ms: number }>}
+ */
+function call(base, method, route, options = {}) {
+  const began = performance.now();
+  const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      new URL(route, base),
+      {
+        method,
+        agent,
+        headers: {
+          Authorization: `Bearer ${options.token ?? ADMIN_TOKEN}`,
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
+        },
+      },
+      (res) => {
+        const chunks = /** @type {Buffer[]} */ ([]);
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body = null;
+          try {
+            body = text ? JSON.parse(text) : null;
+          } catch {
+            body = text;
+          }
+          resolve({ status: res.statusCode ?? 0, body, ms: performance.now() - began });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * The machine's CPU time so far (/proc/stat), to tell how busy it was between two readings.
+ * @returns {{ busy: number, total: number, busyShare(before: { busy: number, total: number }): number }}
+ */
+function machineCpu() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  const busy = total - idle;
+  return { busy, total, busyShare: (before) => (busy - before.busy) / Math.max(1, total - before.total) };
+}
+
+/** @param {number[]} values @param {number} q */
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+const id = (/** @type {string} */ prefix) => `${prefix}_${randomBytes(12).toString('hex')}`;
+
+/**
+ * The tenant's document as the registry stores it, with `users` users and `keys` keys.
+ * @param {{ id: string, name: string, displayName: string, createdAt: string }} tenant
+ * @param {number} users @param {number} keys
+ */
+function tenantDocument(tenant, users, keys) {
+  const createdAt = new Date().toISOString();
+  const userRecords = Array.from({ length: users }, (_, i) => ({
+    id: id('us'),
+    username: `seed-user-${i}`,
+    displayName: `Seeded user ${i}`,
+    passwordHash: null,
+    passwordGeneration: 0,
+    disabled: false,
+    createdAt,
+    createdBy: 'bench',
+  }));
+  const keyRecords = Array.from({ length: keys }, (_, i) => {
+    const user = userRecords[i % users];
+    return {
+      id: randomBytes(8).toString('hex'),
+      userId: user.id,
+      username: user.username,
+      name: `seed-key-${i}`,
+      secretSha256: createHash('sha256').update(randomBytes(16)).digest('hex'),
+      createdAt,
+      expiresAt: null,
+      revokedAt: null,
+    };
+  });
+  return {
+    tenant,
+    projects: [],
+    users: userRecords,
+    teams: [],
+    roles: [],
+    bindings: [
+      {
+        id: randomBytes(6).toString('hex'),
+        role: 'Tenant Admin',
+        subject: { kind: 'user', name: userRecords[0]?.username ?? 'nobody' },
+        project: null,
+        createdAt,
+        createdBy: 'bench',
+      },
+    ],
+    apiKeys: keyRecords,
+    revision: 1,
+  };
+}
+
+/** @param {string[]} args */
+export async function main(args) {
+  const parsed = optionsOrExit('scale', args, OPTIONS, USAGE);
+  if (!parsed.options) return parsed.code;
+  const { options } = parsed;
+  const server = serverFromOptions('scale', /** @type {any} */ (options));
+  if (!server) return 1;
+  const users = /** @type {number} */ (options['users']);
+  const keys = /** @type {number} */ (options['keys']);
+  const samples = /** @type {number} */ (options['samples']);
+  const writers = /** @type {number} */ (options['writers']);
+  const burst = /** @type {number} */ (options['burst']);
+  const idleSeconds = /** @type {number} */ (options['idle-seconds']);
+
+  return withScope(async (scope) => {
+    const dataDir = await scope.tempDir('packyard-scale-');
+    /** @type {Record<string, string>} */
+    let env = {};
+    let storage = resolveConfig({ dataDir }).storage;
+    if (options['s3-endpoint']) {
+      const s3 = await startS3(/** @type {any} */ (options), scope);
+      const bucket = await freshBucket(s3, scope);
+      env = s3Env(s3, bucket);
+      storage = resolveConfig({
+        dataDir,
+        storage: {
+          driver: 's3',
+          s3: {
+            endpoint: s3.endpoint,
+            bucket,
+            forcePathStyle: true,
+            accessKeyId: s3.accessKeyId,
+            secretAccessKey: s3.secretAccessKey,
+          },
+        },
+      }).storage;
+    }
+    log(`seeding ${users} users and ${keys} API keys in tenant ${TENANT} ...`);
+    const store = await createStore(storage, { logger: createLogger('warn') });
+    const tenant = { id: id('tn'), name: TENANT, displayName: TENANT, createdAt: new Date().toISOString() };
+    const document = tenantDocument(tenant, users, keys);
+    await store.put('identity/system.json', JSON.stringify({ tenants: [tenant], operators: [], revision: 1 }));
+    await store.put(`identity/tenants/${tenant.id}.json`, JSON.stringify(document));
+    await store.close();
+    const documentBytes = Buffer.byteLength(JSON.stringify(document));
+
+    const common = { bin: server.bin, nodeArgs: server.nodeArgs, reportRss: false };
+    const first = await startRegistry(
+      { ...common, dataDir, logFile: path.join(dataDir, 'first.log'), env: { ...env, PACKYARD_LOG_LEVEL: 'warn' } },
+      scope,
+    );
+    await first.waitReady(120_000);
+    // The second process: a data directory of its own, the first one's storage.
+    const secondDir = await scope.tempDir('packyard-scale-second-');
+    const secondConfig = path.join(secondDir, 'registry.yaml');
+    await writeFile(secondConfig, JSON.stringify({ storage: { driver: 'fs', fs: { root: storage.fs.root } } }));
+    const second = await startRegistry(
+      {
+        ...common,
+        dataDir: secondDir,
+        logFile: path.join(dataDir, 'second.log'),
+        env: {
+          ...env,
+          PACKYARD_LOG_LEVEL: 'warn',
+          ...(options['s3-endpoint'] ? {} : { PACKYARD_CONFIG: secondConfig }),
+        },
+      },
+      scope,
+    );
+    await second.waitReady(120_000);
+    const base = first.url;
+    let serial = 0;
+    const newUser = () =>
+      call(base, 'POST', `/v1/tenants/${TENANT}/users`, { body: { username: `bench-${serial++}` } });
+
+    // Warm-up: connections, code paths.
+    for (let i = 0; i < 20; i++) await newUser();
+
+    log('sequential creates ...');
+    const userMs = [];
+    for (let i = 0; i < samples; i++) {
+      const res = await newUser();
+      if (res.status !== 201) throw new Error(`user create answered ${res.status}: ${JSON.stringify(res.body)}`);
+      userMs.push(res.ms);
+    }
+    const keyMs = [];
+    for (let i = 0; i < samples; i++) {
+      const res = await call(base, 'POST', `/v1/tenants/${TENANT}/users/seed-user-${i % users}/api-keys`, {
+        body: { name: `bench-key-${i}` },
+      });
+      if (res.status !== 201) throw new Error(`key create answered ${res.status}: ${JSON.stringify(res.body)}`);
+      keyMs.push(res.ms);
+    }
+
+    log(`${writers} writers ...`);
+    const perWriter = Math.max(10, Math.ceil(samples / writers) * 2);
+    const serverCpuBefore = cpuSeconds(first.pid);
+    const machineBefore = machineCpu();
+    const began = performance.now();
+    const statuses = await Promise.all(
+      Array.from({ length: writers }, async () => {
+        const seen = [];
+        for (let i = 0; i < perWriter; i++) seen.push((await newUser()).status);
+        return seen;
+      }),
+    );
+    const writesPerSecond = (writers * perWriter) / ((performance.now() - began) / 1000);
+    const serverCpuPerWrite = ((cpuSeconds(first.pid) - serverCpuBefore) * 1000) / (writers * perWriter);
+    const machineBusy = machineCpu().busyShare(machineBefore);
+    const writerFailures = statuses.flat().filter((s) => s !== 201).length;
+
+    log(`${burst} at once ...`);
+    const burstStatuses = (await Promise.all(Array.from({ length: burst }, () => newUser()))).map((r) => r.status);
+    const burst5xx = burstStatuses.filter((s) => s >= 500 && s !== 503).length;
+    const burst503 = burstStatuses.filter((s) => s === 503).length;
+
+    log('authentication ...');
+    await call(base, 'POST', `/v1/tenants/${TENANT}/users`, { body: { username: 'bench-auth' } });
+    const key = (await call(base, 'POST', `/v1/tenants/${TENANT}/users/bench-auth/api-keys`, { body: { name: 'a' } }))
+      .body.key;
+    const authMs = [];
+    for (let i = 0; i < 50; i++) await call(base, 'GET', '/v1/auth/me', { token: key });
+    for (let i = 0; i < samples * 2; i++) {
+      const res = await call(base, 'GET', '/v1/auth/me', { token: key });
+      if (res.status !== 200) throw new Error(`GET /v1/auth/me answered ${res.status}`);
+      authMs.push(res.ms);
+    }
+
+    log('replica lag ...');
+    const lagMs = [];
+    for (let i = 0; i < 20; i++) {
+      const name = `lag-${i}`;
+      const created = await call(base, 'POST', `/v1/tenants/${TENANT}/users`, { body: { username: name } });
+      if (created.status !== 201) throw new Error(`user create answered ${created.status}`);
+      const answered = performance.now();
+      for (;;) {
+        const seen = await call(second.url, 'GET', `/v1/tenants/${TENANT}/users/${name}`);
+        if (seen.status === 200) break;
+        if (performance.now() - answered > 30_000) throw new Error('the second process never saw the user');
+        await sleep(5);
+      }
+      lagMs.push(performance.now() - answered);
+    }
+
+    log(`idle CPU of the second process over ${idleSeconds} s ...`);
+    await sleep(1000);
+    const cpuBefore = cpuSeconds(second.pid);
+    await sleep(idleSeconds * 1000);
+    const idleCpu = (cpuSeconds(second.pid) - cpuBefore) / idleSeconds;
+
+    await second.stop();
+    await first.stop();
+    agent.destroy();
+
+    const p50 = (/** @type {number[]} */ v) => round(quantile(v, 0.5), 2);
+    const p99 = (/** @type {number[]} */ v) => round(quantile(v, 0.99), 2);
+    console.log(
+      `\nscale: ${users} users, ${keys} API keys in one tenant (document ${round(documentBytes / 1024 / 1024, 1)} MB), ` +
+        `${options['s3-endpoint'] ? `S3 ${options['s3-endpoint']}` : 'fs'}, server ${server.bin}, load ${loadAverage()}\n`,
+    );
+    console.log(
+      table([
+        ['check', 'value', 'target', 'result'],
+        checkRow('user create p50 / p99', `${p50(userMs)} / ${p99(userMs)} ms`, 'p50 < 30 ms', p50(userMs) < 30),
+        checkRow('API key create p50 / p99', `${p50(keyMs)} / ${p99(keyMs)} ms`, 'p50 < 30 ms', p50(keyMs) < 30),
+        checkRow(
+          `${writers} writers`,
+          `${round(writesPerSecond, 1)} writes/s (${writerFailures} not 201)`,
+          '>= 100/s',
+          writesPerSecond >= 100 && writerFailures === 0,
+        ),
+        checkRow(
+          `  while ${writers} write`,
+          `server CPU ${round(serverCpuPerWrite, 2)} ms/write, machine ${round(machineBusy * 100, 0)} % busy`,
+          '(report)',
+          true,
+        ),
+        checkRow(`${burst} at once`, `${burst5xx} 5xx, ${burst503} 503`, 'no 5xx but 503', burst5xx === 0),
+        checkRow('API key auth p50 / p99', `${p50(authMs)} / ${p99(authMs)} ms`, 'p50 < 2 ms', p50(authMs) < 2),
+        checkRow(
+          'second process sees a create',
+          `p50 ${p50(lagMs)} ms, max ${round(Math.max(...lagMs), 1)}`,
+          '< 1 s',
+          Math.max(...lagMs) < 1000,
+        ),
+        checkRow('second process idle CPU', `${round(idleCpu * 100, 2)} %`, '(report)', true),
+      ]),
+    );
+    return 0;
+  });
+}
