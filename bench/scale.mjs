@@ -22,16 +22,19 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createStore, resolveConfig } from '@packyard/registry-server';
-import { cpuSeconds, loadAverage } from './_proc.mjs';
+import { seedSnapshot } from './_catalog-data.mjs';
+import { buildVersion } from './_packs.mjs';
+import { cpuSeconds, loadAverage, vmRssKB } from './_proc.mjs';
 import {
   ADMIN_TOKEN,
   freshBucket,
+  publishFile,
   S3_OPTIONS,
   S3_USAGE,
   SERVER_OPTIONS,
@@ -54,6 +57,13 @@ const USAGE = `Usage: node bench/run.mjs scale [options]
   --writers N          clients creating users at once for the throughput row (default 8)
   --burst N            concurrent creates for the no-5xx row (default 32)
   --idle-seconds N     how long the second process's idle CPU is measured (default 10)
+  --audit-entries N    audit entries seeded in the tenant's log over the last 30 days (default
+                       1000000 on fs, 100000 on S3: a million PUTs take Ceph a quarter of an hour)
+  --ungrouped-audit    seed them as releases before the grouped layout wrote them (for --server
+                       builds of those releases)
+  --versions N         the catalog phase (fs only): a catalog snapshot of N versions (10 per pack)
+                       and --tenants N tenants of 5 users each; 0 skips it (default 300000)
+  --tenants N          (default 3000)
 ${SERVER_USAGE}
 ${S3_USAGE}`;
 
@@ -65,6 +75,10 @@ const OPTIONS = {
   writers: { kind: 'integer', default: 8 },
   burst: { kind: 'integer', default: 32 },
   'idle-seconds': { kind: 'number', default: 10 },
+  'audit-entries': { kind: 'integer', min: 0 },
+  'ungrouped-audit': { kind: 'flag' },
+  versions: { kind: 'integer', min: 0, default: 300000 },
+  tenants: { kind: 'integer', min: 0, default: 3000 },
   ...SERVER_OPTIONS,
   ...S3_OPTIONS,
 };
@@ -123,6 +137,56 @@ function machineCpu() {
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
   const busy = total - idle;
   return { busy, total, busyShare: (before) => (busy - before.busy) / Math.max(1, total - before.total) };
+}
+
+/**
+ * Writes `count` audit entries of the tenant's stream, spread over the last 30 days, as the
+ * registry stores them: on fs straight into the store's files (a million fsyncs would take the
+ * better part of an hour, and an entry is durable either way once the bench starts the servers),
+ * on S3 with PutObject, 64 at once.
+ * @param {import('@packyard/registry-server').ObjectStore} store
+ * @param {any} storage the resolved storage settings
+ * @param {string} tenantId @param {number} count @param {boolean} ungrouped
+ */
+async function seedAudit(store, storage, tenantId, count, ungrouped) {
+  const span = 30 * 86_400_000;
+  const now = Date.now();
+  const stream = `audit/tenants/${tenantId}/`;
+  const made = new Set();
+  let next = 0;
+  const one = async () => {
+    while (next < count) {
+      const i = next++;
+      const at = now - 60_000 - Math.floor((i / count) * span);
+      const id = `${String(9_999_999_999_999 - at).padStart(13, '0')}-${randomBytes(6).toString('hex')}`;
+      const key = ungrouped ? `${stream}${id}.json` : `${stream}${id.slice(0, 5)}/${id.slice(5, 8)}/${id}.json`;
+      const body = JSON.stringify({
+        id,
+        at: new Date(at).toISOString(),
+        actor: { kind: 'user', name: `seed-user-${i % 100}`, tenant: TENANT },
+        client: '192.0.2.1',
+        method: 'POST',
+        path: `/v1/tenants/${TENANT}/teams`,
+        scope: { scope: 'tenant', tenant: TENANT },
+        status: 201,
+        outcome: 'success',
+        requestId: randomBytes(8).toString('hex'),
+      });
+      if (storage.driver === 'fs') {
+        const file = path.join(storage.fs.root, 'objects', key);
+        const dir = path.dirname(file);
+        if (!made.has(dir)) {
+          await mkdir(dir, { recursive: true });
+          made.add(dir);
+        }
+        await writeFile(file, body);
+      } else {
+        await store.put(key, body, { contentType: 'application/json' });
+      }
+      if (i > 0 && i % 100_000 === 0) log(`  ${i} ...`);
+    }
+  };
+  await Promise.all(Array.from({ length: storage.driver === 'fs' ? 8 : 64 }, one));
 }
 
 /** @param {number[]} values @param {number} q */
@@ -227,6 +291,10 @@ export async function main(args) {
     const document = tenantDocument(tenant, users, keys);
     await store.put('identity/system.json', JSON.stringify({ tenants: [tenant], operators: [], revision: 1 }));
     await store.put(`identity/tenants/${tenant.id}.json`, JSON.stringify(document));
+    const auditEntries =
+      /** @type {number | undefined} */ (options['audit-entries']) ?? (options['s3-endpoint'] ? 100_000 : 1_000_000);
+    log(`seeding ${auditEntries} audit entries in tenant ${TENANT}'s log ...`);
+    await seedAudit(store, storage, tenant.id, auditEntries, options['ungrouped-audit'] === true);
     await store.close();
     const documentBytes = Buffer.byteLength(JSON.stringify(document));
 
@@ -312,6 +380,29 @@ export async function main(args) {
       authMs.push(res.ms);
     }
 
+    log('audit pages ...');
+    const newestMs = [];
+    const nextMs = [];
+    for (let i = 0; i < 40; i++) {
+      const newest = await call(base, 'GET', `/v1/tenants/${TENANT}/audit?limit=100`);
+      if (newest.status !== 200 || newest.body.items.length !== 100) throw new Error(`audit page: ${newest.status}`);
+      const cursor = newest.body.items[50 + (i % 40)].id;
+      const next = await call(base, 'GET', `/v1/tenants/${TENANT}/audit?limit=100&cursor=${cursor}`);
+      if (next.status !== 200 || next.body.items.length !== 100) throw new Error(`next audit page: ${next.status}`);
+      if (i >= 5) {
+        newestMs.push(newest.ms);
+        nextMs.push(next.ms);
+      }
+    }
+    // A page deep in the log: after an entry of 20 days ago.
+    const deepCursor = `${String(9_999_999_999_999 - (Date.now() - 20 * 86_400_000)).padStart(13, '0')}-000000000000`;
+    const deepMs = [];
+    for (let i = 0; i < 20; i++) {
+      const deep = await call(base, 'GET', `/v1/tenants/${TENANT}/audit?limit=100&cursor=${deepCursor}`);
+      if (deep.status !== 200) throw new Error(`deep audit page: ${deep.status}`);
+      deepMs.push(deep.ms);
+    }
+
     log('replica lag ...');
     const lagMs = [];
     for (let i = 0; i < 20; i++) {
@@ -336,7 +427,6 @@ export async function main(args) {
 
     await second.stop();
     await first.stop();
-    agent.destroy();
 
     const p50 = (/** @type {number[]} */ v) => round(quantile(v, 0.5), 2);
     const p99 = (/** @type {number[]} */ v) => round(quantile(v, 0.99), 2);
@@ -362,6 +452,14 @@ export async function main(args) {
           true,
         ),
         checkRow(`${burst} at once`, `${burst5xx} 5xx, ${burst503} 503`, 'no 5xx but 503', burst5xx === 0),
+        checkRow(
+          `audit newest page (100 of ${auditEntries})`,
+          `p50 ${p50(newestMs)} ms, p99 ${p99(newestMs)}`,
+          'p50 < 50 ms',
+          p50(newestMs) < 50,
+        ),
+        checkRow('audit next page', `p50 ${p50(nextMs)} ms, p99 ${p99(nextMs)}`, 'p50 < 50 ms', p50(nextMs) < 50),
+        checkRow('audit page 20 days back', `p50 ${p50(deepMs)} ms`, '(report)', true),
         checkRow('API key auth p50 / p99', `${p50(authMs)} / ${p99(authMs)} ms`, 'p50 < 2 ms', p50(authMs) < 2),
         checkRow(
           'second process sees a create',
@@ -372,6 +470,109 @@ export async function main(args) {
         checkRow('second process idle CPU', `${round(idleCpu * 100, 2)} %`, '(report)', true),
       ]),
     );
+    const versions = /** @type {number} */ (options['versions']);
+    if (versions > 0 && !options['s3-endpoint']) {
+      await catalogPhase(scope, server, versions, /** @type {number} */ (options['tenants']), idleSeconds);
+    }
+    agent.destroy();
     return 0;
   });
+}
+
+/**
+ * The catalog at size: a registry on a catalog snapshot of `versions` versions and `tenants`
+ * tenants; its resident memory against the same registry on an empty store, its start, its CPU
+ * while idle, and how soon a query shows a version just published.
+ * @param {import('./_util.mjs').Scope} scope
+ * @param {{ bin: string, nodeArgs: string[] }} server
+ * @param {number} versions @param {number} tenants @param {number} idleSeconds
+ */
+async function catalogPhase(scope, server, versions, tenants, idleSeconds) {
+  const dataDir = await scope.tempDir('packyard-scale-catalog-');
+  log(`seeding a catalog of ${versions} versions and ${tenants} tenants ...`);
+  await seedSnapshot(dataDir, { packs: Math.ceil(versions / 10), versions: 10 });
+  const store = await createStore(resolveConfig({ dataDir }).storage, { logger: createLogger('warn') });
+  const refs = Array.from({ length: tenants }, (_, i) => ({
+    id: id('tn'),
+    name: `tenant-${i}`,
+    displayName: `Tenant ${i}`,
+    createdAt: new Date().toISOString(),
+  }));
+  await store.put('identity/system.json', JSON.stringify({ tenants: refs, operators: [], revision: 1 }));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < refs.length) {
+        const ref = refs[next++];
+        await store.put(`identity/tenants/${ref.id}.json`, JSON.stringify(tenantDocument(ref, 5, 5)));
+      }
+    }),
+  );
+  await store.close();
+
+  const run = (/** @type {string} */ label, /** @type {string} */ dir) =>
+    startRegistry(
+      { bin: server.bin, nodeArgs: server.nodeArgs, dataDir: dir, logFile: path.join(dir, `${label}.log`), env: {} },
+      scope,
+    );
+  log('an empty registry, for its resident memory ...');
+  const emptyDir = await scope.tempDir('packyard-scale-empty-');
+  const empty = await run('empty', emptyDir);
+  await empty.waitReady();
+  await sleep(3000);
+  const emptyRssKB = vmRssKB(empty.pid) ?? 0;
+  await empty.stop();
+
+  log('the registry on the seeded catalog ...');
+  const full = await run('full', dataDir);
+  const readyMs = await full.waitReady(600_000);
+  // The post-start reconcile and the first polls settle.
+  await sleep(5000);
+  const rssKB = vmRssKB(full.pid) ?? 0;
+  const cpuBefore = cpuSeconds(full.pid);
+  await sleep(idleSeconds * 1000);
+  const idleCpu = (cpuSeconds(full.pid) - cpuBefore) / idleSeconds;
+
+  log('queries right after a publish ...');
+  const packDir = await scope.tempDir('packyard-scale-pack-');
+  const outDir = await scope.tempDir('packyard-scale-out-');
+  const afterPublishMs = [];
+  for (let i = 0; i < 21; i++) {
+    const archive = await buildVersion(packDir, outDir, { name: 'scale-probe', version: `1.0.${i}` });
+    const published = await publishFile(full.url, archive);
+    if (published.status !== 201)
+      throw new Error(`publish answered ${published.status}: ${JSON.stringify(published.body)}`);
+    const query = await call(full.url, 'GET', '/v1/packs?q=scale-probe&limit=50');
+    if (query.status !== 200 || query.body.items[0]?.latest !== `1.0.${i}`) {
+      throw new Error(
+        `the query after publishing 1.0.${i} answered ${query.status}: ${JSON.stringify(query.body).slice(0, 200)}`,
+      );
+    }
+    if (i > 0) afterPublishMs.push(query.ms);
+  }
+  await full.stop();
+
+  const perVersion = ((rssKB - emptyRssKB) * 1024) / versions;
+  console.log(`
+scale, catalog: ${versions} versions, ${tenants} tenants, fs, load ${loadAverage()}
+`);
+  console.log(
+    table([
+      ['check', 'value', 'target', 'result'],
+      checkRow(
+        'resident memory',
+        `${round(rssKB / 1024, 0)} MB (empty store ${round(emptyRssKB / 1024, 0)} MB): ${round(perVersion, 0)} B/version`,
+        '< 400 MB, <= 1 KB/version',
+        rssKB < 400 * 1024 && perVersion <= 1024,
+      ),
+      checkRow('start to ready', `${round(readyMs / 1000, 2)} s`, '(report)', true),
+      checkRow('idle CPU', `${round(idleCpu * 100, 2)} %`, '< 2 %', idleCpu < 0.02),
+      checkRow(
+        'query right after a publish',
+        `p50 ${round(quantile(afterPublishMs, 0.5), 2)} ms, max ${round(Math.max(...afterPublishMs), 2)} of 20`,
+        'p99 < 20 ms',
+        Math.max(...afterPublishMs) < 20,
+      ),
+    ]),
+  );
 }

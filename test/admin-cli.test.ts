@@ -197,6 +197,20 @@ describe('packctl administers a registry server', () => {
     const next = /--cursor (\S+)/.exec(audit.stderr)?.[1] ?? '';
     const older = await op(['audit', 'ls', '--tenant', 'globex', '--limit', '5', '--cursor', next, '--format', 'json']);
     expect((JSON.parse(older.stdout) as { items: unknown[] }).items).toHaveLength(5);
+    // The whole log, as JSON Lines: the same entries the pages show, newest first, each once.
+    const exported = await op(['audit', 'export', '--tenant', 'globex']);
+    expect(exported.status, exported.stderr).toBe(0);
+    const lines = exported.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string });
+    const pages = JSON.parse(older.stdout) as { items: Array<{ id: string }> };
+    expect(lines.map((l) => l.id)).toEqual(expect.arrayContaining(pages.items.map((i) => i.id)));
+    expect(lines.map((l) => l.id)).toEqual([...lines.map((l) => l.id)].sort());
+    expect(new Set(lines.map((l) => l.id)).size).toBe(lines.length);
+    expect(exported.stderr).toMatch(
+      new RegExp(`^exported ${lines.length} audit entries of globex \\(the oldest: \\S+\\)$`, 'm'),
+    );
     // The operator belongs to no tenant: tenant-scoped nouns ask which.
     const which = await op(['user', 'ls']);
     expect(which.status).toBe(2);

@@ -306,7 +306,12 @@ describe.each(LEAK_TARGETS)('100 requests cut off mid-body, of each kind ($label
     await eventually(async () => (await openDescriptors(pid)) <= descriptors + 8, 15_000).catch(async () => {
       expect(await openDescriptors(pid), 'open file descriptors').toBeLessThanOrEqual(descriptors + 8);
     });
-    await eventually(async () => (await filesIn(path.join(registry.dataDir, 'tmp', 'uploads'))).length === 0, 5_000);
+    // As long as the other settling checks: an aborted S3 multipart upload (s3rver, on a loaded
+    // machine) can take seconds to be told off before its file goes; a leak never empties the folder.
+    await eventually(
+      async () => (await filesIn(path.join(registry.dataDir, 'tmp', 'uploads'))).length === 0,
+      15_000,
+    ).catch(() => undefined);
     expect(await filesIn(path.join(registry.dataDir, 'tmp', 'uploads'))).toEqual([]);
     expect(await filesIn(path.join(registry.dataDir, 'blob-cache', 'tmp'))).toEqual([]);
     // Each one settled (none hangs): its failure was handled and logged.

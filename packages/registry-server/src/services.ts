@@ -20,6 +20,7 @@ import { VersionService } from './packs/version-service.js';
 import { ProfileService } from './profiles/profile-service.js';
 import { AuditLog } from './audit/audit-log.js';
 import { gatedStore } from './audit/change-gate.js';
+import { projectAuditStream, systemAuditStream, tenantAuditStream } from './storage/layout.js';
 import { BlobCache } from './blobs/blob-cache.js';
 import { DownloadCounts, type DownloadCountsOptions } from './blobs/download-counts.js';
 import { PackInspector, type PackInspectorOptions } from './publish/pack-inspector.js';
@@ -150,11 +151,22 @@ export async function createServices(options: {
     const project = directory.projectId(scope.tenant, scope.project);
     return project === undefined ? null : { tenant, project };
   });
-  // Settles the pending records of a process that died, and prunes old anonymous entries.
+  // Prunes old anonymous entries, and with audit.retentionDays every stream's old entries.
+  const DAY_MS = 24 * 60 * 60 * 1000;
   audit.startMaintenance({
-    retentionMs: config.audit.unauthenticatedRetentionDays * 24 * 60 * 60 * 1000,
+    retentionMs: config.audit.unauthenticatedRetentionDays * DAY_MS,
     everyMs: 10 * 60 * 1000,
     logger: logger.child({ component: 'audit' }),
+    signedInRetentionMs: config.audit.retentionDays === null ? null : config.audit.retentionDays * DAY_MS,
+    streams: () => [
+      systemAuditStream(),
+      ...directory.systemDirectory().tenants.flatMap((ref) => [
+        tenantAuditStream(ref.id),
+        ...[...(directory.tenantById(ref.id)?.projects.keys() ?? [])].map((project) =>
+          projectAuditStream(ref.id, project),
+        ),
+      ]),
+    ],
   });
   const inspector = new PackInspector({ ...config.limits.inspection, ...options.inspection });
   const services: RegistryServices = {

@@ -291,6 +291,16 @@ export const identityCommands: CommandModule = (program, context) => {
     examples: ['packctl audit ls --limit 20', 'packctl audit ls --tenant acme --project edge --format json'],
     run: (impl, _args, options, io) => impl.auditListCommand(options, io),
   });
+  verb(audit, context, {
+    name: 'export',
+    description: "a scope's whole audit log, newest first, one JSON entry per line (JSON Lines) on stdout",
+    options: (c) =>
+      c
+        .option('--project <name>', 'a project of the tenant')
+        .option('--cursor <cursor>', 'start after this entry (as an interrupted export said)'),
+    examples: ['packctl audit export --tenant acme > acme-audit.jsonl'],
+    run: (impl, _args, options, io) => impl.auditExportCommand(options, io),
+  });
 
   const apikey = program.command('apikey').description("API keys, for CI: a user's, yours by default");
   const owner = (c: Command) => c.option('--user <username>', 'whose keys (default: yours)');

@@ -1,6 +1,6 @@
 /**
  * Administering who may do what on a registry server: `packctl tenant|project|user|team|role|
- * binding|apikey`, and reading who did what: `packctl audit ls`. Each noun is one collection of the identity API (registry-api's typed client);
+ * binding|apikey`, and reading who did what: `packctl audit ls|export`. Each noun is one collection of the identity API (registry-api's typed client);
  * tenant-scoped nouns work in `--tenant`, else in the signed-in user's own tenant (an operator, who
  * has none, names it). Lists are tables, one item is labelled lines, `--format json` prints what
  * the server answered.
@@ -482,21 +482,55 @@ function actorOf(entry: AuditPage['items'][number]): string {
   return actor.kind === 'user' && actor.tenant !== null ? `${actor.tenant}/${actor.name}` : actor.name;
 }
 
+/** The scope and description of the audit log the options name (the signed-in user's by default). */
+async function auditScope(client: RegistryClient, options: AuditOptions) {
+  const tenant = options.tenant ?? (await client.whoAmI())?.tenant ?? undefined;
+  if (options.project !== undefined && tenant === undefined) throw usageError('--project needs --tenant');
+  const where = tenant === undefined ? 'the system' : options.project ? `${tenant}/${options.project}` : tenant;
+  return { scope: { tenant, project: options.project }, where };
+}
+
+/**
+ * `packctl audit export`: every entry of an audit log, newest first, as JSON Lines on stdout (a
+ * page of 500 at a time, whatever the log's length); the count and the last entry's id, from which
+ * `--cursor` goes on, on stderr.
+ */
+export async function auditExportCommand(options: AuditOptions, io: CliIo): Promise<ExitCode> {
+  const client = await RegistryClient.open({ ...options, env: io.env });
+  const { scope, where } = await auditScope(client, options);
+  let cursor = options.cursor;
+  let count = 0;
+  let last: string | undefined;
+  for (;;) {
+    const page = await client.api.audit(
+      scope,
+      { limit: '500', ...(cursor === undefined ? {} : { cursor }) },
+      `exporting the audit log of ${where}`,
+    );
+    for (const entry of page.items) {
+      io.stdout.write(`${JSON.stringify(entry)}\n`);
+      last = entry.id;
+    }
+    count += page.items.length;
+    if (page.nextCursor === null) break;
+    cursor = page.nextCursor;
+  }
+  io.stderr.write(safe`exported ${String(count)} audit entries of ${where}${last ? ` (the oldest: ${last})` : ''}\n`);
+  return EXIT.ok;
+}
+
 /**
  * `packctl audit ls`: a page of an audit log, newest first: the system's for the operator (or a
  * tenant's with --tenant), the signed-in user's tenant's (its projects included), or a project's.
  */
 export async function auditListCommand(options: AuditOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
-  const tenant = options.tenant ?? (await client.whoAmI())?.tenant ?? undefined;
-  if (options.project !== undefined && tenant === undefined) throw usageError('--project needs --tenant');
-  const scope = { tenant, project: options.project };
+  const { scope, where } = await auditScope(client, options);
   const query = {
     // As typed: the server says what is wrong with a limit that is not a whole number.
     ...(options.limit === undefined ? {} : { limit: options.limit }),
     ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
   };
-  const where = tenant === undefined ? 'the system' : options.project ? `${tenant}/${options.project}` : tenant;
   const page = await client.api.audit(scope, query, `reading the audit log of ${where}`);
   if (options.format === 'json') {
     printJson(io.stdout, page);

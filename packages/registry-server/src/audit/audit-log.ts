@@ -23,12 +23,16 @@ import type { Logger } from 'pino';
 import type { Target } from '../identity/principals.js';
 import { createJson, encodeJson, readJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { forEachLimited } from '../storage/for-each-limited.js';
 import {
   anonymousAuditStream,
+  auditEntriesAfter,
   auditEntryKey,
+  auditIdOfKey,
   projectAuditStream,
   systemAuditStream,
   tenantAuditStream,
+  ungroupedAuditEntryKey,
 } from '../storage/layout.js';
 import { HOST, ownerGone } from '../storage/temp-files.js';
 
@@ -78,8 +82,10 @@ export type StreamResolver = (
 const LATEST = 9_999_999_999_999;
 const ANONYMOUS = anonymousAuditStream();
 const SYSTEM_STREAM = systemAuditStream();
-/** The most old anonymous entries one prune removes; the next prune goes on. */
+/** The most old entries one prune of a stream removes; the next prune goes on. */
 const PRUNE_BATCH = 10_000;
+/** Entries of a page read at once. */
+const READ_CONCURRENCY = 16;
 
 /** The streams of a scope whose tenant (and project) resolved to `ids`; the system's without. */
 function streamsFor(ids: ReturnType<StreamResolver>): string[] {
@@ -192,26 +198,46 @@ export class AuditLog {
     );
   }
 
-  /** Removes anonymous entries older than `retentionMs`; returns how many. */
-  async prune(retentionMs: number): Promise<number> {
-    const startAfter = `${ANONYMOUS}${String(LATEST - (Date.now() - retentionMs)).padStart(13, '0')}`;
+  /**
+   * Removes a stream's entries older than `retentionMs` (the anonymous stream's by default), at
+   * most PRUNE_BATCH of them; returns how many. Only the old end of the stream is listed.
+   */
+  async prune(retentionMs: number, stream: string = ANONYMOUS): Promise<number> {
+    const cut = String(LATEST - (Date.now() - retentionMs)).padStart(13, '0');
     let removed = 0;
-    for await (const object of this.store.list(ANONYMOUS, { startAfter, limit: PRUNE_BATCH })) {
+    for await (const object of this.store.list(stream, {
+      startAfter: auditEntriesAfter(stream, cut),
+      keysOnly: true,
+    })) {
+      // An entry of an earlier release's layout may sort here while newer than the cut.
+      if (auditIdOfKey(object.key).slice(0, 13) <= cut) continue;
       await this.store.delete(object.key);
-      removed++;
+      if (++removed >= PRUNE_BATCH) break;
     }
     return removed;
   }
 
   /**
-   * Prunes old anonymous entries, in the background now and then every `everyMs` (every replica
-   * does; the work is idempotent).
+   * Prunes old entries in the background now and then every `everyMs` (every replica does; the
+   * work is idempotent): the anonymous stream's after `retentionMs`, and with `signedInRetentionMs`
+   * every stream `streams()` names (the system's, each tenant's and project's) after that.
    */
-  startMaintenance(options: { retentionMs: number; everyMs: number; logger: Logger }): void {
+  startMaintenance(options: {
+    retentionMs: number;
+    everyMs: number;
+    logger: Logger;
+    signedInRetentionMs?: number | null;
+    streams?: () => string[];
+  }): void {
     const run = () => {
       this.maintaining ??= (async () => {
         const pruned = await this.prune(options.retentionMs);
         if (pruned > 0) options.logger.info({ pruned }, 'pruned old entries of unauthenticated callers');
+        const retention = options.signedInRetentionMs;
+        if (retention === null || retention === undefined || !options.streams) return;
+        let old = 0;
+        for (const stream of options.streams()) old += await this.prune(retention, stream);
+        if (old > 0) options.logger.info({ pruned: old }, 'pruned audit entries past the retention');
       })()
         .catch((err: unknown) => {
           options.logger.warn({ err }, 'audit log maintenance failed; it runs again later');
@@ -237,45 +263,71 @@ export class AuditLog {
   async get(scope: Target, id: string): Promise<AuditEntry | null> {
     if (!AUDIT_ID.test(id)) return null;
     for (const prefix of this.readStreams(scope)) {
-      const found = await readJson<StoredEntry>(this.store, auditEntryKey(prefix, id));
-      if (found) return view(found.value);
+      for (const key of [auditEntryKey(prefix, id), ungroupedAuditEntryKey(prefix, id)]) {
+        const found = await readJson<StoredEntry>(this.store, key);
+        if (found) return view(found.value);
+      }
     }
     return null;
   }
 
-  /** The newest entries of a scope's log, `limit` at most, after the `cursor` of a previous page. */
+  /**
+   * The newest entries of a scope's log, `limit` at most, after the `cursor` of a previous page.
+   * Keys list newest first, so a page lists about a page of keys (merged across the scope's
+   * streams by id) and reads those entries, several at once.
+   */
   async list(
     scope: Target,
     options: { limit: number; cursor?: string },
   ): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+    const { cursor } = options;
     const streams = this.readStreams(scope).map((prefix) => {
-      const startAfter = options.cursor === undefined ? undefined : auditEntryKey(prefix, options.cursor);
-      const listing = this.store.list(prefix, { limit: options.limit + 1, ...(startAfter ? { startAfter } : {}) });
-      return { prefix, iterator: listing[Symbol.asyncIterator](), head: null as string | null, done: false };
+      const listing = this.store.list(prefix, {
+        keysOnly: true,
+        // After a cursor, keys of an earlier release's layout may have to be skipped: no bound.
+        ...(cursor === undefined ? { limit: options.limit + 1 } : { startAfter: auditEntriesAfter(prefix, cursor) }),
+      });
+      return { iterator: listing[Symbol.asyncIterator](), head: null as string | null, id: '' };
     });
     const advance = async (stream: (typeof streams)[number]) => {
-      const next = await stream.iterator.next();
-      stream.done = next.done === true;
-      stream.head = next.done === true ? null : next.value.key;
+      for (;;) {
+        const next = await stream.iterator.next();
+        if (next.done === true) {
+          stream.head = null;
+          return;
+        }
+        const id = auditIdOfKey(next.value.key);
+        if (!AUDIT_ID.test(id) || (cursor !== undefined && id <= cursor)) continue;
+        stream.head = next.value.key;
+        stream.id = id;
+        return;
+      }
     };
     await Promise.all(streams.map(advance));
-    const items: AuditEntry[] = [];
+    const keys: string[] = [];
     let last: string | null = null;
     // Ids sort newest first in every stream: merge by id.
-    while (items.length < options.limit) {
+    while (keys.length < options.limit) {
       let pick: (typeof streams)[number] | undefined;
       for (const stream of streams) {
-        if (stream.head === null) continue;
-        const id = stream.head.slice(stream.prefix.length);
-        if (!pick || id < (pick.head ?? '').slice(pick.prefix.length)) pick = stream;
+        if (stream.head !== null && (!pick || stream.id < pick.id)) pick = stream;
       }
       if (!pick?.head) break;
-      const read = await readJson<StoredEntry>(this.store, pick.head);
-      if (read) items.push(view(read.value));
-      last = pick.head.slice(pick.prefix.length).replace(/\.json$/, '');
+      keys.push(pick.head);
+      last = pick.id;
       await advance(pick);
     }
-    const more = items.length >= options.limit && streams.some((s) => s.head !== null);
+    const read: Array<AuditEntry | null> = keys.map(() => null);
+    await forEachLimited(
+      keys.map((key, i) => ({ key, i })),
+      READ_CONCURRENCY,
+      async ({ key, i }) => {
+        const found = await readJson<StoredEntry>(this.store, key);
+        read[i] = found ? view(found.value) : null;
+      },
+    );
+    const items = read.filter((entry): entry is AuditEntry => entry !== null);
+    const more = keys.length >= options.limit && streams.some((s) => s.head !== null);
     return { items, nextCursor: more ? last : null };
   }
 }

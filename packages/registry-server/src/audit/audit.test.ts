@@ -9,6 +9,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { tenantAuditStream, ungroupedAuditEntryKey } from '../storage/layout.js';
 import { HOST } from '../storage/temp-files.js';
 import { AUTH, buildTestPack, startTestRegistry, tempDir, type TestRegistry } from '../test-support/test-registry.js';
 import { AuditLog, type AuditEntry } from './audit-log.js';
@@ -203,6 +204,62 @@ describe('audit log', () => {
     expect(await audit.prune(30 * 24 * 60 * 60 * 1000)).toBe(1);
     expect(await audit.get({ scope: 'system' }, stale.id)).toBeNull();
     expect(await audit.get({ scope: 'system' }, fresh.id)).not.toBeNull();
+  });
+});
+
+describe('a long audit log', () => {
+  it('pages through entries of both layouts newest first, and prunes a stream past its retention', async () => {
+    const registry = await startTestRegistry('fs');
+    try {
+      const { audit, store } = registry.services;
+      await request(registry.app).post('/v1/tenants').set(AUTH).send({ name: 'long' }).expect(201);
+      const tenantId = registry.services.directory.tenantId('long') ?? '';
+      const stream = tenantAuditStream(tenantId);
+      const day = 24 * 60 * 60 * 1000;
+      const entry = (at: number): AuditEntry => ({
+        id: AuditLog.newId(new Date(at).toISOString()),
+        at: new Date(at).toISOString(),
+        actor: { kind: 'operator', name: 'root', tenant: null },
+        client: '192.0.2.1',
+        method: 'POST',
+        path: '/v1/tenants/long/teams',
+        scope: { scope: 'tenant', tenant: 'long' },
+        status: 201,
+        outcome: 'success',
+        requestId: '',
+      });
+      // 40 entries an earlier release wrote (directly in the stream) over the last 40 days, then
+      // 60 as this one writes them, spread over the last 2 hours.
+      const now = Date.now();
+      const written: AuditEntry[] = [];
+      for (let i = 0; i < 40; i++) {
+        const old = entry(now - 3 * 60 * 60 * 1000 - i * day);
+        await createJson(store, ungroupedAuditEntryKey(stream, old.id), old);
+        written.push(old);
+      }
+      for (let i = 0; i < 60; i++) written.push(await audit.record(entry(now - i * 2 * 60 * 1000)));
+      const keys = await objects(store, stream);
+      expect(keys.filter((key) => key.split('/').length === 6)).toHaveLength(60);
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const page = await audit.list({ scope: 'tenant', tenant: 'long' }, { limit: 7, ...(cursor ? { cursor } : {}) });
+        ids.push(...page.items.map((item) => item.id));
+        if (page.nextCursor === null) break;
+        cursor = page.nextCursor;
+      }
+      const expected = [...written.map((w) => w.id)].sort();
+      expect(ids.filter((id) => expected.includes(id))).toEqual(expected);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(await audit.get({ scope: 'tenant', tenant: 'long' }, written[5]?.id ?? '')).not.toBeNull();
+      // A retention of 10 days removes the 30 older entries of the earlier layout, and nothing else.
+      expect(await audit.prune(10 * day, stream)).toBe(30);
+      const left = await objects(store, stream);
+      expect(left).toHaveLength(keys.length - 30);
+      expect(await audit.get({ scope: 'tenant', tenant: 'long' }, written[39]?.id ?? '')).toBeNull();
+    } finally {
+      await registry.close();
+    }
   });
 });
 

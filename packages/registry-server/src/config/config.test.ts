@@ -33,6 +33,7 @@ describe('loadConfig', () => {
       unauthenticatedPerMinute: 60,
       unauthenticatedPerAddressPerMinute: 10,
       unauthenticatedRetentionDays: 30,
+      retentionDays: null,
     });
     expect(config.metrics).toEqual({ token: undefined });
   });

@@ -57,6 +57,8 @@ export interface RegistryConfig {
     unauthenticatedPerMinute: number;
     unauthenticatedPerAddressPerMinute: number;
     unauthenticatedRetentionDays: number;
+    /** Null: signed-in callers' entries are kept for good. */
+    retentionDays: number | null;
   };
   /** `token`: what a scraper sends to GET /metrics; without one, only operators read it. */
   metrics: { token: string | undefined };
@@ -189,6 +191,7 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['blobCache', 'maxBytes'], envInteger(env, 'PACKYARD_BLOB_CACHE_MAX_BYTES'));
   assign(file, ['logging', 'level'], envString(env, 'PACKYARD_LOG_LEVEL'));
   assign(file, ['metrics', 'token'], envString(env, 'PACKYARD_METRICS_TOKEN'));
+  assign(file, ['audit', 'retentionDays'], envInteger(env, 'PACKYARD_AUDIT_RETENTION_DAYS'));
 }
 
 function overlayFlags(file: Record<string, unknown>, flags: ConfigFlags): void {
@@ -337,6 +340,7 @@ export function resolveConfig(
       unauthenticatedPerMinute: file.audit?.unauthenticatedPerMinute ?? 60,
       unauthenticatedPerAddressPerMinute: file.audit?.unauthenticatedPerAddressPerMinute ?? 10,
       unauthenticatedRetentionDays: file.audit?.unauthenticatedRetentionDays ?? 30,
+      retentionDays: file.audit?.retentionDays ?? null,
     },
     metrics: { token: file.metrics?.token },
     blobCache: blobCacheConfig(file.blobCache, storage.driver, dataDir),

@@ -225,9 +225,13 @@ export interface RegistryConfigFile {
      */
     unauthenticatedPerAddressPerMinute?: number;
     /**
-     * Days the entries of unauthenticated callers are kept (default 30); entries of signed-in callers are kept for good.
+     * Days the entries of unauthenticated callers are kept (default 30).
      */
     unauthenticatedRetentionDays?: number;
+    /**
+     * Days every other entry is kept (the system's, each tenant's and project's); unset (the default), they are kept for good. Export what you must keep longer first (packctl audit export).
+     */
+    retentionDays?: number;
   };
   metrics?: {
     /**
@@ -587,7 +591,12 @@ export const registryConfigSchema = {
         "unauthenticatedRetentionDays": {
           "type": "integer",
           "minimum": 1,
-          "description": "Days the entries of unauthenticated callers are kept (default 30); entries of signed-in callers are kept for good."
+          "description": "Days the entries of unauthenticated callers are kept (default 30)."
+        },
+        "retentionDays": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "Days every other entry is kept (the system's, each tenant's and project's); unset (the default), they are kept for good. Export what you must keep longer first (packctl audit export)."
         }
       }
     },

@@ -3,6 +3,9 @@ import {
   adminTokenKey,
   anonymousAuditStream,
   auditEntryKey,
+  auditEntriesAfter,
+  auditIdOfKey,
+  ungroupedAuditEntryKey,
   blobKey,
   changeKey,
   changesFrom,
@@ -99,11 +102,19 @@ describe('storage key layout', () => {
     [profileKey(systemProfilesPrefix(), 'edge'), 'profiles/system/edge.json'],
     [profileKey(tenantProfilesPrefix('tn_1'), 'edge'), 'profiles/tenant/tn_1/edge.json'],
     [profileKey(projectProfilesPrefix('tn_1', 'pj_2'), 'edge'), 'profiles/project/tn_1/pj_2/edge.json'],
-    [auditEntryKey(systemAuditStream(), '8299999999876-0123456789ab'), 'audit/system/8299999999876-0123456789ab.json'],
+    [
+      auditEntryKey(systemAuditStream(), '8299999999876-0123456789ab'),
+      'audit/system/82999/999/8299999999876-0123456789ab.json',
+    ],
     [
       auditEntryKey(anonymousAuditStream(), '8299999999876-0123456789ab'),
-      'audit/anonymous/8299999999876-0123456789ab.json',
+      'audit/anonymous/82999/999/8299999999876-0123456789ab.json',
     ],
+    [
+      ungroupedAuditEntryKey(systemAuditStream(), '8299999999876-0123456789ab'),
+      'audit/system/8299999999876-0123456789ab.json',
+    ],
+    [auditEntriesAfter(systemAuditStream(), '8299999999876'), 'audit/system/82999/999/8299999999876'],
     [auditEntryKey(tenantAuditStream('tn_1'), 'e'), 'audit/tenants/tn_1/e.json'],
     [auditEntryKey(projectAuditStream('tn_1', 'pj_2'), 'e'), 'audit/projects/tn_1/pj_2/e.json'],
   ];
@@ -144,6 +155,12 @@ describe('storage key layout', () => {
     expect(isOciManifestKey(ociManifestKey('public', 'a', `sha256:${HEX}`))).toBe(true);
     expect(isOciManifestKey(ociTagKey('public', 'a', 'latest'))).toBe(false);
     expect(tenantIdOfKey(identityTenantKey('tn_0123'))).toBe('tn_0123');
+    for (const key of [
+      auditEntryKey(systemAuditStream(), '8299999999876-0123456789ab'),
+      ungroupedAuditEntryKey(systemAuditStream(), '8299999999876-0123456789ab'),
+    ]) {
+      expect(auditIdOfKey(key)).toBe('8299999999876-0123456789ab');
+    }
     expect(parseIdentityJournalKey(identityJournalKey('legacy-name', 7))).toEqual({
       tenantId: 'legacy-name',
       revision: 7,

@@ -24,10 +24,10 @@
  *   profiles/tenant/<tenant id>/<name>.json
  *   profiles/project/<tenant id>/<project id>/<name>.json
  *   profile-revisions/<scope path as above>/<name>/<revision>.json   a profile's earlier revisions
- *   audit/system/<entry id>.json                             audit streams, newest first (an entry
- *   audit/anonymous/<entry id>.json                            id starts with an inverted time)
- *   audit/tenants/<tenant id>/<entry id>.json
- *   audit/projects/<tenant id>/<project id>/<entry id>.json
+ *   audit/system/<id[0:5]>/<id[5:8]>/<entry id>.json         audit streams, newest first (an entry id
+ *   audit/anonymous/<id[0:5]>/<id[5:8]>/<entry id>.json        starts with an inverted time; earlier
+ *   audit/tenants/<tenant id>/<...as above>                    releases wrote <stream>/<entry id>.json)
+ *   audit/projects/<tenant id>/<project id>/<...as above>
  *   oci/<registry>/_repositories/<repository, %-encoded>     the OCI repositories of a registry (_catalog)
  *   oci/<registry>/_layers/<alg>/<hex>                       blobs once pushed or mounted into any repository of it
  *   oci/<registry>/<repository>/_layers/<alg>/<hex>          blobs pushed or mounted into a repository
@@ -393,8 +393,34 @@ export function projectAuditStream(tenantId: string, projectId: string): string 
   return `audit/projects/${tenantId}/${projectId}/`;
 }
 
+/**
+ * An entry's key. An id starts with the inverted time (13 digits), and the entry sits under
+ * folders of its first 5 digits (about a day) and the next 3 (100 seconds): a listing of the newest
+ * page, or of the page after a cursor, reads those few folders and skips the rest unread (the fs
+ * store reads a folder whole), however long the log. Earlier releases kept entries directly in
+ * the stream: see {@link ungroupedAuditEntryKey}.
+ */
 export function auditEntryKey(stream: string, id: string): string {
+  return /^\d{13}-/.test(id) ? `${stream}${id.slice(0, 5)}/${id.slice(5, 8)}/${id}.json` : `${stream}${id}.json`;
+}
+
+/** Where earlier releases kept an entry: directly in its stream (read, listed and pruned still). */
+export function ungroupedAuditEntryKey(stream: string, id: string): string {
   return `${stream}${id}.json`;
+}
+
+/** The entry id an entry key names (either layout). */
+export function auditIdOfKey(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1).replace(/\.json$/, '');
+}
+
+/**
+ * A bound for listing a stream after the entry `id`, or after a time (13 inverted digits): every
+ * entry key of a greater id (older) sorts after it, in either layout. Ungrouped keys of a smaller
+ * id may too: a reader compares ids.
+ */
+export function auditEntriesAfter(stream: string, id: string): string {
+  return /^\d{13}/.test(id) ? `${stream}${id.slice(0, 5)}/${id.slice(5, 8)}/${id}` : `${stream}${id}`;
 }
 
 // Driver-internal objects.
