@@ -539,7 +539,7 @@ async function catalogPhase(scope, server, versions, tenants, idleSeconds) {
   const afterPublishMs = [];
   for (let i = 0; i < 21; i++) {
     const archive = await buildVersion(packDir, outDir, { name: 'scale-probe', version: `1.0.${i}` });
-    const published = await publishFile(full.url, archive);
+    const published = await publishFile(full.url, archive.path, { digest: archive.digest });
     if (published.status !== 201)
       throw new Error(`publish answered ${published.status}: ${JSON.stringify(published.body)}`);
     const query = await call(full.url, 'GET', '/v1/packs?q=scale-probe&limit=50');

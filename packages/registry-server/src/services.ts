@@ -160,12 +160,14 @@ export async function createServices(options: {
     signedInRetentionMs: config.audit.retentionDays === null ? null : config.audit.retentionDays * DAY_MS,
     streams: () => [
       systemAuditStream(),
-      ...directory.systemDirectory().tenants.flatMap((ref) => [
-        tenantAuditStream(ref.id),
-        ...[...(directory.tenantById(ref.id)?.projects.keys() ?? [])].map((project) =>
-          projectAuditStream(ref.id, project),
-        ),
-      ]),
+      ...directory
+        .systemDirectory()
+        .tenants.flatMap((ref) => [
+          tenantAuditStream(ref.id),
+          ...[...(directory.tenantById(ref.id)?.projects.keys() ?? [])].map((project) =>
+            projectAuditStream(ref.id, project),
+          ),
+        ]),
     ],
   });
   const inspector = new PackInspector({ ...config.limits.inspection, ...options.inspection });

@@ -25,6 +25,38 @@ export interface PackDetail extends PackHeading {
   tags: Record<string, string>;
 }
 
+function sameList<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+function sameRecord(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+/**
+ * The summary, holding its pack's strings and lists where another version of the pack holds the
+ * same (most metadata does not change between versions): one copy per pack instead of one per
+ * version. A summary read from a snapshot or a change is parsed afresh, every string its own.
+ */
+function shareWithPack(summary: VersionSummary, entry: PackEntry, known: VersionSummary | undefined): VersionSummary {
+  const like = known ?? entry.latest ?? entry.versions.values().next().value;
+  summary.registry = entry.registry;
+  summary.name = entry.name;
+  if (!like) return summary;
+  if (summary.layer === like.layer) summary.layer = like.layer;
+  if (summary.displayName === like.displayName) summary.displayName = like.displayName;
+  if (summary.addonType === like.addonType) summary.addonType = like.addonType;
+  if (summary.description === like.description) summary.description = like.description;
+  if (summary.publisher === like.publisher) summary.publisher = like.publisher;
+  if (sameList(summary.cloudTypes, like.cloudTypes)) summary.cloudTypes = like.cloudTypes;
+  if (sameRecord(summary.annotations, like.annotations)) summary.annotations = like.annotations;
+  if (JSON.stringify(summary.dependencies) === JSON.stringify(like.dependencies)) {
+    summary.dependencies = like.dependencies;
+  }
+  return summary;
+}
+
 export class CatalogIndex {
   private readonly registries = new Map<string, RegistryRecord>();
   private readonly packs = new Map<string, PackEntry>();
@@ -96,7 +128,7 @@ export class CatalogIndex {
       this.columns = null;
     }
     if (!known) this.versionCount++;
-    entry.versions.set(summary.version, summary);
+    entry.versions.set(summary.version, shareWithPack(summary, entry, known));
     return entry;
   }
 

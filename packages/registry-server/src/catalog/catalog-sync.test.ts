@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../config/config.js';
@@ -6,7 +7,14 @@ import { createStore } from '../storage/create-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { DRIVERS, storageFile, tempDir } from '../test-support/test-registry.js';
 import { CatalogSync } from './catalog-sync.js';
-import { CHANGES_PREFIX, SNAPSHOTS_PREFIX, changeKey, registryKey, versionKey } from '../storage/layout.js';
+import {
+  CHANGES_PREFIX,
+  SNAPSHOTS_PREFIX,
+  changeKey,
+  registryKey,
+  snapshotKey,
+  versionKey,
+} from '../storage/layout.js';
 import type { RegistryRecord, VersionSummary } from './records.js';
 
 const logger = pino({ level: 'silent' });
@@ -203,6 +211,47 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
       expect(left.filter((key) => key.includes('old'))).toEqual([]);
     } finally {
       await sync.stop();
+      await own.close();
+      await dir.cleanup();
+    }
+  });
+
+  it('writes snapshots as JSON Lines, and starts from one an earlier release wrote as one document', async () => {
+    await quiet();
+    const dir = await tempDir();
+    const own = await createStore(resolveConfig({ dataDir: dir.dir, storage: storageFile(driver, dir.dir) }).storage, {
+      logger,
+    });
+    try {
+      // Format 1, as earlier releases wrote it: one JSON document, every summary inside it.
+      const old = {
+        format: 1,
+        createdAt: new Date().toISOString(),
+        changesThrough: Date.now(),
+        seen: [],
+        registries: [registry],
+        versions: [summary('legacy', '1.0.0'), summary('legacy', '1.1.0')],
+      };
+      await own.put(snapshotKey(Date.now() - 1000, 'old'), gzipSync(JSON.stringify(old)));
+      const sync = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+      await sync.start();
+      expect(sync.index.pack('public', 'legacy')?.versions.map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
+      await sync.record({ kind: 'version', summary: summary('legacy', '1.2.0') });
+      const key = await sync.writeSnapshot();
+      await sync.stop();
+      const lines = gunzipSync((await own.getBuffer(key))?.body ?? Buffer.alloc(0))
+        .toString()
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { format?: number; version?: string; versions?: unknown });
+      expect(lines[0]).toMatchObject({ format: 2, registries: [expect.objectContaining({ name: 'public' })] });
+      expect(lines[0]?.versions).toBeUndefined();
+      expect(lines.slice(1).map((line) => line.version)).toEqual(['1.0.0', '1.1.0', '1.2.0']);
+      const next = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+      await next.start();
+      expect(next.index.pack('public', 'legacy')?.versions).toHaveLength(3);
+      await next.stop();
+    } finally {
       await own.close();
       await dir.cleanup();
     }

@@ -15,8 +15,9 @@
  *   new or migrated bucket) it reads every record once and writes the first snapshot.
  */
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { createGunzip, createGzip } from 'node:zlib';
 import type { Logger } from 'pino';
 import { readJson } from '../storage/json-documents.js';
 import {
@@ -36,13 +37,15 @@ import { CatalogIndex } from './catalog-index.js';
 import { summarise, type RegistryRecord, type VersionRecord, type VersionSummary } from './records.js';
 import { forEachLimited } from '../storage/for-each-limited.js';
 
-const gzipAsync = promisify(gzip);
-const gunzipAsync = promisify(gunzip);
-
 export type Change = { kind: 'version'; summary: VersionSummary } | { kind: 'registry'; registry: RegistryRecord };
 
-interface Snapshot {
-  format: 1;
+/**
+ * A snapshot's first line (format 2: gzipped JSON Lines, then one version summary per line, so
+ * that it is written and read a line at a time, never as one string the size of the catalog); a
+ * format 1 snapshot (earlier releases) is this object, with `versions`, as its only line.
+ */
+interface SnapshotHeader {
+  format: 1 | 2;
   createdAt: string;
   /** Every change up to this time (ms) is in the snapshot. */
   changesThrough: number;
@@ -52,8 +55,12 @@ interface Snapshot {
    */
   seen?: string[];
   registries: RegistryRecord[];
-  versions: VersionSummary[];
+  /** Format 1 only. */
+  versions?: VersionSummary[];
 }
+
+/** Summaries applied (and their packs refreshed) this many at a time while a snapshot loads. */
+const LOAD_BATCH = 1000;
 
 export interface CatalogSyncOptions {
   logger: Logger;
@@ -276,13 +283,10 @@ export class CatalogSync {
     for await (const object of this.store.list(SNAPSHOTS_PREFIX)) snapshotKeys.push(object.key);
     const newest = snapshotKeys.at(-1);
     if (newest) {
-      const found = await this.store.getBuffer(newest);
-      if (found) {
-        const snapshot = JSON.parse((await gunzipAsync(found.body)).toString('utf8')) as Snapshot;
-        for (const registry of snapshot.registries) index.applyRegistry(registry);
-        index.applyVersions(snapshot.versions);
-        this.cursor = snapshot.changesThrough;
-        for (const key of snapshot.seen ?? []) this.seen.set(key, timeOfKey(key));
+      const header = await this.readSnapshot(newest, index);
+      if (header) {
+        this.cursor = header.changesThrough;
+        for (const key of header.seen ?? []) this.seen.set(key, timeOfKey(key));
         await this.readChanges(index);
         return;
       }
@@ -335,18 +339,63 @@ export class CatalogSync {
   async writeSnapshot(index: CatalogIndex = this.index): Promise<string> {
     const covered = this.cursor;
     this.changesSinceSnapshot = 0;
-    const snapshot: Snapshot = {
-      format: 1,
+    const { registries, versions } = index.contents();
+    const header: SnapshotHeader = {
+      format: 2,
       createdAt: new Date().toISOString(),
       changesThrough: covered,
       seen: [...this.seen.keys()].filter((key) => timeOfKey(key) >= covered - this.windowMs),
-      ...index.contents(),
+      registries,
     };
+    // Compressed a thousand lines at a time; only the compressed bytes are held whole.
+    const gzip = createGzip();
+    const compressed: Buffer[] = [];
+    gzip.on('data', (chunk: Buffer) => compressed.push(chunk));
+    const ended = once(gzip, 'end');
+    gzip.write(`${JSON.stringify(header)}\n`);
+    for (let i = 0; i < versions.length; i += LOAD_BATCH) {
+      const lines = versions.slice(i, i + LOAD_BATCH).map((summary) => `${JSON.stringify(summary)}\n`);
+      if (!gzip.write(lines.join(''))) await once(gzip, 'drain');
+    }
+    gzip.end();
+    await ended;
     const key = snapshotKey(covered, newId());
-    await this.store.put(key, await gzipAsync(JSON.stringify(snapshot)), { contentType: 'application/gzip' });
-    this.options.logger.info({ key, versions: snapshot.versions.length }, 'wrote a catalog snapshot');
+    await this.store.put(key, Buffer.concat(compressed), { contentType: 'application/gzip' });
+    this.options.logger.info({ key, versions: versions.length }, 'wrote a catalog snapshot');
     await this.prune();
     return key;
+  }
+
+  /**
+   * Applies a snapshot to the index as it is read, a line at a time; its header, or null when the
+   * snapshot is gone (pruned since it was listed).
+   */
+  private async readSnapshot(key: string, index: CatalogIndex): Promise<SnapshotHeader | null> {
+    const found = await this.store.get(key);
+    if (!found) return null;
+    const gunzip = createGunzip();
+    const lines = createInterface({ input: found.body.pipe(gunzip), crlfDelay: Infinity });
+    found.body.once('error', (err) => gunzip.destroy(err));
+    let header: SnapshotHeader | null = null;
+    let batch: VersionSummary[] = [];
+    for await (const line of lines) {
+      if (line === '') continue;
+      if (header === null) {
+        header = JSON.parse(line) as SnapshotHeader;
+        for (const registry of header.registries) index.applyRegistry(registry);
+        if (header.versions) index.applyVersions(header.versions);
+        delete header.versions;
+        continue;
+      }
+      batch.push(JSON.parse(line) as VersionSummary);
+      if (batch.length >= LOAD_BATCH) {
+        index.applyVersions(batch);
+        batch = [];
+      }
+    }
+    index.applyVersions(batch);
+    if (header === null) throw new Error(`catalog snapshot ${key} is empty`);
+    return header;
   }
 
   private async prune(): Promise<void> {
