@@ -59,6 +59,9 @@ interface SnapshotHeader {
   versions?: VersionSummary[];
 }
 
+/** How far before the last reconcile began the next one looks (clock skew between writers). */
+const RECONCILE_MARGIN_MS = 60_000;
+
 /** Summaries applied (and their packs refreshed) this many at a time while a snapshot loads. */
 const LOAD_BATCH = 1000;
 
@@ -315,7 +318,11 @@ export class CatalogSync {
       if (found) index.applyRegistry(found.value);
     });
     const stale: string[] = [];
-    for await (const object of this.store.list(VERSIONS_PREFIX)) {
+    // After a full pass, only what changed since it began (with a margin for the clocks of other
+    // processes writing to a shared folder): the fs store then skips the folders of packs
+    // untouched since, instead of a look at every record (24 CPU-seconds at 300,000 versions).
+    const since = index === this.index && this.lastReconcile > 0 ? this.lastReconcile - RECONCILE_MARGIN_MS : undefined;
+    for await (const object of this.store.list(VERSIONS_PREFIX, since === undefined ? {} : { modifiedSince: since })) {
       if (this.stopping) return 0;
       const id = parseVersionKey(object.key);
       if (!id) continue;

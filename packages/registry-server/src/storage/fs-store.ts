@@ -425,15 +425,27 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     }
   }
 
-  /** Keys under `dir` (whose keys start with `rel`) in byte order, skipping those up to `startAfter`. */
-  async function* walk(dir: string, rel: string, namePrefix: string, startAfter?: string): AsyncGenerator<string> {
+  /**
+   * Keys under `dir` (whose keys start with `rel`) in byte order, skipping those up to `startAfter`,
+   * and the files of folders not modified since `since` (ms).
+   */
+  async function* walk(
+    dir: string,
+    rel: string,
+    namePrefix: string,
+    startAfter?: string,
+    since?: number,
+  ): AsyncGenerator<string> {
     let entries: Dirent[];
+    let filesUnchanged = false;
     try {
+      if (since !== undefined) filesUnchanged = (await stat(dir)).mtimeMs < since;
       entries = await readdir(dir, { withFileTypes: true });
     } catch (err) {
       if (isMissing(err)) return;
       throw err;
     }
+    if (filesUnchanged) entries = entries.filter((entry) => entry.isDirectory());
     // A directory sorts as its name plus "/": the keys below "a" all start with "a/", and "a-b"
     // comes before them because "-" < "/".
     const items = entries
@@ -449,7 +461,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
         // A directory whose prefix the bound starts with still holds keys after it.
         if (!item.isDir || !startAfter.startsWith(item.sortKey)) continue;
       }
-      if (item.isDir) yield* walk(path.join(dir, item.name), item.sortKey, '', startAfter);
+      if (item.isDir) yield* walk(path.join(dir, item.name), item.sortKey, '', startAfter, since);
       else yield item.sortKey;
     }
   }
@@ -460,7 +472,8 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     const rel = prefix.slice(0, slash + 1);
     let remaining = options.limit ?? Infinity;
     if (remaining <= 0) return;
-    for await (const key of walk(path.join(objectsDir, rel), rel, prefix.slice(slash + 1), options.startAfter)) {
+    const folder = path.join(objectsDir, rel);
+    for await (const key of walk(folder, rel, prefix.slice(slash + 1), options.startAfter, options.modifiedSince)) {
       if (options.keysOnly) {
         yield { key, size: 0, etag: '', lastModified: new Date(0) };
         if (--remaining === 0) return;

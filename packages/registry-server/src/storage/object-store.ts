@@ -77,6 +77,13 @@ export interface ListOptions {
    * which spares the fs store a stat per key. For polls that list many keys they have seen.
    */
   keysOnly?: boolean;
+  /**
+   * The caller holds every key it listed before this time (ms) and wants what changed since: a
+   * store may leave out keys it can tell are older. The fs store leaves out the files of a folder
+   * whose time is older (every write here adds, replaces or removes a folder's entry, which moves
+   * the folder's time), still looking into its subfolders; S3 lists everything.
+   */
+  modifiedSince?: number;
 }
 
 export interface ObjectStore {
