@@ -85,7 +85,7 @@ const SYSTEM_STREAM = systemAuditStream();
 /** The most old entries one prune of a stream removes; the next prune goes on. */
 const PRUNE_BATCH = 10_000;
 /** Entries of a page read at once. */
-const READ_CONCURRENCY = 16;
+const READ_CONCURRENCY = 50;
 
 /** The streams of a scope whose tenant (and project) resolved to `ids`; the system's without. */
 function streamsFor(ids: ReturnType<StreamResolver>): string[] {
