@@ -51,6 +51,16 @@ describe('parseVersion', () => {
       expect(parseVersion(raw)).toBeNull();
     },
   );
+
+  it('shares one frozen parsed form per version string (a catalog holds one per version)', () => {
+    const parsed = parseVersion('3.27.2-rc.1');
+    expect(parseVersion(`3.27.${'2'}-rc.1`)).toBe(parsed);
+    expect(Object.isFrozen(parsed) && Object.isFrozen(parsed?.segments) && Object.isFrozen(parsed?.prerelease)).toBe(
+      true,
+    );
+    expect(() => parsed?.segments.push(1)).toThrow(TypeError);
+    expect(parseVersion('3.27.2-rc.1')?.segments).toEqual([3, 27, 2]);
+  });
 });
 
 describe('isStrictSemver', () => {

@@ -69,6 +69,23 @@ function identifiers(text: string): Array<string | number> {
  */
 export function parseVersion(raw: string): ParsedVersion | null {
   if (raw.length > MAX_VERSION_LENGTH) return null;
+  const known = PARSED.get(raw);
+  if (known !== undefined) return known;
+  const parsed = parseAfresh(raw);
+  if (PARSED.size >= PARSED_KEPT) PARSED.clear();
+  PARSED.set(raw, parsed);
+  return parsed;
+}
+
+/**
+ * Parsed forms of the versions seen lately, shared and frozen: a registry's catalog keeps a
+ * parsed form of every version it holds, and the same version strings recur across packs
+ * ("1.0.0", "2.1.3"), so most versions share one.
+ */
+const PARSED = new Map<string, ParsedVersion | null>();
+const PARSED_KEPT = 8192;
+
+function parseAfresh(raw: string): ParsedVersion | null {
   const match = VERSION_RE.exec(raw);
   if (!match) return null;
   const segmentText = (match[1] ?? '').split('.');
@@ -76,21 +93,17 @@ export function parseVersion(raw: string): ParsedVersion | null {
   if (segments.some((n) => !Number.isSafeInteger(n))) return null;
   const dashed = match[2] ? identifiers(match[2]) : NONE;
   const isPrerelease = dashed.length > 0 && PRERELEASE_WORD.test(String(dashed[0]));
-  return {
+  return Object.freeze({
     raw,
-    segments,
-    segmentText,
-    prerelease: isPrerelease ? dashed : NONE,
-    suffix: isPrerelease ? NONE : dashed,
+    segments: Object.freeze(segments) as number[],
+    segmentText: Object.freeze(segmentText) as string[],
+    prerelease: isPrerelease ? (Object.freeze(dashed) as Array<string | number>) : NONE,
+    suffix: isPrerelease ? NONE : (Object.freeze(dashed) as Array<string | number>),
     build: match[3] ?? '',
-  };
+  });
 }
 
-/**
- * The empty identifier list every parsed version without one shares (a registry's catalog keeps a
- * parsed form of each of its versions: two empty arrays each were a quarter of it). Frozen: never
- * changed in place.
- */
+/** The empty identifier list every parsed version without one shares (frozen, as parsed forms are). */
 const NONE = Object.freeze([]) as unknown as Array<string | number>;
 
 /**
