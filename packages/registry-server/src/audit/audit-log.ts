@@ -19,6 +19,7 @@
  * has stopped reads as `interrupted`: the process died before it could say how the request ended.
  */
 import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Target } from '../identity/principals.js';
 import { createJson, encodeJson, readJson } from '../storage/json-documents.js';
@@ -86,6 +87,8 @@ const SYSTEM_STREAM = systemAuditStream();
 const PRUNE_BATCH = 10_000;
 /** Entries of a page read at once. */
 const READ_CONCURRENCY = 50;
+/** Settled entries kept in memory by key (immutable once settled: a page reads only the others). */
+const ENTRIES_KEPT = 20_000;
 
 /** The streams of a scope whose tenant (and project) resolved to `ids`; the system's without. */
 function streamsFor(ids: ReturnType<StreamResolver>): string[] {
@@ -105,6 +108,8 @@ export function outcomeOf(status: number): AuditOutcome {
 
 export class AuditLog {
   private readonly writing = new Set<Promise<unknown>>();
+  /** Settled entries written or read lately, by key: a page lists its keys and reads only the rest. */
+  private readonly settled = new LRUCache<string, StoredEntry>({ max: ENTRIES_KEPT });
   private maintenance: NodeJS.Timeout | null = null;
   private maintaining: Promise<void> | null = null;
 
@@ -169,13 +174,14 @@ export class AuditLog {
                 if (etag === null) return;
                 replaced.add(key);
                 await this.store.put(key, encodeJson(final), { ifMatch: etag, contentType: 'application/json' });
+                this.settled.set(key, final);
               }),
             );
             await Promise.all(
               this.streamsOf(final.scope)
                 .map((prefix) => auditEntryKey(prefix, final.id))
                 .filter((key) => !replaced.has(key))
-                .map((key) => createJson(this.store, key, final)),
+                .map((key) => this.create(key, final)),
             );
           })(),
         ),
@@ -189,13 +195,25 @@ export class AuditLog {
 
   /** Writes an unauthenticated caller's failure to the anonymous stream. */
   recordAnonymous(entry: AuditEntry): Promise<AuditEntry> {
-    return this.track(createJson(this.store, auditEntryKey(ANONYMOUS, entry.id), entry).then(() => entry));
+    return this.track(this.create(auditEntryKey(ANONYMOUS, entry.id), entry).then(() => entry));
   }
 
   private async write(entry: AuditEntry): Promise<void> {
-    await Promise.all(
-      this.streamsOf(entry.scope).map((prefix) => createJson(this.store, auditEntryKey(prefix, entry.id), entry)),
-    );
+    await Promise.all(this.streamsOf(entry.scope).map((prefix) => this.create(auditEntryKey(prefix, entry.id), entry)));
+  }
+
+  /** Writes a settled entry create-once, and keeps it for the pages to come. */
+  private async create(key: string, entry: AuditEntry): Promise<void> {
+    if ((await createJson(this.store, key, entry)) !== null) this.settled.set(key, entry);
+  }
+
+  /** An entry as stored: from memory when settled and kept, else read (and kept once settled). */
+  private async read(key: string): Promise<StoredEntry | null> {
+    const kept = this.settled.get(key);
+    if (kept) return kept;
+    const found = await readJson<StoredEntry>(this.store, key);
+    if (found && found.value.outcome !== 'pending') this.settled.set(key, found.value);
+    return found?.value ?? null;
   }
 
   /**
@@ -212,6 +230,7 @@ export class AuditLog {
       // An entry of an earlier release's layout may sort here while newer than the cut.
       if (auditIdOfKey(object.key).slice(0, 13) <= cut) continue;
       await this.store.delete(object.key);
+      this.settled.delete(object.key);
       if (++removed >= PRUNE_BATCH) break;
     }
     return removed;
@@ -322,8 +341,8 @@ export class AuditLog {
       keys.map((key, i) => ({ key, i })),
       READ_CONCURRENCY,
       async ({ key, i }) => {
-        const found = await readJson<StoredEntry>(this.store, key);
-        read[i] = found ? view(found.value) : null;
+        const found = await this.read(key);
+        read[i] = found ? view(found) : null;
       },
     );
     const items = read.filter((entry): entry is AuditEntry => entry !== null);

@@ -5,12 +5,14 @@
  * while; a user's request never lands in another tenant's log; no change without its record.
  */
 import { spawnSync } from 'node:child_process';
+import { pino } from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { tenantAuditStream, ungroupedAuditEntryKey } from '../storage/layout.js';
 import { HOST } from '../storage/temp-files.js';
+import { createFsStore } from '../storage/fs-store.js';
 import { AUTH, buildTestPack, startTestRegistry, tempDir, type TestRegistry } from '../test-support/test-registry.js';
 import { AuditLog, type AuditEntry } from './audit-log.js';
 import { AnonymousLimiter } from './audit-requests.js';
@@ -259,6 +261,57 @@ describe('a long audit log', () => {
       expect(await audit.get({ scope: 'tenant', tenant: 'long' }, written[39]?.id ?? '')).toBeNull();
     } finally {
       await registry.close();
+    }
+  });
+});
+
+describe('audit pages', () => {
+  it('read settled entries from memory once written or read, and pending ones from storage', async () => {
+    const work = await tempDir();
+    const store = await createFsStore({ root: work.dir, logger: pino({ level: 'silent' }) });
+    const reads: string[] = [];
+    const counting: ObjectStore = {
+      ...store,
+      getBuffer: (key) => {
+        reads.push(key);
+        return store.getBuffer(key);
+      },
+    };
+    try {
+      const scope = { scope: 'tenant', tenant: 't' } as const;
+      const audit = new AuditLog(counting, () => ({ tenant: 'tn_1' }));
+      const entry = (i: number): AuditEntry => ({
+        id: AuditLog.newId(new Date(Date.now() - i * 1000).toISOString()),
+        at: new Date(Date.now() - i * 1000).toISOString(),
+        actor: { kind: 'operator', name: 'root', tenant: null },
+        client: '192.0.2.1',
+        method: 'POST',
+        path: '/v1/tenants/t/teams',
+        scope,
+        status: 201,
+        outcome: 'success',
+        requestId: '',
+      });
+      for (let i = 0; i < 5; i++) await audit.record(entry(i));
+      const pending = entry(10);
+      const { settle } = await audit.begin(pending);
+      expect((await audit.list(scope, { limit: 10 })).items).toHaveLength(6);
+      // Only the pending entry was read; the settled ones this process wrote were in memory.
+      expect(reads).toHaveLength(1);
+      await settle({ ...pending, status: 201, outcome: 'success' });
+      reads.length = 0;
+      const page = await audit.list(scope, { limit: 10 });
+      expect(page.items.map((item) => item.outcome)).toEqual(Array(6).fill('success'));
+      expect(reads).toEqual([]);
+      // Another process's reader has none in memory: it reads each once, then keeps them.
+      const other = new AuditLog(counting, () => ({ tenant: 'tn_1' }));
+      await other.list(scope, { limit: 10 });
+      expect(reads).toHaveLength(6);
+      await other.list(scope, { limit: 10 });
+      expect(reads).toHaveLength(6);
+    } finally {
+      await store.close();
+      await work.cleanup();
     }
   });
 });
