@@ -1,24 +1,31 @@
 // @ts-check
 /**
- * Benchmark: identity at the size of a big deployment. One tenant is seeded in the registry's own
- * storage format (a tenant document, as a snapshot or a whole document of an earlier release
- * holds it) with --users users and --keys API keys, written with the registry's own store; then
- * two `pack-registry` processes share that storage (fs data directory, or a bucket with
- * --s3-endpoint) and this process measures, against the first:
+ * Benchmark: identity, the audit log and the catalog at the size of a big deployment (issue 17's
+ * targets). One tenant is seeded in the registry's own storage format (a tenant document, as a
+ * snapshot or a whole document of an earlier release holds it) with --users users and --keys API
+ * keys, and its audit log with --audit-entries entries; then two `pack-registry` processes share
+ * that storage (fs data directory, or a bucket with --s3-endpoint) and this process measures,
+ * against the first:
  *
  * - user create and API key create, one at a time: p50 and p99 (target p50 < 30 ms);
- * - user creates from --writers clients at once: writes/s (target >= 100/s);
+ * - user creates from --writers clients at once: writes/s (target >= 100/s), with the server's
+ *   CPU per write and how busy the machine was;
  * - --burst concurrent user creates: how many answered 5xx (target 0; a 503 IDENTITY_BUSY is
  *   counted apart, as it says when to retry);
+ * - the audit log's newest page and the page after it (target p50 < 50 ms), a page 20 days back,
+ *   and the first read of those pages by the other process;
  * - authentication and authorization of an API key (GET /v1/auth/me): p50 (target < 2 ms);
  * - how long after a create answered the second process shows the user (target < 1 s);
  * - the second process's CPU while nothing happens (its polls), over --idle-seconds.
  *
+ * Then, on fs, the catalog phase (--versions, --tenants): see catalogPhase below.
+ *
  * Every figure is the registry's: the load generator is this process. `--server PATH` runs
  * another build (an earlier commit's bundle, for before-and-after figures).
  *
- *   node bench/run.mjs scale [--users N] [--keys N] [--samples N] [--writers N] [--burst N]
- *                            [--idle-seconds N] [--server PATH] [--s3-endpoint URL ...]
+ *   node bench/run.mjs scale [--users N] [--keys N] [--audit-entries N] [--versions N] [--tenants N]
+ *                            [--samples N] [--writers N] [--burst N] [--idle-seconds N]
+ *                            [--server PATH] [--s3-endpoint URL ...]
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -47,7 +54,7 @@ import {
 import { checkRow, log, optionsOrExit, round, table, withScope } from './_util.mjs';
 
 export const description =
-  'Identity at scale: 20,000 users and 20,000 API keys in one tenant; writes, bursts, auth, replica lag';
+  'Scale: 20,000 users and keys in a tenant, a million audit entries, 300,000 versions and 3,000 tenants';
 
 const USAGE = `Usage: node bench/run.mjs scale [options]
 
