@@ -16,8 +16,9 @@
  *   reads only the journal entries it lacks. Markers and journal entries older than the retention
  *   are pruned once a snapshot covers them.
  *
- * Within a process, writes to one tenant run one at a time (no process races itself); across
- * processes the create-once revision decides. A process sees its own writes at once.
+ * Within a process, changes to one tenant wait for the write under way and then go together as one
+ * revision (no process races itself); across processes the create-once revision decides. A
+ * process sees its own writes at once.
  *
  * Tenants are found by name only while they are live: one being deleted is reachable by its id
  * alone (to finish the deletion), so a new tenant of the same name sees nothing of it.
@@ -25,7 +26,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { registryError } from '../errors.js';
-import { encodeJson, readJson, updateJson, type Updater } from '../storage/json-documents.js';
+import { encodeJson, readJson, updateJson, type JsonDocument, type Updater } from '../storage/json-documents.js';
 import {
   identityChangeKey,
   identityChangesFrom,
@@ -51,11 +52,6 @@ import {
 } from './records.js';
 import { TenantDraft, TenantState, type RecordChange, type TenantDirectory } from './tenant-state.js';
 import { forEachLimited } from '../storage/for-each-limited.js';
-
-interface Cached<T> {
-  value: T;
-  etag: string;
-}
 
 /** A journal entry: the record changes that made revision `revision`. */
 export interface JournalEntry {
@@ -96,6 +92,12 @@ function heldTenant(state: TenantState, snapshotRevision: number, snapshotEtag: 
     announced: 0,
     announcing: null,
   };
+}
+
+/** A held tenant from its snapshot document (`read`), or an empty one when none is stored. */
+function heldFrom(ref: TenantRef, read: JsonDocument<TenantDocument> | null): HeldTenant {
+  const document = read ? normaliseTenant(read.value) : emptyTenantDocument(ref);
+  return heldTenant(TenantState.fromDocument({ ...document, tenant: ref }), document.revision, read?.etag ?? null);
 }
 
 /** A change waiting for its turn (see IdentityDirectory.changeTenant). */
@@ -175,7 +177,7 @@ function identityBusy(owner: string, what = 'identity records'): Error {
 }
 
 export class IdentityDirectory {
-  private system: Cached<SystemDirectory> | null = null;
+  private system: JsonDocument<SystemDirectory> | null = null;
   private readonly tenants = new Map<string, HeldTenant>();
   private timer: NodeJS.Timeout | null = null;
   private index: DirectoryIndex | null = null;
@@ -259,18 +261,17 @@ export class IdentityDirectory {
     ]);
     const live = [...this.lookup().byId.values()];
     await forEachLimited(live, FETCH_CONCURRENCY, async (ref) => {
-      const held = await this.readHeld(ref, snapshots.has(ref.id));
-      if (!held) return;
+      // A tenant the listing found no snapshot of starts empty, without a GET that would miss.
+      const read = snapshots.has(ref.id) ? await this.readSnapshot(ref.id) : null;
+      const held = heldFrom(ref, read);
       this.hold(ref.id, held);
       await this.sync(ref.id, held, journals.get(ref.id));
     });
   }
 
-  /** A tenant's snapshot (or an empty one when none is stored), as a new held tenant. */
-  private async readHeld(ref: TenantRef, snapshotListed = true): Promise<HeldTenant | null> {
-    const read = snapshotListed ? await readJson<TenantDocument>(this.store, identityTenantKey(ref.id)) : null;
-    const document = read ? normaliseTenant(read.value) : emptyTenantDocument(ref);
-    return heldTenant(TenantState.fromDocument({ ...document, tenant: ref }), document.revision, read?.etag ?? null);
+  /** A tenant's snapshot document, or null when none is stored. */
+  private readSnapshot(tenantId: string): Promise<JsonDocument<TenantDocument> | null> {
+    return readJson<TenantDocument>(this.store, identityTenantKey(tenantId));
   }
 
   /**
@@ -301,9 +302,8 @@ export class IdentityDirectory {
         // Missing: the newest, or pruned under a newer snapshot than the one held.
         const head = await this.store.head(identityTenantKey(tenantId));
         if (!head || head.etag === held.snapshotEtag) return;
-        const ref = held.state.tenant;
-        const fresh = await this.readHeld(ref);
-        if (!fresh || fresh.snapshotRevision <= held.state.revision) {
+        const fresh = heldFrom(held.state.tenant, await this.readSnapshot(tenantId));
+        if (fresh.snapshotRevision <= held.state.revision) {
           held.snapshotEtag = head.etag;
           return;
         }
@@ -362,8 +362,8 @@ export class IdentityDirectory {
     await forEachLimited([...live.values()], FETCH_CONCURRENCY, async (ref) => {
       const held = this.tenants.get(ref.id);
       if (!held) {
-        const read = await this.readHeld(ref, (await this.store.head(identityTenantKey(ref.id))) !== null);
-        if (!read || this.tenants.has(ref.id)) return;
+        const read = heldFrom(ref, await this.readSnapshot(ref.id));
+        if (this.tenants.has(ref.id)) return;
         this.hold(ref.id, read);
         await this.sync(ref.id, read);
       } else if ((announced.get(ref.id) ?? 0) > held.state.revision) {
@@ -674,11 +674,10 @@ export class IdentityDirectory {
 
   /** Reads a tenant's records from storage, whether or not the tenant is live (deletions read them). */
   async readTenant(id: string): Promise<TenantDirectory | null> {
-    const read = await readJson<TenantDocument>(this.store, identityTenantKey(id));
+    const read = await this.readSnapshot(id);
     const ref = this.tenantRefById(id) ??
       read?.value.tenant ?? { id, name: id, displayName: id, createdAt: new Date(0).toISOString() };
-    const held = await this.readHeld(ref, read !== null);
-    if (!held) return null;
+    const held = heldFrom(ref, read);
     await this.sync(id, held);
     return read === null && held.state.revision === 0 ? null : held.state;
   }
@@ -692,7 +691,7 @@ export class IdentityDirectory {
     this.dropTenant(id);
   }
 
-  private keepSystem(read: Cached<SystemDirectory>): void {
+  private keepSystem(read: JsonDocument<SystemDirectory>): void {
     // A document read before this process's own write must not undo that write.
     if (read.value.revision < (this.system?.value.revision ?? -1)) return;
     this.system = { value: normaliseSystem(read.value), etag: read.etag };

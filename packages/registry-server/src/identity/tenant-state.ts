@@ -392,7 +392,7 @@ export class TenantDraft implements TenantDirectory {
 
   get index(): TenantIndex {
     if (this.changes().length === 0) return this.base.index;
-    const copy = TenantState.fromDocument({ ...this.base.toDocument(), revision: this.base.revision });
+    const copy = TenantState.fromDocument(this.base.toDocument());
     copy.apply(this.base.revision + 1, this.changes());
     return copy.index;
   }
