@@ -5,7 +5,8 @@
  * peak, and its present RSS.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout } from 'node:timers/promises';
 
@@ -72,6 +73,37 @@ function pidsOf(/** @type {string[]} */ names) {
       .map(Number);
   } catch {
     return [];
+  }
+}
+
+/** Ceph's daemons, the S3 server of the benches' Ceph RGW. */
+const STORAGE_DAEMONS = ['radosgw', 'ceph-osd', 'ceph-mon', 'ceph-mgr'];
+
+/**
+ * CPU seconds used so far by the storage daemons running now (Ceph's), summed; 0 when none runs.
+ * Two readings around a phase tell what the S3 server spent on it.
+ */
+export function storageDaemonCpuSeconds() {
+  return pidsOf(STORAGE_DAEMONS).reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+}
+
+/**
+ * Requests the bench's Ceph RGW has served so far (its `rgw.req` counter, read through the admin
+ * socket scripts/ceph-rgw.sh sets up under $CEPH_DIR, /tmp/ceph by default); undefined when there is
+ * no such RGW. Two readings around a phase tell how many S3 requests it took.
+ */
+export function rgwRequests() {
+  const socket = path.join(process.env['CEPH_DIR'] ?? '/tmp/ceph', 'run', 'client.rgw.a.asok');
+  if (!existsSync(socket)) return undefined;
+  try {
+    const dump = execFileSync('ceph', ['--admin-daemon', socket, 'perf', 'dump'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    const requests = JSON.parse(dump)?.rgw?.req;
+    return typeof requests === 'number' ? requests : undefined;
+  } catch {
+    return undefined;
   }
 }
 

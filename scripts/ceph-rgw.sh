@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # A copy of the workplace tool ../shared/tools/ceph-rgw.sh, kept in the repository so that CI on a
 # clean clone can start the same real Ceph RGW for the S3 conformance stage. One change: RGW's
-# garbage collection of deleted objects runs at once (see [client.rgw.a]).
+# garbage collection of deleted objects runs at once (see [client.rgw.a]). One option:
+# RGW_TCP_NODELAY=1 starts RGW with Nagle's algorithm off (beast's tcp_nodelay=1, which
+# docs/registry.md recommends to operators); unset, RGW keeps its default (on), as the workplace tool.
 # Start (or stop) a single-node Ceph cluster with an RGW S3 endpoint on 127.0.0.1:${RGW_PORT:-7480}.
 # Real S3-compatible engine from Debian's packages; memstore OSD (data lives in RAM).
 # Credentials: AKTEST / SKTEST. Usage: ceph-rgw.sh start|stop
 set -euo pipefail
 D=${CEPH_DIR:-/tmp/ceph}; PORT=${RGW_PORT:-7480}
+NODELAY=""; [ "${RGW_TCP_NODELAY:-0}" = 1 ] && NODELAY=" tcp_nodelay=1"
 stop() {
   # Only the daemons this script started: their pid files live in $D/run.
   local f pid
@@ -52,7 +55,7 @@ osd data = $D/osd0
 osd objectstore = memstore
 memstore device bytes = 4294967296
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:$PORT$NODELAY
 # Deleted objects are garbage-collected after 2 hours by default: in 4 GiB of RAM, tests and
 # benches that write and delete would fill the store first. Collect them at once.
 rgw gc obj min wait = 0
