@@ -72,8 +72,11 @@ export class GrowingFile extends Writable {
     );
   }
 
+  // Each write emits 'written' with its bytes, in file order, once they are in the file, then
+  // 'progress'.
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     void this.writeAll(chunk).then(() => {
+      this.emit('written', chunk);
       this.emit('progress');
       callback();
     }, callback);
@@ -85,6 +88,7 @@ export class GrowingFile extends Writable {
     callback: (error?: Error | null) => void,
   ): void {
     void this.writeAllv(chunks.map((c) => c.chunk)).then(() => {
+      for (const { chunk } of chunks) this.emit('written', chunk);
       this.emit('progress');
       callback();
     }, callback);

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { BlockChecksummer } from '@packyard/pack-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrowingFile } from './growing-file.js';
-import { UploadHasher } from './upload-hasher.js';
+import { INLINE_MAX_BYTES, UploadHasher } from './upload-hasher.js';
 
 let dir: string;
 const hasher = new UploadHasher();
@@ -31,9 +31,9 @@ function expected(bytes: Buffer) {
 }
 
 /** Writes `bytes` into a new GrowingFile in chunks of `chunk`, hashing it as it grows. */
-async function hashWhileWriting(bytes: Buffer, chunk: number) {
+async function hashWhileWriting(bytes: Buffer, chunk: number, by = hasher) {
   const file = new GrowingFile(path.join(dir, `${randomBytes(6).toString('hex')}.zip`));
-  const digests = hasher.follow(file);
+  const digests = by.follow(file);
   const chunks = [];
   for (let at = 0; at < bytes.length; at += chunk) chunks.push(bytes.subarray(at, at + chunk));
   await pipeline(Readable.from(chunks), file);
@@ -56,6 +56,33 @@ describe('UploadHasher', () => {
     await expect(digests).rejects.toThrow(/ended before it was complete/);
     const bytes = randomBytes(100_000);
     await expect(hashWhileWriting(bytes, 4096)).resolves.toEqual(expected(bytes));
+  });
+
+  it('hashes small uploads on the main thread, and hands one that grows past the bound to the worker', async () => {
+    const fresh = new UploadHasher();
+    const write = (bytes: Buffer, chunk: number) => hashWhileWriting(bytes, chunk, fresh);
+    try {
+      const small = [randomBytes(53_000), randomBytes(INLINE_MAX_BYTES), Buffer.alloc(0)];
+      for (const bytes of small) await expect(write(bytes, 16_384)).resolves.toEqual(expected(bytes));
+      expect(fresh.workerRunning).toBe(false);
+      // One byte over, in the last chunk; and a large one crossing the bound mid-chunk.
+      const over = randomBytes(INLINE_MAX_BYTES + 1);
+      await expect(write(over, 16_384)).resolves.toEqual(expected(over));
+      expect(fresh.workerRunning).toBe(true);
+      const large = randomBytes(3 * INLINE_MAX_BYTES + 17);
+      await expect(write(large, 100_000)).resolves.toEqual(expected(large));
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('rejects a small upload abandoned before it is complete', async () => {
+    const file = new GrowingFile(path.join(dir, 'abandoned-small.zip'));
+    const digests = hasher.follow(file);
+    file.on('error', () => undefined);
+    file.write(randomBytes(1000));
+    file.destroy(new Error('client went away'));
+    await expect(digests).rejects.toThrow(/ended before it was complete/);
   });
 
   it('refuses new work once closed', async () => {

@@ -5,11 +5,18 @@
  * file as it grows instead, and answers with both digests, and the CRC-32 of every 64 KiB block,
  * once the file is complete.
  *
+ * An upload of up to {@link INLINE_MAX_BYTES} (most packs: a manifest, values and a chart) is
+ * hashed on the main thread as its bytes reach the file, which costs less than a fraction of a
+ * millisecond, less than telling the worker and reading the file back; one that grows past it is
+ * handed to the worker, which hashes it from its first byte. A registry that takes only small
+ * packs never starts the worker (a worker thread holds ~20 MB of resident memory).
+ *
  * One worker serves the process (about 400 MB/s of uploads per core); it starts with the first
- * upload, does not keep the process alive, and a new one replaces it if it ever dies.
+ * large upload, does not keep the process alive, and a new one replaces it if it ever dies.
  */
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { BlockChecksums } from '@packyard/pack-core';
+import { BlockChecksummer, type BlockChecksums } from '@packyard/pack-core';
 import type { HashReply, HashRequest } from './hash-worker.js';
 import type { GrowingFile } from './growing-file.js';
 import { WORKER_YOUNG_MB, workerEntry } from './worker-entry.js';
@@ -28,6 +35,12 @@ const WORKER = workerEntry(new URL('./hash-worker.js', import.meta.url));
 
 /** Tell the worker about new bytes at most this often: every message costs a wake-up. */
 const GROW_STEP_BYTES = 1024 * 1024;
+
+/** Uploads up to this size are hashed on the main thread (~0.5 ms of CPU at the most). */
+export const INLINE_MAX_BYTES = 256 * 1024;
+
+/** Block size of the CRC-32s, as the worker's (hash-worker.ts). */
+const CRC_BLOCK_BYTES = 64 * 1024;
 
 interface Pending {
   resolve(digests: UploadDigests): void;
@@ -49,6 +62,44 @@ export class UploadHasher {
    * const { digest, integrity } = await digests;
    */
   follow(file: GrowingFile): Promise<UploadDigests> {
+    if (this.closed) return Promise.reject(new Error('the upload hasher is closed'));
+    const sha256 = createHash('sha256');
+    const sha512 = createHash('sha512');
+    const crcs = new BlockChecksummer(CRC_BLOCK_BYTES);
+    return new Promise<UploadDigests>((resolve, reject) => {
+      const detach = (): void => {
+        file.off('written', onWritten).off('finish', onFinish).off('close', onClose);
+      };
+      const onWritten = (chunk: Buffer): void => {
+        if (file.written <= INLINE_MAX_BYTES) {
+          sha256.update(chunk);
+          sha512.update(chunk);
+          crcs.update(chunk);
+          return;
+        }
+        // Too large to hash here: the worker takes it over from the file's first byte.
+        detach();
+        this.followInWorker(file).then(resolve, reject);
+      };
+      const onFinish = (): void => {
+        detach();
+        resolve({
+          digest: `sha256:${sha256.digest('hex')}`,
+          integrity: `sha512-${sha512.digest('base64')}`,
+          blocks: crcs.result(),
+        });
+      };
+      const onClose = (): void => {
+        if (file.writableFinished) return;
+        detach();
+        reject(new Error('the upload ended before it was complete'));
+      };
+      file.on('written', onWritten).once('finish', onFinish).once('close', onClose);
+    });
+  }
+
+  /** Hashes `file` in the worker, from its first byte, following it as it grows. */
+  private followInWorker(file: GrowingFile): Promise<UploadDigests> {
     if (this.closed) return Promise.reject(new Error('the upload hasher is closed'));
     const worker = this.start();
     const id = this.nextId++;
@@ -75,8 +126,18 @@ export class UploadHasher {
       file.off('progress', onProgress).off('finish', onFinish).off('close', onClose);
     });
     post({ type: 'start', id, file: file.path });
+    // What the file already holds (handed over from the main thread) goes to the worker at once.
+    if (file.written > 0) {
+      posted = file.written;
+      post({ type: 'grow', id, bytes: posted });
+    }
     file.on('progress', onProgress).once('finish', onFinish).once('close', onClose);
     return result;
+  }
+
+  /** Whether the worker thread runs (it starts with the first upload too large to hash inline). */
+  get workerRunning(): boolean {
+    return this.worker !== null;
   }
 
   async close(): Promise<void> {
