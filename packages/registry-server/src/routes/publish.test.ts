@@ -93,6 +93,63 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
     expect(record.body.digest).toBe(a.digest);
   });
 
+  it('reads no version record to publish a version its catalog does not know', async () => {
+    const reads: string[] = [];
+    const counted = await startTestRegistry(driver, {
+      share: registry,
+      wrapStore: (store) => ({
+        ...store,
+        getBuffer: (key) => {
+          reads.push(key);
+          return store.getBuffer(key);
+        },
+      }),
+    });
+    try {
+      const pack = await buildTestPack(work.dir, { name: 'unread', version: '1.0.0' });
+      reads.length = 0;
+      expect((await publish(counted, pack)).status).toBe(201);
+      expect(reads.filter((key) => key.startsWith('packs/'))).toEqual([]);
+    } finally {
+      await counted.close();
+    }
+  });
+
+  it('decides a version another replica published, before its catalog heard of it, as an existing one', async () => {
+    // A replica that reads the change log once an hour: the versions published through `registry`
+    // from now on are in storage but not in its catalog.
+    const replica = await startTestRegistry(driver, {
+      share: registry,
+      config: { catalog: { pollIntervalMs: 3_600_000 } },
+    });
+    try {
+      const a = await buildTestPack(work.dir, { name: 'unheard', version: '1.0.0', readme: '# A\n' });
+      const b = await buildTestPack(work.dir, { name: 'unheard', version: '1.0.0', readme: '# B\n' });
+      const c = await buildTestPack(work.dir, { name: 'unheard', version: '1.0.1', readme: '# C\n' });
+      const d = await buildTestPack(work.dir, { name: 'unheard', version: '1.0.1', readme: '# D\n' });
+      expect((await publish(registry, a)).status).toBe(201);
+      expect((await publish(registry, c)).status).toBe(201);
+      const other = await publish(replica, b);
+      expect(other.status).toBe(409);
+      expect((other.body as ErrorBody).error.code).toBe('PACK_VERSION_EXISTS');
+      const same = await publish(replica, a);
+      expect(same.status).toBe(200);
+      expect(same.body).toMatchObject({ outcome: 'unchanged', digest: a.digest, revision: 1 });
+      await request(registry.app)
+        .delete('/v1/registries/public/packs/unheard/1.0.1?message=oops')
+        .set(AUTH)
+        .expect(200);
+      const deleted = await publish(replica, d);
+      expect(deleted.status).toBe(409);
+      expect((deleted.body as ErrorBody).error.code).toBe('PACK_VERSION_DELETED');
+      const kept = await request(registry.app).get('/v1/registries/public/packs/unheard/1.0.0');
+      expect(kept.body.digest).toBe(a.digest);
+      expect((await request(registry.app).get('/v1/registries/public/packs/unheard/1.0.1')).status).toBe(410);
+    } finally {
+      await replica.close();
+    }
+  });
+
   it('overwrites with force and a message where the registry allows it, keeping history', async () => {
     const created = await request(registry.app)
       .post('/v1/registries')
