@@ -49,6 +49,7 @@ import {
   isUnavailable,
   unquote,
 } from './errors.js';
+import { objectRequests, type CredentialsProvider } from './object-requests.js';
 import { checkBucket, checkConditionalWrites, type ConditionalWriteSupport } from './probe.js';
 import { stagedUploads } from './staged-upload.js';
 import { boundedTransfers, type Bounded } from './transfer.js';
@@ -152,6 +153,18 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
 
+  // Small object requests to a configured endpoint skip the SDK's middleware (object-requests.ts).
+  const small =
+    options.endpoint === undefined
+      ? null
+      : objectRequests({
+          endpoint: options.endpoint,
+          bucket,
+          region,
+          forcePathStyle: options.forcePathStyle ?? false,
+          credentials: client.config.credentials as CredentialsProvider,
+        });
+
   const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
 
@@ -176,6 +189,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     else await checked;
   } catch (err) {
     client.destroy();
+    small?.close();
     throw err;
   }
 
@@ -207,6 +221,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   }
 
   async function put(key: string, body: Buffer | string, putOptions: PutOptions = {}): Promise<{ etag: string }> {
+    if (small !== null && Buffer.byteLength(body) <= TRANSFER_PUT_BYTES) return putSmall(small, key, body, putOptions);
     const input: PutObjectCommandInput = {
       Bucket: bucket,
       Key: fullKey(key),
@@ -227,6 +242,32 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     } catch (err) {
       // A missing key under If-Match answers 404 on some backends, 412 on others. (Ceph RGW
       // answers some losers of a concurrent If-Match race 500; the SDK's retry then gets the 412.)
+      if (isConditionFailure(err) || (putOptions.ifMatch !== undefined && isNotFound(err))) {
+        throw new PreconditionFailedError(key);
+      }
+      throw err;
+    }
+  }
+
+  /** A put of a record (or a marker): without the SDK, as a metadata call. */
+  async function putSmall(
+    requests: NonNullable<typeof small>,
+    key: string,
+    body: Buffer | string,
+    putOptions: PutOptions,
+  ): Promise<{ etag: string }> {
+    const Key = fullKey(key);
+    const headers: Record<string, string> = {};
+    if (putOptions.contentType !== undefined) headers['content-type'] = putOptions.contentType;
+    if (putOptions.ifNoneMatch !== undefined) headers['if-none-match'] = putOptions.ifNoneMatch;
+    if (putOptions.ifMatch !== undefined) {
+      headers['if-match'] = ifMatchHeader(putOptions.ifMatch, support ?? (await checked));
+    }
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    try {
+      const { etag } = await guard(metadata((abortSignal) => requests.put(Key, bytes, headers, abortSignal)));
+      return { etag: etag !== '' ? etag : await etagAfterWrite(key) };
+    } catch (err) {
       if (isConditionFailure(err) || (putOptions.ifMatch !== undefined && isNotFound(err))) {
         throw new PreconditionFailedError(key);
       }
@@ -301,6 +342,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     // One guard and one deadline around request and body: a connection lost or stalled mid-body
     // is as unavailable as a refused one.
     const Key = fullKey(key);
+    if (small !== null) return orNull(metadata((abortSignal) => small.get(Key, abortSignal)));
     return orNull(metadata((abortSignal) => readWhole(Key, abortSignal)));
   }
 
@@ -322,6 +364,10 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
 
   async function head(key: string): Promise<StoredObject | null> {
     const Key = fullKey(key);
+    if (small !== null) {
+      const found = await orNull(metadata((abortSignal) => small.head(Key, abortSignal)));
+      return found && { key, ...found };
+    }
     const output = await orNull(
       metadata((abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key }), { abortSignal })),
     );
@@ -337,7 +383,11 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   async function remove(key: string): Promise<void> {
     const Key = fullKey(key);
     await orNull(
-      metadata((abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal })),
+      metadata((abortSignal) =>
+        small !== null
+          ? small.delete(Key, abortSignal)
+          : client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal }).then(() => undefined),
+      ),
     );
   }
 
@@ -423,6 +473,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     ...(options.presignDownloads === true ? { downloadUrl } : {}),
     close: () => {
       client.destroy();
+      small?.close();
       return Promise.resolve();
     },
   };

@@ -154,6 +154,24 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       await store.delete(key);
     });
 
+    it('stores keys with every character a key may hold, and lists them as written', async () => {
+      const base = prefix();
+      const keys = ['a@b+c=d', 'per%25cent', 'tilde~dot.under_score-dash', 'sha256=x'].map(
+        (name) => `${base}odd/${name}`,
+      );
+      for (const key of keys) {
+        const { etag } = await store.put(key, key, { ifNoneMatch: '*' });
+        expect((await store.getBuffer(key))?.body.toString()).toBe(key);
+        expect(await store.head(key)).toMatchObject({ key, etag });
+        await store.put(key, `${key}!`, { ifMatch: etag });
+      }
+      expect(await listKeys(store, `${base}odd/`)).toEqual([...keys].sort());
+      for (const key of keys) {
+        await store.delete(key);
+        expect(await store.getBuffer(key)).toBeNull();
+      }
+    });
+
     it('opens an object as a local file where the driver keeps them so, with its bytes and facts', async () => {
       if (!store.openLocal) return;
       const key = `${prefix()}local.bin`;
