@@ -12,6 +12,7 @@
  * ./transfer.ts (the time bounds of transfers), ./staged-upload.ts (multipart uploads) and
  * ./probe.ts (the start-up check of the bucket and of conditional writes).
  */
+import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
@@ -105,6 +106,21 @@ const DEFAULT_IDLE_TIMEOUT_MS = 15_000;
 const TRANSFER_PUT_BYTES = 1024 * 1024;
 const PING_TIMEOUT_MS = 5_000;
 
+/**
+ * Whether `<bucket>.<endpoint host>` is the bucket's address as the SDK would make it: a host
+ * name (not an IP address) and a bucket name that is one DNS label. Otherwise the SDK's own rules
+ * decide (path style for those), and the SDK sends the requests.
+ */
+function virtualHostable(endpoint: string, bucket: string): boolean {
+  let hostname: string;
+  try {
+    hostname = new URL(endpoint).hostname;
+  } catch {
+    return false;
+  }
+  return isIP(hostname.replace(/^\[|\]$/g, '')) === 0 && /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket);
+}
+
 export async function createS3Store(options: S3StoreOptions): Promise<ObjectStore> {
   const region = options.region ?? 'us-east-1';
   const { bucket } = options;
@@ -153,9 +169,10 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
 
-  // Small object requests to a configured endpoint skip the SDK's middleware (object-requests.ts).
+  // Small object requests to a configured endpoint skip the SDK's middleware (object-requests.ts),
+  // where the address is plain: path style, or a virtual host the SDK too would use as it is.
   const small =
-    options.endpoint === undefined
+    options.endpoint === undefined || !(options.forcePathStyle === true || virtualHostable(options.endpoint, bucket))
       ? null
       : objectRequests({
           endpoint: options.endpoint,
