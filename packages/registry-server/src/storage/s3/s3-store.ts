@@ -171,7 +171,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
 
   // Small object requests to a configured endpoint skip the SDK's middleware (object-requests.ts),
   // where the address is plain: path style, or a virtual host the SDK too would use as it is.
-  const small =
+  const requests =
     options.endpoint === undefined || !(options.forcePathStyle === true || virtualHostable(options.endpoint, bucket))
       ? null
       : objectRequests({
@@ -206,7 +206,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     else await checked;
   } catch (err) {
     client.destroy();
-    small?.close();
+    requests?.close();
     throw err;
   }
 
@@ -238,53 +238,38 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   }
 
   async function put(key: string, body: Buffer | string, putOptions: PutOptions = {}): Promise<{ etag: string }> {
-    if (small !== null && Buffer.byteLength(body) <= TRANSFER_PUT_BYTES) return putSmall(small, key, body, putOptions);
-    const input: PutObjectCommandInput = {
-      Bucket: bucket,
-      Key: fullKey(key),
-      Body: body,
-      ContentType: putOptions.contentType,
-      IfNoneMatch: putOptions.ifNoneMatch,
-      IfMatch:
-        putOptions.ifMatch === undefined ? undefined : ifMatchHeader(putOptions.ifMatch, support ?? (await checked)),
-    };
-    const command = new PutObjectCommand(input);
-    // A staged blob smaller than one part is put whole: a transfer, whose time depends on the link.
-    const send = (abortSignal: AbortSignal) => client.send(command, { abortSignal });
-    const sent =
-      Buffer.byteLength(body) > TRANSFER_PUT_BYTES ? transfer(command.middlewareStack, send) : metadata(send);
-    try {
-      const output = await guard(sent);
-      return { etag: output.ETag ? unquote(output.ETag) : await etagAfterWrite(key) };
-    } catch (err) {
-      // A missing key under If-Match answers 404 on some backends, 412 on others. (Ceph RGW
-      // answers some losers of a concurrent If-Match race 500; the SDK's retry then gets the 412.)
-      if (isConditionFailure(err) || (putOptions.ifMatch !== undefined && isNotFound(err))) {
-        throw new PreconditionFailedError(key);
-      }
-      throw err;
-    }
-  }
-
-  /** A put of a record (or a marker): without the SDK, as a metadata call. */
-  async function putSmall(
-    requests: NonNullable<typeof small>,
-    key: string,
-    body: Buffer | string,
-    putOptions: PutOptions,
-  ): Promise<{ etag: string }> {
     const Key = fullKey(key);
-    const headers: Record<string, string> = {};
-    if (putOptions.contentType !== undefined) headers['content-type'] = putOptions.contentType;
-    if (putOptions.ifNoneMatch !== undefined) headers['if-none-match'] = putOptions.ifNoneMatch;
-    if (putOptions.ifMatch !== undefined) {
-      headers['if-match'] = ifMatchHeader(putOptions.ifMatch, support ?? (await checked));
-    }
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const ifMatch =
+      putOptions.ifMatch === undefined ? undefined : ifMatchHeader(putOptions.ifMatch, support ?? (await checked));
+    const small = Buffer.byteLength(body) <= TRANSFER_PUT_BYTES;
     try {
-      const { etag } = await guard(metadata((abortSignal) => requests.put(Key, bytes, headers, abortSignal)));
+      let etag: string;
+      if (small && requests !== null) {
+        // A record or a marker: without the SDK, as a metadata call.
+        const headers: Record<string, string> = {};
+        if (putOptions.contentType !== undefined) headers['content-type'] = putOptions.contentType;
+        if (putOptions.ifNoneMatch !== undefined) headers['if-none-match'] = putOptions.ifNoneMatch;
+        if (ifMatch !== undefined) headers['if-match'] = ifMatch;
+        const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+        ({ etag } = await guard(metadata((abortSignal) => requests.put(Key, bytes, headers, abortSignal))));
+      } else {
+        const input: PutObjectCommandInput = {
+          Bucket: bucket,
+          Key,
+          Body: body,
+          ContentType: putOptions.contentType,
+          IfNoneMatch: putOptions.ifNoneMatch,
+          IfMatch: ifMatch,
+        };
+        const command = new PutObjectCommand(input);
+        // A staged blob smaller than one part is put whole: a transfer, whose time depends on the link.
+        const send = (abortSignal: AbortSignal) => client.send(command, { abortSignal });
+        etag = unquote((await guard(small ? metadata(send) : transfer(command.middlewareStack, send))).ETag);
+      }
       return { etag: etag !== '' ? etag : await etagAfterWrite(key) };
     } catch (err) {
+      // A missing key under If-Match answers 404 on some backends, 412 on others. (Ceph RGW
+      // answers some losers of a concurrent If-Match race 500; the retries then get the 412.)
       if (isConditionFailure(err) || (putOptions.ifMatch !== undefined && isNotFound(err))) {
         throw new PreconditionFailedError(key);
       }
@@ -359,7 +344,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     // One guard and one deadline around request and body: a connection lost or stalled mid-body
     // is as unavailable as a refused one.
     const Key = fullKey(key);
-    if (small !== null) return orNull(metadata((abortSignal) => small.get(Key, abortSignal)));
+    if (requests !== null) return orNull(metadata((abortSignal) => requests.get(Key, abortSignal)));
     return orNull(metadata((abortSignal) => readWhole(Key, abortSignal)));
   }
 
@@ -381,8 +366,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
 
   async function head(key: string): Promise<StoredObject | null> {
     const Key = fullKey(key);
-    if (small !== null) {
-      const found = await orNull(metadata((abortSignal) => small.head(Key, abortSignal)));
+    if (requests !== null) {
+      const found = await orNull(metadata((abortSignal) => requests.head(Key, abortSignal)));
       return found && { key, ...found };
     }
     const output = await orNull(
@@ -401,8 +386,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     const Key = fullKey(key);
     await orNull(
       metadata((abortSignal) =>
-        small !== null
-          ? small.delete(Key, abortSignal)
+        requests !== null
+          ? requests.delete(Key, abortSignal)
           : client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal }).then(() => undefined),
       ),
     );
@@ -490,7 +475,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     ...(options.presignDownloads === true ? { downloadUrl } : {}),
     close: () => {
       client.destroy();
-      small?.close();
+      requests?.close();
       return Promise.resolve();
     },
   };
