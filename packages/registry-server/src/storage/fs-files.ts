@@ -3,7 +3,8 @@
  * directory fsyncs.
  */
 import type { BigIntStats } from 'node:fs';
-import { open, unlink, utimes, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { pooledCalls, type FsCalls, type WritableFile } from './fs-calls.js';
 import type { StoredObject } from './object-store.js';
 
 export function errorCode(err: unknown): string | undefined {
@@ -36,19 +37,19 @@ export function nowNs(): bigint {
   return CLOCK_OFFSET_NS + process.hrtime.bigint();
 }
 
-/** Sets a file's mtime (and atime) to `ns` nanoseconds since the epoch, by path or descriptor. */
-export async function stampMtime(file: string | FileHandle, ns: bigint): Promise<void> {
+/** Sets a file's mtime (and atime) to `ns` nanoseconds since the epoch, by path or open file. */
+export async function stampMtime(file: string | WritableFile, ns: bigint, calls: FsCalls = pooledCalls): Promise<void> {
   const seconds = Number(ns) / 1e9;
-  await (typeof file === 'string' ? utimes(file, seconds, seconds) : file.utimes(seconds, seconds));
+  await (typeof file === 'string' ? calls.utimes(file, seconds, seconds) : file.utimes(seconds, seconds));
 }
 
 /**
  * Removes a file; a missing one is not an error. `rm(file, { force: true })` does the same with
  * an lstat first, which costs a second trip to the thread pool on every temporary file.
  */
-export async function removeFile(file: string): Promise<void> {
+export async function removeFile(file: string, calls: FsCalls = pooledCalls): Promise<void> {
   try {
-    await unlink(file);
+    await calls.unlink(file);
   } catch (err) {
     if (errorCode(err) !== 'ENOENT') throw err;
   }
@@ -78,15 +79,15 @@ const dirSyncs = new Map<string, DirSync>();
  * caller's change, so the caller waits for the next one instead, which every caller arriving
  * meanwhile shares: a few pushes at once into one directory cost one or two fsyncs, not one each.
  */
-export function syncDir(dir: string): Promise<void> {
+export function syncDir(dir: string, calls: FsCalls = pooledCalls): Promise<void> {
   const state = dirSyncs.get(dir);
-  if (state === undefined) return startDirSync(dir);
-  state.queued ??= state.running.catch(() => undefined).then(() => startDirSync(dir));
+  if (state === undefined) return startDirSync(dir, calls);
+  state.queued ??= state.running.catch(() => undefined).then(() => startDirSync(dir, calls));
   return state.queued;
 }
 
-function startDirSync(dir: string): Promise<void> {
-  const state: DirSync = { running: fsyncDir(dir), queued: null };
+function startDirSync(dir: string, calls: FsCalls): Promise<void> {
+  const state: DirSync = { running: fsyncDir(dir, calls), queued: null };
   dirSyncs.set(dir, state);
   state.running
     .finally(() => {
@@ -96,8 +97,8 @@ function startDirSync(dir: string): Promise<void> {
   return state.running;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+async function fsyncDir(dir: string, calls: FsCalls): Promise<void> {
+  const handle = await calls.open(dir, 'r');
   try {
     await handle.sync();
   } finally {

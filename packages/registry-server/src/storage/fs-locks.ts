@@ -3,10 +3,11 @@
  * directory (several registry processes on one host, or on NFS).
  */
 import { createHash } from 'node:crypto';
-import { link, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { link, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PRIVATE_FILE_MODE } from './file-modes.js';
+import { pooledCalls, type FsCalls, type WritableFile } from './fs-calls.js';
 import { errorCode, removeFile } from './fs-files.js';
 import { storageUnavailable } from './object-store.js';
 import { tempName } from './temp-files.js';
@@ -21,16 +22,18 @@ export type WithLock = <T>(key: string, fn: () => Promise<T>) => Promise<T>;
 
 /**
  * The locks of one store: lock files in `locksDir`, stale ones moved away through `tmpDir`;
- * `description` names the store in errors.
+ * `description` names the store in errors; `calls` are the store's (./fs-calls.ts).
  */
 export function keyLocks({
   locksDir,
   tmpDir,
   description,
+  calls = pooledCalls,
 }: {
   locksDir: string;
   tmpDir: string;
   description: string;
+  calls?: FsCalls;
 }): WithLock {
   /**
    * Runs `fn` holding the lock file of `key`. The lock is an `O_EXCL` file, which every process
@@ -40,16 +43,16 @@ export function keyLocks({
   async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const lockFile = path.join(locksDir, `${createHash('sha256').update(key).digest('hex').slice(0, 40)}.lock`);
     const started = Date.now();
-    let held: { handle: FileHandle; ino: number };
+    let held: { handle: WritableFile; ino: number };
     for (let attempt = 0; ; attempt++) {
       try {
         // Kept open while held: its inode cannot be freed, so no later lock file can have its number.
-        const handle = await open(lockFile, 'wx', PRIVATE_FILE_MODE);
+        const handle = await calls.open(lockFile, 'wx', PRIVATE_FILE_MODE);
         try {
           held = { handle, ino: (await handle.stat()).ino };
         } catch (err) {
           await handle.close();
-          await removeFile(lockFile);
+          await removeFile(lockFile, calls);
           throw err;
         }
         break;
@@ -67,8 +70,8 @@ export function keyLocks({
       return await fn();
     } finally {
       // Only our own lock: if we had held it past LOCK_STALE_MS, a neighbour may have taken it over.
-      const current = await stat(lockFile).catch(() => null);
-      if (current?.ino === held.ino) await removeFile(lockFile);
+      const current = await calls.stat(lockFile).catch(() => null);
+      if (current?.ino === held.ino) await removeFile(lockFile, calls);
       await held.handle.close();
     }
   }
@@ -79,15 +82,15 @@ export function keyLocks({
    * the winner has just taken (it puts that one back).
    */
   async function breakStaleLock(lockFile: string): Promise<void> {
-    const seen = await stat(lockFile).catch(() => null);
+    const seen = await calls.stat(lockFile).catch(() => null);
     if (!seen || Date.now() - seen.mtimeMs < LOCK_STALE_MS) return;
     const moved = path.join(tmpDir, tempName('.lock'));
     try {
-      await rename(lockFile, moved);
+      await calls.rename(lockFile, moved);
     } catch {
       return; // another waiter broke it first
     }
-    const taken = await stat(moved);
+    const taken = await calls.stat(moved);
     if (taken.ino !== seen.ino) await link(moved, lockFile).catch(() => undefined);
     await rm(moved, { force: true });
   }

@@ -3,25 +3,12 @@
  * renamed into place, so a reader sees either the old or the new bytes. Conditional writes hold
  * across processes sharing the directory (several registry processes on one host, or on NFS):
  * create-once is an atomic `link`, compare-and-swap runs under a per-key lock file
- * (./fs-locks.ts); file-level helpers (ETags, mtimes, fsyncs) are in ./fs-files.ts.
+ * (./fs-locks.ts); file-level helpers (ETags, mtimes, fsyncs) are in ./fs-files.ts, and how the
+ * write paths' calls are made (directly on a local disk, through the thread pool otherwise) in
+ * ./fs-calls.ts.
  */
 import { constants as fsConstants, createWriteStream, type BigIntStats, type Dirent } from 'node:fs';
-import {
-  chmod,
-  copyFile,
-  link,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  rename,
-  rm,
-  rmdir,
-  stat,
-  unlink,
-  writeFile,
-  type FileHandle,
-} from 'node:fs/promises';
+import { chmod, copyFile, open, readdir, rm, rmdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Logger } from 'pino';
@@ -43,16 +30,17 @@ import {
   type StoredObject,
 } from './object-store.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, makePrivateDir, securePrivateTree } from './file-modes.js';
+import { fsCallsFor, type FsCallsKind, type WritableFile } from './fs-calls.js';
 import {
   byteOrder,
   errorCode,
   etagOf,
   isMissing,
   nowNs,
-  removeFile,
+  removeFile as removeTemp,
   stampMtime,
   storedObject,
-  syncDir,
+  syncDir as syncDirEntries,
 } from './fs-files.js';
 import { keyLocks } from './fs-locks.js';
 import { removeOrphanedTempFiles, tempName } from './temp-files.js';
@@ -65,9 +53,11 @@ export interface FsStoreOptions {
   root: string;
   /** Told when the directory had to be made owner-only at start-up. */
   logger?: Logger;
+  /** How its file-system calls are made (./fs-calls.ts); by default, as the filesystem suits. */
+  calls?: FsCallsKind | 'auto';
 }
 
-export async function createFsStore({ root, logger }: FsStoreOptions): Promise<ObjectStore> {
+export async function createFsStore({ root, logger, calls: choice = 'auto' }: FsStoreOptions): Promise<ObjectStore> {
   const rootDir = path.resolve(root);
   const objectsDir = path.join(rootDir, 'objects');
   const tmpDir = path.join(rootDir, 'tmp');
@@ -79,7 +69,10 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
   await securePrivateTree(rootDir, 'the fs store', logger);
   for (const dir of [objectsDir, tmpDir, locksDir]) await makePrivateDir(dir);
   await removeOrphanedTempFiles(tmpDir);
-  const withLock = keyLocks({ locksDir, tmpDir, description });
+  const calls = await fsCallsFor(rootDir, choice);
+  const withLock = keyLocks({ locksDir, tmpDir, description, calls });
+  const removeFile = (file: string) => removeTemp(file, calls);
+  const syncDir = (dir: string) => syncDirEntries(dir, calls);
 
   function fileOf(key: string): string {
     assertValidKey(key);
@@ -100,7 +93,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
   async function ensureDir(key: string, dir: string): Promise<void> {
     let first: string | undefined;
     try {
-      first = await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      first = await calls.mkdir(dir, PRIVATE_DIR_MODE);
     } catch (err) {
       if (errorCode(err) === 'ENOTDIR' || errorCode(err) === 'EEXIST') throw conflict(key, err);
       throw err;
@@ -125,7 +118,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
    * created is removed again.
    */
   async function writeDurably(file: string, body: Buffer | string): Promise<string> {
-    const handle = await open(file, 'wx', PRIVATE_FILE_MODE);
+    const handle = await calls.open(file, 'wx', PRIVATE_FILE_MODE);
     try {
       if (body.length > 0) await handle.writeFile(body);
       await stampMtime(handle, nowNs());
@@ -144,7 +137,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     const file = fileOf(key);
     try {
       return await withLock(key, async () => {
-        const current = await stat(file, { bigint: true }).catch((err: unknown) => {
+        const current = await calls.stat(file, { bigint: true }).catch((err: unknown) => {
           if (isMissing(err)) return null;
           throw err;
         });
@@ -152,11 +145,11 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
         if (ifMatch !== undefined && (!current || etagOf(current) !== ifMatch)) throw new PreconditionFailedError(key);
         if (current) {
           // The new ETag must differ from every earlier one even if the inode number comes back.
-          const written = await stat(temp, { bigint: true });
-          if (written.mtimeNs <= current.mtimeNs) await stampMtime(temp, current.mtimeNs + 1000n);
+          const written = await calls.stat(temp, { bigint: true });
+          if (written.mtimeNs <= current.mtimeNs) await stampMtime(temp, current.mtimeNs + 1000n, calls);
         }
-        await placeFile(key, file, () => rename(temp, file));
-        return { etag: etagOf(await stat(file, { bigint: true })) };
+        await placeFile(key, file, () => calls.rename(temp, file));
+        return { etag: etagOf(await calls.stat(file, { bigint: true })) };
       });
     } finally {
       await removeFile(temp);
@@ -172,16 +165,16 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     try {
       await placeFile(key, file, async () => {
         try {
-          await link(temp, file);
+          await calls.link(temp, file);
         } catch (err) {
           if (errorCode(err) !== 'EEXIST') throw err;
-          const existing = await lstat(file);
+          const existing = await calls.lstat(file);
           throw existing.isDirectory() ? conflict(key, err) : new PreconditionFailedError(key);
         }
       });
       // The temporary name is a second link to the new file: its ETag cannot be one of a
       // replace that came after.
-      return { etag: etag ?? etagOf(await stat(temp, { bigint: true })) };
+      return { etag: etag ?? etagOf(await calls.stat(temp, { bigint: true })) };
     } finally {
       await removeFile(temp);
     }
@@ -198,12 +191,12 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     const file = fileOf(key);
     let etag = '';
     await placeFile(key, file, async () => {
-      let handle: FileHandle;
+      let handle: WritableFile;
       try {
-        handle = await open(file, 'wx', PRIVATE_FILE_MODE);
+        handle = await calls.open(file, 'wx', PRIVATE_FILE_MODE);
       } catch (err) {
         if (errorCode(err) !== 'EEXIST') throw err;
-        const existing = await lstat(file);
+        const existing = await calls.lstat(file);
         throw existing.isDirectory() ? conflict(key, err) : new PreconditionFailedError(key);
       }
       try {
@@ -287,7 +280,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
         try {
           await written;
           // A content-addressed key always holds the same bytes: an ETag of it never goes stale.
-          if (options.contentAddressed !== true) await stampMtime(temp, nowNs());
+          if (options.contentAddressed !== true) await stampMtime(temp, nowNs(), calls);
         } catch (err) {
           await removeFile(temp);
           throw diskFullAsStorageFull(err);
@@ -307,12 +300,12 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     const temp = path.join(tmpDir, tempName());
     try {
       // A second name for the caller's file: no byte is copied. Another filesystem gets a copy.
-      await link(file, temp).catch(async (err: unknown) => {
+      await calls.link(file, temp).catch(async (err: unknown) => {
         if (errorCode(err) !== 'EXDEV' && errorCode(err) !== 'EPERM') throw err;
         await copyFile(file, temp, fsConstants.COPYFILE_EXCL);
         await chmod(temp, PRIVATE_FILE_MODE);
       });
-      const handle = await open(temp, 'r+');
+      const handle = await calls.open(temp, 'r+');
       try {
         await stampMtime(handle, nowNs());
         await handle.sync();
@@ -389,7 +382,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
   async function head(key: string): Promise<StoredObject | null> {
     const file = fileOf(key);
     try {
-      const info = await stat(file, { bigint: true });
+      const info = await calls.stat(file, { bigint: true });
       return info.isFile() ? storedObject(key, info) : null;
     } catch (err) {
       if (isMissing(err)) return null;
@@ -401,7 +394,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
     const file = fileOf(key);
     await withLock(key, async () => {
       try {
-        await unlink(file);
+        await calls.unlink(file);
       } catch (err) {
         // EISDIR: the key only has objects below it, so there is nothing to delete.
         if (isMissing(err) || errorCode(err) === 'EISDIR') return;
@@ -479,7 +472,7 @@ export async function createFsStore({ root, logger }: FsStoreOptions): Promise<O
         if (--remaining === 0) return;
         continue;
       }
-      const info = await stat(path.join(objectsDir, key), { bigint: true }).catch(() => null);
+      const info = await calls.stat(path.join(objectsDir, key), { bigint: true }).catch(() => null);
       if (!info?.isFile()) continue; // deleted since the directory was read
       yield storedObject(key, info);
       if (--remaining === 0) return;

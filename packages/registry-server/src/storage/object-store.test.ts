@@ -85,6 +85,17 @@ describeObjectStore('fs store', {
   openSibling: () => createFsStore({ root: fsRoot }),
 });
 
+// Where the store's root is not a known local filesystem (NFS, ...), every call goes through the pool.
+let pooledRoot = '';
+describeObjectStore('fs store, pooled calls', {
+  conditionalWrites: true,
+  open: async () => {
+    pooledRoot = await tempDir();
+    return createFsStore({ root: pooledRoot, calls: 'pooled' });
+  },
+  openSibling: () => createFsStore({ root: pooledRoot, calls: 'pooled' }),
+});
+
 function s3rverConfig(bucket: string): StorageConfig {
   return {
     driver: 's3',
