@@ -101,18 +101,20 @@ function aborted(): PackError {
   return registryError('UPLOAD_ABORTED', 'the client closed the connection before the upload ended');
 }
 
-/** Smaller files are not flushed ahead: the fsync when they are taken over costs as little. */
+/** Files from this size on are flushed before the upload counts as received (while the hash finishes). */
 const FLUSH_AHEAD_BYTES = 1024 * 1024;
 
 /**
- * The received file's bytes on their way to disk, when asked for (`flush`) and worth it; marked
- * handled until awaited.
+ * The received file's bytes on their way to disk, when asked for (`flush`); marked handled. A
+ * large file's flush is returned, to be awaited with its hash. A smaller one (hashed as it
+ * arrived, so there is nothing to overlap with here) is left running while the pack is inspected:
+ * the store's own flush when it takes the file over then finds the bytes on disk already.
  */
 function flushing(file: string, size: number, options: Pick<ReceiveOptions, 'flush'>): Promise<void> | undefined {
-  if (!options.flush || size < FLUSH_AHEAD_BYTES) return undefined;
+  if (!options.flush) return undefined;
   const flushed = syncFileData(file);
   flushed.catch(() => undefined);
-  return flushed;
+  return size < FLUSH_AHEAD_BYTES ? undefined : flushed;
 }
 
 /** Counts the bytes passing through, failing past `maxBytes`. */

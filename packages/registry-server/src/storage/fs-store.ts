@@ -161,23 +161,28 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
    * name. `etag` is temp's, when the caller has it (a link changes neither inode, mtime nor size).
    */
   async function create(key: string, temp: string, etag?: string): Promise<{ etag: string }> {
-    const file = fileOf(key);
     try {
-      await placeFile(key, file, async () => {
-        try {
-          await calls.link(temp, file);
-        } catch (err) {
-          if (errorCode(err) !== 'EEXIST') throw err;
-          const existing = await calls.lstat(file);
-          throw existing.isDirectory() ? conflict(key, err) : new PreconditionFailedError(key);
-        }
-      });
+      await linkNew(key, temp);
       // The temporary name is a second link to the new file: its ETag cannot be one of a
       // replace that came after.
       return { etag: etag ?? etagOf(await calls.stat(temp, { bigint: true })) };
     } finally {
       await removeFile(temp);
     }
+  }
+
+  /** Gives `source` the name of `key`'s file, which must not exist yet, and makes that name durable. */
+  async function linkNew(key: string, source: string): Promise<void> {
+    const file = fileOf(key);
+    await placeFile(key, file, async () => {
+      try {
+        await calls.link(source, file);
+      } catch (err) {
+        if (errorCode(err) !== 'EEXIST') throw err;
+        const existing = await calls.lstat(file);
+        throw existing.isDirectory() ? conflict(key, err) : new PreconditionFailedError(key);
+      }
+    });
   }
 
   /**
@@ -297,6 +302,10 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
 
   async function putFile(key: string, file: string, options: StageOptions = {}): Promise<{ etag: string }> {
     fileOf(key);
+    if (options.contentAddressed === true) {
+      const taken = await takeOver(key, file);
+      if (taken) return taken;
+    }
     const temp = path.join(tmpDir, tempName());
     try {
       // A second name for the caller's file: no byte is copied. Another filesystem gets a copy.
@@ -317,6 +326,37 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
       throw diskFullAsStorageFull(err);
     }
     return diskFullMapped(placerFor(options)(key, temp));
+  }
+
+  /**
+   * A content-addressed file taken over under its key itself, without a temporary name: its bytes
+   * are flushed (at once when the caller flushed them ahead), then it is linked into place, so no
+   * name ever shows bytes that are not on disk. Its mtime is stamped now, as every new object's
+   * is: gc's grace period counts from it, and the file may have been written long before (an OCI
+   * upload finished hours after its last chunk). An object already there is kept. Null when the
+   * file cannot be linked there (another filesystem, or none of its hard links allowed).
+   */
+  async function takeOver(key: string, file: string): Promise<{ etag: string } | null> {
+    let info: BigIntStats;
+    try {
+      const handle = await calls.open(file, 'r');
+      try {
+        await stampMtime(handle, nowNs());
+        await handle.datasync();
+        info = await handle.stat({ bigint: true });
+      } finally {
+        await handle.close();
+      }
+      await linkNew(key, file);
+    } catch (err) {
+      if (errorCode(err) === 'EXDEV' || errorCode(err) === 'EPERM') return null;
+      if (!isPreconditionFailed(err)) throw diskFullAsStorageFull(err);
+      const existing = await head(key);
+      if (!existing) throw err;
+      return { etag: existing.etag };
+    }
+    // A link changes neither the inode, the mtime nor the size: the ETag is the file's.
+    return { etag: etagOf(info) };
   }
 
   /**

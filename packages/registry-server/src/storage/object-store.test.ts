@@ -199,9 +199,15 @@ describe('fs store specifics', () => {
     const store = await createFsStore({ root });
     const file = path.join(root, 'upload.bin');
     await writeFile(file, randomBytes(4096), { mode: 0o600 });
-    await store.putFile('blobs/adopted', file, { contentAddressed: true });
+    // Written long ago (an upload finished hours after its last chunk): gc's grace counts from the put.
+    const hoursAgo = Date.now() / 1000 - 3 * 3600;
+    await utimes(file, hoursAgo, hoursAgo);
+    const { etag } = await store.putFile('blobs/adopted', file, { contentAddressed: true });
     // One inode under two names: no byte was copied.
     expect((await stat(path.join(root, 'objects', 'blobs', 'adopted'))).ino).toBe((await stat(file)).ino);
+    const adopted = await store.head('blobs/adopted');
+    expect(adopted?.etag).toBe(etag);
+    expect(Date.now() - (adopted?.lastModified.getTime() ?? 0)).toBeLessThan(60_000);
     await store.put('markers/deep/one', '', { ifNoneMatch: '*' });
     await expect(store.put('markers/deep/one', '', { ifNoneMatch: '*' })).rejects.toBeInstanceOf(
       PreconditionFailedError,
