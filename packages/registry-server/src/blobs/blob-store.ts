@@ -9,12 +9,30 @@ import { registryError } from '../errors.js';
 export { blobKey };
 
 /**
- * Starts writing the blob for `digest`, invisible until committed; null when storage holds it
- * already (of `size`, when the size is known).
+ * Blobs of fewer bytes than this are cheaper to write again than to look for first (a remote
+ * store's HEAD is a round trip of its own; a content-addressed commit keeps what is there); larger
+ * ones are looked for, so that their bytes are not sent twice.
  */
-export async function stageBlob(store: ObjectStore, digest: string, size?: number): Promise<StagedObject | null> {
+export const LOOK_FIRST_BYTES = 1024 * 1024;
+
+/** Whether a blob of at most `bytes` (undefined: unknown) is worth looking for before it is written. */
+export function worthLookingFor(bytes: number | undefined): boolean {
+  return (bytes ?? Infinity) >= LOOK_FIRST_BYTES;
+}
+
+/**
+ * Starts writing the blob for `digest`, invisible until committed; null when storage holds it
+ * already (of `size`, when the size is known). `size`, or else `atMost` (an upper bound, such as
+ * a request's Content-Length), tells a small blob, which is written without looking first.
+ */
+export async function stageBlob(
+  store: ObjectStore,
+  digest: string,
+  size?: number,
+  atMost: number | undefined = size,
+): Promise<StagedObject | null> {
   const key = blobKey(digest);
-  const existing = await store.head(key);
+  const existing = worthLookingFor(atMost) ? await store.head(key) : null;
   if (existing && (size === undefined || existing.size === size)) return null;
   return store.stage(key, { contentType: 'application/zip', contentAddressed: true });
 }

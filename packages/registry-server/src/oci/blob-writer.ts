@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { registryError } from '../errors.js';
-import { blobKey } from '../storage/layout.js';
+import { blobKey, worthLookingFor } from '../blobs/blob-store.js';
 import { diskFullAsStorageFull, type ObjectStore } from '../storage/object-store.js';
 import { idleGuard } from './body-idle.js';
 import { algorithmOf } from './oci-names.js';
@@ -23,13 +23,10 @@ export async function storeBlobFile(
   blob: { digest: string; size: number },
 ): Promise<void> {
   const key = blobKey(blob.digest);
-  const existing = await store.head(key);
+  const existing = worthLookingFor(blob.size) ? await store.head(key) : null;
   if (existing && existing.size === blob.size) return;
   await store.putFile(key, file, { contentType: 'application/octet-stream', contentAddressed: true });
 }
-
-/** Bodies from this size on are looked for in the store before they are written. */
-const LOOK_FIRST_BYTES = 1024 * 1024;
 
 /** A sink that drops what it is given (a body whose blob is stored already: it is only checked). */
 function discard(): Writable {
@@ -67,7 +64,7 @@ export async function receiveBlob(
   const key = blobKey(digest);
   // A small body is cheaper to write again than to look for first (the commit keeps a blob that is
   // there already); a large one is only checked, not stored twice.
-  const existing = (blob.expectedBytes ?? Infinity) < LOOK_FIRST_BYTES ? null : await store.head(key);
+  const existing = worthLookingFor(blob.expectedBytes) ? await store.head(key) : null;
   const staged = existing
     ? null
     : store.stage(key, { contentType: 'application/octet-stream', contentAddressed: true });

@@ -137,8 +137,11 @@ export async function publishUpload(
   let upload: ReceivedUpload;
   try {
     // With the digest announced, the blob streams to a remote store while the body arrives.
-    const { announced } = started;
-    staged = announced === null || keepsLocalFiles(services.store) ? null : await stageBlob(services.store, announced);
+    const { announced, atMost } = started;
+    staged =
+      announced === null || keepsLocalFiles(services.store)
+        ? null
+        : await stageBlob(services.store, announced, undefined, atMost);
   } catch (err) {
     throw await started.cancel(err);
   }

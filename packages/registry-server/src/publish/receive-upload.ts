@@ -63,6 +63,8 @@ export interface ReceiveOptions {
 export interface StartedUpload {
   /** The sha256 the client announced ("sha256:<hex>"), or null. */
   announced: string | null;
+  /** The most bytes the file can have (the request's Content-Length), when the client said. */
+  atMost: number | undefined;
   /**
    * Streams the body to a temporary file, hashing it, and also into `copy` when given (the file
    * is followed at the copy's own pace, then `copy` is ended; on failure, the caller discards it).
@@ -308,7 +310,7 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
       unwatch();
     }
   };
-  return { announced, receive, cancel: fail };
+  return { announced, atMost: Number.isFinite(declared) ? declared : undefined, receive, cancel: fail };
 }
 
 /**
