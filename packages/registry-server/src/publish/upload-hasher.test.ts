@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BlockChecksummer } from '@packyard/pack-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GrowingFile } from './growing-file.js';
 import { INLINE_MAX_BYTES, UploadHasher } from './upload-hasher.js';
 
@@ -71,6 +71,24 @@ describe('UploadHasher', () => {
       expect(fresh.workerRunning).toBe(true);
       const large = randomBytes(3 * INLINE_MAX_BYTES + 17);
       await expect(write(large, 100_000)).resolves.toEqual(expected(large));
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it('stops the worker once it has been idle, and starts it again for the next large upload', async () => {
+    const fresh = new UploadHasher(50);
+    const write = (bytes: Buffer) => hashWhileWriting(bytes, 100_000, fresh);
+    try {
+      const large = randomBytes(2 * INLINE_MAX_BYTES);
+      await expect(write(large)).resolves.toEqual(expected(large));
+      expect(fresh.workerRunning).toBe(true);
+      await vi.waitFor(() => {
+        expect(fresh.workerRunning).toBe(false);
+      });
+      const again = randomBytes(2 * INLINE_MAX_BYTES + 5);
+      await expect(write(again)).resolves.toEqual(expected(again));
+      expect(fresh.workerRunning).toBe(true);
     } finally {
       await fresh.close();
     }

@@ -12,7 +12,9 @@
  * packs never starts the worker (a worker thread holds ~20 MB of resident memory).
  *
  * One worker serves the process (about 400 MB/s of uploads per core); it starts with the first
- * large upload, does not keep the process alive, and a new one replaces it if it ever dies.
+ * large upload, does not keep the process alive, and a new one replaces it if it ever dies. It
+ * stops after a minute without work, so that the memory a burst of large publishes took comes
+ * back; the next large upload starts it again (tens of milliseconds, while its body arrives).
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -47,11 +49,18 @@ interface Pending {
   reject(error: Error): void;
 }
 
+/** How long the worker waits for work before it stops. */
+const WORKER_IDLE_MS = 60_000;
+
 export class UploadHasher {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
+  private idleTimer: NodeJS.Timeout | null = null;
+
+  /** `idleMs`: how long the worker waits for work before it stops (default a minute). */
+  constructor(private readonly idleMs = WORKER_IDLE_MS) {}
 
   /**
    * The digests of what `file` holds once it finishes; rejects if it is destroyed first.
@@ -101,6 +110,8 @@ export class UploadHasher {
   /** Hashes `file` in the worker, from its first byte, following it as it grows. */
   private followInWorker(file: GrowingFile): Promise<UploadDigests> {
     if (this.closed) return Promise.reject(new Error('the upload hasher is closed'));
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const worker = this.start();
     const id = this.nextId++;
     const post = (message: HashRequest): void => {
@@ -142,6 +153,7 @@ export class UploadHasher {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = null;
     this.failAll(new Error('the upload hasher is closed'));
@@ -184,6 +196,20 @@ export class UploadHasher {
     this.pending.delete(id);
     if (outcome instanceof Error) pending.reject(outcome);
     else pending.resolve(outcome);
+    if (this.pending.size === 0 && this.worker) this.stopWhenIdle();
+  }
+
+  /** Stops the worker once it has had no work for `idleMs` (new work cancels that). */
+  private stopWhenIdle(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = null;
+      const worker = this.worker;
+      if (!worker || this.pending.size > 0) return;
+      this.worker = null;
+      void worker.terminate();
+    }, this.idleMs);
+    this.idleTimer.unref();
   }
 
   private failAll(err: Error): void {
