@@ -512,7 +512,9 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
         if (--remaining === 0) return;
         continue;
       }
-      const info = await calls.stat(path.join(objectsDir, key), { bigint: true }).catch(() => null);
+      // Through the pool even on a local disk: a directory of many thousand keys would otherwise be
+      // stat-ed in one go, without the event loop getting a turn.
+      const info = await stat(path.join(objectsDir, key), { bigint: true }).catch(() => null);
       if (!info?.isFile()) continue; // deleted since the directory was read
       yield storedObject(key, info);
       if (--remaining === 0) return;
