@@ -110,8 +110,7 @@ export class UploadHasher {
   /** Hashes `file` in the worker, from its first byte, following it as it grows. */
   private followInWorker(file: GrowingFile): Promise<UploadDigests> {
     if (this.closed) return Promise.reject(new Error('the upload hasher is closed'));
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = null;
+    this.cancelIdleStop();
     const worker = this.start();
     const id = this.nextId++;
     const post = (message: HashRequest): void => {
@@ -153,7 +152,7 @@ export class UploadHasher {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.cancelIdleStop();
     const worker = this.worker;
     this.worker = null;
     this.failAll(new Error('the upload hasher is closed'));
@@ -201,7 +200,7 @@ export class UploadHasher {
 
   /** Stops the worker once it has had no work for `idleMs` (new work cancels that). */
   private stopWhenIdle(): void {
-    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.cancelIdleStop();
     this.idleTimer = setTimeout(() => {
       this.idleTimer = null;
       const worker = this.worker;
@@ -210,6 +209,11 @@ export class UploadHasher {
       void worker.terminate();
     }, this.idleMs);
     this.idleTimer.unref();
+  }
+
+  private cancelIdleStop(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 
   private failAll(err: Error): void {

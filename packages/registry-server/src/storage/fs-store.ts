@@ -258,11 +258,19 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     try {
       return await create(key, temp);
     } catch (err) {
-      if (!isPreconditionFailed(err)) throw err;
-      const existing = await head(key);
-      if (!existing) throw err;
-      return { etag: existing.etag };
+      return keptOr(key, err);
     }
+  }
+
+  /**
+   * After a create of a content-addressed `key` failed with `err`: the ETag of the object already
+   * there, which holds the same bytes; `err` again for any other failure (or if it is gone).
+   */
+  async function keptOr(key: string, err: unknown): Promise<{ etag: string }> {
+    if (!isPreconditionFailed(err)) throw err;
+    const existing = await head(key);
+    if (!existing) throw err;
+    return { etag: existing.etag };
   }
 
   /** How a finished temporary file becomes `key`: kept if there (content-addressed), else replaced. */
@@ -350,10 +358,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
       await linkNew(key, file);
     } catch (err) {
       if (errorCode(err) === 'EXDEV' || errorCode(err) === 'EPERM') return null;
-      if (!isPreconditionFailed(err)) throw diskFullAsStorageFull(err);
-      const existing = await head(key);
-      if (!existing) throw err;
-      return { etag: existing.etag };
+      return keptOr(key, diskFullAsStorageFull(err));
     }
     // A link changes neither the inode, the mtime nor the size: the ETag is the file's.
     return { etag: etagOf(info) };
