@@ -28,6 +28,8 @@ import {
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const defaultServerBin = path.join(repoRoot, 'packages/registry-server/bundle/bin.js');
+/** The `pack-registry` command as installed: it runs a server module with the process settings it ships with. */
+const launcher = path.join(repoRoot, 'packages/registry-server/bin/pack-registry');
 export const ADMIN_TOKEN = `bench-admin-token-${randomBytes(12).toString('hex')}`;
 const reportRssUrl = new URL('./_report-rss.mjs', import.meta.url).href;
 const RSS_MARKER = /^PACKYARD_BENCH_MAXRSS_KB=(\d+)$/m;
@@ -212,10 +214,11 @@ export async function freePort() {
  */
 
 /**
- * Spawns `node [nodeArgs] <bin> --port <free port>` with PACKYARD_* settings in `env` (the
- * caller's own PACKYARD_* variables are dropped), stdout (its JSON log) going to `logFile`, as a
- * container runtime would take it. `reportRss` preloads bench/_report-rss.mjs, so `stop()` can
- * return the process's peak RSS.
+ * Spawns `<bin> --port <free port>` through the `pack-registry` launcher, as an operator runs it
+ * (its node flags and malloc settings included), with `nodeArgs` in NODE_OPTIONS and PACKYARD_*
+ * settings in `env` (the caller's own PACKYARD_* variables are dropped), stdout (its JSON log)
+ * going to `logFile`, as a container runtime would take it. `reportRss` preloads
+ * bench/_report-rss.mjs, so `stop()` can return the process's peak RSS.
  * @param {{ bin: string, dataDir: string, logFile: string, env: Record<string, string>, reportRss?: boolean, nodeArgs?: string[] }} options
  * @param {import('./_util.mjs').Scope} scope
  * @returns {Promise<RegistryProcess>}
@@ -223,17 +226,24 @@ export async function freePort() {
 export async function startRegistry(options, scope) {
   const port = await freePort();
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PACKYARD_')));
-  Object.assign(env, { PACKYARD_DATA_DIR: options.dataDir, PACKYARD_ADMIN_TOKEN: ADMIN_TOKEN, ...options.env });
-  const args = [
-    ...(options.nodeArgs ?? []),
-    ...(options.reportRss ? ['--import', reportRssUrl] : []),
-    options.bin,
-    '--port',
-    String(port),
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(options.reportRss ? ['--import', reportRssUrl] : [])];
+  const nodeOptions = [
+    env['NODE_OPTIONS'] ?? '',
+    ...nodeArgs.map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg)),
   ];
+  Object.assign(env, {
+    PACKYARD_DATA_DIR: options.dataDir,
+    PACKYARD_ADMIN_TOKEN: ADMIN_TOKEN,
+    PACKYARD_SERVER_ENTRY: options.bin,
+    NODE_OPTIONS: nodeOptions.join(' ').trim(),
+    // The launcher runs the node on the PATH: this one.
+    PATH: [path.dirname(process.execPath), env['PATH'] ?? ''].join(path.delimiter),
+    ...options.env,
+  });
+  const args = ['--port', String(port)];
   const out = openSync(options.logFile, 'a');
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', out, 'pipe'] });
+  const child = spawn(launcher, args, { env, stdio: ['ignore', out, 'pipe'] });
   closeSync(out);
   scope.track(child);
   let stderr = '';

@@ -16,11 +16,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const server = path.join(repo, 'packages/registry-server/bundle/bin.js');
+// The `pack-registry` command: the server with the node flags and malloc settings it ships with.
+const server = path.join(repo, 'packages/registry-server/bin/pack-registry');
 const packctl = path.join(repo, 'packages/pack-cli/dist/bin.js');
 const samples = path.join(repo, 'sample-packs');
 
-const child = spawn(process.execPath, [server, ...process.argv.slice(2)], { stdio: ['inherit', 'pipe', 'inherit'] });
+// The launcher runs the node on the PATH: this one.
+const env = { ...process.env, PATH: [path.dirname(process.execPath), process.env['PATH'] ?? ''].join(path.delimiter) };
+const child = spawn(server, process.argv.slice(2), { env, stdio: ['inherit', 'pipe', 'inherit'] });
 // Ctrl-C reaches the registry from the terminal itself (it signals the whole process group): a
 // second SIGINT from here would make it exit at once instead of finishing its requests.
 process.on('SIGINT', () => undefined);

@@ -75,13 +75,13 @@ describe('docs/examples (running behind TLS and a reverse proxy)', () => {
     const config = await loadConfig({ config: path.join(examples, 'registry.yaml') }, {}, REPO);
     const [execStart, ...more] = unitValues(unit, 'ExecStart');
     expect(more).toEqual([]);
-    expect(execStart).toMatch(/ \/opt\/packyard\/packages\/registry-server\/bundle\/bin\.js /);
+    expect(execStart).toMatch(/^\/opt\/packyard\/packages\/registry-server\/bin\/pack-registry /);
     expect(execStart?.endsWith(`--config ${installedConfig}`)).toBe(true);
     // The file the unit runs is the server package's `pack-registry` command.
     const server = JSON.parse(readFileSync(path.join(REPO, 'packages', 'registry-server', 'package.json'), 'utf8')) as {
       bin: Record<string, string>;
     };
-    expect(server.bin['pack-registry']).toBe('./bundle/bin.js');
+    expect(server.bin['pack-registry']).toBe('./bin/pack-registry');
     expect(unitValues(unit, 'User')).toEqual(['packyard']);
     expect(unitValues(unit, 'EnvironmentFile')).toEqual(['-/etc/packyard/registry.env']);
     expect(unitValues(unit, 'ReadWritePaths')).toEqual([config.dataDir]);

@@ -13,8 +13,9 @@
  *
  * One worker serves the process (about 400 MB/s of uploads per core); it starts with the first
  * large upload, does not keep the process alive, and a new one replaces it if it ever dies. It
- * stops after a minute without work, so that the memory a burst of large publishes took comes
- * back; the next large upload starts it again (tens of milliseconds, while its body arrives).
+ * stops after 15 seconds without work, so that the memory a burst of large publishes took comes
+ * back; the next large upload starts it again (tens of milliseconds, while its body arrives, which
+ * for a large upload takes far longer).
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
@@ -50,7 +51,7 @@ interface Pending {
 }
 
 /** How long the worker waits for work before it stops. */
-const WORKER_IDLE_MS = 60_000;
+const WORKER_IDLE_MS = 15_000;
 
 export class UploadHasher {
   private worker: Worker | null = null;
@@ -59,7 +60,7 @@ export class UploadHasher {
   private closed = false;
   private idleTimer: NodeJS.Timeout | null = null;
 
-  /** `idleMs`: how long the worker waits for work before it stops (default a minute). */
+  /** `idleMs`: how long the worker waits for work before it stops (default 15 s). */
   constructor(private readonly idleMs = WORKER_IDLE_MS) {}
 
   /**

@@ -17,25 +17,47 @@ import type { Bounded, Transfer } from './transfer.js';
 /** Parts of a staged upload in flight at once. */
 const STAGE_QUEUE = 4;
 
+/** How long part buffers are kept without an upload taking one. */
+const PART_BUFFERS_IDLE_MS = 10_000;
+
 /**
  * Part buffers kept for the next staged upload. A fresh 8 MiB buffer per part costs more than the
  * copy into a reused one: the allocator maps new pages for each, the kernel faults every one of
- * them in, and the garbage collector is pushed by the external memory.
+ * them in, and the garbage collector is pushed by the external memory. A pool nobody has taken
+ * from for `idleMs` lets its buffers go (~40 MiB with the default part size), so that a registry
+ * between bursts of large publishes does not hold them; the garbage collector frees them.
  */
-class BufferPool {
-  private readonly idle: Buffer[] = [];
+export class BufferPool {
+  private idle: Buffer[] = [];
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly size: number,
     private readonly keep: number,
+    private readonly idleMs = PART_BUFFERS_IDLE_MS,
   ) {}
 
   take(): Buffer {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     return this.idle.pop() ?? Buffer.allocUnsafe(this.size);
   }
 
   give(buffer: Buffer): void {
     if (this.idle.length < this.keep) this.idle.push(buffer);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.idle = [];
+    }, this.idleMs);
+    this.timer.unref();
+  }
+
+  /** Buffers kept for the next upload. */
+  get kept(): number {
+    return this.idle.length;
   }
 }
 

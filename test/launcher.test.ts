@@ -1,0 +1,88 @@
+/**
+ * The `pack-registry` command (packages/registry-server/bin/pack-registry): the server module run
+ * by node with the process settings it ships with (a 2 MiB young generation, two malloc arenas),
+ * each left as the operator set it, the arguments passed on untouched, found through npm's
+ * symlink as through its own path.
+ */
+import { spawnSync } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
+
+const REPO = path.resolve(import.meta.dirname, '..');
+const LAUNCHER = path.join(REPO, 'packages/registry-server/bin/pack-registry');
+
+let work: Awaited<ReturnType<typeof tempDir>>;
+let entry: string;
+beforeAll(async () => {
+  work = await tempDir('packyard-launcher-');
+  // Stands in for the server module: says how it was started.
+  entry = path.join(work.dir, 'entry.mjs');
+  writeFileSync(
+    entry,
+    'console.log(JSON.stringify({ execArgv: process.execArgv, arenas: process.env.MALLOC_ARENA_MAX ?? null, args: process.argv.slice(2) }));\n',
+  );
+});
+afterAll(() => work.cleanup());
+
+interface Started {
+  execArgv: string[];
+  arenas: string | null;
+  args: string[];
+}
+
+function launch(command: string, args: string[], env: Record<string, string>): Started {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => key !== 'MALLOC_ARENA_MAX' && key !== 'NODE_OPTIONS'),
+  );
+  const run = spawnSync(command, args, {
+    env: { ...base, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, ...env },
+    encoding: 'utf8',
+  });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return JSON.parse(run.stdout) as Started;
+}
+
+describe('pack-registry launcher', () => {
+  it('runs the server with a 2 MiB young generation and two malloc arenas, arguments as given', () => {
+    const started = launch(LAUNCHER, ['--config', 'a file with spaces.yaml', '--port', '0'], {
+      PACKYARD_SERVER_ENTRY: entry,
+    });
+    expect(started).toEqual({
+      execArgv: ['--max-semi-space-size=2'],
+      arenas: '2',
+      args: ['--config', 'a file with spaces.yaml', '--port', '0'],
+    });
+  });
+
+  it("keeps the operator's own MALLOC_ARENA_MAX and young generation (NODE_OPTIONS)", () => {
+    const started = launch(LAUNCHER, [], {
+      PACKYARD_SERVER_ENTRY: entry,
+      MALLOC_ARENA_MAX: '4',
+      NODE_OPTIONS: '--max-semi-space-size=16',
+    });
+    expect(started.execArgv).toEqual([]);
+    expect(started.arenas).toBe('4');
+  });
+
+  it('finds the server beside itself when run through a symlink (npm links its bin so)', () => {
+    const link = path.join(work.dir, 'pack-registry');
+    symlinkSync(LAUNCHER, link);
+    const run = spawnSync(link, ['--version'], {
+      env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}` },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('is the server package’s pack-registry command', async () => {
+    const { default: pkg } = (await import('../packages/registry-server/package.json', { with: { type: 'json' } })) as {
+      default: { bin: Record<string, string>; files: string[] };
+    };
+    expect(pkg.bin['pack-registry']).toBe('./bin/pack-registry');
+    expect(pkg.files).toContain('bin');
+  });
+});
