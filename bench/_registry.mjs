@@ -215,7 +215,7 @@ export async function freePort() {
 
 /**
  * Spawns `<bin> --port <free port>` through the `pack-registry` launcher, as an operator runs it
- * (its node flags and malloc settings included), with `nodeArgs` in NODE_OPTIONS and PACKYARD_*
+ * (its node flags and malloc settings included), with `nodeArgs` in PACKYARD_NODE_ARGS and PACKYARD_*
  * settings in `env` (the caller's own PACKYARD_* variables are dropped), stdout (its JSON log)
  * going to `logFile`, as a container runtime would take it. `reportRss` preloads
  * bench/_report-rss.mjs, so `stop()` can return the process's peak RSS.
@@ -227,15 +227,13 @@ export async function startRegistry(options, scope) {
   const port = await freePort();
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('PACKYARD_')));
   const nodeArgs = [...(options.nodeArgs ?? []), ...(options.reportRss ? ['--import', reportRssUrl] : [])];
-  const nodeOptions = [
-    env['NODE_OPTIONS'] ?? '',
-    ...nodeArgs.map((arg) => (/\s/.test(arg) ? JSON.stringify(arg) : arg)),
-  ];
+  if (nodeArgs.some((arg) => /\s/.test(arg)))
+    throw new Error(`node arguments are split at spaces: ${nodeArgs.join(' ')}`);
   Object.assign(env, {
     PACKYARD_DATA_DIR: options.dataDir,
     PACKYARD_ADMIN_TOKEN: ADMIN_TOKEN,
     PACKYARD_SERVER_ENTRY: options.bin,
-    NODE_OPTIONS: nodeOptions.join(' ').trim(),
+    PACKYARD_NODE_ARGS: nodeArgs.join(' '),
     // The launcher runs the node on the PATH: this one.
     PATH: [path.dirname(process.execPath), env['PATH'] ?? ''].join(path.delimiter),
     ...options.env,

@@ -67,6 +67,21 @@ describe('pack-registry launcher', () => {
     expect(started.arenas).toBe('4');
   });
 
+  it('passes node arguments of the operator’s own (PACKYARD_NODE_ARGS), their young generation too', () => {
+    const started = launch(LAUNCHER, ['--port', '0'], {
+      PACKYARD_SERVER_ENTRY: entry,
+      // --cpu-prof is one NODE_OPTIONS does not take; the profile goes to the working directory.
+      PACKYARD_NODE_ARGS: '--no-warnings --max-semi-space-size=8 --stack-size=2000',
+    });
+    expect(started.execArgv).toEqual(['--no-warnings', '--max-semi-space-size=8', '--stack-size=2000']);
+    expect(started.args).toEqual(['--port', '0']);
+    const profiled = launch(LAUNCHER, [], {
+      PACKYARD_SERVER_ENTRY: entry,
+      PACKYARD_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${work.dir}/prof`,
+    });
+    expect(profiled.execArgv).toEqual(['--max-semi-space-size=2', '--cpu-prof', `--cpu-prof-dir=${work.dir}/prof`]);
+  });
+
   it('finds the server beside itself when run through a symlink (npm links its bin so)', () => {
     const link = path.join(work.dir, 'pack-registry');
     symlinkSync(LAUNCHER, link);
