@@ -8,7 +8,8 @@
  * Bounds: 50 ms per call for string functions, so that a loaded two-core CI box does not flake;
  * the yaml library itself costs up to ~100 ms per MiB of plain text on such a box, so functions
  * that parse YAML get a second per MiB parsed. A call bound at 50 ms is timed as the best of
- * three, as a garbage collection can pause any single one; a super-linear call is slow every time.
+ * three, as a garbage collection can pause any single one, and a call over its bound is timed
+ * again (twice): a super-linear call is slow every time, a busy neighbour on the box only sometimes.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -109,14 +110,24 @@ async function once(run: () => unknown): Promise<number> {
 }
 
 /**
- * The inputs on which `run` takes longer than `bound` milliseconds, with their times. Calls bound
- * in tens of milliseconds are timed best of three; a pause is small beside a bound of seconds.
+ * Milliseconds of `run` against `bound`: calls bound in tens of milliseconds are timed best of
+ * three, a pause being small beside a bound of seconds for the others; a call over its bound is
+ * timed twice more and keeps its best time, as a super-linear call is slow every time while a
+ * loaded box (a CI neighbour, a collection) slows only some.
  */
+async function boundedTime(run: () => unknown, bound: number): Promise<number> {
+  const time = () => (bound > FAST_MS ? once(run) : bestOfThree(run));
+  let ms = await time();
+  for (let retry = 0; retry < 2 && ms > bound; retry++) ms = Math.min(ms, await time());
+  return ms;
+}
+
+/** The inputs on which `run` takes longer than `bound` milliseconds, with their times. */
 async function slowInputs(run: (input: string) => unknown, bound: number): Promise<string[]> {
   await run('1.0.0'); // compile schemas and warm the JIT outside the measurement
   const slow: string[] = [];
   for (const [name, input] of Object.entries(INPUTS)) {
-    const ms = bound > FAST_MS ? await once(() => run(input)) : await bestOfThree(() => run(input));
+    const ms = await boundedTime(() => run(input), bound);
     if (ms > bound) slow.push(`${name}: ${Math.round(ms)} ms`);
   }
   return slow;
@@ -183,7 +194,7 @@ describe('pack-core functions run in linear time on adversarial 1 MiB inputs', (
   it('readmeExcerpt, on markdown shapes', async () => {
     const slow: string[] = [];
     for (const [name, input] of Object.entries(MARKDOWN_INPUTS)) {
-      const ms = await bestOfThree(() => readmeExcerpt(input));
+      const ms = await boundedTime(() => readmeExcerpt(input), FAST_MS);
       if (ms > FAST_MS) slow.push(`${name}: ${Math.round(ms)} ms`);
     }
     expect(slow).toEqual([]);
@@ -252,7 +263,7 @@ describe('pack-core functions run in linear time on adversarial 1 MiB inputs', (
       await lintWith('a: 1\n');
       for (const [name, input] of Object.entries(INPUTS)) {
         await lintWith(input); // the files are written before the timed run
-        const ms = await once(() => lintPack(dir));
+        const ms = await boundedTime(() => lintPack(dir), 4 * PARSE_MS_PER_MIB);
         if (ms > 4 * PARSE_MS_PER_MIB) slow.push(`${name}: ${Math.round(ms)} ms`);
       }
       expect(slow).toEqual([]);
