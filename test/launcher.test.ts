@@ -32,17 +32,22 @@ interface Started {
   args: string[];
 }
 
-function launch(command: string, args: string[], env: Record<string, string>): Started {
+/** Runs `command` with this test's node first on the PATH, without the caller's own node settings. */
+function run(command: string, args: string[], env: Record<string, string> = {}) {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => key !== 'MALLOC_ARENA_MAX' && key !== 'NODE_OPTIONS'),
   );
-  const run = spawnSync(command, args, {
+  return spawnSync(command, args, {
     env: { ...base, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, ...env },
     encoding: 'utf8',
   });
-  expect(run.stderr).toBe('');
-  expect(run.status).toBe(0);
-  return JSON.parse(run.stdout) as Started;
+}
+
+function launch(command: string, args: string[], env: Record<string, string>): Started {
+  const started = run(command, args, env);
+  expect(started.stderr).toBe('');
+  expect(started.status).toBe(0);
+  return JSON.parse(started.stdout) as Started;
 }
 
 describe('pack-registry launcher', () => {
@@ -85,12 +90,9 @@ describe('pack-registry launcher', () => {
   it('finds the server beside itself when run through a symlink (npm links its bin so)', () => {
     const link = path.join(work.dir, 'pack-registry');
     symlinkSync(LAUNCHER, link);
-    const run = spawnSync(link, ['--version'], {
-      env: { ...process.env, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}` },
-      encoding: 'utf8',
-    });
-    expect(run.status).toBe(0);
-    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const version = run(link, ['--version']);
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
   it('is the server package’s pack-registry command', async () => {

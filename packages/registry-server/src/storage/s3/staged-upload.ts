@@ -38,21 +38,23 @@ export class BufferPool {
   ) {}
 
   take(): Buffer {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    this.cancelRelease();
     return this.idle.pop() ?? Buffer.allocUnsafe(this.size);
   }
 
   give(buffer: Buffer): void {
     if (this.idle.length < this.keep) this.idle.push(buffer);
-    if (this.timer) clearTimeout(this.timer);
+    this.cancelRelease();
     this.timer = setTimeout(() => {
       this.timer = null;
       this.idle = [];
     }, this.idleMs);
     this.timer.unref();
+  }
+
+  private cancelRelease(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /** Buffers kept for the next upload. */
