@@ -119,7 +119,10 @@ export const VersionRecord = Type.Object({
   version: Type.String(),
   layer: Type.String(),
   digest: Digest,
-  integrity: Type.String({ description: 'sha512-<base64> (Subresource Integrity)' }),
+  integrity: Type.String({
+    description:
+      'Subresource Integrity of the archive: sha256-<base64>, the same sha256 as `digest` (sha512-<base64> in versions published by earlier releases)',
+  }),
   size: Type.Integer({ minimum: 0 }),
   publishedAt: DateTime,
   publisher: Type.String(),

@@ -41,7 +41,7 @@ export interface Tombstone {
 export interface PublishedArchive {
   /** "sha256:<hex>" of the archive. */
   digest: string;
-  /** Subresource Integrity string, "sha512-<base64>". */
+  /** Subresource Integrity string: "sha256-<base64>" (the digest's hash); "sha512-<base64>" in older records. */
   integrity: string;
   size: number;
   publishedAt: string;

@@ -1,12 +1,12 @@
 /**
- * The worker thread of {@link UploadHasher}: it hashes upload files (sha256 and sha512) as they
+ * The worker thread of {@link UploadHasher}: it hashes upload files (sha256) as they
  * grow on disk, and records the CRC-32 of each block (for the archive check, which then need not
  * read the stored entries again), so that the main thread, which receives the upload and streams
  * it to storage, never spends its time in a hash function. Files are read back from the page
  * cache, one reused buffer at a time; several uploads share the worker, a chunk each in turn.
  *
  * Messages in: `start` {id, file}, `grow` {id, bytes} (the file holds at least that many bytes),
- * `end` {id, bytes} (its final size), `cancel` {id}. Out: {id, sha256, sha512, blockSize, crcs}
+ * `end` {id, bytes} (its final size), `cancel` {id}. Out: {id, sha256, blockSize, crcs}
  * or {id, error}.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -20,7 +20,7 @@ export type HashRequest =
   | { type: 'cancel'; id: number };
 
 export type HashReply =
-  { id: number; sha256: string; sha512: string; blockSize: number; crcs: Uint32Array } | { id: number; error: string };
+  { id: number; sha256: string; blockSize: number; crcs: Uint32Array } | { id: number; error: string };
 
 /** Block size of the CRC-32s: the archive check reads at most two partial blocks per entry. */
 const CRC_BLOCK_BYTES = 64 * 1024;
@@ -32,7 +32,6 @@ interface Job {
   available: number;
   ended: boolean;
   sha256: Hash;
-  sha512: Hash;
   crcs: BlockChecksummer;
 }
 
@@ -60,7 +59,6 @@ function step(id: number, job: Job): boolean {
     if (read === 0) throw new Error(`${job.file} ended at ${job.hashed} bytes, before the ${job.available} announced`);
     const chunk = buffer.subarray(0, read);
     job.sha256.update(chunk);
-    job.sha512.update(chunk);
     job.crcs.update(chunk);
     job.hashed += read;
   }
@@ -70,7 +68,6 @@ function step(id: number, job: Job): boolean {
     const reply: HashReply = {
       id,
       sha256: job.sha256.digest('hex'),
-      sha512: job.sha512.digest('base64'),
       blockSize,
       crcs,
     };
@@ -110,7 +107,6 @@ port.on('message', (message: HashRequest) => {
       available: 0,
       ended: false,
       sha256: createHash('sha256'),
-      sha512: createHash('sha512'),
       crcs: new BlockChecksummer(CRC_BLOCK_BYTES),
     });
     return;

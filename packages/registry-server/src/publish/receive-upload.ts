@@ -1,7 +1,7 @@
 /**
  * Receiving a pack upload: the request body (a raw zip, or the first file of a
  * multipart/form-data body) is streamed to a temporary file while its size is held under the
- * limit, and its sha256 and sha512 are computed off the main thread (upload-hasher.ts). Nothing is
+ * limit, and its sha256 is computed off the main thread (upload-hasher.ts). Nothing is
  * buffered whole; on any failure the temporary file is removed.
  *
  * The digest the client announces is known before the body is read, so that the caller can have a
@@ -31,7 +31,7 @@ export interface ReceivedUpload {
   size: number;
   /** "sha256:<hex>". */
   digest: string;
-  /** "sha512-<base64>" (Subresource Integrity). */
+  /** "sha256-<base64>" (Subresource Integrity, see upload-hasher.ts). */
   integrity: string;
   /** CRC-32s of the file's blocks (see UploadDigests). */
   blocks: BlockChecksums;
