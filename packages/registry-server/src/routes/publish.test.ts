@@ -60,7 +60,9 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
       manifest: { name: 'first', version: '1.2.3' },
     });
     // Subresource Integrity of the same sha256 as the digest.
-    expect(res.body.integrity).toBe(`sha256-${Buffer.from(pack.digest.slice('sha256:'.length), 'hex').toString('base64')}`);
+    expect(res.body.integrity).toBe(
+      `sha256-${Buffer.from(pack.digest.slice('sha256:'.length), 'hex').toString('base64')}`,
+    );
     expect(Date.parse(res.body.publishedAt as string)).toBeGreaterThan(Date.now() - 60_000);
 
     const record = await request(registry.app).get('/v1/registries/public/packs/first/1.2.3');
