@@ -1,5 +1,6 @@
 import { chmod, mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { finished } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -215,6 +216,36 @@ describe.each([
   it('detects a CRC mismatch', async () => {
     const archive = await open([{ name: 'a.txt', data: 'hello', declaredCrc: 1234 }]);
     await expect(archive.read('a.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+  });
+
+  it('refuses an entry whose data inflates to fewer bytes than it declares', async () => {
+    const archive = await open([{ name: 'short.txt', data: 'x'.repeat(50), declaredSize: 60 }]);
+    await expect(archive.read('short.txt')).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+    await expect(archive.verify()).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+  });
+
+  it('ends the stream of a corrupt entry with ARCHIVE_CORRUPT, on every read', async () => {
+    const archive = await open([{ name: 'a.txt', data: 'hello', declaredCrc: 1234 }]);
+    for (let i = 0; i < 2; i++) {
+      await expect(finished(archive.stream('a.txt').resume())).rejects.toMatchObject({ code: 'ARCHIVE_CORRUPT' });
+    }
+  });
+
+  it('gives the same bytes to every read, stream and check of an entry', async () => {
+    const text = 'replicas: 3\n'.repeat(200);
+    const archive = await open([
+      { name: 'values.yaml', data: text },
+      { name: 'empty.txt', data: '' },
+    ]);
+    await archive.verify();
+    for (let i = 0; i < 2; i++) {
+      expect((await archive.read('values.yaml')).toString('utf8')).toBe(text);
+      const chunks: Buffer[] = [];
+      for await (const chunk of archive.stream('values.yaml')) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(text);
+      expect((await archive.read('empty.txt')).length).toBe(0);
+    }
+    await archive.verify();
   });
 
   // verify() reads stored entries in place (its own path), or combines the file's block checksums

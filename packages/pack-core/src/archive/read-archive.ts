@@ -10,14 +10,15 @@
  *
  * Every stream opened for a read is owned by the stream handed out: an error of any of them ends
  * it as ARCHIVE_CORRUPT, and a consumer that destroys it (an aborted download) closes them all.
- * An opened archive keeps no state between reads, so one can serve any number of them at once.
+ * An opened archive keeps no state between reads but the checked bytes of the small entries of an
+ * archive held in memory (which never change), so one can serve any number of them at once.
  */
 import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { constants, createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform, type Duplex } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { crc32, createInflateRaw } from 'node:zlib';
+import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import type unzipper from 'unzipper';
 import { loadUnzipper } from '../lazy-deps.js';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
@@ -58,10 +59,10 @@ export interface PackArchive {
   stream(path: string): Readable;
   read(path: string, maxBytes?: number): Promise<Buffer>;
   /**
-   * Checks every entry's size and CRC-32 (what an extraction would find) without keeping any
-   * bytes; throws ARCHIVE_CORRUPT for the first entry that does not match the directory. With the
-   * archive file's block checksums, stored entries are checked from those and only the partial
-   * blocks at their ends are read.
+   * Checks every entry's size and CRC-32 (what an extraction would find); throws ARCHIVE_CORRUPT
+   * for the first entry that does not match the directory. With the archive file's block
+   * checksums, stored entries of an archive read in place are checked from those, and only the
+   * partial blocks at their ends are read.
    */
   verify(options?: { blocks?: BlockChecksums }): Promise<void>;
 }
@@ -74,6 +75,15 @@ const PLATFORM_UNIX = 3;
 const VERIFY_READ_BYTES = 1024 * 1024;
 /** Archives up to this size are read into memory whole to be checked and read (`inMemoryBytes`). */
 const IN_MEMORY_BYTES = 4 * 1024 * 1024;
+/**
+ * Entries of an archive held in memory of up to this size are inflated in one synchronous call
+ * (bounded at their declared size; well under a millisecond) instead of through a stream and the
+ * thread pool, and kept once checked: lint, the manifest, the CRC pass and the README excerpt of a
+ * publish then inflate each one once.
+ */
+const WHOLE_ENTRY_BYTES = 256 * 1024;
+/** The most inflated bytes an archive held in memory keeps for further reads. */
+const KEPT_ENTRY_BYTES = 4 * 1024 * 1024;
 const LOCAL_HEADER_BYTES = 30;
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const DESCRIPTOR_SIGNATURE = 0x08074b50;
@@ -170,6 +180,38 @@ function entryMismatch(entry: ArchiveEntry): PackError {
   return unsafe('ARCHIVE_CORRUPT', `${entry.path} is corrupt (size or CRC-32 does not match the directory)`);
 }
 
+function inflatesPast(entry: ArchiveEntry): PackError {
+  return unsafe('ARCHIVE_CORRUPT', `${entry.path} inflates past its declared size of ${entry.size} bytes`);
+}
+
+/**
+ * An entry's bytes out of its compressed `data`, inflated in one call that stops at the declared
+ * size, then checked like {@link verifyEntry} checks a stream.
+ */
+function wholeEntry(file: unzipper.File, entry: ArchiveEntry, data: Buffer): Buffer {
+  let bytes = data;
+  if (file.compressionMethod === 8 && data.length > 0) {
+    try {
+      bytes = inflateRawSync(data, { maxOutputLength: Math.max(entry.size, 1) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw inflatesPast(entry);
+      throw corruptEntry(entry, err as Error);
+    }
+  }
+  if (bytes.length !== entry.size || crc32(bytes) !== entry.crc32) throw entryMismatch(entry);
+  return bytes;
+}
+
+/** A stream of `bytes`, in one chunk. */
+function streamOf(bytes: Buffer): Readable {
+  return new Readable({
+    read() {
+      if (bytes.length > 0) this.push(bytes);
+      this.push(null);
+    },
+  });
+}
+
 function verifyEntry(entry: ArchiveEntry): Transform {
   let seen = 0;
   let crc = 0;
@@ -177,7 +219,7 @@ function verifyEntry(entry: ArchiveEntry): Transform {
     transform(chunk: Buffer, _encoding, callback) {
       seen += chunk.length;
       if (seen > entry.size) {
-        callback(unsafe('ARCHIVE_CORRUPT', `${entry.path} inflates past its declared size of ${entry.size} bytes`));
+        callback(inflatesPast(entry));
         return;
       }
       crc = crc32(chunk, crc);
@@ -374,18 +416,14 @@ async function openArchiveBytes(bytes: Buffer, max: Required<ArchiveLimits>): Pr
   const checked = checkDirectory(directory, max, bytes.length);
   const reader = memoryReader(bytes);
   const dataOffsets = await checkLocalHeaders(reader, directory);
+  const dataOf = (record: unzipper.File, entry: ArchiveEntry): Buffer => {
+    const offset = dataOffsets.get(record) ?? 0;
+    return bytes.subarray(offset, offset + entry.compressedSize);
+  };
   return packArchive(checked, max, bytes.length, {
     local: { open: () => Promise.resolve(reader), dataOffsets },
-    open(record, entry) {
-      const offset = dataOffsets.get(record) ?? 0;
-      const data = bytes.subarray(offset, offset + entry.compressedSize);
-      return new Readable({
-        read() {
-          this.push(data);
-          this.push(null);
-        },
-      });
-    },
+    open: (record, entry) => streamOf(dataOf(record, entry)),
+    data: dataOf,
   });
 }
 
@@ -553,6 +591,8 @@ interface EntryReader {
    * reads it in place.
    */
   local?: { open(): Promise<PositionalReader>; dataOffsets: Map<unzipper.File, number> };
+  /** An archive held in memory: the compressed bytes of an entry (its data, checked offsets). */
+  data?: (file: unzipper.File, entry: ArchiveEntry) => Buffer;
 }
 
 /**
@@ -585,11 +625,27 @@ function packArchive(
   reader: EntryReader,
 ): PackArchive {
   const entries = new Map([...checked].map(([name, { entry }]) => [name, entry]));
+  // Entries of an archive held in memory, inflated and checked once (immutable from then on).
+  const kept = new Map<string, Buffer>();
+  let keptBytes = 0;
 
   function find(name: string): CheckedEntry {
     const found = checked.get(name);
     if (!found) throw packError('ARCHIVE_ENTRY_MISSING', `${name} is not in the archive`);
     return found;
+  }
+
+  /** The checked bytes of a small entry of an archive held in memory; null for any other. */
+  function whole({ file, entry }: CheckedEntry): Buffer | null {
+    if (!reader.data || entry.size > WHOLE_ENTRY_BYTES) return null;
+    const known = kept.get(entry.path);
+    if (known) return known;
+    const bytes = wholeEntry(file, entry, reader.data(file, entry));
+    if (keptBytes + bytes.length <= KEPT_ENTRY_BYTES) {
+      kept.set(entry.path, bytes);
+      keptBytes += bytes.length;
+    }
+    return bytes;
   }
 
   const archive: PackArchive = {
@@ -598,18 +654,39 @@ function packArchive(
     limits,
     get: (name) => entries.get(name),
     stream(name) {
-      const { file, entry } = find(name);
-      return entryStream(reader, file, entry);
+      const found = find(name);
+      let bytes: Buffer | null;
+      try {
+        bytes = whole(found);
+      } catch (err) {
+        return new Readable({ read() {} }).destroy(err as Error);
+      }
+      return bytes ? streamOf(bytes) : entryStream(reader, found.file, found.entry);
     },
     async read(name, maxBytes = Number.MAX_SAFE_INTEGER) {
       const entry = entries.get(name);
       if (entry && entry.size > maxBytes) throw fileTooLarge(name, maxBytes);
+      const bytes = whole(find(name));
+      // A copy: the kept bytes serve every later read.
+      if (bytes) return Buffer.from(bytes);
       const chunks: Buffer[] = [];
       for await (const chunk of archive.stream(name)) chunks.push(chunk as Buffer);
       return Buffer.concat(chunks);
     },
     async verify(options = {}) {
-      const local = reader.local;
+      const { local, data } = reader;
+      if (data) {
+        // Held in memory: stored entries are checked where they lie, small ones as they are read.
+        for (const found of checked.values()) {
+          const { file, entry } = found;
+          if (file.compressionMethod === 0) {
+            if (crc32(data(file, entry)) !== entry.crc32) throw entryMismatch(entry);
+          } else if (!whole(found)) {
+            await finished(archive.stream(entry.path).resume());
+          }
+        }
+        return;
+      }
       // Stored entries (most of a large pack: chart archives, images) are checked in place, one
       // reused buffer at a time; a stream per entry would allocate a fresh buffer per read.
       const handle = local ? await local.open() : null;
