@@ -144,12 +144,14 @@ if (CEPH_ENDPOINT) {
 describe('fs store specifics', () => {
   it('removes the temporary files of dead processes when it opens', async () => {
     const root = await tempDir();
-    await mkdir(path.join(root, 'tmp'), { recursive: true });
     const [host] = tempName().split('.');
-    const orphan = path.join(root, 'tmp', `${host}.99999999.0123456789abcdef`);
-    await writeFile(orphan, 'half-written');
+    const orphans = ['tmp', 'ready'].map((dir) => path.join(root, dir, `${host}.99999999.0123456789abcdef`));
+    for (const orphan of orphans) {
+      await mkdir(path.dirname(orphan), { recursive: true });
+      await writeFile(orphan, 'left by a process that died');
+    }
     await createFsStore({ root });
-    await expect(stat(orphan)).rejects.toThrow(/ENOENT/);
+    for (const orphan of orphans) await expect(stat(orphan)).rejects.toThrow(/ENOENT/);
   });
 
   it('breaks a lock left by a crashed process', async () => {
@@ -179,6 +181,31 @@ describe('fs store specifics', () => {
     await staged.abort();
     expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
     expect(await readdir(path.join(root, 'locks'))).toEqual([]);
+  });
+
+  it('makes its temporary files ahead in <root>/ready, and removes those left when closed', async () => {
+    const root = await tempDir();
+    const ready = path.join(root, 'ready');
+    const store = await createFsStore({ root, calls: 'direct' });
+    await store.put('first', 'made while none was ready');
+    // The write took none (none was ready yet) and started making four, on the thread pool.
+    await expect.poll(async () => (await readdir(ready)).length).toBe(4);
+    const first = new Set(await readdir(ready));
+    for (let i = 0; i < 6; i++) await store.put(`k${i}`, `value ${i}`);
+    for (let i = 0; i < 6; i++) expect((await store.getBuffer(`k${i}`))?.body.toString()).toBe(`value ${i}`);
+    // The files made first were used (and replaced); those ready are empty.
+    const now = await readdir(ready);
+    expect(now.filter((name) => first.has(name))).toEqual([]);
+    for (const name of now) expect((await stat(path.join(ready, name))).size).toBe(0);
+    expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+    await store.close();
+    expect(await readdir(ready)).toEqual([]);
+    // Through the pool, an open waits off the event loop anyway: nothing is made ahead.
+    const pooledRoot = await tempDir();
+    const pooled = await createFsStore({ root: pooledRoot, calls: 'pooled' });
+    await pooled.put('k', 'v');
+    expect(await readdir(path.join(pooledRoot, 'ready'))).toEqual([]);
+    await pooled.close();
   });
 
   it('commits a content-addressed object twice: the first stays, no temporary or lock file is left', async () => {
