@@ -421,7 +421,6 @@ async function openArchiveBytes(bytes: Buffer, max: Required<ArchiveLimits>): Pr
     return bytes.subarray(offset, offset + entry.compressedSize);
   };
   return packArchive(checked, max, bytes.length, {
-    local: { open: () => Promise.resolve(reader), dataOffsets },
     open: (record, entry) => streamOf(dataOf(record, entry)),
     data: dataOf,
   });
@@ -586,10 +585,7 @@ interface EntryReader {
   open(file: unzipper.File, entry: ArchiveEntry): Readable;
   /** Finds the entry's compressed bytes in what `open` returns (from its local header on). */
   unwrap?: (file: unzipper.File, entry: ArchiveEntry) => Transform;
-  /**
-   * The archive as a local file (or in memory), with every entry's checked data offset: verify()
-   * reads it in place.
-   */
+  /** The archive as a local file, with every entry's checked data offset: verify() reads it in place. */
   local?: { open(): Promise<PositionalReader>; dataOffsets: Map<unzipper.File, number> };
   /** An archive held in memory: the compressed bytes of an entry (its data, checked offsets). */
   data?: (file: unzipper.File, entry: ArchiveEntry) => Buffer;
