@@ -35,11 +35,6 @@ export interface WritableFile {
 export interface FsCalls {
   readonly kind: FsCallsKind;
   open(file: string, flags: string, mode?: number): Promise<WritableFile>;
-  /**
-   * {@link open} made on the thread pool whatever the kind (then written like any other): for a
-   * file made ahead of its use, whose open may wait on the disk.
-   */
-  openInPool(file: string, flags: string, mode?: number): Promise<WritableFile>;
   link(existing: string, name: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   unlink(file: string): Promise<void>;
@@ -56,7 +51,6 @@ export type FsCallsKind = 'direct' | 'pooled';
 export const pooledCalls: FsCalls = {
   kind: 'pooled',
   open: (file, flags, mode) => fsp.open(file, flags, mode),
-  openInPool: (file, flags, mode) => fsp.open(file, flags, mode),
   link: fsp.link,
   rename: fsp.rename,
   unlink: fsp.unlink,
@@ -126,13 +120,6 @@ function directFile(fd: number): WritableFile {
 export const directCalls: FsCalls = {
   kind: 'direct',
   open: (file, flags, mode) => now(() => directFile(fs.openSync(file, flags, mode))),
-  openInPool: (file, flags, mode) =>
-    new Promise((resolve, reject) => {
-      fs.open(file, flags, mode, (err, fd) => {
-        if (err) reject(err);
-        else resolve(directFile(fd));
-      });
-    }),
   link: (existing, name) =>
     now(() => {
       fs.linkSync(existing, name);
@@ -154,6 +141,19 @@ export const directCalls: FsCalls = {
       fs.utimesSync(file, atime, mtime);
     }),
 };
+
+/**
+ * A file opened on the thread pool, then written with the direct calls: for a file made ahead of
+ * its use by a store whose calls are direct, whose open may wait on the disk.
+ */
+export function openInPool(file: string, flags: string, mode?: number): Promise<WritableFile> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, flags, mode, (err, fd) => {
+      if (err) reject(err);
+      else resolve(directFile(fd));
+    });
+  });
+}
 
 /**
  * Linux filesystems (statfs `f_type`) whose metadata calls never leave the machine. Anything

@@ -30,7 +30,7 @@ import {
   type StoredObject,
 } from './object-store.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, makePrivateDir, securePrivateTree } from './file-modes.js';
-import { fsCallsFor, type FsCalls, type FsCallsKind, type WritableFile } from './fs-calls.js';
+import { fsCallsFor, openInPool, type FsCalls, type FsCallsKind, type WritableFile } from './fs-calls.js';
 import {
   byteOrder,
   errorCode,
@@ -583,7 +583,7 @@ function tempFilesAhead(
     while (calls.kind === 'direct' && !closed && ready.length + making < TEMP_FILES_AHEAD) {
       making++;
       const file = path.join(dir, tempName());
-      calls.openInPool(file, 'wx', PRIVATE_FILE_MODE).then(
+      openInPool(file, 'wx', PRIVATE_FILE_MODE).then(
         (handle) => {
           making--;
           if (closed) void discard({ file, handle });
