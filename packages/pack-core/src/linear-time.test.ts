@@ -5,11 +5,11 @@
  * milliseconds; a quadratic or exponential one takes seconds to hours (the old template pattern
  * took 10-18 s on a single 679-byte line of `{{}}`).
  *
- * Bounds: 50 ms per call for string functions, so that a loaded two-core CI box does not flake;
- * the yaml library itself costs up to ~100 ms per MiB of plain text on such a box, so functions
- * that parse YAML get a second per MiB parsed. A call bound at 50 ms is timed as the best of
- * three, as a garbage collection can pause any single one, and a call over its bound is timed
- * again (twice): a super-linear call is slow every time, a busy neighbour on the box only sometimes.
+ * Bounds: 50 ms per call for string functions (best of three); the yaml library itself costs up to
+ * ~100 ms per MiB of plain text on a loaded two-core box, so functions that parse YAML get a second
+ * per MiB parsed. A call over its bound fails only when it is super-linear: when its time grows more
+ * than 8-fold from a quarter of the input to all of it (linear: 4-fold, quadratic: 16-fold), or
+ * stays over ten times the bound (test-support/linear-time.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { packIgnore } from './packignore.js';
 import { readmeExcerpt } from './readme.js';
 import { validateProfile } from './profile.js';
 import { mergeValues, resolveProfile, type PackSource } from './resolve-profile.js';
+import { bestOfThree, MiB, once, superLinearity } from './test-support/linear-time.js';
 import { tempDir, writeValidPack } from './test-support/valid-pack.js';
 import {
   boundsOrdered,
@@ -38,97 +39,80 @@ import {
 } from './versions.js';
 import { hasTemplates, neutraliseTemplates, parseYaml } from './yaml.js';
 
-const MiB = 1024 * 1024;
 const FAST_MS = 50;
 const PARSE_MS_PER_MIB = 1000;
 
-function fill(unit: string, size = MiB): string {
+function fill(unit: string, size: number): string {
   return unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
 }
 
-const INPUTS: Record<string, string> = {
-  'runs of {{': fill('{{'),
-  '{{}} repeated': fill('{{}}'),
-  '{{}} repeated, then a rejecting suffix': `${fill('{{}}', MiB - 1)}x`,
-  'lines of 29 {{}} and a suffix': fill(`${'{{}}'.repeat(29)}x\n`),
-  'runs of {{ "': fill('{{ "'),
-  'runs of }}': fill('}}'),
-  'spaces, then a rejecting suffix': `${fill(' ', MiB - 1)}x`,
-  'tabs and spaces': fill(' \t'),
-  'no-break spaces': fill('\u00a0'),
-  '1. repeated': fill('1.'),
-  'v1. repeated': `v${fill('1.', MiB - 1)}`,
-  digits: fill('9'),
-  '1.x. repeated': fill('1.x.'),
-  '>=1 repeated': fill('>=1 '),
-  '>= 1 repeated': fill('>= 1 '),
-  '|| repeated': fill('||'),
-  '1 - repeated': fill('1 - '),
-  hyphens: fill('-'),
-  'pre-release identifiers': `1.0.0-${fill('a.', MiB - 6)}`,
-  'pre-release hyphens, then +': `1.0.0-${fill('-', MiB - 7)}+`,
-  'unterminated double quote': `"${fill('a', MiB - 1)}`,
-  'unterminated single quote': `'${fill('a', MiB - 1)}`,
-  'escaped double quotes': `"${fill('\\"', MiB - 1)}`,
-  'colon-space runs': fill(': '),
-  'key: runs': fill('a: '),
-  'comment runs': fill('#'),
-  'JSON position texts': fill(' in JSON at position 1 (line 1 column 1)'),
-  'open brackets': fill('['),
-  'open JSON objects': fill('{"a":'),
-  'anchors and aliases': fill('&a *a '),
+const INPUTS: Record<string, (size: number) => string> = {
+  'runs of {{': (size) => fill('{{', size),
+  '{{}} repeated': (size) => fill('{{}}', size),
+  '{{}} repeated, then a rejecting suffix': (size) => `${fill('{{}}', size - 1)}x`,
+  'lines of 29 {{}} and a suffix': (size) => fill(`${'{{}}'.repeat(29)}x\n`, size),
+  'runs of {{ "': (size) => fill('{{ "', size),
+  'runs of }}': (size) => fill('}}', size),
+  'spaces, then a rejecting suffix': (size) => `${fill(' ', size - 1)}x`,
+  'tabs and spaces': (size) => fill(' \t', size),
+  'no-break spaces': (size) => fill('\u00a0', size),
+  '1. repeated': (size) => fill('1.', size),
+  'v1. repeated': (size) => `v${fill('1.', size - 1)}`,
+  digits: (size) => fill('9', size),
+  '1.x. repeated': (size) => fill('1.x.', size),
+  '>=1 repeated': (size) => fill('>=1 ', size),
+  '>= 1 repeated': (size) => fill('>= 1 ', size),
+  '|| repeated': (size) => fill('||', size),
+  '1 - repeated': (size) => fill('1 - ', size),
+  hyphens: (size) => fill('-', size),
+  'pre-release identifiers': (size) => `1.0.0-${fill('a.', size - 6)}`,
+  'pre-release hyphens, then +': (size) => `1.0.0-${fill('-', size - 7)}+`,
+  'unterminated double quote': (size) => `"${fill('a', size - 1)}`,
+  'unterminated single quote': (size) => `'${fill('a', size - 1)}`,
+  'escaped double quotes': (size) => `"${fill('\\"', size - 1)}`,
+  'colon-space runs': (size) => fill(': ', size),
+  'key: runs': (size) => fill('a: ', size),
+  'comment runs': (size) => fill('#', size),
+  'JSON position texts': (size) => fill(' in JSON at position 1 (line 1 column 1)', size),
+  'open brackets': (size) => fill('[', size),
+  'open JSON objects': (size) => fill('{"a":', size),
+  'anchors and aliases': (size) => fill('&a *a ', size),
 };
 
 /** Markdown shapes for readmeExcerpt (many-line inputs cost other parsers a constant per line). */
-const MARKDOWN_INPUTS: Record<string, string> = {
-  'image openings': fill('!['),
-  'unclosed links': fill('[a]('),
-  'link middles': fill(']('),
-  'unclosed tags': fill('<a '),
-  'fence lines': fill('```\n'),
-  'comment openings': fill('<!--\n'),
-  'list items': fill('- a\n'),
-  'setext underlines': fill('a\n=\n'),
+const MARKDOWN_INPUTS: Record<string, (size: number) => string> = {
+  'image openings': (size) => fill('![', size),
+  'unclosed links': (size) => fill('[a](', size),
+  'link middles': (size) => fill('](', size),
+  'unclosed tags': (size) => fill('<a ', size),
+  'fence lines': (size) => fill('```\n', size),
+  'comment openings': (size) => fill('<!--\n', size),
+  'list items': (size) => fill('- a\n', size),
+  'setext underlines': (size) => fill('a\n=\n', size),
 };
 
-/** Milliseconds of the fastest of three calls. */
-async function bestOfThree(run: () => unknown): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const start = performance.now();
-    await run();
-    best = Math.min(best, performance.now() - start);
-  }
-  return best;
-}
-
-/** Milliseconds of one call. */
-async function once(run: () => unknown): Promise<number> {
-  const start = performance.now();
-  await run();
-  return performance.now() - start;
-}
-
 /**
- * Milliseconds of `run` against `bound`: calls bound in tens of milliseconds are timed best of
- * three, a pause being small beside a bound of seconds for the others; a call over its bound is
- * timed twice more and keeps its best time, as a super-linear call is slow every time while a
- * loaded box (a CI neighbour, a collection) slows only some.
+ * Milliseconds of `run` on an input of `size`: calls bound in tens of milliseconds are timed best of
+ * three; a pause is small beside a bound of seconds for the others.
  */
-async function boundedTime(run: () => unknown, bound: number): Promise<number> {
-  const time = () => (bound > FAST_MS ? once(run) : bestOfThree(run));
-  let ms = await time();
-  for (let retry = 0; retry < 2 && ms > bound; retry++) ms = Math.min(ms, await time());
-  return ms;
+function timer(run: (input: string) => unknown, build: (size: number) => string, bound: number) {
+  return (size: number): Promise<number> => {
+    const input = build(size);
+    return bound > FAST_MS ? once(() => run(input)) : bestOfThree(() => run(input));
+  };
 }
 
-/** The inputs on which `run` takes longer than `bound` milliseconds, with their times. */
-async function slowInputs(run: (input: string) => unknown, bound: number): Promise<string[]> {
+/** The inputs on which `run` is super-linear, with what was measured. */
+async function slowInputs(
+  run: (input: string) => unknown,
+  bound: number,
+  inputs: Record<string, (size: number) => string> = INPUTS,
+): Promise<string[]> {
   await run('1.0.0'); // compile schemas and warm the JIT outside the measurement
   const slow: string[] = [];
-  for (const [name, input] of Object.entries(INPUTS)) {
-    const ms = await boundedTime(() => run(input), bound);
-    if (ms > bound) slow.push(`${name}: ${Math.round(ms)} ms`);
+  for (const [name, build] of Object.entries(inputs)) {
+    const fault = await superLinearity(timer(run, build, bound), bound);
+    if (fault) slow.push(`${name}: ${fault}`);
   }
   return slow;
 }
@@ -192,12 +176,7 @@ describe('pack-core functions run in linear time on adversarial 1 MiB inputs', (
   });
 
   it('readmeExcerpt, on markdown shapes', async () => {
-    const slow: string[] = [];
-    for (const [name, input] of Object.entries(MARKDOWN_INPUTS)) {
-      const ms = await boundedTime(() => readmeExcerpt(input), FAST_MS);
-      if (ms > FAST_MS) slow.push(`${name}: ${Math.round(ms)} ms`);
-    }
-    expect(slow).toEqual([]);
+    expect(await slowInputs(readmeExcerpt, FAST_MS, MARKDOWN_INPUTS)).toEqual([]);
   });
 
   // JSON.parse, V8's own linear parser, costs some 50 ms for 1 MiB of nesting on a loaded box.
@@ -261,10 +240,13 @@ describe('pack-core functions run in linear time on adversarial 1 MiB inputs', (
     it('stays within a second per MiB of YAML', async () => {
       const slow: string[] = [];
       await lintWith('a: 1\n');
-      for (const [name, input] of Object.entries(INPUTS)) {
-        await lintWith(input); // the files are written before the timed run
-        const ms = await boundedTime(() => lintPack(dir), 4 * PARSE_MS_PER_MIB);
-        if (ms > 4 * PARSE_MS_PER_MIB) slow.push(`${name}: ${Math.round(ms)} ms`);
+      for (const [name, build] of Object.entries(INPUTS)) {
+        const time = async (size: number) => {
+          await lintWith(build(size)); // the files are written before the timed run
+          return once(() => lintPack(dir));
+        };
+        const fault = await superLinearity(time, 4 * PARSE_MS_PER_MIB);
+        if (fault) slow.push(`${name}: ${fault}`);
       }
       expect(slow).toEqual([]);
     }, 180_000);

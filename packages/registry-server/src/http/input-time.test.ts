@@ -2,8 +2,9 @@
  * Every server function that matches user input against a regular expression, or parses it,
  * runs in linear time: on adversarial inputs of 1 MiB (and, through HTTP, on the longest request
  * line Node accepts) each call takes a few milliseconds. A quadratic or exponential pattern takes
- * seconds on such inputs. The bound is generous (50 ms) so that a loaded 2-core CI machine does
- * not make it flaky; eslint-plugin-regexp checks the same property statically.
+ * seconds on such inputs. A call over 50 ms fails only when its time also grows more than 8-fold
+ * from a quarter of the input to all of it (a linear call's grows 4-fold), so that a loaded 2-core
+ * CI machine does not make it flaky; eslint-plugin-regexp checks the same property statically.
  */
 import { createSecretKey } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -14,78 +15,65 @@ import { announcedDigest } from '../publish/receive-upload.js';
 import { AUTH, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
 import { Login, NewRole, NewTeam, NewUser } from '@packyard/registry-api';
 import { bodyValidator } from './params.js';
+import { bestOfThree, superLinearity } from '../../../pack-core/src/test-support/linear-time.js';
 import { invalidName, PATH_GRAMMARS } from './path-params.js';
 
-const MIB = 1024 * 1024;
 const BUDGET_MS = 50;
 
-/** Strings built to make backtracking patterns work hardest: long runs, then a rejecting tail. */
-function adversarial(): string[] {
+/** Builders of strings made to make backtracking patterns work hardest: long runs, then a rejecting tail. */
+function adversarial(): Array<(size: number) => string> {
   const runs = ['a', '-', '.', ' ', '/', ',', '{', '1.', '>=1 ', 'sha-256=:', 'Bearer ', '%2F', '\u202e', '0'];
-  const out: string[] = [];
-  for (const run of runs) {
-    const body = run.repeat(Math.ceil(MIB / run.length)).slice(0, MIB);
-    out.push(body, `${body}!`, `a${body}\u0000`);
-  }
-  return out;
+  const body = (run: string, size: number) => run.repeat(Math.ceil(size / run.length)).slice(0, size);
+  return runs.flatMap((run) => [
+    (size: number) => body(run, size),
+    (size: number) => `${body(run, size)}!`,
+    (size: number) => `a${body(run, size)}\u0000`,
+  ]);
 }
 
-/** The fastest of three runs: a busy machine slows a run down, never a super-linear one up. */
-function timed(fn: () => unknown): number {
-  let best = Infinity;
-  for (let run = 0; run < 3; run++) {
-    const start = performance.now();
-    try {
-      fn();
-    } catch {
-      // A refusal is an answer too: only the time matters here.
-    }
-    best = Math.min(best, performance.now() - start);
-  }
-  return best;
-}
-
-/** timed() for an async check: the time until its promise settles. */
-async function timedAsync(fn: () => Promise<unknown>): Promise<number> {
-  let best = Infinity;
-  for (let run = 0; run < 3; run++) {
-    const start = performance.now();
-    await fn().catch(() => undefined);
-    best = Math.min(best, performance.now() - start);
-  }
-  return best;
+/**
+ * Null when `check` is linear on the inputs `build` makes, else what was measured: each call timed
+ * best of three (a refusal is an answer too: only the time matters), and a call over the budget
+ * compared with one on a quarter of the input (test-support/linear-time.ts).
+ */
+function superLinear(build: (size: number) => string, check: (input: string) => unknown): Promise<string | null> {
+  const time = (size: number) => {
+    const input = build(size);
+    return bestOfThree(async () => {
+      try {
+        await check(input);
+      } catch {
+        // refused: timed all the same
+      }
+    });
+  };
+  return superLinearity(time, BUDGET_MS);
 }
 
 describe('input handling time', () => {
   const inputs = adversarial();
 
-  it('path parameter grammars and their error messages', () => {
+  it('path parameter grammars and their error messages', async () => {
     for (const [name, grammar] of Object.entries(PATH_GRAMMARS)) {
-      for (const input of inputs) {
-        expect(
-          timed(() => grammar.valid(input)),
-          name,
-        ).toBeLessThan(BUDGET_MS);
-        expect(
-          timed(() => invalidName(grammar, input)),
-          name,
-        ).toBeLessThan(BUDGET_MS);
+      for (const build of inputs) {
+        expect(await superLinear(build, (input) => grammar.valid(input)), name).toBeNull();
+        expect(await superLinear(build, (input) => invalidName(grammar, input)), name).toBeNull();
       }
     }
   });
 
   it('digests, API keys and tokens', async () => {
-    for (const input of inputs) {
-      const req = { headers: { 'content-digest': input } } as unknown as IncomingMessage;
-      expect(timed(() => announcedDigest(req, undefined))).toBeLessThan(BUDGET_MS);
-      expect(timed(() => announcedDigest(req, input))).toBeLessThan(BUDGET_MS);
-      expect(timed(() => parseApiKey(input))).toBeLessThan(BUDGET_MS);
-      const key = createSecretKey(Buffer.alloc(32));
-      expect(await timedAsync(() => verifyToken(`pya_${input}`, () => key, 0))).toBeLessThan(BUDGET_MS);
+    const key = createSecretKey(Buffer.alloc(32));
+    const withDigest = (input: string) => ({ headers: { 'content-digest': input } }) as unknown as IncomingMessage;
+    for (const build of inputs) {
+      expect(await superLinear(build, (input) => announcedDigest(withDigest(input), undefined))).toBeNull();
+      expect(await superLinear(build, (input) => announcedDigest(withDigest(input), input))).toBeNull();
+      expect(await superLinear(build, (input) => parseApiKey(input))).toBeNull();
+      expect(await superLinear(build, (input) => verifyToken(`pya_${input}`, () => key, 0))).toBeNull();
     }
   });
 
-  it('request bodies checked against their schemas', () => {
+  it('request bodies checked against their schemas', async () => {
     const readers: Array<(body: unknown) => unknown> = [
       bodyValidator(NewUser),
       bodyValidator(NewRole),
@@ -93,14 +81,13 @@ describe('input handling time', () => {
       bodyValidator(Login),
     ];
     const fields = ['username', 'name', 'password', 'permissions', 'members'];
-    for (const input of inputs) {
+    const body = (field: string, input: string) => ({
+      [field]: field === 'permissions' || field === 'members' ? [input] : input,
+    });
+    for (const build of inputs) {
       for (const field of fields) {
-        const body = { [field]: field === 'permissions' || field === 'members' ? [input] : input };
         for (const read of readers)
-          expect(
-            timed(() => read(body)),
-            field,
-          ).toBeLessThan(BUDGET_MS);
+          expect(await superLinear(build, (input) => read(body(field, input))), field).toBeNull();
       }
     }
   });
