@@ -5,7 +5,7 @@
  * stores them as they are and its size is the requested size.
  */
 import { randomFillSync } from 'node:crypto';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildPack, scaffoldPack } from '@packyard/pack-core';
 import { MB } from './_util.mjs';
@@ -56,4 +56,28 @@ export async function buildVersion(dir, outDir, { name, version }) {
     throw new Error(`the generated pack does not lint clean:\n${errors.join('\n')}`);
   }
   return archive;
+}
+
+/**
+ * Small packs, built once per use and kept in memory: every registry gets the same bytes.
+ * @param {string} dir
+ * @param {number} payloadBytes
+ */
+export function smallPackBuilder(dir, payloadBytes) {
+  let next = 0;
+  return async (/** @type {string} */ name) => {
+    const packDir = path.join(dir, `p${next++}`);
+    await writeImageBundles(packDir, payloadBytes);
+    const archive = await buildVersion(packDir, path.join(dir, 'out'), { name, version: '1.0.0' });
+    const data = await readFile(archive.path);
+    await rm(packDir, { recursive: true, force: true });
+    await rm(archive.path, { force: true });
+    return /** @type {import('./_peers-servers.mjs').Pack} */ ({
+      name,
+      version: '1.0.0',
+      size: archive.size,
+      digest: archive.digest,
+      data,
+    });
+  };
 }

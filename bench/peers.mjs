@@ -34,7 +34,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
@@ -42,7 +42,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import autocannon from 'autocannon';
 import { ensureDistribution } from './_distribution.mjs';
 import { fetchCounting, keepAliveAgent, send } from './_peers-http.mjs';
-import { buildVersion, writeImageBundles } from './_packs.mjs';
+import { buildVersion, smallPackBuilder, writeImageBundles } from './_packs.mjs';
 import { PEERS, Results } from './_peers-results.mjs';
 import {
   defaultCacheDir,
@@ -181,24 +181,6 @@ async function copyAndSync(/** @type {string} */ from, /** @type {string} */ to)
   const handle = await open(to, 'r+');
   await handle.sync();
   await handle.close();
-}
-
-/**
- * Small packs, built once per use and kept in memory: every registry gets the same bytes.
- * @param {string} dir
- * @param {number} payloadBytes
- */
-function smallPackBuilder(dir, payloadBytes) {
-  let next = 0;
-  return async (/** @type {string} */ name) => {
-    const packDir = path.join(dir, `p${next++}`);
-    await writeImageBundles(packDir, payloadBytes);
-    const archive = await buildVersion(packDir, path.join(dir, 'out'), { name, version: '1.0.0' });
-    const data = await readFile(archive.path);
-    await rm(packDir, { recursive: true, force: true });
-    await rm(archive.path, { force: true });
-    return /** @type {Pack} */ ({ name, version: '1.0.0', size: archive.size, digest: archive.digest, data });
-  };
 }
 
 /**
