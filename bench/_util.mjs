@@ -113,6 +113,15 @@ export const checkRow = (
   /** @type {boolean} */ pass,
 ) => [check, value, target, pass ? 'PASS' : 'MISS'];
 
+/** Runs `task` on every item with at most `limit` in flight. @template T @param {T[]} items @param {number} limit @param {(item: T) => Promise<unknown>} task */
+export async function inParallel(items, limit, task) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 export const round = (/** @type {number} */ n, digits = 3) => Number(n.toFixed(digits));
 
 /** Progress and diagnostics go to stderr; stdout carries the tables and the BENCH_RESULT line. */

@@ -28,7 +28,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startDistribution } from './_distribution.mjs';
 import { SERVER_OPTIONS, SERVER_USAGE, serverFromOptions, startRegistry } from './_registry.mjs';
-import { checkRow, log, MB, median, optionsOrExit, round, table, withScope } from './_util.mjs';
+import { checkRow, inParallel, log, MB, median, optionsOrExit, round, table, withScope } from './_util.mjs';
 
 export const description =
   'OCI blob push/pull (100 MB monolithic and chunked, 200 small blobs): Packyard vs docker-registry, same run';
@@ -208,15 +208,6 @@ async function pull(registry, digest, size) {
     bytes += value.length;
   }
   if (bytes !== size) throw new Error(`${registry.name}: GET ${digest} gave ${bytes} of ${size} bytes`);
-}
-
-/** Runs `task` on every item with at most `limit` in flight. @template T @param {T[]} items @param {number} limit @param {(item: T) => Promise<unknown>} task */
-async function inParallel(items, limit, task) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** Seconds `fn` takes. @param {() => Promise<unknown>} fn */

@@ -14,16 +14,15 @@
  * how steady that was. A probe for a change's author, with no target: what the change buys is
  * then shown in `peers`.
  */
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { mkdtemp } from 'node:fs/promises';
 import { smallPackBuilder } from './_packs.mjs';
 import { startPackyard } from './_peers-servers.mjs';
 import { cpuSeconds } from './_proc.mjs';
 import { defaultServerBin } from './_registry.mjs';
-import { log, median, optionsOrExit, round, table, withScope } from './_util.mjs';
+import { inParallel, log, median, optionsOrExit, round, table, withScope } from './_util.mjs';
 
 export const description =
   'Two registry builds (or settings) side by side, small publishes in alternating batches (A/B)';
@@ -106,12 +105,7 @@ export async function main(args) {
           // The same packs on both sides: each registry has its own store.
           const cpuBefore = cpuSeconds(peer.pid) ?? NaN;
           const started = performance.now();
-          let next = 0;
-          await Promise.all(
-            Array.from({ length: clients }, async () => {
-              while (next < packs.length) await peer.publish(packs[next++]);
-            }),
-          );
+          await inParallel(packs, clients, (pack) => peer.publish(pack));
           const seconds = (performance.now() - started) / 1000;
           const cpu = (cpuSeconds(peer.pid) ?? NaN) - cpuBefore;
           rates[side] = batch / seconds;

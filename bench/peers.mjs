@@ -54,7 +54,7 @@ import {
 } from './_peers-servers.mjs';
 import { cpuSeconds, loadAverage, resetPeakRss, vmHwmKB, waitForQuietStorage } from './_proc.mjs';
 import { freshBucket, SERVER_OPTIONS, SERVER_USAGE, serverFromOptions, startS3 } from './_registry.mjs';
-import { checkRow, log, MB, median, optionsOrExit, table, withScope } from './_util.mjs';
+import { checkRow, inParallel, log, MB, median, optionsOrExit, table, withScope } from './_util.mjs';
 
 export const description =
   'Packyard vs Verdaccio 6.8.0 and CNCF distribution 2.8.2 on the same bytes, fs and Ceph S3 (issue 14)';
@@ -153,15 +153,6 @@ async function timed(/** @type {() => Promise<unknown>} */ fn) {
   const start = performance.now();
   await fn();
   return (performance.now() - start) / 1000;
-}
-
-/** Runs `task` on every item with at most `limit` in flight. @template T @param {T[]} items @param {number} limit @param {(item: T) => Promise<unknown>} task */
-async function inParallel(items, limit, task) {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /** `items` rotated left by `by`: who goes first changes per round. @template T @param {T[]} items @param {number} by */

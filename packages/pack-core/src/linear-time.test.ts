@@ -21,7 +21,7 @@ import { packIgnore } from './packignore.js';
 import { readmeExcerpt } from './readme.js';
 import { validateProfile } from './profile.js';
 import { mergeValues, resolveProfile, type PackSource } from './resolve-profile.js';
-import { bestOfThree, MiB, once, superLinearity } from './test-support/linear-time.js';
+import { bestOfThree, fill, MiB, once, superLinearity } from './test-support/linear-time.js';
 import { tempDir, writeValidPack } from './test-support/valid-pack.js';
 import {
   boundsOrdered,
@@ -41,10 +41,6 @@ import { hasTemplates, neutraliseTemplates, parseYaml } from './yaml.js';
 
 const FAST_MS = 50;
 const PARSE_MS_PER_MIB = 1000;
-
-function fill(unit: string, size: number): string {
-  return unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
-}
 
 const INPUTS: Record<string, (size: number) => string> = {
   'runs of {{': (size) => fill('{{', size),

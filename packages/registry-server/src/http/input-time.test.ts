@@ -15,7 +15,7 @@ import { announcedDigest } from '../publish/receive-upload.js';
 import { AUTH, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
 import { Login, NewRole, NewTeam, NewUser } from '@packyard/registry-api';
 import { bodyValidator } from './params.js';
-import { bestOfThree, superLinearity } from '../../../pack-core/src/test-support/linear-time.js';
+import { bestOfThree, fill, superLinearity } from '../../../pack-core/src/test-support/linear-time.js';
 import { invalidName, PATH_GRAMMARS } from './path-params.js';
 
 const BUDGET_MS = 50;
@@ -23,11 +23,10 @@ const BUDGET_MS = 50;
 /** Builders of strings made to make backtracking patterns work hardest: long runs, then a rejecting tail. */
 function adversarial(): Array<(size: number) => string> {
   const runs = ['a', '-', '.', ' ', '/', ',', '{', '1.', '>=1 ', 'sha-256=:', 'Bearer ', '%2F', '\u202e', '0'];
-  const body = (run: string, size: number) => run.repeat(Math.ceil(size / run.length)).slice(0, size);
   return runs.flatMap((run) => [
-    (size: number) => body(run, size),
-    (size: number) => `${body(run, size)}!`,
-    (size: number) => `a${body(run, size)}\u0000`,
+    (size: number) => fill(run, size),
+    (size: number) => `${fill(run, size)}!`,
+    (size: number) => `a${fill(run, size)}\u0000`,
   ]);
 }
 
