@@ -1,10 +1,10 @@
 // @ts-check
 /**
  * The HTTP calls the peers bench makes, one small layer over node:http: a request with a buffer
- * or a file streamed as its body (answer text kept), a GET whose body is counted and dropped, and
- * keep-alive agents (one per registry), as npm, docker and packctl keep their connections.
+ * or a file streamed as its body (answer text kept), and keep-alive agents (one per registry), as
+ * npm, docker and packctl keep their connections; and downloads, timed by curl.
  */
-import { createReadStream } from 'node:fs';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -16,13 +16,17 @@ export const keepAliveAgent = () => new http.Agent({ keepAlive: true, maxSockets
  */
 
 /**
- * Sends a request; the body is a buffer, a `{ file, size }` streamed from disk, or none.
+ * Sends a request; the body is a buffer, a `{ file, size }` streamed from disk (by curl), or none.
  * @param {string} method
  * @param {string} url
  * @param {{ headers?: Record<string, string>, body?: Buffer | { file: string, size: number }, agent?: http.Agent, timeoutMs?: number }} [init]
  * @returns {Promise<Answer>}
  */
 export async function send(method, url, init = {}) {
+  const { body } = init;
+  if (body !== undefined && !Buffer.isBuffer(body)) {
+    return sendFileWithCurl(method, url, init.headers ?? {}, body.file, init.timeoutMs);
+  }
   try {
     return await sendOnce(method, url, init);
   } catch (err) {
@@ -40,10 +44,11 @@ class ReusedSocketReset extends Error {}
 /** @param {string} method @param {string} url @param {NonNullable<Parameters<typeof send>[2]>} init @returns {Promise<Answer>} */
 function sendOnce(method, url, init) {
   const start = performance.now();
-  const body = init.body;
+  // A file body went to curl (send).
+  const body = /** @type {Buffer | undefined} */ (init.body);
   /** @type {Record<string, string>} */
   const headers = { ...init.headers };
-  if (body !== undefined) headers['Content-Length'] = String(Buffer.isBuffer(body) ? body.length : body.size);
+  if (body !== undefined) headers['Content-Length'] = String(body.length);
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent: init.agent ?? false });
     let answered = false;
@@ -73,9 +78,7 @@ function sendOnce(method, url, init) {
         }),
       );
     });
-    if (body === undefined) req.end();
-    else if (Buffer.isBuffer(body)) req.end(body);
-    else createReadStream(body.file).once('error', reject).pipe(req);
+    req.end(body);
   });
 }
 
@@ -95,28 +98,87 @@ export async function sendExpecting(what, ok, ...args) {
 }
 
 /**
- * GETs a URL and counts the body's bytes without keeping them; an error unless it is 200 with
- * `size` bytes.
+ * Runs curl, in a process of its own, with the URL and headers on its standard input (`--config
+ * -`, not in its argument list); resolves with what it wrote to standard output.
+ * @param {string} what
+ * @param {string} url
+ * @param {Record<string, string>} headers
+ * @param {string[]} args
+ * @returns {Promise<string>}
+ */
+function curl(what, url, headers, args) {
+  const quoted = (/** @type {string} */ text) => `"${text.replace(/["\\]/g, '\\$&')}"`;
+  const config = [
+    `url = ${quoted(url)}`,
+    ...Object.entries(headers).map(([name, value]) => `header = ${quoted(`${name}: ${value}`)}`),
+    '',
+  ].join('\n');
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'curl',
+      ['--silent', '--show-error', '--config', '-', ...args],
+      { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`${what}: curl: ${stderr.trim() || err.message}`, { cause: err }));
+        else resolve(stdout);
+      },
+    );
+    child.stdin?.end(config);
+  });
+}
+
+/** What curl writes after the answer's body: the status and its time for the transfer. */
+const CURL_STATUS = '\n%{http_code} %{size_download} %{time_total}';
+
+/**
+ * Sends a file as a request's body with curl (streamed, without `Expect: 100-continue`): big
+ * uploads are made by a client that is nothing else, as downloads are (see fetchCounting).
+ * @param {string} method
+ * @param {string} url
+ * @param {Record<string, string>} headers
+ * @param {string} file
+ * @param {number} [timeoutMs]
+ * @returns {Promise<Answer>}
+ */
+async function sendFileWithCurl(method, url, headers, file, timeoutMs) {
+  const out = await curl(`${method} ${url}`, url, { ...headers, Expect: '' }, [
+    '--request',
+    method,
+    '--upload-file',
+    file,
+    '--output',
+    '-',
+    '--write-out',
+    CURL_STATUS,
+    ...(timeoutMs === undefined ? [] : ['--max-time', String(timeoutMs / 1000)]),
+  ]);
+  const at = out.lastIndexOf('\n');
+  const [status, , seconds] = out
+    .slice(at + 1)
+    .split(' ')
+    .map(Number);
+  return { status: Number(status), text: out.slice(0, at), headers: {}, seconds: Number(seconds) };
+}
+
+/**
+ * GETs a URL (or reads a file: URL) with curl, the body thrown away; resolves with curl's own
+ * time for the transfer (connection to last byte) and rejects unless it is 200 with `size` bytes.
+ * Downloads are timed by a client that is nothing else, as a registry's clients are: a Node
+ * client inside the bench spent 2-3 times the CPU per byte once the bench had built a pack
+ * (240-350 ms per 100 MB against ~100 ms in a fresh process; docs/registry.md, "Performance"), and
+ * on two cores the client's CPU is taken from the registry's.
  * @param {string} what
  * @param {string} url
  * @param {number} size
- * @param {{ headers?: Record<string, string>, agent?: http.Agent }} [init]
+ * @param {{ headers?: Record<string, string> }} [init]
  * @returns {Promise<number>} seconds
  */
-export function fetchCounting(what, url, size, init = {}) {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers: init.headers, agent: init.agent ?? false }, (res) => {
-        let bytes = 0;
-        res.on('data', (/** @type {Buffer} */ chunk) => (bytes += chunk.length));
-        res.once('error', (/** @type {Error} */ err) => reject(new Error(`${what}: ${err.message}`, { cause: err })));
-        res.once('end', () => {
-          if (res.statusCode !== 200 || bytes !== size) {
-            reject(new Error(`${what}: answered ${res.statusCode} with ${bytes} of ${size} bytes`));
-          } else resolve((performance.now() - start) / 1000);
-        });
-      })
-      .once('error', (/** @type {Error} */ err) => reject(new Error(`${what}: ${err.message}`, { cause: err })));
-  });
+export async function fetchCounting(what, url, size, init = {}) {
+  const out = await curl(what, url, init.headers ?? {}, ['--output', '/dev/null', '--write-out', CURL_STATUS]);
+  const [status, bytes, seconds] = out.trim().split(' ').map(Number);
+  // A file: URL (a floor read) has no status.
+  if (status !== (url.startsWith('file:') ? 0 : 200) || bytes !== size) {
+    throw new Error(`${what}: answered ${status} with ${bytes} of ${size} bytes`);
+  }
+  return Number(seconds);
 }

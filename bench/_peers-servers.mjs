@@ -245,7 +245,7 @@ export async function startPackyard(options, scope) {
           `${label}: download ${pack.name}@${pack.version}`,
           `${registry.url}${packs}/${pack.name}/${pack.version}/archive`,
           pack.size,
-          { headers, agent },
+          { headers },
         ),
       async restart() {
         await registry.stop();
@@ -427,7 +427,6 @@ export async function startVerdaccio(options, scope) {
       download: (pack) =>
         fetchCounting(`verdaccio: download ${pack.name}@${pack.version}`, `${server.url}${tarball(pack)}`, pack.size, {
           headers,
-          agent,
         }),
       async restart() {
         await server.stop();
@@ -540,7 +539,6 @@ export async function startDistributionPeer(options, scope) {
           `distribution: download ${pack.name}@${pack.version}`,
           `${server.url}/v2/${repository(pack)}/blobs/${pack.digest}`,
           pack.size,
-          { agent },
         ),
       async restart() {
         await server.stop();

@@ -2,7 +2,7 @@
 /**
  * What /proc tells about another process (Linux; undefined elsewhere): its CPU time so far, its
  * peak resident set size (VmHWM), which can be reset to the present RSS to measure one phase's
- * peak, and its present RSS.
+ * peak, and its present RSS; and how busy the whole machine was.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +24,48 @@ export function cpuSeconds(/** @type {number} */ pid) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The machine's CPU time so far, from /proc/stat's first line, in clock ticks summed over its
+ * cores: `busy` (user, nice, system, irq, softirq: the kernel's own threads, such as ext4's journal,
+ * count here and in no process), `iowait`, `idle` and `steal` (taken by the hypervisor for other
+ * guests). Two readings around a phase tell how busy the machine was; undefined off Linux.
+ */
+export function machineTicks() {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    return {
+      busy: (user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0),
+      iowait: iowait ?? 0,
+      idle: idle ?? 0,
+      steal: steal ?? 0,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How a phase between two {@link machineTicks} readings used the machine, as shares of all its
+ * cores' time ("busy 93%, iowait 2%, steal 1%"); '' when either reading is missing.
+ */
+export function machineShares(
+  /** @type {ReturnType<typeof machineTicks>} */ before,
+  /** @type {ReturnType<typeof machineTicks>} */ after,
+) {
+  if (!before || !after) return '';
+  const delta = {
+    busy: after.busy - before.busy,
+    iowait: after.iowait - before.iowait,
+    idle: after.idle - before.idle,
+    steal: after.steal - before.steal,
+  };
+  const total = delta.busy + delta.iowait + delta.idle + delta.steal;
+  if (total <= 0) return '';
+  const share = (/** @type {number} */ ticks) => `${Math.round((100 * ticks) / total)}%`;
+  return `busy ${share(delta.busy)}, iowait ${share(delta.iowait)}, steal ${share(delta.steal)}`;
 }
 
 /** @param {number} pid @param {'VmHWM' | 'VmRSS'} field @returns {number | undefined} kB */

@@ -9,10 +9,11 @@
  * What each does as a publish and a download is in bench/_peers-servers.mjs. Rows (--only picks):
  * - download: a 100 MB pack downloaded --downloads times back to back (Packyard on S3 also with its blob cache off: a second
  *   Packyard on the same bucket with PACKYARD_BLOB_CACHE_MAX_BYTES=0); floor: reading the archive
- *   file (fs), GetObject of the same bytes (S3); with the cache off, also a bare relay (bench/_s3-relay.mjs:
+ *   file (fs), GetObject of the same bytes by a presigned URL (S3); with the cache off, also a bare relay (bench/_s3-relay.mjs:
  *   GetObject piped into the response, in its own process), for what relaying alone costs here.
+ *   Every download, floors included, is made and timed by curl (bench/_peers-http.mjs says why).
  * - publish: the 100 MB pack published; floor: copying the archive and fsyncing the copy (fs), a
- *   multipart PutObject (@aws-sdk/lib-storage Upload, 8 MiB parts, 4 in flight) (S3).
+ *   multipart PutObject (@aws-sdk/lib-storage Upload, 8 MiB parts, 4 in flight; bench/_s3-put.mjs, a process of its own) (S3).
  * - small: ~53 KB packs, each a new name, published one after another and by N clients at once;
  *   the server's CPU time (/proc/<pid>/stat) over the sequential run per publish; its peak RSS
  *   (VmHWM, reset first through clear_refs) over the concurrent run.
@@ -32,13 +33,14 @@
  *
  *   node bench/run.mjs peers [--rounds N] [--only row,row] [--no-s3 | --no-fs] [--big-mb N] ...
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { copyFile, mkdir, open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import autocannon from 'autocannon';
 import { ensureDistribution } from './_distribution.mjs';
 import { fetchCounting, keepAliveAgent, send } from './_peers-http.mjs';
@@ -52,9 +54,19 @@ import {
   startPackyard,
   startVerdaccio,
 } from './_peers-servers.mjs';
-import { cpuSeconds, loadAverage, resetPeakRss, vmHwmKB, waitForQuietStorage } from './_proc.mjs';
+import {
+  cpuSeconds,
+  loadAverage,
+  machineShares,
+  machineTicks,
+  resetPeakRss,
+  vmHwmKB,
+  waitForQuietStorage,
+} from './_proc.mjs';
 import { freshBucket, SERVER_OPTIONS, SERVER_USAGE, serverFromOptions, startS3 } from './_registry.mjs';
 import { checkRow, inParallel, log, MB, median, optionsOrExit, table, withScope } from './_util.mjs';
+
+const execFileAsync = promisify(execFile);
 
 export const description =
   'Packyard vs Verdaccio 6.8.0 and CNCF distribution 2.8.2 on the same bytes, fs and Ceph S3 (issue 14)';
@@ -157,14 +169,6 @@ async function timed(/** @type {() => Promise<unknown>} */ fn) {
 
 /** `items` rotated left by `by`: who goes first changes per round. @template T @param {T[]} items @param {number} by */
 const rotate = (items, by) => items.map((_, i) => items[(i + by) % items.length]);
-
-/** @param {string} file */
-async function readCounting(file) {
-  let bytes = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: MB }))
-    bytes += /** @type {Buffer} */ (chunk).length;
-  return bytes;
-}
 
 /** Copies `from` to `to` and fsyncs the copy: the least a durable publish does on fs. */
 async function copyAndSync(/** @type {string} */ from, /** @type {string} */ to) {
@@ -630,6 +634,30 @@ async function runKind(kind, context) {
 }
 
 /**
+ * The S3 publish floor: `file` put as `key` by a multipart PutObject in a process of its own
+ * (bench/_s3-put.mjs), after a `sync`; resolves with the seconds it took.
+ * @param {import('./_registry.mjs').S3Backend} s3
+ * @param {string} bucket
+ * @param {string} key
+ * @param {string} file
+ * @returns {Promise<number>}
+ */
+async function putObjectFloor(s3, bucket, key, file) {
+  execFileSync('sync');
+  const script = new URL('./_s3-put.mjs', import.meta.url).pathname;
+  const { stdout } = await execFileAsync(process.execPath, [
+    script,
+    s3.endpoint,
+    s3.accessKeyId,
+    s3.secretAccessKey,
+    bucket,
+    key,
+    file,
+  ]);
+  return Number(stdout.trim());
+}
+
+/**
  * A bare S3 relay (bench/_s3-relay.mjs) in its own process, serving `bucket`; resolves with its URL.
  * @param {import('./_registry.mjs').S3Backend} s3
  * @param {string} bucket
@@ -731,34 +759,24 @@ async function bigRows(kind, context, peers, extra) {
       publish: async () =>
         kind === 'fs'
           ? timed(() => copyAndSync(pack.file ?? '', copy))
-          : timed(() =>
-              new Upload({
-                client: /** @type {import('@aws-sdk/client-s3').S3Client} */ (client),
-                params: {
-                  Bucket: extra.rawBucket,
-                  Key: rawKey(pack),
-                  Body: createReadStream(pack.file ?? ''),
-                  ContentType: 'application/zip',
-                },
-                partSize: 8 * MB,
-                queueSize: 4,
-                leavePartsOnError: false,
-              }).done(),
+          : putObjectFloor(
+              /** @type {import('./_registry.mjs').S3Backend} */ (s3),
+              /** @type {string} */ (extra.rawBucket),
+              rawKey(pack),
+              pack.file ?? '',
             ),
-      download: () =>
-        kind === 'fs'
-          ? repeated(() => timed(() => readCounting(pack.file ?? '')))
-          : repeated(() =>
-              timed(async () => {
-                const output = await /** @type {import('@aws-sdk/client-s3').S3Client} */ (client).send(
-                  new GetObjectCommand({ Bucket: extra.rawBucket, Key: rawKey(pack) }),
-                );
-                let bytes = 0;
-                for await (const chunk of /** @type {import('node:stream').Readable} */ (output.Body))
-                  bytes += chunk.length;
-                if (bytes !== pack.size) throw new Error(`GetObject gave ${bytes} of ${pack.size} bytes`);
-              }),
-            ),
+      // The floors are read by the registries' client, curl: the file itself, or a GetObject by a presigned URL.
+      download: async () => {
+        const url =
+          kind === 'fs'
+            ? pathToFileURL(pack.file ?? '').href
+            : await getSignedUrl(
+                /** @type {import('@aws-sdk/client-s3').S3Client} */ (client),
+                new GetObjectCommand({ Bucket: extra.rawBucket, Key: rawKey(pack) }),
+                { expiresIn: 3600 },
+              );
+        return repeated(() => fetchCounting(`floor: ${kind === 'fs' ? 'file read' : 'GetObject'}`, url, pack.size));
+      },
     });
     const order = rotate(participants, index);
     /** @type {string[]} */
@@ -843,6 +861,7 @@ async function smallRows(kind, context, peers) {
       const prepared = await Promise.all(sequential.map((pack) => peer.prepare(pack)));
       execFileSync('sync');
       const cpuBefore = cpuSeconds(peer.pid);
+      const machineBefore = machineTicks();
       const seconds = await peerStep(context, kind, peer.name, 'sequential small publishes', () =>
         timed(async () => {
           for (let i = 0; i < sequential.length; i++) await peer.publish(sequential[i], prepared[i]);
@@ -853,16 +872,23 @@ async function smallRows(kind, context, peers) {
         continue;
       }
       const cpuAfter = cpuSeconds(peer.pid);
+      const machine = machineShares(machineBefore, machineTicks());
       record('smallSeq', peer.name, sequential.length / seconds);
+      let cpu = '';
       if (cpuBefore !== undefined && cpuAfter !== undefined) {
-        record('cpu', peer.name, ((cpuAfter - cpuBefore) * 1000) / sequential.length);
+        const perPublish = ((cpuAfter - cpuBefore) * 1000) / sequential.length;
+        record('cpu', peer.name, perPublish);
+        cpu = `${perPublish.toFixed(1)} ms CPU each, `;
       }
-      notes.push(`${peer.name} ${(sequential.length / seconds).toFixed(1)}/s`);
+      notes.push(
+        `${peer.name} ${(sequential.length / seconds).toFixed(1)}/s${cpu || machine ? ` (${cpu}${machine})` : ''}`,
+      );
     }
     for (const peer of order) {
       const prepared = await Promise.all(concurrent.map((pack) => peer.prepare(pack)));
       const jobs = concurrent.map((pack, i) => ({ pack, prepared: prepared[i] }));
       const reset = resetPeakRss(peer.pid);
+      const machineBefore = machineTicks();
       const seconds = await peerStep(context, kind, peer.name, 'concurrent small publishes', () =>
         timed(() => inParallel(jobs, options.concurrency, (job) => peer.publish(job.pack, job.prepared))),
       );
@@ -873,7 +899,11 @@ async function smallRows(kind, context, peers) {
       const hwm = vmHwmKB(peer.pid);
       record('smallConc', peer.name, concurrent.length / seconds);
       if (reset && hwm !== undefined) record('rss', peer.name, hwm / 1024);
-      notes.push(`${peer.name} ${(concurrent.length / seconds).toFixed(1)}/s x${options.concurrency}`);
+      // Whether the rate was bound by the two cores or by waiting (the machine's own share).
+      const machine = machineShares(machineBefore, machineTicks());
+      notes.push(
+        `${peer.name} ${(concurrent.length / seconds).toFixed(1)}/s x${options.concurrency}${machine ? ` (${machine})` : ''}`,
+      );
     }
     count += sequential.length + concurrent.length;
     log(`  ${index === 0 ? 'warm-up' : `round ${index}/${options.rounds}`} small publishes: ${notes.join(', ')}`);
