@@ -141,6 +141,8 @@ const CURL_STATUS = '\n%{http_code} %{size_download} %{time_total}';
  * @returns {Promise<Answer>}
  */
 async function sendFileWithCurl(method, url, headers, file, timeoutMs) {
+  // curl appends the file's name to a URL whose path ends in a slash.
+  if (new URL(url).pathname.endsWith('/')) throw new Error(`${method} ${url}: a file body needs a URL not ending in /`);
   const out = await curl(`${method} ${url}`, url, { ...headers, Expect: '' }, [
     '--request',
     method,
