@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { buffer } from 'node:stream/consumers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ObjectStore } from '../object-store.js';
 import { createS3Store } from './s3-store.js';
 import { listKeys } from '../test-support/conformance.js';
@@ -59,7 +59,7 @@ afterEach(async () => {
 });
 
 /** The store under test, created without I/O (conditional writes known), with short bounds. */
-async function storeOver(fake: FakeS3, deadlineMs = DEADLINE_MS): Promise<ObjectStore> {
+async function storeOver(fake: FakeS3, deadlineMs = DEADLINE_MS, idleMs = IDLE_MS): Promise<ObjectStore> {
   const store = await createS3Store({
     endpoint: fake.endpoint,
     bucket: BUCKET,
@@ -69,7 +69,7 @@ async function storeOver(fake: FakeS3, deadlineMs = DEADLINE_MS): Promise<Object
     conditionalWrites: { enforced: true, ifMatch: 'quoted' },
     partSizeBytes: 5 * 1024 * 1024,
     deadlineMs,
-    idleTimeoutMs: IDLE_MS,
+    idleTimeoutMs: idleMs,
   });
   open.push({ store, fake });
   return store;
@@ -197,9 +197,9 @@ describe('an S3 backend that is slow but keeps moving', () => {
     expect(partBytes).toBeGreaterThanOrEqual(5 * 1024 * 1024 + 10);
   });
 
-  it('sends a part again, whole, when its first attempt fails', async () => {
-    const received: number[] = [];
-    const fake = await fakeS3((req, res) => {
+  /** A backend whose first answer to an upload part is 503 SlowDown; `received` gets each part attempt's size. */
+  function throttlingOnce(received: number[]): Promise<FakeS3> {
+    return fakeS3((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       if (req.method === 'POST' && url.searchParams.has('uploads')) {
         res.end('<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>');
@@ -218,10 +218,33 @@ describe('an S3 backend that is slow but keeps moving', () => {
         res.end('<CompleteMultipartUploadResult><ETag>"whole"</ETag></CompleteMultipartUploadResult>');
       });
     });
+  }
+
+  it('sends a part again, whole, when its first attempt fails', async () => {
+    const received: number[] = [];
+    const fake = await throttlingOnce(received);
     const store = await storeOver(fake);
     const staged = store.stage('blobs/retried');
     staged.stream.end(Buffer.alloc(5 * 1024 * 1024, 9));
     await expect(staged.commit()).resolves.toEqual({ etag: 'whole' });
     expect(received).toEqual([5 * 1024 * 1024, 5 * 1024 * 1024]);
+  });
+
+  it("does not take the SDK's wait before a retry for a stall", async () => {
+    // The SDK backs a throttled part off for random() x 1 s before its first retry: at 0.99, 990
+    // ms, three times the idle time of this store.
+    vi.spyOn(Math, 'random').mockReturnValue(0.99);
+    try {
+      const received: number[] = [];
+      const store = await storeOver(await throttlingOnce(received), DEADLINE_MS, 300);
+      const staged = store.stage('blobs/backed-off');
+      staged.stream.end(Buffer.alloc(5 * 1024 * 1024, 4));
+      const started = Date.now();
+      await expect(staged.commit()).resolves.toEqual({ etag: 'whole' });
+      expect(Date.now() - started).toBeGreaterThan(900);
+      expect(received).toEqual([5 * 1024 * 1024, 5 * 1024 * 1024]);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });

@@ -15,22 +15,30 @@ export interface TransferStack {
   add: UploadPartCommand['middlewareStack']['add'];
 }
 
-/** What a transfer's watchdog is told: bytes moved, and the whole request body sent. */
+/**
+ * What a transfer's watchdog is told: bytes moved, the whole request body sent, and an attempt
+ * over (its answer read to its end).
+ */
 interface TransferProgress {
   moved: () => void;
   sent: () => void;
+  attemptOver: () => void;
 }
 
 /**
- * Counts the bytes of a transfer as they move, for its watchdog: the request body is handed to
- * the connection in slices (each slice taken is progress), and the response's arrival and the
- * chunks of its body are progress too. Installed innermost, next to the HTTP handler, so that it
- * runs for every attempt the SDK makes.
+ * Counts the bytes of a transfer as they move, for its watchdog: an attempt starting, the request
+ * body handed to the connection in slices (each slice taken), the response's arrival and the
+ * chunks of its body are progress. Installed innermost, next to the HTTP handler, so that it runs
+ * for every attempt the SDK makes. Once an attempt's answer has been read to its end the watchdog
+ * rests, until the next attempt starts: the network has nothing more to do for this one, and the
+ * SDK may wait there on purpose before it tries again (a throttled part backs off up to a second
+ * on its first retry, two on its second), which a short idle time must not take for a stall.
  */
 function watchTransfer(stack: TransferStack, progress: TransferProgress): void {
-  const { moved } = progress;
+  const { moved, attemptOver } = progress;
   stack.add(
     (next) => async (args) => {
+      moved();
       const result = await next(withProgressBody(args, progress));
       moved();
       const response = result.response as { body?: unknown };
@@ -40,6 +48,10 @@ function watchTransfer(stack: TransferStack, progress: TransferProgress): void {
           transform(chunk: Buffer, _encoding, callback) {
             moved();
             callback(null, chunk);
+          },
+          flush(callback) {
+            attemptOver();
+            callback();
           },
         });
         pipeline(source, tapped, () => undefined);
@@ -79,6 +91,9 @@ export function boundedTransfers(idleMs: number, deadlineMs: number): Transfer {
       },
       sent: () => {
         watchdog.arm(idleMs + deadlineMs, `storage gave no answer within ${idleMs + deadlineMs} ms of the last byte`);
+      },
+      attemptOver: () => {
+        watchdog.disarm();
       },
     };
     watchTransfer(stack, progress);
