@@ -132,7 +132,9 @@ const CURL_STATUS = '\n%{http_code} %{size_download} %{time_total}';
 
 /**
  * Sends a file as a request's body with curl (streamed, without `Expect: 100-continue`): big
- * uploads are made by a client that is nothing else, as downloads are (see fetchCounting).
+ * uploads are made by a client that is nothing else, as downloads are (see fetchCounting). The
+ * answer carries its status, text and curl's time, not its headers (no caller of a file body
+ * reads them).
  * @param {string} method
  * @param {string} url
  * @param {Record<string, string>} headers

@@ -4,7 +4,7 @@
  * answers GET /KEY with the object's GetObject body piped straight into the response (the AWS
  * SDK set up as the registry sets it up; no auth, routing, checks or counting). Run as its own
  * process, as a registry is, it shows what relaying through one more process on this machine
- * costs against a GetObject read in the client's own process.
+ * costs against the same client (curl) reading the GetObject by a presigned URL.
  *
  * Usage: node bench/_s3-relay.mjs ENDPOINT ACCESS_KEY SECRET_KEY BUCKET; prints its port.
  */
