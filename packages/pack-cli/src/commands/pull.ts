@@ -11,8 +11,14 @@
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { digestingStream, extractPackArchive, isPackError, isPackName, isVersionSelector } from '@packyard/pack-core';
+import {
+  digestingStream,
+  extractPackArchive,
+  isPackError,
+  isPackName,
+  isVersionSelector,
+  pipelineUntilClosed,
+} from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { fileInside } from '../files.js';
@@ -105,7 +111,8 @@ export async function downloadVerified(
       ? transferProgress(shown.io, `pulling ${record.name}-${record.version}.zip`, record.size, shown)
       : NO_PROGRESS;
     try {
-      await pipeline(
+      // Removed below on failure: only once its file is closed (its open may still be queued).
+      await pipelineUntilClosed([
         Readable.fromWeb(res.body),
         atMost(record.size, tooMany),
         new Transform({
@@ -116,7 +123,7 @@ export async function downloadVerified(
         }),
         hashing.stream,
         createWriteStream(partial, { flags: 'wx' }),
-      );
+      ]);
     } finally {
       progress.stop();
     }

@@ -10,10 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { ZipEntryData } from 'archiver';
 import { loadArchiver } from '../lazy-deps.js';
 import type { PackFile } from '../pack-dir.js';
+import { pipelineUntilClosed } from '../streams.js';
 import { digestingStream } from './digest.js';
 
 /** The earliest time a zip (MS-DOS) timestamp can hold. */
@@ -85,7 +85,7 @@ export async function writePackArchive(
   const { ZipArchive } = loadArchiver();
   const archive = new ZipArchive({ zlib: { level: 6 } });
   archive.on('warning', fail);
-  const done = pipeline(archive, measure.stream, createWriteStream(temporary, { flags: 'wx' }));
+  const done = pipelineUntilClosed([archive, measure.stream, createWriteStream(temporary, { flags: 'wx' })]);
   const sorted = [...files].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)));
   // One entry in flight at a time: the next file is opened only when archiver has written the
   // previous one. Appending every file up front would start all their streams at once (each

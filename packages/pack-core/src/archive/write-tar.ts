@@ -16,9 +16,9 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { loadTarStream } from '../lazy-deps.js';
+import { pipelineUntilClosed } from '../streams.js';
 import { digestingStream } from './digest.js';
 import type { PackArchive } from './read-archive.js';
 import { ZIP_EPOCH, type WrittenArchive } from './write-archive.js';
@@ -72,12 +72,12 @@ export async function writePackTarGz(
   ].sort((a, b) => byteOrder(a.name, b.name));
   const pack = loadTarStream().pack();
   const measure = digestingStream();
-  const done = pipeline(
+  const done = pipelineUntilClosed([
     pack,
     createGzip({ level: GZIP_LEVEL }),
     measure.stream,
     createWriteStream(temporary, { flags: 'wx' }),
-  );
+  ]);
   const fixed = { mtime: ZIP_EPOCH, uid: 0, gid: 0, uname: '', gname: '' };
   // The file being read, held in an object: TypeScript does not see assignments in callbacks.
   const current: { source: Readable | null } = { source: null };

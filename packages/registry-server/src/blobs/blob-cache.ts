@@ -18,6 +18,7 @@ import { readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
+import { untilClosed } from '@packyard/pack-core';
 import { makePrivateDir, PRIVATE_FILE_MODE, securePrivateTree } from '../storage/file-modes.js';
 import { tempName } from '../storage/temp-files.js';
 
@@ -176,7 +177,8 @@ export class BlobCache {
       this.logger.warn({ err }, 'could not write to the blob cache');
     });
     const drop = async (): Promise<void> => {
-      out.destroy();
+      // Closed first: an open still queued would make the file again after it was removed.
+      await untilClosed(out);
       await rm(temp, { force: true }).catch((err: unknown) => {
         this.logger.warn({ err }, 'could not remove an unfinished blob cache file');
       });

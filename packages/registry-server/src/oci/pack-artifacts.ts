@@ -17,7 +17,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { archiveTarSources, openPackArchive, writePackTarGz, type ArchiveLimits } from '@packyard/pack-core';
+import {
+  archiveTarSources,
+  openPackArchive,
+  pipelineUntilClosed,
+  writePackTarGz,
+  type ArchiveLimits,
+} from '@packyard/pack-core';
 import { stageBlob } from '../blobs/blob-store.js';
 import type { VersionRecord } from '../catalog/records.js';
 import { registryError } from '../errors.js';
@@ -188,7 +194,7 @@ export async function materialisePackArtifact(
     const zip = path.join(work, 'pack.zip');
     const stored = await services.store.get(blobKey(record.digest));
     if (!stored) throw registryError('BLOB_MISSING', `the archive ${record.digest} is missing from storage`);
-    await pipeline(stored.body, createWriteStream(zip));
+    await pipelineUntilClosed([stored.body, createWriteStream(zip)]);
     const archive = await openPackArchive(zip, services.limits);
     const layer = await writePackTarGz(archiveTarSources(archive), {
       folder: record.name,

@@ -17,9 +17,8 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import { isPackError, packLayerArchive, type PackError } from '@packyard/pack-core';
+import { isPackError, packLayerArchive, pipelineUntilClosed, type PackError } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import type { VersionRecord } from '../catalog/records.js';
 import { registryError } from '../errors.js';
@@ -139,7 +138,7 @@ export function packRepositories(
           `the pack layer is larger than the limit of ${services.config.limits.maxUploadBytes} bytes`,
         );
       }
-      await pipeline(blob.body, createWriteStream(layerFile));
+      await pipelineUntilClosed([blob.body, createWriteStream(layerFile)]);
       const converted = path.join(work, 'converted');
       await mkdir(converted);
       const { archive } = await packLayerArchive(layerFile, converted, { limits: services.config.limits.archive });

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import type { PackError } from '@packyard/pack-core';
+import { pipelineUntilClosed, type PackError } from '@packyard/pack-core';
 import { makePrivateDir } from '../storage/file-modes.js';
 import { removeFile } from '../storage/fs-files.js';
 import { diskFullAsStorageFull } from '../storage/object-store.js';
@@ -204,12 +204,13 @@ export class UploadSessions {
     const before = { size: session.size, hash: session.hash.copy() };
     session.hasFile = true;
     try {
-      await pipeline(
+      // Truncated below on failure: only once no write of this chunk can land after that.
+      await pipelineUntilClosed([
         body,
         idleGuard(this.options.bodyIdleMs ?? DEFAULT_BODY_IDLE_MS),
         meter(session, this.options.maxBytes),
         createWriteStream(session.file, { flags: 'a', mode: 0o600 }),
-      );
+      ]);
       const refused = refuse(session.size - before.size);
       if (refused) throw refused;
     } catch (err) {

@@ -15,9 +15,8 @@ import { createReadStream } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
 import { finished, type Readable, Transform, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import { PackError, type BlockChecksums } from '@packyard/pack-core';
+import { PackError, pipelineUntilClosed, type BlockChecksums } from '@packyard/pack-core';
 import { makePrivateDir } from '../storage/file-modes.js';
 import { removeFile, syncFileData } from '../storage/fs-files.js';
 import { isDiskFull, storageFull } from '../storage/object-store.js';
@@ -290,7 +289,8 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
         // The copy follows the file as it grows; its tail overlaps what the caller does next.
         followInto(sink, copy).catch((err: unknown) => copy.destroy(err as Error));
       }
-      await pipeline(limit, sink);
+      // The file is closed before it is removed on failure (its open may still be queued).
+      await pipelineUntilClosed([limit, sink]);
       const size = sink.written;
       if (size === 0) {
         throw registryError('UPLOAD_EMPTY', 'the request body is empty', {
@@ -330,7 +330,11 @@ export async function receiveFile(source: string, options: Omit<ReceiveOptions, 
     const sink = new GrowingFile(file);
     const hashed = options.hasher.follow(sink);
     hashed.catch(() => undefined);
-    await pipeline(createReadStream(source, { highWaterMark: 1024 * 1024 }), sizeLimit(options.maxBytes), sink);
+    await pipelineUntilClosed([
+      createReadStream(source, { highWaterMark: 1024 * 1024 }),
+      sizeLimit(options.maxBytes),
+      sink,
+    ]);
     const size = sink.written;
     if (size === 0) throw registryError('UPLOAD_EMPTY', 'the pack archive is empty');
     const flushed = flushing(file, size, options);

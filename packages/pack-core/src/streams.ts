@@ -1,0 +1,55 @@
+/**
+ * Streams that write files, and the moment their file is done with. A pipeline settles at the
+ * first failure of any of its streams, without waiting for the others to close: the last one may
+ * still have its file's open queued on the thread pool, or a write in flight. A file removed (or
+ * truncated) then would be made again, or written past, after the cleanup: left behind for good.
+ */
+import type { PipelineSource, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/**
+ * Resolves once `stream` has closed, destroying it first if it still runs (a closed stream
+ * resolves at once). Never rejects: the stream's own failure is its owner's to report.
+ *
+ * @example
+ * out.destroy();
+ * await untilClosed(out);
+ * await rm(temp, { force: true });
+ */
+export async function untilClosed(stream: Readable | Writable): Promise<void> {
+  if (stream.closed) return;
+  const closed = new Promise<void>((resolve) => {
+    stream.once('close', () => {
+      resolve();
+    });
+  });
+  // Listened for so that destroying it (with an error kept from before) throws nothing here.
+  stream.on('error', () => undefined);
+  stream.destroy();
+  await closed;
+}
+
+/**
+ * `pipeline(source, ...through, sink)` that, when it fails, settles only once `sink` has closed:
+ * what the caller removes or truncates next stays removed.
+ *
+ * @example
+ * try {
+ *   await pipelineUntilClosed([body, meter, createWriteStream(temp, { flags: 'wx' })]);
+ * } catch (err) {
+ *   await rm(temp, { force: true });
+ *   throw err;
+ * }
+ */
+export async function pipelineUntilClosed(
+  streams: [PipelineSource<unknown>, ...NodeJS.ReadWriteStream[], Writable],
+): Promise<void> {
+  try {
+    // Node takes any pipeline source first (tar-stream's pack is one); its typings, for an array,
+    // only a Node readable.
+    await pipeline(streams as unknown as NodeJS.ReadableStream[]);
+  } catch (err) {
+    await untilClosed(streams[streams.length - 1] as Writable);
+    throw err;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Receiving an upload leaves nothing behind when it fails, even when the temporary file's open is
+ * still queued at the moment of failure (the thread pool busy, a client that leaves at once): the
+ * file must not be made after it was removed.
+ */
+import { once } from 'node:events';
+import type * as FsPromises from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { receiveFile, startUpload } from './receive-upload.js';
+import { UploadHasher } from './upload-hasher.js';
+
+/** While set, an exclusive open (a new temporary file) waits for it. */
+const gate = vi.hoisted(() => ({ held: null as Promise<void> | null }));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof FsPromises>();
+  const open: typeof fs.open = async (...args) => {
+    if (args[1] === 'wx' && gate.held) await gate.held;
+    return fs.open(...args);
+  };
+  return { ...fs, open, default: { ...fs, open } };
+});
+
+/** Holds new files' opens until the returned function is called. */
+function holdOpens(): () => void {
+  let release = (): void => undefined;
+  gate.held = new Promise((resolve) => {
+    release = () => {
+      gate.held = null;
+      resolve();
+    };
+  });
+  return release;
+}
+
+let dir: string;
+let server: Server;
+const hasher = new UploadHasher();
+let received: ((request: IncomingMessage) => void) | null = null;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'packyard-receive-'));
+  server = createServer((req) => received?.(req));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+});
+afterEach(() => {
+  gate.held = null;
+});
+afterAll(async () => {
+  server.close();
+  await hasher.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The upload directory's files, once whatever was still queued has had time to land. */
+async function leftBehind(work: string): Promise<string[]> {
+  await sleep(100);
+  return readdir(work);
+}
+
+/**
+ * Lets the held opens go once a failure that does not wait for them would have been answered
+ * (and its file "removed"), then: the upload's error, and the files left in `work`.
+ */
+async function outcome(upload: Promise<unknown>, release: () => void, work: string) {
+  upload.catch(() => undefined);
+  await sleep(50);
+  release();
+  const error = await upload.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  return { error, left: await leftBehind(work) };
+}
+
+describe('receiving an upload that fails before its file is open', () => {
+  it('leaves no file when the client leaves mid-body', async () => {
+    const work = path.join(dir, 'torn');
+    const arrived = new Promise<IncomingMessage>((resolve) => {
+      received = resolve;
+    });
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    client.write('POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/zip\r\n');
+    client.write(`Content-Length: ${1024 * 1024}\r\n\r\n`);
+    client.write(Buffer.alloc(64 * 1024, 1));
+    const req = await arrived;
+    const started = await startUpload(req, { dir: work, maxBytes: 2 * 1024 * 1024, hasher });
+    const release = holdOpens();
+    const upload = started.receive(null);
+    // Not events.once: it listens for 'error', which the torn request then emits.
+    const closed = new Promise((resolve) => req.once('close', resolve));
+    client.destroy();
+    await closed;
+    const { error, left } = await outcome(upload, release, work);
+    expect(error).toMatchObject({ code: 'UPLOAD_ABORTED' });
+    expect(left).toEqual([]);
+  });
+
+  it('leaves no file when the archive to take in cannot be read', async () => {
+    const work = path.join(dir, 'unreadable');
+    const release = holdOpens();
+    const upload = receiveFile(path.join(dir, 'no-such-pack.zip'), { dir: work, maxBytes: 1024, hasher });
+    const { error, left } = await outcome(upload, release, work);
+    expect(error).toMatchObject({ code: 'ENOENT' });
+    expect(left).toEqual([]);
+  });
+
+  it('still receives a whole body into a file of its own', async () => {
+    const work = path.join(dir, 'whole');
+    const arrived = new Promise<IncomingMessage>((resolve) => {
+      received = resolve;
+    });
+    const body = Buffer.alloc(300 * 1024, 7);
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    client.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`);
+    client.write(body);
+    const req = await arrived;
+    const upload = await (await startUpload(req, { dir: work, maxBytes: body.length, hasher })).receive(null);
+    expect(upload.size).toBe(body.length);
+    expect(await readdir(work)).toEqual([path.basename(upload.file)]);
+    await upload.discard();
+    client.destroy();
+    expect(await leftBehind(work)).toEqual([]);
+  });
+});
