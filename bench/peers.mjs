@@ -27,9 +27,11 @@
  * - huge: Packyard's peak RSS while a --huge-mb pack is published.
  *
  * Each row runs in rounds (a warm-up round first for the publish/download rows): which registry
- * goes first rotates per round, every timed operation starts after a `sync`, ratios are formed
- * inside a round, and medians over rounds are printed with their ranges, then the issue's targets
- * as PASS/MISS (reported, never asserted) and a BENCH_RESULT line.
+ * goes first rotates per round, and the order runs backwards every other round (so that no registry
+ * always follows the same one); every timed operation starts after a `sync` (the 100 MB ones on S3
+ * also once Ceph has settled), ratios are formed inside a round, and medians over rounds are
+ * printed with their ranges, then the issue's targets as PASS/MISS (reported, never asserted) and a
+ * BENCH_RESULT line.
  *
  *   node bench/run.mjs peers [--rounds N] [--only row,row] [--no-s3 | --no-fs] [--big-mb N] ...
  */
@@ -167,8 +169,33 @@ async function timed(/** @type {() => Promise<unknown>} */ fn) {
   return (performance.now() - start) / 1000;
 }
 
-/** `items` rotated left by `by`: who goes first changes per round. @template T @param {T[]} items @param {number} by */
-const rotate = (items, by) => items.map((_, i) => items[(i + by) % items.length]);
+/**
+ * The order of round `round`: `items` rotated left by `round`, so that who goes first changes, and
+ * backwards every other round, so that who goes just before whom changes too (a rotation alone
+ * keeps every participant behind the same one, and an operation pays for what the one before it
+ * left the storage doing: Packyard's S3 publish always came right after the PutObject floor's).
+ * @template T @param {T[]} items @param {number} round
+ */
+const rotate = (items, round) => {
+  const rotated = items.map((_, i) => items[(i + round) % items.length]);
+  return round % 2 === 1 ? rotated.reverse() : rotated;
+};
+
+/**
+ * Before a timed 100 MB operation on S3: Ceph's daemons settled (under 10% of a core over a
+ * second, at most 15 s) after the previous operation's writes, so that each operation is timed
+ * on the same quiet storage, not on what the one before it left Ceph doing.
+ * @param {string} kind
+ */
+async function settleStorage(kind) {
+  if (kind !== 's3') return;
+  const quiet = await waitForQuietStorage({ share: 0.1, windowMs: 1000, maxMs: 15_000 });
+  if (quiet.share !== undefined && quiet.share >= 0.1) {
+    log(
+      `  storage still busy (${(quiet.share * 100).toFixed(0)}% of a core) after ${(quiet.waitedMs / 1000).toFixed(0)} s`,
+    );
+  }
+}
 
 /** Copies `from` to `to` and fsyncs the copy: the least a durable publish does on fs. */
 async function copyAndSync(/** @type {string} */ from, /** @type {string} */ to) {
@@ -784,6 +811,7 @@ async function bigRows(kind, context, peers, extra) {
     /** @type {Set<string>} Peers whose publish failed this round: they have no version to serve. */
     const failed = new Set();
     for (const participant of order) {
+      await settleStorage(kind);
       const seconds = await peerStep(context, kind, participant.name, `publish ${pack.name}@${pack.version}`, () =>
         participant.publish(),
       );
@@ -798,6 +826,7 @@ async function bigRows(kind, context, peers, extra) {
     if (rows.has('download')) {
       for (const participant of order) {
         if (failed.has(participant.name)) continue;
+        await settleStorage(kind);
         const rate = await peerStep(context, kind, participant.name, `download ${pack.name}@${pack.version}`, () =>
           participant.download(),
         );
@@ -810,12 +839,14 @@ async function bigRows(kind, context, peers, extra) {
         notes.push(`${participant.name} download ${rate.toFixed(0)} MB/s`);
         if (participant.name === 'packyard' && extra.noCache) {
           const noCache = extra.noCache;
+          await settleStorage(kind);
           const uncached = await repeated(() => noCache.download(pack));
           record('downloadNoCache', 'packyard', uncached);
           notes.push(`packyard (cache off) download ${uncached.toFixed(0)} MB/s`);
         }
         if (participant.name === 'floor' && extra.relay) {
           const url = `${extra.relay}/${rawKey(pack)}`;
+          await settleStorage(kind);
           const relayed = await repeated(() => fetchCounting('bare relay: download', url, pack.size));
           record('downloadNoCache', 'relay', relayed);
           notes.push(`bare relay download ${relayed.toFixed(0)} MB/s`);
