@@ -176,21 +176,27 @@ async function timed(/** @type {() => Promise<unknown>} */ fn) {
  * left the storage doing: Packyard's S3 publish always came right after the PutObject floor's).
  * @template T @param {T[]} items @param {number} round
  */
-const rotate = (items, round) => {
+const roundOrder = (items, round) => {
   const rotated = items.map((_, i) => items[(i + round) % items.length]);
   return round % 2 === 1 ? rotated.reverse() : rotated;
 };
 
+/** How quiet Ceph must be before a start is timed: a populate leaves it compacting for a while. */
+const AFTER_POPULATE = { share: 0.05, windowMs: 2000, maxMs: 60_000 };
+/** How quiet Ceph must be before a timed 100 MB operation, after the previous one's writes. */
+const BETWEEN_BIG_OPERATIONS = { share: 0.1, windowMs: 1000, maxMs: 15_000 };
+
 /**
- * Before a timed 100 MB operation on S3: Ceph's daemons settled (under 10% of a core over a
- * second, at most 15 s) after the previous operation's writes, so that each operation is timed
- * on the same quiet storage, not on what the one before it left Ceph doing.
+ * On S3, waits for Ceph's daemons to settle (`bounds`: under `share` of a core over `windowMs`, at
+ * most `maxMs`), so that each operation is timed on the same quiet storage, not on what the one
+ * before it left Ceph doing; says so when the time ran out first.
  * @param {string} kind
+ * @param {{ share: number, windowMs: number, maxMs: number }} [bounds]
  */
-async function settleStorage(kind) {
+async function settleStorage(kind, bounds = BETWEEN_BIG_OPERATIONS) {
   if (kind !== 's3') return;
-  const quiet = await waitForQuietStorage({ share: 0.1, windowMs: 1000, maxMs: 15_000 });
-  if (quiet.share !== undefined && quiet.share >= 0.1) {
+  const quiet = await waitForQuietStorage(bounds);
+  if (quiet.share !== undefined && quiet.share >= bounds.share) {
     log(
       `  storage still busy (${(quiet.share * 100).toFixed(0)}% of a core) after ${(quiet.waitedMs / 1000).toFixed(0)} s`,
     );
@@ -331,7 +337,7 @@ export async function main(args) {
     log(`load at end: ${loadEnd}`);
     console.log(
       `\nPackyard vs Verdaccio ${'6.8.0'} and distribution (${distributionVersion}), same bytes, same store kind; ` +
-        `${options.rounds} rounds, which registry goes first rotating; cells: median [min-max] over rounds.\n` +
+        `${options.rounds} rounds, which registry goes first rotating, the order backwards every other round; cells: median [min-max] over rounds.\n` +
         `py/best peer and py/floor: median over rounds of Packyard's figure / the other's in that round ` +
         `(for s and MB below 1 is better, for MB/s, /s and req/s above 1 is better).\n` +
         `machine load (1/5/15 min) at start ${loadStart}, at end ${loadEnd}\n`,
@@ -627,17 +633,10 @@ async function runKind(kind, context) {
         noCache = undefined;
       }
       for (let index = 0; index < options.restarts; index++) {
-        for (const peer of rotate(peers, index)) {
+        for (const peer of roundOrder(peers, index)) {
           execFileSync('sync');
           // On S3, Ceph's own work after the populate (and after each peer's start) settles first.
-          if (kind === 's3') {
-            const quiet = await waitForQuietStorage();
-            if (quiet.share !== undefined && quiet.share >= 0.05) {
-              log(
-                `  storage still busy (${(quiet.share * 100).toFixed(0)}% of a core) after ${(quiet.waitedMs / 1000).toFixed(0)} s`,
-              );
-            }
-          }
+          await settleStorage(kind, AFTER_POPULATE);
           const ms = await peer.restart();
           results.record(kind, 'start', peer.name, index, ms / 1000);
         }
@@ -805,7 +804,7 @@ async function bigRows(kind, context, peers, extra) {
         return repeated(() => fetchCounting(`floor: ${kind === 'fs' ? 'file read' : 'GetObject'}`, url, pack.size));
       },
     });
-    const order = rotate(participants, index);
+    const order = roundOrder(participants, index);
     /** @type {string[]} */
     const notes = [];
     /** @type {Set<string>} Peers whose publish failed this round: they have no version to serve. */
@@ -882,7 +881,7 @@ async function smallRows(kind, context, peers) {
       sequential.push(await build(`bench-r${index}-s-${i}`));
       concurrent.push(await build(`bench-r${index}-c-${i}`));
     }
-    const order = rotate(peers, index);
+    const order = roundOrder(peers, index);
     /** @type {string[]} */
     const notes = [];
     const record = (/** @type {string} */ metric, /** @type {string} */ who, /** @type {number} */ value) => {
@@ -1002,7 +1001,7 @@ async function readRows(kind, context, peers, probe) {
     for (let index = 0; index < options.rounds; index++) {
       /** @type {string[]} */
       const notes = [];
-      for (const peer of rotate(peers, index)) {
+      for (const peer of roundOrder(peers, index)) {
         for (const [phaseRow, metric, route, rate] of phases) {
           const target = phaseRow === row ? route(peer) : undefined;
           if (target === undefined) continue;

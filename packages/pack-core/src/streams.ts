@@ -12,7 +12,6 @@ import { pipeline } from 'node:stream/promises';
  * resolves at once). Never rejects: the stream's own failure is its owner's to report.
  *
  * @example
- * out.destroy();
  * await untilClosed(out);
  * await rm(temp, { force: true });
  */
