@@ -15,10 +15,53 @@
  *
  * Usage: node scripts/bundle-server.mjs (run by `npm run build`, after tsc).
  */
+import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
+
+/**
+ * One copy of each package version in the bundle. npm installs the same version of a package
+ * several times when another version holds the top of node_modules (express 5's mime-types 3.0.2
+ * sat under express/, send/ and body-parser/, as devDependencies hoisted mime-types 2): bundled as
+ * they were, each copy was evaluated at start-up (mime-types scores all of mime-db's ~2,500 types
+ * as it loads) and kept its own tables. Imports that resolve into a copy of a name@version already
+ * met are pointed at the first copy; other versions stay apart.
+ *
+ * @returns {import('rolldown').Plugin}
+ */
+function onePackageCopy() {
+  /** @type {Map<string, string>} name@version -> package directory */
+  const first = new Map();
+  /** @param {string} file */
+  const packageOf = (file) => {
+    const at = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+    if (at === -1) return null;
+    const rest = file.slice(at + '/node_modules/'.length).split(path.sep);
+    const depth = rest[0]?.startsWith('@') ? 2 : 1;
+    if (rest.length <= depth) return null;
+    const dir = file.slice(0, at + '/node_modules/'.length) + rest.slice(0, depth).join(path.sep);
+    const { name, version } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    return { dir, key: `${name}@${version}` };
+  };
+  return {
+    name: 'one-package-copy',
+    async resolveId(source, importer, options) {
+      const resolved = await this.resolve(source, importer, { ...options, skipSelf: true });
+      if (!resolved || resolved.external || !path.isAbsolute(resolved.id)) return resolved;
+      const found = packageOf(resolved.id);
+      if (!found) return resolved;
+      const canonical = first.get(found.key);
+      if (canonical === undefined) {
+        first.set(found.key, found.dir);
+        return resolved;
+      }
+      if (canonical === found.dir) return resolved;
+      return { ...resolved, id: canonical + resolved.id.slice(found.dir.length) };
+    },
+  };
+}
 
 const pkg = fileURLToPath(new URL('../packages/registry-server/', import.meta.url));
 const dist = path.join(pkg, 'dist');
@@ -29,6 +72,7 @@ await build({
   input: { bin: path.join(dist, 'bin.js') },
   platform: 'node',
   external: ['piscina'],
+  plugins: [onePackageCopy()],
   logLevel: 'warn',
   output: {
     dir: out,

@@ -4,6 +4,7 @@
  * what a valid pack is.
  */
 export * from './errors.js';
+export * from './fixed-schema.js';
 export * from './manifest.js';
 export * from './profile.js';
 export * from './resolve-profile.js';

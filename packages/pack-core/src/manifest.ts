@@ -2,7 +2,8 @@
  * pack.json: parsing and validation against schemas/pack.schema.json (embedded in
  * ./generated/pack-manifest.ts, from which the types are generated too).
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { compileFixedSchema } from './fixed-schema.js';
 import { packManifestSchema, type PackManifest, type PackLayer, type CloudType } from './generated/pack-manifest.js';
 
 export type {
@@ -45,9 +46,7 @@ let compiled: ValidateFunction<PackManifest> | undefined;
 
 function validator(): ValidateFunction<PackManifest> {
   // Compiled on first use: ajv code generation costs a few milliseconds nobody needs at import.
-  compiled ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PackManifest>(
-    packManifestSchema,
-  );
+  compiled ??= compileFixedSchema<PackManifest>(packManifestSchema);
   return compiled;
 }
 

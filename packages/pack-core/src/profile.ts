@@ -3,7 +3,8 @@
  * (schemas/profile.schema.json). This module validates the document; resolving it against
  * registries into exact versions is a separate step.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { compileFixedSchema } from './fixed-schema.js';
 import { clusterProfileSchema, type ClusterProfile, type ProfilePack } from './generated/cluster-profile.js';
 import { selectorKind } from './versions.js';
 
@@ -13,9 +14,7 @@ export { clusterProfileSchema };
 let compiled: ValidateFunction<ClusterProfile> | undefined;
 
 function validator(): ValidateFunction<ClusterProfile> {
-  compiled ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile<ClusterProfile>(
-    clusterProfileSchema,
-  );
+  compiled ??= compileFixedSchema<ClusterProfile>(clusterProfileSchema);
   return compiled;
 }
 

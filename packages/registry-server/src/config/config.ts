@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import { DEFAULT_ARCHIVE_LIMITS, type PackError, type ArchiveLimits } from '@packyard/pack-core';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { compileFixedSchema, DEFAULT_ARCHIVE_LIMITS, type PackError, type ArchiveLimits } from '@packyard/pack-core';
 import { parseDocument } from 'yaml';
 import { registryConfigSchema, type RegistryConfigFile } from '../generated/registry-config.js';
 import { HASH_QUEUE_DEFAULTS } from '../identity/login-limits.js';
@@ -127,11 +127,11 @@ function describe(error: ErrorObject): string {
   return `${where} ${error.message ?? 'is invalid'}`;
 }
 
-let validator: ReturnType<Ajv2020['compile']> | undefined;
+let validator: ValidateFunction | undefined;
 
 /** Validates a configuration object; every problem in one error. */
 export function validateConfigFile(value: unknown, source: string): RegistryConfigFile {
-  validator ??= new Ajv2020({ allErrors: true, strict: true }).compile(registryConfigSchema);
+  validator ??= compileFixedSchema(registryConfigSchema);
   if (!validator(value)) {
     const problems = (validator.errors ?? []).map(describe);
     throw configError(
