@@ -4,7 +4,6 @@
  * what a valid pack is.
  */
 export * from './errors.js';
-export * from './fixed-schema.js';
 export * from './manifest.js';
 export * from './profile.js';
 export * from './resolve-profile.js';

@@ -2,8 +2,8 @@
  * pack.json: parsing and validation against schemas/pack.schema.json (embedded in
  * ./generated/pack-manifest.ts, from which the types are generated too).
  */
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { compileFixedSchema } from './fixed-schema.js';
+import type { ErrorObject } from 'ajv/dist/2020.js';
+import { validatePackManifest } from './generated/pack-manifest-validator.js';
 import { packManifestSchema, type PackManifest, type PackLayer, type CloudType } from './generated/pack-manifest.js';
 
 export type {
@@ -42,14 +42,6 @@ export interface ManifestValidation {
   warnings: ManifestIssue[];
 }
 
-let compiled: ValidateFunction<PackManifest> | undefined;
-
-function validator(): ValidateFunction<PackManifest> {
-  // Compiled on first use: ajv code generation costs a few milliseconds nobody needs at import.
-  compiled ??= compileFixedSchema<PackManifest>(packManifestSchema);
-  return compiled;
-}
-
 /** Text from pack.json for a message, at most 80 characters: messages stay small whatever the keys. */
 function clip(text: string): string {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
@@ -84,7 +76,7 @@ function describe(error: ErrorObject): ManifestIssue {
  * errors.length; // 0
  */
 export function validateManifest(value: unknown): ManifestValidation {
-  const validate = validator();
+  const validate = validatePackManifest;
   const valid = validate(value);
   const errors = valid ? [] : (validate.errors ?? []).map(describe);
   const warnings: ManifestIssue[] = [];

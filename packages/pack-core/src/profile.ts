@@ -3,20 +3,13 @@
  * (schemas/profile.schema.json). This module validates the document; resolving it against
  * registries into exact versions is a separate step.
  */
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { compileFixedSchema } from './fixed-schema.js';
+import type { ErrorObject } from 'ajv/dist/2020.js';
+import { validateClusterProfile } from './generated/cluster-profile-validator.js';
 import { clusterProfileSchema, type ClusterProfile, type ProfilePack } from './generated/cluster-profile.js';
 import { selectorKind } from './versions.js';
 
 export type { ClusterProfile, ProfilePack };
 export { clusterProfileSchema };
-
-let compiled: ValidateFunction<ClusterProfile> | undefined;
-
-function validator(): ValidateFunction<ClusterProfile> {
-  compiled ??= compileFixedSchema<ClusterProfile>(clusterProfileSchema);
-  return compiled;
-}
 
 function describe(error: ErrorObject): string {
   const where = error.instancePath === '' ? 'the profile' : error.instancePath;
@@ -39,7 +32,7 @@ function describe(error: ErrorObject): string {
  * errors; // []
  */
 export function validateProfile(value: unknown): { profile: ClusterProfile | null; errors: string[] } {
-  const validate = validator();
+  const validate = validateClusterProfile;
   if (!validate(value)) return { profile: null, errors: (validate.errors ?? []).map(describe) };
   const seen = new Set<string>();
   const errors: string[] = [];

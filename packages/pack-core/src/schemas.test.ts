@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 
 const SCHEMAS = new URL('../../../schemas/', import.meta.url);
 
-// The validators (compileFixedSchema: pack.json, profiles, the configuration) compile these without
-// checking them against the JSON Schema meta-schema first: that check compiled the meta-schema in
-// every process, ~40-75 ms of a registry's start. It is made here instead.
+// The validators of these schemas are generated ahead (scripts/gen-schema-types.mjs, ajv's
+// standalone code, kept current by a test of test/sample-packs.test.ts): no process compiles a
+// schema, nor checks it against the JSON Schema meta-schema. That check is made here.
 describe('schemas/', () => {
   const files = readdirSync(SCHEMAS).filter((file) => file.endsWith('.schema.json'));
 

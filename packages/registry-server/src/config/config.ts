@@ -5,10 +5,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { compileFixedSchema, DEFAULT_ARCHIVE_LIMITS, type PackError, type ArchiveLimits } from '@packyard/pack-core';
+import type { ErrorObject } from 'ajv/dist/2020.js';
+import { DEFAULT_ARCHIVE_LIMITS, type PackError, type ArchiveLimits } from '@packyard/pack-core';
 import { parseDocument } from 'yaml';
-import { registryConfigSchema, type RegistryConfigFile } from '../generated/registry-config.js';
+import type { RegistryConfigFile } from '../generated/registry-config.js';
+import { validateRegistryConfigFile } from '../generated/registry-config-validator.js';
 import { HASH_QUEUE_DEFAULTS } from '../identity/login-limits.js';
 import { DEFAULT_INSPECTION } from '../publish/pack-inspector.js';
 import type { StorageConfig } from '../storage/create-store.js';
@@ -127,19 +128,16 @@ function describe(error: ErrorObject): string {
   return `${where} ${error.message ?? 'is invalid'}`;
 }
 
-let validator: ValidateFunction | undefined;
-
 /** Validates a configuration object; every problem in one error. */
 export function validateConfigFile(value: unknown, source: string): RegistryConfigFile {
-  validator ??= compileFixedSchema(registryConfigSchema);
-  if (!validator(value)) {
-    const problems = (validator.errors ?? []).map(describe);
+  if (!validateRegistryConfigFile(value)) {
+    const problems = (validateRegistryConfigFile.errors ?? []).map(describe);
     throw configError(
       `invalid configuration (${source}):\n  - ${problems.join('\n  - ')}`,
       'see schemas/registry-config.schema.json for every setting',
     );
   }
-  return value as RegistryConfigFile;
+  return value;
 }
 
 async function readConfigFile(file: string): Promise<Record<string, unknown>> {
