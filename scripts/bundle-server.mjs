@@ -34,16 +34,24 @@ import { build } from 'rolldown';
 function onePackageCopy() {
   /** @type {Map<string, string>} name@version -> package directory */
   const first = new Map();
+  /** @type {Map<string, string>} package directory -> name@version (read once per directory) */
+  const keys = new Map();
+  const marker = `${path.sep}node_modules${path.sep}`;
   /** @param {string} file */
   const packageOf = (file) => {
-    const at = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+    const at = file.lastIndexOf(marker);
     if (at === -1) return null;
-    const rest = file.slice(at + '/node_modules/'.length).split(path.sep);
+    const rest = file.slice(at + marker.length).split(path.sep);
     const depth = rest[0]?.startsWith('@') ? 2 : 1;
     if (rest.length <= depth) return null;
-    const dir = file.slice(0, at + '/node_modules/'.length) + rest.slice(0, depth).join(path.sep);
-    const { name, version } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
-    return { dir, key: `${name}@${version}` };
+    const dir = file.slice(0, at + marker.length) + rest.slice(0, depth).join(path.sep);
+    let key = keys.get(dir);
+    if (key === undefined) {
+      const { name, version } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      key = `${name}@${version}`;
+      keys.set(dir, key);
+    }
+    return { dir, key };
   };
   return {
     name: 'one-package-copy',

@@ -44,8 +44,7 @@ const STANDALONE_PREFIX = '"use strict";export const validate = validate0;export
  * strict mode, union types allowed. ajv's standalone code requires its runtime helpers
  * (`require("ajv/dist/runtime/ucs2length")`) even as an ES module: those become imports.
  */
-async function renderValidator({ schema, out, validator }) {
-  const json = JSON.parse(await readFile(new URL(`schemas/${schema}`, root), 'utf8'));
+function renderValidator({ schema, out, validator }, json) {
   const checker = new Ajv2020({ strict: true, allowUnionTypes: true });
   if (!checker.validateSchema(json)) throw new Error(`${schema}: ${checker.errorsText(checker.errors)}`);
   // The meta-schema is checked above, by another instance: ajv numbers the functions it generates.
@@ -78,8 +77,7 @@ async function renderValidator({ schema, out, validator }) {
   ].join('\n');
 }
 
-async function render({ schema, constName }) {
-  const json = JSON.parse(await readFile(new URL(`schemas/${schema}`, root), 'utf8'));
+async function render({ schema, constName }, json) {
   const types = await compile(json, json.title, {
     bannerComment: '',
     additionalProperties: true,
@@ -101,8 +99,9 @@ const check = process.argv.includes('--check');
 let stale = 0;
 const outputs = [];
 for (const target of targets) {
-  outputs.push({ out: target.out, text: await render(target) });
-  outputs.push({ out: target.out.replace(/\.ts$/, '-validator.ts'), text: await renderValidator(target) });
+  const json = JSON.parse(await readFile(new URL(`schemas/${target.schema}`, root), 'utf8'));
+  outputs.push({ out: target.out, text: await render(target, json) });
+  outputs.push({ out: target.out.replace(/\.ts$/, '-validator.ts'), text: renderValidator(target, json) });
 }
 for (const { out, text } of outputs) {
   const file = new URL(`packages/${out}`, root);
