@@ -7,8 +7,25 @@ import { callerName, jsonBody, registryFor, versionView } from './route-helpers.
 import { principalOf } from '../access/authenticate.js';
 import { packUsage } from '../packs/pack-usage.js';
 import { registryError } from '../errors.js';
+import type { VersionRecord } from '../catalog/records.js';
 
 const readVersionChanges = bodyValidator(VersionChanges);
+
+/**
+ * The JSON of a version's view, by record. A record the version service keeps in memory is the
+ * same object from read to read until it changes (a change is a new record), so a read of a kept
+ * version sends the text made the first time instead of copying and serializing it again.
+ */
+const viewsSent = new WeakMap<VersionRecord, string>();
+
+function versionJson(record: VersionRecord): string {
+  let json = viewsSent.get(record);
+  if (json === undefined) {
+    json = JSON.stringify(versionView(record));
+    viewsSent.set(record, json);
+  }
+  return json;
+}
 
 const VERSION_ROUTE = '/v1/registries/:registry/packs/:name/:version';
 
@@ -16,7 +33,7 @@ export function registerVersionRoutes(router: Router, services: RegistryServices
   router.get(VERSION_ROUTE, async (req, res) => {
     const registry = registryFor(services, req, 'pack.get');
     const record = await services.versions.get(registry.name, pathParam(req, 'name'), pathParam(req, 'version'));
-    res.json(versionView(record));
+    res.type('json').send(versionJson(record));
   });
 
   router.get(`${VERSION_ROUTE}/usage`, async (req, res) => {

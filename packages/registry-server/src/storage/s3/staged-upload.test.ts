@@ -19,9 +19,10 @@ describe('BufferPool (the part buffers of staged S3 uploads)', () => {
     expect(pool.take()).not.toBe(c);
   });
 
-  it('lets its buffers go when nothing has taken one for its idle time', () => {
+  it('lets its buffers go when nothing has taken one for its idle time, and has them collected', () => {
     vi.useFakeTimers();
-    const pool = new BufferPool(16, 4, 1000);
+    const release = vi.fn();
+    const pool = new BufferPool(16, 4, 1000, release);
     const a = pool.take();
     pool.give(a);
     vi.advanceTimersByTime(999);
@@ -32,8 +33,10 @@ describe('BufferPool (the part buffers of staged S3 uploads)', () => {
     pool.give(a);
     vi.advanceTimersByTime(999);
     expect(pool.kept).toBe(1);
+    expect(release).not.toHaveBeenCalled();
     vi.advanceTimersByTime(1);
     expect(pool.kept).toBe(0);
+    expect(release).toHaveBeenCalledTimes(1);
     expect(pool.take()).not.toBe(a);
   });
 

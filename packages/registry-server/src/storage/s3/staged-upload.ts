@@ -13,6 +13,7 @@ import {
 import type { PutOptions, StagedObject } from '../object-store.js';
 import { unquote } from './errors.js';
 import type { Bounded, Transfer } from './transfer.js';
+import { collectGarbage } from '../../heap-policy.js';
 
 /** Parts of a staged upload in flight at once. */
 const STAGE_QUEUE = 4;
@@ -25,7 +26,9 @@ const PART_BUFFERS_IDLE_MS = 10_000;
  * copy into a reused one: the allocator maps new pages for each, the kernel faults every one of
  * them in, and the garbage collector is pushed by the external memory. A pool nobody has taken
  * from for `idleMs` lets its buffers go (~40 MiB with the default part size), so that a registry
- * between bursts of large publishes does not hold them; the garbage collector frees them.
+ * between bursts of large publishes does not hold them, and asks for a full collection at once
+ * (`release`): left to itself, V8 may not collect them, nor the parts of the last upload, for as
+ * long as the registry stays quiet (measured: 20-35 MB still resident after 15 s).
  */
 export class BufferPool {
   private idle: Buffer[] = [];
@@ -35,6 +38,7 @@ export class BufferPool {
     private readonly size: number,
     private readonly keep: number,
     private readonly idleMs = PART_BUFFERS_IDLE_MS,
+    private readonly release: () => void = collectGarbage,
   ) {}
 
   take(): Buffer {
@@ -48,6 +52,7 @@ export class BufferPool {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.idle = [];
+      this.release();
     }, this.idleMs);
     this.timer.unref();
   }
