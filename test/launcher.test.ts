@@ -1,6 +1,7 @@
 /**
  * The `pack-registry` command (packages/registry-server/bin/pack-registry): the server module run
- * by node with the process settings it ships with (a 2 MiB young generation, two malloc arenas),
+ * by node with the process settings it ships with (a 2 MiB young generation, two malloc arenas, a
+ * fixed mmap threshold),
  * each left as the operator set it, the arguments passed on untouched, found through npm's
  * symlink as through its own path.
  */
@@ -21,7 +22,7 @@ beforeAll(async () => {
   entry = path.join(work.dir, 'entry.mjs');
   writeFileSync(
     entry,
-    'console.log(JSON.stringify({ execArgv: process.execArgv, arenas: process.env.MALLOC_ARENA_MAX ?? null, args: process.argv.slice(2) }));\n',
+    'console.log(JSON.stringify({ execArgv: process.execArgv, arenas: process.env.MALLOC_ARENA_MAX ?? null, mmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null, args: process.argv.slice(2) }));\n',
   );
 });
 afterAll(() => work.cleanup());
@@ -29,13 +30,16 @@ afterAll(() => work.cleanup());
 interface Started {
   execArgv: string[];
   arenas: string | null;
+  mmapThreshold: string | null;
   args: string[];
 }
 
 /** Runs `command` with this test's node first on the PATH, without the caller's own node settings. */
 function run(command: string, args: string[], env: Record<string, string> = {}) {
   const base = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => key !== 'MALLOC_ARENA_MAX' && key !== 'NODE_OPTIONS'),
+    Object.entries(process.env).filter(
+      ([key]) => !['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'GLIBC_TUNABLES', 'NODE_OPTIONS'].includes(key),
+    ),
   );
   return spawnSync(command, args, {
     env: { ...base, PATH: `${path.dirname(process.execPath)}:${process.env['PATH'] ?? ''}`, ...env },
@@ -51,25 +55,35 @@ function launch(command: string, args: string[], env: Record<string, string>): S
 }
 
 describe('pack-registry launcher', () => {
-  it('runs the server with a 2 MiB young generation and two malloc arenas, arguments as given', () => {
+  it('runs the server with a 2 MiB young generation, two malloc arenas and a 4 MiB mmap threshold, arguments as given', () => {
     const started = launch(LAUNCHER, ['--config', 'a file with spaces.yaml', '--port', '0'], {
       PACKYARD_SERVER_ENTRY: entry,
     });
     expect(started).toEqual({
       execArgv: ['--max-semi-space-size=2'],
       arenas: '2',
+      mmapThreshold: '4194304',
       args: ['--config', 'a file with spaces.yaml', '--port', '0'],
     });
   });
 
-  it("keeps the operator's own MALLOC_ARENA_MAX and young generation (NODE_OPTIONS)", () => {
+  it("keeps the operator's own MALLOC_ARENA_MAX, mmap threshold and young generation (NODE_OPTIONS)", () => {
     const started = launch(LAUNCHER, [], {
       PACKYARD_SERVER_ENTRY: entry,
       MALLOC_ARENA_MAX: '4',
+      MALLOC_MMAP_THRESHOLD_: '131072',
       NODE_OPTIONS: '--max-semi-space-size=16',
     });
     expect(started.execArgv).toEqual([]);
     expect(started.arenas).toBe('4');
+    expect(started.mmapThreshold).toBe('131072');
+    // Set through glibc's tunables instead: the launcher adds no variable that would compete.
+    const tuned = launch(LAUNCHER, [], {
+      PACKYARD_SERVER_ENTRY: entry,
+      GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=262144',
+    });
+    expect(tuned.mmapThreshold).toBeNull();
+    expect(tuned.arenas).toBe('2');
   });
 
   it('passes node arguments of the operator’s own (PACKYARD_NODE_ARGS), their young generation too', () => {
