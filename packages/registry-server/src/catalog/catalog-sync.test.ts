@@ -278,6 +278,8 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
 
   it('repairs, by reconciling with storage, a version whose change was never appended', async () => {
     const a = await replica();
+    // The start's own reconcile, in the background, would otherwise race this one for the orphan.
+    await a.reconciled();
     // What a process killed between writing a record and appending its change leaves behind.
     await createJson(store, versionKey('public', 'orphan', '1.0.0'), record('orphan', 'Orphan'));
     expect(a.index.version('public', 'orphan', '1.0.0')).toBeUndefined();

@@ -160,6 +160,11 @@ export class CatalogSync {
     }
   }
 
+  /** Resolves once the reconcile running in the background (the start's, or a poll's), if any, has ended. */
+  async reconciled(): Promise<void> {
+    await this.reconciling;
+  }
+
   private startReconcile(): void {
     if (this.reconciling) return;
     const began = Date.now();
