@@ -26,8 +26,8 @@
  * - search: Packyard /v1/packs?q=, Verdaccio /-/v1/search?text=, distribution /v2/_catalog.
  * - huge: Packyard's peak RSS while a --huge-mb pack is published.
  *
- * Each row runs in rounds (a warm-up round first for the publish/download, small and read rows): which registry
- * goes first rotates per round, and the order runs backwards every other round (so that no registry
+ * Each row runs in rounds (a warm-up round first for the publish/download, small and read rows):
+ * which registry goes first rotates per round, and the order runs backwards every other round (so that no registry
  * always follows the same one); every timed operation starts after a `sync` (the 100 MB ones on S3
  * also once Ceph has settled), ratios are formed inside a round, and medians over rounds are
  * printed with their ranges, then the issue's targets as PASS/MISS (reported, never asserted) and a

@@ -1,9 +1,8 @@
 /**
  * The `pack-registry` command (packages/registry-server/bin/pack-registry): the server module run
  * by node with the process settings it ships with (a 2 MiB young generation, two malloc arenas, a
- * fixed mmap threshold),
- * each left as the operator set it, the arguments passed on untouched, found through npm's
- * symlink as through its own path.
+ * fixed mmap threshold), each left as the operator set it, the arguments passed on untouched, found
+ * through npm's symlink as through its own path.
  */
 import { spawnSync } from 'node:child_process';
 import { symlinkSync, writeFileSync } from 'node:fs';
