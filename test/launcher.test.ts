@@ -76,13 +76,25 @@ describe('pack-registry launcher', () => {
     expect(started.execArgv).toEqual([]);
     expect(started.arenas).toBe('4');
     expect(started.mmapThreshold).toBe('131072');
-    // Set through glibc's tunables instead: the launcher adds no variable that would compete.
+    // Set through glibc's tunables instead: the launcher adds no variable that would compete, and
+    // sets the one the tunables leave out.
     const tuned = launch(LAUNCHER, [], {
       PACKYARD_SERVER_ENTRY: entry,
       GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=262144',
     });
     expect(tuned.mmapThreshold).toBeNull();
     expect(tuned.arenas).toBe('2');
+    const arenas = launch(LAUNCHER, [], {
+      PACKYARD_SERVER_ENTRY: entry,
+      GLIBC_TUNABLES: 'glibc.malloc.arena_max=1',
+    });
+    expect(arenas.arenas).toBeNull();
+    expect(arenas.mmapThreshold).toBe('4194304');
+    const both = launch(LAUNCHER, [], {
+      PACKYARD_SERVER_ENTRY: entry,
+      GLIBC_TUNABLES: 'glibc.malloc.arena_max=4:glibc.malloc.mmap_threshold=131072',
+    });
+    expect([both.arenas, both.mmapThreshold]).toEqual([null, null]);
   });
 
   it('passes node arguments of the operator’s own (PACKYARD_NODE_ARGS), their young generation too', () => {
