@@ -27,11 +27,11 @@
  * - huge: Packyard's peak RSS while a --huge-mb pack is published.
  *
  * Each row runs in rounds (a warm-up round first for the publish/download, small and read rows):
- * which registry goes first rotates per round, and the order runs backwards every other round (so that no registry
- * always follows the same one); every timed operation starts after a `sync` (the 100 MB ones on S3
- * also once Ceph has settled), ratios are formed inside a round, and medians over rounds are
- * printed with their ranges, then the issue's targets as PASS/MISS (reported, never asserted) and a
- * BENCH_RESULT line.
+ * which registry goes first rotates per round, and the order runs backwards every other round (so
+ * that no registry always follows the same one); every timed operation starts after a `sync` (the
+ * 100 MB ones on S3 also once Ceph has settled), ratios are formed inside a round, and medians over
+ * rounds are printed with their ranges, then the issue's targets as PASS/MISS (reported, never
+ * asserted) and a BENCH_RESULT line.
  *
  *   node bench/run.mjs peers [--rounds N] [--only row,row] [--no-s3 | --no-fs] [--big-mb N] ...
  */

@@ -160,7 +160,7 @@ export class CatalogSync {
     }
   }
 
-  /** Resolves once the reconcile running in the background (the start's, or a poll's), if any, has ended. */
+  /** Resolves once the reconcile running in the background (the start's, or a poll's), if any, ends. */
   async reconciled(): Promise<void> {
     await this.reconciling;
   }
