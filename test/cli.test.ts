@@ -17,7 +17,17 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LINT_RULE_IDS, LINT_RULES } from '@packyard/pack-core';
 import { BROKEN_FIXTURES } from '../packages/pack-core/src/test-support/broken-fixtures.js';
 import { writeValidPack } from '../packages/pack-core/src/test-support/valid-pack.js';
-import { packctl, packctlJson, REPO, runPackctl, runPackctlJson, SAMPLE_PACKS, sha256File } from './helpers.js';
+import {
+  intoClosedPipe,
+  PACKCTL,
+  packctl,
+  packctlJson,
+  REPO,
+  runPackctl,
+  runPackctlJson,
+  SAMPLE_PACKS,
+  sha256File,
+} from './helpers.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'packyard-cli-'));
 afterAll(() => {
@@ -276,5 +286,26 @@ describe('packctl start-up', () => {
     const loaded = packagesLoaded(['lint', path.join(SAMPLE_PACKS, 'cni-calico')]);
     expect(loaded).toContain('ajv');
     for (const heavy of ['undici', 'unzipper', 'lazystream', 'async']) expect(loaded).not.toContain(heavy);
+  });
+});
+
+describe('packctl writing to a reader that has gone', () => {
+  it("drops the output and exits with the command's own code, without a stack trace", async () => {
+    const out = fresh();
+    const runs = [
+      { args: ['--version'], status: 0 },
+      { args: ['--help'], status: 0 },
+      { args: ['lint', path.join(SAMPLE_PACKS, 'cni-calico')], status: 0 },
+      { args: ['lint', path.join(SAMPLE_PACKS, 'cni-calico'), '--format', 'json'], status: 0 },
+      { args: ['build', path.join(SAMPLE_PACKS, 'cni-calico'), '-o', out], status: 0 },
+      { args: ['lint', path.join(work, 'missing')], status: 1 },
+    ];
+    for (const { args, status } of runs) {
+      const result = await intoClosedPipe(PACKCTL, args);
+      expect({ args, status: result.status }).toEqual({ args, status });
+      expect(result.stderr).not.toMatch(/EPIPE|node:events|\n {4}at /);
+    }
+    // The build went on to the end: its archive is there.
+    expect(readdirSync(out).filter((file) => file.endsWith('.zip'))).toHaveLength(1);
   });
 });

@@ -3,7 +3,7 @@
  * (most tests), or run the built binary exactly as a user would (the end-to-end ones: the bin
  * entry, exit codes of a real process, the process environment).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,6 +42,25 @@ export function packctl(args: string[], options: RunOptions = {}): RunResult {
     ...(options.input === undefined ? {} : { input: options.input }),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs `command ARGS` with its stdout a pipe closed before anything is written to it (as `| head
+ * -0` would leave it); resolves with its exit code and what it wrote to stderr.
+ */
+export function intoClosedPipe(command: string, args: string[]): Promise<{ status: number | null; stderr: string }> {
+  const child = spawn(command, args, { cwd: REPO, env: cleanEnv(undefined), stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => {
+      resolve({ status, stderr });
+    });
+  });
 }
 
 /** A stream that keeps what is written to it, as text. */

@@ -9,6 +9,7 @@ import { symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../packages/registry-server/src/test-support/test-registry.js';
+import { intoClosedPipe } from './helpers.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
 const LAUNCHER = path.join(REPO, 'packages/registry-server/bin/pack-registry');
@@ -118,6 +119,14 @@ describe('pack-registry launcher', () => {
     const version = run(link, ['--version']);
     expect(version.status).toBe(0);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('prints its help and version into a closed pipe without a stack trace', async () => {
+    for (const args of [['--help'], ['--version'], ['gc', '--help']]) {
+      const result = await intoClosedPipe(LAUNCHER, args);
+      expect({ args, status: result.status }).toEqual({ args, status: 0 });
+      expect(result.stderr).not.toMatch(/EPIPE|node:events|\n {4}at /);
+    }
   });
 
   it('is the server package’s pack-registry command', async () => {

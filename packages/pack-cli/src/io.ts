@@ -26,9 +26,32 @@ export interface CliIo {
   cwd: string;
 }
 
-/** The process's own streams, environment and working directory. */
+/**
+ * The process's own streams, environment and working directory. Output whose reader has gone
+ * (`packctl search | head -3`: the pipe is closed, writes fail with EPIPE) is dropped: the command
+ * still finishes what it was doing, and exits with its own code, without a stack trace.
+ */
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: droppingWhenClosed(process.stdout),
+    stderr: droppingWhenClosed(process.stderr),
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** Errors of an output stream whose reader has gone. */
+const CLOSED_OUTPUT = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+function droppingWhenClosed<T extends NodeJS.WriteStream>(stream: T): T {
+  if (stream.listenerCount('error') === 0) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (CLOSED_OUTPUT.has(err.code ?? '')) return;
+      throw err;
+    });
+  }
+  return stream;
 }
 
 /**

@@ -101,8 +101,21 @@ async function rotateKey(flags: ConfigFlags): Promise<void> {
   }
 }
 
+/** Errors of an output stream whose reader has gone (`pack-registry --help | head -3`). */
+const CLOSED_OUTPUT = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/** Output to a closed pipe is dropped rather than thrown: the command goes on and keeps its exit code. */
+function dropOutputWhenClosed(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (!CLOSED_OUTPUT.has(err.code ?? '')) throw err;
+  });
+}
+
 /** Runs the command line; resolves with the exit code for failures, or never for `serve`. */
 export async function run(argv: string[]): Promise<number> {
+  dropOutputWhenClosed(process.stdout);
+  dropOutputWhenClosed(process.stderr);
   const program = new Command('pack-registry')
     .description('The Packyard pack registry server.')
     .version(version, '-V, --version')
