@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -415,5 +415,28 @@ describe('pack-registry shutdown, gc and logs (fs)', () => {
     });
     expect(s3.status).toBe(1);
     expect(s3.stderr).toContain('no bucket is configured');
+  });
+
+  it('refuses to start with what to do when the data directory or the host cannot be used', async () => {
+    const start = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [PACK_REGISTRY, ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env['PATH'], PACKYARD_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
+      });
+    const file = dataDir('a-file');
+    await writeFile(file, 'not a directory\n');
+    for (const dir of [file, path.join(file, 'below')]) {
+      const result = start(['--port', '0'], { PACKYARD_DATA_DIR: dir });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(`^error: cannot use the data directory ${dir}: a file is (there|on its path)`),
+      );
+      expect(result.stderr).toContain('hint: set --data-dir (PACKYARD_DATA_DIR) to a directory');
+      expect(result.stderr).not.toMatch(/\n {4}at /);
+    }
+    const unknown = start(['--port', '1', '--host', 'no-such-host.invalid'], { PACKYARD_DATA_DIR: dataDir('host') });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain('error: cannot listen on no-such-host.invalid: no such address or host name here');
+    expect(unknown.stderr).toContain('hint: set --host (PACKYARD_HOST) to an address of this machine');
   });
 });

@@ -31,6 +31,11 @@ function listenFailure(err: Error, host: string, port: number): Error {
       hint: `pick another port with --port N (or PACKYARD_PORT), e.g. --port ${port === 65535 ? port - 1 : port + 1}, or stop what listens there`,
     });
   }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') {
+    return registryError('CONFIG_INVALID', `cannot listen on ${host}: no such address or host name here (${code})`, {
+      hint: 'set --host (PACKYARD_HOST) to an address of this machine: 127.0.0.1, ::1, or 0.0.0.0 for every one',
+    });
+  }
   if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
     return registryError('CONFIG_INVALID', `cannot listen on ${host}:${port} (${code})`, {
       hint:
@@ -53,6 +58,22 @@ function listen(server: Server, host: string, port: number): Promise<void> {
       server.off('error', failed);
       resolve();
     });
+  });
+}
+
+/** The data directory cannot be made or entered (a file is there, or a directory of another user). */
+function unusableDataDir(dataDir: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const why: Record<string, string> = {
+    EEXIST: 'a file is there',
+    ENOTDIR: 'a file is on its path',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EROFS: 'the filesystem is read-only',
+  };
+  if (code === undefined || !(code in why)) return err;
+  return registryError('CONFIG_INVALID', `cannot use the data directory ${dataDir}: ${why[code]} (${code})`, {
+    hint: "set --data-dir (PACKYARD_DATA_DIR) to a directory the registry's user can write",
   });
 }
 
@@ -79,7 +100,9 @@ export async function startRegistry(
   await checkListenable(config.server.host, config.server.port);
   const logger = options.logger ?? createLogger(config.logging.level);
   // Owner-only before anything is written there: the store, uploads and secrets (file-modes.ts).
-  await secureDataDir(config.dataDir, logger);
+  await secureDataDir(config.dataDir, logger).catch((err: unknown) => {
+    throw unusableDataDir(config.dataDir, err);
+  });
   // An S3 backend's conditional-write probe runs while the services load (writes wait for it).
   const store = await createStore(config.storage, { logger, checkInBackground: true });
   let services: RegistryServices;
