@@ -228,6 +228,29 @@ describe('packctl build', () => {
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
+  it('names the path and what to do when the output directory cannot be used', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    const file = fresh();
+    writeFileSync(file, 'not a directory\n');
+    const onFile = await runPackctl(['build', dir, '-o', file]);
+    expect(onFile.status).toBe(1);
+    expect(onFile.stderr).toContain(`error: ${file}: a file is already there (mkdir)`);
+    expect(onFile.stderr).toContain('hint: move it away, or choose another path');
+    const below = await runPackctlJson<{ error: { code: string; message: string; hint: string } }>([
+      'build',
+      dir,
+      '-o',
+      path.join(file, 'out'),
+    ]);
+    expect(below.status).toBe(1);
+    expect(below.error).toEqual({
+      code: 'ENOTDIR',
+      message: `${path.join(file, 'out')}: a file is where a directory should be (mkdir)`,
+      hint: 'give a directory, or a path through directories',
+    });
+  });
+
   it('with --strict, refuses to build a pack with warnings', async () => {
     const dir = fresh();
     await writeValidPack(dir);

@@ -65,6 +65,34 @@ function createProgram(context: CommandContext): Command {
   return program;
 }
 
+/** What a file-system call's error code means to a user, and what to do about it. */
+const FS_FAILURES: Readonly<Record<string, { reason: string; hint: string }>> = {
+  EACCES: { reason: 'permission denied', hint: 'check the permissions of the path, or choose another' },
+  EPERM: { reason: 'operation not permitted', hint: 'check the permissions of the path, or choose another' },
+  EEXIST: { reason: 'a file is already there', hint: 'move it away, or choose another path' },
+  ENOTDIR: { reason: 'a file is where a directory should be', hint: 'give a directory, or a path through directories' },
+  EISDIR: { reason: 'a directory is where a file should be', hint: 'give a file, not a directory' },
+  ENOENT: { reason: 'no such file or directory, or one that cannot be made', hint: 'check the path' },
+  EROFS: { reason: 'the filesystem is read-only', hint: 'choose a path on a writable filesystem' },
+  ENOSPC: { reason: 'no space left on the device', hint: 'free some space, or choose another path' },
+};
+
+/**
+ * A file-system call's failure as one line naming the path (`/x/out: a file is already there
+ * (mkdir)`) and a hint, instead of Node's message; other errors with a code keep their message.
+ */
+function fileSystemFailure(errno: NodeJS.ErrnoException & { dest?: unknown }): {
+  message: string;
+  hint: string | undefined;
+} {
+  const known = FS_FAILURES[errno.code ?? ''];
+  if (!known || typeof errno.path !== 'string') {
+    return { message: errno.message, hint: errno.code === 'EACCES' ? FS_FAILURES['EACCES']?.hint : undefined };
+  }
+  const target = typeof errno.dest === 'string' ? `${errno.path} -> ${errno.dest}` : errno.path;
+  return { message: `${target}: ${known.reason}${errno.syscall ? ` (${errno.syscall})` : ''}`, hint: known.hint };
+}
+
 /** Whether the command line asks for JSON output (`--format json` or `--format=json`, before any `--`). */
 function wantsJson(argv: readonly string[]): boolean {
   for (let i = 0; i < argv.length; i++) {
@@ -134,8 +162,7 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
     }
     const errno = err as NodeJS.ErrnoException;
     if (typeof errno.code === 'string' && typeof errno.message === 'string') {
-      const hint = errno.code === 'EACCES' ? 'check the permissions of the path' : undefined;
-      report(runIo, { code: errno.code, message: errno.message, hint }, json);
+      report(runIo, { code: errno.code, ...fileSystemFailure(errno) }, json);
       return EXIT.failure;
     }
     // Anything else is a bug, or an answer of a shape packctl did not expect: one line, made safe,
