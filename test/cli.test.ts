@@ -277,6 +277,26 @@ describe('packctl build', () => {
   });
 });
 
+describe('packctl push', () => {
+  it('refuses what is not a pack directory or a zip before it contacts the server', async () => {
+    const tarball = fresh();
+    writeFileSync(tarball, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0]));
+    const empty = fresh();
+    writeFileSync(empty, '');
+    // Nothing listens on port 9 (discard): a request would fail with "cannot reach".
+    for (const [target, message] of [
+      [tarball, `${tarball} is not a zip archive`],
+      [empty, `${empty} is not a zip archive`],
+      ['/dev/null', '/dev/null is neither a directory nor a regular file'],
+    ] as const) {
+      const result = await runPackctl(['push', target, '--server', 'http://127.0.0.1:9']);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`error: ${message}`);
+      expect(result.stderr).toContain('hint: pass a pack directory, or the zip `packctl build` wrote');
+    }
+  });
+});
+
 describe('packctl start-up', () => {
   /**
    * The npm packages that `packctl ARGS` loads, run in a fresh process (the built packctl). Only

@@ -4,7 +4,7 @@
  * stores them as they arrive.
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
@@ -52,6 +52,25 @@ interface PushedArchive {
   digest: string;
 }
 
+/** A zip's first bytes: a local file header (every archive packctl build writes starts so). */
+const ZIP_SIGNATURE = Buffer.from('PK\x03\x04', 'latin1');
+
+/** Refuses, before any byte is sent, a file that is not a zip (a tarball, a chart, a typo). */
+async function checkZip(file: string, regular: boolean): Promise<void> {
+  const hint = 'pass a pack directory, or the zip `packctl build` wrote';
+  if (!regular) throw new CliError(`${file} is neither a directory nor a regular file`, { hint });
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(ZIP_SIGNATURE.length);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    if (bytesRead < head.length || !head.equals(ZIP_SIGNATURE)) {
+      throw new CliError(`${file} is not a zip archive`, { hint });
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * The archive to push, with its size and sha256: the zip given, hashed here (it is the user's
  * file, so its digest is taken as it is now), or one built from the directory given into
@@ -60,7 +79,10 @@ interface PushedArchive {
 async function archiveFor(target: string, scratch: () => Promise<string>, io: CliIo): Promise<PushedArchive> {
   const info = await stat(target).catch(() => null);
   if (!info) throw new CliError(`${target}: no such file or directory`, { hint: 'pass a pack directory or a zip' });
-  if (!info.isDirectory()) return { file: target, size: info.size, digest: await fileDigest(target) };
+  if (!info.isDirectory()) {
+    await checkZip(target, info.isFile());
+    return { file: target, size: info.size, digest: await fileDigest(target) };
+  }
   const { lint, archive } = await buildPack(target, { outDir: await scratch() });
   if (!archive) {
     io.stderr.write(formatLintReport(lint, target, colorsFor(io.stderr, io.env)));
