@@ -183,6 +183,11 @@ export const PACK_CONTENT_ERRORS = {
     status: 400,
     meaning: 'A path resolves outside the pack directory.',
   },
+  NOT_A_REGULAR_FILE: {
+    status: 400,
+    meaning: 'A file the pack needs is a directory, FIFO, socket or device.',
+    hint: 'make it a regular file, or remove it',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export const PACK_CORE_ERRORS = { ...ARCHIVE_ERRORS, ...PACK_CONTENT_ERRORS };

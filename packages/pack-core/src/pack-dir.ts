@@ -3,8 +3,10 @@
  * and resolution of pack-relative paths that refuses anything leaving the directory, through
  * `..` or through a symlink.
  */
-import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { packError } from './errors.js';
 import { packIgnore, type PackIgnore } from './packignore.js';
 
 /** Always left out of a built pack, whatever .packignore says. */
@@ -38,13 +40,36 @@ function isInside(root: string, candidate: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/**
+ * Opens a file for reading without ever waiting: `O_NONBLOCK`, so that a FIFO (whose open would
+ * wait for a writer, forever) opens at once and is then refused, with every other file that is not
+ * a regular one, as `'special'`. `'missing'` when there is nothing at the path. For a regular file
+ * the flag changes nothing.
+ */
+export async function openRegular(file: string): Promise<FileHandle | 'missing' | 'special'> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    throw err;
+  }
+  if ((await handle.stat()).isFile()) return handle;
+  await handle.close();
+  return 'special';
+}
+
 async function loadIgnore(root: string, extra: readonly string[]): Promise<PackIgnore> {
   const matcher = packIgnore().add([...DEFAULT_EXCLUDES, ...extra]);
-  const packignore = await readFile(path.join(root, '.packignore'), 'utf8').catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw err;
-  });
-  return matcher.add(packignore);
+  const handle = await openRegular(path.join(root, '.packignore'));
+  if (handle === 'missing') return matcher;
+  if (handle === 'special') throw packError('NOT_A_REGULAR_FILE', '.packignore is not a regular file');
+  try {
+    return matcher.add(await handle.readFile('utf8'));
+  } finally {
+    await handle.close();
+  }
 }
 
 function byteOrder(a: PackFile, b: PackFile): number {

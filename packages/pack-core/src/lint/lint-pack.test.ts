@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -120,6 +121,32 @@ describe('lintPack', () => {
     await symlink('docs/README.md', path.join(dir, 'README.md'));
     expect((await lintPack(dir)).findings).toEqual([]);
   });
+
+  it('never waits on a FIFO where a file it reads should be (values.yaml, a manifest, .packignore)', async () => {
+    const manifest = JSON.parse(await readFile(path.join(dir, 'pack.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(dir, 'pack.json'), JSON.stringify({ ...manifest, kubeManifests: ['manifests/x.yaml'] }));
+    await mkdir(path.join(dir, 'manifests'), { recursive: true });
+    for (const file of ['values.yaml', 'manifests/x.yaml']) {
+      await rm(path.join(dir, file), { force: true });
+      execFileSync('mkfifo', [path.join(dir, file)]);
+    }
+    // Without a writer, opening a FIFO to read waits forever: the test's timeout would end it.
+    const rules = (await lintPack(dir)).findings
+      .filter((f) => f.severity === 'error')
+      .map((f) => `${f.file} ${f.rule}`);
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        'values.yaml special-file',
+        'values.yaml values-missing',
+        'manifests/x.yaml special-file',
+      ]),
+    );
+    execFileSync('mkfifo', [path.join(dir, '.packignore')]);
+    await expect(lintPack(dir)).rejects.toMatchObject({
+      code: 'NOT_A_REGULAR_FILE',
+      message: '.packignore is not a regular file',
+    });
+  }, 10_000);
 
   it('leaves files listed in .packignore out of the tree checks', async () => {
     await BROKEN_FIXTURES['special-file'](dir);

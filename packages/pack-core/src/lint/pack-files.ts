@@ -2,11 +2,10 @@
  * What lint reads a pack through. The same rules run over a directory (packctl) and over an
  * uploaded archive (the registry), so they see files only through this small interface.
  */
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { type PackError, packError } from '../errors.js';
-import { resolveInsidePack } from '../pack-dir.js';
+import { openRegular, resolveInsidePack } from '../pack-dir.js';
 
 export type PathStatus = 'ok' | 'missing' | 'escapes' | 'absolute' | 'invalid';
 
@@ -27,23 +26,26 @@ export function fileTooLarge(path: string, maxBytes: number): PackError {
 
 /** {@link PackFiles} over a pack directory, refusing paths that leave it. */
 export function directoryPackFiles(root: string): PackFiles {
-  async function absolute(path: string): Promise<string> {
+  /** The open file at a pack-relative path: inside the pack and a regular file, or PackError. */
+  async function opened(path: string): Promise<FileHandle> {
     const resolved = await resolveInsidePack(root, path);
-    if (!resolved.ok) throw packError('PATH_NOT_IN_PACK', `${path} is not a file inside the pack`);
-    return resolved.absolute;
+    const handle = resolved.ok ? await openRegular(resolved.absolute) : 'missing';
+    if (handle === 'special') throw packError('NOT_A_REGULAR_FILE', `${path} is not a regular file`);
+    if (handle === 'missing') throw packError('PATH_NOT_IN_PACK', `${path} is not a file inside the pack`);
+    return handle;
   }
   return {
     async check(path) {
       const resolved = await resolveInsidePack(root, path);
       if (!resolved.ok) return resolved.reason;
-      const handle = await open(resolved.absolute, 'r').catch(() => null);
-      if (!handle) return 'missing';
-      const isFile = (await handle.stat()).isFile();
+      // A file that cannot be opened (or is not a regular one) is missing to the rules.
+      const handle = await openRegular(resolved.absolute).catch(() => 'missing' as const);
+      if (typeof handle === 'string') return 'missing';
       await handle.close();
-      return isFile ? 'ok' : 'missing';
+      return 'ok';
     },
     async read(path, maxBytes) {
-      const handle = await open(await absolute(path), 'r');
+      const handle = await opened(path);
       try {
         const { size } = await handle.stat();
         if (size > maxBytes) throw fileTooLarge(path, maxBytes);
@@ -53,7 +55,8 @@ export function directoryPackFiles(root: string): PackFiles {
       }
     },
     async stream(path) {
-      return createReadStream(await absolute(path));
+      // The stream owns the descriptor from here: it closes it when it ends or is destroyed.
+      return (await opened(path)).createReadStream();
     },
   };
 }
