@@ -297,6 +297,23 @@ describe('packctl push', () => {
   });
 });
 
+describe('packctl --password-stdin', () => {
+  it('reads at most 64 KiB, never a stream without end', async () => {
+    // Nothing listens on port 9: a request would fail with "cannot reach", after the read.
+    const flood = await runPackctl(['login', 'http://127.0.0.1:9', '-u', 'ci', '--password-stdin'], {
+      input: 'y\n'.repeat(40_000),
+    });
+    expect(flood.status).toBe(2);
+    expect(flood.stderr).toContain(
+      'error: stdin holds more than 64 KiB: --password-stdin reads passwords, a line each',
+    );
+    const password = await runPackctl(['login', 'http://127.0.0.1:9', '-u', 'ci', '--password-stdin'], {
+      input: 'a-good-long-password\n',
+    });
+    expect(password.stderr).toContain('cannot reach http://127.0.0.1:9');
+  });
+});
+
 describe('packctl start-up', () => {
   /**
    * The npm packages that `packctl ARGS` loads, run in a fresh process (the built packctl). Only

@@ -1,5 +1,6 @@
 /** Asking the user: a line, a hidden line (passwords), or everything piped into stdin. */
 import { createInterface } from 'node:readline/promises';
+import { usageError } from '../errors.js';
 import type { CliIo } from '../io.js';
 
 export async function promptLine(io: CliIo, question: string): Promise<string> {
@@ -46,8 +47,26 @@ export function promptHidden(io: CliIo, question: string): Promise<string> {
   });
 }
 
+/** What `--password-stdin` reads at most: passwords, a line or two, never a stream without end. */
+const STDIN_MAX_BYTES = 64 * 1024;
+
+/**
+ * Everything piped into stdin, as text; a usage error past 64 KiB (`yes | packctl login
+ * --password-stdin` would otherwise read for ever, holding it all).
+ */
 export async function readAllStdin(io: CliIo): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let bytes = 0;
+  for await (const chunk of io.stdin) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    bytes += buffer.length;
+    if (bytes > STDIN_MAX_BYTES) {
+      throw usageError(
+        `stdin holds more than ${STDIN_MAX_BYTES / 1024} KiB: --password-stdin reads passwords, a line each`,
+        'pipe in the password alone: echo "$PASSWORD" | packctl ...',
+      );
+    }
+    chunks.push(buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
