@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -421,6 +421,7 @@ describe('pack-registry shutdown, gc and logs (fs)', () => {
     const start = (args: string[], env: Record<string, string> = {}) =>
       spawnSync(process.execPath, [PACK_REGISTRY, ...args], {
         encoding: 'utf8',
+        timeout: 30_000,
         env: { PATH: process.env['PATH'], PACKYARD_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
       });
     const file = dataDir('a-file');
@@ -434,6 +435,12 @@ describe('pack-registry shutdown, gc and logs (fs)', () => {
       expect(result.stderr).toContain('hint: set --data-dir (PACKYARD_DATA_DIR) to a directory');
       expect(result.stderr).not.toMatch(/\n {4}at /);
     }
+    // Below a link to a volume that is not mounted: node's own mkdir -p would spin for ever.
+    const volume = dataDir('unmounted');
+    await symlink(path.join(volume, 'missing'), `${volume}-link`);
+    const unmounted = start(['--port', '0'], { PACKYARD_DATA_DIR: path.join(`${volume}-link`, 'data') });
+    expect(unmounted.status).toBe(1);
+    expect(unmounted.stderr).toContain('it cannot be made there (below a symbolic link to nothing, or under /proc)');
     const unknown = start(['--port', '1', '--host', 'no-such-host.invalid'], { PACKYARD_DATA_DIR: dataDir('host') });
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('error: cannot listen on no-such-host.invalid: no such address or host name here');

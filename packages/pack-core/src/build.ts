@@ -1,7 +1,8 @@
 /**
  * Building a pack: lint, then write `<name>-<version>.zip` reproducibly.
  */
-import { mkdir, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
+import { makeDir } from './make-dir.js';
 import path from 'node:path';
 import { writePackArchive, type WrittenArchive } from './archive/write-archive.js';
 import { lintPack, type LintResult } from './lint/lint-pack.js';
@@ -35,7 +36,7 @@ export async function buildPack(
   const failed = lint.errors > 0 || (options.failOnWarnings === true && lint.warnings > 0);
   if (failed || name === null || version === null) return { lint, archive: null };
 
-  await mkdir(options.outDir, { recursive: true });
+  await makeDir(options.outDir);
   const root = await realpath(dir);
   const outDir = await realpath(options.outDir);
   // Building into a folder inside the pack must not pack earlier builds.

@@ -32,6 +32,7 @@ export * from './archive/pack-layer.js';
 export * from './archive/crc32-blocks.js';
 export * from './archive/digest.js';
 export * from './streams.js';
+export * from './make-dir.js';
 export * from './lint/rules.js';
 export * from './lint/lint-pack.js';
 export { directoryPackFiles, type PackFiles, type PathStatus } from './lint/pack-files.js';

@@ -67,6 +67,7 @@ function unusableDataDir(dataDir: string, err: unknown): unknown {
   const why: Record<string, string> = {
     EEXIST: 'a file is there',
     ENOTDIR: 'a file is on its path',
+    ENOENT: 'it cannot be made there (below a symbolic link to nothing, or under /proc)',
     EACCES: 'permission denied',
     EPERM: 'permission denied',
     EROFS: 'the filesystem is read-only',

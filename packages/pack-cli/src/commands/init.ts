@@ -1,4 +1,5 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import { makeDir } from '@packyard/pack-core/make-dir';
 import path from 'node:path';
 import { packManifestSchema, scaffoldPack, type PackLayer, type ScaffoldContent } from '@packyard/pack-core';
 import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
@@ -40,7 +41,7 @@ export async function initCommand(name: string, options: InitOptions, io: CliIo)
   });
   for (const file of files) {
     const target = path.join(dir, file.path);
-    await mkdir(path.dirname(target), { recursive: true });
+    await makeDir(path.dirname(target));
     await writeFile(target, file.content, { flag: 'wx' });
   }
   if (options.format === 'json') {

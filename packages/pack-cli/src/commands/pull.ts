@@ -9,7 +9,8 @@
  * digest and size. The download stops at the first byte past that size.
  */
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, rename, rm } from 'node:fs/promises';
+import { makeDir } from '@packyard/pack-core/make-dir';
 import { Readable, Transform } from 'node:stream';
 import {
   digestingStream,
@@ -93,7 +94,7 @@ export async function downloadVerified(
       `${client.server} sent more than the ${record.size} bytes (${formatSize(record.size)}) the record of ${label} says: stopped and refused`,
       { hint: 'pull again; if it persists, the registry or something between you and it is damaging archives' },
     );
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
   const aborting = new AbortController();
   const res = await client.send('GET', client.api.archivePath(registry, record.name, record.version), {
     otherOrigins: true,

@@ -9,7 +9,8 @@
  * API keys.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { makeDir } from '@packyard/pack-core/make-dir';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { CliError, EXIT } from '../errors.js';
@@ -91,7 +92,7 @@ export async function readCredentials(file: string): Promise<CredentialsFile> {
 }
 
 export async function writeCredentials(file: string, credentials: CredentialsFile): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  await makeDir(path.dirname(file), 0o700);
   const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   await writeFile(temp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
   await chmod(temp, 0o600);

@@ -13,7 +13,7 @@
  * An opened archive keeps no state between reads but the checked bytes of the small entries of an
  * archive held in memory (which never change), so one can serve any number of them at once.
  */
-import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { constants, createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform, type Duplex } from 'node:stream';
@@ -21,6 +21,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import type unzipper from 'unzipper';
 import { loadUnzipper } from '../lazy-deps.js';
+import { makeDir } from '../make-dir.js';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { fileTooLarge, type PackFiles } from '../lint/pack-files.js';
 import { crc32OfRange, type BlockChecksums } from './crc32-blocks.js';
@@ -751,7 +752,7 @@ export async function extractPackArchive(
   limits: Partial<ArchiveLimits> = {},
 ): Promise<ArchiveEntry[]> {
   const archive = await openPackArchive(file, limits);
-  const created = await mkdir(dest, { recursive: true });
+  const created = await makeDir(dest);
   if ((await readdir(dest)).length > 0) {
     throw packError('EXTRACT_TARGET_NOT_EMPTY', `${dest} is not empty`);
   }
@@ -778,7 +779,7 @@ async function extractEntry(archive: PackArchive, entry: ArchiveEntry, root: str
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   let handle: FileHandle;
   try {
-    await mkdir(path.dirname(target), { recursive: true });
+    await makeDir(path.dirname(target));
     handle = await open(target, flags, entry.mode);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

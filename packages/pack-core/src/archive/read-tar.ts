@@ -15,6 +15,7 @@
  */
 import { constants, createReadStream } from 'node:fs';
 import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { makeDir } from '../make-dir.js';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -225,11 +226,11 @@ async function skip(stream: EntryStream): Promise<void> {
 
 async function writeEntry(stream: EntryStream, target: Target, mode: number): Promise<void> {
   if ('directory' in target) {
-    await mkdir(target.directory, { recursive: true });
+    await makeDir(target.directory);
     await skip(stream);
     return;
   }
-  await mkdir(path.dirname(target.file), { recursive: true });
+  await makeDir(path.dirname(target.file));
   const handle = await open(target.file, CREATE_FLAGS, mode & 0o111 ? 0o755 : 0o644);
   // Iterated, not piped: node's pipeline never settles when a tar-stream (streamx) entry is
   // destroyed by a truncated archive, while iteration throws its error.

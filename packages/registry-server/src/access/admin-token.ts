@@ -5,7 +5,8 @@
  * accepts it and no plaintext secret is stored there.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { makeDir } from '@packyard/pack-core';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { adminTokenKey } from '../storage/layout.js';
@@ -55,7 +56,7 @@ export async function setupAdminToken(options: {
   if (stored) return checker(Buffer.from(stored.value.sha256, 'hex'), null);
 
   const file = path.join(dataDir, 'admin-token');
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await makeDir(dataDir, 0o700);
   // A token file left by an earlier start whose storage was since emptied is reused.
   let token = (await readFile(file, 'utf8').catch(() => '')).trim();
   if (token === '') {

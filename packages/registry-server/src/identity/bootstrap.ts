@@ -6,7 +6,8 @@
  * password, the file is removed ({@link forgetGeneratedPassword}): it no longer works.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
+import { makeDir } from '@packyard/pack-core';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { IdentityDirectory } from './directory.js';
@@ -32,7 +33,7 @@ export async function ensureSuperAdmin(options: {
     return;
   }
   const file = path.join(dataDir, 'superadmin-password');
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await makeDir(dataDir, 0o700);
   await writeFile(file, `${password}\n`, { mode: 0o600 });
   // The mode above only applies to a new file: an existing one keeps its own.
   await chmod(file, 0o600);

@@ -12,7 +12,8 @@
  * the registry owns these directories. An entry the registry's user does not own (a volume's
  * root in a container, say) cannot be changed: it is named in the warning, and left as it is.
  */
-import { chmod, lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { chmod, lstat, readdir, stat } from 'node:fs/promises';
+import { makeDir } from '@packyard/pack-core';
 import path from 'node:path';
 import type { Logger } from 'pino';
 
@@ -27,7 +28,7 @@ function errorCode(err: unknown): string | undefined {
 
 /** `mkdir -p dir` where every directory it creates is 0700, whatever the umask. */
 export async function makePrivateDir(dir: string): Promise<void> {
-  const first = await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const first = await makeDir(dir, PRIVATE_DIR_MODE);
   if (first === undefined) return;
   // mkdir -p returns the first directory it made: every one from there down to `dir` is new,
   // and ours (a neighbour process racing us to make it could own it instead: left as it is).

@@ -17,6 +17,7 @@
 import * as fs from 'node:fs';
 import type { BigIntStats, Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { makeDir, makeDirSync } from '@packyard/pack-core';
 
 /** A written body of up to this many bytes goes down in one synchronous write (direct calls). */
 const DIRECT_WRITE_MAX_BYTES = 256 * 1024;
@@ -56,7 +57,7 @@ export const pooledCalls: FsCalls = {
   unlink: fsp.unlink,
   stat: fsp.stat,
   lstat: (file) => fsp.lstat(file),
-  mkdir: (dir, mode) => fsp.mkdir(dir, { recursive: true, mode }),
+  mkdir: (dir, mode) => makeDir(dir, mode),
   utimes: fsp.utimes,
 };
 
@@ -135,7 +136,7 @@ export const directCalls: FsCalls = {
   stat: ((file: string, options?: { bigint: true }) =>
     now(() => (options ? fs.statSync(file, options) : fs.statSync(file)))) as FsCalls['stat'],
   lstat: (file) => now(() => fs.lstatSync(file)),
-  mkdir: (dir, mode) => now(() => fs.mkdirSync(dir, { recursive: true, mode })),
+  mkdir: (dir, mode) => now(() => makeDirSync(dir, mode)),
   utimes: (file, atime, mtime) =>
     now(() => {
       fs.utimesSync(file, atime, mtime);
