@@ -118,4 +118,20 @@ describe('loadConfig', () => {
       code: 'CONFIG_INVALID',
     });
   });
+
+  it('refuses an alias bomb as a configuration error, with a hint', async () => {
+    const file = path.join(work.dir, 'bomb.yaml');
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++) {
+      const name = String.fromCharCode(97 + i);
+      const previous = String.fromCharCode(96 + i);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(', ')}]`);
+    }
+    await writeFile(file, `${levels.join('\n')}\n`);
+    await expect(loadConfig({ config: file }, {}, '/')).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('bomb.yaml: its aliases expand too far') as unknown,
+      hint: 'write the settings out: a configuration needs no YAML aliases',
+    });
+  });
 });

@@ -157,7 +157,16 @@ async function readConfigFile(file: string): Promise<Record<string, unknown>> {
     const where = at ? `${file}:${at.line}:${at.col}` : file;
     throw configError(`${where}: ${problem.message.split('\n')[0] ?? ''}`, 'fix the YAML syntax');
   }
-  const document: unknown = parsed.toJS({ maxAliasCount: 100 }) ?? {};
+  let document: unknown;
+  try {
+    document = parsed.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    // The yaml library's guard against an alias bomb (a few lines that expand to millions of nodes).
+    throw configError(
+      `${file}: its aliases expand too far (${(err as Error).message})`,
+      'write the settings out: a configuration needs no YAML aliases',
+    );
+  }
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw configError(`${file} must hold a mapping of settings`, 'see schemas/registry-config.schema.json');
   }
