@@ -4,6 +4,8 @@
 # garbage collection of deleted objects runs at once (see [client.rgw.a]). One option:
 # RGW_TCP_NODELAY=1 starts RGW with Nagle's algorithm off (beast's tcp_nodelay=1, which
 # docs/registry.md recommends to operators); unset, RGW keeps its default (on), as the workplace tool.
+# A fix: the OSD does not update the CRUSH map at boot (see [osd.0]), which made starts fail at
+# random ("wrong fsid").
 # Start (or stop) a single-node Ceph cluster with an RGW S3 endpoint on 127.0.0.1:${RGW_PORT:-7480}.
 # Real S3-compatible engine from Debian's packages; memstore OSD (data lives in RAM).
 # Credentials: AKTEST / SKTEST. Usage: ceph-rgw.sh start|stop
@@ -54,6 +56,11 @@ mon data = $D/mon
 osd data = $D/osd0
 osd objectstore = memstore
 memstore device bytes = 4294967296
+# The OSD places itself in the CRUSH map below (osd crush add), not at boot: its boot-time command
+# can reach the monitor before the monitor's map reaches it, carrying a zero fsid, and is refused
+# ("handle_command on fsid 00000000-... != ...", the OSD then exits: "wrong fsid").
+osd crush update on start = false
+osd class update on start = false
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$PORT$NODELAY
 # Deleted objects are garbage-collected after 2 hours by default: in 4 GiB of RAM, tests and
