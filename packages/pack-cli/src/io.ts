@@ -4,6 +4,7 @@
  * ./cli.ts) with their own, so commands never reach for `process.stdout` or `process.env` directly.
  */
 import path from 'node:path';
+import { dropOutputWhenClosed } from '@packyard/pack-core/streams';
 
 /** Where output goes; `isTTY` and `columns` as a terminal's stream has them. */
 export interface OutputStream extends NodeJS.WritableStream {
@@ -28,30 +29,13 @@ export interface CliIo {
 
 /**
  * The process's own streams, environment and working directory. Output whose reader has gone
- * (`packctl search | head -3`: the pipe is closed, writes fail with EPIPE) is dropped: the command
- * still finishes what it was doing, and exits with its own code, without a stack trace.
+ * (`packctl search | head -3`) is dropped: the command still finishes what it was doing, and exits
+ * with its own code, without a stack trace.
  */
 export function processIo(): CliIo {
-  return {
-    stdout: droppingWhenClosed(process.stdout),
-    stderr: droppingWhenClosed(process.stderr),
-    stdin: process.stdin,
-    env: process.env,
-    cwd: process.cwd(),
-  };
-}
-
-/** Errors of an output stream whose reader has gone. */
-const CLOSED_OUTPUT = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
-
-function droppingWhenClosed<T extends NodeJS.WriteStream>(stream: T): T {
-  if (stream.listenerCount('error') === 0) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (CLOSED_OUTPUT.has(err.code ?? '')) return;
-      throw err;
-    });
-  }
-  return stream;
+  dropOutputWhenClosed(process.stdout);
+  dropOutputWhenClosed(process.stderr);
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
 }
 
 /**

@@ -7,7 +7,8 @@
  * -o`, `packctl init -d`, `pull -o` and the registry's data directory fail with an error instead.
  *
  * Every directory-making call of the project goes through here (a guard in make-dir.test.ts). The
- * two functions are one walk, with blocking calls and without.
+ * two functions are the same walk written twice, with calls that wait and with blocking ones: keep
+ * them alike.
  *
  * @example
  * await makeDir('dist/packs'); // dist's path when it made dist and dist/packs, undefined when there

@@ -52,3 +52,19 @@ export async function pipelineUntilClosed(
     throw err;
   }
 }
+
+/** Errors of an output stream whose reader has gone. */
+const CLOSED_OUTPUT = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/**
+ * Makes writes to `stream` (a process's stdout or stderr) whose reader has gone (`packctl search |
+ * head -3`: the pipe is closed, writes fail with EPIPE) dropped rather than thrown: the command
+ * still finishes what it was doing and keeps its exit code, without a stack trace. A stream that
+ * already has an 'error' listener is left to it.
+ */
+export function dropOutputWhenClosed(stream: NodeJS.WritableStream): void {
+  if (stream.listenerCount('error') > 0) return;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (!CLOSED_OUTPUT.has(err.code ?? '')) throw err;
+  });
+}

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { isPackError } from '@packyard/pack-core';
+import { dropOutputWhenClosed, isPackError } from '@packyard/pack-core';
 import { loadConfig, type ConfigFlags } from './config/config.js';
 import { collectGarbage } from './gc.js';
 import { applyHeapPolicy } from './heap-policy.js';
@@ -101,19 +101,9 @@ async function rotateKey(flags: ConfigFlags): Promise<void> {
   }
 }
 
-/** Errors of an output stream whose reader has gone (`pack-registry --help | head -3`). */
-const CLOSED_OUTPUT = new Set(['EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
-
-/** Output to a closed pipe is dropped rather than thrown: the command goes on and keeps its exit code. */
-function dropOutputWhenClosed(stream: NodeJS.WriteStream): void {
-  if (stream.listenerCount('error') > 0) return;
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (!CLOSED_OUTPUT.has(err.code ?? '')) throw err;
-  });
-}
-
 /** Runs the command line; resolves with the exit code for failures, or never for `serve`. */
 export async function run(argv: string[]): Promise<number> {
+  // `pack-registry --help | head -3`: output to a closed pipe is dropped, the exit code kept.
   dropOutputWhenClosed(process.stdout);
   dropOutputWhenClosed(process.stderr);
   const program = new Command('pack-registry')
