@@ -540,7 +540,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/v1/tenants',
     summary: 'Create a tenant (system operator)',
     body: NewTenant,
-    answers: { 201: ok('Created.', Tenant), ...conflict('TENANT_EXISTS.'), ...COMMON },
+    answers: { 201: ok('Created.', Tenant), ...conflict('TENANT_EXISTS, NAMESPACE_TAKEN.'), ...COMMON },
   },
   { method: 'get', path: TENANT, summary: 'One tenant', answers: { 200: ok('The tenant.', Tenant), ...COMMON } },
   {
@@ -555,7 +555,7 @@ export const ROUTES: readonly RouteSpec[] = [
     what: 'project',
     record: Project,
     create: NewProject,
-    createCodes: 'PROJECT_EXISTS.',
+    createCodes: 'PROJECT_EXISTS, NAMESPACE_TAKEN.',
     changes: ProjectChanges,
   }),
   ...collection({
@@ -671,7 +671,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/v1/registries',
     summary: 'Create a registry (administrators)',
     body: NewRegistry,
-    answers: { 201: ok('Created.', Registry), ...conflict('REGISTRY_EXISTS.'), ...COMMON },
+    answers: { 201: ok('Created.', Registry), ...conflict('REGISTRY_EXISTS, NAMESPACE_TAKEN.'), ...COMMON },
   },
   {
     method: 'get',

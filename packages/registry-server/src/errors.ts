@@ -38,6 +38,12 @@ export const SERVER_ERRORS = {
     meaning: 'A registry of that name exists already.',
     hint: 'choose another name, or change the existing one (packctl registry update)',
   },
+  NAMESPACE_TAKEN: {
+    status: 409,
+    meaning:
+      "The name would share a level of the OCI names (`/v2/...`) with another: tenants and system registries are both first segments, a tenant's registries and its projects both second ones.",
+    hint: "choose another name: tenant names differ from system registry names, project names from their tenant's registry names",
+  },
   REGISTRY_INVALID: {
     status: 400,
     meaning: 'A tenant or project registry was created without its tenant or project.',

@@ -182,6 +182,8 @@ export class AccessControl {
     if (principal.kind === 'anonymous') throw authRequired(action);
     if (this.hidden(principal, target)) throw registryNotFound(registry.name);
     const permission = REGISTRY_READS.has(action) ? 'packRegistry.get' : 'packRegistry.update';
-    throw forbidden(permission, target);
+    // Said of the registry the request named, not of its project: a caller who is not in that
+    // project must not learn its name (nor which project a registry belongs to) from a refusal.
+    throw registryError('FORBIDDEN', `this needs the permission ${permission} on registry ${registry.name}`);
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RegistryRecord } from '../catalog/records.js';
-import { namespaceOf, ociName, resolveNamespace } from './namespaces.js';
+import { checkNamespaceFree, namespaceOf, ociName, resolveNamespace, type NamespaceClaim } from './namespaces.js';
 import { bestOfThree, superLinearity } from '../../../pack-core/src/test-support/linear-time.js';
 import { isRepositoryName, MAX_NAME_LENGTH, parseDigest, parseReference } from './oci-names.js';
 
@@ -30,27 +30,62 @@ const REGISTRIES = new Map(
 );
 const lookup = (name: string) => REGISTRIES.get(name);
 
+function expectResolves(name: string, find: typeof lookup, registryName: string, repository: string): void {
+  expect(resolveNamespace(name, find), name).toMatchObject({ registry: { name: registryName }, repository });
+}
+
 describe('OCI namespaces', () => {
   it('maps system, tenant and project registries by their scope path', () => {
-    expect(resolveNamespace('public/library/alpine', lookup)).toMatchObject({
-      registry: { name: 'public' },
-      repository: 'library/alpine',
-    });
-    expect(resolveNamespace('acme/tools/app', lookup)).toMatchObject({
-      registry: { name: 'tools' },
-      repository: 'app',
-    });
-    expect(resolveNamespace('acme/factory/edge/spectro-packs/archive/nginx', lookup)).toMatchObject({
-      registry: { name: 'edge' },
-      repository: 'spectro-packs/archive/nginx',
-    });
+    expectResolves('public/library/alpine', lookup, 'public', 'library/alpine');
+    expectResolves('acme/tools/app', lookup, 'tools', 'app');
+    expectResolves('acme/factory/edge/spectro-packs/archive/nginx', lookup, 'edge', 'spectro-packs/archive/nginx');
   });
 
-  it('prefers the longest match, so a tenant namespace reaches its own registry', () => {
-    // "acme/acme/x": the tenant registry acme of tenant acme, not the system registry named acme.
-    expect(resolveNamespace('acme/acme/x', lookup)).toMatchObject({ registry: { name: 'acme' }, repository: 'x' });
-    // "factory/x" is the system registry factory, and "acme/factory/edge/x" the project's.
-    expect(resolveNamespace('factory/x', lookup)).toMatchObject({ registry: { name: 'factory' }, repository: 'x' });
+  it('prefers the shortest match, so a lower scope never takes over the names of one above', () => {
+    // "acme/acme/x": the tenant registry acme of tenant acme (no system registry can be named acme).
+    expectResolves('acme/acme/x', lookup, 'acme', 'x');
+    expectResolves('factory/x', lookup, 'factory', 'x');
+    // Names that meet all the same (made before the rule): a tenant named like the system registry
+    // "factory" and its registry "reg"; a tenant registry "tools" of acme and a project "tools"
+    // with a registry "charts".
+    const clashing = new Map(
+      [...REGISTRIES.values(), registry('reg', 'factory'), registry('charts', 'acme', 'tools')].map((r) => [r.name, r]),
+    );
+    const find = (name: string) => clashing.get(name);
+    expectResolves('factory/reg/x', find, 'factory', 'reg/x');
+    expectResolves('acme/tools/charts/app', find, 'tools', 'charts/app');
+  });
+
+  it('refuses a tenant, project or registry whose name is held at its level', () => {
+    const holders = {
+      registry: lookup,
+      tenantExists: (name: string) => ['acme', 'globex'].includes(name),
+      projectExists: (tenant: string, name: string) => tenant === 'acme' && name === 'factory',
+    };
+    const system = { scope: 'system' } as const;
+    const cases: Array<[NamespaceClaim, 'taken' | 'free']> = [
+      [{ kind: 'tenant', name: 'public' }, 'taken'],
+      [{ kind: 'tenant', name: 'factory' }, 'taken'],
+      // A tenant or project registry holds no first segment.
+      [{ kind: 'tenant', name: 'tools' }, 'free'],
+      [{ kind: 'project', tenant: 'acme', name: 'tools' }, 'taken'],
+      [{ kind: 'project', tenant: 'globex', name: 'tools' }, 'free'],
+      [{ kind: 'project', tenant: 'acme', name: 'public' }, 'free'],
+      [{ kind: 'registry', name: 'globex', target: system }, 'taken'],
+      [{ kind: 'registry', name: 'new', target: system }, 'free'],
+      [{ kind: 'registry', name: 'factory', target: { scope: 'tenant', tenant: 'acme' } }, 'taken'],
+      [{ kind: 'registry', name: 'factory', target: { scope: 'tenant', tenant: 'globex' } }, 'free'],
+      [{ kind: 'registry', name: 'acme', target: { scope: 'project', tenant: 'acme', project: 'factory' } }, 'free'],
+    ];
+    for (const [claim, expected] of cases) {
+      let code: string | undefined;
+      try {
+        checkNamespaceFree(claim, holders);
+      } catch (err) {
+        code = (err as { code?: string }).code;
+      }
+      expect(code, JSON.stringify(claim)).toBe(expected === 'taken' ? 'NAMESPACE_TAKEN' : undefined);
+    }
   });
 
   it('maps nothing without a repository, or under the wrong scope path', () => {

@@ -4,10 +4,20 @@
  * The scheme: a system registry (`public`) is `<registry>/...`, a tenant registry
  * `<tenant>/<registry>/...`, a project registry `<tenant>/<project>/<registry>/...`. Registry names
  * are globally unique, so the 1st, 2nd and 3rd segments are the only candidates; one matches when
- * its scope path equals the segments before it. The longest match wins (project over tenant over
- * system), so a tenant's namespace always reaches the tenant's own registries; the rest of the
- * name, at least one segment, is the repository inside the registry.
+ * its scope path equals the segments before it. The rest of the name, at least one segment, is the
+ * repository inside the registry.
+ *
+ * One name must not sit at one level for two things: tenants and system registries are both first
+ * segments, a tenant's registries and its projects both second ones. Creating a tenant, project or
+ * registry whose name is held there already is refused ({@link checkNamespaceFree}), so that no
+ * one can make a name resolve somewhere else. Should two still meet (created before this rule, or
+ * at the same moment on two replicas), the shortest match wins: the system registry over the
+ * tenant, the tenant registry over the project. Then whoever creates the lower scope, who holds less
+ * (a tenant's administrator under the operator, a project's under the tenant's), can only hide
+ * their own new names, never take over names of a scope above.
  */
+import type { Target } from '../identity/principals.js';
+import { registryError } from '../errors.js';
 import type { RegistryRecord } from '../catalog/records.js';
 
 /** A repository name resolved onto a registry. */
@@ -43,8 +53,8 @@ export function resolveNamespace(
   lookup: (registry: string) => RegistryRecord | undefined,
 ): OciNamespace | null {
   const segments = name.split('/');
-  // Longest first: a project registry, then a tenant's, then a system one.
-  for (let at = Math.min(2, segments.length - 2); at >= 0; at--) {
+  // Shortest first: a system registry, then a tenant's, then a project's.
+  for (let at = 0; at <= Math.min(2, segments.length - 2); at++) {
     const registry = lookup(segments[at] ?? '');
     if (!registry) continue;
     const scopePath = namespaceOf(registry);
@@ -54,4 +64,38 @@ export function resolveNamespace(
     }
   }
   return null;
+}
+
+/** A tenant, project or registry about to be created, as the OCI names would see it. */
+export type NamespaceClaim =
+  | { kind: 'tenant'; name: string }
+  | { kind: 'project'; tenant: string; name: string }
+  | { kind: 'registry'; name: string; target: Target };
+
+/** What holds names already: registries (the catalog index), tenants and projects (identity). */
+export interface NamespaceHolders {
+  registry(name: string): RegistryRecord | undefined;
+  tenantExists(name: string): boolean;
+  projectExists(tenant: string, name: string): boolean;
+}
+
+/** Throws NAMESPACE_TAKEN when `claim`'s name is held at its level of the OCI names already. */
+export function checkNamespaceFree(claim: NamespaceClaim, holders: NamespaceHolders): void {
+  const taken = (what: string): never => {
+    throw registryError('NAMESPACE_TAKEN', `the name "${claim.name}" is taken in the OCI names by ${what}`);
+  };
+  if (claim.kind === 'tenant') {
+    if (holders.registry(claim.name)?.scope === 'system') taken(`the system registry ${claim.name}`);
+    return;
+  }
+  if (claim.kind === 'project') {
+    const registry = holders.registry(claim.name);
+    if (registry?.scope === 'tenant' && registry.tenant === claim.tenant) taken(`a registry of tenant ${claim.tenant}`);
+    return;
+  }
+  const { target } = claim;
+  if (target.scope === 'system' && holders.tenantExists(claim.name)) taken(`a tenant`);
+  if (target.scope === 'tenant' && holders.projectExists(target.tenant, claim.name)) {
+    taken(`a project of tenant ${target.tenant}`);
+  }
 }

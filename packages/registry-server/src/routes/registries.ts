@@ -6,7 +6,7 @@ import { bodyValidator } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantNotFound } from '../identity/identity-errors.js';
 import { newRegistryTarget } from '../registries/registry-service.js';
-import { callerName, jsonBody, registryFor, registryView } from './route-helpers.js';
+import { callerName, claimNamespace, jsonBody, registryFor, registryView } from './route-helpers.js';
 import { registryError } from '../errors.js';
 
 const readNewRegistry = bodyValidator(NewRegistry);
@@ -36,6 +36,7 @@ export function registerRegistryRoutes(router: Router, services: RegistryService
     // The tenant and project must exist (checked after authorization: no probing other tenants).
     if (target.scope !== 'system') services.identity.tenant(target.tenant);
     if (target.scope === 'project') services.identity.project(target.tenant, target.project);
+    claimNamespace(services, { kind: 'registry', name: input.name, target });
     const record = await services.registries.create(input, callerName(req));
     res.status(201).location(`/v1/registries/${record.name}`).json(registryView(record));
   });

@@ -10,6 +10,7 @@ import type { Registry, VersionRecord as VersionView } from '@packyard/registry-
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
+import { checkNamespaceFree, type NamespaceClaim } from '../oci/namespaces.js';
 
 /** JSON bodies for the management routes; uploads never go through it. */
 export const jsonBody = express.json({ limit: '64kb' });
@@ -19,6 +20,15 @@ export function registryFor(services: RegistryServices, req: Request, action: Re
   const registry = services.registries.get(pathParam(req, 'registry'));
   services.access.authorizeRegistry(principalOf(req), action, registry);
   return registry;
+}
+
+/** Refuses a new tenant, project or registry whose name another holds in the OCI names (409). */
+export function claimNamespace(services: RegistryServices, claim: NamespaceClaim): void {
+  checkNamespaceFree(claim, {
+    registry: (name) => services.catalog.index.registry(name),
+    tenantExists: (name) => services.identity.listTenants().some((tenant) => tenant.name === name),
+    projectExists: (tenant, name) => services.identity.projects(tenant).some((project) => project.name === name),
+  });
 }
 
 /** The caller's name for records (publisher, deprecated by...). */

@@ -5,7 +5,7 @@ import { principalOf } from '../access/authenticate.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { authorizeSystem, tenantFor } from './identity-helpers.js';
-import { callerName, jsonBody } from './route-helpers.js';
+import { callerName, claimNamespace, jsonBody } from './route-helpers.js';
 
 const readNewTenant = bodyValidator(NewTenant);
 const readNewProject = bodyValidator(NewProject);
@@ -22,7 +22,9 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
 
   router.post('/v1/tenants', jsonBody, async (req, res) => {
     authorizeSystem(services, req, 'tenant.create');
-    const tenant = await services.identity.createTenant(readNewTenant(req.body));
+    const input = readNewTenant(req.body);
+    claimNamespace(services, { kind: 'tenant', name: input.name });
+    const tenant = await services.identity.createTenant(input);
     res
       .status(201)
       .location(`/v1/tenants/${tenant.name}`)
@@ -57,11 +59,9 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
 
   router.post(`${TENANT}/projects`, jsonBody, async (req, res) => {
     const directory = tenantFor(services, req, 'project.create');
-    const project = await services.identity.createProject(
-      directory.tenant.name,
-      readNewProject(req.body),
-      callerName(req),
-    );
+    const input = readNewProject(req.body);
+    claimNamespace(services, { kind: 'project', tenant: directory.tenant.name, name: input.name });
+    const project = await services.identity.createProject(directory.tenant.name, input, callerName(req));
     res
       .status(201)
       .location(`/v1/tenants/${directory.tenant.name}/projects/${project.name}`)

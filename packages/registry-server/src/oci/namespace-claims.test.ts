@@ -1,0 +1,68 @@
+/**
+ * One name, one meaning in the OCI names (./namespaces.ts): a tenant, project or registry whose
+ * name another holds at its level of `/v2/...` is refused, so nobody can make an existing name
+ * resolve to content they control; a refusal about a registry does not name its project.
+ */
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTH, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
+
+const PASSWORD = 'namespace claims password';
+
+describe('OCI namespace claims', () => {
+  let registry: TestRegistry;
+  const app = () => registry.app;
+  const post = (path: string, body: object, headers: Record<string, string> = AUTH) =>
+    request(app()).post(path).set(headers).send(body);
+  const taken = (answer: request.Response) => {
+    expect(answer.status, JSON.stringify(answer.body)).toBe(409);
+    expect(answer.body).toMatchObject({ error: { code: 'NAMESPACE_TAKEN', hint: expect.any(String) } });
+  };
+
+  beforeAll(async () => {
+    registry = await startTestRegistry('fs');
+    await post('/v1/tenants', { name: 'acme' }).expect(201);
+    await post('/v1/tenants/acme/projects', { name: 'edge' }).expect(201);
+    await post('/v1/tenants/acme/projects', { name: 'secret-merger' }).expect(201);
+    await post('/v1/registries', { name: 'tools', scope: 'tenant', tenant: 'acme' }).expect(201);
+    await post('/v1/registries', {
+      name: 'm-and-a',
+      scope: 'project',
+      tenant: 'acme',
+      project: 'secret-merger',
+    }).expect(201);
+    await post('/v1/tenants/acme/users', { username: 'nobody', password: PASSWORD }).expect(201);
+  });
+  afterAll(async () => {
+    await registry.close();
+  });
+
+  it('refuses a tenant named like a system registry, and a system registry named like a tenant', async () => {
+    taken(await post('/v1/tenants', { name: 'public' }));
+    taken(await post('/v1/registries', { name: 'acme', scope: 'system' }));
+    // The public registry still answers for its own names.
+    expect((await request(app()).get('/v2/public/spectro-packs/archive/x/tags/list').set(AUTH)).body).toMatchObject({
+      errors: [{ code: 'NAME_UNKNOWN' }],
+    });
+  });
+
+  it("refuses a project named like its tenant's registry, and a tenant registry named like a project", async () => {
+    taken(await post('/v1/tenants/acme/projects', { name: 'tools' }));
+    taken(await post('/v1/registries', { name: 'edge', scope: 'tenant', tenant: 'acme' }));
+    // Elsewhere the same names are free: another tenant's project, a project's own registry.
+    await post('/v1/tenants', { name: 'globex' }).expect(201);
+    await post('/v1/tenants/globex/projects', { name: 'tools' }).expect(201);
+    await post('/v1/registries', { name: 'charts', scope: 'project', tenant: 'acme', project: 'edge' }).expect(201);
+  });
+
+  it("does not name a registry's project to a caller refused it", async () => {
+    const login = await post('/v1/auth/login', { username: 'nobody', password: PASSWORD }, {});
+    expect(login.status, JSON.stringify(login.body)).toBe(200);
+    const answer = await request(app())
+      .get('/v1/registries/m-and-a')
+      .set({ Authorization: `Bearer ${login.body.token as string}` });
+    expect(answer.status).toBe(403);
+    expect(answer.body.error.message).toContain('m-and-a');
+    expect(JSON.stringify(answer.body)).not.toContain('secret-merger');
+  });
+});
