@@ -157,7 +157,8 @@ export const SERVER_ERRORS = {
   },
   BODY_TOO_LARGE: {
     status: 413,
-    meaning: 'A JSON body is over 64 KiB.',
+    meaning: 'A JSON body is over its limit: 64 KiB, a cluster profile 2 MiB, a /v2/token form 16 KiB.',
+    hint: 'send a smaller body; packs and blobs go through their upload routes, which take gigabytes',
   },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
@@ -167,6 +168,7 @@ export const SERVER_ERRORS = {
   BAD_REQUEST: {
     status: 400,
     meaning: 'Another malformed request (a URL that does not decode, say).',
+    hint: 'check the request line: each %-escape must be two hex digits of UTF-8 (GET /openapi.json lists the routes)',
   },
   RANGE_NOT_SATISFIABLE: {
     status: 416,
@@ -452,4 +454,19 @@ export type RegistryErrorCode = keyof typeof REGISTRY_ERRORS;
  */
 export function registryError(code: RegistryErrorCode, message: string, options: PackErrorOptions = {}): PackError {
   return cataloguedError(REGISTRY_ERRORS, code, message, options);
+}
+
+/** The most problems an answer lists in `details.problems`; the rest are counted, not listed. */
+export const MAX_LISTED_PROBLEMS = 50;
+
+/**
+ * `problems` as an answer carries them: the first {@link MAX_LISTED_PROBLEMS}, then how many more
+ * there were (a body with 150,000 unknown keys must not get a 7 MB answer), and the first few
+ * again for the message.
+ */
+export function listedProblems(problems: readonly string[]): { summary: string; listed: string[] } {
+  const more = problems.length - MAX_LISTED_PROBLEMS;
+  const listed = more > 0 ? [...problems.slice(0, MAX_LISTED_PROBLEMS), `... and ${more} more`] : [...problems];
+  const shown = problems.slice(0, 5).join('; ');
+  return { summary: problems.length > 5 ? `${shown}; ... (${problems.length} in all)` : shown, listed };
 }

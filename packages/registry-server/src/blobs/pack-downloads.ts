@@ -90,6 +90,9 @@ function requestedRange(req: Request, size: number, etag: string): { start: numb
   const ifRange = req.headers['if-range'];
   // A stale If-Range means "send everything" (RFC 9110 13.1.5).
   if (ifRange !== undefined && ifRange !== etag) return null;
+  // A suffix longer than the archive is all of it (RFC 9110 14.1.2); range-parser calls it unsatisfiable.
+  const suffix = /^bytes=-(\d+)$/.exec(req.headers.range.trim());
+  if (suffix && size > 0 && Number(suffix[1]) >= size) return { start: 0, end: size - 1 };
   const ranges = req.range(size, { combine: true });
   if (ranges === undefined || ranges === -2) return null;
   const first = ranges === -1 ? undefined : ranges[0];

@@ -48,6 +48,11 @@ function fromFramework(err: unknown): PackError | null {
       hint: 'send a JSON object with Content-Type: application/json',
     });
   }
+  if (type === 'parameters.too.many') {
+    return registryError('INVALID_BODY', 'the form has too many fields', {
+      hint: 'send only the fields the route takes (GET /openapi.json)',
+    });
+  }
   if (type === 'entity.too.large' || status === 413) {
     return registryError('BODY_TOO_LARGE', 'the request body is too large');
   }

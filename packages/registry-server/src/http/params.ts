@@ -5,7 +5,7 @@
 import type { Request } from 'express';
 import { problemsOf, type Static, type TSchema } from '@packyard/registry-api';
 import type { PackError } from '@packyard/pack-core';
-import { registryError } from '../errors.js';
+import { listedProblems, registryError } from '../errors.js';
 
 function badParameter(name: string, problem: string, hint?: string): PackError {
   return registryError('INVALID_PARAMETER', `query parameter "${name}" ${problem}`, hint ? { hint } : {});
@@ -63,8 +63,7 @@ export function bodyValidator<T extends TSchema>(schema: T): (body: unknown) => 
     // One pass over the body: a hostile megabyte is read once, valid or not.
     const problems = problemsOf(schema, body);
     if (problems.length === 0) return body;
-    throw registryError('INVALID_BODY', `invalid request body: ${problems.join('; ')}`, {
-      details: { problems },
-    });
+    const { summary, listed } = listedProblems(problems);
+    throw registryError('INVALID_BODY', `invalid request body: ${summary}`, { details: { problems: listed } });
   };
 }

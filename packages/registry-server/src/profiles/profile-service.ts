@@ -32,7 +32,7 @@ import {
   tenantProjectProfilesPrefix,
 } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { registryError } from '../errors.js';
+import { listedProblems, registryError } from '../errors.js';
 
 export interface ProfileRecord {
   scope: Target['scope'];
@@ -62,8 +62,9 @@ export function profileNotFound(name: string): PackError {
 export function checkProfile(value: unknown, name?: string): ClusterProfile {
   const { profile, errors } = validateProfile(value);
   if (!profile) {
-    throw registryError('PROFILE_INVALID', `the cluster profile is invalid: ${errors.slice(0, 5).join('; ')}`, {
-      details: { problems: errors },
+    const { summary, listed } = listedProblems(errors);
+    throw registryError('PROFILE_INVALID', `the cluster profile is invalid: ${summary}`, {
+      details: { problems: listed },
     });
   }
   if (name !== undefined && profile.name !== name) {

@@ -11,7 +11,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { ProfileView } from '@packyard/registry-api';
-import type { Request, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import type { PackError } from '@packyard/pack-core';
 import { authRequired, forbidden } from '../access/authorize.js';
 import { SYSTEM, type Target } from '../identity/principals.js';
@@ -21,7 +21,7 @@ import { checkProfile, profileNotFound, visibleScopes, type ProfileRecord } from
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
 import { callerName } from './route-helpers.js';
-import express from 'express';
+import { readJsonBody } from '../http/json-body.js';
 import { registryError } from '../errors.js';
 
 type ScopeKind = Target['scope'];
@@ -33,7 +33,7 @@ const BASES: Record<ScopeKind, string> = {
 };
 
 /** Profiles may carry values files: a larger body limit than the other management routes. */
-const profileBody = express.json({ limit: '2mb' });
+const profileBody = readJsonBody('2mb');
 
 const READS = new Set(['clusterProfile.get', 'clusterProfile.list']);
 
@@ -108,7 +108,15 @@ export function registerClusterProfileRoutes(router: Router, services: RegistryS
       res.json({ items });
     });
 
-    router.post(base, profileBody, async (req, res) => {
+    // The caller is authorized before a body of up to 2 MB is read and parsed.
+    const allowedTo =
+      (permission: string): RequestHandler =>
+      (req, _res, next) => {
+        authorizedTarget(services, req, kind, permission);
+        next();
+      };
+
+    router.post(base, allowedTo('clusterProfile.create'), profileBody, async (req, res) => {
       const target = authorizedTarget(services, req, kind, 'clusterProfile.create');
       const record = await profiles.create(target, checkProfile(req.body), callerName(req));
       res
@@ -151,7 +159,7 @@ export function registerClusterProfileRoutes(router: Router, services: RegistryS
       throw profileNotFound(name);
     });
 
-    router.put(item, profileBody, async (req, res) => {
+    router.put(item, allowedTo('clusterProfile.update'), profileBody, async (req, res) => {
       const target = authorizedTarget(services, req, kind, 'clusterProfile.update');
       const name = pathParam(req, 'profile');
       const profile = checkProfile(req.body, name);

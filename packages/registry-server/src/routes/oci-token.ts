@@ -20,7 +20,7 @@ import { grantAccess } from '../oci/token-grants.js';
 import type { RegistryServices } from '../services.js';
 import { registryError } from '../errors.js';
 
-const formBody = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 32 });
+const formBody = express.urlencoded({ extended: false, inflate: false, limit: '16kb', parameterLimit: 32 });
 
 /** The answer of the token endpoint. */
 export interface RegistryTokenAnswer {

@@ -153,6 +153,13 @@ describe.each(DRIVERS)('read side (%s)', (driver) => {
 
     const suffix = await getBytes(registry.app, url, { Range: 'bytes=-10' });
     expect(suffix.bytes.equals(pack.bytes.subarray(-10))).toBe(true);
+    // A suffix longer than the archive is all of it (RFC 9110 14.1.2), not a 416.
+    for (const length of [String(pack.bytes.length), String(pack.bytes.length + 1), '9'.repeat(25)]) {
+      const whole = await getBytes(registry.app, url, { Range: `bytes=-${length}` });
+      expect(whole.status, length).toBe(206);
+      expect(whole.headers['content-range']).toBe(`bytes 0-${pack.bytes.length - 1}/${pack.bytes.length}`);
+      expect(whole.bytes.equals(pack.bytes)).toBe(true);
+    }
 
     const stale = await getBytes(registry.app, url, { Range: 'bytes=0-9', 'If-Range': '"sha256:other"' });
     expect(stale.status).toBe(200);

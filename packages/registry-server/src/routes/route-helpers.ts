@@ -2,18 +2,19 @@
  * What every route module shares: finding the registry a request names and authorizing the
  * action on it, and the JSON views of records.
  */
-import express, { type Request } from 'express';
+import type { Request } from 'express';
 import type { RegistryAction } from '../access/authorize.js';
 import { authenticatedName } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
 import type { Registry, VersionRecord as VersionView } from '@packyard/registry-api';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
+import { readJsonBody } from '../http/json-body.js';
 import type { RegistryServices } from '../services.js';
 import { checkNamespaceFree, type NamespaceClaim } from '../oci/namespaces.js';
 
 /** JSON bodies for the management routes; uploads never go through it. */
-export const jsonBody = express.json({ limit: '64kb' });
+export const jsonBody = readJsonBody('64kb');
 
 /** The registry named by the `:registry` parameter, once `action` on it is authorized. */
 export function registryFor(services: RegistryServices, req: Request, action: RegistryAction): RegistryRecord {
