@@ -304,13 +304,44 @@ describe('packctl --password-stdin', () => {
       input: 'y\n'.repeat(40_000),
     });
     expect(flood.status).toBe(2);
-    expect(flood.stderr).toContain(
-      'error: stdin holds more than 64 KiB: --password-stdin reads passwords, a line each',
-    );
+    expect(flood.stderr).toContain('error: stdin holds more than 64 KiB: it should hold passwords or an API key');
     const password = await runPackctl(['login', 'http://127.0.0.1:9', '-u', 'ci', '--password-stdin'], {
       input: 'a-good-long-password\n',
     });
     expect(password.stderr).toContain('cannot reach http://127.0.0.1:9');
+  });
+
+  it('takes an API key from stdin (--api-key-stdin), never two secrets at once', async () => {
+    const key = await runPackctl(['login', 'http://127.0.0.1:9', '--api-key-stdin'], { input: 'pyk_from_stdin\n' });
+    expect(key.stderr).toContain('cannot reach http://127.0.0.1:9');
+    const both = await runPackctl(['login', 'http://127.0.0.1:9', '--api-key-stdin', '--password-stdin', '-u', 'x'], {
+      input: 'pyk_from_stdin\n',
+    });
+    expect(both.status).toBe(2);
+    const empty = await runPackctl(['login', 'http://127.0.0.1:9', '--api-key-stdin'], { input: '\n' });
+    expect(empty.status).toBe(2);
+  });
+});
+
+describe('packctl and secrets in its errors', () => {
+  it('refuses a token it cannot send without quoting it, and hides a password in a bad address', async () => {
+    const secret = 'pyk_live_AbCdEf';
+    for (const [args, env] of [
+      [
+        ['search', 'calico', '--format', 'json'],
+        { PACKCTL_TOKEN: `${secret}\nGhIjKl`, PACKCTL_SERVER: 'http://127.0.0.1:9' },
+      ],
+      [['login', 'http://127.0.0.1:9', '--api-key', `${secret} GhIjKl`], {}],
+    ] as const) {
+      const result = await runPackctl([...args], { env });
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stdout + result.stderr).not.toContain(secret);
+      expect(result.stdout + result.stderr).toContain('cannot be sent');
+    }
+    const address = await runPackctl(['search', 'x', '--server', 'https://alice:S3cretPass@host:99999']);
+    expect(address.status).toBe(2);
+    expect(address.stderr).not.toContain('S3cretPass');
+    expect(address.stderr).toContain('https://***@host:99999 is not a server address');
   });
 });
 

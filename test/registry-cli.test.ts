@@ -6,7 +6,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -372,6 +372,34 @@ describe('packctl profile resolve against the registry', () => {
     const stale = await runPackctl(['profile', 'resolve', file, '--frozen'], { env });
     expect(stale.status).toBe(1);
     expect(stale.stderr).toContain('no longer matches');
+
+    // A lock path that is a symbolic link to a file elsewhere: replaced, never written through.
+    const victim = path.join(work.dir, 'victim.txt');
+    await writeFile(victim, 'VICTIM\n');
+    await rm(`${file}.lock`);
+    await symlink(victim, `${file}.lock`);
+    const linked = await runPackctl(['profile', 'resolve', file], { env });
+    expect(linked.status, linked.stderr).toBe(0);
+    expect(await readFile(victim, 'utf8')).toBe('VICTIM\n');
+    expect((await lstat(`${file}.lock`)).isFile()).toBe(true);
+    // A FIFO, or a device, as the profile or its lock: refused at once, nothing read or waited on.
+    const fifo = path.join(work.dir, 'fifo.yaml');
+    execFileSync('mkfifo', [fifo]);
+    for (const args of [
+      ['profile', 'resolve', fifo],
+      ['profile', 'resolve', '/dev/zero'],
+    ]) {
+      // In a process of its own, killed after a while: a packctl waiting on the FIFO fails the test.
+      const refused = packctl(args, { env });
+      expect(refused.status, args.join(' ')).toBe(1);
+      expect(refused.stderr).toContain('is not a regular file');
+    }
+    await rm(`${file}.lock`);
+    execFileSync('mkfifo', [`${file}.lock`]);
+    const frozenFifo = packctl(['profile', 'resolve', file, '--frozen'], { env });
+    expect(frozenFifo.status).toBe(1);
+    expect(frozenFifo.stderr).toContain('is not a regular file');
+    await rm(`${file}.lock`);
   });
 
   it('lists every problem with the pack that caused it, and exits 1', async () => {
@@ -457,6 +485,18 @@ describe('packctl: versions, profiles on the server, air-gap pulls, token refres
     expect(result.lock).toBe(path.join(out, 'prod-aws.yaml.lock'));
     const frozen = await runPackctl(['profile', 'resolve', path.join(out, 'prod-aws.yaml'), '--frozen'], { env });
     expect(frozen.status, frozen.stderr).toBe(0);
+
+    // Links planted where pull writes the copy and the lock: replaced, the files they point to untouched.
+    const victims = [path.join(work.dir, 'victim-copy.txt'), path.join(work.dir, 'victim-lock.txt')];
+    for (const [index, name] of ['prod-aws.yaml', 'prod-aws.yaml.lock'].entries()) {
+      await writeFile(victims[index] ?? '', 'VICTIM\n');
+      await rm(path.join(out, name));
+      await symlink(victims[index] ?? '', path.join(out, name));
+    }
+    const relinked = await runPackctl(['profile', 'pull', file, '-o', out], { env });
+    expect(relinked.status, relinked.stderr).toBe(0);
+    for (const victim of victims) expect(await readFile(victim, 'utf8')).toBe('VICTIM\n');
+    expect(await readFile(path.join(out, 'prod-aws.yaml'), 'utf8')).toBe(await readFile(file, 'utf8'));
   });
 
   it('pushes a profile to its tenant, creating it and then replacing it', async () => {

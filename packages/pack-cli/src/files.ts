@@ -1,9 +1,19 @@
 /**
- * Paths packctl builds from names it did not choose (a server's version record, a profile): the
- * name must be one plain file name, and the path, once resolved, must sit directly inside the
- * directory it was meant for. This holds whatever the name's grammar was checked against
- * elsewhere: a second, independent guard that no output escapes its directory.
+ * How packctl reads and writes files outside a pack:
+ *
+ * - Paths it builds from names it did not choose (a server's version record, a profile): the name
+ *   must be one plain file name, and the path, once resolved, must sit directly inside the
+ *   directory it was meant for. This holds whatever the name's grammar was checked against
+ *   elsewhere: a second, independent guard that no output escapes its directory.
+ * - Every file it writes is a new file put in place by rename ({@link replaceFile}): what was at
+ *   the path (a symbolic link to a file elsewhere, a FIFO) is replaced, never written through.
+ * - Every file a user names that it reads (a profile, a lock, the configuration) is read only if it
+ *   is a regular file, and only up to a size ({@link readUserFile}): a FIFO would wait for a writer
+ *   for ever, /dev/zero would never end.
  */
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from './errors.js';
 
@@ -24,4 +34,55 @@ export function fileInside(dir: string, name: string): string {
     });
   }
   return path.join(dir, name);
+}
+
+/**
+ * Writes `data` as `file`: a temporary file created exclusively beside it, then renamed over it, so
+ * that whatever `file` was (a symbolic link into someone's home, a FIFO) is replaced, not written
+ * through, and no reader sees it half-written. The temporary file is removed on failure.
+ */
+export async function replaceFile(file: string, data: string | Uint8Array, mode = 0o666): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, data, { flag: 'wx', mode });
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/**
+ * A file the user named (a profile, a lock, the configuration, a CA bundle), as text; null when
+ * nothing is there. Refused (a CliError whose hint asks for `what`) unless it is a regular
+ * file of at most `maxBytes`: opened `O_NONBLOCK`, so a FIFO is refused at once instead of waiting
+ * for a writer, and never read past the limit, so /dev/zero ends. Synchronous: a command reads it
+ * before it does anything else.
+ */
+export function readUserFile(file: string, maxBytes: number, what: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    throw err;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) {
+      throw new CliError(`${file} is not a regular file`, { hint: `pass the path of ${what}` });
+    }
+    // One byte more than allowed tells a file that is too large, whatever its size said.
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (let read = -1; read !== 0 && length < buffer.length; length += read) {
+      read = readSync(fd, buffer, length, buffer.length - length, length);
+    }
+    if (length > maxBytes) {
+      throw new CliError(`${file} is larger than ${maxBytes} bytes`, { hint: `pass the path of ${what}` });
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -40,6 +40,24 @@ describe("packctl's source", () => {
     expect(client).not.toContain("redirect: 'follow'");
   });
 
+  it('writes files only as new files put in place (never through what is at the path)', () => {
+    // files.ts replaceFile (temporary file, exclusive, then rename), the credentials' own such
+    // write, init's exclusive creates and pull's exclusive .partial file.
+    const writers = ['files.ts', 'registry/credentials.ts', 'commands/init.ts', 'commands/pull.ts'];
+    expect(offenders(/\b(?:writeFile|appendFile|createWriteStream|copyFile|cp)\(|\bwriteFileSync\(/, writers)).toEqual(
+      [],
+    );
+    for (const file of ['commands/init.ts', 'commands/pull.ts']) {
+      const text = readFileSync(path.join(SRC, file), 'utf8');
+      expect(text, file).toMatch(/flags?: 'wx'/);
+    }
+  });
+
+  it('reads files a user names only through readUserFile (regular files, bounded)', () => {
+    // cli.ts reads its own package.json; push.ts streams an archive it checked is a regular zip.
+    expect(offenders(/\breadFile(?:Sync)?\(/, ['files.ts', 'cli.ts'])).toEqual([]);
+  });
+
   it('builds URL path segments only with pathSegment (which refuses "." and "..")', () => {
     expect(offenders(/encodeURIComponent\(/, ['registry/client.ts'])).toEqual([]);
   });

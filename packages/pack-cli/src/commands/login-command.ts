@@ -19,7 +19,8 @@ export const loginCommands: CommandModule = (program, { io, exit }) => {
     .argument('[server]', 'e.g. https://packs.example.com (default: PACKCTL_SERVER or the default registry)')
     .option('-u, --username <name>', 'username (prompted on a terminal)')
     .option('--password-stdin', 'read the password from stdin (CI)')
-    .option('--api-key <key>', 'sign in with an API key instead of a password (CI)')
+    .option('--api-key-stdin', 'sign in with an API key read from stdin instead of a password (CI)')
+    .option('--api-key <key>', 'the same with the key on the command line (visible to ps and in shell history)')
     .option('--insecure', 'allow plain HTTP to a remote host, or TLS without verifying the certificate')
     .option('--ca-file <file>', 'verify the server with this CA bundle (PEM)')
     .option('--default', 'make this the default registry server')
@@ -32,7 +33,7 @@ export const loginCommands: CommandModule = (program, { io, exit }) => {
 Examples:
   packctl login https://packs.example.com -u alice
   echo "$PACKYARD_PASSWORD" | packctl login https://packs.example.com -u ci --password-stdin
-  packctl login https://packs.example.com --api-key "$PACKYARD_API_KEY" --default`,
+  echo "$PACKYARD_API_KEY" | packctl login https://packs.example.com --api-key-stdin --default`,
     )
     .action(async (server: string | undefined, options: LoginOptions) => {
       const { loginCommand } = await load();

@@ -29,6 +29,7 @@ export interface LoginOptions {
   username?: string;
   passwordStdin?: boolean;
   apiKey?: string;
+  apiKeyStdin?: boolean;
   insecure?: boolean;
   caFile?: string;
   default?: boolean;
@@ -57,10 +58,16 @@ export async function loginCommand(serverArg: string | undefined, options: Login
     ...(tls.caFile ? { caFile: tls.caFile } : {}),
   };
 
+  const given = [options.apiKey !== undefined, options.apiKeyStdin, options.passwordStdin].filter(Boolean);
+  if (given.length > 1) {
+    throw usageError('give one of --api-key, --api-key-stdin and --password-stdin', 'stdin holds one secret');
+  }
+  const apiKey = options.apiKeyStdin ? (await readAllStdin(io)).trim() : options.apiKey;
   let me: Me;
-  if (options.apiKey !== undefined) {
-    me = await whoIs(RegistryClient.connect(server, tls, options.apiKey), `logging in to ${server}`);
-    entry.apiKey = options.apiKey;
+  if (apiKey !== undefined) {
+    if (apiKey === '') throw usageError('stdin held no API key', 'pipe the key in: echo "$KEY" | packctl login ...');
+    me = await whoIs(RegistryClient.connect(server, tls, apiKey), `logging in to ${server}`);
+    entry.apiKey = apiKey;
   } else {
     const username = options.username ?? (io.stdin.isTTY ? await promptLine(io, 'Username: ') : undefined);
     if (!username) throw usageError('no username', 'pass --username, or run packctl login on a terminal');

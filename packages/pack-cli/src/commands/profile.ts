@@ -4,7 +4,7 @@
  * file (`FILE.lock`: exact versions, registries, digests) written unless --no-lock; --frozen fails
  * when the lock no longer matches instead of rewriting it.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { ProfileView } from '@packyard/registry-api';
@@ -23,7 +23,7 @@ import {
 } from '@packyard/pack-core';
 import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { fileInside } from '../files.js';
+import { fileInside, readUserFile, replaceFile } from '../files.js';
 import { safe, terminalSafe } from '../output/sanitise.js';
 import { colorsFor, formatSize, formatTable, printJson, printList, type OutputFormat } from '../output/terminal.js';
 import { checkArchiveRecord, checkLayer, checkResolverDetails, checkVersion } from '../registry/answers.js';
@@ -110,10 +110,25 @@ function printWarnings(io: CliIo, resolution: ProfileResolution): void {
   printProblems(io, resolution.warnings, 'warning');
 }
 
+/** A profile or its lock file may be this large (the registry takes profiles of up to 2 MB). */
+const PROFILE_MAX_BYTES = 4 * 1024 * 1024;
+
+function readProfileText(file: string): string {
+  const what = 'a profile YAML or JSON file';
+  let text: string | null;
+  try {
+    text = readUserFile(file, PROFILE_MAX_BYTES, what);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`${file}: cannot read the profile`, { hint: `pass the path of ${what}` });
+  }
+  if (text === null) throw new CliError(`${file}: no such file`, { hint: `pass the path of ${what}` });
+  return text;
+}
+
+// eslint-disable-next-line @typescript-eslint/require-await -- async: a throw becomes a rejection
 export async function readProfileFile(file: string) {
-  const text = await readFile(file, 'utf8').catch(() => {
-    throw new CliError(`${file}: cannot read the profile`, { hint: 'pass the path of a profile YAML or JSON file' });
-  });
+  const text = readProfileText(file);
   const parsed = parseYaml(text);
   if (parsed.problem) {
     const { kind, message, line } = parsed.problem;
@@ -157,19 +172,16 @@ export async function profileResolveCommand(
   const lock = lockOf(resolution);
   let lockState: 'written' | 'unchanged' | 'skipped' | 'stale' = 'skipped';
   if (resolution.problems.length === 0 && options.frozen) {
-    const current = await readFile(lockFile, 'utf8').then(
-      (text) => {
-        try {
-          return JSON.parse(text) as ProfileLock;
-        } catch {
-          return null;
-        }
-      },
-      () => null,
-    );
+    const text = readUserFile(lockFile, PROFILE_MAX_BYTES, 'the lock file profile resolve wrote');
+    let current: ProfileLock | null = null;
+    try {
+      current = text === null ? null : (JSON.parse(text) as ProfileLock);
+    } catch {
+      // Not JSON: as stale as any other lock that does not match.
+    }
     lockState = current && sameLock(current, lock) ? 'unchanged' : 'stale';
   } else if (resolution.problems.length === 0 && options.lock !== false) {
-    await writeFile(lockFile, `${JSON.stringify(lock, null, 2)}\n`);
+    await replaceFile(lockFile, `${JSON.stringify(lock, null, 2)}\n`);
     lockState = 'written';
   }
   if (options.format === 'json') printJson(io.stdout, { ...resolution, lock: { file: lockFile, state: lockState } });
@@ -216,8 +228,8 @@ export async function profilePullCommand(file: string, options: ProfilePullOptio
     files.push(await downloadVerified(client, layer.registry, record, options.output, { io, format: options.format }));
     if (options.format === 'text') io.stderr.write(safe`pulled ${layer.name}@${layer.version}\n`);
   }
-  await writeFile(lockFile, `${JSON.stringify(lockOf(resolution), null, 2)}\n`);
-  await writeFile(profileCopy, await readFile(file));
+  await replaceFile(lockFile, `${JSON.stringify(lockOf(resolution), null, 2)}\n`);
+  await replaceFile(profileCopy, readProfileText(file));
   if (options.format === 'json') printJson(io.stdout, { profile: resolution.profile, files, lock: lockFile });
   else io.stdout.write(safe`${files.length} packs and ${lockFile} in ${options.output}\n`);
   return EXIT.ok;

@@ -27,6 +27,7 @@ import { safe } from '../output/sanitise.js';
 import { NO_PROGRESS, transferProgress } from '../output/progress.js';
 import { formatSize, printJson, type OutputFormat } from '../output/terminal.js';
 import { checkArchiveRecord, checkVersion, type ArchiveRecord, type Wanted } from '../registry/answers.js';
+import { rateFloor, tooSlow } from '../registry/bounded-body.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface PullOptions {
@@ -111,22 +112,28 @@ export async function downloadVerified(
     const progress = shown
       ? transferProgress(shown.io, `pulling ${record.name}-${record.version}.zip`, record.size, shown)
       : NO_PROGRESS;
+    const counting = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        progress.add(chunk.length);
+        rate.add(chunk.length);
+        callback(null, chunk);
+      },
+    });
+    const rate = rateFloor(() => {
+      counting.destroy(tooSlow(`downloading ${label}`));
+    });
     try {
       // Removed below on failure: only once its file is closed (its open may still be queued).
       await pipelineUntilClosed([
         Readable.fromWeb(res.body),
         atMost(record.size, tooMany),
-        new Transform({
-          transform(chunk: Buffer, _encoding, callback) {
-            progress.add(chunk.length);
-            callback(null, chunk);
-          },
-        }),
+        counting,
         hashing.stream,
         createWriteStream(partial, { flags: 'wx' }),
       ]);
     } finally {
       progress.stop();
+      rate.stop();
     }
     const { digest, size: received } = hashing.result();
     if (digest !== record.digest || received !== record.size) {

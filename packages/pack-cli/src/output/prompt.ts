@@ -62,8 +62,8 @@ export async function readAllStdin(io: CliIo): Promise<string> {
     bytes += buffer.length;
     if (bytes > STDIN_MAX_BYTES) {
       throw usageError(
-        `stdin holds more than ${STDIN_MAX_BYTES / 1024} KiB: --password-stdin reads passwords, a line each`,
-        'pipe in the password alone: echo "$PASSWORD" | packctl ...',
+        `stdin holds more than ${STDIN_MAX_BYTES / 1024} KiB: it should hold passwords or an API key, a line each`,
+        'pipe in the secret alone: echo "$PASSWORD" | packctl ...',
       );
     }
     chunks.push(buffer);

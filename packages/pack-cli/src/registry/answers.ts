@@ -26,6 +26,11 @@ export const MAX_ARCHIVE_BYTES = DEFAULT_ARCHIVE_LIMITS.maxTotalSize + 64 * 1024
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** What an access token or API key may hold: visible ASCII, as in an Authorization header. */
 const TOKEN = /^[\x21-\x7e]{1,4096}$/;
+
+/** Whether a token or API key can go in an Authorization header: 1-4096 visible ASCII characters. */
+export function isSendableToken(value: string): boolean {
+  return TOKEN.test(value);
+}
 const MAX_USERNAME_LENGTH = 256;
 
 /** A server's value for a message: quoted, and cut short (it may be megabytes). */

@@ -20,7 +20,37 @@ function endless() {
   return { seen, body };
 }
 
+/** A body that sends one byte every `ms` for ever (a server dripping its answer). */
+function dripping(ms: number) {
+  const seen = { cancelled: false };
+  let timer: NodeJS.Timeout | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      return new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          controller.enqueue(new Uint8Array([0x20]));
+          resolve();
+        }, ms);
+      });
+    },
+    cancel() {
+      seen.cancelled = true;
+      clearTimeout(timer);
+    },
+  });
+  return { seen, body };
+}
+
 describe('readBounded', () => {
+  it('gives up on an answer that arrives slower than the floor, and cancels it', async () => {
+    const { seen, body } = dripping(5);
+    const slowest = { bytes: 1024, windowMs: 300 };
+    await expect(readBounded(new Response(body), { what: 'searching', slowest })).rejects.toThrow(
+      'searching: the server sent less than 1.0 KiB in 0.3 s: given up',
+    );
+    expect(seen.cancelled).toBe(true);
+  });
+
   it('returns a body within the cap', async () => {
     const res = new Response('{"ok":true}');
     expect((await readBounded(res, { what: 'asking', maxBytes: 11 })).toString()).toBe('{"ok":true}');

@@ -20,12 +20,49 @@ export interface ReadOptions {
   what: string;
   /** The cap in bytes (default {@link MAX_ANSWER_BYTES}). */
   maxBytes?: number;
+  /** The slowest transfer waited for (default {@link SLOWEST}). */
+  slowest?: typeof SLOWEST;
 }
 
 function tooLarge(what: string, maxBytes: number): CliError {
   return new CliError(`${what}: the server's answer is larger than ${formatSize(maxBytes)}: refused`, {
     hint: 'check that --server names a Packyard registry; a registry should never answer this much',
   });
+}
+
+/**
+ * The slowest transfer packctl waits for, as curl's `--speed-limit 1024 --speed-time 60`: a window
+ * of a minute in which fewer than 60 KiB arrive ends the transfer. A server dripping a byte a
+ * second would otherwise keep packctl (and the CI job around it) waiting for days: the HTTP
+ * client's own timeout only counts the pause before each byte.
+ */
+export const SLOWEST = { bytes: 60 * 1024, windowMs: 60_000 };
+
+export function tooSlow(what: string, slowest = SLOWEST): CliError {
+  return new CliError(
+    `${what}: the server sent less than ${formatSize(slowest.bytes)} in ${slowest.windowMs / 1000} s: given up`,
+    { hint: 'try again; if it persists, check the network and the registry' },
+  );
+}
+
+/** Counts what arrives; calls `onSlow` (once) when a whole window brings less than `slowest.bytes`. */
+export function rateFloor(onSlow: () => void, slowest = SLOWEST): { add(bytes: number): void; stop(): void } {
+  let inWindow = 0;
+  const timer = setInterval(() => {
+    if (inWindow < slowest.bytes) {
+      clearInterval(timer);
+      onSlow();
+    }
+    inWindow = 0;
+  }, slowest.windowMs);
+  return {
+    add: (bytes) => {
+      inWindow += bytes;
+    },
+    stop: () => {
+      clearInterval(timer);
+    },
+  };
 }
 
 /** Drops a response's body unread, closing the request (a redirect's or an error's body). */
@@ -46,15 +83,27 @@ export async function readBounded(res: Response, options: ReadOptions): Promise<
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(options.what, maxBytes);
+  const state = { slow: false };
+  const rate = rateFloor(() => {
+    state.slow = true;
+    reader.cancel().catch(() => undefined);
+  }, options.slowest);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      // A cancelled read ends as if the body had: the flag tells the two apart.
+      if (state.slow) throw tooSlow(options.what, options.slowest);
+      if (done) break;
+      size += value.byteLength;
+      rate.add(value.byteLength);
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge(options.what, maxBytes);
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } finally {
+    rate.stop();
   }
   return Buffer.concat(chunks, size);
 }

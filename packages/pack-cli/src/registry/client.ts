@@ -11,12 +11,12 @@
  * presigned S3 URL), which is followed without credentials; any other cross-origin redirect is
  * refused. Answers are read through ./bounded-body.ts, never whole.
  */
-import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { RegistryApiClient, type ApiAnswer, type ApiRequest } from '@packyard/registry-api';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
-import { checkIdentity, checkIssuedToken, refusedAnswer } from './answers.js';
+import { readUserFile } from '../files.js';
+import { checkIdentity, checkIssuedToken, isSendableToken, refusedAnswer } from './answers.js';
 import { discard, MAX_ERROR_BYTES, readJson } from './bounded-body.js';
 import {
   credentialsPath,
@@ -62,6 +62,18 @@ export interface SendInit {
 
 function isLoopback(url: URL): boolean {
   return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+/** A CA bundle of PEM certificates is a few hundred kilobytes at most. */
+const CA_FILE_MAX_BYTES = 4 * 1024 * 1024;
+
+/** The CA file named by --ca-file (or stored at login), as PEM text. */
+function readCaFile(file: string): string {
+  const text = readUserFile(file, CA_FILE_MAX_BYTES, 'a PEM file of CA certificates');
+  if (text === null) {
+    throw new CliError(`${file}: no such file`, { hint: 'pass the path of a PEM file of CA certificates' });
+  }
+  return text;
 }
 
 /**
@@ -110,6 +122,14 @@ export class RegistryClient {
   ) {
     this.origin = new URL(server).origin;
     this.dispatcher = RegistryClient.dispatcherFor(server, tls);
+    // Checked before any request: an invalid header value would otherwise come back quoted in
+    // fetch's error message, the secret with it, on stderr and in JSON output.
+    if (credential !== undefined && !isSendableToken(credential)) {
+      throw new CliError('the token or API key (PACKCTL_TOKEN, --api-key or the credentials file) cannot be sent', {
+        exitCode: EXIT.usage,
+        hint: 'it must be 1-4096 visible ASCII characters, without spaces or line breaks: copy it again',
+      });
+    }
   }
 
   /** The client for the server the options and environment name; refreshes a token about to expire. */
@@ -152,7 +172,7 @@ export class RegistryClient {
       });
     }
     if (url.protocol !== 'https:') return undefined;
-    if (tls.caFile) return new Agent({ connect: { ca: readFileSync(tls.caFile) } });
+    if (tls.caFile) return new Agent({ connect: { ca: readCaFile(tls.caFile) } });
     if (tls.insecure) return new Agent({ connect: { rejectUnauthorized: false } });
     return undefined;
   }
@@ -170,7 +190,7 @@ export class RegistryClient {
       });
     }
     if (!this.tls.caFile) return undefined;
-    return new Agent({ connect: { ca: [...rootCertificates, readFileSync(this.tls.caFile, 'utf8')] } });
+    return new Agent({ connect: { ca: [...rootCertificates, readCaFile(this.tls.caFile)] } });
   }
 
   private async refreshIfDue(auth: ServerAuth): Promise<void> {
@@ -294,7 +314,9 @@ export class RegistryClient {
       if (init.signal?.aborted) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const where = url.origin === this.origin ? this.server : url.origin;
-      throw new CliError(`cannot reach ${where}: ${cause?.code ?? cause?.message ?? (err as Error).message}`, {
+      const reason = cause?.code ?? cause?.message ?? (err as Error).message;
+      const said = this.credential ? reason.split(this.credential).join('[credential]') : reason;
+      throw new CliError(`cannot reach ${where}: ${said}`, {
         hint: 'check the address and that the registry is running (packctl server ls shows your servers)',
       });
     }

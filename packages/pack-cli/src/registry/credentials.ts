@@ -9,8 +9,9 @@
  * API keys.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, rename, writeFile } from 'node:fs/promises';
 import { makeDir } from '@packyard/pack-core/make-dir';
+import { readUserFile } from '../files.js';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { CliError, EXIT } from '../errors.js';
@@ -56,7 +57,11 @@ export function normaliseServer(server: string): string {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new CliError(`${server} is not a server address`, {
+    // Said without the user info ("user:password@") it may hold.
+    const scheme = withScheme.indexOf('://') + 3;
+    const at = withScheme.lastIndexOf('@');
+    const shown = at > scheme ? `${withScheme.slice(0, scheme)}***@${withScheme.slice(at + 1)}` : server;
+    throw new CliError(`${shown} is not a server address`, {
       exitCode: EXIT.usage,
       hint: 'give it as https://host[:port] (or host:port)',
     });
@@ -73,14 +78,13 @@ export function normaliseServer(server: string): string {
   return `${url.protocol}//${url.host}${withoutTrailingSlashes(url.pathname)}`;
 }
 
+/** Servers, tokens and API keys take a few hundred bytes each. */
+const CREDENTIALS_MAX_BYTES = 1024 * 1024;
+
+// eslint-disable-next-line @typescript-eslint/require-await -- async: a throw becomes a rejection
 export async function readCredentials(file: string): Promise<CredentialsFile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { auths: {} };
-    throw err;
-  }
+  const text = readUserFile(file, CREDENTIALS_MAX_BYTES, 'the packctl configuration file (or leave it out)');
+  if (text === null) return { auths: {} };
   try {
     const parsed = JSON.parse(text) as Partial<CredentialsFile>;
     return { ...parsed, auths: parsed.auths ?? {} };
