@@ -211,7 +211,7 @@ export interface RegistryConfigFile {
      */
     uploadIdleSeconds?: number;
     /**
-     * A /v2/ request body (blob chunk, monolithic blob, manifest) that sends no byte for this long is cut off with 408 (default 60): a client trickling a body cannot hold an upload session or a connection forever.
+     * A request body that sends no byte for this long is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body) by closing the connection. A client trickling a body cannot hold a connection, an upload session or a temporary file forever.
      */
     bodyIdleSeconds?: number;
   };
@@ -570,7 +570,7 @@ export const registryConfigSchema = {
         "bodyIdleSeconds": {
           "type": "integer",
           "minimum": 1,
-          "description": "A /v2/ request body (blob chunk, monolithic blob, manifest) that sends no byte for this long is cut off with 408 (default 60): a client trickling a body cannot hold an upload session or a connection forever."
+          "description": "A request body that sends no byte for this long is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body) by closing the connection. A client trickling a body cannot hold a connection, an upload session or a temporary file forever."
         }
       }
     },

@@ -9,15 +9,45 @@ import type { Writable } from 'node:stream';
 
 const CHUNK_BYTES = 1024 * 1024;
 
-/** Resolves once `out` has taken `chunk`; rejects if it fails or closes first. */
-function write(out: Writable, chunk: Buffer, closed: Promise<never>): Promise<void> {
+/**
+ * Sends in flight with 1 MiB buffers, at most: a client that stops reading holds its two buffers
+ * until its write deadline, so a thousand of them would hold 2 GB. Sends past this many take 64 KiB
+ * buffers (slower to read from disk, as much to the socket), which bounds what stalled clients hold
+ * to 32 MiB plus 128 KiB each.
+ */
+const LARGE_SENDS = 16;
+const SMALL_CHUNK_BYTES = 64 * 1024;
+let largeSends = 0;
+
+/**
+ * How long one chunk's write may wait for the client to take it: two minutes. A client that reads
+ * slower than a chunk in that time (1 MiB: under 9 KB/s) or not at all is cut off, its file closed
+ * and its buffers freed.
+ */
+export const SEND_STALL_MS = 120_000;
+
+export function stalled(ms: number): Error {
+  return new Error(`the client read nothing of the answer for ${Math.round(ms / 1000)} s`);
+}
+
+/** Resolves once `out` has taken `chunk`; rejects if it fails or closes first, or stalls. */
+function write(out: Writable, chunk: Buffer, closed: Promise<never>, stallMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
   const written = new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => {
+      const err = stalled(stallMs);
+      out.destroy(err);
+      reject(err);
+    }, stallMs);
     out.write(chunk, (err) => {
+      clearTimeout(timer);
       if (err) reject(err);
       else resolve();
     });
   });
-  return Promise.race([written, closed]);
+  return Promise.race([written, closed]).finally(() => {
+    clearTimeout(timer);
+  });
 }
 
 /**
@@ -34,6 +64,7 @@ export async function sendFile(
   file: string | FileHandle,
   out: Writable,
   range: { start: number; end: number },
+  stallMs = SEND_STALL_MS,
 ): Promise<number> {
   // A client that went away while the route looked the file up: nothing to open, nothing to send.
   if (out.destroyed) {
@@ -51,25 +82,29 @@ export async function sendFile(
     out.on('error', reject);
   });
   closed.catch(() => undefined);
-  const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+  const large = largeSends < LARGE_SENDS;
+  if (large) largeSends++;
+  const chunkBytes = large ? CHUNK_BYTES : SMALL_CHUNK_BYTES;
+  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
   let writing: Promise<void> = Promise.resolve();
   let position = range.start;
   try {
     for (let turn = 0; position <= range.end; turn ^= 1) {
       const buffer = buffers[turn] as Buffer;
-      const length = Math.min(CHUNK_BYTES, range.end - position + 1);
+      const length = Math.min(chunkBytes, range.end - position + 1);
       const { bytesRead } = await handle.read(buffer, 0, length, position);
       if (bytesRead === 0) throw new Error(`${name} ended at byte ${position}, before byte ${range.end}`);
       position += bytesRead;
       // The other buffer must be sent before the next read refills it.
       await writing;
-      writing = write(out, buffer.subarray(0, bytesRead), closed);
+      writing = write(out, buffer.subarray(0, bytesRead), closed, stallMs);
       // Awaited at the next turn; marked handled now, as it may fail while the next read runs.
       writing.catch(() => undefined);
     }
     await writing;
     return position - range.start;
   } finally {
+    if (large) largeSends--;
     await handle.close();
   }
 }
