@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { PackError } from '@packyard/pack-core';
 import { updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { LOGIN_ATTEMPTS_PREFIX } from '../storage/layout.js';
 import { registryError } from '../errors.js';
 
 export interface HashQueueOptions {
@@ -178,6 +179,7 @@ export type Reservation = { key: string; id: string } | { retryAfterMs: number }
 
 export class AttemptLedger {
   private readonly locks = new KeyedLock();
+  private lastSweep = Date.now();
 
   constructor(
     private readonly store: ObjectStore,
@@ -185,10 +187,43 @@ export class AttemptLedger {
   ) {}
 
   /**
+   * Removes the documents whose every attempt has left the window: each username or address tried
+   * once would otherwise keep its document for good (one object per name an anonymous caller
+   * makes up). A document is rewritten by every attempt it counts, so one last modified before the
+   * window holds none in it, and is removed without being read. Run at most once per window, in
+   * the background of an attempt; returns how many went.
+   */
+  async sweep(now = Date.now()): Promise<number> {
+    this.lastSweep = now;
+    let removed = 0;
+    for await (const object of this.store.list(LOGIN_ATTEMPTS_PREFIX)) {
+      if (now - object.lastModified.getTime() < this.windowMs) continue;
+      await this.locks.run(object.key, async () => {
+        // Looked at again under the lock: an attempt of this process may have rewritten it.
+        const current = await this.store.head(object.key);
+        if (current && now - current.lastModified.getTime() >= this.windowMs) {
+          await this.store.delete(object.key);
+          removed++;
+        }
+      });
+    }
+    return removed;
+  }
+
+  private sweepWhenDue(): void {
+    if (Date.now() - this.lastSweep < this.windowMs) return;
+    this.lastSweep = Date.now();
+    this.sweep().catch(() => {
+      // Left for the next one: a document kept a while longer costs nothing.
+    });
+  }
+
+  /**
    * Counts one more attempt under `key` unless `limit` attempts are already counted in the window;
    * then says how long until the oldest leaves it.
    */
   reserve(key: string, limit: number): Promise<Reservation> {
+    this.sweepWhenDue();
     return this.locks.run(key, async () => {
       const id = randomBytes(6).toString('hex');
       let retryAfterMs = 0;

@@ -331,8 +331,10 @@ export function loginIndexKey(usernameSha256: string): string {
   return `identity/logins/${usernameSha256}.json`;
 }
 
+export const LOGIN_ATTEMPTS_PREFIX = 'identity/attempts/';
+
 export function loginAttemptsKey(kind: 'user' | 'address', sha256: string): string {
-  return `identity/attempts/${kind}-${sha256}.json`;
+  return `${LOGIN_ATTEMPTS_PREFIX}${kind}-${sha256}.json`;
 }
 
 export function signingKeyKey(): string {
