@@ -7,7 +7,7 @@ import { authenticate } from './access/authenticate.js';
 import { auditRequests } from './audit/audit-requests.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { accessLog } from './http/access-log.js';
-import { bodyIdleLimit } from './http/body-idle-limit.js';
+import { idleTransferLimits } from './http/idle-transfers.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { changesNothingStored } from './oci/oci-access.js';
 import { isOciPath, ociErrorHandler, ociNotFound } from './oci/oci-errors.js';
@@ -63,8 +63,14 @@ export function createApp(services: RegistryServices): Express {
   app.set('trust proxy', services.config.server.trustProxy);
   app.use(accessLog(services.logger));
   app.use(services.metrics.middleware);
-  // A body that stops coming closes its connection (oci.bodyIdleSeconds; /v2 answers 408 itself).
-  app.use(bodyIdleLimit(() => services.config.oci.bodyIdleMs));
+  // A body that stops coming (oci.bodyIdleSeconds; /v2 answers 408 itself), or an answer the
+  // client stops taking (twice that), closes its connection.
+  app.use(
+    idleTransferLimits({
+      bodyIdleMs: () => services.config.oci.bodyIdleMs,
+      answerIdleMs: () => 2 * services.config.oci.bodyIdleMs,
+    }),
+  );
   // Before authentication: the scraper's token is not a user credential (see operations.ts).
   app.get('/metrics', metricsRoute(services));
   // The web catalog's files are public and hold no data: served before authentication.

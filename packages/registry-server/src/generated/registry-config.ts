@@ -211,7 +211,7 @@ export interface RegistryConfigFile {
      */
     uploadIdleSeconds?: number;
     /**
-     * A request body that sends no byte for this long is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body) by closing the connection. A client trickling a body cannot hold a connection, an upload session or a temporary file forever.
+     * A request body that sends no byte for this long is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body) by closing the connection. An answer the client takes nothing of for twice this long (a download it stopped reading; a 1 MiB write at under ~9 KB/s) closes its connection too. A client cannot hold a connection, an upload session, a temporary file or an archive's send buffers forever.
      */
     bodyIdleSeconds?: number;
   };
@@ -570,7 +570,7 @@ export const registryConfigSchema = {
         "bodyIdleSeconds": {
           "type": "integer",
           "minimum": 1,
-          "description": "A request body that sends no byte for this long is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body) by closing the connection. A client trickling a body cannot hold a connection, an upload session or a temporary file forever."
+          "description": "A request body that sends no byte for this long is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body) by closing the connection. An answer the client takes nothing of for twice this long (a download it stopped reading; a 1 MiB write at under ~9 KB/s) closes its connection too. A client cannot hold a connection, an upload session, a temporary file or an archive's send buffers forever."
         }
       }
     },

@@ -11,43 +11,23 @@ const CHUNK_BYTES = 1024 * 1024;
 
 /**
  * Sends in flight with 1 MiB buffers, at most: a client that stops reading holds its two buffers
- * until its write deadline, so a thousand of them would hold 2 GB. Sends past this many take 64 KiB
- * buffers (slower to read from disk, as much to the socket), which bounds what stalled clients hold
- * to 32 MiB plus 128 KiB each.
+ * until its connection is closed as idle (./idle-transfers.ts), so a thousand would hold 2 GB.
+ * Sends past this many take 64 KiB buffers (slower to read from disk, as fast to the socket),
+ * which bounds what stalled clients hold to 32 MiB plus 128 KiB each.
  */
 const LARGE_SENDS = 16;
 const SMALL_CHUNK_BYTES = 64 * 1024;
 let largeSends = 0;
 
-/**
- * How long one chunk's write may wait for the client to take it: two minutes. A client that reads
- * slower than a chunk in that time (1 MiB: under 9 KB/s) or not at all is cut off, its file closed
- * and its buffers freed.
- */
-export const SEND_STALL_MS = 120_000;
-
-export function stalled(ms: number): Error {
-  return new Error(`the client read nothing of the answer for ${Math.round(ms / 1000)} s`);
-}
-
-/** Resolves once `out` has taken `chunk`; rejects if it fails or closes first, or stalls. */
-function write(out: Writable, chunk: Buffer, closed: Promise<never>, stallMs: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
+/** Resolves once `out` has taken `chunk`; rejects if it fails or closes first. */
+function write(out: Writable, chunk: Buffer, closed: Promise<never>): Promise<void> {
   const written = new Promise<void>((resolve, reject) => {
-    timer = setTimeout(() => {
-      const err = stalled(stallMs);
-      out.destroy(err);
-      reject(err);
-    }, stallMs);
     out.write(chunk, (err) => {
-      clearTimeout(timer);
       if (err) reject(err);
       else resolve();
     });
   });
-  return Promise.race([written, closed]).finally(() => {
-    clearTimeout(timer);
-  });
+  return Promise.race([written, closed]);
 }
 
 /**
@@ -64,7 +44,6 @@ export async function sendFile(
   file: string | FileHandle,
   out: Writable,
   range: { start: number; end: number },
-  stallMs = SEND_STALL_MS,
 ): Promise<number> {
   // A client that went away while the route looked the file up: nothing to open, nothing to send.
   if (out.destroyed) {
@@ -97,7 +76,7 @@ export async function sendFile(
       position += bytesRead;
       // The other buffer must be sent before the next read refills it.
       await writing;
-      writing = write(out, buffer.subarray(0, bytesRead), closed, stallMs);
+      writing = write(out, buffer.subarray(0, bytesRead), closed);
       // Awaited at the next turn; marked handled now, as it may fail while the next read runs.
       writing.catch(() => undefined);
     }

@@ -1,13 +1,24 @@
 /**
- * A request body that stops coming, outside /v2: its connection is closed after the idle limit,
- * whatever the route (a JSON body, a publish), and a publish's temporary file goes with it.
+ * Transfers that stop: a request body that stops coming (outside /v2) and an answer the client
+ * stops taking close their connection after the idle limit, whatever the route, and a publish's
+ * temporary file goes with it.
  */
+import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import { get } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenOnLoopback, type ListeningApp } from '../test-support/listening-app.js';
-import { ADMIN_TOKEN, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
+import request from 'supertest';
+import {
+  ADMIN_TOKEN,
+  AUTH,
+  buildTestPack,
+  startTestRegistry,
+  tempDir,
+  type TestRegistry,
+} from '../test-support/test-registry.js';
 
 /** Sends `head` and the first bytes of a body, then nothing; resolves with ms until the server closes. */
 function stallAfter(port: number, head: string, firstBytes: string): Promise<number> {
@@ -27,7 +38,7 @@ function stallAfter(port: number, head: string, firstBytes: string): Promise<num
   });
 }
 
-describe('request bodies that stop coming', () => {
+describe('transfers that stop', () => {
   let registry: TestRegistry;
   let listening: ListeningApp;
   let port: number;
@@ -40,6 +51,39 @@ describe('request bodies that stop coming', () => {
   afterAll(async () => {
     await listening.close();
     await registry.close();
+  });
+
+  it('closes the connection of a download whose client stops reading', async () => {
+    const work = await tempDir();
+    try {
+      // Incompressible and larger than the socket buffers on both sides of the loopback.
+      const pack = await buildTestPack(work.dir, { name: 'big-one', files: { 'images/a.bin': randomBytes(24 << 20) } });
+      await request(registry.app).post('/v1/registries/public/packs').set(AUTH).send(pack.bytes).expect(201);
+      // Told on the server's side: the paused client does not read as far as the connection's end.
+      const serverClosed = new Promise<number>((resolve) => {
+        listening.server.once('request', (_req, res) => {
+          const started = performance.now();
+          res.once('close', () => {
+            resolve(performance.now() - started);
+          });
+        });
+      });
+      const client = get(`http://127.0.0.1:${port}/v1/registries/public/packs/big-one/1.0.0/archive`, (res) => {
+        res.once('data', () => res.pause());
+        res.on('error', () => undefined);
+      });
+      client.on('error', () => undefined);
+      const timeout = new Promise<never>((_resolve, reject) => {
+        setTimeout(() => {
+          reject(new Error('the server kept sending to a client that read nothing for 20 s'));
+        }, 20_000).unref();
+      });
+      const closedAfter = await Promise.race([serverClosed, timeout]).finally(() => client.destroy());
+      // The answer's limit is twice the body's: 2 s here.
+      expect(closedAfter).toBeGreaterThan(1500);
+    } finally {
+      await work.cleanup();
+    }
   });
 
   it('closes the connection of a JSON body that sends nothing more', async () => {
