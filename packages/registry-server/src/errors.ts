@@ -168,7 +168,7 @@ export const SERVER_ERRORS = {
   BAD_REQUEST: {
     status: 400,
     meaning: 'Another malformed request (a URL that does not decode, say).',
-    hint: 'check the request line: each %-escape must be two hex digits of UTF-8 (GET /openapi.json lists the routes)',
+    hint: 'check the URL: each %-escape must be two hex digits, and together they must spell UTF-8',
   },
   RANGE_NOT_SATISFIABLE: {
     status: 416,

@@ -50,7 +50,7 @@ function fromFramework(err: unknown): PackError | null {
   }
   if (type === 'parameters.too.many') {
     return registryError('INVALID_BODY', 'the form has too many fields', {
-      hint: 'send only the fields the route takes (GET /openapi.json)',
+      hint: 'send only the fields the route takes',
     });
   }
   if (type === 'entity.too.large' || status === 413) {

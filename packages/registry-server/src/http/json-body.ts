@@ -33,7 +33,7 @@ export function checkJsonDepth(body: Uint8Array): void {
           'INVALID_JSON',
           `the request body nests arrays or objects more than ${MAX_JSON_DEPTH} deep`,
           {
-            hint: 'send the JSON object the route describes (GET /openapi.json)',
+            hint: 'send the JSON object the route takes: no body of the API nests more than a few levels',
           },
         );
       }
