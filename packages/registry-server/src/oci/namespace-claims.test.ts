@@ -55,6 +55,29 @@ describe('OCI namespace claims', () => {
     await post('/v1/registries', { name: 'charts', scope: 'project', tenant: 'acme', project: 'edge' }).expect(201);
   });
 
+  it('never lets a registry outlive its tenant or project, created while they are deleted', async () => {
+    for (let round = 0; round < 6; round++) {
+      const tenant = `doomed-${round}`;
+      await post('/v1/tenants', { name: tenant }).expect(201);
+      await post(`/v1/tenants/${tenant}/projects`, { name: 'p' }).expect(201);
+      const [project, projectGone] = await Promise.all([
+        post('/v1/registries', { name: `${tenant}-p`, scope: 'project', tenant, project: 'p' }),
+        request(app()).delete(`/v1/tenants/${tenant}/projects/p`).set(AUTH),
+      ]);
+      // One of the two wins: the registry, and the project stays (409 not empty); or the delete.
+      expect([project.status, projectGone.status].sort(), `round ${round}`).toSatisfy(
+        (pair: number[]) => JSON.stringify(pair) === '[201,409]' || JSON.stringify(pair) === '[204,404]',
+      );
+      const [registry, tenantGone] = await Promise.all([
+        post('/v1/registries', { name: `${tenant}-t`, scope: 'tenant', tenant }),
+        request(app()).delete(`/v1/tenants/${tenant}`).set(AUTH),
+      ]);
+      expect(registry.status === 201 ? tenantGone.status : registry.status, `round ${round}`).toBe(
+        registry.status === 201 ? 409 : 404,
+      );
+    }
+  });
+
   it("does not name a registry's project to a caller refused it", async () => {
     const login = await post('/v1/auth/login', { username: 'nobody', password: PASSWORD }, {});
     expect(login.status, JSON.stringify(login.body)).toBe(200);

@@ -11,6 +11,7 @@ import { registryKey } from '../storage/layout.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
+import { KeyedLock } from '../identity/login-limits.js';
 
 export const PUBLIC_REGISTRY = 'public';
 
@@ -35,10 +36,23 @@ export function registryNotFound(name: string): PackError {
 }
 
 export class RegistryService {
+  private readonly scopes = new KeyedLock();
+
   constructor(
     private readonly store: ObjectStore,
     private readonly catalog: CatalogSync,
   ) {}
+
+  /**
+   * Runs `change` with the registries of `tenant` held still in this process. A registry created
+   * while its tenant or project was being deleted survived it as an orphan, which a tenant or
+   * project made again under the same name inherited (a registry names its scope by name): creating
+   * a registry, and deleting a tenant or project, each check the other's state inside this, in
+   * turn. (Two replicas can still meet there; registries keyed by id would close that too.)
+   */
+  inTenant<T>(tenant: string, change: () => Promise<T>): Promise<T> {
+    return this.scopes.run(tenant, change);
+  }
 
   /** The registry from the catalog index, or a 404. */
   get(name: string): RegistryRecord {

@@ -33,11 +33,15 @@ export function registerRegistryRoutes(router: Router, services: RegistryService
         hint: 'leave "public" out: a tenant or project registry is readable only inside its tenant',
       });
     }
-    // The tenant and project must exist (checked after authorization: no probing other tenants).
-    if (target.scope !== 'system') services.identity.tenant(target.tenant);
-    if (target.scope === 'project') services.identity.project(target.tenant, target.project);
-    claimNamespace(services, { kind: 'registry', name: input.name, target });
-    const record = await services.registries.create(input, callerName(req));
+    const create = async () => {
+      // The tenant and project must exist (checked after authorization: no probing other tenants).
+      if (target.scope !== 'system') services.identity.tenant(target.tenant);
+      if (target.scope === 'project') services.identity.project(target.tenant, target.project);
+      claimNamespace(services, { kind: 'registry', name: input.name, target });
+      return services.registries.create(input, callerName(req));
+    };
+    const record =
+      target.scope === 'system' ? await create() : await services.registries.inTenant(target.tenant, create);
     res.status(201).location(`/v1/registries/${record.name}`).json(registryView(record));
   });
 

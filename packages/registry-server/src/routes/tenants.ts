@@ -39,8 +39,10 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
   router.delete(TENANT, async (req, res) => {
     authorizeSystem(services, req, 'tenant.delete');
     const name = pathParam(req, 'tenant');
-    const owned = services.registries.list().some((r) => r.tenant === name);
-    await services.identity.deleteTenant(name, owned);
+    await services.registries.inTenant(name, async () => {
+      const owned = services.registries.list().some((r) => r.tenant === name);
+      await services.identity.deleteTenant(name, owned);
+    });
     res.status(204).end();
   });
 
@@ -88,8 +90,10 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
     const project = pathParam(req, 'project');
     const directory = tenantFor(services, req, 'project.delete', { project });
     const tenant = directory.tenant.name;
-    const owned = services.registries.list().some((r) => r.tenant === tenant && r.project === project);
-    await services.identity.deleteProject(tenant, project, owned);
+    await services.registries.inTenant(tenant, async () => {
+      const owned = services.registries.list().some((r) => r.tenant === tenant && r.project === project);
+      await services.identity.deleteProject(tenant, project, owned);
+    });
     res.status(204).end();
   });
 }
