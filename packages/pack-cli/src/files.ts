@@ -86,3 +86,10 @@ export function readUserFile(file: string, maxBytes: number, what: string): stri
     closeSync(fd);
   }
 }
+
+/** {@link readUserFile} for a file that must be there: nothing at the path is a CliError too. */
+export function readRequiredUserFile(file: string, maxBytes: number, what: string): string {
+  const text = readUserFile(file, maxBytes, what);
+  if (text === null) throw new CliError(`${file}: no such file`, { hint: `pass the path of ${what}` });
+  return text;
+}

@@ -23,7 +23,7 @@ import {
 } from '@packyard/pack-core';
 import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { fileInside, readUserFile, replaceFile } from '../files.js';
+import { fileInside, readRequiredUserFile, readUserFile, replaceFile } from '../files.js';
 import { safe, terminalSafe } from '../output/sanitise.js';
 import { colorsFor, formatSize, formatTable, printJson, printList, type OutputFormat } from '../output/terminal.js';
 import { checkArchiveRecord, checkLayer, checkResolverDetails, checkVersion } from '../registry/answers.js';
@@ -115,15 +115,12 @@ const PROFILE_MAX_BYTES = 4 * 1024 * 1024;
 
 function readProfileText(file: string): string {
   const what = 'a profile YAML or JSON file';
-  let text: string | null;
   try {
-    text = readUserFile(file, PROFILE_MAX_BYTES, what);
+    return readRequiredUserFile(file, PROFILE_MAX_BYTES, what);
   } catch (err) {
     if (err instanceof CliError) throw err;
     throw new CliError(`${file}: cannot read the profile`, { hint: `pass the path of ${what}` });
   }
-  if (text === null) throw new CliError(`${file}: no such file`, { hint: `pass the path of ${what}` });
-  return text;
 }
 
 // eslint-disable-next-line @typescript-eslint/require-await -- async: a throw becomes a rejection

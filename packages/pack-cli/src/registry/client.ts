@@ -15,7 +15,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent, fetch, type Dispatcher, type RequestInit, type Response } from 'undici';
 import { RegistryApiClient, type ApiAnswer, type ApiRequest } from '@packyard/registry-api';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
-import { readUserFile } from '../files.js';
+import { readRequiredUserFile } from '../files.js';
 import { checkIdentity, checkIssuedToken, isSendableToken, refusedAnswer } from './answers.js';
 import { discard, MAX_ERROR_BYTES, readJson } from './bounded-body.js';
 import {
@@ -69,11 +69,7 @@ const CA_FILE_MAX_BYTES = 4 * 1024 * 1024;
 
 /** The CA file named by --ca-file (or stored at login), as PEM text. */
 function readCaFile(file: string): string {
-  const text = readUserFile(file, CA_FILE_MAX_BYTES, 'a PEM file of CA certificates');
-  if (text === null) {
-    throw new CliError(`${file}: no such file`, { hint: 'pass the path of a PEM file of CA certificates' });
-  }
-  return text;
+  return readRequiredUserFile(file, CA_FILE_MAX_BYTES, 'a PEM file of CA certificates');
 }
 
 /**

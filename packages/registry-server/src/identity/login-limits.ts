@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import type { PackError } from '@packyard/pack-core';
 import { updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { KeyedLock } from '../storage/keyed-lock.js';
 import { LOGIN_ATTEMPTS_PREFIX } from '../storage/layout.js';
 import { registryError } from '../errors.js';
 
@@ -150,26 +151,6 @@ export class HashQueue {
   }
 }
 
-/** Runs functions one at a time per key, so that one process's attempts do not race each other's CAS. */
-export class KeyedLock {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    let release = (): void => undefined;
-    const done = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => done);
-    this.tails.set(key, tail);
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-}
-
 interface AttemptsDocument {
   attempts: Array<{ id: string; at: number }>;
 }
@@ -178,6 +159,7 @@ interface AttemptsDocument {
 export type Reservation = { key: string; id: string } | { retryAfterMs: number };
 
 export class AttemptLedger {
+  /** One process's attempts on a key do not race each other's compare-and-swap. */
   private readonly locks = new KeyedLock();
   private lastSweep = Date.now();
 

@@ -11,7 +11,7 @@ import { registryKey } from '../storage/layout.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
-import { KeyedLock } from '../identity/login-limits.js';
+import { KeyedLock } from '../storage/keyed-lock.js';
 
 export const PUBLIC_REGISTRY = 'public';
 

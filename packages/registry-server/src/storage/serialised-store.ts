@@ -11,25 +11,11 @@ import {
   type StageOptions,
   type StagedObject,
 } from './object-store.js';
+import { KeyedLock } from './keyed-lock.js';
 
 export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
-  /** The last operation queued per key; an entry is removed when its queue runs empty. */
-  const tails = new Map<string, Promise<void>>();
-
-  async function exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = tails.get(key) ?? Promise.resolve();
-    let release = (): void => undefined;
-    const done = new Promise<void>((resolve) => (release = resolve));
-    const tail = previous.then(() => done);
-    tails.set(key, tail);
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-      if (tails.get(key) === tail) tails.delete(key);
-    }
-  }
+  const locks = new KeyedLock();
+  const exclusive = <T>(key: string, fn: () => Promise<T>): Promise<T> => locks.run(key, fn);
 
   async function put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<{ etag: string }> {
     const { ifNoneMatch, ifMatch, ...rest } = options;
