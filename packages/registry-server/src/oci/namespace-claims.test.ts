@@ -78,6 +78,27 @@ describe('OCI namespace claims', () => {
     }
   });
 
+  it('gives a name raced for at one level to one claimant only', async () => {
+    for (let round = 0; round < 6; round++) {
+      // A tenant and a system registry, both first segments of the OCI names.
+      const first = `twin-${round}`;
+      const [tenant, system] = await Promise.all([
+        post('/v1/tenants', { name: first }),
+        post('/v1/registries', { name: first, scope: 'system' }),
+      ]);
+      expect([tenant.status, system.status].sort(), `round ${round}: tenant and system registry`).toEqual([201, 409]);
+      // A project and a registry of its tenant, both second segments.
+      const second = `pair-${round}`;
+      const [project, registry] = await Promise.all([
+        post('/v1/tenants/acme/projects', { name: second }),
+        post('/v1/registries', { name: second, scope: 'tenant', tenant: 'acme' }),
+      ]);
+      expect([project.status, registry.status].sort(), `round ${round}: project and tenant registry`).toEqual([
+        201, 409,
+      ]);
+    }
+  });
+
   it("does not name a registry's project to a caller refused it", async () => {
     const login = await post('/v1/auth/login', { username: 'nobody', password: PASSWORD }, {});
     expect(login.status, JSON.stringify(login.body)).toBe(200);

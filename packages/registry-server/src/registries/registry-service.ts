@@ -44,14 +44,25 @@ export class RegistryService {
   ) {}
 
   /**
-   * Runs `change` with the registries of `tenant` held still in this process. A registry created
-   * while its tenant or project was being deleted survived it as an orphan, which a tenant or
-   * project made again under the same name inherited (a registry names its scope by name): creating
-   * a registry, and deleting a tenant or project, each check the other's state inside this, in
-   * turn. (Two replicas can still meet there; registries keyed by id would close that too.)
+   * Runs `change` with the registries and projects of `tenant` held still in this process. A
+   * registry created while its tenant or project was being deleted survived it as an orphan, which
+   * a tenant or project made again under the same name inherited (a registry names its scope by
+   * name): creating a registry, and deleting a tenant or project, each check the other's state
+   * inside this, in turn. A project and a registry of its tenant are both second segments of the
+   * OCI names (../oci/namespaces.ts): each is claimed and created inside this too, so that two
+   * racing for one name do not both win. (Two replicas can still meet there; registries keyed by
+   * id would close that too.)
    */
   inTenant<T>(tenant: string, change: () => Promise<T>): Promise<T> {
-    return this.scopes.run(tenant, change);
+    return this.scopes.run(`tenant:${tenant}`, change);
+  }
+
+  /**
+   * Runs `change` with the first segments of the OCI names held still in this process: tenants and
+   * system registries, each claimed and created inside this (see {@link inTenant}).
+   */
+  inSystem<T>(change: () => Promise<T>): Promise<T> {
+    return this.scopes.run('system', change);
   }
 
   /** The registry from the catalog index, or a 404. */

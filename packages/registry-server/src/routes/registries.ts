@@ -41,7 +41,9 @@ export function registerRegistryRoutes(router: Router, services: RegistryService
       return services.registries.create(input, callerName(req));
     };
     const record =
-      target.scope === 'system' ? await create() : await services.registries.inTenant(target.tenant, create);
+      target.scope === 'system'
+        ? await services.registries.inSystem(create)
+        : await services.registries.inTenant(target.tenant, create);
     res.status(201).location(`/v1/registries/${record.name}`).json(registryView(record));
   });
 

@@ -23,8 +23,10 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
   router.post('/v1/tenants', jsonBody, async (req, res) => {
     authorizeSystem(services, req, 'tenant.create');
     const input = readNewTenant(req.body);
-    claimNamespace(services, { kind: 'tenant', name: input.name });
-    const tenant = await services.identity.createTenant(input);
+    const tenant = await services.registries.inSystem(() => {
+      claimNamespace(services, { kind: 'tenant', name: input.name });
+      return services.identity.createTenant(input);
+    });
     res
       .status(201)
       .location(`/v1/tenants/${tenant.name}`)
@@ -62,11 +64,14 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
   router.post(`${TENANT}/projects`, jsonBody, async (req, res) => {
     const directory = tenantFor(services, req, 'project.create');
     const input = readNewProject(req.body);
-    claimNamespace(services, { kind: 'project', tenant: directory.tenant.name, name: input.name });
-    const project = await services.identity.createProject(directory.tenant.name, input, callerName(req));
+    const tenant = directory.tenant.name;
+    const project = await services.registries.inTenant(tenant, () => {
+      claimNamespace(services, { kind: 'project', tenant, name: input.name });
+      return services.identity.createProject(tenant, input, callerName(req));
+    });
     res
       .status(201)
-      .location(`/v1/tenants/${directory.tenant.name}/projects/${project.name}`)
+      .location(`/v1/tenants/${tenant}/projects/${project.name}`)
       .json(project satisfies Project);
   });
 
