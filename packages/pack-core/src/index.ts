@@ -10,6 +10,7 @@ export * from './resolve-profile.js';
 export * from './readme.js';
 export * from './versions.js';
 export * from './names.js';
+export * from './json-depth.js';
 export {
   parseYaml,
   neutraliseTemplates,

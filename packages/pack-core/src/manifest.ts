@@ -19,7 +19,15 @@ export { packManifestSchema };
 
 /** The layers, in the order a cluster profile stacks them. */
 export const LAYERS: readonly PackLayer[] = packManifestSchema.$defs.layer.enum;
-export const CLOUD_TYPES: readonly CloudType[] = packManifestSchema.$defs.cloudType.enum;
+/**
+ * The cloud types Palette and its packs name. A pack may name another (Palette takes any: a custom
+ * cloud's name); lint warns on one that is not here, as it is more often a typo.
+ */
+export const CLOUD_TYPES: readonly CloudType[] = packManifestSchema.$defs.knownCloudType.enum;
+
+export function isKnownCloudType(value: string): boolean {
+  return CLOUD_TYPES.includes(value);
+}
 /** The top-level pack.json fields Packyard knows; others are kept but flagged by lint. */
 export const KNOWN_MANIFEST_FIELDS: readonly string[] = Object.keys(packManifestSchema.properties);
 

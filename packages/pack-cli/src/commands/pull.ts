@@ -27,7 +27,7 @@ import { safe } from '../output/sanitise.js';
 import { NO_PROGRESS, transferProgress } from '../output/progress.js';
 import { formatSize, printJson, type OutputFormat } from '../output/terminal.js';
 import { checkArchiveRecord, checkVersion, type ArchiveRecord, type Wanted } from '../registry/answers.js';
-import { rateFloor, tooSlow } from '../registry/bounded-body.js';
+import { rateFloor, SLOWEST, transferDeadlineMs } from '../registry/bounded-body.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface PullOptions {
@@ -119,9 +119,13 @@ export async function downloadVerified(
         callback(null, chunk);
       },
     });
-    const rate = rateFloor(() => {
-      counting.destroy(tooSlow(`downloading ${label}`));
-    });
+    const rate = rateFloor(
+      `downloading ${label}`,
+      (error) => {
+        counting.destroy(error);
+      },
+      { ...SLOWEST, deadlineMs: transferDeadlineMs(record.size) },
+    );
     try {
       // Removed below on failure: only once its file is closed (its open may still be queued).
       await pipelineUntilClosed([

@@ -51,6 +51,28 @@ describe('readBounded', () => {
     expect(seen.cancelled).toBe(true);
   });
 
+  it('gives up on an answer that keeps above the floor but past the deadline, and cancels it', async () => {
+    const { seen, body } = dripping(2);
+    const slowest = { bytes: 10, windowMs: 200, deadlineMs: 700 };
+    const started = Date.now();
+    await expect(readBounded(new Response(body), { what: 'searching', slowest })).rejects.toThrow(
+      'searching: the transfer took longer than 1 s in all: given up',
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(650);
+    expect(seen.cancelled).toBe(true);
+  });
+
+  it('refuses a JSON answer nested deeper than any answer of a registry, before parsing it', async () => {
+    const deep = `${'['.repeat(200_000)}${']'.repeat(200_000)}`;
+    await expect(readJson(new Response(deep), { what: 'showing x' })).rejects.toThrow(
+      "showing x: the server's answer nests more than 128 levels deep: refused",
+    );
+    // A pack.json as deep as the registry takes it, inside a record, is read.
+    const manifest = `${'{"a":'.repeat(64)}1${'}'.repeat(64)}`;
+    const record = `{"name":"x","manifest":${manifest},"files":[{"path":"[{"}]}`;
+    expect(await readJson(new Response(record), { what: 'showing x' })).toMatchObject({ name: 'x' });
+  });
+
   it('returns a body within the cap', async () => {
     const res = new Response('{"ok":true}');
     expect((await readBounded(res, { what: 'asking', maxBytes: 11 })).toString()).toBe('{"ok":true}');

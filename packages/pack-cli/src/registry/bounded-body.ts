@@ -7,11 +7,17 @@
  */
 import type { ReadableStream } from 'node:stream/web';
 import type { Response } from 'undici';
+import { jsonNestsDeeperThan } from '@packyard/pack-core';
 import { CliError } from '../errors.js';
 import { formatSize } from '../output/terminal.js';
 
 /** The largest JSON or text answer packctl reads: a catalog page of 500 packs is far below it. */
 export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+/**
+ * The deepest nesting of a JSON answer packctl parses: a version record carries pack.json, which
+ * the registry takes up to 64 levels deep (pack-core's MAX_MANIFEST_DEPTH), two levels down.
+ */
+export const MAX_ANSWER_DEPTH = 128;
 /** The largest error envelope packctl reads; past it, the status line alone is reported. */
 export const MAX_ERROR_BYTES = 64 * 1024;
 
@@ -34,9 +40,24 @@ function tooLarge(what: string, maxBytes: number): CliError {
  * The slowest transfer packctl waits for, as curl's `--speed-limit 1024 --speed-time 60`: a window
  * of a minute in which fewer than 60 KiB arrive ends the transfer. A server dripping a byte a
  * second would otherwise keep packctl (and the CI job around it) waiting for days: the HTTP
- * client's own timeout only counts the pause before each byte.
+ * client's own timeout only counts the pause before each byte. `deadlineMs` bounds the whole
+ * transfer as well, so that a server dripping just above the floor cannot hold it for hours.
  */
-export const SLOWEST = { bytes: 60 * 1024, windowMs: 60_000 };
+export const SLOWEST: { bytes: number; windowMs: number; deadlineMs?: number } = {
+  bytes: 60 * 1024,
+  windowMs: 60_000,
+};
+
+/** How long an answer read whole (JSON, text: at most {@link MAX_ANSWER_BYTES}) may take in all. */
+export const ANSWER_DEADLINE_MS = 5 * 60_000;
+
+/**
+ * How long a download or upload of `bytes` may take in all: ten minutes, and a second for every
+ * 32 KiB (a 100 MB pack: an hour); a link slower than that on average is given up.
+ */
+export function transferDeadlineMs(bytes: number): number {
+  return 10 * 60_000 + Math.ceil(bytes / (32 * 1024)) * 1000;
+}
 
 export function tooSlow(what: string, slowest = SLOWEST): CliError {
   return new CliError(
@@ -45,23 +66,45 @@ export function tooSlow(what: string, slowest = SLOWEST): CliError {
   );
 }
 
-/** Counts what arrives; calls `onSlow` (once) when a whole window brings less than `slowest.bytes`. */
-export function rateFloor(onSlow: () => void, slowest = SLOWEST): { add(bytes: number): void; stop(): void } {
+function tooLong(what: string, deadlineMs: number): CliError {
+  return new CliError(`${what}: the transfer took longer than ${Math.round(deadlineMs / 1000)} s in all: given up`, {
+    hint: 'try again; if it persists, check the network and the registry',
+  });
+}
+
+/**
+ * Counts what arrives; calls `onSlow` (once) with the error to end the transfer with when a whole
+ * window brings less than `slowest.bytes`, or when `slowest.deadlineMs` has passed.
+ */
+export function rateFloor(
+  what: string,
+  onSlow: (error: CliError) => void,
+  slowest = SLOWEST,
+): { add(bytes: number): void; stop(): void } {
   let inWindow = 0;
+  const stop = () => {
+    clearInterval(timer);
+    clearTimeout(deadline);
+  };
   const timer = setInterval(() => {
     if (inWindow < slowest.bytes) {
-      clearInterval(timer);
-      onSlow();
+      stop();
+      onSlow(tooSlow(what, slowest));
     }
     inWindow = 0;
   }, slowest.windowMs);
+  const deadline =
+    slowest.deadlineMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          stop();
+          onSlow(tooLong(what, slowest.deadlineMs ?? 0));
+        }, slowest.deadlineMs);
   return {
     add: (bytes) => {
       inWindow += bytes;
     },
-    stop: () => {
-      clearInterval(timer);
-    },
+    stop,
   };
 }
 
@@ -83,16 +126,20 @@ export async function readBounded(res: Response, options: ReadOptions): Promise<
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const state = { slow: false };
-  const rate = rateFloor(() => {
-    state.slow = true;
-    reader.cancel().catch(() => undefined);
-  }, options.slowest);
+  const state: { slow: CliError | null } = { slow: null };
+  const rate = rateFloor(
+    options.what,
+    (error) => {
+      state.slow = error;
+      reader.cancel().catch(() => undefined);
+    },
+    options.slowest ?? { ...SLOWEST, deadlineMs: ANSWER_DEADLINE_MS },
+  );
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      // A cancelled read ends as if the body had: the flag tells the two apart.
-      if (state.slow) throw tooSlow(options.what, options.slowest);
+      // A cancelled read ends as if the body had: the state tells the two apart.
+      if (state.slow) throw state.slow;
       if (done) break;
       size += value.byteLength;
       rate.add(value.byteLength);
@@ -118,9 +165,17 @@ export async function readText(res: Response, options: ReadOptions): Promise<str
  * not repeated: it quotes the text, which the server chose.
  */
 export async function readJson(res: Response, options: ReadOptions): Promise<unknown> {
-  const text = await readText(res, options);
+  const body = await readBounded(res, options);
+  if (jsonNestsDeeperThan(body, MAX_ANSWER_DEPTH)) {
+    throw new CliError(
+      `${options.what}: the server's answer nests more than ${MAX_ANSWER_DEPTH} levels deep: refused`,
+      {
+        hint: 'check that --server names a Packyard registry; none of its answers nests more than a few levels',
+      },
+    );
+  }
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
     throw new CliError(`${options.what}: the server's answer is not JSON`, {
       hint: 'check that --server names a Packyard registry (and not a proxy or a web page)',

@@ -1,24 +1,10 @@
 // Generated from schemas/pack.schema.json by scripts/gen-schema-types.mjs. Do not edit by hand.
 
 export type PackLayer = 'kernel' | 'os' | 'k8s' | 'cni' | 'csi' | 'addon';
-export type CloudType =
-  | 'all'
-  | 'aws'
-  | 'azure'
-  | 'gcp'
-  | 'vsphere'
-  | 'openstack'
-  | 'baremetal'
-  | 'maas'
-  | 'aks'
-  | 'eks'
-  | 'tencent'
-  | 'tke'
-  | 'edge'
-  | 'libvirt'
-  | 'edge-native'
-  | 'coxedge'
-  | 'custom';
+/**
+ * A cloud Palette deploys to: one of knownCloudType, or the name of a custom cloud (Palette takes any name; lint warns on unknown ones).
+ */
+export type CloudType = string;
 /**
  * A path relative to the pack root, with forward slashes.
  */
@@ -226,6 +212,15 @@ export const packManifestSchema = {
     "cloudType": {
       "title": "CloudType",
       "type": "string",
+      "description": "A cloud Palette deploys to: one of knownCloudType, or the name of a custom cloud (Palette takes any name; lint warns on unknown ones).",
+      "minLength": 1,
+      "maxLength": 64,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"
+    },
+    "knownCloudType": {
+      "title": "KnownCloudType",
+      "type": "string",
+      "description": "The cloud types Palette and its packs name (Palette's v1CloudType, pack-central).",
       "enum": [
         "all",
         "aws",
@@ -237,12 +232,16 @@ export const packManifestSchema = {
         "maas",
         "aks",
         "eks",
+        "gke",
         "tencent",
         "tke",
         "edge",
         "libvirt",
         "edge-native",
         "coxedge",
+        "nested",
+        "apache-cloudstack",
+        "generic",
         "custom"
       ]
     },

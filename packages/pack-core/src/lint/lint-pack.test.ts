@@ -181,6 +181,25 @@ describe('lintPack', () => {
     );
     expect((await lintPack(dir)).findings).toEqual([]);
   });
+
+  it("accepts every cloud type Palette names, and a custom cloud's with a warning only", async () => {
+    await editManifest((m) => {
+      m['cloudTypes'] = ['gke', 'nested', 'apache-cloudstack', 'generic', 'edge-native'];
+    });
+    expect(await findings()).toEqual([]);
+    await editManifest((m) => {
+      m['cloudTypes'] = ['aws', 'nutanix'];
+    });
+    const found = (await lintPack(dir)).findings;
+    expect(found.map((f) => [f.rule, f.severity, f.pointer])).toEqual([
+      ['cloud-type-unknown', 'warning', '/cloudTypes/1'],
+    ]);
+    expect(found[0]?.message).toContain('"nutanix"');
+    await editManifest((m) => {
+      m['cloudTypes'] = ['aws', 'two words'];
+    });
+    expect(await findings()).toEqual(['schema-violation pack.json']);
+  });
 });
 
 /** The findings of the pack as rule ids, file and line: what the tests below compare. */

@@ -4,7 +4,7 @@
  */
 import { readChartMetadata, type ChartMetadata } from '../chart-archive.js';
 import { isPackError } from '../errors.js';
-import { isLayer, parseManifestText, validateManifest } from '../manifest.js';
+import { CLOUD_TYPES, isKnownCloudType, isLayer, parseManifestText, validateManifest } from '../manifest.js';
 import { isPackVersion } from '../names.js';
 import { listPackFiles } from '../pack-dir.js';
 import { boundsOrdered, isStrictSemver, MAX_VERSION_LENGTH, parseBound } from '../versions.js';
@@ -228,6 +228,7 @@ async function checkManifest(ctx: Context): Promise<Record<string, unknown> | nu
     }
   }
   for (const issue of validation.warnings) ctx.report('unknown-field', file, issue.message, { pointer: issue.pointer });
+  checkCloudTypes(ctx, file, record);
 
   if (typeof version === 'string') {
     const problem = versionProblem(version);
@@ -238,6 +239,24 @@ async function checkManifest(ctx: Context): Promise<Record<string, unknown> | nu
   }
   return record;
 }
+
+/** Cloud types Palette does not ship: kept (a custom cloud's name), but more often a typo. */
+function checkCloudTypes(ctx: Context, file: string, manifest: Record<string, unknown>): void {
+  const named: Array<{ cloud: unknown; pointer: string }> = Array.isArray(manifest['cloudTypes'])
+    ? manifest['cloudTypes'].map((cloud: unknown, i) => ({ cloud, pointer: `/cloudTypes/${i}` }))
+    : [];
+  if ('cloudType' in manifest) named.push({ cloud: manifest['cloudType'], pointer: '/cloudType' });
+  for (const { cloud, pointer } of named) {
+    // Anything else than a well-formed name is a schema violation already.
+    if (typeof cloud !== 'string' || !CLOUD_NAME.test(cloud) || isKnownCloudType(cloud)) continue;
+    ctx.report('cloud-type-unknown', file, `cloud type ${quote(cloud)} is not one Palette ships (${KNOWN})`, {
+      pointer,
+    });
+  }
+}
+
+const CLOUD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const KNOWN = CLOUD_TYPES.join(', ');
 
 /** A chart archive's path directly under charts/ ("charts/x-1.0.0.tgz"). */
 const CHART_ARCHIVE = /^charts\/[^/]+\.(?:tgz|tar\.gz)$/;

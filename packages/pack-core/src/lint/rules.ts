@@ -66,6 +66,14 @@ export const LINT_RULES = {
     hint: 'remove the field, or check its spelling against schemas/pack.schema.json',
     rationale: 'Palette keeps fields it does not know (pack-central packs carry commit_msg and kubeVersion).',
   },
+  'cloud-type-unknown': {
+    severity: 'warning',
+    description:
+      'A cloud type in `cloudTypes` (or `cloudType`) is not one Palette ships (aws, vsphere, edge-native, ...).',
+    hint: 'check the spelling against the known cloud types the message lists; a custom cloud keeps its own name',
+    rationale:
+      "Palette takes any cloud type name (a custom cloud's, such as nutanix), so an unknown one is kept; it is more often a typo, which would leave the pack offered for no cloud.",
+  },
   'chart-missing': {
     severity: 'error',
     description: 'A file listed in `charts` does not exist.',

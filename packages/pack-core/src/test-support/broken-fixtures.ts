@@ -53,6 +53,10 @@ export const BROKEN_FIXTURES: Record<LintRuleId, Fixture> = {
     editManifest(dir, (m) => {
       m['commit_msg'] = 'bump chart';
     }),
+  'cloud-type-unknown': (dir) =>
+    editManifest(dir, (m) => {
+      m['cloudTypes'] = ['vshpere'];
+    }),
   'chart-missing': (dir) => rm(path.join(dir, 'charts/demo-1.4.2.tgz')),
   'chart-not-tgz': (dir) => writeFile(path.join(dir, 'charts/demo-1.4.2.tgz'), 'this is not a tarball\n'),
   'chart-unlisted': (dir) =>

@@ -98,6 +98,22 @@ describe('CatalogIndex', () => {
     expect(names(world().query(query, everyone))).toEqual(expected);
   });
 
+  it("filters by a custom cloud's name: its packs and those for all clouds, never another custom cloud's", () => {
+    const index = world();
+    index.applyVersion(version('nutanix-csi', '1.0.0', { layer: 'csi', cloudTypes: ['nutanix'] }));
+    index.applyVersion(version('oracle-csi', '1.0.0', { layer: 'csi', cloudTypes: ['oracle', 'aws'] }));
+    const all = ['cni-calico', 'kubernetes', 'prometheus-operator'];
+    const sorted = (...more: string[]) => [...all, ...more].sort();
+    expect(names(index.query({ cloudType: 'nutanix' }, everyone))).toEqual(sorted('nutanix-csi'));
+    expect(names(index.query({ cloudType: 'oracle' }, everyone))).toEqual(sorted('oracle-csi'));
+    expect(names(index.query({ cloudType: 'aws' }, everyone))).toEqual(sorted('oracle-csi', 'ubuntu-aws'));
+    expect(names(index.query({ cloudType: 'gke' }, everyone))).toEqual(all);
+    expect(index.query({ layer: 'csi', facets: true }, everyone).facets?.cloudType).toMatchObject({
+      nutanix: 1,
+      oracle: 1,
+    });
+  });
+
   it('narrows the versions a row shows with version and deprecated filters', () => {
     const index = world();
     expect(index.query({ name: 'kubernetes', version: '1.27.x' }, everyone).items[0]).toMatchObject({

@@ -23,8 +23,16 @@ export function addTrigrams(text: string, out: Uint32Array, offset: number): voi
     out[word] = (out[word] ?? 0) | (1 << (bit & 31));
   }
 }
+/** A bit per cloud type Palette ships, and one for any other (a custom cloud's name). */
 export const CLOUD_BITS = new Map<string, number>(CLOUD_TYPES.map((cloud, i) => [cloud, 2 ** i]));
 export const ALL_CLOUDS_BIT = CLOUD_BITS.get('all') ?? 0;
+export const OTHER_CLOUDS_BIT = 2 ** CLOUD_TYPES.length;
+if (CLOUD_TYPES.length > 31) throw new Error('the cloud types no longer fit a 32-bit column');
+
+/** The bit of one cloud type. */
+export function cloudBit(cloud: string): number {
+  return CLOUD_BITS.get(cloud) ?? OTHER_CLOUDS_BIT;
+}
 
 /**
  * The filterable attributes of every pack's latest version, one typed array per attribute in the
@@ -66,7 +74,7 @@ export class Columns {
     const layer = latest ? (LAYERS as readonly string[]).indexOf(latest.layer) : -1;
     this.layer[i] = layer === -1 ? NO_LAYER : layer;
     let clouds = 0;
-    for (const cloud of latest?.cloudTypes ?? []) clouds |= CLOUD_BITS.get(cloud) ?? 0;
+    for (const cloud of latest?.cloudTypes ?? []) clouds |= cloudBit(cloud);
     this.clouds[i] = clouds;
     this.addonType[i] = latest?.addonType ? this.id(this.addonTypeIds, latest.addonType.toLowerCase()) : -1;
     this.registry[i] = this.id(this.registryIds, entry.registry);

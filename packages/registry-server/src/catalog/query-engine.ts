@@ -5,7 +5,14 @@
 import type { CatalogPage } from '@packyard/registry-api';
 import { parseRange, resolveVersion, selectorKind, type VersionRange } from '@packyard/pack-core';
 import { decodeCursor, encodeCursor, type CatalogSort } from './catalog-cursor.js';
-import { addTrigrams, ALL_CLOUDS_BIT, CLOUD_BITS, type Columns, SIGNATURE_WORDS } from './filter-columns.js';
+import {
+  addTrigrams,
+  ALL_CLOUDS_BIT,
+  cloudBit,
+  type Columns,
+  OTHER_CLOUDS_BIT,
+  SIGNATURE_WORDS,
+} from './filter-columns.js';
 import { compareEntries, rowJsonOf, rowOf, type PackEntry, type PackRow } from './pack-entry.js';
 import type { VersionSummary } from './records.js';
 
@@ -241,7 +248,8 @@ function scan(columns: Columns, query: CatalogQuery, readable: Uint8Array): Pack
   const { entries } = columns;
   const layer = query.layer === undefined ? -1 : columns.layerCode(query.layer);
   const addonType = query.addonType === undefined ? -1 : columns.addonTypeId(query.addonType);
-  const clouds = query.cloudType === undefined ? 0 : (CLOUD_BITS.get(query.cloudType) ?? 0) | ALL_CLOUDS_BIT;
+  const cloud = query.cloudType === undefined ? 0 : cloudBit(query.cloudType);
+  const clouds = cloud === 0 ? 0 : cloud | ALL_CLOUDS_BIT;
   const terms = termsOf(query);
   const registry = query.registry;
   const name = query.name;
@@ -253,7 +261,14 @@ function scan(columns: Columns, query: CatalogQuery, readable: Uint8Array): Pack
     if (readable[columns.registry[i] ?? 0] !== 1) continue;
     if (layer !== -1 && columns.layer[i] !== layer) continue;
     if (addonType !== -1 && columns.addonType[i] !== addonType) continue;
-    if (clouds !== 0 && ((columns.clouds[i] ?? 0) & clouds) === 0) continue;
+    if (clouds !== 0) {
+      const has = columns.clouds[i] ?? 0;
+      if ((has & clouds) === 0) continue;
+      // Custom clouds share one bit: the pack must name this one (or all clouds).
+      if (cloud === OTHER_CLOUDS_BIT && (has & ALL_CLOUDS_BIT) === 0) {
+        if (!entries[i]?.latest?.cloudTypes.includes(query.cloudType ?? '')) continue;
+      }
+    }
     for (let w = 0; w < SIGNATURE_WORDS; w++) {
       const bits = wanted[w] ?? 0;
       // `>>> 0`: & gives a signed 32-bit result; the words are unsigned.

@@ -5,41 +5,19 @@
  * {@link MAX_JSON_DEPTH}: parsing a million levels of `[` blocks the event loop for a second or two,
  * and no body of the API needs more than a handful. The depth is found by one pass over the bytes.
  */
+import { jsonNestsDeeperThan } from '@packyard/pack-core';
 import express, { type RequestHandler } from 'express';
 import { registryError } from '../errors.js';
 
 /** The deepest nesting of arrays and objects a request body may have. */
 export const MAX_JSON_DEPTH = 64;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPENERS = new Set([0x5b, 0x7b]);
-const CLOSERS = new Set([0x5d, 0x7d]);
-
 /** Throws INVALID_JSON when `body` nests deeper than MAX_JSON_DEPTH (strings are skipped). */
 export function checkJsonDepth(body: Uint8Array): void {
-  let depth = 0;
-  let inString = false;
-  for (let at = 0; at < body.length; at++) {
-    const byte = body[at] as number;
-    if (inString) {
-      if (byte === BACKSLASH) at++;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) {
-      inString = true;
-    } else if (OPENERS.has(byte)) {
-      if (++depth > MAX_JSON_DEPTH) {
-        throw registryError(
-          'INVALID_JSON',
-          `the request body nests arrays or objects more than ${MAX_JSON_DEPTH} deep`,
-          {
-            hint: 'send the JSON object the route takes: no body of the API nests more than a few levels',
-          },
-        );
-      }
-    } else if (CLOSERS.has(byte)) {
-      depth--;
-    }
+  if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    throw registryError('INVALID_JSON', `the request body nests arrays or objects more than ${MAX_JSON_DEPTH} deep`, {
+      hint: 'send the JSON object the route takes: no body of the API nests more than a few levels',
+    });
   }
 }
 
