@@ -40,6 +40,18 @@ const ESCAPING_ENTRY = craftZip([
   { name: `../\x1b]0;owned\x07\x1b[2J.txt`, data: 'outside' },
 ]);
 
+/** A 300-byte file name and a 5,400-byte path: more than any file system takes (ENAMETOOLONG). */
+const LONG_NAMES = [
+  craftZip([
+    { name: 'pack.json', data: manifest },
+    { name: `${'a'.repeat(300)}.txt`, data: 'x' },
+  ]),
+  craftZip([
+    { name: 'pack.json', data: manifest },
+    { name: `${Array.from({ length: 27 }, () => 'd'.repeat(199)).join('/')}/x.txt`, data: 'x' },
+  ]),
+];
+
 let work: Awaited<ReturnType<typeof tempDir>>;
 let hostile: { server: Server; url: string };
 let elsewhere: { server: Server; url: string };
@@ -181,6 +193,11 @@ function hostileRegistry(scenario: string, rest: string, method: string): Answer
       return pack({ json: record() });
     case 'escaping-entry':
       return archive ? { bytes: ESCAPING_ENTRY } : { json: record({}, ESCAPING_ENTRY) };
+    case 'long-name-0':
+    case 'long-name-1': {
+      const bytes = LONG_NAMES[Number(scenario.slice(-1))] ?? PACK;
+      return archive ? { bytes } : { json: record({}, bytes) };
+    }
     case 'presigned':
       return archive
         ? { status: 307, redirect: `${elsewhere.url}/bucket/evil.zip?X-Amz-Signature=s` }
@@ -413,6 +430,20 @@ describe('packctl builds no path outside its directory from server data', () => 
     expect(result.stderr).toContain('contains a ".." segment (ARCHIVE_UNSAFE_PATH)');
     expect(result.stderr).toContain('\\x1b]0;owned\\x07');
     expectNoControl(result);
+    expect(await tree(out)).toEqual([]);
+  });
+
+  it.each([
+    ['a 300-byte file name', 0, 'has a name of 304 bytes in its path; the limit is 255'],
+    ['a 5,400-byte path', 1, 'is 5405 bytes long; the limit is 4096'],
+  ])('refuses an entry with %s as an unsafe path, briefly, and keeps nothing', async (_label, index, why) => {
+    const scenario = `long-name-${index}`;
+    const { result, out } = await pullInSandbox(scenario, ['pull', 'evil@1.0.0', ...server(scenario), '--extract']);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('was refused on extraction and removed');
+    expect(result.stderr).toContain(`${why} (ARCHIVE_UNSAFE_PATH)`);
+    // The name is clipped (a file system's error would quote all of it, twice).
+    expect(result.stderr.length).toBeLessThan(600);
     expect(await tree(out)).toEqual([]);
   });
 

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import {
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   chmodSync,
   writeFileSync,
@@ -259,6 +261,57 @@ describe('packctl build', () => {
     expect((await runPackctl(['build', dir, '-o', out, '--strict'])).status).toBe(1);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
     expect((await runPackctl(['build', dir, '-o', out])).status).toBe(0);
+  });
+
+  it('refuses an output path that runs, inside the pack, through a link leading out of it', async () => {
+    // A pack someone else wrote commits `dist -> elsewhere` and ignores dist in .packignore.
+    const dir = fresh();
+    await writeValidPack(dir);
+    const victim = fresh();
+    mkdirSync(victim);
+    writeFileSync(path.join(victim, 'demo-addon-1.4.2.zip'), 'precious');
+    symlinkSync(victim, path.join(dir, 'dist'));
+    symlinkSync(path.join(work, 'nowhere', 'at-all'), path.join(dir, 'dangling'));
+    writeFileSync(path.join(dir, '.packignore'), 'dist\ndangling\n');
+    const mine = fresh();
+    symlinkSync(dir, mine);
+    for (const [out, cwd] of [
+      ['dist/', dir],
+      [path.join(dir, 'dist'), REPO],
+      [path.join(dir, 'dist', 'sub'), REPO],
+      // Through a link of the user's own into the pack: the pack's link is still followed.
+      [path.join(mine, 'dist'), REPO],
+      [path.join(dir, 'dangling', 'out'), REPO],
+    ]) {
+      const result = await runPackctl(['build', dir, '-o', out], { cwd });
+      expect(result.status, out).toBe(1);
+      expect(result.stderr, out).toMatch(/is a symbolic link in the pack directory to .*, outside it/);
+      expect(result.stderr, out).toContain('hint: give -o a directory outside the pack, or remove the link');
+    }
+    const planted = await runPackctl(['build', dir, '-o', 'dist/'], { cwd: dir });
+    const why = `${dir}/dist is a symbolic link in the pack directory to ${victim}, outside it`;
+    expect(planted.stderr).toContain(`error: refusing to build into ${dir}/dist/: ${why}`);
+    expect(readdirSync(victim)).toEqual(['demo-addon-1.4.2.zip']);
+    expect(readFileSync(path.join(victim, 'demo-addon-1.4.2.zip'), 'utf8')).toBe('precious');
+    expect(existsSync(path.join(work, 'nowhere'))).toBe(false);
+  });
+
+  it('builds through links that stay in the pack, and into a link the user names outside it', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    mkdirSync(path.join(dir, 'build'));
+    symlinkSync('build', path.join(dir, 'dist'));
+    writeFileSync(path.join(dir, '.packignore'), 'dist\nbuild/\n');
+    const inside = await runPackctlJson<BuildJson>(['build', dir, '-o', path.join(dir, 'dist')]);
+    expect(inside.status).toBe(0);
+    expect(inside.path).toBe(path.join(dir, 'build', 'demo-addon-1.4.2.zip'));
+    const target = fresh();
+    mkdirSync(target);
+    const link = fresh();
+    symlinkSync(target, link);
+    const outside = await runPackctlJson<BuildJson>(['build', dir, '-o', link]);
+    expect(outside.status).toBe(0);
+    expect(outside.path).toBe(path.join(target, 'demo-addon-1.4.2.zip'));
   });
 
   it('building into the pack directory does not pack earlier builds', async () => {

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CliError } from './errors.js';
 
@@ -39,12 +39,23 @@ export function fileInside(dir: string, name: string): string {
 /**
  * Writes `data` as `file`: a temporary file created exclusively beside it, then renamed over it, so
  * that whatever `file` was (a symbolic link into someone's home, a FIFO) is replaced, not written
- * through, and no reader sees it half-written. The temporary file is removed on failure.
+ * through, and no reader sees it half-written. The temporary file is removed on failure (a full
+ * disk, a directory where `file` goes): a secret's copy is not left beside it.
+ *
+ * `mode`, when given, is the file's mode exactly, whatever the umask (a secret's 0o600), set before
+ * a byte is written; without it the file gets 0o666 less the umask, as any new file.
  */
-export async function replaceFile(file: string, data: string | Uint8Array, mode = 0o666): Promise<void> {
+export async function replaceFile(file: string, data: string | Uint8Array, mode?: number): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFile(temp, data, { flag: 'wx', mode });
+    const handle = await open(temp, 'wx', mode ?? 0o666);
+    try {
+      // Through the handle: on the file just made, not on whatever the name stands for by now.
+      if (mode !== undefined) await handle.chmod(mode);
+      await handle.writeFile(data);
+    } finally {
+      await handle.close();
+    }
     await rename(temp, file);
   } catch (err) {
     await rm(temp, { force: true });

@@ -41,16 +41,20 @@ describe("packctl's source", () => {
   });
 
   it('writes files only as new files put in place (never through what is at the path)', () => {
-    // files.ts replaceFile (temporary file, exclusive, then rename), the credentials' own such
-    // write, init's exclusive creates and pull's exclusive .partial file.
-    const writers = ['files.ts', 'registry/credentials.ts', 'commands/init.ts', 'commands/pull.ts'];
+    // files.ts replaceFile (temporary file, exclusive, then rename, removed on failure), init's
+    // exclusive creates and pull's exclusive .partial file. The credentials go through replaceFile.
+    const writers = ['files.ts', 'commands/init.ts', 'commands/pull.ts'];
     expect(offenders(/\b(?:writeFile|appendFile|createWriteStream|copyFile|cp)\(|\bwriteFileSync\(/, writers)).toEqual(
       [],
     );
+    // A rename puts a temporary file in place; one of its own would leave it behind on failure.
+    expect(offenders(/\brename(?:Sync)?\(/, ['files.ts', 'commands/pull.ts'])).toEqual([]);
     for (const file of ['commands/init.ts', 'commands/pull.ts']) {
       const text = readFileSync(path.join(SRC, file), 'utf8');
       expect(text, file).toMatch(/flags?: 'wx'/);
     }
+    expect(readFileSync(path.join(SRC, 'files.ts'), 'utf8')).toContain("open(temp, 'wx'");
+    expect(readFileSync(path.join(SRC, 'registry/credentials.ts'), 'utf8')).toMatch(/\breplaceFile\(file, /);
   });
 
   it('reads files a user names only through readUserFile (regular files, bounded)', () => {

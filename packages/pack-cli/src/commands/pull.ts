@@ -157,8 +157,9 @@ export async function downloadVerified(
 }
 
 /**
- * Extracts a pulled archive with pack-core's checks (unsafe names, links, zip bombs). When they
- * refuse it, nothing of the pull is kept: the directory (if packctl created it) and the archive go.
+ * Extracts a pulled archive with pack-core's checks (unsafe names, links, zip bombs). When the
+ * extraction fails, refused by them or not (a full disk, a file system error), nothing of the pull
+ * is kept: the directory (if packctl created it) and the archive go.
  */
 async function extractPulled(archive: string, dir: string): Promise<void> {
   const existing = await lstat(dir).catch(() => null);
@@ -173,9 +174,9 @@ async function extractPulled(archive: string, dir: string): Promise<void> {
   try {
     await extractPackArchive(archive, dir);
   } catch (err) {
-    if (!isPackError(err)) throw err;
     if (!existed) await rm(dir, { recursive: true, force: true });
     await rm(archive, { force: true });
+    if (!isPackError(err)) throw err;
     throw new CliError(`${archive} was refused on extraction and removed: ${err.message} (${err.code})`, {
       hint: err.hint ?? 'the pack is not a safe archive: ask its publisher to rebuild it with packctl build',
     });

@@ -1,5 +1,30 @@
-import { describe, expect, it } from 'vitest';
-import { normaliseServer } from './credentials.js';
+import type * as fsPromises from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { normaliseServer, readCredentials, writeCredentials } from './credentials.js';
+
+/** When set, writes into temporary files fail as on a full disk, after a few bytes went in. */
+const disk = vi.hoisted(() => ({ full: false }));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const fs = await importOriginal<typeof fsPromises>();
+  const open = async (...args: Parameters<typeof fs.open>): Promise<FileHandle> => {
+    const handle = await fs.open(...args);
+    if (!disk.full || !String(args[0]).endsWith('.tmp')) return handle;
+    return Object.assign(Object.create(handle) as FileHandle, {
+      writeFile: async (data: string | Uint8Array) => {
+        await handle.write(String(data).slice(0, 8));
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+      chmod: (mode: number) => handle.chmod(mode),
+      close: () => handle.close(),
+    });
+  };
+  return { ...fs, default: { ...fs, open }, open };
+});
 
 describe('normaliseServer', () => {
   it('keys a server by scheme, host, port and path prefix, without trailing slashes', () => {
@@ -22,5 +47,52 @@ describe('normaliseServer', () => {
     expect(() => normaliseServer('https://example.com/?next=https://evil.example')).toThrow('without user');
     expect(() => normaliseServer('https://example.com/#x')).toThrow('without user');
     expect(() => normaliseServer('ftp://example.com')).toThrow('only http and https');
+  });
+});
+
+describe('writeCredentials', () => {
+  let dir: string;
+  const credentials = { auths: { 'https://packs.example.com': { token: 'pya_secret_token' } } };
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'packctl-credentials-'));
+  });
+  afterEach(async () => {
+    disk.full = false;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes the file owner-only (0600) in a directory it makes owner-only (0700)', async () => {
+    const file = path.join(dir, 'home', '.packctl', 'config.json');
+    await writeCredentials(file, credentials);
+    expect(await readCredentials(file)).toEqual(credentials);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await stat(path.dirname(file))).mode & 0o777).toBe(0o700);
+    expect(await readdir(path.dirname(file))).toEqual(['config.json']);
+  });
+
+  it('replaces what was there, a file of other permissions included, and sets 0600', async () => {
+    const file = path.join(dir, 'config.json');
+    await writeFile(file, '{}', { mode: 0o644 });
+    await writeCredentials(file, credentials);
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(credentials);
+  });
+
+  it('leaves no temporary copy of the tokens when the disk is full', async () => {
+    const file = path.join(dir, 'config.json');
+    await writeFile(file, '{"auths":{}}\n', { mode: 0o600 });
+    disk.full = true;
+    await expect(writeCredentials(file, credentials)).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect(await readdir(dir)).toEqual(['config.json']);
+    // What was there is untouched.
+    expect(await readFile(file, 'utf8')).toBe('{"auths":{}}\n');
+  });
+
+  it('leaves no temporary copy of the tokens when it cannot be put in place', async () => {
+    // A directory (not empty) where the file goes: the rename fails, for root too.
+    const file = path.join(dir, 'config.json');
+    await mkdir(path.join(file, 'inside'), { recursive: true });
+    await expect(writeCredentials(file, credentials)).rejects.toThrow();
+    expect(await readdir(dir)).toEqual(['config.json']);
   });
 });

@@ -5,13 +5,11 @@
  *     "defaultRegistry": "https://packs.example.com" }
  *
  * It lives at `~/.packctl/config.json` (or `--config`, or PACKCTL_CONFIG), is written whole through
- * a temporary file and a rename, and is readable by its owner only (mode 0600): it holds tokens and
- * API keys.
+ * a temporary file and a rename (files.ts replaceFile), and is readable by its owner only (mode
+ * 0600): it holds tokens and API keys.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, rename, writeFile } from 'node:fs/promises';
 import { makeDir } from '@packyard/pack-core/make-dir';
-import { readUserFile } from '../files.js';
+import { readUserFile, replaceFile } from '../files.js';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { CliError, EXIT } from '../errors.js';
@@ -95,10 +93,12 @@ export async function readCredentials(file: string): Promise<CredentialsFile> {
   }
 }
 
+/**
+ * Writes the credentials file whole, owner-only (0600), in a directory made owner-only (0700) if
+ * missing, through the one writer of packctl ({@link replaceFile}): a failure (a full disk) leaves
+ * no temporary copy of the tokens beside it.
+ */
 export async function writeCredentials(file: string, credentials: CredentialsFile): Promise<void> {
   await makeDir(path.dirname(file), 0o700);
-  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temp, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  await chmod(temp, 0o600);
-  await rename(temp, file);
+  await replaceFile(file, `${JSON.stringify(credentials, null, 2)}\n`, 0o600);
 }

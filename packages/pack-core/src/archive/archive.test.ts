@@ -8,7 +8,13 @@ import { listPackFiles } from '../pack-dir.js';
 import { craftZip, type CraftEntry } from '../test-support/craft-zip.js';
 import { tempDir, writeValidPack } from '../test-support/valid-pack.js';
 import { BlockChecksummer } from './crc32-blocks.js';
-import { extractPackArchive, openPackArchive, unsafeEntryName } from './read-archive.js';
+import {
+  extractPackArchive,
+  MAX_ENTRY_NAME_BYTES,
+  MAX_ENTRY_SEGMENT_BYTES,
+  openPackArchive,
+  unsafeEntryName,
+} from './read-archive.js';
 import { archiveTimestamp, writePackArchive, ZIP_EPOCH } from './write-archive.js';
 
 let dir: string;
@@ -155,6 +161,21 @@ describe.each([
     ['encrypted', [{ ...ok, flags: 0x801 }], 'ARCHIVE_ENCRYPTED'],
   ] as Array<[string, CraftEntry[], string]>)('%s', async (_label, entries, code) => {
     await expect(open(entries)).rejects.toMatchObject({ code, status: 422 });
+  });
+
+  it.each([
+    ['a 300-byte file name', `${'a'.repeat(300)}.txt`],
+    ['a 300-byte directory name', `${'d'.repeat(300)}/x.txt`],
+    ['a 5,400-byte path', `${Array.from({ length: 27 }, () => 'd'.repeat(199)).join('/')}/x.txt`],
+  ])('refuses %s before extracting, naming it clipped', async (_label, name) => {
+    const refused = await open([ok, { name, data: 'x' }]).then(
+      () => null,
+      (err: unknown) => err as { code: string; message: string },
+    );
+    expect(refused).toMatchObject({ code: 'ARCHIVE_UNSAFE_PATH' });
+    expect(refused?.message).toContain('the limit is');
+    // The name is clipped: the message stays readable whatever the archive holds.
+    expect(refused?.message.length).toBeLessThan(200);
   });
 
   it('refuses too many entries', async () => {
@@ -320,5 +341,42 @@ describe('unsafeEntryName', () => {
   });
   it.each(['', '..', 'a/../b', './a', 'a//b', '/a', 'C:x', 'a\\b'])('refuses %j', (name) => {
     expect(unsafeEntryName(name)).not.toBeNull();
+  });
+  it('takes names up to the limits of a file system (255 bytes a segment, 4096 a path), in UTF-8 bytes', () => {
+    const segment = 'a'.repeat(MAX_ENTRY_SEGMENT_BYTES);
+    expect(unsafeEntryName(`dir/${segment}`)).toBeNull();
+    expect(unsafeEntryName(`dir/${segment}a`)).toMatch(/name of 256 bytes in its path; the limit is 255/);
+    // 128 two-byte characters: 128 characters, but 256 bytes.
+    expect(unsafeEntryName('é'.repeat(128))).toMatch(/name of 256 bytes/);
+    expect(unsafeEntryName(`${'é'.repeat(127)}a`)).toBeNull();
+    const path4096 = `${Array.from({ length: 16 }, () => 'd'.repeat(255)).join('/')}/${'f'.repeat(4096 - 16 * 256)}`;
+    expect(Buffer.byteLength(path4096)).toBe(MAX_ENTRY_NAME_BYTES);
+    expect(unsafeEntryName(path4096)).toBeNull();
+    expect(unsafeEntryName(`${path4096}f`)).toBe('is 4097 bytes long; the limit is 4096');
+  });
+});
+
+describe('extractPackArchive and names too long for the disk', () => {
+  it('refuses as ARCHIVE_UNSAFE_PATH a name within the limits that the file system cannot take there', async () => {
+    // 4,000 bytes is a valid entry name, but not below a directory path of 200 bytes or more.
+    const deep = `${Array.from({ length: 16 }, () => 'd'.repeat(240)).join('/')}/${'f'.repeat(100)}`;
+    expect(unsafeEntryName(deep)).toBeNull();
+    const dest = path.join(dir, 'x'.repeat(200), 'out');
+    await writeFile(
+      path.join(dir, 'long.zip'),
+      craftZip([
+        { name: 'pack.json', data: '{}' },
+        { name: deep, data: 'x' },
+      ]),
+    );
+    const refused = await extractPackArchive(path.join(dir, 'long.zip'), dest).then(
+      () => null,
+      (err: unknown) => err as { code: string; message: string },
+    );
+    expect(refused).toMatchObject({ code: 'ARCHIVE_UNSAFE_PATH' });
+    expect(refused?.message).toContain('is too long a path to extract here');
+    expect(refused?.message.length).toBeLessThan(200);
+    // What was extracted before it is gone, as for any refused entry.
+    expect(await readdir(path.join(dir, 'x'.repeat(200))).catch(() => [])).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@
  * directory and refuses, before any byte is inflated: too many entries, oversized or too highly
  * compressed entries, an archive whose entries together inflate too far for its size (an
  * aggregate zip bomb), sizes no deflate or stored entry can have, unsafe names (absolute, `..`,
- * backslashes, NUL, drive letters, not UTF-8), duplicates and names that collide on disk,
+ * backslashes, NUL, drive letters, not UTF-8, too long), duplicates and names that collide on disk,
  * symlinks and other special entries, encryption, and local headers that disagree with the
  * directory or overlap. Reading an entry then checks its CRC-32 and stops the moment it inflates
  * past its declared size (a lying zip bomb).
@@ -97,6 +97,24 @@ function unsafe(code: PackCoreErrorCode, message: string): PackError {
 }
 
 /**
+ * The longest file name (one path segment) and the longest path, in UTF-8 bytes, that an entry may
+ * have: NAME_MAX and PATH_MAX of Linux (and more than macOS and Windows allow). A longer one could
+ * not be extracted anywhere; the file system would refuse it half-way (ENAMETOOLONG).
+ */
+export const MAX_ENTRY_SEGMENT_BYTES = 255;
+export const MAX_ENTRY_NAME_BYTES = 4096;
+/** How much of an entry name a message shows: a refused name may be thousands of bytes long. */
+const SHOWN_NAME_CHARS = 80;
+
+/** `name` for a message, clipped to about {@link SHOWN_NAME_CHARS} characters. */
+function shownName(name: string): string {
+  if (name.length <= SHOWN_NAME_CHARS) return name;
+  // Not between the two halves of a surrogate pair.
+  const high = /[\uD800-\uDBFF]/.test(name.charAt(SHOWN_NAME_CHARS - 1));
+  return `${name.slice(0, high ? SHOWN_NAME_CHARS - 1 : SHOWN_NAME_CHARS)}…`;
+}
+
+/**
  * Why an entry name is unsafe to extract, or null when it is fine.
  *
  * @example
@@ -108,9 +126,15 @@ export function unsafeEntryName(name: string): string | null {
   if (name.includes('\\')) return 'contains a backslash';
   if (name.startsWith('/')) return 'is an absolute path';
   if (/^[A-Za-z]:/.test(name)) return 'starts with a drive letter';
+  const bytes = Buffer.byteLength(name);
+  if (bytes > MAX_ENTRY_NAME_BYTES) return `is ${bytes} bytes long; the limit is ${MAX_ENTRY_NAME_BYTES}`;
   const segments = name.replace(/\/$/, '').split('/');
   if (segments.includes('..')) return 'contains a ".." segment';
   if (segments.some((s) => s === '' || s === '.')) return 'contains an empty or "." segment';
+  const long = segments.find((s) => Buffer.byteLength(s) > MAX_ENTRY_SEGMENT_BYTES);
+  if (long !== undefined) {
+    return `has a name of ${Buffer.byteLength(long)} bytes in its path; the limit is ${MAX_ENTRY_SEGMENT_BYTES}`;
+  }
   return null;
 }
 
@@ -511,7 +535,7 @@ function checkDirectory(
       throw unsafe('ARCHIVE_UNSAFE_PATH', `an entry name is not valid UTF-8`);
     }
     const problem = unsafeEntryName(name);
-    if (problem) throw unsafe('ARCHIVE_UNSAFE_PATH', `entry "${name}" ${problem}`);
+    if (problem) throw unsafe('ARCHIVE_UNSAFE_PATH', `entry "${shownName(name)}" ${problem}`);
     // Folded so that extraction on a case-insensitive disk cannot overwrite one with another.
     const key = diskKey(name);
     if (seen.has(key)) throw unsafe('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" appears more than once`);
@@ -783,6 +807,10 @@ async function extractEntry(archive: PackArchive, entry: ArchiveEntry, root: str
     handle = await open(target, flags, entry.mode);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENAMETOOLONG') {
+      // Within the limits of unsafeEntryName, but too long below `root` on this file system.
+      throw unsafe('ARCHIVE_UNSAFE_PATH', `entry "${shownName(entry.path)}" is too long a path to extract here`);
+    }
     if (code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'ELOOP') throw err;
     // Names that differ in the archive but not on this disk (a file system folding other characters).
     throw unsafe('ARCHIVE_DUPLICATE_ENTRY', `entry "${entry.path}" collides with another one on this file system`);
