@@ -61,6 +61,24 @@ export function ociChallenge(
 /** The access list of the registry token each request came with. */
 const tokenAccess = new WeakMap<Request, readonly ResourceAccess[]>();
 
+/** When the credential each request came with ends (seconds), for those that end on their own. */
+const credentialEnds = new WeakMap<Request, number>();
+
+/** A principal, and when the credential that named it ends (seconds; null: not on its own). */
+export interface Credential {
+  principal: Principal;
+  expiresAt: number | null;
+}
+
+/**
+ * When the request's credential ends, in seconds: a registry token's or access token's expiry, an
+ * API key's; null for a credential that does not end on its own (a password, the admin token, an
+ * API key without expiry) or none. A token the token endpoint issues for it never ends later.
+ */
+export function credentialEnd(req: Request): number | null {
+  return credentialEnds.get(req) ?? null;
+}
+
 /** The access list of the request's registry token; null when it came with another credential (or none). */
 export function registryTokenAccess(req: Request): readonly ResourceAccess[] | null {
   return tokenAccess.get(req) ?? null;
@@ -111,10 +129,12 @@ export class OciAuthenticator {
 
   constructor(private readonly options: OciAuthenticatorOptions) {}
 
-  /** The principal a bearer credential (not a registry token) or a Basic password names, or null. */
-  private async principalForSecret(secret: string): Promise<Principal | null> {
-    if (this.options.adminToken.matches(secret)) return { kind: 'operator', name: 'admin', adminToken: true };
-    return this.options.sessions.principalFor(secret);
+  /** What a bearer credential (not a registry token) or a Basic password names, or null. */
+  private async credentialForSecret(secret: string): Promise<Credential | null> {
+    if (this.options.adminToken.matches(secret)) {
+      return { principal: { kind: 'operator', name: 'admin', adminToken: true }, expiresAt: null };
+    }
+    return this.options.sessions.credentialFor(secret);
   }
 
   /**
@@ -122,15 +142,23 @@ export class OciAuthenticator {
    * through the login limits (429 LOGIN_RATE_LIMITED, LOGIN_BUSY are thrown as they are).
    */
   async principalForBasic(username: string, password: string, client: string): Promise<Principal | null> {
+    return (await this.credentialForBasic(username, password, client))?.principal ?? null;
+  }
+
+  /**
+   * {@link principalForBasic}, with when the credential ends: an API key's or access token's
+   * expiry; null for a password (its session's end bounds what is issued for it), the admin token.
+   */
+  async credentialForBasic(username: string, password: string, client: string): Promise<Credential | null> {
     // API keys, access tokens and the admin token work whatever the username (Docker needs one).
-    const bySecret = await this.principalForSecret(password);
+    const bySecret = await this.credentialForSecret(password);
     if (bySecret) return bySecret;
     const login = username.toLowerCase();
     const key = createHmac('sha256', this.cacheKey).update(login).update('\0').update(password).digest('base64url');
     const remembered = this.logins.get(key);
     // The access token is checked again: a password changed meanwhile ends it.
-    const principal = remembered === undefined ? null : await this.options.sessions.principalFor(remembered);
-    if (principal) return principal;
+    const known = remembered === undefined ? null : await this.options.sessions.principalFor(remembered);
+    if (known) return { principal: known, expiresAt: null };
     this.logins.delete(key);
     // Clients send their first requests in parallel (a push's layers): one password check serves
     // them all, instead of each taking a hash and a place in the login limits.
@@ -151,7 +179,8 @@ export class OciAuthenticator {
     const token = await signingIn;
     if (token === null) return null;
     this.logins.set(key, token);
-    return this.options.sessions.principalFor(token);
+    const principal = await this.options.sessions.principalFor(token);
+    return principal && { principal, expiresAt: null };
   }
 
   /** The principal of a registry token's holder, if the credential it came from is still valid. */
@@ -173,9 +202,9 @@ export class OciAuthenticator {
       }
       const basic = basicCredentials(header);
       const bearer = basic ? null : bearerCredential(header);
-      let principal: Principal | null = null;
+      let found: Credential | null = null;
       if (basic) {
-        principal = await this.principalForBasic(basic.username, basic.password, req.ip ?? 'unknown');
+        found = await this.credentialForBasic(basic.username, basic.password, req.ip ?? 'unknown');
       } else if (bearer !== null) {
         const claims = await verifyRegistryToken(bearer, {
           keys: this.options.sessions.keys,
@@ -183,13 +212,16 @@ export class OciAuthenticator {
           nowSeconds: Math.floor(Date.now() / 1000),
         });
         if (claims) {
-          principal = this.principalOfHolder(claims.who);
-          if (principal) tokenAccess.set(req, claims.access);
+          const principal = this.principalOfHolder(claims.who);
+          if (principal) {
+            tokenAccess.set(req, claims.access);
+            found = { principal, expiresAt: claims.exp };
+          }
         } else {
-          principal = await this.principalForSecret(bearer);
+          found = await this.credentialForSecret(bearer);
         }
       }
-      if (!principal) {
+      if (!found) {
         // The token endpoint asks for Basic credentials again; the other routes send clients there.
         const token = req.path === '/v2/token';
         res.set(
@@ -199,7 +231,8 @@ export class OciAuthenticator {
         next(invalidCredentials());
         return;
       }
-      setPrincipal(req, principal);
+      setPrincipal(req, found.principal);
+      if (found.expiresAt !== null) credentialEnds.set(req, found.expiresAt);
       next();
     };
   }

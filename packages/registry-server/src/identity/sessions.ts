@@ -226,33 +226,50 @@ export class Sessions {
 
   /** The principal a bearer credential names, or null when it names nobody (expired, revoked, unknown). */
   async principalFor(credential: string): Promise<Principal | null> {
+    return (await this.credentialFor(credential))?.principal ?? null;
+  }
+
+  /**
+   * The principal a bearer credential names and when the credential itself ends (seconds; null:
+   * an API key that does not expire), or null when it names nobody. A token obtained in exchange
+   * for this credential (../routes/oci-token.ts) must not outlive it.
+   */
+  async credentialFor(credential: string): Promise<{ principal: Principal; expiresAt: number | null } | null> {
     if (credential.startsWith(ACCESS_TOKEN_PREFIX)) {
       const claims = await verifyToken(credential, (kid) => this.keys.verifier(kid), nowSeconds());
       if (!claims) return null;
-      return this.principalOf({
+      const principal = this.principalOf({
         userId: claims.uid,
         tenantId: claims.tid,
         via: claims.via,
         since: claims.auth,
         until: claims.end,
       });
+      return principal && { principal, expiresAt: claims.exp };
     }
     const parsed = parseApiKey(credential);
     const tenantId = parsed && this.directory.tenantOfApiKey(parsed.id);
     const directory = tenantId ? this.directory.tenantById(tenantId) : undefined;
     const key = parsed && directory ? tenantIndex(directory).apiKeys.get(parsed.id) : undefined;
     if (!parsed || !tenantId || !key || !sameDigest(key.secretSha256, sha256Hex(parsed.secret))) return null;
-    return this.principalOf({
+    const until = key.expiresAt === null ? null : Math.floor(Date.parse(key.expiresAt) / 1000);
+    const principal = this.principalOf({
       userId: key.userId,
       tenantId,
       via: { apiKey: key.id },
       since: nowSeconds(),
-      until: key.expiresAt === null ? null : Math.floor(Date.parse(key.expiresAt) / 1000),
+      until,
     });
+    return principal && { principal, expiresAt: until };
   }
 
-  /** The principal of a session whose user and credential are still valid, else null. */
+  /**
+   * The principal of a session whose user and credential are still valid and whose end has not
+   * come, else null. Access tokens never outlive their session's end, but what else carries a
+   * session (an OCI registry token, ../oci/registry-token.ts) is held to it here, on every use.
+   */
   principalOf(session: Session): Principal | null {
+    if (session.until !== null && session.until <= nowSeconds()) return null;
     if (session.tenantId === null) {
       const operator = this.directory.operatorById(session.userId);
       const valid = operator && 'password' in session.via && session.via.password === operator.passwordGeneration;

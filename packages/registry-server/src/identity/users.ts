@@ -102,7 +102,12 @@ export function userOperations(context: IdentityContext) {
       }
     },
 
-    /** A new password or disabling the user ends the sessions signed in with the password. */
+    /**
+     * A new password or disabling the user ends the sessions signed in with the password. Disabling
+     * also revokes the user's API keys, so that every token and session of theirs stays ended once
+     * they are enabled again (a token made from an API key names the key, not a generation); they
+     * sign in again, and make new keys.
+     */
     async updateUser(tenant: string, username: string, changes: UserChanges, guard?: Guard): Promise<UserRecord> {
       const passwordHash = changes.password ? await hashFor(context, changes.password) : null;
       return mutateTenant(
@@ -118,7 +123,14 @@ export function userOperations(context: IdentityContext) {
             record.passwordGeneration += 1;
           }
           if (changes.disabled !== undefined && changes.disabled !== null) {
-            if (changes.disabled && !record.disabled) record.passwordGeneration += 1;
+            if (changes.disabled && !record.disabled) {
+              record.passwordGeneration += 1;
+              const revokedAt = now();
+              for (const id of [...(draft.index.keysOf.get(username)?.keys() ?? [])]) {
+                const key = draft.apiKeys.get(id);
+                if (key && key.revokedAt === null) draft.put('apiKeys', { ...key, revokedAt });
+              }
+            }
             record.disabled = changes.disabled;
           }
           draft.put('users', record);

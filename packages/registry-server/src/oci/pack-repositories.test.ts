@@ -206,9 +206,25 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     const refused = await orasPush('lb-metallb', version, await readFile(changed));
     expect(refused.status).toBe(403);
     expect(refused.body.errors[0]).toMatchObject({ code: 'DENIED', detail: { code: 'PACK_VERSION_DELETED' } });
+    // Its layer went with it, on every replica: the bytes are not pulled by the digest a client
+    // kept (HEAD says so too). Pushing the version again through OCI brings it back.
+    const layer = `/v2/${REPO}/lb-metallb/blobs/${digestOf(bytes)}`;
+    await replica.services.catalog.poll();
+    for (const app of [registry.app, replica.app]) {
+      const blob = await request(app).get(layer).set(AUTH);
+      expect(blob.status).toBe(404);
+      expect(blob.body.errors[0].code).toBe('BLOB_UNKNOWN');
+      expect((await request(app).head(layer).set(AUTH)).status).toBe(404);
+    }
+    const config = await getBytes(app(), `/v2/${REPO}/lb-metallb/blobs/${digestOf(CONFIG)}`, AUTH);
+    expect(config.status).toBe(200);
     const restored = await orasPush('lb-metallb', version, bytes, oras11Manifest(bytes, `lb-metallb-${version}.tar`));
     expect(restored.status, JSON.stringify(restored.body)).toBe(201);
     expect((await request(app()).get(`/v2/${REPO}/lb-metallb/manifests/${version}`).set(AUTH)).status).toBe(200);
+    await replica.services.catalog.poll();
+    const back = await getBytes(replica.app, layer, AUTH);
+    expect(back.status).toBe(200);
+    expect(back.bytes.equals(bytes)).toBe(true);
     // Deleting through OCI is refused: /v1 deletes, leaving a tombstone.
     const viaOci = await request(app()).delete(`/v2/${REPO}/cni-calico/manifests/3.27.2`).set(AUTH);
     expect(viaOci.status).toBe(400);
@@ -269,6 +285,44 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     const still = await getBytes(app(), `/v2/${REPO}/via-v1/manifests/2.0.0`, AUTH);
     expect(still.bytes.equals(first.bytes)).toBe(true);
     expect((await request(app()).get('/v2/_catalog').set(AUTH)).body.repositories).toContain(`${REPO}/via-v1`);
+  });
+
+  it('withdraws the layer of a deleted version from every replica, mounts included, keeping live ones', async () => {
+    const publish = async (version: string) => {
+      const pack = await buildTestPack(work.dir, { name: 'yanked', version });
+      const published = await request(app())
+        .post('/v1/registries/public/packs')
+        .set(AUTH)
+        .set('Content-Type', 'application/zip')
+        .send(pack.bytes);
+      expect(published.status, JSON.stringify(published.body)).toBe(201);
+      // Pulled through OCI on the first replica only: the other learns its manifests from storage.
+      const manifest = await getBytes(app(), `/v2/${REPO}/yanked/manifests/${version}`, AUTH);
+      expect(manifest.status).toBe(200);
+      const { layers } = JSON.parse(manifest.bytes.toString()) as { layers: Array<{ digest: string }> };
+      return `/v2/${REPO}/yanked/blobs/${layers[0]?.digest ?? ''}`;
+    };
+    const kept = await publish('1.0.0');
+    const yanked = await publish('1.1.0');
+    // Read on both replicas before the delete: what each knows must not outlive it.
+    for (const app of [registry.app, replica.app]) expect((await getBytes(app, yanked, AUTH)).status).toBe(200);
+    const deleted = await request(app()).delete('/v1/registries/public/packs/yanked/1.1.0?message=leaked').set(AUTH);
+    expect(deleted.status, JSON.stringify(deleted.body)).toBeLessThan(300);
+    await replica.services.catalog.poll();
+    for (const app of [registry.app, replica.app]) {
+      const blob = await request(app).get(yanked).set(AUTH);
+      expect(blob.status).toBe(404);
+      expect(blob.body.errors[0]).toMatchObject({ code: 'BLOB_UNKNOWN' });
+      expect((await request(app).head(yanked).set(AUTH)).status).toBe(404);
+      expect((await getBytes(app, kept, AUTH)).status).toBe(200);
+    }
+    // Nor mounted into another repository, where it could be read.
+    const digest = yanked.split('/').at(-1) ?? '';
+    const mount = await request(app())
+      .post(`/v2/public/elsewhere/blobs/uploads/?mount=${digest}&from=${REPO}/yanked`)
+      .set(AUTH);
+    expect(mount.status).toBe(202);
+    expect((await request(app()).get(`/v2/public/elsewhere/blobs/${digest}`).set(AUTH)).status).toBe(404);
   });
 
   it('publishes a zip layer (the archive `packctl build` writes) as it is', async () => {

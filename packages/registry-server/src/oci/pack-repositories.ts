@@ -12,11 +12,17 @@
  *   client pushed; one published through /v1 with the ORAS 1.0 artifact made for it
  *   (./pack-artifacts.ts), written on first access.
  * - `_catalog` lists every pack of the registry.
- * - Deleting through OCI is refused: a version is deleted (tombstoned) through /v1.
+ * - Deleting through OCI is refused: a version is deleted (tombstoned) through /v1. A deleted
+ *   version's blobs go with its manifest: a blob that manifests of deleted versions reference, and
+ *   none of a live one, is not in the repository any more (BLOB_UNKNOWN), so the bytes of a
+ *   version withdrawn are not pulled by the digest a client kept. Which versions reference a blob
+ *   is read from the repository's manifest records once per process and kept (they never change),
+ *   and whether they are live from the catalog index: a pull costs no more storage reads.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { isPackError, packLayerArchive, pipelineUntilClosed, type PackError } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
@@ -27,12 +33,12 @@ import type { InspectedPack } from '../publish/inspect-pack.js';
 import { publishFile, type PublishServices } from '../publish/publish-upload.js';
 import { makePrivateDir } from '../storage/file-modes.js';
 import { readJson } from '../storage/json-documents.js';
-import { versionKey } from '../storage/layout.js';
+import { ociManifestKey, versionKey } from '../storage/layout.js';
 import { manifestInvalid } from './manifests.js';
 import type { OciNamespace } from './namespaces.js';
-import { materialisePackArtifact, PACK_DIGEST_ANNOTATION, packLayerOf } from './pack-artifacts.js';
+import { EMPTY_CONFIG_DIGEST, materialisePackArtifact, PACK_DIGEST_ANNOTATION, packLayerOf } from './pack-artifacts.js';
 import { isPackRepository, packNameOf, PACK_REPOSITORY_PREFIX, type OciPackRepositories } from './pack-seam.js';
-import type { RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
+import type { ManifestRecord, RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
 
 /** What pack repositories need of the registry's services. */
 export type PackRepositoryServices = PublishServices & { catalog: CatalogSync; logger: Logger };
@@ -44,6 +50,27 @@ const TAKEN_CODES = new Set(['PACK_VERSION_EXISTS', 'PACK_VERSION_DELETED', 'OVE
 
 function ref(at: OciNamespace): RepositoryRef {
   return { registry: at.registry.name, repository: at.repository };
+}
+
+/** Pack repositories whose blob owners a process keeps: each costs a few strings per manifest. */
+const OWNED_REPOSITORIES = 1024;
+/** Manifest records read at once while learning a repository's. */
+const READS_AT_ONCE = 8;
+
+/** What the manifests of one pack repository say about its blobs. */
+interface BlobOwners {
+  /** The manifest records read (their keys): records are written once per digest, never changed. */
+  read: Set<string>;
+  /** The versions whose manifests reference each blob (config, layers). */
+  versions: Map<string, Set<string>>;
+}
+
+/**
+ * Where a repository's manifest records are: the key of one, less the `<alg>/<hex>` of its digest
+ * (as long as the `<alg>:<hex>` digest itself).
+ */
+function manifestsPrefix(at: RepositoryRef): string {
+  return ociManifestKey(at.registry, at.repository, EMPTY_CONFIG_DIGEST).slice(0, -EMPTY_CONFIG_DIGEST.length);
 }
 
 /** A refused publish as the OCI answer: what was wrong goes in `detail`, whole. */
@@ -80,6 +107,94 @@ export function packRepositories(
 ): OciPackRepositories {
   /** Materialisations under way on this replica, so concurrent pulls of a version make it once. */
   const making = new Map<string, Promise<StoredManifest>>();
+  /** By repository (`<registry>/<repository>`): the versions referencing each blob. */
+  const owners = new LRUCache<string, BlobOwners>({ max: OWNED_REPOSITORIES });
+  /** Readings of a repository's new manifest records under way, so concurrent pulls share one. */
+  const learning = new Map<string, Promise<BlobOwners>>();
+
+  function ownersKey(at: RepositoryRef): string {
+    return `${at.registry}/${at.repository}`;
+  }
+
+  /** Adds what a manifest record of the repository says (a record read, or written here). */
+  function remember(entry: BlobOwners, key: string, record: ManifestRecord): void {
+    entry.read.add(key);
+    const version = record.packVersion;
+    if (version === undefined) return;
+    for (const digest of record.references) {
+      const versions = entry.versions.get(digest) ?? new Set<string>();
+      versions.add(version);
+      entry.versions.set(digest, versions);
+    }
+  }
+
+  function ownersEntry(at: RepositoryRef): BlobOwners {
+    const key = ownersKey(at);
+    let entry = owners.get(key);
+    if (!entry) {
+      entry = { read: new Set(), versions: new Map() };
+      owners.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Records a manifest this replica wrote or read, sparing the listing that would find it. */
+  function rememberManifest(at: RepositoryRef, record: ManifestRecord): void {
+    remember(ownersEntry(at), ociManifestKey(at.registry, at.repository, record.digest), record);
+  }
+
+  /** Reads the repository's manifest records not read yet: one listing, each new record once. */
+  async function learn(at: RepositoryRef): Promise<BlobOwners> {
+    const entry = ownersEntry(at);
+    const store = servicesOf().store;
+    const fresh: string[] = [];
+    for await (const object of store.list(manifestsPrefix(at), { keysOnly: true })) {
+      if (!entry.read.has(object.key)) fresh.push(object.key);
+    }
+    for (let i = 0; i < fresh.length; i += READS_AT_ONCE) {
+      const keys = fresh.slice(i, i + READS_AT_ONCE);
+      const records = await Promise.all(keys.map((key) => readJson<ManifestRecord>(store, key)));
+      records.forEach((found, n) => {
+        const key = keys[n];
+        if (found && key !== undefined) remember(entry, key, found.value);
+      });
+    }
+    return entry;
+  }
+
+  /** {@link learn}, shared by the requests that need it while it is under way. */
+  function learnOnce(at: RepositoryRef): Promise<BlobOwners> {
+    const key = ownersKey(at);
+    let pending = learning.get(key);
+    if (!pending) {
+      pending = learn(at).finally(() => learning.delete(key));
+      learning.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** Whether every version is deleted (one the catalog index does not know was just published). */
+  function allDeleted(at: OciNamespace, versions: ReadonlySet<string>): boolean {
+    const { index } = servicesOf().catalog;
+    const name = packNameOf(at.repository);
+    return [...versions].every((version) => index.version(at.registry.name, name, version)?.deleted === true);
+  }
+
+  /**
+   * Whether the blob went with deleted versions: manifests reference it, and every version they
+   * carry is deleted. The `{}` config every pack shares holds nothing, and a blob in no manifest
+   * is one pushed for a manifest to come: both stay. Only a blob in no manifest seen yet, or one
+   * that would be refused, costs a listing of the repository's manifests: one written since (on
+   * another replica) may name it, or a live version that references it too.
+   */
+  async function withdrawn(at: OciNamespace, digest: string): Promise<boolean> {
+    if (digest === EMPTY_CONFIG_DIGEST) return false;
+    const repository = ref(at);
+    const known = owners.get(ownersKey(repository))?.versions.get(digest);
+    if (known && !allDeleted(at, known)) return false;
+    const versions = (await learnOnce(repository)).versions.get(digest);
+    return versions !== undefined && allDeleted(at, versions);
+  }
 
   async function versionRecord(at: OciNamespace, version: string): Promise<VersionRecord | null> {
     const found = await readJson<VersionRecord>(
@@ -92,11 +207,17 @@ export function packRepositories(
   async function artifactOf(at: OciNamespace, record: VersionRecord): Promise<StoredManifest> {
     if (record.ociManifest !== undefined) {
       const pushed = await repositories.getManifest(ref(at), record.ociManifest);
-      if (pushed) return pushed;
+      if (pushed) {
+        rememberManifest(ref(at), pushed.record);
+        return pushed;
+      }
     }
     const tagged = await repositories.resolveTag(ref(at), record.version);
     const current = tagged === null ? null : await repositories.getManifest(ref(at), tagged);
-    if (current?.record.annotations?.[PACK_DIGEST_ANNOTATION] === record.digest) return current;
+    if (current?.record.annotations?.[PACK_DIGEST_ANNOTATION] === record.digest) {
+      rememberManifest(ref(at), current.record);
+      return current;
+    }
     const key = `${record.registry}/${record.name}@${record.version}:${record.digest}`;
     let pending = making.get(key);
     if (!pending) {
@@ -108,6 +229,7 @@ export function packRepositories(
         record,
       )
         .then((made) => {
+          rememberManifest(ref(at), made.record);
           const ms = Math.round(performance.now() - started);
           const fields = { registry: record.registry, pack: record.name, version: record.version, ms };
           services.logger.info({ ...fields, manifest: made.record.digest }, 'wrote the OCI artifact of a pack version');
@@ -179,6 +301,7 @@ export function packRepositories(
       const manifest = { record: { ...push.manifest.record, packVersion: tag }, body: push.body };
       if (existing?.deleted === null && existing.ociManifest === digest) {
         await repositories.putManifest(ref(at), manifest, tag);
+        rememberManifest(ref(at), manifest.record);
         return;
       }
       const record = await publishLayer(at, tag, layer.digest, push);
@@ -187,6 +310,7 @@ export function packRepositories(
       // digest only, and the tag keeps naming the version's own manifest.
       const tagged = record.ociManifest === digest ? tag : undefined;
       await repositories.putManifest(ref(at), manifest, tagged);
+      rememberManifest(ref(at), manifest.record);
     },
 
     async getManifest(at, reference) {
@@ -222,7 +346,12 @@ export function packRepositories(
       return Promise.resolve(names.map((name) => `${PACK_REPOSITORY_PREFIX}${name}`).filter(isPackRepository));
     },
 
-    readBlob: (at, digest, range) => repositories.readBlob(ref(at), digest, range),
-    blobSize: (at, digest) => repositories.blobSize(ref(at), digest),
+    async readBlob(at, digest, range) {
+      return (await withdrawn(at, digest)) ? null : repositories.readBlob(ref(at), digest, range);
+    },
+
+    async blobSize(at, digest) {
+      return (await withdrawn(at, digest)) ? null : repositories.blobSize(ref(at), digest);
+    },
   };
 }

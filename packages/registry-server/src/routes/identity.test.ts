@@ -258,6 +258,34 @@ describe.each(DRIVERS)('identity and access (%s)', (driver) => {
     );
   });
 
+  it("lists a tenant's own roles through GET /v1/roles only to callers who may list them", async () => {
+    const app = registry.app;
+    await request(app)
+      .post('/v1/tenants/acme/roles')
+      .set(bearer(acme['alice'] ?? ''))
+      .send({ name: 'Quiet Role', scope: 'project', permissions: ['packRegistry.list'] })
+      .expect(201);
+    const names = async (url: string, token: Record<string, string>) => {
+      const res = await request(app).get(url).set(token);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return (res.body.items as Array<{ name: string }>).map((r) => r.name);
+    };
+    // bob holds no role: the tenant's route refuses him, and the other one tells him no more.
+    expect(
+      (
+        await request(app)
+          .get('/v1/tenants/acme/roles')
+          .set(bearer(acme['bob'] ?? ''))
+      ).status,
+    ).toBe(403);
+    const seenByBob = await names('/v1/roles', bearer(acme['bob'] ?? ''));
+    expect(seenByBob).toContain('Tenant Admin');
+    expect(seenByBob).not.toContain('Quiet Role');
+    expect(await names('/v1/roles', bearer(acme['alice'] ?? ''))).toContain('Quiet Role');
+    expect(await names('/v1/roles?tenant=acme', AUTH)).toContain('Quiet Role');
+    expect(await names('/v1/roles', bearer(beta['carol'] ?? ''))).not.toContain('Quiet Role');
+  });
+
   it('creates custom roles with unique case-insensitive names and permissions of their scope only', async () => {
     const app = registry.app;
     const token = bearer(acme['alice'] ?? '');
@@ -703,10 +731,28 @@ describe.each(DRIVERS)('tokens end with their credential (%s)', (driver) => {
   it('ends the tokens of a disabled user for good, and of a deleted one even when the name comes back', async () => {
     const app = registry.app;
     const disabled = await user('max');
+    // An API key, a token refreshed from it and a registry token of it end with the rest: the key
+    // is revoked, so that enabling the user again brings none of them back.
+    const maxKey = await request(app).post('/v1/tenants/keys/users/max/api-keys').set(admin).send({ name: 'ci' });
+    const apiKey = maxKey.body.key as string;
+    const fromKey = (await refresh(apiKey)).body.token as string;
+    const registryToken = await request(app)
+      .get('/v2/token?service=packyard')
+      .set('Authorization', `Basic ${Buffer.from(`ci:${apiKey}`).toString('base64')}`);
+    expect(registryToken.status, JSON.stringify(registryToken.body)).toBe(200);
+    const v2 = () =>
+      request(app)
+        .get('/v2/')
+        .set(bearer(registryToken.body.token as string));
+    expect((await v2()).status).toBe(200);
     await request(app).patch('/v1/tenants/keys/users/max').set(admin).send({ disabled: true }).expect(200);
     expect((await me(disabled)).status).toBe(401);
     await request(app).patch('/v1/tenants/keys/users/max').set(admin).send({ disabled: false }).expect(200);
-    expect((await me(disabled)).status).toBe(401);
+    for (const token of [disabled, apiKey, fromKey]) expect((await me(token)).status).toBe(401);
+    expect((await refresh(fromKey)).status).toBe(401);
+    expect((await v2()).status).toBe(401);
+    const keys = await request(app).get('/v1/tenants/keys/users/max/api-keys').set(admin);
+    expect(keys.body.items).toEqual([expect.objectContaining({ id: maxKey.body.id, revokedAt: expect.any(String) })]);
     await login(registry, 'max');
 
     const deleted = await user('ned');

@@ -7,6 +7,7 @@ import { createHash, createSecretKey, randomBytes } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signToken, type TokenClaims } from '../identity/secrets.js';
 import { REGISTRY_TOKEN_PREFIX, signRegistryToken, type ResourceAccess } from '../oci/registry-token.js';
 import { createApp } from '../app.js';
 import { resolveConfig } from '../config/config.js';
@@ -221,6 +222,70 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
     expect((await me(bearer(`pya_${scoped.slice(REGISTRY_TOKEN_PREFIX.length)}`))).status).toBe(401);
     // The credentials themselves work on /v1 as Bearer, as before.
     expect((await me(bearer(apiKey))).status).toBe(200);
+  });
+
+  it('never renews a credential: a token obtained with another ends no later than it', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const expOf = (issued: string) => decodeJwt(issued.slice(issued.indexOf('_') + 1))['exp'] as number;
+    const exchange = async (credential: string) => {
+      const res = await token('scope=repository:acme/acme-packs/app:pull', { Authorization: `Bearer ${credential}` });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.expires_in).toBe(expOf(res.body.token as string) - now);
+      return res.body.token as string;
+    };
+    // A registry token, of the admin token or of a session, presented for the next one.
+    const admin = await signRegistryToken(
+      { sub: 'admin', aud: 'packyard', who: { kind: 'admin-token' }, access: [], iat: now, exp: now + 20 },
+      registry.services.sessions.keys,
+    );
+    expect(expOf(await exchange(await exchange(admin)))).toBeLessThanOrEqual(now + 20);
+    // An access token (the same session, signed to end sooner) and an API key expiring soon.
+    const signedIn = await request(app()).post('/v1/auth/login').send({ username: 'alice', password: PASSWORD });
+    const claims = decodeJwt((signedIn.body.token as string).slice('pya_'.length)) as unknown as TokenClaims;
+    const short = await signToken({ ...claims, exp: now + 30 }, await registry.services.sessions.keys.current());
+    expect(expOf(await exchange(short))).toBeLessThanOrEqual(now + 30);
+    const expiresAt = new Date((now + 40) * 1000).toISOString();
+    const key = await request(app())
+      .post('/v1/tenants/acme/users/alice/api-keys')
+      .set(AUTH)
+      .send({ name: 'soon', expiresAt });
+    expect(expOf(await exchange(key.body.key as string))).toBeLessThanOrEqual(now + 40);
+    const basicKey = await token('', basic('ci', key.body.key as string));
+    expect(expOf(basicKey.body.token as string)).toBeLessThanOrEqual(now + 40);
+    const grant = await request(app())
+      .post('/v2/token')
+      .type('form')
+      .send({ grant_type: 'password', username: 'ci', password: key.body.key as string, service: 'packyard' });
+    expect(expOf(grant.body.token as string)).toBeLessThanOrEqual(now + 40);
+  });
+
+  it("holds every token of a session to the session's end, on every use", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const signedIn = await request(app()).post('/v1/auth/login').send({ username: 'alice', password: PASSWORD });
+    const claims = decodeJwt((signedIn.body.token as string).slice('pya_'.length)) as unknown as TokenClaims;
+    const session = { userId: claims.uid, tenantId: claims.tid, via: claims.via, since: claims.auth };
+    const sign = (until: number) =>
+      signRegistryToken(
+        {
+          sub: 'acme/alice',
+          aud: 'packyard',
+          who: { kind: 'session', session: { ...session, until } },
+          access: [{ type: 'repository', name: 'acme/acme-packs/app', actions: ['pull'] }],
+          iat: now,
+          exp: now + 300,
+        },
+        registry.services.sessions.keys,
+      );
+    // Issued (as it once was) to outlive its session: refused once the session has ended.
+    const ended = { Authorization: `Bearer ${await sign(now - 1)}` };
+    expect((await token('', ended)).status).toBe(401);
+    expect((await request(app()).get('/v2/acme/acme-packs/app/tags/list').set(ended)).status).toBe(401);
+    // One whose session ends soon: what it is exchanged for ends with the session.
+    const ending = await token('', { Authorization: `Bearer ${await sign(now + 10)}` });
+    expect(ending.status).toBe(200);
+    expect(decodeJwt((ending.body.token as string).slice(REGISTRY_TOKEN_PREFIX.length))['exp']).toBeLessThanOrEqual(
+      now + 10,
+    );
   });
 
   it('ends a registry token with the credential it came from', async () => {

@@ -8,11 +8,15 @@
  * asking again with the credentials they hold.
  *
  * The answer is `{token, access_token, expires_in, issued_at}`: a registry token granting, on
- * each resource asked for, only what the caller may do there (../oci/token-grants.ts).
+ * each resource asked for, only what the caller may do there (../oci/token-grants.ts). It never
+ * outlives what it was obtained with: the credential presented (a registry token, an access token
+ * or an API key expiring sooner ends it sooner, so presenting each token for the next one never
+ * renews a session) nor the session that credential belongs to (`auth.sessionMaxSeconds` after a
+ * password sign-in).
  */
 import express, { type Request, type Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
-import { registryTokenAccess } from '../access/oci-authenticate.js';
+import { credentialEnd, registryTokenAccess } from '../access/oci-authenticate.js';
 import type { Principal } from '../identity/principals.js';
 import { holderOf, MAX_SCOPES, parseScope, signRegistryToken, type ResourceAccess } from '../oci/registry-token.js';
 import { resolveNamespace } from '../oci/namespaces.js';
@@ -50,7 +54,13 @@ function scopesOf(values: unknown): ResourceAccess[] {
 }
 
 export function registerOciTokenRoutes(router: Router, services: RegistryServices): void {
-  const issue = async (req: Request, principal: Principal, scopes: ResourceAccess[]): Promise<RegistryTokenAnswer> => {
+  /** A token for `principal`, whose credential ends at `credentialEnds` (seconds; null: never). */
+  const issue = async (
+    req: Request,
+    principal: Principal,
+    credentialEnds: number | null,
+    scopes: ResourceAccess[],
+  ): Promise<RegistryTokenAnswer> => {
     const { auth } = services.config;
     const access = grantAccess({
       access: services.access,
@@ -61,7 +71,11 @@ export function registerOciTokenRoutes(router: Router, services: RegistryService
       limit: registryTokenAccess(req),
     });
     const now = Math.floor(Date.now() / 1000);
-    const exp = now + auth.registryTokenTtlSeconds;
+    const sessionEnds = principal.kind === 'anonymous' ? null : (principal.session?.until ?? null);
+    const ends = [sessionEnds, credentialEnds].filter((end): end is number => end !== null);
+    const exp = Math.min(now + auth.registryTokenTtlSeconds, ...ends);
+    // Authentication found the credential and its session still valid: only the second they end.
+    if (exp <= now) throw registryError('AUTH_INVALID', 'the credentials sent have just expired');
     const token = await signRegistryToken(
       {
         sub:
@@ -82,7 +96,7 @@ export function registerOciTokenRoutes(router: Router, services: RegistryService
   };
 
   router.get('/v2/token', async (req, res) => {
-    const answer = await issue(req, principalOf(req), scopesOf(req.query['scope']));
+    const answer = await issue(req, principalOf(req), credentialEnd(req), scopesOf(req.query['scope']));
     res.set('Cache-Control', 'no-store').json(answer);
   });
 
@@ -90,20 +104,22 @@ export function registerOciTokenRoutes(router: Router, services: RegistryService
     const body = (req.body ?? {}) as Record<string, unknown>;
     const grant = body['grant_type'];
     let principal = principalOf(req);
+    let ends = credentialEnd(req);
     if (grant === 'password') {
       const { username, password } = body;
       if (typeof username !== 'string' || typeof password !== 'string') {
         throw registryError('INVALID_PARAMETER', 'grant_type=password needs username and password');
       }
-      const found = await services.ociAuthenticator.principalForBasic(username, password, req.ip ?? 'unknown');
+      const found = await services.ociAuthenticator.credentialForBasic(username, password, req.ip ?? 'unknown');
       if (!found) throw registryError('AUTH_INVALID', 'the credentials sent are not valid');
-      principal = found;
+      principal = found.principal;
+      ends = found.expiresAt;
     } else if (grant !== undefined) {
       throw registryError('INVALID_PARAMETER', 'grant_type must be password (refresh tokens are not issued)', {
         hint: 'ask GET /v2/token again with the credentials (HTTP Basic)',
       });
     }
-    const answer = await issue(req, principal, scopesOf(body['scope']));
+    const answer = await issue(req, principal, ends, scopesOf(body['scope']));
     res.set('Cache-Control', 'no-store').json(answer);
   });
 }

@@ -67,9 +67,12 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
 
   router.get('/v1/roles', (req, res) => {
     const principal = authenticated(req, 'GET /v1/roles');
-    // A user sees the built-in roles and their tenant's own; the operator names a tenant with ?tenant=.
+    // Everyone signed in sees the built-in roles (the seeds' catalogue); a tenant's own roles only
+    // a caller who may list them (role.list), as through GET /v1/tenants/{tenant}/roles. A user's
+    // tenant is their own; the operator names one with ?tenant=.
     const tenant = principal.kind === 'user' ? principal.tenant : queryString(req, 'tenant');
-    const custom = tenant === undefined ? [] : [...services.identity.tenant(tenant).roles.values()].map(customRole);
+    const listed = tenant !== undefined && services.access.can(principal, 'role.list', { scope: 'tenant', tenant });
+    const custom = listed ? [...services.identity.tenant(tenant).roles.values()].map(customRole) : [];
     res.json({ items: [...BUILT_IN_ROLES, ...custom] } satisfies ListOf<RoleView>);
   });
 
