@@ -275,7 +275,7 @@ describe('packctl build', () => {
     writeFileSync(path.join(dir, '.packignore'), 'dist\ndangling\n');
     const mine = fresh();
     symlinkSync(dir, mine);
-    for (const [out, cwd] of [
+    for (const [out, cwd] of <Array<[string, string]>>[
       ['dist/', dir],
       [path.join(dir, 'dist'), REPO],
       [path.join(dir, 'dist', 'sub'), REPO],

@@ -58,6 +58,7 @@ describe('docs/examples (running behind TLS and a reverse proxy)', () => {
       host: '127.0.0.1',
       port: 5080,
       trustProxy: true,
+      maxConnections: 4096,
       shutdownTimeoutSeconds: 30,
       publicUrl: 'https://packs.example.com',
     });

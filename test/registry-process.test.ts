@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildTestPack, tempDir, type TestPack } from '../packages/registry-server/src/test-support/test-registry.js';
@@ -156,6 +157,44 @@ describe.each(BACKENDS.filter((b) => b !== 's3rver'))('two pack-registry process
       2000,
     );
     expect(revoked).toBeLessThan(2000);
+  });
+});
+
+describe('pack-registry with server.maxConnections', () => {
+  it('closes connections past the cap as they come, and takes new ones once others went', async () => {
+    const registry = await startRegistryProcess({
+      dataDir: dataDir('capped'),
+      env: { ...storageEnv('fs', dataDir('capped-store')), PACKYARD_MAX_CONNECTIONS: '3' },
+    });
+    const { port } = new URL(registry.url);
+    const held: Socket[] = [];
+    try {
+      // Three connections that send nothing: what thousands of idle clients would do to descriptors.
+      for (let i = 0; i < 3; i++) {
+        const socket = connect(Number(port), '127.0.0.1');
+        socket.on('error', () => undefined);
+        await new Promise((resolve) => socket.once('connect', resolve));
+        held.push(socket);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // A plain request (fetch would wait and try again): the server resets it at once.
+      const livez = () =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest(`${registry.url}/livez`, { agent: false }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      await expect(livez()).rejects.toThrow(/ECONNRESET|socket hang up/);
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await livez()).toBe(200);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await registry.stop();
+    }
   });
 });
 

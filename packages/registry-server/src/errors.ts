@@ -428,12 +428,12 @@ export const OCI_ERRORS = {
   BODY_IDLE_TIMEOUT: {
     status: 408,
     meaning:
-      'The request body sent nothing for longer than oci.bodyIdleSeconds; the connection is closed. A chunked upload keeps what it had before the chunk.',
+      'The request body brought less than 1 KiB a second over oci.bodyIdleSeconds (a pause, or a byte now and then); the connection is closed. A chunked upload keeps what it had before the chunk.',
   },
   TOOMANYREQUESTS: {
     status: 429,
     meaning:
-      'Too many upload sessions are open in this process, or the caller holds 200 already; finish or cancel some, or retry later.',
+      'Too many uploads are open in this process (sessions, and blobs or manifests sent whole while they arrive), or the caller holds 200 already, or too many manifest bodies are arriving at once; finish or cancel some, or retry after `Retry-After` seconds.',
   },
   RANGE_INVALID: {
     status: 416,

@@ -124,6 +124,8 @@ export async function startRegistry(
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
+  // Past it a new connection is closed at once: descriptors stay for the store and its files.
+  server.maxConnections = config.server.maxConnections;
   try {
     await listen(server, config.server.host, config.server.port);
   } catch (err) {

@@ -22,6 +22,7 @@ export interface RegistryConfig {
     host: string;
     port: number;
     trustProxy: boolean;
+    maxConnections: number;
     shutdownTimeoutSeconds: number;
     /** Where clients reach the registry, without a trailing slash; undefined: from each request. */
     publicUrl: string | undefined;
@@ -77,6 +78,8 @@ export interface ConfigFlags {
 }
 
 export const DEFAULT_PORT = 5080;
+/** Client connections held at once (`server.maxConnections`). */
+export const DEFAULT_MAX_CONNECTIONS = 4096;
 const GIB = 1024 * 1024 * 1024;
 
 function configError(message: string, hint: string): PackError {
@@ -177,6 +180,7 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['server', 'port'], envInteger(env, 'PACKYARD_PORT'));
   assign(file, ['server', 'host'], envString(env, 'PACKYARD_HOST'));
   assign(file, ['server', 'publicUrl'], envString(env, 'PACKYARD_PUBLIC_URL'));
+  assign(file, ['server', 'maxConnections'], envInteger(env, 'PACKYARD_MAX_CONNECTIONS'));
   assign(file, ['dataDir'], envString(env, 'PACKYARD_DATA_DIR'));
   assign(file, ['auth', 'adminToken'], envString(env, 'PACKYARD_ADMIN_TOKEN'));
   assign(file, ['auth', 'anonymousRead'], envBoolean(env, 'PACKYARD_ANONYMOUS_READ'));
@@ -292,6 +296,7 @@ export function resolveConfig(
       host: file.server?.host ?? '127.0.0.1',
       port: file.server?.port ?? DEFAULT_PORT,
       trustProxy: file.server?.trustProxy ?? false,
+      maxConnections: file.server?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       shutdownTimeoutSeconds: file.server?.shutdownTimeoutSeconds ?? 30,
       publicUrl: withoutTrailingSlashes(file.server?.publicUrl),
     },

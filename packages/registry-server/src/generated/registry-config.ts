@@ -19,6 +19,10 @@ export interface RegistryConfigFile {
      */
     trustProxy?: boolean;
     /**
+     * The most client connections held open at once (default 4096); past it a new connection is closed as soon as it is accepted. Keeps descriptors for the store and its own files when many clients connect (or hold connections open) at once. Keep it well below the process's open-file limit (ulimit -n; LimitNOFILE under systemd).
+     */
+    maxConnections?: number;
+    /**
      * How long a graceful shutdown waits for in-flight requests (default 30).
      */
     shutdownTimeoutSeconds?: number;
@@ -211,7 +215,7 @@ export interface RegistryConfigFile {
      */
     uploadIdleSeconds?: number;
     /**
-     * A request body that sends no byte for this long is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body) by closing the connection. An answer the client takes nothing of for twice this long (a download it stopped reading; a 1 MiB write at under ~9 KB/s) closes its connection too. A client cannot hold a connection, an upload session, a temporary file or an archive's send buffers forever.
+     * A request body that brings less than 1 KiB a second over this long (a pause, or a byte now and then) is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body, the /v2/token form, the unread rest of a body already answered) by closing the connection. An answer the client takes nothing of for twice this long (a download it stopped reading; a 1 MiB write at under ~9 KB/s) closes its connection too. A client cannot hold a connection, an upload session, a temporary file or an archive's send buffers forever.
      */
     bodyIdleSeconds?: number;
   };
@@ -273,6 +277,11 @@ export const registryConfigSchema = {
         "trustProxy": {
           "type": "boolean",
           "description": "Trust X-Forwarded-* headers from a reverse proxy (default false)."
+        },
+        "maxConnections": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "The most client connections held open at once (default 4096); past it a new connection is closed as soon as it is accepted. Keeps descriptors for the store and its own files when many clients connect (or hold connections open) at once. Keep it well below the process's open-file limit (ulimit -n; LimitNOFILE under systemd)."
         },
         "shutdownTimeoutSeconds": {
           "type": "number",
@@ -570,7 +579,7 @@ export const registryConfigSchema = {
         "bodyIdleSeconds": {
           "type": "integer",
           "minimum": 1,
-          "description": "A request body that sends no byte for this long is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body) by closing the connection. An answer the client takes nothing of for twice this long (a download it stopped reading; a 1 MiB write at under ~9 KB/s) closes its connection too. A client cannot hold a connection, an upload session, a temporary file or an archive's send buffers forever."
+          "description": "A request body that brings less than 1 KiB a second over this long (a pause, or a byte now and then) is cut off (default 60): through /v2/ (blob chunk, monolithic blob, manifest) with 408, keeping the upload session; elsewhere (a publish, a JSON body, the /v2/token form, the unread rest of a body already answered) by closing the connection. An answer the client takes nothing of for twice this long (a download it stopped reading; a 1 MiB write at under ~9 KB/s) closes its connection too. A client cannot hold a connection, an upload session, a temporary file or an archive's send buffers forever."
         }
       }
     },

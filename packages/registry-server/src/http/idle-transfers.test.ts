@@ -38,6 +38,32 @@ function stallAfter(port: number, head: string, firstBytes: string): Promise<num
   });
 }
 
+/**
+ * Sends `head`, then `body` a byte every `everyMs`, and `after` (the client's own bound); resolves
+ * with ms until the server closes the connection, or rejects if it is still open after `patienceMs`.
+ */
+function trickle(port: number, head: string, everyMs: number, patienceMs = 20_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(`${head}\r\n\r\n`);
+      timer = setInterval(() => socket.write(' '), everyMs);
+    });
+    const start = performance.now();
+    socket.on('error', () => undefined);
+    socket.on('data', () => undefined);
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve(performance.now() - start);
+    });
+    setTimeout(() => {
+      clearInterval(timer);
+      socket.destroy();
+      reject(new Error(`the server kept a trickling body open for ${patienceMs} ms`));
+    }, patienceMs).unref();
+  });
+}
+
 describe('transfers that stop', () => {
   let registry: TestRegistry;
   let listening: ListeningApp;
@@ -90,6 +116,23 @@ describe('transfers that stop', () => {
     const head = 'POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000';
     const ms = await stallAfter(port, head, '{');
     expect(ms).toBeGreaterThan(900);
+  });
+
+  it('closes the connection of a body that trickles a byte now and then, slower than the floor', async () => {
+    // 1 KiB a second is the floor: a byte every 200 ms keeps a pause under the 1 s window, never the pace.
+    const head = 'POST /v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000';
+    expect(await trickle(port, head, 200)).toBeGreaterThan(900);
+  });
+
+  it('closes the connection of a /v2/token form that sends nothing (the /v2 backstop: twice the window)', async () => {
+    const head =
+      'POST /v2/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000';
+    expect(await stallAfter(port, head, 'grant_type=')).toBeGreaterThan(1900);
+  });
+
+  it('closes the connection once answered when the unread rest of the body keeps trickling', async () => {
+    const head = 'GET /v1/packs HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000';
+    expect(await trickle(port, head, 200)).toBeGreaterThan(900);
   });
 
   it('closes a publish whose body stalls, leaving no temporary file', async () => {

@@ -1,23 +1,29 @@
 /**
- * Bounds on how long a connection may move no bytes while a transfer is under way, in either
+ * Bounds on how slowly a connection may move bytes while a transfer is under way, in either
  * direction. The server sets no overall request deadline, as a large publish or download on a slow
  * link takes long; without these, a client that sent its headers and then a byte now and then, or
  * nothing, or that stopped reading an answer, would hold its connection, a body parser's buffers,
  * a publish's temporary file, or an archive's descriptor and send buffers for ever, and a few
  * thousand such clients every descriptor and gigabytes of the process.
  *
- * - A request body outside /v2 (/v2 has its own, which answers 408 and keeps the upload session:
- *   ../oci/body-idle.ts): while it is incomplete, no byte read from the socket over `bodyIdleMs`,
- *   while nothing held the request back (a route that has not started reading yet, or a slow store
- *   pausing an upload, is the server's time, not the client's).
+ * - A request body, on every path: while it is incomplete, a window of `bodyIdleMs` that reads less
+ *   than ../oci/body-idle.ts's floor (1 KiB a second) from the socket, while nothing held the
+ *   request back (a route that has not started reading yet, or a slow store pausing an upload, is
+ *   the server's time, not the client's). /v2 routes that read bodies answer 408 themselves at that
+ *   floor and keep the upload session; here /v2 gets twice the window, a backstop for the rest (the
+ *   token form).
+ * - The rest of a body a route answered without reading (a GET sent with a body, a refusal before
+ *   the upload): `bodyIdleMs` once the answer is sent. Node reads and drops such a rest, to keep the
+ *   connection, for as long as it comes.
  * - An answer, on every path: while it is being sent, bytes waiting to go out and none taken by
  *   the client over `answerIdleMs` (an answer the server is slow to produce has nothing waiting).
  *
- * Either closes the connection, as when a client goes away: every route cleans up after that
+ * Each closes the connection, as when a client goes away: every route cleans up after that
  * already (an upload's file is removed, a parser gives up, a download closes its file).
  */
 import type { RequestHandler } from 'express';
 import { isOciPath } from '../oci/oci-errors.js';
+import { bodyFloorBytes } from '../oci/body-idle.js';
 
 export interface IdleLimits {
   bodyIdleMs: () => number;
@@ -31,9 +37,10 @@ export function idleTransferLimits(limits: IdleLimits): RequestHandler {
       next();
       return;
     }
-    const watchBody = !req.complete && !isOciPath(req.path);
-    let read = socket.bytesRead;
-    let bodyIdleSince = Date.now();
+    const bodyWindow = (isOciPath(req.path) ? 2 : 1) * limits.bodyIdleMs();
+    const floor = bodyFloorBytes(bodyWindow);
+    let readAtWindow = socket.bytesRead;
+    let bodyWindowSince = Date.now();
     let written = socket.bytesWritten;
     let answerIdleSince = Date.now();
     const tick = Math.max(50, Math.min(limits.bodyIdleMs(), limits.answerIdleMs()) / 4);
@@ -43,13 +50,17 @@ export function idleTransferLimits(limits: IdleLimits): RequestHandler {
         return;
       }
       const now = Date.now();
-      if (watchBody && !req.complete) {
-        const held = req.isPaused() || req.readableLength > 0;
-        if (socket.bytesRead !== read || held) bodyIdleSince = now;
-        read = socket.bytesRead;
-        if (now - bodyIdleSince >= limits.bodyIdleMs()) {
-          socket.destroy();
-          return;
+      if (!req.complete) {
+        if (req.isPaused() || req.readableLength > 0) {
+          bodyWindowSince = now;
+          readAtWindow = socket.bytesRead;
+        } else if (now - bodyWindowSince >= bodyWindow) {
+          if (socket.bytesRead - readAtWindow < floor) {
+            socket.destroy();
+            return;
+          }
+          bodyWindowSince = now;
+          readAtWindow = socket.bytesRead;
         }
       }
       if (res.headersSent && !res.writableFinished) {
@@ -62,7 +73,20 @@ export function idleTransferLimits(limits: IdleLimits): RequestHandler {
     const stop = (): void => {
       clearInterval(timer);
     };
-    res.once('finish', stop);
+    res.once('finish', () => {
+      stop();
+      if (req.complete) return;
+      // Answered without reading the whole body: the rest gets one window to arrive.
+      const rest = setTimeout(() => {
+        if (!req.complete) socket.destroy();
+      }, limits.bodyIdleMs());
+      rest.unref();
+      const done = () => {
+        clearTimeout(rest);
+      };
+      req.once('end', done);
+      req.once('close', done);
+    });
     res.once('close', stop);
     next();
   };

@@ -119,16 +119,16 @@ export function checkVersionAccess(req: Request, res: Response): void {
 const UPLOAD_SESSION_PATH = /\/blobs\/uploads(?:\/[^/]*)?$/;
 
 /**
- * Whether a request only moves blob bytes: an upload session's start, chunks and cancel (a local
- * temporary file), and the blob pushes that finish one (`PUT ?digest=`, a monolithic `POST
- * ?digest=`). A blob is content-addressed and changes nothing anyone sees until a manifest names
- * it (gc removes it otherwise), so the audit log records these only when they fail; the manifest
- * push that makes content visible, a mount (`?mount=`) and every delete are recorded as changes.
- * Without this, every blob of an image would cost two durable audit writes before its own.
+ * Whether a request only moves bytes into an upload session: its start, its chunks and its cancel
+ * (a temporary file of this process, which nobody else can read). The audit log records these only
+ * when they fail. What stores a blob (`PUT ?digest=` finishing a session, a monolithic `POST
+ * ?digest=`) is recorded as a change like every other: a stored blob is readable at once by
+ * digest by whoever may read the repository, before any manifest names it. So are a mount
+ * (`?mount=`), the manifest pushes and every delete.
  */
 export function changesNothingStored(req: Request): boolean {
   if (!req.path.startsWith('/v2/')) return false;
   if (!UPLOAD_SESSION_PATH.test(req.path)) return false;
-  if (req.method === 'PATCH' || req.method === 'DELETE' || req.method === 'PUT') return true;
-  return req.method === 'POST' && req.query['mount'] === undefined;
+  if (req.method === 'PATCH' || req.method === 'DELETE') return true;
+  return req.method === 'POST' && req.query['mount'] === undefined && req.query['digest'] === undefined;
 }

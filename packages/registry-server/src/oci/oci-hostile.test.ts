@@ -212,6 +212,47 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
     expect((await request(app()).get('/v2/public/stall/manifests/stalled').set(AUTH)).status).toBe(404);
   });
 
+  it('refuses a chunked manifest past the limit with 413, as a declared one', async () => {
+    const { port } = server.address() as AddressInfo;
+    for (const size of [4 * 1024 * 1024 + 1, 6 * 1024 * 1024]) {
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'PUT',
+            path: '/v2/public/big/manifests/v1',
+            headers: { ...AUTH, 'Content-Type': OCI_MANIFEST, 'Transfer-Encoding': 'chunked' },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () => {
+              resolve({ status: res.statusCode ?? 0, body });
+            });
+          },
+        );
+        req.on('error', reject);
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        let sent = 0;
+        const pump = () => {
+          while (sent < size) {
+            const piece = chunk.subarray(0, Math.min(chunk.length, size - sent));
+            sent += piece.length;
+            if (!req.write(piece)) {
+              req.once('drain', pump);
+              return;
+            }
+          }
+          req.end();
+        };
+        pump();
+      });
+      expect(answer.status, answer.body).toBe(413);
+      expect(JSON.parse(answer.body)).toMatchObject({ errors: [{ code: 'SIZE_INVALID' }] });
+    }
+  });
+
   it('refuses a manifest with more descriptors than the limit before any lookup', async () => {
     Object.assign(counts, zero());
     const res = await pushLayers('public/many', MAX_DESCRIPTORS + 1);

@@ -85,6 +85,32 @@ describe('OCI upload sessions', () => {
     }
   });
 
+  it('counts uploads sent whole (no session) against the same caps while they last', async () => {
+    const capped = limited('counted', { maxSessions: 3, maxSessionsPerOwner: 2 });
+    try {
+      let release = (): void => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const first = capped.counted('alice', () => held);
+      await capped.start(at, 'alice');
+      // Alice's two places are taken, one by a transfer that holds no session.
+      await expect(capped.counted('alice', () => Promise.resolve())).rejects.toThrow(
+        expect.objectContaining({ code: 'TOOMANYREQUESTS', status: 429 }),
+      );
+      await expect(capped.start(at, 'alice')).rejects.toThrow(expect.objectContaining({ code: 'TOOMANYREQUESTS' }));
+      // The process's three places: two of alice's and one of bob's.
+      await capped.start(at, 'bob');
+      await expect(capped.counted('carol', () => Promise.resolve())).rejects.toThrow(
+        expect.objectContaining({ code: 'TOOMANYREQUESTS' }),
+      );
+      release();
+      await first;
+      await capped.counted('alice', () => Promise.resolve());
+      await capped.start(at, 'alice');
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('keeps a session to the caller who started it, and caps the sessions one caller holds', async () => {
     const capped = limited('capped', { maxSessionsPerOwner: 2 });
     try {

@@ -110,8 +110,10 @@ async function digestOfFile(file: string, algorithm: 'sha256' | 'sha512'): Promi
 
 export class UploadSessions {
   private readonly sessions = new Map<string, UploadSession>();
-  /** Open sessions per owner. */
+  /** Open sessions and counted transfers per owner. */
   private readonly owned = new Map<string, number>();
+  /** Uploads without a session under way (see {@link counted}). */
+  private transfers = 0;
   private readonly timer: NodeJS.Timeout;
   private dirReady: Promise<void> | null = null;
 
@@ -128,19 +130,47 @@ export class UploadSessions {
     return this.sessions.size;
   }
 
-  /** Starts a session of `owner` (who may continue it) in a repository. */
-  async start(at: RepositoryRef, owner: string): Promise<UploadSession> {
-    if (this.sessions.size >= (this.options.maxSessions ?? MAX_SESSIONS)) {
-      throw registryError('TOOMANYREQUESTS', 'too many upload sessions are open; retry later', {
+  /** Refuses one more upload of `owner` past the process's or the owner's cap. */
+  private admit(owner: string): void {
+    if (this.sessions.size + this.transfers >= (this.options.maxSessions ?? MAX_SESSIONS)) {
+      throw registryError('TOOMANYREQUESTS', 'too many uploads are open; retry later', {
         details: { retryAfterSeconds: 60 },
       });
     }
     const perOwner = this.options.maxSessionsPerOwner ?? MAX_SESSIONS_PER_OWNER;
     if ((this.owned.get(owner) ?? 0) >= perOwner) {
-      throw registryError('TOOMANYREQUESTS', `you have ${perOwner} upload sessions open; finish or cancel some`, {
+      throw registryError('TOOMANYREQUESTS', `you have ${perOwner} uploads open; finish or cancel some`, {
         details: { retryAfterSeconds: 60 },
       });
     }
+  }
+
+  /**
+   * Runs an upload that needs no session (a monolithic blob, a manifest) counted against the same
+   * caps as the sessions while it lasts: one caller cannot hold more bodies, descriptors and staged
+   * files by sending them whole than by sessions.
+   */
+  async counted<T>(owner: string, work: () => Promise<T>): Promise<T> {
+    this.admit(owner);
+    this.transfers++;
+    this.owned.set(owner, (this.owned.get(owner) ?? 0) + 1);
+    try {
+      return await work();
+    } finally {
+      this.transfers--;
+      this.release(owner);
+    }
+  }
+
+  private release(owner: string): void {
+    const left = (this.owned.get(owner) ?? 1) - 1;
+    if (left > 0) this.owned.set(owner, left);
+    else this.owned.delete(owner);
+  }
+
+  /** Starts a session of `owner` (who may continue it) in a repository. */
+  async start(at: RepositoryRef, owner: string): Promise<UploadSession> {
+    this.admit(owner);
     this.dirReady ??= makePrivateDir(this.options.dir);
     await this.dirReady;
     const id = randomUUID();
@@ -166,9 +196,7 @@ export class UploadSessions {
   /** Forgets a session (its file is the caller's to remove). */
   private remove(session: UploadSession): void {
     if (!this.sessions.delete(session.id)) return;
-    const left = (this.owned.get(session.owner) ?? 1) - 1;
-    if (left > 0) this.owned.set(session.owner, left);
-    else this.owned.delete(session.owner);
+    this.release(session.owner);
   }
 
   /**

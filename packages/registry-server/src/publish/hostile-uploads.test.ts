@@ -3,7 +3,8 @@
  * might send gets a 4xx with its own code, the server keeps serving, and nothing is stored.
  */
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createDeflateRaw, crc32, gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -410,6 +411,45 @@ describe.runIf(DRIVERS.includes('fs'))('the pack check runs on worker threads, w
       expect(res.status).toBe(201);
       expect(gaps.length).toBeGreaterThanOrEqual(3);
       expect(Math.max(...gaps)).toBeLessThan(Math.max(500, publishMs / 3));
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it("serves callers in turn: one queueing costly packs delays their own checks, not another's", async () => {
+    const lines = ['pack:', '  content:', '    images: []', 'items:'];
+    for (let i = 0; lines.length < 4 * 2500; i++) {
+      lines.push(`  - name: item-${i}`, `    labels: {app: demo, tier: t${i % 7}}`, `    value: "${i}"`);
+    }
+    const costly = path.join(work.dir, 'costly.zip');
+    await writeFile(costly, craftZip([packJson(), { name: 'values.yaml', data: `${lines.join('\n')}\n` }]));
+    const cheap = path.join(work.dir, 'cheap.zip');
+    await writeFile(cheap, (await buildTestPack(work.dir, { name: 'cheap' })).bytes);
+    const registry = await registryWith({});
+    try {
+      const { inspector } = registry.services;
+      const limits = registry.services.config.limits.archive;
+      const finished: string[] = [];
+      const check = (file: string, caller: string, label: string, signal?: AbortSignal) =>
+        inspector.inspect(file, limits, undefined, { caller, ...(signal ? { signal } : {}) }).then(
+          () => finished.push(label),
+          (err: unknown) => {
+            finished.push(`${label}: ${(err as { code?: string }).code ?? String(err)}`);
+          },
+        );
+      // Mallory queues five, the last two of a client that went away; then alice one.
+      const gone = new AbortController();
+      const checks = [0, 1, 2].map((i) => check(costly, 'mallory', `mallory-${i}`));
+      checks.push(
+        check(costly, 'mallory', 'mallory-3', gone.signal),
+        check(costly, 'mallory', 'mallory-4', gone.signal),
+      );
+      checks.push(check(cheap, 'alice', 'alice'));
+      gone.abort();
+      await Promise.all(checks);
+      // The two of the departed client leave the line at once; alice goes right after mallory's first.
+      expect(finished.slice(0, 2).sort()).toEqual(['mallory-3: UPLOAD_ABORTED', 'mallory-4: UPLOAD_ABORTED']);
+      expect(finished.slice(2)).toEqual(['mallory-0', 'alice', 'mallory-1', 'mallory-2']);
     } finally {
       await registry.close();
     }

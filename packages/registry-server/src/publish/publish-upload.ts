@@ -68,6 +68,8 @@ export interface PublishUploadOptions {
   message: string | undefined;
   /** The request's logger. */
   log: Logger;
+  /** Aborted when the client goes away: a publish still waiting for its check is dropped. */
+  signal?: AbortSignal;
 }
 
 const since = (start: number): number => Math.round(performance.now() - start);
@@ -152,11 +154,23 @@ export async function publishUpload(
     throw err;
   }
   services.metrics.uploadBytes.inc(upload.size);
-  return publishReceived(upload, staged, services, {
-    ...options,
-    message: options.message ?? upload.fields['message'] ?? null,
-    receiveMs: since(received),
-  });
+  const socket = request.socket as IncomingMessage['socket'] | null;
+  const gone = new AbortController();
+  const onClose = () => {
+    gone.abort();
+  };
+  if (socket?.destroyed === true) gone.abort();
+  else socket?.once('close', onClose);
+  try {
+    return await publishReceived(upload, staged, services, {
+      ...options,
+      signal: gone.signal,
+      message: options.message ?? upload.fields['message'] ?? null,
+      receiveMs: since(received),
+    });
+  } finally {
+    socket?.off('close', onClose);
+  }
 }
 
 /** A publish of an archive made on this server from what a client pushed (an OCI pack layer). */
@@ -220,7 +234,10 @@ async function publishReceived(
     // committed, after every check has passed.
     staged ??= await blobFromFile(services, upload);
     let start = performance.now();
-    const inspected = await services.inspector.inspect(upload.file, services.config.limits.archive, upload.blocks);
+    const inspected = await services.inspector.inspect(upload.file, services.config.limits.archive, upload.blocks, {
+      caller: options.publisher,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
     timings.inspectMs = since(start);
     options.accept?.(inspected);
     start = performance.now();

@@ -6,7 +6,6 @@
 import type { Request, Response, Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { PackError } from '@packyard/pack-core';
-import { principalOf } from '../access/authenticate.js';
 import { registryError } from '../errors.js';
 import { pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
@@ -19,7 +18,7 @@ import { isPackRepository } from '../oci/pack-seam.js';
 import { tooLarge, type UploadSession } from '../oci/upload-sessions.js';
 import { sendBlob } from '../blobs/pack-downloads.js';
 import { blobKey } from '../storage/layout.js';
-import { API_VERSION_HEADER, ociRequest, refOf } from './oci-helpers.js';
+import { API_VERSION_HEADER, ociRequest, ownerOf, refOf } from './oci-helpers.js';
 
 function blobUnknown(digest: string): PackError {
   return registryError('BLOB_UNKNOWN', 'blob unknown to registry', { details: { digest } });
@@ -81,14 +80,6 @@ async function appendChunk(
       ? null
       : rangeInvalid(res, { ...session, size: before }, `the chunk brought ${received} bytes, not ${announced}`),
   );
-}
-
-/** Who an upload session belongs to: the signed-in user or operator (one key per principal). */
-function ownerOf(req: Request): string {
-  const principal = principalOf(req);
-  if (principal.kind === 'user') return JSON.stringify(['user', principal.tenant, principal.username]);
-  if (principal.kind === 'operator') return JSON.stringify(['operator', principal.name]);
-  return 'anonymous';
 }
 
 /** Whether the request carries a body (a chunk to append). */
@@ -252,7 +243,9 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
     if (session.size === 0 && hasBody(req) && announced === undefined) {
       // POST then PUT with the whole body: monolithic, straight into the store.
       await uploads().cancel(session);
-      await receiveBlob(services.store, req, monolithicBody(services, req, digest));
+      await uploads().counted(ownerOf(req), () =>
+        receiveBlob(services.store, req, monolithicBody(services, req, digest)),
+      );
       await services.oci.repositories.linkBlob(refOf(at), digest);
     } else {
       if (hasBody(req)) await appendChunk(services, res, session, req, announced);
@@ -283,7 +276,9 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       const digest = parseDigest(announced);
       const declared = Number(req.get('content-length') ?? 0);
       if (declared > uploads().maxBytes) throw tooLarge(uploads().maxBytes);
-      await receiveBlob(services.store, req, monolithicBody(services, req, digest));
+      await uploads().counted(ownerOf(req), () =>
+        receiveBlob(services.store, req, monolithicBody(services, req, digest)),
+      );
       await services.oci.repositories.linkBlob(refOf(at), digest);
       blobCreated(res, at, digest);
       return;

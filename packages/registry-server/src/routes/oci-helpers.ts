@@ -1,6 +1,7 @@
 /** What the /v2 route modules share: the repository a request names, and its manifest backend. */
 import type { Request, Response } from 'express';
 import { pathParam } from '../http/params.js';
+import { principalOf } from '../access/authenticate.js';
 import type { RegistryServices } from '../services.js';
 import { authorizeOci, type OciAction } from '../oci/oci-access.js';
 import type { OciNamespace } from '../oci/namespaces.js';
@@ -25,4 +26,12 @@ export function manifestsOf(services: RegistryServices, at: OciNamespace): Manif
 /** The repository store's address of a repository. */
 export function refOf(at: OciNamespace): { registry: string; repository: string } {
   return { registry: at.registry.name, repository: at.repository };
+}
+
+/** Who an upload belongs to: the signed-in user or operator (one key per principal). */
+export function ownerOf(req: Request): string {
+  const principal = principalOf(req);
+  if (principal.kind === 'user') return JSON.stringify(['user', principal.tenant, principal.username]);
+  if (principal.kind === 'operator') return JSON.stringify(['operator', principal.name]);
+  return 'anonymous';
 }

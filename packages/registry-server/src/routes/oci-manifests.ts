@@ -5,6 +5,7 @@
 import type { Request, Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { idleGuard } from '../oci/body-idle.js';
+import type { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
 import { principalOf } from '../access/authenticate.js';
 import { pathParam, queryString } from '../http/params.js';
@@ -15,7 +16,7 @@ import type { ManifestReference } from '../oci/pack-seam.js';
 import type { OciNamespace } from '../oci/namespaces.js';
 import { nameUnknown } from '../oci/oci-access.js';
 import { pageOf } from '../oci/paging.js';
-import { API_VERSION_HEADER, manifestsOf, ociRequest, refOf } from './oci-helpers.js';
+import { API_VERSION_HEADER, manifestsOf, ociRequest, ownerOf, refOf } from './oci-helpers.js';
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
 
@@ -36,23 +37,50 @@ function existingReference(text: string): ManifestReference {
   return parseReference(text);
 }
 
+/**
+ * The bytes of manifest bodies one process holds while they arrive, all pushes together: real
+ * manifests are a few KiB, but each push may send up to oci.maxManifestBytes, slowly, and a
+ * thousand connections doing so would hold gigabytes outside V8's heap limit.
+ */
+const MANIFEST_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+
+function manifestsBusy(): PackError {
+  return registryError('TOOMANYREQUESTS', 'too many manifest bodies are arriving at once; retry later', {
+    details: { retryAfterSeconds: 10 },
+  });
+}
+
 /** The body of a manifest push, read whole up to the limit (manifests are small; blobs never are). */
-async function readManifestBody(req: Request, limits: { bytes: number; idleMs: number }): Promise<Buffer> {
+async function readManifestBody(
+  req: Request,
+  limits: { bytes: number; idleMs: number; inFlight: { bytes: number } },
+): Promise<Buffer> {
   const limit = limits.bytes;
+  const tooLarge = () => registryError('BODY_TOO_LARGE', `the manifest is larger than the limit of ${limit} bytes`);
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit)
-    throw registryError('BODY_TOO_LARGE', `the manifest is larger than the limit of ${limit} bytes`);
+  if (declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  await pipeline(req, idleGuard(limits.idleMs), async (source: AsyncIterable<Buffer>) => {
-    for await (const chunk of source) {
-      size += chunk.length;
-      if (size > limit) {
-        throw registryError('BODY_TOO_LARGE', `the manifest is larger than the limit of ${limit} bytes`);
+  // Held in an object: TypeScript does not see assignments made inside the callback.
+  const state: { refusal: PackError | null } = { refusal: null };
+  const { inFlight } = limits;
+  try {
+    await pipeline(req, idleGuard(limits.idleMs), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        size += chunk.length;
+        if (size > limit) state.refusal = tooLarge();
+        else if (inFlight.bytes + chunk.length > MANIFEST_BYTES_IN_FLIGHT) state.refusal = manifestsBusy();
+        if (state.refusal) throw state.refusal;
+        inFlight.bytes += chunk.length;
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
-    }
-  });
+    });
+  } catch (err) {
+    // Leaving the loop destroys the streams before it: the pipeline may report that instead.
+    throw state.refusal ?? err;
+  } finally {
+    for (const chunk of chunks) inFlight.bytes -= chunk.length;
+  }
   return Buffer.concat(chunks, size);
 }
 
@@ -81,9 +109,9 @@ async function checkReferences(services: RegistryServices, at: OciNamespace, blo
   const missing: string[] = [];
   const lookups = [
     ...blobs.map((digest) => async () => {
-      const size = packs
-        ? await services.oci.packs.blobSize(at, digest)
-        : await services.oci.repositories.blobSize(ref, digest);
+      // Whether the bytes are there, not whether a pull may read them: a pack version deleted
+      // hides its layer from pulls (./../oci/pack-repositories.ts), and pushing it again brings it back.
+      const size = await services.oci.repositories.blobSize(ref, digest);
       if (size === null) missing.push(digest);
     }),
     ...manifests.map((digest) => async () => {
@@ -103,6 +131,7 @@ async function checkReferences(services: RegistryServices, at: OciNamespace, blo
 
 export function registerOciManifestRoutes(router: Router, services: RegistryServices): void {
   const MANIFEST = '/v2/*repository/manifests/:reference';
+  const inFlight = { bytes: 0 };
 
   router.get(MANIFEST, async (req, res) => {
     res.set(API_VERSION_HEADER);
@@ -124,10 +153,10 @@ export function registerOciManifestRoutes(router: Router, services: RegistryServ
     res.set(API_VERSION_HEADER);
     const reference = parseReference(pathParam(req, 'reference'));
     const at = ociRequest(services, req, res, 'push');
-    const body = await readManifestBody(req, {
-      bytes: services.oci.maxManifestBytes,
-      idleMs: services.oci.bodyIdleMs,
-    });
+    // Counted as an upload while it is read: one caller cannot hold a body in memory per connection.
+    const body = await services.oci.uploads.counted(ownerOf(req), () =>
+      readManifestBody(req, { bytes: services.oci.maxManifestBytes, idleMs: services.oci.bodyIdleMs, inFlight }),
+    );
     const manifest = parseManifest(body, req.get('content-type'), 'digest' in reference ? reference.digest : undefined);
     await checkReferences(services, at, manifest.blobs, manifest.manifests);
     await manifestsOf(services, at).putManifest(at, {

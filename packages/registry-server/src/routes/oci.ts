@@ -12,7 +12,6 @@ import { ociName } from '../oci/namespaces.js';
 import { isPackRepository } from '../oci/pack-seam.js';
 import { API_VERSION_HEADER } from './oci-helpers.js';
 import { pageOf } from '../oci/paging.js';
-import { unreadBodyLimit } from '../oci/body-idle.js';
 import { registerOciBlobRoutes } from './oci-blobs.js';
 import { registerOciManifestRoutes } from './oci-manifests.js';
 
@@ -29,10 +28,6 @@ async function catalog(services: RegistryServices, req: Request): Promise<string
 
 export function registerOciRoutes(router: Router, services: RegistryServices): void {
   // Registering touches no service (the OpenAPI test registers routes without any).
-  router.use(
-    '/v2',
-    unreadBodyLimit(() => services.oci.bodyIdleMs),
-  );
   router.get('/v2', (req, res) => {
     res.set(API_VERSION_HEADER);
     checkVersionAccess(req, res);
