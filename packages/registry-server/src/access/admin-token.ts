@@ -4,7 +4,7 @@
  * operator to read, and only its sha256 kept in storage, so every replica sharing the storage
  * accepts it and no plaintext secret is stored there.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { makeDir } from '@packyard/pack-core';
 import path from 'node:path';
@@ -21,6 +21,11 @@ interface StoredTokenHash {
 export interface AdminTokenCheck {
   /** True when `token` is the admin token (constant-time). */
   matches(token: string): boolean;
+  /**
+   * Names the current admin token without revealing it (a keyed hash of its sha256), for what is
+   * issued to it: a registry token carries it and ends when the admin token is changed.
+   */
+  fingerprint: string;
   /** Where a generated token was written, if it was generated on this host. */
   file: string | null;
 }
@@ -40,7 +45,8 @@ export function secretMatcher(secret: string): (candidate: string) => boolean {
 }
 
 function checker(expected: Buffer, file: string | null): AdminTokenCheck {
-  return { matches: matcher(expected), file };
+  const fingerprint = createHmac('sha256', 'packyard admin token holder').update(expected).digest('hex').slice(0, 32);
+  return { matches: matcher(expected), fingerprint, file };
 }
 
 export async function setupAdminToken(options: {

@@ -46,8 +46,21 @@ function listed(permissions: readonly string[]): string {
   return `${permissions.slice(0, 5).join(', ')}${permissions.length > 5 ? ', ...' : ''}`;
 }
 
-function where(project: string | null): string {
-  return project === null ? 'tenant-wide' : `in project ${project}`;
+/**
+ * Where a permission is held, as the caller may be told: a project by its name only to whom may
+ * list it (project.list tenant-wide, or associated with it); a refusal must not name projects,
+ * roles or bindings the caller cannot see otherwise.
+ */
+function where(project: string | null, access: UserAccess | null): string {
+  if (project === null) return 'tenant-wide';
+  const visible =
+    access === null || access.tenantPermissions.has('project.list') || access.associatedProjects.has(project);
+  return visible ? `in project ${project}` : 'in a project';
+}
+
+/** A role's name, as the caller may be told: to whom may list roles (role.list tenant-wide). */
+function roleName(role: string, access: UserAccess | null): string {
+  return access === null || access.tenantPermissions.has('role.list') ? role : 'a role';
 }
 
 /**
@@ -65,7 +78,7 @@ export function refuseEscalation(
   if (missing.length === 0) return;
   throw registryError(
     'ROLE_ESCALATION',
-    `${check.what} involves permissions you do not hold ${where(check.project)}: ${listed(missing)}`,
+    `${check.what} involves permissions you do not hold ${where(check.project, access)}: ${listed(missing)}`,
     {},
   );
 }
@@ -91,7 +104,7 @@ export function refuseActingOn(principal: Principal, draft: TenantDirectory, use
   const missing: string[] = [];
   for (const p of target.tenantPermissions) if (!holds(access, p, null)) missing.push(`${p} tenant-wide`);
   for (const [project, permissions] of target.projectPermissions) {
-    for (const p of permissions) if (!holds(access, p, project)) missing.push(`${p} in project ${project}`);
+    for (const p of permissions) if (!holds(access, p, project)) missing.push(`${p} ${where(project, access)}`);
   }
   if (missing.length === 0) return;
   throw registryError(
@@ -103,6 +116,7 @@ export function refuseActingOn(principal: Principal, draft: TenantDirectory, use
 
 /** Every binding of the team, as if each were created or deleted. */
 function refuseTeamBindings(principal: Principal, draft: TenantDirectory, team: string, what: string): void {
+  const access = accessIn(principal, draft);
   for (const binding of tenantIndex(draft)
     .bindingsOf.get(subjectKey({ kind: 'team', name: team }))
     ?.values() ?? []) {
@@ -110,7 +124,7 @@ function refuseTeamBindings(principal: Principal, draft: TenantDirectory, team: 
       principal,
       draft,
       binding,
-      `${what} (the team holds ${binding.role} ${where(binding.project)})`,
+      `${what} (the team holds ${roleName(binding.role, access)} ${where(binding.project, access)})`,
     );
   }
 }

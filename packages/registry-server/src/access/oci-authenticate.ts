@@ -186,7 +186,11 @@ export class OciAuthenticator {
   /** The principal of a registry token's holder, if the credential it came from is still valid. */
   private principalOfHolder(holder: TokenHolder): Principal | null {
     if (holder.kind === 'anonymous') return { kind: 'anonymous' };
-    if (holder.kind === 'admin-token') return { kind: 'operator', name: 'admin', adminToken: true };
+    if (holder.kind === 'admin-token') {
+      // Issued to an admin token since changed (or to one of an older release, which named none).
+      if (holder.fingerprint !== this.options.adminToken.fingerprint) return null;
+      return { kind: 'operator', name: 'admin', adminToken: true };
+    }
     return this.options.sessions.principalOf(holder.session);
   }
 

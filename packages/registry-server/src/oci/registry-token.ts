@@ -38,7 +38,11 @@ export interface ResourceAccess {
 }
 
 /** Who a registry token was issued to. */
-export type TokenHolder = { kind: 'anonymous' } | { kind: 'admin-token' } | { kind: 'session'; session: Session };
+export type TokenHolder =
+  | { kind: 'anonymous' }
+  /** `fingerprint`: the admin token's when issued; the token ends when the admin token changes. */
+  | { kind: 'admin-token'; fingerprint: string }
+  | { kind: 'session'; session: Session };
 
 export interface RegistryTokenClaims {
   /** A label for logs: the username, or `anonymous`. */
@@ -113,11 +117,12 @@ export function tokenRealm(publicUrl: string | undefined, request: { protocol: s
   return `${publicUrl ?? `${request.protocol}://${request.host}`}/v2/token`;
 }
 
-export function holderOf(principal: Principal): TokenHolder {
+/** `adminToken`: the current admin token's fingerprint (see AdminTokenCheck). */
+export function holderOf(principal: Principal, adminToken: string): TokenHolder {
   if (principal.kind === 'anonymous') return { kind: 'anonymous' };
   if (principal.session) return { kind: 'session', session: principal.session };
   // Only the bootstrap admin token names an operator without a session.
-  return { kind: 'admin-token' };
+  return { kind: 'admin-token', fingerprint: adminToken };
 }
 
 export async function signRegistryToken(claims: RegistryTokenClaims, keys: SigningKeyring): Promise<string> {
@@ -153,7 +158,8 @@ function isAccessList(value: unknown): value is ResourceAccess[] {
 function isHolder(value: unknown): value is TokenHolder {
   if (value === null || typeof value !== 'object') return false;
   const holder = value as Record<string, unknown>;
-  if (holder['kind'] === 'anonymous' || holder['kind'] === 'admin-token') return true;
+  if (holder['kind'] === 'anonymous') return true;
+  if (holder['kind'] === 'admin-token') return typeof holder['fingerprint'] === 'string';
   const session = holder['session'] as Record<string, unknown> | null | undefined;
   if (holder['kind'] !== 'session' || typeof session !== 'object' || session === null) return false;
   const via = session['via'] as Record<string, unknown> | null | undefined;

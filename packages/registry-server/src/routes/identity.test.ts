@@ -624,6 +624,34 @@ describe.each(DRIVERS)('no escalation through teams, bindings or stronger users 
       .expect(200);
   });
 
+  it('refuses without naming a project or role the admin cannot see', async () => {
+    const app = registry.app;
+    await request(app).post('/v1/tenants/corp/projects').set(AUTH).send({ name: 'merger-x' }).expect(201);
+    await request(app).post('/v1/tenants/corp/users').set(AUTH).send({ username: 'pia' }).expect(201);
+    await request(app).post('/v1/tenants/corp/teams').set(AUTH).send({ name: 'deal', members: [] }).expect(201);
+    for (const subject of [
+      { kind: 'user', name: 'pia' },
+      { kind: 'team', name: 'deal' },
+    ]) {
+      await request(app)
+        .post('/v1/tenants/corp/bindings')
+        .set(AUTH)
+        .send({ role: 'ProjectEditor', project: 'merger-x', subject })
+        .expect(201);
+    }
+    // Neither the user admin nor the team admin may list projects, roles or bindings.
+    expect((await request(app).get('/v1/tenants/corp/projects').set(as('ulf'))).body.items).toEqual([]);
+    for (const res of [
+      await request(app).patch('/v1/tenants/corp/users/pia').set(as('ulf')).send({ displayName: 'P' }),
+      await request(app).delete('/v1/tenants/corp/teams/deal').set(as('tim')),
+    ]) {
+      expect(res.status, JSON.stringify(res.body)).toBe(403);
+      expect(res.body.error.message).toContain('in a project');
+      expect(JSON.stringify(res.body)).not.toContain('merger-x');
+      expect(JSON.stringify(res.body)).not.toContain('ProjectEditor');
+    }
+  });
+
   it('does not let a user or team admin act on a Tenant Admin in any way', async () => {
     const app = registry.app;
     const attempts = [

@@ -190,7 +190,7 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
 
   it('refuses expired registry tokens, tokens of another key and forged kinds', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const holder = { kind: 'admin-token' as const };
+    const holder = { kind: 'admin-token' as const, fingerprint: registry.services.adminToken.fingerprint };
     const expired = await signRegistryToken(
       { sub: 'admin', aud: 'packyard', who: holder, access: [], iat: now - 600, exp: now - 300 },
       registry.services.sessions.keys,
@@ -209,6 +209,19 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
       .setExpirationTime(now + 300)
       .sign(createSecretKey(randomBytes(32)));
     expect((await token('', { Authorization: `Bearer ${REGISTRY_TOKEN_PREFIX}${otherKey}` })).status).toBe(401);
+    // Issued to an admin token that has since changed (another fingerprint), or to one unnamed.
+    for (const who of [{ kind: 'admin-token', fingerprint: '0'.repeat(32) }, { kind: 'admin-token' }]) {
+      const stale = await signRegistryToken(
+        { sub: 'admin', aud: 'packyard', who: who as typeof holder, access: [], iat: now, exp: now + 300 },
+        registry.services.sessions.keys,
+      );
+      expect((await token('', { Authorization: `Bearer ${stale}` })).status).toBe(401);
+      const fresh = await signRegistryToken(
+        { sub: 'admin', aud: 'packyard', who: holder, access: [], iat: now, exp: now + 300 },
+        registry.services.sessions.keys,
+      );
+      expect((await token('', { Authorization: `Bearer ${fresh}` })).status).toBe(200);
+    }
   });
 
   it('keeps /v1 to its own credentials: no Basic, no registry tokens, not even re-prefixed', async () => {
@@ -235,7 +248,14 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
     };
     // A registry token, of the admin token or of a session, presented for the next one.
     const admin = await signRegistryToken(
-      { sub: 'admin', aud: 'packyard', who: { kind: 'admin-token' }, access: [], iat: now, exp: now + 20 },
+      {
+        sub: 'admin',
+        aud: 'packyard',
+        who: { kind: 'admin-token', fingerprint: registry.services.adminToken.fingerprint },
+        access: [],
+        iat: now,
+        exp: now + 20,
+      },
       registry.services.sessions.keys,
     );
     expect(expOf(await exchange(await exchange(admin)))).toBeLessThanOrEqual(now + 20);
@@ -394,7 +414,7 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
         {
           sub: 'admin',
           aud: 'packyard',
-          who: { kind: 'admin-token' },
+          who: { kind: 'admin-token', fingerprint: registry.services.adminToken.fingerprint },
           access: [{ type: 'repository', name: 'public/app', actions: ['pull'] }],
           iat: now - 600,
           exp: now - 1,

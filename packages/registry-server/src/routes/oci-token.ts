@@ -85,7 +85,7 @@ export function registerOciTokenRoutes(router: Router, services: RegistryService
               ? principal.name
               : 'anonymous',
         aud: auth.registryService,
-        who: holderOf(principal),
+        who: holderOf(principal, services.adminToken.fingerprint),
         access,
         iat: now,
         exp,
