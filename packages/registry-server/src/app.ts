@@ -79,17 +79,33 @@ export function createApp(services: RegistryServices): Express {
   // /v2 speaks to registry clients (Basic, registry tokens); /v1 keeps its own rules.
   const v1 = authenticate(services.adminToken, services.sessions);
   const v2 = services.ociAuthenticator.middleware();
-  app.use((req, res, next) => (isOciPath(req.path) ? v2 : v1)(req, res, next));
-  app.use(
-    auditRequests({
-      audit: services.audit,
-      directory: services.directory,
-      logger: services.logger,
-      anonymousPerMinute: services.config.audit.unauthenticatedPerMinute,
-      anonymousPerAddressPerMinute: services.config.audit.unauthenticatedPerAddressPerMinute,
-      unrecorded: changesNothingStored,
-    }),
-  );
+  const audit = auditRequests({
+    audit: services.audit,
+    directory: services.directory,
+    logger: services.logger,
+    anonymousPerMinute: services.config.audit.unauthenticatedPerMinute,
+    anonymousPerAddressPerMinute: services.config.audit.unauthenticatedPerAddressPerMinute,
+    unrecorded: changesNothingStored,
+  });
+  app.use(async (req, res, next) => {
+    // Refused credentials (a revoked key, a forged token, a wrong password on /v2, too many
+    // attempts): the request is recorded as an unauthenticated caller's failure, as one without
+    // credentials would be, then refused.
+    const refused = (err: unknown) => {
+      audit(req, res, () => {
+        next(err);
+      });
+    };
+    try {
+      await (isOciPath(req.path) ? v2 : v1)(req, res, (err?: unknown) => {
+        if (err === undefined) next();
+        else refused(err);
+      });
+    } catch (err) {
+      refused(err);
+    }
+  });
+  app.use(audit);
   app.use(createRouter(services));
   // /v2 answers its errors in the OCI envelope; every other path in the registry's own.
   app.use(ociNotFound);

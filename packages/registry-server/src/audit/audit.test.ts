@@ -31,6 +31,36 @@ async function objects(store: ObjectStore, prefix: string): Promise<string[]> {
   return keys;
 }
 
+describe('audit log: refused credentials', () => {
+  it('records a request whose credentials are refused as an unauthenticated failure, on /v1 and /v2', async () => {
+    const registry = await startTestRegistry('fs');
+    try {
+      const app = registry.app;
+      const attempts = [
+        request(app).delete('/v1/tenants/acme').set({ Authorization: 'Bearer pya_forged.token.here' }),
+        request(app).post('/v1/registries').set({ Authorization: 'Bearer pyk_revoked0000000000' }).send({}),
+        request(app)
+          .post('/v2/public/app/blobs/uploads/')
+          .set({ Authorization: `Basic ${Buffer.from('admin:wrong password').toString('base64')}` }),
+      ];
+      for (const res of await Promise.all(attempts)) expect(res.status).toBe(401);
+      await registry.services.audit.drain();
+      const system = await request(app).get('/v1/audit?limit=500').set(AUTH);
+      const refused = (system.body.items as AuditEntry[])
+        .filter((e) => e.actor.kind === 'anonymous')
+        .map((e) => `${e.method} ${e.path} ${e.status}`)
+        .sort();
+      expect(refused).toEqual([
+        'DELETE /v1/tenants/acme 401',
+        'POST /v1/registries 401',
+        'POST /v2/public/app/blobs/uploads/ 401',
+      ]);
+    } finally {
+      await registry.close();
+    }
+  });
+});
+
 describe('audit log', () => {
   let registry: TestRegistry;
   const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
