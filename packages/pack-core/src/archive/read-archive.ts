@@ -107,7 +107,7 @@ export const MAX_ENTRY_NAME_BYTES = 4096;
 const SHOWN_NAME_CHARS = 80;
 
 /** `name` for a message, clipped to about {@link SHOWN_NAME_CHARS} characters. */
-function shownName(name: string): string {
+export function shownName(name: string): string {
   if (name.length <= SHOWN_NAME_CHARS) return name;
   // Not between the two halves of a surrogate pair.
   const high = /[\uD800-\uDBFF]/.test(name.charAt(SHOWN_NAME_CHARS - 1));

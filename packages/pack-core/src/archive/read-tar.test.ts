@@ -93,6 +93,14 @@ describe('hostile tar layers', () => {
     const long = `pack/${'d'.repeat(120)}/../../../evil`;
     await refusedWith(await packTar([packJson, { name: long, data: 'x' }]), 'ARCHIVE_UNSAFE_PATH');
   });
+  it('refuses a name too long to extract, showing it clipped', async () => {
+    const long = `pack/${'n'.repeat(300)}`;
+    const dest = path.join(tempDir(), 'out');
+    const file = await layerFile(gzipSync(await packTar([packJson, { name: long, data: 'x' }])));
+    const refused = await extractTarLayer(file, dest, { gzip: true, limits: {} }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: 'ARCHIVE_UNSAFE_PATH', status: 422 });
+    expect((refused as Error).message.length).toBeLessThan(200);
+  });
   it('refuses duplicate names, also when they differ only in case', async () => {
     await refusedWith(
       craftTar([packJson, { name: 'pack/a', data: '1' }, { name: 'pack/a', data: '2' }]),

@@ -24,7 +24,7 @@ import type tar from 'tar-stream';
 import { loadTarStream } from '../lazy-deps.js';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { archiveInflationCap, resolveLimits, type ArchiveLimits } from './limits.js';
-import { unsafeEntryName } from './read-archive.js';
+import { shownName, unsafeEntryName } from './read-archive.js';
 
 export interface TarExtraction {
   /**
@@ -154,13 +154,16 @@ export async function extractTarLayer(file: string, dest: string, options: TarEx
     if (kind === 'directory' && (name === '' || name === '.' || name === './')) return null;
     if (name.includes('\uFFFD')) throw refused('ARCHIVE_UNSAFE_PATH', 'an entry name is not valid UTF-8');
     const problem = unsafeEntryName(name);
-    if (problem) throw refused('ARCHIVE_UNSAFE_PATH', `entry "${header.name}" ${problem}`);
+    if (problem) throw refused('ARCHIVE_UNSAFE_PATH', `entry "${shownName(header.name)}" ${problem}`);
     const special = SPECIAL_KINDS[kind];
     if (special !== undefined) {
-      throw refused('ARCHIVE_SPECIAL_ENTRY', `entry "${header.name}" is ${special}; a pack holds regular files only`);
+      throw refused(
+        'ARCHIVE_SPECIAL_ENTRY',
+        `entry "${shownName(header.name)}" is ${special}; a pack holds regular files only`,
+      );
     }
     if (kind !== 'file' && kind !== 'contiguous-file' && kind !== 'directory') {
-      throw refused('ARCHIVE_SPECIAL_ENTRY', `entry "${header.name}" is of an unsupported kind (${kind})`);
+      throw refused('ARCHIVE_SPECIAL_ENTRY', `entry "${shownName(header.name)}" is of an unsupported kind (${kind})`);
     }
     const key = diskKey(name);
     if (seen.has(key)) throw refused('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" appears more than once`);
@@ -245,7 +248,9 @@ function writeFailure(err: unknown, name: string): PackError {
   if (isPackError(err)) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ELOOP') {
-    return refused('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" collides with another entry`);
+    return refused('ARCHIVE_DUPLICATE_ENTRY', `entry "${shownName(name)}" collides with another entry`);
   }
-  return refused('TAR_INVALID', `entry "${name}" could not be read (${(err as Error).message})`);
+  // The system's message names the path it failed on: the entry's name, whole, again.
+  const why = code ?? shownName((err as Error).message);
+  return refused('TAR_INVALID', `entry "${shownName(name)}" could not be read (${why})`);
 }
