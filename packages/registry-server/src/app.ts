@@ -9,7 +9,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { accessLog } from './http/access-log.js';
 import { idleTransferLimits } from './http/idle-transfers.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
-import { changesNothingStored } from './oci/oci-access.js';
+import { changesNothingStored, storesBlob } from './oci/oci-access.js';
 import { isOciPath, ociErrorHandler, ociNotFound } from './oci/oci-errors.js';
 import { checkPathParameters } from './http/path-params.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -86,6 +86,7 @@ export function createApp(services: RegistryServices): Express {
     anonymousPerMinute: services.config.audit.unauthenticatedPerMinute,
     anonymousPerAddressPerMinute: services.config.audit.unauthenticatedPerAddressPerMinute,
     unrecorded: changesNothingStored,
+    recordedAtAnswer: storesBlob,
   });
   app.use(async (req, res, next) => {
     // Refused credentials (a revoked key, a forged token, a wrong password on /v2, too many

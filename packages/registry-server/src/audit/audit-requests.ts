@@ -38,6 +38,13 @@ export interface AuditSources {
    * blob is recorded like every change).
    */
   unrecorded?: (req: Request) => boolean;
+  /**
+   * Signed-in requests recorded once, by their final entry before the answer, without a pending
+   * entry first: an OCI blob push (content-addressed, readable only by whoever knows its digest).
+   * One durable write instead of two; a process that dies after storing the blob and before
+   * answering leaves it unrecorded, but the client was never told it was stored, and pushes again.
+   */
+  recordedAtAnswer?: (req: Request) => boolean;
   anonymousPerAddressPerMinute: number;
 }
 
@@ -207,6 +214,24 @@ export function auditRequests(sources: AuditSources): RequestHandler {
         });
       });
       next();
+      return;
+    }
+
+    if (sources.recordedAtAnswer?.(req) === true) {
+      beforeAnswer(res, async () => {
+        const entry = final();
+        await sources.audit.record(entry).catch((err: unknown) => {
+          failed(err, entry);
+        });
+      });
+      watchDecisions(
+        (target) => {
+          decided = target;
+        },
+        () => {
+          next();
+        },
+      );
       return;
     }
 

@@ -122,10 +122,20 @@ const UPLOAD_SESSION_PATH = /\/blobs\/uploads(?:\/[^/]*)?$/;
  * Whether a request only moves bytes into an upload session: its start, its chunks and its cancel
  * (a temporary file of this process, which nobody else can read). The audit log records these only
  * when they fail. What stores a blob (`PUT ?digest=` finishing a session, a monolithic `POST
- * ?digest=`) is recorded as a change like every other: a stored blob is readable at once by
- * digest by whoever may read the repository, before any manifest names it. So are a mount
- * (`?mount=`), the manifest pushes and every delete.
+ * ?digest=`) is recorded as a change (once, before its answer: {@link storesBlob}): a stored blob
+ * is readable at once by digest by whoever may read the repository, before any manifest names it.
+ * So are a mount (`?mount=`), the manifest pushes and every delete.
  */
+/**
+ * Whether a request stores a blob (`PUT ?digest=` finishing a session, a monolithic `POST
+ * ?digest=`): recorded once, before its answer, without a pending entry (see AuditSources).
+ */
+export function storesBlob(req: Request): boolean {
+  if (!req.path.startsWith('/v2/') || !UPLOAD_SESSION_PATH.test(req.path)) return false;
+  if (req.method !== 'PUT' && req.method !== 'POST') return false;
+  return req.query['digest'] !== undefined && req.query['mount'] === undefined;
+}
+
 export function changesNothingStored(req: Request): boolean {
   if (!req.path.startsWith('/v2/')) return false;
   if (!UPLOAD_SESSION_PATH.test(req.path)) return false;
