@@ -4,7 +4,14 @@
  */
 import { readChartMetadata, type ChartMetadata } from '../chart-archive.js';
 import { isPackError } from '../errors.js';
-import { CLOUD_TYPES, isKnownCloudType, isLayer, parseManifestText, validateManifest } from '../manifest.js';
+import {
+  CLOUD_TYPES,
+  isKnownCloudType,
+  isLayer,
+  packManifestSchema,
+  parseManifestText,
+  validateManifest,
+} from '../manifest.js';
 import { isPackVersion } from '../names.js';
 import { listPackFiles } from '../pack-dir.js';
 import { boundsOrdered, isStrictSemver, MAX_VERSION_LENGTH, parseBound } from '../versions.js';
@@ -248,14 +255,17 @@ function checkCloudTypes(ctx: Context, file: string, manifest: Record<string, un
   if ('cloudType' in manifest) named.push({ cloud: manifest['cloudType'], pointer: '/cloudType' });
   for (const { cloud, pointer } of named) {
     // Anything else than a well-formed name is a schema violation already.
-    if (typeof cloud !== 'string' || !CLOUD_NAME.test(cloud) || isKnownCloudType(cloud)) continue;
+    if (typeof cloud !== 'string' || cloud.length > CLOUD_TYPE.maxLength || !CLOUD_NAME.test(cloud)) continue;
+    if (isKnownCloudType(cloud)) continue;
     ctx.report('cloud-type-unknown', file, `cloud type ${quote(cloud)} is not one Palette ships (${KNOWN})`, {
       pointer,
     });
   }
 }
 
-const CLOUD_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A well-formed cloud type name: the schema's own definition of one. */
+const CLOUD_TYPE = packManifestSchema.$defs.cloudType;
+const CLOUD_NAME = new RegExp(CLOUD_TYPE.pattern);
 const KNOWN = CLOUD_TYPES.join(', ');
 
 /** A chart archive's path directly under charts/ ("charts/x-1.0.0.tgz"). */

@@ -7,7 +7,7 @@
  * thousand such clients every descriptor and gigabytes of the process.
  *
  * - A request body, on every path: while it is incomplete, a window of `bodyIdleMs` that reads less
- *   than ../oci/body-idle.ts's floor (1 KiB a second) from the socket, while nothing held the
+ *   than the floor below (1 KiB a second) from the socket, while nothing held the
  *   request back (a route that has not started reading yet, or a slow store pausing an upload, is
  *   the server's time, not the client's). /v2 routes that read bodies answer 408 themselves at that
  *   floor and keep the upload session; here /v2 gets twice the window, a backstop for the rest (the
@@ -23,7 +23,19 @@
  */
 import type { RequestHandler } from 'express';
 import { isOciPath } from '../oci/oci-errors.js';
-import { bodyFloorBytes } from '../oci/body-idle.js';
+
+/**
+ * The slowest a request body may come, on average over each `oci.bodyIdleSeconds`: 1 KiB a second
+ * (curl's `--speed-limit` default unit; 8 kbit/s is below any real link). A pause alone would be
+ * beaten by a byte now and then, each one restarting the clock. /v2's own guard holds its bodies
+ * to it too (../oci/body-idle.ts).
+ */
+export const BODY_FLOOR_BYTES_PER_SECOND = 1024;
+
+/** The bytes a body must bring in a window of `ms` unless it ends within it. */
+export function bodyFloorBytes(ms: number): number {
+  return Math.ceil((BODY_FLOOR_BYTES_PER_SECOND * ms) / 1000);
+}
 
 export interface IdleLimits {
   bodyIdleMs: () => number;

@@ -7,21 +7,10 @@
 import { Transform } from 'node:stream';
 import type { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
+import { bodyFloorBytes } from '../http/idle-transfers.js';
 
 /** Default for `oci.bodyIdleSeconds`. */
 export const DEFAULT_BODY_IDLE_MS = 60_000;
-
-/**
- * The slowest a request body may come, on average over each `oci.bodyIdleSeconds`: 1 KiB a second
- * (curl's `--speed-limit` default unit; 8 kbit/s is below any real link). A pause alone would be
- * beaten by a byte now and then, each one restarting the clock.
- */
-export const BODY_FLOOR_BYTES_PER_SECOND = 1024;
-
-/** The bytes a body must bring in a window of `ms` unless it ends within it. */
-export function bodyFloorBytes(ms: number): number {
-  return Math.ceil((BODY_FLOOR_BYTES_PER_SECOND * ms) / 1000);
-}
 
 export function bodyIdle(ms: number): PackError {
   const floor = bodyFloorBytes(ms);

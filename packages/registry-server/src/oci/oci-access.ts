@@ -119,26 +119,29 @@ export function checkVersionAccess(req: Request, res: Response): void {
 const UPLOAD_SESSION_PATH = /\/blobs\/uploads(?:\/[^/]*)?$/;
 
 /**
- * Whether a request only moves bytes into an upload session: its start, its chunks and its cancel
- * (a temporary file of this process, which nobody else can read). The audit log records these only
- * when they fail. What stores a blob (`PUT ?digest=` finishing a session, a monolithic `POST
- * ?digest=`) is recorded as a change (once, before its answer: {@link storesBlob}): a stored blob
- * is readable at once by digest by whoever may read the repository, before any manifest names it.
- * So are a mount (`?mount=`), the manifest pushes and every delete.
+ * What a request to an upload path does, for the audit log:
+ * - `moves-bytes`: an upload session's start, its chunks and its cancel (a temporary file of this
+ *   process, which nobody else can read), recorded only when they fail ({@link changesNothingStored});
+ * - `stores-blob`: `PUT ?digest=` finishing a session, a monolithic `POST ?digest=`, recorded once,
+ *   before the answer ({@link storesBlob}): a stored blob is readable at once by digest by whoever
+ *   may read the repository, before any manifest names it;
+ * - null: anything else, a mount (`?mount=`) among them, recorded as a change like the manifest
+ *   pushes and every delete.
  */
-/**
- * Whether a request stores a blob (`PUT ?digest=` finishing a session, a monolithic `POST
- * ?digest=`): recorded once, before its answer, without a pending entry (see AuditSources).
- */
-export function storesBlob(req: Request): boolean {
-  if (!req.path.startsWith('/v2/') || !UPLOAD_SESSION_PATH.test(req.path)) return false;
-  if (req.method !== 'PUT' && req.method !== 'POST') return false;
-  return req.query['digest'] !== undefined && req.query['mount'] === undefined;
+function uploadStep(req: Request): 'moves-bytes' | 'stores-blob' | null {
+  if (!req.path.startsWith('/v2/') || !UPLOAD_SESSION_PATH.test(req.path)) return null;
+  if (req.method === 'PATCH' || req.method === 'DELETE') return 'moves-bytes';
+  if ((req.method !== 'PUT' && req.method !== 'POST') || req.query['mount'] !== undefined) return null;
+  if (req.query['digest'] !== undefined) return 'stores-blob';
+  return req.method === 'POST' ? 'moves-bytes' : null;
 }
 
+/** Whether a request only moves bytes into an upload session (see {@link uploadStep}). */
 export function changesNothingStored(req: Request): boolean {
-  if (!req.path.startsWith('/v2/')) return false;
-  if (!UPLOAD_SESSION_PATH.test(req.path)) return false;
-  if (req.method === 'PATCH' || req.method === 'DELETE') return true;
-  return req.method === 'POST' && req.query['mount'] === undefined && req.query['digest'] === undefined;
+  return uploadStep(req) === 'moves-bytes';
+}
+
+/** Whether a request stores a blob: recorded once, before its answer (see AuditSources). */
+export function storesBlob(req: Request): boolean {
+  return uploadStep(req) === 'stores-blob';
 }

@@ -84,6 +84,16 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   const app = () => registry.app;
 
+  /** Publishes a pack through /v1, as `packctl push` does. */
+  async function publishThroughV1(pack: { bytes: Buffer }): Promise<void> {
+    const published = await request(app())
+      .post('/v1/registries/public/packs')
+      .set(AUTH)
+      .set('Content-Type', 'application/zip')
+      .send(pack.bytes);
+    expect(published.status, JSON.stringify(published.body)).toBe(201);
+  }
+
   async function pushBlob(name: string, bytes: Buffer): Promise<void> {
     const res = await request(app())
       .post(`/v2/${name}/blobs/uploads/?digest=${digestOf(bytes)}`)
@@ -232,13 +242,7 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
   });
 
   it('serves a pack published through /v1 as an ORAS artifact, with one digest on every replica', async () => {
-    const pack = await buildTestPack(work.dir, { name: 'via-v1', version: '2.0.0' });
-    const published = await request(app())
-      .post('/v1/registries/public/packs')
-      .set(AUTH)
-      .set('Content-Type', 'application/zip')
-      .send(pack.bytes);
-    expect(published.status, JSON.stringify(published.body)).toBe(201);
+    await publishThroughV1(await buildTestPack(work.dir, { name: 'via-v1', version: '2.0.0' }));
 
     // Both replicas at once, before anything was materialised: the same bytes.
     const [first, second] = await Promise.all([
@@ -289,13 +293,7 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
 
   it('withdraws the layer of a deleted version from every replica, mounts included, keeping live ones', async () => {
     const publish = async (version: string) => {
-      const pack = await buildTestPack(work.dir, { name: 'yanked', version });
-      const published = await request(app())
-        .post('/v1/registries/public/packs')
-        .set(AUTH)
-        .set('Content-Type', 'application/zip')
-        .send(pack.bytes);
-      expect(published.status, JSON.stringify(published.body)).toBe(201);
+      await publishThroughV1(await buildTestPack(work.dir, { name: 'yanked', version }));
       // Pulled through OCI on the first replica only: the other learns its manifests from storage.
       const manifest = await getBytes(app(), `/v2/${REPO}/yanked/manifests/${version}`, AUTH);
       expect(manifest.status).toBe(200);

@@ -191,15 +191,15 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
   it('refuses expired registry tokens, tokens of another key and forged kinds', async () => {
     const now = Math.floor(Date.now() / 1000);
     const holder = { kind: 'admin-token' as const, fingerprint: registry.services.adminToken.fingerprint };
-    const expired = await signRegistryToken(
-      { sub: 'admin', aud: 'packyard', who: holder, access: [], iat: now - 600, exp: now - 300 },
-      registry.services.sessions.keys,
-    );
+    /** A registry token of the admin token, valid for 5 minutes, with `claims` changed. */
+    const signed = (claims: Partial<Parameters<typeof signRegistryToken>[0]>) =>
+      signRegistryToken(
+        { sub: 'admin', aud: 'packyard', who: holder, access: [], iat: now, exp: now + 300, ...claims },
+        registry.services.sessions.keys,
+      );
+    const expired = await signed({ iat: now - 600, exp: now - 300 });
     expect((await token('', { Authorization: `Bearer ${expired}` })).status).toBe(401);
-    const otherService = await signRegistryToken(
-      { sub: 'admin', aud: 'elsewhere', who: holder, access: [], iat: now, exp: now + 300 },
-      registry.services.sessions.keys,
-    );
+    const otherService = await signed({ aud: 'elsewhere' });
     expect((await token('', { Authorization: `Bearer ${otherService}` })).status).toBe(401);
     const otherKey = await new SignJWT({ who: holder, access: [] })
       .setProtectedHeader({ alg: 'HS256', typ: 'oci+jwt', kid: (await registry.services.sessions.keys.current()).kid })
@@ -211,17 +211,10 @@ describe('the /v2 token endpoint (Docker token protocol)', () => {
     expect((await token('', { Authorization: `Bearer ${REGISTRY_TOKEN_PREFIX}${otherKey}` })).status).toBe(401);
     // Issued to an admin token that has since changed (another fingerprint), or to one unnamed.
     for (const who of [{ kind: 'admin-token', fingerprint: '0'.repeat(32) }, { kind: 'admin-token' }]) {
-      const stale = await signRegistryToken(
-        { sub: 'admin', aud: 'packyard', who: who as typeof holder, access: [], iat: now, exp: now + 300 },
-        registry.services.sessions.keys,
-      );
+      const stale = await signed({ who: who as typeof holder });
       expect((await token('', { Authorization: `Bearer ${stale}` })).status).toBe(401);
-      const fresh = await signRegistryToken(
-        { sub: 'admin', aud: 'packyard', who: holder, access: [], iat: now, exp: now + 300 },
-        registry.services.sessions.keys,
-      );
-      expect((await token('', { Authorization: `Bearer ${fresh}` })).status).toBe(200);
     }
+    expect((await token('', { Authorization: `Bearer ${await signed({})}` })).status).toBe(200);
   });
 
   it('keeps /v1 to its own credentials: no Basic, no registry tokens, not even re-prefixed', async () => {
