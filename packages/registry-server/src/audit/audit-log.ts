@@ -14,16 +14,22 @@
  *
  * No change may be missing from the log, even if the process dies in the middle or right after
  * answering: a change is first recorded as `pending` (before it is made: see ./change-gate.ts),
- * and that entry is replaced, once, by the final one before the answer goes out (compare-and-swap
- * on the pending entry's ETag, so a final entry is never replaced). A pending entry whose process
- * has stopped reads as `interrupted`: the process died before it could say how the request ended.
+ * and that entry is settled, once, by the final one before the answer goes out (conditional on the
+ * pending entry's ETag, so a final entry is never followed by another). A pending entry whose
+ * process has stopped reads as `interrupted`: the process died before it could say how the
+ * request ended.
+ *
+ * An entry is stored as a line of JSON. Where the store lets an object grow in place (the fs
+ * driver's `append`), the final entry is appended to the pending one as a second line: one write
+ * and a flush instead of a new file put in place under a lock. The last complete line is the
+ * entry; a line cut short by a crash is not, and leaves the pending one (then `interrupted`).
+ * Elsewhere (S3) the final entry replaces the pending one. Entries of earlier releases are one
+ * indented JSON document; they read as they are.
  */
-import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Target } from '../identity/principals.js';
-import { createJson, encodeJson, readJson } from '../storage/json-documents.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { isPreconditionFailed, type ObjectStore } from '../storage/object-store.js';
 import { forEachLimited } from '../storage/for-each-limited.js';
 import {
   anonymousAuditStream,
@@ -35,7 +41,8 @@ import {
   tenantAuditStream,
   ungroupedAuditEntryKey,
 } from '../storage/layout.js';
-import { HOST, ownerGone } from '../storage/temp-files.js';
+import { HOST, ownerGone, PID } from '../storage/temp-files.js';
+import { randomHex } from '../random-hex.js';
 
 export type AuditOutcome = 'success' | 'denied' | 'failed' | 'pending' | 'interrupted';
 
@@ -66,6 +73,32 @@ interface StoredEntry extends AuditEntry {
 
 /** What is known of a request before it runs. */
 export type PendingEntry = Omit<AuditEntry, 'status' | 'outcome'>;
+
+/** An entry's stored form: one line of JSON. */
+function entryLine(entry: StoredEntry): Buffer {
+  return Buffer.from(`${JSON.stringify(entry)}\n`);
+}
+
+/**
+ * The entry an object holds: its last complete line (the final entry appended to the pending
+ * one, or the only line), or, from an earlier release, the one indented document it holds.
+ */
+export function parseStoredEntry(body: Buffer): StoredEntry {
+  const text = body.toString('utf8');
+  // A line of JSON starts with `{"`; an indented document with `{` and a line break.
+  if (!text.startsWith('{"')) return JSON.parse(text) as StoredEntry;
+  const lines = text.split('\n');
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const line = lines[index] ?? '';
+    if (line === '') continue;
+    try {
+      return JSON.parse(line) as StoredEntry;
+    } catch {
+      // A final line cut short by a crash (a few of its bytes, or zeros): the line before it holds.
+    }
+  }
+  throw new Error('an audit entry with no complete line');
+}
 
 /** How an entry reads: a pending entry of a stopped process is interrupted; the recorder is internal. */
 function view(stored: StoredEntry): AuditEntry {
@@ -124,7 +157,7 @@ export class AuditLog {
 
   /** A new entry id for a request made at `at`. */
   static newId(at: string): string {
-    return `${String(LATEST - Date.parse(at)).padStart(13, '0')}-${randomBytes(6).toString('hex')}`;
+    return `${String(LATEST - Date.parse(at)).padStart(13, '0')}-${randomHex(6)}`;
   }
 
   /** The streams an entry of `scope` is written to (the system's when it does not resolve); the last is its own. */
@@ -156,12 +189,12 @@ export class AuditLog {
       ...entry,
       status: 0,
       outcome: 'pending',
-      recorder: { host: HOST, pid: process.pid },
+      recorder: { host: HOST, pid: PID },
     };
     const written = await Promise.all(
       this.streamsOf(entry.scope).map(async (prefix) => {
         const key = auditEntryKey(prefix, entry.id);
-        return { key, etag: await createJson(this.store, key, pending) };
+        return { key, etag: await this.createOnce(key, pending) };
       }),
     );
     return {
@@ -173,7 +206,9 @@ export class AuditLog {
               written.map(async ({ key, etag }) => {
                 if (etag === null) return;
                 replaced.add(key);
-                await this.store.put(key, encodeJson(final), { ifMatch: etag, contentType: 'application/json' });
+                const line = entryLine(final);
+                if (this.store.append) await this.store.append(key, line, { ifMatch: etag });
+                else await this.store.put(key, line, { ifMatch: etag, contentType: 'application/json' });
                 this.settled.set(key, final);
               }),
             );
@@ -202,18 +237,38 @@ export class AuditLog {
     await Promise.all(this.streamsOf(entry.scope).map((prefix) => this.create(auditEntryKey(prefix, entry.id), entry)));
   }
 
+  /** Writes an entry only where `key` does not exist yet: its ETag, or null when it did. */
+  private async createOnce(key: string, entry: StoredEntry): Promise<string | null> {
+    try {
+      const { etag } = await this.store.put(key, entryLine(entry), {
+        ifNoneMatch: '*',
+        contentType: 'application/json',
+      });
+      return etag;
+    } catch (err) {
+      if (isPreconditionFailed(err)) return null;
+      throw err;
+    }
+  }
+
   /** Writes a settled entry create-once, and keeps it for the pages to come. */
   private async create(key: string, entry: AuditEntry): Promise<void> {
-    if ((await createJson(this.store, key, entry)) !== null) this.settled.set(key, entry);
+    if ((await this.createOnce(key, entry)) !== null) this.settled.set(key, entry);
+  }
+
+  /** An entry as stored, or null when `key` does not exist. */
+  private async load(key: string): Promise<StoredEntry | null> {
+    const found = await this.store.getBuffer(key);
+    return found ? parseStoredEntry(found.body) : null;
   }
 
   /** An entry as stored: from memory when settled and kept, else read (and kept once settled). */
   private async read(key: string): Promise<StoredEntry | null> {
     const kept = this.settled.get(key);
     if (kept) return kept;
-    const found = await readJson<StoredEntry>(this.store, key);
-    if (found && found.value.outcome !== 'pending') this.settled.set(key, found.value);
-    return found?.value ?? null;
+    const found = await this.load(key);
+    if (found && found.outcome !== 'pending') this.settled.set(key, found);
+    return found;
   }
 
   /**
@@ -283,8 +338,8 @@ export class AuditLog {
     if (!AUDIT_ID.test(id)) return null;
     for (const prefix of this.readStreams(scope)) {
       for (const key of [auditEntryKey(prefix, id), ungroupedAuditEntryKey(prefix, id)]) {
-        const found = await readJson<StoredEntry>(this.store, key);
-        if (found) return view(found.value);
+        const found = await this.load(key);
+        if (found) return view(found);
       }
     }
     return null;

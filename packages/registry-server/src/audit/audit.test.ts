@@ -15,14 +15,14 @@ import { tenantAuditStream, ungroupedAuditEntryKey } from '../storage/layout.js'
 import { HOST } from '../storage/temp-files.js';
 import { createFsStore } from '../storage/fs-store.js';
 import { AUTH, buildTestPack, startTestRegistry, tempDir, type TestRegistry } from '../test-support/test-registry.js';
-import { AuditLog, type AuditEntry } from './audit-log.js';
+import { AuditLog, parseStoredEntry, type AuditEntry, type PendingEntry } from './audit-log.js';
 import { AnonymousLimiter } from './audit-requests.js';
 
 const PASSWORD = 'a-long-enough-password';
 
 /** Whether a write is a pending audit entry (the record a change waits for). */
 function isPending(key: string, body: Buffer | string): boolean {
-  return key.startsWith('audit/') && body.toString().includes('"outcome": "pending"');
+  return key.startsWith('audit/') && body.toString().includes('"outcome":"pending"');
 }
 
 async function objects(store: ObjectStore, prefix: string): Promise<string[]> {
@@ -110,8 +110,8 @@ describe('audit log', () => {
     await registry.services.audit.drain();
     const stored = await objects(registry.services.store, 'audit/');
     for (const key of stored) {
-      const body = (await registry.services.store.getBuffer(key))?.body.toString() ?? '';
-      expect(body, key).not.toContain('"pending"');
+      const body = (await registry.services.store.getBuffer(key))?.body ?? Buffer.alloc(0);
+      expect(parseStoredEntry(body).outcome, key).not.toBe('pending');
     }
   });
 
@@ -295,6 +295,81 @@ describe('a long audit log', () => {
       expect(await audit.get({ scope: 'tenant', tenant: 'long' }, written[39]?.id ?? '')).toBeNull();
     } finally {
       await registry.close();
+    }
+  });
+});
+
+describe('a settled entry as stored', () => {
+  const scope = { scope: 'tenant', tenant: 't' } as const;
+  const begun = (at: Date): PendingEntry => ({
+    id: AuditLog.newId(at.toISOString()),
+    at: at.toISOString(),
+    actor: { kind: 'operator', name: 'root', tenant: null },
+    client: '192.0.2.1',
+    method: 'POST',
+    path: '/v1/tenants/t/teams',
+    scope,
+    requestId: '',
+  });
+
+  it('is the pending line with the final one appended on the fs store, and only the final one elsewhere', async () => {
+    const work = await tempDir();
+    const store = await createFsStore({ root: work.dir, logger: pino({ level: 'silent' }) });
+    const puts: string[] = [];
+    // A store whose objects cannot grow in place (as S3): the final entry replaces the pending one.
+    const immutable: ObjectStore = {
+      ...store,
+      append: undefined,
+      put: (key, body, options) => {
+        puts.push(options?.ifMatch === undefined ? 'create' : 'replace');
+        return store.put(key, body, options);
+      },
+    };
+    try {
+      for (const [target, lines] of [
+        [store, 2],
+        [immutable, 1],
+      ] as const) {
+        const audit = new AuditLog(target, () => ({ tenant: lines === 2 ? 'tn_fs' : 'tn_s3' }));
+        const pending = begun(new Date());
+        const { settle } = await audit.begin(pending);
+        await settle({ ...pending, status: 201, outcome: 'success' });
+        const [key = ''] = await objects(store, `audit/tenants/${lines === 2 ? 'tn_fs' : 'tn_s3'}/`);
+        const body = (await store.getBuffer(key))?.body.toString() ?? '';
+        const stored = body
+          .trimEnd()
+          .split('\n')
+          .map((line) => JSON.parse(line) as AuditEntry);
+        expect(stored.map((entry) => entry.outcome)).toEqual(lines === 2 ? ['pending', 'success'] : ['success']);
+        // Another process reads the final entry.
+        const other = new AuditLog(store, () => ({ tenant: lines === 2 ? 'tn_fs' : 'tn_s3' }));
+        expect(await other.get(scope, pending.id)).toMatchObject({ status: 201, outcome: 'success' });
+      }
+      expect(puts).toEqual(['create', 'replace']);
+    } finally {
+      await store.close();
+      await work.cleanup();
+    }
+  });
+
+  it('reads as interrupted when its process died while appending the final line', async () => {
+    const work = await tempDir();
+    const store = await createFsStore({ root: work.dir, logger: pino({ level: 'silent' }) });
+    try {
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      const pending = { ...begun(new Date()), status: 0, outcome: 'pending', recorder: { host: HOST, pid: dead } };
+      const final = JSON.stringify({ ...pending, status: 201, outcome: 'success', recorder: undefined });
+      const audit = new AuditLog(store, () => ({ tenant: 'tn_1' }));
+      // A final line cut short, and one whose bytes never reached the disk (zeros).
+      for (const torn of [final.slice(0, 40), '\0'.repeat(final.length)]) {
+        const id = AuditLog.newId(new Date().toISOString());
+        const body = `${JSON.stringify({ ...pending, id })}\n${torn}`;
+        await store.put(`audit/tenants/tn_1/${id}.json`, body, { ifNoneMatch: '*' });
+        expect(await audit.get(scope, id)).toMatchObject({ id, status: 0, outcome: 'interrupted' });
+      }
+    } finally {
+      await store.close();
+      await work.cleanup();
     }
   });
 });

@@ -32,6 +32,14 @@ export function gatedStore(store: ObjectStore): ObjectStore {
       await recorded();
       return store.put(key, body, options);
     },
+    ...(store.append
+      ? {
+          append: async (key: string, body: Buffer, options: { ifMatch: string }) => {
+            await recorded();
+            return store.append?.(key, body, options) ?? Promise.reject(new Error('no appends'));
+          },
+        }
+      : {}),
     delete: async (key) => {
       await recorded();
       return store.delete(key);

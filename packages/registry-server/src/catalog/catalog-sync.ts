@@ -14,7 +14,6 @@
  * - a cold start loads the newest snapshot and the changes after it; with no snapshot at all (a
  *   new or migrated bucket) it reads every record once and writes the first snapshot.
  */
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { createGunzip, createGzip } from 'node:zlib';
@@ -36,6 +35,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { CatalogIndex } from './catalog-index.js';
 import { summarise, type RegistryRecord, type VersionRecord, type VersionSummary } from './records.js';
 import { forEachLimited } from '../storage/for-each-limited.js';
+import { randomHex } from '../random-hex.js';
 
 export type Change = { kind: 'version'; summary: VersionSummary } | { kind: 'registry'; registry: RegistryRecord };
 
@@ -85,7 +85,7 @@ const FETCH_CONCURRENCY = 16;
 const SNAPSHOTS_KEPT = 2;
 
 function newId(): string {
-  return randomBytes(6).toString('hex');
+  return randomHex(6);
 }
 
 export class CatalogSync {

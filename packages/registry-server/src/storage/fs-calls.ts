@@ -35,7 +35,7 @@ export interface WritableFile {
 
 export interface FsCalls {
   readonly kind: FsCallsKind;
-  open(file: string, flags: string, mode?: number): Promise<WritableFile>;
+  open(file: string, flags: string | number, mode?: number): Promise<WritableFile>;
   link(existing: string, name: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   unlink(file: string): Promise<void>;

@@ -257,6 +257,30 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     return options.ifNoneMatch === '*' ? create(key, temp, etag) : replace(key, temp, options.ifMatch);
   }
 
+  /**
+   * Appends `body` to `key`'s file if its ETag is still `ifMatch`: one write at its end and a
+   * flush, without a temporary file, lock or rename (the directory entry does not change). The
+   * ETag is compared on the open descriptor, not under a key lock: see ObjectStore.append.
+   */
+  async function append(key: string, body: Buffer, { ifMatch }: { ifMatch: string }): Promise<{ etag: string }> {
+    const file = fileOf(key);
+    let handle: WritableFile;
+    try {
+      handle = await calls.open(file, fsConstants.O_WRONLY | fsConstants.O_APPEND);
+    } catch (err) {
+      if (isMissing(err) || errorCode(err) === 'EISDIR') throw new PreconditionFailedError(key);
+      throw err;
+    }
+    try {
+      if (etagOf(await handle.stat({ bigint: true })) !== ifMatch) throw new PreconditionFailedError(key);
+      await handle.writeFile(body);
+      await handle.datasync();
+      return { etag: etagOf(await handle.stat({ bigint: true })) };
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** Creates `key` from `temp`, or keeps the object already there (content-addressed keys only). */
   async function createOrKeep(key: string, temp: string): Promise<{ etag: string }> {
     try {
@@ -544,6 +568,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     description,
     conditionalWrites: true,
     put: (key, body, options) => diskFullMapped(put(key, body, options)),
+    append: (key, body, options) => diskFullMapped(append(key, body, options)),
     stage,
     putFile,
     get,

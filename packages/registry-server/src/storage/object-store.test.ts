@@ -78,6 +78,7 @@ async function closedPort(): Promise<number> {
 let fsRoot = '';
 describeObjectStore('fs store', {
   conditionalWrites: true,
+  appends: true,
   open: async () => {
     fsRoot = await tempDir();
     return createFsStore({ root: fsRoot });
@@ -89,6 +90,7 @@ describeObjectStore('fs store', {
 let pooledRoot = '';
 describeObjectStore('fs store, pooled calls', {
   conditionalWrites: true,
+  appends: true,
   open: async () => {
     pooledRoot = await tempDir();
     return createFsStore({ root: pooledRoot, calls: 'pooled' });

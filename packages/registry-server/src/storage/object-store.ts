@@ -98,6 +98,14 @@ export interface ObjectStore {
 
   /** Writes a small object (records, change entries). */
   put(key: string, body: Buffer | string, options?: PutOptions): Promise<{ etag: string }>;
+  /**
+   * Appends `body` to an existing object whose ETag is still `ifMatch`, in place, and makes it
+   * durable: the object then reads as its earlier bytes followed by `body` (a crash during the
+   * append may leave a part of `body` behind). For objects with one writer (an audit entry,
+   * settled by the request that began it): the ETag tells a changed or missing object, not a
+   * concurrent appender. Drivers whose objects cannot grow in place (S3) do not offer it.
+   */
+  append?(key: string, body: Buffer, options: { ifMatch: string }): Promise<{ etag: string }>;
   /** Starts writing an object that becomes visible only when committed (no conditions). */
   stage(key: string, options?: StageOptions): StagedObject;
   /**

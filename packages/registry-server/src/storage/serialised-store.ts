@@ -43,6 +43,12 @@ export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
     put,
     stage,
     putFile: (key, file, options) => exclusive(key, () => store.putFile(key, file, options)),
+    ...(store.append
+      ? {
+          append: (key, body, options) =>
+            exclusive(key, () => store.append?.(key, body, options) ?? Promise.reject(new Error('no appends'))),
+        }
+      : {}),
     get: (key, options) => store.get(key, options),
     // Reads of a key wait for its queued writes: s3rver rewrites files in place, and a read racing
     // a write can see a truncated document.

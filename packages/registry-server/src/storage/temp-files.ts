@@ -3,19 +3,23 @@
  * that a process starting after a crash can remove the orphans of dead processes without touching
  * the files a live neighbour sharing the directory is still writing.
  */
-import { randomBytes } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { randomHex } from '../random-hex.js';
 
 /** This host, as a file name and storage key segment may hold it. */
 export const HOST = hostname().replace(/[^A-Za-z0-9-]/g, '-');
 /** Files of other hosts (a shared NFS directory) are only removed once this old. */
 const FOREIGN_MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
+/** This process's id, read once (`process.pid` asks the kernel each time). */
+export const PID = process.pid;
+const NAME_PREFIX = `${HOST}.${PID}.`;
+
 /** A fresh temporary file name owned by this process. */
 export function tempName(suffix = ''): string {
-  return `${HOST}.${process.pid}.${randomBytes(8).toString('hex')}${suffix}`;
+  return `${NAME_PREFIX}${randomHex(8)}${suffix}`;
 }
 
 function processAlive(pid: number): boolean {
@@ -34,7 +38,7 @@ function processAlive(pid: number): boolean {
  */
 export function ownerGone(host: string, pid: number, ageMs: number): boolean {
   if (host !== HOST) return ageMs > FOREIGN_MAX_AGE_MS;
-  return pid !== process.pid && !processAlive(pid);
+  return pid !== PID && !processAlive(pid);
 }
 
 /** Whether a file of {@link tempName}'s form belongs to a process that no longer runs. */

@@ -24,6 +24,8 @@ export interface ConformanceTarget {
   openSibling?(): Promise<ObjectStore>;
   /** What the store must report as `conditionalWrites`. */
   conditionalWrites: boolean;
+  /** Whether the store must offer `append` (objects that grow in place: the fs driver). */
+  appends?: true;
   /** Removes whatever open() created (directories, buckets). */
   cleanup?(): Promise<void>;
   /**
@@ -220,6 +222,31 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       for (const bad of ['../', '/abs', 'a//', 'a b', 'a:', 'a\0']) {
         await expect(listKeys(store, bad), bad).rejects.toMatchObject({ code: 'INVALID_NAME', status: 400 });
       }
+    });
+
+    it('appends in place where it may, only while the ETag holds', async () => {
+      expect(typeof store.append).toBe(target.appends ? 'function' : 'undefined');
+      if (!store.append) return;
+      const key = `${prefix()}grows`;
+      const first = await store.put(key, 'one\n', { ifNoneMatch: '*' });
+      const second = await store.append(key, Buffer.from('two\n'), { ifMatch: first.etag });
+      expect(second.etag).not.toBe(first.etag);
+      expect(await store.getBuffer(key)).toEqual({ body: Buffer.from('one\ntwo\n'), etag: second.etag });
+      expect((await store.head(key))?.etag).toBe(second.etag);
+      // An ETag that no longer holds, a missing key, a key that is a directory: nothing written.
+      await expect(store.append(key, Buffer.from('three\n'), { ifMatch: first.etag })).rejects.toBeInstanceOf(
+        PreconditionFailedError,
+      );
+      const missing = `${prefix()}grows-missing`;
+      await expect(store.append(missing, Buffer.from('x'), { ifMatch: first.etag })).rejects.toBeInstanceOf(
+        PreconditionFailedError,
+      );
+      expect(await store.head(missing)).toBeNull();
+      await store.put(`${prefix()}grows-dir/below`, 'x');
+      await expect(
+        store.append(`${prefix()}grows-dir`, Buffer.from('x'), { ifMatch: first.etag }),
+      ).rejects.toBeInstanceOf(PreconditionFailedError);
+      expect((await store.getBuffer(key))?.body.toString()).toBe('one\ntwo\n');
     });
 
     it('creates a key once with ifNoneMatch', async () => {
