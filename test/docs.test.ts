@@ -59,6 +59,8 @@ describe('docs/examples (running behind TLS and a reverse proxy)', () => {
       port: 5080,
       trustProxy: true,
       maxConnections: 4096,
+      // The example sits behind a proxy: no cap per address unless asked.
+      maxConnectionsPerAddress: 0,
       shutdownTimeoutSeconds: 30,
       publicUrl: 'https://packs.example.com',
     });

@@ -13,6 +13,7 @@ import { createLogger } from './logger.js';
 import { closeServices, createServices, type RegistryServices } from './services.js';
 import { createStore } from './storage/create-store.js';
 import { secureDataDir } from './storage/file-modes.js';
+import { limitConnectionsPerAddress } from './http/connection-limits.js';
 
 export interface RunningRegistry {
   url: string;
@@ -126,6 +127,8 @@ export async function startRegistry(
   server.keepAliveTimeout = 65_000;
   // Past it a new connection is closed at once: descriptors stay for the store and its files.
   server.maxConnections = config.server.maxConnections;
+  // And one client cannot take them all from the others.
+  limitConnectionsPerAddress(server, config.server.maxConnectionsPerAddress, logger);
   try {
     await listen(server, config.server.host, config.server.port);
   } catch (err) {

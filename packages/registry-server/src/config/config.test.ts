@@ -38,6 +38,17 @@ describe('loadConfig', () => {
     expect(config.metrics).toEqual({ token: undefined });
   });
 
+  it('caps connections per client address, except behind a proxy unless asked', async () => {
+    expect((await loadConfig({}, {}, work.dir)).server.maxConnectionsPerAddress).toBe(256);
+    const file = path.join(work.dir, 'proxied.yaml');
+    await writeFile(file, 'server: { trustProxy: true }\n');
+    expect((await loadConfig({ config: file }, {}, work.dir)).server.maxConnectionsPerAddress).toBe(0);
+    const env = { PACKYARD_MAX_CONNECTIONS_PER_ADDRESS: '64' };
+    expect((await loadConfig({ config: file }, env, work.dir)).server.maxConnectionsPerAddress).toBe(64);
+    await writeFile(file, 'server: { maxConnectionsPerAddress: -1 }\n');
+    await expect(loadConfig({ config: file }, {}, work.dir)).rejects.toThrow(/maxConnectionsPerAddress/);
+  });
+
   it('reads the public URL (without trailing slashes) and the /v2 token settings', async () => {
     const config = await loadConfig({}, { PACKYARD_PUBLIC_URL: 'https://packs.example.com/registry//' }, work.dir);
     expect(config.server.publicUrl).toBe('https://packs.example.com/registry');

@@ -23,6 +23,8 @@ export interface RegistryConfig {
     port: number;
     trustProxy: boolean;
     maxConnections: number;
+    /** Connections one client address holds at once; 0: no cap. */
+    maxConnectionsPerAddress: number;
     shutdownTimeoutSeconds: number;
     /** Where clients reach the registry, without a trailing slash; undefined: from each request. */
     publicUrl: string | undefined;
@@ -80,6 +82,8 @@ export interface ConfigFlags {
 export const DEFAULT_PORT = 5080;
 /** Client connections held at once (`server.maxConnections`). */
 export const DEFAULT_MAX_CONNECTIONS = 4096;
+/** Connections one client address holds at once (`server.maxConnectionsPerAddress`), without a proxy. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
 const GIB = 1024 * 1024 * 1024;
 
 function configError(message: string, hint: string): PackError {
@@ -181,6 +185,7 @@ function overlayEnvironment(file: Record<string, unknown>, env: Env): void {
   assign(file, ['server', 'host'], envString(env, 'PACKYARD_HOST'));
   assign(file, ['server', 'publicUrl'], envString(env, 'PACKYARD_PUBLIC_URL'));
   assign(file, ['server', 'maxConnections'], envInteger(env, 'PACKYARD_MAX_CONNECTIONS'));
+  assign(file, ['server', 'maxConnectionsPerAddress'], envInteger(env, 'PACKYARD_MAX_CONNECTIONS_PER_ADDRESS'));
   assign(file, ['dataDir'], envString(env, 'PACKYARD_DATA_DIR'));
   assign(file, ['auth', 'adminToken'], envString(env, 'PACKYARD_ADMIN_TOKEN'));
   assign(file, ['auth', 'anonymousRead'], envBoolean(env, 'PACKYARD_ANONYMOUS_READ'));
@@ -297,6 +302,10 @@ export function resolveConfig(
       port: file.server?.port ?? DEFAULT_PORT,
       trustProxy: file.server?.trustProxy ?? false,
       maxConnections: file.server?.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      // Behind a proxy every connection comes from the proxy: no cap per address unless asked.
+      maxConnectionsPerAddress:
+        file.server?.maxConnectionsPerAddress ??
+        (file.server?.trustProxy === true ? 0 : DEFAULT_MAX_CONNECTIONS_PER_ADDRESS),
       shutdownTimeoutSeconds: file.server?.shutdownTimeoutSeconds ?? 30,
       publicUrl: withoutTrailingSlashes(file.server?.publicUrl),
     },

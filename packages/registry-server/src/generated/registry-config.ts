@@ -23,6 +23,10 @@ export interface RegistryConfigFile {
      */
     maxConnections?: number;
     /**
+     * The most connections one client address holds open at once (default 256, or 0 when trustProxy is set: behind a proxy every connection comes from the proxy's address); past it a new connection from that address is closed as soon as it is accepted, so that one client cannot take every connection of maxConnections from the others. 0: no cap per address.
+     */
+    maxConnectionsPerAddress?: number;
+    /**
      * How long a graceful shutdown waits for in-flight requests (default 30).
      */
     shutdownTimeoutSeconds?: number;
@@ -282,6 +286,11 @@ export const registryConfigSchema = {
           "type": "integer",
           "minimum": 1,
           "description": "The most client connections held open at once (default 4096); past it a new connection is closed as soon as it is accepted. Keeps descriptors for the store and its own files when many clients connect (or hold connections open) at once. Keep it well below the process's open-file limit (ulimit -n; LimitNOFILE under systemd)."
+        },
+        "maxConnectionsPerAddress": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "The most connections one client address holds open at once (default 256, or 0 when trustProxy is set: behind a proxy every connection comes from the proxy's address); past it a new connection from that address is closed as soon as it is accepted, so that one client cannot take every connection of maxConnections from the others. 0: no cap per address."
         },
         "shutdownTimeoutSeconds": {
           "type": "number",
