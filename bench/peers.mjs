@@ -10,7 +10,8 @@
  * - download: a 100 MB pack downloaded --downloads times back to back (Packyard on S3 also with its blob cache off: a second
  *   Packyard on the same bucket with PACKYARD_BLOB_CACHE_MAX_BYTES=0); floor: reading the archive
  *   file (fs), GetObject of the same bytes by a presigned URL (S3); with the cache off, also a bare relay (bench/_s3-relay.mjs:
- *   GetObject piped into the response, in its own process), for what relaying alone costs here.
+ *   GetObject piped into the response, in its own process), for what relaying alone costs here; on fs, also a bare sender
+ *   (bench/_fs-send.mjs: the file sent by Node as Packyard sends it, nothing else), for what sending through Node costs.
  *   Every download, floors included, is made and timed by curl (bench/_peers-http.mjs says why).
  * - publish: the 100 MB pack published; floor: copying the archive and fsyncing the copy (fs), a
  *   multipart PutObject (@aws-sdk/lib-storage Upload, 8 MiB parts, 4 in flight; bench/_s3-put.mjs, a process of its own) (S3).
@@ -367,6 +368,17 @@ export async function main(args) {
             .join(', ')}] MB/s)`,
       );
     }
+    const sent = kinds.includes('fs') ? results.ratio('fs', 'download', 'sender', 'distribution') : undefined;
+    if (sent !== undefined) {
+      console.log(
+        `(fs: a bare sender, the file sent by Node as Packyard sends it in a process of its own, reaches ` +
+          `${sent.toFixed(2)}x distribution's MB/s and ${(results.ratio('fs', 'download', 'sender', 'floor') ?? NaN).toFixed(2)}x ` +
+          `the file read, median [${results
+            .series('fs', 'download', 'sender')
+            .map((v) => v.toFixed(0))
+            .join(', ')}] MB/s)`,
+      );
+    }
     const summary = {
       bench: 'peers',
       kinds,
@@ -412,6 +424,7 @@ function checkRows(results, kinds) {
       '>=',
       TARGETS.fsDownloadVsDistribution,
     ],
+    ['download: packyard/bare sender MB/s', ['fs'], (k) => results.ratio(k, 'download', 'packyard', 'sender'), '>=', 1],
     [
       'download, cache off: packyard/GetObject',
       ['s3'],
@@ -615,11 +628,12 @@ async function runKind(kind, context) {
   }
   const rawBucket = kind === 's3' ? (await bucketFor())?.bucket : undefined;
   const relay = s3 && rawBucket && rows.has('download') ? await startRelay(s3, rawBucket, scope) : undefined;
+  const sender = kind === 'fs' && rows.has('download') ? await startSender(work, scope) : undefined;
 
   let published = 0;
   try {
     if (rows.has('publish') || rows.has('download')) {
-      await bigRows(kind, context, peers, { noCache, rawBucket, relay });
+      await bigRows(kind, context, peers, { noCache, rawBucket, relay, sender });
     }
     if (rows.has('small')) published += await smallRows(kind, context, peers);
     /** @type {{ packs: number, populateSeconds: number, probe: string } | undefined} */
@@ -684,6 +698,24 @@ async function putObjectFloor(s3, bucket, key, file) {
 }
 
 /**
+ * A bare file sender (bench/_fs-send.mjs) in its own process, serving the files under `dir`;
+ * resolves with its URL.
+ * @param {string} dir
+ * @param {import('./_util.mjs').Scope} scope
+ */
+async function startSender(dir, scope) {
+  const script = new URL('./_fs-send.mjs', import.meta.url).pathname;
+  const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  scope.track(child);
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8').once('data', (/** @type {string} */ line) => resolve(Number(line.trim())));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the bare sender exited (${code}) before listening`)));
+  });
+  return `http://127.0.0.1:${port}`;
+}
+
+/**
  * A bare S3 relay (bench/_s3-relay.mjs) in its own process, serving `bucket`; resolves with its URL.
  * @param {import('./_registry.mjs').S3Backend} s3
  * @param {string} bucket
@@ -733,7 +765,7 @@ async function peerStep(context, kind, who, what, step) {
  * @param {string} kind
  * @param {Context} context
  * @param {Peer[]} peers
- * @param {{ noCache: Peer | undefined, rawBucket: string | undefined, relay: string | undefined }} extra
+ * @param {{ noCache: Peer | undefined, rawBucket: string | undefined, relay: string | undefined, sender: string | undefined }} extra
  */
 async function bigRows(kind, context, peers, extra) {
   const { options, rows, s3, work, results } = context;
@@ -842,6 +874,13 @@ async function bigRows(kind, context, peers, extra) {
           const uncached = await repeated(() => noCache.download(pack));
           record('downloadNoCache', 'packyard', uncached);
           notes.push(`packyard (cache off) download ${uncached.toFixed(0)} MB/s`);
+        }
+        if (participant.name === 'floor' && extra.sender) {
+          const url = `${extra.sender}/${path.relative(work, pack.file ?? '')}`;
+          await settleStorage(kind);
+          const sent = await repeated(() => fetchCounting('bare sender: download', url, pack.size));
+          record('download', 'sender', sent);
+          notes.push(`bare sender download ${sent.toFixed(0)} MB/s`);
         }
         if (participant.name === 'floor' && extra.relay) {
           const url = `${extra.relay}/${rawKey(pack)}`;
