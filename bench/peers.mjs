@@ -698,41 +698,48 @@ async function putObjectFloor(s3, bucket, key, file) {
 }
 
 /**
- * A bare file sender (bench/_fs-send.mjs) in its own process, serving the files under `dir`;
- * resolves with its URL.
- * @param {string} dir
+ * A bench helper server (`script`, in bench/) in a process of its own, which prints its port once
+ * it listens; resolves with its URL.
+ * @param {string} script
+ * @param {string[]} args
+ * @param {string} what
  * @param {import('./_util.mjs').Scope} scope
  */
-async function startSender(dir, scope) {
-  const script = new URL('./_fs-send.mjs', import.meta.url).pathname;
-  const child = spawn(process.execPath, [script, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  scope.track(child);
-  const port = await new Promise((resolve, reject) => {
-    child.stdout.setEncoding('utf8').once('data', (/** @type {string} */ line) => resolve(Number(line.trim())));
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the bare sender exited (${code}) before listening`)));
-  });
-  return `http://127.0.0.1:${port}`;
-}
-
-/**
- * A bare S3 relay (bench/_s3-relay.mjs) in its own process, serving `bucket`; resolves with its URL.
- * @param {import('./_registry.mjs').S3Backend} s3
- * @param {string} bucket
- * @param {import('./_util.mjs').Scope} scope
- */
-async function startRelay(s3, bucket, scope) {
-  const script = new URL('./_s3-relay.mjs', import.meta.url).pathname;
-  const child = spawn(process.execPath, [script, s3.endpoint, s3.accessKeyId, s3.secretAccessKey, bucket], {
+async function startHelper(script, args, what, scope) {
+  const child = spawn(process.execPath, [new URL(script, import.meta.url).pathname, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   scope.track(child);
   const port = await new Promise((resolve, reject) => {
     child.stdout.setEncoding('utf8').once('data', (/** @type {string} */ line) => resolve(Number(line.trim())));
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the bare relay exited (${code}) before listening`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before listening`)));
   });
   return `http://127.0.0.1:${port}`;
+}
+
+/**
+ * A bare file sender (bench/_fs-send.mjs), serving the files under `dir`; resolves with its URL.
+ * @param {string} dir
+ * @param {import('./_util.mjs').Scope} scope
+ */
+function startSender(dir, scope) {
+  return startHelper('./_fs-send.mjs', [dir], 'the bare sender', scope);
+}
+
+/**
+ * A bare S3 relay (bench/_s3-relay.mjs), serving `bucket`; resolves with its URL.
+ * @param {import('./_registry.mjs').S3Backend} s3
+ * @param {string} bucket
+ * @param {import('./_util.mjs').Scope} scope
+ */
+function startRelay(s3, bucket, scope) {
+  return startHelper(
+    './_s3-relay.mjs',
+    [s3.endpoint, s3.accessKeyId, s3.secretAccessKey, bucket],
+    'the bare relay',
+    scope,
+  );
 }
 
 /**

@@ -19,3 +19,4 @@ export { collectGarbage, type GcReport } from './gc.js';
 export { summarise, type VersionRecord, type RegistryRecord, type VersionSummary } from './catalog/records.js';
 export { SNAPSHOTS_PREFIX, registryKey, versionKey } from './storage/layout.js';
 export { CatalogSync, type CatalogSyncOptions } from './catalog/catalog-sync.js';
+export { sendFile } from './http/send-file.js';

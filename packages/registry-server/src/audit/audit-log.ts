@@ -29,7 +29,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { Target } from '../identity/principals.js';
-import { isPreconditionFailed, type ObjectStore } from '../storage/object-store.js';
+import { createOnce, type ObjectStore } from '../storage/object-store.js';
 import { forEachLimited } from '../storage/for-each-limited.js';
 import {
   anonymousAuditStream,
@@ -194,7 +194,7 @@ export class AuditLog {
     const written = await Promise.all(
       this.streamsOf(entry.scope).map(async (prefix) => {
         const key = auditEntryKey(prefix, entry.id);
-        return { key, etag: await this.createOnce(key, pending) };
+        return { key, etag: await this.createEntry(key, pending) };
       }),
     );
     return {
@@ -238,22 +238,13 @@ export class AuditLog {
   }
 
   /** Writes an entry only where `key` does not exist yet: its ETag, or null when it did. */
-  private async createOnce(key: string, entry: StoredEntry): Promise<string | null> {
-    try {
-      const { etag } = await this.store.put(key, entryLine(entry), {
-        ifNoneMatch: '*',
-        contentType: 'application/json',
-      });
-      return etag;
-    } catch (err) {
-      if (isPreconditionFailed(err)) return null;
-      throw err;
-    }
+  private createEntry(key: string, entry: StoredEntry): Promise<string | null> {
+    return createOnce(this.store, key, entryLine(entry), { contentType: 'application/json' });
   }
 
   /** Writes a settled entry create-once, and keeps it for the pages to come. */
   private async create(key: string, entry: AuditEntry): Promise<void> {
-    if ((await this.createOnce(key, entry)) !== null) this.settled.set(key, entry);
+    if ((await this.createEntry(key, entry)) !== null) this.settled.set(key, entry);
   }
 
   /** An entry as stored, or null when `key` does not exist. */

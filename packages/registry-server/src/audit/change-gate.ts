@@ -22,6 +22,7 @@ async function recorded(): Promise<void> {
 
 /** `store`, whose changes wait for the audit record of the request making them (if any). */
 export function gatedStore(store: ObjectStore): ObjectStore {
+  const append = store.append?.bind(store);
   return {
     ...store,
     // Read through: a store still checking its backend learns this after start-up began.
@@ -32,11 +33,11 @@ export function gatedStore(store: ObjectStore): ObjectStore {
       await recorded();
       return store.put(key, body, options);
     },
-    ...(store.append
+    ...(append
       ? {
           append: async (key: string, body: Buffer, options: { ifMatch: string }) => {
             await recorded();
-            return store.append?.(key, body, options) ?? Promise.reject(new Error('no appends'));
+            return append(key, body, options);
           },
         }
       : {}),

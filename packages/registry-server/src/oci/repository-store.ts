@@ -22,7 +22,7 @@ import {
   ociTagsPrefix,
   repositoryOfIndexKey,
 } from '../storage/layout.js';
-import { isPreconditionFailed, type ObjectRead, type ObjectStore } from '../storage/object-store.js';
+import { createOnce, type ObjectRead, type ObjectStore } from '../storage/object-store.js';
 import { encodeJson, readJson, updateJson } from '../storage/json-documents.js';
 
 /** A repository inside a registry. */
@@ -68,16 +68,6 @@ export interface ReferrerDescriptor {
   size: number;
   artifactType?: string;
   annotations?: Record<string, string>;
-}
-
-async function createOnce(store: ObjectStore, key: string, body: Buffer | string): Promise<boolean> {
-  try {
-    await store.put(key, body, { ifNoneMatch: '*' });
-    return true;
-  } catch (err) {
-    if (isPreconditionFailed(err)) return false;
-    throw err;
-  }
 }
 
 async function* keysUnder(store: ObjectStore, prefix: string): AsyncIterable<string> {

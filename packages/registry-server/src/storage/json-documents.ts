@@ -4,7 +4,7 @@
  * update one document without losing each other's writes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isPreconditionFailed, type ObjectStore } from './object-store.js';
+import { createOnce, isPreconditionFailed, type ObjectStore } from './object-store.js';
 
 export interface JsonDocument<T> {
   value: T;
@@ -23,14 +23,8 @@ export function encodeJson(value: unknown): Buffer {
 }
 
 /** Writes `value` only when `key` does not exist: its ETag, or null when the key already existed. */
-export async function createJson(store: ObjectStore, key: string, value: unknown): Promise<string | null> {
-  try {
-    const { etag } = await store.put(key, encodeJson(value), { ifNoneMatch: '*', contentType: 'application/json' });
-    return etag;
-  } catch (err) {
-    if (isPreconditionFailed(err)) return null;
-    throw err;
-  }
+export function createJson(store: ObjectStore, key: string, value: unknown): Promise<string | null> {
+  return createOnce(store, key, encodeJson(value), { contentType: 'application/json' });
 }
 
 /** What an update function returns: the new value, or `undefined` to leave the document as it is. */

@@ -164,6 +164,21 @@ export function isPreconditionFailed(error: unknown): error is PreconditionFaile
   return error instanceof PreconditionFailedError;
 }
 
+/** Writes `body` as `key` only when the key does not exist yet: its ETag, or null when it did. */
+export async function createOnce(
+  store: ObjectStore,
+  key: string,
+  body: Buffer | string,
+  options: { contentType?: string } = {},
+): Promise<string | null> {
+  try {
+    return (await store.put(key, body, { ...options, ifNoneMatch: '*' })).etag;
+  } catch (err) {
+    if (isPreconditionFailed(err)) return null;
+    throw err;
+  }
+}
+
 /**
  * The backend cannot be reached (connection refused, timeout, 5xx): the request may be retried.
  * The answer names no endpoint, bucket, path or driver error: anonymous callers see it. The

@@ -14,6 +14,7 @@ import {
 import { KeyedLock } from './keyed-lock.js';
 
 export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
+  const append = store.append?.bind(store);
   const locks = new KeyedLock();
   const exclusive = <T>(key: string, fn: () => Promise<T>): Promise<T> => locks.run(key, fn);
 
@@ -43,12 +44,7 @@ export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
     put,
     stage,
     putFile: (key, file, options) => exclusive(key, () => store.putFile(key, file, options)),
-    ...(store.append
-      ? {
-          append: (key, body, options) =>
-            exclusive(key, () => store.append?.(key, body, options) ?? Promise.reject(new Error('no appends'))),
-        }
-      : {}),
+    ...(append ? { append: (key, body, options) => exclusive(key, () => append(key, body, options)) } : {}),
     get: (key, options) => store.get(key, options),
     // Reads of a key wait for its queued writes: s3rver rewrites files in place, and a read racing
     // a write can see a truncated document.
