@@ -156,8 +156,6 @@ export class PublishService {
         return { outcome: 'unchanged', record: existing.value, warnings: inspected.warnings };
     }
 
-    await storeBlob();
-
     if (!existing) {
       const record: VersionRecord = {
         registry: registry.name,
@@ -174,12 +172,22 @@ export class PublishService {
         revision: 1,
         ...(request.ociManifest === undefined ? {} : { ociManifest: request.ociManifest }),
       };
-      const etag = await createJson(this.store, key, record);
+      // The record's bytes go to disk while the blob is stored; it appears only after the blob.
+      const stored = storeBlob();
+      const [blob, created] = await Promise.allSettled([
+        stored,
+        createJson(this.store, key, record, { after: stored }),
+      ]);
+      if (blob.status === 'rejected') throw blob.reason;
+      if (created.status === 'rejected') throw created.reason;
+      const etag = created.value;
       if (etag !== null) {
         await this.catalog.record({ kind: 'version', summary: summarise(record, etag) });
         return { outcome: 'created', record, warnings: inspected.warnings };
       }
       // Another publisher created it in the meantime: answer as for an existing version.
+    } else {
+      await storeBlob();
     }
 
     let outcome: PublishOutcome = 'unchanged';

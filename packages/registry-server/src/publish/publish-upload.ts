@@ -106,7 +106,11 @@ async function blobFromFile(services: PublishServices, upload: ReceivedUpload): 
   if (keepsLocalFiles(store)) {
     return {
       commit: () =>
-        store.putFile(blobKey(upload.digest), upload.file, { contentType: 'application/zip', contentAddressed: true }),
+        store.putFile(blobKey(upload.digest), upload.file, {
+          contentType: 'application/zip',
+          contentAddressed: true,
+          flushed: upload.flushed,
+        }),
       abort: () => Promise.resolve(),
     };
   }

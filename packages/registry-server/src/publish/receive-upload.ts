@@ -36,6 +36,11 @@ export interface ReceivedUpload {
   blocks: BlockChecksums;
   /** Text fields of a multipart body (`message`, say). */
   fields: Record<string, string>;
+  /**
+   * The file's bytes on their way to disk, when asked for (`flush`): resolved once they are
+   * there. The store taking the file over awaits it instead of flushing the bytes again.
+   */
+  flushed?: Promise<void>;
   /** Removes the temporary file; safe to call twice. */
   discard(): Promise<void>;
 }
@@ -106,16 +111,20 @@ function aborted(): PackError {
 const FLUSH_AHEAD_BYTES = 1024 * 1024;
 
 /**
- * The received file's bytes on their way to disk, when asked for (`flush`); marked handled. A
- * large file's flush is returned, to be awaited with its hash. A smaller one (hashed as it
- * arrived, so there is nothing to overlap with here) is left running while the pack is inspected:
- * the store's own flush when it takes the file over then finds the bytes on disk already.
+ * The received file's bytes on their way to disk, when asked for (`flush`); marked handled.
+ * `now` is what the receive awaits: a large file's flush, with its hash. A smaller one (hashed as
+ * it arrived, so there is nothing to overlap with here) is left running while the pack is
+ * inspected, and awaited by the store when it takes the file over (`all`).
  */
-function flushing(file: string, size: number, options: Pick<ReceiveOptions, 'flush'>): Promise<void> | undefined {
-  if (!options.flush) return undefined;
+function flushing(
+  file: string,
+  size: number,
+  options: Pick<ReceiveOptions, 'flush'>,
+): { now: Promise<void> | undefined; all: Promise<void> | undefined } {
+  if (!options.flush) return { now: undefined, all: undefined };
   const flushed = syncFileData(file);
   flushed.catch(() => undefined);
-  return size < FLUSH_AHEAD_BYTES ? undefined : flushed;
+  return { now: size < FLUSH_AHEAD_BYTES ? undefined : flushed, all: flushed };
 }
 
 /** Counts the bytes passing through, failing past `maxBytes`. */
@@ -299,11 +308,11 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
       }
       const flushed = flushing(file, size, options);
       const { digest, integrity, blocks } = await hashed;
-      await flushed;
+      await flushed.now;
       if (announced !== null && announced !== digest) {
         throw registryError('DIGEST_MISMATCH', `the body's digest is ${digest}, not the ${announced} announced`);
       }
-      return { file, size, digest, integrity, blocks, fields, discard };
+      return { file, size, digest, integrity, blocks, fields, flushed: flushed.all, discard };
     } catch (err) {
       throw await fail(err);
     } finally {
@@ -339,8 +348,8 @@ export async function receiveFile(source: string, options: Omit<ReceiveOptions, 
     if (size === 0) throw registryError('UPLOAD_EMPTY', 'the pack archive is empty');
     const flushed = flushing(file, size, options);
     const { digest, integrity, blocks } = await hashed;
-    await flushed;
-    return { file, size, digest, integrity, blocks, fields: {}, discard };
+    await flushed.now;
+    return { file, size, digest, integrity, blocks, fields: {}, flushed: flushed.all, discard };
   } catch (err) {
     await discard();
     throw isDiskFull(err) ? storageFull(err) : err;

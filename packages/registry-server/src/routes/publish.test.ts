@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,6 +17,8 @@ import {
   type TestPack,
   type TestRegistry,
 } from '../test-support/test-registry.js';
+import { versionKey } from '../storage/layout.js';
+import { storageUnavailable } from '../storage/object-store.js';
 
 interface ErrorBody {
   error: { code: string; message: string; hint?: string };
@@ -28,6 +31,8 @@ function publish(registry: TestRegistry, pack: TestPack, query = '', target = 'p
     .set('Content-Type', 'application/zip')
     .send(pack.bytes);
 }
+
+const blobless = versionKey('public', 'blobless', '1.0.0');
 
 describe.each(DRIVERS)('publish (%s)', (driver) => {
   let registry: TestRegistry;
@@ -335,6 +340,51 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
     const winner = responses.find((r) => r.status === 201);
     const stored = await request(registry.app).get('/v1/registries/public/packs/race/1.0.0');
     expect(stored.body.digest).toBe(winner?.body.digest);
+  });
+
+  it('writes no version record before its archive is stored, nor when the archive cannot be', async () => {
+    const record = blobless;
+    let seenMeanwhile: unknown = 'not looked';
+    const failing = await startTestRegistry(driver, {
+      share: registry,
+      wrapStore: (store) => {
+        const refuse = async (): Promise<never> => {
+          // Long enough for a record written alongside the archive to land, were it not held back.
+          await sleep(200);
+          seenMeanwhile = await store.head(record);
+          throw storageUnavailable(store.description, new Error('injected fault: the archive is not stored'));
+        };
+        const isBlob = (key: string) => key.startsWith('blobs/');
+        return {
+          ...store,
+          putFile: (key, file, options) => (isBlob(key) ? refuse() : store.putFile(key, file, options)),
+          stage: (key, options) => {
+            const staged = store.stage(key, options);
+            if (!isBlob(key)) return staged;
+            return {
+              ...staged,
+              commit: async () => {
+                await staged.abort();
+                return refuse();
+              },
+            };
+          },
+        };
+      },
+    });
+    try {
+      const pack = await buildTestPack(work.dir, { name: 'blobless', version: '1.0.0' });
+      const res = await publish(failing, pack);
+      expect(res.status).toBe(503);
+      expect((res.body as ErrorBody).error.code).toBe('STORAGE_UNAVAILABLE');
+      expect(seenMeanwhile).toBeNull();
+      expect(await registry.services.store.head(record)).toBeNull();
+      expect((await request(registry.app).get('/v1/registries/public/packs/blobless/1.0.0')).status).toBe(404);
+      // Nothing half-done stands in the way of the next attempt.
+      expect((await publish(registry, pack)).status).toBe(201);
+    } finally {
+      await failing.close();
+    }
   });
 
   it('needs authentication to publish, and refuses a wrong token', async () => {

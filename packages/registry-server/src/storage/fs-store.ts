@@ -24,6 +24,7 @@ import {
   type LocalObject,
   type ObjectRead,
   type ObjectStore,
+  type PutFileOptions,
   type PutOptions,
   type StageOptions,
   type StagedObject,
@@ -92,8 +93,12 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     );
   }
 
-  /** Creates `dir` and makes the new directory entries durable. */
-  async function ensureDir(key: string, dir: string): Promise<void> {
+  /**
+   * Creates `dir` (and any missing parents). Returns the fsyncs that make the new directory
+   * entries durable, under way (`synced`): the caller may place its file in the new directory
+   * meanwhile, and must await them before it reports the file placed.
+   */
+  async function ensureDir(key: string, dir: string): Promise<{ synced: Promise<void> }> {
     let first: string | undefined;
     try {
       first = await calls.mkdir(dir, PRIVATE_DIR_MODE);
@@ -101,12 +106,17 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
       if (errorCode(err) === 'ENOTDIR' || errorCode(err) === 'EEXIST') throw conflict(key, err);
       throw err;
     }
-    if (first === undefined) return;
+    if (first === undefined) return { synced: Promise.resolve() };
     const top = path.dirname(first);
+    const parents: string[] = [];
     for (let parent = dir; parent !== top;) {
       parent = path.dirname(parent);
-      await syncDir(parent);
+      parents.push(parent);
     }
+    const synced = Promise.all(parents.map((parent) => syncDir(parent))).then(() => undefined);
+    // Awaited by placeFile, unless the placing fails first: never left unhandled.
+    synced.catch(() => undefined);
+    return { synced };
   }
 
   /** Writes `body` to a fresh temporary file (see {@link writeDurably}); returns its path and ETag. */
@@ -221,9 +231,13 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
    * Puts a file in place with `move` and fsyncs its directory. The directory usually exists, so
    * it is only made (and made durable) when the move finds it missing; a concurrent delete may
    * also remove a freshly made, still empty parent directory in between: then it is made again.
+   * The fsyncs of new directories' parents run alongside the move and the directory's own fsync:
+   * the file counts as placed only once all of them are done, and until then nothing depends on
+   * which of them reached the disk first.
    */
   async function placeFile(key: string, file: string, move: () => Promise<void>): Promise<void> {
     const dir = path.dirname(file);
+    const madeDurable: Promise<void>[] = [];
     for (let attempt = 1; ; attempt++) {
       try {
         await move();
@@ -234,9 +248,9 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
         // ENOTDIR: a parent is a file; ensureDir says so as a conflict.
         if ((code !== 'ENOENT' && code !== 'ENOTDIR') || attempt === 3) throw err;
       }
-      await ensureDir(key, dir);
+      madeDurable.push((await ensureDir(key, dir)).synced);
     }
-    await syncDir(dir);
+    await Promise.all([syncDir(dir), ...madeDurable]);
   }
 
   /** A full disk (ENOSPC, EDQUOT) is a 507 for the client, not a 500: nothing was stored. */
@@ -252,8 +266,22 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     fileOf(key);
     // Both at once can never hold: the key would have to be missing and have a given ETag.
     if (options.ifNoneMatch !== undefined && options.ifMatch !== undefined) throw new PreconditionFailedError(key);
-    if (options.ifNoneMatch === '*' && body.length === 0) return createEmpty(key);
-    const { temp, etag } = await writeTemp(body);
+    if (options.ifNoneMatch === '*' && body.length === 0) {
+      await options.after;
+      return createEmpty(key);
+    }
+    // The temporary file is written while `after` is under way: it shows nothing until placed.
+    const written = writeTemp(body);
+    if (options.after) {
+      written.catch(() => undefined);
+      try {
+        await options.after;
+      } catch (err) {
+        await written.then(({ temp }) => removeFile(temp)).catch(() => undefined);
+        throw err;
+      }
+    }
+    const { temp, etag } = await written;
     return options.ifNoneMatch === '*' ? create(key, temp, etag) : replace(key, temp, options.ifMatch);
   }
 
@@ -336,10 +364,10 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     };
   }
 
-  async function putFile(key: string, file: string, options: StageOptions = {}): Promise<{ etag: string }> {
+  async function putFile(key: string, file: string, options: PutFileOptions = {}): Promise<{ etag: string }> {
     fileOf(key);
     if (options.contentAddressed === true) {
-      const taken = await takeOver(key, file);
+      const taken = await takeOver(key, file, options.flushed);
       if (taken) return taken;
     }
     const temp = path.join(tmpDir, tempName());
@@ -366,19 +394,20 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
 
   /**
    * A content-addressed file taken over under its key itself, without a temporary name: its bytes
-   * are flushed (at once when the caller flushed them ahead), then it is linked into place, so no
+   * are flushed (or the caller's flush of them, `flushed`, awaited), then it is linked into place, so no
    * name ever shows bytes that are not on disk. Its mtime is stamped now, as every new object's
    * is: gc's grace period counts from it, and the file may have been written long before (an OCI
    * upload finished hours after its last chunk). An object already there is kept. Null when the
    * file cannot be linked there (another filesystem, or none of its hard links allowed).
    */
-  async function takeOver(key: string, file: string): Promise<{ etag: string } | null> {
+  async function takeOver(key: string, file: string, flushed?: Promise<void>): Promise<{ etag: string } | null> {
     let info: BigIntStats;
     try {
       const handle = await calls.open(file, 'r');
       try {
         await stampMtime(handle, nowNs());
-        await handle.datasync();
+        // The new mtime needs no flush of its own: an fdatasync would not write it either.
+        await (flushed ? flushed.catch(() => handle.datasync()) : handle.datasync());
         info = await handle.stat({ bigint: true });
       } finally {
         await handle.close();

@@ -22,9 +22,17 @@ export function encodeJson(value: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(value, null, 1)}\n`);
 }
 
-/** Writes `value` only when `key` does not exist: its ETag, or null when the key already existed. */
-export function createJson(store: ObjectStore, key: string, value: unknown): Promise<string | null> {
-  return createOnce(store, key, encodeJson(value), { contentType: 'application/json' });
+/**
+ * Writes `value` only when `key` does not exist: its ETag, or null when the key already existed.
+ * `after`: see PutOptions.after.
+ */
+export function createJson(
+  store: ObjectStore,
+  key: string,
+  value: unknown,
+  options: { after?: Promise<unknown> } = {},
+): Promise<string | null> {
+  return createOnce(store, key, encodeJson(value), { contentType: 'application/json', ...options });
 }
 
 /** What an update function returns: the new value, or `undefined` to leave the document as it is. */

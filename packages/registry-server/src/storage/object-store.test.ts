@@ -181,8 +181,20 @@ describe('fs store specifics', () => {
     const staged = store.stage('a/c');
     await expect(pipeline(createReadStream(path.join(root, 'missing')), staged.stream)).rejects.toThrow(/ENOENT/);
     await staged.abort();
+    // A write waiting for something that fails: its temporary file, written meanwhile, goes too.
+    for (const key of ['a/d', 'a/e']) {
+      const refused = new Error('what the object points at was not stored');
+      await expect(store.put(key, 'x'.repeat(4096), { ifNoneMatch: '*', after: Promise.reject(refused) })).rejects.toBe(
+        refused,
+      );
+      expect(await store.head(key)).toBeNull();
+    }
     expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
     expect(await readdir(path.join(root, 'locks'))).toEqual([]);
+    // Files made ahead are empty until taken; a taken one is gone once its write ends.
+    for (const name of await readdir(path.join(root, 'ready'))) {
+      expect((await stat(path.join(root, 'ready', name))).size).toBe(0);
+    }
   });
 
   it('makes its temporary files ahead in <root>/ready, and removes those left when closed', async () => {

@@ -41,6 +41,13 @@ export interface PutOptions {
   /** Compare-and-swap: fail with {@link PreconditionFailedError} unless the stored ETag is this one. */
   ifMatch?: string;
   contentType?: string;
+  /**
+   * What must be done before the object may appear (another object it points at being stored):
+   * the driver may write the bytes meanwhile, where that leaves nothing visible (the fs driver's
+   * temporary file), and places the object only once this resolves; if it rejects, nothing is
+   * stored and the put rejects with its reason.
+   */
+  after?: Promise<unknown>;
 }
 
 /**
@@ -65,6 +72,15 @@ export interface StageOptions {
    * hard link that fails on an existing name, without taking the key's lock.
    */
   contentAddressed?: boolean;
+}
+
+export interface PutFileOptions extends StageOptions {
+  /**
+   * The caller's flush of the file's bytes (an fdatasync it started once the file was written),
+   * which a driver that takes the file over awaits instead of flushing them again; when it fails,
+   * the driver flushes them itself.
+   */
+  flushed?: Promise<void>;
 }
 
 export interface ListOptions {
@@ -114,7 +130,7 @@ export interface ObjectStore {
    * the file over without copying it when it is on the same filesystem (a hard link), so the caller
    * must not change the file afterwards, only remove it; other drivers upload it.
    */
-  putFile(key: string, file: string, options?: StageOptions): Promise<{ etag: string }>;
+  putFile(key: string, file: string, options?: PutFileOptions): Promise<{ etag: string }>;
   /** Streams an object, or a byte range of it; null when the key does not exist. */
   get(key: string, options?: { range?: { start: number; end?: number } }): Promise<ObjectRead | null>;
   /**
@@ -169,7 +185,7 @@ export async function createOnce(
   store: ObjectStore,
   key: string,
   body: Buffer | string,
-  options: { contentType?: string } = {},
+  options: Pick<PutOptions, 'contentType' | 'after'> = {},
 ): Promise<string | null> {
   try {
     return (await store.put(key, body, { ...options, ifNoneMatch: '*' })).etag;

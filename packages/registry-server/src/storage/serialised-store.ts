@@ -19,7 +19,9 @@ export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
   const exclusive = <T>(key: string, fn: () => Promise<T>): Promise<T> => locks.run(key, fn);
 
   async function put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<{ etag: string }> {
-    const { ifNoneMatch, ifMatch, ...rest } = options;
+    const { ifNoneMatch, ifMatch, after, ...rest } = options;
+    // Waited for before the key's turn: reads of the key queue behind its writes.
+    await after;
     // Unconditional puts queue too: one landing between a check and its write would be lost.
     return exclusive(key, async () => {
       if (ifNoneMatch !== undefined || ifMatch !== undefined) {

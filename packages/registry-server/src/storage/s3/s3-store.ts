@@ -239,6 +239,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
 
   async function put(key: string, body: Buffer | string, putOptions: PutOptions = {}): Promise<{ etag: string }> {
     const Key = fullKey(key);
+    // A PUT is visible at once: nothing of it can go ahead of `after`.
+    await putOptions.after;
     const ifMatch =
       putOptions.ifMatch === undefined ? undefined : ifMatchHeader(putOptions.ifMatch, support ?? (await checked));
     const small = Buffer.byteLength(body) <= TRANSFER_PUT_BYTES;

@@ -256,6 +256,38 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       expect(await store.getBuffer(key)).toEqual({ body: Buffer.from('first'), etag });
     });
 
+    it('places an object only once what it waits for (after) is done, and not at all if that fails', async () => {
+      const base = prefix();
+      let release!: () => void;
+      const blob = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const created = store.put(`${base}record`, 'points at the blob', { ifNoneMatch: '*', after: blob });
+      const replaced = store.put(`${base}replaced`, 'also waits', { after: blob });
+      // Well past the time a put takes here: still nothing to see.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await store.head(`${base}record`)).toBeNull();
+      expect(await store.head(`${base}replaced`)).toBeNull();
+      release();
+      const [{ etag }] = await Promise.all([created, replaced]);
+      expect(await store.getBuffer(`${base}record`)).toEqual({ body: Buffer.from('points at the blob'), etag });
+      expect((await store.getBuffer(`${base}replaced`))?.body.toString()).toBe('also waits');
+      // The condition still holds at placing time.
+      await expect(
+        store.put(`${base}record`, 'again', { ifNoneMatch: '*', after: Promise.resolve() }),
+      ).rejects.toBeInstanceOf(PreconditionFailedError);
+
+      const failed = new Error('the blob could not be stored');
+      await expect(store.put(`${base}never`, 'x', { ifNoneMatch: '*', after: Promise.reject(failed) })).rejects.toBe(
+        failed,
+      );
+      await expect(
+        store.put(`${base}never-empty`, '', { ifNoneMatch: '*', after: Promise.reject(failed) }),
+      ).rejects.toBe(failed);
+      expect(await store.head(`${base}never`)).toBeNull();
+      expect(await store.head(`${base}never-empty`)).toBeNull();
+    });
+
     it('lets exactly one of 32 concurrent creates of a key win', async () => {
       const key = `${prefix()}contended`;
       const results = await Promise.allSettled(
@@ -438,6 +470,25 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       await rm(file);
       await expect(store.putFile(`${prefix()}none`, path.join(scratch, 'no-such-file'))).rejects.toThrow(/ENOENT/);
       expect(await store.head(`${prefix()}none`)).toBeNull();
+    });
+
+    it('stores a content-addressed local file whose bytes the caller flushed, or failed to flush', async () => {
+      const base = prefix();
+      const bytes = randomBytes(64 * 1024);
+      for (const [name, flush] of [
+        ['flushed', () => Promise.resolve()],
+        ['flush-failed', () => Promise.reject(new Error('EIO: the caller could not flush'))],
+      ] as const) {
+        // Marked handled, as a caller does: a driver that uploads the file never looks at it.
+        const flushed = flush();
+        flushed.catch(() => undefined);
+        const file = path.join(scratch, `${name}.bin`);
+        await writeFile(file, bytes);
+        // A failed flush of the caller's is not the put's failure: the driver flushes itself.
+        const { etag } = await store.putFile(`${base}${name}`, file, { contentAddressed: true, flushed });
+        await rm(file);
+        expect(await store.getBuffer(`${base}${name}`)).toEqual({ body: bytes, etag });
+      }
     });
 
     it('stages an object that only becomes visible on commit, in parts, byte for byte', async () => {
