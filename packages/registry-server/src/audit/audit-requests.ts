@@ -248,8 +248,9 @@ export function auditRequests(sources: AuditSources): RequestHandler {
       });
       return begun;
     };
-    beforeAnswer(res, async () => {
-      const entry = final();
+    // What the request left running for its answer to wait for (change-gate.ts: holdAnswerFor).
+    const holds: Promise<unknown>[] = [];
+    const settle = async (entry: AuditEntry): Promise<void> => {
       if (!begun) {
         // Nothing was authorized and nothing changed: the final entry alone.
         await sources.audit.record(entry).catch((err: unknown) => {
@@ -264,6 +265,9 @@ export function auditRequests(sources: AuditSources): RequestHandler {
       await pending.settle(entry).catch((err: unknown) => {
         failed(err, entry);
       });
+    };
+    beforeAnswer(res, async () => {
+      await Promise.all([settle(final()), Promise.allSettled(holds)]);
     });
     watchDecisions(
       (target) => {
@@ -271,7 +275,7 @@ export function auditRequests(sources: AuditSources): RequestHandler {
         void begin().catch(() => undefined);
       },
       () => {
-        runGated(begin, next);
+        runGated(begin, holds, next);
       },
     );
   };

@@ -183,17 +183,19 @@ export class CatalogSync {
       });
   }
 
-  /** Applies a change made by this process and appends it to the shared change log. */
-  async record(change: Change): Promise<void> {
+  /**
+   * Applies a change made by this process to its index, at once (a failure to apply throws, not
+   * rejects), and appends it to the shared change log: the promise returned is the append's, and
+   * never rejects (a failed append is retried by the poll loop).
+   */
+  record(change: Change): Promise<void> {
     // Counted like a change read from the log: a process alone compacts the log too.
     if (this.apply(this.index, change)) this.changesSinceSnapshot++;
-    try {
-      await this.append(change);
-    } catch (err) {
+    return this.append(change).catch((err: unknown) => {
       // The record itself is written: only other replicas' view lags. The poll loop retries.
       this.options.logger.warn({ err }, 'could not append to the change log; will retry');
       this.pending.push(change);
-    }
+    });
   }
 
   /** Reads the change log once; resolves when done. Concurrent calls share one poll. */

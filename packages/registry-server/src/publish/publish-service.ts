@@ -13,12 +13,13 @@
  */
 import { declaredDeprecation, type PackError, type Finding } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
-import { summarise, type RegistryRecord, type VersionRecord } from '../catalog/records.js';
+import { summarise, type RegistryRecord, type VersionRecord, type VersionSummary } from '../catalog/records.js';
 import { versionKey } from '../storage/layout.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { InspectedPack } from './inspect-pack.js';
 import { registryError } from '../errors.js';
+import { holdAnswerFor } from '../audit/change-gate.js';
 
 export interface PublishRequest {
   registry: RegistryRecord;
@@ -78,6 +79,16 @@ export class PublishService {
     private readonly store: ObjectStore,
     private readonly catalog: CatalogSync,
   ) {}
+
+  /**
+   * Tells the catalog of a version record just written: this process's index at once, the other
+   * replicas through the change log, whose entry the answer waits for alongside the request's
+   * final audit entry (not after it: that entry does not depend on it).
+   */
+  private async announce(summary: VersionSummary): Promise<void> {
+    const logged = this.catalog.record({ kind: 'version', summary });
+    if (!holdAnswerFor(logged)) await logged;
+  }
 
   /**
    * Writes the version record of an inspected archive. `storeBlob` makes the archive's blob
@@ -182,7 +193,7 @@ export class PublishService {
       if (created.status === 'rejected') throw created.reason;
       const etag = created.value;
       if (etag !== null) {
-        await this.catalog.record({ kind: 'version', summary: summarise(record, etag) });
+        await this.announce(summarise(record, etag));
         return { outcome: 'created', record, warnings: inspected.warnings };
       }
       // Another publisher created it in the meantime: answer as for an existing version.
@@ -197,9 +208,7 @@ export class PublishService {
       return decision.next;
     });
     if (!updated) throw new Error(`version record ${key} disappeared during publish`);
-    if (updated.changed) {
-      await this.catalog.record({ kind: 'version', summary: summarise(updated.value, updated.etag) });
-    }
+    if (updated.changed) await this.announce(summarise(updated.value, updated.etag));
     return { outcome, record: updated.value, warnings: inspected.warnings };
   }
 }

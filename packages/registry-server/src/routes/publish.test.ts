@@ -387,6 +387,56 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
     }
   });
 
+  it('writes its change-log entry alongside its final audit entry, not after it, and before the answer', async () => {
+    let finalStarted = (): void => undefined;
+    const finalWrite = new Promise<'final entry first'>((resolve) => {
+      finalStarted = () => {
+        resolve('final entry first');
+      };
+    });
+    let order: string | null = null;
+    const watched = await startTestRegistry(driver, {
+      share: registry,
+      wrapStore: (real) => {
+        const append = real.append?.bind(real);
+        return {
+          ...real,
+          put: async (key, body, options) => {
+            if (key.startsWith('changes/')) {
+              // Waits for the final entry's write to begin: it never would, were it to come after.
+              order = await Promise.race([finalWrite, sleep(5_000).then(() => 'change-log entry first')]);
+            }
+            // The final entry replaces the pending one where the store cannot append (S3).
+            if (key.startsWith('audit/') && options?.ifMatch !== undefined) finalStarted();
+            return real.put(key, body, options);
+          },
+          ...(append
+            ? {
+                append: (key: string, body: Buffer, options: { ifMatch: string }) => {
+                  finalStarted();
+                  return append(key, body, options);
+                },
+              }
+            : {}),
+        };
+      },
+    });
+    try {
+      const pack = await buildTestPack(work.dir, { name: 'logged-alongside' });
+      expect((await publish(watched, pack)).status).toBe(201);
+      expect(order).toBe('final entry first');
+      // Stored before the answer left: other replicas can read it now.
+      const logged: string[] = [];
+      for await (const { key } of registry.services.store.list('changes/')) {
+        const body = (await registry.services.store.getBuffer(key))?.body.toString() ?? '';
+        if (body.includes('"logged-alongside"')) logged.push(key);
+      }
+      expect(logged).toHaveLength(1);
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('needs authentication to publish, and refuses a wrong token', async () => {
     const pack = await buildTestPack(work.dir, { name: 'anon', version: '1.0.0' });
     const anonymous = await request(registry.app)
