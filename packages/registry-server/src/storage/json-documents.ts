@@ -4,7 +4,7 @@
  * update one document without losing each other's writes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createOnce, isPreconditionFailed, type ObjectStore } from './object-store.js';
+import { createOnce, isPreconditionFailed, type ObjectStore, type PutOptions } from './object-store.js';
 
 export interface JsonDocument<T> {
   value: T;
@@ -22,15 +22,12 @@ export function encodeJson(value: unknown): Buffer {
   return Buffer.from(`${JSON.stringify(value, null, 1)}\n`);
 }
 
-/**
- * Writes `value` only when `key` does not exist: its ETag, or null when the key already existed.
- * `after`: see PutOptions.after.
- */
+/** Writes `value` only when `key` does not exist: its ETag, or null when the key already existed. */
 export function createJson(
   store: ObjectStore,
   key: string,
   value: unknown,
-  options: { after?: Promise<unknown> } = {},
+  options: Pick<PutOptions, 'after'> = {},
 ): Promise<string | null> {
   return createOnce(store, key, encodeJson(value), { contentType: 'application/json', ...options });
 }
