@@ -31,6 +31,8 @@ import { createOciServices, type OciServices } from './oci/oci-services.js';
 import { packRepositories } from './oci/pack-repositories.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { removeOrphanedTempFiles } from './storage/temp-files.js';
+import { makePrivateDir } from './storage/file-modes.js';
+import { fsCallsFor, type FsCallsKind } from './storage/fs-calls.js';
 
 export interface RegistryServices {
   config: RegistryConfig;
@@ -56,6 +58,8 @@ export interface RegistryServices {
   metrics: Metrics;
   /** Where uploads are streamed before they are checked (local disk, whatever the store). */
   uploadDir: string;
+  /** How uploads are written into `uploadDir` (see storage/fs-calls.ts). */
+  uploadCalls: FsCallsKind;
   /** Hashes uploads as they arrive, on a worker thread. */
   hasher: UploadHasher;
   /** Checks uploaded packs on worker threads, each within a time budget. */
@@ -87,6 +91,9 @@ export async function createServices(options: {
   const uploadDir = path.join(config.dataDir, 'tmp', 'uploads');
   const removed = await removeOrphanedTempFiles(uploadDir);
   if (removed > 0) logger.info({ removed }, 'removed temporary upload files left by a stopped process');
+  await makePrivateDir(uploadDir);
+  // Uploads are received with the calls of the filesystem the directory is on (see fs-calls.ts).
+  const uploadCalls = (await fsCallsFor(uploadDir)).kind;
 
   const catalog = new CatalogSync(store, {
     logger: logger.child({ component: 'catalog' }),
@@ -198,6 +205,7 @@ export async function createServices(options: {
     }),
     metrics: options.metrics ?? createMetrics(),
     uploadDir,
+    uploadCalls,
     hasher: new UploadHasher(),
     inspector,
     oci: createOciServices({

@@ -4,11 +4,47 @@
  * Coupling the two directly (a tee) would stall the client every time storage is busy; this way
  * neither waits for the other, and memory stays at one read buffer.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import * as fs from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 
 /** What the follower reads at a time: one S3 part (fewer, larger reads cost the main thread less). */
 const READ_BYTES = 8 * 1024 * 1024;
+
+/**
+ * With direct calls, the file's first bytes up to this many are written synchronously (a write
+ * to the page cache takes microseconds, a trip through libuv's pool tens of them); the rest, and
+ * every write of a file that grows past it, go through the pool.
+ */
+const DIRECT_WRITE_MAX_BYTES = 256 * 1024;
+
+export interface GrowingFileOptions {
+  /** The file's mode (default 0o600). */
+  mode?: number;
+  /**
+   * How the file is opened, written and closed: `direct` (a local filesystem) makes the open,
+   * the close and the writes of a small file on the calling thread, `pooled` (default) makes
+   * every call through libuv's thread pool (see storage/fs-calls.ts).
+   */
+  calls?: 'direct' | 'pooled';
+  /**
+   * Once the file is complete, its bytes are flushed to disk (fdatasync) before it is closed,
+   * without holding up its 'close': {@link GrowingFile.flushed} tells when they are there.
+   */
+  flush?: boolean;
+  /** Makes the file's directory, when opening the file finds it missing (then opened again). */
+  makeDir?: () => Promise<void>;
+}
+
+/** A pool call of the callback API, as a promise. */
+function pooled<T>(call: (done: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => {
+    call((err, value) => {
+      if (err) reject(err);
+      else resolve(value);
+    });
+  });
+}
 
 /** Writes to a file and tells how many bytes have reached it so far. */
 export class GrowingFile extends Writable {
@@ -16,15 +52,22 @@ export class GrowingFile extends Writable {
   written = 0;
   /** The file exists (readers may open it), even once this writer has closed it. */
   opened = false;
-  private handle: FileHandle | null = null;
+  /**
+   * With `flush`, once the file is complete and closed: its bytes on their way to disk, resolved
+   * once they are there (rejected if the flush failed). Undefined otherwise.
+   */
+  flushed: Promise<void> | undefined;
+  private fd: number | null = null;
+  private readonly direct: boolean;
   private waiters: Array<{ bytes: number; resolve: () => void; reject: (err: Error) => void }> = [];
 
   constructor(
     readonly path: string,
-    private readonly mode = 0o600,
+    private readonly options: GrowingFileOptions = {},
   ) {
     // Up to 1 MiB queues while a write is in flight, like fs.WriteStream's batching.
     super({ highWaterMark: 1024 * 1024 });
+    this.direct = options.calls === 'direct';
     this.on('progress', () => {
       this.wake();
     });
@@ -58,10 +101,27 @@ export class GrowingFile extends Writable {
     this.waiters = waiting;
   }
 
+  private async openFile(): Promise<number> {
+    const mode = this.options.mode ?? 0o600;
+    const attempt = (): Promise<number> =>
+      this.direct
+        ? Promise.resolve().then(() => fs.openSync(this.path, 'wx', mode))
+        : pooled<number>((done) => {
+            fs.open(this.path, 'wx', mode, done);
+          });
+    try {
+      return await attempt();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !this.options.makeDir) throw err;
+      await this.options.makeDir();
+      return attempt();
+    }
+  }
+
   override _construct(callback: (error?: Error | null) => void): void {
-    open(this.path, 'wx', this.mode).then(
-      (handle) => {
-        this.handle = handle;
+    this.openFile().then(
+      (fd) => {
+        this.fd = fd;
         this.opened = true;
         callback();
         this.emit('progress');
@@ -75,7 +135,7 @@ export class GrowingFile extends Writable {
   // Each write emits 'written' with its bytes, in file order, once they are in the file, then
   // 'progress'.
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    void this.writeAll(chunk).then(() => {
+    this.writeAll([chunk]).then(() => {
       this.emit('written', chunk);
       this.emit('progress');
       callback();
@@ -87,27 +147,28 @@ export class GrowingFile extends Writable {
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
-    void this.writeAllv(chunks.map((c) => c.chunk)).then(() => {
+    this.writeAll(chunks.map((c) => c.chunk)).then(() => {
       for (const { chunk } of chunks) this.emit('written', chunk);
       this.emit('progress');
       callback();
     }, callback);
   }
 
-  private async writeAllv(buffers: Buffer[]): Promise<void> {
-    const total = buffers.reduce((sum, b) => sum + b.length, 0);
-    const { bytesWritten } = await (this.handle as FileHandle).writev(buffers, this.written);
-    this.written += bytesWritten;
-    // A short write (rare for files) finishes byte by byte, without copying the rest up front.
-    if (bytesWritten < total) await this.writeAll(Buffer.concat(buffers).subarray(bytesWritten));
-  }
-
-  private async writeAll(chunk: Buffer): Promise<void> {
-    let done = 0;
-    while (done < chunk.length) {
-      const { bytesWritten } = await (this.handle as FileHandle).write(chunk, done, chunk.length - done, this.written);
-      done += bytesWritten;
-      this.written += bytesWritten;
+  /** Writes `buffers` at the end of the file, whole (a short write, rare for files, is finished). */
+  private async writeAll(buffers: Buffer[]): Promise<void> {
+    const fd = this.fd as number;
+    let rest = buffers;
+    while (rest.length > 0) {
+      const total = rest.reduce((sum, b) => sum + b.length, 0);
+      const position = this.written;
+      const written =
+        this.direct && position + total <= DIRECT_WRITE_MAX_BYTES
+          ? fs.writevSync(fd, rest, position)
+          : await pooled<number>((done) => {
+              fs.writev(fd, rest, position, done);
+            });
+      this.written += written;
+      rest = written < total ? [Buffer.concat(rest).subarray(written)] : [];
     }
   }
 
@@ -117,14 +178,36 @@ export class GrowingFile extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const handle = this.handle;
-    this.handle = null;
+    const fd = this.fd;
+    this.fd = null;
     this.emit('progress');
-    if (!handle) {
+    if (fd === null) {
       callback(error);
       return;
     }
-    handle.close().then(
+    const close = (): Promise<void> =>
+      this.direct
+        ? Promise.resolve().then(() => {
+            fs.closeSync(fd);
+          })
+        : pooled<undefined>((done) => {
+            fs.close(fd, (err) => {
+              done(err, undefined);
+            });
+          });
+    if (error === null && this.options.flush && this.writableFinished) {
+      // Closed once flushed; the stream closes now, as what follows needs only the file's name.
+      const flushed = pooled<undefined>((done) => {
+        fs.fdatasync(fd, (err) => {
+          done(err, undefined);
+        });
+      });
+      this.flushed = flushed.finally(() => close().catch(() => undefined));
+      this.flushed.catch(() => undefined);
+      callback(null);
+      return;
+    }
+    close().then(
       () => {
         callback(error);
       },

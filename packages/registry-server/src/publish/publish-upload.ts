@@ -33,6 +33,7 @@ import type { BlobCache } from '../blobs/blob-cache.js';
 import type { RegistryConfig } from '../config/config.js';
 import type { Metrics } from '../http/metrics.js';
 import type { ObjectStore, StagedObject } from '../storage/object-store.js';
+import type { FsCallsKind } from '../storage/fs-calls.js';
 import type { PackInspector } from './pack-inspector.js';
 import type { PublishResult, PublishService } from './publish-service.js';
 import type { UploadHasher } from './upload-hasher.js';
@@ -48,6 +49,7 @@ export interface PublishServices {
   store: ObjectStore;
   config: RegistryConfig;
   uploadDir: string;
+  uploadCalls: FsCallsKind;
   hasher: UploadHasher;
   inspector: PackInspector;
   publisher: PublishService;
@@ -78,6 +80,7 @@ const since = (start: number): number => Math.round(performance.now() - start);
 function receiving(services: PublishServices): Omit<ReceiveOptions, 'query'> {
   return {
     dir: services.uploadDir,
+    calls: services.uploadCalls,
     maxBytes: services.config.limits.maxUploadBytes,
     hasher: services.hasher,
     // The fs store takes the file over at commit: its bytes go to disk while the hash finishes.

@@ -1,11 +1,12 @@
 /**
  * Receiving an upload leaves nothing behind when it fails, even when the temporary file's open is
  * still queued at the moment of failure (the thread pool busy, a client that leaves at once): the
- * file must not be made after it was removed.
+ * file must not be made after it was removed. On a local filesystem (direct calls) a small upload
+ * makes no trip through the thread pool but its flush, and its directory is made when missing.
  */
 import { once } from 'node:events';
-import type * as FsPromises from 'node:fs/promises';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import type * as Fs from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,16 +16,45 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { receiveFile, startUpload } from './receive-upload.js';
 import { UploadHasher } from './upload-hasher.js';
 
-/** While set, an exclusive open (a new temporary file) waits for it. */
-const gate = vi.hoisted(() => ({ held: null as Promise<void> | null }));
+/**
+ * While `held` is set, an exclusive open through the pool (a new temporary file) waits for it.
+ * `pooled` counts the pool's calls on upload files (opens, writes, closes, flushes) by name.
+ */
+const gate = vi.hoisted(() => ({ held: null as Promise<void> | null, pooled: new Map<string, number>() }));
 
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const fs = await importOriginal<typeof FsPromises>();
-  const open: typeof fs.open = async (...args) => {
-    if (args[1] === 'wx' && gate.held) await gate.held;
-    return fs.open(...args);
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof Fs>();
+  const count = (name: string): void => {
+    gate.pooled.set(name, (gate.pooled.get(name) ?? 0) + 1);
   };
-  return { ...fs, open, default: { ...fs, open } };
+  // GrowingFile's open: (file, flags, mode, callback).
+  const open = ((
+    file: Fs.PathLike,
+    flags: Fs.OpenMode,
+    mode: Fs.Mode,
+    done: (err: Error | null, fd: number) => void,
+  ) => {
+    const call = (): void => {
+      fs.open(file, flags, mode, done);
+    };
+    if (flags === 'wx') count('open');
+    if (flags === 'wx' && gate.held) void gate.held.then(call);
+    else call();
+  }) as typeof fs.open;
+  const writev = ((...args: Parameters<typeof fs.writev>) => {
+    count('writev');
+    fs.writev(...args);
+  }) as typeof fs.writev;
+  const close = ((...args: Parameters<typeof fs.close>) => {
+    count('close');
+    fs.close(...args);
+  }) as typeof fs.close;
+  const fdatasync = ((...args: Parameters<typeof fs.fdatasync>) => {
+    count('fdatasync');
+    fs.fdatasync(...args);
+  }) as typeof fs.fdatasync;
+  const calls = { open, writev, close, fdatasync };
+  return { ...fs, ...calls, default: { ...fs, ...calls } };
 });
 
 /** Holds new files' opens until the returned function is called. */
@@ -128,5 +158,55 @@ describe('receiving an upload that fails before its file is open', () => {
     await upload.discard();
     client.destroy();
     expect(await leftBehind(work)).toEqual([]);
+  });
+});
+
+describe('receiving an upload on a local filesystem (direct calls)', () => {
+  /** Sends `body` and receives it into `work` with `calls`, flushed. */
+  async function receiveBody(work: string, body: Buffer, calls: 'direct' | 'pooled') {
+    const arrived = new Promise<IncomingMessage>((resolve) => {
+      received = resolve;
+    });
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    client.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`);
+    client.write(body);
+    const req = await arrived;
+    gate.pooled.clear();
+    const started = await startUpload(req, { dir: work, maxBytes: body.length, hasher, calls, flush: true });
+    const upload = await started.receive(null);
+    await upload.flushed;
+    client.destroy();
+    return { upload, pooled: Object.fromEntries(gate.pooled) };
+  }
+
+  it('writes a small upload without the thread pool, flushes it there once, and makes its directory', async () => {
+    const work = path.join(dir, 'direct-small', 'uploads');
+    const body = Buffer.alloc(100 * 1024, 3);
+    const { upload, pooled } = await receiveBody(work, body, 'direct');
+    expect(pooled).toEqual({ fdatasync: 1 });
+    expect(await readFile(upload.file)).toEqual(body);
+    expect((await stat(work)).mode & 0o777).toBe(0o700);
+    expect(upload.digest).toBe((await receiveBody(path.join(dir, 'pooled-small'), body, 'pooled')).upload.digest);
+    await upload.discard();
+  });
+
+  it('writes the bytes of a larger upload past the first 256 KiB through the pool, in order', async () => {
+    const body = Buffer.alloc(600 * 1024);
+    for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
+    const { upload, pooled } = await receiveBody(path.join(dir, 'direct-large'), body, 'direct');
+    expect(pooled['open']).toBeUndefined();
+    expect(pooled['writev']).toBeGreaterThan(0);
+    expect(await readFile(upload.file)).toEqual(body);
+    expect(upload.size).toBe(body.length);
+    await upload.discard();
+  });
+
+  it('makes every call of a pooled upload through the pool', async () => {
+    const work = path.join(dir, 'pooled');
+    await mkdir(work);
+    const { upload, pooled } = await receiveBody(work, Buffer.alloc(10 * 1024, 5), 'pooled');
+    expect(pooled).toMatchObject({ open: 1, fdatasync: 1, close: 1 });
+    expect(pooled['writev']).toBeGreaterThan(0);
+    await upload.discard();
   });
 });

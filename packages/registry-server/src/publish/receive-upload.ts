@@ -18,7 +18,8 @@ import { finished, type Readable, Transform, type Writable } from 'node:stream';
 import busboy from 'busboy';
 import { PackError, pipelineUntilClosed, type BlockChecksums } from '@packyard/pack-core';
 import { makePrivateDir } from '../storage/file-modes.js';
-import { removeFile, syncFileData } from '../storage/fs-files.js';
+import { removeFile } from '../storage/fs-files.js';
+import type { FsCallsKind } from '../storage/fs-calls.js';
 import { isDiskFull, storageFull } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { followInto, GrowingFile } from './growing-file.js';
@@ -55,6 +56,12 @@ export interface ReceiveOptions {
    * while its hash is finished, so that taking it over does not wait for them.
    */
   flush?: boolean;
+  /**
+   * How the file is written: `direct` when `dir` is on a local filesystem (see
+   * storage/fs-calls.ts; a small upload then costs no trip through libuv's pool but its flush),
+   * `pooled` (default) otherwise.
+   */
+  calls?: FsCallsKind;
   /** The `digest` query parameter, if any. */
   query?: string;
 }
@@ -111,20 +118,27 @@ function aborted(): PackError {
 const FLUSH_AHEAD_BYTES = 1024 * 1024;
 
 /**
- * The received file's bytes on their way to disk, when asked for (`flush`); marked handled.
- * `now` is what the receive awaits: a large file's flush, with its hash. A smaller one (hashed as
- * it arrived, so there is nothing to overlap with here) is left running while the pack is
- * inspected, and awaited by the store when it takes the file over (`all`).
+ * The file an upload is received into: written as `options.calls` says, flushed once complete
+ * when asked for (`flush`), its directory made when missing.
  */
-function flushing(
-  file: string,
-  size: number,
-  options: Pick<ReceiveOptions, 'flush'>,
-): { now: Promise<void> | undefined; all: Promise<void> | undefined } {
-  if (!options.flush) return { now: undefined, all: undefined };
-  const flushed = syncFileData(file);
-  flushed.catch(() => undefined);
-  return { now: size < FLUSH_AHEAD_BYTES ? undefined : flushed, all: flushed };
+function uploadFile(file: string, options: ReceiveOptions): GrowingFile {
+  return new GrowingFile(file, {
+    calls: options.calls ?? 'pooled',
+    flush: options.flush === true,
+    makeDir: () => makePrivateDir(options.dir),
+  });
+}
+
+/**
+ * The received file's bytes on their way to disk, when asked for (`flush`: the file flushes
+ * itself once complete, see GrowingFile). `now` is what the receive awaits: a large file's
+ * flush, with its hash. A smaller one (hashed as it arrived, so there is nothing to overlap with
+ * here) is left running while the pack is inspected, and awaited by the store when it takes the
+ * file over (`all`).
+ */
+function flushing(sink: GrowingFile): { now: Promise<void> | undefined; all: Promise<void> | undefined } {
+  const flushed = sink.flushed;
+  return { now: sink.written < FLUSH_AHEAD_BYTES ? undefined : flushed, all: flushed };
 }
 
 /** Counts the bytes passing through, failing past `maxBytes`. */
@@ -268,7 +282,6 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
   };
   let announced: string | null;
   try {
-    await makePrivateDir(options.dir);
     multipart = type.startsWith('multipart/form-data') ? await multipartFile(request, fields, options.maxBytes) : null;
     announced = announcedDigest(request, options.query);
   } catch (err) {
@@ -291,7 +304,7 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
       }
       unwatch = whenTorn(request, () => limit.destroy(aborted()));
       source.pipe(limit);
-      const sink = new GrowingFile(file);
+      const sink = uploadFile(file, options);
       const hashed = options.hasher.follow(sink);
       hashed.catch(() => undefined);
       if (copy) {
@@ -306,7 +319,7 @@ export async function startUpload(request: IncomingMessage, options: ReceiveOpti
           hint: 'send the pack zip written by `packctl build` as the request body',
         });
       }
-      const flushed = flushing(file, size, options);
+      const flushed = flushing(sink);
       const { digest, integrity, blocks } = await hashed;
       await flushed.now;
       if (announced !== null && announced !== digest) {
@@ -335,8 +348,7 @@ export async function receiveFile(source: string, options: Omit<ReceiveOptions, 
   const file = path.join(options.dir, tempName('.zip'));
   const discard = () => removeFile(file);
   try {
-    await makePrivateDir(options.dir);
-    const sink = new GrowingFile(file);
+    const sink = uploadFile(file, options);
     const hashed = options.hasher.follow(sink);
     hashed.catch(() => undefined);
     await pipelineUntilClosed([
@@ -346,7 +358,7 @@ export async function receiveFile(source: string, options: Omit<ReceiveOptions, 
     ]);
     const size = sink.written;
     if (size === 0) throw registryError('UPLOAD_EMPTY', 'the pack archive is empty');
-    const flushed = flushing(file, size, options);
+    const flushed = flushing(sink);
     const { digest, integrity, blocks } = await hashed;
     await flushed.now;
     return { file, size, digest, integrity, blocks, fields: {}, flushed: flushed.all, discard };

@@ -3,7 +3,6 @@
  * directory fsyncs.
  */
 import type { BigIntStats } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { pooledCalls, type FsCalls, type WritableFile } from './fs-calls.js';
 import type { StoredObject } from './object-store.js';
 
@@ -52,16 +51,6 @@ export async function removeFile(file: string, calls: FsCalls = pooledCalls): Pr
     await calls.unlink(file);
   } catch (err) {
     if (errorCode(err) !== 'ENOENT') throw err;
-  }
-}
-
-/** Writes a file's bytes to disk (fdatasync); its name is made durable by whoever places it. */
-export async function syncFileData(file: string): Promise<void> {
-  const handle = await open(file, 'r');
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
   }
 }
 
