@@ -58,6 +58,8 @@ export class GrowingFile extends Writable {
    */
   flushed: Promise<void> | undefined;
   private fd: number | null = null;
+  /** The write under way, settled (never rejects): the file is closed only once it is done. */
+  private writing: Promise<void> = Promise.resolve();
   private readonly direct: boolean;
   private waiters: Array<{ bytes: number; resolve: () => void; reject: (err: Error) => void }> = [];
 
@@ -135,7 +137,7 @@ export class GrowingFile extends Writable {
   // Each write emits 'written' with its bytes, in file order, once they are in the file, then
   // 'progress'.
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.writeAll([chunk]).then(() => {
+    this.writeTracked([chunk]).then(() => {
       this.emit('written', chunk);
       this.emit('progress');
       callback();
@@ -147,18 +149,33 @@ export class GrowingFile extends Writable {
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
-    this.writeAll(chunks.map((c) => c.chunk)).then(() => {
+    this.writeTracked(chunks.map((c) => c.chunk)).then(() => {
       for (const { chunk } of chunks) this.emit('written', chunk);
       this.emit('progress');
       callback();
     }, callback);
   }
 
-  /** Writes `buffers` at the end of the file, whole (a short write, rare for files, is finished). */
+  /** {@link writeAll}, remembered as the write under way. */
+  private writeTracked(buffers: Buffer[]): Promise<void> {
+    const done = this.writeAll(buffers);
+    this.writing = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
+  }
+
+  /**
+   * Writes `buffers` at the end of the file, whole (a short write, rare for files, is finished),
+   * unless the stream is destroyed meanwhile: a write already in the pool ends on the still open
+   * descriptor (closing waits for it), and no other follows it.
+   */
   private async writeAll(buffers: Buffer[]): Promise<void> {
     const fd = this.fd as number;
     let rest = buffers;
     while (rest.length > 0) {
+      if (this.fd !== fd) throw new Error(`${this.path}: written after it was closed`);
       const total = rest.reduce((sum, b) => sum + b.length, 0);
       const position = this.written;
       const written =
@@ -185,6 +202,15 @@ export class GrowingFile extends Writable {
       callback(error);
       return;
     }
+    // A destroy does not wait for a write under way (a client that leaves mid-upload): the
+    // descriptor is closed after it, never under it (its number could be reused by then).
+    void this.writing.then(() => {
+      this.closeFile(fd, error, callback);
+    });
+  }
+
+  /** Closes `fd` (flushed first, with `flush`, once the file is complete), then calls `callback`. */
+  private closeFile(fd: number, error: Error | null, callback: (error?: Error | null) => void): void {
     const close = (): Promise<void> =>
       this.direct
         ? Promise.resolve().then(() => {

@@ -18,9 +18,14 @@ import { UploadHasher } from './upload-hasher.js';
 
 /**
  * While `held` is set, an exclusive open through the pool (a new temporary file) waits for it.
- * `pooled` counts the pool's calls on upload files (opens, writes, closes, flushes) by name.
+ * `pooled` counts the pool's calls on upload files (opens, writes, closes, flushes) by name,
+ * `direct` the synchronous writes and closes.
  */
-const gate = vi.hoisted(() => ({ held: null as Promise<void> | null, pooled: new Map<string, number>() }));
+const gate = vi.hoisted(() => ({
+  held: null as Promise<void> | null,
+  pooled: new Map<string, number>(),
+  direct: new Map<string, number>(),
+}));
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof Fs>();
@@ -53,7 +58,15 @@ vi.mock('node:fs', async (importOriginal) => {
     count('fdatasync');
     fs.fdatasync(...args);
   }) as typeof fs.fdatasync;
-  const calls = { open, writev, close, fdatasync };
+  const writevSync = ((...args: Parameters<typeof fs.writevSync>) => {
+    gate.direct.set('writev', (gate.direct.get('writev') ?? 0) + 1);
+    return fs.writevSync(...args);
+  }) as typeof fs.writevSync;
+  const closeSync = (fd: number): void => {
+    gate.direct.set('close', (gate.direct.get('close') ?? 0) + 1);
+    fs.closeSync(fd);
+  };
+  const calls = { open, writev, close, fdatasync, writevSync, closeSync };
   return { ...fs, ...calls, default: { ...fs, ...calls } };
 });
 
@@ -172,30 +185,34 @@ describe('receiving an upload on a local filesystem (direct calls)', () => {
     client.write(body);
     const req = await arrived;
     gate.pooled.clear();
+    gate.direct.clear();
     const started = await startUpload(req, { dir: work, maxBytes: body.length, hasher, calls, flush: true });
     const upload = await started.receive(null);
     await upload.flushed;
     client.destroy();
-    return { upload, pooled: Object.fromEntries(gate.pooled) };
+    return { upload, pooled: Object.fromEntries(gate.pooled), direct: Object.fromEntries(gate.direct) };
   }
 
   it('writes a small upload without the thread pool, flushes it there once, and makes its directory', async () => {
     const work = path.join(dir, 'direct-small', 'uploads');
     const body = Buffer.alloc(100 * 1024, 3);
-    const { upload, pooled } = await receiveBody(work, body, 'direct');
+    const { upload, pooled, direct } = await receiveBody(work, body, 'direct');
     expect(pooled).toEqual({ fdatasync: 1 });
+    expect(direct['writev']).toBeGreaterThan(0);
+    expect(direct['close']).toBe(1);
     expect(await readFile(upload.file)).toEqual(body);
     expect((await stat(work)).mode & 0o777).toBe(0o700);
     expect(upload.digest).toBe((await receiveBody(path.join(dir, 'pooled-small'), body, 'pooled')).upload.digest);
     await upload.discard();
   });
 
-  it('writes the bytes of a larger upload past the first 256 KiB through the pool, in order', async () => {
+  it('writes the bytes of a larger upload past 256 KiB through the pool, in order', async () => {
     const body = Buffer.alloc(600 * 1024);
     for (let i = 0; i < body.length; i += 4) body.writeUInt32LE(i, i);
-    const { upload, pooled } = await receiveBody(path.join(dir, 'direct-large'), body, 'direct');
+    const { upload, pooled, direct } = await receiveBody(path.join(dir, 'direct-large'), body, 'direct');
     expect(pooled['open']).toBeUndefined();
     expect(pooled['writev']).toBeGreaterThan(0);
+    expect(direct['close']).toBe(1);
     expect(await readFile(upload.file)).toEqual(body);
     expect(upload.size).toBe(body.length);
     await upload.discard();
@@ -204,8 +221,9 @@ describe('receiving an upload on a local filesystem (direct calls)', () => {
   it('makes every call of a pooled upload through the pool', async () => {
     const work = path.join(dir, 'pooled');
     await mkdir(work);
-    const { upload, pooled } = await receiveBody(work, Buffer.alloc(10 * 1024, 5), 'pooled');
+    const { upload, pooled, direct } = await receiveBody(work, Buffer.alloc(10 * 1024, 5), 'pooled');
     expect(pooled).toMatchObject({ open: 1, fdatasync: 1, close: 1 });
+    expect(direct).toEqual({});
     expect(pooled['writev']).toBeGreaterThan(0);
     await upload.discard();
   });
