@@ -7,26 +7,21 @@
 import * as fs from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { DIRECT_WRITE_MAX_BYTES, now, pooled, type FsCallsKind } from '../storage/fs-calls.js';
 
 /** What the follower reads at a time: one S3 part (fewer, larger reads cost the main thread less). */
 const READ_BYTES = 8 * 1024 * 1024;
-
-/**
- * With direct calls, the file's first bytes up to this many are written synchronously (a write
- * to the page cache takes microseconds, a trip through libuv's pool tens of them); the rest, and
- * every write of a file that grows past it, go through the pool.
- */
-const DIRECT_WRITE_MAX_BYTES = 256 * 1024;
 
 export interface GrowingFileOptions {
   /** The file's mode (default 0o600). */
   mode?: number;
   /**
-   * How the file is opened, written and closed: `direct` (a local filesystem) makes the open,
-   * the close and the writes of a small file on the calling thread, `pooled` (default) makes
-   * every call through libuv's thread pool (see storage/fs-calls.ts).
+   * How the file is opened, written and closed: `direct` (a local filesystem) makes its open, its
+   * close and its writes up to DIRECT_WRITE_MAX_BYTES into the file on the calling thread (later
+   * writes go through the pool), `pooled` (default) makes every call through libuv's thread pool
+   * (see storage/fs-calls.ts).
    */
-  calls?: 'direct' | 'pooled';
+  calls?: FsCallsKind;
   /**
    * Once the file is complete, its bytes are flushed to disk (fdatasync) before it is closed,
    * without holding up its 'close': {@link GrowingFile.flushed} tells when they are there.
@@ -34,16 +29,6 @@ export interface GrowingFileOptions {
   flush?: boolean;
   /** Makes the file's directory, when opening the file finds it missing (then opened again). */
   makeDir?: () => Promise<void>;
-}
-
-/** A pool call of the callback API, as a promise. */
-function pooled<T>(call: (done: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    call((err, value) => {
-      if (err) reject(err);
-      else resolve(value);
-    });
-  });
 }
 
 /** Writes to a file and tells how many bytes have reached it so far. */
@@ -107,7 +92,7 @@ export class GrowingFile extends Writable {
     const mode = this.options.mode ?? 0o600;
     const attempt = (): Promise<number> =>
       this.direct
-        ? Promise.resolve().then(() => fs.openSync(this.path, 'wx', mode))
+        ? now(() => fs.openSync(this.path, 'wx', mode))
         : pooled<number>((done) => {
             fs.open(this.path, 'wx', mode, done);
           });
@@ -213,20 +198,16 @@ export class GrowingFile extends Writable {
   private closeFile(fd: number, error: Error | null, callback: (error?: Error | null) => void): void {
     const close = (): Promise<void> =>
       this.direct
-        ? Promise.resolve().then(() => {
+        ? now(() => {
             fs.closeSync(fd);
           })
-        : pooled<undefined>((done) => {
-            fs.close(fd, (err) => {
-              done(err, undefined);
-            });
+        : pooled((done) => {
+            fs.close(fd, done);
           });
     if (error === null && this.options.flush && this.writableFinished) {
       // Closed once flushed; the stream closes now, as what follows needs only the file's name.
-      const flushed = pooled<undefined>((done) => {
-        fs.fdatasync(fd, (err) => {
-          done(err, undefined);
-        });
+      const flushed = pooled((done) => {
+        fs.fdatasync(fd, done);
       });
       this.flushed = flushed.finally(() => close().catch(() => undefined));
       this.flushed.catch(() => undefined);

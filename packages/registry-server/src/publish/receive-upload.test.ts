@@ -29,9 +29,15 @@ const gate = vi.hoisted(() => ({
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof Fs>();
-  const count = (name: string): void => {
-    gate.pooled.set(name, (gate.pooled.get(name) ?? 0) + 1);
+  const count = (counts: Map<string, number>, name: string): void => {
+    counts.set(name, (counts.get(name) ?? 0) + 1);
   };
+  /** `real`, counting its calls under `name` in `counts`. */
+  const counted = <F extends (...args: never[]) => unknown>(counts: Map<string, number>, name: string, real: F): F =>
+    ((...args: Parameters<F>) => {
+      count(counts, name);
+      return real(...args);
+    }) as F;
   // GrowingFile's open: (file, flags, mode, callback).
   const open = ((
     file: Fs.PathLike,
@@ -42,30 +48,15 @@ vi.mock('node:fs', async (importOriginal) => {
     const call = (): void => {
       fs.open(file, flags, mode, done);
     };
-    if (flags === 'wx') count('open');
+    if (flags === 'wx') count(gate.pooled, 'open');
     if (flags === 'wx' && gate.held) void gate.held.then(call);
     else call();
   }) as typeof fs.open;
-  const writev = ((...args: Parameters<typeof fs.writev>) => {
-    count('writev');
-    fs.writev(...args);
-  }) as typeof fs.writev;
-  const close = ((...args: Parameters<typeof fs.close>) => {
-    count('close');
-    fs.close(...args);
-  }) as typeof fs.close;
-  const fdatasync = ((...args: Parameters<typeof fs.fdatasync>) => {
-    count('fdatasync');
-    fs.fdatasync(...args);
-  }) as typeof fs.fdatasync;
-  const writevSync = ((...args: Parameters<typeof fs.writevSync>) => {
-    gate.direct.set('writev', (gate.direct.get('writev') ?? 0) + 1);
-    return fs.writevSync(...args);
-  }) as typeof fs.writevSync;
-  const closeSync = (fd: number): void => {
-    gate.direct.set('close', (gate.direct.get('close') ?? 0) + 1);
-    fs.closeSync(fd);
-  };
+  const writev = counted(gate.pooled, 'writev', fs.writev);
+  const close = counted(gate.pooled, 'close', fs.close);
+  const fdatasync = counted(gate.pooled, 'fdatasync', fs.fdatasync);
+  const writevSync = counted(gate.direct, 'writev', fs.writevSync);
+  const closeSync = counted(gate.direct, 'close', fs.closeSync);
   const calls = { open, writev, close, fdatasync, writevSync, closeSync };
   return { ...fs, ...calls, default: { ...fs, ...calls } };
 });

@@ -19,8 +19,11 @@ import type { BigIntStats, Stats } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { makeDir, makeDirSync } from '@packyard/pack-core';
 
-/** A written body of up to this many bytes goes down in one synchronous write (direct calls). */
-const DIRECT_WRITE_MAX_BYTES = 256 * 1024;
+/**
+ * A written body of up to this many bytes goes down in one synchronous write (direct calls): a
+ * write to the page cache takes microseconds, a trip through the pool tens of them.
+ */
+export const DIRECT_WRITE_MAX_BYTES = 256 * 1024;
 
 /** An open file as the write paths use it: the subset of `FileHandle` they need. */
 export interface WritableFile {
@@ -63,16 +66,18 @@ export const pooledCalls: FsCalls = {
 
 /** Runs `call` now; its error, if any, comes back as a rejection like the pooled call's. */
 // eslint-disable-next-line @typescript-eslint/require-await -- async: a throw becomes a rejection
-async function now<T>(call: () => T): Promise<T> {
+export async function now<T>(call: () => T): Promise<T> {
   return call();
 }
 
 /** A pool call of the callback API (one trip, without a FileHandle's promise machinery). */
-function pooled(call: (done: (err: NodeJS.ErrnoException | null) => void) => void): Promise<void> {
+export function pooled<T = void>(
+  call: (done: (err: NodeJS.ErrnoException | null, value: T) => void) => void,
+): Promise<T> {
   return new Promise((resolve, reject) => {
-    call((err) => {
+    call((err, value) => {
       if (err) reject(err);
-      else resolve();
+      else resolve(value);
     });
   });
 }
@@ -85,11 +90,8 @@ function directFile(fd: number): WritableFile {
       return;
     }
     for (let done = 0; done < buffer.length;) {
-      done += await new Promise<number>((resolve, reject) => {
-        fs.write(fd, buffer, done, buffer.length - done, null, (err, written) => {
-          if (err) reject(err);
-          else resolve(written);
-        });
+      done += await pooled<number>((wrote) => {
+        fs.write(fd, buffer, done, buffer.length - done, null, wrote);
       });
     }
   };
@@ -147,13 +149,11 @@ export const directCalls: FsCalls = {
  * A file opened on the thread pool, then written with the direct calls: for a file made ahead of
  * its use by a store whose calls are direct, whose open may wait on the disk.
  */
-export function openInPool(file: string, flags: string, mode?: number): Promise<WritableFile> {
-  return new Promise((resolve, reject) => {
-    fs.open(file, flags, mode, (err, fd) => {
-      if (err) reject(err);
-      else resolve(directFile(fd));
-    });
+export async function openInPool(file: string, flags: string, mode?: number): Promise<WritableFile> {
+  const fd = await pooled<number>((done) => {
+    fs.open(file, flags, mode, done);
   });
+  return directFile(fd);
 }
 
 /**
