@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { dropOutputWhenClosed, isPackError } from '@packyard/pack-core';
 import { loadConfig, type ConfigFlags } from './config/config.js';
 import { collectGarbage } from './gc.js';
-import { applyHeapPolicy } from './heap-policy.js';
+import { applyV8Policy } from './v8-policy.js';
 import { rotateSigningKey } from './identity/signing-keys.js';
 import { EXIT_CODE, installLastResort } from './last-resort.js';
 import { createLogger } from './logger.js';
@@ -33,7 +33,7 @@ function serveOptions(command: Command): Command {
 }
 
 async function serve(flags: ConfigFlags): Promise<void> {
-  applyHeapPolicy();
+  applyV8Policy();
   const config = await loadConfig(flags);
   const registry = await startRegistry(config);
   const { logger } = registry.services;

@@ -13,7 +13,7 @@ import {
 import type { PutOptions, StagedObject } from '../object-store.js';
 import { unquote } from './errors.js';
 import type { Bounded, Transfer } from './transfer.js';
-import { collectGarbage } from '../../heap-policy.js';
+import { collectGarbage } from '../../v8-policy.js';
 
 /** Parts of a staged upload in flight at once. */
 const STAGE_QUEUE = 4;
