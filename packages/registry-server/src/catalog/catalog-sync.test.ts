@@ -289,6 +289,71 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     expect(await a.reconcile()).toBe(0);
   });
 
+  it('passes over a damaged snapshot and change entries, at start and in a poll, and takes what is around them', async () => {
+    const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, `${work.dir}/damaged`) });
+    const own = await createStore(config.storage, { logger });
+    const warnings: unknown[] = [];
+    const watched = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    const damage = [
+      '',
+      '{"kind":"version","summ',
+      '\u0000\u0000\u0000',
+      'null',
+      '{"kind":"version"}',
+      '{"kind":"other"}',
+    ];
+    const put = async (index: number, body: string) =>
+      own.put(changeKey(Date.now(), `damage${index}`), body, { ifNoneMatch: '*' });
+    try {
+      // A snapshot, so that the start reads the change log after it (an empty store is scanned instead).
+      const writer = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+      await writer.start();
+      await writer.record({ kind: 'version', summary: summary('before', '1.0.0') });
+      await writer.writeSnapshot();
+      await writer.stop();
+      // A newer snapshot damaged on disk: the start passes over it to the one before.
+      await own.put(snapshotKey(Date.now(), 'damaged'), gzipSync('{"changesThrough":').subarray(0, 12));
+      for (const [index, body] of damage.entries()) await put(index, body);
+      await own.put(
+        changeKey(Date.now(), 'good1'),
+        JSON.stringify({ kind: 'version', summary: summary('after', '1.0.0') }),
+        {
+          ifNoneMatch: '*',
+        },
+      );
+
+      const sync = new CatalogSync(own, { logger: watched, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+      await sync.start();
+      try {
+        expect(sync.index.version('public', 'before', '1.0.0')).toBeDefined();
+        expect(sync.index.version('public', 'after', '1.0.0')).toBeDefined();
+        expect(warnings.filter((entry) => (entry as { msg: string }).msg.includes('damaged change'))).toHaveLength(
+          damage.length,
+        );
+        expect(warnings.filter((entry) => (entry as { msg: string }).msg.includes('snapshot'))).toHaveLength(1);
+        // Polled: a damaged entry then a good one, and the damaged ones already seen are not read again.
+        await put(damage.length, '{');
+        await own.put(
+          changeKey(Date.now(), 'good2'),
+          JSON.stringify({ kind: 'version', summary: summary('later', '1.0.0') }),
+          {
+            ifNoneMatch: '*',
+          },
+        );
+        await sync.poll();
+        expect(sync.index.version('public', 'later', '1.0.0')).toBeDefined();
+        expect(sync.lastError).toBeNull();
+        expect(warnings.filter((entry) => (entry as { msg: string }).msg.includes('damaged change'))).toHaveLength(
+          damage.length + 1,
+        );
+      } finally {
+        await sync.stop();
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it('falls back to reading every record when a store has no snapshot, then writes one', async () => {
     const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, `${work.dir}/other`) });
     const fresh = await createStore(config.storage, { logger });

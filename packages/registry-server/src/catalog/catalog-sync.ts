@@ -88,6 +88,30 @@ function newId(): string {
   return randomHex(6);
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A change entry's bytes as a change, or null when they are not one: an entry damaged on disk
+ * (empty, cut short, zeroed) or of another kind than this release writes. Only the fields the
+ * index keys and orders by are checked; the rest is what a replica wrote.
+ */
+function parseChange(body: Buffer): Change | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!isObject(value)) return null;
+  const named = (item: unknown, ...fields: string[]) =>
+    isObject(item) && fields.every((field) => typeof item[field] === 'string') && Number.isFinite(item['revision']);
+  if (value['kind'] === 'version' && named(value['summary'], 'registry', 'name', 'version')) return value as Change;
+  if (value['kind'] === 'registry' && named(value['registry'], 'name')) return value as Change;
+  return null;
+}
+
 export class CatalogSync {
   readonly index: CatalogIndex;
   private readonly windowMs: number;
@@ -279,7 +303,11 @@ export class CatalogSync {
       const time = timeOfKey(key);
       this.seen.set(key, time);
       if (found) {
-        if (this.apply(index, JSON.parse(found.body.toString('utf8')) as Change)) this.changesSinceSnapshot++;
+        const change = parseChange(found.body);
+        if (change === null) {
+          // Its record, if it reached storage, is taken by the next reconcile instead.
+          this.options.logger.warn({ key, bytes: found.body.length }, 'skipped a damaged change entry');
+        } else if (this.apply(index, change)) this.changesSinceSnapshot++;
       }
       if (time > this.cursor) this.cursor = time;
     });
@@ -291,15 +319,22 @@ export class CatalogSync {
     this.cursor = 0;
     const snapshotKeys: string[] = [];
     for await (const object of this.store.list(SNAPSHOTS_PREFIX)) snapshotKeys.push(object.key);
-    const newest = snapshotKeys.at(-1);
-    if (newest) {
-      const header = await this.readSnapshot(newest, index);
-      if (header) {
-        this.cursor = header.changesThrough;
-        for (const key of header.seen ?? []) this.seen.set(key, timeOfKey(key));
-        await this.readChanges(index);
-        return;
+    // The newest snapshot that reads whole; one that does not (damaged on disk) is passed over.
+    for (const key of snapshotKeys.reverse()) {
+      const loaded = new CatalogIndex(this.options.queryCacheSize);
+      let header: SnapshotHeader | null;
+      try {
+        header = await this.readSnapshot(key, loaded);
+      } catch (err) {
+        this.options.logger.warn({ err, key }, 'skipped a catalog snapshot that could not be read');
+        continue;
       }
+      if (!header) continue;
+      index.adopt(loaded);
+      this.cursor = header.changesThrough;
+      for (const seenKey of header.seen ?? []) this.seen.set(seenKey, timeOfKey(seenKey));
+      await this.readChanges(index);
+      return;
     }
     const scanStart = Date.now();
     await this.reconcile(index);
