@@ -281,7 +281,13 @@ export class CatalogSync {
     const time = Date.now();
     const key = changeKey(time, newId());
     // A fresh key (time and random id): written create-once, which takes no lock on the fs store.
-    await this.store.put(key, JSON.stringify(change), { contentType: 'application/json', ifNoneMatch: '*' });
+    // Not flushed: the record it summarises is, and an entry lost (or damaged) by the machine
+    // stopping is made up for by the reconcile every process runs at start and every ten minutes.
+    await this.store.put(key, JSON.stringify(change), {
+      contentType: 'application/json',
+      ifNoneMatch: '*',
+      durable: false,
+    });
     // Applied already: the poll need not read it back, and looks back from here.
     this.seen.set(key, time);
     if (time > this.cursor) this.cursor = time;

@@ -119,24 +119,29 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     return { synced };
   }
 
-  /** Writes `body` to a fresh temporary file (see {@link writeDurably}); returns its path and ETag. */
-  async function writeTemp(body: Buffer | string): Promise<{ temp: string; etag: string }> {
+  /** Writes `body` to a fresh temporary file (see {@link writeFresh}); returns its path and ETag. */
+  async function writeTemp(body: Buffer | string, durable = true): Promise<{ temp: string; etag: string }> {
     const made = readyTemps.take();
     const temp = made?.file ?? path.join(tmpDir, tempName());
-    return { temp, etag: await writeDurably(temp, body, made?.handle) };
+    return { temp, etag: await writeFresh(temp, body, durable, made?.handle) };
   }
 
   /**
    * Creates `file` (it must not exist) holding `body` through one descriptor: written, stamped
-   * with a fresh mtime (see {@link stampMtime}), fsynced. Returns its ETag; on failure, a file it
-   * created is removed again.
+   * with a fresh mtime (see {@link stampMtime}), fsynced unless not `durable`. Returns its ETag;
+   * on failure, a file it created is removed again.
    */
-  async function writeDurably(file: string, body: Buffer | string, opened?: WritableFile): Promise<string> {
+  async function writeFresh(
+    file: string,
+    body: Buffer | string,
+    durable: boolean,
+    opened?: WritableFile,
+  ): Promise<string> {
     const handle = opened ?? (await calls.open(file, 'wx', PRIVATE_FILE_MODE));
     try {
       if (body.length > 0) await handle.writeFile(body);
       await stampMtime(handle, nowNs());
-      await handle.sync();
+      if (durable) await handle.sync();
       return etagOf(await handle.stat({ bigint: true }));
     } catch (err) {
       await removeFile(file);
@@ -147,7 +152,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
   }
 
   /** Moves `temp` to `key`'s file, unless `ifMatch` no longer holds; always consumes `temp`. */
-  async function replace(key: string, temp: string, ifMatch?: string): Promise<{ etag: string }> {
+  async function replace(key: string, temp: string, ifMatch?: string, durable = true): Promise<{ etag: string }> {
     const file = fileOf(key);
     try {
       return await withLock(key, async () => {
@@ -162,7 +167,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
           const written = await calls.stat(temp, { bigint: true });
           if (written.mtimeNs <= current.mtimeNs) await stampMtime(temp, current.mtimeNs + 1000n, calls);
         }
-        await placeFile(key, file, () => calls.rename(temp, file));
+        await placeFile(key, file, durable, () => calls.rename(temp, file));
         return { etag: etagOf(await calls.stat(file, { bigint: true })) };
       });
     } finally {
@@ -174,9 +179,9 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
    * Creates `key`'s file from `temp` only if it does not exist yet: `link` fails on an existing
    * name. `etag` is temp's, when the caller has it (a link changes neither inode, mtime nor size).
    */
-  async function create(key: string, temp: string, etag?: string): Promise<{ etag: string }> {
+  async function create(key: string, temp: string, etag?: string, durable = true): Promise<{ etag: string }> {
     try {
-      await linkNew(key, temp);
+      await linkNew(key, temp, durable);
       // The temporary name is a second link to the new file: its ETag cannot be one of a
       // replace that came after.
       return { etag: etag ?? etagOf(await calls.stat(temp, { bigint: true })) };
@@ -185,10 +190,13 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     }
   }
 
-  /** Gives `source` the name of `key`'s file, which must not exist yet, and makes that name durable. */
-  async function linkNew(key: string, source: string): Promise<void> {
+  /**
+   * Gives `source` the name of `key`'s file, which must not exist yet, and makes that name durable
+   * (unless not `durable`).
+   */
+  async function linkNew(key: string, source: string, durable = true): Promise<void> {
     const file = fileOf(key);
-    await placeFile(key, file, async () => {
+    await placeFile(key, file, durable, async () => {
       try {
         await calls.link(source, file);
       } catch (err) {
@@ -209,7 +217,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
   async function createEmpty(key: string): Promise<{ etag: string }> {
     const file = fileOf(key);
     let etag = '';
-    await placeFile(key, file, async () => {
+    await placeFile(key, file, true, async () => {
       let handle: WritableFile;
       try {
         handle = await calls.open(file, 'wx', PRIVATE_FILE_MODE);
@@ -228,14 +236,15 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
   }
 
   /**
-   * Puts a file in place with `move` and fsyncs its directory. The directory usually exists, so
-   * it is only made (and made durable) when the move finds it missing; a concurrent delete may
-   * also remove a freshly made, still empty parent directory in between: then it is made again.
-   * The fsyncs of new directories' parents run alongside the move and the directory's own fsync:
-   * the file counts as placed only once all of them are done, and until then nothing depends on
-   * which of them reached the disk first.
+   * Puts a file in place with `move` and fsyncs its directory (unless the file is not `durable`).
+   * The directory usually exists, so it is only made (and made durable, always: a durable file
+   * placed in it later fsyncs only the directory itself) when the move finds it missing; a
+   * concurrent delete may also remove a freshly made, still empty parent directory in between:
+   * then it is made again. The fsyncs of new directories' parents run alongside the move and the
+   * directory's own fsync: the file counts as placed only once all of them are done, and until
+   * then nothing depends on which of them reached the disk first.
    */
-  async function placeFile(key: string, file: string, move: () => Promise<void>): Promise<void> {
+  async function placeFile(key: string, file: string, durable: boolean, move: () => Promise<void>): Promise<void> {
     const dir = path.dirname(file);
     const madeDurable: Promise<void>[] = [];
     for (let attempt = 1; ; attempt++) {
@@ -250,7 +259,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
       }
       madeDurable.push((await ensureDir(key, dir)).synced);
     }
-    await Promise.all([syncDir(dir), ...madeDurable]);
+    await Promise.all(durable ? [syncDir(dir), ...madeDurable] : madeDurable);
   }
 
   /** A full disk (ENOSPC, EDQUOT) is a 507 for the client, not a 500: nothing was stored. */
@@ -270,8 +279,9 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
       await options.after;
       return createEmpty(key);
     }
+    const durable = options.durable ?? true;
     // The temporary file is written while `after` is under way: it shows nothing until placed.
-    const written = writeTemp(body);
+    const written = writeTemp(body, durable);
     if (options.after) {
       written.catch(() => undefined);
       try {
@@ -282,7 +292,9 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
       }
     }
     const { temp, etag } = await written;
-    return options.ifNoneMatch === '*' ? create(key, temp, etag) : replace(key, temp, options.ifMatch);
+    return options.ifNoneMatch === '*'
+      ? create(key, temp, etag, durable)
+      : replace(key, temp, options.ifMatch, durable);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, stat, utimes, writeFile, type FileHandle } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { createStore, type StorageConfig } from './create-store.js';
 import { createFsStore } from './fs-store.js';
 import { PreconditionFailedError, type ObjectStore } from './object-store.js';
@@ -194,6 +194,39 @@ describe('fs store specifics', () => {
     // Files made ahead are empty until taken; a taken one is gone once its write ends.
     for (const name of await readdir(path.join(root, 'ready'))) {
       expect((await stat(path.join(root, 'ready', name))).size).toBe(0);
+    }
+  });
+
+  it('flushes neither the file nor its directory entry of a put that need not be durable, but a new directory still', async () => {
+    const root = await tempDir();
+    const store = await createFsStore({ root, calls: 'pooled' });
+    const probe = await open(path.join(root, 'probe'), 'w');
+    const syncs = vi.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'sync');
+    await probe.close();
+    try {
+      await store.put('log/a/0.json', '{}', { ifNoneMatch: '*' });
+      syncs.mockClear();
+      // The file and its directory's entry, each flushed.
+      await store.put('log/a/1.json', '{"n":1}', { ifNoneMatch: '*' });
+      expect(syncs).toHaveBeenCalledTimes(2);
+      syncs.mockClear();
+      const created = await store.put('log/a/2.json', '{"n":2}', { ifNoneMatch: '*', durable: false });
+      const replaced = await store.put('log/a/0.json', '{"n":0}', { durable: false });
+      expect(syncs).not.toHaveBeenCalled();
+      expect((await store.getBuffer('log/a/2.json'))?.body.toString()).toBe('{"n":2}');
+      expect((await store.head('log/a/2.json'))?.etag).toBe(created.etag);
+      expect((await store.head('log/a/0.json'))?.etag).toBe(replaced.etag);
+      // A new directory's entry in its parent is flushed all the same: a durable put into the
+      // directory later flushes only the directory itself.
+      await store.put('log/b/1.json', '{}', { ifNoneMatch: '*', durable: false });
+      expect(syncs).toHaveBeenCalledTimes(1);
+      await expect(store.put('log/a/2.json', '{}', { ifNoneMatch: '*', durable: false })).rejects.toBeInstanceOf(
+        PreconditionFailedError,
+      );
+      expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
+    } finally {
+      syncs.mockRestore();
+      await store.close();
     }
   });
 
