@@ -11,6 +11,7 @@ export * from './readme.js';
 export * from './versions.js';
 export * from './names.js';
 export * from './json-depth.js';
+export * from './json-object.js';
 export {
   parseYaml,
   neutraliseTemplates,

@@ -3,10 +3,10 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { collectGarbage, flagGiven, policyFlags } from './v8-policy.js';
 
 describe('flagGiven', () => {
-  it('finds a flag the operator gave, in either spelling, with its value or after it', () => {
+  it('finds a flag the operator gave, in either spelling, with its value', () => {
     expect(flagGiven(['--heap-growing-percent=50'], 'heap-growing-percent')).toBe(true);
     expect(flagGiven(['--max-old-space-size=512', '--heap_growing_percent=10'], 'heap-growing-percent')).toBe(true);
-    expect(flagGiven(['--interrupt-budget', '1000'], 'interrupt-budget')).toBe(true);
+    expect(flagGiven(['--interrupt_budget=1000'], 'interrupt-budget')).toBe(true);
   });
 
   it('does not take another flag that starts with the same words for it', () => {

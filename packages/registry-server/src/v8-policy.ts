@@ -31,14 +31,11 @@ const INTERRUPT_BUDGET = 4 * 67_584;
 /**
  * Whether the operator gave the V8 flag `name` (without its leading dashes) on node's command
  * line, in either spelling (`node --heap-growing-percent=N .../bin.js`; node refuses such flags in
- * NODE_OPTIONS).
+ * NODE_OPTIONS, and a numeric one whose value is not joined to it by `=`).
  */
 export function flagGiven(execArgv: readonly string[], name: string): boolean {
-  const dashed = `--${name.replaceAll('_', '-')}`;
-  return execArgv.some((arg) => {
-    const given = arg.replaceAll('_', '-');
-    return given === dashed || given.startsWith(`${dashed}=`);
-  });
+  const prefix = `--${name.replaceAll('_', '-')}=`;
+  return execArgv.some((arg) => arg.replaceAll('_', '-').startsWith(prefix));
 }
 
 /** The V8 flags {@link applyV8Policy} sets, given the flags node was started with. */

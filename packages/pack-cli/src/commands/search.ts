@@ -10,6 +10,7 @@ import { safe } from '../output/sanitise.js';
 import { colorsFor, formatFields, formatSize, formatTable, printJson, type OutputFormat } from '../output/terminal.js';
 import { checkVersion } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
+import { isJsonObject } from '@packyard/pack-core';
 import { ociReference } from '@packyard/registry-api/oci-reference';
 import type { VersionRecord } from '@packyard/registry-api';
 import { parsePackRef } from './pull.js';
@@ -38,7 +39,7 @@ function list(value: unknown): string[] {
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return isJsonObject(value) ? value : {};
 }
 
 export async function searchCommand(query: string | undefined, options: SearchOptions, io: CliIo): Promise<ExitCode> {

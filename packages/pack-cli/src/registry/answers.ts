@@ -7,6 +7,7 @@
  */
 import {
   DEFAULT_ARCHIVE_LIMITS,
+  isJsonObject,
   isPackName,
   isPackVersion,
   LAYERS,
@@ -46,13 +47,9 @@ export function refusedAnswer(what: string, problem: string): CliError {
   });
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** `value` as an object, or a refusal naming `what`. */
 function answerObject(value: unknown, what: string): Record<string, unknown> {
-  if (!isObject(value)) throw refusedAnswer(what, 'is not a JSON object');
+  if (!isJsonObject(value)) throw refusedAnswer(what, 'is not a JSON object');
   return value;
 }
 
@@ -154,18 +151,18 @@ export function checkResolverDetails(
   what: string,
 ): { cloudTypes: string[]; dependencies: PackDependency[] } {
   const manifest = record['manifest'] ?? {};
-  if (!isObject(manifest)) throw refusedAnswer(what, 'has no manifest object');
+  if (!isJsonObject(manifest)) throw refusedAnswer(what, 'has no manifest object');
   const cloudTypes = manifest['cloudTypes'] ?? [];
   if (!Array.isArray(cloudTypes) || !cloudTypes.every((c) => typeof c === 'string')) {
     throw refusedAnswer(what, 'has cloudTypes that are not a list of names');
   }
   const constraints = manifest['constraints'] ?? {};
-  const dependencies = isObject(constraints) ? (constraints['dependencies'] ?? []) : null;
+  const dependencies = isJsonObject(constraints) ? (constraints['dependencies'] ?? []) : null;
   if (!Array.isArray(dependencies)) throw refusedAnswer(what, 'has constraints.dependencies that are not a list');
   const checked = dependencies.map((d): PackDependency => {
-    const type = isObject(d) ? DEPENDENCY_TYPES.find((t) => t === d['type']) : undefined;
+    const type = isJsonObject(d) ? DEPENDENCY_TYPES.find((t) => t === d['type']) : undefined;
     if (
-      !isObject(d) ||
+      !isJsonObject(d) ||
       type === undefined ||
       typeof d['packName'] !== 'string' ||
       typeof d['layer'] !== 'string' ||

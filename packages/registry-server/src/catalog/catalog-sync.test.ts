@@ -1,3 +1,4 @@
+import { PassThrough, type Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -6,7 +7,7 @@ import { createJson } from '../storage/json-documents.js';
 import { createStore } from '../storage/create-store.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { DRIVERS, storageFile, tempDir } from '../test-support/test-registry.js';
-import { CatalogSync } from './catalog-sync.js';
+import { CatalogSync, type Change } from './catalog-sync.js';
 import {
   CHANGES_PREFIX,
   SNAPSHOTS_PREFIX,
@@ -69,6 +70,27 @@ const registry: RegistryRecord = {
   revision: 1,
 };
 
+/** A catalog process on `store` that polls only when told to. */
+function idleSync(store: ObjectStore, log = logger): CatalogSync {
+  return new CatalogSync(store, { logger: log, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+}
+
+/** Gives `store` a snapshot holding `change` (a start then reads only the change log after it). */
+async function snapshotOf(store: ObjectStore, change: Change): Promise<void> {
+  const writer = idleSync(store);
+  await writer.start();
+  await writer.record(change);
+  await writer.writeSnapshot();
+  await writer.stop();
+}
+
+/** A logger whose warnings are kept, and the messages of those that include `text`. */
+function watchedLogger() {
+  const warnings: { msg: string }[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+  return { logger, warned: (text: string) => warnings.filter((entry) => entry.msg.includes(text)) };
+}
+
 async function until(condition: () => boolean, timeoutMs: number): Promise<number> {
   const start = Date.now();
   while (!condition()) {
@@ -92,6 +114,17 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     await sync.start();
     syncs.push(sync);
     return sync;
+  };
+
+  /** Runs `test` on a store of its own (folder or bucket prefix `name`), closed after. */
+  const onOwnStore = async (name: string, test: (own: ObjectStore) => Promise<void>) => {
+    const ownConfig = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, `${work.dir}/${name}`) });
+    const own = await createStore(ownConfig.storage, { logger });
+    try {
+      await test(own);
+    } finally {
+      await own.close();
+    }
   };
 
   beforeAll(async () => {
@@ -233,7 +266,7 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
         versions: [summary('legacy', '1.0.0'), summary('legacy', '1.1.0')],
       };
       await own.put(snapshotKey(Date.now() - 1000, 'old'), gzipSync(JSON.stringify(old)));
-      const sync = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+      const sync = idleSync(own);
       await sync.start();
       expect(sync.index.pack('public', 'legacy')?.versions.map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
       await sync.record({ kind: 'version', summary: summary('legacy', '1.2.0') });
@@ -247,7 +280,7 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
       expect(lines[0]).toMatchObject({ format: 2, registries: [expect.objectContaining({ name: 'public' })] });
       expect(lines[0]?.versions).toBeUndefined();
       expect(lines.slice(1).map((line) => line.version)).toEqual(['1.0.0', '1.1.0', '1.2.0']);
-      const next = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+      const next = idleSync(own);
       await next.start();
       expect(next.index.pack('public', 'legacy')?.versions).toHaveLength(3);
       await next.stop();
@@ -260,11 +293,11 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
   it('writes a snapshot on the way out, so that the next start reads no change back', async () => {
     await quiet();
     const own = await createStore(config.storage, { logger });
-    const leaving = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+    const leaving = idleSync(own);
     await leaving.start();
     await leaving.record({ kind: 'version', summary: summary('leaving', '1.0.0') });
     await leaving.stop();
-    const next = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+    const next = idleSync(own);
     const reads = vi.spyOn(own, 'getBuffer');
     try {
       await next.start();
@@ -290,29 +323,35 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
   });
 
   it('passes over a damaged snapshot and change entries, at start and in a poll, and takes what is around them', async () => {
-    const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, `${work.dir}/damaged`) });
-    const own = await createStore(config.storage, { logger });
-    const warnings: unknown[] = [];
-    const watched = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
-    const damage = [
-      '',
-      '{"kind":"version","summ',
-      '\u0000\u0000\u0000',
-      'null',
-      '{"kind":"version"}',
-      '{"kind":"other"}',
-    ];
-    const put = async (index: number, body: string) =>
-      own.put(changeKey(Date.now(), `damage${index}`), body, { ifNoneMatch: '*' });
-    try {
+    await onOwnStore('damaged', async (own) => {
+      const { logger: watched, warned } = watchedLogger();
+      const damage = [
+        '',
+        '{"kind":"version","summ',
+        '\u0000\u0000\u0000',
+        'null',
+        '{"kind":"version"}',
+        '{"kind":"other"}',
+      ];
+      const put = async (index: number, body: string) =>
+        own.put(changeKey(Date.now(), `damage${index}`), body, { ifNoneMatch: '*' });
       // A snapshot, so that the start reads the change log after it (an empty store is scanned instead).
-      const writer = new CatalogSync(own, { logger, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
-      await writer.start();
-      await writer.record({ kind: 'version', summary: summary('before', '1.0.0') });
-      await writer.writeSnapshot();
-      await writer.stop();
-      // A newer snapshot damaged on disk: the start passes over it to the one before.
-      await own.put(snapshotKey(Date.now(), 'damaged'), gzipSync('{"changesThrough":').subarray(0, 12));
+      await snapshotOf(own, { kind: 'version', summary: summary('before', '1.0.0') });
+      // Newer snapshots damaged on disk: the start passes over them to the one before. One cut
+      // short after a whole header and version (its gzip trailer lost), whose version must not be
+      // taken from it; one whose header is cut short, with megabytes after it that the read stops
+      // before (the file or the connection must still be closed).
+      const header = {
+        format: 2,
+        createdAt: new Date().toISOString(),
+        changesThrough: Date.now(),
+        registries: [{ ...registry, name: 'ghostly' }],
+      };
+      const ghost = gzipSync(`${JSON.stringify(header)}\n${JSON.stringify(summary('ghost', '1.0.0'))}\n`);
+      await own.put(snapshotKey(Date.now(), 'damaged1'), ghost.subarray(0, ghost.length - 8));
+      // Stored uncompressed: several reads' worth of bytes behind the line that stops the read.
+      const rest = 'x'.repeat(4 * 1024 * 1024);
+      await own.put(snapshotKey(Date.now() + 1, 'damaged2'), gzipSync(`{"changesThrough":\n${rest}\n`, { level: 0 }));
       for (const [index, body] of damage.entries()) await put(index, body);
       await own.put(
         changeKey(Date.now(), 'good1'),
@@ -322,15 +361,25 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
         },
       );
 
-      const sync = new CatalogSync(own, { logger: watched, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+      const sync = idleSync(own, watched);
+      const bodies: Readable[] = [];
+      const get = own.get.bind(own);
+      const gets = vi.spyOn(own, 'get').mockImplementation(async (key, options) => {
+        const found = await get(key, options);
+        if (found) bodies.push(found.body);
+        return found;
+      });
       await sync.start();
+      gets.mockRestore();
       try {
         expect(sync.index.version('public', 'before', '1.0.0')).toBeDefined();
         expect(sync.index.version('public', 'after', '1.0.0')).toBeDefined();
-        expect(warnings.filter((entry) => (entry as { msg: string }).msg.includes('damaged change'))).toHaveLength(
-          damage.length,
-        );
-        expect(warnings.filter((entry) => (entry as { msg: string }).msg.includes('snapshot'))).toHaveLength(1);
+        expect(sync.index.version('public', 'ghost', '1.0.0')).toBeUndefined();
+        expect(sync.index.registry('ghostly')).toBeUndefined();
+        expect(warned('damaged change')).toHaveLength(damage.length);
+        expect(warned('snapshot')).toHaveLength(2);
+        expect(bodies).toHaveLength(3);
+        expect(bodies.map((body) => body.destroyed)).toEqual([true, true, true]);
         // Polled: a damaged entry then a good one, and the damaged ones already seen are not read again.
         await put(damage.length, '{');
         await own.put(
@@ -343,15 +392,85 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
         await sync.poll();
         expect(sync.index.version('public', 'later', '1.0.0')).toBeDefined();
         expect(sync.lastError).toBeNull();
-        expect(warnings.filter((entry) => (entry as { msg: string }).msg.includes('damaged change'))).toHaveLength(
-          damage.length + 1,
-        );
+        expect(warned('damaged change')).toHaveLength(damage.length + 1);
       } finally {
         await sync.stop();
       }
+    });
+  });
+
+  it('appends without a flush only the change of a first publish', async () => {
+    const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, `${work.dir}/durable`) });
+    const own = await createStore(config.storage, { logger });
+    const sync = idleSync(own);
+    try {
+      await sync.start();
+      const puts = vi.spyOn(own, 'put');
+      const durability = async (change: Change) => {
+        puts.mockClear();
+        await sync.record(change);
+        const appends = puts.mock.calls.filter(([key]) => key.startsWith(CHANGES_PREFIX));
+        expect(appends).toHaveLength(1);
+        return appends[0]?.[2]?.durable ?? true;
+      };
+      expect(await durability({ kind: 'version', summary: summary('fresh', '1.0.0') })).toBe(false);
+      expect(await durability({ kind: 'registry', registry: { ...registry, public: false, revision: 2 } })).toBe(true);
+      expect(
+        await durability({ kind: 'version', summary: { ...summary('fresh', '1.0.0', 2), deprecated: 'old' } }),
+      ).toBe(true);
+      expect(await durability({ kind: 'version', summary: { ...summary('fresh', '1.0.0', 3), deleted: true } })).toBe(
+        true,
+      );
+      puts.mockRestore();
     } finally {
+      await sync.stop();
       await own.close();
     }
+  });
+
+  it('serves the registries storage holds, not older ones from a snapshot, from the start on', async () => {
+    await onOwnStore('registries', async (own) => {
+      await createJson(own, registryKey('public'), registry);
+      await snapshotOf(own, { kind: 'registry', registry });
+      // Made private by a process killed before it appended the change (or whose unflushed entry
+      // a power loss took): only the record says so.
+      await own.put(registryKey('public'), JSON.stringify({ ...registry, public: false, revision: 2 }));
+      const sync = idleSync(own);
+      // Not the background reconcile: the start itself must have read the record.
+      vi.spyOn(sync, 'reconcile').mockResolvedValue(0);
+      await sync.start();
+      try {
+        expect(sync.index.registry('public')).toMatchObject({ public: false, revision: 2 });
+      } finally {
+        await sync.stop();
+      }
+    });
+  });
+
+  it('fails to start, rather than scan every record, when reading a snapshot fails in storage', async () => {
+    await onOwnStore('failing', async (own) => {
+      await snapshotOf(own, { kind: 'version', summary: summary('kept', '1.0.0') });
+      const get = own.get.bind(own);
+      const gets = vi.spyOn(own, 'get').mockImplementation(async (key, options) => {
+        const found = await get(key, options);
+        if (!found || !key.startsWith(SNAPSHOTS_PREFIX)) return found;
+        // The connection (or the disk) fails after the first bytes.
+        const failing = new PassThrough();
+        found.body.once('data', (chunk: Buffer) => {
+          found.body.destroy();
+          failing.write(chunk.subarray(0, 10), () =>
+            failing.destroy(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })),
+          );
+        });
+        return { ...found, body: failing };
+      });
+      const scans = vi.spyOn(CatalogSync.prototype, 'reconcile');
+      const sync = idleSync(own);
+      await expect(sync.start()).rejects.toThrow('ECONNRESET');
+      expect(scans).not.toHaveBeenCalled();
+      scans.mockRestore();
+      gets.mockRestore();
+    });
   });
 
   it('falls back to reading every record when a store has no snapshot, then writes one', async () => {

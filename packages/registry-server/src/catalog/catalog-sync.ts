@@ -17,6 +17,7 @@
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { createGunzip, createGzip } from 'node:zlib';
+import { isJsonObject } from '@packyard/pack-core';
 import type { Logger } from 'pino';
 import { readJson } from '../storage/json-documents.js';
 import {
@@ -88,14 +89,19 @@ function newId(): string {
   return randomHex(6);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * Whether `item` has what the index keys and orders a summary or registry by: string `fields`
+ * and a numeric revision. The rest is what a replica wrote, and is not checked.
+ */
+function isKeyed(item: unknown, ...fields: string[]): boolean {
+  return (
+    isJsonObject(item) && fields.every((field) => typeof item[field] === 'string') && Number.isFinite(item['revision'])
+  );
 }
 
 /**
  * A change entry's bytes as a change, or null when they are not one: an entry damaged on disk
- * (empty, cut short, zeroed) or of another kind than this release writes. Only the fields the
- * index keys and orders by are checked; the rest is what a replica wrote.
+ * (empty, cut short, zeroed) or of another kind than this release writes.
  */
 function parseChange(body: Buffer): Change | null {
   let value: unknown;
@@ -104,12 +110,33 @@ function parseChange(body: Buffer): Change | null {
   } catch {
     return null;
   }
-  if (!isObject(value)) return null;
-  const named = (item: unknown, ...fields: string[]) =>
-    isObject(item) && fields.every((field) => typeof item[field] === 'string') && Number.isFinite(item['revision']);
-  if (value['kind'] === 'version' && named(value['summary'], 'registry', 'name', 'version')) return value as Change;
-  if (value['kind'] === 'registry' && named(value['registry'], 'name')) return value as Change;
+  if (!isJsonObject(value)) return null;
+  if (value['kind'] === 'version' && isKeyed(value['summary'], 'registry', 'name', 'version')) return value as Change;
+  if (value['kind'] === 'registry' && isKeyed(value['registry'], 'name')) return value as Change;
   return null;
+}
+
+/**
+ * Whether a change may be appended without a flush: only a version's first publish, whose entry,
+ * if the machine stops before it reaches the disk, leaves that version out of the catalog until
+ * the next reconcile (as if it were published a moment later). A registry made private, a
+ * version deleted, deprecated or replaced must not come back from the snapshot before it.
+ */
+function mayAppendUnflushed(change: Change): boolean {
+  return change.kind === 'version' && change.summary.revision === 1 && !change.summary.deleted;
+}
+
+/** A snapshot whose bytes are not one (cut short, corrupted on disk): passed over for an older one. */
+class DamagedSnapshot extends Error {
+  constructor(key: string, cause: unknown) {
+    super(`catalog snapshot ${key} is damaged: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Whether `err` is zlib's, about the bytes it was given (not a failure of the stream feeding it). */
+function isZlibDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('Z_');
 }
 
 export class CatalogSync {
@@ -154,7 +181,7 @@ export class CatalogSync {
   /** Loads the catalog (snapshot + changes, or a full scan) and starts polling. */
   async start(): Promise<void> {
     const began = Date.now();
-    await this.load(this.index);
+    this.index.adopt(await this.load());
     this.started = true;
     // A snapshot start trusts the change log; check it against storage in the background.
     if (this.lastReconcile === 0) this.startReconcile();
@@ -244,9 +271,7 @@ export class CatalogSync {
     try {
       if (this.lastPoll !== 0 && Date.now() - this.lastPoll > this.reloadAfterMs) {
         // Changes this replica missed may have been pruned: start again from a snapshot.
-        const fresh = new CatalogIndex(this.options.queryCacheSize);
-        await this.load(fresh);
-        this.index.adopt(fresh);
+        this.index.adopt(await this.load());
       } else {
         await this.flushPending();
         await this.readChanges(this.index);
@@ -281,12 +306,13 @@ export class CatalogSync {
     const time = Date.now();
     const key = changeKey(time, newId());
     // A fresh key (time and random id): written create-once, which takes no lock on the fs store.
-    // Not flushed: the record it summarises is, and an entry lost (or damaged) by the machine
-    // stopping is made up for by the reconcile every process runs at start and every ten minutes.
+    // A first publish's entry is not flushed: the record it summarises is, and an entry lost (or
+    // damaged) by the machine stopping is made up for by the reconcile every process runs at start
+    // and every ten minutes.
     await this.store.put(key, JSON.stringify(change), {
       contentType: 'application/json',
       ifNoneMatch: '*',
-      durable: false,
+      durable: !mayAppendUnflushed(change),
     });
     // Applied already: the poll need not read it back, and looks back from here.
     this.seen.set(key, time);
@@ -320,28 +346,38 @@ export class CatalogSync {
     for (const [key, time] of this.seen) if (time < this.cursor - 2 * this.windowMs) this.seen.delete(key);
   }
 
-  private async load(index: CatalogIndex): Promise<void> {
+  /**
+   * The catalog read afresh into an index of its own (the caller adopts it): the newest snapshot
+   * and the changes after it, or every record.
+   */
+  private async load(): Promise<CatalogIndex> {
     this.seen.clear();
     this.cursor = 0;
     const snapshotKeys: string[] = [];
     for await (const object of this.store.list(SNAPSHOTS_PREFIX)) snapshotKeys.push(object.key);
     // The newest snapshot that reads whole; one that does not (damaged on disk) is passed over.
     for (const key of snapshotKeys.reverse()) {
-      const loaded = new CatalogIndex(this.options.queryCacheSize);
+      const index = new CatalogIndex(this.options.queryCacheSize);
       let header: SnapshotHeader | null;
       try {
-        header = await this.readSnapshot(key, loaded);
+        header = await this.readSnapshot(key, index);
       } catch (err) {
+        // Storage failing is not the snapshot's damage: the start fails rather than scan on.
+        if (!(err instanceof DamagedSnapshot)) throw err;
         this.options.logger.warn({ err, key }, 'skipped a catalog snapshot that could not be read');
         continue;
       }
       if (!header) continue;
-      index.adopt(loaded);
+      // Registries are few, and decide who sees what: read from storage before the catalog is
+      // served, not left to the background reconcile (a registry made private must not be served
+      // as public from the snapshot by a process killed before its change entry was written).
+      await this.readRegistries(index);
       this.cursor = header.changesThrough;
       for (const seenKey of header.seen ?? []) this.seen.set(seenKey, timeOfKey(seenKey));
       await this.readChanges(index);
-      return;
+      return index;
     }
+    const index = new CatalogIndex(this.options.queryCacheSize);
     const scanStart = Date.now();
     await this.reconcile(index);
     this.lastReconcile = scanStart;
@@ -349,6 +385,7 @@ export class CatalogSync {
     await this.readChanges(index);
     // The next cold start should not scan again.
     if (index.stats().versions > 0 || index.stats().registries > 0) await this.writeSnapshot(index);
+    return index;
   }
 
   /**
@@ -359,12 +396,7 @@ export class CatalogSync {
    * Returns how many versions were read.
    */
   async reconcile(index: CatalogIndex = this.index): Promise<number> {
-    const registryKeys: string[] = [];
-    for await (const object of this.store.list(REGISTRIES_PREFIX)) registryKeys.push(object.key);
-    await forEachLimited(registryKeys, FETCH_CONCURRENCY, async (key) => {
-      const found = await readJson<RegistryRecord>(this.store, key);
-      if (found) index.applyRegistry(found.value);
-    });
+    await this.readRegistries(index);
     const stale: string[] = [];
     // After a full pass, only what changed since it began (with a margin for the clocks of other
     // processes writing to a shared folder): the fs store then skips the folders of packs
@@ -388,6 +420,16 @@ export class CatalogSync {
       else index.applyVersion(summary);
     });
     return stale.length;
+  }
+
+  /** Applies every registry record in storage to `index` (a newer revision known is kept). */
+  private async readRegistries(index: CatalogIndex): Promise<void> {
+    const registryKeys: string[] = [];
+    for await (const object of this.store.list(REGISTRIES_PREFIX)) registryKeys.push(object.key);
+    await forEachLimited(registryKeys, FETCH_CONCURRENCY, async (key) => {
+      const found = await readJson<RegistryRecord>(this.store, key);
+      if (found) index.applyRegistry(found.value);
+    });
   }
 
   /** Writes a snapshot of the index and prunes what it makes redundant; returns its key. */
@@ -422,34 +464,66 @@ export class CatalogSync {
   }
 
   /**
-   * Applies a snapshot to the index as it is read, a line at a time; its header, or null when the
-   * snapshot is gone (pruned since it was listed).
+   * Applies a snapshot to `index` as it is read, a line at a time (so that a caller adopts the
+   * index only once this resolves); its header, or null when the snapshot is gone (pruned since it
+   * was listed). Rejects with a {@link DamagedSnapshot} when its bytes are not a whole snapshot,
+   * and with storage's own error when reading them fails.
    */
   private async readSnapshot(key: string, index: CatalogIndex): Promise<SnapshotHeader | null> {
     const found = await this.store.get(key);
     if (!found) return null;
     const gunzip = createGunzip();
-    const lines = createInterface({ input: found.body.pipe(gunzip), crlfDelay: Infinity });
     found.body.once('error', (err) => gunzip.destroy(err));
+    const lines = createInterface({ input: found.body.pipe(gunzip), crlfDelay: Infinity });
+    const damaged = (problem: string) => new DamagedSnapshot(key, new Error(problem));
     let header: SnapshotHeader | null = null;
     let batch: VersionSummary[] = [];
-    for await (const line of lines) {
-      if (line === '') continue;
-      if (header === null) {
-        header = JSON.parse(line) as SnapshotHeader;
-        for (const registry of header.registries) index.applyRegistry(registry);
-        if (header.versions) index.applyVersions(header.versions);
-        delete header.versions;
-        continue;
+    try {
+      for await (const line of lines) {
+        if (line === '') continue;
+        const value: unknown = JSON.parse(line);
+        if (header === null) {
+          if (
+            !isJsonObject(value) ||
+            !Number.isFinite(value['changesThrough']) ||
+            !Array.isArray(value['registries'])
+          ) {
+            throw damaged('its first line is not a snapshot header');
+          }
+          header = value as unknown as SnapshotHeader;
+          for (const registry of header.registries) {
+            if (!isKeyed(registry, 'name')) throw damaged('it holds a registry without a name or revision');
+          }
+          const versions = header.versions ?? [];
+          if (!versions.every((summary) => isKeyed(summary, 'registry', 'name', 'version'))) {
+            throw damaged('it holds a version summary without a name, version or revision');
+          }
+          for (const registry of header.registries) index.applyRegistry(registry);
+          index.applyVersions(versions);
+          delete header.versions;
+          continue;
+        }
+        if (!isKeyed(value, 'registry', 'name', 'version')) {
+          throw damaged('it holds a version summary without a name, version or revision');
+        }
+        batch.push(value as VersionSummary);
+        if (batch.length >= LOAD_BATCH) {
+          index.applyVersions(batch);
+          batch = [];
+        }
       }
-      batch.push(JSON.parse(line) as VersionSummary);
-      if (batch.length >= LOAD_BATCH) {
-        index.applyVersions(batch);
-        batch = [];
-      }
+    } catch (err) {
+      if (err instanceof DamagedSnapshot) throw err;
+      if (err instanceof SyntaxError || isZlibDataError(err)) throw new DamagedSnapshot(key, err);
+      throw err;
+    } finally {
+      // A read given up on (damaged bytes, a failed apply) holds a file handle or a socket open.
+      lines.close();
+      gunzip.destroy();
+      found.body.destroy();
     }
+    if (header === null) throw damaged('it is empty');
     index.applyVersions(batch);
-    if (header === null) throw new Error(`catalog snapshot ${key} is empty`);
     return header;
   }
 

@@ -5,7 +5,7 @@
  * Nothing here touches storage.
  */
 import { createHash } from 'node:crypto';
-import type { PackError } from '@packyard/pack-core';
+import { isJsonObject, type PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
 import { duplicateKey } from './json-keys.js';
 import { algorithmOf, parseDigest } from './oci-names.js';
@@ -60,20 +60,16 @@ export function manifestInvalid(message: string, detail?: unknown): PackError {
   );
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 function annotationsOf(value: unknown, where: string): Record<string, string> | undefined {
   if (value === undefined) return undefined;
-  if (!isObject(value) || !Object.values(value).every((v) => typeof v === 'string')) {
+  if (!isJsonObject(value) || !Object.values(value).every((v) => typeof v === 'string')) {
     throw manifestInvalid(`${where}annotations must be an object of strings`);
   }
   return value as Record<string, string>;
 }
 
 function descriptorOf(value: unknown, where: string): Descriptor {
-  if (!isObject(value)) throw manifestInvalid(`${where} must be a descriptor object`);
+  if (!isJsonObject(value)) throw manifestInvalid(`${where} must be a descriptor object`);
   const { mediaType, digest, size, artifactType, urls } = value;
   if (typeof mediaType !== 'string' || mediaType.length === 0 || mediaType.length > 255) {
     throw manifestInvalid(`${where}.mediaType must be a media type`);
@@ -138,7 +134,7 @@ export function parseManifest(body: Buffer, contentType: string | undefined, ref
   } catch {
     throw manifestInvalid('not valid JSON');
   }
-  if (!isObject(json)) throw manifestInvalid('not a JSON object');
+  if (!isJsonObject(json)) throw manifestInvalid('not a JSON object');
   const duplicate = duplicateKey(text);
   if (duplicate !== null) {
     // Echoed only when plain printable ASCII (no control or bidirectional characters).

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import {
   archiveTarSources,
+  isJsonObject,
   openPackArchive,
   pipelineUntilClosed,
   writePackTarGz,
@@ -76,10 +77,6 @@ export interface PackLayer {
   size: number;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 function isPackLayerType(type: string): boolean {
   return LAYER_TYPES.has(type) || LAYER_SUFFIXES.some((suffix) => type.endsWith(suffix));
 }
@@ -96,7 +93,7 @@ export function packLayerOf(body: Buffer): PackLayer {
   const hint = {
     hint: 'push the pack with `oras push HOST/NS/spectro-packs/archive/NAME:VERSION NAME-VERSION.tar.gz`',
   };
-  if (!isObject(json) || !isObject(json['config']) || !Array.isArray(json['layers'])) {
+  if (!isJsonObject(json) || !isJsonObject(json['config']) || !Array.isArray(json['layers'])) {
     throw manifestInvalid('a pack is an image manifest with a config and one layer', hint);
   }
   if (json['mediaType'] !== undefined && json['mediaType'] !== OCI_MANIFEST) {
@@ -114,7 +111,7 @@ export function packLayerOf(body: Buffer): PackLayer {
     throw manifestInvalid(`a pack is exactly one layer (the pack as a tar.gz, tar or zip), not ${layers.length}`, hint);
   }
   const layer = layers[0];
-  if (!isObject(layer) || typeof layer['digest'] !== 'string' || typeof layer['mediaType'] !== 'string') {
+  if (!isJsonObject(layer) || typeof layer['digest'] !== 'string' || typeof layer['mediaType'] !== 'string') {
     throw manifestInvalid('the pack layer has no digest or media type', hint);
   }
   if (!isPackLayerType(layer['mediaType'])) {

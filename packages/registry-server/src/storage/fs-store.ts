@@ -77,6 +77,11 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
   const removeFile = (file: string) => removeTemp(file, calls);
   const syncDir = (dir: string) => syncDirEntries(dir, calls);
   const readyTemps = tempFilesAhead(readyDir, calls);
+  /**
+   * Directories this store made whose entries in their parents are still being flushed: a durable
+   * file placed in one by another put (which found it there) waits for that flush too.
+   */
+  const unsyncedDirs = new Map<string, Promise<void>>();
 
   function fileOf(key: string): string {
     assertValidKey(key);
@@ -116,6 +121,13 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     const synced = Promise.all(parents.map((parent) => syncDir(parent))).then(() => undefined);
     // Awaited by placeFile, unless the placing fails first: never left unhandled.
     synced.catch(() => undefined);
+    const made = [dir, ...parents.slice(0, -1)];
+    for (const madeDir of made) unsyncedDirs.set(madeDir, synced);
+    void synced
+      .finally(() => {
+        for (const madeDir of made) if (unsyncedDirs.get(madeDir) === synced) unsyncedDirs.delete(madeDir);
+      })
+      .catch(() => undefined);
     return { synced };
   }
 
@@ -236,13 +248,28 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
   }
 
   /**
+   * The flushes still under way of the entries of `dir` and its parents that this store made (a
+   * concurrent put made them, and is flushing them into their parents).
+   */
+  function unsyncedParents(dir: string): Promise<void>[] {
+    const pending: Promise<void>[] = [];
+    if (unsyncedDirs.size === 0) return pending;
+    for (let at = dir; at.length > objectsDir.length; at = path.dirname(at)) {
+      const flush = unsyncedDirs.get(at);
+      if (flush) pending.push(flush);
+    }
+    return pending;
+  }
+
+  /**
    * Puts a file in place with `move` and fsyncs its directory (unless the file is not `durable`).
    * The directory usually exists, so it is only made (and made durable, always: a durable file
-   * placed in it later fsyncs only the directory itself) when the move finds it missing; a
-   * concurrent delete may also remove a freshly made, still empty parent directory in between:
-   * then it is made again. The fsyncs of new directories' parents run alongside the move and the
-   * directory's own fsync: the file counts as placed only once all of them are done, and until
-   * then nothing depends on which of them reached the disk first.
+   * placed in it later fsyncs only the directory itself, and waits for a flush of its entries
+   * another put has under way) when the move finds it missing; a concurrent delete may also remove
+   * a freshly made, still empty parent directory in between: then it is made again. The fsyncs of
+   * new directories' parents run alongside the move and the directory's own fsync: the file
+   * counts as placed only once all of them are done, and until then nothing depends on which of
+   * them reached the disk first.
    */
   async function placeFile(key: string, file: string, durable: boolean, move: () => Promise<void>): Promise<void> {
     const dir = path.dirname(file);
@@ -259,7 +286,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
       }
       madeDurable.push((await ensureDir(key, dir)).synced);
     }
-    await Promise.all(durable ? [syncDir(dir), ...madeDurable] : madeDurable);
+    await Promise.all(durable ? [syncDir(dir), ...madeDurable, ...unsyncedParents(dir)] : madeDurable);
   }
 
   /** A full disk (ENOSPC, EDQUOT) is a 507 for the client, not a 500: nothing was stored. */

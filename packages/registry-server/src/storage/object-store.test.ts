@@ -11,6 +11,7 @@ import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { createStore, type StorageConfig } from './create-store.js';
+import { pooledCalls } from './fs-calls.js';
 import { createFsStore } from './fs-store.js';
 import { PreconditionFailedError, type ObjectStore } from './object-store.js';
 import { createS3Store, type S3StoreOptions } from './s3/s3-store.js';
@@ -202,6 +203,8 @@ describe('fs store specifics', () => {
     const store = await createFsStore({ root, calls: 'pooled' });
     const probe = await open(path.join(root, 'probe'), 'w');
     const syncs = vi.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'sync');
+    // fdatasync is a flush too (of a file's data without its metadata): none at all.
+    const datasyncs = vi.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'datasync');
     await probe.close();
     try {
       await store.put('log/a/0.json', '{}', { ifNoneMatch: '*' });
@@ -213,6 +216,7 @@ describe('fs store specifics', () => {
       const created = await store.put('log/a/2.json', '{"n":2}', { ifNoneMatch: '*', durable: false });
       const replaced = await store.put('log/a/0.json', '{"n":0}', { durable: false });
       expect(syncs).not.toHaveBeenCalled();
+      expect(datasyncs).not.toHaveBeenCalled();
       expect((await store.getBuffer('log/a/2.json'))?.body.toString()).toBe('{"n":2}');
       expect((await store.head('log/a/2.json'))?.etag).toBe(created.etag);
       expect((await store.head('log/a/0.json'))?.etag).toBe(replaced.etag);
@@ -226,6 +230,52 @@ describe('fs store specifics', () => {
       expect(await readdir(path.join(root, 'tmp'))).toEqual([]);
     } finally {
       syncs.mockRestore();
+      datasyncs.mockRestore();
+      await store.close();
+    }
+  });
+
+  it('answers a durable put into a directory another put has just made only once that directory is flushed into its parent', async () => {
+    const root = await tempDir();
+    const store = await createFsStore({ root, calls: 'pooled' });
+    const parent = path.join(root, 'objects', 'made');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let parentFlushes = 0;
+    let gating = false;
+    const open = pooledCalls.open.bind(pooledCalls);
+    // The flush of `made`'s entries (the new directory's entry in it) waits for the gate.
+    const opens = vi.spyOn(pooledCalls, 'open').mockImplementation(async (file, flags, mode) => {
+      if (gating && file === parent) {
+        parentFlushes++;
+        await gate;
+      }
+      return open(file, flags, mode);
+    });
+    try {
+      await store.put('made/x.json', '{}', { ifNoneMatch: '*' });
+      opens.mockClear();
+      gating = true;
+      const first = store.put('made/new/1.json', '{}', { ifNoneMatch: '*' });
+      await vi.waitFor(() => {
+        expect(parentFlushes).toBe(1);
+      });
+      // This put finds the directory there, and flushes only the directory itself.
+      let answered = false;
+      const second = store.put('made/new/2.json', '{}', { ifNoneMatch: '*' }).then(() => {
+        answered = true;
+      });
+      await vi.waitFor(() => {
+        expect(opens.mock.calls.filter(([file]) => file === path.join(parent, 'new')).length).toBeGreaterThanOrEqual(1);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(answered).toBe(false);
+      release();
+      await Promise.all([first, second]);
+      expect(answered).toBe(true);
+    } finally {
+      release();
+      opens.mockRestore();
       await store.close();
     }
   });

@@ -52,7 +52,8 @@ export interface PutOptions {
    * false: the object may be rebuilt from others, so the put need not survive the machine
    * stopping within seconds of it (power loss, a kernel crash; not the process's end): the fs
    * driver flushes neither the file nor its directory entry, and after such a stop the object may
-   * be missing, empty or damaged, which its readers must take. S3 stores every object durably.
+   * be missing, empty, damaged or (a replace) back to its earlier bytes, which its readers must
+   * take. S3 stores every object durably.
    * Default true.
    */
   durable?: boolean;
