@@ -4,6 +4,7 @@
  */
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import { validatePackManifest } from './generated/pack-manifest-validator.js';
+import { isJsonObject } from './json-object.js';
 import { packManifestSchema, type PackManifest, type PackLayer, type CloudType } from './generated/pack-manifest.js';
 
 export type {
@@ -88,7 +89,7 @@ export function validateManifest(value: unknown): ManifestValidation {
   const valid = validate(value);
   const errors = valid ? [] : (validate.errors ?? []).map(describe);
   const warnings: ManifestIssue[] = [];
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+  if (isJsonObject(value)) {
     for (const key of Object.keys(value)) {
       if (!KNOWN_MANIFEST_FIELDS.includes(key)) {
         warnings.push({

@@ -17,6 +17,7 @@
 import { stringify } from 'yaml';
 import type { ClusterProfile } from './generated/cluster-profile.js';
 import type { PackDependency, PackLayer } from './generated/pack-manifest.js';
+import { isJsonObject } from './json-object.js';
 import { resolveVersion, selectorKind, sortVersions, withinBounds } from './versions.js';
 import { parseYaml } from './yaml.js';
 
@@ -77,13 +78,9 @@ const PRIORITY_KEY = 'spectrocloud.com/install-priority';
 
 type Json = unknown;
 
-function isMap(value: Json): value is Record<string, Json> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 /** Deep merge: maps merge key by key, anything else (lists included) is replaced by the override. */
 export function mergeValues(base: Json, override: Json): Json {
-  if (!isMap(base) || !isMap(override)) return override === undefined ? base : override;
+  if (!isJsonObject(base) || !isJsonObject(override)) return override === undefined ? base : override;
   const out: Record<string, Json> = { ...base };
   for (const [key, value] of Object.entries(override)) out[key] = mergeValues(base[key], value);
   return out;
@@ -102,8 +99,8 @@ function firstDocument(text: string | null | undefined, what: string, problems: 
 }
 
 function installPriorityOf(values: Json): number | null {
-  const pack = isMap(values) ? values['pack'] : undefined;
-  const priority = isMap(pack) ? pack[PRIORITY_KEY] : undefined;
+  const pack = isJsonObject(values) ? values['pack'] : undefined;
+  const priority = isJsonObject(pack) ? pack[PRIORITY_KEY] : undefined;
   const number = typeof priority === 'string' ? Number(priority) : priority;
   return typeof number === 'number' && Number.isFinite(number) ? number : null;
 }
@@ -206,7 +203,7 @@ export async function resolveProfile(profile: ClusterProfile, source: PackSource
       registry: found.registry,
       digest: details.digest,
       layer: details.layer,
-      values: isMap(merged) && Object.keys(merged).length === 0 ? '' : stringify(merged),
+      values: isJsonObject(merged) && Object.keys(merged).length === 0 ? '' : stringify(merged),
       installPriority: installPriorityOf(merged),
       index,
       dependencies: details.dependencies,

@@ -4,6 +4,7 @@
  */
 import { readChartMetadata, type ChartMetadata } from '../chart-archive.js';
 import { isPackError } from '../errors.js';
+import { isJsonObject } from '../json-object.js';
 import {
   CLOUD_TYPES,
   isKnownCloudType,
@@ -85,9 +86,7 @@ function shortPath(file: string): string {
 }
 
 function asRecord(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : null;
+  return isJsonObject(value) ? value : null;
 }
 
 function stringList(value: unknown): string[] {
