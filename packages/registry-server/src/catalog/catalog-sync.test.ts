@@ -428,6 +428,42 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     }
   });
 
+  it('answers a poll only once it has read the changes written before it, when another poll is under way', async () => {
+    await onOwnStore('poll-after', async (own) => {
+      const writer = idleSync(own);
+      const reader = idleSync(own);
+      await writer.start();
+      await reader.start();
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const list = own.list.bind(own);
+      let listings = 0;
+      // The reader's next listing of the log is taken now and answered only once the gate opens.
+      const lists = vi.spyOn(own, 'list').mockImplementation(async function* (prefix, options) {
+        const listed = [];
+        for await (const object of list(prefix, options)) listed.push(object);
+        if (listings++ === 0) await gate;
+        yield* listed;
+      });
+      try {
+        const underWay = reader.poll();
+        await vi.waitFor(() => {
+          expect(listings).toBe(1);
+        });
+        await writer.record({ kind: 'version', summary: summary('late', '1.0.0') });
+        const after = reader.poll();
+        release();
+        await Promise.all([underWay, after]);
+        expect(reader.index.version('public', 'late', '1.0.0')).toBeDefined();
+      } finally {
+        release();
+        lists.mockRestore();
+        await reader.stop();
+        await writer.stop();
+      }
+    });
+  });
+
   it('serves the registries storage holds, not older ones from a snapshot, from the start on', async () => {
     await onOwnStore('registries', async (own) => {
       await createJson(own, registryKey('public'), registry);

@@ -154,6 +154,8 @@ export class CatalogSync {
   private changesSinceSnapshot = 0;
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
+  /** The poll that starts once the one under way ends (see {@link poll}). */
+  private nextPoll: Promise<void> | null = null;
   private snapshotting: Promise<void> | null = null;
   private lastPoll = 0;
   private pending: Change[] = [];
@@ -199,6 +201,7 @@ export class CatalogSync {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.started = false;
+    await this.nextPoll;
     await this.polling;
     await this.snapshotting;
     await this.reconciling;
@@ -249,12 +252,23 @@ export class CatalogSync {
     });
   }
 
-  /** Reads the change log once; resolves when done. Concurrent calls share one poll. */
+  /**
+   * Reads the change log; resolves once every change written before the call is applied. A poll
+   * under way may have listed the log before the caller's change: the caller then waits for the
+   * next one, which every caller arriving meanwhile shares.
+   */
   poll(): Promise<void> {
-    this.polling ??= this.pollOnce().finally(() => {
-      this.polling = null;
+    if (this.polling === null) {
+      this.polling = this.pollOnce().finally(() => {
+        this.polling = null;
+      });
+      return this.polling;
+    }
+    this.nextPoll ??= this.polling.then(() => {
+      this.nextPoll = null;
+      return this.poll();
     });
-    return this.polling;
+    return this.nextPoll;
   }
 
   private schedule(): void {
