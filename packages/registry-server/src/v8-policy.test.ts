@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import { collectGarbage, flagGiven, policyFlags } from './v8-policy.js';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
+import {
+  bodyCollections,
+  collectGarbage,
+  flagGiven,
+  policyFlags,
+  YOUNG_COLLECTION_BYTES,
+  YoungCollections,
+} from './v8-policy.js';
 
 describe('flagGiven', () => {
   it('finds a flag the operator gave, in either spelling, with its value', () => {
@@ -40,6 +48,44 @@ describe('collectGarbage', () => {
     collectGarbage();
     expect(refs.map((ref) => ref.deref())).toEqual([undefined, undefined, undefined]);
     collectGarbage();
+    expect('gc' in globalThis).toBe(exposedBefore);
+  });
+});
+
+describe('YoungCollections', () => {
+  it('asks for a collection once every so many bytes, in a turn of its own', async () => {
+    let collections = 0;
+    const young = new YoungCollections(() => collections++, 1000);
+    young.received(999);
+    await nextTurn();
+    expect(collections).toBe(0);
+    young.received(1);
+    expect(collections).toBe(0);
+    await nextTurn();
+    expect(collections).toBe(1);
+    // Many chunks past the mark within one turn: one collection.
+    for (let i = 0; i < 5; i++) young.received(1000);
+    await nextTurn();
+    expect(collections).toBe(2);
+    expect(young.total).toBe(6000);
+  });
+
+  it("runs V8's young-generation collector, without exposing gc to the server", async () => {
+    const exposedBefore = 'gc' in globalThis;
+    const kinds: number[] = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) kinds.push((entry as unknown as { detail: { kind: number } }).detail.kind);
+    });
+    observer.observe({ entryTypes: ['gc'] });
+    try {
+      bodyCollections.received(YOUNG_COLLECTION_BYTES);
+      await nextTurn();
+      await sleep(50);
+    } finally {
+      observer.disconnect();
+    }
+    expect(kinds).toContain(constants.NODE_PERFORMANCE_GC_MINOR);
+    expect(kinds).not.toContain(constants.NODE_PERFORMANCE_GC_MAJOR);
     expect('gc' in globalThis).toBe(exposedBefore);
   });
 });

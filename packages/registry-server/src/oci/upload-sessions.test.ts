@@ -5,6 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/test-registry.js';
+import { bodyCollections } from '../v8-policy.js';
 import { UploadSessions } from './upload-sessions.js';
 
 const at = { registry: 'public', repository: 'app' };
@@ -68,6 +69,13 @@ describe('OCI upload sessions', () => {
     const done = await sessions.finish(session, sha256(Buffer.concat([first, second])));
     expect(done.size).toBe(1000);
     await done.discard();
+  });
+
+  it("counts a chunk's bytes toward the young-generation collections of received bodies", async () => {
+    const session = await sessions.start(at, OWNER);
+    const before = bodyCollections.total;
+    await sessions.append(session, Readable.from([randomBytes(300), randomBytes(200)]));
+    expect(bodyCollections.total - before).toBe(500);
   });
 
   it('refuses new sessions beyond the limit with TOOMANYREQUESTS', async () => {

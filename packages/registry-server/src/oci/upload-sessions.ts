@@ -22,6 +22,7 @@ import { removeFile } from '../storage/fs-files.js';
 import { diskFullAsStorageFull } from '../storage/object-store.js';
 import { tempName } from '../storage/temp-files.js';
 import { registryError } from '../errors.js';
+import { bodyReceived } from '../v8-policy.js';
 import { DEFAULT_BODY_IDLE_MS, idleGuard } from './body-idle.js';
 import { algorithmOf } from './oci-names.js';
 import type { RepositoryRef } from './repository-store.js';
@@ -96,6 +97,7 @@ function meter(session: UploadSession, limit: number): Transform {
       }
       session.size += chunk.length;
       session.hash.update(chunk);
+      bodyReceived(chunk);
       done(null, chunk);
     },
   });

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { receiveFile, startUpload } from './receive-upload.js';
 import { UploadHasher } from './upload-hasher.js';
+import { bodyCollections } from '../v8-policy.js';
 
 /**
  * While `held` is set, an exclusive open through the pool (a new temporary file) waits for it.
@@ -156,8 +157,11 @@ describe('receiving an upload that fails before its file is open', () => {
     client.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`);
     client.write(body);
     const req = await arrived;
+    const counted = bodyCollections.total;
     const upload = await (await startUpload(req, { dir: work, maxBytes: body.length, hasher })).receive(null);
     expect(upload.size).toBe(body.length);
+    // Counted toward the young-generation collections of received bodies (v8-policy.ts).
+    expect(bodyCollections.total - counted).toBe(body.length);
     expect(await readdir(work)).toEqual([path.basename(upload.file)]);
     await upload.discard();
     client.destroy();

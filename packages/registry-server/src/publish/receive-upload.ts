@@ -25,6 +25,7 @@ import { tempName } from '../storage/temp-files.js';
 import { followInto, GrowingFile } from './growing-file.js';
 import type { UploadHasher } from './upload-hasher.js';
 import { registryError } from '../errors.js';
+import { bodyReceived } from '../v8-policy.js';
 
 export interface ReceivedUpload {
   file: string;
@@ -147,6 +148,7 @@ function sizeLimit(maxBytes: number): Transform {
   return new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       size += chunk.length;
+      bodyReceived(chunk);
       callback(size > maxBytes ? tooLarge(maxBytes) : null, chunk);
     },
   });
