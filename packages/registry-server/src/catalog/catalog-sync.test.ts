@@ -399,6 +399,39 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
     });
   });
 
+  it('writes one snapshot at a time, each after the one before it, and keeps two', async () => {
+    await onOwnStore('one-snapshot-at-a-time', async (own) => {
+      const sync = idleSync(own);
+      try {
+        await sync.start();
+        await sync.record({ kind: 'registry', registry });
+        const put = own.put.bind(own);
+        let writing = 0;
+        let most = 0;
+        const puts = vi.spyOn(own, 'put').mockImplementation(async (key, body, options) => {
+          if (!key.startsWith(SNAPSHOTS_PREFIX)) return put(key, body, options);
+          most = Math.max(most, ++writing);
+          try {
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return await put(key, body, options);
+          } finally {
+            writing--;
+          }
+        });
+        const keys = await Promise.all([sync.writeSnapshot(), sync.writeSnapshot(), sync.writeSnapshot()]);
+        puts.mockRestore();
+        expect(most).toBe(1);
+        const snapshots: string[] = [];
+        for await (const object of own.list(SNAPSHOTS_PREFIX)) snapshots.push(object.key);
+        // The three cover the same changes: any two of them are the two kept.
+        expect(snapshots).toHaveLength(2);
+        expect(keys).toEqual(expect.arrayContaining(snapshots));
+      } finally {
+        await sync.stop();
+      }
+    });
+  });
+
   it('appends without a flush only the change of a first publish', async () => {
     const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, `${work.dir}/durable`) });
     const own = await createStore(config.storage, { logger });

@@ -157,6 +157,8 @@ export class CatalogSync {
   /** The poll that starts once the one under way ends (see {@link poll}). */
   private nextPoll: Promise<void> | null = null;
   private snapshotting: Promise<void> | null = null;
+  /** The last snapshot write asked for, settled (see {@link writeSnapshot}). */
+  private snapshotWrite: Promise<unknown> = Promise.resolve();
   private lastPoll = 0;
   private pending: Change[] = [];
   private started = false;
@@ -446,8 +448,19 @@ export class CatalogSync {
     });
   }
 
-  /** Writes a snapshot of the index and prunes what it makes redundant; returns its key. */
-  async writeSnapshot(index: CatalogIndex = this.index): Promise<string> {
+  /**
+   * Writes a snapshot of the index and prunes what it makes redundant; returns its key. One at a
+   * time in a process: a call while another snapshot is being written (the poll loop's, say)
+   * starts once that one is done, so that each covers what the one before it did and prunes what
+   * it left (two at once both wrote the same index, and a listing between them found three).
+   */
+  writeSnapshot(index: CatalogIndex = this.index): Promise<string> {
+    const write = this.snapshotWrite.then(() => this.writeSnapshotNow(index));
+    this.snapshotWrite = write.catch(() => undefined);
+    return write;
+  }
+
+  private async writeSnapshotNow(index: CatalogIndex): Promise<string> {
     const covered = this.cursor;
     this.changesSinceSnapshot = 0;
     const { registries, versions } = index.contents();
