@@ -53,8 +53,11 @@ export function applyV8Policy(): void {
   for (const flag of policyFlags(process.execArgv)) setFlagsFromString(flag);
 }
 
-/** What V8's `gc()` takes: a young-generation (`minor`) or a full (`major`, the default) collection. */
-type Collector = (options?: { type?: 'minor' | 'major' }) => void;
+/**
+ * V8's `gc()`: a full collection when called bare, a young-generation one with `type: 'minor'`.
+ * (Node 20's V8 runs a minor collection for `type: 'major'` too: a full one is the bare call.)
+ */
+type Collector = (options?: { type: 'minor' }) => void;
 
 /** V8's collector, taken on first use (see {@link collectGarbage}). */
 let collector: Collector | undefined;
@@ -92,17 +95,18 @@ export const YOUNG_COLLECTION_BYTES = 4 * 1024 * 1024;
  * Asks for a young-generation collection after every `everyBytes` of bodies received, in a turn of
  * the event loop of its own (once, however many chunks passed the mark in the turn before).
  *
- * Each chunk of a request body that node's HTTP parser hands over is a buffer of its own, up to 64 KiB, malloc'd outside V8's heap and freed only when V8 collects the
- * small object that owns it. Left to itself, V8 collects them every ~20 MB of a large body (when
- * their external memory presses it), so glibc keeps taking fresh memory for new chunks meanwhile
- * (each page of it faulted in), and the small allocations that live on settle above the freed
- * chunks in its main arena, which then stays grown for the process's life (measured: the arena 15 ->
- * 27 MB after one 100 MB publish; the small publishes that followed peaked 11 MB higher). Collected
- * every 4 MiB, the chunks are freed while they are few, and the next ones reuse their memory: the
- * arena stayed at 15 MB, and a 100 MB publish took 0.80-0.88x the time at 0.75-0.82x the CPU on
- * the fs store, 0.95-0.97x the time at 0.80-0.82x the CPU on S3 (A/B, both orders; docs/registry.md,
- * "Performance"). A young collection costs 1-2 ms here; a small publish (~53 KB) asks for one every
- * ~75 publishes.
+ * Each chunk of a request body that node's HTTP parser hands over is a buffer of its own, up to
+ * 64 KiB, malloc'd outside V8's heap and freed only when V8 collects the small object that owns
+ * it. Left to itself, V8 collects them every ~20 MB of a large body (when their external memory
+ * presses it), so glibc keeps taking fresh memory for new chunks meanwhile (each page of it
+ * faulted in), and the small allocations that live on settle above the freed chunks in its main
+ * arena, which then stays grown for the process's life (measured: the arena 15 -> 27 MB after one
+ * 100 MB publish; the small publishes that followed peaked 11 MB higher). Collected every 4 MiB,
+ * the chunks are freed while they are few, and the next ones reuse their memory: the arena stayed
+ * at 15 MB, and a 100 MB publish took 0.80-0.88x the time at 0.75-0.82x the CPU on the fs store,
+ * 0.95-0.97x the time at 0.74-0.80x the CPU on S3 (A/B, both orders; docs/registry.md,
+ * "Performance"). A young collection costs 1-2 ms here; a small publish (~53 KB) asks for one
+ * every ~75 publishes.
  */
 export class YoungCollections {
   private bytes = 0;
