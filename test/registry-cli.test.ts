@@ -524,6 +524,22 @@ describe('packctl: versions, profiles on the server, air-gap pulls, token refres
     const listed = await runPackctl(['profile', 'ls'], { env });
     expect(listed.status, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/^prod-aws +1\.0\.0 +tenant acme +3 +- /m);
+    // A page at a time: the tenant's own profile first, then the next page (the system's).
+    await api('POST', '/v1/cluster-profiles', {
+      name: 'sys-base',
+      version: '1.0.0',
+      packs: [{ name: 'kubernetes', version: '1.29.x' }],
+    });
+    const firstPage = await runPackctl(['profile', 'ls', '--limit', '1', '--format', 'json'], { env });
+    expect(firstPage.status, firstPage.stderr).toBe(0);
+    const json = JSON.parse(firstPage.stdout) as { items: Array<{ name: string }>; nextCursor: string };
+    expect(json.items.map((p) => p.name)).toEqual(['prod-aws']);
+    const firstTable = await runPackctl(['profile', 'ls', '--limit', '1'], { env });
+    expect(firstTable.stderr).toContain(`more: packctl profile ls --cursor ${json.nextCursor}\n`);
+    const nextPage = await runPackctl(['profile', 'ls', '--limit', '1', '--cursor', json.nextCursor], { env });
+    expect(nextPage.status, nextPage.stderr).toBe(0);
+    expect(nextPage.stdout).toMatch(/^sys-base +1\.0\.0 +system \(inherited\) +1 +- /m);
+    expect(nextPage.stderr).not.toContain('more:');
     const shown = await runPackctl(['profile', 'show', 'prod-aws'], { env });
     expect(shown.stdout).toMatch(/^# prod-aws@1\.0\.0: tenant acme, revision 3, updated /);
     expect(shown.stdout).toMatch(/^name: prod-aws$/m);

@@ -453,4 +453,32 @@ describe.skipIf(!RUN)('the web catalog in a browser', () => {
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('404');
     await page.close();
   });
+
+  it("shows a scope's profiles a page at a time, the rest on Show more", async () => {
+    // Last: the project it adds would change the scopes the tests above expect.
+    await api('POST', '/v1/tenants/acme/projects', { name: 'many' });
+    const names = Array.from({ length: 53 }, (_, i) => `many-${String(i).padStart(2, '0')}`);
+    for (const name of names) {
+      await api('POST', '/v1/tenants/acme/projects/many/cluster-profiles', {
+        name,
+        version: '1.0.0',
+        packs: [{ name: 'kubernetes', version: '1.29.x' }],
+      });
+    }
+    const page = await context.newPage();
+    const { problems } = watch(page, registry.url);
+    await signInAs(page, TENANT_USER, '/profiles');
+    const group = page.locator('section', { has: page.getByRole('heading', { name: 'Project acme/many' }) });
+    await expect.poll(() => group.locator('.card').count()).toBe(50);
+    // The inherited profiles are not listed again in the project's group.
+    expect(await group.locator('.card-title').allTextContents()).not.toContain('aws-base 1.0.0');
+    await group.getByRole('button', { name: 'Show more' }).click();
+    await expect.poll(() => group.locator('.card').count()).toBe(53);
+    expect(await group.getByRole('button', { name: 'Show more' }).count()).toBe(0);
+    expect((await group.locator('.card-title').allTextContents()).map((t) => t.split(' ')[0])).toEqual(names);
+    // The other scopes' groups are whole, without a button.
+    expect(await page.getByRole('button', { name: 'Show more' }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

@@ -32,7 +32,7 @@ import {
   type TeamChanges,
   type UserChanges,
 } from './schemas/identity.js';
-import { AuditPage, ProfileView } from './schemas/operations.js';
+import { AuditPage, ProfilePage, ProfileView } from './schemas/operations.js';
 import {
   CatalogPage,
   DeletedVersion,
@@ -353,8 +353,12 @@ export class RegistryApiClient {
     return this.call(DeletedVersion, { method: 'DELETE', path, what });
   }
 
-  profiles(scope: ProfileScopeRef, what: string): Promise<{ items: ProfileView[] }> {
-    return this.call(List(ProfileView), { method: 'GET', path: this.profilesPath(scope), what });
+  profiles(
+    scope: ProfileScopeRef,
+    query: { limit?: number | string; cursor?: string; inherited?: boolean },
+    what: string,
+  ): Promise<ProfilePage> {
+    return this.call(ProfilePage, { method: 'GET', path: `${this.profilesPath(scope)}${queryString(query)}`, what });
   }
 
   /** A profile of the scope (or one it inherits from a scope above), or null when there is none (404). */

@@ -32,7 +32,15 @@ import {
   UserChanges,
 } from './schemas/identity.js';
 import { RegistryToken, RegistryTokenForm } from './schemas/oci-token.js';
-import { AuditEntry, AuditPage, ClusterProfileBody, Liveness, ProfileView, Readiness } from './schemas/operations.js';
+import {
+  AuditEntry,
+  AuditPage,
+  ClusterProfileBody,
+  Liveness,
+  ProfilePage,
+  ProfileView,
+  Readiness,
+} from './schemas/operations.js';
 import { OciCatalog, OciErrorEnvelope, OciReferrers, OciTagList, OciVersion } from './schemas/oci.js';
 import {
   CatalogPage,
@@ -207,7 +215,24 @@ function profileRoutes(base: string, scope: string): RouteSpec[] {
       method: 'get',
       path: base,
       summary: `List the ${scope} cluster profiles (with those inherited from the scopes above, read-only)`,
-      answers: { 200: ok('The profiles.', List(ProfileView)), ...COMMON },
+      query: {
+        limit: {
+          description: 'Profiles per page (1-500, default 100); a page also ends before 8 MiB of profiles.',
+          schema: Type.Integer({ minimum: 1, maximum: 500 }),
+        },
+        cursor: { description: 'The nextCursor of the previous page.' },
+        inherited: {
+          description: "false: only this scope's own profiles, without those of the scopes above.",
+          schema: Type.Boolean(),
+        },
+      },
+      answers: {
+        200: ok(
+          "A page of profiles, this scope's own first (by name), then those inherited; with nextCursor.",
+          ProfilePage,
+        ),
+        ...COMMON,
+      },
     },
     {
       method: 'post',

@@ -179,12 +179,6 @@ export async function packImage(pack: PackVersionRef, file: string, signal?: Abo
   return URL.createObjectURL(blob);
 }
 
-/** A cluster profile and where it lives. */
-export interface ProfileEntry {
-  where: ProfileScopeRef;
-  view: ProfileView;
-}
-
 /** The names of a tenant's projects. */
 async function projectsOf(tenant: string, signal?: AbortSignal): Promise<string[]> {
   return (await getJson<{ items: Project[] }>(`/v1/tenants/${seg(tenant)}/projects`, signal)).items.map((p) => p.name);
@@ -209,24 +203,52 @@ async function profileScopes(me: Me, signal?: AbortSignal): Promise<ProfileScope
   return scopes;
 }
 
+/** Profiles per page of a scope's list here (the API's default is 100). */
+export const PROFILES_PAGE = 50;
+
+/** A page of one scope's own profiles, and the cursor of the next (null: none follow). */
+export interface ProfilePageOf {
+  views: ProfileView[];
+  nextCursor: string | null;
+}
+
+/** A page of the profiles of exactly `where` (not those it inherits); `cursor` continues a list. */
+export async function profilesOf(
+  where: ProfileScopeRef,
+  cursor?: string,
+  signal?: AbortSignal,
+): Promise<ProfilePageOf> {
+  const query = new URLSearchParams({ inherited: 'false', limit: String(PROFILES_PAGE) });
+  if (cursor !== undefined) query.set('cursor', cursor);
+  const page = await getJson<{ items: ProfileView[]; nextCursor: string | null }>(
+    `${profilesApiPath(where)}?${query.toString()}`,
+    signal,
+  );
+  return { views: page.items, nextCursor: page.nextCursor };
+}
+
+/** The first page of a scope's own profiles. */
+export interface ProfileGroup extends ProfilePageOf {
+  where: ProfileScopeRef;
+}
+
 /**
- * Every cluster profile the visitor may read, each listed once in its own scope (a scope's list
- * repeats those inherited from above). Scopes the visitor may not list are left out.
+ * The first page of the profiles of every scope the visitor may read, each profile in its own
+ * scope only; scopes the visitor may not list, and those without profiles, are left out.
  */
-export async function listProfiles(me: Me, signal?: AbortSignal): Promise<ProfileEntry[]> {
+export async function listProfiles(me: Me, signal?: AbortSignal): Promise<ProfileGroup[]> {
   const scopes = await profileScopes(me, signal);
-  const lists = await Promise.all(
-    scopes.map(async (where) => {
+  const groups = await Promise.all(
+    scopes.map(async (where): Promise<ProfileGroup | null> => {
       try {
-        const { items } = await getJson<{ items: ProfileView[] }>(profilesApiPath(where), signal);
-        return items.filter((view) => !view.inherited).map((view) => ({ where, view }));
+        return { where, ...(await profilesOf(where, undefined, signal)) };
       } catch (err) {
-        if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return [];
+        if (err instanceof ApiError && (err.status === 403 || err.status === 404)) return null;
         throw err;
       }
     }),
   );
-  return lists.flat();
+  return groups.filter((group): group is ProfileGroup => group !== null && group.views.length > 0);
 }
 
 export function profile(where: ProfileScopeRef, name: string, signal?: AbortSignal): Promise<ProfileView> {

@@ -5,7 +5,13 @@
 import { pathIn } from '../io.js';
 import type { Command } from 'commander';
 import { AUTH_EXITS, connectionOptions, withPaths, type CommandModule } from '../command.js';
-import type { ProfilePullOptions, ProfilePushOptions, ProfileResolveOptions, ProfileScopeOptions } from './profile.js';
+import type {
+  ProfileListOptions,
+  ProfilePullOptions,
+  ProfilePushOptions,
+  ProfileResolveOptions,
+  ProfileScopeOptions,
+} from './profile.js';
 
 /** --tenant and --project: the scope of a stored profile (default: the signed-in user's tenant). */
 function scopeOptions(command: Command): Command {
@@ -75,10 +81,19 @@ Examples:
     });
 
   connectionOptions(
-    scopeOptions(profile.command('ls').description('the stored profiles of a scope, and those it inherits')),
+    scopeOptions(
+      profile
+        .command('ls')
+        .description('a page of the stored profiles of a scope, and of those it inherits')
+        .option('--limit <n>', 'profiles per page (1-500, default 100)')
+        .option('--cursor <cursor>', 'the next page (as the previous page said)'),
+    ),
   )
-    .addHelpText('after', `${AUTH_EXITS}\n\nExample:\n  packctl profile ls --project edge`)
-    .action(async (options: ProfileScopeOptions) => {
+    .addHelpText(
+      'after',
+      `${AUTH_EXITS}\n\nExamples:\n  packctl profile ls --project edge\n  packctl profile ls --limit 20 --format json`,
+    )
+    .action(async (options: ProfileListOptions) => {
       const { profileListCommand } = await load();
       exit(await profileListCommand(withPaths(io, options, 'config'), io));
     });

@@ -283,6 +283,11 @@ export interface ProfileScopeOptions {
   format: OutputFormat;
 }
 
+export interface ProfileListOptions extends ProfileScopeOptions {
+  limit?: string;
+  cursor?: string;
+}
+
 /** The scope a profile command works in: --tenant/--project, else the signed-in user's tenant, else system. */
 async function scopeOf(client: RegistryClient, options: ProfileScopeOptions) {
   const tenant = await tenantOf(client, options);
@@ -301,10 +306,20 @@ function scopeName(view: ProfileView): string {
 }
 
 /** `packctl profile ls`: the profiles of a scope, with those it inherits from the scopes above. */
-export async function profileListCommand(options: ProfileScopeOptions, io: CliIo): Promise<ExitCode> {
+export async function profileListCommand(options: ProfileListOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
   const scope = await scopeOf(client, options);
-  const { items } = await client.api.profiles(scope, 'listing the cluster profiles');
+  const query = {
+    // As typed: the server says what is wrong with a limit that is not a whole number.
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
+    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+  };
+  const page = await client.api.profiles(scope, query, 'listing the cluster profiles');
+  if (options.format === 'json') {
+    printJson(io.stdout, page);
+    return EXIT.ok;
+  }
+  const { items, nextCursor } = page;
   const rows = [
     ['NAME', 'VERSION', 'SCOPE', 'REVISION', 'PUBLISHED', 'UPDATED'],
     ...items.map((view) => [
@@ -317,6 +332,11 @@ export async function profileListCommand(options: ProfileScopeOptions, io: CliIo
     ]),
   ];
   printList(io, options.format, items, rows, 'No cluster profiles here.');
+  if (nextCursor !== null) {
+    io.stderr.write(
+      safe`more: packctl profile ls --cursor ${nextCursor}${options.tenant ? ` --tenant ${options.tenant}` : ''}${options.project ? ` --project ${options.project}` : ''}\n`,
+    );
+  }
   return EXIT.ok;
 }
 

@@ -34,6 +34,10 @@ export const ProfileView = Type.Object({
 });
 export type ProfileView = Static<typeof ProfileView>;
 
+/** A page of a scope's profile list; `nextCursor` asks for the next one (null: the list ends). */
+export const ProfilePage = Type.Object({ items: Type.Array(ProfileView), nextCursor: Nullable(Type.String()) });
+export type ProfilePage = Static<typeof ProfilePage>;
+
 export const AuditScope = Type.Union([
   Type.Object({ scope: Type.Literal('system') }),
   Type.Object({ scope: Type.Literal('tenant'), tenant: Type.String() }),

@@ -63,7 +63,7 @@ export async function packUsage(
 
   const profiles: PackUsage['profiles'] = [];
   for (const scope of profileScopesOf(services, principal)) {
-    for (const stored of await services.profiles.list(scope)) {
+    for await (const stored of services.profiles.each(scope)) {
       const { profile } = stored;
       for (const entry of profile.packs) {
         if (entry.name !== record.name) continue;

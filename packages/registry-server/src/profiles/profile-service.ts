@@ -47,6 +47,12 @@ export interface ProfileRecord {
   revision: number;
 }
 
+/** A profile as a listing names it (ProfileService.listed). */
+export interface ListedProfile {
+  name: string;
+  read(): Promise<ProfileRecord | null>;
+}
+
 /** The scopes whose profiles are visible in `target`, own scope first. */
 export function visibleScopes(target: Target): Target[] {
   if (target.scope === 'system') return [target];
@@ -111,14 +117,27 @@ export class ProfileService implements OwnedData {
     for (const key of keys) await this.store.delete(key);
   }
 
-  async list(target: Target): Promise<ProfileRecord[]> {
-    const records: ProfileRecord[] = [];
-    for await (const object of this.store.list(this.prefixOf(target))) {
+  /**
+   * The profiles of exactly this scope, those named after `after`, in the order of their keys
+   * (`<name>.json`, by byte), as the caller iterates: each by name, read only when the caller asks
+   * (null: deleted since it was listed), so that a page stops reading where it is full.
+   */
+  async *listed(target: Target, after?: string): AsyncGenerator<ListedProfile> {
+    const prefix = this.prefixOf(target);
+    const options = { keysOnly: true, ...(after === undefined ? {} : { startAfter: profileKey(prefix, after) }) };
+    for await (const object of this.store.list(prefix, options)) {
       if (!object.key.endsWith('.json')) continue;
-      const read = await readJson<ProfileRecord>(this.store, object.key);
-      if (read) records.push(read.value);
+      const name = object.key.slice(prefix.length, -'.json'.length);
+      yield { name, read: async () => (await readJson<ProfileRecord>(this.store, object.key))?.value ?? null };
     }
-    return records.sort((a, b) => a.profile.name.localeCompare(b.profile.name));
+  }
+
+  /** Every profile of exactly this scope, read one at a time as the caller iterates (each may be 2 MB). */
+  async *each(target: Target): AsyncGenerator<ProfileRecord> {
+    for await (const listed of this.listed(target)) {
+      const record = await listed.read();
+      if (record) yield record;
+    }
   }
 
   /** The profile `name` of exactly this scope, or null. */

@@ -85,7 +85,7 @@ describe('the registry-api client against the server', () => {
     expect(await api.createProfile({}, profile, 'pushing')).toBeNull();
     const replaced = await api.replaceProfile({}, 'edge', { ...profile, version: '1.0.1' }, 'pushing');
     expect(replaced.version).toBe('1.0.1');
-    expect((await api.profiles({}, 'listing')).items.map((p) => p.name)).toEqual(['edge']);
+    expect((await api.profiles({}, {}, 'listing')).items.map((p) => p.name)).toEqual(['edge']);
   });
 
   it('refuses an answer off the contract, naming the problem', () => {

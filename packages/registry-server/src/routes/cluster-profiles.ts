@@ -16,7 +16,7 @@ import type { PackError } from '@packyard/pack-core';
 import { authRequired, forbidden } from '../access/authorize.js';
 import { SYSTEM, type Target } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
-import { pathParam } from '../http/params.js';
+import { pathParam, queryBoolean, queryInteger, queryString } from '../http/params.js';
 import { checkProfile, profileNotFound, visibleScopes, type ProfileRecord } from '../profiles/profile-service.js';
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
@@ -82,6 +82,69 @@ function inheritedProfile(name: string, from: Target): PackError {
   });
 }
 
+/** Most profiles a page of a list holds (`limit`), and how many unless it says. */
+const MAX_PAGE_PROFILES = 500;
+const DEFAULT_PAGE_PROFILES = 100;
+/**
+ * Most bytes of profiles a page holds, whatever its `limit`: a profile may be 2 MB, and a list
+ * answered whole once ran past what one JSON string can hold (500 INTERNAL_ERROR, seconds of work).
+ * A page holds at least one profile.
+ */
+export const MAX_PAGE_BYTES = 8 * 1024 * 1024;
+
+/** A list's cursor: the index of a scope among those listed, and the profile name it follows there. */
+const CURSOR = /^([0-2]):([a-z0-9-]{0,64})$/;
+
+interface PageAsked {
+  limit: number;
+  from?: { scope: number; after: string };
+}
+
+function pageAsked(req: Request): PageAsked {
+  const limit = queryInteger(req, 'limit', 1, MAX_PAGE_PROFILES) ?? DEFAULT_PAGE_PROFILES;
+  const cursor = queryString(req, 'cursor');
+  if (cursor === undefined) return { limit };
+  const match = CURSOR.exec(cursor);
+  if (!match) {
+    throw registryError('INVALID_PARAMETER', `cursor=${cursor} is not a cursor this server gave out`, {
+      hint: 'pass the nextCursor of the previous page, unchanged',
+    });
+  }
+  return { limit, from: { scope: Number(match[1]), after: match[2] ?? '' } };
+}
+
+/**
+ * One page of the profiles of `scopes` (own scope first, then those inherited from), as JSON items:
+ * at most `limit` of them and MAX_PAGE_BYTES (at least one), and the cursor of the next page, or
+ * null at the end. Records are read one at a time and only until the page is full (one more at
+ * most, when the bytes end it).
+ */
+async function listPage(
+  profiles: RegistryServices['profiles'],
+  scopes: readonly Target[],
+  asked: PageAsked,
+): Promise<{ items: string[]; nextCursor: string | null }> {
+  const items: string[] = [];
+  let bytes = 0;
+  for (let index = asked.from?.scope ?? 0; index < scopes.length; index++) {
+    const scope = scopes[index] as Target;
+    let after = index === asked.from?.scope && asked.from.after !== '' ? asked.from.after : undefined;
+    for await (const listed of profiles.listed(scope, after)) {
+      const next = `${String(index)}:${after ?? ''}`;
+      if (items.length === asked.limit) return { items, nextCursor: next };
+      const record = await listed.read();
+      if (!record) continue;
+      const json = JSON.stringify(view(record, index > 0));
+      const size = Buffer.byteLength(json);
+      if (items.length > 0 && bytes + size > MAX_PAGE_BYTES) return { items, nextCursor: next };
+      items.push(json);
+      bytes += size;
+      after = listed.name;
+    }
+  }
+  return { items, nextCursor: null };
+}
+
 export function registerClusterProfileRoutes(router: Router, services: RegistryServices): void {
   const profiles = services.profiles;
 
@@ -101,11 +164,10 @@ export function registerClusterProfileRoutes(router: Router, services: RegistryS
 
     router.get(base, async (req, res) => {
       const target = authorizedTarget(services, req, kind, 'clusterProfile.list');
-      const items = [];
-      for (const [index, scope] of visibleScopes(target).entries()) {
-        for (const record of await profiles.list(scope)) items.push(view(record, index > 0));
-      }
-      res.json({ items });
+      const scopes = queryBoolean(req, 'inherited') === false ? [target] : visibleScopes(target);
+      const { items, nextCursor } = await listPage(profiles, scopes, pageAsked(req));
+      // Each item was made JSON once, to measure it: the page is put together from those.
+      res.type('json').send(`{"items":[${items.join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`);
     });
 
     // The caller is authorized before a body of up to 2 MB is read and parsed.
