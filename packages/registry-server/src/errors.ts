@@ -373,6 +373,12 @@ export const IDENTITY_ERRORS = {
     meaning: 'No audit entry with that id in the scope asked.',
     hint: 'entry ids come from the audit list of the same scope',
   },
+  IDENTITY_LIMIT_REACHED: {
+    status: 409,
+    meaning:
+      'The change would make the tenant hold more records of a kind than it may (50,000 users, 5,000 teams, 5,000 projects, 1,000 custom roles, 50,000 role bindings, 50,000 API keys, 200,000 team memberships), or the user more than 100 API keys that still work. Revoked and expired keys make room by themselves.',
+    hint: 'delete what is no longer needed first (the message says what); `details.limit` is the bound',
+  },
   API_KEY_INVALID: {
     status: 400,
     meaning: "An API key's `expiresAt` is not a future date-time.",

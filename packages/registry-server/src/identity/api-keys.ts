@@ -1,5 +1,6 @@
 /** A user's API keys: the key is shown once, at creation; only the sha256 of its secret is kept. */
 import { registryError } from '../errors.js';
+import { makeRoomForApiKey } from './bounds.js';
 import { notFound, userNotFound } from './identity-errors.js';
 import type { ApiKeyRecord } from './records.js';
 import { newApiKey } from './secrets.js';
@@ -24,6 +25,7 @@ export function apiKeyOperations(context: IdentityContext) {
         (draft) => {
           const user = draft.users.get(username);
           if (!user) throw userNotFound(username);
+          makeRoomForApiKey(draft, username);
           const created: ApiKeyRecord = {
             id: fresh.id,
             userId: user.id,

@@ -12,6 +12,7 @@
 import type { Logger } from 'pino';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { IdentityDirectory } from './directory.js';
+import { checkTenantBounds } from './bounds.js';
 import { tenantNotFound } from './identity-errors.js';
 import type { HashQueue } from './login-limits.js';
 import type { TenantRef } from './records.js';
@@ -66,7 +67,8 @@ export function tenantDirectory(context: IdentityContext, name: string): TenantD
 /**
  * Changes the live tenant `tenant`: `guard`, then `change`, run against a draft of its newest
  * revision (again when another process changed it first); resolves with what `change` returned.
- * `change` writes through the draft (put, remove) and never changes a record in place.
+ * `change` writes through the draft (put, remove) and never changes a record in place. A change
+ * that makes a kind of record outgrow its bound (./bounds.ts) is refused: IDENTITY_LIMIT_REACHED.
  */
 export function mutateTenant<T>(
   context: IdentityContext,
@@ -77,6 +79,8 @@ export function mutateTenant<T>(
   const ref = liveTenantRef(context, tenant);
   return context.directory.changeTenant(ref, (draft) => {
     guard?.(draft);
-    return change(draft);
+    const result = change(draft);
+    checkTenantBounds(draft);
+    return result;
   });
 }

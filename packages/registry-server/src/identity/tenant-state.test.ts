@@ -1,21 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ApiKeyRecord, RoleBinding, TeamRecord, TenantRef, UserRecord } from './records.js';
+import { TENANT, teamRecord, userRecord } from '../test-support/identity-records.js';
+import type { ApiKeyRecord, RoleBinding } from './records.js';
 import { TenantDraft, TenantState, type RecordChange } from './tenant-state.js';
-
-const tenant: TenantRef = { id: 'tn_1', name: 'acme', displayName: 'Acme', createdAt: '2026-01-01T00:00:00.000Z' };
-
-function user(username: string): UserRecord {
-  return {
-    id: `us_${username}`,
-    username,
-    displayName: username,
-    passwordHash: null,
-    passwordGeneration: 0,
-    disabled: false,
-    createdAt: tenant.createdAt,
-    createdBy: 'test',
-  };
-}
 
 function key(id: string, username: string): ApiKeyRecord {
   return {
@@ -24,23 +10,19 @@ function key(id: string, username: string): ApiKeyRecord {
     username,
     name: id,
     secretSha256: '0'.repeat(64),
-    createdAt: tenant.createdAt,
+    createdAt: TENANT.createdAt,
     expiresAt: null,
     revokedAt: null,
   };
 }
 
-function team(name: string, members: string[]): TeamRecord {
-  return { name, description: '', members, createdAt: tenant.createdAt, createdBy: 'test' };
-}
-
 function binding(id: string, role: string, subject: RoleBinding['subject']): RoleBinding {
-  return { id, role, subject, project: null, createdAt: tenant.createdAt, createdBy: 'test' };
+  return { id, role, subject, project: null, createdAt: TENANT.createdAt, createdBy: 'test' };
 }
 
 /** A state of `changes`, applied as revisions 1, 2, ... one change each. */
 function stateOf(...changes: RecordChange[]): TenantState {
-  const state = new TenantState(tenant);
+  const state = new TenantState(TENANT);
   changes.forEach((change, i) => {
     expect(state.apply(i + 1, [change])).toBe(true);
   });
@@ -50,10 +32,10 @@ function stateOf(...changes: RecordChange[]): TenantState {
 describe('TenantState', () => {
   it('keeps every lookup current as records are written, replaced and removed', () => {
     const state = stateOf(
-      { c: 'users', k: 'ann', v: user('ann') },
-      { c: 'users', k: 'bob', v: user('bob') },
+      { c: 'users', k: 'ann', v: userRecord('ann') },
+      { c: 'users', k: 'bob', v: userRecord('bob') },
       { c: 'apiKeys', k: 'k1', v: key('k1', 'ann') },
-      { c: 'teams', k: 'ops', v: team('ops', ['ann', 'bob']) },
+      { c: 'teams', k: 'ops', v: teamRecord('ops', ['ann', 'bob']) },
       { c: 'bindings', k: 'b1', v: binding('b1', 'Tenant Admin', { kind: 'team', name: 'ops' }) },
     );
     expect(state.index.usersById.get('us_bob')?.username).toBe('bob');
@@ -63,7 +45,7 @@ describe('TenantState', () => {
     const version = state.version;
 
     // The team loses bob; the binding moves to another role; ann goes with her key.
-    expect(state.apply(6, [{ c: 'teams', k: 'ops', v: team('ops', ['ann']) }])).toBe(true);
+    expect(state.apply(6, [{ c: 'teams', k: 'ops', v: teamRecord('ops', ['ann']) }])).toBe(true);
     expect(
       state.apply(7, [{ c: 'bindings', k: 'b1', v: binding('b1', 'Project Viewer', { kind: 'user', name: 'bob' }) }]),
     ).toBe(true);
@@ -84,15 +66,15 @@ describe('TenantState', () => {
   });
 
   it('applies only the next revision', () => {
-    const state = stateOf({ c: 'users', k: 'ann', v: user('ann') });
-    expect(state.apply(1, [{ c: 'users', k: 'bob', v: user('bob') }])).toBe(false);
-    expect(state.apply(3, [{ c: 'users', k: 'bob', v: user('bob') }])).toBe(false);
+    const state = stateOf({ c: 'users', k: 'ann', v: userRecord('ann') });
+    expect(state.apply(1, [{ c: 'users', k: 'bob', v: userRecord('bob') }])).toBe(false);
+    expect(state.apply(3, [{ c: 'users', k: 'bob', v: userRecord('bob') }])).toBe(false);
     expect(state.users.has('bob')).toBe(false);
   });
 
   it('round-trips through a document', () => {
     const state = stateOf(
-      { c: 'users', k: 'ann', v: user('ann') },
+      { c: 'users', k: 'ann', v: userRecord('ann') },
       {
         c: 'roles',
         k: 'auditor',
@@ -101,7 +83,7 @@ describe('TenantState', () => {
           scope: 'tenant',
           description: '',
           permissions: ['audit.get'],
-          createdAt: tenant.createdAt,
+          createdAt: TENANT.createdAt,
           createdBy: 'test',
         },
       },
@@ -115,14 +97,17 @@ describe('TenantState', () => {
 
 describe('TenantDraft', () => {
   it('reads through to the state, keeps its writes aside and lists them as changes', () => {
-    const state = stateOf({ c: 'users', k: 'ann', v: user('ann') }, { c: 'users', k: 'bob', v: user('bob') });
+    const state = stateOf(
+      { c: 'users', k: 'ann', v: userRecord('ann') },
+      { c: 'users', k: 'bob', v: userRecord('bob') },
+    );
     const draft = new TenantDraft(state);
     expect(draft.index).toBe(state.index);
     expect(draft.version).toBe(state.version);
-    draft.put('users', user('cat'));
+    draft.put('users', userRecord('cat'));
     expect(draft.remove('users', 'ann')).toBe(true);
     expect(draft.remove('users', 'nobody')).toBe(false);
-    draft.put('users', { ...user('bob'), disabled: true });
+    draft.put('users', { ...userRecord('bob'), disabled: true });
     expect(draft.users.size).toBe(2);
     expect([...draft.users.keys()]).toEqual(['bob', 'cat']);
     expect(draft.users.get('bob')?.disabled).toBe(true);

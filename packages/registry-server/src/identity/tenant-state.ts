@@ -318,6 +318,11 @@ export class DraftCollection<V> implements ReadonlyMap<string, V> {
     return had;
   }
 
+  /** Whether the writes add more records than they remove. */
+  get grew(): boolean {
+    return this.size > this.base.size;
+  }
+
   get size(): number {
     let size = this.base.size;
     for (const [key, value] of this.written) {

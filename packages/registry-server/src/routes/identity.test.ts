@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword, newApiKey, sha256Hex } from '../identity/secrets.js';
+import { MAX_API_KEYS_PER_USER } from '../identity/bounds.js';
 import {
   AUTH,
   buildTestPack,
@@ -80,6 +81,38 @@ describe.each(DRIVERS)('identity and access (%s)', (driver) => {
     expect(wrong.body.error.code).toBe('LOGIN_FAILED');
     const unknown = await request(registry.app).post('/v1/auth/login').send({ username: 'nobody', password: 'x' });
     expect(unknown.body.error.code).toBe('LOGIN_FAILED');
+  });
+
+  it('bounds the API keys a user holds: spent ones make room, working ones are never dropped', async () => {
+    // bob holds no role: creating keys for himself needs no permission, so it needs a bound.
+    const bob = bearer(acme['bob'] ?? '');
+    const create = (name: string) =>
+      request(registry.app).post('/v1/tenants/acme/users/bob/api-keys').set(bob).send({ name });
+    const ids: string[] = [];
+    for (let i = 0; i < MAX_API_KEYS_PER_USER; i++) {
+      const created = await create(`ci-${String(i)}`);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      ids.push(created.body.id as string);
+    }
+    const refused = await create('one-too-many');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'IDENTITY_LIMIT_REACHED',
+      details: { limit: MAX_API_KEYS_PER_USER },
+    });
+    expect(refused.body.error.hint).toContain('packctl apikey rm');
+    // A revoked key makes room: the next create drops it.
+    await request(registry.app)
+      .delete(`/v1/tenants/acme/users/bob/api-keys/${ids[5] ?? ''}`)
+      .set(bob)
+      .expect(200);
+    expect((await create('after-a-revoke')).status).toBe(201);
+    const listed = await request(registry.app).get('/v1/tenants/acme/users/bob/api-keys').set(bob).expect(200);
+    const names = (listed.body.items as Array<{ id: string; name: string }>).map((k) => k.id);
+    expect(names).toHaveLength(MAX_API_KEYS_PER_USER);
+    expect(names).not.toContain(ids[5]);
+    expect((await create('still-full')).status).toBe(409);
+    for (const id of ids) await request(registry.app).delete(`/v1/tenants/acme/users/bob/api-keys/${id}`).set(bob);
   });
 
   it('rate-limits failed logins per username', async () => {

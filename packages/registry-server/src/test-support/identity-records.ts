@@ -1,0 +1,27 @@
+/** Identity records for unit tests of tenant state (made by hand, as a snapshot holds them). */
+import type { TeamRecord, TenantRef, UserRecord } from '../identity/records.js';
+
+export const TENANT: TenantRef = {
+  id: 'tn_1',
+  name: 'acme',
+  displayName: 'Acme',
+  createdAt: '2026-01-01T00:00:00.000Z',
+};
+
+/** A user of TENANT who signs in with API keys only, made when the tenant was. */
+export function userRecord(username: string): UserRecord {
+  return {
+    id: `us_${username}`,
+    username,
+    displayName: username,
+    passwordHash: null,
+    passwordGeneration: 0,
+    disabled: false,
+    createdAt: TENANT.createdAt,
+    createdBy: 'test',
+  };
+}
+
+export function teamRecord(name: string, members: string[]): TeamRecord {
+  return { name, description: '', members, createdAt: TENANT.createdAt, createdBy: 'test' };
+}
