@@ -25,6 +25,8 @@ const DRIVER_SUITES = [
   'packages/registry-server/src/routes/publish.test.ts',
   'packages/registry-server/src/routes/read-side.test.ts',
   'packages/registry-server/src/packs/version-service.test.ts',
+  'packages/registry-server/src/packs/pack-usage.test.ts',
+  'packages/registry-server/src/routes/cluster-profiles.test.ts',
 ];
 
 /** Whole files that talk to S3 (the s3rver of the global setup, or a fake S3 on loopback). */

@@ -26,7 +26,9 @@ export interface ClusterProfile {
    */
   cloudType?: string;
   /**
-   * Registries to take packs from, in precedence order.
+   * Registries to take packs from, in precedence order (at most 32).
+   *
+   * @maxItems 32
    */
   registries?: string[];
   /**
@@ -94,11 +96,13 @@ export const clusterProfileSchema = {
     },
     "cloudType": {
       "type": "string",
+      "maxLength": 64,
       "description": "The cloud the profile is for (aws, azure, vsphere, edge-native, ...); packs must support it."
     },
     "registries": {
       "type": "array",
-      "description": "Registries to take packs from, in precedence order.",
+      "description": "Registries to take packs from, in precedence order (at most 32).",
+      "maxItems": 32,
       "items": {
         "type": "string",
         "minLength": 1,

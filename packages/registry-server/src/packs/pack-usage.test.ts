@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUTH,
   buildTestPack,
+  DRIVERS,
   startTestRegistry,
   tempDir,
   type TestPack,
@@ -17,7 +18,7 @@ import {
 const PASSWORD = 'usage test password';
 const USAGE = '/v1/registries/public/packs/kubernetes';
 
-describe('pack usage and descriptions', () => {
+describe.each(DRIVERS)('pack usage and descriptions (%s)', (driver) => {
   let registry: TestRegistry;
   let work: Awaited<ReturnType<typeof tempDir>>;
   let alice: { Authorization: string };
@@ -28,7 +29,7 @@ describe('pack usage and descriptions', () => {
   }
 
   beforeAll(async () => {
-    registry = await startTestRegistry('fs');
+    registry = await startTestRegistry(driver);
     work = await tempDir();
     for (const version of ['1.28.3', '1.29.1', '1.29.4']) {
       await publish(
@@ -140,6 +141,48 @@ describe('pack usage and descriptions', () => {
         includes: true,
       },
     ]);
+  });
+
+  it('reads a profile again only once it changed (a profile may be 2 MB; usage reads no values)', async () => {
+    const { store } = registry.services;
+    const getBuffer = store.getBuffer.bind(store);
+    const read: string[] = [];
+    store.getBuffer = (key) => {
+      if (key.startsWith('profiles/')) read.push(key);
+      return getBuffer(key);
+    };
+    try {
+      const names = async () =>
+        (
+          (await request(app()).get(`${USAGE}/1.29.4/usage`).set(AUTH).expect(200)).body.profiles as Array<{
+            name: string;
+          }>
+        ).map((p) => p.name);
+      await names();
+      read.length = 0;
+      expect(await names()).toEqual(['edge', 'acme-base', 'web-prod']);
+      expect(read).toEqual([]);
+      // A changed profile is read again, and what it selects now is what counts.
+      const values = `big: "${'x'.repeat(900_000)}"\n`;
+      await request(app())
+        .put('/v1/cluster-profiles/edge')
+        .set(AUTH)
+        .send({ name: 'edge', version: '1.0.1', packs: [{ name: 'kubernetes', version: '1.28.x', values }] })
+        .expect(200);
+      read.length = 0;
+      expect(await names()).toEqual(['acme-base', 'web-prod']);
+      expect(read).toEqual(['profiles/system/edge.json']);
+      const old = await request(app()).get(`${USAGE}/1.28.3/usage`).set(AUTH).expect(200);
+      expect(old.body.profiles.map((p: { name: string }) => p.name)).toEqual(['edge', 'old']);
+      expect(read).toEqual(['profiles/system/edge.json']);
+    } finally {
+      store.getBuffer = getBuffer;
+      await request(app())
+        .put('/v1/cluster-profiles/edge')
+        .set(AUTH)
+        .send({ name: 'edge', version: '1.0.0', packs: [{ name: 'kubernetes', version: '1.29.x' }] })
+        .expect(200);
+    }
   });
 
   it('a version no profile resolves to is used by none, and out-of-range dependents say so', async () => {

@@ -10,7 +10,8 @@
  *   latest live version that names it, with the kind and version range, and whether this version
  *   falls in that range.
  *
- * Dependents come from the catalog in memory; profiles are read from storage (a few per scope).
+ * Dependents come from the catalog in memory; profiles are listed from storage, and read only when
+ * they changed since this process last did (ProfileService.selections).
  */
 import { registriesOf, withinBounds } from '@packyard/pack-core';
 import type { PackUsage } from '@packyard/registry-api';
@@ -63,7 +64,7 @@ export async function packUsage(
 
   const profiles: PackUsage['profiles'] = [];
   for (const scope of profileScopesOf(services, principal)) {
-    for await (const stored of services.profiles.each(scope)) {
+    for await (const stored of services.profiles.selections(scope)) {
       const { profile } = stored;
       for (const entry of profile.packs) {
         if (entry.name !== record.name) continue;

@@ -16,6 +16,7 @@
  * process stopped in between loses that one earlier revision, never the profile), so that two
  * revisions can be compared. They go with their profile, tenant or project.
  */
+import { LRUCache } from 'lru-cache';
 import { type PackError, validateProfile, type ClusterProfile } from '@packyard/pack-core';
 import type { Target } from '../identity/principals.js';
 import type { IdentityDirectory } from '../identity/directory.js';
@@ -81,7 +82,25 @@ export function checkProfile(value: unknown, name?: string): ClusterProfile {
   return profile;
 }
 
+/** What a profile selects: the record without the packs' values (pack usage reads no more). */
+export interface ProfileSelection extends Omit<ProfileRecord, 'profile'> {
+  profile: ClusterProfile;
+}
+
+function selectionOf(record: ProfileRecord): ProfileSelection {
+  const packs = record.profile.packs.map(({ values: _values, ...entry }) => entry);
+  return { ...record, profile: { ...record.profile, packs } };
+}
+
+/** Most bytes of selections a process keeps (each a few KB at most: 100 packs without values). */
+const SELECTIONS_KEPT_BYTES = 16 * 1024 * 1024;
+
 export class ProfileService implements OwnedData {
+  private readonly selectionsKept = new LRUCache<string, { etag: string; selection: ProfileSelection }>({
+    maxSize: SELECTIONS_KEPT_BYTES,
+    sizeCalculation: ({ selection }) => JSON.stringify(selection).length + 200,
+  });
+
   constructor(
     private readonly store: ObjectStore,
     private readonly directory: IdentityDirectory,
@@ -132,11 +151,25 @@ export class ProfileService implements OwnedData {
     }
   }
 
-  /** Every profile of exactly this scope, read one at a time as the caller iterates (each may be 2 MB). */
-  async *each(target: Target): AsyncGenerator<ProfileRecord> {
-    for await (const listed of this.listed(target)) {
-      const record = await listed.read();
-      if (record) yield record;
+  /**
+   * What each profile of exactly this scope selects (its packs without their values), as the
+   * caller iterates: kept per key and ETag, so that a profile is read from storage again only once
+   * it changed (a listing with ETags costs a stat per key on the fs store, one LIST per thousand
+   * keys on S3), where a profile may be 2 MB.
+   */
+  async *selections(target: Target): AsyncGenerator<ProfileSelection> {
+    for await (const object of this.store.list(this.prefixOf(target))) {
+      if (!object.key.endsWith('.json')) continue;
+      const kept = this.selectionsKept.get(object.key);
+      if (kept && object.etag !== '' && kept.etag === object.etag) {
+        yield kept.selection;
+        continue;
+      }
+      const read = await readJson<ProfileRecord>(this.store, object.key);
+      if (!read) continue;
+      const selection = selectionOf(read.value);
+      this.selectionsKept.set(object.key, { etag: read.etag, selection });
+      yield selection;
     }
   }
 
