@@ -321,6 +321,12 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
       .set(AUTH);
     expect(mount.status).toBe(202);
     expect((await request(app()).get(`/v2/public/elsewhere/blobs/${digest}`).set(AUTH)).status).toBe(404);
+    // Nor mounted automatically (no `from`), into a generic repository or another pack's.
+    for (const target of ['public/elsewhere', `${REPO}/other`]) {
+      const automatic = await request(app()).post(`/v2/${target}/blobs/uploads/?mount=${digest}`).set(AUTH);
+      expect(automatic.status, target).toBe(202);
+      expect((await request(app()).head(`/v2/${target}/blobs/${digest}`).set(AUTH)).status, target).toBe(404);
+    }
   });
 
   it('publishes a zip layer (the archive `packctl build` writes) as it is', async () => {

@@ -24,6 +24,7 @@ import {
 } from '../storage/layout.js';
 import { createOnce, type ObjectRead, type ObjectStore } from '../storage/object-store.js';
 import { encodeJson, readJson, updateJson } from '../storage/json-documents.js';
+import { isPackRepository } from './pack-seam.js';
 
 /** A repository inside a registry. */
 export interface RepositoryRef {
@@ -128,8 +129,10 @@ export class RepositoryStore {
   }
 
   /**
-   * Whether some repository of the registry was given the blob (it stays so after a blob delete:
-   * anyone who may push to the registry may pull every repository of it) and it is still stored.
+   * Whether some generic repository of the registry was given the blob (it stays so after a blob
+   * delete: anyone who may push to the registry may pull every repository of it) and it is still
+   * stored. Pack repositories' blobs do not count: a deleted version's blobs are withdrawn from its
+   * repository (./pack-repositories.ts), and an automatic mount must not bring them back.
    */
   async registryHolds(registry: string, digest: string): Promise<boolean> {
     if ((await this.store.head(ociRegistryBlobLinkKey(registry, digest))) === null) return false;
@@ -142,7 +145,7 @@ export class RepositoryStore {
     // Links are empty markers, written create-once: no store needs a compare-and-swap (on the fs
     // store, a lock) for them, and one already there is as good as a new one.
     await Promise.all([
-      createOnce(this.store, ociRegistryBlobLinkKey(at.registry, digest), ''),
+      isPackRepository(at.repository) ? null : createOnce(this.store, ociRegistryBlobLinkKey(at.registry, digest), ''),
       createOnce(this.store, ociBlobLinkKey(at.registry, at.repository, digest), ''),
       this.register(at),
     ]);

@@ -135,8 +135,9 @@ function parseRange(header: string, size: number): { start: number; end: number 
 
 /**
  * Mounts `digest` from repository `from` when the caller may pull there and it holds the blob;
- * without `from`, from wherever this registry holds it (OCI 1.1 automatic mount, within the same
- * registry only: tenants never reach each other's blobs). False when it cannot be mounted.
+ * without `from`, from wherever this registry's generic repositories hold it (OCI 1.1 automatic
+ * mount, within the same registry only: tenants never reach each other's blobs, nor anyone a
+ * deleted pack version's). False when it cannot be mounted.
  */
 async function mount(services: RegistryServices, req: Request, at: OciNamespace, digest: string, from?: string) {
   const { repositories } = services.oci;

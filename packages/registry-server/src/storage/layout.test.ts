@@ -72,7 +72,7 @@ describe('storage key layout', () => {
     [blobKey(`sha512:${HEX512}`), `blobs/sha512/de/${HEX512}`],
     [ociRepositoryIndexKey('public', 'library/alpine'), 'oci/public/_repositories/library%2Falpine'],
     [ociBlobLinkKey('public', 'library/alpine', `sha256:${HEX}`), `oci/public/library/alpine/_layers/sha256/${HEX}`],
-    [ociRegistryBlobLinkKey('public', `sha256:${HEX}`), `oci/public/_layers/sha256/${HEX}`],
+    [ociRegistryBlobLinkKey('public', `sha256:${HEX}`), `oci/public/_generic-layers/sha256/${HEX}`],
     [
       ociTaggedKey('public', 'library/alpine', `sha256:${HEX}`, 'v1'),
       `oci/public/library/alpine/_manifests/tagged/sha256/${HEX}/v1`,

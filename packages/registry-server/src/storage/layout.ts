@@ -137,11 +137,13 @@ function ociRepositoryPrefix(registry: string, repository: string): string {
 }
 
 /**
- * A blob once pushed or mounted into some repository of the registry: an automatic mount (no
- * `from`) looks here, one lookup, instead of in every repository.
+ * A blob once pushed or mounted into some generic repository of the registry (not a pack
+ * repository, whose blobs go with deleted versions): an automatic mount (no `from`) looks here, one
+ * lookup, instead of in every repository. (`_layers/` beside it, its name until pack repositories'
+ * blobs were left out, is no longer read.)
  */
 export function ociRegistryBlobLinkKey(registry: string, digest: string): string {
-  return `${OCI_PREFIX}${registry}/_layers/${digestPath(digest)}`;
+  return `${OCI_PREFIX}${registry}/_generic-layers/${digestPath(digest)}`;
 }
 
 /** A blob readable in a repository: pushed or mounted there (a repository sees no other's blobs). */
