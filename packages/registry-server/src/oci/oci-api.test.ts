@@ -507,6 +507,17 @@ describe.each(DRIVERS)('the OCI distribution API (%s)', (driver) => {
     expect((await request(app()).delete(`/v2/public/deletes/blobs/${layer}`).set(AUTH)).status).toBe(404);
   });
 
+  it('answers one of several concurrent deletes of a tag, a manifest or a blob 202, the others 404', async () => {
+    const image = await pushImage('public/racing', 'v1');
+    const statuses = async (url: string) =>
+      (await Promise.all(Array.from({ length: 4 }, () => request(app()).delete(url).set(AUTH))))
+        .map((res) => res.status)
+        .sort();
+    expect(await statuses('/v2/public/racing/manifests/v1')).toEqual([202, 404, 404, 404]);
+    expect(await statuses(`/v2/public/racing/manifests/${image.digest}`)).toEqual([202, 404, 404, 404]);
+    expect(await statuses(`/v2/public/racing/blobs/${digestOf(image.layer)}`)).toEqual([202, 404, 404, 404]);
+  });
+
   it('maps namespaces onto registries with their access rules', async () => {
     const pushed = await pushBlob('acme/acme-reg/team/app', randomBytes(64), as('alice'));
     // The tenant's viewer reads, but may not push (DENIED); another tenant's admin sees nothing.

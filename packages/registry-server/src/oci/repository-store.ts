@@ -24,6 +24,7 @@ import {
 } from '../storage/layout.js';
 import { createOnce, type ObjectRead, type ObjectStore } from '../storage/object-store.js';
 import { encodeJson, readJson, updateJson } from '../storage/json-documents.js';
+import { KeyedLock } from '../storage/keyed-lock.js';
 import { isPackRepository } from './pack-seam.js';
 
 /** A repository inside a registry. */
@@ -78,6 +79,8 @@ async function* keysUnder(store: ObjectStore, prefix: string): AsyncIterable<str
 export class RepositoryStore {
   /** Repositories known to be in the index already: each is written once per process at most. */
   private readonly indexed = new Set<string>();
+  /** Deletes of one manifest, tag or blob link, one at a time (see deleteManifest). */
+  private readonly deletes = new KeyedLock();
 
   constructor(private readonly store: ObjectStore) {}
 
@@ -154,9 +157,11 @@ export class RepositoryStore {
   /** Takes a blob out of the repository; false when it was not there. Storage keeps the bytes for gc. */
   async unlinkBlob(at: RepositoryRef, digest: string): Promise<boolean> {
     const key = ociBlobLinkKey(at.registry, at.repository, digest);
-    if (!(await this.store.head(key))) return false;
-    await this.store.delete(key);
-    return true;
+    return this.deletes.run(key, async () => {
+      if (!(await this.store.head(key))) return false;
+      await this.store.delete(key);
+      return true;
+    });
   }
 
   // Manifests.
@@ -225,6 +230,14 @@ export class RepositoryStore {
 
   /** Deletes a manifest, its referrer entry and every tag pointing at it; false when it was not there. */
   async deleteManifest(at: RepositoryRef, digest: string): Promise<boolean> {
+    // One delete of a manifest at a time in this process: of concurrent ones, only the first finds
+    // it (the others answer MANIFEST_UNKNOWN, as they would a moment later).
+    return this.deletes.run(ociManifestKey(at.registry, at.repository, digest), () =>
+      this.deleteManifestNow(at, digest),
+    );
+  }
+
+  private async deleteManifestNow(at: RepositoryRef, digest: string): Promise<boolean> {
     const record = await this.manifestRecord(at, digest);
     if (!record) return false;
     // The tags once set to it (one lookup each), not every tag of the repository.
@@ -245,9 +258,11 @@ export class RepositoryStore {
   /** Deletes a tag (not the manifest); false when there was no such tag. */
   async deleteTag(at: RepositoryRef, tag: string): Promise<boolean> {
     const key = ociTagKey(at.registry, at.repository, tag);
-    if (!(await this.store.head(key))) return false;
-    await this.store.delete(key);
-    return true;
+    return this.deletes.run(key, async () => {
+      if (!(await this.store.head(key))) return false;
+      await this.store.delete(key);
+      return true;
+    });
   }
 
   /** The tags of a repository, sorted. */
