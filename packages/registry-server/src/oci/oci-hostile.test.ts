@@ -411,6 +411,21 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
     expect(exact).toEqual({ status: 202, range: '0-4' });
   });
 
+  it('answers a name whose index entry would not make a file name with a 4xx, never a 5xx', async () => {
+    // 255 characters, 123 of them slashes: percent-encoded for the repository index, past NAME_MAX.
+    const name = `public/${'a/'.repeat(123)}b`.slice(0, 255);
+    const bytes = randomBytes(32);
+    const pushed = await request(app())
+      .post(`/v2/${name}/blobs/uploads/?digest=${digestOf(bytes)}`)
+      .set(AUTH)
+      .set('Content-Type', 'application/octet-stream')
+      .send(bytes);
+    expect(pushed.status, JSON.stringify(pushed.body)).toBeGreaterThanOrEqual(400);
+    expect(pushed.status).toBeLessThan(500);
+    expect(pushed.body.errors[0].code).toBe('NAME_INVALID');
+    expect((await request(app()).get(`/v2/${name}/tags/list`).set(AUTH)).status).toBeLessThan(500);
+  });
+
   it('says why a digest is refused: a supported algorithm with the wrong hex, or an unsupported one', async () => {
     const cases: [string, RegExp][] = [
       ['sha256:abc', /invalid sha256 digest: 64 lowercase hex/],

@@ -2,7 +2,7 @@
  * Reading one version, and the changes that follow a publish: deprecation (with a message,
  * reversible) and deletion (a tombstone: name@version can only come back with the same bytes).
  */
-import type { PackError } from '@packyard/pack-core';
+import { parseVersion, type PackError } from '@packyard/pack-core';
 import { LRUCache } from 'lru-cache';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { summarise, type VersionRecord } from '../catalog/records.js';
@@ -66,6 +66,9 @@ export class VersionService {
    */
   async get(registry: string, name: string, selector: string): Promise<VersionRecord> {
     const summary = this.catalog.index.resolve(registry, name, selector);
+    // Only an exact version may name a record this replica has not heard of: a tag or range that
+    // resolves to nothing here is not looked up in storage under its own text.
+    if (!summary && parseVersion(selector) === null) throw this.missing(registry, name, selector);
     const version = summary?.version ?? selector;
     const key = versionKey(registry, name, version);
     const kept = summary ? this.records.get(key) : undefined;

@@ -125,6 +125,14 @@ describe.each(DRIVERS)('read side (%s)', (driver) => {
     const none = await request(registry.app).get('/v1/registries/public/packs/kubernetes/2.x');
     expect(none.status).toBe(404);
     expect(none.body.error.code).toBe('PACK_VERSION_NOT_FOUND');
+    // A long range that matches nothing is not a storage key (its encoded text once made a file
+    // name past NAME_MAX on the fs store: 500), on every route that takes a version.
+    const range = encodeURIComponent(Array.from({ length: 30 }, () => '>=9').join(' || '));
+    for (const suffix of ['', '/archive', '/files/values.yaml', '/usage']) {
+      const res = await request(registry.app).get(`/v1/registries/public/packs/kubernetes/${range}${suffix}`).set(AUTH);
+      expect(res.status, suffix).toBe(404);
+      expect(res.body.error.code, suffix).toBe('PACK_VERSION_NOT_FOUND');
+    }
   });
 
   it('downloads the archive with its digest headers, and honours If-None-Match and Range', async () => {

@@ -124,6 +124,18 @@ describe('storage key layout', () => {
     assertValidKey(built);
   });
 
+  it('refuses a key whose segment is no file name: past 255 bytes, empty, "." or ".."', () => {
+    assertValidKey(`a/${'x'.repeat(255)}/b`);
+    for (const key of [`a/${'x'.repeat(256)}/b`, 'a//b', 'a/./b', 'a/../b', '']) {
+      expect(
+        () => {
+          assertValidKey(key);
+        },
+        key.slice(0, 20),
+      ).toThrow(expect.objectContaining({ code: 'INVALID_NAME' }) as Error);
+    }
+  });
+
   it('builds the listing prefixes', () => {
     expect(identityTenantsPrefix()).toBe('identity/tenants/');
     expect(identityJournalPrefix()).toBe('identity/journal/');

@@ -242,8 +242,10 @@ export function diskFullAsStorageFull(err: unknown): unknown {
 }
 
 const KEY_SEGMENT = /^[A-Za-z0-9._~@+=%-]+$/;
+/** A key segment is a file or directory name on the fs store: Linux's NAME_MAX (ASCII only, so bytes). */
+const MAX_SEGMENT_BYTES = 255;
 const KEY_RULE =
-  'names, versions and other identifiers must form a storage key: at most 900 bytes in all, of letters, digits and . _ ~ @ + = % - in /-separated segments, none of them "." or ".."';
+  'names, versions and other identifiers must form a storage key: at most 900 bytes in all, of letters, digits and . _ ~ @ + = % - in /-separated segments of at most 255 bytes (a file name), none of them "." or ".."';
 
 /**
  * A key no backend may store, as a client error: names and versions are validated where they
@@ -257,9 +259,10 @@ export function invalidKey(what = 'key'): PackError {
 }
 
 /**
- * Keys are at most 900 bytes of `[A-Za-z0-9._~@+=%-]` segments joined by `/`, with no empty,
- * "." or ".." segment, so that no key can name a file outside the fs driver's root and every
- * backend orders them the same way (plain byte order). Throws INVALID_NAME (400) otherwise.
+ * Keys are at most 900 bytes of `[A-Za-z0-9._~@+=%-]` segments of at most 255 bytes joined by
+ * `/`, with no empty, "." or ".." segment, so that no key can name a file outside the fs driver's
+ * root, every segment is a file name the fs driver can make (NAME_MAX), and every backend orders
+ * them the same way (plain byte order). Throws INVALID_NAME (400) otherwise.
  */
 export function assertValidKey(key: string): void {
   if (!isValidKey(key)) throw invalidKey();
@@ -267,7 +270,12 @@ export function assertValidKey(key: string): void {
 
 function isValidKey(key: string): boolean {
   if (key.length === 0 || key.length > 900) return false;
-  return key.split('/').every((segment) => KEY_SEGMENT.test(segment) && segment !== '.' && segment !== '..');
+  return key
+    .split('/')
+    .every(
+      (segment) =>
+        segment.length <= MAX_SEGMENT_BYTES && KEY_SEGMENT.test(segment) && segment !== '.' && segment !== '..',
+    );
 }
 
 /**
