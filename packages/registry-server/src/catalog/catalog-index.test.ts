@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CatalogIndex } from './catalog-index.js';
+import { InvalidQueryError, MAX_QUERY_CHARS, MAX_QUERY_TERMS } from './query-engine.js';
 import type { RegistryRecord, VersionSummary } from './records.js';
 
 function registry(name: string, fields: Partial<RegistryRecord> = {}): RegistryRecord {
@@ -191,12 +192,19 @@ describe('CatalogIndex', () => {
     expect(seen).toEqual(all);
   });
 
-  it('rejects a foreign cursor and an invalid version selector', () => {
+  it('rejects a foreign cursor, an invalid version selector and a full-text query past its bounds', () => {
     const index = world();
-    expect(() => index.query({ cursor: 'garbage' }, everyone)).toThrow(RangeError);
+    expect(() => index.query({ cursor: 'garbage' }, everyone)).toThrow(InvalidQueryError);
     const cursor = index.query({ limit: 1 }, everyone).nextCursor ?? '';
-    expect(() => index.query({ cursor, sort: 'published' }, everyone)).toThrow(RangeError);
-    expect(() => index.query({ version: 'not a version!' }, everyone)).toThrow(RangeError);
+    expect(() => index.query({ cursor, sort: 'published' }, everyone)).toThrow(InvalidQueryError);
+    expect(() => index.query({ version: 'not a version!' }, everyone)).toThrow(InvalidQueryError);
+    const words = (count: number) => Array.from({ length: count }, (_, i) => `w${String(i)}`).join(' ');
+    expect(() => index.query({ q: words(MAX_QUERY_TERMS + 1) }, everyone)).toThrow(InvalidQueryError);
+    expect(() => index.query({ q: 'x'.repeat(MAX_QUERY_CHARS + 1) }, everyone)).toThrow(InvalidQueryError);
+    // Words said again count once: 64 times "a b" is two words.
+    const twice = Array.from({ length: 64 }, () => 'a b').join(' ');
+    expect(index.query({ q: twice }, everyone).total).toBe(index.query({ q: 'a b' }, everyone).total);
+    expect(index.query({ q: words(MAX_QUERY_TERMS) }, everyone).total).toBe(0);
   });
 
   it('keeps the highest revision of a version whatever order changes arrive in', () => {

@@ -242,7 +242,7 @@ export class CatalogIndex {
   }
 
   /**
-   * Runs a catalog query over the registries `readable` admits. Throws a RangeError for a
+   * Runs a catalog query over the registries `readable` admits. Throws an InvalidQueryError for a
    * malformed cursor or version selector (the route answers 400).
    */
   query(query: CatalogQuery, readable: (registry: string) => boolean): CatalogPage {

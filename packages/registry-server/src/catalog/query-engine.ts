@@ -50,7 +50,8 @@ export const MAX_LIMIT = 500;
 
 /**
  * A page of the packs matching `query` among the registries `readable` marks (a mask by the
- * columns' registry ids). Throws a RangeError for a malformed cursor or version selector.
+ * columns' registry ids). Throws an InvalidQueryError for a malformed cursor or version selector, or
+ * a full-text query past its bounds.
  */
 export function queryPage(query: CatalogQuery, columns: Columns, readable: Uint8Array): CatalogPage {
   const { total, entries, rows, nextCursor, matches } = run(query, columns, readable);
@@ -159,7 +160,7 @@ function run(
   const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
   const cursor = query.cursor === undefined ? null : decodeCursor(query.cursor);
   if (query.cursor !== undefined && (!cursor || cursor.sort !== sort)) {
-    throw new RangeError('the cursor is not valid for this query');
+    throw new InvalidQueryError('the cursor is not valid for this query');
   }
   const matches = matchingRows(query, columns, readable);
   const { entries: matching, rowFor, narrowed } = matches;
@@ -219,12 +220,24 @@ function run(
   return { total: matching.length, entries: page, rows: narrowed ? page.map(rowFor) : null, nextCursor, matches };
 }
 
-/** The words of the full-text query, lowercased. */
+/** A query the engine refuses: what the caller asked for is malformed or past a bound (a 400). */
+export class InvalidQueryError extends Error {}
+
+/** Longest full-text query, and most distinct words in it: each word is matched against every pack. */
+export const MAX_QUERY_CHARS = 256;
+export const MAX_QUERY_TERMS = 16;
+
+/** The distinct words of the full-text query, lowercased. */
 function termsOf(query: CatalogQuery): string[] {
-  return (query.q ?? '')
-    .toLowerCase()
-    .split(/\s+/)
-    .filter((t) => t !== '');
+  const q = query.q ?? '';
+  if (q.length > MAX_QUERY_CHARS) {
+    throw new InvalidQueryError(`q is ${String(q.length)} characters long: at most ${String(MAX_QUERY_CHARS)}`);
+  }
+  const terms = [...new Set(q.toLowerCase().split(/\s+/))].filter((t) => t !== '');
+  if (terms.length > MAX_QUERY_TERMS) {
+    throw new InvalidQueryError(`q has ${String(terms.length)} different words: at most ${String(MAX_QUERY_TERMS)}`);
+  }
+  return terms;
 }
 
 /**
@@ -301,7 +314,7 @@ function narrower(query: CatalogQuery): ((entry: PackEntry) => PackRow | null) |
   let exact = false;
   if (selector !== undefined) {
     const kind = selectorKind(selector);
-    if (kind === null) throw new RangeError(`"${selector}" is not a version, a .x tag or a range`);
+    if (kind === null) throw new InvalidQueryError(`"${selector}" is not a version, a .x tag or a range`);
     exact = kind === 'exact';
     range = exact ? null : parseRange(selector);
   }

@@ -3,6 +3,7 @@ import type { PackDetail } from '@packyard/registry-api';
 import type { Request, Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
 import { MAX_LIMIT, type CatalogQuery, type CatalogSort } from '../catalog/catalog-index.js';
+import { InvalidQueryError } from '../catalog/query-engine.js';
 import { pathParam, queryBoolean, queryChoice, queryInteger, queryString } from '../http/params.js';
 import { packNotFound } from '../packs/version-service.js';
 import type { RegistryServices } from '../services.js';
@@ -36,7 +37,7 @@ function runQuery(services: RegistryServices, req: Request, query: CatalogQuery)
       return registry !== undefined && services.access.canOnRegistry(principal, 'pack.list', registry);
     });
   } catch (err) {
-    if (err instanceof RangeError) throw registryError('INVALID_PARAMETER', err.message);
+    if (err instanceof InvalidQueryError) throw registryError('INVALID_PARAMETER', err.message);
     throw err;
   }
 }

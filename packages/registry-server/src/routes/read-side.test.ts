@@ -81,7 +81,17 @@ describe.each(DRIVERS)('read side (%s)', (driver) => {
   });
 
   it('answers 400 with the parameter name for bad query parameters', async () => {
-    for (const query of ['limit=0', 'limit=abc', 'sort=size', 'deprecated=maybe', 'cursor=xyz', 'version=%3E%3D%3D1']) {
+    const manyWords = `q=${Array.from({ length: 17 }, (_, i) => `w${String(i)}`).join('+')}`;
+    for (const query of [
+      'limit=0',
+      'limit=abc',
+      'sort=size',
+      'deprecated=maybe',
+      'cursor=xyz',
+      'version=%3E%3D%3D1',
+      manyWords,
+      `q=${'x'.repeat(257)}`,
+    ]) {
       const res = await request(registry.app).get(`/v1/packs?${query}`);
       expect(res.status, query).toBe(400);
       expect(res.body.error.code, query).toBe('INVALID_PARAMETER');
