@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_DESCRIPTORS } from './manifests.js';
-import { MAX_REFERRERS_PAGE } from '../routes/oci-manifests.js';
+import { MAX_REFERRERS_BYTES, MAX_REFERRERS_PAGE } from '../routes/oci-manifests.js';
 import { blobKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { AUTH, DRIVERS, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
@@ -380,6 +380,39 @@ describe.each(DRIVERS)('the /v2 API against hostile clients (%s)', (driver) => {
     expect(new Set(digests).size).toBe(total);
     expect([...digests].sort()).toEqual(digests);
   }, 120_000);
+
+  it("ends a referrers page before MAX_REFERRERS_BYTES of descriptors, which carry their manifests' annotations", async () => {
+    const configDigest = await pushBlob('public/annotated', Buffer.from('{}'));
+    const config = { mediaType: 'application/vnd.oci.empty.v1+json', digest: configDigest, size: 2 };
+    const manifest = (extra: Record<string, unknown>) =>
+      JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers: [], ...extra });
+    const subjectBody = manifest({ annotations: { role: 'subject' } });
+    await putManifest('public/annotated', 'subject', subjectBody);
+    const subject = { mediaType: OCI_MANIFEST, digest: digestOf(subjectBody), size: Buffer.byteLength(subjectBody) };
+    // Six referrers of ~1.5 MB each (a manifest may be 4 MiB): 500 such once made one 2 GiB answer.
+    for (let i = 0; i < 6; i++) {
+      const body = manifest({ subject, annotations: { n: String(i), blob: 'x'.repeat(1_500_000) } });
+      await putManifest('public/annotated', digestOf(body), body);
+    }
+    const seen: string[] = [];
+    let url: string | undefined = `/v2/public/annotated/referrers/${subject.digest}`;
+    let pages = 0;
+    while (url !== undefined) {
+      Object.assign(counts, zero());
+      const res: request.Response = await request(app()).get(url).set(AUTH);
+      expect(res.status).toBe(200);
+      expect(Number(res.headers['content-length'])).toBeLessThanOrEqual(MAX_REFERRERS_BYTES + 2_000_000);
+      // The descriptors that fit, and the one that did not.
+      const manifests = res.body.manifests as Array<{ digest: string }>;
+      expect(counts.getBuffer).toBeLessThanOrEqual(manifests.length + 1);
+      seen.push(...manifests.map((m) => m.digest));
+      url = /^<([^>]+)>; rel="next"$/.exec(String(res.headers['link']))?.[1];
+      pages++;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(new Set(seen).size).toBe(6);
+    expect([...seen].sort()).toEqual(seen);
+  });
 
   it('refuses a chunk (chunked encoding) that is not the size its Content-Range says, keeping the session as it was', async () => {
     const started = await request(app()).post('/v2/public/ranges/blobs/uploads/').set(AUTH);

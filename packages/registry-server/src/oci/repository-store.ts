@@ -274,29 +274,37 @@ export class RepositoryStore {
 
   /**
    * The descriptors of the manifests whose subject is `subject`, by digest, one page at a time:
-   * at most `limit` descriptors are read (one storage read each), those after `after` (a digest).
+   * those after `after` (a digest), at most `limit` of them and `maxBytes` of stored descriptors
+   * (at least one: a descriptor carries its manifest's annotations, which may be megabytes). Lists
+   * no more than a page's keys and reads no more than its descriptors (one storage read each).
    * `next` is where the following page starts, when referrers remain.
    */
   async referrers(
     at: RepositoryRef,
     subject: string,
-    page: { after?: string; limit: number },
+    page: { after?: string; limit: number; maxBytes: number },
   ): Promise<{ descriptors: ReferrerDescriptor[]; next?: string }> {
     const prefix = ociReferrersPrefix(at.registry, at.repository, subject);
-    const keys: { key: string; digest: string }[] = [];
-    for await (const object of this.store.list(prefix)) {
-      // `<alg>-<hex>`: the referrer's digest.
-      const digest = object.key.slice(prefix.length).replace('-', ':');
-      if (page.after === undefined || digest > page.after) keys.push({ key: object.key, digest });
-    }
-    keys.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-    const taken = keys.slice(0, page.limit);
+    // `<alg>-<hex>`: the referrer's digest, its `:` made `-`; keys sort as the digests do.
+    const listing = this.store.list(prefix, {
+      keysOnly: true,
+      ...(page.after === undefined ? {} : { startAfter: `${prefix}${page.after.replace(':', '-')}` }),
+    });
     const descriptors: ReferrerDescriptor[] = [];
-    for (const { key } of taken) {
-      const descriptor = await readJson<ReferrerDescriptor>(this.store, key);
-      if (descriptor) descriptors.push(descriptor.value);
+    let bytes = 0;
+    let last: string | undefined;
+    for await (const object of listing) {
+      const digest = object.key.slice(prefix.length).replace('-', ':');
+      if (descriptors.length === page.limit) return { descriptors, ...(last === undefined ? {} : { next: last }) };
+      const found = await this.store.getBuffer(object.key);
+      if (!found) continue; // deleted since it was listed
+      if (descriptors.length > 0 && bytes + found.body.length > page.maxBytes) {
+        return { descriptors, ...(last === undefined ? {} : { next: last }) };
+      }
+      descriptors.push(JSON.parse(found.body.toString('utf8')) as ReferrerDescriptor);
+      bytes += found.body.length;
+      last = digest;
     }
-    const last = taken.at(-1);
-    return { descriptors, ...(keys.length > taken.length && last ? { next: last.digest } : {}) };
+    return { descriptors };
   }
 }

@@ -22,6 +22,11 @@ const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
 
 /** Referrers listed (and read from storage) per answer at most; `Link` leads to the rest. */
 export const MAX_REFERRERS_PAGE = 500;
+/**
+ * Bytes of stored descriptors per answer at most (at least one descriptor): each carries its
+ * manifest's annotations, and 500 manifests of 4 MiB once made one answer of 2 GiB.
+ */
+export const MAX_REFERRERS_BYTES = 4 * 1024 * 1024;
 
 function manifestUnknown() {
   return registryError('MANIFEST_UNKNOWN', 'manifest unknown to registry');
@@ -197,6 +202,7 @@ export function registerOciManifestRoutes(router: Router, services: RegistryServ
     const page = await services.oci.repositories.referrers(refOf(at), subject, {
       ...(last === undefined ? {} : { after: parseDigest(last) }),
       limit: MAX_REFERRERS_PAGE,
+      maxBytes: MAX_REFERRERS_BYTES,
     });
     let manifests = page.descriptors;
     if (artifactType !== undefined) {
