@@ -5,6 +5,7 @@ import {
   compareVersions,
   isStrictSemver,
   lineTags,
+  MAX_LINE_TAG_DEPTH,
   MAX_SELECTOR_LENGTH,
   MAX_VERSION_LENGTH,
   parseBound,
@@ -227,6 +228,20 @@ describe('lineTags', () => {
       '22.x': '22.04.4',
       '22.04.x': '22.04.4',
     });
+  });
+
+  it('lists lines down to MAX_LINE_TAG_DEPTH, deeper ones resolving all the same', () => {
+    const version = Array.from({ length: 40 }, (_, i) => String(i % 10)).join('.');
+    expect(lineTags([version, '1.2.3.4'])).toEqual({
+      '0.x': version,
+      '0.1.x': version,
+      '0.1.2.x': version,
+      '1.x': '1.2.3.4',
+      '1.2.x': '1.2.3.4',
+      '1.2.3.x': '1.2.3.4',
+    });
+    expect(MAX_LINE_TAG_DEPTH).toBe(3);
+    expect(resolveVersion([version], `${version.split('.').slice(0, 10).join('.')}.x`)).toBe(version);
   });
 });
 

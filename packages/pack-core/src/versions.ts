@@ -473,10 +473,15 @@ export function resolveVersion(
   return sortVersions(matching).at(-1) ?? null;
 }
 
+/** Deepest line a {@link lineTags} map names: "1.2.3.x" (every line of a four-segment version). */
+export const MAX_LINE_TAG_DEPTH = 3;
+
 /**
  * The line tags of a set of versions and the version each selects: for "1.27.4" and "1.29.2",
  * `{ "1.x": "1.29.2", "1.27.x": "1.27.4", "1.29.x": "1.29.2" }`. Tags are spelled like the highest
- * version of the line ("22.04.x"); pre-releases are left out, as in {@link resolveVersion}.
+ * version of the line ("22.04.x"); pre-releases are left out, as in {@link resolveVersion}. Lines
+ * deeper than {@link MAX_LINE_TAG_DEPTH} are not listed (a version may have 60 segments, and
+ * 10,000 of them made 610,000 tags); {@link resolveVersion} resolves them all the same.
  */
 export function lineTags(versions: Iterable<string>): Record<string, string> {
   // Keyed by the numeric prefix so "22.04.x" and "22.4.x" are one line.
@@ -484,7 +489,7 @@ export function lineTags(versions: Iterable<string>): Record<string, string> {
   for (const version of sortVersions(versions)) {
     const parsed = parseVersion(version);
     if (!parsed || parsed.prerelease.length > 0) continue;
-    for (let length = 1; length < parsed.segments.length; length++) {
+    for (let length = 1; length < Math.min(parsed.segments.length, MAX_LINE_TAG_DEPTH + 1); length++) {
       const key = parsed.segments.slice(0, length).join('.');
       // Ascending order: the last version of a line wins and spells the tag.
       tags.set(key, { tag: `${parsed.segmentText.slice(0, length).join('.')}.x`, version });

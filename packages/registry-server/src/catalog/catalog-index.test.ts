@@ -231,6 +231,22 @@ describe('CatalogIndex', () => {
     expect(index.stats()).toEqual({ registries: 2, packs: 5, versions: 10 });
   });
 
+  it("works a pack's line tags out once per change of the pack, and tells a pack exists without them", () => {
+    const index = world();
+    const tags = index.pack('public', 'kubernetes')?.tags;
+    expect(index.pack('public', 'kubernetes')?.tags).toBe(tags);
+    expect(index.hasPack('public', 'kubernetes')).toBe(true);
+    expect(index.hasPack('public', 'nope')).toBe(false);
+    index.applyVersion(version('kubernetes', '1.30.1', { layer: 'k8s' }));
+    const after = index.pack('public', 'kubernetes')?.tags;
+    expect(after).not.toBe(tags);
+    expect(after).toMatchObject({ '1.x': '1.30.1', '1.30.x': '1.30.1' });
+    // A pack whose versions are all deleted is not there.
+    for (const deleted of ['1.0.0', '1.0.1']) index.applyVersion(version('gone', deleted, { deleted: true }));
+    expect(index.hasPack('public', 'gone')).toBe(false);
+    expect(index.pack('public', 'gone')).toBeNull();
+  });
+
   it('answers queryJson exactly as query, from a cache that every change invalidates', () => {
     const index = world();
     for (const query of [{}, { layer: 'k8s', version: '1.27.x' }, { sort: '-published' as const, limit: 2 }]) {

@@ -7,9 +7,9 @@
  * The index is the state; its parts are ./pack-entry.ts (the state per pack), ./filter-columns.ts
  * and ./query-engine.ts (filters, sort and pages), ./catalog-cursor.ts and ./query-cache.ts.
  */
-import { lineTags, resolveVersion } from '@packyard/pack-core';
+import { resolveVersion } from '@packyard/pack-core';
 import { Columns } from './filter-columns.js';
-import { compareEntries, entryKey, refresh, type PackEntry, type PackHeading } from './pack-entry.js';
+import { compareEntries, entryKey, refresh, tagsOf, type PackEntry, type PackHeading } from './pack-entry.js';
 import { QueryCache } from './query-cache.js';
 import { queryPage, queryPageJson, type CatalogPage, type CatalogQuery } from './query-engine.js';
 import type { RegistryRecord, VersionSummary } from './records.js';
@@ -122,6 +122,7 @@ export class CatalogIndex {
         searchText: '',
         row: null,
         rowJson: null,
+        tags: null,
         position: -1,
       };
       this.packs.set(key, entry);
@@ -176,6 +177,11 @@ export class CatalogIndex {
     return chosen === null ? null : (entry.versions.get(chosen) ?? null);
   }
 
+  /** Whether the registry holds a pack of that name with a live version (what pack() would find). */
+  hasPack(registry: string, name: string): boolean {
+    return this.packs.get(entryKey(registry, name))?.latest != null;
+  }
+
   pack(registry: string, name: string): PackDetail | null {
     const entry = this.packs.get(entryKey(registry, name));
     if (!entry?.latest) return null;
@@ -190,7 +196,7 @@ export class CatalogIndex {
       description: latest.description,
       latest: latest.version,
       versions: entry.live,
-      tags: lineTags(entry.live.filter((v) => v.deprecated === null).map((v) => v.version)),
+      tags: tagsOf(entry),
     };
   }
 

@@ -2,7 +2,7 @@
  * The index's state per pack: its versions, the live ones in version order, the latest, and the
  * row a catalog page shows of it, derived once per change (./catalog-index.ts applies changes).
  */
-import { compareParsedVersions, parseVersion, type ParsedVersion } from '@packyard/pack-core';
+import { compareParsedVersions, lineTags, parseVersion, type ParsedVersion } from '@packyard/pack-core';
 import type { PackRow } from '@packyard/registry-api';
 import type { VersionSummary } from './records.js';
 
@@ -27,6 +27,8 @@ export interface PackEntry {
   row: PackRow | null;
   /** `row` as JSON, made on first use. */
   rowJson: string | null;
+  /** The line tags of the live, non-deprecated versions, made on first use. */
+  tags: Record<string, string> | null;
   /** Position in the name-ordered list, -1 until it is (re)built. */
   position: number;
 }
@@ -82,6 +84,13 @@ export function refresh(entry: PackEntry): void {
     : '';
   entry.row = rowOf(entry, entry.live);
   entry.rowJson = null;
+  entry.tags = null;
+}
+
+/** The line tags of a pack's live, non-deprecated versions, made once per change of the pack. */
+export function tagsOf(entry: PackEntry): Record<string, string> {
+  entry.tags ??= lineTags(entry.live.filter((v) => v.deprecated === null).map((v) => v.version));
+  return entry.tags;
 }
 
 export function rowJsonOf(entry: PackEntry): string {

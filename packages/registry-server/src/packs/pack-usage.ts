@@ -69,7 +69,7 @@ export async function packUsage(
       for (const entry of profile.packs) {
         if (entry.name !== record.name) continue;
         const from = registriesOf(profile, entry).find(
-          (registry) => mayRead(registry) && index.pack(registry, entry.name) !== null,
+          (registry) => mayRead(registry) && index.hasPack(registry, entry.name),
         );
         if (from !== record.registry) continue;
         const chosen = index.resolve(from, entry.name, entry.version);

@@ -54,7 +54,7 @@ export class VersionService {
   }
 
   private missing(registry: string, name: string, selector: string): PackError {
-    return this.catalog.index.pack(registry, name)
+    return this.catalog.index.hasPack(registry, name)
       ? versionNotFound(registry, name, selector)
       : packNotFound(registry, name);
   }

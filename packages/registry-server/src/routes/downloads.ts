@@ -28,7 +28,7 @@ export function registerDownloadRoutes(router: Router, services: RegistryService
     // Whoever may read the pack may read its counts; an unknown pack is a 404 as for its page.
     const registry = registryFor(services, req, 'pack.get');
     const name = pathParam(req, 'name');
-    if (!services.catalog.index.pack(registry.name, name)) throw packNotFound(registry.name, name);
+    if (!services.catalog.index.hasPack(registry.name, name)) throw packNotFound(registry.name, name);
     const view: PackDownloadsView = { versions: await services.downloads.read(registry.name, name) };
     res.json(view);
   });
