@@ -101,3 +101,13 @@ export function parseReference(reference: string): { digest: string } | { tag: s
   }
   return { tag: reference };
 }
+
+/** Where a registry's packs are, as Palette reads them: `spectro-packs/archive/<pack name>`. */
+export const PACK_REPOSITORY_PREFIX = 'spectro-packs/archive/';
+
+/** Whether a repository (inside its registry) holds packs: `spectro-packs/archive/<one segment>`. */
+export function isPackRepository(repository: string): boolean {
+  return (
+    repository.startsWith(PACK_REPOSITORY_PREFIX) && !repository.slice(PACK_REPOSITORY_PREFIX.length).includes('/')
+  );
+}

@@ -37,7 +37,8 @@ import { ociManifestKey, versionKey } from '../storage/layout.js';
 import { manifestInvalid } from './manifests.js';
 import type { OciNamespace } from './namespaces.js';
 import { EMPTY_CONFIG_DIGEST, materialisePackArtifact, PACK_DIGEST_ANNOTATION, packLayerOf } from './pack-artifacts.js';
-import { isPackRepository, packNameOf, PACK_REPOSITORY_PREFIX, type OciPackRepositories } from './pack-seam.js';
+import { isPackRepository, PACK_REPOSITORY_PREFIX } from './oci-names.js';
+import { packNameOf, type OciPackRepositories } from './pack-seam.js';
 import type { ManifestRecord, RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
 
 /** What pack repositories need of the registry's services. */

@@ -14,15 +14,7 @@ import type { ObjectRead } from '../storage/object-store.js';
 import type { OciNamespace } from './namespaces.js';
 import type { ParsedManifest } from './manifests.js';
 import type { RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
-
-export const PACK_REPOSITORY_PREFIX = 'spectro-packs/archive/';
-
-/** Whether a repository (inside its registry) holds packs: `spectro-packs/archive/<one segment>`. */
-export function isPackRepository(repository: string): boolean {
-  return (
-    repository.startsWith(PACK_REPOSITORY_PREFIX) && !repository.slice(PACK_REPOSITORY_PREFIX.length).includes('/')
-  );
-}
+import { isPackRepository, PACK_REPOSITORY_PREFIX } from './oci-names.js';
 
 /** The pack name of a pack repository. */
 export function packNameOf(repository: string): string {

@@ -25,7 +25,7 @@ import {
 import { createOnce, type ObjectRead, type ObjectStore } from '../storage/object-store.js';
 import { encodeJson, readJson, updateJson } from '../storage/json-documents.js';
 import { KeyedLock } from '../storage/keyed-lock.js';
-import { isPackRepository } from './pack-seam.js';
+import { isPackRepository } from './oci-names.js';
 
 /** A repository inside a registry. */
 export interface RepositoryRef {

@@ -14,7 +14,7 @@ import { resolveNamespace, type OciNamespace } from '../oci/namespaces.js';
 import { tokenAllows } from '../access/oci-authenticate.js';
 import { hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
 import { isRepositoryName, parseDigest, parseUploadId } from '../oci/oci-names.js';
-import { isPackRepository } from '../oci/pack-seam.js';
+import { isPackRepository } from '../oci/oci-names.js';
 import { tooLarge, type UploadSession } from '../oci/upload-sessions.js';
 import { sendBlob } from '../blobs/pack-downloads.js';
 import { blobKey } from '../storage/layout.js';

@@ -6,7 +6,8 @@ import type { RegistryServices } from '../services.js';
 import { authorizeOci, type OciAction } from '../oci/oci-access.js';
 import type { OciNamespace } from '../oci/namespaces.js';
 import { repositoryName } from '../oci/oci-names.js';
-import { isPackRepository, type ManifestBackend } from '../oci/pack-seam.js';
+import { isPackRepository } from '../oci/oci-names.js';
+import type { ManifestBackend } from '../oci/pack-seam.js';
 
 /** Every /v2 answer says which API it speaks (clients probe for it). */
 export const API_VERSION_HEADER = { 'Docker-Distribution-API-Version': 'registry/2.0' };

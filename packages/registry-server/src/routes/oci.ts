@@ -9,7 +9,7 @@ import type { Request, Router } from 'express';
 import type { RegistryServices } from '../services.js';
 import { authorizeCatalog, checkVersionAccess, hiddenFrom, mayOnRegistry } from '../oci/oci-access.js';
 import { ociName } from '../oci/namespaces.js';
-import { isPackRepository } from '../oci/pack-seam.js';
+import { isPackRepository } from '../oci/oci-names.js';
 import { API_VERSION_HEADER } from './oci-helpers.js';
 import { pageOf } from '../oci/paging.js';
 import { registerOciBlobRoutes } from './oci-blobs.js';
