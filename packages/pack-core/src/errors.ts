@@ -80,7 +80,7 @@ export const ARCHIVE_ERRORS = {
   },
   ARCHIVE_TOO_MANY_ENTRIES: {
     status: 422,
-    meaning: 'More entries than the limit (10,000 by default).',
+    meaning: 'More entries than the limit (10,000 by default), or entry names that take more than 2 MiB in all.',
   },
   ARCHIVE_UNSAFE_PATH: {
     status: 422,

@@ -12,6 +12,7 @@ import {
   extractPackArchive,
   MAX_ENTRY_NAME_BYTES,
   MAX_ENTRY_SEGMENT_BYTES,
+  MAX_TOTAL_NAME_BYTES,
   openPackArchive,
   unsafeEntryName,
 } from './read-archive.js';
@@ -181,6 +182,15 @@ describe.each([
   it('refuses too many entries', async () => {
     const entries = Array.from({ length: 11 }, (_, i) => ({ name: `f${i}`, data: 'x' }));
     await expect(open(entries, { maxEntries: 10 })).rejects.toMatchObject({ code: 'ARCHIVE_TOO_MANY_ENTRIES' });
+  });
+
+  it('refuses entry names that take more than MAX_TOTAL_NAME_BYTES in all', async () => {
+    // 600 names of ~3.6 KB (each within the per-name limits): a version's record lists them all.
+    const name = (i: number) => `${String(i)}/${Array.from({ length: 15 }, () => 'd'.repeat(240)).join('/')}`;
+    const entries = Array.from({ length: 600 }, (_, i) => ({ name: name(i), data: 'x' }));
+    await expect(open(entries)).rejects.toMatchObject({ code: 'ARCHIVE_TOO_MANY_ENTRIES' });
+    await expect(open(entries.slice(0, 500))).resolves.toBeDefined();
+    expect(500 * Buffer.byteLength(name(0))).toBeLessThan(MAX_TOTAL_NAME_BYTES);
   });
 
   it('refuses a small zip that inflates to a gigabyte', async () => {

@@ -103,6 +103,12 @@ function unsafe(code: PackCoreErrorCode, message: string): PackError {
  */
 export const MAX_ENTRY_SEGMENT_BYTES = 255;
 export const MAX_ENTRY_NAME_BYTES = 4096;
+/**
+ * The most bytes all entry names of an archive may take together: a published version's record
+ * lists every file, and is read for every request on the version. 10,000 names of 4 KiB made a
+ * 40 MB record; a real pack's names are a few KB (2 MiB is 10,000 names of 200 bytes).
+ */
+export const MAX_TOTAL_NAME_BYTES = 2 * 1024 * 1024;
 /** How much of an entry name a message shows: a refused name may be thousands of bytes long. */
 const SHOWN_NAME_CHARS = 80;
 
@@ -527,7 +533,10 @@ function checkDirectory(
   const checked = new Map<string, CheckedEntry>();
   const seen = new Set<string>();
   let total = 0;
+  let nameBytes = 0;
   for (const file of directory.files) {
+    nameBytes += file.pathBuffer.length;
+    if (nameBytes > MAX_TOTAL_NAME_BYTES) throw tooManyNameBytes();
     let name: string;
     try {
       name = utf8.decode(file.pathBuffer);
@@ -563,6 +572,14 @@ function checkDirectory(
   }
   checkPathConflicts([...checked.keys()]);
   return checked;
+}
+
+/** The entries' names past {@link MAX_TOTAL_NAME_BYTES} in all. */
+function tooManyNameBytes(): PackError {
+  return unsafe(
+    'ARCHIVE_TOO_MANY_ENTRIES',
+    `the entries' names take more than ${String(MAX_TOTAL_NAME_BYTES)} bytes in all`,
+  );
 }
 
 /** An entry's declared sizes: within the limits, and possible at all for its compression method. */

@@ -122,6 +122,17 @@ describe('hostile tar layers', () => {
       'ARCHIVE_TOO_MANY_ENTRIES',
       { limits: { maxEntries: 10 } },
     ));
+  it('refuses entry names that take more than MAX_TOTAL_NAME_BYTES in all', () =>
+    refusedWith(
+      // 9,000 names of 245 bytes (ustar's prefix and name fields), fewer than the 10,000 entries allowed.
+      craftTar(
+        Array.from({ length: 9_000 }, (_, i) => ({
+          name: `pack/${'p'.repeat(140)}/${String(i).padStart(104 - 5, '0')}`,
+          data: '',
+        })),
+      ),
+      'ARCHIVE_TOO_MANY_ENTRIES',
+    ));
   it('refuses an entry over the per-entry cap from its header, before reading it', () =>
     refusedWith(Buffer.concat([tarHeader('pack/huge', 2 * MIB), Buffer.alloc(512)]), 'ARCHIVE_ENTRY_TOO_LARGE', {
       limits: { maxEntrySize: MIB },

@@ -24,7 +24,7 @@ import type tar from 'tar-stream';
 import { loadTarStream } from '../lazy-deps.js';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { archiveInflationCap, resolveLimits, type ArchiveLimits } from './limits.js';
-import { shownName, unsafeEntryName } from './read-archive.js';
+import { MAX_TOTAL_NAME_BYTES, shownName, unsafeEntryName } from './read-archive.js';
 
 export interface TarExtraction {
   /**
@@ -113,6 +113,7 @@ export async function extractTarLayer(file: string, dest: string, options: TarEx
   await mkdir(dest);
   const state = {
     entries: 0,
+    nameBytes: 0,
     total: 0,
     files: [] as string[],
     failure: null as PackError | null,
@@ -147,6 +148,13 @@ export async function extractTarLayer(file: string, dest: string, options: TarEx
     state.entries++;
     if (state.entries > limits.maxEntries) {
       throw refused('ARCHIVE_TOO_MANY_ENTRIES', `the layer has more than ${limits.maxEntries} entries`);
+    }
+    state.nameBytes += Buffer.byteLength(header.name);
+    if (state.nameBytes > MAX_TOTAL_NAME_BYTES) {
+      throw refused(
+        'ARCHIVE_TOO_MANY_ENTRIES',
+        `the entries' names take more than ${String(MAX_TOTAL_NAME_BYTES)} bytes in all`,
+      );
     }
     // Typed as always set; tar-stream gives null for a type flag it does not know, refused below.
     const kind: string = header.type;

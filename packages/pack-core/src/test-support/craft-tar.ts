@@ -24,10 +24,15 @@ function octal(value: number, length: number): string {
   return `${value.toString(8).padStart(length - 1, '0')}\0`;
 }
 
-/** One ustar header block. */
+/**
+ * One ustar header block. A name past the name field's 100 bytes is split at a `/` into the prefix
+ * field (155 bytes) and the name, as ustar writes names of up to 256 bytes.
+ */
 export function tarHeader(name: string, size: number, type = '0'): Buffer {
   const header = Buffer.alloc(BLOCK);
-  field(header, 0, 100, name);
+  const split = name.length > 100 ? name.lastIndexOf('/', 155) : -1;
+  field(header, 0, 100, split > 0 ? name.slice(split + 1) : name);
+  if (split > 0) field(header, 345, 155, name.slice(0, split));
   field(header, 100, 8, octal(0o644, 8));
   field(header, 108, 8, octal(0, 8));
   field(header, 116, 8, octal(0, 8));

@@ -21,6 +21,13 @@ import type { InspectedPack } from './inspect-pack.js';
 import { registryError } from '../errors.js';
 import { holdAnswerFor } from '../audit/change-gate.js';
 
+/**
+ * The overwrites a version's record remembers, newest last (every one is in the audit log): the
+ * record is read for every request on the version, and a registry that allows overwrites allows
+ * as many as its publishers make.
+ */
+export const MAX_HISTORY = 100;
+
 export interface PublishRequest {
   registry: RegistryRecord;
   /** The archive: received, hashed and inspected. */
@@ -145,7 +152,7 @@ export class PublishService {
                 replacedAt: now,
                 replacedBy: request.publisher,
               },
-            ],
+            ].slice(-MAX_HISTORY),
             revision: current.revision + 1,
           },
           request.ociManifest ?? null,

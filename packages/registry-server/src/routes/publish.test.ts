@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
+import { MAX_HISTORY } from '../publish/publish-service.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AUTH,
@@ -182,7 +183,16 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
     expect(archive.status).toBe(200);
     expect(archive.bytes.length).toBe(b.bytes.length);
     expect(archive.bytes.equals(b.bytes)).toBe(true);
-  });
+    // The record remembers the last MAX_HISTORY overwrites (the audit log has every one).
+    let last = res;
+    for (let i = 0; i < MAX_HISTORY + 1; i++) {
+      last = await publish(registry, i % 2 === 0 ? a : b, `?force=true&message=again%20${String(i)}`, 'scratch');
+      expect(last.status).toBe(200);
+    }
+    const history = last.body.history as Array<{ message: string }>;
+    expect(history).toHaveLength(MAX_HISTORY);
+    expect(history.at(-1)?.message).toBe(`again ${String(MAX_HISTORY - 1)}`);
+  }, 120_000);
 
   it('streams the archive to storage during the upload when the client announces its digest', async () => {
     const pack = await buildTestPack(work.dir, { name: 'announced', version: '1.0.0' });
