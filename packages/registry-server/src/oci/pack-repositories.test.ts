@@ -12,6 +12,7 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { packTar, type PackTarEntry } from '../../../pack-core/src/test-support/craft-tar.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -326,6 +327,29 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
       const automatic = await request(app()).post(`/v2/${target}/blobs/uploads/?mount=${digest}`).set(AUTH);
       expect(automatic.status, target).toBe(202);
       expect((await request(app()).head(`/v2/${target}/blobs/${digest}`).set(AUTH)).status, target).toBe(404);
+    }
+  });
+
+  it("answers a digest the repository never held 404 without listing the repository's manifests", async () => {
+    await publishThroughV1(await buildTestPack(work.dir, { name: 'probed', version: '1.0.0' }));
+    expect((await request(app()).get(`/v2/${REPO}/probed/manifests/1.0.0`).set(AUTH)).status).toBe(200);
+    const { store } = registry.services;
+    const list = store.list.bind(store);
+    const listed: string[] = [];
+    store.list = (prefix, options) => {
+      // The catalog's and identity's polls list their own prefixes meanwhile.
+      if (prefix.startsWith('oci/')) listed.push(prefix);
+      return list(prefix, options);
+    };
+    try {
+      for (let i = 0; i < 5; i++) {
+        const madeUp = `sha256:${randomBytes(32).toString('hex')}`;
+        expect((await request(app()).head(`/v2/${REPO}/probed/blobs/${madeUp}`).set(AUTH)).status).toBe(404);
+        expect((await request(app()).get(`/v2/${REPO}/probed/blobs/${madeUp}`).set(AUTH)).status).toBe(404);
+      }
+      expect(listed).toEqual([]);
+    } finally {
+      store.list = list;
     }
   });
 

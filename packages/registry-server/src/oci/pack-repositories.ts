@@ -347,12 +347,19 @@ export function packRepositories(
       return Promise.resolve(names.map((name) => `${PACK_REPOSITORY_PREFIX}${name}`).filter(isPackRepository));
     },
 
+    // A blob not linked into the repository is unknown without asking whether it was withdrawn,
+    // which for a digest never seen lists every manifest of the repository: asked first, any
+    // digest a client makes up would cost that listing.
     async readBlob(at, digest, range) {
-      return (await withdrawn(at, digest)) ? null : repositories.readBlob(ref(at), digest, range);
+      const read = await repositories.readBlob(ref(at), digest, range);
+      if (read === null || !(await withdrawn(at, digest))) return read;
+      read.body.destroy();
+      return null;
     },
 
     async blobSize(at, digest) {
-      return (await withdrawn(at, digest)) ? null : repositories.blobSize(ref(at), digest);
+      const size = await repositories.blobSize(ref(at), digest);
+      return size === null || (await withdrawn(at, digest)) ? null : size;
     },
   };
 }
