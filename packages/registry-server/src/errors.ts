@@ -33,6 +33,11 @@ export const SERVER_ERRORS = {
     meaning: 'The registry does not exist.',
     hint: 'packctl registry ls lists the registries you can read',
   },
+  REGISTRY_LIMIT_REACHED: {
+    status: 409,
+    meaning: "The tenant holds 1,000 registries already (its projects' included).",
+    hint: 'a registry holds any number of packs: publish into the ones the tenant has (a project registry goes with its project); `details.limit` is the bound',
+  },
   REGISTRY_EXISTS: {
     status: 409,
     meaning: 'A registry of that name exists already.',

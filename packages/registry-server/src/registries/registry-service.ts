@@ -13,6 +13,9 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { registryError } from '../errors.js';
 import { KeyedLock } from '../storage/keyed-lock.js';
 
+/** Most registries a tenant holds, its projects' included (replicas creating at once may pass it by a few). */
+export const MAX_REGISTRIES_PER_TENANT = 1_000;
+
 export const PUBLIC_REGISTRY = 'public';
 
 /** What creating and changing a registry take: the contract's request bodies. */
@@ -99,6 +102,17 @@ export class RegistryService {
 
   async create(input: NewRegistry, by: string): Promise<RegistryRecord> {
     const target = newRegistryTarget(input);
+    if (target.scope !== 'system') {
+      // Every process holds every registry in memory, and lists them to anonymous callers.
+      const held = this.list().filter((registry) => registry.tenant === target.tenant).length;
+      if (held >= MAX_REGISTRIES_PER_TENANT) {
+        throw registryError(
+          'REGISTRY_LIMIT_REACHED',
+          `tenant ${target.tenant} holds ${String(MAX_REGISTRIES_PER_TENANT)} registries already`,
+          { details: { limit: MAX_REGISTRIES_PER_TENANT } },
+        );
+      }
+    }
     const record: RegistryRecord = {
       name: input.name,
       scope: input.scope,

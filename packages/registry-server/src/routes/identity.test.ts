@@ -3,6 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword, newApiKey, sha256Hex } from '../identity/secrets.js';
 import { MAX_API_KEYS_PER_USER } from '../identity/bounds.js';
+import { MAX_REGISTRIES_PER_TENANT } from '../registries/registry-service.js';
 import {
   AUTH,
   buildTestPack,
@@ -187,6 +188,42 @@ describe.each(DRIVERS)('identity and access (%s)', (driver) => {
           .send({ currentPassword: 'x', newPassword: 'y'.repeat(12) })
       ).status,
     ).toBe(401);
+  });
+
+  it("bounds a tenant's registries (every process holds them all)", async () => {
+    const { index } = registry.services.catalog;
+    const at = new Date().toISOString();
+    // The tenant's registries as the catalog holds them (made in memory: a thousand creates take long).
+    const held = index.listRegistries().filter((r) => r.tenant === 'beta').length;
+    for (let i = held; i < MAX_REGISTRIES_PER_TENANT; i++) {
+      index.applyRegistry({
+        name: `beta-filler-${String(i)}`,
+        scope: 'tenant',
+        tenant: 'beta',
+        project: null,
+        description: '',
+        public: false,
+        allowOverwrite: false,
+        createdAt: at,
+        createdBy: 'test',
+        revision: 1,
+      });
+    }
+    const refused = await request(registry.app)
+      .post('/v1/registries')
+      .set(bearer(beta['carol'] ?? ''))
+      .send({ name: 'beta-one-more', scope: 'tenant', tenant: 'beta' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'REGISTRY_LIMIT_REACHED',
+      details: { limit: MAX_REGISTRIES_PER_TENANT },
+    });
+    // Another tenant is not held back by it.
+    const other = await request(registry.app)
+      .post('/v1/registries')
+      .set(bearer(acme['alice'] ?? ''))
+      .send({ name: 'acme-not-full', scope: 'tenant', tenant: 'acme' });
+    expect(other.status, JSON.stringify(other.body)).toBe(201);
   });
 
   it('lets a Tenant Admin create a tenant registry that the rest of the tenant reads by role', async () => {
