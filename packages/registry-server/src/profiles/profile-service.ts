@@ -14,7 +14,8 @@
  * sees its own plus the system's. Each record is created once and then changed by compare-and-swap;
  * the revision a change replaces is kept under profile-revisions/ (written after the change: a
  * process stopped in between loses that one earlier revision, never the profile), so that two
- * revisions can be compared. They go with their profile, tenant or project.
+ * revisions can be compared, the last MAX_REVISIONS_KEPT of them. They go with their profile,
+ * tenant or project.
  */
 import { LRUCache } from 'lru-cache';
 import { type PackError, validateProfile, type ClusterProfile } from '@packyard/pack-core';
@@ -91,6 +92,12 @@ function selectionOf(record: ProfileRecord): ProfileSelection {
   const packs = record.profile.packs.map(({ values: _values, ...entry }) => entry);
   return { ...record, profile: { ...record.profile, packs } };
 }
+
+/**
+ * Earlier revisions of a profile kept (each a whole profile, up to 2 MB): a profile changed more
+ * often than this keeps its last ones only.
+ */
+export const MAX_REVISIONS_KEPT = 100;
 
 /** Most bytes of selections a process keeps (each a few KB at most: 100 packs without values). */
 const SELECTIONS_KEPT_BYTES = 16 * 1024 * 1024;
@@ -215,6 +222,9 @@ export class ProfileService implements OwnedData {
     if (updated.changed && replaced) {
       const key = profileRevisionKey(prefix, name, replaced.revision);
       await this.store.put(key, encodeJson(replaced), { contentType: 'application/json' });
+      // The earlier revisions kept are the last MAX_REVISIONS_KEPT: the one that falls out goes.
+      const dropped = replaced.revision - MAX_REVISIONS_KEPT;
+      if (dropped >= 1) await this.store.delete(profileRevisionKey(prefix, name, dropped));
     }
     return updated.value;
   }

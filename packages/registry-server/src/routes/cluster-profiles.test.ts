@@ -6,6 +6,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH, DRIVERS, startTestRegistry, type TestRegistry } from '../test-support/test-registry.js';
+import { MAX_REVISIONS_KEPT } from '../profiles/profile-service.js';
 import { MAX_PAGE_BYTES } from './cluster-profiles.js';
 
 const profile = (name: string, values?: string) => ({
@@ -87,6 +88,27 @@ describe.each(DRIVERS)('profile lists, a page at a time (%s)', (driver) => {
       true,
     ]);
   });
+
+  it('keeps the last MAX_REVISIONS_KEPT earlier revisions of a profile', async () => {
+    const url = `${PROJECT}/often`;
+    await request(registry.app).post(PROJECT).set(AUTH).send(profile('often')).expect(201);
+    for (let i = 1; i <= MAX_REVISIONS_KEPT + 1; i++) {
+      await request(registry.app)
+        .put(url)
+        .set(AUTH)
+        .send({ ...profile('often'), description: `change ${String(i)}` })
+        .expect(200);
+    }
+    const current = MAX_REVISIONS_KEPT + 2;
+    const revision = (n: number) =>
+      request(registry.app)
+        .get(`${url}/revisions/${String(n)}`)
+        .set(AUTH);
+    expect((await revision(1)).status).toBe(404);
+    expect((await revision(2)).body).toMatchObject({ revision: 2, profile: { description: 'change 1' } });
+    expect((await revision(current)).body).toMatchObject({ revision: current });
+    await request(registry.app).delete(url).set(AUTH).expect(204);
+  }, 120_000);
 
   it('refuses a cursor or limit it did not give out, with a 400 and a hint', async () => {
     for (const query of [
