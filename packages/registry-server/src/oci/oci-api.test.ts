@@ -466,6 +466,33 @@ describe.each(DRIVERS)('the OCI distribution API (%s)', (driver) => {
     const last = await request(app()).get('/v2/public/paged/tags/list?n=2&last=t3').set(AUTH);
     expect(last.body.tags).toEqual(['t4']);
     expect(last.headers['link']).toBeUndefined();
+    // A page lists only its own keys from storage (and one more, to know whether others follow).
+    const { store } = registry.services;
+    const list = store.list.bind(store);
+    let listedTags = 0;
+    store.list = (prefix, options) => {
+      const listing = list(prefix, options);
+      if (!prefix.endsWith('/_manifests/tags/')) return listing;
+      return (async function* counted() {
+        for await (const object of listing) {
+          listedTags++;
+          yield object;
+        }
+      })();
+    };
+    try {
+      const one = await request(app()).get('/v2/public/paged/tags/list?n=1&last=t0').set(AUTH);
+      expect(one.body.tags).toEqual(['t1']);
+      expect(listedTags).toBeLessThanOrEqual(2);
+    } finally {
+      store.list = list;
+    }
+    expect((await request(app()).get('/v2/public/paged/tags/list?n=0').set(AUTH)).body.tags).toEqual([]);
+    expect((await request(app()).get('/v2/public/paged/tags/list?last=t9').set(AUTH)).body.tags).toEqual([]);
+    const badLast = await request(app())
+      .get(`/v2/public/paged/tags/list?last=${'x'.repeat(300)}`)
+      .set(AUTH);
+    expect(badLast.status).toBe(400);
 
     const catalog = await request(app()).get('/v2/_catalog').set(AUTH);
     const names = catalog.body.repositories as string[];

@@ -335,11 +335,15 @@ export function packRepositories(
       );
     },
 
-    tags(at) {
+    tags(at, page) {
       const live = servicesOf().catalog.index.liveVersions(at.registry.name, packNameOf(at.repository));
       if (!live) return Promise.resolve(null);
-      const versions = live.map((v) => v.version);
-      return Promise.resolve(versions.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      const { after } = page;
+      const versions = live
+        .map((v) => v.version)
+        .filter((version) => after === undefined || version > after)
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return Promise.resolve({ tags: versions.slice(0, page.limit), more: versions.length > page.limit });
     },
 
     repositories(registry) {

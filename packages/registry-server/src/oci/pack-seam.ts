@@ -12,6 +12,7 @@ import type { Principal } from '../identity/principals.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { ObjectRead } from '../storage/object-store.js';
 import type { OciNamespace } from './namespaces.js';
+import type { PageAsked } from './paging.js';
 import type { ParsedManifest } from './manifests.js';
 import type { RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
 import { isPackRepository, PACK_REPOSITORY_PREFIX } from './oci-names.js';
@@ -44,8 +45,11 @@ export interface ManifestBackend {
   getManifest(at: OciNamespace, reference: ManifestReference): Promise<StoredManifest | null>;
   /** By digest: deletes the manifest (and tags on it); by tag: the tag only. False when there was none. */
   deleteManifest(at: OciNamespace, reference: ManifestReference): Promise<boolean>;
-  /** The repository's tags, sorted; null when the repository does not exist (NAME_UNKNOWN). */
-  tags(at: OciNamespace): Promise<string[] | null>;
+  /**
+   * A page of the repository's tags, sorted: at most `limit`, those after `after`, and whether more
+   * follow; null when the repository does not exist (NAME_UNKNOWN).
+   */
+  tags(at: OciNamespace, page: PageAsked): Promise<{ tags: string[]; more: boolean } | null>;
 }
 
 /** What services provide for pack repositories. */
@@ -79,9 +83,9 @@ export function genericManifests(store: RepositoryStore): ManifestBackend {
       if ('tag' in reference) return store.deleteTag(ref(at), reference.tag);
       return store.deleteManifest(ref(at), reference.digest);
     },
-    async tags(at) {
-      const tags = await store.tags(ref(at));
-      if (tags.length > 0 || (await store.hasRepository(ref(at)))) return tags;
+    async tags(at, page) {
+      const tags = await store.tags(ref(at), page);
+      if (tags.tags.length > 0 || (await store.hasRepository(ref(at)))) return tags;
       return null;
     },
   };

@@ -265,11 +265,23 @@ export class RepositoryStore {
     });
   }
 
-  /** The tags of a repository, sorted. */
-  async tags(at: RepositoryRef): Promise<string[]> {
+  /**
+   * A page of a repository's tags, sorted: at most `limit`, those after `after`, and whether more
+   * follow. Lists no more than the page's keys (tags are key-safe as they are, so the keys sort as
+   * the tags do): a request's cost does not grow with the repository's tags.
+   */
+  async tags(at: RepositoryRef, page: { after?: string; limit: number }): Promise<{ tags: string[]; more: boolean }> {
+    const prefix = ociTagsPrefix(at.registry, at.repository);
+    const listing = this.store.list(prefix, {
+      keysOnly: true,
+      ...(page.after === undefined ? {} : { startAfter: `${prefix}${page.after}` }),
+    });
     const tags: string[] = [];
-    for await (const tag of keysUnder(this.store, ociTagsPrefix(at.registry, at.repository))) tags.push(tag);
-    return tags.sort();
+    for await (const object of listing) {
+      if (tags.length === page.limit) return { tags, more: true };
+      tags.push(object.key.slice(prefix.length));
+    }
+    return { tags, more: false };
   }
 
   /**

@@ -15,7 +15,7 @@ import { isDigestReference, isTag, isTagLike, parseDigest, parseReference } from
 import type { ManifestReference } from '../oci/pack-seam.js';
 import type { OciNamespace } from '../oci/namespaces.js';
 import { nameUnknown } from '../oci/oci-access.js';
-import { pageOf } from '../oci/paging.js';
+import { linkNext, pageAsked } from '../oci/paging.js';
 import { API_VERSION_HEADER, manifestsOf, ociRequest, ownerOf, refOf } from './oci-helpers.js';
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
@@ -187,9 +187,17 @@ export function registerOciManifestRoutes(router: Router, services: RegistryServ
   router.get('/v2/*repository/tags/list', async (req, res) => {
     res.set(API_VERSION_HEADER);
     const at = ociRequest(services, req, res, 'pull');
-    const tags = await manifestsOf(services, at).tags(at);
-    if (tags === null) throw nameUnknown(at.name);
-    res.json({ name: at.name, tags: pageOf(req, res, tags, `/v2/${at.name}/tags/list`) });
+    const asked = pageAsked(req);
+    // `last` starts the listing in storage: a tag, as the previous page's Link gave it.
+    if (asked.after !== undefined && !isTag(asked.after)) {
+      throw registryError('INVALID_PARAMETER', 'query parameter "last" must be a tag', {
+        hint: "pass the last tag of the previous page, as its Link header's URL does",
+      });
+    }
+    const page = await manifestsOf(services, at).tags(at, asked);
+    if (page === null) throw nameUnknown(at.name);
+    linkNext(res, `/v2/${at.name}/tags/list`, asked, page.tags, page.more);
+    res.json({ name: at.name, tags: page.tags });
   });
 
   router.get('/v2/*repository/referrers/:digest', async (req, res) => {
