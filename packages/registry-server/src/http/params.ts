@@ -11,6 +11,13 @@ function badParameter(name: string, problem: string, hint?: string): PackError {
   return registryError('INVALID_PARAMETER', `query parameter "${name}" ${problem}`, hint ? { hint } : {});
 }
 
+/** A `cursor` query parameter that is not one the server gave out (the previous page's nextCursor). */
+export function invalidCursor(cursor: string): PackError {
+  return registryError('INVALID_PARAMETER', `cursor=${cursor} is not a cursor this server gave out`, {
+    hint: 'pass the nextCursor of the previous page, unchanged',
+  });
+}
+
 /** A single-valued query parameter, or undefined when absent. */
 export function queryString(req: Request, name: string): string | undefined {
   const value = (req.query as Record<string, unknown>)[name];

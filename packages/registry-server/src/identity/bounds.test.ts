@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TENANT, teamRecord, userRecord } from '../test-support/identity-records.js';
+import { apiKeyRecord, TENANT, teamRecord, userRecord } from '../test-support/identity-records.js';
 import { PackError } from '@packyard/pack-core';
 import {
   checkTenantBounds,
@@ -10,19 +10,6 @@ import {
 } from './bounds.js';
 import type { ApiKeyRecord, TenantDocument } from './records.js';
 import { TenantDraft, TenantState } from './tenant-state.js';
-
-function key(id: string, username: string, createdAt: string, spent?: 'revoked' | 'expired'): ApiKeyRecord {
-  return {
-    id,
-    userId: `us_${username}`,
-    username,
-    name: id,
-    secretSha256: '0'.repeat(64),
-    createdAt,
-    expiresAt: spent === 'expired' ? '2026-02-01T00:00:00.000Z' : null,
-    revokedAt: spent === 'revoked' ? '2026-02-01T00:00:00.000Z' : null,
-  };
-}
 
 function stateWith(records: Partial<Omit<TenantDocument, 'tenant' | 'revision'>>): TenantState {
   return TenantState.fromDocument({
@@ -52,7 +39,7 @@ function refusal(run: () => void): string | null {
 /** `count` API keys of `username`, one a minute from 2026-01-01, the first `spent` of them spent. */
 function keys(username: string, count: number, spent = 0, how: 'revoked' | 'expired' = 'revoked'): ApiKeyRecord[] {
   return Array.from({ length: count }, (_, i) =>
-    key(
+    apiKeyRecord(
       `${username}-${String(i)}`,
       username,
       new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),

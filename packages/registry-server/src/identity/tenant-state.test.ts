@@ -1,20 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { TENANT, teamRecord, userRecord } from '../test-support/identity-records.js';
-import type { ApiKeyRecord, RoleBinding } from './records.js';
+import { apiKeyRecord, TENANT, teamRecord, userRecord } from '../test-support/identity-records.js';
+import type { RoleBinding } from './records.js';
 import { TenantDraft, TenantState, type RecordChange } from './tenant-state.js';
-
-function key(id: string, username: string): ApiKeyRecord {
-  return {
-    id,
-    userId: `us_${username}`,
-    username,
-    name: id,
-    secretSha256: '0'.repeat(64),
-    createdAt: TENANT.createdAt,
-    expiresAt: null,
-    revokedAt: null,
-  };
-}
 
 function binding(id: string, role: string, subject: RoleBinding['subject']): RoleBinding {
   return { id, role, subject, project: null, createdAt: TENANT.createdAt, createdBy: 'test' };
@@ -34,7 +21,7 @@ describe('TenantState', () => {
     const state = stateOf(
       { c: 'users', k: 'ann', v: userRecord('ann') },
       { c: 'users', k: 'bob', v: userRecord('bob') },
-      { c: 'apiKeys', k: 'k1', v: key('k1', 'ann') },
+      { c: 'apiKeys', k: 'k1', v: apiKeyRecord('k1', 'ann') },
       { c: 'teams', k: 'ops', v: teamRecord('ops', ['ann', 'bob']) },
       { c: 'bindings', k: 'b1', v: binding('b1', 'Tenant Admin', { kind: 'team', name: 'ops' }) },
     );

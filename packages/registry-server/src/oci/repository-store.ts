@@ -156,7 +156,14 @@ export class RepositoryStore {
 
   /** Takes a blob out of the repository; false when it was not there. Storage keeps the bytes for gc. */
   async unlinkBlob(at: RepositoryRef, digest: string): Promise<boolean> {
-    const key = ociBlobLinkKey(at.registry, at.repository, digest);
+    return this.deleteIfThere(ociBlobLinkKey(at.registry, at.repository, digest));
+  }
+
+  /**
+   * Deletes `key` if it is there; false when it was not. One at a time per key in this process: of
+   * concurrent deletes, only the first finds it.
+   */
+  private deleteIfThere(key: string): Promise<boolean> {
     return this.deletes.run(key, async () => {
       if (!(await this.store.head(key))) return false;
       await this.store.delete(key);
@@ -257,12 +264,7 @@ export class RepositoryStore {
 
   /** Deletes a tag (not the manifest); false when there was no such tag. */
   async deleteTag(at: RepositoryRef, tag: string): Promise<boolean> {
-    const key = ociTagKey(at.registry, at.repository, tag);
-    return this.deletes.run(key, async () => {
-      if (!(await this.store.head(key))) return false;
-      await this.store.delete(key);
-      return true;
-    });
+    return this.deleteIfThere(ociTagKey(at.registry, at.repository, tag));
   }
 
   /**

@@ -83,10 +83,8 @@ export function checkProfile(value: unknown, name?: string): ClusterProfile {
   return profile;
 }
 
-/** What a profile selects: the record without the packs' values (pack usage reads no more). */
-export interface ProfileSelection extends Omit<ProfileRecord, 'profile'> {
-  profile: ClusterProfile;
-}
+/** What a profile selects: its record without the packs' values (pack usage reads no more). */
+export type ProfileSelection = ProfileRecord;
 
 function selectionOf(record: ProfileRecord): ProfileSelection {
   const packs = record.profile.packs.map(({ values: _values, ...entry }) => entry);

@@ -3,7 +3,7 @@ import type { AuditEntry, AuditPage } from '@packyard/registry-api';
 import type { Request, Router } from 'express';
 import type { PackError } from '@packyard/pack-core';
 import { SYSTEM, type Target } from '../identity/principals.js';
-import { pathParam, queryInteger, queryString } from '../http/params.js';
+import { invalidCursor, pathParam, queryInteger, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { AUDIT_ID } from '../audit/audit-log.js';
 import { authorizeSystem, tenantFor } from './identity-helpers.js';
@@ -13,9 +13,7 @@ function page(req: Request): { limit: number; cursor?: string } {
   const limit = queryInteger(req, 'limit', 1, 500) ?? 100;
   const cursor = queryString(req, 'cursor');
   if (cursor !== undefined && !AUDIT_ID.test(cursor)) {
-    throw registryError('INVALID_PARAMETER', `cursor=${cursor} is not a cursor this server gave out`, {
-      hint: 'pass the nextCursor of the previous page, unchanged',
-    });
+    throw invalidCursor(cursor);
   }
   return cursor === undefined ? { limit } : { limit, cursor };
 }

@@ -16,7 +16,7 @@ import type { PackError } from '@packyard/pack-core';
 import { authRequired, forbidden } from '../access/authorize.js';
 import { SYSTEM, type Target } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
-import { pathParam, queryBoolean, queryInteger, queryString } from '../http/params.js';
+import { invalidCursor, pathParam, queryBoolean, queryInteger, queryString } from '../http/params.js';
 import { checkProfile, profileNotFound, visibleScopes, type ProfileRecord } from '../profiles/profile-service.js';
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
@@ -106,9 +106,7 @@ function pageAsked(req: Request): PageAsked {
   if (cursor === undefined) return { limit };
   const match = CURSOR.exec(cursor);
   if (!match) {
-    throw registryError('INVALID_PARAMETER', `cursor=${cursor} is not a cursor this server gave out`, {
-      hint: 'pass the nextCursor of the previous page, unchanged',
-    });
+    throw invalidCursor(cursor);
   }
   return { limit, from: { scope: Number(match[1]), after: match[2] ?? '' } };
 }

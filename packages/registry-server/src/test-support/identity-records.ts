@@ -1,5 +1,5 @@
 /** Identity records for unit tests of tenant state (made by hand, as a snapshot holds them). */
-import type { TeamRecord, TenantRef, UserRecord } from '../identity/records.js';
+import type { ApiKeyRecord, TeamRecord, TenantRef, UserRecord } from '../identity/records.js';
 
 export const TENANT: TenantRef = {
   id: 'tn_1',
@@ -24,4 +24,23 @@ export function userRecord(username: string): UserRecord {
 
 export function teamRecord(name: string, members: string[]): TeamRecord {
   return { name, description: '', members, createdAt: TENANT.createdAt, createdBy: 'test' };
+}
+
+/** An API key of `username`: working, or revoked or expired as `spent` says (on 2026-02-01). */
+export function apiKeyRecord(
+  id: string,
+  username: string,
+  createdAt = TENANT.createdAt,
+  spent?: 'revoked' | 'expired',
+): ApiKeyRecord {
+  return {
+    id,
+    userId: `us_${username}`,
+    username,
+    name: id,
+    secretSha256: '0'.repeat(64),
+    createdAt,
+    expiresAt: spent === 'expired' ? '2026-02-01T00:00:00.000Z' : null,
+    revokedAt: spent === 'revoked' ? '2026-02-01T00:00:00.000Z' : null,
+  };
 }
