@@ -10,7 +10,7 @@ import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { readAllStdin } from '../output/prompt.js';
 import { safe } from '../output/sanitise.js';
-import { printJson, printList, printRecord, type OutputFormat } from '../output/terminal.js';
+import { printJson, printList, printNextPage, printRecord, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface IdentityOptions {
@@ -541,10 +541,6 @@ export async function auditListCommand(options: AuditOptions, io: CliIo): Promis
     ...page.items.map((e) => [e.at, actorOf(e), `${e.method} ${e.path}`, String(e.status), e.outcome, e.client]),
   ];
   printList(io, options.format, page.items, rows, `No audit entries for ${where}.`);
-  if (page.nextCursor !== null) {
-    io.stderr.write(
-      safe`more: packctl audit ls --cursor ${page.nextCursor}${options.tenant ? ` --tenant ${options.tenant}` : ''}${options.project ? ` --project ${options.project}` : ''}\n`,
-    );
-  }
+  printNextPage(io, 'audit ls', page.nextCursor, options);
   return EXIT.ok;
 }

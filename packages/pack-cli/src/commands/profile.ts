@@ -25,7 +25,15 @@ import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { fileInside, readRequiredUserFile, readUserFile, replaceFile } from '../files.js';
 import { safe, terminalSafe } from '../output/sanitise.js';
-import { colorsFor, formatSize, formatTable, printJson, printList, type OutputFormat } from '../output/terminal.js';
+import {
+  colorsFor,
+  formatSize,
+  formatTable,
+  printJson,
+  printList,
+  printNextPage,
+  type OutputFormat,
+} from '../output/terminal.js';
 import { checkArchiveRecord, checkLayer, checkResolverDetails, checkVersion } from '../registry/answers.js';
 import { discard, readText } from '../registry/bounded-body.js';
 import { RegistryClient } from '../registry/client.js';
@@ -332,11 +340,7 @@ export async function profileListCommand(options: ProfileListOptions, io: CliIo)
     ]),
   ];
   printList(io, options.format, items, rows, 'No cluster profiles here.');
-  if (nextCursor !== null) {
-    io.stderr.write(
-      safe`more: packctl profile ls --cursor ${nextCursor}${options.tenant ? ` --tenant ${options.tenant}` : ''}${options.project ? ` --project ${options.project}` : ''}\n`,
-    );
-  }
+  printNextPage(io, 'profile ls', nextCursor, options);
   return EXIT.ok;
 }
 

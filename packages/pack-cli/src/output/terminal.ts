@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { CliIo, OutputStream } from '../io.js';
-import { printableJson, terminalSafe } from './sanitise.js';
+import { printableJson, safe, terminalSafe } from './sanitise.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -88,4 +88,20 @@ export function printList(
   if (format === 'json') printJson(io.stdout, { items });
   else if (items.length === 0) io.stdout.write(`${empty}\n`);
   else io.stdout.write(formatTable(rows, colorsFor(io.stdout, io.env)));
+}
+
+/**
+ * After a page of a list, the command that shows the next one, on stderr (stdout keeps the page):
+ * `command` (e.g. `profile ls`) with the cursor and the scope it was given.
+ */
+export function printNextPage(
+  io: CliIo,
+  command: string,
+  nextCursor: string | null,
+  scope: { tenant?: string | undefined; project?: string | undefined },
+): void {
+  if (nextCursor === null) return;
+  const tenant = scope.tenant ? ` --tenant ${scope.tenant}` : '';
+  const project = scope.project ? ` --project ${scope.project}` : '';
+  io.stderr.write(safe`more: packctl ${command} --cursor ${nextCursor}${tenant}${project}\n`);
 }

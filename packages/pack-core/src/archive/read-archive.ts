@@ -109,6 +109,8 @@ export const MAX_ENTRY_NAME_BYTES = 4096;
  * 40 MB record; a real pack's names are a few KB (2 MiB is 10,000 names of 200 bytes).
  */
 export const MAX_TOTAL_NAME_BYTES = 2 * 1024 * 1024;
+/** What a refusal for {@link MAX_TOTAL_NAME_BYTES} says (zip and tar alike). */
+export const TOO_MANY_NAME_BYTES = `the entries' names take more than ${String(MAX_TOTAL_NAME_BYTES)} bytes in all`;
 /** How much of an entry name a message shows: a refused name may be thousands of bytes long. */
 const SHOWN_NAME_CHARS = 80;
 
@@ -536,7 +538,7 @@ function checkDirectory(
   let nameBytes = 0;
   for (const file of directory.files) {
     nameBytes += file.pathBuffer.length;
-    if (nameBytes > MAX_TOTAL_NAME_BYTES) throw tooManyNameBytes();
+    if (nameBytes > MAX_TOTAL_NAME_BYTES) throw unsafe('ARCHIVE_TOO_MANY_ENTRIES', TOO_MANY_NAME_BYTES);
     let name: string;
     try {
       name = utf8.decode(file.pathBuffer);
@@ -572,14 +574,6 @@ function checkDirectory(
   }
   checkPathConflicts([...checked.keys()]);
   return checked;
-}
-
-/** The entries' names past {@link MAX_TOTAL_NAME_BYTES} in all. */
-function tooManyNameBytes(): PackError {
-  return unsafe(
-    'ARCHIVE_TOO_MANY_ENTRIES',
-    `the entries' names take more than ${String(MAX_TOTAL_NAME_BYTES)} bytes in all`,
-  );
 }
 
 /** An entry's declared sizes: within the limits, and possible at all for its compression method. */

@@ -24,7 +24,7 @@ import type tar from 'tar-stream';
 import { loadTarStream } from '../lazy-deps.js';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { archiveInflationCap, resolveLimits, type ArchiveLimits } from './limits.js';
-import { MAX_TOTAL_NAME_BYTES, shownName, unsafeEntryName } from './read-archive.js';
+import { MAX_TOTAL_NAME_BYTES, shownName, TOO_MANY_NAME_BYTES, unsafeEntryName } from './read-archive.js';
 
 export interface TarExtraction {
   /**
@@ -151,10 +151,7 @@ export async function extractTarLayer(file: string, dest: string, options: TarEx
     }
     state.nameBytes += Buffer.byteLength(header.name);
     if (state.nameBytes > MAX_TOTAL_NAME_BYTES) {
-      throw refused(
-        'ARCHIVE_TOO_MANY_ENTRIES',
-        `the entries' names take more than ${String(MAX_TOTAL_NAME_BYTES)} bytes in all`,
-      );
+      throw refused('ARCHIVE_TOO_MANY_ENTRIES', TOO_MANY_NAME_BYTES);
     }
     // Typed as always set; tar-stream gives null for a type flag it does not know, refused below.
     const kind: string = header.type;
