@@ -78,6 +78,28 @@ describe('packctl administers a registry server', () => {
     expect((await op(['tenant', 'ls'])).stdout).toMatch(/^globex +Globex /m);
     expect((await op(['tenant', 'show', 'globex'])).stdout).toMatch(/^globex\n {2}display name +Globex$/m);
     expect((await op(['user', 'ls', '--tenant', 'globex'])).stdout).toMatch(/^globex-ci +CI pipeline +enabled +none /m);
+    // A page at a time: the next page's command on stderr, the page as JSON with its cursor.
+    expect((await op(['user', 'create', 'globex-bot', '--tenant', 'globex'])).status).toBe(0);
+    const firstUser = await op(['user', 'ls', '--tenant', 'globex', '--limit', '1']);
+    expect(firstUser.stdout).toMatch(/^globex-bot /m);
+    expect(firstUser.stderr).toContain('more: packctl user ls --cursor globex-bot --limit 1 --tenant globex\n');
+    const nextUser = await op([
+      'user',
+      'ls',
+      '--tenant',
+      'globex',
+      '--limit',
+      '1',
+      '--cursor',
+      'globex-bot',
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(nextUser.stdout)).toEqual({
+      items: [expect.objectContaining({ username: 'globex-ci' })],
+      nextCursor: null,
+    });
+    expect((await op(['user', 'rm', 'globex-bot', '--tenant', 'globex'])).status).toBe(0);
     const disabled = await op(['user', 'update', 'globex-ci', '--tenant', 'globex', '--disable', '--format', 'json']);
     expect(JSON.parse(disabled.stdout)).toMatchObject({ username: 'globex-ci', disabled: true });
     expect((await op(['user', 'update', 'globex-ci', '--tenant', 'globex', '--enable'])).stdout).toMatch(
@@ -193,7 +215,7 @@ describe('packctl administers a registry server', () => {
     expect(audit.status, audit.stderr).toBe(0);
     expect(audit.stdout).toMatch(/^AT +ACTOR +REQUEST +STATUS +OUTCOME +CLIENT$/m);
     expect(audit.stdout).toMatch(/ DELETE \/v1\/tenants\/globex\/projects\/edge +204 +success /);
-    expect(audit.stderr).toMatch(/^more: packctl audit ls --cursor \S+ --tenant globex$/m);
+    expect(audit.stderr).toMatch(/^more: packctl audit ls --cursor \S+ --limit 5 --tenant globex$/m);
     const next = /--cursor (\S+)/.exec(audit.stderr)?.[1] ?? '';
     const older = await op(['audit', 'ls', '--tenant', 'globex', '--limit', '5', '--cursor', next, '--format', 'json']);
     expect((JSON.parse(older.stdout) as { items: unknown[] }).items).toHaveLength(5);

@@ -535,7 +535,7 @@ describe('packctl: versions, profiles on the server, air-gap pulls, token refres
     const json = JSON.parse(firstPage.stdout) as { items: Array<{ name: string }>; nextCursor: string };
     expect(json.items.map((p) => p.name)).toEqual(['prod-aws']);
     const firstTable = await runPackctl(['profile', 'ls', '--limit', '1'], { env });
-    expect(firstTable.stderr).toContain(`more: packctl profile ls --cursor ${json.nextCursor}\n`);
+    expect(firstTable.stderr).toContain(`more: packctl profile ls --cursor ${json.nextCursor} --limit 1\n`);
     const nextPage = await runPackctl(['profile', 'ls', '--limit', '1', '--cursor', json.nextCursor], { env });
     expect(nextPage.status, nextPage.stderr).toBe(0);
     expect(nextPage.stdout).toMatch(/^sys-base +1\.0\.0 +system \(inherited\) +1 +- /m);

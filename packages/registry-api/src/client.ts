@@ -5,7 +5,7 @@
  * catalog a fetch-based one.
  */
 import type { Static, TSchema } from '@sinclair/typebox';
-import { List } from './schemas/common.js';
+import { List, Page, type PageOf } from './schemas/common.js';
 import {
   ApiKey,
   Binding,
@@ -106,8 +106,17 @@ export interface CatalogQuery {
  * a user's API keys, the tenants): list, one, create, change and delete, each as the contract has
  * it. `Changes` is `never` where the API has no change (tenants, bindings, API keys).
  */
+/** Which page of a collection: at most `limit` items, after the previous page's `cursor`. */
+export interface PageQuery {
+  limit?: number | string;
+  cursor?: string;
+}
+
 export interface IdentityCollection<Item, New, Changes, Created = Item> {
-  list(what: string): Promise<{ items: Item[] }>;
+  /** One page (the first without a cursor). */
+  list(what: string, query?: PageQuery): Promise<PageOf<Item>>;
+  /** Every item, page after page. */
+  listAll(what: string): Promise<Item[]>;
   get(id: string, what: string): Promise<Item>;
   create(body: New, what: string): Promise<Created>;
   change(id: string, body: Changes, what: string): Promise<Item>;
@@ -128,6 +137,11 @@ function defaultSegment(value: string, what: string): string {
   if (value === '' || value === '.' || value === '..') throw new RangeError(`"${value}" is not a valid ${what}`);
   return encodeURIComponent(value);
 }
+
+/** The page size listAll asks for: the largest a server gives. */
+const PAGE_ALL = 500;
+/** More pages than the largest identity collection fills (50,000 users or bindings in a tenant). */
+const MAX_PAGES = 1000;
 
 function queryString(query: object): string {
   const pairs = Object.entries(query as Record<string, unknown>)
@@ -209,7 +223,29 @@ export class RegistryApiClient {
   ): IdentityCollection<Static<I>, unknown, unknown, Static<C>> {
     const item = (id: string) => `${base}/${this.segment(id, what)}`;
     return {
-      list: (doing) => this.call(List(record), { method: 'GET', path: base, what: doing }),
+      list: (doing, query = {}) =>
+        this.call(Page(record), { method: 'GET', path: base + queryString(query), what: doing }),
+      listAll: async (doing) => {
+        const items: Array<Static<I>> = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page: PageOf<Static<I>> = await this.call(Page(record), {
+            method: 'GET',
+            path: base + queryString({ limit: PAGE_ALL, cursor }),
+            what: doing,
+          });
+          items.push(...page.items);
+          pages += 1;
+          // Cursors are names in order: one that does not move on, or more pages than any
+          // collection's bound allows, would page for ever.
+          if (page.nextCursor !== null && ((cursor !== null && page.nextCursor <= cursor) || pages >= MAX_PAGES)) {
+            throw this.refuse(doing, [`the pages do not end (page ${pages}, nextCursor ${page.nextCursor})`]);
+          }
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        return items;
+      },
       get: (id, doing) => this.call(record, { method: 'GET', path: item(id), what: doing }),
       create: (body, doing) => this.call(created, { method: 'POST', path: base, body, what: doing }),
       change: (id, body, doing) => this.call(record, { method: 'PATCH', path: item(id), body, what: doing }),

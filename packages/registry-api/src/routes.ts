@@ -4,7 +4,7 @@
  * (./client.ts) and the server's test-time response checker all read it.
  */
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ErrorEnvelope, List } from './schemas/common.js';
+import { ErrorEnvelope, List, Page } from './schemas/common.js';
 import {
   ApiKey,
   Binding,
@@ -162,6 +162,12 @@ const CATALOG_FILTERS: Record<string, QueryParam> = {
   },
 };
 
+/** The paging of the identity collections: in-memory records, by name (bindings by id). */
+const IDENTITY_PAGING: Record<string, QueryParam> = {
+  limit: { description: 'Items per page (1-500, default 100).', schema: Type.Integer({ minimum: 1, maximum: 500 }) },
+  cursor: { description: 'The nextCursor of the previous page.' },
+};
+
 /** GET (list) and POST (create) on a collection, GET/PATCH/DELETE on its items. */
 function collection(options: {
   path: string;
@@ -180,8 +186,9 @@ function collection(options: {
     {
       method: 'get',
       path: options.path,
-      summary: `List the ${what}s`,
-      answers: { 200: ok(`The ${what}s.`, List(record)), ...COMMON },
+      summary: `List the ${what}s, by name`,
+      query: IDENTITY_PAGING,
+      answers: { 200: ok(`A page of ${what}s, with nextCursor.`, Page(record)), ...COMMON },
     },
     {
       method: 'post',
@@ -557,8 +564,9 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: '/v1/tenants',
-    summary: 'List the tenants (system operator)',
-    answers: { 200: ok('The tenants.', List(Tenant)), ...COMMON },
+    summary: 'List the tenants, by name (system operator)',
+    query: IDENTITY_PAGING,
+    answers: { 200: ok('A page of tenants, with nextCursor.', Page(Tenant)), ...COMMON },
   },
   {
     method: 'post',
@@ -596,8 +604,9 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: `${USER}/api-keys`,
-    summary: "A user's API keys (never their secrets)",
-    answers: { 200: ok('The keys.', List(ApiKey)), ...GUARDED },
+    summary: "A user's API keys (never their secrets), by id",
+    query: IDENTITY_PAGING,
+    answers: { 200: ok('A page of keys, with nextCursor.', Page(ApiKey)), ...GUARDED },
   },
   {
     method: 'post',
@@ -635,8 +644,9 @@ export const ROUTES: readonly RouteSpec[] = [
   {
     method: 'get',
     path: `${TENANT}/bindings`,
-    summary: 'List the role bindings',
-    answers: { 200: ok('The bindings.', List(Binding)), ...COMMON },
+    summary: 'List the role bindings, by id',
+    query: IDENTITY_PAGING,
+    answers: { 200: ok('A page of bindings, with nextCursor.', Page(Binding)), ...COMMON },
   },
   {
     method: 'post',

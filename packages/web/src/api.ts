@@ -9,6 +9,7 @@ import type {
   PackDetail,
   PackDownloads,
   PackUsage,
+  PageOf,
   ProfileView,
   Project,
   Registry,
@@ -179,9 +180,22 @@ export async function packImage(pack: PackVersionRef, file: string, signal?: Abo
   return URL.createObjectURL(blob);
 }
 
+/** Every item of an identity collection (tenants, projects), page after page. */
+async function allPages<T>(path: string, signal?: AbortSignal): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const after = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const page: PageOf<T> = await getJson<PageOf<T>>(`${path}?limit=500${after}`, signal);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== null);
+  return items;
+}
+
 /** The names of a tenant's projects. */
 async function projectsOf(tenant: string, signal?: AbortSignal): Promise<string[]> {
-  return (await getJson<{ items: Project[] }>(`/v1/tenants/${seg(tenant)}/projects`, signal)).items.map((p) => p.name);
+  return (await allPages<Project>(`/v1/tenants/${seg(tenant)}/projects`, signal)).map((p) => p.name);
 }
 
 /** The scopes whose profiles the visitor may read: the system's, and their tenant's and projects'. */
@@ -194,7 +208,7 @@ async function profileScopes(me: Me, signal?: AbortSignal): Promise<ProfileScope
     for (const project of projects) scopes.push({ scope: 'project', tenant: me.tenant, project });
     return scopes;
   }
-  const tenants = (await getJson<{ items: Tenant[] }>('/v1/tenants', signal)).items;
+  const tenants = await allPages<Tenant>('/v1/tenants', signal);
   const projects = await Promise.all(tenants.map((tenant) => projectsOf(tenant.name, signal)));
   for (const [index, tenant] of tenants.entries()) {
     scopes.push({ scope: 'tenant', tenant: tenant.name });

@@ -52,11 +52,18 @@ function verb(
 
 const NAME: [string, string] = ['<name>', 'its name'];
 
+/** An `ls` that answers a page at a time. */
+const paged = (what: string) => (c: Command) =>
+  c
+    .option('--limit <n>', `${what} per page (1-500, default 100)`)
+    .option('--cursor <cursor>', 'the next page (as the previous page said)');
+
 export const identityCommands: CommandModule = (program, context) => {
   const tenant = program.command('tenant').description('tenants (the system operator administers them)');
   verb(tenant, context, {
     name: 'ls',
     description: 'the tenants',
+    options: paged('tenants'),
     systemWide: true,
     run: (impl, _args, options, io) => impl.tenantListCommand(options, io),
   });
@@ -88,6 +95,7 @@ export const identityCommands: CommandModule = (program, context) => {
   verb(project, context, {
     name: 'ls',
     description: 'the projects',
+    options: paged('projects'),
     run: (impl, _args, options, io) => impl.projectListCommand(options, io),
   });
   verb(project, context, {
@@ -126,6 +134,7 @@ export const identityCommands: CommandModule = (program, context) => {
   verb(user, context, {
     name: 'ls',
     description: 'the users',
+    options: paged('users'),
     run: (impl, _args, options, io) => impl.userListCommand(options, io),
   });
   verb(user, context, {
@@ -170,6 +179,7 @@ export const identityCommands: CommandModule = (program, context) => {
   verb(team, context, {
     name: 'ls',
     description: 'the teams',
+    options: paged('teams'),
     run: (impl, _args, options, io) => impl.teamListCommand(options, io),
   });
   verb(team, context, {
@@ -255,6 +265,7 @@ export const identityCommands: CommandModule = (program, context) => {
   verb(binding, context, {
     name: 'ls',
     description: 'the role bindings',
+    options: paged('bindings'),
     run: (impl, _args, options, io) => impl.bindingListCommand(options, io),
   });
   verb(binding, context, {
@@ -283,11 +294,7 @@ export const identityCommands: CommandModule = (program, context) => {
   verb(audit, context, {
     name: 'ls',
     description: "a page of a scope's audit log, newest first (yours: the system's for the operator)",
-    options: (c) =>
-      c
-        .option('--project <name>', 'a project of the tenant')
-        .option('--limit <n>', 'entries per page (1-500, default 100)')
-        .option('--cursor <cursor>', 'the next page (as the previous page said)'),
+    options: (c) => paged('entries')(c.option('--project <name>', 'a project of the tenant')),
     examples: ['packctl audit ls --limit 20', 'packctl audit ls --tenant acme --project edge --format json'],
     run: (impl, _args, options, io) => impl.auditListCommand(options, io),
   });
@@ -307,7 +314,7 @@ export const identityCommands: CommandModule = (program, context) => {
   verb(apikey, context, {
     name: 'ls',
     description: 'the API keys (never their secrets)',
-    options: owner,
+    options: (c) => paged('keys')(owner(c)),
     run: (impl, _args, options, io) => impl.apiKeyListCommand(options, io),
   });
   verb(apikey, context, {

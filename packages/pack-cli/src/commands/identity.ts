@@ -10,7 +10,7 @@ import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { readAllStdin } from '../output/prompt.js';
 import { safe } from '../output/sanitise.js';
-import { printJson, printList, printNextPage, printRecord, type OutputFormat } from '../output/terminal.js';
+import { pageQuery, printJson, printList, printPage, printRecord, type OutputFormat } from '../output/terminal.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface IdentityOptions {
@@ -18,6 +18,9 @@ export interface IdentityOptions {
   server?: string;
   config?: string;
   format: OutputFormat;
+  /** An `ls`'s page: at most this many, after the previous page's cursor. */
+  limit?: string;
+  cursor?: string;
 }
 
 /** The client and the tenant a tenant-scoped command works in. */
@@ -46,9 +49,9 @@ const tenantFields = (t: Tenant): Array<[string, string]> => [
 
 export async function tenantListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
-  const { items } = await client.api.tenants().list('listing the tenants');
-  const rows = [['NAME', 'DISPLAY NAME', 'CREATED'], ...items.map((t) => [t.name, t.displayName, t.createdAt])];
-  printList(io, options.format, items, rows, 'No tenants.');
+  const page = await client.api.tenants().list('listing the tenants', pageQuery(options));
+  const rows = [['NAME', 'DISPLAY NAME', 'CREATED'], ...page.items.map((t) => [t.name, t.displayName, t.createdAt])];
+  printPage(io, 'tenant ls', options, page, rows, 'No tenants.');
   return EXIT.ok;
 }
 
@@ -87,9 +90,9 @@ const projectFields = (p: Project): Array<[string, string]> => [
 
 export async function projectListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
   const { client, tenant } = await inTenant(options, io);
-  const { items } = await client.api.projects(tenant).list(`listing the projects of ${tenant}`);
-  const rows = [['NAME', 'DESCRIPTION', 'CREATED'], ...items.map((p) => [p.name, p.description, p.createdAt])];
-  printList(io, options.format, items, rows, `No projects in ${tenant}.`);
+  const page = await client.api.projects(tenant).list(`listing the projects of ${tenant}`, pageQuery(options));
+  const rows = [['NAME', 'DESCRIPTION', 'CREATED'], ...page.items.map((p) => [p.name, p.description, p.createdAt])];
+  printPage(io, 'project ls', options, page, rows, `No projects in ${tenant}.`);
   return EXIT.ok;
 }
 
@@ -158,10 +161,10 @@ async function passwordFromStdin(io: CliIo): Promise<string> {
 
 export async function userListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
   const { client, tenant } = await inTenant(options, io);
-  const { items } = await client.api.users(tenant).list(`listing the users of ${tenant}`);
+  const page = await client.api.users(tenant).list(`listing the users of ${tenant}`, pageQuery(options));
   const rows = [
     ['USERNAME', 'DISPLAY NAME', 'STATE', 'PASSWORD', 'CREATED'],
-    ...items.map((u) => [
+    ...page.items.map((u) => [
       u.username,
       u.displayName,
       u.disabled ? 'disabled' : 'enabled',
@@ -169,7 +172,7 @@ export async function userListCommand(options: IdentityOptions, io: CliIo): Prom
       u.createdAt,
     ]),
   ];
-  printList(io, options.format, items, rows, `No users in ${tenant}.`);
+  printPage(io, 'user ls', options, page, rows, `No users in ${tenant}.`);
   return EXIT.ok;
 }
 
@@ -230,12 +233,12 @@ const teamFields = (t: Team): Array<[string, string]> => [
 
 export async function teamListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
   const { client, tenant } = await inTenant(options, io);
-  const { items } = await client.api.teams(tenant).list(`listing the teams of ${tenant}`);
+  const page = await client.api.teams(tenant).list(`listing the teams of ${tenant}`, pageQuery(options));
   const rows = [
     ['NAME', 'MEMBERS', 'DESCRIPTION'],
-    ...items.map((t) => [t.name, String(t.members.length), t.description]),
+    ...page.items.map((t) => [t.name, String(t.members.length), t.description]),
   ];
-  printList(io, options.format, items, rows, `No teams in ${tenant}.`);
+  printPage(io, 'team ls', options, page, rows, `No teams in ${tenant}.`);
   return EXIT.ok;
 }
 
@@ -378,12 +381,18 @@ const subjectOf = (b: Binding) => `${b.subject.kind} ${b.subject.name}`;
 
 export async function bindingListCommand(options: IdentityOptions, io: CliIo): Promise<ExitCode> {
   const { client, tenant } = await inTenant(options, io);
-  const { items } = await client.api.bindings(tenant).list(`listing the role bindings of ${tenant}`);
+  const page = await client.api.bindings(tenant).list(`listing the role bindings of ${tenant}`, pageQuery(options));
   const rows = [
     ['ID', 'ROLE', 'SUBJECT', 'WHERE', 'CREATED'],
-    ...items.map((b) => [b.id, b.role, subjectOf(b), b.project ?? '(tenant-wide)', `${b.createdAt} by ${b.createdBy}`]),
+    ...page.items.map((b) => [
+      b.id,
+      b.role,
+      subjectOf(b),
+      b.project ?? '(tenant-wide)',
+      `${b.createdAt} by ${b.createdBy}`,
+    ]),
   ];
-  printList(io, options.format, items, rows, `No role bindings in ${tenant}.`);
+  printPage(io, 'binding ls', options, page, rows, `No role bindings in ${tenant}.`);
   return EXIT.ok;
 }
 
@@ -439,9 +448,9 @@ const keyState = (k: ApiKey) =>
 
 export async function apiKeyListCommand(options: ApiKeyOptions, io: CliIo): Promise<ExitCode> {
   const { keys, tenant, user } = await keyOwner(options, io);
-  const { items } = await keys.list(`listing the API keys of ${tenant}/${user}`);
-  const rows = [['ID', 'NAME', 'STATE', 'CREATED'], ...items.map((k) => [k.id, k.name, keyState(k), k.createdAt])];
-  printList(io, options.format, items, rows, `No API keys for ${tenant}/${user}.`);
+  const page = await keys.list(`listing the API keys of ${tenant}/${user}`, pageQuery(options));
+  const rows = [['ID', 'NAME', 'STATE', 'CREATED'], ...page.items.map((k) => [k.id, k.name, keyState(k), k.createdAt])];
+  printPage(io, 'apikey ls', options, page, rows, `No API keys for ${tenant}/${user}.`);
   return EXIT.ok;
 }
 
@@ -526,21 +535,11 @@ export async function auditExportCommand(options: AuditOptions, io: CliIo): Prom
 export async function auditListCommand(options: AuditOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
   const { scope, where } = await auditScope(client, options);
-  const query = {
-    // As typed: the server says what is wrong with a limit that is not a whole number.
-    ...(options.limit === undefined ? {} : { limit: options.limit }),
-    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
-  };
-  const page = await client.api.audit(scope, query, `reading the audit log of ${where}`);
-  if (options.format === 'json') {
-    printJson(io.stdout, page);
-    return EXIT.ok;
-  }
+  const page = await client.api.audit(scope, pageQuery(options), `reading the audit log of ${where}`);
   const rows = [
     ['AT', 'ACTOR', 'REQUEST', 'STATUS', 'OUTCOME', 'CLIENT'],
     ...page.items.map((e) => [e.at, actorOf(e), `${e.method} ${e.path}`, String(e.status), e.outcome, e.client]),
   ];
-  printList(io, options.format, page.items, rows, `No audit entries for ${where}.`);
-  printNextPage(io, 'audit ls', page.nextCursor, options);
+  printPage(io, 'audit ls', options, page, rows, `No audit entries for ${where}.`);
   return EXIT.ok;
 }

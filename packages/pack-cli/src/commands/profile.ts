@@ -30,8 +30,8 @@ import {
   formatSize,
   formatTable,
   printJson,
-  printList,
-  printNextPage,
+  pageQuery,
+  printPage,
   type OutputFormat,
 } from '../output/terminal.js';
 import { checkArchiveRecord, checkLayer, checkResolverDetails, checkVersion } from '../registry/answers.js';
@@ -317,20 +317,10 @@ function scopeName(view: ProfileView): string {
 export async function profileListCommand(options: ProfileListOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
   const scope = await scopeOf(client, options);
-  const query = {
-    // As typed: the server says what is wrong with a limit that is not a whole number.
-    ...(options.limit === undefined ? {} : { limit: options.limit }),
-    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
-  };
-  const page = await client.api.profiles(scope, query, 'listing the cluster profiles');
-  if (options.format === 'json') {
-    printJson(io.stdout, page);
-    return EXIT.ok;
-  }
-  const { items, nextCursor } = page;
+  const page = await client.api.profiles(scope, pageQuery(options), 'listing the cluster profiles');
   const rows = [
     ['NAME', 'VERSION', 'SCOPE', 'REVISION', 'PUBLISHED', 'UPDATED'],
-    ...items.map((view) => [
+    ...page.items.map((view) => [
       view.name,
       view.version,
       `${scopeName(view)}${view.inherited ? ' (inherited)' : ''}`,
@@ -339,8 +329,7 @@ export async function profileListCommand(options: ProfileListOptions, io: CliIo)
       `${view.updatedAt} by ${view.updatedBy}`,
     ]),
   ];
-  printList(io, options.format, items, rows, 'No cluster profiles here.');
-  printNextPage(io, 'profile ls', nextCursor, options);
+  printPage(io, 'profile ls', options, page, rows, 'No cluster profiles here.');
   return EXIT.ok;
 }
 

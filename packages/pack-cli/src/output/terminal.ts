@@ -90,18 +90,59 @@ export function printList(
   else io.stdout.write(formatTable(rows, colorsFor(io.stdout, io.env)));
 }
 
+/** The options of an `ls` that answers in pages. */
+export interface PageOptions {
+  format: OutputFormat;
+  limit?: string | undefined;
+  cursor?: string | undefined;
+  tenant?: string | undefined;
+  project?: string | undefined;
+  user?: string | undefined;
+  server?: string | undefined;
+  config?: string | undefined;
+}
+
+/** The page an `ls` asks for: `limit` as typed (the server says what is wrong with it), `cursor`. */
+export function pageQuery(options: PageOptions): { limit?: string; cursor?: string } {
+  return {
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
+    ...(options.cursor === undefined ? {} : { cursor: options.cursor }),
+  };
+}
+
+/** A word as a POSIX shell reads it back unchanged: bare when it can be, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
 /**
- * After a page of a list, the command that shows the next one, on stderr (stdout keeps the page):
- * `command` (e.g. `profile ls`) with the cursor and the scope it was given.
+ * A page of an `ls`: `{ "items": [...], "nextCursor": ... }` as JSON, else the table (or `empty`)
+ * and, when another page follows, the command that shows it on stderr (stdout keeps the page):
+ * `command` (e.g. `profile ls`) with the cursor and the options it was given.
  */
-export function printNextPage(
+export function printPage(
   io: CliIo,
   command: string,
-  nextCursor: string | null,
-  scope: { tenant?: string | undefined; project?: string | undefined },
+  options: PageOptions,
+  page: { items: readonly object[]; nextCursor: string | null },
+  rows: readonly (readonly string[])[],
+  empty: string,
 ): void {
-  if (nextCursor === null) return;
-  const tenant = scope.tenant ? ` --tenant ${scope.tenant}` : '';
-  const project = scope.project ? ` --project ${scope.project}` : '';
-  io.stderr.write(safe`more: packctl ${command} --cursor ${nextCursor}${tenant}${project}\n`);
+  if (options.format === 'json') {
+    printJson(io.stdout, page);
+    return;
+  }
+  printList(io, options.format, page.items, rows, empty);
+  if (page.nextCursor === null) return;
+  const flags: Array<[string, string | undefined]> = [
+    ['--cursor', page.nextCursor],
+    ['--limit', options.limit],
+    ['--tenant', options.tenant],
+    ['--project', options.project],
+    ['--user', options.user],
+    ['--server', options.server],
+    ['--config', options.config],
+  ];
+  const given = flags.flatMap(([flag, value]) => (value ? [`${flag} ${shellWord(value)}`] : []));
+  io.stderr.write(safe`more: packctl ${command} ${given.join(' ')}\n`);
 }

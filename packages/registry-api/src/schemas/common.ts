@@ -36,4 +36,15 @@ export function List<T extends TSchema>(item: T) {
   return Type.Object({ items: Type.Array(item) });
 }
 
+/** A page of a collection: `{ "items": [...], "nextCursor": ... }`; nextCursor is null on the last page. */
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
+}
+
+/** A page's type: the items, and the cursor of the next page (null on the last). */
+export interface PageOf<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
 export const DateTime = Type.String({ format: 'date-time' });

@@ -1,6 +1,6 @@
 /** Cluster profiles, the audit log and the operations endpoints (probes). */
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, Nullable } from './common.js';
+import { DateTime, Nullable, Page } from './common.js';
 
 const ProfileScope = Type.Union([Type.Literal('system'), Type.Literal('tenant'), Type.Literal('project')]);
 
@@ -35,7 +35,7 @@ export const ProfileView = Type.Object({
 export type ProfileView = Static<typeof ProfileView>;
 
 /** A page of a scope's profile list; `nextCursor` asks for the next one (null: the list ends). */
-export const ProfilePage = Type.Object({ items: Type.Array(ProfileView), nextCursor: Nullable(Type.String()) });
+export const ProfilePage = Page(ProfileView);
 export type ProfilePage = Static<typeof ProfilePage>;
 
 export const AuditScope = Type.Union([
@@ -66,7 +66,7 @@ export const AuditEntry = Type.Object({
 });
 export type AuditEntry = Static<typeof AuditEntry>;
 
-export const AuditPage = Type.Object({ items: Type.Array(AuditEntry), nextCursor: Nullable(Type.String()) });
+export const AuditPage = Page(AuditEntry);
 export type AuditPage = Static<typeof AuditPage>;
 
 export const Liveness = Type.Object({ status: Type.Literal('ok') });

@@ -12,6 +12,7 @@ import {
   RoleChanges,
   type Binding,
   type ListOf,
+  type PageOf,
   type Role as RoleView,
 } from '@packyard/registry-api';
 import type { Request, Router } from 'express';
@@ -27,11 +28,15 @@ import type { Guard } from '../identity/tenant-mutation.js';
 import { bodyValidator, pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
+import { pageOf, tenantInOrder } from './identity-pages.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
 const readNewRole = bodyValidator(NewRole);
 const readRoleChanges = bodyValidator(RoleChanges);
 const readNewBinding = bodyValidator(NewBinding);
+
+const byLowerName = (role: { name: string }) => role.name.toLowerCase();
+const byId = (binding: { id: string }) => binding.id;
 
 const ROLES = '/v1/tenants/:tenant/roles';
 const BINDINGS = '/v1/tenants/:tenant/bindings';
@@ -77,9 +82,9 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
   });
 
   router.get(ROLES, (req, res) => {
-    res.json({
-      items: [...tenantFor(services, req, 'role.list').roles.values()].map((r) => customRole(r)),
-    } satisfies ListOf<RoleView>);
+    const directory = tenantFor(services, req, 'role.list');
+    const roles = tenantInOrder(directory, 'roles', () => directory.roles.values(), byLowerName);
+    res.json(pageOf(req, roles, byLowerName, (r) => customRole(r)) satisfies PageOf<RoleView>);
   });
 
   router.post(ROLES, jsonBody, async (req, res) => {
@@ -129,7 +134,9 @@ export function registerRoleRoutes(router: Router, services: RegistryServices): 
   });
 
   router.get(BINDINGS, (req, res) => {
-    res.json({ items: [...tenantFor(services, req, 'role.list').bindings.values()] } satisfies ListOf<Binding>);
+    const directory = tenantFor(services, req, 'role.list');
+    const bindings = tenantInOrder(directory, 'bindings', () => directory.bindings.values(), byId);
+    res.json(pageOf(req, bindings, byId, (binding) => binding) satisfies PageOf<Binding>);
   });
 
   router.post(BINDINGS, jsonBody, async (req, res) => {

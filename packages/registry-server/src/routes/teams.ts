@@ -3,24 +3,29 @@
  * creation too) or deleting a team needs, besides team.*, to hold what the team's roles give, and
  * not to be outranked by a member added or removed (access/guards.ts).
  */
-import { NewTeam, TeamChanges, type ListOf, type Team } from '@packyard/registry-api';
+import { NewTeam, TeamChanges, type PageOf, type Team } from '@packyard/registry-api';
 import type { Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
 import { refuseMembershipChange, refuseTeamDeletion } from '../access/guards.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
+import { pageOf, tenantInOrder } from './identity-pages.js';
 import { callerName, jsonBody } from './route-helpers.js';
 
 const readNewTeam = bodyValidator(NewTeam);
 const readTeamChanges = bodyValidator(TeamChanges);
+
+const byName = (team: { name: string }) => team.name;
 
 const TEAMS = '/v1/tenants/:tenant/teams';
 const TEAM = `${TEAMS}/:team`;
 
 export function registerTeamRoutes(router: Router, services: RegistryServices): void {
   router.get(TEAMS, (req, res) => {
-    res.json({ items: [...tenantFor(services, req, 'team.list').teams.values()] } satisfies ListOf<Team>);
+    const directory = tenantFor(services, req, 'team.list');
+    const teams = tenantInOrder(directory, 'teams', () => directory.teams.values(), byName);
+    res.json(pageOf(req, teams, byName, (team) => team) satisfies PageOf<Team>);
   });
 
   router.post(TEAMS, jsonBody, async (req, res) => {

@@ -1,15 +1,18 @@
 /** Tenants (the system operator's) and their projects. */
-import { NewProject, NewTenant, ProjectChanges, type ListOf, type Project, type Tenant } from '@packyard/registry-api';
+import { NewProject, NewTenant, ProjectChanges, type PageOf, type Project, type Tenant } from '@packyard/registry-api';
 import type { Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { authorizeSystem, tenantFor } from './identity-helpers.js';
 import { callerName, claimNamespace, jsonBody } from './route-helpers.js';
+import { inOrder, pageOf, tenantInOrder } from './identity-pages.js';
 
 const readNewTenant = bodyValidator(NewTenant);
 const readNewProject = bodyValidator(NewProject);
 const readProjectChanges = bodyValidator(ProjectChanges);
+
+const byName = (record: { name: string }) => record.name;
 
 const TENANT = '/v1/tenants/:tenant';
 const PROJECT = `${TENANT}/projects/:project`;
@@ -17,7 +20,8 @@ const PROJECT = `${TENANT}/projects/:project`;
 export function registerTenantRoutes(router: Router, services: RegistryServices): void {
   router.get('/v1/tenants', (req, res) => {
     authorizeSystem(services, req, 'tenant.list');
-    res.json({ items: services.identity.listTenants() } satisfies ListOf<Tenant>);
+    const tenants = inOrder(services.identity.listTenants(), byName);
+    res.json(pageOf(req, tenants, byName, (tenant) => tenant) satisfies PageOf<Tenant>);
   });
 
   router.post('/v1/tenants', jsonBody, async (req, res) => {
@@ -55,10 +59,9 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
     const principal = principalOf(req);
     const tenant = directory.tenant.name;
     const all = services.access.can(principal, 'project.list', { scope: 'tenant', tenant });
-    const items = services.identity
-      .projects(tenant)
-      .filter((p) => all || services.access.associated(principal, tenant, p.name));
-    res.json({ items } satisfies ListOf<Project>);
+    const projects = tenantInOrder(directory, 'projects', () => services.identity.projects(tenant), byName);
+    const visible = (project: Project) => all || services.access.associated(principal, tenant, project.name);
+    res.json(pageOf(req, projects, byName, (project) => project, visible) satisfies PageOf<Project>);
   });
 
   router.post(`${TENANT}/projects`, jsonBody, async (req, res) => {

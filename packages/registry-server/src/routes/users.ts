@@ -12,11 +12,15 @@ import { actingOn, apiKeyView, isSelf, tenantFor, userView } from './identity-he
 import { refuseActingOn } from '../access/guards.js';
 import { principalOf } from '../access/authenticate.js';
 import { callerName, jsonBody } from './route-helpers.js';
+import { inOrder, pageOf, tenantInOrder } from './identity-pages.js';
 import { registryError } from '../errors.js';
 
 const readNewUser = bodyValidator(NewUser);
 const readUserChanges = bodyValidator(UserChanges);
 const readNewApiKey = bodyValidator(NewApiKey);
+
+const byUsername = (user: { username: string }) => user.username;
+const byId = (key: { id: string }) => key.id;
 
 const USERS = '/v1/tenants/:tenant/users';
 const USER = `${USERS}/:user`;
@@ -25,7 +29,8 @@ const KEYS = `${USER}/api-keys`;
 export function registerUserRoutes(router: Router, services: RegistryServices): void {
   router.get(USERS, (req, res) => {
     const directory = tenantFor(services, req, 'user.list');
-    res.json({ items: [...directory.users.values()].map(userView) });
+    const users = tenantInOrder(directory, 'users', () => directory.users.values(), byUsername);
+    res.json(pageOf(req, users, byUsername, userView));
   });
 
   router.post(USERS, jsonBody, async (req, res) => {
@@ -69,7 +74,8 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
     const directory = tenantFor(services, req, 'apiKey.list', { allow: () => isSelf(req) });
     const username = services.identity.user(directory.tenant.name, pathParam(req, 'user').toLowerCase()).username;
     refuseActingOn(principalOf(req), directory, username, `list the API keys of ${username}`);
-    res.json({ items: [...(directory.index.keysOf.get(username)?.values() ?? [])].map(apiKeyView) });
+    const keys = inOrder(directory.index.keysOf.get(username)?.values() ?? [], byId);
+    res.json(pageOf(req, keys, byId, apiKeyView));
   });
 
   router.post(KEYS, jsonBody, async (req, res) => {
