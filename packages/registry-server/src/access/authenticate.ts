@@ -12,6 +12,8 @@ import { ANONYMOUS, type Principal } from '../identity/principals.js';
 import { registryError } from '../errors.js';
 
 const principals = new WeakMap<Request, Principal>();
+/** The sessions each request's principal was found in: to check it again (callerNow). */
+const sessionsOf = new WeakMap<Request, Pick<Sessions, 'principalOf'>>();
 
 /** The principal `authenticate` found for this request. */
 export function principalOf(req: Request): Principal {
@@ -19,8 +21,32 @@ export function principalOf(req: Request): Principal {
 }
 
 /** Records the request's principal: for /v2's own rules (./oci-authenticate.ts). */
-export function setPrincipal(req: Request, principal: Principal): void {
+export function setPrincipal(req: Request, principal: Principal, sessions?: Pick<Sessions, 'principalOf'>): void {
   principals.set(req, principal);
+  if (sessions) sessionsOf.set(req, sessions);
+}
+
+/**
+ * The request's caller as they stand now, recorded for the rest of the request. A request is
+ * authenticated when its headers arrive, but a body may take minutes to arrive (a slow upload, a
+ * trickled JSON body): meanwhile the user may have been disabled or deleted, or the API key or
+ * password the credential came from revoked or changed. So every write checks its caller again
+ * once its body is in, before anything becomes visible, and authorizes what it does for the caller
+ * this returns. A credential that ended meanwhile is a 401, as it would be on a new request.
+ */
+export function callerNow(req: Request): Principal {
+  const principal = principalOf(req);
+  const sessions = sessionsOf.get(req);
+  // The bootstrap admin token and anonymous callers have no session to end.
+  if (principal.kind === 'anonymous' || principal.session === undefined || !sessions) return principal;
+  const now = sessions.principalOf(principal.session);
+  if (!now) {
+    throw registryError('AUTH_INVALID', 'the credentials sent ended while the request was arriving', {
+      hint: 'the user was disabled or deleted, or the key or password was revoked or changed: sign in again',
+    });
+  }
+  principals.set(req, now);
+  return now;
 }
 
 function invalidCredentials(): PackError {
@@ -53,7 +79,7 @@ export function authenticate(adminToken: AdminTokenCheck, sessions: Sessions): R
     }
     const principal = await sessions.principalFor(credential);
     if (principal) {
-      principals.set(req, principal);
+      setPrincipal(req, principal, sessions);
       next();
       return;
     }

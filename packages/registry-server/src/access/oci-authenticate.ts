@@ -235,7 +235,7 @@ export class OciAuthenticator {
         next(invalidCredentials());
         return;
       }
-      setPrincipal(req, found.principal);
+      setPrincipal(req, found.principal, this.options.sessions);
       if (found.expiresAt !== null) credentialEnds.set(req, found.expiresAt);
       next();
     };

@@ -271,6 +271,7 @@ export function packRepositories(
         log: services.logger.child({ component: 'oci', repository: at.name, tag }),
         accept: sameNameAndVersion(packNameOf(at.repository), tag),
         ociManifest: push.manifest.record.digest,
+        ...(push.authorize === undefined ? {} : { authorize: push.authorize }),
       });
       return result.record;
     } catch (err) {

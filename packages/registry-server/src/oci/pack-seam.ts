@@ -35,6 +35,11 @@ export interface ManifestPush {
   tag?: string;
   /** Who pushes it (the publisher of a pack). */
   principal: Principal;
+  /**
+   * Authorizes the pusher again right before a pack is recorded (its layer is checked first, which
+   * takes a while); throws to refuse.
+   */
+  authorize?: () => void;
 }
 
 /** The manifest operations of one kind of repository. */

@@ -72,6 +72,11 @@ export interface PublishUploadOptions {
   log: Logger;
   /** Aborted when the client goes away: a publish still waiting for its check is dropped. */
   signal?: AbortSignal;
+  /**
+   * Authorizes the caller again once the body is in and checked, right before the version is
+   * recorded (the caller may have lost their credential or role while it arrived); throws to refuse.
+   */
+  authorize?: () => void;
 }
 
 const since = (start: number): number => Math.round(performance.now() - start);
@@ -247,6 +252,7 @@ async function publishReceived(
     });
     timings.inspectMs = since(start);
     options.accept?.(inspected);
+    options.authorize?.();
     start = performance.now();
     const result = await services.publisher.record(
       {

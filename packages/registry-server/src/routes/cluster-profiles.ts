@@ -20,8 +20,7 @@ import { invalidCursor, pathParam, queryBoolean, queryInteger, queryString } fro
 import { checkProfile, profileNotFound, visibleScopes, type ProfileRecord } from '../profiles/profile-service.js';
 import type { RegistryServices } from '../services.js';
 import { tenantFor } from './identity-helpers.js';
-import { callerName } from './route-helpers.js';
-import { readJsonBody } from '../http/json-body.js';
+import { callerName, jsonBodyOf } from './route-helpers.js';
 import { registryError } from '../errors.js';
 
 type ScopeKind = Target['scope'];
@@ -33,7 +32,7 @@ const BASES: Record<ScopeKind, string> = {
 };
 
 /** Profiles may carry values files: a larger body limit than the other management routes. */
-const profileBody = readJsonBody('2mb');
+const profileBody = jsonBodyOf('2mb');
 
 const READS = new Set(['clusterProfile.get', 'clusterProfile.list']);
 

@@ -18,7 +18,7 @@ import { isPackRepository } from '../oci/oci-names.js';
 import { tooLarge, type UploadSession } from '../oci/upload-sessions.js';
 import { sendBlob } from '../blobs/pack-downloads.js';
 import { blobKey } from '../storage/layout.js';
-import { API_VERSION_HEADER, ociRequest, ownerOf, refOf } from './oci-helpers.js';
+import { API_VERSION_HEADER, ociRequest, ownerOf, pushStillAllowed, refOf } from './oci-helpers.js';
 
 function blobUnknown(digest: string): PackError {
   return registryError('BLOB_UNKNOWN', 'blob unknown to registry', { details: { digest } });
@@ -247,9 +247,11 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       await uploads().counted(ownerOf(req), () =>
         receiveBlob(services.store, req, monolithicBody(services, req, digest)),
       );
+      pushStillAllowed(services, req, res);
       await services.oci.repositories.linkBlob(refOf(at), digest);
     } else {
       if (hasBody(req)) await appendChunk(services, res, session, req, announced);
+      pushStillAllowed(services, req, res);
       await finishUpload(services, at, session, digest);
     }
     blobCreated(res, at, digest);
@@ -280,6 +282,7 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       await uploads().counted(ownerOf(req), () =>
         receiveBlob(services.store, req, monolithicBody(services, req, digest)),
       );
+      pushStillAllowed(services, req, res);
       await services.oci.repositories.linkBlob(refOf(at), digest);
       blobCreated(res, at, digest);
       return;

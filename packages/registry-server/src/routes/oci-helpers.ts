@@ -1,7 +1,7 @@
 /** What the /v2 route modules share: the repository a request names, and its manifest backend. */
 import type { Request, Response } from 'express';
 import { pathParam } from '../http/params.js';
-import { principalOf } from '../access/authenticate.js';
+import { callerNow, principalOf } from '../access/authenticate.js';
 import type { RegistryServices } from '../services.js';
 import { authorizeOci, type OciAction } from '../oci/oci-access.js';
 import type { OciNamespace } from '../oci/namespaces.js';
@@ -17,6 +17,15 @@ export function ociRequest(services: RegistryServices, req: Request, res: Respon
   res.set(API_VERSION_HEADER);
   const name = repositoryName(pathParam(req, 'repository').split('/'));
   return authorizeOci(services, req, res, { name, action });
+}
+
+/**
+ * The repository of a push whose body is in, authorized again for the caller as they stand now
+ * (access/authenticate.ts callerNow): right before what it pushed becomes visible.
+ */
+export function pushStillAllowed(services: RegistryServices, req: Request, res: Response): OciNamespace {
+  callerNow(req);
+  return ociRequest(services, req, res, 'push');
 }
 
 /** Where the manifests and tags of a repository are kept: the pack seam, or generic content. */

@@ -16,7 +16,7 @@ import type { ManifestReference } from '../oci/pack-seam.js';
 import type { OciNamespace } from '../oci/namespaces.js';
 import { nameUnknown } from '../oci/oci-access.js';
 import { linkNext, pageAsked } from '../oci/paging.js';
-import { API_VERSION_HEADER, manifestsOf, ociRequest, ownerOf, refOf } from './oci-helpers.js';
+import { API_VERSION_HEADER, manifestsOf, ociRequest, ownerOf, pushStillAllowed, refOf } from './oci-helpers.js';
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
 
@@ -162,6 +162,7 @@ export function registerOciManifestRoutes(router: Router, services: RegistryServ
     const body = await services.oci.uploads.counted(ownerOf(req), () =>
       readManifestBody(req, { bytes: services.oci.maxManifestBytes, idleMs: services.oci.bodyIdleMs, inFlight }),
     );
+    pushStillAllowed(services, req, res);
     const manifest = parseManifest(body, req.get('content-type'), 'digest' in reference ? reference.digest : undefined);
     await checkReferences(services, at, manifest.blobs, manifest.manifests);
     await manifestsOf(services, at).putManifest(at, {
@@ -169,6 +170,7 @@ export function registerOciManifestRoutes(router: Router, services: RegistryServ
       body,
       ...('tag' in reference ? { tag: reference.tag } : {}),
       principal: principalOf(req),
+      authorize: () => pushStillAllowed(services, req, res),
     });
     const { digest, subject } = manifest.record;
     res.set({ Location: `/v2/${at.name}/manifests/${digest}`, 'Docker-Content-Digest': digest });

@@ -1,5 +1,6 @@
 /** Publishing: POST a pack zip (raw body or multipart) into a registry. */
 import type { Router } from 'express';
+import { callerNow } from '../access/authenticate.js';
 import { queryBoolean, queryString } from '../http/params.js';
 import { publishUpload } from '../publish/publish-upload.js';
 import type { RegistryServices } from '../services.js';
@@ -7,9 +8,13 @@ import { callerName, registryFor, versionView } from './route-helpers.js';
 
 export function registerPublishRoutes(router: Router, services: RegistryServices): void {
   router.post('/v1/registries/:registry/packs', async (req, res) => {
-    const registry = registryFor(services, req, 'pack.publish');
     const force = queryBoolean(req, 'force') ?? false;
-    if (force) registryFor(services, req, 'pack.overwrite');
+    const authorize = () => {
+      const registry = registryFor(services, req, 'pack.publish');
+      if (force) registryFor(services, req, 'pack.overwrite');
+      return registry;
+    };
+    const registry = authorize();
     const { outcome, record, warnings } = await publishUpload(req, services, {
       registry,
       publisher: callerName(req),
@@ -17,6 +22,10 @@ export function registerPublishRoutes(router: Router, services: RegistryServices
       digest: queryString(req, 'digest'),
       message: queryString(req, 'message'),
       log: req.log,
+      authorize: () => {
+        callerNow(req);
+        authorize();
+      },
     });
     res
       .status(outcome === 'created' || outcome === 'restored' ? 201 : 200)

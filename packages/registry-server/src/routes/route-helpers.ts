@@ -2,10 +2,10 @@
  * What every route module shares: finding the registry a request names and authorizing the
  * action on it, and the JSON views of records.
  */
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { RegistryAction } from '../access/authorize.js';
 import { authenticatedName } from '../identity/principals.js';
-import { principalOf } from '../access/authenticate.js';
+import { callerNow, principalOf } from '../access/authenticate.js';
 import type { Registry, VersionRecord as VersionView } from '@packyard/registry-api';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { pathParam } from '../http/params.js';
@@ -13,8 +13,29 @@ import { readJsonBody } from '../http/json-body.js';
 import type { RegistryServices } from '../services.js';
 import { checkNamespaceFree, type NamespaceClaim } from '../oci/namespaces.js';
 
+/**
+ * A JSON body of at most `limit`, read before the route runs; then the caller is checked again
+ * (callerNow), so that the route authorizes who they are once the body is in.
+ */
+export function jsonBodyOf(limit: string): RequestHandler {
+  const read = readJsonBody(limit);
+  return (req, res, next) => {
+    read(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) {
+        try {
+          callerNow(req);
+        } catch (refused) {
+          next(refused);
+          return;
+        }
+      }
+      next(err);
+    });
+  };
+}
+
 /** JSON bodies for the management routes; uploads never go through it. */
-export const jsonBody = readJsonBody('64kb');
+export const jsonBody = jsonBodyOf('64kb');
 
 /** The registry named by the `:registry` parameter, once `action` on it is authorized. */
 export function registryFor(services: RegistryServices, req: Request, action: RegistryAction): RegistryRecord {
