@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { craftZip, zerosEntry, type CraftEntry } from '../test-support/craft-zip.js';
 import { tempDir } from '../test-support/valid-pack.js';
-import { extractPackArchive, openPackArchive } from './read-archive.js';
+import { extractPackArchive, MAX_ENTRY_DEPTH, openPackArchive } from './read-archive.js';
 import { resolveLimits } from './limits.js';
 
 const MIB = 1024 * 1024;
@@ -130,6 +130,38 @@ describe('extraction never leaves a partial tree', () => {
     ],
   ])('refuses %s when opening', async (_label, entries) => {
     await expect(openPackArchive(await zip(entries))).rejects.toMatchObject({ code: 'ARCHIVE_DUPLICATE_ENTRY' });
+  });
+
+  it('refuses a file that a directory entry lies inside', async () => {
+    const entries = [pack, { name: 'a', data: 'x' }, { name: 'A/b/', data: '' }];
+    await expect(openPackArchive(await zip(entries))).rejects.toMatchObject({ code: 'ARCHIVE_DUPLICATE_ENTRY' });
+  });
+});
+
+describe('folders', () => {
+  const deep = (levels: number, file = 'f') => `${Array.from({ length: levels }, () => 'a').join('/')}/${file}`;
+
+  it(`refuses an entry more than MAX_ENTRY_DEPTH (${MAX_ENTRY_DEPTH}) folders deep, and takes one that deep`, async () => {
+    await expect(
+      openPackArchive(await zip([pack, { name: deep(MAX_ENTRY_DEPTH + 1), data: 'x' }])),
+    ).rejects.toMatchObject({
+      code: 'ARCHIVE_UNSAFE_PATH',
+      message: expect.stringContaining(`65 folders deep; the limit is ${MAX_ENTRY_DEPTH}`) as unknown,
+    });
+    const archive = await openPackArchive(await zip([pack, { name: deep(MAX_ENTRY_DEPTH), data: 'x' }]));
+    expect(archive.entries.map((e) => e.path)).toContain(deep(MAX_ENTRY_DEPTH));
+  });
+
+  it('refuses names that lie in more folders than the archive may have entries', async () => {
+    // Two files, each 64 folders deep in folders of their own: 128 folders, over 100.
+    const entries = [pack, { name: deep(64, 'x'), data: '1' }, { name: `b/${deep(63, 'y')}`, data: '2' }];
+    await expect(openPackArchive(await zip(entries), { maxEntries: 100 })).rejects.toMatchObject({
+      code: 'ARCHIVE_TOO_MANY_ENTRIES',
+      message: "the entries' names lie in more than 100 folders",
+    });
+    // Folders shared by many files count once.
+    const shared = Array.from({ length: 50 }, (_, i) => ({ name: deep(60, `f${String(i)}`), data: 'x' }));
+    await expect(openPackArchive(await zip([pack, ...shared]), { maxEntries: 100 })).resolves.toBeDefined();
   });
 });
 

@@ -109,6 +109,40 @@ export const MAX_ENTRY_NAME_BYTES = 4096;
  * 40 MB record; a real pack's names are a few KB (2 MiB is 10,000 names of 200 bytes).
  */
 export const MAX_TOTAL_NAME_BYTES = 2 * 1024 * 1024;
+/**
+ * The most folders an entry may lie in, one inside the other. A real pack's files lie a few folders
+ * deep (a chart's templates: four or five); 4 KiB names of one-letter folders lie 2,000 deep, and
+ * every folder above every file is a directory entry to make when the pack is unpacked or turned
+ * into an OCI layer.
+ */
+export const MAX_ENTRY_DEPTH = 64;
+
+/**
+ * The folders that entries' names imply (each name's path up to a slash), at most `max` of them:
+ * a name is walked from its deepest folder up, stopping at one already found (the folders above it
+ * are found too), so the walks cost what the folders do, not names times depth.
+ */
+export class ImpliedFolders {
+  readonly found = new Set<string>();
+
+  constructor(
+    private readonly max: number,
+    private readonly tooMany: (message: string) => PackError,
+  ) {}
+
+  /** Adds the folders `name` lies in (a directory entry's `a/b/`: `a/b` and `a`). */
+  add(name: string): void {
+    for (let slash = name.lastIndexOf('/'); slash > 0; slash = name.lastIndexOf('/', slash - 1)) {
+      const folder = name.slice(0, slash);
+      if (this.found.has(folder)) return;
+      this.found.add(folder);
+      if (this.found.size > this.max) {
+        throw this.tooMany(`the entries' names lie in more than ${String(this.max)} folders`);
+      }
+    }
+  }
+}
+
 /** What a refusal for {@link MAX_TOTAL_NAME_BYTES} says (zip and tar alike). */
 export const TOO_MANY_NAME_BYTES = `the entries' names take more than ${String(MAX_TOTAL_NAME_BYTES)} bytes in all`;
 /** How much of an entry name a message shows: a refused name may be thousands of bytes long. */
@@ -137,6 +171,9 @@ export function unsafeEntryName(name: string): string | null {
   const bytes = Buffer.byteLength(name);
   if (bytes > MAX_ENTRY_NAME_BYTES) return `is ${bytes} bytes long; the limit is ${MAX_ENTRY_NAME_BYTES}`;
   const segments = name.replace(/\/$/, '').split('/');
+  if (segments.length > MAX_ENTRY_DEPTH + 1) {
+    return `lies ${String(segments.length - 1)} folders deep; the limit is ${String(MAX_ENTRY_DEPTH)}`;
+  }
   if (segments.includes('..')) return 'contains a ".." segment';
   if (segments.some((s) => s === '' || s === '.')) return 'contains an empty or "." segment';
   const long = segments.find((s) => Buffer.byteLength(s) > MAX_ENTRY_SEGMENT_BYTES);
@@ -534,6 +571,8 @@ function checkDirectory(
   }
   const checked = new Map<string, CheckedEntry>();
   const seen = new Set<string>();
+  // Folded as names are: a file whose path another's goes through is refused below.
+  const folders = new ImpliedFolders(max.maxEntries, (message) => unsafe('ARCHIVE_TOO_MANY_ENTRIES', message));
   let total = 0;
   let nameBytes = 0;
   for (const file of directory.files) {
@@ -551,6 +590,7 @@ function checkDirectory(
     const key = diskKey(name);
     if (seen.has(key)) throw unsafe('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" appears more than once`);
     seen.add(key);
+    folders.add(name.endsWith('/') ? `${key}/` : key);
     const kind = entryKind(file);
     if (kind === 'special') throw unsafe('ARCHIVE_SPECIAL_ENTRY', `entry "${name}" is a symlink or special file`);
     if (file.flags & 0x1) throw unsafe('ARCHIVE_ENCRYPTED', `entry "${name}" is encrypted`);
@@ -572,7 +612,7 @@ function checkDirectory(
       `the archive's ${archiveBytes} bytes inflate to ${total}, more than ${max.maxArchiveRatio} times its size (a zip bomb?)`,
     );
   }
-  checkPathConflicts([...checked.keys()]);
+  checkPathConflicts([...checked.keys()], folders.found);
   return checked;
 }
 
@@ -603,16 +643,14 @@ function checkEntrySize(name: string, file: unzipper.File, max: Required<Archive
   }
 }
 
-/** Refuses a file that another file's path goes through ("a" and "a/b"): both cannot be extracted. */
-function checkPathConflicts(names: string[]): void {
-  const files = new Set(names.map(diskKey));
-  for (const name of names) {
-    const key = diskKey(name);
-    for (let slash = key.indexOf('/'); slash !== -1; slash = key.indexOf('/', slash + 1)) {
-      if (files.has(key.slice(0, slash))) {
-        throw unsafe('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" lies inside another entry, which is a file`);
-      }
-    }
+/**
+ * Refuses a file that another entry's path goes through ("a" and "a/b"): both cannot be extracted.
+ * `folders`: the folders every entry lies in, folded as diskKey folds names.
+ */
+function checkPathConflicts(names: string[], folders: ReadonlySet<string>): void {
+  const file = names.find((name) => folders.has(diskKey(name)));
+  if (file !== undefined) {
+    throw unsafe('ARCHIVE_DUPLICATE_ENTRY', `entry "${shownName(file)}" is a file, and other entries lie inside it`);
   }
 }
 

@@ -116,6 +116,17 @@ describe('hostile tar layers', () => {
       craftTar([packJson, { name: 'pack/a', data: '1' }, { name: 'pack/a/b', data: '2' }]),
       'ARCHIVE_DUPLICATE_ENTRY',
     ));
+  it('refuses an entry too many folders deep, before making any of them', () =>
+    refusedWith(craftTar([packJson, { name: `pack/${'a/'.repeat(70)}f`, data: 'x' }]), 'ARCHIVE_UNSAFE_PATH'));
+  it('refuses names that lie in more folders than the layer may have entries', () =>
+    refusedWith(
+      craftTar([
+        packJson,
+        ...Array.from({ length: 4 }, (_, i) => ({ name: `pack/${String(i)}/${'a/'.repeat(8)}f`, data: 'x' })),
+      ]),
+      'ARCHIVE_TOO_MANY_ENTRIES',
+      { limits: { maxEntries: 20 } },
+    ));
   it('refuses too many entries', () =>
     refusedWith(
       craftTar(Array.from({ length: 11 }, (_, i) => ({ name: `pack/${i}`, data: 'x' }))),

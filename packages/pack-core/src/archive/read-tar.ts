@@ -24,7 +24,13 @@ import type tar from 'tar-stream';
 import { loadTarStream } from '../lazy-deps.js';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { archiveInflationCap, resolveLimits, type ArchiveLimits } from './limits.js';
-import { MAX_TOTAL_NAME_BYTES, shownName, TOO_MANY_NAME_BYTES, unsafeEntryName } from './read-archive.js';
+import {
+  ImpliedFolders,
+  MAX_TOTAL_NAME_BYTES,
+  shownName,
+  TOO_MANY_NAME_BYTES,
+  unsafeEntryName,
+} from './read-archive.js';
 
 export interface TarExtraction {
   /**
@@ -121,6 +127,8 @@ export async function extractTarLayer(file: string, dest: string, options: TarEx
     writing: Promise.resolve(),
   };
   const seen = new Set<string>();
+  // Every folder is made on disk as the layer is extracted: bounded before it is made.
+  const folders = new ImpliedFolders(limits.maxEntries, (message) => refused('ARCHIVE_TOO_MANY_ENTRIES', message));
   const extract = loadTarStream().extract();
   const fail = (err: PackError): void => {
     state.failure ??= err;
@@ -173,6 +181,7 @@ export async function extractTarLayer(file: string, dest: string, options: TarEx
     const key = diskKey(name);
     if (seen.has(key)) throw refused('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" appears more than once`);
     seen.add(key);
+    folders.add(kind === 'directory' ? `${key}/` : key);
     const target = path.join(root, ...name.replace(/\/$/, '').split('/'));
     if (kind === 'directory') return { directory: target };
     const size = header.size;

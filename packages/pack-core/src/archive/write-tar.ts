@@ -36,14 +36,31 @@ export interface TarSourceFile {
 /** zlib's default: most of level 9's ratio for a fraction of its time on large packs. */
 const GZIP_LEVEL = 6;
 
-const byteOrder = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
+/** Characters whose UTF-16 order is not their UTF-8 order: surrogates sort below U+E000 in one only. */
+const WIDE = /[\uD800-\uFFFF]/;
 
-/** Every folder that holds a file, with a trailing slash, the top-level one included. */
+/**
+ * The byte order of two names' UTF-8. For names without {@link WIDE} characters (`wide`, found once
+ * per name) it is their string order, which compares without encoding them: names sharing long
+ * folder paths are compared many times in a sort.
+ */
+function byteOrder(a: { name: string; wide: boolean }, b: { name: string; wide: boolean }): number {
+  if (a.wide || b.wide) return Buffer.compare(Buffer.from(a.name), Buffer.from(b.name));
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/**
+ * Every folder that holds a file, with a trailing slash, the top-level one included. Each path is
+ * walked from its deepest folder up, stopping at one already found: the cost is the folders'.
+ */
 function folders(top: string, files: readonly TarSourceFile[]): string[] {
   const found = new Set<string>([`${top}/`]);
-  for (const file of files) {
-    const segments = file.path.split('/');
-    for (let end = 1; end < segments.length; end++) found.add(`${top}/${segments.slice(0, end).join('/')}/`);
+  for (const { path: name } of files) {
+    for (let slash = name.lastIndexOf('/'); slash > 0; slash = name.lastIndexOf('/', slash - 1)) {
+      const folder = `${top}/${name.slice(0, slash)}/`;
+      if (found.has(folder)) break;
+      found.add(folder);
+    }
   }
   return [...found];
 }
@@ -69,7 +86,9 @@ export async function writePackTarGz(
   const entries = [
     ...folders(folder, files).map((name) => ({ name, file: null })),
     ...files.map((file) => ({ name: `${folder}/${file.path}`, file })),
-  ].sort((a, b) => byteOrder(a.name, b.name));
+  ]
+    .map((entry) => ({ ...entry, wide: WIDE.test(entry.name) }))
+    .sort(byteOrder);
   const pack = loadTarStream().pack();
   const measure = digestingStream();
   const done = pipelineUntilClosed([
