@@ -18,6 +18,7 @@
 import type { TenantDirectory } from '../identity/tenant-state.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-state.js';
 import type { Principal } from '../identity/principals.js';
+import type { RoleBinding } from '../identity/records.js';
 import { isPermission } from '../identity/permissions.js';
 import { findRole } from '../identity/roles.js';
 import { userAccess, type UserAccess } from './authorize.js';
@@ -112,6 +113,35 @@ export function refuseActingOn(principal: Principal, draft: TenantDirectory, use
     `${username} holds permissions you do not hold (${listed(missing)}): you cannot ${what}`,
     {},
   );
+}
+
+/**
+ * A binding given or taken away: the caller must hold its role there, and hold every permission of
+ * whoever it binds (the user, or each member of the team: taking a team's binding away takes the
+ * role from its members as removing them from the team would).
+ */
+export function refuseBindingEdit(
+  principal: Principal,
+  draft: TenantDirectory,
+  binding: Pick<RoleBinding, 'role' | 'project' | 'subject'>,
+  what: string,
+): void {
+  refuseBindingChange(principal, draft, binding, what);
+  const { subject } = binding;
+  if (subject.kind === 'user') {
+    refuseActingOn(principal, draft, subject.name, what);
+    return;
+  }
+  for (const member of draft.teams.get(subject.name)?.members ?? []) {
+    refuseActingOn(principal, draft, member, `${what} (${member} holds it through team ${subject.name})`);
+  }
+}
+
+/** Deleting a project deletes every binding in it: each as if it were deleted on its own. */
+export function refuseProjectDeletion(principal: Principal, draft: TenantDirectory, project: string): void {
+  for (const binding of draft.bindings.values()) {
+    if (binding.project === project) refuseBindingEdit(principal, draft, binding, `deleting project ${project}`);
+  }
 }
 
 /** Every binding of the team, as if each were created or deleted. */

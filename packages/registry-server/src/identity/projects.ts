@@ -7,7 +7,14 @@ import { registryError } from '../errors.js';
 import { exists, projectNotFound } from './identity-errors.js';
 import { newId, type ProjectRecord, type TenantRef } from './records.js';
 import { liveProjects } from './tenant-state.js';
-import { liveTenantRef, mutateTenant, now, tenantDirectory, type IdentityContext } from './tenant-mutation.js';
+import {
+  liveTenantRef,
+  mutateTenant,
+  now,
+  tenantDirectory,
+  type Guard,
+  type IdentityContext,
+} from './tenant-mutation.js';
 
 /** Removes what each project of the tenant marked as being deleted owns, then the project. */
 export async function removeDeletedProjects(context: IdentityContext, ref: TenantRef): Promise<void> {
@@ -59,18 +66,23 @@ export function projectOperations(context: IdentityContext) {
     },
 
     /** Marks the project (its bindings go in the same swap), then removes what it owns. */
-    async deleteProject(tenant: string, name: string, hasRegistries: boolean): Promise<void> {
+    async deleteProject(tenant: string, name: string, hasRegistries: boolean, guard?: Guard): Promise<void> {
       if (hasRegistries) {
         throw registryError('PROJECT_NOT_EMPTY', `project ${name} still owns registries`);
       }
       const ref = liveTenantRef(context, tenant);
-      await mutateTenant(context, tenant, (draft) => {
-        const record = draft.index.projects.get(name);
-        if (!record) throw projectNotFound(name);
-        const bindings = [...draft.bindings.values()].filter((b) => b.project === name).map((b) => b.id);
-        draft.put('projects', { ...record, deletingSince: now() });
-        for (const id of bindings) draft.remove('bindings', id);
-      });
+      await mutateTenant(
+        context,
+        tenant,
+        (draft) => {
+          const record = draft.index.projects.get(name);
+          if (!record) throw projectNotFound(name);
+          const bindings = [...draft.bindings.values()].filter((b) => b.project === name).map((b) => b.id);
+          draft.put('projects', { ...record, deletingSince: now() });
+          for (const id of bindings) draft.remove('bindings', id);
+        },
+        guard,
+      );
       await removeDeletedProjects(context, ref);
     },
   };

@@ -697,6 +697,83 @@ describe.each(DRIVERS)('no escalation through teams, bindings or stronger users 
     await registry.close();
   });
 
+  it("does not let a Tenant Team Admin take a team's role from a member who outranks them, binding by binding", async () => {
+    const app = registry.app;
+    // yan, not wes: the teams here give their members roles the later tests do not expect wes to hold.
+    await request(app).post('/v1/tenants/corp/users').set(AUTH).send({ username: 'yan' }).expect(201);
+    await request(app)
+      .post('/v1/tenants/corp/teams')
+      .set(AUTH)
+      .send({ name: 'ops', members: ['ada', 'yan'] })
+      .expect(201);
+    const bound = await request(app)
+      .post('/v1/tenants/corp/bindings')
+      .set(AUTH)
+      .send({ role: 'Tenant Team Admin', subject: { kind: 'team', name: 'ops' } })
+      .expect(201);
+    // tim holds the role itself, but ada holds more than tim: deleting the team is refused, and so
+    // is taking its binding away (the same loss for ada), or binding it again.
+    expect((await request(app).delete('/v1/tenants/corp/teams/ops').set(as('tim'))).body.error.code).toBe(
+      'USER_OUTRANKS_CALLER',
+    );
+    const unbound = await request(app)
+      .delete(`/v1/tenants/corp/bindings/${bound.body.id as string}`)
+      .set(as('tim'));
+    expect(unbound.status).toBe(403);
+    expect(unbound.body.error.code).toBe('USER_OUTRANKS_CALLER');
+    expect(unbound.body.error.message).toContain('ada holds it through team ops');
+    // A team of weaker members only: tim binds and unbinds it.
+    await request(app)
+      .post('/v1/tenants/corp/teams')
+      .set(AUTH)
+      .send({ name: 'juniors', members: ['yan'] })
+      .expect(201);
+    const own = await request(app)
+      .post('/v1/tenants/corp/bindings')
+      .set(as('tim'))
+      .send({ role: 'Tenant Team Admin', subject: { kind: 'team', name: 'juniors' } });
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    expect(
+      (
+        await request(app)
+          .delete(`/v1/tenants/corp/bindings/${own.body.id as string}`)
+          .set(as('tim'))
+      ).status,
+    ).toBe(204);
+  });
+
+  it("does not let a project's deletion take away bindings its deleter could not take away one by one", async () => {
+    const app = registry.app;
+    await request(app).post('/v1/tenants/corp/projects').set(AUTH).send({ name: 'p3' }).expect(201);
+    await request(app)
+      .post('/v1/tenants/corp/users')
+      .set(AUTH)
+      .send({ username: 'pam', password: PASSWORD })
+      .expect(201);
+    await request(app)
+      .post('/v1/tenants/corp/bindings')
+      .set(AUTH)
+      .send({ role: 'Tenant Project Admin', subject: { kind: 'user', name: 'pam' } })
+      .expect(201);
+    const pam = bearer(await login(registry, 'pam'));
+    // ada (Tenant Admin) holds more than pam: her binding in p3 keeps p3 from pam.
+    const binding = await request(app)
+      .post('/v1/tenants/corp/bindings')
+      .set(AUTH)
+      .send({ role: 'ProjectViewer', subject: { kind: 'user', name: 'ada' }, project: 'p3' })
+      .expect(201);
+    const refused = await request(app).delete('/v1/tenants/corp/projects/p3').set(pam);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('USER_OUTRANKS_CALLER');
+    expect((await request(app).get('/v1/tenants/corp/projects/p3').set(AUTH)).status).toBe(200);
+    // Without it, pam deletes the project.
+    await request(app)
+      .delete(`/v1/tenants/corp/bindings/${binding.body.id as string}`)
+      .set(AUTH)
+      .expect(204);
+    expect((await request(app).delete('/v1/tenants/corp/projects/p3').set(pam)).status).toBe(204);
+  });
+
   it('does not let a Tenant Team Admin join, empty or delete a team holding Tenant Admin', async () => {
     const app = registry.app;
     const join = await request(app)

@@ -19,7 +19,7 @@ import type { Request, Router } from 'express';
 import { authRequired } from '../access/authorize.js';
 import type { Principal } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
-import { refuseActingOn, refuseBindingChange, refuseEscalation } from '../access/guards.js';
+import { refuseBindingEdit, refuseEscalation } from '../access/guards.js';
 import { PERMISSION_COMPONENTS } from '../identity/permissions.js';
 import { BUILT_IN_ROLES, customRole, findRole } from '../identity/roles.js';
 import { roleNotFound } from '../identity/identity-errors.js';
@@ -47,15 +47,14 @@ function authenticated(req: Request, what: string): Principal {
   return principal;
 }
 
-/** A binding given or taken away: the caller must hold its role there, and not be outranked by its user. */
+/** A binding given or taken away (access/guards.ts refuseBindingEdit). */
 function bindingGuard(
   principal: Principal,
   binding: Pick<RoleBinding, 'role' | 'project' | 'subject'>,
   what: string,
 ): Guard {
   return (draft) => {
-    refuseBindingChange(principal, draft, binding, what);
-    if (binding.subject.kind === 'user') refuseActingOn(principal, draft, binding.subject.name, what);
+    refuseBindingEdit(principal, draft, binding, what);
   };
 }
 

@@ -2,6 +2,7 @@
 import { NewProject, NewTenant, ProjectChanges, type PageOf, type Project, type Tenant } from '@packyard/registry-api';
 import type { Router } from 'express';
 import { principalOf } from '../access/authenticate.js';
+import { refuseProjectDeletion } from '../access/guards.js';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { authorizeSystem, tenantFor } from './identity-helpers.js';
@@ -100,7 +101,10 @@ export function registerTenantRoutes(router: Router, services: RegistryServices)
     const tenant = directory.tenant.name;
     await services.registries.inTenant(tenant, async () => {
       const owned = services.registries.list().some((r) => r.tenant === tenant && r.project === project);
-      await services.identity.deleteProject(tenant, project, owned);
+      const principal = principalOf(req);
+      await services.identity.deleteProject(tenant, project, owned, (draft) => {
+        refuseProjectDeletion(principal, draft, project);
+      });
     });
     res.status(204).end();
   });
