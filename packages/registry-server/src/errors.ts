@@ -220,6 +220,12 @@ export const IDENTITY_ERRORS = {
     meaning: 'The username or password is wrong (the answer does not say which).',
     hint: 'check both, or ask a tenant user admin to reset the password',
   },
+  PASSWORD_RESET_REQUIRED: {
+    status: 401,
+    meaning:
+      'The password is right, but another user set it (a reset, or a password given at creation) who does not hold every permission its owner holds now: it is worth no more than they are.',
+    hint: 'ask the operator, or an administrator holding every permission you hold, to set it again; then change it yourself',
+  },
   LOGIN_RATE_LIMITED: {
     status: 429,
     meaning:

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { makerStillOutranks } from './access/guards.js';
 import { AccessControl } from './access/authorize.js';
 import { setupAdminToken, type AdminTokenCheck } from './access/admin-token.js';
 import { OciAuthenticator } from './access/oci-authenticate.js';
@@ -126,6 +127,7 @@ export async function createServices(options: {
     sessionMaxSeconds: options.identity?.sessionMaxSeconds ?? auth.sessionMaxSeconds,
     // A rotated signing key reaches every replica's signing within one poll.
     keyRefreshMs: config.catalog.pollIntervalMs,
+    makerOutranks: makerStillOutranks,
   };
   // The catalog, identity, the blob cache and the admin token load independently: at once, as
   // each is a few storage round trips in a row (on S3, start-up was their sum).

@@ -18,7 +18,7 @@
 import type { TenantDirectory } from '../identity/tenant-state.js';
 import { subjectKey, tenantIndex } from '../identity/tenant-state.js';
 import type { Principal } from '../identity/principals.js';
-import type { RoleBinding } from '../identity/records.js';
+import type { RoleBinding, UserRecord } from '../identity/records.js';
 import { isPermission } from '../identity/permissions.js';
 import { findRole } from '../identity/roles.js';
 import { userAccess, type UserAccess } from './authorize.js';
@@ -96,17 +96,52 @@ export function refuseBindingChange(
   refuseEscalation(principal, draft, { permissions: role.permissions, project: binding.project, what });
 }
 
-/** Refuses unless the principal holds every permission `username` holds, wherever they hold it. */
-export function refuseActingOn(principal: Principal, draft: TenantDirectory, username: string, what: string): void {
-  if (principal.kind === 'user' && principal.tenant === draft.tenant.name && principal.username === username) return;
+/** The permissions `username` holds that the principal does not, as a refusal names them. */
+function missingToActOn(principal: Principal, draft: TenantDirectory, username: string): string[] {
+  if (principal.kind === 'user' && principal.tenant === draft.tenant.name && principal.username === username) return [];
   const access = accessIn(principal, draft);
-  if (access === null) return;
+  if (access === null) return [];
   const target = userAccess(draft, username);
   const missing: string[] = [];
   for (const p of target.tenantPermissions) if (!holds(access, p, null)) missing.push(`${p} tenant-wide`);
   for (const [project, permissions] of target.projectPermissions) {
     for (const p of permissions) if (!holds(access, p, project)) missing.push(`${p} ${where(project, access)}`);
   }
+  return missing;
+}
+
+/** Whether a maker still outranks an owner, per version of the tenant's records and maker>owner ids. */
+const outranking = new WeakMap<object, Map<string, boolean>>();
+
+/**
+ * Whether the user `makerId` still holds every permission the user `owner` holds: a credential one
+ * user made for another (an API key, a password set for them) is worth no more than its maker,
+ * whatever the owner is given later, or the maker loses (../identity/sessions.ts). A maker deleted
+ * or disabled holds nothing: their credentials keep working only for owners who hold nothing.
+ */
+export function makerStillOutranks(draft: TenantDirectory, makerId: string, owner: UserRecord): boolean {
+  const { version } = draft;
+  const key = `${makerId}>${owner.id}`;
+  let known = version === null ? undefined : outranking.get(version);
+  const cached = known?.get(key);
+  if (cached !== undefined) return cached;
+  // A maker deleted or disabled since holds nothing (no username is empty: accessIn finds nobody).
+  const maker = tenantIndex(draft).usersById.get(makerId);
+  const principal: Principal = { kind: 'user', tenant: draft.tenant.name, username: maker?.username ?? '' };
+  const outranks = missingToActOn(principal, draft, owner.username).length === 0;
+  if (version !== null) {
+    if (!known) {
+      known = new Map();
+      outranking.set(version, known);
+    }
+    known.set(key, outranks);
+  }
+  return outranks;
+}
+
+/** Refuses unless the principal holds every permission `username` holds, wherever they hold it. */
+export function refuseActingOn(principal: Principal, draft: TenantDirectory, username: string, what: string): void {
+  const missing = missingToActOn(principal, draft, username);
   if (missing.length === 0) return;
   throw registryError(
     'USER_OUTRANKS_CALLER',

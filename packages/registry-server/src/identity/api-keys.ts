@@ -13,6 +13,8 @@ export function apiKeyOperations(context: IdentityContext) {
       username: string,
       input: { name: string; expiresAt?: string | null },
       guard?: Guard,
+      /** The id of the user of the tenant making it, when another than its owner (madeBy). */
+      madeBy?: string,
     ): Promise<{ record: ApiKeyRecord; key: string }> {
       const expiresAt = input.expiresAt ?? null;
       if (expiresAt !== null && !(Date.parse(expiresAt) > Date.now())) {
@@ -32,6 +34,7 @@ export function apiKeyOperations(context: IdentityContext) {
             username,
             name: input.name,
             secretSha256: fresh.secretSha256,
+            ...(madeBy === undefined ? {} : { madeBy }),
             createdAt: now(),
             expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
             revokedAt: null,

@@ -70,6 +70,13 @@ export interface UserRecord {
    * with a password carry the generation they started with and end when it moves.
    */
   passwordGeneration: number;
+  /**
+   * The id of the user of the tenant who set the password, when another did (a user admin's
+   * reset, or a password given at creation); absent once the user sets their own, or when an
+   * operator set it. Until then the password is worth no more than that user's permissions
+   * (../access/guards.ts makerStillOutranks).
+   */
+  passwordSetBy?: string;
   disabled: boolean;
   createdAt: string;
   createdBy: string;
@@ -116,6 +123,11 @@ export interface ApiKeyRecord {
   name: string;
   /** sha256 (hex) of the key's secret part. */
   secretSha256: string;
+  /**
+   * The id of the user of the tenant who made the key, when another user than its owner did: the
+   * key is worth no more than that user's permissions (../access/guards.ts makerStillOutranks).
+   */
+  madeBy?: string;
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;

@@ -31,7 +31,8 @@ import {
   type TokenClaims,
 } from './secrets.js';
 import { SigningKeyring } from './signing-keys.js';
-import { tenantIndex } from './tenant-state.js';
+import { tenantIndex, type TenantDirectory } from './tenant-state.js';
+import type { UserRecord } from './records.js';
 import { registryError } from '../errors.js';
 
 export interface SessionOptions {
@@ -46,6 +47,12 @@ export interface SessionOptions {
   hashQueue?: HashQueue;
   /** How long this process signs with the signing key it knows before looking for a newer one. */
   keyRefreshMs?: number;
+  /**
+   * Whether the user `makerId` still holds every permission of `owner` (../access/guards.ts
+   * makerStillOutranks): an API key or password one user made for another works only while it
+   * does. Without it (tests of sessions alone), such credentials work as their owner's own.
+   */
+  makerOutranks?: (directory: TenantDirectory, makerId: string, owner: UserRecord) => boolean;
 }
 
 export const SESSION_MAX_SECONDS_DEFAULT = 12 * 60 * 60;
@@ -65,6 +72,14 @@ interface PasswordHolder {
   tenantId: string | null;
   hash: string | null;
   generation: number;
+}
+
+/** A password another user set, who does not hold every permission its owner holds now. */
+function passwordOutranked(): PackError {
+  return registryError(
+    'PASSWORD_RESET_REQUIRED',
+    'your password was set by another user, who does not hold every permission you hold now',
+  );
 }
 
 function invalidLogin(): PackError {
@@ -146,13 +161,16 @@ export class Sessions {
     const found = await this.checkPassword(username, password, client);
     if (!found) throw invalidLogin();
     const now = nowSeconds();
-    return this.issue(username, {
+    const session: Session = {
       userId: found.id,
       tenantId: found.tenantId,
       via: { password: found.generation },
       since: now,
       until: now + (this.options.sessionMaxSeconds ?? SESSION_MAX_SECONDS_DEFAULT),
-    });
+    };
+    // The right password, worth nothing now: said as such, not as a wrong password.
+    if (this.principalOf(session) === null && this.outrankedMaker(session)) throw passwordOutranked();
+    return this.issue(username, session);
   }
 
   /**
@@ -279,14 +297,30 @@ export class Sessions {
     const directory = ref && this.directory.tenantById(ref.id);
     const index = directory && tenantIndex(directory);
     const user = index?.usersById.get(session.userId);
-    if (!ref || !index || !user || user.disabled) return null;
+    if (!ref || !directory || !index || !user || user.disabled) return null;
+    let madeBy: string | undefined;
     if ('password' in session.via) {
       if (user.passwordHash === null || session.via.password !== user.passwordGeneration) return null;
+      madeBy = user.passwordSetBy;
     } else {
       const key = index.apiKeys.get(session.via.apiKey);
       if (!key || key.userId !== user.id || key.revokedAt !== null) return null;
       if (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now()) return null;
+      madeBy = key.madeBy;
     }
+    // Made by another user: worth no more than they are (checked on every use, as roles change).
+    const { makerOutranks } = this.options;
+    if (madeBy !== undefined && makerOutranks && !makerOutranks(directory, madeBy, user)) return null;
     return { kind: 'user', tenant: ref.name, username: user.username, session };
+  }
+
+  /** Whether a session's credential was made by another user who no longer outranks its owner. */
+  private outrankedMaker(session: Session): boolean {
+    if (session.tenantId === null || !('password' in session.via)) return false;
+    const directory = this.directory.tenantById(session.tenantId);
+    const user = directory && tenantIndex(directory).usersById.get(session.userId);
+    const { makerOutranks } = this.options;
+    if (!directory || !user || user.passwordSetBy === undefined || !makerOutranks) return false;
+    return !makerOutranks(directory, user.passwordSetBy, user);
   }
 }

@@ -75,7 +75,8 @@ export function userOperations(context: IdentityContext) {
       return found;
     },
 
-    async createUser(tenant: string, input: NewUser, by: string): Promise<UserRecord> {
+    /** `setBy`: the id of the user of the tenant creating it, when a password is given (passwordSetBy). */
+    async createUser(tenant: string, input: NewUser, by: string, setBy?: string): Promise<UserRecord> {
       const ref = liveTenantRef(context, tenant);
       const username = input.username.toLowerCase();
       const passwordHash = input.password ? await hashFor(context, input.password) : null;
@@ -89,6 +90,7 @@ export function userOperations(context: IdentityContext) {
             displayName: input.displayName ?? username,
             passwordHash,
             passwordGeneration: 0,
+            ...(passwordHash !== null && setBy !== undefined ? { passwordSetBy: setBy } : {}),
             disabled: false,
             createdAt: now(),
             createdBy: by,
@@ -108,7 +110,14 @@ export function userOperations(context: IdentityContext) {
      * they are enabled again (a token made from an API key names the key, not a generation); they
      * sign in again, and make new keys.
      */
-    async updateUser(tenant: string, username: string, changes: UserChanges, guard?: Guard): Promise<UserRecord> {
+    async updateUser(
+      tenant: string,
+      username: string,
+      changes: UserChanges,
+      guard?: Guard,
+      /** Who sets a new password: the id of another user of the tenant (passwordSetBy); else its owner or an operator. */
+      setBy?: string,
+    ): Promise<UserRecord> {
       const passwordHash = changes.password ? await hashFor(context, changes.password) : null;
       return mutateTenant(
         context,
@@ -121,6 +130,8 @@ export function userOperations(context: IdentityContext) {
           if (passwordHash) {
             record.passwordHash = passwordHash;
             record.passwordGeneration += 1;
+            if (setBy === undefined) delete record.passwordSetBy;
+            else record.passwordSetBy = setBy;
           }
           if (changes.disabled !== undefined && changes.disabled !== null) {
             if (changes.disabled && !record.disabled) {

@@ -60,6 +60,17 @@ export function isSelf(req: Request): boolean {
   );
 }
 
+/**
+ * The id of the caller when they are a user of the tenant making a credential (an API key, a
+ * password) for another user of it: the credential is worth no more than they are
+ * (access/guards.ts makerStillOutranks). Undefined for the user themselves and for operators.
+ */
+export function makerFor(req: Request, directory: TenantDirectory, username: string): string | undefined {
+  const principal = principalOf(req);
+  if (principal.kind !== 'user' || principal.username === username) return undefined;
+  return directory.users.get(principal.username)?.id;
+}
+
 /** The check that the caller does not act on a user who holds more than they do (a Guard). */
 export function actingOn(req: Request, username: string, what: string): Guard {
   const principal = principalOf(req);

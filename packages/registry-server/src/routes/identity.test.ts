@@ -742,6 +742,64 @@ describe.each(DRIVERS)('no escalation through teams, bindings or stronger users 
     ).toBe(204);
   });
 
+  it('makes a credential one user made for another worth no more than its maker, whatever the owner is given later', async () => {
+    const app = registry.app;
+    const me = (auth: Record<string, string>) => request(app).get('/v1/auth/me').set(auth);
+    // ulf (Tenant User Admin) makes a user with a password of his choosing, and mints them a key.
+    await request(app)
+      .post('/v1/tenants/corp/users')
+      .set(as('ulf'))
+      .send({ username: 'hire', password: PASSWORD })
+      .expect(201);
+    const minted = await request(app).post('/v1/tenants/corp/users/hire/api-keys').set(as('ulf')).send({ name: 'k' });
+    expect(minted.status).toBe(201);
+    const key = bearer(minted.body.key as string);
+    const token = bearer(await login(registry, 'hire'));
+    expect((await me(key)).status).toBe(200);
+    // The operator makes hire a Tenant Admin: what ulf made is worth nothing now, the key, the
+    // token of the password and the password itself (said as such), while hire outranks ulf.
+    const promoted = await request(app)
+      .post('/v1/tenants/corp/bindings')
+      .set(AUTH)
+      .send({ role: 'Tenant Admin', subject: { kind: 'user', name: 'hire' } })
+      .expect(201);
+    expect((await me(key)).status).toBe(401);
+    expect((await me(token)).status).toBe(401);
+    const refused = await request(app).post('/v1/auth/login').send({ username: 'hire', password: PASSWORD });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe('PASSWORD_RESET_REQUIRED');
+    // A key hire makes for themselves, and a password the operator sets, are theirs.
+    await request(app).patch('/v1/tenants/corp/users/hire').set(AUTH).send({ password: PASSWORD }).expect(200);
+    const own = bearer(await login(registry, 'hire'));
+    expect((await me(own)).body.tenantPermissions).toContain('user.delete');
+    const ownKey = await request(app).post('/v1/tenants/corp/users/hire/api-keys').set(own).send({ name: 'mine' });
+    expect((await me(bearer(ownKey.body.key as string))).status).toBe(200);
+    // Back to holding nothing ulf lacks: ulf's key works again (it is checked on every use).
+    await request(app)
+      .delete(`/v1/tenants/corp/bindings/${promoted.body.id as string}`)
+      .set(AUTH)
+      .expect(204);
+    expect((await me(key)).status).toBe(200);
+    // A password the user sets themselves is theirs too, whoever set the one before.
+    await request(app)
+      .post('/v1/tenants/corp/users')
+      .set(as('ulf'))
+      .send({ username: 'hire2', password: PASSWORD })
+      .expect(201);
+    const hire2 = bearer(await login(registry, 'hire2'));
+    await request(app)
+      .post('/v1/auth/password')
+      .set(hire2)
+      .send({ currentPassword: PASSWORD, newPassword: 'a password of my own' })
+      .expect(204);
+    await request(app)
+      .post('/v1/tenants/corp/bindings')
+      .set(AUTH)
+      .send({ role: 'Tenant Admin', subject: { kind: 'user', name: 'hire2' } })
+      .expect(201);
+    await login(registry, 'hire2', 'a password of my own');
+  });
+
   it("does not let a project's deletion take away bindings its deleter could not take away one by one", async () => {
     const app = registry.app;
     await request(app).post('/v1/tenants/corp/projects').set(AUTH).send({ name: 'p3' }).expect(201);

@@ -8,7 +8,7 @@ import type { Router } from 'express';
 import { NewApiKey, NewUser, UserChanges } from '@packyard/registry-api';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
-import { actingOn, apiKeyView, isSelf, tenantFor, userView } from './identity-helpers.js';
+import { actingOn, apiKeyView, isSelf, makerFor, tenantFor, userView } from './identity-helpers.js';
 import { refuseActingOn } from '../access/guards.js';
 import { principalOf } from '../access/authenticate.js';
 import { callerName, jsonBody } from './route-helpers.js';
@@ -35,7 +35,13 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
 
   router.post(USERS, jsonBody, async (req, res) => {
     const directory = tenantFor(services, req, 'user.create');
-    const user = await services.identity.createUser(directory.tenant.name, readNewUser(req.body), callerName(req));
+    const input = readNewUser(req.body);
+    const user = await services.identity.createUser(
+      directory.tenant.name,
+      input,
+      callerName(req),
+      makerFor(req, directory, input.username.toLowerCase()),
+    );
     res.status(201).location(`/v1/tenants/${directory.tenant.name}/users/${user.username}`).json(userView(user));
   });
 
@@ -59,6 +65,7 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
       username,
       changes,
       actingOn(req, username, `change ${username}`),
+      makerFor(req, directory, username),
     );
     res.json(userView(user));
   });
@@ -86,6 +93,7 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
       username,
       readNewApiKey(req.body),
       actingOn(req, username, `create an API key for ${username}`),
+      makerFor(req, directory, username),
     );
     // The only time the key is ever shown.
     res
