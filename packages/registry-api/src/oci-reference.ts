@@ -25,6 +25,22 @@ export function ociNamespace(registry: RegistryPlace): string {
 }
 
 /**
+ * The OCI tag of a pack version: the version, with a build's `+` as `_` (OCI tags have no `+`;
+ * Helm writes chart versions the same way). Versions hold no `_`, so the tag names one version.
+ *
+ * @example
+ * ociTagOf('1.27.2+k3s1'); // '1.27.2_k3s1'
+ */
+export function ociTagOf(version: string): string {
+  return version.replaceAll('+', '_');
+}
+
+/** The pack version an OCI tag names (see {@link ociTagOf}). */
+export function versionOfOciTag(tag: string): string {
+  return tag.replaceAll('_', '+');
+}
+
+/**
  * The OCI reference of a pack version on the server at `host` (its host and port, as a URL's
  * `host` gives them: OCI names carry no scheme).
  *
@@ -33,5 +49,5 @@ export function ociNamespace(registry: RegistryPlace): string {
  * // 'packs.example.com/public/spectro-packs/archive/cni-calico:3.27.2'
  */
 export function ociReference(host: string, registry: RegistryPlace, name: string, version: string): string {
-  return `${host}/${ociNamespace(registry)}/spectro-packs/archive/${name}:${version}`;
+  return `${host}/${ociNamespace(registry)}/spectro-packs/archive/${name}:${ociTagOf(version)}`;
 }

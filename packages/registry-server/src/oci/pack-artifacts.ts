@@ -13,6 +13,7 @@
  * version whose archive was overwritten (`--force`) gets a new manifest, told by the pack digest
  * the manifest carries in an annotation.
  */
+import { ociTagOf } from '@packyard/registry-api/oci-reference';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -176,7 +177,7 @@ export function orasManifest(record: VersionRecord, layer: { digest: string; siz
 
 /**
  * Writes the OCI artifact of a version published through /v1 into its pack repository and points
- * the tag `<version>` at it: the deterministic tar.gz of its archive, the `{}` config, the ORAS
+ * the version's tag at it (registry-api ociTagOf): the deterministic tar.gz of its archive, the `{}` config, the ORAS
  * 1.0 manifest. Every write is create-once or content-addressed, and the tag compare-and-swap:
  * replicas racing here write the same bytes.
  */
@@ -205,7 +206,7 @@ export async function materialisePackArtifact(
     // Recorded as pushed when the version was published: the record's bytes are the same everywhere.
     const parsed = parseManifest(body, OCI_MANIFEST).record;
     const manifest = { record: { ...parsed, pushedAt: record.publishedAt, packVersion: record.version }, body };
-    await services.repositories.putManifest(at, manifest, record.version);
+    await services.repositories.putManifest(at, manifest, ociTagOf(record.version));
     return manifest;
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -292,6 +292,31 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     expect((await request(app()).get('/v2/_catalog').set(AUTH)).body.repositories).toContain(`${REPO}/via-v1`);
   });
 
+  it("serves a version with build metadata under its OCI tag (the build's + as _), and publishes one pushed so", async () => {
+    await publishThroughV1(await buildTestPack(work.dir, { name: 'with-build', version: '1.0.0+build.5' }));
+    const tags = await request(app()).get(`/v2/${REPO}/with-build/tags/list`).set(AUTH);
+    expect(tags.body.tags).toEqual(['1.0.0_build.5']);
+    const pulled = await getBytes(app(), `/v2/${REPO}/with-build/manifests/1.0.0_build.5`, AUTH);
+    expect(pulled.status).toBe(200);
+    const after = await request(app()).get(`/v2/${REPO}/with-build/tags/list?last=1.0.0_build.5`).set(AUTH);
+    expect(after.status).toBe(200);
+    expect(after.body.tags).toEqual([]);
+    // Pushed under the tag, it is the version pack.json names.
+    const pack = await buildTestPack(work.dir, { name: 'with-build', version: '2.0.0+b1' });
+    const pushed = await orasPush('with-build', '2.0.0_b1', pack.bytes);
+    expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
+    const version = await request(app()).get('/v1/registries/public/packs/with-build/2.0.0%2Bb1').set(AUTH);
+    expect(version.status).toBe(200);
+    expect(version.body.version).toBe('2.0.0+b1');
+    expect((await request(app()).get(`/v2/${REPO}/with-build/tags/list`).set(AUTH)).body.tags).toEqual([
+      '1.0.0_build.5',
+      '2.0.0_b1',
+    ]);
+    // The tag and pack.json must still agree.
+    const other = await buildTestPack(work.dir, { name: 'with-build', version: '3.0.0+b1' });
+    expect((await orasPush('with-build', '3.0.0_b2', other.bytes)).status).toBe(400);
+  });
+
   it('withdraws the layer of a deleted version from every replica, mounts included, keeping live ones', async () => {
     const publish = async (version: string) => {
       await publishThroughV1(await buildTestPack(work.dir, { name: 'yanked', version }));

@@ -7,7 +7,7 @@
  *   one publish pipeline (publish/publish-upload.ts publishFile), with pack.json's name and version
  *   held to the repository and the tag. A refused pack answers MANIFEST_INVALID (the findings or
  *   the archive problem in `detail`), a tag that holds other content DENIED; nothing is stored then.
- * - A tag is a live version: `tags/list` lists the registry's live versions of the pack, a deleted
+ * - A tag is a live version (a build's `+` written `_`, registry-api ociTagOf): `tags/list` lists the registry's live versions of the pack, a deleted
  *   version's tag names nothing. A version pushed through OCI answers with the manifest its
  *   client pushed; one published through /v1 with the ORAS 1.0 artifact made for it
  *   (./pack-artifacts.ts), written on first access.
@@ -19,6 +19,7 @@
  *   is read from the repository's manifest records once per process and kept (they never change),
  *   and whether they are live from the catalog index: a pull costs no more storage reads.
  */
+import { ociTagOf, versionOfOciTag } from '@packyard/registry-api/oci-reference';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -88,11 +89,11 @@ function refusal(err: PackError): PackError {
 }
 
 /** pack.json's name and version must be the repository's last segment and the tag. */
-function sameNameAndVersion(name: string, tag: string): (inspected: InspectedPack) => void {
+function sameNameAndVersion(name: string, version: string): (inspected: InspectedPack) => void {
   return ({ manifest }) => {
     const mismatch: Array<{ field: string; packJson: string; oci: string }> = [];
     if (manifest.name !== name) mismatch.push({ field: 'name', packJson: manifest.name, oci: name });
-    if (manifest.version !== tag) mismatch.push({ field: 'version', packJson: manifest.version, oci: tag });
+    if (manifest.version !== version) mismatch.push({ field: 'version', packJson: manifest.version, oci: version });
     if (mismatch.length > 0) {
       const said = mismatch.map(
         (m) => `pack.json ${m.field} is ${m.packJson}, the ${m.field === 'name' ? 'repository' : 'tag'} says ${m.oci}`,
@@ -213,7 +214,7 @@ export function packRepositories(
         return pushed;
       }
     }
-    const tagged = await repositories.resolveTag(ref(at), record.version);
+    const tagged = await repositories.resolveTag(ref(at), ociTagOf(record.version));
     const current = tagged === null ? null : await repositories.getManifest(ref(at), tagged);
     if (current?.record.annotations?.[PACK_DIGEST_ANNOTATION] === record.digest) {
       rememberManifest(ref(at), current.record);
@@ -244,7 +245,7 @@ export function packRepositories(
 
   async function publishLayer(
     at: OciNamespace,
-    tag: string,
+    version: string,
     layerDigest: string,
     push: Parameters<OciPackRepositories['putManifest']>[1],
   ): Promise<VersionRecord> {
@@ -268,8 +269,8 @@ export function packRepositories(
       const result = await publishFile(archive, services, {
         registry: at.registry,
         publisher: authenticatedName(push.principal),
-        log: services.logger.child({ component: 'oci', repository: at.name, tag }),
-        accept: sameNameAndVersion(packNameOf(at.repository), tag),
+        log: services.logger.child({ component: 'oci', repository: at.name, version }),
+        accept: sameNameAndVersion(packNameOf(at.repository), version),
         ociManifest: push.manifest.record.digest,
         ...(push.authorize === undefined ? {} : { authorize: push.authorize }),
       });
@@ -296,17 +297,18 @@ export function packRepositories(
         });
       }
       const tag = push.tag;
+      const version = versionOfOciTag(tag);
       const layer = packLayerOf(push.body);
       const digest = push.manifest.record.digest;
-      const existing = await versionRecord(at, tag);
+      const existing = await versionRecord(at, version);
       // The same manifest again: nothing to publish (the pack was checked when it first came).
-      const manifest = { record: { ...push.manifest.record, packVersion: tag }, body: push.body };
+      const manifest = { record: { ...push.manifest.record, packVersion: version }, body: push.body };
       if (existing?.deleted === null && existing.ociManifest === digest) {
         await repositories.putManifest(ref(at), manifest, tag);
         rememberManifest(ref(at), manifest.record);
         return;
       }
-      const record = await publishLayer(at, tag, layer.digest, push);
+      const record = await publishLayer(at, version, layer.digest, push);
       // The version keeps the manifest it was first pushed with; the same pack under another
       // manifest (a re-push with other tar bytes, or a pack published through /v1) is stored by
       // digest only, and the tag keeps naming the version's own manifest.
@@ -323,7 +325,7 @@ export function packRepositories(
         const live = await versionRecord(at, version);
         return live && live.deleted === null ? found : null;
       }
-      const record = await versionRecord(at, reference.tag);
+      const record = await versionRecord(at, versionOfOciTag(reference.tag));
       if (!record || record.deleted !== null) return null;
       return artifactOf(at, record);
     },
@@ -340,11 +342,11 @@ export function packRepositories(
       const live = servicesOf().catalog.index.liveVersions(at.registry.name, packNameOf(at.repository));
       if (!live) return Promise.resolve(null);
       const { after } = page;
-      const versions = live
-        .map((v) => v.version)
-        .filter((version) => after === undefined || version > after)
+      const tags = live
+        .map((v) => ociTagOf(v.version))
+        .filter((tag) => after === undefined || tag > after)
         .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return Promise.resolve({ tags: versions.slice(0, page.limit), more: versions.length > page.limit });
+      return Promise.resolve({ tags: tags.slice(0, page.limit), more: tags.length > page.limit });
     },
 
     repositories(registry) {
