@@ -183,6 +183,27 @@ describe('extracting tar layers', () => {
     expect(root).toBe(path.join(tempDir(), 'again', 'p'));
     expect(await readdir(path.join(dest, 'pack', 'charts'))).toEqual(['a.tgz']);
   });
+  it("leaves out macOS's metadata (`._` files beside each file, the pack folder's included, and __MACOSX/)", async () => {
+    const file = await layerFile(
+      gzipSync(
+        craftTar([
+          { name: '._pack', data: '\x00\x05\x16\x07 Finder info' },
+          { name: 'pack/', type: '5' },
+          { name: 'pack/pack.json', data: '{}' },
+          { name: 'pack/._pack.json', data: '\x00\x05\x16\x07' },
+          { name: '__MACOSX/pack/x', data: 'y' },
+        ]),
+      ),
+      'mac.tar.gz',
+    );
+    const dest = path.join(tempDir(), 'mac');
+    const { root, files } = await extractTarLayer(file, dest, { gzip: true });
+    // The one folder is the pack's: its `._` sibling does not make it one of two.
+    expect(root).toBe(path.join(dest, 'pack'));
+    expect(files).toBe(1);
+    expect(await readdir(root)).toEqual(['pack.json']);
+    expect(await readdir(dest)).toEqual(['pack']);
+  });
   it('keeps entries at the root (and `./` names) where they are', async () => {
     const file = await layerFile(
       craftTar([

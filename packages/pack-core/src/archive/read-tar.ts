@@ -68,6 +68,16 @@ function entryName(raw: string): string {
   return raw.startsWith('./') ? raw.slice(2) : raw;
 }
 
+/**
+ * What macOS's tar adds beside each file (AppleDouble `._<name>`, and `__MACOSX/` from its
+ * archiver): Finder metadata, never pack content. `tar -czf` of a pack folder on a Mac, Palette's
+ * own recipe for OCI packs, writes one beside the folder itself.
+ */
+function isMacMetadata(name: string): boolean {
+  const segments = name.replace(/\/$/, '').split('/');
+  return segments.includes('__MACOSX') || (segments.at(-1) ?? '').startsWith('._');
+}
+
 /** Counts what leaves gunzip and fails the stream the moment it passes `cap`. */
 function inflationMeter(cap: number, limits: Required<ArchiveLimits>): Transform {
   let inflated = 0;
@@ -151,7 +161,7 @@ export async function extractTarLayer(file: string, dest: string, options: TarEx
     }
   });
 
-  /** Checks one header; returns where it goes, or null for the root's own entry. */
+  /** Checks one header; returns where it goes, or null for the root's own entry and macOS metadata. */
   function checkEntry(header: tar.Header, root: string): Target | null {
     state.entries++;
     if (state.entries > limits.maxEntries) {
@@ -178,6 +188,8 @@ export async function extractTarLayer(file: string, dest: string, options: TarEx
     if (kind !== 'file' && kind !== 'contiguous-file' && kind !== 'directory') {
       throw refused('ARCHIVE_SPECIAL_ENTRY', `entry "${shownName(header.name)}" is of an unsupported kind (${kind})`);
     }
+    // Left out, as packctl build leaves out .DS_Store: the pack is what is beside them.
+    if (isMacMetadata(name)) return null;
     const key = diskKey(name);
     if (seen.has(key)) throw refused('ARCHIVE_DUPLICATE_ENTRY', `entry "${name}" appears more than once`);
     seen.add(key);
