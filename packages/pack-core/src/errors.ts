@@ -80,12 +80,13 @@ export const ARCHIVE_ERRORS = {
   },
   ARCHIVE_TOO_MANY_ENTRIES: {
     status: 422,
-    meaning: 'More entries than the limit (10,000 by default), or entry names that take more than 2 MiB in all.',
+    meaning:
+      'More entries than the limit (10,000 by default), entry names that take more than 2 MiB in all, or that lie in more folders than the entry limit.',
   },
   ARCHIVE_UNSAFE_PATH: {
     status: 422,
     meaning:
-      'An entry name is absolute, has a `..`, `.` or empty segment, a backslash, a NUL byte or a drive letter, or is not UTF-8.',
+      'An entry name is absolute, has a `..`, `.` or empty segment, a backslash, a NUL byte or a drive letter, is not UTF-8, longer than 4,096 bytes (a segment 255), or more than 64 folders deep.',
     hint: 'rebuild the pack with packctl build',
   },
   ARCHIVE_DUPLICATE_ENTRY: {
