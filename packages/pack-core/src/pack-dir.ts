@@ -10,7 +10,18 @@ import { packError } from './errors.js';
 import { packIgnore, type PackIgnore } from './packignore.js';
 
 /** Always left out of a built pack, whatever .packignore says. */
-export const DEFAULT_EXCLUDES: readonly string[] = ['.git/', '.DS_Store', 'node_modules/', '.packignore'];
+export const DEFAULT_EXCLUDES: readonly string[] = [
+  '.git/',
+  '.DS_Store',
+  'node_modules/',
+  '.packignore',
+  // packctl's own folder (~/.packctl: its credentials), should a pack directory hold one.
+  '.packctl/',
+  // macOS's metadata beside files (AppleDouble) and its archiver's folder of them; tar layers
+  // leave them out too (archive/read-tar.ts).
+  '._*',
+  '__MACOSX/',
+];
 
 export interface PackFile {
   /** Path inside the pack, with forward slashes ("charts/calico-3.27.2.tgz"). */
@@ -20,6 +31,12 @@ export interface PackFile {
   size: number;
   /** Normalised permissions: 0o755 when any execute bit is set, else 0o644. */
   mode: number;
+  /**
+   * Device and inode of the file listed: writing the archive reads only this file (its
+   * descriptor's fstat must match), so a path swapped since the listing is refused.
+   */
+  dev: bigint;
+  ino: bigint;
 }
 
 export interface PackTreeProblem {
@@ -97,7 +114,7 @@ export async function listPackFiles(dir: string, options: { exclude?: readonly s
     for (const entry of entries) {
       const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
       const abs = path.join(absDir, entry.name);
-      let info = await lstat(abs);
+      let info = await lstat(abs, { bigint: true });
       let source = abs;
       if (info.isSymbolicLink()) {
         const target = await realpath(abs).catch(() => null);
@@ -105,7 +122,7 @@ export async function listPackFiles(dir: string, options: { exclude?: readonly s
           if (!matcher.ignores(rel)) problems.push({ kind: 'symlink-escapes', path: rel, target: target ?? abs });
           continue;
         }
-        info = await stat(target);
+        info = await stat(target, { bigint: true });
         source = target;
       }
       if (info.isDirectory()) {
@@ -118,7 +135,8 @@ export async function listPackFiles(dir: string, options: { exclude?: readonly s
       } else if (matcher.ignores(rel)) {
         continue;
       } else if (info.isFile()) {
-        files.push({ path: rel, source, size: info.size, mode: info.mode & 0o111 ? 0o755 : 0o644 });
+        const mode = info.mode & 0o111n ? 0o755 : 0o644;
+        files.push({ path: rel, source, size: Number(info.size), mode, dev: info.dev, ino: info.ino });
       } else {
         problems.push({ kind: 'special-file', path: rel });
       }

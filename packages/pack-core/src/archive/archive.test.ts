@@ -1,4 +1,4 @@
-import { chmod, mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
@@ -109,6 +109,9 @@ describe('writePackArchive', () => {
     await mkdir(path.join(pack, 'node_modules/x'), { recursive: true });
     await writeFile(path.join(pack, 'node_modules/x/index.js'), '');
     await writeFile(path.join(pack, '.DS_Store'), '');
+    await writeFile(path.join(pack, '._values.yaml'), '\x00\x05\x16\x07');
+    await mkdir(path.join(pack, '__MACOSX'));
+    await writeFile(path.join(pack, '__MACOSX/._pack.json'), '');
     await writeFile(path.join(pack, 'notes.tmp'), '');
     await mkdir(path.join(pack, 'scratch'));
     await writeFile(path.join(pack, 'scratch/a.txt'), '');
@@ -119,6 +122,8 @@ describe('writePackArchive', () => {
       '.git/HEAD',
       'node_modules/x/index.js',
       '.DS_Store',
+      '._values.yaml',
+      '__MACOSX/._pack.json',
       'notes.tmp',
       'scratch/a.txt',
       '.packignore',
@@ -130,9 +135,92 @@ describe('writePackArchive', () => {
 
   it('leaves no partial file behind when a source disappears mid-build', async () => {
     const { files } = await listPackFiles(pack);
-    const broken = [...files, { path: 'zz-gone.txt', source: path.join(dir, 'missing'), size: 1, mode: 0o644 }];
+    const gone = { path: 'zz-gone.txt', source: path.join(dir, 'missing'), size: 1, mode: 0o644, dev: 0n, ino: 0n };
+    const broken = [...files, gone];
     await expect(writePackArchive(broken, path.join(dir, 'x.zip'))).rejects.toThrow();
     expect((await readdir(dir)).filter((n) => n.includes('x.zip'))).toEqual([]);
+  });
+});
+
+describe('writePackArchive packs the files listed, and only those', () => {
+  const zips = async () => (await readdir(dir)).filter((name) => name.endsWith('.zip') || name.includes('.partial'));
+
+  /** The pack with docs/notes.txt, and a folder outside it holding a docs/notes.txt of its own. */
+  async function withOutsideTwin(): Promise<{ outside: string }> {
+    await mkdir(path.join(pack, 'docs'));
+    await writeFile(path.join(pack, 'docs/notes.txt'), 'inside\n');
+    const outside = path.join(dir, 'outside');
+    await mkdir(outside);
+    await writeFile(path.join(outside, 'notes.txt'), 'SECRET from outside the pack\n');
+    return { outside };
+  }
+
+  it('refuses a file whose folder was swapped for a link since the listing (dev and inode differ)', async () => {
+    const { outside } = await withOutsideTwin();
+    const { files } = await listPackFiles(pack);
+    // What renameat2(RENAME_EXCHANGE) does in one step, in two: the listed folder becomes a link.
+    await rename(path.join(pack, 'docs'), path.join(dir, 'docs-listed'));
+    await symlink(outside, path.join(pack, 'docs'));
+    await expect(writePackArchive(files, path.join(dir, 'x.zip'))).rejects.toMatchObject({
+      code: 'PATH_NOT_IN_PACK',
+      message: expect.stringContaining(
+        'docs/notes.txt changed after the pack directory was listed (another file now)',
+      ) as string,
+    });
+    expect(await zips()).toEqual([]);
+  });
+
+  it('refuses a file that became a link, or another file, since the listing', async () => {
+    await withOutsideTwin();
+    const { files } = await listPackFiles(pack);
+    await rm(path.join(pack, 'docs/notes.txt'));
+    await symlink(path.join(dir, 'outside/notes.txt'), path.join(pack, 'docs/notes.txt'));
+    await expect(writePackArchive(files, path.join(dir, 'x.zip'))).rejects.toThrow('(a symbolic link now)');
+    // Made while the listed file is still there, so it cannot reuse its inode.
+    await writeFile(path.join(dir, 'replacement.txt'), 'replaced\n');
+    await rename(path.join(dir, 'replacement.txt'), path.join(pack, 'docs/notes.txt'));
+    await expect(writePackArchive(files, path.join(dir, 'x.zip'))).rejects.toThrow('(another file now)');
+    expect(await zips()).toEqual([]);
+  });
+
+  it.each([
+    ['..\\values.yaml', 'contains a backslash'],
+    ['..\\..\\evil.bat', 'contains a backslash'],
+    ['C:evil.txt', 'starts with a drive letter'],
+    ['ab:values.yaml', 'starts with a "name:" prefix'],
+    ['notes\x1b]0;owned\x07.txt', 'contains a control character'],
+    ['bell\x07.txt', 'contains a control character'],
+    ['rtl\u202etxt.exe', 'contains a control character'],
+  ])('refuses the file name %j before writing anything', async (name, why) => {
+    await writeFile(path.join(pack, name), 'x\n');
+    const { files } = await listPackFiles(pack);
+    await expect(writePackArchive(files, path.join(dir, 'x.zip'))).rejects.toMatchObject({
+      code: 'ARCHIVE_UNSAFE_PATH',
+      message: expect.stringContaining(why) as string,
+    });
+    expect(await zips()).toEqual([]);
+  });
+
+  it('checks the written archive against the listing before putting it in place', async () => {
+    const { files } = await listPackFiles(pack);
+    // Names no listing makes, each one zip tools or the reader take otherwise: a folder entry, and
+    // two names one case-insensitive disk cannot tell apart.
+    const readme = files.find((file) => file.path === 'README.md');
+    if (readme === undefined) throw new Error('the valid pack has a README.md');
+    await expect(writePackArchive([...files, { ...readme, path: 'notes/' }], path.join(dir, 'x.zip'))).rejects.toThrow(
+      'the archive written holds',
+    );
+    await expect(
+      writePackArchive([...files, { ...readme, path: 'readme.md' }], path.join(dir, 'x.zip')),
+    ).rejects.toMatchObject({ code: 'ARCHIVE_DUPLICATE_ENTRY', message: expect.stringContaining('would be refused') });
+    expect(await zips()).toEqual([]);
+  });
+
+  it('leaves .packctl/ out by default', async () => {
+    await mkdir(path.join(pack, '.packctl'));
+    await writeFile(path.join(pack, '.packctl/config.json'), '{"auths":{"https://x":{"token":"pya_t"}}}');
+    const { files } = await listPackFiles(pack);
+    expect(files.map((file) => file.path).filter((name) => name.includes('packctl'))).toEqual([]);
   });
 });
 

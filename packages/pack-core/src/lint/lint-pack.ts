@@ -14,6 +14,7 @@ import {
   validateManifest,
 } from '../manifest.js';
 import { isPackVersion } from '../names.js';
+import { unwritableEntryName } from '../archive/write-archive.js';
 import { listPackFiles } from '../pack-dir.js';
 import { boundsOrdered, isStrictSemver, MAX_VERSION_LENGTH, parseBound } from '../versions.js';
 import { parseYaml, YAML_LIMITS, type ParsedYaml, type YamlProblemKind } from '../yaml.js';
@@ -457,6 +458,54 @@ function checkConstraints(ctx: Context, manifest: Record<string, unknown>): void
   });
 }
 
+/**
+ * Every file's path must be an entry name a zip carries unchanged and Packyard's reader takes
+ * ({@link unwritableEntryName}): the archive then holds exactly the files checked here.
+ */
+function checkEntryNames(ctx: Context): void {
+  for (const file of ctx.files.paths ?? []) {
+    const problem = unwritableEntryName(file);
+    if (problem) ctx.report('entry-name-unsafe', file, `${quote(file)} ${problem}: it cannot be an archive entry`);
+  }
+}
+
+/** Credentials files are small: packctl reads its own up to 1 MiB. */
+const MAX_CREDENTIALS_BYTES = 1024 * 1024;
+
+/** Whether `text` is packctl's credentials file: `{ "auths": { server: { "token" | "apiKey": "..." } } }`. */
+function holdsPackctlCredentials(text: string): boolean {
+  if (!text.includes('"auths"')) return false;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return false;
+  }
+  const auths = asRecord(asRecord(parsed)?.['auths']);
+  return Object.values(auths ?? {}).some((auth) => {
+    const entry = asRecord(auth);
+    return typeof entry?.['token'] === 'string' || typeof entry?.['apiKey'] === 'string';
+  });
+}
+
+/**
+ * A copy of packctl's credentials file in the pack (`packctl login` with HOME unset writes one into
+ * the working directory; a --config inside the pack): its JSON files and anything under a .packctl
+ * folder are looked at, the way packctl writes it.
+ */
+async function checkCredentials(ctx: Context): Promise<void> {
+  for (const file of ctx.files.paths ?? []) {
+    if (file === 'pack.json' || !(file.endsWith('.json') || /(?:^|\/)\.packctl\//.test(file))) continue;
+    const bytes = await ctx.files.read(file, MAX_CREDENTIALS_BYTES).catch(() => null);
+    if (bytes === null || !holdsPackctlCredentials(bytes.toString('utf8'))) continue;
+    ctx.report(
+      'credentials-file',
+      file,
+      `${shortPath(file)} is a packctl credentials file: it holds tokens or API keys`,
+    );
+  }
+}
+
 async function checkPathFields(ctx: Context, manifest: Record<string, unknown>): Promise<void> {
   // charts and kubeManifests are checked with their contents; ansible roles are directories.
   for (const [index, file] of stringList(manifest['ansibleRoles']).entries()) {
@@ -507,6 +556,8 @@ export async function lintPackFiles(files: PackFiles, treeFindings: Finding[] = 
   await checkOptionalYaml(ctx);
   await checkAssets(ctx);
   await checkPlaceholders(ctx, manifest);
+  checkEntryNames(ctx);
+  await checkCredentials(ctx);
 
   for (const [key, count] of reported) {
     if (count <= MAX_FINDINGS_PER_RULE) continue;

@@ -258,6 +258,20 @@ export const LINT_RULES = {
     hint: 'remove the file or list it in .packignore',
     rationale: 'Sockets, FIFOs and devices have no content to pack.',
   },
+  'entry-name-unsafe': {
+    severity: 'error',
+    description:
+      'A file name cannot be an archive entry as it is: a backslash, a drive letter or "name:" prefix, a control character, too long or too deep a path.',
+    hint: 'rename the file (plain names: letters, digits, ".", "-", "_"), or list it in .packignore',
+    rationale:
+      "Zip tools rewrite such names (`..\\values.yaml` becomes a second values.yaml, `..\\..\\x.bat` lands outside the folder on Windows) and Packyard's own reader refuses them: the archive would not hold the file lint checked.",
+  },
+  'credentials-file': {
+    severity: 'error',
+    description: "A file is packctl's credentials file (its `auths` hold a token or API key).",
+    hint: 'remove it from the pack directory (or list it in .packignore), then revoke the tokens and keys it holds: they may have been copied',
+    rationale: 'A published pack is readable by everyone who may pull it; the credentials would go with it.',
+  },
 } as const satisfies Record<string, RuleSpec>;
 
 export type LintRuleId = keyof typeof LINT_RULES;

@@ -120,4 +120,10 @@ export const BROKEN_FIXTURES: Record<LintRuleId, Fixture> = {
     execFileSync('mkfifo', [path.join(dir, 'pipe')]);
     return Promise.resolve();
   },
+  // archiver would write it as "values.yaml": a second entry of that name.
+  'entry-name-unsafe': (dir) => writeFile(path.join(dir, '..\\values.yaml'), 'replicas: 1\n'),
+  'credentials-file': async (dir) => {
+    const auths = { 'https://packs.example.com': { token: 'pya_secret', expiresAt: '2099-01-01T00:00:00Z' } };
+    await writeFile(path.join(dir, 'config.json'), JSON.stringify({ auths }, null, 2));
+  },
 };
