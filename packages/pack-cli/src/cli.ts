@@ -107,17 +107,21 @@ interface Failure {
   code: string;
   message: string;
   hint: string | undefined;
+  /** Only for packctl's own text ({@link CliError.multiline}); anything else is one line. */
+  multiline?: boolean;
 }
 
 /**
  * A failure, on stderr for people; with `--format json` also on stdout as
- * `{ "error": { code, message, hint } }`, for scripts.
+ * `{ "error": { code, message, hint } }`, for scripts. Messages quote servers, archives and file
+ * systems: each is printed as one line (its line breaks escaped) unless packctl wrote it whole.
  */
 function report(io: CliIo, failure: Failure, json: boolean): void {
   const { message, hint } = failure;
+  const layout = { multiline: failure.multiline === true };
   const c = colorsFor(io.stderr, io.env);
-  io.stderr.write(`${c.red('error:')} ${terminalSafe(message, { multiline: true })}\n`);
-  if (hint) io.stderr.write(`${c.dim(`hint: ${terminalSafe(hint, { multiline: true })}`)}\n`);
+  io.stderr.write(`${c.red('error:')} ${terminalSafe(message, layout)}\n`);
+  if (hint) io.stderr.write(`${c.dim(`hint: ${terminalSafe(hint, layout)}`)}\n`);
   if (json) printJson(io.stdout, { error: { code: failure.code, message, ...(hint ? { hint } : {}) } });
 }
 
@@ -153,7 +157,7 @@ export async function run(argv: readonly string[], io: Partial<CliIo> = {}): Pro
       return EXIT.usage;
     }
     if (err instanceof CliError) {
-      report(runIo, { code: err.code, message: err.message, hint: err.hint }, json);
+      report(runIo, { code: err.code, message: err.message, hint: err.hint, multiline: err.multiline }, json);
       return err.exitCode;
     }
     if (isPackError(err)) {

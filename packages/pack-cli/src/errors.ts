@@ -68,13 +68,23 @@ export class CliError extends Error {
   readonly exitCode: ExitCode;
   readonly hint: string | undefined;
   readonly code: string;
+  /**
+   * Whether the message and hint may span lines. Only for text packctl laid out itself: a message
+   * that quotes a server (an error envelope, a record) is printed on one line, its line breaks
+   * escaped, so it cannot forge lines of packctl's own output ("pulled ...", "hint: ...").
+   */
+  readonly multiline: boolean;
 
-  constructor(message: string, options: { exitCode?: ExitCode; hint?: string; code?: string } = {}) {
+  constructor(
+    message: string,
+    options: { exitCode?: ExitCode; hint?: string; code?: string; multiline?: boolean } = {},
+  ) {
     super(message);
     this.name = 'CliError';
     this.exitCode = options.exitCode ?? EXIT.failure;
     this.hint = options.hint;
     this.code = options.code ?? errorCodeOfExit(this.exitCode);
+    this.multiline = options.multiline === true;
   }
 }
 

@@ -7,14 +7,18 @@
  *   elsewhere: a second, independent guard that no output escapes its directory.
  * - Every file it writes is a new file put in place by rename ({@link replaceFile}): what was at
  *   the path (a symbolic link to a file elsewhere, a FIFO) is replaced, never written through.
+ * - A command that writes several files (init's pack, profile pull's archives and lock) writes them
+ *   into a staging directory of its own ({@link stage}), put in place only once all are written: a
+ *   failure half-way (a full disk, a refused archive) leaves what was there before, and nothing else.
  * - Every file a user names that it reads (a profile, a lock, the configuration) is read only if it
  *   is a regular file, and only up to a size ({@link readUserFile}): a FIFO would wait for a writer
  *   for ever, /dev/zero would never end.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { makeDir } from '@packyard/pack-core/make-dir';
 import { CliError } from './errors.js';
 
 /**
@@ -61,6 +65,59 @@ export async function replaceFile(file: string, data: string | Uint8Array, mode?
     await rm(temp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Runs `write` with a new, empty staging directory made in `parent` (`.<label>.<random>.partial`;
+ * `parent` and its missing parents made), then `place`s what it wrote; on any failure of either
+ * the staging directory goes, and so do the parents this call made: nothing of a failed run stays.
+ * The staging directory is also removed once placed (empty by then, or put in place whole).
+ */
+export async function stage<T>(
+  parent: string,
+  label: string,
+  write: (staging: string) => Promise<T>,
+  place: (staging: string) => Promise<void>,
+): Promise<T> {
+  const madeParent = await makeDir(parent);
+  const staging = path.join(parent, `.${label}.${randomBytes(6).toString('hex')}.partial`);
+  try {
+    await makeDir(staging);
+    const result = await write(staging);
+    await place(staging);
+    await rm(staging, { recursive: true, force: true });
+    return result;
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    if (madeParent !== undefined) await rm(madeParent, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * Puts the directory `staging` in place as `target`, which must be missing or an empty directory
+ * (rename replaces an empty directory, atomically); anything else there is a CliError, and
+ * `staging` stays for its caller ({@link stage}) to remove.
+ */
+export async function placeDirectory(staging: string, target: string): Promise<void> {
+  try {
+    await rename(staging, target);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw err;
+    throw new CliError(`${target} already exists and is not an empty directory`, {
+      hint: 'choose another path, or remove what is there',
+    });
+  }
+}
+
+/**
+ * Moves every file of `staging` into `dir` (each rename replaces a file of the same name there, as
+ * {@link replaceFile} would); `staging` is left empty. Renames within one file system: `staging`
+ * must be in `dir` ({@link stage} with `dir` as the parent).
+ */
+export async function placeFiles(staging: string, dir: string): Promise<void> {
+  for (const name of await readdir(staging)) await rename(path.join(staging, name), fileInside(dir, name));
 }
 
 /**

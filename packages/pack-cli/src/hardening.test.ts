@@ -62,6 +62,37 @@ describe("packctl's source", () => {
     expect(offenders(/\breadFile(?:Sync)?\(/, ['files.ts', 'cli.ts'])).toEqual([]);
   });
 
+  it('prints JSON only through printJson and printJsonLine (no raw DEL, C1 or bidi control)', () => {
+    // JSON.stringify escapes C0 controls only: its text reaches a terminal through printableJson.
+    // Every other use is one of these shapes (a file, a request body, a comparison, a value quoted
+    // in a message or a `safe` line, which are escaped when printed); a new one is reviewed here.
+    const shapes = [
+      /printableJson\(JSON\.stringify\(/,
+      /safe`[^`]*\$\{JSON\.stringify\(/,
+      /replaceFile\([^;]*JSON\.stringify\(/,
+      /body: JSON\.stringify\(/,
+      /JSON\.parse\(JSON\.stringify\(/,
+      /JSON\.stringify\([^)]*\) === JSON\.stringify\(/,
+    ];
+    const reviewed = [
+      // A message's quoted value (CliError text is printed terminal-safe by cli.ts).
+      'files.ts: throw new CliError(`refusing to write ${JSON.stringify(name)}: it is not a file name inside ${dir}`, {',
+      "registry/answers.ts: const text = value === undefined ? 'nothing' : JSON.stringify(value);",
+      // search.ts text(): a field as text for safe`` lines and formatTable cells.
+      'commands/search.ts: return JSON.stringify(value);',
+      '`PACKCTL_CONFIG (${JSON.stringify(configured)}) is not an absolute path`,',
+      '`the home directory (HOME=${JSON.stringify(home)}) is not an absolute path: packctl keeps its credentials there`,',
+    ].map((line) => (line.startsWith('`') ? `registry/credentials.ts: ${line}` : line));
+    const uses = sources().flatMap(({ file, text }) =>
+      text
+        .split('\n')
+        .filter((line) => line.includes('JSON.stringify(') && !line.trim().startsWith('*'))
+        .filter((line) => !line.trim().startsWith('//') && !shapes.some((shape) => shape.test(line)))
+        .map((line) => `${file}: ${line.trim()}`),
+    );
+    expect(uses.sort()).toEqual(reviewed.sort());
+  });
+
   it('builds URL path segments only with pathSegment (which refuses "." and "..")', () => {
     expect(offenders(/encodeURIComponent\(/, ['registry/client.ts'])).toEqual([]);
   });

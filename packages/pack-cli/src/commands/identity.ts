@@ -10,7 +10,16 @@ import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
 import { readAllStdin } from '../output/prompt.js';
 import { safe } from '../output/sanitise.js';
-import { pageQuery, printJson, printList, printPage, printRecord, type OutputFormat } from '../output/terminal.js';
+import {
+  pageQuery,
+  printJson,
+  printJsonLine,
+  printList,
+  printPage,
+  printRecord,
+  type OutputFormat,
+} from '../output/terminal.js';
+import { checkIssuedKey } from '../registry/answers.js';
 import { RegistryClient } from '../registry/client.js';
 
 export interface IdentityOptions {
@@ -458,10 +467,13 @@ export async function apiKeyListCommand(options: ApiKeyOptions, io: CliIo): Prom
 export async function apiKeyCreateCommand(name: string, options: ApiKeyOptions, io: CliIo): Promise<ExitCode> {
   const { keys, tenant, user } = await keyOwner(options, io);
   const body = { name, ...(options.expires === undefined ? {} : { expiresAt: options.expires }) };
-  const created = await keys.create(body, `creating an API key for ${tenant}/${user}`);
+  const what = `creating an API key for ${tenant}/${user}`;
+  const created = await keys.create(body, what);
+  const key = checkIssuedKey(created.key, created.id, what);
   if (options.format === 'json') printJson(io.stdout, created);
   else {
-    io.stdout.write(`${created.key}\n`);
+    // Bare, for `$(...)`: checkIssuedKey let through visible ASCII only.
+    io.stdout.write(`${key}\n`);
     io.stderr.write(
       safe`created API key ${created.name} (${created.id}) for ${tenant}/${user}: keep it now, it is not shown again\n`,
     );
@@ -500,28 +512,45 @@ async function auditScope(client: RegistryClient, options: AuditOptions) {
 }
 
 /**
+ * The most pages `audit export` reads: 1,000 of 500 entries, half a million, far more than any
+ * log a registry keeps; a server whose cursors never end is stopped there.
+ */
+export const MAX_AUDIT_PAGES = 1000;
+
+/**
  * `packctl audit export`: every entry of an audit log, newest first, as JSON Lines on stdout (a
  * page of 500 at a time, whatever the log's length); the count and the last entry's id, from which
- * `--cursor` goes on, on stderr.
+ * `--cursor` goes on, on stderr. Audit cursors are opaque (not ordered names, as registry-api's
+ * listAll can check): a cursor given before, or past {@link MAX_AUDIT_PAGES} pages, is refused,
+ * so a server repeating one cannot keep the export going for ever.
  */
 export async function auditExportCommand(options: AuditOptions, io: CliIo): Promise<ExitCode> {
   const client = await RegistryClient.open({ ...options, env: io.env });
   const { scope, where } = await auditScope(client, options);
+  const what = `exporting the audit log of ${where}`;
   let cursor = options.cursor;
+  const seen = new Set<string>(cursor === undefined ? [] : [cursor]);
   let count = 0;
   let last: string | undefined;
-  for (;;) {
-    const page = await client.api.audit(
-      scope,
-      { limit: '500', ...(cursor === undefined ? {} : { cursor }) },
-      `exporting the audit log of ${where}`,
-    );
+  for (let pages = 1; ; pages++) {
+    const page = await client.api.audit(scope, { limit: '500', ...(cursor === undefined ? {} : { cursor }) }, what);
     for (const entry of page.items) {
-      io.stdout.write(`${JSON.stringify(entry)}\n`);
+      printJsonLine(io.stdout, entry);
       last = entry.id;
     }
     count += page.items.length;
     if (page.nextCursor === null) break;
+    const endless = seen.has(page.nextCursor)
+      ? 'gives a page cursor it gave before'
+      : pages >= MAX_AUDIT_PAGES
+        ? `goes on past ${String(MAX_AUDIT_PAGES)} pages`
+        : null;
+    if (endless !== null) {
+      throw new CliError(`${what}: the server ${endless}, after ${String(count)} entries: stopped`, {
+        hint: `the entries printed are complete up to ${last ?? 'the start'}; check that --server names a Packyard registry you trust`,
+      });
+    }
+    seen.add(page.nextCursor);
     cursor = page.nextCursor;
   }
   io.stderr.write(safe`exported ${String(count)} audit entries of ${where}${last ? ` (the oldest: ${last})` : ''}\n`);

@@ -3,6 +3,7 @@ import { makeDir } from '@packyard/pack-core/make-dir';
 import path from 'node:path';
 import { packManifestSchema, scaffoldPack, type PackLayer, type ScaffoldContent } from '@packyard/pack-core';
 import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
+import { placeDirectory, stage } from '../files.js';
 import { pathIn, type CliIo } from '../io.js';
 import { colorsFor, printJson, type OutputFormat } from '../output/terminal.js';
 
@@ -39,11 +40,16 @@ export async function initCommand(name: string, options: InitOptions, io: CliIo)
     ...(options.version === undefined ? {} : { version: options.version }),
     ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
   });
-  for (const file of files) {
-    const target = path.join(dir, file.path);
-    await makeDir(path.dirname(target));
-    await writeFile(target, file.content, { flag: 'wx' });
-  }
+  // Written whole beside `dir`, then renamed into place: a failure half-way (a full disk) leaves
+  // no partial pack that a second run would refuse as "not empty".
+  const write = async (staging: string) => {
+    for (const file of files) {
+      const target = path.join(staging, file.path);
+      await makeDir(path.dirname(target));
+      await writeFile(target, file.content, { flag: 'wx' });
+    }
+  };
+  await stage(path.dirname(path.resolve(dir)), path.basename(dir), write, (staging) => placeDirectory(staging, dir));
   if (options.format === 'json') {
     printJson(io.stdout, { name, layer: options.layer, dir, files: files.map((f) => f.path) });
     return EXIT.ok;

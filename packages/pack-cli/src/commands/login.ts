@@ -13,6 +13,7 @@ import {
   credentialsPath,
   normaliseServer,
   readCredentials,
+  shownServer,
   writeCredentials,
   type ServerAuth,
 } from '../registry/credentials.js';
@@ -152,8 +153,9 @@ export async function serverListCommand(
   io: CliIo,
 ): Promise<ExitCode> {
   const credentials = await readCredentials(credentialsPath(options.config, io.env));
+  // Keys are as login wrote them, unless the file was edited by hand: said without user info.
   const servers = Object.entries(credentials.auths).map(([server, auth]) => ({
-    server,
+    server: shownServer(server),
     username: auth.username ?? null,
     credential: auth.apiKey ? 'api-key' : auth.token ? 'token' : 'none',
     default: credentials.defaultRegistry === server,

@@ -23,7 +23,7 @@ import {
 } from '@packyard/pack-core';
 import { CliError, EXIT, usageError, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { fileInside, readRequiredUserFile, readUserFile, replaceFile } from '../files.js';
+import { fileInside, placeFiles, readRequiredUserFile, readUserFile, replaceFile, stage } from '../files.js';
 import { safe, terminalSafe } from '../output/sanitise.js';
 import {
   colorsFor,
@@ -225,16 +225,25 @@ export async function profilePullCommand(file: string, options: ProfilePullOptio
   // `packctl profile resolve DIR/FILE --frozen` checks the pulled set as it is.
   const profileCopy = fileInside(options.output, path.basename(file));
   const lockFile = fileInside(options.output, `${path.basename(file)}.lock`);
-  const files: string[] = [];
-  for (const layer of resolution.layers) {
-    // Every resolved layer was looked up by the resolver, size included (none: a download of 0 bytes).
-    const size = source.sizeOf(layer.registry, layer.name, layer.version) ?? 0;
-    const record = { name: layer.name, version: layer.version, digest: layer.digest, size };
-    files.push(await downloadVerified(client, layer.registry, record, options.output, { io, format: options.format }));
-    if (options.format === 'text') io.stderr.write(safe`pulled ${layer.name}@${layer.version}\n`);
-  }
-  await replaceFile(lockFile, `${JSON.stringify(lockOf(resolution), null, 2)}\n`);
-  await replaceFile(profileCopy, readProfileText(file));
+  // Everything is written into a staging directory inside -o and moved into place once all of it
+  // is there: a pack refused half-way leaves -o as it was (none of this run's archives, no lock).
+  const write = async (staging: string) => {
+    const names: string[] = [];
+    for (const layer of resolution.layers) {
+      // Every resolved layer was looked up by the resolver, size included (none: a download of 0 bytes).
+      const size = source.sizeOf(layer.registry, layer.name, layer.version) ?? 0;
+      const record = { name: layer.name, version: layer.version, digest: layer.digest, size };
+      const shown = { io, format: options.format };
+      names.push(path.basename(await downloadVerified(client, layer.registry, record, staging, shown)));
+      if (options.format === 'text') io.stderr.write(safe`pulled ${layer.name}@${layer.version}\n`);
+    }
+    const lock = lockOf(resolution);
+    await replaceFile(path.join(staging, path.basename(lockFile)), `${JSON.stringify(lock, null, 2)}\n`);
+    await replaceFile(path.join(staging, path.basename(profileCopy)), readProfileText(file));
+    return names;
+  };
+  const names = await stage(options.output, 'profile-pull', write, (staging) => placeFiles(staging, options.output));
+  const files = names.map((name) => fileInside(options.output, name));
   if (options.format === 'json') printJson(io.stdout, { profile: resolution.profile, files, lock: lockFile });
   else io.stdout.write(safe`${files.length} packs and ${lockFile} in ${options.output}\n`);
   return EXIT.ok;

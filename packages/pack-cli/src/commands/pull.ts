@@ -9,7 +9,7 @@
  * digest and size. The download stops at the first byte past that size.
  */
 import { createWriteStream } from 'node:fs';
-import { lstat, rename, rm } from 'node:fs/promises';
+import { lstat, readdir, rename, rm } from 'node:fs/promises';
 import { makeDir } from '@packyard/pack-core/make-dir';
 import { Readable, Transform } from 'node:stream';
 import {
@@ -157,27 +157,55 @@ export async function downloadVerified(
 }
 
 /**
- * Extracts a pulled archive with pack-core's checks (unsafe names, links, zip bombs). When the
- * extraction fails, refused by them or not (a full disk, a file system error), nothing of the pull
- * is kept: the directory (if packctl created it) and the archive go.
+ * Where `--extract` may unpack: nothing there, or an empty real directory. Checked before the
+ * download, so that a pull that cannot extract changes nothing (an earlier pull's archive stays).
  */
-async function extractPulled(archive: string, dir: string): Promise<void> {
+async function checkExtractionTarget(dir: string): Promise<'missing' | 'empty'> {
   const existing = await lstat(dir).catch(() => null);
-  if (existing && !existing.isDirectory()) {
+  if (existing === null) return 'missing';
+  if (!existing.isDirectory()) {
     // A link there would carry the extraction wherever it points.
-    await rm(archive, { force: true });
     throw new CliError(`${dir} exists and is not a directory: nothing was extracted`, {
       hint: 'remove it, or pull into another directory with -o',
     });
   }
-  const existed = existing !== null;
+  if ((await readdir(dir)).length > 0) {
+    throw new CliError(`${dir} is not empty: nothing was pulled or extracted`, {
+      hint: 'remove it (an earlier pull --extract?), or pull into another directory with -o',
+    });
+  }
+  return 'empty';
+}
+
+/**
+ * Extracts a pulled archive with pack-core's checks (unsafe names, links, zip bombs). When the
+ * extraction fails, refused by them or not (a full disk, a file system error), nothing of this pull
+ * is kept: the directory goes if this run made it (pack-core removes what it extracted into one
+ * that was there), and the archive goes if this run created it (`ours`); one an earlier pull left
+ * is never removed.
+ */
+async function extractPulled(
+  archive: string,
+  dir: string,
+  found: { archive: 'ours' | 'earlier'; dir: 'missing' | 'empty' },
+): Promise<void> {
+  const ours = found.archive === 'ours';
   try {
     await extractPackArchive(archive, dir);
   } catch (err) {
-    if (!existed) await rm(dir, { recursive: true, force: true });
-    await rm(archive, { force: true });
+    // A directory filled since it was checked is someone else's: never removed.
+    const filled = isPackError(err) && err.code === 'EXTRACT_TARGET_NOT_EMPTY';
+    if (found.dir === 'missing' && !filled) await rm(dir, { recursive: true, force: true });
+    if (ours) await rm(archive, { force: true });
     if (!isPackError(err)) throw err;
-    throw new CliError(`${archive} was refused on extraction and removed: ${err.message} (${err.code})`, {
+    if (filled) {
+      // Filled since it was checked: the archive was not what was wrong.
+      throw new CliError(`${dir} is not empty: nothing was extracted${ours ? '' : ` (${archive} is kept)`}`, {
+        hint: 'remove it, or pull into another directory with -o',
+      });
+    }
+    const kept = ours ? 'removed' : `kept (an earlier pull's)`;
+    throw new CliError(`${archive} was refused on extraction and ${kept}: ${err.message} (${err.code})`, {
       hint: err.hint ?? 'the pack is not a safe archive: ask its publisher to rebuild it with packctl build',
     });
   }
@@ -201,11 +229,13 @@ export async function pullCommand(ref: string, options: PullOptions, io: CliIo):
   const what = `looking up ${name}@${version} in ${options.registry}`;
   const answer = await client.api.version(options.registry, name, version, what);
   const record = checkArchiveRecord(answer, name, wanted, what);
+  const extracted = options.extract ? fileInside(options.output, `${record.name}-${record.version}`) : null;
+  const dir = extracted === null ? null : await checkExtractionTarget(extracted);
+  const archive = fileInside(options.output, `${record.name}-${record.version}.zip`);
+  const earlier = (await lstat(archive).catch(() => null)) !== null;
   const target = await downloadVerified(client, options.registry, record, options.output, { io, ...options });
-  let extracted: string | null = null;
-  if (options.extract) {
-    extracted = fileInside(options.output, `${record.name}-${record.version}`);
-    await extractPulled(target, extracted);
+  if (extracted !== null && dir !== null) {
+    await extractPulled(target, extracted, { archive: earlier ? 'earlier' : 'ours', dir });
   }
   const result = { name: record.name, version: record.version, digest: record.digest, file: target, extracted };
   if (options.format === 'json') printJson(io.stdout, result);

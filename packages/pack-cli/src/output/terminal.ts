@@ -21,6 +21,14 @@ export function printJson(stdout: OutputStream, value: unknown): void {
   stdout.write(`${printableJson(JSON.stringify(value, null, 2))}\n`);
 }
 
+/**
+ * One JSON Lines record (`audit export`): the value's JSON on one line, with no raw control
+ * character, as {@link printJson}. Every JSON packctl prints goes through one of the two.
+ */
+export function printJsonLine(stdout: OutputStream, value: unknown): void {
+  stdout.write(`${printableJson(JSON.stringify(value))}\n`);
+}
+
 /** Bytes for people: "812 B", "4.2 KiB", "101.3 MiB". */
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -125,6 +125,19 @@ export function checkIssuedToken(value: unknown, what: string): { token: string;
   return { token, expiresAt };
 }
 
+/**
+ * The secret of an API key the server just created: printed bare on stdout for `$(...)` and put in
+ * Authorization headers later, so it must be what a token is (1-4096 visible ASCII characters,
+ * {@link isSendableToken}); anything else (terminal escapes, line breaks) is refused, never shown.
+ */
+export function checkIssuedKey(key: string, id: string, what: string): string {
+  if (TOKEN.test(key)) return key;
+  throw new CliError(
+    `${what}: the server's answer holds a key packctl cannot use (not 1-4096 visible ASCII characters): refused, not shown`,
+    { hint: `the server may have created it all the same: revoke it (packctl apikey rm ${id}) and check the server` },
+  );
+}
+
 /** Who the server says the caller is (GET /v1/auth/me). */
 export function checkIdentity(value: unknown, what: string): { kind: string; username: string; tenant: string | null } {
   const me = answerObject(value, what);

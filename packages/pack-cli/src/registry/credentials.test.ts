@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { normaliseServer, readCredentials, writeCredentials } from './credentials.js';
+import type { CliError } from '../errors.js';
+import { credentialsPath, normaliseServer, readCredentials, shownServer, writeCredentials } from './credentials.js';
 
 /** When set, writes into temporary files fail as on a full disk, after a few bytes went in. */
 const disk = vi.hoisted(() => ({ full: false }));
@@ -47,6 +48,55 @@ describe('normaliseServer', () => {
     expect(() => normaliseServer('https://example.com/?next=https://evil.example')).toThrow('without user');
     expect(() => normaliseServer('https://example.com/#x')).toThrow('without user');
     expect(() => normaliseServer('ftp://example.com')).toThrow('only http and https');
+  });
+});
+
+describe('server addresses in messages', () => {
+  const SECRET = 'hunter2-s3cret';
+  it.each([
+    `ftp://alice:${SECRET}@packs.example.com`,
+    `gopher://alice:${SECRET}@packs.example.com/x`,
+    `alice:${SECRET}@packs.example.com`,
+    `https://alice:${SECRET}@packs.example.com:99999`,
+    `https://alice:${SECRET}@packs.example.com/?token=${SECRET}`,
+    `https://alice:pa/${SECRET}@packs.example.com`,
+    `https://packs.example.com/?token=${SECRET}`,
+    `https://packs.example.com/#${SECRET}`,
+    `mailto:${SECRET}@packs.example.com`,
+  ])('never shows the user info, query or fragment of %s', (server) => {
+    let message = '';
+    try {
+      normaliseServer(server);
+    } catch (err) {
+      message = `${(err as CliError).message} ${(err as CliError).hint ?? ''}`;
+    }
+    expect(message).not.toBe('');
+    expect(message).not.toContain(SECRET);
+    expect(message).toContain('packs.example.com');
+    expect(shownServer(server)).not.toContain(SECRET);
+  });
+
+  it('shows scheme, host, port and path', () => {
+    expect(shownServer('https://alice:pw@packs.example.com:8443/reg/')).toBe('https://packs.example.com:8443/reg');
+    expect(shownServer('packs.example.com')).toBe('https://packs.example.com');
+  });
+});
+
+describe('credentialsPath', () => {
+  it('refuses a home directory that is empty or relative, and an empty PACKCTL_CONFIG or --config', () => {
+    // An empty HOME made the path ./.packctl/config.json: tokens in whatever directory packctl ran in.
+    expect(() => credentialsPath(undefined, { HOME: '' })).toThrow(
+      'the home directory (HOME="") is not an absolute path',
+    );
+    expect(() => credentialsPath(undefined, { HOME: 'relative/home' })).toThrow('is not an absolute path');
+    expect(() => credentialsPath(undefined, { HOME: '/home/a', PACKCTL_CONFIG: '' })).toThrow(
+      'PACKCTL_CONFIG is empty',
+    );
+    // Named by the user: relative to where packctl runs, as --config is.
+    expect(credentialsPath(undefined, { HOME: '/home/a', PACKCTL_CONFIG: 'x.json' })).toBe(path.resolve('x.json'));
+    expect(() => credentialsPath('', { HOME: '/home/a' })).toThrow('--config is empty');
+    expect(credentialsPath(undefined, { HOME: '/home/a' })).toBe('/home/a/.packctl/config.json');
+    expect(credentialsPath(undefined, { HOME: '/home/a', PACKCTL_CONFIG: '/etc/p.json' })).toBe('/etc/p.json');
   });
 });
 

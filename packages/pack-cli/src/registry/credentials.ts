@@ -12,7 +12,7 @@ import { makeDir } from '@packyard/pack-core/make-dir';
 import { readUserFile, replaceFile } from '../files.js';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { CliError, EXIT } from '../errors.js';
+import { CliError, EXIT, usageError } from '../errors.js';
 
 export interface ServerAuth {
   /** An access token from POST /v1/auth/login, with its expiry. */
@@ -32,8 +32,37 @@ export interface CredentialsFile {
   defaultRegistry?: string;
 }
 
+/**
+ * The credentials file: `--config`, else PACKCTL_CONFIG, else `~/.packctl/config.json`. The home
+ * directory must be an absolute path: an empty HOME made `homedir()` "", and the tokens went to
+ * `./.packctl/config.json`, wherever packctl ran (a pack directory, to be built and published).
+ * A relative --config or PACKCTL_CONFIG is the user's own choice, resolved as given; an empty one
+ * is refused.
+ */
 export function credentialsPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(flag ?? env['PACKCTL_CONFIG'] ?? path.join(homedir(), '.packctl', 'config.json'));
+  if (flag !== undefined) {
+    if (flag === '') throw usageError('--config is empty', 'give the path of the packctl configuration file');
+    return path.resolve(flag);
+  }
+  const configured = env['PACKCTL_CONFIG'];
+  if (configured !== undefined) {
+    if (configured === '') {
+      throw usageError(
+        'PACKCTL_CONFIG is empty',
+        'set it to the path of the configuration file, or unset it (~/.packctl/config.json)',
+      );
+    }
+    return path.resolve(configured);
+  }
+  // HOME as this run sees it (a test's, a host program's), the account's when it is unset.
+  const home = process.platform === 'win32' ? homedir() : (env['HOME'] ?? homedir());
+  if (!path.isAbsolute(home)) {
+    throw usageError(
+      `the home directory (HOME=${JSON.stringify(home)}) is not an absolute path: packctl keeps its credentials there`,
+      'set HOME, or name the configuration file with --config or PACKCTL_CONFIG (an absolute path)',
+    );
+  }
+  return path.join(home, '.packctl', 'config.json');
 }
 
 /** `text` without its trailing slashes, in one linear pass. */
@@ -44,34 +73,61 @@ function withoutTrailingSlashes(text: string): string {
 }
 
 /**
+ * A server address for a message: scheme, host and port, and the path, never its user info
+ * ("user:password@"), query or fragment, which may hold a secret. The one way packctl prints an
+ * address it did not build itself (a flag, PACKCTL_SERVER, a key of a hand-edited credentials
+ * file): a refused address is said without what made it unsafe to say.
+ *
+ * @example
+ * shownServer('ftp://alice:s3cret@packs.example.com/x?t=1'); // 'ftp://packs.example.com/x'
+ */
+export function shownServer(server: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `https://${server}`;
+  try {
+    const url = new URL(withScheme);
+    // Only for schemes with an authority ("ftp:", "http:"); "mailto:x@y" has no host to show. A
+    // path holding an "@" may be user info a parser read otherwise: left out.
+    const path = url.pathname.includes('@') ? '' : withoutTrailingSlashes(url.pathname);
+    if (url.host !== '') return `${url.protocol}//${url.host}${path}`;
+  } catch {
+    // Not a URL: shown by hand below.
+  }
+  // What follows the scheme, without query or fragment, from after its last "@" (any "/" in a
+  // password included).
+  const start = withScheme.indexOf('://') + 3;
+  const after = withScheme.slice(start);
+  const end = after.search(/[?#]/);
+  const rest = end < 0 ? after : after.slice(0, end);
+  return `${withScheme.slice(0, start)}${rest.slice(rest.lastIndexOf('@') + 1)}`;
+}
+
+/**
  * A server URL as the credentials file keys it: scheme, host and port, and a path prefix if any,
  * no trailing slash. Credentials are looked up by exactly this key, so anything that would make
  * two spellings of one server differ, or one spelling name two servers, is refused: user info
- * ("user:pass@"), a query or a fragment.
+ * ("user:pass@"), a query or a fragment. Refusals name the server by {@link shownServer}.
  */
 export function normaliseServer(server: string): string {
-  const withScheme = /^[a-z]+:\/\//i.test(server) ? server : `https://${server}`;
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(server) ? server : `https://${server}`;
+  const shown = shownServer(server);
   let url: URL;
   try {
     url = new URL(withScheme);
   } catch {
-    // Said without the user info ("user:password@") it may hold.
-    const scheme = withScheme.indexOf('://') + 3;
-    const at = withScheme.lastIndexOf('@');
-    const shown = at > scheme ? `${withScheme.slice(0, scheme)}***@${withScheme.slice(at + 1)}` : server;
     throw new CliError(`${shown} is not a server address`, {
       exitCode: EXIT.usage,
       hint: 'give it as https://host[:port] (or host:port)',
     });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new CliError(`${server}: only http and https servers are supported`, { exitCode: EXIT.usage });
-  }
+  // User info first: whatever else is wrong, the message must not be the one that shows it.
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new CliError(`${url.host}: give the server as scheme://host[:port][/path], without user, query or fragment`, {
+    throw new CliError(`${shown}: give the server as scheme://host[:port][/path], without user, query or fragment`, {
       exitCode: EXIT.usage,
       hint: 'pass the username with packctl login -u; the password is asked for, never put in the address',
     });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(`${shown}: only http and https servers are supported`, { exitCode: EXIT.usage });
   }
   return `${url.protocol}//${url.host}${withoutTrailingSlashes(url.pathname)}`;
 }
