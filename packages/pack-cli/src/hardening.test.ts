@@ -80,7 +80,6 @@ describe("packctl's source", () => {
       "registry/answers.ts: const text = value === undefined ? 'nothing' : JSON.stringify(value);",
       // search.ts text(): a field as text for safe`` lines and formatTable cells.
       'commands/search.ts: return JSON.stringify(value);',
-      '`PACKCTL_CONFIG (${JSON.stringify(configured)}) is not an absolute path`,',
       '`the home directory (HOME=${JSON.stringify(home)}) is not an absolute path: packctl keeps its credentials there`,',
     ].map((line) => (line.startsWith('`') ? `registry/credentials.ts: ${line}` : line));
     const uses = sources().flatMap(({ file, text }) =>
