@@ -20,7 +20,7 @@ import type { IdentityDirectory } from '../identity/directory.js';
 import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
 import type { TenantDirectory } from '../identity/tenant-state.js';
 import { registryNotFound } from '../registries/registry-service.js';
-import { subjectKey, tenantIndex } from '../identity/tenant-state.js';
+import { perVersion, subjectKey, tenantIndex } from '../identity/tenant-state.js';
 import { findRole } from '../identity/roles.js';
 import { decided } from './decisions.js';
 import { registryError } from '../errors.js';
@@ -56,14 +56,10 @@ export interface UserAccess {
 const accessCache = new WeakMap<object, Map<string, UserAccess>>();
 
 export function userAccess(directory: TenantDirectory, username: string): UserAccess {
-  const version = directory.version;
-  let perUser = version === null ? undefined : accessCache.get(version);
-  if (!perUser) {
-    perUser = new Map();
-    if (version !== null) accessCache.set(version, perUser);
-  }
-  const cached = perUser.get(username);
-  if (cached) return cached;
+  return perVersion(accessCache, directory, username, () => accessOf(directory, username));
+}
+
+function accessOf(directory: TenantDirectory, username: string): UserAccess {
   const index = tenantIndex(directory);
   const subjects = [
     subjectKey({ kind: 'user', name: username }),
@@ -83,9 +79,7 @@ export function userAccess(directory: TenantDirectory, username: string): UserAc
     }
     for (const permission of role.permissions) into.add(permission);
   }
-  const access = { tenantPermissions, projectPermissions, associatedProjects };
-  perUser.set(username, access);
-  return access;
+  return { tenantPermissions, projectPermissions, associatedProjects };
 }
 
 /** The target a registry's packs live in. */

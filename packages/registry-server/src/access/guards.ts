@@ -16,7 +16,7 @@
  * stronger role in between check and write.
  */
 import type { TenantDirectory } from '../identity/tenant-state.js';
-import { subjectKey, tenantIndex } from '../identity/tenant-state.js';
+import { perVersion, subjectKey, tenantIndex } from '../identity/tenant-state.js';
 import type { Principal } from '../identity/principals.js';
 import type { RoleBinding, UserRecord } from '../identity/records.js';
 import { isPermission } from '../identity/permissions.js';
@@ -120,23 +120,12 @@ const outranking = new WeakMap<object, Map<string, boolean>>();
  * or disabled holds nothing: their credentials keep working only for owners who hold nothing.
  */
 export function makerStillOutranks(draft: TenantDirectory, makerId: string, owner: UserRecord): boolean {
-  const { version } = draft;
-  const key = `${makerId}>${owner.id}`;
-  let known = version === null ? undefined : outranking.get(version);
-  const cached = known?.get(key);
-  if (cached !== undefined) return cached;
-  // A maker deleted or disabled since holds nothing (no username is empty: accessIn finds nobody).
-  const maker = tenantIndex(draft).usersById.get(makerId);
-  const principal: Principal = { kind: 'user', tenant: draft.tenant.name, username: maker?.username ?? '' };
-  const outranks = missingToActOn(principal, draft, owner.username).length === 0;
-  if (version !== null) {
-    if (!known) {
-      known = new Map();
-      outranking.set(version, known);
-    }
-    known.set(key, outranks);
-  }
-  return outranks;
+  return perVersion(outranking, draft, `${makerId}>${owner.id}`, () => {
+    // A maker deleted or disabled since holds nothing (no username is empty: accessIn finds nobody).
+    const maker = tenantIndex(draft).usersById.get(makerId);
+    const principal: Principal = { kind: 'user', tenant: draft.tenant.name, username: maker?.username ?? '' };
+    return missingToActOn(principal, draft, owner.username).length === 0;
+  });
 }
 
 /** Refuses unless the principal holds every permission `username` holds, wherever they hold it. */

@@ -169,7 +169,7 @@ export class Sessions {
       until: now + (this.options.sessionMaxSeconds ?? SESSION_MAX_SECONDS_DEFAULT),
     };
     // The right password, worth nothing now: said as such, not as a wrong password.
-    if (this.principalOf(session) === null && this.outrankedMaker(session)) throw passwordOutranked();
+    if (this.outrankedMaker(session)) throw passwordOutranked();
     return this.issue(username, session);
   }
 

@@ -100,6 +100,31 @@ export interface TenantDirectory {
   readonly version: object | null;
 }
 
+/**
+ * A value derived from a tenant's records, computed once per version of them: `cache` keeps each
+ * version's values by `key`, and a change (a new version) starts afresh. A draft with changes of
+ * its own (no version) computes it every time.
+ */
+export function perVersion<T>(
+  cache: WeakMap<object, Map<string, T>>,
+  directory: TenantDirectory,
+  key: string,
+  compute: () => T,
+): T {
+  const { version } = directory;
+  if (version === null) return compute();
+  let kept = cache.get(version);
+  if (!kept) {
+    kept = new Map();
+    cache.set(version, kept);
+  }
+  const found = kept.get(key);
+  if (found !== undefined) return found;
+  const value = compute();
+  kept.set(key, value);
+  return value;
+}
+
 function addTo<V>(map: Map<string, Map<string, V>>, outer: string, inner: string, value: V): void {
   let found = map.get(outer);
   if (!found) {

@@ -8,7 +8,7 @@
 import type { PageOf } from '@packyard/registry-api';
 import type { Request } from 'express';
 import { invalidCursor, queryInteger, queryString } from '../http/params.js';
-import type { TenantDirectory } from '../identity/tenant-state.js';
+import { perVersion, type TenantDirectory } from '../identity/tenant-state.js';
 
 /** Items per page unless `limit` says, and the most a page holds. */
 export const IDENTITY_PAGE = 100;
@@ -19,8 +19,11 @@ const MAX_CURSOR = 256;
 /** Records in key order, per directory version and collection. */
 const sorted = new WeakMap<object, Map<string, readonly unknown[]>>();
 
-/** `items` sorted by `keyOf` (code units, as cursors compare). */
-function byKey<V>(items: Iterable<V>, keyOf: (item: V) => string): V[] {
+/**
+ * `items` sorted by `keyOf` (code units, as cursors compare): as it is for small collections (a
+ * tenant list, a user's keys), through tenantInOrder for a tenant's.
+ */
+export function inOrder<V>(items: Iterable<V>, keyOf: (item: V) => string): readonly V[] {
   return [...items].sort((a, b) => {
     const ka = keyOf(a);
     const kb = keyOf(b);
@@ -38,24 +41,7 @@ export function tenantInOrder<V>(
   items: () => Iterable<V>,
   keyOf: (item: V) => string,
 ): readonly V[] {
-  const { version } = directory;
-  if (version === null) return byKey(items(), keyOf);
-  let kept = sorted.get(version);
-  if (!kept) {
-    kept = new Map();
-    sorted.set(version, kept);
-  }
-  let found = kept.get(which) as V[] | undefined;
-  if (!found) {
-    found = byKey(items(), keyOf);
-    kept.set(which, found);
-  }
-  return found;
-}
-
-/** Items not yet sorted (small collections: a tenant list, a user's keys), in key order. */
-export function inOrder<V>(items: Iterable<V>, keyOf: (item: V) => string): readonly V[] {
-  return byKey(items, keyOf);
+  return perVersion(sorted, directory, which, () => inOrder(items(), keyOf)) as readonly V[];
 }
 
 /**
