@@ -8,9 +8,8 @@ import type * as fsPromises from 'node:fs/promises';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../cli.js';
+import { runInProcess } from '../test-support/run-in-process.js';
 
 /** When set, writing logo.png fails as on a full disk, once the file is made. */
 const disk = vi.hoisted(() => ({ full: false }));
@@ -34,23 +33,11 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function init(dir: string): Promise<{ status: number; stderr: string }> {
-  let stderr = '';
-  const sink = (keep: boolean) =>
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        if (keep) stderr += chunk.toString('utf8');
-        callback();
-      },
-    });
-  const status = await run(['init', 'demo', '--layer', 'addon', '--dir', dir], {
-    stdout: sink(false),
-    stderr: sink(true),
-    stdin: Readable.from([]),
+function init(dir: string): Promise<{ status: number; stderr: string }> {
+  return runInProcess(['init', 'demo', '--layer', 'addon', '--dir', dir], {
     env: { PATH: process.env['PATH'], HOME: work },
     cwd: work,
   });
-  return { status, stderr };
 }
 
 describe('packctl init on a full disk', () => {

@@ -10,11 +10,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as packCore from '@packyard/pack-core';
 import { craftZip } from '../../../pack-core/src/test-support/craft-zip.js';
-import { run } from '../cli.js';
+import { runInProcess } from '../test-support/run-in-process.js';
 
 vi.mock('@packyard/pack-core', async (importOriginal) => ({
   ...(await importOriginal<typeof packCore>()),
@@ -65,23 +64,11 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-async function pull(out: string): Promise<{ status: number; stderr: string }> {
-  let stderr = '';
-  const sink = (keep: boolean) =>
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        if (keep) stderr += chunk.toString('utf8');
-        callback();
-      },
-    });
-  const status = await run(['pull', 'demo@1.0.0', '--server', url, '-o', out, '--extract'], {
-    stdout: sink(false),
-    stderr: sink(true),
-    stdin: Readable.from([]),
+function pull(out: string): Promise<{ status: number; stderr: string }> {
+  return runInProcess(['pull', 'demo@1.0.0', '--server', url, '-o', out, '--extract'], {
     env: { PATH: process.env['PATH'], HOME: work, PACKCTL_CONFIG: path.join(work, 'none.json') },
     cwd: work,
   });
-  return { status, stderr };
 }
 
 describe('packctl pull --extract', () => {
