@@ -104,12 +104,16 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   }
 
-  /** `oras push NAME:TAG layer`: the config, the layer, then the manifest; returns the answer. */
+  /**
+   * `oras push NAME:TAG layer`: the config, the layer, then the manifest; returns the answer.
+   * `name` is a pack of the public registry, or a whole repository name.
+   */
   async function orasPush(name: string, tag: string, layer: Buffer, manifest = oras10Manifest(layer, `${tag}.tar.gz`)) {
-    await pushBlob(`${REPO}/${name}`, CONFIG);
-    await pushBlob(`${REPO}/${name}`, layer);
+    const repository = name.includes('/') ? name : `${REPO}/${name}`;
+    await pushBlob(repository, CONFIG);
+    await pushBlob(repository, layer);
     return request(app())
-      .put(`/v2/${REPO}/${name}/manifests/${tag}`)
+      .put(`/v2/${repository}/manifests/${tag}`)
       .set(AUTH)
       .set('Content-Type', OCI_MANIFEST)
       .send(manifest.toString());
@@ -353,6 +357,87 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
       expect(automatic.status, target).toBe(202);
       expect((await request(app()).head(`/v2/${target}/blobs/${digest}`).set(AUTH)).status, target).toBe(404);
     }
+  });
+
+  it('withdraws the manifests and layers of an archive a forced overwrite replaced, on every replica', async () => {
+    const created = await request(app())
+      .post('/v1/registries')
+      .set(AUTH)
+      .send({ name: 'remade', scope: 'system', allowOverwrite: true });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const repository = 'remade/spectro-packs/archive/remade';
+    const pack = (version: string, readme: string) => buildTestPack(work.dir, { name: 'remade', version, readme });
+    const overwrite = async (version: string) => {
+      const forced = await request(app())
+        .post('/v1/registries/remade/packs?force=true&message=leaked%20a%20key')
+        .set(AUTH)
+        .set('Content-Type', 'application/zip')
+        .send((await pack(version, '# Remade, again\n')).bytes);
+      expect(forced.status, JSON.stringify(forced.body)).toBe(200);
+      expect(forced.body.outcome).toBe('overwritten');
+      return forced.body.digest as string;
+    };
+    const layerOf = (manifest: Buffer) =>
+      (JSON.parse(manifest.toString()) as { layers: Array<{ digest: string }> }).layers[0]?.digest ?? '';
+    // 1.0.0 pushed through OCI; 2.0.0 published through /v1 and pulled through OCI (its artifact made).
+    const first = await pack('1.0.0', '# Remade\n');
+    const pushed = await orasPush(repository, '1.0.0', first.bytes);
+    expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
+    const published = await request(app())
+      .post('/v1/registries/remade/packs')
+      .set(AUTH)
+      .set('Content-Type', 'application/zip')
+      .send((await pack('2.0.0', '# Remade\n')).bytes);
+    expect(published.status, JSON.stringify(published.body)).toBe(201);
+    const made = await getBytes(app(), `/v2/${repository}/manifests/2.0.0`, AUTH);
+    expect(made.status).toBe(200);
+    const old = [
+      { manifest: pushed.headers['docker-content-digest'] ?? '', layer: digestOf(first.bytes) },
+      { manifest: digestOf(made.bytes), layer: layerOf(made.bytes) },
+    ];
+    // Read on both replicas before the overwrites: what each knows must not outlive them.
+    for (const app of [registry.app, replica.app]) {
+      for (const { manifest, layer } of old) {
+        expect((await getBytes(app, `/v2/${repository}/manifests/${manifest}`, AUTH)).status).toBe(200);
+        expect((await getBytes(app, `/v2/${repository}/blobs/${layer}`, AUTH)).status).toBe(200);
+      }
+    }
+    const now = [await overwrite('1.0.0'), await overwrite('2.0.0')];
+    // The replica's index may not know of the overwrites yet: the new content is pulled all the same.
+    for (const app of [replica.app, registry.app]) {
+      for (const [i, version] of ['1.0.0', '2.0.0'].entries()) {
+        const current = await getBytes(app, `/v2/${repository}/manifests/${version}`, AUTH);
+        expect(current.status).toBe(200);
+        const annotations = (JSON.parse(current.bytes.toString()) as { annotations: Record<string, string> })
+          .annotations;
+        expect(annotations['dev.packyard.pack.digest']).toBe(now[i]);
+        expect((await getBytes(app, `/v2/${repository}/blobs/${layerOf(current.bytes)}`, AUTH)).status).toBe(200);
+      }
+    }
+    await replica.services.catalog.poll();
+    for (const app of [registry.app, replica.app]) {
+      for (const { manifest, layer } of old) {
+        const gone = await request(app).get(`/v2/${repository}/manifests/${manifest}`).set(AUTH);
+        expect(gone.status).toBe(404);
+        expect(gone.body.errors[0].code).toBe('MANIFEST_UNKNOWN');
+        const blob = await request(app).get(`/v2/${repository}/blobs/${layer}`).set(AUTH);
+        expect(blob.status).toBe(404);
+        expect(blob.body.errors[0].code).toBe('BLOB_UNKNOWN');
+        expect((await request(app).head(`/v2/${repository}/blobs/${layer}`).set(AUTH)).status).toBe(404);
+      }
+    }
+    // Nor mounted into a generic repository, where it could be read.
+    const mount = await request(app())
+      .post(`/v2/remade/elsewhere/blobs/uploads/?mount=${old[0]?.layer ?? ''}&from=${repository}`)
+      .set(AUTH);
+    expect(mount.status).toBe(202);
+    expect(
+      (
+        await request(app())
+          .head(`/v2/remade/elsewhere/blobs/${old[0]?.layer ?? ''}`)
+          .set(AUTH)
+      ).status,
+    ).toBe(404);
   });
 
   it("answers a digest the repository never held 404 without listing the repository's manifests", async () => {

@@ -12,12 +12,16 @@
  *   client pushed; one published through /v1 with the ORAS 1.0 artifact made for it
  *   (./pack-artifacts.ts), written on first access.
  * - `_catalog` lists every pack of the registry.
- * - Deleting through OCI is refused: a version is deleted (tombstoned) through /v1. A deleted
- *   version's blobs go with its manifest: a blob that manifests of deleted versions reference, and
- *   none of a live one, is not in the repository any more (BLOB_UNKNOWN), so the bytes of a
- *   version withdrawn are not pulled by the digest a client kept. Which versions reference a blob
- *   is read from the repository's manifest records once per process and kept (they never change),
- *   and whether they are live from the catalog index: a pull costs no more storage reads.
+ * - Deleting through OCI is refused: a version is deleted (tombstoned) through /v1. A manifest is
+ *   in the repository while it carries what its version holds now: the version is live and holds
+ *   the archive the manifest carries (packDigestOf). So the manifests of a deleted version, and
+ *   those of the archive a forced overwrite replaced, are gone by digest too (MANIFEST_UNKNOWN),
+ *   and so are their blobs: a blob only such manifests reference is not in the repository any
+ *   more (BLOB_UNKNOWN), and the bytes withdrawn are not pulled by the digest a client kept. Which
+ *   manifests reference a blob is read from the repository's manifest records once per process
+ *   and kept (they never change), and what each version holds from the catalog index: a pull
+ *   costs no more storage reads, but for a blob of replaced content (one read of the version
+ *   record, since the index may not know of an overwrite made on another replica yet).
  */
 import { ociTagOf, versionOfOciTag } from '@packyard/registry-api/oci-reference';
 import { createWriteStream } from 'node:fs';
@@ -59,12 +63,33 @@ const OWNED_REPOSITORIES = 1024;
 /** Manifest records read at once while learning a repository's. */
 const READS_AT_ONCE = 8;
 
+/** A manifest of a pack repository, as far as its blobs go: the version and archive it carries. */
+interface Carrier {
+  version: string;
+  /** The pack archive's digest (undefined in manifest records written before it was kept). */
+  pack: string | undefined;
+}
+
 /** What the manifests of one pack repository say about its blobs. */
 interface BlobOwners {
   /** The manifest records read (their keys): records are written once per digest, never changed. */
   read: Set<string>;
-  /** The versions whose manifests reference each blob (config, layers). */
-  versions: Map<string, Set<string>>;
+  /** The manifests referencing each blob (config, layers), by manifest digest. */
+  carriers: Map<string, Map<string, Carrier>>;
+}
+
+/**
+ * The pack archive a manifest of a pack repository carries: recorded when it was pushed, or the
+ * annotation of an artifact made from a version (./pack-artifacts.ts). Manifests pushed before it
+ * was recorded carry none, and count as carrying whatever their version holds.
+ */
+function packDigestOf(record: ManifestRecord): string | undefined {
+  return record.packDigest ?? record.annotations?.[PACK_DIGEST_ANNOTATION];
+}
+
+/** Whether a manifest carrying `pack` carries the archive a version holds now. */
+function carriesArchive(pack: string | undefined, archive: string): boolean {
+  return pack === undefined || pack === archive;
 }
 
 /**
@@ -123,10 +148,11 @@ export function packRepositories(
     entry.read.add(key);
     const version = record.packVersion;
     if (version === undefined) return;
+    const carrier = { version, pack: packDigestOf(record) };
     for (const digest of record.references) {
-      const versions = entry.versions.get(digest) ?? new Set<string>();
-      versions.add(version);
-      entry.versions.set(digest, versions);
+      const carriers = entry.carriers.get(digest) ?? new Map<string, Carrier>();
+      carriers.set(record.digest, carrier);
+      entry.carriers.set(digest, carriers);
     }
   }
 
@@ -134,7 +160,7 @@ export function packRepositories(
     const key = ownersKey(at);
     let entry = owners.get(key);
     if (!entry) {
-      entry = { read: new Set(), versions: new Map() };
+      entry = { read: new Set(), carriers: new Map() };
       owners.set(key, entry);
     }
     return entry;
@@ -175,27 +201,42 @@ export function packRepositories(
     return pending;
   }
 
-  /** Whether every version is deleted (one the catalog index does not know was just published). */
-  function allDeleted(at: OciNamespace, versions: ReadonlySet<string>): boolean {
+  /**
+   * Whether one of the manifests carries what its version holds now. The catalog index says, but
+   * for a manifest whose archive is not the one the index knows: the version record does then (an
+   * overwrite made on another replica may not be in the index yet). A version the index does not
+   * know of was just published.
+   */
+  async function anyCarriesNow(at: OciNamespace, carriers: ReadonlyMap<string, Carrier>): Promise<boolean> {
     const { index } = servicesOf().catalog;
     const name = packNameOf(at.repository);
-    return [...versions].every((version) => index.version(at.registry.name, name, version)?.deleted === true);
+    const unsure: Carrier[] = [];
+    for (const carrier of carriers.values()) {
+      const summary = index.version(at.registry.name, name, carrier.version);
+      if (summary === undefined || (!summary.deleted && carriesArchive(carrier.pack, summary.digest))) return true;
+      if (!summary.deleted) unsure.push(carrier);
+    }
+    for (const carrier of unsure) {
+      const record = await versionRecord(at, carrier.version);
+      if (record?.deleted === null && carriesArchive(carrier.pack, record.digest)) return true;
+    }
+    return false;
   }
 
   /**
-   * Whether the blob went with deleted versions: manifests reference it, and every version they
-   * carry is deleted. The `{}` config every pack shares holds nothing, and a blob in no manifest
-   * is one pushed for a manifest to come: both stay. Only a blob in no manifest seen yet, or one
-   * that would be refused, costs a listing of the repository's manifests: one written since (on
-   * another replica) may name it, or a live version that references it too.
+   * Whether the blob was withdrawn: manifests reference it, and none carries what its version
+   * holds now (deleted, or overwritten). The `{}` config every pack shares holds nothing, and a
+   * blob in no manifest is one pushed for a manifest to come: both stay. Only a blob in no
+   * manifest seen yet, or one that would be refused, costs a listing of the repository's
+   * manifests: one written since (on another replica) may name it, for a version that holds it.
    */
   async function withdrawn(at: OciNamespace, digest: string): Promise<boolean> {
     if (digest === EMPTY_CONFIG_DIGEST) return false;
     const repository = ref(at);
-    const known = owners.get(ownersKey(repository))?.versions.get(digest);
-    if (known && !allDeleted(at, known)) return false;
-    const versions = (await learnOnce(repository)).versions.get(digest);
-    return versions !== undefined && allDeleted(at, versions);
+    const known = owners.get(ownersKey(repository))?.carriers.get(digest);
+    if (known && (await anyCarriesNow(at, known))) return false;
+    const carriers = (await learnOnce(repository)).carriers.get(digest);
+    return carriers !== undefined && !(await anyCarriesNow(at, carriers));
   }
 
   async function versionRecord(at: OciNamespace, version: string): Promise<VersionRecord | null> {
@@ -216,7 +257,7 @@ export function packRepositories(
     }
     const tagged = await repositories.resolveTag(ref(at), ociTagOf(record.version));
     const current = tagged === null ? null : await repositories.getManifest(ref(at), tagged);
-    if (current?.record.annotations?.[PACK_DIGEST_ANNOTATION] === record.digest) {
+    if (current && packDigestOf(current.record) === record.digest) {
       rememberManifest(ref(at), current.record);
       return current;
     }
@@ -301,14 +342,19 @@ export function packRepositories(
       const layer = packLayerOf(push.body);
       const digest = push.manifest.record.digest;
       const existing = await versionRecord(at, version);
+      const carrying = (packDigest: string): StoredManifest => ({
+        record: { ...push.manifest.record, packVersion: version, packDigest },
+        body: push.body,
+      });
       // The same manifest again: nothing to publish (the pack was checked when it first came).
-      const manifest = { record: { ...push.manifest.record, packVersion: version }, body: push.body };
       if (existing?.deleted === null && existing.ociManifest === digest) {
+        const manifest = carrying(existing.digest);
         await repositories.putManifest(ref(at), manifest, tag);
         rememberManifest(ref(at), manifest.record);
         return;
       }
       const record = await publishLayer(at, version, layer.digest, push);
+      const manifest = carrying(record.digest);
       // The version keeps the manifest it was first pushed with; the same pack under another
       // manifest (a re-push with other tar bytes, or a pack published through /v1) is stored by
       // digest only, and the tag keeps naming the version's own manifest.
@@ -321,9 +367,9 @@ export function packRepositories(
       if ('digest' in reference) {
         const found = await repositories.getManifest(ref(at), reference.digest);
         const version = found?.record.packVersion;
-        if (version === undefined) return found;
+        if (found === null || version === undefined) return found;
         const live = await versionRecord(at, version);
-        return live && live.deleted === null ? found : null;
+        return live?.deleted === null && carriesArchive(packDigestOf(found.record), live.digest) ? found : null;
       }
       const record = await versionRecord(at, versionOfOciTag(reference.tag));
       if (!record || record.deleted !== null) return null;

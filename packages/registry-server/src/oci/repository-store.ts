@@ -49,6 +49,12 @@ export interface ManifestRecord {
    * while that version is live (a deleted version's manifest is gone by tag and by digest).
    */
   packVersion?: string;
+  /**
+   * In a pack repository, the digest of the pack archive the manifest carries (absent in records
+   * written before it was kept: see ./pack-repositories.ts packDigestOf). A version overwritten
+   * with `force` carries another archive: the manifests of the archive it replaced are gone.
+   */
+  packDigest?: string;
   pushedAt: string;
 }
 
