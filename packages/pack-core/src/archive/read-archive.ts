@@ -118,16 +118,17 @@ export const MAX_TOTAL_NAME_BYTES = 2 * 1024 * 1024;
 export const MAX_ENTRY_DEPTH = 64;
 
 /**
- * The folders that entries' names imply (each name's path up to a slash), at most `max` of them:
- * a name is walked from its deepest folder up, stopping at one already found (the folders above it
- * are found too), so the walks cost what the folders do, not names times depth.
+ * The folders that entries' names imply (each name's path up to a slash), at most `max` of them
+ * (no bound without one: names already checked): a name is walked from its deepest folder up,
+ * stopping at one already found (the folders above it are found too), so the walks cost what the
+ * folders do, not names times depth.
  */
 export class ImpliedFolders {
   readonly found = new Set<string>();
 
   constructor(
-    private readonly max: number,
-    private readonly tooMany: (message: string) => PackError,
+    private readonly max = Number.POSITIVE_INFINITY,
+    private readonly tooMany: (message: string) => Error = (message) => new RangeError(message),
   ) {}
 
   /** Adds the folders `name` lies in (a directory entry's `a/b/`: `a/b` and `a`). */

@@ -20,7 +20,7 @@ import { createGzip } from 'node:zlib';
 import { loadTarStream } from '../lazy-deps.js';
 import { pipelineUntilClosed } from '../streams.js';
 import { digestingStream } from './digest.js';
-import type { PackArchive } from './read-archive.js';
+import { ImpliedFolders, type PackArchive } from './read-archive.js';
 import { ZIP_EPOCH, type WrittenArchive } from './write-archive.js';
 
 /** One file of the pack, read when its turn comes. */
@@ -49,20 +49,11 @@ function byteOrder(a: { name: string; wide: boolean }, b: { name: string; wide: 
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-/**
- * Every folder that holds a file, with a trailing slash, the top-level one included. Each path is
- * walked from its deepest folder up, stopping at one already found: the cost is the folders'.
- */
+/** Every folder that holds a file, with a trailing slash, the top-level one included. */
 function folders(top: string, files: readonly TarSourceFile[]): string[] {
-  const found = new Set<string>([`${top}/`]);
-  for (const { path: name } of files) {
-    for (let slash = name.lastIndexOf('/'); slash > 0; slash = name.lastIndexOf('/', slash - 1)) {
-      const folder = `${top}/${name.slice(0, slash)}/`;
-      if (found.has(folder)) break;
-      found.add(folder);
-    }
-  }
-  return [...found];
+  const implied = new ImpliedFolders();
+  for (const file of files) implied.add(file.path);
+  return [`${top}/`, ...[...implied.found].map((folder) => `${top}/${folder}/`)];
 }
 
 /**
