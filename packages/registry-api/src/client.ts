@@ -44,6 +44,7 @@ import {
   type VersionChanges,
 } from './schemas/packs.js';
 import type { HttpMethod } from './routes.js';
+import { allPages } from './paging.js';
 import { problemsOf } from './validate.js';
 
 export interface ApiRequest {
@@ -138,11 +139,6 @@ function defaultSegment(value: string, what: string): string {
   return encodeURIComponent(value);
 }
 
-/** The page size listAll asks for: the largest a server gives. */
-const PAGE_ALL = 500;
-/** More pages than the largest identity collection fills (50,000 users or bindings in a tenant). */
-const MAX_PAGES = 1000;
-
 function queryString(query: object): string {
   const pairs = Object.entries(query as Record<string, unknown>)
     .filter(([, value]) => value !== undefined && value !== null)
@@ -225,27 +221,12 @@ export class RegistryApiClient {
     return {
       list: (doing, query = {}) =>
         this.call(Page(record), { method: 'GET', path: base + queryString(query), what: doing }),
-      listAll: async (doing) => {
-        const items: Array<Static<I>> = [];
-        let cursor: string | null = null;
-        let pages = 0;
-        do {
-          const page: PageOf<Static<I>> = await this.call(Page(record), {
-            method: 'GET',
-            path: base + queryString({ limit: PAGE_ALL, cursor }),
-            what: doing,
-          });
-          items.push(...page.items);
-          pages += 1;
-          // Cursors are names in order: one that does not move on, or more pages than any
-          // collection's bound allows, would page for ever.
-          if (page.nextCursor !== null && ((cursor !== null && page.nextCursor <= cursor) || pages >= MAX_PAGES)) {
-            throw this.refuse(doing, [`the pages do not end (page ${pages}, nextCursor ${page.nextCursor})`]);
-          }
-          cursor = page.nextCursor;
-        } while (cursor !== null);
-        return items;
-      },
+      listAll: (doing) =>
+        allPages(
+          (cursor, limit) =>
+            this.call(Page(record), { method: 'GET', path: base + queryString({ limit, cursor }), what: doing }),
+          (problem) => this.refuse(doing, [problem]),
+        ),
       get: (id, doing) => this.call(record, { method: 'GET', path: item(id), what: doing }),
       create: (body, doing) => this.call(created, { method: 'POST', path: base, body, what: doing }),
       change: (id, body, doing) => this.call(record, { method: 'PATCH', path: item(id), body, what: doing }),

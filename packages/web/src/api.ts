@@ -18,6 +18,7 @@ import type {
   VersionRecord,
 } from '@packyard/registry-api';
 import { profilesApiPath, type ProfileScopeRef } from '@packyard/registry-api/catalog-pages';
+import { allPages } from '@packyard/registry-api/paging';
 
 export type { CatalogPage, Me, PackDetail, PackDownloads, PackUsage, ProfileView, Registry, VersionRecord };
 
@@ -181,21 +182,19 @@ export async function packImage(pack: PackVersionRef, file: string, signal?: Abo
 }
 
 /** Every item of an identity collection (tenants, projects), page after page. */
-async function allPages<T>(path: string, signal?: AbortSignal): Promise<T[]> {
-  const items: T[] = [];
-  let cursor: string | null = null;
-  do {
-    const after = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-    const page: PageOf<T> = await getJson<PageOf<T>>(`${path}?limit=500${after}`, signal);
-    items.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor !== null);
-  return items;
+function everyItem<T>(path: string, signal?: AbortSignal): Promise<T[]> {
+  return allPages(
+    (cursor, limit) => {
+      const after = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      return getJson<PageOf<T>>(`${path}?limit=${String(limit)}${after}`, signal);
+    },
+    (problem) => new Error(`${path}: ${problem}`),
+  );
 }
 
 /** The names of a tenant's projects. */
 async function projectsOf(tenant: string, signal?: AbortSignal): Promise<string[]> {
-  return (await allPages<Project>(`/v1/tenants/${seg(tenant)}/projects`, signal)).map((p) => p.name);
+  return (await everyItem<Project>(`/v1/tenants/${seg(tenant)}/projects`, signal)).map((p) => p.name);
 }
 
 /** The scopes whose profiles the visitor may read: the system's, and their tenant's and projects'. */
@@ -208,7 +207,7 @@ async function profileScopes(me: Me, signal?: AbortSignal): Promise<ProfileScope
     for (const project of projects) scopes.push({ scope: 'project', tenant: me.tenant, project });
     return scopes;
   }
-  const tenants = await allPages<Tenant>('/v1/tenants', signal);
+  const tenants = await everyItem<Tenant>('/v1/tenants', signal);
   const projects = await Promise.all(tenants.map((tenant) => projectsOf(tenant.name, signal)));
   for (const [index, tenant] of tenants.entries()) {
     scopes.push({ scope: 'tenant', tenant: tenant.name });
