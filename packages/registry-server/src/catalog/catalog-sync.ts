@@ -503,6 +503,12 @@ export class CatalogSync {
     found.body.once('error', (err) => gunzip.destroy(err));
     const lines = createInterface({ input: found.body.pipe(gunzip), crlfDelay: Infinity });
     const damaged = (problem: string) => new DamagedSnapshot(key, new Error(problem));
+    const summaryOf = (value: unknown): VersionSummary => {
+      if (!isKeyed(value, 'registry', 'name', 'version')) {
+        throw damaged('it holds a version summary without a name, version or revision');
+      }
+      return value as VersionSummary;
+    };
     let header: SnapshotHeader | null = null;
     let batch: VersionSummary[] = [];
     try {
@@ -521,19 +527,13 @@ export class CatalogSync {
           for (const registry of header.registries) {
             if (!isKeyed(registry, 'name')) throw damaged('it holds a registry without a name or revision');
           }
-          const versions = header.versions ?? [];
-          if (!versions.every((summary) => isKeyed(summary, 'registry', 'name', 'version'))) {
-            throw damaged('it holds a version summary without a name, version or revision');
-          }
+          const versions = (header.versions ?? []).map(summaryOf);
           for (const registry of header.registries) index.applyRegistry(registry);
           index.applyVersions(versions);
           delete header.versions;
           continue;
         }
-        if (!isKeyed(value, 'registry', 'name', 'version')) {
-          throw damaged('it holds a version summary without a name, version or revision');
-        }
-        batch.push(value as VersionSummary);
+        batch.push(summaryOf(value));
         if (batch.length >= LOAD_BATCH) {
           index.applyVersions(batch);
           batch = [];
