@@ -559,4 +559,31 @@ describe.each(DRIVERS)('catalog sync between replicas (%s)', (driver) => {
       await fresh.close();
     }
   });
+
+  it('starts all the same when storage will not take the snapshot of its scan (a full disk)', async () => {
+    const config = resolveConfig({ dataDir: work.dir, storage: storageFile(driver, `${work.dir}/full`) });
+    const fresh = await createStore(config.storage, { logger });
+    try {
+      await createJson(fresh, registryKey('public'), registry);
+      await createJson(fresh, versionKey('public', 'scanned', '1.0.0'), record('scanned', 'Scanned'));
+      const full = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+        code: 'ENOSPC',
+        syscall: 'write',
+      });
+      const put = fresh.put.bind(fresh);
+      const puts = vi.spyOn(fresh, 'put').mockImplementation((key, body, options) => {
+        if (key.startsWith(SNAPSHOTS_PREFIX)) return Promise.reject(full);
+        return put(key, body, options);
+      });
+      const { logger: watched, warned } = watchedLogger();
+      const sync = new CatalogSync(fresh, { logger: watched, pollIntervalMs: 60_000, snapshotEveryChanges: 1000 });
+      await sync.start();
+      expect(sync.index.version('public', 'scanned', '1.0.0')).toMatchObject({ displayName: 'Scanned' });
+      expect(warned('after a full scan')).toHaveLength(1);
+      puts.mockRestore();
+      await sync.stop();
+    } finally {
+      await fresh.close();
+    }
+  });
 });

@@ -399,8 +399,16 @@ export class CatalogSync {
     this.lastReconcile = scanStart;
     this.cursor = scanStart;
     await this.readChanges(index);
-    // The next cold start should not scan again.
-    if (index.stats().versions > 0 || index.stats().registries > 0) await this.writeSnapshot(index);
+    // The next cold start should not scan again. Only that is at stake: a snapshot storage will not
+    // take (a full disk, a read-only one) leaves the next start to scan again, not this one failed.
+    if (index.stats().versions > 0 || index.stats().registries > 0) {
+      await this.writeSnapshot(index).catch((err: unknown) => {
+        this.options.logger.warn(
+          { err },
+          'could not write a catalog snapshot after a full scan; the next start scans again',
+        );
+      });
+    }
     return index;
   }
 
