@@ -181,7 +181,8 @@ export const SERVER_ERRORS = {
   },
   STORAGE_UNAVAILABLE: {
     status: 503,
-    meaning: 'The storage backend cannot be reached; `Retry-After` says when to retry, and `/readyz` fails meanwhile.',
+    meaning:
+      'The storage backend cannot be reached, or the local disk refuses the registry (mounted read-only, its modes changed); `Retry-After` says when to retry, and `/readyz` fails meanwhile.',
     hint: 'the registry cannot reach its storage right now; retry shortly (the operator finds the cause in the server log)',
   },
   STORAGE_FULL: {

@@ -12,7 +12,7 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'exp
 import { isPackError, type PackError } from '@packyard/pack-core';
 import type { ErrorEnvelope } from '@packyard/registry-api';
 import { registryError } from '../errors.js';
-import { isDiskFull, storageFull } from '../storage/object-store.js';
+import { isDiskFull, isDiskRefusing, storageFull, storageUnavailable } from '../storage/object-store.js';
 
 /**
  * How long the unread rest of a refused request body (an upload over the limit, say) is read and
@@ -88,6 +88,9 @@ function internalError(cause: unknown): PackError {
 export function toPackError(err: unknown): PackError {
   // A full disk anywhere is 507, whichever layer saw it first.
   if (isDiskFull(err)) return isPackError(err) && err.status === 507 ? err : storageFull(err);
+  // A disk that refuses the registry (read-only, its modes changed) is storage out of service.
+  if (isDiskRefusing(err))
+    return isPackError(err) && err.status === 503 ? err : storageUnavailable('the local disk', err);
   if (isPackError(err)) return err.status < 500 && causedBySystemCall(err) ? internalError(err) : err;
   return fromFramework(err) ?? internalError(err);
 }

@@ -75,4 +75,26 @@ describe('storage failures as answers (fs)', () => {
     expect(res.body).toMatchObject({ error: { code: 'STORAGE_FULL' } });
     expectNoDetail(res);
   });
+
+  it('answers 503 when the disk refuses the registry (read-only, its modes changed), not 500', async () => {
+    for (const [code, syscall] of [
+      ['EROFS', 'open'],
+      ['EACCES', 'mkdir'],
+      ['EPERM', 'rename'],
+    ] as const) {
+      vi.spyOn(registry.services.store, 'put').mockRejectedValue(systemError(code, syscall, SECRET_PATH));
+      const other = await buildTestPack(work.dir, {
+        name: 'detailed',
+        version: '3.0.0',
+        readme: randomBytes(8).toString('hex'),
+      });
+      const res = await request(registry.app).post('/v1/registries/public/packs').set(AUTH).send(other.bytes);
+      expect(res.status, code).toBe(503);
+      expect(res.body).toMatchObject({ error: { code: 'STORAGE_UNAVAILABLE' } });
+      expect(JSON.stringify(res.body)).not.toContain(code);
+      expectNoDetail(res);
+      vi.restoreAllMocks();
+    }
+    expect((await request(registry.app).get('/v1/registries/public/packs/detailed/3.0.0').set(AUTH)).status).toBe(404);
+  });
 });

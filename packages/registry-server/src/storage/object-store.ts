@@ -216,14 +216,32 @@ export function storageUnavailable(description: string, cause: unknown): PackErr
   });
 }
 
-/** ENOSPC or EDQUOT anywhere in `err`'s chain of causes: a disk or a quota is full. */
-export function isDiskFull(err: unknown): boolean {
+/** Whether a system error with one of `codes` is anywhere in `err`'s chain of causes. */
+function codeInCauses(err: unknown, codes: ReadonlySet<unknown>): boolean {
   for (let at: unknown = err, depth = 0; at !== null && typeof at === 'object' && depth < 8; depth++) {
     const { code, cause } = at as { code?: unknown; cause?: unknown };
-    if (code === 'ENOSPC' || code === 'EDQUOT') return true;
+    if (codes.has(code)) return true;
     at = cause;
   }
   return false;
+}
+
+const FULL = new Set<unknown>(['ENOSPC', 'EDQUOT']);
+/** A local disk refusing the registry: mounted read-only, or its files' owner or modes changed under it. */
+const REFUSING = new Set<unknown>(['EROFS', 'EACCES', 'EPERM']);
+
+/** ENOSPC or EDQUOT anywhere in `err`'s chain of causes: a disk or a quota is full. */
+export function isDiskFull(err: unknown): boolean {
+  return codeInCauses(err, FULL);
+}
+
+/**
+ * EROFS, EACCES or EPERM anywhere in `err`'s chain of causes: the local disk (the fs store, the
+ * upload area) refuses the registry, which only its operator can mend; no request causes it (keys
+ * and paths are the registry's own).
+ */
+export function isDiskRefusing(err: unknown): boolean {
+  return codeInCauses(err, REFUSING);
 }
 
 /**
