@@ -141,6 +141,12 @@ export const ARCHIVE_ERRORS = {
     meaning: 'A tar pack layer does not read: a bad header checksum, a truncated tar or gzip stream, or no files.',
     hint: 'make the layer with `tar -czf NAME-VERSION.tar.gz <pack dir>`',
   },
+  LAYER_FILES_LEFT_OUT: {
+    status: 422,
+    meaning:
+      'A tar pack layer holds files a pack leaves out (`.packignore`, `.git/`, `node_modules/`, `.packctl/`): OCI clients are served the layer as pushed, so those files would reach them unchecked.',
+    hint: 'leave them out of the layer (`tar --exclude=...`), or push the .zip written by `packctl build`',
+  },
   ARCHIVE_ENTRY_MISSING: {
     status: 404,
     meaning: 'A file asked for is not in the archive.',

@@ -50,6 +50,8 @@ export interface PackTree {
   /** Files sorted by path (byte order), so every walk of the same tree lists them alike. */
   files: PackFile[];
   problems: PackTreeProblem[];
+  /** What .packignore and the default excludes left out, in walk order: files, and folders as `dir/` (not walked). */
+  ignored: string[];
 }
 
 function isInside(root: string, candidate: string): boolean {
@@ -107,6 +109,7 @@ export async function listPackFiles(dir: string, options: { exclude?: readonly s
   const matcher = await loadIgnore(root, options.exclude ?? []);
   const files: PackFile[] = [];
   const problems: PackTreeProblem[] = [];
+  const ignored: string[] = [];
   const visited = new Set<string>([root]);
 
   async function walk(absDir: string, relDir: string): Promise<void> {
@@ -119,21 +122,25 @@ export async function listPackFiles(dir: string, options: { exclude?: readonly s
       if (info.isSymbolicLink()) {
         const target = await realpath(abs).catch(() => null);
         if (target === null || !isInside(root, target)) {
-          if (!matcher.ignores(rel)) problems.push({ kind: 'symlink-escapes', path: rel, target: target ?? abs });
+          if (matcher.ignores(rel)) ignored.push(rel);
+          else problems.push({ kind: 'symlink-escapes', path: rel, target: target ?? abs });
           continue;
         }
         info = await stat(target, { bigint: true });
         source = target;
       }
       if (info.isDirectory()) {
-        if (matcher.ignores(rel, true)) continue;
+        if (matcher.ignores(rel, true)) {
+          ignored.push(`${rel}/`);
+          continue;
+        }
         // A symlinked directory seen before (a loop, or two links to one place) is walked once.
         const real = await realpath(source);
         if (visited.has(real)) continue;
         visited.add(real);
         await walk(source, rel);
       } else if (matcher.ignores(rel)) {
-        continue;
+        ignored.push(rel);
       } else if (info.isFile()) {
         const mode = info.mode & 0o111n ? 0o755 : 0o644;
         files.push({ path: rel, source, size: Number(info.size), mode, dev: info.dev, ino: info.ino });
@@ -145,7 +152,7 @@ export async function listPackFiles(dir: string, options: { exclude?: readonly s
 
   await walk(root, '');
   files.sort(byteOrder);
-  return { files, problems };
+  return { files, problems, ignored };
 }
 
 export type ResolvedPath =

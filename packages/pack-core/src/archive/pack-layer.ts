@@ -11,10 +11,18 @@ import path from 'node:path';
 import { packError } from '../errors.js';
 import { listPackFiles } from '../pack-dir.js';
 import type { ArchiveLimits } from './limits.js';
+import { shownName } from './read-archive.js';
 import { extractTarLayer } from './read-tar.js';
 import { writePackArchive, ZIP_EPOCH, type WrittenArchive } from './write-archive.js';
 
 export type PackLayerFormat = 'zip' | 'tar' | 'tar+gzip';
+
+/**
+ * Names a pack leaves out that a tar layer may hold all the same (it is served as pushed): Finder's
+ * metadata (`._*` and `__MACOSX/` are left out when the layer is read, read-tar.ts) and the
+ * `.packignore` itself. Anything else left out would reach OCI clients without the checks.
+ */
+const SERVED_AS_PUSHED = new Set(['.DS_Store', '.packignore']);
 
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 /** A zip's first local header, or the end record of an empty zip (which inspection refuses). */
@@ -86,7 +94,17 @@ export async function packLayerArchive(
     gzip: format === 'tar+gzip',
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
-  const { files } = await listPackFiles(root);
+  const { files, ignored } = await listPackFiles(root);
+  // The layer is served to OCI clients as pushed: what the pack leaves out would reach them
+  // unchecked, but for Finder's .DS_Store and the .packignore itself.
+  const unchecked = ignored.filter((p) => !SERVED_AS_PUSHED.has(p.split('/').at(-1) ?? ''));
+  if (unchecked.length > 0) {
+    const shown = unchecked.slice(0, 5).map(shownName).join(', ');
+    throw packError(
+      'LAYER_FILES_LEFT_OUT',
+      `the layer holds ${String(unchecked.length)} file(s) or folder(s) a pack leaves out (${shown}${unchecked.length > 5 ? ', ...' : ''}): OCI clients would be served them unchecked`,
+    );
+  }
   const written: WrittenArchive = await writePackArchive(files, path.join(workDir, 'pack.zip'), { mtime: ZIP_EPOCH });
   // The extracted files are no longer needed: only the archive is read from here on.
   await rm(extracted, { recursive: true, force: true });

@@ -534,6 +534,52 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     await nothingOf('evil', '1.0.0');
   });
 
+  it('refuses a tar layer holding files the pack leaves out, which OCI clients would be served unchecked', async () => {
+    const { version } = JSON.parse(await readFile(path.join(SAMPLES, 'lb-metallb', 'pack.json'), 'utf8')) as {
+      version: string;
+    };
+    // MetalLB's sample, named left-out.
+    const layerWith = async (label: string, files: Record<string, string>) => {
+      const dir = path.join(work.dir, `left-out-${label}`, 'left-out');
+      await cp(path.join(SAMPLES, 'lb-metallb'), dir, { recursive: true });
+      const packJson = JSON.parse(await readFile(path.join(dir, 'pack.json'), 'utf8')) as Record<string, unknown>;
+      await writeFile(path.join(dir, 'pack.json'), JSON.stringify({ ...packJson, name: 'left-out' }));
+      for (const [file, data] of Object.entries(files)) {
+        await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+        await writeFile(path.join(dir, file), data);
+      }
+      const layer = path.join(work.dir, `left-out-${label}.tar.gz`);
+      execFileSync('tar', ['-czf', layer, '-C', path.dirname(dir), 'left-out']);
+      return readFile(layer);
+    };
+    const key = '{"server":"http://127.0.0.1:5080","token":"pky_secret"}';
+    for (const [label, files] of Object.entries({
+      git: { '.git/config': '[remote "origin"]\n' },
+      modules: { 'node_modules/cfg/config.json': key },
+      packctl: { '.packctl/config.json': key },
+      packignored: { '.packignore': 'extra/\n', 'extra/config.json': key },
+    })) {
+      const res = await orasPush('left-out', version, await layerWith(label, files));
+      expect(res.status, label).toBe(400);
+      expect(res.body.errors[0], label).toMatchObject({
+        code: 'MANIFEST_INVALID',
+        detail: { code: 'LAYER_FILES_LEFT_OUT' },
+      });
+      expect(res.body.errors[0].detail.message, label).toContain(Object.keys(files).at(-1)?.split('/')[0]);
+      await nothingOf('left-out', version);
+    }
+    // Finder's metadata and the .packignore itself are served as pushed, harmlessly.
+    const finder = await layerWith('finder', {
+      '.DS_Store': 'Bud1',
+      'charts/.DS_Store': 'Bud1',
+      '.packignore': '*.bak\n',
+    });
+    const published = await orasPush('left-out', version, finder);
+    expect(published.status, JSON.stringify(published.body)).toBe(201);
+    const pulled = await getBytes(app(), `/v2/${REPO}/left-out/blobs/${digestOf(finder)}`, AUTH);
+    expect(pulled.bytes.equals(finder)).toBe(true);
+  });
+
   it('stops a gzip bomb layer, storing nothing', async () => {
     const bomb = await tarGz([
       { name: 'bomb/pack.json', data: '{}' },
