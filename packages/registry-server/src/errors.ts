@@ -224,8 +224,8 @@ export const IDENTITY_ERRORS = {
   PASSWORD_RESET_REQUIRED: {
     status: 401,
     meaning:
-      'The password is right, but another user set it (a reset, or a password given at creation) who does not hold every permission its owner holds now: it is worth no more than they are.',
-    hint: 'ask the operator, or an administrator holding every permission you hold, to set it again; then change it yourself',
+      "The password is right, but another user set it (a reset, a password given at creation, or the owner's own change from a session such a password opened) who does not hold every permission its owner holds now: it is worth no more than they are.",
+    hint: 'ask the operator, or an administrator holding every permission you hold, to set it again',
   },
   LOGIN_RATE_LIMITED: {
     status: 429,

@@ -13,8 +13,8 @@ export function apiKeyOperations(context: IdentityContext) {
       username: string,
       input: { name: string; expiresAt?: string | null },
       guard?: Guard,
-      /** The id of the user of the tenant making it, when another than its owner (madeBy). */
-      madeBy?: string,
+      /** Whose hands it comes through (madeBy, records.ts Makers). */
+      madeBy?: string[],
     ): Promise<{ record: ApiKeyRecord; key: string }> {
       const expiresAt = input.expiresAt ?? null;
       if (expiresAt !== null && !(Date.parse(expiresAt) > Date.now())) {

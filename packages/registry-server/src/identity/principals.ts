@@ -24,7 +24,11 @@ export type Principal =
   | { kind: 'anonymous' }
   /** `adminToken`: the bootstrap admin token (no password, nothing to refresh), not a signed-in operator. */
   | { kind: 'operator'; name: string; adminToken?: boolean; session?: Session }
-  | { kind: 'user'; tenant: string; username: string; session?: Session };
+  /**
+   * `makers`: the users through whose hands the session's credential came (records.ts Makers); a
+   * credential the session makes for its own user inherits them.
+   */
+  | { kind: 'user'; tenant: string; username: string; session?: Session; makers?: string[] };
 
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 

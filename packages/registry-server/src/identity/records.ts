@@ -58,6 +58,21 @@ export interface ProjectRecord {
   deletingSince?: string;
 }
 
+/**
+ * The ids of the users of the tenant through whose hands a credential came, other than its owner:
+ * who made it for the owner, and the makers of the credential they (or the owner) made it with, so
+ * that a credential made from a limited one is limited alike. The credential is worth no more than
+ * any of them: it works only while each still holds every permission its owner holds
+ * (../access/guards.ts makerStillOutranks). One id in records written before the chain was kept.
+ */
+export type Makers = string | string[];
+
+/** The ids of {@link Makers} (none when the credential's owner or an operator made it). */
+export function makersOf(made: Makers | undefined): string[] {
+  if (made === undefined) return [];
+  return typeof made === 'string' ? [made] : made;
+}
+
 export interface UserRecord {
   /** Immutable and never reused: `us_<hex>`. */
   id: string;
@@ -71,12 +86,12 @@ export interface UserRecord {
    */
   passwordGeneration: number;
   /**
-   * The id of the user of the tenant who set the password, when another did (a user admin's
-   * reset, or a password given at creation); absent once the user sets their own, or when an
-   * operator set it. Until then the password is worth no more than that user's permissions
-   * (../access/guards.ts makerStillOutranks).
+   * Whose hands the password came through, when other users of the tenant's did (a user admin's
+   * reset, a password given at creation, or the owner's own change from a session such a
+   * credential opened: {@link Makers}); absent when the owner set it from a credential of their
+   * own, or an operator did.
    */
-  passwordSetBy?: string;
+  passwordSetBy?: Makers;
   disabled: boolean;
   createdAt: string;
   createdBy: string;
@@ -124,10 +139,10 @@ export interface ApiKeyRecord {
   /** sha256 (hex) of the key's secret part. */
   secretSha256: string;
   /**
-   * The id of the user of the tenant who made the key, when another user than its owner did: the
-   * key is worth no more than that user's permissions (../access/guards.ts makerStillOutranks).
+   * Whose hands the key came through, when other users of the tenant's did: whoever made it for
+   * its owner, and those of the credential it was made with ({@link Makers}).
    */
-  madeBy?: string;
+  madeBy?: Makers;
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;

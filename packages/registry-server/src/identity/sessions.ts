@@ -32,7 +32,7 @@ import {
 } from './secrets.js';
 import { SigningKeyring } from './signing-keys.js';
 import { tenantIndex, type TenantDirectory } from './tenant-state.js';
-import type { UserRecord } from './records.js';
+import { makersOf, type UserRecord } from './records.js';
 import { registryError } from '../errors.js';
 
 export interface SessionOptions {
@@ -298,20 +298,21 @@ export class Sessions {
     const index = directory && tenantIndex(directory);
     const user = index?.usersById.get(session.userId);
     if (!ref || !directory || !index || !user || user.disabled) return null;
-    let madeBy: string | undefined;
+    let makers: string[];
     if ('password' in session.via) {
       if (user.passwordHash === null || session.via.password !== user.passwordGeneration) return null;
-      madeBy = user.passwordSetBy;
+      makers = makersOf(user.passwordSetBy);
     } else {
       const key = index.apiKeys.get(session.via.apiKey);
       if (!key || key.userId !== user.id || key.revokedAt !== null) return null;
       if (key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now()) return null;
-      madeBy = key.madeBy;
+      makers = makersOf(key.madeBy);
     }
-    // Made by another user: worth no more than they are (checked on every use, as roles change).
-    const { makerOutranks } = this.options;
-    if (madeBy !== undefined && makerOutranks && !makerOutranks(directory, madeBy, user)) return null;
-    return { kind: 'user', tenant: ref.name, username: user.username, session };
+    // Made through other users' hands: worth no more than any of them (checked on every use, as
+    // roles change).
+    if (this.outranked(directory, makers, user)) return null;
+    const principal = { kind: 'user' as const, tenant: ref.name, username: user.username, session };
+    return makers.length === 0 ? principal : { ...principal, makers };
   }
 
   /** Whether a session's credential was made by another user who no longer outranks its owner. */
@@ -319,8 +320,13 @@ export class Sessions {
     if (session.tenantId === null || !('password' in session.via)) return false;
     const directory = this.directory.tenantById(session.tenantId);
     const user = directory && tenantIndex(directory).usersById.get(session.userId);
+    if (!directory || !user) return false;
+    return this.outranked(directory, makersOf(user.passwordSetBy), user);
+  }
+
+  /** Whether one of a credential's makers no longer holds every permission its owner holds. */
+  private outranked(directory: TenantDirectory, makers: readonly string[], owner: UserRecord): boolean {
     const { makerOutranks } = this.options;
-    if (!directory || !user || user.passwordSetBy === undefined || !makerOutranks) return false;
-    return !makerOutranks(directory, user.passwordSetBy, user);
+    return makerOutranks !== undefined && makers.some((maker) => !makerOutranks(directory, maker, owner));
   }
 }

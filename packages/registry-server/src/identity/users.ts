@@ -75,8 +75,8 @@ export function userOperations(context: IdentityContext) {
       return found;
     },
 
-    /** `setBy`: the id of the user of the tenant creating it, when a password is given (passwordSetBy). */
-    async createUser(tenant: string, input: NewUser, by: string, setBy?: string): Promise<UserRecord> {
+    /** `setBy`: whose hands a password given comes through (passwordSetBy, records.ts Makers). */
+    async createUser(tenant: string, input: NewUser, by: string, setBy?: string[]): Promise<UserRecord> {
       const ref = liveTenantRef(context, tenant);
       const username = input.username.toLowerCase();
       const passwordHash = input.password ? await hashFor(context, input.password) : null;
@@ -115,8 +115,8 @@ export function userOperations(context: IdentityContext) {
       username: string,
       changes: UserChanges,
       guard?: Guard,
-      /** Who sets a new password: the id of another user of the tenant (passwordSetBy); else its owner or an operator. */
-      setBy?: string,
+      /** Whose hands a new password comes through (passwordSetBy, records.ts Makers); none: its owner or an operator, from a credential of their own. */
+      setBy?: string[],
     ): Promise<UserRecord> {
       const passwordHash = changes.password ? await hashFor(context, changes.password) : null;
       return mutateTenant(

@@ -42,7 +42,14 @@ export function registerAuthRoutes(router: Router, services: RegistryServices): 
     const username = principal.kind === 'user' ? principal.username : principal.name;
     await services.sessions.confirmPassword(username, currentPassword, req.ip ?? 'unknown');
     if (principal.kind === 'user') {
-      await services.identity.updateUser(principal.tenant, username, { password: newPassword });
+      // From a session a credential made by other users opened, the new password is theirs too.
+      await services.identity.updateUser(
+        principal.tenant,
+        username,
+        { password: newPassword },
+        undefined,
+        principal.makers,
+      );
     } else {
       await services.identity.setOperatorPassword(username, newPassword);
       await forgetGeneratedPassword({

@@ -9,6 +9,7 @@ import { SYSTEM, type Principal, type Target } from '../identity/principals.js';
 import { principalOf } from '../access/authenticate.js';
 import { decided } from '../access/decisions.js';
 import { refuseActingOn } from '../access/guards.js';
+import { registryError } from '../errors.js';
 import { tenantNotFound } from '../identity/identity-errors.js';
 import type { ApiKeyRecord, UserRecord } from '../identity/records.js';
 import type { TenantDirectory } from '../identity/tenant-state.js';
@@ -60,15 +61,34 @@ export function isSelf(req: Request): boolean {
   );
 }
 
+/** The most users a credential may have come through (identity/records.ts Makers). */
+export const MAX_MAKERS = 32;
+
 /**
- * The id of the caller when they are a user of the tenant making a credential (an API key, a
- * password) for another user of it: the credential is worth no more than they are
- * (access/guards.ts makerStillOutranks). Undefined for the user themselves and for operators.
+ * Whose hands a credential (an API key, a password) the caller makes for `username` comes through
+ * (identity/records.ts Makers): the caller, when a user of the tenant other than `username`, and
+ * whoever the caller's own credential came through. The credential is worth no more than any of
+ * them (access/guards.ts makerStillOutranks). Undefined when an operator makes it, or the user
+ * from a credential of their own: a session opened with a limited credential never makes an
+ * unlimited one.
  */
-export function makerFor(req: Request, directory: TenantDirectory, username: string): string | undefined {
+export function makersFor(req: Request, directory: TenantDirectory, username: string): string[] | undefined {
   const principal = principalOf(req);
-  if (principal.kind !== 'user' || principal.username === username) return undefined;
-  return directory.users.get(principal.username)?.id;
+  if (principal.kind !== 'user') return undefined;
+  // A caller not found (deleted meanwhile) holds nothing: the empty id names nobody.
+  const own = principal.username === username ? [] : [directory.users.get(principal.username)?.id ?? ''];
+  const makers = [...new Set([...own, ...(principal.makers ?? [])])];
+  if (makers.length > MAX_MAKERS) {
+    throw registryError(
+      'IDENTITY_LIMIT_REACHED',
+      `your credential came through the hands of ${String(MAX_MAKERS)} other users already: it cannot make another`,
+      {
+        hint: 'sign in with a password you were given by an operator or an administrator who outranks you',
+        details: { limit: MAX_MAKERS },
+      },
+    );
+  }
+  return makers.length === 0 ? undefined : makers;
 }
 
 /** The check that the caller does not act on a user who holds more than they do (a Guard). */

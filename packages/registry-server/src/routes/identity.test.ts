@@ -780,24 +780,73 @@ describe.each(DRIVERS)('no escalation through teams, bindings or stronger users 
       .set(AUTH)
       .expect(204);
     expect((await me(key)).status).toBe(200);
-    // A password the user sets themselves is theirs too, whoever set the one before.
+  });
+
+  it('makes what a limited credential makes limited alike: its own password, keys, and credentials for others', async () => {
+    const app = registry.app;
+    const me = (auth: Record<string, string>) => request(app).get('/v1/auth/me').set(auth);
+    const bind = (role: string, name: string) =>
+      request(app)
+        .post('/v1/tenants/corp/bindings')
+        .set(AUTH)
+        .send({ role, subject: { kind: 'user', name } });
+    // ulf (Tenant User Admin) gives hire2 a password, and hire3 a key. Whoever holds those (ulf
+    // knows them) changes hire2's password and makes each a key of their own, as the owner.
     await request(app)
       .post('/v1/tenants/corp/users')
       .set(as('ulf'))
       .send({ username: 'hire2', password: PASSWORD })
       .expect(201);
+    await request(app).post('/v1/tenants/corp/users').set(AUTH).send({ username: 'hire3' }).expect(201);
     const hire2 = bearer(await login(registry, 'hire2'));
     await request(app)
       .post('/v1/auth/password')
       .set(hire2)
       .send({ currentPassword: PASSWORD, newPassword: 'a password of my own' })
       .expect(204);
+    const changed = bearer(await login(registry, 'hire2', 'a password of my own'));
+    const key2 = await request(app).post('/v1/tenants/corp/users/hire2/api-keys').set(changed).send({ name: 'k' });
+    const minted = await request(app).post('/v1/tenants/corp/users/hire3/api-keys').set(as('ulf')).send({ name: 'k' });
+    const key3 = await request(app)
+      .post('/v1/tenants/corp/users/hire3/api-keys')
+      .set(bearer(minted.body.key as string))
+      .send({ name: 'own' });
+    expect([key2.status, key3.status]).toEqual([201, 201]);
+    for (const key of [key2, key3]) expect((await me(bearer(key.body.key as string))).status).toBe(200);
+    // Promoted past ulf, none of it works: each came through ulf's hands.
+    await bind('Tenant Admin', 'hire2').expect(201);
+    await bind('Tenant Admin', 'hire3').expect(201);
+    for (const key of [key2, key3]) expect((await me(bearer(key.body.key as string))).status).toBe(401);
+    const refused = await request(app)
+      .post('/v1/auth/login')
+      .send({ username: 'hire2', password: 'a password of my own' });
+    expect(refused.body.error.code).toBe('PASSWORD_RESET_REQUIRED');
+    // Made for another user, a credential carries the hands the maker's came through too. tad
+    // gives uma a password; uma, from it, makes hire4 a key. uma and hire4 hold the same role, so
+    // uma outranks hire4 all along: once tad holds nothing, only tad's hand stops the key.
+    for (const name of ['tad', 'uma', 'hire4']) {
+      const body = name === 'uma' ? { username: name } : { username: name, password: PASSWORD };
+      await request(app).post('/v1/tenants/corp/users').set(AUTH).send(body).expect(201);
+    }
+    const tadBinding = await bind('Tenant User Admin', 'tad').expect(201);
+    const tad = bearer(await login(registry, 'tad'));
+    await request(app).patch('/v1/tenants/corp/users/uma').set(tad).send({ password: PASSWORD }).expect(200);
+    await bind('Tenant User Admin', 'uma').expect(201);
+    await bind('Tenant User Admin', 'hire4').expect(201);
+    const uma = bearer(await login(registry, 'uma'));
+    const key4 = await request(app).post('/v1/tenants/corp/users/hire4/api-keys').set(uma).send({ name: 'k' });
+    expect(key4.status, JSON.stringify(key4.body)).toBe(201);
+    expect((await me(bearer(key4.body.key as string))).status).toBe(200);
     await request(app)
-      .post('/v1/tenants/corp/bindings')
+      .delete(`/v1/tenants/corp/bindings/${tadBinding.body.id as string}`)
       .set(AUTH)
-      .send({ role: 'Tenant Admin', subject: { kind: 'user', name: 'hire2' } })
-      .expect(201);
-    await login(registry, 'hire2', 'a password of my own');
+      .expect(204);
+    expect((await me(bearer(key4.body.key as string))).status).toBe(401);
+    // A password the operator sets is the owner's own again.
+    await request(app).patch('/v1/tenants/corp/users/hire2').set(AUTH).send({ password: PASSWORD }).expect(200);
+    const own = bearer(await login(registry, 'hire2'));
+    const ownKey = await request(app).post('/v1/tenants/corp/users/hire2/api-keys').set(own).send({ name: 'mine' });
+    expect((await me(bearer(ownKey.body.key as string))).body.tenantPermissions).toContain('user.delete');
   });
 
   it("does not let a project's deletion take away bindings its deleter could not take away one by one", async () => {

@@ -8,7 +8,7 @@ import type { Router } from 'express';
 import { NewApiKey, NewUser, UserChanges } from '@packyard/registry-api';
 import { bodyValidator, pathParam } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
-import { actingOn, apiKeyView, isSelf, makerFor, tenantFor, userView } from './identity-helpers.js';
+import { actingOn, apiKeyView, isSelf, makersFor, tenantFor, userView } from './identity-helpers.js';
 import { refuseActingOn } from '../access/guards.js';
 import { principalOf } from '../access/authenticate.js';
 import { callerName, jsonBody } from './route-helpers.js';
@@ -40,7 +40,7 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
       directory.tenant.name,
       input,
       callerName(req),
-      makerFor(req, directory, input.username.toLowerCase()),
+      makersFor(req, directory, input.username.toLowerCase()),
     );
     res.status(201).location(`/v1/tenants/${directory.tenant.name}/users/${user.username}`).json(userView(user));
   });
@@ -65,7 +65,7 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
       username,
       changes,
       actingOn(req, username, `change ${username}`),
-      makerFor(req, directory, username),
+      makersFor(req, directory, username),
     );
     res.json(userView(user));
   });
@@ -93,7 +93,7 @@ export function registerUserRoutes(router: Router, services: RegistryServices): 
       username,
       readNewApiKey(req.body),
       actingOn(req, username, `create an API key for ${username}`),
-      makerFor(req, directory, username),
+      makersFor(req, directory, username),
     );
     // The only time the key is ever shown.
     res
