@@ -443,6 +443,11 @@ export const OCI_ERRORS = {
   UNAUTHORIZED: { status: 401, meaning: 'The /v2 request needs credentials (see the WWW-Authenticate challenge).' },
   DENIED: { status: 403, meaning: 'The caller may not do this in that registry.' },
   UNSUPPORTED: { status: 400, meaning: 'The operation or parameter is not supported.' },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    meaning:
+      'The resource does not take that method (`Allow` lists those it takes): a pack version is deleted through /v1, leaving a tombstone, not with an OCI DELETE. Answered as UNSUPPORTED on /v2.',
+  },
   BODY_IDLE_TIMEOUT: {
     status: 408,
     meaning:

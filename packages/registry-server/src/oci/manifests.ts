@@ -52,12 +52,9 @@ export interface ParsedManifest {
   manifests: string[];
 }
 
+/** The message is the problem alone: clients print it after the code's own words ("manifest invalid: "). */
 export function manifestInvalid(message: string, detail?: unknown): PackError {
-  return registryError(
-    'MANIFEST_INVALID',
-    `manifest invalid: ${message}`,
-    detail === undefined ? {} : { details: detail },
-  );
+  return registryError('MANIFEST_INVALID', message, detail === undefined ? {} : { details: detail });
 }
 
 function annotationsOf(value: unknown, where: string): Record<string, string> | undefined {

@@ -242,7 +242,8 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     expect(back.bytes.equals(bytes)).toBe(true);
     // Deleting through OCI is refused: /v1 deletes, leaving a tombstone.
     const viaOci = await request(app()).delete(`/v2/${REPO}/cni-calico/manifests/3.27.2`).set(AUTH);
-    expect(viaOci.status).toBe(400);
+    expect(viaOci.status).toBe(405);
+    expect(viaOci.headers['allow']).toBe('GET, HEAD, PUT');
     expect(viaOci.body.errors[0].code).toBe('UNSUPPORTED');
   });
 

@@ -378,7 +378,7 @@ export function packRepositories(
 
     deleteManifest() {
       return Promise.reject(
-        registryError('UNSUPPORTED', 'pack versions are not deleted through OCI', {
+        registryError('METHOD_NOT_ALLOWED', 'pack versions are not deleted through OCI', {
           hint: 'delete the version with packctl rm NAME@VERSION --registry REGISTRY (or DELETE /v1/registries/REGISTRY/packs/NAME/VERSION): it leaves a tombstone',
         }),
       );
