@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ import {
   type Descriptor,
   type ImageManifest,
 } from './oci-helpers.js';
+import { SAMPLE_PACKS } from './helpers.js';
 
 const LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
@@ -70,6 +71,33 @@ async function writeImageLayout(dir: string, work: string, tag: string, layers: 
   await writeFile(path.join(dir, 'index.json'), JSON.stringify(index));
   await writeFile(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   return manifestDescriptor.digest;
+}
+
+/**
+ * An OCI image layout of one manifest (`config` and `layers` as given: a pack as ORAS pushes it, a
+ * cosign signature) tagged `tag`; returns the manifest's digest.
+ */
+async function writeArtifactLayout(
+  dir: string,
+  tag: string,
+  config: { mediaType: string; bytes: Buffer },
+  layers: Array<{ mediaType: string; bytes: Buffer }>,
+): Promise<string> {
+  await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  const manifest: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: MANIFEST,
+    config: await writeBlob(dir, config.mediaType, config.bytes),
+    layers: await Promise.all(layers.map((layer) => writeBlob(dir, layer.mediaType, layer.bytes))),
+  };
+  const descriptor = await writeBlob(dir, MANIFEST, Buffer.from(JSON.stringify(manifest)));
+  const index = {
+    schemaVersion: 2,
+    manifests: [{ ...descriptor, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+  };
+  await writeFile(path.join(dir, 'index.json'), JSON.stringify(index));
+  await writeFile(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  return descriptor.digest;
 }
 
 /** The manifest a layout's index names for `tag`, with its digest, read from the layout. */
@@ -182,6 +210,52 @@ describeWhenAvailable(
         Repository: `${host}/${oci.pusher.namespace}/tools/skopeo-image`,
         Tags: ['v1', 'v2'],
       });
+    });
+
+    it('copies a signed pack, its version and its cosign signature tag, in and back out', async () => {
+      // A pack as ORAS 1.0 pushes it (the Palette recipe), and a signature as cosign tags it.
+      const packDir = path.join(oci.dir, 'signed-pack');
+      await cp(path.join(SAMPLE_PACKS, 'lb-metallb'), packDir, { recursive: true });
+      const { version } = JSON.parse(await readFile(path.join(packDir, 'pack.json'), 'utf8')) as { version: string };
+      const tar = spawnSync('tar', ['-czf', '-', '-C', oci.dir, 'signed-pack'], { maxBuffer: 64 * 1024 * 1024 });
+      expect(tar.status).toBe(0);
+      const layouts = { pack: path.join(oci.dir, 'pack-layout'), sig: path.join(oci.dir, 'sig-layout') };
+      const packDigest = await writeArtifactLayout(
+        layouts.pack,
+        version,
+        { mediaType: 'application/vnd.unknown.config.v1+json', bytes: Buffer.from('{}') },
+        [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', bytes: tar.stdout }],
+      );
+      const sigTag = `${packDigest.replace(':', '-')}.sig`;
+      const payload = {
+        critical: { image: { 'docker-manifest-digest': packDigest }, type: 'cosign container image signature' },
+      };
+      const sigDigest = await writeArtifactLayout(
+        layouts.sig,
+        sigTag,
+        { mediaType: 'application/vnd.oci.image.config.v1+json', bytes: Buffer.from('{}') },
+        [
+          {
+            mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json',
+            bytes: Buffer.from(JSON.stringify(payload)),
+          },
+        ],
+      );
+      const repository = `docker://${host}/${oci.pusher.namespace}/spectro-packs/archive/lb-metallb`;
+      await copyImage('push', `oci:${layouts.pack}:${version}`, `${repository}:${version}`);
+      await copyImage('push', `oci:${layouts.sig}:${sigTag}`, `${repository}:${sigTag}`);
+
+      const tags = await skopeo(['list-tags', '--tls-verify=false', '--creds', creds, repository]);
+      expect(tags.status, tags.stderr).toBe(0);
+      expect((JSON.parse(tags.stdout) as { Tags: string[] }).Tags).toEqual([version, sigTag]);
+      for (const [tag, digest] of [
+        [version, packDigest],
+        [sigTag, sigDigest],
+      ] as const) {
+        const copy = path.join(oci.dir, `back-${tag}`);
+        await copyImage('pull', `${repository}:${tag}`, `oci:${copy}:${tag}`);
+        expect((await readLayout(copy, tag)).digest).toBe(digest);
+      }
     });
 
     it('does not let an anonymous caller read a project registry', async () => {

@@ -123,6 +123,28 @@ export function packLayerOf(body: Buffer): PackLayer {
   return { digest: layer['digest'], mediaType: layer['mediaType'], size: Number(layer['size']) };
 }
 
+/**
+ * Why a manifest may not be stored in a pack repository under a tag that is not a version, or null
+ * when it may. Such tags hold what refers to packs (cosign's `sha256-<hex>.sig`, `.att`, `.sbom`),
+ * stored as they come; `tags/list` lists them beside the versions, so that a mirror copies them,
+ * but a pack reaches a client only under its version's tag, checked. So nothing a pack could be
+ * read from: no index (its children could be anything), and no layer of a type a pack comes as.
+ *
+ * @example
+ * notUnderOtherTag(cosignSignature); // null
+ * notUnderOtherTag(orasPackManifest); // 'a layer of type application/vnd.oci.image.layer.v1.tar, ...'
+ */
+export function notUnderOtherTag(body: Buffer): string | null {
+  const json = JSON.parse(body.toString('utf8')) as unknown;
+  if (!isJsonObject(json) || json['manifests'] !== undefined) return 'an index';
+  const layers: unknown[] = Array.isArray(json['layers']) ? json['layers'] : [];
+  for (const layer of layers) {
+    const type = isJsonObject(layer) ? layer['mediaType'] : undefined;
+    if (typeof type === 'string' && isPackLayerType(type)) return `a layer of type ${type}, which a pack comes as`;
+  }
+  return null;
+}
+
 /** What materialising a version's artifact needs. */
 export interface ArtifactServices {
   store: ObjectStore;

@@ -554,12 +554,13 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
       return readFile(layer);
     };
     const key = '{"server":"http://127.0.0.1:5080","token":"pky_secret"}';
-    for (const [label, files] of Object.entries({
+    const cases: Record<string, Record<string, string>> = {
       git: { '.git/config': '[remote "origin"]\n' },
       modules: { 'node_modules/cfg/config.json': key },
       packctl: { '.packctl/config.json': key },
       packignored: { '.packignore': 'extra/\n', 'extra/config.json': key },
-    })) {
+    };
+    for (const [label, files] of Object.entries(cases)) {
       const res = await orasPush('left-out', version, await layerWith(label, files));
       expect(res.status, label).toBe(400);
       expect(res.body.errors[0], label).toMatchObject({
@@ -590,6 +591,74 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     expect(res.status).toBe(400);
     expect(res.body.errors[0]).toMatchObject({ code: 'MANIFEST_INVALID', detail: { code: 'ARCHIVE_TOTAL_RATIO' } });
     await nothingOf('bomb', '1.0.0');
+  });
+
+  it('keeps what refers to a pack beside it (a cosign tag, a referrer), lists, pulls and deletes it, never a pack', async () => {
+    await publishThroughV1(await buildTestPack(work.dir, { name: 'signed', version: '1.0.0' }));
+    const repository = `${REPO}/signed`;
+    const pack = await getBytes(app(), `/v2/${repository}/manifests/1.0.0`, AUTH);
+    const subject = { mediaType: OCI_MANIFEST, digest: digestOf(pack.bytes), size: pack.bytes.length };
+    const put = (reference: string, body: Buffer) =>
+      request(app())
+        .put(`/v2/${repository}/manifests/${reference}`)
+        .set(AUTH)
+        .set('Content-Type', OCI_MANIFEST)
+        .send(body.toString());
+    const artifact = async (layerType: string, payload: string, extra: object = {}) => {
+      const layer = Buffer.from(payload);
+      await pushBlob(repository, CONFIG);
+      await pushBlob(repository, layer);
+      return Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: OCI_MANIFEST,
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(CONFIG), size: 2 },
+          layers: [{ mediaType: layerType, digest: digestOf(layer), size: layer.length }],
+          ...extra,
+        }),
+      );
+    };
+    // cosign's tag scheme: the signature under sha256-<hex>.sig.
+    const sigTag = `${subject.digest.replace(':', '-')}.sig`;
+    const signature = await artifact('application/vnd.dev.cosign.simplesigning.v1+json', '{"critical":{}}');
+    expect((await put(sigTag, signature)).status).toBe(201);
+    expect((await getBytes(app(), `/v2/${repository}/manifests/${sigTag}`, AUTH)).bytes.equals(signature)).toBe(true);
+    const tags = async (query = '') =>
+      (await request(app()).get(`/v2/${repository}/tags/list${query}`).set(AUTH)).body.tags as string[];
+    expect(await tags()).toEqual(['1.0.0', sigTag]);
+    expect(await tags('?n=1')).toEqual(['1.0.0']);
+    expect(await tags('?n=1&last=1.0.0')).toEqual([sigTag]);
+    // notation's (OCI 1.1): by digest, with the pack's manifest as its subject.
+    const notation = await artifact('application/jose+json', '{"payload":""}', {
+      artifactType: 'application/vnd.cncf.notary.signature',
+      subject,
+    });
+    const referred = await put(digestOf(notation), notation);
+    expect(referred.status, JSON.stringify(referred.body)).toBe(201);
+    expect(referred.headers['oci-subject']).toBe(subject.digest);
+    const referrers = await request(app()).get(`/v2/${repository}/referrers/${subject.digest}`).set(AUTH);
+    expect(referrers.body.manifests.map((m: { digest: string }) => m.digest)).toEqual([digestOf(notation)]);
+    // Never a pack under another tag, nor by digest without a subject: only a version's tag publishes.
+    const sneaked = await orasPush(repository, 'latest', await tarGz([{ name: 'signed/pack.json', data: '{}' }]));
+    expect(sneaked.status).toBe(400);
+    expect(sneaked.body.errors[0].message).toContain('the tag latest is not a version');
+    expect(await tags()).toEqual(['1.0.0', sigTag]);
+    // Deleted through OCI; the version is not.
+    expect((await request(app()).delete(`/v2/${repository}/manifests/${sigTag}`).set(AUTH)).status).toBe(202);
+    expect(
+      (
+        await request(app())
+          .delete(`/v2/${repository}/manifests/${digestOf(notation)}`)
+          .set(AUTH)
+      ).status,
+    ).toBe(202);
+    expect(await tags()).toEqual(['1.0.0']);
+    for (const reference of ['1.0.0', subject.digest]) {
+      const refused = await request(app()).delete(`/v2/${repository}/manifests/${reference}`).set(AUTH);
+      expect(refused.status, reference).toBe(405);
+      expect(refused.headers['allow']).toBe('GET, HEAD, PUT');
+    }
+    expect((await getBytes(app(), `/v2/${repository}/manifests/1.0.0`, AUTH)).bytes.equals(pack.bytes)).toBe(true);
   });
 
   it('refuses a manifest that is not one pack layer, and a push by digest', async () => {

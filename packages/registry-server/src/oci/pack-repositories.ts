@@ -11,6 +11,11 @@
  *   version's tag names nothing. A version pushed through OCI answers with the manifest its
  *   client pushed; one published through /v1 with the ORAS 1.0 artifact made for it
  *   (./pack-artifacts.ts), written on first access.
+ * - A tag that is not a version (cosign's `sha256-<hex>.sig`, say), and a manifest pushed by digest
+ *   with a `subject` (a notation or ORAS 1.1 signature, an SBOM: listed by the referrers API), hold
+ *   what refers to packs: stored as generic content, as they come, and deleted through OCI.
+ *   `tags/list` lists such tags beside the versions, so mirrors (skopeo sync, Harbor) copy them;
+ *   nothing a pack could be read from goes under them (pack-artifacts.ts notUnderOtherTag).
  * - `_catalog` lists every pack of the registry.
  * - Deleting through OCI is refused: a version is deleted (tombstoned) through /v1. A manifest is
  *   in the repository while it carries what its version holds now: the version is live and holds
@@ -29,7 +34,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
-import { isPackError, packLayerArchive, pipelineUntilClosed, type PackError } from '@packyard/pack-core';
+import { isPackError, packLayerArchive, parseVersion, pipelineUntilClosed, type PackError } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import type { VersionRecord } from '../catalog/records.js';
 import { registryError } from '../errors.js';
@@ -41,7 +46,13 @@ import { readJson } from '../storage/json-documents.js';
 import { ociManifestKey, versionKey } from '../storage/layout.js';
 import { manifestInvalid } from './manifests.js';
 import type { OciNamespace } from './namespaces.js';
-import { EMPTY_CONFIG_DIGEST, materialisePackArtifact, PACK_DIGEST_ANNOTATION, packLayerOf } from './pack-artifacts.js';
+import {
+  EMPTY_CONFIG_DIGEST,
+  materialisePackArtifact,
+  notUnderOtherTag,
+  PACK_DIGEST_ANNOTATION,
+  packLayerOf,
+} from './pack-artifacts.js';
 import { isPackRepository, PACK_REPOSITORY_PREFIX } from './oci-names.js';
 import { packNameOf, type OciPackRepositories } from './pack-seam.js';
 import type { ManifestRecord, RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
@@ -111,6 +122,21 @@ function refusal(err: PackError): PackError {
     return registryError('DENIED', `${err.message}; a pack tag never moves to other content`, { details: detail });
   }
   return manifestInvalid(err.message, detail);
+}
+
+/** Whether a tag names a version (a publish), not other content (a signature's, say). */
+function isVersionTag(tag: string): boolean {
+  return parseVersion(versionOfOciTag(tag)) !== null;
+}
+
+/** Stored tags listed at a time while looking for those that are not versions. */
+const TAG_LISTING_PAGE = 500;
+
+/** Pack versions are deleted through /v1, never with an OCI DELETE. */
+function notDeletedThroughOci(): PackError {
+  return registryError('METHOD_NOT_ALLOWED', 'pack versions are not deleted through OCI', {
+    hint: 'delete the version with packctl rm NAME@VERSION --registry REGISTRY (or DELETE /v1/registries/REGISTRY/packs/NAME/VERSION): it leaves a tombstone',
+  });
 }
 
 /** pack.json's name and version must be the repository's last segment and the tag. */
@@ -330,14 +356,52 @@ export function packRepositories(
     }
   }
 
+  /**
+   * The repository's stored tags that are not versions, after `after`, sorted: at most `limit` + 1
+   * (one more tells that more follow). Versions pushed through OCI have stored tags too, passed over.
+   */
+  async function otherTags(at: OciNamespace, after: string | undefined, limit: number): Promise<string[]> {
+    const found: string[] = [];
+    let from = after;
+    for (;;) {
+      const page = await repositories.tags(ref(at), {
+        ...(from === undefined ? {} : { after: from }),
+        limit: TAG_LISTING_PAGE,
+      });
+      for (const tag of page.tags) {
+        if (isVersionTag(tag)) continue;
+        found.push(tag);
+        if (found.length > limit) return found;
+      }
+      if (!page.more) return found;
+      from = page.tags.at(-1);
+    }
+  }
+
   return {
     async putManifest(at, push) {
+      const generic = { record: push.manifest.record, body: push.body };
       if (push.tag === undefined) {
+        if (push.manifest.record.subject !== undefined) {
+          await repositories.putManifest(ref(at), generic);
+          return;
+        }
         throw manifestInvalid('a pack is pushed by tag, and the tag is its version', {
-          hint: `push to ${at.name}:<version>`,
+          hint: `push to ${at.name}:<version> (by digest, only what refers to a pack, with a subject)`,
         });
       }
       const tag = push.tag;
+      if (!isVersionTag(tag)) {
+        const problem = notUnderOtherTag(push.body);
+        if (problem !== null) {
+          throw manifestInvalid(
+            `the tag ${tag} is not a version: it may hold what refers to packs (a signature, an attestation), not ${problem}`,
+            { hint: `push a pack to ${at.name}:<its version>` },
+          );
+        }
+        await repositories.putManifest(ref(at), generic, tag);
+        return;
+      }
       const version = versionOfOciTag(tag);
       const layer = packLayerOf(push.body);
       const digest = push.manifest.record.digest;
@@ -371,28 +435,37 @@ export function packRepositories(
         const live = await versionRecord(at, version);
         return live?.deleted === null && carriesArchive(packDigestOf(found.record), live.digest) ? found : null;
       }
+      if (!isVersionTag(reference.tag)) {
+        const digest = await repositories.resolveTag(ref(at), reference.tag);
+        return digest === null ? null : repositories.getManifest(ref(at), digest);
+      }
       const record = await versionRecord(at, versionOfOciTag(reference.tag));
       if (!record || record.deleted !== null) return null;
       return artifactOf(at, record);
     },
 
-    deleteManifest() {
-      return Promise.reject(
-        registryError('METHOD_NOT_ALLOWED', 'pack versions are not deleted through OCI', {
-          hint: 'delete the version with packctl rm NAME@VERSION --registry REGISTRY (or DELETE /v1/registries/REGISTRY/packs/NAME/VERSION): it leaves a tombstone',
-        }),
-      );
+    // What refers to packs is deleted through OCI; a version's manifest or tag is not.
+    async deleteManifest(at, reference) {
+      if ('tag' in reference) {
+        if (isVersionTag(reference.tag)) throw notDeletedThroughOci();
+        return repositories.deleteTag(ref(at), reference.tag);
+      }
+      const found = await repositories.getManifest(ref(at), reference.digest);
+      if (found?.record.packVersion !== undefined) throw notDeletedThroughOci();
+      return found !== null && repositories.deleteManifest(ref(at), reference.digest);
     },
 
-    tags(at, page) {
+    async tags(at, page) {
       const live = servicesOf().catalog.index.liveVersions(at.registry.name, packNameOf(at.repository));
-      if (!live) return Promise.resolve(null);
       const { after } = page;
-      const tags = live
+      const others = await otherTags(at, after, page.limit);
+      if (!live && others.length === 0) return null;
+      const tags = (live ?? [])
         .map((v) => ociTagOf(v.version))
         .filter((tag) => after === undefined || tag > after)
+        .concat(others)
         .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      return Promise.resolve({ tags: tags.slice(0, page.limit), more: tags.length > page.limit });
+      return { tags: tags.slice(0, page.limit), more: tags.length > page.limit };
     },
 
     repositories(registry) {

@@ -5,20 +5,13 @@
 import type { Request, Router } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { idleGuard } from '../oci/body-idle.js';
-import type { PackError } from '@packyard/pack-core';
+import { isPackError, type PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
 import { principalOf } from '../access/authenticate.js';
 import { pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
 import { parseManifest } from '../oci/manifests.js';
-import {
-  isDigestReference,
-  isPackRepository,
-  isTag,
-  isTagLike,
-  parseDigest,
-  parseReference,
-} from '../oci/oci-names.js';
+import { isDigestReference, isTag, isTagLike, parseDigest, parseReference } from '../oci/oci-names.js';
 import type { ManifestReference } from '../oci/pack-seam.js';
 import type { OciNamespace } from '../oci/namespaces.js';
 import { nameUnknown } from '../oci/oci-access.js';
@@ -189,9 +182,14 @@ export function registerOciManifestRoutes(router: Router, services: RegistryServ
     res.set(API_VERSION_HEADER);
     const reference = existingReference(pathParam(req, 'reference'));
     const at = ociRequest(services, req, res, 'delete');
-    // Pack versions are deleted through /v1 (a tombstone): an OCI DELETE answers 405 with this.
-    if (isPackRepository(at.repository)) res.set('Allow', 'GET, HEAD, PUT');
-    if (!(await manifestsOf(services, at).deleteManifest(at, reference))) throw manifestUnknown();
+    const deleted = await manifestsOf(services, at)
+      .deleteManifest(at, reference)
+      .catch((err: unknown) => {
+        // A pack version's manifest or tag (deleted through /v1, leaving a tombstone).
+        if (isPackError(err) && err.code === 'METHOD_NOT_ALLOWED') res.set('Allow', 'GET, HEAD, PUT');
+        throw err;
+      });
+    if (!deleted) throw manifestUnknown();
     res.status(202).end();
   });
 
