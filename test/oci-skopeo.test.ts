@@ -35,8 +35,7 @@ async function writeBlob(dir: string, mediaType: string, bytes: Buffer): Promise
  * from the system, as image builders produce them), tagged `tag`; returns its manifest digest.
  */
 async function writeImageLayout(dir: string, work: string, tag: string, layers: number): Promise<string> {
-  await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
-  const layerDescriptors: Descriptor[] = [];
+  const tarballs: Array<{ mediaType: string; bytes: Buffer }> = [];
   const diffIds: string[] = [];
   for (let index = 0; index < layers; index++) {
     const root = path.join(work, `layer-${index}`);
@@ -46,7 +45,7 @@ async function writeImageLayout(dir: string, work: string, tag: string, layers: 
     }
     const tar = spawnSync('tar', ['-czf', '-', '-C', root, 'data'], { maxBuffer: 64 * 1024 * 1024 });
     if (tar.status !== 0) throw new Error(`tar failed: ${tar.stderr.toString()}`);
-    layerDescriptors.push(await writeBlob(dir, LAYER, tar.stdout));
+    tarballs.push({ mediaType: LAYER, bytes: tar.stdout });
     diffIds.push(sha256(gunzipSync(tar.stdout)));
   }
   const config = Buffer.from(
@@ -57,20 +56,12 @@ async function writeImageLayout(dir: string, work: string, tag: string, layers: 
       rootfs: { type: 'layers', diff_ids: diffIds },
     }),
   );
-  const manifest: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MANIFEST,
-    config: await writeBlob(dir, 'application/vnd.oci.image.config.v1+json', config),
-    layers: layerDescriptors,
-  };
-  const manifestDescriptor = await writeBlob(dir, MANIFEST, Buffer.from(JSON.stringify(manifest)));
-  const index = {
-    schemaVersion: 2,
-    manifests: [{ ...manifestDescriptor, annotations: { 'org.opencontainers.image.ref.name': tag } }],
-  };
-  await writeFile(path.join(dir, 'index.json'), JSON.stringify(index));
-  await writeFile(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  return manifestDescriptor.digest;
+  return writeArtifactLayout(
+    dir,
+    tag,
+    { mediaType: 'application/vnd.oci.image.config.v1+json', bytes: config },
+    tarballs,
+  );
 }
 
 /**
