@@ -3,7 +3,7 @@
  * attempts have all left the window are swept away, the others stay.
  */
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFsStore } from '../storage/fs-store.js';
 import { loginAttemptsKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -36,5 +36,44 @@ describe('the failed sign-in ledger', () => {
     expect(await ledger.sweep(Date.now() + windowMs + 1000)).toBe(3);
     await ledger.reserve(fresh, 5);
     expect(await listKeys(store, 'identity/attempts/')).toEqual([fresh]);
+  });
+
+  it('counts attempts in memory, with those stored, while storage takes no writes (a full disk)', async () => {
+    const ledger = new AttemptLedger(store, 60_000);
+    const key = loginAttemptsKey('user', 'full'.padEnd(64, '0'));
+    // Two attempts stored before the disk filled up.
+    expect(await ledger.reserve(key, 4)).toMatchObject({ key });
+    const stored = await ledger.reserve(key, 4);
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      syscall: 'write',
+    });
+    const puts = vi.spyOn(store, 'put').mockRejectedValue(full);
+    const deletes = vi.spyOn(store, 'delete').mockRejectedValue(Object.assign(new Error('EROFS'), { code: 'EROFS' }));
+    try {
+      const third = await ledger.reserve(key, 4);
+      const fourth = await ledger.reserve(key, 4);
+      expect([third, fourth]).toEqual([
+        { key, id: expect.any(String) },
+        { key, id: expect.any(String) },
+      ]);
+      expect(await ledger.reserve(key, 4)).toEqual({ retryAfterMs: expect.any(Number) });
+      // A reservation taken back frees its place, whether memory or storage held it.
+      if (!('id' in fourth) || !('id' in stored)) throw new Error('reserved');
+      await ledger.release(key, fourth.id);
+      expect(await ledger.reserve(key, 4)).toMatchObject({ key });
+      // One storage holds stays counted (it leaves the window on its own).
+      await ledger.release(key, stored.id);
+      expect(await ledger.reserve(key, 4)).toEqual({ retryAfterMs: expect.any(Number) });
+      // A sign-in that succeeds forgets those memory holds; storage keeps its two meanwhile.
+      await ledger.clear(key);
+      expect(await ledger.reserve(key, 4)).toMatchObject({ key });
+    } finally {
+      puts.mockRestore();
+      deletes.mockRestore();
+    }
+    // Once storage takes writes again, the attempt memory holds still counts, with the stored ones.
+    expect(await ledger.reserve(key, 4)).toMatchObject({ key });
+    expect(await ledger.reserve(key, 4)).toEqual({ retryAfterMs: expect.any(Number) });
   });
 });

@@ -11,12 +11,14 @@
  *   document per key, changed by compare-and-swap), so that N replicas allow the same number of
  *   attempts as one. An attempt is reserved before its hash starts and counts as a failure until
  *   it succeeds; a burst beyond the limit is refused without being hashed, and the right password
- *   sent within a burst is refused while the burst counts.
+ *   sent within a burst is refused while the burst counts. While storage takes no writes (a full
+ *   or read-only disk), attempts are counted in the process's memory on top of those stored, so
+ *   signing in with a password still works (reads need no write), and the limit holds per process.
  */
 import { randomBytes } from 'node:crypto';
 import type { PackError } from '@packyard/pack-core';
-import { updateJson } from '../storage/json-documents.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { readJson, updateJson } from '../storage/json-documents.js';
+import { isDiskFull, isDiskRefusing, type ObjectStore } from '../storage/object-store.js';
 import { KeyedLock } from '../storage/keyed-lock.js';
 import { LOGIN_ATTEMPTS_PREFIX } from '../storage/layout.js';
 import { registryError } from '../errors.js';
@@ -158,10 +160,15 @@ interface AttemptsDocument {
 /** Attempts counted under one storage key, as reserve() left them. */
 export type Reservation = { key: string; id: string } | { retryAfterMs: number };
 
+/** Keys whose attempts a process keeps in memory while storage takes no writes (a few dozen bytes each). */
+const MAX_UNSTORED_KEYS = 100_000;
+
 export class AttemptLedger {
   /** One process's attempts on a key do not race each other's compare-and-swap. */
   private readonly locks = new KeyedLock();
   private lastSweep = Date.now();
+  /** Attempts storage would not take (a full or read-only disk), by key, oldest key first. */
+  private readonly unstored = new Map<string, Array<{ id: string; at: number }>>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -209,36 +216,90 @@ export class AttemptLedger {
     return this.locks.run(key, async () => {
       const id = randomBytes(6).toString('hex');
       let retryAfterMs = 0;
-      await updateJson<AttemptsDocument>(
-        this.store,
-        key,
-        (doc) => {
-          const now = Date.now();
-          const recent = doc.attempts.filter((a) => now - a.at < this.windowMs);
-          if (recent.length >= limit) {
-            retryAfterMs = Math.max(1, (recent[0]?.at ?? now) + this.windowMs - now);
-            return undefined;
-          }
-          retryAfterMs = 0;
-          return { attempts: [...recent, { id, at: now }] };
-        },
-        () => ({ attempts: [] }),
-      );
+      // Attempts kept in memory while storage took no writes still count, with the stored ones.
+      const held = this.recentUnstored(key, Date.now());
+      try {
+        await updateJson<AttemptsDocument>(
+          this.store,
+          key,
+          (doc) => {
+            const now = Date.now();
+            const recent = [...doc.attempts.filter((a) => now - a.at < this.windowMs), ...held];
+            if (recent.length >= limit) {
+              retryAfterMs = this.retryAfter(recent, now);
+              return undefined;
+            }
+            retryAfterMs = 0;
+            return { attempts: [...doc.attempts.filter((a) => now - a.at < this.windowMs), { id, at: now }] };
+          },
+          () => ({ attempts: [] }),
+        );
+      } catch (err) {
+        if (!isDiskFull(err) && !isDiskRefusing(err)) throw err;
+        return this.reserveUnstored(key, limit, id);
+      }
       return retryAfterMs > 0 ? { retryAfterMs } : { key, id };
     });
+  }
+
+  /** {@link reserve} when storage takes no writes: counted in memory, with what storage holds. */
+  private async reserveUnstored(key: string, limit: number, id: string): Promise<Reservation> {
+    const stored = (await readJson<AttemptsDocument>(this.store, key))?.value.attempts ?? [];
+    const now = Date.now();
+    const held = this.recentUnstored(key, now);
+    const recent = [...stored.filter((a) => now - a.at < this.windowMs), ...held].sort((a, b) => a.at - b.at);
+    if (recent.length >= limit) return { retryAfterMs: this.retryAfter(recent, now) };
+    this.unstored.delete(key);
+    this.unstored.set(key, [...held, { id, at: now }]);
+    for (const oldest of this.unstored.keys()) {
+      if (this.unstored.size <= MAX_UNSTORED_KEYS) break;
+      this.unstored.delete(oldest);
+    }
+    return { key, id };
+  }
+
+  /** The attempts under `key` kept in memory and still in the window (the rest forgotten). */
+  private recentUnstored(key: string, now: number): Array<{ id: string; at: number }> {
+    const recent = (this.unstored.get(key) ?? []).filter((a) => now - a.at < this.windowMs);
+    if (recent.length === 0) this.unstored.delete(key);
+    return recent;
+  }
+
+  private retryAfter(recent: ReadonlyArray<{ at: number }>, now: number): number {
+    const oldest = Math.min(...recent.map((a) => a.at));
+    return Math.max(1, oldest + this.windowMs - now);
   }
 
   /** Takes one reservation back: the attempt was not made. */
   release(key: string, id: string): Promise<void> {
     return this.locks.run(key, async () => {
+      const held = this.unstored.get(key);
+      if (held?.some((a) => a.id === id)) {
+        this.unstored.set(
+          key,
+          held.filter((a) => a.id !== id),
+        );
+        return;
+      }
       await updateJson<AttemptsDocument>(this.store, key, (doc) =>
         doc.attempts.some((a) => a.id === id) ? { attempts: doc.attempts.filter((a) => a.id !== id) } : undefined,
-      );
+      ).catch(unlessStorageTakesNoWrites);
     });
   }
 
   /** Forgets every attempt under `key` (a successful sign-in of that username). */
   clear(key: string): Promise<void> {
-    return this.locks.run(key, () => this.store.delete(key));
+    return this.locks.run(key, async () => {
+      this.unstored.delete(key);
+      await this.store.delete(key).catch(unlessStorageTakesNoWrites);
+    });
   }
+}
+
+/**
+ * Passes over a write storage would not take (a full or read-only disk): an attempt left counted
+ * leaves the window on its own. Any other failure is thrown again.
+ */
+function unlessStorageTakesNoWrites(err: unknown): void {
+  if (!isDiskFull(err) && !isDiskRefusing(err)) throw err;
 }
