@@ -195,6 +195,12 @@ export const PACK_CONTENT_ERRORS = {
     meaning: 'A file the pack needs is a directory, FIFO, socket or device.',
     hint: 'make it a regular file, or remove it',
   },
+  PACKIGNORE_TOO_LARGE: {
+    status: 422,
+    meaning:
+      "A `.packignore` of more than 64 KiB or 1,000 patterns, or whose patterns cost more than 50 million steps to match against the pack's paths (about half a second).",
+    hint: 'keep .packignore to the few patterns the pack needs; prefer plain names and folders (node_modules/, *.tmp) to many wildcards',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export const PACK_CORE_ERRORS = { ...ARCHIVE_ERRORS, ...PACK_CONTENT_ERRORS };

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { packError } from './errors.js';
-import { packIgnore, type PackIgnore } from './packignore.js';
+import { MAX_PACKIGNORE_BYTES, packIgnore, type PackIgnore } from './packignore.js';
 
 /** Always left out of a built pack, whatever .packignore says. */
 export const DEFAULT_EXCLUDES: readonly string[] = [
@@ -85,7 +85,21 @@ async function loadIgnore(root: string, extra: readonly string[]): Promise<PackI
   if (handle === 'missing') return matcher;
   if (handle === 'special') throw packError('NOT_A_REGULAR_FILE', '.packignore is not a regular file');
   try {
-    return matcher.add(await handle.readFile('utf8'));
+    // One byte past the bound tells a file that is larger, without reading it whole.
+    const text = Buffer.alloc(MAX_PACKIGNORE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(text, length, text.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_PACKIGNORE_BYTES) {
+        throw packError(
+          'PACKIGNORE_TOO_LARGE',
+          `.packignore is larger than ${String(MAX_PACKIGNORE_BYTES / 1024)} KiB`,
+        );
+      }
+    }
+    return matcher.add(text.toString('utf8', 0, length));
   } finally {
     await handle.close();
   }
