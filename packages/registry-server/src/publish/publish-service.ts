@@ -14,7 +14,7 @@
 import { declaredDeprecation, type PackError, type Finding } from '@packyard/pack-core';
 import type { CatalogSync } from '../catalog/catalog-sync.js';
 import { summarise, type RegistryRecord, type VersionRecord, type VersionSummary } from '../catalog/records.js';
-import { versionKey } from '../storage/layout.js';
+import { blobKey, versionKey } from '../storage/layout.js';
 import { createJson, readJson, updateJson } from '../storage/json-documents.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { InspectedPack } from './inspect-pack.js';
@@ -170,8 +170,11 @@ export class PublishService {
     const existing = known ? await readJson<VersionRecord>(this.store, key) : null;
     if (existing) {
       const { outcome } = decide(existing.value);
-      if (outcome === 'unchanged')
+      if (outcome === 'unchanged') {
+        // The same bytes again put back an archive storage lost (BLOB_MISSING says to do this).
+        if ((await this.store.head(blobKey(archive.digest))) === null) await storeBlob();
         return { outcome: 'unchanged', record: existing.value, warnings: inspected.warnings };
+      }
     }
 
     if (!existing) {

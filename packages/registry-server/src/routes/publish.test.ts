@@ -18,7 +18,7 @@ import {
   type TestPack,
   type TestRegistry,
 } from '../test-support/test-registry.js';
-import { versionKey } from '../storage/layout.js';
+import { blobKey, versionKey } from '../storage/layout.js';
 import { storageUnavailable } from '../storage/object-store.js';
 
 interface ErrorBody {
@@ -85,6 +85,22 @@ describe.each(DRIVERS)('publish (%s)', (driver) => {
     expect(second.body.outcome).toBe('unchanged');
     expect(second.body.publishedAt).toBe(first.body.publishedAt);
     expect(second.body.revision).toBe(1);
+  });
+
+  it('puts back an archive storage lost when the same bytes are published again, as BLOB_MISSING says', async () => {
+    const pack = await buildTestPack(work.dir, { name: 'lost', version: '1.0.0' });
+    expect((await publish(registry, pack)).status).toBe(201);
+    // Lost outside the registry (or removed by a gc racing a commit that reused it).
+    await registry.services.store.delete(blobKey(pack.digest));
+    const missing = await request(registry.app).get('/v1/registries/public/packs/lost/1.0.0/archive').set(AUTH);
+    expect(missing.status).toBe(500);
+    expect((missing.body as ErrorBody).error.code).toBe('BLOB_MISSING');
+    const again = await publish(registry, pack);
+    expect(again.status).toBe(200);
+    expect(again.body.outcome).toBe('unchanged');
+    const archive = await getBytes(registry.app, '/v1/registries/public/packs/lost/1.0.0/archive', AUTH);
+    expect(archive.status).toBe(200);
+    expect(archive.bytes.equals(pack.bytes)).toBe(true);
   });
 
   it('refuses other bytes for a published version with 409 PACK_VERSION_EXISTS', async () => {
