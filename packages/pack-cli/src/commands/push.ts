@@ -16,7 +16,8 @@ import { formatLintReport } from '../output/lint-report.js';
 import { safe } from '../output/sanitise.js';
 import { transferProgress } from '../output/progress.js';
 import { colorsFor, formatSize, printJson, type OutputFormat } from '../output/terminal.js';
-import { RegistryClient } from '../registry/client.js';
+import { rateFloor, SLOWEST, transferDeadlineMs } from '../registry/bounded-body.js';
+import { DEADLINES, RegistryClient } from '../registry/client.js';
 
 export interface PushOptions {
   registry: string;
@@ -109,10 +110,28 @@ export async function pushCommand(target: string, options: PushOptions, io: CliI
     );
     const hex = digest.slice('sha256:'.length);
     const progress = transferProgress(io, `pushing ${path.basename(file)}`, size, options);
+    // The upload keeps to the rate floor downloads keep to; the whole exchange, answer included,
+    // to the transfer's deadline (client.send).
+    const aborting = new AbortController();
+    const state: { slow: CliError | null } = { slow: null };
+    const rate = rateFloor(
+      `pushing ${path.basename(file)} to ${client.server}`,
+      (error) => {
+        state.slow = error;
+        aborting.abort();
+      },
+      SLOWEST,
+    );
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         progress.add(chunk.length);
+        rate.add(chunk.length);
         callback(null, chunk);
+      },
+      flush(callback) {
+        // All sent: what is left is the server's answer, bounded by the deadline.
+        rate.stop();
+        callback();
       },
     });
     if (!options.quiet && options.format === 'text') {
@@ -131,9 +150,14 @@ export async function pushCommand(target: string, options: PushOptions, io: CliI
           'Content-Length': String(size),
           'Content-Digest': `sha-256=:${Buffer.from(hex, 'hex').toString('base64')}:`,
         },
+        signal: aborting.signal,
+        deadlineMs: transferDeadlineMs(size) + DEADLINES.answerMs,
       });
+    } catch (err) {
+      throw state.slow ?? err;
     } finally {
       progress.stop();
+      rate.stop();
     }
     const what = `pushing ${path.basename(file)} to ${options.registry} at ${client.server}`;
     const published: Record<string, unknown> = client.api.check(Published, await client.answer(res, what), what);

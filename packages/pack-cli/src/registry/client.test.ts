@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { discard, readText } from './bounded-body.js';
-import { RegistryClient } from './client.js';
+import { DEADLINES, RegistryClient } from './client.js';
 
 interface Seen {
   method: string;
@@ -131,6 +131,38 @@ describe('RegistryClient errors', () => {
       await discard(res);
     } finally {
       big.server.close();
+    }
+  });
+});
+
+describe('RegistryClient deadlines', () => {
+  it('gives up on a server that sends 103 Early Hints for ever and never answers', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const server = createServer((_req, res) => {
+      // Each interim answer restarts the HTTP client's own header timeout.
+      timers.push(
+        setInterval(() => {
+          res.writeEarlyHints({ link: '</x>; rel=preload' });
+        }, 50),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const saved = DEADLINES.answerMs;
+    DEADLINES.answerMs = 400;
+    try {
+      const client = RegistryClient.connect(url, tls, 'pya_secret');
+      const started = Date.now();
+      await expect(client.json('GET', '/v1/search', 'searching')).rejects.toMatchObject({
+        message: `${url} did not answer GET /v1/search within 400 ms: given up`,
+        hint: expect.stringContaining('try again') as string,
+      });
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      DEADLINES.answerMs = saved;
+      for (const timer of timers) clearInterval(timer);
+      server.closeAllConnections();
+      server.close();
     }
   });
 });

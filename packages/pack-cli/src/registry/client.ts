@@ -17,7 +17,7 @@ import { RegistryApiClient, type ApiAnswer, type ApiRequest } from '@packyard/re
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import { readRequiredUserFile } from '../files.js';
 import { checkIdentity, checkIssuedToken, isSendableToken, refusedAnswer } from './answers.js';
-import { discard, MAX_ERROR_BYTES, readJson } from './bounded-body.js';
+import { discard, MAX_ERROR_BYTES, readJson, SLOWEST } from './bounded-body.js';
 import {
   credentialsPath,
   normaliseServer,
@@ -44,6 +44,16 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Redirects followed for one request at most (fetch allows 20; a registry needs one or two). */
 const MAX_REDIRECTS = 5;
 
+/**
+ * How long a server has to answer a request, status and headers, from the moment packctl starts
+ * sending it (redirects included): past it the request is aborted. The HTTP client's own header
+ * timeout is not enough: it starts again on every interim answer (103 Early Hints), so a server
+ * sending one a minute would hold packctl for ever. Bodies are bounded by the rate floor and
+ * deadlines of ./bounded-body.ts once the headers are in; an upload gives its own deadline
+ * ({@link SendInit.deadlineMs}). Mutable for tests only.
+ */
+export const DEADLINES = { answerMs: 60_000 };
+
 interface TlsSettings {
   insecure: boolean;
   caFile?: string | undefined;
@@ -58,7 +68,18 @@ export interface SendInit {
    */
   otherOrigins?: boolean;
   signal?: AbortSignal;
+  /**
+   * How long the whole exchange up to the answer's headers may take, redirects and the upload of
+   * `body` included (default {@link DEADLINES}.answerMs): an upload passes its transfer deadline.
+   */
+  deadlineMs?: number;
 }
+
+/**
+ * The HTTP client's own timeouts, not left to its defaults (300 s): the pause before the headers,
+ * and between two chunks of a body (the rate floor of ./bounded-body.ts asks more than that).
+ */
+const AGENT_TIMEOUTS = { headersTimeout: DEADLINES.answerMs, bodyTimeout: SLOWEST.windowMs };
 
 function isLoopback(url: URL): boolean {
   return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
@@ -97,7 +118,7 @@ function exitCodeOf(status: number): ExitCode {
 export class RegistryClient {
   /** Scheme, host and port of the server: credentials go to this origin only. */
   private readonly origin: string;
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly dispatcher: Dispatcher;
   /**
    * The registry's API (@packyard/registry-api) over this client: every URL is built there and
    * every answer checked against the contract's schema; this class is its transport.
@@ -159,7 +180,7 @@ export class RegistryClient {
   }
 
   /** TLS and plain-HTTP rules: plain HTTP only to loopback unless insecure. */
-  static dispatcherFor(server: string, tls: TlsSettings): Dispatcher | undefined {
+  static dispatcherFor(server: string, tls: TlsSettings): Dispatcher {
     const url = new URL(server);
     if (url.protocol === 'http:' && !isLoopback(url) && !tls.insecure) {
       throw new CliError(`${server} is plain HTTP: credentials and packs would cross the network unencrypted`, {
@@ -167,10 +188,10 @@ export class RegistryClient {
         hint: 'use https, or pass --insecure if you accept that',
       });
     }
-    if (url.protocol !== 'https:') return undefined;
-    if (tls.caFile) return new Agent({ connect: { ca: readCaFile(tls.caFile) } });
-    if (tls.insecure) return new Agent({ connect: { rejectUnauthorized: false } });
-    return undefined;
+    if (url.protocol !== 'https:') return new Agent(AGENT_TIMEOUTS);
+    if (tls.caFile) return new Agent({ ...AGENT_TIMEOUTS, connect: { ca: readCaFile(tls.caFile) } });
+    if (tls.insecure) return new Agent({ ...AGENT_TIMEOUTS, connect: { rejectUnauthorized: false } });
+    return new Agent(AGENT_TIMEOUTS);
   }
 
   /**
@@ -178,15 +199,15 @@ export class RegistryClient {
    * system's CAs and the server's CA file (a bucket of a private site), or plain HTTP on loopback.
    * The server's --insecure is not carried over: it was accepted for that server only.
    */
-  private dispatcherElsewhere(url: URL, what: string): Dispatcher | undefined {
-    if (url.protocol === 'http:' && isLoopback(url)) return undefined;
+  private dispatcherElsewhere(url: URL, what: string): Dispatcher {
+    if (url.protocol === 'http:' && isLoopback(url)) return new Agent(AGENT_TIMEOUTS);
     if (url.protocol !== 'https:') {
       throw new CliError(`${what}: ${this.server} redirected to ${url.origin}, which is not https: refused`, {
         hint: 'ask the registry operator to serve downloads over https',
       });
     }
-    if (!this.tls.caFile) return undefined;
-    return new Agent({ connect: { ca: [...rootCertificates, readCaFile(this.tls.caFile)] } });
+    if (!this.tls.caFile) return new Agent(AGENT_TIMEOUTS);
+    return new Agent({ ...AGENT_TIMEOUTS, connect: { ca: [...rootCertificates, readCaFile(this.tls.caFile)] } });
   }
 
   private async refreshIfDue(auth: ServerAuth): Promise<void> {
@@ -234,6 +255,27 @@ export class RegistryClient {
    * origin, and only a string body (a stream cannot be replayed).
    */
   async send(method: string, path: string, init: SendInit = {}): Promise<Response> {
+    const deadlineMs = init.deadlineMs ?? DEADLINES.answerMs;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      deadline.abort();
+    }, deadlineMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, deadline.signal]) : deadline.signal;
+    try {
+      return await this.sendWithin(method, path, init, signal);
+    } catch (err) {
+      if (!deadline.signal.aborted || init.signal?.aborted) throw err;
+      throw new CliError(
+        `${this.server} did not answer ${method} ${path} within ${deadlineMs < 1000 ? `${deadlineMs} ms` : `${Math.round(deadlineMs / 1000)} s`}: given up`,
+        { hint: 'try again; if it persists, check the network and the registry (or the proxy in front of it)' },
+      );
+    } finally {
+      // Once the headers are in, the body is bounded by its reader (./bounded-body.ts).
+      clearTimeout(timer);
+    }
+  }
+
+  private async sendWithin(method: string, path: string, init: SendInit, signal: AbortSignal): Promise<Response> {
     let url = new URL(`${this.server}${path}`);
     const body = init.body;
     let elsewhere = false;
@@ -247,8 +289,8 @@ export class RegistryClient {
         headers,
         redirect: 'manual',
         ...(body === undefined || body === null ? {} : { body, duplex: 'half' }),
-        ...(dispatcher ? { dispatcher } : {}),
-        ...(init.signal ? { signal: init.signal } : {}),
+        dispatcher,
+        signal,
       });
       if (!REDIRECT_STATUSES.has(res.status)) return res;
       await discard(res);
