@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterProfile } from './generated/cluster-profile.js';
 import type { PackDependency, PackLayer } from './generated/pack-manifest.js';
-import { mergeValues, resolveProfile, type PackSource } from './resolve-profile.js';
+import { MAX_PROFILE_PROBLEMS, mergeValues, resolveProfile, type PackSource } from './resolve-profile.js';
 
 interface FakeVersion {
   version: string;
@@ -349,5 +349,39 @@ describe('resolveProfile: values', () => {
       b: { c: [3], d: 'x' },
       e: true,
     });
+  });
+});
+
+describe('resolveProfile bounds what it keeps from hostile records', () => {
+  it('lists at most MAX_PROFILE_PROBLEMS problems and counts the rest, whatever the records list', async () => {
+    // Twenty add-ons whose records each list 20,000 required packs the profile lacks (a hostile
+    // registry's: a line each would be 400,000 problems), and the same one 1,000 times again.
+    const missing = Array.from({ length: 20_000 }, (_, i) => ({
+      packName: `missing-${i}`,
+      layer: 'addon',
+      type: 'required' as const,
+    }));
+    const repeated = Array.from({ length: 1000 }, () => missing[0] as PackDependency);
+    const addons = Array.from({ length: 20 }, (_, i) => `addon-${i}`);
+    const world: World = {
+      public: Object.fromEntries(
+        addons.map((name) => [name, [{ version: '1.0.0', dependencies: [...repeated, ...missing] }]]),
+      ),
+    };
+    const profile: ClusterProfile = {
+      name: 'p',
+      version: '1.0.0',
+      type: 'add-on',
+      packs: addons.map((name) => ({ name, version: '1.0.0' })),
+    };
+    const { problems, layers } = await resolveProfile(profile, source(world));
+    expect(layers).toHaveLength(20);
+    expect(problems).toHaveLength(MAX_PROFILE_PROBLEMS + 1);
+    expect(problems.at(-1)).toEqual({
+      pack: null,
+      message: `and ${20 * 20_000 - MAX_PROFILE_PROBLEMS} more problems, not listed`,
+    });
+    expect(problems[0]?.message).toBe('addon-0@1.0.0 requires missing-0, which the profile lacks');
+    expect(problems[1]?.message).toBe('addon-0@1.0.0 requires missing-1, which the profile lacks');
   });
 });

@@ -72,6 +72,40 @@ export interface ProfileResolution {
   warnings: ProfileProblem[];
 }
 
+/**
+ * The most problems a resolution lists; past it one more says how many were left out. A profile
+ * has at most a hundred add-ons, but their packs' records (a hostile registry's) could list
+ * millions of missing dependencies: a line each would exhaust memory.
+ */
+export const MAX_PROFILE_PROBLEMS = 1000;
+
+/**
+ * A pack's dependencies, each pack named once per type and bounds (a record listing the same one
+ * again adds nothing to check).
+ */
+function distinctDependencies(dependencies: readonly PackDependency[]): PackDependency[] {
+  const seen = new Set<string>();
+  return dependencies.filter((dep) => {
+    const key = JSON.stringify([dep.packName, dep.type ?? null, dep.minVersion ?? null, dep.maxVersion ?? null]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Problems at most {@link MAX_PROFILE_PROBLEMS}, the rest (with `uncounted` more found past the cap
+ * and not made) counted in one more.
+ */
+function boundedProblems(problems: ProfileProblem[], uncounted: number): ProfileProblem[] {
+  if (problems.length <= MAX_PROFILE_PROBLEMS && uncounted === 0) return problems;
+  const left = Math.max(problems.length - MAX_PROFILE_PROBLEMS, 0) + uncounted;
+  return [
+    ...problems.slice(0, MAX_PROFILE_PROBLEMS),
+    { pack: null, message: `and ${left} more problem${left === 1 ? '' : 's'}, not listed` },
+  ];
+}
+
 const LAYER_ORDER: readonly PackLayer[] = ['os', 'kernel', 'k8s', 'cni', 'csi', 'addon'];
 const CORE_LAYERS: readonly PackLayer[] = ['os', 'k8s', 'cni', 'csi'];
 const PRIORITY_KEY = 'spectrocloud.com/install-priority';
@@ -206,7 +240,7 @@ export async function resolveProfile(profile: ClusterProfile, source: PackSource
       values: isJsonObject(merged) && Object.keys(merged).length === 0 ? '' : stringify(merged),
       installPriority: installPriorityOf(merged),
       index,
-      dependencies: details.dependencies,
+      dependencies: distinctDependencies(details.dependencies),
     });
     if (cloudType && details.cloudTypes.length > 0 && !details.cloudTypes.some((c) => c === cloudType || c === 'all')) {
       problems.push({
@@ -237,10 +271,23 @@ export async function resolveProfile(profile: ClusterProfile, source: PackSource
     }
   }
 
-  // Dependencies.
+  // Dependencies: problems past the cap are counted, not made (a hostile record lists millions).
   const byName = new Map(chosen.map((c) => [c.name, c]));
+  let uncounted = 0;
   for (const pack of chosen) {
     for (const dep of pack.dependencies) {
+      if (problems.length >= MAX_PROFILE_PROBLEMS) {
+        const present = byName.get(dep.packName);
+        const inBounds = present ? withinBounds(present.version, dep.minVersion, dep.maxVersion) : false;
+        if (
+          (dep.type === 'required' && (!present || !inBounds)) ||
+          (dep.type === 'optional' && present && !inBounds) ||
+          (dep.type === 'notSupported' && present && inBounds)
+        ) {
+          uncounted++;
+        }
+        continue;
+      }
       const present = byName.get(dep.packName);
       const inBounds = present ? withinBounds(present.version, dep.minVersion, dep.maxVersion) : false;
       const who = `${pack.name}@${pack.version}`;
@@ -320,7 +367,7 @@ export async function resolveProfile(profile: ClusterProfile, source: PackSource
   return {
     profile: { name: profile.name, version: profile.version, type, cloudType },
     layers: ordered.map(({ index: _index, dependencies: _dependencies, ...layer }) => layer),
-    problems,
+    problems: boundedProblems(problems, uncounted),
     warnings,
   };
 }

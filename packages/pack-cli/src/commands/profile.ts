@@ -52,6 +52,12 @@ export interface ProfileResolveOptions {
  * limit for a YAML file (16 MiB); this bounds their sum (a profile has up to 100 packs).
  */
 const MAX_PROFILE_VALUES_BYTES = 64 * 1024 * 1024;
+/**
+ * The most dependencies and cloud types a resolution keeps from the servers' records, all packs
+ * together: a real profile has a few hundred. Each record is bounded on its own (what pack.json
+ * can hold), but a hundred of them could still hold millions.
+ */
+export const MAX_PROFILE_LISTED = 100_000;
 
 /**
  * The registry server as the resolver's source of versions and pack details; `sizeOf` gives the
@@ -64,6 +70,7 @@ export function registrySource(client: RegistryClient): PackSource & {
 } {
   const sizes = new Map<string, number>();
   let valuesBytes = 0;
+  let listed = 0;
   const sizeKey = (registry: string, name: string, version: string) => `${registry}\u0000${name}\u0000${version}`;
   return {
     async versions(registry, name) {
@@ -81,6 +88,13 @@ export function registrySource(client: RegistryClient): PackSource & {
       const record = await client.api.version(registry, name, version, what);
       const { digest, size } = checkArchiveRecord(record, name, { exactly: version }, what);
       const { cloudTypes, dependencies } = checkResolverDetails(record, what);
+      listed += cloudTypes.length + dependencies.length;
+      if (listed > MAX_PROFILE_LISTED) {
+        throw new CliError(
+          `${what}: the packs' records list more than ${MAX_PROFILE_LISTED} dependencies and cloud types together`,
+          { hint: 'a profile this large is not what a Packyard registry serves: check the server (--server)' },
+        );
+      }
       sizes.set(sizeKey(registry, name, version), size);
       const reading = `reading values.yaml of ${name}@${version}`;
       const res = await client.send('GET', client.api.filePath({ registry, name, version }, 'values.yaml'));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_MANIFEST_CLOUD_TYPES, MAX_MANIFEST_DEPENDENCIES } from '@packyard/registry-api';
 import {
   checkArchiveRecord,
   checkIssuedToken,
@@ -95,5 +96,18 @@ describe('checkVersion, checkIssuedToken, checkResolverDetails', () => {
     expect(() => details({ dependencies: [{ packName: 5, layer: 'k8s', type: 'required' }] })).toThrow('dependency');
     expect(() => details({ dependencies: 'all' })).toThrow('not a list');
     expect(() => checkResolverDetails({ manifest: { cloudTypes: [1] } }, 'x')).toThrow('cloudTypes');
+  });
+
+  it('refuses more dependencies or cloud types than a pack.json the registry takes can hold', () => {
+    const dependency = { packName: 'a', layer: 'addon', type: 'required' };
+    const many = (n: number) => Array.from({ length: n }, () => dependency);
+    const details = (dependencies: unknown[]) =>
+      checkResolverDetails({ manifest: { constraints: { dependencies } } }, 'x');
+    expect(details(many(MAX_MANIFEST_DEPENDENCIES)).dependencies).toHaveLength(MAX_MANIFEST_DEPENDENCIES);
+    expect(() => details(many(MAX_MANIFEST_DEPENDENCIES + 1))).toThrow(
+      `lists more than ${MAX_MANIFEST_DEPENDENCIES} dependencies`,
+    );
+    const cloudTypes = Array.from({ length: MAX_MANIFEST_CLOUD_TYPES + 1 }, () => 'aws');
+    expect(() => checkResolverDetails({ manifest: { cloudTypes } }, 'x')).toThrow('cloud types');
   });
 });

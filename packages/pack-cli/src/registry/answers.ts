@@ -15,7 +15,7 @@ import {
   type PackDependency,
   type PackLayer,
 } from '@packyard/pack-core';
-import type { VersionRecord } from '@packyard/registry-api';
+import { MAX_MANIFEST_CLOUD_TYPES, MAX_MANIFEST_DEPENDENCIES, type VersionRecord } from '@packyard/registry-api';
 import { CliError } from '../errors.js';
 
 /**
@@ -169,9 +169,16 @@ export function checkResolverDetails(
   if (!Array.isArray(cloudTypes) || !cloudTypes.every((c) => typeof c === 'string')) {
     throw refusedAnswer(what, 'has cloudTypes that are not a list of names');
   }
+  // More than a pack.json the registry takes can hold (the contract's schema says so too).
+  if (cloudTypes.length > MAX_MANIFEST_CLOUD_TYPES) {
+    throw refusedAnswer(what, `lists more than ${MAX_MANIFEST_CLOUD_TYPES} cloud types`);
+  }
   const constraints = manifest['constraints'] ?? {};
   const dependencies = isJsonObject(constraints) ? (constraints['dependencies'] ?? []) : null;
   if (!Array.isArray(dependencies)) throw refusedAnswer(what, 'has constraints.dependencies that are not a list');
+  if (dependencies.length > MAX_MANIFEST_DEPENDENCIES) {
+    throw refusedAnswer(what, `lists more than ${MAX_MANIFEST_DEPENDENCIES} dependencies`);
+  }
   const checked = dependencies.map((d): PackDependency => {
     const type = isJsonObject(d) ? DEPENDENCY_TYPES.find((t) => t === d['type']) : undefined;
     if (

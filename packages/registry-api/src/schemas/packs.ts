@@ -76,6 +76,15 @@ export const ReplacedArchive = Type.Object({
 export const ArchiveFile = Type.Object({ path: Type.String(), size: Type.Integer() });
 
 /**
+ * The most dependencies a published pack.json can list: the registry takes pack.json up to 1 MiB
+ * (pack-core's MAX_MANIFEST_BYTES), and the shortest dependency, `{"packName":"a","layer":"b"}`
+ * and its comma, takes 29 bytes. A record listing more did not come from a Packyard registry.
+ */
+export const MAX_MANIFEST_DEPENDENCIES = Math.floor((1024 * 1024) / 29);
+/** The most cloud types a published pack.json can list: the shortest, `"a",`, takes 4 bytes of 1 MiB. */
+export const MAX_MANIFEST_CLOUD_TYPES = (1024 * 1024) / 4;
+
+/**
  * pack.json as published (schemas/pack.schema.json, checked by the server at publish time): the
  * fields clients act on are spelled out, the rest passes through.
  */
@@ -85,7 +94,7 @@ export const PublishedManifest = Type.Object(
     version: Type.String(),
     displayName: Type.String(),
     layer: Type.String(),
-    cloudTypes: Type.Optional(Type.Array(Type.String())),
+    cloudTypes: Type.Optional(Type.Array(Type.String(), { maxItems: MAX_MANIFEST_CLOUD_TYPES })),
     constraints: Type.Optional(
       Type.Object({
         dependencies: Type.Optional(
@@ -104,6 +113,7 @@ export const PublishedManifest = Type.Object(
                 ]),
               ),
             }),
+            { maxItems: MAX_MANIFEST_DEPENDENCIES },
           ),
         ),
       }),
