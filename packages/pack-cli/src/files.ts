@@ -16,9 +16,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { makeDir } from '@packyard/pack-core/make-dir';
+import { makeDir, removeEmptyDirs } from '@packyard/pack-core/make-dir';
 import { CliError } from './errors.js';
 
 /**
@@ -68,10 +68,12 @@ export async function replaceFile(file: string, data: string | Uint8Array, mode?
 }
 
 /**
- * Runs `write` with a new, empty staging directory made in `parent` (`.<label>.<random>.partial`;
- * `parent` and its missing parents made), then `place`s what it wrote; on any failure of either
- * the staging directory goes, and so do the parents this call made: nothing of a failed run stays.
- * The staging directory is also removed once placed (empty by then, or put in place whole).
+ * Runs `write` with a new, empty staging directory made in `parent` (`.<label>.<random>.partial`,
+ * created exclusively: this run's own; `parent` and its missing parents made), then `place`s what
+ * it wrote; on any failure of either the staging directory goes, and so do the parents this call
+ * made while they are empty (another run may have put its files there meanwhile: those stay).
+ * Nothing of a failed run stays, and nothing it did not create is removed. The staging directory
+ * is also removed once placed (empty by then, or put in place whole).
  */
 export async function stage<T>(
   parent: string,
@@ -81,15 +83,18 @@ export async function stage<T>(
 ): Promise<T> {
   const madeParent = await makeDir(parent);
   const staging = path.join(parent, `.${label}.${randomBytes(6).toString('hex')}.partial`);
+  let made = false;
   try {
-    await makeDir(staging);
+    // Not recursive: fails if anything is there, so what is removed below is this run's own.
+    await mkdir(staging);
+    made = true;
     const result = await write(staging);
     await place(staging);
     await rm(staging, { recursive: true, force: true });
     return result;
   } catch (err) {
-    await rm(staging, { recursive: true, force: true });
-    if (madeParent !== undefined) await rm(madeParent, { recursive: true, force: true });
+    if (made) await rm(staging, { recursive: true, force: true });
+    if (madeParent !== undefined) await removeEmptyDirs(parent, madeParent);
     throw err;
   }
 }

@@ -14,7 +14,7 @@
  * await makeDir('dist/packs'); // dist's path when it made dist and dist/packs, undefined when there
  */
 import { lstatSync, mkdirSync, statSync } from 'node:fs';
-import { lstat, mkdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 const errorCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
@@ -91,5 +91,22 @@ export function makeDirSync(dir: string, mode = 0o777): string | undefined {
     if (errorCode(err) !== 'EEXIST') throw err;
     if (isDirectory()) return undefined;
     throw inTheWay(err, target, isLink());
+  }
+}
+
+/**
+ * Undoes {@link makeDir} for what stayed empty: removes `from` and its parents up to `upTo` (the
+ * first directory makeDir made; included) while they are empty directories, so a failed run takes
+ * away the folders it made and never what another run put in them meanwhile.
+ */
+export async function removeEmptyDirs(from: string, upTo: string): Promise<void> {
+  const top = path.resolve(upTo);
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    try {
+      await rmdir(dir);
+    } catch {
+      return;
+    }
+    if (dir === top || path.dirname(dir) === dir) return;
   }
 }

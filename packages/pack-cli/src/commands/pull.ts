@@ -8,8 +8,10 @@
  * pack asked for, a version of the pack-core grammar that satisfies the selector, a well-formed
  * digest and size. The download stops at the first byte past that size.
  */
+import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { lstat, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { makeDir } from '@packyard/pack-core/make-dir';
 import { Readable, Transform } from 'node:stream';
 import {
@@ -22,7 +24,7 @@ import {
 } from '@packyard/pack-core';
 import { CliError, EXIT, type ExitCode } from '../errors.js';
 import type { CliIo } from '../io.js';
-import { fileInside } from '../files.js';
+import { fileInside, placeDirectory, placeFiles, stage } from '../files.js';
 import { safe } from '../output/sanitise.js';
 import { NO_PROGRESS, transferProgress } from '../output/progress.js';
 import { formatSize, printJson, type OutputFormat } from '../output/terminal.js';
@@ -77,7 +79,9 @@ function atMost(max: number, tooMany: () => Error): Transform {
 /**
  * Downloads `record`'s archive into `dir` as `<name>-<version>.zip`, keeping it only if its bytes
  * are the record's size and hash to its digest; returns the file. Nothing past the record's size
- * is read or written: the request is aborted and the partial file deleted.
+ * is read or written: the request is aborted and the partial file deleted. The partial file is
+ * this run's own (a random name, created exclusively): a concurrent pull into `dir` has its own,
+ * and neither removes the other's.
  */
 export async function downloadVerified(
   client: RegistryClient,
@@ -89,13 +93,14 @@ export async function downloadVerified(
 ): Promise<string> {
   const label = `${record.name}@${record.version}`;
   const target = fileInside(dir, `${record.name}-${record.version}.zip`);
-  const partial = `${target}.partial`;
+  const partial = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.partial`);
   const tooMany = () =>
     new CliError(
       `${client.server} sent more than the ${record.size} bytes (${formatSize(record.size)}) the record of ${label} says: stopped and refused`,
       { hint: 'pull again; if it persists, the registry or something between you and it is damaging archives' },
     );
   await makeDir(dir);
+  const partialMade = { yes: false };
   const aborting = new AbortController();
   const res = await client.send('GET', client.api.archivePath(registry, record.name, record.version), {
     otherOrigins: true,
@@ -107,8 +112,6 @@ export async function downloadVerified(
     if (res.headers.get('content-encoding') === null && declared > record.size) throw tooMany();
     if (!res.body) throw new CliError(`${client.server} sent no body for ${label}`);
     const hashing = digestingStream();
-    // A file of that name left by an earlier run is replaced, never written through (it may be a link).
-    await rm(partial, { force: true });
     const progress = shown
       ? transferProgress(shown.io, `pulling ${record.name}-${record.version}.zip`, record.size, shown)
       : NO_PROGRESS;
@@ -133,7 +136,9 @@ export async function downloadVerified(
         atMost(record.size, tooMany),
         counting,
         hashing.stream,
-        createWriteStream(partial, { flags: 'wx' }),
+        createWriteStream(partial, { flags: 'wx' }).once('open', () => {
+          partialMade.yes = true;
+        }),
       ]);
     } finally {
       progress.stop();
@@ -151,7 +156,7 @@ export async function downloadVerified(
     aborting.abort();
     throw err;
   } finally {
-    await rm(partial, { force: true });
+    if (partialMade.yes) await rm(partial, { force: true });
   }
   return target;
 }
@@ -178,37 +183,51 @@ async function checkExtractionTarget(dir: string): Promise<'missing' | 'empty'> 
 }
 
 /**
- * Extracts a pulled archive with pack-core's checks (unsafe names, links, zip bombs). When the
- * extraction fails, refused by them or not (a full disk, a file system error), nothing of this pull
- * is kept: the directory goes if this run made it (pack-core removes what it extracted into one
- * that was there), and the archive goes if this run created it (`ours`); one an earlier pull left
- * is never removed.
+ * Downloads and extracts `record` as `-o`'s `<name>-<version>` (and its archive beside it), with
+ * pack-core's checks (unsafe names, links, zip bombs). Both are made in a staging directory of this
+ * run's own inside `out` ({@link stage}), then renamed into place: the directory first (a rename
+ * that fails on anything there but an empty directory, and replaces a symbolic link planted there
+ * meanwhile rather than following it), then the archive. When anything fails (a refused archive, a
+ * full disk, a directory filled by a concurrent pull) only the staging directory goes: nothing
+ * this run did not create is removed, and an earlier pull's archive stays.
  */
-async function extractPulled(
-  archive: string,
-  dir: string,
-  found: { archive: 'ours' | 'earlier'; dir: 'missing' | 'empty' },
-): Promise<void> {
-  const ours = found.archive === 'ours';
-  try {
-    await extractPackArchive(archive, dir);
-  } catch (err) {
-    // A directory filled since it was checked is someone else's: never removed.
-    const filled = isPackError(err) && err.code === 'EXTRACT_TARGET_NOT_EMPTY';
-    if (found.dir === 'missing' && !filled) await rm(dir, { recursive: true, force: true });
-    if (ours) await rm(archive, { force: true });
-    if (!isPackError(err)) throw err;
-    if (filled) {
-      // Filled since it was checked: the archive was not what was wrong.
-      throw new CliError(`${dir} is not empty: nothing was extracted${ours ? '' : ` (${archive} is kept)`}`, {
-        hint: 'remove it, or pull into another directory with -o',
-      });
-    }
-    const kept = ours ? 'removed' : `kept (an earlier pull's)`;
-    throw new CliError(`${archive} was refused on extraction and ${kept}: ${err.message} (${err.code})`, {
-      hint: err.hint ?? 'the pack is not a safe archive: ask its publisher to rebuild it with packctl build',
-    });
-  }
+async function pullAndExtract(
+  client: RegistryClient,
+  record: ArchiveRecord,
+  extracted: string,
+  options: PullOptions,
+  io: CliIo,
+): Promise<string> {
+  const base = `${record.name}-${record.version}`;
+  const archive = fileInside(options.output, `${base}.zip`);
+  await stage(
+    options.output,
+    `${base}.pull`,
+    async (staging) => {
+      const file = await downloadVerified(client, options.registry, record, staging, { io, ...options });
+      try {
+        await extractPackArchive(file, fileInside(staging, base));
+      } catch (err) {
+        if (!isPackError(err)) throw err;
+        throw new CliError(`${base}.zip was refused on extraction and removed: ${err.message} (${err.code})`, {
+          hint: err.hint ?? 'the pack is not a safe archive: ask its publisher to rebuild it with packctl build',
+        });
+      }
+    },
+    async (staging) => {
+      try {
+        await placeDirectory(fileInside(staging, base), extracted);
+      } catch (err) {
+        if (!(err instanceof CliError)) throw err;
+        // Filled (or replaced) since it was checked: by someone else, whose files stay.
+        throw new CliError(`${extracted} is not empty: nothing was pulled or extracted`, {
+          hint: 'remove it (a concurrent pull --extract?), or pull into another directory with -o',
+        });
+      }
+      await placeFiles(staging, options.output);
+    },
+  );
+  return archive;
 }
 
 export async function pullCommand(ref: string, options: PullOptions, io: CliIo): Promise<ExitCode> {
@@ -230,12 +249,13 @@ export async function pullCommand(ref: string, options: PullOptions, io: CliIo):
   const answer = await client.api.version(options.registry, name, version, what);
   const record = checkArchiveRecord(answer, name, wanted, what);
   const extracted = options.extract ? fileInside(options.output, `${record.name}-${record.version}`) : null;
-  const dir = extracted === null ? null : await checkExtractionTarget(extracted);
-  const archive = fileInside(options.output, `${record.name}-${record.version}.zip`);
-  const earlier = (await lstat(archive).catch(() => null)) !== null;
-  const target = await downloadVerified(client, options.registry, record, options.output, { io, ...options });
-  if (extracted !== null && dir !== null) {
-    await extractPulled(target, extracted, { archive: earlier ? 'earlier' : 'ours', dir });
+  let target: string;
+  if (extracted === null) {
+    target = await downloadVerified(client, options.registry, record, options.output, { io, ...options });
+  } else {
+    // Checked first, so that a pull that cannot extract downloads nothing; placing decides.
+    await checkExtractionTarget(extracted);
+    target = await pullAndExtract(client, record, extracted, options, io);
   }
   const result = { name: record.name, version: record.version, digest: record.digest, file: target, extracted };
   if (options.format === 'json') printJson(io.stdout, result);

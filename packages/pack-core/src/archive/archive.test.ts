@@ -183,6 +183,24 @@ describe('writePackArchive packs the files listed, and only those', () => {
     expect(await zips()).toEqual([]);
   });
 
+  it('refuses a file whose size changed since the listing, reading no more than it listed', async () => {
+    await withOutsideTwin();
+    const { files } = await listPackFiles(pack);
+    // A file growing during the build (a log written to) would make the archive endless.
+    await writeFile(path.join(pack, 'docs/notes.txt'), 'x'.repeat(1024 * 1024), { flag: 'a' });
+    await expect(writePackArchive(files, path.join(dir, 'x.zip'))).rejects.toMatchObject({
+      code: 'PATH_NOT_IN_PACK',
+      message: expect.stringContaining('docs/notes.txt changed after the pack directory was listed') as string,
+    });
+    await writeFile(path.join(pack, 'docs/notes.txt'), 'in');
+    await expect(writePackArchive(files, path.join(dir, 'x.zip'))).rejects.toThrow('(2 bytes now, 7 when listed)');
+    expect(await zips()).toEqual([]);
+    await writeFile(path.join(pack, 'docs/notes.txt'), 'inside\n');
+    const zip = await writePackArchive(files, path.join(dir, 'x.zip'));
+    const archive = await openPackArchive(zip.path);
+    expect((await archive.read('docs/notes.txt')).toString()).toBe('inside\n');
+  });
+
   it.each([
     ['..\\values.yaml', 'contains a backslash'],
     ['..\\..\\evil.bat', 'contains a backslash'],
@@ -430,6 +448,20 @@ describe.each([
     await expect(extractPackArchive(path.join(dir, 'a.zip'), path.join(dir, 'full'))).rejects.toMatchObject({
       code: 'EXTRACT_TARGET_NOT_EMPTY',
     });
+  });
+
+  it('never extracts through a symbolic link at the target, and leaves only the target behind', async () => {
+    await writeFile(path.join(dir, 'a.zip'), craftZip([ok, { name: 'values.yaml', data: 'a: 1\n' }]));
+    const victim = path.join(dir, 'victim');
+    await mkdir(victim);
+    await symlink(victim, path.join(dir, 'out'));
+    await expect(extractPackArchive(path.join(dir, 'a.zip'), path.join(dir, 'out'))).rejects.toMatchObject({
+      code: 'EXTRACT_TARGET_NOT_EMPTY',
+    });
+    expect(await readdir(victim)).toEqual([]);
+    await extractPackArchive(path.join(dir, 'a.zip'), path.join(dir, 'new/deeper/out'));
+    expect(await readdir(path.join(dir, 'new/deeper'))).toEqual(['out']);
+    expect((await readdir(path.join(dir, 'new/deeper/out'))).sort()).toEqual(['pack.json', 'values.yaml']);
   });
 });
 

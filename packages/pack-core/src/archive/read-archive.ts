@@ -13,7 +13,8 @@
  * An opened archive keeps no state between reads but the checked bytes of the small entries of an
  * archive held in memory (which never change), so one can serve any number of them at once.
  */
-import { open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { constants, createReadStream } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform, type Duplex } from 'node:stream';
@@ -21,7 +22,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import type unzipper from 'unzipper';
 import { loadUnzipper } from '../lazy-deps.js';
-import { makeDir } from '../make-dir.js';
+import { makeDir, removeEmptyDirs } from '../make-dir.js';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { fileTooLarge, type PackFiles } from '../lint/pack-files.js';
 import { crc32OfRange, type BlockChecksums } from './crc32-blocks.js';
@@ -815,10 +816,15 @@ export function archivePackFiles(archive: PackArchive): PackFiles {
 }
 
 /**
- * Extracts an archive into `dest`, which must not exist yet or be empty: every file is created
- * fresh (O_EXCL, never through a symlink), so nothing outside `dest` can be touched. The archive
- * is checked as a whole before the first byte is written, and an entry found corrupt on the way
- * removes what was extracted: `dest` is left as it was found, never half-written.
+ * Extracts an archive into `dest`, which must not exist yet or be an empty directory. Nothing is
+ * written through `dest` itself: the archive is extracted into a fresh staging directory this call
+ * creates beside it (`.<name>.<random>.extracting`, made exclusively), every file created fresh
+ * (O_EXCL, never through a symlink), and the staging directory is then renamed to `dest`. A rename
+ * replaces an empty directory, and fails on anything else there (files put there meanwhile, a
+ * symbolic link planted since `dest` was checked: it is never followed), so nothing outside `dest`
+ * can be touched and nothing another process put there is removed. The archive is checked as a
+ * whole before the first byte is written; on any failure only what this call created goes (its
+ * staging directory, and the parents of `dest` it made if they are still empty).
  */
 export async function extractPackArchive(
   file: string,
@@ -826,21 +832,30 @@ export async function extractPackArchive(
   limits: Partial<ArchiveLimits> = {},
 ): Promise<ArchiveEntry[]> {
   const archive = await openPackArchive(file, limits);
-  const created = await makeDir(dest);
-  if ((await readdir(dest)).length > 0) {
-    throw packError('EXTRACT_TARGET_NOT_EMPTY', `${dest} is not empty`);
-  }
-  const root = path.resolve(dest);
-  const written = new Set<string>();
+  const target = path.resolve(dest);
+  const parent = path.dirname(target);
+  const notEmpty = () => packError('EXTRACT_TARGET_NOT_EMPTY', `${dest} is not empty`);
+  // Checked first for a clear answer before any work; the rename below is what decides.
+  const found = await lstat(target).catch(() => null);
+  if (found !== null && (!found.isDirectory() || (await readdir(target)).length > 0)) throw notEmpty();
+  const madeParent = await makeDir(parent);
+  const staging = path.join(parent, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.extracting`);
+  let made = false;
   try {
-    for (const entry of archive.entries) {
-      written.add(path.join(root, entry.path.split('/')[0] ?? entry.path));
-      await extractEntry(archive, entry, root);
+    // Not recursive: fails if anything is there, so the directory is this call's own.
+    await mkdir(staging);
+    made = true;
+    for (const entry of archive.entries) await extractEntry(archive, entry, staging);
+    try {
+      await rename(staging, target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') throw notEmpty();
+      throw err;
     }
   } catch (err) {
-    // Everything under `dest` was created here: it was empty (or missing) a moment ago.
-    const leftovers = created === undefined ? [...written] : [created];
-    await Promise.all(leftovers.map((left) => rm(left, { recursive: true, force: true })));
+    if (made) await rm(staging, { recursive: true, force: true });
+    if (madeParent !== undefined) await removeEmptyDirs(parent, madeParent);
     throw err;
   }
   return archive.entries;

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { constants, createWriteStream } from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ZipEntryData } from 'archiver';
 import { isPackError, packError, type PackCoreErrorCode, type PackError } from '../errors.js';
 import { loadArchiver } from '../lazy-deps.js';
@@ -114,6 +114,65 @@ async function openListed(file: PackFile): Promise<FileHandle> {
   }
 }
 
+/**
+ * The bytes of a listed file, exactly the size its listing recorded: read through the descriptor
+ * {@link openListed} checked, never past that size (a file growing during the build cannot make
+ * the archive endless), and the stream fails with {@link changedSince} when the file's size is not
+ * the listed one at open or once read (it grew, or was cut short). The stream owns the descriptor:
+ * it is closed when the stream ends or is destroyed.
+ */
+async function listedContent(file: PackFile): Promise<Readable> {
+  const handle = await openListed(file);
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close().catch(() => undefined);
+  };
+  let source: Readable;
+  try {
+    const opened = await handle.stat();
+    if (opened.size !== file.size) throw changedSince(file, `${opened.size} bytes now, ${file.size} when listed`);
+    source =
+      file.size === 0 ? Readable.from([]) : handle.createReadStream({ start: 0, end: file.size - 1, autoClose: false });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  let read = 0;
+  const exact = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      read += chunk.length;
+      callback(null, chunk);
+    },
+    flush(callback) {
+      const check = async (): Promise<PackError | null> => {
+        const now = await handle.stat();
+        return read !== file.size || now.size !== file.size
+          ? changedSince(file, `${now.size} bytes now, ${file.size} when listed`)
+          : null;
+      };
+      check().then(
+        (problem) => {
+          callback(problem);
+        },
+        (err: unknown) => {
+          callback(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    },
+    destroy(err, callback) {
+      source.destroy();
+      void close().finally(() => {
+        callback(err);
+      });
+    },
+  });
+  source.on('error', (err) => exact.destroy(err));
+  source.pipe(exact);
+  return exact;
+}
+
 function changedSince(file: PackFile, what: string): PackError {
   return packError(
     'PATH_NOT_IN_PACK',
@@ -210,7 +269,7 @@ export async function writePackArchive(
         return;
       }
       // The stream owns the descriptor from here: it closes it when it ends or is destroyed.
-      const source = (await openListed(file)).createReadStream();
+      const source = await listedContent(file);
       reading = source;
       // zip-stream does not pass a source's error on (the archive would wait forever).
       source.on('error', fail);
