@@ -51,6 +51,35 @@ describe('JSON request bodies', () => {
       }
     });
 
+    it('refuses a key given twice in one object, on every JSON route, creating nothing', async () => {
+      for (const [path, body] of [
+        ['/v1/tenants', '{"name":"first","name":"second"}'],
+        ['/v1/registries', '{"name":"r1","scope":"system","public":true,"public":false}'],
+        ['/v1/auth/login', '{"username":"admin","password":"a","password":"b"}'],
+      ] as const) {
+        const answer = await request(app())
+          .post(path)
+          .set({ ...AUTH, 'Content-Type': 'application/json' })
+          .send(body);
+        expect(answer.status, path).toBe(400);
+        expect(errorOf(answer).error).toMatchObject({ code: 'INVALID_JSON', hint: 'give each key once' });
+      }
+      for (const name of ['first', 'second']) {
+        expect((await request(app()).get(`/v1/tenants/${name}`).set(AUTH)).status).toBe(404);
+      }
+      // Escaped, a key is the same key ("\u006e" is n); each key once is taken.
+      const escaped = await request(app())
+        .post('/v1/tenants')
+        .set({ ...AUTH, 'Content-Type': 'application/json' })
+        .send('{"name":"third","\\u006eame":"fourth"}');
+      expect(escaped.status).toBe(400);
+      const once = await request(app())
+        .post('/v1/tenants')
+        .set({ ...AUTH, 'Content-Type': 'application/json' })
+        .send('{"name":"fifth"}');
+      expect(once.status, JSON.stringify(once.body)).toBe(201);
+    });
+
     it('does not inflate compressed bodies: 415 with a hint', async () => {
       const answer = await request(app())
         .post('/v1/auth/login')

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { isJsonObject, type PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
-import { duplicateKey } from './json-keys.js';
+import { duplicateKey } from '../http/json-keys.js';
 import { algorithmOf, parseDigest } from './oci-names.js';
 import type { ManifestRecord } from './repository-store.js';
 

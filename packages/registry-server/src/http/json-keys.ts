@@ -5,8 +5,9 @@
  */
 
 /**
- * The first key that appears twice in one object of `text`, or null. `text` must be valid JSON
- * (parse it first): this scanner relies on it and checks nothing else.
+ * The first key that appears twice in one object of `text`, or null. Meant for valid JSON; on
+ * anything else it ends all the same (at the end of the text, or at a key that does not decode),
+ * and the answer means nothing: the parser refuses such text.
  */
 export function duplicateKey(text: string): string | null {
   /** For each open container: the keys of an object so far, or null for an array. */
@@ -17,11 +18,13 @@ export function duplicateKey(text: string): string | null {
     const char = text[at];
     if (char === '"') {
       const start = at;
-      for (at++; text[at] !== '"'; at++) if (text[at] === '\\') at++;
+      for (at++; at < text.length && text[at] !== '"'; at++) if (text[at] === '\\') at++;
+      if (at >= text.length) return null;
       const keys = open.at(-1);
       if (expectKey && keys) {
         // Decoded, so that "a" and "\u0061" are the same key.
-        const key = JSON.parse(text.slice(start, at + 1)) as string;
+        const key = decodedKey(text.slice(start, at + 1));
+        if (key === null) return null;
         if (keys.has(key)) return key;
         keys.add(key);
       }
@@ -39,4 +42,13 @@ export function duplicateKey(text: string): string | null {
     }
   }
   return null;
+}
+
+/** A JSON string literal decoded, or null when it does not decode (invalid JSON). */
+function decodedKey(literal: string): string | null {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return null;
+  }
 }

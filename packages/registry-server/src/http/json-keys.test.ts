@@ -22,4 +22,10 @@ describe('duplicate JSON keys', () => {
     expect(duplicateKey(wide)).toBeNull();
     expect(performance.now() - started).toBeLessThan(2000);
   });
+
+  it('ends on text that is not JSON (the parser refuses it): an unterminated string, a bad escape', () => {
+    for (const text of ['{"a":1,"a', '{"a":"\\', '{"\\x":1,"\\x":2}', '{"a":1,"b":"', '"']) {
+      expect(duplicateKey(text), text).toBeNull();
+    }
+  });
 });
