@@ -301,8 +301,9 @@ export function packIgnore(options: { budget?: number } = {}): PackIgnore {
           throw tooLarge(`holds more than ${MAX_PACKIGNORE_PATTERNS.toLocaleString('en')} patterns`);
         }
         rules.push(rule);
-        folders.clear();
       }
+      // New patterns may change what was decided.
+      if (added > 0) folders.clear();
       return matcher;
     },
     ignores(path, isDirectory = false) {

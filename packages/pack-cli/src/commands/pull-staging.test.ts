@@ -4,7 +4,6 @@
  * own and renamed into place. The server holds each archive until the test releases it, so that
  * what a concurrent process does during the download happens at a known point.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,28 +12,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { craftZip } from '../../../pack-core/src/test-support/craft-zip.js';
 import { runInProcess } from '../test-support/run-in-process.js';
+import { versionRecordOf } from '../test-support/version-record.js';
 
 const PACK = craftZip([
   { name: 'pack.json', data: '{"name":"demo","version":"1.0.0"}' },
   { name: 'values.yaml', data: 'a: 1\n' },
 ]);
-const RECORD = {
-  registry: 'public',
-  name: 'demo',
-  version: '1.0.0',
-  layer: 'addon',
-  digest: `sha256:${createHash('sha256').update(PACK).digest('hex')}`,
-  integrity: 'sha512-AAAA',
-  size: PACK.length,
-  publishedAt: '2024-01-01T00:00:00.000Z',
-  publisher: 'alice',
-  message: null,
-  deprecated: null,
-  manifest: { name: 'demo', displayName: 'Demo', version: '1.0.0', layer: 'addon' },
-  files: [],
-  history: [],
-  revision: 1,
-};
+const RECORD = versionRecordOf(PACK);
 
 let server: Server;
 let url: string;

@@ -4,7 +4,6 @@
  * on demand (root writes anywhere), so pack-core's extraction is replaced by one that fails as a
  * full disk would, after writing a file; test/cli-hostile-server.test.ts covers refused archives.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as packCore from '@packyard/pack-core';
 import { craftZip } from '../../../pack-core/src/test-support/craft-zip.js';
 import { runInProcess } from '../test-support/run-in-process.js';
+import { versionRecordOf } from '../test-support/version-record.js';
 
 vi.mock('@packyard/pack-core', async (importOriginal) => ({
   ...(await importOriginal<typeof packCore>()),
@@ -26,23 +26,7 @@ vi.mock('@packyard/pack-core', async (importOriginal) => ({
 }));
 
 const PACK = craftZip([{ name: 'pack.json', data: '{"name":"demo","version":"1.0.0"}' }]);
-const RECORD = {
-  registry: 'public',
-  name: 'demo',
-  version: '1.0.0',
-  layer: 'addon',
-  digest: `sha256:${createHash('sha256').update(PACK).digest('hex')}`,
-  integrity: 'sha512-AAAA',
-  size: PACK.length,
-  publishedAt: '2024-01-01T00:00:00.000Z',
-  publisher: 'alice',
-  message: null,
-  deprecated: null,
-  manifest: { name: 'demo', displayName: 'Demo', version: '1.0.0', layer: 'addon' },
-  files: [],
-  history: [],
-  revision: 1,
-};
+const RECORD = versionRecordOf(PACK);
 
 let server: Server;
 let url: string;

@@ -41,7 +41,7 @@ export function readJsonBody(limit: string): RequestHandler {
     inflate: false,
     verify: (_req, _res, body) => {
       checkJsonDepth(body);
-      checkDuplicateKeys(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+      checkDuplicateKeys(body.toString('utf8'));
     },
   });
 }

@@ -224,18 +224,19 @@ export class AttemptLedger {
           key,
           (doc) => {
             const now = Date.now();
-            const recent = [...doc.attempts.filter((a) => now - a.at < this.windowMs), ...held];
+            const stored = doc.attempts.filter((a) => now - a.at < this.windowMs);
+            const recent = [...stored, ...held];
             if (recent.length >= limit) {
               retryAfterMs = this.retryAfter(recent, now);
               return undefined;
             }
             retryAfterMs = 0;
-            return { attempts: [...doc.attempts.filter((a) => now - a.at < this.windowMs), { id, at: now }] };
+            return { attempts: [...stored, { id, at: now }] };
           },
           () => ({ attempts: [] }),
         );
       } catch (err) {
-        if (!isDiskFull(err) && !isDiskRefusing(err)) throw err;
+        unlessStorageTakesNoWrites(err);
         return this.reserveUnstored(key, limit, id);
       }
       return retryAfterMs > 0 ? { retryAfterMs } : { key, id };
