@@ -17,6 +17,7 @@ import type { Driver } from './packages/registry-server/src/test-support/test-re
 /** Parameterised over the drivers: their fs runs are unit tests, their S3 runs e2e tests. */
 const DRIVER_SUITES = [
   'packages/registry-server/src/catalog/catalog-sync.test.ts',
+  'packages/registry-server/src/gc.test.ts',
   'packages/registry-server/src/oci/oci-api.test.ts',
   'packages/registry-server/src/oci/oci-hostile.test.ts',
   'packages/registry-server/src/oci/pack-repositories.test.ts',

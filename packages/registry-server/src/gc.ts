@@ -3,9 +3,12 @@
  * (left by deleted versions, forced overwrites, publishes that failed after storing the blob,
  * deleted OCI manifests, or OCI pushes never finished by a manifest). An OCI manifest keeps its
  * own bytes and everything it references: config, layers, an index's child manifests. Blobs
- * younger than the grace period are kept, so a publish or push in flight never loses its blob.
+ * younger than the grace period are kept, so a publish or push in flight never loses its blob;
+ * so are blobs claimed by a record about to point at them (blobs/blob-claims.ts), before or
+ * while this run decides on them.
  */
 import type { Logger } from 'pino';
+import { removeStaleGcMarkers, removeUnlessClaimed, TIME_GRAIN_MS } from './blobs/blob-claims.js';
 import { listBlobs } from './blobs/blob-store.js';
 import type { VersionRecord } from './catalog/records.js';
 import { readJson } from './storage/json-documents.js';
@@ -21,8 +24,10 @@ export interface GcReport {
   referenced: number;
   removed: number;
   removedBytes: number;
-  /** Unreferenced, but younger than the grace period. */
+  /** Unreferenced, but younger than the grace period, or claimed within it. */
   young: number;
+  /** Unreferenced when the run read the records, and claimed by a new one while it decided. */
+  claimed: number;
   dryRun: boolean;
 }
 
@@ -30,6 +35,8 @@ export async function collectGarbage(
   store: ObjectStore,
   options: { dryRun: boolean; graceMs: number; logger: Logger },
 ): Promise<GcReport> {
+  // Taken before the records are read: a claim made since is younger.
+  const cutoff = Date.now() - options.graceMs;
   const referenced = new Set<string>();
   let records = 0;
   for await (const object of store.list(VERSIONS_PREFIX)) {
@@ -55,17 +62,22 @@ export async function collectGarbage(
     removed: 0,
     removedBytes: 0,
     young: 0,
+    claimed: 0,
     dryRun: options.dryRun,
   };
-  const cutoff = Date.now() - options.graceMs;
+  if (!options.dryRun) await removeStaleGcMarkers(store);
   for await (const blob of listBlobs(store)) {
     report.blobs++;
     if (referenced.has(blob.digest)) continue;
-    if (blob.lastModified.getTime() > cutoff) {
+    if (blob.lastModified.getTime() > cutoff - TIME_GRAIN_MS) {
       report.young++;
       continue;
     }
-    if (!options.dryRun) await store.delete(blob.key);
+    const decision = await removeUnlessClaimed(store, blob, cutoff, options.dryRun);
+    if (decision !== 'removed') {
+      report[decision]++;
+      continue;
+    }
     options.logger.info({ digest: blob.digest, size: blob.size, dryRun: options.dryRun }, 'unreferenced blob removed');
     report.removed++;
     report.removedBytes += blob.size;

@@ -3,7 +3,13 @@
  * with the same archive share one blob, and a blob is never rewritten with other bytes.
  */
 import { ALL_BLOBS_PREFIX, blobKey, digestOfBlobKey } from '../storage/layout.js';
-import type { ObjectRead, ObjectStore, StagedObject } from '../storage/object-store.js';
+import {
+  createOnce,
+  type Committed,
+  type ObjectRead,
+  type ObjectStore,
+  type StagedObject,
+} from '../storage/object-store.js';
 import { registryError } from '../errors.js';
 
 export { blobKey };
@@ -35,6 +41,12 @@ export async function stageBlob(
   const existing = worthLookingFor(atMost) ? await store.head(key) : null;
   if (existing && (size === undefined || existing.size === size)) return null;
   return store.stage(key, { contentType: 'application/zip', contentAddressed: true });
+}
+
+/** Stores `body` (small) as the blob of `digest`, create-once: one already there is kept, and said so. */
+export async function putBlobBytes(store: ObjectStore, digest: string, body: Buffer): Promise<Committed> {
+  const etag = await createOnce(store, blobKey(digest), body);
+  return etag === null ? { etag: '', kept: true } : { etag };
 }
 
 /** Streams a blob (or a byte range of it); a missing blob is a storage fault, not a client error. */

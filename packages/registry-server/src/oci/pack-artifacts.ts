@@ -26,12 +26,13 @@ import {
   writePackTarGz,
   type ArchiveLimits,
 } from '@packyard/pack-core';
-import { stageBlob } from '../blobs/blob-store.js';
+import { keepStored } from '../blobs/blob-claims.js';
+import { putBlobBytes, stageBlob } from '../blobs/blob-store.js';
 import type { VersionRecord } from '../catalog/records.js';
 import { registryError } from '../errors.js';
 import { makePrivateDir } from '../storage/file-modes.js';
 import { blobKey } from '../storage/layout.js';
-import { isPreconditionFailed, type ObjectStore } from '../storage/object-store.js';
+import type { Committed, ObjectStore } from '../storage/object-store.js';
 import { manifestInvalid, OCI_MANIFEST, parseManifest } from './manifests.js';
 import type { RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
 
@@ -154,25 +155,27 @@ export interface ArtifactServices {
   limits: ArchiveLimits;
 }
 
-async function storeBlobFile(store: ObjectStore, digest: string, file: string, size: number): Promise<void> {
+/** Stores a local file as the blob of `digest`; null when storage held it already. */
+async function storeBlobFile(
+  store: ObjectStore,
+  digest: string,
+  file: string,
+  size: number,
+): Promise<Committed | null> {
   const staged = await stageBlob(store, digest, size);
-  if (!staged) return;
+  if (!staged) return null;
   try {
     await pipeline(createReadStream(file, { highWaterMark: 1024 * 1024 }), staged.stream);
-    await staged.commit();
+    return await staged.commit();
   } catch (err) {
     await staged.abort();
     throw err;
   }
 }
 
-async function storeEmptyConfig(store: ObjectStore): Promise<void> {
-  try {
-    await store.put(blobKey(EMPTY_CONFIG_DIGEST), EMPTY_CONFIG, { ifNoneMatch: '*' });
-  } catch (err) {
-    // Content-addressed: whoever stored it first stored the same two bytes.
-    if (!isPreconditionFailed(err)) throw err;
-  }
+/** Content-addressed: whoever stored it first stored the same two bytes. */
+function storeEmptyConfig(store: ObjectStore): Promise<Committed> {
+  return putBlobBytes(store, EMPTY_CONFIG_DIGEST, EMPTY_CONFIG);
 }
 
 /**
@@ -220,8 +223,12 @@ export async function materialisePackArtifact(
       folder: record.name,
       outFile: path.join(work, 'layer.tar.gz'),
     });
-    await storeBlobFile(services.store, layer.digest, layer.path, layer.size);
-    await storeEmptyConfig(services.store);
+    // Either may have been stored before (by another version, or this one before a delete).
+    const store = services.store;
+    await keepStored(store, layer.digest, await storeBlobFile(store, layer.digest, layer.path, layer.size), () =>
+      store.putFile(blobKey(layer.digest), layer.path, { contentType: 'application/zip', contentAddressed: true }),
+    );
+    await keepStored(store, EMPTY_CONFIG_DIGEST, await storeEmptyConfig(store), () => storeEmptyConfig(store));
     await services.repositories.linkBlob(at, layer.digest);
     await services.repositories.linkBlob(at, EMPTY_CONFIG_DIGEST);
     const body = orasManifest(record, layer);

@@ -23,6 +23,9 @@ import {
   repositoryOfIndexKey,
 } from '../storage/layout.js';
 import { createOnce, type ObjectRead, type ObjectStore } from '../storage/object-store.js';
+import { claimBlobs, keepStored } from '../blobs/blob-claims.js';
+import { putBlobBytes } from '../blobs/blob-store.js';
+import { registryError } from '../errors.js';
 import { encodeJson, readJson, updateJson } from '../storage/json-documents.js';
 import { KeyedLock } from '../storage/keyed-lock.js';
 import { isPackRepository } from './oci-names.js';
@@ -185,8 +188,16 @@ export class RepositoryStore {
    */
   async putManifest(at: RepositoryRef, manifest: StoredManifest, tag?: string): Promise<void> {
     const { record, body } = manifest;
-    // Content-addressed: whoever wrote the key first wrote the same bytes.
-    await createOnce(this.store, blobKey(record.digest), body);
+    // Content-addressed: whoever wrote the key first wrote the same bytes. Bytes kept from before,
+    // and every blob the manifest references, are claimed: garbage collection may be deciding on them.
+    const storeBytes = () => putBlobBytes(this.store, record.digest, body);
+    await keepStored(this.store, record.digest, await storeBytes(), storeBytes);
+    const gone = await claimBlobs(this.store, record.references);
+    if (gone.length > 0) {
+      throw registryError('MANIFEST_BLOB_UNKNOWN', 'manifest references a manifest or blob no longer in storage', {
+        details: { digests: gone },
+      });
+    }
     await this.store.put(ociManifestKey(at.registry, at.repository, record.digest), encodeJson(record), {
       contentType: 'application/json',
     });

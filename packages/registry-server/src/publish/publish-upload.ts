@@ -27,12 +27,13 @@ import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { isPackError } from '@packyard/pack-core';
+import { keepStored } from '../blobs/blob-claims.js';
 import { blobKey, stageBlob } from '../blobs/blob-store.js';
 import type { RegistryRecord } from '../catalog/records.js';
 import type { BlobCache } from '../blobs/blob-cache.js';
 import type { RegistryConfig } from '../config/config.js';
 import type { Metrics } from '../http/metrics.js';
-import type { ObjectStore, StagedObject } from '../storage/object-store.js';
+import type { Committed, ObjectStore, StagedObject } from '../storage/object-store.js';
 import type { FsCallsKind } from '../storage/fs-calls.js';
 import type { PackInspector } from './pack-inspector.js';
 import type { PublishResult, PublishService } from './publish-service.js';
@@ -95,7 +96,7 @@ function receiving(services: PublishServices): Omit<ReceiveOptions, 'query'> {
 
 /** The blob of a publish on its way to storage: made visible by `commit`, dropped by `abort`. */
 interface PendingBlob {
-  commit(): Promise<unknown>;
+  commit(): Promise<Committed>;
   abort(): Promise<void>;
 }
 
@@ -269,7 +270,15 @@ async function publishReceived(
         // A failed commit cleans up after itself: nothing is left to abort then.
         const blob = staged;
         staged = null;
-        await blob?.commit();
+        // None: storage was found to hold the blob already.
+        const written = blob ? await blob.commit() : null;
+        // A blob stored before this publish is claimed, or stored again if garbage collection took it.
+        await keepStored(services.store, upload.digest, written, () =>
+          services.store.putFile(blobKey(upload.digest), upload.file, {
+            contentType: 'application/zip',
+            contentAddressed: true,
+          }),
+        );
         timings.blobMs = since(committing);
       },
     );

@@ -10,6 +10,7 @@ import { registryError } from '../errors.js';
 import { principalOf } from '../access/authenticate.js';
 import { pathParam, queryString } from '../http/params.js';
 import type { RegistryServices } from '../services.js';
+import { forEachLimited } from '../storage/for-each-limited.js';
 import { parseManifest } from '../oci/manifests.js';
 import { isDigestReference, isTag, isTagLike, parseDigest, parseReference } from '../oci/oci-names.js';
 import type { ManifestReference } from '../oci/pack-seam.js';
@@ -92,18 +93,6 @@ async function readManifestBody(
 /** Storage lookups one manifest push runs at once (a remote store answers each in milliseconds). */
 const LOOKUPS_AT_ONCE = 8;
 
-/** Runs `check` on every item, at most LOOKUPS_AT_ONCE at a time. */
-async function eachBounded<T>(items: T[], check: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await check(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(LOOKUPS_AT_ONCE, items.length) }, worker));
-}
-
 /**
  * Refuses a manifest whose blobs or child manifests the repository does not hold. A child is
  * looked up by its record, never read: an index of many large children costs no memory.
@@ -126,7 +115,7 @@ async function checkReferences(services: RegistryServices, at: OciNamespace, blo
       if (found === null) missing.push(digest);
     }),
   ];
-  await eachBounded(lookups, (lookup) => lookup());
+  await forEachLimited(lookups, LOOKUPS_AT_ONCE, (lookup) => lookup());
   if (missing.length > 0) {
     throw registryError('MANIFEST_BLOB_UNKNOWN', 'manifest references a manifest or blob unknown to the repository', {
       details: { digests: missing.sort() },

@@ -20,6 +20,7 @@ import {
   diskFullAsStorageFull,
   invalidKey,
   storageUnavailable,
+  type Committed,
   type ListOptions,
   type LocalObject,
   type ObjectRead,
@@ -349,7 +350,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
   }
 
   /** Creates `key` from `temp`, or keeps the object already there (content-addressed keys only). */
-  async function createOrKeep(key: string, temp: string): Promise<{ etag: string }> {
+  async function createOrKeep(key: string, temp: string): Promise<Committed> {
     try {
       return await create(key, temp);
     } catch (err) {
@@ -361,15 +362,15 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
    * After a create of a content-addressed `key` failed with `err`: the ETag of the object already
    * there, which holds the same bytes; `err` again for any other failure (or if it is gone).
    */
-  async function keptOr(key: string, err: unknown): Promise<{ etag: string }> {
+  async function keptOr(key: string, err: unknown): Promise<Committed> {
     if (!isPreconditionFailed(err)) throw err;
     const existing = await head(key);
     if (!existing) throw err;
-    return { etag: existing.etag };
+    return { etag: existing.etag, kept: true };
   }
 
   /** How a finished temporary file becomes `key`: kept if there (content-addressed), else replaced. */
-  function placerFor(options: StageOptions): (key: string, temp: string) => Promise<{ etag: string }> {
+  function placerFor(options: StageOptions): (key: string, temp: string) => Promise<Committed> {
     return options.contentAddressed === true ? createOrKeep : replace;
   }
 
@@ -403,7 +404,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     };
   }
 
-  async function putFile(key: string, file: string, options: PutFileOptions = {}): Promise<{ etag: string }> {
+  async function putFile(key: string, file: string, options: PutFileOptions = {}): Promise<Committed> {
     fileOf(key);
     if (options.contentAddressed === true) {
       const taken = await takeOver(key, file, options.flushed);
@@ -439,7 +440,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
    * upload finished hours after its last chunk). An object already there is kept. Null when the
    * file cannot be linked there (another filesystem, or none of its hard links allowed).
    */
-  async function takeOver(key: string, file: string, flushed?: Promise<void>): Promise<{ etag: string } | null> {
+  async function takeOver(key: string, file: string, flushed?: Promise<void>): Promise<Committed | null> {
     let info: BigIntStats;
     try {
       const handle = await calls.open(file, 'r');

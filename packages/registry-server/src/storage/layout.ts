@@ -9,6 +9,8 @@
  *   packs/<registry>/<pack>/<version, percent-encoded>.json  version records (create-once, then CAS)
  *   blobs/sha256/<hex[0:2]>/<hex>                            pack archives and OCI blobs, content-addressed
  *   blobs/sha512/<hex[0:2]>/<hex>                            OCI blobs pushed under a sha512 digest
+ *   blob-uses/<alg>/<hex[0:2]>/<hex>                         a blob's last claim by a record about to point at it
+ *   blob-gc/<alg>/<hex[0:2]>/<hex>                           a gc run deciding whether to remove a blob (seconds)
  *   changes/<minute>/<13-digit ms>-<id>.json                 the catalog change log replicas follow
  *   changes/<13-digit ms>-<id>.json                          (the same, as earlier releases wrote it)
  *   snapshots/<13-digit ms covered>-<id>.json.gz             compacted catalog index snapshots
@@ -106,6 +108,22 @@ export function digestOfBlobKey(key: string): string | null {
   const segments = key.split('/');
   const digest = `${segments.at(-3) ?? ''}:${segments.at(-1) ?? ''}`;
   return segments.length === 4 && segments[0] === 'blobs' && digestParts(digest) ? digest : null;
+}
+
+// Blob claims (blobs/blob-claims.ts): how a record about to point at a stored blob and a gc run
+// about to remove it learn of each other.
+
+export const BLOB_USES_PREFIX = 'blob-uses/';
+export const BLOB_GC_PREFIX = 'blob-gc/';
+
+/** The blob's claim marker, rewritten by every record about to point at the blob as it is. */
+export function blobUseKey(digest: string): string {
+  return `${BLOB_USES_PREFIX}${blobKey(digest).slice(ALL_BLOBS_PREFIX.length)}`;
+}
+
+/** The marker a gc run holds while it decides whether to remove the blob. */
+export function blobGcKey(digest: string): string {
+  return `${BLOB_GC_PREFIX}${blobKey(digest).slice(ALL_BLOBS_PREFIX.length)}`;
 }
 
 // OCI repositories (the /v2 API): metadata only; their blobs are the blobs above. Repository

@@ -59,6 +59,18 @@ export interface PutOptions {
   durable?: boolean;
 }
 
+/** What a staged write or a file put stored. */
+export interface Committed {
+  etag: string;
+  /**
+   * With `contentAddressed` only: the object already under the key was kept. It is as old as its
+   * first write, not this one (garbage collection's grace period counts from that), so a record
+   * about to point at it claims it first (blobs/blob-claims.ts). A driver that replaces it says
+   * nothing.
+   */
+  kept?: true;
+}
+
 /**
  * An object being written that nobody can see until {@link StagedObject.commit}: an S3 multipart
  * upload (completed on commit, aborted otherwise) or an fs temporary file (moved into place on
@@ -68,7 +80,7 @@ export interface StagedObject {
   /** Write the bytes here, then end it. */
   readonly stream: Writable;
   /** Once every byte is stored, makes the object visible under its key; rejects if writing failed. */
-  commit(): Promise<{ etag: string }>;
+  commit(): Promise<Committed>;
   /** Discards what was written: nothing becomes visible. Safe after a failure, and more than once. */
   abort(): Promise<void>;
 }
@@ -139,7 +151,7 @@ export interface ObjectStore {
    * the file over without copying it when it is on the same filesystem (a hard link), so the caller
    * must not change the file afterwards, only remove it; other drivers upload it.
    */
-  putFile(key: string, file: string, options?: PutFileOptions): Promise<{ etag: string }>;
+  putFile(key: string, file: string, options?: PutFileOptions): Promise<Committed>;
   /** Streams an object, or a byte range of it; null when the key does not exist. */
   get(key: string, options?: { range?: { start: number; end?: number } }): Promise<ObjectRead | null>;
   /**
@@ -316,7 +328,7 @@ export async function putFileStaged(
   key: string,
   file: string,
   options?: StageOptions,
-): Promise<{ etag: string }> {
+): Promise<Committed> {
   const staged = stage(key, options);
   try {
     await pipeline(createReadStream(file), staged.stream);
