@@ -387,7 +387,12 @@ const OCI_ROUTES: RouteSpec[] = [
     method: 'get',
     path: `${OCI_REPO}/blobs/{digest}`,
     summary: 'OCI: a blob, Range supported (HEAD: whether it exists, its size and digest)',
-    headers: { Range: { description: '`bytes=<start>-<end>`: a part of the blob (206).' } },
+    headers: {
+      Range: {
+        description:
+          '`bytes=<start>-<end>`, `bytes=<start>-` or `bytes=-<suffix>`: a part of the blob (206); another unit, several ranges or an invalid one are ignored (200).',
+      },
+    },
     answers: {
       200: ociBytes('The blob.'),
       206: ociBytes('The range asked for.'),

@@ -177,7 +177,8 @@ export const SERVER_ERRORS = {
   },
   RANGE_NOT_SATISFIABLE: {
     status: 416,
-    meaning: 'The `Range` asked for lies outside the archive, or asks for several ranges.',
+    meaning:
+      'The byte range asked for starts past the end of the archive (several ranges, or another unit, are ignored: 200).',
   },
   STORAGE_UNAVAILABLE: {
     status: 503,

@@ -30,6 +30,7 @@ import {
 } from '@packyard/pack-core';
 import type { RegistryRecord, VersionRecord } from '../catalog/records.js';
 import { registryError } from '../errors.js';
+import { byteRange, rangeNotSatisfiable, type ByteRange } from '../http/byte-range.js';
 import { sendFile } from '../http/send-file.js';
 import type { RegistryServices } from '../services.js';
 import { storageUnavailable } from '../storage/object-store.js';
@@ -85,23 +86,13 @@ function sha256Base64(digest: string): string {
 }
 
 /** The single byte range asked for, null for the whole archive; throws 416 when unsatisfiable. */
-function requestedRange(req: Request, size: number, etag: string): { start: number; end: number } | null {
-  if (req.headers.range === undefined) return null;
+function requestedRange(req: Request, size: number, etag: string): ByteRange | null {
   const ifRange = req.headers['if-range'];
   // A stale If-Range means "send everything" (RFC 9110 13.1.5).
   if (ifRange !== undefined && ifRange !== etag) return null;
-  // A suffix longer than the archive is all of it (RFC 9110 14.1.2); range-parser calls it unsatisfiable.
-  const suffix = /^bytes=-(\d+)$/.exec(req.headers.range.trim());
-  if (suffix && size > 0 && Number(suffix[1]) >= size) return { start: 0, end: size - 1 };
-  const ranges = req.range(size, { combine: true });
-  if (ranges === undefined || ranges === -2) return null;
-  const first = ranges === -1 ? undefined : ranges[0];
-  if (ranges === -1 || ranges.type !== 'bytes' || ranges.length !== 1 || !first) {
-    throw registryError('RANGE_NOT_SATISFIABLE', `the range ${req.headers.range} cannot be served`, {
-      hint: `ask for one byte range within 0-${size - 1}`,
-    });
-  }
-  return first;
+  const range = byteRange(req.headers.range, size);
+  if (range === 'unsatisfiable') throw rangeNotSatisfiable(size);
+  return range;
 }
 
 /** Revalidated on every use (a forced overwrite changes the bytes); shared caches only for public registries. */

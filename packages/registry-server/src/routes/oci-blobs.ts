@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PackError } from '@packyard/pack-core';
 import { registryError } from '../errors.js';
 import { pathParam, queryString } from '../http/params.js';
+import { byteRange, rangeNotSatisfiable } from '../http/byte-range.js';
 import type { RegistryServices } from '../services.js';
 import { receiveBlob, storeBlobFile } from '../oci/blob-writer.js';
 import { resolveNamespace, type OciNamespace } from '../oci/namespaces.js';
@@ -118,19 +119,6 @@ async function finishUpload(services: RegistryServices, at: OciNamespace, sessio
 function blobCreated(res: Response, at: OciNamespace, digest: string): void {
   res.set({ Location: `/v2/${at.name}/blobs/${digest}`, 'Docker-Content-Digest': digest });
   res.status(201).end();
-}
-
-/** `bytes=<start>-<end>`, `bytes=<start>-` or `bytes=-<suffix>` of a blob of `size`; null when unsatisfiable. */
-function parseRange(header: string, size: number): { start: number; end: number } | null {
-  const match = /^bytes=(\d{0,16})-(\d{0,16})$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return null;
-  if (match[1] === '') {
-    const suffix = Number(match[2]);
-    return suffix === 0 || size === 0 ? null : { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(match[1]);
-  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  return start >= size || end < start ? null : { start, end };
 }
 
 /**
@@ -301,15 +289,12 @@ export function registerOciBlobRoutes(router: Router, services: RegistryServices
       ? await services.oci.packs.blobSize(at, digest)
       : await services.oci.repositories.blobSize(refOf(at), digest);
     if (size === null) throw blobUnknown(digest);
-    const rangeHeader = req.get('range');
-    const range = rangeHeader === undefined || req.method === 'HEAD' ? undefined : parseRange(rangeHeader, size);
-    if (range === null) {
+    const asked = req.method === 'HEAD' ? null : byteRange(req.get('range'), size);
+    if (asked === 'unsatisfiable') {
       res.set('Content-Range', `bytes */${size}`);
-      throw registryError(
-        'RANGE_NOT_SATISFIABLE',
-        `the range ${rangeHeader ?? ''} is outside the blob of ${size} bytes`,
-      );
+      throw rangeNotSatisfiable(size);
     }
+    const range = asked ?? undefined;
     blobHeaders(res, digest, size, range);
     if (req.method === 'HEAD') {
       res.end();

@@ -181,6 +181,12 @@ describe.each(DRIVERS)('read side (%s)', (driver) => {
 
     const stale = await getBytes(registry.app, url, { Range: 'bytes=0-9', 'If-Range': '"sha256:other"' });
     expect(stale.status).toBe(200);
+    // Another unit must be ignored, several ranges or an invalid one may be (RFC 9110 14.2): the whole.
+    for (const ignored of ['items=0-9', 'bytes=0-9,20-29', 'bytes=9-0']) {
+      const whole = await getBytes(registry.app, url, { Range: ignored });
+      expect(whole.status, ignored).toBe(200);
+      expect(whole.bytes.equals(pack.bytes), ignored).toBe(true);
+    }
 
     const beyond = await getBytes(registry.app, url, { Range: `bytes=${pack.bytes.length + 10}-` });
     expect(beyond.status).toBe(416);
