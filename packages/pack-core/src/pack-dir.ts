@@ -85,23 +85,38 @@ async function loadIgnore(root: string, extra: readonly string[]): Promise<PackI
   if (handle === 'missing') return matcher;
   if (handle === 'special') throw packError('NOT_A_REGULAR_FILE', '.packignore is not a regular file');
   try {
-    // One byte past the bound tells a file that is larger, without reading it whole.
-    const text = Buffer.alloc(MAX_PACKIGNORE_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(text, length, text.length - length, length);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > MAX_PACKIGNORE_BYTES) {
-        throw packError(
-          'PACKIGNORE_TOO_LARGE',
-          `.packignore is larger than ${String(MAX_PACKIGNORE_BYTES / 1024)} KiB`,
-        );
-      }
+    const text = await readAtMost(handle, MAX_PACKIGNORE_BYTES);
+    if (text === null) {
+      throw packError('PACKIGNORE_TOO_LARGE', `.packignore is larger than ${String(MAX_PACKIGNORE_BYTES / 1024)} KiB`);
     }
-    return matcher.add(text.toString('utf8', 0, length));
+    return matcher.add(text.toString('utf8'));
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * The bytes of an open file, read to its end but never past `maxBytes`: null when it holds more.
+ * Its size is not trusted (a file still growing, or one that says 0 and has more): one byte past
+ * the bound tells a larger file without reading it whole.
+ */
+export async function readAtMost(handle: FileHandle, maxBytes: number): Promise<Buffer | null> {
+  const { size } = await handle.stat();
+  if (size > maxBytes) return null;
+  let buffer = Buffer.alloc(Math.min(maxBytes, size) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > maxBytes) return null;
+      // Grew since the stat: room for the rest, up to the bound and one byte.
+      const larger = Buffer.alloc(Math.min(maxBytes + 1, length * 2));
+      buffer.copy(larger);
+      buffer = larger;
+    }
+    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) return buffer.subarray(0, length);
+    length += bytesRead;
+    if (length > maxBytes) return null;
   }
 }
 

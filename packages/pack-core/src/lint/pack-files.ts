@@ -5,7 +5,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { type PackError, packError } from '../errors.js';
-import { openRegular, resolveInsidePack } from '../pack-dir.js';
+import { openRegular, readAtMost, resolveInsidePack } from '../pack-dir.js';
 
 export type PathStatus = 'ok' | 'missing' | 'escapes' | 'absolute' | 'invalid';
 
@@ -47,9 +47,9 @@ export function directoryPackFiles(root: string): PackFiles {
     async read(path, maxBytes) {
       const handle = await opened(path);
       try {
-        const { size } = await handle.stat();
-        if (size > maxBytes) throw fileTooLarge(path, maxBytes);
-        return await handle.readFile();
+        const bytes = await readAtMost(handle, maxBytes);
+        if (bytes === null) throw fileTooLarge(path, maxBytes);
+        return bytes;
       } finally {
         await handle.close();
       }
