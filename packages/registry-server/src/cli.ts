@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { dropOutputWhenClosed, isPackError } from '@packyard/pack-core';
 import { loadConfig, type ConfigFlags } from './config/config.js';
+import { registryError } from './errors.js';
 import { collectGarbage } from './gc.js';
 import { applyV8Policy } from './v8-policy.js';
 import { rotateSigningKey } from './identity/signing-keys.js';
@@ -74,14 +75,27 @@ async function gc(flags: ConfigFlags & { dryRun?: boolean; graceMinutes: string 
   const config = await loadConfig(flags);
   const logger = createLogger(config.logging.level === 'info' ? 'warn' : config.logging.level);
   const store = await createStore(config.storage, { logger });
+  // The first SIGINT or SIGTERM stops the run between two blobs, letting go of the store; a second one ends it at once.
+  const stopping = new AbortController();
+  const stop = () => {
+    stopping.abort();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     const report = await collectGarbage(store, {
       dryRun: flags.dryRun === true,
       graceMs: Number(flags.graceMinutes) * 60_000,
       logger,
+      signal: stopping.signal,
     });
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    if (report.stopped) {
+      throw registryError('GC_STOPPED', 'gc stopped before the end: what it removed is gone, the rest is left');
+    }
   } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
     await store.close();
   }
 }

@@ -208,6 +208,18 @@ export const SERVER_ERRORS = {
       '`pack-registry` refuses to start, before it creates anything: another program listens on its port (exit code 1).',
     hint: 'pick another port with --port N (or PACKYARD_PORT), or stop what listens there',
   },
+  GC_RUNNING: {
+    status: null,
+    meaning:
+      '`pack-registry gc` refuses to start: another run holds the store (one at a time, whatever host it runs on; exit code 1).',
+    hint: 'wait for the other run to finish; a run that was killed lets go of the store 5 minutes after its last sign of life',
+  },
+  GC_STOPPED: {
+    status: null,
+    meaning:
+      '`pack-registry gc` stopped before the end: a signal (SIGINT, SIGTERM), or its hold on the store lost; it printed what it did (exit code 1).',
+    hint: 'run it again to finish',
+  },
   CONFIG_INVALID: {
     status: null,
     meaning:

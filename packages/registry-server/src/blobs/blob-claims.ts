@@ -17,7 +17,8 @@
  *   in between (and only within GC_DECISION_MS of writing its marker), then drops its marker.
  *
  * Whichever reads second sees the other's marker: a claim the run misses waits for the run's
- * decision and then sees the blob gone. A record written after a run read the records comes from
+ * decision and then sees the blob gone. One run at a time holds the store (../gc.ts GcLease): a
+ * second run could remove a blob stored again after the first removed it. A record written after a run read the records comes from
  * a claim the run sees as young, as long as a publish takes less than the grace period from claim
  * to record (seconds against an hour by default).
  */
@@ -28,14 +29,12 @@ import { blobGcKey, blobKey, blobUseKey, BLOB_GC_PREFIX } from '../storage/layou
 import { storageUnavailable, type Committed, type ObjectStore, type StoredObject } from '../storage/object-store.js';
 
 /** A gc run removes a blob only this soon after writing its gc marker, or keeps it. */
-export const GC_DECISION_MS = 10_000;
+export const GC_DECISION_MS = 5_000;
 /**
  * How long a claim waits for a gc marker to go: far past GC_DECISION_MS, so that a marker still
  * there by then is a run that stopped (its blob left alone, or removed long before).
  */
-export const CLAIM_WAIT_MS = 60_000;
-/** A gc marker this old is left from a run that stopped; the next run removes it. */
-const STALE_GC_MARKER_MS = 5 * 60_000;
+export const CLAIM_WAIT_MS = 30_000;
 /** S3 keeps an object's time in whole seconds: a blob or claim within one of the cutoff counts as younger. */
 export const TIME_GRAIN_MS = 1000;
 /** Claims one request makes at once (a remote store answers each in milliseconds). */
@@ -79,8 +78,10 @@ export async function claimBlobs(store: ObjectStore, digests: readonly string[])
 
 /**
  * Makes sure the blob `digest` is stored for a record about to point at it, after a write of it
- * (`written`; null when storage was found to hold it and nothing was written): a blob kept from
- * before is claimed, and stored again by `store` when garbage collection removed it meanwhile.
+ * (`written`; null when storage was found to hold it and nothing was written): unless that write
+ * made the blob (`created`), the blob may be one from before (kept, or replaced on S3, which
+ * cannot tell), so it is claimed, and stored again by `storeAgain` when garbage collection
+ * removed it meanwhile.
  */
 export async function keepStored(
   objects: ObjectStore,
@@ -89,7 +90,7 @@ export async function keepStored(
   storeAgain: () => Promise<Committed>,
 ): Promise<void> {
   let committed = written;
-  for (let restores = 0; committed === null || committed.kept === true; restores++) {
+  for (let restores = 0; committed?.created !== true; restores++) {
     if (await claimBlob(objects, digest)) return;
     if (restores === MAX_RESTORES) {
       throw storageUnavailable(objects.description, new Error(`${digest} was removed each time it was stored again`));
@@ -133,12 +134,13 @@ function sameMarker(a: StoredObject | null, b: StoredObject | null): boolean {
   return a === null || b === null ? a === b : a.etag === b.etag;
 }
 
-/** Removes the gc markers of runs that stopped midway (claims wait on them until CLAIM_WAIT_MS); how many. */
-export async function removeStaleGcMarkers(store: ObjectStore, now = Date.now()): Promise<number> {
-  const stale: string[] = [];
-  for await (const marker of store.list(BLOB_GC_PREFIX)) {
-    if (marker.lastModified.getTime() < now - STALE_GC_MARKER_MS) stale.push(marker.key);
-  }
-  for (const key of stale) await store.delete(key);
-  return stale.length;
+/**
+ * Removes every gc marker: those of runs that stopped midway (a claim waits on one until
+ * CLAIM_WAIT_MS). Only for the run that holds the gc lease (../gc.ts): no other run is deciding.
+ */
+export async function removeGcMarkers(store: ObjectStore): Promise<number> {
+  const markers: string[] = [];
+  for await (const marker of store.list(BLOB_GC_PREFIX, { keysOnly: true })) markers.push(marker.key);
+  for (const key of markers) await store.delete(key);
+  return markers.length;
 }

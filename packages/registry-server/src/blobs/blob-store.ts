@@ -43,10 +43,10 @@ export async function stageBlob(
   return store.stage(key, { contentType: 'application/zip', contentAddressed: true });
 }
 
-/** Stores `body` (small) as the blob of `digest`, create-once: one already there is kept, and said so. */
+/** Stores `body` (small) as the blob of `digest`, create-once: one already there is kept. */
 export async function putBlobBytes(store: ObjectStore, digest: string, body: Buffer): Promise<Committed> {
   const etag = await createOnce(store, blobKey(digest), body);
-  return etag === null ? { etag: '', kept: true } : { etag };
+  return etag === null ? { etag: '' } : { etag, created: true };
 }
 
 /** Streams a blob (or a byte range of it); a missing blob is a storage fault, not a client error. */

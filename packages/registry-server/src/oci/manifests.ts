@@ -52,6 +52,11 @@ export interface ParsedManifest {
   manifests: string[];
 }
 
+/** What of a manifest's references must be in storage: its blobs and child manifests. */
+export function storedOf(parsed: ParsedManifest): string[] {
+  return [...parsed.blobs, ...parsed.manifests];
+}
+
 /** The message is the problem alone: clients print it after the code's own words ("manifest invalid: "). */
 export function manifestInvalid(message: string, detail?: unknown): PackError {
   return registryError('MANIFEST_INVALID', message, detail === undefined ? {} : { details: detail });

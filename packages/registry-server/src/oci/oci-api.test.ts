@@ -32,6 +32,8 @@ interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;
+  /** Where a foreign layer lives instead. */
+  urls?: string[];
 }
 
 function descriptor(mediaType: string, bytes: Buffer): Descriptor {
@@ -379,6 +381,26 @@ describe.each(DRIVERS)('the OCI distribution API (%s)', (driver) => {
     expect(huge.body.errors[0].code).toBe('SIZE_INVALID');
     const tags = await request(app()).get('/v2/public/app/tags/list').set(AUTH);
     expect(tags.body).toEqual({ name: 'public/app', tags: ['v1'] });
+  });
+
+  it('takes a manifest with a foreign layer (with URLs), which it neither needs nor looks for in storage', async () => {
+    const config = Buffer.from('{"os":"windows"}');
+    await pushBlob('public/foreign/app', config);
+    const foreign = randomBytes(64);
+    const body = imageManifest(descriptor('application/vnd.oci.image.config.v1+json', config), [
+      {
+        ...descriptor('application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', foreign),
+        urls: ['https://example.invalid/layer.tar.gz'],
+      },
+    ]);
+    const res = await request(app())
+      .put('/v2/public/foreign/app/manifests/v1')
+      .set(AUTH)
+      .set('Content-Type', OCI_MANIFEST)
+      .send(text(body));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(await stored(digestOf(foreign))).toBe(false);
+    expect((await request(app()).get('/v2/public/foreign/app/manifests/v1').set(AUTH)).status).toBe(200);
   });
 
   it('takes an image index whose children are in the repository, and refuses one whose are not', async () => {

@@ -33,7 +33,7 @@ import { registryError } from '../errors.js';
 import { makePrivateDir } from '../storage/file-modes.js';
 import { blobKey } from '../storage/layout.js';
 import type { Committed, ObjectStore } from '../storage/object-store.js';
-import { manifestInvalid, OCI_MANIFEST, parseManifest } from './manifests.js';
+import { manifestInvalid, OCI_MANIFEST, parseManifest, storedOf } from './manifests.js';
 import type { RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
 
 /** ORAS 1.0's config for a file push: `application/vnd.unknown.config.v1+json`, the bytes `{}`. */
@@ -233,8 +233,12 @@ export async function materialisePackArtifact(
     await services.repositories.linkBlob(at, EMPTY_CONFIG_DIGEST);
     const body = orasManifest(record, layer);
     // Recorded as pushed when the version was published: the record's bytes are the same everywhere.
-    const parsed = parseManifest(body, OCI_MANIFEST).record;
-    const manifest = { record: { ...parsed, pushedAt: record.publishedAt, packVersion: record.version }, body };
+    const parsed = parseManifest(body, OCI_MANIFEST);
+    const manifest = {
+      record: { ...parsed.record, pushedAt: record.publishedAt, packVersion: record.version },
+      body,
+      stored: storedOf(parsed),
+    };
     await services.repositories.putManifest(at, manifest, ociTagOf(record.version));
     return manifest;
   } finally {

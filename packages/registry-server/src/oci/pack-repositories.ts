@@ -44,7 +44,7 @@ import { publishFile, type PublishServices } from '../publish/publish-upload.js'
 import { makePrivateDir } from '../storage/file-modes.js';
 import { readJson } from '../storage/json-documents.js';
 import { ociManifestKey, versionKey } from '../storage/layout.js';
-import { manifestInvalid } from './manifests.js';
+import { manifestInvalid, storedOf } from './manifests.js';
 import type { OciNamespace } from './namespaces.js';
 import {
   EMPTY_CONFIG_DIGEST,
@@ -55,7 +55,13 @@ import {
 } from './pack-artifacts.js';
 import { isPackRepository, PACK_REPOSITORY_PREFIX } from './oci-names.js';
 import { packNameOf, type OciPackRepositories } from './pack-seam.js';
-import type { ManifestRecord, RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
+import type {
+  ManifestRecord,
+  ManifestToStore,
+  RepositoryRef,
+  RepositoryStore,
+  StoredManifest,
+} from './repository-store.js';
 
 /** What pack repositories need of the registry's services. */
 export type PackRepositoryServices = PublishServices & { catalog: CatalogSync; logger: Logger };
@@ -380,7 +386,7 @@ export function packRepositories(
 
   return {
     async putManifest(at, push) {
-      const generic = { record: push.manifest.record, body: push.body };
+      const generic = { record: push.manifest.record, body: push.body, stored: storedOf(push.manifest) };
       if (push.tag === undefined) {
         if (push.manifest.record.subject !== undefined) {
           await repositories.putManifest(ref(at), generic);
@@ -406,9 +412,10 @@ export function packRepositories(
       const layer = packLayerOf(push.body);
       const digest = push.manifest.record.digest;
       const existing = await versionRecord(at, version);
-      const carrying = (packDigest: string): StoredManifest => ({
+      const carrying = (packDigest: string): ManifestToStore => ({
         record: { ...push.manifest.record, packVersion: version, packDigest },
         body: push.body,
+        stored: storedOf(push.manifest),
       });
       // The same manifest again: nothing to publish (the pack was checked when it first came).
       if (existing?.deleted === null && existing.ociManifest === digest) {

@@ -13,7 +13,7 @@ import type { RegistryRecord } from '../catalog/records.js';
 import type { ObjectRead } from '../storage/object-store.js';
 import type { OciNamespace } from './namespaces.js';
 import type { PageAsked } from './paging.js';
-import type { ParsedManifest } from './manifests.js';
+import { storedOf, type ParsedManifest } from './manifests.js';
 import type { RepositoryRef, RepositoryStore, StoredManifest } from './repository-store.js';
 import { isPackRepository, PACK_REPOSITORY_PREFIX } from './oci-names.js';
 
@@ -78,7 +78,11 @@ function ref(at: OciNamespace): RepositoryRef {
 export function genericManifests(store: RepositoryStore): ManifestBackend {
   return {
     async putManifest(at, push) {
-      await store.putManifest(ref(at), { record: push.manifest.record, body: push.body }, push.tag);
+      await store.putManifest(
+        ref(at),
+        { record: push.manifest.record, body: push.body, stored: storedOf(push.manifest) },
+        push.tag,
+      );
     },
     async getManifest(at, reference) {
       const digest = 'digest' in reference ? reference.digest : await store.resolveTag(ref(at), reference.tag);

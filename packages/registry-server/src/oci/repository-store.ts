@@ -67,6 +67,14 @@ export interface StoredManifest {
   body: Buffer;
 }
 
+/**
+ * A manifest to store, and what of its references must be in storage for it (./manifests.ts
+ * storedOf): its config, layers and index children, not foreign layers (with URLs), nor a subject.
+ */
+export interface ManifestToStore extends StoredManifest {
+  stored: readonly string[];
+}
+
 /** A tag: the manifest it points at. */
 interface TagRecord {
   digest: string;
@@ -186,13 +194,13 @@ export class RepositoryStore {
    * Stores a manifest: its bytes as the blob of its digest, its record, its referrer entry (with a
    * subject), and the tag when one is given (moved there if it pointed elsewhere).
    */
-  async putManifest(at: RepositoryRef, manifest: StoredManifest, tag?: string): Promise<void> {
+  async putManifest(at: RepositoryRef, manifest: ManifestToStore, tag?: string): Promise<void> {
     const { record, body } = manifest;
-    // Content-addressed: whoever wrote the key first wrote the same bytes. Bytes kept from before,
-    // and every blob the manifest references, are claimed: garbage collection may be deciding on them.
+    // Content-addressed: whoever wrote the key first wrote the same bytes. Bytes there from before,
+    // and every blob the manifest needs stored, are claimed: garbage collection may be deciding on them.
     const storeBytes = () => putBlobBytes(this.store, record.digest, body);
     await keepStored(this.store, record.digest, await storeBytes(), storeBytes);
-    const gone = await claimBlobs(this.store, record.references);
+    const gone = await claimBlobs(this.store, manifest.stored);
     if (gone.length > 0) {
       throw registryError('MANIFEST_BLOB_UNKNOWN', 'manifest references a manifest or blob no longer in storage', {
         details: { digests: gone },

@@ -352,7 +352,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
   /** Creates `key` from `temp`, or keeps the object already there (content-addressed keys only). */
   async function createOrKeep(key: string, temp: string): Promise<Committed> {
     try {
-      return await create(key, temp);
+      return { ...(await create(key, temp)), created: true };
     } catch (err) {
       return keptOr(key, err);
     }
@@ -366,7 +366,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
     if (!isPreconditionFailed(err)) throw err;
     const existing = await head(key);
     if (!existing) throw err;
-    return { etag: existing.etag, kept: true };
+    return { etag: existing.etag };
   }
 
   /** How a finished temporary file becomes `key`: kept if there (content-addressed), else replaced. */
@@ -458,7 +458,7 @@ export async function createFsStore({ root, logger, calls: choice = 'auto' }: Fs
       return keptOr(key, diskFullAsStorageFull(err));
     }
     // A link changes neither the inode, the mtime nor the size: the ETag is the file's.
-    return { etag: etagOf(info) };
+    return { etag: etagOf(info), created: true };
   }
 
   /**

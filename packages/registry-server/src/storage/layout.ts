@@ -15,6 +15,7 @@
  *   changes/<13-digit ms>-<id>.json                          (the same, as earlier releases wrote it)
  *   snapshots/<13-digit ms covered>-<id>.json.gz             compacted catalog index snapshots
  *   system/admin-token.json                                  the bootstrap admin token's hash
+ *   system/gc-run.json                                       the lease of the gc run under way
  *   identity/system.json                                     the tenants (id, name) and operators
  *   identity/tenants/<tenant id>.json                        a snapshot of one tenant's users, teams, projects...
  *   identity/journal/<tenant id>/<12-digit revision>.json    ...and the record changes after it (create-once)
@@ -271,6 +272,11 @@ export function timeOfKey(key: string): number {
 
 export function adminTokenKey(): string {
   return 'system/admin-token.json';
+}
+
+/** The lease of the gc run under way (one at a time per store). */
+export function gcRunKey(): string {
+  return 'system/gc-run.json';
 }
 
 // Identity.

@@ -80,7 +80,7 @@ let fsRoot = '';
 describeObjectStore('fs store', {
   conditionalWrites: true,
   appends: true,
-  keepsContentAddressed: true,
+  tellsCreated: true,
   open: async () => {
     fsRoot = await tempDir();
     return createFsStore({ root: fsRoot });
@@ -93,7 +93,7 @@ let pooledRoot = '';
 describeObjectStore('fs store, pooled calls', {
   conditionalWrites: true,
   appends: true,
-  keepsContentAddressed: true,
+  tellsCreated: true,
   open: async () => {
     pooledRoot = await tempDir();
     return createFsStore({ root: pooledRoot, calls: 'pooled' });

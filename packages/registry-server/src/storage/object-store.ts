@@ -63,12 +63,13 @@ export interface PutOptions {
 export interface Committed {
   etag: string;
   /**
-   * With `contentAddressed` only: the object already under the key was kept. It is as old as its
-   * first write, not this one (garbage collection's grace period counts from that), so a record
-   * about to point at it claims it first (blobs/blob-claims.ts). A driver that replaces it says
-   * nothing.
+   * With `contentAddressed` only: this write made the object, there was none under the key. Left
+   * out when an object already there was kept (the fs driver), replaced (S3, which cannot tell),
+   * or may have been: then the object may have been there unreferenced for longer than garbage
+   * collection's grace period, and a record about to point at it claims it first
+   * (blobs/blob-claims.ts).
    */
-  kept?: true;
+  created?: true;
 }
 
 /**
@@ -147,7 +148,7 @@ export interface ObjectStore {
   stage(key: string, options?: StageOptions): StagedObject;
   /**
    * Stores a local file the caller has finished writing as `key`, like a staged write of its bytes
-   * (no conditions; with `contentAddressed`, an object already there is kept). The fs driver takes
+   * (no conditions; with `contentAddressed`, an object already there may be kept). The fs driver takes
    * the file over without copying it when it is on the same filesystem (a hard link), so the caller
    * must not change the file afterwards, only remove it; other drivers upload it.
    */

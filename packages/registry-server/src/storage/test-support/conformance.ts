@@ -27,10 +27,10 @@ export interface ConformanceTarget {
   /** Whether the store must offer `append` (objects that grow in place: the fs driver). */
   appends?: true;
   /**
-   * Whether a content-addressed write of a key already there keeps that object and says so
-   * (`kept`: the fs driver) rather than replacing it (S3).
+   * Whether a content-addressed write tells when it made the object (`created`: the fs driver,
+   * which keeps an object already there), or never does (S3, which replaces it).
    */
-  keepsContentAddressed?: true;
+  tellsCreated?: true;
   /** Removes whatever open() created (directories, buckets). */
   cleanup?(): Promise<void>;
   /**
@@ -470,7 +470,7 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
       expect(read?.body.equals(bytes)).toBe(true);
       // A content-addressed key already there keeps its bytes when the same content comes again.
       await writeFile(file, bytes);
-      expect((await store.putFile(key, file, { contentAddressed: true })).kept).toBe(target.keepsContentAddressed);
+      expect((await store.putFile(key, file, { contentAddressed: true })).created).toBeUndefined();
       expect((await store.getBuffer(key))?.body.equals(bytes)).toBe(true);
       await rm(file);
       await expect(store.putFile(`${prefix()}none`, path.join(scratch, 'no-such-file'))).rejects.toThrow(/ENOENT/);
@@ -522,14 +522,15 @@ export function describeObjectStore(name: string, target: ConformanceTarget): vo
         return staged.commit();
       };
       const first = await commitOnce();
-      expect(first.kept).toBeUndefined();
+      expect(first.created).toBe(target.tellsCreated);
       expect(await store.head(key)).toMatchObject({ size: bytes.length, etag: first.etag });
       const second = await commitOnce();
-      // Kept, it is the first one still, and as old (what garbage collection's grace counts from).
-      expect(second.kept).toBe(target.keepsContentAddressed);
+      // Not made by this write: kept (the first one still, and as old: what garbage collection's
+      // grace counts from), or replaced.
+      expect(second.created).toBeUndefined();
       expect(await store.head(key)).toMatchObject({ size: bytes.length, etag: second.etag });
       expect((await store.getBuffer(key))?.body.equals(bytes)).toBe(true);
-      if (second.kept) expect(second.etag).toBe(first.etag);
+      if (target.tellsCreated) expect(second.etag).toBe(first.etag);
     });
 
     // The S3 driver reuses part buffers: concurrent and successive uploads must not share bytes.
