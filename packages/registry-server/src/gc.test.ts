@@ -205,26 +205,26 @@ describe.each(DRIVERS)('garbage collection (%s)', (driver) => {
       expect(Buffer.compare(res.bytes, bytes)).toBe(0);
     }
 
-    it('keeps the archive of a version restored after the run read the records', async () => {
-      const pack = await deletedPack();
-      const run = stoppingStore(store(), (method, key) => method === 'list' && key === 'blobs/');
+    // The same bytes restore a version the run found deleted, before the run gets to its blob.
+    it.each([
+      {
+        when: 'a large archive restored after the run read the records',
+        bulk: LARGE,
+        // Stopped before the run lists the blobs.
+        stopAt: () => (method: string, key: string) => method === 'list' && key === 'blobs/',
+      },
+      {
+        when: 'a small archive restored after the run listed it as old',
+        bulk: 1000,
+        // Stopped with the blob listed, as the run first looks for a claim on it. Written again
+        // (replaced, on S3), it is no older than that listing says: claimed all the same.
+        stopAt: (digest: string) => (method: string, key: string) => method === 'head' && key === blobUseKey(digest),
+      },
+    ])('keeps $when', async ({ bulk, stopAt }) => {
+      const pack = await deletedPack(bulk);
+      const run = stoppingStore(store(), stopAt(pack.digest));
       const report = collectGarbage(run.store, { dryRun: false, graceMs: 0, logger });
       await run.reached;
-      // The run found the version deleted; the same bytes restore it before the run gets to its blob.
-      expect((await restore(pack.bytes)).status).toBe(201);
-      run.release();
-      expect((await report).young).toBeGreaterThanOrEqual(1);
-      expect(await stored(pack.digest)).toBe(true);
-      await expectDownloads(pack.name, pack.bytes);
-    });
-
-    it('keeps a small archive restored after the run listed it as old', async () => {
-      const pack = await deletedPack(1000);
-      // Stopped with the blob listed, as it first looks for a claim on it.
-      const run = stoppingStore(store(), (method, key) => method === 'head' && key === blobUseKey(pack.digest));
-      const report = collectGarbage(run.store, { dryRun: false, graceMs: 0, logger });
-      await run.reached;
-      // Written again (replaced, on S3): no older than the run's listing says, so claimed all the same.
       expect((await restore(pack.bytes)).status).toBe(201);
       run.release();
       expect((await report).young).toBeGreaterThanOrEqual(1);

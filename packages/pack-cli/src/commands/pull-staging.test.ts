@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { craftZip } from '../../../pack-core/src/test-support/craft-zip.js';
-import { runInProcess } from '../test-support/run-in-process.js';
-import { versionRecordOf } from '../test-support/version-record.js';
+import { pullExtracting, versionRecordOf } from '../test-support/pull-fixtures.js';
 
 const PACK = craftZip([
   { name: 'pack.json', data: '{"name":"demo","version":"1.0.0"}' },
@@ -55,12 +54,7 @@ async function nextArchive(): Promise<ServerResponse> {
 
 const send = (res: ServerResponse) => res.writeHead(200, { 'Content-Type': 'application/zip' }).end(PACK);
 
-function pull(out: string): Promise<{ status: number; stderr: string }> {
-  return runInProcess(['pull', 'demo@1.0.0', '--server', url, '-o', out, '--extract'], {
-    env: { PATH: process.env['PATH'], HOME: work, PACKCTL_CONFIG: path.join(work, 'none.json') },
-    cwd: work,
-  });
-}
+const pull = (out: string) => pullExtracting(url, work, out);
 
 describe('packctl pull --extract stages what it writes', () => {
   it('does not extract through a link planted where the directory goes during the download', async () => {

@@ -12,8 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as packCore from '@packyard/pack-core';
 import { craftZip } from '../../../pack-core/src/test-support/craft-zip.js';
-import { runInProcess } from '../test-support/run-in-process.js';
-import { versionRecordOf } from '../test-support/version-record.js';
+import { pullExtracting, versionRecordOf } from '../test-support/pull-fixtures.js';
 
 vi.mock('@packyard/pack-core', async (importOriginal) => ({
   ...(await importOriginal<typeof packCore>()),
@@ -48,12 +47,7 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-function pull(out: string): Promise<{ status: number; stderr: string }> {
-  return runInProcess(['pull', 'demo@1.0.0', '--server', url, '-o', out, '--extract'], {
-    env: { PATH: process.env['PATH'], HOME: work, PACKCTL_CONFIG: path.join(work, 'none.json') },
-    cwd: work,
-  });
-}
+const pull = (out: string) => pullExtracting(url, work, out);
 
 describe('packctl pull --extract', () => {
   it('keeps neither the archive nor the directory it made when the extraction fails (not refused)', async () => {

@@ -18,9 +18,9 @@
  *
  * Whichever reads second sees the other's marker: a claim the run misses waits for the run's
  * decision and then sees the blob gone. One run at a time holds the store (../gc.ts GcLease): a
- * second run could remove a blob stored again after the first removed it. A record written after a run read the records comes from
- * a claim the run sees as young, as long as a publish takes less than the grace period from claim
- * to record (seconds against an hour by default).
+ * second run could remove a blob stored again after the first removed it. A record written after
+ * a run read the records comes from a claim the run sees as young, as long as a publish takes less
+ * than the grace period from claim to record (seconds against an hour by default).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomHex } from '../random-hex.js';
