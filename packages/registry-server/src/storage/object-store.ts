@@ -64,8 +64,9 @@ export interface Committed {
   etag: string;
   /**
    * With `contentAddressed` only: this write made the object, there was none under the key. Left
-   * out when an object already there was kept (the fs driver), replaced (S3, which cannot tell),
-   * or may have been: then the object may have been there unreferenced for longer than garbage
+   * out when an object already there was kept (the fs driver; S3 below one part, where the backend
+   * enforces `If-None-Match`), replaced (an S3 multipart upload, whose completion cannot tell), or
+   * may have been: then the object may have been there unreferenced for longer than garbage
    * collection's grace period, and a record about to point at it claims it first
    * (blobs/blob-claims.ts).
    */

@@ -297,6 +297,8 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     guard,
     put,
     etagAfterWrite,
+    head,
+    createsOnce: () => support?.enforced === true,
   });
 
   async function get(

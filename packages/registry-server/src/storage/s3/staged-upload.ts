@@ -10,7 +10,13 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { PutOptions, StagedObject } from '../object-store.js';
+import {
+  PreconditionFailedError,
+  type Committed,
+  type PutOptions,
+  type StageOptions,
+  type StagedObject,
+} from '../object-store.js';
 import { unquote } from './errors.js';
 import type { Bounded, Transfer } from './transfer.js';
 import { collectGarbage } from '../../v8-policy.js';
@@ -85,13 +91,28 @@ export interface StagingStore {
   put: (key: string, body: Buffer, options: PutOptions) => Promise<{ etag: string }>;
   /** The ETag of an object just written, for the rare backend that answers without one. */
   etagAfterWrite: (key: string) => Promise<string>;
+  /** The store's head: an object's ETag, or null when the key does not exist. */
+  head: (key: string) => Promise<{ etag: string } | null>;
+  /** Whether the backend is known to enforce `If-None-Match` on a put (its probe is over and said so). */
+  createsOnce: () => boolean;
 }
 
 /** The `stage` of a store; its part buffers are shared by the store's uploads. */
-export function stagedUploads(
-  store: StagingStore,
-): (key: string, stageOptions?: { contentType?: string }) => StagedObject {
-  const { client, bucket, description, partSize, fullKey, metadata, transfer, guard, put, etagAfterWrite } = store;
+export function stagedUploads(store: StagingStore): (key: string, stageOptions?: StageOptions) => StagedObject {
+  const {
+    client,
+    bucket,
+    description,
+    partSize,
+    fullKey,
+    metadata,
+    transfer,
+    guard,
+    put,
+    etagAfterWrite,
+    head,
+    createsOnce,
+  } = store;
   const partBuffers = new BufferPool(partSize, STAGE_QUEUE + 1);
 
   /**
@@ -100,7 +121,8 @@ export function stagedUploads(
    * completed on commit. An object smaller than one part is kept in memory and put on commit.
    * The bytes are copied into part buffers that are reused from upload to upload (partBuffers).
    */
-  function stage(key: string, stageOptions: { contentType?: string } = {}): StagedObject {
+  function stage(key: string, stageOptions: StageOptions = {}): StagedObject {
+    const { contentType, contentAddressed } = stageOptions;
     const Key = fullKey(key);
     let uploadId: Promise<string> | null = null;
     const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
@@ -114,12 +136,9 @@ export function stagedUploads(
     const createUpload = (): Promise<string> => {
       uploadId ??= guard(
         metadata((abortSignal) =>
-          client.send(
-            new CreateMultipartUploadCommand({ Bucket: bucket, Key, ContentType: stageOptions.contentType }),
-            {
-              abortSignal,
-            },
-          ),
+          client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key, ContentType: contentType }), {
+            abortSignal,
+          }),
         ),
       ).then((output) => {
         if (!output.UploadId) throw new Error(`${description} started a multipart upload without an id`);
@@ -223,7 +242,7 @@ export function stagedUploads(
       async commit() {
         try {
           await written;
-          if (small) return await put(key, small, stageOptions);
+          if (small) return await putSmall(key, small, { contentType, contentAddressed });
           const UploadId = await createUpload();
           parts.sort((a, b) => a.PartNumber - b.PartNumber);
           const command = new CompleteMultipartUploadCommand({
@@ -244,6 +263,29 @@ export function stagedUploads(
       },
       abort,
     };
+  }
+
+  /**
+   * A staged object smaller than one part, put whole. Content-addressed on a backend that enforces
+   * `If-None-Match`, it is created once: the put tells whether it made the object (`created`),
+   * which spares a new blob the claim that one kept or replaced needs (blobs/blob-claims.ts), and
+   * an object already there (the same bytes) is kept as it is. A multipart upload's completion
+   * makes no such promise on every backend, so a larger object is replaced and never `created`.
+   */
+  async function putSmall(key: string, body: Buffer, options: StageOptions): Promise<Committed> {
+    const putOptions = options.contentType === undefined ? {} : { contentType: options.contentType };
+    if (options.contentAddressed !== true || !createsOnce()) return put(key, body, putOptions);
+    // Twice at most: the object found there may be removed (garbage) before it is looked at.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { ...(await put(key, body, { ...putOptions, ifNoneMatch: '*' })), created: true };
+      } catch (err) {
+        if (!(err instanceof PreconditionFailedError)) throw err;
+        const kept = await head(key);
+        if (kept) return { etag: kept.etag };
+        if (attempt === 2) throw err;
+      }
+    }
   }
 
   return stage;
