@@ -79,7 +79,7 @@ export async function claimBlobs(store: ObjectStore, digests: readonly string[])
 /**
  * Makes sure the blob `digest` is stored for a record about to point at it, after a write of it
  * (`written`; null when storage was found to hold it and nothing was written): unless that write
- * made the blob (`created`), the blob may be one from before (kept, or replaced on S3, which
+ * made the blob (`created`), the blob may be one from before (kept, or replaced where the store
  * cannot tell), so it is claimed, and stored again by `storeAgain` when garbage collection
  * removed it meanwhile.
  */

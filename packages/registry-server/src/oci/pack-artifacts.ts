@@ -238,6 +238,7 @@ export async function materialisePackArtifact(
       record: { ...parsed.record, pushedAt: record.publishedAt, packVersion: record.version },
       body,
       stored: storedOf(parsed),
+      kept: [layer.digest, EMPTY_CONFIG_DIGEST],
     };
     await services.repositories.putManifest(at, manifest, ociTagOf(record.version));
     return manifest;

@@ -15,7 +15,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { packTar, type PackTarEntry } from '../../../pack-core/src/test-support/craft-tar.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listPackFiles, writePackArchive, ZIP_EPOCH } from '@packyard/pack-core';
 import {
   AUTH,
@@ -26,6 +26,7 @@ import {
   tempDir,
   type TestRegistry,
 } from '../test-support/test-registry.js';
+import { blobUseKey } from '../storage/layout.js';
 
 const SAMPLES = fileURLToPath(new URL('../../../../sample-packs', import.meta.url));
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -295,6 +296,24 @@ describe.each(DRIVERS)('packs through OCI (%s)', (driver) => {
     const still = await getBytes(app(), `/v2/${REPO}/via-v1/manifests/2.0.0`, AUTH);
     expect(still.bytes.equals(first.bytes)).toBe(true);
     expect((await request(app()).get('/v2/_catalog').set(AUTH)).body.repositories).toContain(`${REPO}/via-v1`);
+  });
+
+  it('claims each blob of an artifact it makes on read at most once', async () => {
+    for (const version of ['1.0.0', '2.0.0'])
+      await publishThroughV1(await buildTestPack(work.dir, { name: 'claimed-once', version }));
+    // The first pull stores the config `{}` (if no artifact did before).
+    expect((await getBytes(app(), `/v2/${REPO}/claimed-once/manifests/1.0.0`, AUTH)).status).toBe(200);
+    const put = vi.spyOn(registry.services.store, 'put');
+    try {
+      expect((await getBytes(app(), `/v2/${REPO}/claimed-once/manifests/2.0.0`, AUTH)).status).toBe(200);
+      const claims = put.mock.calls.map(([key]) => key).filter((key) => key.startsWith('blob-uses/'));
+      // The config, there from before, is claimed once; the new layer, made by its write, on fs
+      // and Ceph is not claimed at all (s3rver cannot tell: claimed, once).
+      expect(claims).toContain(blobUseKey(digestOf(CONFIG)));
+      expect(new Set(claims).size).toBe(claims.length);
+    } finally {
+      put.mockRestore();
+    }
   });
 
   it("serves a version with build metadata under its OCI tag (the build's + as _), and publishes one pushed so", async () => {

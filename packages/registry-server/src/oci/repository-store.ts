@@ -73,6 +73,11 @@ export interface StoredManifest {
  */
 export interface ManifestToStore extends StoredManifest {
   stored: readonly string[];
+  /**
+   * Those of `stored` the caller itself has just made sure of for this manifest (blobs/blob-claims.ts
+   * keepStored: made by its own write, or claimed): not claimed again.
+   */
+  kept?: readonly string[];
 }
 
 /** A tag: the manifest it points at. */
@@ -200,7 +205,11 @@ export class RepositoryStore {
     // and every blob the manifest needs stored, are claimed: garbage collection may be deciding on them.
     const storeBytes = () => putBlobBytes(this.store, record.digest, body);
     await keepStored(this.store, record.digest, await storeBytes(), storeBytes);
-    const gone = await claimBlobs(this.store, manifest.stored);
+    const kept = new Set(manifest.kept);
+    const gone = await claimBlobs(
+      this.store,
+      manifest.stored.filter((digest) => !kept.has(digest)),
+    );
     if (gone.length > 0) {
       throw registryError('MANIFEST_BLOB_UNKNOWN', 'manifest references a manifest or blob no longer in storage', {
         details: { digests: gone },
