@@ -67,9 +67,9 @@ export function gatedStore(store: ObjectStore): ObjectStore {
           },
         }
       : {}),
-    delete: async (key) => {
+    delete: async (key, options) => {
       await recorded();
-      return store.delete(key);
+      return store.delete(key, options);
     },
     putFile: async (key, file, options) => {
       await recorded();

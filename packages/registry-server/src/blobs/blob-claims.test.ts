@@ -2,7 +2,7 @@
  * The claim protocol's edges that a gc run racing a publish (gc.test.ts) does not reach: a gc
  * marker left by a run that stopped, and the next run clearing it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createFsStore } from '../storage/fs-store.js';
 import { blobGcKey, blobKey, blobUseKey } from '../storage/layout.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -76,5 +76,20 @@ describe('blob claims', () => {
     expect(await removeGcMarkers(store)).toBe(2);
     expect(await store.head(blobGcKey(A))).toBeNull();
     expect(await store.head(blobGcKey(B))).toBeNull();
+  });
+
+  // A retry whose first try landed unseen could come after a publish made the blob again, which
+  // claims nothing (its write made the blob), and remove it under the new record.
+  it('removes a blob with a delete that is never tried again', async () => {
+    await store.put(blobKey(C), 'c');
+    const remove = vi.spyOn(store, 'delete');
+    try {
+      expect(await removeUnlessClaimed(store, { digest: C, key: blobKey(C) }, Date.now() + 60_000, false)).toBe(
+        'removed',
+      );
+      expect(remove).toHaveBeenCalledWith(blobKey(C), { once: true });
+    } finally {
+      remove.mockRestore();
+    }
   });
 });

@@ -122,7 +122,8 @@ export async function removeUnlessClaimed(
   try {
     const usedNow = await store.head(useKey);
     if (!sameMarker(used, usedNow) || performance.now() - marked > GC_DECISION_MS) return 'claimed';
-    await store.delete(blob.key);
+    // Once: a retry landing after a publish made the blob again would remove it under its record.
+    await store.delete(blob.key, { once: true });
     if (usedNow) await store.delete(useKey);
     return 'removed';
   } finally {

@@ -98,7 +98,7 @@ function whenChecked(store: ObjectStore & { ready(): Promise<void> }, logger: Lo
     get: (key, options) => reader().get(key, options),
     getBuffer: (key) => reader().getBuffer(key),
     head: (key) => reader().head(key),
-    delete: async (key) => (await writer()).delete(key),
+    delete: async (key, options) => (await writer()).delete(key, options),
     list: (prefix, options) => reader().list(prefix, options),
     ping: () => store.ping(),
     ...(store.downloadUrl

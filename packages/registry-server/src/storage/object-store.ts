@@ -106,6 +106,15 @@ export interface PutFileOptions extends StageOptions {
   flushed?: Promise<void>;
 }
 
+export interface DeleteOptions {
+  /**
+   * Sent once, never tried again: a delete whose answer was lost must not land later, after the
+   * object was made again (garbage collection's removal of a blob, which a publish may store anew
+   * without a claim: blobs/blob-claims.ts). A failure then may or may not have deleted the object.
+   */
+  once?: boolean;
+}
+
 export interface ListOptions {
   /** List keys strictly after this one (S3 ListObjectsV2 `StartAfter`). */
   startAfter?: string;
@@ -166,7 +175,7 @@ export interface ObjectStore {
   getBuffer(key: string): Promise<{ body: Buffer; etag: string } | null>;
   head(key: string): Promise<StoredObject | null>;
   /** Deletes a key; deleting a missing key is not an error. */
-  delete(key: string): Promise<void>;
+  delete(key: string, options?: DeleteOptions): Promise<void>;
   /** Keys under `prefix`, in ascending byte order, page by page as the caller iterates. */
   list(prefix: string, options?: ListOptions): AsyncIterable<StoredObject>;
   /**

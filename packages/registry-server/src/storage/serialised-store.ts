@@ -52,7 +52,7 @@ export function serialiseConditionalWrites(store: ObjectStore): ObjectStore {
     // a write can see a truncated document.
     getBuffer: (key) => exclusive(key, () => store.getBuffer(key)),
     head: (key) => exclusive(key, () => store.head(key)),
-    delete: (key) => exclusive(key, () => store.delete(key)),
+    delete: (key, options) => exclusive(key, () => store.delete(key, options)),
     list: (prefix, options) => store.list(prefix, options),
     ping: () => store.ping(),
     ...(store.downloadUrl

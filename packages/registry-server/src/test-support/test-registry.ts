@@ -151,9 +151,9 @@ export function faultyStore(store: ObjectStore, faults: { plan: FaultPlan }): Ob
     get: (key, getOptions) => store.get(key, getOptions),
     getBuffer: (key) => store.getBuffer(key),
     head: (key) => store.head(key),
-    delete: async (key) => {
+    delete: async (key, deleteOptions) => {
       refuse('delete', key);
-      return store.delete(key);
+      return store.delete(key, deleteOptions);
     },
     list: (prefix, listOptions) => {
       refuse('list', prefix);

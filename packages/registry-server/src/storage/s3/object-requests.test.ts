@@ -123,6 +123,17 @@ describe('small object requests', () => {
     expect((unavailable as Error).name).toBe('SlowDown');
   });
 
+  it('sends a delete asked to go once a single time, whatever the answer', async () => {
+    const seen = await fake((_n, _seen, res) => {
+      s3Error(res, 503, 'SlowDown');
+    });
+    const once = await requests?.delete('k', signal(), true).catch((err: unknown) => err);
+    expect(seen).toHaveLength(1);
+    expect(isUnavailable(once)).toBe(true);
+    await requests?.delete('k', signal()).catch(() => undefined);
+    expect(seen).toHaveLength(4);
+  });
+
   it('does not try a refusal again, and names a missing object as the SDK does', async () => {
     const seen = await fake((_n, { method }, res) => {
       if (method === 'HEAD') {

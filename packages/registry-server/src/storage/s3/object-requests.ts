@@ -106,7 +106,8 @@ export interface ObjectRequests {
   /** The object's bytes and ETag; rejects with a 404-shaped error when it is missing. */
   get(key: string, signal: AbortSignal): Promise<{ body: Buffer; etag: string }>;
   head(key: string, signal: AbortSignal): Promise<{ size: number; etag: string; lastModified: Date }>;
-  delete(key: string, signal: AbortSignal): Promise<void>;
+  /** `once`: never tried again (ObjectStore's DeleteOptions). */
+  delete(key: string, signal: AbortSignal, once?: boolean): Promise<void>;
   close(): void;
 }
 
@@ -210,7 +211,7 @@ export function objectRequests(options: {
   }
 
   /** One request, tried again while the backend is unavailable; an error answer is thrown. */
-  async function send(call: Call): Promise<ObjectAnswer> {
+  async function send(call: Call, attempts = ATTEMPTS): Promise<ObjectAnswer> {
     const { method, key, signal } = call;
     for (let attempt = 1; ; attempt++) {
       let failure: unknown;
@@ -222,7 +223,7 @@ export function objectRequests(options: {
         failure = err;
       }
       if (signal.aborted) throw signal.reason;
-      if (attempt >= ATTEMPTS || !isUnavailable(failure)) throw failure;
+      if (attempt >= attempts || !isUnavailable(failure)) throw failure;
       await sleep(Math.random() * BACKOFF_BASE_MS * 2 ** (attempt - 1), undefined, { signal }).catch(() => {
         throw signal.reason;
       });
@@ -247,8 +248,8 @@ export function objectRequests(options: {
         lastModified: modified === undefined ? new Date(0) : new Date(modified),
       };
     },
-    async delete(key, signal) {
-      await send({ method: 'DELETE', key, headers: {}, body: null, signal });
+    async delete(key, signal, once = false) {
+      await send({ method: 'DELETE', key, headers: {}, body: null, signal }, once ? 1 : ATTEMPTS);
     },
     close() {
       agent.destroy();

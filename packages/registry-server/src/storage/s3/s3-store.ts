@@ -22,6 +22,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  type S3ClientConfig,
   type GetObjectCommandOutput,
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
@@ -33,6 +34,7 @@ import {
   assertValidPrefix,
   putFileStaged,
   storageUnavailable,
+  type DeleteOptions,
   type ListOptions,
   type ObjectRead,
   type ObjectStore,
@@ -146,7 +148,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   const description = `s3 ${endpoint} ${bucket}${prefix === '' ? '' : `/${prefix}`}`;
   const where = `S3 bucket "${bucket}" at ${endpoint}`;
 
-  const client = new S3Client({
+  const clientConfig: S3ClientConfig = {
     region,
     endpoint: options.endpoint,
     forcePathStyle: options.forcePathStyle ?? false,
@@ -167,7 +169,10 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     // S3-compatible services; send them only where S3 requires them.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  };
+  const client = new S3Client(clientConfig);
+  /** For deletes sent once (DeleteOptions.once) where the SDK sends them; made on first use. */
+  let onceClient: S3Client | null = null;
 
   // Small object requests to a configured endpoint skip the SDK's middleware (object-requests.ts),
   // where the address is plain: path style, or a virtual host the SDK too would use as it is.
@@ -386,13 +391,15 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     };
   }
 
-  async function remove(key: string): Promise<void> {
+  async function remove(key: string, deleteOptions: DeleteOptions = {}): Promise<void> {
     const Key = fullKey(key);
+    const once = deleteOptions.once === true;
+    const sender = once ? (onceClient ??= new S3Client({ ...clientConfig, maxAttempts: 1 })) : client;
     await orNull(
       metadata((abortSignal) =>
         requests !== null
-          ? requests.delete(Key, abortSignal)
-          : client.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal }).then(() => undefined),
+          ? requests.delete(Key, abortSignal, once)
+          : sender.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal }).then(() => undefined),
       ),
     );
   }
@@ -479,6 +486,7 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
     ...(options.presignDownloads === true ? { downloadUrl } : {}),
     close: () => {
       client.destroy();
+      onceClient?.destroy();
       requests?.close();
       return Promise.resolve();
     },

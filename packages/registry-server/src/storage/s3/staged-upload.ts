@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-s3';
 import {
   PreconditionFailedError,
+  storageUnavailable,
   type Committed,
   type PutOptions,
   type StageOptions,
@@ -92,7 +93,7 @@ export interface StagingStore {
   /** The ETag of an object just written, for the rare backend that answers without one. */
   etagAfterWrite: (key: string) => Promise<string>;
   /** The store's head: an object's ETag, or null when the key does not exist. */
-  head: (key: string) => Promise<{ etag: string } | null>;
+  head: (key: string) => Promise<{ size: number; etag: string } | null>;
   /** Whether the backend is known to enforce `If-None-Match` on a put (its probe is over and said so). */
   createsOnce: () => boolean;
 }
@@ -282,8 +283,10 @@ export function stagedUploads(store: StagingStore): (key: string, stageOptions?:
       } catch (err) {
         if (!(err instanceof PreconditionFailedError)) throw err;
         const kept = await head(key);
-        if (kept) return { etag: kept.etag };
-        if (attempt === 2) throw err;
+        // One of another size is not these bytes (damaged, or put there by hand): replaced.
+        if (kept) return kept.size === body.length ? { etag: kept.etag } : put(key, body, putOptions);
+        if (attempt === 2)
+          throw storageUnavailable(description, new Error(`${key} was removed each time it was found`));
       }
     }
   }
