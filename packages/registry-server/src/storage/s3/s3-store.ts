@@ -394,12 +394,15 @@ export async function createS3Store(options: S3StoreOptions): Promise<ObjectStor
   async function remove(key: string, deleteOptions: DeleteOptions = {}): Promise<void> {
     const Key = fullKey(key);
     const once = deleteOptions.once === true;
-    const sender = once ? (onceClient ??= new S3Client({ ...clientConfig, maxAttempts: 1 })) : client;
+    // The SDK's client for a delete sent once is made only where the SDK sends deletes.
+    const sdk = () => (once ? (onceClient ??= new S3Client({ ...clientConfig, maxAttempts: 1 })) : client);
     await orNull(
       metadata((abortSignal) =>
         requests !== null
           ? requests.delete(Key, abortSignal, once)
-          : sender.send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal }).then(() => undefined),
+          : sdk()
+              .send(new DeleteObjectCommand({ Bucket: bucket, Key }), { abortSignal })
+              .then(() => undefined),
       ),
     );
   }

@@ -92,7 +92,7 @@ export interface StagingStore {
   put: (key: string, body: Buffer, options: PutOptions) => Promise<{ etag: string }>;
   /** The ETag of an object just written, for the rare backend that answers without one. */
   etagAfterWrite: (key: string) => Promise<string>;
-  /** The store's head: an object's ETag, or null when the key does not exist. */
+  /** The store's head: an object's size and ETag, or null when the key does not exist. */
   head: (key: string) => Promise<{ size: number; etag: string } | null>;
   /** Whether the backend is known to enforce `If-None-Match` on a put (its probe is over and said so). */
   createsOnce: () => boolean;
